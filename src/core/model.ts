@@ -1,0 +1,325 @@
+/**
+ * The engine's vocabulary: events, definitions, runs, the commands a workflow issues and the
+ * resolutions it receives, and the history that records both. Plain data only — everything here is
+ * JSON-serialisable so that it can be stored, sent over HTTP and carried across the sandbox boundary.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A CloudEvents 1.0 event in structured mode. Every outside happening enters the engine as one. */
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  data?: Json;
+}
+
+/** An event once it is in the durable inbox. `seq` orders the inbox; `receivedAt` is epoch ms. */
+export interface StoredEvent extends CloudEvent {
+  seq: number;
+  receivedAt: number;
+}
+
+/** An error as it travels across the sandbox boundary and into history: matched by `name`. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+  details?: Json;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A declarative filter over an event: field path → condition. Paths are dotted; a path whose first
+ * segment is a CloudEvent attribute (`id`, `source`, `type`, `subject`, `time`, `data`) is resolved
+ * against the event, any other path against `event.data`.
+ */
+export type FilterCondition =
+  | Json
+  | { equals: Json }
+  | { in: Json[] }
+  | { exists: boolean }
+  | { glob: string }
+  | { not: FilterCondition };
+export type Filter = Record<string, FilterCondition>;
+
+export type TriggerSpec =
+  | { event: string; filter?: Filter }
+  | { cron: string; timezone?: string; input?: Json };
+
+export interface GitLabPermissions {
+  /** Project paths or globs (`acme/*`, `acme/app`), or numeric ids as strings. */
+  projects?: string[];
+  groups?: string[];
+  /** `read` allows only GET; `write` allows everything. @default 'write' */
+  access?: 'read' | 'write';
+}
+
+export interface Permissions {
+  /** URL prefixes that `http.request` may reach. */
+  http?: string[];
+  /** Secret names that `secrets.get` may read. */
+  secrets?: string[];
+  /** Names of operator-registered custom activities the workflow may call. */
+  activities?: string[];
+  gitlab?: GitLabPermissions;
+}
+
+/** What the host knows of a definition without running it: extracted from the bundle at deploy. */
+export interface WorkflowManifest {
+  name: string;
+  description?: string;
+  triggers: TriggerSpec[];
+  permissions: Permissions;
+  /** JSON Schema of the input when the author gave one (JSON Schema directly, or converted from zod). */
+  inputSchema?: JsonObject;
+  /** True when the input schema can only be checked inside the sandbox (a validator object). */
+  validatesInput: boolean;
+}
+
+export interface DeployedDefinition {
+  /** sha256 (hex) of bundle + manifest. */
+  version: string;
+  name: string;
+  manifest: WorkflowManifest;
+  /** The sandbox script (esbuild output). */
+  bundle: string;
+  /** Source map of the bundle, so that errors name the author's file and line. */
+  sourceMap?: string;
+  /** Where the definition came from (file path), for messages. */
+  origin?: string;
+  deployedAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands (sandbox → engine) and resolutions (engine → sandbox)
+// ---------------------------------------------------------------------------------------------
+
+/** Retry policy of a call. Intervals in ms. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @default 10 */
+  maxAttempts?: number;
+  /** @default 1000 */
+  initialInterval?: number;
+  /** @default 2 */
+  backoffCoefficient?: number;
+  /** @default 300000 */
+  maxInterval?: number;
+}
+
+export interface CallOptions {
+  retry?: RetryPolicy;
+}
+
+/**
+ * Each durable operation gets a `step` number in the order the workflow issues it (before any
+ * await), which is what replay compares. `site` is the call site in the author's source
+ * (`file.ts:12:5`) when the sandbox can tell.
+ */
+export type Command =
+  | {
+      kind: 'call';
+      step: number;
+      capability: string;
+      method: string;
+      args: Json;
+      options?: CallOptions;
+      site?: string;
+    }
+  | { kind: 'timer'; step: number; fireAt: number; site?: string }
+  | {
+      kind: 'wait';
+      step: number;
+      eventType: string;
+      match: Record<string, Json>;
+      /** Absolute epoch ms; absent = wait forever. */
+      timeoutAt?: number;
+      site?: string;
+    }
+  | { kind: 'child'; step: number; workflow: string; input: Json; childId: string; site?: string }
+  | { kind: 'patch'; patchId: string }
+  | { kind: 'log'; level: LogLevel; message: string }
+  | { kind: 'complete'; result: Json }
+  | { kind: 'fail'; error: ErrorInfo }
+  | { kind: 'cancelled' }
+  | { kind: 'continueAsNew'; input: Json };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type Resolution =
+  | { kind: 'call'; step: number; ok: true; value: Json }
+  | { kind: 'call'; step: number; ok: false; error: ErrorInfo }
+  | { kind: 'timer'; step: number }
+  /** `event` is null when the wait timed out. */
+  | { kind: 'wait'; step: number; event: CloudEvent | null }
+  | { kind: 'child'; step: number; ok: true; value: Json }
+  | { kind: 'child'; step: number; ok: false; error: ErrorInfo }
+  | { kind: 'cancel'; reason?: string };
+
+/** One workflow task's input to a sandboxed instance. */
+export interface Activation {
+  /** The time of this workflow task (epoch ms): what `Date.now()` and `now()` return inside. */
+  time: number;
+  /** Present on the first activation only. */
+  start?: { input: Json };
+  resolutions: Resolution[];
+  /** True while re-executing a task already in history: logs are suppressed, `patched` answers from history. */
+  replaying: boolean;
+  /** While replaying: the patch ids recorded for this task. */
+  patches?: string[];
+}
+
+export interface ActivationResult {
+  commands: Command[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The append-only record of a run. It is grouped into workflow tasks: the resolutions a task
+ * consumed come first, then a `workflow_task` marker with the task's time, then the commands the
+ * task produced. Replay walks it in that order.
+ */
+export type HistoryPayload =
+  | { type: 'run_started'; workflow: string; version: string; input: Json; parentId?: string }
+  | { type: 'call_completed'; step: number; value: Json; attempts: number }
+  | { type: 'call_failed'; step: number; error: ErrorInfo; attempts: number }
+  | { type: 'timer_fired'; step: number }
+  | { type: 'wait_satisfied'; step: number; event: CloudEvent }
+  | { type: 'wait_timed_out'; step: number }
+  | { type: 'child_completed'; step: number; value: Json }
+  | { type: 'child_failed'; step: number; error: ErrorInfo }
+  | { type: 'cancel_requested'; reason?: string }
+  | { type: 'workflow_task'; time: number }
+  | {
+      type: 'call_scheduled';
+      step: number;
+      capability: string;
+      method: string;
+      args: Json;
+      site?: string;
+    }
+  | { type: 'timer_started'; step: number; fireAt: number; site?: string }
+  | {
+      type: 'wait_started';
+      step: number;
+      eventType: string;
+      match: Record<string, Json>;
+      timeoutAt?: number;
+      site?: string;
+    }
+  | { type: 'child_started'; step: number; childId: string; workflow: string; site?: string }
+  | { type: 'patch_marker'; patchId: string }
+  | { type: 'run_completed'; result: Json }
+  | { type: 'run_failed'; error: ErrorInfo }
+  | { type: 'run_cancelled' }
+  | { type: 'run_continued'; newRunId: string };
+
+export type HistoryEvent = HistoryPayload & {
+  /** Position in the run's history, from 0. */
+  seq: number;
+  /** When it was recorded (epoch ms, engine clock). */
+  at: number;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------------------------
+
+export type RunStatus =
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'continued'
+  /** Replay diverged from history: the run is parked until someone fixes the code or the run. */
+  | 'stuck';
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
+
+export interface NewRun {
+  id: string;
+  workflow: string;
+  version: string;
+  input: Json;
+  parentId?: string;
+  /** The step of the parent that started this run as a child. */
+  parentStep?: number;
+  /** Inbox seq of the event that started it; never delivered to its own waits. */
+  triggerEventSeq?: number;
+  createdAt: number;
+}
+
+export interface RunRecord extends NewRun {
+  status: RunStatus;
+  result?: Json;
+  error?: ErrorInfo;
+  updatedAt: number;
+  /** Number of history events; a task commit is fenced on it. */
+  historyLength: number;
+}
+
+/** A resolution waiting in the run's mailbox for the next workflow task. */
+export interface PendingResolution {
+  id: number;
+  resolution: Resolution;
+  /** When it happened (epoch ms). */
+  at: number;
+  /** Attempts the call took, for call resolutions. */
+  attempts?: number;
+}
+
+/** An outstanding call: committed by a task, not yet resolved. */
+export interface CallRecord {
+  runId: string;
+  step: number;
+  capability: string;
+  method: string;
+  args: Json;
+  options?: CallOptions;
+  /** Attempts made so far. */
+  attempts: number;
+  /** When the next attempt is due (epoch ms). */
+  nextAt: number;
+  lastError?: ErrorInfo;
+}
+
+export type TimerKind = 'sleep' | 'wait_timeout';
+
+export interface TimerRecord {
+  runId: string;
+  step: number;
+  kind: TimerKind;
+  fireAt: number;
+}
+
+export interface WaitRecord {
+  runId: string;
+  step: number;
+  eventType: string;
+  /** Sorted field paths of `match`: the wait's shape. */
+  paths: string[];
+  /** Correlation key: canonical JSON of the matched values in `paths` order. */
+  key: string;
+  timeoutAt?: number;
+  registeredAt: number;
+}
+
+export interface LogRecord {
+  runId: string;
+  /** Position among the run's log lines. */
+  index: number;
+  at: number;
+  level: LogLevel;
+  message: string;
+}

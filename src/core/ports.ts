@@ -1,0 +1,310 @@
+/**
+ * The ports through which the engine core reaches the world. Adapters implement them at the edges
+ * (store/, sandbox/, capabilities/, app/); the core imports nothing else that does I/O.
+ */
+import type {
+  Activation,
+  ActivationResult,
+  CallRecord,
+  CloudEvent,
+  DeployedDefinition,
+  ErrorInfo,
+  HistoryEvent,
+  Json,
+  LogRecord,
+  NewRun,
+  PendingResolution,
+  Permissions,
+  Resolution,
+  RunRecord,
+  RunStatus,
+  StoredEvent,
+  TimerRecord,
+  WaitRecord,
+  WorkflowManifest,
+} from './model.js';
+
+// ---------------------------------------------------------------------------------------------
+// Store
+// ---------------------------------------------------------------------------------------------
+
+/** Everything one workflow task changes, applied atomically by `Store.commitTask`. */
+export interface TaskCommit {
+  runId: string;
+  /** Fence: the commit applies only while the run's history length is still exactly this. */
+  expectedHistoryLength: number;
+  /** Node that holds the run's lease; a commit from another owner after the lease moved is refused. */
+  owner: string;
+  /** Ids of the pending resolutions this task consumed; they are deleted. */
+  consumedPending: number[];
+  /** Appended to history; their `seq` continue from `expectedHistoryLength`. */
+  history: HistoryEvent[];
+  /**
+   * New outstanding calls. When `leaseUntil` is set the committing node executes the call itself
+   * right after the commit, and nobody else may claim it before that time.
+   */
+  calls: Array<CallRecord & { leaseUntil?: number }>;
+  /** Steps of calls whose result this task already consumed in memory: their rows are deleted. */
+  resolvedCalls: number[];
+  timers: TimerRecord[];
+  waits: WaitRecord[];
+  /** Child runs to create (insert-or-ignore by id); each starts ready. */
+  children: NewRun[];
+  logs: LogRecord[];
+  /**
+   * The run's new status when it changed. A terminal status deletes every outstanding call,
+   * timer and wait of the run and clears its pending resolutions.
+   */
+  status?: { status: RunStatus; result?: Json; error?: ErrorInfo };
+  /** A run to create in the same transaction (continue-as-new). */
+  successor?: NewRun;
+  /** Resolution for the parent run when this run ended: appended to its pending, parent made ready. */
+  notifyParent?: { runId: string; resolution: Resolution };
+  /** Events to put in the inbox in the same transaction (for example `autoflow.run.finished`). */
+  events?: Array<{ event: CloudEvent; dedupeKey: string }>;
+}
+
+export type TaskCommitResult = { ok: true } | { ok: false; reason: 'fenced' | 'not_found' };
+
+/** Result of routing one inbox event, applied atomically by `Store.routeEvent`. */
+export interface EventRouting {
+  eventSeq: number;
+  /** Runs the event's triggers start (insert-or-ignore by id: a redelivery never starts a second). */
+  newRuns: NewRun[];
+  /** Waits it satisfies. */
+  deliveries: Array<{ runId: string; step: number }>;
+}
+
+export interface RouteResult {
+  createdRunIds: string[];
+  /** Runs that really received the event (their wait was still there). */
+  deliveredRunIds: string[];
+}
+
+export interface RunFilter {
+  workflow?: string;
+  status?: RunStatus;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  /** @default 50 */
+  limit?: number;
+}
+
+export interface RunPage {
+  runs: RunRecord[];
+  nextCursor?: string;
+}
+
+export interface DefinitionSummary {
+  version: string;
+  name: string;
+  deployedAt: number;
+  active: boolean;
+}
+
+/**
+ * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
+ * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
+ */
+export interface Store {
+  readonly kind: string;
+  /** Creates or upgrades the schema; safe when several processes call it at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // definitions ---------------------------------------------------------------------------
+  /** Stores a definition version (idempotent by version) and makes it the active one for its name. */
+  deployDefinition(def: DeployedDefinition): Promise<void>;
+  getDefinition(version: string): Promise<DeployedDefinition | undefined>;
+  /** The active version of every workflow name. */
+  listActiveDefinitions(): Promise<DeployedDefinition[]>;
+  listDefinitionVersions(name: string): Promise<DefinitionSummary[]>;
+
+  // inbox ---------------------------------------------------------------------------------
+  /**
+   * Stores an event durably unless one with the same `dedupeKey` exists. Resolves only once the
+   * event is on disk. Returns the existing event's seq for a duplicate.
+   */
+  insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): Promise<{ seq: number; duplicate: boolean }>;
+  /** Events not yet routed, oldest first. */
+  listUnroutedEvents(limit: number): Promise<StoredEvent[]>;
+  /** Events of `type` received at or after `since`, oldest first (the lookback of a new wait). */
+  listRecentEvents(type: string, since: number, limit: number): Promise<StoredEvent[]>;
+  /** Newest first; for the API and UI. `beforeSeq` pages backwards. */
+  listEvents(options: { limit: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
+  getEvent(seq: number): Promise<StoredEvent | undefined>;
+
+  // routing -------------------------------------------------------------------------------
+  /** The distinct path sets (`WaitRecord.paths`) of the waits parked on `type`. */
+  listWaitShapes(type: string): Promise<string[][]>;
+  /** Waits on `type` with exactly this correlation key: an index lookup. */
+  findWaits(type: string, key: string): Promise<WaitRecord[]>;
+  /**
+   * Applies the routing of one event: creates the runs (insert-or-ignore), and for each delivery
+   * whose wait row still exists and whose run has not consumed this event yet, deletes the wait
+   * (and its timeout timer), records the consumption, appends a `wait` resolution carrying the
+   * event to the run's pending and makes the run ready. Marks the event routed. A delivery with
+   * `eventSeq` of an event that is already routed (a lookback) does not change its routed flag.
+   */
+  routeEvent(routing: EventRouting): Promise<RouteResult>;
+
+  // runs ----------------------------------------------------------------------------------
+  /** Insert-or-ignore by id. A new run starts ready with status `running`. */
+  createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(filter: RunFilter): Promise<RunPage>;
+  countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+  /**
+   * Appends a resolution to a run's pending and makes it ready, unless the run is terminal
+   * (then returns false). Used for cancellation requests.
+   */
+  addPending(runId: string, resolution: Resolution, at: number): Promise<boolean>;
+
+  // workflow tasks ------------------------------------------------------------------------
+  /**
+   * Claims up to `limit` ready runs whose lease is free, expired or already `owner`'s, setting
+   * the lease to `leaseUntil`. Returns their ids, oldest ready first.
+   */
+  claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;
+  /** Gives a run's lease back so that another node may claim it at once. */
+  releaseRun(runId: string, owner: string): Promise<void>;
+  loadHistory(runId: string, fromSeq?: number): Promise<HistoryEvent[]>;
+  /** Oldest first. */
+  loadPending(runId: string): Promise<PendingResolution[]>;
+  /**
+   * Applies a task atomically (see TaskCommit). After it, the run is ready exactly when pending
+   * resolutions remain that the task did not consume.
+   */
+  commitTask(commit: TaskCommit): Promise<TaskCommitResult>;
+
+  // calls ---------------------------------------------------------------------------------
+  /** Claims calls due at `now` whose lease is free or expired, leasing them to `owner`. */
+  claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
+  /**
+   * Records a call's outcome: if its row still exists it is deleted, the resolution is appended
+   * to the run's pending (with `attempts`) and the run made ready. Returns false when the call was
+   * already resolved (by someone else, or the run ended).
+   */
+  resolveCall(runId: string, step: number, resolution: Resolution, attempts: number, at: number): Promise<boolean>;
+  /** After a retryable failure: records the attempt, frees the lease, sets the next attempt time. */
+  rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo): Promise<void>;
+  listCalls(runId: string): Promise<CallRecord[]>;
+
+  // timers --------------------------------------------------------------------------------
+  /** The earliest time at which a timer or an unleased call becomes due; undefined if none. */
+  nextDueAt(): Promise<number | undefined>;
+  /**
+   * Fires timers due at `now` (up to `limit`): deletes each timer row; a `sleep` timer appends a
+   * `timer` resolution; a `wait_timeout` timer, if its wait is still there, deletes the wait and
+   * appends a `wait` resolution with a null event. Affected runs become ready. Returns their ids.
+   */
+  fireDueTimers(now: number, limit: number): Promise<string[]>;
+
+  // logs ----------------------------------------------------------------------------------
+  listLogs(runId: string, options?: { afterIndex?: number; limit?: number }): Promise<LogRecord[]>;
+
+  // schedules -----------------------------------------------------------------------------
+  /** Last tick fired for a schedule (workflow + cron key), epoch ms. */
+  getScheduleTick(scheduleId: string): Promise<number | undefined>;
+  /** Records a fired tick; returns false if `tick` is not newer than the recorded one. */
+  advanceScheduleTick(scheduleId: string, tick: number): Promise<boolean>;
+
+  // API tokens ----------------------------------------------------------------------------
+  /** Stores the hash of an API token. */
+  addApiToken(hash: string, name: string, createdAt: number): Promise<void>;
+  hasApiToken(hash: string): Promise<boolean>;
+  countApiTokens(): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox
+// ---------------------------------------------------------------------------------------------
+
+export interface InstanceOptions {
+  runId: string;
+  /** Seeds `Math.random` for the run. */
+  seed: string;
+  /** @default 64 MiB */
+  memoryLimitBytes?: number;
+  /** CPU deadline of one activation. @default 1000 */
+  cpuMsPerActivation?: number;
+}
+
+/** A live workflow run inside the sandbox. Activations are synchronous. */
+export interface WorkflowInstance {
+  /**
+   * Delivers the activation, runs the workflow until every pending promise waits on something
+   * outside, and returns the commands it issued. Throws SandboxLimitError when a limit is hit;
+   * the instance is unusable afterwards.
+   */
+  activate(activation: Activation): ActivationResult;
+  /** Heap bytes the instance uses (for the cache and metrics). */
+  memoryUsage(): number;
+  dispose(): void;
+}
+
+export type InputCheck = { ok: true } | { ok: false; issues: string[] };
+
+export interface Sandbox {
+  /** Evaluates a bundle and reads its `workflow({...})` declaration. Throws DefinitionError. */
+  inspect(bundle: string, options?: { sourceMap?: string; origin?: string }): WorkflowManifest;
+  /** Runs the definition's own input validator (when `manifest.validatesInput`). */
+  checkInput(definition: DeployedDefinition, input: Json): InputCheck;
+  createInstance(definition: DeployedDefinition, options: InstanceOptions): WorkflowInstance;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock
+// ---------------------------------------------------------------------------------------------
+
+export interface Clock {
+  now(): number;
+  /** Calls `callback` once the clock reaches `at`. Returns a cancel function. */
+  schedule(at: number, callback: () => void): () => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities
+// ---------------------------------------------------------------------------------------------
+
+export interface CapabilityContext {
+  runId: string;
+  step: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** `<runId>:<step>`: the same for every attempt of one call. */
+  idempotencyKey: string;
+  workflow: string;
+  permissions: Permissions;
+  /** The time of the attempt (engine clock). */
+  now: number;
+}
+
+/**
+ * The host side of calls. Throw CapabilityError (retryable or not) or PermissionDeniedError;
+ * any other error is treated as retryable.
+ */
+export interface Capability {
+  readonly name: string;
+  invoke(method: string, args: Json, context: CapabilityContext): Promise<Json>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and logging
+// ---------------------------------------------------------------------------------------------
+
+/** Secret values by name, as the operator configured them. */
+export interface SecretSource {
+  get(name: string): string | undefined;
+  /** Every configured value, so that it can be scrubbed from what is stored or logged. */
+  values(): Array<{ name: string; value: string }>;
+}
+
+export interface Logger {
+  debug(data: object, message?: string): void;
+  info(data: object, message?: string): void;
+  warn(data: object, message?: string): void;
+  error(data: object, message?: string): void;
+  child(bindings: object): Logger;
+}
