@@ -317,7 +317,10 @@ export interface WaitRecord {
 
 export interface LogRecord {
   runId: string;
-  /** Position among the run's log lines. */
+  /**
+   * Orders the run's log lines and makes them idempotent: the seq of the workflow task's marker in
+   * history × 1000 + the line's position within that task.
+   */
   index: number;
   at: number;
   level: LogLevel;

@@ -179,7 +179,10 @@ export interface Store {
   commitTask(commit: TaskCommit): Promise<TaskCommitResult>;
 
   // calls ---------------------------------------------------------------------------------
-  /** Claims calls due at `now` whose lease is free or expired, leasing them to `owner`. */
+  /**
+   * Claims calls due at `now` whose lease is free, expired or already `owner`'s, leasing them to
+   * `owner` until `leaseUntil`. (A node that restarts under the same id recovers its calls at once.)
+   */
   claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
   /**
    * Records a call's outcome: if its row still exists it is deleted, the resolution is appended
