@@ -73,6 +73,12 @@ export interface EventRouting {
   newRuns: NewRun[];
   /** Waits it satisfies. */
   deliveries: Array<{ runId: string; step: number }>;
+  /**
+   * True when this is the event's routing proper (it leaves the unrouted list); false for a
+   * lookback delivery to a wait registered after the event arrived, which must not stop the
+   * event's own routing from happening.
+   */
+  markRouted: boolean;
 }
 
 export interface RouteResult {
@@ -143,8 +149,8 @@ export interface Store {
    * Applies the routing of one event: creates the runs (insert-or-ignore), and for each delivery
    * whose wait row still exists and whose run has not consumed this event yet, deletes the wait
    * (and its timeout timer), records the consumption, appends a `wait` resolution carrying the
-   * event to the run's pending and makes the run ready. Marks the event routed. A delivery with
-   * `eventSeq` of an event that is already routed (a lookback) does not change its routed flag.
+   * event to the run's pending and makes the run ready. A run never receives the event that
+   * started it (`NewRun.triggerEventSeq`). Marks the event routed when `markRouted`.
    */
   routeEvent(routing: EventRouting): Promise<RouteResult>;
 

@@ -1,0 +1,60 @@
+import { jsonEqual } from './json.js';
+import type { CloudEvent, Filter, FilterCondition, Json, TriggerSpec } from './model.js';
+import { valuesAt } from './paths.js';
+
+/**
+ * Glob over strings: `*` matches any run of characters (slashes included, so `acme/*` covers
+ * subgroups), `?` one character. Everything else is literal.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (const char of glob) {
+    if (char === '*') source += '.*';
+    else if (char === '?') source += '.';
+    else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+  }
+  return new RegExp(`^${source.replace(/(\.\*)+/g, '.*')}$`);
+}
+
+const globCache = new Map<string, RegExp>();
+export function globMatches(glob: string, value: string): boolean {
+  let re = globCache.get(glob);
+  if (!re) {
+    re = globToRegExp(glob);
+    if (globCache.size > 1000) globCache.clear();
+    globCache.set(glob, re);
+  }
+  return re.test(value);
+}
+
+function isOperator(condition: FilterCondition): condition is Exclude<FilterCondition, Json> & object {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return false;
+  const keys = Object.keys(condition);
+  return keys.length === 1 && ['equals', 'in', 'exists', 'glob', 'not'].includes(keys[0] as string);
+}
+
+/** Does a condition hold for the values found at its path? */
+export function conditionHolds(condition: FilterCondition, values: Json[]): boolean {
+  if (!isOperator(condition)) return values.some((value) => jsonEqual(value, condition as Json));
+  if ('not' in condition) return !conditionHolds(condition.not, values);
+  if ('exists' in condition) {
+    const present = values.some((value) => value !== null);
+    return condition.exists ? present : !present;
+  }
+  if ('equals' in condition) return values.some((value) => jsonEqual(value, condition.equals));
+  if ('in' in condition) return values.some((value) => condition.in.some((option) => jsonEqual(value, option)));
+  const glob = condition.glob;
+  return values.some((value) => typeof value === 'string' && globMatches(glob, value));
+}
+
+export function matchesFilter(event: CloudEvent, filter: Filter | undefined): boolean {
+  if (!filter) return true;
+  return Object.entries(filter).every(([path, condition]) => conditionHolds(condition, valuesAt(event, path)));
+}
+
+/** An event trigger's `event` may be an exact type or a glob (`com.gitlab.events.issue_*`). */
+export function triggerMatches(trigger: TriggerSpec, event: CloudEvent): boolean {
+  if (!('event' in trigger)) return false;
+  const typeMatches = trigger.event.includes('*') ? globMatches(trigger.event, event.type) : trigger.event === event.type;
+  return typeMatches && matchesFilter(event, trigger.filter);
+}

@@ -1,0 +1,126 @@
+import type { Command, HistoryEvent, HistoryPayload, Resolution } from './model.js';
+
+/** The history record of a resolution consumed by a workflow task. */
+export function resolutionToHistory(resolution: Resolution, attempts: number | undefined): HistoryPayload {
+  switch (resolution.kind) {
+    case 'call':
+      return resolution.ok
+        ? { type: 'call_completed', step: resolution.step, value: resolution.value, attempts: attempts ?? 1 }
+        : { type: 'call_failed', step: resolution.step, error: resolution.error, attempts: attempts ?? 1 };
+    case 'timer':
+      return { type: 'timer_fired', step: resolution.step };
+    case 'wait':
+      return resolution.event
+        ? { type: 'wait_satisfied', step: resolution.step, event: resolution.event }
+        : { type: 'wait_timed_out', step: resolution.step };
+    case 'child':
+      return resolution.ok
+        ? { type: 'child_completed', step: resolution.step, value: resolution.value }
+        : { type: 'child_failed', step: resolution.step, error: resolution.error };
+    case 'cancel':
+      return resolution.reason === undefined ? { type: 'cancel_requested' } : { type: 'cancel_requested', reason: resolution.reason };
+  }
+}
+
+/** The resolution a history record stands for, or undefined when the record is not one. */
+export function historyToResolution(event: HistoryEvent): Resolution | undefined {
+  switch (event.type) {
+    case 'call_completed':
+      return { kind: 'call', step: event.step, ok: true, value: event.value };
+    case 'call_failed':
+      return { kind: 'call', step: event.step, ok: false, error: event.error };
+    case 'timer_fired':
+      return { kind: 'timer', step: event.step };
+    case 'wait_satisfied':
+      return { kind: 'wait', step: event.step, event: event.event };
+    case 'wait_timed_out':
+      return { kind: 'wait', step: event.step, event: null };
+    case 'child_completed':
+      return { kind: 'child', step: event.step, ok: true, value: event.value };
+    case 'child_failed':
+      return { kind: 'child', step: event.step, ok: false, error: event.error };
+    case 'cancel_requested':
+      return event.reason === undefined ? { kind: 'cancel' } : { kind: 'cancel', reason: event.reason };
+    default:
+      return undefined;
+  }
+}
+
+/** A durable command as history records it; logs are not history. */
+export function commandToHistory(command: Command, newRunId?: string): HistoryPayload | undefined {
+  switch (command.kind) {
+    case 'call':
+      return withSite(
+        { type: 'call_scheduled', step: command.step, capability: command.capability, method: command.method, args: command.args },
+        command.site,
+      );
+    case 'timer':
+      return withSite({ type: 'timer_started', step: command.step, fireAt: command.fireAt }, command.site);
+    case 'wait': {
+      const payload: HistoryPayload = { type: 'wait_started', step: command.step, eventType: command.eventType, match: command.match };
+      if (command.timeoutAt !== undefined) payload.timeoutAt = command.timeoutAt;
+      return withSite(payload, command.site);
+    }
+    case 'child':
+      return withSite({ type: 'child_started', step: command.step, childId: command.childId, workflow: command.workflow }, command.site);
+    case 'patch':
+      return { type: 'patch_marker', patchId: command.patchId };
+    case 'complete':
+      return { type: 'run_completed', result: command.result };
+    case 'fail':
+      return { type: 'run_failed', error: command.error };
+    case 'cancelled':
+      return { type: 'run_cancelled' };
+    case 'continueAsNew':
+      return { type: 'run_continued', newRunId: newRunId ?? '' };
+    case 'log':
+      return undefined;
+  }
+}
+
+function withSite<T extends HistoryPayload & { site?: string }>(payload: T, site: string | undefined): T {
+  if (site !== undefined) payload.site = site;
+  return payload;
+}
+
+const COMMAND_TYPES = new Set<HistoryEvent['type']>([
+  'call_scheduled',
+  'timer_started',
+  'wait_started',
+  'child_started',
+  'patch_marker',
+  'run_completed',
+  'run_failed',
+  'run_cancelled',
+  'run_continued',
+]);
+
+export function isCommandRecord(event: HistoryEvent): boolean {
+  return COMMAND_TYPES.has(event.type);
+}
+
+/** A one-line description of a command record, for nondeterminism reports and the CLI. */
+export function describeRecord(event: HistoryPayload): string {
+  switch (event.type) {
+    case 'call_scheduled':
+      return `call ${event.capability}.${event.method}`;
+    case 'timer_started':
+      return `timer until ${new Date(event.fireAt).toISOString()}`;
+    case 'wait_started':
+      return `wait for ${event.eventType}`;
+    case 'child_started':
+      return `child workflow ${event.workflow}`;
+    case 'patch_marker':
+      return `patched('${event.patchId}')`;
+    case 'run_completed':
+      return 'completion of the run';
+    case 'run_failed':
+      return 'failure of the run';
+    case 'run_cancelled':
+      return 'cancellation of the run';
+    case 'run_continued':
+      return 'continue-as-new';
+    default:
+      return event.type;
+  }
+}

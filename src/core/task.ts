@@ -1,0 +1,257 @@
+import { waitIndexEntry } from './correlation.js';
+import { commandToHistory, resolutionToHistory } from './history.js';
+import type {
+  CallRecord,
+  Command,
+  ErrorInfo,
+  HistoryEvent,
+  HistoryPayload,
+  Json,
+  LogRecord,
+  NewRun,
+  Resolution,
+  RunRecord,
+  RunStatus,
+  TimerRecord,
+  WaitRecord,
+} from './model.js';
+import type { SecretSource, TaskCommit } from './ports.js';
+import { redactJson, redactText } from './secrets.js';
+
+/** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
+export const MAX_LOGS_PER_TASK = 1000;
+
+export interface DeliveredResolution {
+  resolution: Resolution;
+  at: number;
+  attempts?: number;
+}
+
+export interface TaskInput {
+  run: RunRecord;
+  owner: string;
+  /** The workflow task's time. */
+  time: number;
+  /** Resolutions delivered in this task, in delivery order. */
+  delivered: DeliveredResolution[];
+  /** Every pending id the task consumed, delivered or discarded as a duplicate. */
+  consumedPending: number[];
+  /** Steps the fast path resolved in memory (their call rows go). */
+  resolvedCalls: number[];
+  commands: Command[];
+  secrets: SecretSource;
+  /** When set, new calls are leased to `owner` until then, to be executed right after the commit. */
+  callLeaseUntil?: number;
+  /** Active version of a workflow name, for child runs. */
+  versionOf(workflow: string): string | undefined;
+}
+
+export interface TaskOutput {
+  commit: TaskCommit;
+  /** The status the run ends with, when this task ended it. */
+  ended?: { status: RunStatus; result?: Json; error?: ErrorInfo };
+  /** Resolutions known at once (a child of an undeployed workflow) for the next task. */
+  immediate: DeliveredResolution[];
+}
+
+/** `<id>~2`, `<id>~3`…: the runs a continue-as-new chain creates. */
+export function successorId(runId: string): string {
+  const match = /^(.*)~(\d+)$/.exec(runId);
+  return match ? `${match[1]}~${Number(match[2]) + 1}` : `${runId}~2`;
+}
+
+/**
+ * Turns what one workflow task did into the single atomic commit that records it: the consumed
+ * resolutions, a marker with the task's time, the commands as history, and the index rows that
+ * let executors, the scheduler and the router act on them. Pure; secrets are redacted here.
+ */
+export function buildTaskCommit(input: TaskInput): TaskOutput {
+  const { run, time, secrets } = input;
+  const history: HistoryEvent[] = [];
+  const push = (payload: HistoryPayload, at: number): void => {
+    history.push({ ...redactJson(payload as unknown as Json, secrets), seq: run.historyLength + history.length, at } as unknown as HistoryEvent);
+  };
+  if (run.historyLength === 0) {
+    const started: HistoryPayload = { type: 'run_started', workflow: run.workflow, version: run.version, input: run.input };
+    if (run.parentId !== undefined) started.parentId = run.parentId;
+    push(started, run.createdAt);
+  }
+  for (const delivered of input.delivered) push(resolutionToHistory(delivered.resolution, delivered.attempts), delivered.at);
+  const markerSeq = run.historyLength + history.length;
+  push({ type: 'workflow_task', time }, time);
+
+  const calls: TaskCommit['calls'] = [];
+  const timers: TimerRecord[] = [];
+  const waits: WaitRecord[] = [];
+  const children: NewRun[] = [];
+  const logs: LogRecord[] = [];
+  const immediate: DeliveredResolution[] = [];
+  const commit: TaskCommit = {
+    runId: run.id,
+    expectedHistoryLength: run.historyLength,
+    owner: input.owner,
+    consumedPending: input.consumedPending,
+    history,
+    calls,
+    resolvedCalls: input.resolvedCalls,
+    timers,
+    waits,
+    children,
+    logs,
+  };
+  let ended: TaskOutput['ended'];
+  const end = (status: RunStatus, outcome: { result?: Json; error?: ErrorInfo }): void => {
+    ended = { status, ...outcome };
+    commit.status = { status, ...redactJson(outcome as Json, secrets) } as TaskCommit['status'];
+    if (run.parentId !== undefined && run.parentStep !== undefined && status !== 'continued') {
+      const resolution: Resolution =
+        status === 'completed'
+          ? { kind: 'child', step: run.parentStep, ok: true, value: outcome.result ?? null }
+          : {
+              kind: 'child',
+              step: run.parentStep,
+              ok: false,
+              error: outcome.error ?? { name: 'CancelledError', message: `child run ${run.id} was cancelled` },
+            };
+      commit.notifyParent = { runId: run.parentId, resolution: redactJson(resolution as unknown as Json, secrets) as unknown as Resolution };
+    }
+  };
+
+  for (const command of input.commands) {
+    switch (command.kind) {
+      case 'log': {
+        if (logs.length === MAX_LOGS_PER_TASK) continue;
+        const message =
+          logs.length === MAX_LOGS_PER_TASK - 1
+            ? `(more than ${MAX_LOGS_PER_TASK} log lines in one workflow task; the rest of this task's lines are dropped)`
+            : redactText(command.message, secrets);
+        logs.push({ runId: run.id, index: markerSeq * MAX_LOGS_PER_TASK + logs.length, at: time, level: command.level, message });
+        continue;
+      }
+      case 'call': {
+        const record: CallRecord & { leaseUntil?: number } = {
+          runId: run.id,
+          step: command.step,
+          capability: command.capability,
+          method: command.method,
+          args: redactJson(command.args, secrets),
+          attempts: 0,
+          nextAt: time,
+        };
+        if (command.options !== undefined) record.options = command.options;
+        if (input.callLeaseUntil !== undefined) record.leaseUntil = input.callLeaseUntil;
+        calls.push(record);
+        break;
+      }
+      case 'timer':
+        timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
+        break;
+      case 'wait': {
+        const { paths, key } = waitIndexEntry(command.match);
+        const wait: WaitRecord = { runId: run.id, step: command.step, eventType: command.eventType, paths, key, registeredAt: time };
+        if (command.timeoutAt !== undefined) {
+          wait.timeoutAt = command.timeoutAt;
+          timers.push({ runId: run.id, step: command.step, kind: 'wait_timeout', fireAt: command.timeoutAt });
+        }
+        waits.push(wait);
+        break;
+      }
+      case 'child': {
+        const version = input.versionOf(command.workflow);
+        if (version === undefined) {
+          immediate.push({
+            resolution: {
+              kind: 'child',
+              step: command.step,
+              ok: false,
+              error: { name: 'NotFoundError', message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child` },
+            },
+            at: time,
+          });
+        } else {
+          children.push({
+            id: command.childId,
+            workflow: command.workflow,
+            version,
+            input: command.input,
+            parentId: run.id,
+            parentStep: command.step,
+            createdAt: time,
+          });
+        }
+        break;
+      }
+      case 'complete':
+        end('completed', { result: command.result });
+        break;
+      case 'fail':
+        end('failed', { error: command.error });
+        break;
+      case 'cancelled':
+        end('cancelled', { error: { name: 'CancelledError', message: `run ${run.id} was cancelled` } });
+        break;
+      case 'continueAsNew': {
+        const successor: NewRun = {
+          id: successorId(run.id),
+          workflow: run.workflow,
+          version: input.versionOf(run.workflow) ?? run.version,
+          input: command.input,
+          createdAt: time,
+        };
+        if (run.parentId !== undefined) successor.parentId = run.parentId;
+        if (run.parentStep !== undefined) successor.parentStep = run.parentStep;
+        commit.successor = successor;
+        end('continued', { result: { continuedAs: successor.id } });
+        push({ type: 'run_continued', newRunId: successor.id }, time);
+        continue;
+      }
+      case 'patch':
+        break;
+    }
+    const record = commandToHistory(command);
+    if (record) push(record, time);
+  }
+  const output: TaskOutput = { commit, immediate };
+  if (ended) output.ended = ended;
+  return output;
+}
+
+/** The commit that ends a run outside the sandbox: a limit hit, or a cancel of a stuck run. */
+export function buildTerminalCommit(
+  run: RunRecord,
+  owner: string,
+  time: number,
+  status: 'failed' | 'cancelled',
+  error: ErrorInfo,
+  secrets: SecretSource,
+): TaskCommit {
+  return buildTaskCommit({
+    run,
+    owner,
+    time,
+    delivered: [],
+    consumedPending: [],
+    resolvedCalls: [],
+    commands: status === 'cancelled' ? [{ kind: 'cancelled' }] : [{ kind: 'fail', error }],
+    secrets,
+    versionOf: () => undefined,
+  }).commit;
+}
+
+/** Parks a run whose replay diverged: its history stays as it is, only its status changes. */
+export function buildStuckCommit(run: RunRecord, owner: string, error: ErrorInfo, secrets: SecretSource): TaskCommit {
+  return {
+    runId: run.id,
+    expectedHistoryLength: run.historyLength,
+    owner,
+    consumedPending: [],
+    history: [],
+    calls: [],
+    resolvedCalls: [],
+    timers: [],
+    waits: [],
+    children: [],
+    logs: [],
+    status: { status: 'stuck', error: redactJson(error as unknown as Json, secrets) as unknown as ErrorInfo },
+  };
+}
