@@ -27,7 +27,9 @@ export function globMatches(glob: string, value: string): boolean {
   return re.test(value);
 }
 
-function isOperator(condition: FilterCondition): condition is Exclude<FilterCondition, Json> & object {
+type Operator = { equals: Json } | { in: Json[] } | { exists: boolean } | { glob: string } | { not: FilterCondition };
+
+function isOperator(condition: FilterCondition): condition is Operator {
   if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return false;
   const keys = Object.keys(condition);
   return keys.length === 1 && ['equals', 'in', 'exists', 'glob', 'not'].includes(keys[0] as string);
@@ -36,14 +38,15 @@ function isOperator(condition: FilterCondition): condition is Exclude<FilterCond
 /** Does a condition hold for the values found at its path? */
 export function conditionHolds(condition: FilterCondition, values: Json[]): boolean {
   if (!isOperator(condition)) return values.some((value) => jsonEqual(value, condition as Json));
-  if ('not' in condition) return !conditionHolds(condition.not, values);
-  if ('exists' in condition) {
+  const operator: Operator = condition;
+  if ('not' in operator) return !conditionHolds(operator.not, values);
+  if ('exists' in operator) {
     const present = values.some((value) => value !== null);
-    return condition.exists ? present : !present;
+    return operator.exists ? present : !present;
   }
-  if ('equals' in condition) return values.some((value) => jsonEqual(value, condition.equals));
-  if ('in' in condition) return values.some((value) => condition.in.some((option) => jsonEqual(value, option)));
-  const glob = condition.glob;
+  if ('equals' in operator) return values.some((value) => jsonEqual(value, operator.equals));
+  if ('in' in operator) return values.some((value) => operator.in.some((option) => jsonEqual(value, option)));
+  const glob = operator.glob;
   return values.some((value) => typeof value === 'string' && globMatches(glob, value));
 }
 

@@ -69,7 +69,8 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   const { run, time, secrets } = input;
   const history: HistoryEvent[] = [];
   const push = (payload: HistoryPayload, at: number): void => {
-    history.push({ ...redactJson(payload as unknown as Json, secrets), seq: run.historyLength + history.length, at } as unknown as HistoryEvent);
+    const redacted = redactJson(payload as unknown as Json, secrets) as unknown as HistoryPayload;
+    history.push({ ...redacted, seq: run.historyLength + history.length, at });
   };
   if (run.historyLength === 0) {
     const started: HistoryPayload = { type: 'run_started', workflow: run.workflow, version: run.version, input: run.input };
@@ -102,7 +103,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   let ended: TaskOutput['ended'];
   const end = (status: RunStatus, outcome: { result?: Json; error?: ErrorInfo }): void => {
     ended = { status, ...outcome };
-    commit.status = { status, ...redactJson(outcome as Json, secrets) } as TaskCommit['status'];
+    commit.status = { status, ...(redactJson(outcome as Json, secrets) as { result?: Json; error?: ErrorInfo }) };
     if (run.parentId !== undefined && run.parentStep !== undefined && status !== 'continued') {
       const resolution: Resolution =
         status === 'completed'

@@ -1,0 +1,69 @@
+import { CapabilityError, PermissionDeniedError, toError, toErrorInfo } from './errors.js';
+import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
+import type { Capability, SecretSource } from './ports.js';
+import { resolveRetryPolicy, retryDelay } from './retry.js';
+import { redactJson, revealJson } from './secrets.js';
+
+export type CallOutcome =
+  | { kind: 'resolved'; resolution: Resolution; attempts: number }
+  | { kind: 'retry'; attempts: number; nextAt: number; error: ErrorInfo };
+
+export interface CallContext {
+  workflow: string;
+  permissions: Permissions;
+  now: number;
+}
+
+export interface CallExecutorOptions {
+  capabilities: ReadonlyMap<string, Capability>;
+  secrets: SecretSource;
+  random: () => number;
+}
+
+/**
+ * Runs one attempt of a call on the host and decides what follows: the result, a final failure,
+ * or another attempt after a backoff. Arguments are revealed (secret references become values
+ * the workflow may read) just before the capability sees them; what comes back is redacted
+ * before anything stores it.
+ */
+export async function attemptCall(call: CallRecord, context: CallContext, options: CallExecutorOptions): Promise<CallOutcome> {
+  const attempts = call.attempts + 1;
+  const capability = options.capabilities.get(call.capability);
+  try {
+    if (!capability) {
+      throw new CapabilityError('unknown_capability', `no capability named '${call.capability}' is installed on this server`, { retryable: false });
+    }
+    const value = await capability.invoke(call.method, revealJson(call.args, options.secrets, context.permissions.secrets), {
+      runId: call.runId,
+      step: call.step,
+      attempt: attempts,
+      idempotencyKey: `${call.runId}:${call.step}`,
+      workflow: context.workflow,
+      permissions: context.permissions,
+      now: context.now,
+    });
+    return {
+      kind: 'resolved',
+      attempts,
+      resolution: { kind: 'call', step: call.step, ok: true, value: redactJson(toJsonValue(value), options.secrets) },
+    };
+  } catch (caught) {
+    const error = toError(caught);
+    const info = redactJson(toErrorInfo(error) as unknown as Json, options.secrets) as unknown as ErrorInfo;
+    delete info.stack;
+    const retryable = error instanceof CapabilityError ? error.retryable : !(error instanceof PermissionDeniedError);
+    const policy = resolveRetryPolicy(call.options?.retry);
+    if (retryable && attempts < policy.maxAttempts) {
+      const retryAfter = error instanceof CapabilityError ? error.retryAfterMs : undefined;
+      return { kind: 'retry', attempts, error: info, nextAt: context.now + retryDelay(policy, attempts, options.random, retryAfter) };
+    }
+    if (retryable) info.message = `${info.message} (gave up after ${attempts} attempts)`;
+    return { kind: 'resolved', attempts, resolution: { kind: 'call', step: call.step, ok: false, error: info } };
+  }
+}
+
+/** Capabilities return JSON; anything else (undefined, Dates) is normalised the way JSON.stringify would. */
+function toJsonValue(value: unknown): Json {
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value)) as Json;
+}

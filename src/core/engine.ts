@@ -1,0 +1,550 @@
+import { attemptCall, type CallContext, type CallOutcome } from './call-executor.js';
+import { eventKeyForShape } from './correlation.js';
+import { TypedEmitter } from './emitter.js';
+import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo } from './errors.js';
+import { InstanceCache, type CachedRun } from './instance-cache.js';
+import type {
+  CallRecord,
+  CloudEvent,
+  DeployedDefinition,
+  Json,
+  NewRun,
+  PendingResolution,
+  Resolution,
+  RunRecord,
+  RunStatus,
+  WaitRecord,
+} from './model.js';
+import { TERMINAL_STATUSES } from './model.js';
+import type { Capability, Clock, Logger, Sandbox, SecretSource, Store, TaskCommit } from './ports.js';
+import { replayHistory } from './replay.js';
+import { cloudEventOf, planRouting } from './router.js';
+import { revealJson } from './secrets.js';
+import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, type DeliveredResolution } from './task.js';
+
+export interface EngineOptions {
+  store: Store;
+  sandbox: Sandbox;
+  clock: Clock;
+  logger: Logger;
+  capabilities: ReadonlyMap<string, Capability>;
+  secrets: SecretSource;
+  /** This process's identity for leases. A process restarting under the same id recovers its leases at once. */
+  nodeId: string;
+  /** Randomness for retry jitter. @default Math.random */
+  random?: () => number;
+  sandboxLimits?: { memoryLimitBytes?: number; cpuMsPerActivation?: number };
+  /** Live sandboxes kept. @default 500 */
+  cacheSize?: number;
+  /** Runs advanced at once. @default 64 */
+  concurrency?: number;
+  /** How far back a new wait looks for an event that arrived just before it. @default 300000 */
+  lookbackMs?: number;
+  /** @default 30000 */
+  runLeaseMs?: number;
+  /** How long a node may take to execute a call before another may try. @default 120000 */
+  callLeaseMs?: number;
+  /** Safety-net poll for work written by other processes; null disables it (virtual-time tests). @default 1000 */
+  pollIntervalMs?: number | null;
+}
+
+export interface EngineEvents extends Record<string, unknown> {
+  'run:updated': { runId: string; status: RunStatus; historyLength: number };
+  'run:finished': { runId: string; status: RunStatus };
+  'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
+}
+
+const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
+
+/**
+ * The engine: advances runs one workflow task at a time (DESIGN.md §2), executes their calls,
+ * fires their timers and routes events to triggers and waits. All state is in the Store; the
+ * engine keeps only caches, so any number of them can be stopped and started at any moment.
+ */
+export class Engine {
+  readonly events = new TypedEmitter<EngineEvents>();
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly cache: InstanceCache;
+  private readonly random: () => number;
+  private readonly concurrency: number;
+  private readonly lookbackMs: number;
+  private readonly runLeaseMs: number;
+  private readonly callLeaseMs: number;
+  private readonly definitionsByVersion = new Map<string, DeployedDefinition>();
+  private activeDefinitions: DeployedDefinition[] = [];
+  private readonly activeRuns = new Map<string, Promise<void>>();
+  private readonly inflightCalls = new Set<string>();
+  private readonly background = new Set<Promise<unknown>>();
+  private pumping = false;
+  private pumpRequested = false;
+  private routing = false;
+  private routeRequested = false;
+  private wake: { at: number; cancel: () => void } | undefined;
+  private poll: (() => void) | undefined;
+  private stopping = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.cache = new InstanceCache(options.cacheSize ?? 500);
+    this.random = options.random ?? Math.random;
+    this.concurrency = options.concurrency ?? 64;
+    this.lookbackMs = options.lookbackMs ?? 300_000;
+    this.runLeaseMs = options.runLeaseMs ?? 30_000;
+    this.callLeaseMs = options.callLeaseMs ?? 120_000;
+  }
+
+  // lifecycle -----------------------------------------------------------------------------
+
+  /** Loads the deployed definitions and picks up whatever work the store holds. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.refreshDefinitions();
+    this.routeSoon();
+    this.pump();
+    this.track(this.scheduleWake());
+    this.schedulePoll();
+  }
+
+  /** Stops taking work, lets what is in flight finish, and frees the sandboxes. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.cancel();
+    this.wake = undefined;
+    this.poll?.();
+    this.poll = undefined;
+    await this.whenIdle();
+    this.cache.clear();
+  }
+
+  /** Resolves once no run is being advanced and no call, routing or timer work is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  isIdle(): boolean {
+    return this.activeRuns.size === 0 && this.background.size === 0 && !this.pumping && !this.routing;
+  }
+
+  /** Sandboxes held in memory, and their bytes. */
+  cacheStats(): { runs: number; bytes: number } {
+    return { runs: this.cache.size, bytes: this.cache.memoryUsage() };
+  }
+
+  // definitions ---------------------------------------------------------------------------
+
+  async deploy(definition: DeployedDefinition): Promise<void> {
+    await this.store.deployDefinition(definition);
+    this.definitionsByVersion.set(definition.version, definition);
+    await this.refreshDefinitions();
+  }
+
+  definitions(): readonly DeployedDefinition[] {
+    return this.activeDefinitions;
+  }
+
+  activeDefinition(name: string): DeployedDefinition | undefined {
+    return this.activeDefinitions.find((definition) => definition.name === name);
+  }
+
+  private async refreshDefinitions(): Promise<void> {
+    this.activeDefinitions = await this.store.listActiveDefinitions();
+    for (const definition of this.activeDefinitions) this.definitionsByVersion.set(definition.version, definition);
+  }
+
+  private async definitionFor(version: string): Promise<DeployedDefinition | undefined> {
+    const cached = this.definitionsByVersion.get(version);
+    if (cached) return cached;
+    const stored = await this.store.getDefinition(version);
+    if (stored) this.definitionsByVersion.set(version, stored);
+    return stored;
+  }
+
+  // intake --------------------------------------------------------------------------------
+
+  /** Creates a run (idempotent by id) and schedules its first workflow task. */
+  async submitRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+    const result = await this.store.createRun(run);
+    if (result.created) this.pump();
+    return result;
+  }
+
+  /** Stores an event durably — the promise resolves once it is on disk — and routes it soon after. */
+  async ingest(event: CloudEvent, dedupeKey: string): Promise<{ seq: number; duplicate: boolean }> {
+    const result = await this.store.insertEvent(event, dedupeKey, this.clock.now());
+    if (!result.duplicate) this.routeSoon();
+    return result;
+  }
+
+  /** Asks a run to stop: its pending operations reject with CancelledError and its `finally` blocks run. */
+  async cancel(runId: string, reason?: string): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (terminal.has(run.status)) throw new ConflictError(`run ${runId} already ended as ${run.status}; there is nothing to cancel`);
+    if (run.status === 'stuck') {
+      const error = { name: 'CancelledError', message: reason ?? `run ${runId} was cancelled while stuck` };
+      await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'cancelled', error, this.options.secrets));
+    } else {
+      const resolution: Resolution = reason === undefined ? { kind: 'cancel' } : { kind: 'cancel', reason };
+      await this.store.addPending(runId, resolution, this.clock.now());
+      this.pump();
+    }
+    return (await this.store.getRun(runId)) ?? run;
+  }
+
+  /** Wakes the engine after another component changed the store (a poll tick, a NOTIFY). */
+  notify(): void {
+    this.routeSoon();
+    this.pump();
+    this.track(this.scheduleWake());
+  }
+
+  // the run loop ----------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.stopping) return;
+    this.pumpRequested = true;
+    if (this.pumping) return;
+    this.pumping = true;
+    this.pumpLoop()
+      .catch((error: unknown) => this.logger.error({ err: toError(error) }, 'claiming ready runs failed; retrying on the next wake-up'))
+      .finally(() => {
+        this.pumping = false;
+        this.settle();
+      });
+  }
+
+  private async pumpLoop(): Promise<void> {
+    while (this.pumpRequested && !this.stopping) {
+      this.pumpRequested = false;
+      const free = this.concurrency - this.activeRuns.size;
+      if (free <= 0) return;
+      const now = this.clock.now();
+      const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
+      let launched = 0;
+      for (const id of ids) {
+        if (this.activeRuns.has(id)) continue;
+        launched++;
+        const work = this.advanceRun(id)
+          .catch((error: unknown) => this.logger.error({ err: toError(error), runId: id }, 'advancing run failed; it will be retried'))
+          .finally(() => {
+            this.activeRuns.delete(id);
+            this.pump();
+            this.settle();
+          });
+        this.activeRuns.set(id, work);
+      }
+      if (launched > 0 && ids.length === free) this.pumpRequested = true;
+    }
+  }
+
+  private async advanceRun(runId: string): Promise<void> {
+    let run = await this.store.getRun(runId);
+    if (!run || run.status !== 'running') return;
+    const definition = await this.definitionFor(run.version);
+    if (!definition) {
+      const error = { name: 'DefinitionMissingError', message: `version ${run.version} of workflow '${run.workflow}' is not in the store; redeploy it` };
+      await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', error, this.options.secrets));
+      return;
+    }
+    let entry = this.cache.get(runId);
+    if (entry && entry.historyLength !== run.historyLength) {
+      this.cache.evict(runId);
+      entry = undefined;
+    }
+    if (!entry) {
+      const rebuilt = await this.rebuild(run, definition);
+      if (!rebuilt) return;
+      entry = rebuilt;
+    }
+    let pending = await this.store.loadPending(runId);
+    let local: DeliveredResolution[] = [];
+    let resolvedCalls: number[] = [];
+    const permissions = definition.manifest.permissions;
+    while (!this.stopping) {
+      const { delivered, consumed } = this.dedupe(entry, pending, local);
+      const first = run.historyLength === 0;
+      if (!first && consumed.length === 0 && delivered.length === 0) return;
+      const time = this.clock.now();
+      let commands;
+      try {
+        commands = entry.instance.activate({
+          time,
+          ...(first ? { start: { input: revealJson(run.input, this.options.secrets, permissions.secrets) } } : {}),
+          resolutions: delivered.map((item) => revealJson(item.resolution as unknown as Json, this.options.secrets, permissions.secrets) as unknown as Resolution),
+          replaying: false,
+        }).commands;
+      } catch (caught) {
+        this.cache.evict(runId);
+        if (!(caught instanceof SandboxLimitError)) throw caught;
+        await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, time, 'failed', toErrorInfo(caught), this.options.secrets));
+        return;
+      }
+      const output = buildTaskCommit({
+        run,
+        owner: this.options.nodeId,
+        time,
+        delivered,
+        consumedPending: consumed,
+        resolvedCalls,
+        commands,
+        secrets: this.options.secrets,
+        callLeaseUntil: time + this.callLeaseMs,
+        versionOf: (name) => this.activeDefinition(name)?.version,
+      });
+      const result = await this.store.commitTask(output.commit);
+      if (!result.ok) {
+        // Another node advanced the run (or it is gone): our instance is stale.
+        this.cache.evict(runId);
+        this.logger.warn({ runId, reason: result.reason }, 'workflow task commit refused; the run will be reloaded');
+        return;
+      }
+      run = { ...run, historyLength: run.historyLength + output.commit.history.length, updatedAt: time };
+      if (output.ended) run = { ...run, status: output.ended.status };
+      entry.historyLength = run.historyLength;
+      for (const item of delivered) if ('step' in item.resolution) entry.resolvedSteps.add(item.resolution.step);
+      this.afterCommit(run, output.commit);
+      if (output.ended) {
+        this.cache.evict(runId);
+        this.events.emit('run:finished', { runId, status: run.status });
+        return;
+      }
+      local = [...output.immediate];
+      resolvedCalls = [];
+      if (output.commit.calls.length > 0) {
+        const context: CallContext = { workflow: run.workflow, permissions, now: time };
+        const outcomes = await Promise.all(output.commit.calls.map((call) => this.executeCall(call, context)));
+        for (const [index, outcome] of outcomes.entries()) {
+          const call = output.commit.calls[index] as CallRecord;
+          if (outcome.kind === 'resolved') {
+            local.push({ resolution: outcome.resolution, attempts: outcome.attempts, at: this.clock.now() });
+            resolvedCalls.push(call.step);
+          } else {
+            await this.store.rescheduleCall(runId, call.step, outcome.attempts, outcome.nextAt, outcome.error);
+            this.considerWake(outcome.nextAt);
+          }
+        }
+      }
+      if (local.length === 0) return;
+      pending = await this.store.loadPending(runId);
+    }
+  }
+
+  /** Drops resolutions of steps the instance already received (a call resolved twice after a lease expired). */
+  private dedupe(
+    entry: CachedRun,
+    pending: PendingResolution[],
+    local: DeliveredResolution[],
+  ): { delivered: DeliveredResolution[]; consumed: number[] } {
+    const seen = new Set(entry.resolvedSteps);
+    const delivered: DeliveredResolution[] = [];
+    const keep = (item: DeliveredResolution): void => {
+      if ('step' in item.resolution) {
+        if (seen.has(item.resolution.step)) return;
+        seen.add(item.resolution.step);
+      }
+      delivered.push(item);
+    };
+    for (const item of pending) {
+      const resolution: DeliveredResolution = { resolution: item.resolution, at: item.at };
+      if (item.attempts !== undefined) resolution.attempts = item.attempts;
+      keep(resolution);
+    }
+    for (const item of local) keep(item);
+    return { delivered, consumed: pending.map((item) => item.id) };
+  }
+
+  /** A run not in the cache: a fresh sandbox, replayed through the run's history. */
+  private async rebuild(run: RunRecord, definition: DeployedDefinition): Promise<CachedRun | undefined> {
+    const history = await this.store.loadHistory(run.id);
+    const instance = this.options.sandbox.createInstance(definition, {
+      runId: run.id,
+      seed: run.id,
+      ...this.options.sandboxLimits,
+    });
+    const permitted = definition.manifest.permissions.secrets;
+    try {
+      const outcome = replayHistory(instance, history, {
+        runId: run.id,
+        workflow: run.workflow,
+        prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,
+      });
+      const entry: CachedRun = { instance, historyLength: history.length, resolvedSteps: outcome.resolvedSteps };
+      this.cache.set(run.id, entry);
+      return entry;
+    } catch (caught) {
+      instance.dispose();
+      if (caught instanceof NondeterminismError) {
+        this.logger.error({ runId: run.id, err: caught }, 'replay diverged from history; the run is stuck');
+        await this.commitOutsideSandbox(run, buildStuckCommit(run, this.options.nodeId, toErrorInfo(caught), this.options.secrets));
+        return undefined;
+      }
+      if (caught instanceof SandboxLimitError) {
+        await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', toErrorInfo(caught), this.options.secrets));
+        return undefined;
+      }
+      throw caught;
+    }
+  }
+
+  private async commitOutsideSandbox(run: RunRecord, commit: TaskCommit): Promise<void> {
+    const result = await this.store.commitTask(commit);
+    if (!result.ok) return;
+    const status = commit.status?.status ?? run.status;
+    this.afterCommit({ ...run, status, historyLength: run.historyLength + commit.history.length }, commit);
+    if (terminal.has(status)) this.events.emit('run:finished', { runId: run.id, status });
+  }
+
+  private afterCommit(run: RunRecord, commit: TaskCommit): void {
+    this.events.emit('run:updated', { runId: run.id, status: run.status, historyLength: run.historyLength });
+    for (const timer of commit.timers) this.considerWake(timer.fireAt);
+    if (commit.waits.length > 0) this.track(this.lookback(run, commit.waits));
+    if (commit.children.length > 0 || commit.successor || commit.notifyParent) this.pump();
+    if (commit.events?.length) this.routeSoon();
+  }
+
+  /** A wait registered after its event arrived still receives it, from the inbox's recent past. */
+  private async lookback(run: RunRecord, waits: WaitRecord[]): Promise<void> {
+    const since = this.clock.now() - this.lookbackMs;
+    for (const wait of waits) {
+      for (const event of await this.store.listRecentEvents(wait.eventType, since, 1000)) {
+        if (event.seq === run.triggerEventSeq || eventKeyForShape(cloudEventOf(event), wait.paths) !== wait.key) continue;
+        const result = await this.store.routeEvent({
+          eventSeq: event.seq,
+          newRuns: [],
+          deliveries: [{ runId: run.id, step: wait.step }],
+          markRouted: false,
+        });
+        if (result.deliveredRunIds.length > 0) {
+          this.pump();
+          break;
+        }
+      }
+    }
+  }
+
+  // calls ------------------------------------------------------------------------------------
+
+  private async executeCall(call: CallRecord, context: CallContext): Promise<CallOutcome> {
+    const key = `${call.runId}:${call.step}`;
+    this.inflightCalls.add(key);
+    try {
+      return await attemptCall(call, { ...context, now: this.clock.now() }, {
+        capabilities: this.options.capabilities,
+        secrets: this.options.secrets,
+        random: this.random,
+      });
+    } finally {
+      this.inflightCalls.delete(key);
+    }
+  }
+
+  /** Calls due for a retry, or left behind by a node that stopped before finishing them. */
+  private async runDueCalls(): Promise<void> {
+    const now = this.clock.now();
+    const calls = await this.store.claimDueCalls(this.options.nodeId, now, now + this.callLeaseMs, 64);
+    await Promise.all(
+      calls
+        .filter((call) => !this.inflightCalls.has(`${call.runId}:${call.step}`))
+        .map(async (call) => {
+          const run = await this.store.getRun(call.runId);
+          const definition = run && (await this.definitionFor(run.version));
+          if (!run || !definition) return;
+          const outcome = await this.executeCall(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
+          if (outcome.kind === 'resolved') {
+            if (await this.store.resolveCall(call.runId, call.step, outcome.resolution, outcome.attempts, this.clock.now())) this.pump();
+          } else {
+            await this.store.rescheduleCall(call.runId, call.step, outcome.attempts, outcome.nextAt, outcome.error);
+            this.considerWake(outcome.nextAt);
+          }
+        }),
+    );
+  }
+
+  // timers -----------------------------------------------------------------------------------
+
+  private considerWake(at: number): void {
+    if (this.stopping || (this.wake && this.wake.at <= at)) return;
+    this.wake?.cancel();
+    const cancel = this.clock.schedule(at, () => {
+      this.wake = undefined;
+      this.track(this.onDue());
+    });
+    this.wake = { at, cancel };
+  }
+
+  private async scheduleWake(): Promise<void> {
+    const at = await this.store.nextDueAt();
+    if (at !== undefined) this.considerWake(at);
+  }
+
+  private async onDue(): Promise<void> {
+    if (this.stopping) return;
+    const fired = await this.store.fireDueTimers(this.clock.now(), 1000);
+    if (fired.length > 0) this.pump();
+    await this.runDueCalls();
+    await this.scheduleWake();
+  }
+
+  private schedulePoll(): void {
+    const interval = this.options.pollIntervalMs === undefined ? 1000 : this.options.pollIntervalMs;
+    if (interval === null || this.stopping) return;
+    this.poll = this.clock.schedule(this.clock.now() + interval, () => {
+      this.notify();
+      this.schedulePoll();
+    });
+  }
+
+  // routing ----------------------------------------------------------------------------------
+
+  private routeSoon(): void {
+    if (this.stopping) return;
+    this.routeRequested = true;
+    if (this.routing) return;
+    this.routing = true;
+    this.routeLoop()
+      .catch((error: unknown) => this.logger.error({ err: toError(error) }, 'routing events failed; they stay in the inbox and are routed on the next wake-up'))
+      .finally(() => {
+        this.routing = false;
+        this.settle();
+      });
+  }
+
+  private async routeLoop(): Promise<void> {
+    while (this.routeRequested && !this.stopping) {
+      this.routeRequested = false;
+      const events = await this.store.listUnroutedEvents(100);
+      for (const event of events) {
+        const routing = await planRouting(this.store, event, this.activeDefinitions, this.clock.now());
+        const result = await this.store.routeEvent(routing);
+        this.events.emit('event:routed', { seq: event.seq, ...result });
+        if (result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0) this.pump();
+      }
+      if (events.length === 100) this.routeRequested = true;
+    }
+  }
+
+  // bookkeeping ------------------------------------------------------------------------------
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((error: unknown) => this.logger.error({ err: toError(error) }, 'background engine work failed; it is retried on the next wake-up'))
+      .finally(() => {
+        this.background.delete(tracked);
+        this.settle();
+      });
+    this.background.add(tracked);
+  }
+
+  private settle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
