@@ -1,0 +1,84 @@
+import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Engine } from '../core/engine.js';
+import { DefinitionError, toError } from '../core/errors.js';
+import type { DeployedDefinition } from '../core/model.js';
+import type { Sandbox } from '../core/ports.js';
+import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
+import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
+
+/**
+ * Workflow files are the `.ts`/`.js` files at the top of the workflows folder; tests
+ * (`*.test.ts`), declarations and anything in subfolders are not, so shared code lives in
+ * subfolders and is imported relatively.
+ */
+export function findWorkflowFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /\.(ts|mts|js|mjs)$/.test(name) && !/\.(test|spec)\.[mc]?[tj]s$/.test(name) && !name.endsWith('.d.ts'))
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile())
+    .sort();
+}
+
+/** Bundles one workflow file and reads its declaration: what deploying it would store. */
+export async function buildDefinition(file: string, sandbox: Sandbox, now: number): Promise<DeployedDefinition> {
+  const { bundle, sourceMap } = await bundleWorkflow(resolve(file));
+  const manifest = sandbox.inspect(bundle, { sourceMap, origin: file });
+  return { version: versionOf(bundle, manifest), name: manifest.name, manifest, bundle, sourceMap, origin: file, deployedAt: now };
+}
+
+export interface FileResult {
+  file: string;
+  name?: string;
+  version?: string;
+  error?: string;
+  definition?: DeployedDefinition;
+}
+
+/** Builds every workflow in a folder; a name declared by two files is an error on the second. */
+export async function buildWorkflowDirectory(dir: string, sandbox: Sandbox, now: number): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  const owners = new Map<string, string>();
+  for (const file of findWorkflowFiles(dir)) {
+    try {
+      const definition = await buildDefinition(file, sandbox, now);
+      const owner = owners.get(definition.name);
+      if (owner) throw new DefinitionError(`workflow name '${definition.name}' is already declared by ${owner}; names must be unique`);
+      owners.set(definition.name, file);
+      results.push({ file, name: definition.name, version: definition.version, definition });
+    } catch (caught) {
+      results.push({ file, error: toError(caught).message });
+    }
+  }
+  return results;
+}
+
+/** `autoflow check`: bundle and validate every workflow in a folder without deploying anything. */
+export async function checkWorkflowDirectory(dir: string): Promise<Array<{ file: string; name?: string; version?: string; error?: string }>> {
+  if (!existsSync(dir)) return [{ file: dir, error: `folder ${dir} does not exist` }];
+  const sandbox = await createQuickJsSandbox();
+  const results = await buildWorkflowDirectory(dir, sandbox, Date.now());
+  if (results.length === 0) return [{ file: dir, error: `no workflow files (*.ts, *.js) in ${dir}` }];
+  return results.map(({ definition: _definition, ...rest }) => rest);
+}
+
+/** Builds and deploys a folder. Runs in flight keep their versions; new runs get the new ones. */
+export async function deployWorkflowDirectory(dir: string, engine: Engine, sandbox: Sandbox, now: number): Promise<FileResult[]> {
+  const results = await buildWorkflowDirectory(dir, sandbox, now);
+  for (const result of results) {
+    if (!result.definition) continue;
+    if (engine.activeDefinition(result.definition.name)?.version === result.definition.version) continue;
+    await engine.deploy(result.definition);
+  }
+  return results;
+}
+
+/** Calls `onChange` (debounced) when anything in the folder changes: dev mode's redeploy. */
+export function watchWorkflowDirectory(dir: string, onChange: () => void, debounceMs = 200): FSWatcher {
+  let timer: NodeJS.Timeout | undefined;
+  return watch(dir, { recursive: true }, () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(onChange, debounceMs);
+  });
+}

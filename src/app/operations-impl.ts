@@ -1,0 +1,148 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Engine } from '../core/engine.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
+import type { Clock, Store } from '../core/ports.js';
+import type { Operations, RunView } from './operations.js';
+import { toRunView, toWorkflowView } from './views.js';
+
+export interface OperationsDeps {
+  engine: Engine;
+  store: Store;
+  clock: Clock;
+  checkInput: (definition: DeployedDefinition, input: Json) => void;
+  /** The admin token from AUTOFLOW_API_TOKEN, when set: accepted besides the stored ones. */
+  adminToken?: string;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
+const SIGNAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The operations layer: what the CLI and the HTTP API both do, in one place. */
+export function createOperations(deps: OperationsDeps): Operations {
+  const { engine, store, clock } = deps;
+
+  async function requireRun(id: string): Promise<RunRecord> {
+    const run = await store.getRun(id);
+    if (!run) throw new NotFoundError('run', id);
+    return run;
+  }
+
+  return {
+    async startRun(request) {
+      const definition = engine.activeDefinition(request.workflow);
+      if (!definition) throw new NotFoundError('workflow', request.workflow);
+      if (request.id !== undefined && !ID_PATTERN.test(request.id)) {
+        throw new ValidationError('run id is invalid', [`id: use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit`]);
+      }
+      const input = request.input ?? null;
+      if (request.id !== undefined) {
+        const existing = await store.getRun(request.id);
+        if (existing) return { run: toRunView(existing), created: false };
+      }
+      deps.checkInput(definition, input);
+      const { created, run } = await engine.submitRun({
+        id: request.id ?? randomUUID(),
+        workflow: definition.name,
+        version: definition.version,
+        input,
+        createdAt: clock.now(),
+      });
+      return { run: toRunView(run), created };
+    },
+
+    async getRun(id) {
+      return toRunView(await requireRun(id));
+    },
+
+    async waitForRun(id, timeoutMs) {
+      const run = await requireRun(id);
+      if (run.status !== 'running') return toRunView(run);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          unsubscribe();
+          cancelTimer();
+          resolve();
+        };
+        const unsubscribe = engine.events.on('run:updated', (update) => {
+          if (update.runId === id && update.status !== 'running') done();
+        });
+        const cancelTimer = clock.schedule(clock.now() + timeoutMs, done);
+        // The run may have ended between the read above and the subscription.
+        void store.getRun(id).then((latest) => {
+          if (latest && latest.status !== 'running') done();
+        });
+      });
+      return toRunView(await requireRun(id));
+    },
+
+    async listRuns(query) {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const page = await store.listRuns({ ...query, limit });
+      const result: { runs: RunView[]; nextCursor?: string } = { runs: page.runs.map(toRunView) };
+      if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
+      return result;
+    },
+
+    async getHistory(id) {
+      await requireRun(id);
+      return store.loadHistory(id);
+    },
+
+    async getLogs(id, afterIndex) {
+      await requireRun(id);
+      return store.listLogs(id, afterIndex === undefined ? {} : { afterIndex });
+    },
+
+    async cancelRun(id, reason) {
+      return toRunView(await engine.cancel(id, reason));
+    },
+
+    async signalRun(id, name, payload) {
+      if (!SIGNAL_PATTERN.test(name)) throw new ValidationError('signal name is invalid', ['name: use letters, digits and . _ -']);
+      const run = await requireRun(id);
+      if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
+      const eventId = randomUUID();
+      const event: CloudEvent = {
+        specversion: '1.0',
+        id: eventId,
+        source: 'autoflow:api',
+        type: `autoflow.signal.${name}`,
+        subject: id,
+        time: new Date(clock.now()).toISOString(),
+        data: payload,
+      };
+      await engine.ingest(event, `signal:${eventId}`);
+    },
+
+    async listWorkflows() {
+      return Promise.all(
+        engine.definitions().map(async (definition) => toWorkflowView(definition, await store.listDefinitionVersions(definition.name))),
+      );
+    },
+
+    async ingestEvent(event) {
+      return engine.ingest(event, `${event.source}\n${event.id}`);
+    },
+
+    async listEvents(options) {
+      return store.listEvents({ ...options, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
+    },
+
+    async authenticate(token) {
+      if (deps.adminToken !== undefined) {
+        const given = Buffer.from(hashToken(token));
+        if (timingSafeEqual(given, Buffer.from(hashToken(deps.adminToken)))) return true;
+      }
+      return store.hasApiToken(hashToken(token));
+    },
+
+    async health() {
+      return { ok: true, store: store.kind, workflows: engine.definitions().length };
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, type FSWatcher } from 'node:fs';
+import { hostname } from 'node:os';
+import { pino } from 'pino';
+import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
+import { createEmitCapability } from '../capabilities/emit.js';
+import { createHttpCapability } from '../capabilities/http.js';
+import { createSecretSource, createSecretsCapability } from '../capabilities/secrets.js';
+import { Engine } from '../core/engine.js';
+import { toError } from '../core/errors.js';
+import type { Capability, Clock, Logger, Store } from '../core/ports.js';
+import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
+import { createMemoryStore } from '../store/memory/memory-store.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { createSystemClock } from './clocks.js';
+import { deployWorkflowDirectory, watchWorkflowDirectory } from './deploy.js';
+import { createInputChecker } from './input-check.js';
+import { createOperations, hashToken } from './operations-impl.js';
+import type { Operations } from './operations.js';
+import { Scheduler } from './schedules.js';
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'memory' } | { kind: 'postgres'; url: string };
+
+/** What the runtime needs of the resolved configuration (config/ produces it). */
+export interface RuntimeConfig {
+  db: DatabaseConfig;
+  workflowsDir: string;
+  dev: boolean;
+  apiToken?: string | undefined;
+  logLevel: string;
+  sandbox: { memoryMb: number; cpuMs: number; cacheSize: number };
+  lookbackMs: number;
+  secrets: Readonly<Record<string, string>>;
+  activities: Readonly<Record<string, ActivityFunction>>;
+}
+
+export interface RuntimeOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Extra capabilities, or replacements of built-in ones by name. */
+  capabilities?: Capability[];
+  fetch?: typeof fetch;
+  /** Disable the safety-net poll (virtual-time tests). */
+  pollIntervalMs?: number | null;
+}
+
+export interface Runtime {
+  operations: Operations;
+  engine: Engine;
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+  /** Set on the first start when no API token existed: shown to the operator once, stored only as a hash. */
+  newApiToken?: string;
+  /** Deploys the workflows folder again (dev mode does it on every change). */
+  redeploy(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function openStore(db: DatabaseConfig): Promise<Store> {
+  switch (db.kind) {
+    case 'sqlite':
+      return createSqliteStore({ path: db.path });
+    case 'memory':
+      return createMemoryStore();
+    case 'postgres':
+      throw new Error('the PostgreSQL store is not available in this version; use --db sqlite:PATH');
+  }
+}
+
+/**
+ * The composition root: builds the store, sandbox, capabilities and engine from configuration
+ * and wires them together. Nothing else creates these; two runtimes can live in one process.
+ */
+export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const logger = overrides.logger ?? (pino({ level: config.logLevel }) as unknown as Logger);
+  const clock = overrides.clock ?? createSystemClock();
+  const store = await openStore(config.db);
+  await store.migrate();
+  const sandbox = await createQuickJsSandbox();
+  const secrets = createSecretSource(config.secrets);
+  let engine: Engine | undefined;
+  const builtIn: Capability[] = [
+    createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    createSecretsCapability(secrets),
+    createEmitCapability((event, key) => (engine as Engine).ingest(event, key)),
+    createActivitiesCapability(config.activities),
+  ];
+  const capabilities = new Map<string, Capability>();
+  for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
+  engine = new Engine({
+    store,
+    sandbox,
+    clock,
+    logger: logger.child({ component: 'engine' }),
+    capabilities,
+    secrets,
+    // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
+    nodeId: config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local',
+    sandboxLimits: { memoryLimitBytes: config.sandbox.memoryMb * 1024 * 1024, cpuMsPerActivation: config.sandbox.cpuMs },
+    cacheSize: config.sandbox.cacheSize,
+    lookbackMs: config.lookbackMs,
+    ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
+  });
+  const scheduler = new Scheduler({ engine, store, clock, logger: logger.child({ component: 'schedules' }) });
+
+  let newApiToken: string | undefined;
+  if (config.apiToken === undefined && (await store.countApiTokens()) === 0) {
+    newApiToken = `af_${randomBytes(24).toString('base64url')}`;
+    await store.addApiToken(hashToken(newApiToken), 'admin', clock.now());
+  }
+  const operations = createOperations({
+    engine,
+    store,
+    clock,
+    checkInput: createInputChecker(sandbox),
+    ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),
+  });
+
+  const running = engine;
+  let watcher: FSWatcher | undefined;
+  async function redeploy(): Promise<void> {
+    const results = await deployWorkflowDirectory(config.workflowsDir, running, sandbox, clock.now());
+    for (const result of results) {
+      if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
+      else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
+    }
+    await scheduler.sync();
+  }
+
+  const runtime: Runtime = {
+    operations,
+    engine: running,
+    store,
+    logger,
+    clock,
+    redeploy,
+    async start() {
+      if (existsSync(config.workflowsDir)) await redeploy();
+      else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
+      await running.start();
+      await scheduler.sync();
+      if (config.dev && existsSync(config.workflowsDir)) {
+        watcher = watchWorkflowDirectory(config.workflowsDir, () => {
+          redeploy().catch((error: unknown) => logger.error({ err: toError(error) }, 'redeploying workflows failed'));
+        });
+      }
+    },
+    async stop() {
+      watcher?.close();
+      scheduler.stop();
+      await running.stop();
+      await store.close();
+    },
+  };
+  if (newApiToken !== undefined) runtime.newApiToken = newApiToken;
+  return runtime;
+}

@@ -1,0 +1,41 @@
+import { CapabilityError, PermissionDeniedError, toError } from '../core/errors.js';
+import type { Json } from '../core/model.js';
+import type { Capability } from '../core/ports.js';
+
+/** What an operator-registered activity receives besides its arguments. */
+export interface ActivityContext {
+  /** `<runId>:<step>`, the same for every attempt: pass it on to make the effect idempotent. */
+  idempotencyKey: string;
+  runId: string;
+  workflow: string;
+  attempt: number;
+}
+
+export type ActivityFunction = (args: unknown, context: ActivityContext) => Promise<unknown>;
+
+/**
+ * Trusted TypeScript functions from `autoflow.config.ts`, callable from workflows that list them
+ * in `permissions.activities`. A thrown error is retried unless it carries `nonRetryable: true`.
+ */
+export function createActivitiesCapability(activities: Readonly<Record<string, ActivityFunction>>): Capability {
+  return {
+    name: 'activities',
+    async invoke(name, args, context): Promise<Json> {
+      if (!context.permissions.activities?.includes(name)) {
+        throw new PermissionDeniedError(`workflow '${context.workflow}' may not call activity '${name}': add it to permissions.activities`, { activity: name });
+      }
+      const activity = Object.hasOwn(activities, name) ? activities[name] : undefined;
+      if (!activity) {
+        throw new CapabilityError('unknown_activity', `no activity '${name}' is registered; add it to activities in autoflow.config.ts`, { retryable: false });
+      }
+      try {
+        const value = await activity(args, { idempotencyKey: context.idempotencyKey, runId: context.runId, workflow: context.workflow, attempt: context.attempt });
+        return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as Json);
+      } catch (caught) {
+        const error = toError(caught);
+        const nonRetryable = (caught as { nonRetryable?: unknown } | null)?.nonRetryable === true;
+        throw new CapabilityError('activity_failed', `activity '${name}' failed: ${error.message}`, { retryable: !nonRetryable, cause: error });
+      }
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
+import type { CloudEvent, Json } from '../core/model.js';
+import type { Capability } from '../core/ports.js';
+import { parseArgs } from './args.js';
+
+const emitSchema = z.object({
+  type: z.string().min(1).max(200),
+  data: z.unknown().optional(),
+  subject: z.string().max(500).optional(),
+});
+
+/** Types that only AutoFlow itself and GitLab may produce: a workflow must not forge them. */
+const RESERVED_PREFIXES = ['com.gitlab.', 'autoflow.'];
+
+export type Ingest = (event: CloudEvent, dedupeKey: string) => Promise<{ seq: number; duplicate: boolean }>;
+
+/**
+ * `emit(type, data, { subject })`: puts a CloudEvent into the inbox, where triggers and waits
+ * receive it like any external event. The event id is the call's idempotency key, so a retried
+ * call stores it once.
+ */
+export function createEmitCapability(ingest: Ingest): Capability {
+  return {
+    name: 'emit',
+    async invoke(method, raw, context): Promise<Json> {
+      if (method !== 'emit') throw new CapabilityError('unknown_method', `emit has no method '${method}'`, { retryable: false });
+      const args = parseArgs(emitSchema, raw, 'emit');
+      const reserved = RESERVED_PREFIXES.find((prefix) => args.type.startsWith(prefix));
+      if (reserved) {
+        throw new PermissionDeniedError(`workflows may not emit events of type '${args.type}': the '${reserved}' prefix is reserved; choose your own, e.g. 'com.example.${args.type.slice(reserved.length)}'`);
+      }
+      const event: CloudEvent = {
+        specversion: '1.0',
+        id: context.idempotencyKey,
+        source: `autoflow:workflow/${context.workflow}`,
+        type: args.type,
+        time: new Date(context.now).toISOString(),
+        data: (args.data ?? null) as Json,
+      };
+      if (args.subject !== undefined) event.subject = args.subject;
+      const { seq } = await ingest(event, `emit:${context.idempotencyKey}`);
+      return { id: event.id, seq };
+    },
+  };
+}
