@@ -36,11 +36,11 @@ export interface FileResult {
   definition?: DeployedDefinition;
 }
 
-/** Builds every workflow in a folder; a name declared by two files is an error on the second. */
-export async function buildWorkflowDirectory(dir: string, sandbox: Sandbox, now: number): Promise<FileResult[]> {
+/** Builds workflow files; a name declared by two files is an error on the second. */
+export async function buildWorkflows(files: readonly string[], sandbox: Sandbox, now: number): Promise<FileResult[]> {
   const results: FileResult[] = [];
   const owners = new Map<string, string>();
-  for (const file of findWorkflowFiles(dir)) {
+  for (const file of files) {
     try {
       const definition = await buildDefinition(file, sandbox, now);
       const owner = owners.get(definition.name);
@@ -58,14 +58,14 @@ export async function buildWorkflowDirectory(dir: string, sandbox: Sandbox, now:
 export async function checkWorkflowDirectory(dir: string): Promise<Array<{ file: string; name?: string; version?: string; error?: string }>> {
   if (!existsSync(dir)) return [{ file: dir, error: `folder ${dir} does not exist` }];
   const sandbox = await createQuickJsSandbox();
-  const results = await buildWorkflowDirectory(dir, sandbox, Date.now());
+  const results = await buildWorkflows(findWorkflowFiles(dir), sandbox, Date.now());
   if (results.length === 0) return [{ file: dir, error: `no workflow files (*.ts, *.js) in ${dir}` }];
   return results.map(({ definition: _definition, ...rest }) => rest);
 }
 
-/** Builds and deploys a folder. Runs in flight keep their versions; new runs get the new ones. */
-export async function deployWorkflowDirectory(dir: string, engine: Engine, sandbox: Sandbox, now: number): Promise<FileResult[]> {
-  const results = await buildWorkflowDirectory(dir, sandbox, now);
+/** Builds and deploys workflow files. Runs in flight keep their versions; new runs get the new ones. */
+export async function deployWorkflows(files: readonly string[], engine: Engine, sandbox: Sandbox, now: number): Promise<FileResult[]> {
+  const results = await buildWorkflows(files, sandbox, now);
   for (const result of results) {
     if (!result.definition) continue;
     if (engine.activeDefinition(result.definition.name)?.version === result.definition.version) continue;

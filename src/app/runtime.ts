@@ -13,7 +13,7 @@ import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { createSystemClock } from './clocks.js';
-import { deployWorkflowDirectory, watchWorkflowDirectory } from './deploy.js';
+import { deployWorkflows, findWorkflowFiles, watchWorkflowDirectory } from './deploy.js';
 import { createInputChecker } from './input-check.js';
 import { createOperations, hashToken } from './operations-impl.js';
 import type { Operations } from './operations.js';
@@ -25,6 +25,8 @@ export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'memory'
 export interface RuntimeConfig {
   db: DatabaseConfig;
   workflowsDir: string;
+  /** Deploy exactly these files instead of scanning `workflowsDir` (the test harness). */
+  workflowFiles?: readonly string[];
   dev: boolean;
   apiToken?: string | undefined;
   logLevel: string;
@@ -121,7 +123,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const running = engine;
   let watcher: FSWatcher | undefined;
   async function redeploy(): Promise<void> {
-    const results = await deployWorkflowDirectory(config.workflowsDir, running, sandbox, clock.now());
+    const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
+    const results = await deployWorkflows(files, running, sandbox, clock.now());
     for (const result of results) {
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
       else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
@@ -137,7 +140,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     clock,
     redeploy,
     async start() {
-      if (existsSync(config.workflowsDir)) await redeploy();
+      if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
       await running.start();
       await scheduler.sync();

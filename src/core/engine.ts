@@ -90,7 +90,7 @@ export class Engine {
     this.store = options.store;
     this.clock = options.clock;
     this.logger = options.logger;
-    this.cache = new InstanceCache(options.cacheSize ?? 500);
+    this.cache = new InstanceCache(options.cacheSize ?? 500, (runId) => this.activeRuns.has(runId));
     this.random = options.random ?? Math.random;
     this.concurrency = options.concurrency ?? 64;
     this.lookbackMs = options.lookbackMs ?? 300_000;
@@ -234,6 +234,7 @@ export class Engine {
           .catch((error: unknown) => this.logger.error({ err: toError(error), runId: id }, 'advancing run failed; it will be retried'))
           .finally(() => {
             this.activeRuns.delete(id);
+            this.cache.trim();
             this.pump();
             this.settle();
           });
@@ -402,6 +403,7 @@ export class Engine {
 
   private afterCommit(run: RunRecord, commit: TaskCommit): void {
     this.events.emit('run:updated', { runId: run.id, status: run.status, historyLength: run.historyLength });
+    for (const line of commit.logs) this.logger[line.level]({ runId: run.id, workflow: run.workflow, source: 'workflow' }, line.message);
     for (const timer of commit.timers) this.considerWake(timer.fireAt);
     if (commit.waits.length > 0) this.track(this.lookback(run, commit.waits));
     if (commit.children.length > 0 || commit.successor || commit.notifyParent) this.pump();

@@ -15,7 +15,11 @@ export interface CachedRun {
 export class InstanceCache {
   private readonly entries = new Map<string, CachedRun>();
 
-  constructor(private readonly capacity: number) {}
+  /** `inUse` tells which runs are being advanced: their sandboxes are never evicted under them. */
+  constructor(
+    private readonly capacity: number,
+    private readonly inUse: (runId: string) => boolean,
+  ) {}
 
   get(runId: string): CachedRun | undefined {
     const entry = this.entries.get(runId);
@@ -27,11 +31,17 @@ export class InstanceCache {
   }
 
   set(runId: string, entry: CachedRun): void {
-    this.evict(runId);
+    const previous = this.entries.get(runId);
+    if (previous && previous !== entry) this.evict(runId);
     this.entries.set(runId, entry);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.evict(oldest);
+    this.trim();
+  }
+
+  /** Evicts least recently used sandboxes not in use until the cache is within its capacity. */
+  trim(): void {
+    for (const runId of [...this.entries.keys()]) {
+      if (this.entries.size <= this.capacity) return;
+      if (!this.inUse(runId)) this.evict(runId);
     }
   }
 

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
+import type { Json } from '../core/model.js';
+import type { CapabilityContext } from '../core/ports.js';
+import { createHttpCapability, HttpError, parseRetryAfter, urlAllowed } from './http.js';
+
+let base: string;
+const seen: Array<{ path: string; key: string | undefined; body: string }> = [];
+const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => void> = {
+  '/ok': (_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ fine: true }));
+  },
+  '/busy': (_request, response) => {
+    response.statusCode = 429;
+    response.setHeader('retry-after', '7');
+    response.end('slow down');
+  },
+  '/broken': (_request, response) => {
+    response.statusCode = 503;
+    response.end('down');
+  },
+  '/missing': (_request, response) => {
+    response.statusCode = 404;
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ message: '404 Not Found' }));
+  },
+  '/moved': (_request, response) => {
+    response.statusCode = 302;
+    response.setHeader('location', 'http://169.254.169.254/latest/meta-data');
+    response.end();
+  },
+};
+const server = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  request.on('end', () => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    seen.push({ path, key: request.headers['idempotency-key'] as string | undefined, body });
+    (routes[path] ?? routes['/ok'])?.(request, response);
+  });
+});
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+after(() => server.close());
+
+function context(prefixes: string[]): CapabilityContext {
+  return { runId: 'r1', step: 3, attempt: 1, idempotencyKey: 'r1:3', workflow: 'wf', permissions: { http: prefixes }, now: Date.UTC(2026, 0, 1) };
+}
+
+describe('http capability', () => {
+  const http = createHttpCapability();
+
+  test('sends the idempotency key and a JSON body, and parses a JSON answer', async () => {
+    const result = (await http.invoke('request', { url: `${base}/ok`, method: 'post', body: { a: 1 } }, context([`${base}/`]))) as {
+      status: number;
+      body: Json;
+    };
+    assert.equal(result.status, 200);
+    assert.deepEqual(result.body, { fine: true });
+    const last = seen.at(-1);
+    assert.equal(last?.key, 'r1:3');
+    assert.equal(last?.body, '{"a":1}');
+  });
+
+  test('refuses URLs outside the granted prefixes before any request leaves', async () => {
+    const count = seen.length;
+    await assert.rejects(http.invoke('request', { url: `${base}/ok` }, context(['http://127.0.0.1:1/'])), PermissionDeniedError);
+    await assert.rejects(http.invoke('request', { url: `${base}/ok` }, context([])), /add a prefix of it to permissions\.http/);
+    assert.equal(seen.length, count);
+    assert.equal(urlAllowed(new URL('https://api.example.com.evil.net/x'), ['https://api.example.com']), false);
+    assert.equal(urlAllowed(new URL('https://api.example.com/v1x'), ['https://api.example.com/v1']), false);
+    assert.equal(urlAllowed(new URL('https://api.example.com/v1/x?y'), ['https://api.example.com/v1']), true);
+  });
+
+  test('429 and 5xx are retryable, 429 with its Retry-After; 4xx is a non-retryable HttpError with the body', async () => {
+    const busy = await http.invoke('request', { url: `${base}/busy` }, context([base])).catch((error: unknown) => error);
+    assert.ok(busy instanceof CapabilityError && busy.retryable);
+    assert.equal(busy.retryAfterMs, 7000);
+    const broken = await http.invoke('request', { url: `${base}/broken` }, context([base])).catch((error: unknown) => error);
+    assert.ok(broken instanceof CapabilityError && broken.retryable);
+    const missing = await http.invoke('request', { url: `${base}/missing` }, context([base])).catch((error: unknown) => error);
+    assert.ok(missing instanceof HttpError);
+    assert.equal(missing.retryable, false);
+    assert.deepEqual(missing.details, { status: 404, body: { message: '404 Not Found' } });
+  });
+
+  test('does not follow a redirect out of the granted prefix', async () => {
+    const result = (await http.invoke('request', { url: `${base}/moved` }, context([base]))) as { status: number };
+    assert.equal(result.status, 302);
+  });
+
+  test('a refused connection is a retryable network error', async () => {
+    const error = await http.invoke('request', { url: 'http://127.0.0.1:1/' }, context(['http://127.0.0.1:1/'])).catch((e: unknown) => e);
+    assert.ok(error instanceof CapabilityError && error.retryable && error.code === 'network_error');
+  });
+
+  test('Retry-After is read as seconds or as an HTTP date', () => {
+    const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+    assert.equal(parseRetryAfter('120', now), 120_000);
+    assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now), 60_000);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+  });
+});

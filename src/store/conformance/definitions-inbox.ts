@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cloudEvent, definition } from './fixtures.js';
+import type { ConformanceContext } from './store-conformance.js';
+
+export function describeDefinitionsAndInbox(context: ConformanceContext): void {
+  describe('migrate', () => {
+    it('can run again on a migrated store without losing data', async () => {
+      const store = context.store;
+      await store.insertEvent(cloudEvent('e1'), 'k1', 100);
+      await store.migrate();
+      assert.equal((await store.getEvent(1))?.id, 'e1');
+    });
+  });
+
+  describe('definitions', () => {
+    it('stores a version once and makes the latest deploy of a name active', async () => {
+      const store = context.store;
+      const a1 = definition('alpha', 'a1', 100);
+      const a2 = definition('alpha', 'a2', 200);
+      const b1 = definition('beta', 'b1', 150);
+      b1.sourceMap = '{"version":3}';
+      for (const def of [a1, a2, b1]) await store.deployDefinition(def);
+      await store.deployDefinition({ ...a2, deployedAt: 999 });
+
+      assert.deepEqual(await store.getDefinition('a2'), a2, 'redeploying a version keeps the stored one');
+      assert.deepEqual(await store.getDefinition('b1'), b1);
+      assert.equal(await store.getDefinition('nope'), undefined);
+      assert.deepEqual(await store.listActiveDefinitions(), [a2, b1]);
+      assert.deepEqual(await store.listDefinitionVersions('alpha'), [
+        { version: 'a2', name: 'alpha', deployedAt: 200, active: true },
+        { version: 'a1', name: 'alpha', deployedAt: 100, active: false },
+      ]);
+      assert.deepEqual(await store.listDefinitionVersions('nope'), []);
+    });
+
+    it('makes an older version active again when it is redeployed (rollback)', async () => {
+      const store = context.store;
+      await store.deployDefinition(definition('alpha', 'a1', 100));
+      await store.deployDefinition(definition('alpha', 'a2', 200));
+      await store.deployDefinition(definition('alpha', 'a1', 300));
+      assert.deepEqual(
+        (await store.listActiveDefinitions()).map((d) => d.version),
+        ['a1'],
+      );
+    });
+  });
+
+  describe('inbox', () => {
+    it('dedupes by key and returns the seq of the stored event for a duplicate', async () => {
+      const store = context.store;
+      const first = await store.insertEvent(cloudEvent('e1'), 'gitlab:1', 100);
+      const second = await store.insertEvent(cloudEvent('e2'), 'gitlab:2', 110);
+      const again = await store.insertEvent(cloudEvent('e1-redelivered'), 'gitlab:1', 120);
+      assert.equal(first.duplicate, false);
+      assert.ok(second.seq > first.seq);
+      assert.deepEqual(again, { seq: first.seq, duplicate: true });
+      assert.equal((await store.listEvents({ limit: 10 })).length, 2);
+      assert.equal((await store.getEvent(first.seq))?.id, 'e1', 'the duplicate does not overwrite');
+    });
+
+    it('dedupes concurrent inserts of one key', async () => {
+      const store = context.store;
+      const results = await Promise.all([1, 2, 3].map((n) => store.insertEvent(cloudEvent(`e${n}`), 'same', 100 + n)));
+      assert.equal(new Set(results.map((r) => r.seq)).size, 1);
+      assert.deepEqual(results.map((r) => r.duplicate), [false, true, true]);
+    });
+
+    it('returns stored events with seq and receivedAt', async () => {
+      const store = context.store;
+      const event = cloudEvent('e1', 'com.example.thing', { nested: { list: [1, 'two', null] } });
+      event.subject = 'issue/1';
+      const { seq } = await store.insertEvent(event, 'k', 123);
+      assert.deepEqual(await store.getEvent(seq), { ...event, seq, receivedAt: 123 });
+      assert.equal(await store.getEvent(seq + 100), undefined);
+    });
+
+    it('lists unrouted events oldest first until they are routed', async () => {
+      const store = context.store;
+      const seqs: number[] = [];
+      for (const n of [1, 2, 3]) seqs.push((await store.insertEvent(cloudEvent(`e${n}`), `k${n}`, 100 * n)).seq);
+      assert.deepEqual((await store.listUnroutedEvents(2)).map((e) => e.id), ['e1', 'e2']);
+      await store.routeEvent({ eventSeq: seqs[1]!, newRuns: [], deliveries: [] });
+      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['e1', 'e3']);
+    });
+
+    it('lists recent events of a type since a time, oldest first', async () => {
+      const store = context.store;
+      await store.insertEvent(cloudEvent('a1', 'A'), 'a1', 100);
+      await store.insertEvent(cloudEvent('b1', 'B'), 'b1', 200);
+      await store.insertEvent(cloudEvent('a2', 'A'), 'a2', 300);
+      await store.insertEvent(cloudEvent('a3', 'A'), 'a3', 200);
+      assert.deepEqual((await store.listRecentEvents('A', 200, 10)).map((e) => e.id), ['a3', 'a2']);
+      assert.deepEqual((await store.listRecentEvents('A', 0, 1)).map((e) => e.id), ['a1']);
+      assert.deepEqual(await store.listRecentEvents('C', 0, 10), []);
+    });
+
+    it('lists events newest first, paging backwards by seq and filtering by type', async () => {
+      const store = context.store;
+      const seqs: number[] = [];
+      for (const [n, type] of [[1, 'A'], [2, 'B'], [3, 'A'], [4, 'A']] as const) {
+        seqs.push((await store.insertEvent(cloudEvent(`e${n}`, type), `k${n}`, n)).seq);
+      }
+      assert.deepEqual((await store.listEvents({ limit: 2 })).map((e) => e.id), ['e4', 'e3']);
+      assert.deepEqual((await store.listEvents({ limit: 10, beforeSeq: seqs[2]! })).map((e) => e.id), ['e2', 'e1']);
+      assert.deepEqual((await store.listEvents({ limit: 10, type: 'A', beforeSeq: seqs[3]! })).map((e) => e.id), ['e3', 'e1']);
+    });
+  });
+
+  describe('schedules and API tokens', () => {
+    it('advances a schedule tick only forwards', async () => {
+      const store = context.store;
+      assert.equal(await store.getScheduleTick('wf:0 * * * *'), undefined);
+      assert.equal(await store.advanceScheduleTick('wf:0 * * * *', 100), true);
+      assert.equal(await store.advanceScheduleTick('wf:0 * * * *', 100), false);
+      assert.equal(await store.advanceScheduleTick('wf:0 * * * *', 50), false);
+      assert.equal(await store.advanceScheduleTick('wf:0 * * * *', 200), true);
+      assert.equal(await store.advanceScheduleTick('other', 10), true);
+      assert.equal(await store.getScheduleTick('wf:0 * * * *'), 200);
+    });
+
+    it('stores API token hashes once', async () => {
+      const store = context.store;
+      assert.equal(await store.countApiTokens(), 0);
+      await store.addApiToken('hash-1', 'ci', 100);
+      await store.addApiToken('hash-1', 'ci again', 200);
+      await store.addApiToken('hash-2', 'cli', 300);
+      assert.equal(await store.countApiTokens(), 2);
+      assert.equal(await store.hasApiToken('hash-1'), true);
+      assert.equal(await store.hasApiToken('hash-3'), false);
+    });
+  });
+}

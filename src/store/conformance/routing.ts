@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NotFoundError } from '../../core/errors.js';
+import { cloudEvent, commit, isReady, newRun, startRun, timer, wait } from './fixtures.js';
+import type { ConformanceContext } from './store-conformance.js';
+
+const sortShapes = (shapes: string[][]) => shapes.map((s) => JSON.stringify(s)).sort();
+
+export function describeRouting(context: ConformanceContext): void {
+  describe('routing', () => {
+    it('creates the runs of an event once, however often it is routed', async () => {
+      const store = context.store;
+      const { seq } = await store.insertEvent(cloudEvent('e1'), 'k1', 100);
+      const routing = { eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq, createdAt: 100 })], deliveries: [] };
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: ['r1'], deliveredRunIds: [] });
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
+      const run = await store.getRun('r1');
+      assert.equal(run?.status, 'running');
+      assert.equal(run?.triggerEventSeq, seq);
+      assert.equal(await isReady(store, 'r1'), true);
+      assert.deepEqual(await store.listUnroutedEvents(10), []);
+    });
+
+    it('delivers to a wait once: deletes the wait and its timeout, appends the event, makes the run ready', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { waits: [wait('r1', 1, '["x"]', { timeoutAt: 5000 })], timers: [timer('r1', 1, 5000, 'wait_timeout')] });
+      assert.equal(await isReady(store, 'r1'), false);
+      const event = cloudEvent('x');
+      const { seq } = await store.insertEvent(event, 'k', 2000);
+      const routing = { eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] };
+
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: ['r1'] });
+      assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), []);
+      assert.equal(await store.nextDueAt(), undefined, 'the timeout timer is gone');
+      const pending = await store.loadPending('r1');
+      assert.deepEqual(pending.map((p) => [p.resolution, p.at]), [[{ kind: 'wait', step: 1, event }, 2000]]);
+      assert.equal(await isReady(store, 'r1'), true);
+
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
+      assert.equal((await store.loadPending('r1')).length, 1);
+    });
+
+    it('gives another wait of the same run a different event, never the one it already received', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { waits: [wait('r1', 1), wait('r1', 2)] });
+      const e1 = await store.insertEvent(cloudEvent('x1'), 'k1', 2000);
+      const e2 = await store.insertEvent(cloudEvent('x2'), 'k2', 2001);
+      const both = [{ runId: 'r1', step: 1 }, { runId: 'r1', step: 2 }];
+
+      assert.deepEqual((await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: both })).deliveredRunIds, ['r1']);
+      assert.equal((await store.findWaits('com.example.thing', '["x"]')).length, 1, 'one event satisfies one wait of a run');
+      const again = await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }] });
+      assert.deepEqual(again.deliveredRunIds, []);
+      const second = await store.routeEvent({ eventSeq: e2.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }] });
+      assert.deepEqual(second.deliveredRunIds, ['r1']);
+      const received = (await store.loadPending('r1')).map((p) => p.resolution);
+      assert.deepEqual(received.map((r) => (r.kind === 'wait' ? [r.step, r.event?.id] : r.kind)), [[1, 'x1'], [2, 'x2']]);
+    });
+
+    it('never delivers the event that started a run to that run', async () => {
+      const store = context.store;
+      const { seq } = await store.insertEvent(cloudEvent('start'), 'k', 100);
+      await store.routeEvent({ eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq })], deliveries: [] });
+      assert.ok((await store.commitTask(commit('r1', 0, 1000, { waits: [wait('r1', 1)] }))).ok);
+      const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] });
+      assert.deepEqual(lookback.deliveredRunIds, []);
+      assert.equal((await store.findWaits('com.example.thing', '["x"]')).length, 1);
+    });
+
+    it('delivers an already routed event to a new wait (lookback) and keeps it routed', async () => {
+      const store = context.store;
+      const { seq } = await store.insertEvent(cloudEvent('early'), 'k', 100);
+      await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [] });
+      await startRun(store, 'r1', { waits: [wait('r1', 1)] });
+      const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] });
+      assert.deepEqual(lookback.deliveredRunIds, ['r1']);
+      assert.deepEqual(await store.listUnroutedEvents(10), []);
+    });
+
+    it('does not deliver to a run that has ended', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { waits: [wait('r1', 1)] });
+      await store.commitTask(commit('r1', 2, 1500, { status: { status: 'cancelled' } }));
+      const { seq } = await store.insertEvent(cloudEvent('x'), 'k', 2000);
+      const result = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] });
+      assert.deepEqual(result.deliveredRunIds, []);
+      assert.deepEqual(await store.loadPending('r1'), []);
+    });
+
+    it('refuses to route an event that is not in the inbox', async () => {
+      await assert.rejects(context.store.routeEvent({ eventSeq: 999, newRuns: [], deliveries: [] }), NotFoundError);
+    });
+
+    it('lists the distinct wait shapes of a type and finds waits by correlation key', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', {
+        waits: [
+          wait('r1', 1, '["x"]'),
+          wait('r1', 2, '["y"]'),
+          wait('r1', 3, '["x",1]', { paths: ['data.a', 'data.b'] }),
+          wait('r1', 4, '["x"]', { eventType: 'other', paths: ['data.c'] }),
+        ],
+      });
+      await startRun(store, 'r2', { waits: [wait('r2', 1, '["x"]')] });
+      assert.deepEqual(sortShapes(await store.listWaitShapes('com.example.thing')), sortShapes([['data.id'], ['data.a', 'data.b']]));
+      assert.deepEqual(await store.listWaitShapes('nothing'), []);
+      const found = await store.findWaits('com.example.thing', '["x"]');
+      assert.deepEqual(
+        found.sort((a, b) => a.runId.localeCompare(b.runId)),
+        [wait('r1', 1, '["x"]'), wait('r2', 1, '["x"]')],
+      );
+    });
+  });
+}

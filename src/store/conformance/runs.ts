@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ValidationError } from '../../core/errors.js';
+import type { RunRecord } from '../../core/model.js';
+import type { RunFilter, Store } from '../../core/ports.js';
+import { commit, isReady, newRun, startRun } from './fixtures.js';
+import type { ConformanceContext } from './store-conformance.js';
+
+async function allPages(store: Store, filter: RunFilter): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 1000; page++) {
+    const result = await store.listRuns(cursor === undefined ? filter : { ...filter, cursor });
+    runs.push(...result.runs);
+    if (result.nextCursor === undefined) return runs;
+    cursor = result.nextCursor;
+  }
+  throw new Error('listRuns never stopped giving a next cursor');
+}
+
+const newestFirst = (a: RunRecord, b: RunRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+
+export function describeRuns(context: ConformanceContext): void {
+  describe('runs', () => {
+    it('creates a run once (insert-or-ignore by id), running and ready', async () => {
+      const store = context.store;
+      const run = newRun('r1', { parentId: 'p', parentStep: 3, triggerEventSeq: 7, input: { list: [1, { a: null }] } });
+      const first = await store.createRun(run);
+      const expected: RunRecord = { ...run, status: 'running', updatedAt: run.createdAt, historyLength: 0 };
+      assert.deepEqual(first, { created: true, run: expected });
+      assert.deepEqual(await store.createRun({ ...run, input: 'other', createdAt: 5 }), { created: false, run: expected });
+      assert.deepEqual(await store.getRun('r1'), expected);
+      assert.equal(await isReady(store, 'r1'), true);
+    });
+
+    it('leaves optional fields out of a run that has none', async () => {
+      const store = context.store;
+      const { run } = await store.createRun(newRun('r1'));
+      assert.deepEqual(Object.keys(run).sort(), ['createdAt', 'historyLength', 'id', 'input', 'status', 'updatedAt', 'version', 'workflow']);
+      assert.equal(await store.getRun('nope'), undefined);
+    });
+
+    it('creates runs that arrive concurrently, all of them', async () => {
+      const store = context.store;
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.createRun(newRun(`r${i}`, { createdAt: i }))));
+      assert.equal(results.filter((r) => r.created).length, 200);
+      assert.equal((await allPages(store, { limit: 500 })).length, 200);
+    });
+
+    it('pages through runs newest first, completely and without repeats, even when createdAt ties', async () => {
+      const store = context.store;
+      for (let i = 0; i < 23; i++) {
+        const id = `r${String(i).padStart(2, '0')}`;
+        await store.createRun(newRun(id, { createdAt: 1000 + Math.floor(i / 4), workflow: i % 2 ? 'odd' : 'even' }));
+      }
+      const expected = (await allPages(store, { limit: 500 })).map((r) => r.id);
+      const everything = [...expected];
+      assert.equal(expected.length, 23);
+
+      const first = await store.listRuns({ limit: 5 });
+      assert.deepEqual(first.runs.map((r) => r.id), expected.slice(0, 5));
+      // A run created between pages is newer than the cursor: later pages neither repeat nor skip.
+      await store.createRun(newRun('late', { createdAt: 5000 }));
+      const rest = await allPages(store, { limit: 5, cursor: first.nextCursor! });
+      assert.deepEqual([...first.runs, ...rest].map((r) => r.id), everything);
+      const sorted = [...first.runs, ...rest].sort(newestFirst).map((r) => r.id);
+      assert.deepEqual(sorted, everything, 'order is createdAt descending, then id descending');
+
+      const odd = await allPages(store, { workflow: 'odd', limit: 3 });
+      assert.deepEqual(odd.map((r) => r.id), everything.filter((id) => Number(id.slice(1)) % 2 === 1));
+    });
+
+    it('filters by status and counts runs by status', async () => {
+      const store = context.store;
+      await startRun(store, 'done');
+      await store.commitTask(commit('done', 2, 2000, { status: { status: 'completed', result: { ok: true } } }));
+      await startRun(store, 'broken');
+      await store.commitTask(commit('broken', 2, 2000, { status: { status: 'failed', error: { name: 'Error', message: 'boom' } } }));
+      await store.createRun(newRun('fresh'));
+      assert.deepEqual((await store.listRuns({ status: 'completed' })).runs.map((r) => r.id), ['done']);
+      assert.deepEqual((await store.listRuns({ status: 'failed', workflow: 'wf' })).runs.map((r) => r.id), ['broken']);
+      assert.deepEqual((await store.listRuns({ status: 'failed', workflow: 'other' })).runs, []);
+      assert.deepEqual(await store.countRunsByStatus(), { completed: 1, failed: 1, running: 1 });
+    });
+
+    it('pages 50 runs by default and at most 500', async () => {
+      const store = context.store;
+      await Promise.all(Array.from({ length: 520 }, (_, i) => store.createRun(newRun(`r${i}`, { createdAt: i }))));
+      const byDefault = await store.listRuns({});
+      assert.equal(byDefault.runs.length, 50);
+      assert.ok(byDefault.nextCursor);
+      assert.equal((await store.listRuns({ limit: 10_000 })).runs.length, 500);
+      const last = await store.listRuns({ limit: 500, cursor: (await store.listRuns({ limit: 500 })).nextCursor! });
+      assert.equal(last.runs.length, 20);
+      assert.equal(last.nextCursor, undefined);
+    });
+
+    it('rejects a cursor it did not make', async () => {
+      await assert.rejects(context.store.listRuns({ cursor: 'not-a-cursor' }), ValidationError);
+    });
+
+    it('adds pending to a live run and makes it ready, but not to an ended or unknown run', async () => {
+      const store = context.store;
+      await startRun(store, 'r1');
+      assert.equal(await isReady(store, 'r1'), false);
+      assert.equal(await store.addPending('r1', { kind: 'cancel', reason: 'user' }, 3000), true);
+      const pending = await store.loadPending('r1');
+      assert.deepEqual(pending.map((p) => [p.resolution, p.at]), [[{ kind: 'cancel', reason: 'user' }, 3000]]);
+      assert.equal(await isReady(store, 'r1'), true);
+
+      await store.commitTask(commit('r1', 2, 4000, { consumedPending: [pending[0]!.id], status: { status: 'cancelled' } }));
+      assert.equal(await store.addPending('r1', { kind: 'cancel' }, 5000), false);
+      assert.equal(await store.addPending('nope', { kind: 'cancel' }, 5000), false);
+      assert.deepEqual(await store.loadPending('r1'), []);
+    });
+  });
+}

@@ -1,0 +1,375 @@
+/**
+ * The Store in plain maps, for tests of the engine core: same semantics as the SQL stores (it
+ * passes the same conformance suite), no durability. Values are deep-copied on the way in and out
+ * so that a caller mutating what it passed or received cannot change stored state — in a SQL
+ * store it could not either, and a test should not pass only because of such aliasing.
+ */
+import { NotFoundError, StoreError } from '../../core/errors.js';
+import type {
+  CallRecord,
+  CloudEvent,
+  DeployedDefinition,
+  ErrorInfo,
+  HistoryEvent,
+  LogRecord,
+  NewRun,
+  PendingResolution,
+  Resolution,
+  RunRecord,
+  RunStatus,
+  StoredEvent,
+  TimerRecord,
+  WaitRecord,
+} from '../../core/model.js';
+import type { EventRouting, RouteResult, RunFilter, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
+import { checkTaskCommit, isTerminal, newRunRecord, taskTime } from '../rules.js';
+import { ByRun } from './by-run.js';
+
+interface RunRow {
+  record: RunRecord;
+  /** Set while the run needs a workflow task. */
+  readyAt?: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+}
+
+interface CallRow {
+  call: CallRecord;
+  leaseOwner?: string;
+  leaseUntil?: number;
+}
+
+interface EventRow {
+  event: CloudEvent;
+  seq: number;
+  receivedAt: number;
+  routed: boolean;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** When a call can be claimed: its next attempt time, or the end of its lease if later. */
+const dueAt = (row: CallRow): number => Math.max(row.call.nextAt, row.leaseUntil ?? -Infinity);
+
+const stored = (row: EventRow): StoredEvent => ({ ...copy(row.event), seq: row.seq, receivedAt: row.receivedAt });
+
+export function createMemoryStore(): Store {
+  const definitions = new Map<string, DeployedDefinition>();
+  const activeVersions = new Map<string, string>();
+  const events: EventRow[] = [];
+  const seqByDedupeKey = new Map<string, number>();
+  const runs = new Map<string, RunRow>();
+  const history = new Map<string, HistoryEvent[]>();
+  const pending = new Map<string, PendingResolution[]>();
+  let lastPendingId = 0;
+  const calls = new ByRun<CallRow>();
+  const timers = new ByRun<TimerRecord>();
+  const waits = new ByRun<WaitRecord>();
+  const consumed = new Map<string, Set<number>>();
+  const logs = new ByRun<LogRecord>();
+  const scheduleTicks = new Map<string, number>();
+  const apiTokens = new Map<string, { name: string; createdAt: number }>();
+
+  function insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
+    const existing = seqByDedupeKey.get(dedupeKey);
+    if (existing !== undefined) return { seq: existing, duplicate: true };
+    const seq = events.length + 1;
+    events.push({ event: copy(event), seq, receivedAt, routed: false });
+    seqByDedupeKey.set(dedupeKey, seq);
+    return { seq, duplicate: false };
+  }
+
+  function insertRun(run: NewRun): boolean {
+    if (runs.has(run.id)) return false;
+    runs.set(run.id, { record: newRunRecord(copy(run)), readyAt: run.createdAt });
+    if (run.triggerEventSeq !== undefined) consumed.set(run.id, new Set([run.triggerEventSeq]));
+    return true;
+  }
+
+  function makeReady(row: RunRow, at: number): void {
+    row.readyAt = Math.min(row.readyAt ?? at, at);
+  }
+
+  function appendPending(row: RunRow, resolution: Resolution, at: number, attempts?: number): void {
+    const entry: PendingResolution = { id: ++lastPendingId, resolution: copy(resolution), at };
+    if (attempts !== undefined) entry.attempts = attempts;
+    const list = pending.get(row.record.id);
+    if (list) list.push(entry);
+    else pending.set(row.record.id, [entry]);
+    makeReady(row, at);
+  }
+
+  function addPendingUnlessTerminal(runId: string, resolution: Resolution, at: number): boolean {
+    const row = runs.get(runId);
+    if (!row || isTerminal(row.record.status)) return false;
+    appendPending(row, resolution, at);
+    return true;
+  }
+
+  /** A task's new rows must not collide with rows that exist, nor with each other (the SQL primary keys). */
+  function checkNewKeys(commit: TaskCommit, what: string, keys: number[], exists: (key: number) => boolean): void {
+    const seen = new Set<number>();
+    for (const key of keys) {
+      if (seen.has(key) || exists(key)) {
+        throw new StoreError(`commit for run '${commit.runId}' adds ${what} ${key}, which already exists (this is an engine bug)`, {
+          details: { runId: commit.runId, what, key },
+        });
+      }
+      seen.add(key);
+    }
+  }
+
+  function endRun(runId: string): void {
+    calls.deleteRun(runId);
+    timers.deleteRun(runId);
+    waits.deleteRun(runId);
+    pending.delete(runId);
+    consumed.delete(runId);
+  }
+
+  function commitTask(commit: TaskCommit): TaskCommitResult {
+    checkTaskCommit(commit);
+    const row = runs.get(commit.runId);
+    if (!row) return { ok: false, reason: 'not_found' };
+    const leasedToOther = row.leaseOwner !== undefined && row.leaseOwner !== commit.owner;
+    if (row.record.historyLength !== commit.expectedHistoryLength || leasedToOther) return { ok: false, reason: 'fenced' };
+    const { runId } = commit;
+    // Every check before the first change: a commit applies completely or not at all.
+    const resolved = new Set(commit.resolvedCalls);
+    checkNewKeys(commit, 'call', commit.calls.map((c) => c.step), (step) => calls.has(runId, step) && !resolved.has(step));
+    checkNewKeys(commit, 'timer', commit.timers.map((t) => t.step), (step) => timers.has(runId, step));
+    checkNewKeys(commit, 'wait', commit.waits.map((w) => w.step), (step) => waits.has(runId, step));
+    checkNewKeys(commit, 'log line', commit.logs.map((l) => l.index), (index) => logs.has(runId, index));
+
+    const time = taskTime(commit, row.record.updatedAt);
+    const consumedIds = new Set(commit.consumedPending);
+    const remaining = (pending.get(runId) ?? []).filter((p) => !consumedIds.has(p.id));
+    if (remaining.length) pending.set(runId, remaining);
+    else pending.delete(runId);
+    const runHistory = history.get(runId) ?? [];
+    runHistory.push(...copy(commit.history));
+    history.set(runId, runHistory);
+    for (const step of commit.resolvedCalls) calls.delete(runId, step);
+    for (const { leaseUntil, ...call } of commit.calls) {
+      const callRow: CallRow = { call: copy(call) };
+      if (leaseUntil !== undefined) Object.assign(callRow, { leaseOwner: commit.owner, leaseUntil });
+      calls.set(runId, call.step, callRow);
+    }
+    for (const timer of commit.timers) timers.set(runId, timer.step, copy(timer));
+    for (const wait of commit.waits) waits.set(runId, wait.step, copy(wait));
+    for (const child of commit.children) insertRun(child);
+    for (const log of commit.logs) logs.set(runId, log.index, copy(log));
+    row.record.historyLength += commit.history.length;
+    row.record.updatedAt = time;
+    if (commit.status) {
+      const { status, result, error } = copy(commit.status);
+      row.record.status = status;
+      if (result === undefined) delete row.record.result;
+      else row.record.result = result;
+      if (error === undefined) delete row.record.error;
+      else row.record.error = error;
+      if (isTerminal(status)) endRun(runId);
+    }
+    if (commit.successor) insertRun(commit.successor);
+    if (commit.notifyParent) addPendingUnlessTerminal(commit.notifyParent.runId, commit.notifyParent.resolution, time);
+    for (const { event, dedupeKey } of commit.events ?? []) insertEvent(event, dedupeKey, time);
+    const next = pending.get(runId)?.[0];
+    if (next) row.readyAt = next.at;
+    else delete row.readyAt;
+    return { ok: true };
+  }
+
+  function routeEvent(routing: EventRouting): RouteResult {
+    const event = events[routing.eventSeq - 1];
+    if (!event) throw new NotFoundError('event', String(routing.eventSeq));
+    const createdRunIds = routing.newRuns.filter(insertRun).map((run) => run.id);
+    const deliveredRunIds: string[] = [];
+    for (const { runId, step } of routing.deliveries) {
+      const row = runs.get(runId);
+      const seen = consumed.get(runId) ?? new Set<number>();
+      if (!row || seen.has(event.seq) || !waits.delete(runId, step)) continue;
+      if (timers.get(runId, step)?.kind === 'wait_timeout') timers.delete(runId, step);
+      consumed.set(runId, seen.add(event.seq));
+      appendPending(row, { kind: 'wait', step, event: event.event }, event.receivedAt);
+      if (!deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
+    }
+    event.routed = true;
+    return { createdRunIds, deliveredRunIds };
+  }
+
+  function listRuns(filter: RunFilter): RunPage {
+    const limit = runPageLimit(filter.limit);
+    const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+    const page = [...runs.values()]
+      .map((row) => row.record)
+      .filter(
+        (run) =>
+          (filter.workflow === undefined || run.workflow === filter.workflow) &&
+          (filter.status === undefined || run.status === filter.status) &&
+          (after === undefined || run.createdAt < after.createdAt || (run.createdAt === after.createdAt && run.id < after.id)),
+      )
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit + 1);
+    const runsOnPage = page.slice(0, limit);
+    const last = runsOnPage.at(-1);
+    const result: RunPage = { runs: copy(runsOnPage) };
+    if (page.length > limit && last) result.nextCursor = encodeRunCursor(last);
+    return result;
+  }
+
+  function claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): string[] {
+    const claimable = [...runs.values()]
+      .filter((row) => row.readyAt !== undefined)
+      .filter((row) => row.leaseOwner === undefined || (row.leaseUntil ?? 0) <= now || row.leaseOwner === owner)
+      .sort((a, b) => a.readyAt! - b.readyAt! || (a.record.id < b.record.id ? -1 : 1))
+      .slice(0, rowLimit(limit));
+    for (const row of claimable) Object.assign(row, { leaseOwner: owner, leaseUntil });
+    return claimable.map((row) => row.record.id);
+  }
+
+  function claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
+    const due = [...calls.all()]
+      .filter((row) => dueAt(row) <= now)
+      .sort((a, b) => dueAt(a) - dueAt(b) || (a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step))
+      .slice(0, rowLimit(limit));
+    for (const row of due) Object.assign(row, { leaseOwner: owner, leaseUntil });
+    return due.map((row) => copy(row.call));
+  }
+
+  function rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo): void {
+    const row = calls.get(runId, step);
+    if (!row) return;
+    Object.assign(row.call, { attempts, nextAt, lastError: copy(lastError) });
+    delete row.leaseOwner;
+    delete row.leaseUntil;
+  }
+
+  function fireDueTimers(now: number, limit: number): string[] {
+    const due = [...timers.all()]
+      .filter((timer) => timer.fireAt <= now)
+      .sort((a, b) => a.fireAt - b.fireAt || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.step - b.step))
+      .slice(0, rowLimit(limit));
+    const affected: string[] = [];
+    for (const { runId, step, kind } of due) {
+      timers.delete(runId, step);
+      const row = runs.get(runId);
+      if (!row) continue;
+      if (kind === 'sleep') appendPending(row, { kind: 'timer', step }, now);
+      else if (waits.delete(runId, step)) appendPending(row, { kind: 'wait', step, event: null }, now);
+      else continue;
+      if (!affected.includes(runId)) affected.push(runId);
+    }
+    return affected;
+  }
+
+  function nextDueAt(): number | undefined {
+    let next = Infinity;
+    for (const timer of timers.all()) next = Math.min(next, timer.fireAt);
+    for (const row of calls.all()) next = Math.min(next, dueAt(row));
+    return next === Infinity ? undefined : next;
+  }
+
+  return {
+    kind: 'memory',
+    migrate: async () => {},
+    close: async () => {},
+
+    deployDefinition: async (def) => {
+      if (!definitions.has(def.version)) definitions.set(def.version, copy(def));
+      activeVersions.set(def.name, def.version);
+    },
+    getDefinition: async (version) => copy(definitions.get(version)),
+    listActiveDefinitions: async () =>
+      [...activeVersions.keys()].sort().map((name) => copy(definitions.get(activeVersions.get(name)!)!)),
+    listDefinitionVersions: async (name) =>
+      [...definitions.values()]
+        .filter((def) => def.name === name)
+        .sort((a, b) => b.deployedAt - a.deployedAt || (a.version < b.version ? 1 : -1))
+        .map((def) => ({ version: def.version, name, deployedAt: def.deployedAt, active: activeVersions.get(name) === def.version })),
+
+    insertEvent: async (event, dedupeKey, receivedAt) => insertEvent(event, dedupeKey, receivedAt),
+    listUnroutedEvents: async (limit) => events.filter((e) => !e.routed).slice(0, rowLimit(limit)).map(stored),
+    listRecentEvents: async (type, since, limit) =>
+      events
+        .filter((e) => e.event.type === type && e.receivedAt >= since)
+        .sort((a, b) => a.receivedAt - b.receivedAt || a.seq - b.seq)
+        .slice(0, rowLimit(limit))
+        .map(stored),
+    listEvents: async ({ limit, beforeSeq, type }) =>
+      events
+        .filter((e) => (beforeSeq === undefined || e.seq < beforeSeq) && (type === undefined || e.event.type === type))
+        .reverse()
+        .slice(0, rowLimit(limit))
+        .map(stored),
+    getEvent: async (seq) => {
+      const row = events[seq - 1];
+      return row && stored(row);
+    },
+
+    listWaitShapes: async (type) => {
+      const shapes = new Set<string>();
+      for (const wait of waits.all()) if (wait.eventType === type) shapes.add(JSON.stringify(wait.paths));
+      return [...shapes].sort().map((shape) => JSON.parse(shape) as string[]);
+    },
+    findWaits: async (type, key) => copy([...waits.all()].filter((w) => w.eventType === type && w.key === key)),
+    routeEvent: async (routing) => routeEvent(routing),
+
+    createRun: async (run) => {
+      const created = insertRun(run);
+      return { created, run: copy(runs.get(run.id)!.record) };
+    },
+    getRun: async (id) => copy(runs.get(id)?.record),
+    listRuns: async (filter) => listRuns(filter),
+    countRunsByStatus: async () => {
+      const counts: Partial<Record<RunStatus, number>> = {};
+      for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;
+      return counts;
+    },
+    addPending: async (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
+
+    claimReadyRuns: async (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),
+    releaseRun: async (runId, owner) => {
+      const row = runs.get(runId);
+      if (row?.leaseOwner !== owner) return;
+      delete row.leaseOwner;
+      delete row.leaseUntil;
+    },
+    loadHistory: async (runId, fromSeq = 0) => copy((history.get(runId) ?? []).slice(fromSeq)),
+    loadPending: async (runId) => copy(pending.get(runId) ?? []),
+    commitTask: async (commit) => commitTask(commit),
+
+    claimDueCalls: async (owner, now, leaseUntil, limit) => claimDueCalls(owner, now, leaseUntil, limit),
+    resolveCall: async (runId, step, resolution, attempts, at) => {
+      const row = runs.get(runId);
+      if (!row || !calls.delete(runId, step)) return false;
+      appendPending(row, resolution, at, attempts);
+      return true;
+    },
+    rescheduleCall: async (runId, step, attempts, nextAt, lastError) => rescheduleCall(runId, step, attempts, nextAt, lastError),
+    listCalls: async (runId) => copy(calls.ofRun(runId).map((row) => row.call)),
+
+    nextDueAt: async () => nextDueAt(),
+    fireDueTimers: async (now, limit) => fireDueTimers(now, limit),
+
+    listLogs: async (runId, options = {}) => {
+      const after = options.afterIndex ?? -1;
+      const limit = rowLimit(options.limit ?? DEFAULT_LOG_PAGE);
+      return copy(logs.ofRun(runId).filter((log) => log.index > after).slice(0, limit));
+    },
+
+    getScheduleTick: async (scheduleId) => scheduleTicks.get(scheduleId),
+    advanceScheduleTick: async (scheduleId, tick) => {
+      const last = scheduleTicks.get(scheduleId);
+      if (last !== undefined && tick <= last) return false;
+      scheduleTicks.set(scheduleId, tick);
+      return true;
+    },
+
+    addApiToken: async (hash, name, createdAt) => {
+      if (!apiTokens.has(hash)) apiTokens.set(hash, { name, createdAt });
+    },
+    hasApiToken: async (hash) => apiTokens.has(hash),
+    countApiTokens: async () => apiTokens.size,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Rules of the Store contract that do not depend on how rows are kept, shared by every
+ * implementation so that they cannot drift apart.
+ */
+import { StoreError } from '../core/errors.js';
+import type { NewRun, RunRecord, RunStatus } from '../core/model.js';
+import { TERMINAL_STATUSES } from '../core/model.js';
+import type { TaskCommit } from '../core/ports.js';
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** The record of a run just created: `running`, no history, optional fields only when given. */
+export function newRunRecord(run: NewRun): RunRecord {
+  const record: RunRecord = {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    input: run.input,
+    createdAt: run.createdAt,
+    status: 'running',
+    updatedAt: run.createdAt,
+    historyLength: 0,
+  };
+  if (run.parentId !== undefined) record.parentId = run.parentId;
+  if (run.parentStep !== undefined) record.parentStep = run.parentStep;
+  if (run.triggerEventSeq !== undefined) record.triggerEventSeq = run.triggerEventSeq;
+  return record;
+}
+
+/**
+ * Checks what a commit says about itself before anything is written: its history must continue
+ * the run's history without a gap, and the rows it adds must belong to its run. A violation is an
+ * engine bug, reported as such.
+ */
+export function checkTaskCommit(commit: TaskCommit): void {
+  const rows = [...commit.calls, ...commit.timers, ...commit.waits, ...commit.logs];
+  const foreign = rows.find((row) => row.runId !== commit.runId);
+  if (foreign) {
+    throw new StoreError(
+      `commit for run '${commit.runId}' adds a row of run '${foreign.runId}': a task may only add calls, ` +
+        'timers, waits and logs of its own run (this is an engine bug)',
+      { details: { runId: commit.runId, foreignRunId: foreign.runId } },
+    );
+  }
+  commit.history.forEach((event, i) => {
+    const expected = commit.expectedHistoryLength + i;
+    if (event.seq !== expected) {
+      throw new StoreError(
+        `commit for run '${commit.runId}' has history event ${i} with seq ${event.seq}, expected ${expected}: ` +
+          'history seqs must continue from expectedHistoryLength (this is an engine bug)',
+        { details: { runId: commit.runId, index: i, seq: event.seq, expected } },
+      );
+    }
+  });
+}
+
+/**
+ * The time of a task commit, for the run's `updatedAt` and for what the commit adds elsewhere
+ * (the parent's pending, inbox events). TaskCommit carries no clock reading of its own; every task
+ * records a `workflow_task` marker, so its last history event has the task's time. `fallback` (the
+ * run's previous `updatedAt`) is used for a commit without history.
+ */
+export function taskTime(commit: TaskCommit, fallback: number): number {
+  return commit.history.at(-1)?.at ?? fallback;
+}
