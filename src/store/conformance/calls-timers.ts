@@ -17,6 +17,15 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       assert.deepEqual((await store.claimDueCalls(OTHER, 10_000, 20_000, 1)).map((c) => c.step), [1]);
     });
 
+    it('lets the lease owner claim its own due calls again at once (a node restarting under its id)', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 60_000 }, call('r1', 2, 1500), call('r1', 3, 50_000)] });
+      assert.deepEqual((await store.claimDueCalls(OWNER, 2000, 30_000, 10)).map((c) => c.step), [2, 1]);
+      assert.deepEqual((await store.claimDueCalls(OWNER, 2000, 30_000, 1)).map((c) => c.step), [1]);
+      assert.deepEqual(await store.claimDueCalls(OTHER, 29_999, 40_000, 10), [], 'the new lease holds against others');
+      assert.equal(await store.nextDueAt(), 30_000);
+    });
+
     it('does not let anyone claim a call the committing node leased until that lease passes', async () => {
       const store = context.store;
       await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 31_000 }] });

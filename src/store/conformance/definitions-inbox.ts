@@ -80,7 +80,7 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       const seqs: number[] = [];
       for (const n of [1, 2, 3]) seqs.push((await store.insertEvent(cloudEvent(`e${n}`), `k${n}`, 100 * n)).seq);
       assert.deepEqual((await store.listUnroutedEvents(2)).map((e) => e.id), ['e1', 'e2']);
-      await store.routeEvent({ eventSeq: seqs[1]!, newRuns: [], deliveries: [] });
+      await store.routeEvent({ eventSeq: seqs[1]!, newRuns: [], deliveries: [], markRouted: true });
       assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['e1', 'e3']);
     });
 

@@ -11,7 +11,7 @@ export function describeRouting(context: ConformanceContext): void {
     it('creates the runs of an event once, however often it is routed', async () => {
       const store = context.store;
       const { seq } = await store.insertEvent(cloudEvent('e1'), 'k1', 100);
-      const routing = { eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq, createdAt: 100 })], deliveries: [] };
+      const routing = { eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq, createdAt: 100 })], deliveries: [], markRouted: true };
       assert.deepEqual(await store.routeEvent(routing), { createdRunIds: ['r1'], deliveredRunIds: [] });
       assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
       const run = await store.getRun('r1');
@@ -27,7 +27,7 @@ export function describeRouting(context: ConformanceContext): void {
       assert.equal(await isReady(store, 'r1'), false);
       const event = cloudEvent('x');
       const { seq } = await store.insertEvent(event, 'k', 2000);
-      const routing = { eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] };
+      const routing = { eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }], markRouted: true };
 
       assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: ['r1'] });
       assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), []);
@@ -47,11 +47,11 @@ export function describeRouting(context: ConformanceContext): void {
       const e2 = await store.insertEvent(cloudEvent('x2'), 'k2', 2001);
       const both = [{ runId: 'r1', step: 1 }, { runId: 'r1', step: 2 }];
 
-      assert.deepEqual((await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: both })).deliveredRunIds, ['r1']);
+      assert.deepEqual((await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: both, markRouted: true })).deliveredRunIds, ['r1']);
       assert.equal((await store.findWaits('com.example.thing', '["x"]')).length, 1, 'one event satisfies one wait of a run');
-      const again = await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }] });
+      const again = await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
       assert.deepEqual(again.deliveredRunIds, []);
-      const second = await store.routeEvent({ eventSeq: e2.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }] });
+      const second = await store.routeEvent({ eventSeq: e2.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
       assert.deepEqual(second.deliveredRunIds, ['r1']);
       const received = (await store.loadPending('r1')).map((p) => p.resolution);
       assert.deepEqual(received.map((r) => (r.kind === 'wait' ? [r.step, r.event?.id] : r.kind)), [[1, 'x1'], [2, 'x2']]);
@@ -60,21 +60,27 @@ export function describeRouting(context: ConformanceContext): void {
     it('never delivers the event that started a run to that run', async () => {
       const store = context.store;
       const { seq } = await store.insertEvent(cloudEvent('start'), 'k', 100);
-      await store.routeEvent({ eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq })], deliveries: [] });
+      await store.routeEvent({ eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq })], deliveries: [], markRouted: true });
       assert.ok((await store.commitTask(commit('r1', 0, 1000, { waits: [wait('r1', 1)] }))).ok);
-      const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] });
+      const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }], markRouted: false });
       assert.deepEqual(lookback.deliveredRunIds, []);
       assert.equal((await store.findWaits('com.example.thing', '["x"]')).length, 1);
     });
 
-    it('delivers an already routed event to a new wait (lookback) and keeps it routed', async () => {
+    it('delivers an event to a wait registered after it (lookback) without changing its routed flag', async () => {
       const store = context.store;
-      const { seq } = await store.insertEvent(cloudEvent('early'), 'k', 100);
-      await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [] });
-      await startRun(store, 'r1', { waits: [wait('r1', 1)] });
-      const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] });
-      assert.deepEqual(lookback.deliveredRunIds, ['r1']);
+      const early = await store.insertEvent(cloudEvent('early'), 'k1', 100);
+      await store.routeEvent({ eventSeq: early.seq, newRuns: [], deliveries: [], markRouted: true });
+      const queued = await store.insertEvent(cloudEvent('queued'), 'k2', 200);
+      await startRun(store, 'r1', { waits: [wait('r1', 1), wait('r1', 2)] });
+      for (const [seq, step] of [[early.seq, 1], [queued.seq, 2]] as const) {
+        const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step }], markRouted: false });
+        assert.deepEqual(lookback.deliveredRunIds, ['r1']);
+      }
+      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['queued'], 'its own routing is still to come');
+      await store.routeEvent({ eventSeq: queued.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
       assert.deepEqual(await store.listUnroutedEvents(10), []);
+      assert.equal((await store.loadPending('r1')).length, 2, 'the routing proper does not deliver it again');
     });
 
     it('does not deliver to a run that has ended', async () => {
@@ -82,13 +88,13 @@ export function describeRouting(context: ConformanceContext): void {
       await startRun(store, 'r1', { waits: [wait('r1', 1)] });
       await store.commitTask(commit('r1', 2, 1500, { status: { status: 'cancelled' } }));
       const { seq } = await store.insertEvent(cloudEvent('x'), 'k', 2000);
-      const result = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }] });
+      const result = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }], markRouted: true });
       assert.deepEqual(result.deliveredRunIds, []);
       assert.deepEqual(await store.loadPending('r1'), []);
     });
 
     it('refuses to route an event that is not in the inbox', async () => {
-      await assert.rejects(context.store.routeEvent({ eventSeq: 999, newRuns: [], deliveries: [] }), NotFoundError);
+      await assert.rejects(context.store.routeEvent({ eventSeq: 999, newRuns: [], deliveries: [], markRouted: true }), NotFoundError);
     });
 
     it('lists the distinct wait shapes of a type and finds waits by correlation key', async () => {

@@ -194,7 +194,7 @@ export function createMemoryStore(): Store {
       appendPending(row, { kind: 'wait', step, event: event.event }, event.receivedAt);
       if (!deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
     }
-    event.routed = true;
+    if (routing.markRouted) event.routed = true;
     return { createdRunIds, deliveredRunIds };
   }
 
@@ -229,12 +229,16 @@ export function createMemoryStore(): Store {
   }
 
   function claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
-    const due = [...calls.all()]
-      .filter((row) => dueAt(row) <= now)
-      .sort((a, b) => dueAt(a) - dueAt(b) || (a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step))
-      .slice(0, rowLimit(limit));
-    for (const row of due) Object.assign(row, { leaseOwner: owner, leaseUntil });
-    return due.map((row) => copy(row.call));
+    const byKey = (a: CallRow, b: CallRow) => (a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step);
+    const rows = [...calls.all()];
+    // Calls whose lease is free or expired first, then the owner's own leased ones (same order as SQL).
+    const due = rows.filter((row) => dueAt(row) <= now).sort((a, b) => dueAt(a) - dueAt(b) || byKey(a, b));
+    const own = rows
+      .filter((row) => row.leaseOwner === owner && row.call.nextAt <= now && dueAt(row) > now)
+      .sort((a, b) => a.call.nextAt - b.call.nextAt || byKey(a, b));
+    const claimed = [...due, ...own].slice(0, rowLimit(limit));
+    for (const row of claimed) Object.assign(row, { leaseOwner: owner, leaseUntil });
+    return claimed.map((row) => copy(row.call));
   }
 
   function rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo): void {
