@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { ConfigError } from '../core/errors.js';
+import { loadConfig } from './index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'autoflow-config-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let folders = 0;
+/** A fresh folder per test: config modules are cached by URL, so every file gets its own path. */
+function folder(files: Record<string, string> = {}): string {
+  const dir = join(root, `case-${folders++}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+async function configError(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('expected loadConfig to throw');
+}
+
+describe('defaults', () => {
+  test('every field has its default, paths absolute against cwd, the whole result frozen', async () => {
+    const cwd = folder();
+    const config = await loadConfig({ env: {}, cwd });
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.deepEqual(config.db, { kind: 'sqlite', path: join(cwd, 'data/autoflow.db') });
+    assert.equal(config.workflowsDir, join(cwd, 'workflows'));
+    assert.equal(config.configFile, undefined);
+    assert.equal(config.dev, false);
+    assert.equal(config.apiToken, undefined);
+    assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500 });
+    assert.equal(config.lookbackMs, 300_000);
+    assert.deepEqual(config.secrets, {});
+    assert.deepEqual(config.activities, {});
+    assert.deepEqual(config.subscribers, []);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.sandbox) && Object.isFrozen(config.db) && Object.isFrozen(config.secrets));
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  test('database forms', async () => {
+    const cwd = folder();
+    assert.deepEqual((await loadConfig({ env: { AUTOFLOW_DB: 'memory:' }, cwd })).db, { kind: 'memory' });
+    assert.deepEqual((await loadConfig({ env: { AUTOFLOW_DB: 'postgres://af:pw@localhost:5432/af' }, cwd })).db, {
+      kind: 'postgres',
+      url: 'postgres://af:pw@localhost:5432/af',
+    });
+    assert.deepEqual((await loadConfig({ env: { AUTOFLOW_DB: 'sqlite:/var/lib/af.db' }, cwd })).db, {
+      kind: 'sqlite',
+      path: '/var/lib/af.db',
+    });
+    for (const bad of ['mysql://x/y', 'sqlite:', 'postgres://', './file.db']) {
+      const message = await configError(loadConfig({ env: { AUTOFLOW_DB: bad }, cwd }));
+      assert.match(message, /db from env AUTOFLOW_DB/);
+      assert.ok(message.includes(JSON.stringify(bad)), message);
+      assert.match(message, /expected sqlite:PATH, memory: or postgres:\/\//);
+    }
+  });
+});
+
+describe('precedence: flags > environment > file > defaults', () => {
+  const file = `export default { port: 7000, host: '0.0.0.0', logLevel: 'debug', dev: true };\n`;
+
+  test('the file overrides the defaults', async () => {
+    const cwd = folder({ 'autoflow.config.ts': file });
+    const config = await loadConfig({ env: {}, cwd });
+    assert.equal(config.configFile, join(cwd, 'autoflow.config.ts'));
+    assert.deepEqual([config.port, config.host, config.logLevel, config.dev], [7000, '0.0.0.0', 'debug', true]);
+  });
+
+  test('the environment overrides the file', async () => {
+    const cwd = folder({ 'autoflow.config.ts': file });
+    const config = await loadConfig({ env: { AUTOFLOW_PORT: '7100', AUTOFLOW_DEV: 'false', AUTOFLOW_HOST: '' }, cwd });
+    assert.equal(config.port, 7100);
+    assert.equal(config.dev, false);
+    assert.equal(config.host, '0.0.0.0', 'an empty variable counts as unset');
+    assert.equal(config.logLevel, 'debug');
+  });
+
+  test('flags override the environment', async () => {
+    const cwd = folder({ 'autoflow.config.ts': file });
+    const config = await loadConfig({
+      flags: { port: '7200', logLevel: 'warn', db: 'memory:', workflows: 'flows' },
+      env: { AUTOFLOW_PORT: '7100', AUTOFLOW_LOG_LEVEL: 'error', AUTOFLOW_WORKFLOWS: 'other' },
+      cwd,
+    });
+    assert.deepEqual([config.port, config.logLevel, config.db.kind, config.workflowsDir], [7200, 'warn', 'memory', join(cwd, 'flows')]);
+  });
+
+  test('paths from the file are relative to its folder, paths from flags to cwd', async () => {
+    const dir = folder({ 'af.ts': `export default { workflowsDir: 'flows', db: 'sqlite:state/af.db' };\n` });
+    const cwd = folder();
+    const fromFile = await loadConfig({ flags: { config: join(dir, 'af.ts') }, env: {}, cwd });
+    assert.equal(fromFile.workflowsDir, join(dir, 'flows'));
+    assert.deepEqual(fromFile.db, { kind: 'sqlite', path: join(dir, 'state/af.db') });
+    const fromFlag = await loadConfig({ flags: { config: join(dir, 'af.ts'), workflows: 'mine' }, env: {}, cwd });
+    assert.equal(fromFlag.workflowsDir, join(cwd, 'mine'));
+  });
+
+  test('secrets merge the file with AUTOFLOW_SECRET_<NAME>, the environment winning', async () => {
+    const cwd = folder({ 'autoflow.config.ts': `export default { secrets: { A: 'file-a', B: 'file-b' } };\n` });
+    const config = await loadConfig({ env: { AUTOFLOW_SECRET_B: 'env-b', AUTOFLOW_SECRET_C: 'env-c' }, cwd });
+    assert.deepEqual(config.secrets, { A: 'file-a', B: 'env-b', C: 'env-c' });
+  });
+
+  test('AUTOFLOW_CONFIG names the file; --config beats it', async () => {
+    const dir = folder({ 'one.ts': 'export default { port: 1111 };\n', 'two.ts': 'export default { port: 2222 };\n' });
+    const cwd = folder();
+    assert.equal((await loadConfig({ env: { AUTOFLOW_CONFIG: join(dir, 'one.ts') }, cwd })).port, 1111);
+    assert.equal(
+      (await loadConfig({ flags: { config: join(dir, 'two.ts') }, env: { AUTOFLOW_CONFIG: join(dir, 'one.ts') }, cwd })).port,
+      2222,
+    );
+  });
+
+  test('a file written with defineConfig, with activities and subscribers', async () => {
+    const index = pathToFileURL(join(import.meta.dirname, 'index.ts')).href;
+    const cwd = folder({
+      'autoflow.config.ts': `import { defineConfig } from '${index}';
+export default defineConfig({
+  sandbox: { memoryMb: 128 },
+  activities: { async double(args, context) { return { value: (args as number) * 2, key: context.idempotencyKey }; } },
+  subscribers: [{ url: 'https://hooks.example.com/af', secret: 's3cret', types: ['autoflow.run.finished'] }],
+});
+`,
+    });
+    const config = await loadConfig({ env: {}, cwd });
+    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500 });
+    const double = config.activities.double;
+    assert.ok(double);
+    assert.deepEqual(await double(21, { idempotencyKey: 'r:1', runId: 'r', workflow: 'w', attempt: 1 }), { value: 42, key: 'r:1' });
+    assert.deepEqual(config.subscribers, [{ url: 'https://hooks.example.com/af', secret: 's3cret', types: ['autoflow.run.finished'] }]);
+    assert.ok(Object.isFrozen(config.subscribers[0]?.types));
+  });
+});
+
+describe('every invalid value names key, source, value and expected form', () => {
+  test('from a flag', async () => {
+    const message = await configError(loadConfig({ flags: { port: 'eighty' }, env: {}, cwd: folder() }));
+    assert.equal(message, 'invalid configuration: port from flag --port is "eighty", expected an integer from 0 to 65535');
+  });
+
+  test('from the environment', async () => {
+    const message = await configError(
+      loadConfig({ env: { AUTOFLOW_PORT: '70000', AUTOFLOW_DEV: 'maybe', AUTOFLOW_LOG_LEVEL: 'loud' }, cwd: folder() }),
+    );
+    assert.match(message, /port from env AUTOFLOW_PORT is 70000, expected an integer from 0 to 65535/);
+    assert.match(message, /dev from env AUTOFLOW_DEV is "maybe", expected true or false/);
+    assert.match(message, /logLevel from env AUTOFLOW_LOG_LEVEL is "loud", expected one of fatal, error, warn, info, debug, trace, silent/);
+  });
+
+  test('from the file, nested keys included', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { port: '8080', sandbox: { cpuMs: 1 }, subscribers: [{ url: 'ftp://x', secret: 's' }], activities: { a: 1 } };\n`,
+    });
+    const file = join(cwd, 'autoflow.config.ts');
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    assert.ok(message.includes(`port from ${file} is "8080", expected an integer from 0 to 65535`), message);
+    assert.ok(message.includes(`sandbox.cpuMs from ${file} is 1, expected an integer from 10 to 600000`), message);
+    assert.ok(message.includes(`subscribers[0].url from ${file} is "ftp://x", expected an http:// or https:// URL`), message);
+    assert.ok(message.includes(`activities.a from ${file} is 1, expected an async function (args, context) => result`), message);
+  });
+
+  test('secret values are never shown', async () => {
+    const cwd = folder({ 'autoflow.config.ts': `export default { apiToken: '', secrets: { A: 12345 } };\n` });
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    assert.match(message, /apiToken from .* is \(hidden\), expected a non-empty string/);
+    assert.match(message, /secrets\.A from .* is \(hidden\), expected a string/);
+    assert.doesNotMatch(message, /12345/);
+  });
+
+  test('unknown keys in the file are named, with the known ones', async () => {
+    const cwd = folder({ 'autoflow.config.ts': `export default { prot: 1, sandbox: { memory: 2 } };\n` });
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    assert.match(message, /autoflow\.config\.ts: unknown key "prot"; known keys: port, host, db/);
+    assert.match(message, /autoflow\.config\.ts \(in sandbox\): unknown key "memory"; known keys: memoryMb, cpuMs, cacheSize/);
+  });
+
+  test('an explicitly named file that does not exist', async () => {
+    const cwd = folder();
+    assert.match(
+      await configError(loadConfig({ flags: { config: 'nope.ts' }, env: {}, cwd })),
+      /config file .*nope\.ts \(from flag --config\) does not exist/,
+    );
+    assert.match(
+      await configError(loadConfig({ env: { AUTOFLOW_CONFIG: 'gone.ts' }, cwd })),
+      /config file .*gone\.ts \(from env AUTOFLOW_CONFIG\) does not exist/,
+    );
+  });
+
+  test('a file that does not load, or exports no object', async () => {
+    const broken = folder({ 'autoflow.config.ts': 'export default {\n' });
+    assert.match(await configError(loadConfig({ env: {}, cwd: broken })), /cannot load config file .*autoflow\.config\.ts: /);
+    const named = folder({ 'autoflow.config.ts': 'export const port = 1;\n' });
+    assert.match(
+      await configError(loadConfig({ env: {}, cwd: named })),
+      /must end with `export default defineConfig\(\{ \.\.\. \}\)`; its default export is missing/,
+    );
+  });
+
+  test('a secret variable without a name', async () => {
+    assert.match(await configError(loadConfig({ env: { AUTOFLOW_SECRET_: 'x' }, cwd: folder() })), /env AUTOFLOW_SECRET_ names no secret/);
+  });
+});

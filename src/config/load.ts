@@ -1,0 +1,210 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { z } from 'zod';
+import { ConfigError, toError } from '../core/errors.js';
+import { configSchema } from './schema.js';
+
+type DeepReadonly<T> = T extends (...args: never[]) => unknown ? T : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The configuration every part of AutoFlow receives: validated, with absolute paths, frozen. */
+export type ResolvedConfig = DeepReadonly<
+  z.output<typeof configSchema> & {
+    /** Absolute path of the config file that was loaded, if any. */
+    configFile?: string;
+  }
+>;
+
+/** Command-line flags of `autoflow server`, as the CLI parsed them (values not yet checked). */
+export interface ConfigFlags {
+  port?: string | number;
+  host?: string;
+  db?: string;
+  workflows?: string;
+  config?: string;
+  dev?: boolean;
+  logLevel?: string;
+}
+
+export interface LoadConfigOptions {
+  flags?: ConfigFlags;
+  /** The process environment; the CLI passes `process.env` (nothing else reads it). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Relative paths from flags and the environment resolve against it. */
+  cwd: string;
+}
+
+export const DEFAULT_CONFIG_FILE = 'autoflow.config.ts';
+const SECRET_PREFIX = 'AUTOFLOW_SECRET_';
+
+type Origin = { kind: 'flag'; name: string } | { kind: 'env'; name: string } | { kind: 'file'; path: string };
+
+type Coerce = (text: string) => unknown;
+
+// Strings that do not convert are passed on unchanged, so that the schema reports them with the
+// expected form instead of this layer inventing a second set of messages.
+const toInteger: Coerce = (text) => (/^-?\d+$/.test(text) ? Number(text) : text);
+const toBoolean: Coerce = (text) => {
+  const lower = text.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  return text;
+};
+
+/** The keys that flags and environment variables can set; everything else comes from the file. */
+const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFlags; coerce?: Coerce }> = [
+  { key: 'port', flag: 'port', env: 'AUTOFLOW_PORT', coerce: toInteger },
+  { key: 'host', flag: 'host', env: 'AUTOFLOW_HOST' },
+  { key: 'db', flag: 'db', env: 'AUTOFLOW_DB' },
+  { key: 'workflowsDir', flag: 'workflows', env: 'AUTOFLOW_WORKFLOWS' },
+  { key: 'dev', flag: 'dev', env: 'AUTOFLOW_DEV', coerce: toBoolean },
+  // No flag: a token on the command line is visible to every user of the machine in `ps`.
+  { key: 'apiToken', env: 'AUTOFLOW_API_TOKEN' },
+  { key: 'logLevel', flag: 'logLevel', env: 'AUTOFLOW_LOG_LEVEL' },
+];
+
+function flagName(flag: string): string {
+  return `--${flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+function describeOrigin(origin: Origin | undefined): string {
+  if (!origin) return 'the defaults';
+  return origin.kind === 'file' ? origin.path : `${origin.kind} ${origin.name}`;
+}
+
+/**
+ * Loads the configuration: flags > environment > config file > defaults, validated by one schema.
+ * Throws ConfigError naming the key, its source, the bad value and the expected form.
+ *
+ * @example
+ * const config = await loadConfig({ flags: { port: '9000' }, env: process.env, cwd: process.cwd() });
+ */
+export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedConfig> {
+  const { flags = {}, cwd } = options;
+  // Shells and compose files often export variables as empty strings: those count as unset.
+  const env = (name: string): string | undefined => (options.env[name] === '' ? undefined : options.env[name]);
+
+  const configFile = findConfigFile(flags, env, cwd);
+  const fileOrigin: Origin | undefined = configFile === undefined ? undefined : { kind: 'file', path: configFile };
+  const raw: Record<string, unknown> = configFile === undefined ? {} : { ...(await readConfigFile(configFile)) };
+  const origins = new Map<string, Origin>(fileOrigin ? Object.keys(raw).map((key) => [key, fileOrigin]) : []);
+
+  for (const { key, env: envName, flag, coerce = String } of SETTINGS) {
+    const fromFlag = flag === undefined ? undefined : flags[flag];
+    const fromEnv = env(envName);
+    if (fromFlag !== undefined) {
+      raw[key] = typeof fromFlag === 'string' ? coerce(fromFlag) : fromFlag;
+      origins.set(key, { kind: 'flag', name: flagName(flag as string) });
+    } else if (fromEnv !== undefined) {
+      raw[key] = coerce(fromEnv);
+      origins.set(key, { kind: 'env', name: envName });
+    }
+  }
+
+  // Environment secrets are strings and cannot be invalid, so `secrets` keeps the file as its origin.
+  const envSecrets = Object.entries(options.env).filter(([name, value]) => name.startsWith(SECRET_PREFIX) && value !== undefined);
+  if (envSecrets.length > 0) {
+    const secrets: Record<string, unknown> = isRecord(raw.secrets) ? { ...raw.secrets } : {};
+    for (const [name, value] of envSecrets) {
+      if (name === SECRET_PREFIX) throw new ConfigError(`env ${SECRET_PREFIX} names no secret; call the variable ${SECRET_PREFIX}<NAME>`);
+      secrets[name.slice(SECRET_PREFIX.length)] = value;
+    }
+    raw.secrets = secrets;
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => describeIssue(issue, raw, origins, configFile));
+    throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { details: { issues } });
+  }
+
+  // A relative path means "relative to whoever wrote it": the config file's folder for the file.
+  const baseOf = (key: string): string => {
+    const origin = origins.get(key);
+    return origin?.kind === 'file' ? dirname(origin.path) : cwd;
+  };
+  const values = parsed.data;
+  const resolved = {
+    ...values,
+    workflowsDir: resolve(baseOf('workflowsDir'), values.workflowsDir),
+    db: values.db.kind === 'sqlite' ? { kind: 'sqlite' as const, path: resolve(baseOf('db'), values.db.path) } : values.db,
+    ...(configFile === undefined ? {} : { configFile }),
+  };
+  return deepFreeze(resolved);
+}
+
+function findConfigFile(flags: ConfigFlags, env: (name: string) => string | undefined, cwd: string): string | undefined {
+  const fromEnv = env('AUTOFLOW_CONFIG');
+  const explicit = flags.config ?? fromEnv;
+  if (explicit !== undefined) {
+    const path = resolve(cwd, explicit);
+    const origin = flags.config !== undefined ? 'flag --config' : 'env AUTOFLOW_CONFIG';
+    if (!existsSync(path)) throw new ConfigError(`config file ${path} (from ${origin}) does not exist; fix the path or leave it out`);
+    return path;
+  }
+  const conventional = resolve(cwd, DEFAULT_CONFIG_FILE);
+  return existsSync(conventional) ? conventional : undefined;
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let module: { default?: unknown };
+  try {
+    // The CLI runs under tsx, so a TypeScript config file imports like any module.
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (caught) {
+    const error = toError(caught);
+    throw new ConfigError(`cannot load config file ${path}: ${error.message}`, { cause: error });
+  }
+  if (!isRecord(module.default)) {
+    const found = module.default === undefined ? 'missing' : Array.isArray(module.default) ? 'an array' : typeof module.default;
+    throw new ConfigError(`config file ${path} must end with \`export default defineConfig({ ... })\`; its default export is ${found}`);
+  }
+  return module.default;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
+}
+
+// Secret values must not end up in a terminal or a log because they were mistyped.
+const SENSITIVE_KEYS = new Set(['apiToken', 'secrets', 'secret']);
+
+function describeValue(path: readonly PropertyKey[], root: unknown): string {
+  if (path.some((segment) => typeof segment === 'string' && SENSITIVE_KEYS.has(segment))) return '(hidden)';
+  const value = path.reduce<unknown>(
+    (node, segment) => (isRecord(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[segment] : undefined),
+    root,
+  );
+  if (typeof value === 'function') return 'a function';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  origins: ReadonlyMap<string, Origin>,
+  configFile: string | undefined,
+): string {
+  if (issue.code === 'unrecognized_keys') {
+    // Only the file can hold keys of its own choosing; flags and variables have fixed names.
+    return `${configFile ?? 'the configuration'}${issue.path.length ? ` (in ${formatPath(issue.path)})` : ''}: ${issue.message}`;
+  }
+  const top = issue.path[0];
+  const origin = typeof top === 'string' ? origins.get(top) : undefined;
+  return `${formatPath(issue.path)} from ${describeOrigin(origin)} is ${describeValue(issue.path, raw)}, expected ${issue.message}`;
+}
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
+}

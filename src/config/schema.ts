@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
+
+/**
+ * The one schema of AutoFlow's configuration. Every source (flags, environment, config file,
+ * defaults) is merged into one object and parsed here once, so that a value is checked the same
+ * way wherever it came from. Each message states the expected form; the loader adds the key,
+ * the source and the bad value.
+ */
+
+/** An object that rejects unknown keys and names the known ones, so that a typo is easy to fix. */
+function strict<Shape extends z.ZodRawShape>(shape: Shape) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}; known keys: ${known}`
+        : undefined,
+  });
+}
+
+function integer(min: number, max: number) {
+  const expected = `an integer from ${min} to ${max}`;
+  return z.int(expected).min(min, expected).max(max, expected);
+}
+
+const nonEmpty = z.string('a non-empty string').min(1, 'a non-empty string');
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** What an operator-registered activity receives besides its arguments. */
+export interface ActivityContext {
+  /** `<runId>:<step>`, the same for every attempt: pass it on to make the effect idempotent. */
+  idempotencyKey: string;
+  runId: string;
+  /** Name of the calling workflow. */
+  workflow: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+/** A trusted function from the config file that workflows may call when their permissions list it. */
+export type ActivityFunction = (args: unknown, context: ActivityContext) => Promise<unknown>;
+
+const sandboxSchema = strict({
+  /** Memory limit of one run's sandbox, in MiB. @default 64 */
+  memoryMb: integer(8, 16_384).default(64),
+  /** CPU deadline of one workflow task, in ms. @default 1000 */
+  cpuMs: integer(10, 600_000).default(1000),
+  /** Live sandboxes kept in memory; a run outside the cache is rebuilt by replay. @default 500 */
+  cacheSize: integer(0, 1_000_000).default(500),
+});
+
+const subscriberSchema = strict({
+  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+  /** Signs each delivery so that the receiver can check it came from this server. */
+  secret: nonEmpty,
+  /** Event types to deliver; all when absent. */
+  types: z.array(nonEmpty, 'a list of event types').optional(),
+});
+
+export const configSchema = strict({
+  /** @default 8080 */
+  port: integer(0, 65_535).default(8080),
+  /** @default '127.0.0.1' */
+  host: nonEmpty.default('127.0.0.1'),
+  /** @default 'sqlite:./data/autoflow.db' */
+  db: z
+    .string(DATABASE_FORMS)
+    .transform((value, context) => {
+      const parsed = parseDatabaseUrl(value);
+      if (parsed) return parsed;
+      context.issues.push({ code: 'custom', message: DATABASE_FORMS, input: value });
+      return z.NEVER;
+    })
+    // prefault, not default: the default string must go through the transform like any other.
+    .prefault('sqlite:./data/autoflow.db'),
+  /** @default './workflows' */
+  workflowsDir: nonEmpty.default('./workflows'),
+  /** Redeploys workflows when their files change. @default false */
+  dev: z.boolean('true or false').default(false),
+  /** Accepted by the API besides the tokens the server stores; none when absent. */
+  apiToken: nonEmpty.optional(),
+  /** @default 'info' */
+  logLevel: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  sandbox: sandboxSchema.prefault({}),
+  /** How far back a new wait looks for events that arrived just before it, in ms. @default 300000 */
+  lookbackMs: integer(0, 86_400_000).default(300_000),
+  /** Secret values by name; workflows read them through `secrets.get` when permitted. */
+  secrets: z.record(nonEmpty, z.string('a string'), 'an object of secret names to string values').default({}),
+  /** Config file only. */
+  activities: z
+    .record(
+      nonEmpty,
+      z.custom<ActivityFunction>((value) => typeof value === 'function', 'an async function (args, context) => result'),
+      'an object of activity names to functions',
+    )
+    .default({}),
+  /** Config file only: receivers of the server's outgoing events. */
+  subscribers: z.array(subscriberSchema, 'a list of { url, secret, types? }').default([]),
+});
+
+/** What `autoflow.config.ts` may export (every key optional). */
+export type AutoflowConfig = z.input<typeof configSchema>;
