@@ -100,6 +100,8 @@ CREATE TABLE calls (
   PRIMARY KEY (run_id, step)
 ) STRICT;
 CREATE INDEX calls_by_due ON calls (due_at, run_id, step);
+-- A node's own leased calls, which it may claim again at once after a restart.
+CREATE INDEX calls_by_owner ON calls (lease_owner, next_at, run_id, step) WHERE lease_owner IS NOT NULL;
 
 CREATE TABLE timers (
   run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

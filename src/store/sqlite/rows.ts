@@ -1,0 +1,173 @@
+/** Rows as SQLite returns them, and their conversion into the engine's records. */
+import type {
+  CallOptions,
+  CallRecord,
+  CloudEvent,
+  DeployedDefinition,
+  ErrorInfo,
+  HistoryEvent,
+  Json,
+  LogLevel,
+  LogRecord,
+  PendingResolution,
+  Resolution,
+  RunRecord,
+  RunStatus,
+  StoredEvent,
+  WaitRecord,
+  WorkflowManifest,
+} from '../../core/model.js';
+
+const parse = <T = Json>(text: string): T => JSON.parse(text) as T;
+
+/** JSON text for a column, NULL for an absent value. */
+export const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+export interface DefinitionRow {
+  version: string;
+  name: string;
+  manifest: string;
+  bundle: string;
+  source_map: string | null;
+  origin: string | null;
+  deployed_at: number;
+}
+
+export function toDefinition(row: DefinitionRow): DeployedDefinition {
+  const def: DeployedDefinition = {
+    version: row.version,
+    name: row.name,
+    manifest: parse<WorkflowManifest>(row.manifest),
+    bundle: row.bundle,
+    deployedAt: row.deployed_at,
+  };
+  if (row.source_map !== null) def.sourceMap = row.source_map;
+  if (row.origin !== null) def.origin = row.origin;
+  return def;
+}
+
+export interface EventRow {
+  seq: number;
+  body: string;
+  received_at: number;
+}
+
+export const toCloudEvent = (row: EventRow): CloudEvent => parse<CloudEvent>(row.body);
+
+export const toStoredEvent = (row: EventRow): StoredEvent => ({ ...toCloudEvent(row), seq: row.seq, receivedAt: row.received_at });
+
+export interface RunRow {
+  id: string;
+  workflow: string;
+  version: string;
+  input: string;
+  parent_id: string | null;
+  parent_step: number | null;
+  trigger_event_seq: number | null;
+  created_at: number;
+  updated_at: number;
+  status: string;
+  result: string | null;
+  error: string | null;
+  history_length: number;
+}
+
+export function toRunRecord(row: RunRow): RunRecord {
+  const run: RunRecord = {
+    id: row.id,
+    workflow: row.workflow,
+    version: row.version,
+    input: parse(row.input),
+    createdAt: row.created_at,
+    status: row.status as RunStatus,
+    updatedAt: row.updated_at,
+    historyLength: row.history_length,
+  };
+  if (row.parent_id !== null) run.parentId = row.parent_id;
+  if (row.parent_step !== null) run.parentStep = row.parent_step;
+  if (row.trigger_event_seq !== null) run.triggerEventSeq = row.trigger_event_seq;
+  if (row.result !== null) run.result = parse(row.result);
+  if (row.error !== null) run.error = parse<ErrorInfo>(row.error);
+  return run;
+}
+
+export const toHistoryEvent = (body: string): HistoryEvent => parse<HistoryEvent>(body);
+
+export interface PendingRow {
+  id: number;
+  at: number;
+  attempts: number | null;
+  resolution: string;
+}
+
+export function toPending(row: PendingRow): PendingResolution {
+  const pending: PendingResolution = { id: row.id, resolution: parse<Resolution>(row.resolution), at: row.at };
+  if (row.attempts !== null) pending.attempts = row.attempts;
+  return pending;
+}
+
+export interface CallRow {
+  run_id: string;
+  step: number;
+  capability: string;
+  method: string;
+  args: string;
+  options: string | null;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+}
+
+export function toCallRecord(row: CallRow): CallRecord {
+  const call: CallRecord = {
+    runId: row.run_id,
+    step: row.step,
+    capability: row.capability,
+    method: row.method,
+    args: parse(row.args),
+    attempts: row.attempts,
+    nextAt: row.next_at,
+  };
+  if (row.options !== null) call.options = parse<CallOptions>(row.options);
+  if (row.last_error !== null) call.lastError = parse<ErrorInfo>(row.last_error);
+  return call;
+}
+
+export interface WaitRow {
+  run_id: string;
+  step: number;
+  event_type: string;
+  paths: string;
+  key: string;
+  timeout_at: number | null;
+  registered_at: number;
+}
+
+export function toWaitRecord(row: WaitRow): WaitRecord {
+  const wait: WaitRecord = {
+    runId: row.run_id,
+    step: row.step,
+    eventType: row.event_type,
+    paths: parse<string[]>(row.paths),
+    key: row.key,
+    registeredAt: row.registered_at,
+  };
+  if (row.timeout_at !== null) wait.timeoutAt = row.timeout_at;
+  return wait;
+}
+
+export interface LogRow {
+  run_id: string;
+  idx: number;
+  at: number;
+  level: string;
+  message: string;
+}
+
+export const toLogRecord = (row: LogRow): LogRecord => ({
+  runId: row.run_id,
+  index: row.idx,
+  at: row.at,
+  level: row.level as LogLevel,
+  message: row.message,
+});

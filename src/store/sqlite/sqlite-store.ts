@@ -1,0 +1,214 @@
+/**
+ * The embedded default Store: one SQLite file in WAL mode (better-sqlite3). Writes go through
+ * group commit (group-commit.ts): concurrent writes share one transaction and one fsync. Reads
+ * run at once on the same connection and see everything committed.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError, toError } from '../../core/errors.js';
+import type { RunStatus } from '../../core/model.js';
+import type { RunFilter, RunPage, Store } from '../../core/ports.js';
+import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
+import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { applyMigrations, loadMigrations } from './migrate.js';
+import { toCallRecord, toDefinition, toHistoryEvent, toLogRecord, toPending, toRunRecord, toStoredEvent, toWaitRecord, json } from './rows.js';
+import type { RunRow } from './rows.js';
+import { listRunsSql, prepareStatements, type Statements } from './statements.js';
+import * as writes from './writes.js';
+import { toStoreError } from './sqlite-errors.js';
+
+export interface SqliteStoreOptions {
+  /** The database file; its directory is created when missing. */
+  path: string;
+  /**
+   * `FULL` makes every commit survive a power loss; `NORMAL` (in WAL mode) may lose the last
+   * commits on power loss, never on a process crash, and never corrupts. @default 'FULL'
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long to wait for another process's write lock before failing. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  /** How many writes shared how many transactions so far (group commit at work). */
+  readonly stats: GroupCommitStats;
+}
+
+function open(options: SqliteStoreOptions): Database.Database {
+  const { path } = options;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw new StoreError(
+      `cannot create the directory ${dirname(path)} for the SQLite database ${path} (${toError(error).message}): ` +
+        'check the path and that this user may create it',
+      { cause: error, details: { path } },
+    );
+  }
+  try {
+    const db = new Database(path);
+    // The busy timeout first: switching to WAL needs a lock that another starting process may hold.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (error) {
+    throw toStoreError(error, path);
+  }
+}
+
+/**
+ * Opens (creating if needed) the SQLite store at `options.path`. Throws StoreError when the file
+ * cannot be opened. Call `migrate()` before anything else.
+ *
+ * @example
+ * const store = createSqliteStore({ path: './data/autoflow.db' });
+ * await store.migrate();
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const { path } = options;
+  const db = open(options);
+  const mapError = (error: unknown) => toStoreError(error, path);
+  const group = new GroupCommit(db, mapError);
+  const listRunsStatements = new Map<string, Database.Statement<[Record<string, unknown>], RunRow>>();
+  let prepared: Statements | undefined;
+  let closed = false;
+
+  /** Prepared on first use, after migrate(): preparing needs the tables. */
+  function statements(): Statements {
+    if (closed) throw new StoreError(`the SQLite store ${path} is closed`);
+    if (!prepared) {
+      try {
+        prepared = prepareStatements(db);
+      } catch (error) {
+        throw new StoreError(`the database ${path} has no AutoFlow schema yet: call store.migrate() first`, { cause: error });
+      }
+    }
+    return prepared;
+  }
+
+  /** A read, at once. */
+  const read = async <T>(query: (s: Statements) => T): Promise<T> => {
+    try {
+      return query(statements());
+    } catch (error) {
+      throw mapError(error);
+    }
+  };
+
+  /** A write, in the next group commit; resolves once committed. */
+  const write = async <T>(apply: (s: Statements) => T): Promise<T> => {
+    const s = statements();
+    return group.write(() => apply(s));
+  };
+
+  function listRuns(filter: RunFilter): RunPage {
+    const limit = runPageLimit(filter.limit);
+    const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+    const sql = listRunsSql(filter, after !== undefined);
+    let statement = listRunsStatements.get(sql);
+    if (!statement) listRunsStatements.set(sql, (statement = db.prepare<[Record<string, unknown>], RunRow>(sql)));
+    const rows = statement.all({ workflow: filter.workflow, status: filter.status, ...after, limit: limit + 1 });
+    const runs = rows.slice(0, limit).map(toRunRecord);
+    const last = runs.at(-1);
+    return rows.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };
+  }
+
+  return {
+    kind: 'sqlite',
+    get stats() {
+      return group.stats;
+    },
+
+    migrate: async () => {
+      try {
+        applyMigrations(db, loadMigrations(), path);
+      } catch (error) {
+        throw mapError(error);
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      group.flush();
+      closed = true;
+      db.close();
+    },
+
+    deployDefinition: (def) =>
+      write((s) => {
+        s.insertDefinition.run({ ...def, manifest: JSON.stringify(def.manifest), sourceMap: def.sourceMap ?? null, origin: def.origin ?? null });
+        s.activateDefinition.run({ name: def.name, version: def.version });
+      }),
+    getDefinition: (version) => read((s) => { const row = s.getDefinition.get(version); return row && toDefinition(row); }),
+    listActiveDefinitions: () => read((s) => s.listActiveDefinitions.all().map(toDefinition)),
+    listDefinitionVersions: (name) =>
+      read((s) =>
+        s.listDefinitionVersions.all(name).map((row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active === 1 })),
+      ),
+
+    insertEvent: (event, dedupeKey, receivedAt) => write((s) => writes.insertEvent(s, event, dedupeKey, receivedAt)),
+    listUnroutedEvents: (limit) => read((s) => s.listUnroutedEvents.all(rowLimit(limit)).map(toStoredEvent)),
+    listRecentEvents: (type, since, limit) => read((s) => s.listRecentEvents.all({ type, since, limit: rowLimit(limit) }).map(toStoredEvent)),
+    listEvents: ({ limit, beforeSeq, type }) =>
+      read((s) => {
+        const params = { type, beforeSeq: beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: rowLimit(limit) };
+        return (type === undefined ? s.listEvents : s.listEventsOfType).all(params).map(toStoredEvent);
+      }),
+    getEvent: (seq) => read((s) => { const row = s.getEvent.get(seq); return row && toStoredEvent(row); }),
+
+    listWaitShapes: (type) => read((s) => s.listWaitShapes.all({ type }).map((paths) => JSON.parse(paths) as string[])),
+    findWaits: (type, key) => read((s) => s.findWaits.all(type, key).map(toWaitRecord)),
+    routeEvent: (routing) => write((s) => writes.routeEvent(s, routing)),
+
+    createRun: (run) =>
+      write((s) => {
+        const created = writes.insertRun(s, run);
+        return { created, run: toRunRecord(s.getRun.get(run.id)!) };
+      }),
+    getRun: (id) => read((s) => { const row = s.getRun.get(id); return row && toRunRecord(row); }),
+    listRuns: (filter) => read(() => listRuns(filter)),
+    countRunsByStatus: () =>
+      read((s) => {
+        const counts: Partial<Record<RunStatus, number>> = {};
+        for (const { status, n } of s.countRunsByStatus.all()) counts[status as RunStatus] = n;
+        return counts;
+      }),
+    addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),
+
+    claimReadyRuns: (owner, now, leaseUntil, limit) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit)),
+    releaseRun: (runId, owner) => write((s) => void s.releaseRun.run({ id: runId, owner })),
+    loadHistory: (runId, fromSeq = 0) => read((s) => s.loadHistory.all(runId, fromSeq).map(toHistoryEvent)),
+    loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
+    commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
+
+    claimDueCalls: (owner, now, leaseUntil, limit) => write((s) => writes.claimDueCalls(s, owner, now, leaseUntil, limit)),
+    resolveCall: (runId, step, resolution, attempts, at) =>
+      write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at)),
+    rescheduleCall: (runId, step, attempts, nextAt, lastError) =>
+      write((s) => void s.rescheduleCall.run({ runId, step, attempts, nextAt, lastError: json(lastError) })),
+    listCalls: (runId) => read((s) => s.listCalls.all(runId).map(toCallRecord)),
+
+    nextDueAt: () =>
+      read((s) => {
+        const { call, timer } = s.nextDue.get()!;
+        const due = [call, timer].filter((at) => at !== null);
+        return due.length ? Math.min(...due) : undefined;
+      }),
+    fireDueTimers: (now, limit) => write((s) => writes.fireDueTimers(s, now, limit)),
+
+    listLogs: (runId, options = {}) =>
+      read((s) =>
+        s.listLogs.all({ runId, afterIndex: options.afterIndex ?? -1, limit: rowLimit(options.limit ?? DEFAULT_LOG_PAGE) }).map(toLogRecord),
+      ),
+
+    getScheduleTick: (scheduleId) => read((s) => s.getScheduleTick.get(scheduleId)),
+    advanceScheduleTick: (scheduleId, tick) => write((s) => s.advanceScheduleTick.run({ id: scheduleId, tick }).changes > 0),
+
+    addApiToken: (hash, name, createdAt) => write((s) => void s.addApiToken.run(hash, name, createdAt)),
+    hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),
+    countApiTokens: () => read((s) => s.countApiTokens.get()!),
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * Every SQL statement the SQLite store runs, prepared once per connection. Each is a lookup or a
+ * range read on an index of 001_initial.sql; sqlite-store.test.ts checks the query plans.
+ */
+import type { Database } from 'better-sqlite3';
+import type { RunFilter } from '../../core/ports.js';
+import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from './rows.js';
+
+const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
+  created_at, updated_at, status, result, error, history_length`;
+const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
+
+export const SQL = {
+  // definitions
+  insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
+    VALUES (@version, @name, @manifest, @bundle, @sourceMap, @origin, @deployedAt)
+    ON CONFLICT (version) DO NOTHING`,
+  activateDefinition: `INSERT INTO active_definitions (name, version) VALUES (@name, @version)
+    ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
+  getDefinition: 'SELECT * FROM definitions WHERE version = ?',
+  listActiveDefinitions: `SELECT d.* FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
+  listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
+    FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
+    WHERE d.name = ? ORDER BY d.deployed_at DESC, d.version DESC`,
+
+  // inbox
+  insertEvent: `INSERT INTO events (dedupe_key, type, body, received_at) VALUES (@dedupeKey, @type, @body, @receivedAt)
+    ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
+  eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = ?',
+  getEvent: 'SELECT seq, body, received_at FROM events WHERE seq = ?',
+  listUnroutedEvents: 'SELECT seq, body, received_at FROM events WHERE routed = 0 ORDER BY seq LIMIT ?',
+  listRecentEvents: `SELECT seq, body, received_at FROM events
+    WHERE type = @type AND received_at >= @since ORDER BY received_at, seq LIMIT @limit`,
+  listEvents: 'SELECT seq, body, received_at FROM events WHERE seq < @beforeSeq ORDER BY seq DESC LIMIT @limit',
+  listEventsOfType: `SELECT seq, body, received_at FROM events
+    WHERE type = @type AND seq < @beforeSeq ORDER BY seq DESC LIMIT @limit`,
+  markRouted: 'UPDATE events SET routed = 1 WHERE seq = ? AND routed = 0',
+
+  // runs
+  insertRun: `INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
+      created_at, updated_at, status, ready_at)
+    VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
+      @createdAt, @createdAt, 'running', @createdAt)
+    ON CONFLICT (id) DO NOTHING`,
+  getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
+  getRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = ?',
+  countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
+  /** Keeps the earliest moment the run became ready: the oldest ready run is claimed first. */
+  makeReady: 'UPDATE runs SET ready_at = min(coalesce(ready_at, @at), @at) WHERE id = @id',
+  claimableRuns: `SELECT id FROM runs
+    WHERE ready_at IS NOT NULL AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
+    ORDER BY ready_at, id LIMIT @limit`,
+  leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
+  releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
+  /** After a task: ready again exactly when pending remain, since the oldest of them arrived. */
+  finishTask: `UPDATE runs SET history_length = history_length + @added, updated_at = @at,
+      ready_at = (SELECT at FROM pending WHERE run_id = @id ORDER BY id LIMIT 1)
+    WHERE id = @id`,
+  setStatus: 'UPDATE runs SET status = @status, result = @result, error = @error WHERE id = @id',
+
+  // history and pending
+  insertHistory: 'INSERT INTO history (run_id, seq, body) VALUES (?, ?, ?)',
+  loadHistory: 'SELECT body FROM history WHERE run_id = ? AND seq >= ? ORDER BY seq',
+  insertPending: 'INSERT INTO pending (run_id, at, attempts, resolution) VALUES (@runId, @at, @attempts, @resolution)',
+  deletePending: 'DELETE FROM pending WHERE run_id = ? AND id = ?',
+  loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = ? ORDER BY id',
+
+  // calls
+  insertCall: `INSERT INTO calls (run_id, step, capability, method, args, options, attempts, next_at, last_error,
+      lease_owner, lease_until, due_at)
+    VALUES (@runId, @step, @capability, @method, @args, @options, @attempts, @nextAt, @lastError,
+      @leaseOwner, @leaseUntil, max(@nextAt, coalesce(@leaseUntil, @nextAt)))`,
+  deleteCall: 'DELETE FROM calls WHERE run_id = ? AND step = ?',
+  /** Calls whose lease is free or expired: due_at = max(next_at, lease_until). */
+  dueCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE due_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
+  /** The owner's own leased calls, which it may claim again before the lease ends (after a restart). */
+  ownLeasedCalls: `SELECT ${CALL_COLUMNS} FROM calls
+    WHERE lease_owner = @owner AND next_at <= @now AND due_at > @now ORDER BY next_at, run_id, step LIMIT @limit`,
+  leaseCall: `UPDATE calls SET lease_owner = @owner, lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
+    WHERE run_id = @runId AND step = @step`,
+  rescheduleCall: `UPDATE calls SET attempts = @attempts, next_at = @nextAt, due_at = @nextAt, last_error = @lastError,
+      lease_owner = NULL, lease_until = NULL
+    WHERE run_id = @runId AND step = @step`,
+  listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? ORDER BY step`,
+  nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
+
+  // timers
+  insertTimer: 'INSERT INTO timers (run_id, step, kind, fire_at) VALUES (@runId, @step, @kind, @fireAt)',
+  deleteTimer: 'DELETE FROM timers WHERE run_id = ? AND step = ?',
+  deleteWaitTimeout: `DELETE FROM timers WHERE run_id = ? AND step = ? AND kind = 'wait_timeout'`,
+  dueTimers: 'SELECT run_id, step, kind FROM timers WHERE fire_at <= @now ORDER BY fire_at, run_id, step LIMIT @limit',
+
+  // waits and routing
+  insertWait: `INSERT INTO waits (run_id, step, event_type, paths, key, timeout_at, registered_at)
+    VALUES (@runId, @step, @eventType, @paths, @key, @timeoutAt, @registeredAt)`,
+  deleteWait: 'DELETE FROM waits WHERE run_id = ? AND step = ?',
+  findWaits: 'SELECT * FROM waits WHERE event_type = ? AND key = ?',
+  /** Hops from one distinct shape to the next on waits_by_shape instead of reading every wait of the type. */
+  listWaitShapes: `WITH RECURSIVE shapes (paths) AS (
+      SELECT min(paths) FROM waits WHERE event_type = @type
+      UNION ALL
+      SELECT (SELECT min(paths) FROM waits WHERE event_type = @type AND paths > shapes.paths)
+      FROM shapes WHERE shapes.paths IS NOT NULL
+    )
+    SELECT paths FROM shapes WHERE paths IS NOT NULL`,
+  isConsumed: 'SELECT 1 FROM consumed_events WHERE run_id = ? AND event_seq = ?',
+  insertConsumed: 'INSERT INTO consumed_events (run_id, event_seq) VALUES (?, ?) ON CONFLICT DO NOTHING',
+
+  // a run that ended keeps its history and logs, nothing else
+  deleteCallsOfRun: 'DELETE FROM calls WHERE run_id = ?',
+  deleteTimersOfRun: 'DELETE FROM timers WHERE run_id = ?',
+  deleteWaitsOfRun: 'DELETE FROM waits WHERE run_id = ?',
+  deletePendingOfRun: 'DELETE FROM pending WHERE run_id = ?',
+  deleteConsumedOfRun: 'DELETE FROM consumed_events WHERE run_id = ?',
+
+  // logs, schedules, tokens
+  insertLog: 'INSERT INTO logs (run_id, idx, at, level, message) VALUES (@runId, @index, @at, @level, @message)',
+  listLogs: 'SELECT * FROM logs WHERE run_id = @runId AND idx > @afterIndex ORDER BY idx LIMIT @limit',
+  getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = ?',
+  advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES (@id, @tick)
+    ON CONFLICT (schedule_id) DO UPDATE SET tick = excluded.tick WHERE excluded.tick > schedule_ticks.tick`,
+  addApiToken: `INSERT INTO api_tokens (hash, name, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+  hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = ?',
+  countApiTokens: 'SELECT count(*) FROM api_tokens',
+} as const;
+
+/**
+ * listRuns, newest first by (created_at, id); one statement per combination of filters so that
+ * each reads the index made for it (runs_by_created, _by_workflow, _by_status, _by_workflow_status).
+ */
+export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status'>, after: boolean): string {
+  const where = [
+    filter.workflow === undefined ? undefined : 'workflow = @workflow',
+    filter.status === undefined ? undefined : 'status = @status',
+    after ? '(created_at, id) < (@createdAt, @id)' : undefined,
+  ].filter((term) => term !== undefined);
+  return `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY created_at DESC, id DESC LIMIT @limit`;
+}
+
+type Params = Record<string, unknown>;
+
+/** The prepared statements, typed by their parameters and rows. */
+export function prepareStatements(db: Database) {
+  const p = <P extends unknown[] | Params = unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
+  return {
+    insertDefinition: p<Params>(SQL.insertDefinition),
+    activateDefinition: p<Params>(SQL.activateDefinition),
+    getDefinition: p<[string], DefinitionRow>(SQL.getDefinition),
+    listActiveDefinitions: p<[], DefinitionRow>(SQL.listActiveDefinitions),
+    listDefinitionVersions: p<[string], { version: string; name: string; deployed_at: number; active: number }>(
+      SQL.listDefinitionVersions,
+    ),
+
+    insertEvent: p<Params, number>(SQL.insertEvent).pluck(),
+    eventSeqByDedupeKey: p<[string], number>(SQL.eventSeqByDedupeKey).pluck(),
+    getEvent: p<[number], EventRow>(SQL.getEvent),
+    listUnroutedEvents: p<[number], EventRow>(SQL.listUnroutedEvents),
+    listRecentEvents: p<Params, EventRow>(SQL.listRecentEvents),
+    listEvents: p<Params, EventRow>(SQL.listEvents),
+    listEventsOfType: p<Params, EventRow>(SQL.listEventsOfType),
+    markRouted: p<[number]>(SQL.markRouted),
+
+    insertRun: p<Params>(SQL.insertRun),
+    getRun: p<[string], RunRow>(SQL.getRun),
+    getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(
+      SQL.getRunState,
+    ),
+    countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
+    makeReady: p<Params>(SQL.makeReady),
+    claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
+    leaseRun: p<Params>(SQL.leaseRun),
+    releaseRun: p<Params>(SQL.releaseRun),
+    finishTask: p<Params>(SQL.finishTask),
+    setStatus: p<Params>(SQL.setStatus),
+
+    insertHistory: p<[string, number, string]>(SQL.insertHistory),
+    loadHistory: p<[string, number], string>(SQL.loadHistory).pluck(),
+    insertPending: p<Params>(SQL.insertPending),
+    deletePending: p<[string, number]>(SQL.deletePending),
+    loadPending: p<[string], PendingRow>(SQL.loadPending),
+
+    insertCall: p<Params>(SQL.insertCall),
+    deleteCall: p<[string, number]>(SQL.deleteCall),
+    dueCalls: p<Params, CallRow>(SQL.dueCalls),
+    ownLeasedCalls: p<Params, CallRow>(SQL.ownLeasedCalls),
+    leaseCall: p<Params>(SQL.leaseCall),
+    rescheduleCall: p<Params>(SQL.rescheduleCall),
+    listCalls: p<[string], CallRow>(SQL.listCalls),
+    nextDue: p<[], { call: number | null; timer: number | null }>(SQL.nextDue),
+
+    insertTimer: p<Params>(SQL.insertTimer),
+    deleteTimer: p<[string, number]>(SQL.deleteTimer),
+    deleteWaitTimeout: p<[string, number]>(SQL.deleteWaitTimeout),
+    dueTimers: p<Params, { run_id: string; step: number; kind: string }>(SQL.dueTimers),
+
+    insertWait: p<Params>(SQL.insertWait),
+    deleteWait: p<[string, number]>(SQL.deleteWait),
+    findWaits: p<[string, string], WaitRow>(SQL.findWaits),
+    listWaitShapes: p<Params, string>(SQL.listWaitShapes).pluck(),
+    isConsumed: p<[string, number], number>(SQL.isConsumed).pluck(),
+    insertConsumed: p<[string, number]>(SQL.insertConsumed),
+
+    deleteCallsOfRun: p<[string]>(SQL.deleteCallsOfRun),
+    deleteTimersOfRun: p<[string]>(SQL.deleteTimersOfRun),
+    deleteWaitsOfRun: p<[string]>(SQL.deleteWaitsOfRun),
+    deletePendingOfRun: p<[string]>(SQL.deletePendingOfRun),
+    deleteConsumedOfRun: p<[string]>(SQL.deleteConsumedOfRun),
+
+    insertLog: p<Params>(SQL.insertLog),
+    listLogs: p<Params, LogRow>(SQL.listLogs),
+    getScheduleTick: p<[string], number>(SQL.getScheduleTick).pluck(),
+    advanceScheduleTick: p<Params>(SQL.advanceScheduleTick),
+    addApiToken: p<[string, string, number]>(SQL.addApiToken),
+    hasApiToken: p<[string], number>(SQL.hasApiToken).pluck(),
+    countApiTokens: p<[], number>(SQL.countApiTokens).pluck(),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

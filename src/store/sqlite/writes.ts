@@ -1,0 +1,141 @@
+/**
+ * The bodies of the SQLite store's writes. Each runs synchronously inside the transaction (and
+ * savepoint) that group commit opened for it; none commits by itself.
+ */
+import { NotFoundError } from '../../core/errors.js';
+import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../../core/model.js';
+import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { rowLimit } from '../pagination.js';
+import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
+import { json, toCallRecord, toCloudEvent } from './rows.js';
+import type { Statements } from './statements.js';
+
+export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
+  const seq = s.insertEvent.get({ dedupeKey, type: event.type, body: JSON.stringify(event), receivedAt });
+  if (seq !== undefined) return { seq, duplicate: false };
+  return { seq: s.eventSeqByDedupeKey.get(dedupeKey)!, duplicate: true };
+}
+
+/** Insert-or-ignore; a new run starts ready and never receives the event that started it. */
+export function insertRun(s: Statements, run: NewRun): boolean {
+  const { changes } = s.insertRun.run({
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    input: JSON.stringify(run.input),
+    parentId: run.parentId ?? null,
+    parentStep: run.parentStep ?? null,
+    triggerEventSeq: run.triggerEventSeq ?? null,
+    createdAt: run.createdAt,
+  });
+  if (changes > 0 && run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
+  return changes > 0;
+}
+
+function appendPending(s: Statements, runId: string, resolution: Resolution, at: number, attempts?: number): void {
+  s.insertPending.run({ runId, at, attempts: attempts ?? null, resolution: JSON.stringify(resolution) });
+  s.makeReady.run({ id: runId, at });
+}
+
+export function addPendingUnlessTerminal(s: Statements, runId: string, resolution: Resolution, at: number): boolean {
+  const run = s.getRunState.get(runId);
+  if (!run || isTerminal(run.status as RunStatus)) return false;
+  appendPending(s, runId, resolution, at);
+  return true;
+}
+
+export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult {
+  checkTaskCommit(commit);
+  const { runId, owner } = commit;
+  const run = s.getRunState.get(runId);
+  if (!run) return { ok: false, reason: 'not_found' };
+  const leasedToOther = run.lease_owner !== null && run.lease_owner !== owner;
+  if (run.history_length !== commit.expectedHistoryLength || leasedToOther) return { ok: false, reason: 'fenced' };
+
+  const at = taskTime(commit, run.updated_at);
+  for (const id of commit.consumedPending) s.deletePending.run(runId, id);
+  for (const event of commit.history) s.insertHistory.run(runId, event.seq, JSON.stringify(event));
+  for (const step of commit.resolvedCalls) s.deleteCall.run(runId, step);
+  for (const { leaseUntil, ...call } of commit.calls) {
+    s.insertCall.run({
+      ...call,
+      args: JSON.stringify(call.args),
+      options: json(call.options),
+      lastError: json(call.lastError),
+      leaseOwner: leaseUntil === undefined ? null : owner,
+      leaseUntil: leaseUntil ?? null,
+    });
+  }
+  for (const timer of commit.timers) s.insertTimer.run({ ...timer });
+  for (const wait of commit.waits) {
+    s.insertWait.run({ ...wait, paths: JSON.stringify(wait.paths), timeoutAt: wait.timeoutAt ?? null });
+  }
+  for (const child of commit.children) insertRun(s, child);
+  for (const log of commit.logs) s.insertLog.run({ ...log });
+  if (commit.status) {
+    const { status, result, error } = commit.status;
+    s.setStatus.run({ id: runId, status, result: json(result), error: json(error) });
+    if (isTerminal(status)) {
+      s.deleteCallsOfRun.run(runId);
+      s.deleteTimersOfRun.run(runId);
+      s.deleteWaitsOfRun.run(runId);
+      s.deletePendingOfRun.run(runId);
+      s.deleteConsumedOfRun.run(runId);
+    }
+  }
+  if (commit.successor) insertRun(s, commit.successor);
+  if (commit.notifyParent) addPendingUnlessTerminal(s, commit.notifyParent.runId, commit.notifyParent.resolution, at);
+  for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);
+  s.finishTask.run({ id: runId, added: commit.history.length, at });
+  return { ok: true };
+}
+
+export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
+  const row = s.getEvent.get(routing.eventSeq);
+  if (!row) throw new NotFoundError('event', String(routing.eventSeq));
+  const event = toCloudEvent(row);
+  const createdRunIds = routing.newRuns.filter((run) => insertRun(s, run)).map((run) => run.id);
+  const deliveredRunIds: string[] = [];
+  for (const { runId, step } of routing.deliveries) {
+    if (s.isConsumed.get(runId, row.seq) || s.deleteWait.run(runId, step).changes === 0) continue;
+    s.deleteWaitTimeout.run(runId, step);
+    s.insertConsumed.run(runId, row.seq);
+    appendPending(s, runId, { kind: 'wait', step, event }, row.received_at);
+    if (!deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
+  }
+  if (routing.markRouted) s.markRouted.run(row.seq);
+  return { createdRunIds, deliveredRunIds };
+}
+
+export function resolveCall(s: Statements, runId: string, step: number, resolution: Resolution, attempts: number, at: number): boolean {
+  if (s.deleteCall.run(runId, step).changes === 0) return false;
+  appendPending(s, runId, resolution, at, attempts);
+  return true;
+}
+
+export function claimReadyRuns(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): string[] {
+  const ids = s.claimableRuns.all({ owner, now, limit: rowLimit(limit) });
+  for (const id of ids) s.leaseRun.run({ id, owner, leaseUntil });
+  return ids;
+}
+
+/** Calls whose lease is free or expired first, then the owner's own leased ones. */
+export function claimDueCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
+  const due = s.dueCalls.all({ now, limit: rowLimit(limit) });
+  const own = due.length < limit ? s.ownLeasedCalls.all({ owner, now, limit: rowLimit(limit - due.length) }) : [];
+  const claimed = [...due, ...own];
+  for (const call of claimed) s.leaseCall.run({ runId: call.run_id, step: call.step, owner, leaseUntil });
+  return claimed.map(toCallRecord);
+}
+
+export function fireDueTimers(s: Statements, now: number, limit: number): string[] {
+  const affected: string[] = [];
+  for (const { run_id: runId, step, kind } of s.dueTimers.all({ now, limit: rowLimit(limit) })) {
+    s.deleteTimer.run(runId, step);
+    if (kind === 'sleep') appendPending(s, runId, { kind: 'timer', step }, now);
+    else if (s.deleteWait.run(runId, step).changes > 0) appendPending(s, runId, { kind: 'wait', step, event: null }, now);
+    else continue;
+    if (!affected.includes(runId)) affected.push(runId);
+  }
+  return affected;
+}
