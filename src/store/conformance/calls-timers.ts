@@ -14,14 +14,23 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       assert.deepEqual(await store.claimDueCalls(OWNER, 2000, 10_000, 10), [call('r1', 1, 2000)]);
       assert.deepEqual(await store.claimDueCalls(OTHER, 5000, 10_000, 10), [call('r1', 2, 3000)]);
       assert.deepEqual(await store.claimDueCalls('node-c', 9999, 20_000, 10), []);
-      assert.deepEqual((await store.claimDueCalls('node-c', 10_000, 20_000, 1)).map((c) => c.step), [1]);
+      assert.deepEqual(
+        (await store.claimDueCalls('node-c', 10_000, 20_000, 1)).map((c) => c.step),
+        [1],
+      );
     });
 
     it('lets the lease owner claim its own due calls again at once (a node restarting under its id)', async () => {
       const store = context.store;
       await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 60_000 }, call('r1', 2, 1500), call('r1', 3, 50_000)] });
-      assert.deepEqual((await store.claimDueCalls(OWNER, 2000, 30_000, 10)).map((c) => c.step), [2, 1]);
-      assert.deepEqual((await store.claimDueCalls(OWNER, 2000, 30_000, 1)).map((c) => c.step), [1]);
+      assert.deepEqual(
+        (await store.claimDueCalls(OWNER, 2000, 30_000, 10)).map((c) => c.step),
+        [2, 1],
+      );
+      assert.deepEqual(
+        (await store.claimDueCalls(OWNER, 2000, 30_000, 1)).map((c) => c.step),
+        [1],
+      );
       assert.deepEqual(await store.claimDueCalls(OTHER, 29_999, 40_000, 10), [], 'the new lease holds against others');
       assert.equal(await store.nextDueAt(), 30_000);
     });
@@ -30,7 +39,10 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       const store = context.store;
       await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 31_000 }] });
       assert.deepEqual(await store.claimDueCalls(OTHER, 30_999, 60_000, 10), []);
-      assert.deepEqual((await store.claimDueCalls(OTHER, 31_000, 60_000, 10)).map((c) => c.step), [1]);
+      assert.deepEqual(
+        (await store.claimDueCalls(OTHER, 31_000, 60_000, 10)).map((c) => c.step),
+        [1],
+      );
     });
 
     it('resolves a call once: deletes it, appends the result with attempts, makes the run ready', async () => {
@@ -40,7 +52,10 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       assert.equal(await store.resolveCall('r1', 1, ok(1), 4, 2600), false);
       assert.deepEqual(await store.listCalls('r1'), []);
       const pending = await store.loadPending('r1');
-      assert.deepEqual(pending.map(({ resolution, at, attempts }) => ({ resolution, at, attempts })), [{ resolution: ok(1), at: 2500, attempts: 3 }]);
+      assert.deepEqual(
+        pending.map(({ resolution, at, attempts }) => ({ resolution, at, attempts })),
+        [{ resolution: ok(1), at: 2500, attempts: 3 }],
+      );
       assert.equal(await isReady(store, 'r1'), true);
       assert.equal(await store.resolveCall('nope', 1, ok(1), 1, 2500), false);
     });
@@ -54,7 +69,10 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       assert.deepEqual(await store.listCalls('r1'), [{ ...call('r1', 1, 5000), attempts: 1, lastError }]);
       assert.equal(await store.nextDueAt(), 5000);
       assert.deepEqual(await store.claimDueCalls(OTHER, 4999, 60_000, 10), []);
-      assert.deepEqual((await store.claimDueCalls(OTHER, 5000, 60_000, 10)).map((c) => c.attempts), [1]);
+      assert.deepEqual(
+        (await store.claimDueCalls(OTHER, 5000, 60_000, 10)).map((c) => c.attempts),
+        [1],
+      );
     });
   });
 
@@ -81,10 +99,13 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       assert.deepEqual(await store.fireDueTimers(2500, 2), ['a', 'c']);
       assert.deepEqual(await store.fireDueTimers(2500, 10), ['a']);
       assert.deepEqual(await store.fireDueTimers(2500, 10), []);
-      assert.deepEqual((await store.loadPending('a')).map((p) => [p.resolution, p.at]), [
-        [{ kind: 'timer', step: 1 }, 2500],
-        [{ kind: 'timer', step: 2 }, 2500],
-      ]);
+      assert.deepEqual(
+        (await store.loadPending('a')).map((p) => [p.resolution, p.at]),
+        [
+          [{ kind: 'timer', step: 1 }, 2500],
+          [{ kind: 'timer', step: 2 }, 2500],
+        ],
+      );
       assert.equal(await isReady(store, 'a'), true);
       assert.equal(await isReady(store, 'b'), false);
       assert.equal(await store.nextDueAt(), 3000);
@@ -96,7 +117,10 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       await startRun(store, 'r2', { timers: [timer('r2', 1, 2000, 'wait_timeout')] });
       assert.deepEqual(await store.fireDueTimers(2000, 10), ['r1']);
       assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), []);
-      assert.deepEqual((await store.loadPending('r1')).map((p) => p.resolution), [{ kind: 'wait', step: 1, event: null }]);
+      assert.deepEqual(
+        (await store.loadPending('r1')).map((p) => p.resolution),
+        [{ kind: 'wait', step: 1, event: null }],
+      );
       assert.deepEqual(await store.loadPending('r2'), []);
       assert.equal(await isReady(store, 'r2'), false);
       assert.equal(await store.nextDueAt(), undefined);

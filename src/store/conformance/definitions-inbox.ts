@@ -63,7 +63,10 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       const store = context.store;
       const results = await Promise.all([1, 2, 3].map((n) => store.insertEvent(cloudEvent(`e${n}`), 'same', 100 + n)));
       assert.equal(new Set(results.map((r) => r.seq)).size, 1);
-      assert.deepEqual(results.map((r) => r.duplicate), [false, true, true]);
+      assert.deepEqual(
+        results.map((r) => r.duplicate),
+        [false, true, true],
+      );
     });
 
     it('returns stored events with seq and receivedAt', async () => {
@@ -79,9 +82,15 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       const store = context.store;
       const seqs: number[] = [];
       for (const n of [1, 2, 3]) seqs.push((await store.insertEvent(cloudEvent(`e${n}`), `k${n}`, 100 * n)).seq);
-      assert.deepEqual((await store.listUnroutedEvents(2)).map((e) => e.id), ['e1', 'e2']);
+      assert.deepEqual(
+        (await store.listUnroutedEvents(2)).map((e) => e.id),
+        ['e1', 'e2'],
+      );
       await store.routeEvent({ eventSeq: seqs[1]!, newRuns: [], deliveries: [], markRouted: true });
-      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['e1', 'e3']);
+      assert.deepEqual(
+        (await store.listUnroutedEvents(10)).map((e) => e.id),
+        ['e1', 'e3'],
+      );
     });
 
     it('lists recent events of a type since a time, oldest first', async () => {
@@ -90,20 +99,40 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       await store.insertEvent(cloudEvent('b1', 'B'), 'b1', 200);
       await store.insertEvent(cloudEvent('a2', 'A'), 'a2', 300);
       await store.insertEvent(cloudEvent('a3', 'A'), 'a3', 200);
-      assert.deepEqual((await store.listRecentEvents('A', 200, 10)).map((e) => e.id), ['a3', 'a2']);
-      assert.deepEqual((await store.listRecentEvents('A', 0, 1)).map((e) => e.id), ['a1']);
+      assert.deepEqual(
+        (await store.listRecentEvents('A', 200, 10)).map((e) => e.id),
+        ['a3', 'a2'],
+      );
+      assert.deepEqual(
+        (await store.listRecentEvents('A', 0, 1)).map((e) => e.id),
+        ['a1'],
+      );
       assert.deepEqual(await store.listRecentEvents('C', 0, 10), []);
     });
 
     it('lists events newest first, paging backwards by seq and filtering by type', async () => {
       const store = context.store;
       const seqs: number[] = [];
-      for (const [n, type] of [[1, 'A'], [2, 'B'], [3, 'A'], [4, 'A']] as const) {
+      for (const [n, type] of [
+        [1, 'A'],
+        [2, 'B'],
+        [3, 'A'],
+        [4, 'A'],
+      ] as const) {
         seqs.push((await store.insertEvent(cloudEvent(`e${n}`, type), `k${n}`, n)).seq);
       }
-      assert.deepEqual((await store.listEvents({ limit: 2 })).map((e) => e.id), ['e4', 'e3']);
-      assert.deepEqual((await store.listEvents({ limit: 10, beforeSeq: seqs[2]! })).map((e) => e.id), ['e2', 'e1']);
-      assert.deepEqual((await store.listEvents({ limit: 10, type: 'A', beforeSeq: seqs[3]! })).map((e) => e.id), ['e3', 'e1']);
+      assert.deepEqual(
+        (await store.listEvents({ limit: 2 })).map((e) => e.id),
+        ['e4', 'e3'],
+      );
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10, beforeSeq: seqs[2]! })).map((e) => e.id),
+        ['e2', 'e1'],
+      );
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10, type: 'A', beforeSeq: seqs[3]! })).map((e) => e.id),
+        ['e3', 'e1'],
+      );
     });
   });
 

@@ -76,7 +76,12 @@ export function commit(runId: string, from: number, at: number, parts: Partial<T
 export async function startRun(store: Store, id: string, parts: Partial<TaskCommit> = {}, run: Partial<NewRun> = {}): Promise<void> {
   await store.createRun(newRun(id, run));
   const first = commit(id, 0, 1000, parts);
-  first.history = events(0, 1000, { type: 'run_started', workflow: 'wf', version: 'v1', input: { id } }, { type: 'workflow_task', time: 1000 });
+  first.history = events(
+    0,
+    1000,
+    { type: 'run_started', workflow: 'wf', version: 'v1', input: { id } },
+    { type: 'workflow_task', time: 1000 },
+  );
   const result = await store.commitTask(first);
   if (!result.ok) throw new Error(`could not start run ${id}: ${result.reason}`);
 }

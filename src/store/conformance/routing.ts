@@ -11,7 +11,12 @@ export function describeRouting(context: ConformanceContext): void {
     it('creates the runs of an event once, however often it is routed', async () => {
       const store = context.store;
       const { seq } = await store.insertEvent(cloudEvent('e1'), 'k1', 100);
-      const routing = { eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq, createdAt: 100 })], deliveries: [], markRouted: true };
+      const routing = {
+        eventSeq: seq,
+        newRuns: [newRun('r1', { triggerEventSeq: seq, createdAt: 100 })],
+        deliveries: [],
+        markRouted: true,
+      };
       assert.deepEqual(await store.routeEvent(routing), { createdRunIds: ['r1'], deliveredRunIds: [] });
       assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
       const run = await store.getRun('r1');
@@ -33,7 +38,10 @@ export function describeRouting(context: ConformanceContext): void {
       assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), []);
       assert.equal(await store.nextDueAt(), undefined, 'the timeout timer is gone');
       const pending = await store.loadPending('r1');
-      assert.deepEqual(pending.map((p) => [p.resolution, p.at]), [[{ kind: 'wait', step: 1, event }, 2000]]);
+      assert.deepEqual(
+        pending.map((p) => [p.resolution, p.at]),
+        [[{ kind: 'wait', step: 1, event }, 2000]],
+      );
       assert.equal(await isReady(store, 'r1'), true);
 
       assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
@@ -45,16 +53,27 @@ export function describeRouting(context: ConformanceContext): void {
       await startRun(store, 'r1', { waits: [wait('r1', 1), wait('r1', 2)] });
       const e1 = await store.insertEvent(cloudEvent('x1'), 'k1', 2000);
       const e2 = await store.insertEvent(cloudEvent('x2'), 'k2', 2001);
-      const both = [{ runId: 'r1', step: 1 }, { runId: 'r1', step: 2 }];
+      const both = [
+        { runId: 'r1', step: 1 },
+        { runId: 'r1', step: 2 },
+      ];
 
-      assert.deepEqual((await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: both, markRouted: true })).deliveredRunIds, ['r1']);
+      assert.deepEqual((await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: both, markRouted: true })).deliveredRunIds, [
+        'r1',
+      ]);
       assert.equal((await store.findWaits('com.example.thing', '["x"]')).length, 1, 'one event satisfies one wait of a run');
       const again = await store.routeEvent({ eventSeq: e1.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
       assert.deepEqual(again.deliveredRunIds, []);
       const second = await store.routeEvent({ eventSeq: e2.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
       assert.deepEqual(second.deliveredRunIds, ['r1']);
       const received = (await store.loadPending('r1')).map((p) => p.resolution);
-      assert.deepEqual(received.map((r) => (r.kind === 'wait' ? [r.step, r.event?.id] : r.kind)), [[1, 'x1'], [2, 'x2']]);
+      assert.deepEqual(
+        received.map((r) => (r.kind === 'wait' ? [r.step, r.event?.id] : r.kind)),
+        [
+          [1, 'x1'],
+          [2, 'x2'],
+        ],
+      );
     });
 
     it('never delivers the event that started a run to that run', async () => {
@@ -73,11 +92,18 @@ export function describeRouting(context: ConformanceContext): void {
       await store.routeEvent({ eventSeq: early.seq, newRuns: [], deliveries: [], markRouted: true });
       const queued = await store.insertEvent(cloudEvent('queued'), 'k2', 200);
       await startRun(store, 'r1', { waits: [wait('r1', 1), wait('r1', 2)] });
-      for (const [seq, step] of [[early.seq, 1], [queued.seq, 2]] as const) {
+      for (const [seq, step] of [
+        [early.seq, 1],
+        [queued.seq, 2],
+      ] as const) {
         const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step }], markRouted: false });
         assert.deepEqual(lookback.deliveredRunIds, ['r1']);
       }
-      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['queued'], 'its own routing is still to come');
+      assert.deepEqual(
+        (await store.listUnroutedEvents(10)).map((e) => e.id),
+        ['queued'],
+        'its own routing is still to come',
+      );
       await store.routeEvent({ eventSeq: queued.seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
       assert.deepEqual(await store.listUnroutedEvents(10), []);
       assert.equal((await store.loadPending('r1')).length, 2, 'the routing proper does not deliver it again');

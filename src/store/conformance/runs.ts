@@ -36,7 +36,16 @@ export function describeRuns(context: ConformanceContext): void {
     it('leaves optional fields out of a run that has none', async () => {
       const store = context.store;
       const { run } = await store.createRun(newRun('r1'));
-      assert.deepEqual(Object.keys(run).sort(), ['createdAt', 'historyLength', 'id', 'input', 'status', 'updatedAt', 'version', 'workflow']);
+      assert.deepEqual(Object.keys(run).sort(), [
+        'createdAt',
+        'historyLength',
+        'id',
+        'input',
+        'status',
+        'updatedAt',
+        'version',
+        'workflow',
+      ]);
       assert.equal(await store.getRun('nope'), undefined);
     });
 
@@ -58,16 +67,25 @@ export function describeRuns(context: ConformanceContext): void {
       assert.equal(expected.length, 23);
 
       const first = await store.listRuns({ limit: 5 });
-      assert.deepEqual(first.runs.map((r) => r.id), expected.slice(0, 5));
+      assert.deepEqual(
+        first.runs.map((r) => r.id),
+        expected.slice(0, 5),
+      );
       // A run created between pages is newer than the cursor: later pages neither repeat nor skip.
       await store.createRun(newRun('late', { createdAt: 5000 }));
       const rest = await allPages(store, { limit: 5, cursor: first.nextCursor! });
-      assert.deepEqual([...first.runs, ...rest].map((r) => r.id), everything);
+      assert.deepEqual(
+        [...first.runs, ...rest].map((r) => r.id),
+        everything,
+      );
       const sorted = [...first.runs, ...rest].sort(newestFirst).map((r) => r.id);
       assert.deepEqual(sorted, everything, 'order is createdAt descending, then id descending');
 
       const odd = await allPages(store, { workflow: 'odd', limit: 3 });
-      assert.deepEqual(odd.map((r) => r.id), everything.filter((id) => Number(id.slice(1)) % 2 === 1));
+      assert.deepEqual(
+        odd.map((r) => r.id),
+        everything.filter((id) => Number(id.slice(1)) % 2 === 1),
+      );
     });
 
     it('filters by status and counts runs by status', async () => {
@@ -77,8 +95,14 @@ export function describeRuns(context: ConformanceContext): void {
       await startRun(store, 'broken');
       await store.commitTask(commit('broken', 2, 2000, { status: { status: 'failed', error: { name: 'Error', message: 'boom' } } }));
       await store.createRun(newRun('fresh'));
-      assert.deepEqual((await store.listRuns({ status: 'completed' })).runs.map((r) => r.id), ['done']);
-      assert.deepEqual((await store.listRuns({ status: 'failed', workflow: 'wf' })).runs.map((r) => r.id), ['broken']);
+      assert.deepEqual(
+        (await store.listRuns({ status: 'completed' })).runs.map((r) => r.id),
+        ['done'],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ status: 'failed', workflow: 'wf' })).runs.map((r) => r.id),
+        ['broken'],
+      );
       assert.deepEqual((await store.listRuns({ status: 'failed', workflow: 'other' })).runs, []);
       assert.deepEqual(await store.countRunsByStatus(), { completed: 1, failed: 1, running: 1 });
     });
@@ -105,7 +129,10 @@ export function describeRuns(context: ConformanceContext): void {
       assert.equal(await isReady(store, 'r1'), false);
       assert.equal(await store.addPending('r1', { kind: 'cancel', reason: 'user' }, 3000), true);
       const pending = await store.loadPending('r1');
-      assert.deepEqual(pending.map((p) => [p.resolution, p.at]), [[{ kind: 'cancel', reason: 'user' }, 3000]]);
+      assert.deepEqual(
+        pending.map((p) => [p.resolution, p.at]),
+        [[{ kind: 'cancel', reason: 'user' }, 3000]],
+      );
       assert.equal(await isReady(store, 'r1'), true);
 
       await store.commitTask(commit('r1', 2, 4000, { consumedPending: [pending[0]!.id], status: { status: 'cancelled' } }));

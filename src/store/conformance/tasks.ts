@@ -35,7 +35,12 @@ export function describeTasks(context: ConformanceContext): void {
 
     it('claims the oldest ready runs first, up to the limit', async () => {
       const store = context.store;
-      for (const [id, createdAt] of [['c', 300], ['a', 100], ['b', 200]] as const) await store.createRun(newRun(id, { createdAt }));
+      for (const [id, createdAt] of [
+        ['c', 300],
+        ['a', 100],
+        ['b', 200],
+      ] as const)
+        await store.createRun(newRun(id, { createdAt }));
       assert.deepEqual(await store.claimReadyRuns(OWNER, 1000, 2000, 2), ['a', 'b']);
       assert.deepEqual(await store.claimReadyRuns(OTHER, 1000, 2000, 2), ['c']);
     });
@@ -85,9 +90,18 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), [wait('r1', 3)]);
       assert.equal(await store.nextDueAt(), 1000);
       assert.deepEqual(await store.getRun('r1/child'), { ...child, status: 'running', updatedAt: 1000, historyLength: 0 });
-      assert.deepEqual((await store.listLogs('r1')).map((l) => l.message), ['hello', 'world']);
-      assert.deepEqual((await store.listLogs('r1', { afterIndex: 0 })).map((l) => l.message), ['world']);
-      assert.deepEqual((await store.listLogs('r1', { limit: 1 })).map((l) => l.message), ['hello']);
+      assert.deepEqual(
+        (await store.listLogs('r1')).map((l) => l.message),
+        ['hello', 'world'],
+      );
+      assert.deepEqual(
+        (await store.listLogs('r1', { afterIndex: 0 })).map((l) => l.message),
+        ['world'],
+      );
+      assert.deepEqual(
+        (await store.listLogs('r1', { limit: 1 })).map((l) => l.message),
+        ['hello'],
+      );
       assert.equal(await isReady(store, 'r1/child'), true);
       assert.equal(await isReady(store, 'r1'), false);
     });
@@ -154,7 +168,10 @@ export function describeTasks(context: ConformanceContext): void {
       const store = context.store;
       await startRun(store, 'r1', { calls: [call('r1', 1), call('r1', 2)] });
       assert.ok((await store.commitTask(commit('r1', 2, 2000, { resolvedCalls: [1] }))).ok);
-      assert.deepEqual((await store.listCalls('r1')).map((c) => c.step), [2]);
+      assert.deepEqual(
+        (await store.listCalls('r1')).map((c) => c.step),
+        [2],
+      );
     });
 
     it('ends a run: terminal status removes its calls, timers, waits and pending', async () => {
@@ -199,15 +216,24 @@ export function describeTasks(context: ConformanceContext): void {
       await startRun(store, 'parent');
       await startRun(store, 'child', {}, { parentId: 'parent', parentStep: 5 });
       const resolution = { kind: 'child' as const, step: 5, ok: true as const, value: 'done' };
-      const finish = commit('child', 2, 2500, { status: { status: 'completed', result: 'done' }, notifyParent: { runId: 'parent', resolution } });
+      const finish = commit('child', 2, 2500, {
+        status: { status: 'completed', result: 'done' },
+        notifyParent: { runId: 'parent', resolution },
+      });
       assert.ok((await store.commitTask(finish)).ok);
-      assert.deepEqual((await store.loadPending('parent')).map((p) => [p.resolution, p.at]), [[resolution, 2500]]);
+      assert.deepEqual(
+        (await store.loadPending('parent')).map((p) => [p.resolution, p.at]),
+        [[resolution, 2500]],
+      );
       assert.equal(await isReady(store, 'parent'), true);
 
       await startRun(store, 'gone');
       await store.commitTask(commit('gone', 2, 2000, { status: { status: 'cancelled' } }));
       await startRun(store, 'orphan', {}, { parentId: 'gone' });
-      const late = commit('orphan', 2, 3000, { status: { status: 'completed', result: null }, notifyParent: { runId: 'gone', resolution } });
+      const late = commit('orphan', 2, 3000, {
+        status: { status: 'completed', result: null },
+        notifyParent: { runId: 'gone', resolution },
+      });
       assert.ok((await store.commitTask(late)).ok);
       assert.deepEqual(await store.loadPending('gone'), []);
     });
@@ -216,11 +242,17 @@ export function describeTasks(context: ConformanceContext): void {
       const store = context.store;
       await startRun(store, 'a');
       await startRun(store, 'b');
-      const finished = { event: { specversion: '1.0' as const, id: 'f', source: '/runs', type: 'autoflow.run.finished' }, dedupeKey: 'finished:x' };
+      const finished = {
+        event: { specversion: '1.0' as const, id: 'f', source: '/runs', type: 'autoflow.run.finished' },
+        dedupeKey: 'finished:x',
+      };
       assert.ok((await store.commitTask(commit('a', 2, 2000, { events: [finished] }))).ok);
       assert.ok((await store.commitTask(commit('b', 2, 3000, { events: [finished] }))).ok);
       const inbox = await store.listEvents({ limit: 10, type: 'autoflow.run.finished' });
-      assert.deepEqual(inbox.map((e) => [e.id, e.receivedAt]), [['f', 2000]]);
+      assert.deepEqual(
+        inbox.map((e) => [e.id, e.receivedAt]),
+        [['f', 2000]],
+      );
     });
 
     it('applies concurrent commits independently when one of them is fenced', async () => {

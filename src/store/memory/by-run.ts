@@ -15,7 +15,7 @@ export class ByRun<T> {
 
   set(runId: string, key: number, row: T): void {
     let rows = this.#runs.get(runId);
-    if (!rows) this.#runs.set(runId, (rows = new Map()));
+    if (!rows) this.#runs.set(runId, (rows = new Map<number, T>()));
     rows.set(key, row);
   }
 

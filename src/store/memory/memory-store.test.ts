@@ -1,4 +1,4 @@
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createMemoryStore } from './memory-store.js';
 
-describeStoreConformance('memory', async () => createMemoryStore());
+describeStoreConformance('memory', () => Promise.resolve(createMemoryStore()));

@@ -54,6 +54,20 @@ const dueAt = (row: CallRow): number => Math.max(row.call.nextAt, row.leaseUntil
 
 const stored = (row: EventRow): StoredEvent => ({ ...copy(row.event), seq: row.seq, receivedAt: row.receivedAt });
 
+/** The Store's methods as the memory store implements them: synchronously. */
+type SyncStore = {
+  [K in Exclude<keyof Store, 'kind'>]: Store[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+};
+
+/** Each method's result (or throw) as a promise, as the Store port has it. */
+function promised(methods: SyncStore): Store {
+  const store: Record<string, unknown> = { kind: 'memory' };
+  for (const [name, method] of Object.entries(methods) as Array<[string, (...args: unknown[]) => unknown]>) {
+    store[name] = (...args: unknown[]) => new Promise((resolve) => resolve(method(...args)));
+  }
+  return store as unknown as Store;
+}
+
 export function createMemoryStore(): Store {
   const definitions = new Map<string, DeployedDefinition>();
   const activeVersions = new Map<string, string>();
@@ -137,10 +151,30 @@ export function createMemoryStore(): Store {
     const { runId } = commit;
     // Every check before the first change: a commit applies completely or not at all.
     const resolved = new Set(commit.resolvedCalls);
-    checkNewKeys(commit, 'call', commit.calls.map((c) => c.step), (step) => calls.has(runId, step) && !resolved.has(step));
-    checkNewKeys(commit, 'timer', commit.timers.map((t) => t.step), (step) => timers.has(runId, step));
-    checkNewKeys(commit, 'wait', commit.waits.map((w) => w.step), (step) => waits.has(runId, step));
-    checkNewKeys(commit, 'log line', commit.logs.map((l) => l.index), (index) => logs.has(runId, index));
+    checkNewKeys(
+      commit,
+      'call',
+      commit.calls.map((c) => c.step),
+      (step) => calls.has(runId, step) && !resolved.has(step),
+    );
+    checkNewKeys(
+      commit,
+      'timer',
+      commit.timers.map((t) => t.step),
+      (step) => timers.has(runId, step),
+    );
+    checkNewKeys(
+      commit,
+      'wait',
+      commit.waits.map((w) => w.step),
+      (step) => waits.has(runId, step),
+    );
+    checkNewKeys(
+      commit,
+      'log line',
+      commit.logs.map((l) => l.index),
+      (index) => logs.has(runId, index),
+    );
 
     const time = taskTime(commit, row.record.updatedAt);
     const consumedIds = new Set(commit.consumedPending);
@@ -229,7 +263,8 @@ export function createMemoryStore(): Store {
   }
 
   function claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
-    const byKey = (a: CallRow, b: CallRow) => (a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step);
+    const byKey = (a: CallRow, b: CallRow) =>
+      a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step;
     const rows = [...calls.all()];
     // Calls whose lease is free or expired first, then the owner's own leased ones (same order as SQL).
     const due = rows.filter((row) => dueAt(row) <= now).sort((a, b) => dueAt(a) - dueAt(b) || byKey(a, b));
@@ -274,106 +309,113 @@ export function createMemoryStore(): Store {
     return next === Infinity ? undefined : next;
   }
 
-  return {
-    kind: 'memory',
-    migrate: async () => {},
-    close: async () => {},
+  return promised({
+    migrate: () => {},
+    close: () => {},
 
-    deployDefinition: async (def) => {
+    deployDefinition: (def) => {
       if (!definitions.has(def.version)) definitions.set(def.version, copy(def));
       activeVersions.set(def.name, def.version);
     },
-    getDefinition: async (version) => copy(definitions.get(version)),
-    listActiveDefinitions: async () =>
-      [...activeVersions.keys()].sort().map((name) => copy(definitions.get(activeVersions.get(name)!)!)),
-    listDefinitionVersions: async (name) =>
+    getDefinition: (version) => copy(definitions.get(version)),
+    listActiveDefinitions: () => [...activeVersions.keys()].sort().map((name) => copy(definitions.get(activeVersions.get(name)!)!)),
+    listDefinitionVersions: (name) =>
       [...definitions.values()]
         .filter((def) => def.name === name)
         .sort((a, b) => b.deployedAt - a.deployedAt || (a.version < b.version ? 1 : -1))
         .map((def) => ({ version: def.version, name, deployedAt: def.deployedAt, active: activeVersions.get(name) === def.version })),
 
-    insertEvent: async (event, dedupeKey, receivedAt) => insertEvent(event, dedupeKey, receivedAt),
-    listUnroutedEvents: async (limit) => events.filter((e) => !e.routed).slice(0, rowLimit(limit)).map(stored),
-    listRecentEvents: async (type, since, limit) =>
+    insertEvent: (event, dedupeKey, receivedAt) => insertEvent(event, dedupeKey, receivedAt),
+    listUnroutedEvents: (limit) =>
+      events
+        .filter((e) => !e.routed)
+        .slice(0, rowLimit(limit))
+        .map(stored),
+    listRecentEvents: (type, since, limit) =>
       events
         .filter((e) => e.event.type === type && e.receivedAt >= since)
         .sort((a, b) => a.receivedAt - b.receivedAt || a.seq - b.seq)
         .slice(0, rowLimit(limit))
         .map(stored),
-    listEvents: async ({ limit, beforeSeq, type }) =>
+    listEvents: ({ limit, beforeSeq, type }) =>
       events
         .filter((e) => (beforeSeq === undefined || e.seq < beforeSeq) && (type === undefined || e.event.type === type))
         .reverse()
         .slice(0, rowLimit(limit))
         .map(stored),
-    getEvent: async (seq) => {
+    getEvent: (seq) => {
       const row = events[seq - 1];
       return row && stored(row);
     },
 
-    listWaitShapes: async (type) => {
+    listWaitShapes: (type) => {
       const shapes = new Set<string>();
       for (const wait of waits.all()) if (wait.eventType === type) shapes.add(JSON.stringify(wait.paths));
       return [...shapes].sort().map((shape) => JSON.parse(shape) as string[]);
     },
-    findWaits: async (type, key) => copy([...waits.all()].filter((w) => w.eventType === type && w.key === key)),
-    routeEvent: async (routing) => routeEvent(routing),
+    findWaits: (type, key) => copy([...waits.all()].filter((w) => w.eventType === type && w.key === key)),
+    routeEvent: (routing) => routeEvent(routing),
 
-    createRun: async (run) => {
+    createRun: (run) => {
       const created = insertRun(run);
       return { created, run: copy(runs.get(run.id)!.record) };
     },
-    getRun: async (id) => copy(runs.get(id)?.record),
-    listRuns: async (filter) => listRuns(filter),
-    countRunsByStatus: async () => {
+    getRun: (id) => copy(runs.get(id)?.record),
+    listRuns: (filter) => listRuns(filter),
+    countRunsByStatus: () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;
       return counts;
     },
-    addPending: async (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
+    addPending: (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
 
-    claimReadyRuns: async (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),
-    releaseRun: async (runId, owner) => {
+    claimReadyRuns: (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),
+    releaseRun: (runId, owner) => {
       const row = runs.get(runId);
       if (row?.leaseOwner !== owner) return;
       delete row.leaseOwner;
       delete row.leaseUntil;
     },
-    loadHistory: async (runId, fromSeq = 0) => copy((history.get(runId) ?? []).slice(fromSeq)),
-    loadPending: async (runId) => copy(pending.get(runId) ?? []),
-    commitTask: async (commit) => commitTask(commit),
+    loadHistory: (runId, fromSeq = 0) => copy((history.get(runId) ?? []).slice(fromSeq)),
+    loadPending: (runId) => copy(pending.get(runId) ?? []),
+    commitTask: (commit) => commitTask(commit),
 
-    claimDueCalls: async (owner, now, leaseUntil, limit) => claimDueCalls(owner, now, leaseUntil, limit),
-    resolveCall: async (runId, step, resolution, attempts, at) => {
+    claimDueCalls: (owner, now, leaseUntil, limit) => claimDueCalls(owner, now, leaseUntil, limit),
+    resolveCall: (runId, step, resolution, attempts, at) => {
       const row = runs.get(runId);
       if (!row || !calls.delete(runId, step)) return false;
       appendPending(row, resolution, at, attempts);
       return true;
     },
-    rescheduleCall: async (runId, step, attempts, nextAt, lastError) => rescheduleCall(runId, step, attempts, nextAt, lastError),
-    listCalls: async (runId) => copy(calls.ofRun(runId).map((row) => row.call)),
+    rescheduleCall: (runId, step, attempts, nextAt, lastError) => rescheduleCall(runId, step, attempts, nextAt, lastError),
+    listCalls: (runId) => copy(calls.ofRun(runId).map((row) => row.call)),
 
-    nextDueAt: async () => nextDueAt(),
-    fireDueTimers: async (now, limit) => fireDueTimers(now, limit),
+    nextDueAt: () => nextDueAt(),
+    fireDueTimers: (now, limit) => fireDueTimers(now, limit),
 
-    listLogs: async (runId, options = {}) => {
+    listLogs: (runId, options = {}) => {
       const after = options.afterIndex ?? -1;
       const limit = rowLimit(options.limit ?? DEFAULT_LOG_PAGE);
-      return copy(logs.ofRun(runId).filter((log) => log.index > after).slice(0, limit));
+      return copy(
+        logs
+          .ofRun(runId)
+          .filter((log) => log.index > after)
+          .slice(0, limit),
+      );
     },
 
-    getScheduleTick: async (scheduleId) => scheduleTicks.get(scheduleId),
-    advanceScheduleTick: async (scheduleId, tick) => {
+    getScheduleTick: (scheduleId) => scheduleTicks.get(scheduleId),
+    advanceScheduleTick: (scheduleId, tick) => {
       const last = scheduleTicks.get(scheduleId);
       if (last !== undefined && tick <= last) return false;
       scheduleTicks.set(scheduleId, tick);
       return true;
     },
 
-    addApiToken: async (hash, name, createdAt) => {
+    addApiToken: (hash, name, createdAt) => {
       if (!apiTokens.has(hash)) apiTokens.set(hash, { name, createdAt });
     },
-    hasApiToken: async (hash) => apiTokens.has(hash),
-    countApiTokens: async () => apiTokens.size,
-  };
+    hasApiToken: (hash) => apiTokens.has(hash),
+    countApiTokens: () => apiTokens.size,
+  });
 }

@@ -9,6 +9,6 @@ let count = 0;
 
 describeStoreConformance(
   'sqlite',
-  async () => createSqliteStore({ path: join(dir, `store-${++count}.db`) }),
-  async () => rmSync(dir, { recursive: true, force: true }),
+  () => Promise.resolve(createSqliteStore({ path: join(dir, `store-${++count}.db`) })),
+  () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
 );

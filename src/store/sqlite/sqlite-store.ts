@@ -12,7 +12,17 @@ import type { RunFilter, RunPage, Store } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
-import { toCallRecord, toDefinition, toHistoryEvent, toLogRecord, toPending, toRunRecord, toStoredEvent, toWaitRecord, json } from './rows.js';
+import {
+  toCallRecord,
+  toDefinition,
+  toHistoryEvent,
+  toLogRecord,
+  toPending,
+  toRunRecord,
+  toStoredEvent,
+  toWaitRecord,
+  json,
+} from './rows.js';
 import type { RunRow } from './rows.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
@@ -90,14 +100,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return prepared;
   }
 
+  /** Runs `fn` now; what it throws becomes the promise's rejection, as a StoreError when SQLite threw it. */
+  const settle = <T>(fn: () => T): Promise<T> =>
+    new Promise<T>((resolve) => resolve(fn())).catch((error: unknown) => Promise.reject(mapError(error)));
+
   /** A read, at once. */
-  const read = async <T>(query: (s: Statements) => T): Promise<T> => {
-    try {
-      return query(statements());
-    } catch (error) {
-      throw mapError(error);
-    }
-  };
+  const read = <T>(query: (s: Statements) => T): Promise<T> => settle(() => query(statements()));
 
   /** A write, in the next group commit; resolves once committed. */
   const write = async <T>(apply: (s: Statements) => T): Promise<T> => {
@@ -123,41 +131,52 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return group.stats;
     },
 
-    migrate: async () => {
-      try {
-        applyMigrations(db, loadMigrations(), path);
-      } catch (error) {
-        throw mapError(error);
-      }
-    },
-    close: async () => {
-      if (closed) return;
-      group.flush();
-      closed = true;
-      db.close();
-    },
+    migrate: () => settle(() => applyMigrations(db, loadMigrations(), path)),
+    close: () =>
+      settle(() => {
+        if (closed) return;
+        group.flush();
+        closed = true;
+        db.close();
+      }),
 
     deployDefinition: (def) =>
       write((s) => {
-        s.insertDefinition.run({ ...def, manifest: JSON.stringify(def.manifest), sourceMap: def.sourceMap ?? null, origin: def.origin ?? null });
+        s.insertDefinition.run({
+          ...def,
+          manifest: JSON.stringify(def.manifest),
+          sourceMap: def.sourceMap ?? null,
+          origin: def.origin ?? null,
+        });
         s.activateDefinition.run({ name: def.name, version: def.version });
       }),
-    getDefinition: (version) => read((s) => { const row = s.getDefinition.get(version); return row && toDefinition(row); }),
+    getDefinition: (version) =>
+      read((s) => {
+        const row = s.getDefinition.get(version);
+        return row && toDefinition(row);
+      }),
     listActiveDefinitions: () => read((s) => s.listActiveDefinitions.all().map(toDefinition)),
     listDefinitionVersions: (name) =>
       read((s) =>
-        s.listDefinitionVersions.all(name).map((row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active === 1 })),
+        s.listDefinitionVersions
+          .all(name)
+          .map((row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active === 1 })),
       ),
 
     insertEvent: (event, dedupeKey, receivedAt) => write((s) => writes.insertEvent(s, event, dedupeKey, receivedAt)),
     listUnroutedEvents: (limit) => read((s) => s.listUnroutedEvents.all(rowLimit(limit)).map(toStoredEvent)),
-    listRecentEvents: (type, since, limit) => read((s) => s.listRecentEvents.all({ type, since, limit: rowLimit(limit) }).map(toStoredEvent)),
+    listRecentEvents: (type, since, limit) =>
+      read((s) => s.listRecentEvents.all({ type, since, limit: rowLimit(limit) }).map(toStoredEvent)),
     listEvents: ({ limit, beforeSeq, type }) =>
       read((s) => {
         const params = { type, beforeSeq: beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: rowLimit(limit) };
         return (type === undefined ? s.listEvents : s.listEventsOfType).all(params).map(toStoredEvent);
       }),
-    getEvent: (seq) => read((s) => { const row = s.getEvent.get(seq); return row && toStoredEvent(row); }),
+    getEvent: (seq) =>
+      read((s) => {
+        const row = s.getEvent.get(seq);
+        return row && toStoredEvent(row);
+      }),
 
     listWaitShapes: (type) => read((s) => s.listWaitShapes.all({ type }).map((paths) => JSON.parse(paths) as string[])),
     findWaits: (type, key) => read((s) => s.findWaits.all(type, key).map(toWaitRecord)),
@@ -168,7 +187,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const created = writes.insertRun(s, run);
         return { created, run: toRunRecord(s.getRun.get(run.id)!) };
       }),
-    getRun: (id) => read((s) => { const row = s.getRun.get(id); return row && toRunRecord(row); }),
+    getRun: (id) =>
+      read((s) => {
+        const row = s.getRun.get(id);
+        return row && toRunRecord(row);
+      }),
     listRuns: (filter) => read(() => listRuns(filter)),
     countRunsByStatus: () =>
       read((s) => {
@@ -185,8 +208,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
 
     claimDueCalls: (owner, now, leaseUntil, limit) => write((s) => writes.claimDueCalls(s, owner, now, leaseUntil, limit)),
-    resolveCall: (runId, step, resolution, attempts, at) =>
-      write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at)),
+    resolveCall: (runId, step, resolution, attempts, at) => write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at)),
     rescheduleCall: (runId, step, attempts, nextAt, lastError) =>
       write((s) => void s.rescheduleCall.run({ runId, step, attempts, nextAt, lastError: json(lastError) })),
     listCalls: (runId) => read((s) => s.listCalls.all(runId).map(toCallRecord)),
@@ -201,7 +223,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     listLogs: (runId, options = {}) =>
       read((s) =>
-        s.listLogs.all({ runId, afterIndex: options.afterIndex ?? -1, limit: rowLimit(options.limit ?? DEFAULT_LOG_PAGE) }).map(toLogRecord),
+        s.listLogs
+          .all({ runId, afterIndex: options.afterIndex ?? -1, limit: rowLimit(options.limit ?? DEFAULT_LOG_PAGE) })
+          .map(toLogRecord),
       ),
 
     getScheduleTick: (scheduleId) => read((s) => s.getScheduleTick.get(scheduleId)),

@@ -148,9 +148,7 @@ export function prepareStatements(db: Database) {
     activateDefinition: p<Params>(SQL.activateDefinition),
     getDefinition: p<[string], DefinitionRow>(SQL.getDefinition),
     listActiveDefinitions: p<[], DefinitionRow>(SQL.listActiveDefinitions),
-    listDefinitionVersions: p<[string], { version: string; name: string; deployed_at: number; active: number }>(
-      SQL.listDefinitionVersions,
-    ),
+    listDefinitionVersions: p<[string], { version: string; name: string; deployed_at: number; active: number }>(SQL.listDefinitionVersions),
 
     insertEvent: p<Params, number>(SQL.insertEvent).pluck(),
     eventSeqByDedupeKey: p<[string], number>(SQL.eventSeqByDedupeKey).pluck(),
@@ -163,9 +161,7 @@ export function prepareStatements(db: Database) {
 
     insertRun: p<Params>(SQL.insertRun),
     getRun: p<[string], RunRow>(SQL.getRun),
-    getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(
-      SQL.getRunState,
-    ),
+    getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(SQL.getRunState),
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
     makeReady: p<Params>(SQL.makeReady),
     claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
