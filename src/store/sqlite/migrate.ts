@@ -29,7 +29,9 @@ export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version);
   migrations.forEach((migration, i) => {
     if (migration.version !== i + 1) {
-      throw new StoreError(`migration ${migration.version}_${migration.name} is out of sequence: expected number ${i + 1}`);
+      throw new StoreError(
+        `migration ${String(migration.version).padStart(3, '0')}_${migration.name} is out of sequence: expected number ${i + 1}`,
+      );
     }
   });
   return migrations;
