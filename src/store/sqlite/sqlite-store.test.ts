@@ -1,14 +1,167 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { StoreError } from '../../core/errors.js';
+import { call, cloudEvent, commit, newRun, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createSqliteStore } from './sqlite-store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'autoflow-sqlite-conformance-'));
+const dir = mkdtempSync(join(tmpdir(), 'autoflow-sqlite-'));
 let count = 0;
+const tempPath = () => join(dir, `store-${++count}.db`);
 
-describeStoreConformance(
-  'sqlite',
-  () => Promise.resolve(createSqliteStore({ path: join(dir, `store-${++count}.db`) })),
-  () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-);
+describeStoreConformance('sqlite', () => Promise.resolve(createSqliteStore({ path: tempPath() })));
+
+describe('SQLite store', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function openStore(path = tempPath()) {
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    return store;
+  }
+
+  it('keeps everything across close and reopen', async () => {
+    const path = tempPath();
+    const first = await openStore(path);
+    const { seq } = await first.insertEvent(cloudEvent('e1'), 'k1', 100);
+    await startRun(first, 'r1', { calls: [call('r1', 1)] });
+    await first.addApiToken('hash', 'admin', 1);
+    await first.close();
+
+    const second = await openStore(path);
+    assert.equal((await second.getEvent(seq))?.id, 'e1');
+    assert.equal((await second.getRun('r1'))?.historyLength, 2);
+    assert.equal((await second.loadHistory('r1')).length, 2);
+    assert.deepEqual(await second.listCalls('r1'), [call('r1', 1)]);
+    assert.equal(await second.hasApiToken('hash'), true);
+    await second.close();
+  });
+
+  it('commits concurrent writes in one transaction', async () => {
+    const store = await openStore();
+    const before = store.stats;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.createRun(newRun(`r${i}`, { createdAt: i }))));
+    assert.ok(results.every((r) => r.created));
+    assert.deepEqual(store.stats, { transactions: before.transactions + 1, writes: before.writes + 200 });
+    assert.equal((await store.listRuns({ limit: 500 })).runs.length, 200);
+    await store.close();
+  });
+
+  it('a fenced or failing commit in a batch leaves the other commits of the batch intact', async () => {
+    const store = await openStore();
+    for (const id of ['a', 'b', 'c', 'd']) await startRun(store, id, { calls: [call(id, 1)] });
+    const before = store.stats.transactions;
+    const results = await Promise.allSettled([
+      store.commitTask(commit('a', 2, 2000, { calls: [call('a', 2)] })),
+      store.commitTask(commit('b', 1, 2000, { calls: [call('b', 2)] })),
+      store.commitTask(commit('c', 2, 2000, { calls: [call('c', 2), call('c', 1)] })),
+      store.commitTask(commit('d', 2, 2000, { calls: [call('d', 2)] })),
+    ]);
+    assert.equal(store.stats.transactions, before + 1, 'the four commits shared one transaction');
+    assert.deepEqual(results.slice(0, 2), [
+      { status: 'fulfilled', value: { ok: true } },
+      { status: 'fulfilled', value: { ok: false, reason: 'fenced' } },
+    ]);
+    assert.ok(results[2]?.status === 'rejected' && results[2].reason instanceof StoreError, 'the clashing commit fails alone');
+    assert.deepEqual(results[3], { status: 'fulfilled', value: { ok: true } });
+    const steps = async (id: string) => (await store.listCalls(id)).map((c) => c.step);
+    assert.deepEqual([await steps('a'), await steps('b'), await steps('c'), await steps('d')], [[1, 2], [1], [1], [1, 2]]);
+    assert.deepEqual([(await store.getRun('b'))?.historyLength, (await store.getRun('c'))?.historyLength], [2, 2]);
+    await store.close();
+  });
+
+  it('flushes queued writes when it closes, and refuses work afterwards', async () => {
+    const path = tempPath();
+    const store = await openStore(path);
+    const pending = store.createRun(newRun('queued'));
+    await store.close();
+    assert.equal((await pending).created, true);
+    await assert.rejects(store.getRun('queued'), /is closed/);
+    await assert.rejects(store.createRun(newRun('late')), /is closed/);
+    const reopened = await openStore(path);
+    assert.equal((await reopened.getRun('queued'))?.id, 'queued');
+    await reopened.close();
+  });
+
+  it('says to migrate first when the schema is missing', async () => {
+    const store = createSqliteStore({ path: tempPath() });
+    await assert.rejects(
+      store.getRun('x'),
+      (error: unknown) => error instanceof StoreError && /call store.migrate\(\) first/.test(error.message),
+    );
+    await store.close();
+  });
+
+  it('creates missing parent directories', async () => {
+    const store = await openStore(join(dir, 'a', 'b', 'c', 'autoflow.db'));
+    await store.createRun(newRun('r1'));
+    await store.close();
+  });
+
+  it('explains a path it cannot use', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    assert.throws(
+      () => createSqliteStore({ path: join(file, 'autoflow.db') }),
+      (error: unknown) => error instanceof StoreError && /cannot create the directory .*check the path/.test(error.message),
+    );
+    assert.throws(
+      () => createSqliteStore({ path: dir }),
+      (error: unknown) =>
+        error instanceof StoreError &&
+        /cannot open the SQLite database .*may read and write/.test(error.message) &&
+        (error.cause as { code?: string }).code === 'SQLITE_CANTOPEN',
+    );
+  });
+
+  it('lists runs fast with 100,000 of them', async () => {
+    const store = await openStore();
+    const workflows = ['deploy', 'triage', 'sync', 'report'];
+    for (let chunk = 0; chunk < 100; chunk++) {
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => {
+          const n = chunk * 1000 + i;
+          return store.createRun(newRun(`run-${n}`, { createdAt: 1_000_000 + n, workflow: workflows[n % 4]! }));
+        }),
+      );
+    }
+    await startRun(store, 'done', {}, { createdAt: 1_050_000, workflow: 'sync' });
+    await store.commitTask(commit('done', 2, 3000, { status: { status: 'completed', result: null } }));
+
+    /** Median of five runs, so that one GC pause or a busy neighbour does not decide. */
+    const timed = async (filter: Parameters<typeof store.listRuns>[0]) => {
+      const times: number[] = [];
+      let page = await store.listRuns(filter);
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        page = await store.listRuns(filter);
+        times.push(performance.now() - started);
+      }
+      return { page, ms: times.sort((a, b) => a - b)[2]! };
+    };
+    const first = await timed({});
+    const middle = await timed({ workflow: 'triage', cursor: first.page.nextCursor!, limit: 500 });
+    const deep = await timed({ status: 'completed' });
+    const both = await timed({ workflow: 'sync', status: 'running', limit: 100 });
+    assert.equal(first.page.runs[0]?.id, 'run-99999');
+    assert.equal(middle.page.runs.length, 500);
+    assert.deepEqual(
+      deep.page.runs.map((r) => r.id),
+      ['done'],
+    );
+    assert.equal(both.page.runs.length, 100);
+    // Measured here: a page read on its index ≈0.2–0.4 ms (500 rows ≈2 ms); a scan of the 100,000 rows ≈5–9 ms.
+    for (const [name, { ms }, bound] of [
+      ['first', first, 3],
+      ['500 rows', middle, 10],
+      ['status', deep, 3],
+      ['both', both, 3],
+    ] as const) {
+      assert.ok(ms < bound, `listRuns (${name}) took ${ms.toFixed(2)} ms`);
+    }
+    await store.close();
+  });
+});
