@@ -1,7 +1,8 @@
 /**
  * Group commit: writes that arrive while the event loop is busy are applied together in ONE
  * transaction on the next turn (setImmediate), each inside its own SAVEPOINT, so that one write
- * that throws is undone alone and the others still commit. Every caller's promise settles only
+ * that throws is undone alone and the others still commit (when a write makes SQLite abandon the
+ * whole transaction, the others are applied again without it). Every caller's promise settles only
  * after COMMIT returned, so a resolved write is on disk (with synchronous=FULL).
  *
  * Why: with synchronous=FULL each COMMIT costs an fsync. Measured here (DESIGN.md §6): ≈9,000
@@ -23,6 +24,9 @@ interface QueuedWrite {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+type Attempt =
+  { kind: 'committed'; outcomes: Outcome[] } | { kind: 'lost'; index: number; error: Error } | { kind: 'failed'; error: Error };
 
 export class GroupCommit {
   readonly #db: Database;
@@ -67,46 +71,54 @@ export class GroupCommit {
   flush(): void {
     if (this.#scheduled) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
-    const batch = this.#queue;
+    let batch = this.#queue;
     this.#queue = [];
-    if (batch.length === 0) return;
-    let outcomes: Outcome[];
-    try {
-      outcomes = this.#applyAll(batch);
-    } catch (error) {
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
-      const failure = this.#mapError(error);
-      for (const write of batch) write.reject(failure);
-      return;
+    while (batch.length > 0) {
+      const attempt = this.#attempt(batch);
+      if (attempt.kind === 'committed') {
+        this.#stats.transactions += 1;
+        this.#stats.writes += batch.length;
+        batch.forEach((write, i) => {
+          const outcome = attempt.outcomes[i]!;
+          if (outcome.ok) write.resolve(outcome.value);
+          else write.reject(outcome.error);
+        });
+        return;
+      }
+      if (attempt.kind === 'failed') {
+        for (const write of batch) write.reject(attempt.error);
+        return;
+      }
+      // One write made SQLite roll the whole transaction back (it does so after SQLITE_FULL, for
+      // example): that write fails alone, and the others run again in a new transaction.
+      batch[attempt.index]!.reject(attempt.error);
+      batch = batch.filter((_, i) => i !== attempt.index);
     }
-    this.#stats.transactions += 1;
-    this.#stats.writes += batch.length;
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
   }
 
-  /** Throws when the transaction itself fails: then nothing in the batch was committed. */
-  #applyAll(batch: QueuedWrite[]): Outcome[] {
-    this.#begin.run();
-    const outcomes = batch.map((write): Outcome => {
-      this.#savepoint.run();
-      try {
-        const value = write.apply();
-        this.#release.run();
-        return { ok: true, value };
-      } catch (error) {
-        // SQLite rolls the whole transaction back by itself after some errors (SQLITE_FULL,
-        // SQLITE_IOERR…): then no write of the batch can commit.
-        if (!this.#db.inTransaction) throw error;
-        this.#rollbackTo.run();
-        this.#release.run();
-        return { ok: false, error: this.#mapError(error) };
+  #attempt(batch: QueuedWrite[]): Attempt {
+    try {
+      this.#begin.run();
+      const outcomes: Outcome[] = [];
+      for (const [index, write] of batch.entries()) {
+        this.#savepoint.run();
+        try {
+          const value = write.apply();
+          this.#release.run();
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (!this.#db.inTransaction) return { kind: 'lost', index, error: this.#mapError(error) };
+          this.#rollbackTo.run();
+          this.#release.run();
+          outcomes.push({ ok: false, error: this.#mapError(error) });
+        }
       }
-    });
-    this.#commit.run();
-    return outcomes;
+      this.#commit.run();
+      return { kind: 'committed', outcomes };
+    } catch (error) {
+      // BEGIN or COMMIT failed (locked, I/O error…): nothing of the batch is committed.
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      return { kind: 'failed', error: this.#mapError(error) };
+    }
   }
 }
