@@ -21,12 +21,16 @@ export function at(value: Json | undefined, path: string): Json | undefined {
   return current;
 }
 
-/** A non-empty string at `path`, or a finite number as a string (ids and iids come as either). */
+/** A string at `path` that is not blank. */
+export function str(value: Json | undefined, path: string): string | undefined {
+  const found = at(value, path);
+  return typeof found === 'string' && found.trim() !== '' ? found : undefined;
+}
+
+/** Like `str`, but a finite number counts too, as a string: ids and iids come as either. */
 export function text(value: Json | undefined, path: string): string | undefined {
   const found = at(value, path);
-  if (typeof found === 'string') return found.trim() === '' ? undefined : found;
-  if (typeof found === 'number' && Number.isFinite(found)) return String(found);
-  return undefined;
+  return typeof found === 'number' && Number.isFinite(found) ? String(found) : str(value, path);
 }
 
 /** The first of `paths` that holds text. */

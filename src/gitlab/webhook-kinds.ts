@@ -1,5 +1,5 @@
 import type { JsonObject } from '../core/model.js';
-import { at, lookup, snakeCase, text } from './payload.js';
+import { at, lookup, snakeCase, str, text } from './payload.js';
 import { pathBelow, type HookLocation } from './webhook-location.js';
 
 /** What a webhook is, once recognised: its event type, how to name its object, when it happened. */
@@ -82,9 +82,9 @@ const HEADERS: Record<string, string> = {
 const OBJECT_TIME = ['object_attributes.updated_at', 'object_attributes.created_at'];
 const TOP_TIME = ['updated_at', 'created_at'];
 
-const word = (path: string) => (payload: JsonObject) => text(payload, path);
+const word = (path: string) => (payload: JsonObject) => str(payload, path);
 const eventNameVerb = (payload: JsonObject) => {
-  const name = text(payload, 'event_name');
+  const name = str(payload, 'event_name');
   return lookup(EVENT_NAMES, name)?.[1] ?? name;
 };
 
@@ -149,7 +149,7 @@ const KINDS: Record<string, HookKind> = {
   note: {
     object: 'note',
     // `action` exists since GitLab 16.11; before it, note hooks fired on creation only.
-    verb: (p) => text(p, 'object_attributes.action') ?? 'create',
+    verb: (p) => str(p, 'object_attributes.action') ?? 'create',
     subject: (p, { path }) => noteRef(p, path, 'object_attributes'),
     time: OBJECT_TIME,
   },
@@ -180,19 +180,19 @@ const KINDS: Record<string, HookKind> = {
   milestone: {
     object: 'milestone',
     // The documentation names `object_attributes.action`; its payload example has a top-level `action`.
-    verb: (p) => text(p, 'action') ?? text(p, 'object_attributes.action'),
+    verb: (p) => str(p, 'action') ?? str(p, 'object_attributes.action'),
     subject: (p, { path }) => ref(path, '%', text(p, 'object_attributes.iid')),
     time: OBJECT_TIME,
   },
   release: {
     object: 'release',
-    verb: (p) => text(p, 'action') ?? text(p, 'object_attributes.action'),
+    verb: (p) => str(p, 'action') ?? str(p, 'object_attributes.action'),
     subject: (p, { path }) => ref(path, '/-/releases/', text(p, 'tag')),
     time: TOP_TIME,
   },
   emoji: {
     object: 'emoji',
-    verb: (p) => text(p, 'object_attributes.action') ?? text(p, 'event_type'),
+    verb: (p) => str(p, 'object_attributes.action') ?? str(p, 'event_type'),
     subject: (p, { path }) => {
       const type = text(p, 'object_attributes.awardable_type');
       return type === 'Note' ? noteRef(p, path, 'note') : targetRef(p, path, type, undefined);
@@ -257,8 +257,8 @@ const UNKNOWN: Omit<HookKind, 'object'> = {
  * after it rather than dropped.
  */
 export function resolveHook(payload: JsonObject, eventHeader: string | undefined): ResolvedHook {
-  const objectKind = text(payload, 'object_kind');
-  const eventName = text(payload, 'event_name');
+  const objectKind = str(payload, 'object_kind');
+  const eventName = str(payload, 'event_name');
   const [name, kind] =
     objectKind !== undefined
       ? [objectKind, lookup(KINDS, objectKind)]
