@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { WorkflowView } from '../../app/operations.js';
+import { createFakeOperations, createMemoryLogger } from '../testing/fake-operations.js';
+import { call } from '../testing/request.js';
+import { createApp } from './app.js';
+
+function setup() {
+  const operations = createFakeOperations({ workflows: { hello: (input) => ({ hello: input }) } });
+  const logger = createMemoryLogger();
+  return { operations, logger, app: createApp({ operations, logger }) };
+}
+
+describe('health', () => {
+  test('GET /healthz needs no token', async () => {
+    const { app } = setup();
+    const response = await call(app, 'GET', '/healthz', { token: null });
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body, { ok: true, store: 'fake', workflows: 1 });
+  });
+
+  test('an unhealthy node answers 503', async () => {
+    const { operations, logger } = setup();
+    const app = createApp({
+      operations: { ...operations, health: () => Promise.resolve({ ok: false, store: 'sqlite', workflows: 0 }) },
+      logger,
+    });
+    assert.equal((await call(app, 'GET', '/healthz')).status, 503);
+  });
+});
+
+describe('authentication', () => {
+  test('a missing token is a 401 with the error shape', async () => {
+    const { app } = setup();
+    const response = await call(app, 'GET', '/api/v1/workflows', { token: null });
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+    assert.equal(response.body.error.code, 'unauthorized');
+    assert.match(response.body.error.message, /Authorization: Bearer <token>/);
+  });
+
+  test('a wrong token is a 401', async () => {
+    const { app } = setup();
+    const response = await call(app, 'GET', '/api/v1/runs', { token: 'guess' });
+    assert.equal(response.status, 401);
+    assert.equal(response.body.error.code, 'unauthorized');
+    assert.match(response.body.error.message, /not valid/);
+  });
+
+  test('a malformed header is a 401', async () => {
+    const { app } = setup();
+    const response = await call(app, 'GET', '/api/v1/runs', { token: null, headers: { authorization: 'Basic dXNlcjpwdw==' } });
+    assert.equal(response.status, 401);
+  });
+
+  test('the right token passes', async () => {
+    const { app } = setup();
+    const response = await call<{ workflows: WorkflowView[] }>(app, 'GET', '/api/v1/workflows');
+    assert.equal(response.status, 200);
+    assert.deepEqual(
+      response.body.workflows.map((workflow) => workflow.name),
+      ['hello'],
+    );
+  });
+});
+
+describe('errors', () => {
+  test('an unknown route is a JSON 404', async () => {
+    const { app } = setup();
+    const response = await call(app, 'GET', '/api/v1/nothing');
+    assert.equal(response.status, 404);
+    assert.equal(response.body.error.code, 'not_found');
+    assert.match(response.body.error.message, /no route GET \/api\/v1\/nothing/);
+  });
+
+  test('a typed error keeps its code, message and details', async () => {
+    const { app } = setup();
+    const response = await call(app, 'GET', '/api/v1/runs/missing');
+    assert.equal(response.status, 404);
+    assert.deepEqual(response.body, {
+      error: { code: 'not_found', message: "run 'missing' does not exist", details: { what: 'run', id: 'missing' } },
+    });
+  });
+
+  test('any other error is a 500 that does not leak internals, and is logged with the error', async () => {
+    const { operations, logger } = setup();
+    const failing = { ...operations, listWorkflows: () => Promise.reject(new Error('SQLITE_CORRUPT at /var/lib/secret.db')) };
+    const app = createApp({ operations: failing, logger });
+    const response = await call(app, 'GET', '/api/v1/workflows');
+    assert.equal(response.status, 500);
+    assert.equal(response.body.error.code, 'internal');
+    assert.doesNotMatch(JSON.stringify(response.body), /SQLITE|secret/);
+    const requestId = response.headers.get('x-request-id');
+    assert.ok(requestId && response.body.error.message.includes(requestId), 'the message names the request id to look for in the log');
+    const logged = logger.entries.find((entry) => entry.level === 'error');
+    assert.ok(logged);
+    assert.match(String((logged.data as { err: Error }).err.message), /SQLITE_CORRUPT/);
+    assert.equal((logged.data as { requestId: string }).requestId, requestId);
+  });
+
+  test('malformed JSON is a 400 invalid_json', async () => {
+    const { app } = setup();
+    const response = await call(app, 'POST', '/api/v1/runs', { body: '{"workflow": "hello",' });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error.code, 'invalid_json');
+    assert.match(response.body.error.message, /^request body is not valid JSON: /);
+  });
+
+  test('a body over the limit is a 413 with a clear message', async () => {
+    const { app } = setup();
+    const big = JSON.stringify({ workflow: 'hello', input: 'x'.repeat(1024 * 1024) });
+    const response = await call(app, 'POST', '/api/v1/runs', { body: big });
+    assert.equal(response.status, 413);
+    assert.deepEqual(response.body, {
+      error: { code: 'payload_too_large', message: 'request body is larger than the limit of 1048576 bytes' },
+    });
+  });
+
+  test('the limit is configurable and checked against Content-Length too', async () => {
+    const { operations, logger } = setup();
+    const app = createApp({ operations, logger, maxBodyBytes: 10 });
+    const body = JSON.stringify({ workflow: 'hello' });
+    const response = await call(app, 'POST', '/api/v1/runs', { body, headers: { 'content-length': String(body.length) } });
+    assert.equal(response.status, 413);
+  });
+});
+
+test('every request is logged with method, path, status and duration', async () => {
+  const { app, logger } = setup();
+  await call(app, 'GET', '/api/v1/runs/nope');
+  const line = logger.entries.find((entry) => entry.message === 'request');
+  assert.ok(line);
+  assert.equal(line.level, 'info');
+  const data = line.data as Record<string, unknown>;
+  assert.deepEqual([data.method, data.path, data.status], ['GET', '/api/v1/runs/nope', 404]);
+  assert.equal(typeof data.ms, 'number');
+  assert.equal(typeof data.requestId, 'string');
+});

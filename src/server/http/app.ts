@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { Operations } from '../../app/operations.js';
+import type { Logger } from '../../core/ports.js';
+import type { AppEnv } from './env.js';
+import { errorHandler, notFound } from './errors.js';
+import { bearerToken, limitBody, requestLogger } from './middleware.js';
+import { eventRoutes } from './routes/events.js';
+import { runRoutes } from './routes/runs.js';
+
+export interface AppDeps {
+  operations: Operations;
+  logger: Logger;
+  /** Larger request bodies are refused with 413. @default 1048576 (1 MiB) */
+  maxBodyBytes?: number;
+}
+
+/**
+ * The HTTP API: `/healthz` and the token-protected `/api/v1`. A factory without global state, so
+ * that tests build one per case and call it with `app.request()`.
+ *
+ * @example serve(createApp({ operations: runtime.operations, logger: runtime.logger }), { port: 8080, host: '127.0.0.1' })
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const { operations, logger } = deps;
+  const app = new Hono<AppEnv>();
+  app.onError(errorHandler({ logger }));
+  app.notFound(notFound());
+  app.use(requestId(), requestLogger({ logger }));
+
+  app.get('/healthz', async (c) => {
+    const health = await operations.health();
+    // 503 lets a load balancer take an unhealthy node out without parsing the body.
+    return c.json(health, health.ok ? 200 : 503);
+  });
+
+  app.use(
+    '/api/*',
+    bearerToken({ authenticate: (token) => operations.authenticate(token) }),
+    limitBody({ maxBytes: deps.maxBodyBytes ?? 1024 * 1024 }),
+  );
+  app.route('/api/v1/runs', runRoutes(operations));
+  app.route('/api/v1/events', eventRoutes(operations));
+  app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
+  return app;
+}

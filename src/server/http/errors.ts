@@ -1,0 +1,77 @@
+import type { ErrorHandler, NotFoundHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  AutoflowError,
+  ConflictError,
+  DefinitionError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../core/errors.js';
+import type { Logger } from '../../core/ports.js';
+import type { AppEnv } from './env.js';
+
+/**
+ * A failure that only exists at the HTTP edge (malformed JSON, an oversized body, a wrong media
+ * type): it carries its own status, which the error handler uses as is.
+ */
+export class HttpError extends AutoflowError {
+  readonly status: ContentfulStatusCode;
+  constructor(status: ContentfulStatusCode, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+/** The body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string; issues?: string[]; details?: unknown };
+}
+
+// Ordered: the first class an error is an instance of decides its status.
+const STATUS_BY_CLASS: ReadonlyArray<[abstract new (...args: never[]) => Error, ContentfulStatusCode]> = [
+  [NotFoundError, 404],
+  [ValidationError, 400],
+  [ConflictError, 409],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [DefinitionError, 422],
+];
+
+function statusOf(error: Error): ContentfulStatusCode | undefined {
+  if (error instanceof HttpError) return error.status;
+  return STATUS_BY_CLASS.find(([type]) => error instanceof type)?.[1];
+}
+
+/**
+ * The one place where errors become status codes. Typed errors keep their message and code;
+ * anything else is a 500 whose message points to the server log instead of leaking internals.
+ */
+export function errorHandler(options: { logger: Logger }): ErrorHandler<AppEnv> {
+  return function handleError(error, c) {
+    const status = statusOf(error);
+    if (status === undefined || !(error instanceof AutoflowError)) {
+      const requestId = c.get('requestId');
+      options.logger.error({ err: error, requestId, method: c.req.method, path: c.req.path }, 'request failed');
+      const body: ErrorBody = {
+        error: { code: 'internal', message: `internal error; the server log has the details (request ${requestId})` },
+      };
+      return c.json(body, 500);
+    }
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error instanceof ValidationError) body.error.issues = error.issues;
+    else if (error.details !== undefined) body.error.details = error.details;
+    if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    return c.json(body, status);
+  };
+}
+
+export function notFound(): NotFoundHandler<AppEnv> {
+  return function routeNotFound(c) {
+    const body: ErrorBody = {
+      error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}; the API lives under /api/v1` },
+    };
+    return c.json(body, 404);
+  };
+}

@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Operations } from '../../../app/operations.js';
+import type { AppEnv } from '../env.js';
+import { HttpError } from '../errors.js';
+import { queryInteger, readBody, readQuery } from '../input.js';
+
+const nonEmpty = (what: string) => z.string(what).min(1, what);
+
+/**
+ * A CloudEvent 1.0 in structured JSON mode. Extension attributes are accepted and dropped: the
+ * engine's events carry only the core attributes, and refusing them would break senders that add
+ * tracing extensions. Binary data would be dropped too, so it is refused instead.
+ */
+const cloudEventSchema = z.object(
+  {
+    specversion: z.literal('1.0', "'1.0' (CloudEvents 1.0)"),
+    id: nonEmpty('a non-empty string'),
+    source: nonEmpty('a non-empty string (URI-reference)'),
+    type: nonEmpty('a non-empty string'),
+    subject: z.string('a string').optional(),
+    time: z.iso.datetime({ offset: true, error: 'an RFC 3339 timestamp' }).optional(),
+    datacontenttype: z.string('a media type').optional(),
+    data: z.json().optional(),
+    data_base64: z.never('absent: binary data is not supported, send JSON in `data`').optional(),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'a CloudEvent: a JSON object with specversion, id, source and type' : undefined) },
+);
+
+const listSchema = z.object({
+  limit: queryInteger(1, 500).optional(),
+  before: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
+  type: z.string().optional(),
+});
+
+const STRUCTURED_TYPES = new Set(['application/cloudevents+json', 'application/json']);
+
+/** `/api/v1/events`: the durable inbox for outside events. */
+export function eventRoutes(operations: Operations): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .post('/', async (c) => {
+      const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (!STRUCTURED_TYPES.has(mediaType)) {
+        throw new HttpError(
+          415,
+          'unsupported_media_type',
+          `send one CloudEvent in structured mode with Content-Type application/cloudevents+json or application/json (got ${mediaType || 'none'})`,
+        );
+      }
+      const { data_base64: _binary, ...event } = await readBody(c, cloudEventSchema);
+      return c.json(await operations.ingestEvent(event), 202);
+    })
+    .get('/', async (c) => {
+      const { limit, before, type } = readQuery(c, listSchema);
+      return c.json({ events: await operations.listEvents({ limit, beforeSeq: before, type }) });
+    });
+}

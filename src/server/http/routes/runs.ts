@@ -1,0 +1,74 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Json, RunStatus } from '../../../core/model.js';
+import type { Operations } from '../../../app/operations.js';
+import type { AppEnv } from '../env.js';
+import { queryInteger, readBody, readJson, readQuery } from '../input.js';
+
+// A record, not an array, so that the compiler notices when the model gains a status.
+const STATUS_SET: Record<RunStatus, true> = { running: true, completed: true, failed: true, cancelled: true, continued: true, stuck: true };
+const RUN_STATUSES = Object.keys(STATUS_SET) as [RunStatus, ...RunStatus[]];
+
+/** The longest a `GET /runs/:id?wait=` holds the request, in seconds. */
+export const MAX_WAIT_SECONDS = 60;
+
+const startSchema = z.strictObject(
+  {
+    workflow: z.string('a workflow name').min(1, 'a workflow name'),
+    input: z.json().optional(),
+    id: z.string('a run id').min(1, 'a run id').optional(),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'a JSON object { workflow, input?, id? }' : undefined) },
+);
+
+const listSchema = z.object({
+  workflow: z.string().optional(),
+  status: z.enum(RUN_STATUSES, `one of ${RUN_STATUSES.join(', ')}`).optional(),
+  cursor: z.string().optional(),
+  limit: queryInteger(1, 500).optional(),
+});
+
+const waitSchema = z.object({
+  wait: z.coerce
+    .number(`a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .min(0, `a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .max(MAX_WAIT_SECONDS, `a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .optional(),
+});
+
+const logsSchema = z.object({ after: queryInteger(0, Number.MAX_SAFE_INTEGER).optional() });
+
+const cancelSchema = z.strictObject({ reason: z.string('a string').optional() }).optional();
+
+/** `/api/v1/runs`: start, list, inspect, cancel and signal runs. */
+export function runRoutes(operations: Operations): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .post('/', async (c) => {
+      const { run, created } = await operations.startRun(await readBody(c, startSchema));
+      return c.json(run, created ? 201 : 200);
+    })
+    .get('/', async (c) => {
+      const page = await operations.listRuns(readQuery(c, listSchema));
+      return c.json({ runs: page.runs, nextCursor: page.nextCursor ?? null });
+    })
+    .get('/:id', async (c) => {
+      const { wait } = readQuery(c, waitSchema);
+      const id = c.req.param('id');
+      return c.json(wait ? await operations.waitForRun(id, wait * 1000) : await operations.getRun(id));
+    })
+    .get('/:id/history', async (c) => c.json({ events: await operations.getHistory(c.req.param('id')) }))
+    .get('/:id/logs', async (c) => {
+      const { after } = readQuery(c, logsSchema);
+      return c.json({ logs: await operations.getLogs(c.req.param('id'), after) });
+    })
+    .post('/:id/cancel', async (c) => {
+      const body = await readBody(c, cancelSchema);
+      return c.json(await operations.cancelRun(c.req.param('id'), body?.reason));
+    })
+    .post('/:id/signals/:name', async (c) => {
+      // The whole body is the signal's payload; none at all is `null`.
+      const payload = ((await readJson(c)) ?? null) as Json;
+      await operations.signalRun(c.req.param('id'), c.req.param('name'), payload);
+      return c.body(null, 202);
+    });
+}

@@ -1,0 +1,196 @@
+/* eslint-disable @typescript-eslint/require-await -- async, as the contract is: a throw becomes a rejection */
+/**
+ * An in-memory `Operations` for the tests of the HTTP API and the CLI: state in maps, the typed
+ * errors of the contract, and "workflows" that are plain functions finishing a little later, so
+ * that long polls really wait. Not an engine: no durability, no replay.
+ */
+import type { Operations, RunView, WorkflowView } from '../../app/operations.js';
+import { ConflictError, NotFoundError, toErrorInfo } from '../../core/errors.js';
+import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, StoredEvent } from '../../core/model.js';
+import type { Logger } from '../../core/ports.js';
+
+/** A fake workflow: returns the result or throws; `log` writes a log line of the run. */
+export type FakeWorkflow = (input: Json, log: (message: string) => void) => Json;
+
+export interface FakeOperationsOptions {
+  /** The one valid API token. @default 'test-token' */
+  token?: string;
+  workflows?: Record<string, FakeWorkflow>;
+  /** How long after its start a run finishes. @default 30 */
+  runMs?: number;
+}
+
+export interface FakeOperations extends Operations {
+  /** Signals received, in order. */
+  readonly signals: Array<{ runId: string; name: string; payload: Json }>;
+}
+
+export function createFakeOperations(options: FakeOperationsOptions = {}): FakeOperations {
+  const token = options.token ?? 'test-token';
+  const workflows = options.workflows ?? {};
+  const runs = new Map<string, RunView>();
+  const histories = new Map<string, HistoryEvent[]>();
+  const logs = new Map<string, LogRecord[]>();
+  const waiters = new Map<string, Set<() => void>>();
+  const events: StoredEvent[] = [];
+  const signals: FakeOperations['signals'] = [];
+  let runCounter = 0;
+
+  function requireRun(id: string): RunView {
+    const run = runs.get(id);
+    if (!run) throw new NotFoundError('run', id);
+    return run;
+  }
+
+  function record(id: string, payload: HistoryPayload): void {
+    const history = histories.get(id) ?? [];
+    history.push({ ...payload, seq: history.length, at: Date.now() });
+    histories.set(id, history);
+  }
+
+  function settle(id: string, change: Partial<RunView>, payload: HistoryPayload): void {
+    const run = requireRun(id);
+    runs.set(id, { ...run, ...change, updatedAt: new Date().toISOString() });
+    record(id, payload);
+    for (const wake of waiters.get(id) ?? []) wake();
+    waiters.delete(id);
+  }
+
+  function execute(id: string, workflow: FakeWorkflow, input: Json): void {
+    if (requireRun(id).status !== 'running') return;
+    record(id, { type: 'workflow_task', time: Date.now() });
+    const lines = logs.get(id) ?? [];
+    const log = (message: string): void =>
+      void lines.push({ runId: id, index: 1000 + lines.length, at: Date.now(), level: 'info', message });
+    logs.set(id, lines);
+    try {
+      const result = workflow(input, log);
+      settle(id, { status: 'completed', result }, { type: 'run_completed', result });
+    } catch (caught) {
+      const error = toErrorInfo(caught);
+      delete error.stack;
+      settle(id, { status: 'failed', error }, { type: 'run_failed', error });
+    }
+  }
+
+  return {
+    signals,
+
+    async startRun(request) {
+      const workflow = workflows[request.workflow];
+      if (!workflow) throw new NotFoundError('workflow', request.workflow);
+      const existing = request.id === undefined ? undefined : runs.get(request.id);
+      if (existing) return { run: existing, created: false };
+      const id = request.id ?? `run-${++runCounter}`;
+      const now = new Date().toISOString();
+      const input = request.input ?? null;
+      const run: RunView = { id, workflow: request.workflow, version: 'v1', status: 'running', input, createdAt: now, updatedAt: now };
+      runs.set(id, run);
+      record(id, { type: 'run_started', workflow: request.workflow, version: 'v1', input });
+      setTimeout(() => execute(id, workflow, input), options.runMs ?? 30).unref();
+      return { run, created: true };
+    },
+
+    async getRun(id) {
+      return requireRun(id);
+    },
+
+    async waitForRun(id, timeoutMs) {
+      if (requireRun(id).status !== 'running') return requireRun(id);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        function done(): void {
+          clearTimeout(timer);
+          waiters.get(id)?.delete(done);
+          resolve();
+        }
+        waiters.set(id, (waiters.get(id) ?? new Set()).add(done));
+      });
+      return requireRun(id);
+    },
+
+    async listRuns(query) {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const offset = query.cursor === undefined ? 0 : Number(query.cursor);
+      const matching = [...runs.values()]
+        .filter(
+          (run) =>
+            (query.workflow === undefined || run.workflow === query.workflow) &&
+            (query.status === undefined || run.status === query.status),
+        )
+        .reverse();
+      const page = matching.slice(offset, offset + limit);
+      return offset + limit < matching.length ? { runs: page, nextCursor: String(offset + limit) } : { runs: page };
+    },
+
+    async getHistory(id) {
+      requireRun(id);
+      return histories.get(id) ?? [];
+    },
+
+    async getLogs(id, afterIndex) {
+      requireRun(id);
+      return (logs.get(id) ?? []).filter((line) => afterIndex === undefined || line.index > afterIndex);
+    },
+
+    async cancelRun(id, reason) {
+      const run = requireRun(id);
+      if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs can be cancelled`);
+      record(id, reason === undefined ? { type: 'cancel_requested' } : { type: 'cancel_requested', reason });
+      settle(id, { status: 'cancelled' }, { type: 'run_cancelled' });
+      return requireRun(id);
+    },
+
+    async signalRun(id, name, payload) {
+      const run = requireRun(id);
+      if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
+      signals.push({ runId: id, name, payload });
+    },
+
+    async listWorkflows() {
+      const deployedAt = new Date(0).toISOString();
+      return Object.keys(workflows).map((name): WorkflowView => ({
+        name,
+        version: 'v1',
+        triggers: [],
+        permissions: {},
+        deployedAt,
+        versions: [{ version: 'v1', deployedAt, active: true }],
+      }));
+    },
+
+    async ingestEvent(event: CloudEvent) {
+      const existing = events.find((stored) => stored.source === event.source && stored.id === event.id);
+      if (existing) return { seq: existing.seq, duplicate: true };
+      const seq = events.length + 1;
+      events.push({ ...event, seq, receivedAt: Date.now() });
+      return { seq, duplicate: false };
+    },
+
+    async listEvents({ limit = 50, beforeSeq, type }) {
+      return events
+        .filter((event) => (beforeSeq === undefined || event.seq < beforeSeq) && (type === undefined || event.type === type))
+        .reverse()
+        .slice(0, limit);
+    },
+
+    async authenticate(given) {
+      return given === token;
+    },
+
+    async health() {
+      return { ok: true, store: 'fake', workflows: Object.keys(workflows).length };
+    },
+  };
+}
+
+/** A Logger that keeps what it is given, for assertions. */
+export function createMemoryLogger(): Logger & { entries: Array<{ level: string; data: object; message?: string }> } {
+  const entries: Array<{ level: string; data: object; message?: string }> = [];
+  const at =
+    (level: string) =>
+    (data: object, message?: string): void =>
+      void entries.push(message === undefined ? { level, data } : { level, data, message });
+  const logger = { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
+}
