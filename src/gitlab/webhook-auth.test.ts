@@ -36,7 +36,10 @@ describe('matchWebhookSource', () => {
   });
 
   test('two sources with one secret: the first listed wins', () => {
-    const sources = [{ name: 'a', secret: 'shared' }, { name: 'b', secret: 'shared' }];
+    const sources = [
+      { name: 'a', secret: 'shared' },
+      { name: 'b', secret: 'shared' },
+    ];
     assert.equal(matchWebhookSource(sources, 'shared')?.name, 'a');
   });
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { loadGitLabWebhookFixtures } from '../../test/fixtures/gitlab-webhooks/index.js';
 import { ValidationError } from '../core/errors.js';
+import type { Json } from '../core/model.js';
 import type { WebhookSource } from './webhook-auth.js';
 import { normalizeGitLabWebhook } from './webhook-event.js';
 
@@ -226,7 +227,7 @@ describe('normalizeGitLabWebhook on every payload of GitLab’s documentation', 
         subject: expected.subject,
         time: expected.time ?? RECEIVED,
         datacontenttype: 'application/json',
-        data: JSON.parse(fixture.body),
+        data: JSON.parse(fixture.body) as Json,
       });
       assert.equal(dedupeKey, `gitlab:main:${id}`);
     });
@@ -235,7 +236,11 @@ describe('normalizeGitLabWebhook on every payload of GitLab’s documentation', 
   test('a configured instance URL, then X-Gitlab-Instance, is the prefix of every source', () => {
     for (const fixture of FIXTURES) {
       const { path } = EXPECTED[fixture.file] ?? assert.fail(fixture.file);
-      const configured = normalize(fixture.body, { 'x-gitlab-instance': 'https://header.example' }, { ...SOURCE, instanceUrl: 'https://gitlab.acme.test/' });
+      const configured = normalize(
+        fixture.body,
+        { 'x-gitlab-instance': 'https://header.example' },
+        { ...SOURCE, instanceUrl: 'https://gitlab.acme.test/' },
+      );
       assert.equal(configured.event.source, `https://gitlab.acme.test/${path}`, fixture.file);
       const fromHeader = normalize(fixture.body, { 'x-gitlab-instance': 'https://header.example' });
       assert.equal(fromHeader.event.source, `https://header.example/${path}`, fixture.file);
@@ -287,7 +292,11 @@ describe('bodies that are not a JSON object', () => {
       ['"push"', 'a string'],
       ['true', 'a boolean'],
     ] as const) {
-      assert.throws(() => normalize(body), (error: unknown) => error instanceof ValidationError && error.message.includes(`got ${kind}`), body);
+      assert.throws(
+        () => normalize(body),
+        (error: unknown) => error instanceof ValidationError && error.message.includes(`got ${kind}`),
+        body,
+      );
     }
   });
 });

@@ -79,7 +79,12 @@ describe('event types: one per action, status or event name', () => {
       p.object_kind = p.event_type = 'work_item';
       delete p.project;
       delete p.repository;
-      Object.assign(attributes(p), { type: 'Epic', iid: 5, action: 'update', url: 'https://gitlab.example.com/groups/acme/platform/-/epics/5' });
+      Object.assign(attributes(p), {
+        type: 'Epic',
+        iid: 5,
+        action: 'update',
+        url: 'https://gitlab.example.com/groups/acme/platform/-/epics/5',
+      });
     });
     assert.equal(epic.type, 'com.gitlab.events.work_item_updated');
     assert.equal(epic.source, 'https://gitlab.example.com/acme/platform');
@@ -103,7 +108,9 @@ describe('event types: one per action, status or event name', () => {
   test('notes: created or updated; before GitLab 16.11 (no action) always created', () => {
     assertVerbs('note_issue.json', (p, word) => (attributes(p).action = word), { create: 'note_created', update: 'note_updated' });
     assert.equal(variant('note_issue.json', (p) => delete attributes(p).action).type, 'com.gitlab.events.note_created');
-    const confidential = variant('note_issue.json', (p) => (p.event_type = 'confidential_note'), { 'x-gitlab-event': 'Confidential Note Hook' });
+    const confidential = variant('note_issue.json', (p) => (p.event_type = 'confidential_note'), {
+      'x-gitlab-event': 'Confidential Note Hook',
+    });
     assert.equal(confidential.type, 'com.gitlab.events.note_created');
   });
 
@@ -141,7 +148,10 @@ describe('event types: one per action, status or event name', () => {
     const edits = { create: 'created', update: 'updated', delete: 'deleted' };
     assertVerbs('release.json', (p, word) => (p.action = word), prefixed('release', edits));
     assertVerbs('wiki_page.json', (p, word) => (attributes(p).action = word), prefixed('wiki_page', edits));
-    assertVerbs('emoji.json', (p, word) => (attributes(p).action = p.event_type = word), { award: 'emoji_awarded', revoke: 'emoji_revoked' });
+    assertVerbs('emoji.json', (p, word) => (attributes(p).action = p.event_type = word), {
+      award: 'emoji_awarded',
+      revoke: 'emoji_revoked',
+    });
     assert.equal(variant('emoji.json', (p) => delete attributes(p).action).type, 'com.gitlab.events.emoji_awarded');
     assert.equal(variant('feature_flag.json', (p) => (attributes(p).active = false)).type, 'com.gitlab.events.feature_flag_deactivated');
     assert.equal(variant('feature_flag.json', (p) => delete attributes(p).active).type, 'com.gitlab.events.feature_flag');
@@ -154,8 +164,14 @@ describe('event types: one per action, status or event name', () => {
   });
 
   test('a new action or status becomes its own type; a missing one leaves the object alone', () => {
-    assert.equal(variant('work_item.json', (p) => (attributes(p).action = 'Move To Project')).type, 'com.gitlab.events.issue_move_to_project');
-    assert.equal(variant('pipeline.json', (p) => (attributes(p).status = 'waiting_for_callback')).type, 'com.gitlab.events.pipeline_waiting_for_callback');
+    assert.equal(
+      variant('work_item.json', (p) => (attributes(p).action = 'Move To Project')).type,
+      'com.gitlab.events.issue_move_to_project',
+    );
+    assert.equal(
+      variant('pipeline.json', (p) => (attributes(p).status = 'waiting_for_callback')).type,
+      'com.gitlab.events.pipeline_waiting_for_callback',
+    );
     assert.equal(variant('merge_request.json', (p) => (attributes(p).action = null)).type, 'com.gitlab.events.merge_request');
     assert.equal(variant('group_member_add.json', (p) => delete p.event_name).type, 'com.gitlab.events.group_member');
   });
@@ -166,7 +182,10 @@ describe('hooks nobody has mapped are kept, named after what they say they are',
     normalize(JSON.stringify(payload), header === undefined ? {} : { 'x-gitlab-event': header }).type;
 
   test('by object_kind, else event_name, else the X-Gitlab-Event header, else unknown', () => {
-    assert.equal(typeOf({ object_kind: 'repository_update', event_name: 'repository_update' }, 'System Hook'), 'com.gitlab.events.repository_update');
+    assert.equal(
+      typeOf({ object_kind: 'repository_update', event_name: 'repository_update' }, 'System Hook'),
+      'com.gitlab.events.repository_update',
+    );
     assert.equal(typeOf({ event_name: 'user_create' }, 'System Hook'), 'com.gitlab.events.user_create');
     assert.equal(typeOf({ something: 1 }, 'Fancy New Hook'), 'com.gitlab.events.fancy_new');
     assert.equal(typeOf({}), 'com.gitlab.events.unknown');
@@ -187,7 +206,7 @@ describe('hooks nobody has mapped are kept, named after what they say they are',
       ['toString', 'tostring'],
       ['__proto__', 'proto'],
       ['hasOwnProperty', 'hasownproperty'],
-    ];
+    ] as const;
     for (const [name, type] of inherited) {
       assert.equal(typeOf({ object_kind: name }), `com.gitlab.events.${type}`, name);
       assert.equal(typeOf({ event_name: name }), `com.gitlab.events.${type}`, name);
@@ -260,7 +279,7 @@ describe('time', () => {
       '2019-03-22 07:25:41': '2019-03-22T07:25:41.000Z',
       '2024-01-26': undefined,
       '2019-13-40 07:25:41 UTC': undefined,
-      'yesterday': undefined,
+      yesterday: undefined,
       '': undefined,
     };
     for (const [input, expected] of Object.entries(cases)) assert.equal(isoTime(input), expected, input);

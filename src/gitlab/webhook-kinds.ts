@@ -268,5 +268,9 @@ export function resolveHook(payload: JsonObject, eventHeader: string | undefined
   if (kind === undefined) return { ...UNKNOWN, type: EVENT_TYPE_PREFIX + (snakeCase(name) ?? 'unknown') };
   const said = kind.verb?.(payload);
   const verb = snakeCase(lookup(VERBS, said) ?? said);
-  return { subject: kind.subject, time: kind.time, type: EVENT_TYPE_PREFIX + (verb === undefined ? kind.object : `${kind.object}_${verb}`) };
+  return {
+    subject: kind.subject,
+    time: kind.time,
+    type: EVENT_TYPE_PREFIX + (verb === undefined ? kind.object : `${kind.object}_${verb}`),
+  };
 }
