@@ -169,7 +169,8 @@ export interface Store {
 
   // workflow tasks ------------------------------------------------------------------------
   /**
-   * Claims up to `limit` ready runs whose lease is free, expired or already `owner`'s, setting
+   * Claims up to `limit` ready `running` runs (a stuck run waits for a fix, however much arrives
+   * for it) whose lease is free, expired or already `owner`'s, setting
    * the lease to `leaseUntil`. Returns their ids, oldest ready first.
    */
   claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;

@@ -45,7 +45,11 @@ export async function planRouting(
   for (const paths of await store.listWaitShapes(event.type)) {
     const key = eventKeyForShape(cloudEvent, paths);
     if (key === undefined) continue;
-    for (const wait of await store.findWaits(event.type, key)) deliveries.push({ runId: wait.runId, step: wait.step });
+    // The key holds values only: waits of another shape can share it, so the paths must match too.
+    const shape = paths.join('\n');
+    for (const wait of await store.findWaits(event.type, key)) {
+      if (wait.paths.join('\n') === shape) deliveries.push({ runId: wait.runId, step: wait.step });
+    }
   }
   return { eventSeq: event.seq, newRuns, deliveries, markRouted: true };
 }

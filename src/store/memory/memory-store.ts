@@ -254,7 +254,7 @@ export function createMemoryStore(): Store {
 
   function claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): string[] {
     const claimable = [...runs.values()]
-      .filter((row) => row.readyAt !== undefined)
+      .filter((row) => row.readyAt !== undefined && row.record.status === 'running')
       .filter((row) => row.leaseOwner === undefined || (row.leaseUntil ?? 0) <= now || row.leaseOwner === owner)
       .sort((a, b) => a.readyAt! - b.readyAt! || (a.record.id < b.record.id ? -1 : 1))
       .slice(0, rowLimit(limit));

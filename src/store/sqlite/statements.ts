@@ -47,8 +47,9 @@ export const SQL = {
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   /** Keeps the earliest moment the run became ready: the oldest ready run is claimed first. */
   makeReady: 'UPDATE runs SET ready_at = min(coalesce(ready_at, @at), @at) WHERE id = @id',
+  /** `+status` keeps the planner on the ready index (few stuck runs are filtered there) instead of the status one. */
   claimableRuns: `SELECT id FROM runs
-    WHERE ready_at IS NOT NULL AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
+    WHERE ready_at IS NOT NULL AND +status = 'running' AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
     ORDER BY ready_at, id LIMIT @limit`,
   leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
