@@ -256,15 +256,18 @@ const UNKNOWN: Omit<HookKind, 'object'> = {
  * `X-Gitlab-Event` header — the first of them present decides, so a hook GitLab adds later is named
  * after it rather than dropped.
  */
-export function resolveHook(payload: JsonObject, eventHeader: string | undefined): ResolvedHook {
+function identify(payload: JsonObject, eventHeader: string | undefined): { name: string | undefined; kind: HookKind | undefined } {
   const objectKind = str(payload, 'object_kind');
+  if (objectKind !== undefined) return { name: objectKind, kind: lookup(KINDS, objectKind) };
   const eventName = str(payload, 'event_name');
-  const [name, kind] =
-    objectKind !== undefined
-      ? [objectKind, lookup(KINDS, objectKind)]
-      : eventName !== undefined
-        ? [eventName, lookup(KINDS, lookup(EVENT_NAMES, eventName)?.[0])]
-        : [eventHeader?.replace(/ hook$/i, ''), lookup(KINDS, lookup(HEADERS, eventHeader?.trim()))];
+  if (eventName !== undefined) return { name: eventName, kind: lookup(KINDS, lookup(EVENT_NAMES, eventName)?.[0]) };
+  const header = eventHeader?.trim();
+  return { name: header?.replace(/ hook$/i, ''), kind: lookup(KINDS, lookup(HEADERS, header)) };
+}
+
+/** The event type of a webhook, and how to find its subject and time. */
+export function resolveHook(payload: JsonObject, eventHeader: string | undefined): ResolvedHook {
+  const { name, kind } = identify(payload, eventHeader);
   if (kind === undefined) return { ...UNKNOWN, type: EVENT_TYPE_PREFIX + (snakeCase(name) ?? 'unknown') };
   const said = kind.verb?.(payload);
   const verb = snakeCase(lookup(VERBS, said) ?? said);
