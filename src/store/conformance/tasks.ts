@@ -45,6 +45,17 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.claimReadyRuns(OTHER, 1000, 2000, 2), ['c']);
     });
 
+    it('does not claim a stuck run, however much arrives for it', async () => {
+      const store = context.store;
+      await store.createRun(newRun('r1'));
+      await store.claimReadyRuns(OWNER, 1000, 2000, 10);
+      const stuck = commit('r1', 0, 1000, { status: { status: 'stuck', error: { name: 'NondeterminismError', message: 'diverged' } } });
+      assert.deepEqual(await store.commitTask({ ...stuck, history: [] }), { ok: true });
+      assert.equal(await store.addPending('r1', { kind: 'timer', step: 1 }, 1100), true);
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 3000, 4000, 10), []);
+      assert.equal((await store.getRun('r1'))?.status, 'stuck');
+    });
+
     it('gives a lease back only for its owner', async () => {
       const store = context.store;
       await store.createRun(newRun('r1'));
