@@ -1,0 +1,151 @@
+import type { Operations, RunView, WorkflowView } from '../app/operations.js';
+import {
+  AutoflowError,
+  ConflictError,
+  DefinitionError,
+  ForbiddenError,
+  NotFoundError,
+  toError,
+  UnauthorizedError,
+  ValidationError,
+} from '../core/errors.js';
+import type { HistoryEvent, LogRecord } from '../core/model.js';
+
+/**
+ * The part of the operations layer the CLI uses, reached over HTTP. The same names and types as
+ * `Operations`, so that a command reads the same whether it runs next to the engine or not.
+ */
+export type ApiClient = Pick<
+  Operations,
+  'startRun' | 'getRun' | 'waitForRun' | 'listRuns' | 'getHistory' | 'getLogs' | 'cancelRun' | 'signalRun' | 'listWorkflows' | 'ingestEvent'
+>;
+
+export interface ClientOptions {
+  /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  token?: string | undefined;
+}
+
+/** The server could not be reached at all (refused, DNS, reset): nothing was acknowledged. */
+export class ServerUnreachableError extends AutoflowError {
+  constructor(url: string, cause: Error) {
+    const code = (cause.cause as { code?: unknown } | undefined)?.code;
+    super(
+      'unreachable',
+      `cannot reach AutoFlow at ${url} — is \`autoflow server\` running?${typeof code === 'string' ? ` (${code})` : ''}`,
+      { cause },
+    );
+  }
+}
+
+/** An error response that none of the typed errors describes (a 5xx, a proxy's HTML page…). */
+export class ApiError extends AutoflowError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+/**
+ * One long-poll request holds at most this long. The server allows 60 s; staying well below it
+ * keeps the request clear of proxies that cut idle connections at 60 s.
+ */
+const WAIT_SLICE_MS = 30_000;
+
+/** Turns an error response back into the typed error the server's error handler started from. */
+function errorFromResponse(status: number, statusText: string, text: string, url: string): Error {
+  let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: typeof error }).error;
+  } catch {
+    // not JSON: something in front of AutoFlow answered
+  }
+  if (typeof error?.message !== 'string' || typeof error.code !== 'string') {
+    return new ApiError(status, `http_${status}`, `${url} answered ${status} ${statusText}; is that an AutoFlow server?`);
+  }
+  const { message, code, details } = error as { message: string; code: string; details?: { what?: unknown; id?: unknown } };
+  switch (status) {
+    case 400:
+      return new ValidationError(message);
+    case 401:
+      return new UnauthorizedError(`${message} (set AUTOFLOW_API_TOKEN or pass --token)`);
+    case 403:
+      return new ForbiddenError(message);
+    case 404:
+      return typeof details?.what === 'string' && typeof details.id === 'string'
+        ? new NotFoundError(details.what, details.id)
+        : new ApiError(status, code, message);
+    case 409:
+      return new ConflictError(message);
+    case 422:
+      return new DefinitionError(message);
+    default:
+      return new ApiError(status, code, message);
+  }
+}
+
+/**
+ * A typed HTTP client of the AutoFlow API (global `fetch`). Error responses become typed errors;
+ * a server that cannot be reached is a ServerUnreachableError.
+ */
+export function createClient(options: ClientOptions): ApiClient {
+  const base = options.url.replace(/\/+$/, '');
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, init);
+    } catch (caught) {
+      throw new ServerUnreachableError(base, toError(caught));
+    }
+    const text = await response.text();
+    if (!response.ok) throw errorFromResponse(response.status, response.statusText, text, base);
+    return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+  }
+
+  const get = async <T>(path: string): Promise<T> => (await request<T>('GET', path)).body;
+  const run = (id: string): string => `/api/v1/runs/${encodeURIComponent(id)}`;
+  const query = (params: Record<string, string | number | undefined>): string => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+    const text = search.toString();
+    return text === '' ? '' : `?${text}`;
+  };
+
+  return {
+    async startRun(startRequest) {
+      const response = await request<RunView>('POST', '/api/v1/runs', startRequest);
+      return { run: response.body, created: response.status === 201 };
+    },
+    getRun: (id) => get<RunView>(run(id)),
+    // The server holds one request for at most 60 s, so a longer wait is a series of long polls.
+    async waitForRun(id, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const slice = Math.min(Math.max(deadline - Date.now(), 0), WAIT_SLICE_MS);
+        const view = await get<RunView>(`${run(id)}?wait=${slice / 1000}`);
+        if (view.status !== 'running' || Date.now() >= deadline) return view;
+      }
+    },
+    async listRuns(filter) {
+      const page = await get<{ runs: RunView[]; nextCursor: string | null }>(`/api/v1/runs${query({ ...filter })}`);
+      return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
+    },
+    getHistory: async (id) => (await get<{ events: HistoryEvent[] }>(`${run(id)}/history`)).events,
+    getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
+    cancelRun: async (id, reason) => (await request<RunView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
+    async signalRun(id, name, payload) {
+      await request('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
+    },
+    listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
+    ingestEvent: async (event) => (await request<{ seq: number; duplicate: boolean }>('POST', '/api/v1/events', event)).body,
+  };
+}

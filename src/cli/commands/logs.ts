@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { CliContext } from '../context.js';
+import { formatJson, formatTime } from '../format.js';
+import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
+
+const optionsSchema = z.strictObject({ ...clientOptionsShape, after: integerFlag(0).optional(), json: z.boolean().optional() });
+
+export function registerLogs(program: Command, context: CliContext): void {
+  addClientOptions(
+    program
+      .command('logs')
+      .description("print a run's log lines")
+      .argument('<id>', 'run id')
+      .option('--after <index>', 'only lines after this index (from a previous --json output)')
+      .option('--json', 'print the lines as JSON, with their indexes'),
+  ).action(async (id: string, raw: unknown) => {
+    const options = parseOptions(optionsSchema, raw);
+    const logs = await connect(options, context).getLogs(id, options.after);
+    if (options.json) context.out(formatJson(logs));
+    else for (const line of logs) context.out(`${formatTime(line.at)}  ${line.level.padEnd(5)}  ${line.message}`);
+  });
+}

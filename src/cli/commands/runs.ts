@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { RunStatus } from '../../core/model.js';
+import type { CliContext } from '../context.js';
+import { formatJson, formatColumns, formatTime } from '../format.js';
+import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
+
+const optionsSchema = z.strictObject({
+  ...clientOptionsShape,
+  workflow: z.string().optional(),
+  // Checked by the server, which knows every status; its message lists them.
+  status: z.string().optional(),
+  limit: integerFlag(1).optional(),
+  cursor: z.string().optional(),
+  json: z.boolean().optional(),
+});
+
+export function registerRuns(program: Command, context: CliContext): void {
+  addClientOptions(
+    program
+      .command('runs')
+      .description('list runs, newest first')
+      .option('--workflow <name>', 'only runs of this workflow')
+      .option('--status <status>', 'only runs in this status: running, completed, failed, cancelled, continued, stuck')
+      .option('--limit <n>', 'at most this many runs (server default 50, at most 500)')
+      .option('--cursor <cursor>', 'continue after the previous page')
+      .option('--json', 'print the page as JSON'),
+  ).action(async (raw: unknown) => {
+    const options = parseOptions(optionsSchema, raw);
+    const page = await connect(options, context).listRuns({
+      ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
+      ...(options.status === undefined ? {} : { status: options.status as RunStatus }),
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+    });
+    if (options.json) {
+      context.out(formatJson({ runs: page.runs, nextCursor: page.nextCursor ?? null }));
+      return;
+    }
+    if (page.runs.length === 0) {
+      context.err('no runs');
+      return;
+    }
+    const rows = page.runs.map((run) => [run.id, run.workflow, run.status, formatTime(run.createdAt), formatTime(run.updatedAt)]);
+    context.out(formatColumns([['ID', 'WORKFLOW', 'STATUS', 'CREATED', 'UPDATED'], ...rows]));
+    if (page.nextCursor !== undefined) context.err(`more runs: add --cursor ${page.nextCursor}`);
+  });
+}

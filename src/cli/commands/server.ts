@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { loadConfig } from '../../config/index.js';
+import { toError } from '../../core/errors.js';
+import { createApp } from '../../server/http/app.js';
+import { serve } from '../../server/serve.js';
+import type { CliContext } from '../context.js';
+import { parseOptions } from '../options.js';
+
+// Values are checked by loadConfig, whose messages name the flag, the value and the expected form.
+const optionsSchema = z.strictObject({
+  port: z.string().optional(),
+  host: z.string().optional(),
+  db: z.string().optional(),
+  workflows: z.string().optional(),
+  config: z.string().optional(),
+  dev: z.boolean().optional(),
+  logLevel: z.string().optional(),
+});
+
+export function registerServer(program: Command, context: CliContext): void {
+  program
+    .command('server')
+    .description('run the engine and the HTTP API (flags beat AUTOFLOW_* variables, which beat autoflow.config.ts)')
+    .option('--port <port>', 'HTTP port (env AUTOFLOW_PORT, default 8080)')
+    .option('--host <host>', 'interface to listen on (env AUTOFLOW_HOST, default 127.0.0.1)')
+    .option('--db <url>', 'sqlite:PATH, memory: or postgres://… (env AUTOFLOW_DB, default sqlite:./data/autoflow.db)')
+    .option('--workflows <dir>', 'folder of workflow files (env AUTOFLOW_WORKFLOWS, default ./workflows)')
+    .option('--config <file>', 'configuration file (env AUTOFLOW_CONFIG, default ./autoflow.config.ts when present)')
+    .option('--dev', 'redeploy workflows whenever their files change (env AUTOFLOW_DEV)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env AUTOFLOW_LOG_LEVEL, default info)')
+    .action(async (raw: unknown) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const config = await loadConfig({ flags, env: context.env, cwd: context.cwd });
+      // Loaded on demand: the engine, the store driver and the sandbox are heavy, and the client commands never need them.
+      const { createRuntime } = await import('../../app/runtime.js');
+      const runtime = await createRuntime(config);
+      let server: Awaited<ReturnType<typeof serve>>;
+      try {
+        await runtime.start();
+        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger }), {
+          port: config.port,
+          host: config.host,
+        });
+      } catch (caught) {
+        const error = toError(caught);
+        await runtime
+          .stop()
+          .catch((stopError: unknown) => runtime.logger.error({ err: toError(stopError) }, 'stopping after a failed start failed'));
+        if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+          throw new Error(`port ${config.port} on ${config.host} is already in use; stop the other process or choose another with --port`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      context.out(`AutoFlow is listening on ${server.url}`);
+      if (runtime.newApiToken !== undefined) {
+        context.out('');
+        context.out(`A new API token was created. It is shown only this once (the server keeps only its hash):`);
+        context.out(`  export AUTOFLOW_API_TOKEN=${runtime.newApiToken}`);
+        context.out('');
+      }
+      await shutdownOnSignal(async () => {
+        await server.close();
+        await runtime.stop();
+      }, context);
+    });
+}
+
+/** Resolves once SIGINT or SIGTERM arrived and `stop` finished. A second signal exits at once. */
+async function shutdownOnSignal(stop: () => Promise<void>, context: CliContext): Promise<void> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  context.err(`${signal}: shutting down (send it again to exit at once)`);
+  for (const again of ['SIGINT', 'SIGTERM'] as const) process.once(again, () => process.exit(1));
+  await stop();
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { CliContext } from '../context.js';
+import { formatError, formatHistory, formatInline, formatJson, formatColumns, formatTime } from '../format.js';
+import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
+
+const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
+
+export function registerShow(program: Command, context: CliContext): void {
+  addClientOptions(
+    program
+      .command('show')
+      .description('show a run: status, input, result or error, and its history')
+      .argument('<id>', 'run id')
+      .option('--json', 'print the run and its history as JSON'),
+  ).action(async (id: string, raw: unknown) => {
+    const options = parseOptions(optionsSchema, raw);
+    const client = connect(options, context);
+    const [run, history] = await Promise.all([client.getRun(id), client.getHistory(id)]);
+    if (options.json) {
+      context.out(formatJson({ run, history }));
+      return;
+    }
+    const facts: string[][] = [
+      ['run', run.id],
+      ['workflow', `${run.workflow} (version ${run.version.slice(0, 12)})`],
+      ['status', run.status],
+      ['created', formatTime(run.createdAt)],
+      ['updated', formatTime(run.updatedAt)],
+      ['input', formatInline(run.input, 200)],
+    ];
+    if (run.parentId !== undefined) facts.push(['parent', run.parentId]);
+    if (run.result !== undefined) facts.push(['result', formatInline(run.result, 200)]);
+    if (run.error !== undefined) facts.push(['error', formatError(run.error)]);
+    context.out(formatColumns(facts));
+    context.out('');
+    context.out('history');
+    for (const line of formatHistory(history)) context.out(`  ${line}`);
+  });
+}

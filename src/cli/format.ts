@@ -1,0 +1,89 @@
+import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
+
+/** Pretty JSON for results that a person reads or a script parses. */
+export function formatJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/** One-line JSON, cut to `max` characters: for facts inside a line. */
+export function formatInline(value: Json | undefined, max = 60): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** `2026-01-02T03:04:05Z`: UTC to the second, the same on every machine. */
+export function formatTime(time: string | number): string {
+  return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function formatError(error: ErrorInfo): string {
+  return `${error.name}: ${error.message}`;
+}
+
+/** Left-aligned columns separated by two spaces (pass a header as the first row). */
+export function formatColumns(rows: ReadonlyArray<readonly string[]>): string {
+  const columns = Math.max(0, ...rows.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const at = (site: string | undefined): string => (site === undefined ? '' : `  at ${site}`);
+
+/** The key facts of one history event, e.g. `#3 http.request  at flow.ts:12:5`. */
+export function describeHistoryEvent(event: HistoryEvent): string {
+  switch (event.type) {
+    case 'run_started':
+      return `${event.workflow} ${event.version.slice(0, 12)} input ${formatInline(event.input)}${event.parentId ? ` parent ${event.parentId}` : ''}`;
+    case 'workflow_task':
+      return '';
+    case 'call_scheduled':
+      return `#${event.step} ${event.capability}.${event.method}${at(event.site)}`;
+    case 'call_completed':
+      return `#${event.step} ${formatInline(event.value)}${event.attempts > 1 ? ` after ${event.attempts} attempts` : ''}`;
+    case 'call_failed':
+      return `#${event.step} ${formatError(event.error)} after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}`;
+    case 'timer_started':
+      return `#${event.step} until ${formatTime(event.fireAt)}${at(event.site)}`;
+    case 'timer_fired':
+    case 'wait_timed_out':
+      return `#${event.step}`;
+    case 'wait_started':
+      return `#${event.step} ${event.eventType} ${formatInline(event.match)}${event.timeoutAt === undefined ? '' : ` until ${formatTime(event.timeoutAt)}`}${at(event.site)}`;
+    case 'wait_satisfied':
+      return `#${event.step} ${event.event.type} ${event.event.id}`;
+    case 'child_started':
+      return `#${event.step} ${event.workflow} ${event.childId}${at(event.site)}`;
+    case 'child_completed':
+      return `#${event.step} ${formatInline(event.value)}`;
+    case 'child_failed':
+      return `#${event.step} ${formatError(event.error)}`;
+    case 'cancel_requested':
+      return event.reason ?? '';
+    case 'patch_marker':
+      return event.patchId;
+    case 'run_completed':
+      return formatInline(event.result);
+    case 'run_failed':
+      return formatError(event.error);
+    case 'run_cancelled':
+      return '';
+    case 'run_continued':
+      return `as ${event.newRunId}`;
+  }
+}
+
+/** A readable history: one line per event with its offset from the first, e.g. `+0.012s  call_scheduled  #3 http.request`. */
+export function formatHistory(events: readonly HistoryEvent[]): string[] {
+  const start = events[0]?.at ?? 0;
+  const types = Math.max(0, ...events.map((event) => event.type.length));
+  return events.map((event) =>
+    `+${((event.at - start) / 1000).toFixed(3)}s  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd(),
+  );
+}

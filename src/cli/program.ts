@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
+import { toError } from '../core/errors.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerCheck } from './commands/check.js';
+import { registerLogs } from './commands/logs.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { registerSendEvent } from './commands/send-event.js';
+import { registerServer } from './commands/server.js';
+import { registerShow } from './commands/show.js';
+import { registerSignal } from './commands/signal.js';
+import { registerWorkflows } from './commands/workflows.js';
+import type { CliContext } from './context.js';
+import { describeError, exitCodeOf } from './errors.js';
+
+function createProgram(context: CliContext): Command {
+  const program = new Command('autoflow')
+    .description('Durable TypeScript workflows for GitLab automation')
+    .version(packageJson.version)
+    .option('--debug', 'print stack traces of errors')
+    // Set before the subcommands exist: commander copies these settings into each one.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (text) => context.out(text.replace(/\n$/, '')),
+      writeErr: (text) => context.err(text.replace(/\n$/, '')),
+    });
+  for (const register of [
+    registerServer,
+    registerRun,
+    registerRuns,
+    registerShow,
+    registerLogs,
+    registerCancel,
+    registerSignal,
+    registerSendEvent,
+    registerWorkflows,
+    registerCheck,
+  ]) {
+    register(program, context);
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI on `args` (without `node` and the script) and returns the exit code. The one place
+ * where errors become exit codes and messages: 2 for a wrong invocation, 1 for a failure.
+ */
+export async function runCli(args: readonly string[], context: CliContext): Promise<number> {
+  const program = createProgram(context);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return 0;
+  } catch (caught) {
+    const error = toError(caught);
+    const message = describeError(error, program.opts<{ debug?: boolean }>().debug === true);
+    if (message !== undefined) context.err(message);
+    return exitCodeOf(error);
+  }
+}
