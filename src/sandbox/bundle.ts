@@ -1,0 +1,137 @@
+/**
+ * Builds a workflow file into the single script the sandbox evaluates: TypeScript, relative
+ * imports and pure-JavaScript npm packages (resolved from the workflow's folder), with `'autoflow'`
+ * aliased to src/sdk. Node built-ins are refused with a message that says what to use instead.
+ */
+import { createHash } from 'node:crypto';
+import { builtinModules } from 'node:module';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { DefinitionError } from '../core/errors.js';
+import type { Json, WorkflowManifest } from '../core/model.js';
+import { BUNDLE_FILENAME, INTERNAL_SOURCE_PREFIX } from './source-map.js';
+
+const SDK_DIR = fileURLToPath(new URL('../sdk/', import.meta.url));
+const SDK_ENTRY = join(SDK_DIR, 'index.ts');
+const SDK_BOOTSTRAP = join(SDK_DIR, 'bootstrap.ts');
+/** Name of the generated entry in the source map. */
+const ENTRY_SOURCE = `${INTERNAL_SOURCE_PREFIX}entry.js`;
+
+const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+const isBuiltin = (specifier: string): boolean =>
+  specifier.startsWith('node:') || BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0] as string);
+
+export interface WorkflowBundle {
+  /** The IIFE script. */
+  bundle: string;
+  /** Its source map (v3, with sourcesContent); the author's files relative to the workflow's folder. */
+  sourceMap: string;
+}
+
+const sandboxResolution: esbuild.Plugin = {
+  name: 'autoflow-sandbox',
+  setup(build) {
+    build.onResolve({ filter: /^autoflow$/ }, () => ({ path: SDK_ENTRY }));
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (!isBuiltin(args.path)) return undefined;
+      return {
+        errors: [
+          {
+            text:
+              `'${args.path}' is a Node.js module, and workflows run in a sandbox without Node.js: ` +
+              "it has no file system/network. Use http.request / gitlab / activities from 'autoflow' for I/O.",
+          },
+        ],
+      };
+    });
+  },
+};
+
+function formatMessage(message: esbuild.Message): string {
+  const where = message.location
+    ? `${message.location.file}:${message.location.line}:${message.location.column + 1}: `
+    : '';
+  return `  ${where}${message.text}`;
+}
+
+/**
+ * Renames the sources of the source map: AutoFlow's own files become `autoflow:sdk/…` (so that
+ * stack mapping can skip them), the author's stay relative to the workflow's folder.
+ */
+function renameSources(sourceMap: string, entryDir: string): string {
+  const map = JSON.parse(sourceMap) as { sources: string[] };
+  map.sources = map.sources.map((source) => {
+    const absolute = resolve(entryDir, source);
+    if (absolute.startsWith(SDK_DIR)) return `${INTERNAL_SOURCE_PREFIX}sdk/${relative(SDK_DIR, absolute).split(sep).join('/')}`;
+    return basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length) ? ENTRY_SOURCE : source;
+  });
+  return JSON.stringify(map);
+}
+
+/**
+ * Bundles `entryFile` for the sandbox. Throws DefinitionError listing every problem with its
+ * `file:line:column`.
+ */
+export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle> {
+  const entry = resolve(entryFile);
+  const entryDir = dirname(entry);
+  let result: esbuild.BuildResult<{ write: false; sourcemap: 'external'; outfile: string }>;
+  try {
+    result = await esbuild.build({
+      // The generated entry imports the SDK's bootstrap first: it makes Date, Math.random and the
+      // timers deterministic before any module of the workflow (or a library it uses) runs.
+      stdin: {
+        contents: [
+          `import { registerWorkflowModule } from ${JSON.stringify(SDK_BOOTSTRAP)};`,
+          `import * as workflowModule from ${JSON.stringify(`./${basename(entry)}`)};`,
+          'registerWorkflowModule(workflowModule);',
+        ].join('\n'),
+        resolveDir: entryDir,
+        sourcefile: ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length),
+        loader: 'js',
+      },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      target: 'es2022',
+      // QuickJS parses every new instance's bundle; without whitespace it parses ≈35% faster
+      // (measured: 3.2 → 2.0 ms for the SDK alone). Names stay, so stacks stay readable.
+      minifyWhitespace: true,
+      sourcemap: 'external',
+      sourcesContent: true,
+      outfile: join(entryDir, BUNDLE_FILENAME),
+      // Libraries that branch on it expect it to exist; there is no `process` in the sandbox.
+      define: { 'process.env.NODE_ENV': '"production"' },
+      plugins: [sandboxResolution],
+      logLevel: 'silent',
+    });
+  } catch (error) {
+    const failure = error as Partial<esbuild.BuildFailure>;
+    if (!Array.isArray(failure.errors)) throw error;
+    throw new DefinitionError(
+      `Cannot bundle the workflow ${entryFile}:\n${failure.errors.map(formatMessage).join('\n')}`,
+      { cause: error, details: { file: entryFile, errors: failure.errors.map(formatMessage) } },
+    );
+  }
+  const bundle = result.outputFiles.find((file) => file.path.endsWith('.js'));
+  const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
+  if (!bundle || !map) throw new Error(`esbuild produced no bundle for ${entryFile}`);
+  return { bundle: bundle.text, sourceMap: renameSources(map.text, entryDir) };
+}
+
+/** JSON with object keys sorted, so equal values always serialise to equal text. */
+export function canonicalJson(value: Json | WorkflowManifest): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}
+
+/** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */
+export function versionOf(bundle: string, manifest: WorkflowManifest): string {
+  return createHash('sha256').update(bundle).update('\n').update(canonicalJson(manifest)).digest('hex');
+}

@@ -1,0 +1,115 @@
+/**
+ * A live workflow run: a Vm with the bundle evaluated once, driven by the protocol of
+ * src/sdk/protocol.ts. Each activation is three calls into the sandbox (activate, drain the job
+ * queue, collect) under one CPU deadline, then the host post-processes the commands: call sites
+ * and error stacks are mapped to the author's source, and limits are enforced.
+ */
+import { SandboxLimitError, toError } from '../core/errors.js';
+import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
+import type { WorkflowInstance } from '../core/ports.js';
+import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
+import type { SourceMapper } from './source-map.js';
+import { LimitReached, ScriptError, Vm, limitOf, type LimitKind, type VmLimits } from './vm.js';
+
+const MIB = 1024 * 1024;
+
+/** The message of a limit: which one, its value, and what to do about it. */
+export function limitError(limit: LimitKind, limits: VmLimits, workflow: string): SandboxLimitError {
+  switch (limit) {
+    case 'cpu':
+      return new SandboxLimitError(
+        'cpu',
+        `Workflow '${workflow}' ran for more than ${limits.cpuMs} ms of CPU in one workflow task and was stopped. ` +
+          'Look for an endless loop; if the work is legitimate, raise sandbox.cpuMs in the configuration.',
+      );
+    case 'memory':
+      return new SandboxLimitError(
+        'memory',
+        `Workflow '${workflow}' needed more than ${(limits.memoryLimitBytes / MIB).toFixed(0)} MiB of memory and was stopped. ` +
+          'Keep less data in memory (page through API results); if it is legitimate, raise sandbox.memoryMb in the configuration.',
+      );
+    case 'stack':
+      return new SandboxLimitError(
+        'stack',
+        `Workflow '${workflow}' overflowed the sandbox's stack (${(limits.maxStackBytes / 1024).toFixed(0)} KiB) and was stopped: ` +
+          'its recursion (or the nesting of the data it parses) is too deep. Rewrite deep recursion as a loop.',
+      );
+  }
+}
+
+/**
+ * Turns what the Vm threw into the port's errors: SandboxLimitError for limits, an Error with the
+ * author's stack for exceptions; cell failures pass through as they are.
+ */
+export function hostErrorOf(error: unknown, limits: VmLimits, workflow: string, mapper: SourceMapper): Error {
+  if (error instanceof LimitReached) return limitError(error.limit, limits, workflow);
+  if (error instanceof ScriptError) {
+    const mapped = new Error(`Workflow '${workflow}': ${error.info.name}: ${error.info.message}`);
+    if (error.info.stack) mapped.stack = mapper.stackOf(error.info.name, error.info.message, error.info.stack);
+    return mapped;
+  }
+  return toError(error);
+}
+
+export class QuickJsInstance implements WorkflowInstance {
+  private heap = 0;
+
+  constructor(
+    private readonly vm: Vm,
+    private readonly mapper: SourceMapper,
+    private readonly workflow: string,
+  ) {}
+
+  activate(activation: Activation): ActivationResult {
+    try {
+      const json = this.vm.withDeadline(() => {
+        this.vm.call(PROTOCOL_GLOBALS.activate, JSON.stringify(activation));
+        this.vm.drain();
+        return this.vm.call(PROTOCOL_GLOBALS.collect);
+      });
+      const commands = (JSON.parse(json ?? '[]') as Command[]).map((command) => this.finish(command));
+      this.checkMemory();
+      return { commands };
+    } catch (error) {
+      const failure = hostErrorOf(error, this.vm.limits, this.workflow, this.mapper);
+      // A failed activation leaves the run half-advanced: the instance must not be used again.
+      this.dispose();
+      throw failure;
+    }
+  }
+
+  /** Heap bytes as of the last activation (measuring costs ≈45 µs, the engine asks often). */
+  memoryUsage(): number {
+    return this.heap;
+  }
+
+  dispose(): void {
+    this.vm.dispose();
+  }
+
+  /** Measures the heap after each activation: the exact check of the memory limit. */
+  checkMemory(): void {
+    this.heap = this.vm.heapBytes();
+    this.vm.tenancy.report(this.heap);
+    if (this.heap > this.vm.limits.memoryLimitBytes) throw new LimitReached('memory');
+  }
+
+  private finish(command: Command): Command {
+    if ('site' in command) {
+      const site = command.site ? this.mapper.siteOf(command.site) : undefined;
+      if (site) command.site = site;
+      else delete command.site;
+    }
+    if (command.kind === 'fail') command.error = this.failure(command.error);
+    return command;
+  }
+
+  /** A run that failed because of a limit stops the instance; other failures get mapped stacks. */
+  private failure(error: ErrorInfo): ErrorInfo {
+    const limit = limitOf(error);
+    if (limit === 'stack') throw new LimitReached('stack');
+    if (limit === 'memory') throw this.vm.outOfMemory();
+    if (!error.stack) return error;
+    return { ...error, stack: this.mapper.stackOf(error.name, error.message, error.stack) };
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The Sandbox port implemented with QuickJS compiled to WebAssembly. See ARCHITECTURE.md beside
+ * this file for the protocol and the reasons behind cells, limits and the allow-list.
+ */
+import { DefinitionError, SandboxLimitError } from '../core/errors.js';
+import type { DeployedDefinition, Json, WorkflowManifest } from '../core/model.js';
+import type { InputCheck, InstanceOptions, Sandbox, WorkflowInstance } from '../core/ports.js';
+import { PROTOCOL_GLOBALS, type InitPayload, type ManifestReply } from '../sdk/protocol.js';
+import { BoundedCache } from './bounded-cache.js';
+import { CellPool } from './cells.js';
+import { QuickJsInstance, hostErrorOf } from './instance.js';
+import { parseManifest } from './manifest.js';
+import { BUNDLE_FILENAME, SourceMapper } from './source-map.js';
+import { ScriptError, Vm, type VmLimits } from './vm.js';
+
+const MIB = 1024 * 1024;
+
+export interface QuickJsSandboxOptions {
+  /** Memory limit of an instance unless InstanceOptions says otherwise. @default 64 MiB */
+  memoryLimitBytes?: number;
+  /** CPU deadline of one activation (and of loading a bundle) unless InstanceOptions says otherwise. @default 1000 */
+  cpuMsPerActivation?: number;
+  /**
+   * QuickJS's stack limit. Measured: at 512 KiB plain JS recursion overflows V8's own stack
+   * inside the WASM code before QuickJS notices; 256 KiB (≈1,300 nested calls) does not.
+   * @default 256 KiB
+   */
+  maxStackBytes?: number;
+  /** Memory each WebAssembly cell offers the runs it hosts (see cells.ts). @default 256 MiB */
+  cellBytes?: number;
+  /** Definitions whose input validator is kept loaded for checkInput. @default 16 */
+  inputCheckCacheSize?: number;
+}
+
+/** Source maps are parsed once per definition version; this many are kept. */
+const MAPPER_CACHE_SIZE = 64;
+
+class QuickJsSandbox implements Sandbox {
+  private readonly mappers = new BoundedCache<string, SourceMapper>(MAPPER_CACHE_SIZE);
+  private readonly validators: BoundedCache<string, Vm>;
+
+  constructor(
+    private readonly pool: CellPool,
+    private readonly defaults: VmLimits,
+    inputCheckCacheSize: number,
+  ) {
+    this.validators = new BoundedCache(inputCheckCacheSize, (vm) => vm.dispose());
+  }
+
+  inspect(bundle: string, options: { sourceMap?: string; origin?: string } = {}): WorkflowManifest {
+    const origin = options.origin ?? 'the workflow bundle';
+    const mapper = new SourceMapper(options.sourceMap);
+    const vm = this.load(bundle, mapper, this.defaults, origin);
+    let reply: ManifestReply;
+    try {
+      reply = JSON.parse(vm.withDeadline(() => vm.call(PROTOCOL_GLOBALS.manifest)) ?? 'null') as ManifestReply;
+    } catch (error) {
+      throw definitionErrorOf(error, origin, this.defaults, mapper);
+    } finally {
+      vm.dispose();
+    }
+    if (!reply.ok) throw new DefinitionError(`${origin}: ${reply.problem}`, { details: { origin } });
+    return parseManifest(reply.manifest, origin);
+  }
+
+  checkInput(definition: DeployedDefinition, input: Json): InputCheck {
+    // A JSON Schema is the engine's to check; only validator objects run in the sandbox.
+    if (!definition.manifest.validatesInput) return { ok: true };
+    const origin = definition.origin ?? definition.name;
+    const vm =
+      this.validators.get(definition.version) ??
+      this.validators.set(definition.version, this.load(definition.bundle, this.mapperOf(definition), this.defaults, origin));
+    try {
+      return JSON.parse(vm.withDeadline(() => vm.callAsync(PROTOCOL_GLOBALS.checkInput, JSON.stringify(input))) ?? '') as InputCheck;
+    } catch (error) {
+      this.validators.delete(definition.version);
+      throw hostErrorOf(error, this.defaults, definition.name, this.mapperOf(definition));
+    }
+  }
+
+  createInstance(definition: DeployedDefinition, options: InstanceOptions): WorkflowInstance {
+    const limits: VmLimits = {
+      memoryLimitBytes: options.memoryLimitBytes ?? this.defaults.memoryLimitBytes,
+      cpuMs: options.cpuMsPerActivation ?? this.defaults.cpuMs,
+      maxStackBytes: this.defaults.maxStackBytes,
+    };
+    const mapper = this.mapperOf(definition);
+    const vm = this.load(definition.bundle, mapper, limits, definition.origin ?? definition.name);
+    const init: InitPayload = { runId: options.runId, seed: options.seed, workflow: definition.name };
+    try {
+      vm.withDeadline(() => vm.call(PROTOCOL_GLOBALS.init, JSON.stringify(init)));
+    } catch (error) {
+      vm.dispose();
+      throw hostErrorOf(error, limits, definition.name, mapper);
+    }
+    return new QuickJsInstance(vm, mapper, definition.name);
+  }
+
+  private mapperOf(definition: DeployedDefinition): SourceMapper {
+    return (
+      this.mappers.get(definition.version) ?? this.mappers.set(definition.version, new SourceMapper(definition.sourceMap))
+    );
+  }
+
+  /** A Vm in a cell with the bundle evaluated, its module loaded. */
+  private load(bundle: string, mapper: SourceMapper, limits: VmLimits, origin: string): Vm {
+    const vm = new Vm(this.pool.acquire(limits.memoryLimitBytes), limits);
+    try {
+      vm.withDeadline(() => vm.evaluate(bundle, BUNDLE_FILENAME));
+      return vm;
+    } catch (error) {
+      vm.dispose();
+      throw definitionErrorOf(error, origin, limits, mapper);
+    }
+  }
+}
+
+/** Loading or inspecting a bundle failed: name the origin file and, for exceptions, the author's line. */
+function definitionErrorOf(error: unknown, origin: string, limits: VmLimits, mapper: SourceMapper): Error {
+  const failure = hostErrorOf(error, limits, origin, mapper);
+  if (failure instanceof SandboxLimitError) {
+    return new DefinitionError(`${origin}: loading the workflow module was stopped: ${failure.message}`, { cause: failure });
+  }
+  if (!(error instanceof ScriptError)) return failure;
+  return new DefinitionError(`${origin}: loading the workflow module failed: ${failure.stack ?? failure.message}`, {
+    cause: failure,
+    details: { origin },
+  });
+}
+
+/** Creates the QuickJS sandbox: compiles the WebAssembly module once and readies the first cell. */
+export async function createQuickJsSandbox(options: QuickJsSandboxOptions = {}): Promise<Sandbox> {
+  const pool = await CellPool.create({ cellBytes: options.cellBytes ?? 256 * MIB });
+  const defaults: VmLimits = {
+    memoryLimitBytes: options.memoryLimitBytes ?? 64 * MIB,
+    cpuMs: options.cpuMsPerActivation ?? 1000,
+    maxStackBytes: options.maxStackBytes ?? 256 * 1024,
+  };
+  return new QuickJsSandbox(pool, defaults, options.inputCheckCacheSize ?? 16);
+}

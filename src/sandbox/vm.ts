@@ -1,0 +1,252 @@
+/**
+ * One QuickJS runtime + context in a cell, with its limits, speaking the protocol as JSON strings.
+ * It turns everything that can go wrong into one of three errors: ScriptError (a JavaScript
+ * exception, carried as ErrorInfo), LimitReached (cpu, memory, stack) or CellCrashed.
+ */
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import type { ErrorInfo } from '../core/model.js';
+import { toError } from '../core/errors.js';
+import type { Tenancy } from './cells.js';
+import { PRELUDE } from './globals.js';
+
+export type LimitKind = 'cpu' | 'memory' | 'stack';
+
+export interface VmLimits {
+  memoryLimitBytes: number;
+  cpuMs: number;
+  maxStackBytes: number;
+}
+
+/** A JavaScript exception that escaped into the host. */
+export class ScriptError extends Error {
+  constructor(readonly info: ErrorInfo) {
+    super(`${info.name}: ${info.message}`);
+  }
+}
+
+export class LimitReached extends Error {
+  constructor(readonly limit: LimitKind) {
+    super(`sandbox ${limit} limit reached`);
+  }
+}
+
+/** The cell's WebAssembly module failed underneath QuickJS; every sandbox in it is lost. */
+export class CellCrashed extends Error {
+  constructor(cause: unknown) {
+    super(`the sandbox's WebAssembly cell crashed (${toError(cause).message}); the run will be replayed in a fresh sandbox`, {
+      cause,
+    });
+  }
+}
+
+/** The run ran out of memory in a cell its neighbours had filled: not its fault, replay it elsewhere. */
+export class CellExhausted extends Error {
+  constructor(neighbours: number) {
+    super(`the sandbox cell ran out of memory shared with ${neighbours} other runs; the run will be replayed in another cell`);
+  }
+}
+
+/** Which limit an exception means, if any. QuickJS signals them as these InternalErrors. */
+export function limitOf(info: ErrorInfo): LimitKind | undefined {
+  if (info.name !== 'InternalError') return undefined;
+  if (info.message === 'out of memory') return 'memory';
+  if (info.message === 'stack overflow') return 'stack';
+  return undefined;
+}
+
+function errorInfoOf(value: unknown): ErrorInfo {
+  if (typeof value === 'object' && value !== null && 'message' in value) {
+    const { name, message, stack } = value as { name?: unknown; message?: unknown; stack?: unknown };
+    const info: ErrorInfo = { name: typeof name === 'string' ? name : 'Error', message: String(message) };
+    if (typeof stack === 'string') info.stack = stack;
+    return info;
+  }
+  return { name: 'Error', message: `non-error thrown: ${JSON.stringify(value) ?? String(value)}` };
+}
+
+export class Vm {
+  private readonly ctx: QuickJSContext;
+  private readonly functions = new Map<string, QuickJSHandle>();
+  private deadline = Number.POSITIVE_INFINITY;
+  private interrupted = false;
+  private disposed = false;
+
+  /** Creates the runtime and runs the prelude that strips the globals down to the allow-list. */
+  constructor(
+    readonly tenancy: Tenancy,
+    readonly limits: VmLimits,
+  ) {
+    // A context made by the module owns its runtime, and the runtime uses it (not a hidden extra
+    // context, ≈35 KiB) when measuring memory.
+    try {
+      this.ctx = this.guard(() => tenancy.cell.module.newContext());
+    } catch (error) {
+      tenancy.release();
+      throw error;
+    }
+    try {
+      const runtime = this.ctx.runtime;
+      runtime.setMemoryLimit(limits.memoryLimitBytes);
+      runtime.setMaxStackSize(limits.maxStackBytes);
+      runtime.setInterruptHandler(() => {
+        if (performance.now() <= this.deadline) return false;
+        this.interrupted = true;
+        return true;
+      });
+      const stuck = this.withDeadline(() => this.evaluate(PRELUDE, 'autoflow:prelude.js'));
+      if (stuck !== '[]') {
+        throw new Error(`the sandbox cannot remove these globals: ${stuck}; a QuickJS upgrade made them permanent`);
+      }
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+  }
+
+  /** Runs `fn` under the CPU deadline of one activation. */
+  withDeadline<T>(fn: () => T): T {
+    this.interrupted = false;
+    this.deadline = performance.now() + this.limits.cpuMs;
+    try {
+      return fn();
+    } finally {
+      this.deadline = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** Evaluates a script; returns its completion value when that is a string. */
+  evaluate(code: string, filename: string): string | undefined {
+    return this.guard(() => this.stringOf(this.unwrap(this.ctx.evalCode(code, filename, { type: 'global' }))));
+  }
+
+  /** Calls a global function with an optional string argument; returns its result when a string. */
+  call(name: string, argument?: string): string | undefined {
+    return this.guard(() => this.stringOf(this.invoke(name, argument)));
+  }
+
+  /** Calls a global function that returns a promise of a string, running jobs until it settles. */
+  callAsync(name: string, argument?: string): string | undefined {
+    return this.guard(() => {
+      const promise = this.invoke(name, argument);
+      try {
+        this.drain();
+        const state = this.ctx.getPromiseState(promise);
+        if (state.type === 'pending') throw new ScriptError({ name: 'Error', message: `protocol error: ${name}() did not settle` });
+        if (state.type === 'rejected') this.throwFrom(state.error);
+        return this.stringOf(state.value);
+      } finally {
+        promise.dispose();
+      }
+    });
+  }
+
+  /** Runs promise jobs until none is left. */
+  drain(): void {
+    this.guard(() => {
+      const result = this.ctx.runtime.executePendingJobs();
+      if (result.error) this.throwFrom(result.error);
+    });
+  }
+
+  /** Heap bytes of this runtime, by QuickJS's own count (≈45 µs). */
+  heapBytes(): number {
+    return this.guard(() => {
+      const handle = this.ctx.runtime.computeMemoryUsage();
+      try {
+        return (this.ctx.dump(handle) as { memory_used_size: number }).memory_used_size;
+      } finally {
+        handle.dispose();
+      }
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      if (!this.tenancy.cell.broken) {
+        for (const handle of this.functions.values()) handle.dispose();
+        this.ctx.dispose();
+      }
+    } catch {
+      // Freeing failed inside the module: it is not to be trusted with new runs.
+      this.tenancy.markCellBroken();
+    } finally {
+      this.tenancy.release();
+    }
+  }
+
+  private invoke(name: string, argument: string | undefined): QuickJSHandle {
+    let fn = this.functions.get(name);
+    if (!fn) {
+      fn = this.ctx.getProp(this.ctx.global, name);
+      this.functions.set(name, fn);
+    }
+    if (this.ctx.typeof(fn) !== 'function') {
+      throw new ScriptError({ name: 'TypeError', message: `${name} is not defined: the bundle was not built by bundleWorkflow()` });
+    }
+    if (argument === undefined) return this.unwrap(this.ctx.callFunction(fn, this.ctx.undefined));
+    const arg = this.ctx.newString(argument);
+    try {
+      return this.unwrap(this.ctx.callFunction(fn, this.ctx.undefined, arg));
+    } finally {
+      arg.dispose();
+    }
+  }
+
+  private stringOf(handle: QuickJSHandle): string | undefined {
+    try {
+      return this.ctx.typeof(handle) === 'string' ? this.ctx.getString(handle) : undefined;
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  private unwrap(result: { error?: QuickJSHandle; value?: QuickJSHandle }): QuickJSHandle {
+    if (result.error) this.throwFrom(result.error);
+    return result.value as QuickJSHandle;
+  }
+
+  /** Turns an exception handle into the matching host error. */
+  private throwFrom(handle: QuickJSHandle): never {
+    let value: unknown;
+    try {
+      value = this.ctx.dump(handle);
+    } finally {
+      handle.dispose();
+    }
+    if (this.interrupted) throw new LimitReached('cpu');
+    // When even the error object cannot be allocated, QuickJS throws null.
+    if (value === null) throw this.outOfMemory();
+    const info = errorInfoOf(value);
+    const limit = limitOf(info);
+    if (limit === 'memory') throw this.outOfMemory();
+    if (limit) throw new LimitReached(limit);
+    throw new ScriptError(info);
+  }
+
+  /**
+   * The error for an "out of memory" inside the cell. The run is blamed only if it had its whole
+   * limit available; otherwise the shared cell was full.
+   */
+  outOfMemory(): Error {
+    const { cell } = this.tenancy;
+    return this.tenancy.neighbourBytes() + this.limits.memoryLimitBytes <= cell.capacityBytes
+      ? new LimitReached('memory')
+      : new CellExhausted(cell.tenants - 1);
+  }
+
+  /** Host-level failures inside the module: a V8 stack overflow or a WebAssembly trap. */
+  private guard<T>(fn: () => T): T {
+    if (this.disposed) throw new Error('this sandbox was disposed after an earlier failure; create a new instance');
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof ScriptError || error instanceof LimitReached || error instanceof CellExhausted) throw error;
+      this.tenancy.markCellBroken();
+      // V8 ran out of stack inside the WASM code (deep native recursion): the limit is the stack.
+      if (error instanceof RangeError) throw new LimitReached('stack');
+      throw new CellCrashed(error);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Side effects. Each is a durable `call` command to a host capability; the host checks the
+ * definition's permissions, executes it at least once with retries, records the result, and the
+ * workflow sees that result exactly once. A failure rejects with a RemoteError carrying the
+ * original `name`, `message` and `details`.
+ *
+ * New facades (a fuller `gitlab`, `tasks`…) are thin wrappers over `callCapability`.
+ */
+import type { CallOptions, Json } from '../core/model.js';
+import { currentRuntime } from './runtime.js';
+import type { HttpMethod, HttpRequest, HttpResponse } from './types.js';
+
+/**
+ * Calls `method` of the host capability `capability` with `args`. The building block of every
+ * facade below, exported for capabilities that have no facade yet.
+ */
+export function callCapability<TResult = Json>(
+  capability: string,
+  method: string,
+  args: Json = null,
+  options?: CallOptions,
+): Promise<TResult> {
+  return currentRuntime().schedule(`${capability}.${method}()`, () => ({
+    kind: 'call',
+    capability,
+    method,
+    args,
+    ...(options?.retry !== undefined && { options: { retry: options.retry } }),
+  })) as Promise<TResult>;
+}
+
+export const http = {
+  /**
+   * An HTTP request to a URL the definition's `permissions.http` allows. Non-2xx answers are
+   * returned, not thrown; network failures are retried and finally throw (name `HttpError`).
+   */
+  request(request: HttpRequest, options?: CallOptions): Promise<HttpResponse> {
+    if (typeof request?.url !== 'string') throw new TypeError('http.request({ url }): url must be a string');
+    return callCapability<HttpResponse>('http', 'request', request as unknown as Json, options);
+  },
+};
+
+export const secrets = {
+  /** A secret the definition's `permissions.secrets` names. Never logged or written to history. */
+  get(name: string): Promise<string> {
+    return callCapability<string>('secrets', 'get', { name });
+  },
+};
+
+/** Publishes a CloudEvent of `type` (other workflows' triggers and waits can react to it). */
+export function emit(type: string, data: Json = null, options: { subject?: string } = {}): Promise<void> {
+  const args = { type, data, ...(options.subject !== undefined && { subject: options.subject }) };
+  return callCapability('emit', 'emit', args).then(() => undefined);
+}
+
+export const gitlab = {
+  /**
+   * A GitLab REST API call, `path` relative to `/api/v4` (e.g. `/projects/42/issues`), within
+   * the definition's `permissions.gitlab`.
+   */
+  request<TResult = Json>(method: HttpMethod, path: string, body?: Json, options?: CallOptions): Promise<TResult> {
+    const args = { method, path, ...(body !== undefined && { body }) };
+    return callCapability<TResult>('gitlab', 'request', args, options);
+  },
+};
+
+/**
+ * Operator-registered custom activities, by name: `activities.createTicket({ ... })`.
+ * Augment this interface to type your activities.
+ */
+export interface Activities {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [name: string]: (args?: Json, options?: CallOptions) => Promise<any>;
+}
+
+export const activities: Activities = new Proxy({} as Activities, {
+  get(_target, name) {
+    // `then` stays undefined, or `await activities` would call an activity named "then".
+    if (typeof name !== 'string' || name === 'then') return undefined;
+    return (args: Json = null, options?: CallOptions) => callCapability('activities', name, args, options);
+  },
+});

@@ -1,0 +1,192 @@
+/**
+ * Time, events, child runs and the run's own deterministic facts. Every function that waits
+ * issues its command synchronously (it gets its step number before the caller can await).
+ */
+import type { CloudEvent, Json } from '../core/model.js';
+import { toMilliseconds, type Duration } from './duration.js';
+import { ContinueAsNewSignal } from './errors.js';
+import { currentRuntime } from './runtime.js';
+import type { ChildHandle, ChildOptions, RunInfo, SignalOptions, WaitOptions, WorkflowDefinition } from './types.js';
+
+/** Signals are events of this type prefix whose `subject` is the run's id. */
+export const SIGNAL_EVENT_PREFIX = 'autoflow.signal.';
+
+/** A CloudEvent whose `data` has a known shape. */
+export type EventOf<TData = Json> = Omit<CloudEvent, 'data'> & { data?: TData };
+
+function timerAt(fireAt: number): Promise<void> {
+  return currentRuntime().schedule('sleep()', () => ({ kind: 'timer', fireAt })) as Promise<void>;
+}
+
+function timeValueOf(when: Date | number | string): number {
+  const value = when instanceof Date ? when.getTime() : typeof when === 'string' ? Date.parse(when) : when;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`sleep.until(${String(when)}): pass a Date, epoch milliseconds or an ISO 8601 string`);
+  }
+  return value;
+}
+
+/**
+ * Waits durably: the run may be unloaded and resumed on another node meanwhile.
+ *
+ * @example
+ * await sleep('2h');
+ * await sleep.until(new Date('2030-01-01T09:00:00Z'));
+ */
+export const sleep: {
+  (duration: Duration): Promise<void>;
+  /** Waits until the given time; a time in the past fires at once. */
+  until(when: Date | number | string): Promise<void>;
+} = Object.assign(
+  (duration: Duration): Promise<void> =>
+    timerAt(Math.ceil(currentRuntime().now() + toMilliseconds(duration))),
+  { until: (when: Date | number | string): Promise<void> => timerAt(Math.ceil(timeValueOf(when))) },
+);
+
+/**
+ * Waits for an event of `eventType` whose dotted paths equal `match`. Resolves to the event, or to
+ * `null` when `timeout` passes first. Events that arrived shortly before the wait still match.
+ *
+ * @example
+ * const merged = await waitFor('com.gitlab.events.merge_request_merged', {
+ *   match: { 'object_attributes.iid': 42 },
+ *   timeout: '7d',
+ * });
+ */
+export function waitFor<TData = Json>(eventType: string, options: WaitOptions = {}): Promise<EventOf<TData> | null> {
+  if (typeof eventType !== 'string' || eventType === '') {
+    throw new TypeError('waitFor(eventType): eventType must be a non-empty string');
+  }
+  const runtime = currentRuntime();
+  const match: Record<string, Json> = {};
+  for (const [path, value] of Object.entries(options.match ?? {})) {
+    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new TypeError(`waitFor('${eventType}'): match['${path}'] must be a string, number, boolean or null`);
+    }
+    match[path] = value;
+  }
+  if (eventType.startsWith(SIGNAL_EVENT_PREFIX) && !('subject' in match)) {
+    runtime.requireRunning(`waitFor('${eventType}')`);
+    match.subject = runtime.runInfo().runId;
+  }
+  const timeoutAt =
+    options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
+  return runtime.schedule(`waitFor('${eventType}')`, () => ({
+    kind: 'wait',
+    eventType,
+    match,
+    ...(timeoutAt !== undefined && { timeoutAt }),
+  })) as Promise<EventOf<TData> | null>;
+}
+
+/**
+ * Waits for the signal `name` sent to this run (`autoflow signal`, or the API) and returns its
+ * payload, or `null` when `timeout` passes first.
+ */
+export async function signal<TData = Json>(name: string, options: SignalOptions = {}): Promise<TData | null> {
+  const event = await waitFor<TData>(`${SIGNAL_EVENT_PREFIX}${name}`, { timeout: options.timeout });
+  return event ? (event.data ?? null) : null;
+}
+
+export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
+  [K in keyof T & string]: { key: K; value: Awaited<T[K]> };
+}[keyof T & string];
+
+/**
+ * Settles with the first branch to settle: `{ key, value }` when it fulfils, its error when it
+ * rejects. The other branches keep their commands (a pending timer or wait is simply never used).
+ *
+ * @example
+ * const first = await race({ approved: signal('approve'), expired: sleep('3d') });
+ * if (first.key === 'expired') …
+ */
+export function race<T extends Record<string, PromiseLike<unknown>>>(branches: T): Promise<RaceResult<T>> {
+  const keys = Object.keys(branches);
+  if (keys.length === 0) throw new TypeError('race({}) needs at least one branch, or it would never settle');
+  return Promise.race(
+    keys.map((key) => Promise.resolve(branches[key]).then((value) => ({ key, value }) as RaceResult<T>)),
+  );
+}
+
+/** The time of the current workflow task (what `Date.now()` returns too). */
+export function now(): Date {
+  return new Date(currentRuntime().now());
+}
+
+/**
+ * True when the run executes code of this version or later: lets a new version change what runs
+ * already in flight do, deliberately. Live runs get true (and history records it); a replay of a
+ * run that started before the patch gets false wherever the old code did not have it.
+ */
+export function patched(patchId: string): boolean {
+  if (typeof patchId !== 'string' || patchId === '') throw new TypeError('patched(id): id must be a non-empty string');
+  return currentRuntime().patched(patchId);
+}
+
+/** Ends this run and starts a fresh one of the same workflow with `input` (keeps history short). */
+export function continueAsNew(input: Json = null): never {
+  currentRuntime().requireRunning('continueAsNew()');
+  let copy: Json;
+  try {
+    copy = JSON.parse(JSON.stringify(input)) as Json;
+  } catch (error) {
+    throw new TypeError(`continueAsNew(): the input is not JSON-serialisable (${(error as Error).message})`);
+  }
+  throw new ContinueAsNewSignal(copy);
+}
+
+export function runInfo(): RunInfo {
+  return currentRuntime().runInfo();
+}
+
+/** A random UUID from the run's seeded generator: the same on every replay. */
+export function uuid4(): string {
+  return currentRuntime().uuid4();
+}
+
+/**
+ * Starts a child run. The handle is there at once; `result()` settles when the child ends.
+ * Passing the child's definition (imported from its module) types its input and result.
+ */
+export function startChild<TInput, TResult>(
+  workflow: WorkflowDefinition<TInput, TResult>,
+  input: TInput,
+  options?: ChildOptions,
+): Promise<ChildHandle<TResult>>;
+export function startChild<TResult = Json>(
+  workflow: string,
+  input?: Json,
+  options?: ChildOptions,
+): Promise<ChildHandle<TResult>>;
+export function startChild(
+  workflow: string | WorkflowDefinition,
+  input: unknown = null,
+  options: ChildOptions = {},
+): Promise<ChildHandle<unknown>> {
+  const name = typeof workflow === 'string' ? workflow : workflow?.name;
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError('startChild(workflow): pass the workflow name or its definition');
+  }
+  const runtime = currentRuntime();
+  let id = '';
+  const result = runtime.schedule(`startChild('${name}')`, (step) => {
+    id = options.id ?? `${runtime.runInfo().runId}.${step}`;
+    return { kind: 'child', workflow: name, input: input as Json, childId: id };
+  });
+  return Promise.resolve({ id, result: () => result });
+}
+
+/** `startChild` and wait for the child's result. */
+export function executeChild<TInput, TResult>(
+  workflow: WorkflowDefinition<TInput, TResult>,
+  input: TInput,
+  options?: ChildOptions,
+): Promise<TResult>;
+export function executeChild<TResult = Json>(workflow: string, input?: Json, options?: ChildOptions): Promise<TResult>;
+export function executeChild(
+  workflow: string | WorkflowDefinition,
+  input?: unknown,
+  options?: ChildOptions,
+): Promise<unknown> {
+  return startChild(workflow as string, input as Json, options).then((handle) => handle.result());
+}

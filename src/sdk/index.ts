@@ -1,0 +1,25 @@
+/**
+ * 'autoflow': the module workflow code imports. It runs inside the sandbox, where every side
+ * effect leaves as a durable command; see ARCHITECTURE.md beside this file.
+ */
+export { workflow } from './workflow.js';
+export {
+  SIGNAL_EVENT_PREFIX,
+  continueAsNew,
+  executeChild,
+  now,
+  patched,
+  race,
+  runInfo,
+  signal,
+  sleep,
+  startChild,
+  uuid4,
+  waitFor,
+} from './durable.js';
+export type { EventOf, RaceResult } from './durable.js';
+export { activities, callCapability, emit, gitlab, http, secrets } from './capabilities.js';
+export type { Activities } from './capabilities.js';
+export { log } from './log.js';
+export { CancelledError, NondeterministicApiError, RemoteError } from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,263 @@
+/**
+ * The workflow runtime inside the sandbox: a pure state machine, "activation in, commands out".
+ *
+ * Durable operations (calls, timers, waits, child runs) get their step number synchronously when
+ * they are called, before any await, so that a replay that issues the same operations in the same
+ * order gets the same numbers. Each operation's promise is settled only by a resolution the host
+ * delivers in an activation; nothing inside the sandbox can settle it.
+ */
+import type { Activation, Command, Json, LogLevel, Resolution } from '../core/model.js';
+import { CancelledError, ContinueAsNewSignal, RemoteError, errorInfoOf } from './errors.js';
+import type { InitPayload, ManifestReply } from './protocol.js';
+import { createRandom, uuid4From } from './random.js';
+import type { RunInfo, WorkflowDefinition } from './types.js';
+import { checkInput, isWorkflowDefinition, manifestOf, startRun } from './workflow.js';
+
+type DurableKind = 'call' | 'timer' | 'wait' | 'child';
+type WithoutStep<C> = C extends unknown ? Omit<C, 'step' | 'site'> : never;
+/** A durable command before the runtime numbers it. */
+export type DurableCommand = WithoutStep<Extract<Command, { kind: DurableKind }>>;
+
+interface Pending {
+  kind: DurableKind;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
+export class WorkflowRuntime {
+  private info: InitPayload | undefined;
+  private definition: WorkflowDefinition | undefined;
+  /** Why the module cannot be run, when it cannot. */
+  private moduleProblem = 'the workflow module was not registered';
+  private time = 0;
+  private replaying = false;
+  private replayPatches: readonly string[] = [];
+  /** Between `activate` and `collect`: logs are only emitted then. */
+  private activating = false;
+  private started = false;
+  private cancelRequested = false;
+  private nextStep = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly patchDecisions = new Map<string, boolean>();
+  /** Commands issued since the last collect, already serialised (which also validates them). */
+  private issued: string[] = [];
+  private terminal: string | undefined;
+  private terminalCollected = false;
+  // Seeded with '' until init, so that code running while the module loads is deterministic too.
+  private rng = createRandom('');
+
+  // -- protocol (called by the host through the globals of bootstrap.ts) ------------------------
+
+  registerModule(module: Record<string, unknown>): void {
+    const candidate = module.default;
+    if (candidate === undefined) {
+      this.moduleProblem = "the module has no default export: end it with `export default workflow({...})`";
+    } else if (!isWorkflowDefinition(candidate)) {
+      this.moduleProblem = "the default export was not created by workflow() from 'autoflow'";
+    } else {
+      this.definition = candidate;
+    }
+  }
+
+  manifest(): ManifestReply {
+    return this.definition ? manifestOf(this.definition) : { ok: false, problem: this.moduleProblem };
+  }
+
+  checkInput(input: Json): Promise<string> {
+    return checkInput(this.requireDefinition(), input).then((result) => JSON.stringify(result));
+  }
+
+  init(payload: InitPayload): void {
+    this.info = payload;
+    this.rng = createRandom(payload.seed);
+  }
+
+  activate(activation: Activation): void {
+    this.time = activation.time;
+    this.replaying = activation.replaying;
+    this.replayPatches = activation.patches ?? [];
+    this.activating = true;
+    if (activation.start) this.start(activation.start.input);
+    for (const resolution of activation.resolutions) this.deliver(resolution);
+  }
+
+  /** The commands issued since the previous collect, as a JSON array; the run's end comes last. */
+  collect(): string {
+    this.activating = false;
+    const parts = this.issued;
+    this.issued = [];
+    if (this.terminal !== undefined && !this.terminalCollected) {
+      parts.push(this.terminal);
+      this.terminalCollected = true;
+    }
+    return `[${parts.join(',')}]`;
+  }
+
+  // -- services for the SDK's API ----------------------------------------------------------------
+
+  now(): number {
+    return this.time;
+  }
+
+  random(): number {
+    return this.rng.next();
+  }
+
+  uuid4(): string {
+    return uuid4From(this.rng);
+  }
+
+  runInfo(): RunInfo {
+    const info = this.requireInfo();
+    return { runId: info.runId, workflow: info.workflow };
+  }
+
+  /**
+   * Issues a durable command and returns the promise its resolution will settle. `operation`
+   * names it in errors; `build` gets the step number (child ids derive from it). Throws a
+   * TypeError, without using up a step, when the command is not JSON.
+   */
+  schedule(operation: string, build: (step: number) => DurableCommand): Promise<unknown> {
+    this.requireRunning(operation);
+    const step = this.nextStep;
+    // The raw stack of this call; the host maps it through the source map to the author's line.
+    const site = new Error().stack;
+    const command = build(step);
+    let serialised: string;
+    try {
+      serialised = JSON.stringify({ ...command, step, site });
+    } catch (error) {
+      throw new TypeError(`${operation}: its arguments are not JSON-serialisable (${(error as Error).message})`);
+    }
+    this.nextStep++;
+    // After the run ended, branches still running (a lost race, say) must not issue anything.
+    if (this.terminal !== undefined) return new Promise(() => {});
+    this.issued.push(serialised);
+    return new Promise((resolve, reject) => {
+      this.pending.set(step, { kind: command.kind, resolve, reject });
+    });
+  }
+
+  /** Memoised per run: once answered, the same id gets the same answer for the rest of the run. */
+  patched(patchId: string): boolean {
+    this.requireRunning('patched()');
+    const known = this.patchDecisions.get(patchId);
+    if (known !== undefined) return known;
+    const decision = this.replaying ? this.replayPatches.includes(patchId) : true;
+    this.patchDecisions.set(patchId, decision);
+    if (decision) this.issued.push(JSON.stringify({ kind: 'patch', patchId }));
+    return decision;
+  }
+
+  log(level: LogLevel, message: string): void {
+    // A replay re-executes code that already logged, so it stays silent.
+    if (!this.activating || this.replaying) return;
+    this.issued.push(JSON.stringify({ kind: 'log', level, message }));
+  }
+
+  /** Throws unless a run is in progress: durable operations make no sense while the module loads. */
+  requireRunning(operation: string): void {
+    if (!this.started) {
+      throw new Error(`${operation} can only be used while the workflow runs (inside run()), not while its module loads`);
+    }
+  }
+
+  // -- internals -------------------------------------------------------------------------------
+
+  private requireInfo(): InitPayload {
+    if (!this.info) throw new Error('protocol error: the instance was not initialised');
+    return this.info;
+  }
+
+  private requireDefinition(): WorkflowDefinition {
+    if (!this.definition) throw new Error(`protocol error: ${this.moduleProblem}`);
+    return this.definition;
+  }
+
+  private start(input: Json): void {
+    const definition = this.requireDefinition();
+    this.requireInfo();
+    if (this.started) throw new Error('protocol error: the run was already started');
+    this.started = true;
+    startRun(definition, input).then(
+      (result) => this.settle(this.completion(result)),
+      (error: unknown) => this.settle(this.failure(error)),
+    );
+  }
+
+  private completion(result: unknown): string {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(result === undefined ? null : result);
+    } catch (error) {
+      return this.failure(
+        new TypeError(`The workflow's result is not JSON-serialisable (${(error as Error).message}): return plain data`),
+      );
+    }
+    if (json === undefined) {
+      return this.failure(new TypeError(`The workflow returned a ${typeof result}: return plain JSON data`));
+    }
+    return `{"kind":"complete","result":${json}}`;
+  }
+
+  private failure(error: unknown): string {
+    if (this.cancelRequested) return JSON.stringify({ kind: 'cancelled' });
+    if (error instanceof ContinueAsNewSignal) return JSON.stringify({ kind: 'continueAsNew', input: error.input });
+    return JSON.stringify({ kind: 'fail', error: errorInfoOf(error) });
+  }
+
+  private settle(command: string): void {
+    this.terminal ??= command;
+  }
+
+  private deliver(resolution: Resolution): void {
+    if (resolution.kind === 'cancel') {
+      this.cancel(resolution.reason);
+      return;
+    }
+    const pending = this.pending.get(resolution.step);
+    // Unknown or already settled (by a cancel, say): nothing waits for it any more.
+    if (!pending) return;
+    if (pending.kind !== resolution.kind) {
+      throw new Error(
+        `protocol error: step ${resolution.step} is a ${pending.kind}, but a ${resolution.kind} resolution was delivered`,
+      );
+    }
+    this.pending.delete(resolution.step);
+    switch (resolution.kind) {
+      case 'timer':
+        pending.resolve(undefined);
+        break;
+      case 'wait':
+        pending.resolve(resolution.event);
+        break;
+      case 'call':
+      case 'child':
+        if (resolution.ok) pending.resolve(resolution.value);
+        else pending.reject(new RemoteError(resolution.error));
+        break;
+    }
+  }
+
+  /** Rejects what is pending now; operations issued afterwards (cleanup) work normally. */
+  private cancel(reason: string | undefined): void {
+    this.cancelRequested = true;
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const pending of waiting) pending.reject(new CancelledError(reason));
+  }
+}
+
+let current: WorkflowRuntime | undefined;
+
+/** Makes `runtime` the one the SDK's functions talk to (bootstrap.ts in the sandbox; tests). */
+export function setCurrentRuntime(runtime: WorkflowRuntime): void {
+  current = runtime;
+}
+
+export function currentRuntime(): WorkflowRuntime {
+  if (!current) {
+    throw new Error("autoflow: workflow functions only work inside the AutoFlow sandbox, where 'autoflow' is set up");
+  }
+  return current;
+}

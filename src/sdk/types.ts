@@ -1,0 +1,128 @@
+/**
+ * Public types of the 'autoflow' module. The engine's own vocabulary (CloudEvent, Json,
+ * TriggerSpec…) is re-exported from core/model.ts as types only: nothing with I/O reaches the
+ * sandbox.
+ */
+import type { Json, JsonObject, Permissions, TriggerSpec } from '../core/model.js';
+import type { Duration } from './duration.js';
+
+export type {
+  CallOptions,
+  CloudEvent,
+  ErrorInfo,
+  Filter,
+  FilterCondition,
+  GitLabPermissions,
+  Json,
+  JsonObject,
+  LogLevel,
+  Permissions,
+  RetryPolicy,
+  TriggerSpec,
+} from '../core/model.js';
+export type { Duration };
+
+/** The Standard Schema v1 interface (standardschema.dev), implemented by zod 4, valibot, arktype… */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (
+      value: unknown,
+    ) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+export type StandardSchemaResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
+
+export interface StandardSchemaIssue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+}
+
+/** A validator in the zod 3 style, for libraries without Standard Schema. */
+export interface SafeParseValidator<Output = unknown> {
+  safeParse(value: unknown):
+    | { success: true; data: Output }
+    | { success: false; error: { issues: ReadonlyArray<StandardSchemaIssue> } };
+}
+
+/**
+ * The input of a workflow: a JSON Schema (checked by the engine before the run starts, and shown
+ * in the UI), or a validator object that runs inside the sandbox and may transform the input.
+ */
+export type InputSpec<TInput> = StandardSchemaV1<unknown, TInput> | SafeParseValidator<TInput> | JsonObject;
+
+export interface WorkflowOptions<TInput, TResult> {
+  /** Unique per deployment: lower case letters, digits, `-`, `_` and `.`, starting with a letter or digit. */
+  name: string;
+  description?: string;
+  /** What starts runs: events (with a declarative filter) and cron schedules. */
+  triggers?: TriggerSpec[];
+  /** What the run may reach: GitLab projects, HTTP URL prefixes, secrets, activities. */
+  permissions?: Permissions;
+  input?: InputSpec<TInput>;
+  /** The workflow itself. Its result must be JSON-serialisable. */
+  run(input: TInput): Promise<TResult> | TResult;
+}
+
+/** What `workflow({...})` returns; the module's default export. */
+export interface WorkflowDefinition<TInput = unknown, TResult = unknown> {
+  readonly name: string;
+  readonly description?: string;
+  readonly triggers: readonly TriggerSpec[];
+  readonly permissions: Permissions;
+  readonly input?: InputSpec<TInput>;
+  readonly run: (input: TInput) => Promise<TResult> | TResult;
+}
+
+export interface RunInfo {
+  runId: string;
+  /** The workflow's name. */
+  workflow: string;
+}
+
+export interface ChildHandle<TResult = Json> {
+  /** The child run's id. */
+  readonly id: string;
+  /** Settles when the child run ends: its result, or a RemoteError with its error. */
+  result(): Promise<TResult>;
+}
+
+export interface ChildOptions {
+  /** The child run's id (its idempotency key). @default `${runId}.${step}` */
+  id?: string;
+}
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
+export interface HttpRequest {
+  url: string;
+  /** @default 'GET' */
+  method?: HttpMethod;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: Json;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON when the response is JSON, the text otherwise. */
+  body: Json;
+}
+
+export interface WaitOptions {
+  /** Only an event whose dotted paths equal these values satisfies the wait. */
+  match?: Record<string, string | number | boolean | null>;
+  /** After this long the wait resolves to `null`. @default forever */
+  timeout?: Duration;
+}
+
+export interface SignalOptions {
+  /** After this long the signal resolves to `null`. @default forever */
+  timeout?: Duration;
+}
