@@ -57,3 +57,10 @@ describe('wait correlation keys', () => {
     assert.equal(eventKeyForShape(issueEvent, ['object_attributes.nope']), undefined);
   });
 });
+
+describe('inherited properties', () => {
+  test('a path never reaches properties the payload does not have itself', () => {
+    assert.ok(!matchesFilter(issueEvent, { 'object_attributes.constructor': { exists: true } }));
+    assert.ok(!matchesFilter(issueEvent, { 'labels.toString': { exists: true } }));
+  });
+});

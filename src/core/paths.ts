@@ -19,7 +19,7 @@ export function valueAt(event: CloudEvent, path: string): Json | undefined {
   let current: Json | undefined = root;
   for (const segment of segments) {
     if (current === null || typeof current !== 'object') return undefined;
-    current = Array.isArray(current) ? current[Number(segment)] : current[segment];
+    current = Array.isArray(current) ? current[Number(segment)] : Object.hasOwn(current, segment) ? current[segment] : undefined;
   }
   return current;
 }
@@ -42,12 +42,12 @@ export function valuesAt(event: CloudEvent, path: string): Json[] {
           if (item !== undefined) next.push(item);
         } else {
           for (const item of value) {
-            if (item !== null && typeof item === 'object' && !Array.isArray(item) && segment in item) {
+            if (item !== null && typeof item === 'object' && !Array.isArray(item) && Object.hasOwn(item, segment)) {
               next.push(item[segment] as Json);
             }
           }
         }
-      } else if (segment in value) {
+      } else if (Object.hasOwn(value, segment)) {
         next.push(value[segment] as Json);
       }
     }
