@@ -18,6 +18,8 @@ export interface FakeOperationsOptions {
   workflows?: Record<string, FakeWorkflow>;
   /** How long after its start a run finishes. @default 30 */
   runMs?: number;
+  /** `runMs` of particular workflows, by name. */
+  delays?: Record<string, number>;
 }
 
 export interface FakeOperations extends Operations {
@@ -87,7 +89,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       const run: RunView = { id, workflow: request.workflow, version: 'v1', status: 'running', input, createdAt: now, updatedAt: now };
       runs.set(id, run);
       record(id, { type: 'run_started', workflow: request.workflow, version: 'v1', input });
-      setTimeout(() => execute(id, workflow, input), options.runMs ?? 30).unref();
+      setTimeout(() => execute(id, workflow, input), options.delays?.[request.workflow] ?? options.runMs ?? 30).unref();
       return { run, created: true };
     },
 

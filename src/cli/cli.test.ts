@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { createApp } from '../server/http/app.js';
+import { serve, type RunningServer } from '../server/serve.js';
+import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
+
+/**
+ * The CLI as users run it: `node bin/autoflow.js …` in a child process, against a real loopback
+ * server in this process that serves the API over the in-memory fake operations.
+ */
+const BIN = fileURLToPath(new URL('../../bin/autoflow.js', import.meta.url));
+
+const operations = createFakeOperations({
+  workflows: {
+    hello: (input, log) => {
+      log('greeting');
+      return { greeting: `Hello, ${(input as { name?: string } | null)?.name ?? 'world'}!` };
+    },
+    boom: () => {
+      throw new TypeError('it broke');
+    },
+    slow: () => null,
+  },
+  delays: { slow: 120_000 },
+});
+let server: RunningServer;
+let dir: string;
+
+before(async () => {
+  server = await serve(createApp({ operations, logger: createMemoryLogger() }), { port: 0, host: '127.0.0.1', shutdownGraceMs: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'autoflow-cli-'));
+});
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns asynchronously: a synchronous spawn would block this process, and with it the server. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { ...process.env, AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'test-token', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('run', () => {
+  test('prints the run id; the same --id again returns the existing run', async () => {
+    const first = await cli(['run', 'hello', '--id', 'fixed-1']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, 'fixed-1\n');
+    const again = await cli(['run', 'hello', '--id', 'fixed-1']);
+    assert.equal(again.stdout, 'fixed-1\n');
+    assert.match(again.stderr, /run fixed-1 already existed \((running|completed)\); not started again/);
+  });
+
+  test('--wait long-polls until the run ends and prints the result as JSON', async () => {
+    const outcome = await cli(['run', 'hello', '--input', '{"name":"Ada"}', '--wait']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual(JSON.parse(outcome.stdout), { greeting: 'Hello, Ada!' });
+    assert.match(outcome.stderr, /^started run run-\d+\n$/);
+  });
+
+  test('--input-file reads the input', async () => {
+    writeFileSync(join(dir, 'input.json'), '{"name":"Grace"}');
+    const outcome = await cli(['run', 'hello', '--input-file', 'input.json', '--wait']);
+    assert.deepEqual(JSON.parse(outcome.stdout), { greeting: 'Hello, Grace!' });
+  });
+
+  test('--wait exits 1 and prints the error when the run failed', async () => {
+    const outcome = await cli(['run', 'boom', '--wait', '--id', 'boom-1']);
+    assert.equal(outcome.code, 1);
+    assert.equal(outcome.stdout, '');
+    assert.match(outcome.stderr, /error: run boom-1 failed: TypeError: it broke\n$/);
+  });
+
+  test('--wait --timeout gives up with exit 1', async () => {
+    const outcome = await cli(['run', 'slow', '--wait', '--timeout', '0.3', '--id', 'slow-timeout']);
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /error: run slow-timeout is still running after 0.3 s; follow it with `autoflow show slow-timeout`/);
+  });
+
+  test('invalid --input JSON is exit 2 with the parser message', async () => {
+    const outcome = await cli(['run', 'hello', '--input', '{name: Ada}']);
+    assert.equal(outcome.code, 2);
+    assert.match(outcome.stderr, /^error: --input is not valid JSON: .*position 1/);
+  });
+
+  test('an unknown workflow is exit 1 with the server message', async () => {
+    const outcome = await cli(['run', 'nope']);
+    assert.equal(outcome.code, 1);
+    assert.equal(outcome.stderr, "error: workflow 'nope' does not exist\n");
+  });
+});
+
+describe('inspecting runs', () => {
+  before(async () => {
+    await operations.startRun({ workflow: 'hello', id: 'seen-1', input: { name: 'Lin' } });
+    await operations.waitForRun('seen-1', 5000);
+  });
+
+  test('runs prints a table, newest first', async () => {
+    const outcome = await cli(['runs', '--workflow', 'hello', '--limit', '2']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const [header, ...rows] = outcome.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^ID\s+WORKFLOW\s+STATUS\s+CREATED\s+UPDATED$/);
+    assert.equal(rows.length, 2);
+    assert.match(rows[0] ?? '', /^seen-1\s+hello\s+completed\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+    assert.match(outcome.stderr, /more runs: add --cursor \S+/);
+  });
+
+  test('runs --json prints the page', async () => {
+    const outcome = await cli(['runs', '--status', 'failed', '--json']);
+    const page = JSON.parse(outcome.stdout) as { runs: Array<{ id: string }>; nextCursor: string | null };
+    assert.ok(page.runs.some((run) => run.id === 'boom-1'));
+  });
+
+  test('show prints status, input, result and a readable history', async () => {
+    const outcome = await cli(['show', 'seen-1']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stdout, /^run\s+seen-1$/m);
+    assert.match(outcome.stdout, /^status\s+completed$/m);
+    assert.match(outcome.stdout, /^input\s+\{"name":"Lin"\}$/m);
+    assert.match(outcome.stdout, /^result\s+\{"greeting":"Hello, Lin!"\}$/m);
+    assert.match(
+      outcome.stdout,
+      /^history\n {2}\+0\.000s {2}run_started {4}hello v1 input \{"name":"Lin"\}\n {2}\+\d\.\d{3}s {2}workflow_task\n {2}\+\d\.\d{3}s {2}run_completed {2}\{"greeting":"Hello, Lin!"\}\n$/m,
+    );
+  });
+
+  test('show of a missing run is exit 1', async () => {
+    const outcome = await cli(['show', 'missing']);
+    assert.equal(outcome.code, 1);
+    assert.equal(outcome.stderr, "error: run 'missing' does not exist\n");
+  });
+
+  test('logs prints the lines', async () => {
+    const outcome = await cli(['logs', 'seen-1']);
+    assert.match(outcome.stdout, /^\d{4}-\d\d-\d\dT\S+Z {2}info {3}greeting\n$/);
+  });
+});
+
+describe('acting on runs and events', () => {
+  test('cancel, then cancelling again is a conflict', async () => {
+    await operations.startRun({ workflow: 'slow', id: 'to-cancel' });
+    const outcome = await cli(['cancel', 'to-cancel', '--reason', 'not needed']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout, 'run to-cancel is cancelled\n');
+    const again = await cli(['cancel', 'to-cancel']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /error: run to-cancel is cancelled; only running runs can be cancelled/);
+  });
+
+  test('signal sends the payload', async () => {
+    await operations.startRun({ workflow: 'slow', id: 'to-signal' });
+    const outcome = await cli(['signal', 'to-signal', 'approve', '--data', '{"by":"ada"}']);
+    assert.equal(outcome.stdout, 'signal approve sent to run to-signal\n');
+    assert.deepEqual(operations.signals.at(-1), { runId: 'to-signal', name: 'approve', payload: { by: 'ada' } });
+  });
+
+  test('send-event stores a CloudEvent once', async () => {
+    const args = ['send-event', '--type', 'deploy.finished', '--subject', 'app', '--data', '{"ok":true}', '--id', 'ev-1'];
+    const first = await cli(args);
+    assert.match(first.stdout, /^event ev-1 stored as #(\d+)\n$/);
+    const again = await cli(args);
+    assert.match(again.stdout, /^event ev-1 was already stored as #\d+; not stored again\n$/);
+    const [stored] = await operations.listEvents({ type: 'deploy.finished' });
+    assert.deepEqual(stored && { source: stored.source, subject: stored.subject, data: stored.data }, {
+      source: 'autoflow-cli',
+      subject: 'app',
+      data: { ok: true },
+    });
+  });
+
+  test('workflows lists them', async () => {
+    const outcome = await cli(['workflows']);
+    assert.match(outcome.stdout, /^NAME\s+VERSION\s+DEPLOYED\s+TRIGGERS\nhello\s+v1\s+1970-01-01T00:00:00Z\s+manual\n/);
+  });
+});
+
+describe('usage errors are exit 2 with a message', () => {
+  for (const [args, message] of [
+    [['runs', '--bogus'], /error: unknown option '--bogus'/],
+    [['runs', '--limit', 'ten'], /error: --limit is "ten", expected a positive integer/],
+    [['show'], /error: missing required argument 'id'/],
+    [['run', 'hello', '--input', '1', '--input-file', 'x.json'], /error: use --input or --input-file, not both/],
+    [['run', 'hello', '--timeout', '5'], /error: --timeout only applies with --wait/],
+    [['run', 'hello', '--wait', '--timeout', 'soon'], /error: --timeout is "soon", expected a number of seconds/],
+    [['send-event'], /error: required option '--type <type>' not specified/],
+    [['runs', '--status', 'sleeping'], /error: invalid query: status: one of running, completed/],
+    [['frobnicate'], /error: unknown command 'frobnicate'/],
+  ] as const) {
+    test(args.join(' '), async () => {
+      const outcome = await cli([...args]);
+      assert.equal(outcome.code, 2, outcome.stderr);
+      assert.match(outcome.stderr, message);
+      assert.doesNotMatch(outcome.stderr, /\n\s+at /, 'no stack trace without --debug');
+    });
+  }
+
+  test('--help is exit 0 and describes the command', async () => {
+    const outcome = await cli(['run', '--help']);
+    assert.equal(outcome.code, 0);
+    assert.match(outcome.stdout, /^Usage: autoflow run \[options\] <workflow>/);
+    assert.match(outcome.stdout, /--wait/);
+  });
+});
+
+describe('connection problems', () => {
+  test('an unreachable server is exit 1 with a clear message', async () => {
+    const closed = await serve(createApp({ operations, logger: createMemoryLogger() }), { port: 0, host: '127.0.0.1' });
+    await closed.close();
+    const outcome = await cli(['runs'], { AUTOFLOW_URL: closed.url });
+    assert.equal(outcome.code, 1);
+    assert.equal(outcome.stderr, `error: cannot reach AutoFlow at ${closed.url} — is \`autoflow server\` running? (ECONNREFUSED)\n`);
+  });
+
+  test('--debug adds the stack and the cause', async () => {
+    const outcome = await cli(['runs', '--debug', '--url', 'http://127.0.0.1:9']);
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /ServerUnreachableError: cannot reach AutoFlow[^\n]*\n\s+at /);
+    assert.match(outcome.stderr, /caused by: TypeError: fetch failed/);
+  });
+
+  test('a wrong token says how to give the right one', async () => {
+    const outcome = await cli(['workflows', '--token', 'guess']);
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /error: the API token is not valid.*\(set AUTOFLOW_API_TOKEN or pass --token\)/);
+  });
+});
+
+describe('check', () => {
+  test('one line per file; exit 1 when one fails', async () => {
+    const good = await cli(['check', fileURLToPath(new URL('../../examples', import.meta.url))]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /^✓ hello [0-9a-f]{12} {2}\S+hello\.ts$/m);
+    writeFileSync(join(dir, 'broken.ts'), '');
+    const bad = await cli(['check', dir]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /^✗ \S+broken\.ts: /m);
+    assert.match(bad.stderr, /error: \d+ of \d+ workflow files? failed the check/);
+  });
+});

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../core/errors.js';
+import { createApp } from '../server/http/app.js';
+import { serve, type RunningServer } from '../server/serve.js';
+import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
+import { ApiError, createClient, ServerUnreachableError } from './client.js';
+
+const operations = createFakeOperations({ workflows: { hello: () => 'hi', slow: () => null }, delays: { slow: 60_000 } });
+let server: RunningServer;
+
+before(async () => {
+  server = await serve(createApp({ operations, logger: createMemoryLogger() }), { port: 0, host: '127.0.0.1', shutdownGraceMs: 0 });
+});
+after(() => server.close());
+
+test('created is true for 201 and false for 200; waitForRun resolves when the run ends', async () => {
+  const client = createClient({ url: `${server.url}/`, token: 'test-token' });
+  const first = await client.startRun({ workflow: 'hello', id: 'c-1' });
+  assert.equal(first.created, true);
+  assert.equal((await client.startRun({ workflow: 'hello', id: 'c-1' })).created, false);
+  const ended = await client.waitForRun('c-1', 5000);
+  assert.equal(ended.status, 'completed');
+  assert.equal(ended.result, 'hi');
+});
+
+test('waitForRun returns the running run once its time is up', async () => {
+  const client = createClient({ url: server.url, token: 'test-token' });
+  await client.startRun({ workflow: 'slow', id: 'c-slow' });
+  assert.equal((await client.waitForRun('c-slow', 100)).status, 'running');
+});
+
+test('error responses become the typed errors they started as', async () => {
+  const client = createClient({ url: server.url, token: 'test-token' });
+  const missing = await client.getRun('nope').catch((error: unknown) => error);
+  assert.ok(missing instanceof NotFoundError);
+  assert.equal(missing.message, "run 'nope' does not exist");
+  await assert.rejects(client.listRuns({ limit: 0 }), ValidationError);
+  await client.startRun({ workflow: 'slow', id: 'c-cancel' });
+  await client.cancelRun('c-cancel');
+  await assert.rejects(client.cancelRun('c-cancel'), ConflictError);
+  await assert.rejects(createClient({ url: server.url }).listWorkflows(), UnauthorizedError);
+});
+
+test('an answer that is not AutoFlow JSON is an ApiError naming the status', async () => {
+  const proxy = createServer((_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>'));
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const error = await createClient({ url })
+    .listWorkflows()
+    .catch((caught: unknown) => caught);
+  proxy.close();
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 502);
+  assert.equal(error.message, `${url} answered 502 Bad Gateway; is that an AutoFlow server?`);
+});
+
+test('a server that is not there is a ServerUnreachableError', async () => {
+  await assert.rejects(createClient({ url: 'http://127.0.0.1:9' }).listWorkflows(), ServerUnreachableError);
+});

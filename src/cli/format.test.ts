@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { HistoryEvent } from '../core/model.js';
+import { formatColumns, formatHistory } from './format.js';
+
+test('a history reads one line per event: offset, type, key facts', () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const events: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'run_started', workflow: 'deploy', version: 'abcdef0123456789', input: { env: 'prod' } },
+    { seq: 1, at: t0 + 1, type: 'workflow_task', time: t0 + 1 },
+    { seq: 2, at: t0 + 12, type: 'call_scheduled', step: 3, capability: 'http', method: 'request', args: {}, site: 'deploy.ts:12:5' },
+    { seq: 3, at: t0 + 250, type: 'call_failed', step: 3, error: { name: 'CapabilityError', message: 'HTTP 503' }, attempts: 1 },
+    { seq: 4, at: t0 + 300, type: 'wait_started', step: 4, eventType: 'approval', match: { subject: 'r1' }, timeoutAt: t0 + 86_400_000 },
+    { seq: 5, at: t0 + 1500, type: 'wait_timed_out', step: 4 },
+    { seq: 6, at: t0 + 1501, type: 'run_failed', error: { name: 'Error', message: 'no approval' } },
+  ];
+  assert.deepEqual(formatHistory(events), [
+    '+0.000s  run_started     deploy abcdef012345 input {"env":"prod"}',
+    '+0.001s  workflow_task',
+    '+0.012s  call_scheduled  #3 http.request  at deploy.ts:12:5',
+    '+0.250s  call_failed     #3 CapabilityError: HTTP 503 after 1 attempt',
+    '+0.300s  wait_started    #4 approval {"subject":"r1"} until 2026-01-03T03:04:05Z',
+    '+1.500s  wait_timed_out  #4',
+    '+1.501s  run_failed      Error: no approval',
+  ]);
+});
+
+test('columns line up, trailing blanks trimmed', () => {
+  assert.equal(
+    formatColumns([
+      ['ID', 'STATUS'],
+      ['run-1', 'completed'],
+      ['a-much-longer-id', ''],
+    ]),
+    'ID                STATUS\nrun-1             completed\na-much-longer-id',
+  );
+});
