@@ -113,7 +113,7 @@ describe('precedence: flags > environment > file > defaults', () => {
 
   test('secrets merge the file with AUTOFLOW_SECRET_<NAME>, the environment winning', async () => {
     const cwd = folder({ 'autoflow.config.ts': `export default { secrets: { A: 'file-a', B: 'file-b' } };\n` });
-    const config = await loadConfig({ env: { AUTOFLOW_SECRET_B: 'env-b', AUTOFLOW_SECRET_C: 'env-c' }, cwd });
+    const config = await loadConfig({ env: { AUTOFLOW_SECRET_B: 'env-b', AUTOFLOW_SECRET_C: 'env-c', AUTOFLOW_SECRET_D: '' }, cwd });
     assert.deepEqual(config.secrets, { A: 'file-a', B: 'env-b', C: 'env-c' });
   });
 

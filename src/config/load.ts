@@ -102,7 +102,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
   }
 
   // Environment secrets are strings and cannot be invalid, so `secrets` keeps the file as its origin.
-  const envSecrets = Object.entries(options.env).filter(([name, value]) => name.startsWith(SECRET_PREFIX) && value !== undefined);
+  const envSecrets = Object.keys(options.env).flatMap((name) => {
+    const value = name.startsWith(SECRET_PREFIX) ? env(name) : undefined;
+    return value === undefined ? [] : [[name, value] as const];
+  });
   if (envSecrets.length > 0) {
     const secrets: Record<string, unknown> = isRecord(raw.secrets) ? { ...raw.secrets } : {};
     for (const [name, value] of envSecrets) {

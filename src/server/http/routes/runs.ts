@@ -10,7 +10,7 @@ const STATUS_SET: Record<RunStatus, true> = { running: true, completed: true, fa
 const RUN_STATUSES = Object.keys(STATUS_SET) as [RunStatus, ...RunStatus[]];
 
 /** The longest a `GET /runs/:id?wait=` holds the request, in seconds. */
-export const MAX_WAIT_SECONDS = 60;
+const MAX_WAIT_SECONDS = 60;
 
 const startSchema = z.strictObject(
   {
