@@ -39,8 +39,8 @@ const sandboxResolution: esbuild.Plugin = {
         errors: [
           {
             text:
-              `'${args.path}' is a Node.js module, and workflows run in a sandbox without Node.js: ` +
-              "it has no file system/network. Use http.request / gitlab / activities from 'autoflow' for I/O.",
+              `'${args.path}' is a Node.js module, and workflows run without Node.js. ` +
+              "The sandbox has no file system/network: use http.request / gitlab / activities from 'autoflow' instead.",
           },
         ],
       };
@@ -49,9 +49,7 @@ const sandboxResolution: esbuild.Plugin = {
 };
 
 function formatMessage(message: esbuild.Message): string {
-  const where = message.location
-    ? `${message.location.file}:${message.location.line}:${message.location.column + 1}: `
-    : '';
+  const where = message.location ? `${message.location.file}:${message.location.line}:${message.location.column + 1}: ` : '';
   return `  ${where}${message.text}`;
 }
 
@@ -111,10 +109,10 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   } catch (error) {
     const failure = error as Partial<esbuild.BuildFailure>;
     if (!Array.isArray(failure.errors)) throw error;
-    throw new DefinitionError(
-      `Cannot bundle the workflow ${entryFile}:\n${failure.errors.map(formatMessage).join('\n')}`,
-      { cause: error, details: { file: entryFile, errors: failure.errors.map(formatMessage) } },
-    );
+    throw new DefinitionError(`Cannot bundle the workflow ${entryFile}:\n${failure.errors.map(formatMessage).join('\n')}`, {
+      cause: error,
+      details: { file: entryFile, errors: failure.errors.map(formatMessage) },
+    });
   }
   const bundle = result.outputFiles.find((file) => file.path.endsWith('.js'));
   const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));

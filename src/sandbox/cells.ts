@@ -20,12 +20,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import {
-  RELEASE_SYNC,
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten';
+import { RELEASE_SYNC, newQuickJSWASMModuleFromVariant, newVariant, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { toError } from '../core/errors.js';
 
 const PAGE_BYTES = 65_536;
@@ -40,12 +35,14 @@ const HEADROOM = 2;
 
 /** Node has WebAssembly at run time, but neither lib ES2023 nor @types/node 20 declares it. */
 type WasmModule = object;
-const wasm = (globalThis as unknown as {
-  WebAssembly: {
-    compile(bytes: Uint8Array): Promise<WasmModule>;
-    Memory: new (descriptor: { initial: number; maximum: number }) => object;
-  };
-}).WebAssembly;
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      compile(bytes: Uint8Array): Promise<WasmModule>;
+      Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+    };
+  }
+).WebAssembly;
 
 export class Cell {
   broken = false;
@@ -54,12 +51,16 @@ export class Cell {
   usedBytes = 0;
   constructor(
     readonly module: QuickJSWASMModule,
+    private readonly memory: { readonly buffer: ArrayBuffer },
     /** Bytes available to QuickJS runtimes beyond the module's base. */
     readonly capacityBytes: number,
   ) {}
 
   fits(limitBytes: number): boolean {
-    return !this.broken && this.usedBytes + HEADROOM * limitBytes <= this.capacityBytes;
+    // A cell whose memory once grew past half its capacity keeps those pages for good; it takes
+    // no new runs, so that it empties and is dropped, returning the memory.
+    const grown = this.memory.buffer.byteLength - BASE_PAGES * PAGE_BYTES;
+    return !this.broken && grown <= this.capacityBytes / 2 && this.usedBytes + HEADROOM * limitBytes <= this.capacityBytes;
   }
 }
 
@@ -166,14 +167,17 @@ export class CellPool {
   released(cell: Cell): void {
     if (cell.tenants > 0) return;
     const otherSpare = this.cells.some((other) => other !== cell && !other.broken && other.tenants === 0);
-    // Dropping an empty cell gives its memory back (a WebAssembly.Memory never shrinks); one stays as the spare.
-    if (cell.broken || otherSpare) this.cells.splice(this.cells.indexOf(cell), 1);
+    // Dropping an empty cell gives its memory back (a WebAssembly.Memory never shrinks); one
+    // reusable cell stays as the spare.
+    if (!cell.fits(0) || otherSpare) {
+      this.cells.splice(this.cells.indexOf(cell), 1);
+      this.keepSpare();
+    }
   }
 
   markBroken(cell: Cell): void {
     cell.broken = true;
     this.released(cell);
-    this.keepSpare();
   }
 
   /** Makes sure an empty, healthy cell big enough for the largest limit is ready or on its way. */
@@ -204,6 +208,6 @@ export class CellPool {
     const maximum = Math.min(MAX_PAGES, BASE_PAGES + Math.ceil(wantedBytes / PAGE_BYTES));
     const memory = new wasm.Memory({ initial: BASE_PAGES, maximum });
     const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule: this.wasmModule, wasmMemory: memory }));
-    return new Cell(module, (maximum - BASE_PAGES) * PAGE_BYTES);
+    return new Cell(module, memory, (maximum - BASE_PAGES) * PAGE_BYTES);
   }
 }

@@ -9,7 +9,7 @@ import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/m
 import type { WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
 import type { SourceMapper } from './source-map.js';
-import { LimitReached, ScriptError, Vm, limitOf, type LimitKind, type VmLimits } from './vm.js';
+import { LimitReached, ScriptError, limitOf, type LimitKind, type Vm, type VmLimits } from './vm.js';
 
 const MIB = 1024 * 1024;
 

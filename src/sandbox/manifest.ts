@@ -60,9 +60,10 @@ const trigger = z.unknown().superRefine((value, ctx) => {
 });
 
 const manifestSchema = z.strictObject({
-  name: z
-    .string({ error: 'is required: give the workflow a name' })
-    .regex(NAME, "must be lower case letters, digits, '-', '_' or '.', starting with a letter or digit"),
+  name: z.string({ error: 'is required: give the workflow a name' }).regex(NAME, {
+    error: (issue) =>
+      `must be lower case letters, digits, '-', '_' or '.', starting with a letter or digit (got ${JSON.stringify(issue.input)})`,
+  }),
   description: z.string().optional(),
   triggers: z.array(trigger),
   permissions: z.strictObject({

@@ -97,9 +97,7 @@ class QuickJsSandbox implements Sandbox {
   }
 
   private mapperOf(definition: DeployedDefinition): SourceMapper {
-    return (
-      this.mappers.get(definition.version) ?? this.mappers.set(definition.version, new SourceMapper(definition.sourceMap))
-    );
+    return this.mappers.get(definition.version) ?? this.mappers.set(definition.version, new SourceMapper(definition.sourceMap));
   }
 
   /** A Vm in a cell with the bundle evaluated, its module loaded. */

@@ -108,7 +108,11 @@ export class Vm {
     this.interrupted = false;
     this.deadline = performance.now() + this.limits.cpuMs;
     try {
-      return fn();
+      const result = fn();
+      // An interrupt inside an async function does not reach the host: QuickJS turns it into a
+      // rejected promise, and the SDK would report an ordinary failure. It is the CPU limit.
+      if (this.interrupted) throw new LimitReached('cpu');
+      return result;
     } finally {
       this.deadline = Number.POSITIVE_INFINITY;
     }

@@ -24,9 +24,7 @@ function defineGlobal(name: string, value: unknown): void {
 
 function unavailable(name: string, instead: string): () => never {
   return () => {
-    throw new NondeterministicApiError(
-      `${name}() is not available in workflows: its timing is not deterministic. ${instead}`,
-    );
+    throw new NondeterministicApiError(`${name}() is not available in workflows: its timing is not deterministic. ${instead}`);
   };
 }
 

@@ -73,10 +73,13 @@ export interface Activities {
   [name: string]: (args?: Json, options?: CallOptions) => Promise<any>;
 }
 
-export const activities: Activities = new Proxy({} as Activities, {
-  get(_target, name) {
-    // `then` stays undefined, or `await activities` would call an activity named "then".
-    if (typeof name !== 'string' || name === 'then') return undefined;
-    return (args: Json = null, options?: CallOptions) => callCapability('activities', name, args, options);
+export const activities: Activities = new Proxy<Activities>(
+  {},
+  {
+    get(_target, name) {
+      // `then` stays undefined, or `await activities` would call an activity named "then".
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      return (args: Json = null, options?: CallOptions) => callCapability('activities', name, args, options);
+    },
   },
-});
+);

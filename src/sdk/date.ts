@@ -10,6 +10,7 @@
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** Parts with a UTC getter and setter; `Day` has a getter only. */
 const UTC_TWINS = ['FullYear', 'Month', 'Date', 'Hours', 'Minutes', 'Seconds', 'Milliseconds'];
 /** A date-time string carrying its own offset (`Z`, `+02:00`, `GMT`…) is not in local time. */
 const HAS_ZONE = /(?:\d[zZ]\b|[+-]\d\d:?\d\d\b|\b(?:GMT|UTC|UT)\b)/;
@@ -41,16 +42,22 @@ function makeLocalTimeUtc(proto: Date & Record<string, unknown>): void {
     define(`get${part}`, proto[`getUTC${part}`]);
     define(`set${part}`, proto[`setUTC${part}`]);
   }
-  define('getDay', proto.getUTCDay);
+  define('getDay', Reflect.get(proto, 'getUTCDay'));
   define('getTimezoneOffset', () => 0);
   const formatted = (format: (d: Date) => string) =>
     function (this: Date): string {
       return Number.isNaN(this.getTime()) ? 'Invalid Date' : format(this);
     };
-  define('toString', formatted((d) => `${datePart(d)} ${timePart(d)}`));
+  define(
+    'toString',
+    formatted((d) => `${datePart(d)} ${timePart(d)}`),
+  );
   define('toDateString', formatted(datePart));
   define('toTimeString', formatted(timePart));
-  define('toLocaleString', formatted((d) => `${localeDate(d)}, ${localeTime(d)}`));
+  define(
+    'toLocaleString',
+    formatted((d) => `${localeDate(d)}, ${localeTime(d)}`),
+  );
   define('toLocaleDateString', formatted(localeDate));
   define('toLocaleTimeString', formatted(localeTime));
 }
@@ -61,7 +68,8 @@ function makeLocalTimeUtc(proto: Date & Record<string, unknown>): void {
  */
 export function createDeterministicDate(Builtin: DateConstructor, now: () => number): DateConstructor {
   const builtinParse = Builtin.parse;
-  const builtinOffset = Builtin.prototype.getTimezoneOffset;
+  // Taken before makeLocalTimeUtc replaces it: parse needs the host's real offset.
+  const builtinOffset: (this: Date) => number = Reflect.get(Builtin.prototype, 'getTimezoneOffset');
 
   /** Date.parse in UTC: undoes the host's offset for strings the built-in read as local time. */
   const parse = (text: string): number => {

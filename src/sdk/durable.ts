@@ -37,11 +37,9 @@ export const sleep: {
   (duration: Duration): Promise<void>;
   /** Waits until the given time; a time in the past fires at once. */
   until(when: Date | number | string): Promise<void>;
-} = Object.assign(
-  (duration: Duration): Promise<void> =>
-    timerAt(Math.ceil(currentRuntime().now() + toMilliseconds(duration))),
-  { until: (when: Date | number | string): Promise<void> => timerAt(Math.ceil(timeValueOf(when))) },
-);
+} = Object.assign((duration: Duration): Promise<void> => timerAt(Math.ceil(currentRuntime().now() + toMilliseconds(duration))), {
+  until: (when: Date | number | string): Promise<void> => timerAt(Math.ceil(timeValueOf(when))),
+});
 
 /**
  * Waits for an event of `eventType` whose dotted paths equal `match`. Resolves to the event, or to
@@ -69,8 +67,7 @@ export function waitFor<TData = Json>(eventType: string, options: WaitOptions = 
     runtime.requireRunning(`waitFor('${eventType}')`);
     match.subject = runtime.runInfo().runId;
   }
-  const timeoutAt =
-    options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
+  const timeoutAt = options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
   return runtime.schedule(`waitFor('${eventType}')`, () => ({
     kind: 'wait',
     eventType,
@@ -103,9 +100,7 @@ export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
 export function race<T extends Record<string, PromiseLike<unknown>>>(branches: T): Promise<RaceResult<T>> {
   const keys = Object.keys(branches);
   if (keys.length === 0) throw new TypeError('race({}) needs at least one branch, or it would never settle');
-  return Promise.race(
-    keys.map((key) => Promise.resolve(branches[key]).then((value) => ({ key, value }) as RaceResult<T>)),
-  );
+  return Promise.race(keys.map((key) => Promise.resolve(branches[key]).then((value) => ({ key, value }) as RaceResult<T>)));
 }
 
 /** The time of the current workflow task (what `Date.now()` returns too). */
@@ -153,11 +148,7 @@ export function startChild<TInput, TResult>(
   input: TInput,
   options?: ChildOptions,
 ): Promise<ChildHandle<TResult>>;
-export function startChild<TResult = Json>(
-  workflow: string,
-  input?: Json,
-  options?: ChildOptions,
-): Promise<ChildHandle<TResult>>;
+export function startChild<TResult = Json>(workflow: string, input?: Json, options?: ChildOptions): Promise<ChildHandle<TResult>>;
 export function startChild(
   workflow: string | WorkflowDefinition,
   input: unknown = null,
@@ -183,10 +174,6 @@ export function executeChild<TInput, TResult>(
   options?: ChildOptions,
 ): Promise<TResult>;
 export function executeChild<TResult = Json>(workflow: string, input?: Json, options?: ChildOptions): Promise<TResult>;
-export function executeChild(
-  workflow: string | WorkflowDefinition,
-  input?: unknown,
-  options?: ChildOptions,
-): Promise<unknown> {
+export function executeChild(workflow: string | WorkflowDefinition, input?: unknown, options?: ChildOptions): Promise<unknown> {
   return startChild(workflow as string, input as Json, options).then((handle) => handle.result());
 }

@@ -15,7 +15,7 @@ function formatValue(value: unknown): string {
     return JSON.stringify(value);
   } catch {
     // Circular structures and the like: the best we can do.
-    return String(value);
+    return Object.prototype.toString.call(value);
   }
 }
 

@@ -51,7 +51,7 @@ export class WorkflowRuntime {
   registerModule(module: Record<string, unknown>): void {
     const candidate = module.default;
     if (candidate === undefined) {
-      this.moduleProblem = "the module has no default export: end it with `export default workflow({...})`";
+      this.moduleProblem = 'the module has no default export: end it with `export default workflow({...})`';
     } else if (!isWorkflowDefinition(candidate)) {
       this.moduleProblem = "the default export was not created by workflow() from 'autoflow'";
     } else {
@@ -190,9 +190,7 @@ export class WorkflowRuntime {
     try {
       json = JSON.stringify(result === undefined ? null : result);
     } catch (error) {
-      return this.failure(
-        new TypeError(`The workflow's result is not JSON-serialisable (${(error as Error).message}): return plain data`),
-      );
+      return this.failure(new TypeError(`The workflow's result is not JSON-serialisable (${(error as Error).message}): return plain data`));
     }
     if (json === undefined) {
       return this.failure(new TypeError(`The workflow returned a ${typeof result}: return plain JSON data`));
@@ -219,9 +217,7 @@ export class WorkflowRuntime {
     // Unknown or already settled (by a cancel, say): nothing waits for it any more.
     if (!pending) return;
     if (pending.kind !== resolution.kind) {
-      throw new Error(
-        `protocol error: step ${resolution.step} is a ${pending.kind}, but a ${resolution.kind} resolution was delivered`,
-      );
+      throw new Error(`protocol error: step ${resolution.step} is a ${pending.kind}, but a ${resolution.kind} resolution was delivered`);
     }
     this.pending.delete(resolution.step);
     switch (resolution.kind) {

@@ -27,16 +27,13 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
   readonly '~standard': {
     readonly version: 1;
     readonly vendor: string;
-    readonly validate: (
-      value: unknown,
-    ) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
+    readonly validate: (value: unknown) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
     readonly types?: { readonly input: Input; readonly output: Output } | undefined;
   };
 }
 
 export type StandardSchemaResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
+  { readonly value: Output; readonly issues?: undefined } | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
 
 export interface StandardSchemaIssue {
   readonly message: string;
@@ -45,9 +42,7 @@ export interface StandardSchemaIssue {
 
 /** A validator in the zod 3 style, for libraries without Standard Schema. */
 export interface SafeParseValidator<Output = unknown> {
-  safeParse(value: unknown):
-    | { success: true; data: Output }
-    | { success: false; error: { issues: ReadonlyArray<StandardSchemaIssue> } };
+  safeParse(value: unknown): { success: true; data: Output } | { success: false; error: { issues: ReadonlyArray<StandardSchemaIssue> } };
 }
 
 /**

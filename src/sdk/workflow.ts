@@ -34,9 +34,7 @@ const definitions = new WeakSet<object>();
 // `any` as the default input type lets `run(event)` be written without annotations; authors who
 // want checking give `input` a validator (the type is inferred from it) or annotate `run`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function workflow<TInput = any, TResult = unknown>(
-  options: WorkflowOptions<TInput, TResult>,
-): WorkflowDefinition<TInput, TResult> {
+export function workflow<TInput = any, TResult = unknown>(options: WorkflowOptions<TInput, TResult>): WorkflowDefinition<TInput, TResult> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('workflow() takes an object: workflow({ name, triggers?, permissions?, input?, run })');
   }
@@ -69,8 +67,7 @@ function inputKind(spec: unknown): InputKind {
 
 /** The JSON Schema of a validator that implements Standard JSON Schema (zod 4 does). */
 function jsonSchemaOf(spec: object): Json | undefined {
-  const converter = (spec as { '~standard'?: { jsonSchema?: { input?: (options: object) => unknown } } })['~standard']
-    ?.jsonSchema?.input;
+  const converter = (spec as { '~standard'?: { jsonSchema?: { input?: (options: object) => unknown } } })['~standard']?.jsonSchema?.input;
   if (typeof converter !== 'function') return undefined;
   try {
     return JSON.parse(JSON.stringify(converter({ target: 'draft-2020-12' }))) as Json;
@@ -112,9 +109,7 @@ export function manifestOf(definition: WorkflowDefinition): ManifestReply {
 type Checked = { ok: true; value: unknown } | { ok: false; issues: string[] };
 
 function formatIssue(issue: StandardSchemaIssue): string {
-  const path = (issue.path ?? []).map((segment) =>
-    String(typeof segment === 'object' && segment !== null ? segment.key : segment),
-  );
+  const path = (issue.path ?? []).map((segment) => String(typeof segment === 'object' && segment !== null ? segment.key : segment));
   return `${path.length ? path.join('.') : '(root)'}: ${issue.message}`;
 }
 
@@ -147,15 +142,13 @@ function runChecked(definition: WorkflowDefinition, checked: Checked): unknown {
   return definition.run(checked.value);
 }
 
-/** Validates the input and calls `run`; the promise settles with the run's outcome. */
+/** Validates the input and calls `run` (in this turn); the promise settles with the run's outcome. */
 export function startRun(definition: WorkflowDefinition, input: Json): Promise<unknown> {
-  try {
+  // The executor runs synchronously, and whatever it throws rejects the promise.
+  return new Promise((resolve) => {
     const checked = validate(definition.input, input);
-    if (checked instanceof Promise) return checked.then((result) => runChecked(definition, result));
-    return Promise.resolve(runChecked(definition, checked));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+    resolve(checked instanceof Promise ? checked.then((result) => runChecked(definition, result)) : runChecked(definition, checked));
+  });
 }
 
 /** The definition's own verdict on an input, for `Sandbox.checkInput`. */

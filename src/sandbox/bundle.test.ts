@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { DefinitionError } from '../core/errors.js';
+import type { WorkflowManifest } from '../core/model.js';
+import { bundleWorkflow, versionOf } from './bundle.js';
+import { createQuickJsSandbox } from './quickjs-sandbox.js';
+import { deploy, ending, runThrough, startActivation, workflowFolder } from './test-support.js';
+
+const folder = workflowFolder();
+after(() => folder.remove());
+
+describe('bundleWorkflow()', () => {
+  test('follows relative imports and npm packages, and the result runs in the sandbox', async () => {
+    folder.write('lib/format.ts', `export function title(text: string): string { return text[0]?.toUpperCase() + text.slice(1); }\n`);
+    const file = folder.write(
+      'uses-lib.ts',
+      `import { workflow } from 'autoflow';
+import { title } from './lib/format';
+import { z } from 'zod';
+export default workflow({ name: 'uses-lib', async run() { return title(z.string().parse('hello')); } });
+`,
+    );
+    const sandbox = await createQuickJsSandbox();
+    const definition = await deploy(sandbox, file);
+    const sources = (JSON.parse(definition.sourceMap ?? '{}') as { sources: string[] }).sources;
+    assert.ok(sources.includes('uses-lib.ts') && sources.includes('lib/format.ts'), 'author files keep their relative paths');
+    assert.ok(
+      sources.some((source) => source.startsWith('autoflow:sdk/')),
+      'the SDK is marked as such',
+    );
+    assert.deepEqual(ending(runThrough(sandbox, definition, [startActivation(null)])[0] ?? []), { kind: 'complete', result: 'Hello' });
+  });
+
+  test('refuses Node.js built-ins, naming the file and line and saying what to use instead', async () => {
+    const file = folder.write(
+      'reads-files.ts',
+      `import { workflow } from 'autoflow';
+
+import fs from 'fs';
+export default workflow({ name: 'reads-files', async run() { return fs.readFileSync('/etc/passwd', 'utf8'); } });
+`,
+    );
+    await assert.rejects(bundleWorkflow(file), (error: unknown) => {
+      assert.ok(error instanceof DefinitionError);
+      assert.match(error.message, /reads-files\.ts:3:\d+: 'fs' is a Node\.js module/);
+      assert.match(error.message, /no file system\/network: use http\.request \/ gitlab \/ activities/i);
+      return true;
+    });
+    for (const specifier of ['node:child_process', 'net', 'http', 'fs/promises']) {
+      const other = folder.write(`imports-${specifier.replace(/\W/g, '-')}.ts`, `import x from '${specifier}';\nexport default x;\n`);
+      await assert.rejects(bundleWorkflow(other), new RegExp(`'${specifier}' is a Node\\.js module`));
+    }
+  });
+
+  test('a syntax error is reported with file:line:column', async () => {
+    const file = folder.write(
+      'typo.ts',
+      `import { workflow } from 'autoflow';\nexport default workflow({ name: 'typo', async run() {\n  const x = ;\n} });\n`,
+    );
+    await assert.rejects(bundleWorkflow(file), (error: unknown) => {
+      assert.ok(error instanceof DefinitionError);
+      assert.match(error.message, /typo\.ts:3:13: Unexpected ";"/);
+      return true;
+    });
+  });
+
+  test('a missing module is reported with the importing line', async () => {
+    const file = folder.write('missing.ts', `import { nothing } from './does-not-exist';\nexport default nothing;\n`);
+    await assert.rejects(bundleWorkflow(file), /missing\.ts:1:\d+: Could not resolve "\.\/does-not-exist"/);
+  });
+});
+
+describe('versionOf()', () => {
+  const manifest: WorkflowManifest = { name: 'a', triggers: [], permissions: { http: ['https://x'] }, validatesInput: false };
+
+  test('is the same for the same bundle and manifest, whatever the key order', () => {
+    const reordered = { validatesInput: false, permissions: { http: ['https://x'] }, triggers: [], name: 'a' } as WorkflowManifest;
+    assert.equal(versionOf('code', manifest), versionOf('code', reordered));
+    assert.match(versionOf('code', manifest), /^[0-9a-f]{64}$/);
+  });
+
+  test('changes when the bundle or the manifest changes', () => {
+    assert.notEqual(versionOf('code', manifest), versionOf('code2', manifest));
+    assert.notEqual(versionOf('code', manifest), versionOf('code', { ...manifest, permissions: {} }));
+  });
+});
