@@ -63,7 +63,7 @@ export default workflow({
     [
       'misspelt permission',
       `name: 'x', permissions: { gitlab: { project: ['a'] } } as any, async run() {}`,
-      /permissions\.gitlab: Unrecognized key: "project"/,
+      /permissions\.gitlab: unknown field .project. \(expected projects, groups, access\)/,
     ],
   ];
   for (const [what, fields, message] of invalid) {

@@ -1,24 +1,38 @@
 /**
  * Validates the manifest a bundle declares. It comes from untrusted code, so every field is
  * checked here, on the host, and each problem is reported with its path (`triggers[1].cron`).
+ * Hand-written rather than a schema library: the sandbox layer depends on nothing but QuickJS,
+ * esbuild and source maps (test/architecture.test.ts).
  */
-import { Cron } from 'croner';
-import { z } from 'zod';
 import { DefinitionError } from '../core/errors.js';
 import type { WorkflowManifest } from '../core/model.js';
 
 const NAME = /^[a-z0-9][a-z0-9-_.]*$/;
+const CRON_FIELD = /^[\d*?/,\-A-Za-z#]+$/;
+/** Ranges of the cron fields, seconds first (a five-field expression has no seconds). */
+const CRON_RANGES: Array<[number, number]> = [
+  [0, 59],
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
 
-const names = z.array(z.string().min(1, 'must not be empty'));
-const jsonObject = z.record(z.string(), z.unknown());
+type Fields = Record<string, unknown>;
 
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Five or six fields, each made of cron characters, every number (but step sizes) in range. */
 function validCron(pattern: string): boolean {
-  try {
-    new Cron(pattern, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
+  const fields = pattern.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) return false;
+  const ranges = CRON_RANGES.slice(6 - fields.length);
+  return fields.every((field, index) => {
+    if (!CRON_FIELD.test(field)) return false;
+    const [low, high] = ranges[index] as [number, number];
+    return [...field.matchAll(/(^|[^/\d])(\d+)/g)].every((match) => Number(match[2]) >= low && Number(match[2]) <= high);
+  });
 }
 
 function validTimeZone(timeZone: string): boolean {
@@ -30,71 +44,98 @@ function validTimeZone(timeZone: string): boolean {
   }
 }
 
-const eventTrigger = z.strictObject({
-  event: z.string().min(1, 'must name an event type, such as com.gitlab.events.issue_updated'),
-  filter: jsonObject.optional(),
-});
+class Problems {
+  readonly list: string[] = [];
 
-const cronTrigger = z.strictObject({
-  cron: z.string().refine(validCron, 'is not a valid cron expression (five or six fields, e.g. "0 6 * * 1")'),
-  timezone: z.string().refine(validTimeZone, 'is not an IANA time zone (e.g. "Europe/Berlin")').optional(),
-  input: z.unknown().optional(),
-});
+  add(path: string, message: string): void {
+    this.list.push(`${path}: ${message}`);
+  }
 
-// Each trigger is checked against the shape its key announces, so a mistake gets one precise
-// message instead of a union's list of everything it could have been.
-const trigger = z.unknown().superRefine((value, ctx) => {
-  const shape =
-    typeof value === 'object' && value !== null && 'event' in value
-      ? eventTrigger
-      : typeof value === 'object' && value !== null && 'cron' in value
-        ? cronTrigger
-        : undefined;
-  if (!shape) {
-    ctx.addIssue({ code: 'custom', message: 'a trigger is { event, filter? } or { cron, timezone?, input? }' });
+  onlyKeys(value: Fields, path: string, allowed: readonly string[]): void {
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) this.add(path, `unknown field '${key}' (expected ${allowed.join(', ')})`);
+    }
+  }
+
+  names(value: unknown, path: string): void {
+    if (value === undefined) return;
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '')) {
+      this.add(path, 'must be a list of non-empty strings');
+    }
+  }
+}
+
+function checkTrigger(problems: Problems, trigger: unknown, path: string): void {
+  if (isObject(trigger) && 'event' in trigger) {
+    problems.onlyKeys(trigger, path, ['event', 'filter']);
+    if (typeof trigger.event !== 'string' || trigger.event === '') {
+      problems.add(`${path}.event`, 'must name an event type, such as com.gitlab.events.issue_updated');
+    }
+    if (trigger.filter !== undefined && !isObject(trigger.filter)) problems.add(`${path}.filter`, 'must be an object of path → condition');
+  } else if (isObject(trigger) && 'cron' in trigger) {
+    problems.onlyKeys(trigger, path, ['cron', 'timezone', 'input']);
+    if (typeof trigger.cron !== 'string' || !validCron(trigger.cron)) {
+      problems.add(
+        `${path}.cron`,
+        `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1"), got ${JSON.stringify(trigger.cron)}`,
+      );
+    }
+    if (trigger.timezone !== undefined && (typeof trigger.timezone !== 'string' || !validTimeZone(trigger.timezone))) {
+      problems.add(`${path}.timezone`, `is not an IANA time zone (e.g. "Europe/Berlin"), got ${JSON.stringify(trigger.timezone)}`);
+    }
+  } else {
+    problems.add(path, 'a trigger is { event, filter? } or { cron, timezone?, input? }');
+  }
+}
+
+function checkPermissions(problems: Problems, permissions: unknown): void {
+  if (!isObject(permissions)) {
+    problems.add('permissions', 'must be an object');
     return;
   }
-  for (const issue of shape.safeParse(value).error?.issues ?? []) {
-    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  problems.onlyKeys(permissions, 'permissions', ['http', 'secrets', 'activities', 'gitlab']);
+  for (const key of ['http', 'secrets', 'activities']) problems.names(permissions[key], `permissions.${key}`);
+  const { gitlab } = permissions;
+  if (gitlab === undefined) return;
+  if (!isObject(gitlab)) {
+    problems.add('permissions.gitlab', 'must be an object');
+    return;
   }
-});
-
-const manifestSchema = z.strictObject({
-  name: z.string({ error: 'is required: give the workflow a name' }).regex(NAME, {
-    error: (issue) =>
-      `must be lower case letters, digits, '-', '_' or '.', starting with a letter or digit (got ${JSON.stringify(issue.input)})`,
-  }),
-  description: z.string().optional(),
-  triggers: z.array(trigger),
-  permissions: z.strictObject({
-    http: names.optional(),
-    secrets: names.optional(),
-    activities: names.optional(),
-    gitlab: z
-      .strictObject({
-        projects: names.optional(),
-        groups: names.optional(),
-        access: z.enum(['read', 'write']).optional(),
-      })
-      .optional(),
-  }),
-  inputSchema: jsonObject.optional(),
-  validatesInput: z.boolean(),
-});
-
-function pathOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  );
+  problems.onlyKeys(gitlab, 'permissions.gitlab', ['projects', 'groups', 'access']);
+  problems.names(gitlab.projects, 'permissions.gitlab.projects');
+  problems.names(gitlab.groups, 'permissions.gitlab.groups');
+  if (gitlab.access !== undefined && gitlab.access !== 'read' && gitlab.access !== 'write') {
+    problems.add('permissions.gitlab.access', `must be 'read' or 'write', got ${JSON.stringify(gitlab.access)}`);
+  }
 }
 
 /** The manifest, or a DefinitionError naming the origin file and every bad field. */
 export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
-  const result = manifestSchema.safeParse(raw);
-  if (result.success) return result.data as WorkflowManifest;
-  const problems = result.error.issues.map((issue) => `  ${pathOf(issue.path) || '(declaration)'}: ${issue.message}`);
-  throw new DefinitionError(`${origin}: the workflow({...}) declaration is invalid:\n${problems.join('\n')}`, {
-    details: { origin, problems },
-  });
+  const problems = new Problems();
+  const manifest = isObject(raw) ? raw : {};
+  if (!isObject(raw)) problems.add('(declaration)', 'must be an object');
+  problems.onlyKeys(manifest, '(declaration)', ['name', 'description', 'triggers', 'permissions', 'inputSchema', 'validatesInput']);
+  if (manifest.name === undefined) problems.add('name', 'is required: give the workflow a name');
+  else if (typeof manifest.name !== 'string' || !NAME.test(manifest.name)) {
+    problems.add(
+      'name',
+      `must be lower case letters, digits, '-', '_' or '.', starting with a letter or digit (got ${JSON.stringify(manifest.name)})`,
+    );
+  }
+  if (manifest.description !== undefined && typeof manifest.description !== 'string') problems.add('description', 'must be a string');
+  if (!Array.isArray(manifest.triggers)) problems.add('triggers', 'must be a list');
+  else manifest.triggers.forEach((trigger, index) => checkTrigger(problems, trigger, `triggers[${index}]`));
+  checkPermissions(problems, manifest.permissions);
+  if (manifest.inputSchema !== undefined && !isObject(manifest.inputSchema)) problems.add('inputSchema', 'must be a JSON Schema object');
+  if (typeof manifest.validatesInput !== 'boolean') problems.add('validatesInput', 'must be true or false');
+
+  if (problems.list.length > 0) {
+    throw new DefinitionError(
+      `${origin}: the workflow({...}) declaration is invalid:\n${problems.list.map((line) => `  ${line}`).join('\n')}`,
+      {
+        details: { origin, problems: problems.list },
+      },
+    );
+  }
+  return manifest as unknown as WorkflowManifest;
 }
