@@ -243,6 +243,8 @@ export class Vm {
   /** Host-level failures inside the module: a V8 stack overflow or a WebAssembly trap. */
   private guard<T>(fn: () => T): T {
     if (this.disposed) throw new Error('this sandbox was disposed after an earlier failure; create a new instance');
+    // Another run corrupted the module underneath: nothing in it can be trusted any more.
+    if (this.tenancy.cell.broken) throw new CellCrashed(new Error('another run in the same cell crashed it'));
     try {
       return fn();
     } catch (error) {

@@ -65,21 +65,29 @@ export const gitlab = {
 };
 
 /**
- * Operator-registered custom activities, by name: `activities.createTicket({ ... })`.
- * Augment this interface to type your activities.
+ * Operator-registered custom activities, by name: `activities.createTicket({ ... })` calls the
+ * capability `activities`, method `createTicket`, with the argument as `args` (and an optional
+ * second argument `{ retry }`). Declare your activities to type them:
+ *
+ * @example
+ * declare module 'autoflow' {
+ *   interface Activities {
+ *     createTicket(args: { title: string }): Promise<{ id: string }>;
+ *   }
+ * }
  */
 export interface Activities {
+  // `any`, not a function type: under noUncheckedIndexedAccess an index signature of functions
+  // reads as `F | undefined`, and `activities.anything()` would not compile.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  [name: string]: (args?: Json, options?: CallOptions) => Promise<any>;
+  [name: string]: any;
 }
 
-export const activities: Activities = new Proxy<Activities>(
-  {},
-  {
-    get(_target, name) {
-      // `then` stays undefined, or `await activities` would call an activity named "then".
-      if (typeof name !== 'string' || name === 'then') return undefined;
-      return (args: Json = null, options?: CallOptions) => callCapability('activities', name, args, options);
-    },
+// The target is never read; it is typed Activities so that declared (augmented) members type-check.
+export const activities: Activities = new Proxy<Activities>(Object.create(null) as Activities, {
+  get(_target, name) {
+    // `then` stays undefined, or `await activities` would call an activity named "then".
+    if (typeof name !== 'string' || name === 'then') return undefined;
+    return (args: Json = null, options?: CallOptions) => callCapability('activities', name, args, options);
   },
-);
+});
