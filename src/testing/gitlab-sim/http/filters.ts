@@ -1,0 +1,131 @@
+import { badRequest } from '../errors.js';
+import { labelsOf, usersOf } from '../hooks/attributes.js';
+import type { SimIssue, SimMergeRequest } from '../model.js';
+import type { IssueInput } from '../ops/issues.js';
+import type { MergeRequestInput } from '../ops/merge-requests.js';
+import type { WorkItemInput } from '../ops/work-items.js';
+import type { SimState } from '../state.js';
+import type { Params } from './params.js';
+
+/** The list filters and the write parameters issues and merge requests share, read as GitLab's API reads them. */
+
+const time = (p: Params, name: string): number | undefined => {
+  const value = p.string(name);
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw badRequest(`${name} is invalid`);
+  return ms;
+};
+
+/** `None`/`Any` or a match, as GitLab's finders treat `assignee_id`, `milestone`, `labels`… */
+function special(value: string, count: number): boolean | undefined {
+  if (/^none$/i.test(value)) return count === 0;
+  if (/^any$/i.test(value)) return count > 0;
+  return undefined;
+}
+
+function usernameMatches(state: SimState, ids: readonly number[], usernames: readonly string[] | undefined): boolean {
+  if (usernames === undefined) return true;
+  const names = usersOf(state, ids).map((user) => user.username.toLowerCase());
+  return usernames.every((name) => special(name, ids.length) ?? names.includes(name.toLowerCase()));
+}
+
+function idMatches(ids: readonly number[], wanted: string | undefined): boolean {
+  if (wanted === undefined) return true;
+  return special(wanted, ids.length) ?? ids.includes(Number(wanted));
+}
+
+/**
+ * Filters and orders issues or merge requests: `state`, `labels` (all must match; `None`/`Any`),
+ * `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search`,
+ * `iids[]`, `created_*`/`updated_*` `after`/`before`, `order_by` (`created_at`, `updated_at`), `sort`.
+ * Merge requests add `source_branch`, `target_branch`, `reviewer_*`; issues add `confidential`.
+ */
+export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: SimState, items: readonly T[], p: Params): T[] {
+  const wantedState = p.string('state');
+  const labels = p.list('labels');
+  const milestone = p.string('milestone');
+  const assignees = p.list('assignee_username');
+  const authorId = p.string('author_id');
+  const authorName = p.string('author_username');
+  const search = p.string('search')?.toLowerCase();
+  const iids = p.ints('iids');
+  const reviewers = p.list('reviewer_username');
+  const reviewerId = p.string('reviewer_id');
+  const confidential = p.bool('confidential');
+  const [createdAfter, createdBefore, updatedAfter, updatedBefore] = ['created_after', 'created_before', 'updated_after', 'updated_before'].map((name) => time(p, name));
+  const orderBy = p.oneOf('order_by', ['created_at', 'updated_at', 'title'] as const) ?? 'created_at';
+  const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc';
+  const matches = (item: T): boolean => {
+    const mr = 'sourceBranch' in item ? (item as SimMergeRequest) : undefined;
+    const issue = mr ? undefined : (item as SimIssue);
+    const names = labelsOf(state, item.labelIds).map((label) => label.name);
+    const milestoneTitle = item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId)?.title;
+    return (
+      (wantedState === undefined || wantedState === 'all' || item.state === wantedState) &&
+      (labels === undefined || labels.every((label) => special(label, names.length) ?? names.includes(label))) &&
+      (milestone === undefined || (special(milestone, milestoneTitle === undefined ? 0 : 1) ?? milestone === milestoneTitle)) &&
+      usernameMatches(state, item.assigneeIds, assignees) &&
+      idMatches(item.assigneeIds, p.string('assignee_id')) &&
+      (authorId === undefined || item.authorId === Number(authorId)) &&
+      usernameMatches(state, [item.authorId], authorName === undefined ? undefined : [authorName]) &&
+      (search === undefined || `${item.title}\n${item.description ?? ''}`.toLowerCase().includes(search)) &&
+      (iids === undefined || iids.includes(item.iid)) &&
+      (createdAfter === undefined || item.createdAt >= createdAfter) &&
+      (createdBefore === undefined || item.createdAt <= createdBefore) &&
+      (updatedAfter === undefined || item.updatedAt >= updatedAfter) &&
+      (updatedBefore === undefined || item.updatedAt <= updatedBefore) &&
+      (confidential === undefined || issue?.confidential === confidential) &&
+      (mr === undefined ||
+        ((p.string('source_branch') ?? mr.sourceBranch) === mr.sourceBranch &&
+          (p.string('target_branch') ?? mr.targetBranch) === mr.targetBranch &&
+          usernameMatches(state, mr.reviewerIds, reviewers) &&
+          idMatches(mr.reviewerIds, reviewerId)))
+    );
+  };
+  const key = (item: T): number | string => (orderBy === 'title' ? item.title : orderBy === 'updated_at' ? item.updatedAt : item.createdAt);
+  return items
+    .filter(matches)
+    .sort((a, b) => {
+      const [ka, kb] = [key(a), key(b)];
+      const order = ka < kb ? -1 : ka > kb ? 1 : a.id - b.id;
+      return sort === 'asc' ? order : -order;
+    });
+}
+
+/** Parameters of `PUT`/`POST` on issues and merge requests. */
+export function workItemInput(p: Params): WorkItemInput {
+  const single = p.optionalId('assignee_id');
+  return {
+    title: p.string('title'),
+    description: p.has('description') ? (p.string('description') ?? null) : undefined,
+    labels: p.list('labels'),
+    addLabels: p.list('add_labels'),
+    removeLabels: p.list('remove_labels'),
+    assigneeIds: p.ints('assignee_ids') ?? (single === undefined ? undefined : single === null ? [] : [single]),
+    milestoneId: p.optionalId('milestone_id'),
+    stateEvent: p.oneOf('state_event', ['close', 'reopen'] as const),
+    discussionLocked: p.bool('discussion_locked'),
+  };
+}
+
+export function issueInput(p: Params): IssueInput {
+  return { ...workItemInput(p), confidential: p.bool('confidential'), dueDate: p.has('due_date') ? (p.nullableString('due_date') ?? null) : undefined };
+}
+
+export function mergeRequestInput(p: Params): MergeRequestInput {
+  return {
+    ...workItemInput(p),
+    sourceBranch: p.string('source_branch'),
+    targetBranch: p.string('target_branch'),
+    reviewerIds: p.ints('reviewer_ids'),
+    removeSourceBranch: p.bool('remove_source_branch'),
+    squash: p.bool('squash'),
+  };
+}
+
+/** GitLab refuses an update that changes nothing: `400 {"error":"a, b are missing, at least one parameter must be provided"}`. */
+export function requireSomeParameter(p: Params, names: readonly string[]): void {
+  if (!names.some((name) => p.has(name))) throw badRequest(`${names.join(', ')} are missing, at least one parameter must be provided`);
+}
+

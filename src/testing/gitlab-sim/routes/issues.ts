@@ -1,0 +1,113 @@
+import { CAN, type SimContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { type SimApi, type SimRequest, currentUser, idParam, projectParam } from '../http/app.js';
+import { filterWorkItems, issueInput, requireSomeParameter } from '../http/filters.js';
+import { paginate } from '../http/pagination.js';
+import { Params } from '../http/params.js';
+import type { SimIssue, SimMergeRequest, SimNote } from '../model.js';
+import { canSeeIssue, createIssue, updateIssue } from '../ops/issues.js';
+import { closingIssues, referencedIssues } from '../ops/merge-requests.js';
+import { createNote } from '../ops/planning.js';
+import { issueEntity, mergeRequestEntity, noteEntity } from '../present/work.js';
+
+const ISSUE_UPDATE_PARAMS = [
+  'title',
+  'description',
+  'labels',
+  'add_labels',
+  'remove_labels',
+  'assignee_id',
+  'assignee_ids',
+  'milestone_id',
+  'state_event',
+  'confidential',
+  'due_date',
+  'discussion_locked',
+];
+
+function issueParam(c: SimRequest, ctx: SimContext): SimIssue {
+  const project = projectParam(c, ctx);
+  const issue = ctx.state.requireIssue(project, idParam(c, 'iid'));
+  if (!canSeeIssue(ctx.state, currentUser(c), issue)) throw notFound();
+  return issue;
+}
+
+/** `/projects/:id/issues…`: list with GitLab's filters, create, show, update, and the merge requests around an issue. */
+export function registerIssues(api: SimApi, ctx: SimContext): void {
+  const { state } = ctx;
+
+  api.get('/projects/:id/issues', async (c) => {
+    const project = projectParam(c, ctx);
+    const visible = state.issuesOf(project).filter((issue) => canSeeIssue(state, currentUser(c), issue));
+    const issues = filterWorkItems(state, visible, await Params.of(c));
+    return c.json(paginate(c, issues).map((issue) => issueEntity(state, issue)));
+  });
+
+  api.post('/projects/:id/issues', async (c) => {
+    const p = await Params.of(c);
+    const issue = createIssue(ctx, currentUser(c), projectParam(c, ctx), issueInput(p));
+    return c.json(issueEntity(state, issue, currentUser(c)), 201);
+  });
+
+  api.get('/projects/:id/issues/:iid', (c) => c.json(issueEntity(state, issueParam(c, ctx), currentUser(c))));
+
+  api.put('/projects/:id/issues/:iid', async (c) => {
+    const p = await Params.of(c);
+    const issue = issueParam(c, ctx);
+    requireSomeParameter(p, ISSUE_UPDATE_PARAMS);
+    return c.json(issueEntity(state, updateIssue(ctx, currentUser(c), issue, issueInput(p)), currentUser(c)));
+  });
+
+  const mergeRequests = (issue: SimIssue, pick: (mr: SimMergeRequest) => boolean): SimMergeRequest[] =>
+    [...state.mergeRequests.values()].filter((mr) => mr.projectId === issue.projectId && pick(mr));
+
+  // Merge requests that mention the issue anywhere in their description, closing or not.
+  api.get('/projects/:id/issues/:iid/related_merge_requests', (c) => {
+    const issue = issueParam(c, ctx);
+    const related = mergeRequests(issue, (mr) => referencedIssues(state, state.requireProject(mr.projectId), mr.description ?? '').includes(issue));
+    return c.json(paginate(c, related).map((mr) => mergeRequestEntity(state, mr)));
+  });
+
+  api.get('/projects/:id/issues/:iid/closed_by', (c) => {
+    const issue = issueParam(c, ctx);
+    return c.json(paginate(c, mergeRequests(issue, (mr) => closingIssues(state, mr).includes(issue))).map((mr) => mergeRequestEntity(state, mr)));
+  });
+
+  registerNotes(api, ctx, 'issues', issueParam);
+}
+
+/**
+ * `…/notes` of issues and merge requests: list (`sort`, `order_by`), show and create. System
+ * notes are listed like GitLab's; internal notes only for Reporters up.
+ */
+export function registerNotes(api: SimApi, ctx: SimContext, kind: 'issues' | 'merge_requests', noteable: (c: SimRequest, ctx: SimContext) => SimIssue | SimMergeRequest): void {
+  const { state } = ctx;
+  const notesOf = (c: SimRequest): SimNote[] => {
+    const item = noteable(c, ctx);
+    const project = state.requireProject(item.projectId);
+    const reporter = state.accessLevel(currentUser(c), project) >= CAN.report;
+    const type = kind === 'issues' ? 'Issue' : 'MergeRequest';
+    return [...state.notes.values()].filter((note) => note.noteableType === type && note.noteableId === item.id && (reporter || !note.internal));
+  };
+
+  api.get(`/projects/:id/${kind}/:iid/notes`, async (c) => {
+    const p = await Params.of(c);
+    const orderBy = p.oneOf('order_by', ['created_at', 'updated_at'] as const) ?? 'created_at';
+    const direction = (p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc') === 'asc' ? 1 : -1;
+    const key = orderBy === 'updated_at' ? 'updatedAt' : 'createdAt';
+    const notes = notesOf(c).sort((a, b) => direction * (a[key] - b[key] || a.id - b.id));
+    return c.json(paginate(c, notes).map((note) => noteEntity(state, note)));
+  });
+
+  api.get(`/projects/:id/${kind}/:iid/notes/:note_id`, (c) => {
+    const note = notesOf(c).find((item) => item.id === idParam(c, 'note_id'));
+    if (!note) throw notFound('Note');
+    return c.json(noteEntity(state, note));
+  });
+
+  api.post(`/projects/:id/${kind}/:iid/notes`, async (c) => {
+    const p = await Params.of(c);
+    const note = createNote(ctx, currentUser(c), noteable(c, ctx), p.string('body'), p.bool('internal') ?? p.bool('confidential') ?? false);
+    return c.json(noteEntity(state, note), 201);
+  });
+}

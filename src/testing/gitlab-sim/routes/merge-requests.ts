@@ -1,0 +1,95 @@
+import type { SimContext } from '../context.js';
+import { type SimApi, type SimRequest, currentUser, idParam, projectParam } from '../http/app.js';
+import { filterWorkItems, mergeRequestInput, requireSomeParameter } from '../http/filters.js';
+import { paginate } from '../http/pagination.js';
+import { Params } from '../http/params.js';
+import type { SimMergeRequest } from '../model.js';
+import { canSeeIssue } from '../ops/issues.js';
+import { approveMergeRequest, closingIssues, mergeMergeRequest, openMergeRequest, updateMergeRequest } from '../ops/merge-requests.js';
+import { pipelineBasic } from '../present/basic.js';
+import { approvalsEntity, issueEntity, mergeRequestEntity } from '../present/work.js';
+import { registerNotes } from './issues.js';
+
+const MR_UPDATE_PARAMS = [
+  'title',
+  'description',
+  'target_branch',
+  'labels',
+  'add_labels',
+  'remove_labels',
+  'assignee_id',
+  'assignee_ids',
+  'reviewer_ids',
+  'milestone_id',
+  'state_event',
+  'remove_source_branch',
+  'squash',
+  'discussion_locked',
+];
+
+function mergeRequestParam(c: SimRequest, ctx: SimContext): SimMergeRequest {
+  return ctx.state.requireMergeRequest(projectParam(c, ctx), idParam(c, 'iid'));
+}
+
+/** `/projects/:id/merge_requests…`: list, open, show, update, merge, approve, and the issues a merge request closes. */
+export function registerMergeRequests(api: SimApi, ctx: SimContext): void {
+  const { state } = ctx;
+  const show = (c: SimRequest, mr: SimMergeRequest, status: 200 | 201 = 200): Response => c.json(mergeRequestEntity(state, mr, currentUser(c)), status);
+
+  api.get('/projects/:id/merge_requests', async (c) => {
+    const merged = filterWorkItems(state, state.mergeRequestsOf(projectParam(c, ctx)), await Params.of(c));
+    return c.json(paginate(c, merged).map((mr) => mergeRequestEntity(state, mr)));
+  });
+
+  api.post('/projects/:id/merge_requests', async (c) => {
+    const p = await Params.of(c);
+    return show(c, openMergeRequest(ctx, currentUser(c), projectParam(c, ctx), mergeRequestInput(p)), 201);
+  });
+
+  api.get('/projects/:id/merge_requests/:iid', (c) => show(c, mergeRequestParam(c, ctx)));
+
+  api.put('/projects/:id/merge_requests/:iid', async (c) => {
+    const p = await Params.of(c);
+    const mr = mergeRequestParam(c, ctx);
+    requireSomeParameter(p, MR_UPDATE_PARAMS);
+    return show(c, updateMergeRequest(ctx, currentUser(c), mr, mergeRequestInput(p)));
+  });
+
+  api.put('/projects/:id/merge_requests/:iid/merge', async (c) => {
+    const p = await Params.of(c);
+    const mr = mergeRequestParam(c, ctx);
+    return show(
+      c,
+      mergeMergeRequest(ctx, currentUser(c), mr, {
+        sha: p.string('sha'),
+        squash: p.bool('squash'),
+        shouldRemoveSourceBranch: p.bool('should_remove_source_branch'),
+        mergeCommitMessage: p.string('merge_commit_message'),
+      }),
+    );
+  });
+
+  api.post('/projects/:id/merge_requests/:iid/approve', async (c) => {
+    const p = await Params.of(c);
+    const mr = approveMergeRequest(ctx, currentUser(c), mergeRequestParam(c, ctx), p.string('sha'));
+    return c.json(approvalsEntity(state, mr, currentUser(c)), 201);
+  });
+
+  api.get('/projects/:id/merge_requests/:iid/approvals', (c) => c.json(approvalsEntity(state, mergeRequestParam(c, ctx), currentUser(c))));
+
+  api.get('/projects/:id/merge_requests/:iid/closes_issues', (c) => {
+    const issues = closingIssues(state, mergeRequestParam(c, ctx)).filter((issue) => canSeeIssue(state, currentUser(c), issue));
+    return c.json(paginate(c, issues).map((issue) => issueEntity(state, issue)));
+  });
+
+  api.get('/projects/:id/merge_requests/:iid/pipelines', (c) => {
+    const mr = mergeRequestParam(c, ctx);
+    const pipelines = state
+      .pipelinesOf(state.requireProject(mr.projectId))
+      .filter((pipeline) => pipeline.mergeRequestId === mr.id || (pipeline.ref === mr.sourceBranch && pipeline.sha === mr.sha))
+      .reverse();
+    return c.json(paginate(c, pipelines).map((pipeline) => pipelineBasic(state, pipeline)));
+  });
+
+  registerNotes(api, ctx, 'merge_requests', mergeRequestParam);
+}
