@@ -211,37 +211,47 @@ export class Engine {
     this.pumpRequested = true;
     if (this.pumping) return;
     this.pumping = true;
-    this.pumpLoop()
-      .catch((error: unknown) => this.logger.error({ err: toError(error) }, 'claiming ready runs failed; retrying on the next wake-up'))
-      .finally(() => {
-        this.pumping = false;
-        this.settle();
-      });
+    void this.pumpLoop();
   }
 
+  /**
+   * The loop's last check of `pumpRequested` and the clearing of `pumping` happen in one
+   * synchronous stretch, so a pump() arriving in between cannot be lost.
+   */
   private async pumpLoop(): Promise<void> {
-    while (this.pumpRequested && !this.stopping) {
-      this.pumpRequested = false;
-      const free = this.concurrency - this.activeRuns.size;
-      if (free <= 0) return;
-      const now = this.clock.now();
-      const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
-      let launched = 0;
-      for (const id of ids) {
-        if (this.activeRuns.has(id)) continue;
-        launched++;
-        const work = this.advanceRun(id)
-          .catch((error: unknown) => this.logger.error({ err: toError(error), runId: id }, 'advancing run failed; it will be retried'))
-          .finally(() => {
-            this.activeRuns.delete(id);
-            this.cache.trim();
-            this.pump();
-            this.settle();
-          });
-        this.activeRuns.set(id, work);
+    try {
+      while (this.pumpRequested && !this.stopping) {
+        this.pumpRequested = false;
+        const free = this.concurrency - this.activeRuns.size;
+        if (free <= 0) return;
+        const now = this.clock.now();
+        const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
+        let launched = 0;
+        for (const id of ids) {
+          if (this.activeRuns.has(id)) continue;
+          launched++;
+          this.launch(id);
+        }
+        if (launched > 0 && ids.length === free) this.pumpRequested = true;
       }
-      if (launched > 0 && ids.length === free) this.pumpRequested = true;
+    } catch (error) {
+      this.logger.error({ err: toError(error) }, 'claiming ready runs failed; retrying on the next wake-up');
+    } finally {
+      this.pumping = false;
+      this.settle();
     }
+  }
+
+  private launch(id: string): void {
+    const work = this.advanceRun(id)
+      .catch((error: unknown) => this.logger.error({ err: toError(error), runId: id }, 'advancing run failed; it will be retried'))
+      .finally(() => {
+        this.activeRuns.delete(id);
+        this.cache.trim();
+        this.pump();
+        this.settle();
+      });
+    this.activeRuns.set(id, work);
   }
 
   private async advanceRun(runId: string): Promise<void> {
@@ -509,25 +519,28 @@ export class Engine {
     this.routeRequested = true;
     if (this.routing) return;
     this.routing = true;
-    this.routeLoop()
-      .catch((error: unknown) => this.logger.error({ err: toError(error) }, 'routing events failed; they stay in the inbox and are routed on the next wake-up'))
-      .finally(() => {
-        this.routing = false;
-        this.settle();
-      });
+    void this.routeLoop();
   }
 
+  /** Same shape as pumpLoop: the last check and the clearing of `routing` are one synchronous stretch. */
   private async routeLoop(): Promise<void> {
-    while (this.routeRequested && !this.stopping) {
-      this.routeRequested = false;
-      const events = await this.store.listUnroutedEvents(100);
-      for (const event of events) {
-        const routing = await planRouting(this.store, event, this.activeDefinitions, this.clock.now());
-        const result = await this.store.routeEvent(routing);
-        this.events.emit('event:routed', { seq: event.seq, ...result });
-        if (result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0) this.pump();
+    try {
+      while (this.routeRequested && !this.stopping) {
+        this.routeRequested = false;
+        const events = await this.store.listUnroutedEvents(100);
+        for (const event of events) {
+          const routing = await planRouting(this.store, event, this.activeDefinitions, this.clock.now());
+          const result = await this.store.routeEvent(routing);
+          this.events.emit('event:routed', { seq: event.seq, ...result });
+          if (result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0) this.pump();
+        }
+        if (events.length === 100) this.routeRequested = true;
       }
-      if (events.length === 100) this.routeRequested = true;
+    } catch (error) {
+      this.logger.error({ err: toError(error) }, 'routing events failed; they stay in the inbox and are routed on the next wake-up');
+    } finally {
+      this.routing = false;
+      this.settle();
     }
   }
 
