@@ -41,6 +41,7 @@ export interface Webhook {
   token: string | null;
   scope: { kind: 'project' | 'group'; id: number };
   events: ReadonlySet<HookEventName>;
+  createdAt: number;
 }
 
 /** One attempt to deliver one event to one hook. Retries of a delivery share `idempotencyKey`. */
@@ -111,6 +112,7 @@ export class Webhooks {
       token: options.token ?? null,
       scope,
       events: new Set(options.events ?? (Object.keys(HOOK_EVENTS) as HookEventName[])),
+      createdAt: this.options.clock.now(),
     };
     this.hooks.set(hook.id, hook);
     return hook;

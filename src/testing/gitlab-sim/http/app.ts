@@ -2,11 +2,11 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Clock } from '../../../core/ports.js';
 import type { SimContext } from '../context.js';
 import { GitLabApiError, notFound, unauthorized } from '../errors.js';
-import type { SimGroup, SimProject, SimUser } from '../model.js';
+import type { SimGroup, SimProject, SimToken, SimUser } from '../model.js';
 import type { ConnectionBindings, Faults } from './faults.js';
 
 /** Hono environment of the simulator's routes: the authenticated user, and what can cut a connection. */
-export type SimEnv = { Bindings: ConnectionBindings; Variables: { user: SimUser } };
+export type SimEnv = { Bindings: ConnectionBindings; Variables: { user: SimUser; token: SimToken } };
 export type SimApi = Hono<SimEnv>;
 export type SimRequest = Context<SimEnv>;
 
@@ -44,8 +44,9 @@ export function authenticate(ctx: SimContext): MiddlewareHandler<SimEnv> {
     const token = secret === undefined ? undefined : ctx.state.tokens.get(secret.trim());
     const today = new Date(ctx.state.now()).toISOString().slice(0, 10);
     const user = token && !token.revoked && (token.expiresAt === null || token.expiresAt > today) ? ctx.state.users.get(token.userId) : undefined;
-    if (!user || user.state !== 'active') throw unauthorized();
+    if (!token || !user || user.state !== 'active') throw unauthorized();
     c.set('user', user);
+    c.set('token', token);
     await next();
   };
   return authenticateToken;

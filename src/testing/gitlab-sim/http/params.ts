@@ -23,9 +23,14 @@ export class Params {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       const type = c.req.header('content-type') ?? '';
       if (type.includes('application/json')) {
-        const body: unknown = await c.req.json().catch(() => {
+        const text = await c.req.text();
+        let body: unknown = null;
+        try {
+          // An empty body is fine: GitLab clients send `Content-Type: application/json` on bodiless PUTs.
+          body = text.trim() === '' ? null : JSON.parse(text);
+        } catch {
           throw badRequest('The request body could not be parsed as JSON');
-        });
+        }
         if (body !== null && typeof body === 'object' && !Array.isArray(body)) for (const [key, value] of Object.entries(body)) raw[key.replace(/\[\]$/, '')] = value;
       } else if (type.includes('form')) {
         for (const [key, value] of Object.entries(await c.req.parseBody({ all: true }))) put(key, value);

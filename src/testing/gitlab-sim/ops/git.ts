@@ -69,3 +69,9 @@ export function mergeTrees(project: SimProject, ours: SimCommit, theirs: SimComm
   for (const path of baseTree.keys()) if (!theirs.tree.has(path)) tree.delete(path);
   return tree;
 }
+
+/** Whether `commit` changed `path` against its first parent. */
+export function touches(project: SimProject, commit: SimCommit, path: string): boolean {
+  const parent = commit.parentShas[0] === undefined ? undefined : project.repository.commits.get(commit.parentShas[0]);
+  return parent?.tree.get(path) !== commit.tree.get(path);
+}

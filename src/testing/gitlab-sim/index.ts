@@ -1,0 +1,151 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createSystemClock } from '../../app/clocks.js';
+import type { Clock } from '../../core/ports.js';
+import { type SimActions, createActions } from './actions.js';
+import type { SimContext } from './context.js';
+import type { SimUser } from './model.js';
+import { Webhooks } from './hooks/webhooks.js';
+import { type SimEnv, createSimApp } from './http/app.js';
+import { Faults } from './http/faults.js';
+import { registerCi } from './routes/ci.js';
+import { registerIssues } from './routes/issues.js';
+import { registerMembership } from './routes/members.js';
+import { registerMergeRequests } from './routes/merge-requests.js';
+import { registerPeople } from './routes/people.js';
+import { registerPlanning } from './routes/planning.js';
+import { registerProjects } from './routes/projects.js';
+import { registerRepository } from './routes/repository.js';
+import { type SeedDescription, type SeedResult, seedState } from './seed.js';
+import { SimState } from './state.js';
+
+export { demoSeed } from './seed.js';
+export type { GroupSeed, IssueSeed, LabelSeed, MilestoneSeed, ProjectSeed, Role, SeedDescription, SeedResult, UserSeed } from './seed.js';
+export type { IssueChange, MergeRequestOpening, Ref, SimActions } from './actions.js';
+export type { Fault, FaultKind, FaultMatch, FaultSpec, Faults } from './http/faults.js';
+export { HOOK_EVENTS } from './hooks/webhooks.js';
+export type { HookEventName, Webhook, WebhookDelivery, WebhookOptions, Webhooks } from './hooks/webhooks.js';
+export type { SimState } from './state.js';
+export type * from './model.js';
+
+export interface GitLabSimulatorOptions {
+  /**
+   * Where the simulated GitLab says it lives (`web_url`s, `X-Gitlab-Instance`).
+   * @default the URL `listen()` gets, or `http://gitlab.example.com` before that
+   */
+  baseUrl?: string;
+  /** Time of every record, of webhook retries and of `latency` faults. @default the system clock */
+  clock?: Clock;
+  /** How webhooks are posted. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** @default [15_000, 16_000, 31_000, 96_000] (see `WebhooksOptions.retryDelaysMs`) */
+  webhookRetryDelaysMs?: readonly number[];
+  /** Created before anything else. */
+  seed?: SeedDescription;
+  /** A bug of the simulator itself, answered as GitLab's 500. @default console.error */
+  onInternalError?: (error: Error) => void;
+}
+
+export interface SimServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface GitLabSimulator {
+  /** The Hono app: `app.request('/api/v4/user', { headers: { 'PRIVATE-TOKEN': … } })`. */
+  app: Hono<SimEnv>;
+  state: SimState;
+  faults: Faults;
+  webhooks: Webhooks;
+  actions: SimActions;
+  seed(description: SeedDescription): SeedResult;
+  /**
+   * A `fetch` into the app without a socket, for tests on a virtual clock. Relative URLs are
+   * resolved against `state.baseUrl`; `drop` and `lose_response` faults reject it like a real
+   * connection reset (`TypeError: fetch failed`).
+   */
+  fetch: typeof fetch;
+  /** Serves the app on 127.0.0.1. @default port 0 (any free port) */
+  listen(port?: number): Promise<SimServer>;
+}
+
+/**
+ * A GitLab for tests, demos and newcomers: REST v4 for issues, merge requests, labels,
+ * milestones, pipelines, deployments, repository files and more, with GitLab's auth,
+ * pagination and errors; webhooks with retries; fault injection; seeding from a short description.
+ *
+ * @example
+ * const gitlab = createGitLabSimulator({ seed: demoSeed() });
+ * const { url, close } = await gitlab.listen();
+ * gitlab.webhooks.add({ project: 'demo/app', url: 'http://localhost:3000/webhooks/gitlab', token: 's3cret' });
+ * gitlab.actions.addLabels('alice', 'demo/app', 1, ['workflow::ready for dev']);
+ */
+export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): GitLabSimulator {
+  const clock = options.clock ?? createSystemClock();
+  const state = new SimState(clock, options.baseUrl ?? 'http://gitlab.example.com');
+  const webhooks = new Webhooks(state, {
+    clock,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+  });
+  const ctx: SimContext = { state, webhooks };
+  const faults = new Faults();
+  const app = createSimApp({
+    ctx,
+    faults,
+    clock,
+    routes: [
+      registerProjects,
+      registerIssues,
+      registerMergeRequests,
+      (api) => registerPlanning(api, ctx, 'projects'),
+      (api) => registerPlanning(api, ctx, 'groups'),
+      (api) => registerMembership(api, ctx, 'projects'),
+      (api) => registerMembership(api, ctx, 'groups'),
+      registerCi,
+      registerRepository,
+      registerPeople,
+    ],
+    onInternalError: options.onInternalError ?? ((error) => console.error('gitlab-sim: internal error', error)),
+  });
+  // Every GitLab has its first administrator; seeding acts as them.
+  const root: SimUser = { id: state.nextId('user'), username: 'root', name: 'Administrator', email: 'admin@example.com', state: 'active', admin: true, createdAt: clock.now() };
+  state.users.set(root.id, root);
+  const seed = (description: SeedDescription): SeedResult => seedState(ctx, description, root);
+  if (options.seed) seed(options.seed);
+
+  const inProcessFetch: typeof fetch = async (input, init) => {
+    const request = new Request(typeof input === 'string' ? new URL(input, state.baseUrl) : input, init);
+    let abandoned = false;
+    const response = await app.fetch(request, { abandon: () => (abandoned = true) });
+    if (abandoned) throw new TypeError('fetch failed', { cause: new Error('other side closed') });
+    return response;
+  };
+
+  return {
+    app,
+    state,
+    faults,
+    webhooks,
+    actions: createActions(ctx),
+    seed,
+    fetch: inProcessFetch,
+    listen(port = 0) {
+      return new Promise((resolve) => {
+        const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+          const url = `http://127.0.0.1:${info.port}`;
+          if (options.baseUrl === undefined) state.baseUrl = url;
+          resolve({
+            url,
+            close: () =>
+              new Promise<void>((done) => {
+                if ('closeAllConnections' in server) server.closeAllConnections();
+                server.close(() => done());
+              }),
+          });
+        });
+      });
+    },
+  };
+}
