@@ -18,12 +18,14 @@ export function labelEntity(state: SimState, label: SimLabel, fields: 'project' 
     closed_issues_count: countOf(issues.filter((issue) => issue.state === 'closed'), label),
     open_merge_requests_count: countOf([...state.mergeRequests.values()].filter((mr) => mr.state === 'opened'), label),
   };
-  const common = { id: label.id, name: label.name, color: label.color, text_color: textColor(label.color), description: label.description };
+  const { remove_on_close: _removeOnClose, ...basic } = labelBasic(label);
   // Group label lists carry fewer fields than project label lists; the group list schema allows no others.
-  if (fields === 'group') return { ...common, ...counts, subscribed: false, priority: null };
+  if (fields === 'group') {
+    const { description_html: _html, ...plain } = basic;
+    return { ...plain, ...counts, subscribed: false, priority: null };
+  }
   return {
-    ...common,
-    description_html: label.description ?? '',
+    ...basic,
     ...counts,
     subscribed: false,
     priority: label.priority,
@@ -31,18 +33,34 @@ export function labelEntity(state: SimState, label: SimLabel, fields: 'project' 
   };
 }
 
-const labelNames = (state: SimState, item: SimWorkItem): string[] =>
-  labelsOf(state, item.labelIds)
-    .map((label) => label.name)
-    .sort((a, b) => a.localeCompare(b));
+/** `LabelBasic`: the label objects of `with_labels_details=true`. */
+export function labelBasic(label: SimLabel): Entity {
+  return {
+    id: label.id,
+    name: label.name,
+    color: label.color,
+    description: label.description,
+    description_html: label.description ?? '',
+    text_color: textColor(label.color),
+    remove_on_close: false,
+  };
+}
+
+export interface EntityOptions {
+  /** Given for single-object answers, which carry `subscribed` and more, like GitLab's. */
+  viewer?: SimUser | undefined;
+  /** `with_labels_details=true`: label objects instead of names. */
+  labelDetails?: boolean | undefined;
+}
 
 /** What issue and merge request entities share. */
-function workItemEntity(state: SimState, item: SimWorkItem, kind: 'issues' | 'merge_requests', viewer: SimUser | undefined): Entity {
+function workItemEntity(state: SimState, item: SimWorkItem, kind: 'issues' | 'merge_requests', { viewer, labelDetails }: EntityOptions): Entity {
   const project = state.requireProject(item.projectId);
   const path = state.projectPath(project);
   const sigil = kind === 'issues' ? '#' : '!';
   const milestone = item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId);
   const assignees = usersOf(state, item.assigneeIds).map((user) => userBasic(state, user));
+  const labels = labelsOf(state, item.labelIds).sort((a, b) => a.name.localeCompare(b.name));
   const notes = [...state.notes.values()].filter((note) => note.noteableId === item.id && note.noteableType === (kind === 'issues' ? 'Issue' : 'MergeRequest'));
   return {
     id: item.id,
@@ -55,7 +73,7 @@ function workItemEntity(state: SimState, item: SimWorkItem, kind: 'issues' | 'me
     updated_at: restTime(item.updatedAt),
     closed_at: restTimeOrNull(item.closedAt),
     closed_by: userOrNull(state, item.closedById),
-    labels: labelNames(state, item),
+    labels: labelDetails ? labels.map(labelBasic) : labels.map((label) => label.name),
     milestone: milestone ? milestoneEntity(state, milestone) : null,
     author: userBasic(state, state.requireUser(item.authorId)),
     assignees,
@@ -72,12 +90,11 @@ function workItemEntity(state: SimState, item: SimWorkItem, kind: 'issues' | 'me
   };
 }
 
-/** `viewer` is given for single-object answers, which carry `subscribed` like GitLab's. */
-export function issueEntity(state: SimState, issue: SimIssue, viewer?: SimUser): Entity {
+export function issueEntity(state: SimState, issue: SimIssue, options: EntityOptions = {}): Entity {
   const project = state.requireProject(issue.projectId);
   const api = `${state.baseUrl.replace(/\/+$/, '')}/api/v4/projects/${project.id}`;
   return {
-    ...workItemEntity(state, issue, 'issues', viewer),
+    ...workItemEntity(state, issue, 'issues', options),
     type: 'ISSUE',
     issue_type: 'issue',
     merge_requests_count: [...state.mergeRequests.values()].filter((mr) => closingIssues(state, mr).includes(issue)).length,
@@ -101,7 +118,24 @@ export function issueEntity(state: SimState, issue: SimIssue, viewer?: SimUser):
   };
 }
 
-export function mergeRequestEntity(state: SimState, mr: SimMergeRequest, viewer?: SimUser): Entity {
+/** `view=simple` of merge request lists. */
+export function mergeRequestSimple(state: SimState, mr: SimMergeRequest): Entity {
+  const project = state.requireProject(mr.projectId);
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: mr.projectId,
+    title: mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: restTime(mr.createdAt),
+    updated_at: restTime(mr.updatedAt),
+    web_url: state.webUrl(`${state.projectPath(project)}/-/merge_requests/${mr.iid}`),
+  };
+}
+
+export function mergeRequestEntity(state: SimState, mr: SimMergeRequest, options: EntityOptions = {}): Entity {
+  const { viewer } = options;
   const project = state.requireProject(mr.projectId);
   const { repository } = project;
   const sha = mr.sha;
@@ -110,7 +144,7 @@ export function mergeRequestEntity(state: SimState, mr: SimMergeRequest, viewer?
   const head = pipelines.at(-1);
   const draft = isDraft(mr.title);
   const entity: Entity = {
-    ...workItemEntity(state, mr, 'merge_requests', viewer),
+    ...workItemEntity(state, mr, 'merge_requests', options),
     merged_by: mergedBy,
     merge_user: mergedBy,
     merged_at: restTimeOrNull(mr.mergedAt),

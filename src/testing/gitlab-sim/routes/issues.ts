@@ -39,23 +39,24 @@ export function registerIssues(api: SimApi, ctx: SimContext): void {
   api.get('/projects/:id/issues', async (c) => {
     const project = projectParam(c, ctx);
     const visible = state.issuesOf(project).filter((issue) => canSeeIssue(state, currentUser(c), issue));
-    const issues = filterWorkItems(state, visible, await Params.of(c));
-    return c.json(paginate(c, issues).map((issue) => issueEntity(state, issue)));
+    const p = await Params.of(c);
+    const labelDetails = p.bool('with_labels_details');
+    return c.json(paginate(c, filterWorkItems(state, visible, p)).map((issue) => issueEntity(state, issue, { labelDetails })));
   });
 
   api.post('/projects/:id/issues', async (c) => {
     const p = await Params.of(c);
     const issue = createIssue(ctx, currentUser(c), projectParam(c, ctx), issueInput(p));
-    return c.json(issueEntity(state, issue, currentUser(c)), 201);
+    return c.json(issueEntity(state, issue, { viewer: currentUser(c) }), 201);
   });
 
-  api.get('/projects/:id/issues/:iid', (c) => c.json(issueEntity(state, issueParam(c, ctx), currentUser(c))));
+  api.get('/projects/:id/issues/:iid', (c) => c.json(issueEntity(state, issueParam(c, ctx), { viewer: currentUser(c) })));
 
   api.put('/projects/:id/issues/:iid', async (c) => {
     const p = await Params.of(c);
     const issue = issueParam(c, ctx);
     requireSomeParameter(p, ISSUE_UPDATE_PARAMS);
-    return c.json(issueEntity(state, updateIssue(ctx, currentUser(c), issue, issueInput(p)), currentUser(c)));
+    return c.json(issueEntity(state, updateIssue(ctx, currentUser(c), issue, issueInput(p)), { viewer: currentUser(c) }));
   });
 
   const mergeRequests = (issue: SimIssue, pick: (mr: SimMergeRequest) => boolean): SimMergeRequest[] =>

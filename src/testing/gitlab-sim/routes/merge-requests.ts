@@ -7,7 +7,7 @@ import type { SimMergeRequest } from '../model.js';
 import { canSeeIssue } from '../ops/issues.js';
 import { approveMergeRequest, closingIssues, mergeMergeRequest, openMergeRequest, updateMergeRequest } from '../ops/merge-requests.js';
 import { pipelineBasic } from '../present/basic.js';
-import { approvalsEntity, issueEntity, mergeRequestEntity } from '../present/work.js';
+import { approvalsEntity, issueEntity, mergeRequestEntity, mergeRequestSimple } from '../present/work.js';
 import { registerNotes } from './issues.js';
 
 const MR_UPDATE_PARAMS = [
@@ -34,11 +34,13 @@ function mergeRequestParam(c: SimRequest, ctx: SimContext): SimMergeRequest {
 /** `/projects/:id/merge_requests…`: list, open, show, update, merge, approve, and the issues a merge request closes. */
 export function registerMergeRequests(api: SimApi, ctx: SimContext): void {
   const { state } = ctx;
-  const show = (c: SimRequest, mr: SimMergeRequest, status: 200 | 201 = 200): Response => c.json(mergeRequestEntity(state, mr, currentUser(c)), status);
+  const show = (c: SimRequest, mr: SimMergeRequest, status: 200 | 201 = 200): Response => c.json(mergeRequestEntity(state, mr, { viewer: currentUser(c) }), status);
 
   api.get('/projects/:id/merge_requests', async (c) => {
-    const merged = filterWorkItems(state, state.mergeRequestsOf(projectParam(c, ctx)), await Params.of(c));
-    return c.json(paginate(c, merged).map((mr) => mergeRequestEntity(state, mr)));
+    const p = await Params.of(c);
+    const found = paginate(c, filterWorkItems(state, state.mergeRequestsOf(projectParam(c, ctx)), p));
+    const labelDetails = p.bool('with_labels_details');
+    return c.json(found.map((mr) => (p.string('view') === 'simple' ? mergeRequestSimple(state, mr) : mergeRequestEntity(state, mr, { labelDetails }))));
   });
 
   api.post('/projects/:id/merge_requests', async (c) => {
