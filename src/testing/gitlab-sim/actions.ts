@@ -1,6 +1,21 @@
 import type { SimContext } from './context.js';
 import { notFound } from './errors.js';
-import { ACCESS_LEVELS, type AccessLevel, type AccessRole, type Membership, type PipelineStatus, type SimCommit, type SimDeployment, type SimIssue, type SimMergeRequest, type SimMilestone, type SimNote, type SimPipeline, type SimProject, type SimUser } from './model.js';
+import {
+  ACCESS_LEVELS,
+  type AccessLevel,
+  type AccessRole,
+  type Membership,
+  type PipelineStatus,
+  type SimCommit,
+  type SimDeployment,
+  type SimIssue,
+  type SimMergeRequest,
+  type SimMilestone,
+  type SimNote,
+  type SimPipeline,
+  type SimProject,
+  type SimUser,
+} from './model.js';
 import { createPipeline, requireStatus, setPipelineStatus } from './ops/ci.js';
 import { createDeployment } from './ops/deployments.js';
 import { type IssueInput, createIssue, updateIssue } from './ops/issues.js';
@@ -60,22 +75,43 @@ export interface SimActions {
   addReviewer(actor: string, project: Ref, iid: number, reviewer: string): SimMergeRequest;
   approveMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
   mergeMergeRequest(actor: string, project: Ref, iid: number, options?: MergeInput): SimMergeRequest;
-  createNote(actor: string, project: Ref, on: { issue: number } | { mergeRequest: number }, body: string, options?: { internal?: boolean }): SimNote;
+  createNote(
+    actor: string,
+    project: Ref,
+    on: { issue: number } | { mergeRequest: number },
+    body: string,
+    options?: { internal?: boolean },
+  ): SimNote;
   /** Commits `files` (null deletes one) to `branch`, creating it from `startBranch` when needed. */
-  push(actor: string, project: Ref, push: { branch: string; files: Record<string, string | null>; message?: string; startBranch?: string }): SimCommit;
+  push(
+    actor: string,
+    project: Ref,
+    push: { branch: string; files: Record<string, string | null>; message?: string; startBranch?: string },
+  ): SimCommit;
   createPipeline(actor: string, project: Ref, ref: string): SimPipeline;
   setPipelineStatus(project: Ref, id: number, status: PipelineStatus): SimPipeline;
-  createMilestone(actor: string, owner: { project: Ref } | { group: Ref }, title: string, options?: { dueDate?: string; startDate?: string; description?: string }): SimMilestone;
+  createMilestone(
+    actor: string,
+    owner: { project: Ref } | { group: Ref },
+    title: string,
+    options?: { dueDate?: string; startDate?: string; description?: string },
+  ): SimMilestone;
   closeMilestone(actor: string, owner: { project: Ref } | { group: Ref }, title: string): SimMilestone;
   deploy(actor: string, project: Ref, deployment: { environment: string; status: SimDeployment['status']; ref?: string }): SimDeployment;
-  setMember(actor: string, target: { project: Ref } | { group: Ref }, username: string, role: AccessRole | AccessLevel | null): Membership | null;
+  setMember(
+    actor: string,
+    target: { project: Ref } | { group: Ref },
+    username: string,
+    role: AccessRole | AccessLevel | null,
+  ): Membership | null;
 }
 
 export function createActions(ctx: SimContext): SimActions {
   const { state } = ctx;
   const user = (username: string): SimUser => state.requireUser(username);
   const project = (ref: Ref): SimProject => state.requireProject(ref);
-  const owner = (target: { project: Ref } | { group: Ref }) => ('project' in target ? project(target.project) : state.requireGroup(target.group));
+  const owner = (target: { project: Ref } | { group: Ref }) =>
+    'project' in target ? project(target.project) : state.requireGroup(target.group);
   const ids = (usernames: string[] | undefined): number[] | undefined => usernames?.map((name) => user(name).id);
   const milestoneId = (where: SimProject, title: string | null | undefined): number | null | undefined => {
     if (title === undefined || title === null) return title;
@@ -116,7 +152,8 @@ export function createActions(ctx: SimContext): SimActions {
     openMergeRequest(actor, ref, opening) {
       const where = project(ref);
       const target = opening.targetBranch ?? where.defaultBranch;
-      if (opening.files) actions.push(actor, ref, { branch: opening.sourceBranch, startBranch: target, files: opening.files, message: opening.title });
+      if (opening.files)
+        actions.push(actor, ref, { branch: opening.sourceBranch, startBranch: target, files: opening.files, message: opening.title });
       return openMergeRequest(ctx, user(actor), where, {
         ...issueInput(where, opening),
         sourceBranch: opening.sourceBranch,
@@ -126,7 +163,10 @@ export function createActions(ctx: SimContext): SimActions {
       });
     },
     updateMergeRequest: (actor, ref, iid, change) =>
-      updateMergeRequest(ctx, user(actor), mergeRequest(ref, iid), { ...issueInput(project(ref), change), reviewerIds: ids(change.reviewers) }),
+      updateMergeRequest(ctx, user(actor), mergeRequest(ref, iid), {
+        ...issueInput(project(ref), change),
+        reviewerIds: ids(change.reviewers),
+      }),
     addReviewer(actor, ref, iid, reviewer) {
       const mr = mergeRequest(ref, iid);
       return updateMergeRequest(ctx, user(actor), mr, { reviewerIds: [...mr.reviewerIds, user(reviewer).id] });
@@ -134,7 +174,13 @@ export function createActions(ctx: SimContext): SimActions {
     approveMergeRequest: (actor, ref, iid) => approveMergeRequest(ctx, user(actor), mergeRequest(ref, iid)),
     mergeMergeRequest: (actor, ref, iid, options) => mergeMergeRequest(ctx, user(actor), mergeRequest(ref, iid), options),
     createNote: (actor, ref, on, body, options) =>
-      createNote(ctx, user(actor), 'issue' in on ? issue(ref, on.issue) : mergeRequest(ref, on.mergeRequest), body, options?.internal ?? false),
+      createNote(
+        ctx,
+        user(actor),
+        'issue' in on ? issue(ref, on.issue) : mergeRequest(ref, on.mergeRequest),
+        body,
+        options?.internal ?? false,
+      ),
     push(actor, ref, push) {
       const where = project(ref);
       const { branches, commits } = where.repository;
@@ -144,7 +190,9 @@ export function createActions(ctx: SimContext): SimActions {
         startBranch: push.startBranch,
         message: push.message ?? `Update ${Object.keys(push.files).join(', ')}`,
         actions: Object.entries(push.files).map(([path, content]) =>
-          content === null ? { action: 'delete' as const, path } : { action: head?.tree.has(path) ? ('update' as const) : ('create' as const), path, content },
+          content === null
+            ? { action: 'delete' as const, path }
+            : { action: head?.tree.has(path) ? ('update' as const) : ('create' as const), path, content },
         ),
       });
     },
@@ -159,10 +207,22 @@ export function createActions(ctx: SimContext): SimActions {
       const where = project(ref);
       const gitRef = deployment.ref ?? where.defaultBranch;
       const sha = where.repository.branches.get(gitRef) ?? gitRef;
-      return createDeployment(ctx, user(actor), where, { environment: deployment.environment, sha, ref: gitRef, tag: where.repository.tags.has(gitRef), status: deployment.status });
+      return createDeployment(ctx, user(actor), where, {
+        environment: deployment.environment,
+        sha,
+        ref: gitRef,
+        tag: where.repository.tags.has(gitRef),
+        status: deployment.status,
+      });
     },
     setMember: (actor, target, username, role) =>
-      setMembership(ctx, user(actor), owner(target), user(username), role === null ? null : typeof role === 'number' ? role : ACCESS_LEVELS[role]),
+      setMembership(
+        ctx,
+        user(actor),
+        owner(target),
+        user(username),
+        role === null ? null : typeof role === 'number' ? role : ACCESS_LEVELS[role],
+      ),
   };
   return actions;
 }

@@ -25,7 +25,8 @@ export const isoSecondsOrNull = (ms: number | null): string | null => (ms === nu
 export const dateOnly = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** Seconds between two times, as GitLab's `duration` fields. */
-export const seconds = (from: number | null, to: number | null): number | null => (from === null || to === null ? null : Math.round((to - from) / 1000));
+export const seconds = (from: number | null, to: number | null): number | null =>
+  from === null || to === null ? null : Math.round((to - from) / 1000);
 
 /** GitLab's default avatar: a Gravatar identicon of the user's email. */
 export const avatarUrl = (user: SimUser): string =>

@@ -110,7 +110,15 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     onInternalError: options.onInternalError ?? ((error) => console.error('gitlab-sim: internal error', error)),
   });
   // Every GitLab has its first administrator; seeding acts as them.
-  const root: SimUser = { id: state.nextId('user'), username: 'root', name: 'Administrator', email: 'admin@example.com', state: 'active', admin: true, createdAt: clock.now() };
+  const root: SimUser = {
+    id: state.nextId('user'),
+    username: 'root',
+    name: 'Administrator',
+    email: 'admin@example.com',
+    state: 'active',
+    admin: true,
+    createdAt: clock.now(),
+  };
   state.users.set(root.id, root);
   const seed = (description: SeedDescription): SeedResult => seedState(ctx, description, root);
   if (options.seed) seed(options.seed);

@@ -9,7 +9,15 @@ import { ACME, restClient } from './test-helpers.js';
 function setup() {
   const sim = createGitLabSimulator({ clock: new VirtualClock(), seed: ACME });
   const as = (token?: string) => restClient(sim.fetch, sim.state.baseUrl, token);
-  return { sim, alice: as('alice-token'), bob: as('bob-token'), carol: as('carol-token'), dave: as('dave-token'), erin: as('erin-token'), anonymous: as() };
+  return {
+    sim,
+    alice: as('alice-token'),
+    bob: as('bob-token'),
+    carol: as('carol-token'),
+    dave: as('dave-token'),
+    erin: as('erin-token'),
+    anonymous: as(),
+  };
 }
 
 const labelsOf = (body: unknown): string[] => (body as { labels: string[] }).labels;
@@ -22,10 +30,14 @@ describe('pagination', () => {
     const first = await alice.get('/projects/acme%2Fapp/issues?per_page=20&state=opened');
     assert.equal(first.status, 200);
     const header = (name: string): string | null => first.headers.get(name);
-    assert.deepEqual(
-      ['X-Total', 'X-Total-Pages', 'X-Page', 'X-Per-Page', 'X-Next-Page', 'X-Prev-Page'].map(header),
-      ['45', '3', '1', '20', '2', ''],
-    );
+    assert.deepEqual(['X-Total', 'X-Total-Pages', 'X-Page', 'X-Per-Page', 'X-Next-Page', 'X-Prev-Page'].map(header), [
+      '45',
+      '3',
+      '1',
+      '20',
+      '2',
+      '',
+    ]);
     assert.match(header('Link') ?? '', /<[^>]*[?&]page=2[^>]*>; rel="next"/);
     assert.match(header('Link') ?? '', /<[^>]*[?&]page=3[^>]*>; rel="last"/);
     assert.match(header('Link') ?? '', /state=opened/, 'other query parameters are kept in the links');
@@ -86,7 +98,10 @@ describe('authentication and access', () => {
     assert.equal(opened.status, 201);
     assert.deepEqual(labelsOf(opened.body), [], 'GitLab ignores planning fields from guests');
     sim.actions.openMergeRequest('bob', 'acme/app', { sourceBranch: 'feature', title: 'Feature', files: { 'a.txt': 'a' } });
-    assert.deepEqual(await bob.put('/projects/acme%2Fapp/merge_requests/1/merge').then((r) => [r.status, r.body]), [401, { message: '401 Unauthorized' }]);
+    assert.deepEqual(await bob.put('/projects/acme%2Fapp/merge_requests/1/merge').then((r) => [r.status, r.body]), [
+      401,
+      { message: '401 Unauthorized' },
+    ]);
   });
 });
 
@@ -95,10 +110,20 @@ describe('error shapes', () => {
     const { alice } = setup();
     assert.deepEqual((await alice.post('/projects/acme%2Fapp/issues', {})).body, { error: 'title is missing' });
     const issue = (await alice.post('/projects/acme%2Fapp/issues', { title: 'x' })).body as { iid: number };
-    assert.deepEqual((await alice.put(`/projects/acme%2Fapp/issues/${issue.iid}`, { title: ' ' })).body, { message: { title: ["can't be blank"] } });
-    assert.deepEqual((await alice.put(`/projects/acme%2Fapp/issues/${issue.iid}`, { state_event: 'explode' })).body, { error: 'state_event does not have a valid value' });
-    assert.deepEqual(await alice.get('/projects/acme%2Fapp/issues/999').then((r) => [r.status, r.body]), [404, { message: '404 Not found' }]);
-    assert.deepEqual(await alice.post('/projects/acme%2Fapp/labels', { name: 'bug', color: '#ff0000' }).then((r) => [r.status, r.body]), [409, { message: 'Label already exists' }]);
+    assert.deepEqual((await alice.put(`/projects/acme%2Fapp/issues/${issue.iid}`, { title: ' ' })).body, {
+      message: { title: ["can't be blank"] },
+    });
+    assert.deepEqual((await alice.put(`/projects/acme%2Fapp/issues/${issue.iid}`, { state_event: 'explode' })).body, {
+      error: 'state_event does not have a valid value',
+    });
+    assert.deepEqual(await alice.get('/projects/acme%2Fapp/issues/999').then((r) => [r.status, r.body]), [
+      404,
+      { message: '404 Not found' },
+    ]);
+    assert.deepEqual(await alice.post('/projects/acme%2Fapp/labels', { name: 'bug', color: '#ff0000' }).then((r) => [r.status, r.body]), [
+      409,
+      { message: 'Label already exists' },
+    ]);
     assert.deepEqual((await alice.get('/no/such/route')).body, { error: '404 Not Found' });
   });
 });
@@ -106,19 +131,41 @@ describe('error shapes', () => {
 describe('scoped labels', () => {
   test('a label replaces the one of the same scope; the scope is what precedes the last ::', async () => {
     const { alice } = setup();
-    const issue = (await alice.post('/projects/acme%2Fapp/issues', { title: 'Scoped', labels: 'workflow::backlog,team::a::one,team::b,bug' })).body as { iid: number };
+    const issue = (
+      await alice.post('/projects/acme%2Fapp/issues', { title: 'Scoped', labels: 'workflow::backlog,team::a::one,team::b,bug' })
+    ).body as { iid: number };
     const path = `/projects/acme%2Fapp/issues/${issue.iid}`;
-    assert.deepEqual(labelsOf((await alice.put(path, { add_labels: 'workflow::ready' })).body), ['bug', 'team::a::one', 'team::b', 'workflow::ready']);
-    assert.deepEqual(labelsOf((await alice.put(path, { add_labels: 'team::a::two' })).body), ['bug', 'team::a::two', 'team::b', 'workflow::ready'], 'team::a::two replaces team::a::one, not team::b');
-    assert.deepEqual(labelsOf((await alice.put(path, { labels: 'workflow::backlog,workflow::in dev' })).body), ['workflow::in dev'], 'within one request the last of a scope wins');
-    assert.deepEqual(labelsOf((await alice.put(path, { remove_labels: 'workflow::in dev', add_labels: 'priority::1' })).body), ['priority::1'], 'group labels take part too');
+    assert.deepEqual(labelsOf((await alice.put(path, { add_labels: 'workflow::ready' })).body), [
+      'bug',
+      'team::a::one',
+      'team::b',
+      'workflow::ready',
+    ]);
+    assert.deepEqual(
+      labelsOf((await alice.put(path, { add_labels: 'team::a::two' })).body),
+      ['bug', 'team::a::two', 'team::b', 'workflow::ready'],
+      'team::a::two replaces team::a::one, not team::b',
+    );
+    assert.deepEqual(
+      labelsOf((await alice.put(path, { labels: 'workflow::backlog,workflow::in dev' })).body),
+      ['workflow::in dev'],
+      'within one request the last of a scope wins',
+    );
+    assert.deepEqual(
+      labelsOf((await alice.put(path, { remove_labels: 'workflow::in dev', add_labels: 'priority::1' })).body),
+      ['priority::1'],
+      'group labels take part too',
+    );
   });
 
   test('actions go through the same rule', () => {
     const { sim } = setup();
     const issue = sim.actions.createIssue('alice', 'acme/app', { title: 'A', labels: ['workflow::backlog'] });
     sim.actions.addLabels('alice', 'acme/app', issue.iid, ['workflow::ready']);
-    assert.deepEqual(issue.labelIds.map((id) => sim.state.labels.get(id)?.name), ['workflow::ready']);
+    assert.deepEqual(
+      issue.labelIds.map((id) => sim.state.labels.get(id)?.name),
+      ['workflow::ready'],
+    );
   });
 });
 
@@ -128,7 +175,12 @@ describe('membership', () => {
     const levels = (body: unknown): Record<string, number> =>
       Object.fromEntries((body as { username: string; access_level: number }[]).map((m) => [m.username, m.access_level]));
     assert.deepEqual(levels((await alice.get('/projects/acme%2Fplatform%2Fapi/members')).body), { alice: 10, carol: 20 });
-    assert.deepEqual(levels((await alice.get('/projects/acme%2Fplatform%2Fapi/members/all')).body), { alice: 40, bob: 30, carol: 20, dave: 10 });
+    assert.deepEqual(levels((await alice.get('/projects/acme%2Fplatform%2Fapi/members/all')).body), {
+      alice: 40,
+      bob: 30,
+      carol: 20,
+      dave: 10,
+    });
     assert.deepEqual(levels((await alice.get('/groups/acme%2Fplatform/members/all')).body), { alice: 40, bob: 30, dave: 10 });
     assert.equal((await bob.get('/projects/acme%2Fplatform%2Fapi')).status, 200, 'inherited membership grants access');
     assert.equal(((await alice.get('/projects/acme%2Fplatform%2Fapi/members/all/3')).body as { access_level: number }).access_level, 30);
@@ -140,8 +192,16 @@ describe('merge requests', () => {
     const { sim, alice } = setup();
     sim.actions.createIssue('alice', 'acme/app', { title: 'One' });
     sim.actions.createIssue('alice', 'acme/app', { title: 'Two' });
-    const mr = sim.actions.openMergeRequest('bob', 'acme/app', { sourceBranch: 'fix', title: 'Fix', description: 'Closes #1 and acme/app#2', files: { 'fix.txt': 'fixed' } });
-    assert.deepEqual(((await alice.get(`/projects/acme%2Fapp/merge_requests/${mr.iid}/closes_issues`)).body as { iid: number }[]).map((i) => i.iid), [1, 2]);
+    const mr = sim.actions.openMergeRequest('bob', 'acme/app', {
+      sourceBranch: 'fix',
+      title: 'Fix',
+      description: 'Closes #1 and acme/app#2',
+      files: { 'fix.txt': 'fixed' },
+    });
+    assert.deepEqual(
+      ((await alice.get(`/projects/acme%2Fapp/merge_requests/${mr.iid}/closes_issues`)).body as { iid: number }[]).map((i) => i.iid),
+      [1, 2],
+    );
     assert.equal((await alice.put(`/projects/acme%2Fapp/merge_requests/${mr.iid}/merge`, { sha: 'f'.repeat(40) })).status, 409);
     const merged = await alice.put(`/projects/acme%2Fapp/merge_requests/${mr.iid}/merge`, { should_remove_source_branch: true });
     assert.equal((merged.body as { state: string }).state, 'merged');
@@ -149,7 +209,10 @@ describe('merge requests', () => {
     for (const iid of [1, 2]) {
       const issue = (await alice.get(`/projects/acme%2Fapp/issues/${iid}`)).body as { state: string; closed_by: { username: string } };
       assert.deepEqual([issue.state, issue.closed_by.username], ['closed', 'alice']);
-      assert.deepEqual(((await alice.get(`/projects/acme%2Fapp/issues/${iid}/closed_by`)).body as { iid: number }[]).map((m) => m.iid), [mr.iid]);
+      assert.deepEqual(
+        ((await alice.get(`/projects/acme%2Fapp/issues/${iid}/closed_by`)).body as { iid: number }[]).map((m) => m.iid),
+        [mr.iid],
+      );
     }
     const file = await alice.get('/projects/acme%2Fapp/repository/files/fix.txt/raw?ref=main');
     assert.equal(file.body, 'fixed');

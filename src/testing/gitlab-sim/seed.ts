@@ -1,5 +1,14 @@
 import type { SimContext } from './context.js';
-import { ACCESS_LEVELS, type AccessLevel, type AccessRole, type CiJobTemplate, type SimGroup, type SimProject, type SimUser, type Visibility } from './model.js';
+import {
+  ACCESS_LEVELS,
+  type AccessLevel,
+  type AccessRole,
+  type CiJobTemplate,
+  type SimGroup,
+  type SimProject,
+  type SimUser,
+  type Visibility,
+} from './model.js';
 import { createIssue, updateIssue } from './ops/issues.js';
 import { createLabel } from './ops/labels.js';
 import { CI_CONFIG, writeCommit } from './ops/git.js';
@@ -26,7 +35,8 @@ export interface UserSeed {
 
 export type Role = AccessRole | AccessLevel;
 export type LabelSeed = string | { name: string; color?: string; description?: string; priority?: number };
-export type MilestoneSeed = string | { title: string; description?: string; dueDate?: string; startDate?: string; state?: 'active' | 'closed' };
+export type MilestoneSeed =
+  string | { title: string; description?: string; dueDate?: string; startDate?: string; state?: 'active' | 'closed' };
 
 export interface GroupSeed {
   path: string;
@@ -87,7 +97,10 @@ const titleCase = (path: string): string => path.replace(/[-_]+/g, ' ').replace(
 /** The `.gitlab-ci.yml` a seeded project's jobs would come from; informative only, the simulator reads `ci`. */
 function ciYaml(jobs: readonly CiJobTemplate[]): string {
   const stages = [...new Set(jobs.map((job) => job.stage))];
-  const body = jobs.map((job) => `${job.name}:\n  stage: ${job.stage}\n  script: [echo ${job.name}]${job.environment ? `\n  environment: ${job.environment}` : ''}`);
+  const body = jobs.map(
+    (job) =>
+      `${job.name}:\n  stage: ${job.stage}\n  script: [echo ${job.name}]${job.environment ? `\n  environment: ${job.environment}` : ''}`,
+  );
   return `stages: [${stages.join(', ')}]\n\n${body.join('\n\n')}\n`;
 }
 
@@ -113,7 +126,12 @@ export function seedState(ctx: SimContext, description: SeedDescription, root: S
   }
 
   const membersOf = (roles: Record<string, Role> | undefined): SimGroup['members'] =>
-    new Map(Object.entries(roles ?? {}).map(([username, role]) => [state.requireUser(username).id, { accessLevel: levelOf(role), expiresAt: null, createdAt: now, createdById: root.id }]));
+    new Map(
+      Object.entries(roles ?? {}).map(([username, role]) => [
+        state.requireUser(username).id,
+        { accessLevel: levelOf(role), expiresAt: null, createdAt: now, createdById: root.id },
+      ]),
+    );
   const plan = (owner: SimProject | SimGroup, labels: LabelSeed[] | undefined, milestones: MilestoneSeed[] | undefined): void => {
     for (const label of labels ?? []) createLabel(ctx, root, owner, typeof label === 'string' ? { name: label } : label);
     for (const entry of milestones ?? []) {
@@ -153,7 +171,8 @@ export function seedState(ctx: SimContext, description: SeedDescription, root: S
     const namespacePath = seed.path.slice(0, slash);
     const group = state.findGroup(namespacePath);
     const owner = group ? undefined : state.userByUsername(namespacePath);
-    if (!group && !owner) throw new TypeError(`seed: '${namespacePath}' is neither a seeded group nor a user; list it under groups or users first`);
+    if (!group && !owner)
+      throw new TypeError(`seed: '${namespacePath}' is neither a seeded group nor a user; list it under groups or users first`);
     const defaultBranch = seed.defaultBranch ?? 'main';
     const leaf = seed.path.slice(slash + 1);
     const project: SimProject = {
@@ -183,9 +202,13 @@ export function seedState(ctx: SimContext, description: SeedDescription, root: S
     for (const branch of [defaultBranch, ...(seed.branches ?? [])]) project.repository.branches.set(branch, first.sha);
     plan(project, seed.labels, seed.milestones);
     for (const issue of seed.issues ?? []) {
-      const author = issue.author ? state.requireUser(issue.author) : (state.effectiveMembers(project).sort((a, b) => b.membership.accessLevel - a.membership.accessLevel)[0]?.user ?? root);
-      const milestone = issue.milestone === undefined ? undefined : state.availableMilestones(project).find((m) => m.title === issue.milestone);
-      if (issue.milestone !== undefined && !milestone) throw new TypeError(`seed: milestone '${issue.milestone}' of issue '${issue.title}' is not seeded`);
+      const author = issue.author
+        ? state.requireUser(issue.author)
+        : (state.effectiveMembers(project).sort((a, b) => b.membership.accessLevel - a.membership.accessLevel)[0]?.user ?? root);
+      const milestone =
+        issue.milestone === undefined ? undefined : state.availableMilestones(project).find((m) => m.title === issue.milestone);
+      if (issue.milestone !== undefined && !milestone)
+        throw new TypeError(`seed: milestone '${issue.milestone}' of issue '${issue.title}' is not seeded`);
       const created = createIssue(ctx, author, project, {
         title: issue.title,
         description: issue.description,
@@ -201,7 +224,16 @@ export function seedState(ctx: SimContext, description: SeedDescription, root: S
   for (const [username, secrets] of Object.entries(description.tokens ?? {})) {
     const user = state.requireUser(username);
     for (const token of typeof secrets === 'string' ? [secrets] : secrets) {
-      state.tokens.set(token, { id: state.nextId('token'), token, userId: user.id, name: `${username}-seed`, scopes: ['api'], expiresAt: null, revoked: false, createdAt: now });
+      state.tokens.set(token, {
+        id: state.nextId('token'),
+        token,
+        userId: user.id,
+        name: `${username}-seed`,
+        scopes: ['api'],
+        expiresAt: null,
+        revoked: false,
+        createdAt: now,
+      });
     }
   }
   return result;
@@ -253,9 +285,26 @@ export function demoSeed(): SeedDescription {
           { name: 'deploy-staging', stage: 'deploy', environment: 'staging' },
         ],
         issues: [
-          { title: 'Environments page shows stale deployments', author: 'carol', labels: ['bug', 'group::environments', 'workflow::backlog'], milestone: 'Backlog' },
-          { title: 'Add a deploy freeze banner', author: 'alice', labels: ['devops::deploy', 'workflow::ready for dev'], milestone: 'Sprint 1', assignees: ['bob'] },
-          { title: 'Clean up review apps after merge', author: 'bob', labels: ['section::cd', 'workflow::in dev'], milestone: 'Sprint 1', assignees: ['bob'] },
+          {
+            title: 'Environments page shows stale deployments',
+            author: 'carol',
+            labels: ['bug', 'group::environments', 'workflow::backlog'],
+            milestone: 'Backlog',
+          },
+          {
+            title: 'Add a deploy freeze banner',
+            author: 'alice',
+            labels: ['devops::deploy', 'workflow::ready for dev'],
+            milestone: 'Sprint 1',
+            assignees: ['bob'],
+          },
+          {
+            title: 'Clean up review apps after merge',
+            author: 'bob',
+            labels: ['section::cd', 'workflow::in dev'],
+            milestone: 'Sprint 1',
+            assignees: ['bob'],
+          },
           { title: 'Document the release checklist', author: 'alice', labels: ['workflow::complete'], state: 'closed' },
         ],
       },

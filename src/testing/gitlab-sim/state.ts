@@ -118,7 +118,11 @@ export class SimState {
   /** The group and its ancestors, nearest first. */
   groupChain(group: SimGroup): SimGroup[] {
     const chain: SimGroup[] = [];
-    for (let current: SimGroup | undefined = group; current; current = current.parentId === null ? undefined : this.groups.get(current.parentId)) {
+    for (
+      let current: SimGroup | undefined = group;
+      current;
+      current = current.parentId === null ? undefined : this.groups.get(current.parentId)
+    ) {
       chain.push(current);
     }
     return chain;
@@ -205,7 +209,8 @@ export class SimState {
   availableLabels(project: SimProject): SimLabel[] {
     const groupIds = new Set(this.projectGroups(project).map((group) => group.id));
     return [...this.labels.values()].filter(
-      (label) => (label.owner.kind === 'project' && label.owner.id === project.id) || (label.owner.kind === 'group' && groupIds.has(label.owner.id)),
+      (label) =>
+        (label.owner.kind === 'project' && label.owner.id === project.id) || (label.owner.kind === 'group' && groupIds.has(label.owner.id)),
     );
   }
 

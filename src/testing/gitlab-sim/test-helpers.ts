@@ -13,7 +13,10 @@ export function restClient(fetcher: typeof fetch, baseUrl: string, token?: strin
   const call = async (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
     const response = await fetcher(new URL(`/api/v4${path}`, baseUrl), {
       method,
-      headers: { ...(token === undefined ? {} : { 'PRIVATE-TOKEN': token }), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        ...(token === undefined ? {} : { 'PRIVATE-TOKEN': token }),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -32,7 +35,12 @@ export function restClient(fetcher: typeof fetch, baseUrl: string, token?: strin
 export const ACME: SeedDescription = {
   users: ['alice', 'bob', 'carol', 'dave', { username: 'erin', name: 'Erin Outsider' }],
   groups: [
-    { path: 'acme', members: { alice: 'maintainer', dave: 'guest' }, labels: ['group::environments', 'priority::1', 'priority::2'], milestones: ['Q1'] },
+    {
+      path: 'acme',
+      members: { alice: 'maintainer', dave: 'guest' },
+      labels: ['group::environments', 'priority::1', 'priority::2'],
+      milestones: ['Q1'],
+    },
     { path: 'acme/platform', members: { bob: 'developer' } },
   ],
   projects: [

@@ -69,13 +69,23 @@ describe('webhook payloads and headers', () => {
     const issue = sim.actions.createIssue('alice', 'acme/app', { title: 'Hooked', labels: ['workflow::backlog'], assignees: ['bob'] });
     sim.actions.addLabels('alice', 'acme/app', issue.iid, ['workflow::ready']);
     sim.actions.createNote('carol', 'acme/app', { issue: issue.iid }, 'Looks good');
-    const mr = sim.actions.openMergeRequest('bob', 'acme/app', { sourceBranch: 'hooked', title: 'Hooked MR', description: `Closes #${issue.iid}`, assignees: ['bob'], reviewers: ['carol'], files: { 'x.txt': 'x' } });
+    const mr = sim.actions.openMergeRequest('bob', 'acme/app', {
+      sourceBranch: 'hooked',
+      title: 'Hooked MR',
+      description: `Closes #${issue.iid}`,
+      assignees: ['bob'],
+      reviewers: ['carol'],
+      files: { 'x.txt': 'x' },
+    });
     sim.actions.createNote('carol', 'acme/app', { mergeRequest: mr.iid }, 'Needs work');
     const [pipeline] = sim.state.pipelinesOf(sim.state.requireProject('acme/app'));
     sim.actions.setPipelineStatus('acme/app', pipeline?.id ?? 0, 'success');
     sim.actions.createMilestone('alice', { project: 'acme/app' }, 'Sprint 2', { dueDate: '2026-02-01' });
     sim.actions.deploy('alice', 'acme/app', { environment: 'staging', status: 'success' });
-    assert.equal((await alice.post('/projects/acme%2Fapp/releases', { tag_name: 'v1.0.0', ref: 'main', description: 'First' })).status, 201);
+    assert.equal(
+      (await alice.post('/projects/acme%2Fapp/releases', { tag_name: 'v1.0.0', ref: 'main', description: 'First' })).status,
+      201,
+    );
     sim.actions.setMember('alice', { group: 'acme' }, 'erin', 'reporter');
     await sim.webhooks.idle();
   });
@@ -102,9 +112,12 @@ describe('webhook payloads and headers', () => {
       const delivery = receiver.received.find((item) => pick(item.body));
       assert.ok(delivery, `a ${file} delivery was received`);
       // What `changes` holds depends on what changed; its shape is checked, not its keys.
-      const missing = missingKeys(JSON.parse(fixture.body), delivery.body).filter((key) => !(CONDITIONAL[file] ?? []).includes(key) && !key.startsWith('.changes.'));
+      const missing = missingKeys(JSON.parse(fixture.body), delivery.body).filter(
+        (key) => !(CONDITIONAL[file] ?? []).includes(key) && !key.startsWith('.changes.'),
+      );
       assert.deepEqual(missing, []);
-      for (const change of Object.values((delivery.body['changes'] ?? {}) as Record<string, object>)) assert.deepEqual(Object.keys(change), ['previous', 'current']);
+      for (const change of Object.values((delivery.body['changes'] ?? {}) as Record<string, object>))
+        assert.deepEqual(Object.keys(change), ['previous', 'current']);
       assert.equal(delivery.headers['x-gitlab-event'], fixture.header);
     });
   }
@@ -123,10 +136,18 @@ describe('webhook payloads and headers', () => {
   });
 
   test('an update reports its changes with previous and current values', () => {
-    const update = receiver.received.find((item) => item.body['object_kind'] === 'issue' && (item.body['object_attributes'] as { action: string }).action === 'update');
+    const update = receiver.received.find(
+      (item) => item.body['object_kind'] === 'issue' && (item.body['object_attributes'] as { action: string }).action === 'update',
+    );
     const changes = update?.body['changes'] as { labels: { previous: { title: string }[]; current: { title: string }[] } };
-    assert.deepEqual(changes.labels.previous.map((label) => label.title), ['workflow::backlog']);
-    assert.deepEqual(changes.labels.current.map((label) => label.title), ['workflow::ready']);
+    assert.deepEqual(
+      changes.labels.previous.map((label) => label.title),
+      ['workflow::backlog'],
+    );
+    assert.deepEqual(
+      changes.labels.current.map((label) => label.title),
+      ['workflow::ready'],
+    );
   });
 });
 
@@ -140,14 +161,23 @@ describe('webhook delivery retries', () => {
       receiver.statuses.push(500);
       sim.actions.createIssue('alice', 'acme/app', { title: 'Retry me' });
       await sim.webhooks.idle();
-      assert.deepEqual(sim.webhooks.deliveries().map((d) => d.status), [500]);
+      assert.deepEqual(
+        sim.webhooks.deliveries().map((d) => d.status),
+        [500],
+      );
 
       clock.advance(14_999);
       await sim.webhooks.idle();
       assert.equal(receiver.received.length, 1, 'no retry before GitLab’s first backoff (15 s)');
       clock.advance(1);
       await sim.webhooks.idle();
-      assert.deepEqual(sim.webhooks.deliveries().map((d) => [d.attempt, d.status]), [[1, 500], [2, 200]]);
+      assert.deepEqual(
+        sim.webhooks.deliveries().map((d) => [d.attempt, d.status]),
+        [
+          [1, 500],
+          [2, 200],
+        ],
+      );
       const [first, second] = receiver.received;
       assert.equal(first?.headers['idempotency-key'], second?.headers['idempotency-key']);
       assert.equal(first?.headers['x-gitlab-event-uuid'], second?.headers['x-gitlab-event-uuid']);
@@ -169,7 +199,10 @@ describe('webhook delivery retries', () => {
       await sim.webhooks.idle();
     }
     const attempts = sim.webhooks.deliveries();
-    assert.deepEqual(attempts.map((d) => d.attempt), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      attempts.map((d) => d.attempt),
+      [1, 2, 3, 4, 5],
+    );
     assert.ok(attempts.every((d) => d.status === null && d.error !== null));
     assert.equal(new Set(attempts.map((d) => d.idempotencyKey)).size, 1);
   });

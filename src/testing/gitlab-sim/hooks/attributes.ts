@@ -171,7 +171,8 @@ export function mergeRequestHook(state: SimState, mr: SimMergeRequest): HookObje
 export function mergeStatusOf(state: SimState, mr: SimMergeRequest): { merge_status: string; detailed_merge_status: string } {
   const project = state.projects.get(mr.projectId) as SimProject;
   if (mr.state !== 'opened') return { merge_status: 'can_be_merged', detailed_merge_status: 'not_open' };
-  if (!project.repository.branches.has(mr.sourceBranch)) return { merge_status: 'cannot_be_merged', detailed_merge_status: 'broken_status' };
+  if (!project.repository.branches.has(mr.sourceBranch))
+    return { merge_status: 'cannot_be_merged', detailed_merge_status: 'broken_status' };
   if (isDraft(mr.title)) return { merge_status: 'can_be_merged', detailed_merge_status: 'draft_status' };
   return { merge_status: 'can_be_merged', detailed_merge_status: 'mergeable' };
 }

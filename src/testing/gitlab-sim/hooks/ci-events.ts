@@ -11,13 +11,23 @@ const ZERO_SHA = '0000000000000000000000000000000000000000';
 const projectOf = (state: SimState, projectId: number): SimProject => state.projects.get(projectId) as SimProject;
 
 const runnerHook = (job: SimJob): HookObject | null =>
-  job.startedAt === null ? null : { ...SIM_RUNNER, active: true, runner_type: 'instance_type', is_shared: true, tags: [...SIM_RUNNER.tags] };
+  job.startedAt === null
+    ? null
+    : { ...SIM_RUNNER, active: true, runner_type: 'instance_type', is_shared: true, tags: [...SIM_RUNNER.tags] };
 
 /**
  * A push of `commits` (oldest first) moving `ref` from `before` to `after`. A new branch has
  * `before` all zeros; a deleted one `after` all zeros. GitLab lists at most 20 commits.
  */
-export function pushEvent(state: SimState, actor: SimUser, project: SimProject, ref: string, before: string | null, after: string | null, commits: SimCommit[]): HookEvent {
+export function pushEvent(
+  state: SimState,
+  actor: SimUser,
+  project: SimProject,
+  ref: string,
+  before: string | null,
+  after: string | null,
+  commits: SimCommit[],
+): HookEvent {
   const tag = ref.startsWith('refs/tags/');
   const branch = ref.replace(/^refs\/heads\//, '');
   const diff = (commit: SimCommit): { added: string[]; modified: string[]; removed: string[] } => {

@@ -1,16 +1,7 @@
 import { hookTime, isoSeconds } from '../format.js';
 import type { Membership, SimGroup, SimIssue, SimMergeRequest, SimMilestone, SimNote, SimProject, SimRelease, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
-import {
-  type HookObject,
-  commitHook,
-  issueHook,
-  mergeRequestHook,
-  projectHook,
-  repositoryHook,
-  userHook,
-  usersOf,
-} from './attributes.js';
+import { type HookObject, commitHook, issueHook, mergeRequestHook, projectHook, repositoryHook, userHook, usersOf } from './attributes.js';
 import type { HookEvent } from './webhooks.js';
 
 /** Payloads of the hooks about planning work: issues, merge requests, notes, milestones, releases, members. */
@@ -72,7 +63,14 @@ export function hookChanges(state: SimState, after: HookObject, before?: HookObj
 }
 
 /** What issue and merge request hooks share; `assignees`/`reviewers` appear only when there are some, as in GitLab. */
-function workItemEvent(state: SimState, actor: SimUser, project: SimProject, attrs: HookObject, changes: HookObject, extra: HookObject): HookObject {
+function workItemEvent(
+  state: SimState,
+  actor: SimUser,
+  project: SimProject,
+  attrs: HookObject,
+  changes: HookObject,
+  extra: HookObject,
+): HookObject {
   const assignees = usersOf(state, attrs['assignee_ids'] as number[]).map(userHook);
   return {
     user: userHook(actor),
@@ -232,7 +230,13 @@ export function releaseEvent(state: SimState, release: SimRelease, action: 'crea
 
 const ROLE_NAMES: Record<number, string> = { 10: 'Guest', 20: 'Reporter', 30: 'Developer', 40: 'Maintainer', 50: 'Owner' };
 
-export function memberEvent(state: SimState, group: SimGroup, user: SimUser, membership: Membership, change: 'add' | 'update' | 'remove'): HookEvent {
+export function memberEvent(
+  state: SimState,
+  group: SimGroup,
+  user: SimUser,
+  membership: Membership,
+  change: 'add' | 'update' | 'remove',
+): HookEvent {
   const eventName = { add: 'user_add_to_group', update: 'user_update_for_group', remove: 'user_remove_from_group' }[change];
   return {
     name: 'member_events',

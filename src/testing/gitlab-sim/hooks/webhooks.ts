@@ -144,10 +144,11 @@ export class Webhooks {
 
   /** Sends the event to every hook that subscribed to it, project hooks and the hooks of enclosing groups. */
   fire(event: HookEvent): void {
-    const groups = new Set([
-      ...(event.project ? this.state.projectGroups(event.project) : []),
-      ...(event.group ? this.state.groupChain(event.group) : []),
-    ].map((group) => group.id));
+    const groups = new Set(
+      [...(event.project ? this.state.projectGroups(event.project) : []), ...(event.group ? this.state.groupChain(event.group) : [])].map(
+        (group) => group.id,
+      ),
+    );
     const eventUuid = randomUUID();
     for (const hook of this.hooks.values()) {
       if (!hook.events.has(event.name)) continue;

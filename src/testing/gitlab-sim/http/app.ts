@@ -43,7 +43,8 @@ export function authenticate(ctx: SimContext): MiddlewareHandler<SimEnv> {
     const secret = c.req.header('private-token') ?? bearer ?? c.req.query('private_token') ?? c.req.query('access_token');
     const token = secret === undefined ? undefined : ctx.state.tokens.get(secret.trim());
     const today = new Date(ctx.state.now()).toISOString().slice(0, 10);
-    const user = token && !token.revoked && (token.expiresAt === null || token.expiresAt > today) ? ctx.state.users.get(token.userId) : undefined;
+    const user =
+      token && !token.revoked && (token.expiresAt === null || token.expiresAt > today) ? ctx.state.users.get(token.userId) : undefined;
     if (!token || !user || user.state !== 'active') throw unauthorized();
     c.set('user', user);
     c.set('token', token);

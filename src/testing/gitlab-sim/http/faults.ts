@@ -95,7 +95,10 @@ export class Faults {
         case 'status':
           return spec.status === 500
             ? c.json({ message: '500 Internal Server Error' }, 500)
-            : c.html(`<!DOCTYPE html><html><head><title>${spec.status} ${STATUS_TEXT[spec.status]}</title></head><body><h1>${spec.status}</h1></body></html>\n`, spec.status);
+            : c.html(
+                `<!DOCTYPE html><html><head><title>${spec.status} ${STATUS_TEXT[spec.status]}</title></head><body><h1>${spec.status}</h1></body></html>\n`,
+                spec.status,
+              );
         case 'rate_limit': {
           const resetAt = Math.ceil(clock.now() / 1000) + spec.retryAfterSeconds;
           c.header('Retry-After', String(spec.retryAfterSeconds));

@@ -53,12 +53,18 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
   const reviewers = p.list('reviewer_username');
   const reviewerId = p.string('reviewer_id');
   const confidential = p.bool('confidential');
-  const [createdAfter, createdBefore, updatedAfter, updatedBefore] = ['created_after', 'created_before', 'updated_after', 'updated_before'].map((name) => time(p, name));
+  const [createdAfter, createdBefore, updatedAfter, updatedBefore] = [
+    'created_after',
+    'created_before',
+    'updated_after',
+    'updated_before',
+  ].map((name) => time(p, name));
   const orderBy = p.oneOf('order_by', ['created_at', 'updated_at', 'title'] as const) ?? 'created_at';
   const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc';
-  const matches = (item: T): boolean => {
-    const mr = 'sourceBranch' in item ? (item as SimMergeRequest) : undefined;
-    const issue = mr ? undefined : (item as SimIssue);
+  const matches = (candidate: T): boolean => {
+    const item: SimIssue | SimMergeRequest = candidate;
+    const mr = 'sourceBranch' in item ? item : undefined;
+    const issue = 'sourceBranch' in item ? undefined : item;
     const names = labelsOf(state, item.labelIds).map((label) => label.name);
     const milestoneTitle = item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId)?.title;
     return (
@@ -84,13 +90,11 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
     );
   };
   const key = (item: T): number | string => (orderBy === 'title' ? item.title : orderBy === 'updated_at' ? item.updatedAt : item.createdAt);
-  return items
-    .filter(matches)
-    .sort((a, b) => {
-      const [ka, kb] = [key(a), key(b)];
-      const order = ka < kb ? -1 : ka > kb ? 1 : a.id - b.id;
-      return sort === 'asc' ? order : -order;
-    });
+  return items.filter(matches).sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    const order = ka < kb ? -1 : ka > kb ? 1 : a.id - b.id;
+    return sort === 'asc' ? order : -order;
+  });
 }
 
 /** Parameters of `PUT`/`POST` on issues and merge requests. */
@@ -110,7 +114,11 @@ export function workItemInput(p: Params): WorkItemInput {
 }
 
 export function issueInput(p: Params): IssueInput {
-  return { ...workItemInput(p), confidential: p.bool('confidential'), dueDate: p.has('due_date') ? (p.nullableString('due_date') ?? null) : undefined };
+  return {
+    ...workItemInput(p),
+    confidential: p.bool('confidential'),
+    dueDate: p.has('due_date') ? (p.nullableString('due_date') ?? null) : undefined,
+  };
 }
 
 export function mergeRequestInput(p: Params): MergeRequestInput {
@@ -128,4 +136,3 @@ export function mergeRequestInput(p: Params): MergeRequestInput {
 export function requireSomeParameter(p: Params, names: readonly string[]): void {
   if (!names.some((name) => p.has(name))) throw badRequest(`${names.join(', ')} are missing, at least one parameter must be provided`);
 }
-

@@ -34,7 +34,12 @@ export function paginate<T>(c: Context, items: readonly T[]): T[] {
   c.header('X-Per-Page', String(perPage));
   c.header('X-Next-Page', next === undefined ? '' : String(next));
   c.header('X-Prev-Page', prev === undefined ? '' : String(prev));
-  const links = [prev === undefined ? '' : link(prev, 'prev'), next === undefined ? '' : link(next, 'next'), link(1, 'first'), link(totalPages, 'last')];
+  const links = [
+    prev === undefined ? '' : link(prev, 'prev'),
+    next === undefined ? '' : link(next, 'next'),
+    link(1, 'first'),
+    link(totalPages, 'last'),
+  ];
   c.header('Link', links.filter((item) => item !== '').join(', '));
   return items.slice((page - 1) * perPage, page * perPage);
 }

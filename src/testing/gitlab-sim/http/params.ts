@@ -3,6 +3,15 @@ import { badRequest } from '../errors.js';
 
 type Raw = Record<string, unknown>;
 
+/** A parameter value as text: strings, numbers and booleans are; anything else is Grape's 400. */
+export function scalarText(name: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw badRequest(`${name} is invalid`);
+}
+
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : value === undefined ? [] : [value]);
+
 /**
  * Request parameters as Grape (GitLab's API framework) sees them: the query string and the JSON
  * or form body in one bag, `name[]` and `name` meaning the same key, lists given as arrays or
@@ -16,8 +25,7 @@ export class Params {
     const put = (key: string, value: unknown): void => {
       const name = key.replace(/\[\]$/, '');
       const list = key.endsWith('[]') || Array.isArray(value);
-      const current = raw[name];
-      raw[name] = list ? [...(Array.isArray(current) ? current : current === undefined ? [] : [current]), ...(Array.isArray(value) ? value : [value])] : value;
+      raw[name] = list ? [...asList(raw[name]), ...asList(value)] : value;
     };
     for (const [key, values] of Object.entries(c.req.queries())) for (const value of values) put(key, value);
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
@@ -31,7 +39,8 @@ export class Params {
         } catch {
           throw badRequest('The request body could not be parsed as JSON');
         }
-        if (body !== null && typeof body === 'object' && !Array.isArray(body)) for (const [key, value] of Object.entries(body)) raw[key.replace(/\[\]$/, '')] = value;
+        if (body !== null && typeof body === 'object' && !Array.isArray(body))
+          for (const [key, value] of Object.entries(body)) raw[key.replace(/\[\]$/, '')] = value;
       } else if (type.includes('form')) {
         for (const [key, value] of Object.entries(await c.req.parseBody({ all: true }))) put(key, value);
       }
@@ -45,10 +54,7 @@ export class Params {
 
   string(name: string): string | undefined {
     const value = this.raw[name];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    throw badRequest(`${name} is invalid`);
+    return value === undefined || value === null ? undefined : scalarText(name, value);
   }
 
   /** A string that may be sent empty or null to clear the field. */
@@ -83,7 +89,7 @@ export class Params {
   list(name: string): string[] | undefined {
     const value = this.raw[name];
     if (value === undefined || value === null) return undefined;
-    const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+    const items = Array.isArray(value) ? asList(value).map((item) => scalarText(name, item)) : scalarText(name, value).split(',');
     return items.map((item) => item.trim()).filter((item) => item !== '');
   }
 
@@ -102,8 +108,11 @@ export class Params {
     return value as T;
   }
 
-  /** The raw value, for structured parameters such as pipeline `variables`. */
-  value(name: string): unknown {
-    return this.raw[name];
+  /** A list of objects, such as pipeline `variables` or commit `actions`. */
+  objects(name: string): Record<string, unknown>[] | undefined {
+    const value = this.raw[name];
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || !value.every((item) => item !== null && typeof item === 'object')) throw badRequest(`${name} is invalid`);
+    return value as Record<string, unknown>[];
   }
 }

@@ -57,13 +57,23 @@ export function createPipeline(ctx: SimContext, actor: SimUser, project: SimProj
   state.pipelines.set(pipeline.id, pipeline);
   const firstStage = templates[0]?.stage;
   for (const template of templates) {
-    addJob(ctx, pipeline, { name: template.name, stage: template.stage, environment: template.environment ?? null, generic: null }, template.stage === firstStage ? 'pending' : 'created');
+    addJob(
+      ctx,
+      pipeline,
+      { name: template.name, stage: template.stage, environment: template.environment ?? null, generic: null },
+      template.stage === firstStage ? 'pending' : 'created',
+    );
   }
   publish(ctx, { actor, on: project, audit: 'pipeline_created', details: { pipeline_id: pipeline.id } });
   return announce(ctx, actor, pipeline, state.jobsOf(pipeline));
 }
 
-function addJob(ctx: SimContext, pipeline: SimPipeline, fields: Pick<SimJob, 'name' | 'stage' | 'environment' | 'generic'>, status: PipelineStatus): SimJob {
+function addJob(
+  ctx: SimContext,
+  pipeline: SimPipeline,
+  fields: Pick<SimJob, 'name' | 'stage' | 'environment' | 'generic'>,
+  status: PipelineStatus,
+): SimJob {
   const job: SimJob = {
     id: ctx.state.nextId('job'),
     projectId: pipeline.projectId,
@@ -136,7 +146,9 @@ export function setPipelineStatus(ctx: SimContext, actor: SimUser, pipeline: Sim
 /** `POST /pipelines/:id/retry`: failed, canceled and skipped jobs run again. */
 export function retryPipeline(ctx: SimContext, actor: SimUser, pipeline: SimPipeline): SimPipeline {
   authorize(ctx.state, actor, ctx.state.requireProject(pipeline.projectId), CAN.develop);
-  const retried = ctx.state.jobsOf(pipeline).filter((job) => job.status === 'failed' || job.status === 'canceled' || job.status === 'skipped');
+  const retried = ctx.state
+    .jobsOf(pipeline)
+    .filter((job) => job.status === 'failed' || job.status === 'canceled' || job.status === 'skipped');
   if (retried.length === 0) throw refused('No job to retry');
   for (const job of retried) moveJob(ctx, job, 'pending');
   movePipeline(pipeline, 'pending', ctx.state.now());

@@ -12,7 +12,12 @@ const slugOf = (name: string): string =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 24) || 'env';
 
-export function findOrCreateEnvironment(ctx: SimContext, project: SimProject, name: string, externalUrl: string | null = null): SimEnvironment {
+export function findOrCreateEnvironment(
+  ctx: SimContext,
+  project: SimProject,
+  name: string,
+  externalUrl: string | null = null,
+): SimEnvironment {
   const { state } = ctx;
   const existing = [...state.environments.values()].find((env) => env.projectId === project.id && env.name === name);
   if (existing) return existing;
@@ -49,10 +54,17 @@ export interface DeploymentInput {
 }
 
 /** `POST /deployments`: a deployment made outside GitLab CI, reported through the API. */
-export function createDeployment(ctx: SimContext, actor: SimUser, project: SimProject, input: DeploymentInput, jobId: number | null = null): SimDeployment {
+export function createDeployment(
+  ctx: SimContext,
+  actor: SimUser,
+  project: SimProject,
+  input: DeploymentInput,
+  jobId: number | null = null,
+): SimDeployment {
   const { state } = ctx;
   authorize(state, actor, project, CAN.develop);
-  for (const field of ['environment', 'sha', 'ref', 'tag'] as const) if (input[field] === undefined) throw badRequest(`${field} is missing`);
+  for (const field of ['environment', 'sha', 'ref', 'tag'] as const)
+    if (input[field] === undefined) throw badRequest(`${field} is missing`);
   const status = requireDeploymentStatus(input.status);
   const commit = requireRef(project, input.sha as string);
   const environment = findOrCreateEnvironment(ctx, project, input.environment as string);
@@ -109,7 +121,10 @@ export function recordDeployment(ctx: SimContext, job: SimJob, status: PipelineS
   const { state } = ctx;
   const actor = state.requireUser(job.userId);
   const existing = [...state.deployments.values()].find((deployment) => deployment.jobId === job.id);
-  const mapped: DeploymentStatus = status === 'running' || status === 'success' || status === 'failed' || status === 'canceled' || status === 'skipped' ? status : 'created';
+  const mapped: DeploymentStatus =
+    status === 'running' || status === 'success' || status === 'failed' || status === 'canceled' || status === 'skipped'
+      ? status
+      : 'created';
   if (existing) {
     updateDeployment(ctx, actor, existing, mapped);
     return;
@@ -117,5 +132,11 @@ export function recordDeployment(ctx: SimContext, job: SimJob, status: PipelineS
   const pipeline = state.pipelines.get(job.pipelineId);
   if (!pipeline) return;
   const project = state.requireProject(job.projectId);
-  createDeployment(ctx, actor, project, { environment: job.environment ?? undefined, sha: pipeline.sha, ref: pipeline.ref, tag: pipeline.tag, status: mapped }, job.id);
+  createDeployment(
+    ctx,
+    actor,
+    project,
+    { environment: job.environment ?? undefined, sha: pipeline.sha, ref: pipeline.ref, tag: pipeline.tag, status: mapped },
+    job.id,
+  );
 }

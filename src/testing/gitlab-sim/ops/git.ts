@@ -50,7 +50,14 @@ export function writeCommit(
 ): SimCommit {
   const createdAt = ctx.state.now();
   // The sequence number keeps two identical commits in one virtual instant distinct.
-  const sha = gitSha(String(project.id), parents.join(','), message, String(createdAt), String(ctx.state.nextId('commit')), ...[...tree].flat());
+  const sha = gitSha(
+    String(project.id),
+    parents.join(','),
+    message,
+    String(createdAt),
+    String(ctx.state.nextId('commit')),
+    ...[...tree].flat(),
+  );
   const commit: SimCommit = { sha, parentShas: parents, message, authorName: author.name, authorEmail: author.email, createdAt, tree };
   project.repository.commits.set(sha, commit);
   return commit;

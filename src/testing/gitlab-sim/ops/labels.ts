@@ -84,7 +84,12 @@ export function nextLabels(current: readonly SimLabel[], change: LabelChange): S
   return labels.filter((label) => !removed.has(label.id));
 }
 
-export function updateLabel(ctx: SimContext, actor: SimUser, label: SimLabel, input: LabelInput & { newName?: string | undefined }): SimLabel {
+export function updateLabel(
+  ctx: SimContext,
+  actor: SimUser,
+  label: SimLabel,
+  input: LabelInput & { newName?: string | undefined },
+): SimLabel {
   const { state } = ctx;
   const owner = label.owner.kind === 'project' ? state.requireProject(label.owner.id) : state.requireGroup(label.owner.id);
   authorize(state, actor, owner, CAN.report);
@@ -103,6 +108,7 @@ export function deleteLabel(ctx: SimContext, actor: SimUser, label: SimLabel): v
   const owner = label.owner.kind === 'project' ? state.requireProject(label.owner.id) : state.requireGroup(label.owner.id);
   authorize(state, actor, owner, CAN.report);
   state.labels.delete(label.id);
-  for (const item of [...state.issues.values(), ...state.mergeRequests.values()]) item.labelIds = item.labelIds.filter((id) => id !== label.id);
+  for (const item of [...state.issues.values(), ...state.mergeRequests.values()])
+    item.labelIds = item.labelIds.filter((id) => id !== label.id);
   publish(ctx, { actor, on: owner, audit: 'label_deleted', details: { label: label.name } });
 }

@@ -66,7 +66,9 @@ export function openMergeRequest(ctx: SimContext, actor: SimUser, project: SimPr
   const targetBranch = input.targetBranch ?? project.defaultBranch;
   if (!project.repository.branches.has(input.sourceBranch)) throw refused(`Source branch "${input.sourceBranch}" does not exist`);
   if (input.sourceBranch === targetBranch) throw refused('You can not use same project/branch for source and target');
-  const duplicate = state.mergeRequestsOf(project).find((mr) => mr.state === 'opened' && mr.sourceBranch === input.sourceBranch && mr.targetBranch === targetBranch);
+  const duplicate = state
+    .mergeRequestsOf(project)
+    .find((mr) => mr.state === 'opened' && mr.sourceBranch === input.sourceBranch && mr.targetBranch === targetBranch);
   if (duplicate) throw conflict([`Another open merge request already exists for this source branch: !${duplicate.iid}`]);
   const now = state.now();
   const mr: SimMergeRequest = {
@@ -101,7 +103,13 @@ export function openMergeRequest(ctx: SimContext, actor: SimUser, project: SimPr
   applyWorkItemInput(ctx, actor, mr, { ...input, stateEvent: undefined });
   mr.updatedById = null;
   state.mergeRequests.set(mr.id, mr);
-  publish(ctx, { actor, on: project, audit: 'merge_request_created', details: { iid: mr.iid }, hook: mergeRequestEvent(state, actor, mr, 'open') });
+  publish(ctx, {
+    actor,
+    on: project,
+    audit: 'merge_request_created',
+    details: { iid: mr.iid },
+    hook: mergeRequestEvent(state, actor, mr, 'open'),
+  });
   return mr;
 }
 
@@ -115,7 +123,13 @@ export function updateMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMerge
   applyMergeRequestFields(state, project, mr, input);
   applyWorkItemInput(ctx, actor, mr, input);
   const action = stateAction(before, mr);
-  publish(ctx, { actor, on: project, audit: `merge_request_${action === 'update' ? 'updated' : action === 'close' ? 'closed' : 'reopened'}`, details: { iid: mr.iid }, hook: mergeRequestEvent(state, actor, mr, action, beforeHook) });
+  publish(ctx, {
+    actor,
+    on: project,
+    audit: `merge_request_${action === 'update' ? 'updated' : action === 'close' ? 'closed' : 'reopened'}`,
+    details: { iid: mr.iid },
+    hook: mergeRequestEvent(state, actor, mr, action, beforeHook),
+  });
   return mr;
 }
 
@@ -145,13 +159,28 @@ export function mergeMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMergeR
   if (!source || !target) throw new GitLabApiError(406, { message: 'Branch cannot be merged' });
   if (input.sha !== undefined && input.sha !== source.sha) throw conflict('SHA does not match HEAD of source branch: ' + source.sha);
   const beforeHook = mergeRequestHook(state, mr);
-  const message = input.mergeCommitMessage ?? `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${state.projectPath(project)}!${mr.iid}`;
+  const message =
+    input.mergeCommitMessage ??
+    `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${state.projectPath(project)}!${mr.iid}`;
   const merge = writeCommit(ctx, project, [target.sha, source.sha], mergeTrees(project, target, source), message, actor);
   const now = state.now();
-  Object.assign(mr, { state: 'merged', mergedAt: now, mergedById: actor.id, mergeCommitSha: merge.sha, updatedAt: now, updatedById: actor.id });
+  Object.assign(mr, {
+    state: 'merged',
+    mergedAt: now,
+    mergedById: actor.id,
+    mergeCommitSha: merge.sha,
+    updatedAt: now,
+    updatedById: actor.id,
+  });
   if (input.squash !== undefined) mr.squash = input.squash;
   moveBranch(ctx, actor, project, mr.targetBranch, merge.sha);
-  publish(ctx, { actor, on: project, audit: 'merge_request_merged', details: { iid: mr.iid }, hook: mergeRequestEvent(state, actor, mr, 'merge', beforeHook) });
+  publish(ctx, {
+    actor,
+    on: project,
+    audit: 'merge_request_merged',
+    details: { iid: mr.iid },
+    hook: mergeRequestEvent(state, actor, mr, 'merge', beforeHook),
+  });
   if (mr.targetBranch === project.defaultBranch) {
     for (const issue of closingIssues(state, mr)) if (issue.state === 'opened') updateIssue(ctx, actor, issue, { stateEvent: 'close' });
   }
@@ -165,9 +194,16 @@ export function approveMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMerg
   const project = state.requireProject(mr.projectId);
   authorize(state, actor, project, CAN.develop);
   if (mr.state !== 'opened') throw unauthorized();
-  if (sha !== undefined && sha !== project.repository.branches.get(mr.sourceBranch)) throw conflict('SHA does not match HEAD of source branch');
+  if (sha !== undefined && sha !== project.repository.branches.get(mr.sourceBranch))
+    throw conflict('SHA does not match HEAD of source branch');
   if (mr.approvedByIds.includes(actor.id)) throw unauthorized();
   mr.approvedByIds.push(actor.id);
-  publish(ctx, { actor, on: project, audit: 'merge_request_approved', details: { iid: mr.iid }, hook: mergeRequestEvent(state, actor, mr, 'approved') });
+  publish(ctx, {
+    actor,
+    on: project,
+    audit: 'merge_request_approved',
+    details: { iid: mr.iid },
+    hook: mergeRequestEvent(state, actor, mr, 'approved'),
+  });
   return mr;
 }

@@ -1,14 +1,31 @@
 import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { badRequest, forbidden, invalid, notFound } from '../errors.js';
 import { memberEvent, milestoneEvent, noteEvent } from '../hooks/events.js';
-import type { AccessLevel, Membership, NoteableType, SimGroup, SimIssue, SimMergeRequest, SimMilestone, SimNote, SimProject, SimUser } from '../model.js';
+import type {
+  AccessLevel,
+  Membership,
+  NoteableType,
+  SimGroup,
+  SimIssue,
+  SimMergeRequest,
+  SimMilestone,
+  SimNote,
+  SimProject,
+  SimUser,
+} from '../model.js';
 import { canSeeIssue } from './issues.js';
 
 /** Notes, milestones and memberships: the smaller objects around issues and merge requests. */
 
 const isProject = (owner: SimProject | SimGroup): owner is SimProject => 'repository' in owner;
 
-export function createNote(ctx: SimContext, actor: SimUser, noteable: SimIssue | SimMergeRequest, body: string | undefined, internal = false): SimNote {
+export function createNote(
+  ctx: SimContext,
+  actor: SimUser,
+  noteable: SimIssue | SimMergeRequest,
+  body: string | undefined,
+  internal = false,
+): SimNote {
   const { state } = ctx;
   const project = state.requireProject(noteable.projectId);
   const noteableType: NoteableType = 'sourceBranch' in noteable ? 'MergeRequest' : 'Issue';
@@ -50,7 +67,10 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 function applyMilestoneInput(milestone: SimMilestone, input: MilestoneInput): void {
   if (input.title !== undefined) milestone.title = input.title;
   if (input.description !== undefined) milestone.description = input.description;
-  for (const [field, key] of [['dueDate', 'due_date'], ['startDate', 'start_date']] as const) {
+  for (const [field, key] of [
+    ['dueDate', 'due_date'],
+    ['startDate', 'start_date'],
+  ] as const) {
     const value = input[field];
     if (value === undefined) continue;
     if (value !== null && !DATE.test(value)) throw badRequest(`${key} is invalid`);
@@ -65,7 +85,8 @@ export function createMilestone(ctx: SimContext, actor: SimUser, owner: SimProje
   authorize(state, actor, owner, CAN.report);
   if (input.title === undefined) throw badRequest('title is missing');
   const ownerRef = { kind: isProject(owner) ? ('project' as const) : ('group' as const), id: owner.id };
-  if ([...state.milestones.values()].some((m) => sameOwner(m.owner, ownerRef) && m.title === input.title)) throw invalid('title', 'has already been taken');
+  if ([...state.milestones.values()].some((m) => sameOwner(m.owner, ownerRef) && m.title === input.title))
+    throw invalid('title', 'has already been taken');
   const now = state.now();
   const milestone: SimMilestone = {
     id: state.nextId('milestone'),
@@ -81,7 +102,13 @@ export function createMilestone(ctx: SimContext, actor: SimUser, owner: SimProje
   };
   applyMilestoneInput(milestone, input);
   state.milestones.set(milestone.id, milestone);
-  publish(ctx, { actor, on: owner, audit: 'milestone_created', details: { title: milestone.title }, hook: isProject(owner) ? milestoneEvent(state, milestone, 'create') : undefined });
+  publish(ctx, {
+    actor,
+    on: owner,
+    audit: 'milestone_created',
+    details: { title: milestone.title },
+    hook: isProject(owner) ? milestoneEvent(state, milestone, 'create') : undefined,
+  });
   return milestone;
 }
 
@@ -123,7 +150,9 @@ export function setMembership(
   const previous = target.members.get(user.id);
   if (accessLevel === null && !previous) throw notFound('Member');
   const membership: Membership | null =
-    accessLevel === null ? null : { accessLevel, expiresAt, createdAt: previous?.createdAt ?? state.now(), createdById: previous?.createdById ?? actor.id };
+    accessLevel === null
+      ? null
+      : { accessLevel, expiresAt, createdAt: previous?.createdAt ?? state.now(), createdById: previous?.createdById ?? actor.id };
   if (membership) target.members.set(user.id, membership);
   else target.members.delete(user.id);
   const change = membership === null ? 'remove' : previous ? 'update' : 'add';

@@ -41,7 +41,12 @@ export function moveBranch(ctx: SimContext, actor: SimUser, project: SimProject,
   if (to === null) repository.branches.delete(branch);
   else repository.branches.set(branch, to);
   const known = before === null ? new Set<string>() : new Set(history(project, before).map((commit) => commit.sha));
-  const added = to === null ? [] : history(project, to).filter((commit) => !known.has(commit.sha)).reverse();
+  const added =
+    to === null
+      ? []
+      : history(project, to)
+          .filter((commit) => !known.has(commit.sha))
+          .reverse();
   publish(ctx, { actor, on: project, hook: pushEvent(state, actor, project, `refs/heads/${branch}`, before, to, added) });
   if (to === null) return;
   for (const mr of state.mergeRequestsOf(project)) {
@@ -93,7 +98,14 @@ export function deleteBranch(ctx: SimContext, actor: SimUser, project: SimProjec
   moveBranch(ctx, actor, project, name, null);
 }
 
-export function createTag(ctx: SimContext, actor: SimUser, project: SimProject, name: string, ref: string, message: string | null): SimCommit {
+export function createTag(
+  ctx: SimContext,
+  actor: SimUser,
+  project: SimProject,
+  name: string,
+  ref: string,
+  message: string | null,
+): SimCommit {
   authorize(ctx.state, actor, project, CAN.develop);
   if (project.repository.tags.has(name)) throw refused(`Tag ${name} already exists`);
   const commit = resolveRef(project, ref);
@@ -118,7 +130,8 @@ export function createRelease(ctx: SimContext, actor: SimUser, project: SimProje
   authorize(state, actor, project, CAN.develop);
   const tagName = input.tagName;
   if (tagName === undefined) throw badRequest('tag_name is missing');
-  if (state.releases.some((release) => release.projectId === project.id && release.tagName === tagName)) throw conflict('Release already exists');
+  if (state.releases.some((release) => release.projectId === project.id && release.tagName === tagName))
+    throw conflict('Release already exists');
   const available = state.availableMilestones(project);
   const milestones = (input.milestones ?? []).map((title) => available.find((m) => m.title === title) ?? title);
   const missing = milestones.filter((m): m is string => typeof m === 'string');

@@ -48,7 +48,8 @@ export function commitBasic(state: SimState, project: SimProject, commit: SimCom
   };
 }
 
-const pipelineUrl = (state: SimState, project: SimProject, id: number): string => state.webUrl(`${state.projectPath(project)}/-/pipelines/${id}`);
+const pipelineUrl = (state: SimState, project: SimProject, id: number): string =>
+  state.webUrl(`${state.projectPath(project)}/-/pipelines/${id}`);
 
 export function pipelineBasic(state: SimState, pipeline: SimPipeline): Entity {
   const project = state.requireProject(pipeline.projectId);

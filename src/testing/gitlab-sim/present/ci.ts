@@ -1,5 +1,14 @@
 import { restTime, restTimeOrNull, seconds } from '../format.js';
-import { SIM_RUNNER, type PipelineStatus, type SimAuditEvent, type SimDeployment, type SimEnvironment, type SimFreezePeriod, type SimJob, type SimPipeline, type SimProject } from '../model.js';
+import {
+  SIM_RUNNER,
+  type PipelineStatus,
+  type SimAuditEvent,
+  type SimDeployment,
+  type SimEnvironment,
+  type SimFreezePeriod,
+  type SimJob,
+  type SimPipeline,
+} from '../model.js';
 import type { SimState } from '../state.js';
 import { type Entity, commitBasic, environmentBasic, pipelineBasic, userBasic, userOrNull } from './basic.js';
 import { projectEntity } from './people.js';
@@ -81,7 +90,16 @@ export function jobEntity(state: SimState, job: SimJob): Entity {
     runner:
       job.startedAt === null
         ? null
-        : { id: SIM_RUNNER.id, description: SIM_RUNNER.description, ip_address: '127.0.0.1', active: true, is_shared: true, name: 'gitlab-runner', online: true, status: 'online' },
+        : {
+            id: SIM_RUNNER.id,
+            description: SIM_RUNNER.description,
+            ip_address: '127.0.0.1',
+            active: true,
+            is_shared: true,
+            name: 'gitlab-runner',
+            online: true,
+            status: 'online',
+          },
     archived: false,
     ...(job.status === 'failed' ? { failure_reason: job.failureReason } : {}),
   };
@@ -113,7 +131,11 @@ export function environmentEntity(state: SimState, environment: SimEnvironment, 
   const entity = { ...environmentBasic(environment), state: environment.state, tier: environment.tier };
   if (!detailed) return entity;
   const last = [...state.deployments.values()].filter((d) => d.environmentId === environment.id && d.status === 'success').at(-1);
-  return { ...entity, project: projectEntity(state, state.requireProject(environment.projectId)), last_deployment: last ? deploymentEntity(state, last) : null };
+  return {
+    ...entity,
+    project: projectEntity(state, state.requireProject(environment.projectId)),
+    last_deployment: last ? deploymentEntity(state, last) : null,
+  };
 }
 
 export function deploymentEntity(state: SimState, deployment: SimDeployment): Entity {

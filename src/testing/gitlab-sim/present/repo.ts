@@ -22,7 +22,10 @@ function stats(project: SimProject, commit: SimCommit): { additions: number; del
 }
 
 export function commitDetail(state: SimState, project: SimProject, commit: SimCommit): Entity {
-  const last = state.pipelinesOf(project).filter((pipeline) => pipeline.sha === commit.sha).at(-1);
+  const last = state
+    .pipelinesOf(project)
+    .filter((pipeline) => pipeline.sha === commit.sha)
+    .at(-1);
   return {
     ...commitBasic(state, project, commit),
     stats: stats(project, commit),
@@ -84,7 +87,10 @@ export function releaseEntity(state: SimState, release: SimRelease): Entity {
   const web = state.webUrl(path);
   const sha = project.repository.tags.get(release.tagName)?.sha ?? '';
   const commit = project.repository.commits.get(sha);
-  const sources = ['zip', 'tar.gz', 'tar.bz2', 'tar'].map((format) => ({ format, url: `${web}/-/archive/${release.tagName}/${project.path}-${release.tagName}.${format}` }));
+  const sources = ['zip', 'tar.gz', 'tar.bz2', 'tar'].map((format) => ({
+    format,
+    url: `${web}/-/archive/${release.tagName}/${project.path}-${release.tagName}.${format}`,
+  }));
   return {
     name: release.name,
     tag_name: release.tagName,
@@ -98,7 +104,12 @@ export function releaseEntity(state: SimState, release: SimRelease): Entity {
       const milestone = state.milestones.get(id);
       if (!milestone) return [];
       const issues = [...state.issues.values()].filter((issue) => issue.milestoneId === id);
-      return [{ ...milestoneEntity(state, milestone), issue_stats: { total: issues.length, closed: issues.filter((issue) => issue.state === 'closed').length } }];
+      return [
+        {
+          ...milestoneEntity(state, milestone),
+          issue_stats: { total: issues.length, closed: issues.filter((issue) => issue.state === 'closed').length },
+        },
+      ];
     }),
     commit_path: `/${path}/-/commit/${sha}`,
     tag_path: `/${path}/-/tags/${release.tagName}`,

@@ -1,6 +1,6 @@
-import { dateOnly, isDraft, restTime, restTimeOrNull, textColor } from '../format.js';
+import { isDraft, restTime, restTimeOrNull, textColor } from '../format.js';
 import { labelsOf, mergeStatusOf, usersOf } from '../hooks/attributes.js';
-import type { SimIssue, SimLabel, SimMergeRequest, SimMilestone, SimNote, SimUser, SimWorkItem } from '../model.js';
+import type { SimIssue, SimLabel, SimMergeRequest, SimNote, SimUser, SimWorkItem } from '../model.js';
 import { closingIssues } from '../ops/merge-requests.js';
 import type { SimState } from '../state.js';
 import { type Entity, milestoneEntity, pipelineBasic, userBasic, userOrNull } from './basic.js';
@@ -14,9 +14,18 @@ const countOf = (items: readonly SimWorkItem[], label: SimLabel): number => item
 export function labelEntity(state: SimState, label: SimLabel, fields: 'project' | 'group'): Entity {
   const issues = [...state.issues.values()];
   const counts = {
-    open_issues_count: countOf(issues.filter((issue) => issue.state === 'opened'), label),
-    closed_issues_count: countOf(issues.filter((issue) => issue.state === 'closed'), label),
-    open_merge_requests_count: countOf([...state.mergeRequests.values()].filter((mr) => mr.state === 'opened'), label),
+    open_issues_count: countOf(
+      issues.filter((issue) => issue.state === 'opened'),
+      label,
+    ),
+    closed_issues_count: countOf(
+      issues.filter((issue) => issue.state === 'closed'),
+      label,
+    ),
+    open_merge_requests_count: countOf(
+      [...state.mergeRequests.values()].filter((mr) => mr.state === 'opened'),
+      label,
+    ),
   };
   const { remove_on_close: _removeOnClose, ...basic } = labelBasic(label);
   // Group label lists carry fewer fields than project label lists; the group list schema allows no others.
@@ -54,14 +63,21 @@ export interface EntityOptions {
 }
 
 /** What issue and merge request entities share. */
-function workItemEntity(state: SimState, item: SimWorkItem, kind: 'issues' | 'merge_requests', { viewer, labelDetails }: EntityOptions): Entity {
+function workItemEntity(
+  state: SimState,
+  item: SimWorkItem,
+  kind: 'issues' | 'merge_requests',
+  { viewer, labelDetails }: EntityOptions,
+): Entity {
   const project = state.requireProject(item.projectId);
   const path = state.projectPath(project);
   const sigil = kind === 'issues' ? '#' : '!';
   const milestone = item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId);
   const assignees = usersOf(state, item.assigneeIds).map((user) => userBasic(state, user));
   const labels = labelsOf(state, item.labelIds).sort((a, b) => a.name.localeCompare(b.name));
-  const notes = [...state.notes.values()].filter((note) => note.noteableId === item.id && note.noteableType === (kind === 'issues' ? 'Issue' : 'MergeRequest'));
+  const notes = [...state.notes.values()].filter(
+    (note) => note.noteableId === item.id && note.noteableType === (kind === 'issues' ? 'Issue' : 'MergeRequest'),
+  );
   return {
     id: item.id,
     iid: item.iid,

@@ -2,7 +2,7 @@ import { CAN, type SimContext, authorize } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { type SimApi, type SimRequest, currentUser, idParam, projectParam } from '../http/app.js';
 import { paginate } from '../http/pagination.js';
-import { Params } from '../http/params.js';
+import { Params, scalarText } from '../http/params.js';
 import type { SimDeployment, SimEnvironment, SimJob, SimPipeline, SimProject } from '../model.js';
 import { cancelPipeline, createPipeline, recordCommitStatus, retryPipeline } from '../ops/ci.js';
 import { createDeployment, findOrCreateEnvironment, updateDeployment } from '../ops/deployments.js';
@@ -21,7 +21,9 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
   const pipelineParam = (c: SimRequest): SimPipeline => state.requirePipeline(ciProject(c), idParam(c, 'pipeline_id'));
   const jobsList = async (c: SimRequest, jobs: SimJob[]): Promise<Response> => {
     const scope = (await Params.of(c)).list('scope');
-    const picked = jobs.filter((job) => job.generic === null && (scope === undefined || scope.includes(job.status))).sort((a, b) => b.id - a.id);
+    const picked = jobs
+      .filter((job) => job.generic === null && (scope === undefined || scope.includes(job.status)))
+      .sort((a, b) => b.id - a.id);
     return c.json(paginate(c, picked).map((job) => jobEntity(state, job)));
   };
 
@@ -43,7 +45,10 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
   api.get('/projects/:id/pipelines/latest', async (c) => {
     const project = ciProject(c);
     const ref = (await Params.of(c)).string('ref') ?? project.defaultBranch;
-    const latest = state.pipelinesOf(project).filter((pipeline) => pipeline.ref === ref).at(-1);
+    const latest = state
+      .pipelinesOf(project)
+      .filter((pipeline) => pipeline.ref === ref)
+      .at(-1);
     if (!latest) throw notFound();
     return c.json(pipelineDetail(state, latest));
   });
@@ -52,14 +57,25 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
     const p = await Params.of(c);
     const ref = p.string('ref');
     if (ref === undefined) throw badRequest('ref is missing');
-    const raw = p.value('variables');
-    const variables = Array.isArray(raw) ? raw.map((v: { key?: unknown; value?: unknown }) => ({ key: String(v.key), value: String(v.value ?? '') })) : [];
+    const variables = (p.objects('variables') ?? []).map((v) => ({
+      key: scalarText('variables[key]', v['key']),
+      value: scalarText('variables[value]', v['value'] ?? ''),
+    }));
     return c.json(pipelineDetail(state, createPipeline(ctx, currentUser(c), projectParam(c, ctx), { ref, source: 'api', variables })), 201);
   });
-  api.post('/projects/:id/pipelines/:pipeline_id/retry', (c) => c.json(pipelineDetail(state, retryPipeline(ctx, currentUser(c), pipelineParam(c))), 201));
-  api.post('/projects/:id/pipelines/:pipeline_id/cancel', (c) => c.json(pipelineDetail(state, cancelPipeline(ctx, currentUser(c), pipelineParam(c)))));
+  api.post('/projects/:id/pipelines/:pipeline_id/retry', (c) =>
+    c.json(pipelineDetail(state, retryPipeline(ctx, currentUser(c), pipelineParam(c))), 201),
+  );
+  api.post('/projects/:id/pipelines/:pipeline_id/cancel', (c) =>
+    c.json(pipelineDetail(state, cancelPipeline(ctx, currentUser(c), pipelineParam(c)))),
+  );
   api.get('/projects/:id/pipelines/:pipeline_id/jobs', (c) => jobsList(c, state.jobsOf(pipelineParam(c))));
-  api.get('/projects/:id/jobs', (c) => jobsList(c, [...state.jobs.values()].filter((job) => job.projectId === ciProject(c).id)));
+  api.get('/projects/:id/jobs', (c) =>
+    jobsList(
+      c,
+      [...state.jobs.values()].filter((job) => job.projectId === ciProject(c).id),
+    ),
+  );
   api.get('/projects/:id/jobs/:job_id', (c) => {
     const job = state.jobs.get(idParam(c, 'job_id'));
     if (!job || job.projectId !== ciProject(c).id) throw notFound();
@@ -74,7 +90,12 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
     const name = p.string('name');
     const statuses = [...state.jobs.values()].filter((job) => {
       const pipeline = state.pipelines.get(job.pipelineId) as SimPipeline;
-      return job.projectId === project.id && pipeline.sha === commit.sha && (ref === undefined || pipeline.ref === ref) && (name === undefined || job.name === name);
+      return (
+        job.projectId === project.id &&
+        pipeline.sha === commit.sha &&
+        (ref === undefined || pipeline.ref === ref) &&
+        (name === undefined || job.name === name)
+      );
     });
     return c.json(paginate(c, statuses).map((job) => commitStatusEntity(state, job)));
   });
@@ -103,14 +124,25 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
     const environment = p.string('environment');
     const status = p.string('status');
     const deployments = [...state.deployments.values()]
-      .filter((d) => d.projectId === project.id && (status === undefined || d.status === status) && (environment === undefined || state.environments.get(d.environmentId)?.name === environment))
+      .filter(
+        (d) =>
+          d.projectId === project.id &&
+          (status === undefined || d.status === status) &&
+          (environment === undefined || state.environments.get(d.environmentId)?.name === environment),
+      )
       .sort((a, b) => ((p.string('sort') ?? 'asc') === 'asc' ? a.id - b.id : b.id - a.id));
     return c.json(paginate(c, deployments).map((d) => deploymentEntity(state, d)));
   });
   api.get('/projects/:id/deployments/:deployment_id', (c) => c.json(deploymentEntity(state, deploymentParam(c))));
   api.post('/projects/:id/deployments', async (c) => {
     const p = await Params.of(c);
-    const input = { environment: p.string('environment'), sha: p.string('sha'), ref: p.string('ref'), tag: p.bool('tag'), status: p.string('status') };
+    const input = {
+      environment: p.string('environment'),
+      sha: p.string('sha'),
+      ref: p.string('ref'),
+      tag: p.bool('tag'),
+      status: p.string('status'),
+    };
     return c.json(deploymentEntity(state, createDeployment(ctx, currentUser(c), projectParam(c, ctx), input)), 201);
   });
   api.put('/projects/:id/deployments/:deployment_id', async (c) => {
@@ -128,7 +160,11 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
     const project = ciProject(c);
     const [name, search, states] = [p.string('name'), p.string('search'), p.string('states')];
     const environments = [...state.environments.values()].filter(
-      (env) => env.projectId === project.id && (name === undefined || env.name === name) && (search === undefined || env.name.includes(search)) && (states === undefined || env.state === states),
+      (env) =>
+        env.projectId === project.id &&
+        (name === undefined || env.name === name) &&
+        (search === undefined || env.name.includes(search)) &&
+        (states === undefined || env.state === states),
     );
     return c.json(paginate(c, environments).map((env) => environmentEntity(state, env, false)));
   });
@@ -139,7 +175,8 @@ export function registerCi(api: SimApi, ctx: SimContext): void {
     authorize(state, currentUser(c), project, CAN.develop);
     const name = p.string('name');
     if (name === undefined) throw badRequest('name is missing');
-    if ([...state.environments.values()].some((env) => env.projectId === project.id && env.name === name)) throw badRequest('name has already been taken');
+    if ([...state.environments.values()].some((env) => env.projectId === project.id && env.name === name))
+      throw badRequest('name has already been taken');
     const environment = findOrCreateEnvironment(ctx, project, name, p.nullableString('external_url') ?? null);
     environment.tier = p.string('tier') ?? environment.tier;
     return c.json(environmentEntity(state, environment, true), 201);

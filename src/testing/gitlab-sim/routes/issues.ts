@@ -65,13 +65,20 @@ export function registerIssues(api: SimApi, ctx: SimContext): void {
   // Merge requests that mention the issue anywhere in their description, closing or not.
   api.get('/projects/:id/issues/:iid/related_merge_requests', (c) => {
     const issue = issueParam(c, ctx);
-    const related = mergeRequests(issue, (mr) => referencedIssues(state, state.requireProject(mr.projectId), mr.description ?? '').includes(issue));
+    const related = mergeRequests(issue, (mr) =>
+      referencedIssues(state, state.requireProject(mr.projectId), mr.description ?? '').includes(issue),
+    );
     return c.json(paginate(c, related).map((mr) => mergeRequestEntity(state, mr)));
   });
 
   api.get('/projects/:id/issues/:iid/closed_by', (c) => {
     const issue = issueParam(c, ctx);
-    return c.json(paginate(c, mergeRequests(issue, (mr) => closingIssues(state, mr).includes(issue))).map((mr) => mergeRequestEntity(state, mr)));
+    return c.json(
+      paginate(
+        c,
+        mergeRequests(issue, (mr) => closingIssues(state, mr).includes(issue)),
+      ).map((mr) => mergeRequestEntity(state, mr)),
+    );
   });
 
   registerNotes(api, ctx, 'issues', issueParam);
@@ -81,14 +88,21 @@ export function registerIssues(api: SimApi, ctx: SimContext): void {
  * `…/notes` of issues and merge requests: list (`sort`, `order_by`), show and create. System
  * notes are listed like GitLab's; internal notes only for Reporters up.
  */
-export function registerNotes(api: SimApi, ctx: SimContext, kind: 'issues' | 'merge_requests', noteable: (c: SimRequest, ctx: SimContext) => SimIssue | SimMergeRequest): void {
+export function registerNotes(
+  api: SimApi,
+  ctx: SimContext,
+  kind: 'issues' | 'merge_requests',
+  noteable: (c: SimRequest, ctx: SimContext) => SimIssue | SimMergeRequest,
+): void {
   const { state } = ctx;
   const notesOf = (c: SimRequest): SimNote[] => {
     const item = noteable(c, ctx);
     const project = state.requireProject(item.projectId);
     const reporter = state.accessLevel(currentUser(c), project) >= CAN.report;
     const type = kind === 'issues' ? 'Issue' : 'MergeRequest';
-    return [...state.notes.values()].filter((note) => note.noteableType === type && note.noteableId === item.id && (reporter || !note.internal));
+    return [...state.notes.values()].filter(
+      (note) => note.noteableType === type && note.noteableId === item.id && (reporter || !note.internal),
+    );
   };
 
   api.get(`/projects/:id/${kind}/:iid/notes`, async (c) => {

@@ -28,7 +28,9 @@ export function registerMembership(api: SimApi, ctx: SimContext, scope: 'project
       ? state.effectiveMembers(target)
       : [...target.members].flatMap(([userId, membership]) => {
           const user = state.users.get(userId);
-          return user ? [{ user, membership, source: { kind: scope === 'projects' ? ('project' as const) : ('group' as const), id: target.id } }] : [];
+          return user
+            ? [{ user, membership, source: { kind: scope === 'projects' ? ('project' as const) : ('group' as const), id: target.id } }]
+            : [];
         });
 
   for (const inherited of [false, true]) {
@@ -38,7 +40,9 @@ export function registerMembership(api: SimApi, ctx: SimContext, scope: 'project
       const query = p.string('query')?.toLowerCase();
       const ids = p.ints('user_ids');
       const found = members(targetOf(c), inherited).filter(
-        (m) => (query === undefined || `${m.user.username} ${m.user.name}`.toLowerCase().includes(query)) && (ids === undefined || ids.includes(m.user.id)),
+        (m) =>
+          (query === undefined || `${m.user.username} ${m.user.name}`.toLowerCase().includes(query)) &&
+          (ids === undefined || ids.includes(m.user.id)),
       );
       return c.json(paginate(c, found).map((member) => memberEntity(state, member)));
     });
@@ -84,7 +88,9 @@ export function registerMembership(api: SimApi, ctx: SimContext, scope: 'project
   const hooksOf = (c: SimRequest): Webhook[] => {
     const target = targetOf(c);
     authorize(state, currentUser(c), target, scope === 'projects' ? CAN.maintain : CAN.own);
-    return ctx.webhooks.list().filter((hook) => hook.scope.kind === (scope === 'projects' ? 'project' : 'group') && hook.scope.id === target.id);
+    return ctx.webhooks
+      .list()
+      .filter((hook) => hook.scope.kind === (scope === 'projects' ? 'project' : 'group') && hook.scope.id === target.id);
   };
   api.get(`${base}/hooks`, (c) => c.json(paginate(c, hooksOf(c)).map(hookEntity)));
   api.post(`${base}/hooks`, async (c) => {
@@ -95,7 +101,12 @@ export function registerMembership(api: SimApi, ctx: SimContext, scope: 'project
     // The API's defaults: push events on, everything else off.
     const events = (Object.keys(HOOK_EVENTS) as HookEventName[]).filter((name) => p.bool(name) ?? name === 'push_events');
     const target = targetOf(c);
-    const hook = ctx.webhooks.add({ url, events, ...(p.string('token') === undefined ? {} : { token: p.string('token') }), [scope === 'projects' ? 'project' : 'group']: target.id });
+    const hook = ctx.webhooks.add({
+      url,
+      events,
+      ...(p.string('token') === undefined ? {} : { token: p.string('token') }),
+      [scope === 'projects' ? 'project' : 'group']: target.id,
+    });
     publish(ctx, { actor: currentUser(c), on: target, audit: 'webhook_created', details: { url } });
     return c.json(hookEntity(hook), 201);
   });

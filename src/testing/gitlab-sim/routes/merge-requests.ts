@@ -34,13 +34,16 @@ function mergeRequestParam(c: SimRequest, ctx: SimContext): SimMergeRequest {
 /** `/projects/:id/merge_requests…`: list, open, show, update, merge, approve, and the issues a merge request closes. */
 export function registerMergeRequests(api: SimApi, ctx: SimContext): void {
   const { state } = ctx;
-  const show = (c: SimRequest, mr: SimMergeRequest, status: 200 | 201 = 200): Response => c.json(mergeRequestEntity(state, mr, { viewer: currentUser(c) }), status);
+  const show = (c: SimRequest, mr: SimMergeRequest, status: 200 | 201 = 200): Response =>
+    c.json(mergeRequestEntity(state, mr, { viewer: currentUser(c) }), status);
 
   api.get('/projects/:id/merge_requests', async (c) => {
     const p = await Params.of(c);
     const found = paginate(c, filterWorkItems(state, state.mergeRequestsOf(projectParam(c, ctx)), p));
     const labelDetails = p.bool('with_labels_details');
-    return c.json(found.map((mr) => (p.string('view') === 'simple' ? mergeRequestSimple(state, mr) : mergeRequestEntity(state, mr, { labelDetails }))));
+    return c.json(
+      found.map((mr) => (p.string('view') === 'simple' ? mergeRequestSimple(state, mr) : mergeRequestEntity(state, mr, { labelDetails }))),
+    );
   });
 
   api.post('/projects/:id/merge_requests', async (c) => {

@@ -15,7 +15,9 @@ export function registerPeople(api: SimApi, ctx: SimContext): void {
   api.get('/groups', async (c) => {
     const search = (await Params.of(c)).string('search')?.toLowerCase();
     const groups = [...state.groups.values()].filter(
-      (group) => state.canRead(currentUser(c), group) && (search === undefined || `${group.name} ${state.groupPath(group)}`.toLowerCase().includes(search)),
+      (group) =>
+        state.canRead(currentUser(c), group) &&
+        (search === undefined || `${group.name} ${state.groupPath(group)}`.toLowerCase().includes(search)),
     );
     return c.json(paginate(c, groups).map((group) => groupEntity(state, group)));
   });
@@ -23,8 +25,13 @@ export function registerPeople(api: SimApi, ctx: SimContext): void {
   api.get('/groups/:id', async (c) => {
     const group = groupParam(c, ctx);
     const withProjects = (await Params.of(c)).bool('with_projects') ?? true;
-    const projects = [...state.projects.values()].filter((project) => project.namespace.kind === 'group' && project.namespace.id === group.id && state.canRead(currentUser(c), project));
-    return c.json({ ...groupEntity(state, group), ...(withProjects ? { projects: projects.map((project) => projectEntity(state, project)), shared_projects: [] } : {}) });
+    const projects = [...state.projects.values()].filter(
+      (project) => project.namespace.kind === 'group' && project.namespace.id === group.id && state.canRead(currentUser(c), project),
+    );
+    return c.json({
+      ...groupEntity(state, group),
+      ...(withProjects ? { projects: projects.map((project) => projectEntity(state, project)), shared_projects: [] } : {}),
+    });
   });
   api.get('/groups/:id/subgroups', (c) => {
     const group = groupParam(c, ctx);
@@ -36,7 +43,9 @@ export function registerPeople(api: SimApi, ctx: SimContext): void {
     const withSubgroups = (await Params.of(c)).bool('include_subgroups') ?? false;
     const projects = [...state.projects.values()].filter((project) => {
       const groups = state.projectGroups(project);
-      return (withSubgroups ? groups.some((item) => item.id === group.id) : groups[0]?.id === group.id) && state.canRead(currentUser(c), project);
+      return (
+        (withSubgroups ? groups.some((item) => item.id === group.id) : groups[0]?.id === group.id) && state.canRead(currentUser(c), project)
+      );
     });
     return c.json(paginate(c, projects).map((project) => projectEntity(state, project)));
   });
@@ -75,5 +84,12 @@ export function registerPeople(api: SimApi, ctx: SimContext): void {
     });
   });
 
-  api.get('/version', (c) => c.json({ version: GITLAB_VERSION, revision: 'gitlabsim', kas: { enabled: false, externalUrl: null, version: null }, enterprise: false }));
+  api.get('/version', (c) =>
+    c.json({
+      version: GITLAB_VERSION,
+      revision: 'gitlabsim',
+      kas: { enabled: false, externalUrl: null, version: null },
+      enterprise: false,
+    }),
+  );
 }

@@ -29,7 +29,9 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
     const groups = isProject(owner) ? state.projectGroups(owner) : state.groupChain(owner);
     const groupIds = new Set((withAncestors ? groups : groups.slice(0, isProject(owner) ? 0 : 1)).map((group) => group.id));
     return [...state.labels.values()].filter(
-      (label) => (label.owner.kind === 'project' && isProject(owner) && label.owner.id === owner.id) || (label.owner.kind === 'group' && groupIds.has(label.owner.id)),
+      (label) =>
+        (label.owner.kind === 'project' && isProject(owner) && label.owner.id === owner.id) ||
+        (label.owner.kind === 'group' && groupIds.has(label.owner.id)),
     );
   };
   const labelParam = (c: SimRequest): SimLabel => {
@@ -50,12 +52,22 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
   api.get(`${base}/labels/:label_id`, (c) => c.json(labelEntity(state, labelParam(c), fields)));
   api.post(`${base}/labels`, async (c) => {
     const p = await Params.of(c);
-    const input = { name: p.string('name'), color: p.string('color'), description: p.nullableString('description'), priority: p.int('priority') };
+    const input = {
+      name: p.string('name'),
+      color: p.string('color'),
+      description: p.nullableString('description'),
+      priority: p.int('priority'),
+    };
     return c.json(labelEntity(state, createLabel(ctx, currentUser(c), ownerOf(c), input), fields), 201);
   });
   api.put(`${base}/labels/:label_id`, async (c) => {
     const p = await Params.of(c);
-    const input = { newName: p.string('new_name'), color: p.string('color'), description: p.nullableString('description'), priority: p.optionalId('priority') };
+    const input = {
+      newName: p.string('new_name'),
+      color: p.string('color'),
+      description: p.nullableString('description'),
+      priority: p.optionalId('priority'),
+    };
     return c.json(labelEntity(state, updateLabel(ctx, currentUser(c), labelParam(c), input), fields));
   });
   api.delete(`${base}/labels/:label_id`, (c) => {
@@ -67,7 +79,9 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
     const groups = isProject(owner) ? state.projectGroups(owner) : state.groupChain(owner);
     const groupIds = new Set((withAncestors ? groups : isProject(owner) ? [] : groups.slice(0, 1)).map((group) => group.id));
     return [...state.milestones.values()].filter(
-      (m) => (m.owner.kind === 'project' && isProject(owner) && m.owner.id === owner.id) || (m.owner.kind === 'group' && groupIds.has(m.owner.id)),
+      (m) =>
+        (m.owner.kind === 'project' && isProject(owner) && m.owner.id === owner.id) ||
+        (m.owner.kind === 'group' && groupIds.has(m.owner.id)),
     );
   };
   const milestoneParam = (c: SimRequest): SimMilestone => {
@@ -111,12 +125,16 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
   });
   api.get(`${base}/milestones/:milestone_id/issues`, async (c) => {
     const milestone = milestoneParam(c);
-    const issues = [...state.issues.values()].filter((issue) => issue.milestoneId === milestone.id && canSeeIssue(state, currentUser(c), issue));
+    const issues = [...state.issues.values()].filter(
+      (issue) => issue.milestoneId === milestone.id && canSeeIssue(state, currentUser(c), issue),
+    );
     return c.json(paginate(c, filterWorkItems(state, issues, await Params.of(c))).map((issue) => issueEntity(state, issue)));
   });
   api.get(`${base}/milestones/:milestone_id/merge_requests`, async (c) => {
     const milestone = milestoneParam(c);
-    const mrs = [...state.mergeRequests.values()].filter((mr) => mr.milestoneId === milestone.id && state.canRead(currentUser(c), state.requireProject(mr.projectId)));
+    const mrs = [...state.mergeRequests.values()].filter(
+      (mr) => mr.milestoneId === milestone.id && state.canRead(currentUser(c), state.requireProject(mr.projectId)),
+    );
     return c.json(paginate(c, filterWorkItems(state, mrs, await Params.of(c))).map((mr) => mergeRequestEntity(state, mr)));
   });
 }

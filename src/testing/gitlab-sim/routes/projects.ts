@@ -44,7 +44,9 @@ export function registerProjects(api: SimApi, ctx: SimContext): void {
   api.get('/projects/:id/audit_events/:event_id', (c) => {
     const project = projectParam(c, ctx);
     authorize(state, currentUser(c), project, CAN.maintain);
-    const event = state.auditEvents.find((item) => item.id === idParam(c, 'event_id') && item.entityType === 'Project' && item.entityId === project.id);
+    const event = state.auditEvents.find(
+      (item) => item.id === idParam(c, 'event_id') && item.entityType === 'Project' && item.entityId === project.id,
+    );
     if (!event) throw notFound('Audit Event');
     return c.json(auditEventEntity(event));
   });
@@ -82,7 +84,12 @@ export function registerProjects(api: SimApi, ctx: SimContext): void {
       updatedAt: now,
     };
     state.freezePeriods.set(period.id, period);
-    publish(ctx, { actor: currentUser(c), on: project, audit: 'freeze_period_created', details: { freeze_start: period.freezeStart, freeze_end: period.freezeEnd } });
+    publish(ctx, {
+      actor: currentUser(c),
+      on: project,
+      audit: 'freeze_period_created',
+      details: { freeze_start: period.freezeStart, freeze_end: period.freezeEnd },
+    });
     return c.json(freezePeriodEntity(period), 201);
   });
   api.put('/projects/:id/freeze_periods/:freeze_period_id', async (c) => {
@@ -92,13 +99,23 @@ export function registerProjects(api: SimApi, ctx: SimContext): void {
     period.freezeEnd = cron(p, 'freeze_end', false) ?? period.freezeEnd;
     period.cronTimezone = p.string('cron_timezone') ?? period.cronTimezone;
     period.updatedAt = state.now();
-    publish(ctx, { actor: currentUser(c), on: state.requireProject(period.projectId), audit: 'freeze_period_updated', details: { id: period.id } });
+    publish(ctx, {
+      actor: currentUser(c),
+      on: state.requireProject(period.projectId),
+      audit: 'freeze_period_updated',
+      details: { id: period.id },
+    });
     return c.json(freezePeriodEntity(period));
   });
   api.delete('/projects/:id/freeze_periods/:freeze_period_id', (c) => {
     const period = freezePeriodParam(c, CAN.maintain);
     state.freezePeriods.delete(period.id);
-    publish(ctx, { actor: currentUser(c), on: state.requireProject(period.projectId), audit: 'freeze_period_deleted', details: { id: period.id } });
+    publish(ctx, {
+      actor: currentUser(c),
+      on: state.requireProject(period.projectId),
+      audit: 'freeze_period_deleted',
+      details: { id: period.id },
+    });
     return c.body(null, 204);
   });
 }

@@ -3,7 +3,7 @@ import { CAN, type SimContext, authorize } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { type SimApi, type SimRequest, currentUser, projectParam } from '../http/app.js';
 import { paginate } from '../http/pagination.js';
-import { Params } from '../http/params.js';
+import { Params, scalarText } from '../http/params.js';
 import type { SimCommit, SimProject, SimTag } from '../model.js';
 import { history, requireRef, resolveRef, touches } from '../ops/git.js';
 import { type FileAction, commitFiles, createBranch, createRelease, createTag, deleteBranch } from '../ops/repository.js';
@@ -46,7 +46,9 @@ export function registerRepository(api: SimApi, ctx: SimContext): void {
       content: Buffer.from(content).toString('base64'),
       content_sha256: createHash('sha256').update(content).digest('hex'),
       ref,
-      blob_id: createHash('sha1').update(`blob ${Buffer.byteLength(content)}\0${content}`).digest('hex'),
+      blob_id: createHash('sha1')
+        .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+        .digest('hex'),
       commit_id: commit.sha,
       last_commit_id: (history(project, commit.sha).find((item) => touches(project, item, path)) ?? commit).sha,
       execute_filemode: false,
@@ -81,16 +83,20 @@ export function registerRepository(api: SimApi, ctx: SimContext): void {
     const p = await Params.of(c);
     const branch = p.string('branch');
     const message = p.string('commit_message');
-    const actions = p.value('actions');
-    if (branch === undefined || message === undefined || !Array.isArray(actions)) throw badRequest('branch, commit_message, actions are missing');
+    const actions = p.objects('actions');
+    if (branch === undefined || message === undefined || actions === undefined)
+      throw badRequest('branch, commit_message, actions are missing');
     const project = projectParam(c, ctx);
     const commit = commitFiles(ctx, currentUser(c), project, {
       branch,
       startBranch: p.string('start_branch'),
       message,
-      actions: actions.map((a: { action?: unknown; file_path?: unknown; content?: unknown }) => {
-        if (a.action !== 'create' && a.action !== 'update' && a.action !== 'delete') throw badRequest('actions[action] does not have a valid value');
-        return { action: a.action, path: String(a.file_path), ...(a.content === undefined ? {} : { content: String(a.content) }) };
+      actions: actions.map((a) => {
+        const action = a['action'];
+        if (action !== 'create' && action !== 'update' && action !== 'delete')
+          throw badRequest('actions[action] does not have a valid value');
+        const content = a['content'] === undefined ? {} : { content: scalarText('actions[content]', a['content']) };
+        return { action, path: scalarText('actions[file_path]', a['file_path']), ...content };
       }),
       authorName: p.string('author_name'),
       authorEmail: p.string('author_email'),
@@ -113,7 +119,9 @@ export function registerRepository(api: SimApi, ctx: SimContext): void {
   api.get('/projects/:id/repository/branches', async (c) => {
     const search = (await Params.of(c)).string('search');
     const project = repoProject(c);
-    const branches = [...project.repository.branches].filter(([name]) => search === undefined || name.includes(search)).sort(([a], [b]) => a.localeCompare(b));
+    const branches = [...project.repository.branches]
+      .filter(([name]) => search === undefined || name.includes(search))
+      .sort(([a], [b]) => a.localeCompare(b));
     return c.json(paginate(c, branches).map(([name, sha]) => branchEntity(state, project, name, sha)));
   });
   api.get('/projects/:id/repository/branches/:branch', (c) => {
@@ -171,8 +179,13 @@ export function registerRepository(api: SimApi, ctx: SimContext): void {
   });
   api.post('/projects/:id/releases', async (c) => {
     const p = await Params.of(c);
-    const input = { tagName: p.string('tag_name'), name: p.string('name'), description: p.string('description'), ref: p.string('ref'), milestones: p.list('milestones') };
+    const input = {
+      tagName: p.string('tag_name'),
+      name: p.string('name'),
+      description: p.string('description'),
+      ref: p.string('ref'),
+      milestones: p.list('milestones'),
+    };
     return c.json(releaseEntity(state, createRelease(ctx, currentUser(c), projectParam(c, ctx), input)), 201);
   });
 }
-
