@@ -1,6 +1,6 @@
 import { forbidden, notFound } from './errors.js';
 import type { HookEvent, Webhooks } from './hooks/webhooks.js';
-import type { SimAuditEvent, SimGroup, SimProject, SimUser } from './model.js';
+import { type SimAuditEvent, type SimGroup, type SimProject, type SimUser, isProject } from './model.js';
 import type { SimState } from './state.js';
 
 /** What every operation needs: the state to change and the hooks to tell. */
@@ -11,8 +11,6 @@ export interface SimContext {
 
 /** GitLab's role thresholds, named for the checks below. */
 export const CAN = { read: 0, guest: 10, report: 20, develop: 30, maintain: 40, own: 50 } as const;
-
-const isProject = (target: SimProject | SimGroup): target is SimProject => 'repository' in target;
 
 /**
  * Throws GitLab's answer when `user` may not act on `target` at `level`: 404 when the user may

@@ -38,5 +38,3 @@ export const refused = (message: string): GitLabApiError => new GitLabApiError(4
 export const methodNotAllowed = (): GitLabApiError => new GitLabApiError(405, { message: '405 Method Not Allowed' });
 
 export const conflict = (message: string | string[]): GitLabApiError => new GitLabApiError(409, { message });
-
-export const unprocessable = (message: string): GitLabApiError => new GitLabApiError(422, { message });

@@ -51,3 +51,6 @@ export function textColor(color: string): string {
 
 /** A merge request whose title starts with `Draft:`, `[Draft]` or `(Draft)` cannot be merged. */
 export const isDraft = (title: string): boolean => /^\s*(\[draft\]|\(draft\)|draft:)/i.test(title);
+
+/** A calendar date as GitLab accepts it for due and start dates: `YYYY-MM-DD`. */
+export const isDate = (value: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(value);

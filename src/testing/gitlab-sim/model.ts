@@ -97,6 +97,9 @@ export interface SimProject {
 
 export type LabelOwner = { kind: 'project' | 'group'; id: number };
 
+/** Projects and groups share members, labels, milestones and hooks; this tells them apart. */
+export const isProject = (target: SimProject | SimGroup): target is SimProject => 'repository' in target;
+
 export interface SimLabel {
   id: number;
   name: string;

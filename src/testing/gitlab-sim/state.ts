@@ -1,23 +1,25 @@
 import type { Clock } from '../../core/ports.js';
 import { notFound } from './errors.js';
-import type {
-  Membership,
-  SimAuditEvent,
-  SimDeployment,
-  SimEnvironment,
-  SimFreezePeriod,
-  SimGroup,
-  SimIssue,
-  SimJob,
-  SimLabel,
-  SimMergeRequest,
-  SimMilestone,
-  SimNote,
-  SimPipeline,
-  SimProject,
-  SimRelease,
-  SimToken,
-  SimUser,
+import {
+  type LabelOwner,
+  type Membership,
+  type SimAuditEvent,
+  type SimDeployment,
+  type SimEnvironment,
+  type SimFreezePeriod,
+  type SimGroup,
+  type SimIssue,
+  type SimJob,
+  type SimLabel,
+  type SimMergeRequest,
+  type SimMilestone,
+  type SimNote,
+  type SimPipeline,
+  type SimProject,
+  type SimRelease,
+  type SimToken,
+  type SimUser,
+  isProject,
 } from './model.js';
 
 /** A member as `members/all` reports it: the membership that gives the highest access, and where it comes from. */
@@ -179,15 +181,14 @@ export class SimState {
         if (user && (!current || membership.accessLevel > current.membership.accessLevel)) best.set(userId, { user, membership, source });
       }
     };
-    const isProject = 'repository' in target;
-    if (isProject) {
+    if (isProject(target)) {
       consider(target.members, { kind: 'project', id: target.id });
       if (target.namespace.kind === 'user') {
         const owner: Membership = { accessLevel: 50, expiresAt: null, createdAt: target.createdAt, createdById: null };
         consider(new Map([[target.namespace.id, owner]]), { kind: 'project', id: target.id });
       }
     }
-    const groups = isProject ? this.projectGroups(target) : this.groupChain(target);
+    const groups = isProject(target) ? this.projectGroups(target) : this.groupChain(target);
     for (const group of groups) consider(group.members, { kind: 'group', id: group.id });
     return [...best.values()].sort((a, b) => a.user.id - b.user.id);
   }
@@ -205,20 +206,25 @@ export class SimState {
 
   // --- what a project can use --------------------------------------------------------------------
 
-  /** Project labels and the labels of its ancestor groups, as issues may carry them. */
-  availableLabels(project: SimProject): SimLabel[] {
-    const groupIds = new Set(this.projectGroups(project).map((group) => group.id));
-    return [...this.labels.values()].filter(
-      (label) =>
-        (label.owner.kind === 'project' && label.owner.id === project.id) || (label.owner.kind === 'group' && groupIds.has(label.owner.id)),
+  /**
+   * The labels or milestones `target` can use: its own and those of its ancestor groups. Without
+   * ancestors, a project keeps its own only and a group its own only.
+   */
+  scoped<T extends { owner: LabelOwner }>(items: Iterable<T>, target: SimProject | SimGroup, withAncestors = true): T[] {
+    const groups = isProject(target) ? this.projectGroups(target) : this.groupChain(target);
+    const groupIds = new Set((withAncestors ? groups : isProject(target) ? [] : groups.slice(0, 1)).map((group) => group.id));
+    return [...items].filter((item) =>
+      item.owner.kind === 'group' ? groupIds.has(item.owner.id) : isProject(target) && item.owner.id === target.id,
     );
   }
 
+  /** What an issue of `project` may carry: project labels and the labels of its ancestor groups. */
+  availableLabels(project: SimProject): SimLabel[] {
+    return this.scoped(this.labels.values(), project);
+  }
+
   availableMilestones(project: SimProject): SimMilestone[] {
-    const groupIds = new Set(this.projectGroups(project).map((group) => group.id));
-    return [...this.milestones.values()].filter(
-      (m) => (m.owner.kind === 'project' && m.owner.id === project.id) || (m.owner.kind === 'group' && groupIds.has(m.owner.id)),
-    );
+    return this.scoped(this.milestones.values(), project);
   }
 
   issuesOf(project: SimProject): SimIssue[] {

@@ -176,3 +176,9 @@ export function mergeStatusOf(state: SimState, mr: SimMergeRequest): { merge_sta
   if (isDraft(mr.title)) return { merge_status: 'can_be_merged', detailed_merge_status: 'draft_status' };
   return { merge_status: 'can_be_merged', detailed_merge_status: 'mergeable' };
 }
+
+/** The source archives GitLab offers for every release, in its order. */
+export function archiveSources(state: SimState, project: SimProject, tag: string): { format: string; url: string }[] {
+  const web = state.webUrl(state.projectPath(project));
+  return ['zip', 'tar.gz', 'tar.bz2', 'tar'].map((format) => ({ format, url: `${web}/-/archive/${tag}/${project.path}-${tag}.${format}` }));
+}

@@ -8,8 +8,6 @@ import type { HookEvent } from './webhooks.js';
 
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 
-const projectOf = (state: SimState, projectId: number): SimProject => state.projects.get(projectId) as SimProject;
-
 const runnerHook = (job: SimJob): HookObject | null =>
   job.startedAt === null
     ? null
@@ -103,7 +101,7 @@ export function tierOf(environment: string): string {
 }
 
 export function pipelineEvent(state: SimState, pipeline: SimPipeline): HookEvent {
-  const project = projectOf(state, pipeline.projectId);
+  const project = state.requireProject(pipeline.projectId);
   const jobs = state.jobsOf(pipeline);
   const mr = pipeline.mergeRequestId === null ? undefined : state.mergeRequests.get(pipeline.mergeRequestId);
   return {
@@ -154,7 +152,7 @@ export function pipelineEvent(state: SimState, pipeline: SimPipeline): HookEvent
 
 export function jobEvent(state: SimState, job: SimJob): HookEvent {
   const pipeline = state.pipelines.get(job.pipelineId) as SimPipeline;
-  const project = projectOf(state, job.projectId);
+  const project = state.requireProject(job.projectId);
   const commit = project.repository.commits.get(pipeline.sha);
   const user = state.requireUser(job.userId);
   const { username: _username, ...jobUser } = userHook(user);
@@ -209,7 +207,7 @@ export function jobEvent(state: SimState, job: SimJob): HookEvent {
 }
 
 export function deploymentEvent(state: SimState, deployment: SimDeployment): HookEvent {
-  const project = projectOf(state, deployment.projectId);
+  const project = state.requireProject(deployment.projectId);
   const environment = state.environments.get(deployment.environmentId);
   const commit = project.repository.commits.get(deployment.sha);
   const user = state.requireUser(deployment.userId);

@@ -1,12 +1,20 @@
 import { hookTime, isoSeconds } from '../format.js';
 import type { Membership, SimGroup, SimIssue, SimMergeRequest, SimMilestone, SimNote, SimProject, SimRelease, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
-import { type HookObject, commitHook, issueHook, mergeRequestHook, projectHook, repositoryHook, userHook, usersOf } from './attributes.js';
+import {
+  type HookObject,
+  archiveSources,
+  commitHook,
+  issueHook,
+  mergeRequestHook,
+  projectHook,
+  repositoryHook,
+  userHook,
+  usersOf,
+} from './attributes.js';
 import type { HookEvent } from './webhooks.js';
 
 /** Payloads of the hooks about planning work: issues, merge requests, notes, milestones, releases, members. */
-
-const projectOf = (state: SimState, projectId: number): SimProject => state.projects.get(projectId) as SimProject;
 
 /** Attributes whose change a hook reports in `changes`, as GitLab tracks them. */
 const TRACKED = [
@@ -87,7 +95,7 @@ function workItemEvent(
 export type IssueAction = 'open' | 'update' | 'close' | 'reopen';
 
 export function issueEvent(state: SimState, actor: SimUser, issue: SimIssue, action: IssueAction, before?: HookObject): HookEvent {
-  const project = projectOf(state, issue.projectId);
+  const project = state.requireProject(issue.projectId);
   const after = issueHook(state, issue);
   const kind = issue.confidential ? 'confidential_issue' : 'issue';
   return {
@@ -111,7 +119,7 @@ export function mergeRequestEvent(
   before?: HookObject,
   oldrev?: string,
 ): HookEvent {
-  const project = projectOf(state, mr.projectId);
+  const project = state.requireProject(mr.projectId);
   const after = mergeRequestHook(state, mr);
   const reviewers = usersOf(state, mr.reviewerIds).map(userHook);
   const attrs = { ...after, action, ...(oldrev === undefined ? {} : { oldrev }) };
@@ -127,7 +135,7 @@ export function mergeRequestEvent(
 }
 
 export function noteEvent(state: SimState, note: SimNote): HookEvent {
-  const project = projectOf(state, note.projectId);
+  const project = state.requireProject(note.projectId);
   const author = state.requireUser(note.authorId);
   const issue = note.noteableType === 'Issue' ? (state.issues.get(note.noteableId) as SimIssue) : undefined;
   const mr = note.noteableType === 'MergeRequest' ? (state.mergeRequests.get(note.noteableId) as SimMergeRequest) : undefined;
@@ -173,7 +181,7 @@ export type MilestoneAction = 'create' | 'update' | 'close' | 'reopen';
 
 /** Milestone hooks exist for project milestones only, as GitLab documents them. */
 export function milestoneEvent(state: SimState, milestone: SimMilestone, action: MilestoneAction): HookEvent {
-  const project = projectOf(state, milestone.owner.id);
+  const project = state.requireProject(milestone.owner.id);
   return {
     name: 'milestone_events',
     project,
@@ -200,14 +208,11 @@ export function milestoneEvent(state: SimState, milestone: SimMilestone, action:
 }
 
 export function releaseEvent(state: SimState, release: SimRelease, action: 'create' | 'update'): HookEvent {
-  const project = projectOf(state, release.projectId);
+  const project = state.requireProject(release.projectId);
   const tag = project.repository.tags.get(release.tagName);
   const commit = tag ? project.repository.commits.get(tag.sha) : undefined;
   const web = state.webUrl(state.projectPath(project));
-  const sources = ['zip', 'tar.gz', 'tar.bz2', 'tar'].map((format) => ({
-    format,
-    url: `${web}/-/archive/${release.tagName}/${project.path}-${release.tagName}.${format}`,
-  }));
+  const sources = archiveSources(state, project, release.tagName);
   return {
     name: 'releases_events',
     project,

@@ -2,6 +2,7 @@ import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { issueHook } from '../hooks/attributes.js';
 import { issueEvent } from '../hooks/events.js';
+import { isDate } from '../format.js';
 import type { SimIssue, SimProject, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
 import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, requireTitle, stateAction } from './work-items.js';
@@ -12,12 +13,10 @@ export interface IssueInput extends WorkItemInput {
   dueDate?: string | null | undefined;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 function applyIssueFields(issue: SimIssue, input: IssueInput): void {
   if (input.confidential !== undefined) issue.confidential = input.confidential;
   if (input.dueDate !== undefined) {
-    if (input.dueDate !== null && !DATE.test(input.dueDate)) throw badRequest('due_date is invalid');
+    if (input.dueDate !== null && !isDate(input.dueDate)) throw badRequest('due_date is invalid');
     issue.dueDate = input.dueDate;
   }
 }

@@ -1,7 +1,7 @@
 import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { badRequest, conflict, invalid } from '../errors.js';
 import { labelScope } from '../format.js';
-import type { SimGroup, SimLabel, SimProject, SimUser } from '../model.js';
+import { type SimGroup, type SimLabel, type SimProject, type SimUser, isProject } from '../model.js';
 
 /** GitLab's colour for labels created without one. */
 export const DEFAULT_LABEL_COLOR = '#6699cc';
@@ -18,18 +18,13 @@ function requireColor(color: string): string {
   return color;
 }
 
-const isProject = (owner: SimProject | SimGroup): owner is SimProject => 'repository' in owner;
-
 export function createLabel(ctx: SimContext, actor: SimUser, owner: SimProject | SimGroup, input: LabelInput): SimLabel {
   const { state } = ctx;
   authorize(state, actor, owner, CAN.report);
   const name = input.name?.trim();
   if (!name) throw badRequest('name is missing');
   const color = requireColor(input.color ?? DEFAULT_LABEL_COLOR);
-  const taken = isProject(owner)
-    ? state.availableLabels(owner).some((label) => label.name === name && label.owner.kind === 'project')
-    : [...state.labels.values()].some((label) => label.owner.kind === 'group' && label.owner.id === owner.id && label.name === name);
-  if (taken) throw conflict('Label already exists');
+  if (state.scoped(state.labels.values(), owner, false).some((label) => label.name === name)) throw conflict('Label already exists');
   const now = state.now();
   const label: SimLabel = {
     id: state.nextId('label'),

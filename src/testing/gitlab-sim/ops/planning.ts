@@ -1,23 +1,23 @@
 import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { badRequest, forbidden, invalid, notFound } from '../errors.js';
 import { memberEvent, milestoneEvent, noteEvent } from '../hooks/events.js';
-import type {
-  AccessLevel,
-  Membership,
-  NoteableType,
-  SimGroup,
-  SimIssue,
-  SimMergeRequest,
-  SimMilestone,
-  SimNote,
-  SimProject,
-  SimUser,
+import { isDate } from '../format.js';
+import {
+  type AccessLevel,
+  type Membership,
+  type NoteableType,
+  type SimGroup,
+  type SimIssue,
+  type SimMergeRequest,
+  type SimMilestone,
+  type SimNote,
+  type SimProject,
+  type SimUser,
+  isProject,
 } from '../model.js';
 import { canSeeIssue } from './issues.js';
 
 /** Notes, milestones and memberships: the smaller objects around issues and merge requests. */
-
-const isProject = (owner: SimProject | SimGroup): owner is SimProject => 'repository' in owner;
 
 export function createNote(
   ctx: SimContext,
@@ -62,8 +62,6 @@ export interface MilestoneInput {
   stateEvent?: 'close' | 'activate' | undefined;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 function applyMilestoneInput(milestone: SimMilestone, input: MilestoneInput): void {
   if (input.title !== undefined) milestone.title = input.title;
   if (input.description !== undefined) milestone.description = input.description;
@@ -73,24 +71,22 @@ function applyMilestoneInput(milestone: SimMilestone, input: MilestoneInput): vo
   ] as const) {
     const value = input[field];
     if (value === undefined) continue;
-    if (value !== null && !DATE.test(value)) throw badRequest(`${key} is invalid`);
+    if (value !== null && !isDate(value)) throw badRequest(`${key} is invalid`);
     milestone[field] = value;
   }
 }
-
-const sameOwner = (a: SimMilestone['owner'], b: SimMilestone['owner']): boolean => a.kind === b.kind && a.id === b.id;
 
 export function createMilestone(ctx: SimContext, actor: SimUser, owner: SimProject | SimGroup, input: MilestoneInput): SimMilestone {
   const { state } = ctx;
   authorize(state, actor, owner, CAN.report);
   if (input.title === undefined) throw badRequest('title is missing');
   const ownerRef = { kind: isProject(owner) ? ('project' as const) : ('group' as const), id: owner.id };
-  if ([...state.milestones.values()].some((m) => sameOwner(m.owner, ownerRef) && m.title === input.title))
-    throw invalid('title', 'has already been taken');
+  const siblings = state.scoped(state.milestones.values(), owner, false);
+  if (siblings.some((m) => m.title === input.title)) throw invalid('title', 'has already been taken');
   const now = state.now();
   const milestone: SimMilestone = {
     id: state.nextId('milestone'),
-    iid: isProject(owner) ? ++owner.iids.milestone : [...state.milestones.values()].filter((m) => sameOwner(m.owner, ownerRef)).length + 1,
+    iid: isProject(owner) ? ++owner.iids.milestone : siblings.length + 1,
     owner: ownerRef,
     title: input.title,
     description: null,

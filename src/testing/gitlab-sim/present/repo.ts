@@ -1,6 +1,7 @@
 import { restTime } from '../format.js';
 import type { SimCommit, SimProject, SimRelease, SimTag } from '../model.js';
 import type { SimState } from '../state.js';
+import { archiveSources } from '../hooks/attributes.js';
 import { type Entity, commitBasic, milestoneEntity, pipelineBasic, userOrNull } from './basic.js';
 
 /** REST entities for the repository: commits, branches, files, tags, releases. */
@@ -87,10 +88,7 @@ export function releaseEntity(state: SimState, release: SimRelease): Entity {
   const web = state.webUrl(path);
   const sha = project.repository.tags.get(release.tagName)?.sha ?? '';
   const commit = project.repository.commits.get(sha);
-  const sources = ['zip', 'tar.gz', 'tar.bz2', 'tar'].map((format) => ({
-    format,
-    url: `${web}/-/archive/${release.tagName}/${project.path}-${release.tagName}.${format}`,
-  }));
+  const sources = archiveSources(state, project, release.tagName);
   return {
     name: release.name,
     tag_name: release.tagName,

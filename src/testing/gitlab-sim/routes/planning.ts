@@ -12,7 +12,6 @@ import { milestoneEntity } from '../present/basic.js';
 import { issueEntity, labelEntity, mergeRequestEntity } from '../present/work.js';
 
 type Owner = SimProject | SimGroup;
-const isProject = (owner: Owner): owner is SimProject => 'repository' in owner;
 
 /**
  * Labels and milestones of projects (`/projects/:id/…`) and groups (`/groups/:id/…`), one set
@@ -25,15 +24,7 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
   const base = `/${scope}/:id`;
   const fields = scope === 'projects' ? 'project' : 'group';
 
-  const ownLabels = (owner: Owner, withAncestors: boolean): SimLabel[] => {
-    const groups = isProject(owner) ? state.projectGroups(owner) : state.groupChain(owner);
-    const groupIds = new Set((withAncestors ? groups : groups.slice(0, isProject(owner) ? 0 : 1)).map((group) => group.id));
-    return [...state.labels.values()].filter(
-      (label) =>
-        (label.owner.kind === 'project' && isProject(owner) && label.owner.id === owner.id) ||
-        (label.owner.kind === 'group' && groupIds.has(label.owner.id)),
-    );
-  };
+  const ownLabels = (owner: Owner, withAncestors: boolean): SimLabel[] => state.scoped(state.labels.values(), owner, withAncestors);
   const labelParam = (c: SimRequest): SimLabel => {
     const ref = decodeURIComponent(c.req.param('label_id') ?? '');
     const label = ownLabels(ownerOf(c), true).find((item) => String(item.id) === ref || item.name === ref);
@@ -75,15 +66,8 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
     return c.body(null, 204);
   });
 
-  const ownMilestones = (owner: Owner, withAncestors: boolean): SimMilestone[] => {
-    const groups = isProject(owner) ? state.projectGroups(owner) : state.groupChain(owner);
-    const groupIds = new Set((withAncestors ? groups : isProject(owner) ? [] : groups.slice(0, 1)).map((group) => group.id));
-    return [...state.milestones.values()].filter(
-      (m) =>
-        (m.owner.kind === 'project' && isProject(owner) && m.owner.id === owner.id) ||
-        (m.owner.kind === 'group' && groupIds.has(m.owner.id)),
-    );
-  };
+  const ownMilestones = (owner: Owner, withAncestors: boolean): SimMilestone[] =>
+    state.scoped(state.milestones.values(), owner, withAncestors);
   const milestoneParam = (c: SimRequest): SimMilestone => {
     const milestone = ownMilestones(ownerOf(c), true).find((m) => String(m.id) === c.req.param('milestone_id'));
     if (!milestone) throw notFound('Milestone');
