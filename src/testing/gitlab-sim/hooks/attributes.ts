@@ -84,7 +84,7 @@ export const usersOf = (state: SimState, ids: readonly number[]): SimUser[] =>
 
 /** Fields issues and merge requests share in their hook attributes. */
 function workItemHook(state: SimState, item: SimIssue | SimMergeRequest, kind: 'issues' | 'merge_requests'): HookObject {
-  const project = state.projects.get(item.projectId) as SimProject;
+  const project = state.requireProject(item.projectId);
   const [assignee] = usersOf(state, item.assigneeIds);
   return {
     id: item.id,
@@ -136,7 +136,7 @@ export function issueHook(state: SimState, issue: SimIssue): HookObject {
 }
 
 export function mergeRequestHook(state: SimState, mr: SimMergeRequest): HookObject {
-  const project = state.projects.get(mr.projectId) as SimProject;
+  const project = state.requireProject(mr.projectId);
   const sha = project.repository.branches.get(mr.sourceBranch);
   const lastCommit = sha === undefined ? undefined : project.repository.commits.get(sha);
   const draft = isDraft(mr.title);
@@ -169,7 +169,7 @@ export function mergeRequestHook(state: SimState, mr: SimMergeRequest): HookObje
  * is mergeable unless it is a draft or its source branch is gone.
  */
 export function mergeStatusOf(state: SimState, mr: SimMergeRequest): { merge_status: string; detailed_merge_status: string } {
-  const project = state.projects.get(mr.projectId) as SimProject;
+  const project = state.requireProject(mr.projectId);
   if (mr.state !== 'opened') return { merge_status: 'can_be_merged', detailed_merge_status: 'not_open' };
   if (!project.repository.branches.has(mr.sourceBranch))
     return { merge_status: 'cannot_be_merged', detailed_merge_status: 'broken_status' };
