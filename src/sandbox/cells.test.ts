@@ -61,3 +61,16 @@ test('the other runs of a crashed cell fail cleanly instead of running in a corr
   assert.equal(fresh.evaluate('String(6 * 7)', 'ok.js'), '42');
   fresh.dispose();
 });
+
+test('a limit too big to share a cell gets a cell of its own, without endless growth', async () => {
+  const pool = await CellPool.create({ cellBytes: 64 * MIB });
+  const huge = 1536 * MIB;
+  const first = pool.acquire(huge);
+  await pool.settled();
+  const second = pool.acquire(huge);
+  await pool.settled();
+  assert.notEqual(first.cell, second.cell);
+  assert.ok(pool.size <= 3, `${pool.size} cells for two runs`);
+  first.release();
+  second.release();
+});

@@ -56,11 +56,20 @@ export class Cell {
     readonly capacityBytes: number,
   ) {}
 
+  /** Size of the cell's WebAssembly memory: it only ever grows. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   fits(limitBytes: number): boolean {
     // A cell whose memory once grew past half its capacity keeps those pages for good; it takes
     // no new runs, so that it empties and is dropped, returning the memory.
-    const grown = this.memory.buffer.byteLength - BASE_PAGES * PAGE_BYTES;
-    return !this.broken && grown <= this.capacityBytes / 2 && this.usedBytes + HEADROOM * limitBytes <= this.capacityBytes;
+    const grown = this.memoryBytes - BASE_PAGES * PAGE_BYTES;
+    // A limit too big for the headroom rule (capacity is capped at 2 GiB) gets a cell to itself.
+    const wanted = Math.min(HEADROOM * limitBytes, this.capacityBytes);
+    return (
+      !this.broken && limitBytes <= this.capacityBytes && grown <= this.capacityBytes / 2 && this.usedBytes + wanted <= this.capacityBytes
+    );
   }
 }
 
