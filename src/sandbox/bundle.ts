@@ -9,6 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { DefinitionError } from '../core/errors.js';
+import { canonicalJson } from '../core/json.js';
 import type { Json, WorkflowManifest } from '../core/model.js';
 import { BUNDLE_FILENAME, INTERNAL_SOURCE_PREFIX } from './source-map.js';
 
@@ -120,16 +121,12 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   return { bundle: bundle.text, sourceMap: renameSources(map.text, entryDir) };
 }
 
-/** JSON with object keys sorted, so equal values always serialise to equal text. */
-export function canonicalJson(value: Json | WorkflowManifest): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
-}
-
 /** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */
 export function versionOf(bundle: string, manifest: WorkflowManifest): string {
-  return createHash('sha256').update(bundle).update('\n').update(canonicalJson(manifest)).digest('hex');
+  // A manifest is plain JSON data: its optional fields are absent, never undefined.
+  return createHash('sha256')
+    .update(bundle)
+    .update('\n')
+    .update(canonicalJson(manifest as unknown as Json))
+    .digest('hex');
 }

@@ -86,10 +86,6 @@ export class Tenancy {
     cell.usedBytes += this.bytes;
   }
 
-  get usedBytes(): number {
-    return this.bytes;
-  }
-
   /** Bytes the cell's other tenants use: when a run hits "out of memory", was it its own doing? */
   neighbourBytes(): number {
     return this.cell.usedBytes - this.bytes;
