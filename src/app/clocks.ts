@@ -9,14 +9,11 @@ export function createSystemClock(): Clock {
     now: () => Date.now(),
     schedule(at, callback) {
       let handle: NodeJS.Timeout | undefined;
+      // Always through setTimeout, even when `at` has passed: the Clock contract promises callers
+      // that the callback never runs inside schedule() itself.
       const arm = (): void => {
         const delay = at - Date.now();
-        if (delay <= 0) {
-          handle = undefined;
-          callback();
-          return;
-        }
-        handle = setTimeout(arm, Math.min(delay, MAX_TIMEOUT));
+        handle = setTimeout(delay > MAX_TIMEOUT ? arm : callback, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
         handle.unref?.();
       };
       arm();

@@ -483,11 +483,12 @@ export class Engine {
   private considerWake(at: number): void {
     if (this.stopping || (this.wake && this.wake.at <= at)) return;
     this.wake?.cancel();
-    const cancel = this.clock.schedule(at, () => {
-      this.wake = undefined;
+    const wake = { at, cancel: () => {} };
+    this.wake = wake;
+    wake.cancel = this.clock.schedule(at, () => {
+      if (this.wake === wake) this.wake = undefined;
       this.track(this.onDue());
     });
-    this.wake = { at, cancel };
   }
 
   private async scheduleWake(): Promise<void> {

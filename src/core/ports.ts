@@ -270,7 +270,10 @@ export interface Sandbox {
 
 export interface Clock {
   now(): number;
-  /** Calls `callback` once the clock reaches `at`. Returns a cancel function. */
+  /**
+   * Calls `callback` once the clock reaches `at` — never synchronously inside `schedule`, even when
+   * `at` has passed. Returns a cancel function.
+   */
   schedule(at: number, callback: () => void): () => void;
 }
 
