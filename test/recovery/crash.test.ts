@@ -83,6 +83,14 @@ test('a run survives repeated SIGKILL of the server and sees every call result e
     token: 'crash-test-token',
   });
   await server.start();
+  try {
+    await crashAndRecover(server);
+  } finally {
+    await server.kill();
+  }
+});
+
+async function crashAndRecover(server: ServerProcess): Promise<void> {
   const started = await server.api('/api/v1/runs', {
     method: 'POST',
     body: JSON.stringify({ workflow: 'counter', id: 'crash-run', input: { calls: CALLS } }),
@@ -153,5 +161,4 @@ test('a run survives repeated SIGKILL of the server and sees every call result e
   const lost = acknowledged.filter((id) => !stored.has(id));
   assert.deepEqual(lost, [], 'no acknowledged event lost');
   assert.ok(acknowledged.length > 0);
-  await server.stop();
-});
+}
