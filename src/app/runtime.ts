@@ -12,6 +12,7 @@ import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { DatabaseConfig } from '../config/database.js';
 import { createSystemClock } from './clocks.js';
 import { deployWorkflows, findWorkflowFiles, watchWorkflowDirectory } from './deploy.js';
 import { createInputChecker } from './input-check.js';
@@ -19,7 +20,6 @@ import { createOperations, hashToken } from './operations-impl.js';
 import type { Operations } from './operations.js';
 import { Scheduler } from './schedules.js';
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'memory' } | { kind: 'postgres'; url: string };
 
 /** What the runtime needs of the resolved configuration (config/ produces it). */
 export interface RuntimeConfig {

@@ -1,3 +1,4 @@
+import type { ActivityContext, ActivityFunction } from '../capabilities/activities.js';
 import { z } from 'zod';
 import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
 
@@ -28,19 +29,7 @@ const nonEmpty = z.string('a non-empty string').min(1, 'a non-empty string');
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** What an operator-registered activity receives besides its arguments. */
-export interface ActivityContext {
-  /** `<runId>:<step>`, the same for every attempt: pass it on to make the effect idempotent. */
-  idempotencyKey: string;
-  runId: string;
-  /** Name of the calling workflow. */
-  workflow: string;
-  /** 1 for the first attempt. */
-  attempt: number;
-}
-
-/** A trusted function from the config file that workflows may call when their permissions list it. */
-export type ActivityFunction = (args: unknown, context: ActivityContext) => Promise<unknown>;
+export type { ActivityContext, ActivityFunction };
 
 const sandboxSchema = strict({
   /** Memory limit of one run's sandbox, in MiB. @default 64 */
