@@ -31,8 +31,10 @@ export function callCapability<TResult = Json>(
 
 export const http = {
   /**
-   * An HTTP request to a URL the definition's `permissions.http` allows. Non-2xx answers are
-   * returned, not thrown; network failures are retried and finally throw (name `HttpError`).
+   * An HTTP request to a URL the definition's `permissions.http` allows. It carries
+   * `Idempotency-Key: <runId>:<step>`. 5xx, 429 (after its Retry-After) and network failures are
+   * retried with backoff; a 4xx rejects at once with an error named `HttpError` whose `details`
+   * hold `status` and `body`. 2xx and 3xx answers are returned (redirects are not followed).
    */
   request(request: HttpRequest, options?: CallOptions): Promise<HttpResponse> {
     if (typeof request?.url !== 'string') throw new TypeError('http.request({ url }): url must be a string');
