@@ -1,6 +1,8 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Engine } from '../core/engine.js';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../core/errors.js';
+import { matchWebhookSource, type WebhookSource } from '../gitlab/webhook-auth.js';
+import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
 import type { Operations, RunView } from './operations.js';
@@ -13,6 +15,8 @@ export interface OperationsDeps {
   checkInput: (definition: DeployedDefinition, input: Json) => void;
   /** The admin token from AUTOFLOW_API_TOKEN, when set: accepted besides the stored ones. */
   adminToken?: string;
+  /** Who may post GitLab webhooks, each with its own secret. */
+  webhookSources: readonly WebhookSource[];
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
@@ -123,6 +127,19 @@ export function createOperations(deps: OperationsDeps): Operations {
       return Promise.all(
         engine.definitions().map(async (definition) => toWorkflowView(definition, await store.listDefinitionVersions(definition.name))),
       );
+    },
+
+    async ingestGitLabWebhook({ headers, body }) {
+      const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
+      if (!source) {
+        throw new UnauthorizedError(
+          deps.webhookSources.length === 0
+            ? 'no GitLab webhook source is configured: set AUTOFLOW_GITLAB_WEBHOOK_SECRET and use it as the webhook secret token in GitLab'
+            : 'the X-Gitlab-Token header does not match any configured webhook secret; check the secret token of the webhook in GitLab',
+        );
+      }
+      const { event, dedupeKey } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
+      return { ...(await engine.ingest(event, dedupeKey)), type: event.type };
     },
 
     async ingestEvent(event) {

@@ -72,6 +72,16 @@ export interface Operations {
   /** Delivers `autoflow.signal.<name>` to the run. */
   signalRun(id: string, name: string, payload: Json): Promise<void>;
   listWorkflows(): Promise<WorkflowView[]>;
+  /**
+   * A GitLab webhook delivery: checks its `X-Gitlab-Token` against the configured sources
+   * (UnauthorizedError), normalises it to a CloudEvent (ValidationError for a malformed body) and
+   * stores it durably before resolving. A redelivery (same Idempotency-Key) is a duplicate.
+   */
+  ingestGitLabWebhook(delivery: { headers: Readonly<Record<string, string | undefined>>; body: string }): Promise<{
+    seq: number;
+    duplicate: boolean;
+    type: string;
+  }>;
   /** Stores a CloudEvent durably (resolves once on disk), then routes it. */
   ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean }>;
   listEvents(options: { limit?: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;

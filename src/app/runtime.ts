@@ -13,6 +13,7 @@ import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
+import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
 import { deployWorkflows, findWorkflowFiles, watchWorkflowDirectory } from './deploy.js';
 import { createInputChecker } from './input-check.js';
@@ -34,6 +35,22 @@ export interface RuntimeConfig {
   lookbackMs: number;
   secrets: Readonly<Record<string, string>>;
   activities: Readonly<Record<string, ActivityFunction>>;
+  /** The GitLab workflows call; absent: the built-in simulator (see docs/gitlab-capability.md). */
+  gitlabUrl?: string | undefined;
+  gitlabToken?: string | undefined;
+  /** `X-Gitlab-Token` of the default webhook source. */
+  gitlabWebhookSecret?: string | undefined;
+  /** More webhook sources, each with its own secret. */
+  webhookSources?: readonly WebhookSource[];
+}
+
+/** The default source (from AUTOFLOW_GITLAB_WEBHOOK_SECRET) first, then the configured ones. */
+function webhookSourcesOf(config: RuntimeConfig): WebhookSource[] {
+  const sources: WebhookSource[] = [];
+  if (config.gitlabWebhookSecret !== undefined) {
+    sources.push({ name: 'gitlab', secret: config.gitlabWebhookSecret, ...(config.gitlabUrl ? { instanceUrl: config.gitlabUrl } : {}) });
+  }
+  return [...sources, ...(config.webhookSources ?? [])];
 }
 
 export interface RuntimeOverrides {
@@ -117,6 +134,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     store,
     clock,
     checkInput: createInputChecker(sandbox),
+    webhookSources: webhookSourcesOf(config),
     ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),
   });
 

@@ -24,6 +24,7 @@ export interface ConfigFlags {
   config?: string;
   dev?: boolean;
   logLevel?: string;
+  gitlabUrl?: string;
 }
 
 export interface LoadConfigOptions {
@@ -61,6 +62,9 @@ const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFla
   // No flag: a token on the command line is visible to every user of the machine in `ps`.
   { key: 'apiToken', env: 'AUTOFLOW_API_TOKEN' },
   { key: 'logLevel', flag: 'logLevel', env: 'AUTOFLOW_LOG_LEVEL' },
+  { key: 'gitlabUrl', flag: 'gitlabUrl', env: 'AUTOFLOW_GITLAB_URL' },
+  { key: 'gitlabToken', env: 'AUTOFLOW_GITLAB_TOKEN' },
+  { key: 'gitlabWebhookSecret', env: 'AUTOFLOW_GITLAB_WEBHOOK_SECRET' },
 ];
 
 function flagName(flag: string): string {

@@ -48,6 +48,15 @@ const subscriberSchema = strict({
   types: z.array(nonEmpty, 'a list of event types').optional(),
 });
 
+const webhookSourceSchema = strict({
+  /** Names the source in event dedupe keys and logs. */
+  name: nonEmpty,
+  /** The `X-Gitlab-Token` GitLab sends with this source's webhooks. */
+  secret: nonEmpty,
+  /** The instance's URL, the prefix of its events' `source`; read from the payload when absent. */
+  instanceUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+});
+
 export const configSchema = strict({
   /** @default 8080 */
   port: integer(0, 65_535).default(8080),
@@ -85,6 +94,14 @@ export const configSchema = strict({
       'an object of activity names to functions',
     )
     .default({}),
+  /** The GitLab instance workflows call; without it the server runs the built-in simulator. */
+  gitlabUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /** Token of the GitLab user AutoFlow acts as (a bot or project access token). */
+  gitlabToken: nonEmpty.optional(),
+  /** `X-Gitlab-Token` of the default webhook source. */
+  gitlabWebhookSecret: nonEmpty.optional(),
+  /** Config file only: more webhook sources, for several GitLab instances or groups with their own secrets. */
+  webhookSources: z.array(webhookSourceSchema, 'a list of { name, secret, instanceUrl? }').default([]),
   /** Config file only: receivers of the server's outgoing events. */
   subscribers: z.array(subscriberSchema, 'a list of { url, secret, types? }').default([]),
 });

@@ -16,6 +16,7 @@ const optionsSchema = z.strictObject({
   config: z.string().optional(),
   dev: z.boolean().optional(),
   logLevel: z.string().optional(),
+  gitlabUrl: z.string().optional(),
 });
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -29,6 +30,7 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--config <file>', 'configuration file (env AUTOFLOW_CONFIG, default ./autoflow.config.ts when present)')
     .option('--dev', 'redeploy workflows whenever their files change (env AUTOFLOW_DEV)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env AUTOFLOW_LOG_LEVEL, default info)')
+    .option('--gitlab-url <url>', 'GitLab instance to work with (env AUTOFLOW_GITLAB_URL; its token from AUTOFLOW_GITLAB_TOKEN); without it the built-in simulator runs')
     .action(async (raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
       const config = await loadConfig({ flags, env: context.env, cwd: context.cwd });

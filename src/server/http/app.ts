@@ -7,6 +7,7 @@ import { errorHandler, notFound } from './errors.js';
 import { bearerToken, limitBody, requestLogger } from './middleware.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppDeps {
   operations: Operations;
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(health, health.ok ? 200 : 503);
   });
 
+  app.route('/webhooks', webhookRoutes(operations));
   app.use(
     '/api/*',
     bearerToken({ authenticate: (token) => operations.authenticate(token) }),

@@ -5,7 +5,7 @@
  * that long polls really wait. Not an engine: no durability, no replay.
  */
 import type { Operations, RunView, WorkflowView } from '../../app/operations.js';
-import { ConflictError, NotFoundError, toErrorInfo } from '../../core/errors.js';
+import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
 import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, StoredEvent } from '../../core/model.js';
 import type { Logger } from '../../core/ports.js';
 
@@ -159,6 +159,11 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
         deployedAt,
         versions: [{ version: 'v1', deployedAt, active: true }],
       }));
+    },
+
+    async ingestGitLabWebhook() {
+      // Webhook intake is tested against the real operations (test/e2e/webhooks.test.ts).
+      throw new UnauthorizedError('these fake operations have no webhook source');
     },
 
     async ingestEvent(event: CloudEvent) {
