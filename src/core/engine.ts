@@ -352,12 +352,14 @@ export class Engine {
     pending: PendingResolution[],
     local: DeliveredResolution[],
   ): { delivered: DeliveredResolution[]; consumed: number[] } {
-    const seen = new Set(entry.resolvedSteps);
+    // Steps resolved in this batch; copying entry.resolvedSteps instead would cost O(history) per task.
+    const seen = new Set<number>();
     const delivered: DeliveredResolution[] = [];
     const keep = (item: DeliveredResolution): void => {
       if ('step' in item.resolution) {
-        if (seen.has(item.resolution.step)) return;
-        seen.add(item.resolution.step);
+        const { step } = item.resolution;
+        if (entry.resolvedSteps.has(step) || seen.has(step)) return;
+        seen.add(step);
       }
       delivered.push(item);
     };
