@@ -20,6 +20,18 @@ export type ApiClient = Pick<
   'startRun' | 'getRun' | 'waitForRun' | 'listRuns' | 'getHistory' | 'getLogs' | 'cancelRun' | 'signalRun' | 'listWorkflows' | 'ingestEvent'
 >;
 
+/** What `GET /api/v1/simulator` answers when the server runs the built-in GitLab simulator. */
+export interface SimulatorInfo {
+  baseUrl: string;
+  users: string[];
+  actions: Record<string, string>;
+}
+
+export interface ApiClientWithSimulator extends ApiClient {
+  simulatorInfo(): Promise<SimulatorInfo>;
+  simulate(action: string, args: unknown[]): Promise<unknown>;
+}
+
 export interface ClientOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
   url: string;
@@ -89,7 +101,7 @@ function errorFromResponse(status: number, statusText: string, text: string, url
  * A typed HTTP client of the AutoFlow API (global `fetch`). Error responses become typed errors;
  * a server that cannot be reached is a ServerUnreachableError.
  */
-export function createClient(options: ClientOptions): ApiClient {
+export function createClient(options: ClientOptions): ApiClientWithSimulator {
   const base = options.url.replace(/\/+$/, '');
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -147,5 +159,8 @@ export function createClient(options: ClientOptions): ApiClient {
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
     ingestEvent: async (event) => (await request<{ seq: number; duplicate: boolean }>('POST', '/api/v1/events', event)).body,
+    simulatorInfo: () => get<SimulatorInfo>('/api/v1/simulator'),
+    simulate: async (action, args) =>
+      (await request<{ result: unknown }>('POST', `/api/v1/simulator/actions/${encodeURIComponent(action)}`, { args })).body.result,
   };
 }

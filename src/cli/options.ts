@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { toError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
-import { createClient, type ApiClient } from './client.js';
+import { createClient, type ApiClientWithSimulator } from './client.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 
@@ -76,7 +76,7 @@ export function addClientOptions(command: Command): Command {
 }
 
 /** A client for the server named by `--url`, then AUTOFLOW_URL, then the default. */
-export function connect(options: { url?: string | undefined; token?: string | undefined }, context: CliContext): ApiClient {
+export function connect(options: { url?: string | undefined; token?: string | undefined }, context: CliContext): ApiClientWithSimulator {
   const url = options.url ?? (context.env.AUTOFLOW_URL || DEFAULT_URL);
   if (!/^https?:\/\/./.test(url) || !URL.canParse(url)) {
     const source = options.url === undefined ? 'AUTOFLOW_URL' : '--url';

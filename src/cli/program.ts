@@ -10,6 +10,7 @@ import { registerSendEvent } from './commands/send-event.js';
 import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 import { registerSignal } from './commands/signal.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerWorkflows } from './commands/workflows.js';
 import type { CliContext } from './context.js';
 import { describeError, exitCodeOf } from './errors.js';
@@ -37,6 +38,7 @@ function createProgram(context: CliContext): Command {
     registerSendEvent,
     registerWorkflows,
     registerCheck,
+    registerSimulate,
   ]) {
     register(program, context);
   }

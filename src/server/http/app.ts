@@ -7,13 +7,17 @@ import { errorHandler, notFound } from './errors.js';
 import { bearerToken, limitBody, requestLogger } from './middleware.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
+import { simulatorRoutes } from './routes/simulator.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { SIMULATOR_PATH, type EmbeddedGitLab } from '../../testing/embedded-gitlab.js';
 
 export interface AppDeps {
   operations: Operations;
   logger: Logger;
   /** Larger request bodies are refused with 413. @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
+  /** The built-in GitLab simulator, served under /simulator/gitlab when no GitLab is configured. */
+  gitlab?: EmbeddedGitLab;
 }
 
 /**
@@ -44,5 +48,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1/runs', runRoutes(operations));
   app.route('/api/v1/events', eventRoutes(operations));
   app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
+  if (deps.gitlab) {
+    app.route(SIMULATOR_PATH, deps.gitlab.simulator.app);
+    app.route('/api/v1/simulator', simulatorRoutes(deps.gitlab));
+  }
   return app;
 }

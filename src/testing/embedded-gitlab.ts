@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/ports.js';
+import type { WebhookSource } from '../gitlab/webhook-auth.js';
+import { createGitLabSimulator, demoSeed, type GitLabSimulator } from './gitlab-sim/index.js';
+
+/** Where `autoflow server` mounts the simulator on its own port. */
+export const SIMULATOR_PATH = '/simulator/gitlab';
+export const BOT_USERNAME = 'autoflow-bot';
+
+export interface EmbeddedGitLab {
+  simulator: GitLabSimulator;
+  /** The source its webhooks authenticate as, with a secret made for this process. */
+  webhookSource: WebhookSource;
+  /** Token of the bot user workflows act as (a maintainer of the demo group). */
+  token: string;
+  /** The simulator's REST base once attached (`<server>/simulator/gitlab`). */
+  baseUrl(): string;
+  /** Points the simulator's links and its group webhook at the server, once the server listens. */
+  attach(serverUrl: string): void;
+}
+
+/**
+ * The GitLab a newcomer gets when none is configured: the simulator with the demo seed, a bot
+ * user for workflows, and a group webhook to the server's own `/webhooks/gitlab`.
+ */
+export function createEmbeddedGitLab(options: { clock?: Clock } = {}): EmbeddedGitLab {
+  const token = `sim-${randomBytes(18).toString('base64url')}`;
+  const secret = randomBytes(24).toString('base64url');
+  const simulator = createGitLabSimulator({ seed: demoSeed(), ...(options.clock ? { clock: options.clock } : {}) });
+  simulator.seed({ users: [{ username: BOT_USERNAME, name: 'AutoFlow Bot' }], tokens: { [BOT_USERNAME]: token } });
+  simulator.actions.setMember('root', { group: 'demo' }, BOT_USERNAME, 'maintainer');
+  return {
+    simulator,
+    webhookSource: { name: 'simulator', secret },
+    token,
+    baseUrl: () => simulator.state.baseUrl,
+    attach(serverUrl) {
+      simulator.state.baseUrl = `${serverUrl}${SIMULATOR_PATH}`;
+      simulator.webhooks.add({ url: `${serverUrl}/webhooks/gitlab`, token: secret, group: 'demo' });
+    },
+  };
+}
