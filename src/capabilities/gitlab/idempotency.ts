@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import type { Json, JsonObject } from '../../core/model.js';
+
+/**
+ * The hidden marker an idempotent create carries on every attempt, derived from the call's
+ * idempotency key (`runId:step`), so that a retry can find what an earlier attempt created.
+ * `token` is one word of letters and digits: GitLab's issue and merge request `search` (trigram
+ * `ILIKE` on small instances, full-text on large ones) finds it either way, where punctuation
+ * inside it could split it into terms. 96 bits of SHA-256 keep collisions out of reach.
+ */
+export interface Marker {
+  token: string;
+  /** `<!-- autoflow… -->`: invisible in GitLab's rendered Markdown. */
+  comment: string;
+}
+
+export function markerOf(idempotencyKey: string): Marker {
+  const token = `autoflow${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
+  return { token, comment: `<!-- ${token} -->` };
+}
+
+/** `text` with the marker appended on a line of its own. */
+export function withMarker(text: Json | undefined, marker: Marker): string {
+  return typeof text === 'string' && text !== '' ? `${text}\n\n${marker.comment}` : marker.comment;
+}
+
+/**
+ * The object an earlier attempt created, among `candidates`: the one whose `field` holds the
+ * marker. The oldest wins, should someone have copied the marker into another object since.
+ */
+export function findMarked(candidates: Json, field: 'description' | 'body', marker: Marker): JsonObject | undefined {
+  if (!Array.isArray(candidates)) return undefined;
+  const marked = candidates.filter(
+    (item): item is JsonObject =>
+      item !== null && typeof item === 'object' && !Array.isArray(item) && typeof item[field] === 'string' && item[field].includes(marker.comment),
+  );
+  return marked.sort((a, b) => Number(a['id']) - Number(b['id']))[0];
+}

@@ -1,0 +1,3 @@
+export { GITLAB_METHODS, createGitLabCapability } from './capability.js';
+export type { GitLabCapabilityOptions } from './capability.js';
+export { GitLabError, GitLabUnavailableError } from './errors.js';

@@ -1,0 +1,121 @@
+import { CapabilityError, PermissionDeniedError } from '../../core/errors.js';
+import type { GitLabPermissions, Json } from '../../core/model.js';
+import type { CapabilityContext } from '../../core/ports.js';
+import type { GitLabVerb } from './client.js';
+
+/** A project or group a request acts on: its numeric id or full path, as the request names it. */
+export interface Target {
+  kind: 'project' | 'group';
+  ref: string;
+}
+
+/**
+ * Parameters through which a request on one project writes into another; the project they name
+ * must be granted too.
+ */
+const CROSS_PROJECT_PARAMS = ['target_project_id', 'to_project_id'];
+
+/**
+ * Endpoints that move or share a project or group into a namespace given in the body. Globs over
+ * project and group paths cannot say which destinations are fine, so these are refused.
+ */
+const REFUSED = /^\/(projects|groups)\/[^/]+\/(fork|transfer|share)(\/|$)/;
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new CapabilityError('invalid_path', `'${segment}' is not a valid URL-encoded GitLab id or path`, { retryable: false });
+  }
+}
+
+/** The projects and groups a request acts on: the one its path names (`/projects/:id/…`, `/groups/:id/…`), and cross-project parameters. */
+export function targetsOf(apiPath: string, url: URL, body: Json | undefined): Target[] {
+  const targets: Target[] = [];
+  const [, scope, id] = apiPath.split('/');
+  if ((scope === 'projects' || scope === 'groups') && id) targets.push({ kind: scope === 'projects' ? 'project' : 'group', ref: decodeSegment(id) });
+  const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
+  for (const name of CROSS_PROJECT_PARAMS) {
+    const value = fields[name] ?? url.searchParams.get(name) ?? undefined;
+    if (typeof value === 'string' || typeof value === 'number') targets.push({ kind: 'project', ref: String(value) });
+  }
+  return targets;
+}
+
+/** `*` matches within one path segment, `**` across segments; GitLab paths compare case-insensitively. */
+export function globMatches(glob: string, path: string): boolean {
+  const source = glob
+    .split(/(\*\*|\*)/)
+    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 'i').test(path);
+}
+
+const isNumeric = (value: string): boolean => /^\d+$/.test(value);
+
+type Denial = (reason: string, details: Record<string, string>) => PermissionDeniedError;
+
+export interface PermissionGuard {
+  /**
+   * Throws PermissionDeniedError unless `context.permissions.gitlab` grants the request; runs
+   * before the request is sent. A numeric project or group id is resolved to its path (one GET,
+   * cached) only when the grants hold globs that the id does not match by itself.
+   */
+  check(method: GitLabVerb, url: URL, apiPath: string, body: Json | undefined, context: CapabilityContext): Promise<void>;
+}
+
+/** `resolvePath` reads the full path of a project or group given by numeric id (`now`: the attempt's time). */
+export function createPermissionGuard(resolvePath: (target: Target, now: number) => Promise<string>): PermissionGuard {
+  // Per capability instance: a project's path changes only on rename or transfer, which is rare
+  // enough that the next process start is soon enough to see it.
+  const paths = new Map<string, string>();
+  const pathOf = async (target: Target, now: number): Promise<string> => {
+    const key = `${target.kind}:${target.ref}`;
+    let path = paths.get(key);
+    if (path === undefined) {
+      path = await resolvePath(target, now);
+      paths.set(key, path);
+    }
+    return path;
+  };
+
+  async function checkTarget(target: Target, grants: GitLabPermissions, denied: Denial, now: number): Promise<void> {
+    const list = target.kind === 'project' ? 'projects' : 'groups';
+    const permission = `permissions.gitlab.${list}`;
+    const patterns = grants[list] ?? [];
+    if (patterns.includes(target.ref)) return;
+    const globs = patterns.filter((pattern) => !isNumeric(pattern));
+    if (isNumeric(target.ref) && globs.length === 0) {
+      throw denied(`GitLab ${target.kind} ${target.ref} is not granted; add '${target.ref}' or its path to ${permission}`, {
+        [target.kind]: target.ref,
+        permission,
+      });
+    }
+    const path = isNumeric(target.ref) ? await pathOf(target, now) : target.ref;
+    if (globs.some((glob) => globMatches(glob, path))) return;
+    const parent = path.includes('/') ? `${path.slice(0, path.lastIndexOf('/'))}/*` : undefined;
+    throw denied(`GitLab ${target.kind} '${path}' is not granted; add '${path}'${parent ? ` (or a glob such as '${parent}')` : ''} to ${permission}`, {
+      [target.kind]: path,
+      permission,
+    });
+  }
+
+  return {
+    async check(method, url, apiPath, body, context) {
+      const request = `${method} ${apiPath}`;
+      const denied: Denial = (reason, details) =>
+        new PermissionDeniedError(`workflow '${context.workflow}' may not ${request}: ${reason}`, { request, ...details });
+      const grants = context.permissions.gitlab;
+      if (!grants) {
+        throw denied('it has no GitLab permissions; add permissions.gitlab.projects (or groups) to its definition', { permission: 'permissions.gitlab' });
+      }
+      if (method !== 'GET' && (grants.access ?? 'write') === 'read') {
+        throw denied("its GitLab access is read-only (GET); set permissions.gitlab.access to 'write'", { permission: 'permissions.gitlab.access' });
+      }
+      if (REFUSED.test(apiPath)) throw denied('forks, transfers and shares into other namespaces are not available to workflows', {});
+      const targets = targetsOf(apiPath, url, body);
+      if (targets.length === 0 && method !== 'GET') throw denied('outside /projects/:id and /groups/:id only GET is allowed', {});
+      for (const target of targets) await checkTarget(target, grants, denied, context.now);
+    },
+  };
+}
