@@ -23,7 +23,8 @@ async function resolvePath(client: GitLabClient, target: Target, now: number): P
       ? { method: 'GET', path: path`/projects/${target.ref}` }
       : { method: 'GET', path: path`/groups/${target.ref}`, query: { with_projects: false } };
   const { body } = await client.send('GET', client.urlOf(route), undefined, now);
-  const found = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body['path_with_namespace'] ?? body['full_path']) : undefined;
+  const found =
+    body !== null && typeof body === 'object' && !Array.isArray(body) ? (body['path_with_namespace'] ?? body['full_path']) : undefined;
   if (typeof found !== 'string') {
     throw new CapabilityError('unexpected_response', `GitLab's answer for ${target.kind} ${target.ref} has no path`, { retryable: false });
   }

@@ -10,7 +10,10 @@ type Pipeline = { id: number; iid: number; ref: string; sha: string; status: str
 describe('CI', () => {
   test('pipelines: create, get, list, cancel, retry; jobs of a pipeline and of the project', async () => {
     const { sim, call } = createWorld();
-    const pipeline = await call<Pipeline>('pipelines.create', { project: 'acme/app', attributes: { ref: 'main', variables: [{ key: 'DRY', value: '1' }] } });
+    const pipeline = await call<Pipeline>('pipelines.create', {
+      project: 'acme/app',
+      attributes: { ref: 'main', variables: [{ key: 'DRY', value: '1' }] },
+    });
     assert.equal(pipeline.ref, 'main');
     assert.equal((await call<Pipeline>('pipelines.get', { project: 'acme/app', pipelineId: pipeline.id })).id, pipeline.id);
     const listed = await call<Page<Pipeline>>('pipelines.list', { project: 'acme/app', query: { ref: 'main' } });
@@ -36,7 +39,11 @@ describe('CI', () => {
       attributes: { state: 'success', name: 'autoflow/policy', description: 'checked' },
     });
     assert.deepEqual([status.name, status.status], ['autoflow/policy', 'success']);
-    const statuses = await call<Page<{ name: string }>>('commitStatuses.list', { project: 'acme/app', sha, query: { name: 'autoflow/policy' } });
+    const statuses = await call<Page<{ name: string }>>('commitStatuses.list', {
+      project: 'acme/app',
+      sha,
+      query: { name: 'autoflow/policy' },
+    });
     assert.deepEqual(
       statuses.items.map((item) => item.name),
       ['autoflow/policy'],
@@ -50,7 +57,11 @@ describe('CI', () => {
       attributes: { environment: 'staging', sha: 'main', ref: 'main', tag: false, status: 'running' },
     });
     assert.equal(deployment.environment.name, 'staging');
-    const updated = await call<{ status: string }>('deployments.update', { project: 'acme/app', deploymentId: deployment.id, attributes: { status: 'success' } });
+    const updated = await call<{ status: string }>('deployments.update', {
+      project: 'acme/app',
+      deploymentId: deployment.id,
+      attributes: { status: 'success' },
+    });
     assert.equal(updated.status, 'success');
     const listed = await call<Page<{ id: number }>>('deployments.list', { project: 'acme/app', query: { environment: 'staging' } });
     assert.deepEqual(
@@ -58,14 +69,24 @@ describe('CI', () => {
       [deployment.id],
     );
 
-    const environments = await call<Page<{ id: number; name: string }>>('environments.list', { project: 'acme/app', query: { name: 'staging' } });
+    const environments = await call<Page<{ id: number; name: string }>>('environments.list', {
+      project: 'acme/app',
+      query: { name: 'staging' },
+    });
     assert.equal(environments.items[0]?.id, deployment.environment.id);
-    assert.equal((await call<{ name: string }>('environments.get', { project: 'acme/app', environmentId: deployment.environment.id })).name, 'staging');
+    assert.equal(
+      (await call<{ name: string }>('environments.get', { project: 'acme/app', environmentId: deployment.environment.id })).name,
+      'staging',
+    );
   });
 
   test('repository files: get (base64, as GitLab answers), getRaw, create and update', async () => {
     const { sim, call } = createWorld();
-    const file = await call<{ file_path: string; content: string; encoding: string }>('repositoryFiles.get', { project: 'acme/app', filePath: 'ci/deploy.yml', ref: 'main' });
+    const file = await call<{ file_path: string; content: string; encoding: string }>('repositoryFiles.get', {
+      project: 'acme/app',
+      filePath: 'ci/deploy.yml',
+      ref: 'main',
+    });
     assert.equal(file.file_path, 'ci/deploy.yml');
     assert.equal(Buffer.from(file.content, file.encoding as 'base64').toString(), 'stage: deploy\n');
     assert.equal(await call('repositoryFiles.getRaw', { project: 'acme/app', filePath: 'ci/deploy.yml' }), 'stage: deploy\n');
@@ -83,12 +104,22 @@ describe('CI', () => {
     });
     assert.equal(await call('repositoryFiles.getRaw', { project: 'acme/app', filePath: 'docs/new file.md', ref: 'main' }), 'hello again');
     const head = sim.state.requireProject('acme/app').repository.branches.get('main');
-    assert.equal(sim.state.requireProject('acme/app').repository.commits.get(head as string)?.tree.get('docs/new file.md'), 'hello again');
+    assert.equal(
+      sim.state
+        .requireProject('acme/app')
+        .repository.commits.get(head as string)
+        ?.tree.get('docs/new file.md'),
+      'hello again',
+    );
   });
 
   test('freeze periods', async () => {
     const { call } = createWorld();
-    await call('request', { method: 'POST', path: '/projects/acme%2Fapp/freeze_periods', body: { freeze_start: '0 23 * * 5', freeze_end: '0 7 * * 1' } });
+    await call('request', {
+      method: 'POST',
+      path: '/projects/acme%2Fapp/freeze_periods',
+      body: { freeze_start: '0 23 * * 5', freeze_end: '0 7 * * 1' },
+    });
     const periods = await call<Page<{ freeze_start: string }>>('freezePeriods.list', { project: 'acme/app' });
     assert.deepEqual(
       periods.items.map((item) => item.freeze_start),

@@ -55,7 +55,8 @@ function appendQuery(url: URL, query: Query): void {
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
     // Grape reads `labels[]=a&labels[]=b` as a list; a comma-separated string means the same to GitLab.
-    if (Array.isArray(value)) for (const item of value as ReadonlyArray<string | number | boolean>) url.searchParams.append(`${key}[]`, String(item));
+    if (Array.isArray(value))
+      for (const item of value as ReadonlyArray<string | number | boolean>) url.searchParams.append(`${key}[]`, String(item));
     else url.searchParams.set(key, String(value));
   }
 }
@@ -109,7 +110,11 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
 
     async send(method, url, body, now) {
       const request = `${method} ${apiPath(url)}${url.search}`;
-      const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'user-agent': 'AutoFlow', accept: 'application/json' };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${options.token}`,
+        'user-agent': 'AutoFlow',
+        accept: 'application/json',
+      };
       if (body !== undefined) headers['content-type'] = 'application/json';
       let response: Response;
       try {
@@ -136,7 +141,11 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
       if (status === 429 || status === 408 || status >= 500) {
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now) ?? rateLimitResetMs(response.headers, now);
         const why = status === 429 ? 'rate limit reached' : (gitLabMessage(responseBody) ?? 'unavailable');
-        throw new GitLabUnavailableError(`GitLab answered ${status} to ${request}: ${why}`, { status, request }, retryAfterMs === undefined ? {} : { retryAfterMs });
+        throw new GitLabUnavailableError(
+          `GitLab answered ${status} to ${request}: ${why}`,
+          { status, request },
+          retryAfterMs === undefined ? {} : { retryAfterMs },
+        );
       }
       const details = { status, request, body: responseBody };
       if (status === 401) {

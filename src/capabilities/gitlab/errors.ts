@@ -38,8 +38,9 @@ export function gitLabMessage(body: Json): string | undefined {
   if (typeof error === 'string') return error;
   if (Array.isArray(message)) return message.filter((item) => typeof item === 'string').join('; ');
   if (message !== null && typeof message === 'object') {
-    const parts = Object.entries(message).map(([field, problems]) =>
-      Array.isArray(problems) ? `${field} ${problems.join(', ')}` : `${field} ${JSON.stringify(problems)}`,
+    const parts = Object.entries(message).map(
+      ([field, problems]) =>
+        `${field} ${Array.isArray(problems) ? problems.map((problem) => (typeof problem === 'string' ? problem : JSON.stringify(problem))).join(', ') : JSON.stringify(problems)}`,
     );
     return parts.join('; ');
   }

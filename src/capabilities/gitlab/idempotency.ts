@@ -32,7 +32,11 @@ export function findMarked(candidates: Json, field: 'description' | 'body', mark
   if (!Array.isArray(candidates)) return undefined;
   const marked = candidates.filter(
     (item): item is JsonObject =>
-      item !== null && typeof item === 'object' && !Array.isArray(item) && typeof item[field] === 'string' && item[field].includes(marker.comment),
+      item !== null &&
+      typeof item === 'object' &&
+      !Array.isArray(item) &&
+      typeof item[field] === 'string' &&
+      item[field].includes(marker.comment),
   );
   return marked.sort((a, b) => Number(a['id']) - Number(b['id']))[0];
 }

@@ -84,10 +84,14 @@ export async function readList(fetchPage: (url: URL) => Promise<GitLabResponse>,
   let next: URL | undefined = url;
   for (let pages = 0; next; pages++) {
     if (pages === maxPages) {
-      throw new CapabilityError('too_many_pages', `${call} with all: true read ${maxPages} pages and more remain; narrow it with filters, or raise maxPages`, {
-        retryable: false,
-        details: { maxPages, items: items.length },
-      });
+      throw new CapabilityError(
+        'too_many_pages',
+        `${call} with all: true read ${maxPages} pages and more remain; narrow it with filters, or raise maxPages`,
+        {
+          retryable: false,
+          details: { maxPages, items: items.length },
+        },
+      );
     }
     const response = await fetchPage(next);
     items.push(...itemsOf(response, call));

@@ -5,7 +5,17 @@ import { createWorld, rejection } from './world.test.js';
 
 /** Projects, groups, members, users, audit events, the raw request, and pagination. */
 
-type Page<T> = { items: T[]; pagination: { page: number; perPage: number; nextPage: number | null; prevPage: number | null; total: number | null; totalPages: number | null } };
+type Page<T> = {
+  items: T[];
+  pagination: {
+    page: number;
+    perPage: number;
+    nextPage: number | null;
+    prevPage: number | null;
+    total: number | null;
+    totalPages: number | null;
+  };
+};
 
 describe('projects, groups, members, users, audit events', () => {
   test('projects.get by path or id; groups.get without the embedded projects', async () => {
@@ -16,7 +26,10 @@ describe('projects, groups, members, users, audit events', () => {
     const group = await call<{ full_path: string; projects?: unknown }>('groups.get', { group: 'acme' });
     assert.equal(group.full_path, 'acme');
     assert.equal(group.projects, undefined);
-    assert.equal(sim.state.requireGroup('acme').id, (await call<{ id: number }>('groups.get', { group: sim.state.requireGroup('acme').id })).id);
+    assert.equal(
+      sim.state.requireGroup('acme').id,
+      (await call<{ id: number }>('groups.get', { group: sim.state.requireGroup('acme').id })).id,
+    );
   });
 
   test('members: direct, and with those inherited from ancestor groups', async () => {
@@ -25,14 +38,17 @@ describe('projects, groups, members, users, audit events', () => {
     assert.deepEqual(usernames(await call('members.list', { project: 'acme/platform/api' })), []);
     assert.deepEqual(usernames(await call('members.listAll', { project: 'acme/platform/api' })), ['alice', 'bob', 'bot']);
     assert.deepEqual(usernames(await call('members.list', { group: 'acme' })), ['alice', 'bot']);
-    const found = await call<Page<{ username: string; access_level: number }>>('members.listAll', { group: 'acme/platform', query: { query: 'bob' } });
+    const found = await call<Page<{ username: string; access_level: number }>>('members.listAll', {
+      group: 'acme/platform',
+      query: { query: 'bob' },
+    });
     assert.deepEqual(
       found.items.map((member) => [member.username, member.access_level]),
       [['bob', 30]],
     );
   });
 
-  test('users: by id, by username (or null), and the token\'s own', async () => {
+  test("users: by id, by username (or null), and the token's own", async () => {
     const { sim, call } = createWorld();
     const alice = sim.state.requireUser('alice');
     assert.equal((await call<{ username: string }>('users.get', { userId: alice.id })).username, 'alice');
@@ -49,11 +65,15 @@ describe('projects, groups, members, users, audit events', () => {
     assert.equal(events.items[0]?.details.label, 'audited');
   });
 
-  test('request: any REST path with query and body, answered with GitLab\'s JSON', async () => {
+  test("request: any REST path with query and body, answered with GitLab's JSON", async () => {
     const { sim, call, requests } = createWorld();
     const version = await call<{ version: string }>('request', { method: 'get', path: '/version' });
     assert.match(version.version, /^\d+\.\d+/);
-    const branch = await call<{ name: string }>('request', { method: 'POST', path: '/projects/acme%2Fapp/repository/branches', query: { branch: 'hotfix', ref: 'main' } });
+    const branch = await call<{ name: string }>('request', {
+      method: 'POST',
+      path: '/projects/acme%2Fapp/repository/branches',
+      query: { branch: 'hotfix', ref: 'main' },
+    });
     assert.equal(branch.name, 'hotfix');
     assert.ok(sim.state.requireProject('acme/app').repository.branches.has('hotfix'));
     const labels = await call<{ name: string }[]>('request', { method: 'GET', path: '/projects/acme%2Fapp/labels?search=bug' });
@@ -97,7 +117,7 @@ describe('pagination', () => {
     assert.match(tooMany.message, /gitlab\.issues\.list with all: true read 3 pages and more remain/);
   });
 
-  test('keyset pagination: the Link header is followed, keeping the request\'s own origin and path', () => {
+  test("keyset pagination: the Link header is followed, keeping the request's own origin and path", () => {
     const url = new URL('https://gitlab.example.com/api/v4/projects/1/audit_events?pagination=keyset&per_page=100');
     const link = '<https://elsewhere.example.com/api/v4/other?pagination=keyset&per_page=100&cursor=abc>; rel="next"';
     const next = nextPageUrl(url, new Headers({ link }));

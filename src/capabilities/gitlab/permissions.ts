@@ -33,7 +33,8 @@ function decodeSegment(segment: string): string {
 export function targetsOf(apiPath: string, url: URL, body: Json | undefined): Target[] {
   const targets: Target[] = [];
   const [, scope, id] = apiPath.split('/');
-  if ((scope === 'projects' || scope === 'groups') && id) targets.push({ kind: scope === 'projects' ? 'project' : 'group', ref: decodeSegment(id) });
+  if ((scope === 'projects' || scope === 'groups') && id)
+    targets.push({ kind: scope === 'projects' ? 'project' : 'group', ref: decodeSegment(id) });
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
   for (const name of CROSS_PROJECT_PARAMS) {
     const value = fields[name] ?? url.searchParams.get(name) ?? undefined;
@@ -94,10 +95,13 @@ export function createPermissionGuard(resolvePath: (target: Target, now: number)
     const path = isNumeric(target.ref) ? await pathOf(target, now) : target.ref;
     if (globs.some((glob) => globMatches(glob, path))) return;
     const parent = path.includes('/') ? `${path.slice(0, path.lastIndexOf('/'))}/*` : undefined;
-    throw denied(`GitLab ${target.kind} '${path}' is not granted; add '${path}'${parent ? ` (or a glob such as '${parent}')` : ''} to ${permission}`, {
-      [target.kind]: path,
-      permission,
-    });
+    throw denied(
+      `GitLab ${target.kind} '${path}' is not granted; add '${path}'${parent ? ` (or a glob such as '${parent}')` : ''} to ${permission}`,
+      {
+        [target.kind]: path,
+        permission,
+      },
+    );
   }
 
   return {
@@ -107,10 +111,14 @@ export function createPermissionGuard(resolvePath: (target: Target, now: number)
         new PermissionDeniedError(`workflow '${context.workflow}' may not ${request}: ${reason}`, { request, ...details });
       const grants = context.permissions.gitlab;
       if (!grants) {
-        throw denied('it has no GitLab permissions; add permissions.gitlab.projects (or groups) to its definition', { permission: 'permissions.gitlab' });
+        throw denied('it has no GitLab permissions; add permissions.gitlab.projects (or groups) to its definition', {
+          permission: 'permissions.gitlab',
+        });
       }
       if (method !== 'GET' && (grants.access ?? 'write') === 'read') {
-        throw denied("its GitLab access is read-only (GET); set permissions.gitlab.access to 'write'", { permission: 'permissions.gitlab.access' });
+        throw denied("its GitLab access is read-only (GET); set permissions.gitlab.access to 'write'", {
+          permission: 'permissions.gitlab.access',
+        });
       }
       if (REFUSED.test(apiPath)) throw denied('forks, transfers and shares into other namespaces are not available to workflows', {});
       const targets = targetsOf(apiPath, url, body);

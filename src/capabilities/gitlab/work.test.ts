@@ -10,14 +10,21 @@ type Page<T> = { items: T[]; pagination: { page: number; perPage: number; nextPa
 describe('issues', () => {
   test('create, get, edit, close, reopen and list with filters', async () => {
     const { sim, call } = createWorld();
-    const created = await call<Item>('issues.create', { project: 'acme/app', attributes: { title: 'Broken build', description: 'It fails', labels: 'bug' } });
+    const created = await call<Item>('issues.create', {
+      project: 'acme/app',
+      attributes: { title: 'Broken build', description: 'It fails', labels: 'bug' },
+    });
     assert.equal(created.title, 'Broken build');
     assert.match(created.description ?? '', /^It fails\n\n<!-- autoflow[0-9a-f]{24} -->$/);
     const stored = sim.state.requireIssue(sim.state.requireProject('acme/app'), created.iid);
     assert.equal(stored.title, 'Broken build');
 
     assert.equal((await call<Item>('issues.get', { project: 'acme/app', iid: created.iid })).id, created.id);
-    const edited = await call<Item>('issues.edit', { project: 'acme/app', iid: created.iid, attributes: { add_labels: 'workflow::ready' } });
+    const edited = await call<Item>('issues.edit', {
+      project: 'acme/app',
+      iid: created.iid,
+      attributes: { add_labels: 'workflow::ready' },
+    });
     assert.deepEqual(edited.labels.sort(), ['bug', 'workflow::ready']);
     assert.equal((await call<Item>('issues.close', { project: 'acme/app', iid: created.iid })).state, 'closed');
     assert.equal(stored.state, 'closed');
@@ -35,8 +42,18 @@ describe('issues', () => {
   test('related merge requests and the merge requests that close an issue', async () => {
     const { sim, call } = createWorld();
     const issue = sim.actions.createIssue('alice', 'acme/app', { title: 'Fix me' });
-    sim.actions.openMergeRequest('bot', 'acme/app', { sourceBranch: 'fix', title: 'Fix', description: `Closes #${issue.iid}`, files: { 'a.txt': 'a' } });
-    sim.actions.openMergeRequest('bot', 'acme/app', { sourceBranch: 'mention', title: 'Mention', description: `See #${issue.iid}`, files: { 'b.txt': 'b' } });
+    sim.actions.openMergeRequest('bot', 'acme/app', {
+      sourceBranch: 'fix',
+      title: 'Fix',
+      description: `Closes #${issue.iid}`,
+      files: { 'a.txt': 'a' },
+    });
+    sim.actions.openMergeRequest('bot', 'acme/app', {
+      sourceBranch: 'mention',
+      title: 'Mention',
+      description: `See #${issue.iid}`,
+      files: { 'b.txt': 'b' },
+    });
     const related = await call<Page<Item>>('issues.relatedMergeRequests', { project: 'acme/app', iid: issue.iid });
     assert.deepEqual(related.items.map((mr) => mr.title).sort(), ['Fix', 'Mention']);
     const closedBy = await call<Page<Item>>('issues.closedBy', { project: 'acme/app', iid: issue.iid });
@@ -59,9 +76,14 @@ describe('merge requests', () => {
     assert.equal(mr.source_branch, 'feature');
     assert.equal(sim.state.requireMergeRequest(sim.state.requireProject('acme/app'), mr.iid).title, 'Add feature');
     assert.equal((await call<Item>('mergeRequests.get', { project: 'acme/app', iid: mr.iid })).id, mr.id);
-    assert.deepEqual((await call<Item>('mergeRequests.edit', { project: 'acme/app', iid: mr.iid, attributes: { labels: 'bug' } })).labels, ['bug']);
+    assert.deepEqual((await call<Item>('mergeRequests.edit', { project: 'acme/app', iid: mr.iid, attributes: { labels: 'bug' } })).labels, [
+      'bug',
+    ]);
 
-    const approval = await call<{ approved_by: { user: { username: string } }[] }>('mergeRequests.approve', { project: 'acme/app', iid: mr.iid });
+    const approval = await call<{ approved_by: { user: { username: string } }[] }>('mergeRequests.approve', {
+      project: 'acme/app',
+      iid: mr.iid,
+    });
     assert.deepEqual(
       approval.approved_by.map((entry) => entry.user.username),
       ['bot'],
@@ -77,7 +99,11 @@ describe('merge requests', () => {
       [issue.iid],
     );
 
-    const merged = await call<Item>('mergeRequests.merge', { project: 'acme/app', iid: mr.iid, attributes: { should_remove_source_branch: true } });
+    const merged = await call<Item>('mergeRequests.merge', {
+      project: 'acme/app',
+      iid: mr.iid,
+      attributes: { should_remove_source_branch: true },
+    });
     assert.equal(merged.state, 'merged');
     assert.equal(sim.state.requireIssue(sim.state.requireProject('acme/app'), issue.iid).state, 'closed');
   });
@@ -88,7 +114,12 @@ describe('notes', () => {
     const { sim, call } = createWorld();
     const issue = sim.actions.createIssue('alice', 'acme/app', { title: 'Discuss' });
     sim.actions.createNote('alice', 'acme/app', { issue: issue.iid }, 'first');
-    const note = await call<{ body: string; internal: boolean }>('notes.create', { project: 'acme/app', issueIid: issue.iid, body: 'second', internal: true });
+    const note = await call<{ body: string; internal: boolean }>('notes.create', {
+      project: 'acme/app',
+      issueIid: issue.iid,
+      body: 'second',
+      internal: true,
+    });
     assert.match(note.body, /^second\n\n<!-- autoflow/);
     assert.equal(note.internal, true);
     const notes = await call<Page<{ body: string }>>('notes.list', { project: 'acme/app', issueIid: issue.iid, query: { sort: 'desc' } });
@@ -101,20 +132,29 @@ describe('notes', () => {
     await call('notes.create', { project: 'acme/app', mergeRequestIid: mr.iid, body: 'LGTM' });
     const onMr = await call<Page<{ body: string }>>('notes.list', { project: 'acme/app', mergeRequestIid: mr.iid });
     assert.equal(onMr.items.length, 1);
-    assert.equal([...sim.state.notes.values()].filter((item) => item.noteableId === mr.id && item.noteableType === 'MergeRequest').length, 1);
+    assert.equal(
+      [...sim.state.notes.values()].filter((item) => item.noteableId === mr.id && item.noteableType === 'MergeRequest').length,
+      1,
+    );
   });
 
   test('need exactly one of issueIid and mergeRequestIid', async () => {
     const { call } = createWorld();
-    await assert.rejects(call('notes.create', { project: 'acme/app', issueIid: 1, mergeRequestIid: 1, body: 'x' }), /exactly one of issueIid and mergeRequestIid/);
+    await assert.rejects(
+      call('notes.create', { project: 'acme/app', issueIid: 1, mergeRequestIid: 1, body: 'x' }),
+      /exactly one of issueIid and mergeRequestIid/,
+    );
     await assert.rejects(call('notes.list', { project: 'acme/app' }), { name: 'CapabilityError', code: 'invalid_arguments' });
   });
 });
 
 describe('labels and milestones', () => {
-  test('of projects (with the ancestor groups\') and of groups', async () => {
+  test("of projects (with the ancestor groups') and of groups", async () => {
     const { sim, call } = createWorld();
-    const label = await call<{ name: string; color: string }>('labels.create', { project: 'acme/app', attributes: { name: 'team::a', color: '#ff0000' } });
+    const label = await call<{ name: string; color: string }>('labels.create', {
+      project: 'acme/app',
+      attributes: { name: 'team::a', color: '#ff0000' },
+    });
     assert.deepEqual([label.name, label.color], ['team::a', '#ff0000']);
     await call('labels.create', { group: 'acme', attributes: { name: 'org-wide' } });
     const projectLabels = await call<Page<{ name: string }>>('labels.list', { project: 'acme/app', all: false, perPage: 100 });

@@ -44,19 +44,20 @@ export interface World {
   gitlab: Capability;
   /** `METHOD /api/v4/…?query` of every request that reached the simulator, in order. */
   requests: string[];
-  context(overrides?: Partial<CapabilityContext>): CapabilityContext;
+  context: (overrides?: Partial<CapabilityContext>) => CapabilityContext;
   /** Invokes a method as workflow `wf`, attempt 1 of call `r1:1`, with GRANTS unless overridden. */
-  call<T = Json>(method: string, args: Json, overrides?: Partial<CapabilityContext>): Promise<T>;
+  call: <T = Json>(method: string, args: Json, overrides?: Partial<CapabilityContext>) => Promise<T>;
 }
 
-export function createWorld(options: { token?: string; fetch?: typeof fetch; baseUrl?: string } = {}): World {
+export function createWorld(options: { token?: string } = {}): World {
   const sim = createGitLabSimulator({ seed: SEED });
   const requests: string[] = [];
   const counted: typeof fetch = (input, init) => {
-    requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}${new URL(String(input)).search}`);
-    return (options.fetch ?? sim.fetch)(input, init);
+    const url = new URL(input instanceof Request ? input.url : input);
+    requests.push(`${init?.method ?? 'GET'} ${url.pathname}${url.search}`);
+    return sim.fetch(input, init);
   };
-  const gitlab = createGitLabCapability({ baseUrl: options.baseUrl ?? sim.state.baseUrl, token: options.token ?? 'bot-token', fetch: counted });
+  const gitlab = createGitLabCapability({ baseUrl: sim.state.baseUrl, token: options.token ?? 'bot-token', fetch: counted });
   const context = (overrides: Partial<CapabilityContext> = {}): CapabilityContext => ({
     runId: 'r1',
     step: 1,

@@ -11,14 +11,18 @@ const fileWrite = z.object({ project: ref, filePath: z.string().min(1), attribut
 export const ciMethods: Record<string, Method> = {
   'pipelines.list': method(projectList, (args) => list(path`/projects/${args.project}/pipelines`, args)),
   'pipelines.get': method(pipeline, (args) => read(path`/projects/${args.project}/pipelines/${args.pipelineId}`)),
-  'pipelines.create': method(z.object({ project: ref, attributes }), (args) => write('POST', path`/projects/${args.project}/pipeline`, args.attributes)),
+  'pipelines.create': method(z.object({ project: ref, attributes }), (args) =>
+    write('POST', path`/projects/${args.project}/pipeline`, args.attributes),
+  ),
   'pipelines.retry': method(pipeline, (args) => write('POST', path`/projects/${args.project}/pipelines/${args.pipelineId}/retry`)),
   'pipelines.cancel': method(pipeline, (args) => write('POST', path`/projects/${args.project}/pipelines/${args.pipelineId}/cancel`)),
 
   // A pipeline's jobs, or the project's when no pipeline is given.
   'jobs.list': method(z.object({ project: ref, pipelineId: id.optional(), query, ...paging }), (args) =>
     list(
-      args.pipelineId === undefined ? path`/projects/${args.project}/jobs` : path`/projects/${args.project}/pipelines/${args.pipelineId}/jobs`,
+      args.pipelineId === undefined
+        ? path`/projects/${args.project}/jobs`
+        : path`/projects/${args.project}/pipelines/${args.pipelineId}/jobs`,
       args,
     ),
   ),
@@ -31,7 +35,9 @@ export const ciMethods: Record<string, Method> = {
   ),
 
   'deployments.list': method(projectList, (args) => list(path`/projects/${args.project}/deployments`, args)),
-  'deployments.create': method(z.object({ project: ref, attributes }), (args) => write('POST', path`/projects/${args.project}/deployments`, args.attributes)),
+  'deployments.create': method(z.object({ project: ref, attributes }), (args) =>
+    write('POST', path`/projects/${args.project}/deployments`, args.attributes),
+  ),
   'deployments.update': method(z.object({ project: ref, deploymentId: id, attributes }), (args) =>
     write('PUT', path`/projects/${args.project}/deployments/${args.deploymentId}`, args.attributes),
   ),

@@ -13,13 +13,21 @@ export const peopleMethods: Record<string, Method> = {
    */
   request: method(
     z.object({
-      method: z.string().toUpperCase().pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])),
+      method: z
+        .string()
+        .toUpperCase()
+        .pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])),
       path: z.string().startsWith('/'),
       body: z.json().optional(),
       query,
     }),
     (args) => ({
-      route: { method: args.method, path: args.path, ...(args.body !== undefined && { body: args.body }), ...(args.query && { query: args.query }) },
+      route: {
+        method: args.method,
+        path: args.path,
+        ...(args.body !== undefined && { body: args.body }),
+        ...(args.query && { query: args.query }),
+      },
     }),
   ),
 
@@ -39,5 +47,7 @@ export const peopleMethods: Record<string, Method> = {
     result: (body) => (Array.isArray(body) ? (body[0] ?? null) : null),
   })),
 
-  'auditEvents.list': method(z.object({ project: ref, query, ...paging }), (args) => list(path`/projects/${args.project}/audit_events`, args)),
+  'auditEvents.list': method(z.object({ project: ref, query, ...paging }), (args) =>
+    list(path`/projects/${args.project}/audit_events`, args),
+  ),
 };

@@ -2,7 +2,23 @@ import { z } from 'zod';
 import type { JsonObject } from '../../../core/model.js';
 import type { Route } from '../client.js';
 import type { Marker } from '../idempotency.js';
-import { type Method, attributes, exactlyOne, id, list, method, optionalAttributes, ownedBy, ownerPath, paging, path, query, read, ref, write } from './define.js';
+import {
+  type Method,
+  attributes,
+  exactlyOne,
+  id,
+  list,
+  method,
+  optionalAttributes,
+  ownedBy,
+  ownerPath,
+  paging,
+  path,
+  query,
+  read,
+  ref,
+  write,
+} from './define.js';
 
 /** Issues, merge requests, their notes, labels and milestones. */
 

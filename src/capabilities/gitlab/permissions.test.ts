@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PermissionDeniedError } from '../../core/errors.js';
+import { globMatches } from './permissions.js';
+import { type World, createWorld, rejection } from './world.test.js';
+
+/** `permissions.gitlab` is enforced on the host, before any request leaves. */
+
+describe('gitlab permissions', () => {
+  test('a project outside the globs is refused, naming it and the permission to add, and nothing reaches GitLab', async () => {
+    const { sim, call, requests } = createWorld();
+    const audits = sim.state.auditEvents.length;
+    const denied = await rejection(call('issues.create', { project: 'other/secret', attributes: { title: 'leak' } }));
+    assert.ok(denied instanceof PermissionDeniedError);
+    assert.equal(
+      denied.message,
+      "workflow 'wf' may not POST /projects/other%2Fsecret/issues: GitLab project 'other/secret' is not granted; add 'other/secret' (or a glob such as 'other/*') to permissions.gitlab.projects",
+    );
+    assert.deepEqual(denied.details, {
+      request: 'POST /projects/other%2Fsecret/issues',
+      project: 'other/secret',
+      permission: 'permissions.gitlab.projects',
+    });
+    await assert.rejects(call('issues.list', { project: 'other/secret' }), PermissionDeniedError);
+    await assert.rejects(
+      call('labels.list', { group: 'other' }),
+      /GitLab group 'other' is not granted; add 'other' to permissions\.gitlab\.groups/,
+    );
+    assert.deepEqual(requests, []);
+    assert.equal(sim.state.auditEvents.length, audits);
+    assert.equal(sim.state.issuesOf(sim.state.requireProject('other/secret')).length, 0);
+  });
+
+  test('a numeric id is resolved to its path once per capability, and only when globs need it', async () => {
+    const secret = (world: World): number => world.sim.state.requireProject('other/secret').id;
+    const world = createWorld();
+    await assert.rejects(world.call('issues.get', { project: secret(world), iid: 1 }), /project 'other\/secret' is not granted/);
+    await assert.rejects(world.call('issues.list', { project: secret(world) }), PermissionDeniedError);
+    assert.deepEqual(world.requests, [`GET /api/v4/projects/${secret(world)}`]);
+
+    const app = world.sim.state.requireProject('acme/app').id;
+    await world.call('issues.list', { project: app });
+    await world.call('issues.list', { project: app });
+    assert.deepEqual(world.requests.slice(1), [
+      `GET /api/v4/projects/${app}`,
+      `GET /api/v4/projects/${app}/issues`,
+      `GET /api/v4/projects/${app}/issues`,
+    ]);
+
+    // Granted by id: no lookup. Only ids granted, and another id asked for: refused without a lookup.
+    const byId = createWorld();
+    const permissions = { gitlab: { projects: [String(secret(byId))] } };
+    await byId.call('issues.list', { project: secret(byId) }, { permissions });
+    const other = byId.sim.state.requireProject('acme/app').id;
+    await assert.rejects(
+      byId.call('issues.list', { project: other }, { permissions }),
+      new RegExp(`GitLab project ${other} is not granted; add '${other}' or its path`),
+    );
+    assert.deepEqual(byId.requests, [`GET /api/v4/projects/${secret(byId)}/issues`]);
+  });
+
+  test('read access allows only GET', async () => {
+    const { call, requests } = createWorld();
+    const permissions = { gitlab: { projects: ['acme/*'], access: 'read' as const } };
+    await call('issues.list', { project: 'acme/app' }, { permissions });
+    const denied = await rejection(call('issues.create', { project: 'acme/app', attributes: { title: 'x' } }, { permissions }));
+    assert.ok(denied instanceof PermissionDeniedError);
+    assert.match(denied.message, /read-only \(GET\); set permissions\.gitlab\.access to 'write'/);
+    await assert.rejects(
+      call('request', { method: 'DELETE', path: '/projects/acme%2Fapp/labels/bug' }, { permissions }),
+      PermissionDeniedError,
+    );
+    assert.equal(requests.length, 1);
+  });
+
+  test('outside projects and groups only GET; no GitLab permissions at all refuse everything', async () => {
+    const { call, requests } = createWorld();
+    assert.equal((await call<{ username: string }>('users.current', {})).username, 'bot');
+    await assert.rejects(
+      call('request', { method: 'POST', path: '/projects', body: { name: 'new' } }),
+      /outside \/projects\/:id and \/groups\/:id only GET is allowed/,
+    );
+    await assert.rejects(call('users.current', {}, { permissions: {} }), /has no GitLab permissions; add permissions\.gitlab\.projects/);
+    assert.equal(requests.length, 1);
+  });
+
+  test('the check runs on the URL really sent, and on parameters that write into another project', async () => {
+    const { call, requests } = createWorld();
+    // `..` is normalised by URL parsing before the request is sent: this path names other/secret.
+    await assert.rejects(
+      call('request', { method: 'GET', path: '/projects/acme%2Fapp/../other%2Fsecret/issues' }),
+      /project 'other\/secret' is not granted/,
+    );
+    await assert.rejects(
+      call('request', { method: 'GET', path: '/projects/acme%2Fapp/%2e%2e/other%2Fsecret' }),
+      /project 'other\/secret' is not granted/,
+    );
+    await assert.rejects(
+      call('mergeRequests.create', {
+        project: 'acme/app',
+        attributes: { source_branch: 'feature', target_branch: 'main', title: 'x', target_project_id: 'other/secret' },
+      }),
+      /project 'other\/secret' is not granted/,
+    );
+    await assert.rejects(
+      call('request', { method: 'POST', path: '/projects/acme%2Fapp/issues/1/move', body: { to_project_id: 'other/secret' } }),
+      /other\/secret/,
+    );
+    await assert.rejects(
+      call('request', { method: 'POST', path: '/projects/acme%2Fapp/fork', body: { namespace_path: 'other' } }),
+      /forks, transfers and shares/,
+    );
+    assert.deepEqual(requests, []);
+  });
+
+  test('globs: * within a segment, ** across, case-insensitive like GitLab paths', () => {
+    assert.equal(globMatches('acme/*', 'acme/app'), true);
+    assert.equal(globMatches('acme/*', 'acme/platform/api'), false);
+    assert.equal(globMatches('acme/**', 'acme/platform/api'), true);
+    assert.equal(globMatches('acme/**', 'acme'), false);
+    assert.equal(globMatches('acme/app', 'ACME/App'), true);
+    assert.equal(globMatches('acme/app', 'acme/app2'), false);
+    assert.equal(globMatches('acme.io/*', 'acmexio/app'), false);
+  });
+});
