@@ -78,10 +78,14 @@ function identity(record: HistoryPayload): string {
   }
 }
 
+function siteOf(record: HistoryPayload | undefined): string | null {
+  return record && 'site' in record && record.site ? record.site : null;
+}
+
 function describeWithSite(record: HistoryPayload): string {
-  const site = 'site' in record && record.site ? ` at ${record.site}` : '';
+  const site = siteOf(record);
   const step = 'step' in record ? ` (step ${record.step})` : '';
-  return `${describeRecord(record)}${step}${site}`;
+  return `${describeRecord(record)}${step}${site === null ? '' : ` at ${site}`}`;
 }
 
 function compareCommands(produced: Command[], recorded: HistoryEvent[], task: number, options: ReplayOptions): void {
@@ -110,6 +114,8 @@ function compareCommands(produced: Command[], recorded: HistoryEvent[], task: nu
         step: step ?? null,
         expected: expected ? describeWithSite(expected) : null,
         got: got ? describeWithSite(got) : null,
+        // Also apart from the descriptions, so that tools (`autoflow replay`, editors) can link to them.
+        sites: { expected: siteOf(expected), got: siteOf(got) },
       },
     );
   }

@@ -1,51 +1,77 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { ActivityFunction } from '../capabilities/activities.js';
 import { VirtualClock } from '../app/clocks.js';
 import { createRuntime, type Runtime } from '../app/runtime.js';
+import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
+import { createHttpCapability } from '../capabilities/http.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { CloudEvent, HistoryEvent, Json, LogRecord, RunRecord } from '../core/model.js';
-import type { Capability, CapabilityContext, Logger } from '../core/ports.js';
+import type { Capability, Logger } from '../core/ports.js';
+import { callsOf, type RecordedCall } from './calls.js';
 import { parseDuration } from './duration.js';
+import type { SeedDescription } from './gitlab-sim/index.js';
+import { TestGitLab } from './gitlab.js';
+import { CapabilitySwitch, mockCapability, type MockHandler } from './mocks.js';
+
+export { mockCapability, type MockHandler } from './mocks.js';
+import { toPath } from './file-path.js';
 
 export interface TestEnvOptions {
-  /** Workflow files to deploy. */
-  workflows: readonly string[];
+  /** Workflow files to deploy: paths (relative to the working directory) or `file:` URLs. */
+  workflows: readonly (string | URL)[];
   /** Where virtual time starts. @default 2026-01-05T09:00:00Z (a Monday) */
   now?: Date | number;
+  /**
+   * A GitLab simulator seeded from this description (see `demoSeed()`): workflows' `gitlab.*`
+   * calls reach it as the seed's first user, and its webhooks arrive as events. Reach it as `env.gitlab`.
+   */
+  gitlab?: SeedDescription;
   /** @default { kind: 'memory' } */
   db?: DatabaseConfig;
   secrets?: Record<string, string>;
   activities?: Record<string, ActivityFunction>;
   /** Capabilities that replace built-in ones (or add new ones), by name. */
   capabilities?: Capability[];
+  /** Capabilities answered by functions, by name: `{ http: (method, args) => ({ status: 200, … }) }`. */
+  mocks?: Record<string, MockHandler>;
   /** The fetch behind `http.request`. @default globalThis.fetch */
   fetch?: typeof fetch;
   sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number };
   logger?: Logger;
 }
 
-export type MockHandler = (method: string, args: Json, context: CapabilityContext) => Json | Promise<Json>;
-
 /**
  * An isolated engine for tests: in-memory store, virtual clock that jumps to the next timer
- * whenever every run is idle, and helpers to start runs, send events and read what happened.
+ * whenever every run is idle, an optional GitLab simulator, and helpers to start runs, send
+ * events and read what happened.
  */
 export class TestEnv {
   private constructor(
     readonly runtime: Runtime,
     readonly clock: VirtualClock,
+    private readonly capabilities: CapabilitySwitch,
+    private readonly simulator: TestGitLab | undefined,
   ) {}
 
   static async create(options: TestEnvOptions): Promise<TestEnv> {
     const start = options.now === undefined ? undefined : typeof options.now === 'number' ? options.now : options.now.getTime();
     const clock = new VirtualClock(start);
+    const simulator = options.gitlab ? new TestGitLab(options.gitlab, clock) : undefined;
+    const capabilities = new CapabilitySwitch([
+      // The engine's own http and activities, built here too so that env.mock can stand in for them.
+      createHttpCapability(options.fetch ? { fetch: options.fetch } : {}),
+      createActivitiesCapability(options.activities ?? {}),
+      ...(simulator ? [simulator.capability] : []),
+      ...(options.capabilities ?? []),
+      ...Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler)),
+    ]);
     const runtime = await createRuntime(
       {
         db: options.db ?? { kind: 'memory' },
         workflowsDir: '.',
-        workflowFiles: options.workflows.map((file) => resolve(file)),
+        workflowFiles: options.workflows.map((file) => resolve(toPath(file))),
         dev: false,
         apiToken: `test-${randomUUID()}`,
         logLevel: 'silent',
@@ -53,25 +79,46 @@ export class TestEnv {
         lookbackMs: 300_000,
         secrets: options.secrets ?? {},
         activities: options.activities ?? {},
+        webhookSources: simulator ? [simulator.webhookSource] : [],
       },
       {
         clock,
-        logger: options.logger ?? (pino({ level: 'silent' }) as unknown as Logger),
+        logger: options.logger ?? pino({ level: 'silent' }),
         pollIntervalMs: null,
-        ...(options.capabilities ? { capabilities: options.capabilities } : {}),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        capabilities: capabilities.forwarders(),
       },
     );
     await runtime.start();
-    return new TestEnv(runtime, clock);
+    const env = new TestEnv(runtime, clock, capabilities, simulator);
+    simulator?.attach({
+      deliver: async (delivery) => {
+        await runtime.operations.ingestGitLabWebhook(delivery);
+      },
+      settle: () => env.settle(),
+    });
+    return env;
   }
 
   get operations(): Runtime['operations'] {
     return this.runtime.operations;
   }
 
+  /** The GitLab simulator of `createTestEnv({ gitlab: seed })`: its state, faults, actions and getters. */
+  get gitlab(): TestGitLab {
+    if (!this.simulator) throw new Error('this environment has no GitLab: create it with createTestEnv({ workflows, gitlab: demoSeed() })');
+    return this.simulator;
+  }
+
   now(): number {
     return this.clock.now();
+  }
+
+  /**
+   * Answers calls to capability `name` with `handler` from now on (http, activities, gitlab, and
+   * those given at creation). Returns a function that puts the real one back.
+   */
+  mock(name: string, handler: MockHandler): () => void {
+    return this.capabilities.mock(name, handler);
   }
 
   /** Starts a run and lets it go as far as it can without time passing. */
@@ -83,10 +130,16 @@ export class TestEnv {
 
   /** Waits until no run can make progress without time passing. */
   async settle(): Promise<void> {
-    for (let quiet = 0; quiet < 2; ) {
-      await this.runtime.engine.whenIdle();
-      await new Promise((resolve) => setImmediate(resolve));
-      quiet = this.runtime.engine.isIdle() ? quiet + 1 : 0;
+    const gitlab = this.simulator;
+    for (let quiet = 0; quiet < 2;) {
+      // A GitLab call held by a `latency` fault waits on virtual time: the engine is busy, yet
+      // nothing will happen until time moves, so that counts as settled too.
+      await Promise.race([this.runtime.engine.whenIdle(), ...(gitlab ? [gitlab.whenWaitingOnClock()] : [])]);
+      await gitlab?.webhooks.idle();
+      await setImmediate();
+      gitlab?.throwDeliveryFailure();
+      const idle = this.runtime.engine.isIdle() || gitlab?.isWaitingOnClock() === true;
+      quiet = idle && gitlab?.isDelivering() !== true ? quiet + 1 : 0;
     }
   }
 
@@ -148,20 +201,30 @@ export class TestEnv {
     return this.runtime.store.loadHistory(runId);
   }
 
+  /** The calls the run made, in order, with their outcomes (capability, method, args, result or error). */
+  async calls(runId: string): Promise<RecordedCall[]> {
+    return callsOf(await this.history(runId));
+  }
+
   async logs(runId: string): Promise<string[]> {
     return (await this.runtime.store.listLogs(runId)).map((line: LogRecord) => line.message);
   }
 
   async close(): Promise<void> {
+    this.simulator?.webhooks.stop();
     await this.runtime.stop();
   }
 }
 
-/** A capability answered by a function: `mockCapability('http', (method, args) => ...)`. */
-export function mockCapability(name: string, handler: MockHandler): Capability {
-  return { name, invoke: async (method, args, context) => handler(method, args, context) };
-}
-
+/**
+ * Creates a test environment. Close it when done (`after(() => env.close())`).
+ *
+ * @example
+ * const env = await createTestEnv({ workflows: [new URL('./triage.ts', import.meta.url)], gitlab: demoSeed() });
+ * const id = await env.start('triage', { project: 'demo/app', iid: 1 });
+ * assert.equal((await env.result(id)).status, 'completed');
+ * assert.deepEqual(env.gitlab.issue('demo/app', 1).labels, ['bug', 'workflow::ready for dev']);
+ */
 export function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
   return TestEnv.create(options);
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
+import { createTestEnv, demoSeed } from './index.js';
+
+/** DESIGN.md §4's example: an issue moved to a milestone gets the matching workflow label. */
+const folder = workflowFolder({
+  'milestone-labels.ts': `import { gitlab, workflow } from 'autoflow';
+interface IssueEvent { data: { project: { id: number }; object_attributes: { iid: number } } }
+interface Issue { milestone: { title: string } | null }
+export default workflow({
+  name: 'milestone-labels',
+  triggers: [{ event: 'com.gitlab.events.issue_updated', filter: { 'changes.milestone_id': { exists: true } } }],
+  permissions: { gitlab: { projects: ['demo/*'] } },
+  async run(event: IssueEvent) {
+    const { project, object_attributes: { iid } } = event.data;
+    const issue = await gitlab.request<Issue>('GET', \`/projects/\${project.id}/issues/\${iid}\`);
+    const label = issue.milestone?.title === 'Backlog' ? 'workflow::backlog' : 'workflow::ready for dev';
+    await gitlab.request('PUT', \`/projects/\${project.id}/issues/\${iid}\`, { add_labels: label });
+    return label;
+  },
+});`,
+});
+after(() => folder.remove());
+
+const workflows = [folder.path('milestone-labels.ts')];
+
+describe('createTestEnv({ gitlab })', () => {
+  test('a change made in GitLab arrives as its webhook, and the workflow edits the issue through the gitlab capability', async () => {
+    const env = await createTestEnv({ workflows, gitlab: demoSeed() });
+    try {
+      // Issue 1 of the demo seed is in Backlog with workflow::backlog; Bob moves it into the sprint.
+      await env.gitlab.actions.setMilestone('bob', 'demo/app', 1, 'Sprint 1');
+      const { runs } = await env.operations.listRuns({ workflow: 'milestone-labels' });
+      assert.equal(runs.length, 1);
+      const run = await env.result(runs[0]?.id as string);
+      assert.equal(run.result, 'workflow::ready for dev');
+
+      // GitLab's scoped labels: the new workflow:: label replaced the old one.
+      assert.deepEqual(env.gitlab.issue('demo/app', 1).labels, ['bug', 'group::environments', 'workflow::ready for dev']);
+      const calls = await env.calls(run.id);
+      assert.deepEqual(
+        calls.map((call) => [call.capability, call.method, call.args, call.status]),
+        [
+          ['gitlab', 'request', { method: 'GET', path: '/projects/1/issues/1' }, 'completed'],
+          [
+            'gitlab',
+            'request',
+            { method: 'PUT', path: '/projects/1/issues/1', body: { add_labels: 'workflow::ready for dev' } },
+            'completed',
+          ],
+        ],
+      );
+      assert.equal((calls[1]?.result as { labels: string[] }).labels.includes('workflow::ready for dev'), true);
+      // The workflow acted as the seed's first user, Alice; her edit is a webhook too, which starts nothing.
+      const last = env.gitlab.webhooks.deliveries().at(-1);
+      assert.deepEqual(
+        [last?.event, (last?.payload as { user: { username: string } }).user.username, last?.status],
+        ['Issue Hook', 'alice', 202],
+      );
+      assert.equal((await env.operations.listRuns({ workflow: 'milestone-labels' })).runs.length, 1);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('faults: two 503s are retried with backoff on virtual time; a latency fault delays the call by exactly its length', async () => {
+    const env = await createTestEnv({ workflows, gitlab: demoSeed() });
+    try {
+      env.gitlab.faults.add({ kind: 'status', status: 503, method: 'PUT', times: 2 });
+      env.gitlab.faults.add({ kind: 'latency', ms: 90_000, method: 'GET', times: 1 });
+      const before = env.now();
+      await env.gitlab.actions.setMilestone('alice', 'demo/app', 2, 'Backlog');
+      const [summary] = (await env.operations.listRuns({ workflow: 'milestone-labels' })).runs;
+      const run = await env.result(summary?.id as string);
+      assert.equal(run.status, 'completed');
+      const [read, edit] = await env.calls(run.id);
+      assert.equal(read?.attempts, 1);
+      assert.equal(edit?.attempts, 3);
+      assert.ok(env.now() - before >= 90_000, 'the latency passed on the virtual clock');
+      assert.ok(env.now() - before < 10 * 60_000, 'and the retries did not take longer than their backoff');
+      assert.deepEqual(
+        (env.gitlab.issue('demo/app', 2).labels as string[]).filter((label) => label.startsWith('workflow::')),
+        ['workflow::backlog'],
+      );
+    } finally {
+      await env.close();
+    }
+  });
+});

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { CapabilityError } from '../core/errors.js';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
+import { createTestEnv } from './index.js';
+
+const DAY = 86_400_000;
+
+const folder = workflowFolder({
+  'month.ts': `import { now, sleep, waitFor, workflow } from 'autoflow';
+export default workflow({
+  name: 'month',
+  async run(input: { key: string }) {
+    const started = now().getTime();
+    await sleep('30d');
+    const slept = now().getTime();
+    const answer = await waitFor('com.example.answer', { match: { subject: input.key }, timeout: '7d' });
+    return { started, slept, ended: now().getTime(), answer: answer === null ? null : answer.data };
+  },
+});`,
+  'notify.ts': `import { http, workflow } from 'autoflow';
+export default workflow({
+  name: 'notify',
+  permissions: { http: ['https://chat.example.com/'] },
+  async run(input: { text: string }) {
+    const first = await http.request({ url: 'https://chat.example.com/post', method: 'POST', body: { text: input.text } });
+    const second = await http.request({ url: 'https://chat.example.com/post', method: 'POST', body: { text: 'again' } });
+    return [first.status, second.status];
+  },
+});`,
+});
+after(() => folder.remove());
+
+describe('createTestEnv: virtual time', () => {
+  test('a run that sleeps 30 days, then waits up to 7 days for an event, ends at once and sees exactly that much time pass', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('month.ts')] });
+    try {
+      const startedAt = env.now();
+      const wallClock = performance.now();
+      const id = await env.start('month', { key: 'nobody-answers' });
+      const run = await env.result(id);
+      assert.equal(run.status, 'completed');
+      const { started, slept, ended, answer } = run.result as { started: number; slept: number; ended: number; answer: null };
+      assert.equal(started, startedAt);
+      assert.equal(slept - started, 30 * DAY);
+      assert.equal(ended - slept, 7 * DAY);
+      assert.equal(answer, null);
+      assert.equal(env.now() - startedAt, 37 * DAY);
+      assert.ok(performance.now() - wallClock < 5_000, 'no real waiting');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('advance() moves time by exactly the duration, and an event on day 33 satisfies the wait', async () => {
+    const env = await createTestEnv({ workflows: [new URL(`file://${folder.path('month.ts')}`)], now: new Date('2026-03-01T00:00:00Z') });
+    try {
+      const id = await env.start('month', { key: 'k1' });
+      await env.advance('33d');
+      assert.equal(env.now(), Date.parse('2026-03-01T00:00:00Z') + 33 * DAY);
+      assert.equal((await env.run(id)).status, 'running');
+      await env.emit({ type: 'com.example.answer', subject: 'k1', data: { yes: true } });
+      const run = await env.run(id);
+      assert.equal(run.status, 'completed');
+      const { slept, ended, answer } = run.result as { slept: number; ended: number; answer: unknown };
+      assert.equal(ended - slept, 3 * DAY);
+      assert.deepEqual(answer, { yes: true });
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('createTestEnv: mocks and the calls log', () => {
+  test('env.mock replaces a capability mid-test; calls() lists each call with its args and outcome, in order', async () => {
+    const env = await createTestEnv({
+      workflows: [folder.path('notify.ts')],
+      fetch: () => Promise.resolve(new Response('real', { status: 200 })),
+    });
+    try {
+      const restore = env.mock('http', (method, args) => ({ status: 201, headers: {}, body: { mocked: method, args } }));
+      const mocked = await env.start('notify', { text: 'hi' });
+      assert.deepEqual((await env.result(mocked)).result, [201, 201]);
+      const calls = await env.calls(mocked);
+      assert.deepEqual(
+        calls.map(({ capability, method, args, status, attempts }) => ({ capability, method, args, status, attempts })),
+        [
+          {
+            capability: 'http',
+            method: 'request',
+            args: { url: 'https://chat.example.com/post', method: 'POST', body: { text: 'hi' } },
+            status: 'completed',
+            attempts: 1,
+          },
+          {
+            capability: 'http',
+            method: 'request',
+            args: { url: 'https://chat.example.com/post', method: 'POST', body: { text: 'again' } },
+            status: 'completed',
+            attempts: 1,
+          },
+        ],
+      );
+      assert.match(calls[0]?.site ?? '', /^notify\.ts:6:\d+$/);
+
+      restore();
+      const real = await env.start('notify', { text: 'hello' });
+      assert.deepEqual((await env.result(real)).result, [200, 200]);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a failing mock shows up as a failed call; mocks given at creation answer capabilities the engine lacks', async () => {
+    const env = await createTestEnv({
+      workflows: [folder.path('notify.ts')],
+      mocks: {
+        http: () => {
+          throw new CapabilityError('chat_down', 'chat is down', { retryable: false });
+        },
+      },
+    });
+    try {
+      const id = await env.start('notify', { text: 'hi' });
+      const run = await env.result(id);
+      assert.equal(run.status, 'failed');
+      const [call, ...rest] = await env.calls(id);
+      assert.equal(rest.length, 0);
+      assert.equal(call?.status, 'failed');
+      assert.equal(call?.error?.message, 'chat is down');
+      assert.throws(
+        () => env.mock('tasks', () => null),
+        /capability 'tasks' cannot be mocked after the environment was created.*mocks: \{ tasks: handler \}/,
+      );
+      assert.throws(() => env.gitlab, /createTestEnv\(\{ workflows, gitlab: demoSeed\(\) \}\)/);
+    } finally {
+      await env.close();
+    }
+  });
+});
