@@ -4,10 +4,11 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
 import { createEmitCapability } from '../capabilities/emit.js';
+import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
 import { createSecretSource, createSecretsCapability } from '../capabilities/secrets.js';
 import { Engine } from '../core/engine.js';
-import { toError } from '../core/errors.js';
+import { ConfigError, toError } from '../core/errors.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
@@ -61,6 +62,17 @@ export interface RuntimeOverrides {
   fetch?: typeof fetch;
   /** Disable the safety-net poll (virtual-time tests). */
   pollIntervalMs?: number | null;
+  /** Webhook sources besides the configured ones (the built-in simulator's). */
+  webhookSources?: readonly WebhookSource[];
+}
+
+/** The `gitlab` capability for a configured instance; none without one (the CLI adds the simulator's). */
+function gitlabCapabilities(config: RuntimeConfig): Capability[] {
+  if (config.gitlabUrl === undefined) return [];
+  if (config.gitlabToken === undefined) {
+    throw new ConfigError(`gitlabUrl is ${config.gitlabUrl} but no token is set: export AUTOFLOW_GITLAB_TOKEN (a token with the api scope)`);
+  }
+  return [createGitLabCapability({ baseUrl: config.gitlabUrl, token: config.gitlabToken })];
 }
 
 export interface Runtime {
@@ -105,6 +117,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     createSecretsCapability(secrets),
     createEmitCapability((event, key) => (engine as Engine).ingest(event, key)),
     createActivitiesCapability(config.activities),
+    ...gitlabCapabilities(config),
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
@@ -134,7 +147,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     store,
     clock,
     checkInput: createInputChecker(sandbox),
-    webhookSources: webhookSourcesOf(config),
+    webhookSources: [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])],
     ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),
   });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../core/ports.js';
+import { createGitLabCapability } from '../capabilities/gitlab/index.js';
+import type { Capability, Clock } from '../core/ports.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createGitLabSimulator, demoSeed, type GitLabSimulator } from './gitlab-sim/index.js';
 
@@ -11,8 +12,8 @@ export interface EmbeddedGitLab {
   simulator: GitLabSimulator;
   /** The source its webhooks authenticate as, with a secret made for this process. */
   webhookSource: WebhookSource;
-  /** Token of the bot user workflows act as (a maintainer of the demo group). */
-  token: string;
+  /** The `gitlab` capability, acting as the bot user (a maintainer of the demo group), in process. */
+  capability: Capability;
   /** The simulator's REST base once attached (`<server>/simulator/gitlab`). */
   baseUrl(): string;
   /** Points the simulator's links and its group webhook at the server, once the server listens. */
@@ -32,7 +33,8 @@ export function createEmbeddedGitLab(options: { clock?: Clock } = {}): EmbeddedG
   return {
     simulator,
     webhookSource: { name: 'simulator', secret },
-    token,
+    // In process: calls reach the simulator without a socket; its links use the attached URL.
+    capability: createGitLabCapability({ baseUrl: 'http://gitlab.simulator', token, fetch: simulator.fetch }),
     baseUrl: () => simulator.state.baseUrl,
     attach(serverUrl) {
       simulator.state.baseUrl = `${serverUrl}${SIMULATOR_PATH}`;

@@ -36,14 +36,17 @@ export function registerServer(program: Command, context: CliContext): void {
       const config = await loadConfig({ flags, env: context.env, cwd: context.cwd });
       // Loaded on demand: the engine, the store driver and the sandbox are heavy, and the client commands never need them.
       const { createRuntime } = await import('../../app/runtime.js');
-      const runtime = await createRuntime(config);
+      // No GitLab configured: a newcomer gets the simulator, seeded with a demo group, on this server's port.
+      const gitlab = config.gitlabUrl === undefined ? (await import('../../testing/embedded-gitlab.js')).createEmbeddedGitLab() : undefined;
+      const runtime = await createRuntime(config, gitlab ? { capabilities: [gitlab.capability], webhookSources: [gitlab.webhookSource] } : {});
       let server: Awaited<ReturnType<typeof serve>>;
       try {
         await runtime.start();
-        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger }), {
+        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, ...(gitlab ? { gitlab } : {}) }), {
           port: config.port,
           host: config.host,
         });
+        gitlab?.attach(server.url);
       } catch (caught) {
         const error = toError(caught);
         await runtime
@@ -57,6 +60,10 @@ export function registerServer(program: Command, context: CliContext): void {
         throw error;
       }
       context.out(`AutoFlow is listening on ${server.url}`);
+      if (gitlab) {
+        context.out(`No GitLab configured: the built-in simulator runs at ${gitlab.baseUrl()} with a demo group and project (demo/app).`);
+        context.out('Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 Backlog).');
+      }
       if (runtime.newApiToken !== undefined) {
         context.out('');
         context.out(`A new API token was created. It is shown only this once (the server keeps only its hash):`);
@@ -64,6 +71,7 @@ export function registerServer(program: Command, context: CliContext): void {
         context.out('');
       }
       await shutdownOnSignal(async () => {
+        gitlab?.simulator.webhooks.stop();
         await server.close();
         await runtime.stop();
       }, context);
