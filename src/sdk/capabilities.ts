@@ -4,11 +4,11 @@
  * workflow sees that result exactly once. A failure rejects with a RemoteError carrying the
  * original `name`, `message` and `details`.
  *
- * New facades (a fuller `gitlab`, `tasks`…) are thin wrappers over `callCapability`.
+ * New facades (like `gitlab` in gitlab.ts) are thin wrappers over `callCapability`.
  */
 import type { CallOptions, Json } from '../core/model.js';
 import { currentRuntime } from './runtime.js';
-import type { HttpMethod, HttpRequest, HttpResponse } from './types.js';
+import type { HttpRequest, HttpResponse } from './types.js';
 
 /**
  * Calls `method` of the host capability `capability` with `args`. The building block of every
@@ -54,17 +54,6 @@ export function emit(type: string, data: Json = null, options: { subject?: strin
   const args = { type, data, ...(options.subject !== undefined && { subject: options.subject }) };
   return callCapability('emit', 'emit', args).then(() => undefined);
 }
-
-export const gitlab = {
-  /**
-   * A GitLab REST API call, `path` relative to `/api/v4` (e.g. `/projects/42/issues`), within
-   * the definition's `permissions.gitlab`.
-   */
-  request<TResult = Json>(method: HttpMethod, path: string, body?: Json, options?: CallOptions): Promise<TResult> {
-    const args = { method, path, ...(body !== undefined && { body }) };
-    return callCapability<TResult>('gitlab', 'request', args, options);
-  },
-};
 
 /**
  * Operator-registered custom activities, by name: `activities.createTicket({ ... })` calls the

@@ -18,8 +18,11 @@ export {
   waitFor,
 } from './durable.js';
 export type { EventOf, RaceResult } from './durable.js';
-export { activities, callCapability, emit, gitlab, http, secrets } from './capabilities.js';
+export { activities, callCapability, emit, http, secrets } from './capabilities.js';
 export type { Activities } from './capabilities.js';
+export { gitlab, gitlabError } from './gitlab.js';
+export type { AllPagesOptions, CommitStatusList, GitLabErrorDetails, ItemList, List, PageOptions } from './gitlab.js';
+export type * from './gitlab-types.js';
 export { log } from './log.js';
 export { CancelledError, NondeterministicApiError, RemoteError } from './errors.js';
 export type * from './types.js';

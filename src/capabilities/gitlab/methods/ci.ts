@@ -61,5 +61,5 @@ export const ciMethods: Record<string, Method> = {
     write('PUT', path`/projects/${args.project}/repository/files/${args.filePath}`, args.attributes),
   ),
 
-  'freezePeriods.list': method(z.object({ project: ref, ...paging }), (args) => list(path`/projects/${args.project}/freeze_periods`, args)),
+  'freezePeriods.list': method(projectList, (args) => list(path`/projects/${args.project}/freeze_periods`, args)),
 };
