@@ -65,6 +65,20 @@ describe('pagination', () => {
   });
 });
 
+describe('search', () => {
+  test('`search` matches title and description, or only those `in` names', async () => {
+    const { sim, alice } = setup();
+    sim.actions.createIssue('alice', 'acme/app', { title: 'Needle in the title' });
+    sim.actions.createIssue('alice', 'acme/app', { title: 'Plain', description: 'a needle in the description' });
+    const titles = async (query: string): Promise<string[]> =>
+      ((await alice.get(`/projects/acme%2Fapp/issues?${query}`)).body as { title: string }[]).map((issue) => issue.title).sort();
+    assert.deepEqual(await titles('search=needle'), ['Needle in the title', 'Plain']);
+    assert.deepEqual(await titles('search=needle&in=description'), ['Plain']);
+    assert.deepEqual(await titles('search=needle&in=title'), ['Needle in the title']);
+    assert.deepEqual(await titles('search=needle&in=title,description'), ['Needle in the title', 'Plain']);
+  });
+});
+
 describe('authentication and access', () => {
   test('no token, an unknown token: 401 Unauthorized', async () => {
     const { sim, anonymous } = setup();

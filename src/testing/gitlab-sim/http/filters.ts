@@ -37,7 +37,8 @@ function idMatches(ids: readonly number[], wanted: string | undefined): boolean 
 
 /**
  * Filters and orders issues or merge requests: `state`, `labels` (all must match; `None`/`Any`),
- * `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search`,
+ * `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search` (within `in`:
+ * `title`, `description` or both, the default),
  * `iids[]`, `created_*`/`updated_*` `after`/`before`, `order_by` (`created_at`, `updated_at`), `sort`.
  * Merge requests add `source_branch`, `target_branch`, `reviewer_*`; issues add `confidential`.
  */
@@ -49,6 +50,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
   const authorId = p.string('author_id');
   const authorName = p.string('author_username');
   const search = p.string('search')?.toLowerCase();
+  const searchIn = p.list('in') ?? ['title', 'description'];
   const iids = p.ints('iids');
   const reviewers = p.list('reviewer_username');
   const reviewerId = p.string('reviewer_id');
@@ -75,7 +77,11 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
       idMatches(item.assigneeIds, p.string('assignee_id')) &&
       (authorId === undefined || item.authorId === Number(authorId)) &&
       usernameMatches(state, [item.authorId], authorName === undefined ? undefined : [authorName]) &&
-      (search === undefined || `${item.title}\n${item.description ?? ''}`.toLowerCase().includes(search)) &&
+      (search === undefined ||
+        [searchIn.includes('title') ? item.title : '', searchIn.includes('description') ? (item.description ?? '') : '']
+          .join('\n')
+          .toLowerCase()
+          .includes(search)) &&
       (iids === undefined || iids.includes(item.iid)) &&
       (createdAfter === undefined || item.createdAt >= createdAfter) &&
       (createdBefore === undefined || item.createdAt <= createdBefore) &&
