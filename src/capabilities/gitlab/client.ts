@@ -122,7 +122,8 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           method,
           headers,
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          // fetch keeps custom headers on a cross-origin redirect: following one could hand the token to another host.
+          // GitLab's API does not redirect: a 3xx means a wrong base URL or a sign-in proxy. Following it would
+          // turn a POST into a GET and, within one origin, carry the token along.
           redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         });

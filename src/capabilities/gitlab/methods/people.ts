@@ -40,7 +40,7 @@ export const peopleMethods: Record<string, Method> = {
   'members.listAll': members('/all'),
 
   'users.get': method(z.object({ userId: id }), (args) => read(path`/users/${args.userId}`)),
-  'users.current': method(z.object({}).optional(), () => read('/user')),
+  'users.current': method(z.object({}).nullish(), () => read('/user')),
   // GitLab finds a user by username only through the list; the method answers the user or null.
   'users.byUsername': method(z.object({ username: z.string().min(1) }), (args) => ({
     ...read('/users', { username: args.username }),
