@@ -3,7 +3,10 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { toError } from '../core/errors.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerCheck } from './commands/check.js';
+import { registerExport } from './commands/export.js';
+import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSendEvent } from './commands/send-event.js';
@@ -11,6 +14,7 @@ import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 import { registerSignal } from './commands/signal.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerTest } from './commands/test.js';
 import { registerWorkflows } from './commands/workflows.js';
 import type { CliContext } from './context.js';
 import { describeError, exitCodeOf } from './errors.js';
@@ -39,6 +43,10 @@ function createProgram(context: CliContext): Command {
     registerWorkflows,
     registerCheck,
     registerSimulate,
+    registerInit,
+    registerTest,
+    registerExport,
+    registerReplay,
   ]) {
     register(program, context);
   }

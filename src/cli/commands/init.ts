@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import packageJson from '../../../package.json' with { type: 'json' };
+import { AutoflowError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+
+const TEMPLATE_DIR = fileURLToPath(new URL('../../../templates/init/', import.meta.url));
+
+/**
+ * npm leaves `.gitignore` files out of published packages, so the template keeps it as
+ * `gitignore` and the copy gets its real name.
+ */
+const RENAMED: Readonly<Record<string, string>> = { gitignore: '.gitignore' };
+
+/** `autoflow init` stops before writing anything when a file it would create exists. */
+export class WouldOverwriteError extends AutoflowError {
+  constructor(dir: string, existing: readonly string[]) {
+    super(
+      'would_overwrite',
+      `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}; nothing was written. ` +
+        'Run autoflow init in a new folder (autoflow init my-workflows), or move those files away first.',
+    );
+  }
+}
+
+/** Every file of the template, as paths relative to it. */
+function templateFiles(dir = TEMPLATE_DIR): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? templateFiles(path) : [relative(TEMPLATE_DIR, path)];
+  });
+}
+
+/**
+ * The new repository's package.json. Written here, not kept in the template: a package.json in
+ * templates/ would make that folder a package of its own, and its example files could no longer
+ * resolve `autoflow` to this repository when they are type-checked and linted with it.
+ */
+function packageFile(dir: string): string {
+  const name =
+    basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-._]+/, '') || 'workflows';
+  const manifest = {
+    name,
+    private: true,
+    type: 'module',
+    scripts: { check: 'autoflow check workflows', test: 'autoflow test', start: 'autoflow server --dev' },
+    dependencies: { autoflow: `^${packageJson.version}` },
+    devDependencies: { '@types/node': '^20.19.0', typescript: '^5.9.3' },
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+export function registerInit(program: Command, context: CliContext): void {
+  program
+    .command('init')
+    .description('create a workflows repository: an example workflow and its test, package.json, tsconfig.json, .gitlab-ci.yml')
+    .argument('[dir]', 'folder to create it in (created when missing)', '.')
+    .action((dir: string) => {
+      const target = resolve(context.cwd, dir);
+      const files = new Map<string, string>([['package.json', packageFile(target)]]);
+      for (const file of templateFiles()) files.set(RENAMED[file] ?? file, readFileSync(join(TEMPLATE_DIR, file), 'utf8'));
+      const existing = [...files.keys()].filter((file) => existsSync(join(target, file)));
+      if (existing.length > 0) throw new WouldOverwriteError(target, existing);
+      for (const [file, text] of files) {
+        mkdirSync(dirname(join(target, file)), { recursive: true });
+        writeFileSync(join(target, file), text, { flag: 'wx' });
+      }
+      const shown = relative(context.cwd, target) || '.';
+      context.out(`created a workflows repository in ${shown}:`);
+      for (const file of [...files.keys()].sort()) context.out(`  ${file}`);
+      context.out('');
+      context.out('next:');
+      if (shown !== '.') context.out(`  cd ${shown}`);
+      context.out('  npm install');
+      context.out('  npx autoflow test');
+    });
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadConfig } from '../../config/index.js';
+import { AutoflowError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { parseOptions } from '../options.js';
+
+const optionsSchema = z.strictObject({ watch: z.boolean().optional() });
+
+/** Some tests failed, or the runner itself did; the spec output above says which. */
+export class TestsFailedError extends AutoflowError {
+  constructor(message: string) {
+    super('tests_failed', message);
+  }
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+export function registerTest(program: Command, context: CliContext): void {
+  program
+    .command('test')
+    .description("run workflow tests (*.test.ts) with node's test runner; `autoflow/testing` gives them virtual time and a GitLab")
+    .argument('[paths...]', 'test files or folders to search (default: the workflows folder and examples/)')
+    .option('--watch', 'run again whenever a file changes')
+    .action(async (paths: string[], raw: unknown) => {
+      const options = parseOptions(optionsSchema, raw);
+      const missing = paths.filter((path) => !existsSync(resolve(context.cwd, path)));
+      if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+      // The workflows folder as `autoflow server` would find it (flags aside): AUTOFLOW_WORKFLOWS, autoflow.config.ts, ./workflows.
+      const roots =
+        paths.length > 0
+          ? paths.map((path) => resolve(context.cwd, path))
+          : [(await loadConfig({ env: context.env, cwd: context.cwd })).workflowsDir, resolve(context.cwd, 'examples')];
+      // Loaded on demand, like the engine for `check`: the client commands never need it.
+      const { findTestFiles, runTests } = await import('../../testing/runner/run-tests.js');
+      const files = findTestFiles(roots);
+      if (files.length === 0) {
+        // A test command that finds nothing must not pass silently (DESIGN.md §6).
+        const where = roots.map((root) => relative(context.cwd, root) || '.').join(', ');
+        throw new AutoflowError(
+          'no_tests',
+          `no test files (*.test.ts) in ${where}; write one beside a workflow (docs/testing.md), or name files and folders: autoflow test <paths…>`,
+        );
+      }
+      const { code, totals } = await runTests({ files, cwd: context.cwd, env: context.env, ...(options.watch ? { watch: true } : {}) });
+      const failed = (totals?.fail ?? 0) + (totals?.cancelled ?? 0);
+      if (totals?.tests !== undefined) {
+        const extra = [totals.skipped ? `${totals.skipped} skipped` : '', totals.todo ? `${totals.todo} todo` : '']
+          .filter(Boolean)
+          .join(', ');
+        const seconds = ((totals.duration_ms ?? 0) / 1000).toFixed(1);
+        context.out(
+          `${failed > 0 ? '✗' : '✓'} ${totals.pass ?? 0} passed, ${failed} failed${extra ? `, ${extra}` : ''} — ${plural(totals.tests, 'test')} in ${plural(files.length, 'file')} (${seconds} s)`,
+        );
+      }
+      if (code !== 0) {
+        throw new TestsFailedError(failed > 0 ? `${plural(failed, 'test')} failed` : `the test runner exited with code ${code}`);
+      }
+    });
+}

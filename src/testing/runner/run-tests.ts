@@ -1,0 +1,84 @@
+/**
+ * What `autoflow test` does: find the test files, run them with node's own test runner in a child
+ * process, and read the totals. Node 20's runner neither expands globs nor finds `.ts` files by
+ * itself (DESIGN.md §6), so the file list is collected here.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Folders never searched: dependencies, VCS data, build output, scratch space. */
+const SKIP = new Set(['node_modules', '.git', '.tmp', 'data', 'dist', 'coverage']);
+const TEST_FILE = /\.test\.[mc]?[jt]s$/;
+
+const REGISTER = new URL('./register.mjs', import.meta.url).href;
+const SUMMARY_REPORTER = new URL('./summary-reporter.mjs', import.meta.url).href;
+
+/**
+ * Test files (`*.test.ts`, `.mts`, `.js`, `.mjs`) under each folder, and each file named
+ * directly, sorted and without repeats. Paths that do not exist are the caller's to report.
+ */
+export function findTestFiles(paths: readonly string[]): string[] {
+  const found = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      if (SKIP.has(name)) continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (TEST_FILE.test(name)) found.add(path);
+    }
+  };
+  for (const path of paths.map((item) => resolve(item))) {
+    if (!existsSync(path)) continue;
+    if (statSync(path).isDirectory()) walk(path);
+    else found.add(path);
+  }
+  return [...found].sort();
+}
+
+/** Node's totals for the run (`tests`, `pass`, `fail`, `skipped`, `duration_ms`…). */
+export type TestTotals = Partial<Record<'tests' | 'suites' | 'pass' | 'fail' | 'cancelled' | 'skipped' | 'todo' | 'duration_ms', number>>;
+
+export interface RunTestsOptions {
+  files: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Re-run on changes (node's `--watch`); the run then ends only when interrupted. */
+  watch?: boolean;
+}
+
+/**
+ * Runs `files` with `node --test` and the spec reporter on this process's terminal. Resolves with
+ * the runner's exit code and, when the run finished, its totals.
+ */
+export async function runTests(options: RunTestsOptions): Promise<{ code: number; totals?: TestTotals }> {
+  const scratch = mkdtempSync(join(tmpdir(), 'autoflow-test-'));
+  const totalsFile = join(scratch, 'totals.json');
+  const args = [
+    '--import',
+    REGISTER,
+    '--test',
+    ...(options.watch ? ['--watch'] : []),
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${SUMMARY_REPORTER}`,
+    `--test-reporter-destination=${totalsFile}`,
+    ...options.files,
+  ];
+  try {
+    const code = await new Promise<number>((done, fail) => {
+      // Inherited streams: the spec reporter's colours and progress reach the terminal as they happen.
+      // NODE_TEST_CONTEXT tells a node process that a test runner above it collects its results: set
+      // when `autoflow test` itself runs inside a test, it would turn this run's report into a child's.
+      const { NODE_TEST_CONTEXT: _parent, ...env } = options.env;
+      const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: 'inherit' });
+      child.once('error', fail);
+      child.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 : 1)));
+    });
+    const text = existsSync(totalsFile) ? readFileSync(totalsFile, 'utf8').trim() : '';
+    return text === '' ? { code } : { code, totals: JSON.parse(text) as TestTotals };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
