@@ -110,6 +110,10 @@ describe('gitlab permissions', () => {
       call('request', { method: 'POST', path: '/projects/acme%2Fapp/fork', body: { namespace_path: 'other' } }),
       /forks, transfers and shares/,
     );
+    await assert.rejects(call('request', { method: 'GET', path: '/projects/acme%2Fapp%2F..%2F..%2Fother%2Fsecret' }), {
+      code: 'invalid_path',
+    });
+    await assert.rejects(call('request', { method: 'GET', path: '/projects/acme%2F%zz/issues' }), { code: 'invalid_path' });
     assert.deepEqual(requests, []);
   });
 

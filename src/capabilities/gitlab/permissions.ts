@@ -21,12 +21,21 @@ const CROSS_PROJECT_PARAMS = ['target_project_id', 'to_project_id'];
  */
 const REFUSED = /^\/(projects|groups)\/[^/]+\/(fork|transfer|share)(\/|$)/;
 
+/**
+ * The id or full path in a `:id` segment. A path with empty, `.` or `..` parts is refused: GitLab
+ * would not find it, and a glob such as `acme/**` would otherwise grant `acme/app/../../other`.
+ */
 function decodeSegment(segment: string): string {
+  let ref: string | undefined;
   try {
-    return decodeURIComponent(segment);
+    ref = decodeURIComponent(segment);
   } catch {
-    throw new CapabilityError('invalid_path', `'${segment}' is not a valid URL-encoded GitLab id or path`, { retryable: false });
+    // not URL-encoded properly: refused below
   }
+  if (ref === undefined || ref.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new CapabilityError('invalid_path', `'${segment}' is not a GitLab id or URL-encoded full path`, { retryable: false });
+  }
+  return ref;
 }
 
 /** The projects and groups a request acts on: the one its path names (`/projects/:id/…`, `/groups/:id/…`), and cross-project parameters. */
