@@ -61,7 +61,7 @@ export function hookChanges(state: SimState, after: HookObject, before?: HookObj
   const previous = before ? view(before) : undefined;
   const changes: HookObject = {};
   for (const key of TRACKED) {
-    if (!(key in after)) continue;
+    if (!(key in current)) continue;
     const was = previous ? previous[key] : emptyLike(current[key]);
     if (previous ? JSON.stringify(was) !== JSON.stringify(current[key]) : !isUnset(current[key])) {
       changes[key] = { previous: was, current: current[key] };
