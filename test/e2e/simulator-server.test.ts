@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { freePort, ServerProcess } from '../helpers/server-process.js';
+
+/**
+ * What a newcomer does after `npm start`: the server runs the examples with the built-in GitLab
+ * simulator; something happens in GitLab; its real webhook reaches the server over HTTP and a
+ * workflow changes the issue back in GitLab.
+ */
+test('a simulated GitLab change reaches a workflow by webhook and the workflow edits the issue', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'autoflow-sim-'));
+  const server = new ServerProcess({
+    port: await freePort(),
+    db: `sqlite:${join(dir, 'autoflow.db')}`,
+    workflowsDir: fileURLToPath(new URL('../../examples', import.meta.url)),
+    token: 'sim-test-token',
+  });
+  await server.start();
+  try {
+    const info = (await (await server.api('/api/v1/simulator')).json()) as { baseUrl: string; users: string[] };
+    assert.equal(info.baseUrl, `${server.url}/simulator/gitlab`);
+    assert.ok(info.users.includes('alice'));
+
+    const acted = await server.api('/api/v1/simulator/actions/setMilestone', {
+      method: 'POST',
+      body: JSON.stringify({ args: ['alice', 'demo/app', 1, 'Sprint 1'] }),
+    });
+    assert.equal(acted.status, 200, await acted.clone().text());
+
+    let runs: Array<{ id: string; status: string; result?: unknown }> = [];
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      runs = ((await (await server.api('/api/v1/runs?workflow=milestone-labels')).json()) as { runs: typeof runs }).runs;
+      if (runs.some((run) => run.status !== 'running')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(
+      runs.map((run) => [run.status, run.result]),
+      [['completed', { label: 'workflow::ready for dev' }]],
+    );
+    const issue = (await (
+      await fetch(`${server.url}/simulator/gitlab/api/v4/projects/demo%2Fapp/issues/1`, { headers: { 'PRIVATE-TOKEN': 'alice-token' } })
+    ).json()) as { labels: string[] };
+    assert.ok(issue.labels.includes('workflow::ready for dev'), issue.labels.join(', '));
+    assert.ok(!issue.labels.includes('workflow::backlog'), 'the scoped label replaced the old one');
+
+    const unknown = await server.api('/api/v1/simulator/actions/dropDatabase', { method: 'POST', body: '{}' });
+    assert.equal(unknown.status, 400);
+  } finally {
+    await server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
