@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { pino } from 'pino';
+import { createRuntime } from '../src/app/runtime.js';
+import type { Logger } from '../src/core/ports.js';
+import { normalizeGitLabWebhook } from '../src/gitlab/webhook-event.js';
+import { createApp } from '../src/server/http/app.js';
+import type { AppEnv } from '../src/server/http/env.js';
+import { serve } from '../src/server/serve.js';
+import { runLoad } from './load.js';
+
+/**
+ * Durable webhook intake: events/s through POST /webhooks/gitlab (stored, on disk, before the
+ * answer), next to the same HTTP stack and normaliser answering without storing, in the same run.
+ */
+const REQUESTS = Number(process.env.BENCH_WEBHOOKS ?? 5000);
+const CONCURRENCY = 50;
+const SECRET = 'bench-secret';
+
+export async function webhookBench(print: (line: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'autoflow-webhook-bench-'));
+  const body = readFileSync(new URL('../test/fixtures/gitlab-webhooks/note_issue.json', import.meta.url), 'utf8');
+  const headers = { 'content-type': 'application/json', 'x-gitlab-event': 'Note Hook', 'x-gitlab-token': SECRET };
+  const logger = pino({ level: 'silent' }) as unknown as Logger;
+  const runtime = await createRuntime(
+    {
+      db: { kind: 'sqlite', path: join(dir, 'intake.db') },
+      workflowsDir: dir,
+      dev: false,
+      apiToken: 'bench',
+      logLevel: 'silent',
+      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 100 },
+      lookbackMs: 300_000,
+      secrets: {},
+      activities: {},
+      gitlabWebhookSecret: SECRET,
+    },
+    { logger },
+  );
+  await runtime.start();
+  const durable = await serve(createApp({ operations: runtime.operations, logger }), { port: 0, host: '127.0.0.1' });
+  // The same stack minus the store: Hono, the body read, the normaliser, a JSON answer.
+  const bare = new Hono<AppEnv>().post('/webhooks/gitlab', async (c) => {
+    const headerMap: Record<string, string> = {};
+    c.req.raw.headers.forEach((value, name) => (headerMap[name] = value));
+    const { event } = normalizeGitLabWebhook({ headers: headerMap, body: await c.req.text(), source: { name: 'bench', secret: SECRET }, receivedAt: Date.now() });
+    return c.json({ seq: 0, duplicate: false, type: event.type }, 202);
+  });
+  const stateless = await serve(bare, { port: 0, host: '127.0.0.1' });
+  try {
+    const load = (url: string) =>
+      runLoad({ url: `${url}/webhooks/gitlab`, requests: REQUESTS, concurrency: CONCURRENCY, headers, body, uniqueHeader: 'idempotency-key' });
+    await load(stateless.url);
+    const baseline = await load(stateless.url);
+    const stored = await load(durable.url);
+    const count = (await runtime.operations.listEvents({ limit: 500 })).length;
+    if (stored.statuses[202] !== REQUESTS || count === 0) throw new Error(`intake answered ${JSON.stringify(stored.statuses)}`);
+    print(
+      `webhook intake, durable (SQLite synchronous=FULL, stored before 202): ${stored.perSecond.toFixed(0)} events/s, p50 ${stored.p50.toFixed(1)} ms, p99 ${stored.p99.toFixed(1)} ms (${CONCURRENCY} concurrent)`,
+    );
+    print(
+      `same HTTP stack answering without storing: ${baseline.perSecond.toFixed(0)} req/s, p99 ${baseline.p99.toFixed(1)} ms  → durable = ${((100 * stored.perSecond) / baseline.perSecond).toFixed(0)}% (target ≥ 50%)`,
+    );
+  } finally {
+    await durable.close();
+    await stateless.close();
+    await runtime.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
