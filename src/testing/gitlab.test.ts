@@ -7,16 +7,15 @@ import { createTestEnv, demoSeed } from './index.js';
 const folder = workflowFolder({
   'milestone-labels.ts': `import { gitlab, workflow } from 'autoflow';
 interface IssueEvent { data: { project: { id: number }; object_attributes: { iid: number } } }
-interface Issue { milestone: { title: string } | null }
 export default workflow({
   name: 'milestone-labels',
   triggers: [{ event: 'com.gitlab.events.issue_updated', filter: { 'changes.milestone_id': { exists: true } } }],
   permissions: { gitlab: { projects: ['demo/*'] } },
   async run(event: IssueEvent) {
     const { project, object_attributes: { iid } } = event.data;
-    const issue = await gitlab.request<Issue>('GET', \`/projects/\${project.id}/issues/\${iid}\`);
+    const issue = await gitlab.issues.get(project.id, iid);
     const label = issue.milestone?.title === 'Backlog' ? 'workflow::backlog' : 'workflow::ready for dev';
-    await gitlab.request('PUT', \`/projects/\${project.id}/issues/\${iid}\`, { add_labels: label });
+    await gitlab.issues.edit(project.id, iid, { add_labels: label });
     return label;
   },
 });`,
@@ -42,13 +41,8 @@ describe('createTestEnv({ gitlab })', () => {
       assert.deepEqual(
         calls.map((call) => [call.capability, call.method, call.args, call.status]),
         [
-          ['gitlab', 'request', { method: 'GET', path: '/projects/1/issues/1' }, 'completed'],
-          [
-            'gitlab',
-            'request',
-            { method: 'PUT', path: '/projects/1/issues/1', body: { add_labels: 'workflow::ready for dev' } },
-            'completed',
-          ],
+          ['gitlab', 'issues.get', { project: 1, iid: 1 }, 'completed'],
+          ['gitlab', 'issues.edit', { project: 1, iid: 1, attributes: { add_labels: 'workflow::ready for dev' } }, 'completed'],
         ],
       );
       assert.equal((calls[1]?.result as { labels: string[] }).labels.includes('workflow::ready for dev'), true);

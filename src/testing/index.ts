@@ -31,5 +31,7 @@ export type {
   SimActions,
   UserSeed,
 } from './gitlab-sim/index.js';
+// A mock throws it to fail a call the way a capability does: `retryable: false` fails at once.
+export { CapabilityError } from '../core/errors.js';
 export type { HistoryEvent, Json, RunRecord } from '../core/model.js';
 export type { CapabilityContext } from '../core/ports.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { CapabilityError } from '../core/errors.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
-import { createTestEnv } from './index.js';
+import { CapabilityError, createTestEnv } from './index.js';
 
 const DAY = 86_400_000;
 
