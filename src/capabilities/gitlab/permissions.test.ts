@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PermissionDeniedError } from '../../core/errors.js';
-import { globMatches } from './permissions.js';
 import { type World, createWorld, rejection } from './world.test.js';
 
 /** `permissions.gitlab` is enforced on the host, before any request leaves. */
@@ -117,13 +116,13 @@ describe('gitlab permissions', () => {
     assert.deepEqual(requests, []);
   });
 
-  test('globs: * within a segment, ** across, case-insensitive like GitLab paths', () => {
-    assert.equal(globMatches('acme/*', 'acme/app'), true);
-    assert.equal(globMatches('acme/*', 'acme/platform/api'), false);
-    assert.equal(globMatches('acme/**', 'acme/platform/api'), true);
-    assert.equal(globMatches('acme/**', 'acme'), false);
-    assert.equal(globMatches('acme/app', 'ACME/App'), true);
-    assert.equal(globMatches('acme/app', 'acme/app2'), false);
-    assert.equal(globMatches('acme.io/*', 'acmexio/app'), false);
+  test("globs are trigger filters' (`*` spans subgroups), compared case-insensitively like GitLab paths", async () => {
+    const { call } = createWorld();
+    const grant = (...projects: string[]) => ({ permissions: { gitlab: { projects } } });
+    await call('projects.get', { project: 'acme/platform/api' }, grant('acme/*'));
+    await call('projects.get', { project: 'ACME/App' }, grant('acme/app'));
+    await call('projects.get', { project: 'acme/app' }, grant('acme/ap?'));
+    await assert.rejects(call('projects.get', { project: 'acme/app' }, grant('acme/app/*', 'acme/ap')), PermissionDeniedError);
+    await assert.rejects(call('projects.get', { project: 'acme/platform/api' }, grant('acme/platform')), PermissionDeniedError);
   });
 });

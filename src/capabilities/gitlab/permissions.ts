@@ -1,4 +1,5 @@
 import { CapabilityError, PermissionDeniedError } from '../../core/errors.js';
+import { globMatches } from '../../core/filter.js';
 import type { GitLabPermissions, Json } from '../../core/model.js';
 import type { CapabilityContext } from '../../core/ports.js';
 import type { GitLabVerb } from './client.js';
@@ -52,14 +53,11 @@ export function targetsOf(apiPath: string, url: URL, body: Json | undefined): Ta
   return targets;
 }
 
-/** `*` matches within one path segment, `**` across segments; GitLab paths compare case-insensitively. */
-export function globMatches(glob: string, path: string): boolean {
-  const source = glob
-    .split(/(\*\*|\*)/)
-    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, 'i').test(path);
-}
+/**
+ * The globs of trigger filters (`*` any run of characters, slashes included, so `acme/*` covers
+ * subgroups; `?` one character), compared case-insensitively as GitLab compares paths.
+ */
+const granted = (glob: string, path: string): boolean => globMatches(glob.toLowerCase(), path.toLowerCase());
 
 const isNumeric = (value: string): boolean => /^\d+$/.test(value);
 
@@ -102,7 +100,7 @@ export function createPermissionGuard(resolvePath: (target: Target, now: number)
       });
     }
     const path = isNumeric(target.ref) ? await pathOf(target, now) : target.ref;
-    if (globs.some((glob) => globMatches(glob, path))) return;
+    if (globs.some((glob) => granted(glob, path))) return;
     const parent = path.includes('/') ? `${path.slice(0, path.lastIndexOf('/'))}/*` : undefined;
     throw denied(
       `GitLab ${target.kind} '${path}' is not granted; add '${path}'${parent ? ` (or a glob such as '${parent}')` : ''} to ${permission}`,
