@@ -24,7 +24,7 @@ const REFUSED = /^\/(projects|groups)\/[^/]+\/(fork|transfer|share)(\/|$)/;
 
 /**
  * The id or full path in a `:id` segment. A path with empty, `.` or `..` parts is refused: GitLab
- * would not find it, and a glob such as `acme/**` would otherwise grant `acme/app/../../other`.
+ * would not find it, and a glob such as `acme/*` would otherwise grant `acme/app/../../other`.
  */
 function decodeSegment(segment: string): string {
   let ref: string | undefined;

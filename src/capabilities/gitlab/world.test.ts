@@ -37,7 +37,7 @@ export const SEED: SeedDescription = {
   tokens: { bot: 'bot-token', alice: 'alice-token' },
 };
 
-export const GRANTS: Permissions = { gitlab: { projects: ['acme/**'], groups: ['acme', 'acme/**'] } };
+export const GRANTS: Permissions = { gitlab: { projects: ['acme/*'], groups: ['acme', 'acme/*'] } };
 
 export interface World {
   sim: GitLabSimulator;
