@@ -126,7 +126,14 @@ export function toErrorInfo(value: unknown): ErrorInfo {
   const info: ErrorInfo = { name: error.name, message: error.message };
   if (error.stack) info.stack = error.stack;
   if (error instanceof AutoflowError) {
-    info.details = error.details === undefined ? { code: error.code } : { code: error.code, data: error.details };
+    // Object details are spread beside the code, so that a workflow reads `e.details.status`.
+    const { details } = error;
+    info.details =
+      details === undefined
+        ? { code: error.code }
+        : details !== null && typeof details === 'object' && !Array.isArray(details)
+          ? { ...details, code: error.code }
+          : { code: error.code, data: details };
   }
   return info;
 }

@@ -297,8 +297,7 @@ export interface GitLabErrorDetails {
  */
 export function gitlabError(error: unknown): GitLabErrorDetails | undefined {
   if (!(error instanceof Error) || error.name !== 'GitLabError') return undefined;
-  // Across the boundary the error's details arrive wrapped with its code: `{ code, data }`.
-  const details = (error as { details?: { data?: unknown } }).details;
-  const data = details?.data as Partial<GitLabErrorDetails> | undefined;
-  return typeof data?.status === 'number' ? (data as GitLabErrorDetails) : undefined;
+  // Across the boundary the error's details arrive beside its code: `{ code, status, request, body }`.
+  const details = (error as { details?: Partial<GitLabErrorDetails> }).details;
+  return typeof details?.status === 'number' ? (details as GitLabErrorDetails) : undefined;
 }

@@ -34,7 +34,6 @@ before(async () => {
       secrets: {},
       activities: {},
       gitlabWebhookSecret: SECRET,
-      gitlabUrl: 'https://gitlab.example.com',
     },
     { logger },
   );
