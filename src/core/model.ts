@@ -56,7 +56,10 @@ export type TriggerSpec =
   | { cron: string; timezone?: string; input?: Json };
 
 export interface GitLabPermissions {
-  /** Project paths or globs (`acme/*`, `acme/app`), or numeric ids as strings. */
+  /**
+   * Project paths or globs (`acme/app`, `acme/*`), or numeric ids as strings. A `*` matches across
+   * `/`, so `acme/*` also grants the projects of acme's subgroups; paths compare case-insensitively.
+   */
   projects?: string[];
   groups?: string[];
   /** `read` allows only GET; `write` allows everything. @default 'write' */
