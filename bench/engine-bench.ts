@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createRuntime, type Runtime, type RuntimeConfig } from '../src/app/runtime.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../src/app/runtime.js';
 import type { Logger } from '../src/core/ports.js';
 import { replayHistory } from '../src/core/replay.js';
 import { createQuickJsSandbox } from '../src/sandbox/quickjs-sandbox.js';
@@ -52,17 +52,13 @@ function rawCommitRate(dir: string, commits: number): number {
 }
 
 async function runtimeAt(dir: string, name: string): Promise<Runtime> {
-  const config: RuntimeConfig = {
+  const config = embeddedRuntimeConfig({
     db: { kind: 'sqlite', path: join(dir, `${name}.db`) },
     workflowsDir: dir,
-    dev: false,
     apiToken: 'bench',
-    logLevel: 'silent',
     sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000 },
-    lookbackMs: 300_000,
-    secrets: {},
     activities: { noop: async (args: unknown) => args },
-  };
+  });
   const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) as unknown as Logger });
   await runtime.start();
   return runtime;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { pino } from 'pino';
-import { createRuntime } from '../src/app/runtime.js';
+import { createRuntime, embeddedRuntimeConfig } from '../src/app/runtime.js';
 import type { Logger } from '../src/core/ports.js';
 import { normalizeGitLabWebhook } from '../src/gitlab/webhook-event.js';
 import { createApp } from '../src/server/http/app.js';
@@ -25,18 +25,7 @@ export async function webhookBench(print: (line: string) => void): Promise<void>
   const headers = { 'content-type': 'application/json', 'x-gitlab-event': 'Note Hook', 'x-gitlab-token': SECRET };
   const logger = pino({ level: 'silent' }) as unknown as Logger;
   const runtime = await createRuntime(
-    {
-      db: { kind: 'sqlite', path: join(dir, 'intake.db') },
-      workflowsDir: dir,
-      dev: false,
-      apiToken: 'bench',
-      logLevel: 'silent',
-      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 100 },
-      lookbackMs: 300_000,
-      secrets: {},
-      activities: {},
-      gitlabWebhookSecret: SECRET,
-    },
+    embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(dir, 'intake.db') }, workflowsDir: dir, apiToken: 'bench', gitlabWebhookSecret: SECRET }),
     { logger },
   );
   await runtime.start();

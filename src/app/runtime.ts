@@ -45,6 +45,22 @@ export interface RuntimeConfig {
   webhookSources?: readonly WebhookSource[];
 }
 
+/**
+ * A complete RuntimeConfig from the parts an embedding (a test harness, a benchmark) cares about,
+ * with the same defaults as the configuration schema.
+ */
+export function embeddedRuntimeConfig(parts: Partial<RuntimeConfig> & Pick<RuntimeConfig, 'db' | 'workflowsDir'>): RuntimeConfig {
+  return {
+    dev: false,
+    logLevel: 'silent',
+    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 500 },
+    lookbackMs: 300_000,
+    secrets: {},
+    activities: {},
+    ...parts,
+  };
+}
+
 /** The default source (from AUTOFLOW_GITLAB_WEBHOOK_SECRET) first, then the configured ones. */
 function webhookSourcesOf(config: RuntimeConfig): WebhookSource[] {
   const sources: WebhookSource[] = [];

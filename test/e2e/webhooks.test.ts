@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { createRuntime, type Runtime } from '../../src/app/runtime.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../../src/app/runtime.js';
 import type { Logger } from '../../src/core/ports.js';
 import { createApp } from '../../src/server/http/app.js';
 import { loadGitLabWebhookFixtures } from '../fixtures/gitlab-webhooks/index.js';
@@ -22,21 +22,9 @@ let runtime: Runtime;
 let app: ReturnType<typeof createApp>;
 
 before(async () => {
-  runtime = await createRuntime(
-    {
-      db: { kind: 'memory' },
-      workflowsDir: folder.dir,
-      dev: false,
-      apiToken: 'api',
-      logLevel: 'silent',
-      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 100 },
-      lookbackMs: 300_000,
-      secrets: {},
-      activities: {},
-      gitlabWebhookSecret: SECRET,
-    },
-    { logger },
-  );
+  runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'memory' }, workflowsDir: folder.dir, apiToken: 'api', gitlabWebhookSecret: SECRET }), {
+    logger,
+  });
   await runtime.start();
   app = createApp({ operations: runtime.operations, logger });
 });
