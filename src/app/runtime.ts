@@ -21,6 +21,7 @@ import { createInputChecker } from './input-check.js';
 import { createOperations, hashToken } from './operations-impl.js';
 import type { Operations } from './operations.js';
 import { Scheduler } from './schedules.js';
+import { SubscriberDispatcher, type Subscriber } from './subscribers.js';
 
 
 /** What the runtime needs of the resolved configuration (config/ produces it). */
@@ -43,6 +44,8 @@ export interface RuntimeConfig {
   gitlabWebhookSecret?: string | undefined;
   /** More webhook sources, each with its own secret. */
   webhookSources?: readonly WebhookSource[];
+  /** Receivers of the events workflows emit. */
+  subscribers?: readonly Subscriber[];
 }
 
 /**
@@ -97,6 +100,7 @@ export interface Runtime {
   store: Store;
   logger: Logger;
   clock: Clock;
+  subscribers: SubscriberDispatcher;
   /** Set on the first start when no API token existed: shown to the operator once, stored only as a hash. */
   newApiToken?: string;
   /** Deploys the workflows folder again (dev mode does it on every change). */
@@ -152,6 +156,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
   });
   const scheduler = new Scheduler({ engine, store, clock, logger: logger.child({ component: 'schedules' }) });
+  const dispatcher = new SubscriberDispatcher({
+    store,
+    clock,
+    logger: logger.child({ component: 'subscribers' }),
+    subscribers: config.subscribers ?? [],
+    ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+  });
+  // Emitted events enter the inbox and are routed; that is when subscribers may have something new.
+  engine.events.on('event:routed', () => dispatcher.notify());
 
   let newApiToken: string | undefined;
   if (config.apiToken === undefined && (await store.countApiTokens()) === 0) {
@@ -185,12 +198,14 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     store,
     logger,
     clock,
+    subscribers: dispatcher,
     redeploy,
     async start() {
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
       await running.start();
       await scheduler.sync();
+      await dispatcher.start();
       if (config.dev && existsSync(config.workflowsDir)) {
         watcher = watchWorkflowDirectory(config.workflowsDir, () => {
           redeploy().catch((error: unknown) => logger.error({ err: toError(error) }, 'redeploying workflows failed'));
@@ -200,6 +215,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     async stop() {
       watcher?.close();
       scheduler.stop();
+      await dispatcher.stop();
       await running.stop();
       await store.close();
     },

@@ -136,6 +136,8 @@ export interface Store {
   listUnroutedEvents(limit: number): Promise<StoredEvent[]>;
   /** Events of `type` received at or after `since`, oldest first (the lookback of a new wait). */
   listRecentEvents(type: string, since: number, limit: number): Promise<StoredEvent[]>;
+  /** Events with a seq above `afterSeq`, in inbox order: the feed of outgoing subscribers. */
+  listEventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Newest first; for the API and UI. `beforeSeq` pages backwards. */
   listEvents(options: { limit: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
   getEvent(seq: number): Promise<StoredEvent | undefined>;
@@ -214,10 +216,13 @@ export interface Store {
   // logs ----------------------------------------------------------------------------------
   listLogs(runId: string, options?: { afterIndex?: number; limit?: number }): Promise<LogRecord[]>;
 
-  // schedules -----------------------------------------------------------------------------
-  /** Last tick fired for a schedule (workflow + cron key), epoch ms. */
+  // schedules and cursors ------------------------------------------------------------------
+  /**
+   * A monotonic mark by key: the last tick fired of a schedule (workflow + cron key, epoch ms), or
+   * the last inbox seq a subscriber has been sent (`subscriber:<url>`).
+   */
   getScheduleTick(scheduleId: string): Promise<number | undefined>;
-  /** Records a fired tick; returns false if `tick` is not newer than the recorded one. */
+  /** Records a mark; returns false if `tick` is not newer than the recorded one. */
   advanceScheduleTick(scheduleId: string, tick: number): Promise<boolean>;
 
   // API tokens ----------------------------------------------------------------------------

@@ -93,6 +93,21 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       );
     });
 
+    it('lists the events after a seq in inbox order, for subscribers', async () => {
+      const store = context.store;
+      const seqs = [];
+      for (const id of ['e1', 'e2', 'e3']) seqs.push((await store.insertEvent(cloudEvent(id, 'A'), id, 100)).seq);
+      assert.deepEqual(
+        (await store.listEventsAfter(seqs[0]!, 10)).map((e) => e.id),
+        ['e2', 'e3'],
+      );
+      assert.deepEqual(
+        (await store.listEventsAfter(0, 1)).map((e) => e.id),
+        ['e1'],
+      );
+      assert.deepEqual(await store.listEventsAfter(seqs[2]!, 10), []);
+    });
+
     it('lists recent events of a type since a time, oldest first', async () => {
       const store = context.store;
       await store.insertEvent(cloudEvent('a1', 'A'), 'a1', 100);

@@ -331,6 +331,11 @@ export function createMemoryStore(): Store {
         .filter((e) => !e.routed)
         .slice(0, rowLimit(limit))
         .map(stored),
+    listEventsAfter: (afterSeq, limit) =>
+      events
+        .filter((e) => e.seq > afterSeq)
+        .slice(0, rowLimit(limit))
+        .map(stored),
     listRecentEvents: (type, since, limit) =>
       events
         .filter((e) => e.event.type === type && e.receivedAt >= since)

@@ -165,6 +165,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     insertEvent: (event, dedupeKey, receivedAt) => write((s) => writes.insertEvent(s, event, dedupeKey, receivedAt)),
     listUnroutedEvents: (limit) => read((s) => s.listUnroutedEvents.all(rowLimit(limit)).map(toStoredEvent)),
+    listEventsAfter: (afterSeq, limit) => read((s) => s.listEventsAfter.all({ afterSeq, limit: rowLimit(limit) }).map(toStoredEvent)),
     listRecentEvents: (type, since, limit) =>
       read((s) => s.listRecentEvents.all({ type, since, limit: rowLimit(limit) }).map(toStoredEvent)),
     listEvents: ({ limit, beforeSeq, type }) =>

@@ -32,6 +32,7 @@ export const SQL = {
   listRecentEvents: `SELECT seq, body, received_at FROM events
     WHERE type = @type AND received_at >= @since ORDER BY received_at, seq LIMIT @limit`,
   listEvents: 'SELECT seq, body, received_at FROM events WHERE seq < @beforeSeq ORDER BY seq DESC LIMIT @limit',
+  listEventsAfter: 'SELECT seq, body, received_at FROM events WHERE seq > @afterSeq ORDER BY seq LIMIT @limit',
   listEventsOfType: `SELECT seq, body, received_at FROM events
     WHERE type = @type AND seq < @beforeSeq ORDER BY seq DESC LIMIT @limit`,
   markRouted: 'UPDATE events SET routed = 1 WHERE seq = ? AND routed = 0',
@@ -157,6 +158,7 @@ export function prepareStatements(db: Database) {
     listUnroutedEvents: p<[number], EventRow>(SQL.listUnroutedEvents),
     listRecentEvents: p<Params, EventRow>(SQL.listRecentEvents),
     listEvents: p<Params, EventRow>(SQL.listEvents),
+    listEventsAfter: p<Params, EventRow>(SQL.listEventsAfter),
     listEventsOfType: p<Params, EventRow>(SQL.listEventsOfType),
     markRouted: p<[number]>(SQL.markRouted),
 
