@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { pino } from 'pino';
 import { VirtualClock } from '../app/clocks.js';
-import { createRuntime, type Runtime } from '../app/runtime.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../app/runtime.js';
 import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
 import { createHttpCapability } from '../capabilities/http.js';
 import type { DatabaseConfig } from '../config/database.js';
@@ -67,16 +67,13 @@ export class TestEnv {
       ...(options.capabilities ?? []),
       ...Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler)),
     ]);
+    const base = embeddedRuntimeConfig({ db: options.db ?? { kind: 'memory' }, workflowsDir: '.' });
     const runtime = await createRuntime(
       {
-        db: options.db ?? { kind: 'memory' },
-        workflowsDir: '.',
+        ...base,
         workflowFiles: options.workflows.map((file) => resolve(toPath(file))),
-        dev: false,
         apiToken: `test-${randomUUID()}`,
-        logLevel: 'silent',
-        sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 500, ...options.sandbox },
-        lookbackMs: 300_000,
+        sandbox: { ...base.sandbox, ...options.sandbox },
         secrets: options.secrets ?? {},
         activities: options.activities ?? {},
         webhookSources: simulator ? [simulator.webhookSource] : [],
