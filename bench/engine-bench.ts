@@ -57,7 +57,7 @@ async function runtimeAt(dir: string, name: string): Promise<Runtime> {
     workflowsDir: dir,
     apiToken: 'bench',
     sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000 },
-    activities: { noop: async (args: unknown) => args },
+    activities: { noop: (args: unknown) => Promise.resolve(args) },
   });
   const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) as unknown as Logger });
   await runtime.start();

@@ -159,7 +159,12 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async health() {
-      return { ok: true, store: store.kind, workflows: engine.definitions().length };
+      // A real query, so that a server whose database is gone reports it.
+      const ok = await store.countApiTokens().then(
+        () => true,
+        () => false,
+      );
+      return { ok, store: store.kind, workflows: engine.definitions().length };
     },
   };
 }

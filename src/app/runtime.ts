@@ -109,7 +109,7 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-async function openStore(db: DatabaseConfig): Promise<Store> {
+function openStore(db: DatabaseConfig): Store {
   switch (db.kind) {
     case 'sqlite':
       return createSqliteStore({ path: db.path });
@@ -125,23 +125,27 @@ async function openStore(db: DatabaseConfig): Promise<Store> {
  * and wires them together. Nothing else creates these; two runtimes can live in one process.
  */
 export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
-  const logger = overrides.logger ?? (pino({ level: config.logLevel }) as unknown as Logger);
+  const logger: Logger = overrides.logger ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? createSystemClock();
-  const store = await openStore(config.db);
+  const store = openStore(config.db);
   await store.migrate();
   const sandbox = await createQuickJsSandbox();
   const secrets = createSecretSource(config.secrets);
-  let engine: Engine | undefined;
+  // `emit` puts events into the engine's inbox, and the engine needs the capabilities first.
+  const late: { engine?: Engine } = {};
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     createSecretsCapability(secrets),
-    createEmitCapability((event, key) => (engine as Engine).ingest(event, key)),
+    createEmitCapability((event, key) => {
+      if (!late.engine) throw new Error('emit before the engine exists');
+      return late.engine.ingest(event, key);
+    }),
     createActivitiesCapability(config.activities),
     ...gitlabCapabilities(config),
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
-  engine = new Engine({
+  const engine = new Engine({
     store,
     sandbox,
     clock,
@@ -180,11 +184,11 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),
   });
 
-  const running = engine;
+  late.engine = engine;
   let watcher: FSWatcher | undefined;
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
-    const results = await deployWorkflows(files, running, sandbox, clock.now());
+    const results = await deployWorkflows(files, engine, sandbox, clock.now());
     for (const result of results) {
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
       else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
@@ -194,7 +198,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
 
   const runtime: Runtime = {
     operations,
-    engine: running,
+    engine,
     store,
     logger,
     clock,
@@ -203,7 +207,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     async start() {
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
-      await running.start();
+      await engine.start();
       await scheduler.sync();
       await dispatcher.start();
       if (config.dev && existsSync(config.workflowsDir)) {
@@ -216,7 +220,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       watcher?.close();
       scheduler.stop();
       await dispatcher.stop();
-      await running.stop();
+      await engine.stop();
       await store.close();
     },
   };

@@ -5,8 +5,8 @@ export class TypedEmitter<Events extends Record<string, unknown>> {
   on<K extends keyof Events>(name: K, listener: (payload: Events[K]) => void): () => void {
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<K extends keyof Events>(name: K, payload: Events[K]): void {

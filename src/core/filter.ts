@@ -37,7 +37,7 @@ function isOperator(condition: FilterCondition): condition is Operator {
 
 /** Does a condition hold for the values found at its path? */
 export function conditionHolds(condition: FilterCondition, values: Json[]): boolean {
-  if (!isOperator(condition)) return values.some((value) => jsonEqual(value, condition as Json));
+  if (!isOperator(condition)) return values.some((value) => jsonEqual(value, condition));
   const operator: Operator = condition;
   if ('not' in operator) return !conditionHolds(operator.not, values);
   if ('exists' in operator) {

@@ -149,10 +149,12 @@ export interface Store {
   findWaits(type: string, key: string): Promise<WaitRecord[]>;
   /**
    * Applies the routing of one event: creates the runs (insert-or-ignore), and for each delivery
-   * whose wait row still exists and whose run has not consumed this event yet, deletes the wait
-   * (and its timeout timer), records the consumption, appends a `wait` resolution carrying the
-   * event to the run's pending and makes the run ready. A run never receives the event that
-   * started it (`NewRun.triggerEventSeq`). Marks the event routed when `markRouted`.
+   * whose wait row still exists deletes the wait (and its timeout timer), records that the run
+   * consumed the event, appends a `wait` resolution carrying the event to the run's pending and
+   * makes the run ready. Routing proper (`markRouted`) reaches every listed wait, so that an
+   * abandoned branch of a race cannot swallow the event the current wait needs; a lookback
+   * (`markRouted: false`) skips runs that already consumed the event. A run never receives the
+   * event that started it (`NewRun.triggerEventSeq`). Marks the event routed when `markRouted`.
    */
   routeEvent(routing: EventRouting): Promise<RouteResult>;
 

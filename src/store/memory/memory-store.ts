@@ -222,7 +222,7 @@ export function createMemoryStore(): Store {
     for (const { runId, step } of routing.deliveries) {
       const row = runs.get(runId);
       const seen = consumed.get(runId) ?? new Set<number>();
-      if (!row || seen.has(event.seq) || !waits.delete(runId, step)) continue;
+      if (!row || (!routing.markRouted && seen.has(event.seq)) || !waits.delete(runId, step)) continue;
       if (timers.get(runId, step)?.kind === 'wait_timeout') timers.delete(runId, step);
       consumed.set(runId, seen.add(event.seq));
       appendPending(row, { kind: 'wait', step, event: event.event }, event.receivedAt);

@@ -97,7 +97,7 @@ export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
   const createdRunIds = routing.newRuns.filter((run) => insertRun(s, run)).map((run) => run.id);
   const deliveredRunIds: string[] = [];
   for (const { runId, step } of routing.deliveries) {
-    if (s.isConsumed.get(runId, row.seq) || s.deleteWait.run(runId, step).changes === 0) continue;
+    if ((!routing.markRouted && s.isConsumed.get(runId, row.seq)) || s.deleteWait.run(runId, step).changes === 0) continue;
     s.deleteWaitTimeout.run(runId, step);
     s.insertConsumed.run(runId, row.seq);
     appendPending(s, runId, { kind: 'wait', step, event }, row.received_at);
