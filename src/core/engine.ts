@@ -76,6 +76,8 @@ export class Engine {
   private activeDefinitions: DeployedDefinition[] = [];
   private readonly activeRuns = new Map<string, Promise<void>>();
   private readonly inflightCalls = new Set<string>();
+  /** Runs whose advance failed unexpectedly: not retried before `until`, so a broken run cannot spin. */
+  private readonly failing = new Map<string, { attempts: number; until: number }>();
   private readonly background = new Set<Promise<unknown>>();
   private pumping = false;
   private pumpRequested = false;
@@ -228,7 +230,7 @@ export class Engine {
         const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
         let launched = 0;
         for (const id of ids) {
-          if (this.activeRuns.has(id)) continue;
+          if (this.activeRuns.has(id) || (this.failing.get(id)?.until ?? 0) > now) continue;
           launched++;
           this.launch(id);
         }
@@ -244,7 +246,16 @@ export class Engine {
 
   private launch(id: string): void {
     const work = this.advanceRun(id)
-      .catch((error: unknown) => this.logger.error({ err: toError(error), runId: id }, 'advancing run failed; it will be retried'))
+      .then(
+        () => void this.failing.delete(id),
+        (error: unknown) => {
+          const attempts = (this.failing.get(id)?.attempts ?? 0) + 1;
+          const until = this.clock.now() + Math.min(60_000, 1000 * 2 ** (attempts - 1));
+          this.failing.set(id, { attempts, until });
+          this.considerWake(until);
+          this.logger.error({ err: toError(error), runId: id, attempts }, `advancing run failed; retrying at ${new Date(until).toISOString()}`);
+        },
+      )
       .finally(() => {
         this.activeRuns.delete(id);
         this.cache.trim();
@@ -500,8 +511,9 @@ export class Engine {
 
   private async onDue(): Promise<void> {
     if (this.stopping) return;
-    const fired = await this.store.fireDueTimers(this.clock.now(), 1000);
-    if (fired.length > 0) this.pump();
+    await this.store.fireDueTimers(this.clock.now(), 1000);
+    // Fired timers, and runs whose back-off after a failure has passed, may be claimed now.
+    this.pump();
     await this.runDueCalls();
     await this.scheduleWake();
   }
