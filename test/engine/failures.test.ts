@@ -34,7 +34,7 @@ test('a run whose advance fails unexpectedly is retried with back-off, not in a 
     store,
     sandbox,
     clock,
-    logger: pino({ level: 'silent' }) as Logger,
+    logger: pino({ level: 'silent' }),
     capabilities: new Map(),
     secrets: { get: () => undefined, values: () => [] },
     nodeId: 'test',
