@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
 import { Engine } from '../../src/core/engine.js';
-import type { Logger, Store } from '../../src/core/ports.js';
+import type { Store } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
