@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
-import type { Capability, SecretSource } from '../core/ports.js';
+import type { Capability, CapabilityContext, SecretSource } from '../core/ports.js';
 import { parseArgs } from './args.js';
 
 /** A SecretSource over the operator's configured values. */
@@ -17,23 +17,22 @@ export function createSecretSource(values: Readonly<Record<string, string>>): Se
 /** `secrets.get(name)`: only names listed in the definition's `permissions.secrets`. */
 export function createSecretsCapability(source: SecretSource): Capability {
   const args = z.object({ name: z.string().min(1) });
-  return {
-    name: 'secrets',
-    async invoke(method, raw, context): Promise<Json> {
-      if (method !== 'get') throw new CapabilityError('unknown_method', `secrets has no method '${method}'; use secrets.get`, { retryable: false });
-      const { name } = parseArgs(args, raw, 'secrets.get');
-      if (!context.permissions.secrets?.includes(name)) {
-        throw new PermissionDeniedError(`workflow '${context.workflow}' may not read secret '${name}': add it to permissions.secrets`, { secret: name });
-      }
-      const value = source.get(name);
-      if (value === undefined) {
-        throw new CapabilityError(
-          'secret_missing',
-          `secret '${name}' is not configured: set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`,
-          { retryable: false },
-        );
-      }
-      return value;
-    },
+  const read = (method: string, raw: Json, context: CapabilityContext): Json => {
+    if (method !== 'get') throw new CapabilityError('unknown_method', `secrets has no method '${method}'; use secrets.get`, { retryable: false });
+    const { name } = parseArgs(args, raw, 'secrets.get');
+    if (!context.permissions.secrets?.includes(name)) {
+      throw new PermissionDeniedError(`workflow '${context.workflow}' may not read secret '${name}': add it to permissions.secrets`, { secret: name });
+    }
+    const value = source.get(name);
+    if (value === undefined) {
+      throw new CapabilityError(
+        'secret_missing',
+        `secret '${name}' is not configured: set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`,
+        { retryable: false },
+      );
+    }
+    return value;
   };
+  // A rejected promise, never a synchronous throw: the engine awaits every capability the same way.
+  return { name: 'secrets', invoke: (method, raw, context) => Promise.resolve().then(() => read(method, raw, context)) };
 }

@@ -46,7 +46,8 @@ export function simulatorRoutes(embedded: EmbeddedGitLab): Hono<AppEnv> {
         throw new ValidationError(`unknown simulator action '${name}'`, [`use one of ${Object.keys(SIMULATOR_ACTIONS).join(', ')}`]);
       }
       const { args } = await readBody(c, actionBody);
-      const action = embedded.simulator.actions[name as keyof typeof embedded.simulator.actions] as (...values: unknown[]) => unknown;
+      const actions = embedded.simulator.actions as unknown as Record<string, (this: void, ...values: unknown[]) => unknown>;
+      const action = actions[name] as (this: void, ...values: unknown[]) => unknown;
       try {
         return c.json({ result: action(...args) ?? null });
       } catch (caught) {
