@@ -16,7 +16,7 @@ import { runLoad } from './load.js';
  * answer), next to the same HTTP stack and normaliser answering without storing, in the same run.
  */
 const REQUESTS = Number(process.env.BENCH_WEBHOOKS ?? 5000);
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const SECRET = 'bench-secret';
 
 export async function webhookBench(print: (line: string) => void): Promise<void> {
