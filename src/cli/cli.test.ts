@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
 import { createApp } from '../server/http/app.js';
 import { serve, type RunningServer } from '../server/serve.js';
 import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
@@ -13,7 +13,6 @@ import { createFakeOperations, createMemoryLogger } from '../server/testing/fake
  * The CLI as users run it: `node bin/autoflow.js …` in a child process, against a real loopback
  * server in this process that serves the API over the in-memory fake operations.
  */
-const BIN = fileURLToPath(new URL('../../bin/autoflow.js', import.meta.url));
 
 const operations = createFakeOperations({
   workflows: {
@@ -40,27 +39,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns asynchronously: a synchronous spawn would block this process, and with it the server. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { ...process.env, AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'test-token', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The CLI as a user runs it, pointed at the test's server. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliOutcome> {
+  return autoflow(args, { cwd: dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'test-token', ...env } });
 }
 
 describe('run', () => {

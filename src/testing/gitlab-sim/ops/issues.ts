@@ -5,7 +5,7 @@ import { issueEvent } from '../hooks/events.js';
 import { isDate } from '../format.js';
 import type { SimIssue, SimProject, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
-import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, requireTitle, stateAction } from './work-items.js';
+import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, newWorkItem, requireTitle, stateAction } from './work-items.js';
 
 export interface IssueInput extends WorkItemInput {
   confidential?: boolean | undefined;
@@ -36,21 +36,7 @@ export function createIssue(ctx: SimContext, actor: SimUser, project: SimProject
   const title = requireTitle(input.title);
   const now = input.createdAt ?? state.now();
   const issue: SimIssue = {
-    id: state.nextId('issue'),
-    iid: ++project.iids.issue,
-    projectId: project.id,
-    title,
-    description: null,
-    authorId: actor.id,
-    assigneeIds: [],
-    labelIds: [],
-    milestoneId: null,
-    createdAt: now,
-    updatedAt: now,
-    updatedById: null,
-    closedAt: null,
-    closedById: null,
-    discussionLocked: null,
+    ...newWorkItem(state, 'issue', actor, project, title, now),
     state: 'opened',
     confidential: false,
     dueDate: null,

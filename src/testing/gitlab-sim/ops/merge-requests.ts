@@ -7,7 +7,7 @@ import type { SimState } from '../state.js';
 import { mergeTrees, writeCommit } from './git.js';
 import { updateIssue } from './issues.js';
 import { moveBranch } from './repository.js';
-import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, requireTitle, stateAction, usersWhoCanRead } from './work-items.js';
+import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, newWorkItem, requireTitle, stateAction, usersWhoCanRead } from './work-items.js';
 
 export interface MergeRequestInput extends WorkItemInput {
   sourceBranch?: string | undefined;
@@ -72,21 +72,7 @@ export function openMergeRequest(ctx: SimContext, actor: SimUser, project: SimPr
   if (duplicate) throw conflict([`Another open merge request already exists for this source branch: !${duplicate.iid}`]);
   const now = state.now();
   const mr: SimMergeRequest = {
-    id: state.nextId('merge_request'),
-    iid: ++project.iids.mergeRequest,
-    projectId: project.id,
-    title,
-    description: null,
-    authorId: actor.id,
-    assigneeIds: [],
-    labelIds: [],
-    milestoneId: null,
-    createdAt: now,
-    updatedAt: now,
-    updatedById: null,
-    closedAt: null,
-    closedById: null,
-    discussionLocked: null,
+    ...newWorkItem(state, 'merge_request', actor, project, title, now),
     state: 'opened',
     sourceBranch: input.sourceBranch,
     targetBranch,

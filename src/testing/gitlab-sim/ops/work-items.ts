@@ -21,6 +21,34 @@ export interface WorkItemInput {
 }
 
 /** Grape refuses a missing title before the model sees it; the model refuses a blank one. */
+/** The fields a new issue or merge request starts with; `kind` numbers its id and iid. */
+export function newWorkItem(
+  state: SimState,
+  kind: 'issue' | 'merge_request',
+  actor: SimUser,
+  project: SimProject,
+  title: string,
+  now: number,
+): SimWorkItem {
+  return {
+    id: state.nextId(kind),
+    iid: kind === 'issue' ? ++project.iids.issue : ++project.iids.mergeRequest,
+    projectId: project.id,
+    title,
+    description: null,
+    authorId: actor.id,
+    assigneeIds: [],
+    labelIds: [],
+    milestoneId: null,
+    createdAt: now,
+    updatedAt: now,
+    updatedById: null,
+    closedAt: null,
+    closedById: null,
+    discussionLocked: null,
+  };
+}
+
 export function requireTitle(title: string | undefined): string {
   if (title === undefined) throw badRequest('title is missing');
   if (title.trim() === '') throw invalid('title', "can't be blank");
