@@ -1,0 +1,79 @@
+/**
+ * Turns what PostgreSQL (or the connection to it) reports into a StoreError that says what happened
+ * and what to do about it. The driver's error stays attached as `cause`, its code in `details`.
+ * Messages name the server by its URL with the password masked.
+ */
+import { AutoflowError, StoreError, toError } from '../../core/errors.js';
+
+/** The URL with its password replaced by `****`, safe for messages and logs. */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:****@');
+  }
+}
+
+/** Codes of the socket layer: the server could not be reached at all. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function codeOf(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The advice for an error code (SQLSTATE or errno). */
+function explain(code: string | undefined, where: string, message: string): string {
+  if (code !== undefined && UNREACHABLE.has(code)) {
+    return `cannot reach PostgreSQL at ${where} (${code}): check that the server is running, that host and port in the URL are right, and that this machine may connect to it (firewall, listen_addresses).`;
+  }
+  if (/timeout/i.test(message) && /connect/i.test(message)) {
+    return `cannot reach PostgreSQL at ${where}: connecting timed out. Check that the server is running and that host and port in the URL are right.`;
+  }
+  switch (code) {
+    case '28P01':
+    case '28000':
+      return `PostgreSQL at ${where} refused the login (${message}): check the user and password in the URL and the server's pg_hba.conf.`;
+    case '3D000':
+      return `PostgreSQL at ${where}: the database does not exist (${message}). Create it (createdb) or fix the database name in the URL.`;
+    case '42P01':
+      return `PostgreSQL at ${where} has no AutoFlow schema yet (${message}): call store.migrate() first.`;
+    case '53100':
+      return `PostgreSQL at ${where}: the server's disk is full. Free disk space on the database server, then retry.`;
+    case '53300':
+      return `PostgreSQL at ${where} has no connection slots left: lower poolSize, or raise max_connections on the server.`;
+    case '57P01':
+    case '57P02':
+    case '57P03':
+      return `PostgreSQL at ${where} is shutting down or starting up (${message}): retry once it is available.`;
+    case '40P01':
+    case '40001':
+      return `PostgreSQL at ${where}: a transaction clashed with a concurrent one and was rolled back (${message}); retry the operation.`;
+  }
+  if (code?.startsWith('23')) {
+    return `PostgreSQL at ${where}: a write broke a constraint (${message}). This is a bug in AutoFlow: please report it with this message.`;
+  }
+  return `PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ''}.`;
+}
+
+/**
+ * An error from the driver becomes a StoreError; AutoFlow's own errors pass unchanged, and so does
+ * a programming error (a TypeError is a bug to see as it is, not a storage failure).
+ */
+export function toStoreError(error: unknown, url: string): Error {
+  if (error instanceof AutoflowError) return error;
+  const cause = toError(error);
+  const code = codeOf(cause);
+  const fromDriver = code !== undefined || (cause.constructor.name === 'Error' && /connect|terminat|Connection/i.test(cause.message));
+  if (!fromDriver) return cause;
+  const where = maskUrl(url);
+  return new StoreError(explain(code, where, cause.message), { cause, details: { code: code ?? null, url: where } });
+}
+
+/** SQLSTATEs after which the whole transaction may simply be run again. */
+export function isRetryable(error: unknown): boolean {
+  const code = error instanceof Error ? codeOf(error) : undefined;
+  return code === '40P01' || code === '40001';
+}

@@ -1,0 +1,198 @@
+/**
+ * The PostgreSQL store against the local server: the conformance suite (each test in a fresh schema
+ * `af_<random>`, dropped afterwards) and what only a shared server can show: concurrent migration
+ * and concurrent claims from several stores. Unreachable server: skipped locally, a failure in CI.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { StoreError } from '../../core/errors.js';
+import { call, commit, newRun, startRun } from '../conformance/fixtures.js';
+import { describeStoreConformance } from '../conformance/store-conformance.js';
+import { createPostgresStore, type PostgresStore } from './postgres-store.js';
+
+/** The local test server (trust auth); another one can be named for a run. */
+const URL = process.env.AUTOFLOW_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether the server answers; the reason when it does not. */
+async function probe(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const unreachable = await probe();
+const schemas: string[] = [];
+
+/** A new schema name; every one is dropped when the file's tests are done. */
+function freshSchema(): string {
+  const schema = `af_${randomBytes(6).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+}
+
+async function dropSchemas(): Promise<void> {
+  const admin = new pg.Client({ connectionString: URL });
+  await admin.connect();
+  try {
+    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
+
+if (unreachable !== undefined) {
+  const message = `PostgreSQL not reachable at ${URL} (${unreachable})`;
+  if (process.env.CI === 'true') {
+    it('PostgreSQL store (CI must run it)', () => assert.fail(`${message}: CI must provide the server`));
+  } else {
+    describe('PostgreSQL store', { skip: `${message}: start it to run these tests` }, () => {
+      it('conformance and PostgreSQL-specific tests', () => {});
+    });
+  }
+} else {
+  describeStoreConformance(
+    'postgres',
+    () => Promise.resolve(createPostgresStore({ url: URL, schema: freshSchema(), poolSize: 4 })),
+    dropSchemas,
+  );
+
+  describe('PostgreSQL store', () => {
+    const open: PostgresStore[] = [];
+    after(async () => {
+      for (const store of open.splice(0)) await store.close();
+      await dropSchemas();
+    });
+    const storeIn = (schema: string, poolSize = 4) => {
+      const store = createPostgresStore({ url: URL, schema, poolSize });
+      open.push(store);
+      return store;
+    };
+    const migrated = async (schema = freshSchema()) => {
+      const store = storeIn(schema);
+      await store.migrate();
+      return store;
+    };
+    const appliedVersions = async (store: PostgresStore, schema: string) => {
+      const client = new pg.Client({ connectionString: URL });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+        return rows.map((row) => row.version);
+      } finally {
+        await client.end();
+        void store;
+      }
+    };
+
+    it('migrates once however often it runs, and from several stores at once', async () => {
+      const schema = freshSchema();
+      const stores = Array.from({ length: 4 }, () => storeIn(schema, 2));
+      await Promise.all(stores.map((store) => store.migrate()));
+      await stores[0]!.migrate();
+      await stores[1]!.migrate();
+      assert.deepEqual(await appliedVersions(stores[0]!, schema), [1]);
+      await Promise.all(stores.map((store, i) => store.createRun(newRun(`r${i}`))));
+      assert.equal((await stores[3]!.listRuns({})).runs.length, 4);
+    });
+
+    it('refuses a database migrated by a newer version, telling to upgrade', async () => {
+      const schema = freshSchema();
+      const store = await migrated(schema);
+      const admin = new pg.Client({ connectionString: URL });
+      await admin.connect();
+      await admin.query(`INSERT INTO "${schema}".schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)`);
+      await admin.end();
+      await assert.rejects(
+        storeIn(schema).migrate(),
+        (error: unknown) =>
+          error instanceof StoreError && /newer version of AutoFlow \(schema version 999.*Upgrade AutoFlow/.test(error.message),
+      );
+      void store;
+    });
+
+    it('says to migrate first when the schema is missing', async () => {
+      await assert.rejects(
+        storeIn(freshSchema()).getRun('x'),
+        (error: unknown) => error instanceof StoreError && /call store.migrate\(\) first/.test(error.message),
+      );
+    });
+
+    it('explains an unreachable server, with the URL and its password masked', async () => {
+      const store = createPostgresStore({ url: 'postgres://autoflow:s3cret@127.0.0.1:1/nowhere', connectTimeoutMs: 2000 });
+      await assert.rejects(store.migrate(), (error: unknown) => {
+        assert.ok(error instanceof StoreError, String(error));
+        assert.match(error.message, /cannot reach PostgreSQL at postgres:\/\/autoflow:\*\*\*\*@127\.0\.0\.1:1\/nowhere/);
+        assert.match(error.message, /check that the server is running/);
+        assert.doesNotMatch(error.message, /s3cret/);
+        return true;
+      });
+      await store.close();
+    });
+
+    it('never lets two stores claim the same ready run', async () => {
+      const schema = freshSchema();
+      const [a, b] = [await migrated(schema), storeIn(schema, 8)];
+      await Promise.all(Array.from({ length: 300 }, (_, i) => a.createRun(newRun(`run-${i}`, { createdAt: i }))));
+      /**
+       * Three concurrent loops per store, each its own node (an owner may claim its own lease again),
+       * each running an (empty) task for what it claimed: then the run is no longer ready.
+       */
+      const claimAll = async (store: PostgresStore, node: string) => {
+        const claimed: string[] = [];
+        const loop = async (owner: string) => {
+          for (;;) {
+            const batch = await store.claimReadyRuns(owner, 1000, 60_000, 7);
+            if (batch.length === 0) return;
+            claimed.push(...batch);
+            for (const id of batch) assert.deepEqual(await store.commitTask({ ...commit(id, 0, 1000), owner }), { ok: true });
+          }
+        };
+        await Promise.all([1, 2, 3].map((n) => loop(`${node}-${n}`)));
+        return claimed;
+      };
+      const [byA, byB] = await Promise.all([claimAll(a, 'node-a'), claimAll(b, 'node-b')]);
+      const all = [...byA, ...byB];
+      assert.equal(new Set(all).size, all.length, 'no run claimed twice');
+      assert.equal(all.length, 300);
+      assert.ok(byA.length > 0 && byB.length > 0, `both claimed (${byA.length} / ${byB.length})`);
+    });
+
+    it('never lets two stores claim the same due call', async () => {
+      const schema = freshSchema();
+      const [a, b] = [await migrated(schema), storeIn(schema, 8)];
+      await startRun(a, 'r1', { calls: Array.from({ length: 200 }, (_, i) => call('r1', i + 1, 1000)) });
+      /**
+       * Three concurrent loops per store, each its own node, each executing what it claimed (the
+       * call is resolved and gone; an owner may claim its own leased calls again).
+       */
+      const claimAll = async (store: PostgresStore, node: string) => {
+        const claimed: number[] = [];
+        const loop = async (owner: string) => {
+          for (;;) {
+            const batch = await store.claimDueCalls(owner, 1000, 60_000, 5);
+            if (batch.length === 0) return;
+            claimed.push(...batch.map((c) => c.step));
+            for (const { step } of batch) {
+              assert.equal(await store.resolveCall('r1', step, { kind: 'call', step, ok: true, value: owner }, 1, 1000), true);
+            }
+          }
+        };
+        await Promise.all([1, 2, 3].map((n) => loop(`${node}-${n}`)));
+        return claimed;
+      };
+      const [byA, byB] = await Promise.all([claimAll(a, 'node-a'), claimAll(b, 'node-b')]);
+      assert.equal(byA.length + byB.length, 200, 'each call claimed exactly once');
+      assert.equal(new Set([...byA, ...byB]).size, 200);
+    });
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * The scale-out Store: PostgreSQL through a `pg` connection pool. Several AutoFlow nodes may share
+ * one database: claims use `FOR UPDATE SKIP LOCKED`, so that two nodes never claim the same run or
+ * call; a task commit locks its run's row and is fenced on history length and lease owner. Each
+ * write method is one transaction (often one statement); `synchronous_commit` stays on, so a
+ * resolved write is durable.
+ */
+import pg from 'pg';
+import type { CustomTypesConfig, Pool, QueryResultRow } from 'pg';
+import { ConfigError, StoreError } from '../../core/errors.js';
+import type { RunStatus } from '../../core/model.js';
+import type { Store } from '../../core/ports.js';
+import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
+import type { DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from '../sqlite/rows.js';
+import {
+  json,
+  toCallRecord,
+  toDefinition,
+  toHistoryEvent,
+  toLogRecord,
+  toPending,
+  toRunRecord,
+  toStoredEvent,
+  toWaitRecord,
+} from '../sqlite/rows.js';
+import type { CallRow } from '../sqlite/rows.js';
+import { applyMigrations, loadMigrations } from './migrate.js';
+import { maskUrl, toStoreError } from './pg-errors.js';
+import { listRunsQuery, SQL } from './statements.js';
+import { inTransaction } from './transaction.js';
+import * as writes from './writes.js';
+
+export interface PostgresStoreOptions {
+  /** Connection URL, `postgres://user:password@host:port/database`. */
+  url: string;
+  /** Connections in the pool. @default 10 */
+  poolSize?: number;
+  /**
+   * Schema that holds AutoFlow's tables (created by `migrate()` when missing); lowercase letters,
+   * digits and `_`. @default the server's search_path (usually `public`)
+   */
+  schema?: string;
+  /** How long to wait for a connection to the server before failing. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * BIGINT columns (epoch ms, seqs) and counts come back as JS numbers: every value AutoFlow stores
+ * is below 2^53. Set per pool, not globally, so that other `pg` users in the process are unaffected.
+ */
+const INT8_OID = 20; // pg.types.builtins.INT8
+const defaultParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
+const types: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : defaultParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * Creates the store; connects lazily. Call `migrate()` before anything else.
+ *
+ * @example
+ * const store = createPostgresStore({ url: 'postgres://autoflow@db/autoflow', poolSize: 20 });
+ * await store.migrate();
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const { url, schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(
+      `invalid PostgreSQL schema name '${schema}': use lowercase letters, digits and _ (at most 63), not starting with a digit`,
+    );
+  }
+  const pool: Pool = new pg.Pool({
+    connectionString: url,
+    max: Math.max(1, Math.floor(options.poolSize ?? 10)),
+    connectionTimeoutMillis: Math.max(1, Math.floor(options.connectTimeoutMs ?? 10_000)),
+    types,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection that dies (server restart) must not crash the process; the next query gets
+  // a fresh connection and reports what is wrong then.
+  pool.on('error', () => {});
+  let closed = false;
+  /** Same-key inserts of this process go to the server in call order, so the first caller wins. */
+  const eventInserts = new Map<string, Promise<unknown>>();
+
+  const guard = () => {
+    if (closed) throw new StoreError(`the PostgreSQL store ${maskUrl(url)} is closed`);
+  };
+  /** Runs `fn`; what it throws becomes the promise's rejection, as a StoreError when the driver threw it. */
+  const settle = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      guard();
+      return await fn();
+    } catch (error) {
+      throw toStoreError(error, url);
+    }
+  };
+  const rows = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
+    settle(async () => (await pool.query<R>(text, values)).rows);
+  const count = async (text: string, values: unknown[]) => settle(async () => (await pool.query(text, values)).rowCount ?? 0);
+  const transaction = <T>(body: Parameters<typeof inTransaction<T>>[1]) => settle(() => inTransaction(pool, body));
+
+  function insertEvent(event: Parameters<Store['insertEvent']>[0], dedupeKey: string, receivedAt: number) {
+    const insert = async () => {
+      for (;;) {
+        const inserted = await rows<{ seq: number }>(SQL.insertEvent, [dedupeKey, event.type, JSON.stringify(event), receivedAt]);
+        if (inserted[0]) return { seq: inserted[0].seq, duplicate: false };
+        // A new statement, so a new snapshot: it sees the row that made the insert do nothing.
+        const existing = await rows<{ seq: number }>(SQL.eventSeqByDedupeKey, [dedupeKey]);
+        if (existing[0]) return { seq: existing[0].seq, duplicate: true };
+      }
+    };
+    const previous = eventInserts.get(dedupeKey) ?? Promise.resolve();
+    const result = previous.then(insert, insert);
+    const tail = result.catch(() => undefined);
+    eventInserts.set(dedupeKey, tail);
+    void tail.then(() => eventInserts.get(dedupeKey) === tail && eventInserts.delete(dedupeKey));
+    return result;
+  }
+
+  return {
+    kind: 'postgres',
+
+    migrate: () => settle(() => applyMigrations(pool, loadMigrations(), { url, ...(schema === undefined ? {} : { schema }) })),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+
+    deployDefinition: (def) =>
+      transaction(async (client) => {
+        const { version, name } = def;
+        await client.query(SQL.insertDefinition, [
+          version,
+          name,
+          JSON.stringify(def.manifest),
+          def.bundle,
+          def.sourceMap ?? null,
+          def.origin ?? null,
+          def.deployedAt,
+        ]);
+        await client.query(SQL.activateDefinition, [name, version]);
+      }),
+    getDefinition: async (version) => (await rows<DefinitionRow>(SQL.getDefinition, [version])).map(toDefinition)[0],
+    listActiveDefinitions: async () => (await rows<DefinitionRow>(SQL.listActiveDefinitions)).map(toDefinition),
+    listDefinitionVersions: async (name) =>
+      (await rows<{ version: string; name: string; deployed_at: number; active: boolean }>(SQL.listDefinitionVersions, [name])).map(
+        (row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active }),
+      ),
+
+    insertEvent,
+    listUnroutedEvents: async (limit) => (await rows<EventRow>(SQL.listUnroutedEvents, [rowLimit(limit)])).map(toStoredEvent),
+    listEventsAfter: async (afterSeq, limit) => (await rows<EventRow>(SQL.listEventsAfter, [afterSeq, rowLimit(limit)])).map(toStoredEvent),
+    listRecentEvents: async (type, since, limit) =>
+      (await rows<EventRow>(SQL.listRecentEvents, [type, since, rowLimit(limit)])).map(toStoredEvent),
+    listEvents: async ({ limit, beforeSeq, type }) => {
+      const values: unknown[] = [beforeSeq ?? Number.MAX_SAFE_INTEGER, rowLimit(limit)];
+      const found = type === undefined ? rows<EventRow>(SQL.listEvents, values) : rows<EventRow>(SQL.listEventsOfType, [...values, type]);
+      return (await found).map(toStoredEvent);
+    },
+    getEvent: async (seq) => (await rows<EventRow>(SQL.getEvent, [seq])).map(toStoredEvent)[0],
+
+    listWaitShapes: async (type) =>
+      (await rows<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
+    findWaits: async (type, key) => (await rows<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
+    routeEvent: (routing) => transaction((client) => writes.routeEvent(client, routing)),
+
+    createRun: (run) =>
+      transaction(async (client) => {
+        const created = (await writes.insertRuns(client, [run])).length > 0;
+        const { rows: found } = await client.query<RunRow>(SQL.getRun, [run.id]);
+        return { created, run: toRunRecord(found[0]!) };
+      }),
+    getRun: async (id) => (await rows<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
+    listRuns: async (filter) => {
+      const limit = runPageLimit(filter.limit);
+      const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+      const query = listRunsQuery(filter, after, limit + 1);
+      const found = await rows<RunRow>(query.text, query.values);
+      const runs = found.slice(0, limit).map(toRunRecord);
+      const last = runs.at(-1);
+      return found.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };
+    },
+    countRunsByStatus: async () => {
+      const counts: Partial<Record<RunStatus, number>> = {};
+      for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;
+      return counts;
+    },
+    addPending: (runId, resolution, at) => settle(() => writes.appendPendingUnlessTerminal(pool, runId, resolution, at)),
+
+    claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(pool, owner, now, leaseUntil, limit)),
+    releaseRun: async (runId, owner) => void (await count(SQL.releaseRun, [runId, owner])),
+    loadHistory: async (runId, fromSeq = 0) =>
+      (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => toHistoryEvent(r.body)),
+    loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
+    commitTask: (commit) => transaction((client) => writes.commitTask(client, commit)),
+
+    claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.claimDueCalls(pool, owner, now, leaseUntil, limit)),
+    resolveCall: async (runId, step, resolution, attempts, at) =>
+      (await count(SQL.resolveCall, [runId, step, at, attempts, JSON.stringify(resolution)])) > 0,
+    rescheduleCall: async (runId, step, attempts, nextAt, lastError) =>
+      void (await count(SQL.rescheduleCall, [runId, step, attempts, nextAt, json(lastError)])),
+    listCalls: async (runId) => (await rows<CallRow>(SQL.listCalls, [runId])).map(toCallRecord),
+
+    nextDueAt: async () => {
+      const [due] = await rows<{ call: number | null; timer: number | null }>(SQL.nextDue);
+      const times = [due?.call ?? null, due?.timer ?? null].filter((at) => at !== null);
+      return times.length ? Math.min(...times) : undefined;
+    },
+    fireDueTimers: (now, limit) => settle(() => writes.fireDueTimers(pool, now, limit)),
+
+    listLogs: async (runId, { afterIndex = -1, limit = DEFAULT_LOG_PAGE } = {}) =>
+      (await rows<LogRow>(SQL.listLogs, [runId, afterIndex, rowLimit(limit)])).map(toLogRecord),
+
+    getScheduleTick: async (scheduleId) => (await rows<{ tick: number }>(SQL.getScheduleTick, [scheduleId]))[0]?.tick,
+    advanceScheduleTick: async (scheduleId, tick) => (await count(SQL.advanceScheduleTick, [scheduleId, tick])) > 0,
+
+    addApiToken: async (hash, name, createdAt) => void (await count(SQL.addApiToken, [hash, name, createdAt])),
+    hasApiToken: async (hash) => (await rows(SQL.hasApiToken, [hash])).length > 0,
+    countApiTokens: async () => (await rows<{ n: number }>(SQL.countApiTokens))[0]?.n ?? 0,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * The SQL of the PostgreSQL store, beside it. Each statement is a lookup or a range read on an
+ * index of 001_initial.sql (the same indexes as the SQLite store). Several rows go in one statement
+ * (`unnest` of array parameters), and the steps of one write are chained in one statement with
+ * data-modifying CTEs where that keeps a write to one round trip.
+ */
+import type { RunFilter } from '../../core/ports.js';
+
+export const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
+  created_at, updated_at, status, result, error, history_length`;
+export const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
+const EVENT_COLUMNS = 'seq, body, received_at';
+
+/** Statuses after which a run takes nothing more (TERMINAL_STATUSES), as a literal list. */
+const TERMINAL = `('completed', 'failed', 'cancelled', 'continued')`;
+/** Keeps the earliest moment a run became ready: the oldest ready run is claimed first. */
+const READY_AT = (at: string) => `ready_at = LEAST(COALESCE(ready_at, ${at}), ${at})`;
+
+export const SQL = {
+  // definitions
+  insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING`,
+  activateDefinition: `INSERT INTO active_definitions (name, version) VALUES ($1, $2)
+    ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
+  getDefinition: 'SELECT * FROM definitions WHERE version = $1',
+  listActiveDefinitions: 'SELECT d.* FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name',
+  listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
+    FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
+    WHERE d.name = $1 ORDER BY d.deployed_at DESC, d.version DESC`,
+
+  // inbox
+  insertEvent: `INSERT INTO events (dedupe_key, type, body, received_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
+  insertEvents: `INSERT INTO events (dedupe_key, type, body, received_at)
+    SELECT dedupe_key, type, body, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS e (dedupe_key, type, body)
+    ON CONFLICT (dedupe_key) DO NOTHING`,
+  eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = $1',
+  getEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`,
+  lockEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1 FOR UPDATE`,
+  listUnroutedEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE NOT routed ORDER BY seq LIMIT $1`,
+  listRecentEvents: `SELECT ${EVENT_COLUMNS} FROM events
+    WHERE type = $1 AND received_at >= $2 ORDER BY received_at, seq LIMIT $3`,
+  listEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq < $1 ORDER BY seq DESC LIMIT $2`,
+  listEventsOfType: `SELECT ${EVENT_COLUMNS} FROM events WHERE type = $3 AND seq < $1 ORDER BY seq DESC LIMIT $2`,
+  listEventsAfter: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+  markRouted: 'UPDATE events SET routed = true WHERE seq = $1 AND NOT routed',
+
+  // runs
+  /** Insert-or-ignore of several runs; the new ones that came from an event have consumed it. */
+  insertRuns: `WITH input AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
+        AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at)
+    ), inserted AS (
+      INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
+        created_at, updated_at, status, ready_at)
+      SELECT id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, created_at, 'running', created_at
+      FROM input
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id, trigger_event_seq
+    ), consumed AS (
+      INSERT INTO consumed_events (run_id, event_seq)
+      SELECT id, trigger_event_seq FROM inserted WHERE trigger_event_seq IS NOT NULL
+      ON CONFLICT DO NOTHING
+    )
+    SELECT id FROM inserted`,
+  getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`,
+  lockRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = $1 FOR UPDATE',
+  countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
+  /** Claims with SKIP LOCKED: a run another node is claiming right now is left to it, not waited for. */
+  claimReadyRuns: `UPDATE runs r SET lease_owner = $1, lease_until = $3
+    FROM (SELECT id FROM runs
+      WHERE ready_at IS NOT NULL AND status = 'running' AND (lease_owner IS NULL OR lease_until <= $2 OR lease_owner = $1)
+      ORDER BY ready_at, id LIMIT $4
+      FOR UPDATE SKIP LOCKED) AS claimable
+    WHERE r.id = claimable.id
+    RETURNING r.id, r.ready_at`,
+  releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
+  /**
+   * The end of a task: history length, time, status when it changed, and ready again exactly when
+   * pending remain, since the oldest of them arrived.
+   */
+  finishTask: `UPDATE runs SET history_length = history_length + $2, updated_at = $3,
+      ready_at = (SELECT at FROM pending WHERE run_id = $1 ORDER BY id LIMIT 1),
+      status = COALESCE($4, status),
+      result = CASE WHEN $4::text IS NULL THEN result ELSE $5 END,
+      error = CASE WHEN $4::text IS NULL THEN error ELSE $6 END
+    WHERE id = $1`,
+  /** A run that ended keeps its history and logs, nothing else. */
+  clearEndedRun: `WITH calls_gone AS (DELETE FROM calls WHERE run_id = $1),
+      timers_gone AS (DELETE FROM timers WHERE run_id = $1),
+      waits_gone AS (DELETE FROM waits WHERE run_id = $1),
+      consumed_gone AS (DELETE FROM consumed_events WHERE run_id = $1)
+    DELETE FROM pending WHERE run_id = $1`,
+
+  // history and pending
+  insertHistory: 'INSERT INTO history (run_id, seq, body) SELECT $1, * FROM unnest($2::int[], $3::text[])',
+  loadHistory: 'SELECT body FROM history WHERE run_id = $1 AND seq >= $2 ORDER BY seq',
+  /** Appends to the mailbox of a run that exists and makes it ready; no row when the run is unknown. */
+  appendPending: `WITH run AS (UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 RETURNING id)
+    INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,
+  appendPendingUnlessTerminal: `WITH run AS (
+      UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 AND status NOT IN ${TERMINAL} RETURNING id)
+    INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,
+  deletePending: 'DELETE FROM pending WHERE run_id = $1 AND id = ANY($2::bigint[])',
+  loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = $1 ORDER BY id',
+
+  // calls
+  insertCalls: `INSERT INTO calls (run_id, step, capability, method, args, options, attempts, next_at, last_error,
+      lease_owner, lease_until, due_at)
+    SELECT $1, step, capability, method, args, options, attempts, next_at, last_error,
+      CASE WHEN lease_until IS NULL THEN NULL ELSE $2 END, lease_until, GREATEST(next_at, COALESCE(lease_until, next_at))
+    FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[], $10::text[], $11::bigint[])
+      AS c (step, capability, method, args, options, attempts, next_at, last_error, lease_until)`,
+  deleteCalls: 'DELETE FROM calls WHERE run_id = $1 AND step = ANY($2::int[])',
+  /**
+   * Calls whose lease is free or expired (due_at <= now), then the owner's own leased ones up to the
+   * limit; both read in one snapshot, so a call leased here is not picked twice.
+   */
+  claimDueCalls: `WITH due AS (
+      SELECT run_id, step, 0 AS grp, due_at AS k FROM calls WHERE due_at <= $2
+      ORDER BY due_at, run_id, step LIMIT $4 FOR UPDATE SKIP LOCKED
+    ), own AS (
+      SELECT run_id, step, 1 AS grp, next_at AS k FROM calls WHERE lease_owner = $1 AND next_at <= $2 AND due_at > $2
+      ORDER BY next_at, run_id, step LIMIT GREATEST(0, $4 - (SELECT count(*) FROM due)) FOR UPDATE SKIP LOCKED
+    ), picked AS (SELECT * FROM due UNION ALL SELECT * FROM own)
+    UPDATE calls c SET lease_owner = $1, lease_until = $3, due_at = GREATEST(c.next_at, $3)
+    FROM picked p WHERE c.run_id = p.run_id AND c.step = p.step
+    RETURNING ${CALL_COLUMNS.split(', ')
+      .map((column) => `c.${column}`)
+      .join(', ')}, p.grp, p.k`,
+  /** Deletes the call when it is still there, appends its resolution and makes the run ready. */
+  resolveCall: `WITH call AS (DELETE FROM calls WHERE run_id = $1 AND step = $2 RETURNING run_id),
+      run AS (UPDATE runs SET ${READY_AT('$3::bigint')} WHERE id IN (SELECT run_id FROM call) RETURNING id)
+    INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $3, $4, $5 FROM run RETURNING id`,
+  rescheduleCall: `UPDATE calls SET attempts = $3, next_at = $4, due_at = $4, last_error = $5, lease_owner = NULL, lease_until = NULL
+    WHERE run_id = $1 AND step = $2`,
+  listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = $1 ORDER BY step`,
+  nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
+
+  // timers
+  insertTimers: `INSERT INTO timers (run_id, step, kind, fire_at) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[])`,
+  /**
+   * Fires due timers in one statement: deletes them; a sleep appends a `timer` resolution; a wait
+   * timeout whose wait is still there deletes the wait and appends a `wait` resolution with a null
+   * event. Returns the timers that fired, in firing order.
+   */
+  fireDueTimers: `WITH due AS (
+      SELECT run_id, step, kind, fire_at FROM timers WHERE fire_at <= $1
+      ORDER BY fire_at, run_id, step LIMIT $2 FOR UPDATE SKIP LOCKED
+    ), timers_gone AS (
+      DELETE FROM timers t USING due WHERE t.run_id = due.run_id AND t.step = due.step
+    ), waits_gone AS (
+      DELETE FROM waits w USING due
+      WHERE due.kind = 'wait_timeout' AND w.run_id = due.run_id AND w.step = due.step
+      RETURNING w.run_id, w.step
+    ), fired AS (
+      SELECT * FROM due WHERE kind = 'sleep'
+      UNION ALL SELECT due.* FROM due JOIN waits_gone USING (run_id, step)
+    ), ready AS (
+      UPDATE runs SET ${READY_AT('$1::bigint')} WHERE id IN (SELECT run_id FROM fired)
+    ), appended AS (
+      INSERT INTO pending (run_id, at, resolution)
+      SELECT run_id, $1, CASE kind
+          WHEN 'sleep' THEN json_build_object('kind', 'timer', 'step', step)::text
+          ELSE json_build_object('kind', 'wait', 'step', step, 'event', NULL::json)::text END
+      FROM fired ORDER BY fire_at, run_id, step
+    )
+    SELECT run_id, step, fire_at FROM fired`,
+
+  // waits and routing
+  insertWaits: `INSERT INTO waits (run_id, step, event_type, paths, key, timeout_at, registered_at)
+    SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
+  findWaits: 'SELECT * FROM waits WHERE event_type = $1 AND key = $2',
+  /** Hops from one distinct shape to the next on waits_by_shape instead of reading every wait of the type. */
+  listWaitShapes: `WITH RECURSIVE shapes (paths) AS (
+      (SELECT paths FROM waits WHERE event_type = $1 ORDER BY paths LIMIT 1)
+      UNION ALL
+      SELECT (SELECT w.paths FROM waits w WHERE w.event_type = $1 AND w.paths > s.paths ORDER BY w.paths LIMIT 1)
+      FROM shapes s WHERE s.paths IS NOT NULL
+    )
+    SELECT paths FROM shapes WHERE paths IS NOT NULL`,
+  /**
+   * One delivery of an event ($3, received at $4) to the wait ($1, $2): if the wait is still there
+   * (and, for a lookback ($5 false), the run has not consumed the event), deletes it and its timeout,
+   * records the consumption, appends the resolution ($6) and makes the run ready.
+   */
+  deliver: `WITH received AS (
+      SELECT 1 FROM consumed_events WHERE NOT $5::boolean AND run_id = $1 AND event_seq = $3
+    ), wait_gone AS (
+      DELETE FROM waits WHERE run_id = $1 AND step = $2 AND NOT EXISTS (SELECT 1 FROM received) RETURNING run_id
+    ), timeout_gone AS (
+      DELETE FROM timers WHERE run_id = $1 AND step = $2 AND kind = 'wait_timeout' AND EXISTS (SELECT 1 FROM wait_gone)
+    ), consumed AS (
+      INSERT INTO consumed_events (run_id, event_seq) SELECT run_id, $3 FROM wait_gone ON CONFLICT DO NOTHING
+    ), run AS (
+      UPDATE runs SET ${READY_AT('$4::bigint')} WHERE id IN (SELECT run_id FROM wait_gone) RETURNING id
+    )
+    INSERT INTO pending (run_id, at, resolution) SELECT id, $4, $6 FROM run RETURNING run_id`,
+
+  // logs, schedules, tokens
+  insertLogs: `INSERT INTO logs (run_id, idx, at, level, message)
+    SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])`,
+  listLogs: 'SELECT * FROM logs WHERE run_id = $1 AND idx > $2 ORDER BY idx LIMIT $3',
+  getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = $1',
+  advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES ($1, $2)
+    ON CONFLICT (schedule_id) DO UPDATE SET tick = excluded.tick WHERE excluded.tick > schedule_ticks.tick`,
+  addApiToken: 'INSERT INTO api_tokens (hash, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING',
+  hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = $1',
+  countApiTokens: 'SELECT count(*) AS n FROM api_tokens',
+} as const;
+
+/**
+ * listRuns, newest first by (created_at, id); one statement per combination of filters so that each
+ * reads the index made for it. Returns the SQL and its parameters.
+ */
+export function listRunsQuery(
+  filter: Pick<RunFilter, 'workflow' | 'status'>,
+  after: { createdAt: number; id: string } | undefined,
+  limit: number,
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown) => `$${values.push(value)}`;
+  if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
+  if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
+  if (after) where.push(`(created_at, id) < (${param(after.createdAt)}, ${param(after.id)})`);
+  const text = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`;
+  return { text, values };
+}

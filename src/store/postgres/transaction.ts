@@ -1,0 +1,34 @@
+/** One transaction on one pooled connection, run again when PostgreSQL aborts it for a deadlock. */
+import type { Pool, PoolClient } from 'pg';
+import { isRetryable } from './pg-errors.js';
+
+/** How often a transaction aborted by a deadlock or serialization failure is tried in all. */
+const ATTEMPTS = 3;
+
+/**
+ * Runs `body` between BEGIN and COMMIT on one connection; ROLLBACK when it throws. A transaction
+ * that PostgreSQL aborted as a deadlock victim (40P01) or serialization failure (40001) did nothing,
+ * so it is run again (up to three attempts) before the error is reported.
+ */
+export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection itself failed: do not hand it out again
+      }
+      if (attempt < ATTEMPTS && isRetryable(error)) continue;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
