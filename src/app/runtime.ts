@@ -12,6 +12,7 @@ import { ConfigError, toError } from '../core/errors.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
+import { createPostgresStore } from '../store/postgres/postgres-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
@@ -116,7 +117,7 @@ function openStore(db: DatabaseConfig): Store {
     case 'memory':
       return createMemoryStore();
     case 'postgres':
-      throw new Error('the PostgreSQL store is not available in this version; use --db sqlite:PATH');
+      return createPostgresStore({ url: db.url });
   }
 }
 
