@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { loadMigrations as loadMigrationFiles, type Migration } from '../sqlite/migrate.js';
+import { loadMigrationFiles, type Migration } from '../migration-files.js';
 import { maskUrl } from './pg-errors.js';
 import { inTransaction } from './transaction.js';
 

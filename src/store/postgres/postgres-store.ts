@@ -11,7 +11,6 @@ import { ConfigError, StoreError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
-import type { DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from '../sqlite/rows.js';
 import {
   json,
   toCallRecord,
@@ -22,8 +21,14 @@ import {
   toRunRecord,
   toStoredEvent,
   toWaitRecord,
-} from '../sqlite/rows.js';
-import type { CallRow } from '../sqlite/rows.js';
+  type CallRow,
+  type DefinitionRow,
+  type EventRow,
+  type LogRow,
+  type PendingRow,
+  type RunRow,
+  type WaitRow,
+} from '../rows.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import { maskUrl, toStoreError } from './pg-errors.js';
 import { listRunsQuery, SQL } from './statements.js';

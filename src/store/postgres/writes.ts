@@ -8,8 +8,8 @@ import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/mode
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
-import type { CallRow, EventRow } from '../sqlite/rows.js';
-import { json, toCallRecord, toCloudEvent } from '../sqlite/rows.js';
+import type { CallRow, EventRow } from '../rows.js';
+import { json, toCallRecord, toCloudEvent } from '../rows.js';
 import { SQL } from './statements.js';
 
 type Client = Pick<PoolClient, 'query'>;

@@ -4,37 +4,17 @@
  * start at once: the write lock serialises them, and each re-checks under the lock whether another
  * one applied the migration first.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
+import { loadMigrationFiles, type Migration } from '../migration-files.js';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
-const FILE_NAME = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 
-/** Reads the migration files, in order; their numbers must run 1, 2, 3… without gaps. */
+/** Reads the SQLite migration files, in order; their numbers must run 1, 2, 3… without gaps. */
 export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
-  const migrations = readdirSync(dir)
-    .filter((file) => file.endsWith('.sql'))
-    .map((file) => {
-      const match = FILE_NAME.exec(file);
-      if (!match) throw new StoreError(`migration file ${file} must be named NNN_name.sql (three digits, lowercase name)`);
-      return { version: Number(match[1]), name: match[2]!, sql: readFileSync(new URL(file, dir), 'utf8') };
-    })
-    .sort((a, b) => a.version - b.version);
-  migrations.forEach((migration, i) => {
-    if (migration.version !== i + 1) {
-      throw new StoreError(
-        `migration ${String(migration.version).padStart(3, '0')}_${migration.name} is out of sequence: expected number ${i + 1}`,
-      );
-    }
-  });
-  return migrations;
+  return loadMigrationFiles(dir);
 }
 
 /** Brings the schema of `db` up to the last of `migrations`. */

@@ -22,8 +22,8 @@ import {
   toStoredEvent,
   toWaitRecord,
   json,
-} from './rows.js';
-import type { RunRow } from './rows.js';
+} from '../rows.js';
+import type { RunRow } from '../rows.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
 import { toStoreError } from './sqlite-errors.js';

@@ -4,7 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { RunFilter } from '../../core/ports.js';
-import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from './rows.js';
+import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from '../rows.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
   created_at, updated_at, status, result, error, history_length`;

@@ -7,7 +7,7 @@ import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../.
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
-import { json, toCallRecord, toCloudEvent } from './rows.js';
+import { json, toCallRecord, toCloudEvent } from '../rows.js';
 import type { Statements } from './statements.js';
 
 export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {

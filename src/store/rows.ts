@@ -1,4 +1,4 @@
-/** Rows as SQLite returns them, and their conversion into the engine's records. */
+/** Rows as the SQL stores return them (SQLite and PostgreSQL alike), and their conversion into the engine's records. */
 import type {
   CallOptions,
   CallRecord,
@@ -16,7 +16,7 @@ import type {
   StoredEvent,
   WaitRecord,
   WorkflowManifest,
-} from '../../core/model.js';
+} from '../core/model.js';
 
 const parse = <T = Json>(text: string): T => JSON.parse(text) as T;
 
