@@ -39,6 +39,8 @@ export class InstanceCache {
 
   /** Evicts least recently used sandboxes not in use until the cache is within its capacity. */
   trim(): void {
+    // Called after every advance: return before copying the keys when nothing needs evicting.
+    if (this.entries.size <= this.capacity) return;
     for (const runId of [...this.entries.keys()]) {
       if (this.entries.size <= this.capacity) return;
       if (!this.inUse(runId)) this.evict(runId);
