@@ -14,6 +14,7 @@ import type {
   StoredEvent,
   TriggerSpec,
 } from '../core/model.js';
+import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskStatus } from '../core/human-task.js';
 
 export interface RunView {
   id: string;
@@ -57,6 +58,38 @@ export interface ListRunsQuery {
   limit?: number;
 }
 
+/** A form or approval a run waits for, as the API and UI show it. */
+export interface TaskView {
+  id: string;
+  runId: string;
+  workflow: string;
+  kind: HumanTaskKind;
+  title: string;
+  status: HumanTaskStatus;
+  /** The FormSpec or ApprovalSpec (see core/human-task.ts). */
+  spec: Json;
+  /** Usernames that may act on it. */
+  eligible: string[];
+  decisions: ApprovalDecision[];
+  outcome?: HumanTaskOutcome;
+  /** Path of its page in the web UI: `/tasks/<id>`. */
+  path: string;
+  /** ISO 8601 */
+  createdAt: string;
+  dueAt?: string;
+  closedAt?: string;
+}
+
+export interface ListTasksQuery {
+  /** Tasks this username may act on (the "my tasks" inbox). */
+  assignee?: string;
+  runId?: string;
+  status?: HumanTaskStatus | 'closed';
+  cursor?: string;
+  /** @default 50, at most 500 */
+  limit?: number;
+}
+
 export interface Operations {
   /** Starts a run, or returns the existing one when `id` is taken (`created: false`). */
   startRun(request: StartRunRequest): Promise<{ run: RunView; created: boolean }>;
@@ -85,6 +118,21 @@ export interface Operations {
   /** Stores a CloudEvent durably (resolves once on disk), then routes it. */
   ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean }>;
   listEvents(options: { limit?: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
+  listTasks(query: ListTasksQuery): Promise<{ tasks: TaskView[]; nextCursor?: string }>;
+  /** Throws NotFoundError. */
+  getTask(id: string): Promise<TaskView>;
+  /**
+   * Submits a form as `by` (a signed-in username). ForbiddenError unless `by` is eligible;
+   * ConflictError when the task is closed (a replayed post); ValidationError whose `details.fields`
+   * maps field names to messages when a value is invalid — nothing is recorded then.
+   */
+  submitTask(id: string, submission: { by: string; values: Record<string, Json> }): Promise<TaskView>;
+  /**
+   * Records an approver's decision. ForbiddenError unless `by` is an approver (and, without
+   * `allowSelfApproval`, not the initiator); ConflictError when closed or `by` already decided.
+   * The task closes `approved` once `required` approvals are in, `rejected` at the first rejection.
+   */
+  decideTask(id: string, decision: { by: string; decision: 'approve' | 'reject'; comment?: string }): Promise<TaskView>;
   /** Checks that the API token is valid. */
   authenticate(token: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; store: string; workflows: number }>;

@@ -25,6 +25,7 @@ export interface ConfigFlags {
   dev?: boolean;
   logLevel?: string;
   gitlabUrl?: string;
+  publicUrl?: string;
 }
 
 export interface LoadConfigOptions {
@@ -65,6 +66,10 @@ const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFla
   { key: 'gitlabUrl', flag: 'gitlabUrl', env: 'AUTOFLOW_GITLAB_URL' },
   { key: 'gitlabToken', env: 'AUTOFLOW_GITLAB_TOKEN' },
   { key: 'gitlabWebhookSecret', env: 'AUTOFLOW_GITLAB_WEBHOOK_SECRET' },
+  { key: 'publicUrl', flag: 'publicUrl', env: 'AUTOFLOW_PUBLIC_URL' },
+  { key: 'gitlabOAuthClientId', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_ID' },
+  { key: 'gitlabOAuthClientSecret', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET' },
+  { key: 'sessionSecret', env: 'AUTOFLOW_SESSION_SECRET' },
 ];
 
 function flagName(flag: string): string {

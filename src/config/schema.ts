@@ -96,6 +96,17 @@ export const configSchema = strict({
     .default({}),
   /** The GitLab instance workflows call; without it the server runs the built-in simulator. */
   gitlabUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /**
+   * The address people use to reach this server (links in task notifications and GitLab comments,
+   * the OAuth redirect). @default http://<host>:<port>
+   */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /** Application ID of the GitLab OAuth application people sign in with (scope read_user). */
+  gitlabOAuthClientId: nonEmpty.optional(),
+  /** Secret of that OAuth application. */
+  gitlabOAuthClientSecret: nonEmpty.optional(),
+  /** Signs session cookies; every server of one deployment needs the same. Generated and stored when absent. */
+  sessionSecret: z.string('a string of at least 32 characters').min(32, 'a string of at least 32 characters').optional(),
   /** Token of the GitLab user AutoFlow acts as (a bot or project access token). */
   gitlabToken: nonEmpty.optional(),
   /** `X-Gitlab-Token` of the default webhook source. */

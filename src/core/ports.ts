@@ -23,6 +23,7 @@ import type {
   WaitRecord,
   WorkflowManifest,
 } from './model.js';
+import type { ApprovalDecision, HumanTaskOutcome, HumanTaskRecord, HumanTaskStatus } from './human-task.js';
 
 // ---------------------------------------------------------------------------------------------
 // Store
@@ -53,7 +54,8 @@ export interface TaskCommit {
   logs: LogRecord[];
   /**
    * The run's new status when it changed. A terminal status deletes every outstanding call,
-   * timer and wait of the run and clears its pending resolutions.
+   * timer and wait of the run, clears its pending resolutions and closes its open human tasks as
+   * `cancelled` (outcome `{ status: 'cancelled' }`, plus the decisions so far for an approval).
    */
   status?: { status: RunStatus; result?: Json; error?: ErrorInfo };
   /** A run to create in the same transaction (continue-as-new). */
@@ -99,6 +101,35 @@ export interface RunFilter {
 export interface RunPage {
   runs: RunRecord[];
   nextCursor?: string;
+}
+
+export interface HumanTaskFilter {
+  /** Tasks this username may act on. */
+  eligible?: string;
+  runId?: string;
+  /** A status, or `closed` for every status but `open`. */
+  status?: HumanTaskStatus | 'closed';
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  /** @default 50 */
+  limit?: number;
+}
+
+export interface HumanTaskPage {
+  tasks: HumanTaskRecord[];
+  nextCursor?: string;
+}
+
+/** A change to a human task, applied only while its revision is still `expectedRevision`. */
+export interface HumanTaskUpdate {
+  id: string;
+  expectedRevision: number;
+  status: HumanTaskStatus;
+  decisions: ApprovalDecision[];
+  outcome?: HumanTaskOutcome;
+  closedAt?: number;
+  /** The event that tells the run, stored in the same transaction (insert-or-ignore by key). */
+  event?: { event: CloudEvent; dedupeKey: string; receivedAt: number };
 }
 
 export interface DefinitionSummary {
@@ -226,6 +257,19 @@ export interface Store {
   getScheduleTick(scheduleId: string): Promise<number | undefined>;
   /** Records a mark; returns false if `tick` is not newer than the recorded one. */
   advanceScheduleTick(scheduleId: string, tick: number): Promise<boolean>;
+
+  // human tasks ---------------------------------------------------------------------------
+  /** Insert-or-ignore by id (a retried creation returns the stored task, `created: false`). */
+  createHumanTask(task: HumanTaskRecord): Promise<{ created: boolean; task: HumanTaskRecord }>;
+  getHumanTask(id: string): Promise<HumanTaskRecord | undefined>;
+  /** Newest first; indexed by eligible username, run and status. */
+  listHumanTasks(filter: HumanTaskFilter): Promise<HumanTaskPage>;
+  /**
+   * Compare-and-set on the task's revision: applies the update (revision + 1) and stores its event
+   * atomically. Returns false, changing nothing, when the revision moved on.
+   * (A terminal TaskCommit of a run also cancels the run's open tasks: see `commitTask`.)
+   */
+  updateHumanTask(update: HumanTaskUpdate): Promise<boolean>;
 
   // API tokens ----------------------------------------------------------------------------
   /** Stores the hash of an API token. */

@@ -17,6 +17,7 @@ const optionsSchema = z.strictObject({
   dev: z.boolean().optional(),
   logLevel: z.string().optional(),
   gitlabUrl: z.string().optional(),
+  publicUrl: z.string().optional(),
 });
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -31,6 +32,7 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--dev', 'redeploy workflows whenever their files change (env AUTOFLOW_DEV)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env AUTOFLOW_LOG_LEVEL, default info)')
     .option('--gitlab-url <url>', 'GitLab instance to work with (env AUTOFLOW_GITLAB_URL; its token from AUTOFLOW_GITLAB_TOKEN); without it the built-in simulator runs')
+    .option('--public-url <url>', 'address people use to reach this server, for links and the OAuth redirect (env AUTOFLOW_PUBLIC_URL)')
     .action(async (raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
       const config = await loadConfig({ flags, env: context.env, cwd: context.cwd });
