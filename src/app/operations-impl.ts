@@ -150,6 +150,15 @@ export function createOperations(deps: OperationsDeps): Operations {
       return store.listEvents({ ...options, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
     },
 
+    watch(listener) {
+      const stops = [
+        engine.events.on('run:updated', ({ runId, status }) => listener({ kind: 'run', runId, status, finished: false })),
+        engine.events.on('run:finished', ({ runId, status }) => listener({ kind: 'run', runId, status, finished: true })),
+        engine.events.on('event:routed', (routed) => listener({ kind: 'event', ...routed })),
+      ];
+      return () => stops.forEach((stop) => stop());
+    },
+
     async authenticate(token) {
       if (deps.adminToken !== undefined) {
         const given = Buffer.from(hashToken(token));

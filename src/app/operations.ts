@@ -80,6 +80,11 @@ export interface TaskView {
   closedAt?: string;
 }
 
+/** What `Operations.watch` reports. */
+export type LiveChange =
+  | { kind: 'run'; runId: string; status: RunStatus; finished: boolean }
+  | { kind: 'event'; seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
+
 export interface ListTasksQuery {
   /** Tasks this username may act on (the "my tasks" inbox). */
   assignee?: string;
@@ -133,6 +138,11 @@ export interface Operations {
    * The task closes `approved` once `required` approvals are in, `rejected` at the first rejection.
    */
   decideTask(id: string, decision: { by: string; decision: 'approve' | 'reject'; comment?: string }): Promise<TaskView>;
+  /**
+   * Calls `listener` whenever a run changed (a step committed, it finished) or an inbox event was
+   * routed; returns the function that stops it. Live pages (server-sent events) are built on it.
+   */
+  watch(listener: (change: LiveChange) => void): () => void;
   /** Checks that the API token is valid. */
   authenticate(token: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; store: string; workflows: number }>;

@@ -97,6 +97,10 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       return requireRun(id);
     },
 
+    watch() {
+      return () => {};
+    },
+
     async waitForRun(id, timeoutMs) {
       if (requireRun(id).status !== 'running') return requireRun(id);
       await new Promise<void>((resolve) => {
