@@ -16,7 +16,9 @@ import type {
   StoredEvent,
   WaitRecord,
   WorkflowManifest,
+  JsonObject,
 } from '../core/model.js';
+import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskRecord, HumanTaskStatus } from '../core/human-task.js';
 
 const parse = <T = Json>(text: string): T => JSON.parse(text) as T;
 
@@ -171,3 +173,60 @@ export const toLogRecord = (row: LogRow): LogRecord => ({
   level: row.level as LogLevel,
   message: row.message,
 });
+
+export interface HumanTaskRow {
+  id: string;
+  run_id: string;
+  workflow: string;
+  kind: string;
+  title: string;
+  spec: string;
+  eligible: string;
+  status: string;
+  decisions: string;
+  outcome: string | null;
+  created_at: number;
+  due_at: number | null;
+  closed_at: number | null;
+  revision: number;
+}
+
+export function toHumanTask(row: HumanTaskRow): HumanTaskRecord {
+  const task: HumanTaskRecord = {
+    id: row.id,
+    runId: row.run_id,
+    workflow: row.workflow,
+    kind: row.kind as HumanTaskKind,
+    title: row.title,
+    spec: parse<JsonObject>(row.spec),
+    eligible: parse<string[]>(row.eligible),
+    status: row.status as HumanTaskStatus,
+    decisions: parse<ApprovalDecision[]>(row.decisions),
+    createdAt: row.created_at,
+    revision: row.revision,
+  };
+  if (row.outcome !== null) task.outcome = parse<HumanTaskOutcome & Json>(row.outcome);
+  if (row.due_at !== null) task.dueAt = row.due_at;
+  if (row.closed_at !== null) task.closedAt = row.closed_at;
+  return task;
+}
+
+/** The columns of a new human task, as named parameters. */
+export function humanTaskParams(task: HumanTaskRecord): Record<string, string | number | null> {
+  return {
+    id: task.id,
+    runId: task.runId,
+    workflow: task.workflow,
+    kind: task.kind,
+    title: task.title,
+    spec: JSON.stringify(task.spec),
+    eligible: JSON.stringify(task.eligible),
+    status: task.status,
+    decisions: JSON.stringify(task.decisions),
+    outcome: json(task.outcome),
+    createdAt: task.createdAt,
+    dueAt: task.dueAt ?? null,
+    closedAt: task.closedAt ?? null,
+    revision: task.revision,
+  };
+}

@@ -25,6 +25,7 @@ import type { EventRouting, RouteResult, RunFilter, RunPage, Store, TaskCommit, 
 import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, newRunRecord, taskTime } from '../rules.js';
 import { ByRun } from './by-run.js';
+import { HumanTaskTable } from './human-tasks.js';
 
 interface RunRow {
   record: RunRecord;
@@ -84,6 +85,7 @@ export function createMemoryStore(): Store {
   const logs = new ByRun<LogRecord>();
   const scheduleTicks = new Map<string, number>();
   const apiTokens = new Map<string, { name: string; createdAt: number }>();
+  const humanTasks = new HumanTaskTable();
 
   function insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
     const existing = seqByDedupeKey.get(dedupeKey);
@@ -203,7 +205,10 @@ export function createMemoryStore(): Store {
       else row.record.result = result;
       if (error === undefined) delete row.record.error;
       else row.record.error = error;
-      if (isTerminal(status)) endRun(runId);
+      if (isTerminal(status)) {
+        endRun(runId);
+        humanTasks.cancelOpenOfRun(runId, time);
+      }
     }
     if (commit.successor) insertRun(commit.successor);
     if (commit.notifyParent) addPendingUnlessTerminal(commit.notifyParent.runId, commit.notifyParent.resolution, time);
@@ -276,12 +281,52 @@ export function createMemoryStore(): Store {
     return claimed.map((row) => copy(row.call));
   }
 
-  function rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo): void {
+  function rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo, owner?: string): boolean {
     const row = calls.get(runId, step);
-    if (!row) return;
+    if (!row || (owner !== undefined && row.leaseOwner !== owner)) return false;
     Object.assign(row.call, { attempts, nextAt, lastError: copy(lastError) });
     delete row.leaseOwner;
     delete row.leaseUntil;
+    return true;
+  }
+
+  function renewLeases(owner: string, runIds: string[], runLeaseUntil: number, held: Array<{ runId: string; step: number }>, callLeaseUntil: number) {
+    let renewedRuns = 0;
+    let renewedCalls = 0;
+    for (const id of new Set(runIds)) {
+      const row = runs.get(id);
+      if (row?.leaseOwner !== owner) continue;
+      row.leaseUntil = runLeaseUntil;
+      renewedRuns++;
+    }
+    for (const { runId, step } of held) {
+      const row = calls.get(runId, step);
+      if (row?.leaseOwner !== owner) continue;
+      row.leaseUntil = callLeaseUntil;
+      renewedCalls++;
+    }
+    return { runs: renewedRuns, calls: renewedCalls };
+  }
+
+  function releaseLeases(owner: string, runIds: string[]): void {
+    const held = [...runIds.map((id) => runs.get(id)), ...calls.all()];
+    for (const row of held) {
+      if (!row) continue;
+      if (row.leaseOwner !== owner) continue;
+      delete row.leaseOwner;
+      delete row.leaseUntil;
+    }
+  }
+
+  function queueStats() {
+    let readyRuns = 0;
+    let oldestReadyAt: number | undefined;
+    for (const row of runs.values()) {
+      if (row.readyAt === undefined || row.record.status !== 'running') continue;
+      readyRuns++;
+      oldestReadyAt = Math.min(oldestReadyAt ?? Infinity, row.readyAt);
+    }
+    return { readyRuns, oldestReadyAt };
   }
 
   function fireDueTimers(now: number, limit: number): string[] {
@@ -381,18 +426,21 @@ export function createMemoryStore(): Store {
       delete row.leaseOwner;
       delete row.leaseUntil;
     },
+    renewLeases: (owner, runIds, runLeaseUntil, held, callLeaseUntil) => renewLeases(owner, runIds, runLeaseUntil, held, callLeaseUntil),
+    releaseLeases: (owner, runIds) => releaseLeases(owner, runIds),
+    queueStats: () => queueStats(),
     loadHistory: (runId, fromSeq = 0) => copy((history.get(runId) ?? []).slice(fromSeq)),
     loadPending: (runId) => copy(pending.get(runId) ?? []),
     commitTask: (commit) => commitTask(commit),
 
     claimDueCalls: (owner, now, leaseUntil, limit) => claimDueCalls(owner, now, leaseUntil, limit),
-    resolveCall: (runId, step, resolution, attempts, at) => {
+    resolveCall: (runId, step, resolution, attempts, at, owner) => {
       const row = runs.get(runId);
-      if (!row || !calls.delete(runId, step)) return false;
+      if (!row || (owner !== undefined && calls.get(runId, step)?.leaseOwner !== owner) || !calls.delete(runId, step)) return false;
       appendPending(row, resolution, at, attempts);
       return true;
     },
-    rescheduleCall: (runId, step, attempts, nextAt, lastError) => rescheduleCall(runId, step, attempts, nextAt, lastError),
+    rescheduleCall: (runId, step, attempts, nextAt, lastError, owner) => rescheduleCall(runId, step, attempts, nextAt, lastError, owner),
     listCalls: (runId) => copy(calls.ofRun(runId).map((row) => row.call)),
 
     nextDueAt: () => nextDueAt(),
@@ -421,6 +469,13 @@ export function createMemoryStore(): Store {
       if (!apiTokens.has(hash)) apiTokens.set(hash, { name, createdAt });
     },
     hasApiToken: (hash) => apiTokens.has(hash),
+    createHumanTask: (task) => humanTasks.create(task),
+    getHumanTask: (id) => humanTasks.get(id),
+    listHumanTasks: (filter) => humanTasks.list(filter),
+    updateHumanTask: ({ event, ...update }) =>
+      humanTasks.update(update, () => {
+        if (event) insertEvent(event.event, event.dedupeKey, event.receivedAt);
+      }),
     countApiTokens: () => apiTokens.size,
   });
 }
