@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import type { Capability, Clock } from '../core/ports.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
-import { createGitLabSimulator, demoSeed, type GitLabSimulator } from './gitlab-sim/index.js';
+import { createGitLabSimulator, demoSeed, type GitLabSimulator, type OAuthApplication } from './gitlab-sim/index.js';
 
 /** Where `autoflow server` mounts the simulator on its own port. */
 export const SIMULATOR_PATH = '/simulator/gitlab';
@@ -16,8 +16,13 @@ export interface EmbeddedGitLab {
   capability: Capability;
   /** The simulator's REST base once attached (`<server>/simulator/gitlab`). */
   baseUrl(): string;
-  /** Points the simulator's links and its group webhook at the server, once the server listens. */
-  attach(serverUrl: string): void;
+  /**
+   * Points the simulator's links and its group webhook at the server, once the server listens, and
+   * registers the web UI's OAuth application (redirect `<publicUrl ?? serverUrl>/auth/callback`).
+   */
+  attach(serverUrl: string, publicUrl?: string): void;
+  /** The web UI's OAuth application in the simulator, once attached. */
+  oauthApplication(): OAuthApplication | undefined;
 }
 
 /**
@@ -30,15 +35,19 @@ export function createEmbeddedGitLab(options: { clock?: Clock } = {}): EmbeddedG
   const simulator = createGitLabSimulator({ seed: demoSeed(), ...(options.clock ? { clock: options.clock } : {}) });
   simulator.seed({ users: [{ username: BOT_USERNAME, name: 'AutoFlow Bot' }], tokens: { [BOT_USERNAME]: token } });
   simulator.actions.setMember('root', { group: 'demo' }, BOT_USERNAME, 'maintainer');
+  let application: OAuthApplication | undefined;
   return {
     simulator,
     webhookSource: { name: 'simulator', secret },
     // In process: calls reach the simulator without a socket; its links use the attached URL.
     capability: createGitLabCapability({ baseUrl: 'http://gitlab.simulator', token, fetch: simulator.fetch }),
     baseUrl: () => simulator.state.baseUrl,
-    attach(serverUrl) {
-      simulator.state.baseUrl = `${serverUrl}${SIMULATOR_PATH}`;
+    attach(serverUrl, publicUrl) {
+      const browserUrl = (publicUrl ?? serverUrl).replace(/\/+$/, '');
+      simulator.state.baseUrl = `${browserUrl}${SIMULATOR_PATH}`;
       simulator.webhooks.add({ url: `${serverUrl}/webhooks/gitlab`, token: secret, group: 'demo' });
+      application = simulator.oauth.registerApplication({ name: 'AutoFlow', redirectUri: `${browserUrl}/auth/callback` });
     },
+    oauthApplication: () => application,
   };
 }

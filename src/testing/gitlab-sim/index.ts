@@ -9,6 +9,7 @@ import type { SimUser } from './model.js';
 import { Webhooks } from './hooks/webhooks.js';
 import { type SimEnv, createSimApp } from './http/app.js';
 import { Faults } from './http/faults.js';
+import { SimOAuth, oauthRoutes } from './oauth.js';
 import { registerCi } from './routes/ci.js';
 import { registerIssues } from './routes/issues.js';
 import { registerMembership } from './routes/members.js';
@@ -27,6 +28,7 @@ export type { Fault, FaultKind, FaultMatch, FaultSpec, Faults } from './http/fau
 export { HOOK_EVENTS } from './hooks/webhooks.js';
 export type { HookEventName, Webhook, WebhookDelivery, WebhookOptions, Webhooks } from './hooks/webhooks.js';
 export type { SimState } from './state.js';
+export type { OAuthApplication, SimOAuth } from './oauth.js';
 export type * from './model.js';
 
 export interface GitLabSimulatorOptions {
@@ -59,6 +61,8 @@ export interface GitLabSimulator {
   faults: Faults;
   webhooks: Webhooks;
   actions: SimActions;
+  /** GitLab as an OAuth 2 provider: register applications; `/oauth/authorize` is a user picker. */
+  oauth: SimOAuth;
   seed(description: SeedDescription): SeedResult;
   /**
    * A `fetch` into the app without a socket, for tests on a virtual clock. Relative URLs are
@@ -109,6 +113,8 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     ],
     onInternalError: options.onInternalError ?? ((error) => console.error('gitlab-sim: internal error', error)),
   });
+  const oauth = new SimOAuth(state);
+  app.route('/oauth', oauthRoutes(oauth, state));
   // Every GitLab has its first administrator; seeding acts as them.
   const root: SimUser = {
     id: state.nextId('user'),
@@ -137,6 +143,7 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     faults,
     webhooks,
     actions: createActions(ctx),
+    oauth,
     seed,
     fetch: inProcessFetch,
     listen(port = 0) {
