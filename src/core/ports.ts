@@ -211,6 +211,26 @@ export interface Store {
   claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;
   /** Gives a run's lease back so that another node may claim it at once. */
   releaseRun(runId: string, owner: string): Promise<void>;
+  /**
+   * Heartbeat: extends to `runLeaseUntil` the leases of `runIds` and to `callLeaseUntil` those of
+   * `calls` (a call's `due_at` follows), but only those still held by `owner` — a lease another
+   * node took over stays theirs. Returns how many of each were renewed.
+   */
+  renewLeases(
+    owner: string,
+    runIds: string[],
+    runLeaseUntil: number,
+    calls: Array<{ runId: string; step: number }>,
+    callLeaseUntil: number,
+  ): Promise<{ runs: number; calls: number }>;
+  /**
+   * Graceful shutdown: frees the leases `owner` still holds on `runIds` and on every call (a freed
+   * call is due at its next attempt time), so that other nodes take the work over at once instead
+   * of after the leases expire.
+   */
+  releaseLeases(owner: string, runIds: string[]): Promise<void>;
+  /** Runs waiting for a workflow task (ready, `running`), and since when the oldest waits. */
+  queueStats(): Promise<{ readyRuns: number; oldestReadyAt: number | undefined }>;
   loadHistory(runId: string, fromSeq?: number): Promise<HistoryEvent[]>;
   /** Oldest first. */
   loadPending(runId: string): Promise<PendingResolution[]>;
@@ -231,9 +251,16 @@ export interface Store {
    * to the run's pending (with `attempts`) and the run made ready. Returns false when the call was
    * already resolved (by someone else, or the run ended).
    */
-  resolveCall(runId: string, step: number, resolution: Resolution, attempts: number, at: number): Promise<boolean>;
-  /** After a retryable failure: records the attempt, frees the lease, sets the next attempt time. */
-  rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo): Promise<void>;
+  resolveCall(runId: string, step: number, resolution: Resolution, attempts: number, at: number, owner?: string): Promise<boolean>;
+  /**
+   * After a retryable failure: records the attempt, frees the lease, sets the next attempt time.
+   * Returns false, changing nothing, when the call is gone.
+   *
+   * Fencing (both methods): with `owner`, the write applies only while the call's lease is still
+   * `owner`'s, so that a node that stalled past its lease cannot overwrite the work of the node
+   * that took the call over; it returns false instead.
+   */
+  rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo, owner?: string): Promise<boolean>;
   listCalls(runId: string): Promise<CallRecord[]>;
 
   // timers --------------------------------------------------------------------------------

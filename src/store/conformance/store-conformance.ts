@@ -9,6 +9,7 @@ import { after, afterEach, beforeEach, describe } from 'node:test';
 import type { Store } from '../../core/ports.js';
 import { describeCallsAndTimers } from './calls-timers.js';
 import { describeDefinitionsAndInbox } from './definitions-inbox.js';
+import { describeLeases } from './leases.js';
 import { describeRouting } from './routing.js';
 import { describeRuns } from './runs.js';
 import { describeTasks } from './tasks.js';
@@ -46,5 +47,6 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRuns(context);
     describeTasks(context);
     describeCallsAndTimers(context);
+    describeLeases(context);
   });
 }

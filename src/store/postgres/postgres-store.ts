@@ -5,6 +5,7 @@
  * write method is one transaction (often one statement); `synchronous_commit` stays on, so a
  * resolved write is durable.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { CustomTypesConfig, Pool, QueryResultRow } from 'pg';
 import { ConfigError, StoreError } from '../../core/errors.js';
@@ -36,6 +37,7 @@ import { inTransaction } from './transaction.js';
 import * as writes from './writes.js';
 
 export interface PostgresStoreOptions {
+import { createNotifier, listenForWakes } from './wake.js';
   /** Connection URL, `postgres://user:password@host:port/database`. */
   url: string;
   /** Connections in the pool. @default 10 */
@@ -54,6 +56,12 @@ export interface PostgresStore extends Store {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+  /**
+   * Calls `onWake` when another node wrote something that may give this node work (LISTEN/NOTIFY
+   * on a dedicated connection that reconnects by itself), and once after each (re)connect.
+   * Returns the function that stops listening.
+   */
+  listen(onWake: () => void, onError: (error: Error) => void): () => Promise<void>;
 
 /**
  * BIGINT columns (epoch ms, seqs) and counts come back as JS numbers: every value AutoFlow stores
@@ -96,6 +104,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   /** Same-key inserts of this process go to the server in call order, so the first caller wins. */
   const eventInserts = new Map<string, Promise<unknown>>();
 
+  const senderId = randomUUID();
+  let reportNotifyError: (error: Error) => void = () => {};
+  const stopListening = new Set<() => Promise<void>>();
+  /** After a write that made work for whichever node holds the run: wake the other nodes. */
+  const wake = createNotifier(pool, senderId, (error) => reportNotifyError(toStoreError(error, url)));
+  const waking = <T>(result: T, madeWork: boolean): T => {
+    if (madeWork) wake();
+    return result;
+  };
   const guard = () => {
     if (closed) throw new StoreError(`the PostgreSQL store ${maskUrl(url)} is closed`);
   };
@@ -141,8 +158,26 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await pool.end();
     },
 
+      await Promise.all([...stopListening].map((stop) => stop()));
     deployDefinition: (def) =>
       transaction(async (client) => {
+    listen: (onWake, onError) => {
+      guard();
+      reportNotifyError = onError;
+      const stop = listenForWakes({
+        url,
+        senderId,
+        onWake,
+        onError: (error) => onError(toStoreError(error, url)),
+        ...(schema === undefined ? {} : { connectionOptions: `-c search_path=${schema}` }),
+      });
+      const once = async () => {
+        stopListening.delete(once);
+        await stop();
+      };
+      stopListening.add(once);
+      return once;
+    },
         const { version, name } = def;
         await client.query(SQL.insertDefinition, [
           version,
@@ -162,7 +197,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         (row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active }),
       ),
 
-    insertEvent,
+    insertEvent: async (event, dedupeKey, receivedAt) => {
+      const result = await insertEvent(event, dedupeKey, receivedAt);
+      return waking(result, !result.duplicate);
+    },
     listUnroutedEvents: async (limit) => (await rows<EventRow>(SQL.listUnroutedEvents, [rowLimit(limit)])).map(toStoredEvent),
     listEventsAfter: async (afterSeq, limit) => (await rows<EventRow>(SQL.listEventsAfter, [afterSeq, rowLimit(limit)])).map(toStoredEvent),
     listRecentEvents: async (type, since, limit) =>
@@ -177,14 +215,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     listWaitShapes: async (type) =>
       (await rows<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
     findWaits: async (type, key) => (await rows<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
-    routeEvent: (routing) => transaction((client) => writes.routeEvent(client, routing)),
+    routeEvent: async (routing) => {
+      const result = await transaction((client) => writes.routeEvent(client, routing));
+      return waking(result, result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0);
+    },
 
-    createRun: (run) =>
-      transaction(async (client) => {
+    createRun: async (run) => {
+      const result = await transaction(async (client) => {
         const created = (await writes.insertRuns(client, [run])).length > 0;
         const { rows: found } = await client.query<RunRow>(SQL.getRun, [run.id]);
         return { created, run: toRunRecord(found[0]!) };
-      }),
+      });
+      return waking(result, result.created);
+    },
     getRun: async (id) => (await rows<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
     listRuns: async (filter) => {
       const limit = runPageLimit(filter.limit);
@@ -200,20 +243,50 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;
       return counts;
     },
-    addPending: (runId, resolution, at) => settle(() => writes.appendPendingUnlessTerminal(pool, runId, resolution, at)),
+    addPending: async (runId, resolution, at) => {
+      const added = await settle(() => writes.appendPendingUnlessTerminal(pool, runId, resolution, at));
+      return waking(added, added);
+    },
+    queueStats: async () => {
+      const [row] = await rows<{ n: number; oldest: number | null }>(SQL.queueStats);
+      return { readyRuns: row?.n ?? 0, oldestReadyAt: row?.oldest ?? undefined };
+    },
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(pool, owner, now, leaseUntil, limit)),
     releaseRun: async (runId, owner) => void (await count(SQL.releaseRun, [runId, owner])),
     loadHistory: async (runId, fromSeq = 0) =>
       (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => toHistoryEvent(r.body)),
     loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
-    commitTask: (commit) => transaction((client) => writes.commitTask(client, commit)),
+    renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
+      transaction(async (client) => {
+        const runs = runIds.length ? ((await client.query(SQL.renewRunLeases, [owner, runIds, runLeaseUntil])).rowCount ?? 0) : 0;
+        const renewed = calls.length
+          ? ((await client.query(SQL.renewCallLeases, [owner, calls.map((c) => c.runId), calls.map((c) => c.step), callLeaseUntil])).rowCount ?? 0)
+          : 0;
+        return { runs, calls: renewed };
+      }),
+    releaseLeases: async (owner, runIds) => {
+      await transaction(async (client) => {
+        if (runIds.length) await client.query(SQL.releaseRuns, [owner, runIds]);
+        await client.query(SQL.releaseCallLeases, [owner]);
+      });
+      // What was handed back is claimable now: tell the other nodes rather than let them wait for a poll.
+      wake();
+    },
+    commitTask: async (commit) => {
+      const result = await transaction((client) => writes.commitTask(client, commit));
+      // Work for runs this node may not hold: children, a successor, a parent, events to route.
+      const forOthers = commit.children.length > 0 || commit.successor !== undefined || commit.notifyParent !== undefined;
+      return waking(result, result.ok && (forOthers || (commit.events?.length ?? 0) > 0));
+    },
 
     claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.claimDueCalls(pool, owner, now, leaseUntil, limit)),
-    resolveCall: async (runId, step, resolution, attempts, at) =>
-      (await count(SQL.resolveCall, [runId, step, at, attempts, JSON.stringify(resolution)])) > 0,
-    rescheduleCall: async (runId, step, attempts, nextAt, lastError) =>
-      void (await count(SQL.rescheduleCall, [runId, step, attempts, nextAt, json(lastError)])),
+    resolveCall: async (runId, step, resolution, attempts, at, owner) => {
+      const resolved = (await count(SQL.resolveCall, [runId, step, at, attempts, JSON.stringify(resolution), owner ?? null])) > 0;
+      return waking(resolved, resolved);
+    },
+    rescheduleCall: async (runId, step, attempts, nextAt, lastError, owner) =>
+      (await count(SQL.rescheduleCall, [runId, step, attempts, nextAt, json(lastError), owner ?? null])) > 0,
     listCalls: async (runId) => (await rows<CallRow>(SQL.listCalls, [runId])).map(toCallRecord),
 
     nextDueAt: async () => {
@@ -221,7 +294,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const times = [due?.call ?? null, due?.timer ?? null].filter((at) => at !== null);
       return times.length ? Math.min(...times) : undefined;
     },
-    fireDueTimers: (now, limit) => settle(() => writes.fireDueTimers(pool, now, limit)),
+    fireDueTimers: async (now, limit) => {
+      const fired = await settle(() => writes.fireDueTimers(pool, now, limit));
+      return waking(fired, fired.length > 0);
+    },
 
     listLogs: async (runId, { afterIndex = -1, limit = DEFAULT_LOG_PAGE } = {}) =>
       (await rows<LogRow>(SQL.listLogs, [runId, afterIndex, rowLimit(limit)])).map(toLogRecord),

@@ -75,6 +75,11 @@ export const SQL = {
     WHERE r.id = claimable.id
     RETURNING r.id, r.ready_at`,
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
+  releaseRuns: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($2::text[]) AND lease_owner = $1',
+  /** Heartbeat of runs: a lease another node took over is left alone (the row lock orders it after that claim). */
+  renewRunLeases: 'UPDATE runs SET lease_until = $3 WHERE id = ANY($2::text[]) AND lease_owner = $1',
+  /** Ready runs and the oldest ready time, on the partial index runs_ready. */
+  queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND status = 'running'`,
   /**
    * The end of a task: history length, time, status when it changed, and ready again exactly when
    * pending remain, since the oldest of them arrived.
@@ -129,11 +134,16 @@ export const SQL = {
       .map((column) => `c.${column}`)
       .join(', ')}, p.grp, p.k`,
   /** Deletes the call when it is still there, appends its resolution and makes the run ready. */
-  resolveCall: `WITH call AS (DELETE FROM calls WHERE run_id = $1 AND step = $2 RETURNING run_id),
+  resolveCall: `WITH call AS (DELETE FROM calls WHERE run_id = $1 AND step = $2 AND ($6::text IS NULL OR lease_owner = $6) RETURNING run_id),
       run AS (UPDATE runs SET ${READY_AT('$3::bigint')} WHERE id IN (SELECT run_id FROM call) RETURNING id)
     INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $3, $4, $5 FROM run RETURNING id`,
+  /** Fenced when $6 is given: only while the call is still leased to that node. */
   rescheduleCall: `UPDATE calls SET attempts = $3, next_at = $4, due_at = $4, last_error = $5, lease_owner = NULL, lease_until = NULL
-    WHERE run_id = $1 AND step = $2`,
+    WHERE run_id = $1 AND step = $2 AND ($6::text IS NULL OR lease_owner = $6)`,
+  renewCallLeases: `UPDATE calls c SET lease_until = $4, due_at = GREATEST(c.next_at, $4)
+    FROM unnest($2::text[], $3::int[]) AS h (run_id, step)
+    WHERE c.run_id = h.run_id AND c.step = h.step AND c.lease_owner = $1`,
+  releaseCallLeases: 'UPDATE calls SET lease_owner = NULL, lease_until = NULL, due_at = next_at WHERE lease_owner = $1',
   listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = $1 ORDER BY step`,
   nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
 

@@ -206,12 +206,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     releaseRun: (runId, owner) => write((s) => void s.releaseRun.run({ id: runId, owner })),
     loadHistory: (runId, fromSeq = 0) => read((s) => s.loadHistory.all(runId, fromSeq).map(toHistoryEvent)),
     loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
+    renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
+      write((s) => writes.renewLeases(s, owner, runIds, runLeaseUntil, calls, callLeaseUntil)),
+    releaseLeases: (owner, runIds) => write((s) => writes.releaseLeases(s, owner, runIds)),
+    queueStats: () =>
+      read((s) => {
+        const { n, oldest } = s.queueStats.get()!;
+        return { readyRuns: n, oldestReadyAt: oldest ?? undefined };
+      }),
     commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
 
     claimDueCalls: (owner, now, leaseUntil, limit) => write((s) => writes.claimDueCalls(s, owner, now, leaseUntil, limit)),
-    resolveCall: (runId, step, resolution, attempts, at) => write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at)),
-    rescheduleCall: (runId, step, attempts, nextAt, lastError) =>
-      write((s) => void s.rescheduleCall.run({ runId, step, attempts, nextAt, lastError: json(lastError) })),
+    resolveCall: (runId, step, resolution, attempts, at, owner) =>
+      write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at, owner)),
+    rescheduleCall: (runId, step, attempts, nextAt, lastError, owner) =>
+      write((s) => s.rescheduleCall.run({ runId, step, attempts, nextAt, lastError: json(lastError), owner: owner ?? null }).changes > 0),
     listCalls: (runId) => read((s) => s.listCalls.all(runId).map(toCallRecord)),
 
     nextDueAt: () =>

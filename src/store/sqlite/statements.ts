@@ -55,6 +55,9 @@ export const SQL = {
   leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
   /** After a task: ready again exactly when pending remain, since the oldest of them arrived. */
+  renewRunLease: 'UPDATE runs SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner',
+  /** Ready runs and the oldest ready time, on the partial index runs_ready. */
+  queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND +status = 'running'`,
   finishTask: `UPDATE runs SET history_length = history_length + @added, updated_at = @at,
       ready_at = (SELECT at FROM pending WHERE run_id = @id ORDER BY id LIMIT 1)
     WHERE id = @id`,
@@ -81,8 +84,13 @@ export const SQL = {
   leaseCall: `UPDATE calls SET lease_owner = @owner, lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
     WHERE run_id = @runId AND step = @step`,
   rescheduleCall: `UPDATE calls SET attempts = @attempts, next_at = @nextAt, due_at = @nextAt, last_error = @lastError,
+  /** Fenced when @owner is given: only while the call is still leased to it. */
       lease_owner = NULL, lease_until = NULL
-    WHERE run_id = @runId AND step = @step`,
+    WHERE run_id = @runId AND step = @step AND (@owner IS NULL OR lease_owner = @owner)`,
+  deleteCallFenced: 'DELETE FROM calls WHERE run_id = @runId AND step = @step AND (@owner IS NULL OR lease_owner = @owner)',
+  renewCallLease: `UPDATE calls SET lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
+    WHERE run_id = @runId AND step = @step AND lease_owner = @owner`,
+  releaseCallLeases: 'UPDATE calls SET lease_owner = NULL, lease_until = NULL, due_at = next_at WHERE lease_owner = @owner',
   listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? ORDER BY step`,
   nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
 
@@ -171,6 +179,8 @@ export function prepareStatements(db: Database) {
     leaseRun: p<Params>(SQL.leaseRun),
     releaseRun: p<Params>(SQL.releaseRun),
     finishTask: p<Params>(SQL.finishTask),
+    renewRunLease: p<Params>(SQL.renewRunLease),
+    queueStats: p<[], { n: number; oldest: number | null }>(SQL.queueStats),
     setStatus: p<Params>(SQL.setStatus),
 
     insertHistory: p<[string, number, string]>(SQL.insertHistory),
@@ -186,6 +196,9 @@ export function prepareStatements(db: Database) {
     leaseCall: p<Params>(SQL.leaseCall),
     rescheduleCall: p<Params>(SQL.rescheduleCall),
     listCalls: p<[string], CallRow>(SQL.listCalls),
+    deleteCallFenced: p<Params>(SQL.deleteCallFenced),
+    renewCallLease: p<Params>(SQL.renewCallLease),
+    releaseCallLeases: p<Params>(SQL.releaseCallLeases),
     nextDue: p<[], { call: number | null; timer: number | null }>(SQL.nextDue),
 
     insertTimer: p<Params>(SQL.insertTimer),

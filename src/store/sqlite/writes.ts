@@ -107,8 +107,16 @@ export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
   return { createdRunIds, deliveredRunIds };
 }
 
-export function resolveCall(s: Statements, runId: string, step: number, resolution: Resolution, attempts: number, at: number): boolean {
-  if (s.deleteCall.run(runId, step).changes === 0) return false;
+export function resolveCall(
+  s: Statements,
+  runId: string,
+  step: number,
+  resolution: Resolution,
+  attempts: number,
+  at: number,
+  owner: string | undefined,
+): boolean {
+  if (s.deleteCallFenced.run({ runId, step, owner: owner ?? null }).changes === 0) return false;
   appendPending(s, runId, resolution, at, attempts);
   return true;
 }
@@ -138,4 +146,25 @@ export function fireDueTimers(s: Statements, now: number, limit: number): string
     if (!affected.includes(runId)) affected.push(runId);
   }
   return affected;
+}
+
+/** Extends the leases still held by `owner`; see Store.renewLeases. */
+export function renewLeases(
+  s: Statements,
+  owner: string,
+  runIds: string[],
+  runLeaseUntil: number,
+  calls: Array<{ runId: string; step: number }>,
+  callLeaseUntil: number,
+): { runs: number; calls: number } {
+  let runs = 0;
+  for (const id of new Set(runIds)) runs += s.renewRunLease.run({ id, owner, leaseUntil: runLeaseUntil }).changes;
+  let renewed = 0;
+  for (const { runId, step } of calls) renewed += s.renewCallLease.run({ runId, step, owner, leaseUntil: callLeaseUntil }).changes;
+  return { runs, calls: renewed };
+}
+
+export function releaseLeases(s: Statements, owner: string, runIds: string[]): void {
+  for (const id of new Set(runIds)) s.releaseRun.run({ id, owner });
+  s.releaseCallLeases.run({ owner });
 }
