@@ -95,6 +95,10 @@ export function createOperations(deps: OperationsDeps): Operations {
     async getHistory(id) {
       await requireRun(id);
       return store.loadHistory(id);
+    async countRuns() {
+      return store.countRunsByStatus();
+    },
+
     },
 
     async getLogs(id, afterIndex) {

@@ -103,6 +103,8 @@ export interface Operations {
   /** Resolves when the run is no longer `running`, or after `timeoutMs` with its current state. */
   waitForRun(id: string, timeoutMs: number): Promise<RunView>;
   listRuns(query: ListRunsQuery): Promise<{ runs: RunView[]; nextCursor?: string }>;
+  /** Runs by status, for the overview. */
+  countRuns(): Promise<Partial<Record<RunStatus, number>>>;
   getHistory(id: string): Promise<HistoryEvent[]>;
   getLogs(id: string, afterIndex?: number): Promise<LogRecord[]>;
   /** Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. */

@@ -6,7 +6,7 @@
  */
 import type { Operations, RunView, WorkflowView } from '../../app/operations.js';
 import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
-import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, StoredEvent } from '../../core/model.js';
+import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, RunStatus, StoredEvent } from '../../core/model.js';
 import type { Logger } from '../../core/ports.js';
 
 /** A fake workflow: returns the result or throws; `log` writes a log line of the run. */
@@ -95,6 +95,12 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async getRun(id) {
       return requireRun(id);
+    },
+
+    async countRuns() {
+      const counts: Partial<Record<RunStatus, number>> = {};
+      for (const run of runs.values()) counts[run.status] = (counts[run.status] ?? 0) + 1;
+      return counts;
     },
 
     watch() {
