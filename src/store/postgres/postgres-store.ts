@@ -34,10 +34,10 @@ import { applyMigrations, loadMigrations } from './migrate.js';
 import { maskUrl, toStoreError } from './pg-errors.js';
 import { listRunsQuery, SQL } from './statements.js';
 import { inTransaction } from './transaction.js';
+import { createNotifier, listenForWakes } from './wake.js';
 import * as writes from './writes.js';
 
 export interface PostgresStoreOptions {
-import { createNotifier, listenForWakes } from './wake.js';
   /** Connection URL, `postgres://user:password@host:port/database`. */
   url: string;
   /** Connections in the pool. @default 10 */
@@ -53,15 +53,15 @@ import { createNotifier, listenForWakes } from './wake.js';
 
 export interface PostgresStore extends Store {
   readonly kind: 'postgres';
-}
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
   /**
    * Calls `onWake` when another node wrote something that may give this node work (LISTEN/NOTIFY
    * on a dedicated connection that reconnects by itself), and once after each (re)connect.
    * Returns the function that stops listening.
    */
   listen(onWake: () => void, onError: (error: Error) => void): () => Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * BIGINT columns (epoch ms, seqs) and counts come back as JS numbers: every value AutoFlow stores
@@ -101,9 +101,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   // a fresh connection and reports what is wrong then.
   pool.on('error', () => {});
   let closed = false;
-  /** Same-key inserts of this process go to the server in call order, so the first caller wins. */
-  const eventInserts = new Map<string, Promise<unknown>>();
-
   const senderId = randomUUID();
   let reportNotifyError: (error: Error) => void = () => {};
   const stopListening = new Set<() => Promise<void>>();
@@ -113,6 +110,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (madeWork) wake();
     return result;
   };
+  /** Same-key inserts of this process go to the server in call order, so the first caller wins. */
+  const eventInserts = new Map<string, Promise<unknown>>();
+
   const guard = () => {
     if (closed) throw new StoreError(`the PostgreSQL store ${maskUrl(url)} is closed`);
   };
@@ -155,12 +155,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     close: async () => {
       if (closed) return;
       closed = true;
+      await Promise.all([...stopListening].map((stop) => stop()));
       await pool.end();
     },
-
-      await Promise.all([...stopListening].map((stop) => stop()));
-    deployDefinition: (def) =>
-      transaction(async (client) => {
     listen: (onWake, onError) => {
       guard();
       reportNotifyError = onError;
@@ -178,6 +175,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       stopListening.add(once);
       return once;
     },
+
+    deployDefinition: (def) =>
+      transaction(async (client) => {
         const { version, name } = def;
         await client.query(SQL.insertDefinition, [
           version,
@@ -254,9 +254,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(pool, owner, now, leaseUntil, limit)),
     releaseRun: async (runId, owner) => void (await count(SQL.releaseRun, [runId, owner])),
-    loadHistory: async (runId, fromSeq = 0) =>
-      (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => toHistoryEvent(r.body)),
-    loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       transaction(async (client) => {
         const runs = runIds.length ? ((await client.query(SQL.renewRunLeases, [owner, runIds, runLeaseUntil])).rowCount ?? 0) : 0;
@@ -273,6 +270,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       // What was handed back is claimable now: tell the other nodes rather than let them wait for a poll.
       wake();
     },
+    loadHistory: async (runId, fromSeq = 0) =>
+      (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => toHistoryEvent(r.body)),
+    loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
     commitTask: async (commit) => {
       const result = await transaction((client) => writes.commitTask(client, commit));
       // Work for runs this node may not hold: children, a successor, a parent, events to route.

@@ -204,8 +204,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit)),
     releaseRun: (runId, owner) => write((s) => void s.releaseRun.run({ id: runId, owner })),
-    loadHistory: (runId, fromSeq = 0) => read((s) => s.loadHistory.all(runId, fromSeq).map(toHistoryEvent)),
-    loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       write((s) => writes.renewLeases(s, owner, runIds, runLeaseUntil, calls, callLeaseUntil)),
     releaseLeases: (owner, runIds) => write((s) => writes.releaseLeases(s, owner, runIds)),
@@ -214,6 +212,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const { n, oldest } = s.queueStats.get()!;
         return { readyRuns: n, oldestReadyAt: oldest ?? undefined };
       }),
+    loadHistory: (runId, fromSeq = 0) => read((s) => s.loadHistory.all(runId, fromSeq).map(toHistoryEvent)),
+    loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
     commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
 
     claimDueCalls: (owner, now, leaseUntil, limit) => write((s) => writes.claimDueCalls(s, owner, now, leaseUntil, limit)),

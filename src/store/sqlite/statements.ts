@@ -54,10 +54,10 @@ export const SQL = {
     ORDER BY ready_at, id LIMIT @limit`,
   leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
-  /** After a task: ready again exactly when pending remain, since the oldest of them arrived. */
   renewRunLease: 'UPDATE runs SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner',
   /** Ready runs and the oldest ready time, on the partial index runs_ready. */
   queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND +status = 'running'`,
+  /** After a task: ready again exactly when pending remain, since the oldest of them arrived. */
   finishTask: `UPDATE runs SET history_length = history_length + @added, updated_at = @at,
       ready_at = (SELECT at FROM pending WHERE run_id = @id ORDER BY id LIMIT 1)
     WHERE id = @id`,
@@ -83,8 +83,8 @@ export const SQL = {
     WHERE lease_owner = @owner AND next_at <= @now AND due_at > @now ORDER BY next_at, run_id, step LIMIT @limit`,
   leaseCall: `UPDATE calls SET lease_owner = @owner, lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
     WHERE run_id = @runId AND step = @step`,
-  rescheduleCall: `UPDATE calls SET attempts = @attempts, next_at = @nextAt, due_at = @nextAt, last_error = @lastError,
   /** Fenced when @owner is given: only while the call is still leased to it. */
+  rescheduleCall: `UPDATE calls SET attempts = @attempts, next_at = @nextAt, due_at = @nextAt, last_error = @lastError,
       lease_owner = NULL, lease_until = NULL
     WHERE run_id = @runId AND step = @step AND (@owner IS NULL OR lease_owner = @owner)`,
   deleteCallFenced: 'DELETE FROM calls WHERE run_id = @runId AND step = @step AND (@owner IS NULL OR lease_owner = @owner)',
@@ -178,9 +178,9 @@ export function prepareStatements(db: Database) {
     claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
     leaseRun: p<Params>(SQL.leaseRun),
     releaseRun: p<Params>(SQL.releaseRun),
-    finishTask: p<Params>(SQL.finishTask),
     renewRunLease: p<Params>(SQL.renewRunLease),
     queueStats: p<[], { n: number; oldest: number | null }>(SQL.queueStats),
+    finishTask: p<Params>(SQL.finishTask),
     setStatus: p<Params>(SQL.setStatus),
 
     insertHistory: p<[string, number, string]>(SQL.insertHistory),
@@ -195,10 +195,10 @@ export function prepareStatements(db: Database) {
     ownLeasedCalls: p<Params, CallRow>(SQL.ownLeasedCalls),
     leaseCall: p<Params>(SQL.leaseCall),
     rescheduleCall: p<Params>(SQL.rescheduleCall),
-    listCalls: p<[string], CallRow>(SQL.listCalls),
     deleteCallFenced: p<Params>(SQL.deleteCallFenced),
     renewCallLease: p<Params>(SQL.renewCallLease),
     releaseCallLeases: p<Params>(SQL.releaseCallLeases),
+    listCalls: p<[string], CallRow>(SQL.listCalls),
     nextDue: p<[], { call: number | null; timer: number | null }>(SQL.nextDue),
 
     insertTimer: p<Params>(SQL.insertTimer),
