@@ -46,12 +46,24 @@ export interface EngineOptions {
   callLeaseMs?: number;
   /** Safety-net poll for work written by other processes; null disables it (virtual-time tests). @default 1000 */
   pollIntervalMs?: number | null;
+  /**
+   * How often the leases of the runs and calls in progress are renewed, so that a long call is not
+   * taken over by another node; null disables it (virtual-time tests).
+   * @default a third of the shorter lease; null when `pollIntervalMs` is null
+   */
+  heartbeatMs?: number | null;
 }
 
 export interface EngineEvents extends Record<string, unknown> {
   'run:updated': { runId: string; status: RunStatus; historyLength: number };
   'run:finished': { runId: string; status: RunStatus };
   'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
+  /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
+  'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' };
+  /** Due timers and calls handled; `lagMs` is how late the earliest of them was. */
+  'timers:fired': { runs: number; lagMs: number };
+  /** A write of this node refused because another node holds the run or call now (the lease had passed). */
+  'write:fenced': { runId: string; step?: number; what: 'task' | 'call_result' | 'call_retry' };
 }
 
 const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
@@ -75,7 +87,11 @@ export class Engine {
   private readonly definitionsByVersion = new Map<string, DeployedDefinition>();
   private activeDefinitions: DeployedDefinition[] = [];
   private readonly activeRuns = new Map<string, Promise<void>>();
-  private readonly inflightCalls = new Set<string>();
+  /** Calls being executed here, by `runId:step`: the heartbeat renews their leases. */
+  private readonly inflightCalls = new Map<string, { runId: string; step: number }>();
+  /** Runs this node claimed, with their lease end: handed back on stop. */
+  private readonly leasedRuns = new Map<string, number>();
+  private heartbeat: (() => void) | undefined;
   /** Runs whose advance failed unexpectedly: not retried before `until`, so a broken run cannot spin. */
   private readonly failing = new Map<string, { attempts: number; until: number }>();
   private readonly background = new Set<Promise<unknown>>();
@@ -110,6 +126,7 @@ export class Engine {
     this.pump();
     this.track(this.scheduleWake());
     this.schedulePoll();
+    this.scheduleHeartbeat();
   }
 
   /** Stops taking work, lets what is in flight finish, and frees the sandboxes. */
@@ -120,7 +137,23 @@ export class Engine {
     this.poll?.();
     this.poll = undefined;
     await this.whenIdle();
+    this.heartbeat?.();
+    this.heartbeat = undefined;
     this.cache.clear();
+    await this.handBackLeases();
+  }
+
+  /** Graceful shutdown: the runs and calls this node still holds become claimable by others at once. */
+  private async handBackLeases(): Promise<void> {
+    const now = this.clock.now();
+    const held = [...this.leasedRuns].filter(([, until]) => until > now).map(([id]) => id);
+    this.leasedRuns.clear();
+    try {
+      await this.store.releaseLeases(this.options.nodeId, held);
+    } catch (error) {
+      // Not fatal: the leases then simply expire and other nodes recover the work after that.
+      this.logger.warn({ err: toError(error), runs: held.length }, 'handing leases back failed; other nodes take the work over once they expire');
+    }
   }
 
   /** Resolves once no run is being advanced and no call, routing or timer work is in flight. */
@@ -228,6 +261,7 @@ export class Engine {
         if (free <= 0) return;
         const now = this.clock.now();
         const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
+        for (const id of ids) this.leasedRuns.set(id, now + this.runLeaseMs);
         let launched = 0;
         for (const id of ids) {
           if (this.activeRuns.has(id) || (this.failing.get(id)?.until ?? 0) > now) continue;
@@ -323,6 +357,7 @@ export class Engine {
       if (!result.ok) {
         // Another node advanced the run (or it is gone): our instance is stale.
         this.cache.evict(runId);
+        if (result.reason === 'fenced') this.events.emit('write:fenced', { runId, what: 'task' });
         this.logger.warn({ runId, reason: result.reason }, 'workflow task commit refused; the run will be reloaded');
         return;
       }
@@ -347,8 +382,7 @@ export class Engine {
             local.push({ resolution: outcome.resolution, attempts: outcome.attempts, at: this.clock.now() });
             resolvedCalls.push(call.step);
           } else {
-            await this.store.rescheduleCall(runId, call.step, outcome.attempts, outcome.nextAt, outcome.error);
-            this.considerWake(outcome.nextAt);
+            await this.rescheduleCall(call, outcome);
           }
         }
       }
@@ -457,22 +491,37 @@ export class Engine {
 
   private async executeCall(call: CallRecord, context: CallContext): Promise<CallOutcome> {
     const key = `${call.runId}:${call.step}`;
-    this.inflightCalls.add(key);
+    this.inflightCalls.set(key, { runId: call.runId, step: call.step });
     try {
-      return await attemptCall(call, { ...context, now: this.clock.now() }, {
+      const outcome = await attemptCall(call, { ...context, now: this.clock.now() }, {
         capabilities: this.options.capabilities,
         secrets: this.options.secrets,
         random: this.random,
       });
+      const result = outcome.kind === 'retry' ? 'retry' : outcome.resolution.kind === 'call' && !outcome.resolution.ok ? 'failed' : 'ok';
+      this.events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
+      return outcome;
     } finally {
       this.inflightCalls.delete(key);
+    }
+  }
+
+  /** Records a failed attempt, fenced: after our lease passed, the node that took the call over decides. */
+  private async rescheduleCall(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'retry' }>): Promise<void> {
+    const { runId, step } = call;
+    if (await this.store.rescheduleCall(runId, step, outcome.attempts, outcome.nextAt, outcome.error, this.options.nodeId)) {
+      this.considerWake(outcome.nextAt);
+    } else {
+      this.events.emit('write:fenced', { runId, step, what: 'call_retry' });
+      this.logger.warn({ runId, step }, 'retry of a call not recorded: its lease passed and another node holds it (or it was resolved)');
     }
   }
 
   /** Calls due for a retry, or left behind by a node that stopped before finishing them. */
   private async runDueCalls(): Promise<void> {
     const now = this.clock.now();
-    const calls = await this.store.claimDueCalls(this.options.nodeId, now, now + this.callLeaseMs, 64);
+    const leaseUntil = now + this.callLeaseMs;
+    const calls = await this.store.claimDueCalls(this.options.nodeId, now, leaseUntil, 64);
     await Promise.all(
       calls
         .filter((call) => !this.inflightCalls.has(`${call.runId}:${call.step}`))
@@ -480,12 +529,18 @@ export class Engine {
           const run = await this.store.getRun(call.runId);
           const definition = run && (await this.definitionFor(run.version));
           if (!run || !definition) return;
+          // A node that stalled (GC pause, SIGSTOP) since the claim may have lost the call to another
+          // node: it must not start an attempt that would overlap theirs.
+          if (this.clock.now() >= leaseUntil) return;
           const outcome = await this.executeCall(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
-          if (outcome.kind === 'resolved') {
-            if (await this.store.resolveCall(call.runId, call.step, outcome.resolution, outcome.attempts, this.clock.now())) this.pump();
-          } else {
-            await this.store.rescheduleCall(call.runId, call.step, outcome.attempts, outcome.nextAt, outcome.error);
-            this.considerWake(outcome.nextAt);
+          if (outcome.kind === 'retry') return this.rescheduleCall(call, outcome);
+          const { runId, step } = call;
+          if (await this.store.resolveCall(runId, step, outcome.resolution, outcome.attempts, this.clock.now(), this.options.nodeId)) {
+            this.pump();
+          } else if ((await this.store.listCalls(runId)).some((other) => other.step === step)) {
+            // Still outstanding, so not resolved by someone else: our lease passed and another node holds it.
+            this.events.emit('write:fenced', { runId, step, what: 'call_result' });
+            this.logger.warn({ runId, step }, 'call result not recorded: its lease passed and another node holds the call now');
           }
         }),
     );
@@ -500,7 +555,7 @@ export class Engine {
     this.wake = wake;
     wake.cancel = this.clock.schedule(at, () => {
       if (this.wake === wake) this.wake = undefined;
-      this.track(this.onDue());
+      this.track(this.onDue(at));
     });
   }
 
@@ -509,13 +564,40 @@ export class Engine {
     if (at !== undefined) this.considerWake(at);
   }
 
-  private async onDue(): Promise<void> {
+  private async onDue(dueAt?: number): Promise<void> {
     if (this.stopping) return;
-    await this.store.fireDueTimers(this.clock.now(), 1000);
+    const now = this.clock.now();
+    const fired = await this.store.fireDueTimers(now, 1000);
+    if (dueAt !== undefined && fired.length > 0) this.events.emit('timers:fired', { runs: fired.length, lagMs: Math.max(0, now - dueAt) });
     // Fired timers, and runs whose back-off after a failure has passed, may be claimed now.
     this.pump();
     await this.runDueCalls();
     await this.scheduleWake();
+  }
+
+  /**
+   * Renews the leases of what this node is working on, so that only a node that stopped (crashed,
+   * frozen, cut off) loses its work to others. A lease it finds taken over is not renewed: the
+   * fenced commit then tells the stale work apart.
+   */
+  private scheduleHeartbeat(): void {
+    const { heartbeatMs, pollIntervalMs } = this.options;
+    const interval = heartbeatMs !== undefined ? heartbeatMs : pollIntervalMs === null ? null : Math.min(this.runLeaseMs, this.callLeaseMs) / 3;
+    if (interval === null || this.stopping) return;
+    this.heartbeat = this.clock.schedule(this.clock.now() + interval, () => {
+      this.track(this.renewLeases().finally(() => this.scheduleHeartbeat()));
+    });
+  }
+
+  private async renewLeases(): Promise<void> {
+    const now = this.clock.now();
+    for (const [id, until] of this.leasedRuns) if (until <= now) this.leasedRuns.delete(id);
+    const runIds = [...this.activeRuns.keys()];
+    const calls = [...this.inflightCalls.values()];
+    if (runIds.length === 0 && calls.length === 0) return;
+    const runLeaseUntil = now + this.runLeaseMs;
+    await this.store.renewLeases(this.options.nodeId, runIds, runLeaseUntil, calls, now + this.callLeaseMs);
+    for (const id of runIds) this.leasedRuns.set(id, runLeaseUntil);
   }
 
   private schedulePoll(): void {
