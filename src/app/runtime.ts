@@ -3,6 +3,8 @@ import { existsSync, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
+import { createCalendarCapability } from '../capabilities/calendar.js';
+import { createKubernetesCapability, type KubernetesCapabilityOptions } from '../capabilities/kubernetes/index.js';
 import { createEmitCapability } from '../capabilities/emit.js';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
@@ -47,6 +49,8 @@ export interface RuntimeConfig {
   webhookSources?: readonly WebhookSource[];
   /** Receivers of the events workflows emit. */
   subscribers?: readonly Subscriber[];
+  /** The cluster the `kubernetes` capability talks to; absent: no such capability. */
+  kubernetes?: KubernetesCapabilityOptions | undefined;
 }
 
 /**
@@ -143,6 +147,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     }),
     createActivitiesCapability(config.activities),
     ...gitlabCapabilities(config),
+    createCalendarCapability(),
+    ...(config.kubernetes ? [createKubernetesCapability(config.kubernetes)] : []),
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);

@@ -57,6 +57,18 @@ const webhookSourceSchema = strict({
   instanceUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
 });
 
+const kubernetesSchema = strict({
+  kubeconfig: nonEmpty.optional(),
+  context: nonEmpty.optional(),
+  server: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  token: nonEmpty.optional(),
+  caFile: nonEmpty.optional(),
+  /** @default false */
+  insecureSkipTlsVerify: z.boolean('true or false').optional(),
+  /** Use the pod's ServiceAccount (running inside the cluster). @default false */
+  inCluster: z.boolean('true or false').optional(),
+});
+
 export const configSchema = strict({
   /** @default 8080 */
   port: integer(0, 65_535).default(8080),
@@ -113,6 +125,11 @@ export const configSchema = strict({
   gitlabWebhookSecret: nonEmpty.optional(),
   /** Config file only: more webhook sources, for several GitLab instances or groups with their own secrets. */
   webhookSources: z.array(webhookSourceSchema, 'a list of { name, secret, instanceUrl? }').default([]),
+  /**
+   * Config file only: the cluster the `kubernetes` capability reaches (Flux objects, events, pod
+   * logs) — a kubeconfig file (and context), or a server URL with a ServiceAccount token.
+   */
+  kubernetes: kubernetesSchema.optional(),
   /** Config file only: receivers of the server's outgoing events. */
   subscribers: z.array(subscriberSchema, 'a list of { url, secret, types? }').default([]),
 });

@@ -74,6 +74,17 @@ export interface Permissions {
   /** Names of operator-registered custom activities the workflow may call. */
   activities?: string[];
   gitlab?: GitLabPermissions;
+  kubernetes?: KubernetesPermissions;
+}
+
+/** What the `kubernetes` capability may reach: a request needs its namespace and its kind granted. */
+export interface KubernetesPermissions {
+  /** Namespaces or globs (`flux-system`, `apps-*`). */
+  namespaces?: string[];
+  /** Kinds as Kubernetes names them (`Kustomization`, `GitRepository`, `OCIRepository`, `Pod`, `Event`), or globs. */
+  kinds?: string[];
+  /** `read` allows no patch. @default 'write' */
+  access?: 'read' | 'write';
 }
 
 /** What the host knows of a definition without running it: extracted from the bundle at deploy. */

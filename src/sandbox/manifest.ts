@@ -93,8 +93,9 @@ function checkPermissions(problems: Problems, permissions: unknown): void {
     problems.add('permissions', 'must be an object');
     return;
   }
-  problems.onlyKeys(permissions, 'permissions', ['http', 'secrets', 'activities', 'gitlab']);
+  problems.onlyKeys(permissions, 'permissions', ['http', 'secrets', 'activities', 'gitlab', 'kubernetes']);
   for (const key of ['http', 'secrets', 'activities']) problems.names(permissions[key], `permissions.${key}`);
+  checkKubernetesPermissions(problems, permissions.kubernetes);
   const { gitlab } = permissions;
   if (gitlab === undefined) return;
   if (!isObject(gitlab)) {
@@ -106,6 +107,20 @@ function checkPermissions(problems: Problems, permissions: unknown): void {
   problems.names(gitlab.groups, 'permissions.gitlab.groups');
   if (gitlab.access !== undefined && gitlab.access !== 'read' && gitlab.access !== 'write') {
     problems.add('permissions.gitlab.access', `must be 'read' or 'write', got ${JSON.stringify(gitlab.access)}`);
+  }
+}
+
+function checkKubernetesPermissions(problems: Problems, kubernetes: unknown): void {
+  if (kubernetes === undefined) return;
+  if (!isObject(kubernetes)) {
+    problems.add('permissions.kubernetes', 'must be an object');
+    return;
+  }
+  problems.onlyKeys(kubernetes, 'permissions.kubernetes', ['namespaces', 'kinds', 'access']);
+  problems.names(kubernetes.namespaces, 'permissions.kubernetes.namespaces');
+  problems.names(kubernetes.kinds, 'permissions.kubernetes.kinds');
+  if (kubernetes.access !== undefined && kubernetes.access !== 'read' && kubernetes.access !== 'write') {
+    problems.add('permissions.kubernetes.access', `must be 'read' or 'write', got ${JSON.stringify(kubernetes.access)}`);
   }
 }
 
