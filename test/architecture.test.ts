@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return sources(path);
-    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+    return /\.tsx?$/.test(name) && !name.endsWith('.test.ts') ? [path] : [];
   });
 }
 
@@ -37,6 +37,7 @@ const rules: Record<string, { layers: string[]; packages: RegExp }> = {
   store: { layers: ['store', 'core'], packages: /^(better-sqlite3|pg|node:.*)$/ },
   sandbox: { layers: ['sandbox', 'sdk', 'core'], packages: /^(quickjs-emscripten.*|@jitl\/.*|esbuild|@jridgewell\/.*|node:.*)$/ },
   capabilities: { layers: ['capabilities', 'core'], packages: /^(zod|node:.*)$/ },
+  ui: { layers: ['ui', 'app', 'core'], packages: /^(hono(\/.*)?|oauth4webapi|node:.*)$/ },
 };
 
 test('each layer imports only the layers below it', () => {

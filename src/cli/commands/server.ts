@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/index.js';
 import { toError } from '../../core/errors.js';
 import { createApp } from '../../server/http/app.js';
 import { serve } from '../../server/serve.js';
+import { webUiOptions } from '../../server/web-ui.js';
 import type { CliContext } from '../context.js';
 import { parseOptions } from '../options.js';
 
@@ -44,11 +45,12 @@ export function registerServer(program: Command, context: CliContext): void {
       let server: Awaited<ReturnType<typeof serve>>;
       try {
         await runtime.start();
-        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, ...(gitlab ? { gitlab } : {}) }), {
+        const ui = webUiOptions({ config, operations: runtime.operations, logger: runtime.logger, gitlab });
+        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, ui, ...(gitlab ? { gitlab } : {}) }), {
           port: config.port,
           host: config.host,
         });
-        gitlab?.attach(server.url);
+        gitlab?.attach(server.url, config.publicUrl);
       } catch (caught) {
         const error = toError(caught);
         await runtime

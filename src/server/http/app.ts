@@ -10,6 +10,8 @@ import { runRoutes } from './routes/runs.js';
 import { simulatorRoutes } from './routes/simulator.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SIMULATOR_PATH, type EmbeddedGitLab } from '../../testing/embedded-gitlab.js';
+import type { UiOptions } from '../../ui/env.js';
+import { createUi } from '../../ui/ui.js';
 
 export interface AppDeps {
   operations: Operations;
@@ -18,6 +20,8 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** The built-in GitLab simulator, served under /simulator/gitlab when no GitLab is configured. */
   gitlab?: EmbeddedGitLab;
+  /** The web UI (pages, sign-in, live updates), mounted at `/` beside the API; absent: API only. */
+  ui?: UiOptions;
 }
 
 /**
@@ -52,5 +56,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.route(SIMULATOR_PATH, deps.gitlab.simulator.app);
     app.route('/api/v1/simulator', simulatorRoutes(deps.gitlab));
   }
+  // Last, and by explicit paths only: the UI never shadows the API, the webhooks or the simulator.
+  if (deps.ui) app.route('/', createUi(deps.ui));
   return app;
 }

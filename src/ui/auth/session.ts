@@ -1,0 +1,108 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import type { UiEnv, UiSettings } from '../env.js';
+
+/** Who is signed in. The cookie holds it signed (HMAC-SHA256), so the server keeps no session table. */
+export interface Session {
+  username: string;
+  name: string;
+  /** The per-session CSRF token every form carries (`_csrf`). */
+  csrf: string;
+  /** Epoch ms after which the cookie is refused even if the browser still sends it. */
+  expiresAt: number;
+}
+
+export const SESSION_COOKIE = 'af_session';
+/** Twelve hours: a working day, after which GitLab is asked again (silently, if still signed in there). */
+const SESSION_TTL_MS = 12 * 3600_000;
+
+export function cookieOptions(settings: UiSettings, maxAgeSeconds: number, path = '/') {
+  return {
+    path,
+    httpOnly: true,
+    sameSite: 'Lax' as const,
+    secure: settings.publicUrl?.startsWith('https:') ?? false,
+    maxAge: maxAgeSeconds,
+  };
+}
+
+export async function startSession(c: Context<UiEnv>, settings: UiSettings, user: { username: string; name: string }): Promise<void> {
+  const session: Session = {
+    username: user.username.toLowerCase(),
+    name: user.name,
+    csrf: randomBytes(24).toString('base64url'),
+    expiresAt: settings.now() + SESSION_TTL_MS,
+  };
+  const value = Buffer.from(JSON.stringify(session)).toString('base64url');
+  await setSignedCookie(c, SESSION_COOKIE, value, settings.sessionSecret, cookieOptions(settings, SESSION_TTL_MS / 1000));
+}
+
+export function endSession(c: Context<UiEnv>, settings: UiSettings): void {
+  deleteCookie(c, SESSION_COOKIE, cookieOptions(settings, 0));
+}
+
+export async function readSession(c: Context<UiEnv>, settings: UiSettings): Promise<Session | undefined> {
+  const value = await getSignedCookie(c, settings.sessionSecret, SESSION_COOKIE);
+  if (!value) return undefined;
+  try {
+    const session = JSON.parse(Buffer.from(value, 'base64url').toString()) as Session;
+    return typeof session.username === 'string' && session.expiresAt > settings.now() ? session : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A local path to come back to after signing in; anything else (`//evil`, `https://…`) becomes `/`. */
+export function safeNext(next: string | undefined): string {
+  return next && /^\/(?![/\\])/.test(next) ? next : '/';
+}
+
+/** Pages need a signed-in user: GETs are sent to sign in (and back), anything else is refused. */
+export function requireUser(settings: UiSettings): MiddlewareHandler<UiEnv> {
+  return async function signedIn(c, next) {
+    const session = await readSession(c, settings);
+    if (!session) {
+      if (c.req.method === 'GET') {
+        const url = new URL(c.req.url);
+        return c.redirect(`/auth/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+      }
+      return c.text('Sign in first: your session has ended.', 401);
+    }
+    c.set('session', session);
+    await next();
+  };
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The origin the browser sees this server at: `publicUrl`'s, or the request's own. */
+export function expectedOrigin(c: Context<UiEnv>, settings: UiSettings): string {
+  return new URL(settings.publicUrl ?? c.req.url).origin;
+}
+
+/**
+ * CSRF protection of every form post, after `requireUser`: the `Origin` header must be this
+ * server's (browsers send it on every POST), and the form must carry the session's token.
+ * SameSite=Lax cookies already keep most cross-site posts out; this covers the rest (sibling
+ * subdomains, old browsers) and makes a forged post fail loudly.
+ */
+export function verifyCsrf(settings: UiSettings): MiddlewareHandler<UiEnv> {
+  return async function csrf(c, next) {
+    const session = c.get('session');
+    const origin = c.req.header('origin');
+    if (!origin || origin !== expectedOrigin(c, settings)) {
+      return c.text('Refused: this form was not posted from this site (Origin check). Reload the page and try again.', 403);
+    }
+    const form = await c.req.parseBody({ all: true });
+    const token = form._csrf;
+    if (!session || typeof token !== 'string' || !sameToken(token, session.csrf)) {
+      return c.text('Refused: the form token is missing or stale. Reload the page and try again.', 403);
+    }
+    await next();
+  };
+}

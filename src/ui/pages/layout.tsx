@@ -1,0 +1,85 @@
+import type { Child } from 'hono/jsx';
+import type { Session } from '../auth/session.js';
+import { ASSET_VERSION } from '../static.js';
+
+export interface PageProps {
+  title: string;
+  session?: Session | undefined;
+  /** Which nav entry is current. */
+  section?: 'overview' | 'workflows' | 'runs' | 'tasks' | 'events';
+  /** Server-sent events URL: the page refreshes its `data-live-region`s when it reports a change. */
+  live?: string;
+  children?: Child;
+}
+
+const NAV: Array<[NonNullable<PageProps['section']>, string, string]> = [
+  ['overview', '/', 'Overview'],
+  ['tasks', '/tasks', 'My tasks'],
+  ['runs', '/runs', 'Runs'],
+  ['workflows', '/workflows', 'Workflows'],
+  ['events', '/events', 'Events'],
+];
+
+/** The page frame: header with navigation and the signed-in user, then the page. No third-party asset. */
+export function Layout(props: PageProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title} · AutoFlow</title>
+        <link rel="stylesheet" href={`/ui/app.css?v=${ASSET_VERSION}`} />
+        <script src={`/ui/app.js?v=${ASSET_VERSION}`} defer></script>
+      </head>
+      <body data-live={props.live}>
+        <header class="top">
+          <a class="brand" href="/">
+            AutoFlow
+          </a>
+          {props.session && (
+            <nav>
+              {NAV.map(([key, href, label]) => (
+                <a href={href} aria-current={props.section === key ? 'page' : undefined}>
+                  {label}
+                </a>
+              ))}
+            </nav>
+          )}
+          {props.session && (
+            <form class="user" method="post" action="/auth/logout">
+              <span title={`@${props.session.username}`}>{props.session.name}</span>
+              <input type="hidden" name="_csrf" value={props.session.csrf} />
+              <button type="submit" class="link">
+                Sign out
+              </button>
+            </form>
+          )}
+        </header>
+        <main>{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+export function StatusBadge(props: { status: string }) {
+  return <span class={`badge s-${props.status}`}>{props.status}</span>;
+}
+
+/** `2026-11-23 14:05:09` in UTC: unambiguous, sortable, short. */
+export function formatTime(iso: string | number | undefined): string {
+  if (iso === undefined) return '';
+  return new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+export function Json(props: { value: unknown }) {
+  return <pre class="json">{JSON.stringify(props.value, null, 2)}</pre>;
+}
+
+/** A simple error or notice box. */
+export function Notice(props: { kind: 'error' | 'info' | 'ok'; children?: Child }) {
+  return (
+    <div class={`notice ${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+      {props.children}
+    </div>
+  );
+}

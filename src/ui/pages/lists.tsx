@@ -1,0 +1,248 @@
+import type { RunView, WorkflowView } from '../../app/operations.js';
+import type { RunStatus, StoredEvent } from '../../core/model.js';
+import type { Session } from '../auth/session.js';
+import { Layout, Notice, StatusBadge, formatTime } from './layout.js';
+
+const STATUSES: RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck'];
+
+export function RunTable(props: { runs: RunView[] }) {
+  if (props.runs.length === 0) return <p class="muted">No runs.</p>;
+  return (
+    <table class="runs">
+      <thead>
+        <tr>
+          <th>Run</th>
+          <th>Workflow</th>
+          <th>Status</th>
+          <th>Started</th>
+          <th>Updated</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.runs.map((run) => (
+          <tr data-run={run.id}>
+            <td class="mono">
+              <a href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</a>
+            </td>
+            <td>{run.workflow}</td>
+            <td>
+              <StatusBadge status={run.status} />
+              {run.error && <div class="muted">{run.error.message.slice(0, 120)}</div>}
+            </td>
+            <td>{formatTime(run.createdAt)}</td>
+            <td>{formatTime(run.updatedAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function overviewPage(props: { session: Session; counts: Partial<Record<RunStatus, number>>; failures: RunView[]; openTasks: number; workflows: number }) {
+  const total = Object.values(props.counts).reduce((sum, count) => sum + (count ?? 0), 0);
+  return (
+    <Layout title="Overview" session={props.session} section="overview" live="/live">
+      <h1>Overview</h1>
+      <div id="overview-counts" data-live-region>
+        <div class="cards">
+          <a class="card" href="/tasks">
+            <b>{props.openTasks}</b>my open tasks
+          </a>
+          <a class="card" href="/runs">
+            <b>{total}</b>runs
+          </a>
+          {STATUSES.map((status) => (
+            <a class="card" href={`/runs?status=${status}`} data-status={status}>
+              <b>{props.counts[status] ?? 0}</b>
+              {status}
+            </a>
+          ))}
+          <a class="card" href="/workflows">
+            <b>{props.workflows}</b>workflows
+          </a>
+        </div>
+        <h2>Recent failures</h2>
+        <RunTable runs={props.failures} />
+      </div>
+    </Layout>
+  );
+}
+
+export interface RunsQuery {
+  workflow?: string;
+  status?: RunStatus;
+  q?: string;
+  cursor?: string;
+}
+
+export function runsPage(props: { session: Session; query: RunsQuery; workflows: string[]; runs: RunView[]; nextCursor?: string | undefined; notFound?: string }) {
+  const { query } = props;
+  const params = (extra: Record<string, string | undefined>) => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries({ workflow: query.workflow, status: query.status, ...extra })) if (value) search.set(key, value);
+    return `/runs?${search.toString()}`;
+  };
+  return (
+    <Layout title="Runs" session={props.session} section="runs">
+      <h1>Runs</h1>
+      <form class="filters" method="get" action="/runs">
+        <label>
+          Workflow
+          <select name="workflow">
+            <option value="">all</option>
+            {props.workflows.map((name) => (
+              <option selected={query.workflow === name}>{name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status
+          <select name="status">
+            <option value="">all</option>
+            {STATUSES.map((status) => (
+              <option selected={query.status === status}>{status}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Run id
+          <input type="search" name="q" value={query.q ?? ''} placeholder="run id" />
+        </label>
+        <button type="submit">Show</button>
+      </form>
+      {props.notFound && <Notice kind="info">No run has the id “{props.notFound}”.</Notice>}
+      <RunTable runs={props.runs} />
+      <div class="pager">
+        {query.cursor && <a href={params({})}>« first page</a>}
+        {props.nextCursor && (
+          <a href={params({ cursor: props.nextCursor })} rel="next">
+            next page »
+          </a>
+        )}
+      </div>
+    </Layout>
+  );
+}
+
+export function workflowsPage(props: { session: Session; workflows: WorkflowView[] }) {
+  return (
+    <Layout title="Workflows" session={props.session} section="workflows">
+      <h1>Workflows</h1>
+      {props.workflows.length === 0 && <p class="muted">No workflow is deployed.</p>}
+      {props.workflows.map((workflow) => (
+        <section class="workflow" id={`wf-${workflow.name}`}>
+          <h2>
+            {workflow.name} <a href={`/runs?workflow=${encodeURIComponent(workflow.name)}`}>runs »</a>
+          </h2>
+          {workflow.description && <p>{workflow.description}</p>}
+          <dl class="meta">
+            <dt>active version</dt>
+            <dd class="mono">{workflow.version.slice(0, 12)}</dd>
+            <dt>deployed</dt>
+            <dd>{formatTime(workflow.deployedAt)}</dd>
+            {workflow.origin && (
+              <>
+                <dt>file</dt>
+                <dd class="mono">{workflow.origin}</dd>
+              </>
+            )}
+            <dt>triggers</dt>
+            <dd>
+              {workflow.triggers.length === 0 && <span class="muted">manual and API starts only</span>}
+              <ul>
+                {workflow.triggers.map((trigger) =>
+                  'cron' in trigger ? (
+                    <li>
+                      schedule <code>{trigger.cron}</code>
+                      {trigger.timezone && ` (${trigger.timezone})`}
+                    </li>
+                  ) : (
+                    <li>
+                      event <code>{trigger.event}</code>
+                      {trigger.filter && <code> {JSON.stringify(trigger.filter)}</code>}
+                    </li>
+                  ),
+                )}
+              </ul>
+            </dd>
+            <dt>permissions</dt>
+            <dd>
+              <code>{JSON.stringify(workflow.permissions)}</code>
+            </dd>
+            <dt>versions</dt>
+            <dd>
+              {workflow.versions.map((version) => (
+                <div class="mono">
+                  {version.version.slice(0, 12)} · {formatTime(version.deployedAt)}
+                  {version.active && ' · active'}
+                </div>
+              ))}
+            </dd>
+          </dl>
+        </section>
+      ))}
+    </Layout>
+  );
+}
+
+/** What a GitLab event is about, in one line: `demo/app#42 Title`. */
+function subjectOf(event: StoredEvent): string {
+  const data = (event.data ?? {}) as { project?: { path_with_namespace?: string }; object_attributes?: { iid?: number; title?: string }; merge_request?: { iid?: number } };
+  const project = data.project?.path_with_namespace;
+  const attributes = data.object_attributes;
+  const mark = event.type.includes('merge_request') ? '!' : '#';
+  const reference = project && attributes?.iid !== undefined ? `${project}${mark}${attributes.iid}` : project;
+  return [reference, attributes?.title].filter(Boolean).join(' ');
+}
+
+export function eventsPage(props: { session: Session; events: StoredEvent[]; type?: string | undefined; before?: number | undefined }) {
+  const last = props.events.at(-1);
+  const typeParam = props.type ? `&type=${encodeURIComponent(props.type)}` : '';
+  return (
+    <Layout title="Events" session={props.session} section="events" live={props.before === undefined ? '/live?events=1' : undefined}>
+      <h1>Events</h1>
+      <form class="filters" method="get" action="/events">
+        <label>
+          Type
+          <input type="search" name="type" value={props.type ?? ''} placeholder="com.gitlab.events.issue_updated" size={36} />
+        </label>
+        <button type="submit">Show</button>
+      </form>
+      <div id="events-list" data-live-region>
+        {props.events.length === 0 ? (
+          <p class="muted">No events received.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Received</th>
+                <th>Type</th>
+                <th>About</th>
+                <th>Source / subject</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.events.map((event) => (
+                <tr>
+                  <td class="mono">{event.seq}</td>
+                  <td>{formatTime(event.receivedAt)}</td>
+                  <td class="mono">{event.type}</td>
+                  <td>{subjectOf(event)}</td>
+                  <td class="mono">
+                    {event.source}
+                    {event.subject && <div>{event.subject}</div>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <div class="pager">
+        {props.before !== undefined && <a href={`/events?${typeParam.slice(1)}`}>« newest</a>}
+        {last && props.events.length >= 50 && <a href={`/events?before=${last.seq}${typeParam}`}>older »</a>}
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,201 @@
+import type { RunView, TaskView } from '../../app/operations.js';
+import type { HistoryEvent, LogRecord } from '../../core/model.js';
+import type { Session } from '../auth/session.js';
+import { Timeline, formatDuration } from '../timeline.js';
+import { Json, Layout, Notice, StatusBadge, formatTime } from './layout.js';
+
+/** One readable line per history event. */
+function describe(event: HistoryEvent): string {
+  switch (event.type) {
+    case 'run_started':
+      return `started ${event.workflow} (version ${event.version.slice(0, 12)})`;
+    case 'workflow_task':
+      return 'workflow step ran';
+    case 'call_scheduled':
+      return `call ${event.capability}.${event.method}(${JSON.stringify(event.args).slice(0, 160)}) #${event.step}${event.site ? ` at ${event.site}` : ''}`;
+    case 'call_completed':
+      return `call #${event.step} returned ${JSON.stringify(event.value)?.slice(0, 160) ?? 'undefined'} after ${event.attempts} attempt(s)`;
+    case 'call_failed':
+      return `call #${event.step} failed after ${event.attempts} attempt(s): ${event.error.name}: ${event.error.message}`;
+    case 'timer_started':
+      return `sleep #${event.step} until ${formatTime(event.fireAt)}`;
+    case 'timer_fired':
+      return `timer #${event.step} fired`;
+    case 'wait_started':
+      return `wait #${event.step} for ${event.eventType} ${JSON.stringify(event.match)}${event.timeoutAt ? ` until ${formatTime(event.timeoutAt)}` : ''}`;
+    case 'wait_satisfied':
+      return `wait #${event.step} got ${event.event.type} (${event.event.id})`;
+    case 'wait_timed_out':
+      return `wait #${event.step} timed out`;
+    case 'child_started':
+      return `child ${event.workflow} started: ${event.childId}`;
+    case 'child_completed':
+      return `child #${event.step} completed`;
+    case 'child_failed':
+      return `child #${event.step} failed: ${event.error.message}`;
+    case 'cancel_requested':
+      return `cancellation requested${event.reason ? `: ${event.reason}` : ''}`;
+    case 'patch_marker':
+      return `patch ${event.patchId}`;
+    case 'run_completed':
+      return `completed with ${JSON.stringify(event.result)?.slice(0, 160) ?? 'undefined'}`;
+    case 'run_failed':
+      return `failed: ${event.error.name}: ${event.error.message}`;
+    case 'run_cancelled':
+      return 'cancelled';
+    case 'run_continued':
+      return `continued as ${event.newRunId}`;
+  }
+}
+
+const FAILED = new Set(['call_failed', 'child_failed', 'run_failed']);
+
+export interface RunPageProps {
+  session: Session;
+  run: RunView;
+  history: HistoryEvent[];
+  logs: LogRecord[];
+  tasks: TaskView[];
+  now: number;
+  notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
+}
+
+export function runPage(props: RunPageProps) {
+  const { run, history, session } = props;
+  const start = history[0]?.at ?? Date.parse(run.createdAt);
+  const children = history.filter((event): event is Extract<HistoryEvent, { type: 'child_started' }> => event.type === 'child_started');
+  const path = `/runs/${encodeURIComponent(run.id)}`;
+  return (
+    <Layout title={`Run ${run.id}`} session={session} section="runs" live={`/live?run=${encodeURIComponent(run.id)}`}>
+      <h1>
+        Run <span class="mono">{run.id}</span>
+      </h1>
+      {props.notice && <Notice kind={props.notice.kind}>{props.notice.text}</Notice>}
+      <div id="run-summary" data-live-region>
+        <dl class="meta">
+          <dt>workflow</dt>
+          <dd>
+            <a href={`/workflows#wf-${run.workflow}`}>{run.workflow}</a> <span class="mono muted">{run.version.slice(0, 12)}</span>
+          </dd>
+          <dt>status</dt>
+          <dd>
+            <StatusBadge status={run.status} />
+          </dd>
+          <dt>started</dt>
+          <dd>{formatTime(run.createdAt)}</dd>
+          <dt>updated</dt>
+          <dd>{formatTime(run.updatedAt)}</dd>
+          {run.parentId && (
+            <>
+              <dt>parent</dt>
+              <dd>
+                <a href={`/runs/${encodeURIComponent(run.parentId)}`}>{run.parentId}</a>
+              </dd>
+            </>
+          )}
+        </dl>
+        {run.status === 'running' && (
+          <div class="actions">
+            <form method="post" action={`${path}/cancel`}>
+              <input type="hidden" name="_csrf" value={session.csrf} />
+              <input type="text" name="reason" placeholder="reason (optional)" aria-label="reason" />
+              <button type="submit" class="danger">
+                Cancel run
+              </button>
+            </form>
+          </div>
+        )}
+      </div>
+      {run.status === 'running' && (
+        <details class="actions">
+          <summary>Send a signal</summary>
+          <form method="post" action={`${path}/signal`}>
+            <input type="hidden" name="_csrf" value={session.csrf} />
+            <label>
+              name <input type="text" name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" />
+            </label>
+            <label>
+              payload (JSON) <input type="text" name="payload" value="null" />
+            </label>
+            <button type="submit">Send</button>
+          </form>
+        </details>
+      )}
+      <div class="split">
+        <section>
+          <h2>Timeline</h2>
+          <div class="legend">
+            <span><i style="background:#54aeff"></i>call</span>
+            <span><i style="background:#d4a72c"></i>timer</span>
+            <span><i style="background:#8250df"></i>wait</span>
+            <span><i style="background:#bf3989"></i>task</span>
+            <span><i style="background:#2da44e"></i>run / child</span>
+            <span><i style="background:#cf222e"></i>error</span>
+          </div>
+          <div id="run-timeline" class="timeline" data-live-region data-history-length={String(history.length)}>
+            <Timeline history={history} now={run.status === 'running' ? props.now : Date.parse(run.updatedAt)} />
+          </div>
+          <div id="run-io" data-live-region>
+            <h2>Input</h2>
+            <Json value={run.input} />
+            {run.result !== undefined && (
+              <>
+                <h2>Result</h2>
+                <Json value={run.result} />
+              </>
+            )}
+            {run.error && (
+              <>
+                <h2>Error</h2>
+                <Notice kind="error">
+                  <strong>{run.error.name}</strong>: {run.error.message}
+                </Notice>
+                {run.error.stack && <pre class="json">{run.error.stack}</pre>}
+              </>
+            )}
+            {props.tasks.length > 0 && (
+              <>
+                <h2>Tasks</h2>
+                <ul>
+                  {props.tasks.map((task) => (
+                    <li>
+                      <a href={task.path}>{task.title}</a> <StatusBadge status={task.status} />
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+            {children.length > 0 && (
+              <>
+                <h2>Children</h2>
+                <ul>
+                  {children.map((child) => (
+                    <li>
+                      <a href={`/runs/${encodeURIComponent(child.childId)}`}>{child.childId}</a> ({child.workflow})
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+            <h2>Logs</h2>
+            {props.logs.length === 0 ? (
+              <p class="muted">No log lines.</p>
+            ) : (
+              <pre class="json logs">{props.logs.map((line) => `${formatTime(line.at)} ${line.level.padEnd(5)} ${line.message}`).join('\n')}</pre>
+            )}
+          </div>
+        </section>
+        <section>
+          <h2>History</h2>
+          <ol id="run-history" class="history" data-live-region>
+            {history.map((event) => (
+              <li id={`h${event.seq}`} class={FAILED.has(event.type) ? 'err' : undefined} data-type={event.type}>
+                <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event)}
+              </li>
+            ))}
+          </ol>
+        </section>
+      </div>
+    </Layout>
+  );
+}

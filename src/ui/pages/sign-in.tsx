@@ -1,0 +1,28 @@
+import { Layout, Notice } from './layout.js';
+
+const PROBLEMS = {
+  notConfigured:
+    'Sign-in is not configured. Register an OAuth application in GitLab (scope read_user, redirect URI <public URL>/auth/callback) and set AUTOFLOW_GITLAB_OAUTH_CLIENT_ID and AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET.',
+  expired: 'The sign-in took too long or was started in another browser. Try again.',
+  failed: 'GitLab did not confirm the sign-in. Try again; if it keeps failing, the server log says why.',
+} as const;
+
+export function signInPage(props: { next?: string; gitlabUrl?: string; problem?: keyof typeof PROBLEMS }) {
+  const href = `/auth/login?go=1&next=${encodeURIComponent(props.next ?? '/')}`;
+  return (
+    <Layout title="Sign in">
+      <section class="sign-in">
+        <h1>Sign in</h1>
+        {props.problem && <Notice kind="error">{PROBLEMS[props.problem]}</Notice>}
+        {props.problem !== 'notConfigured' && (
+          <p>
+            <a class="button primary" href={href}>
+              Sign in with GitLab
+            </a>
+          </p>
+        )}
+        {props.gitlabUrl && <p class="muted">GitLab: {props.gitlabUrl}</p>}
+      </section>
+    </Layout>
+  );
+}

@@ -1,0 +1,205 @@
+import { raw } from 'hono/html';
+import type { TaskView } from '../../app/operations.js';
+import type { ApprovalSpec, FormField, FormSpec, TaskContext } from '../../core/human-task.js';
+import type { Session } from '../auth/session.js';
+import { Field, type PostedValues } from '../form.js';
+import { renderMarkdown } from '../markdown.js';
+import { Json, Layout, Notice, StatusBadge, formatTime } from './layout.js';
+
+export function inboxPage(props: { session: Session; open: TaskView[]; closed: TaskView[] }) {
+  return (
+    <Layout title="My tasks" session={props.session} section="tasks" live="/live">
+      <h1>My tasks</h1>
+      <div id="inbox" data-live-region>
+        {props.open.length === 0 ? (
+          <p class="muted">Nothing waits for you.</p>
+        ) : (
+          <table class="tasks">
+            <thead>
+              <tr>
+                <th>Task</th>
+                <th>Kind</th>
+                <th>Workflow</th>
+                <th>Since</th>
+                <th>Due</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.open.map((task) => (
+                <tr data-task={task.id}>
+                  <td>
+                    <a href={task.path}>{task.title}</a>
+                  </td>
+                  <td>{task.kind}</td>
+                  <td>{task.workflow}</td>
+                  <td>{formatTime(task.createdAt)}</td>
+                  <td>{formatTime(task.dueAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {props.closed.length > 0 && (
+          <>
+            <h2>Recently closed</h2>
+            <ul>
+              {props.closed.map((task) => (
+                <li>
+                  <a href={task.path}>{task.title}</a> <StatusBadge status={task.status} /> <span class="muted">{formatTime(task.closedAt)}</span>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </div>
+    </Layout>
+  );
+}
+
+function ContextLink(props: { context: TaskContext | undefined; gitlabWebUrl: string | undefined }) {
+  const { context } = props;
+  if (!context) return null;
+  const reference = context.issueIid !== undefined ? `#${context.issueIid}` : context.mergeRequestIid !== undefined ? `!${context.mergeRequestIid}` : '';
+  const path = context.issueIid !== undefined ? `/-/issues/${context.issueIid}` : context.mergeRequestIid !== undefined ? `/-/merge_requests/${context.mergeRequestIid}` : '';
+  const href = props.gitlabWebUrl && /^[\w.-]+(\/[\w.-]+)+$/.test(context.project) ? `${props.gitlabWebUrl.replace(/\/+$/, '')}/${context.project}${path}` : undefined;
+  const label = `${context.project}${reference}`;
+  return (
+    <p class="context">
+      About: {href ? <a href={href}>{label}</a> : <span class="mono">{label}</span>}
+      {context.note && <span class="muted"> — {context.note}</span>}
+    </p>
+  );
+}
+
+export interface TaskPageProps {
+  session: Session;
+  task: TaskView;
+  gitlabWebUrl?: string | undefined;
+  /** After an invalid post: what was entered, and the message per field. */
+  values?: PostedValues;
+  errors?: Record<string, string>;
+  notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
+}
+
+export function taskPage(props: TaskPageProps) {
+  const { task, session } = props;
+  const spec = task.spec as unknown as (FormSpec | ApprovalSpec) & { description?: string; context?: TaskContext };
+  const eligible = task.eligible.includes(session.username);
+  const open = task.status === 'open';
+  return (
+    <Layout title={task.title} session={session} section="tasks" live={open ? `/live?run=${encodeURIComponent(task.runId)}` : undefined}>
+      <h1>{task.title}</h1>
+      <p class="muted">
+        {task.kind === 'form' ? 'Form' : 'Approval'} for run <a href={`/runs/${encodeURIComponent(task.runId)}`}>{task.runId}</a> of {task.workflow} · opened{' '}
+        {formatTime(task.createdAt)}
+        {task.dueAt && ` · due ${formatTime(task.dueAt)}`}
+      </p>
+      <ContextLink context={spec.context} gitlabWebUrl={props.gitlabWebUrl} />
+      {props.notice && <Notice kind={props.notice.kind}>{props.notice.text}</Notice>}
+      <div id="task-status" data-live-region>
+        {!open && (
+          <Notice kind="info">
+            This task is closed: <StatusBadge status={task.status} /> {task.closedAt && formatTime(task.closedAt)}
+          </Notice>
+        )}
+        {open && !eligible && (
+          <Notice kind="info">
+            You are not {task.kind === 'form' ? 'an assignee of this form' : 'an approver of this request'}; only {task.eligible.map((name) => `@${name}`).join(', ')} may{' '}
+            {task.kind === 'form' ? 'submit it' : 'decide'}.
+          </Notice>
+        )}
+      </div>
+      {spec.description && <div class="markdown">{raw(renderMarkdown(spec.description))}</div>}
+      {task.kind === 'form' ? <FormBody {...props} fields={(spec as FormSpec).fields ?? []} disabled={!open || !eligible} /> : <ApprovalBody {...props} disabled={!open || !eligible} />}
+    </Layout>
+  );
+}
+
+function FormBody(props: TaskPageProps & { fields: FormField[]; disabled: boolean }) {
+  const { task } = props;
+  const outcome = task.outcome as { status?: string; values?: Record<string, unknown>; by?: string; at?: string } | undefined;
+  if (outcome?.status === 'submitted') {
+    return (
+      <section>
+        <h2>
+          Submitted by @{outcome.by} at {formatTime(outcome.at)}
+        </h2>
+        <Json value={outcome.values} />
+      </section>
+    );
+  }
+  const errors = props.errors ?? {};
+  const general = Object.entries(errors).filter(([name]) => !props.fields.some((field) => field.name === name));
+  return (
+    <form class="task" method="post" action={task.path} novalidate>
+      <input type="hidden" name="_csrf" value={props.session.csrf} />
+      {Object.keys(errors).length > 0 && (
+        <Notice kind="error">
+          The form has {Object.keys(errors).length} problem{Object.keys(errors).length === 1 ? '' : 's'}; nothing was submitted.
+          {general.map(([name, message]) => (
+            <div>
+              {name}: {message}
+            </div>
+          ))}
+        </Notice>
+      )}
+      <fieldset disabled={props.disabled}>
+        {props.fields.map((field) => (
+          <Field field={field} values={props.values} error={errors[field.name]} disabled={props.disabled} />
+        ))}
+        <button type="submit" class="primary">
+          Submit
+        </button>
+      </fieldset>
+    </form>
+  );
+}
+
+function ApprovalBody(props: TaskPageProps & { disabled: boolean }) {
+  const { task } = props;
+  const spec = task.spec as unknown as ApprovalSpec;
+  return (
+    <section>
+      <p>
+        Needs {spec.required ?? 1} approval{(spec.required ?? 1) === 1 ? '' : 's'} from {task.eligible.map((name) => `@${name}`).join(', ')}
+        {spec.initiator && !spec.allowSelfApproval && ` (not @${spec.initiator}, who asked for it)`}.
+      </p>
+      <h2>Decisions</h2>
+      <div id="decisions" data-live-region>
+        {task.decisions.length === 0 ? (
+          <p class="muted">No decision yet.</p>
+        ) : (
+          <ul class="decisions">
+            {task.decisions.map((decision) => (
+              <li>
+                <StatusBadge status={decision.decision} /> @{decision.by} at {formatTime(decision.at)}
+                {decision.comment && <blockquote>{decision.comment}</blockquote>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      {task.status === 'open' && (
+        <form class="task" method="post" action={`${task.path}/decision`}>
+          <input type="hidden" name="_csrf" value={props.session.csrf} />
+          <fieldset disabled={props.disabled}>
+            <div class="field">
+              <label class="title" for="comment">
+                Comment
+              </label>
+              <textarea id="comment" name="comment" maxlength={2000}></textarea>
+            </div>
+            <div class="actions">
+              <button type="submit" name="decision" value="approve" class="primary">
+                Approve
+              </button>
+              <button type="submit" name="decision" value="reject" class="danger">
+                Reject
+              </button>
+            </div>
+          </fieldset>
+        </form>
+      )}
+    </section>
+  );
+}

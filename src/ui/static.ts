@@ -1,0 +1,26 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Hono } from 'hono';
+
+const read = (name: string): string => readFileSync(new URL(`./static/${name}`, import.meta.url), 'utf8');
+const CSS = read('app.css');
+const JS = read('app.js');
+
+/** Changes whenever an asset does, so the browser may cache them for a year. */
+export const ASSET_VERSION = createHash('sha256').update(CSS).update(JS).digest('hex').slice(0, 12);
+
+/** `/ui/app.css` and `/ui/app.js`: the UI's only assets, served from here (no CDN; works offline). */
+export function staticRoutes(): Hono {
+  const app = new Hono();
+  const headers = (type: string) => ({ 'content-type': type, 'cache-control': 'public, max-age=31536000, immutable' });
+  app.get('/ui/app.css', (c) => c.body(CSS, 200, headers('text/css; charset=utf-8')));
+  app.get('/ui/app.js', (c) => c.body(JS, 200, headers('text/javascript; charset=utf-8')));
+  return app;
+}
+
+/** `<!doctype html>` and the rendered page. */
+export function render(node: { toString(): string | Promise<string> }): string {
+  const text = node.toString();
+  if (typeof text !== 'string') throw new Error('pages render synchronously: no async components');
+  return `<!doctype html>${text}`;
+}

@@ -1,0 +1,151 @@
+import type { HistoryEvent } from '../core/model.js';
+import { TASK_CLOSED_EVENT } from '../core/human-task.js';
+
+export type BarKind = 'run' | 'call' | 'timer' | 'wait' | 'task' | 'child';
+
+/** One durable step of a run as a span of time. */
+export interface TimelineBar {
+  kind: BarKind;
+  label: string;
+  /** History seq of the event that started it (links the bar to its history line). */
+  seq: number;
+  start: number;
+  /** Undefined while it is still going. */
+  end?: number;
+  error: boolean;
+  note?: string;
+}
+
+/**
+ * Derives the bars of the timeline from a run's history: each call, timer, wait, task and child
+ * from the event that started it to the one that resolved it, the run itself on top.
+ */
+export function timelineBars(history: readonly HistoryEvent[]): TimelineBar[] {
+  const bars: TimelineBar[] = [];
+  const open = new Map<string, TimelineBar>();
+  const close = (key: string, at: number, error = false, note?: string): void => {
+    const bar = open.get(key);
+    if (!bar) return;
+    bar.end = at;
+    bar.error ||= error;
+    if (note) bar.note = note;
+    open.delete(key);
+  };
+  for (const event of history) {
+    switch (event.type) {
+      case 'run_started': {
+        const bar: TimelineBar = { kind: 'run', label: `run ${event.workflow}`, seq: event.seq, start: event.at, error: false };
+        bars.push(bar);
+        open.set('run', bar);
+        break;
+      }
+      case 'call_scheduled': {
+        const kind: BarKind = event.capability === 'tasks' ? 'task' : 'call';
+        const bar: TimelineBar = { kind, label: `${event.capability}.${event.method}`, seq: event.seq, start: event.at, error: false };
+        bars.push(bar);
+        open.set(`s${event.step}`, bar);
+        break;
+      }
+      case 'timer_started': {
+        const bar: TimelineBar = { kind: 'timer', label: 'sleep', seq: event.seq, start: event.at, error: false };
+        bars.push(bar);
+        open.set(`s${event.step}`, bar);
+        break;
+      }
+      case 'wait_started': {
+        const task = event.eventType === TASK_CLOSED_EVENT;
+        const bar: TimelineBar = { kind: task ? 'task' : 'wait', label: task ? 'waits for a person' : `wait ${event.eventType}`, seq: event.seq, start: event.at, error: false };
+        bars.push(bar);
+        open.set(`s${event.step}`, bar);
+        break;
+      }
+      case 'child_started': {
+        const bar: TimelineBar = { kind: 'child', label: `child ${event.workflow}`, seq: event.seq, start: event.at, error: false };
+        bars.push(bar);
+        open.set(`s${event.step}`, bar);
+        break;
+      }
+      case 'call_completed':
+      case 'timer_fired':
+      case 'wait_satisfied':
+      case 'child_completed':
+        close(`s${event.step}`, event.at);
+        break;
+      case 'call_failed':
+      case 'child_failed':
+        close(`s${event.step}`, event.at, true, event.error.message);
+        break;
+      case 'wait_timed_out':
+        close(`s${event.step}`, event.at, false, 'timed out');
+        break;
+      case 'run_completed':
+      case 'run_continued':
+        close('run', event.at);
+        break;
+      case 'run_failed':
+        close('run', event.at, true, event.error.message);
+        break;
+      case 'run_cancelled':
+        close('run', event.at, false, 'cancelled');
+        for (const key of open.keys()) close(key, event.at, false, 'cancelled');
+        break;
+      default:
+        break;
+    }
+  }
+  return bars;
+}
+
+/** `850 ms`, `12.3 s`, `4 min`, `2.5 h`, `3 d`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  if (ms < 3600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86400_000) return `${(ms / 3600_000).toFixed(1)} h`;
+  return `${(ms / 86400_000).toFixed(1)} d`;
+}
+
+const WIDTH = 960;
+const LABEL = 230;
+const ROW = 22;
+const TOP = 24;
+
+/** The timeline picture: one row per bar on a shared time axis; running bars are hatched, failed ones red. */
+export function Timeline(props: { history: readonly HistoryEvent[]; now: number }) {
+  const bars = timelineBars(props.history);
+  if (bars.length === 0) return <p class="muted">No history yet.</p>;
+  const start = Math.min(...bars.map((bar) => bar.start));
+  const end = Math.max(props.now, ...bars.map((bar) => bar.end ?? bar.start));
+  const span = Math.max(end - start, 1);
+  const x = (at: number): number => LABEL + ((at - start) / span) * (WIDTH - LABEL - 10);
+  const height = TOP + bars.length * ROW + 6;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((fraction) => start + fraction * span);
+  return (
+    <svg viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={`timeline of ${bars.length} steps over ${formatDuration(span)}`}>
+      {ticks.map((tick) => (
+        <g>
+          <line class="axis" x1={x(tick)} x2={x(tick)} y1={TOP - 6} y2={height} />
+          <text class="tick" x={Math.min(x(tick), WIDTH - 60)} y={12}>
+            +{formatDuration(tick - start)}
+          </text>
+        </g>
+      ))}
+      {bars.map((bar, index) => {
+        const y = TOP + index * ROW;
+        const x1 = x(bar.start);
+        const x2 = Math.max(x(bar.end ?? end), x1 + 3);
+        const classes = `bar ${bar.error ? 'error' : bar.kind === 'run' ? 'child' : bar.kind}${bar.end === undefined ? ' open' : ''}`;
+        const duration = formatDuration((bar.end ?? end) - bar.start);
+        return (
+          <g data-seq={String(bar.seq)} data-kind={bar.kind} data-state={bar.error ? 'error' : bar.end === undefined ? 'open' : 'done'}>
+            <title>{`${bar.label} — ${duration}${bar.end === undefined ? ' so far' : ''}${bar.note ? ` — ${bar.note}` : ''}`}</title>
+            <text x={4} y={y + 14}>
+              {bar.label.length > 30 ? `${bar.label.slice(0, 29)}…` : bar.label}
+            </text>
+            <rect class={classes} x={x1} y={y + 3} width={x2 - x1} height={ROW - 7} rx={3} />
+          </g>
+        );
+      })}
+    </svg>
+  );
+}

@@ -1,0 +1,197 @@
+import { Hono, type Context } from 'hono';
+import type { ListTasksQuery, TaskView } from '../app/operations.js';
+import { AutoflowError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { FormSpec } from '../core/human-task.js';
+import type { Json, RunStatus } from '../core/model.js';
+import { authRoutes } from './auth/oauth.js';
+import { requireUser, verifyCsrf } from './auth/session.js';
+import type { UiEnv, UiOptions, UiSettings } from './env.js';
+import { postedValues, type PostedValues } from './form.js';
+import { liveStream } from './live.js';
+import { errorPage } from './pages/error.js';
+import { eventsPage, overviewPage, runsPage, workflowsPage } from './pages/lists.js';
+import { runPage } from './pages/run.js';
+import { inboxPage, taskPage } from './pages/tasks.js';
+import { render, staticRoutes } from './static.js';
+
+const STATUSES = new Set<string>(['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck']);
+const PAGE_SIZE = 50;
+
+type Notice = { kind: 'error' | 'ok' | 'info'; text: string };
+const NOTICES: Record<string, Notice> = {
+  submitted: { kind: 'ok', text: 'Thank you: your answer is recorded and the workflow carries on.' },
+  decided: { kind: 'ok', text: 'Your decision is recorded.' },
+  cancelled: { kind: 'ok', text: 'Cancellation requested: the run’s cleanup code runs, then it ends.' },
+  signalled: { kind: 'ok', text: 'Signal sent.' },
+};
+
+/** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
+function statusOf(error: Error): 400 | 403 | 404 | 409 | 500 {
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ForbiddenError) return 403;
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof ValidationError) return 400;
+  return 500;
+}
+
+/**
+ * The web UI: server-rendered pages (hono/jsx, escaped by construction) over the operations
+ * layer, sign-in with GitLab, and server-sent events for live pages. Every route is registered
+ * by its own path (no `*` middleware), so mounting it at `/` cannot touch `/api` or `/webhooks`.
+ */
+export function createUi(options: UiOptions): Hono<UiEnv> {
+  const settings: UiSettings = { ...options, now: options.now ?? Date.now };
+  const { operations } = settings;
+  const app = new Hono<UiEnv>();
+  app.onError((error, c) => {
+    const status = statusOf(error);
+    if (status === 500) settings.logger.error({ err: error, path: c.req.path }, 'web UI page failed');
+    const message = status === 500 || !(error instanceof AutoflowError) ? 'Something went wrong on the server; the log has the details.' : error.message;
+    return c.html(render(errorPage({ session: c.get('session'), status, message })), status);
+  });
+  app.route('/', staticRoutes());
+  app.route('/', authRoutes(settings));
+  const user = requireUser(settings);
+  const csrf = verifyCsrf(settings);
+  const page = (c: Context<UiEnv>, node: { toString(): string | Promise<string> }, status: 200 | 400 | 403 | 409 = 200) =>
+    c.html(render(node), status, { 'cache-control': 'no-store' });
+  const notice = (c: Context<UiEnv>): Notice | undefined => NOTICES[c.req.query('done') ?? ''];
+
+  app.get('/live', user, (c) => liveStream(c, settings));
+
+  app.get('/', user, async (c) => {
+    const session = c.get('session');
+    const [counts, failures, tasks, workflows] = await Promise.all([
+      operations.countRuns(),
+      operations.listRuns({ status: 'failed', limit: 10 }),
+      operations.listTasks({ assignee: session.username, status: 'open', limit: 500 }),
+      operations.listWorkflows(),
+    ]);
+    return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks: tasks.tasks.length, workflows: workflows.length }));
+  });
+
+  app.get('/workflows', user, async (c) => page(c, workflowsPage({ session: c.get('session'), workflows: await operations.listWorkflows() })));
+
+  app.get('/runs', user, async (c) => {
+    const session = c.get('session');
+    const workflow = c.req.query('workflow') || undefined;
+    const status = STATUSES.has(c.req.query('status') ?? '') ? (c.req.query('status') as RunStatus) : undefined;
+    const cursor = c.req.query('cursor') || undefined;
+    const q = c.req.query('q')?.trim() || undefined;
+    let notFound: string | undefined;
+    if (q) {
+      const found = await operations.getRun(q).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)));
+      if (found) return c.redirect(`/runs/${encodeURIComponent(found.id)}`, 302);
+      notFound = q;
+    }
+    const [list, workflows] = await Promise.all([
+      operations.listRuns({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), limit: PAGE_SIZE }),
+      operations.listWorkflows(),
+    ]);
+    return page(
+      c,
+      runsPage({
+        session,
+        query: { ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) },
+        workflows: workflows.map((definition) => definition.name).sort(),
+        runs: list.runs,
+        nextCursor: list.nextCursor,
+        ...(notFound ? { notFound } : {}),
+      }),
+    );
+  });
+
+  app.get('/runs/:id', user, async (c) => {
+    const id = c.req.param('id');
+    const run = await operations.getRun(id);
+    const [history, logs, tasks] = await Promise.all([operations.getHistory(id), operations.getLogs(id), operations.listTasks({ runId: id, limit: 100 })]);
+    return page(c, runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, now: settings.now(), notice: notice(c) }));
+  });
+
+  app.post('/runs/:id/cancel', user, csrf, async (c) => {
+    const id = c.req.param('id');
+    const form = await c.req.parseBody({ all: true });
+    const reason = typeof form.reason === 'string' && form.reason.trim() ? form.reason.trim() : `cancelled by @${c.get('session').username} in the web UI`;
+    await operations.cancelRun(id, reason);
+    return c.redirect(`/runs/${encodeURIComponent(id)}?done=cancelled`, 303);
+  });
+
+  app.post('/runs/:id/signal', user, csrf, async (c) => {
+    const id = c.req.param('id');
+    const form = await c.req.parseBody({ all: true });
+    const name = typeof form.name === 'string' ? form.name.trim() : '';
+    let payload: Json = null;
+    try {
+      payload = typeof form.payload === 'string' && form.payload.trim() ? (JSON.parse(form.payload) as Json) : null;
+    } catch {
+      throw new ValidationError('the signal payload is not valid JSON; write for example {"ok": true} or null');
+    }
+    await operations.signalRun(id, name, payload);
+    return c.redirect(`/runs/${encodeURIComponent(id)}?done=signalled`, 303);
+  });
+
+  app.get('/tasks', user, async (c) => {
+    const session = c.get('session');
+    const query = (status: ListTasksQuery['status']): ListTasksQuery => ({ assignee: session.username, ...(status ? { status } : {}), limit: PAGE_SIZE });
+    const [open, closed] = await Promise.all([operations.listTasks(query('open')), operations.listTasks({ ...query('closed'), limit: 10 })]);
+    return page(c, inboxPage({ session, open: open.tasks, closed: closed.tasks }));
+  });
+
+  const gitlabWebUrl = (): string | undefined => settings.gitlabWebUrl?.();
+
+  app.get('/tasks/:id', user, async (c) => {
+    const task = await operations.getTask(c.req.param('id'));
+    return page(c, taskPage({ session: c.get('session'), task, gitlabWebUrl: gitlabWebUrl(), notice: notice(c) }));
+  });
+
+  /** A refused action shown on the task page itself, with its status. */
+  async function refused(c: Context<UiEnv>, task: TaskView, error: unknown, extra: { values?: PostedValues } = {}) {
+    if (error instanceof ValidationError) {
+      const fields = ((error.details as { fields?: Record<string, string> } | undefined)?.fields ?? {}) as Record<string, string>;
+      const errors = Object.keys(fields).length ? fields : { form: error.message };
+      return page(c, taskPage({ session: c.get('session'), task, gitlabWebUrl: gitlabWebUrl(), errors, ...extra }), 400);
+    }
+    if (error instanceof ForbiddenError || error instanceof ConflictError) {
+      const fresh = await operations.getTask(task.id);
+      const status = error instanceof ForbiddenError ? 403 : 409;
+      return page(c, taskPage({ session: c.get('session'), task: fresh, gitlabWebUrl: gitlabWebUrl(), notice: { kind: 'error', text: error.message } }), status);
+    }
+    throw error;
+  }
+
+  app.post('/tasks/:id', user, csrf, async (c) => {
+    const task = await operations.getTask(c.req.param('id'));
+    const form = await c.req.parseBody({ all: true });
+    const fields = task.kind === 'form' ? ((task.spec as unknown as FormSpec).fields ?? []) : [];
+    const values = postedValues(fields, form);
+    try {
+      await operations.submitTask(task.id, { by: c.get('session').username, values });
+    } catch (error) {
+      return refused(c, task, error, { values });
+    }
+    return c.redirect(`${task.path}?done=submitted`, 303);
+  });
+
+  app.post('/tasks/:id/decision', user, csrf, async (c) => {
+    const task = await operations.getTask(c.req.param('id'));
+    const form = await c.req.parseBody({ all: true });
+    const decision = form.decision === 'approve' || form.decision === 'reject' ? form.decision : undefined;
+    if (!decision) throw new ValidationError('choose Approve or Reject');
+    const comment = typeof form.comment === 'string' && form.comment.trim() ? form.comment.trim() : undefined;
+    try {
+      await operations.decideTask(task.id, { by: c.get('session').username, decision, ...(comment ? { comment } : {}) });
+    } catch (error) {
+      return refused(c, task, error);
+    }
+    return c.redirect(`${task.path}?done=decided`, 303);
+  });
+
+  app.get('/events', user, async (c) => {
+    const type = c.req.query('type')?.trim() || undefined;
+    const before = /^\d+$/.test(c.req.query('before') ?? '') ? Number(c.req.query('before')) : undefined;
+    const events = await operations.listEvents({ limit: PAGE_SIZE, ...(before !== undefined ? { beforeSeq: before } : {}), ...(type ? { type } : {}) });
+    return page(c, eventsPage({ session: c.get('session'), events, type, before }));
+  });
+
+  return app;
+}
