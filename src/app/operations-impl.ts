@@ -6,6 +6,7 @@ import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
 import type { Operations, RunView } from './operations.js';
+import { createTaskOperations } from './task-operations.js';
 import { toRunView, toWorkflowView } from './views.js';
 
 export interface OperationsDeps {
@@ -37,6 +38,8 @@ export function createOperations(deps: OperationsDeps): Operations {
   }
 
   return {
+    ...createTaskOperations({ engine, store, clock }),
+
     async startRun(request) {
       const definition = engine.activeDefinition(request.workflow);
       if (!definition) throw new NotFoundError('workflow', request.workflow);

@@ -9,8 +9,10 @@ import { createEmitCapability } from '../capabilities/emit.js';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
 import { createSecretSource, createSecretsCapability } from '../capabilities/secrets.js';
+import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError, toError } from '../core/errors.js';
+import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
@@ -49,6 +51,8 @@ export interface RuntimeConfig {
   webhookSources?: readonly WebhookSource[];
   /** Receivers of the events workflows emit. */
   subscribers?: readonly Subscriber[];
+  /** Where people reach the web UI (task links). @default http://localhost:8080 */
+  publicUrl?: string | undefined;
   /** The cluster the `kubernetes` capability talks to; absent: no such capability. */
   kubernetes?: KubernetesCapabilityOptions | undefined;
 }
@@ -138,13 +142,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const secrets = createSecretSource(config.secrets);
   // `emit` puts events into the engine's inbox, and the engine needs the capabilities first.
   const late: { engine?: Engine } = {};
+  const ingest = (event: CloudEvent, key: string) => {
+    if (!late.engine) throw new Error('an event was put into the inbox before the engine exists');
+    return late.engine.ingest(event, key);
+  };
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     createSecretsCapability(secrets),
-    createEmitCapability((event, key) => {
-      if (!late.engine) throw new Error('emit before the engine exists');
-      return late.engine.ingest(event, key);
-    }),
+    createEmitCapability(ingest),
+    createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080' }),
     createActivitiesCapability(config.activities),
     ...gitlabCapabilities(config),
     createCalendarCapability(),

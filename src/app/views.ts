@@ -1,6 +1,7 @@
 import type { DeployedDefinition, RunRecord } from '../core/model.js';
 import type { DefinitionSummary } from '../core/ports.js';
-import type { RunView, WorkflowView } from './operations.js';
+import type { HumanTaskRecord } from '../core/human-task.js';
+import type { RunView, TaskView, WorkflowView } from './operations.js';
 
 export function toRunView(run: RunRecord): RunView {
   const view: RunView = {
@@ -31,5 +32,25 @@ export function toWorkflowView(definition: DeployedDefinition, versions: Definit
   if (manifest.description !== undefined) view.description = manifest.description;
   if (manifest.inputSchema !== undefined) view.inputSchema = manifest.inputSchema;
   if (definition.origin !== undefined) view.origin = definition.origin;
+  return view;
+}
+
+export function toTaskView(task: HumanTaskRecord): TaskView {
+  const view: TaskView = {
+    id: task.id,
+    runId: task.runId,
+    workflow: task.workflow,
+    kind: task.kind,
+    title: task.title,
+    status: task.status,
+    spec: task.spec,
+    eligible: task.eligible,
+    decisions: task.decisions,
+    path: `/tasks/${task.id}`,
+    createdAt: new Date(task.createdAt).toISOString(),
+  };
+  if (task.outcome !== undefined) view.outcome = task.outcome;
+  if (task.dueAt !== undefined) view.dueAt = new Date(task.dueAt).toISOString();
+  if (task.closedAt !== undefined) view.closedAt = new Date(task.closedAt).toISOString();
   return view;
 }

@@ -24,9 +24,12 @@ export class NotFoundError extends AutoflowError {
 
 export class ValidationError extends AutoflowError {
   readonly issues: string[];
-  constructor(message: string, issues: string[] = []) {
-    super('invalid', issues.length ? `${message}: ${issues.join('; ')}` : message, { details: { issues } });
+  /** Messages by form field name, when the invalid input was a form. */
+  readonly fields?: Record<string, string>;
+  constructor(message: string, issues: string[] = [], fields?: Record<string, string>) {
+    super('invalid', issues.length ? `${message}: ${issues.join('; ')}` : message, { details: fields ? { issues, fields } : { issues } });
     this.issues = issues;
+    if (fields) this.fields = fields;
   }
 }
 

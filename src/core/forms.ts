@@ -99,7 +99,7 @@ function checkField(raw: unknown, index: number, names: Set<string>): string[] {
       break;
   }
   if (problems.length === 0 && raw['default'] !== undefined) {
-    const error = validateField(raw as FormField, raw['default'] as Json);
+    const error = validateField(raw as unknown as FormField, raw['default'] as Json);
     if (error !== undefined && 'message' in error) problems.push(`${where}: the default is invalid (${error.message})`);
   }
   return problems;
@@ -156,8 +156,8 @@ function validateField(field: FormField, raw: Json | undefined): FieldResult {
       const picked = typeof raw === 'string' ? [raw] : raw;
       if (!Array.isArray(picked) || !picked.every((item) => typeof item === 'string')) return { message: 'must be a list of choices' };
       const allowed = new Set(field.options.map(optionValue));
-      if (!picked.every((item) => allowed.has(item as string))) return { message: 'must use only the offered choices' };
-      const unique = [...new Set(picked as string[])];
+      if (!picked.every((item) => allowed.has(item))) return { message: 'must use only the offered choices' };
+      const unique = [...new Set(picked)];
       if (field.minSelected !== undefined && unique.length < field.minSelected) return { message: `pick at least ${field.minSelected}` };
       if (field.maxSelected !== undefined && unique.length > field.maxSelected) return { message: `pick at most ${field.maxSelected}` };
       return { value: unique };

@@ -97,7 +97,8 @@ export function decideApproval(task: HumanTaskRecord, input: { by: string; decis
 
 /** The outcome of a task closed by its deadline or by the workflow. */
 export function closedOutcome(task: Pick<HumanTaskRecord, 'kind' | 'decisions'>, status: 'timed_out' | 'cancelled'): HumanTaskOutcome {
-  return task.kind === 'form' ? { status } : { status, decisions: task.decisions };
+  if (task.kind === 'approval') return { status, decisions: task.decisions };
+  return status === 'timed_out' ? { status } : { status };
 }
 
 /** Who still has to act: every eligible user for an open form, approvers yet to decide for an approval. */

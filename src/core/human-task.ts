@@ -35,8 +35,8 @@ export type ChoiceOption = string | { value: string; label: string };
 export interface TaskContext {
   /** Project path (`acme/app`) or id. */
   project: string;
-  issue?: number;
-  mergeRequest?: number;
+  issueIid?: number;
+  mergeRequestIid?: number;
   /** Extra lines shown on the task page (plain text). */
   note?: string;
 }

@@ -24,5 +24,7 @@ export { gitlab, gitlabError } from './gitlab.js';
 export type { AllPagesOptions, CommitStatusList, GitLabErrorDetails, ItemList, List, PageOptions } from './gitlab.js';
 export type * from './gitlab-types.js';
 export { log } from './log.js';
+export { tasks } from './tasks.js';
+export type * from './tasks.js';
 export { CancelledError, NondeterministicApiError, RemoteError } from './errors.js';
 export type * from './types.js';

@@ -7,6 +7,7 @@ import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../app/runti
 import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
 import { createHttpCapability } from '../capabilities/http.js';
 import type { DatabaseConfig } from '../config/database.js';
+import type { ListTasksQuery, TaskView } from '../app/operations.js';
 import type { CloudEvent, HistoryEvent, Json, LogRecord, RunRecord } from '../core/model.js';
 import type { Capability, Logger } from '../core/ports.js';
 import { callsOf, type RecordedCall } from './calls.js';
@@ -192,6 +193,35 @@ export class TestEnv {
   async cancel(runId: string, reason?: string): Promise<void> {
     await this.operations.cancelRun(runId, reason);
     await this.settle();
+  }
+
+  /**
+   * Forms and approvals that runs wait for, newest first: the open ones unless `query.status`
+   * says otherwise (for example `{ assignee: 'alice' }` is her inbox; `{ status: 'closed' }`).
+   */
+  async tasks(query: ListTasksQuery = {}): Promise<TaskView[]> {
+    const tasks: TaskView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.operations.listTasks({ status: 'open', ...query, limit: 500, ...(cursor !== undefined && { cursor }) });
+      tasks.push(...page.tasks);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return tasks;
+  }
+
+  /** `by` submits the form, as through the web UI (same validation and permission checks), then settles. */
+  async submitTask(taskId: string, by: string, values: Record<string, Json>): Promise<TaskView> {
+    const task = await this.operations.submitTask(taskId, { by, values });
+    await this.settle();
+    return task;
+  }
+
+  /** `by` approves or rejects, as through the web UI, then settles. */
+  async decideTask(taskId: string, by: string, decision: 'approve' | 'reject', comment?: string): Promise<TaskView> {
+    const task = await this.operations.decideTask(taskId, { by, decision, ...(comment !== undefined && { comment }) });
+    await this.settle();
+    return task;
   }
 
   history(runId: string): Promise<HistoryEvent[]> {

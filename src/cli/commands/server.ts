@@ -36,7 +36,10 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--public-url <url>', 'address people use to reach this server, for links and the OAuth redirect (env AUTOFLOW_PUBLIC_URL)')
     .action(async (raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
-      const config = await loadConfig({ flags, env: context.env, cwd: context.cwd });
+      const loaded = await loadConfig({ flags, env: context.env, cwd: context.cwd });
+      // Links in tasks and comments must work from a browser: an unspecified listen address means this machine.
+      const linkHost = ['0.0.0.0', '::', '127.0.0.1'].includes(loaded.host) ? 'localhost' : loaded.host;
+      const config = { ...loaded, publicUrl: loaded.publicUrl ?? `http://${linkHost}:${loaded.port}` };
       // Loaded on demand: the engine, the store driver and the sandbox are heavy, and the client commands never need them.
       const { createRuntime } = await import('../../app/runtime.js');
       // No GitLab configured: a newcomer gets the simulator, seeded with a demo group, on this server's port.

@@ -198,6 +198,20 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
     async health() {
       return { ok: true, store: 'fake', workflows: Object.keys(workflows).length };
     },
+
+    // Fake workflows never wait for people: there are no tasks to list, read or act on.
+    async listTasks() {
+      return { tasks: [] };
+    },
+    async getTask(id) {
+      throw new NotFoundError('task', id);
+    },
+    async submitTask(id) {
+      throw new NotFoundError('task', id);
+    },
+    async decideTask(id) {
+      throw new NotFoundError('task', id);
+    },
   };
 }
 

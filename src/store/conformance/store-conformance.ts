@@ -9,6 +9,7 @@ import { after, afterEach, beforeEach, describe } from 'node:test';
 import type { Store } from '../../core/ports.js';
 import { describeCallsAndTimers } from './calls-timers.js';
 import { describeDefinitionsAndInbox } from './definitions-inbox.js';
+import { describeHumanTasks } from './human-tasks.js';
 import { describeLeases } from './leases.js';
 import { describeRouting } from './routing.js';
 import { describeRuns } from './runs.js';
@@ -47,6 +48,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRuns(context);
     describeTasks(context);
     describeCallsAndTimers(context);
+    describeHumanTasks(context);
     describeLeases(context);
   });
 }

@@ -29,7 +29,10 @@ import {
   type PendingRow,
   type RunRow,
   type WaitRow,
+  toHumanTask,
+  type HumanTaskRow,
 } from '../rows.js';
+import * as humanTasks from './human-tasks.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import { maskUrl, toStoreError } from './pg-errors.js';
 import { listRunsQuery, SQL } from './statements.js';
@@ -308,5 +311,23 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     addApiToken: async (hash, name, createdAt) => void (await count(SQL.addApiToken, [hash, name, createdAt])),
     hasApiToken: async (hash) => (await rows(SQL.hasApiToken, [hash])).length > 0,
     countApiTokens: async () => (await rows<{ n: number }>(SQL.countApiTokens))[0]?.n ?? 0,
+
+    createHumanTask: (task) => transaction((client) => humanTasks.createHumanTask(client, task)),
+    getHumanTask: async (id) => (await rows<HumanTaskRow>(humanTasks.HUMAN_TASK_SQL.get, [id])).map(toHumanTask)[0],
+    listHumanTasks: async (filter) => {
+      const limit = runPageLimit(filter.limit);
+      const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+      const query = humanTasks.listHumanTasksQuery(filter, after, limit + 1);
+      const found = await rows<HumanTaskRow>(query.text, query.values);
+      const tasks = found.slice(0, limit).map(toHumanTask);
+      const last = tasks.at(-1);
+      return found.length > limit && last ? { tasks, nextCursor: encodeRunCursor(last) } : { tasks };
+    },
+    updateHumanTask: ({ event, ...update }) =>
+      transaction(async (client) => {
+        if (!(await humanTasks.updateHumanTask(client, update))) return false;
+        if (event) await client.query(SQL.insertEvents, [[event.dedupeKey], [event.event.type], [JSON.stringify(event.event)], event.receivedAt]);
+        return true;
+      }),
   };
 }

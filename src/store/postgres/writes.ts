@@ -10,6 +10,7 @@ import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
 import type { CallRow, EventRow } from '../rows.js';
 import { json, toCallRecord, toCloudEvent } from '../rows.js';
+import { HUMAN_TASK_SQL } from './human-tasks.js';
 import { SQL } from './statements.js';
 
 type Client = Pick<PoolClient, 'query'>;
@@ -95,7 +96,10 @@ export async function commitTask(client: Client, commit: TaskCommit): Promise<Ta
       logs.map((l) => l.message),
     ]);
   }
-  if (commit.status && isTerminal(commit.status.status)) await client.query(SQL.clearEndedRun, [runId]);
+  if (commit.status && isTerminal(commit.status.status)) {
+    await client.query(SQL.clearEndedRun, [runId]);
+    await client.query(HUMAN_TASK_SQL.cancelOpenOfRun, [runId, at]);
+  }
   if (commit.notifyParent) await appendPendingUnlessTerminal(client, commit.notifyParent.runId, commit.notifyParent.resolution, at);
   const inbox = commit.events ?? [];
   if (inbox.length) {

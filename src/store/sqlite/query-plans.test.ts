@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { applyMigrations, loadMigrations } from './migrate.js';
+import { HUMAN_TASK_SQL, listHumanTasksSql } from './human-tasks.js';
 import { listRunsSql, SQL } from './statements.js';
 
 /** Statements that may read a whole (small) table: one row per workflow name / per API token, used at startup or deploy. */
@@ -27,6 +28,16 @@ test('every statement reads through an index', () => {
     for (const status of [undefined, 'running' as const]) {
       for (const after of [false, true]) {
         statements.push([`listRuns(${workflow ?? '-'}, ${status ?? '-'}, ${after})`, listRunsSql({ workflow, status }, after)]);
+      }
+    }
+  }
+  statements.push(...Object.entries(HUMAN_TASK_SQL).map(([name, sql]): [string, string] => [`humanTasks.${name}`, sql]));
+  for (const eligible of [undefined, 'alice']) {
+    for (const runId of [undefined, 'r1']) {
+      for (const status of [undefined, 'open' as const, 'closed' as const]) {
+        for (const after of [false, true]) {
+          statements.push([`listHumanTasks(${eligible ?? '-'}, ${runId ?? '-'}, ${status ?? '-'}, ${after})`, listHumanTasksSql({ eligible, runId, status }, after)]);
+        }
       }
     }
   }

@@ -117,10 +117,11 @@ describe('SQLite store', () => {
     );
   });
 
-  it('lists runs fast with 100,000 of them', async () => {
+  // Speed at 100,000 runs is measured by `npm run bench`; query-plans.test.ts shows each filter reads its index.
+  it('pages through many runs by every filter combination', async () => {
     const store = await openStore();
     const workflows = ['deploy', 'triage', 'sync', 'report'];
-    for (let chunk = 0; chunk < 100; chunk++) {
+    for (let chunk = 0; chunk < 10; chunk++) {
       await Promise.all(
         Array.from({ length: 1000 }, (_, i) => {
           const n = chunk * 1000 + i;
@@ -128,40 +129,22 @@ describe('SQLite store', () => {
         }),
       );
     }
-    await startRun(store, 'done', {}, { createdAt: 1_050_000, workflow: 'sync' });
+    await startRun(store, 'done', {}, { createdAt: 1_005_000, workflow: 'sync' });
     await store.commitTask(commit('done', 2, 3000, { status: { status: 'completed', result: null } }));
 
-    /** Median of five runs, so that one GC pause or a busy neighbour does not decide. */
-    const timed = async (filter: Parameters<typeof store.listRuns>[0]) => {
-      const times: number[] = [];
-      let page = await store.listRuns(filter);
-      for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        page = await store.listRuns(filter);
-        times.push(performance.now() - started);
-      }
-      return { page, ms: times.sort((a, b) => a - b)[2]! };
-    };
-    const first = await timed({});
-    const middle = await timed({ workflow: 'triage', cursor: first.page.nextCursor!, limit: 500 });
-    const deep = await timed({ status: 'completed' });
-    const both = await timed({ workflow: 'sync', status: 'running', limit: 100 });
-    assert.equal(first.page.runs[0]?.id, 'run-99999');
-    assert.equal(middle.page.runs.length, 500);
+    const first = await store.listRuns({});
+    const middle = await store.listRuns({ workflow: 'triage', cursor: first.nextCursor!, limit: 500 });
+    const deep = await store.listRuns({ status: 'completed' });
+    const both = await store.listRuns({ workflow: 'sync', status: 'running', limit: 100 });
+    assert.equal(first.runs[0]?.id, 'run-9999');
+    assert.equal(middle.runs.length, 500);
+    assert.ok(middle.runs.every((run) => run.workflow === 'triage' && run.createdAt < first.runs.at(-1)!.createdAt));
     assert.deepEqual(
-      deep.page.runs.map((r) => r.id),
+      deep.runs.map((r) => r.id),
       ['done'],
     );
-    assert.equal(both.page.runs.length, 100);
-    // Measured here: a page read on its index ≈0.2–0.4 ms (500 rows ≈2 ms); a scan of the 100,000 rows ≈5–9 ms.
-    for (const [name, { ms }, bound] of [
-      ['first', first, 3],
-      ['500 rows', middle, 10],
-      ['status', deep, 3],
-      ['both', both, 3],
-    ] as const) {
-      assert.ok(ms < bound, `listRuns (${name}) took ${ms.toFixed(2)} ms`);
-    }
+    assert.equal(both.runs.length, 100);
+    assert.ok(both.runs.every((run) => run.workflow === 'sync' && run.status === 'running'));
     await store.close();
   });
 });

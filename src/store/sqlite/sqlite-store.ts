@@ -24,6 +24,7 @@ import {
   json,
 } from '../rows.js';
 import type { RunRow } from '../rows.js';
+import { SqliteHumanTasks } from './human-tasks.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
 import { toStoreError } from './sqlite-errors.js';
@@ -86,6 +87,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const listRunsStatements = new Map<string, Database.Statement<[Record<string, unknown>], RunRow>>();
   let prepared: Statements | undefined;
   let closed = false;
+  const humanTasks = new SqliteHumanTasks(db);
 
   /** Prepared on first use, after migrate(): preparing needs the tables. */
   function statements(): Statements {
@@ -244,5 +246,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     addApiToken: (hash, name, createdAt) => write((s) => void s.addApiToken.run(hash, name, createdAt)),
     hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),
     countApiTokens: () => read((s) => s.countApiTokens.get()!),
+
+    createHumanTask: (task) => write(() => humanTasks.create(task)),
+    getHumanTask: (id) => read(() => humanTasks.get(id)),
+    listHumanTasks: (filter) => read(() => humanTasks.list(filter)),
+    updateHumanTask: ({ event, ...update }) =>
+      write((s) => {
+        if (!humanTasks.update(update)) return false;
+        if (event) writes.insertEvent(s, event.event, event.dedupeKey, event.receivedAt);
+        return true;
+      }),
   };
 }

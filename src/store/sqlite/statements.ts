@@ -4,6 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { RunFilter } from '../../core/ports.js';
+import { HUMAN_TASK_SQL } from './human-tasks.js';
 import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from '../rows.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
@@ -218,6 +219,7 @@ export function prepareStatements(db: Database) {
     deleteWaitsOfRun: p<[string]>(SQL.deleteWaitsOfRun),
     deletePendingOfRun: p<[string]>(SQL.deletePendingOfRun),
     deleteConsumedOfRun: p<[string]>(SQL.deleteConsumedOfRun),
+    cancelOpenHumanTasksOfRun: p<Params>(HUMAN_TASK_SQL.cancelOpenOfRun),
 
     insertLog: p<Params>(SQL.insertLog),
     listLogs: p<Params, LogRow>(SQL.listLogs),

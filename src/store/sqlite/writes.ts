@@ -81,6 +81,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
       s.deleteWaitsOfRun.run(runId);
       s.deletePendingOfRun.run(runId);
       s.deleteConsumedOfRun.run(runId);
+      s.cancelOpenHumanTasksOfRun.run({ runId, at });
     }
   }
   if (commit.successor) insertRun(s, commit.successor);

@@ -1,0 +1,157 @@
+/**
+ * People in the loop. `tasks.form` and `tasks.approval` open a task in AutoFlow's web UI and wait
+ * for it durably: a run parked for weeks on a form holds no memory, and the answer arrives as an
+ * inbox event like any other. Group assignees are expanded through the `gitlab` capability, so the
+ * definition needs read permission on those groups (and write permission on the `context` project
+ * when reminders should be posted there).
+ */
+import { checkTaskSpec, groupPathOf } from '../core/human-task-rules.js';
+import {
+  TASK_CLOSED_EVENT,
+  type ApprovalOutcome,
+  type ApprovalSpec,
+  type FormOutcome,
+  type FormSpec,
+  type HumanTaskKind,
+  type HumanTaskOutcome,
+  type HumanTaskStatus,
+} from '../core/human-task.js';
+import type { Json } from '../core/model.js';
+import { callCapability } from './capabilities.js';
+import { now, waitFor } from './durable.js';
+import { toMilliseconds } from './duration.js';
+import { gitlab } from './gitlab.js';
+
+export type {
+  ApprovalDecision,
+  ApprovalOutcome,
+  ApprovalSpec,
+  ChoiceOption,
+  FormField,
+  FormOutcome,
+  FormSpec,
+  TaskContext,
+} from '../core/human-task.js';
+
+/** An open task: post its `url` where people will see it, then await `result()`. */
+export interface TaskHandle<TOutcome> {
+  id: string;
+  /** The task's page in AutoFlow's web UI. */
+  url: string;
+  /** Usernames who may act on it (groups expanded). */
+  eligible: string[];
+  /** Resolves once the task closes: answered, timed out, or cancelled. */
+  result(): Promise<TOutcome>;
+  /** Closes the task unanswered; `result()` then resolves `cancelled` (unless an answer came first). */
+  cancel(): Promise<TOutcome>;
+}
+
+interface Opened {
+  id: string;
+  url: string;
+  eligible: string[];
+}
+
+interface TaskState {
+  status: HumanTaskStatus;
+  outcome?: HumanTaskOutcome;
+  pending: string[];
+}
+
+/** Usernames behind the assignees: users as they are, each group's active members (inherited too). */
+async function expandAssignees(entries: readonly string[]): Promise<string[]> {
+  const users = new Set<string>();
+  for (const entry of entries) {
+    const group = groupPathOf(entry);
+    if (group === undefined) {
+      users.add(entry.replace(/^@/, '').toLowerCase());
+      continue;
+    }
+    const members = await gitlab.members.listAll({ group }, undefined, { all: true });
+    for (const member of members) if (member.state === undefined || member.state === 'active') users.add(member.username.toLowerCase());
+  }
+  return [...users];
+}
+
+function reminderNote(title: string, url: string, pending: string[]): string {
+  return `${pending.map((user) => `@${user}`).join(' ')} a reminder: **${title}** is waiting for you — ${url}`;
+}
+
+async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec: FormSpec | ApprovalSpec): Promise<TaskHandle<TOutcome>> {
+  const problems = checkTaskSpec(kind, spec);
+  if (problems.length > 0) throw new TypeError(`tasks.${kind}(): ${problems.join('; ')}`);
+  const timeoutMs = spec.timeout === undefined ? undefined : toMilliseconds(spec.timeout, 'timeout');
+  const remindMs = spec.remind === undefined ? undefined : toMilliseconds(spec.remind, 'remind');
+  if (remindMs !== undefined && remindMs < 60_000) throw new TypeError(`tasks.${kind}(): remind must be at least one minute`);
+  const deadline = timeoutMs === undefined ? undefined : now().getTime() + timeoutMs;
+  const eligible = await expandAssignees(kind === 'form' ? (spec as FormSpec).assignees : (spec as ApprovalSpec).approvers);
+  if (eligible.length === 0) throw new TypeError(`tasks.${kind}(): nobody can act on '${spec.title}': the assignees' groups have no active members`);
+  const opened = await callCapability<Opened>('tasks', 'create', {
+    kind,
+    spec: spec as unknown as Json,
+    eligible,
+    ...(deadline !== undefined && { dueAt: deadline }),
+  });
+
+  /** Waits for the closing event, reminding at each interval, until the deadline. */
+  async function settle(): Promise<TOutcome> {
+    for (;;) {
+      const left = deadline === undefined ? undefined : deadline - now().getTime();
+      if (left !== undefined && left <= 0) return callCapability<TOutcome>('tasks', 'expire', { id: opened.id });
+      const wait = remindMs === undefined ? left : Math.min(remindMs, left ?? remindMs);
+      const closed = await waitFor<TOutcome>(TASK_CLOSED_EVENT, { match: { subject: opened.id }, ...(wait !== undefined && { timeout: wait }) });
+      if (closed) return closed.data as TOutcome;
+      if (deadline !== undefined && now().getTime() >= deadline) continue;
+      const state = await callCapability<TaskState>('tasks', 'remind', { id: opened.id });
+      if (state.outcome) return state.outcome as TOutcome;
+      const { context } = spec;
+      if (context && state.pending.length > 0) {
+        const body = reminderNote(spec.title, opened.url, state.pending);
+        if (context.issueIid !== undefined) await gitlab.notes.create({ project: context.project, issueIid: context.issueIid, body });
+        else if (context.mergeRequestIid !== undefined) await gitlab.notes.create({ project: context.project, mergeRequestIid: context.mergeRequestIid, body });
+      }
+    }
+  }
+
+  let result: Promise<TOutcome> | undefined;
+  return {
+    ...opened,
+    result: () => (result ??= settle()),
+    cancel: () => callCapability<TOutcome>('tasks', 'cancel', { id: opened.id }),
+  };
+}
+
+export const tasks = {
+  /**
+   * Opens a form for `assignees` and returns at once with its URL (to post on an issue, say).
+   *
+   * @example
+   * const task = await tasks.openForm({ title: 'Retrospective', fields, assignees: ['alice'], timeout: '7d' });
+   * await gitlab.issues.create({ project, title: 'Your retrospective', description: task.url });
+   * const answer = await task.result();
+   */
+  openForm(spec: FormSpec): Promise<TaskHandle<FormOutcome>> {
+    return open<FormOutcome>('form', spec);
+  },
+
+  /**
+   * Opens a form and waits for it: `{ status: 'submitted', values, by, at }`, or
+   * `{ status: 'timed_out' }` after `timeout`, or `{ status: 'cancelled' }`.
+   */
+  async form(spec: FormSpec): Promise<FormOutcome> {
+    return (await tasks.openForm(spec)).result();
+  },
+
+  /** Opens an approval and returns at once with its URL. */
+  openApproval(spec: ApprovalSpec): Promise<TaskHandle<ApprovalOutcome>> {
+    return open<ApprovalOutcome>('approval', spec);
+  },
+
+  /**
+   * Asks `approvers` and waits: `approved` once `required` (default 1) approve, `rejected` at the
+   * first rejection, or `timed_out`; `decisions` lists who decided what, with comments.
+   */
+  async approval(spec: ApprovalSpec): Promise<ApprovalOutcome> {
+    return (await tasks.openApproval(spec)).result();
+  },
+};
