@@ -1,4 +1,5 @@
 import { engineBench } from './engine-bench.js';
+import { uiBench } from './ui-bench.js';
 import { webhookBench } from './webhook-bench.js';
 
 /** `npm run bench`: figures, each beside the peer or limit measured in the same run. */
@@ -6,3 +7,4 @@ const print = (line: string): void => console.log(line);
 print(`AutoFlow bench — node ${process.version}, ${new Date().toISOString()}`);
 await engineBench(print);
 await webhookBench(print);
+await uiBench(print);

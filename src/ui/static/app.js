@@ -7,6 +7,13 @@
   if (url && 'EventSource' in window) {
     var pending = null;
     var source = new EventSource(url);
+    var connected = false;
+    // After a reconnect the page may have missed changes: catch up once.
+    source.addEventListener('ready', function () {
+      if (connected) refresh();
+      connected = true;
+      document.body.setAttribute('data-live-ready', '1');
+    });
     source.addEventListener('change', function () {
       if (pending) return;
       pending = setTimeout(refresh, 150);
