@@ -14,6 +14,8 @@ import { parseArgs } from './args.js';
  *   (`freeze_start`/`freeze_end` cron expressions in `cron_timezone`, as `GET /freeze_periods`
  *   answers them). A period is active from an occurrence of `freeze_start` until the next
  *   occurrence of `freeze_end` — GitLab's own rule (`CI_DEPLOY_FREEZE`).
+ * - `next({ cron, timezone, after })`: the first time after `after` (epoch ms) that the pattern
+ *   matches in the zone, summer time included ("next Monday 09:00 in Europe/Berlin").
  */
 const freezeSchema = z.object({
   periods: z.array(
@@ -26,6 +28,33 @@ const freezeSchema = z.object({
   ),
   at: z.union([z.string(), z.number()]),
 });
+
+const nextSchema = z.object({
+  cron: z.string().min(1).max(200),
+  timezone: z.string().min(1).max(100).optional(),
+  after: z.number().int(),
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nextOccurrence(args: z.infer<typeof nextSchema>): number {
+  const timezone = args.timezone ?? 'UTC';
+  if (!isTimeZone(timezone)) {
+    throw new CapabilityError('invalid_arguments', `calendar.next: unknown time zone '${timezone}'; use an IANA name such as Europe/Berlin`, {
+      retryable: false,
+    });
+  }
+  const next = cron(args.cron, timezone).nextRun(new Date(args.after));
+  if (!next) throw new CapabilityError('no_occurrence', `calendar.next: '${args.cron}' never matches again`, { retryable: false });
+  return next.getTime();
+}
 
 export interface FreezeStatus {
   frozen: boolean;
@@ -72,8 +101,9 @@ export function createCalendarCapability(): Capability {
     name: 'calendar',
     invoke(method, raw): Promise<Json> {
       return Promise.resolve().then(() => {
+        if (method === 'next') return nextOccurrence(parseArgs(nextSchema, raw, 'calendar.next'));
         if (method !== 'freezeStatus') {
-          throw new CapabilityError('unknown_method', `calendar has no method '${method}'; it has freezeStatus`, { retryable: false });
+          throw new CapabilityError('unknown_method', `calendar has no method '${method}'; it has freezeStatus and next`, { retryable: false });
         }
         const args = parseArgs(freezeSchema, raw, 'calendar.freezeStatus');
         const at = new Date(args.at);

@@ -25,6 +25,7 @@ export type { AllPagesOptions, CommitStatusList, GitLabErrorDetails, ItemList, L
 export type * from './gitlab-types.js';
 export { log } from './log.js';
 export { tasks } from './tasks.js';
+export { calendar } from './calendar.js';
 export type * from './tasks.js';
 export { CancelledError, NondeterministicApiError, RemoteError } from './errors.js';
 export type * from './types.js';

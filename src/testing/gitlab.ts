@@ -123,6 +123,15 @@ export class TestGitLab {
     return issueEntity(this.state, this.state.requireIssue(this.state.requireProject(project), iid));
   }
 
+  /** A project's issues as the API returns them, oldest first. */
+  issues(project: Ref): GitLabEntity[] {
+    const where = this.state.requireProject(project);
+    return [...this.state.issues.values()]
+      .filter((issue) => issue.projectId === where.id)
+      .sort((a, b) => a.iid - b.iid)
+      .map((issue) => issueEntity(this.state, issue));
+  }
+
   /** A merge request as `GET /projects/:id/merge_requests/:iid` returns it. */
   mergeRequest(project: Ref, iid: number): GitLabEntity {
     return mergeRequestEntity(this.state, this.state.requireMergeRequest(this.state.requireProject(project), iid));
