@@ -15,6 +15,8 @@ import { BUNDLE_FILENAME, INTERNAL_SOURCE_PREFIX } from './source-map.js';
 
 const SDK_DIR = fileURLToPath(new URL('../sdk/', import.meta.url));
 const SDK_ENTRY = join(SDK_DIR, 'index.ts');
+/** `autoflow/blocks` is the built-in library, resolved like `autoflow` to this AutoFlow's own copy (one SDK runtime per bundle). */
+const BLOCKS_ENTRY = join(SDK_DIR, '..', 'blocks', 'index.ts');
 const SDK_BOOTSTRAP = join(SDK_DIR, 'bootstrap.ts');
 /** Name of the generated entry in the source map. */
 const ENTRY_SOURCE = `${INTERNAL_SOURCE_PREFIX}entry.js`;
@@ -34,6 +36,7 @@ const sandboxResolution: esbuild.Plugin = {
   name: 'autoflow-sandbox',
   setup(build) {
     build.onResolve({ filter: /^autoflow$/ }, () => ({ path: SDK_ENTRY }));
+    build.onResolve({ filter: /^autoflow\/blocks$/ }, () => ({ path: BLOCKS_ENTRY }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (!isBuiltin(args.path)) return undefined;
       return {

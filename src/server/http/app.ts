@@ -8,6 +8,7 @@ import { bearerToken, limitBody, requestLogger } from './middleware.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
 import { simulatorRoutes } from './routes/simulator.js';
+import { taskRoutes } from './routes/tasks.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SIMULATOR_PATH, type EmbeddedGitLab } from '../../testing/embedded-gitlab.js';
 import type { UiOptions } from '../../ui/env.js';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.route('/api/v1/runs', runRoutes(operations));
   app.route('/api/v1/events', eventRoutes(operations));
+  app.route('/api/v1/tasks', taskRoutes(operations));
   app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
   if (deps.gitlab) {
     app.route(SIMULATOR_PATH, deps.gitlab.simulator.app);

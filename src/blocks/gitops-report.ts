@@ -1,0 +1,94 @@
+import { gitlab } from '../sdk/gitlab.js';
+import type { CommitState, Deployment, DeploymentStatus, Issue } from '../sdk/gitlab-types.js';
+
+/**
+ * What the gate tells GitLab: a commit status per environment, a deployment record per
+ * environment, and one issue per gate that failures open (or add to) and a later success closes.
+ */
+export interface Reporter {
+  /** `targetUrl` defaults to the run's page. */
+  status(environment: string, state: CommitState, description: string, targetUrl?: string): Promise<void>;
+  /** Attaches later statuses to this pipeline (GitLab's `pipeline_id`). */
+  attach(pipelineId: number): void;
+  deployment(environment: string, status: DeploymentStatus): Promise<void>;
+  failure(title: string, body: string): Promise<Issue>;
+  recovered(body: string): Promise<void>;
+}
+
+/** Every commit status the gate sets is named `autoflow/gitops: <environment>`. */
+export const STATUS_PREFIX = 'autoflow/gitops: ';
+export const statusName = (environment: string): string => `${STATUS_PREFIX}${environment}`;
+
+export function createReporter(context: {
+  gate: string;
+  project: string;
+  sha: string;
+  ref: string;
+  tag: boolean;
+  link: string | undefined;
+  labels: string[];
+}): Reporter {
+  const { project, sha, ref, tag, link } = context;
+  let pipelineId: number | undefined;
+  const deployments = new Map<string, number>();
+  const issueTitle = `GitOps gate ${context.gate} is failing`;
+
+  async function openIssue(): Promise<Issue | undefined> {
+    const open = await gitlab.issues.list(project, { state: 'opened', labels: context.labels.join(',') }, { all: true });
+    return open.find((issue) => issue.title === issueTitle);
+  }
+
+  return {
+    attach(id) {
+      pipelineId = id;
+    },
+
+    async status(environment, state, description, targetUrl = link) {
+      await gitlab.commitStatuses.set(project, sha, {
+        state,
+        name: statusName(environment),
+        ref,
+        description: description.slice(0, 255),
+        ...(targetUrl === undefined ? {} : { target_url: targetUrl }),
+        ...(pipelineId === undefined ? {} : { pipeline_id: pipelineId }),
+      });
+    },
+
+    async deployment(environment, status) {
+      const id = deployments.get(environment);
+      if (id !== undefined) {
+        await gitlab.deployments.update(project, id, { status });
+        return;
+      }
+      // Deployment creates are not deduplicated by GitLab: after a crash between the create and its
+      // recording, the retry finds the record it made instead of adding a second one.
+      const existing = (await gitlab.deployments.list(project, { environment, status: 'running' }, { all: true })).find(
+        (deployment: Deployment) => deployment.sha === sha && deployment.deployable === null,
+      );
+      const created = existing ?? (await gitlab.deployments.create(project, { environment, sha, ref, tag, status }));
+      deployments.set(environment, created.id);
+      if (existing && existing.status !== status) await gitlab.deployments.update(project, existing.id, { status });
+    },
+
+    async failure(title, body) {
+      const note = `### ${title}\n\n${body}${link === undefined ? '' : `\n\nRun: ${link}`}\n\nCommit: ${sha} (${ref})`;
+      const issue = await openIssue();
+      if (issue) {
+        await gitlab.notes.create({ project, issueIid: issue.iid, body: note });
+        return issue;
+      }
+      return gitlab.issues.create(project, {
+        title: issueTitle,
+        labels: context.labels.join(','),
+        description: `AutoFlow's GitOps gate \`${context.gate}\` did not deploy a commit. Each failure is added here as a comment; the issue is closed when a later commit deploys.\n\n${note}`,
+      });
+    },
+
+    async recovered(body) {
+      const issue = await openIssue();
+      if (!issue) return;
+      await gitlab.notes.create({ project, issueIid: issue.iid, body: `${body}${link === undefined ? '' : `\n\nRun: ${link}`}` });
+      await gitlab.issues.close(project, issue.iid);
+    },
+  };
+}
