@@ -51,8 +51,10 @@ export class GateFixture {
       ...(options.outcome ? { outcome: options.outcome } : {}),
     });
     const branch = options.sync === 'branch' ? 'env/production' : 'main';
-    // A long interval: only the gate makes Flux fetch, as with a Receiver or `flux reconcile`.
-    kube.add(gitRepository('flux-system', 'manifests', { url: `https://gitlab.example.com/${PROJECT}.git`, branch, interval: '24h' }));
+    // With a Receiver or annotations, a long interval: only the gate makes Flux fetch. An
+    // environment branch is what Flux polls for (every minute).
+    const interval = options.sync === 'branch' ? '1m' : '24h';
+    kube.add(gitRepository('flux-system', 'manifests', { url: `https://gitlab.example.com/${PROJECT}.git`, branch, interval }));
     kube.add(kustomization('flux-system', 'apps', { source: { kind: 'GitRepository', name: 'manifests' }, path: './apps' }));
     const receiver = await createFluxReceiverStandIn({
       kubernetes: kube,

@@ -101,3 +101,186 @@ describe('gitopsGate: the sync waits for a green pipeline', () => {
     }
   });
 });
+
+describe('gitopsGate: a newer commit supersedes an older one', () => {
+  test('two quick pushes → only the newer commit is synced; the older gate ends superseded', async () => {
+    const fx = await GateFixture.create();
+    try {
+      const older = await fx.push(6);
+      const newer = await fx.push(7);
+      const [olderRun, newerRun] = [await fx.runFor(older.sha), await fx.runFor(newer.sha)];
+      assert.equal((await fx.env.run(olderRun)).status, 'completed', 'the newer push ended the older gate at once');
+      assert.deepEqual((await fx.env.run(olderRun)).result, {
+        status: 'superseded',
+        sha: older.sha,
+        environments: [{ name: 'production', status: 'canceled', detail: `superseded by ${newer.sha.slice(0, 8)}` }],
+        supersededBy: newer.sha,
+      });
+      // The older pipeline passing afterwards changes nothing.
+      await fx.finishPipeline(older.sha, 'success');
+      await fx.finishPipeline(newer.sha, 'success');
+      assert.equal(((await fx.env.result(newerRun, '1h')).result as { status: string }).status, 'deployed');
+      assert.equal(fx.receiver.received.length, 1);
+      assert.deepEqual(fx.applied(), [{ revision: `main@sha1:${newer.sha}`, ok: true }]);
+      assert.equal(fx.status(older.sha)?.status, 'canceled');
+      assert.equal(fx.status(newer.sha)?.status, 'success');
+      assert.equal(fx.deployments(older.sha).length, 0);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  test('an older gate whose pipeline passes while the newer one deploys never syncs after it', async () => {
+    const fx = await GateFixture.create({ gateSource: `pollInterval: '1m',` });
+    try {
+      const older = await fx.push(8);
+      const olderRun = await fx.runFor(older.sha);
+      await fx.finishPipeline(older.sha, 'success');
+      // The older gate is observing Flux when the newer commit lands and its pipeline passes.
+      const newer = await fx.push(9);
+      const newerRun = await fx.runFor(newer.sha);
+      await fx.finishPipeline(newer.sha, 'success');
+      const [a, b] = [await fx.env.result(olderRun, '1h'), await fx.env.result(newerRun, '1h')];
+      assert.equal((b.result as { status: string }).status, 'deployed');
+      assert.equal((a.result as { status: string }).status, 'superseded', 'the older gate stops watching once the ref moved');
+      assert.equal(fx.status(older.sha)?.status, 'canceled');
+      assert.equal(fx.deployments(older.sha)[0]?.status, 'canceled');
+      // Flux fetches the branch head when asked: the older gate's request brought the newer commit.
+      assert.deepEqual(fx.applied(), [{ revision: `main@sha1:${newer.sha}`, ok: true }], 'never the older commit after the newer');
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
+describe('gitopsGate: approvals and deploy freezes', () => {
+  test('during a GitLab deploy freeze the gate waits for an approval before syncing', async () => {
+    const fx = await GateFixture.create({ gateSource: `freezeApprovers: ['alice', 'sam'],` });
+    try {
+      const project = fx.env.gitlab.state.requireProject(PROJECT);
+      // Monday 2026-01-05 09:00 UTC: a freeze from Monday 08:00 to Monday 18:00 is in force.
+      fx.env.gitlab.state.freezePeriods.set(900, {
+        id: 900,
+        projectId: project.id,
+        freezeStart: '0 8 * * 1',
+        freezeEnd: '0 18 * * 1',
+        cronTimezone: 'UTC',
+        createdAt: fx.env.now(),
+        updatedAt: fx.env.now(),
+      });
+      const commit = await fx.push(10);
+      const runId = await fx.runFor(commit.sha);
+      await fx.finishPipeline(commit.sha, 'success');
+      const [task, ...others] = await fx.env.tasks();
+      assert.equal(others.length, 0);
+      assert.equal(task?.kind, 'approval');
+      assert.match(String(task?.title), /Deploy .* to production/);
+      assert.deepEqual([...(task?.eligible ?? [])].sort(), ['alice', 'sam']);
+      assert.equal(fx.status(commit.sha)?.status, 'pending');
+      assert.match(String(fx.status(commit.sha)?.generic?.description), /deploy freeze: waiting for approval/);
+      await fx.env.advance('2h');
+      assert.equal(fx.receiver.received.length, 0, 'no sync without the approval');
+
+      await fx.env.decideTask(task?.id ?? '', 'alice', 'approve', 'hotfix, go');
+      const run = await fx.env.result(runId, '1h');
+      assert.equal((run.result as { status: string }).status, 'deployed');
+      assert.equal(fx.receiver.received.length, 1);
+      assert.equal(fx.status(commit.sha)?.status, 'success');
+    } finally {
+      await fx.close();
+    }
+  });
+
+  test('outside a freeze, the same gate deploys without asking; a rejection stops the sync', async () => {
+    const fx = await GateFixture.create({ environmentSource: `approval: { approvers: ['alice'], when: 'always', timeout: '4h' },` });
+    try {
+      const commit = await fx.push(11);
+      const runId = await fx.runFor(commit.sha);
+      await fx.finishPipeline(commit.sha, 'success');
+      const [task] = await fx.env.tasks();
+      await fx.env.decideTask(task?.id ?? '', 'alice', 'reject', 'not during the board meeting');
+      const run = await fx.env.result(runId, '1h');
+      assert.equal((run.result as { status: string }).status, 'rejected');
+      assert.equal(fx.receiver.received.length, 0);
+      assert.equal(fx.status(commit.sha)?.status, 'failed');
+      assert.match(String(fx.status(commit.sha)?.generic?.description), /rejected by @alice/);
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
+describe('gitopsGate: Flux reports a failure', () => {
+  test('Ready=False → status and deployment failed, the issue carries the condition message and is updated, not duplicated', async () => {
+    const fx = await GateFixture.create({
+      outcome: () => ({
+        ok: false,
+        reason: 'HealthCheckFailed',
+        message: "health check failed after 30s: Deployment/apps/web status: 'Failed'",
+      }),
+    });
+    try {
+      const first = await fx.push(12);
+      await fx.finishPipeline(first.sha, 'success');
+      const firstRun = await fx.env.result(await fx.runFor(first.sha), '1h');
+      assert.equal((firstRun.result as { status: string }).status, 'failed');
+      assert.equal(fx.status(first.sha)?.status, 'failed');
+      assert.match(String(fx.status(first.sha)?.generic?.description), /HealthCheckFailed: health check failed/);
+      assert.equal(fx.deployments(first.sha)[0]?.status, 'failed');
+      const [issue] = fx.gateIssues();
+      assert.match(String(issue?.description), /Flux did not apply .* to production/);
+      assert.match(String(issue?.description), /Deployment\/apps\/web status: 'Failed'/);
+      assert.match(String(issue?.description), /Warning \*\*HealthCheckFailed\*\*/, 'the Kustomization events');
+
+      const second = await fx.push(13);
+      await fx.finishPipeline(second.sha, 'success');
+      await fx.env.result(await fx.runFor(second.sha), '1h');
+      const issues = fx.gateIssues();
+      assert.equal(issues.length, 1, 'the second failure updates the open issue');
+      const notes = fx.env.gitlab.notes(PROJECT, { issue: Number(issues[0]?.iid) });
+      assert.equal(notes.length, 1);
+      assert.match(String(notes[0]?.body), new RegExp(`Flux did not apply ${second.sha.slice(0, 8)} to production`));
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
+describe('gitopsGate: the other ways to trigger Flux', () => {
+  test('annotate: reconcile.fluxcd.io/requestedAt is merge-patched on the GitRepository', async () => {
+    const fx = await GateFixture.create({ sync: 'annotate' });
+    try {
+      const commit = await fx.push(14);
+      await fx.finishPipeline(commit.sha, 'success');
+      const run = await fx.env.result(await fx.runFor(commit.sha), '1h');
+      assert.equal((run.result as { status: string }).status, 'deployed');
+      const patches = fx.kube.patches.filter((p) => p.path.endsWith('/gitrepositories/manifests'));
+      assert.equal(patches.length, 1);
+      assert.equal(patches[0]?.contentType, 'application/merge-patch+json');
+      assert.equal(
+        (patches[0]?.body as { metadata: { annotations: Record<string, string> } }).metadata.annotations['reconcile.fluxcd.io/requestedAt'],
+        new Date(Date.parse('2026-01-05T09:00:00Z')).toISOString(),
+      );
+      assert.deepEqual(fx.applied(), [{ revision: `main@sha1:${commit.sha}`, ok: true }]);
+      assert.equal(fx.receiver.received.length, 0);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  test('branch: the environment branch Flux watches is moved to exactly the commit', async () => {
+    const fx = await GateFixture.create({ sync: 'branch' });
+    try {
+      const commit = await fx.push(15);
+      await fx.finishPipeline(commit.sha, 'success');
+      // Flux notices the moved branch on its own interval (1m).
+      const run = await fx.env.result(await fx.runFor(commit.sha), '1h');
+      assert.equal(fx.env.gitlab.state.requireProject(PROJECT).repository.branches.get('env/production'), commit.sha);
+      assert.equal((run.result as { status: string }).status, 'deployed');
+      assert.deepEqual(fx.applied(), [{ revision: `env/production@sha1:${commit.sha}`, ok: true }]);
+      assert.equal(fx.receiver.received.length, 0);
+    } finally {
+      await fx.close();
+    }
+  });
+});
