@@ -16,13 +16,14 @@ import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
-import { createPostgresStore } from '../store/postgres/postgres-store.js';
+import { createPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
 import { deployWorkflows, findWorkflowFiles, watchWorkflowDirectory } from './deploy.js';
 import { createInputChecker } from './input-check.js';
+import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
 import type { Operations } from './operations.js';
 import { Scheduler } from './schedules.js';
@@ -51,6 +52,12 @@ export interface RuntimeConfig {
   webhookSources?: readonly WebhookSource[];
   /** Receivers of the events workflows emit. */
   subscribers?: readonly Subscriber[];
+  /**
+   * Lease lengths: how long a node that stopped answering keeps a run (`runMs`) or a call
+   * (`callMs`) from the others. Heartbeats renew them every third of the shorter one.
+   * @default { runMs: 30000, callMs: 120000 }
+   */
+  leases?: { runMs: number; callMs: number } | undefined;
   /** Where people reach the web UI (task links). @default http://localhost:8080 */
   publicUrl?: string | undefined;
   /** The cluster the `kubernetes` capability talks to; absent: no such capability. */
@@ -112,10 +119,35 @@ export interface Runtime {
   subscribers: SubscriberDispatcher;
   /** Set on the first start when no API token existed: shown to the operator once, stored only as a hash. */
   newApiToken?: string;
+  /** This process's identity in leases and metrics. */
+  nodeId: string;
+  /** Prometheus metrics of this runtime (its own registry). */
+  metrics: RuntimeMetrics;
+  /** Readiness: whether the store answers a real query (for `/readyz`). */
+  ready(): Promise<{ ok: boolean; store: string; reason?: string }>;
   /** Deploys the workflows folder again (dev mode does it on every change). */
   redeploy(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Wakes the engine when another node wrote work for it (LISTEN/NOTIFY). A burst of notifications
+ * becomes one wake-up per event-loop turn: each wake-up costs the engine a few queries.
+ */
+function listenForWork(store: PostgresStore, engine: Engine, logger: Logger): () => Promise<void> {
+  let queued = false;
+  return store.listen(
+    () => {
+      if (queued) return;
+      queued = true;
+      setImmediate(() => {
+        queued = false;
+        engine.notify();
+      });
+    },
+    (error) => logger.warn({ err: error }, 'the LISTEN connection to PostgreSQL failed; reconnecting (the engine polls meanwhile)'),
+  );
 }
 
 function openStore(db: DatabaseConfig): Store {
@@ -136,7 +168,11 @@ function openStore(db: DatabaseConfig): Store {
 export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const logger: Logger = overrides.logger ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? createSystemClock();
-  const store = openStore(config.db);
+  // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
+  const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
+  const plainStore = openStore(config.db);
+  const metrics = createMetrics({ store: plainStore, clock, logger: logger.child({ component: 'metrics' }), nodeId });
+  const store = instrumentStore(plainStore, metrics.storeTimer);
   await store.migrate();
   const sandbox = await createQuickJsSandbox();
   const secrets = createSecretSource(config.secrets);
@@ -165,13 +201,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     logger: logger.child({ component: 'engine' }),
     capabilities,
     secrets,
-    // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
-    nodeId: config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local',
+    nodeId,
     sandboxLimits: { memoryLimitBytes: config.sandbox.memoryMb * 1024 * 1024, cpuMsPerActivation: config.sandbox.cpuMs },
     cacheSize: config.sandbox.cacheSize,
     lookbackMs: config.lookbackMs,
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
+    ...(config.leases ? { runLeaseMs: config.leases.runMs, callLeaseMs: config.leases.callMs } : {}),
   });
+  metrics.attachEngine(engine);
+  let stopListening: (() => Promise<void>) | undefined;
   const scheduler = new Scheduler({ engine, store, clock, logger: logger.child({ component: 'schedules' }) });
   const dispatcher = new SubscriberDispatcher({
     store,
@@ -210,6 +248,9 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   }
 
   const runtime: Runtime = {
+    nodeId,
+    metrics,
+    ready: () => checkReadiness(plainStore),
     operations,
     engine,
     store,
@@ -221,6 +262,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
       await engine.start();
+      if (plainStore.kind === 'postgres') stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
       await scheduler.sync();
       await dispatcher.start();
       if (config.dev && existsSync(config.workflowsDir)) {
@@ -230,6 +272,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       }
     },
     async stop() {
+      await stopListening?.();
       watcher?.close();
       scheduler.stop();
       await dispatcher.stop();

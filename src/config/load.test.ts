@@ -42,6 +42,7 @@ describe('defaults', () => {
     assert.equal(config.apiToken, undefined);
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500 });
+    assert.deepEqual(config.leases, { runMs: 30_000, callMs: 120_000 });
     assert.equal(config.lookbackMs, 300_000);
     assert.deepEqual(config.secrets, {});
     assert.deepEqual(config.activities, {});

@@ -40,6 +40,16 @@ const sandboxSchema = strict({
   cacheSize: integer(0, 1_000_000).default(500),
 });
 
+const leasesSchema = strict({
+  /** How long a node that stopped answering keeps a run from the others, in ms. @default 30000 */
+  runMs: integer(1000, 3_600_000).default(30_000),
+  /**
+   * How long a node that stopped answering keeps a call from the others, in ms; a live node renews
+   * it while the call runs, so it bounds recovery time, not call duration. @default 120000
+   */
+  callMs: integer(1000, 86_400_000).default(120_000),
+});
+
 const subscriberSchema = strict({
   url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
   /** Signs each delivery so that the receiver can check it came from this server. */
@@ -94,6 +104,8 @@ export const configSchema = strict({
   /** @default 'info' */
   logLevel: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`).default('info'),
   sandbox: sandboxSchema.prefault({}),
+  /** Leases of runs and calls between the nodes sharing one database (see docs/deploy.md). */
+  leases: leasesSchema.prefault({}),
   /** How far back a new wait looks for events that arrived just before it, in ms. @default 300000 */
   lookbackMs: integer(0, 86_400_000).default(300_000),
   /** Secret values by name; workflows read them through `secrets.get` when permitted. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../config/index.js';
 import { toError } from '../../core/errors.js';
 import { createApp } from '../../server/http/app.js';
+import { observabilityOf } from '../../server/http/observability.js';
 import { serve } from '../../server/serve.js';
 import { webUiOptions } from '../../server/web-ui.js';
 import type { CliContext } from '../context.js';
@@ -49,7 +50,7 @@ export function registerServer(program: Command, context: CliContext): void {
       try {
         await runtime.start();
         const ui = webUiOptions({ config, operations: runtime.operations, logger: runtime.logger, gitlab });
-        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, ui, ...(gitlab ? { gitlab } : {}) }), {
+        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, observability: observabilityOf(runtime), ui, ...(gitlab ? { gitlab } : {}) }), {
           port: config.port,
           host: config.host,
         });

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/ports.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
 import { bearerToken, limitBody, requestLogger } from './middleware.js';
+import { countWebhooks, observabilityRoutes, type Observability } from './observability.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
 import { simulatorRoutes } from './routes/simulator.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** The built-in GitLab simulator, served under /simulator/gitlab when no GitLab is configured. */
   gitlab?: EmbeddedGitLab;
+  /** `/metrics` and `/readyz`, and webhook counting; absent: neither is served. */
+  observability?: Observability;
   /** The web UI (pages, sign-in, live updates), mounted at `/` beside the API; absent: API only. */
   ui?: UiOptions;
 }
@@ -44,6 +47,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(health, health.ok ? 200 : 503);
   });
 
+  if (deps.observability) {
+    app.route('/', observabilityRoutes(deps.observability));
+    app.use('/webhooks/*', countWebhooks(deps.observability));
+  }
   app.route('/webhooks', webhookRoutes(operations));
   app.use(
     '/api/*',

@@ -5,6 +5,9 @@ import type { Logger } from '../../core/ports.js';
 import type { AppEnv } from './env.js';
 import { HttpError } from './errors.js';
 
+/** Paths of liveness and readiness probes and of the metrics scraper: logged at debug level. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** One structured line per request, after it finished (so that it carries status and duration). */
 export function requestLogger(options: { logger: Logger }): MiddlewareHandler<AppEnv> {
   return async function logRequest(c, next) {
@@ -17,8 +20,8 @@ export function requestLogger(options: { logger: Logger }): MiddlewareHandler<Ap
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     };
-    // Probes hit /healthz every few seconds; at info level they would drown the useful lines.
-    if (c.req.path === '/healthz') options.logger.debug(data, 'request');
+    // Probes and scrapers hit these every few seconds; at info level they would drown the useful lines.
+    if (PROBES.has(c.req.path)) options.logger.debug(data, 'request');
     else options.logger.info(data, 'request');
   };
 }
