@@ -106,6 +106,10 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
           }
           return { id: task.id, url: urlOf(task.id), eligible: task.eligible };
         }
+        case 'state': {
+          const task = await ownTask(raw, 'tasks.state', context);
+          return { status: task.status, outcome: (task.outcome ?? null) as Json, pending: pendingPeople(task) };
+        }
         case 'remind': {
           const task = await ownTask(raw, 'tasks.remind', context);
           if (task.status !== 'open') return { status: task.status, outcome: (task.outcome ?? null) as Json, pending: [] };

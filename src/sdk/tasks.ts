@@ -73,6 +73,9 @@ async function expandAssignees(entries: readonly string[]): Promise<string[]> {
   return [...users];
 }
 
+/** How long a task is waited for before its state is read again, whatever else happens. */
+const STATE_CHECK_MS = 24 * 60 * 60 * 1000;
+
 function reminderNote(title: string, url: string, pending: string[]): string {
   return `${pending.map((user) => `@${user}`).join(' ')} a reminder: **${title}** is waiting for you — ${url}`;
 }
@@ -93,17 +96,25 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
     ...(deadline !== undefined && { dueAt: deadline }),
   });
 
-  /** Waits for the closing event, reminding at each interval, until the deadline. */
+  /**
+   * Waits for the closing event, reminding at each interval, until the deadline. At least once a
+   * day it also asks for the task's state: an answer whose event this run could not see (it came
+   * in long before the wait, beyond the lookback) still ends the wait.
+   */
   async function settle(): Promise<TOutcome> {
+    let remindAt = remindMs === undefined ? undefined : now().getTime() + remindMs;
     for (;;) {
-      const left = deadline === undefined ? undefined : deadline - now().getTime();
-      if (left !== undefined && left <= 0) return callCapability<TOutcome>('tasks', 'expire', { id: opened.id });
-      const wait = remindMs === undefined ? left : Math.min(remindMs, left ?? remindMs);
-      const closed = await waitFor<TOutcome>(TASK_CLOSED_EVENT, { match: { subject: opened.id }, ...(wait !== undefined && { timeout: wait }) });
+      const at = now().getTime();
+      if (deadline !== undefined && at >= deadline) return callCapability<TOutcome>('tasks', 'expire', { id: opened.id });
+      const wakeAt = Math.min(deadline ?? Infinity, remindAt ?? Infinity, at + STATE_CHECK_MS);
+      const closed = await waitFor<TOutcome>(TASK_CLOSED_EVENT, { match: { subject: opened.id }, timeout: wakeAt - at });
       if (closed) return closed.data as TOutcome;
       if (deadline !== undefined && now().getTime() >= deadline) continue;
-      const state = await callCapability<TaskState>('tasks', 'remind', { id: opened.id });
+      const reminding = remindAt !== undefined && now().getTime() >= remindAt;
+      const state = await callCapability<TaskState>('tasks', reminding ? 'remind' : 'state', { id: opened.id });
       if (state.outcome) return state.outcome as TOutcome;
+      if (!reminding) continue;
+      remindAt = now().getTime() + remindMs!;
       const { context } = spec;
       if (context && state.pending.length > 0) {
         const body = reminderNote(spec.title, opened.url, state.pending);
