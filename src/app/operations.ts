@@ -53,6 +53,10 @@ export interface StartRunRequest {
 export interface ListRunsQuery {
   workflow?: string;
   status?: RunStatus;
+  /** Created at or after (epoch ms). */
+  createdFrom?: number;
+  /** Created before (epoch ms). */
+  createdBefore?: number;
   cursor?: string;
   /** @default 50, at most 500 */
   limit?: number;

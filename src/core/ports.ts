@@ -92,6 +92,10 @@ export interface RouteResult {
 export interface RunFilter {
   workflow?: string;
   status?: RunStatus;
+  /** Runs created at or after this time (epoch ms); the (…, created_at, id) indexes serve the range. */
+  createdFrom?: number;
+  /** Runs created before this time (epoch ms). */
+  createdBefore?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
   /** @default 50 */

@@ -78,21 +78,32 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const status = STATUSES.has(c.req.query('status') ?? '') ? (c.req.query('status') as RunStatus) : undefined;
     const cursor = c.req.query('cursor') || undefined;
     const q = c.req.query('q')?.trim() || undefined;
+    // Days in UTC, both ends included: `to` becomes "before the next midnight".
+    const day = (name: string): string | undefined => (/^\d{4}-\d{2}-\d{2}$/.test(c.req.query(name) ?? '') ? c.req.query(name) : undefined);
+    const from = day('from');
+    const to = day('to');
+    const range = {
+      ...(from ? { createdFrom: Date.parse(`${from}T00:00:00Z`) } : {}),
+      ...(to ? { createdBefore: Date.parse(`${to}T00:00:00Z`) + 86400_000 } : {}),
+    };
     let notFound: string | undefined;
     if (q) {
-      const found = await operations.getRun(q).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)));
+      const found = await operations.getRun(q).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      });
       if (found) return c.redirect(`/runs/${encodeURIComponent(found.id)}`, 302);
       notFound = q;
     }
     const [list, workflows] = await Promise.all([
-      operations.listRuns({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), limit: PAGE_SIZE }),
+      operations.listRuns({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...range, ...(cursor ? { cursor } : {}), limit: PAGE_SIZE }),
       operations.listWorkflows(),
     ]);
     return page(
       c,
       runsPage({
         session,
-        query: { ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) },
+        query: { ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) },
         workflows: workflows.map((definition) => definition.name).sort(),
         runs: list.runs,
         nextCursor: list.nextCursor,
@@ -147,7 +158,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   /** A refused action shown on the task page itself, with its status. */
   async function refused(c: Context<UiEnv>, task: TaskView, error: unknown, extra: { values?: PostedValues } = {}) {
     if (error instanceof ValidationError) {
-      const fields = ((error.details as { fields?: Record<string, string> } | undefined)?.fields ?? {}) as Record<string, string>;
+      const fields = (error.details as { fields?: Record<string, string> } | undefined)?.fields ?? {};
       const errors = Object.keys(fields).length ? fields : { form: error.message };
       return page(c, taskPage({ session: c.get('session'), task, gitlabWebUrl: gitlabWebUrl(), errors, ...extra }), 400);
     }

@@ -46,11 +46,11 @@ describe('web UI in headless Chromium', { skip: unavailable }, () => {
     const { page } = alice;
     await page.goto(`${server.url}/tasks`);
     await page.locator('body[data-live-ready]').waitFor({ state: 'attached' });
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 1));
     const { run } = await ops().startRun({ workflow: 'ui-form', input: { assignees: ['alice'] } });
     const link = page.getByRole('link', { name: 'Incident review' });
     await link.waitFor();
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 1, 'the inbox updated in place');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 1, 'the inbox updated in place');
     await screenshot(page, '03-inbox');
     await link.click();
     await page.getByRole('heading', { name: 'Incident review' }).waitFor();
@@ -98,7 +98,7 @@ describe('web UI in headless Chromium', { skip: unavailable }, () => {
     await page.reload();
     assert.match((await page.locator('pre.json').textContent()) ?? '', /<img src=x onerror/);
     assert.equal(await page.locator('main img').count(), 0);
-    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned), undefined);
     await screenshot(page, '05-form-submitted');
   });
 
@@ -133,13 +133,13 @@ describe('web UI in headless Chromium', { skip: unavailable }, () => {
     await openWait.waitFor();
     await page.locator('body[data-live-ready]').waitFor({ state: 'attached' });
     await screenshot(page, '07-run-waiting');
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 2));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 2));
     await ops().signalRun(run.id, 'go', { ok: true });
     await page.locator('#run-summary .badge', { hasText: 'completed' }).waitFor();
     await page.locator('#run-timeline [data-kind="wait"][data-state="done"]').waitFor();
     assert.equal(await openWait.count(), 0);
     assert.ok((await page.locator('#run-history li[data-type="run_completed"]').count()) === 1);
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 2, 'the page was not reloaded');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 2, 'the page was not reloaded');
     await screenshot(page, '08-run-completed');
   });
 
@@ -163,7 +163,7 @@ describe('web UI in headless Chromium', { skip: unavailable }, () => {
     await page.goto(`${server.url}/events`);
     await page.getByText(title).waitFor();
     assert.equal(await page.locator('#events-list b').count(), 0);
-    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned), undefined);
     await screenshot(page, '09-events');
     for (const [path, heading, name] of [
       ['/', 'Overview', '10-overview'],

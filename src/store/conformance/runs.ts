@@ -107,6 +107,17 @@ export function describeRuns(context: ConformanceContext): void {
       assert.deepEqual(await store.countRunsByStatus(), { completed: 1, failed: 1, running: 1 });
     });
 
+    it('filters by creation time, with the other filters and across pages', async () => {
+      const store = context.store;
+      for (let i = 0; i < 12; i++) await store.createRun(newRun(`t${String(i).padStart(2, '0')}`, { createdAt: 1000 + i * 10, workflow: i % 3 ? 'wf' : 'other' }));
+      const ids = async (filter: RunFilter) => (await allPages(store, filter)).map((r) => r.id);
+      assert.deepEqual(await ids({ createdFrom: 1050, createdBefore: 1090, limit: 2 }), ['t08', 't07', 't06', 't05']);
+      assert.deepEqual(await ids({ createdFrom: 1100 }), ['t11', 't10']);
+      assert.deepEqual(await ids({ createdBefore: 1010 }), ['t00']);
+      assert.deepEqual(await ids({ createdFrom: 1000, createdBefore: 1060, workflow: 'other', status: 'running' }), ['t03', 't00']);
+      assert.deepEqual(await ids({ createdFrom: 2000 }), []);
+    });
+
     it('pages 50 runs by default and at most 500', async () => {
       const store = context.store;
       await Promise.all(Array.from({ length: 520 }, (_, i) => store.createRun(newRun(`r${i}`, { createdAt: i }))));

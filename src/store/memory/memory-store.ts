@@ -246,6 +246,8 @@ export function createMemoryStore(): Store {
         (run) =>
           (filter.workflow === undefined || run.workflow === filter.workflow) &&
           (filter.status === undefined || run.status === filter.status) &&
+          (filter.createdFrom === undefined || run.createdAt >= filter.createdFrom) &&
+          (filter.createdBefore === undefined || run.createdAt < filter.createdBefore) &&
           (after === undefined || run.createdAt < after.createdAt || (run.createdAt === after.createdAt && run.id < after.id)),
       )
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))

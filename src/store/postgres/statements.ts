@@ -224,7 +224,7 @@ export const SQL = {
  * reads the index made for it. Returns the SQL and its parameters.
  */
 export function listRunsQuery(
-  filter: Pick<RunFilter, 'workflow' | 'status'>,
+  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore'>,
   after: { createdAt: number; id: string } | undefined,
   limit: number,
 ): { text: string; values: unknown[] } {
@@ -233,6 +233,8 @@ export function listRunsQuery(
   const param = (value: unknown) => `$${values.push(value)}`;
   if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
+  if (filter.createdFrom !== undefined) where.push(`created_at >= ${param(filter.createdFrom)}`);
+  if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
   if (after) where.push(`(created_at, id) < (${param(after.createdAt)}, ${param(after.id)})`);
   const text = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`;

@@ -121,7 +121,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     const sql = listRunsSql(filter, after !== undefined);
     let statement = listRunsStatements.get(sql);
     if (!statement) listRunsStatements.set(sql, (statement = db.prepare<[Record<string, unknown>], RunRow>(sql)));
-    const rows = statement.all({ workflow: filter.workflow, status: filter.status, ...after, limit: limit + 1 });
+    const rows = statement.all({
+      workflow: filter.workflow,
+      status: filter.status,
+      createdFrom: filter.createdFrom,
+      createdBefore: filter.createdBefore,
+      ...after,
+      limit: limit + 1,
+    });
     const runs = rows.slice(0, limit).map(toRunRecord);
     const last = runs.at(-1);
     return rows.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };

@@ -139,10 +139,12 @@ export const SQL = {
  * listRuns, newest first by (created_at, id); one statement per combination of filters so that
  * each reads the index made for it (runs_by_created, _by_workflow, _by_status, _by_workflow_status).
  */
-export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status'>, after: boolean): string {
+export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore'>, after: boolean): string {
   const where = [
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
     filter.status === undefined ? undefined : 'status = @status',
+    filter.createdFrom === undefined ? undefined : 'created_at >= @createdFrom',
+    filter.createdBefore === undefined ? undefined : 'created_at < @createdBefore',
     after ? '(created_at, id) < (@createdAt, @id)' : undefined,
   ].filter((term) => term !== undefined);
   return `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

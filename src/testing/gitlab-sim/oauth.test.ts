@@ -36,7 +36,7 @@ function tokenRequest(fields: Record<string, string>): RequestInit {
 
 test('the authorize page lists the users to sign in as, and names the application', async () => {
   const { gitlab, query } = setup();
-  const page = await (await gitlab.app.request(`/oauth/authorize?${query}`)).text();
+  const page = await (await gitlab.app.request(`/oauth/authorize?${query.toString()}`)).text();
   assert.match(page, /AutoFlow/);
   for (const username of ['alice', 'bob', 'carol']) assert.match(page, new RegExp(`value="${username}"`));
 });
@@ -85,7 +85,7 @@ test('the token endpoint refuses a wrong verifier, redirect URI or client secret
 test('an unregistered redirect URI is refused before anything redirects there', async () => {
   const { gitlab, query } = setup();
   query.set('redirect_uri', 'http://evil.test/cb');
-  const response = await gitlab.app.request(`/oauth/authorize?${query}`);
+  const response = await gitlab.app.request(`/oauth/authorize?${query.toString()}`);
   assert.equal(response.status, 400);
   assert.equal(response.headers.get('location'), null);
 });

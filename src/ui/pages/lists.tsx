@@ -71,6 +71,9 @@ export function overviewPage(props: { session: Session; counts: Partial<Record<R
 export interface RunsQuery {
   workflow?: string;
   status?: RunStatus;
+  /** `YYYY-MM-DD`, UTC, included. */
+  from?: string;
+  to?: string;
   q?: string;
   cursor?: string;
 }
@@ -79,7 +82,7 @@ export function runsPage(props: { session: Session; query: RunsQuery; workflows:
   const { query } = props;
   const params = (extra: Record<string, string | undefined>) => {
     const search = new URLSearchParams();
-    for (const [key, value] of Object.entries({ workflow: query.workflow, status: query.status, ...extra })) if (value) search.set(key, value);
+    for (const [key, value] of Object.entries({ workflow: query.workflow, status: query.status, from: query.from, to: query.to, ...extra })) if (value) search.set(key, value);
     return `/runs?${search.toString()}`;
   };
   return (
@@ -103,6 +106,14 @@ export function runsPage(props: { session: Session; query: RunsQuery; workflows:
               <option selected={query.status === status}>{status}</option>
             ))}
           </select>
+        </label>
+        <label>
+          Started from (UTC)
+          <input type="date" name="from" value={query.from ?? ''} />
+        </label>
+        <label>
+          to
+          <input type="date" name="to" value={query.to ?? ''} />
         </label>
         <label>
           Run id
