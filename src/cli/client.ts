@@ -1,4 +1,4 @@
-import type { Operations, RunView, WorkflowView } from '../app/operations.js';
+import type { Operations, RunView, TaskView, WorkflowView } from '../app/operations.js';
 import {
   AutoflowError,
   ConflictError,
@@ -17,7 +17,17 @@ import type { HistoryEvent, LogRecord } from '../core/model.js';
  */
 export type ApiClient = Pick<
   Operations,
-  'startRun' | 'getRun' | 'waitForRun' | 'listRuns' | 'getHistory' | 'getLogs' | 'cancelRun' | 'signalRun' | 'listWorkflows' | 'ingestEvent'
+  | 'startRun'
+  | 'getRun'
+  | 'waitForRun'
+  | 'listRuns'
+  | 'getHistory'
+  | 'getLogs'
+  | 'cancelRun'
+  | 'signalRun'
+  | 'listWorkflows'
+  | 'ingestEvent'
+  | 'listTasks'
 >;
 
 /** What `GET /api/v1/simulator` answers when the server runs the built-in GitLab simulator. */
@@ -159,6 +169,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
     ingestEvent: async (event) => (await request<{ seq: number; duplicate: boolean }>('POST', '/api/v1/events', event)).body,
+    listTasks: ({ runId, ...rest }) => get<{ tasks: TaskView[]; nextCursor?: string }>(`/api/v1/tasks${query({ ...rest, run: runId })}`),
     simulatorInfo: () => get<SimulatorInfo>('/api/v1/simulator'),
     simulate: async (action, args) =>
       (await request<{ result: unknown }>('POST', `/api/v1/simulator/actions/${encodeURIComponent(action)}`, { args })).body.result,

@@ -14,6 +14,7 @@ import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 import { registerSignal } from './commands/signal.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerTasks } from './commands/tasks.js';
 import { registerTest } from './commands/test.js';
 import { registerWorkflows } from './commands/workflows.js';
 import type { CliContext } from './context.js';
@@ -39,6 +40,7 @@ function createProgram(context: CliContext): Command {
     registerLogs,
     registerCancel,
     registerSignal,
+    registerTasks,
     registerSendEvent,
     registerWorkflows,
     registerCheck,

@@ -3,7 +3,9 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { hashToken } from '../../src/app/operations-impl.js';
 import { createApp } from '../../src/server/http/app.js';
+import { serve } from '../../src/server/serve.js';
 import { createTestEnv } from '../../src/testing/test-env.js';
+import { autoflow } from '../helpers/cli-process.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 const folder = workflowFolder({
@@ -42,6 +44,22 @@ test('GET /api/v1/tasks lists an inbox page by page and GET /api/v1/tasks/:id re
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(await bad.json()), /status: one of open, closed/);
     assert.equal((await app.request('/api/v1/tasks')).status, 401, 'the API needs a token');
+
+    const server = await serve(app, { port: 0, host: '127.0.0.1', shutdownGraceMs: 0 });
+    try {
+      const cli = (args: string[]) => autoflow(args, { cwd: folder.dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: token } });
+      const table = await cli(['tasks', '--assignee', 'bob']);
+      assert.equal(table.code, 0, table.stderr);
+      const [header, ...rows] = table.stdout.trimEnd().split('\n');
+      assert.match(header ?? '', /^ID\s+KIND\s+STATUS\s+TITLE\s+WHO\s+CREATED\s+PAGE$/);
+      assert.equal(rows.length, 1);
+      assert.match(rows[0] ?? '', /^tk_[0-9a-f]{16}\s+form\s+open\s+Pick a name for bob\s+bob\s+\S+\s+\/tasks\/tk_/);
+      const bad = await cli(['tasks', '--status', 'finished']);
+      assert.equal(bad.code, 2, "a bad filter is a usage error");
+      assert.match(bad.stderr, /status: one of open, closed/);
+    } finally {
+      await server.close();
+    }
   } finally {
     await env.close();
   }
