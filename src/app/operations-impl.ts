@@ -109,6 +109,31 @@ export function createOperations(deps: OperationsDeps): Operations {
       return store.listLogs(id, afterIndex === undefined ? {} : { afterIndex });
     },
 
+    async listCalls(id) {
+      await requireRun(id);
+      return (await store.listCalls(id)).map((call) => ({
+        step: call.step,
+        capability: call.capability,
+        method: call.method,
+        attempts: call.attempts,
+        nextAt: new Date(call.nextAt).toISOString(),
+        ...(call.lastError ? { lastError: call.lastError } : {}),
+      }));
+    },
+
+    async retryCall(id, step) {
+      await requireRun(id);
+      const call = (await store.listCalls(id)).find((candidate) => candidate.step === step);
+      if (!call?.lastError || call.attempts === 0) {
+        throw new ConflictError(`call #${step} of run '${id}' is not waiting for a retry (it is resolved, or running its first attempt)`);
+      }
+      // At least once, as always: an attempt that was starting at this moment may run besides this one.
+      if (!(await store.rescheduleCall(id, step, call.attempts, clock.now(), call.lastError))) {
+        throw new ConflictError(`call #${step} of run '${id}' was resolved meanwhile`);
+      }
+      engine.notify();
+    },
+
     async cancelRun(id, reason) {
       return toRunView(await engine.cancel(id, reason));
     },

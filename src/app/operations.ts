@@ -84,6 +84,18 @@ export interface TaskView {
   closedAt?: string;
 }
 
+/** A call of a run not resolved yet: in flight, or waiting for its next attempt after a failure. */
+export interface CallView {
+  step: number;
+  capability: string;
+  method: string;
+  /** Attempts made so far. */
+  attempts: number;
+  /** ISO 8601: when the next attempt is due. */
+  nextAt: string;
+  lastError?: ErrorInfo;
+}
+
 /** What `Operations.watch` reports. */
 export type LiveChange =
   | { kind: 'run'; runId: string; status: RunStatus; finished: boolean }
@@ -111,6 +123,13 @@ export interface Operations {
   countRuns(): Promise<Partial<Record<RunStatus, number>>>;
   getHistory(id: string): Promise<HistoryEvent[]>;
   getLogs(id: string, afterIndex?: number): Promise<LogRecord[]>;
+  /** The run's calls not resolved yet. Throws NotFoundError. */
+  listCalls(id: string): Promise<CallView[]>;
+  /**
+   * Makes a call that failed and waits for its next attempt try again now instead of after its
+   * back-off. ConflictError when the call is not waiting for a retry (resolved, or never failed).
+   */
+  retryCall(id: string, step: number): Promise<void>;
   /** Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. */
   cancelRun(id: string, reason?: string): Promise<RunView>;
   /** Delivers `autoflow.signal.<name>` to the run. */

@@ -23,6 +23,7 @@ const NOTICES: Record<string, Notice> = {
   decided: { kind: 'ok', text: 'Your decision is recorded.' },
   cancelled: { kind: 'ok', text: 'Cancellation requested: the run’s cleanup code runs, then it ends.' },
   signalled: { kind: 'ok', text: 'Signal sent.' },
+  retried: { kind: 'ok', text: 'The call is attempted again now.' },
 };
 
 /** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
@@ -115,8 +116,13 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   app.get('/runs/:id', user, async (c) => {
     const id = c.req.param('id');
     const run = await operations.getRun(id);
-    const [history, logs, tasks] = await Promise.all([operations.getHistory(id), operations.getLogs(id), operations.listTasks({ runId: id, limit: 100 })]);
-    return page(c, runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, now: settings.now(), notice: notice(c) }));
+    const [history, logs, tasks, calls] = await Promise.all([
+      operations.getHistory(id),
+      operations.getLogs(id),
+      operations.listTasks({ runId: id, limit: 100 }),
+      operations.listCalls(id),
+    ]);
+    return page(c, runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, calls, now: settings.now(), notice: notice(c) }));
   });
 
   app.post('/runs/:id/cancel', user, csrf, async (c) => {
@@ -125,6 +131,14 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const reason = typeof form.reason === 'string' && form.reason.trim() ? form.reason.trim() : `cancelled by @${c.get('session').username} in the web UI`;
     await operations.cancelRun(id, reason);
     return c.redirect(`/runs/${encodeURIComponent(id)}?done=cancelled`, 303);
+  });
+
+  app.post('/runs/:id/calls/:step/retry', user, csrf, async (c) => {
+    const id = c.req.param('id');
+    const step = Number(c.req.param('step'));
+    if (!Number.isInteger(step) || step < 0) throw new NotFoundError('call', c.req.param('step'));
+    await operations.retryCall(id, step);
+    return c.redirect(`/runs/${encodeURIComponent(id)}?done=retried`, 303);
   });
 
   app.post('/runs/:id/signal', user, csrf, async (c) => {

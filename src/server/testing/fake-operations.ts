@@ -103,6 +103,16 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       return counts;
     },
 
+    async listCalls(id) {
+      requireRun(id);
+      return [];
+    },
+
+    async retryCall(id, step) {
+      requireRun(id);
+      throw new ConflictError(`call #${step} of run '${id}' is not waiting for a retry`);
+    },
+
     watch() {
       return () => {};
     },

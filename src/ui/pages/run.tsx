@@ -1,4 +1,4 @@
-import type { RunView, TaskView } from '../../app/operations.js';
+import type { CallView, RunView, TaskView } from '../../app/operations.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Timeline, formatDuration } from '../timeline.js';
@@ -56,6 +56,7 @@ export interface RunPageProps {
   history: HistoryEvent[];
   logs: LogRecord[];
   tasks: TaskView[];
+  calls: CallView[];
   now: number;
   notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
 }
@@ -104,6 +105,46 @@ export function runPage(props: RunPageProps) {
               </button>
             </form>
           </div>
+        )}
+      </div>
+      <div id="run-calls" data-live-region>
+        {props.calls.length > 0 && (
+          <>
+            <h2>Calls in progress</h2>
+            <table class="calls">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Call</th>
+                  <th>Attempts</th>
+                  <th>Last error</th>
+                  <th>Next attempt</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.calls.map((call) => (
+                  <tr data-step={String(call.step)}>
+                    <td class="mono">{call.step}</td>
+                    <td class="mono">
+                      {call.capability}.{call.method}
+                    </td>
+                    <td>{call.attempts}</td>
+                    <td class={call.lastError ? 'err' : undefined}>{call.lastError ? `${call.lastError.name}: ${call.lastError.message}` : ''}</td>
+                    <td>{call.lastError ? formatTime(call.nextAt) : 'running'}</td>
+                    <td>
+                      {call.lastError && (
+                        <form method="post" action={`${path}/calls/${call.step}/retry`}>
+                          <input type="hidden" name="_csrf" value={session.csrf} />
+                          <button type="submit">Retry now</button>
+                        </form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
         )}
       </div>
       {run.status === 'running' && (

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { HttpSession, startUiServer, UI_WORKFLOWS, type UiServer } from '../helpers/ui-server.js';
+
+/** The run page's actions and the runs list's filters, at the HTTP level. */
+describe('web UI actions and filters', () => {
+  let server: UiServer;
+  let alice: HttpSession;
+  let upstream: Server;
+  let hits = 0;
+  let healthy = false;
+
+  before(async () => {
+    upstream = createServer((_request, response) => {
+      hits++;
+      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: healthy }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
+    server = await startUiServer({
+      ...UI_WORKFLOWS,
+      'ui-flaky.ts': `import { http, workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-flaky',
+  permissions: { http: ['${target}'] },
+  async run() {
+    // An hour between attempts: only "Retry now" makes the next one happen during the test.
+    const response = await http.request({ url: '${target}hook', method: 'POST', body: {} }, { retry: { maxAttempts: 5, initialInterval: 3600000 } });
+    return response.status;
+  },
+});`,
+    });
+    alice = new HttpSession(server.url);
+    await alice.signIn('alice');
+  });
+  after(async () => {
+    await server?.close();
+    upstream?.close();
+  });
+
+  const ops = () => server.runtime.operations;
+
+  test('a failing call shows its error and attempts; "Retry now" attempts it again at once', async () => {
+    const { run } = await ops().startRun({ workflow: 'ui-flaky' });
+    const [call] = await server.until(() => ops().listCalls(run.id), (calls) => calls[0]?.lastError !== undefined);
+    const retry = `/runs/${run.id}/calls/${call!.step}/retry`;
+    const page = await (await alice.request(`/runs/${run.id}`)).text();
+    assert.match(page, /Calls in progress/);
+    assert.match(page, /http\.request/);
+    assert.match(page, /503/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    assert.equal(hits, 1);
+
+    const retried = await alice.post(retry, { _csrf: csrf });
+    assert.equal(retried.status, 303);
+    await server.until(() => ops().listCalls(run.id), (calls) => calls[0]?.attempts === 2);
+    assert.equal(hits, 2);
+
+    healthy = true;
+    assert.equal((await alice.post(retry, { _csrf: csrf })).status, 303);
+    const finished = await ops().waitForRun(run.id, 10_000);
+    assert.equal(finished.status, 'completed');
+    assert.equal(finished.result, 200);
+    assert.equal((await alice.post(retry, { _csrf: csrf })).status, 409, 'nothing left to retry');
+  });
+
+  test('a signal sent from the run page reaches the run', async () => {
+    const { run } = await ops().startRun({ workflow: 'ui-steps' });
+    const csrf = await alice.csrfOf(`/runs/${run.id}`);
+    const bad = await alice.post(`/runs/${run.id}/signal`, { _csrf: csrf, name: 'go', payload: '{nope' });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /not valid JSON/);
+    assert.equal((await alice.post(`/runs/${run.id}/signal`, { _csrf: csrf, name: 'go', payload: '{"by":"ui"}' })).status, 303);
+    assert.deepEqual((await ops().waitForRun(run.id, 10_000)).result, { went: { by: 'ui' } });
+  });
+
+  test('the runs list filters by workflow, status and day, and finds a run by id', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await ops().startRun({ workflow: 'ui-steps', id: `steps-${i}` })).run.id);
+    const today = new Date().toISOString().slice(0, 10);
+    const list = async (query: string) => [...(await (await alice.request(`/runs?${query}`)).text()).matchAll(/data-run="([^"]+)"/g)].map((match) => match[1]);
+    assert.deepEqual((await list('workflow=ui-steps&status=running')).filter((id) => id?.startsWith('steps-')), ['steps-2', 'steps-1', 'steps-0']);
+    assert.ok((await list(`workflow=ui-steps&from=${today}&to=${today}`)).includes('steps-1'));
+    assert.deepEqual(await list('workflow=ui-steps&from=2001-01-01&to=2001-01-02'), []);
+    assert.deepEqual(await list('workflow=ui-flaky&status=running'), []);
+
+    const found = await alice.request('/runs?q=steps-1');
+    assert.equal(found.status, 302);
+    assert.equal(found.headers.get('location'), '/runs/steps-1');
+    assert.match(await (await alice.request('/runs?q=no-such-run')).text(), /No run has the id “no-such-run”/);
+    for (const id of ids) await ops().cancelRun(id);
+  });
+});
