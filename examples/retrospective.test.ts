@@ -82,7 +82,8 @@ describe('retrospective bot, a whole week in virtual time', () => {
       await env.submitTask((await formOf(env, 'bob')).id, 'bob', answer('Pairing', 'Outage on Tuesday'));
       await env.advance('7d');
       const runId = await retroRun(env);
-      assert.equal((await env.run(runId)).status, 'completed');
+      const finished = await env.run(runId);
+      assert.equal(finished.status, 'completed', JSON.stringify(finished.error));
       const [summary] = issuesTitled(env, 'Retrospective: Sprint 2');
       const text = String(summary?.['description']);
       assert.ok(text.includes('Answers from 1 of 3 team members.'), text);
