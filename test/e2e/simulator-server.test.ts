@@ -22,7 +22,8 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
   await server.start();
   try {
     const info = (await (await server.api('/api/v1/simulator')).json()) as { baseUrl: string; users: string[] };
-    assert.equal(info.baseUrl, `${server.url}/simulator/gitlab`);
+    // Links are for browsers: the simulator is announced at the public address, localhost by default.
+    assert.equal(info.baseUrl, `${server.url.replace('127.0.0.1', 'localhost')}/simulator/gitlab`);
     assert.ok(info.users.includes('alice'));
 
     const acted = await server.api('/api/v1/simulator/actions/setMilestone', {
