@@ -11,6 +11,8 @@ export interface PrometheusStandInOptions {
   now?: () => number;
   /** Scripted series by exact query text. */
   series?: Record<string, Series>;
+  /** Series for queries not in `series` (match them by pattern); undefined: no data. */
+  resolve?: (query: string) => Series | undefined;
 }
 
 export type Series = (at: number) => number | undefined;
@@ -64,7 +66,7 @@ export class PrometheusStandIn {
       const seconds = Number(raw);
       return Number.isFinite(seconds) ? seconds * 1000 : Date.parse(raw);
     };
-    const series = this.series.get(query);
+    const series = this.series.get(query) ?? this.options.resolve?.(query);
     const sample = (at: number): [number, string] | undefined => {
       const value = series?.(at);
       return value === undefined ? undefined : [at / 1000, String(value)];

@@ -1,0 +1,187 @@
+import { http } from '../sdk/capabilities.js';
+import { now, sleep } from '../sdk/durable.js';
+import { toMilliseconds, type Duration } from '../sdk/duration.js';
+
+/**
+ * Metric sources and health checks for rollouts. A `MetricSource` is the small interface users
+ * implement for their own monitoring; `prometheusMetric` implements it over Prometheus's HTTP API.
+ * A check is healthy, an *anomaly* (unusual against the baseline: pause and ask), or a *breach*
+ * (beyond a hard threshold: roll back).
+ */
+export interface MetricSource {
+  /** Shown in notes and incidents. */
+  readonly name: string;
+  /** The value now; undefined when there is no data. */
+  current(): Promise<number | undefined>;
+  /** Samples of normal behaviour to compare against (for example the last day, hourly). */
+  baseline(): Promise<number[]>;
+}
+
+export interface MetricCheck {
+  metric: MetricSource;
+  /** Above this is a breach. */
+  max?: number;
+  /** Below this is a breach. */
+  min?: number;
+  /** A |z-score| against the baseline above this is an anomaly. @default 3 */
+  zScoreMax?: number;
+  /** Only deviations in this direction count as anomalies. @default 'up' */
+  direction?: 'up' | 'down' | 'both';
+}
+
+export interface Finding {
+  metric: string;
+  value: number | null;
+  kind: 'breach' | 'anomaly' | 'no_data';
+  detail: string;
+}
+
+export type Health =
+  | { state: 'healthy'; values: Record<string, number | null> }
+  | { state: 'anomaly' | 'breach'; findings: Finding[]; values: Record<string, number | null> };
+
+/** Mean and (sample) standard deviation. */
+export function meanAndDeviation(samples: readonly number[]): { mean: number; sd: number } {
+  const mean = samples.reduce((sum, x) => sum + x, 0) / Math.max(1, samples.length);
+  const variance = samples.length < 2 ? 0 : samples.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (samples.length - 1);
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+/**
+ * How many standard deviations `value` lies from the baseline's mean. A flat baseline (sd 0) makes
+ * any change infinite and no change 0; fewer than 3 samples say nothing (0).
+ */
+export function zScore(value: number, baseline: readonly number[]): number {
+  if (baseline.length < 3) return 0;
+  const { mean, sd } = meanAndDeviation(baseline);
+  if (sd === 0) return value === mean ? 0 : value > mean ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  return (value - mean) / sd;
+}
+
+const round = (x: number): string => (Number.isFinite(x) ? String(Math.round(x * 1000) / 1000) : String(x));
+
+/** One look at every check: the worst state wins (breach > anomaly > healthy). */
+export async function checkHealth(checks: readonly MetricCheck[], baselines: Baselines): Promise<Health> {
+  const findings: Finding[] = [];
+  const values: Record<string, number | null> = {};
+  for (const check of checks) {
+    const value = await check.metric.current();
+    values[check.metric.name] = value ?? null;
+    if (value === undefined) {
+      findings.push({ metric: check.metric.name, value: null, kind: 'no_data', detail: 'no data' });
+      continue;
+    }
+    if (check.max !== undefined && value > check.max) {
+      findings.push({ metric: check.metric.name, value, kind: 'breach', detail: `${round(value)} > ${check.max}` });
+      continue;
+    }
+    if (check.min !== undefined && value < check.min) {
+      findings.push({ metric: check.metric.name, value, kind: 'breach', detail: `${round(value)} < ${check.min}` });
+      continue;
+    }
+    const z = zScore(value, baselines.get(check.metric.name) ?? []);
+    const limit = check.zScoreMax ?? 3;
+    const direction = check.direction ?? 'up';
+    const unusual = direction === 'up' ? z > limit : direction === 'down' ? z < -limit : Math.abs(z) > limit;
+    if (unusual)
+      findings.push({
+        metric: check.metric.name,
+        value,
+        kind: 'anomaly',
+        detail: `z-score ${round(z)} against the baseline (limit ${limit})`,
+      });
+  }
+  if (findings.some((f) => f.kind === 'breach')) return { state: 'breach', findings, values };
+  // Missing data is treated as an anomaly: a rollout must not proceed blind.
+  if (findings.length > 0) return { state: 'anomaly', findings, values };
+  return { state: 'healthy', values };
+}
+
+/** Baseline samples by metric name. */
+export type Baselines = ReadonlyMap<string, number[]>;
+
+/** Reads every baseline once (at the start of a stage), so that the rollout compares against the time before it. */
+export async function readBaselines(checks: readonly MetricCheck[]): Promise<Map<string, number[]>> {
+  const baselines = new Map<string, number[]>();
+  for (const check of checks) baselines.set(check.metric.name, await check.metric.baseline());
+  return baselines;
+}
+
+/**
+ * Watches the checks every `interval` for `duration`: the first unhealthy look ends the watch,
+ * else the last healthy one is returned.
+ */
+export async function watchHealth(
+  checks: readonly MetricCheck[],
+  baselines: Baselines,
+  options: { duration: Duration; interval: Duration },
+): Promise<Health> {
+  const end = now().getTime() + toMilliseconds(options.duration);
+  const interval = toMilliseconds(options.interval);
+  for (;;) {
+    await sleep(Math.max(1, Math.min(interval, end - now().getTime())));
+    const health = await checkHealth(checks, baselines);
+    if (health.state !== 'healthy' || now().getTime() >= end) return health;
+  }
+}
+
+export interface PrometheusMetricOptions {
+  name: string;
+  /** Prometheus's base URL (`http://prometheus.monitoring.svc:9090`); grant it in `permissions.http`. */
+  url: string;
+  /** A PromQL expression that yields one series. */
+  query: string;
+  /** How far back the baseline reaches, ending when it is read. @default '1d' */
+  baselineRange?: Duration;
+  /** @default '1h' */
+  baselineStep?: Duration;
+  /** Extra headers (an `Authorization` from a secret, say). */
+  headers?: Record<string, string>;
+}
+
+interface PromResponse {
+  status: 'success' | 'error';
+  error?: string;
+  data?: { resultType: string; result: Array<{ value?: [number, string]; values?: Array<[number, string]> }> };
+}
+
+function promUrl(base: string, path: string, params: Record<string, string>): string {
+  return `${base.replace(/\/+$/, '')}${path}?${Object.entries(params)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join('&')}`;
+}
+
+/** A MetricSource over Prometheus's HTTP API: `/api/v1/query` at the workflow's time, `/api/v1/query_range` for the baseline. */
+export function prometheusMetric(options: PrometheusMetricOptions): MetricSource {
+  const seconds = (ms: number): string => String(ms / 1000);
+  const headers = options.headers ?? {};
+  return {
+    name: options.name,
+    async current() {
+      const response = await http.request({
+        url: promUrl(options.url, '/api/v1/query', { query: options.query, time: seconds(now().getTime()) }),
+        headers,
+      });
+      const body = response.body as unknown as PromResponse;
+      if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? 'query failed'} (${options.query})`);
+      const sample = body.data?.result[0]?.value;
+      return sample === undefined ? undefined : Number(sample[1]);
+    },
+    async baseline() {
+      const end = now().getTime();
+      const step = toMilliseconds(options.baselineStep ?? '1h');
+      const response = await http.request({
+        url: promUrl(options.url, '/api/v1/query_range', {
+          query: options.query,
+          start: seconds(end - toMilliseconds(options.baselineRange ?? '1d')),
+          end: seconds(end),
+          step: seconds(step),
+        }),
+        headers,
+      });
+      const body = response.body as unknown as PromResponse;
+      if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? 'query failed'} (${options.query})`);
+      return (body.data?.result[0]?.values ?? []).map(([, value]) => Number(value)).filter((value) => Number.isFinite(value));
+    },
+  };
+}

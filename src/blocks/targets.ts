@@ -1,0 +1,104 @@
+import { callCapability } from '../sdk/capabilities.js';
+import { now, sleep } from '../sdk/durable.js';
+import { toMilliseconds, type Duration } from '../sdk/duration.js';
+import { gitlab } from '../sdk/gitlab.js';
+import { fluxVerdict, getKustomization, listEvents, requestReconcile, type KubeEvent } from './flux.js';
+import type { FluxObjectRef } from './gitops-options.js';
+
+/**
+ * Where a release runs. Users plug in their own (Argo Rollouts, a service mesh's weights, a
+ * cloud's deployment API…); `fluxGitTarget` is one over GitOps: it commits the desired state and
+ * waits for Flux to apply it.
+ */
+export interface DeploymentTarget {
+  /** The environment's name (`staging`, `production`). */
+  readonly name: string;
+  /** The version running now (before a deploy: what a rollback returns to). */
+  currentVersion(): Promise<string | undefined>;
+  /** Sends `weight` percent of traffic to `version` (100: everything) and returns once it is applied. */
+  deploy(version: string, weight: number): Promise<void>;
+  /** Puts `version` back on all traffic. */
+  rollback(version: string): Promise<void>;
+  /** Events and logs that help explain a failure. */
+  diagnostics(): Promise<Diagnostics>;
+}
+
+export interface Diagnostics {
+  events: KubeEvent[];
+  logs: Array<{ pod: string; text: string }>;
+}
+
+export interface FluxGitTargetOptions {
+  name: string;
+  /** The manifests project and the file the target writes (`environments/production/release.yaml`). */
+  project: string;
+  branch?: string;
+  file: string;
+  /** The source to reconcile after a commit. */
+  source: FluxObjectRef;
+  kustomization: { namespace: string; name: string };
+  /** Where the application's pods run, for diagnostics. */
+  pods?: { namespace: string; labelSelector: string };
+  /** @default '10m' */
+  timeout?: Duration;
+}
+
+/** `version: x` / `weight: n` lines of the release file. */
+export function parseRelease(text: string): { version?: string; weight?: number } {
+  const version = /^version:\s*"?([^"\n]+)"?\s*$/m.exec(text)?.[1];
+  const weight = /^weight:\s*(\d+)\s*$/m.exec(text)?.[1];
+  return { ...(version === undefined ? {} : { version }), ...(weight === undefined ? {} : { weight: Number(weight) }) };
+}
+
+/**
+ * A target whose desired state is a small file in a manifests repository (the version and its
+ * traffic weight, read by the manifests' own templating or a Flagger/mesh configuration): each
+ * change is a commit, Flux is asked to reconcile, and the change counts as done when the
+ * Kustomization is Ready at that commit.
+ */
+export function fluxGitTarget(options: FluxGitTargetOptions): DeploymentTarget {
+  const branch = options.branch ?? 'main';
+  async function apply(version: string, weight: number, message: string): Promise<void> {
+    const content = `# Written by AutoFlow: the release this environment runs.\nversion: "${version}"\nweight: ${weight}\n`;
+    await gitlab.repositoryFiles.update(options.project, options.file, { branch, content, commit_message: message });
+    const head = await gitlab.request<{ commit: { id: string } }>(
+      'GET',
+      `/projects/${encodeURIComponent(options.project)}/repository/branches/${encodeURIComponent(branch)}`,
+    );
+    await requestReconcile(options.source);
+    const deadline = now().getTime() + toMilliseconds(options.timeout ?? '10m');
+    for (;;) {
+      const verdict = fluxVerdict(await getKustomization(options.kustomization.namespace, options.kustomization.name), head.commit.id);
+      if (verdict.state === 'ready') return;
+      if (verdict.state === 'failed')
+        throw new Error(`${options.name}: Flux failed to apply ${version}: ${verdict.reason}: ${verdict.message}`);
+      if (now().getTime() >= deadline)
+        throw new Error(`${options.name}: ${version} was not applied within ${String(options.timeout ?? '10m')} (${verdict.message})`);
+      await sleep('15s');
+    }
+  }
+  return {
+    name: options.name,
+    async currentVersion() {
+      return parseRelease(await gitlab.repositoryFiles.getRaw(options.project, options.file, branch)).version;
+    },
+    deploy: (version, weight) => apply(version, weight, `${options.name}: ${version} at ${weight}%`),
+    rollback: (version) => apply(version, 100, `${options.name}: roll back to ${version}`),
+    async diagnostics() {
+      const events = await listEvents(options.kustomization.namespace, { kind: 'Kustomization', name: options.kustomization.name }, 10);
+      const logs: Diagnostics['logs'] = [];
+      if (options.pods) {
+        const { namespace, labelSelector } = options.pods;
+        events.push(...(await listEvents(namespace, undefined, 10)));
+        const pods = await callCapability<Array<{ name: string }>>('kubernetes', 'listPods', { namespace, labelSelector });
+        for (const pod of pods.slice(0, 3)) {
+          logs.push({
+            pod: pod.name,
+            text: await callCapability<string>('kubernetes', 'podLogs', { namespace, name: pod.name, tailLines: 50 }),
+          });
+        }
+      }
+      return { events, logs };
+    },
+  };
+}
