@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { createKubernetesCapability } from '../src/capabilities/kubernetes/index.js';
-import { createTestEnv, type TestEnv } from 'autoflow/testing';
-import { listenLoopback, type LoopbackServer } from '../src/testing/standins/http-server.js';
-import { createKubernetesStandIn, gitRepository, kustomization, type KubernetesStandIn } from '../src/testing/standins/kubernetes-api.js';
-import { createPrometheusStandIn, type PrometheusStandIn } from '../src/testing/standins/prometheus.js';
-import { workflowFolder, type WorkflowFolder } from '../test/helpers/workflow-files.js';
+import {
+  createKubernetesCapability,
+  createKubernetesStandIn,
+  createPrometheusStandIn,
+  createTestEnv,
+  gitRepository,
+  kustomization,
+  listenLoopback,
+  type KubernetesStandIn,
+  type LoopbackServer,
+  type PrometheusStandIn,
+  type TestEnv,
+} from 'autoflow/testing';
 
 const APP = 'acme/shop';
 const MANIFESTS = 'acme/shop-deploy';
@@ -34,7 +43,7 @@ class Stand {
     readonly prometheus: PrometheusStandIn,
     readonly llm: LoopbackServer,
     readonly advice: Array<{ authorization: string | undefined; body: { messages: Array<{ content: string }> } }>,
-    private readonly folder: WorkflowFolder,
+    private readonly dir: string,
   ) {}
 
   static async create(scenario: Scenario): Promise<Stand> {
@@ -103,11 +112,13 @@ class Stand {
         },
       };
     });
-    const folder = workflowFolder();
+    // The example with the stand-ins' addresses instead of the cluster's.
+    const dir = mkdtempSync(join(tmpdir(), 'staged-rollout-'));
     const source = readFileSync(new URL('./staged-rollout.ts', import.meta.url), 'utf8')
       .replace("'http://prometheus.monitoring.svc:9090'", JSON.stringify(prometheus.url))
       .replace("'http://llm.internal:8000/v1'", JSON.stringify(`${llm.url}/v1`));
-    const file = folder.write('staged-rollout.ts', source);
+    const file = join(dir, 'staged-rollout.ts');
+    writeFileSync(file, source);
     const release = `# Written by AutoFlow: the release this environment runs.\nversion: "${PREVIOUS}"\nweight: 100\n`;
     const env = await createTestEnv({
       workflows: [file],
@@ -126,7 +137,7 @@ class Stand {
       capabilities: [createKubernetesCapability({ server: kube.url, token: kube.token })],
     });
     holder.env = env;
-    return new Stand(env, kube, prometheus, llm, advice, folder);
+    return new Stand(env, kube, prometheus, llm, advice, dir);
   }
 
   /** Dana's merge request is merged by Alice; its pipeline passes. Returns the rollout's run. */
@@ -157,7 +168,7 @@ class Stand {
   async close(): Promise<void> {
     await this.env.close();
     await Promise.all([this.kube.close(), this.prometheus.close(), this.llm.close()]);
-    this.folder.remove();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
