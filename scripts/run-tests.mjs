@@ -27,8 +27,19 @@ if (files.length === 0) {
   console.error(`no test files found under ${roots.join(', ')}${filter.length ? ` matching ${filter.join(' ')}` : ''}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+// The cluster fault tests run alone, after the others: they restart the shared PostgreSQL server
+// and load both cores with several server processes, which would break or starve other tests.
+const alone = (file) => file.startsWith('test/cluster/');
+const phases = [
+  { files: files.filter((f) => !alone(f)), concurrency: 2 },
+  { files: files.filter(alone), concurrency: 1 },
+].filter((phase) => phase.files.length > 0);
+let status = 0;
+for (const phase of phases) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, ...phase.files], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if ((result.status ?? 1) !== 0) status = result.status ?? 1;
+}
+process.exit(status);

@@ -71,6 +71,20 @@ export class ServerProcess {
     return this.signal('SIGTERM');
   }
 
+  /** The process id while it runs (workflows' activities report it to tell nodes apart). */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  /** SIGSTOP: the process freezes (no heartbeat, no I/O) until `resume()`, like a long GC pause or a VM stall. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   private async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;

@@ -34,7 +34,7 @@ import {
 } from '../rows.js';
 import * as humanTasks from './human-tasks.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
-import { maskUrl, toStoreError } from './pg-errors.js';
+import { isRetryable, maskUrl, toStoreError } from './pg-errors.js';
 import { listRunsQuery, SQL } from './statements.js';
 import { inTransaction } from './transaction.js';
 import { createNotifier, listenForWakes } from './wake.js';
@@ -119,13 +119,20 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const guard = () => {
     if (closed) throw new StoreError(`the PostgreSQL store ${maskUrl(url)} is closed`);
   };
-  /** Runs `fn`; what it throws becomes the promise's rejection, as a StoreError when the driver threw it. */
+  /**
+   * Runs `fn`; what it throws becomes the promise's rejection, as a StoreError when the driver threw
+   * it. A single statement PostgreSQL aborted as a deadlock victim (two nodes locking a run and its
+   * call rows in opposite orders) did nothing, so it runs again, up to three attempts in all.
+   */
   const settle = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      guard();
-      return await fn();
-    } catch (error) {
-      throw toStoreError(error, url);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        guard();
+        return await fn();
+      } catch (error) {
+        if (attempt < 3 && isRetryable(error)) continue;
+        throw toStoreError(error, url);
+      }
     }
   };
   const rows = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
