@@ -163,7 +163,8 @@ export type Command =
   | { kind: 'log'; level: LogLevel; message: string }
   | { kind: 'complete'; result: Json }
   | { kind: 'fail'; error: ErrorInfo }
-  | { kind: 'cancelled' }
+  /** `children`: ids of child runs still running when the cancellation arrived; they are cancelled too. */
+  | { kind: 'cancelled'; reason?: string; children?: string[] }
   | { kind: 'continueAsNew'; input: Json };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

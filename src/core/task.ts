@@ -189,7 +189,12 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         end('failed', { error: command.error });
         break;
       case 'cancelled':
-        end('cancelled', { error: { name: 'CancelledError', message: `run ${run.id} was cancelled` } });
+        end('cancelled', {
+          error: { name: 'CancelledError', message: `run ${run.id} was cancelled${command.reason === undefined ? '' : `: ${command.reason}`}` },
+        });
+        if (command.children?.length) {
+          commit.cancelChildren = command.children.map((childId) => ({ runId: childId, reason: `its parent run ${run.id} was cancelled` }));
+        }
         break;
       case 'continueAsNew': {
         const successor: NewRun = {

@@ -340,7 +340,7 @@ export default workflow({
       (commands[2] ?? []).map((command) => command.kind === 'call' && [command.method, command.args]),
       [['cleanUp', { reason: 'done' }]],
     );
-    assert.deepEqual(commands[3], [{ kind: 'cancelled' }]);
+    assert.deepEqual(commands[3], [{ kind: 'cancelled', reason: 'operator request' }], 'the run ends cancelled, saying why');
   });
 
   test('a run that handles the cancellation and returns normally completes', async () => {

@@ -20,6 +20,8 @@ export type DurableCommand = WithoutStep<Extract<Command, { kind: DurableKind }>
 
 interface Pending {
   kind: DurableKind;
+  /** For a child run: its id. */
+  childId?: string;
   resolve(value: unknown): void;
   reject(reason: unknown): void;
 }
@@ -36,6 +38,9 @@ export class WorkflowRuntime {
   private activating = false;
   private started = false;
   private cancelRequested = false;
+  private cancelReason: string | undefined;
+  /** Child runs that had not finished when the cancellation arrived: they are cancelled with the run. */
+  private readonly runningChildren: string[] = [];
   private nextStep = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly patchDecisions = new Map<string, boolean>();
@@ -134,7 +139,7 @@ export class WorkflowRuntime {
     if (this.terminal !== undefined) return new Promise(() => {});
     this.issued.push(serialised);
     return new Promise((resolve, reject) => {
-      this.pending.set(step, { kind: command.kind, resolve, reject });
+      this.pending.set(step, { kind: command.kind, resolve, reject, ...(command.kind === 'child' && { childId: command.childId }) });
     });
   }
 
@@ -199,7 +204,13 @@ export class WorkflowRuntime {
   }
 
   private failure(error: unknown): string {
-    if (this.cancelRequested) return JSON.stringify({ kind: 'cancelled' });
+    if (this.cancelRequested) {
+      return JSON.stringify({
+        kind: 'cancelled',
+        ...(this.cancelReason !== undefined && { reason: this.cancelReason }),
+        ...(this.runningChildren.length > 0 && { children: this.runningChildren }),
+      });
+    }
     if (error instanceof ContinueAsNewSignal) return JSON.stringify({ kind: 'continueAsNew', input: error.input });
     return JSON.stringify({ kind: 'fail', error: errorInfoOf(error) });
   }
@@ -238,7 +249,9 @@ export class WorkflowRuntime {
   /** Rejects what is pending now; operations issued afterwards (cleanup) work normally. */
   private cancel(reason: string | undefined): void {
     this.cancelRequested = true;
+    this.cancelReason ??= reason;
     const waiting = [...this.pending.values()];
+    for (const pending of waiting) if (pending.childId !== undefined) this.runningChildren.push(pending.childId);
     this.pending.clear();
     for (const pending of waiting) pending.reject(new CancelledError(reason));
   }

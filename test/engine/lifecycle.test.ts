@@ -37,6 +37,15 @@ export default workflow({
     }
   },
 });`,
+  'supervisor.ts': `import { executeChild, startChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'supervisor',
+  async run() {
+    const done = await executeChild('cleanup', null, { id: 'quick-child' }).catch(() => 'quick child failed');
+    await startChild('cleanup', null, { id: 'background-child' });
+    return await executeChild('cleanup', null, { id: 'awaited-child' });
+  },
+});`,
   'looper.ts': `import { continueAsNew, sleep, workflow } from 'autoflow';
 export default workflow({
   name: 'looper',
@@ -91,6 +100,30 @@ describe('run lifecycle', () => {
       assert.equal(run.status, 'cancelled');
       assert.deepEqual(recorded, [{ cleaned: true }]);
       await assert.rejects(env.operations.cancelRun(id), /already ended as cancelled/);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('cancelling a parent cancels the children still running, whose finally blocks run too', async () => {
+    const recorded: unknown[] = [];
+    const env = await createTestEnv({
+      workflows: [folder.path('supervisor.ts'), folder.path('cleanup.ts')],
+      activities: { record: async (args) => void recorded.push(args) },
+    });
+    try {
+      const id = await env.start('supervisor');
+      await env.advance('7d');
+      assert.equal((await env.run('quick-child')).status, 'completed', 'the first child slept its week and finished');
+      await env.advance('1d');
+      await env.cancel(id, 'stop everything');
+      assert.equal((await env.run(id)).status, 'cancelled');
+      for (const child of ['background-child', 'awaited-child']) {
+        const run = await env.run(child);
+        assert.equal(run.status, 'cancelled', child);
+        assert.match(run.error?.message ?? '', new RegExp(`parent run ${id} was cancelled`));
+      }
+      assert.equal(recorded.length, 3, 'each child ran its finally block once');
     } finally {
       await env.close();
     }

@@ -249,6 +249,29 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.loadPending('gone'), []);
     });
 
+    it('cancels the listed children that still run, in the same commit', async () => {
+      const store = context.store;
+      await startRun(store, 'parent');
+      await startRun(store, 'running-child', {}, { parentId: 'parent', parentStep: 3 });
+      await startRun(store, 'ended-child', {}, { parentId: 'parent', parentStep: 4 });
+      await store.commitTask(commit('ended-child', 2, 2000, { status: { status: 'completed', result: null } }));
+      const reason = 'its parent run parent was cancelled';
+      const cancelled = commit('parent', 2, 2500, {
+        status: { status: 'cancelled' },
+        cancelChildren: [
+          { runId: 'running-child', reason },
+          { runId: 'ended-child', reason },
+        ],
+      });
+      assert.ok((await store.commitTask(cancelled)).ok);
+      assert.deepEqual(
+        (await store.loadPending('running-child')).map((p) => [p.resolution, p.at]),
+        [[{ kind: 'cancel', reason }, 2500]],
+      );
+      assert.equal(await isReady(store, 'running-child'), true);
+      assert.deepEqual(await store.loadPending('ended-child'), [], 'an ended child is left alone');
+    });
+
     it('puts events into the inbox with dedupe', async () => {
       const store = context.store;
       await startRun(store, 'a');

@@ -212,6 +212,7 @@ export function createMemoryStore(): Store {
     }
     if (commit.successor) insertRun(commit.successor);
     if (commit.notifyParent) addPendingUnlessTerminal(commit.notifyParent.runId, commit.notifyParent.resolution, time);
+    for (const child of commit.cancelChildren ?? []) addPendingUnlessTerminal(child.runId, { kind: 'cancel', reason: child.reason }, time);
     for (const { event, dedupeKey } of commit.events ?? []) insertEvent(event, dedupeKey, time);
     const next = pending.get(runId)?.[0];
     if (next) row.readyAt = next.at;

@@ -101,6 +101,9 @@ export async function commitTask(client: Client, commit: TaskCommit): Promise<Ta
     await client.query(HUMAN_TASK_SQL.cancelOpenOfRun, [runId, at]);
   }
   if (commit.notifyParent) await appendPendingUnlessTerminal(client, commit.notifyParent.runId, commit.notifyParent.resolution, at);
+  for (const child of commit.cancelChildren ?? []) {
+    await appendPendingUnlessTerminal(client, child.runId, { kind: 'cancel', reason: child.reason }, at);
+  }
   const inbox = commit.events ?? [];
   if (inbox.length) {
     await client.query(SQL.insertEvents, [

@@ -86,6 +86,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   }
   if (commit.successor) insertRun(s, commit.successor);
   if (commit.notifyParent) addPendingUnlessTerminal(s, commit.notifyParent.runId, commit.notifyParent.resolution, at);
+  for (const child of commit.cancelChildren ?? []) addPendingUnlessTerminal(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
   for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);
   s.finishTask.run({ id: runId, added: commit.history.length, at });
   return { ok: true };
