@@ -284,3 +284,40 @@ describe('gitopsGate: the other ways to trigger Flux', () => {
     }
   });
 });
+
+describe('gitopsGate: tags', () => {
+  test('tagPattern: a matching tag of a green commit is synced; a later matching tag supersedes a gate still waiting', async () => {
+    const fx = await GateFixture.create({ gateSource: `tagPattern: 'v*',` });
+    const tag = async (name: string, ref: string) => {
+      const response = await fx.env.gitlab.sim.fetch(`/api/v4/projects/${encodeURIComponent(PROJECT)}/repository/tags`, {
+        method: 'POST',
+        headers: { 'PRIVATE-TOKEN': fx.env.gitlab.token, 'content-type': 'application/json' },
+        body: JSON.stringify({ tag_name: name, ref }),
+      });
+      assert.equal(response.status, 201, await response.text());
+      await fx.env.settle();
+    };
+    try {
+      const first = await fx.push(20);
+      assert.equal((await fx.env.operations.listRuns({ limit: 10 })).runs.length, 0, 'a branch push does not start a tag gate');
+      await tag('release-1', first.sha);
+      assert.equal((await fx.env.operations.listRuns({ limit: 10 })).runs.length, 0, 'a tag outside the pattern neither');
+      await tag('v1.0.0', first.sha);
+      const firstRun = await fx.runFor(first.sha);
+      // Its pipeline has not passed yet when v1.0.1 is tagged on a newer commit.
+      const second = await fx.push(21);
+      await fx.env.advance('1m');
+      await tag('v1.0.1', second.sha);
+      assert.equal(((await fx.env.run(firstRun)).result as { status: string } | null)?.status, 'superseded');
+      await fx.finishPipeline(first.sha, 'success');
+      await fx.finishPipeline(second.sha, 'success');
+      const run = await fx.env.result(await fx.runFor(second.sha), '1h');
+      assert.equal((run.result as { status: string }).status, 'deployed');
+      assert.equal(fx.receiver.received.length, 1);
+      assert.equal(fx.receiver.received[0]?.event, 'Tag Push Hook');
+      assert.equal(fx.deployments(second.sha)[0]?.tag, true);
+    } finally {
+      await fx.close();
+    }
+  });
+});
