@@ -70,6 +70,12 @@ describe('gate options', () => {
   };
 
   test('permissions are exactly what the options reach, plus the extra ones', () => {
+    const withGroups = gatePermissions({ ...options, freezeApprovers: ['alice', 'acme/sre', 'group:ops'] });
+    assert.deepEqual(
+      withGroups.gitlab,
+      { projects: ['acme/manifests'], groups: ['acme/sre', 'ops'] },
+      'approver groups are read for their members',
+    );
     assert.deepEqual(gatePermissions(options), {
       http: ['https://flux.example.com/hook/1', 'https://chat.example.com/'],
       gitlab: { projects: ['acme/manifests'] },

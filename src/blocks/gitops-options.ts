@@ -1,3 +1,4 @@
+import { groupPathOf } from '../core/human-task-rules.js';
 import type { Permissions, TriggerSpec } from '../core/model.js';
 import type { Duration } from '../sdk/duration.js';
 
@@ -95,9 +96,18 @@ export function gatePermissions(options: GitopsGateOptions): Permissions {
   const extra = options.permissions ?? {};
   const receivers = options.environments.flatMap((env) => ('receiver' in env.sync ? [env.sync.receiver] : []));
   const annotated = options.environments.flatMap((env) => ('annotate' in env.sync ? [env.sync.annotate] : []));
+  // Group approvers are expanded to their members through the gitlab capability.
+  const approverGroups = [...options.environments.flatMap((env) => env.approval?.approvers ?? []), ...(options.freezeApprovers ?? [])].map(
+    groupPathOf,
+  );
+  const groups = unique([...approverGroups, ...(extra.gitlab?.groups ?? [])]);
   return {
     ...extra,
-    gitlab: { ...extra.gitlab, projects: unique([options.project, ...(extra.gitlab?.projects ?? [])]) },
+    gitlab: {
+      ...extra.gitlab,
+      projects: unique([options.project, ...(extra.gitlab?.projects ?? [])]),
+      ...(groups.length > 0 ? { groups } : {}),
+    },
     http: unique([...receivers.map((receiver) => receiver.url), ...(extra.http ?? [])]),
     secrets: unique([...receivers.map((receiver) => receiver.tokenSecret), ...(extra.secrets ?? [])]),
     kubernetes: {
