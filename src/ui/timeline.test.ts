@@ -48,3 +48,15 @@ test('a cancelled run closes every open bar; a failed run is red; the SVG names 
   assert.equal(svg.match(/data-seq=/g)?.length, 2);
   assert.equal(formatDuration(90_000), '2 min');
 });
+
+test('a long run draws the run and its latest steps only', () => {
+  const events = history([
+    [0, { type: 'run_started', workflow: 'wf', version: 'v', input: null }],
+    ...Array.from({ length: 30 }, (_, i): [number, HistoryPayload] => [i + 1, { type: 'timer_started', step: i + 1, fireAt: 100 }]),
+  ]);
+  const svg = render(Timeline({ history: events, now: 50, maxBars: 10 }));
+  assert.equal(svg.match(/data-seq=/g)?.length, 10);
+  assert.match(svg, /latest 9 of 30 steps/);
+  assert.match(svg, /data-seq="0"/);
+  assert.match(svg, /data-seq="30"/);
+});

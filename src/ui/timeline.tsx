@@ -109,18 +109,23 @@ const WIDTH = 960;
 const LABEL = 230;
 const ROW = 22;
 const TOP = 24;
+const MAX_BARS = 200;
 
 /** The timeline picture: one row per bar on a shared time axis; running bars are hatched, failed ones red. */
-export function Timeline(props: { history: readonly HistoryEvent[]; now: number }) {
-  const bars = timelineBars(props.history);
-  if (bars.length === 0) return <p class="muted">No history yet.</p>;
+export function Timeline(props: { history: readonly HistoryEvent[]; now: number; maxBars?: number }) {
+  const all = timelineBars(props.history);
+  if (all.length === 0) return <p class="muted">No history yet.</p>;
+  // A run of thousands of steps would draw a picture thousands of rows tall: the run and its latest steps.
+  const max = props.maxBars ?? MAX_BARS;
+  const hidden = Math.max(0, all.length - max);
+  const bars = hidden ? [all[0]!, ...all.slice(all.length - max + 1)] : all;
   const start = Math.min(...bars.map((bar) => bar.start));
   const end = Math.max(props.now, ...bars.map((bar) => bar.end ?? bar.start));
   const span = Math.max(end - start, 1);
   const x = (at: number): number => LABEL + ((at - start) / span) * (WIDTH - LABEL - 10);
   const height = TOP + bars.length * ROW + 6;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((fraction) => start + fraction * span);
-  return (
+  const picture = (
     <svg viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={`timeline of ${bars.length} steps over ${formatDuration(span)}`}>
       {ticks.map((tick) => (
         <g>
@@ -147,5 +152,12 @@ export function Timeline(props: { history: readonly HistoryEvent[]; now: number 
         );
       })}
     </svg>
+  );
+  if (!hidden) return picture;
+  return (
+    <>
+      <p class="muted">{`The run and its latest ${max - 1} of ${all.length - 1} steps; the history beside lists them all.`}</p>
+      {picture}
+    </>
   );
 }

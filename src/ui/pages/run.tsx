@@ -48,6 +48,8 @@ function describe(event: HistoryEvent): string {
   }
 }
 
+/** Beyond this, the page lists the latest events only (a run of 10,000 steps stays a page, not a book). */
+const HISTORY_SHOWN = 1000;
 const FAILED = new Set(['call_failed', 'child_failed', 'run_failed']);
 
 export interface RunPageProps {
@@ -228,8 +230,13 @@ export function runPage(props: RunPageProps) {
         </section>
         <section>
           <h2>History</h2>
+          {history.length > HISTORY_SHOWN && (
+            <p class="muted">
+              The latest {HISTORY_SHOWN} of {history.length} events; <code>autoflow show {run.id}</code> or the API has them all.
+            </p>
+          )}
           <ol id="run-history" class="history" data-live-region>
-            {history.map((event) => (
+            {history.slice(-HISTORY_SHOWN).map((event) => (
               <li id={`h${event.seq}`} class={FAILED.has(event.type) ? 'err' : undefined} data-type={event.type}>
                 <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event)}
               </li>
