@@ -107,7 +107,7 @@ export default workflow({
     const build = await awaitPipeline({
       project: APP,
       sha,
-      watch: { waits: () => ({}), newer: () => Promise.resolve(undefined) },
+      watch: { sources: () => ({}), newer: () => Promise.resolve(undefined) },
       timeoutMs: 2 * 3_600_000,
       retryWindowMs: 30 * 60_000,
       pollMs: 2 * 60_000,

@@ -1,6 +1,6 @@
 import type { Json } from '../core/model.js';
 import { callCapability } from '../sdk/capabilities.js';
-import { now, race, runInfo, sleep, type EventOf } from '../sdk/durable.js';
+import { now, runInfo, sleep, type EventOf } from '../sdk/durable.js';
 import { toMilliseconds } from '../sdk/duration.js';
 import { gitlab } from '../sdk/gitlab.js';
 import { log } from '../sdk/log.js';
@@ -18,6 +18,7 @@ import {
 } from './gitops-options.js';
 import { awaitPipeline, branchWatch, tagWatch, type RefWatch } from './gitops-pipeline.js';
 import { createReporter, type Reporter } from './gitops-report.js';
+import { Wakeups } from './wakeups.js';
 
 /** The push (or tag push) webhook that starts a gate: GitLab's payload. */
 export interface PushPayload {
@@ -84,6 +85,8 @@ class Gate {
   readonly environments: GateResult['environments'] = [];
   /** The commit that superseded this one, once one did. */
   supersededBy: string | undefined;
+  /** The run's parked waits, shared by every phase. */
+  readonly wakeups = new Wakeups();
   constructor(
     readonly options: GitopsGateOptions,
     readonly sha: string,
@@ -109,8 +112,8 @@ class Gate {
   /** Waits until `at`, unless a newer commit comes first (then its sha). */
   async sleepUntil(at: number): Promise<string | undefined> {
     while (now().getTime() < at) {
-      const woke = await race({ done: sleep.until(at), ...this.watch.waits() });
-      if (woke.key === 'done') return undefined;
+      const woke = await this.wakeups.next({ [`until:${at}`]: () => sleep.until(at), ...this.watch.sources() });
+      if (woke.key === `until:${at}`) return undefined;
       const newer = await this.watch.newer(woke);
       if (newer !== undefined) return newer;
     }
@@ -166,9 +169,9 @@ class Gate {
     await this.report.status(env.name, 'pending', freeze.frozen ? 'deploy freeze: waiting for approval' : 'waiting for approval', task.url);
     log.info(`${env.name}: waiting for approval at ${task.url}`);
     for (;;) {
-      const woke = await race({ decision: task.result(), ...this.watch.waits() });
+      const woke = await this.wakeups.next({ ...this.watch.sources() }, { decision: task.result() });
       if (woke.key === 'decision') {
-        const outcome = woke.value;
+        const outcome = woke.value as Awaited<ReturnType<typeof task.result>>;
         if (outcome.status === 'approved') return { go: true as const };
         const by = outcome.decisions.find((decision) => decision.decision === 'reject')?.by;
         const detail = outcome.status === 'rejected' ? `rejected${by ? ` by @${by}` : ''}` : `approval ${outcome.status.replace('_', ' ')}`;
@@ -196,8 +199,13 @@ class Gate {
           state: 'timeout',
           message: `not Ready at ${short(this.sha)} within ${String(env.observe.timeout ?? '15m')} (${verdict.message})`,
         };
-      const woke = await race({ poll: sleep(Math.min(interval, deadline - now().getTime())), ...this.watch.waits() });
-      if (woke.key === 'poll') continue;
+      const left = deadline - now().getTime();
+      const poll = left < interval ? `until:${deadline}` : 'observe';
+      const woke = await this.wakeups.next({
+        [poll]: () => (left < interval ? sleep.until(deadline) : sleep(interval)),
+        ...this.watch.sources(),
+      });
+      if (woke.key === poll) continue;
       const newer = await this.watch.newer(woke);
       if (newer !== undefined) return { state: 'superseded', by: newer };
     }
@@ -299,6 +307,7 @@ async function runGate(options: GitopsGateOptions, event: EventOf<PushPayload>):
     project: options.project,
     sha,
     watch,
+    wakeups: gate.wakeups,
     timeoutMs: toMilliseconds(options.pipelineTimeout ?? '2h'),
     retryWindowMs: toMilliseconds(retryWindow),
     pollMs: toMilliseconds(options.pollInterval ?? '2m'),

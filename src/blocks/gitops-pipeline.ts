@@ -1,7 +1,8 @@
-import { now, race, sleep, waitFor, type EventOf } from '../sdk/durable.js';
+import { now, sleep, waitFor, type EventOf } from '../sdk/durable.js';
 import { gitlab } from '../sdk/gitlab.js';
 import type { Job, Pipeline } from '../sdk/gitlab-types.js';
 import { STATUS_PREFIX } from './gitops-report.js';
+import { Wakeups } from './wakeups.js';
 
 /**
  * Waiting for a commit's pipeline, and noticing that a newer commit took the watched ref.
@@ -13,8 +14,8 @@ import { STATUS_PREFIX } from './gitops-report.js';
  */
 
 export interface RefWatch {
-  /** Waits whose resolution may mean a newer commit (to race with whatever the gate waits for). */
-  waits(): Record<string, Promise<unknown>>;
+  /** Waits whose resolution may mean a newer commit (to race with whatever the gate waits for; see `Wakeups`). */
+  sources(): Record<string, () => Promise<unknown>>;
   /** The newer commit, when one took the ref; `woke` is what the last race resolved with. */
   newer(woke?: { key: string; value: unknown }): Promise<string | undefined>;
 }
@@ -33,8 +34,8 @@ function tagGlob(pattern: string): RegExp {
 /** A branch is superseded when its head is no longer the commit: Flux would deploy the head, not us. */
 export function branchWatch(project: string, branch: string, sha: string): RefWatch {
   return {
-    waits: () => ({
-      push: waitFor('com.gitlab.events.push', { match: { 'project.path_with_namespace': project, ref: `refs/heads/${branch}` } }),
+    sources: () => ({
+      push: () => waitFor('com.gitlab.events.push', { match: { 'project.path_with_namespace': project, ref: `refs/heads/${branch}` } }),
     }),
     async newer() {
       const head = await gitlab.request<{ commit: { id: string } }>(
@@ -57,7 +58,7 @@ export function tagWatch(project: string, pattern: string, sha: string, since: n
   const matcher = tagGlob(pattern);
   let newer: string | undefined;
   return {
-    waits: () => ({ tag: waitFor('com.gitlab.events.tag_push', { match: { 'project.path_with_namespace': project } }) }),
+    sources: () => ({ tag: () => waitFor('com.gitlab.events.tag_push', { match: { 'project.path_with_namespace': project } }) }),
     newer(woke) {
       if (newer === undefined && woke?.key === 'tag' && woke.value) {
         const event = woke.value as EventOf<TagPush>;
@@ -115,6 +116,8 @@ export interface PipelineWaitOptions {
   project: string;
   sha: string;
   watch: RefWatch;
+  /** Shared with the rest of the workflow, so that its parked waits are reused. @default a new one */
+  wakeups?: Wakeups;
   timeoutMs: number;
   retryWindowMs: number;
   pollMs: number;
@@ -126,6 +129,7 @@ export interface PipelineWaitOptions {
 
 export async function awaitPipeline(options: PipelineWaitOptions): Promise<PipelineOutcome> {
   const { project, sha, watch } = options;
+  const wakeups = options.wakeups ?? new Wakeups();
   const deadline = now().getTime() + options.timeoutMs;
   let redSince: number | undefined;
   const match = { 'object_attributes.sha': sha, 'project.path_with_namespace': project };
@@ -145,19 +149,20 @@ export async function awaitPipeline(options: PipelineWaitOptions): Promise<Pipel
     }
     const until = redSince === undefined ? deadline : redSince + options.retryWindowMs;
     if (redSince === undefined && at >= deadline) return { kind: 'timeout', ...(pipeline ? { pipeline } : {}) };
-    const woke = await race({
-      succeeded: waitFor('com.gitlab.events.pipeline_succeeded', { match }),
-      failed: waitFor('com.gitlab.events.pipeline_failed', { match }),
-      canceled: waitFor('com.gitlab.events.pipeline_canceled', { match }),
+    const woke = await wakeups.next({
+      succeeded: () => waitFor('com.gitlab.events.pipeline_succeeded', { match }),
+      failed: () => waitFor('com.gitlab.events.pipeline_failed', { match }),
+      canceled: () => waitFor('com.gitlab.events.pipeline_canceled', { match }),
       // A retry moves a red pipeline back to pending/running: only worth waking for when red.
       ...(redSince === undefined
         ? {}
         : {
-            pending: waitFor('com.gitlab.events.pipeline_pending', { match }),
-            running: waitFor('com.gitlab.events.pipeline_running', { match }),
+            pending: () => waitFor('com.gitlab.events.pipeline_pending', { match }),
+            running: () => waitFor('com.gitlab.events.pipeline_running', { match }),
           }),
-      ...watch.waits(),
-      poll: sleep(Math.max(1000, Math.min(options.pollMs, until - at))),
+      ...watch.sources(),
+      poll: () => sleep(options.pollMs),
+      [`until:${until}`]: () => sleep.until(until),
     });
     const newer = await watch.newer(woke);
     if (newer !== undefined) return { kind: 'superseded', by: newer };

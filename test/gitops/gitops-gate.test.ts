@@ -96,6 +96,16 @@ describe('gitopsGate: the sync waits for a green pipeline', () => {
       assert.equal(fx.receiver.received.length, 0);
       assert.equal(fx.status(commit.sha)?.status, 'failed');
       assert.match(String(fx.gateIssues()[0]?.description), /did not pass within 1h/);
+      // An hour of 2-minute polls re-parks nothing: each webhook wait is registered once.
+      const history = await fx.env.history(runId);
+      const waits = history.filter((event) => event.type === 'wait_started').map((event) => (event as { eventType: string }).eventType);
+      assert.deepEqual(waits.sort(), [
+        'com.gitlab.events.pipeline_canceled',
+        'com.gitlab.events.pipeline_failed',
+        'com.gitlab.events.pipeline_succeeded',
+        'com.gitlab.events.push',
+      ]);
+      assert.equal(history.filter((event) => event.type === 'timer_started').length, 31, 'one poll every 2 minutes, and the deadline');
     } finally {
       await fx.close();
     }
