@@ -112,6 +112,40 @@ describe('gitopsGate: the sync waits for a green pipeline', () => {
   });
 });
 
+describe('gitopsGate: webhooks lost', () => {
+  test('without pipeline webhooks the gate still learns of the green pipeline by polling, within one poll interval', async () => {
+    const fx = await GateFixture.create({ gateSource: `pollInterval: '2m',` });
+    try {
+      const commit = await fx.push(30);
+      const runId = await fx.runFor(commit.sha);
+      // The project's hook stops sending pipeline events (a misconfigured hook, a GitLab outage).
+      const webhooks = fx.env.gitlab.webhooks;
+      for (const hook of webhooks.list()) {
+        webhooks.remove(hook.id);
+        webhooks.add({
+          project: PROJECT,
+          url: hook.url,
+          ...(hook.token === null ? {} : { token: hook.token }),
+          events: ['push_events', 'tag_push_events'],
+        });
+      }
+      await fx.env.advance('30s');
+      await fx.finishPipeline(commit.sha, 'success');
+      const greenAt = fx.env.now();
+      assert.equal(fx.receiver.received.length, 0, 'nothing told the gate yet');
+      await fx.env.advance('2m');
+      assert.equal(fx.receiver.received.length, 1, 'the next poll found the green pipeline and synced');
+      const run = await fx.env.result(runId, '1h');
+      assert.equal((run.result as { status: string }).status, 'deployed');
+      const syncedAt =
+        (await fx.env.history(runId)).find((event) => event.type === 'call_scheduled' && event.capability === 'http')?.at ?? 0;
+      assert.ok(syncedAt - greenAt <= 2 * 60_000, `synced ${syncedAt - greenAt} ms after the pipeline passed`);
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe('gitopsGate: a newer commit supersedes an older one', () => {
   test('two quick pushes → only the newer commit is synced; the older gate ends superseded', async () => {
     const fx = await GateFixture.create();
