@@ -15,7 +15,8 @@ import { HttpSession } from '../test/helpers/ui-server.js';
 /**
  * The web UI with 100,000 runs in a SQLite store: response times of the list pages a person
  * opens (first page, a page 50,000 runs deep, filtered by status and by workflow and status,
- * the overview's counts, a search by run id), through HTTP with sign-in, rendering included.
+ * the overview's counts, a search by run id and by GitLab reference), through HTTP with sign-in,
+ * rendering included.
  */
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 100_000);
 const SAMPLES = Number(process.env.BENCH_UI_SAMPLES ?? 30);
@@ -26,14 +27,18 @@ const STATUSES = ['completed', 'completed', 'completed', 'completed', 'completed
 function fill(path: string): void {
   const db = new Database(path);
   const insert = db.prepare(
-    `INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status, result, error, history_length)
-     VALUES (?, ?, 'v1', '{"n":1}', ?, ?, ?, ?, ?, 4)`,
+    `INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status, result, error, history_length, trigger_event_seq)
+     VALUES (?, ?, 'v1', '{"n":1}', ?, ?, ?, ?, ?, 4, ?)`,
   );
+  // Each run started by a GitLab event about one of 5,000 issues (the reference search's haystack).
+  const event = db.prepare(`INSERT INTO events (seq, dedupe_key, type, body, received_at, routed) VALUES (?, ?, 'com.gitlab.events.issue_updated', ?, ?, 1)`);
   const start = Date.now() - 30 * 86400_000;
   db.transaction(() => {
     for (let i = 0; i < RUNS; i++) {
       const status = STATUSES[i % STATUSES.length] ?? 'completed';
       const at = start + i * 25_000;
+      const subject = `demo/app#${i % 5000}`;
+      event.run(i + 1, `e${i}`, JSON.stringify({ specversion: '1.0', id: `e${i}`, source: 'gitlab', type: 'com.gitlab.events.issue_updated', subject }), at);
       insert.run(
         `run-${String(i).padStart(6, '0')}`,
         WORKFLOWS[(i * 7) % WORKFLOWS.length] ?? 'workflow-0',
@@ -42,6 +47,7 @@ function fill(path: string): void {
         status,
         status === 'completed' ? '{"ok":true}' : null,
         status === 'failed' ? '{"name":"Error","message":"boom"}' : null,
+        i + 1,
       );
     }
   })();
@@ -86,6 +92,7 @@ export async function uiBench(print: (line: string) => void): Promise<void> {
         ['runs, status=failed', '/runs?status=failed'],
         ['runs, workflow + status=running', '/runs?workflow=workflow-3&status=running'],
         ['runs, search by id', `/runs?q=run-${String(Math.floor(RUNS / 3)).padStart(6, '0')}`],
+        ['runs, search by GitLab reference (scan)', `/runs?q=${encodeURIComponent('demo/app#1234')}`],
         ['overview (counts by status)', '/'],
       ];
       print(`web UI with ${RUNS.toLocaleString('en')} runs in SQLite (filled in ${(filled / 1000).toFixed(1)} s), ${SAMPLES} requests each:`);

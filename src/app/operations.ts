@@ -57,6 +57,8 @@ export interface ListRunsQuery {
   createdFrom?: number;
   /** Created before (epoch ms). */
   createdBefore?: number;
+  /** Started by an event about this GitLab reference (`demo/app#42`), see RunFilter.subject. */
+  subject?: string;
   cursor?: string;
   /** @default 50, at most 500 */
   limit?: number;

@@ -98,6 +98,12 @@ export interface RunFilter {
   createdFrom?: number;
   /** Runs created before this time (epoch ms). */
   createdBefore?: number;
+  /**
+   * Runs started by an event about this GitLab object: the event's CloudEvent `subject` is this
+   * reference (`demo/app#42`, `demo/app!7`) or lies under it (a comment, `demo/app#42#note_5`).
+   * Not indexed yet (it needs a migration): the stores filter the inbox by subject once per query.
+   */
+  subject?: string;
   /** Opaque cursor from a previous page. */
   cursor?: string;
   /** @default 50 */

@@ -88,7 +88,9 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       ...(to ? { createdBefore: Date.parse(`${to}T00:00:00Z`) + 86400_000 } : {}),
     };
     let notFound: string | undefined;
-    if (q) {
+    // `demo/app#42`, `group/sub/app!7`: a GitLab reference lists the runs its events started.
+    const reference = q && /^[\w.-]+(\/[\w.-]+)+[#!]\d+$/.test(q) ? q : undefined;
+    if (q && !reference) {
       const found = await operations.getRun(q).catch((error: unknown) => {
         if (error instanceof NotFoundError) return undefined;
         throw error;
@@ -97,7 +99,14 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       notFound = q;
     }
     const [list, workflows] = await Promise.all([
-      operations.listRuns({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...range, ...(cursor ? { cursor } : {}), limit: PAGE_SIZE }),
+      operations.listRuns({
+        ...(workflow ? { workflow } : {}),
+        ...(status ? { status } : {}),
+        ...range,
+        ...(reference ? { subject: reference } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit: PAGE_SIZE,
+      }),
       operations.listWorkflows(),
     ]);
     return page(
@@ -109,6 +118,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
         runs: list.runs,
         nextCursor: list.nextCursor,
         ...(notFound ? { notFound } : {}),
+        ...(reference ? { reference } : {}),
       }),
     );
   });

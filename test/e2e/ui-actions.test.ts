@@ -21,6 +21,14 @@ describe('web UI actions and filters', () => {
     const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
     server = await startUiServer({
       ...UI_WORKFLOWS,
+      'ui-on-issue.ts': `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-on-issue',
+  triggers: [{ event: 'com.gitlab.events.issue_created' }],
+  async run(event: { subject?: string }) {
+    return event.subject ?? null;
+  },
+});`,
       'ui-flaky.ts': `import { http, workflow } from 'autoflow';
 export default workflow({
   name: 'ui-flaky',
@@ -91,5 +99,20 @@ export default workflow({
     assert.equal(found.headers.get('location'), '/runs/steps-1');
     assert.match(await (await alice.request('/runs?q=no-such-run')).text(), /No run has the id “no-such-run”/);
     for (const id of ids) await ops().cancelRun(id);
+  });
+
+  test('a GitLab reference lists the runs that events about it started', async () => {
+    const first = server.gitlab.simulator.actions.createIssue('alice', 'demo/app', { title: 'First' });
+    const second = server.gitlab.simulator.actions.createIssue('alice', 'demo/app', { title: 'Second' });
+    const runs = await server.until(() => ops().listRuns({ workflow: 'ui-on-issue' }), (page) => page.runs.length === 2);
+    const reference = `demo/app#${second.iid}`;
+    const expected = runs.runs.filter((run) => JSON.stringify(run.input).includes(`"subject":"${reference}"`)).map((run) => run.id);
+    assert.equal(expected.length, 1);
+    const html = await (await alice.request(`/runs?q=${encodeURIComponent(reference)}`)).text();
+    assert.match(html, /Runs started by events about demo\/app#\d+/);
+    assert.deepEqual([...html.matchAll(/data-run="([^"]+)"/g)].map((match) => match[1]), expected);
+    assert.notEqual(first.iid, second.iid);
+    const none = await (await alice.request('/runs?q=demo%2Fapp%23999')).text();
+    assert.doesNotMatch(none, /data-run=/);
   });
 });

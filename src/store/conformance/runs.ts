@@ -118,6 +118,27 @@ export function describeRuns(context: ConformanceContext): void {
       assert.deepEqual(await ids({ createdFrom: 2000 }), []);
     });
 
+    it('finds the runs started by events about a GitLab reference, comments included', async () => {
+      const store = context.store;
+      const event = async (id: string, subject?: string) =>
+        (await store.insertEvent({ specversion: '1.0', id, source: 'gitlab', type: 'com.gitlab.events.issue_updated', ...(subject ? { subject } : {}) }, id, 1000)).seq;
+      const seqs = {
+        issue: await event('e1', 'demo/app#42'),
+        note: await event('e2', 'demo/app#42#note_7'),
+        other: await event('e3', 'demo/app#420'),
+        mr: await event('e4', 'demo/app!42'),
+        none: await event('e5'),
+      };
+      let at = 2000;
+      for (const [name, seq] of Object.entries(seqs)) await store.createRun(newRun(`by-${name}`, { createdAt: at++, triggerEventSeq: seq }));
+      await store.createRun(newRun('manual', { createdAt: at++ }));
+      const ids = async (filter: RunFilter) => (await allPages(store, filter)).map((r) => r.id);
+      assert.deepEqual(await ids({ subject: 'demo/app#42', limit: 1 }), ['by-note', 'by-issue']);
+      assert.deepEqual(await ids({ subject: 'demo/app!42' }), ['by-mr']);
+      assert.deepEqual(await ids({ subject: 'demo/app#42', workflow: 'other' }), []);
+      assert.deepEqual(await ids({ subject: 'demo/app#4' }), []);
+    });
+
     it('pages 50 runs by default and at most 500', async () => {
       const store = context.store;
       await Promise.all(Array.from({ length: 520 }, (_, i) => store.createRun(newRun(`r${i}`, { createdAt: i }))));

@@ -241,6 +241,11 @@ export function createMemoryStore(): Store {
   function listRuns(filter: RunFilter): RunPage {
     const limit = runPageLimit(filter.limit);
     const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+    const subject = filter.subject;
+    const about =
+      subject === undefined
+        ? undefined
+        : new Set(events.filter(({ event }) => event.subject === subject || event.subject?.startsWith(`${subject}#`)).map((row) => row.seq));
     const page = [...runs.values()]
       .map((row) => row.record)
       .filter(
@@ -249,6 +254,7 @@ export function createMemoryStore(): Store {
           (filter.status === undefined || run.status === filter.status) &&
           (filter.createdFrom === undefined || run.createdAt >= filter.createdFrom) &&
           (filter.createdBefore === undefined || run.createdAt < filter.createdBefore) &&
+          (about === undefined || (run.triggerEventSeq !== undefined && about.has(run.triggerEventSeq))) &&
           (after === undefined || run.createdAt < after.createdAt || (run.createdAt === after.createdAt && run.id < after.id)),
       )
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))

@@ -224,7 +224,7 @@ export const SQL = {
  * reads the index made for it. Returns the SQL and its parameters.
  */
 export function listRunsQuery(
-  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore'>,
+  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject'>,
   after: { createdAt: number; id: string } | undefined,
   limit: number,
 ): { text: string; values: unknown[] } {
@@ -235,6 +235,12 @@ export function listRunsQuery(
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
   if (filter.createdFrom !== undefined) where.push(`created_at >= ${param(filter.createdFrom)}`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
+  if (filter.subject !== undefined) {
+    const exact = param(filter.subject);
+    const under = param(`${filter.subject}#`);
+    where.push(`trigger_event_seq IN (SELECT seq FROM events WHERE (body::jsonb ->> 'subject') = ${exact}
+      OR left(body::jsonb ->> 'subject', length(${under})) = ${under})`);
+  }
   if (after) where.push(`(created_at, id) < (${param(after.createdAt)}, ${param(after.id)})`);
   const text = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`;

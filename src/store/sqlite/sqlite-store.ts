@@ -126,6 +126,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       status: filter.status,
       createdFrom: filter.createdFrom,
       createdBefore: filter.createdBefore,
+      subject: filter.subject,
       ...after,
       limit: limit + 1,
     });

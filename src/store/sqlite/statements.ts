@@ -139,12 +139,16 @@ export const SQL = {
  * listRuns, newest first by (created_at, id); one statement per combination of filters so that
  * each reads the index made for it (runs_by_created, _by_workflow, _by_status, _by_workflow_status).
  */
-export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore'>, after: boolean): string {
+export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject'>, after: boolean): string {
   const where = [
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
     filter.status === undefined ? undefined : 'status = @status',
     filter.createdFrom === undefined ? undefined : 'created_at >= @createdFrom',
     filter.createdBefore === undefined ? undefined : 'created_at < @createdBefore',
+    filter.subject === undefined
+      ? undefined
+      : `trigger_event_seq IN (SELECT seq FROM events WHERE json_extract(body, '$.subject') = @subject
+           OR substr(json_extract(body, '$.subject'), 1, length(@subject) + 1) = @subject || '#')`,
     after ? '(created_at, id) < (@createdAt, @id)' : undefined,
   ].filter((term) => term !== undefined);
   return `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

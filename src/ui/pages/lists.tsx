@@ -78,11 +78,21 @@ export interface RunsQuery {
   cursor?: string;
 }
 
-export function runsPage(props: { session: Session; query: RunsQuery; workflows: string[]; runs: RunView[]; nextCursor?: string | undefined; notFound?: string }) {
+export function runsPage(props: {
+  session: Session;
+  query: RunsQuery;
+  workflows: string[];
+  runs: RunView[];
+  nextCursor?: string | undefined;
+  notFound?: string;
+  /** The GitLab reference searched for. */
+  reference?: string;
+}) {
   const { query } = props;
   const params = (extra: Record<string, string | undefined>) => {
     const search = new URLSearchParams();
-    for (const [key, value] of Object.entries({ workflow: query.workflow, status: query.status, from: query.from, to: query.to, ...extra })) if (value) search.set(key, value);
+    const fixed = { workflow: query.workflow, status: query.status, from: query.from, to: query.to, q: props.reference };
+    for (const [key, value] of Object.entries({ ...fixed, ...extra })) if (value) search.set(key, value);
     return `/runs?${search.toString()}`;
   };
   return (
@@ -116,12 +126,13 @@ export function runsPage(props: { session: Session; query: RunsQuery; workflows:
           <input type="date" name="to" value={query.to ?? ''} />
         </label>
         <label>
-          Run id
-          <input type="search" name="q" value={query.q ?? ''} placeholder="run id" />
+          Run id or GitLab reference
+          <input type="search" name="q" value={query.q ?? ''} placeholder="run id, demo/app#42" />
         </label>
         <button type="submit">Show</button>
       </form>
       {props.notFound && <Notice kind="info">No run has the id “{props.notFound}”.</Notice>}
+      {props.reference && <Notice kind="info">Runs started by events about {props.reference} (its comments included).</Notice>}
       <RunTable runs={props.runs} />
       <div class="pager">
         {query.cursor && <a href={params({})}>« first page</a>}
