@@ -16,3 +16,4 @@ export { fluxGitTarget, parseRelease } from './targets.js';
 export type { DeploymentTarget, Diagnostics, FluxGitTargetOptions } from './targets.js';
 export { diagnosticsPrompt, incidentAdvice } from './advice.js';
 export type { AdviceOptions } from './advice.js';
+export { Wakeups } from './wakeups.js';
