@@ -182,6 +182,10 @@ export function createOperations(deps: OperationsDeps): Operations {
       return store.listEvents({ ...options, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
     },
 
+    async eventRouting(seqs) {
+      return store.summarizeRouting(seqs.slice(0, 100));
+    },
+
     watch(listener) {
       const stops = [
         engine.events.on('run:updated', ({ runId, status }) => listener({ kind: 'run', runId, status, finished: false })),

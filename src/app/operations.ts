@@ -14,6 +14,7 @@ import type {
   StoredEvent,
   TriggerSpec,
 } from '../core/model.js';
+import type { EventRoutingSummary } from '../core/ports.js';
 import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskStatus } from '../core/human-task.js';
 
 export interface RunView {
@@ -150,6 +151,8 @@ export interface Operations {
   /** Stores a CloudEvent durably (resolves once on disk), then routes it. */
   ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean }>;
   listEvents(options: { limit?: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
+  /** What routing did with these inbox events (at most 100): runs started, runs reached. */
+  eventRouting(seqs: number[]): Promise<EventRoutingSummary[]>;
   listTasks(query: ListTasksQuery): Promise<{ tasks: TaskView[]; nextCursor?: string }>;
   /** Throws NotFoundError. */
   getTask(id: string): Promise<TaskView>;

@@ -115,6 +115,13 @@ export interface RunPage {
   nextCursor?: string;
 }
 
+/** What routing did with an inbox event: the runs its triggers started and the runs it reached (waits). */
+export interface EventRoutingSummary {
+  seq: number;
+  started: string[];
+  delivered: string[];
+}
+
 export interface HumanTaskFilter {
   /** Tasks this username may act on. */
   eligible?: string;
@@ -208,6 +215,12 @@ export interface Store {
   /** Newest first. */
   listRuns(filter: RunFilter): Promise<RunPage>;
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+  /**
+   * For the events page: for each of these inbox seqs (at most 100), the runs it started and the
+   * runs it was delivered to; seqs that did neither are left out. Not indexed yet: one pass over
+   * runs and consumed events per call.
+   */
+  summarizeRouting(seqs: number[]): Promise<EventRoutingSummary[]>;
   /**
    * Appends a resolution to a run's pending and makes it ready, unless the run is terminal
    * (then returns false). Used for cancellation requests.

@@ -114,5 +114,11 @@ export default workflow({
     assert.notEqual(first.iid, second.iid);
     const none = await (await alice.request('/runs?q=demo%2Fapp%23999')).text();
     assert.doesNotMatch(none, /data-run=/);
+
+    // The events page says what routing did: this event started that run.
+    const [event] = await ops().listEvents({ type: 'com.gitlab.events.issue_created' });
+    const events = await (await alice.request('/events?type=com.gitlab.events.issue_created')).text();
+    const cell = new RegExp(`data-seq="${event!.seq}">\\s*<div>started <a href="/runs/([^"]+)"`).exec(events);
+    assert.equal(cell?.[1], expected[0]);
   });
 });

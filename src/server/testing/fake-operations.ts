@@ -113,6 +113,10 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       throw new ConflictError(`call #${step} of run '${id}' is not waiting for a retry`);
     },
 
+    async eventRouting() {
+      return [];
+    },
+
     watch() {
       return () => {};
     },

@@ -80,6 +80,25 @@ export function describeRouting(context: ConformanceContext): void {
       );
     });
 
+    it('summarizes what routing did with events: the runs each started and reached', async () => {
+      const store = context.store;
+      const { seq } = await store.insertEvent(cloudEvent('e1'), 'k1', 100);
+      const quiet = (await store.insertEvent(cloudEvent('e2'), 'k2', 100)).seq;
+      await startRun(store, 'w2', { waits: [wait('w2', 1)] });
+      await startRun(store, 'w1', { waits: [wait('w1', 1)] });
+      await store.routeEvent({
+        eventSeq: seq,
+        newRuns: [newRun('s2', { triggerEventSeq: seq }), newRun('s1', { triggerEventSeq: seq })],
+        deliveries: [
+          { runId: 'w2', step: 1 },
+          { runId: 'w1', step: 1 },
+        ],
+        markRouted: true,
+      });
+      assert.deepEqual(await store.summarizeRouting([seq, quiet, 999]), [{ seq, started: ['s1', 's2'], delivered: ['w1', 'w2'] }]);
+      assert.deepEqual(await store.summarizeRouting([]), []);
+    });
+
     it('never delivers the event that started a run to that run', async () => {
       const store = context.store;
       const { seq } = await store.insertEvent(cloudEvent('start'), 'k', 100);

@@ -26,6 +26,7 @@ import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLi
 import { checkTaskCommit, isTerminal, newRunRecord, taskTime } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
+import { toRoutingSummaries } from '../routing-summary.js';
 
 interface RunRow {
   record: RunRecord;
@@ -421,6 +422,15 @@ export function createMemoryStore(): Store {
     },
     getRun: (id) => copy(runs.get(id)?.record),
     listRuns: (filter) => listRuns(filter),
+    summarizeRouting: (seqs) => {
+      const wanted = new Set(seqs.slice(0, 100));
+      const found: Array<{ seq: number; run_id: string; started: boolean }> = [];
+      for (const { record } of runs.values()) {
+        if (record.triggerEventSeq !== undefined && wanted.has(record.triggerEventSeq)) found.push({ seq: record.triggerEventSeq, run_id: record.id, started: true });
+      }
+      for (const [runId, seen] of consumed) for (const seq of seen) if (wanted.has(seq)) found.push({ seq, run_id: runId, started: false });
+      return toRoutingSummaries(found);
+    },
     countRunsByStatus: () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;

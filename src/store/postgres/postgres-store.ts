@@ -36,6 +36,7 @@ import * as humanTasks from './human-tasks.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import { isRetryable, maskUrl, toStoreError } from './pg-errors.js';
 import { listRunsQuery, SQL } from './statements.js';
+import { toRoutingSummaries } from '../routing-summary.js';
 import { inTransaction } from './transaction.js';
 import { createNotifier, listenForWakes } from './wake.js';
 import * as writes from './writes.js';
@@ -248,6 +249,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const last = runs.at(-1);
       return found.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };
     },
+    summarizeRouting: async (seqs) =>
+      toRoutingSummaries(await rows<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100)])),
     countRunsByStatus: async () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;

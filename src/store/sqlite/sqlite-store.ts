@@ -25,6 +25,7 @@ import {
 } from '../rows.js';
 import type { RunRow } from '../rows.js';
 import { SqliteHumanTasks } from './human-tasks.js';
+import { toRoutingSummaries } from '../routing-summary.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
 import { toStoreError } from './sqlite-errors.js';
@@ -209,6 +210,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const counts: Partial<Record<RunStatus, number>> = {};
         for (const { status, n } of s.countRunsByStatus.all()) counts[status as RunStatus] = n;
         return counts;
+      }),
+    summarizeRouting: (seqs) =>
+      read((s) => {
+        const list = JSON.stringify(seqs.slice(0, 100));
+        return toRoutingSummaries(s.summarizeRouting.all(list, list));
       }),
     addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),
 

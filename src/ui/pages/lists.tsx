@@ -1,5 +1,6 @@
 import type { RunView, WorkflowView } from '../../app/operations.js';
 import type { RunStatus, StoredEvent } from '../../core/model.js';
+import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
 import { Layout, Notice, StatusBadge, formatTime } from './layout.js';
 
@@ -217,8 +218,25 @@ function subjectOf(event: StoredEvent): string {
   return [reference, attributes?.title].filter(Boolean).join(' ');
 }
 
-export function eventsPage(props: { session: Session; events: StoredEvent[]; type?: string | undefined; before?: number | undefined }) {
+function RunLinks(props: { ids: string[] }) {
+  return (
+    <>
+      {props.ids.slice(0, 5).map((id, index) => (
+        <>
+          {index > 0 && ', '}
+          <a href={`/runs/${encodeURIComponent(id)}`} class="mono">
+            {id.length > 24 ? `${id.slice(0, 23)}…` : id}
+          </a>
+        </>
+      ))}
+      {props.ids.length > 5 && ` and ${props.ids.length - 5} more`}
+    </>
+  );
+}
+
+export function eventsPage(props: { session: Session; events: StoredEvent[]; routing: EventRoutingSummary[]; type?: string | undefined; before?: number | undefined }) {
   const last = props.events.at(-1);
+  const routing = new Map(props.routing.map((summary) => [summary.seq, summary]));
   const typeParam = props.type ? `&type=${encodeURIComponent(props.type)}` : '';
   return (
     <Layout title="Events" session={props.session} section="events" live={props.before === undefined ? '/live?events=1' : undefined}>
@@ -242,6 +260,7 @@ export function eventsPage(props: { session: Session; events: StoredEvent[]; typ
                 <th>Type</th>
                 <th>About</th>
                 <th>Source / subject</th>
+                <th>Routing</th>
               </tr>
             </thead>
             <tbody>
@@ -254,6 +273,19 @@ export function eventsPage(props: { session: Session; events: StoredEvent[]; typ
                   <td class="mono">
                     {event.source}
                     {event.subject && <div>{event.subject}</div>}
+                  </td>
+                  <td class="routing" data-seq={String(event.seq)}>
+                    {routing.get(event.seq)?.started.length ? (
+                      <div>
+                        started <RunLinks ids={routing.get(event.seq)?.started ?? []} />
+                      </div>
+                    ) : null}
+                    {routing.get(event.seq)?.delivered.length ? (
+                      <div>
+                        reached <RunLinks ids={routing.get(event.seq)?.delivered ?? []} />
+                      </div>
+                    ) : null}
+                    {!routing.has(event.seq) && <span class="muted">no trigger or wait</span>}
                   </td>
                 </tr>
               ))}
