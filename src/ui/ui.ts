@@ -12,7 +12,7 @@ import { errorPage } from './pages/error.js';
 import { eventsPage, overviewPage, runsPage, workflowsPage } from './pages/lists.js';
 import { runPage } from './pages/run.js';
 import { inboxPage, taskPage } from './pages/tasks.js';
-import { render, staticRoutes } from './static.js';
+import { PAGE_HEADERS, render, staticRoutes } from './static.js';
 
 const STATUSES = new Set<string>(['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck']);
 const PAGE_SIZE = 50;
@@ -48,14 +48,14 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const status = statusOf(error);
     if (status === 500) settings.logger.error({ err: error, path: c.req.path }, 'web UI page failed');
     const message = status === 500 || !(error instanceof AutoflowError) ? 'Something went wrong on the server; the log has the details.' : error.message;
-    return c.html(render(errorPage({ session: c.get('session'), status, message })), status);
+    return c.html(render(errorPage({ session: c.get('session'), status, message })), status, PAGE_HEADERS);
   });
   app.route('/', staticRoutes());
   app.route('/', authRoutes(settings));
   const user = requireUser(settings);
   const csrf = verifyCsrf(settings);
   const page = (c: Context<UiEnv>, node: { toString(): string | Promise<string> }, status: 200 | 400 | 403 | 409 = 200) =>
-    c.html(render(node), status, { 'cache-control': 'no-store' });
+    c.html(render(node), status, PAGE_HEADERS);
   const notice = (c: Context<UiEnv>): Notice | undefined => NOTICES[c.req.query('done') ?? ''];
 
   app.get('/live', user, (c) => liveStream(c, settings));

@@ -41,14 +41,18 @@ describe('web UI security', () => {
     assert.equal((await forger.request('/tasks')).status, 302);
   });
 
-  test('the session cookie is HttpOnly and SameSite=Lax; no secret appears in a page', async () => {
+  test('the session cookie is HttpOnly and SameSite=Lax; pages forbid foreign scripts and framing; no secret appears in a page', async () => {
     const fresh = new HttpSession(server.url);
     const start = await fresh.request('/auth/login?go=1');
     assert.match(start.headers.getSetCookie().join('\n'), /af_oauth=.*HttpOnly.*SameSite=Lax/i);
     const application = server.gitlab.oauthApplication();
     assert.ok(application);
-    for (const path of ['/', '/tasks', '/runs', '/workflows', '/events', '/auth/login']) {
-      const html = await (await alice.request(path)).text();
+    const pages: Array<[HttpSession, string]> = [...['/', '/tasks', '/runs', '/workflows', '/events', '/runs/no-such-run'].map((path): [HttpSession, string] => [alice, path]), [fresh, '/auth/login']];
+    for (const [session, path] of pages) {
+      const response = await session.request(path);
+      assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self';.*frame-ancestors 'none'/, path);
+      assert.equal(response.headers.get('x-frame-options'), 'DENY', path);
+      const html = await response.text();
       assert.ok(!html.includes(application.clientSecret), `${path} shows the OAuth client secret`);
     }
   });

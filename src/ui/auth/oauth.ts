@@ -4,6 +4,7 @@ import * as oauth from 'oauth4webapi';
 import type { SignInProvider, UiEnv, UiSettings } from '../env.js';
 import { cookieOptions, endSession, expectedOrigin, readSession, requireUser, safeNext, startSession, verifyCsrf } from './session.js';
 import { signInPage } from '../pages/sign-in.js';
+import { PAGE_HEADERS, render } from '../static.js';
 
 /** Short-lived cookie that carries the PKCE verifier and state from /auth/login to /auth/callback. */
 const FLOW_COOKIE = 'af_oauth';
@@ -53,8 +54,8 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
     }
     if (await readSession(c, settings)) return c.redirect(next, 302);
     const provider = settings.signIn();
-    if (!provider) return c.html(signInPage({ problem: 'notConfigured' }), 503);
-    if (c.req.query('go') === undefined) return c.html(signInPage({ next, gitlabUrl: provider.gitlabUrl }));
+    if (!provider) return c.html(render(signInPage({ problem: 'notConfigured' })), 503, PAGE_HEADERS);
+    if (c.req.query('go') === undefined) return c.html(render(signInPage({ next, gitlabUrl: provider.gitlabUrl })), 200, PAGE_HEADERS);
     const { as, client } = server(provider);
     const flow: Flow = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), next };
     await setSignedCookie(c, FLOW_COOKIE, Buffer.from(JSON.stringify(flow)).toString('base64url'), settings.sessionSecret, cookieOptions(settings, FLOW_TTL_S, '/auth'));
@@ -73,8 +74,8 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
     const provider = settings.signIn();
     const raw = await getSignedCookie(c, settings.sessionSecret, FLOW_COOKIE);
     deleteCookie(c, FLOW_COOKIE, cookieOptions(settings, 0, '/auth'));
-    if (!provider) return c.html(signInPage({ problem: 'notConfigured' }), 503);
-    if (!raw) return c.html(signInPage({ problem: 'expired' }), 400);
+    if (!provider) return c.html(render(signInPage({ problem: 'notConfigured' })), 503, PAGE_HEADERS);
+    if (!raw) return c.html(render(signInPage({ problem: 'expired' })), 400, PAGE_HEADERS);
     const flow = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Flow;
     const { as, client } = server(provider);
     const origin = expectedOrigin(c, settings);
@@ -99,7 +100,7 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
       return c.redirect(safeNext(flow.next), 302);
     } catch (error) {
       settings.logger.warn({ err: error }, 'sign-in with GitLab failed');
-      return c.html(signInPage({ problem: 'failed' }), 400);
+      return c.html(render(signInPage({ problem: 'failed' })), 400, PAGE_HEADERS);
     }
   });
 

@@ -168,12 +168,12 @@ export function runPage(props: RunPageProps) {
         <section>
           <h2>Timeline</h2>
           <div class="legend">
-            <span><i style="background:#54aeff"></i>call</span>
-            <span><i style="background:#d4a72c"></i>timer</span>
-            <span><i style="background:#8250df"></i>wait</span>
-            <span><i style="background:#bf3989"></i>task</span>
-            <span><i style="background:#2da44e"></i>run / child</span>
-            <span><i style="background:#cf222e"></i>error</span>
+            <span><i class="call"></i>call</span>
+            <span><i class="timer"></i>timer</span>
+            <span><i class="wait"></i>wait</span>
+            <span><i class="task"></i>task</span>
+            <span><i class="child"></i>run / child</span>
+            <span><i class="error"></i>error</span>
           </div>
           <div id="run-timeline" class="timeline" data-live-region data-history-length={String(history.length)}>
             <Timeline history={history} now={run.status === 'running' ? props.now : Date.parse(run.updatedAt)} />
