@@ -20,6 +20,8 @@ export function liveStream(c: Context<UiEnv>, settings: UiSettings): Response {
     if (runId === undefined) return change.kind === 'run';
     return change.kind === 'run' ? change.runId === runId : change.deliveredRunIds.includes(runId);
   };
+  // A proxy that buffers (nginx does by default) would hold the events back.
+  c.header('x-accel-buffering', 'no');
   return streamSSE(c, async (stream) => {
     let last = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
