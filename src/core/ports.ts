@@ -217,8 +217,9 @@ export interface Store {
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /**
    * For the events page: for each of these inbox seqs (at most 100), the runs it started and the
-   * runs it was delivered to; seqs that did neither are left out. Not indexed yet: one pass over
-   * runs and consumed events per call.
+   * runs it was delivered to (known while those runs are running: a run's consumed events go when
+   * it ends); seqs with neither are left out. Not indexed yet: one pass over runs and consumed
+   * events per call.
    */
   summarizeRouting(seqs: number[]): Promise<EventRoutingSummary[]>;
   /**

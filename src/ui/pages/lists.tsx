@@ -285,7 +285,11 @@ export function eventsPage(props: { session: Session; events: StoredEvent[]; rou
                         reached <RunLinks ids={routing.get(event.seq)?.delivered ?? []} />
                       </div>
                     ) : null}
-                    {!routing.has(event.seq) && <span class="muted">no trigger or wait</span>}
+                    {!routing.has(event.seq) && (
+                      <span class="muted" title="Which waits an event satisfied is kept only while those runs are running">
+                        started no run
+                      </span>
+                    )}
                   </td>
                 </tr>
               ))}
