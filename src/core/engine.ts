@@ -283,6 +283,9 @@ export class Engine {
       .then(
         () => void this.failing.delete(id),
         (error: unknown) => {
+          // The instance may have moved past what the store holds (a commit that failed after the
+          // activation): replaying the history is the only way to know where the run really is.
+          this.cache.evict(id);
           const attempts = (this.failing.get(id)?.attempts ?? 0) + 1;
           const until = this.clock.now() + Math.min(60_000, 1000 * 2 ** (attempts - 1));
           this.failing.set(id, { attempts, until });
@@ -327,6 +330,7 @@ export class Engine {
       const first = run.historyLength === 0;
       if (!first && consumed.length === 0 && delivered.length === 0) return;
       const time = this.clock.now();
+      const callLeaseUntil = time + this.callLeaseMs;
       let commands;
       try {
         commands = entry.instance.activate({
@@ -350,10 +354,18 @@ export class Engine {
         resolvedCalls,
         commands,
         secrets: this.options.secrets,
-        callLeaseUntil: time + this.callLeaseMs,
+        callLeaseUntil,
         versionOf: (name) => this.activeDefinition(name)?.version,
       });
-      const result = await this.store.commitTask(output.commit);
+      // Marked before the commit: a claim of our own due calls racing with it must not run them too.
+      const keys = output.commit.calls.map((call) => `${call.runId}:${call.step}`);
+      for (const [index, key] of keys.entries()) this.inflightCalls.set(key, { runId, step: output.commit.calls[index]!.step });
+      let result: Awaited<ReturnType<Store['commitTask']>>;
+      try {
+        result = await this.store.commitTask(output.commit);
+      } finally {
+        for (const key of keys) this.inflightCalls.delete(key);
+      }
       if (!result.ok) {
         // Another node advanced the run (or it is gone): our instance is stale.
         this.cache.evict(runId);
@@ -373,7 +385,15 @@ export class Engine {
       }
       local = [...output.immediate];
       resolvedCalls = [];
-      if (output.commit.calls.length > 0) {
+      // The lease of the new calls counts from before the commit, which may have waited long on a
+      // row lock (a stalled node's open transaction): with less than half of it left, another node
+      // may claim them any moment, so they are left to be claimed like any due call.
+      const executeHere = this.clock.now() < callLeaseUntil - this.callLeaseMs / 2;
+      if (!executeHere && output.commit.calls.length > 0) {
+        this.logger.warn({ runId, calls: output.commit.calls.length }, 'the commit took over half the call lease; its calls run once their lease passes');
+        this.considerWake(callLeaseUntil);
+      }
+      if (executeHere && output.commit.calls.length > 0) {
         const context: CallContext = { workflow: run.workflow, permissions, now: time };
         const outcomes = await Promise.all(output.commit.calls.map((call) => this.executeCall(call, context)));
         for (const [index, outcome] of outcomes.entries()) {

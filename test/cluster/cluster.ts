@@ -226,9 +226,10 @@ export class Cluster {
     let lastError: unknown;
     for (let attempt = 0; attempt < 200; attempt++) {
       const node = this.nodes[(this.next++ + attempt) % this.nodes.length]!;
-      if (node.pid === undefined) continue;
+      if (node.pid === undefined || node.paused) continue;
       try {
-        const response = await node.api(path, init);
+        // A frozen node accepts connections (the kernel does) but never answers: give up and move on.
+        const response = await node.api(path, { ...init, signal: AbortSignal.timeout(5000) });
         if (response.status < 500) return response;
         lastError = new Error(`${path}: ${response.status} ${await response.text()}`);
       } catch (error) {
@@ -292,7 +293,7 @@ export class Cluster {
   }
 
   async scrape(node: ServerProcess): Promise<string> {
-    return (await fetch(`${node.url}/metrics`)).text();
+    return (await fetch(`${node.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   }
 
   async stop(): Promise<void> {

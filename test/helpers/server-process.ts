@@ -76,13 +76,18 @@ export class ServerProcess {
     return this.child?.exitCode === null ? this.child.pid : undefined;
   }
 
+  /** Between pause() and resume(): requests to it would hang. */
+  paused = false;
+
   /** SIGSTOP: the process freezes (no heartbeat, no I/O) until `resume()`, like a long GC pause or a VM stall. */
   pause(): void {
+    this.paused = true;
     this.child?.kill('SIGSTOP');
   }
 
   resume(): void {
     this.child?.kill('SIGCONT');
+    this.paused = false;
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {

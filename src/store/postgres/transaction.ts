@@ -14,6 +14,10 @@ export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) =>
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
+    // A connection that dies while checked out (a server restart) emits 'error' on the client; with
+    // no listener that would crash the process. The statement in flight fails by itself.
+    const onError = (): void => void (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await body(client);
@@ -28,6 +32,7 @@ export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) =>
       if (attempt < ATTEMPTS && isRetryable(error)) continue;
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
