@@ -1,3 +1,4 @@
+import { dbosBench } from './dbos-bench.js';
 import { engineBench } from './engine-bench.js';
 import { uiBench } from './ui-bench.js';
 import { webhookBench } from './webhook-bench.js';
@@ -8,3 +9,4 @@ print(`AutoFlow bench — node ${process.version}, ${new Date().toISOString()}`)
 await engineBench(print);
 await webhookBench(print);
 await uiBench(print);
+await dbosBench(print);
