@@ -99,18 +99,31 @@ async function storeProfile(runtime: Runtime, steps: number): Promise<string> {
   return [...totals]
     .sort((a, b) => b[1].seconds - a[1].seconds)
     .slice(0, 5)
-    .map(([operation, { seconds, count }]) => `${operation} ${((seconds * 1000) / steps).toFixed(2)} ms/step (${(count / steps).toFixed(1)}×, ${((seconds * 1000) / count).toFixed(2)} ms each)`)
+    .map(
+      ([operation, { seconds, count }]) =>
+        `${operation} ${((seconds * 1000) / steps).toFixed(2)} ms/step (${(count / steps).toFixed(1)}×, ${((seconds * 1000) / count).toFixed(2)} ms each)`,
+    )
     .join('; ');
 }
 
-async function benchAutoflow(label: string, db: DatabaseConfig, dir: string, prefix: string, print: (line: string) => void): Promise<Result[]> {
+async function benchAutoflow(
+  label: string,
+  db: DatabaseConfig,
+  dir: string,
+  prefix: string,
+  print: (line: string) => void,
+): Promise<Result[]> {
   const runtime = await autoflowRuntime(db, dir);
   try {
     const results: Result[] = [];
     for (const concurrency of CONCURRENCY) {
       results.push(
         await drive(label, concurrency, async (index) => {
-          const { run } = await runtime.operations.startRun({ workflow: 'steps', input: { steps: S }, id: `${prefix}-${concurrency}-${index}` });
+          const { run } = await runtime.operations.startRun({
+            workflow: 'steps',
+            input: { steps: S },
+            id: `${prefix}-${concurrency}-${index}`,
+          });
           const done = await runtime.operations.waitForRun(run.id, 600_000);
           if (done.status !== 'completed') throw new Error(`AutoFlow run ${run.id} ended ${done.status}`);
         }),
@@ -164,9 +177,9 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 export async function dbosBench(print: (line: string) => void): Promise<void> {
-  const reachable = await admin(async (client) => (await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]).catch(
-    (error: unknown) => error as Error,
-  );
+  const reachable = await admin(
+    async (client) => (await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0],
+  ).catch((error: unknown) => error as Error);
   if (reachable instanceof Error) {
     print(`\nAutoFlow vs DBOS: skipped, PostgreSQL not reachable at ${POSTGRES_URL} (${reachable.message})`);
     return;
@@ -178,15 +191,24 @@ export async function dbosBench(print: (line: string) => void): Promise<void> {
   writeFileSync(join(dir, 'steps.ts'), STEPS_WORKFLOW);
   await admin((client) => client.query(`CREATE SCHEMA ${autoflowSchema}`));
   try {
-    print(`\nAutoFlow vs DBOS Transact — ${W} workflows × ${S} sequential no-op steps, same PostgreSQL (synchronous_commit=on, server default ${reachable?.synchronous_commit}), same machine, one run`);
+    print(
+      `\nAutoFlow vs DBOS Transact — ${W} workflows × ${S} sequential no-op steps, same PostgreSQL (synchronous_commit=on, server default ${reachable?.synchronous_commit}), same machine, one run`,
+    );
     const results = [
       ...(await benchAutoflow('AutoFlow (PostgreSQL)', { kind: 'postgres', url: urlWith(autoflowSchema) }, dir, 'pg', print)),
       ...(await benchDbos(dbosSchema)),
-      ...(await benchAutoflow('AutoFlow (SQLite, synchronous=FULL)', { kind: 'sqlite', path: join(dir, 'bench.db') }, dir, 'sqlite', print)),
+      ...(await benchAutoflow(
+        'AutoFlow (SQLite, synchronous=FULL)',
+        { kind: 'sqlite', path: join(dir, 'bench.db') },
+        dir,
+        'sqlite',
+        print,
+      )),
     ];
     print('| engine | C | steps/s | workflow p50 ms | workflow p99 ms |');
     print('| --- | --- | --- | --- | --- |');
-    for (const r of results) print(`| ${r.label} | ${r.concurrency} | ${r.stepsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
+    for (const r of results)
+      print(`| ${r.label} | ${r.concurrency} | ${r.stepsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
     for (const concurrency of CONCURRENCY) {
       const ours = results.find((r) => r.label === 'AutoFlow (PostgreSQL)' && r.concurrency === concurrency);
       const theirs = results.find((r) => r.label.startsWith('DBOS') && r.concurrency === concurrency);

@@ -94,7 +94,7 @@ export async function uiBench(print: (line: string) => void): Promise<void> {
         ['runs, search by id', `/runs?q=run-${String(Math.floor(RUNS / 3)).padStart(6, '0')}`],
         ['runs, search by GitLab reference (scan)', `/runs?q=${encodeURIComponent('demo/app#1234')}`],
         ['overview (counts by status)', '/'],
-        ['events, first page with routing (scan)', '/events'],
+        ['events, first page with routing', '/events'],
       ];
       print(`web UI with ${RUNS.toLocaleString('en')} runs in SQLite (filled in ${(filled / 1000).toFixed(1)} s), ${SAMPLES} requests each:`);
       for (const [name, url] of pages) {

@@ -48,7 +48,11 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
 
   // Set by `render` before the registry is read: prom-client runs async collects concurrently, so
   // gauges fed by one shared store read cannot each read it in their own collect.
-  const storeUp = new Gauge({ name: 'autoflow_store_up', help: '1 when the scrape-time queries to the store succeeded, else 0', registers });
+  const storeUp = new Gauge({
+    name: 'autoflow_store_up',
+    help: '1 when the scrape-time queries to the store succeeded, else 0',
+    registers,
+  });
   const runs = new Gauge({ name: 'autoflow_runs', help: 'Runs by status', labelNames: ['status'], registers });
   const ready = new Gauge({ name: 'autoflow_queue_ready_runs', help: 'Runs waiting for a workflow task', registers });
   const lag = new Gauge({
@@ -94,7 +98,12 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     registers,
   });
   const tasks = new Counter({ name: 'autoflow_workflow_tasks_total', help: 'Workflow tasks committed', registers });
-  const finished = new Counter({ name: 'autoflow_runs_finished_total', help: 'Runs that ended, by status', labelNames: ['status'], registers });
+  const finished = new Counter({
+    name: 'autoflow_runs_finished_total',
+    help: 'Runs that ended, by status',
+    labelNames: ['status'],
+    registers,
+  });
   const routed = new Counter({ name: 'autoflow_events_routed_total', help: 'Inbox events routed to triggers and waits', registers });
   const fenced = new Counter({
     name: 'autoflow_fenced_writes_total',

@@ -6,6 +6,7 @@ import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
 import type { Operations, RunView } from './operations.js';
+import { triggeredRunId } from '../core/router.js';
 import { createTaskOperations } from './task-operations.js';
 import { toRunView, toWorkflowView } from './views.js';
 
@@ -182,8 +183,16 @@ export function createOperations(deps: OperationsDeps): Operations {
       return store.listEvents({ ...options, limit: Math.min(Math.max(options.limit ?? 50, 1), 500) });
     },
 
-    async eventRouting(seqs) {
-      return store.summarizeRouting(seqs.slice(0, 100));
+    async eventRouting(events) {
+      const page = events.slice(0, 100);
+      // The runs triggers start have ids derived from the event: candidates by primary key, not a scan.
+      const runIds = page.flatMap((event) =>
+        engine
+          .definitions()
+          .filter((definition) => definition.manifest.triggers.some((trigger) => 'event' in trigger && trigger.event === event.type))
+          .map((definition) => triggeredRunId(definition.name, event)),
+      );
+      return store.summarizeRouting({ seqs: page.map((event) => event.seq), runIds });
     },
 
     watch(listener) {

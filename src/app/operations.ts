@@ -151,8 +151,8 @@ export interface Operations {
   /** Stores a CloudEvent durably (resolves once on disk), then routes it. */
   ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean }>;
   listEvents(options: { limit?: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
-  /** What routing did with these inbox events (at most 100): runs started, runs reached. */
-  eventRouting(seqs: number[]): Promise<EventRoutingSummary[]>;
+  /** What routing did with these inbox events (at most 100): runs started, runs still running that it reached. */
+  eventRouting(events: StoredEvent[]): Promise<EventRoutingSummary[]>;
   listTasks(query: ListTasksQuery): Promise<{ tasks: TaskView[]; nextCursor?: string }>;
   /** Throws NotFoundError. */
   getTask(id: string): Promise<TaskView>;

@@ -216,12 +216,12 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<RunPage>;
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /**
-   * For the events page: for each of these inbox seqs (at most 100), the runs it started and the
-   * runs it was delivered to (known while those runs are running: a run's consumed events go when
-   * it ends); seqs with neither are left out. Not indexed yet: one pass over runs and consumed
-   * events per call.
+   * For the events page: for each of these inbox seqs (at most 100), the runs it started — among
+   * `runIds`, the ids its triggers would have given (`triggeredRunId`), looked up by primary key —
+   * and the runs it was delivered to (known while those runs are running or stuck: a run's
+   * consumed events go when it ends). Seqs with neither are left out.
    */
-  summarizeRouting(seqs: number[]): Promise<EventRoutingSummary[]>;
+  summarizeRouting(query: { seqs: number[]; runIds: string[] }): Promise<EventRoutingSummary[]>;
   /**
    * Appends a resolution to a run's pending and makes it ready, unless the run is terminal
    * (then returns false). Used for cancellation requests.

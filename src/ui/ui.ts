@@ -225,7 +225,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const type = c.req.query('type')?.trim() || undefined;
     const before = /^\d+$/.test(c.req.query('before') ?? '') ? Number(c.req.query('before')) : undefined;
     const events = await operations.listEvents({ limit: PAGE_SIZE, ...(before !== undefined ? { beforeSeq: before } : {}), ...(type ? { type } : {}) });
-    const routing = await operations.eventRouting(events.map((event) => event.seq));
+    const routing = await operations.eventRouting(events);
     return page(c, eventsPage({ session: c.get('session'), events, routing, type, before }));
   });
 

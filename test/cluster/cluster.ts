@@ -128,7 +128,8 @@ export class CountingServer {
           if (a.node === b.node) continue;
           const aEnd = a.end ?? Infinity;
           const bEnd = b.end ?? Infinity;
-          if (a.start < bEnd && b.start < aEnd) found.push(`${key}: node ${a.node} [${a.start}, ${a.end}] and node ${b.node} [${b.start}, ${b.end}]`);
+          if (a.start < bEnd && b.start < aEnd)
+            found.push(`${key}: node ${a.node} [${a.start}, ${a.end}] and node ${b.node} [${b.start}, ${b.end}]`);
         }
       }
     }
@@ -253,7 +254,13 @@ export class Cluster {
   async release(id: string): Promise<void> {
     const response = await this.request('/api/v1/events', {
       method: 'POST',
-      body: JSON.stringify({ specversion: '1.0', id: `go-${id}`, source: '/cluster-test', type: GO_EVENT, data: { runId: id, bonus: BONUS } }),
+      body: JSON.stringify({
+        specversion: '1.0',
+        id: `go-${id}`,
+        source: '/cluster-test',
+        type: GO_EVENT,
+        data: { runId: id, bonus: BONUS },
+      }),
     });
     assert.equal(response.status, 202, `releasing ${id}: ${await response.text()}`);
   }
@@ -263,7 +270,9 @@ export class Cluster {
   }
 
   async history(id: string): Promise<Array<{ type: string; step?: number }>> {
-    const body = (await (await this.request(`/api/v1/runs/${encodeURIComponent(id)}/history`)).json()) as { events: Array<{ type: string; step?: number }> };
+    const body = (await (await this.request(`/api/v1/runs/${encodeURIComponent(id)}/history`)).json()) as {
+      events: Array<{ type: string; step?: number }>;
+    };
     return body.events;
   }
 
@@ -310,7 +319,13 @@ export class Cluster {
  * What every fault test asserts of the runs: each completed once with the right sum, each step's
  * result is in its history exactly once, and no call ran on two nodes at once.
  */
-export async function assertEveryRunCompletedOnce(cluster: Cluster, counter: CountingServer, ids: string[], steps: number, timeoutMs: number): Promise<void> {
+export async function assertEveryRunCompletedOnce(
+  cluster: Cluster,
+  counter: CountingServer,
+  ids: string[],
+  steps: number,
+  timeoutMs: number,
+): Promise<void> {
   const runs = await cluster.waitForAll(ids, timeoutMs);
   const wrong = [...runs].filter(([, run]) => run.status !== 'completed' || run.result?.sum !== expectedSum(steps));
   assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} runs ended wrong`);

@@ -63,7 +63,13 @@ if (unreachable !== undefined && process.env.CI === 'true') {
       await assertEveryRunCompletedOnce(cluster, counter, ids, STEPS, 180_000);
       assert.ok(takenOver > 0, 'the other nodes worked while one was frozen');
       const metrics = await cluster.scrape(frozen);
-      assert.ok(total(metrics, 'autoflow_fenced_writes_total') >= 1, `the resumed node recorded no refused write:\n${metrics.split('\n').filter((l) => l.startsWith('autoflow_fenced')).join('\n')}\n${frozen.output}`);
+      assert.ok(
+        total(metrics, 'autoflow_fenced_writes_total') >= 1,
+        `the resumed node recorded no refused write:\n${metrics
+          .split('\n')
+          .filter((l) => l.startsWith('autoflow_fenced'))
+          .join('\n')}\n${frozen.output}`,
+      );
     });
   });
 }

@@ -14,14 +14,17 @@ const STEPS = 20;
 const unreachable = await postgresUnreachable();
 /** The local cluster this machine (and CI) runs: Debian's pg_ctlcluster restarts it. */
 const CLUSTER = ['15', 'main'];
-const restartable = existsSync(`/etc/postgresql/${CLUSTER.join('/')}`) ? undefined : `no PostgreSQL cluster ${CLUSTER.join(' ')} to restart here`;
+const restartable = existsSync(`/etc/postgresql/${CLUSTER.join('/')}`)
+  ? undefined
+  : `no PostgreSQL cluster ${CLUSTER.join(' ')} to restart here`;
 
 function restartPostgres(): void {
   execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', ...CLUSTER, 'restart'], { stdio: 'pipe' });
 }
 
 if ((unreachable ?? restartable) !== undefined && process.env.CI === 'true') {
-  it('PostgreSQL restart test (CI must run it)', () => assert.fail(`${unreachable ?? restartable}: CI must provide a restartable PostgreSQL`));
+  it('PostgreSQL restart test (CI must run it)', () =>
+    assert.fail(`${unreachable ?? restartable}: CI must provide a restartable PostgreSQL`));
 } else {
   describe('PostgreSQL restarted in the middle', { skip: unreachable ?? restartable }, () => {
     const counter = new CountingServer();

@@ -41,7 +41,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   for (const line of text.split('\n')) {
     const match = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const found: Record<string, string | undefined> = {};
+    for (const label of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) found[label[1]!] = label[2];
     delete found.node;
     if (Object.entries(labels).every(([key, value]) => found[key] === value) && Object.keys(found).length === Object.keys(labels).length) {
       return Number(match[3]);
@@ -78,7 +79,10 @@ before(async () => {
     { logger },
   );
   await runtime.start();
-  server = await serve(createApp({ operations: runtime.operations, logger, observability: observabilityOf(runtime) }), { port: 0, host: '127.0.0.1' });
+  server = await serve(createApp({ operations: runtime.operations, logger, observability: observabilityOf(runtime) }), {
+    port: 0,
+    host: '127.0.0.1',
+  });
 });
 after(async () => {
   await server.close();

@@ -20,22 +20,40 @@ export function describeLeases(context: ConformanceContext): void {
       assert.equal(await store.nextDueAt(), 20_000);
       // Past the renewed leases another node takes both over; the old owner's heartbeat renews nothing.
       assert.deepEqual(await store.claimReadyRuns(OTHER, 20_000, 40_000, 10), ['r2']);
-      assert.deepEqual((await store.claimDueCalls(OTHER, 20_000, 40_000, 10)).map((c) => c.step), [1]);
+      assert.deepEqual(
+        (await store.claimDueCalls(OTHER, 20_000, 40_000, 10)).map((c) => c.step),
+        [1],
+      );
       assert.deepEqual(await store.renewLeases(OWNER, ['r2'], 90_000, [{ runId: 'r1', step: 1 }], 90_000), { runs: 0, calls: 0 });
       assert.deepEqual(await store.claimReadyRuns(OWNER, 40_000, 90_000, 10), ['r2'], 'the lease was not extended to 90 000');
     });
 
     it('refuses a stale node`s call result and reschedule once another node holds the call', async () => {
       const store = context.store;
-      await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 5000 }, { ...call('r1', 2, 1000), leaseUntil: 5000 }] });
+      await startRun(store, 'r1', {
+        calls: [
+          { ...call('r1', 1, 1000), leaseUntil: 5000 },
+          { ...call('r1', 2, 1000), leaseUntil: 5000 },
+        ],
+      });
       assert.equal((await store.claimDueCalls(OTHER, 5000, 60_000, 10)).length, 2);
       assert.equal(await store.resolveCall('r1', 1, ok(1), 1, 6000, OWNER), false);
       assert.equal(await store.rescheduleCall('r1', 2, 1, 9000, failure, OWNER), false);
-      assert.deepEqual((await store.listCalls('r1')).map((c) => [c.step, c.attempts]), [[1, 0], [2, 0]], 'nothing changed');
+      assert.deepEqual(
+        (await store.listCalls('r1')).map((c) => [c.step, c.attempts]),
+        [
+          [1, 0],
+          [2, 0],
+        ],
+        'nothing changed',
+      );
       assert.deepEqual(await store.loadPending('r1'), []);
       assert.equal(await store.rescheduleCall('r1', 2, 1, 9000, failure, OTHER), true);
       assert.equal(await store.resolveCall('r1', 1, ok(1), 1, 6000, OTHER), true);
-      assert.deepEqual((await store.loadPending('r1')).map((p) => p.resolution), [ok(1)]);
+      assert.deepEqual(
+        (await store.loadPending('r1')).map((p) => p.resolution),
+        [ok(1)],
+      );
       assert.equal(await store.rescheduleCall('r1', 1, 2, 9000, failure, OTHER), false, 'a resolved call is gone');
     });
 
@@ -47,7 +65,10 @@ export function describeLeases(context: ConformanceContext): void {
       assert.deepEqual(await store.claimReadyRuns(OWNER, 1000, 60_000, 10), ['r2', 'r3']);
       await store.releaseLeases(OWNER, ['r2']);
       assert.deepEqual(await store.claimReadyRuns(OTHER, 2000, 60_000, 10), ['r2'], 'r3 was not handed back');
-      assert.deepEqual((await store.claimDueCalls(OTHER, 2000, 60_000, 10)).map((c) => c.step), [1]);
+      assert.deepEqual(
+        (await store.claimDueCalls(OTHER, 2000, 60_000, 10)).map((c) => c.step),
+        [1],
+      );
     });
 
     it('counts the ready runs and tells since when the oldest waits', async () => {

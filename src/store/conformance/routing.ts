@@ -95,8 +95,13 @@ export function describeRouting(context: ConformanceContext): void {
         ],
         markRouted: true,
       });
-      assert.deepEqual(await store.summarizeRouting([seq, quiet, 999]), [{ seq, started: ['s1', 's2'], delivered: ['w1', 'w2'] }]);
-      assert.deepEqual(await store.summarizeRouting([]), []);
+      const runIds = ['s1', 's2', 'w1', 'nobody'];
+      assert.deepEqual(await store.summarizeRouting({ seqs: [seq, quiet, 999], runIds }), [{ seq, started: ['s1', 's2'], delivered: ['w1', 'w2'] }]);
+      // A run the event started also consumed it: outside the candidates it shows as reached.
+      assert.deepEqual(await store.summarizeRouting({ seqs: [seq], runIds: ['s1'] }), [{ seq, started: ['s1'], delivered: ['s2', 'w1', 'w2'] }]);
+      await store.commitTask(commit('w1', 2, 2000, { status: { status: 'completed', result: null } }));
+      assert.deepEqual(await store.summarizeRouting({ seqs: [seq], runIds }), [{ seq, started: ['s1', 's2'], delivered: ['w2'] }], 'an ended run’s deliveries are gone');
+      assert.deepEqual(await store.summarizeRouting({ seqs: [], runIds: [] }), []);
     });
 
     it('never delivers the event that started a run to that run', async () => {

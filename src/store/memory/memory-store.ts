@@ -422,11 +422,12 @@ export function createMemoryStore(): Store {
     },
     getRun: (id) => copy(runs.get(id)?.record),
     listRuns: (filter) => listRuns(filter),
-    summarizeRouting: (seqs) => {
+    summarizeRouting: ({ seqs, runIds }) => {
       const wanted = new Set(seqs.slice(0, 100));
       const found: Array<{ seq: number; run_id: string; started: boolean }> = [];
-      for (const { record } of runs.values()) {
-        if (record.triggerEventSeq !== undefined && wanted.has(record.triggerEventSeq)) found.push({ seq: record.triggerEventSeq, run_id: record.id, started: true });
+      for (const id of new Set(runIds)) {
+        const record = runs.get(id)?.record;
+        if (record?.triggerEventSeq !== undefined && wanted.has(record.triggerEventSeq)) found.push({ seq: record.triggerEventSeq, run_id: record.id, started: true });
       }
       for (const [runId, seen] of consumed) for (const seq of seen) if (wanted.has(seq)) found.push({ seq, run_id: runId, started: false });
       return toRoutingSummaries(found);

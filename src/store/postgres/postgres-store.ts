@@ -249,8 +249,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const last = runs.at(-1);
       return found.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };
     },
-    summarizeRouting: async (seqs) =>
-      toRoutingSummaries(await rows<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100)])),
+    summarizeRouting: async ({ seqs, runIds }) =>
+      toRoutingSummaries(await rows<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100), runIds])),
     countRunsByStatus: async () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;

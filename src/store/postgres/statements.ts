@@ -67,9 +67,10 @@ export const SQL = {
   lockRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = $1 FOR UPDATE',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   summarizeRouting: `
-    SELECT trigger_event_seq AS seq, id AS run_id, true AS started FROM runs WHERE trigger_event_seq = ANY($1::bigint[])
-    UNION
-    SELECT event_seq, run_id, false FROM consumed_events WHERE event_seq = ANY($1::bigint[])`,
+    SELECT trigger_event_seq AS seq, id AS run_id, true AS started FROM runs WHERE id = ANY($2::text[]) AND trigger_event_seq = ANY($1::bigint[])
+    UNION ALL
+    SELECT c.event_seq, c.run_id, false FROM runs r JOIN consumed_events c ON c.run_id = r.id
+      WHERE r.status IN ('running', 'stuck') AND c.event_seq = ANY($1::bigint[])`,
   /** Claims with SKIP LOCKED: a run another node is claiming right now is left to it, not waited for. */
   claimReadyRuns: `UPDATE runs r SET lease_owner = $1, lease_until = $3
     FROM (SELECT id FROM runs

@@ -211,11 +211,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         for (const { status, n } of s.countRunsByStatus.all()) counts[status as RunStatus] = n;
         return counts;
       }),
-    summarizeRouting: (seqs) =>
-      read((s) => {
-        const list = JSON.stringify(seqs.slice(0, 100));
-        return toRoutingSummaries(s.summarizeRouting.all(list, list));
-      }),
+    summarizeRouting: ({ seqs, runIds }) =>
+      read((s) => toRoutingSummaries(s.summarizeRouting.all({ seqs: JSON.stringify(seqs.slice(0, 100)), runIds: JSON.stringify(runIds) }))),
     addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit)),

@@ -47,11 +47,14 @@ export const SQL = {
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
   getRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = ?',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
+  // Started: candidate ids by primary key. Delivered: consumed events are kept only for runs not
+  // ended, so walk those (runs_by_status) and probe each one's (run_id, event_seq) key.
   summarizeRouting: `
-    SELECT trigger_event_seq AS seq, id AS run_id, 1 AS started FROM runs WHERE trigger_event_seq IN (SELECT value FROM json_each(?))
-    UNION
-    SELECT event_seq, run_id, 0 FROM consumed_events WHERE event_seq IN (SELECT value FROM json_each(?))
-    ORDER BY seq, run_id`,
+    SELECT trigger_event_seq AS seq, id AS run_id, 1 AS started FROM runs
+      WHERE id IN (SELECT value FROM json_each(@runIds)) AND trigger_event_seq IN (SELECT value FROM json_each(@seqs))
+    UNION ALL
+    SELECT c.event_seq, c.run_id, 0 FROM runs r JOIN consumed_events c ON c.run_id = r.id
+      WHERE r.status IN ('running', 'stuck') AND c.event_seq IN (SELECT value FROM json_each(@seqs))`,
   /** Keeps the earliest moment the run became ready: the oldest ready run is claimed first. */
   makeReady: 'UPDATE runs SET ready_at = min(coalesce(ready_at, @at), @at) WHERE id = @id',
   /** `+status` keeps the planner on the ready index (few stuck runs are filtered there) instead of the status one. */
@@ -186,7 +189,7 @@ export function prepareStatements(db: Database) {
     getRun: p<[string], RunRow>(SQL.getRun),
     getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(SQL.getRunState),
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
-    summarizeRouting: p<[string, string], { seq: number; run_id: string; started: number }>(SQL.summarizeRouting),
+    summarizeRouting: p<{ seqs: string; runIds: string }, { seq: number; run_id: string; started: number }>(SQL.summarizeRouting),
     makeReady: p<Params>(SQL.makeReady),
     claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
     leaseRun: p<Params>(SQL.leaseRun),
