@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import { VirtualClock } from '../../src/app/clocks.js';
+import { buildDefinition } from '../../src/app/deploy.js';
+import { Engine } from '../../src/core/engine.js';
+import type { Capability, Store, TaskCommit } from '../../src/core/ports.js';
+import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
+import { createMemoryStore } from '../../src/store/memory/memory-store.js';
+import { workflowFolder } from '../helpers/workflow-files.js';
+
+const folder = workflowFolder({
+  'three.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'three',
+  permissions: { activities: ['step'] },
+  async run() {
+    let sum = 0;
+    for (let i = 1; i <= 3; i++) sum += (await activities.step(i)) as number;
+    return sum;
+  },
+});`,
+});
+after(() => folder.remove());
+
+/**
+ * Found by the PostgreSQL-restart fault test: a commit that fails after the sandbox already moved on
+ * (the database went away mid-commit) left the cached instance ahead of the stored history, and the
+ * run stalled for good once its call was retried. The instance must be thrown away and rebuilt.
+ */
+test('a run whose task commit failed is rebuilt from its history and completes with the right result', async () => {
+  const real = createMemoryStore();
+  let failNextCallResultCommit = true;
+  const store: Store = Object.assign(Object.create(real) as Store, {
+    commitTask: async (commit: TaskCommit) => {
+      // The commit that records the first call's result (and schedules the second) fails once.
+      if (failNextCallResultCommit && commit.history.some((event) => event.type === 'call_completed')) {
+        failNextCallResultCommit = false;
+        throw new Error('connection terminated during COMMIT');
+      }
+      return real.commitTask(commit);
+    },
+  });
+  await store.migrate();
+  const attempts: number[] = [];
+  const step: Capability = {
+    name: 'activities',
+    invoke: async (_method, args) => {
+      attempts.push(args as number);
+      return args;
+    },
+  };
+  const sandbox = await createQuickJsSandbox();
+  const clock = new VirtualClock();
+  const engine = new Engine({
+    store,
+    sandbox,
+    clock,
+    logger: pino({ level: 'silent' }),
+    capabilities: new Map([['activities', step]]),
+    secrets: { get: () => undefined, values: () => [] },
+    nodeId: 'test',
+    pollIntervalMs: null,
+    callLeaseMs: 5000,
+  });
+  await engine.deploy(await buildDefinition(folder.path('three.ts'), sandbox, clock.now()));
+  await engine.start();
+  await engine.submitRun({
+    id: 'r1',
+    workflow: 'three',
+    version: engine.activeDefinition('three')!.version,
+    input: null,
+    createdAt: clock.now(),
+  });
+  for (let i = 0; i < 20 && (await store.getRun('r1'))?.status === 'running'; i++) {
+    await engine.whenIdle();
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advanceTo(clock.nextAt() ?? clock.now());
+  }
+  const run = await store.getRun('r1');
+  assert.equal(run?.status, 'completed', `the run is ${run?.status}`);
+  assert.equal(run?.result, 6, 'each step seen once: 1 + 2 + 3');
+  assert.deepEqual(attempts, [1, 1, 2, 3], 'the first call ran again after its lease (at least once), the others once');
+  await engine.stop();
+});
