@@ -124,7 +124,9 @@ export class Engine {
     await this.refreshDefinitions();
     this.routeSoon();
     this.pump();
-    this.track(this.scheduleWake());
+    // Not just a wake-up for later: after a restart under the same node id, the calls this node
+    // held when it stopped are reclaimed at once, instead of when their leases would have passed.
+    this.track(this.onDue());
     this.schedulePoll();
     this.scheduleHeartbeat();
   }

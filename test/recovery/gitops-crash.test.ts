@@ -128,7 +128,7 @@ export default gitopsGate({
     await new Promise((resolve) => setTimeout(resolve, 500));
     await server.start();
 
-    const run = await until('the end of the run', async () => {
+    const run = await until(`the end of the run; server output:\n${server.output.slice(-3000)}`, async () => {
       const current = (await (await server.api(`/api/v1/runs/${encodeURIComponent(runId)}`)).json()) as {
         status: string;
         result?: { status: string };

@@ -3,7 +3,7 @@ import { CapabilityError, toError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
 import type { Capability, CapabilityContext } from '../../core/ports.js';
 import { parseArgs } from '../args.js';
-import { createFetchClient, KubernetesApiError, type KubernetesClient } from './client.js';
+import { KubernetesApiError, type KubernetesClient } from './client.js';
 import { checkKubernetesPermission } from './permissions.js';
 
 /**
@@ -70,32 +70,11 @@ export function pluralOf(kind: string): string {
   return PLURALS[kind] ?? `${kind.toLowerCase()}s`;
 }
 
-/**
- * The official client where it loads; on Node < 22.19 (its undici 8 does not load there) a fetch
- * client for `server` + `token`, and a clear error for configurations only the official client reads.
- */
+/** The official client, loaded on first use (it is large, and many servers never call Kubernetes). */
 async function connect(options: KubernetesCapabilityOptions): Promise<KubernetesClient> {
   if (options.client) return options.client;
-  if (officialClientLoads()) {
-    const { loadOfficialClient } = await import('./official-client.js');
-    return loadOfficialClient(options);
-  }
-  if (options.server !== undefined && !options.insecureSkipTlsVerify && options.caFile === undefined) {
-    return createFetchClient({ server: options.server, token: options.token });
-  }
-  throw new CapabilityError(
-    'kubernetes_unconfigured',
-    `@kubernetes/client-node 2 needs Node 22.19 or later (this is ${process.versions.node}), and only it reads kubeconfig files, ` +
-      'in-cluster credentials, caFile and insecureSkipTlsVerify: upgrade Node, or configure kubernetes.server and kubernetes.token ' +
-      '(a ServiceAccount token; a private CA through NODE_EXTRA_CA_CERTS)',
-    { retryable: false },
-  );
-}
-
-/** undici 8, under @kubernetes/client-node 2, uses Node 22.19 APIs at load time. */
-export function officialClientLoads(version = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 19);
+  const { loadOfficialClient } = await import('./official-client.js');
+  return loadOfficialClient(options);
 }
 
 /** Turns a failure into the engine's retry decision and a message that says what to do. */

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Json, Permissions } from '../../core/model.js';
 import type { CapabilityContext } from '../../core/ports.js';
@@ -13,7 +16,7 @@ function context(perms: Permissions = permissions): CapabilityContext {
   return { runId: 'r1', step: 1, attempt: 1, idempotencyKey: 'r1:1', workflow: 'gate', permissions: perms, now: Date.now() };
 }
 
-describe('kubernetes capability against the API stand-in (official client on Node ≥ 22.19, else the fetch client)', () => {
+describe('kubernetes capability on the official client, against the API stand-in', () => {
   let clock = Date.parse('2026-01-05T09:00:00Z');
   let kube: KubernetesStandIn;
   const invoke = (method: string, args: Json, perms?: Permissions) =>
@@ -68,7 +71,7 @@ describe('kubernetes capability against the API stand-in (official client on Nod
     await assert.rejects(
       invoke('getObject', { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace: 'flux-system', name: 'nope' }),
       (error: Error & { code?: string; retryable?: boolean }) =>
-        error.name === 'CapabilityError' || (error.code === 'kubernetes_not_found' && error.retryable === false),
+        error.name === 'CapabilityError' && error.code === 'kubernetes_not_found' && error.retryable === false,
     );
   });
 
@@ -106,17 +109,33 @@ describe('kubernetes capability against the API stand-in (official client on Nod
   });
 });
 
-describe('kubernetes client selection', () => {
-  test('the official client only where its HTTP stack loads; elsewhere a kubeconfig is refused with what to do', async () => {
-    const { officialClientLoads } = await import('./index.js');
-    assert.equal(officialClientLoads('20.20.2'), false);
-    assert.equal(officialClientLoads('22.19.0'), true);
-    assert.equal(officialClientLoads('24.1.0'), true);
-    if (officialClientLoads()) return;
-    const capability = createKubernetesCapability({ kubeconfig: '/nonexistent/kubeconfig' });
-    await assert.rejects(
-      capability.invoke('listPods', { namespace: 'apps' }, context()),
-      /configure kubernetes.server and kubernetes.token/,
-    );
+describe('kubernetes configuration', () => {
+  test("a kubeconfig file's current context reaches the API; a missing file says which", async () => {
+    const kube = await createKubernetesStandIn({ now: () => Date.now(), reconcileMs: 10_000, revisionOf: () => 'main@sha1:abc123' });
+    const dir = mkdtempSync(join(tmpdir(), 'autoflow-kubeconfig-'));
+    try {
+      kube.addPod({ namespace: 'apps', name: 'api-1', labels: { app: 'api' }, logs: { api: 'ready' } });
+      const kubeconfig = join(dir, 'config');
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{ name: standin, cluster: { server: "' + kube.url + '" } }]',
+          'users: [{ name: bot, user: { token: "' + kube.token + '" } }]',
+          'contexts: [{ name: other, context: { cluster: standin, user: nobody } }, { name: ci, context: { cluster: standin, user: bot } }]',
+          'current-context: ci',
+        ].join('\n'),
+      );
+      const pods = await createKubernetesCapability({ kubeconfig }).invoke('listPods', { namespace: 'apps' }, context());
+      assert.deepEqual(pods, [{ name: 'api-1', phase: 'Running', containers: ['api'] }]);
+      await assert.rejects(
+        createKubernetesCapability({ kubeconfig: join(dir, 'missing') }).invoke('listPods', { namespace: 'apps' }, context()),
+        /missing/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await kube.close();
+    }
   });
 });

@@ -4,8 +4,7 @@ import { KubernetesApiError, type KubernetesClient } from './client.js';
 /**
  * The KubernetesClient on the official client, @kubernetes/client-node: kubeconfig files (with
  * their contexts, exec plugins and client certificates), in-cluster ServiceAccounts, or a server
- * URL with a token. Imported on demand, because its HTTP stack (undici 8) does not load on
- * Node < 22.19; the caller falls back to the fetch client there.
+ * URL with a token. Version 1.x: 2.x runs on undici 8, which does not load on Node 20.
  */
 export async function loadOfficialClient(options: KubernetesCapabilityOptions): Promise<KubernetesClient> {
   const k8s = await import('@kubernetes/client-node');
@@ -27,6 +26,12 @@ export async function loadOfficialClient(options: KubernetesCapabilityOptions): 
     config.loadFromCluster();
   } else {
     config.loadFromDefault();
+  }
+  // The client refuses http:// unless told to skip TLS checks; over plain HTTP (kubectl proxy on
+  // localhost, say) there is no TLS to check, so that is what such a cluster means.
+  const clusters = config.clusters.map((cluster) => (cluster.server.startsWith('http://') ? { ...cluster, skipTLSVerify: true } : cluster));
+  if (clusters.some((cluster, i) => cluster !== config.clusters[i])) {
+    config.loadFromOptions({ clusters, users: config.users, contexts: config.contexts, currentContext: config.currentContext });
   }
   const custom = config.makeApiClient(k8s.CustomObjectsApi);
   const core = config.makeApiClient(k8s.CoreV1Api);
