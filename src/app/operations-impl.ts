@@ -96,13 +96,13 @@ export function createOperations(deps: OperationsDeps): Operations {
       return result;
     },
 
-    async getHistory(id) {
-      await requireRun(id);
-      return store.loadHistory(id);
     async countRuns() {
       return store.countRunsByStatus();
     },
 
+    async getHistory(id) {
+      await requireRun(id);
+      return store.loadHistory(id);
     },
 
     async getLogs(id, afterIndex) {
