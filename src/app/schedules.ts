@@ -87,17 +87,24 @@ export class Scheduler {
     });
   }
 
+  /**
+   * The run first, then the mark: the run's id is derived from the tick, so every node that fires
+   * the same tick creates the same run once, and a node that dies between the two leaves a mark
+   * behind, not a lost tick (the catch-up after a restart fires it again, which changes nothing).
+   */
   private async fire(schedule: Schedule, tick: number): Promise<void> {
-    if (!(await this.deps.store.advanceScheduleTick(schedule.id, tick))) return;
+    const last = await this.deps.store.getScheduleTick(schedule.id);
+    if (last !== undefined && tick <= last) return;
     const at = new Date(tick).toISOString();
     const { definition } = schedule;
-    await this.deps.engine.submitRun({
+    const { created } = await this.deps.engine.submitRun({
       id: `${definition.name}@${at}`,
       workflow: definition.name,
       version: definition.version,
       input: schedule.input ?? { scheduledAt: at },
       createdAt: this.deps.clock.now(),
     });
-    this.deps.logger.info({ workflow: definition.name, tick: at }, 'scheduled run started');
+    await this.deps.store.advanceScheduleTick(schedule.id, tick);
+    if (created) this.deps.logger.info({ workflow: definition.name, tick: at }, 'scheduled run started');
   }
 }
