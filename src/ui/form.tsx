@@ -1,10 +1,9 @@
-import type { ChoiceOption, FormField } from '../core/human-task.js';
+import { isRequired, optionLabel, optionValue } from '../core/forms.js';
+import type { FormField } from '../core/human-task.js';
 
 /** Values as an HTML form posts them: strings, and arrays for repeated keys. */
 export type PostedValues = Record<string, string | string[]>;
 
-const optionValue = (option: ChoiceOption): string => (typeof option === 'string' ? option : option.value);
-const optionLabel = (option: ChoiceOption): string => (typeof option === 'string' ? option : option.label);
 
 /**
  * The posted form reduced to the fields of the spec, in the shape the operations coerce: a
@@ -34,7 +33,7 @@ function shown(field: FormField, values: PostedValues | undefined): string | str
 function Input(props: { field: FormField; value: string | string[] | undefined; disabled: boolean; describedBy: string }) {
   const { field, disabled } = props;
   const id = `f-${field.name}`;
-  const required = field.required !== false;
+  const required = isRequired(field);
   const single = typeof props.value === 'string' ? props.value : undefined;
   const many = Array.isArray(props.value) ? props.value : single === undefined ? [] : [single];
   const common = { id, name: field.name, disabled, 'aria-describedby': props.describedBy };
@@ -102,7 +101,7 @@ function limits(field: FormField): string | undefined {
 /** One field: label with a required marker, the input, help and limits, and its error after an invalid post. */
 export function Field(props: { field: FormField; values: PostedValues | undefined; error: string | undefined; disabled: boolean }) {
   const { field, error } = props;
-  const required = field.required !== false && field.type !== 'boolean';
+  const required = isRequired(field);
   const hint = [field.help, limits(field)].filter(Boolean).join(' · ');
   const describedBy = `h-${field.name}${error ? ` e-${field.name}` : ''}`;
   const group = field.type === 'multichoice';
