@@ -92,7 +92,7 @@ export async function uiBench(print: (line: string) => void): Promise<void> {
         ['runs, status=failed', '/runs?status=failed'],
         ['runs, workflow + status=running', '/runs?workflow=workflow-3&status=running'],
         ['runs, search by id', `/runs?q=run-${String(Math.floor(RUNS / 3)).padStart(6, '0')}`],
-        ['runs, search by GitLab reference (scan)', `/runs?q=${encodeURIComponent('demo/app#1234')}`],
+        ['runs, search by GitLab reference', `/runs?q=${encodeURIComponent('demo/app#1234')}`],
         ['overview (counts by status)', '/'],
         ['events, first page with routing', '/events'],
       ];

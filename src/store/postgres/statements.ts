@@ -241,10 +241,11 @@ export function listRunsQuery(
   if (filter.createdFrom !== undefined) where.push(`created_at >= ${param(filter.createdFrom)}`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
   if (filter.subject !== undefined) {
-    const exact = param(filter.subject);
-    const under = param(`${filter.subject}#`);
-    where.push(`trigger_event_seq IN (SELECT seq FROM events WHERE (body::jsonb ->> 'subject') = ${exact}
-      OR left(body::jsonb ->> 'subject', length(${under})) = ${under})`);
+    // The expression of events_by_subject; '$' follows '#', so the subjects under `S#` (its comments) are a range.
+    const subject = `(body::jsonb ->> 'subject') COLLATE "C"`;
+    const [exact, from, to] = [param(filter.subject), param(`${filter.subject}#`), param(`${filter.subject}$`)];
+    where.push(`trigger_event_seq IN (SELECT seq FROM events WHERE (body::jsonb ->> 'subject') IS NOT NULL
+      AND (${subject} = ${exact} OR (${subject} >= ${from} AND ${subject} < ${to})))`);
   }
   if (after) where.push(`(created_at, id) < (${param(after.createdAt)}, ${param(after.id)})`);
   const text = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -9,8 +9,11 @@ import { listRunsSql, SQL } from './statements.js';
 
 /** Statements that may read a whole (small) table: one row per workflow name / per API token, used at startup or deploy. */
 const MAY_SCAN = new Set(['listActiveDefinitions', 'countApiTokens']);
-/** Statements that may sort: the versions of one workflow name, a handful of rows, on deploy. */
-const MAY_SORT = new Set(['listDefinitionVersions']);
+/**
+ * Statements that may sort: the versions of one workflow name, a handful of rows, on deploy; the
+ * runs started by events about one GitLab object, found by index, then put in order.
+ */
+const MAY_SORT = new Set(['listDefinitionVersions', 'listRuns(subject, false)', 'listRuns(subject, true)']);
 
 function plan(db: Database.Database, sql: string): string[] {
   const named = Object.fromEntries([...sql.matchAll(/@(\w+)/g)].map((m) => [m[1]!, null]));
@@ -31,6 +34,7 @@ test('every statement reads through an index', () => {
       }
     }
   }
+  for (const after of [false, true]) statements.push([`listRuns(subject, ${after})`, listRunsSql({ subject: 'demo/app#42' }, after)]);
   statements.push(...Object.entries(HUMAN_TASK_SQL).map(([name, sql]): [string, string] => [`humanTasks.${name}`, sql]));
   for (const eligible of [undefined, 'alice']) {
     for (const runId of [undefined, 'r1']) {

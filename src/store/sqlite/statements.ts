@@ -155,8 +155,9 @@ export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status' | 'cre
     filter.createdBefore === undefined ? undefined : 'created_at < @createdBefore',
     filter.subject === undefined
       ? undefined
-      : `trigger_event_seq IN (SELECT seq FROM events WHERE json_extract(body, '$.subject') = @subject
-           OR substr(json_extract(body, '$.subject'), 1, length(@subject) + 1) = @subject || '#')`,
+      : // '$' follows '#': the subjects under `S#` (its comments) are the range [`S#`, `S$`) of events_by_subject.
+        `trigger_event_seq IN (SELECT seq FROM events WHERE subject = @subject
+           OR (subject >= @subject || '#' AND subject < @subject || '$'))`,
     after ? '(created_at, id) < (@createdAt, @id)' : undefined,
   ].filter((term) => term !== undefined);
   return `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
