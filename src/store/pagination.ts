@@ -32,6 +32,16 @@ export function decodeRunCursor(cursor: string): RunCursor {
   throw new ValidationError('invalid cursor: pass the nextCursor of a previous page unchanged, or none for the first page');
 }
 
+/**
+ * A page from the rows a query returned for `limit + 1`: the extra row only says that another
+ * page follows, whose cursor is the position of this page's last item.
+ */
+export function pageOf<Row, Item extends RunCursor>(rows: readonly Row[], limit: number, toItem: (row: Row) => Item): { items: Item[]; nextCursor?: string } {
+  const items = rows.slice(0, limit).map(toItem);
+  const last = items.at(-1);
+  return rows.length > limit && last ? { items, nextCursor: encodeRunCursor(last) } : { items };
+}
+
 /** The page size `listRuns` uses for a requested `limit`: 1 to 500, 50 when absent. */
 export function runPageLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_RUN_PAGE;

@@ -3,7 +3,7 @@ import { closedOutcome } from '../../core/human-task-rules.js';
 import type { HumanTaskRecord } from '../../core/human-task.js';
 import type { HumanTaskFilter, HumanTaskPage, HumanTaskUpdate } from '../../core/ports.js';
 import { matchesStatus } from '../human-task-filter.js';
-import { decodeRunCursor, encodeRunCursor, runPageLimit } from '../pagination.js';
+import { decodeRunCursor, pageOf, runPageLimit } from '../pagination.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -36,9 +36,8 @@ export class HumanTaskTable {
       )
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, limit + 1);
-    const tasks = page.slice(0, limit);
-    const last = tasks.at(-1);
-    return page.length > limit && last ? { tasks: copy(tasks), nextCursor: encodeRunCursor(last) } : { tasks: copy(tasks) };
+    const { items, nextCursor } = pageOf(page, limit, copy);
+    return nextCursor === undefined ? { tasks: items } : { tasks: items, nextCursor };
   }
 
   /** Compare-and-set on the revision; `storeEvent` runs only when the update applies. */

@@ -22,7 +22,7 @@ import type {
   WaitRecord,
 } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunFilter, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
-import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
+import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, newRunRecord, taskTime } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
@@ -260,11 +260,8 @@ export function createMemoryStore(): Store {
       )
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, limit + 1);
-    const runsOnPage = page.slice(0, limit);
-    const last = runsOnPage.at(-1);
-    const result: RunPage = { runs: copy(runsOnPage) };
-    if (page.length > limit && last) result.nextCursor = encodeRunCursor(last);
-    return result;
+    const { items, nextCursor } = pageOf(page, limit, copy);
+    return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
   }
 
   function claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): string[] {

@@ -11,7 +11,7 @@ import type { CustomTypesConfig, Pool, QueryResultRow } from 'pg';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
-import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
+import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import {
   json,
   toCallRecord,
@@ -245,9 +245,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
       const query = listRunsQuery(filter, after, limit + 1);
       const found = await rows<RunRow>(query.text, query.values);
-      const runs = found.slice(0, limit).map(toRunRecord);
-      const last = runs.at(-1);
-      return found.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };
+      const { items, nextCursor } = pageOf(found, limit, toRunRecord);
+      return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
     },
     summarizeRouting: async ({ seqs, runIds }) =>
       toRoutingSummaries(await rows<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100), runIds])),
@@ -329,9 +328,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
       const query = humanTasks.listHumanTasksQuery(filter, after, limit + 1);
       const found = await rows<HumanTaskRow>(query.text, query.values);
-      const tasks = found.slice(0, limit).map(toHumanTask);
-      const last = tasks.at(-1);
-      return found.length > limit && last ? { tasks, nextCursor: encodeRunCursor(last) } : { tasks };
+      const { items, nextCursor } = pageOf(found, limit, toHumanTask);
+      return nextCursor === undefined ? { tasks: items } : { tasks: items, nextCursor };
     },
     updateHumanTask: ({ event, ...update }) =>
       transaction(async (client) => {

@@ -5,7 +5,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { HumanTaskRecord } from '../../core/human-task.js';
 import type { HumanTaskFilter, HumanTaskPage, HumanTaskUpdate } from '../../core/ports.js';
-import { decodeRunCursor, encodeRunCursor, runPageLimit } from '../pagination.js';
+import { decodeRunCursor, pageOf, runPageLimit } from '../pagination.js';
 import { humanTaskParams, json, toHumanTask, type HumanTaskRow } from '../rows.js';
 
 const COLUMNS = 't.id, t.run_id, t.workflow, t.kind, t.title, t.spec, t.eligible, t.status, t.decisions, t.outcome, t.created_at, t.due_at, t.closed_at, t.revision';
@@ -91,9 +91,8 @@ export class SqliteHumanTasks {
       ...after,
       limit: limit + 1,
     });
-    const tasks = rows.slice(0, limit).map(toHumanTask);
-    const last = tasks.at(-1);
-    return rows.length > limit && last ? { tasks, nextCursor: encodeRunCursor(last) } : { tasks };
+    const { items, nextCursor } = pageOf(rows, limit, toHumanTask);
+    return nextCursor === undefined ? { tasks: items } : { tasks: items, nextCursor };
   }
 
   /** Inside a write transaction; the caller stores the event when this returns true. */

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { StoreError, toError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
 import type { RunFilter, RunPage, Store } from '../../core/ports.js';
-import { decodeRunCursor, DEFAULT_LOG_PAGE, encodeRunCursor, rowLimit, runPageLimit } from '../pagination.js';
+import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import {
@@ -131,9 +131,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...after,
       limit: limit + 1,
     });
-    const runs = rows.slice(0, limit).map(toRunRecord);
-    const last = runs.at(-1);
-    return rows.length > limit && last ? { runs, nextCursor: encodeRunCursor(last) } : { runs };
+    const { items, nextCursor } = pageOf(rows, limit, toRunRecord);
+    return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
   }
 
   return {
