@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
 import { workflowFolder, type WorkflowFolder } from '../helpers/workflow-files.js';
@@ -185,6 +186,38 @@ function configFile(counterUrl: string, leases: { runMs: number; callMs: number 
   },
 };
 `;
+}
+
+/**
+ * The hooks every cluster test needs, registered in the calling `describe`: a counting server,
+ * a fresh schema, and `nodes` servers on it — started before the tests, stopped and dropped after.
+ * Read `counter` and `cluster` inside the tests.
+ */
+export function useCluster(options: { nodes: number; leases?: { runMs: number; callMs: number } }): {
+  counter: CountingServer;
+  readonly cluster: Cluster;
+} {
+  const counter = new CountingServer();
+  let schema: Awaited<ReturnType<typeof createSchema>> | undefined;
+  let cluster: Cluster | undefined;
+  before(async () => {
+    await counter.start();
+    schema = await createSchema();
+    cluster = new Cluster({ ...options, counterUrl: counter.url, dbUrl: schema.url });
+    await cluster.start();
+  });
+  after(async () => {
+    await cluster?.stop();
+    await counter.stop();
+    await schema?.drop();
+  });
+  return {
+    counter,
+    get cluster() {
+      if (!cluster) throw new Error('the cluster starts in the before hook; use it inside a test');
+      return cluster;
+    },
+  };
 }
 
 export interface ClusterOptions {

@@ -4,8 +4,8 @@
  * record it — that stale write must be refused, and every run still completes once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { assertEveryRunCompletedOnce, Cluster, CountingServer, createSchema, postgresUnreachable, sleep } from './cluster.js';
+import { describe, it } from 'node:test';
+import { assertEveryRunCompletedOnce, postgresUnreachable, sleep, useCluster } from './cluster.js';
 
 const RUNS = 20;
 const STEPS = 20;
@@ -24,23 +24,10 @@ if (unreachable !== undefined && process.env.CI === 'true') {
   it('frozen node test (CI must run it)', () => assert.fail(`PostgreSQL not reachable (${unreachable}): CI must provide the server`));
 } else {
   describe('a node frozen past its lease, then resumed', { skip: unreachable && `PostgreSQL not reachable (${unreachable})` }, () => {
-    const counter = new CountingServer();
-    let schema: Awaited<ReturnType<typeof createSchema>>;
-    let cluster: Cluster;
-
-    before(async () => {
-      await counter.start();
-      schema = await createSchema();
-      cluster = new Cluster({ nodes: 3, counterUrl: counter.url, dbUrl: schema.url, leases: LEASES });
-      await cluster.start();
-    });
-    after(async () => {
-      await cluster?.stop();
-      await counter.stop();
-      await schema?.drop();
-    });
+    const fixture = useCluster({ nodes: 3, leases: LEASES });
 
     it('its stale writes are refused and every run completes once', { timeout: 240_000 }, async () => {
+      const { counter, cluster } = fixture;
       const frozen = cluster.nodes[0]!;
       const pid = frozen.pid!;
       let froze: () => void = () => {};

@@ -7,8 +7,8 @@
  * two cores; the issue's full size is `CLUSTER_RUNS=500 npm test -- test/cluster/kill`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { assertEveryRunCompletedOnce, Cluster, CountingServer, createSchema, postgresUnreachable, sleep } from './cluster.js';
+import { describe, it } from 'node:test';
+import { assertEveryRunCompletedOnce, postgresUnreachable, sleep, useCluster } from './cluster.js';
 
 const RUNS = Number(process.env.CLUSTER_RUNS ?? 60);
 const STEPS = 20;
@@ -21,23 +21,10 @@ if (unreachable !== undefined && process.env.CI === 'true') {
     'three nodes, one killed with SIGKILL every few seconds',
     { skip: unreachable && `PostgreSQL not reachable (${unreachable})` },
     () => {
-      const counter = new CountingServer();
-      let schema: Awaited<ReturnType<typeof createSchema>>;
-      let cluster: Cluster;
-
-      before(async () => {
-        await counter.start();
-        schema = await createSchema();
-        cluster = new Cluster({ nodes: 3, counterUrl: counter.url, dbUrl: schema.url });
-        await cluster.start();
-      });
-      after(async () => {
-        await cluster?.stop();
-        await counter.stop();
-        await schema?.drop();
-      });
+      const fixture = useCluster({ nodes: 3 });
 
       it(`completes ${RUNS} runs of ${STEPS} steps once each, with no call on two nodes at once`, { timeout: 300_000 }, async () => {
+        const { counter, cluster } = fixture;
         const ids = Array.from({ length: RUNS }, (_, i) => `chain-${i}`);
         for (const id of ids) await cluster.startRun(id, STEPS, '1s');
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { assertEveryRunCompletedOnce, Cluster, CountingServer, createSchema, postgresUnreachable, sleep, withAdmin } from './cluster.js';
+import { describe, it } from 'node:test';
+import { assertEveryRunCompletedOnce, postgresUnreachable, sleep, useCluster, withAdmin } from './cluster.js';
 
 const RUNS = 30;
 const STEPS = 20;
@@ -27,23 +27,10 @@ if ((unreachable ?? restartable) !== undefined && process.env.CI === 'true') {
     assert.fail(`${unreachable ?? restartable}: CI must provide a restartable PostgreSQL`));
 } else {
   describe('PostgreSQL restarted in the middle', { skip: unreachable ?? restartable }, () => {
-    const counter = new CountingServer();
-    let schema: Awaited<ReturnType<typeof createSchema>>;
-    let cluster: Cluster;
-
-    before(async () => {
-      await counter.start();
-      schema = await createSchema();
-      cluster = new Cluster({ nodes: 2, counterUrl: counter.url, dbUrl: schema.url });
-      await cluster.start();
-    });
-    after(async () => {
-      await cluster?.stop();
-      await counter.stop();
-      await schema?.drop();
-    });
+    const fixture = useCluster({ nodes: 2 });
 
     it('the servers reconnect and finish every run; nothing accepted is lost', { timeout: 240_000 }, async () => {
+      const { counter, cluster } = fixture;
       const ids = Array.from({ length: RUNS }, (_, i) => `chain-${i}`);
       for (const id of ids) await cluster.startRun(id, STEPS, '1s');
       // Once work is really in flight, half the runs are released and PostgreSQL restarts at once:
