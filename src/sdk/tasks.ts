@@ -95,6 +95,7 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
     eligible,
     ...(deadline !== undefined && { dueAt: deadline }),
   });
+  const openedAt = now().getTime();
 
   /**
    * Waits for the closing event, reminding at each interval, until the deadline. At least once a
@@ -102,7 +103,8 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
    * in long before the wait, beyond the lookback) still ends the wait.
    */
   async function settle(): Promise<TOutcome> {
-    let remindAt = remindMs === undefined ? undefined : now().getTime() + remindMs;
+    // Reminders count from the opening, however long the workflow took to start waiting.
+    let remindAt = remindMs === undefined ? undefined : openedAt + remindMs;
     for (;;) {
       const at = now().getTime();
       if (deadline !== undefined && at >= deadline) return callCapability<TOutcome>('tasks', 'expire', { id: opened.id });
