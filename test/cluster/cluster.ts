@@ -271,6 +271,12 @@ export class Cluster {
       }
       await sleep(100);
     }
+    const down = this.nodes.filter((node) => node.pid === undefined);
+    if (down.length === this.nodes.length) {
+      // Every server exited: what they printed last is the only clue to why.
+      const tails = down.map((node, i) => `--- node ${i}:\n${node.output.split('\n').slice(-30).join('\n')}`).join('\n');
+      throw new Error(`${path}: every server has exited\n${tails}`, { cause: lastError });
+    }
     throw lastError instanceof Error ? lastError : new Error(`${path}: no node answered`);
   }
   private next = 0;

@@ -49,7 +49,9 @@ export class ServerProcess {
   private async waitHealthy(child: ChildProcess): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`autoflow server exited with ${child.exitCode}:\n${this.output}`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`autoflow server exited with ${child.exitCode ?? child.signalCode}:\n${this.output}`);
+      }
       try {
         const response = await fetch(`${this.url}/healthz`);
         if (response.ok) return;
@@ -73,7 +75,8 @@ export class ServerProcess {
 
   /** The process id while it runs (workflows' activities report it to tell nodes apart). */
   get pid(): number | undefined {
-    return this.child?.exitCode === null ? this.child.pid : undefined;
+    // A process killed by a signal keeps exitCode null: signalCode says it is gone too.
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
   }
 
   /** Between pause() and resume(): requests to it would hang. */
@@ -92,7 +95,7 @@ export class ServerProcess {
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     await exited;
