@@ -9,30 +9,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
 import pg from 'pg';
+import { TEST_POSTGRES_URL as POSTGRES_URL } from '../helpers/postgres.js';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
 import { workflowFolder, type WorkflowFolder } from '../helpers/workflow-files.js';
 
-/** The local test server (trust auth); another one can be named for a run. */
-export const POSTGRES_URL = process.env.AUTOFLOW_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { postgresUnreachable } from '../helpers/postgres.js';
 export const TOKEN = 'cluster-test-token';
 /** Event that releases a run parked at its wait. */
 export const GO_EVENT = 'test.cluster.go';
 export const BONUS = 1000;
 
-/** Why PostgreSQL cannot be used, or undefined when it answers. */
-export async function postgresUnreachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** Runs `fn` with an admin connection; retried while the server restarts. */
 export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {

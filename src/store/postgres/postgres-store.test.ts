@@ -12,26 +12,11 @@ import { call, commit, newRun, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
+import { postgresUnreachable, TEST_POSTGRES_URL } from '../../../test/helpers/postgres.js';
 
-/** The local test server (trust auth); another one can be named for a run. */
-const URL = process.env.AUTOFLOW_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const URL = TEST_POSTGRES_URL;
 
-/** Whether the server answers; the reason when it does not. */
-async function probe(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const unreachable = await probe();
+const unreachable = await postgresUnreachable();
 const schemas: string[] = [];
 
 /** A new schema name; every one is dropped when the file's tests are done. */

@@ -9,23 +9,11 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { newRun } from '../conformance/fixtures.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
+import { postgresUnreachable, TEST_POSTGRES_URL } from '../../../test/helpers/postgres.js';
 
-const URL = process.env.AUTOFLOW_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const URL = TEST_POSTGRES_URL;
 
-async function unreachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const reason = await unreachable();
+const reason = await postgresUnreachable();
 
 /** Resolves with how many wake-ups `count` saw once `until` holds or `ms` passed. */
 async function settle(count: () => number, ms: number): Promise<number> {
