@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../src/app/runtime.js';
 import type { DatabaseConfig } from '../src/config/database.js';
 import type { Logger } from '../src/core/ports.js';
+import { STEPS_WORKFLOW } from './engine-bench.js';
 
 /**
  * AutoFlow against its peer, DBOS Transact, on the same PostgreSQL, machine and run: W workflows of
@@ -56,15 +57,6 @@ async function drive(label: string, concurrency: number, runOne: (index: number)
   return { label, concurrency, stepsPerSecond: (W * S) / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-const STEPS_WORKFLOW = `import { activities, workflow } from 'autoflow';
-export default workflow({
-  name: 'steps',
-  permissions: { activities: ['noop'] },
-  async run(input: { steps: number }) {
-    for (let i = 0; i < input.steps; i++) await activities.noop(i);
-    return input.steps;
-  },
-});`;
 
 async function autoflowRuntime(db: DatabaseConfig, dir: string): Promise<Runtime> {
   const runtime = await createRuntime(

@@ -19,8 +19,8 @@ const CONCURRENT = 50;
 const CONCURRENT_STEPS = Number(process.env.BENCH_CONCURRENT_STEPS ?? 200);
 const PARKED = Number(process.env.BENCH_PARKED ?? 2000);
 
-const WORKFLOWS = {
-  'steps.ts': `import { activities, workflow } from 'autoflow';
+/** `input.steps` sequential no-op activity calls: the workload of every step-rate figure. */
+export const STEPS_WORKFLOW = `import { activities, workflow } from 'autoflow';
 export default workflow({
   name: 'steps',
   permissions: { activities: ['noop'] },
@@ -28,7 +28,10 @@ export default workflow({
     for (let i = 0; i < input.steps; i++) await activities.noop(i);
     return input.steps;
   },
-});`,
+});`;
+
+const WORKFLOWS = {
+  'steps.ts': STEPS_WORKFLOW,
   'parked.ts': `import { waitFor, workflow } from 'autoflow';
 export default workflow({
   name: 'parked',
