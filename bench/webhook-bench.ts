@@ -1,19 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { pino } from 'pino';
+import type { Operations } from '../src/app/operations.js';
 import { createRuntime, embeddedRuntimeConfig } from '../src/app/runtime.js';
 import type { Logger } from '../src/core/ports.js';
+import { matchWebhookSource } from '../src/gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../src/gitlab/webhook-event.js';
 import { createApp } from '../src/server/http/app.js';
-import type { AppEnv } from '../src/server/http/env.js';
 import { serve } from '../src/server/serve.js';
 import { runLoad } from './load.js';
 
 /**
  * Durable webhook intake: events/s through POST /webhooks/gitlab (stored, on disk, before the
- * answer), next to the same HTTP stack and normaliser answering without storing, in the same run.
+ * answer), next to the same app (every middleware, the token check and the normaliser) answering without storing, in the same run.
  */
 const REQUESTS = Number(process.env.BENCH_WEBHOOKS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -30,14 +30,19 @@ export async function webhookBench(print: (line: string) => void): Promise<void>
   );
   await runtime.start();
   const durable = await serve(createApp({ operations: runtime.operations, logger }), { port: 0, host: '127.0.0.1' });
-  // The same stack minus the store: Hono, the body read, the normaliser, a JSON answer.
-  const bare = new Hono<AppEnv>().post('/webhooks/gitlab', async (c) => {
-    const headerMap: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, name) => (headerMap[name] = value));
-    const { event } = normalizeGitLabWebhook({ headers: headerMap, body: await c.req.text(), source: { name: 'bench', secret: SECRET }, receivedAt: Date.now() });
-    return c.json({ seq: 0, duplicate: false, type: event.type }, 202);
-  });
-  const stateless = await serve(bare, { port: 0, host: '127.0.0.1' });
+  // The same app (middleware, routing, body limit, token check, normaliser, JSON answer) with an
+  // intake that answers without storing: the difference between the two is the durable write.
+  const sources = [{ name: 'bench', secret: SECRET }];
+  const answerOnly: Operations = {
+    ...runtime.operations,
+    ingestGitLabWebhook: ({ headers, body }) => {
+      const source = matchWebhookSource(sources, headers['x-gitlab-token']);
+      if (!source) throw new Error('the bench sent a wrong token');
+      const { event } = normalizeGitLabWebhook({ headers, body, source, receivedAt: Date.now() });
+      return Promise.resolve({ seq: 0, duplicate: false, type: event.type });
+    },
+  };
+  const stateless = await serve(createApp({ operations: answerOnly, logger }), { port: 0, host: '127.0.0.1' });
   try {
     const load = (url: string) =>
       runLoad({ url: `${url}/webhooks/gitlab`, requests: REQUESTS, concurrency: CONCURRENCY, headers, body, uniqueHeader: 'idempotency-key' });
@@ -50,7 +55,7 @@ export async function webhookBench(print: (line: string) => void): Promise<void>
       `webhook intake, durable (SQLite synchronous=FULL, stored before 202): ${stored.perSecond.toFixed(0)} events/s, p50 ${stored.p50.toFixed(1)} ms, p99 ${stored.p99.toFixed(1)} ms (${CONCURRENCY} concurrent)`,
     );
     print(
-      `same HTTP stack answering without storing: ${baseline.perSecond.toFixed(0)} req/s, p99 ${baseline.p99.toFixed(1)} ms  → durable = ${((100 * stored.perSecond) / baseline.perSecond).toFixed(0)}% (target ≥ 50%)`,
+      `same app answering without storing: ${baseline.perSecond.toFixed(0)} req/s, p99 ${baseline.p99.toFixed(1)} ms  → durable = ${((100 * stored.perSecond) / baseline.perSecond).toFixed(0)}% (target ≥ 50%)`,
     );
   } finally {
     await durable.close();

@@ -16,7 +16,7 @@ import type {
   WaitRecord,
 } from './model.js';
 import { TERMINAL_STATUSES } from './model.js';
-import type { Capability, Clock, Logger, Sandbox, SecretSource, Store, TaskCommit } from './ports.js';
+import type { Capability, Clock, EventRouting, Logger, Sandbox, SecretSource, Store, TaskCommit } from './ports.js';
 import { replayHistory } from './replay.js';
 import { cloudEventOf, planRouting } from './router.js';
 import { revealJson } from './secrets.js';
@@ -647,12 +647,13 @@ export class Engine {
       while (this.routeRequested && !this.stopping) {
         this.routeRequested = false;
         const events = await this.store.listUnroutedEvents(100);
-        for (const event of events) {
-          const routing = await planRouting(this.store, event, this.activeDefinitions, this.clock.now());
-          const result = await this.store.routeEvent(routing);
-          this.events.emit('event:routed', { seq: event.seq, ...result });
-          if (result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0) this.pump();
-        }
+        if (events.length === 0) continue;
+        const routings: EventRouting[] = [];
+        for (const event of events) routings.push(await planRouting(this.store, event, this.activeDefinitions, this.clock.now()));
+        // One commit for the whole batch: a burst of webhooks costs one fsync to route, not one each.
+        const results = await this.store.routeEvents(routings);
+        results.forEach((result, i) => this.events.emit('event:routed', { seq: routings[i]!.eventSeq, ...result }));
+        if (results.some((result) => result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0)) this.pump();
         if (events.length === 100) this.routeRequested = true;
       }
     } catch (error) {

@@ -207,6 +207,11 @@ export interface Store {
    * event that started it (`NewRun.triggerEventSeq`). Marks the event routed when `markRouted`.
    */
   routeEvent(routing: EventRouting): Promise<RouteResult>;
+  /**
+   * `routeEvent` for several events, applied in the order given and in one transaction (all or
+   * none): the router routes a burst of webhooks with one commit instead of one each.
+   */
+  routeEvents(routings: EventRouting[]): Promise<RouteResult[]>;
 
   // runs ----------------------------------------------------------------------------------
   /** Insert-or-ignore by id. A new run starts ready with status `running`. */

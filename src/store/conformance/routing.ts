@@ -26,6 +26,41 @@ export function describeRouting(context: ConformanceContext): void {
       assert.deepEqual(await store.listUnroutedEvents(10), []);
     });
 
+    it('routes a batch of events in order: a wait the first one satisfied is not there for the second', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { waits: [wait('r1', 1)] });
+      const first = await store.insertEvent(cloudEvent('x1'), 'k1', 2000);
+      const second = await store.insertEvent(cloudEvent('x2'), 'k2', 2001);
+      const routing = (eventSeq: number, newRuns: ReturnType<typeof newRun>[] = []) => ({
+        eventSeq,
+        newRuns,
+        deliveries: [{ runId: 'r1', step: 1 }],
+        markRouted: true,
+      });
+      const results = await store.routeEvents([routing(first.seq), routing(second.seq, [newRun('r2', { triggerEventSeq: second.seq })])]);
+      assert.deepEqual(results, [
+        { createdRunIds: [], deliveredRunIds: ['r1'] },
+        { createdRunIds: ['r2'], deliveredRunIds: [] },
+      ]);
+      assert.deepEqual(
+        (await store.loadPending('r1')).map((p) => (p.resolution.kind === 'wait' ? p.resolution.event?.id : p.resolution.kind)),
+        ['x1'],
+      );
+      assert.deepEqual(await store.listUnroutedEvents(10), []);
+    });
+
+    it('applies a batch of routings all or none', async () => {
+      const store = context.store;
+      const { seq } = await store.insertEvent(cloudEvent('e1'), 'k1', 100);
+      const batch = [
+        { eventSeq: seq, newRuns: [newRun('r1', { triggerEventSeq: seq })], deliveries: [], markRouted: true },
+        { eventSeq: seq + 1000, newRuns: [], deliveries: [], markRouted: true },
+      ];
+      await assert.rejects(store.routeEvents(batch), NotFoundError);
+      assert.equal(await store.getRun('r1'), undefined);
+      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['e1']);
+    });
+
     it('delivers to a wait once: deletes the wait and its timeout, appends the event, makes the run ready', async () => {
       const store = context.store;
       await startRun(store, 'r1', { waits: [wait('r1', 1, '["x"]', { timeoutAt: 5000 })], timers: [timer('r1', 1, 5000, 'wait_timeout')] });

@@ -412,6 +412,12 @@ export function createMemoryStore(): Store {
     },
     findWaits: (type, key) => copy([...waits.all()].filter((w) => w.eventType === type && w.key === key)),
     routeEvent: (routing) => routeEvent(routing),
+    routeEvents: (routings) => {
+      // All or none: the one way routing throws is an unknown event, so check every event first.
+      const missing = routings.find((routing) => !events[routing.eventSeq - 1]);
+      if (missing) throw new NotFoundError('event', String(missing.eventSeq));
+      return routings.map(routeEvent);
+    },
 
     createRun: (run) => {
       const created = insertRun(run);

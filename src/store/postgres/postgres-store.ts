@@ -230,6 +230,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const result = await transaction((client) => writes.routeEvent(client, routing));
       return waking(result, result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0);
     },
+    routeEvents: async (routings) => {
+      const results = await transaction(async (client) => {
+        const applied = [];
+        for (const routing of routings) applied.push(await writes.routeEvent(client, routing));
+        return applied;
+      });
+      return waking(results, results.some((result) => result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0));
+    },
 
     createRun: async (run) => {
       const result = await transaction(async (client) => {

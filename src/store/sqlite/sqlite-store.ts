@@ -192,6 +192,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     listWaitShapes: (type) => read((s) => s.listWaitShapes.all({ type }).map((paths) => JSON.parse(paths) as string[])),
     findWaits: (type, key) => read((s) => s.findWaits.all(type, key).map(toWaitRecord)),
     routeEvent: (routing) => write((s) => writes.routeEvent(s, routing)),
+    routeEvents: (routings) => write((s) => routings.map((routing) => writes.routeEvent(s, routing))),
 
     createRun: (run) =>
       write((s) => {
