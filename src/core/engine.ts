@@ -409,7 +409,8 @@ export class Engine {
         }
       }
       if (local.length === 0) return;
-      pending = await this.store.loadPending(runId);
+      // The mailbox as the commit left it; what arrives after it makes the run ready again.
+      pending = result.pending;
     }
   }
 

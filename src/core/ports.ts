@@ -68,7 +68,11 @@ export interface TaskCommit {
   events?: Array<{ event: CloudEvent; dedupeKey: string }>;
 }
 
-export type TaskCommitResult = { ok: true } | { ok: false; reason: 'fenced' | 'not_found' };
+/**
+ * An applied commit comes back with the run's mailbox as the commit left it (what arrived while
+ * the task ran, oldest first), so that the engine need not read it again before the next task.
+ */
+export type TaskCommitResult = { ok: true; pending: PendingResolution[] } | { ok: false; reason: 'fenced' | 'not_found' };
 
 /** Result of routing one inbox event, applied atomically by `Store.routeEvent`. */
 export interface EventRouting {

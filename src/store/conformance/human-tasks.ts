@@ -94,7 +94,7 @@ export function describeHumanTasks(context: ConformanceContext): void {
       await store.createHumanTask(humanTask('tk_other', { runId: 'r2' }));
       await store.claimReadyRuns(OWNER, 1000, 10_000, 10);
       const ended = commit('r1', 2, 3000, { status: { status: 'completed', result: null } });
-      assert.deepEqual(await store.commitTask(ended), { ok: true });
+      assert.deepEqual(await store.commitTask(ended), { ok: true, pending: [] });
       const form = await store.getHumanTask('tk_form');
       assert.deepEqual({ status: form?.status, outcome: form?.outcome, closedAt: form?.closedAt }, { status: 'cancelled', outcome: { status: 'cancelled' }, closedAt: 3000 });
       assert.deepEqual((await store.getHumanTask('tk_vote'))?.outcome, { status: 'cancelled', decisions });

@@ -50,7 +50,7 @@ export function describeTasks(context: ConformanceContext): void {
       await store.createRun(newRun('r1'));
       await store.claimReadyRuns(OWNER, 1000, 2000, 10);
       const stuck = commit('r1', 0, 1000, { status: { status: 'stuck', error: { name: 'NondeterminismError', message: 'diverged' } } });
-      assert.deepEqual(await store.commitTask({ ...stuck, history: [] }), { ok: true });
+      assert.deepEqual(await store.commitTask({ ...stuck, history: [] }), { ok: true, pending: [] });
       assert.equal(await store.addPending('r1', { kind: 'timer', step: 1 }, 1100), true);
       assert.deepEqual(await store.claimReadyRuns(OWNER, 3000, 4000, 10), []);
       assert.equal((await store.getRun('r1'))?.status, 'stuck');
@@ -91,7 +91,7 @@ export function describeTasks(context: ConformanceContext): void {
           logs: [log, { ...log, index: 1, message: 'world' }],
         }),
       );
-      assert.deepEqual(result, { ok: true });
+      assert.deepEqual(result, { ok: true, pending: [] });
       assert.deepEqual(await store.loadHistory('r1'), history);
       assert.deepEqual(await store.loadHistory('r1', 2), history.slice(2));
       const run = await store.getRun('r1');
@@ -168,10 +168,10 @@ export function describeTasks(context: ConformanceContext): void {
       await store.addPending('r1', { kind: 'timer', step: 1 }, 1100);
       await store.addPending('r1', { kind: 'timer', step: 2 }, 1200);
       const [first, second] = await store.loadPending('r1');
-      assert.ok((await store.commitTask(commit('r1', 2, 2000, { consumedPending: [first!.id] }))).ok);
+      assert.deepEqual(await store.commitTask(commit('r1', 2, 2000, { consumedPending: [first!.id] })), { ok: true, pending: [second] }, 'the mailbox the commit left');
       assert.deepEqual(await store.loadPending('r1'), [second]);
       assert.equal(await isReady(store, 'r1'), true);
-      assert.ok((await store.commitTask(commit('r1', 3, 3000, { consumedPending: [second!.id] }))).ok);
+      assert.deepEqual(await store.commitTask(commit('r1', 3, 3000, { consumedPending: [second!.id] })), { ok: true, pending: [] });
       assert.equal(await isReady(store, 'r1'), false);
     });
 
@@ -297,7 +297,7 @@ export function describeTasks(context: ConformanceContext): void {
         store.commitTask(commit('b', 1, 2000, { calls: [call('b', 1)] })),
         store.commitTask(commit('c', 2, 2000, { calls: [call('c', 1)] })),
       ]);
-      assert.deepEqual(results, [{ ok: true }, { ok: false, reason: 'fenced' }, { ok: true }]);
+      assert.deepEqual(results, [{ ok: true, pending: [] }, { ok: false, reason: 'fenced' }, { ok: true, pending: [] }]);
       assert.deepEqual(
         [(await store.listCalls('a')).length, (await store.listCalls('b')).length, (await store.listCalls('c')).length],
         [1, 0, 1],

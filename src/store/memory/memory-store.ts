@@ -218,7 +218,7 @@ export function createMemoryStore(): Store {
     const next = pending.get(runId)?.[0];
     if (next) row.readyAt = next.at;
     else delete row.readyAt;
-    return { ok: true };
+    return { ok: true, pending: copy(pending.get(runId) ?? []) };
   }
 
   function routeEvent(routing: EventRouting): RouteResult {

@@ -2,23 +2,18 @@
  * The PostgreSQL store's human tasks (migration 002): the same queries as SQLite's, with
  * positional parameters. Listing walks one index in (created_at, id) order for each filter.
  */
-import type { PoolClient } from 'pg';
 import type { HumanTaskRecord } from '../../core/human-task.js';
 import type { HumanTaskFilter, HumanTaskUpdate } from '../../core/ports.js';
 import type { RunCursor } from '../pagination.js';
+import type { Queryable } from './prepared.js';
 import { humanTaskParams, json, toHumanTask, type HumanTaskRow } from '../rows.js';
 
-type Client = Pick<PoolClient, 'query'>;
+type Client = Queryable;
 
 const COLUMNS = 't.id, t.run_id, t.workflow, t.kind, t.title, t.spec, t.eligible, t.status, t.decisions, t.outcome, t.created_at, t.due_at, t.closed_at, t.revision';
 
 export const HUMAN_TASK_SQL = {
   get: `SELECT ${COLUMNS} FROM human_tasks t WHERE t.id = $1`,
-  // A run that ends closes what it was waiting for: the outcome keeps an approval's decisions.
-  cancelOpenOfRun: `UPDATE human_tasks SET status = 'cancelled', closed_at = $2, revision = revision + 1,
-    outcome = CASE kind WHEN 'form' THEN '{"status":"cancelled"}'
-      ELSE json_build_object('status', 'cancelled', 'decisions', decisions::json)::text END
-    WHERE run_id = $1 AND status = 'open'`,
 };
 
 /** Inside a transaction. Insert-or-ignore by id, with the inbox rows of a new task. */

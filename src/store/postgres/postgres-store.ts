@@ -32,6 +32,9 @@ import {
   toHumanTask,
   type HumanTaskRow,
 } from '../rows.js';
+import { checkTaskCommit } from '../rules.js';
+import { CommitBatcher } from './commit-batcher.js';
+import { preparing } from './prepared.js';
 import * as humanTasks from './human-tasks.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import { isRetryable, maskUrl, toStoreError } from './pg-errors.js';
@@ -104,6 +107,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   // An idle connection that dies (server restart) must not crash the process; the next query gets
   // a fresh connection and reports what is wrong then.
   pool.on('error', () => {});
+  const named = preparing(pool);
   let closed = false;
   const senderId = randomUUID();
   let reportNotifyError: (error: Error) => void = () => {};
@@ -114,6 +118,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (madeWork) wake();
     return result;
   };
+  const commits = new CommitBatcher({
+    // One statement, so its own transaction: no BEGIN and COMMIT round trips around it.
+    write: (batch) => settle(() => writes.commitTasks(named, batch)),
+    // Two batches in flight: one is written while the next one fills up.
+    maxInFlight: 2,
+    maxBatch: 100,
+  });
   /** Same-key inserts of this process go to the server in call order, so the first caller wins. */
   const eventInserts = new Map<string, Promise<unknown>>();
 
@@ -137,8 +148,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     }
   };
   const rows = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
-    settle(async () => (await pool.query<R>(text, values)).rows);
-  const count = async (text: string, values: unknown[]) => settle(async () => (await pool.query(text, values)).rowCount ?? 0);
+    settle(async () => (await named.query<R>(text, values)).rows);
+  const count = async (text: string, values: unknown[]) => settle(async () => (await named.query(text, values)).rowCount ?? 0);
   const transaction = <T>(body: Parameters<typeof inTransaction<T>>[1]) => settle(() => inTransaction(pool, body));
 
   function insertEvent(event: Parameters<Store['insertEvent']>[0], dedupeKey: string, receivedAt: number) {
@@ -264,7 +275,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return counts;
     },
     addPending: async (runId, resolution, at) => {
-      const added = await settle(() => writes.appendPendingUnlessTerminal(pool, runId, resolution, at));
+      const added = await settle(() => writes.appendPendingUnlessTerminal(named, runId, resolution, at));
       return waking(added, added);
     },
     queueStats: async () => {
@@ -272,7 +283,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return { readyRuns: row?.n ?? 0, oldestReadyAt: row?.oldest ?? undefined };
     },
 
-    claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(pool, owner, now, leaseUntil, limit)),
+    claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(named, owner, now, leaseUntil, limit)),
     releaseRun: async (runId, owner) => void (await count(SQL.releaseRun, [runId, owner])),
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       transaction(async (client) => {
@@ -294,13 +305,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => toHistoryEvent(r.body)),
     loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
     commitTask: async (commit) => {
-      const result = await transaction((client) => writes.commitTask(client, commit));
+      checkTaskCommit(commit);
+      const result = await commits.submit(commit);
       // Work for runs this node may not hold: children, a successor, a parent, events to route.
       const forOthers = commit.children.length > 0 || commit.successor !== undefined || commit.notifyParent !== undefined;
       return waking(result, result.ok && (forOthers || (commit.events?.length ?? 0) > 0));
     },
 
-    claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.claimDueCalls(pool, owner, now, leaseUntil, limit)),
+    claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.claimDueCalls(named, owner, now, leaseUntil, limit)),
     resolveCall: async (runId, step, resolution, attempts, at, owner) => {
       const resolved = (await count(SQL.resolveCall, [runId, step, at, attempts, JSON.stringify(resolution), owner ?? null])) > 0;
       return waking(resolved, resolved);
@@ -315,7 +327,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return times.length ? Math.min(...times) : undefined;
     },
     fireDueTimers: async (now, limit) => {
-      const fired = await settle(() => writes.fireDueTimers(pool, now, limit));
+      const fired = await settle(() => writes.fireDueTimers(named, now, limit));
       return waking(fired, fired.length > 0);
     },
 
@@ -342,7 +354,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     updateHumanTask: ({ event, ...update }) =>
       transaction(async (client) => {
         if (!(await humanTasks.updateHumanTask(client, update))) return false;
-        if (event) await client.query(SQL.insertEvents, [[event.dedupeKey], [event.event.type], [JSON.stringify(event.event)], event.receivedAt]);
+        if (event) await client.query(SQL.insertEvents, [[event.dedupeKey], [event.event.type], [JSON.stringify(event.event)], [event.receivedAt]]);
         return true;
       }),
   };

@@ -32,7 +32,7 @@ export const SQL = {
   insertEvent: `INSERT INTO events (dedupe_key, type, body, received_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
   insertEvents: `INSERT INTO events (dedupe_key, type, body, received_at)
-    SELECT dedupe_key, type, body, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS e (dedupe_key, type, body)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS e (dedupe_key, type, body, received_at)
     ON CONFLICT (dedupe_key) DO NOTHING`,
   eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = $1',
   getEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`,
@@ -64,7 +64,6 @@ export const SQL = {
     )
     SELECT id FROM inserted`,
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`,
-  lockRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = $1 FOR UPDATE',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   summarizeRouting: `
     SELECT trigger_event_seq AS seq, id AS run_id, true AS started FROM runs WHERE id = ANY($2::text[]) AND trigger_event_seq = ANY($1::bigint[])
@@ -85,43 +84,18 @@ export const SQL = {
   renewRunLeases: 'UPDATE runs SET lease_until = $3 WHERE id = ANY($2::text[]) AND lease_owner = $1',
   /** Ready runs and the oldest ready time, on the partial index runs_ready. */
   queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND status = 'running'`,
-  /**
-   * The end of a task: history length, time, status when it changed, and ready again exactly when
-   * pending remain, since the oldest of them arrived.
-   */
-  finishTask: `UPDATE runs SET history_length = history_length + $2, updated_at = $3,
-      ready_at = (SELECT at FROM pending WHERE run_id = $1 ORDER BY id LIMIT 1),
-      status = COALESCE($4, status),
-      result = CASE WHEN $4::text IS NULL THEN result ELSE $5 END,
-      error = CASE WHEN $4::text IS NULL THEN error ELSE $6 END
-    WHERE id = $1`,
-  /** A run that ended keeps its history and logs, nothing else. */
-  clearEndedRun: `WITH calls_gone AS (DELETE FROM calls WHERE run_id = $1),
-      timers_gone AS (DELETE FROM timers WHERE run_id = $1),
-      waits_gone AS (DELETE FROM waits WHERE run_id = $1),
-      consumed_gone AS (DELETE FROM consumed_events WHERE run_id = $1)
-    DELETE FROM pending WHERE run_id = $1`,
+
+  /** Task commits of several runs in one round trip (migration 004); one row per commit, in order. */
+  commitTasks: 'SELECT run_id, outcome, mailbox FROM autoflow_commit_tasks($1::jsonb)',
 
   // history and pending
-  insertHistory: 'INSERT INTO history (run_id, seq, body) SELECT $1, * FROM unnest($2::int[], $3::text[])',
   loadHistory: 'SELECT body FROM history WHERE run_id = $1 AND seq >= $2 ORDER BY seq',
-  /** Appends to the mailbox of a run that exists and makes it ready; no row when the run is unknown. */
-  appendPending: `WITH run AS (UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 RETURNING id)
-    INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,
   appendPendingUnlessTerminal: `WITH run AS (
       UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 AND status NOT IN ${TERMINAL} RETURNING id)
     INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,
-  deletePending: 'DELETE FROM pending WHERE run_id = $1 AND id = ANY($2::bigint[])',
   loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = $1 ORDER BY id',
 
   // calls
-  insertCalls: `INSERT INTO calls (run_id, step, capability, method, args, options, attempts, next_at, last_error,
-      lease_owner, lease_until, due_at)
-    SELECT $1, step, capability, method, args, options, attempts, next_at, last_error,
-      CASE WHEN lease_until IS NULL THEN NULL ELSE $2 END, lease_until, GREATEST(next_at, COALESCE(lease_until, next_at))
-    FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[], $10::text[], $11::bigint[])
-      AS c (step, capability, method, args, options, attempts, next_at, last_error, lease_until)`,
-  deleteCalls: 'DELETE FROM calls WHERE run_id = $1 AND step = ANY($2::int[])',
   /**
    * Calls whose lease is free or expired (due_at <= now), then the owner's own leased ones up to the
    * limit; both read in one snapshot, so a call leased here is not picked twice.
@@ -153,7 +127,6 @@ export const SQL = {
   nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
 
   // timers
-  insertTimers: `INSERT INTO timers (run_id, step, kind, fire_at) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[])`,
   /**
    * Fires due timers in one statement: deletes them; a sleep appends a `timer` resolution; a wait
    * timeout whose wait is still there deletes the wait and appends a `wait` resolution with a null
@@ -183,8 +156,6 @@ export const SQL = {
     SELECT run_id, step, fire_at FROM fired`,
 
   // waits and routing
-  insertWaits: `INSERT INTO waits (run_id, step, event_type, paths, key, timeout_at, registered_at)
-    SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])`,
   findWaits: 'SELECT * FROM waits WHERE event_type = $1 AND key = $2',
   /** Hops from one distinct shape to the next on waits_by_shape instead of reading every wait of the type. */
   listWaitShapes: `WITH RECURSIVE shapes (paths) AS (
@@ -213,8 +184,6 @@ export const SQL = {
     INSERT INTO pending (run_id, at, resolution) SELECT id, $4, $6 FROM run RETURNING run_id`,
 
   // logs, schedules, tokens
-  insertLogs: `INSERT INTO logs (run_id, idx, at, level, message)
-    SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])`,
   listLogs: 'SELECT * FROM logs WHERE run_id = $1 AND idx > $2 ORDER BY idx LIMIT $3',
   getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = $1',
   advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES ($1, $2)

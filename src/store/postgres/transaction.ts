@@ -1,6 +1,7 @@
 /** One transaction on one pooled connection, run again when PostgreSQL aborts it for a deadlock. */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { isRetryable } from './pg-errors.js';
+import { preparing, type Queryable } from './prepared.js';
 
 /** How often a transaction aborted by a deadlock or serialization failure is tried in all. */
 const ATTEMPTS = 3;
@@ -10,7 +11,7 @@ const ATTEMPTS = 3;
  * that PostgreSQL aborted as a deadlock victim (40P01) or serialization failure (40001) did nothing,
  * so it is run again (up to three attempts) before the error is reported.
  */
-export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, body: (client: Queryable) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
@@ -20,7 +21,7 @@ export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) =>
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const result = await body(client);
+      const result = await body(preparing(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {

@@ -2,18 +2,17 @@
  * The bodies of the PostgreSQL store's multi-statement writes. Each runs inside the one transaction
  * that `inTransaction` opened for it; none commits by itself. Rows of one kind go in one statement.
  */
-import type { PoolClient } from 'pg';
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
-import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
-import type { CallRow, EventRow } from '../rows.js';
-import { json, toCallRecord, toCloudEvent } from '../rows.js';
-import { HUMAN_TASK_SQL } from './human-tasks.js';
+import { isTerminal } from '../rules.js';
+import type { CallRow, EventRow, PendingRow } from '../rows.js';
+import { json, toCallRecord, toCloudEvent, toPending } from '../rows.js';
+import type { Queryable } from './prepared.js';
 import { SQL } from './statements.js';
 
-type Client = Pick<PoolClient, 'query'>;
+type Client = Queryable;
 
 /** Insert-or-ignore by id; returns the ids of the runs it created, in the order given. */
 export async function insertRuns(client: Client, runs: NewRun[]): Promise<string[]> {
@@ -37,92 +36,87 @@ export async function appendPendingUnlessTerminal(client: Client, runId: string,
   return (rowCount ?? 0) > 0;
 }
 
-export async function commitTask(client: Client, commit: TaskCommit): Promise<TaskCommitResult> {
-  checkTaskCommit(commit);
-  const { runId, owner } = commit;
-  // The row lock serialises commits of one run: the fence below cannot change until COMMIT.
-  const { rows } = await client.query<{ status: string; history_length: number; lease_owner: string | null; updated_at: number }>(
-    SQL.lockRunState,
-    [runId],
+/**
+ * Applies the task commits of several runs (one commit per run) in one statement: the function of
+ * migration 004 locks the runs, fences each commit on its own (a refused one writes nothing) and
+ * applies the accepted ones with one statement per kind of row, so that fifty runs advancing at
+ * once cost one round trip, as one does. Each accepted commit comes back with its run's mailbox.
+ */
+export async function commitTasks(client: Client, commits: readonly TaskCommit[]): Promise<TaskCommitResult[]> {
+  const { rows } = await client.query<{ run_id: string; outcome: 'ok' | 'fenced' | 'not_found'; mailbox: PendingRow[] | null }>(
+    SQL.commitTasks,
+    [JSON.stringify(commitBatchDocument(commits))],
   );
-  const run = rows[0];
-  if (!run) return { ok: false, reason: 'not_found' };
-  const leasedToOther = run.lease_owner !== null && run.lease_owner !== owner;
-  if (run.history_length !== commit.expectedHistoryLength || leasedToOther) return { ok: false, reason: 'fenced' };
+  return rows.map((row) => (row.outcome === 'ok' ? { ok: true, pending: (row.mailbox ?? []).map(toPending) } : { ok: false, reason: row.outcome }));
+}
 
-  const at = taskTime(commit, run.updated_at);
-  if (commit.consumedPending.length) await client.query(SQL.deletePending, [runId, commit.consumedPending]);
-  if (commit.history.length) {
-    await client.query(SQL.insertHistory, [runId, commit.history.map((e) => e.seq), commit.history.map((e) => JSON.stringify(e))]);
-  }
-  if (commit.resolvedCalls.length) await client.query(SQL.deleteCalls, [runId, commit.resolvedCalls]);
-  const { calls, timers, waits, logs } = commit;
-  if (calls.length) {
-    await client.query(SQL.insertCalls, [
-      runId,
-      owner,
-      calls.map((c) => c.step),
-      calls.map((c) => c.capability),
-      calls.map((c) => c.method),
-      calls.map((c) => JSON.stringify(c.args)),
-      calls.map((c) => json(c.options)),
-      calls.map((c) => c.attempts),
-      calls.map((c) => c.nextAt),
-      calls.map((c) => json(c.lastError)),
-      calls.map((c) => c.leaseUntil ?? null),
-    ]);
-  }
-  if (timers.length) {
-    await client.query(SQL.insertTimers, [runId, timers.map((t) => t.step), timers.map((t) => t.kind), timers.map((t) => t.fireAt)]);
-  }
-  if (waits.length) {
-    await client.query(SQL.insertWaits, [
-      runId,
-      waits.map((w) => w.step),
-      waits.map((w) => w.eventType),
-      waits.map((w) => JSON.stringify(w.paths)),
-      waits.map((w) => w.key),
-      waits.map((w) => w.timeoutAt ?? null),
-      waits.map((w) => w.registeredAt),
-    ]);
-  }
-  await insertRuns(client, commit.successor ? [...commit.children, commit.successor] : commit.children);
-  if (logs.length) {
-    await client.query(SQL.insertLogs, [
-      runId,
-      logs.map((l) => l.index),
-      logs.map((l) => l.at),
-      logs.map((l) => l.level),
-      logs.map((l) => l.message),
-    ]);
-  }
-  if (commit.status && isTerminal(commit.status.status)) {
-    await client.query(SQL.clearEndedRun, [runId]);
-    await client.query(HUMAN_TASK_SQL.cancelOpenOfRun, [runId, at]);
-  }
-  if (commit.notifyParent) await appendPendingUnlessTerminal(client, commit.notifyParent.runId, commit.notifyParent.resolution, at);
-  for (const child of commit.cancelChildren ?? []) {
-    await appendPendingUnlessTerminal(client, child.runId, { kind: 'cancel', reason: child.reason }, at);
-  }
-  const inbox = commit.events ?? [];
-  if (inbox.length) {
-    await client.query(SQL.insertEvents, [
-      inbox.map((e) => e.dedupeKey),
-      inbox.map((e) => e.event.type),
-      inbox.map((e) => JSON.stringify(e.event)),
-      at,
-    ]);
-  }
-  const status = commit.status;
-  await client.query(SQL.finishTask, [
-    runId,
-    commit.history.length,
-    at,
-    status?.status ?? null,
-    status ? json(status.result) : null,
-    status ? json(status.error) : null,
-  ]);
-  return { ok: true };
+/** The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql). */
+function commitBatchDocument(commits: readonly TaskCommit[]) {
+  const each = <T, R>(pick: (commit: TaskCommit) => readonly T[] | undefined, row: (item: T, commit: TaskCommit) => R) =>
+    commits.flatMap((commit) => (pick(commit) ?? []).map((item) => row(item, commit)));
+  const newRun = (run: NewRun, commit: TaskCommit) => ({
+    source: commit.runId,
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    input: JSON.stringify(run.input),
+    parent_id: run.parentId ?? null,
+    parent_step: run.parentStep ?? null,
+    trigger_event_seq: run.triggerEventSeq ?? null,
+    created_at: run.createdAt,
+  });
+  const document: Record<string, unknown[]> = {
+    commits: commits.map((commit) => ({
+      run_id: commit.runId,
+      expected: commit.expectedHistoryLength,
+      owner: commit.owner,
+      at: commit.history.at(-1)?.at ?? null,
+      added: commit.history.length,
+      status: commit.status?.status ?? null,
+      result: commit.status ? json(commit.status.result) : null,
+      error: commit.status ? json(commit.status.error) : null,
+      terminal: commit.status !== undefined && isTerminal(commit.status.status),
+    })),
+    pending: each((c) => c.consumedPending, (id, c) => ({ run_id: c.runId, id })),
+    history: each((c) => c.history, (event, c) => ({ run_id: c.runId, seq: event.seq, body: JSON.stringify(event) })),
+    resolved: each((c) => c.resolvedCalls, (step, c) => ({ run_id: c.runId, step })),
+    calls: each((c) => c.calls, (call) => ({
+      run_id: call.runId,
+      step: call.step,
+      capability: call.capability,
+      method: call.method,
+      args: JSON.stringify(call.args),
+      options: json(call.options),
+      attempts: call.attempts,
+      next_at: call.nextAt,
+      last_error: json(call.lastError),
+      lease_until: call.leaseUntil ?? null,
+    })),
+    timers: each((c) => c.timers, (timer) => ({ run_id: timer.runId, step: timer.step, kind: timer.kind, fire_at: timer.fireAt })),
+    waits: each((c) => c.waits, (wait) => ({
+      run_id: wait.runId,
+      step: wait.step,
+      event_type: wait.eventType,
+      paths: JSON.stringify(wait.paths),
+      key: wait.key,
+      timeout_at: wait.timeoutAt ?? null,
+      registered_at: wait.registeredAt,
+    })),
+    runs: [...each((c) => c.children, newRun), ...each((c) => (c.successor ? [c.successor] : []), newRun)],
+    logs: each((c) => c.logs, (log) => ({ run_id: log.runId, idx: log.index, at: log.at, level: log.level, message: log.message })),
+    notify: [
+      ...each((c) => (c.notifyParent ? [c.notifyParent] : []), (note, c) => ({ source: c.runId, run_id: note.runId, resolution: JSON.stringify(note.resolution) })),
+      ...each((c) => c.cancelChildren, (child, c) => ({
+        source: c.runId,
+        run_id: child.runId,
+        resolution: JSON.stringify({ kind: 'cancel', reason: child.reason } satisfies Resolution),
+      })),
+    ],
+    events: each((c) => c.events, (item, c) => ({ source: c.runId, dedupe_key: item.dedupeKey, type: item.event.type, body: JSON.stringify(item.event) })),
+  };
+  // The function skips the statement of a kind that is absent.
+  for (const [kind, rows] of Object.entries(document)) if (rows.length === 0) delete document[kind];
+  return document;
 }
 
 export async function routeEvent(client: Client, routing: EventRouting): Promise<RouteResult> {

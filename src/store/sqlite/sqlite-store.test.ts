@@ -62,11 +62,11 @@ describe('SQLite store', () => {
     ]);
     assert.equal(store.stats.transactions, before + 1, 'the four commits shared one transaction');
     assert.deepEqual(results.slice(0, 2), [
-      { status: 'fulfilled', value: { ok: true } },
+      { status: 'fulfilled', value: { ok: true, pending: [] } },
       { status: 'fulfilled', value: { ok: false, reason: 'fenced' } },
     ]);
     assert.ok(results[2]?.status === 'rejected' && results[2].reason instanceof StoreError, 'the clashing commit fails alone');
-    assert.deepEqual(results[3], { status: 'fulfilled', value: { ok: true } });
+    assert.deepEqual(results[3], { status: 'fulfilled', value: { ok: true, pending: [] } });
     const steps = async (id: string) => (await store.listCalls(id)).map((c) => c.step);
     assert.deepEqual([await steps('a'), await steps('b'), await steps('c'), await steps('d')], [[1, 2], [1], [1], [1, 2]]);
     assert.deepEqual([(await store.getRun('b'))?.historyLength, (await store.getRun('c'))?.historyLength], [2, 2]);

@@ -7,7 +7,7 @@ import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../.
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
-import { json, toCallRecord, toCloudEvent } from '../rows.js';
+import { json, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Statements } from './statements.js';
 
 export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
@@ -89,7 +89,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   for (const child of commit.cancelChildren ?? []) addPendingUnlessTerminal(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
   for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);
   s.finishTask.run({ id: runId, added: commit.history.length, at });
-  return { ok: true };
+  return { ok: true, pending: s.loadPending.all(runId).map(toPending) };
 }
 
 export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
