@@ -442,7 +442,8 @@ export class Engine {
 
   /** A run not in the cache: a fresh sandbox, replayed through the run's history. */
   private async rebuild(run: RunRecord, definition: DeployedDefinition): Promise<CachedRun | undefined> {
-    const history = await this.store.loadHistory(run.id);
+    // A run that has not taken its first step has nothing to replay: no read for it.
+    const history = run.historyLength === 0 ? [] : await this.store.loadHistory(run.id);
     const instance = this.options.sandbox.createInstance(definition, {
       runId: run.id,
       seed: run.id,
