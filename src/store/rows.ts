@@ -9,6 +9,7 @@ import type {
   Json,
   LogLevel,
   LogRecord,
+  NewRun,
   PendingResolution,
   Resolution,
   RunRecord,
@@ -209,6 +210,20 @@ export function toHumanTask(row: HumanTaskRow): HumanTaskRecord {
   if (row.due_at !== null) task.dueAt = row.due_at;
   if (row.closed_at !== null) task.closedAt = row.closed_at;
   return task;
+}
+
+/** The columns of a new run, as named parameters (JSON as text, absent as null). */
+export function newRunParams(run: NewRun) {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    input: JSON.stringify(run.input),
+    parentId: run.parentId ?? null,
+    parentStep: run.parentStep ?? null,
+    triggerEventSeq: run.triggerEventSeq ?? null,
+    createdAt: run.createdAt,
+  };
 }
 
 /** The columns of a new human task, as named parameters. */

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { commit } from '../conformance/fixtures.js';
 import { CommitBatcher } from './commit-batcher.js';
 
-const commitOf = (runId: string, expectedHistoryLength = 0): TaskCommit => ({
-  runId,
-  expectedHistoryLength,
-  owner: 'node-a',
-  consumedPending: [],
-  history: [],
-  calls: [],
-  resolvedCalls: [],
-  timers: [],
-  waits: [],
-  children: [],
-  logs: [],
-});
+/** A commit of `runId` expecting history length `from`. */
+const commitOf = (runId: string, from = 0): TaskCommit => commit(runId, from, 1000);
 
 /** A database stand-in: records each batch it is sent and answers when the test says so. */
 function fakeDatabase(fail: (commits: TaskCommit[]) => Error | undefined = () => undefined) {

@@ -8,7 +8,7 @@ import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '..
 import { rowLimit } from '../pagination.js';
 import { isTerminal } from '../rules.js';
 import type { CallRow, EventRow, PendingRow } from '../rows.js';
-import { json, toCallRecord, toCloudEvent, toPending } from '../rows.js';
+import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
 import { SQL } from './statements.js';
 
@@ -54,17 +54,7 @@ export async function commitTasks(client: Client, commits: readonly TaskCommit[]
 function commitBatchDocument(commits: readonly TaskCommit[]) {
   const each = <T, R>(pick: (commit: TaskCommit) => readonly T[] | undefined, row: (item: T, commit: TaskCommit) => R) =>
     commits.flatMap((commit) => (pick(commit) ?? []).map((item) => row(item, commit)));
-  const newRun = (run: NewRun, commit: TaskCommit) => ({
-    source: commit.runId,
-    id: run.id,
-    workflow: run.workflow,
-    version: run.version,
-    input: JSON.stringify(run.input),
-    parent_id: run.parentId ?? null,
-    parent_step: run.parentStep ?? null,
-    trigger_event_seq: run.triggerEventSeq ?? null,
-    created_at: run.createdAt,
-  });
+  const newRun = (run: NewRun, commit: TaskCommit) => ({ source: commit.runId, ...newRunParams(run) });
   const document: Record<string, unknown[]> = {
     commits: commits.map((commit) => ({
       run_id: commit.runId,

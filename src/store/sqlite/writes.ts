@@ -7,7 +7,7 @@ import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../.
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
-import { json, toCallRecord, toCloudEvent, toPending } from '../rows.js';
+import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Statements } from './statements.js';
 
 export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
@@ -18,16 +18,7 @@ export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string,
 
 /** Insert-or-ignore; a new run starts ready and never receives the event that started it. */
 export function insertRun(s: Statements, run: NewRun): boolean {
-  const { changes } = s.insertRun.run({
-    id: run.id,
-    workflow: run.workflow,
-    version: run.version,
-    input: JSON.stringify(run.input),
-    parentId: run.parentId ?? null,
-    parentStep: run.parentStep ?? null,
-    triggerEventSeq: run.triggerEventSeq ?? null,
-    createdAt: run.createdAt,
-  });
+  const { changes } = s.insertRun.run(newRunParams(run));
   if (changes > 0 && run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
   return changes > 0;
 }

@@ -13,7 +13,7 @@
 --   calls:    [{ run_id, step, capability, method, args, options, attempts, next_at, last_error, lease_until }]
 --   timers:   [{ run_id, step, kind, fire_at }]
 --   waits:    [{ run_id, step, event_type, paths, key, timeout_at, registered_at }]
---   runs:     [{ source, id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at }]
+--   runs:     [{ source, id, workflow, version, input, parentId, parentStep, triggerEventSeq, createdAt }]
 --   logs:     [{ run_id, idx, at, level, message }]
 --   notify:   [{ source, run_id, resolution }]  pending for other runs (parent, cancelled children)
 --   events:   [{ source, dedupe_key, type, body }]
@@ -89,9 +89,9 @@ BEGIN
     IF batch ? 'runs' THEN
       WITH inserted AS (
         INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, updated_at, status, ready_at)
-          SELECT n.id, n.workflow, n.version, n.input, n.parent_id, n.parent_step, n.trigger_event_seq, n.created_at, n.created_at, 'running', n.created_at
-          FROM jsonb_to_recordset(batch -> 'runs') AS n (source text, id text, workflow text, version text, input text, parent_id text,
-              parent_step int, trigger_event_seq bigint, created_at bigint)
+          SELECT n.id, n.workflow, n.version, n.input, n."parentId", n."parentStep", n."triggerEventSeq", n."createdAt", n."createdAt", 'running', n."createdAt"
+          FROM jsonb_to_recordset(batch -> 'runs') AS n (source text, id text, workflow text, version text, input text, "parentId" text,
+              "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint)
           WHERE n.source = ANY (ids)
           ON CONFLICT (id) DO NOTHING
           RETURNING id, trigger_event_seq
