@@ -40,7 +40,10 @@ describe('CommitBatcher', () => {
     await db.answerAll();
     assert.deepEqual(db.batches, [['a@0'], ['b@0', 'c@0', 'd@0']]);
     await db.answerAll();
-    assert.deepEqual(await Promise.all([first, ...rest]), Array.from({ length: 4 }, () => ({ ok: true, pending: [] })));
+    assert.deepEqual(
+      await Promise.all([first, ...rest]),
+      Array.from({ length: 4 }, () => ({ ok: true, pending: [] })),
+    );
   });
 
   it('puts one commit per run in a batch, in arrival order, and no more than maxBatch', async () => {

@@ -47,7 +47,9 @@ export async function commitTasks(client: Client, commits: readonly TaskCommit[]
     SQL.commitTasks,
     [JSON.stringify(commitBatchDocument(commits))],
   );
-  return rows.map((row) => (row.outcome === 'ok' ? { ok: true, pending: (row.mailbox ?? []).map(toPending) } : { ok: false, reason: row.outcome }));
+  return rows.map((row) =>
+    row.outcome === 'ok' ? { ok: true, pending: (row.mailbox ?? []).map(toPending) } : { ok: false, reason: row.outcome },
+  );
 }
 
 /** The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql). */
@@ -67,42 +69,72 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
       error: commit.status ? json(commit.status.error) : null,
       terminal: commit.status !== undefined && isTerminal(commit.status.status),
     })),
-    pending: each((c) => c.consumedPending, (id, c) => ({ run_id: c.runId, id })),
-    history: each((c) => c.history, (event, c) => ({ run_id: c.runId, seq: event.seq, body: JSON.stringify(event) })),
-    resolved: each((c) => c.resolvedCalls, (step, c) => ({ run_id: c.runId, step })),
-    calls: each((c) => c.calls, (call) => ({
-      run_id: call.runId,
-      step: call.step,
-      capability: call.capability,
-      method: call.method,
-      args: JSON.stringify(call.args),
-      options: json(call.options),
-      attempts: call.attempts,
-      next_at: call.nextAt,
-      last_error: json(call.lastError),
-      lease_until: call.leaseUntil ?? null,
-    })),
-    timers: each((c) => c.timers, (timer) => ({ run_id: timer.runId, step: timer.step, kind: timer.kind, fire_at: timer.fireAt })),
-    waits: each((c) => c.waits, (wait) => ({
-      run_id: wait.runId,
-      step: wait.step,
-      event_type: wait.eventType,
-      paths: JSON.stringify(wait.paths),
-      key: wait.key,
-      timeout_at: wait.timeoutAt ?? null,
-      registered_at: wait.registeredAt,
-    })),
+    pending: each(
+      (c) => c.consumedPending,
+      (id, c) => ({ run_id: c.runId, id }),
+    ),
+    history: each(
+      (c) => c.history,
+      (event, c) => ({ run_id: c.runId, seq: event.seq, body: JSON.stringify(event) }),
+    ),
+    resolved: each(
+      (c) => c.resolvedCalls,
+      (step, c) => ({ run_id: c.runId, step }),
+    ),
+    calls: each(
+      (c) => c.calls,
+      (call) => ({
+        run_id: call.runId,
+        step: call.step,
+        capability: call.capability,
+        method: call.method,
+        args: JSON.stringify(call.args),
+        options: json(call.options),
+        attempts: call.attempts,
+        next_at: call.nextAt,
+        last_error: json(call.lastError),
+        lease_until: call.leaseUntil ?? null,
+      }),
+    ),
+    timers: each(
+      (c) => c.timers,
+      (timer) => ({ run_id: timer.runId, step: timer.step, kind: timer.kind, fire_at: timer.fireAt }),
+    ),
+    waits: each(
+      (c) => c.waits,
+      (wait) => ({
+        run_id: wait.runId,
+        step: wait.step,
+        event_type: wait.eventType,
+        paths: JSON.stringify(wait.paths),
+        key: wait.key,
+        timeout_at: wait.timeoutAt ?? null,
+        registered_at: wait.registeredAt,
+      }),
+    ),
     runs: [...each((c) => c.children, newRun), ...each((c) => (c.successor ? [c.successor] : []), newRun)],
-    logs: each((c) => c.logs, (log) => ({ run_id: log.runId, idx: log.index, at: log.at, level: log.level, message: log.message })),
+    logs: each(
+      (c) => c.logs,
+      (log) => ({ run_id: log.runId, idx: log.index, at: log.at, level: log.level, message: log.message }),
+    ),
     notify: [
-      ...each((c) => (c.notifyParent ? [c.notifyParent] : []), (note, c) => ({ source: c.runId, run_id: note.runId, resolution: JSON.stringify(note.resolution) })),
-      ...each((c) => c.cancelChildren, (child, c) => ({
-        source: c.runId,
-        run_id: child.runId,
-        resolution: JSON.stringify({ kind: 'cancel', reason: child.reason } satisfies Resolution),
-      })),
+      ...each(
+        (c) => (c.notifyParent ? [c.notifyParent] : []),
+        (note, c) => ({ source: c.runId, run_id: note.runId, resolution: JSON.stringify(note.resolution) }),
+      ),
+      ...each(
+        (c) => c.cancelChildren,
+        (child, c) => ({
+          source: c.runId,
+          run_id: child.runId,
+          resolution: JSON.stringify({ kind: 'cancel', reason: child.reason } satisfies Resolution),
+        }),
+      ),
     ],
-    events: each((c) => c.events, (item, c) => ({ source: c.runId, dedupe_key: item.dedupeKey, type: item.event.type, body: JSON.stringify(item.event) })),
+    events: each(
+      (c) => c.events,
+      (item, c) => ({ source: c.runId, dedupe_key: item.dedupeKey, type: item.event.type, body: JSON.stringify(item.event) }),
+    ),
   };
   // The function skips the statement of a kind that is absent.
   for (const [kind, rows] of Object.entries(document)) if (rows.length === 0) delete document[kind];
