@@ -2,12 +2,15 @@
  * The SQL of the PostgreSQL store, beside it. Each statement is a lookup or a range read on an
  * index of 001_initial.sql (the same indexes as the SQLite store). Several rows go in one statement
  * (`unnest` of array parameters), and the steps of one write are chained in one statement with
- * data-modifying CTEs where that keeps a write to one round trip.
+ * data-modifying CTEs where that keeps a write to one round trip. Reads name their columns (no
+ * `*`): each connection prepares a statement once, and a column that a newer node's migration adds
+ * must not change the rows of a statement that an older node, still running, has prepared.
  */
 import type { RunFilter } from '../../core/ports.js';
 
 export const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
   created_at, updated_at, status, result, error, history_length`;
+const DEFINITION_COLUMNS = 'version, name, manifest, bundle, source_map, origin, deployed_at';
 export const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
 const EVENT_COLUMNS = 'seq, body, received_at';
 
@@ -22,8 +25,10 @@ export const SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING`,
   activateDefinition: `INSERT INTO active_definitions (name, version) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
-  getDefinition: 'SELECT * FROM definitions WHERE version = $1',
-  listActiveDefinitions: 'SELECT d.* FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name',
+  getDefinition: `SELECT ${DEFINITION_COLUMNS} FROM definitions WHERE version = $1`,
+  listActiveDefinitions: `SELECT ${DEFINITION_COLUMNS.split(', ')
+    .map((column) => `d.${column}`)
+    .join(', ')} FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
     FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
     WHERE d.name = $1 ORDER BY d.deployed_at DESC, d.version DESC`,
@@ -156,7 +161,7 @@ export const SQL = {
     SELECT run_id, step, fire_at FROM fired`,
 
   // waits and routing
-  findWaits: 'SELECT * FROM waits WHERE event_type = $1 AND key = $2',
+  findWaits: 'SELECT run_id, step, event_type, paths, key, timeout_at, registered_at FROM waits WHERE event_type = $1 AND key = $2',
   /** Hops from one distinct shape to the next on waits_by_shape instead of reading every wait of the type. */
   listWaitShapes: `WITH RECURSIVE shapes (paths) AS (
       (SELECT paths FROM waits WHERE event_type = $1 ORDER BY paths LIMIT 1)
@@ -184,7 +189,7 @@ export const SQL = {
     INSERT INTO pending (run_id, at, resolution) SELECT id, $4, $6 FROM run RETURNING run_id`,
 
   // logs, schedules, tokens
-  listLogs: 'SELECT * FROM logs WHERE run_id = $1 AND idx > $2 ORDER BY idx LIMIT $3',
+  listLogs: 'SELECT run_id, idx, at, level, message FROM logs WHERE run_id = $1 AND idx > $2 ORDER BY idx LIMIT $3',
   getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = $1',
   advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES ($1, $2)
     ON CONFLICT (schedule_id) DO UPDATE SET tick = excluded.tick WHERE excluded.tick > schedule_ticks.tick`,
