@@ -13,7 +13,8 @@ import { runLoad } from './load.js';
 
 /**
  * Durable webhook intake: events/s through POST /webhooks/gitlab (stored, on disk, before the
- * answer), next to the same app (every middleware, the token check and the normaliser) answering without storing, in the same run.
+ * answer), next to the same app (every middleware, the token check and the normaliser) answering
+ * without storing, in the same run.
  */
 const REQUESTS = Number(process.env.BENCH_WEBHOOKS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);

@@ -1,6 +1,7 @@
 /**
- * The bodies of the PostgreSQL store's multi-statement writes. Each runs inside the one transaction
- * that `inTransaction` opened for it; none commits by itself. Rows of one kind go in one statement.
+ * The bodies of the PostgreSQL store's writes. The multi-statement ones run inside the one
+ * transaction that `inTransaction` opened for them; none commits by itself. Rows of one kind go in
+ * one statement. `commitTasks` is a single statement, its own transaction.
  */
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
