@@ -1,7 +1,7 @@
 /**
  * Group commit for the PostgreSQL store. Task commits that arrive while earlier ones are being
- * written wait and then go to the database together, in one transaction: one WAL flush and a few
- * round trips for the whole batch instead of for each commit. Nothing waits on purpose — a commit
+ * written wait and then go to the database together, in one transaction: one WAL flush and one
+ * round trip for the whole batch instead of for each commit. Nothing waits on purpose — a commit
  * that finds a free slot is written at once, so a lone run pays no delay.
  */
 import type { TaskCommit, TaskCommitResult } from '../../core/ports.js';

@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { CustomTypesConfig, Pool, QueryResultRow } from 'pg';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
-import type { Store } from '../../core/ports.js';
+import type { EventRouting, RouteResult, Store } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import {
   json,
@@ -170,6 +170,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return result;
   }
 
+  async function routeEvents(routings: EventRouting[]): Promise<RouteResult[]> {
+    const results = await transaction(async (client) => {
+      const applied = [];
+      for (const routing of routings) applied.push(await writes.routeEvent(client, routing));
+      return applied;
+    });
+    return waking(results, results.some((result) => result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0));
+  }
+
   return {
     kind: 'postgres',
 
@@ -237,18 +246,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     listWaitShapes: async (type) =>
       (await rows<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
     findWaits: async (type, key) => (await rows<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
-    routeEvent: async (routing) => {
-      const result = await transaction((client) => writes.routeEvent(client, routing));
-      return waking(result, result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0);
-    },
-    routeEvents: async (routings) => {
-      const results = await transaction(async (client) => {
-        const applied = [];
-        for (const routing of routings) applied.push(await writes.routeEvent(client, routing));
-        return applied;
-      });
-      return waking(results, results.some((result) => result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0));
-    },
+    routeEvent: async (routing) => (await routeEvents([routing]))[0]!,
+    routeEvents,
 
     createRun: async (run) => {
       const result = await transaction(async (client) => {
