@@ -15,7 +15,26 @@ test('runs share a cell, and an empty spare cell is kept ready for the next ones
   assert.equal(pool.size, 2, 'a spare was created in the background');
   first.release();
   second.release();
-  assert.equal(pool.size, 1, 'of two empty cells one is dropped, returning its memory');
+  assert.equal(pool.size, 2, 'the emptied cell stays for the next run: runs one after another do not create a cell each');
+  const third = pool.acquire(limits.memoryLimitBytes);
+  await pool.settled();
+  assert.equal(pool.size, 2, 'the next run took a kept cell and the other is still the spare');
+  third.release();
+});
+
+test('of three empty cells one is dropped, returning its memory', async () => {
+  const pool = await CellPool.create({ cellBytes: 64 * MIB });
+  const crowded = pool.acquire(limits.memoryLimitBytes);
+  crowded.report(50 * MIB);
+  await pool.settled();
+  const elsewhere = pool.acquire(limits.memoryLimitBytes);
+  assert.notEqual(elsewhere.cell, crowded.cell, 'the first cell has no room left for twice the limit');
+  await pool.settled();
+  assert.equal(pool.size, 3, 'a new spare replaced the one taken');
+  crowded.release();
+  assert.equal(pool.size, 3);
+  elsewhere.release();
+  assert.equal(pool.size, 2);
 });
 
 test('a crashed cell takes no new runs and is dropped when its last run leaves', async () => {

@@ -15,7 +15,7 @@
  *
  * A cell costs ≈3 ms to create and ≈1 MiB of RSS, so cells are shared: a run is placed in a cell
  * that keeps twice its memory limit free. Creating a cell is asynchronous but `createInstance`
- * is not, so the pool always keeps one empty cell ready and grows in the background; if growth
+ * is not, so the pool always keeps an empty cell ready and grows in the background; if growth
  * lags behind a burst, the least used cell is overcommitted (limits still hold: see instance.ts).
  */
 import { readFile } from 'node:fs/promises';
@@ -32,6 +32,8 @@ const MAX_PAGES = 32_768;
 const INITIAL_ESTIMATE_BYTES = 1024 * 1024;
 /** A run is placed only where this many times its limit is still free. */
 const HEADROOM = 2;
+/** Empty cells kept for the next runs; more are dropped (see released). */
+const MAX_SPARE_CELLS = 2;
 
 /** Node has WebAssembly at run time, but neither lib ES2023 nor @types/node 20 declares it. */
 type WasmModule = object;
@@ -171,10 +173,12 @@ export class CellPool {
 
   released(cell: Cell): void {
     if (cell.tenants > 0) return;
-    const otherSpare = this.cells.some((other) => other !== cell && !other.broken && other.tenants === 0);
-    // Dropping an empty cell gives its memory back (a WebAssembly.Memory never shrinks); one
-    // reusable cell stays as the spare.
-    if (!cell.fits(0) || otherSpare) {
+    const otherSpares = this.cells.filter((other) => other !== cell && !other.broken && other.tenants === 0).length;
+    // Dropping an empty cell gives its memory back (a WebAssembly.Memory never shrinks). Up to
+    // MAX_SPARE_CELLS reusable ones stay: with only one, a trickle of runs one after another made
+    // and dropped a cell per run, and the 16 MiB memories made V8 collect garbage for a quarter
+    // of the time.
+    if (!cell.fits(0) || otherSpares >= MAX_SPARE_CELLS) {
       this.cells.splice(this.cells.indexOf(cell), 1);
       this.keepSpare();
     }
