@@ -4,6 +4,7 @@
  * bundle.ts), so that call sites and error stacks name the author's file and line.
  */
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
+import { BoundedCache } from './bounded-cache.js';
 
 /** The file name the bundle is evaluated under; stack frames of the bundle carry it. */
 export const BUNDLE_FILENAME = 'workflow.js';
@@ -22,8 +23,13 @@ interface Frame {
 /** QuickJS frames look like `    at fn (file:12:5)` or `    at file:12:5`; `(native)` ones have no position. */
 const FRAME = /^\s*at (?:(.*?) \()?([^()\s]+):(\d+):(\d+)\)?\s*$/;
 
+/** Distinct call-site stacks remembered per definition: a loop issues the same stack at every turn. */
+const SITE_CACHE_SIZE = 256;
+
 export class SourceMapper {
   private traceMap: TraceMap | undefined;
+  /** Raw stack → the author's call site, or null when it cannot be told. */
+  private readonly sites = new BoundedCache<string, string | null>(SITE_CACHE_SIZE);
 
   constructor(private readonly sourceMap: string | undefined) {}
 
@@ -31,8 +37,13 @@ export class SourceMapper {
   siteOf(stack: string): string | undefined {
     // Without a map the SDK's frames cannot be told from the author's.
     if (this.sourceMap === undefined) return undefined;
-    const frame = this.frames(stack).find((candidate) => !candidate.internal);
-    return frame ? `${frame.file}:${frame.line}:${frame.column}` : undefined;
+    let site = this.sites.get(stack);
+    if (site === undefined) {
+      const frame = this.frames(stack).find((candidate) => !candidate.internal);
+      site = frame ? `${frame.file}:${frame.line}:${frame.column}` : null;
+      this.sites.set(stack, site);
+    }
+    return site ?? undefined;
   }
 
   /** A V8-style stack (`Name: message` and `at` lines) of the author's frames. */

@@ -131,13 +131,13 @@ export const gitlab = {
   },
   members: {
     /** Direct members of a project or group. */
-    list: list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.list', owned),
+    list: /* @__PURE__ */ list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.list', owned),
     /** Members including those inherited from ancestor groups, each with the highest role they hold. */
-    listAll: list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.listAll', owned),
+    listAll: /* @__PURE__ */ list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.listAll', owned),
   },
 
   issues: {
-    list: list<ProjectRef, IssueQuery, Issue>('issues.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, IssueQuery, Issue>('issues.list', inProject),
     get: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.get', { project, iid }, options),
     /** Idempotent: a retry after a lost answer returns the issue the first attempt created. */
     create: (project: ProjectRef, attributes: IssueAttributes & { title: string }, options?: CallOptions): Promise<Issue> =>
@@ -147,13 +147,13 @@ export const gitlab = {
     close: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.close', { project, iid }, options),
     reopen: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.reopen', { project, iid }, options),
     /** Merge requests that mention the issue. */
-    relatedMergeRequests: itemList<MergeRequest>('issues.relatedMergeRequests'),
+    relatedMergeRequests: /* @__PURE__ */ itemList<MergeRequest>('issues.relatedMergeRequests'),
     /** Merge requests that close the issue when merged. */
-    closedBy: itemList<MergeRequest>('issues.closedBy'),
+    closedBy: /* @__PURE__ */ itemList<MergeRequest>('issues.closedBy'),
   },
 
   mergeRequests: {
-    list: list<ProjectRef, MergeRequestQuery, MergeRequest>('mergeRequests.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, MergeRequestQuery, MergeRequest>('mergeRequests.list', inProject),
     get: (project: ProjectRef, iid: number, options?: CallOptions): Promise<MergeRequest> =>
       call('mergeRequests.get', { project, iid }, options),
     /** Idempotent: a retry after a lost answer returns the merge request the first attempt created. */
@@ -169,11 +169,11 @@ export const gitlab = {
     approve: (project: ProjectRef, iid: number, attributes?: { sha?: string }, options?: CallOptions): Promise<MergeRequestApprovals> =>
       call('mergeRequests.approve', { project, iid, attributes }, options),
     /** Issues the merge request closes when merged (`Closes #12` in its description). */
-    closesIssues: itemList<Issue>('mergeRequests.closesIssues'),
+    closesIssues: /* @__PURE__ */ itemList<Issue>('mergeRequests.closesIssues'),
   },
 
   notes: {
-    list: list<Noteable, Query & { sort?: 'asc' | 'desc'; order_by?: 'created_at' | 'updated_at' }, Note>('notes.list', (target) => ({
+    list: /* @__PURE__ */ list<Noteable, Query & { sort?: 'asc' | 'desc'; order_by?: 'created_at' | 'updated_at' }, Note>('notes.list', (target) => ({
       ...target,
     })),
     /** Idempotent: a retry after a lost answer returns the note the first attempt created. */
@@ -183,20 +183,20 @@ export const gitlab = {
 
   labels: {
     /** A project's labels include its ancestor groups'. */
-    list: list<Owner, Query & { search?: string }, Label>('labels.list', owned),
+    list: /* @__PURE__ */ list<Owner, Query & { search?: string }, Label>('labels.list', owned),
     /** A retry after a lost answer returns the label the first attempt created. */
     create: (owner: Owner, attributes: LabelAttributes, options?: CallOptions): Promise<Label> =>
       call('labels.create', { ...owner, attributes }, options),
   },
 
   milestones: {
-    list: list<Owner, Query & { state?: 'active' | 'closed'; title?: string; search?: string }, Milestone>('milestones.list', owned),
+    list: /* @__PURE__ */ list<Owner, Query & { state?: 'active' | 'closed'; title?: string; search?: string }, Milestone>('milestones.list', owned),
     get: (owner: Owner, milestoneId: number, options?: CallOptions): Promise<Milestone> =>
       call('milestones.get', { ...owner, milestoneId }, options),
   },
 
   pipelines: {
-    list: list<ProjectRef, Query & { status?: string; ref?: string; sha?: string; source?: string }, Pipeline>('pipelines.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, Query & { status?: string; ref?: string; sha?: string; source?: string }, Pipeline>('pipelines.list', inProject),
     get: (project: ProjectRef, pipelineId: number, options?: CallOptions): Promise<Pipeline> =>
       call('pipelines.get', { project, pipelineId }, options),
     create: (project: ProjectRef, attributes: PipelineAttributes, options?: CallOptions): Promise<Pipeline> =>
@@ -209,7 +209,7 @@ export const gitlab = {
 
   jobs: {
     /** A pipeline's jobs, or the project's without `pipelineId`. */
-    list: list<{ project: ProjectRef; pipelineId?: number }, Query & { scope?: string[] }, Job>('jobs.list', (target) => ({ ...target })),
+    list: /* @__PURE__ */ list<{ project: ProjectRef; pipelineId?: number }, Query & { scope?: string[] }, Job>('jobs.list', (target) => ({ ...target })),
   },
 
   commitStatuses: {
@@ -221,7 +221,7 @@ export const gitlab = {
   },
 
   deployments: {
-    list: list<ProjectRef, Query & { environment?: string; status?: DeploymentStatus }, Deployment>('deployments.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, Query & { environment?: string; status?: DeploymentStatus }, Deployment>('deployments.list', inProject),
     create: (project: ProjectRef, attributes: DeploymentAttributes, options?: CallOptions): Promise<Deployment> =>
       call('deployments.create', { project, attributes }, options),
     update: (
@@ -233,7 +233,7 @@ export const gitlab = {
   },
 
   environments: {
-    list: list<ProjectRef, Query & { name?: string; search?: string; states?: string }, Environment>('environments.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, Query & { name?: string; search?: string; states?: string }, Environment>('environments.list', inProject),
     get: (project: ProjectRef, environmentId: number, options?: CallOptions): Promise<Environment> =>
       call('environments.get', { project, environmentId }, options),
   },
@@ -261,11 +261,11 @@ export const gitlab = {
 
   freezePeriods: {
     /** Deploy freeze windows (cron `freeze_start`/`freeze_end` in `cron_timezone`). */
-    list: list<ProjectRef, Query, FreezePeriod>('freezePeriods.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, Query, FreezePeriod>('freezePeriods.list', inProject),
   },
 
   auditEvents: {
-    list: list<ProjectRef, Query & { created_after?: string; created_before?: string }, AuditEvent>('auditEvents.list', inProject),
+    list: /* @__PURE__ */ list<ProjectRef, Query & { created_after?: string; created_before?: string }, AuditEvent>('auditEvents.list', inProject),
   },
 
   users: {
