@@ -48,11 +48,8 @@ export function createOperations(deps: OperationsDeps): Operations {
         throw new ValidationError('run id is invalid', [`id: use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit`]);
       }
       const input = request.input ?? null;
-      if (request.id !== undefined) {
-        const existing = await store.getRun(request.id);
-        if (existing) return { run: toRunView(existing), created: false };
-      }
       deps.checkInput(definition, input);
+      // Idempotent by id: a run that exists already comes back as it is, with created false.
       const { created, run } = await engine.submitRun({
         id: request.id ?? randomUUID(),
         workflow: definition.name,
@@ -68,24 +65,27 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async waitForRun(id, timeoutMs) {
-      const run = await requireRun(id);
-      if (run.status !== 'running') return toRunView(run);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
+      let stopWaiting = (): void => {};
+      // Subscribed before the run is read, so that an end between the read and the wait is not missed.
+      const ended = new Promise<void>((resolve) => {
+        const unsubscribe = engine.events.on('run:updated', (update) => {
+          if (update.runId === id && update.status !== 'running') stopWaiting();
+        });
+        const cancelTimer = clock.schedule(clock.now() + timeoutMs, () => stopWaiting());
+        stopWaiting = () => {
           unsubscribe();
           cancelTimer();
           resolve();
         };
-        const unsubscribe = engine.events.on('run:updated', (update) => {
-          if (update.runId === id && update.status !== 'running') done();
-        });
-        const cancelTimer = clock.schedule(clock.now() + timeoutMs, done);
-        // The run may have ended between the read above and the subscription.
-        void store.getRun(id).then((latest) => {
-          if (latest && latest.status !== 'running') done();
-        });
       });
-      return toRunView(await requireRun(id));
+      try {
+        const run = await requireRun(id);
+        if (run.status !== 'running') return toRunView(run);
+        await ended;
+        return toRunView(await requireRun(id));
+      } finally {
+        stopWaiting();
+      }
     },
 
     async listRuns(query) {

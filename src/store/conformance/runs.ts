@@ -33,6 +33,14 @@ export function describeRuns(context: ConformanceContext): void {
       assert.equal(await isReady(store, 'r1'), true);
     });
 
+    it('creates a run once when its id arrives many times at once, and answers every caller with that run', async () => {
+      const store = context.store;
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.createRun(newRun('same', { createdAt: 100 + i }))));
+      assert.equal(results.filter((result) => result.created).length, 1);
+      const winner = results.find((result) => result.created)!.run;
+      for (const result of results) assert.deepEqual(result.run, winner);
+    });
+
     it('leaves optional fields out of a run that has none', async () => {
       const store = context.store;
       const { run } = await store.createRun(newRun('r1'));

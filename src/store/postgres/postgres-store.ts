@@ -14,6 +14,7 @@ import type { EventRouting, RouteResult, Store } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import {
   json,
+  newRunParams,
   toCallRecord,
   toDefinition,
   toHistoryEvent,
@@ -250,12 +251,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     routeEvents,
 
     createRun: async (run) => {
-      const result = await transaction(async (client) => {
-        const created = (await writes.insertRuns(client, [run])).length > 0;
-        const { rows: found } = await client.query<RunRow>(SQL.getRun, [run.id]);
-        return { created, run: toRunRecord(found[0]!) };
-      });
-      return waking(result, result.created);
+      const params = newRunParams(run);
+      const [row] = await rows<RunRow & { created: boolean }>(SQL.createRun, [
+        params.id,
+        params.workflow,
+        params.version,
+        params.input,
+        params.parentId,
+        params.parentStep,
+        params.triggerEventSeq,
+        params.createdAt,
+      ]);
+      if (row) return waking({ created: row.created, run: toRunRecord(row) }, row.created);
+      // Another node inserted the same id concurrently: a new statement sees its row.
+      const [existing] = await rows<RunRow>(SQL.getRun, [run.id]);
+      if (!existing) throw new StoreError(`run ${run.id} was neither created nor found; try again`);
+      return { created: false, run: toRunRecord(existing) };
     },
     getRun: async (id) => (await rows<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
     listRuns: async (filter) => {
