@@ -21,11 +21,46 @@ export interface OperationsDeps {
   webhookSources: readonly WebhookSource[];
 }
 
+/** How often a run waited for is read again, for when another node runs it. */
+const RECHECK_MS = 1000;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
 const SIGNAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * `ended` resolves when run `id` ends, or at `deadline`. The engine's event tells of runs this
+ * node advances; a run another node advances makes no event here, so the store is read again
+ * every RECHECK_MS. A failed read is only a missed look: the caller's read after the wait
+ * reports what is wrong.
+ */
+function watchForEnd({ engine, store, clock }: OperationsDeps, id: string, deadline: number): { ended: Promise<void>; stop: () => void } {
+  let stop = (): void => {};
+  const ended = new Promise<void>((resolve) => {
+    let stopped = false;
+    let cancelTimer = (): void => {};
+    const unsubscribe = engine.events.on('run:updated', (update) => {
+      if (update.runId === id && update.status !== 'running') stop();
+    });
+    const recheck = (): void => {
+      if (stopped) return;
+      if (clock.now() >= deadline) return stop();
+      cancelTimer = clock.schedule(Math.min(deadline, clock.now() + RECHECK_MS), () => {
+        store.getRun(id).then((run) => (run && run.status !== 'running' ? stop() : recheck()), recheck);
+      });
+    };
+    stop = () => {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe();
+      cancelTimer();
+      resolve();
+    };
+    recheck();
+  });
+  return { ended, stop };
 }
 
 /** The operations layer: what the CLI and the HTTP API both do, in one place. */
@@ -65,26 +100,15 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async waitForRun(id, timeoutMs) {
-      let stopWaiting = (): void => {};
-      // Subscribed before the run is read, so that an end between the read and the wait is not missed.
-      const ended = new Promise<void>((resolve) => {
-        const unsubscribe = engine.events.on('run:updated', (update) => {
-          if (update.runId === id && update.status !== 'running') stopWaiting();
-        });
-        const cancelTimer = clock.schedule(clock.now() + timeoutMs, () => stopWaiting());
-        stopWaiting = () => {
-          unsubscribe();
-          cancelTimer();
-          resolve();
-        };
-      });
+      // Watched before the run is read, so that an end between the read and the wait is not missed.
+      const watch = watchForEnd(deps, id, clock.now() + timeoutMs);
       try {
         const run = await requireRun(id);
         if (run.status !== 'running') return toRunView(run);
-        await ended;
+        await watch.ended;
         return toRunView(await requireRun(id));
       } finally {
-        stopWaiting();
+        watch.stop();
       }
     },
 

@@ -305,7 +305,9 @@ export class Engine {
   }
 
   private async advanceRun(runId: string): Promise<void> {
-    let run = await this.store.getRun(runId);
+    // Both reads at once: one round trip of waiting, not two.
+    const [stored, mailbox] = await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
+    let run = stored;
     if (!run || run.status !== 'running') return;
     const definition = await this.definitionFor(run.version);
     if (!definition) {
@@ -323,7 +325,7 @@ export class Engine {
       if (!rebuilt) return;
       entry = rebuilt;
     }
-    let pending = await this.store.loadPending(runId);
+    let pending = mailbox;
     let local: DeliveredResolution[] = [];
     let resolvedCalls: number[] = [];
     const permissions = definition.manifest.permissions;
