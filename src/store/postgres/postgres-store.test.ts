@@ -151,6 +151,35 @@ if (unreachable !== undefined) {
       assert.ok(byA.length > 0 && byB.length > 0, `both claimed (${byA.length} / ${byB.length})`);
     });
 
+    it('answers a create with the run another node inserted while the create waited for it', async () => {
+      const schema = freshSchema();
+      const store = await migrated(schema);
+      const other = new pg.Client({ connectionString: URL });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(
+          `INSERT INTO "${schema}".runs (id, workflow, version, input, created_at, updated_at, status, ready_at)
+           VALUES ('contested', 'wf', 'v-other', '{}', 5, 5, 'running', 5)`,
+        );
+        const creating = store.createRun(newRun('contested', { version: 'v-mine' }));
+        // The create waits on the uncommitted row; its snapshot is older than the row will be.
+        for (let look = 0; ; look++) {
+          const { rows } = await other.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO runs%'`,
+          );
+          if (rows[0]!.n > 0) break;
+          if (look === 10_000) assert.fail('the create never waited for the other insert');
+        }
+        await other.query('COMMIT');
+        const { created, run } = await creating;
+        assert.equal(created, false);
+        assert.equal(run.version, 'v-other');
+      } finally {
+        await other.end();
+      }
+    });
+
     it('never lets two stores claim the same due call', async () => {
       const schema = freshSchema();
       const [a, b] = [await migrated(schema), storeIn(schema, 8)];
