@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../src/app/runtime.js';
 import type { DatabaseConfig } from '../src/config/database.js';
 import type { Logger } from '../src/core/ports.js';
+import { profileCpu } from './cpu-profile.js';
 import { STEPS_WORKFLOW } from './engine-bench.js';
 
 /**
@@ -38,13 +39,13 @@ interface Result {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Runs `count` workflows through `runOne`, `concurrency` at a time; per-workflow latency from its start to its result. */
-async function drive(label: string, concurrency: number, runOne: (index: number) => Promise<void>): Promise<Result> {
+async function drive(label: string, concurrency: number, runOne: (index: number) => Promise<void>, count = W): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < W) {
+      while (next < count) {
         const index = next++;
         const t0 = performance.now();
         await runOne(index);
@@ -54,7 +55,7 @@ async function drive(label: string, concurrency: number, runOne: (index: number)
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { label, concurrency, stepsPerSecond: (W * S) / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { label, concurrency, stepsPerSecond: (count * S) / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 
@@ -106,22 +107,22 @@ async function benchAutoflow(
   print: (line: string) => void,
 ): Promise<Result[]> {
   const runtime = await autoflowRuntime(db, dir);
+  const runOne = (id: string) => async () => {
+    const { run } = await runtime.operations.startRun({ workflow: 'steps', input: { steps: S }, id });
+    const done = await runtime.operations.waitForRun(run.id, 600_000);
+    if (done.status !== 'completed') throw new Error(`AutoFlow run ${run.id} ended ${done.status}`);
+  };
   try {
     const results: Result[] = [];
     for (const concurrency of CONCURRENCY) {
-      results.push(
-        await drive(label, concurrency, async (index) => {
-          const { run } = await runtime.operations.startRun({
-            workflow: 'steps',
-            input: { steps: S },
-            id: `${prefix}-${concurrency}-${index}`,
-          });
-          const done = await runtime.operations.waitForRun(run.id, 600_000);
-          if (done.status !== 'completed') throw new Error(`AutoFlow run ${run.id} ended ${done.status}`);
-        }),
-      );
+      results.push(await drive(label, concurrency, (index) => runOne(`${prefix}-${concurrency}-${index}`)()));
     }
     print(`  ${label}, store time per step over both runs: ${await storeProfile(runtime, W * S * CONCURRENCY.length)}`);
+    // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
+    const [concurrency = 1] = CONCURRENCY;
+    const profiled = Math.max(1, Math.round(W / 5));
+    const where = await profileCpu(() => drive(label, concurrency, (index) => runOne(`${prefix}-profiled-${index}`)(), profiled));
+    print(`  ${label}, C=${concurrency}, where the Node.js thread's time went (CPU profile of ${profiled} more workflows): ${where}`);
     return results;
   } finally {
     await runtime.stop();

@@ -8,12 +8,12 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { createSecretSource } from '../capabilities/secrets.js';
 import { Engine } from '../core/engine.js';
-import type { Logger } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { commit, newRun } from '../store/conformance/fixtures.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { VirtualClock } from './clocks.js';
 import { createOperations } from './operations-impl.js';
+import type { RunView } from './operations.js';
 
 async function nodeThatDoesNotRunIt() {
   const store = createMemoryStore();
@@ -22,7 +22,7 @@ async function nodeThatDoesNotRunIt() {
     store,
     sandbox: await createQuickJsSandbox(),
     clock,
-    logger: pino({ level: 'silent' }) as unknown as Logger,
+    logger: pino({ level: 'silent' }),
     capabilities: new Map(),
     secrets: createSecretSource({}),
     nodeId: 'watcher',
@@ -38,33 +38,35 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 test('a run that another node ends is seen within a second, not at the timeout', async () => {
   const { store, clock, operations } = await nodeThatDoesNotRunIt();
   await store.createRun(newRun('elsewhere'));
-  let answer: Awaited<ReturnType<typeof operations.waitForRun>> | undefined;
+  let answer: RunView | undefined;
+  const answered = () => answer;
   void operations.waitForRun('elsewhere', 60_000).then((run) => (answer = run));
   await settle();
 
   const ended = commit('elsewhere', 0, clock.now(), { status: { status: 'completed', result: 42 } });
   assert.equal((await store.commitTask(ended)).ok, true);
   await settle();
-  assert.equal(answer, undefined, 'no event told this node yet');
+  assert.equal(answered(), undefined, 'no event told this node yet');
 
   clock.advance(1000);
   await settle();
-  assert.equal(answer?.status, 'completed');
-  assert.equal(answer?.result, 42);
+  assert.equal(answered()?.status, 'completed');
+  assert.equal(answered()?.result, 42);
 });
 
 test('a run still running comes back as it is once the timeout passes', async () => {
   const { store, clock, operations } = await nodeThatDoesNotRunIt();
   await store.createRun(newRun('slow'));
-  let answer: Awaited<ReturnType<typeof operations.waitForRun>> | undefined;
+  let answer: RunView | undefined;
+  const answered = () => answer;
   void operations.waitForRun('slow', 2500).then((run) => (answer = run));
   for (let second = 0; second < 2; second++) {
     await settle();
     clock.advance(1000);
     await settle();
-    assert.equal(answer, undefined, `still waiting after ${second + 1} s`);
+    assert.equal(answered(), undefined, `still waiting after ${second + 1} s`);
   }
   clock.advance(500);
   await settle();
-  assert.equal(answer?.status, 'running');
+  assert.equal(answered()?.status, 'running');
 });
