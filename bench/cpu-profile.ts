@@ -1,12 +1,16 @@
 import { Session } from 'node:inspector/promises';
 import type { Profiler } from 'node:inspector';
 
+const PROFILER = 'the profiler';
+
 /**
  * Where the Node.js thread's time went while `work` ran: a CPU profile from V8's sampling
  * profiler, each sample given to the first part of AutoFlow (or library) found on its stack from
  * the leaf up. It is what a missed target's figure is explained with.
  */
 const PARTS: Array<{ name: string; matches: (frame: Profiler.ProfileNode['callFrame']) => boolean }> = [
+  // Starting the profiler stalls the thread for tens of milliseconds: not the work's time.
+  { name: PROFILER, matches: (frame) => frame.functionName === 'profileCpu' },
   { name: 'idle (waiting for I/O)', matches: (frame) => frame.functionName === '(idle)' },
   { name: 'garbage collection', matches: (frame) => frame.functionName === '(garbage collector)' },
   { name: 'sandbox creation', matches: (frame) => frame.functionName === 'createInstance' && frame.url.endsWith('/src/sandbox/quickjs-sandbox.ts') },
@@ -50,6 +54,7 @@ function summarize(profile: Profiler.Profile): string {
   let total = 0;
   (profile.samples ?? []).forEach((id, i) => {
     const delta = profile.timeDeltas?.[i] ?? 0;
+    if (part(id) === PROFILER) return;
     micros.set(part(id), (micros.get(part(id)) ?? 0) + delta);
     total += delta;
   });

@@ -120,7 +120,7 @@ async function benchAutoflow(
     print(`  ${label}, store time per step over both runs: ${await storeProfile(runtime, W * S * CONCURRENCY.length)}`);
     // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
     const [concurrency = 1] = CONCURRENCY;
-    const profiled = Math.max(1, Math.round(W / 5));
+    const profiled = Math.max(1, Math.round(W / 2));
     const where = await profileCpu(() => drive(label, concurrency, (index) => runOne(`${prefix}-profiled-${index}`)(), profiled));
     print(`  ${label}, C=${concurrency}, where the Node.js thread's time went (CPU profile of ${profiled} more workflows): ${where}`);
     return results;
