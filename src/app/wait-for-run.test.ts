@@ -15,7 +15,11 @@ import { VirtualClock } from './clocks.js';
 import { createOperations } from './operations-impl.js';
 import type { RunView } from './operations.js';
 
-async function nodeThatDoesNotRunIt() {
+/** Lets the promise callbacks that a store read or a timer set off run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A node that waits for run `id` (created here) without advancing it; `answer()` is what the wait gave, once it ended. */
+async function waitingNode(id: string, timeoutMs: number) {
   const store = createMemoryStore();
   const clock = new VirtualClock();
   const engine = new Engine({
@@ -29,44 +33,34 @@ async function nodeThatDoesNotRunIt() {
     pollIntervalMs: null,
   });
   const operations = createOperations({ engine, store, clock, checkInput: () => {}, webhookSources: [] });
-  return { store, clock, operations };
+  await store.createRun(newRun(id));
+  let answer: RunView | undefined;
+  void operations.waitForRun(id, timeoutMs).then((run) => (answer = run));
+  await settle();
+  return { store, clock, answer: () => answer };
 }
 
-/** Lets the promise callbacks that a store read or a timer set off run. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
 test('a run that another node ends is seen within a second, not at the timeout', async () => {
-  const { store, clock, operations } = await nodeThatDoesNotRunIt();
-  await store.createRun(newRun('elsewhere'));
-  let answer: RunView | undefined;
-  const answered = () => answer;
-  void operations.waitForRun('elsewhere', 60_000).then((run) => (answer = run));
-  await settle();
-
+  const { store, clock, answer } = await waitingNode('elsewhere', 60_000);
   const ended = commit('elsewhere', 0, clock.now(), { status: { status: 'completed', result: 42 } });
   assert.equal((await store.commitTask(ended)).ok, true);
   await settle();
-  assert.equal(answered(), undefined, 'no event told this node yet');
+  assert.equal(answer(), undefined, 'no event told this node yet');
 
   clock.advance(1000);
   await settle();
-  assert.equal(answered()?.status, 'completed');
-  assert.equal(answered()?.result, 42);
+  assert.equal(answer()?.status, 'completed');
+  assert.equal(answer()?.result, 42);
 });
 
 test('a run still running comes back as it is once the timeout passes', async () => {
-  const { store, clock, operations } = await nodeThatDoesNotRunIt();
-  await store.createRun(newRun('slow'));
-  let answer: RunView | undefined;
-  const answered = () => answer;
-  void operations.waitForRun('slow', 2500).then((run) => (answer = run));
+  const { clock, answer } = await waitingNode('slow', 2500);
   for (let second = 0; second < 2; second++) {
-    await settle();
     clock.advance(1000);
     await settle();
-    assert.equal(answered(), undefined, `still waiting after ${second + 1} s`);
+    assert.equal(answer(), undefined, `still waiting after ${second + 1} s`);
   }
   clock.advance(500);
   await settle();
-  assert.equal(answered()?.status, 'running');
+  assert.equal(answer()?.status, 'running');
 });
