@@ -7,6 +7,7 @@ import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../src/app/r
 import type { Logger } from '../src/core/ports.js';
 import { replayHistory } from '../src/core/replay.js';
 import { createQuickJsSandbox } from '../src/sandbox/quickjs-sandbox.js';
+import { profileCpu } from './cpu-profile.js';
 
 /**
  * Engine figures on this machine, each next to the limit it is measured against in the same run:
@@ -90,8 +91,13 @@ export async function engineBench(print: (line: string) => void): Promise<void> 
     await timeRuns(runtime, 1, 200, 'warmup');
     const sequential = STEPS / (await timeRuns(runtime, 1, STEPS, 'seq'));
     print(`one run, sequential durable steps/s (no-op activity): ${sequential.toFixed(0)}  = ${((100 * sequential) / flush).toFixed(0)}% of the flush limit (target ≥ 50%)`);
+    // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
+    print(`  where the Node.js thread's time went (CPU profile of one more run): ${await profileCpu(() => timeRuns(runtime, 1, STEPS / 2, 'seq-profiled'))}`);
     const aggregate = (CONCURRENT * CONCURRENT_STEPS) / (await timeRuns(runtime, CONCURRENT, CONCURRENT_STEPS, 'conc'));
     print(`${CONCURRENT} concurrent runs, aggregate steps/s: ${aggregate.toFixed(0)}  = ${(aggregate / sequential).toFixed(1)}× one run (target ≥ 5×)`);
+    print(
+      `  where the Node.js thread's time went (CPU profile of ${CONCURRENT} more runs): ${await profileCpu(() => timeRuns(runtime, CONCURRENT, CONCURRENT_STEPS / 2, 'conc-profiled'))}`,
+    );
 
     await timeRuns(runtime, 1, 10_000, 'replay');
     const definition = runtime.engine.activeDefinition('steps');
