@@ -3,11 +3,7 @@ import type { Profiler } from 'node:inspector';
 
 const PROFILER = 'the profiler';
 
-/**
- * Where the Node.js thread's time went while `work` ran: a CPU profile from V8's sampling
- * profiler, each sample given to the first part of AutoFlow (or library) found on its stack from
- * the leaf up. It is what a missed target's figure is explained with.
- */
+/** The parts a sample can go to, tried on each frame of its stack from the leaf up; the first that matches takes it. */
 const PARTS: Array<{ name: string; matches: (frame: Profiler.ProfileNode['callFrame']) => boolean }> = [
   // Starting the profiler stalls the thread for tens of milliseconds: not the work's time.
   { name: PROFILER, matches: (frame) => frame.functionName === 'profileCpu' },
@@ -22,6 +18,11 @@ const PARTS: Array<{ name: string; matches: (frame: Profiler.ProfileNode['callFr
 ];
 const OTHER = 'the rest';
 
+/**
+ * Where the Node.js thread's time went while `work` ran: a CPU profile from V8's sampling
+ * profiler, each sample given to the first part of AutoFlow (or library) found on its stack from
+ * the leaf up. It is what a missed target's figure is explained with.
+ */
 export async function profileCpu(work: () => Promise<unknown>): Promise<string> {
   const session = new Session();
   session.connect();

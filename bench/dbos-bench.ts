@@ -107,7 +107,7 @@ async function benchAutoflow(
   print: (line: string) => void,
 ): Promise<Result[]> {
   const runtime = await autoflowRuntime(db, dir);
-  const runOne = (id: string) => async () => {
+  const runOne = async (id: string) => {
     const { run } = await runtime.operations.startRun({ workflow: 'steps', input: { steps: S }, id });
     const done = await runtime.operations.waitForRun(run.id, 600_000);
     if (done.status !== 'completed') throw new Error(`AutoFlow run ${run.id} ended ${done.status}`);
@@ -115,13 +115,13 @@ async function benchAutoflow(
   try {
     const results: Result[] = [];
     for (const concurrency of CONCURRENCY) {
-      results.push(await drive(label, concurrency, (index) => runOne(`${prefix}-${concurrency}-${index}`)()));
+      results.push(await drive(label, concurrency, (index) => runOne(`${prefix}-${concurrency}-${index}`)));
     }
     print(`  ${label}, store time per step over both runs: ${await storeProfile(runtime, W * S * CONCURRENCY.length)}`);
     // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
     const [concurrency = 1] = CONCURRENCY;
     const profiled = Math.max(1, Math.round(W / 2));
-    const where = await profileCpu(() => drive(label, concurrency, (index) => runOne(`${prefix}-profiled-${index}`)(), profiled));
+    const where = await profileCpu(() => drive(label, concurrency, (index) => runOne(`${prefix}-profiled-${index}`), profiled));
     print(`  ${label}, C=${concurrency}, where the Node.js thread's time went (CPU profile of ${profiled} more workflows): ${where}`);
     return results;
   } finally {
