@@ -14,7 +14,6 @@ import type { EventRouting, RouteResult, Store } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import {
   json,
-  newRunParams,
   toCallRecord,
   toDefinition,
   toHistoryEvent,
@@ -251,19 +250,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     routeEvents,
 
     createRun: async (run) => {
-      const params = newRunParams(run);
-      const [row] = await rows<RunRow & { created: boolean }>(SQL.createRun, [
-        params.id,
-        params.workflow,
-        params.version,
-        params.input,
-        params.parentId,
-        params.parentStep,
-        params.triggerEventSeq,
-        params.createdAt,
-      ]);
-      if (row) return waking({ created: row.created, run: toRunRecord(row) }, row.created);
-      // Another node inserted the same id concurrently: a new statement sees its row.
+      const [created] = await settle(() => writes.insertRuns(named, [run]));
+      if (created) return waking({ created: true, run: toRunRecord(created) }, true);
+      // It exists: a new statement sees it, even when another node inserted it while ours waited.
       const [existing] = await rows<RunRow>(SQL.getRun, [run.id]);
       if (!existing) throw new StoreError(`run ${run.id} was neither created nor found; try again`);
       return { created: false, run: toRunRecord(existing) };

@@ -51,7 +51,10 @@ export const SQL = {
   markRouted: 'UPDATE events SET routed = true WHERE seq = $1 AND NOT routed',
 
   // runs
-  /** Insert-or-ignore of several runs; the new ones that came from an event have consumed it. */
+  /**
+   * Insert-or-ignore of several runs, answering with the rows it created; the new ones that came
+   * from an event have consumed it.
+   */
   insertRuns: `WITH input AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
         AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at)
@@ -61,32 +64,13 @@ export const SQL = {
       SELECT id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, created_at, 'running', created_at
       FROM input
       ON CONFLICT (id) DO NOTHING
-      RETURNING id, trigger_event_seq
-    ), consumed AS (
-      INSERT INTO consumed_events (run_id, event_seq)
-      SELECT id, trigger_event_seq FROM inserted WHERE trigger_event_seq IS NOT NULL
-      ON CONFLICT DO NOTHING
-    )
-    SELECT id FROM inserted`,
-  /**
-   * Insert-or-ignore of one run that answers with the run as stored, in one round trip. The
-   * existing row is read in the statement's snapshot: when a concurrent insert of the same id
-   * committed after it began, no row comes back (the caller then reads the run again).
-   */
-  createRun: `WITH inserted AS (
-      INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-        created_at, updated_at, status, ready_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 'running', $8)
-      ON CONFLICT (id) DO NOTHING
       RETURNING ${RUN_COLUMNS}
     ), consumed AS (
       INSERT INTO consumed_events (run_id, event_seq)
       SELECT id, trigger_event_seq FROM inserted WHERE trigger_event_seq IS NOT NULL
       ON CONFLICT DO NOTHING
     )
-    SELECT true AS created, ${RUN_COLUMNS} FROM inserted
-    UNION ALL
-    SELECT false AS created, ${RUN_COLUMNS} FROM runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+    SELECT ${RUN_COLUMNS} FROM inserted`,
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`,
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   summarizeRouting: `

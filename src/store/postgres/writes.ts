@@ -8,17 +8,17 @@ import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/mode
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { isTerminal } from '../rules.js';
-import type { CallRow, EventRow, PendingRow } from '../rows.js';
+import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
 import { SQL } from './statements.js';
 
 type Client = Queryable;
 
-/** Insert-or-ignore by id; returns the ids of the runs it created, in the order given. */
-export async function insertRuns(client: Client, runs: NewRun[]): Promise<string[]> {
+/** Insert-or-ignore by id; returns the rows of the runs it created, in the order given. */
+export async function insertRuns(client: Client, runs: NewRun[]): Promise<RunRow[]> {
   if (runs.length === 0) return [];
-  const { rows } = await client.query<{ id: string }>(SQL.insertRuns, [
+  const { rows } = await client.query<RunRow>(SQL.insertRuns, [
     runs.map((r) => r.id),
     runs.map((r) => r.workflow),
     runs.map((r) => r.version),
@@ -28,8 +28,8 @@ export async function insertRuns(client: Client, runs: NewRun[]): Promise<string
     runs.map((r) => r.triggerEventSeq ?? null),
     runs.map((r) => r.createdAt),
   ]);
-  const created = new Set(rows.map((row) => row.id));
-  return runs.map((r) => r.id).filter((id, i, ids) => created.has(id) && ids.indexOf(id) === i);
+  const created = new Map(rows.map((row) => [row.id, row]));
+  return runs.flatMap((r, i) => (runs.findIndex((other) => other.id === r.id) === i ? (created.get(r.id) ?? []) : []));
 }
 
 export async function appendPendingUnlessTerminal(client: Client, runId: string, resolution: Resolution, at: number): Promise<boolean> {
@@ -148,7 +148,7 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
   const row = rows[0];
   if (!row) throw new NotFoundError('event', String(routing.eventSeq));
   const event: CloudEvent = toCloudEvent(row);
-  const createdRunIds = await insertRuns(client, routing.newRuns);
+  const createdRunIds = (await insertRuns(client, routing.newRuns)).map((run) => run.id);
   const deliveredRunIds: string[] = [];
   // One statement per delivery, in order: a lookback's "already consumed" must see the delivery before it.
   for (const { runId, step } of routing.deliveries) {
