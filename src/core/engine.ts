@@ -306,8 +306,7 @@ export class Engine {
 
   private async advanceRun(runId: string): Promise<void> {
     // Both reads at once: one round trip of waiting, not two.
-    const [stored, mailbox] = await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
-    let run = stored;
+    let [run, pending] = await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
     if (!run || run.status !== 'running') return;
     const definition = await this.definitionFor(run.version);
     if (!definition) {
@@ -325,7 +324,6 @@ export class Engine {
       if (!rebuilt) return;
       entry = rebuilt;
     }
-    let pending = mailbox;
     let local: DeliveredResolution[] = [];
     let resolvedCalls: number[] = [];
     const permissions = definition.manifest.permissions;
