@@ -561,11 +561,17 @@ export class Engine {
           const { runId, step } = call;
           if (await this.store.resolveCall(runId, step, outcome.resolution, outcome.attempts, this.clock.now(), this.options.nodeId)) {
             this.pump();
-          } else if ((await this.store.listCalls(runId)).some((other) => other.step === step)) {
-            // Still outstanding, so not resolved by someone else: our lease passed and another node holds it.
-            this.events.emit('write:fenced', { runId, step, what: 'call_result' });
-            this.logger.warn({ runId, step }, 'call result not recorded: its lease passed and another node holds the call now');
+            return;
           }
+          // Refused while the run goes on: our lease passed and another node holds the call, or
+          // resolved it. Otherwise the run ended (cancelled, say) without needing this result.
+          const status = (await this.store.getRun(runId))?.status;
+          if (status !== 'running') {
+            this.logger.info({ runId, step, status }, 'call result not recorded: the run ended while the call was made');
+            return;
+          }
+          this.events.emit('write:fenced', { runId, step, what: 'call_result' });
+          this.logger.warn({ runId, step }, 'call result not recorded: its lease passed and another node took the call over');
         }),
     );
   }

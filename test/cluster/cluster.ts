@@ -19,7 +19,6 @@ export const TOKEN = 'cluster-test-token';
 export const GO_EVENT = 'test.cluster.go';
 export const BONUS = 1000;
 
-
 /** Runs `fn` with an admin connection; retried while the server restarts. */
 export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const deadline = Date.now() + 60_000;
@@ -56,6 +55,8 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export interface Attempt {
   key: string;
   node: number;
+  /** The loop index of the step in the `chain` workflow. */
+  i: number;
   start: number;
   /** When the response was sent, or the connection dropped (the node died mid-call). */
   end?: number;
@@ -84,7 +85,7 @@ export class CountingServer {
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
         const { key, node, i } = JSON.parse(body) as { key: string; node: number; i: number };
-        const attempt: Attempt = { key, node, start: Date.now() };
+        const attempt: Attempt = { key, node, i, start: Date.now() };
         this.attempts.push(attempt);
         const finish = () => (attempt.end ??= Date.now());
         response.on('close', finish);
