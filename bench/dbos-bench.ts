@@ -58,7 +58,6 @@ async function drive(label: string, concurrency: number, runOne: (index: number)
   return { label, concurrency, stepsPerSecond: (count * S) / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-
 async function autoflowRuntime(db: DatabaseConfig, dir: string): Promise<Runtime> {
   const runtime = await createRuntime(
     embeddedRuntimeConfig({
