@@ -369,10 +369,7 @@ export class Engine {
         for (const key of keys) this.inflightCalls.delete(key);
       }
       if (!result.ok) {
-        // Another node advanced the run (or it is gone): our instance is stale.
-        this.cache.evict(runId);
-        if (result.reason === 'fenced') this.events.emit('write:fenced', { runId, what: 'task' });
-        this.logger.warn({ runId, reason: result.reason }, 'workflow task commit refused; the run will be reloaded');
+        this.commitRefused(runId, result.reason);
         return;
       }
       run = { ...run, historyLength: run.historyLength + output.commit.history.length, updatedAt: time };
@@ -476,10 +473,20 @@ export class Engine {
 
   private async commitOutsideSandbox(run: RunRecord, commit: TaskCommit): Promise<void> {
     const result = await this.store.commitTask(commit);
-    if (!result.ok) return;
+    if (!result.ok) {
+      this.commitRefused(run.id, result.reason);
+      return;
+    }
     const status = commit.status?.status ?? run.status;
     this.afterCommit({ ...run, status, historyLength: run.historyLength + commit.history.length }, commit);
     if (terminal.has(status)) this.events.emit('run:finished', { runId: run.id, status });
+  }
+
+  /** Another node advanced the run (or it is gone): what this node holds of it is stale. */
+  private commitRefused(runId: string, reason: 'fenced' | 'not_found'): void {
+    this.cache.evict(runId);
+    if (reason === 'fenced') this.events.emit('write:fenced', { runId, what: 'task' });
+    this.logger.warn({ runId, reason }, 'workflow task commit refused; the run will be reloaded');
   }
 
   private afterCommit(run: RunRecord, commit: TaskCommit): void {

@@ -1,7 +1,8 @@
 /**
  * Two engines on one store, as two servers on one database: a node that stalls past its call
  * lease while making a call loses the call to the other node, and its late result is refused —
- * counted as a fenced write — while the other node's result is the one the run sees.
+ * counted as a fenced write — while the other node's result is the one the run sees. The same
+ * holds for a run's end that a node records after losing the run.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -19,6 +20,8 @@ const CALL_LEASE_MS = 10_000;
 const RUN_LEASE_MS = 5_000;
 
 const folder = workflowFolder({
+  'spin.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'spin', async run() { for (;;) {} } });`,
   'slow.ts': `import { activities, sleep, workflow } from 'autoflow';
 export default workflow({
   name: 'slow',
@@ -133,4 +136,44 @@ test('a call result refused because the run was cancelled meanwhile is not count
   assert.equal((await shared.getRun('r1'))?.status, 'cancelled');
   assert.deepEqual(fenced, [], 'the lease of a was never lost');
   await stop();
+});
+
+test('a node that lost the run while its workflow spun past the CPU limit has the run\'s end refused and counted', async () => {
+  const clock = new VirtualClock();
+  const shared = createMemoryStore();
+  await shared.migrate();
+  // While the spinning task runs, another node takes the run over (it has a cancellation to
+  // deliver and this node's lease has passed): this node's record of the failure comes too late.
+  const storeOfA: Store = Object.assign(Object.create(shared) as Store, {
+    commitTask: async (commit: TaskCommit) => {
+      if (commit.status?.status === 'failed') {
+        await shared.addPending(commit.runId, { kind: 'cancel' }, clock.now());
+        clock.advanceTo(clock.now() + RUN_LEASE_MS);
+        await shared.claimReadyRuns('b', clock.now(), clock.now() + RUN_LEASE_MS, 1);
+      }
+      return shared.commitTask(commit);
+    },
+  });
+  const sandbox = await createQuickJsSandbox({ cpuMsPerActivation: 50 });
+  const a = new Engine({
+    store: storeOfA,
+    sandbox,
+    clock,
+    logger: pino({ level: 'silent' }),
+    capabilities: new Map(),
+    secrets: { get: () => undefined, values: () => [] },
+    nodeId: 'a',
+    pollIntervalMs: null,
+    runLeaseMs: RUN_LEASE_MS,
+  });
+  const fenced: Array<EngineEvents['write:fenced']> = [];
+  a.events.on('write:fenced', (event) => fenced.push(event));
+  const definition = await buildDefinition(folder.path('spin.ts'), sandbox, clock.now());
+  await a.deploy(definition);
+  await a.start();
+  await a.submitRun({ id: 'r1', workflow: 'spin', version: definition.version, input: null, createdAt: clock.now() });
+  await a.whenIdle();
+  assert.deepEqual(fenced, [{ runId: 'r1', what: 'task' }]);
+  assert.equal((await shared.getRun('r1'))?.status, 'running', 'the run is the other node\'s to end');
+  await a.stop();
 });
