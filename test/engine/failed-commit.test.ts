@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { pino } from 'pino';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
-import { Engine } from '../../src/core/engine.js';
 import type { Capability, Store, TaskCommit } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
+import { virtualTimeEngine } from '../helpers/engine.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 const folder = workflowFolder({
@@ -52,17 +51,7 @@ test('a run whose task commit failed is rebuilt from its history and completes w
   };
   const sandbox = await createQuickJsSandbox();
   const clock = new VirtualClock();
-  const engine = new Engine({
-    store,
-    sandbox,
-    clock,
-    logger: pino({ level: 'silent' }),
-    capabilities: new Map([['activities', step]]),
-    secrets: { get: () => undefined, values: () => [] },
-    nodeId: 'test',
-    pollIntervalMs: null,
-    callLeaseMs: 5000,
-  });
+  const engine = virtualTimeEngine({ store, sandbox, clock, capabilities: new Map([['activities', step]]), callLeaseMs: 5000 });
   await engine.deploy(await buildDefinition(folder.path('three.ts'), sandbox, clock.now()));
   await engine.start();
   await engine.submitRun({

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { pino } from 'pino';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
-import { Engine } from '../../src/core/engine.js';
 import type { Store } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
+import { virtualTimeEngine } from '../helpers/engine.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 const folder = workflowFolder({
@@ -30,16 +29,7 @@ test('a run whose advance fails unexpectedly is retried with back-off, not in a 
   await store.migrate();
   const sandbox = await createQuickJsSandbox();
   const clock = new VirtualClock();
-  const engine = new Engine({
-    store,
-    sandbox,
-    clock,
-    logger: pino({ level: 'silent' }),
-    capabilities: new Map(),
-    secrets: { get: () => undefined, values: () => [] },
-    nodeId: 'test',
-    pollIntervalMs: null,
-  });
+  const engine = virtualTimeEngine({ store, sandbox, clock });
   await engine.deploy(await buildDefinition(folder.path('plain.ts'), sandbox, clock.now()));
   await engine.start();
   await engine.submitRun({ id: 'r1', workflow: 'plain', version: engine.activeDefinition('plain')!.version, input: null, createdAt: clock.now() });

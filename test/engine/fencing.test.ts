@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { pino } from 'pino';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
-import { Engine, type EngineEvents } from '../../src/core/engine.js';
+import type { EngineEvents } from '../../src/core/engine.js';
 import type { HistoryEvent } from '../../src/core/model.js';
 import type { Capability, Store, TaskCommit } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
+import { virtualTimeEngine } from '../helpers/engine.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 const CALL_LEASE_MS = 10_000;
@@ -65,15 +65,12 @@ async function nodeStalledMidCall() {
   const prompt: Capability = { name: 'activities', invoke: async () => 'from-b' };
   const sandbox = await createQuickJsSandbox();
   const engine = (nodeId: string, store: Store, step: Capability) =>
-    new Engine({
+    virtualTimeEngine({
       store,
       sandbox,
       clock,
-      logger: pino({ level: 'silent' }),
       capabilities: new Map([['activities', step]]),
-      secrets: { get: () => undefined, values: () => [] },
       nodeId,
-      pollIntervalMs: null,
       runLeaseMs: RUN_LEASE_MS,
       callLeaseMs: CALL_LEASE_MS,
     });
@@ -155,17 +152,7 @@ test('a node that lost the run while its workflow spun past the CPU limit has th
     },
   });
   const sandbox = await createQuickJsSandbox({ cpuMsPerActivation: 50 });
-  const a = new Engine({
-    store: storeOfA,
-    sandbox,
-    clock,
-    logger: pino({ level: 'silent' }),
-    capabilities: new Map(),
-    secrets: { get: () => undefined, values: () => [] },
-    nodeId: 'a',
-    pollIntervalMs: null,
-    runLeaseMs: RUN_LEASE_MS,
-  });
+  const a = virtualTimeEngine({ store: storeOfA, sandbox, clock, nodeId: 'a', runLeaseMs: RUN_LEASE_MS });
   const fenced: Array<EngineEvents['write:fenced']> = [];
   a.events.on('write:fenced', (event) => fenced.push(event));
   const definition = await buildDefinition(folder.path('spin.ts'), sandbox, clock.now());
