@@ -71,7 +71,7 @@ export function registerServer(program: Command, context: CliContext): void {
       context.out(`Web UI: ${config.publicUrl ?? server.url}/ (sign in with ${gitlab ? "the simulator's user picker" : 'GitLab'})`);
       if (gitlab) {
         context.out(`No GitLab configured: the built-in simulator runs at ${gitlab.baseUrl()} with a demo group and project (demo/app).`);
-        context.out('Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 Backlog).');
+        context.out('Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 "Sprint 1").');
       }
       if (runtime.newApiToken !== undefined) {
         context.out('');

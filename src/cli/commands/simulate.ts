@@ -29,7 +29,7 @@ export function registerSimulate(program: Command, context: CliContext): void {
       .description('make something happen in the built-in GitLab simulator (a server with no GitLab configured) and watch workflows react')
       .argument('[action]', 'e.g. set-milestone, add-labels, open-merge-request, add-reviewer, merge-merge-request, set-pipeline-status')
       .argument('[args...]', 'the action\'s arguments: numbers and JSON as such, anything else as text')
-      .addHelpText('after', '\nExample:\n  autoflow simulate set-milestone alice demo/app 1 Backlog\n  autoflow simulate add-labels alice demo/app 1 \'["group::environments"]\''),
+      .addHelpText('after', '\nExample:\n  autoflow simulate set-milestone alice demo/app 1 \'Sprint 1\'\n  autoflow simulate add-labels alice demo/app 1 \'["group::environments"]\''),
   ).action(async (action: string | undefined, args: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const client = connect(options, context);
