@@ -63,7 +63,7 @@ if (unreachable !== undefined && process.env.CI === 'true') {
         }
       };
       await frozenMidCall;
-      for (const deadline = Date.now() + 120_000; !takenOver && Date.now() < deadline; ) await sleep(200);
+      for (const deadline = Date.now() + 120_000; !takenOver && Date.now() < deadline;) await sleep(200);
       assert.ok(takenOver, `no other node took ${held?.key} over`);
       frozen.resume();
       let refused = 0;

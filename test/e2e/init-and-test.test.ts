@@ -34,7 +34,12 @@ describe('autoflow init + autoflow test', () => {
     }
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
     assert.equal(manifest.name, 'flows');
-    assert.match(manifest.dependencies.autoflow ?? '', /^\^\d+\.\d+\.\d+$/);
+    // Run from this checkout, the repository depends on it by path: `autoflow` on npm is another project.
+    const dependency = manifest.dependencies.autoflow ?? '';
+    assert.match(dependency, /^file:/);
+    const linked = JSON.parse(readFileSync(join(dir, dependency.slice('file:'.length), 'package.json'), 'utf8')) as { name: string };
+    assert.equal(linked.name, 'autoflow', `${dependency} is this AutoFlow`);
+    assert.match(created.stdout, /publish AutoFlow to your registry/);
     const ci = readFileSync(join(dir, '.gitlab-ci.yml'), 'utf8');
     assert.match(ci, /autoflow check workflows/);
     assert.match(ci, /autoflow test/);

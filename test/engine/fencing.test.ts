@@ -102,7 +102,9 @@ async function nodeStalledMidCall() {
     }
   };
   const callResults = async () =>
-    (await shared.loadHistory('r1')).filter((event): event is Extract<HistoryEvent, { type: 'call_completed' }> => event.type === 'call_completed');
+    (await shared.loadHistory('r1')).filter(
+      (event): event is Extract<HistoryEvent, { type: 'call_completed' }> => event.type === 'call_completed',
+    );
   return { clock, shared, a, b, fenced, answer, driveB, callResults, stop: () => Promise.all([a.stop(), b.stop()]) };
 }
 
@@ -113,7 +115,7 @@ test('a node that stalled past its call lease has its late result refused and co
   assert.deepEqual(
     (await callResults()).map((event) => event.value),
     ['from-b'],
-    'b took the call over once a\'s lease passed, and recorded its result',
+    "b took the call over once a's lease passed, and recorded its result",
   );
   await answer('from-a');
   assert.deepEqual(fenced, [{ runId: 'r1', step: 1, what: 'call_result' }]);
@@ -135,7 +137,7 @@ test('a call result refused because the run was cancelled meanwhile is not count
   await stop();
 });
 
-test('a node that lost the run while its workflow spun past the CPU limit has the run\'s end refused and counted', async () => {
+test("a node that lost the run while its workflow spun past the CPU limit has the run's end refused and counted", async () => {
   const clock = new VirtualClock();
   const shared = createMemoryStore();
   await shared.migrate();
@@ -161,6 +163,6 @@ test('a node that lost the run while its workflow spun past the CPU limit has th
   await a.submitRun({ id: 'r1', workflow: 'spin', version: definition.version, input: null, createdAt: clock.now() });
   await a.whenIdle();
   assert.deepEqual(fenced, [{ runId: 'r1', what: 'task' }]);
-  assert.equal((await shared.getRun('r1'))?.status, 'running', 'the run is the other node\'s to end');
+  assert.equal((await shared.getRun('r1'))?.status, 'running', "the run is the other node's to end");
   await a.stop();
 });

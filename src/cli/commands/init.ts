@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { AutoflowError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../../../templates/init/', import.meta.url));
+/** The folder of the AutoFlow package that runs this command. */
+const PACKAGE_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * npm leaves `.gitignore` files out of published packages, so the template keeps it as
@@ -34,11 +36,22 @@ function templateFiles(dir = TEMPLATE_DIR): string[] {
 }
 
 /**
+ * How the new repository depends on AutoFlow: on this version when AutoFlow was installed from a
+ * registry (it sits in a node_modules folder); otherwise on this checkout by path, since the name
+ * `autoflow` on the public npm registry is another project's.
+ */
+export function autoflowDependency(packageDir: string, targetDir: string, version: string): { spec: string; local: boolean } {
+  if (packageDir.split(sep).includes('node_modules')) return { spec: `^${version}`, local: false };
+  const path = relative(targetDir, packageDir).split(sep).join('/') || '.';
+  return { spec: `file:${path}`, local: true };
+}
+
+/**
  * The new repository's package.json. Written here, not kept in the template: a package.json in
  * templates/ would make that folder a package of its own, and its example files could no longer
  * resolve `autoflow` to this repository when they are type-checked and linted with it.
  */
-function packageFile(dir: string): string {
+function packageFile(dir: string, autoflow: string): string {
   const name =
     basename(dir)
       .toLowerCase()
@@ -49,7 +62,7 @@ function packageFile(dir: string): string {
     private: true,
     type: 'module',
     scripts: { check: 'autoflow check workflows', test: 'autoflow test', start: 'autoflow server --dev' },
-    dependencies: { autoflow: `^${packageJson.version}` },
+    dependencies: { autoflow },
     devDependencies: { '@types/node': '^20.19.0', typescript: '^5.9.3' },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
@@ -62,7 +75,8 @@ export function registerInit(program: Command, context: CliContext): void {
     .argument('[dir]', 'folder to create it in (created when missing)', '.')
     .action((dir: string) => {
       const target = resolve(context.cwd, dir);
-      const files = new Map<string, string>([['package.json', packageFile(target)]]);
+      const dependency = autoflowDependency(PACKAGE_DIR, target, packageJson.version);
+      const files = new Map<string, string>([['package.json', packageFile(target, dependency.spec)]]);
       for (const file of templateFiles()) files.set(RENAMED[file] ?? file, readFileSync(join(TEMPLATE_DIR, file), 'utf8'));
       const existing = [...files.keys()].filter((file) => existsSync(join(target, file)));
       if (existing.length > 0) throw new WouldOverwriteError(target, existing);
@@ -78,5 +92,11 @@ export function registerInit(program: Command, context: CliContext): void {
       if (shown !== '.') context.out(`  cd ${shown}`);
       context.out('  npm install');
       context.out('  npx autoflow test');
+      if (dependency.local) {
+        context.out('');
+        context.out(`package.json takes AutoFlow from this checkout (${dependency.spec}), which only this machine has.`);
+        context.out('Before CI can install it, publish AutoFlow to your registry (npm publish in the checkout) and');
+        context.out(`depend on that version instead: "autoflow": "^${packageJson.version}".`);
+      }
     });
 }
