@@ -7,7 +7,7 @@ import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
 import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
-import { isTerminal } from '../rules.js';
+import { isTerminal, taskTime } from '../rules.js';
 import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
@@ -63,7 +63,8 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
       run_id: commit.runId,
       expected: commit.expectedHistoryLength,
       owner: commit.owner,
-      at: commit.history.at(-1)?.at ?? null,
+      // Without history, autoflow_commit_tasks falls back to the run's updated_at.
+      at: taskTime(commit, null),
       added: commit.history.length,
       status: commit.status?.status ?? null,
       result: commit.status ? json(commit.status.result) : null,
