@@ -25,6 +25,8 @@ export interface OperationsDeps {
 const RECHECK_MS = 1000;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
 const SIGNAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** A mistyped workflow name's error lists at most this many deployed names. */
+const MAX_NAMES_IN_HINT = 20;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -63,6 +65,14 @@ function watchForEnd({ engine, store, clock }: OperationsDeps, id: string, deadl
   return { ended, stop };
 }
 
+/** Names the deployed workflows, so that a mistyped name is fixed without another command. */
+function deployedWorkflowsHint(definitions: readonly DeployedDefinition[]): string {
+  if (definitions.length === 0) return 'no workflow is deployed: check the server\'s workflows folder (--workflows) and its log';
+  const names = definitions.map((definition) => definition.name).sort();
+  const shown = names.slice(0, MAX_NAMES_IN_HINT).join(', ');
+  return `deployed: ${shown}${names.length > MAX_NAMES_IN_HINT ? ` and ${names.length - MAX_NAMES_IN_HINT} more (autoflow workflows lists them)` : ''}`;
+}
+
 /** The operations layer: what the CLI and the HTTP API both do, in one place. */
 export function createOperations(deps: OperationsDeps): Operations {
   const { engine, store, clock } = deps;
@@ -78,7 +88,7 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async startRun(request) {
       const definition = engine.activeDefinition(request.workflow);
-      if (!definition) throw new NotFoundError('workflow', request.workflow);
+      if (!definition) throw new NotFoundError('workflow', request.workflow, deployedWorkflowsHint(engine.definitions()));
       if (request.id !== undefined && !ID_PATTERN.test(request.id)) {
         throw new ValidationError('run id is invalid', [`id: use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit`]);
       }

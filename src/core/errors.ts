@@ -17,8 +17,9 @@ export class AutoflowError extends Error {
 }
 
 export class NotFoundError extends AutoflowError {
-  constructor(what: string, id: string) {
-    super('not_found', `${what} '${id}' does not exist`, { details: { what, id } });
+  /** `hint` says what does exist or where to look, when the caller knows. */
+  constructor(what: string, id: string, hint?: string) {
+    super('not_found', `${what} '${id}' does not exist${hint ? `; ${hint}` : ''}`, { details: { what, id } });
   }
 }
 

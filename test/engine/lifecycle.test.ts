@@ -180,8 +180,19 @@ describe('run lifecycle', () => {
       await env.settle();
       assert.equal((await env.run('greet-1')).result, 'hi ada');
       await assert.rejects(env.operations.startRun({ workflow: 'greeter', input: { nom: 1 } }), /input of workflow 'greeter' is invalid.*name/);
-      await assert.rejects(env.operations.startRun({ workflow: 'nope' }), /workflow 'nope' does not exist/);
+      await assert.rejects(env.operations.startRun({ workflow: 'greter' }), {
+        message: "workflow 'greter' does not exist; deployed: greeter",
+      });
       assert.equal((await env.operations.listRuns({})).runs.length, 1);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a run of a workflow on a server with none deployed says where workflows come from', async () => {
+    const env = await createTestEnv({ workflows: [] });
+    try {
+      await assert.rejects(env.operations.startRun({ workflow: 'greeter' }), /no workflow is deployed: check the server's workflows folder \(--workflows\)/);
     } finally {
       await env.close();
     }
