@@ -150,14 +150,18 @@ function listenForWork(store: PostgresStore, engine: Engine, logger: Logger): ()
   );
 }
 
-function openStore(db: DatabaseConfig): Store {
+function openStore(db: DatabaseConfig, logger: Logger): Store {
   switch (db.kind) {
     case 'sqlite':
       return createSqliteStore({ path: db.path });
     case 'memory':
       return createMemoryStore();
     case 'postgres':
-      return createPostgresStore({ url: db.url });
+      return createPostgresStore({
+        url: db.url,
+        onIdleConnectionError: (error) =>
+          logger.warn({ err: error }, 'an idle PostgreSQL connection failed; the pool opens a new one for the next query'),
+      });
   }
 }
 
@@ -170,7 +174,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const clock = overrides.clock ?? createSystemClock();
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
-  const plainStore = openStore(config.db);
+  const plainStore = openStore(config.db, logger.child({ component: 'store' }));
   const metrics = createMetrics({ store: plainStore, clock, logger: logger.child({ component: 'metrics' }), nodeId });
   const store = instrumentStore(plainStore, metrics.storeTimer);
   await store.migrate();

@@ -123,6 +123,32 @@ if (unreachable !== undefined) {
       await store.close();
     });
 
+    it('reports an idle connection that the server killed, and keeps answering on a new one', { timeout: 20_000 }, async () => {
+      const schema = freshSchema();
+      const applicationName = `af_idle_${randomBytes(4).toString('hex')}`;
+      const url = new globalThis.URL(URL);
+      url.searchParams.set('application_name', applicationName);
+      let report: (error: Error) => void = () => {};
+      const reported = new Promise<Error>((resolve) => (report = resolve));
+      const store = createPostgresStore({ url: url.toString(), schema, poolSize: 1, onIdleConnectionError: (error) => report(error) });
+      open.push(store);
+      await store.migrate();
+      await store.createRun(newRun('before'));
+
+      const admin = new pg.Client({ connectionString: URL });
+      await admin.connect();
+      try {
+        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+        assert.equal(rowCount, 1);
+      } finally {
+        await admin.end();
+      }
+      const error = await reported;
+      assert.ok(error instanceof StoreError, String(error));
+      assert.match(error.message, /is shutting down or starting up/);
+      assert.equal((await store.getRun('before'))?.id, 'before');
+    });
+
     it('never lets two stores claim the same ready run', async () => {
       const schema = freshSchema();
       const [a, b] = [await migrated(schema), storeIn(schema, 8)];

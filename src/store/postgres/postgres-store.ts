@@ -56,6 +56,11 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** How long to wait for a connection to the server before failing. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Told when an idle pooled connection fails (the server restarted, say). The pool drops it and
+   * the next query opens a new one, so nothing fails; this only lets an operator see it happen.
+   */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 export interface PostgresStore extends Store {
@@ -106,7 +111,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   });
   // An idle connection that dies (server restart) must not crash the process; the next query gets
   // a fresh connection and reports what is wrong then.
-  pool.on('error', () => {});
+  pool.on('error', (error) => options.onIdleConnectionError?.(toStoreError(error, url)));
   const named = preparing(pool);
   let closed = false;
   const senderId = randomUUID();
