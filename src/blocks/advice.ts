@@ -1,10 +1,12 @@
 import { http, secrets } from '../sdk/capabilities.js';
+import { log } from '../sdk/log.js';
 import type { Diagnostics } from './targets.js';
 
 /**
  * Advice on an incident from an OpenAI-compatible chat completions endpoint (OpenAI, Azure
  * OpenAI, vLLM, Ollama, LiteLLM…). Optional by configuration: when the API key secret is not
- * configured, or the endpoint is not reachable, it answers undefined and the workflow goes on.
+ * configured, or the endpoint fails, it answers undefined, says why in the run's log, and the
+ * workflow goes on.
  * Grant `permissions.http` for the endpoint and `permissions.secrets` for the key.
  */
 export interface AdviceOptions {
@@ -15,6 +17,8 @@ export interface AdviceOptions {
   /** @default 'gpt-4o-mini' */
   model?: string;
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const clip = (text: string, max: number): string => (text.length > max ? `…${text.slice(-max)}` : text);
 
@@ -31,8 +35,9 @@ export async function incidentAdvice(options: AdviceOptions, prompt: string): Pr
   let key: string;
   try {
     key = await secrets.get(options.apiKeySecret);
-  } catch {
-    return undefined; // not configured: no advice
+  } catch (error) {
+    log.info(`no incident advice: the secret '${options.apiKeySecret}' is not available (${messageOf(error)})`);
+    return undefined;
   }
   try {
     const response = await http.request(
@@ -57,7 +62,9 @@ export async function incidentAdvice(options: AdviceOptions, prompt: string): Pr
     );
     const body = response.body as { choices?: Array<{ message?: { content?: string } }> };
     return body.choices?.[0]?.message?.content?.trim() || undefined;
-  } catch {
-    return undefined; // advice is a bonus: its failure must not stop a rollback
+  } catch (error) {
+    // Advice is a bonus: its failure must not stop a rollback.
+    log.warn(`no incident advice: ${options.url} failed (${messageOf(error)})`);
+    return undefined;
   }
 }
