@@ -73,4 +73,27 @@ describe('incidentAdvice', () => {
       await env.close();
     }
   });
+
+  test('a run cancelled while it waits for the advice ends cancelled, not completed without advice', async () => {
+    const env = await createTestEnv({
+      workflows: [folder.path('advise.ts')],
+      secrets: { LLM_KEY: 'sk-test' },
+      mocks: {
+        http: () => {
+          throw new Error('503 Service Unavailable');
+        },
+      },
+    });
+    try {
+      // The failing endpoint is retried with backoff: the run is waiting for the next attempt.
+      const id = await env.start('advise');
+      assert.equal((await env.run(id)).status, 'running');
+      await env.cancel(id, 'rollout abandoned');
+      const run = await env.result(id);
+      assert.equal(run.status, 'cancelled');
+      assert.deepEqual(await env.logs(id), []);
+    } finally {
+      await env.close();
+    }
+  });
 });

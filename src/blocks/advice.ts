@@ -1,4 +1,5 @@
 import { http, secrets } from '../sdk/capabilities.js';
+import { CancelledError } from '../sdk/errors.js';
 import { log } from '../sdk/log.js';
 import type { Diagnostics } from './targets.js';
 
@@ -36,6 +37,7 @@ export async function incidentAdvice(options: AdviceOptions, prompt: string): Pr
   try {
     key = await secrets.get(options.apiKeySecret);
   } catch (error) {
+    if (error instanceof CancelledError) throw error;
     log.info(`no incident advice: the secret '${options.apiKeySecret}' is not available (${messageOf(error)})`);
     return undefined;
   }
@@ -63,7 +65,8 @@ export async function incidentAdvice(options: AdviceOptions, prompt: string): Pr
     const body = response.body as { choices?: Array<{ message?: { content?: string } }> };
     return body.choices?.[0]?.message?.content?.trim() || undefined;
   } catch (error) {
-    // Advice is a bonus: its failure must not stop a rollback.
+    // Advice is a bonus: its failure must not stop a rollback. A cancellation of the run still does.
+    if (error instanceof CancelledError) throw error;
     log.warn(`no incident advice: ${options.url} failed (${messageOf(error)})`);
     return undefined;
   }
