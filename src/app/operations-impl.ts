@@ -66,9 +66,9 @@ function watchForEnd({ engine, store, clock }: OperationsDeps, id: string, deadl
 }
 
 /** Names the deployed workflows, so that a mistyped name is fixed without another command. */
-function deployedWorkflowsHint(definitions: readonly DeployedDefinition[]): string {
-  if (definitions.length === 0) return 'no workflow is deployed: check the server\'s workflows folder (--workflows) and its log';
-  const names = definitions.map((definition) => definition.name).sort();
+export function deployedWorkflowsHint(deployed: readonly string[]): string {
+  if (deployed.length === 0) return 'no workflow is deployed: check the server\'s workflows folder (--workflows) and its log';
+  const names = [...deployed].sort();
   const shown = names.slice(0, MAX_NAMES_IN_HINT).join(', ');
   return `deployed: ${shown}${names.length > MAX_NAMES_IN_HINT ? ` and ${names.length - MAX_NAMES_IN_HINT} more (autoflow workflows lists them)` : ''}`;
 }
@@ -88,7 +88,7 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async startRun(request) {
       const definition = engine.activeDefinition(request.workflow);
-      if (!definition) throw new NotFoundError('workflow', request.workflow, deployedWorkflowsHint(engine.definitions()));
+      if (!definition) throw new NotFoundError('workflow', request.workflow, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
       if (request.id !== undefined && !ID_PATTERN.test(request.id)) {
         throw new ValidationError('run id is invalid', [`id: use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit`]);
       }

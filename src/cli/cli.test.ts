@@ -86,10 +86,10 @@ describe('run', () => {
     assert.match(outcome.stderr, /^error: --input is not valid JSON: .*position 1/);
   });
 
-  test('an unknown workflow is exit 1 with the server message', async () => {
+  test('an unknown workflow is exit 1 with the server message, which names the deployed ones', async () => {
     const outcome = await cli(['run', 'nope']);
     assert.equal(outcome.code, 1);
-    assert.equal(outcome.stderr, "error: workflow 'nope' does not exist\n");
+    assert.equal(outcome.stderr, "error: workflow 'nope' does not exist; deployed: boom, hello, slow\n");
   });
 });
 

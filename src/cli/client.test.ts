@@ -37,6 +37,9 @@ test('error responses become the typed errors they started as', async () => {
   const missing = await client.getRun('nope').catch((error: unknown) => error);
   assert.ok(missing instanceof NotFoundError);
   assert.equal(missing.message, "run 'nope' does not exist");
+  const unknown = await client.startRun({ workflow: 'nope' }).catch((error: unknown) => error);
+  assert.ok(unknown instanceof NotFoundError);
+  assert.equal(unknown.message, "workflow 'nope' does not exist; deployed: hello, slow");
   await assert.rejects(client.listRuns({ limit: 0 }), ValidationError);
   await client.startRun({ workflow: 'slow', id: 'c-cancel' });
   await client.cancelRun('c-cancel');

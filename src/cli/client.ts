@@ -86,7 +86,7 @@ function errorFromResponse(status: number, statusText: string, text: string, url
   if (typeof error?.message !== 'string' || typeof error.code !== 'string') {
     return new ApiError(status, `http_${status}`, `${url} answered ${status} ${statusText}; is that an AutoFlow server?`);
   }
-  const { message, code, details } = error as { message: string; code: string; details?: { what?: unknown; id?: unknown } };
+  const { message, code, details } = error as { message: string; code: string; details?: { what?: unknown; id?: unknown; hint?: unknown } };
   switch (status) {
     case 400:
       return new ValidationError(message);
@@ -96,7 +96,7 @@ function errorFromResponse(status: number, statusText: string, text: string, url
       return new ForbiddenError(message);
     case 404:
       return typeof details?.what === 'string' && typeof details.id === 'string'
-        ? new NotFoundError(details.what, details.id)
+        ? new NotFoundError(details.what, details.id, typeof details.hint === 'string' ? details.hint : undefined)
         : new ApiError(status, code, message);
     case 409:
       return new ConflictError(message);

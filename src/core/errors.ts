@@ -19,7 +19,7 @@ export class AutoflowError extends Error {
 export class NotFoundError extends AutoflowError {
   /** `hint` says what does exist or where to look, when the caller knows. */
   constructor(what: string, id: string, hint?: string) {
-    super('not_found', `${what} '${id}' does not exist${hint ? `; ${hint}` : ''}`, { details: { what, id } });
+    super('not_found', `${what} '${id}' does not exist${hint ? `; ${hint}` : ''}`, { details: hint ? { what, id, hint } : { what, id } });
   }
 }
 

@@ -5,6 +5,7 @@
  * that long polls really wait. Not an engine: no durability, no replay.
  */
 import type { Operations, RunView, WorkflowView } from '../../app/operations.js';
+import { deployedWorkflowsHint } from '../../app/operations-impl.js';
 import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
 import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, RunStatus, StoredEvent } from '../../core/model.js';
 import type { Logger } from '../../core/ports.js';
@@ -80,7 +81,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async startRun(request) {
       const workflow = workflows[request.workflow];
-      if (!workflow) throw new NotFoundError('workflow', request.workflow);
+      if (!workflow) throw new NotFoundError('workflow', request.workflow, deployedWorkflowsHint(Object.keys(workflows)));
       const existing = request.id === undefined ? undefined : runs.get(request.id);
       if (existing) return { run: existing, created: false };
       const id = request.id ?? `run-${++runCounter}`;

@@ -48,7 +48,8 @@ describe('POST /api/v1/runs', () => {
     const { app } = setup();
     const response = await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'nope' } });
     assert.equal(response.status, 404);
-    assert.equal(response.body.error.message, "workflow 'nope' does not exist");
+    assert.equal(response.body.error.message, "workflow 'nope' does not exist; deployed: boom, hello");
+    assert.deepEqual(response.body.error.details, { what: 'workflow', id: 'nope', hint: 'deployed: boom, hello' });
   });
 
   test('schema violations are a 400 listing each issue', async () => {
