@@ -18,6 +18,18 @@ after(() => folder.remove());
 
 const completion = (content: string) => ({ status: 200, headers: {}, body: { choices: [{ message: { role: 'assistant', content } }] } });
 
+/** The key is configured, and the endpoint fails every request with `message`. */
+const failingEndpoint = (message: string) =>
+  createTestEnv({
+    workflows: [folder.path('advise.ts')],
+    secrets: { LLM_KEY: 'sk-test' },
+    mocks: {
+      http: () => {
+        throw new Error(message);
+      },
+    },
+  });
+
 describe('incidentAdvice', () => {
   test('asks the endpoint with the key and answers its advice', async () => {
     const asked: unknown[] = [];
@@ -36,15 +48,7 @@ describe('incidentAdvice', () => {
   });
 
   test('when the endpoint fails, the run goes on without advice and its log says why', async () => {
-    const env = await createTestEnv({
-      workflows: [folder.path('advise.ts')],
-      secrets: { LLM_KEY: 'sk-test' },
-      mocks: {
-        http: () => {
-          throw new Error('401 Unauthorized: invalid API key');
-        },
-      },
-    });
+    const env = await failingEndpoint('401 Unauthorized: invalid API key');
     try {
       const id = await env.start('advise');
       const run = await env.result(id);
@@ -75,15 +79,7 @@ describe('incidentAdvice', () => {
   });
 
   test('a run cancelled while it waits for the advice ends cancelled, not completed without advice', async () => {
-    const env = await createTestEnv({
-      workflows: [folder.path('advise.ts')],
-      secrets: { LLM_KEY: 'sk-test' },
-      mocks: {
-        http: () => {
-          throw new Error('503 Service Unavailable');
-        },
-      },
-    });
+    const env = await failingEndpoint('503 Service Unavailable');
     try {
       // The failing endpoint is retried with backoff: the run is waiting for the next attempt.
       const id = await env.start('advise');
