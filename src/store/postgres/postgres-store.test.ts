@@ -191,6 +191,9 @@ if (unreachable !== undefined) {
         const creating = store.createRun(newRun('contested', { version: 'v-mine' }));
         // The create waits on the uncommitted row; its snapshot is older than the row will be.
         for (let look = 0; ; look++) {
+          // Inside a transaction, pg_stat_activity is a snapshot taken at its first read: drop it,
+          // or every look sees the moment before the create began to wait.
+          await other.query('SELECT pg_stat_clear_snapshot()');
           const { rows } = await other.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO runs%'`,
           );
