@@ -72,10 +72,9 @@ if (reason !== undefined && process.env.CI === 'true') {
       // Each listener wakes once when its connection is up (what it missed while away).
       for (const key of ['a', 'b', 'elsewhere'] as const) assert.equal(await settle(() => woken[key], 5000), 1, `${key} connected`);
 
-      const started = Date.now();
+      // The listener does not poll: only the NOTIFY of a's write can wake b.
       assert.equal((await a.createRun(newRun('r1'))).created, true);
       assert.equal(await settle(() => woken.b, 5000), 2, 'b woke for a new run written by a');
-      assert.ok(Date.now() - started < 1000, `the wake-up took ${Date.now() - started} ms: no faster than the poll it replaces`);
       await b.createRun(newRun('r2'));
       assert.equal(await settle(() => woken.a, 2000), 2, 'a woke for the run written by b');
       await new Promise((resolve) => setTimeout(resolve, 200));
