@@ -31,6 +31,16 @@ export default workflow({ name: 'uses-lib', async run() { return title(z.string(
     assert.deepEqual(ending(runThrough(sandbox, definition, [startActivation(null)])[0] ?? []), { kind: 'complete', result: 'Hello' });
   });
 
+  test('leaves the gitlab client out of a workflow that does not use it (each new run compiles every byte)', async () => {
+    const plain = folder.write('plain.ts', `import { workflow } from 'autoflow';\nexport default workflow({ name: 'plain', async run() { return 1; } });\n`);
+    const usesGitlab = folder.write(
+      'uses-gitlab.ts',
+      `import { gitlab, workflow } from 'autoflow';\nexport default workflow({ name: 'uses-gitlab', async run() { return gitlab.issues.list({ id: 1 }); } });\n`,
+    );
+    assert.doesNotMatch((await bundleWorkflow(plain)).bundle, /mergeRequests\.closesIssues/);
+    assert.match((await bundleWorkflow(usesGitlab)).bundle, /mergeRequests\.closesIssues/);
+  });
+
   test('refuses Node.js built-ins, naming the file and line and saying what to use instead', async () => {
     const file = folder.write(
       'reads-files.ts',

@@ -97,16 +97,16 @@ function listCall<T>(method: string, args: Args, query: Query | undefined, optio
   return call<T>(method, { ...args, ...(query !== undefined && { query }), ...paging }, retry === undefined ? undefined : { retry });
 }
 
-// Their calls below are marked /* @__PURE__ */ so that a bundle whose workflow does not use `gitlab`
+// Both are marked free of side effects, so that a bundle whose workflow does not use `gitlab`
 // leaves the whole object out: QuickJS compiles every byte of a bundle again for each new run.
-const list = <Target, Q extends Query, T>(method: string, args: (target: Target) => Args): List<Target, Q, T> =>
+const list = /* @__NO_SIDE_EFFECTS__ */ <Target, Q extends Query, T>(method: string, args: (target: Target) => Args): List<Target, Q, T> =>
   ((target: Target, query?: Q, options?: PageOptions | AllPagesOptions) => listCall(method, args(target), query, options)) as List<
     Target,
     Q,
     T
   >;
 
-const itemList = <T>(method: string): ItemList<T> =>
+const itemList = /* @__NO_SIDE_EFFECTS__ */ <T>(method: string): ItemList<T> =>
   ((project: ProjectRef, iid: number, options?: PageOptions | AllPagesOptions) =>
     listCall(method, { project, iid }, undefined, options)) as ItemList<T>;
 
@@ -133,13 +133,13 @@ export const gitlab = {
   },
   members: {
     /** Direct members of a project or group. */
-    list: /* @__PURE__ */ list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.list', owned),
+    list: list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.list', owned),
     /** Members including those inherited from ancestor groups, each with the highest role they hold. */
-    listAll: /* @__PURE__ */ list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.listAll', owned),
+    listAll: list<Owner, Query & { query?: string; user_ids?: number[] }, Member>('members.listAll', owned),
   },
 
   issues: {
-    list: /* @__PURE__ */ list<ProjectRef, IssueQuery, Issue>('issues.list', inProject),
+    list: list<ProjectRef, IssueQuery, Issue>('issues.list', inProject),
     get: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.get', { project, iid }, options),
     /** Idempotent: a retry after a lost answer returns the issue the first attempt created. */
     create: (project: ProjectRef, attributes: IssueAttributes & { title: string }, options?: CallOptions): Promise<Issue> =>
@@ -149,13 +149,13 @@ export const gitlab = {
     close: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.close', { project, iid }, options),
     reopen: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.reopen', { project, iid }, options),
     /** Merge requests that mention the issue. */
-    relatedMergeRequests: /* @__PURE__ */ itemList<MergeRequest>('issues.relatedMergeRequests'),
+    relatedMergeRequests: itemList<MergeRequest>('issues.relatedMergeRequests'),
     /** Merge requests that close the issue when merged. */
-    closedBy: /* @__PURE__ */ itemList<MergeRequest>('issues.closedBy'),
+    closedBy: itemList<MergeRequest>('issues.closedBy'),
   },
 
   mergeRequests: {
-    list: /* @__PURE__ */ list<ProjectRef, MergeRequestQuery, MergeRequest>('mergeRequests.list', inProject),
+    list: list<ProjectRef, MergeRequestQuery, MergeRequest>('mergeRequests.list', inProject),
     get: (project: ProjectRef, iid: number, options?: CallOptions): Promise<MergeRequest> =>
       call('mergeRequests.get', { project, iid }, options),
     /** Idempotent: a retry after a lost answer returns the merge request the first attempt created. */
@@ -171,11 +171,11 @@ export const gitlab = {
     approve: (project: ProjectRef, iid: number, attributes?: { sha?: string }, options?: CallOptions): Promise<MergeRequestApprovals> =>
       call('mergeRequests.approve', { project, iid, attributes }, options),
     /** Issues the merge request closes when merged (`Closes #12` in its description). */
-    closesIssues: /* @__PURE__ */ itemList<Issue>('mergeRequests.closesIssues'),
+    closesIssues: itemList<Issue>('mergeRequests.closesIssues'),
   },
 
   notes: {
-    list: /* @__PURE__ */ list<Noteable, Query & { sort?: 'asc' | 'desc'; order_by?: 'created_at' | 'updated_at' }, Note>('notes.list', (target) => ({
+    list: list<Noteable, Query & { sort?: 'asc' | 'desc'; order_by?: 'created_at' | 'updated_at' }, Note>('notes.list', (target) => ({
       ...target,
     })),
     /** Idempotent: a retry after a lost answer returns the note the first attempt created. */
@@ -185,20 +185,20 @@ export const gitlab = {
 
   labels: {
     /** A project's labels include its ancestor groups'. */
-    list: /* @__PURE__ */ list<Owner, Query & { search?: string }, Label>('labels.list', owned),
+    list: list<Owner, Query & { search?: string }, Label>('labels.list', owned),
     /** A retry after a lost answer returns the label the first attempt created. */
     create: (owner: Owner, attributes: LabelAttributes, options?: CallOptions): Promise<Label> =>
       call('labels.create', { ...owner, attributes }, options),
   },
 
   milestones: {
-    list: /* @__PURE__ */ list<Owner, Query & { state?: 'active' | 'closed'; title?: string; search?: string }, Milestone>('milestones.list', owned),
+    list: list<Owner, Query & { state?: 'active' | 'closed'; title?: string; search?: string }, Milestone>('milestones.list', owned),
     get: (owner: Owner, milestoneId: number, options?: CallOptions): Promise<Milestone> =>
       call('milestones.get', { ...owner, milestoneId }, options),
   },
 
   pipelines: {
-    list: /* @__PURE__ */ list<ProjectRef, Query & { status?: string; ref?: string; sha?: string; source?: string }, Pipeline>('pipelines.list', inProject),
+    list: list<ProjectRef, Query & { status?: string; ref?: string; sha?: string; source?: string }, Pipeline>('pipelines.list', inProject),
     get: (project: ProjectRef, pipelineId: number, options?: CallOptions): Promise<Pipeline> =>
       call('pipelines.get', { project, pipelineId }, options),
     create: (project: ProjectRef, attributes: PipelineAttributes, options?: CallOptions): Promise<Pipeline> =>
@@ -211,7 +211,7 @@ export const gitlab = {
 
   jobs: {
     /** A pipeline's jobs, or the project's without `pipelineId`. */
-    list: /* @__PURE__ */ list<{ project: ProjectRef; pipelineId?: number }, Query & { scope?: string[] }, Job>('jobs.list', (target) => ({ ...target })),
+    list: list<{ project: ProjectRef; pipelineId?: number }, Query & { scope?: string[] }, Job>('jobs.list', (target) => ({ ...target })),
   },
 
   commitStatuses: {
@@ -223,7 +223,7 @@ export const gitlab = {
   },
 
   deployments: {
-    list: /* @__PURE__ */ list<ProjectRef, Query & { environment?: string; status?: DeploymentStatus }, Deployment>('deployments.list', inProject),
+    list: list<ProjectRef, Query & { environment?: string; status?: DeploymentStatus }, Deployment>('deployments.list', inProject),
     create: (project: ProjectRef, attributes: DeploymentAttributes, options?: CallOptions): Promise<Deployment> =>
       call('deployments.create', { project, attributes }, options),
     update: (
@@ -235,7 +235,7 @@ export const gitlab = {
   },
 
   environments: {
-    list: /* @__PURE__ */ list<ProjectRef, Query & { name?: string; search?: string; states?: string }, Environment>('environments.list', inProject),
+    list: list<ProjectRef, Query & { name?: string; search?: string; states?: string }, Environment>('environments.list', inProject),
     get: (project: ProjectRef, environmentId: number, options?: CallOptions): Promise<Environment> =>
       call('environments.get', { project, environmentId }, options),
   },
@@ -263,11 +263,11 @@ export const gitlab = {
 
   freezePeriods: {
     /** Deploy freeze windows (cron `freeze_start`/`freeze_end` in `cron_timezone`). */
-    list: /* @__PURE__ */ list<ProjectRef, Query, FreezePeriod>('freezePeriods.list', inProject),
+    list: list<ProjectRef, Query, FreezePeriod>('freezePeriods.list', inProject),
   },
 
   auditEvents: {
-    list: /* @__PURE__ */ list<ProjectRef, Query & { created_after?: string; created_before?: string }, AuditEvent>('auditEvents.list', inProject),
+    list: list<ProjectRef, Query & { created_after?: string; created_before?: string }, AuditEvent>('auditEvents.list', inProject),
   },
 
   users: {
