@@ -29,7 +29,12 @@ export async function insertRuns(client: Client, runs: NewRun[]): Promise<RunRow
     runs.map((r) => r.createdAt),
   ]);
   const created = new Map(rows.map((row) => [row.id, row]));
-  return runs.flatMap((r, i) => (runs.findIndex((other) => other.id === r.id) === i ? (created.get(r.id) ?? []) : []));
+  // Taken out as it is answered: an id given twice yields its row once, at its first place.
+  return runs.flatMap((r) => {
+    const row = created.get(r.id);
+    created.delete(r.id);
+    return row ?? [];
+  });
 }
 
 export async function appendPendingUnlessTerminal(client: Client, runId: string, resolution: Resolution, at: number): Promise<boolean> {
