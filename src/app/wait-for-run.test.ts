@@ -5,15 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
-import { createSecretSource } from '../capabilities/secrets.js';
-import { Engine } from '../core/engine.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { commit, newRun } from '../store/conformance/fixtures.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { VirtualClock } from './clocks.js';
 import { createOperations } from './operations-impl.js';
 import type { RunView } from './operations.js';
+import { virtualTimeEngine } from '../../test/helpers/engine.js';
 
 /** Lets the promise callbacks that a store read or a timer set off run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -22,16 +20,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 async function waitingNode(id: string, timeoutMs: number) {
   const store = createMemoryStore();
   const clock = new VirtualClock();
-  const engine = new Engine({
-    store,
-    sandbox: await createQuickJsSandbox(),
-    clock,
-    logger: pino({ level: 'silent' }),
-    capabilities: new Map(),
-    secrets: createSecretSource({}),
-    nodeId: 'watcher',
-    pollIntervalMs: null,
-  });
+  const engine = virtualTimeEngine({ store, sandbox: await createQuickJsSandbox(), clock, nodeId: 'watcher' });
   const operations = createOperations({ engine, store, clock, checkInput: () => {}, webhookSources: [] });
   await store.createRun(newRun(id));
   let answer: RunView | undefined;
