@@ -98,34 +98,45 @@ async function storeProfile(runtime: Runtime, steps: number): Promise<string> {
     .join('; ');
 }
 
-async function benchAutoflow(
-  label: string,
-  db: DatabaseConfig,
-  dir: string,
-  prefix: string,
-  print: (line: string) => void,
-): Promise<Result[]> {
+interface Engine {
+  label: string;
+  /** Runs one workflow of S steps to completion. */
+  runOne(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startAutoflow(label: string, db: DatabaseConfig, dir: string, prefix: string): Promise<Engine & { runtime: Runtime }> {
   const runtime = await autoflowRuntime(db, dir);
-  const runOne = async (id: string) => {
-    const { run } = await runtime.operations.startRun({ workflow: 'steps', input: { steps: S }, id });
-    const done = await runtime.operations.waitForRun(run.id, 600_000);
-    if (done.status !== 'completed') throw new Error(`AutoFlow run ${run.id} ended ${done.status}`);
+  let started = 0;
+  return {
+    label,
+    runtime,
+    async runOne() {
+      const { run } = await runtime.operations.startRun({ workflow: 'steps', input: { steps: S }, id: `${prefix}-${started++}` });
+      const done = await runtime.operations.waitForRun(run.id, 600_000);
+      if (done.status !== 'completed') throw new Error(`AutoFlow run ${run.id} ended ${done.status}`);
+    },
+    stop: () => runtime.stop(),
   };
-  try {
-    const results: Result[] = [];
-    for (const concurrency of CONCURRENCY) {
-      results.push(await drive(label, concurrency, (index) => runOne(`${prefix}-${concurrency}-${index}`)));
-    }
-    print(`  ${label}, store time per step over both runs: ${await storeProfile(runtime, W * S * CONCURRENCY.length)}`);
-    // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
-    const [concurrency = 1] = CONCURRENCY;
-    const profiled = Math.max(1, Math.round(W / 2));
-    const where = await profileCpu(() => drive(label, concurrency, (index) => runOne(`${prefix}-profiled-${index}`), profiled));
-    print(`  ${label}, C=${concurrency}, where the Node.js thread's time went (CPU profile of ${profiled} more workflows): ${where}`);
-    return results;
-  } finally {
-    await runtime.stop();
+}
+
+/** The store time per step of `engine`'s measured runs, then a CPU profile of more runs at the first concurrency. */
+async function explainAutoflow(engine: Engine & { runtime: Runtime }, print: (line: string) => void): Promise<void> {
+  print(`  ${engine.label}, store time per step over the measured runs: ${await storeProfile(engine.runtime, W * S * CONCURRENCY.length)}`);
+  // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
+  const [concurrency = 1] = CONCURRENCY;
+  const profiled = Math.max(1, Math.round(W / 2));
+  const where = await profileCpu(() => drive(engine.label, concurrency, () => engine.runOne(), profiled));
+  print(`  ${engine.label}, C=${concurrency}, where the Node.js thread's time went (CPU profile of ${profiled} more workflows): ${where}`);
+}
+
+/** Each engine at each concurrency, the engines taking turns within a concurrency. */
+async function measure(engines: Engine[]): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const concurrency of CONCURRENCY) {
+    for (const engine of engines) results.push(await drive(engine.label, concurrency, () => engine.runOne()));
   }
+  return results;
 }
 
 async function noop(i: number): Promise<number> {
@@ -140,22 +151,16 @@ const dbosSteps = DBOS.registerWorkflow(
   { name: 'steps' },
 );
 
-async function benchDbos(schema: string): Promise<Result[]> {
+async function startDbos(schema: string): Promise<Engine> {
   DBOS.setConfig({ name: 'autoflow-bench', systemDatabaseUrl: urlWith('public'), systemDatabaseSchemaName: schema, logLevel: 'error' });
   await DBOS.launch();
-  try {
-    const results: Result[] = [];
-    for (const concurrency of CONCURRENCY) {
-      results.push(
-        await drive('DBOS Transact (PostgreSQL)', concurrency, async () => {
-          if ((await dbosSteps(S)) !== S) throw new Error('DBOS workflow returned a wrong result');
-        }),
-      );
-    }
-    return results;
-  } finally {
-    await DBOS.shutdown();
-  }
+  return {
+    label: 'DBOS Transact (PostgreSQL)',
+    async runOne() {
+      if ((await dbosSteps(S)) !== S) throw new Error('DBOS workflow returned a wrong result');
+    },
+    stop: () => DBOS.shutdown(),
+  };
 }
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -186,17 +191,28 @@ export async function dbosBench(print: (line: string) => void): Promise<void> {
     print(
       `\nAutoFlow vs DBOS Transact — ${W} workflows × ${S} sequential no-op steps, same PostgreSQL (synchronous_commit=on, server default ${reachable?.synchronous_commit}), same machine, one run`,
     );
-    const results = [
-      ...(await benchAutoflow('AutoFlow (PostgreSQL)', { kind: 'postgres', url: urlWith(autoflowSchema) }, dir, 'pg', print)),
-      ...(await benchDbos(dbosSchema)),
-      ...(await benchAutoflow(
-        'AutoFlow (SQLite, synchronous=FULL)',
-        { kind: 'sqlite', path: join(dir, 'bench.db') },
-        dir,
-        'sqlite',
-        print,
-      )),
-    ];
+    // AutoFlow and DBOS take turns at each concurrency, so that each pair is measured seconds
+    // apart on this VM, whose fsync time drifts within minutes; SQLite runs on its own afterwards.
+    const onPostgres = await startAutoflow('AutoFlow (PostgreSQL)', { kind: 'postgres', url: urlWith(autoflowSchema) }, dir, 'pg');
+    const results: Result[] = [];
+    try {
+      const dbos = await startDbos(dbosSchema);
+      try {
+        results.push(...(await measure([onPostgres, dbos])));
+      } finally {
+        await dbos.stop();
+      }
+      await explainAutoflow(onPostgres, print);
+    } finally {
+      await onPostgres.stop();
+    }
+    const onSqlite = await startAutoflow('AutoFlow (SQLite, synchronous=FULL)', { kind: 'sqlite', path: join(dir, 'bench.db') }, dir, 'sqlite');
+    try {
+      results.push(...(await measure([onSqlite])));
+      await explainAutoflow(onSqlite, print);
+    } finally {
+      await onSqlite.stop();
+    }
     print('| engine | C | steps/s | workflow p50 ms | workflow p99 ms |');
     print('| --- | --- | --- | --- | --- |');
     for (const r of results)
