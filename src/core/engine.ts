@@ -87,6 +87,8 @@ export class Engine {
   private readonly definitionsByVersion = new Map<string, DeployedDefinition>();
   private activeDefinitions: DeployedDefinition[] = [];
   private readonly activeRuns = new Map<string, Promise<void>>();
+  /** Slots held for runs being created here, which this node advances as soon as they exist. */
+  private reservedSlots = 0;
   /** Calls being executed here, by `runId:step`: the heartbeat renews their leases. */
   private readonly inflightCalls = new Map<string, { runId: string; step: number }>();
   /** Runs this node claimed, with their lease end: handed back on stop. */
@@ -165,7 +167,7 @@ export class Engine {
   }
 
   isIdle(): boolean {
-    return this.activeRuns.size === 0 && this.background.size === 0 && !this.pumping && !this.routing;
+    return this.activeRuns.size === 0 && this.reservedSlots === 0 && this.background.size === 0 && !this.pumping && !this.routing;
   }
 
   /** Sandboxes held in memory, and their bytes. */
@@ -204,10 +206,33 @@ export class Engine {
 
   // intake --------------------------------------------------------------------------------
 
-  /** Creates a run (idempotent by id) and schedules its first workflow task. */
+  /**
+   * Creates a run (idempotent by id) and starts its first workflow task. With a slot free, the run
+   * is created leased to this node and advanced at once, without a claim through the ready queue
+   * (a commit and a read fewer before its first step); otherwise it waits there for a free slot.
+   */
   async submitRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    const result = await this.store.createRun(run);
-    if (result.created) this.pump();
+    if (this.stopping || this.freeSlots() <= 0) {
+      const result = await this.store.createRun(run);
+      if (result.created) this.pump();
+      return result;
+    }
+    this.reservedSlots++;
+    const leaseUntil = this.clock.now() + this.runLeaseMs;
+    let result: { created: boolean; run: RunRecord };
+    try {
+      result = await this.store.createRun(run, { owner: this.options.nodeId, until: leaseUntil });
+    } catch (error) {
+      this.reservedSlots--;
+      this.settle();
+      throw error;
+    }
+    this.reservedSlots--;
+    // Recorded even when stopping, so that the lease is handed back with the others.
+    if (result.created) this.leasedRuns.set(run.id, leaseUntil);
+    // The pump may have claimed the run already (this node's own lease) and be advancing it.
+    if (result.created && !this.stopping && !this.activeRuns.has(run.id)) this.launch(run.id, { run: result.run, pending: [] });
+    else this.settle();
     return result;
   }
 
@@ -259,7 +284,7 @@ export class Engine {
     try {
       while (this.pumpRequested && !this.stopping) {
         this.pumpRequested = false;
-        const free = this.concurrency - this.activeRuns.size;
+        const free = this.freeSlots();
         if (free <= 0) return;
         const now = this.clock.now();
         const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
@@ -280,8 +305,13 @@ export class Engine {
     }
   }
 
-  private launch(id: string): void {
-    const work = this.advanceRun(id)
+  private freeSlots(): number {
+    return this.concurrency - this.activeRuns.size - this.reservedSlots;
+  }
+
+  /** `created` is a run this node has just created: nothing to read back, its mailbox is empty. */
+  private launch(id: string, created?: { run: RunRecord; pending: PendingResolution[] }): void {
+    const work = this.advanceRun(id, created)
       .then(
         () => void this.failing.delete(id),
         (error: unknown) => {
@@ -304,9 +334,9 @@ export class Engine {
     this.activeRuns.set(id, work);
   }
 
-  private async advanceRun(runId: string): Promise<void> {
+  private async advanceRun(runId: string, created?: { run: RunRecord; pending: PendingResolution[] }): Promise<void> {
     // Both reads at once: one round trip of waiting, not two.
-    let [run, pending] = await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
+    let [run, pending] = created ? [created.run, created.pending] : await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
     if (!run || run.status !== 'running') return;
     const definition = await this.definitionFor(run.version);
     if (!definition) {

@@ -162,6 +162,12 @@ export interface DefinitionSummary {
   active: boolean;
 }
 
+/** A run's lease: which node may advance it, and until when (epoch ms). */
+export interface RunLease {
+  owner: string;
+  until: number;
+}
+
 /**
  * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
  * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
@@ -218,8 +224,13 @@ export interface Store {
   routeEvents(routings: EventRouting[]): Promise<RouteResult[]>;
 
   // runs ----------------------------------------------------------------------------------
-  /** Insert-or-ignore by id. A new run starts ready with status `running`. */
-  createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }>;
+  /**
+   * Insert-or-ignore by id. A new run starts ready with status `running`. With `lease`, a new run
+   * is also leased to `lease.owner` until `lease.until`, as if that node had claimed it: the node
+   * that creates a run can advance it at once, and no other node claims it before the lease ends.
+   * An existing run is left as it is, lease included.
+   */
+  createRun(run: NewRun, lease?: RunLease): Promise<{ created: boolean; run: RunRecord }>;
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(filter: RunFilter): Promise<RunPage>;

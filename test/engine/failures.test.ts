@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
-import type { Store } from '../../src/core/ports.js';
+import type { Store, TaskCommit } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
 import { virtualTimeEngine } from '../helpers/engine.js';
@@ -17,13 +17,13 @@ after(() => folder.remove());
 test('a run whose advance fails unexpectedly is retried with back-off, not in a tight loop, and then completes', async () => {
   const real = createMemoryStore();
   let failuresLeft = 3;
-  let loads = 0;
-  // The store is real; only its pending read fails, three times, as a flaky database would.
+  let commits = 0;
+  // The store is real; only its task commit fails, three times, as a flaky database would.
   const store: Store = Object.assign(Object.create(real) as Store, {
-    loadPending: async (runId: string) => {
-      loads++;
+    commitTask: async (commit: TaskCommit) => {
+      commits++;
       if (failuresLeft-- > 0) throw new Error('database hiccup');
-      return real.loadPending(runId);
+      return real.commitTask(commit);
     },
   });
   await store.migrate();
@@ -34,7 +34,7 @@ test('a run whose advance fails unexpectedly is retried with back-off, not in a 
   await engine.start();
   await engine.submitRun({ id: 'r1', workflow: 'plain', version: engine.activeDefinition('plain')!.version, input: null, createdAt: clock.now() });
   await engine.whenIdle();
-  assert.equal(loads, 1, 'one failed attempt, then it waits for its back-off');
+  assert.equal(commits, 1, 'one failed attempt, then it waits for its back-off');
   assert.equal((await store.getRun('r1'))?.status, 'running');
   for (let i = 0; i < 10 && (await store.getRun('r1'))?.status === 'running'; i++) {
     clock.advanceTo(clock.nextAt() ?? clock.now());
@@ -45,7 +45,7 @@ test('a run whose advance fails unexpectedly is retried with back-off, not in a 
   const run = await store.getRun('r1');
   assert.equal(run?.status, 'completed');
   assert.equal(run?.result, 'done');
-  assert.equal(loads, 4, 'three failures with back-off, then success');
+  assert.equal(commits, 4, 'three failures with back-off, then success');
   assert.ok(clock.now() - run.createdAt >= 7000, 'back-off of 1 s, 2 s and 4 s');
   await engine.stop();
 });

@@ -33,6 +33,20 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.claimReadyRuns(OWNER, 3000, 4000, 10), []);
     });
 
+    it('creates a run already leased to the node that will advance it; an existing run keeps its lease', async () => {
+      const store = context.store;
+      const created = await store.createRun(newRun('r1'), { owner: OWNER, until: 2000 });
+      assert.equal(created.created, true);
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 1999, 3000, 10), [], 'leased to its creator until 2000');
+      // Its creator commits its first task under that lease, with no claim in between; no other node may.
+      assert.deepEqual(await store.commitTask({ ...commit('r1', 0, 1000), owner: OTHER }), { ok: false, reason: 'fenced' });
+      assert.deepEqual(await store.commitTask(commit('r1', 0, 1000)), { ok: true, pending: [] });
+      assert.equal(await store.addPending('r1', { kind: 'timer', step: 1 }, 1100), true);
+      assert.equal((await store.createRun(newRun('r1'), { owner: OTHER, until: 9000 })).created, false);
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 1999, 3000, 10), [], 'a second create took no lease');
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 2000, 3000, 10), ['r1'], 'after the lease, like any claimed run');
+    });
+
     it('claims the oldest ready runs first, up to the limit', async () => {
       const store = context.store;
       for (const [id, createdAt] of [

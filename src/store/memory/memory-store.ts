@@ -21,7 +21,7 @@ import type {
   TimerRecord,
   WaitRecord,
 } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunFilter, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import type { EventRouting, RouteResult, RunFilter, RunLease, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, newRunRecord, taskTime } from '../rules.js';
 import { ByRun } from './by-run.js';
@@ -97,9 +97,11 @@ export function createMemoryStore(): Store {
     return { seq, duplicate: false };
   }
 
-  function insertRun(run: NewRun): boolean {
+  function insertRun(run: NewRun, lease?: RunLease): boolean {
     if (runs.has(run.id)) return false;
-    runs.set(run.id, { record: newRunRecord(copy(run)), readyAt: run.createdAt });
+    const row: RunRow = { record: newRunRecord(copy(run)), readyAt: run.createdAt };
+    if (lease) Object.assign(row, { leaseOwner: lease.owner, leaseUntil: lease.until });
+    runs.set(run.id, row);
     if (run.triggerEventSeq !== undefined) consumed.set(run.id, new Set([run.triggerEventSeq]));
     return true;
   }
@@ -224,7 +226,7 @@ export function createMemoryStore(): Store {
   function routeEvent(routing: EventRouting): RouteResult {
     const event = events[routing.eventSeq - 1];
     if (!event) throw new NotFoundError('event', String(routing.eventSeq));
-    const createdRunIds = routing.newRuns.filter(insertRun).map((run) => run.id);
+    const createdRunIds = routing.newRuns.filter((run) => insertRun(run)).map((run) => run.id);
     const deliveredRunIds: string[] = [];
     for (const { runId, step } of routing.deliveries) {
       const row = runs.get(runId);
@@ -419,8 +421,8 @@ export function createMemoryStore(): Store {
       return routings.map(routeEvent);
     },
 
-    createRun: (run) => {
-      const created = insertRun(run);
+    createRun: (run, lease) => {
+      const created = insertRun(run, lease);
       return { created, run: copy(runs.get(run.id)!.record) };
     },
     getRun: (id) => copy(runs.get(id)?.record),

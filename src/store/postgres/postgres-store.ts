@@ -254,9 +254,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     routeEvent: async (routing) => (await routeEvents([routing]))[0]!,
     routeEvents,
 
-    createRun: async (run) => {
-      const [created] = await settle(() => writes.insertRuns(named, [run]));
-      if (created) return waking({ created: true, run: toRunRecord(created) }, true);
+    createRun: async (run, lease) => {
+      const [created] = await settle(() => writes.insertRuns(named, [run], lease));
+      // A leased run is its owner's to advance: waking the other nodes would only send them to claim it in vain.
+      if (created) return waking({ created: true, run: toRunRecord(created) }, !lease);
       // It exists: a new statement sees it, even when another node inserted it while ours waited.
       const [existing] = await rows<RunRow>(SQL.getRun, [run.id]);
       if (!existing) throw new StoreError(`run ${run.id} was neither created nor found; try again`);

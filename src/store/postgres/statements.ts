@@ -60,8 +60,9 @@ export const SQL = {
         AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at)
     ), inserted AS (
       INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-        created_at, updated_at, status, ready_at)
-      SELECT id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, created_at, 'running', created_at
+        created_at, updated_at, status, ready_at, lease_owner, lease_until)
+      SELECT id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, created_at, 'running', created_at,
+        $9::text, $10::bigint
       FROM input
       ON CONFLICT (id) DO NOTHING
       RETURNING ${RUN_COLUMNS}

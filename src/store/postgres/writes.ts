@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
-import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { isTerminal, taskTime } from '../rules.js';
 import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
@@ -16,7 +16,7 @@ import { SQL } from './statements.js';
 type Client = Queryable;
 
 /** Insert-or-ignore by id; returns the rows of the runs it created, in the order given. */
-export async function insertRuns(client: Client, runs: NewRun[]): Promise<RunRow[]> {
+export async function insertRuns(client: Client, runs: NewRun[], lease?: RunLease): Promise<RunRow[]> {
   if (runs.length === 0) return [];
   const { rows } = await client.query<RunRow>(SQL.insertRuns, [
     runs.map((r) => r.id),
@@ -27,6 +27,8 @@ export async function insertRuns(client: Client, runs: NewRun[]): Promise<RunRow
     runs.map((r) => r.parentStep ?? null),
     runs.map((r) => r.triggerEventSeq ?? null),
     runs.map((r) => r.createdAt),
+    lease?.owner ?? null,
+    lease?.until ?? null,
   ]);
   const created = new Map(rows.map((row) => [row.id, row]));
   // Taken out as it is answered: an id given twice yields its row once, at its first place.

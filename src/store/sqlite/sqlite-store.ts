@@ -194,9 +194,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     routeEvent: (routing) => write((s) => writes.routeEvent(s, routing)),
     routeEvents: (routings) => write((s) => routings.map((routing) => writes.routeEvent(s, routing))),
 
-    createRun: (run) =>
+    createRun: (run, lease) =>
       write((s) => {
-        const created = writes.insertRun(s, run);
+        const created = writes.insertRun(s, run, lease);
         return { created, run: toRunRecord(s.getRun.get(run.id)!) };
       }),
     getRun: (id) =>

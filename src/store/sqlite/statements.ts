@@ -40,9 +40,9 @@ export const SQL = {
 
   // runs
   insertRun: `INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-      created_at, updated_at, status, ready_at)
+      created_at, updated_at, status, ready_at, lease_owner, lease_until)
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
-      @createdAt, @createdAt, 'running', @createdAt)
+      @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil)
     ON CONFLICT (id) DO NOTHING`,
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
   getRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = ?',

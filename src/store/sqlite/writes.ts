@@ -4,7 +4,7 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../../core/model.js';
-import type { EventRouting, RouteResult, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
@@ -16,9 +16,9 @@ export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string,
   return { seq: s.eventSeqByDedupeKey.get(dedupeKey)!, duplicate: true };
 }
 
-/** Insert-or-ignore; a new run starts ready and never receives the event that started it. */
-export function insertRun(s: Statements, run: NewRun): boolean {
-  const { changes } = s.insertRun.run(newRunParams(run));
+/** Insert-or-ignore; a new run starts ready (leased, with `lease`) and never receives the event that started it. */
+export function insertRun(s: Statements, run: NewRun, lease?: RunLease): boolean {
+  const { changes } = s.insertRun.run({ ...newRunParams(run), leaseOwner: lease?.owner ?? null, leaseUntil: lease?.until ?? null });
   if (changes > 0 && run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
   return changes > 0;
 }
