@@ -98,14 +98,14 @@ async function storeProfile(runtime: Runtime, steps: number): Promise<string> {
     .join('; ');
 }
 
-interface Engine {
+interface Contender {
   label: string;
   /** Runs one workflow of S steps to completion. */
   runOne(): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function startAutoflow(label: string, db: DatabaseConfig, dir: string, prefix: string): Promise<Engine & { runtime: Runtime }> {
+async function startAutoflow(label: string, db: DatabaseConfig, dir: string, prefix: string): Promise<Contender & { runtime: Runtime }> {
   const runtime = await autoflowRuntime(db, dir);
   let started = 0;
   return {
@@ -121,7 +121,7 @@ async function startAutoflow(label: string, db: DatabaseConfig, dir: string, pre
 }
 
 /** The store time per step of `engine`'s measured runs, then a CPU profile of more runs at the first concurrency. */
-async function explainAutoflow(engine: Engine & { runtime: Runtime }, print: (line: string) => void): Promise<void> {
+async function explainAutoflow(engine: Contender & { runtime: Runtime }, print: (line: string) => void): Promise<void> {
   print(`  ${engine.label}, store time per step over the measured runs: ${await storeProfile(engine.runtime, W * S * CONCURRENCY.length)}`);
   // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
   const [concurrency = 1] = CONCURRENCY;
@@ -131,7 +131,7 @@ async function explainAutoflow(engine: Engine & { runtime: Runtime }, print: (li
 }
 
 /** Each engine at each concurrency, the engines taking turns within a concurrency. */
-async function measure(engines: Engine[]): Promise<Result[]> {
+async function measure(engines: Contender[]): Promise<Result[]> {
   const results: Result[] = [];
   for (const concurrency of CONCURRENCY) {
     for (const engine of engines) results.push(await drive(engine.label, concurrency, () => engine.runOne()));
@@ -151,7 +151,7 @@ const dbosSteps = DBOS.registerWorkflow(
   { name: 'steps' },
 );
 
-async function startDbos(schema: string): Promise<Engine> {
+async function startDbos(schema: string): Promise<Contender> {
   DBOS.setConfig({ name: 'autoflow-bench', systemDatabaseUrl: urlWith('public'), systemDatabaseSchemaName: schema, logLevel: 'error' });
   await DBOS.launch();
   return {
