@@ -22,7 +22,8 @@ const PARKED = Number(process.env.BENCH_PARKED ?? 2000);
 /** More single-page commits than one WAL cycle (1,000 pages, SQLite's default auto-checkpoint). */
 const WAL_WARMUP_COMMITS = 1500;
 const FLUSH_COMMITS = 3000;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** At least one; a value that is not a positive integer counts as 1. */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)) || 1);
 
 interface Round {
   flush: number;
