@@ -231,7 +231,7 @@ export class Engine {
     // Recorded even when stopping, so that the lease is handed back with the others.
     if (result.created) this.leasedRuns.set(run.id, leaseUntil);
     // The pump may have claimed the run already (this node's own lease) and be advancing it.
-    if (result.created && !this.stopping && !this.activeRuns.has(run.id)) this.launch(run.id, { run: result.run, pending: [] });
+    if (result.created && !this.stopping && !this.activeRuns.has(run.id)) this.launch(run.id, result.run);
     else this.settle();
     return result;
   }
@@ -309,8 +309,8 @@ export class Engine {
     return this.concurrency - this.activeRuns.size - this.reservedSlots;
   }
 
-  /** `created` is a run this node has just created: nothing to read back, its mailbox is empty. */
-  private launch(id: string, created?: { run: RunRecord; pending: PendingResolution[] }): void {
+  /** `created` is a run this node has just created: nothing to read back, and its mailbox is empty. */
+  private launch(id: string, created?: RunRecord): void {
     const work = this.advanceRun(id, created)
       .then(
         () => void this.failing.delete(id),
@@ -334,9 +334,9 @@ export class Engine {
     this.activeRuns.set(id, work);
   }
 
-  private async advanceRun(runId: string, created?: { run: RunRecord; pending: PendingResolution[] }): Promise<void> {
+  private async advanceRun(runId: string, created?: RunRecord): Promise<void> {
     // Both reads at once: one round trip of waiting, not two.
-    let [run, pending] = created ? [created.run, created.pending] : await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
+    let [run, pending] = created ? [created, []] : await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
     if (!run || run.status !== 'running') return;
     const definition = await this.definitionFor(run.version);
     if (!definition) {
