@@ -33,33 +33,38 @@ export function hashToken(token: string): string {
 }
 
 /**
- * `ended` resolves when run `id` ends, or at `deadline`. The engine's event tells of runs this
- * node advances; a run another node advances makes no event here, so the store is read again
- * every RECHECK_MS. A failed read is only a missed look: the caller's read after the wait
- * reports what is wrong.
+ * `ended` resolves when run `id` ends, with its record as it ended, or at `deadline`, with none.
+ * The engine's event tells of runs this node advances, with the committed record; a run another
+ * node advances makes no event here, so the store is read again every RECHECK_MS. A failed read
+ * is only a missed look: the caller's read after the wait reports what is wrong.
  */
-function watchForEnd({ engine, store, clock }: OperationsDeps, id: string, deadline: number): { ended: Promise<void>; stop: () => void } {
+function watchForEnd(
+  { engine, store, clock }: OperationsDeps,
+  id: string,
+  deadline: number,
+): { ended: Promise<RunRecord | undefined>; stop: () => void } {
   let stop = (): void => {};
-  const ended = new Promise<void>((resolve) => {
+  const ended = new Promise<RunRecord | undefined>((resolve) => {
     let stopped = false;
     let cancelTimer = (): void => {};
-    const unsubscribe = engine.events.on('run:updated', (update) => {
-      if (update.runId === id && update.status !== 'running') stop();
-    });
-    const recheck = (): void => {
-      if (stopped) return;
-      if (clock.now() >= deadline) return stop();
-      cancelTimer = clock.schedule(Math.min(deadline, clock.now() + RECHECK_MS), () => {
-        store.getRun(id).then((run) => (run && run.status !== 'running' ? stop() : recheck()), recheck);
-      });
-    };
-    stop = () => {
+    const end = (run?: RunRecord): void => {
       if (stopped) return;
       stopped = true;
       unsubscribe();
       cancelTimer();
-      resolve();
+      resolve(run);
     };
+    const unsubscribe = engine.events.on('run:updated', ({ run }) => {
+      if (run.id === id && run.status !== 'running') end(run);
+    });
+    const recheck = (): void => {
+      if (stopped) return;
+      if (clock.now() >= deadline) return end();
+      cancelTimer = clock.schedule(Math.min(deadline, clock.now() + RECHECK_MS), () => {
+        store.getRun(id).then((run) => (run && run.status !== 'running' ? end(run) : recheck()), recheck);
+      });
+    };
+    stop = () => end();
     recheck();
   });
   return { ended, stop };
@@ -115,8 +120,8 @@ export function createOperations(deps: OperationsDeps): Operations {
       try {
         const run = await requireRun(id);
         if (run.status !== 'running') return toRunView(run);
-        await watch.ended;
-        return toRunView(await requireRun(id));
+        // The record the run ended with, as committed: no second read.
+        return toRunView((await watch.ended) ?? (await requireRun(id)));
       } finally {
         watch.stop();
       }
@@ -231,7 +236,7 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     watch(listener) {
       const stops = [
-        engine.events.on('run:updated', ({ runId, status }) => listener({ kind: 'run', runId, status, finished: false })),
+        engine.events.on('run:updated', ({ run }) => listener({ kind: 'run', runId: run.id, status: run.status, finished: false })),
         engine.events.on('run:finished', ({ runId, status }) => listener({ kind: 'run', runId, status, finished: true })),
         engine.events.on('event:routed', (routed) => listener({ kind: 'event', ...routed })),
       ];

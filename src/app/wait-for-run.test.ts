@@ -1,17 +1,37 @@
 /**
- * waitForRun on a node that does not advance the run itself: the run ends through the shared
- * store (as another node's commit would), with no engine event here, and the wait still ends
- * within a second of virtual time instead of at its timeout.
+ * waitForRun. On the node that advances the run, it answers with the record the run ended with,
+ * as the store holds it, without reading it again. On a node that does not advance the run, the
+ * run ends through the shared store (as another node's commit would), with no engine event there,
+ * and the wait still ends within a second of virtual time instead of at its timeout.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Capability, Store } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { commit, newRun } from '../store/conformance/fixtures.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { VirtualClock } from './clocks.js';
+import { buildDefinition } from './deploy.js';
 import { createOperations } from './operations-impl.js';
 import type { RunView } from './operations.js';
 import { virtualTimeEngine } from '../../test/helpers/engine.js';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
+
+const folder = workflowFolder({
+  'answer.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'answer',
+  permissions: { activities: ['ask'] },
+  async run(input: { question: string }) {
+    const answer = await activities.ask(input.question);
+    if (answer === 'no') throw new Error('the answer was no');
+    return { question: input.question, answer, at: new Date().toISOString() };
+  },
+});`,
+});
+after(() => folder.remove());
 
 /** Lets the promise callbacks that a store read or a timer set off run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -28,6 +48,45 @@ async function waitingNode(id: string, timeoutMs: number) {
   await settle();
   return { store, clock, answer: () => answer };
 }
+
+test('the node that ends a run answers the wait with the record the store holds, without reading it again', async () => {
+  const real = createSqliteStore({ path: join(folder.dir, 'wait.db') });
+  await real.migrate();
+  let reads = 0;
+  const store: Store = Object.assign(Object.create(real) as Store, {
+    getRun: (id: string) => {
+      reads++;
+      return real.getRun(id);
+    },
+  });
+  const clock = new VirtualClock();
+  const sandbox = await createQuickJsSandbox();
+  // Each call answers once the test lets it, so that the wait has begun before the run ends.
+  const answers: Array<(answer: string) => void> = [];
+  const ask: Capability = { name: 'activities', invoke: () => new Promise((resolve) => answers.push(resolve)) };
+  const engine = virtualTimeEngine({ store, sandbox, clock, capabilities: new Map([['activities', ask]]) });
+  await engine.deploy(await buildDefinition(folder.path('answer.ts'), sandbox, clock.now()));
+  await engine.start();
+  const operations = createOperations({ engine, store, clock, checkInput: () => {}, webhookSources: [] });
+
+  for (const [id, reply, status] of [
+    ['said-yes', 'yes', 'completed'],
+    ['said-no', 'no', 'failed'],
+  ] as const) {
+    const { run } = await operations.startRun({ workflow: 'answer', id, input: { question: `${id}?` } });
+    reads = 0;
+    const waited = operations.waitForRun(run.id, 60_000);
+    await settle();
+    assert.equal(answers.length, 1, 'the run is in its call while the wait begins');
+    answers.shift()!(reply);
+    const ended = await waited;
+    assert.equal(ended.status, status);
+    assert.equal(reads, 1, 'the run was read when the wait began, not again when it ended');
+    assert.deepEqual(ended, await operations.getRun(run.id), 'the answer is what a read of the run gives');
+  }
+  await engine.stop();
+  await real.close();
+});
 
 test('a run that another node ends is seen within a second, not at the timeout', async () => {
   const { store, clock, answer } = await waitingNode('elsewhere', 60_000);

@@ -20,7 +20,7 @@ import type { Capability, Clock, EventRouting, Logger, Sandbox, SecretSource, St
 import { replayHistory } from './replay.js';
 import { cloudEventOf, planRouting } from './router.js';
 import { revealJson } from './secrets.js';
-import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, type DeliveredResolution } from './task.js';
+import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, type DeliveredResolution } from './task.js';
 
 export interface EngineOptions {
   store: Store;
@@ -55,7 +55,8 @@ export interface EngineOptions {
 }
 
 export interface EngineEvents extends Record<string, unknown> {
-  'run:updated': { runId: string; status: RunStatus; historyLength: number };
+  /** A task of the run committed; `run` is its record as the store now holds it. */
+  'run:updated': { run: RunRecord };
   'run:finished': { runId: string; status: RunStatus };
   'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
   /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
@@ -402,8 +403,7 @@ export class Engine {
         this.commitRefused(runId, result.reason);
         return;
       }
-      run = { ...run, historyLength: run.historyLength + output.commit.history.length, updatedAt: time };
-      if (output.ended) run = { ...run, status: output.ended.status };
+      run = committedRecord(run, output.commit);
       entry.historyLength = run.historyLength;
       for (const item of delivered) if ('step' in item.resolution) entry.resolvedSteps.add(item.resolution.step);
       this.afterCommit(run, output.commit);
@@ -507,9 +507,9 @@ export class Engine {
       this.commitRefused(run.id, result.reason);
       return;
     }
-    const status = commit.status?.status ?? run.status;
-    this.afterCommit({ ...run, status, historyLength: run.historyLength + commit.history.length }, commit);
-    if (terminal.has(status)) this.events.emit('run:finished', { runId: run.id, status });
+    const committed = committedRecord(run, commit);
+    this.afterCommit(committed, commit);
+    if (terminal.has(committed.status)) this.events.emit('run:finished', { runId: run.id, status: committed.status });
   }
 
   /** Another node advanced the run (or it is gone): what this node holds of it is stale. */
@@ -520,7 +520,7 @@ export class Engine {
   }
 
   private afterCommit(run: RunRecord, commit: TaskCommit): void {
-    this.events.emit('run:updated', { runId: run.id, status: run.status, historyLength: run.historyLength });
+    this.events.emit('run:updated', { run });
     for (const line of commit.logs) this.logger[line.level]({ runId: run.id, workflow: run.workflow, source: 'workflow' }, line.message);
     for (const timer of commit.timers) this.considerWake(timer.fireAt);
     if (commit.waits.length > 0) this.track(this.lookback(run, commit.waits));

@@ -54,6 +54,30 @@ export interface TaskOutput {
   immediate: DeliveredResolution[];
 }
 
+/**
+ * The time of a task commit, for the run's `updatedAt` and for what the commit adds elsewhere
+ * (the parent's pending, inbox events). TaskCommit carries no clock reading of its own; every task
+ * records a `workflow_task` marker, so its last history event has the task's time. `fallback` (the
+ * run's previous `updatedAt`) is used for a commit without history; null leaves it to the database.
+ */
+export function taskTime<F extends number | null>(commit: TaskCommit, fallback: F): number | F {
+  return commit.history.at(-1)?.at ?? fallback;
+}
+
+/** The run's record as every store holds it once `commit` is applied: what a read after the commit returns. */
+export function committedRecord(run: RunRecord, commit: TaskCommit): RunRecord {
+  const record: RunRecord = { ...run, historyLength: run.historyLength + commit.history.length, updatedAt: taskTime(commit, run.updatedAt) };
+  if (commit.status) {
+    const { status, result, error } = commit.status;
+    record.status = status;
+    delete record.result;
+    delete record.error;
+    if (result !== undefined) record.result = result;
+    if (error !== undefined) record.error = error;
+  }
+  return record;
+}
+
 /** `<id>~2`, `<id>~3`…: the runs a continue-as-new chain creates. */
 export function successorId(runId: string): string {
   const match = /^(.*)~(\d+)$/.exec(runId);

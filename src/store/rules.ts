@@ -56,12 +56,3 @@ export function checkTaskCommit(commit: TaskCommit): void {
   });
 }
 
-/**
- * The time of a task commit, for the run's `updatedAt` and for what the commit adds elsewhere
- * (the parent's pending, inbox events). TaskCommit carries no clock reading of its own; every task
- * records a `workflow_task` marker, so its last history event has the task's time. `fallback` (the
- * run's previous `updatedAt`) is used for a commit without history; null leaves it to the database.
- */
-export function taskTime<F extends number | null>(commit: TaskCommit, fallback: F): number | F {
-  return commit.history.at(-1)?.at ?? fallback;
-}

@@ -22,8 +22,9 @@ import type {
   WaitRecord,
 } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunFilter, RunLease, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { committedRecord, taskTime } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { checkTaskCommit, isTerminal, newRunRecord, taskTime } from '../rules.js';
+import { checkTaskCommit, isTerminal, newRunRecord } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
 import { toRoutingSummaries } from '../routing-summary.js';
@@ -199,19 +200,10 @@ export function createMemoryStore(): Store {
     for (const wait of commit.waits) waits.set(runId, wait.step, copy(wait));
     for (const child of commit.children) insertRun(child);
     for (const log of commit.logs) logs.set(runId, log.index, copy(log));
-    row.record.historyLength += commit.history.length;
-    row.record.updatedAt = time;
-    if (commit.status) {
-      const { status, result, error } = copy(commit.status);
-      row.record.status = status;
-      if (result === undefined) delete row.record.result;
-      else row.record.result = result;
-      if (error === undefined) delete row.record.error;
-      else row.record.error = error;
-      if (isTerminal(status)) {
-        endRun(runId);
-        humanTasks.cancelOpenOfRun(runId, time);
-      }
+    row.record = copy(committedRecord(row.record, commit));
+    if (commit.status && isTerminal(commit.status.status)) {
+      endRun(runId);
+      humanTasks.cancelOpenOfRun(runId, time);
     }
     if (commit.successor) insertRun(commit.successor);
     if (commit.notifyParent) addPendingUnlessTerminal(commit.notifyParent.runId, commit.notifyParent.resolution, time);

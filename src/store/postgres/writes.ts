@@ -6,8 +6,9 @@
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { isTerminal, taskTime } from '../rules.js';
+import { isTerminal } from '../rules.js';
 import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';

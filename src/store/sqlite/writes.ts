@@ -5,8 +5,9 @@
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { checkTaskCommit, isTerminal, taskTime } from '../rules.js';
+import { checkTaskCommit, isTerminal } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Statements } from './statements.js';
 
