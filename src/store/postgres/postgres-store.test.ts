@@ -8,10 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { call, commit, newRun, startRun } from '../conformance/fixtures.js';
+import { call, commit, events, newRun, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
+import { preparing } from './prepared.js';
+import { commitTasks } from './writes.js';
 import { postgresUnreachable, TEST_POSTGRES_URL } from '../../../test/helpers/postgres.js';
 
 const URL = TEST_POSTGRES_URL;
@@ -236,6 +238,50 @@ if (unreachable !== undefined) {
       const [byA, byB] = await Promise.all([claimAll(a, 'node-a'), claimAll(b, 'node-b')]);
       assert.equal(byA.length + byB.length, 200, 'each call claimed exactly once');
       assert.equal(new Set([...byA, ...byB]).size, 200);
+    });
+
+    it('commits read by index on a connection that planned them while the tables were empty', async () => {
+      const schema = freshSchema();
+      const store = await migrated(schema);
+      await store.createRun(newRun('r1'));
+      // The commit function's statements, as PostgreSQL plans them, reported to this client.
+      const client = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+      const plans: string[] = [];
+      client.on('notice', (notice) => plans.push(notice.message ?? ''));
+      await client.connect();
+      try {
+        await client.query(`LOAD 'auto_explain'`);
+        await client.query('SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET client_min_messages = log');
+        const connection = preparing(client);
+        // One step: the call made in the task before is resolved, and the next one is scheduled.
+        const step = (n: number) =>
+          commit('r1', 2 * n, 1000, {
+            history: events(2 * n, 1000, { type: 'workflow_task', time: 1000 }, { type: 'timer_fired', step: n }),
+            resolvedCalls: n === 0 ? [] : [n],
+            calls: [call('r1', n + 1)],
+          });
+        for (let n = 0; n < 8; n++) assert.deepEqual(await commitTasks(connection, [step(n)]), [{ ok: true, pending: [] }]);
+
+        // Tables as a server that has run for a while has them; the plans of this connection stay.
+        const admin = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+        await admin.connect();
+        try {
+          await admin.query(`INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status, history_length)
+            SELECT 'filler-' || i, 'wf', 'v1', '{}', i, i, 'completed', 1 FROM generate_series(1, 20000) AS i`);
+          await admin.query(`INSERT INTO calls (run_id, step, capability, method, args, attempts, next_at, due_at)
+            SELECT 'filler-' || i, 1, 'http', 'request', '{}', 0, i, i FROM generate_series(1, 20000) AS i`);
+          await admin.query(`INSERT INTO history (run_id, seq, body) SELECT 'filler-' || i, 0, '{}' FROM generate_series(1, 20000) AS i`);
+        } finally {
+          await admin.end();
+        }
+        plans.length = 0;
+        assert.deepEqual(await commitTasks(connection, [step(8)]), [{ ok: true, pending: [] }]);
+        assert.ok(plans.some((plan) => plan.includes('INSERT INTO history')), 'the plans of the commit function were reported');
+        const fullScans = plans.filter((plan) => /Seq Scan on (runs|calls|history|pending)\b/.test(plan));
+        assert.deepEqual(fullScans, [], 'no statement of a commit scans a table whole');
+      } finally {
+        await client.end();
+      }
     });
   });
 }
