@@ -156,8 +156,8 @@ export async function engineBench(print: (line: string) => void): Promise<void> 
     const loadStarted = performance.now();
     const history = await runtime.store.loadHistory('replay-0');
     const loaded = performance.now();
-    const instance = sandbox.createInstance(definition, { runId: 'replay-0', seed: 'replay-0' });
-    replayHistory(instance, history, { runId: 'replay-0', workflow: 'steps' });
+    const instance = await sandbox.createInstance(definition, { runId: 'replay-0', seed: 'replay-0' });
+    await replayHistory(instance, history, { runId: 'replay-0', workflow: 'steps' });
     const replayed = performance.now();
     instance.dispose();
     print(

@@ -366,12 +366,14 @@ export class Engine {
       const callLeaseUntil = time + this.callLeaseMs;
       let commands;
       try {
-        commands = entry.instance.activate({
-          time,
-          ...(first ? { start: { input: revealJson(run.input, this.options.secrets, permissions.secrets) } } : {}),
-          resolutions: delivered.map((item) => revealJson(item.resolution as unknown as Json, this.options.secrets, permissions.secrets) as unknown as Resolution),
-          replaying: false,
-        }).commands;
+        commands = (
+          await entry.instance.activate({
+            time,
+            ...(first ? { start: { input: revealJson(run.input, this.options.secrets, permissions.secrets) } } : {}),
+            resolutions: delivered.map((item) => revealJson(item.resolution as unknown as Json, this.options.secrets, permissions.secrets) as unknown as Resolution),
+            replaying: false,
+          })
+        ).commands;
       } catch (caught) {
         this.cache.evict(runId);
         if (!(caught instanceof SandboxLimitError)) throw caught;
@@ -471,14 +473,14 @@ export class Engine {
   private async rebuild(run: RunRecord, definition: DeployedDefinition): Promise<CachedRun | undefined> {
     // A run that has not taken its first step has nothing to replay: no read for it.
     const history = run.historyLength === 0 ? [] : await this.store.loadHistory(run.id);
-    const instance = this.options.sandbox.createInstance(definition, {
+    const instance = await this.options.sandbox.createInstance(definition, {
       runId: run.id,
       seed: run.id,
       ...this.options.sandboxLimits,
     });
     const permitted = definition.manifest.permissions.secrets;
     try {
-      const outcome = replayHistory(instance, history, {
+      const outcome = await replayHistory(instance, history, {
         runId: run.id,
         workflow: run.workflow,
         prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,

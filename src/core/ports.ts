@@ -365,17 +365,32 @@ export interface InstanceOptions {
   cpuMsPerActivation?: number;
 }
 
-/** A live workflow run inside the sandbox. Activations are synchronous. */
+/**
+ * A live workflow run inside the sandbox. It may live on another thread, so activations answer
+ * with promises; each instance is activated by one caller at a time.
+ */
 export interface WorkflowInstance {
   /**
    * Delivers the activation, runs the workflow until every pending promise waits on something
-   * outside, and returns the commands it issued. Throws SandboxLimitError when a limit is hit;
-   * the instance is unusable afterwards.
+   * outside, and returns the commands it issued. Rejects with SandboxLimitError when a limit is
+   * hit; the instance is unusable afterwards.
    */
-  activate(activation: Activation): ActivationResult;
-  /** Heap bytes the instance uses (for the cache and metrics). */
+  activate(activation: Activation): Promise<ActivationResult>;
+  /**
+   * Replays recorded workflow tasks in one go: activates each in turn and answers with the results
+   * up to the first activation that threw, and what it threw. The caller compares the results with
+   * history; an error after a divergence is only a consequence of it.
+   */
+  replay(activations: Activation[]): Promise<ReplayResults>;
+  /** Heap bytes the instance uses (for the cache and metrics), as of its last activation. */
   memoryUsage(): number;
   dispose(): void;
+}
+
+export interface ReplayResults {
+  results: ActivationResult[];
+  /** What the activation after the last result threw, if one did. */
+  failure?: Error;
 }
 
 export type InputCheck = { ok: true } | { ok: false; issues: string[] };
@@ -385,7 +400,10 @@ export interface Sandbox {
   inspect(bundle: string, options?: { sourceMap?: string; origin?: string }): WorkflowManifest;
   /** Runs the definition's own input validator (when `manifest.validatesInput`). */
   checkInput(definition: DeployedDefinition, input: Json): InputCheck;
-  createInstance(definition: DeployedDefinition, options: InstanceOptions): WorkflowInstance;
+  /** A fresh instance with the bundle loaded and initialised; rejects like `activate` on limits. */
+  createInstance(definition: DeployedDefinition, options: InstanceOptions): Promise<WorkflowInstance>;
+  /** Releases what the sandbox holds beyond its instances (threads). */
+  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { NondeterminismError } from './errors.js';
 import { commandToHistory, describeRecord, historyToResolution, isCommandRecord } from './history.js';
-import type { Command, HistoryEvent, HistoryPayload, Resolution } from './model.js';
+import type { Activation, Command, HistoryEvent, HistoryPayload, Resolution } from './model.js';
 import type { WorkflowInstance } from './ports.js';
 
 export interface ReplayOptions {
@@ -21,17 +21,23 @@ export interface ReplayOutcome {
  * Re-executes a run's recorded workflow tasks in a fresh instance: each task gets the resolutions
  * and the time it had, and must issue exactly the commands recorded after it. The first
  * difference stops the replay with a NondeterminismError naming the task, the step, what history
- * has and what the code now does, with both call sites.
+ * has and what the code now does, with both call sites. The tasks go to the instance in one batch
+ * (one message when it lives on another thread).
  */
-export function replayHistory(instance: WorkflowInstance, history: readonly HistoryEvent[], options: ReplayOptions): ReplayOutcome {
+export async function replayHistory(
+  instance: WorkflowInstance,
+  history: readonly HistoryEvent[],
+  options: ReplayOptions,
+): Promise<ReplayOutcome> {
   const resolvedSteps = new Set<number>();
   const first = history[0];
   if (!first) return { resolvedSteps, tasks: 0 };
   if (first.type !== 'run_started') {
     throw new Error(`history of run ${options.runId} does not begin with run_started (found ${first.type}); the store is corrupt`);
   }
+  const activations: Activation[] = [];
+  const recordedPerTask: HistoryEvent[][] = [];
   let buffer: Resolution[] = [];
-  let tasks = 0;
   let index = 1;
   while (index < history.length) {
     const event = history[index] as HistoryEvent;
@@ -43,24 +49,29 @@ export function replayHistory(instance: WorkflowInstance, history: readonly Hist
       continue;
     }
     if (event.type !== 'workflow_task') {
-      throw new Error(`history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`);
+      throw new Error(
+        `history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`,
+      );
     }
     let next = index + 1;
     const recorded: HistoryEvent[] = [];
     while (next < history.length && isCommandRecord(history[next] as HistoryEvent)) recorded.push(history[next++] as HistoryEvent);
-    tasks++;
-    const result = instance.activate({
+    activations.push({
       time: event.time,
-      ...(tasks === 1 ? { start: { input: first.input } } : {}),
+      ...(activations.length === 0 ? { start: { input: first.input } } : {}),
       resolutions: buffer,
       replaying: true,
       patches: recorded.flatMap((record) => (record.type === 'patch_marker' ? [record.patchId] : [])),
     });
-    compareCommands(result.commands, recorded, tasks, options);
+    recordedPerTask.push(recorded);
     buffer = [];
     index = next;
   }
-  return { resolvedSteps, tasks };
+  const { results, failure } = await instance.replay(activations);
+  for (const [task, result] of results.entries())
+    compareCommands(result.commands, recordedPerTask[task] as HistoryEvent[], task + 1, options);
+  if (failure) throw failure;
+  return { resolvedSteps, tasks: activations.length };
 }
 
 function identity(record: HistoryPayload): string {

@@ -6,7 +6,7 @@
  */
 import { SandboxLimitError, toError } from '../core/errors.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
-import type { WorkflowInstance } from '../core/ports.js';
+import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
 import type { SourceMapper } from './source-map.js';
 import { LimitReached, ScriptError, limitOf, type LimitKind, type Vm, type VmLimits } from './vm.js';
@@ -59,6 +59,19 @@ export function hostErrorOf(error: unknown, limits: VmLimits, workflow: string, 
   return toError(error);
 }
 
+/** Activates in turn until one throws: the results before it, and what it threw. */
+export function replayNow(instance: QuickJsInstance, activations: Activation[]): ReplayResults {
+  const results: ActivationResult[] = [];
+  for (const activation of activations) {
+    try {
+      results.push(instance.activateNow(activation));
+    } catch (error) {
+      return { results, failure: toError(error) };
+    }
+  }
+  return { results };
+}
+
 export class QuickJsInstance implements WorkflowInstance {
   private heap = 0;
   private unmeasured = MEASURE_EVERY;
@@ -70,7 +83,16 @@ export class QuickJsInstance implements WorkflowInstance {
     private readonly workflow: string,
   ) {}
 
-  activate(activation: Activation): ActivationResult {
+  async activate(activation: Activation): Promise<ActivationResult> {
+    return this.activateNow(activation);
+  }
+
+  async replay(activations: Activation[]): Promise<ReplayResults> {
+    return replayNow(this, activations);
+  }
+
+  /** One activation, on this thread. */
+  activateNow(activation: Activation): ActivationResult {
     try {
       const json = this.vm.withDeadline(() => {
         this.vm.call(PROTOCOL_GLOBALS.activate, JSON.stringify(activation));

@@ -116,10 +116,10 @@ describe('limits', () => {
 
   test('an endless loop is stopped at the CPU deadline, and other instances keep working', async () => {
     const spinner = await deployBody('spinner', 'while (true) {}');
-    const instance = sandbox.createInstance(spinner, { runId: 'spin', seed: 'spin', cpuMsPerActivation: 100 });
+    const instance = sandbox.createInstanceNow(spinner, { runId: 'spin', seed: 'spin', cpuMsPerActivation: 100 });
     const started = performance.now();
     assert.throws(
-      () => instance.activate(startActivation(null)),
+      () => instance.activateNow(startActivation(null)),
       (error: unknown) =>
         error instanceof SandboxLimitError &&
         error.limit === 'cpu' &&
@@ -127,7 +127,7 @@ describe('limits', () => {
         /sandbox\.cpuMs/.test(error.message),
     );
     assert.ok(performance.now() - started < 1000, 'stopped promptly');
-    assert.throws(() => instance.activate(startActivation(null)), /disposed/);
+    assert.throws(() => instance.activateNow(startActivation(null)), /disposed/);
 
     const healthy = await deployBody('healthy', `return 'still fine';`);
     assert.deepEqual(runThrough(sandbox, healthy, [startActivation(null)])[0], [{ kind: 'complete', result: 'still fine' }]);
@@ -135,9 +135,9 @@ describe('limits', () => {
 
   test('a memory bomb is stopped at the memory limit', async () => {
     const bomb = await deployBody('bomb', 'const a: number[][] = []; for (;;) a.push(new Array(1e5).fill(1));');
-    const instance = sandbox.createInstance(bomb, { runId: 'bomb', seed: 'bomb', memoryLimitBytes: 16 * 1024 * 1024 });
+    const instance = sandbox.createInstanceNow(bomb, { runId: 'bomb', seed: 'bomb', memoryLimitBytes: 16 * 1024 * 1024 });
     assert.throws(
-      () => instance.activate(startActivation(null)),
+      () => instance.activateNow(startActivation(null)),
       (error: unknown) =>
         error instanceof SandboxLimitError &&
         error.limit === 'memory' &&
@@ -154,9 +154,9 @@ describe('limits', () => {
       `const keep: number[][] = []; for (let i = 0; i < 40; i++) keep.push(new Array(10_000).fill(i));
        await sleep(1000); return keep.length;`,
     );
-    const instance = sandbox.createInstance(hoarder, { runId: 'hoard', seed: 'hoard', memoryLimitBytes: 2 * 1024 * 1024 });
+    const instance = sandbox.createInstanceNow(hoarder, { runId: 'hoard', seed: 'hoard', memoryLimitBytes: 2 * 1024 * 1024 });
     assert.throws(
-      () => instance.activate(startActivation(null)),
+      () => instance.activateNow(startActivation(null)),
       (error: unknown) => error instanceof SandboxLimitError && error.limit === 'memory',
     );
   });

@@ -35,7 +35,7 @@ export interface QuickJsSandboxOptions {
 /** Source maps are parsed once per definition version; this many are kept. */
 const MAPPER_CACHE_SIZE = 64;
 
-class QuickJsSandbox implements Sandbox {
+export class QuickJsSandbox implements Sandbox {
   private readonly mappers = new BoundedCache<string, SourceMapper>(MAPPER_CACHE_SIZE);
   private readonly validators: BoundedCache<string, Vm>;
 
@@ -78,7 +78,16 @@ class QuickJsSandbox implements Sandbox {
     }
   }
 
-  createInstance(definition: DeployedDefinition, options: InstanceOptions): WorkflowInstance {
+  async createInstance(definition: DeployedDefinition, options: InstanceOptions): Promise<WorkflowInstance> {
+    return this.createInstanceNow(definition, options);
+  }
+
+  async close(): Promise<void> {
+    // Nothing beyond the instances: the WebAssembly cells go with the last reference to them.
+  }
+
+  /** A fresh instance on this thread. */
+  createInstanceNow(definition: DeployedDefinition, options: InstanceOptions): QuickJsInstance {
     const limits: VmLimits = {
       memoryLimitBytes: options.memoryLimitBytes ?? this.defaults.memoryLimitBytes,
       cpuMs: options.cpuMsPerActivation ?? this.defaults.cpuMs,
@@ -127,7 +136,7 @@ function definitionErrorOf(error: unknown, origin: string, limits: VmLimits, map
 }
 
 /** Creates the QuickJS sandbox: compiles the WebAssembly module once and readies the first cell. */
-export async function createQuickJsSandbox(options: QuickJsSandboxOptions = {}): Promise<Sandbox> {
+export async function createQuickJsSandbox(options: QuickJsSandboxOptions = {}): Promise<QuickJsSandbox> {
   const pool = await CellPool.create({ cellBytes: options.cellBytes ?? 256 * MIB });
   const defaults: VmLimits = {
     memoryLimitBytes: options.memoryLimitBytes ?? 64 * MIB,

@@ -7,8 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Activation, Command, DeployedDefinition, Json, Resolution } from '../core/model.js';
-import type { Sandbox, WorkflowInstance } from '../core/ports.js';
+import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from './bundle.js';
+import type { QuickJsSandbox } from './quickjs-sandbox.js';
 
 const TMP_ROOT = fileURLToPath(new URL('../../.tmp/', import.meta.url));
 
@@ -61,10 +62,10 @@ export function ending(commands: Command[]): Command | undefined {
 }
 
 /** Runs `activations` through a fresh instance and returns every activation's commands. */
-export function runThrough(sandbox: Sandbox, definition: DeployedDefinition, activations: Activation[], runId = 'run-1'): Command[][] {
-  const instance: WorkflowInstance = sandbox.createInstance(definition, { runId, seed: runId });
+export function runThrough(sandbox: QuickJsSandbox, definition: DeployedDefinition, activations: Activation[], runId = 'run-1'): Command[][] {
+  const instance = sandbox.createInstanceNow(definition, { runId, seed: runId });
   try {
-    return activations.map((activation) => instance.activate(activation).commands);
+    return activations.map((activation) => instance.activateNow(activation).commands);
   } finally {
     instance.dispose();
   }

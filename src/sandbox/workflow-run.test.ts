@@ -37,9 +37,9 @@ export default workflow({
   });
 
   test('issues the calls, timers and waits in order, and completes when they resolve', () => {
-    const instance = sandbox.createInstance(definition, { runId: 'order-1', seed: 'order-1' });
+    const instance = sandbox.createInstanceNow(definition, { runId: 'order-1', seed: 'order-1' });
     try {
-      const first = instance.activate(startActivation({ id: 7 })).commands;
+      const first = instance.activateNow(startActivation({ id: 7 })).commands;
       assert.deepEqual(
         first.map(({ site: _site, ...rest }: Command & { site?: string }) => rest),
         [
@@ -58,12 +58,12 @@ export default workflow({
       // Only the call resolved: Promise.all still waits for the timer.
       const time2 = T0 + 5_000;
       assert.deepEqual(
-        instance.activate(resume([{ kind: 'call', step: 1, ok: true, value: { status: 200, headers: {}, body: '' } }], time2)).commands,
+        instance.activateNow(resume([{ kind: 'call', step: 1, ok: true, value: { status: 200, headers: {}, body: '' } }], time2)).commands,
         [],
       );
 
       const time3 = T0 + 90_000;
-      const third = durable(instance.activate(resume([{ kind: 'timer', step: 2 }], time3)).commands);
+      const third = durable(instance.activateNow(resume([{ kind: 'timer', step: 2 }], time3)).commands);
       assert.deepEqual(
         third.map(({ site: _site, ...rest }: Command & { site?: string }) => rest),
         [
@@ -74,7 +74,7 @@ export default workflow({
 
       const time4 = time3 + 60_000;
       const event = { specversion: '1.0' as const, id: 'e1', source: 'shop', type: 'shop.order_paid', data: { id: 7 } };
-      const last = instance.activate(resume([{ kind: 'wait', step: 3, event }], time4)).commands;
+      const last = instance.activateNow(resume([{ kind: 'wait', step: 3, event }], time4)).commands;
       assert.deepEqual(last, [{ kind: 'complete', result: { status: 200, first: 'paid', at: new Date(time4).toISOString() } }]);
     } finally {
       instance.dispose();

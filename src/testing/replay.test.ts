@@ -115,10 +115,10 @@ describe('replay', () => {
     const replayer = await createReplayer([folder.path('deploy.ts')]);
     assert.deepEqual(replayer.workflows, ['deploy']);
     const exported = { run: { id: runId, workflow: 'deploy' } as never, history };
-    assert.deepEqual(replayer.replay(exported), { ok: true, runId, workflow: 'deploy', tasks: 4 });
+    assert.deepEqual(await replayer.replay(exported), { ok: true, runId, workflow: 'deploy', tasks: 4 });
     const other = history.map((event) => (event.type === 'run_started' ? { ...event, workflow: 'release' } : event));
-    assert.throws(
-      () => replayer.replay(other, 'r-1'),
+    await assert.rejects(
+      replayer.replay(other, 'r-1'),
       (error: unknown) => {
         assert.ok(error instanceof ValidationError);
         assert.equal(error.message, "run r-1 is a run of workflow 'release', but the files given define 'deploy'");

@@ -54,8 +54,8 @@ export interface ReplayOptions {
 export interface Replayer {
   /** Names of the workflows the files define. */
   readonly workflows: readonly string[];
-  /** Throws ValidationError when no file defines the history's workflow. */
-  replay(history: readonly HistoryEvent[] | ExportedRun, runId?: string): ReplayReport;
+  /** Rejects with ValidationError when no file defines the history's workflow. */
+  replay(history: readonly HistoryEvent[] | ExportedRun, runId?: string): Promise<ReplayReport>;
 }
 
 /**
@@ -63,7 +63,7 @@ export interface Replayer {
  *
  * @example
  * const replayer = await createReplayer(['workflows/release.ts', 'workflows/triage.ts']);
- * for (const exported of histories) console.log(replayer.replay(exported));
+ * for (const exported of histories) console.log(await replayer.replay(exported));
  */
 export async function createReplayer(files: readonly (string | URL)[], sandbox?: Sandbox): Promise<Replayer> {
   const box = sandbox ?? (await createQuickJsSandbox());
@@ -73,7 +73,7 @@ export async function createReplayer(files: readonly (string | URL)[], sandbox?:
   const definitions = new Map(built.map((result) => [result.name as string, result.definition as DeployedDefinition]));
   return {
     workflows: [...definitions.keys()],
-    replay(input, runId) {
+    async replay(input, runId) {
       const history = 'history' in input ? input.history : input;
       const id = runId ?? ('run' in input ? input.run.id : 'replay');
       const first = history[0];
@@ -93,11 +93,11 @@ export async function createReplayer(files: readonly (string | URL)[], sandbox?:
   };
 }
 
-function replayOne(sandbox: Sandbox, definition: DeployedDefinition, history: readonly HistoryEvent[], runId: string): ReplayReport {
+async function replayOne(sandbox: Sandbox, definition: DeployedDefinition, history: readonly HistoryEvent[], runId: string): Promise<ReplayReport> {
   // Seeded like the engine seeds a run (by its id), so Math.random gives the recorded numbers.
-  const instance = sandbox.createInstance(definition, { runId, seed: runId });
+  const instance = await sandbox.createInstance(definition, { runId, seed: runId });
   try {
-    const outcome = replayHistory(instance, history, { runId, workflow: definition.name });
+    const outcome = await replayHistory(instance, history, { runId, workflow: definition.name });
     return { ok: true, runId, workflow: definition.name, tasks: outcome.tasks };
   } catch (caught) {
     if (!(caught instanceof NondeterminismError)) throw caught;

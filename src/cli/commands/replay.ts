@@ -60,7 +60,7 @@ export function registerReplay(program: Command, context: CliContext): void {
       let failed = 0;
       for (const { file, history } of histories) {
         try {
-          const report = replayer.replay(history);
+          const report = await replayer.replay(history);
           if (!report.ok) failed++;
           for (const line of reportLines(report)) context.out(line);
         } catch (caught) {
