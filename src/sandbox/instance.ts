@@ -59,6 +59,11 @@ export function hostErrorOf(error: unknown, limits: VmLimits, workflow: string, 
   return toError(error);
 }
 
+/** The port's promise of work done on this thread: what `work` throws becomes the rejection. */
+export function settled<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
+}
+
 /** Activates in turn until one throws: the results before it, and what it threw. */
 export function replayNow(instance: QuickJsInstance, activations: Activation[]): ReplayResults {
   const results: ActivationResult[] = [];
@@ -83,12 +88,12 @@ export class QuickJsInstance implements WorkflowInstance {
     private readonly workflow: string,
   ) {}
 
-  async activate(activation: Activation): Promise<ActivationResult> {
-    return this.activateNow(activation);
+  activate(activation: Activation): Promise<ActivationResult> {
+    return settled(() => this.activateNow(activation));
   }
 
-  async replay(activations: Activation[]): Promise<ReplayResults> {
-    return replayNow(this, activations);
+  replay(activations: Activation[]): Promise<ReplayResults> {
+    return settled(() => replayNow(this, activations));
   }
 
   /** One activation, on this thread. */

@@ -8,7 +8,7 @@ import type { InputCheck, InstanceOptions, Sandbox, WorkflowInstance } from '../
 import { PROTOCOL_GLOBALS, type InitPayload, type ManifestReply } from '../sdk/protocol.js';
 import { BoundedCache } from './bounded-cache.js';
 import { CellPool } from './cells.js';
-import { QuickJsInstance, hostErrorOf } from './instance.js';
+import { QuickJsInstance, hostErrorOf, settled } from './instance.js';
 import { parseManifest } from './manifest.js';
 import { BUNDLE_FILENAME, SourceMapper } from './source-map.js';
 import { ScriptError, Vm, type VmLimits } from './vm.js';
@@ -78,12 +78,13 @@ export class QuickJsSandbox implements Sandbox {
     }
   }
 
-  async createInstance(definition: DeployedDefinition, options: InstanceOptions): Promise<WorkflowInstance> {
-    return this.createInstanceNow(definition, options);
+  createInstance(definition: DeployedDefinition, options: InstanceOptions): Promise<WorkflowInstance> {
+    return settled(() => this.createInstanceNow(definition, options));
   }
 
-  async close(): Promise<void> {
-    // Nothing beyond the instances: the WebAssembly cells go with the last reference to them.
+  /** Nothing beyond the instances: the WebAssembly cells go with the last reference to them. */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** A fresh instance on this thread. */
