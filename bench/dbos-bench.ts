@@ -19,6 +19,8 @@ import { STEPS_WORKFLOW } from './engine-bench.js';
 const W = Number(process.env.BENCH_DBOS_WORKFLOWS ?? 500);
 const S = Number(process.env.BENCH_DBOS_STEPS ?? 10);
 const CONCURRENCY = (process.env.BENCH_DBOS_CONCURRENCY ?? '50,1').split(',').map(Number);
+/** Workflows each engine runs before the measured ones (see measure). */
+const WARM_UP = Math.ceil(W / 5);
 const POSTGRES_URL = process.env.AUTOFLOW_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The URL with a search_path and synchronous_commit=on set for every connection made from it. */
@@ -58,13 +60,13 @@ async function drive(label: string, concurrency: number, runOne: (index: number)
   return { label, concurrency, stepsPerSecond: (count * S) / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-async function autoflowRuntime(db: DatabaseConfig, dir: string): Promise<Runtime> {
+async function autoflowRuntime(db: DatabaseConfig, dir: string, threads: number): Promise<Runtime> {
   const runtime = await createRuntime(
     embeddedRuntimeConfig({
       db,
       workflowsDir: dir,
       apiToken: 'bench',
-      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000 },
+      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, threads },
       activities: { noop: (args: unknown) => Promise.resolve(args) },
     }),
     { logger: pino({ level: 'silent' }) as unknown as Logger },
@@ -105,8 +107,14 @@ interface Contender {
   stop(): Promise<void>;
 }
 
-async function startAutoflow(label: string, db: DatabaseConfig, dir: string, prefix: string): Promise<Contender & { runtime: Runtime }> {
-  const runtime = await autoflowRuntime(db, dir);
+async function startAutoflow(
+  label: string,
+  db: DatabaseConfig,
+  dir: string,
+  prefix: string,
+  threads = 0,
+): Promise<Contender & { runtime: Runtime }> {
+  const runtime = await autoflowRuntime(db, dir, threads);
   let started = 0;
   return {
     label,
@@ -122,7 +130,7 @@ async function startAutoflow(label: string, db: DatabaseConfig, dir: string, pre
 
 /** The store time per step of `engine`'s measured runs, then a CPU profile of more runs at the first concurrency. */
 async function explainAutoflow(engine: Contender & { runtime: Runtime }, print: (line: string) => void): Promise<void> {
-  print(`  ${engine.label}, store time per step over the measured runs: ${await storeProfile(engine.runtime, W * S * CONCURRENCY.length)}`);
+  print(`  ${engine.label}, store time per step over the runs so far: ${await storeProfile(engine.runtime, (WARM_UP + W * CONCURRENCY.length) * S)}`);
   // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
   const [concurrency = 1] = CONCURRENCY;
   const profiled = Math.max(1, Math.round(W / 2));
@@ -130,9 +138,14 @@ async function explainAutoflow(engine: Contender & { runtime: Runtime }, print: 
   print(`  ${engine.label}, C=${concurrency}, where the Node.js thread's time went (CPU profile of ${profiled} more workflows): ${where}`);
 }
 
-/** Each engine at each concurrency, the engines taking turns within a concurrency. */
+/**
+ * Each engine at each concurrency, the engines taking turns within a concurrency. Each first runs
+ * WARM_UP workflows unmeasured, as a server that has been up a while would have: V8's optimised code,
+ * connection pools and sandbox threads in place.
+ */
 async function measure(engines: Contender[]): Promise<Result[]> {
   const results: Result[] = [];
+  for (const engine of engines) await drive(engine.label, CONCURRENCY[0] ?? 1, () => engine.runOne(), WARM_UP);
   for (const concurrency of CONCURRENCY) {
     for (const engine of engines) results.push(await drive(engine.label, concurrency, () => engine.runOne()));
   }
@@ -207,10 +220,19 @@ export async function dbosBench(print: (line: string) => void): Promise<void> {
       await onPostgres.stop();
     }
     const onSqlite = await startAutoflow('AutoFlow (SQLite, synchronous=FULL)', { kind: 'sqlite', path: join(dir, 'bench.db') }, dir, 'sqlite');
+    // The same with one sandbox thread (sandbox.threads: 1) beside the main thread, in its own file.
+    const threaded = await startAutoflow(
+      'AutoFlow (SQLite, 1 sandbox thread)',
+      { kind: 'sqlite', path: join(dir, 'bench-threaded.db') },
+      dir,
+      'sqlite-threaded',
+      1,
+    );
     try {
-      results.push(...(await measure([onSqlite])));
+      results.push(...(await measure([onSqlite, threaded])));
       await explainAutoflow(onSqlite, print);
     } finally {
+      await threaded.stop();
       await onSqlite.stop();
     }
     print('| engine | C | steps/s | workflow p50 ms | workflow p99 ms |');

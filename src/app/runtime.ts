@@ -14,7 +14,7 @@ import { Engine } from '../core/engine.js';
 import { ConfigError, toError } from '../core/errors.js';
 import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
-import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
+import { createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -39,7 +39,8 @@ export interface RuntimeConfig {
   dev: boolean;
   apiToken?: string | undefined;
   logLevel: string;
-  sandbox: { memoryMb: number; cpuMs: number; cacheSize: number };
+  /** `threads`: worker threads hosting sandboxes besides the main thread. */
+  sandbox: { memoryMb: number; cpuMs: number; cacheSize: number; threads: number };
   lookbackMs: number;
   secrets: Readonly<Record<string, string>>;
   activities: Readonly<Record<string, ActivityFunction>>;
@@ -72,7 +73,7 @@ export function embeddedRuntimeConfig(parts: Partial<RuntimeConfig> & Pick<Runti
   return {
     dev: false,
     logLevel: 'silent',
-    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 500 },
+    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 500, threads: 0 },
     lookbackMs: 300_000,
     secrets: {},
     activities: {},
@@ -178,7 +179,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const metrics = createMetrics({ store: plainStore, clock, logger: logger.child({ component: 'metrics' }), nodeId });
   const store = instrumentStore(plainStore, metrics.storeTimer);
   await store.migrate();
-  const sandbox = await createQuickJsSandbox();
+  const sandbox = await createThreadedSandbox({ threads: config.sandbox.threads });
   const secrets = createSecretSource(config.secrets);
   // `emit` puts events into the engine's inbox, and the engine needs the capabilities first.
   const late: { engine?: Engine } = {};
@@ -281,6 +282,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       scheduler.stop();
       await dispatcher.stop();
       await engine.stop();
+      await sandbox.close();
       await store.close();
     },
   };

@@ -38,6 +38,11 @@ const sandboxSchema = strict({
   cpuMs: integer(10, 600_000).default(1000),
   /** Live sandboxes kept in memory; a run outside the cache is rebuilt by replay. @default 500 */
   cacheSize: integer(0, 1_000_000).default(500),
+  /**
+   * Worker threads that host sandboxes besides the main thread (docs/engine.md, "Sandbox threads").
+   * @default 0: every sandbox on the main thread
+   */
+  threads: integer(0, 64).default(0),
 });
 
 const leasesSchema = strict({

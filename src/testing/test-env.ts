@@ -39,7 +39,7 @@ export interface TestEnvOptions {
   mocks?: Record<string, MockHandler>;
   /** The fetch behind `http.request`. @default globalThis.fetch */
   fetch?: typeof fetch;
-  sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number };
+  sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number; threads?: number };
   logger?: Logger;
 }
 

@@ -67,6 +67,26 @@ describe('durability and determinism', () => {
     assert.deepEqual(results[0], results[1], 'replayed runs see exactly what cached runs saw');
   });
 
+  test('runs spread over a sandbox thread see exactly what they see on the main thread, cached or replayed at every step', async () => {
+    const ids = ['run-a', 'run-b', 'run-c', 'run-d'];
+    const resultsOf = async (sandbox: { cacheSize: number; threads: number }): Promise<unknown[]> => {
+      const env = await createTestEnv({ workflows: [folder.path('clockwork.ts')], activities, sandbox });
+      try {
+        // Started together, they wake together: up to four instances live at once, spread over both threads.
+        for (const id of ids) await env.start('clockwork', null, id);
+        const runs = await Promise.all(ids.map((id) => env.result(id)));
+        for (const run of runs) assert.equal(run.status, 'completed', JSON.stringify(run.error));
+        return runs.map((run) => run.result);
+      } finally {
+        await env.close();
+      }
+    };
+    const alone = await resultsOf({ cacheSize: 500, threads: 0 });
+    assert.equal(new Set(alone.map((result) => JSON.stringify(result))).size, ids.length, 'each run draws its own random numbers');
+    assert.deepEqual(await resultsOf({ cacheSize: 500, threads: 1 }), alone);
+    assert.deepEqual(await resultsOf({ cacheSize: 0, threads: 1 }), alone);
+  });
+
   test('a 10,000-step history replays to the right result', { timeout: 120_000 }, async () => {
     const env = await createTestEnv({ workflows: [folder.path('long.ts')], activities, sandbox: { cacheSize: 0 } });
     try {

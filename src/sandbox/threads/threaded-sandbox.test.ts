@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SandboxLimitError } from '../../core/errors.js';
+import type { DeployedDefinition } from '../../core/model.js';
+import type { WorkflowInstance } from '../../core/ports.js';
+import { deploy, resume, runThrough, startActivation, workflowFolder, type WorkflowFolder } from '../test-support.js';
+import { createQuickJsSandbox } from '../quickjs-sandbox.js';
+import { ThreadedSandbox, createThreadedSandbox } from './threaded-sandbox.js';
+
+const FETCH_TWICE = `import { http, workflow } from 'autoflow';
+export default workflow({
+  name: 'fetch-twice',
+  permissions: { http: ['https://example.com/'] },
+  async run(input: { id: number }) {
+    const first = await http.request({ url: 'https://example.com/items/' + input.id });
+    const second = await http.request({ url: 'https://example.com/items/' + (input.id + Math.floor(Math.random() * 1000)) });
+    if (second.status !== 200) throw new Error('item ' + input.id + ' answered ' + second.status);
+    return { first: first.status, at: Date.now() };
+  },
+});`;
+
+const SPIN = `import { workflow } from 'autoflow';
+export default workflow({ name: 'spin', async run() { for (;;) {} } });`;
+
+describe('sandbox threads', () => {
+  let folder: WorkflowFolder;
+  let sandbox: ThreadedSandbox;
+  let fetchTwice: DeployedDefinition;
+  let spin: DeployedDefinition;
+
+  before(async () => {
+    folder = workflowFolder();
+    const threaded = await createThreadedSandbox({ threads: 1 });
+    assert.ok(threaded instanceof ThreadedSandbox);
+    sandbox = threaded;
+    fetchTwice = await deploy(sandbox, folder.write('fetch-twice.ts', FETCH_TWICE));
+    spin = await deploy(sandbox, folder.write('spin.ts', SPIN));
+  });
+  after(async () => {
+    await sandbox.close();
+    folder.remove();
+  });
+
+  const ok = (step: number, status: number) => ({
+    kind: 'call' as const,
+    step,
+    ok: true as const,
+    value: { status, headers: {}, body: '' },
+  });
+  const activations = [startActivation({ id: 7 }), resume([ok(1, 200)]), resume([ok(2, 404)])];
+
+  /** One instance on the main thread, so that the next goes to the worker thread. */
+  async function onWorkerThread(
+    runId: string,
+    definition = fetchTwice,
+    limits: { cpuMsPerActivation?: number } = {},
+  ): Promise<{ instance: WorkflowInstance; release: () => void }> {
+    const anchor = await sandbox.createInstance(fetchTwice, { runId: 'anchor', seed: 'anchor' });
+    const before = sandbox.placement().threads[0] ?? 0;
+    const instance = await sandbox.createInstance(definition, { runId, seed: runId, ...limits });
+    assert.equal(sandbox.placement().threads[0], before + 1, 'the second instance is placed on the worker thread');
+    return { instance, release: () => anchor.dispose() };
+  }
+
+  test('a run on a worker thread issues exactly the commands it issues on the main thread, with mapped stacks', async () => {
+    const expected = runThrough(await createQuickJsSandbox(), fetchTwice, activations, 'run-7');
+    const { instance, release } = await onWorkerThread('run-7');
+    try {
+      const got = [];
+      for (const activation of activations) got.push((await instance.activate(activation)).commands);
+      assert.deepEqual(got, expected);
+      const failure = got[2]?.find((command) => command.kind === 'fail');
+      assert.ok(failure?.kind === 'fail');
+      assert.match(failure.error.message, /item 7 answered 404/);
+      assert.match(failure.error.stack ?? '', /fetch-twice\.ts:8:/, "the stack points at the author's line, mapped on the worker thread");
+      assert.ok(instance.memoryUsage() > 0, 'the heap measured on the thread reaches the engine');
+    } finally {
+      instance.dispose();
+      release();
+    }
+    assert.deepEqual(sandbox.placement(), { mainThread: 0, threads: [0] }, 'disposed instances leave their hosts');
+  });
+
+  test('a replay batch answers every result, or the results before the activation that hit a limit and that limit', async () => {
+    const { instance, release } = await onWorkerThread('run-8');
+    try {
+      const replaying = activations.slice(0, 2).map((activation) => ({ ...activation, replaying: true }));
+      const { results, failure } = await instance.replay(replaying);
+      assert.equal(failure, undefined);
+      assert.deepEqual(
+        results.map((result) => result.commands.map((command) => command.kind)),
+        [['call'], ['call']],
+      );
+    } finally {
+      instance.dispose();
+      release();
+    }
+    const spinner = await onWorkerThread('spin', spin, { cpuMsPerActivation: 50 });
+    try {
+      const { results, failure } = await spinner.instance.replay([{ ...startActivation(null), replaying: true }]);
+      assert.deepEqual(results, []);
+      assert.ok(failure instanceof SandboxLimitError, `a limit stays a SandboxLimitError across threads (got ${String(failure)})`);
+      assert.equal(failure.limit, 'cpu');
+      assert.match(failure.message, /more than 50 ms of CPU .* raise sandbox\.cpuMs/);
+    } finally {
+      spinner.instance.dispose();
+      spinner.release();
+    }
+  });
+
+  test('instances of a stopped thread fail with a message that says so; new instances get a new thread', async () => {
+    const { instance, release } = await onWorkerThread('run-9');
+    try {
+      await instance.activate(activations[0]!);
+      await sandbox.close();
+      await assert.rejects(
+        instance.activate(activations[1]!),
+        /the sandbox thread stopped \(the sandbox was closed\); its runs are replayed in a new sandbox/,
+      );
+    } finally {
+      instance.dispose();
+      release();
+    }
+    const again = await onWorkerThread('run-10');
+    try {
+      assert.deepEqual(
+        (await again.instance.activate(activations[0]!)).commands.map((command) => command.kind),
+        ['call'],
+      );
+    } finally {
+      again.instance.dispose();
+      again.release();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * What the main thread and a sandbox thread say to each other. Errors cross as plain data and are
+ * rebuilt as the port's own classes, so that the engine tells a limit from a crash as it does for
+ * an instance on its own thread.
+ */
+import { DefinitionError, SandboxLimitError } from '../../core/errors.js';
+import type { Activation, ActivationResult, DeployedDefinition } from '../../core/model.js';
+import type { InstanceOptions } from '../../core/ports.js';
+
+export type ThreadRequest =
+  | { op: 'create'; ref: number; instance: number; definition: DeployedDefinition; options: InstanceOptions }
+  | { op: 'activate'; ref: number; instance: number; activation: Activation }
+  | { op: 'replay'; ref: number; instance: number; activations: Activation[] }
+  | { op: 'dispose'; instance: number };
+
+/** `heap` is the instance's memory after the request, for the engine's cache and metrics. */
+export type ThreadReply =
+  { ref: number; ok: true; heap: number; value?: ActivationResult | WireReplayResults } | { ref: number; ok: false; error: WireError };
+
+export interface WireReplayResults {
+  results: ActivationResult[];
+  failure?: WireError;
+}
+
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  limit?: SandboxLimitError['limit'];
+}
+
+export function toWire(error: unknown): WireError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const wire: WireError = { name: error.name, message: error.message };
+  if (error.stack !== undefined) wire.stack = error.stack;
+  if (error instanceof SandboxLimitError) wire.limit = error.limit;
+  return wire;
+}
+
+export function fromWire(wire: WireError): Error {
+  if (wire.limit) return new SandboxLimitError(wire.limit, wire.message);
+  const error = wire.name === 'DefinitionError' ? new DefinitionError(wire.message) : new Error(wire.message);
+  error.name = wire.name;
+  if (wire.stack !== undefined) error.stack = wire.stack;
+  return error;
+}

@@ -1,0 +1,53 @@
+/**
+ * The body of a sandbox thread: an in-thread QuickJS sandbox whose instances the main thread
+ * drives by message (see wire.ts). Requests of one instance arrive in order; each is answered
+ * before the next message is read.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createQuickJsSandbox, type QuickJsSandboxOptions } from '../quickjs-sandbox.js';
+import { replayNow, type QuickJsInstance } from '../instance.js';
+import { toWire, type ThreadReply, type ThreadRequest } from './wire.js';
+
+const port = parentPort;
+if (!port) throw new Error('src/sandbox/threads/worker.ts runs only as a worker thread');
+
+const sandbox = await createQuickJsSandbox(workerData as QuickJsSandboxOptions);
+const instances = new Map<number, QuickJsInstance>();
+
+function answer(request: Exclude<ThreadRequest, { op: 'dispose' }>): ThreadReply {
+  try {
+    if (request.op === 'create') {
+      const instance = sandbox.createInstanceNow(request.definition, request.options);
+      instances.set(request.instance, instance);
+      return { ref: request.ref, ok: true, heap: instance.memoryUsage() };
+    }
+    const instance = instances.get(request.instance);
+    if (!instance) throw new Error(`protocol error: sandbox instance ${request.instance} is not on this thread`);
+    if (request.op === 'activate') {
+      const value = instance.activateNow(request.activation);
+      return { ref: request.ref, ok: true, heap: instance.memoryUsage(), value };
+    }
+    const { results, failure } = replayNow(instance, request.activations);
+    if (failure) instances.delete(request.instance);
+    return {
+      ref: request.ref,
+      ok: true,
+      heap: instance.memoryUsage(),
+      value: failure ? { results, failure: toWire(failure) } : { results },
+    };
+  } catch (error) {
+    // A failed activation has disposed its instance (see QuickJsInstance.activateNow).
+    if (request.op !== 'create') instances.delete(request.instance);
+    return { ref: request.ref, ok: false, error: toWire(error) };
+  }
+}
+
+port.on('message', (request: ThreadRequest) => {
+  if (request.op === 'dispose') {
+    instances.get(request.instance)?.dispose();
+    instances.delete(request.instance);
+    return;
+  }
+  port.postMessage(answer(request));
+});
+port.postMessage('ready');
