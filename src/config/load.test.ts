@@ -41,7 +41,7 @@ describe('defaults', () => {
     assert.equal(config.dev, false);
     assert.equal(config.apiToken, undefined);
     assert.equal(config.logLevel, 'info');
-    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500 });
+    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500, threads: 0 });
     assert.deepEqual(config.leases, { runMs: 30_000, callMs: 120_000 });
     assert.equal(config.lookbackMs, 300_000);
     assert.deepEqual(config.secrets, {});
@@ -140,7 +140,7 @@ export default defineConfig({
 `,
     });
     const config = await loadConfig({ env: {}, cwd });
-    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500 });
+    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500, threads: 0 });
     const double = config.activities.double;
     assert.ok(double);
     assert.deepEqual(await double(21, { idempotencyKey: 'r:1', runId: 'r', workflow: 'w', attempt: 1 }), { value: 42, key: 'r:1' });
@@ -188,7 +188,7 @@ describe('every invalid value names key, source, value and expected form', () =>
     const cwd = folder({ 'autoflow.config.ts': `export default { prot: 1, sandbox: { memory: 2 } };\n` });
     const message = await configError(loadConfig({ env: {}, cwd }));
     assert.match(message, /autoflow\.config\.ts: unknown key "prot"; known keys: port, host, db/);
-    assert.match(message, /autoflow\.config\.ts \(in sandbox\): unknown key "memory"; known keys: memoryMb, cpuMs, cacheSize/);
+    assert.match(message, /autoflow\.config\.ts \(in sandbox\): unknown key "memory"; known keys: memoryMb, cpuMs, cacheSize, threads/);
   });
 
   test('an explicitly named file that does not exist', async () => {

@@ -151,10 +151,12 @@ class WorkerHost implements Host {
         waiter?.resolve(message);
       });
       const stopped = (cause: unknown): void => {
-        if (!ready) {
-          this.startFailure = new Error(`a sandbox thread could not start: ${toError(cause).message}`, { cause });
-          reject(this.startFailure);
+        // A thread that fails before it is ready (not one closed meanwhile) is left out for good:
+        // the next would most likely fail the same way, and the main thread can take every run.
+        if (!ready && worker === this.current) {
+          this.startFailure ??= new Error(`a sandbox thread could not start: ${toError(cause).message}`, { cause });
         }
+        if (!ready) reject(this.startFailure ?? toError(cause));
         this.stopped(worker, cause);
       };
       worker.on('error', stopped);
