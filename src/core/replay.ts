@@ -49,9 +49,7 @@ export async function replayHistory(
       continue;
     }
     if (event.type !== 'workflow_task') {
-      throw new Error(
-        `history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`,
-      );
+      throw new Error(`history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`);
     }
     let next = index + 1;
     const recorded: HistoryEvent[] = [];
@@ -68,8 +66,9 @@ export async function replayHistory(
     index = next;
   }
   const { results, failure } = await instance.replay(activations);
-  for (const [task, result] of results.entries())
+  for (const [task, result] of results.entries()) {
     compareCommands(result.commands, recordedPerTask[task] as HistoryEvent[], task + 1, options);
+  }
   if (failure) throw failure;
   return { resolvedSteps, tasks: activations.length };
 }
