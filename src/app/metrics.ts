@@ -31,6 +31,8 @@ export interface MetricsOptions {
   nodeId: string;
   /** Process-level metrics (CPU, memory, event-loop lag) from prom-client. @default true */
   processMetrics?: boolean;
+  /** Live sandboxes on the main thread and on each sandbox thread, when there are sandbox threads. */
+  sandboxPlacement?: () => { mainThread: number; threads: number[] };
 }
 
 /** Store latencies from 0.1 ms (a cached read) to 2.5 s (a commit stuck behind a lock). */
@@ -90,6 +92,21 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
       if (engine) this.set(engine.cacheStats().bytes);
     },
   });
+
+  const { sandboxPlacement } = options;
+  if (sandboxPlacement) {
+    new Gauge({
+      name: 'autoflow_sandbox_thread_runs',
+      help: 'Live sandboxes per thread (sandbox.threads): "main", then "1", "2"…',
+      labelNames: ['thread'],
+      registers,
+      collect() {
+        const { mainThread, threads } = sandboxPlacement();
+        this.set({ thread: 'main' }, mainThread);
+        for (const [index, live] of threads.entries()) this.set({ thread: String(index + 1) }, live);
+      },
+    });
+  }
 
   const calls = new Counter({
     name: 'autoflow_call_attempts_total',

@@ -14,7 +14,7 @@ import { Engine } from '../core/engine.js';
 import { ConfigError, toError } from '../core/errors.js';
 import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
-import { createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
+import { ThreadedSandbox, createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -176,10 +176,16 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
   const plainStore = openStore(config.db, logger.child({ component: 'store' }));
-  const metrics = createMetrics({ store: plainStore, clock, logger: logger.child({ component: 'metrics' }), nodeId });
+  const sandbox = await createThreadedSandbox({ threads: config.sandbox.threads });
+  const metrics = createMetrics({
+    store: plainStore,
+    clock,
+    logger: logger.child({ component: 'metrics' }),
+    nodeId,
+    ...(sandbox instanceof ThreadedSandbox ? { sandboxPlacement: () => sandbox.placement() } : {}),
+  });
   const store = instrumentStore(plainStore, metrics.storeTimer);
   await store.migrate();
-  const sandbox = await createThreadedSandbox({ threads: config.sandbox.threads });
   const secrets = createSecretSource(config.secrets);
   // `emit` puts events into the engine's inbox, and the engine needs the capabilities first.
   const late: { engine?: Engine } = {};

@@ -136,6 +136,24 @@ describe('GET /metrics', () => {
     assert.equal(sample(textA, 'autoflow_webhooks_total', { result: 'accepted' }), 2);
     assert.equal(sample(textB, 'autoflow_webhooks_total', { result: 'accepted' }), 0);
     assert.equal(sample(textB, 'autoflow_webhooks_total', { result: 'duplicate' }), 1);
+    assert.equal(sample(textA, 'autoflow_sandbox_thread_runs', { thread: 'main' }), undefined, 'no sandbox threads, no such series');
+  });
+
+  test('with sandbox threads, live sandboxes per thread', async () => {
+    const placement = { mainThread: 2, threads: [3, 0] };
+    const metrics = createMetrics({
+      store: createMemoryStore(),
+      clock: runtime.clock,
+      logger,
+      nodeId: 'n',
+      processMetrics: false,
+      sandboxPlacement: () => placement,
+    });
+    const text = await metrics.render();
+    assert.deepEqual(
+      ['main', '1', '2'].map((thread) => sample(text, 'autoflow_sandbox_thread_runs', { thread })),
+      [2, 3, 0],
+    );
   });
 });
 
