@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SandboxLimitError } from '../../core/errors.js';
+import { DefinitionError, SandboxLimitError } from '../../core/errors.js';
 import type { DeployedDefinition } from '../../core/model.js';
 import type { WorkflowInstance } from '../../core/ports.js';
 import { deploy, resume, runThrough, startActivation, workflowFolder, type WorkflowFolder } from '../test-support.js';
@@ -105,6 +105,22 @@ describe('sandbox threads', () => {
     } finally {
       spinner.instance.dispose();
       spinner.release();
+    }
+  });
+
+  test('a bundle that fails to load on the worker thread is a DefinitionError naming its file, as on the main thread', async () => {
+    const broken = { ...fetchTwice, version: 'broken', bundle: 'throw new TypeError("the module is broken")' };
+    const anchor = await sandbox.createInstance(fetchTwice, { runId: 'anchor', seed: 'anchor' });
+    try {
+      await assert.rejects(sandbox.createInstance(broken, { runId: 'broken', seed: 'broken' }), (error: unknown) => {
+        assert.ok(error instanceof DefinitionError, `got ${String(error)}`);
+        assert.match(error.message, /fetch-twice\.ts: loading the workflow module failed: .*the module is broken/);
+        assert.deepEqual(error.details, { origin: fetchTwice.origin });
+        return true;
+      });
+      assert.deepEqual(sandbox.placement(), { mainThread: 1, threads: [0] }, 'it went to the worker thread, and left no instance there');
+    } finally {
+      anchor.dispose();
     }
   });
 

@@ -3,8 +3,8 @@
  * rebuilt as the port's own classes, so that the engine tells a limit from a crash as it does for
  * an instance on its own thread.
  */
-import { DefinitionError, SandboxLimitError } from '../../core/errors.js';
-import type { Activation, ActivationResult, DeployedDefinition } from '../../core/model.js';
+import { AutoflowError, DefinitionError, SandboxLimitError } from '../../core/errors.js';
+import type { Activation, ActivationResult, DeployedDefinition, Json } from '../../core/model.js';
 import type { InstanceOptions } from '../../core/ports.js';
 
 export type ThreadRequest =
@@ -27,6 +27,8 @@ export interface WireError {
   message: string;
   stack?: string;
   limit?: SandboxLimitError['limit'];
+  /** An AutoflowError's details (a DefinitionError's origin, say). */
+  details?: Json;
 }
 
 export function toWire(error: unknown): WireError {
@@ -34,12 +36,16 @@ export function toWire(error: unknown): WireError {
   const wire: WireError = { name: error.name, message: error.message };
   if (error.stack !== undefined) wire.stack = error.stack;
   if (error instanceof SandboxLimitError) wire.limit = error.limit;
+  else if (error instanceof AutoflowError && error.details !== undefined) wire.details = error.details;
   return wire;
 }
 
 export function fromWire(wire: WireError): Error {
   if (wire.limit) return new SandboxLimitError(wire.limit, wire.message);
-  const error = wire.name === 'DefinitionError' ? new DefinitionError(wire.message) : new Error(wire.message);
+  const error =
+    wire.name === 'DefinitionError'
+      ? new DefinitionError(wire.message, wire.details === undefined ? undefined : { details: wire.details })
+      : new Error(wire.message);
   error.name = wire.name;
   if (wire.stack !== undefined) error.stack = wire.stack;
   return error;
