@@ -124,6 +124,25 @@ describe('sandbox threads', () => {
     }
   });
 
+  test('a thread keeps the definitions it was sent, forgets the least recently used beyond 64, and is sent them again', async () => {
+    const versions = Array.from({ length: 66 }, (_, index) => ({ ...fetchTwice, version: `v${index}` }));
+    const anchor = await sandbox.createInstance(fetchTwice, { runId: 'anchor', seed: 'anchor' });
+    try {
+      // v0 first, then 65 others: v0 and v1 are forgotten on the thread; v0 must travel again.
+      for (const definition of [...versions, versions[0]!]) {
+        const instance = await sandbox.createInstance(definition, { runId: definition.version, seed: 'x' });
+        try {
+          assert.deepEqual((await instance.activate(activations[0]!)).commands.map((command) => command.kind), ['call']);
+        } finally {
+          instance.dispose();
+        }
+      }
+      assert.deepEqual(sandbox.placement(), { mainThread: 1, threads: [0] });
+    } finally {
+      anchor.dispose();
+    }
+  });
+
   test('instances of a stopped thread fail with a message that says so; new instances get a new thread', async () => {
     const { instance, release } = await onWorkerThread('run-9');
     try {

@@ -15,7 +15,8 @@ import { toError } from '../../core/errors.js';
 import type { Activation, ActivationResult, DeployedDefinition, Json, WorkflowManifest } from '../../core/model.js';
 import type { InputCheck, InstanceOptions, ReplayResults, Sandbox, WorkflowInstance } from '../../core/ports.js';
 import { createQuickJsSandbox, type QuickJsSandbox, type QuickJsSandboxOptions } from '../quickjs-sandbox.js';
-import { fromWire, type ThreadReply, type ThreadRequest, type WireReplayResults } from './wire.js';
+import { BoundedCache } from '../bounded-cache.js';
+import { fromWire, type AnsweredRequest, type ThreadReply, type ThreadRequest, type WireReplayResults } from './wire.js';
 
 /**
  * The main thread also commits, routes and serves HTTP. Measured on SQLite with 50 concurrent runs
@@ -30,7 +31,10 @@ export interface ThreadedSandboxOptions extends QuickJsSandboxOptions {
 }
 
 /** A request as the caller gives it; the host numbers it. */
-type Outgoing = { [Op in Exclude<ThreadRequest, { op: 'dispose' }> as Op['op']]: Omit<Op, 'ref'> }[Exclude<ThreadRequest['op'], 'dispose'>];
+type Outgoing = { [Op in AnsweredRequest as Op['op']]: Omit<Op, 'ref'> }[AnsweredRequest['op']];
+
+/** Definitions a worker thread keeps; the least recently used beyond these is forgotten there. */
+const DEFINITIONS_PER_THREAD = 64;
 
 /** Somewhere instances live, with how many are there now. */
 interface Host {
@@ -89,6 +93,8 @@ class WorkerHost implements Host {
   private readonly waiting = new Map<number, { resolve: (reply: ThreadReply) => void; reject: (error: Error) => void }>();
   private nextRef = 1;
   private nextInstance = 1;
+  /** Versions the current thread holds (see wire.ts). */
+  private sent = this.sentDefinitions();
 
   constructor(private readonly options: QuickJsSandboxOptions) {}
 
@@ -99,19 +105,25 @@ class WorkerHost implements Host {
   async create(definition: DeployedDefinition, options: InstanceOptions): Promise<WorkflowInstance> {
     const instance = this.nextInstance++;
     const generation = this.generation;
-    const reply = await this.request({ op: 'create', instance, definition, options });
+    const { version } = definition;
+    // Decided as the message leaves: the thread it goes to is the one `sent` describes.
+    const reply = await this.request(() => {
+      if (this.sent.get(version)) return { op: 'create', instance, version, options };
+      this.sent.set(version, version);
+      return { op: 'create', instance, version, definition, options };
+    });
     return new RemoteInstance(this, instance, generation, reply.heap);
   }
 
-  /** Sends a request and resolves with its successful reply; an error reply rejects, rebuilt. */
-  async request(message: Outgoing): Promise<Extract<ThreadReply, { ok: true }>> {
+  /** Sends a request (built as it is sent) and resolves with its successful reply; an error reply rejects, rebuilt. */
+  async request(build: () => Outgoing): Promise<Extract<ThreadReply, { ok: true }>> {
     const worker = await this.start();
     const ref = this.nextRef++;
     const reply = await new Promise<ThreadReply>((resolve, reject) => {
       this.waiting.set(ref, { resolve, reject });
       // A thread with requests in flight keeps the process alive; an idle one does not.
       if (this.waiting.size === 1) worker.ref();
-      worker.postMessage({ ...message, ref });
+      worker.postMessage({ ...build(), ref });
     });
     if (!reply.ok) throw fromWire(reply.error);
     return reply;
@@ -131,6 +143,10 @@ class WorkerHost implements Host {
     if (!worker) return;
     this.stopped(worker, new Error('the sandbox was closed'));
     await worker.terminate();
+  }
+
+  private sentDefinitions(): BoundedCache<string, string> {
+    return new BoundedCache(DEFINITIONS_PER_THREAD, (version) => this.current?.postMessage({ op: 'forget', version } satisfies ThreadRequest));
   }
 
   private start(): Promise<Worker> {
@@ -171,6 +187,7 @@ class WorkerHost implements Host {
     this.current = undefined;
     this.worker = undefined;
     this.generation++;
+    this.sent = this.sentDefinitions();
     const failure = new ThreadStopped(cause);
     this.lastStop = failure;
     for (const waiter of this.waiting.values()) waiter.reject(failure);
@@ -188,14 +205,14 @@ class RemoteInstance implements WorkflowInstance {
 
   async activate(activation: Activation): Promise<ActivationResult> {
     this.requireThread();
-    const reply = await this.host.request({ op: 'activate', instance: this.id, activation });
+    const reply = await this.host.request(() => ({ op: 'activate', instance: this.id, activation }));
     this.heap = reply.heap;
     return reply.value as ActivationResult;
   }
 
   async replay(activations: Activation[]): Promise<ReplayResults> {
     this.requireThread();
-    const reply = await this.host.request({ op: 'replay', instance: this.id, activations });
+    const reply = await this.host.request(() => ({ op: 'replay', instance: this.id, activations }));
     this.heap = reply.heap;
     const { results, failure } = reply.value as WireReplayResults;
     return failure ? { results, failure: fromWire(failure) } : { results };

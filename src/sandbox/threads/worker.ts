@@ -6,18 +6,23 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createQuickJsSandbox, type QuickJsSandboxOptions } from '../quickjs-sandbox.js';
 import { replayNow, type QuickJsInstance } from '../instance.js';
-import { toWire, type ThreadReply, type ThreadRequest } from './wire.js';
+import type { DeployedDefinition } from '../../core/model.js';
+import { toWire, type AnsweredRequest, type ThreadReply, type ThreadRequest } from './wire.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/sandbox/threads/worker.ts runs only as a worker thread');
 
 const sandbox = await createQuickJsSandbox(workerData as QuickJsSandboxOptions);
 const instances = new Map<number, QuickJsInstance>();
+const definitions = new Map<string, DeployedDefinition>();
 
-function answer(request: Exclude<ThreadRequest, { op: 'dispose' }>): ThreadReply {
+function answer(request: AnsweredRequest): ThreadReply {
   try {
     if (request.op === 'create') {
-      const instance = sandbox.createInstanceNow(request.definition, request.options);
+      if (request.definition) definitions.set(request.version, request.definition);
+      const definition = definitions.get(request.version);
+      if (!definition) throw new Error(`protocol error: version ${request.version} was never sent to this thread`);
+      const instance = sandbox.createInstanceNow(definition, request.options);
       instances.set(request.instance, instance);
       return { ref: request.ref, ok: true, heap: instance.memoryUsage() };
     }
@@ -46,8 +51,10 @@ port.on('message', (request: ThreadRequest) => {
   if (request.op === 'dispose') {
     instances.get(request.instance)?.dispose();
     instances.delete(request.instance);
-    return;
+  } else if (request.op === 'forget') {
+    definitions.delete(request.version);
+  } else {
+    port.postMessage(answer(request));
   }
-  port.postMessage(answer(request));
 });
 port.postMessage('ready');
