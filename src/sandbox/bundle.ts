@@ -26,7 +26,7 @@ const isBuiltin = (specifier: string): boolean =>
   specifier.startsWith('node:') || BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0] as string);
 
 export interface WorkflowBundle {
-  /** The IIFE script. */
+  /** The script: one function expression, called. */
   bundle: string;
   /** Its source map (v3, with sourcesContent); the author's files relative to the workflow's folder. */
   sourceMap: string;
@@ -51,6 +51,26 @@ const sandboxResolution: esbuild.Plugin = {
     });
   },
 };
+
+/**
+ * esbuild wraps a bundle in `(()=>{…})();`. Where an expression starts with `(`, QuickJS scans ahead to the
+ * matching `)` to learn whether an arrow function follows: over the whole bundle, for every new instance (measured:
+ * ≈400 µs of ≈2.2 ms for the SDK alone). `void function(){…}();` starts with no parenthesis. The new opening gets a
+ * line of its own and the old one becomes spaces, so every other column stays put and the source map only gains an
+ * empty first line.
+ */
+const ESBUILD_OPENING = '(()=>{';
+const ESBUILD_CLOSING = '})();\n';
+
+function withoutLookahead(bundle: string, sourceMap: string): WorkflowBundle {
+  if (!bundle.startsWith(ESBUILD_OPENING) || !bundle.endsWith(ESBUILD_CLOSING)) {
+    throw new Error(`esbuild's bundle no longer has the shape ${ESBUILD_OPENING}…${ESBUILD_CLOSING.trim()} that bundle.ts rewrites`);
+  }
+  const body = bundle.slice(ESBUILD_OPENING.length, -ESBUILD_CLOSING.length);
+  const map = JSON.parse(sourceMap) as { mappings: string };
+  map.mappings = `;${map.mappings}`;
+  return { bundle: `void function(){\n${' '.repeat(ESBUILD_OPENING.length)}${body}}();\n`, sourceMap: JSON.stringify(map) };
+}
 
 function formatMessage(message: esbuild.Message): string {
   const where = message.location ? `${message.location.file}:${message.location.line}:${message.location.column + 1}: ` : '';
@@ -121,7 +141,7 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   const bundle = result.outputFiles.find((file) => file.path.endsWith('.js'));
   const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
   if (!bundle || !map) throw new Error(`esbuild produced no bundle for ${entryFile}`);
-  return { bundle: bundle.text, sourceMap: renameSources(map.text, entryDir) };
+  return withoutLookahead(bundle.text, renameSources(map.text, entryDir));
 }
 
 /** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */

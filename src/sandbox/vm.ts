@@ -3,11 +3,11 @@
  * It turns everything that can go wrong into one of three errors: ScriptError (a JavaScript
  * exception, carried as ErrorInfo), LimitReached (cpu, memory, stack) or CellCrashed.
  */
-import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from 'quickjs-emscripten';
 import type { ErrorInfo } from '../core/model.js';
 import { toError } from '../core/errors.js';
 import type { Tenancy } from './cells.js';
-import { PRELUDE } from './globals.js';
+import { GLOBAL_NAMES_PROBE, preludeFor } from './globals.js';
 
 export type LimitKind = 'cpu' | 'memory' | 'stack';
 
@@ -64,6 +64,27 @@ function errorInfoOf(value: unknown): ErrorInfo {
   return { name: 'Error', message: `non-error thrown: ${JSON.stringify(value) ?? String(value)}` };
 }
 
+/** Each module's prelude, made from one probe context of the module (see preludeFor). */
+const preludes = new WeakMap<QuickJSWASMModule, string>();
+
+function preludeOf(module: QuickJSWASMModule): string {
+  const known = preludes.get(module);
+  if (known !== undefined) return known;
+  const probe = module.newContext();
+  try {
+    const names = probe.unwrapResult(probe.evalCode(GLOBAL_NAMES_PROBE));
+    try {
+      const prelude = preludeFor(JSON.parse(probe.getString(names)) as string[]);
+      preludes.set(module, prelude);
+      return prelude;
+    } finally {
+      names.dispose();
+    }
+  } finally {
+    probe.dispose();
+  }
+}
+
 export class Vm {
   private readonly ctx: QuickJSContext;
   private readonly functions = new Map<string, QuickJSHandle>();
@@ -93,7 +114,8 @@ export class Vm {
         this.interrupted = true;
         return true;
       });
-      const stuck = this.withDeadline(() => this.evaluate(PRELUDE, 'autoflow:prelude.js'));
+      const prelude = this.guard(() => preludeOf(tenancy.cell.module));
+      const stuck = this.withDeadline(() => this.evaluate(prelude, 'autoflow:prelude.js'));
       if (stuck !== '[]') {
         throw new Error(`the sandbox cannot remove these globals: ${stuck}; a QuickJS upgrade made them permanent`);
       }
