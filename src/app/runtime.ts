@@ -176,7 +176,16 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
   const plainStore = openStore(config.db, logger.child({ component: 'store' }));
-  const sandbox = await createThreadedSandbox({ threads: config.sandbox.threads });
+  const sandbox = await createThreadedSandbox(
+    { threads: config.sandbox.threads },
+    {
+      onStartFailure: (error) =>
+        logger.error(
+          { err: error, component: 'sandbox' },
+          'a sandbox thread could not start; the main thread takes its runs (sandbox.threads)',
+        ),
+    },
+  );
   const metrics = createMetrics({
     store: plainStore,
     clock,

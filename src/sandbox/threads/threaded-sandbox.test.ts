@@ -167,4 +167,32 @@ describe('sandbox threads', () => {
       again.release();
     }
   });
+
+  test('a thread that cannot start is reported once and left out: its runs, the first included, go to the main thread', async () => {
+    const failures: Error[] = [];
+    const broken = await createThreadedSandbox(
+      { threads: 1 },
+      {
+        workerEntry: new URL('data:text/javascript,throw new Error("no module here")'),
+        onStartFailure: (error) => failures.push(error),
+      },
+    );
+    assert.ok(broken instanceof ThreadedSandbox);
+    const instances: WorkflowInstance[] = [];
+    try {
+      // The second would go to the worker thread, which fails to start; so would the third, were it not left out.
+      for (const runId of ['first', 'second', 'third']) instances.push(await broken.createInstance(fetchTwice, { runId, seed: runId }));
+      assert.deepEqual(broken.placement(), { mainThread: 3, threads: [0] });
+      assert.equal(failures.length, 1);
+      assert.match(failures[0]?.message ?? '', /a sandbox thread could not start: no module here/);
+      const second = instances[1] as WorkflowInstance;
+      assert.deepEqual(
+        (await second.activate(activations[0]!)).commands.map((command) => command.kind),
+        ['call'],
+      );
+    } finally {
+      for (const instance of instances) instance.dispose();
+      await broken.close();
+    }
+  });
 });

@@ -6,7 +6,8 @@
  *
  * Each new instance goes where the fewest live instances are, the main thread counting
  * MAIN_THREAD_WEIGHT as much as a worker thread: a lone run stays on the main thread (no message
- * latency), concurrent ones spread. A worker thread starts when it is first chosen. When one
+ * latency), concurrent ones spread. A worker thread starts when it is first chosen; one that cannot
+ * start is left out for good, and the instance that found out goes elsewhere. When one
  * stops (a crash, an out-of-memory kill of its heap), its pending requests and instances fail with
  * an error the engine treats like a crashed cell: the runs are replayed in a new instance.
  */
@@ -29,6 +30,16 @@ export interface ThreadedSandboxOptions extends QuickJsSandboxOptions {
   /** Worker threads besides the main thread. */
   threads: number;
 }
+
+/** What stays on the main thread: these cannot be sent to a worker thread. */
+export interface ThreadedSandboxHooks {
+  /** Told once per thread that fails to start; from then on the main thread takes its share. */
+  onStartFailure?: (error: Error) => void;
+  /** The script a worker thread starts with. @default entry.js beside this file */
+  workerEntry?: URL;
+}
+
+const WORKER_ENTRY = new URL('./entry.js', import.meta.url);
 
 /** A request as the caller gives it; the host numbers it. */
 type Outgoing = { [Op in AnsweredRequest as Op['op']]: Omit<Op, 'ref'> }[AnsweredRequest['op']];
@@ -96,7 +107,10 @@ class WorkerHost implements Host {
   /** Versions the current thread holds (see wire.ts). */
   private sent = this.sentDefinitions();
 
-  constructor(private readonly options: QuickJsSandboxOptions) {}
+  constructor(
+    private readonly options: QuickJsSandboxOptions,
+    private readonly hooks: ThreadedSandboxHooks,
+  ) {}
 
   usable(): boolean {
     return this.startFailure === undefined;
@@ -151,7 +165,14 @@ class WorkerHost implements Host {
 
   private start(): Promise<Worker> {
     this.worker ??= new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(new URL('./entry.js', import.meta.url), { workerData: this.options });
+      let worker: Worker;
+      try {
+        worker = new Worker(this.hooks.workerEntry ?? WORKER_ENTRY, { workerData: this.options });
+      } catch (cause) {
+        this.worker = undefined;
+        reject(this.failedToStart(cause));
+        return;
+      }
       this.current = worker;
       worker.unref();
       let ready = false;
@@ -169,16 +190,21 @@ class WorkerHost implements Host {
       const stopped = (cause: unknown): void => {
         // A thread that fails before it is ready (not one closed meanwhile) is left out for good:
         // the next would most likely fail the same way, and the main thread can take every run.
-        if (!ready && worker === this.current) {
-          this.startFailure ??= new Error(`a sandbox thread could not start: ${toError(cause).message}`, { cause });
-        }
-        if (!ready) reject(this.startFailure ?? toError(cause));
+        if (!ready) reject(worker === this.current ? this.failedToStart(cause) : toError(cause));
         this.stopped(worker, cause);
       };
       worker.on('error', stopped);
       worker.on('exit', (code) => stopped(new Error(`exit code ${code}`)));
     });
     return this.worker;
+  }
+
+  /** Leaves this thread out for good, and says so once. */
+  private failedToStart(cause: unknown): Error {
+    if (this.startFailure) return this.startFailure;
+    this.startFailure = new Error(`a sandbox thread could not start: ${toError(cause).message}`, { cause });
+    this.hooks.onStartFailure?.(this.startFailure);
+    return this.startFailure;
   }
 
   /** Fails what waits on a thread that stopped; the next request starts a new one. */
@@ -253,6 +279,8 @@ export class ThreadedSandbox implements Sandbox {
       return counted(host, await host.create(definition, options));
     } catch (error) {
       host.live--;
+      // Its thread could not start and is now left out: the instance goes elsewhere (in the end, the main thread).
+      if (!host.usable()) return this.createInstance(definition, options);
       throw error;
     }
   }
@@ -283,10 +311,13 @@ export class ThreadedSandbox implements Sandbox {
 }
 
 /** The QuickJS sandbox spread over the main thread and `threads` worker threads (0: the main thread alone). */
-export async function createThreadedSandbox(options: ThreadedSandboxOptions): Promise<QuickJsSandbox | ThreadedSandbox> {
+export async function createThreadedSandbox(
+  options: ThreadedSandboxOptions,
+  hooks: ThreadedSandboxHooks = {},
+): Promise<QuickJsSandbox | ThreadedSandbox> {
   const { threads, ...sandboxOptions } = options;
   const local = await createQuickJsSandbox(sandboxOptions);
   if (threads === 0) return local;
-  const workers = Array.from({ length: threads }, () => new WorkerHost(sandboxOptions));
+  const workers = Array.from({ length: threads }, () => new WorkerHost(sandboxOptions, hooks));
   return new ThreadedSandbox(local, [new MainThreadHost(local), ...workers]);
 }
