@@ -168,31 +168,35 @@ describe('sandbox threads', () => {
     }
   });
 
-  test('a thread that cannot start is reported once and left out: its runs, the first included, go to the main thread', async () => {
-    const failures: Error[] = [];
-    const broken = await createThreadedSandbox(
-      { threads: 1 },
-      {
-        workerEntry: new URL('data:text/javascript,throw new Error("no module here")'),
-        onStartFailure: (error) => failures.push(error),
-      },
-    );
-    assert.ok(broken instanceof ThreadedSandbox);
-    const instances: WorkflowInstance[] = [];
-    try {
-      // The second would go to the worker thread, which fails to start; so would the third, were it not left out.
-      for (const runId of ['first', 'second', 'third']) instances.push(await broken.createInstance(fetchTwice, { runId, seed: runId }));
-      assert.deepEqual(broken.placement(), { mainThread: 3, threads: [0] });
-      assert.equal(failures.length, 1);
-      assert.match(failures[0]?.message ?? '', /a sandbox thread could not start: no module here/);
-      const second = instances[1] as WorkflowInstance;
-      assert.deepEqual(
-        (await second.activate(activations[0]!)).commands.map((command) => command.kind),
-        ['call'],
+  const startFailures = [
+    { how: 'its script throws', entry: 'data:text/javascript,throw new Error("no module here")', message: /no module here/ },
+    { how: 'Node.js refuses to create it', entry: 'https://example.com/worker.js', message: /must be of scheme file/ },
+  ];
+  for (const { how, entry, message } of startFailures) {
+    test(`a thread that cannot start (${how}) is reported once and left out: its runs, the first included, go to the main thread`, async () => {
+      const failures: Error[] = [];
+      const broken = await createThreadedSandbox(
+        { threads: 1 },
+        { workerEntry: new URL(entry), onStartFailure: (error) => failures.push(error) },
       );
-    } finally {
-      for (const instance of instances) instance.dispose();
-      await broken.close();
-    }
-  });
+      assert.ok(broken instanceof ThreadedSandbox);
+      const instances: WorkflowInstance[] = [];
+      try {
+        // The second would go to the worker thread, which fails to start; so would the third, were it not left out.
+        for (const runId of ['first', 'second', 'third']) instances.push(await broken.createInstance(fetchTwice, { runId, seed: runId }));
+        assert.deepEqual(broken.placement(), { mainThread: 3, threads: [0] });
+        assert.equal(failures.length, 1);
+        assert.match(failures[0]?.message ?? '', /^a sandbox thread could not start: /);
+        assert.match(failures[0]?.message ?? '', message);
+        const second = instances[1] as WorkflowInstance;
+        assert.deepEqual(
+          (await second.activate(activations[0]!)).commands.map((command) => command.kind),
+          ['call'],
+        );
+      } finally {
+        for (const instance of instances) instance.dispose();
+        await broken.close();
+      }
+    });
+  }
 });

@@ -169,7 +169,6 @@ class WorkerHost implements Host {
       try {
         worker = new Worker(this.hooks.workerEntry ?? WORKER_ENTRY, { workerData: this.options });
       } catch (cause) {
-        this.worker = undefined;
         reject(this.failedToStart(cause));
         return;
       }
