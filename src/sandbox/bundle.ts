@@ -62,14 +62,20 @@ const sandboxResolution: esbuild.Plugin = {
 const ESBUILD_OPENING = '(()=>{';
 const ESBUILD_CLOSING = '})();\n';
 
-function withoutLookahead(bundle: string, sourceMap: string): WorkflowBundle {
+/** The fields of a source map (v3) that bundling rewrites. */
+interface SourceMapFields {
+  sources: string[];
+  mappings: string;
+}
+
+/** Rewrites the wrapper, and shifts `map` one line down to match. */
+function withoutLookahead(bundle: string, map: SourceMapFields): string {
   if (!bundle.startsWith(ESBUILD_OPENING) || !bundle.endsWith(ESBUILD_CLOSING)) {
     throw new Error(`esbuild's bundle no longer has the shape ${ESBUILD_OPENING}…${ESBUILD_CLOSING.trim()} that bundle.ts rewrites`);
   }
-  const body = bundle.slice(ESBUILD_OPENING.length, -ESBUILD_CLOSING.length);
-  const map = JSON.parse(sourceMap) as { mappings: string };
   map.mappings = `;${map.mappings}`;
-  return { bundle: `void function(){\n${' '.repeat(ESBUILD_OPENING.length)}${body}}();\n`, sourceMap: JSON.stringify(map) };
+  const body = bundle.slice(ESBUILD_OPENING.length, -ESBUILD_CLOSING.length);
+  return `void function(){\n${' '.repeat(ESBUILD_OPENING.length)}${body}}();\n`;
 }
 
 function formatMessage(message: esbuild.Message): string {
@@ -81,14 +87,12 @@ function formatMessage(message: esbuild.Message): string {
  * Renames the sources of the source map: AutoFlow's own files become `autoflow:sdk/…` (so that
  * stack mapping can skip them), the author's stay relative to the workflow's folder.
  */
-function renameSources(sourceMap: string, entryDir: string): string {
-  const map = JSON.parse(sourceMap) as { sources: string[] };
+function renameSources(map: SourceMapFields, entryDir: string): void {
   map.sources = map.sources.map((source) => {
     const absolute = resolve(entryDir, source);
     if (absolute.startsWith(SDK_DIR)) return `${INTERNAL_SOURCE_PREFIX}sdk/${relative(SDK_DIR, absolute).split(sep).join('/')}`;
     return basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length) ? ENTRY_SOURCE : source;
   });
-  return JSON.stringify(map);
 }
 
 /**
@@ -141,7 +145,9 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   const bundle = result.outputFiles.find((file) => file.path.endsWith('.js'));
   const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
   if (!bundle || !map) throw new Error(`esbuild produced no bundle for ${entryFile}`);
-  return withoutLookahead(bundle.text, renameSources(map.text, entryDir));
+  const sourceMap = JSON.parse(map.text) as SourceMapFields;
+  renameSources(sourceMap, entryDir);
+  return { bundle: withoutLookahead(bundle.text, sourceMap), sourceMap: JSON.stringify(sourceMap) };
 }
 
 /** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */
