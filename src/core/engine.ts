@@ -68,6 +68,8 @@ export interface EngineEvents extends Record<string, unknown> {
 }
 
 const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
+/** Calls claimed and executed at once by one wake-up. */
+const CALL_BATCH = 64;
 
 /**
  * The engine: advances runs one workflow task at a time (DESIGN.md §2), executes their calls,
@@ -127,8 +129,9 @@ export class Engine {
     await this.refreshDefinitions();
     this.routeSoon();
     this.pump();
-    // Not just a wake-up for later: after a restart under the same node id, the calls this node
-    // held when it stopped are reclaimed at once, instead of when their leases would have passed.
+    // After a restart under the same node id, the calls this node held when it stopped are
+    // reclaimed at once, instead of when their leases would have passed.
+    this.track(this.reclaimOwnCalls());
     this.track(this.onDue());
     this.schedulePoll();
     this.scheduleHeartbeat();
@@ -584,7 +587,26 @@ export class Engine {
   private async runDueCalls(): Promise<void> {
     const now = this.clock.now();
     const leaseUntil = now + this.callLeaseMs;
-    const calls = await this.store.claimDueCalls(this.options.nodeId, now, leaseUntil, 64);
+    await this.runClaimedCalls(await this.store.claimDueCalls(this.options.nodeId, now, leaseUntil, CALL_BATCH), leaseUntil);
+  }
+
+  /**
+   * The calls this node still holds from before a restart under the same id, a batch at a time.
+   * One lease end for all batches: a call reclaimed once then ends its lease there and is not
+   * reclaimed again (see Store.reclaimOwnCalls).
+   */
+  private async reclaimOwnCalls(): Promise<void> {
+    const leaseUntil = this.clock.now() + this.callLeaseMs;
+    for (;;) {
+      const calls = await this.store.reclaimOwnCalls(this.options.nodeId, this.clock.now(), leaseUntil, CALL_BATCH);
+      await this.runClaimedCalls(calls, leaseUntil);
+      if (calls.length < CALL_BATCH || this.stopping) return;
+    }
+  }
+
+  /** Executes claimed calls (those not already running here) and records their outcomes, fenced. */
+  private async runClaimedCalls(calls: CallRecord[], leaseUntil: number): Promise<void> {
+    const now = this.clock.now();
     await Promise.all(
       calls
         .filter((call) => !this.inflightCalls.has(`${call.runId}:${call.step}`))

@@ -288,10 +288,18 @@ export interface Store {
 
   // calls ---------------------------------------------------------------------------------
   /**
-   * Claims calls due at `now` whose lease is free, expired or already `owner`'s, leasing them to
-   * `owner` until `leaseUntil`. (A node that restarts under the same id recovers its calls at once.)
+   * Claims calls due at `now` whose lease is free or expired, oldest due first, leasing them to
+   * `owner` until `leaseUntil`.
    */
   claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
+  /**
+   * Claims again, until `leaseUntil`, calls still leased to `owner` whose lease ends before
+   * `leaseUntil` and that were due at `now`: a node that restarts under the same id recovers the
+   * calls it held at once, instead of when their leases pass. The calls it returns then end their
+   * lease at `leaseUntil`, so a caller keeping `leaseUntil` gets each call once. Meant for
+   * start-up only: it reads every call not yet due.
+   */
+  reclaimOwnCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
   /**
    * Records a call's outcome: if its row still exists it is deleted, the resolution is appended
    * to the run's pending (with `attempts`) and the run made ready. Returns false when the call was

@@ -20,16 +20,32 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       );
     });
 
-    it('lets the lease owner claim its own due calls again at once (a node restarting under its id)', async () => {
+    it('lets the lease owner reclaim its own leased calls at once (a node restarting under its id)', async () => {
       const store = context.store;
-      await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 60_000 }, call('r1', 2, 1500), call('r1', 3, 50_000)] });
+      await startRun(store, 'r1', {
+        calls: [
+          { ...call('r1', 1, 1000), leaseUntil: 20_000 },
+          { ...call('r1', 2, 1200), leaseUntil: 10_000 },
+          call('r1', 3, 1500),
+          { ...call('r1', 4, 50_000), leaseUntil: 70_000 },
+          { ...call('r1', 5, 1000), leaseUntil: 30_000 },
+        ],
+      });
       assert.deepEqual(
         (await store.claimDueCalls(OWNER, 2000, 30_000, 10)).map((c) => c.step),
-        [2, 1],
+        [3],
+        'claiming due calls leaves the leased ones alone, even the owner’s',
+      );
+      assert.deepEqual(await store.reclaimOwnCalls(OTHER, 2000, 30_000, 10), [], 'nobody else reclaims them');
+      assert.deepEqual(
+        (await store.reclaimOwnCalls(OWNER, 2000, 30_000, 1)).map((c) => c.step),
+        [2],
+        'oldest lease end first; a call not due yet (step 4) is not reclaimed',
       );
       assert.deepEqual(
-        (await store.claimDueCalls(OWNER, 2000, 30_000, 1)).map((c) => c.step),
+        (await store.reclaimOwnCalls(OWNER, 2000, 30_000, 10)).map((c) => c.step),
         [1],
+        'each once: a reclaimed call, and one leased as long already (step 5), ends its lease at 30,000',
       );
       assert.deepEqual(await store.claimDueCalls(OTHER, 29_999, 40_000, 10), [], 'the new lease holds against others');
       assert.equal(await store.nextDueAt(), 30_000);

@@ -268,16 +268,14 @@ export function createMemoryStore(): Store {
     return claimable.map((row) => row.record.id);
   }
 
-  function claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
+  /** Leases to `owner` the first `limit` calls that `select` picks, oldest due first (the order of the SQL stores). */
+  function leaseCalls(select: (row: CallRow) => boolean, owner: string, leaseUntil: number, limit: number): CallRecord[] {
     const byKey = (a: CallRow, b: CallRow) =>
       a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step;
-    const rows = [...calls.all()];
-    // Calls whose lease is free or expired first, then the owner's own leased ones (same order as SQL).
-    const due = rows.filter((row) => dueAt(row) <= now).sort((a, b) => dueAt(a) - dueAt(b) || byKey(a, b));
-    const own = rows
-      .filter((row) => row.leaseOwner === owner && row.call.nextAt <= now && dueAt(row) > now)
-      .sort((a, b) => a.call.nextAt - b.call.nextAt || byKey(a, b));
-    const claimed = [...due, ...own].slice(0, rowLimit(limit));
+    const claimed = [...calls.all()]
+      .filter(select)
+      .sort((a, b) => dueAt(a) - dueAt(b) || byKey(a, b))
+      .slice(0, rowLimit(limit));
     for (const row of claimed) Object.assign(row, { leaseOwner: owner, leaseUntil });
     return claimed.map((row) => copy(row.call));
   }
@@ -450,7 +448,9 @@ export function createMemoryStore(): Store {
     loadPending: (runId) => copy(pending.get(runId) ?? []),
     commitTask: (commit) => commitTask(commit),
 
-    claimDueCalls: (owner, now, leaseUntil, limit) => claimDueCalls(owner, now, leaseUntil, limit),
+    claimDueCalls: (owner, now, leaseUntil, limit) => leaseCalls((row) => dueAt(row) <= now, owner, leaseUntil, limit),
+    reclaimOwnCalls: (owner, now, leaseUntil, limit) =>
+      leaseCalls((row) => dueAt(row) > now && dueAt(row) < leaseUntil && row.leaseOwner === owner && row.call.nextAt <= now, owner, leaseUntil, limit),
     resolveCall: (runId, step, resolution, attempts, at, owner) => {
       const row = runs.get(runId);
       if (!row || (owner !== undefined && calls.get(runId, step)?.leaseOwner !== owner) || !calls.delete(runId, step)) return false;

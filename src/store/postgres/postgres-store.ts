@@ -317,7 +317,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return waking(result, result.ok && (forOthers || (commit.events?.length ?? 0) > 0));
     },
 
-    claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.claimDueCalls(named, owner, now, leaseUntil, limit)),
+    claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.leaseCalls(named, SQL.claimDueCalls, owner, now, leaseUntil, limit)),
+    reclaimOwnCalls: (owner, now, leaseUntil, limit) => settle(() => writes.leaseCalls(named, SQL.reclaimOwnCalls, owner, now, leaseUntil, limit)),
     resolveCall: async (runId, step, resolution, attempts, at, owner) => {
       const resolved = (await count(SQL.resolveCall, [runId, step, at, attempts, JSON.stringify(resolution), owner ?? null])) > 0;
       return waking(resolved, resolved);

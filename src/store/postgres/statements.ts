@@ -19,6 +19,20 @@ const TERMINAL = `('completed', 'failed', 'cancelled', 'continued')`;
 /** Keeps the earliest moment a run became ready: the oldest ready run is claimed first. */
 const READY_AT = (at: string) => `ready_at = LEAST(COALESCE(ready_at, ${at}), ${at})`;
 
+/**
+ * Leases to $1 until $3 up to $4 of the calls `where` selects at $2, oldest due first, skipping
+ * those another transaction holds. Each comes back with `k`, its due time before the claim, by
+ * which the caller puts them in order (UPDATE … RETURNING has none).
+ */
+const leaseCallsWhere = (where: string): string => `WITH picked AS (
+      SELECT run_id, step, due_at AS k FROM calls WHERE ${where}
+      ORDER BY due_at, run_id, step LIMIT $4 FOR UPDATE SKIP LOCKED)
+    UPDATE calls c SET lease_owner = $1, lease_until = $3, due_at = GREATEST(c.next_at, $3)
+    FROM picked p WHERE c.run_id = p.run_id AND c.step = p.step
+    RETURNING ${CALL_COLUMNS.split(', ')
+      .map((column) => `c.${column}`)
+      .join(', ')}, p.k`;
+
 export const SQL = {
   // definitions
   insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
@@ -105,22 +119,10 @@ export const SQL = {
   loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = $1 ORDER BY id',
 
   // calls
-  /**
-   * Calls whose lease is free or expired (due_at <= now), then the owner's own leased ones up to the
-   * limit; both read in one snapshot, so a call leased here is not picked twice.
-   */
-  claimDueCalls: `WITH due AS (
-      SELECT run_id, step, 0 AS grp, due_at AS k FROM calls WHERE due_at <= $2
-      ORDER BY due_at, run_id, step LIMIT $4 FOR UPDATE SKIP LOCKED
-    ), own AS (
-      SELECT run_id, step, 1 AS grp, next_at AS k FROM calls WHERE lease_owner = $1 AND next_at <= $2 AND due_at > $2
-      ORDER BY next_at, run_id, step LIMIT GREATEST(0, $4 - (SELECT count(*) FROM due)) FOR UPDATE SKIP LOCKED
-    ), picked AS (SELECT * FROM due UNION ALL SELECT * FROM own)
-    UPDATE calls c SET lease_owner = $1, lease_until = $3, due_at = GREATEST(c.next_at, $3)
-    FROM picked p WHERE c.run_id = p.run_id AND c.step = p.step
-    RETURNING ${CALL_COLUMNS.split(', ')
-      .map((column) => `c.${column}`)
-      .join(', ')}, p.grp, p.k`,
+  /** Calls whose lease is free or expired (due_at <= now). */
+  claimDueCalls: leaseCallsWhere('due_at <= $2'),
+  /** The owner's own calls whose lease has not passed: a range of calls_by_due, all calls not yet due (start-up only). */
+  reclaimOwnCalls: leaseCallsWhere('due_at > $2 AND due_at < $3 AND lease_owner = $1 AND next_at <= $2'),
   /** Deletes the call when it is still there, appends its resolution and makes the run ready. */
   resolveCall: `WITH call AS (DELETE FROM calls WHERE run_id = $1 AND step = $2 AND ($6::text IS NULL OR lease_owner = $6) RETURNING run_id),
       run AS (UPDATE runs SET ${READY_AT('$3::bigint')} WHERE id IN (SELECT run_id FROM call) RETURNING id)

@@ -169,11 +169,18 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
   return { createdRunIds, deliveredRunIds };
 }
 
-/** Due calls first (oldest due first), then the owner's own leased ones. */
-export async function claimDueCalls(client: Client, owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]> {
-  const { rows } = await client.query<CallRow & { grp: number; k: number }>(SQL.claimDueCalls, [owner, now, leaseUntil, rowLimit(limit)]);
+/** `sql` (SQL.claimDueCalls or SQL.reclaimOwnCalls) run for `owner`: the calls it leased, oldest due first. */
+export async function leaseCalls(
+  client: Client,
+  sql: string,
+  owner: string,
+  now: number,
+  leaseUntil: number,
+  limit: number,
+): Promise<CallRecord[]> {
+  const { rows } = await client.query<CallRow & { k: number }>(sql, [owner, now, leaseUntil, rowLimit(limit)]);
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  rows.sort((a, b) => a.grp - b.grp || a.k - b.k || byText(a.run_id, b.run_id) || a.step - b.step);
+  rows.sort((a, b) => a.k - b.k || byText(a.run_id, b.run_id) || a.step - b.step);
   return rows.map(toCallRecord);
 }
 

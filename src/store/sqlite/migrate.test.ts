@@ -86,6 +86,42 @@ describe('SQLite migrations', () => {
     await old.close();
   });
 
+  it('keeps the outstanding calls, their leases and their cascade when 004 rebuilds the calls table', async () => {
+    const path = tempPath();
+    const db = new Database(path);
+    db.pragma('foreign_keys = ON');
+    applyMigrations(db, loadMigrations().slice(0, 3), path);
+    db.prepare(
+      `INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status) VALUES (?, 'wf', 'v1', 'null', 1, 1, 'running')`,
+    ).run('r1');
+    const insertCall = db.prepare(`INSERT INTO calls (run_id, step, capability, method, args, attempts, next_at, lease_owner, lease_until, due_at)
+      VALUES ('r1', ?, 'activities', 'noop', '{"n":1}', ?, ?, ?, ?, ?)`);
+    insertCall.run(1, 0, 1000, 'node-a', 60_000, 60_000);
+    insertCall.run(2, 2, 5000, null, null, 5000);
+    db.close();
+
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    const call = (step: number, nextAt: number, attempts: number) => ({
+      runId: 'r1',
+      step,
+      capability: 'activities',
+      method: 'noop',
+      args: { n: 1 },
+      attempts,
+      nextAt,
+    });
+    assert.deepEqual(await store.listCalls('r1'), [call(1, 1000, 0), call(2, 5000, 2)]);
+    assert.deepEqual(await store.claimDueCalls('node-b', 5000, 90_000, 10), [call(2, 5000, 2)], 'the lease of step 1 still holds');
+    assert.deepEqual(await store.reclaimOwnCalls('node-a', 5000, 90_000, 10), [call(1, 1000, 0)]);
+    await store.close();
+    const migrated = new Database(path);
+    migrated.pragma('foreign_keys = ON');
+    migrated.prepare('DELETE FROM runs WHERE id = ?').run('r1');
+    assert.deepEqual(migrated.prepare('SELECT count(*) AS n FROM calls').get(), { n: 0 }, 'deleting the run deletes its calls');
+    migrated.close();
+  });
+
   it('reads migration files named NNN_name.sql and refuses gaps or other names', () => {
     assert.deepEqual(
       loadMigrations().map((m) => m.version),

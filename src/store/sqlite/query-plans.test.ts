@@ -7,8 +7,11 @@ import { applyMigrations, loadMigrations } from './migrate.js';
 import { HUMAN_TASK_SQL, listHumanTasksSql } from './human-tasks.js';
 import { listRunsSql, SQL } from './statements.js';
 
-/** Statements that may read a whole (small) table: one row per workflow name / per API token, used at startup or deploy. */
-const MAY_SCAN = new Set(['listActiveDefinitions', 'countApiTokens']);
+/**
+ * Statements that may read a whole table: small ones (one row per workflow name / per API token),
+ * used at startup or deploy; and the calls outstanding, once, when a server shuts down.
+ */
+const MAY_SCAN = new Set(['listActiveDefinitions', 'countApiTokens', 'releaseCallLeases']);
 /**
  * Statements that may sort: the versions of one workflow name, a handful of rows, on deploy; the
  * runs started by events about one GitLab object, found by index, then put in order.

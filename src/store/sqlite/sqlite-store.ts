@@ -230,6 +230,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
 
     claimDueCalls: (owner, now, leaseUntil, limit) => write((s) => writes.claimDueCalls(s, owner, now, leaseUntil, limit)),
+    reclaimOwnCalls: (owner, now, leaseUntil, limit) => write((s) => writes.reclaimOwnCalls(s, owner, now, leaseUntil, limit)),
     resolveCall: (runId, step, resolution, attempts, at, owner) =>
       write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at, owner)),
     rescheduleCall: (runId, step, attempts, nextAt, lastError, owner) =>

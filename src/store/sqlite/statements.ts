@@ -87,9 +87,12 @@ export const SQL = {
   deleteCall: 'DELETE FROM calls WHERE run_id = ? AND step = ?',
   /** Calls whose lease is free or expired: due_at = max(next_at, lease_until). */
   dueCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE due_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
-  /** The owner's own leased calls, which it may claim again before the lease ends (after a restart). */
+  /**
+   * The owner's own calls whose lease has not passed (after a restart under the same id): a range
+   * of calls_by_due, all calls not yet due, which is why only a start-up runs it.
+   */
   ownLeasedCalls: `SELECT ${CALL_COLUMNS} FROM calls
-    WHERE lease_owner = @owner AND next_at <= @now AND due_at > @now ORDER BY next_at, run_id, step LIMIT @limit`,
+    WHERE due_at > @now AND due_at < @leaseUntil AND lease_owner = @owner AND next_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
   leaseCall: `UPDATE calls SET lease_owner = @owner, lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
     WHERE run_id = @runId AND step = @step`,
   /** Fenced when @owner is given: only while the call is still leased to it. */

@@ -8,7 +8,7 @@ import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult 
 import { taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { checkTaskCommit, isTerminal } from '../rules.js';
-import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
+import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
 import type { Statements } from './statements.js';
 
 export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
@@ -121,13 +121,18 @@ export function claimReadyRuns(s: Statements, owner: string, now: number, leaseU
   return ids;
 }
 
-/** Calls whose lease is free or expired first, then the owner's own leased ones. */
+/** Leases the calls found to `owner`. */
+function leaseCalls(s: Statements, calls: CallRow[], owner: string, leaseUntil: number): CallRecord[] {
+  for (const call of calls) s.leaseCall.run({ runId: call.run_id, step: call.step, owner, leaseUntil });
+  return calls.map(toCallRecord);
+}
+
 export function claimDueCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
-  const due = s.dueCalls.all({ now, limit: rowLimit(limit) });
-  const own = due.length < limit ? s.ownLeasedCalls.all({ owner, now, limit: rowLimit(limit - due.length) }) : [];
-  const claimed = [...due, ...own];
-  for (const call of claimed) s.leaseCall.run({ runId: call.run_id, step: call.step, owner, leaseUntil });
-  return claimed.map(toCallRecord);
+  return leaseCalls(s, s.dueCalls.all({ now, limit: rowLimit(limit) }), owner, leaseUntil);
+}
+
+export function reclaimOwnCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
+  return leaseCalls(s, s.ownLeasedCalls.all({ owner, now, leaseUntil, limit: rowLimit(limit) }), owner, leaseUntil);
 }
 
 export function fireDueTimers(s: Statements, now: number, limit: number): string[] {
