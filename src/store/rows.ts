@@ -96,6 +96,19 @@ export function toRunRecord(row: RunRow): RunRecord {
 
 export const toHistoryEvent = (body: string): HistoryEvent => parse<HistoryEvent>(body);
 
+/**
+ * The events from `fromSeq` on in SQLite history rows, oldest first. A row holds the events of one
+ * workflow task as a JSON array (since migration 005), or a single event (rows written before).
+ */
+export function historyEventsOf(bodies: string[], fromSeq: number): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  for (const body of bodies) {
+    const parsed = parse<HistoryEvent | HistoryEvent[]>(body);
+    for (const event of Array.isArray(parsed) ? parsed : [parsed]) if (event.seq >= fromSeq) events.push(event);
+  }
+  return events;
+}
+
 export interface PendingRow {
   id: number;
   at: number;

@@ -82,6 +82,24 @@ export function describeTasks(context: ConformanceContext): void {
   });
 
   describe('commitTask', () => {
+    it('loads the history from any event on, wherever the task that recorded it begins', async () => {
+      const store = context.store;
+      await store.createRun(newRun('r1'));
+      await store.claimReadyRuns(OWNER, 1000, 60_000, 1);
+      const first = events(
+        0,
+        1000,
+        { type: 'run_started', workflow: 'wf', version: 'v1', input: null },
+        { type: 'workflow_task', time: 1000 },
+        { type: 'call_scheduled', step: 1, capability: 'http', method: 'request', args: {} },
+      );
+      const second = events(3, 2000, { type: 'call_completed', step: 1, value: 'ok', attempts: 1 }, { type: 'workflow_task', time: 2000 });
+      assert.equal((await store.commitTask(commit('r1', 0, 1000, { history: first }))).ok, true);
+      assert.equal((await store.commitTask(commit('r1', 3, 2000, { history: second }))).ok, true);
+      const all = [...first, ...second];
+      for (const from of [0, 1, 2, 3, 4, 5]) assert.deepEqual(await store.loadHistory('r1', from), all.slice(from), `from seq ${from}`);
+    });
+
     it('applies history, calls, timers, waits, children and logs together', async () => {
       const store = context.store;
       await store.createRun(newRun('r1'));

@@ -122,6 +122,48 @@ describe('SQLite migrations', () => {
     migrated.close();
   });
 
+  it('reads a history written one event per row before 005 together with the task rows written after', async () => {
+    const path = tempPath();
+    const db = new Database(path);
+    applyMigrations(db, loadMigrations().slice(0, 4), path);
+    db.prepare(
+      `INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status, history_length) VALUES ('r1', 'wf', 'v1', 'null', 1, 1, 'running', 2)`,
+    ).run();
+    const before = [
+      { type: 'run_started', workflow: 'wf', version: 'v1', input: null, seq: 0, at: 1 },
+      { type: 'workflow_task', time: 1, seq: 1, at: 1 },
+    ];
+    const insert = db.prepare('INSERT INTO history (run_id, seq, body) VALUES (?, ?, ?)');
+    for (const event of before) insert.run('r1', event.seq, JSON.stringify(event));
+    db.close();
+
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    const after = [
+      { type: 'workflow_task' as const, time: 2, seq: 2, at: 2 },
+      { type: 'run_completed' as const, result: 'done', seq: 3, at: 2 },
+    ];
+    const result = await store.commitTask({
+      runId: 'r1',
+      expectedHistoryLength: 2,
+      owner: 'node-a',
+      consumedPending: [],
+      history: after,
+      calls: [],
+      resolvedCalls: [],
+      timers: [],
+      waits: [],
+      children: [],
+      logs: [],
+      status: { status: 'completed', result: 'done' },
+    });
+    assert.equal(result.ok, true);
+    assert.deepEqual(await store.loadHistory('r1'), [...before, ...after]);
+    assert.deepEqual(await store.loadHistory('r1', 1), [...before.slice(1), ...after]);
+    assert.deepEqual(await store.loadHistory('r1', 3), after.slice(1));
+    await store.close();
+  });
+
   it('reads migration files named NNN_name.sql and refuses gaps or other names', () => {
     assert.deepEqual(
       loadMigrations().map((m) => m.version),

@@ -15,7 +15,7 @@ import { applyMigrations, loadMigrations } from './migrate.js';
 import {
   toCallRecord,
   toDefinition,
-  toHistoryEvent,
+  historyEventsOf,
   toLogRecord,
   toPending,
   toRunRecord,
@@ -225,7 +225,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const { n, oldest } = s.queueStats.get()!;
         return { readyRuns: n, oldestReadyAt: oldest ?? undefined };
       }),
-    loadHistory: (runId, fromSeq = 0) => read((s) => s.loadHistory.all(runId, fromSeq).map(toHistoryEvent)),
+    loadHistory: (runId, fromSeq = 0) => read((s) => historyEventsOf(s.loadHistory.all({ runId, fromSeq }), fromSeq)),
     loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
     commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
 

@@ -73,8 +73,11 @@ export const SQL = {
   setStatus: 'UPDATE runs SET status = @status, result = @result, error = @error WHERE id = @id',
 
   // history and pending
+  /** One row per workflow task: its events as a JSON array, keyed by the first one's seq (migration 005). */
   insertHistory: 'INSERT INTO history (run_id, seq, body) VALUES (?, ?, ?)',
-  loadHistory: 'SELECT body FROM history WHERE run_id = ? AND seq >= ? ORDER BY seq',
+  /** From the row that holds event @fromSeq on; historyEventsOf drops the events before it. */
+  loadHistory: `SELECT body FROM history WHERE run_id = @runId
+    AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = @runId AND seq <= @fromSeq), 0) ORDER BY seq`,
   insertPending: 'INSERT INTO pending (run_id, at, attempts, resolution) VALUES (@runId, @at, @attempts, @resolution)',
   deletePending: 'DELETE FROM pending WHERE run_id = ? AND id = ?',
   loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = ? ORDER BY id',
@@ -204,7 +207,7 @@ export function prepareStatements(db: Database) {
     setStatus: p<Params>(SQL.setStatus),
 
     insertHistory: p<[string, number, string]>(SQL.insertHistory),
-    loadHistory: p<[string, number], string>(SQL.loadHistory).pluck(),
+    loadHistory: p<{ runId: string; fromSeq: number }, string>(SQL.loadHistory).pluck(),
     insertPending: p<Params>(SQL.insertPending),
     deletePending: p<[string, number]>(SQL.deletePending),
     loadPending: p<[string], PendingRow>(SQL.loadPending),

@@ -46,7 +46,8 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
 
   const at = taskTime(commit, run.updated_at);
   for (const id of commit.consumedPending) s.deletePending.run(runId, id);
-  for (const event of commit.history) s.insertHistory.run(runId, event.seq, JSON.stringify(event));
+  const [first] = commit.history;
+  if (first) s.insertHistory.run(runId, first.seq, JSON.stringify(commit.history));
   for (const step of commit.resolvedCalls) s.deleteCall.run(runId, step);
   for (const { leaseUntil, ...call } of commit.calls) {
     s.insertCall.run({
