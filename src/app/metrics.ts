@@ -150,6 +150,16 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     registers,
   });
 
+  // One labelled child per operation and outcome, kept: observing through the label object would
+  // hash the labels on every store call, several times per workflow step.
+  const storeLatencies = new Map<string, Histogram.Internal<'operation' | 'outcome'>>();
+  const storeLatencyOf = (operation: string, ok: boolean): Histogram.Internal<'operation' | 'outcome'> => {
+    const key = `${operation}:${ok}`;
+    let child = storeLatencies.get(key);
+    if (!child) storeLatencies.set(key, (child = storeLatency.labels({ operation, outcome: ok ? 'ok' : 'error' })));
+    return child;
+  };
+
   return {
     registry,
     contentType: registry.contentType,
@@ -158,7 +168,7 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
       return registry.metrics();
     },
     webhook: (result) => webhooks.inc({ result }),
-    storeTimer: (operation, seconds, ok) => storeLatency.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds),
+    storeTimer: (operation, seconds, ok) => storeLatencyOf(operation, ok).observe(seconds),
     attachEngine(attached) {
       engine = attached;
       attached.events.on('run:updated', () => tasks.inc());
@@ -188,8 +198,8 @@ export function instrumentStore<S extends Store>(store: S, timer: StoreTimer): S
       if (!wrapped) {
         const method = value as (...args: unknown[]) => unknown;
         wrapped = (...args: unknown[]) => {
-          const started = process.hrtime.bigint();
-          const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+          const started = performance.now();
+          const seconds = () => (performance.now() - started) / 1000;
           const result = method.apply(target, args);
           if (!(result instanceof Promise)) return result;
           return result.then(

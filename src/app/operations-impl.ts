@@ -32,6 +32,30 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** Registers `onEnd` for when run `id` ends here; returns how to unregister it. */
+type WatchRunEnd = (id: string, onEnd: (run: RunRecord) => void) => () => void;
+
+/**
+ * One engine listener for every request waiting for a run to end, each task commit a map lookup:
+ * a listener per waiting request would make every step of every run call all of them.
+ */
+function runEndWatchers(engine: Engine): WatchRunEnd {
+  const byRun = new Map<string, Set<(run: RunRecord) => void>>();
+  engine.events.on('run:updated', ({ run }) => {
+    if (run.status === 'running') return;
+    for (const onEnd of byRun.get(run.id) ?? []) onEnd(run);
+  });
+  return (id, onEnd) => {
+    let watchers = byRun.get(id);
+    if (!watchers) byRun.set(id, (watchers = new Set()));
+    watchers.add(onEnd);
+    return () => {
+      watchers.delete(onEnd);
+      if (watchers.size === 0 && byRun.get(id) === watchers) byRun.delete(id);
+    };
+  };
+}
+
 /**
  * `ended` resolves when run `id` ends, with its record as it ended, or at `deadline`, with none.
  * The engine's event tells of runs this node advances, with the committed record; a run another
@@ -39,7 +63,8 @@ export function hashToken(token: string): string {
  * is only a missed look: the caller's read after the wait reports what is wrong.
  */
 function watchForEnd(
-  { engine, store, clock }: OperationsDeps,
+  { store, clock }: OperationsDeps,
+  watchRunEnd: WatchRunEnd,
   id: string,
   deadline: number,
 ): { ended: Promise<RunRecord | undefined>; stop: () => void } {
@@ -54,9 +79,7 @@ function watchForEnd(
       cancelTimer();
       resolve(run);
     };
-    const unsubscribe = engine.events.on('run:updated', ({ run }) => {
-      if (run.id === id && run.status !== 'running') end(run);
-    });
+    const unsubscribe = watchRunEnd(id, end);
     const recheck = (): void => {
       if (stopped) return;
       if (clock.now() >= deadline) return end();
@@ -81,6 +104,7 @@ export function deployedWorkflowsHint(deployed: readonly string[]): string {
 /** The operations layer: what the CLI and the HTTP API both do, in one place. */
 export function createOperations(deps: OperationsDeps): Operations {
   const { engine, store, clock } = deps;
+  const watchRunEnd = runEndWatchers(engine);
 
   async function requireRun(id: string): Promise<RunRecord> {
     const run = await store.getRun(id);
@@ -116,7 +140,7 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async waitForRun(id, timeoutMs) {
       // Watched before the run is read, so that an end between the read and the wait is not missed.
-      const watch = watchForEnd(deps, id, clock.now() + timeoutMs);
+      const watch = watchForEnd(deps, watchRunEnd, id, clock.now() + timeoutMs);
       try {
         const run = await requireRun(id);
         if (run.status !== 'running') return toRunView(run);

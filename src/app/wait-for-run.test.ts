@@ -75,14 +75,16 @@ test('the node that ends a run answers the wait with the record the store holds,
   ] as const) {
     const { run } = await operations.startRun({ workflow: 'answer', id, input: { question: `${id}?` } });
     reads = 0;
-    const waited = operations.waitForRun(run.id, 60_000);
+    // Two requests wait for the run: each is answered.
+    const waited = [operations.waitForRun(run.id, 60_000), operations.waitForRun(run.id, 60_000)];
     // Turns of the event loop (no time passes) until the run has made its call.
     for (let turn = 0; turn < 100 && answers.length === 0; turn++) await settle();
-    assert.equal(answers.length, 1, 'the run is in its call while the wait begins');
+    assert.equal(answers.length, 1, 'the run is in its call while the waits begin');
     answers.shift()!(reply);
-    const ended = await waited;
-    assert.equal(ended.status, status);
-    assert.equal(reads, 1, 'the run was read when the wait began, not again when it ended');
+    const [ended, endedToo] = await Promise.all(waited);
+    assert.equal(ended?.status, status);
+    assert.deepEqual(endedToo, ended);
+    assert.equal(reads, 2, 'the run was read when each wait began, not again when it ended');
     assert.deepEqual(ended, await operations.getRun(run.id), 'the answer is what a read of the run gives');
   }
   await engine.stop();
