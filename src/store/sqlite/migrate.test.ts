@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
+import { commit } from '../conformance/fixtures.js';
 import { applyMigrations, loadMigrations, type Migration } from './migrate.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -143,20 +144,7 @@ describe('SQLite migrations', () => {
       { type: 'workflow_task' as const, time: 2, seq: 2, at: 2 },
       { type: 'run_completed' as const, result: 'done', seq: 3, at: 2 },
     ];
-    const result = await store.commitTask({
-      runId: 'r1',
-      expectedHistoryLength: 2,
-      owner: 'node-a',
-      consumedPending: [],
-      history: after,
-      calls: [],
-      resolvedCalls: [],
-      timers: [],
-      waits: [],
-      children: [],
-      logs: [],
-      status: { status: 'completed', result: 'done' },
-    });
+    const result = await store.commitTask(commit('r1', 2, 2, { history: after, status: { status: 'completed', result: 'done' } }));
     assert.equal(result.ok, true);
     assert.deepEqual(await store.loadHistory('r1'), [...before, ...after]);
     assert.deepEqual(await store.loadHistory('r1', 1), [...before.slice(1), ...after]);
