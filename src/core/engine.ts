@@ -16,9 +16,9 @@ import type {
   WaitRecord,
 } from './model.js';
 import { TERMINAL_STATUSES } from './model.js';
-import type { Capability, Clock, EventRouting, Logger, Sandbox, SecretSource, Store, TaskCommit } from './ports.js';
+import type { Capability, Clock, EventRouting, Logger, RouteResult, Sandbox, SecretSource, Store, TaskCommit } from './ports.js';
 import { replayHistory } from './replay.js';
-import { cloudEventOf, planRouting } from './router.js';
+import { cloudEventOf, leftWorkToClaim, planRouting } from './router.js';
 import { revealJson } from './secrets.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, type DeliveredResolution } from './task.js';
 
@@ -232,12 +232,21 @@ export class Engine {
       throw error;
     }
     this.reservedSlots--;
-    // Recorded even when stopping, so that the lease is handed back with the others.
-    if (result.created) this.leasedRuns.set(run.id, leaseUntil);
-    // The pump may have claimed the run already (this node's own lease) and be advancing it.
-    if (result.created && !this.stopping && !this.activeRuns.has(run.id)) this.launch(run.id, result.run);
-    else this.settle();
+    if (!(result.created && this.advanceCreated(run.id, leaseUntil, result.run))) this.settle();
     return result;
+  }
+
+  /**
+   * A run this node has just created leased to itself: advanced here at once, unless the node is
+   * stopping or the pump claimed it first (this node's own lease). `created` is its record, when
+   * known. False when it was not launched here.
+   */
+  private advanceCreated(id: string, leaseUntil: number, created?: RunRecord): boolean {
+    // Recorded even when stopping, so that the lease is handed back with the others.
+    this.leasedRuns.set(id, leaseUntil);
+    if (this.stopping || this.activeRuns.has(id)) return false;
+    this.launch(id, created);
+    return true;
   }
 
   /** Stores an event durably — the promise resolves once it is on disk — and routes it soon after. */
@@ -719,10 +728,18 @@ export class Engine {
         if (events.length === 0) continue;
         const routings: EventRouting[] = [];
         for (const event of events) routings.push(await planRouting(this.store, event, this.activeDefinitions, this.clock.now()));
-        // One commit for the whole batch: a burst of webhooks costs one fsync to route, not one each.
-        const results = await this.store.routeEvents(routings);
+        const reserved = this.leaseNewRuns(routings);
+        this.reservedSlots += reserved;
+        let results: RouteResult[];
+        try {
+          // One commit for the whole batch: a burst of webhooks costs one fsync to route, not one each.
+          results = await this.store.routeEvents(routings);
+        } finally {
+          this.reservedSlots -= reserved;
+        }
         results.forEach((result, i) => this.events.emit('event:routed', { seq: routings[i]!.eventSeq, ...result }));
-        if (results.some((result) => result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0)) this.pump();
+        this.launchLeasedRuns(routings, results);
+        if (results.some((result, i) => leftWorkToClaim(routings[i]!, result))) this.pump();
         if (events.length === 100) this.routeRequested = true;
       }
     } catch (error) {
@@ -731,6 +748,33 @@ export class Engine {
       this.routing = false;
       this.settle();
     }
+  }
+
+  /**
+   * The runs that events start are created leased to this node while it has slots for them, and
+   * advanced here at once: no claim through the ready queue (a commit and two reads fewer before
+   * their first step). Returns the slots they take.
+   */
+  private leaseNewRuns(routings: EventRouting[]): number {
+    if (this.stopping) return 0;
+    const lease = { owner: this.options.nodeId, until: this.clock.now() + this.runLeaseMs };
+    let free = this.freeSlots();
+    let reserved = 0;
+    for (const routing of routings) {
+      if (routing.newRuns.length === 0 || routing.newRuns.length > free) continue;
+      routing.lease = lease;
+      free -= routing.newRuns.length;
+      reserved += routing.newRuns.length;
+    }
+    return reserved;
+  }
+
+  private launchLeasedRuns(routings: EventRouting[], results: RouteResult[]): void {
+    results.forEach((result, i) => {
+      const lease = routings[i]!.lease;
+      if (!lease) return;
+      for (const id of result.createdRunIds) this.advanceCreated(id, lease.until);
+    });
   }
 
   // bookkeeping ------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ export interface EventRouting {
   eventSeq: number;
   /** Runs the event's triggers start (insert-or-ignore by id: a redelivery never starts a second). */
   newRuns: NewRun[];
+  /** When given, the runs it starts are created leased to this owner, who advances them at once. */
+  lease?: RunLease;
   /** Waits it satisfies. */
   deliveries: Array<{ runId: string; step: number }>;
   /**

@@ -2,7 +2,7 @@ import { eventKeyForShape } from './correlation.js';
 import { triggerMatches } from './filter.js';
 import { stableHash } from './hash.js';
 import type { CloudEvent, DeployedDefinition, Json, NewRun, StoredEvent } from './model.js';
-import type { EventRouting, Store } from './ports.js';
+import type { EventRouting, RouteResult, Store } from './ports.js';
 
 /** The CloudEvent itself, without the inbox's bookkeeping: what a triggered run receives. */
 export function cloudEventOf(stored: StoredEvent): CloudEvent {
@@ -22,6 +22,14 @@ export function triggeredRunId(workflow: string, event: CloudEvent): string {
  * Works out where an event goes: which definitions' triggers start a run, and which parked waits
  * it satisfies — for each wait shape parked on its type, one index lookup by correlation key.
  */
+/**
+ * Whether a routing left work for whoever claims from the store: runs it created without a lease
+ * (a node leasing them advances them itself), or waits it satisfied.
+ */
+export function leftWorkToClaim(routing: EventRouting, result: RouteResult): boolean {
+  return (result.createdRunIds.length > 0 && !routing.lease) || result.deliveredRunIds.length > 0;
+}
+
 export async function planRouting(
   store: Store,
   event: StoredEvent,

@@ -18,10 +18,24 @@ export default workflow({
     return activities.hold();
   },
 });`,
+  'triggered.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'triggered',
+  triggers: [{ event: 'demo.go' }],
+  permissions: { activities: ['hold'] },
+  async run() {
+    return activities.hold();
+  },
+});`,
 });
 after(() => folder.remove());
 
-test('a run started on a node with a free slot is advanced there at once; with none free, another node takes it', async () => {
+/**
+ * Nodes `a` (with `slotsOfA` slots) and `b` (one slot) on one store. A run for which `holds` is
+ * true holds its call until `release()`; the others answer at once. `holding(n)` resolves once n
+ * calls hold. Claims through the ready queue are recorded by owner.
+ */
+async function twoNodes(holds: (runId: string, nodeId: string) => boolean, slotsOfA = 1) {
   const real = createMemoryStore();
   const claimedBy = new Map<string, string[]>();
   // The real store; claims are only recorded, to see which runs went through the ready queue.
@@ -35,16 +49,17 @@ test('a run started on a node with a free slot is advanced there at once; with n
   await store.migrate();
   let release = (): void => {};
   const held = new Promise<void>((resolve) => (release = resolve));
-  let holding = (): void => {};
-  const r1Holds = new Promise<void>((resolve) => (holding = resolve));
+  let holdingNow = 0;
+  const waitingFor: Array<{ count: number; resolve: () => void }> = [];
+  const holding = (count: number) => new Promise<void>((resolve) => (holdingNow >= count ? resolve() : waitingFor.push({ count, resolve })));
   const ranOn = new Map<string, string>();
-  // Run r1's call holds node a's only slot until the test lets it go; the others answer at once.
   const hold = (nodeId: string): Capability => ({
     name: 'activities',
     invoke: async (_method, _args, context) => {
       ranOn.set(context.runId, nodeId);
-      if (context.runId === 'r1') {
-        holding();
+      if (holds(context.runId, nodeId)) {
+        holdingNow++;
+        for (const waiter of waitingFor) if (holdingNow >= waiter.count) waiter.resolve();
         await held;
       }
       return `${context.runId} done`;
@@ -52,18 +67,26 @@ test('a run started on a node with a free slot is advanced there at once; with n
   });
   const sandbox = await createQuickJsSandbox();
   const clock = new VirtualClock();
-  const node = (nodeId: string): Engine =>
-    virtualTimeEngine({ store, sandbox, clock, nodeId, concurrency: 1, capabilities: new Map([['activities', hold(nodeId)]]) });
-  const [a, b] = [node('a'), node('b')];
-  const definition = await buildDefinition(folder.path('held.ts'), sandbox, clock.now());
+  const node = (nodeId: string, concurrency: number): Engine =>
+    virtualTimeEngine({ store, sandbox, clock, nodeId, concurrency, capabilities: new Map([['activities', hold(nodeId)]]) });
+  const [a, b] = [node('a', slotsOfA), node('b', 1)];
+  const definitions = [
+    await buildDefinition(folder.path('held.ts'), sandbox, clock.now()),
+    await buildDefinition(folder.path('triggered.ts'), sandbox, clock.now()),
+  ];
   for (const engine of [a, b]) {
-    await engine.deploy(definition);
+    for (const definition of definitions) await engine.deploy(definition);
     await engine.start();
   }
-  const submit = (id: string) => a.submitRun({ id, workflow: 'held', version: definition.version, input: null, createdAt: clock.now() });
+  return { store, clock, a, b, claimedBy, ranOn, holding, release, held: definitions[0]! };
+}
+
+test('a run started on a node with a free slot is advanced there at once; with none free, another node takes it', async () => {
+  const { store, clock, a, b, claimedBy, ranOn, holding, release, held } = await twoNodes((runId) => runId === 'r1');
+  const submit = (id: string) => a.submitRun({ id, workflow: 'held', version: held.version, input: null, createdAt: clock.now() });
 
   await submit('r1');
-  await r1Holds;
+  await holding(1);
   assert.equal(ranOn.get('r1'), 'a', 'the node that created r1 runs it');
   assert.deepEqual([...claimedBy.values()].flat(), [], 'without a claim through the ready queue');
 
@@ -77,5 +100,43 @@ test('a run started on a node with a free slot is advanced there at once; with n
   release();
   await a.whenIdle();
   assert.equal((await store.getRun('r1'))?.result, 'r1 done');
+  for (const engine of [a, b]) await engine.stop();
+});
+
+test('a run an event starts is advanced at once by the node that routes the event while it has a free slot', async () => {
+  const started: string[] = [];
+  // Node a's runs hold their calls, so that its two slots stay taken.
+  const { store, a, b, claimedBy, ranOn, holding, release } = await twoNodes((_runId, nodeId) => nodeId === 'a', 2);
+  /** Sends event `id` to node a; resolves with the run it started, once routed. */
+  const send = async (id: string): Promise<string | undefined> => {
+    const routed = new Promise<string[]>((resolve) => {
+      const stop = a.events.on('event:routed', ({ createdRunIds }) => {
+        stop();
+        resolve(createdRunIds);
+      });
+    });
+    await a.ingest({ specversion: '1.0', id, source: 'test', type: 'demo.go' }, `test:${id}`);
+    const [runId] = await routed;
+    if (runId) started.push(runId);
+    return runId;
+  };
+
+  const first = await send('e1');
+  const second = await send('e2');
+  await holding(2);
+  assert.equal(ranOn.get(first!), 'a', 'the node that routed e1 runs the run it started');
+  assert.equal(ranOn.get(second!), 'a', 'and the run e2 started, in its second slot');
+  assert.deepEqual([...claimedBy.values()].flat(), [], 'without a claim through the ready queue');
+
+  const third = await send('e3');
+  b.notify();
+  await b.whenIdle();
+  assert.equal(ranOn.get(third!), 'b', 'node a was full, so the third run waited in the ready queue and node b ran it');
+  assert.deepEqual(claimedBy.get('b'), [third]);
+  assert.deepEqual(claimedBy.get('a') ?? [], [], 'node a did not claim it either');
+
+  release();
+  await a.whenIdle();
+  for (const id of started) assert.equal((await store.getRun(id))?.result, `${id} done`);
   for (const engine of [a, b]) await engine.stop();
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NotFoundError } from '../../core/errors.js';
-import { cloudEvent, commit, isReady, newRun, startRun, timer, wait } from './fixtures.js';
+import { cloudEvent, commit, isReady, newRun, OTHER, OWNER, startRun, timer, wait } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 const sortShapes = (shapes: string[][]) => shapes.map((s) => JSON.stringify(s)).sort();
@@ -24,6 +24,27 @@ export function describeRouting(context: ConformanceContext): void {
       assert.equal(run?.triggerEventSeq, seq);
       assert.equal(await isReady(store, 'r1'), true);
       assert.deepEqual(await store.listUnroutedEvents(10), []);
+    });
+
+    it('creates the runs of a routing with a lease leased to its owner, whom only the lease holder claims until it passes', async () => {
+      const store = context.store;
+      const [first, second] = [await store.insertEvent(cloudEvent('e1'), 'k1', 100), await store.insertEvent(cloudEvent('e2'), 'k2', 100)];
+      const routingOf = (seq: number, runId: string) => ({
+        eventSeq: seq,
+        newRuns: [newRun(runId, { triggerEventSeq: seq, createdAt: 100 })],
+        deliveries: [],
+        markRouted: true,
+      });
+      const results = await store.routeEvents([
+        { ...routingOf(first.seq, 'leased'), lease: { owner: OWNER, until: 5000 } },
+        routingOf(second.seq, 'free'),
+      ]);
+      assert.deepEqual(
+        results.map((result) => result.createdRunIds),
+        [['leased'], ['free']],
+      );
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 4999, 60_000, 10), ['free'], 'only the run created without a lease is free');
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 4999, 60_000, 10), ['leased']);
     });
 
     it('routes a batch of events in order: a wait the first one satisfied is not there for the second', async () => {

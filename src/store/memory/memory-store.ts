@@ -218,7 +218,7 @@ export function createMemoryStore(): Store {
   function routeEvent(routing: EventRouting): RouteResult {
     const event = events[routing.eventSeq - 1];
     if (!event) throw new NotFoundError('event', String(routing.eventSeq));
-    const createdRunIds = routing.newRuns.filter((run) => insertRun(run)).map((run) => run.id);
+    const createdRunIds = routing.newRuns.filter((run) => insertRun(run, routing.lease)).map((run) => run.id);
     const deliveredRunIds: string[] = [];
     for (const { runId, step } of routing.deliveries) {
       const row = runs.get(runId);

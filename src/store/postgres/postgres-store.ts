@@ -11,6 +11,7 @@ import type { CustomTypesConfig, Pool, QueryResultRow } from 'pg';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
 import type { EventRouting, RouteResult, Store } from '../../core/ports.js';
+import { leftWorkToClaim } from '../../core/router.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import {
   json,
@@ -181,7 +182,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       for (const routing of routings) applied.push(await writes.routeEvent(client, routing));
       return applied;
     });
-    return waking(results, results.some((result) => result.createdRunIds.length > 0 || result.deliveredRunIds.length > 0));
+    return waking(
+      results,
+      results.some((result, i) => leftWorkToClaim(routings[i]!, result)),
+    );
   }
 
   return {
@@ -317,8 +321,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return waking(result, result.ok && (forOthers || (commit.events?.length ?? 0) > 0));
     },
 
-    claimDueCalls: (owner, now, leaseUntil, limit) => settle(() => writes.leaseCalls(named, SQL.claimDueCalls, owner, now, leaseUntil, limit)),
-    reclaimOwnCalls: (owner, now, leaseUntil, limit) => settle(() => writes.leaseCalls(named, SQL.reclaimOwnCalls, owner, now, leaseUntil, limit)),
+    claimDueCalls: (owner, now, leaseUntil, limit) =>
+      settle(() => writes.leaseCalls(named, SQL.claimDueCalls, owner, now, leaseUntil, limit)),
+    reclaimOwnCalls: (owner, now, leaseUntil, limit) =>
+      settle(() => writes.leaseCalls(named, SQL.reclaimOwnCalls, owner, now, leaseUntil, limit)),
     resolveCall: async (runId, step, resolution, attempts, at, owner) => {
       const resolved = (await count(SQL.resolveCall, [runId, step, at, attempts, JSON.stringify(resolution), owner ?? null])) > 0;
       return waking(resolved, resolved);

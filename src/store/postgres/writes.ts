@@ -157,7 +157,7 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
   const row = rows[0];
   if (!row) throw new NotFoundError('event', String(routing.eventSeq));
   const event: CloudEvent = toCloudEvent(row);
-  const createdRunIds = (await insertRuns(client, routing.newRuns)).map((run) => run.id);
+  const createdRunIds = (await insertRuns(client, routing.newRuns, routing.lease)).map((run) => run.id);
   const deliveredRunIds: string[] = [];
   // One statement per delivery, in order: a lookback's "already consumed" must see the delivery before it.
   for (const { runId, step } of routing.deliveries) {

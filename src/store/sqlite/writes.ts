@@ -89,7 +89,7 @@ export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
   const row = s.getEvent.get(routing.eventSeq);
   if (!row) throw new NotFoundError('event', String(routing.eventSeq));
   const event = toCloudEvent(row);
-  const createdRunIds = routing.newRuns.filter((run) => insertRun(s, run)).map((run) => run.id);
+  const createdRunIds = routing.newRuns.filter((run) => insertRun(s, run, routing.lease)).map((run) => run.id);
   const deliveredRunIds: string[] = [];
   for (const { runId, step } of routing.deliveries) {
     if ((!routing.markRouted && s.isConsumed.get(runId, row.seq)) || s.deleteWait.run(runId, step).changes === 0) continue;
