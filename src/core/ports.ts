@@ -299,7 +299,7 @@ export interface Store {
    * `leaseUntil` and that were due at `now`: a node that restarts under the same id recovers the
    * calls it held at once, instead of when their leases pass. The calls it returns then end their
    * lease at `leaseUntil`, so a caller keeping `leaseUntil` gets each call once. Meant for
-   * start-up only: it reads every call not yet due.
+   * start-up only: it reads every call due between `now` and `leaseUntil`, every node's leased calls included.
    */
   reclaimOwnCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
   /**

@@ -450,7 +450,12 @@ export function createMemoryStore(): Store {
 
     claimDueCalls: (owner, now, leaseUntil, limit) => leaseCalls((row) => dueAt(row) <= now, owner, leaseUntil, limit),
     reclaimOwnCalls: (owner, now, leaseUntil, limit) =>
-      leaseCalls((row) => dueAt(row) > now && dueAt(row) < leaseUntil && row.leaseOwner === owner && row.call.nextAt <= now, owner, leaseUntil, limit),
+      leaseCalls(
+        (row) => dueAt(row) > now && dueAt(row) < leaseUntil && row.leaseOwner === owner && row.call.nextAt <= now,
+        owner,
+        leaseUntil,
+        limit,
+      ),
     resolveCall: (runId, step, resolution, attempts, at, owner) => {
       const row = runs.get(runId);
       if (!row || (owner !== undefined && calls.get(runId, step)?.leaseOwner !== owner) || !calls.delete(runId, step)) return false;

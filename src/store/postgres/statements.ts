@@ -121,7 +121,7 @@ export const SQL = {
   // calls
   /** Calls whose lease is free or expired (due_at <= now). */
   claimDueCalls: leaseCallsWhere('due_at <= $2'),
-  /** The owner's own calls whose lease has not passed: a range of calls_by_due, all calls not yet due (start-up only). */
+  /** The owner's own calls whose lease has not passed: a range of calls_by_due up to the new lease end (start-up only). */
   reclaimOwnCalls: leaseCallsWhere('due_at > $2 AND due_at < $3 AND lease_owner = $1 AND next_at <= $2'),
   /** Deletes the call when it is still there, appends its resolution and makes the run ready. */
   resolveCall: `WITH call AS (DELETE FROM calls WHERE run_id = $1 AND step = $2 AND ($6::text IS NULL OR lease_owner = $6) RETURNING run_id),

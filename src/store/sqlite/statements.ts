@@ -92,7 +92,8 @@ export const SQL = {
   dueCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE due_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
   /**
    * The owner's own calls whose lease has not passed (after a restart under the same id): a range
-   * of calls_by_due, all calls not yet due, which is why only a start-up runs it.
+   * of calls_by_due from now to the new lease end, which holds every node's leased calls; only a
+   * start-up runs it.
    */
   ownLeasedCalls: `SELECT ${CALL_COLUMNS} FROM calls
     WHERE due_at > @now AND due_at < @leaseUntil AND lease_owner = @owner AND next_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
