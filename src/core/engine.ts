@@ -16,11 +16,24 @@ import type {
   WaitRecord,
 } from './model.js';
 import { TERMINAL_STATUSES } from './model.js';
-import type { Capability, Clock, EventRouting, Logger, RouteResult, Sandbox, SecretSource, Store, TaskCommit } from './ports.js';
+import type {
+  Capability,
+  Clock,
+  EventRouting,
+  Logger,
+  RouteResult,
+  RunLease,
+  Sandbox,
+  SecretSource,
+  Store,
+  TaskCommit,
+  TaskCommitRefusal,
+  TaskCommitResult,
+} from './ports.js';
 import { replayHistory } from './replay.js';
 import { cloudEventOf, leftWorkToClaim, planRouting } from './router.js';
 import { revealJson } from './secrets.js';
-import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, type DeliveredResolution } from './task.js';
+import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
 
 export interface EngineOptions {
   store: Store;
@@ -52,6 +65,12 @@ export interface EngineOptions {
    * @default a third of the shorter lease; null when `pollIntervalMs` is null
    */
   heartbeatMs?: number | null;
+}
+
+/** A run startHere is creating: what its first commit inserts, and how startHere learns the outcome. */
+interface RunCreation {
+  create: { run: NewRun; lease: RunLease };
+  settle: (created: RunRecord | undefined) => void;
 }
 
 export interface EngineEvents extends Record<string, unknown> {
@@ -92,10 +111,14 @@ export class Engine {
   private readonly activeRuns = new Map<string, Promise<void>>();
   /** Slots held for runs being created here, which this node advances as soon as they exist. */
   private reservedSlots = 0;
+  /** submitRun calls in progress. */
+  private submitting = 0;
   /** Calls being executed here, by `runId:step`: the heartbeat renews their leases. */
   private readonly inflightCalls = new Map<string, { runId: string; step: number }>();
   /** Runs this node claimed, with their lease end: handed back on stop. */
   private readonly leasedRuns = new Map<string, number>();
+  /** Runs started here that do not exist yet: the commit of their first task creates them (see startHere). */
+  private readonly creating = new Map<string, RunCreation>();
   private heartbeat: (() => void) | undefined;
   /** Runs whose advance failed unexpectedly: not retried before `until`, so a broken run cannot spin. */
   private readonly failing = new Map<string, { attempts: number; until: number }>();
@@ -171,7 +194,14 @@ export class Engine {
   }
 
   isIdle(): boolean {
-    return this.activeRuns.size === 0 && this.reservedSlots === 0 && this.background.size === 0 && !this.pumping && !this.routing;
+    return (
+      this.activeRuns.size === 0 &&
+      this.reservedSlots === 0 &&
+      this.submitting === 0 &&
+      this.background.size === 0 &&
+      !this.pumping &&
+      !this.routing
+    );
   }
 
   /** Sandboxes held in memory, and their bytes. */
@@ -212,10 +242,27 @@ export class Engine {
 
   /**
    * Creates a run (idempotent by id) and starts its first workflow task. With a slot free, the run
-   * is created leased to this node and advanced at once, without a claim through the ready queue
-   * (a commit and a read fewer before its first step); otherwise it waits there for a free slot.
+   * starts here: its creation is committed with its first task (startHere). When that does not
+   * happen, or the run exists, it is created on its own, leased to this node and advanced at once,
+   * still without a claim through the ready queue. Without a free slot it waits there.
    */
   async submitRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+    // Counted until it returns: the engine is not idle while a run it was given is being created.
+    this.submitting++;
+    try {
+      if (!this.stopping && this.freeSlots() > 0 && !this.activeRuns.has(run.id)) {
+        const started = await this.startHere(run);
+        if (started) return { created: true, run: started };
+      }
+      return await this.createRun(run);
+    } finally {
+      this.submitting--;
+      this.settle();
+    }
+  }
+
+  /** Creates a run on its own: leased to this node and advanced here while a slot is free, else queued. */
+  private async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
     if (this.stopping || this.freeSlots() <= 0) {
       const result = await this.store.createRun(run);
       if (result.created) this.pump();
@@ -226,27 +273,47 @@ export class Engine {
     let result: { created: boolean; run: RunRecord };
     try {
       result = await this.store.createRun(run, { owner: this.options.nodeId, until: leaseUntil });
-    } catch (error) {
+    } finally {
       this.reservedSlots--;
-      this.settle();
-      throw error;
     }
-    this.reservedSlots--;
-    if (!(result.created && this.advanceCreated(run.id, leaseUntil, result.run))) this.settle();
+    if (result.created) this.advanceCreated(run.id, leaseUntil, result.run);
     return result;
+  }
+
+  /**
+   * Runs a new run's first workflow task before the run exists, and commits both in one
+   * transaction (one commit fewer per run). Resolves with the run as that commit left it, or with
+   * undefined when the commit did not create it: a run with this id exists, the sandbox failed
+   * before the commit, the node began to stop, or the store failed (it may have committed or not).
+   * The caller then creates it the usual way, which answers each of those cases.
+   */
+  private startHere(run: NewRun): Promise<RunRecord | undefined> {
+    const lease: RunLease = { owner: this.options.nodeId, until: this.clock.now() + this.runLeaseMs };
+    return new Promise((resolve) => {
+      this.creating.set(run.id, { create: { run, lease }, settle: resolve });
+      this.leasedRuns.set(run.id, lease.until);
+      this.launch(run.id, newRunRecord(run));
+    });
+  }
+
+  /** Ends startHere for `runId`: with the run it created, or undefined when it created none. */
+  private settleCreation(runId: string, created: RunRecord | undefined): void {
+    const creation = this.creating.get(runId);
+    if (!creation) return;
+    this.creating.delete(runId);
+    if (!created) this.leasedRuns.delete(runId);
+    creation.settle(created);
   }
 
   /**
    * A run this node has just created leased to itself: advanced here at once, unless the node is
    * stopping or the pump claimed it first (this node's own lease). `created` is its record, when
-   * known. False when it was not launched here.
+   * known.
    */
-  private advanceCreated(id: string, leaseUntil: number, created?: RunRecord): boolean {
+  private advanceCreated(id: string, leaseUntil: number, created?: RunRecord): void {
     // Recorded even when stopping, so that the lease is handed back with the others.
     this.leasedRuns.set(id, leaseUntil);
-    if (this.stopping || this.activeRuns.has(id)) return false;
-    this.launch(id, created);
-    return true;
+    if (!this.stopping && !this.activeRuns.has(id)) this.launch(id, created);
   }
 
   /** Stores an event durably — the promise resolves once it is on disk — and routes it soon after. */
@@ -331,6 +398,10 @@ export class Engine {
           // The instance may have moved past what the store holds (a commit that failed after the
           // activation): replaying the history is the only way to know where the run really is.
           this.cache.evict(id);
+          if (this.creating.has(id)) {
+            this.logger.warn({ err: toError(error), runId: id }, 'starting a new run failed before it was stored; creating it on its own');
+            return;
+          }
           const attempts = (this.failing.get(id)?.attempts ?? 0) + 1;
           const until = this.clock.now() + Math.min(60_000, 1000 * 2 ** (attempts - 1));
           this.failing.set(id, { attempts, until });
@@ -340,6 +411,7 @@ export class Engine {
       )
       .finally(() => {
         this.activeRuns.delete(id);
+        this.settleCreation(id, undefined);
         this.cache.trim();
         this.pump();
         this.settle();
@@ -407,9 +479,9 @@ export class Engine {
       // Marked before the commit: a claim of our own due calls racing with it must not run them too.
       const keys = output.commit.calls.map((call) => `${call.runId}:${call.step}`);
       for (const [index, key] of keys.entries()) this.inflightCalls.set(key, { runId, step: output.commit.calls[index]!.step });
-      let result: Awaited<ReturnType<Store['commitTask']>>;
+      let result: TaskCommitResult;
       try {
-        result = await this.store.commitTask(output.commit);
+        result = await this.commit(run, output.commit);
       } finally {
         for (const key of keys) this.inflightCalls.delete(key);
       }
@@ -515,8 +587,24 @@ export class Engine {
     }
   }
 
+  /**
+   * Commits a task of `run`. For a run startHere is creating, the same commit creates it, and
+   * startHere learns how that went.
+   */
+  private async commit(run: RunRecord, commit: TaskCommit): Promise<TaskCommitResult> {
+    const creation = this.creating.get(run.id);
+    if (!creation) return this.store.commitTask(commit);
+    let result: TaskCommitResult | undefined;
+    try {
+      result = await this.store.commitTask({ ...commit, create: creation.create });
+      return result;
+    } finally {
+      this.settleCreation(run.id, result?.ok ? committedRecord(run, commit) : undefined);
+    }
+  }
+
   private async commitOutsideSandbox(run: RunRecord, commit: TaskCommit): Promise<void> {
-    const result = await this.store.commitTask(commit);
+    const result = await this.commit(run, commit);
     if (!result.ok) {
       this.commitRefused(run.id, result.reason);
       return;
@@ -526,9 +614,13 @@ export class Engine {
     if (terminal.has(committed.status)) this.events.emit('run:finished', { runId: run.id, status: committed.status });
   }
 
-  /** Another node advanced the run (or it is gone): what this node holds of it is stale. */
-  private commitRefused(runId: string, reason: 'fenced' | 'not_found'): void {
+  /**
+   * Another node advanced the run (or it is gone): what this node holds of it is stale. Or the
+   * run this node was creating exists: its sandbox is dropped, and submitRun answers with that run.
+   */
+  private commitRefused(runId: string, reason: TaskCommitRefusal): void {
     this.cache.evict(runId);
+    if (reason === 'exists') return;
     if (reason === 'fenced') this.events.emit('write:fenced', { runId, what: 'task' });
     this.logger.warn({ runId, reason }, 'workflow task commit refused; the run will be reloaded');
   }

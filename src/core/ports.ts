@@ -32,6 +32,12 @@ import type { ApprovalDecision, HumanTaskOutcome, HumanTaskRecord, HumanTaskStat
 /** Everything one workflow task changes, applied atomically by `Store.commitTask`. */
 export interface TaskCommit {
   runId: string;
+  /**
+   * The run does not exist yet: the commit inserts it, leased, before applying the task, all in
+   * one transaction (`expectedHistoryLength` is then 0). When a run with this id already exists,
+   * nothing is written and the result is `{ ok: false, reason: 'exists' }`.
+   */
+  create?: { run: NewRun; lease: RunLease };
   /** Fence: the commit applies only while the run's history length is still exactly this. */
   expectedHistoryLength: number;
   /** Node that holds the run's lease; a commit from another owner after the lease moved is refused. */
@@ -72,7 +78,10 @@ export interface TaskCommit {
  * An applied commit comes back with the run's mailbox as the commit left it (what arrived while
  * the task ran, oldest first), so that the engine need not read it again before the next task.
  */
-export type TaskCommitResult = { ok: true; pending: PendingResolution[] } | { ok: false; reason: 'fenced' | 'not_found' };
+export type TaskCommitResult = { ok: true; pending: PendingResolution[] } | { ok: false; reason: TaskCommitRefusal };
+
+/** Why a commit was not applied: the fence failed, the run is gone, or the run it would create exists. */
+export type TaskCommitRefusal = 'fenced' | 'not_found' | 'exists';
 
 /** Result of routing one inbox event, applied atomically by `Store.routeEvent`. */
 export interface EventRouting {

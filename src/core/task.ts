@@ -78,6 +78,24 @@ export function committedRecord(run: RunRecord, commit: TaskCommit): RunRecord {
   return record;
 }
 
+/** The record of a run just created: `running`, no history, optional fields only when given. */
+export function newRunRecord(run: NewRun): RunRecord {
+  const record: RunRecord = {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    input: run.input,
+    createdAt: run.createdAt,
+    status: 'running',
+    updatedAt: run.createdAt,
+    historyLength: 0,
+  };
+  if (run.parentId !== undefined) record.parentId = run.parentId;
+  if (run.parentStep !== undefined) record.parentStep = run.parentStep;
+  if (run.triggerEventSeq !== undefined) record.triggerEventSeq = run.triggerEventSeq;
+  return record;
+}
+
 /** `<id>~2`, `<id>~3`…: the runs a continue-as-new chain creates. */
 export function successorId(runId: string): string {
   const match = /^(.*)~(\d+)$/.exec(runId);

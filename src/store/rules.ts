@@ -3,7 +3,7 @@
  * implementation so that they cannot drift apart.
  */
 import { StoreError } from '../core/errors.js';
-import type { NewRun, RunRecord, RunStatus } from '../core/model.js';
+import type { RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { TaskCommit } from '../core/ports.js';
 
@@ -11,30 +11,19 @@ export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** The record of a run just created: `running`, no history, optional fields only when given. */
-export function newRunRecord(run: NewRun): RunRecord {
-  const record: RunRecord = {
-    id: run.id,
-    workflow: run.workflow,
-    version: run.version,
-    input: run.input,
-    createdAt: run.createdAt,
-    status: 'running',
-    updatedAt: run.createdAt,
-    historyLength: 0,
-  };
-  if (run.parentId !== undefined) record.parentId = run.parentId;
-  if (run.parentStep !== undefined) record.parentStep = run.parentStep;
-  if (run.triggerEventSeq !== undefined) record.triggerEventSeq = run.triggerEventSeq;
-  return record;
-}
-
 /**
  * Checks what a commit says about itself before anything is written: its history must continue
- * the run's history without a gap, and the rows it adds must belong to its run. A violation is an
- * engine bug, reported as such.
+ * the run's history without a gap, the rows it adds must belong to its run, and a run it creates
+ * must be that run, with no history yet. A violation is an engine bug, reported as such.
  */
 export function checkTaskCommit(commit: TaskCommit): void {
+  if (commit.create && (commit.create.run.id !== commit.runId || commit.expectedHistoryLength !== 0)) {
+    throw new StoreError(
+      `commit for run '${commit.runId}' creates run '${commit.create.run.id}' at history length ${commit.expectedHistoryLength}: ` +
+        'a commit may only create its own run, as its first task (this is an engine bug)',
+      { details: { runId: commit.runId, createdRunId: commit.create.run.id } },
+    );
+  }
   const rows = [...commit.calls, ...commit.timers, ...commit.waits, ...commit.logs];
   const foreign = rows.find((row) => row.runId !== commit.runId);
   if (foreign) {
@@ -55,4 +44,3 @@ export function checkTaskCommit(commit: TaskCommit): void {
     }
   });
 }
-

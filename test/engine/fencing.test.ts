@@ -159,8 +159,9 @@ test("a node that lost the run while its workflow spun past the CPU limit has th
   a.events.on('write:fenced', (event) => fenced.push(event));
   const definition = await buildDefinition(folder.path('spin.ts'), sandbox, clock.now());
   await a.deploy(definition);
+  // Created through the queue (by another node's API, say): the run exists before its first task.
+  await shared.createRun({ id: 'r1', workflow: 'spin', version: definition.version, input: null, createdAt: clock.now() });
   await a.start();
-  await a.submitRun({ id: 'r1', workflow: 'spin', version: definition.version, input: null, createdAt: clock.now() });
   await a.whenIdle();
   assert.deepEqual(fenced, [{ runId: 'r1', what: 'task' }]);
   assert.equal((await shared.getRun('r1'))?.status, 'running', "the run is the other node's to end");

@@ -3,7 +3,8 @@ import { after, test } from 'node:test';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
 import type { Engine } from '../../src/core/engine.js';
-import type { Capability, Store } from '../../src/core/ports.js';
+import type { DeployedDefinition, NewRun } from '../../src/core/model.js';
+import type { Capability, InstanceOptions, RunLease, Sandbox, Store, TaskCommit } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
 import { virtualTimeEngine } from '../helpers/engine.js';
@@ -33,17 +34,29 @@ after(() => folder.remove());
 /**
  * Nodes `a` (with `slotsOfA` slots) and `b` (one slot) on one store. A run for which `holds` is
  * true holds its call until `release()`; the others answer at once. `holding(n)` resolves once n
- * calls hold. Claims through the ready queue are recorded by owner.
+ * calls hold. Claims through the ready queue are recorded by owner, the ways runs were created in
+ * `creations`, and the calls each run made in `calls`.
  */
 async function twoNodes(holds: (runId: string, nodeId: string) => boolean, slotsOfA = 1) {
   const real = createMemoryStore();
   const claimedBy = new Map<string, string[]>();
-  // The real store; claims are only recorded, to see which runs went through the ready queue.
+  const creations: string[] = [];
+  // The real store; claims and creations are only recorded, to see which way each run went.
   const store: Store = Object.assign(Object.create(real) as Store, {
     claimReadyRuns: async (owner: string, now: number, leaseUntil: number, limit: number) => {
       const ids = await real.claimReadyRuns(owner, now, leaseUntil, limit);
       claimedBy.set(owner, [...(claimedBy.get(owner) ?? []), ...ids]);
       return ids;
+    },
+    createRun: async (run: NewRun, lease?: RunLease) => {
+      const result = await real.createRun(run, lease);
+      creations.push(`${run.id}: created on its own${result.created ? '' : ', existed'}`);
+      return result;
+    },
+    commitTask: async (commit: TaskCommit) => {
+      const result = await real.commitTask(commit);
+      if (commit.create) creations.push(`${commit.runId}: created with its first task${result.ok ? '' : `, ${result.reason}`}`);
+      return result;
     },
   });
   await store.migrate();
@@ -53,10 +66,12 @@ async function twoNodes(holds: (runId: string, nodeId: string) => boolean, slots
   const waitingFor: Array<{ count: number; resolve: () => void }> = [];
   const holding = (count: number) => new Promise<void>((resolve) => (holdingNow >= count ? resolve() : waitingFor.push({ count, resolve })));
   const ranOn = new Map<string, string>();
+  const calls = new Map<string, number>();
   const hold = (nodeId: string): Capability => ({
     name: 'activities',
     invoke: async (_method, _args, context) => {
       ranOn.set(context.runId, nodeId);
+      calls.set(context.runId, (calls.get(context.runId) ?? 0) + 1);
       if (holds(context.runId, nodeId)) {
         holdingNow++;
         for (const waiter of waitingFor) if (holdingNow >= waiter.count) waiter.resolve();
@@ -78,8 +93,35 @@ async function twoNodes(holds: (runId: string, nodeId: string) => boolean, slots
     for (const definition of definitions) await engine.deploy(definition);
     await engine.start();
   }
-  return { store, clock, a, b, claimedBy, ranOn, holding, release, held: definitions[0]! };
+  return { store, clock, a, b, claimedBy, creations, ranOn, calls, holding, release, held: definitions[0]! };
 }
+
+test('a run started on a node with a free slot is stored by the commit of its first task; its id again starts nothing', async () => {
+  const { store, clock, a, b, creations, calls, holding, release, held } = await twoNodes((runId) => runId === 'r1');
+  const submit = () => a.submitRun({ id: 'r1', workflow: 'held', version: held.version, input: null, createdAt: clock.now() });
+
+  const started = await submit();
+  assert.equal(started.created, true);
+  assert.equal(started.run.historyLength, (await store.getRun('r1'))?.historyLength, 'answered with the run as its first task left it');
+  assert.ok(started.run.historyLength > 0);
+  await holding(1);
+  assert.deepEqual(creations, ['r1: created with its first task'], 'one commit, no createRun before it');
+
+  const whileRunning = await submit();
+  assert.equal(whileRunning.created, false);
+  release();
+  await a.whenIdle();
+  const afterwards = await submit();
+  assert.equal(afterwards.created, false);
+  assert.equal(afterwards.run.result, 'r1 done');
+  assert.deepEqual(creations.slice(1), [
+    'r1: created on its own, existed',
+    'r1: created with its first task, exists',
+    'r1: created on its own, existed',
+  ]);
+  assert.equal(calls.get('r1'), 1, 'the workflow called out once');
+  for (const engine of [a, b]) await engine.stop();
+});
 
 test('a run started on a node with a free slot is advanced there at once; with none free, another node takes it', async () => {
   const { store, clock, a, b, claimedBy, ranOn, holding, release, held } = await twoNodes((runId) => runId === 'r1');
@@ -139,4 +181,35 @@ test('a run an event starts is advanced at once by the node that routes the even
   await a.whenIdle();
   for (const id of started) assert.equal((await store.getRun(id))?.result, `${id} done`);
   for (const engine of [a, b]) await engine.stop();
+});
+
+test('a run whose sandbox fails before its first commit is created on its own and started again', async () => {
+  const real = createMemoryStore();
+  await real.migrate();
+  const creations: string[] = [];
+  const store: Store = Object.assign(Object.create(real) as Store, {
+    createRun: async (run: NewRun, lease?: RunLease) => {
+      creations.push(`${run.id}: created on its own`);
+      return real.createRun(run, lease);
+    },
+  });
+  const quickJs = await createQuickJsSandbox();
+  let failures = 1;
+  const sandbox: Sandbox = Object.assign(Object.create(quickJs) as Sandbox, {
+    createInstance: (definition: DeployedDefinition, options: InstanceOptions) =>
+      failures-- > 0 ? Promise.reject(new Error('the sandbox thread stopped')) : quickJs.createInstance(definition, options),
+  });
+  const clock = new VirtualClock();
+  const answer: Capability = { name: 'activities', invoke: (_method, _args, context) => Promise.resolve(`${context.runId} done`) };
+  const engine = virtualTimeEngine({ store, sandbox, clock, capabilities: new Map([['activities', answer]]) });
+  const held = await buildDefinition(folder.path('held.ts'), quickJs, clock.now());
+  await engine.deploy(held);
+  await engine.start();
+
+  const started = await engine.submitRun({ id: 'r1', workflow: 'held', version: held.version, input: null, createdAt: clock.now() });
+  assert.equal(started.created, true);
+  assert.deepEqual(creations, ['r1: created on its own']);
+  await engine.whenIdle();
+  assert.equal((await store.getRun('r1'))?.result, 'r1 done');
+  await engine.stop();
 });

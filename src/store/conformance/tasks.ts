@@ -149,6 +149,62 @@ export function describeTasks(context: ConformanceContext): void {
       assert.equal(await isReady(store, 'r1'), false);
     });
 
+    it('creates the run whose first task it commits, leased to the committer; a run that exists is left as it is', async () => {
+      const store = context.store;
+      const history = events(
+        0,
+        1000,
+        { type: 'run_started', workflow: 'wf', version: 'v1', input: { id: 'r1' } },
+        { type: 'workflow_task', time: 1000 },
+        { type: 'call_scheduled', step: 1, capability: 'http', method: 'request', args: { url: 'https://x/1' } },
+      );
+      const first = commit('r1', 0, 1000, {
+        history,
+        calls: [call('r1', 1, 1000)],
+        create: { run: newRun('r1'), lease: { owner: OWNER, until: 2000 } },
+      });
+      assert.deepEqual(await store.commitTask(first), { ok: true, pending: [] });
+      assert.deepEqual(await store.getRun('r1'), { ...newRun('r1'), status: 'running', updatedAt: 1000, historyLength: 3 });
+      assert.deepEqual(await store.loadHistory('r1'), history);
+      assert.deepEqual(await store.listCalls('r1'), [call('r1', 1, 1000)]);
+      assert.equal(await isReady(store, 'r1'), false, 'the task left nothing to do but wait for its call');
+      assert.equal(await store.addPending('r1', { kind: 'cancel' }, 1100), true);
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 1999, 3000, 10), [], 'leased to its creator until 2000');
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 2000, 3000, 10), ['r1']);
+
+      const before = await snapshot(store, 'r1');
+      const again = commit('r1', 0, 1500, {
+        calls: [call('r1', 7)],
+        create: { run: newRun('r1', { input: 'other' }), lease: { owner: OWNER, until: 9000 } },
+      });
+      assert.deepEqual(await store.commitTask(again), { ok: false, reason: 'exists' });
+      assert.deepEqual(await snapshot(store, 'r1'), before, 'neither the run nor its lease changed');
+
+      // Created on its own and not started yet: its history length is 0 too, and it is still not taken.
+      await store.createRun(newRun('r2'));
+      const unstarted = commit('r2', 0, 1500, { create: { run: newRun('r2'), lease: { owner: OWNER, until: 9000 } } });
+      assert.deepEqual(await store.commitTask(unstarted), { ok: false, reason: 'exists' });
+      assert.equal((await store.getRun('r2'))?.historyLength, 0);
+      assert.deepEqual(await store.claimReadyRuns('node-c', 1500, 3000, 10), ['r2'], 'no lease was taken');
+    });
+
+    it('creates runs and refuses to create existing ones within one group of concurrent commits', async () => {
+      const store = context.store;
+      await startRun(store, 'old');
+      const create = (id: string) => commit(id, 0, 1000, { create: { run: newRun(id), lease: { owner: OWNER, until: 2000 } } });
+      const commits = [create('new-1'), create('old'), create('new-2'), commit('old', 2, 1200)];
+      const results = await Promise.all(commits.map((c) => store.commitTask(c)));
+      assert.deepEqual(results, [
+        { ok: true, pending: [] },
+        { ok: false, reason: 'exists' },
+        { ok: true, pending: [] },
+        { ok: true, pending: [] },
+      ]);
+      assert.equal((await store.getRun('new-1'))?.historyLength, 1);
+      assert.equal((await store.getRun('new-2'))?.historyLength, 1);
+      assert.equal((await store.getRun('old'))?.historyLength, 3, 'only its own task was applied to the existing run');
+    });
+
     it('refuses a commit at the wrong history length, or from another lease owner, and changes nothing', async () => {
       const store = context.store;
       await startRun(store, 'r1', { calls: [call('r1', 1)] });

@@ -22,9 +22,9 @@ import type {
   WaitRecord,
 } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunFilter, RunLease, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
-import { committedRecord, taskTime } from '../../core/task.js';
+import { committedRecord, newRunRecord, taskTime } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { checkTaskCommit, isTerminal, newRunRecord } from '../rules.js';
+import { checkTaskCommit, isTerminal } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
 import { toRoutingSummaries } from '../routing-summary.js';
@@ -150,6 +150,9 @@ export function createMemoryStore(): Store {
 
   function commitTask(commit: TaskCommit): TaskCommitResult {
     checkTaskCommit(commit);
+    // A new run has no rows the checks below could find in the way: inserting it first keeps the
+    // commit all or nothing.
+    if (commit.create && !insertRun(commit.create.run, commit.create.lease)) return { ok: false, reason: 'exists' };
     const row = runs.get(commit.runId);
     if (!row) return { ok: false, reason: 'not_found' };
     const leasedToOther = row.leaseOwner !== undefined && row.leaseOwner !== commit.owner;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { call, commit, events, newRun, startRun } from '../conformance/fixtures.js';
+import { call, commit, events, newRun, OWNER, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
@@ -238,6 +238,31 @@ if (unreachable !== undefined) {
       const [byA, byB] = await Promise.all([claimAll(a, 'node-a'), claimAll(b, 'node-b')]);
       assert.equal(byA.length + byB.length, 200, 'each call claimed exactly once');
       assert.equal(new Set([...byA, ...byB]).size, 200);
+    });
+
+    it('creates runs and refuses to create existing ones within one batch, applying the rest', async () => {
+      const schema = freshSchema();
+      const store = await migrated(schema);
+      await startRun(store, 'old');
+      await startRun(store, 'busy');
+      const client = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        const create = (id: string) =>
+          commit(id, 0, 1000, { calls: [call(id, 1)], create: { run: newRun(id), lease: { owner: OWNER, until: 2000 } } });
+        assert.deepEqual(await commitTasks(preparing(client), [create('new-1'), create('old'), commit('busy', 2, 1200), create('new-2')]), [
+          { ok: true, pending: [] },
+          { ok: false, reason: 'exists' },
+          { ok: true, pending: [] },
+          { ok: true, pending: [] },
+        ]);
+      } finally {
+        await client.end();
+      }
+      for (const id of ['new-1', 'new-2']) assert.deepEqual(await store.listCalls(id), [call(id, 1)]);
+      assert.deepEqual(await store.listCalls('old'), [], 'nothing of the refused commit was written');
+      assert.equal((await store.getRun('old'))?.historyLength, 2);
+      assert.equal((await store.getRun('busy'))?.historyLength, 3);
     });
 
     it('commits read by index on a connection that planned them while the tables were empty', async () => {

@@ -110,6 +110,8 @@ export const SQL = {
 
   /** Task commits of several runs in one round trip (migration 004); one row per commit, in order. */
   commitTasks: 'SELECT run_id, outcome, mailbox FROM autoflow_commit_tasks($1::jsonb)',
+  /** The same for a batch that also creates runs (migration 007). */
+  createAndCommitTasks: 'SELECT run_id, outcome, mailbox FROM autoflow_create_and_commit_tasks($1::jsonb)',
 
   // history and pending
   loadHistory: 'SELECT body FROM history WHERE run_id = $1 AND seq >= $2 ORDER BY seq',

@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitRefusal, TaskCommitResult } from '../../core/ports.js';
 import { taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { isTerminal } from '../rules.js';
@@ -52,21 +52,29 @@ export async function appendPendingUnlessTerminal(client: Client, runId: string,
  * once cost one round trip, as one does. Each accepted commit comes back with its run's mailbox.
  */
 export async function commitTasks(client: Client, commits: readonly TaskCommit[]): Promise<TaskCommitResult[]> {
-  const { rows } = await client.query<{ run_id: string; outcome: 'ok' | 'fenced' | 'not_found'; mailbox: PendingRow[] | null }>(
-    SQL.commitTasks,
-    [JSON.stringify(commitBatchDocument(commits))],
+  const document = commitBatchDocument(commits);
+  const { rows } = await client.query<{ run_id: string; outcome: 'ok' | TaskCommitRefusal; mailbox: PendingRow[] | null }>(
+    document.creates ? SQL.createAndCommitTasks : SQL.commitTasks,
+    [JSON.stringify(document)],
   );
   return rows.map((row) =>
     row.outcome === 'ok' ? { ok: true, pending: (row.mailbox ?? []).map(toPending) } : { ok: false, reason: row.outcome },
   );
 }
 
-/** The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql). */
+/**
+ * The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql),
+ * with the runs the batch creates under `creates` for `autoflow_create_and_commit_tasks` (007).
+ */
 function commitBatchDocument(commits: readonly TaskCommit[]) {
   const each = <T, R>(pick: (commit: TaskCommit) => readonly T[] | undefined, row: (item: T, commit: TaskCommit) => R) =>
     commits.flatMap((commit) => (pick(commit) ?? []).map((item) => row(item, commit)));
   const newRun = (run: NewRun, commit: TaskCommit) => ({ source: commit.runId, ...newRunParams(run) });
   const document: Record<string, unknown[]> = {
+    creates: each(
+      (c) => (c.create ? [c.create] : []),
+      ({ run, lease }) => ({ ...newRunParams(run), leaseOwner: lease.owner, leaseUntil: lease.until }),
+    ),
     commits: commits.map((commit) => ({
       run_id: commit.runId,
       expected: commit.expectedHistoryLength,

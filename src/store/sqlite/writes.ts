@@ -39,6 +39,7 @@ export function addPendingUnlessTerminal(s: Statements, runId: string, resolutio
 export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult {
   checkTaskCommit(commit);
   const { runId, owner } = commit;
+  if (commit.create && !insertRun(s, commit.create.run, commit.create.lease)) return { ok: false, reason: 'exists' };
   const run = s.getRunState.get(runId);
   if (!run) return { ok: false, reason: 'not_found' };
   const leasedToOther = run.lease_owner !== null && run.lease_owner !== owner;
