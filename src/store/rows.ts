@@ -94,11 +94,10 @@ export function toRunRecord(row: RunRow): RunRecord {
   return run;
 }
 
-export const toHistoryEvent = (body: string): HistoryEvent => parse<HistoryEvent>(body);
-
 /**
- * The events from `fromSeq` on in SQLite history rows, oldest first. A row holds the events of one
- * workflow task as a JSON array (since migration 005), or a single event (rows written before).
+ * The events from `fromSeq` on in history rows, oldest first. A row holds the events of one
+ * workflow task as a JSON array (since SQLite migration 005 and PostgreSQL migration 008), or a
+ * single event (rows written before).
  */
 export function historyEventsOf(bodies: string[], fromSeq: number): HistoryEvent[] {
   const events: HistoryEvent[] = [];

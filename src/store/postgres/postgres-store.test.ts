@@ -240,6 +240,34 @@ if (unreachable !== undefined) {
       assert.equal(new Set([...byA, ...byB]).size, 200);
     });
 
+    it('reads a history written one event per row before 008 together with the task rows written after', async () => {
+      const schema = freshSchema();
+      const store = await migrated(schema);
+      await store.createRun(newRun('r1'));
+      const before = [
+        { type: 'run_started' as const, workflow: 'wf', version: 'v1', input: null, seq: 0, at: 1 },
+        { type: 'workflow_task' as const, time: 1, seq: 1, at: 1 },
+      ];
+      const admin = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+      await admin.connect();
+      try {
+        const insert = 'INSERT INTO history (run_id, seq, body) VALUES ($1, $2, $3)';
+        for (const event of before) await admin.query(insert, ['r1', event.seq, JSON.stringify(event)]);
+        await admin.query(`UPDATE runs SET history_length = 2 WHERE id = 'r1'`);
+      } finally {
+        await admin.end();
+      }
+      const after = [
+        { type: 'workflow_task' as const, time: 2, seq: 2, at: 2 },
+        { type: 'run_completed' as const, result: 'done', seq: 3, at: 2 },
+      ];
+      const ending = commit('r1', 2, 2, { history: after, status: { status: 'completed', result: 'done' } });
+      assert.equal((await store.commitTask(ending)).ok, true);
+      assert.deepEqual(await store.loadHistory('r1'), [...before, ...after]);
+      assert.deepEqual(await store.loadHistory('r1', 1), [...before.slice(1), ...after]);
+      assert.deepEqual(await store.loadHistory('r1', 3), after.slice(1));
+    });
+
     it('creates runs and refuses to create existing ones within one batch, applying the rest', async () => {
       const schema = freshSchema();
       const store = await migrated(schema);

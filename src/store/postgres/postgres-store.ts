@@ -17,7 +17,7 @@ import {
   json,
   toCallRecord,
   toDefinition,
-  toHistoryEvent,
+  historyEventsOf,
   toLogRecord,
   toPending,
   toRunRecord,
@@ -311,7 +311,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       wake();
     },
     loadHistory: async (runId, fromSeq = 0) =>
-      (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => toHistoryEvent(r.body)),
+      historyEventsOf(
+        (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => r.body),
+        fromSeq,
+      ),
     loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
     commitTask: async (commit) => {
       checkTaskCommit(commit);

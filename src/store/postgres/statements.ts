@@ -114,7 +114,9 @@ export const SQL = {
   createAndCommitTasks: 'SELECT run_id, outcome, mailbox FROM autoflow_create_and_commit_tasks($1::jsonb)',
 
   // history and pending
-  loadHistory: 'SELECT body FROM history WHERE run_id = $1 AND seq >= $2 ORDER BY seq',
+  /** From the row that holds event $2 on: a row holds the events of one task (migration 008). */
+  loadHistory: `SELECT body FROM history WHERE run_id = $1
+    AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = $1 AND seq <= $2), 0) ORDER BY seq`,
   appendPendingUnlessTerminal: `WITH run AS (
       UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 AND status NOT IN ${TERMINAL} RETURNING id)
     INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,

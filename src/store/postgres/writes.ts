@@ -91,9 +91,10 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
       (c) => c.consumedPending,
       (id, c) => ({ run_id: c.runId, id }),
     ),
+    // One row per task, keyed by its first event's seq (see historyEventsOf).
     history: each(
-      (c) => c.history,
-      (event, c) => ({ run_id: c.runId, seq: event.seq, body: JSON.stringify(event) }),
+      (c) => c.history.slice(0, 1),
+      (first, c) => ({ run_id: c.runId, seq: first.seq, body: JSON.stringify(c.history) }),
     ),
     resolved: each(
       (c) => c.resolvedCalls,
