@@ -92,6 +92,33 @@ if (unreachable !== undefined) {
       assert.equal((await stores[3]!.listRuns({})).runs.length, 4);
     });
 
+    it("keeps the URL's own options and still uses its schema", async () => {
+      const schema = freshSchema();
+      const applicationName = `af_opts_${randomBytes(4).toString('hex')}`;
+      const url = new globalThis.URL(URL);
+      url.searchParams.set('options', `-c application_name=${applicationName}`);
+      const store = createPostgresStore({ url: url.toString(), schema, poolSize: 1 });
+      open.push(store);
+      await store.migrate();
+      await store.createRun(newRun('r1'));
+      assert.deepEqual(
+        await appliedVersions(schema),
+        loadMigrations().map((migration) => migration.version),
+      );
+      const admin = new pg.Client({ connectionString: URL });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ sessions: number; stray: string | null }>(
+          `SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1) AS sessions,
+             to_regclass('public.schema_migrations')::text AS stray`,
+          [applicationName],
+        );
+        assert.deepEqual(rows[0], { sessions: 1, stray: null }, 'the pool runs with the URL options, and wrote nothing into public');
+      } finally {
+        await admin.end();
+      }
+    });
+
     it('refuses a database migrated by a newer version, telling to upgrade', async () => {
       const schema = freshSchema();
       await migrated(schema);

@@ -96,6 +96,17 @@ const types: CustomTypesConfig = {
  * const store = createPostgresStore({ url: 'postgres://autoflow@db/autoflow', poolSize: 20 });
  * await store.migrate();
  */
+/**
+ * `url` with `search_path` set to `schema` for its sessions, after whatever `options` it has: given
+ * apart from the URL, node-postgres would let the URL's own `options` replace it.
+ */
+function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  const options = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', `${options === null ? '' : `${options} `}-c search_path=${schema}`);
+  return parsed.toString();
+}
+
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const { url, schema } = options;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
@@ -103,12 +114,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       `invalid PostgreSQL schema name '${schema}': use lowercase letters, digits and _ (at most 63), not starting with a digit`,
     );
   }
+  const connectionString = schema === undefined ? url : withSearchPath(url, schema);
   const pool: Pool = new pg.Pool({
-    connectionString: url,
+    connectionString,
     max: Math.max(1, Math.floor(options.poolSize ?? 10)),
     connectionTimeoutMillis: Math.max(1, Math.floor(options.connectTimeoutMs ?? 10_000)),
     types,
-    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   // An idle connection that dies (server restart) must not crash the process; the next query gets
   // a fresh connection and reports what is wrong then.
@@ -201,13 +212,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     listen: (onWake, onError) => {
       guard();
       reportNotifyError = onError;
-      const stop = listenForWakes({
-        url,
-        senderId,
-        onWake,
-        onError: (error) => onError(toStoreError(error, url)),
-        ...(schema === undefined ? {} : { connectionOptions: `-c search_path=${schema}` }),
-      });
+      const stop = listenForWakes({ url: connectionString, senderId, onWake, onError: (error) => onError(toStoreError(error, url)) });
       const once = async () => {
         stopListening.delete(once);
         await stop();

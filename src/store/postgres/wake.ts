@@ -15,9 +15,8 @@ export const WAKE_CHANNEL = 'autoflow_wake';
 const NOTIFY_SQL = `SELECT pg_notify('${WAKE_CHANNEL}', current_schema() || ':' || $1::text)`;
 
 export interface WakeListenerOptions {
+  /** The store's connection URL, with its schema's search_path. */
   url: string;
-  /** `-c search_path=…` when the store has its own schema. */
-  connectionOptions?: string;
   /** This store's id: its own notifications are not echoed back to it. */
   senderId: string;
   onWake: () => void;
@@ -78,10 +77,7 @@ export function listenForWakes(options: WakeListenerOptions): () => Promise<void
   };
 
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({
-      connectionString: options.url,
-      ...(options.connectionOptions === undefined ? {} : { options: options.connectionOptions }),
-    });
+    const next = new pg.Client({ connectionString: options.url });
     client = next;
     next.on('error', (error) => retry(error));
     next.on('end', () => retry(new Error('the LISTEN connection to PostgreSQL closed')));
