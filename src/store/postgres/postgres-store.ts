@@ -90,13 +90,6 @@ const types: CustomTypesConfig = {
 };
 
 /**
- * Creates the store; connects lazily. Call `migrate()` before anything else.
- *
- * @example
- * const store = createPostgresStore({ url: 'postgres://autoflow@db/autoflow', poolSize: 20 });
- * await store.migrate();
- */
-/**
  * `url` with `search_path` set to `schema` for its sessions, after whatever `options` it has: given
  * apart from the URL, node-postgres would let the URL's own `options` replace it.
  */
@@ -107,6 +100,13 @@ function withSearchPath(url: string, schema: string): string {
   return parsed.toString();
 }
 
+/**
+ * Creates the store; connects lazily. Call `migrate()` before anything else.
+ *
+ * @example
+ * const store = createPostgresStore({ url: 'postgres://autoflow@db/autoflow', poolSize: 20 });
+ * await store.migrate();
+ */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const { url, schema } = options;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
