@@ -19,10 +19,6 @@ export function triggeredRunId(workflow: string, event: CloudEvent): string {
 }
 
 /**
- * Works out where an event goes: which definitions' triggers start a run, and which parked waits
- * it satisfies — for each wait shape parked on its type, one index lookup by correlation key.
- */
-/**
  * Whether a routing left work for whoever claims from the store: runs it created without a lease
  * (a node leasing them advances them itself), or waits it satisfied.
  */
@@ -30,6 +26,10 @@ export function leftWorkToClaim(routing: EventRouting, result: RouteResult): boo
   return (result.createdRunIds.length > 0 && !routing.lease) || result.deliveredRunIds.length > 0;
 }
 
+/**
+ * Works out where an event goes: which definitions' triggers start a run, and which parked waits
+ * it satisfies — for each wait shape parked on its type, one index lookup by correlation key.
+ */
 export async function planRouting(
   store: Store,
   event: StoredEvent,
