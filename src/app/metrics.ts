@@ -12,6 +12,9 @@ import type { Clock, Logger, Store } from '../core/ports.js';
 /** Outcome of one webhook delivery as the HTTP layer answered it. */
 export type WebhookIntake = 'accepted' | 'duplicate' | 'rejected';
 
+/** What retention deletes (see retention.ts). */
+export type RetainedKind = 'runs' | 'events';
+
 export interface RuntimeMetrics {
   readonly registry: Registry;
   /** The Prometheus text exposition of every metric, after reading the store's counts. */
@@ -19,6 +22,8 @@ export interface RuntimeMetrics {
   readonly contentType: string;
   /** Counts one webhook delivery. */
   webhook(result: WebhookIntake): void;
+  /** Counts what retention deleted. */
+  retentionDeleted(kind: RetainedKind, count: number): void;
   /** Starts counting the engine's events and reading its cache at scrape time. */
   attachEngine(engine: Engine): void;
 }
@@ -141,6 +146,13 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     registers,
   });
   for (const result of ['accepted', 'duplicate', 'rejected'] as const) webhooks.inc({ result }, 0);
+  const retention = new Counter({
+    name: 'autoflow_retention_deleted_total',
+    help: 'Ended runs (with their history and logs) and old events that retention deleted',
+    labelNames: ['kind'],
+    registers,
+  });
+  for (const kind of ['runs', 'events'] as const) retention.inc({ kind }, 0);
 
   const storeLatency = new Histogram({
     name: 'autoflow_store_operation_seconds',
@@ -168,6 +180,7 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
       return registry.metrics();
     },
     webhook: (result) => webhooks.inc({ result }),
+    retentionDeleted: (kind, count) => retention.inc({ kind }, count),
     storeTimer: (operation, seconds, ok) => storeLatencyOf(operation, ok).observe(seconds),
     attachEngine(attached) {
       engine = attached;

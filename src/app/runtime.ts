@@ -26,6 +26,7 @@ import { createInputChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
 import type { Operations } from './operations.js';
+import { RetentionSweeper, type RetentionPolicy } from './retention.js';
 import { Scheduler } from './schedules.js';
 import { SubscriberDispatcher, type Subscriber } from './subscribers.js';
 
@@ -63,6 +64,8 @@ export interface RuntimeConfig {
   publicUrl?: string | undefined;
   /** The cluster the `kubernetes` capability talks to; absent: no such capability. */
   kubernetes?: KubernetesCapabilityOptions | undefined;
+  /** How long ended runs and old events are kept (see retention.ts); absent: for ever. */
+  retention?: RetentionPolicy | undefined;
 }
 
 /**
@@ -118,6 +121,8 @@ export interface Runtime {
   logger: Logger;
   clock: Clock;
   subscribers: SubscriberDispatcher;
+  /** Deletes ended runs and old events (`retention` in the configuration). */
+  retention: RetentionSweeper;
   /** Set on the first start when no API token existed: shown to the operator once, stored only as a hash. */
   newApiToken?: string;
   /** This process's identity in leases and metrics. */
@@ -240,6 +245,14 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   });
   // Emitted events enter the inbox and are routed; that is when subscribers may have something new.
   engine.events.on('event:routed', () => dispatcher.notify());
+  const retention = new RetentionSweeper({
+    store,
+    clock,
+    logger: logger.child({ component: 'retention' }),
+    policy: config.retention ?? { runDays: 0, eventDays: 0 },
+    deliveredThrough: () => dispatcher.deliveredThrough(),
+    onDeleted: (kind, count) => metrics.retentionDeleted(kind, count),
+  });
 
   let newApiToken: string | undefined;
   if (config.apiToken === undefined && (await store.countApiTokens()) === 0) {
@@ -277,6 +290,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     logger,
     clock,
     subscribers: dispatcher,
+    retention,
     redeploy,
     async start() {
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
@@ -285,6 +299,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (plainStore.kind === 'postgres') stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
       await scheduler.sync();
       await dispatcher.start();
+      retention.start();
       if (config.dev && existsSync(config.workflowsDir)) {
         watcher = watchWorkflowDirectory(config.workflowsDir, () => {
           redeploy().catch((error: unknown) => logger.error({ err: toError(error) }, 'redeploying workflows failed'));
@@ -295,6 +310,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       await stopListening?.();
       watcher?.close();
       scheduler.stop();
+      await retention.stop();
       await dispatcher.stop();
       await engine.stop();
       await sandbox.close();

@@ -61,6 +61,16 @@ export class SubscriberDispatcher {
     this.notify();
   }
 
+  /**
+   * The highest inbox seq every subscriber has been given or has no use for: retention keeps the
+   * events above it. Undefined without subscribers.
+   */
+  async deliveredThrough(): Promise<number | undefined> {
+    if (this.feeds.length === 0) return undefined;
+    const marks = await Promise.all(this.feeds.map((feed) => this.deps.store.getScheduleTick(feed.key)));
+    return Math.min(...marks.map((mark) => mark ?? 0));
+  }
+
   /** New events may be there: every feed that is not waiting for a retry looks. */
   notify(): void {
     for (const feed of this.feeds) if (!feed.retry) this.kick(feed);

@@ -43,6 +43,7 @@ describe('defaults', () => {
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500, threads: 0 });
     assert.deepEqual(config.leases, { runMs: 30_000, callMs: 120_000 });
+    assert.deepEqual(config.retention, { runDays: 30, eventDays: 7 });
     assert.equal(config.lookbackMs, 300_000);
     assert.deepEqual(config.secrets, {});
     assert.deepEqual(config.activities, {});
@@ -166,12 +167,13 @@ describe('every invalid value names key, source, value and expected form', () =>
 
   test('from the file, nested keys included', async () => {
     const cwd = folder({
-      'autoflow.config.ts': `export default { port: '8080', sandbox: { cpuMs: 1 }, subscribers: [{ url: 'ftp://x', secret: 's' }], activities: { a: 1 } };\n`,
+      'autoflow.config.ts': `export default { port: '8080', sandbox: { cpuMs: 1 }, retention: { eventDays: 1 }, subscribers: [{ url: 'ftp://x', secret: 's' }], activities: { a: 1 } };\n`,
     });
     const file = join(cwd, 'autoflow.config.ts');
     const message = await configError(loadConfig({ env: {}, cwd }));
     assert.ok(message.includes(`port from ${file} is "8080", expected an integer from 0 to 65535`), message);
     assert.ok(message.includes(`sandbox.cpuMs from ${file} is 1, expected an integer from 10 to 600000`), message);
+    assert.ok(message.includes(`retention.eventDays from ${file} is 1, expected 0 (for ever), or an integer from 2 to 36500`), message);
     assert.ok(message.includes(`subscribers[0].url from ${file} is "ftp://x", expected an http:// or https:// URL`), message);
     assert.ok(message.includes(`activities.a from ${file} is 1, expected an async function (args, context) => result`), message);
   });

@@ -20,8 +20,7 @@ function strict<Shape extends z.ZodRawShape>(shape: Shape) {
   });
 }
 
-function integer(min: number, max: number) {
-  const expected = `an integer from ${min} to ${max}`;
+function integer(min: number, max: number, expected = `an integer from ${min} to ${max}`) {
   return z.int(expected).min(min, expected).max(max, expected);
 }
 
@@ -30,6 +29,20 @@ const nonEmpty = z.string('a non-empty string').min(1, 'a non-empty string');
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export type { ActivityContext, ActivityFunction };
+
+const EVENT_DAYS = '0 (for ever), or an integer from 2 to 36500';
+
+const retentionSchema = strict({
+  /** Days a run is kept after it ended, with its history and logs; 0 keeps runs for ever. @default 30 */
+  runDays: integer(0, 36_500).default(30),
+  /**
+   * Days an event is kept after it arrived (and was routed); 0 keeps events for ever. At least 2:
+   * a new wait looks back at events up to a day old (lookbackMs). @default 7
+   */
+  eventDays: integer(0, 36_500, EVENT_DAYS)
+    .refine((days) => days !== 1, EVENT_DAYS)
+    .default(7),
+});
 
 const sandboxSchema = strict({
   /** Memory limit of one run's sandbox, in MiB. @default 64 */
@@ -111,6 +124,8 @@ export const configSchema = strict({
   sandbox: sandboxSchema.prefault({}),
   /** Leases of runs and calls between the nodes sharing one database (see docs/deploy.md). */
   leases: leasesSchema.prefault({}),
+  /** How long ended runs and old events are kept (see docs/deploy.md, "Retention"). */
+  retention: retentionSchema.prefault({}),
   /** How far back a new wait looks for events that arrived just before it, in ms. @default 300000 */
   lookbackMs: integer(0, 86_400_000).default(300_000),
   /** Secret values by name; workflows read them through `secrets.get` when permitted. */

@@ -212,6 +212,13 @@ export interface Store {
   /** Newest first; for the API and UI. `beforeSeq` pages backwards. */
   listEvents(options: { limit: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
   getEvent(seq: number): Promise<StoredEvent | undefined>;
+  /**
+   * Retention: deletes routed events received before `receivedBefore`, oldest first. It looks at
+   * no more than the `limit` oldest events and stops at the first one received at or after
+   * `receivedBefore` or with a seq above `throughSeq` (events arrive in seq order). Unrouted
+   * events stay. Returns how many it deleted.
+   */
+  deleteOldEvents(receivedBefore: number, throughSeq: number, limit: number): Promise<number>;
 
   // routing -------------------------------------------------------------------------------
   /** The distinct path sets (`WaitRecord.paths`) of the waits parked on `type`. */
@@ -246,6 +253,11 @@ export interface Store {
   /** Newest first. */
   listRuns(filter: RunFilter): Promise<RunPage>;
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+  /**
+   * Retention: deletes up to `limit` runs that ended (a terminal status, `updatedAt`) before
+   * `endedBefore`, with their history, logs and human tasks. Returns how many it deleted.
+   */
+  deleteEndedRuns(endedBefore: number, limit: number): Promise<number>;
   /**
    * For the events page: for each of these inbox seqs (at most 100), the runs it started — among
    * `runIds`, the ids its triggers would have given (`triggeredRunId`), looked up by primary key —

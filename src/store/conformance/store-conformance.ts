@@ -11,6 +11,7 @@ import { describeCallsAndTimers } from './calls-timers.js';
 import { describeDefinitionsAndInbox } from './definitions-inbox.js';
 import { describeHumanTasks } from './human-tasks.js';
 import { describeLeases } from './leases.js';
+import { describeRetention } from './retention.js';
 import { describeRouting } from './routing.js';
 import { describeRuns } from './runs.js';
 import { describeTasks } from './tasks.js';
@@ -50,5 +51,6 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeCallsAndTimers(context);
     describeHumanTasks(context);
     describeLeases(context);
+    describeRetention(context);
   });
 }

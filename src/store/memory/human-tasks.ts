@@ -53,6 +53,11 @@ export class HumanTaskTable {
     return true;
   }
 
+  /** Retention: the run was deleted. */
+  deleteOfRun(runId: string): void {
+    for (const task of [...this.tasks.values()]) if (task.runId === runId) this.tasks.delete(task.id);
+  }
+
   /** The run ended: its open tasks close as cancelled. */
   cancelOpenOfRun(runId: string, at: number): void {
     for (const task of this.tasks.values()) {

@@ -45,6 +45,7 @@ interface CallRow {
 
 interface EventRow {
   event: CloudEvent;
+  dedupeKey: string;
   seq: number;
   receivedAt: number;
   routed: boolean;
@@ -74,7 +75,9 @@ function promised(methods: SyncStore): Store {
 export function createMemoryStore(): Store {
   const definitions = new Map<string, DeployedDefinition>();
   const activeVersions = new Map<string, string>();
-  const events: EventRow[] = [];
+  /** By seq, in seq order (a Map keeps insertion order). */
+  const events = new Map<number, EventRow>();
+  let lastEventSeq = 0;
   const seqByDedupeKey = new Map<string, number>();
   const runs = new Map<string, RunRow>();
   const history = new Map<string, HistoryEvent[]>();
@@ -92,8 +95,8 @@ export function createMemoryStore(): Store {
   function insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
     const existing = seqByDedupeKey.get(dedupeKey);
     if (existing !== undefined) return { seq: existing, duplicate: true };
-    const seq = events.length + 1;
-    events.push({ event: copy(event), seq, receivedAt, routed: false });
+    const seq = ++lastEventSeq;
+    events.set(seq, { event: copy(event), dedupeKey, seq, receivedAt, routed: false });
     seqByDedupeKey.set(dedupeKey, seq);
     return { seq, duplicate: false };
   }
@@ -219,7 +222,7 @@ export function createMemoryStore(): Store {
   }
 
   function routeEvent(routing: EventRouting): RouteResult {
-    const event = events[routing.eventSeq - 1];
+    const event = events.get(routing.eventSeq);
     if (!event) throw new NotFoundError('event', String(routing.eventSeq));
     const createdRunIds = routing.newRuns.filter((run) => insertRun(run, routing.lease)).map((run) => run.id);
     const deliveredRunIds: string[] = [];
@@ -243,7 +246,7 @@ export function createMemoryStore(): Store {
     const about =
       subject === undefined
         ? undefined
-        : new Set(events.filter(({ event }) => event.subject === subject || event.subject?.startsWith(`${subject}#`)).map((row) => row.seq));
+        : new Set([...events.values()].filter(({ event }) => event.subject === subject || event.subject?.startsWith(`${subject}#`)).map((row) => row.seq));
     const page = [...runs.values()]
       .map((row) => row.record)
       .filter(
@@ -374,30 +377,41 @@ export function createMemoryStore(): Store {
 
     insertEvent: (event, dedupeKey, receivedAt) => insertEvent(event, dedupeKey, receivedAt),
     listUnroutedEvents: (limit) =>
-      events
+      [...events.values()]
         .filter((e) => !e.routed)
         .slice(0, rowLimit(limit))
         .map(stored),
     listEventsAfter: (afterSeq, limit) =>
-      events
+      [...events.values()]
         .filter((e) => e.seq > afterSeq)
         .slice(0, rowLimit(limit))
         .map(stored),
     listRecentEvents: (type, since, limit) =>
-      events
+      [...events.values()]
         .filter((e) => e.event.type === type && e.receivedAt >= since)
         .sort((a, b) => a.receivedAt - b.receivedAt || a.seq - b.seq)
         .slice(0, rowLimit(limit))
         .map(stored),
     listEvents: ({ limit, beforeSeq, type }) =>
-      events
+      [...events.values()]
         .filter((e) => (beforeSeq === undefined || e.seq < beforeSeq) && (type === undefined || e.event.type === type))
         .reverse()
         .slice(0, rowLimit(limit))
         .map(stored),
     getEvent: (seq) => {
-      const row = events[seq - 1];
+      const row = events.get(seq);
       return row && stored(row);
+    },
+    deleteOldEvents: (receivedBefore, throughSeq, limit) => {
+      let deleted = 0;
+      for (const row of [...events.values()].slice(0, rowLimit(limit))) {
+        if (row.receivedAt >= receivedBefore || row.seq > throughSeq) break;
+        if (!row.routed) continue;
+        events.delete(row.seq);
+        seqByDedupeKey.delete(row.dedupeKey);
+        deleted++;
+      }
+      return deleted;
     },
 
     listWaitShapes: (type) => {
@@ -409,7 +423,7 @@ export function createMemoryStore(): Store {
     routeEvent: (routing) => routeEvent(routing),
     routeEvents: (routings) => {
       // All or none: the one way routing throws is an unknown event, so check every event first.
-      const missing = routings.find((routing) => !events[routing.eventSeq - 1]);
+      const missing = routings.find((routing) => !events.has(routing.eventSeq));
       if (missing) throw new NotFoundError('event', String(missing.eventSeq));
       return routings.map(routeEvent);
     },
@@ -434,6 +448,21 @@ export function createMemoryStore(): Store {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;
       return counts;
+    },
+    deleteEndedRuns: (endedBefore, limit) => {
+      const ended = [...runs.values()]
+        .map(({ record }) => record)
+        .filter((run) => isTerminal(run.status) && run.updatedAt < endedBefore)
+        .slice(0, rowLimit(limit));
+      for (const { id } of ended) {
+        runs.delete(id);
+        history.delete(id);
+        pending.delete(id);
+        consumed.delete(id);
+        for (const table of [calls, timers, waits, logs]) table.deleteRun(id);
+        humanTasks.deleteOfRun(id);
+      }
+      return ended.length;
     },
     addPending: (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
 

@@ -256,6 +256,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return (await found).map(toStoredEvent);
     },
     getEvent: async (seq) => (await rows<EventRow>(SQL.getEvent, [seq])).map(toStoredEvent)[0],
+    deleteOldEvents: async (receivedBefore, throughSeq, limit) =>
+      (await rows<{ n: number }>(SQL.deleteOldEvents, [receivedBefore, throughSeq, rowLimit(limit)]))[0]?.n ?? 0,
 
     listWaitShapes: async (type) =>
       (await rows<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
@@ -288,6 +290,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;
       return counts;
     },
+    deleteEndedRuns: async (endedBefore, limit) => (await rows<{ n: number }>(SQL.deleteEndedRuns, [endedBefore, rowLimit(limit)]))[0]?.n ?? 0,
     addPending: async (runId, resolution, at) => {
       const added = await settle(() => writes.appendPendingUnlessTerminal(named, runId, resolution, at));
       return waking(added, added);

@@ -55,6 +55,13 @@ export const SQL = {
     ON CONFLICT (dedupe_key) DO NOTHING`,
   eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = $1',
   getEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`,
+  // Nodes sweeping at once take different events (SKIP LOCKED), so they cannot deadlock on them.
+  deleteOldEvents: `WITH oldest AS (SELECT seq, received_at, routed FROM events ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
+      boundary AS (SELECT min(seq) AS seq FROM oldest WHERE received_at >= $1 OR seq > $2),
+      gone AS (DELETE FROM events e USING oldest o
+        WHERE e.seq = o.seq AND o.routed AND o.seq < COALESCE((SELECT seq FROM boundary), 9223372036854775807)
+        RETURNING e.seq)
+    SELECT count(*)::int AS n FROM gone`,
   lockEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1 FOR UPDATE`,
   listUnroutedEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE NOT routed ORDER BY seq LIMIT $1`,
   listRecentEvents: `SELECT ${EVENT_COLUMNS} FROM events
@@ -88,6 +95,15 @@ export const SQL = {
     SELECT ${RUN_COLUMNS} FROM inserted`,
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`,
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
+  // Retention. Nodes sweeping at once take different runs (SKIP LOCKED). A run ends after it was
+  // created, so the range on runs_by_status stops at the cutoff. History, logs, pending, calls,
+  // timers, waits and consumed events go by ON DELETE CASCADE; human tasks have no key to runs.
+  deleteEndedRuns: `WITH gone AS (
+      DELETE FROM runs WHERE id IN (
+        SELECT id FROM runs WHERE status IN ${TERMINAL} AND created_at < $1 AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING id
+    ), tasks AS (DELETE FROM human_tasks WHERE run_id IN (SELECT id FROM gone))
+    SELECT count(*)::int AS n FROM gone`,
   summarizeRouting: `
     SELECT trigger_event_seq AS seq, id AS run_id, true AS started FROM runs WHERE id = ANY($2::text[]) AND trigger_event_seq = ANY($1::bigint[])
     UNION ALL

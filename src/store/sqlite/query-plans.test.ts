@@ -9,9 +9,10 @@ import { listRunsSql, SQL } from './statements.js';
 
 /**
  * Statements that may read a whole table: small ones (one row per workflow name / per API token),
- * used at startup or deploy; and the calls outstanding, once, when a server shuts down.
+ * used at startup or deploy; the calls outstanding, once, when a server shuts down; and the
+ * oldest events, from the table's start in seq order, as many as its LIMIT (retention).
  */
-const MAY_SCAN = new Set(['listActiveDefinitions', 'countApiTokens', 'releaseCallLeases']);
+const MAY_SCAN = new Set(['listActiveDefinitions', 'countApiTokens', 'releaseCallLeases', 'oldestEvents']);
 /**
  * Statements that may sort: the versions of one workflow name, a handful of rows, on deploy; the
  * runs started by events about one GitLab object, found by index, then put in order.

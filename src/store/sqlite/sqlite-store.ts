@@ -188,6 +188,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const row = s.getEvent.get(seq);
         return row && toStoredEvent(row);
       }),
+    deleteOldEvents: (receivedBefore, throughSeq, limit) => write((s) => writes.deleteOldEvents(s, receivedBefore, throughSeq, limit)),
 
     listWaitShapes: (type) => read((s) => s.listWaitShapes.all({ type }).map((paths) => JSON.parse(paths) as string[])),
     findWaits: (type, key) => read((s) => s.findWaits.all(type, key).map(toWaitRecord)),
@@ -211,6 +212,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         for (const { status, n } of s.countRunsByStatus.all()) counts[status as RunStatus] = n;
         return counts;
       }),
+    deleteEndedRuns: (endedBefore, limit) => write((s) => writes.deleteEndedRuns(s, endedBefore, limit)),
     summarizeRouting: ({ seqs, runIds }) =>
       read((s) => toRoutingSummaries(s.summarizeRouting.all({ seqs: JSON.stringify(seqs.slice(0, 100)), runIds: JSON.stringify(runIds) }))),
     addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),

@@ -37,6 +37,8 @@ export const SQL = {
   listEventsOfType: `SELECT seq, body, received_at FROM events
     WHERE type = @type AND seq < @beforeSeq ORDER BY seq DESC LIMIT @limit`,
   markRouted: 'UPDATE events SET routed = 1 WHERE seq = ? AND routed = 0',
+  oldestEvents: 'SELECT seq, received_at, routed FROM events ORDER BY seq LIMIT ?',
+  deleteEvent: 'DELETE FROM events WHERE seq = ?',
 
   // runs
   insertRun: `INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
@@ -47,6 +49,11 @@ export const SQL = {
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
   getRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = ?',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
+  // A run ends after it was created: the range on runs_by_status stops at the cutoff.
+  endedRuns: 'SELECT id FROM runs WHERE status = @status AND created_at < @before AND updated_at < @before LIMIT @limit',
+  // Its history, logs, pending, calls, timers, waits and consumed events go by ON DELETE CASCADE.
+  deleteRun: 'DELETE FROM runs WHERE id = ?',
+  deleteHumanTasksOfRun: 'DELETE FROM human_tasks WHERE run_id = ?',
   // Started: candidate ids by primary key. Delivered: consumed events are kept only for runs not
   // ended, so walk those (runs_by_status) and probe each one's (run_id, event_seq) key.
   summarizeRouting: `
@@ -192,11 +199,16 @@ export function prepareStatements(db: Database) {
     listEventsAfter: p<Params, EventRow>(SQL.listEventsAfter),
     listEventsOfType: p<Params, EventRow>(SQL.listEventsOfType),
     markRouted: p<[number]>(SQL.markRouted),
+    oldestEvents: p<[number], { seq: number; received_at: number; routed: number }>(SQL.oldestEvents),
+    deleteEvent: p<[number]>(SQL.deleteEvent),
 
     insertRun: p<Params>(SQL.insertRun),
     getRun: p<[string], RunRow>(SQL.getRun),
     getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(SQL.getRunState),
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
+    endedRuns: p<Params, string>(SQL.endedRuns).pluck(),
+    deleteRun: p<[string]>(SQL.deleteRun),
+    deleteHumanTasksOfRun: p<[string]>(SQL.deleteHumanTasksOfRun),
     summarizeRouting: p<{ seqs: string; runIds: string }, { seq: number; run_id: string; started: number }>(SQL.summarizeRouting),
     makeReady: p<Params>(SQL.makeReady),
     claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),

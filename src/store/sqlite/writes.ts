@@ -3,7 +3,7 @@
  * savepoint) that group commit opened for it; none commits by itself.
  */
 import { NotFoundError } from '../../core/errors.js';
-import type { CallRecord, CloudEvent, NewRun, Resolution, RunStatus } from '../../core/model.js';
+import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
@@ -84,6 +84,26 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);
   s.finishTask.run({ id: runId, added: commit.history.length, at });
   return { ok: true, pending: s.loadPending.all(runId).map(toPending) };
+}
+
+export function deleteOldEvents(s: Statements, receivedBefore: number, throughSeq: number, limit: number): number {
+  let deleted = 0;
+  for (const event of s.oldestEvents.all(rowLimit(limit))) {
+    if (event.received_at >= receivedBefore || event.seq > throughSeq) break;
+    if (event.routed) deleted += s.deleteEvent.run(event.seq).changes;
+  }
+  return deleted;
+}
+
+export function deleteEndedRuns(s: Statements, endedBefore: number, limit: number): number {
+  let deleted = 0;
+  for (const status of TERMINAL_STATUSES) {
+    for (const id of s.endedRuns.all({ status, before: endedBefore, limit: rowLimit(limit) - deleted })) {
+      s.deleteHumanTasksOfRun.run(id);
+      deleted += s.deleteRun.run(id).changes;
+    }
+  }
+  return deleted;
 }
 
 export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
