@@ -43,7 +43,9 @@ export class RetentionSweeper {
 
   start(): void {
     const { runDays, eventDays } = this.deps.policy;
-    if (runDays > 0 || eventDays > 0) this.arm(this.deps.clock.now());
+    if (runDays === 0 && eventDays === 0) return;
+    this.deps.logger.info({ runDays, eventDays }, 'retention: ended runs and routed events are deleted after these many days (0 keeps them)');
+    this.arm(this.deps.clock.now());
   }
 
   async stop(): Promise<void> {
