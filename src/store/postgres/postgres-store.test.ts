@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { call, commit, events, newRun, OWNER, startRun } from '../conformance/fixtures.js';
+import { call, cloudEvent, commit, events, newRun, OWNER, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
@@ -205,6 +205,32 @@ if (unreachable !== undefined) {
       assert.equal(new Set(all).size, all.length, 'no run claimed twice');
       assert.equal(all.length, 300);
       assert.ok(byA.length > 0 && byB.length > 0, `both claimed (${byA.length} / ${byB.length})`);
+    });
+
+    it('lets several stores sweep old runs and events at once: each goes once, nothing fails, nothing else goes', async () => {
+      const schema = freshSchema();
+      const [a, b, c] = [await migrated(schema), storeIn(schema, 8), storeIn(schema, 8)];
+      for (let i = 0; i < 120; i++) {
+        await startRun(a, `ended-${i}`);
+        await a.commitTask(commit(`ended-${i}`, 2, 2000, { status: { status: 'completed', result: i } }));
+        const { seq } = await a.insertEvent(cloudEvent(`e-${i}`), `e-${i}`, 100 + i);
+        await a.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [], markRouted: true });
+      }
+      await startRun(a, 'running');
+      const recent = await a.insertEvent(cloudEvent('recent'), 'recent', 9000);
+      /** One node's sweep as the retention sweeper runs it: small batches until one deletes nothing. */
+      const sweep = async (store: PostgresStore) => {
+        let runs = 0;
+        let events = 0;
+        for (let n; (n = await store.deleteEndedRuns(5000, 7)) > 0; ) runs += n;
+        for (let n; (n = await store.deleteOldEvents(5000, Number.MAX_SAFE_INTEGER, 7)) > 0; ) events += n;
+        return { runs, events };
+      };
+      const swept = await Promise.all([a, b, c].map(sweep));
+      assert.equal(swept.reduce((sum, s) => sum + s.runs, 0), 120);
+      assert.equal(swept.reduce((sum, s) => sum + s.events, 0), 120);
+      assert.deepEqual(await a.countRunsByStatus(), { running: 1 });
+      assert.deepEqual((await a.listEvents({ limit: 10 })).map((e) => e.seq), [recent.seq]);
     });
 
     it('answers a create with the run another node inserted while the create waited for it', async () => {
