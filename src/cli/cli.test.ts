@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
 import { createApp } from '../server/http/app.js';
+import { startRun } from '../store/conformance/fixtures.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { serve, type RunningServer } from '../server/serve.js';
 import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
 
@@ -239,5 +241,27 @@ describe('check', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /^✗ \S+broken\.ts: /m);
     assert.match(bad.stderr, /error: \d+ of \d+ workflow files? failed the check/);
+  });
+});
+
+describe('backup', () => {
+  test('copies the SQLite database a server is using, refuses to overwrite, and points PostgreSQL users to pg_dump', async () => {
+    const live = createSqliteStore({ path: join(dir, 'live.db') });
+    await live.migrate();
+    try {
+      await startRun(live, 'kept');
+      const done = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /^Backed up \S+live\.db to \S+backup\.db: 1 run, schema version \d+, \d+\.\d MiB\.$/m);
+      assert.match(done.stdout, /To restore it, stop the server, delete \S+live\.db-wal and \S+live\.db-shm, and copy the backup to \S+live\.db\./);
+      const again = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /backup\.db exists already: give the backup a new file name/);
+    } finally {
+      await live.close();
+    }
+    const postgres = await cli(['backup', join(dir, 'pg.db'), '--db', 'postgres://autoflow@db.example/autoflow']);
+    assert.notEqual(postgres.code, 0);
+    assert.match(postgres.stderr, /back a PostgreSQL database up with pg_dump/);
   });
 });

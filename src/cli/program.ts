@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { toError } from '../core/errors.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerCheck } from './commands/check.js';
 import { registerExport } from './commands/export.js';
@@ -49,6 +50,7 @@ function createProgram(context: CliContext): Command {
     registerTest,
     registerExport,
     registerReplay,
+    registerBackup,
   ]) {
     register(program, context);
   }

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { loadConfig } from '../../config/index.js';
+import { ConfigError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+import { parseOptions } from '../options.js';
+
+const optionsSchema = z.strictObject({
+  db: z.string().optional(),
+  config: z.string().optional(),
+});
+
+const MIB = 1024 * 1024;
+
+export function registerBackup(program: Command, context: CliContext): void {
+  program
+    .command('backup')
+    .description("copy the server's SQLite database to a new file, consistently, while the server runs")
+    .argument('<file>', 'the new file to write (never overwritten)')
+    .option('--db <url>', 'the database of the server: sqlite:PATH (env AUTOFLOW_DB, default sqlite:./data/autoflow.db)')
+    .option('--config <file>', 'configuration file that sets db (env AUTOFLOW_CONFIG, default ./autoflow.config.ts when present)')
+    .action(async (file: string, raw: unknown) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const { db } = await loadConfig({ flags, env: context.env, cwd: context.cwd });
+      if (db.kind !== 'sqlite') {
+        throw new ConfigError(
+          db.kind === 'postgres'
+            ? 'autoflow backup copies a SQLite database; back a PostgreSQL database up with pg_dump or your provider’s snapshots (docs/deploy.md, "Backups")'
+            : 'the memory: database keeps nothing to back up',
+        );
+      }
+      const target = resolve(context.cwd, file);
+      // Loaded on demand: the SQLite driver is native, and the other commands never need it.
+      const { backupSqlite } = await import('../../store/sqlite/backup.js');
+      const backup = backupSqlite(db.path, target);
+      context.out(
+        `Backed up ${db.path} to ${target}: ${backup.runs} run${backup.runs === 1 ? '' : 's'}, schema version ${backup.schemaVersion}, ` +
+          `${(backup.bytes / MIB).toFixed(1)} MiB.`,
+      );
+      context.out(`To restore it, stop the server, delete ${db.path}-wal and ${db.path}-shm, and copy the backup to ${db.path}.`);
+    });
+}

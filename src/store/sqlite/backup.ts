@@ -1,0 +1,51 @@
+/**
+ * Online backup of a SQLite store: a consistent copy of the database as of one moment, taken while
+ * a server goes on writing to it. `VACUUM INTO` reads one snapshot of the WAL database on a
+ * read-only connection of its own and writes it compacted into a new file; the server's writes
+ * wait for nothing. A copy of the database file alone would miss what is still in `-wal`.
+ */
+import { existsSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { StoreError } from '../../core/errors.js';
+import { toStoreError } from './sqlite-errors.js';
+
+export interface SqliteBackup {
+  bytes: number;
+  runs: number;
+  /** The last migration the copy holds: the AutoFlow that restores it must know it. */
+  schemaVersion: number;
+}
+
+/** Writes a backup of the database at `sourcePath` to the new file `targetPath`, and checks it. */
+export function backupSqlite(sourcePath: string, targetPath: string): SqliteBackup {
+  if (existsSync(targetPath)) {
+    throw new StoreError(`${targetPath} exists already: give the backup a new file name (a backup never overwrites a file)`);
+  }
+  let source: Database.Database | undefined;
+  try {
+    source = new Database(sourcePath, { readonly: true, fileMustExist: true });
+    // A checkpoint of the server may hold the lock for a moment.
+    source.pragma('busy_timeout = 5000');
+    const isAutoflow = source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (!isAutoflow) throw new StoreError(`${sourcePath} is not an AutoFlow database (it has no schema_migrations table): check --db`);
+    source.prepare('VACUUM INTO ?').run(targetPath);
+  } catch (error) {
+    throw toStoreError(error, sourcePath);
+  } finally {
+    source?.close();
+  }
+  const copy = new Database(targetPath, { readonly: true, fileMustExist: true });
+  try {
+    const integrity = copy.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') throw new StoreError(`the backup ${targetPath} failed SQLite's integrity check (${String(integrity)}): do not rely on it`);
+    return {
+      bytes: statSync(targetPath).size,
+      runs: copy.prepare<[], number>('SELECT count(*) FROM runs').pluck().get() ?? 0,
+      schemaVersion: copy.prepare<[], number>('SELECT max(version) FROM schema_migrations').pluck().get() ?? 0,
+    };
+  } catch (error) {
+    throw toStoreError(error, targetPath);
+  } finally {
+    copy.close();
+  }
+}
