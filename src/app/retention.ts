@@ -44,7 +44,10 @@ export class RetentionSweeper {
   start(): void {
     const { runDays, eventDays } = this.deps.policy;
     if (runDays === 0 && eventDays === 0) return;
-    this.deps.logger.info({ runDays, eventDays }, 'retention: ended runs and routed events are deleted after these many days (0 keeps them)');
+    this.deps.logger.info(
+      { runDays, eventDays },
+      'retention: ended runs and routed events are deleted after these many days (0 keeps them)',
+    );
     this.arm(this.deps.clock.now());
   }
 
@@ -72,7 +75,10 @@ export class RetentionSweeper {
       deleted.events = await this.drain('events', (limit) => store.deleteOldEvents(now - policy.eventDays * DAY_MS, through, limit));
     }
     if (deleted.runs + deleted.events > 0) {
-      this.deps.logger.info({ ...deleted, runDays: policy.runDays, eventDays: policy.eventDays }, 'retention deleted ended runs and old events');
+      this.deps.logger.info(
+        { ...deleted, runDays: policy.runDays, eventDays: policy.eventDays },
+        'retention deleted ended runs and old events',
+      );
     }
     return deleted;
   }
@@ -94,7 +100,8 @@ export class RetentionSweeper {
       this.sweeping = this.sweep()
         .then(
           () => undefined,
-          (error: unknown) => this.deps.logger.warn({ err: toError(error) }, 'retention could not delete old runs and events; it tries again later'),
+          (error: unknown) =>
+            this.deps.logger.warn({ err: toError(error) }, 'retention could not delete old runs and events; it tries again later'),
         )
         .finally(() => {
           this.sweeping = undefined;

@@ -253,7 +253,10 @@ describe('backup', () => {
       const done = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
       assert.equal(done.code, 0, done.stderr);
       assert.match(done.stdout, /^Backed up \S+live\.db to \S+backup\.db: 1 run, schema version \d+, \d+\.\d MiB\.$/m);
-      assert.match(done.stdout, /To restore it, stop the server, delete \S+live\.db-wal and \S+live\.db-shm, and copy the backup to \S+live\.db\./);
+      assert.match(
+        done.stdout,
+        /To restore it, stop the server, delete \S+live\.db-wal and \S+live\.db-shm, and copy the backup to \S+live\.db\./,
+      );
       const again = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /backup\.db exists already: give the backup a new file name/);

@@ -55,11 +55,17 @@ export function describeRetention(context: ConformanceContext): void {
         assert.deepEqual(await store.listLogs(id), [], id);
       }
       assert.equal(await store.getHumanTask('tk_gone'), undefined);
-      assert.deepEqual((await store.listHumanTasks({ eligible: 'alice' })).tasks.map((t) => t.id), ['tk_kept']);
+      assert.deepEqual(
+        (await store.listHumanTasks({ eligible: 'alice' })).tasks.map((t) => t.id),
+        ['tk_kept'],
+      );
       assert.equal((await store.getRun('done-lately'))?.status, 'completed');
       assert.equal((await store.getRun('still-running'))?.status, 'running');
       assert.equal((await store.loadHistory('done-lately')).length, 3);
-      assert.deepEqual((await store.listLogs('done-lately')).map((l) => l.message), ['done-lately ends']);
+      assert.deepEqual(
+        (await store.listLogs('done-lately')).map((l) => l.message),
+        ['done-lately ends'],
+      );
       assert.deepEqual(await store.countRunsByStatus(), { completed: 1, running: 1 });
       assert.equal(await store.deleteEndedRuns(5000, 100), 0);
     });
@@ -76,7 +82,10 @@ export function describeRetention(context: ConformanceContext): void {
     it('deletes at most `limit` runs a call', async () => {
       const store = context.store;
       for (const id of ['a', 'b', 'c']) await endedRun(store, id, 'completed', 2000);
-      assert.deepEqual([await store.deleteEndedRuns(5000, 2), await store.deleteEndedRuns(5000, 2), await store.deleteEndedRuns(5000, 2)], [2, 1, 0]);
+      assert.deepEqual(
+        [await store.deleteEndedRuns(5000, 2), await store.deleteEndedRuns(5000, 2), await store.deleteEndedRuns(5000, 2)],
+        [2, 1, 0],
+      );
     });
 
     it('deletes routed events received before the cutoff, oldest first, up to the first recent one', async () => {
@@ -92,7 +101,10 @@ export function describeRetention(context: ConformanceContext): void {
       assert.equal(await store.deleteOldEvents(5000, Number.MAX_SAFE_INTEGER, 100), 3);
       for (const seq of [e1, e2, e4]) assert.equal(await store.getEvent(seq), undefined);
       for (const seq of [unrouted, recent, behind]) assert.ok(await store.getEvent(seq), `event ${seq} is kept`);
-      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.seq), [unrouted]);
+      assert.deepEqual(
+        (await store.listUnroutedEvents(10)).map((e) => e.seq),
+        [unrouted],
+      );
       assert.equal(await store.deleteOldEvents(5000, Number.MAX_SAFE_INTEGER, 100), 0);
     });
 
@@ -102,7 +114,10 @@ export function describeRetention(context: ConformanceContext): void {
       for (const id of ['e1', 'e2', 'e3', 'e4']) seqs.push(await routedEvent(store, id, 100));
       assert.equal(await store.deleteOldEvents(5000, seqs[0]!, 100), 1);
       assert.equal(await store.deleteOldEvents(5000, Number.MAX_SAFE_INTEGER, 2), 2);
-      assert.deepEqual((await store.listEvents({ limit: 10 })).map((e) => e.seq), [seqs[3]]);
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10 })).map((e) => e.seq),
+        [seqs[3]],
+      );
     });
 
     it('never gives a deleted event’s seq to a new event', async () => {

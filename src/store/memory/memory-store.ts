@@ -246,7 +246,11 @@ export function createMemoryStore(): Store {
     const about =
       subject === undefined
         ? undefined
-        : new Set([...events.values()].filter(({ event }) => event.subject === subject || event.subject?.startsWith(`${subject}#`)).map((row) => row.seq));
+        : new Set(
+            [...events.values()]
+              .filter(({ event }) => event.subject === subject || event.subject?.startsWith(`${subject}#`))
+              .map((row) => row.seq),
+          );
     const page = [...runs.values()]
       .map((row) => row.record)
       .filter(

@@ -290,7 +290,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;
       return counts;
     },
-    deleteEndedRuns: async (endedBefore, limit) => (await rows<{ n: number }>(SQL.deleteEndedRuns, [endedBefore, rowLimit(limit)]))[0]?.n ?? 0,
+    deleteEndedRuns: async (endedBefore, limit) =>
+      (await rows<{ n: number }>(SQL.deleteEndedRuns, [endedBefore, rowLimit(limit)]))[0]?.n ?? 0,
     addPending: async (runId, resolution, at) => {
       const added = await settle(() => writes.appendPendingUnlessTerminal(named, runId, resolution, at));
       return waking(added, added);

@@ -40,19 +40,25 @@ test('copies the database as it stands while a store goes on writing to it, and 
 
 test('never overwrites a file, and says what is wrong with a source it cannot use', () => {
   writeFileSync(join(dir, 'taken.db'), 'precious');
-  assert.throws(() => backupSqlite(join(dir, 'live.db'), join(dir, 'taken.db')), (error: unknown) => {
-    assert.ok(error instanceof StoreError);
-    assert.match(error.message, /taken\.db exists already: give the backup a new file name/);
-    return true;
-  });
+  assert.throws(
+    () => backupSqlite(join(dir, 'live.db'), join(dir, 'taken.db')),
+    (error: unknown) => {
+      assert.ok(error instanceof StoreError);
+      assert.match(error.message, /taken\.db exists already: give the backup a new file name/);
+      return true;
+    },
+  );
   const other = new Database(join(dir, 'other.db'));
   other.exec('CREATE TABLE notes (text TEXT)');
   other.close();
   assert.throws(() => backupSqlite(join(dir, 'other.db'), join(dir, 'from-other.db')), /other\.db is not an AutoFlow database/);
   assert.equal(existsSync(join(dir, 'from-other.db')), false);
-  assert.throws(() => backupSqlite(join(dir, 'missing.db'), join(dir, 'from-missing.db')), (error: unknown) => {
-    assert.ok(error instanceof StoreError);
-    assert.match(error.message, /cannot open the SQLite database \S+missing\.db: check that the path is right/);
-    return true;
-  });
+  assert.throws(
+    () => backupSqlite(join(dir, 'missing.db'), join(dir, 'from-missing.db')),
+    (error: unknown) => {
+      assert.ok(error instanceof StoreError);
+      assert.match(error.message, /cannot open the SQLite database \S+missing\.db: check that the path is right/);
+      return true;
+    },
+  );
 });

@@ -37,7 +37,8 @@ export function backupSqlite(sourcePath: string, targetPath: string): SqliteBack
   const copy = new Database(targetPath, { readonly: true, fileMustExist: true });
   try {
     const integrity = copy.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') throw new StoreError(`the backup ${targetPath} failed SQLite's integrity check (${String(integrity)}): do not rely on it`);
+    if (integrity !== 'ok')
+      throw new StoreError(`the backup ${targetPath} failed SQLite's integrity check (${String(integrity)}): do not rely on it`);
     return {
       bytes: statSync(targetPath).size,
       runs: copy.prepare<[], number>('SELECT count(*) FROM runs').pluck().get() ?? 0,
