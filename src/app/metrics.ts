@@ -13,7 +13,7 @@ import type { Clock, Logger, Store } from '../core/ports.js';
 export type WebhookIntake = 'accepted' | 'duplicate' | 'rejected';
 
 /** What retention deletes (see retention.ts). */
-export type RetainedKind = 'runs' | 'events';
+export type RetainedKind = 'runs' | 'events' | 'definitions';
 
 export interface RuntimeMetrics {
   readonly registry: Registry;
@@ -148,11 +148,11 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
   for (const result of ['accepted', 'duplicate', 'rejected'] as const) webhooks.inc({ result }, 0);
   const retention = new Counter({
     name: 'autoflow_retention_deleted_total',
-    help: 'Ended runs (with their history and logs) and old events that retention deleted',
+    help: 'Ended runs (with their history and logs), old events and unused definition versions that retention deleted',
     labelNames: ['kind'],
     registers,
   });
-  for (const kind of ['runs', 'events'] as const) retention.inc({ kind }, 0);
+  for (const kind of ['runs', 'events', 'definitions'] as const) retention.inc({ kind }, 0);
 
   const storeLatency = new Histogram({
     name: 'autoflow_store_operation_seconds',

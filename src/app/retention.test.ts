@@ -4,6 +4,7 @@
  * has not been given them yet, and the sweeper runs by itself.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { NotFoundError } from '../core/errors.js';
@@ -54,23 +55,41 @@ async function isGone(runtime: Runtime, id: string): Promise<boolean> {
   );
 }
 
-test('an ended run goes with its history once runDays have passed; a parked run stays however old', async () => {
+test('an ended run goes with its history once runDays have passed, and then its version; a parked run stays however old', async () => {
   const clock = new VirtualClock();
   const runtime = await runtimeWith('runs', clock);
   try {
     await finished(runtime, 'quick', 'old', { n: 1 });
     await runtime.operations.startRun({ workflow: 'parked', id: 'parked', input: {} });
     await runtime.engine.whenIdle();
+    // Two versions of `versioned`, the second replacing the first, which no run uses.
+    const quick = (await runtime.operations.getRun('old')).version;
+    writeFileSync(
+      folder.path('versioned.ts'),
+      `import { workflow } from 'autoflow';
+export default workflow({ name: 'versioned', async run() { return 1; } });`,
+    );
+    await runtime.redeploy();
+    writeFileSync(
+      folder.path('versioned.ts'),
+      `import { workflow } from 'autoflow';
+export default workflow({ name: 'versioned', async run() { return 2; } });`,
+    );
+    await runtime.redeploy();
     clock.advance(DAY_MS / 2);
     await finished(runtime, 'quick', 'newer', { n: 2 });
 
     clock.advance(DAY_MS / 2 + 1);
-    assert.deepEqual(await runtime.retention.sweep(), { runs: 1, events: 0 });
+    assert.deepEqual(await runtime.retention.sweep(), { runs: 1, events: 0, definitions: 1 });
     assert.equal(await isGone(runtime, 'old'), true);
     assert.deepEqual(await runtime.store.loadHistory('old'), []);
+    assert.ok(await runtime.store.getDefinition(quick), 'the active version of quick stays');
+    assert.equal((await runtime.store.listDefinitionVersions('versioned')).length, 1, 'the replaced version of versioned goes');
     assert.equal((await runtime.operations.getRun('newer')).result, 4);
     assert.equal((await runtime.operations.getRun('parked')).status, 'running');
-    assert.match(await runtime.metrics.render(), /autoflow_retention_deleted_total\{kind="runs",node="local"\} 1\n/);
+    const metrics = await runtime.metrics.render();
+    assert.match(metrics, /autoflow_retention_deleted_total\{kind="runs",node="local"\} 1\n/);
+    assert.match(metrics, /autoflow_retention_deleted_total\{kind="definitions",node="local"\} 1\n/);
 
     // The parked run still gets its event after all this time.
     await runtime.operations.ingestEvent({ specversion: '1.0', id: 'wake-1', source: '/test', type: 'test.wake' });

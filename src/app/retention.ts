@@ -4,7 +4,10 @@ import type { RetainedKind } from './metrics.js';
 
 /** How long the store keeps what is done with; 0 keeps that kind for ever. */
 export interface RetentionPolicy {
-  /** Days a run is kept after it ended (completed, failed, cancelled, continued as new). */
+  /**
+   * Days a run is kept after it ended (completed, failed, cancelled, continued as new); a
+   * definition version, after it was deployed, while it is not active and no run uses it.
+   */
   runDays: number;
   /** Days an event is kept after it arrived, once routed. */
   eventDays: number;
@@ -20,9 +23,10 @@ const MAX_PER_SWEEP = 20_000;
 
 /**
  * Retention: deletes the runs that ended more than `runDays` ago, with their history, logs and
- * human tasks, and the routed events that arrived more than `eventDays` ago, soon after start and
- * then every SWEEP_INTERVAL_MS. An event an outgoing subscriber has not been given yet stays.
- * Every node of a cluster sweeps; they delete different rows.
+ * human tasks, the definition versions deployed that long ago that are not active and that no
+ * run uses any more, and the routed events that arrived more than `eventDays` ago; soon after
+ * start and then every SWEEP_INTERVAL_MS. An event an outgoing subscriber has not been given yet
+ * stays. Every node of a cluster sweeps; they delete different rows.
  */
 export class RetentionSweeper {
   private cancelTimer: (() => void) | undefined;
@@ -46,7 +50,7 @@ export class RetentionSweeper {
     if (runDays === 0 && eventDays === 0) return;
     this.deps.logger.info(
       { runDays, eventDays },
-      'retention: ended runs and routed events are deleted after these many days (0 keeps them)',
+      'retention: ended runs, unused definition versions and routed events are deleted after these many days (0 keeps them)',
     );
     this.arm(this.deps.clock.now());
   }
@@ -62,22 +66,25 @@ export class RetentionSweeper {
     return this.sweeping ?? Promise.resolve();
   }
 
-  /** One sweep, now: how many runs and events it deleted. */
+  /** One sweep, now: how many runs, events and definition versions it deleted. */
   async sweep(): Promise<Record<RetainedKind, number>> {
     const { store, clock, policy } = this.deps;
     const now = clock.now();
-    const deleted = { runs: 0, events: 0 };
+    const deleted = { runs: 0, events: 0, definitions: 0 };
     if (policy.runDays > 0) {
-      deleted.runs = await this.drain('runs', (limit) => store.deleteEndedRuns(now - policy.runDays * DAY_MS, limit));
+      const before = now - policy.runDays * DAY_MS;
+      deleted.runs = await this.drain('runs', (limit) => store.deleteEndedRuns(before, limit));
+      // After the runs: a version goes once the last run that used it has gone.
+      deleted.definitions = await this.drain('definitions', (limit) => store.deleteUnusedDefinitions(before, limit));
     }
     if (policy.eventDays > 0) {
       const through = (await this.deps.deliveredThrough()) ?? Number.MAX_SAFE_INTEGER;
       deleted.events = await this.drain('events', (limit) => store.deleteOldEvents(now - policy.eventDays * DAY_MS, through, limit));
     }
-    if (deleted.runs + deleted.events > 0) {
+    if (deleted.runs + deleted.events + deleted.definitions > 0) {
       this.deps.logger.info(
         { ...deleted, runDays: policy.runDays, eventDays: policy.eventDays },
-        'retention deleted ended runs and old events',
+        'retention deleted ended runs, old events and unused definition versions',
       );
     }
     return deleted;

@@ -196,6 +196,11 @@ export interface Store {
   /** The active version of every workflow name. */
   listActiveDefinitions(): Promise<DeployedDefinition[]>;
   listDefinitionVersions(name: string): Promise<DefinitionSummary[]>;
+  /**
+   * Retention: deletes up to `limit` definition versions deployed before `deployedBefore` that are
+   * not active and that no run uses. Returns how many it deleted.
+   */
+  deleteUnusedDefinitions(deployedBefore: number, limit: number): Promise<number>;
 
   // inbox ---------------------------------------------------------------------------------
   /**

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RunStatus } from '../../core/model.js';
+import type { NewRun, RunStatus } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
-import { cloudEvent, commit, startRun } from './fixtures.js';
+import { cloudEvent, commit, definition, startRun } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 /** A run started at 1000 that logged a line and ended with `status` at `endedAt`. */
-async function endedRun(store: Store, id: string, status: RunStatus, endedAt: number): Promise<void> {
-  await startRun(store, id);
+async function endedRun(store: Store, id: string, status: RunStatus, endedAt: number, run: Partial<NewRun> = {}): Promise<void> {
+  await startRun(store, id, {}, run);
   const end = commit(id, 2, endedAt, {
     logs: [{ runId: id, index: 2000, at: endedAt, level: 'info', message: `${id} ends` }],
     status: status === 'failed' ? { status, error: { name: 'Error', message: 'boom' } } : { status, result: null },
@@ -85,6 +85,35 @@ export function describeRetention(context: ConformanceContext): void {
       assert.deepEqual(
         [await store.deleteEndedRuns(5000, 2), await store.deleteEndedRuns(5000, 2), await store.deleteEndedRuns(5000, 2)],
         [2, 1, 0],
+      );
+    });
+
+    it('deletes the definition versions deployed before the cutoff that are not active and that no run uses', async () => {
+      const store = context.store;
+      await store.deployDefinition(definition('wf', 'wf-old', 1000));
+      await store.deployDefinition(definition('wf', 'wf-new', 2000));
+      await store.deployDefinition(definition('other', 'other-used', 1000));
+      await store.deployDefinition(definition('other', 'other-active', 1500));
+      await endedRun(store, 'uses-other', 'completed', 2000, { workflow: 'other', version: 'other-used' });
+      await store.deployDefinition(definition('late', 'late-1', 6000));
+      await store.deployDefinition(definition('late', 'late-2', 7000));
+
+      assert.equal(await store.deleteUnusedDefinitions(5000, 100), 1);
+      assert.equal(await store.getDefinition('wf-old'), undefined);
+      assert.deepEqual(
+        (await store.listDefinitionVersions('wf')).map((d) => d.version),
+        ['wf-new'],
+      );
+      for (const version of ['wf-new', 'other-used', 'other-active', 'late-1', 'late-2'])
+        assert.ok(await store.getDefinition(version), version);
+
+      // Once the last run that used it has gone, so does the version.
+      assert.equal(await store.deleteEndedRuns(5000, 100), 1);
+      assert.equal(await store.deleteUnusedDefinitions(5000, 100), 1);
+      assert.equal(await store.getDefinition('other-used'), undefined);
+      assert.deepEqual(
+        (await store.listActiveDefinitions()).map((d) => d.version),
+        ['late-2', 'other-active', 'wf-new'],
       );
     });
 

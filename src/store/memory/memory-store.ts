@@ -372,6 +372,14 @@ export function createMemoryStore(): Store {
       activeVersions.set(def.name, def.version);
     },
     getDefinition: (version) => copy(definitions.get(version)),
+    deleteUnusedDefinitions: (deployedBefore, limit) => {
+      const used = new Set([...activeVersions.values(), ...[...runs.values()].map(({ record }) => record.version)]);
+      const unused = [...definitions.values()]
+        .filter((def) => def.deployedAt < deployedBefore && !used.has(def.version))
+        .slice(0, rowLimit(limit));
+      for (const { version } of unused) definitions.delete(version);
+      return unused.length;
+    },
     listActiveDefinitions: () => [...activeVersions.keys()].sort().map((name) => copy(definitions.get(activeVersions.get(name)!)!)),
     listDefinitionVersions: (name) =>
       [...definitions.values()]

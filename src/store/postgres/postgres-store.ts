@@ -236,6 +236,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         await client.query(SQL.activateDefinition, [name, version]);
       }),
     getDefinition: async (version) => (await rows<DefinitionRow>(SQL.getDefinition, [version])).map(toDefinition)[0],
+    deleteUnusedDefinitions: async (deployedBefore, limit) =>
+      (await rows<{ n: number }>(SQL.deleteUnusedDefinitions, [deployedBefore, rowLimit(limit)]))[0]?.n ?? 0,
     listActiveDefinitions: async () => (await rows<DefinitionRow>(SQL.listActiveDefinitions)).map(toDefinition),
     listDefinitionVersions: async (name) =>
       (await rows<{ version: string; name: string; deployed_at: number; active: boolean }>(SQL.listDefinitionVersions, [name])).map(

@@ -46,6 +46,18 @@ export const SQL = {
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
     FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
     WHERE d.name = $1 ORDER BY d.deployed_at DESC, d.version DESC`,
+  // Retention. A version activated meanwhile by another node makes the DELETE fail on the key of
+  // active_definitions; the next sweep finds it active.
+  deleteUnusedDefinitions: `WITH gone AS (
+      DELETE FROM definitions WHERE version IN (
+        SELECT d.version FROM definitions d
+        WHERE d.deployed_at < $1
+          AND NOT EXISTS (SELECT 1 FROM active_definitions a WHERE a.name = d.name AND a.version = d.version)
+          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.version = d.version)
+        LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING version
+    )
+    SELECT count(*)::int AS n FROM gone`,
 
   // inbox
   insertEvent: `INSERT INTO events (dedupe_key, type, body, received_at) VALUES ($1, $2, $3, $4)

@@ -8,11 +8,19 @@ import { HUMAN_TASK_SQL, listHumanTasksSql } from './human-tasks.js';
 import { listRunsSql, SQL } from './statements.js';
 
 /**
- * Statements that may read a whole table: small ones (one row per workflow name / per API token),
- * used at startup or deploy; the calls outstanding, once, when a server shuts down; and the
- * oldest events, from the table's start in seq order, as many as its LIMIT (retention).
+ * Statements that may read a whole table: small ones (one row per workflow name / per API token /
+ * per deployed version), used at startup, deploy or retention; the calls outstanding, once, when
+ * a server shuts down; and the oldest events, from the table's start in seq order, as many as its
+ * LIMIT (retention). Deleting a definition checks the key of active_definitions, one row per name.
  */
-const MAY_SCAN = new Set(['listActiveDefinitions', 'countApiTokens', 'releaseCallLeases', 'oldestEvents']);
+const MAY_SCAN = new Set([
+  'listActiveDefinitions',
+  'countApiTokens',
+  'releaseCallLeases',
+  'oldestEvents',
+  'unusedDefinitions',
+  'deleteDefinition',
+]);
 /**
  * Statements that may sort: the versions of one workflow name, a handful of rows, on deploy; the
  * runs started by events about one GitLab object, found by index, then put in order.

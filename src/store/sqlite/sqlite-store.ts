@@ -165,6 +165,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const row = s.getDefinition.get(version);
         return row && toDefinition(row);
       }),
+    deleteUnusedDefinitions: (deployedBefore, limit) => write((s) => writes.deleteUnusedDefinitions(s, deployedBefore, limit)),
     listActiveDefinitions: () => read((s) => s.listActiveDefinitions.all().map(toDefinition)),
     listDefinitionVersions: (name) =>
       read((s) =>

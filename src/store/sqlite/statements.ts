@@ -23,6 +23,13 @@ export const SQL = {
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
     FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
     WHERE d.name = ? ORDER BY d.deployed_at DESC, d.version DESC`,
+  // Retention: the definitions table holds a row per deployed version, few enough to read whole.
+  unusedDefinitions: `SELECT d.version FROM definitions d
+    WHERE d.deployed_at < @before
+      AND NOT EXISTS (SELECT 1 FROM active_definitions a WHERE a.name = d.name AND a.version = d.version)
+      AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.version = d.version)
+    LIMIT @limit`,
+  deleteDefinition: 'DELETE FROM definitions WHERE version = ?',
 
   // inbox
   insertEvent: `INSERT INTO events (dedupe_key, type, body, received_at) VALUES (@dedupeKey, @type, @body, @receivedAt)
@@ -189,6 +196,8 @@ export function prepareStatements(db: Database) {
     getDefinition: p<[string], DefinitionRow>(SQL.getDefinition),
     listActiveDefinitions: p<[], DefinitionRow>(SQL.listActiveDefinitions),
     listDefinitionVersions: p<[string], { version: string; name: string; deployed_at: number; active: number }>(SQL.listDefinitionVersions),
+    unusedDefinitions: p<Params, string>(SQL.unusedDefinitions).pluck(),
+    deleteDefinition: p<[string]>(SQL.deleteDefinition),
 
     insertEvent: p<Params, number>(SQL.insertEvent).pluck(),
     eventSeqByDedupeKey: p<[string], number>(SQL.eventSeqByDedupeKey).pluck(),

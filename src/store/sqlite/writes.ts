@@ -95,6 +95,14 @@ export function deleteOldEvents(s: Statements, receivedBefore: number, throughSe
   return deleted;
 }
 
+export function deleteUnusedDefinitions(s: Statements, deployedBefore: number, limit: number): number {
+  let deleted = 0;
+  for (const version of s.unusedDefinitions.all({ before: deployedBefore, limit: rowLimit(limit) })) {
+    deleted += s.deleteDefinition.run(version).changes;
+  }
+  return deleted;
+}
+
 export function deleteEndedRuns(s: Statements, endedBefore: number, limit: number): number {
   let deleted = 0;
   for (const status of TERMINAL_STATUSES) {
