@@ -1,7 +1,7 @@
 /**
  * Retention on a whole runtime (SQLite file, virtual clock): ended runs go with their history once
- * `runDays` have passed, parked runs stay however old, old events go unless an outgoing subscriber
- * has not been given them yet, and the sweeper runs by itself.
+ * `runDays` have passed, and replaced versions that no run uses; parked runs stay however old; old
+ * events go unless an outgoing subscriber has not been given them yet; the sweeper runs by itself.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -55,7 +55,7 @@ async function isGone(runtime: Runtime, id: string): Promise<boolean> {
   );
 }
 
-test('an ended run goes with its history once runDays have passed, and then its version; a parked run stays however old', async () => {
+test('an ended run goes with its history once runDays have passed, and so does a replaced version no run uses; a parked run stays', async () => {
   const clock = new VirtualClock();
   const runtime = await runtimeWith('runs', clock);
   try {

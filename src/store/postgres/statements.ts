@@ -35,8 +35,10 @@ const leaseCallsWhere = (where: string): string => `WITH picked AS (
 
 export const SQL = {
   // definitions
+  // A version deployed again is locked by the (empty) update until the deploy commits, so that
+  // retention on another node cannot delete it between this statement and its activation.
   insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING`,
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO UPDATE SET version = excluded.version`,
   activateDefinition: `INSERT INTO active_definitions (name, version) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
   getDefinition: `SELECT ${DEFINITION_COLUMNS} FROM definitions WHERE version = $1`,
@@ -46,8 +48,7 @@ export const SQL = {
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
     FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
     WHERE d.name = $1 ORDER BY d.deployed_at DESC, d.version DESC`,
-  // Retention. A version activated meanwhile by another node makes the DELETE fail on the key of
-  // active_definitions; the next sweep finds it active.
+  // Retention. A version that a deploy is activating is locked by it (insertDefinition): skipped.
   deleteUnusedDefinitions: `WITH gone AS (
       DELETE FROM definitions WHERE version IN (
         SELECT d.version FROM definitions d

@@ -4,7 +4,7 @@
  * read-only connection of its own and writes it compacted into a new file; the server's writes
  * wait for nothing. A copy of the database file alone would miss what is still in `-wal`.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
 import { toStoreError } from './sqlite-errors.js';
@@ -16,11 +16,24 @@ export interface SqliteBackup {
   schemaVersion: number;
 }
 
-/** Writes a backup of the database at `sourcePath` to the new file `targetPath`, and checks it. */
+/**
+ * Writes a backup of the database at `sourcePath` to the new file `targetPath`, and checks it. A
+ * backup that fails (a full disk, say) or does not pass the check leaves no file behind.
+ */
 export function backupSqlite(sourcePath: string, targetPath: string): SqliteBackup {
   if (existsSync(targetPath)) {
     throw new StoreError(`${targetPath} exists already: give the backup a new file name (a backup never overwrites a file)`);
   }
+  try {
+    copyDatabase(sourcePath, targetPath);
+    return checkedBackup(targetPath);
+  } catch (error) {
+    rmSync(targetPath, { force: true });
+    throw error;
+  }
+}
+
+function copyDatabase(sourcePath: string, targetPath: string): void {
   let source: Database.Database | undefined;
   try {
     source = new Database(sourcePath, { readonly: true, fileMustExist: true });
@@ -34,11 +47,15 @@ export function backupSqlite(sourcePath: string, targetPath: string): SqliteBack
   } finally {
     source?.close();
   }
+}
+
+function checkedBackup(targetPath: string): SqliteBackup {
   const copy = new Database(targetPath, { readonly: true, fileMustExist: true });
   try {
     const integrity = copy.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok')
-      throw new StoreError(`the backup ${targetPath} failed SQLite's integrity check (${String(integrity)}): do not rely on it`);
+    if (integrity !== 'ok') {
+      throw new StoreError(`the backup ${targetPath} failed SQLite's integrity check (${String(integrity)}); it was deleted`);
+    }
     return {
       bytes: statSync(targetPath).size,
       runs: copy.prepare<[], number>('SELECT count(*) FROM runs').pluck().get() ?? 0,
