@@ -68,12 +68,14 @@ export const SQL = {
     ON CONFLICT (dedupe_key) DO NOTHING`,
   eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = $1',
   getEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`,
-  // Nodes sweeping at once take different events (SKIP LOCKED), so they cannot deadlock on them.
-  deleteOldEvents: `WITH oldest AS (SELECT seq, received_at, routed FROM events ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED),
-      boundary AS (SELECT min(seq) AS seq FROM oldest WHERE received_at >= $1 OR seq > $2),
-      gone AS (DELETE FROM events e USING oldest o
-        WHERE e.seq = o.seq AND o.routed AND o.seq < COALESCE((SELECT seq FROM boundary), 9223372036854775807)
-        RETURNING e.seq)
+  // Only the events to delete are locked, so a sweep that finds none holds up no routing; nodes
+  // sweeping at once take different events (SKIP LOCKED), so they cannot deadlock on them.
+  deleteOldEvents: `WITH oldest AS (SELECT seq, received_at, routed FROM events ORDER BY seq LIMIT $3),
+      boundary AS (SELECT COALESCE(min(seq), 9223372036854775807) AS seq FROM oldest WHERE received_at >= $1 OR seq > $2),
+      doomed AS (SELECT e.seq FROM events e
+        WHERE e.seq IN (SELECT o.seq FROM oldest o WHERE o.routed AND o.seq < (SELECT seq FROM boundary))
+        FOR UPDATE SKIP LOCKED),
+      gone AS (DELETE FROM events e USING doomed d WHERE e.seq = d.seq RETURNING e.seq)
     SELECT count(*)::int AS n FROM gone`,
   lockEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1 FOR UPDATE`,
   listUnroutedEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE NOT routed ORDER BY seq LIMIT $1`,
