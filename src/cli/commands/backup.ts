@@ -26,7 +26,7 @@ export function registerBackup(program: Command, context: CliContext): void {
       if (db.kind !== 'sqlite') {
         throw new ConfigError(
           db.kind === 'postgres'
-            ? 'autoflow backup copies a SQLite database; back a PostgreSQL database up with pg_dump or your provider’s snapshots (docs/deploy.md, "Backups")'
+            ? 'autoflow backup copies a SQLite database; back a PostgreSQL database up with pg_dump or a snapshot of the server (docs/deploy.md, "Backups")'
             : 'the memory: database keeps nothing to back up',
         );
       }
