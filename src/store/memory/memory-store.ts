@@ -466,12 +466,11 @@ export function createMemoryStore(): Store {
         .map(({ record }) => record)
         .filter((run) => isTerminal(run.status) && run.updatedAt < endedBefore)
         .slice(0, rowLimit(limit));
+      // What ending the run left: the run, its history and logs, its human tasks.
       for (const { id } of ended) {
         runs.delete(id);
         history.delete(id);
-        pending.delete(id);
-        consumed.delete(id);
-        for (const table of [calls, timers, waits, logs]) table.deleteRun(id);
+        logs.deleteRun(id);
         humanTasks.deleteOfRun(id);
       }
       return ended.length;

@@ -19,6 +19,8 @@ export const HUMAN_TASK_SQL = {
   update: `UPDATE human_tasks SET status = @status, decisions = @decisions, outcome = COALESCE(@outcome, outcome),
     closed_at = COALESCE(@closedAt, closed_at), revision = revision + 1
     WHERE id = @id AND revision = @expectedRevision`,
+  // Retention deleted the run; its inbox rows go by ON DELETE CASCADE.
+  deleteOfRun: 'DELETE FROM human_tasks WHERE run_id = ?',
   // A run that ends closes what it was waiting for: the outcome keeps an approval's decisions.
   cancelOpenOfRun: `UPDATE human_tasks SET status = 'cancelled', closed_at = @at, revision = revision + 1,
     outcome = CASE kind WHEN 'form' THEN '{"status":"cancelled"}'

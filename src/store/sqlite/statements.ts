@@ -60,7 +60,6 @@ export const SQL = {
   endedRuns: 'SELECT id FROM runs WHERE status = @status AND created_at < @before AND updated_at < @before LIMIT @limit',
   // Its history, logs, pending, calls, timers, waits and consumed events go by ON DELETE CASCADE.
   deleteRun: 'DELETE FROM runs WHERE id = ?',
-  deleteHumanTasksOfRun: 'DELETE FROM human_tasks WHERE run_id = ?',
   // Started: candidate ids by primary key. Delivered: consumed events are kept only for runs not
   // ended, so walk those (runs_by_status) and probe each one's (run_id, event_seq) key.
   summarizeRouting: `
@@ -217,7 +216,7 @@ export function prepareStatements(db: Database) {
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
     endedRuns: p<Params, string>(SQL.endedRuns).pluck(),
     deleteRun: p<[string]>(SQL.deleteRun),
-    deleteHumanTasksOfRun: p<[string]>(SQL.deleteHumanTasksOfRun),
+    deleteHumanTasksOfRun: p<[string]>(HUMAN_TASK_SQL.deleteOfRun),
     summarizeRouting: p<{ seqs: string; runIds: string }, { seq: number; run_id: string; started: number }>(SQL.summarizeRouting),
     makeReady: p<Params>(SQL.makeReady),
     claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
