@@ -202,6 +202,10 @@ export function createOperations(deps: OperationsDeps): Operations {
       return toRunView(await engine.cancel(id, reason));
     },
 
+    async retryRun(id, options) {
+      return toRunView(await engine.retry(id, options));
+    },
+
     async signalRun(id, name, payload) {
       if (!SIGNAL_PATTERN.test(name)) throw new ValidationError('signal name is invalid', ['name: use letters, digits and . _ -']);
       const run = await requireRun(id);

@@ -135,6 +135,13 @@ export interface Operations {
   retryCall(id: string, step: number): Promise<void>;
   /** Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. */
   cancelRun(id: string, reason?: string): Promise<RunView>;
+  /**
+   * Runs a failed run again from the workflow task that failed it: what it did before is kept
+   * (calls that succeeded are not made again), failed calls run again. On its own version, or
+   * with `latest` on the active version, whose code must replay the run's history. ConflictError
+   * when the run is not failed or cannot be retried; NotFoundError.
+   */
+  retryRun(id: string, options?: { latest?: boolean }): Promise<RunView>;
   /** Delivers `autoflow.signal.<name>` to the run. */
   signalRun(id: string, name: string, payload: Json): Promise<void>;
   listWorkflows(): Promise<WorkflowView[]>;

@@ -153,6 +153,26 @@ describe('acting on runs and events', () => {
     assert.match(again.stderr, /error: run to-cancel is cancelled; only running runs can be cancelled/);
   });
 
+  test('retry brings failed runs back, on the latest version with --latest; the others are reported and make it exit 1', async () => {
+    for (const id of ['failed-1', 'failed-2']) {
+      await operations.startRun({ workflow: 'boom', id });
+      await operations.waitForRun(id, 5000);
+    }
+    await operations.startRun({ workflow: 'slow', id: 'not-failed' });
+    const outcome = await cli(['retry', 'failed-1', 'not-failed', 'failed-2', '--latest']);
+    assert.equal(outcome.code, 1);
+    assert.equal(outcome.stdout, 'run failed-1 retried: running on version v1\nrun failed-2 retried: running on version v1\n');
+    assert.equal(
+      outcome.stderr,
+      'error: run not-failed: run not-failed is running; only a failed run can be retried\nerror: 1 of 3 runs could not be retried\n',
+    );
+    assert.deepEqual(operations.retries.slice(-2), [
+      { runId: 'failed-1', latest: true },
+      { runId: 'failed-2', latest: true },
+    ]);
+    assert.equal((await cli(['retry'])).code, 2, 'an id is required');
+  });
+
   test('signal sends the payload', async () => {
     await operations.startRun({ workflow: 'slow', id: 'to-signal' });
     const outcome = await cli(['signal', 'to-signal', 'approve', '--data', '{"by":"ada"}']);

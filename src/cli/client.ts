@@ -24,6 +24,7 @@ export type ApiClient = Pick<
   | 'getHistory'
   | 'getLogs'
   | 'cancelRun'
+  | 'retryRun'
   | 'signalRun'
   | 'listWorkflows'
   | 'ingestEvent'
@@ -164,6 +165,8 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     getHistory: async (id) => (await get<{ events: HistoryEvent[] }>(`${run(id)}/history`)).events,
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
     cancelRun: async (id, reason) => (await request<RunView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
+    retryRun: async (id, options) =>
+      (await request<RunView>('POST', `${run(id)}/retry`, options?.latest ? { version: 'latest' } : {})).body,
     async signalRun(id, name, payload) {
       await request('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
     },

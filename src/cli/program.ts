@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRetry } from './commands/retry.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSendEvent } from './commands/send-event.js';
@@ -40,6 +41,7 @@ function createProgram(context: CliContext): Command {
     registerShow,
     registerLogs,
     registerCancel,
+    registerRetry,
     registerSignal,
     registerTasks,
     registerSendEvent,

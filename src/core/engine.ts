@@ -7,6 +7,7 @@ import type {
   CallRecord,
   CloudEvent,
   DeployedDefinition,
+  HistoryEvent,
   Json,
   NewRun,
   PendingResolution,
@@ -30,7 +31,8 @@ import type {
   TaskCommitRefusal,
   TaskCommitResult,
 } from './ports.js';
-import { replayHistory } from './replay.js';
+import { replayHistory, type ReplayOutcome } from './replay.js';
+import { planRetry } from './run-retry.js';
 import { cloudEventOf, leftWorkToClaim, planRouting } from './router.js';
 import { revealJson } from './secrets.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
@@ -339,6 +341,68 @@ export class Engine {
     return (await this.store.getRun(runId)) ?? run;
   }
 
+  /**
+   * Runs a failed run again from the workflow task that failed it (see run-retry.ts): on its own
+   * version, or with `latest` on the active version of its workflow, whose code must replay the
+   * history kept. ConflictError when the run is not failed, cannot be retried, or the code does
+   * not replay it; the run then stays as it was.
+   */
+  async retry(runId: string, options: { latest?: boolean } = {}): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (run.status !== 'failed') throw new ConflictError(`run ${runId} is ${run.status}; only a failed run can be retried`);
+    const definition = options.latest ? this.activeDefinition(run.workflow) : await this.definitionFor(run.version);
+    if (!definition) {
+      throw new ConflictError(
+        options.latest
+          ? `workflow '${run.workflow}' is not deployed; deploy it before retrying run ${runId} on its latest version`
+          : `version ${run.version} of workflow '${run.workflow}' is not in the store; retry run ${runId} on the latest version instead`,
+      );
+    }
+    const time = this.clock.now();
+    const retry = await planRetry({
+      run,
+      history: await this.store.loadHistory(runId),
+      version: definition.version,
+      time,
+      secrets: this.options.secrets,
+      replay: (kept) => this.replayForRetry(run, definition, kept),
+      getRun: (id) => this.store.getRun(id),
+    });
+    if (!(await this.store.retryRun(retry))) throw new ConflictError(`run ${runId} changed while it was being retried; look at it again`);
+    this.cache.evict(runId);
+    this.failing.delete(runId);
+    this.logger.info({ runId, version: definition.version, keptHistory: retry.keepHistoryLength, error: run.error }, 'failed run retried');
+    const retried = (await this.store.getRun(runId)) ?? run;
+    this.events.emit('run:updated', { run: retried });
+    this.considerWake(time);
+    for (const timer of retry.timers) this.considerWake(timer.fireAt);
+    if (retry.waits.length > 0) this.track(this.lookback(retried, retry.waits, (wait) => wait.registeredAt));
+    this.pump();
+    return retried;
+  }
+
+  /** The kept history of a run being retried, replayed in a sandbox of `definition` that is then dropped. */
+  private async replayForRetry(run: RunRecord, definition: DeployedDefinition, kept: readonly HistoryEvent[]): Promise<ReplayOutcome> {
+    const instance = await this.options.sandbox.createInstance(definition, { runId: run.id, seed: run.id, ...this.options.sandboxLimits });
+    const permitted = definition.manifest.permissions.secrets;
+    try {
+      return await replayHistory(instance, kept, {
+        runId: run.id,
+        workflow: run.workflow,
+        prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,
+      });
+    } catch (caught) {
+      if (!(caught instanceof NondeterminismError || caught instanceof SandboxLimitError)) throw caught;
+      throw new ConflictError(
+        `version ${definition.version} cannot take run ${run.id} over: ${caught.message}`,
+        toErrorInfo(caught) as unknown as Json,
+      );
+    } finally {
+      instance.dispose();
+    }
+  }
+
   /** Wakes the engine after another component changed the store (a poll tick, a NOTIFY). */
   notify(): void {
     this.routeSoon();
@@ -634,11 +698,14 @@ export class Engine {
     if (commit.events?.length) this.routeSoon();
   }
 
-  /** A wait registered after its event arrived still receives it, from the inbox's recent past. */
-  private async lookback(run: RunRecord, waits: WaitRecord[]): Promise<void> {
-    const since = this.clock.now() - this.lookbackMs;
+  /**
+   * A wait registered after its event arrived still receives it, from the inbox's recent past, or
+   * from the time `since` gives (a wait opened again by a retry).
+   */
+  private async lookback(run: RunRecord, waits: WaitRecord[], since?: (wait: WaitRecord) => number): Promise<void> {
+    const recent = this.clock.now() - this.lookbackMs;
     for (const wait of waits) {
-      for (const event of await this.store.listRecentEvents(wait.eventType, since, 1000)) {
+      for (const event of await this.store.listRecentEvents(wait.eventType, since?.(wait) ?? recent, 1000)) {
         if (event.seq === run.triggerEventSeq || eventKeyForShape(cloudEventOf(event), wait.paths) !== wait.key) continue;
         const result = await this.store.routeEvent({
           eventSeq: event.seq,

@@ -173,6 +173,34 @@ export interface DefinitionSummary {
   active: boolean;
 }
 
+/**
+ * A failed run made to run again from where its last workflow task began: the history from
+ * `keepHistoryLength` on (that task, which failed the run) and its log lines go; the run becomes
+ * `running` on `version` and unleased, with `pending` in its mailbox and the
+ * outstanding work it had at that point open again (calls due at once, timers, waits). It is ready
+ * at `at` when it has `pending` or starts over; otherwise what it opened again makes it ready.
+ */
+export interface RunRetry {
+  runId: string;
+  /** The failed run's history length, which the retry is fenced on. */
+  expectedHistoryLength: number;
+  /**
+   * Where the kept history ends: the seq where a workflow task begins (one stored commit), or 0
+   * to start the run over. Log lines of the dropped tasks (index ≥ keepHistoryLength × 1000) go too.
+   */
+  keepHistoryLength: number;
+  /** The version the run goes on with: its own, or one whose code replays its kept history. */
+  version: string;
+  /** The time of the retry: the run's `updatedAt` and when it becomes ready. */
+  at: number;
+  /** Resolutions put back into the mailbox, in this order. */
+  pending: Array<{ resolution: Resolution; at: number; attempts?: number }>;
+  /** Calls to execute again (unleased, due at their `nextAt`). */
+  calls: CallRecord[];
+  timers: TimerRecord[];
+  waits: WaitRecord[];
+}
+
 /** A run's lease: which node may advance it, and until when (epoch ms). */
 export interface RunLease {
   owner: string;
@@ -263,6 +291,11 @@ export interface Store {
    * `endedBefore`, with their history, logs and human tasks. Returns how many it deleted.
    */
   deleteEndedRuns(endedBefore: number, limit: number): Promise<number>;
+  /**
+   * Brings a failed run back to `running` (see RunRetry): only while it is still `failed` with
+   * `expectedHistoryLength` events, else returns false and changes nothing. Atomic.
+   */
+  retryRun(retry: RunRetry): Promise<boolean>;
   /**
    * For the events page: for each of these inbox seqs (at most 100), the runs it started — among
    * `runIds`, the ids its triggers would have given (`triggeredRunId`), looked up by primary key —

@@ -15,6 +15,8 @@ export interface ReplayOutcome {
   resolvedSteps: Set<number>;
   /** Workflow tasks replayed. */
   tasks: number;
+  /** The durable commands the code issued while replaying, in order (logs left out). */
+  commands: Command[];
 }
 
 /**
@@ -31,7 +33,7 @@ export async function replayHistory(
 ): Promise<ReplayOutcome> {
   const resolvedSteps = new Set<number>();
   const first = history[0];
-  if (!first) return { resolvedSteps, tasks: 0 };
+  if (!first) return { resolvedSteps, tasks: 0, commands: [] };
   if (first.type !== 'run_started') {
     throw new Error(`history of run ${options.runId} does not begin with run_started (found ${first.type}); the store is corrupt`);
   }
@@ -70,7 +72,8 @@ export async function replayHistory(
     compareCommands(result.commands, recordedPerTask[task] as HistoryEvent[], task + 1, options);
   }
   if (failure) throw failure;
-  return { resolvedSteps, tasks: activations.length };
+  const commands = results.flatMap((result) => result.commands.filter((command) => command.kind !== 'log'));
+  return { resolvedSteps, tasks: activations.length, commands };
 }
 
 function identity(record: HistoryPayload): string {

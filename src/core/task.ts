@@ -102,6 +102,34 @@ export function successorId(runId: string): string {
   return match ? `${match[1]}~${Number(match[2]) + 1}` : `${runId}~2`;
 }
 
+/** The row of a call a task issued at `time`: not attempted yet, due at once; secrets redacted. */
+export function callRecordOf(runId: string, command: Extract<Command, { kind: 'call' }>, time: number, secrets: SecretSource): CallRecord {
+  const record: CallRecord = {
+    runId,
+    step: command.step,
+    capability: command.capability,
+    method: command.method,
+    args: redactJson(command.args, secrets),
+    attempts: 0,
+    nextAt: time,
+  };
+  if (command.options !== undefined) record.options = command.options;
+  return record;
+}
+
+/** The router's row of a wait registered at `registeredAt`, and the timer of its timeout if it has one. */
+export function waitRowsOf(
+  runId: string,
+  command: Extract<Command, { kind: 'wait' }>,
+  registeredAt: number,
+): { wait: WaitRecord; timeout?: TimerRecord } {
+  const { paths, key } = waitIndexEntry(command.match);
+  const wait: WaitRecord = { runId, step: command.step, eventType: command.eventType, paths, key, registeredAt };
+  if (command.timeoutAt === undefined) return { wait };
+  wait.timeoutAt = command.timeoutAt;
+  return { wait, timeout: { runId, step: command.step, kind: 'wait_timeout', fireAt: command.timeoutAt } };
+}
+
 /**
  * Turns what one workflow task did into the single atomic commit that records it: the consumed
  * resolutions, a marker with the task's time, the commands as history, and the index rows that
@@ -172,16 +200,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         continue;
       }
       case 'call': {
-        const record: CallRecord & { leaseUntil?: number } = {
-          runId: run.id,
-          step: command.step,
-          capability: command.capability,
-          method: command.method,
-          args: redactJson(command.args, secrets),
-          attempts: 0,
-          nextAt: time,
-        };
-        if (command.options !== undefined) record.options = command.options;
+        const record: CallRecord & { leaseUntil?: number } = callRecordOf(run.id, command, time, secrets);
         if (input.callLeaseUntil !== undefined) record.leaseUntil = input.callLeaseUntil;
         calls.push(record);
         break;
@@ -190,13 +209,9 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
         break;
       case 'wait': {
-        const { paths, key } = waitIndexEntry(command.match);
-        const wait: WaitRecord = { runId: run.id, step: command.step, eventType: command.eventType, paths, key, registeredAt: time };
-        if (command.timeoutAt !== undefined) {
-          wait.timeoutAt = command.timeoutAt;
-          timers.push({ runId: run.id, step: command.step, kind: 'wait_timeout', fireAt: command.timeoutAt });
-        }
-        waits.push(wait);
+        const rows = waitRowsOf(run.id, command, time);
+        waits.push(rows.wait);
+        if (rows.timeout) timers.push(rows.timeout);
         break;
       }
       case 'child': {

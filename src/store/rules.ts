@@ -5,7 +5,7 @@
 import { StoreError } from '../core/errors.js';
 import type { RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
-import type { TaskCommit } from '../core/ports.js';
+import type { RunRetry, TaskCommit } from '../core/ports.js';
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -43,4 +43,39 @@ export function checkTaskCommit(commit: TaskCommit): void {
       );
     }
   });
+}
+
+/**
+ * Checks what a retry says about itself before anything is written: the calls, timers and waits it
+ * opens again must belong to its run, and its retry point must be a history position. A violation
+ * is an engine bug, reported as such.
+ */
+export function checkRunRetry(retry: RunRetry): void {
+  const keep = retry.keepHistoryLength;
+  if (!Number.isInteger(keep) || keep < 0) throw retryPointError(retry);
+  const foreign = [...retry.calls, ...retry.timers, ...retry.waits].find((row) => row.runId !== retry.runId);
+  if (foreign) {
+    throw new StoreError(
+      `retry of run '${retry.runId}' adds a row of run '${foreign.runId}': a retry may only open calls, ` +
+        'timers and waits of its own run (this is an engine bug)',
+      { details: { runId: retry.runId, foreignRunId: foreign.runId } },
+    );
+  }
+}
+
+/**
+ * Whether a retried run needs a workflow task at once: it has resolutions to receive, or starts
+ * over. Otherwise it becomes ready when what it opened again (a call, timer or wait) resolves.
+ */
+export function retryNeedsTask(retry: RunRetry): boolean {
+  return retry.pending.length > 0 || retry.keepHistoryLength === 0;
+}
+
+/** A retry whose `keepHistoryLength` is not 0 nor the first seq of one of the run's workflow tasks. */
+export function retryPointError(retry: RunRetry): StoreError {
+  return new StoreError(
+    `cannot retry run '${retry.runId}' from history seq ${retry.keepHistoryLength}: the retry point is not where a workflow ` +
+      'task begins; retry from the first seq of a task (or 0, to start the run over)',
+    { details: { runId: retry.runId, keepHistoryLength: retry.keepHistoryLength } },
+  );
 }

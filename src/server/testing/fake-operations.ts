@@ -26,6 +26,8 @@ export interface FakeOperationsOptions {
 export interface FakeOperations extends Operations {
   /** Signals received, in order. */
   readonly signals: Array<{ runId: string; name: string; payload: Json }>;
+  /** Retries made, in order. */
+  readonly retries: Array<{ runId: string; latest: boolean }>;
 }
 
 export function createFakeOperations(options: FakeOperationsOptions = {}): FakeOperations {
@@ -37,6 +39,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
   const waiters = new Map<string, Set<() => void>>();
   const events: StoredEvent[] = [];
   const signals: FakeOperations['signals'] = [];
+  const retries: FakeOperations['retries'] = [];
   let runCounter = 0;
 
   function requireRun(id: string): RunView {
@@ -76,8 +79,14 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
     }
   }
 
+  /** Runs the workflow of run `id` a little later, as a start does. */
+  function schedule(id: string, workflow: FakeWorkflow, input: Json): void {
+    setTimeout(() => execute(id, workflow, input), options.delays?.[requireRun(id).workflow] ?? options.runMs ?? 30).unref();
+  }
+
   return {
     signals,
+    retries,
 
     async startRun(request) {
       const workflow = workflows[request.workflow];
@@ -90,7 +99,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       const run: RunView = { id, workflow: request.workflow, version: 'v1', status: 'running', input, createdAt: now, updatedAt: now };
       runs.set(id, run);
       record(id, { type: 'run_started', workflow: request.workflow, version: 'v1', input });
-      setTimeout(() => execute(id, workflow, input), options.delays?.[request.workflow] ?? options.runMs ?? 30).unref();
+      schedule(id, workflow, input);
       return { run, created: true };
     },
 
@@ -165,6 +174,16 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs can be cancelled`);
       record(id, reason === undefined ? { type: 'cancel_requested' } : { type: 'cancel_requested', reason });
       settle(id, { status: 'cancelled' }, { type: 'run_cancelled' });
+      return requireRun(id);
+    },
+
+    async retryRun(id, retryOptions) {
+      const run = requireRun(id);
+      if (run.status !== 'failed') throw new ConflictError(`run ${id} is ${run.status}; only a failed run can be retried`);
+      retries.push({ runId: id, latest: retryOptions?.latest === true });
+      const { error: _dropped, ...rest } = run;
+      runs.set(id, { ...rest, status: 'running', updatedAt: new Date().toISOString() });
+      schedule(id, workflows[run.workflow] as FakeWorkflow, run.input);
       return requireRun(id);
     },
 

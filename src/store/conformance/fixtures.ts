@@ -10,7 +10,7 @@ import type {
   WaitRecord,
   CallRecord,
 } from '../../core/model.js';
-import type { Store, TaskCommit } from '../../core/ports.js';
+import type { RunRetry, Store, TaskCommit } from '../../core/ports.js';
 
 export const OWNER = 'node-a';
 export const OTHER = 'node-b';
@@ -91,4 +91,64 @@ export async function isReady(store: Store, runId: string): Promise<boolean> {
   const claimed = await store.claimReadyRuns('probe', Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER, 1000);
   for (const id of claimed) await store.releaseRun(id, 'probe');
   return claimed.includes(runId);
+}
+
+/**
+ * A run that failed in its third workflow task, each task one history row:
+ * 1. seq 0–1 at 1000 (startRun);
+ * 2. seq 2–3 at 2000: log line 2000, calls 1 and 2, sleeps 3 (until 9000) and 5 (until 2500), a wait (step 4);
+ *    call 1 completes (reported at 2600), sleep 5 fires at 2500, and `OTHER` claims the run until 100,000;
+ * 3. seq 4–7 at 3000, by `OTHER`: takes both, logs line 4000 and fails the run.
+ *
+ * Returns the retry that runs task 3 again at 5000 on `v2`: what task 3 took back in the mailbox, in
+ * its order (not that of their times), call 2 due at once, sleep 3 and the wait.
+ */
+export async function failedRun(store: Store, id: string): Promise<RunRetry> {
+  await startRun(store, id);
+  const second = commit(id, 2, 2000, {
+    history: events(
+      2,
+      2000,
+      { type: 'workflow_task', time: 2000 },
+      { type: 'call_scheduled', step: 1, capability: 'http', method: 'request', args: { url: 'https://x/1' } },
+    ),
+    logs: [{ runId: id, index: 2000, at: 2000, level: 'info', message: 'second task' }],
+    calls: [call(id, 1, 2000), call(id, 2, 2000)],
+    timers: [timer(id, 3, 9000), timer(id, 5, 2500)],
+    waits: [wait(id, 4)],
+  });
+  if (!(await store.commitTask(second)).ok) throw new Error(`could not commit the second task of run ${id}`);
+  const completed = { kind: 'call' as const, step: 1, ok: true as const, value: 'one' };
+  if (!(await store.resolveCall(id, 1, completed, 1, 2600))) throw new Error(`could not resolve call 1 of run ${id}`);
+  await store.fireDueTimers(2500, 1000);
+  await store.claimReadyRuns(OTHER, 2600, 100_000, 1000);
+  const failing = commit(id, 4, 3000, {
+    owner: OTHER,
+    consumedPending: (await store.loadPending(id)).map((p) => p.id),
+    history: events(
+      4,
+      3000,
+      { type: 'call_completed', step: 1, value: 'one', attempts: 1 },
+      { type: 'timer_fired', step: 5 },
+      { type: 'workflow_task', time: 3000 },
+      { type: 'run_failed', error: { name: 'Error', message: 'boom' } },
+    ),
+    logs: [{ runId: id, index: 4000, at: 3000, level: 'error', message: 'failing task' }],
+    status: { status: 'failed', error: { name: 'Error', message: 'boom' } },
+  });
+  if (!(await store.commitTask(failing)).ok) throw new Error(`could not fail run ${id}`);
+  return {
+    runId: id,
+    expectedHistoryLength: 8,
+    keepHistoryLength: 4,
+    version: 'v2',
+    at: 5000,
+    pending: [
+      { resolution: completed, at: 2600, attempts: 1 },
+      { resolution: { kind: 'timer', step: 5 }, at: 2500 },
+    ],
+    calls: [call(id, 2, 5000)],
+    timers: [timer(id, 3, 9000)],
+    waits: [wait(id, 4)],
+  };
 }

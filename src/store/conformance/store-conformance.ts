@@ -12,6 +12,7 @@ import { describeDefinitionsAndInbox } from './definitions-inbox.js';
 import { describeHumanTasks } from './human-tasks.js';
 import { describeLeases } from './leases.js';
 import { describeRetention } from './retention.js';
+import { describeRetryRun } from './retry-run.js';
 import { describeRouting } from './routing.js';
 import { describeRuns } from './runs.js';
 import { describeTasks } from './tasks.js';
@@ -52,5 +53,6 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeHumanTasks(context);
     describeLeases(context);
     describeRetention(context);
+    describeRetryRun(context);
   });
 }

@@ -21,10 +21,20 @@ import type {
   TimerRecord,
   WaitRecord,
 } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunFilter, RunLease, RunPage, Store, TaskCommit, TaskCommitResult } from '../../core/ports.js';
-import { committedRecord, newRunRecord, taskTime } from '../../core/task.js';
+import type {
+  EventRouting,
+  RouteResult,
+  RunFilter,
+  RunLease,
+  RunPage,
+  RunRetry,
+  Store,
+  TaskCommit,
+  TaskCommitResult,
+} from '../../core/ports.js';
+import { committedRecord, MAX_LOGS_PER_TASK, newRunRecord, taskTime } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { checkTaskCommit, isTerminal } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
 import { toRoutingSummaries } from '../routing-summary.js';
@@ -130,13 +140,13 @@ export function createMemoryStore(): Store {
     return true;
   }
 
-  /** A task's new rows must not collide with rows that exist, nor with each other (the SQL primary keys). */
-  function checkNewKeys(commit: TaskCommit, what: string, keys: number[], exists: (key: number) => boolean): void {
+  /** A task's (or a retry's) new rows must not collide with rows that exist, nor with each other (the SQL primary keys). */
+  function checkNewKeys(runId: string, what: string, keys: number[], exists: (key: number) => boolean, write = 'commit'): void {
     const seen = new Set<number>();
     for (const key of keys) {
       if (seen.has(key) || exists(key)) {
-        throw new StoreError(`commit for run '${commit.runId}' adds ${what} ${key}, which already exists (this is an engine bug)`, {
-          details: { runId: commit.runId, what, key },
+        throw new StoreError(`${write} for run '${runId}' adds ${what} ${key}, which already exists (this is an engine bug)`, {
+          details: { runId, what, key },
         });
       }
       seen.add(key);
@@ -164,25 +174,25 @@ export function createMemoryStore(): Store {
     // Every check before the first change: a commit applies completely or not at all.
     const resolved = new Set(commit.resolvedCalls);
     checkNewKeys(
-      commit,
+      runId,
       'call',
       commit.calls.map((c) => c.step),
       (step) => calls.has(runId, step) && !resolved.has(step),
     );
     checkNewKeys(
-      commit,
+      runId,
       'timer',
       commit.timers.map((t) => t.step),
       (step) => timers.has(runId, step),
     );
     checkNewKeys(
-      commit,
+      runId,
       'wait',
       commit.waits.map((w) => w.step),
       (step) => waits.has(runId, step),
     );
     checkNewKeys(
-      commit,
+      runId,
       'log line',
       commit.logs.map((l) => l.index),
       (index) => logs.has(runId, index),
@@ -219,6 +229,54 @@ export function createMemoryStore(): Store {
     if (next) row.readyAt = next.at;
     else delete row.readyAt;
     return { ok: true, pending: copy(pending.get(runId) ?? []) };
+  }
+
+  function retryRun(retry: RunRetry): boolean {
+    checkRunRetry(retry);
+    const { runId, keepHistoryLength: keep, at } = retry;
+    const row = runs.get(runId);
+    if (!row || row.record.status !== 'failed' || row.record.historyLength !== retry.expectedHistoryLength) return false;
+    // Events, not task rows, are kept here: any point within the history will do.
+    if (keep > row.record.historyLength) throw retryPointError(retry);
+    // Every check before the first change, as in commitTask. A failed run has no calls, timers or waits left.
+    checkNewKeys(
+      runId,
+      'call',
+      retry.calls.map((c) => c.step),
+      (step) => calls.has(runId, step),
+      'retry',
+    );
+    checkNewKeys(
+      runId,
+      'timer',
+      retry.timers.map((t) => t.step),
+      (step) => timers.has(runId, step),
+      'retry',
+    );
+    checkNewKeys(
+      runId,
+      'wait',
+      retry.waits.map((w) => w.step),
+      (step) => waits.has(runId, step),
+      'retry',
+    );
+
+    history.set(runId, (history.get(runId) ?? []).slice(0, keep));
+    for (const log of logs.ofRun(runId)) if (log.index >= keep * MAX_LOGS_PER_TASK) logs.delete(runId, log.index);
+    const record: RunRecord = { ...row.record, status: 'running', version: retry.version, historyLength: keep, updatedAt: at };
+    delete record.result;
+    delete record.error;
+    row.record = record;
+    delete row.leaseOwner;
+    delete row.leaseUntil;
+    for (const item of retry.pending) appendPending(row, item.resolution, item.at, item.attempts);
+    // Ready since the retry, not since the resolutions it gives back (as in the SQL stores).
+    if (retryNeedsTask(retry)) row.readyAt = at;
+    else delete row.readyAt;
+    for (const call of retry.calls) calls.set(runId, call.step, { call: copy(call) });
+    for (const timer of retry.timers) timers.set(runId, timer.step, copy(timer));
+    for (const wait of retry.waits) waits.set(runId, wait.step, copy(wait));
+    return true;
   }
 
   function routeEvent(routing: EventRouting): RouteResult {
@@ -475,6 +533,7 @@ export function createMemoryStore(): Store {
       }
       return ended.length;
     },
+    retryRun: (retry) => retryRun(retry),
     addPending: (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),

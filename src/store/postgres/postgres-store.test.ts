@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { call, cloudEvent, commit, events, newRun, OWNER, startRun } from '../conformance/fixtures.js';
+import { call, cloudEvent, commit, events, failedRun, newRun, OWNER, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
@@ -291,6 +291,43 @@ if (unreachable !== undefined) {
       const [byA, byB] = await Promise.all([claimAll(a, 'node-a'), claimAll(b, 'node-b')]);
       assert.equal(byA.length + byB.length, 200, 'each call claimed exactly once');
       assert.equal(new Set([...byA, ...byB]).size, 200);
+    });
+
+    it('refuses a retry point inside a stored task, leaving the run failed with its history', async () => {
+      const store = await migrated();
+      // Its history rows begin at seqs 0, 2 and 4: one per workflow task.
+      const retry = await failedRun(store, 'r1');
+      const [run, history, logs] = [await store.getRun('r1'), await store.loadHistory('r1'), await store.listLogs('r1')];
+      for (const keep of [1, 3, 5]) {
+        await assert.rejects(
+          store.retryRun({ ...retry, keepHistoryLength: keep }),
+          (error: unknown) => error instanceof StoreError && /not where a workflow task begins/.test(error.message),
+          `keep ${keep}`,
+        );
+      }
+      assert.equal((await store.getRun('r1'))?.status, 'failed');
+      assert.deepEqual([await store.getRun('r1'), await store.loadHistory('r1'), await store.listLogs('r1')], [run, history, logs]);
+      assert.deepEqual(await store.loadPending('r1'), []);
+      assert.deepEqual(await store.listCalls('r1'), []);
+      // Where the second task begins is a retry point too; its log line goes with it.
+      assert.equal(await store.retryRun({ ...retry, keepHistoryLength: 2 }), true);
+      assert.deepEqual(await store.loadHistory('r1'), history.slice(0, 2));
+      assert.deepEqual(await store.listLogs('r1'), []);
+    });
+
+    it('lets exactly one of two stores retrying the same failed run at once succeed', async () => {
+      const schema = freshSchema();
+      const [a, b] = [await migrated(schema), storeIn(schema, 8)];
+      const retries = [];
+      for (let i = 0; i < 20; i++) retries.push(await failedRun(a, `r${i}`));
+      const outcomes = await Promise.all(retries.map((retry) => Promise.all([a.retryRun(retry), b.retryRun(retry)])));
+      for (const [i, [byA, byB]] of outcomes.entries()) assert.equal(Number(byA) + Number(byB), 1, `run r${i}: ${byA} / ${byB}`);
+      for (const retry of retries) {
+        // Applied once: the mailbox and the calls are there once, not twice.
+        assert.equal((await a.getRun(retry.runId))?.historyLength, retry.keepHistoryLength);
+        assert.equal((await a.loadPending(retry.runId)).length, retry.pending.length);
+        assert.deepEqual(await a.listCalls(retry.runId), retry.calls);
+      }
     });
 
     it('reads a history written one event per row before 008 together with the task rows written after', async () => {

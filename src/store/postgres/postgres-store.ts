@@ -33,7 +33,7 @@ import {
   toHumanTask,
   type HumanTaskRow,
 } from '../rows.js';
-import { checkTaskCommit } from '../rules.js';
+import { checkRunRetry, checkTaskCommit } from '../rules.js';
 import { CommitBatcher } from './commit-batcher.js';
 import { preparing } from './prepared.js';
 import * as humanTasks from './human-tasks.js';
@@ -294,6 +294,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     deleteEndedRuns: async (endedBefore, limit) =>
       (await rows<{ n: number }>(SQL.deleteEndedRuns, [endedBefore, rowLimit(limit)]))[0]?.n ?? 0,
+    retryRun: async (retry) => {
+      checkRunRetry(retry);
+      const retried = await transaction((client) => writes.retryRun(client, retry));
+      // Unleased and ready, with calls due and timers set: work for whichever node comes first.
+      return waking(retried, retried);
+    },
     addPending: async (runId, resolution, at) => {
       const added = await settle(() => writes.appendPendingUnlessTerminal(named, runId, resolution, at));
       return waking(added, added);

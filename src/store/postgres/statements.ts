@@ -136,6 +136,38 @@ export const SQL = {
   releaseRuns: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($2::text[]) AND lease_owner = $1',
   /** Heartbeat of runs: a lease another node took over is left alone (the row lock orders it after that claim). */
   renewRunLeases: 'UPDATE runs SET lease_until = $3 WHERE id = ANY($2::text[]) AND lease_owner = $1',
+  // A retry (Store.retryRun): one transaction that locks the run's row first, so that of two
+  // retries of one run the second waits for the first and then finds the run no longer failed.
+  lockRun: 'SELECT status, history_length FROM runs WHERE id = $1 FOR UPDATE',
+  /** Whether a history row, so a workflow task (or, written before migration 008, an event), begins at seq $2. */
+  isHistoryRow: 'SELECT 1 FROM history WHERE run_id = $1 AND seq = $2',
+  /**
+   * The failed run $1 made to run again from seq $2: the history rows from there on and the log
+   * lines from index $3 (seq × 1000) on go; the run is `running` on version $4, unleased, and ready at $5 if $6.
+   */
+  reopenRun: `WITH history_gone AS (DELETE FROM history WHERE run_id = $1 AND seq >= $2),
+      logs_gone AS (DELETE FROM logs WHERE run_id = $1 AND idx >= $3)
+    UPDATE runs SET status = 'running', result = NULL, error = NULL, version = $4, history_length = $2,
+      updated_at = $5::bigint, ready_at = CASE WHEN $6::boolean THEN $5::bigint END, lease_owner = NULL, lease_until = NULL
+    WHERE id = $1`,
+  /** Resolutions put into run $1's mailbox in the order given (pending ids follow it). */
+  insertPending: `INSERT INTO pending (run_id, at, attempts, resolution)
+    SELECT $1, p.at, p.attempts, p.resolution
+    FROM unnest($2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY AS p (at, attempts, resolution, k)
+    ORDER BY p.k`,
+  /** Calls of run $1 nobody holds: no lease, so due at their next attempt (due_at = next_at). */
+  insertUnleasedCalls: `INSERT INTO calls (run_id, step, capability, method, args, options, attempts, next_at, last_error,
+      lease_owner, lease_until, due_at)
+    SELECT $1, c.step, c.capability, c.method, c.args, c.options, c.attempts, c.next_at, c.last_error, NULL, NULL, c.next_at
+    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[])
+      AS c (step, capability, method, args, options, attempts, next_at, last_error)`,
+  insertTimers: `INSERT INTO timers (run_id, step, kind, fire_at)
+    SELECT $1, t.step, t.kind, t.fire_at FROM unnest($2::int[], $3::text[], $4::bigint[]) AS t (step, kind, fire_at)`,
+  insertWaits: `INSERT INTO waits (run_id, step, event_type, paths, key, timeout_at, registered_at)
+    SELECT $1, w.step, w.event_type, w.paths, w.key, w.timeout_at, w.registered_at
+    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+      AS w (step, event_type, paths, key, timeout_at, registered_at)`,
+
   /** Ready runs and the oldest ready time, on the partial index runs_ready. */
   queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND status = 'running'`,
 

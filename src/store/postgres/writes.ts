@@ -5,10 +5,10 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitRefusal, TaskCommitResult } from '../../core/ports.js';
-import { taskTime } from '../../core/task.js';
+import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitRefusal, TaskCommitResult } from '../../core/ports.js';
+import { MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { isTerminal } from '../rules.js';
+import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
@@ -176,6 +176,58 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
   }
   if (routing.markRouted) await client.query(SQL.markRouted, [row.seq]);
   return { createdRunIds, deliveredRunIds };
+}
+
+/**
+ * See Store.retryRun; the caller checked the retry (checkRunRetry). The run's row is locked first:
+ * a concurrent retry of the same run waits, then finds it no longer failed and writes nothing.
+ * The retry point must be 0 or the seq of one of its history rows (a row holds one workflow task
+ * since migration 008), so that no task is cut in two; else this throws and the transaction rolls back.
+ */
+export async function retryRun(client: Client, retry: RunRetry): Promise<boolean> {
+  const { runId, keepHistoryLength: keep, at } = retry;
+  const { rows } = await client.query<{ status: string; history_length: number }>(SQL.lockRun, [runId]);
+  const run = rows[0];
+  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength) return false;
+  if (keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
+  await client.query(SQL.reopenRun, [runId, keep, keep * MAX_LOGS_PER_TASK, retry.version, at, retryNeedsTask(retry)]);
+  const { pending, calls, timers, waits } = retry;
+  if (pending.length) {
+    await client.query(SQL.insertPending, [
+      runId,
+      pending.map((p) => p.at),
+      pending.map((p) => p.attempts ?? null),
+      pending.map((p) => JSON.stringify(p.resolution)),
+    ]);
+  }
+  if (calls.length) {
+    await client.query(SQL.insertUnleasedCalls, [
+      runId,
+      calls.map((c) => c.step),
+      calls.map((c) => c.capability),
+      calls.map((c) => c.method),
+      calls.map((c) => JSON.stringify(c.args)),
+      calls.map((c) => json(c.options)),
+      calls.map((c) => c.attempts),
+      calls.map((c) => c.nextAt),
+      calls.map((c) => json(c.lastError)),
+    ]);
+  }
+  if (timers.length) {
+    await client.query(SQL.insertTimers, [runId, timers.map((t) => t.step), timers.map((t) => t.kind), timers.map((t) => t.fireAt)]);
+  }
+  if (waits.length) {
+    await client.query(SQL.insertWaits, [
+      runId,
+      waits.map((w) => w.step),
+      waits.map((w) => w.eventType),
+      waits.map((w) => JSON.stringify(w.paths)),
+      waits.map((w) => w.key),
+      waits.map((w) => w.timeoutAt ?? null),
+      waits.map((w) => w.registeredAt),
+    ]);
+  }
+  return true;
 }
 
 /** `sql` (SQL.claimDueCalls or SQL.reclaimOwnCalls) run for `owner`: the calls it leased, oldest due first. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { StoreError } from '../../core/errors.js';
-import { call, cloudEvent, commit, newRun, startRun } from '../conformance/fixtures.js';
+import { call, cloudEvent, commit, failedRun, newRun, startRun } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -70,6 +70,34 @@ describe('SQLite store', () => {
     const steps = async (id: string) => (await store.listCalls(id)).map((c) => c.step);
     assert.deepEqual([await steps('a'), await steps('b'), await steps('c'), await steps('d')], [[1, 2], [1], [1], [1, 2]]);
     assert.deepEqual([(await store.getRun('b'))?.historyLength, (await store.getRun('c'))?.historyLength], [2, 2]);
+    await store.close();
+  });
+
+  const notATaskStart = (error: unknown) => error instanceof StoreError && /not where a workflow task begins/.test(error.message);
+
+  it('refuses a retry point inside a stored task, undoing that write alone and leaving the run failed', async () => {
+    const store = await openStore();
+    // Its history rows begin at seqs 0, 2 and 4: one per workflow task.
+    const retry = await failedRun(store, 'r1');
+    const [run, history, logs] = [await store.getRun('r1'), await store.loadHistory('r1'), await store.listLogs('r1')];
+    for (const keep of [1, 3, 5]) {
+      const before = store.stats.transactions;
+      const [retried, created] = await Promise.allSettled([
+        store.retryRun({ ...retry, keepHistoryLength: keep }),
+        store.createRun(newRun(`beside-${keep}`)),
+      ]);
+      assert.ok(retried.status === 'rejected' && notATaskStart(retried.reason), `keep ${keep} was not refused`);
+      assert.ok(created.status === 'fulfilled' && created.value.created, 'the write committed beside it applies');
+      assert.equal(store.stats.transactions, before + 1, 'in one transaction');
+    }
+    assert.equal((await store.getRun('r1'))?.status, 'failed');
+    assert.deepEqual([await store.getRun('r1'), await store.loadHistory('r1'), await store.listLogs('r1')], [run, history, logs]);
+    assert.deepEqual(await store.loadPending('r1'), []);
+    assert.deepEqual(await store.listCalls('r1'), []);
+    // Where the second task begins is a retry point too; its log line goes with it.
+    assert.equal(await store.retryRun({ ...retry, keepHistoryLength: 2 }), true);
+    assert.deepEqual(await store.loadHistory('r1'), history.slice(0, 2));
+    assert.deepEqual(await store.listLogs('r1'), []);
     await store.close();
   });
 

@@ -214,6 +214,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return counts;
       }),
     deleteEndedRuns: (endedBefore, limit) => write((s) => writes.deleteEndedRuns(s, endedBefore, limit)),
+    retryRun: (retry) => write((s) => writes.retryRun(s, retry)),
     summarizeRouting: ({ seqs, runIds }) =>
       read((s) => toRoutingSummaries(s.summarizeRouting.all({ seqs: JSON.stringify(seqs.slice(0, 100)), runIds: JSON.stringify(runIds) }))),
     addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),

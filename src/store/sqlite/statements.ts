@@ -84,6 +84,10 @@ export const SQL = {
       ready_at = (SELECT at FROM pending WHERE run_id = @id ORDER BY id LIMIT 1)
     WHERE id = @id`,
   setStatus: 'UPDATE runs SET status = @status, result = @result, error = @error WHERE id = @id',
+  /** A failed run made to run again (Store.retryRun): `running` on @version, unleased, and ready at @at if @ready. */
+  reopenRun: `UPDATE runs SET status = 'running', result = NULL, error = NULL, version = @version, history_length = @historyLength,
+      updated_at = @at, ready_at = CASE WHEN @ready THEN @at END, lease_owner = NULL, lease_until = NULL
+    WHERE id = @id`,
 
   // history and pending
   /** One row per workflow task: its events as a JSON array, keyed by the first one's seq (migration 005). */
@@ -91,6 +95,10 @@ export const SQL = {
   /** From the row that holds event @fromSeq on; historyEventsOf drops the events before it. */
   loadHistory: `SELECT body FROM history WHERE run_id = @runId
     AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = @runId AND seq <= @fromSeq), 0) ORDER BY seq`,
+  /** Whether a history row, so a workflow task (or, written before migration 005, an event), begins at this seq. */
+  isHistoryRow: 'SELECT 1 FROM history WHERE run_id = ? AND seq = ?',
+  /** A retry drops the tasks from its retry point on: whole rows, since it begins where one does. */
+  deleteHistoryFrom: 'DELETE FROM history WHERE run_id = ? AND seq >= ?',
   insertPending: 'INSERT INTO pending (run_id, at, attempts, resolution) VALUES (@runId, @at, @attempts, @resolution)',
   deletePending: 'DELETE FROM pending WHERE run_id = ? AND id = ?',
   loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = ? ORDER BY id',
@@ -154,6 +162,8 @@ export const SQL = {
 
   // logs, schedules, tokens
   insertLog: 'INSERT INTO logs (run_id, idx, at, level, message) VALUES (@runId, @index, @at, @level, @message)',
+  /** The log lines of the tasks a retry drops: indexes from the retry point's seq × 1000 on. */
+  deleteLogsFrom: 'DELETE FROM logs WHERE run_id = ? AND idx >= ?',
   listLogs: 'SELECT * FROM logs WHERE run_id = @runId AND idx > @afterIndex ORDER BY idx LIMIT @limit',
   getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = ?',
   advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES (@id, @tick)
@@ -226,9 +236,12 @@ export function prepareStatements(db: Database) {
     queueStats: p<[], { n: number; oldest: number | null }>(SQL.queueStats),
     finishTask: p<Params>(SQL.finishTask),
     setStatus: p<Params>(SQL.setStatus),
+    reopenRun: p<Params>(SQL.reopenRun),
 
     insertHistory: p<[string, number, string]>(SQL.insertHistory),
     loadHistory: p<{ runId: string; fromSeq: number }, string>(SQL.loadHistory).pluck(),
+    isHistoryRow: p<[string, number], number>(SQL.isHistoryRow).pluck(),
+    deleteHistoryFrom: p<[string, number]>(SQL.deleteHistoryFrom),
     insertPending: p<Params>(SQL.insertPending),
     deletePending: p<[string, number]>(SQL.deletePending),
     loadPending: p<[string], PendingRow>(SQL.loadPending),
@@ -265,6 +278,7 @@ export function prepareStatements(db: Database) {
     cancelOpenHumanTasksOfRun: p<Params>(HUMAN_TASK_SQL.cancelOpenOfRun),
 
     insertLog: p<Params>(SQL.insertLog),
+    deleteLogsFrom: p<[string, number]>(SQL.deleteLogsFrom),
     listLogs: p<Params, LogRow>(SQL.listLogs),
     getScheduleTick: p<[string], number>(SQL.getScheduleTick).pluck(),
     advanceScheduleTick: p<Params>(SQL.advanceScheduleTick),

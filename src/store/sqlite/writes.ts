@@ -4,10 +4,10 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunLease, TaskCommit, TaskCommitResult } from '../../core/ports.js';
-import { taskTime } from '../../core/task.js';
+import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { checkTaskCommit, isTerminal } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
 import type { Statements } from './statements.js';
 
@@ -36,6 +36,24 @@ export function addPendingUnlessTerminal(s: Statements, runId: string, resolutio
   return true;
 }
 
+/** The calls (leased to `owner` when they carry `leaseUntil`, else due at `nextAt`), timers and waits a task or a retry opens. */
+function insertOutstanding(s: Statements, owner: string | null, work: Pick<TaskCommit, 'calls' | 'timers' | 'waits'>): void {
+  for (const { leaseUntil, ...call } of work.calls) {
+    s.insertCall.run({
+      ...call,
+      args: JSON.stringify(call.args),
+      options: json(call.options),
+      lastError: json(call.lastError),
+      leaseOwner: leaseUntil === undefined ? null : owner,
+      leaseUntil: leaseUntil ?? null,
+    });
+  }
+  for (const timer of work.timers) s.insertTimer.run({ ...timer });
+  for (const wait of work.waits) {
+    s.insertWait.run({ ...wait, paths: JSON.stringify(wait.paths), timeoutAt: wait.timeoutAt ?? null });
+  }
+}
+
 export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult {
   checkTaskCommit(commit);
   const { runId, owner } = commit;
@@ -50,20 +68,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   const [first] = commit.history;
   if (first) s.insertHistory.run(runId, first.seq, JSON.stringify(commit.history));
   for (const step of commit.resolvedCalls) s.deleteCall.run(runId, step);
-  for (const { leaseUntil, ...call } of commit.calls) {
-    s.insertCall.run({
-      ...call,
-      args: JSON.stringify(call.args),
-      options: json(call.options),
-      lastError: json(call.lastError),
-      leaseOwner: leaseUntil === undefined ? null : owner,
-      leaseUntil: leaseUntil ?? null,
-    });
-  }
-  for (const timer of commit.timers) s.insertTimer.run({ ...timer });
-  for (const wait of commit.waits) {
-    s.insertWait.run({ ...wait, paths: JSON.stringify(wait.paths), timeoutAt: wait.timeoutAt ?? null });
-  }
+  insertOutstanding(s, owner, commit);
   for (const child of commit.children) insertRun(s, child);
   for (const log of commit.logs) s.insertLog.run({ ...log });
   if (commit.status) {
@@ -84,6 +89,28 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);
   s.finishTask.run({ id: runId, added: commit.history.length, at });
   return { ok: true, pending: s.loadPending.all(runId).map(toPending) };
+}
+
+/**
+ * See Store.retryRun. Nothing is written before both checks pass: the run is still failed at the
+ * expected length, and the retry point is 0 or the seq of one of its history rows (a row holds one
+ * workflow task since migration 005), so that no task is cut in two.
+ */
+export function retryRun(s: Statements, retry: RunRetry): boolean {
+  checkRunRetry(retry);
+  const { runId, keepHistoryLength: keep, at } = retry;
+  const run = s.getRunState.get(runId);
+  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength) return false;
+  if (keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
+  s.deleteHistoryFrom.run(runId, keep);
+  s.deleteLogsFrom.run(runId, keep * MAX_LOGS_PER_TASK);
+  s.reopenRun.run({ id: runId, version: retry.version, historyLength: keep, at, ready: retryNeedsTask(retry) ? 1 : 0 });
+  // Not appendPending: the run is ready since `at`, whenever its resolutions happened.
+  for (const item of retry.pending) {
+    s.insertPending.run({ runId, at: item.at, attempts: item.attempts ?? null, resolution: JSON.stringify(item.resolution) });
+  }
+  insertOutstanding(s, null, retry);
+  return true;
 }
 
 export function deleteOldEvents(s: Statements, receivedBefore: number, throughSeq: number, limit: number): number {

@@ -144,7 +144,7 @@ describe('GET /api/v1/runs/:id', () => {
   });
 });
 
-describe('history, logs, cancel, signals', () => {
+describe('history, logs, cancel, retry, signals', () => {
   test('history and logs of a finished run; ?after pages the logs', async () => {
     const { app } = setup(1);
     await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'hello', id: 'h' } });
@@ -176,6 +176,30 @@ describe('history, logs, cancel, signals', () => {
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'conflict');
     assert.equal((await call(app, 'POST', '/api/v1/runs/c/cancel', { body: { reason: 5 } })).status, 400);
+  });
+
+  test('retry: a failed run runs again, on the latest version when asked; 409 for a run that did not fail', async () => {
+    const { app, operations } = setup(1);
+    await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'boom', id: 'r' } });
+    await call(app, 'GET', '/api/v1/runs/r?wait=5');
+    const retried = await call<RunView>(app, 'POST', '/api/v1/runs/r/retry', { body: { version: 'latest' } });
+    assert.equal(retried.status, 200);
+    assert.equal(retried.body.status, 'running');
+    assert.equal(retried.body.error, undefined);
+    assert.deepEqual(operations.retries, [{ runId: 'r', latest: true }]);
+    assert.equal((await call<RunView>(app, 'GET', '/api/v1/runs/r?wait=5')).body.status, 'failed', 'it broke again');
+    assert.equal((await call(app, 'POST', '/api/v1/runs/r/retry')).status, 200, 'no body: its own version');
+    assert.deepEqual(operations.retries.at(-1), { runId: 'r', latest: false });
+
+    const invalid = await call(app, 'POST', '/api/v1/runs/r/retry', { body: { version: 'newest' } });
+    assert.equal(invalid.status, 400);
+    assert.deepEqual(invalid.body.error.issues, ["version: 'same' or 'latest'"]);
+    await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'hello', id: 'ok' } });
+    await call(app, 'GET', '/api/v1/runs/ok?wait=5');
+    const conflict = await call(app, 'POST', '/api/v1/runs/ok/retry');
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.error.message, 'run ok is completed; only a failed run can be retried');
+    assert.equal((await call(app, 'POST', '/api/v1/runs/nope/retry')).status, 404);
   });
 
   test('signals: the body is the payload, 202', async () => {

@@ -40,7 +40,9 @@ const logsSchema = z.object({ after: queryInteger(0, Number.MAX_SAFE_INTEGER).op
 
 const cancelSchema = z.strictObject({ reason: z.string('a string').optional() }).optional();
 
-/** `/api/v1/runs`: start, list, inspect, cancel and signal runs. */
+const retrySchema = z.strictObject({ version: z.enum(['same', 'latest'], "'same' or 'latest'").optional() }).optional();
+
+/** `/api/v1/runs`: start, list, inspect, cancel, retry and signal runs. */
 export function runRoutes(operations: Operations): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post('/', async (c) => {
@@ -64,6 +66,10 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     .post('/:id/cancel', async (c) => {
       const body = await readBody(c, cancelSchema);
       return c.json(await operations.cancelRun(c.req.param('id'), body?.reason));
+    })
+    .post('/:id/retry', async (c) => {
+      const body = await readBody(c, retrySchema);
+      return c.json(await operations.retryRun(c.req.param('id'), { latest: body?.version === 'latest' }));
     })
     .post('/:id/signals/:name', async (c) => {
       // The whole body is the signal's payload; none at all is `null`.

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConflictError } from './errors.js';
+import { TASK_CLOSED_EVENT } from './human-task.js';
+import type { Command, HistoryEvent, HistoryPayload, RunRecord } from './model.js';
+import { lastTaskStart, planRetry, type RetryInput } from './run-retry.js';
+
+/** A history from payloads, each at the time given (or 100 × its seq). */
+function historyOf(...payloads: Array<HistoryPayload | [HistoryPayload, number]>): HistoryEvent[] {
+  return payloads.map((item, seq) => {
+    const [payload, at] = Array.isArray(item) ? item : [item, 100 * seq];
+    return { ...payload, seq, at };
+  });
+}
+
+const started: HistoryPayload = { type: 'run_started', workflow: 'wf', version: 'v1', input: null };
+const task = (time: number): HistoryPayload => ({ type: 'workflow_task', time });
+const failed: HistoryPayload = { type: 'run_failed', error: { name: 'Error', message: 'boom' } };
+
+function run(id: string, fields: Partial<RunRecord> = {}): RunRecord {
+  return { id, workflow: 'wf', version: 'v1', input: null, createdAt: 0, status: 'failed', updatedAt: 0, historyLength: 0, ...fields };
+}
+
+function input(history: HistoryEvent[], commands: Command[], runs: RunRecord[] = []): RetryInput {
+  return {
+    run: run('r', { historyLength: history.length }),
+    history,
+    version: 'v2',
+    time: 5000,
+    secrets: { get: () => undefined, values: () => [] },
+    replay: (kept) => {
+      const resolvedSteps = new Set<number>();
+      for (const event of kept) if (event.type === 'call_completed' || event.type === 'timer_fired') resolvedSteps.add(event.step);
+      return Promise.resolve({ commands, resolvedSteps });
+    },
+    getRun: (id) => Promise.resolve(runs.find((candidate) => candidate.id === id)),
+  };
+}
+
+describe('lastTaskStart', () => {
+  test('is the first resolution of the last task, or its marker when it received none', () => {
+    const later = historyOf(
+      started,
+      task(1),
+      { type: 'call_scheduled', step: 0, capability: 'c', method: 'm', args: null },
+      { type: 'call_failed', step: 0, error: { name: 'E', message: 'x' }, attempts: 3 },
+      task(2),
+      failed,
+    );
+    assert.equal(lastTaskStart(later), 3);
+    // A limit hit outside the sandbox: its commit is the marker and the failure.
+    const limit = historyOf(started, task(1), { type: 'timer_started', step: 0, fireAt: 9 }, task(2), failed);
+    assert.equal(lastTaskStart(limit), 3);
+    // After a task that issued nothing, the next task's resolutions begin after that task's marker.
+    const quiet = historyOf(
+      started,
+      task(1),
+      { type: 'timer_started', step: 0, fireAt: 9 },
+      { type: 'timer_fired', step: 0 },
+      task(2),
+      { type: 'timer_fired', step: 1 },
+      task(3),
+      failed,
+    );
+    assert.equal(lastTaskStart(quiet), 5);
+  });
+
+  test('is 0 when the run failed in its first task, whose commit also holds run_started', () => {
+    assert.equal(lastTaskStart(historyOf(started, task(1), failed)), 0);
+  });
+});
+
+describe('planRetry', () => {
+  test('puts back what the failed task received, reopens its failed calls and what was still open, with their options', async () => {
+    const history = historyOf(
+      started,
+      task(100),
+      { type: 'call_scheduled', step: 0, capability: 'activities', method: 'a', args: 1 },
+      { type: 'timer_started', step: 1, fireAt: 9000 },
+      [{ type: 'wait_started', step: 2, eventType: 'go', match: { subject: 'k' }, timeoutAt: 7000 }, 300],
+      { type: 'call_scheduled', step: 3, capability: 'activities', method: 'b', args: 2 },
+      { type: 'call_scheduled', step: 4, capability: 'activities', method: 'c', args: 3 },
+      [{ type: 'call_completed', step: 3, value: 'B', attempts: 2 }, 777],
+      { type: 'call_failed', step: 4, error: { name: 'E', message: 'down' }, attempts: 5 },
+      task(900),
+      failed,
+    );
+    const commands: Command[] = [
+      { kind: 'call', step: 0, capability: 'activities', method: 'a', args: 1, options: { retry: { maxAttempts: 1 } } },
+      { kind: 'timer', step: 1, fireAt: 9000 },
+      { kind: 'wait', step: 2, eventType: 'go', match: { subject: 'k' }, timeoutAt: 7000 },
+      { kind: 'call', step: 3, capability: 'activities', method: 'b', args: 2 },
+      { kind: 'call', step: 4, capability: 'activities', method: 'c', args: 3, options: { retry: { maxAttempts: 2 } } },
+    ];
+    const plan = await planRetry(input(history, commands));
+    assert.equal(plan.keepHistoryLength, 7);
+    assert.equal(plan.expectedHistoryLength, history.length);
+    assert.equal(plan.version, 'v2');
+    assert.deepEqual(plan.pending, [{ resolution: { kind: 'call', step: 3, ok: true, value: 'B' }, at: 777, attempts: 2 }]);
+    assert.deepEqual(plan.calls, [
+      {
+        runId: 'r',
+        step: 0,
+        capability: 'activities',
+        method: 'a',
+        args: 1,
+        options: { retry: { maxAttempts: 1 } },
+        attempts: 0,
+        nextAt: 5000,
+      },
+      {
+        runId: 'r',
+        step: 4,
+        capability: 'activities',
+        method: 'c',
+        args: 3,
+        options: { retry: { maxAttempts: 2 } },
+        attempts: 0,
+        nextAt: 5000,
+      },
+    ]);
+    assert.deepEqual(plan.timers, [
+      { runId: 'r', step: 1, kind: 'sleep', fireAt: 9000 },
+      { runId: 'r', step: 2, kind: 'wait_timeout', fireAt: 7000 },
+    ]);
+    assert.deepEqual(plan.waits, [
+      { runId: 'r', step: 2, eventType: 'go', paths: ['subject'], key: '["k"]', registeredAt: 300, timeoutAt: 7000 },
+    ]);
+  });
+
+  test('asks each child how it ended, following its continue-as-new chain', async () => {
+    const ids = ['done', 'failing', 'going', 'chained', 'gone'];
+    const children = ids.map((childId, step): Command => ({ kind: 'child', step, workflow: 'child', input: null, childId }));
+    const history = historyOf(
+      started,
+      task(1),
+      ...ids.map((childId, step): HistoryPayload => ({ type: 'child_started', step, childId, workflow: 'child' })),
+      { type: 'child_failed', step: 1, error: { name: 'E', message: 'child broke' } },
+      task(2),
+      failed,
+    );
+    const runs = [
+      run('done', { status: 'completed', result: 'D' }),
+      run('failing', { status: 'failed', error: { name: 'E', message: 'child broke' } }),
+      run('going', { status: 'running' }),
+      run('chained', { status: 'continued', result: { continuedAs: 'chained~2' } }),
+      run('chained~2', { status: 'completed', result: 'C' }),
+    ];
+    const plan = await planRetry(input(history, children, runs));
+    assert.deepEqual(
+      plan.pending.map((item) => item.resolution),
+      [
+        { kind: 'child', step: 0, ok: true, value: 'D' },
+        { kind: 'child', step: 1, ok: false, error: { name: 'E', message: 'child broke' } },
+        { kind: 'child', step: 3, ok: true, value: 'C' },
+        { kind: 'child', step: 4, ok: false, error: { name: 'NotFoundError', message: 'child run gone no longer exists' } },
+      ],
+    );
+  });
+
+  test('starts over when the first task failed, and refuses a run that waited for a form or has no failure to retry', async () => {
+    const first = await planRetry(input(historyOf(started, task(1), failed), []));
+    assert.equal(first.keepHistoryLength, 0);
+    assert.deepEqual([first.pending, first.calls, first.timers, first.waits], [[], [], [], []]);
+
+    const waitingForForm = historyOf(
+      started,
+      task(1),
+      { type: 'wait_started', step: 0, eventType: TASK_CLOSED_EVENT, match: { subject: 'tk_1' } },
+      { type: 'call_scheduled', step: 1, capability: 'c', method: 'm', args: null },
+      { type: 'call_failed', step: 1, error: { name: 'E', message: 'x' }, attempts: 1 },
+      task(2),
+      failed,
+    );
+    const waitCommand: Command = { kind: 'wait', step: 0, eventType: TASK_CLOSED_EVENT, match: { subject: 'tk_1' } };
+    await assert.rejects(
+      planRetry(input(waitingForForm, [waitCommand])),
+      (error: unknown) => error instanceof ConflictError && /form or approval/.test(error.message),
+    );
+
+    const completed = historyOf(started, task(1), { type: 'run_completed', result: null });
+    await assert.rejects(planRetry(input(completed, [])), ConflictError);
+  });
+});

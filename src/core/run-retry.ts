@@ -1,0 +1,150 @@
+/**
+ * Retrying a failed run (Engine.retry). The run goes on from where the workflow task that failed it
+ * began: that task's history goes, what it had received goes back into the run's mailbox, except
+ * failed calls, which run again, and whatever the run was still waiting for is open again. Everything
+ * before that task stays, so calls that succeeded are not made again. Pure, apart from the two
+ * lookups it is given.
+ */
+import { ConflictError } from './errors.js';
+import { historyToResolution } from './history.js';
+import { TASK_CLOSED_EVENT } from './human-task.js';
+import type { Command, HistoryEvent, Resolution, RunRecord } from './model.js';
+import type { RunRetry, SecretSource } from './ports.js';
+import { callRecordOf, waitRowsOf } from './task.js';
+
+/** How many continue-as-new successors of a child are followed to find how it ended. */
+const MAX_CHAIN = 10_000;
+
+export interface RetryInput {
+  /** The failed run. */
+  run: RunRecord;
+  history: readonly HistoryEvent[];
+  /** The version the run goes on with. */
+  version: string;
+  time: number;
+  secrets: SecretSource;
+  /**
+   * Replays the kept history in a sandbox of `version`: the durable commands the code issued and
+   * the steps it received. Throws when the code does not replay it.
+   */
+  replay: (kept: readonly HistoryEvent[]) => Promise<{ commands: Command[]; resolvedSteps: ReadonlySet<number> }>;
+  getRun: (id: string) => Promise<RunRecord | undefined>;
+}
+
+/**
+ * Where the last workflow task of a failed run's history begins: at its first resolution, or at
+ * its marker when it received none. 0 when it is the run's first task, whose stored commit also
+ * holds `run_started`: the run then starts over.
+ */
+export function lastTaskStart(history: readonly HistoryEvent[]): number {
+  let marker = history.length - 1;
+  while (marker > 0 && history[marker]!.type !== 'workflow_task') marker--;
+  let start = marker;
+  while (start > 1 && historyToResolution(history[start - 1]!) !== undefined) start--;
+  return start <= 1 ? 0 : start;
+}
+
+/** What a retry of `input.run` changes (see RunRetry). ConflictError when the run cannot be retried. */
+export async function planRetry(input: RetryInput): Promise<RunRetry> {
+  const { run, history, time } = input;
+  if (history.at(-1)?.type !== 'run_failed') {
+    throw new ConflictError(`run ${run.id} has no failure at the end of its history to retry from`);
+  }
+  const keep = lastTaskStart(history);
+  const retry: RunRetry = {
+    runId: run.id,
+    expectedHistoryLength: history.length,
+    keepHistoryLength: keep,
+    version: input.version,
+    at: time,
+    pending: [],
+    calls: [],
+    timers: [],
+    waits: [],
+  };
+  if (keep === 0) return retry;
+
+  const kept = history.slice(0, keep);
+  const { commands, resolvedSteps } = await input.replay(kept);
+  const answered = new Set<number>();
+  for (const event of history.slice(keep)) {
+    const resolution = historyToResolution(event);
+    // Failed calls run again; children are asked how they ended (they may have been retried).
+    if (!resolution || resolution.kind === 'child' || (resolution.kind === 'call' && !resolution.ok)) continue;
+    if ('step' in resolution) answered.add(resolution.step);
+    retry.pending.push({ resolution, at: event.at, ...('attempts' in event && { attempts: event.attempts }) });
+  }
+  const issuedAt = issueTimes(kept);
+  for (const command of commands) {
+    if (!('step' in command) || resolvedSteps.has(command.step) || answered.has(command.step)) continue;
+    await reopen(command, issuedAt.get(command.step) ?? time, retry, input);
+  }
+  return retry;
+}
+
+/** When each step was issued: the time of the workflow task that recorded it. */
+function issueTimes(history: readonly HistoryEvent[]): Map<number, number> {
+  const times = new Map<number, number>();
+  for (const event of history) if ('step' in event && historyToResolution(event) === undefined) times.set(event.step, event.at);
+  return times;
+}
+
+/** Opens again an operation the run was still waiting for, or answers it at once (a child that ended). */
+async function reopen(command: Command, issuedAt: number, retry: RunRetry, input: RetryInput): Promise<void> {
+  const { run, time } = input;
+  switch (command.kind) {
+    case 'call':
+      retry.calls.push(callRecordOf(run.id, command, time, input.secrets));
+      return;
+    case 'timer':
+      retry.timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
+      return;
+    case 'wait': {
+      if (command.eventType === TASK_CLOSED_EVENT) {
+        throw new ConflictError(
+          `run ${run.id} was waiting for a form or approval when it failed, and that task was cancelled with it; ` +
+            'it cannot be retried (start a new run instead)',
+        );
+      }
+      // Registered when it was first: the events that came while the run was failed still reach it.
+      const rows = waitRowsOf(run.id, command, issuedAt);
+      retry.waits.push(rows.wait);
+      if (rows.timeout) retry.timers.push(rows.timeout);
+      return;
+    }
+    case 'child': {
+      const resolution = await childOutcome(command.step, command.childId, input.getRun);
+      if (resolution) retry.pending.push({ resolution, at: time });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/**
+ * How a child run ended, following its continue-as-new chain; undefined while it goes on (running
+ * or stuck), for its end then reaches the retried parent like any child's.
+ */
+async function childOutcome(step: number, childId: string, getRun: RetryInput['getRun']): Promise<Resolution | undefined> {
+  let child = await getRun(childId);
+  for (let hops = 0; child?.status === 'continued' && hops < MAX_CHAIN; hops++) {
+    const next = (child.result as { continuedAs?: unknown } | undefined)?.continuedAs;
+    child = typeof next === 'string' ? await getRun(next) : undefined;
+  }
+  if (!child) return { kind: 'child', step, ok: false, error: { name: 'NotFoundError', message: `child run ${childId} no longer exists` } };
+  switch (child.status) {
+    case 'completed':
+      return { kind: 'child', step, ok: true, value: child.result ?? null };
+    case 'failed':
+    case 'cancelled':
+      return {
+        kind: 'child',
+        step,
+        ok: false,
+        error: child.error ?? { name: 'CancelledError', message: `child run ${child.id} was cancelled` },
+      };
+    default:
+      return undefined;
+  }
+}

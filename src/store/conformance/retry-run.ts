@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { StoreError } from '../../core/errors.js';
+import type { PendingResolution } from '../../core/model.js';
+import type { RunRetry, Store } from '../../core/ports.js';
+import { call, commit, events, failedRun, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
+import type { ConformanceContext } from './store-conformance.js';
+
+/** Everything a retry can change about these runs, to show that a refused one changed none of it. */
+async function snapshot(store: Store, runIds: string[]) {
+  const runs = [];
+  for (const runId of runIds) {
+    runs.push({
+      run: await store.getRun(runId),
+      history: await store.loadHistory(runId),
+      pending: await store.loadPending(runId),
+      calls: await store.listCalls(runId),
+      logs: await store.listLogs(runId),
+    });
+  }
+  return {
+    runs,
+    waits: await store.findWaits('com.example.thing', '["x"]'),
+    nextDueAt: await store.nextDueAt(),
+    queue: await store.queueStats(),
+  };
+}
+
+/** A mailbox as a retry gives it: without the ids the store assigned. */
+const given = (pending: PendingResolution[]) =>
+  pending.map(({ resolution, at, attempts }) => (attempts === undefined ? { resolution, at } : { resolution, at, attempts }));
+
+/** A retry of `runId` that would open a call, a sleep and a wait, from history length 2. */
+function retryOf(runId: string, expectedHistoryLength: number): RunRetry {
+  return {
+    runId,
+    expectedHistoryLength,
+    keepHistoryLength: 2,
+    version: 'v2',
+    at: 5000,
+    pending: [{ resolution: { kind: 'timer', step: 8 }, at: 4000 }],
+    calls: [call(runId, 9, 5000)],
+    timers: [timer(runId, 10, 6000)],
+    waits: [wait(runId, 11)],
+  };
+}
+
+const notATaskStart = (error: unknown) => error instanceof StoreError && /not where a workflow task begins/.test(error.message);
+
+export function describeRetryRun(context: ConformanceContext): void {
+  describe('retryRun', () => {
+    it('runs a failed run again from where its failing task began, with its mailbox and outstanding work back', async () => {
+      const store = context.store;
+      const retry = await failedRun(store, 'r1');
+      const kept = (await store.loadHistory('r1')).slice(0, 4);
+      assert.equal(kept.length, 4);
+
+      assert.equal(await store.retryRun(retry), true);
+      assert.deepEqual(await store.loadHistory('r1'), kept, 'the history before the failing task, and nothing after');
+      assert.deepEqual(
+        (await store.listLogs('r1')).map((l) => l.index),
+        [2000],
+        'the failing task’s log line is gone',
+      );
+      assert.deepEqual(await store.getRun('r1'), { ...newRun('r1'), version: 'v2', status: 'running', updatedAt: 5000, historyLength: 4 });
+      assert.deepEqual(given(await store.loadPending('r1')), retry.pending, 'in the order given, with their times and attempts');
+      assert.deepEqual(await store.queueStats(), { readyRuns: 1, oldestReadyAt: 5000 }, 'ready since the retry');
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), ['r1'], 'the lease of the node that failed it is gone');
+
+      assert.equal(await store.nextDueAt(), 5000);
+      assert.deepEqual(await store.listCalls('r1'), [call('r1', 2, 5000)]);
+      assert.deepEqual(await store.claimDueCalls(OWNER, 5000, 60_000, 10), [call('r1', 2, 5000)], 'unleased, due at once');
+      assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), [wait('r1', 4)]);
+      assert.deepEqual(await store.fireDueTimers(8999, 10), []);
+      assert.deepEqual(await store.fireDueTimers(9000, 10), ['r1']);
+      const pending = await store.loadPending('r1');
+      assert.deepEqual(given(pending), [...retry.pending, { resolution: { kind: 'timer', step: 3 }, at: 9000 }]);
+
+      // The next task continues the kept history under the lease claimed above.
+      const next = commit('r1', 4, 9500, { consumedPending: pending.map((p) => p.id) });
+      assert.deepEqual(await store.commitTask(next), { ok: true, pending: [] });
+      assert.deepEqual(await store.loadHistory('r1'), [...kept, ...next.history]);
+      assert.equal((await store.getRun('r1'))?.historyLength, 5);
+    });
+
+    it('leaves a retried run without resolutions unready: what it opened again makes it ready', async () => {
+      const store = context.store;
+      const retry: RunRetry = { ...(await failedRun(store, 'r1')), pending: [] };
+      assert.equal(await store.retryRun(retry), true);
+      assert.deepEqual(await store.queueStats(), { readyRuns: 0, oldestReadyAt: undefined });
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), [], 'nothing for a workflow task to do yet');
+      const [reopened] = await store.claimDueCalls(OWNER, 5000, 60_000, 10);
+      assert.ok(reopened);
+      assert.equal(
+        await store.resolveCall('r1', reopened.step, { kind: 'call', step: reopened.step, ok: true, value: 2 }, 1, 5100, OWNER),
+        true,
+      );
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 5100, 60_000, 10), ['r1']);
+    });
+
+    it('starts a failed run over from 0: its whole history and every log line go', async () => {
+      const store = context.store;
+      const retry = await failedRun(store, 'r1');
+      const over: RunRetry = { ...retry, keepHistoryLength: 0, pending: [], calls: [], timers: [], waits: [] };
+      assert.equal(await store.retryRun(over), true);
+      assert.deepEqual(await store.loadHistory('r1'), []);
+      assert.deepEqual(await store.listLogs('r1'), []);
+      assert.deepEqual(await store.getRun('r1'), { ...newRun('r1'), version: 'v2', status: 'running', updatedAt: 5000, historyLength: 0 });
+      assert.deepEqual(await store.loadPending('r1'), []);
+      assert.deepEqual(await store.listCalls('r1'), []);
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), ['r1']);
+      const first = commit('r1', 0, 6000, {
+        history: events(
+          0,
+          6000,
+          { type: 'run_started', workflow: 'wf', version: 'v2', input: { id: 'r1' } },
+          { type: 'workflow_task', time: 6000 },
+        ),
+      });
+      assert.deepEqual(await store.commitTask(first), { ok: true, pending: [] });
+      assert.deepEqual(await store.loadHistory('r1'), first.history);
+    });
+
+    it('refuses, changing nothing, a run that is running or completed, failed at another length, or unknown', async () => {
+      const store = context.store;
+      await startRun(store, 'running');
+      await startRun(store, 'completed');
+      assert.equal((await store.commitTask(commit('completed', 2, 2000, { status: { status: 'completed', result: 1 } }))).ok, true);
+      await failedRun(store, 'failed');
+      const ids = ['running', 'completed', 'failed'];
+      const before = await snapshot(store, ids);
+
+      assert.equal(await store.retryRun(retryOf('running', 2)), false);
+      assert.equal(await store.retryRun(retryOf('completed', 3)), false);
+      assert.equal(await store.retryRun(retryOf('failed', 7)), false);
+      assert.equal(await store.retryRun(retryOf('failed', 9)), false);
+      assert.equal(await store.retryRun({ ...retryOf('nope', 0), keepHistoryLength: 0 }), false);
+
+      assert.deepEqual(await snapshot(store, ids), before);
+      assert.equal(await store.getRun('nope'), undefined);
+      assert.deepEqual(await store.countRunsByStatus(), { running: 1, completed: 1, failed: 1 });
+    });
+
+    it('retries a run once: a second retry finds it running and changes nothing', async () => {
+      const store = context.store;
+      const retry = await failedRun(store, 'r1');
+      assert.equal(await store.retryRun(retry), true);
+      const after = await snapshot(store, ['r1']);
+      assert.equal(await store.retryRun(retry), false);
+      assert.equal(await store.retryRun({ ...retry, expectedHistoryLength: 4 }), false);
+      assert.deepEqual(await snapshot(store, ['r1']), after);
+    });
+
+    it('throws a StoreError, changing nothing, for a retry point outside the history or a row of another run', async () => {
+      const store = context.store;
+      await startRun(store, 'other');
+      const retry = await failedRun(store, 'r1');
+      const before = await snapshot(store, ['r1', 'other']);
+      await assert.rejects(store.retryRun({ ...retry, keepHistoryLength: 9 }), notATaskStart);
+      await assert.rejects(store.retryRun({ ...retry, keepHistoryLength: -1 }), notATaskStart);
+      await assert.rejects(
+        store.retryRun({ ...retry, calls: [call('other', 2, 5000)] }),
+        (error: unknown) => error instanceof StoreError && /of its own run/.test(error.message),
+      );
+      assert.deepEqual(await snapshot(store, ['r1', 'other']), before);
+      assert.equal(await store.retryRun(retry), true, 'the run can still be retried');
+    });
+  });
+}
