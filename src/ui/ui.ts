@@ -24,6 +24,7 @@ const NOTICES: Record<string, Notice> = {
   cancelled: { kind: 'ok', text: 'Cancellation requested: the run’s cleanup code runs, then it ends.' },
   signalled: { kind: 'ok', text: 'Signal sent.' },
   retried: { kind: 'ok', text: 'The call is attempted again now.' },
+  'run-retried': { kind: 'ok', text: 'The run goes on from the task that failed it; what it did before is kept.' },
 };
 
 /** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
@@ -141,6 +142,13 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const reason = typeof form.reason === 'string' && form.reason.trim() ? form.reason.trim() : `cancelled by @${c.get('session').username} in the web UI`;
     await operations.cancelRun(id, reason);
     return c.redirect(`/runs/${encodeURIComponent(id)}?done=cancelled`, 303);
+  });
+
+  app.post('/runs/:id/retry', user, csrf, async (c) => {
+    const id = c.req.param('id');
+    const form = await c.req.parseBody({ all: true });
+    await operations.retryRun(id, { latest: form.version === 'latest' });
+    return c.redirect(`/runs/${encodeURIComponent(id)}?done=run-retried`, 303);
   });
 
   app.post('/runs/:id/calls/:step/retry', user, csrf, async (c) => {

@@ -39,6 +39,15 @@ export default workflow({
     return response.status;
   },
 });`,
+      'ui-fragile.ts': `import { http, workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-fragile',
+  permissions: { http: ['${target}'] },
+  async run() {
+    const response = await http.request({ url: '${target}fragile', method: 'POST', body: {} }, { retry: { maxAttempts: 1 } });
+    return response.status;
+  },
+});`,
     });
     alice = new HttpSession(server.url);
     await alice.signIn('alice');
@@ -72,6 +81,26 @@ export default workflow({
     assert.equal(finished.status, 'completed');
     assert.equal(finished.result, 200);
     assert.equal((await alice.post(retry, { _csrf: csrf })).status, 409, 'nothing left to retry');
+  });
+
+  test('a failed run offers "Retry run", which makes its failed call again and lets it finish', async () => {
+    healthy = false;
+    const { run } = await ops().startRun({ workflow: 'ui-fragile' });
+    assert.equal((await ops().waitForRun(run.id, 10_000)).status, 'failed');
+    const page = await (await alice.request(`/runs/${run.id}`)).text();
+    assert.match(page, /Retry run/);
+    assert.match(page, /Retry on the latest version/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+
+    healthy = true;
+    const retried = await alice.post(`/runs/${run.id}/retry`, { _csrf: csrf, version: 'same' });
+    assert.equal(retried.status, 303);
+    assert.equal(retried.headers.get('location'), `/runs/${run.id}?done=run-retried`);
+    const finished = await ops().waitForRun(run.id, 10_000);
+    assert.equal(finished.status, 'completed');
+    assert.equal(finished.result, 200);
+    assert.doesNotMatch(await (await alice.request(`/runs/${run.id}`)).text(), /Retry run/);
+    assert.equal((await alice.post(`/runs/${run.id}/retry`, { _csrf: csrf })).status, 409, 'a completed run is not retried');
   });
 
   test('a signal sent from the run page reaches the run', async () => {

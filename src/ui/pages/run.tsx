@@ -108,6 +108,19 @@ export function runPage(props: RunPageProps) {
             </form>
           </div>
         )}
+        {run.status === 'failed' && (
+          <div class="actions">
+            <form method="post" action={`${path}/retry`}>
+              <input type="hidden" name="_csrf" value={session.csrf} />
+              <button type="submit" name="version" value="same" title="from the task that failed it, on the version it ran">
+                Retry run
+              </button>
+              <button type="submit" name="version" value="latest" title="on the workflow's active version, if its code replays this run">
+                Retry on the latest version
+              </button>
+            </form>
+          </div>
+        )}
       </div>
       <div id="run-calls" data-live-region>
         {props.calls.length > 0 && (
