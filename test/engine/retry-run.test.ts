@@ -144,19 +144,22 @@ test('a retried run runs its failed call again, under its retry policy and idemp
   );
 });
 
-test('on the latest version a fixed bug no longer fails the run; a version that does not replay the history is refused', async () => {
-  const s = await setup();
-  const broken = await s.deploy(
-    'notes.ts',
-    `import { activities, workflow } from 'autoflow';
+/** A version of the workflow `notes`, whose `run` is `body`. */
+const notes = (body: string): string => `import { activities, workflow } from 'autoflow';
 export default workflow({
   name: 'notes',
   permissions: { activities: ['create'] },
   async run() {
-    const note = (await activities.create('note')) as string;
-    return (null as unknown as { title: string }).title + note;
+${body}
   },
-});`,
+});`;
+
+test('on the latest version a fixed bug no longer fails the run; a version that does not replay the history is refused', async () => {
+  const s = await setup();
+  const broken = await s.deploy(
+    'notes.ts',
+    notes(`    const note = (await activities.create('note')) as string;
+    return (null as unknown as { title: string }).title + note;`),
   );
   await s.start('notes', 'n1');
   assert.equal(await s.settle('n1'), 'failed');
@@ -167,15 +170,8 @@ export default workflow({
 
   await s.deploy(
     'notes.ts',
-    `import { activities, workflow } from 'autoflow';
-export default workflow({
-  name: 'notes',
-  permissions: { activities: ['create'] },
-  async run() {
-    await activities.remove('note');
-    return 'other';
-  },
-});`,
+    notes(`    await activities.remove('note');
+    return 'other';`),
   );
   const historyBefore = await s.store.loadHistory('n1');
   await assert.rejects(s.engine.retry('n1', { latest: true }), (error: unknown) => {
@@ -190,15 +186,8 @@ export default workflow({
 
   const fixed = await s.deploy(
     'notes.ts',
-    `import { activities, workflow } from 'autoflow';
-export default workflow({
-  name: 'notes',
-  permissions: { activities: ['create'] },
-  async run() {
-    const note = (await activities.create('note')) as string;
-    return 'fixed ' + note;
-  },
-});`,
+    notes(`    const note = (await activities.create('note')) as string;
+    return 'fixed ' + note;`),
   );
   const retried = await s.engine.retry('n1', { latest: true });
   assert.equal(retried.version, fixed);

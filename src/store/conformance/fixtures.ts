@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /** Builders for the conformance suite: small valid values with the one field a test cares about. */
 import type {
   CloudEvent,
@@ -151,4 +152,28 @@ export async function failedRun(store: Store, id: string): Promise<RunRetry> {
     timers: [timer(id, 3, 9000)],
     waits: [wait(id, 4)],
   };
+}
+
+/** What a refused retry of a run must leave as it was. */
+export async function runSnapshot(store: Store, id: string) {
+  return { run: await store.getRun(id), history: await store.loadHistory(id), logs: await store.listLogs(id) };
+}
+
+/**
+ * The SQL stores keep a task's history as one row: once retries of the failedRun `retry` from inside
+ * a row were refused, the run is as `before`, with nothing opened, and a retry from where its second
+ * task begins works, taking that task's log line with it.
+ */
+export async function assertRetryFromTaskStartOnly(
+  store: Store,
+  retry: RunRetry,
+  before: Awaited<ReturnType<typeof runSnapshot>>,
+): Promise<void> {
+  assert.deepEqual(await runSnapshot(store, retry.runId), before);
+  assert.equal(before.run?.status, 'failed');
+  assert.deepEqual(await store.loadPending(retry.runId), []);
+  assert.deepEqual(await store.listCalls(retry.runId), []);
+  assert.equal(await store.retryRun({ ...retry, keepHistoryLength: 2 }), true);
+  assert.deepEqual(await store.loadHistory(retry.runId), before.history.slice(0, 2));
+  assert.deepEqual(await store.listLogs(retry.runId), []);
 }

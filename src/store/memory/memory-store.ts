@@ -239,27 +239,20 @@ export function createMemoryStore(): Store {
     // Events, not task rows, are kept here: any point within the history will do.
     if (keep > row.record.historyLength) throw retryPointError(retry);
     // Every check before the first change, as in commitTask. A failed run has no calls, timers or waits left.
-    checkNewKeys(
-      runId,
-      'call',
-      retry.calls.map((c) => c.step),
-      (step) => calls.has(runId, step),
-      'retry',
-    );
-    checkNewKeys(
-      runId,
-      'timer',
-      retry.timers.map((t) => t.step),
-      (step) => timers.has(runId, step),
-      'retry',
-    );
-    checkNewKeys(
-      runId,
-      'wait',
-      retry.waits.map((w) => w.step),
-      (step) => waits.has(runId, step),
-      'retry',
-    );
+    const opened: Array<[string, Array<{ step: number }>, { has(runId: string, step: number): boolean }]> = [
+      ['call', retry.calls, calls],
+      ['timer', retry.timers, timers],
+      ['wait', retry.waits, waits],
+    ];
+    for (const [what, rows, table] of opened) {
+      checkNewKeys(
+        runId,
+        what,
+        rows.map((row) => row.step),
+        (step) => table.has(runId, step),
+        'retry',
+      );
+    }
 
     history.set(runId, (history.get(runId) ?? []).slice(0, keep));
     for (const log of logs.ofRun(runId)) if (log.index >= keep * MAX_LOGS_PER_TASK) logs.delete(runId, log.index);
