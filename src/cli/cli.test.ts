@@ -117,6 +117,14 @@ describe('inspecting runs', () => {
     assert.ok(page.runs.some((run) => run.id === 'boom-1'));
   });
 
+  test('runs -q prints only the ids, for a pipe', async () => {
+    const outcome = await cli(['runs', '--workflow', 'hello', '-q']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.ok(outcome.stdout.split('\n').includes('seen-1'));
+    assert.match(outcome.stdout, /^([\w-]+\n)+$/);
+    assert.equal((await cli(['runs', '--workflow', 'nothing-like-this', '-q'])).stdout, '', 'no runs, no output');
+  });
+
   test('show prints status, input, result and a readable history', async () => {
     const outcome = await cli(['show', 'seen-1']);
     assert.equal(outcome.code, 0, outcome.stderr);

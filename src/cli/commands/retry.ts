@@ -11,7 +11,10 @@ export function registerRetry(program: Command, context: CliContext): void {
     program
       .command('retry')
       .description('run failed runs again from the workflow task that failed them; what they did before is kept')
-      .argument('<ids...>', 'run ids (for example: autoflow runs --status failed --json | jq -r ".runs[].id")')
+      .argument(
+        '<ids...>',
+        'run ids (all failed runs of a workflow: autoflow runs --status failed --workflow <name> -q | xargs autoflow retry)',
+      )
       .option('--latest', "on the workflow's active version (its code must replay each run's history), not the run's own"),
   ).action(async (ids: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);

@@ -13,6 +13,7 @@ const optionsSchema = z.strictObject({
   limit: integerFlag(1).optional(),
   cursor: z.string().optional(),
   json: z.boolean().optional(),
+  quiet: z.boolean().optional(),
 });
 
 export function registerRuns(program: Command, context: CliContext): void {
@@ -24,7 +25,8 @@ export function registerRuns(program: Command, context: CliContext): void {
       .option('--status <status>', 'only runs in this status: running, completed, failed, cancelled, continued, stuck')
       .option('--limit <n>', 'at most this many runs (server default 50, at most 500)')
       .option('--cursor <cursor>', 'continue after the previous page')
-      .option('--json', 'print the page as JSON'),
+      .option('--json', 'print the page as JSON')
+      .option('-q, --quiet', 'print only the run ids, one a line (for example: autoflow runs --status failed -q | xargs autoflow retry)'),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const page = await connect(options, context).listRuns({
@@ -35,6 +37,11 @@ export function registerRuns(program: Command, context: CliContext): void {
     });
     if (options.json) {
       context.out(formatJson({ runs: page.runs, nextCursor: page.nextCursor ?? null }));
+      return;
+    }
+    if (options.quiet) {
+      if (page.runs.length > 0) context.out(page.runs.map((run) => run.id).join('\n'));
+      if (page.nextCursor !== undefined) context.err(`more runs: add --cursor ${page.nextCursor}`);
       return;
     }
     if (page.runs.length === 0) {
