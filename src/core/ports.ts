@@ -185,6 +185,11 @@ export interface RunRetry {
   /** The failed run's history length, which the retry is fenced on. */
   expectedHistoryLength: number;
   /**
+   * And its `updatedAt`: a retry shortens the history, so a run retried and failed again may have
+   * the same length; the time of its failure tells the two failures apart.
+   */
+  expectedUpdatedAt: number;
+  /**
    * Where the kept history ends: the seq where a workflow task begins (one stored commit), or 0
    * to start the run over. Log lines of the dropped tasks (index ≥ keepHistoryLength × 1000) go too.
    */
@@ -293,7 +298,7 @@ export interface Store {
   deleteEndedRuns(endedBefore: number, limit: number): Promise<number>;
   /**
    * Brings a failed run back to `running` (see RunRetry): only while it is still `failed` with
-   * `expectedHistoryLength` events, else returns false and changes nothing. Atomic.
+   * `expectedHistoryLength` events and `expectedUpdatedAt`, else returns false and changes nothing. Atomic.
    */
   retryRun(retry: RunRetry): Promise<boolean>;
   /**

@@ -54,6 +54,7 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
   const retry: RunRetry = {
     runId: run.id,
     expectedHistoryLength: history.length,
+    expectedUpdatedAt: run.updatedAt,
     keepHistoryLength: keep,
     version: input.version,
     at: time,

@@ -141,6 +141,7 @@ export async function failedRun(store: Store, id: string): Promise<RunRetry> {
   return {
     runId: id,
     expectedHistoryLength: 8,
+    expectedUpdatedAt: 3000,
     keepHistoryLength: 4,
     version: 'v2',
     at: 5000,

@@ -31,10 +31,11 @@ const given = (pending: PendingResolution[]) =>
   pending.map(({ resolution, at, attempts }) => (attempts === undefined ? { resolution, at } : { resolution, at, attempts }));
 
 /** A retry of `runId` that would open a call, a sleep and a wait, from history length 2. */
-function retryOf(runId: string, expectedHistoryLength: number): RunRetry {
+function retryOf(runId: string, expectedHistoryLength: number, expectedUpdatedAt: number): RunRetry {
   return {
     runId,
     expectedHistoryLength,
+    expectedUpdatedAt,
     keepHistoryLength: 2,
     version: 'v2',
     at: 5000,
@@ -121,7 +122,7 @@ export function describeRetryRun(context: ConformanceContext): void {
       assert.deepEqual(await store.loadHistory('r1'), first.history);
     });
 
-    it('refuses, changing nothing, a run that is running or completed, failed at another length, or unknown', async () => {
+    it('refuses, changing nothing, a run that is running or completed, failed at another length or time, or unknown', async () => {
       const store = context.store;
       await startRun(store, 'running');
       await startRun(store, 'completed');
@@ -130,11 +131,12 @@ export function describeRetryRun(context: ConformanceContext): void {
       const ids = ['running', 'completed', 'failed'];
       const before = await snapshot(store, ids);
 
-      assert.equal(await store.retryRun(retryOf('running', 2)), false);
-      assert.equal(await store.retryRun(retryOf('completed', 3)), false);
-      assert.equal(await store.retryRun(retryOf('failed', 7)), false);
-      assert.equal(await store.retryRun(retryOf('failed', 9)), false);
-      assert.equal(await store.retryRun({ ...retryOf('nope', 0), keepHistoryLength: 0 }), false);
+      assert.equal(await store.retryRun(retryOf('running', 2, 1000)), false);
+      assert.equal(await store.retryRun(retryOf('completed', 3, 2000)), false);
+      assert.equal(await store.retryRun(retryOf('failed', 7, 3000)), false);
+      assert.equal(await store.retryRun(retryOf('failed', 9, 3000)), false);
+      assert.equal(await store.retryRun(retryOf('failed', 8, 2999)), false, 'an earlier failure at the same length');
+      assert.equal(await store.retryRun({ ...retryOf('nope', 0, 0), keepHistoryLength: 0 }), false);
 
       assert.deepEqual(await snapshot(store, ids), before);
       assert.equal(await store.getRun('nope'), undefined);

@@ -235,7 +235,15 @@ export function createMemoryStore(): Store {
     checkRunRetry(retry);
     const { runId, keepHistoryLength: keep, at } = retry;
     const row = runs.get(runId);
-    if (!row || row.record.status !== 'failed' || row.record.historyLength !== retry.expectedHistoryLength) return false;
+    const failed = row?.record;
+    if (
+      !row ||
+      failed?.status !== 'failed' ||
+      failed.historyLength !== retry.expectedHistoryLength ||
+      failed.updatedAt !== retry.expectedUpdatedAt
+    ) {
+      return false;
+    }
     // Events, not task rows, are kept here: any point within the history will do.
     if (keep > row.record.historyLength) throw retryPointError(retry);
     // Every check before the first change, as in commitTask. A failed run has no calls, timers or waits left.

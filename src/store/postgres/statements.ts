@@ -138,7 +138,7 @@ export const SQL = {
   renewRunLeases: 'UPDATE runs SET lease_until = $3 WHERE id = ANY($2::text[]) AND lease_owner = $1',
   // A retry (Store.retryRun): one transaction that locks the run's row first, so that of two
   // retries of one run the second waits for the first and then finds the run no longer failed.
-  lockRun: 'SELECT status, history_length FROM runs WHERE id = $1 FOR UPDATE',
+  lockRun: 'SELECT status, history_length, updated_at FROM runs WHERE id = $1 FOR UPDATE',
   /** Whether a history row, so a workflow task (or, written before migration 008, an event), begins at seq $2. */
   isHistoryRow: 'SELECT 1 FROM history WHERE run_id = $1 AND seq = $2',
   /**

@@ -186,9 +186,11 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
  */
 export async function retryRun(client: Client, retry: RunRetry): Promise<boolean> {
   const { runId, keepHistoryLength: keep, at } = retry;
-  const { rows } = await client.query<{ status: string; history_length: number }>(SQL.lockRun, [runId]);
+  const { rows } = await client.query<{ status: string; history_length: number; updated_at: number }>(SQL.lockRun, [runId]);
   const run = rows[0];
-  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength) return false;
+  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
+    return false;
+  }
   if (keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
   await client.query(SQL.reopenRun, [runId, keep, keep * MAX_LOGS_PER_TASK, retry.version, at, retryNeedsTask(retry)]);
   const { pending, calls, timers, waits } = retry;

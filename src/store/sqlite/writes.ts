@@ -100,7 +100,9 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
   checkRunRetry(retry);
   const { runId, keepHistoryLength: keep, at } = retry;
   const run = s.getRunState.get(runId);
-  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength) return false;
+  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
+    return false;
+  }
   if (keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
   s.deleteHistoryFrom.run(runId, keep);
   s.deleteLogsFrom.run(runId, keep * MAX_LOGS_PER_TASK);
