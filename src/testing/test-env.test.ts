@@ -136,4 +136,37 @@ describe('createTestEnv: mocks and the calls log', () => {
       await env.close();
     }
   });
+
+  test('env.retry: once the mock answers again, a failed run goes on from its failed call without repeating the first', async () => {
+    let down = false;
+    const env = await createTestEnv({
+      workflows: [folder.path('notify.ts')],
+      mocks: {
+        http: (_method, args) => {
+          if (down) throw new CapabilityError('chat_down', 'chat is down', { retryable: false });
+          down = (args as { body: { text: string } }).body.text === 'hi';
+          return { status: 200, headers: {}, body: null };
+        },
+      },
+    });
+    try {
+      const id = await env.start('notify', { text: 'hi' });
+      assert.equal((await env.result(id)).status, 'failed');
+      down = false;
+      await env.retry(id);
+      const run = await env.result(id);
+      assert.equal(run.status, 'completed');
+      assert.deepEqual(run.result, [200, 200]);
+      assert.deepEqual(
+        (await env.calls(id)).map((call) => [(call.args as { body: { text: string } }).body.text, call.status]),
+        [
+          ['hi', 'completed'],
+          ['again', 'completed'],
+        ],
+        'the history keeps the first call once and the second as it finally went',
+      );
+    } finally {
+      await env.close();
+    }
+  });
 });

@@ -195,6 +195,12 @@ export class TestEnv {
     await this.settle();
   }
 
+  /** As `autoflow retry`: a failed run goes on from the task that failed it (`latest`: on the active version). */
+  async retry(runId: string, options: { latest?: boolean } = {}): Promise<void> {
+    await this.operations.retryRun(runId, options);
+    await this.settle();
+  }
+
   /**
    * Forms and approvals that runs wait for, newest first: the open ones unless `query.status`
    * says otherwise (for example `{ assignee: 'alice' }` is her inbox; `{ status: 'closed' }`).
