@@ -14,6 +14,7 @@ import type {
   Resolution,
   RunRecord,
   RunStatus,
+  StoredEvent,
   WaitRecord,
 } from './model.js';
 import { TERMINAL_STATUSES } from './model.js';
@@ -91,6 +92,9 @@ export interface EngineEvents extends Record<string, unknown> {
 const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
 /** Calls claimed and executed at once by one wake-up. */
 const CALL_BATCH = 64;
+/** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
+const LOOKBACK_PAGE = 1000;
+const LOOKBACK_MAX_EVENTS = 20_000;
 
 /**
  * The engine: advances runs one workflow task at a time (DESIGN.md §2), executes their calls,
@@ -705,7 +709,19 @@ export class Engine {
   private async lookback(run: RunRecord, waits: WaitRecord[], since?: (wait: WaitRecord) => number): Promise<void> {
     const recent = this.clock.now() - this.lookbackMs;
     for (const wait of waits) {
-      for (const event of await this.store.listRecentEvents(wait.eventType, since?.(wait) ?? recent, 1000)) {
+      if (await this.deliverEarlier(run, wait, since?.(wait) ?? recent)) this.pump();
+    }
+  }
+
+  /**
+   * Delivers to `wait` the oldest event of the inbox it matches received since `from`, reading the
+   * events of its type a page at a time. True once one was delivered.
+   */
+  private async deliverEarlier(run: RunRecord, wait: WaitRecord, from: number): Promise<boolean> {
+    let after: StoredEvent | undefined;
+    for (let read = 0; read < LOOKBACK_MAX_EVENTS; read += LOOKBACK_PAGE) {
+      const page = await this.store.listRecentEvents(wait.eventType, from, LOOKBACK_PAGE, after);
+      for (const event of page) {
         if (event.seq === run.triggerEventSeq || eventKeyForShape(cloudEventOf(event), wait.paths) !== wait.key) continue;
         const result = await this.store.routeEvent({
           eventSeq: event.seq,
@@ -713,12 +729,16 @@ export class Engine {
           deliveries: [{ runId: run.id, step: wait.step }],
           markRouted: false,
         });
-        if (result.deliveredRunIds.length > 0) {
-          this.pump();
-          break;
-        }
+        if (result.deliveredRunIds.length > 0) return true;
       }
+      after = page.at(-1);
+      if (page.length < LOOKBACK_PAGE) return false;
     }
+    this.logger.warn(
+      { runId: run.id, step: wait.step, eventType: wait.eventType, read: LOOKBACK_MAX_EVENTS },
+      `a wait's look back over the inbox stopped after ${LOOKBACK_MAX_EVENTS} events of its type; the events after those were not looked at`,
+    );
+    return false;
   }
 
   // calls ------------------------------------------------------------------------------------

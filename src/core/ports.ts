@@ -243,8 +243,11 @@ export interface Store {
   insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): Promise<{ seq: number; duplicate: boolean }>;
   /** Events not yet routed, oldest first. */
   listUnroutedEvents(limit: number): Promise<StoredEvent[]>;
-  /** Events of `type` received at or after `since`, oldest first (the lookback of a new wait). */
-  listRecentEvents(type: string, since: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events of `type` received at or after `since`, oldest first (by `receivedAt`, then `seq`): the
+   * lookback of a new wait. With `after`, the page that follows that event.
+   */
+  listRecentEvents(type: string, since: number, limit: number, after?: { receivedAt: number; seq: number }): Promise<StoredEvent[]>;
   /** Events with a seq above `afterSeq`, in inbox order: the feed of outgoing subscribers. */
   listEventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Newest first; for the API and UI. `beforeSeq` pages backwards. */

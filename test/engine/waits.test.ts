@@ -77,6 +77,20 @@ describe('waits, races and triggers', () => {
     }
   });
 
+  test('the look back finds its event behind more than a page of other events of the type', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('pipeline-wait.ts')] });
+    try {
+      for (let i = 0; i < 1200; i++) {
+        await env.operations.ingestEvent({ specversion: '1.0', id: `other-${i}`, source: 'test', ...pipeline(`other-${i}`, i) });
+      }
+      await env.emit(pipeline('wanted', 9999));
+      const id = await env.start('pipeline-wait', { sha: 'wanted' });
+      assert.deepEqual((await env.run(id)).result, { pipeline: 9999 });
+    } finally {
+      await env.close();
+    }
+  });
+
   test('race settles with whichever comes first: the event, or the timer', async () => {
     const env = await createTestEnv({ workflows: [folder.path('race.ts')] });
     try {

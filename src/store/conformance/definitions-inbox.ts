@@ -123,6 +123,22 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
         ['a1'],
       );
       assert.deepEqual(await store.listRecentEvents('C', 0, 10), []);
+      // Pages follow the last event seen, also among events received at the same time.
+      const [first, second] = await store.listRecentEvents('A', 0, 2);
+      assert.deepEqual(
+        (await store.listRecentEvents('A', 0, 10, { receivedAt: first!.receivedAt, seq: first!.seq })).map((e) => e.id),
+        ['a3', 'a2'],
+      );
+      assert.deepEqual(
+        (await store.listRecentEvents('A', 200, 10, { receivedAt: second!.receivedAt, seq: second!.seq })).map((e) => e.id),
+        ['a2'],
+      );
+      await store.insertEvent(cloudEvent('a4', 'A'), 'a4', 200);
+      assert.deepEqual(
+        (await store.listRecentEvents('A', 0, 10, { receivedAt: 200, seq: second!.seq })).map((e) => e.id),
+        ['a4', 'a2'],
+        'received at the same time as the last one seen, but after it in the inbox',
+      );
     });
 
     it('lists events newest first, paging backwards by seq and filtering by type', async () => {

@@ -457,9 +457,14 @@ export function createMemoryStore(): Store {
         .filter((e) => e.seq > afterSeq)
         .slice(0, rowLimit(limit))
         .map(stored),
-    listRecentEvents: (type, since, limit) =>
+    listRecentEvents: (type, since, limit, after = { receivedAt: since, seq: 0 }) =>
       [...events.values()]
-        .filter((e) => e.event.type === type && e.receivedAt >= since)
+        .filter(
+          (e) =>
+            e.event.type === type &&
+            e.receivedAt >= since &&
+            (e.receivedAt > after.receivedAt || (e.receivedAt === after.receivedAt && e.seq > after.seq)),
+        )
         .sort((a, b) => a.receivedAt - b.receivedAt || a.seq - b.seq)
         .slice(0, rowLimit(limit))
         .map(stored),

@@ -250,8 +250,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     listUnroutedEvents: async (limit) => (await rows<EventRow>(SQL.listUnroutedEvents, [rowLimit(limit)])).map(toStoredEvent),
     listEventsAfter: async (afterSeq, limit) => (await rows<EventRow>(SQL.listEventsAfter, [afterSeq, rowLimit(limit)])).map(toStoredEvent),
-    listRecentEvents: async (type, since, limit) =>
-      (await rows<EventRow>(SQL.listRecentEvents, [type, since, rowLimit(limit)])).map(toStoredEvent),
+    listRecentEvents: async (type, since, limit, after = { receivedAt: since, seq: 0 }) =>
+      (await rows<EventRow>(SQL.listRecentEvents, [type, since, rowLimit(limit), after.receivedAt, after.seq])).map(toStoredEvent),
     listEvents: async ({ limit, beforeSeq, type }) => {
       const values: unknown[] = [beforeSeq ?? Number.MAX_SAFE_INTEGER, rowLimit(limit)];
       const found = type === undefined ? rows<EventRow>(SQL.listEvents, values) : rows<EventRow>(SQL.listEventsOfType, [...values, type]);

@@ -80,7 +80,7 @@ export const SQL = {
   lockEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1 FOR UPDATE`,
   listUnroutedEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE NOT routed ORDER BY seq LIMIT $1`,
   listRecentEvents: `SELECT ${EVENT_COLUMNS} FROM events
-    WHERE type = $1 AND received_at >= $2 ORDER BY received_at, seq LIMIT $3`,
+    WHERE type = $1 AND received_at >= $2 AND (received_at, seq) > ($4, $5) ORDER BY received_at, seq LIMIT $3`,
   listEvents: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq < $1 ORDER BY seq DESC LIMIT $2`,
   listEventsOfType: `SELECT ${EVENT_COLUMNS} FROM events WHERE type = $3 AND seq < $1 ORDER BY seq DESC LIMIT $2`,
   listEventsAfter: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,

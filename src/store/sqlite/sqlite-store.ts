@@ -177,8 +177,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     insertEvent: (event, dedupeKey, receivedAt) => write((s) => writes.insertEvent(s, event, dedupeKey, receivedAt)),
     listUnroutedEvents: (limit) => read((s) => s.listUnroutedEvents.all(rowLimit(limit)).map(toStoredEvent)),
     listEventsAfter: (afterSeq, limit) => read((s) => s.listEventsAfter.all({ afterSeq, limit: rowLimit(limit) }).map(toStoredEvent)),
-    listRecentEvents: (type, since, limit) =>
-      read((s) => s.listRecentEvents.all({ type, since, limit: rowLimit(limit) }).map(toStoredEvent)),
+    listRecentEvents: (type, since, limit, after = { receivedAt: since, seq: 0 }) =>
+      read((s) =>
+        s.listRecentEvents
+          .all({ type, since, afterReceivedAt: after.receivedAt, afterSeq: after.seq, limit: rowLimit(limit) })
+          .map(toStoredEvent),
+      ),
     listEvents: ({ limit, beforeSeq, type }) =>
       read((s) => {
         const params = { type, beforeSeq: beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: rowLimit(limit) };

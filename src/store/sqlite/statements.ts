@@ -38,7 +38,8 @@ export const SQL = {
   getEvent: 'SELECT seq, body, received_at FROM events WHERE seq = ?',
   listUnroutedEvents: 'SELECT seq, body, received_at FROM events WHERE routed = 0 ORDER BY seq LIMIT ?',
   listRecentEvents: `SELECT seq, body, received_at FROM events
-    WHERE type = @type AND received_at >= @since ORDER BY received_at, seq LIMIT @limit`,
+    WHERE type = @type AND received_at >= @since AND (received_at, seq) > (@afterReceivedAt, @afterSeq)
+    ORDER BY received_at, seq LIMIT @limit`,
   listEvents: 'SELECT seq, body, received_at FROM events WHERE seq < @beforeSeq ORDER BY seq DESC LIMIT @limit',
   listEventsAfter: 'SELECT seq, body, received_at FROM events WHERE seq > @afterSeq ORDER BY seq LIMIT @limit',
   listEventsOfType: `SELECT seq, body, received_at FROM events
