@@ -178,7 +178,9 @@ export interface DefinitionSummary {
  * `keepHistoryLength` on (that task, which failed the run) and its log lines go; the run becomes
  * `running` on `version` and unleased, with `pending` in its mailbox and the
  * outstanding work it had at that point open again (calls due at once, timers, waits). It is ready
- * at `at` when it has `pending` or starts over; otherwise what it opened again makes it ready.
+ * at `at` when it has `pending` or starts over; otherwise what it opened again makes it ready. The
+ * forms and approvals its failure cancelled (closed at `expectedUpdatedAt`) are open again, with
+ * the decisions made so far.
  */
 export interface RunRetry {
   runId: string;

@@ -158,7 +158,7 @@ describe('planRetry', () => {
     );
   });
 
-  test('starts over when the first task failed, and refuses a run that waited for a form or has no failure to retry', async () => {
+  test('starts over when the first task failed, reopens a wait for a form like any wait, and refuses a run that did not fail', async () => {
     const first = await planRetry(input(historyOf(started, task(1), failed), []));
     assert.equal(first.keepHistoryLength, 0);
     assert.deepEqual([first.pending, first.calls, first.timers, first.waits], [[], [], [], []]);
@@ -173,10 +173,10 @@ describe('planRetry', () => {
       failed,
     );
     const waitCommand: Command = { kind: 'wait', step: 0, eventType: TASK_CLOSED_EVENT, match: { subject: 'tk_1' } };
-    await assert.rejects(
-      planRetry(input(waitingForForm, [waitCommand])),
-      (error: unknown) => error instanceof ConflictError && /form or approval/.test(error.message),
-    );
+    const form = await planRetry(input(waitingForForm, [waitCommand]));
+    assert.deepEqual(form.waits, [
+      { runId: 'r', step: 0, eventType: TASK_CLOSED_EVENT, paths: ['subject'], key: '["tk_1"]', registeredAt: 200 },
+    ]);
 
     const completed = historyOf(started, task(1), { type: 'run_completed', result: null });
     await assert.rejects(planRetry(input(completed, [])), ConflictError);

@@ -7,7 +7,6 @@
  */
 import { ConflictError } from './errors.js';
 import { historyToResolution } from './history.js';
-import { TASK_CLOSED_EVENT } from './human-task.js';
 import type { Command, HistoryEvent, Resolution, RunRecord } from './model.js';
 import type { RunRetry, SecretSource } from './ports.js';
 import { callRecordOf, waitRowsOf } from './task.js';
@@ -101,12 +100,6 @@ async function reopen(command: Command, issuedAt: number, retry: RunRetry, input
       retry.timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
       return;
     case 'wait': {
-      if (command.eventType === TASK_CLOSED_EVENT) {
-        throw new ConflictError(
-          `run ${run.id} was waiting for a form or approval when it failed, and that task was cancelled with it; ` +
-            'it cannot be retried (start a new run instead)',
-        );
-      }
       // Registered when it was first: the events that came while the run was failed still reach it.
       const rows = waitRowsOf(run.id, command, issuedAt);
       retry.waits.push(rows.wait);

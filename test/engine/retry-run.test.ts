@@ -11,6 +11,7 @@ import type { Json } from '../../src/core/model.js';
 import type { Capability, Sandbox, Store } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createTestEnv } from '../../src/testing/test-env.js';
 import { virtualTimeEngine } from '../helpers/engine.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
@@ -252,4 +253,50 @@ export default workflow({
     (error: unknown) => error instanceof ConflictError && /e1 is completed; only a failed run/.test(error.message),
   );
   await assert.rejects(s.engine.retry('nope'), NotFoundError);
+});
+
+test('a form its failure cancelled is open again after the retry, and the answer reaches the run', async () => {
+  let down = true;
+  const env = await createTestEnv({
+    workflows: [
+      folder.write(
+        'review.ts',
+        `import { activities, tasks, workflow } from 'autoflow';
+export default workflow({
+  name: 'review',
+  permissions: { activities: ['announce'] },
+  async run() {
+    const form = await tasks.openForm({ title: 'Review', assignees: ['alice'], fields: [{ name: 'ok', label: 'OK', type: 'boolean' }] });
+    await activities.announce(form.url, { retry: { maxAttempts: 1 } });
+    const answer = await form.result();
+    return answer.status === 'submitted' ? answer.values : answer.status;
+  },
+});`,
+      ),
+    ],
+    activities: {
+      announce: () =>
+        down ? Promise.reject(new CapabilityError('chat_down', 'chat is down', { retryable: false })) : Promise.resolve(null),
+    },
+  });
+  try {
+    const id = await env.start('review');
+    assert.equal((await env.run(id)).status, 'failed');
+    const [task] = await env.tasks({ runId: id, status: 'cancelled' });
+    assert.ok(task, 'the failure cancelled the form');
+
+    down = false;
+    await env.retry(id);
+    assert.deepEqual(
+      (await env.tasks({ assignee: 'alice' })).map((open) => open.id),
+      [task.id],
+      'the same form, back in the inbox',
+    );
+    await env.submitTask(task.id, 'alice', { ok: true });
+    const run = await env.result(id);
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    assert.deepEqual(run.result, { ok: true });
+  } finally {
+    await env.close();
+  }
 });

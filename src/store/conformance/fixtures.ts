@@ -11,6 +11,7 @@ import type {
   WaitRecord,
   CallRecord,
 } from '../../core/model.js';
+import type { HumanTaskRecord } from '../../core/human-task.js';
 import type { RunRetry, Store, TaskCommit } from '../../core/ports.js';
 
 export const OWNER = 'node-a';
@@ -152,6 +153,24 @@ export async function failedRun(store: Store, id: string): Promise<RunRetry> {
     calls: [call(id, 2, 5000)],
     timers: [timer(id, 3, 9000)],
     waits: [wait(id, 4)],
+  };
+}
+
+/** A human task of run `r1` unless `overrides` say otherwise: an open form for alice. */
+export function humanTask(id: string, overrides: Partial<HumanTaskRecord> = {}): HumanTaskRecord {
+  return {
+    id,
+    runId: 'r1',
+    workflow: 'wf',
+    kind: 'form',
+    title: `task ${id}`,
+    spec: { title: `task ${id}`, assignees: ['alice'], fields: [{ name: 'x', label: 'X', type: 'text' }] },
+    eligible: ['alice'],
+    status: 'open',
+    decisions: [],
+    createdAt: 1000,
+    revision: 0,
+    ...overrides,
   };
 }
 

@@ -1,25 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HumanTaskRecord } from '../../core/human-task.js';
-import { cloudEvent, commit, OWNER, startRun } from './fixtures.js';
+import { cloudEvent, commit, humanTask, OWNER, startRun } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
-
-function humanTask(id: string, overrides: Partial<HumanTaskRecord> = {}): HumanTaskRecord {
-  return {
-    id,
-    runId: 'r1',
-    workflow: 'wf',
-    kind: 'form',
-    title: `task ${id}`,
-    spec: { title: `task ${id}`, assignees: ['alice'], fields: [{ name: 'x', label: 'X', type: 'text' }] },
-    eligible: ['alice'],
-    status: 'open',
-    decisions: [],
-    createdAt: 1000,
-    revision: 0,
-    ...overrides,
-  };
-}
 
 export function describeHumanTasks(context: ConformanceContext): void {
   describe('human tasks', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { StoreError } from '../../core/errors.js';
 import type { PendingResolution } from '../../core/model.js';
 import type { RunRetry, Store } from '../../core/ports.js';
-import { call, commit, events, failedRun, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
+import { call, commit, events, failedRun, humanTask, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 /** Everything a retry can change about these runs, to show that a refused one changed none of it. */
@@ -97,6 +97,30 @@ export function describeRetryRun(context: ConformanceContext): void {
         true,
       );
       assert.deepEqual(await store.claimReadyRuns(OWNER, 5100, 60_000, 10), ['r1']);
+    });
+
+    it('opens again the forms and approvals its failure cancelled, with their decisions, and no others', async () => {
+      const store = context.store;
+      const decisions = [{ by: 'bob', decision: 'approve' as const, at: '1970-01-01T00:00:02.000Z' }];
+      await store.createHumanTask(humanTask('tk_form'));
+      await store.createHumanTask(humanTask('tk_vote', { kind: 'approval', decisions }));
+      await store.createHumanTask(humanTask('tk_earlier', { status: 'cancelled', outcome: { status: 'cancelled' }, closedAt: 2500 }));
+      await store.createHumanTask(humanTask('tk_other', { runId: 'r2' }));
+      const retry = await failedRun(store, 'r1');
+      const cancelled = await store.getHumanTask('tk_vote');
+      assert.equal(cancelled?.status, 'cancelled');
+
+      assert.equal(await store.retryRun(retry), true);
+      const vote = await store.getHumanTask('tk_vote');
+      assert.deepEqual(vote, { ...humanTask('tk_vote', { kind: 'approval', decisions }), revision: cancelled.revision + 1 });
+      assert.equal((await store.getHumanTask('tk_form'))?.status, 'open');
+      assert.deepEqual(
+        (await store.listHumanTasks({ eligible: 'alice', status: 'open' })).tasks.map((task) => task.id).sort(),
+        ['tk_form', 'tk_other', 'tk_vote'],
+        'back in the inbox',
+      );
+      const earlier = await store.getHumanTask('tk_earlier');
+      assert.deepEqual([earlier?.status, earlier?.closedAt], ['cancelled', 2500], 'closed before the failure: it stays closed');
     });
 
     it('starts a failed run over from 0: its whole history and every log line go', async () => {

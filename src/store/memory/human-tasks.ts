@@ -58,6 +58,17 @@ export class HumanTaskTable {
     for (const task of [...this.tasks.values()]) if (task.runId === runId) this.tasks.delete(task.id);
   }
 
+  /** A retried run takes back what its failure at `at` cancelled, with the decisions made so far. */
+  reopenCancelledOfRun(runId: string, at: number): void {
+    for (const task of this.tasks.values()) {
+      if (task.runId !== runId || task.status !== 'cancelled' || task.closedAt !== at) continue;
+      task.status = 'open';
+      delete task.outcome;
+      delete task.closedAt;
+      task.revision += 1;
+    }
+  }
+
   /** The run ended: its open tasks close as cancelled. */
   cancelOpenOfRun(runId: string, at: number): void {
     for (const task of this.tasks.values()) {

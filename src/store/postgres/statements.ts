@@ -161,6 +161,9 @@ export const SQL = {
     SELECT $1, c.step, c.capability, c.method, c.args, c.options, c.attempts, c.next_at, c.last_error, NULL, NULL, c.next_at
     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::text[])
       AS c (step, capability, method, args, options, attempts, next_at, last_error)`,
+  /** A retried run $1 takes back what its failure at $2 cancelled, with the decisions made so far. */
+  reopenCancelledHumanTasks: `UPDATE human_tasks SET status = 'open', closed_at = NULL, outcome = NULL, revision = revision + 1
+    WHERE run_id = $1 AND status = 'cancelled' AND closed_at = $2`,
   insertTimers: `INSERT INTO timers (run_id, step, kind, fire_at)
     SELECT $1, t.step, t.kind, t.fire_at FROM unnest($2::int[], $3::text[], $4::bigint[]) AS t (step, kind, fire_at)`,
   insertWaits: `INSERT INTO waits (run_id, step, event_type, paths, key, timeout_at, registered_at)

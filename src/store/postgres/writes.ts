@@ -229,6 +229,7 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
       waits.map((w) => w.registeredAt),
     ]);
   }
+  await client.query(SQL.reopenCancelledHumanTasks, [runId, retry.expectedUpdatedAt]);
   return true;
 }
 

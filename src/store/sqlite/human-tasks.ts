@@ -26,6 +26,9 @@ export const HUMAN_TASK_SQL = {
     outcome = CASE kind WHEN 'form' THEN '{"status":"cancelled"}'
       ELSE json_object('status', 'cancelled', 'decisions', json(decisions)) END
     WHERE run_id = @runId AND status = 'open'`,
+  // A retried run takes back what its failure at @at cancelled, with the decisions made so far.
+  reopenCancelledOfRun: `UPDATE human_tasks SET status = 'open', closed_at = NULL, outcome = NULL, revision = revision + 1
+    WHERE run_id = @runId AND status = 'cancelled' AND closed_at = @at`,
 };
 
 /** `listHumanTasks`'s SQL for one filter combination. */

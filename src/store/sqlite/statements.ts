@@ -277,6 +277,7 @@ export function prepareStatements(db: Database) {
     deletePendingOfRun: p<[string]>(SQL.deletePendingOfRun),
     deleteConsumedOfRun: p<[string]>(SQL.deleteConsumedOfRun),
     cancelOpenHumanTasksOfRun: p<Params>(HUMAN_TASK_SQL.cancelOpenOfRun),
+    reopenCancelledHumanTasksOfRun: p<Params>(HUMAN_TASK_SQL.reopenCancelledOfRun),
 
     insertLog: p<Params>(SQL.insertLog),
     deleteLogsFrom: p<[string, number]>(SQL.deleteLogsFrom),

@@ -112,6 +112,7 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
     s.insertPending.run({ runId, at: item.at, attempts: item.attempts ?? null, resolution: JSON.stringify(item.resolution) });
   }
   insertOutstanding(s, null, retry);
+  s.reopenCancelledHumanTasksOfRun.run({ runId, at: retry.expectedUpdatedAt });
   return true;
 }
 
