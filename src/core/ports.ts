@@ -176,11 +176,10 @@ export interface DefinitionSummary {
 /**
  * A failed run made to run again from where its last workflow task began: the history from
  * `keepHistoryLength` on (that task, which failed the run) and its log lines go; the run becomes
- * `running` on `version` and unleased, with `pending` in its mailbox and the
- * outstanding work it had at that point open again (calls due at once, timers, waits). It is ready
- * at `at` when it has `pending` or starts over; otherwise what it opened again makes it ready. The
- * forms and approvals its failure cancelled (closed at `expectedUpdatedAt`) are open again, with
- * the decisions made so far.
+ * `running` on `version` and unleased, with `pending` in its mailbox and the outstanding work it
+ * had at that point open again (calls due at once, timers, waits). It is ready at `at` when it has
+ * `pending` or starts over; otherwise what it opened again makes it ready. The forms and approvals
+ * its failure cancelled (closed at `expectedUpdatedAt`) are open again, with their decisions.
  */
 export interface RunRetry {
   runId: string;

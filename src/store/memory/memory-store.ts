@@ -252,11 +252,11 @@ export function createMemoryStore(): Store {
       ['timer', retry.timers, timers],
       ['wait', retry.waits, waits],
     ];
-    for (const [what, rows, table] of opened) {
+    for (const [what, items, table] of opened) {
       checkNewKeys(
         runId,
         what,
-        rows.map((row) => row.step),
+        items.map((item) => item.step),
         (step) => table.has(runId, step),
         'retry',
       );
