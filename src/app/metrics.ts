@@ -126,6 +126,12 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     labelNames: ['status'],
     registers,
   });
+  const retried = new Counter({
+    name: 'autoflow_runs_retried_total',
+    help: 'Failed runs retried on this node, by version: same (their own) or latest',
+    labelNames: ['version'],
+    registers,
+  });
   const routed = new Counter({ name: 'autoflow_events_routed_total', help: 'Inbox events routed to triggers and waits', registers });
   const fenced = new Counter({
     name: 'autoflow_fenced_writes_total',
@@ -186,6 +192,7 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
       engine = attached;
       attached.events.on('run:updated', () => tasks.inc());
       attached.events.on('run:finished', ({ status }) => finished.inc({ status }));
+      attached.events.on('run:retried', ({ latest }) => retried.inc({ version: latest ? 'latest' : 'same' }));
       attached.events.on('event:routed', () => routed.inc());
       attached.events.on('call:attempted', ({ capability, outcome }) => calls.inc({ capability, outcome }));
       attached.events.on('timers:fired', ({ lagMs }) => timerLag.observe(lagMs / 1000));

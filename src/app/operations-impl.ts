@@ -266,6 +266,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       const stops = [
         engine.events.on('run:updated', ({ run }) => listener({ kind: 'run', runId: run.id, status: run.status, finished: false })),
         engine.events.on('run:finished', ({ runId, status }) => listener({ kind: 'run', runId, status, finished: true })),
+        engine.events.on('run:retried', ({ run }) => listener({ kind: 'run', runId: run.id, status: run.status, finished: false })),
         engine.events.on('event:routed', (routed) => listener({ kind: 'event', ...routed })),
       ];
       return () => stops.forEach((stop) => stop());

@@ -80,6 +80,8 @@ export interface EngineEvents extends Record<string, unknown> {
   /** A task of the run committed; `run` is its record as the store now holds it. */
   'run:updated': { run: RunRecord };
   'run:finished': { runId: string; status: RunStatus };
+  /** A failed run was retried (Engine.retry); `run` is its record now, `latest` whether it moved to the active version. */
+  'run:retried': { run: RunRecord; latest: boolean };
   'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
   /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
   'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' };
@@ -378,7 +380,7 @@ export class Engine {
     this.failing.delete(runId);
     this.logger.info({ runId, version: definition.version, keptHistory: retry.keepHistoryLength, error: run.error }, 'failed run retried');
     const retried = (await this.store.getRun(runId)) ?? run;
-    this.events.emit('run:updated', { run: retried });
+    this.events.emit('run:retried', { run: retried, latest: options.latest === true });
     this.considerWake(time);
     for (const timer of retry.timers) this.considerWake(timer.fireAt);
     if (retry.waits.length > 0) this.track(this.lookback(retried, retry.waits, (wait) => wait.registeredAt));

@@ -101,6 +101,7 @@ export default workflow({
     assert.equal(finished.result, 200);
     assert.doesNotMatch(await (await alice.request(`/runs/${run.id}`)).text(), /Retry run/);
     assert.equal((await alice.post(`/runs/${run.id}/retry`, { _csrf: csrf })).status, 409, 'a completed run is not retried');
+    assert.match(await server.runtime.metrics.render(), /autoflow_runs_retried_total\{version="same"[^}]*\} 1\n/);
   });
 
   test('a signal sent from the run page reaches the run', async () => {
