@@ -8,7 +8,7 @@ import { buildDefinition } from '../../src/app/deploy.js';
 import type { Engine } from '../../src/core/engine.js';
 import { CapabilityError, ConflictError, NotFoundError } from '../../src/core/errors.js';
 import type { Json } from '../../src/core/model.js';
-import type { Capability, Sandbox, Store } from '../../src/core/ports.js';
+import type { Capability, Store } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createTestEnv } from '../../src/testing/test-env.js';
@@ -41,7 +41,6 @@ class Activities implements Capability {
 
 interface Setup {
   store: Store;
-  sandbox: Sandbox;
   clock: VirtualClock;
   engine: Engine;
   activities: Activities;
@@ -67,7 +66,6 @@ async function setup(): Promise<Setup> {
   });
   return {
     store,
-    sandbox,
     clock,
     engine,
     activities,
@@ -134,10 +132,12 @@ test('a retried run runs its failed call again, under its retry policy and idemp
     'every attempt of the send carried the same idempotency key',
   );
 
+  const kept = failedHistory.length - 3;
+  assert.deepEqual(history.slice(0, kept), failedHistory.slice(0, kept), 'the history before the failed task is as it was');
   assert.deepEqual(
-    history.map((event) => event.type),
-    [...failedHistory.slice(0, -3).map((event) => event.type), 'call_completed', 'workflow_task', 'run_completed'],
-    'the failed task is gone from the history; the kept part is as it was',
+    history.slice(kept).map((event) => event.type),
+    ['call_completed', 'workflow_task', 'run_completed'],
+    'the failed task is gone; the run went on from there',
   );
   assert.deepEqual(
     history.map((event) => event.seq),
