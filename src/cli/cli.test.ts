@@ -178,7 +178,27 @@ describe('acting on runs and events', () => {
       { runId: 'failed-1', latest: true },
       { runId: 'failed-2', latest: true },
     ]);
-    assert.equal((await cli(['retry'])).code, 2, 'an id is required');
+    const usage = await cli(['retry']);
+    assert.equal(usage.code, 2, 'ids or --failed');
+    assert.match(usage.stderr, /error: give the ids of the runs to retry, or --failed \(not both\)/);
+    assert.equal((await cli(['retry', 'failed-1', '--failed'])).code, 2);
+    assert.equal((await cli(['retry', 'failed-1', '--workflow', 'boom'])).code, 2, '--workflow goes with --failed');
+  });
+
+  test('retry --failed retries every failed run of a workflow, page by page', async () => {
+    for (const id of ['bulk-1', 'bulk-2']) {
+      await operations.startRun({ workflow: 'boom', id });
+      await operations.waitForRun(id, 5000);
+    }
+    const failed = (await operations.listRuns({ status: 'failed', workflow: 'boom', limit: 500 })).runs.map((run) => run.id);
+    assert.ok(failed.includes('bulk-1') && failed.includes('bulk-2'));
+    const outcome = await cli(['retry', '--failed', '--workflow', 'boom']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual(
+      outcome.stdout.trimEnd().split('\n'),
+      failed.map((id) => `run ${id} retried: running on version v1`),
+    );
+    assert.equal((await cli(['retry', '--failed', '--workflow', 'hello'])).stderr, 'no failed runs\n');
   });
 
   test('signal sends the payload', async () => {

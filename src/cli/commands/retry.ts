@@ -1,24 +1,52 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { toError } from '../../core/errors.js';
+import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({ ...clientOptionsShape, latest: z.boolean().optional() });
+const optionsSchema = z.strictObject({
+  ...clientOptionsShape,
+  latest: z.boolean().optional(),
+  failed: z.boolean().optional(),
+  workflow: z.string().optional(),
+});
+
+/** Every failed run (of `workflow`, when given), read page by page before any is retried. */
+async function failedRunIds(client: ApiClient, workflow: string | undefined): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listRuns({
+      status: 'failed',
+      limit: 500,
+      ...(workflow === undefined ? {} : { workflow }),
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    ids.push(...page.runs.map((run) => run.id));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return ids;
+}
 
 export function registerRetry(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('retry')
       .description('run failed runs again from the workflow task that failed them; what they did before is kept')
-      .argument(
-        '<ids...>',
-        'run ids (all failed runs of a workflow: autoflow runs --status failed --workflow <name> -q | xargs autoflow retry)',
-      )
+      .argument('[ids...]', 'run ids')
+      .option('--failed', 'every failed run (of --workflow, if given) instead of ids: after an outage')
+      .option('--workflow <name>', 'with --failed: only runs of this workflow')
       .option('--latest', "on the workflow's active version (its code must replay each run's history), not the run's own"),
-  ).action(async (ids: string[], raw: unknown) => {
+  ).action(async (given: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
+    const allFailed = options.failed === true;
+    if (allFailed === given.length > 0) throw new UsageError('give the ids of the runs to retry, or --failed (not both)');
+    if (options.workflow !== undefined && !allFailed) throw new UsageError('--workflow goes with --failed');
     const client = connect(options, context);
+    const ids = allFailed ? await failedRunIds(client, options.workflow) : given;
+    if (ids.length === 0) context.err('no failed runs');
     let failures = 0;
     for (const id of ids) {
       try {
