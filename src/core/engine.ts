@@ -31,9 +31,10 @@ import type {
   TaskCommit,
   TaskCommitRefusal,
   TaskCommitResult,
+  WorkflowInstance,
 } from './ports.js';
 import { replayHistory, type ReplayOutcome } from './replay.js';
-import { planRetry } from './run-retry.js';
+import { planRetry, retriedRecord } from './run-retry.js';
 import { cloudEventOf, leftWorkToClaim, planRouting } from './router.js';
 import { revealJson } from './secrets.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
@@ -379,7 +380,7 @@ export class Engine {
     this.cache.evict(runId);
     this.failing.delete(runId);
     this.logger.info({ runId, version: definition.version, keptHistory: retry.keepHistoryLength, error: run.error }, 'failed run retried');
-    const retried = (await this.store.getRun(runId)) ?? run;
+    const retried = retriedRecord(run, retry);
     this.events.emit('run:retried', { run: retried, latest: options.latest === true });
     this.considerWake(time);
     for (const timer of retry.timers) this.considerWake(timer.fireAt);
@@ -390,22 +391,37 @@ export class Engine {
 
   /** The kept history of a run being retried, replayed in a sandbox of `definition` that is then dropped. */
   private async replayForRetry(run: RunRecord, definition: DeployedDefinition, kept: readonly HistoryEvent[]): Promise<ReplayOutcome> {
-    const instance = await this.options.sandbox.createInstance(definition, { runId: run.id, seed: run.id, ...this.options.sandboxLimits });
-    const permitted = definition.manifest.permissions.secrets;
     try {
-      return await replayHistory(instance, kept, {
-        runId: run.id,
-        workflow: run.workflow,
-        prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,
-      });
+      const { instance, outcome } = await this.replayed(run, definition, kept);
+      instance.dispose();
+      return outcome;
     } catch (caught) {
       if (!(caught instanceof NondeterminismError || caught instanceof SandboxLimitError)) throw caught;
       throw new ConflictError(
         `version ${definition.version} cannot take run ${run.id} over: ${caught.message}`,
         toErrorInfo(caught) as unknown as Json,
       );
-    } finally {
+    }
+  }
+
+  /** A fresh sandbox of `definition` for `run`, with `history` replayed into it; it is disposed if the replay throws. */
+  private async replayed(
+    run: RunRecord,
+    definition: DeployedDefinition,
+    history: readonly HistoryEvent[],
+  ): Promise<{ instance: WorkflowInstance; outcome: ReplayOutcome }> {
+    const instance = await this.options.sandbox.createInstance(definition, { runId: run.id, seed: run.id, ...this.options.sandboxLimits });
+    const permitted = definition.manifest.permissions.secrets;
+    try {
+      const outcome = await replayHistory(instance, history, {
+        runId: run.id,
+        workflow: run.workflow,
+        prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,
+      });
+      return { instance, outcome };
+    } catch (caught) {
       instance.dispose();
+      throw caught;
     }
   }
 
@@ -627,23 +643,12 @@ export class Engine {
   private async rebuild(run: RunRecord, definition: DeployedDefinition): Promise<CachedRun | undefined> {
     // A run that has not taken its first step has nothing to replay: no read for it.
     const history = run.historyLength === 0 ? [] : await this.store.loadHistory(run.id);
-    const instance = await this.options.sandbox.createInstance(definition, {
-      runId: run.id,
-      seed: run.id,
-      ...this.options.sandboxLimits,
-    });
-    const permitted = definition.manifest.permissions.secrets;
     try {
-      const outcome = await replayHistory(instance, history, {
-        runId: run.id,
-        workflow: run.workflow,
-        prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,
-      });
+      const { instance, outcome } = await this.replayed(run, definition, history);
       const entry: CachedRun = { instance, historyLength: history.length, resolvedSteps: outcome.resolvedSteps };
       this.cache.set(run.id, entry);
       return entry;
     } catch (caught) {
-      instance.dispose();
       if (caught instanceof NondeterminismError) {
         this.logger.error({ runId: run.id, err: caught }, 'replay diverged from history; the run is stuck');
         await this.commitOutsideSandbox(run, buildStuckCommit(run, this.options.nodeId, toErrorInfo(caught), this.options.secrets));

@@ -82,6 +82,12 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
   return retry;
 }
 
+/** The run's record as every store holds it once `retry` is applied: what a read after the retry returns. */
+export function retriedRecord(run: RunRecord, retry: RunRetry): RunRecord {
+  const { result: _result, error: _error, ...rest } = run;
+  return { ...rest, status: 'running', version: retry.version, historyLength: retry.keepHistoryLength, updatedAt: retry.at };
+}
+
 /** When each step was issued: the time of the workflow task that recorded it. */
 function issueTimes(history: readonly HistoryEvent[]): Map<number, number> {
   const times = new Map<number, number>();

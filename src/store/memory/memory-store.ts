@@ -32,6 +32,7 @@ import type {
   TaskCommit,
   TaskCommitResult,
 } from '../../core/ports.js';
+import { retriedRecord } from '../../core/run-retry.js';
 import { committedRecord, MAX_LOGS_PER_TASK, newRunRecord, taskTime } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
@@ -264,10 +265,7 @@ export function createMemoryStore(): Store {
 
     history.set(runId, (history.get(runId) ?? []).slice(0, keep));
     for (const log of logs.ofRun(runId)) if (log.index >= keep * MAX_LOGS_PER_TASK) logs.delete(runId, log.index);
-    const record: RunRecord = { ...row.record, status: 'running', version: retry.version, historyLength: keep, updatedAt: at };
-    delete record.result;
-    delete record.error;
-    row.record = record;
+    row.record = retriedRecord(row.record, retry);
     delete row.leaseOwner;
     delete row.leaseUntil;
     for (const item of retry.pending) appendPending(row, item.resolution, item.at, item.attempts);
