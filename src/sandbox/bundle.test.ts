@@ -28,6 +28,10 @@ export default workflow({ name: 'uses-lib', async run() { return title(z.string(
       sources.some((source) => source.startsWith('autoflow:sdk/')),
       'the SDK is marked as such',
     );
+    assert.ok(
+      sources.some((source) => source.startsWith('zod/')) && !sources.some((source) => source.includes('node_modules')),
+      `a package's files are named after the package: ${sources.join(', ')}`,
+    );
     assert.deepEqual(ending(runThrough(sandbox, definition, [startActivation(null)])[0] ?? []), { kind: 'complete', result: 'Hello' });
   });
 

@@ -1,7 +1,8 @@
 /**
  * Builds a workflow file into the single script the sandbox evaluates: TypeScript, relative
- * imports and pure-JavaScript npm packages (resolved from the workflow's folder), with `'autoflow'`
- * aliased to src/sdk. Node built-ins are refused with a message that says what to use instead.
+ * imports and npm packages in JavaScript or TypeScript (resolved from the workflow's folder; shared
+ * blocks are such packages, docs/blocks.md), with `'autoflow'` aliased to src/sdk wherever it is
+ * imported. Node built-ins are refused with a message that says what to use instead.
  */
 import { createHash } from 'node:crypto';
 import { builtinModules } from 'node:module';
@@ -83,15 +84,21 @@ function formatMessage(message: esbuild.Message): string {
   return `  ${where}${message.text}`;
 }
 
+const PACKAGES_FOLDER = '/node_modules/';
+
 /**
  * Renames the sources of the source map: AutoFlow's own files become `autoflow:sdk/…` (so that
- * stack mapping can skip them), the author's stay relative to the workflow's folder.
+ * stack mapping can skip them), a package's become `<package>/<file>` (a shared block's call sites
+ * name the block, wherever npm installed it), the author's stay relative to the workflow's folder.
  */
 function renameSources(map: SourceMapFields, entryDir: string): void {
   map.sources = map.sources.map((source) => {
     const absolute = resolve(entryDir, source);
     if (absolute.startsWith(SDK_DIR)) return `${INTERNAL_SOURCE_PREFIX}sdk/${relative(SDK_DIR, absolute).split(sep).join('/')}`;
-    return basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length) ? ENTRY_SOURCE : source;
+    if (basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length)) return ENTRY_SOURCE;
+    const portable = absolute.split(sep).join('/');
+    const packages = portable.lastIndexOf(PACKAGES_FOLDER);
+    return packages === -1 ? source : portable.slice(packages + PACKAGES_FOLDER.length);
   });
 }
 
