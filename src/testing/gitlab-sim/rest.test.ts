@@ -77,6 +77,26 @@ describe('search', () => {
     assert.deepEqual(await titles('search=needle&in=title'), ['Needle in the title']);
     assert.deepEqual(await titles('search=needle&in=title,description'), ['Needle in the title', 'Plain']);
   });
+
+  test('`not[labels]` leaves out what has any of them, and `wip` chooses drafts or the others', async () => {
+    const { sim, alice } = setup();
+    sim.actions.createIssue('alice', 'acme/app', { title: 'Bug', labels: ['bug'] });
+    sim.actions.createIssue('alice', 'acme/app', { title: 'Bug in dev', labels: ['bug', 'workflow::in dev'] });
+    sim.actions.createIssue('alice', 'acme/app', { title: 'Backlog', labels: ['workflow::backlog'] });
+    const titles = async (query: string): Promise<string[]> =>
+      ((await alice.get(`/projects/acme%2Fapp/issues?${query}`)).body as { title: string }[]).map((issue) => issue.title).sort();
+    assert.deepEqual(await titles('not[labels]=workflow::in dev'), ['Backlog', 'Bug']);
+    assert.deepEqual(await titles('not[labels]=bug,workflow::backlog'), []);
+    assert.deepEqual(await titles('labels=bug&not[labels]=workflow::in dev'), ['Bug']);
+
+    sim.actions.openMergeRequest('bob', 'acme/app', { sourceBranch: 'a', title: 'Draft: half done', files: { 'a.txt': 'a' } });
+    sim.actions.openMergeRequest('bob', 'acme/app', { sourceBranch: 'b', title: 'Ready', files: { 'b.txt': 'b' } });
+    const mergeRequests = async (query: string): Promise<string[]> =>
+      ((await alice.get(`/projects/acme%2Fapp/merge_requests?${query}`)).body as { title: string }[]).map((mr) => mr.title).sort();
+    assert.deepEqual(await mergeRequests('wip=yes'), ['Draft: half done']);
+    assert.deepEqual(await mergeRequests('wip=no'), ['Ready']);
+    assert.equal((await alice.get('/projects/acme%2Fapp/merge_requests?wip=maybe')).status, 400);
+  });
 });
 
 describe('authentication and access', () => {

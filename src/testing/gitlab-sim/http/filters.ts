@@ -1,5 +1,6 @@
 import { badRequest } from '../errors.js';
 import { labelsOf, usersOf } from '../hooks/attributes.js';
+import { isDraft } from '../format.js';
 import type { SimIssue, SimMergeRequest } from '../model.js';
 import type { IssueInput } from '../ops/issues.js';
 import type { MergeRequestInput } from '../ops/merge-requests.js';
@@ -37,14 +38,17 @@ function idMatches(ids: readonly number[], wanted: string | undefined): boolean 
 
 /**
  * Filters and orders issues or merge requests: `state`, `labels` (all must match; `None`/`Any`),
- * `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search` (within `in`:
+ * `not[labels]` (none may be there), `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search` (within `in`:
  * `title`, `description` or both, the default),
  * `iids[]`, `created_*`/`updated_*` `after`/`before`, `order_by` (`created_at`, `updated_at`), `sort`.
- * Merge requests add `source_branch`, `target_branch`, `reviewer_*`; issues add `confidential`.
+ * Merge requests add `source_branch`, `target_branch`, `reviewer_*`, `wip` (`yes`: drafts only, `no`: none);
+ * issues add `confidential`.
  */
 export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: SimState, items: readonly T[], p: Params): T[] {
   const wantedState = p.string('state');
   const labels = p.list('labels');
+  const notLabels = p.list('not[labels]');
+  const wip = p.oneOf('wip', ['yes', 'no'] as const);
   const milestone = p.string('milestone');
   const assignees = p.list('assignee_username');
   const authorId = p.string('author_id');
@@ -72,6 +76,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
     return (
       (wantedState === undefined || wantedState === 'all' || item.state === wantedState) &&
       (labels === undefined || labels.every((label) => special(label, names.length) ?? names.includes(label))) &&
+      (notLabels === undefined || !notLabels.some((label) => names.includes(label))) &&
       (milestone === undefined || (special(milestone, milestoneTitle === undefined ? 0 : 1) ?? milestone === milestoneTitle)) &&
       usernameMatches(state, item.assigneeIds, assignees) &&
       idMatches(item.assigneeIds, p.string('assignee_id')) &&
@@ -91,6 +96,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
       (mr === undefined ||
         ((p.string('source_branch') ?? mr.sourceBranch) === mr.sourceBranch &&
           (p.string('target_branch') ?? mr.targetBranch) === mr.targetBranch &&
+          (wip === undefined || isDraft(mr.title) === (wip === 'yes')) &&
           usernameMatches(state, mr.reviewerIds, reviewers) &&
           idMatches(mr.reviewerIds, reviewerId)))
     );
