@@ -35,7 +35,7 @@ const rules: Record<string, { layers: string[]; packages: RegExp }> = {
   core: { layers: ['core'], packages: /^$/ },
   sdk: { layers: ['sdk', 'core'], packages: /^$/ },
   store: { layers: ['store', 'core'], packages: /^(better-sqlite3|pg|node:.*)$/ },
-  sandbox: { layers: ['sandbox', 'sdk', 'core'], packages: /^(quickjs-emscripten.*|@jitl\/.*|esbuild|@jridgewell\/.*|node:.*)$/ },
+  sandbox: { layers: ['sandbox', 'sdk', 'core'], packages: /^(quickjs-emscripten.*|@jitl\/.*|esbuild|@jridgewell\/.*|yaml|node:.*)$/ },
   capabilities: { layers: ['capabilities', 'core'], packages: /^(zod|croner|@kubernetes\/client-node|node:.*)$/ },
   blocks: { layers: ['blocks', 'sdk', 'core'], packages: /^$/ },
   ui: { layers: ['ui', 'app', 'core'], packages: /^(hono(\/.*)?|oauth4webapi|node:.*)$/ },

@@ -21,11 +21,17 @@ export function findWorkflowFiles(dir: string): string[] {
     .sort();
 }
 
+/** Bundles one workflow file and reads its declaration: what deploying it would store, and what bundling warned of. */
+async function build(file: string, sandbox: Sandbox, now: number): Promise<{ definition: DeployedDefinition; warnings: string[] }> {
+  const { bundle, sourceMap, warnings } = await bundleWorkflow(resolve(file));
+  const manifest = sandbox.inspect(bundle, { sourceMap, origin: file });
+  const definition = { version: versionOf(bundle, manifest), name: manifest.name, manifest, bundle, sourceMap, origin: file, deployedAt: now };
+  return { definition, warnings };
+}
+
 /** Bundles one workflow file and reads its declaration: what deploying it would store. */
 export async function buildDefinition(file: string, sandbox: Sandbox, now: number): Promise<DeployedDefinition> {
-  const { bundle, sourceMap } = await bundleWorkflow(resolve(file));
-  const manifest = sandbox.inspect(bundle, { sourceMap, origin: file });
-  return { version: versionOf(bundle, manifest), name: manifest.name, manifest, bundle, sourceMap, origin: file, deployedAt: now };
+  return (await build(file, sandbox, now)).definition;
 }
 
 export interface FileResult {
@@ -33,6 +39,8 @@ export interface FileResult {
   name?: string;
   version?: string;
   error?: string;
+  /** Accepted, but worth the author's attention (`file:line: message`). */
+  warnings?: string[];
   definition?: DeployedDefinition;
 }
 
@@ -42,11 +50,11 @@ export async function buildWorkflows(files: readonly string[], sandbox: Sandbox,
   const owners = new Map<string, string>();
   for (const file of files) {
     try {
-      const definition = await buildDefinition(file, sandbox, now);
+      const { definition, warnings } = await build(file, sandbox, now);
       const owner = owners.get(definition.name);
       if (owner) throw new DefinitionError(`workflow name '${definition.name}' is already declared by ${owner}; names must be unique`);
       owners.set(definition.name, file);
-      results.push({ file, name: definition.name, version: definition.version, definition });
+      results.push({ file, name: definition.name, version: definition.version, definition, ...(warnings.length > 0 ? { warnings } : {}) });
     } catch (caught) {
       results.push({ file, error: toError(caught).message });
     }
@@ -55,7 +63,7 @@ export async function buildWorkflows(files: readonly string[], sandbox: Sandbox,
 }
 
 /** `autoflow check`: bundle and validate every workflow in a folder without deploying anything. */
-export async function checkWorkflowDirectory(dir: string): Promise<Array<{ file: string; name?: string; version?: string; error?: string }>> {
+export async function checkWorkflowDirectory(dir: string): Promise<Omit<FileResult, 'definition'>[]> {
   if (!existsSync(dir)) return [{ file: dir, error: `folder ${dir} does not exist` }];
   const sandbox = await createQuickJsSandbox();
   const results = await buildWorkflows(findWorkflowFiles(dir), sandbox, Date.now());

@@ -276,6 +276,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     for (const result of results) {
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
       else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
+      for (const warning of result.warnings ?? []) logger.warn({ file: result.file, workflow: result.name }, warning);
     }
     await scheduler.sync();
   }

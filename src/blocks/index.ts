@@ -17,3 +17,5 @@ export type { DeploymentTarget, Diagnostics, FluxGitTargetOptions } from './targ
 export { diagnosticsPrompt, incidentAdvice } from './advice.js';
 export type { AdviceOptions } from './advice.js';
 export { Wakeups } from './wakeups.js';
+export { triage } from './triage.js';
+export type { TriageInput, TriageOptions, TriageReport, TriageRuleReport } from './triage.js';

@@ -5,6 +5,7 @@
  * imported. Node built-ins are refused with a message that says what to use instead.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { DefinitionError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { Json, WorkflowManifest } from '../core/model.js';
 import { BUNDLE_FILENAME, INTERNAL_SOURCE_PREFIX } from './source-map.js';
+import { readTriagePolicies } from './triage-policy-file.js';
 
 const SDK_DIR = fileURLToPath(new URL('../sdk/', import.meta.url));
 const SDK_ENTRY = join(SDK_DIR, 'index.ts');
@@ -31,11 +33,26 @@ export interface WorkflowBundle {
   bundle: string;
   /** Its source map (v3, with sourcesContent); the author's files relative to the workflow's folder. */
   sourceMap: string;
+  /** What bundling accepted but the author should hear about (a policy file's ignored keys), `file:line: message`. */
+  warnings: string[];
 }
 
-const sandboxResolution: esbuild.Plugin = {
+/** gitlab-triage policy files, imported as data: read, checked and normalized here, on the host (docs/triage.md). */
+const TRIAGE_POLICY_FILE = /triage-policies\.ya?ml$/;
+
+const sandboxResolution = (entryDir: string): esbuild.Plugin => ({
   name: 'autoflow-sandbox',
   setup(build) {
+    build.onLoad({ filter: TRIAGE_POLICY_FILE }, async (args) => {
+      const file = relative(entryDir, args.path).split(sep).join('/');
+      try {
+        const { policies, warnings } = readTriagePolicies(await readFile(args.path, 'utf8'), file);
+        return { contents: `export default ${JSON.stringify(policies)};`, loader: 'js', warnings: warnings.map((text) => ({ text })) };
+      } catch (error) {
+        if (!(error instanceof DefinitionError)) throw error;
+        return { errors: [{ text: error.message }] };
+      }
+    });
     build.onResolve({ filter: /^autoflow$/ }, () => ({ path: SDK_ENTRY }));
     build.onResolve({ filter: /^autoflow\/blocks$/ }, () => ({ path: BLOCKS_ENTRY }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {
@@ -51,7 +68,7 @@ const sandboxResolution: esbuild.Plugin = {
       };
     });
   },
-};
+});
 
 /**
  * esbuild wraps a bundle in `(()=>{…})();`. Where an expression starts with `(`, QuickJS scans ahead to the
@@ -138,7 +155,7 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
       outfile: join(entryDir, BUNDLE_FILENAME),
       // Libraries that branch on it expect it to exist; there is no `process` in the sandbox.
       define: { 'process.env.NODE_ENV': '"production"' },
-      plugins: [sandboxResolution],
+      plugins: [sandboxResolution(entryDir)],
       logLevel: 'silent',
     });
   } catch (error) {
@@ -154,7 +171,7 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   if (!bundle || !map) throw new Error(`esbuild produced no bundle for ${entryFile}`);
   const sourceMap = JSON.parse(map.text) as SourceMapFields;
   renameSources(sourceMap, entryDir);
-  return { bundle: withoutLookahead(bundle.text, sourceMap), sourceMap: JSON.stringify(sourceMap) };
+  return { bundle: withoutLookahead(bundle.text, sourceMap), sourceMap: JSON.stringify(sourceMap), warnings: result.warnings.map((warning) => formatMessage(warning).trim()) };
 }
 
 /** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */

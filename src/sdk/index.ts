@@ -1,3 +1,4 @@
+/// <reference path="./policy-files.d.ts" />
 /**
  * 'autoflow': the module workflow code imports. It runs inside the sandbox, where every side
  * effect leaves as a durable command; see ARCHITECTURE.md beside this file.
@@ -29,3 +30,4 @@ export { calendar } from './calendar.js';
 export type * from './tasks.js';
 export { CancelledError, NondeterministicApiError, RemoteError } from './errors.js';
 export type * from './types.js';
+export type * from './triage-policy.js';

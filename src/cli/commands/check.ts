@@ -22,6 +22,7 @@ export function registerCheck(program: Command, context: CliContext): void {
       for (const result of results) {
         if (result.error === undefined) context.out(`✓ ${result.name ?? '?'} ${result.version?.slice(0, 12) ?? ''}  ${result.file}`);
         else context.out(`✗ ${result.file}: ${result.error}`);
+        for (const warning of result.warnings ?? []) context.out(`  ⚠ ${warning}`);
       }
       const failed = results.filter((result) => result.error !== undefined).length;
       if (failed > 0) throw new CheckFailedError(failed, results.length);

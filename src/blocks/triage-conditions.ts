@@ -1,0 +1,153 @@
+import type { Query } from '../sdk/gitlab-types.js';
+import type { TriageComparison, TriageConditions, TriageRule } from '../sdk/triage-policy.js';
+import type { TriageResource } from './triage-template.js';
+
+type DateCondition = NonNullable<TriageConditions['date']>;
+
+/** `months` calendar months before `at`, on the last day of the month when it is shorter (Jan 31 → Feb 28). */
+function monthsBefore(at: Date, months: number): Date {
+  const target = at.getUTCFullYear() * 12 + at.getUTCMonth() - months;
+  const [year, month] = [Math.floor(target / 12), ((target % 12) + 12) % 12];
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const date = new Date(at.getTime());
+  date.setUTCFullYear(year, month, Math.min(at.getUTCDate(), lastDay));
+  return date;
+}
+
+/** The moment `interval` units before `at`; months and years are calendar ones, as ActiveSupport's `3.months.ago`. */
+export function intervalBefore(at: Date, condition: Pick<DateCondition, 'interval' | 'intervalType'>): Date {
+  const { interval } = condition;
+  switch (condition.intervalType) {
+    case 'minutes':
+      return new Date(at.getTime() - interval * 60_000);
+    case 'hours':
+      return new Date(at.getTime() - interval * 3_600_000);
+    case 'days':
+      return new Date(at.getTime() - interval * 86_400_000);
+    case 'weeks':
+      return new Date(at.getTime() - interval * 7 * 86_400_000);
+    case 'months':
+      return monthsBefore(at, interval);
+    case 'years':
+      return monthsBefore(at, interval * 12);
+  }
+}
+
+/** The label sets a rule asks GitLab for: one request per brace-expanded alternative, or one without labels. */
+export function labelAlternatives(conditions: TriageConditions): (string[] | 'None' | 'Any' | undefined)[] {
+  const labels = conditions.labels;
+  if (!labels) return [undefined];
+  if (labels.kind === 'none') return ['None'];
+  if (labels.kind === 'any') return ['Any'];
+  return labels.alternatives;
+}
+
+/**
+ * The list filters GitLab applies itself, so that only candidates cross the wire. Everything is checked
+ * again on the answer (`matches`): the query narrows, the check decides.
+ */
+export function listQuery(rule: TriageRule, type: TriageResource['type'], labels: string[] | 'None' | 'Any' | undefined, at: Date): Query {
+  const { conditions } = rule;
+  const query: Query = { order_by: 'created_at', sort: 'desc' };
+  const state = conditions.state;
+  if (state && state !== 'all' && (type === 'merge_requests' || state === 'opened' || state === 'closed')) query.state = state;
+  if (labels) query.labels = labels === 'None' || labels === 'Any' ? labels : labels.join(',');
+  if (conditions.forbiddenLabels?.length) query['not[labels]'] = conditions.forbiddenLabels.join(',');
+  const milestone = conditions.milestone;
+  if (milestone) query.milestone = milestone.kind === 'title' ? milestone.title : milestone.kind === 'none' ? 'None' : 'Any';
+  if (conditions.authorUsername) query.author_username = conditions.authorUsername;
+  const date = conditions.date;
+  if (date && (date.attribute === 'created_at' || date.attribute === 'updated_at')) {
+    const prefix = date.attribute === 'created_at' ? 'created' : 'updated';
+    query[`${prefix}_${date.condition === 'older_than' ? 'before' : 'after'}`] = intervalBefore(at, date).toISOString();
+  }
+  if (type === 'merge_requests') {
+    if (conditions.sourceBranch) query.source_branch = conditions.sourceBranch;
+    if (conditions.targetBranch) query.target_branch = conditions.targetBranch;
+    if (conditions.draft !== undefined) query.wip = conditions.draft ? 'yes' : 'no';
+  }
+  return query;
+}
+
+export const compareCount = (value: number, condition: TriageComparison, threshold: number): boolean =>
+  condition === 'greater_than' ? value > threshold : value < threshold;
+
+const labelsOf = (resource: TriageResource): string[] => ((resource.labels as unknown[] | undefined) ?? []).map(String);
+const usernameOf = (user: unknown): string | undefined => (user as { username?: string } | null | undefined)?.username;
+
+function dateMatches(resource: TriageResource, date: DateCondition, at: Date): boolean {
+  const value = resource[date.attribute];
+  if (typeof value !== 'string') return false;
+  const time = Date.parse(value);
+  const threshold = intervalBefore(at, date).getTime();
+  return date.condition === 'older_than' ? time < threshold : time > threshold;
+}
+
+function labelsMatch(resource: TriageResource, conditions: TriageConditions): boolean {
+  const held = labelsOf(resource);
+  const labels = conditions.labels;
+  if (conditions.forbiddenLabels?.some((label) => held.includes(label))) return false;
+  if (!labels) return true;
+  if (labels.kind === 'none') return held.length === 0;
+  if (labels.kind === 'any') return held.length > 0;
+  return labels.alternatives.some(
+    (alternative) =>
+      alternative.every((label) => held.includes(label)) &&
+      (!conditions.noAdditionalLabels || held.every((label) => alternative.includes(label))),
+  );
+}
+
+function milestoneMatches(resource: TriageResource, milestone: NonNullable<TriageConditions['milestone']>): boolean {
+  const title = (resource.milestone as { title?: string } | null | undefined)?.title;
+  if (milestone.kind === 'none') return title === undefined;
+  if (milestone.kind === 'any') return title !== undefined;
+  return title === milestone.title;
+}
+
+/**
+ * Whether `resource` meets every condition that needs no further request. Membership and thread
+ * counts need GitLab's answers: the caller checks them after this (`memberMatches`, `threads`).
+ */
+export function matches(resource: TriageResource, conditions: TriageConditions, at: Date): boolean {
+  const { state, date, milestone, votes, discussions } = conditions;
+  if (state && state !== 'all' && resource.state !== state) return false;
+  if (date && !dateMatches(resource, date, at)) return false;
+  if (!labelsMatch(resource, conditions)) return false;
+  if (milestone && !milestoneMatches(resource, milestone)) return false;
+  if (conditions.authorUsername && usernameOf(resource.author) !== conditions.authorUsername) return false;
+  if (votes && !compareCount(Number(resource[votes.attribute] ?? 0), votes.condition, votes.threshold)) return false;
+  if (
+    discussions?.attribute === 'notes' &&
+    !compareCount(Number(resource.user_notes_count ?? 0), discussions.condition, discussions.threshold)
+  ) {
+    return false;
+  }
+  if (resource.type === 'merge_requests') {
+    if (conditions.draft !== undefined && Boolean(resource.draft ?? resource.work_in_progress) !== conditions.draft) return false;
+    if (conditions.sourceBranch && resource.source_branch !== conditions.sourceBranch) return false;
+    if (conditions.targetBranch && resource.target_branch !== conditions.targetBranch) return false;
+  }
+  return true;
+}
+
+/** `author_member` / `assignee_member` against the usernames of the source's members. An unassigned resource meets neither form. */
+export function memberMatches(
+  resource: TriageResource,
+  who: 'author' | 'assignee',
+  condition: 'member_of' | 'not_member_of',
+  members: ReadonlySet<string>,
+): boolean {
+  const users = who === 'author' ? [resource.author] : ((resource.assignees as unknown[] | undefined) ?? []);
+  const names = users.flatMap((user) => usernameOf(user) ?? []);
+  if (names.length === 0) return false;
+  const isMember = names.some((name) => members.has(name));
+  return condition === 'member_of' ? isMember : !isMember;
+}
+
+/** `limits`: the most recent or oldest `count`, by creation. */
+export function limited(resources: TriageResource[], limit: TriageRule['limit']): TriageResource[] {
+  if (!limit) return resources;
+  const created = (resource: TriageResource): number => Date.parse(String(resource.created_at));
+  const sorted = [...resources].sort((a, b) => (limit.order === 'most_recent' ? created(b) - created(a) : created(a) - created(b)));
+  return sorted.slice(0, limit.count);
+}

@@ -1,0 +1,10 @@
+// What `import policies from './.triage-policies.yml'` gives a workflow: the bundler reads, checks and
+// normalizes the file on the host (src/sandbox/triage-policy-file.ts), so the sandbox receives plain data.
+declare module '*triage-policies.yml' {
+  const policies: import('./triage-policy.js').TriagePolicies;
+  export default policies;
+}
+declare module '*triage-policies.yaml' {
+  const policies: import('./triage-policy.js').TriagePolicies;
+  export default policies;
+}
