@@ -15,6 +15,8 @@ describe('hello', () => {
       assert.equal(run.updatedAt - run.createdAt, 1000);
       assert.deepEqual(await env.logs(id), ['hello, Ada']);
       await assert.rejects(env.start('hello', { name: '' }), /input of workflow 'hello' is invalid/);
+      const world = await env.result(await env.start('hello'));
+      assert.deepEqual(world.result, { greeting: 'Hello, world!' }, 'no input at all, as `autoflow run hello` sends');
     } finally {
       await env.close();
     }

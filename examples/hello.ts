@@ -4,8 +4,9 @@ import { log, sleep, workflow } from 'autoflow';
 export default workflow({
   name: 'hello',
   description: 'Greets, sleeps one second durably, and returns the greeting',
+  // No input at all (`autoflow run hello`) greets the world.
   input: {
-    type: 'object',
+    type: ['object', 'null'],
     properties: { name: { type: 'string', minLength: 1 } },
     additionalProperties: false,
   },
