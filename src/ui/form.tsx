@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { isRequired, optionLabel, optionValue } from '../core/forms.js';
 import type { FormField } from '../core/human-task.js';
 

@@ -5,16 +5,20 @@ import { Hono } from 'hono';
 const read = (name: string): string => readFileSync(new URL(`./static/${name}`, import.meta.url), 'utf8');
 const CSS = read('app.css');
 const JS = read('app.js');
+const ICON = read('icon.svg');
 
 /** Changes whenever an asset does, so the browser may cache them for a year. */
 export const ASSET_VERSION = createHash('sha256').update(CSS).update(JS).digest('hex').slice(0, 12);
 
-/** `/ui/app.css` and `/ui/app.js`: the UI's only assets, served from here (no CDN; works offline). */
+/** `/ui/app.css`, `/ui/app.js` and the icon: the UI's only assets, served from here (no CDN; works offline). */
 export function staticRoutes(): Hono {
   const app = new Hono();
   const headers = (type: string) => ({ 'content-type': type, 'cache-control': 'public, max-age=31536000, immutable' });
   app.get('/ui/app.css', (c) => c.body(CSS, 200, headers('text/css; charset=utf-8')));
   app.get('/ui/app.js', (c) => c.body(JS, 200, headers('text/javascript; charset=utf-8')));
+  app.get('/ui/icon.svg', (c) => c.body(ICON, 200, headers('image/svg+xml')));
+  // Browsers ask for /favicon.ico before they read the page's <link rel="icon">, or without one.
+  app.get('/favicon.ico', (c) => c.body(ICON, 200, { ...headers('image/svg+xml'), 'cache-control': 'public, max-age=86400' }));
   return app;
 }
 

@@ -46,7 +46,20 @@ test('a cancelled run closes every open bar; a failed run is red; the SVG names 
   const svg = render(Timeline({ history: events, now: 9 }));
   assert.match(svg, /<svg/);
   assert.equal(svg.match(/data-seq=/g)?.length, 2);
-  assert.equal(formatDuration(90_000), '2 min');
+  assert.equal(formatDuration(90_000), '1 min 30 s');
+  assert.equal(formatDuration(572_000), '9 min 32 s');
+});
+
+test('the time axis has distinct labels at round steps', () => {
+  for (const span of [7, 950, 4_321, 13_700, 95_000, 190_000, 572_000, 3 * 3600_000 + 17, 4 * 86400_000]) {
+    const events = history([
+      [0, { type: 'run_started', workflow: 'wf', version: 'v', input: null }],
+      [span, { type: 'run_completed', result: null }],
+    ]);
+    const labels = [...render(Timeline({ history: events, now: span })).matchAll(/<text class="tick"[^>]*>([^<]*)</g)].map((match) => match[1]);
+    assert.ok(labels.length >= 2, `${span}: ${labels.join(', ')}`);
+    assert.equal(new Set(labels).size, labels.length, `${span} ms: ${labels.join(', ')}`);
+  }
 });
 
 test('a long run draws the run and its latest steps only', () => {

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { HistoryEvent } from '../core/model.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 
@@ -96,13 +97,30 @@ export function timelineBars(history: readonly HistoryEvent[]): TimelineBar[] {
   return bars;
 }
 
-/** `850 ms`, `12.3 s`, `4 min`, `2.5 h`, `3 d`. */
+/** `850 ms`, `12.3 s`, `4 min 5 s`, `2 h 30 min`, `3 d 4 h`: exact to the unit below the largest. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  if (ms < 3600_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 86400_000) return `${(ms / 3600_000).toFixed(1)} h`;
-  return `${(ms / 86400_000).toFixed(1)} d`;
+  const pair = (total: number, unit: number, big: string, small: string): string => {
+    const whole = Math.floor(total / unit);
+    const rest = total - whole * unit;
+    return rest ? `${whole} ${big} ${rest} ${small}` : `${whole} ${big}`;
+  };
+  if (ms < 3600_000) return pair(Math.round(ms / 1000), 60, 'min', 's');
+  if (ms < 86400_000) return pair(Math.round(ms / 60_000), 60, 'h', 'min');
+  return pair(Math.round(ms / 3600_000), 24, 'd', 'h');
+}
+
+/** Axis steps people read at a glance; each is a whole number of the unit `formatDuration` shows at that size. */
+const STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000]
+  .concat([1, 2, 5, 10, 15, 30].map((minutes) => minutes * 60_000))
+  .concat([1, 2, 3, 6, 12].map((hours) => hours * 3600_000))
+  .concat([1, 2, 7, 14, 30, 90, 365].map((days) => days * 86400_000));
+
+/** Offsets of the axis ticks: 0 and every round step up to `span`, at most six, so no two labels read the same. */
+export function axisTicks(span: number): number[] {
+  const step = STEPS.find((candidate) => span / candidate <= 5) ?? Math.ceil(span / 5);
+  return Array.from({ length: Math.floor(span / step) + 1 }, (_, index) => index * step);
 }
 
 const WIDTH = 960;
@@ -124,7 +142,7 @@ export function Timeline(props: { history: readonly HistoryEvent[]; now: number;
   const span = Math.max(end - start, 1);
   const x = (at: number): number => LABEL + ((at - start) / span) * (WIDTH - LABEL - 10);
   const height = TOP + bars.length * ROW + 6;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((fraction) => start + fraction * span);
+  const ticks = axisTicks(span).map((offset) => start + offset);
   const picture = (
     <svg viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={`timeline of ${bars.length} steps over ${formatDuration(span)}`}>
       {ticks.map((tick) => (

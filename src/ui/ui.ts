@@ -4,14 +4,15 @@ import { AutoflowError, ConflictError, ForbiddenError, NotFoundError, Validation
 import type { FormSpec } from '../core/human-task.js';
 import type { Json, RunStatus } from '../core/model.js';
 import { authRoutes } from './auth/oauth.js';
-import { requireUser, verifyCsrf } from './auth/session.js';
+import { createMemoryRevocations } from './auth/revocations.js';
+import { readSession, requireUser, verifyCsrf } from './auth/session.js';
 import type { UiEnv, UiOptions, UiSettings } from './env.js';
 import { postedValues, type PostedValues } from './form.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
 import { eventsPage, overviewPage, runsPage, workflowsPage } from './pages/lists.js';
-import { runPage } from './pages/run.js';
-import { inboxPage, taskPage } from './pages/tasks.js';
+import { runPage, type RunPageProps } from './pages/run.js';
+import { inboxPage, taskPage, waitsFor } from './pages/tasks.js';
 import { PAGE_HEADERS, render, staticRoutes } from './static.js';
 
 const STATUSES = new Set<string>(['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck']);
@@ -42,7 +43,8 @@ function statusOf(error: Error): 400 | 403 | 404 | 409 | 500 {
  * by its own path (no `*` middleware), so mounting it at `/` cannot touch `/api` or `/webhooks`.
  */
 export function createUi(options: UiOptions): Hono<UiEnv> {
-  const settings: UiSettings = { ...options, now: options.now ?? Date.now };
+  const now = options.now ?? Date.now;
+  const settings: UiSettings = { ...options, now, revocations: options.revocations ?? createMemoryRevocations(now) };
   const { operations } = settings;
   const app = new Hono<UiEnv>();
   app.onError((error, c) => {
@@ -69,7 +71,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       operations.listTasks({ assignee: session.username, status: 'open', limit: 500 }),
       operations.listWorkflows(),
     ]);
-    return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks: tasks.tasks.length, workflows: workflows.length }));
+    const openTasks = tasks.tasks.filter((task) => waitsFor(task, session.username)).length;
+    return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks, workflows: workflows.length }));
   });
 
   app.get('/workflows', user, async (c) => page(c, workflowsPage({ session: c.get('session'), workflows: await operations.listWorkflows() })));
@@ -124,8 +127,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     );
   });
 
-  app.get('/runs/:id', user, async (c) => {
-    const id = c.req.param('id');
+  type RunExtra = Pick<RunPageProps, 'notice' | 'signal'>;
+  async function showRun(c: Context<UiEnv>, id: string, extra: RunExtra = {}, status: 200 | 400 | 403 | 409 = 200) {
     const run = await operations.getRun(id);
     const [history, logs, tasks, calls] = await Promise.all([
       operations.getHistory(id),
@@ -133,51 +136,70 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       operations.listTasks({ runId: id, limit: 100 }),
       operations.listCalls(id),
     ]);
-    return page(c, runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, calls, now: settings.now(), notice: notice(c) }));
-  });
+    return page(c, runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, calls, now: settings.now(), notice: notice(c), ...extra }), status);
+  }
 
-  app.post('/runs/:id/cancel', user, csrf, async (c) => {
-    const id = c.req.param('id');
+  app.get('/runs/:id', user, (c) => showRun(c, c.req.param('id')));
+
+  type RunAction = 'cancel' | 'retry' | 'retry-call' | 'signal';
+  /**
+   * The run page's forms post to the run's own address (`action` says which), so that a refused
+   * action is shown on the run page at a URL that reloads and refreshes live; success redirects (303).
+   */
+  async function runAction(c: Context<UiEnv>, id: string, action: string | undefined, step?: string) {
     const form = await c.req.parseBody({ all: true });
-    const reason = typeof form.reason === 'string' && form.reason.trim() ? form.reason.trim() : `cancelled by @${c.get('session').username} in the web UI`;
-    await operations.cancelRun(id, reason);
-    return c.redirect(`/runs/${encodeURIComponent(id)}?done=cancelled`, 303);
-  });
-
-  app.post('/runs/:id/retry', user, csrf, async (c) => {
-    const id = c.req.param('id');
-    const form = await c.req.parseBody({ all: true });
-    await operations.retryRun(id, { latest: form.version === 'latest' });
-    return c.redirect(`/runs/${encodeURIComponent(id)}?done=run-retried`, 303);
-  });
-
-  app.post('/runs/:id/calls/:step/retry', user, csrf, async (c) => {
-    const id = c.req.param('id');
-    const step = Number(c.req.param('step'));
-    if (!Number.isInteger(step) || step < 0) throw new NotFoundError('call', c.req.param('step'));
-    await operations.retryCall(id, step);
-    return c.redirect(`/runs/${encodeURIComponent(id)}?done=retried`, 303);
-  });
-
-  app.post('/runs/:id/signal', user, csrf, async (c) => {
-    const id = c.req.param('id');
-    const form = await c.req.parseBody({ all: true });
-    const name = typeof form.name === 'string' ? form.name.trim() : '';
-    let payload: Json = null;
+    const text = (name: string): string => {
+      const value = form[name];
+      return typeof value === 'string' ? value : '';
+    };
+    const done = (what: string) => c.redirect(`/runs/${encodeURIComponent(id)}?done=${what}`, 303);
+    const signal = action === 'signal' ? { name: text('name').trim(), payload: text('payload') } : undefined;
     try {
-      payload = typeof form.payload === 'string' && form.payload.trim() ? (JSON.parse(form.payload) as Json) : null;
-    } catch {
-      throw new ValidationError('the signal payload is not valid JSON; write for example {"ok": true} or null');
+      switch (action as RunAction) {
+        case 'cancel':
+          await operations.cancelRun(id, text('reason').trim() || `cancelled by @${c.get('session').username} in the web UI`);
+          return done('cancelled');
+        case 'retry':
+          await operations.retryRun(id, { latest: text('version') === 'latest' });
+          return done('run-retried');
+        case 'retry-call': {
+          const number = Number(step ?? text('step'));
+          if (!Number.isInteger(number) || number < 0) throw new NotFoundError('call', step ?? text('step'));
+          await operations.retryCall(id, number);
+          return done('retried');
+        }
+        case 'signal': {
+          let payload: Json = null;
+          try {
+            payload = signal?.payload.trim() ? (JSON.parse(signal.payload) as Json) : null;
+          } catch {
+            throw new ValidationError('the signal payload is not valid JSON; write for example {"ok": true} or null');
+          }
+          await operations.signalRun(id, signal?.name ?? '', payload);
+          return done('signalled');
+        }
+        default:
+          throw new ValidationError('unknown action: reload the page and try again');
+      }
+    } catch (error) {
+      if (!(error instanceof ValidationError || error instanceof ForbiddenError || error instanceof ConflictError)) throw error;
+      return showRun(c, id, { notice: { kind: 'error', text: error.message }, signal }, statusOf(error) as 400 | 403 | 409);
     }
-    await operations.signalRun(id, name, payload);
-    return c.redirect(`/runs/${encodeURIComponent(id)}?done=signalled`, 303);
-  });
+  }
+
+  app.post('/runs/:id', user, csrf, async (c) => runAction(c, c.req.param('id'), (await c.req.parseBody()).action as string | undefined));
+  // The addresses the forms used before; kept so that a page still open from then keeps working.
+  app.post('/runs/:id/cancel', user, csrf, (c) => runAction(c, c.req.param('id'), 'cancel'));
+  app.post('/runs/:id/retry', user, csrf, (c) => runAction(c, c.req.param('id'), 'retry'));
+  app.post('/runs/:id/calls/:step/retry', user, csrf, (c) => runAction(c, c.req.param('id'), 'retry-call', c.req.param('step')));
+  app.post('/runs/:id/signal', user, csrf, (c) => runAction(c, c.req.param('id'), 'signal'));
 
   app.get('/tasks', user, async (c) => {
     const session = c.get('session');
     const query = (status: ListTasksQuery['status']): ListTasksQuery => ({ assignee: session.username, ...(status ? { status } : {}), limit: PAGE_SIZE });
     const [open, closed] = await Promise.all([operations.listTasks(query('open')), operations.listTasks({ ...query('closed'), limit: 10 })]);
-    return page(c, inboxPage({ session, open: open.tasks, closed: closed.tasks }));
+    // An approval this user already decided stays open for the others, but waits no longer for them.
+    return page(c, inboxPage({ session, open: open.tasks.filter((task) => waitsFor(task, session.username)), closed: closed.tasks }));
   });
 
   const gitlabWebUrl = (): string | undefined => settings.gitlabWebUrl?.();
@@ -197,37 +219,44 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     if (error instanceof ForbiddenError || error instanceof ConflictError) {
       const fresh = await operations.getTask(task.id);
       const status = error instanceof ForbiddenError ? 403 : 409;
-      return page(c, taskPage({ session: c.get('session'), task: fresh, gitlabWebUrl: gitlabWebUrl(), notice: { kind: 'error', text: error.message } }), status);
+      return page(c, taskPage({ session: c.get('session'), task: fresh, gitlabWebUrl: gitlabWebUrl(), notice: { kind: 'error', text: error.message }, ...extra }), status);
     }
     throw error;
   }
 
-  app.post('/tasks/:id', user, csrf, async (c) => {
-    const task = await operations.getTask(c.req.param('id'));
+  /**
+   * Forms and approvals post to the task's own address, so that a refused post is shown on the
+   * task page at a URL that reloads and refreshes live; success redirects (303).
+   */
+  async function postTask(c: Context<UiEnv>) {
+    const task = await operations.getTask(c.req.param('id') ?? '');
     const form = await c.req.parseBody({ all: true });
-    const fields = task.kind === 'form' ? ((task.spec as unknown as FormSpec).fields ?? []) : [];
+    const by = c.get('session').username;
+    if (task.kind === 'approval') {
+      const comment = typeof form.comment === 'string' && form.comment.trim() ? form.comment.trim() : undefined;
+      const values: PostedValues = comment ? { comment } : {};
+      const decision = form.decision === 'approve' || form.decision === 'reject' ? form.decision : undefined;
+      try {
+        if (!decision) throw new ValidationError('choose Approve or Reject');
+        await operations.decideTask(task.id, { by, decision, ...(comment ? { comment } : {}) });
+      } catch (error) {
+        return refused(c, task, error, { values });
+      }
+      return c.redirect(`${task.path}?done=decided`, 303);
+    }
+    const fields = (task.spec as unknown as FormSpec).fields ?? [];
     const values = postedValues(fields, form);
     try {
-      await operations.submitTask(task.id, { by: c.get('session').username, values });
+      await operations.submitTask(task.id, { by, values });
     } catch (error) {
       return refused(c, task, error, { values });
     }
     return c.redirect(`${task.path}?done=submitted`, 303);
-  });
+  }
 
-  app.post('/tasks/:id/decision', user, csrf, async (c) => {
-    const task = await operations.getTask(c.req.param('id'));
-    const form = await c.req.parseBody({ all: true });
-    const decision = form.decision === 'approve' || form.decision === 'reject' ? form.decision : undefined;
-    if (!decision) throw new ValidationError('choose Approve or Reject');
-    const comment = typeof form.comment === 'string' && form.comment.trim() ? form.comment.trim() : undefined;
-    try {
-      await operations.decideTask(task.id, { by: c.get('session').username, decision, ...(comment ? { comment } : {}) });
-    } catch (error) {
-      return refused(c, task, error);
-    }
-    return c.redirect(`${task.path}?done=decided`, 303);
-  });
+  app.post('/tasks/:id', user, csrf, postTask);
+  // The address approval forms used before; kept so that a page still open from then keeps working.
+  app.post('/tasks/:id/decision', user, csrf, postTask);
 
   app.get('/events', user, async (c) => {
     const type = c.req.query('type')?.trim() || undefined;
@@ -237,5 +266,19 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     return page(c, eventsPage({ session: c.get('session'), events, routing, type, before }));
   });
 
+  /**
+   * A browser's unknown address gets a page, not the API's JSON. The only `*` route of the UI, and
+   * it steps aside (to the app's JSON 404) for anything but a GET that asks for HTML outside the
+   * API, the webhooks and the simulator, so it cannot shadow them.
+   */
+  app.get('*', async function pageNotFound(c, next) {
+    const html = (c.req.header('accept') ?? '').includes('text/html');
+    if (!html || RESERVED.test(c.req.path)) return next();
+    const session = await readSession(c, settings);
+    return c.html(render(errorPage({ session, status: 404, message: `There is no page at ${c.req.path}.` })), 404, PAGE_HEADERS);
+  });
+
   return app;
 }
+
+const RESERVED = /^\/(api|webhooks|simulator|live|auth)(\/|$)/;

@@ -104,8 +104,8 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
     }
   });
 
-  app.post('/auth/logout', requireUser(settings), verifyCsrf(settings), (c) => {
-    endSession(c, settings);
+  app.post('/auth/logout', requireUser(settings), verifyCsrf(settings), async (c) => {
+    await endSession(c, settings, c.get('session'));
     return c.redirect('/auth/login', 302);
   });
   return app;

@@ -2,6 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { UiEnv, UiSettings } from '../env.js';
+import { sessionEndedPage } from '../pages/sign-in.js';
+import { PAGE_HEADERS, render } from '../static.js';
 
 /** Who is signed in. The cookie holds it signed (HMAC-SHA256), so the server keeps no session table. */
 export interface Session {
@@ -38,7 +40,9 @@ export async function startSession(c: Context<UiEnv>, settings: UiSettings, user
   await setSignedCookie(c, SESSION_COOKIE, value, settings.sessionSecret, cookieOptions(settings, SESSION_TTL_MS / 1000));
 }
 
-export function endSession(c: Context<UiEnv>, settings: UiSettings): void {
+/** Signs out: the cookie is deleted, and the session refused from now on even if a copy of it comes back. */
+export async function endSession(c: Context<UiEnv>, settings: UiSettings, session: Session): Promise<void> {
+  await settings.revocations.revoke(session.csrf, session.expiresAt);
   deleteCookie(c, SESSION_COOKIE, cookieOptions(settings, 0));
 }
 
@@ -47,7 +51,9 @@ export async function readSession(c: Context<UiEnv>, settings: UiSettings): Prom
   if (!value) return undefined;
   try {
     const session = JSON.parse(Buffer.from(value, 'base64url').toString()) as Session;
-    return typeof session.username === 'string' && session.expiresAt > settings.now() ? session : undefined;
+    if (typeof session.username !== 'string' || typeof session.csrf !== 'string' || !(session.expiresAt > settings.now())) return undefined;
+    // The CSRF token is random per sign-in, so it also names the session for signing out.
+    return (await settings.revocations.isRevoked(session.csrf)) ? undefined : session;
   } catch {
     return undefined;
   }
@@ -56,6 +62,17 @@ export async function readSession(c: Context<UiEnv>, settings: UiSettings): Prom
 /** A local path to come back to after signing in; anything else (`//evil`, `https://…`) becomes `/`. */
 export function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])/.test(next) ? next : '/';
+}
+
+/** The path and query of `url` when it belongs to `origin`, for coming back to it after signing in. */
+function sameOriginPath(url: string | undefined, origin: string): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.origin === origin ? safeNext(parsed.pathname + parsed.search) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Pages need a signed-in user: GETs are sent to sign in (and back), anything else is refused. */
@@ -67,7 +84,10 @@ export function requireUser(settings: UiSettings): MiddlewareHandler<UiEnv> {
         const url = new URL(c.req.url);
         return c.redirect(`/auth/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
       }
-      return c.text('Sign in first: your session has ended.', 401);
+      // A post from a page left open (overnight, or signed out in another tab): say what happened
+      // and lead back to the page the post came from, not a bare text.
+      const back = sameOriginPath(c.req.header('referer'), expectedOrigin(c, settings)) ?? '/';
+      return c.html(render(sessionEndedPage({ next: back })), 401, PAGE_HEADERS);
     }
     c.set('session', session);
     await next();

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Session } from '../auth/session.js';
 import { Layout, Notice } from './layout.js';
 

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
 import type { Session } from '../auth/session.js';
 import { ASSET_VERSION } from '../static.js';
@@ -28,6 +29,7 @@ export function Layout(props: PageProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title} · AutoFlow</title>
+        <link rel="icon" href="/ui/icon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={`/ui/app.css?v=${ASSET_VERSION}`} />
         <script src={`/ui/app.js?v=${ASSET_VERSION}`} defer></script>
       </head>

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { CallView, RunView, TaskView } from '../../app/operations.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
@@ -61,6 +62,8 @@ export interface RunPageProps {
   calls: CallView[];
   now: number;
   notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
+  /** After a refused signal: what was entered (the form opens with it). */
+  signal?: { name: string; payload: string } | undefined;
 }
 
 export function runPage(props: RunPageProps) {
@@ -97,21 +100,11 @@ export function runPage(props: RunPageProps) {
             </>
           )}
         </dl>
-        {run.status === 'running' && (
-          <div class="actions">
-            <form method="post" action={`${path}/cancel`}>
-              <input type="hidden" name="_csrf" value={session.csrf} />
-              <input type="text" name="reason" placeholder="reason (optional)" aria-label="reason" />
-              <button type="submit" class="danger">
-                Cancel run
-              </button>
-            </form>
-          </div>
-        )}
         {run.status === 'failed' && (
           <div class="actions">
-            <form method="post" action={`${path}/retry`}>
+            <form method="post" action={path}>
               <input type="hidden" name="_csrf" value={session.csrf} />
+              <input type="hidden" name="action" value="retry" />
               <button type="submit" name="version" value="same" title="from the task that failed it, on the version it ran">
                 Retry run
               </button>
@@ -122,6 +115,18 @@ export function runPage(props: RunPageProps) {
           </div>
         )}
       </div>
+      {run.status === 'running' && (
+        <div id="run-cancel" class="actions" data-live-optional>
+          <form method="post" action={path}>
+            <input type="hidden" name="_csrf" value={session.csrf} />
+            <input type="hidden" name="action" value="cancel" />
+            <input type="text" name="reason" placeholder="reason (optional)" aria-label="reason" />
+            <button type="submit" class="danger">
+              Cancel run
+            </button>
+          </form>
+        </div>
+      )}
       <div id="run-calls" data-live-region>
         {props.calls.length > 0 && (
           <>
@@ -149,8 +154,10 @@ export function runPage(props: RunPageProps) {
                     <td>{call.lastError ? formatTime(call.nextAt) : 'running'}</td>
                     <td>
                       {call.lastError && (
-                        <form method="post" action={`${path}/calls/${call.step}/retry`}>
+                        <form method="post" action={path}>
                           <input type="hidden" name="_csrf" value={session.csrf} />
+                          <input type="hidden" name="action" value="retry-call" />
+                          <input type="hidden" name="step" value={String(call.step)} />
                           <button type="submit">Retry now</button>
                         </form>
                       )}
@@ -163,15 +170,16 @@ export function runPage(props: RunPageProps) {
         )}
       </div>
       {run.status === 'running' && (
-        <details class="actions">
+        <details id="run-signal" class="actions" open={props.signal !== undefined} data-live-optional>
           <summary>Send a signal</summary>
-          <form method="post" action={`${path}/signal`}>
+          <form method="post" action={path}>
             <input type="hidden" name="_csrf" value={session.csrf} />
+            <input type="hidden" name="action" value="signal" />
             <label>
-              name <input type="text" name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" />
+              name <input type="text" name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" value={props.signal?.name} />
             </label>
             <label>
-              payload (JSON) <input type="text" name="payload" value="null" />
+              payload (JSON) <input type="text" name="payload" value={props.signal?.payload ?? 'null'} />
             </label>
             <button type="submit">Send</button>
           </form>

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Layout, Notice } from './layout.js';
 
 const PROBLEMS = {
@@ -22,6 +23,24 @@ export function signInPage(props: { next?: string; gitlabUrl?: string; problem?:
           </p>
         )}
         {props.gitlabUrl && <p class="muted">GitLab: {props.gitlabUrl}</p>}
+      </section>
+    </Layout>
+  );
+}
+
+/** A form posted after the session ended: nothing was saved; sign in again and come back. */
+export function sessionEndedPage(props: { next: string }) {
+  return (
+    <Layout title="Signed out">
+      <section class="sign-in">
+        <h1>Your session has ended</h1>
+        <Notice kind="error">You were signed out (or the session expired), so what you sent was not saved.</Notice>
+        <p>
+          <a class="button primary" href={`/auth/login?next=${encodeURIComponent(props.next)}`}>
+            Sign in again
+          </a>
+        </p>
+        <p class="muted">You come back to the page you were on; enter your answer there once more.</p>
       </section>
     </Layout>
   );

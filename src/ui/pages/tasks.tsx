@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { raw } from 'hono/html';
 import type { TaskView } from '../../app/operations.js';
 import type { ApprovalSpec, FormField, FormSpec, TaskContext } from '../../core/human-task.js';
@@ -5,6 +6,32 @@ import type { Session } from '../auth/session.js';
 import { Field, type PostedValues } from '../form.js';
 import { renderMarkdown } from '../markdown.js';
 import { Json, Layout, Notice, StatusBadge, formatTime } from './layout.js';
+
+export interface AllowedActions {
+  submit: boolean;
+  approve: boolean;
+  reject: boolean;
+  /** This user's decision, when they made one (the request may still wait for others). */
+  decided?: TaskView['decisions'][number];
+  /** They asked for the change and self-approval is off: they may reject, not approve. */
+  initiator: boolean;
+}
+
+/** What `username` may still do on a task: the same rules the operations enforce, said before a click. */
+export function allowedActions(task: TaskView, username: string): AllowedActions {
+  const open = task.status === 'open' && task.eligible.includes(username);
+  if (task.kind === 'form') return { submit: open, approve: false, reject: false, initiator: false };
+  const spec = task.spec as unknown as ApprovalSpec;
+  const decided = task.decisions.find((decision) => decision.by === username);
+  const initiator = !spec.allowSelfApproval && spec.initiator !== undefined && spec.initiator.toLowerCase() === username;
+  return { submit: false, approve: open && !decided && !initiator, reject: open && !decided, initiator, ...(decided ? { decided } : {}) };
+}
+
+/** Whether a task waits for something from `username` (the inbox lists only those). */
+export function waitsFor(task: TaskView, username: string): boolean {
+  const allowed = allowedActions(task, username);
+  return allowed.submit || allowed.approve || allowed.reject;
+}
 
 export function inboxPage(props: { session: Session; open: TaskView[]; closed: TaskView[] }) {
   return (
@@ -86,6 +113,7 @@ export function taskPage(props: TaskPageProps) {
   const spec = task.spec as unknown as (FormSpec | ApprovalSpec) & { description?: string; context?: TaskContext };
   const eligible = task.eligible.includes(session.username);
   const open = task.status === 'open';
+  const allowed = allowedActions(task, session.username);
   return (
     <Layout title={task.title} session={session} section="tasks" live={open ? `/live?run=${encodeURIComponent(task.runId)}` : undefined}>
       <h1>{task.title}</h1>
@@ -108,9 +136,17 @@ export function taskPage(props: TaskPageProps) {
             {task.kind === 'form' ? 'submit it' : 'decide'}.
           </Notice>
         )}
+        {open && allowed.decided && (
+          <Notice kind="info">
+            You decided already: {allowed.decided.decision} at {formatTime(allowed.decided.at)}. The request waits for the other approvers.
+          </Notice>
+        )}
+        {open && eligible && !allowed.decided && allowed.initiator && (
+          <Notice kind="info">You asked for this change, so you may not approve it (self-approval is not allowed here); you may reject it.</Notice>
+        )}
       </div>
       {spec.description && <div class="markdown">{raw(renderMarkdown(spec.description))}</div>}
-      {task.kind === 'form' ? <FormBody {...props} fields={(spec as FormSpec).fields ?? []} disabled={!open || !eligible} /> : <ApprovalBody {...props} disabled={!open || !eligible} />}
+      {task.kind === 'form' ? <FormBody {...props} fields={(spec as FormSpec).fields ?? []} disabled={!open || !eligible} /> : <ApprovalBody {...props} allowed={allowed} />}
     </Layout>
   );
 }
@@ -131,7 +167,7 @@ function FormBody(props: TaskPageProps & { fields: FormField[]; disabled: boolea
   const errors = props.errors ?? {};
   const general = Object.entries(errors).filter(([name]) => !props.fields.some((field) => field.name === name));
   return (
-    <form class="task" method="post" action={task.path} novalidate>
+    <form id="task-form" class="task" method="post" action={task.path} novalidate data-live-optional>
       <input type="hidden" name="_csrf" value={props.session.csrf} />
       {Object.keys(errors).length > 0 && (
         <Notice kind="error">
@@ -155,8 +191,8 @@ function FormBody(props: TaskPageProps & { fields: FormField[]; disabled: boolea
   );
 }
 
-function ApprovalBody(props: TaskPageProps & { disabled: boolean }) {
-  const { task } = props;
+function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
+  const { task, allowed } = props;
   const spec = task.spec as unknown as ApprovalSpec;
   return (
     <section>
@@ -179,18 +215,20 @@ function ApprovalBody(props: TaskPageProps & { disabled: boolean }) {
           </ul>
         )}
       </div>
-      {task.status === 'open' && (
-        <form class="task" method="post" action={`${task.path}/decision`}>
+      {task.status === 'open' && !allowed.decided && (
+        <form id="decision-form" class="task" method="post" action={task.path} data-live-optional>
           <input type="hidden" name="_csrf" value={props.session.csrf} />
-          <fieldset disabled={props.disabled}>
+          <fieldset disabled={!allowed.reject}>
             <div class="field">
               <label class="title" for="comment">
                 Comment
               </label>
-              <textarea id="comment" name="comment" maxlength={2000}></textarea>
+              <textarea id="comment" name="comment" maxlength={2000}>
+                {typeof props.values?.comment === 'string' ? props.values.comment : ''}
+              </textarea>
             </div>
             <div class="actions">
-              <button type="submit" name="decision" value="approve" class="primary">
+              <button type="submit" name="decision" value="approve" class="primary" disabled={!allowed.approve} title={allowed.initiator ? 'you asked for this change' : undefined}>
                 Approve
               </button>
               <button type="submit" name="decision" value="reject" class="danger">

@@ -1,39 +1,56 @@
 // AutoFlow web UI: the little script the server-rendered pages need.
 // Live pages: the server sends `change` over server-sent events; the page fetches itself again
-// and swaps its live regions (elements with data-live-region and an id). Forms are never inside one.
+// and swaps its live regions (elements with data-live-region and an id). Forms are never inside one:
+// a form that only applies for a while (Cancel run, Send a signal) carries data-live-optional and an
+// id instead, and is removed when the fresh page no longer has it, but never replaced, so what is
+// typed into it stays.
 (function () {
   'use strict';
   var url = document.body.getAttribute('data-live');
+  // One refresh at a time; a change that arrives while one waits or runs asks for another after
+  // it, so the page always ends on the state after the last change.
+  var timer = null;
+  var busy = false;
+  var again = false;
   if (url && 'EventSource' in window) {
-    var pending = null;
     var source = new EventSource(url);
     var connected = false;
     // After a reconnect the page may have missed changes: catch up once.
     source.addEventListener('ready', function () {
-      if (connected) refresh();
+      if (connected) schedule();
       connected = true;
       document.body.setAttribute('data-live-ready', '1');
     });
-    source.addEventListener('change', function () {
-      if (pending) return;
-      pending = setTimeout(refresh, 150);
-    });
+    source.addEventListener('change', schedule);
     window.addEventListener('pagehide', function () { source.close(); });
   }
+  function schedule() {
+    if (busy) { again = true; return; }
+    if (timer === null) timer = setTimeout(refresh, 150);
+  }
   function refresh() {
+    timer = null;
+    busy = true;
+    again = false;
     fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (text) {
-        pending = null;
         if (text === null) return;
         var fresh = new DOMParser().parseFromString(text, 'text/html');
         document.querySelectorAll('[data-live-region]').forEach(function (region) {
           var next = fresh.getElementById(region.id);
           if (next) region.replaceWith(document.importNode(next, true));
         });
+        document.querySelectorAll('[data-live-optional]').forEach(function (element) {
+          if (!fresh.getElementById(element.id)) element.remove();
+        });
         document.body.setAttribute('data-refreshed', String(Date.now()));
       })
-      .catch(function () { pending = null; });
+      .catch(function () { /* the next change or reconnect tries again */ })
+      .then(function () {
+        busy = false;
+        if (again) schedule();
+      });
   }
   // Timeline bars: clicking one scrolls to its line in the readable history.
   document.addEventListener('click', function (event) {

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startUiServer, UI_WORKFLOWS, type UiServer } from '../helpers/ui-server.js';
+import { browserUnavailable, openBrowser, screenshot, signIn, type UserBrowser } from './browser.js';
+
+const unavailable = browserUnavailable();
+if (unavailable) console.log(`# browser tests skipped: ${unavailable}`);
+
+const LONG = 'x'.repeat(400);
+const WORKFLOWS: Record<string, string> = {
+  ...UI_WORKFLOWS,
+  'ui-two-signals.ts': `import { signal, workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-two-signals',
+  async run() {
+    await signal('one', { timeout: '1h' });
+    await signal('two', { timeout: '1h' });
+    return 'both';
+  },
+});`,
+  'ui-long.ts': `import { tasks, workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-long',
+  async run(input: { fail?: boolean }) {
+    if (input?.fail) throw new Error('${LONG}');
+    return tasks.approval({ title: 'T${LONG.slice(0, 269)}', approvers: ['alice'] });
+  },
+});`,
+};
+
+/** Live updates that keep up and keep what is typed; pages that fit the window. */
+describe('web UI live updates and layout in headless Chromium', { skip: unavailable }, () => {
+  let server: UiServer;
+  let alice: UserBrowser;
+
+  before(async () => {
+    server = await startUiServer(WORKFLOWS);
+    alice = await openBrowser();
+    await signIn(alice.page, server.url, 'alice');
+  });
+  after(async () => {
+    await alice?.close();
+    await server?.close();
+  });
+
+  const ops = () => server.runtime.operations;
+  const waiting = (runId: string, count: number) =>
+    server.until(
+      () => ops().getHistory(runId),
+      (history) => history.filter((event) => event.type === 'wait_started').length >= count,
+    );
+
+  test('a change that arrives while a refresh is under way is shown too: the page ends on the final state', async () => {
+    const { page } = alice;
+    const { run } = await ops().startRun({ workflow: 'ui-two-signals' });
+    await waiting(run.id, 1);
+    await page.goto(`${server.url}/runs/${run.id}`);
+    await page.locator('body[data-live-ready]').waitFor({ state: 'attached' });
+    // The first refresh gets the page as it is after `one`, but only after `two` has ended the run:
+    // the change `two` causes arrives while that refresh is still under way.
+    let held = false;
+    await page.route(
+      (url) => url.pathname === `/runs/${run.id}`,
+      async (route) => {
+        if (held) return route.continue();
+        held = true;
+        const stale = await route.fetch();
+        const body = await stale.text();
+        await ops().signalRun(run.id, 'two', null);
+        await ops().waitForRun(run.id, 10_000);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await route.fulfill({ response: stale, body });
+      },
+    );
+    await ops().signalRun(run.id, 'one', null);
+    await page.locator('#run-summary .badge', { hasText: 'completed' }).waitFor({ timeout: 5_000 });
+    assert.ok(held, 'the first refresh was held back');
+    await page.unroute((url) => url.pathname === `/runs/${run.id}`);
+  });
+
+  test('a live update keeps the half-typed cancel reason and the focus', async () => {
+    const { page } = alice;
+    const { run } = await ops().startRun({ workflow: 'ui-two-signals' });
+    await waiting(run.id, 1);
+    await page.goto(`${server.url}/runs/${run.id}`);
+    await page.locator('body[data-live-ready]').waitFor({ state: 'attached' });
+    await page.getByLabel('reason').fill('half a rea');
+    await ops().signalRun(run.id, 'one', null);
+    await waiting(run.id, 2);
+    await page.locator('#run-history li[data-type="wait_started"]').nth(1).waitFor();
+    assert.equal(await page.getByLabel('reason').inputValue(), 'half a rea');
+    assert.equal(await page.evaluate('document.activeElement && document.activeElement.getAttribute("name")'), 'reason');
+    // When the run ends, the cancel form goes (it no longer applies).
+    await ops().signalRun(run.id, 'two', null);
+    await page.locator('#run-summary .badge', { hasText: 'completed' }).waitFor();
+    await page.getByLabel('reason').waitFor({ state: 'detached' });
+  });
+
+  test('long ids, error messages and titles wrap: no page is wider than a 1280 px window', async () => {
+    const { page } = alice;
+    const failed = (await ops().startRun({ workflow: 'ui-long', id: `very-long-run-id-${'y'.repeat(150)}`, input: { fail: true } })).run;
+    await ops().waitForRun(failed.id, 10_000);
+    const approval = (await ops().startRun({ workflow: 'ui-long', input: {} })).run;
+    const { tasks } = await server.until(
+      () => ops().listTasks({ runId: approval.id }),
+      (list) => list.tasks.length > 0,
+    );
+    for (const path of ['/', '/runs', `/runs/${failed.id}`, tasks[0]!.path, '/tasks']) {
+      await page.goto(`${server.url}${path}`);
+      const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+      assert.ok(width <= 1280, `${path} is ${width} px wide`);
+    }
+    await screenshot(page, '20-long-values');
+  });
+
+  test('on a 390 px phone the header wraps: every link and Sign out are on screen', async () => {
+    const { page } = alice;
+    await page.setViewportSize({ width: 390, height: 800 });
+    try {
+      await page.goto(`${server.url}/tasks`);
+      for (const control of [page.getByRole('link', { name: 'Events' }), page.getByRole('button', { name: 'Sign out' })]) {
+        const box = await control.boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await control.textContent()} at ${JSON.stringify(box)}`);
+      }
+      assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 390);
+      await screenshot(page, '21-phone-tasks');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+});
