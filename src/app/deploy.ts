@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Engine } from '../core/engine.js';
 import { DefinitionError, toError } from '../core/errors.js';
 import type { DeployedDefinition } from '../core/model.js';
@@ -80,6 +80,25 @@ export async function deployWorkflows(files: readonly string[], engine: Engine, 
     await engine.deploy(result.definition);
   }
   return results;
+}
+
+/**
+ * Retires the workflows deployed from `dir` that no file there declares any more (the file is gone, is no longer
+ * a workflow file, or declares another name): their triggers and schedules stop, runs in flight go on. A file
+ * that failed to build keeps its workflow, so that a typo never stops one. Returns the names retired.
+ */
+export async function retireRemovedWorkflows(dir: string, results: readonly FileResult[], engine: Engine): Promise<string[]> {
+  const folder = resolve(dir);
+  const declared = new Map(results.flatMap((result) => (result.name === undefined ? [] : [[resolve(result.file), result.name] as const])));
+  const failed = new Set(results.filter((result) => result.error !== undefined).map((result) => resolve(result.file)));
+  const retired: string[] = [];
+  for (const definition of engine.definitions()) {
+    if (definition.origin === undefined) continue;
+    const file = resolve(definition.origin);
+    if (dirname(file) !== folder || failed.has(file) || declared.get(file) === definition.name) continue;
+    if (await engine.retire(definition.name)) retired.push(definition.name);
+  }
+  return retired;
 }
 
 /** Calls `onChange` (debounced) when anything in the folder changes: dev mode's redeploy. */

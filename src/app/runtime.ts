@@ -21,7 +21,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
-import { deployWorkflows, findWorkflowFiles, watchWorkflowDirectory } from './deploy.js';
+import { deployWorkflows, findWorkflowFiles, retireRemovedWorkflows, watchWorkflowDirectory } from './deploy.js';
 import { createInputChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
@@ -277,6 +277,11 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
       else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
       for (const warning of result.warnings ?? []) logger.warn({ file: result.file, workflow: result.name }, warning);
+    }
+    if (!config.workflowFiles) {
+      for (const name of await retireRemovedWorkflows(config.workflowsDir, results, engine)) {
+        logger.warn({ workflow: name }, `workflow ${name} retired: no file in ${config.workflowsDir} declares it any more; its runs in flight go on`);
+      }
     }
     await scheduler.sync();
   }

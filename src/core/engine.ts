@@ -226,6 +226,13 @@ export class Engine {
     await this.refreshDefinitions();
   }
 
+  /** No new runs of `name` (triggers, schedules, starts); its runs in flight go on with their versions. */
+  async retire(name: string): Promise<boolean> {
+    const retired = await this.store.retireDefinition(name);
+    await this.refreshDefinitions();
+    return retired;
+  }
+
   definitions(): readonly DeployedDefinition[] {
     return this.activeDefinitions;
   }

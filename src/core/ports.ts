@@ -229,6 +229,11 @@ export interface Store {
   getDefinition(version: string): Promise<DeployedDefinition | undefined>;
   /** The active version of every workflow name. */
   listActiveDefinitions(): Promise<DeployedDefinition[]>;
+  /**
+   * The workflow `name` has no active version any more: its triggers and schedules stop and new runs of it are
+   * refused, while its versions stay for the runs still using them. False when it had none.
+   */
+  retireDefinition(name: string): Promise<boolean>;
   listDefinitionVersions(name: string): Promise<DefinitionSummary[]>;
   /**
    * Retention: deletes up to `limit` definition versions deployed before `deployedBefore` that are

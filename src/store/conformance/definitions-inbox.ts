@@ -44,6 +44,26 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
         ['a1'],
       );
     });
+
+    it('retires a name: no active version, its versions kept for the runs using them, and a later deploy activates it again', async () => {
+      const store = context.store;
+      await store.deployDefinition(definition('alpha', 'a1', 100));
+      await store.deployDefinition(definition('beta', 'b1', 100));
+      assert.equal(await store.retireDefinition('alpha'), true);
+      assert.equal(await store.retireDefinition('alpha'), false, 'already retired');
+      assert.equal(await store.retireDefinition('nope'), false);
+      assert.deepEqual(
+        (await store.listActiveDefinitions()).map((d) => d.name),
+        ['beta'],
+      );
+      assert.equal((await store.getDefinition('a1'))?.name, 'alpha', 'the version stays');
+      assert.deepEqual(await store.listDefinitionVersions('alpha'), [{ version: 'a1', name: 'alpha', deployedAt: 100, active: false }]);
+      await store.deployDefinition(definition('alpha', 'a1', 300));
+      assert.deepEqual(
+        (await store.listActiveDefinitions()).map((d) => d.name),
+        ['alpha', 'beta'],
+      );
+    });
   });
 
   describe('inbox', () => {

@@ -430,6 +430,7 @@ export function createMemoryStore(): Store {
       activeVersions.set(def.name, def.version);
     },
     getDefinition: (version) => copy(definitions.get(version)),
+    retireDefinition: (name) => activeVersions.delete(name),
     deleteUnusedDefinitions: (deployedBefore, limit) => {
       const used = new Set([...activeVersions.values(), ...[...runs.values()].map(({ record }) => record.version)]);
       const unused = [...definitions.values()]

@@ -239,6 +239,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     deleteUnusedDefinitions: async (deployedBefore, limit) =>
       (await rows<{ n: number }>(SQL.deleteUnusedDefinitions, [deployedBefore, rowLimit(limit)]))[0]?.n ?? 0,
     listActiveDefinitions: async () => (await rows<DefinitionRow>(SQL.listActiveDefinitions)).map(toDefinition),
+    retireDefinition: async (name) => (await count(SQL.retireDefinition, [name])) > 0,
     listDefinitionVersions: async (name) =>
       (await rows<{ version: string; name: string; deployed_at: number; active: boolean }>(SQL.listDefinitionVersions, [name])).map(
         (row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active }),

@@ -39,6 +39,7 @@ export const SQL = {
   // retention on another node cannot delete it between this statement and its activation.
   insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO UPDATE SET version = excluded.version`,
+  retireDefinition: 'DELETE FROM active_definitions WHERE name = $1',
   activateDefinition: `INSERT INTO active_definitions (name, version) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
   getDefinition: `SELECT ${DEFINITION_COLUMNS} FROM definitions WHERE version = $1`,

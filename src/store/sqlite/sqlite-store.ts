@@ -166,6 +166,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return row && toDefinition(row);
       }),
     deleteUnusedDefinitions: (deployedBefore, limit) => write((s) => writes.deleteUnusedDefinitions(s, deployedBefore, limit)),
+    retireDefinition: (name) => write((s) => s.retireDefinition.run(name).changes > 0),
     listActiveDefinitions: () => read((s) => s.listActiveDefinitions.all().map(toDefinition)),
     listDefinitionVersions: (name) =>
       read((s) =>

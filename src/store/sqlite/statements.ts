@@ -18,6 +18,7 @@ export const SQL = {
     ON CONFLICT (version) DO NOTHING`,
   activateDefinition: `INSERT INTO active_definitions (name, version) VALUES (@name, @version)
     ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
+  retireDefinition: 'DELETE FROM active_definitions WHERE name = ?',
   getDefinition: 'SELECT * FROM definitions WHERE version = ?',
   listActiveDefinitions: `SELECT d.* FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
@@ -203,6 +204,7 @@ export function prepareStatements(db: Database) {
   return {
     insertDefinition: p<Params>(SQL.insertDefinition),
     activateDefinition: p<Params>(SQL.activateDefinition),
+    retireDefinition: p<[string]>(SQL.retireDefinition),
     getDefinition: p<[string], DefinitionRow>(SQL.getDefinition),
     listActiveDefinitions: p<[], DefinitionRow>(SQL.listActiveDefinitions),
     listDefinitionVersions: p<[string], { version: string; name: string; deployed_at: number; active: number }>(SQL.listDefinitionVersions),

@@ -1,0 +1,70 @@
+/**
+ * A workflow whose file leaves the workflows folder is retired at the next deploy: no new runs, its schedule stops,
+ * its runs in flight finish on their version. A file that merely fails to build keeps its workflow.
+ */
+import assert from 'node:assert/strict';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
+import { VirtualClock } from './clocks.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from './runtime.js';
+
+const folder = workflowFolder({
+  'nightly.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'nightly', triggers: [{ cron: '0 3 * * *' }], async run() { return 'swept'; } });`,
+  'waiter.ts': `import { waitFor, workflow } from 'autoflow';
+export default workflow({ name: 'waiter', async run() { return (await waitFor('test.go'))?.data ?? null; } });`,
+  'keeper.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'keeper', async run() { return 1; } });`,
+});
+after(() => folder.remove());
+
+async function started(clock: VirtualClock): Promise<Runtime> {
+  const runtime = await createRuntime(
+    embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(folder.dir, 'retire.db') }, workflowsDir: folder.dir, apiToken: 'test' }),
+    { clock, pollIntervalMs: null },
+  );
+  await runtime.start();
+  return runtime;
+}
+
+const deployed = async (runtime: Runtime): Promise<string[]> => (await runtime.operations.listWorkflows()).map((workflow) => workflow.name).sort();
+
+test('removing, renaming or breaking workflow files: the removed and renamed are retired, the broken one stays', async () => {
+  const clock = new VirtualClock(Date.parse('2026-03-02T12:00:00Z'));
+  let runtime = await started(clock);
+  try {
+    assert.deepEqual(await deployed(runtime), ['keeper', 'nightly', 'waiter']);
+    await runtime.operations.startRun({ workflow: 'waiter', id: 'in-flight', input: null });
+    await runtime.engine.whenIdle();
+
+    rmSync(folder.path('nightly.ts'));
+    rmSync(folder.path('waiter.ts'));
+    writeFileSync(folder.path('keeper.ts'), 'export default workflow({ name: "keeper"'); // a typo, mid-edit
+    writeFileSync(
+      folder.path('renamed.ts'),
+      `import { workflow } from 'autoflow';\nexport default workflow({ name: 'renamed', async run() { return 2; } });`,
+    );
+    await runtime.stop();
+    runtime = await started(clock);
+
+    assert.deepEqual(await deployed(runtime), ['keeper', 'renamed'], 'a file that fails to build keeps its workflow');
+    await assert.rejects(runtime.operations.startRun({ workflow: 'nightly', input: null }), /nightly/);
+
+    await runtime.operations.ingestEvent({ specversion: '1.0', id: 'go-1', source: 'test', type: 'test.go', data: 'finished anyway' });
+    await runtime.engine.whenIdle();
+    const inFlight = await runtime.operations.getRun('in-flight');
+    assert.deepEqual([inFlight.status, inFlight.result], ['completed', 'finished anyway'], 'a run in flight goes on');
+
+    clock.advance(86_400_000);
+    await runtime.engine.whenIdle();
+    assert.deepEqual((await runtime.operations.listRuns({ workflow: 'nightly' })).runs, [], 'the schedule stopped with it');
+
+    renameSync(folder.path('renamed.ts'), folder.path('renamed.test.ts'));
+    await runtime.redeploy();
+    assert.deepEqual(await deployed(runtime), ['keeper'], 'a file that is no longer a workflow file retires its workflow');
+  } finally {
+    await runtime.stop();
+  }
+});
