@@ -62,4 +62,16 @@ describe('wait-for-approval', () => {
       await env.close();
     }
   });
+
+  test('a bare `autoflow signal <run> approve`, with no data, approves too: only silence is a timeout', async () => {
+    const env = await createTestEnv({ workflows });
+    try {
+      const id = await env.start('wait-for-approval', {});
+      await env.advance('5h');
+      await env.signal(id, 'approve');
+      assert.deepEqual((await env.run(id)).result, { approved: true, change: 'the change', by: true });
+    } finally {
+      await env.close();
+    }
+  });
 });

@@ -78,11 +78,12 @@ export function waitFor<TData = Json>(eventType: string, options: WaitOptions = 
 
 /**
  * Waits for the signal `name` sent to this run (`autoflow signal`, or the API) and returns its
- * payload, or `null` when `timeout` passes first.
+ * payload, or `null` when `timeout` passes first. A signal sent without a payload returns `true`:
+ * `null` means only that no signal came.
  */
 export async function signal<TData = Json>(name: string, options: SignalOptions = {}): Promise<TData | null> {
   const event = await waitFor<TData>(`${SIGNAL_EVENT_PREFIX}${name}`, { timeout: options.timeout });
-  return event ? (event.data ?? null) : null;
+  return event ? ((event.data ?? true) as TData) : null;
 }
 
 export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
