@@ -68,8 +68,8 @@ export class DefinitionError extends AutoflowError {
 
 /** The sandbox stopped a workflow task: CPU deadline, memory limit or stack overflow. */
 export class SandboxLimitError extends AutoflowError {
-  readonly limit: 'cpu' | 'memory' | 'stack';
-  constructor(limit: 'cpu' | 'memory' | 'stack', message: string) {
+  readonly limit: 'cpu' | 'memory' | 'stack' | 'size';
+  constructor(limit: 'cpu' | 'memory' | 'stack' | 'size', message: string) {
     super('sandbox_limit', message, { details: { limit } });
     this.limit = limit;
   }

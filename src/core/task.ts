@@ -20,6 +20,13 @@ import { redactJson, redactText } from './secrets.js';
 
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
 export const MAX_LOGS_PER_TASK = 1000;
+/** A log line longer than this is cut: logs are for reading, and a task's lines are stored and served whole. */
+export const MAX_LOG_LINE_CHARS = 16 * 1024;
+
+function cut(message: string): string {
+  if (message.length <= MAX_LOG_LINE_CHARS) return message;
+  return `${message.slice(0, MAX_LOG_LINE_CHARS)}… (${message.length - MAX_LOG_LINE_CHARS} more characters cut)`;
+}
 
 export interface DeliveredResolution {
   resolution: Resolution;
@@ -195,7 +202,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         const message =
           logs.length === MAX_LOGS_PER_TASK - 1
             ? `(more than ${MAX_LOGS_PER_TASK} log lines in one workflow task; the rest of this task's lines are dropped)`
-            : redactText(command.message, secrets);
+            : cut(redactText(command.message, secrets));
         logs.push({ runId: run.id, index: markerSeq * MAX_LOGS_PER_TASK + logs.length, at: time, level: command.level, message });
         continue;
       }

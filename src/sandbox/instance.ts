@@ -20,6 +20,37 @@ const MIB = 1024 * 1024;
  * CPU of 50 concurrent runs). Replays never measure: they rebuild a state that was measured live.
  */
 const MEASURE_EVERY = 64;
+/**
+ * The most JSON one command may carry — a result, a call's arguments, a child's input, an event's data —
+ * since it is written to the run's history and the API serves it back. Checked only when a whole activation's
+ * commands are that large, so that ordinary steps pay nothing for it.
+ */
+export const MAX_COMMAND_CHARS = 2 * MIB;
+
+/** What a command carries, in the words of the size limit's message. */
+const CARRIED: Partial<Record<Command['kind'], string>> = {
+  complete: 'a result',
+  fail: 'an error',
+  call: 'the arguments of a call',
+  child: 'the input of a child run',
+  continueAsNew: 'the input of the next run',
+  wait: 'a wait',
+  log: 'a log line',
+};
+
+/** Refuses a command whose JSON is over MAX_COMMAND_CHARS, saying which and what to do instead. */
+function checkCommandSizes(commands: readonly Command[], workflow: string): void {
+  for (const command of commands) {
+    const size = JSON.stringify(command).length;
+    if (size <= MAX_COMMAND_CHARS) continue;
+    throw new SandboxLimitError(
+      'size',
+      `Workflow '${workflow}' produced ${CARRIED[command.kind] ?? `a '${command.kind}' command`} of ${(size / MIB).toFixed(1)} MiB; ` +
+        `a run records at most ${MAX_COMMAND_CHARS / MIB} MiB per value in its history. Keep large data where it lives ` +
+        '(GitLab, an artifact store, an HTTP service) and pass references to it.',
+    );
+  }
+}
 
 /** The message of a limit: which one, its value, and what to do about it. */
 export function limitError(limit: LimitKind, limits: VmLimits, workflow: string): SandboxLimitError {
@@ -105,6 +136,7 @@ export class QuickJsInstance implements WorkflowInstance {
         return this.vm.call(PROTOCOL_GLOBALS.collect);
       });
       const commands = (JSON.parse(json ?? '[]') as Command[]).map((command) => this.finish(command));
+      if ((json?.length ?? 0) > MAX_COMMAND_CHARS) checkCommandSizes(commands, this.workflow);
       if (!activation.replaying) this.checkMemory();
       return { commands };
     } catch (error) {

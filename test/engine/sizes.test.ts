@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { createTestEnv } from '../../src/testing/index.js';
+import { workflowFolder } from '../helpers/workflow-files.js';
+
+/**
+ * What one step may record: a value (result, call arguments…) of at most 2 MiB fails the run with a message that
+ * says so, instead of filling the database and every API answer; a long log line is cut, not refused.
+ */
+const MIB = 1024 * 1024;
+const folder = workflowFolder({
+  'big-result.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'big-result', async run() { return 'x'.repeat(${3 * MIB}); } });`,
+  'big-call.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({ name: 'big-call', permissions: { activities: ['store'] }, async run() { return activities.store('y'.repeat(${3 * MIB})); } });`,
+  'chatty.ts': `import { log, workflow } from 'autoflow';
+export default workflow({ name: 'chatty', async run() {
+  log.info('z'.repeat(100_000));
+  for (let i = 0; i < 900; i++) log.info(String(i).padEnd(4_000, '.'));
+  return 'said it all';
+} });`,
+});
+after(() => folder.remove());
+
+test('a value over 2 MiB fails its run with what it was and what to do; many small ones and long log lines do not', async () => {
+  let stored = 0;
+  const env = await createTestEnv({
+    workflows: ['big-result.ts', 'big-call.ts', 'chatty.ts'].map((name) => folder.path(name)),
+    activities: {
+      store: (args: unknown) => {
+        stored += 1;
+        return Promise.resolve(String(args).length);
+      },
+    },
+  });
+  try {
+    const result = await env.result(await env.start('big-result'));
+    assert.equal(result.status, 'failed');
+    assert.match(String(result.error?.message), /produced a result of 3\.0 MiB; a run records at most 2 MiB per value/);
+    assert.match(String(result.error?.message), /pass references/);
+
+    const call = await env.result(await env.start('big-call'));
+    assert.equal(call.status, 'failed');
+    assert.match(String(call.error?.message), /the arguments of a call of 3\.0 MiB/);
+    assert.equal(stored, 0, 'the call was never made');
+
+    const chatty = await env.result(await env.start('chatty'));
+    assert.equal(chatty.status, 'completed', 'about 3.6 MB of log lines in one step, none over the limit');
+    const [first, ...rest] = await env.logs(chatty.id);
+    assert.equal(rest.length, 900);
+    assert.equal(first?.length, 16 * 1024 + ' (83616 more characters cut)'.length + 1);
+    assert.match(String(first), /^z+… \(83616 more characters cut\)$/);
+  } finally {
+    await env.close();
+  }
+});
