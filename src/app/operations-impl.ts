@@ -272,6 +272,9 @@ export function createOperations(deps: OperationsDeps): Operations {
       return () => stops.forEach((stop) => stop());
     },
 
+    revokeSession: (id, until) => store.revokeSession(id, until, clock.now()),
+    isSessionRevoked: (id) => store.isSessionRevoked(id, clock.now()),
+
     async authenticate(token) {
       if (deps.adminToken !== undefined) {
         const given = Buffer.from(hashToken(token));

@@ -182,5 +182,8 @@ export interface Operations {
   watch(listener: (change: LiveChange) => void): () => void;
   /** Checks that the API token is valid. */
   authenticate(token: string): Promise<boolean>;
+  /** Web UI sign-out: the session `id` is refused by every server until `until`, its expiry. */
+  revokeSession(id: string, until: number): Promise<void>;
+  isSessionRevoked(id: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; store: string; workflows: number }>;
 }

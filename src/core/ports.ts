@@ -432,6 +432,12 @@ export interface Store {
   addApiToken(hash: string, name: string, createdAt: number): Promise<void>;
   hasApiToken(hash: string): Promise<boolean>;
   countApiTokens(): Promise<number>;
+
+  // web UI sessions -----------------------------------------------------------------------
+  /** Refuses the session `id` until `until` (its expiry); deletes the revocations expired by `now`. */
+  revokeSession(id: string, until: number, now: number): Promise<void>;
+  /** Whether the session `id` was revoked and has not expired by `now`. */
+  isSessionRevoked(id: string, now: number): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------

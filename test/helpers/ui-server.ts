@@ -1,4 +1,5 @@
 import { embeddedRuntimeConfig, createRuntime, type Runtime } from '../../src/app/runtime.js';
+import type { DatabaseConfig } from '../../src/config/database.js';
 import { createApp } from '../../src/server/http/app.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { webUiOptions } from '../../src/server/web-ui.js';
@@ -64,17 +65,18 @@ export interface UiServer {
  * A real server on loopback, wired like `autoflow server` with no GitLab: the embedded simulator
  * (seeded users alice, bob, carol), its OAuth application, the API and the web UI on one port.
  */
-export async function startUiServer(workflows: Record<string, string> = UI_WORKFLOWS): Promise<UiServer> {
+export async function startUiServer(workflows: Record<string, string> = UI_WORKFLOWS, options: { db?: DatabaseConfig } = {}): Promise<UiServer> {
   const folder = workflowFolder(workflows);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const gitlab = createEmbeddedGitLab();
-  const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'memory' }, workflowsDir: folder.dir, publicUrl: url }), {
+  const db = options.db ?? { kind: 'memory' };
+  const runtime = await createRuntime(embeddedRuntimeConfig({ db, workflowsDir: folder.dir, publicUrl: url }), {
     capabilities: [gitlab.capability],
     webhookSources: [gitlab.webhookSource],
   });
   await runtime.start();
-  const ui = webUiOptions({ config: { db: { kind: 'memory' }, publicUrl: url }, operations: runtime.operations, logger: runtime.logger, gitlab });
+  const ui = webUiOptions({ config: { db, publicUrl: url }, operations: runtime.operations, logger: runtime.logger, gitlab });
   const server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, gitlab, ui }), { port, host: '127.0.0.1', shutdownGraceMs: 200 });
   gitlab.attach(server.url, url);
   return {

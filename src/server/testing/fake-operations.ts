@@ -40,6 +40,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
   const events: StoredEvent[] = [];
   const signals: FakeOperations['signals'] = [];
   const retries: FakeOperations['retries'] = [];
+  const revokedSessions = new Map<string, number>();
   let runCounter = 0;
 
   function requireRun(id: string): RunView {
@@ -227,6 +228,13 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async authenticate(given) {
       return given === token;
+    },
+    revokeSession(id, until) {
+      revokedSessions.set(id, until);
+      return Promise.resolve();
+    },
+    isSessionRevoked(id) {
+      return Promise.resolve((revokedSessions.get(id) ?? 0) > Date.now());
     },
 
     async health() {

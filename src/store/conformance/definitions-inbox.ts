@@ -209,5 +209,21 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       assert.equal(await store.hasApiToken('hash-1'), true);
       assert.equal(await store.hasApiToken('hash-3'), false);
     });
+
+    it('revokes web UI sessions until they expire, and forgets them after', async () => {
+      const store = context.store;
+      assert.equal(await store.isSessionRevoked('s1', 100), false);
+      await store.revokeSession('s1', 1000, 100);
+      await store.revokeSession('s2', 500, 100);
+      await store.revokeSession('s1', 900, 100);
+      assert.equal(await store.isSessionRevoked('s1', 999), true, 'a later revocation never shortens one');
+      assert.equal(await store.isSessionRevoked('s1', 1000), false, 'expired: the cookie is refused for its age anyway');
+      assert.equal(await store.isSessionRevoked('s2', 499), true);
+      assert.equal(await store.isSessionRevoked('other', 100), false);
+      await store.revokeSession('s3', 2000, 600);
+      assert.equal(await store.isSessionRevoked('s2', 0), false, 'the revocations expired by then are deleted');
+      assert.equal(await store.isSessionRevoked('s1', 600), true);
+      assert.equal(await store.isSessionRevoked('s3', 1999), true);
+    });
   });
 }

@@ -101,6 +101,7 @@ export function createMemoryStore(): Store {
   const logs = new ByRun<LogRecord>();
   const scheduleTicks = new Map<string, number>();
   const apiTokens = new Map<string, { name: string; createdAt: number }>();
+  const revokedSessions = new Map<string, number>();
   const humanTasks = new HumanTaskTable();
 
   function insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
@@ -599,6 +600,11 @@ export function createMemoryStore(): Store {
       if (!apiTokens.has(hash)) apiTokens.set(hash, { name, createdAt });
     },
     hasApiToken: (hash) => apiTokens.has(hash),
+    revokeSession: (id, until, now) => {
+      for (const [revoked, expiry] of revokedSessions) if (expiry <= now) revokedSessions.delete(revoked);
+      revokedSessions.set(id, Math.max(until, revokedSessions.get(id) ?? 0));
+    },
+    isSessionRevoked: (id, now) => (revokedSessions.get(id) ?? 0) > now,
     createHumanTask: (task) => humanTasks.create(task),
     getHumanTask: (id) => humanTasks.get(id),
     listHumanTasks: (filter) => humanTasks.list(filter),

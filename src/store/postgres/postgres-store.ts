@@ -373,6 +373,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     addApiToken: async (hash, name, createdAt) => void (await count(SQL.addApiToken, [hash, name, createdAt])),
     hasApiToken: async (hash) => (await rows(SQL.hasApiToken, [hash])).length > 0,
     countApiTokens: async () => (await rows<{ n: number }>(SQL.countApiTokens))[0]?.n ?? 0,
+    revokeSession: async (id, until, now) => void (await count(SQL.revokeSession, [id, until, now])),
+    isSessionRevoked: async (id, now) => (await rows(SQL.isSessionRevoked, [id, now])).length > 0,
 
     createHumanTask: (task) => transaction((client) => humanTasks.createHumanTask(client, task)),
     getHumanTask: async (id) => (await rows<HumanTaskRow>(humanTasks.HUMAN_TASK_SQL.get, [id])).map(toHumanTask)[0],

@@ -273,6 +273,10 @@ export const SQL = {
   addApiToken: 'INSERT INTO api_tokens (hash, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING',
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = $1',
   countApiTokens: 'SELECT count(*) AS n FROM api_tokens',
+  revokeSession: `WITH expired AS (DELETE FROM session_revocations WHERE until <= $3 AND id <> $1)
+    INSERT INTO session_revocations (id, until) VALUES ($1, $2)
+    ON CONFLICT (id) DO UPDATE SET until = GREATEST(session_revocations.until, excluded.until)`,
+  isSessionRevoked: 'SELECT 1 FROM session_revocations WHERE id = $1 AND until > $2',
 } as const;
 
 /**

@@ -267,6 +267,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     addApiToken: (hash, name, createdAt) => write((s) => void s.addApiToken.run(hash, name, createdAt)),
     hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),
     countApiTokens: () => read((s) => s.countApiTokens.get()!),
+    revokeSession: (id, until, now) =>
+      write((s) => {
+        s.deleteExpiredRevocations.run(now);
+        s.revokeSession.run(id, until);
+      }),
+    isSessionRevoked: (id, now) => read((s) => s.isSessionRevoked.get(id, now) !== undefined),
 
     createHumanTask: (task) => write(() => humanTasks.create(task)),
     getHumanTask: (id) => read(() => humanTasks.get(id)),

@@ -173,6 +173,9 @@ export const SQL = {
   addApiToken: `INSERT INTO api_tokens (hash, name, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = ?',
   countApiTokens: 'SELECT count(*) FROM api_tokens',
+  revokeSession: 'INSERT INTO session_revocations (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)',
+  deleteExpiredRevocations: 'DELETE FROM session_revocations WHERE until <= ?',
+  isSessionRevoked: 'SELECT 1 FROM session_revocations WHERE id = ? AND until > ?',
 } as const;
 
 /**
@@ -289,6 +292,9 @@ export function prepareStatements(db: Database) {
     addApiToken: p<[string, string, number]>(SQL.addApiToken),
     hasApiToken: p<[string], number>(SQL.hasApiToken).pluck(),
     countApiTokens: p<[], number>(SQL.countApiTokens).pluck(),
+    revokeSession: p<[string, number]>(SQL.revokeSession),
+    deleteExpiredRevocations: p<[number]>(SQL.deleteExpiredRevocations),
+    isSessionRevoked: p<[string, number], number>(SQL.isSessionRevoked).pluck(),
   };
 }
 

@@ -9,8 +9,8 @@ export interface SessionRevocations {
 }
 
 /**
- * Revocations in this process: enough for one server. Several servers on one database need them
- * in the shared store (see docs/ui.md), or a session signed out on one would still work on another.
+ * Revocations in this process, for a UI built without a store behind it (tests). The server passes
+ * the store's, so that a session signed out on one server is refused by all of them.
  */
 export function createMemoryRevocations(now: () => number = Date.now): SessionRevocations {
   const revoked = new Map<string, number>();
