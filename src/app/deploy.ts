@@ -62,12 +62,15 @@ export async function buildWorkflows(files: readonly string[], sandbox: Sandbox,
   return results;
 }
 
-/** `autoflow check`: bundle and validate every workflow in a folder without deploying anything. */
-export async function checkWorkflowDirectory(dir: string): Promise<Omit<FileResult, 'definition'>[]> {
-  if (!existsSync(dir)) return [{ file: dir, error: `folder ${dir} does not exist` }];
+/**
+ * `autoflow check`: bundle and validate every workflow in a folder, or the one workflow file
+ * `path` names, without deploying anything.
+ */
+export async function checkWorkflowDirectory(path: string): Promise<Omit<FileResult, 'definition'>[]> {
+  if (!existsSync(path)) return [{ file: path, error: `folder ${path} does not exist` }];
   const sandbox = await createQuickJsSandbox();
-  const results = await buildWorkflows(findWorkflowFiles(dir), sandbox, Date.now());
-  if (results.length === 0) return [{ file: dir, error: `no workflow files (*.ts, *.js) in ${dir}` }];
+  const results = await buildWorkflows(statSync(path).isDirectory() ? findWorkflowFiles(path) : [path], sandbox, Date.now());
+  if (results.length === 0) return [{ file: path, error: `no workflow files (*.ts, *.js) in ${path}` }];
   return results.map(({ definition: _definition, ...rest }) => rest);
 }
 
@@ -83,22 +86,21 @@ export async function deployWorkflows(files: readonly string[], engine: Engine, 
 }
 
 /**
- * Retires the workflows deployed from `dir` that no file there declares any more (the file is gone, is no longer
- * a workflow file, or declares another name): their triggers and schedules stop, runs in flight go on. A file
- * that failed to build keeps its workflow, so that a typo never stops one. Returns the names retired.
+ * The active workflows deployed from `dir` that no file there declares any more: the file is gone, is no longer a
+ * workflow file, or declares another name. A file that failed to build still counts as declaring its workflow, so
+ * that a typo never retires one.
  */
-export async function retireRemovedWorkflows(dir: string, results: readonly FileResult[], engine: Engine): Promise<string[]> {
+export function undeclaredWorkflows(dir: string, results: readonly FileResult[], active: readonly DeployedDefinition[]): string[] {
   const folder = resolve(dir);
   const declared = new Map(results.flatMap((result) => (result.name === undefined ? [] : [[resolve(result.file), result.name] as const])));
   const failed = new Set(results.filter((result) => result.error !== undefined).map((result) => resolve(result.file)));
-  const retired: string[] = [];
-  for (const definition of engine.definitions()) {
-    if (definition.origin === undefined) continue;
-    const file = resolve(definition.origin);
-    if (dirname(file) !== folder || failed.has(file) || declared.get(file) === definition.name) continue;
-    if (await engine.retire(definition.name)) retired.push(definition.name);
-  }
-  return retired;
+  return active
+    .filter((definition) => {
+      if (definition.origin === undefined) return false;
+      const file = resolve(definition.origin);
+      return dirname(file) === folder && !failed.has(file) && declared.get(file) !== definition.name;
+    })
+    .map((definition) => definition.name);
 }
 
 /** Calls `onChange` (debounced) when anything in the folder changes: dev mode's redeploy. */

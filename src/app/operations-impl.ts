@@ -1,7 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Engine } from '../core/engine.js';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../core/errors.js';
-import { matchWebhookSource, type WebhookSource } from '../gitlab/webhook-auth.js';
+import { matchWebhookSource, webhookRefusal, type WebhookSource } from '../gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
@@ -232,14 +232,15 @@ export function createOperations(deps: OperationsDeps): Operations {
     async ingestGitLabWebhook({ headers, body }) {
       const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
       if (!source) {
-        throw new UnauthorizedError(
-          deps.webhookSources.length === 0
-            ? 'no GitLab webhook source is configured: set AUTOFLOW_GITLAB_WEBHOOK_SECRET and use it as the webhook secret token in GitLab'
-            : 'the X-Gitlab-Token header does not match any configured webhook secret; check the secret token of the webhook in GitLab',
-        );
+        throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
       }
       const { event, dedupeKey } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
-      return { ...(await engine.ingest(event, dedupeKey)), type: event.type };
+      const result = await engine.ingest(event, dedupeKey);
+      if (!result.duplicate) return { ...result, type: event.type };
+      // A redelivery answers what is stored: the first delivery under its key is the one kept.
+      const stored = await store.getEvent(result.seq);
+      const differs = stored !== undefined && (stored.type !== event.type || JSON.stringify(stored.data) !== JSON.stringify(event.data));
+      return { ...result, type: stored?.type ?? event.type, ...(differs ? { bodyDiffers: true } : {}) };
     },
 
     async ingestEvent(event) {

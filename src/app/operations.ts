@@ -153,7 +153,10 @@ export interface Operations {
   ingestGitLabWebhook(delivery: { headers: Readonly<Record<string, string | undefined>>; body: string }): Promise<{
     seq: number;
     duplicate: boolean;
+    /** The stored event's type (a duplicate's too). */
     type: string;
+    /** A duplicate whose body is not the stored one's: its key was reused for another payload. */
+    bodyDiffers?: boolean;
   }>;
   /** Stores a CloudEvent durably (resolves once on disk), then routes it. */
   ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean }>;

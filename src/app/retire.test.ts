@@ -29,7 +29,8 @@ async function started(clock: VirtualClock): Promise<Runtime> {
   return runtime;
 }
 
-const deployed = async (runtime: Runtime): Promise<string[]> => (await runtime.operations.listWorkflows()).map((workflow) => workflow.name).sort();
+const deployed = async (runtime: Runtime): Promise<string[]> =>
+  (await runtime.operations.listWorkflows()).map((workflow) => workflow.name).sort();
 
 test('removing, renaming or breaking workflow files: the removed and renamed are retired, the broken one stays', async () => {
   const clock = new VirtualClock(Date.parse('2026-03-02T12:00:00Z'));

@@ -6,7 +6,7 @@ import { createActivitiesCapability, type ActivityFunction } from '../capabiliti
 import { createCalendarCapability } from '../capabilities/calendar.js';
 import { createKubernetesCapability, type KubernetesCapabilityOptions } from '../capabilities/kubernetes/index.js';
 import { createEmitCapability } from '../capabilities/emit.js';
-import { createGitLabCapability } from '../capabilities/gitlab/index.js';
+import { checkGitLabAtStartup, createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
 import { createSecretSource, createSecretsCapability } from '../capabilities/secrets.js';
 import { createTasksCapability } from '../capabilities/tasks.js';
@@ -21,7 +21,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
-import { deployWorkflows, findWorkflowFiles, retireRemovedWorkflows, watchWorkflowDirectory } from './deploy.js';
+import { deployWorkflows, findWorkflowFiles, undeclaredWorkflows, watchWorkflowDirectory, type FileResult } from './deploy.js';
 import { createInputChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
@@ -270,6 +270,24 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
 
   late.engine = engine;
   let watcher: FSWatcher | undefined;
+  /**
+   * Retires what no file declares any more. Servers sharing PostgreSQL cannot tell a file removed from one that a
+   * newer deploy on another server added (during a rolling deploy, say), so there an operator retires it.
+   */
+  async function retireUndeclared(results: FileResult[]): Promise<void> {
+    const retireHere = plainStore.kind !== 'postgres' || config.dev;
+    for (const name of undeclaredWorkflows(config.workflowsDir, results, engine.definitions())) {
+      if (!retireHere) {
+        logger.warn(
+          { workflow: name },
+          `workflow ${name} is deployed but no file in ${config.workflowsDir} declares it; once every server runs this folder, retire it: autoflow undeploy ${name}`,
+        );
+      } else if (await engine.retire(name)) {
+        logger.warn({ workflow: name }, `workflow ${name} retired: no file in ${config.workflowsDir} declares it any more; its runs in flight go on`);
+      }
+    }
+  }
+
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now());
@@ -278,11 +296,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
       for (const warning of result.warnings ?? []) logger.warn({ file: result.file, workflow: result.name }, warning);
     }
-    if (!config.workflowFiles) {
-      for (const name of await retireRemovedWorkflows(config.workflowsDir, results, engine)) {
-        logger.warn({ workflow: name }, `workflow ${name} retired: no file in ${config.workflowsDir} declares it any more; its runs in flight go on`);
-      }
-    }
+    if (!config.workflowFiles) await retireUndeclared(results);
     await scheduler.sync();
   }
 
@@ -302,6 +316,9 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
       await engine.start();
+      // Not awaited, never throws: one log line on whether GitLab answers and takes the token.
+      if (config.gitlabUrl !== undefined && config.gitlabToken !== undefined)
+        void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
       if (plainStore.kind === 'postgres') stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
       await scheduler.sync();
       await dispatcher.start();

@@ -76,6 +76,14 @@ describe('run', () => {
     assert.match(outcome.stderr, /error: run boom-1 failed: TypeError: it broke\n$/);
   });
 
+  test('--wait on a cancelled run says why it was cancelled', async () => {
+    await operations.startRun({ workflow: 'slow', id: 'cancelled-1' });
+    await operations.cancelRun('cancelled-1', 'superseded by run 2');
+    const outcome = await cli(['run', 'slow', '--id', 'cancelled-1', '--wait']);
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /^error: run cancelled-1 was cancelled: superseded by run 2\n$/m);
+  });
+
   test('--wait --timeout gives up with exit 1', async () => {
     const outcome = await cli(['run', 'slow', '--wait', '--timeout', '0.3', '--id', 'slow-timeout']);
     assert.equal(outcome.code, 1);
@@ -138,6 +146,13 @@ describe('inspecting runs', () => {
     );
   });
 
+  test('show --json carries the open calls beside the run and its history', async () => {
+    const outcome = await cli(['show', 'seen-1', '--json']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const shown = JSON.parse(outcome.stdout) as { run: { id: string }; calls: unknown[] };
+    assert.deepEqual([shown.run.id, shown.calls], ['seen-1', []]);
+  });
+
   test('show of a missing run is exit 1', async () => {
     const outcome = await cli(['show', 'missing']);
     assert.equal(outcome.code, 1);
@@ -147,6 +162,17 @@ describe('inspecting runs', () => {
   test('logs prints the lines', async () => {
     const outcome = await cli(['logs', 'seen-1']);
     assert.match(outcome.stdout, /^\d{4}-\d\d-\d\dT\S+Z {2}info {3}greeting\n$/);
+  });
+
+  test('logs of a run without log lines says so on stderr, like runs and tasks, and prints nothing', async () => {
+    await operations.startRun({ workflow: 'slow', id: 'quiet-1' });
+    const outcome = await cli(['logs', 'quiet-1']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual([outcome.stdout, outcome.stderr], ['', 'no log lines\n']);
+    const [last] = (JSON.parse((await cli(['logs', 'seen-1', '--json'])).stdout) as Array<{ index: number }>).slice(-1);
+    const later = await cli(['logs', 'seen-1', '--after', String(last?.index)]);
+    assert.deepEqual([later.code, later.stdout, later.stderr], [0, '', `no log lines after index ${last?.index}\n`]);
+    assert.deepEqual(JSON.parse((await cli(['logs', 'quiet-1', '--json'])).stdout), []);
   });
 });
 
@@ -198,7 +224,10 @@ describe('acting on runs and events', () => {
       outcome.stdout.trimEnd().split('\n'),
       failed.map((id) => `run ${id} retried: running on version v1`),
     );
-    assert.equal((await cli(['retry', '--failed', '--workflow', 'hello'])).stderr, 'no failed runs\n');
+    assert.equal((await cli(['retry', '--failed', '--workflow', 'hello'])).stderr, 'no failed runs of hello\n');
+    const unknown = await cli(['retry', '--failed', '--workflow', 'nosuch']);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, "error: workflow 'nosuch' does not exist; deployed: boom, hello, slow\n");
   });
 
   test('signal sends the payload', async () => {
@@ -239,6 +268,11 @@ describe('usage errors are exit 2 with a message', () => {
     [['send-event'], /error: required option '--type <type>' not specified/],
     [['runs', '--status', 'sleeping'], /error: invalid query: status: one of running, completed/],
     [['frobnicate'], /error: unknown command 'frobnicate'/],
+    [['show', ''], /^error: <id> is empty; give the run id\n$/],
+    [['logs', ''], /^error: <id> is empty; give the run id\n$/],
+    [['runs', '--json', '-q'], /^error: use --json or -q, not both/],
+    [['retry', '--workflow', 'boom'], /^error: --workflow goes with --failed: autoflow retry --failed --workflow boom\n$/],
+    [['check', 'no-such-folder'], /^error: no-such-folder does not exist; give the workflows folder or a workflow file\n$/],
   ] as const) {
     test(args.join(' '), async () => {
       const outcome = await cli([...args]);
@@ -289,6 +323,13 @@ describe('check', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /^✗ \S+broken\.ts: /m);
     assert.match(bad.stderr, /error: \d+ of \d+ workflow files? failed the check/);
+  });
+
+  test('checks one workflow file too, and says that it does not type-check', async () => {
+    const one = await cli(['check', fileURLToPath(new URL('../../examples/hello.ts', import.meta.url))]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^✓ hello [0-9a-f]{12} {2}\S+hello\.ts\n$/);
+    assert.match((await cli(['check', '--help'])).stdout, /does not type-check: run `tsc --noEmit`/);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Operations, RunView, TaskView, WorkflowView } from '../app/operations.js';
+import type { CallView, Operations, RunView, TaskView, WorkflowView } from '../app/operations.js';
 import {
   AutoflowError,
   ConflictError,
@@ -22,6 +22,7 @@ export type ApiClient = Pick<
   | 'waitForRun'
   | 'listRuns'
   | 'getHistory'
+  | 'listCalls'
   | 'getLogs'
   | 'cancelRun'
   | 'retryRun'
@@ -35,6 +36,8 @@ export type ApiClient = Pick<
 export interface SimulatorInfo {
   baseUrl: string;
   users: string[];
+  /** Tokens of simulated users that a person may use (`PRIVATE-TOKEN: alice-token`). */
+  tokens?: string[];
   actions: Record<string, string>;
 }
 
@@ -163,6 +166,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
     },
     getHistory: async (id) => (await get<{ events: HistoryEvent[] }>(`${run(id)}/history`)).events,
+    listCalls: async (id) => (await get<{ calls: CallView[] }>(`${run(id)}/calls`)).calls,
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
     cancelRun: async (id, reason) => (await request<RunView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>
@@ -172,7 +176,11 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
     ingestEvent: async (event) => (await request<{ seq: number; duplicate: boolean }>('POST', '/api/v1/events', event)).body,
-    listTasks: ({ runId, ...rest }) => get<{ tasks: TaskView[]; nextCursor?: string }>(`/api/v1/tasks${query({ ...rest, run: runId })}`),
+    async listTasks({ runId, ...rest }) {
+      // `null` on the last page; an older server leaves it out.
+      const page = await get<{ tasks: TaskView[]; nextCursor?: string | null }>(`/api/v1/tasks${query({ ...rest, run: runId })}`);
+      return page.nextCursor == null ? { tasks: page.tasks } : { tasks: page.tasks, nextCursor: page.nextCursor };
+    },
     simulatorInfo: () => get<SimulatorInfo>('/api/v1/simulator'),
     simulate: async (action, args) =>
       (await request<{ result: unknown }>('POST', `/api/v1/simulator/actions/${encodeURIComponent(action)}`, { args })).body.result,

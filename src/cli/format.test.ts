@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HistoryEvent } from '../core/model.js';
-import { formatColumns, formatHistory } from './format.js';
+import { formatCalls, formatColumns, formatHistory } from './format.js';
 
 test('a history reads one line per event: offset, type, key facts', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -33,5 +33,25 @@ test('columns line up, trailing blanks trimmed', () => {
       ['a-much-longer-id', ''],
     ]),
     'ID                STATUS\nrun-1             completed\na-much-longer-id',
+  );
+});
+
+test("a run's open calls read with their attempts, next attempt and last error", () => {
+  assert.deepEqual(
+    formatCalls([
+      {
+        step: 1,
+        capability: 'gitlab',
+        method: 'issues.get',
+        attempts: 3,
+        nextAt: '2026-01-02T03:04:05.000Z',
+        lastError: { name: 'GitLabUnavailableError', message: 'GitLab answered 502 to GET /user: unavailable' },
+      },
+      { step: 12, capability: 'http', method: 'request', attempts: 0, nextAt: '2026-01-02T03:00:00.000Z' },
+    ]),
+    [
+      '#1 gitlab.issues.get  attempt 3 failed, next attempt 2026-01-02T03:04:05Z: GitLabUnavailableError: GitLab answered 502 to GET /user: unavailable',
+      '#12 http.request      first attempt due 2026-01-02T03:00:00Z',
+    ],
   );
 });

@@ -1,3 +1,4 @@
+import type { CallView } from '../app/operations.js';
 import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
 
 /** Pretty JSON for results that a person reads or a script parses. */
@@ -86,4 +87,18 @@ export function formatHistory(events: readonly HistoryEvent[]): string[] {
   return events.map((event) =>
     `+${((event.at - start) / 1000).toFixed(3)}s  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd(),
   );
+}
+
+/**
+ * A run's open calls, one line each: `#1 gitlab.issues.get  attempt 3 failed, next at 2026-…Z: GitLabUnavailableError: …`,
+ * or `running` for a first attempt. What a run that looks stuck at `call_scheduled` is waiting for.
+ */
+export function formatCalls(calls: readonly CallView[]): string[] {
+  const names = Math.max(0, ...calls.map((call) => `#${call.step} ${call.capability}.${call.method}`.length));
+  return calls.map((call) => {
+    const name = `#${call.step} ${call.capability}.${call.method}`.padEnd(names);
+    if (call.lastError === undefined)
+      return `${name}  ${call.attempts === 0 ? 'first attempt due' : `attempt ${call.attempts + 1} due`} ${formatTime(call.nextAt)}`;
+    return `${name}  attempt ${call.attempts} failed, next attempt ${formatTime(call.nextAt)}: ${formatError(call.lastError)}`;
+  });
 }

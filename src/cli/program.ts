@@ -20,7 +20,20 @@ import { registerTasks } from './commands/tasks.js';
 import { registerTest } from './commands/test.js';
 import { registerWorkflows } from './commands/workflows.js';
 import type { CliContext } from './context.js';
-import { describeError, exitCodeOf } from './errors.js';
+import { describeError, exitCodeOf, UsageError } from './errors.js';
+
+/**
+ * An empty argument (`autoflow show ''`, often an unset shell variable) is never a valid id, name
+ * or path: refused before the command runs, instead of reaching the server as another URL.
+ * Variadic arguments are left alone: `simulate`'s may be an empty text.
+ */
+function refuseEmptyArguments(_program: Command, command: Command): void {
+  command.registeredArguments.forEach((argument, index) => {
+    const value: unknown = command.processedArgs[index];
+    if (argument.variadic || typeof value !== 'string' || value.trim() !== '') return;
+    throw new UsageError(`<${argument.name()}> is empty; give ${argument.description ? `the ${argument.description}` : 'a value'}`);
+  });
+}
 
 function createProgram(context: CliContext): Command {
   const program = new Command('autoflow')
@@ -33,7 +46,8 @@ function createProgram(context: CliContext): Command {
     .configureOutput({
       writeOut: (text) => context.out(text.replace(/\n$/, '')),
       writeErr: (text) => context.err(text.replace(/\n$/, '')),
-    });
+    })
+    .hook('preAction', refuseEmptyArguments);
   for (const register of [
     registerServer,
     registerRun,

@@ -150,6 +150,18 @@ export default defineConfig({
   });
 });
 
+describe('the GitLab URL', () => {
+  test('a trailing /api/v4 and trailing slashes are dropped, so that requests do not go to /api/v4/api/v4', async () => {
+    const cwd = folder();
+    const url = async (gitlabUrl: string) => (await loadConfig({ flags: { gitlabUrl }, env: {}, cwd })).gitlabUrl;
+    assert.equal(await url('https://gitlab.example.com/api/v4'), 'https://gitlab.example.com');
+    assert.equal(await url('https://gitlab.example.com/api/v4/'), 'https://gitlab.example.com');
+    assert.equal(await url('https://gitlab.example.com/'), 'https://gitlab.example.com');
+    assert.equal(await url('https://example.com/gitlab/api/v4'), 'https://example.com/gitlab');
+    assert.equal(await url('https://example.com/gitlab'), 'https://example.com/gitlab');
+  });
+});
+
 describe('every invalid value names key, source, value and expected form', () => {
   test('from a flag', async () => {
     const message = await configError(loadConfig({ flags: { port: 'eighty' }, env: {}, cwd: folder() }));

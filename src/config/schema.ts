@@ -138,8 +138,21 @@ export const configSchema = strict({
       'an object of activity names to functions',
     )
     .default({}),
-  /** The GitLab instance workflows call; without it the server runs the built-in simulator. */
-  gitlabUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /**
+   * The GitLab instance workflows call (`https://gitlab.example.com`, or with the path of a
+   * sub-path install); without it the server runs the built-in simulator. A trailing `/api/v4`
+   * (the API's address, often copied instead) and trailing slashes are dropped: the API lives
+   * under `<gitlabUrl>/api/v4`.
+   */
+  gitlabUrl: z
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+    .transform((url) =>
+      url
+        .replace(/\/+$/, '')
+        .replace(/\/api\/v4$/i, '')
+        .replace(/\/+$/, ''),
+    )
+    .optional(),
   /**
    * The address people use to reach this server (links in task notifications and GitLab comments,
    * the OAuth redirect). @default http://<host>:<port>

@@ -57,7 +57,7 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
       const retryAfter = error instanceof CapabilityError ? error.retryAfterMs : undefined;
       return { kind: 'retry', attempts, error: info, nextAt: context.now + retryDelay(policy, attempts, options.random, retryAfter) };
     }
-    if (retryable) info.message = `${info.message} (gave up after ${attempts} attempts)`;
+    if (retryable) info.message = `${info.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
     return { kind: 'resolved', attempts, resolution: { kind: 'call', step: call.step, ok: false, error: info } };
   }
 }

@@ -778,6 +778,13 @@ export class Engine {
   private async rescheduleCall(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'retry' }>): Promise<void> {
     const { runId, step } = call;
     if (await this.store.rescheduleCall(runId, step, outcome.attempts, outcome.nextAt, outcome.error, this.options.nodeId)) {
+      const name = `${call.capability}.${call.method}`;
+      const nextAt = new Date(outcome.nextAt).toISOString();
+      // A call that keeps failing is otherwise silent until it gives up, which may be an hour later.
+      this.logger.warn(
+        { runId, step, call: name, attempt: outcome.attempts, nextAt, error: outcome.error.message },
+        `call #${step} ${name} of run ${runId} failed (attempt ${outcome.attempts}): ${outcome.error.name}: ${outcome.error.message}; next attempt at ${nextAt}`,
+      );
       this.considerWake(outcome.nextAt);
     } else {
       this.events.emit('write:fenced', { runId, step, what: 'call_retry' });

@@ -12,7 +12,21 @@ export type WebhookSource = {
    * `X-Gitlab-Instance` header, then the payload's URLs, are used.
    */
   instanceUrl?: string;
+  /** The built-in simulator's own source: it receives the simulator's webhooks, never an outside GitLab's. */
+  builtIn?: boolean;
 };
+
+/**
+ * Why a webhook was refused (no source matched its `X-Gitlab-Token`), saying what to fix: with
+ * no source but the simulator's, an outside GitLab's webhook cannot be accepted at all.
+ */
+export function webhookRefusal(sources: readonly WebhookSource[]): string {
+  if (sources.every((source) => source.builtIn)) {
+    const only = sources.length === 0 ? '' : " (only the built-in simulator's, with a secret of its own)";
+    return `no GitLab webhook source is configured${only}: set AUTOFLOW_GITLAB_WEBHOOK_SECRET and use it as the webhook secret token in GitLab`;
+  }
+  return 'the X-Gitlab-Token header does not match any configured webhook secret; check the secret token of the webhook in GitLab';
+}
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();

@@ -16,8 +16,12 @@ export type Noteable = { project: ProjectRef; issueIid: number } | { project: Pr
 
 /** ISO 8601 time as GitLab sends it (`2026-01-05T09:00:00.000Z`). */
 export type Time = string;
-/** A query parameter value; arrays are sent as `name[]=a&name[]=b`. */
-export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean>;
+type QueryScalars = string | number | boolean | ReadonlyArray<string | number | boolean>;
+/**
+ * A query parameter value; arrays are sent as `name[]=a&name[]=b`, and one level of object as
+ * GitLab's `name[key]=…` (`not: { labels: 'bug' }` is `not[labels]=bug`).
+ */
+export type QueryValue = QueryScalars | { readonly [key: string]: QueryScalars };
 /** Filters by GitLab's parameter names; the named ones are the common ones, any other passes through. */
 export type Query = { [param: string]: QueryValue | undefined };
 /** Fields of a create or update by GitLab's parameter names; any other passes through. */
@@ -429,6 +433,11 @@ export interface Pagination {
   prevPage: number | null;
   total: number | null;
   totalPages: number | null;
+  /**
+   * Where the next page starts (null on the last): pass it back as `{ cursor }` to read that page.
+   * Keyset pagination (`pagination: 'keyset'`) has no `nextPage`, only this.
+   */
+  nextCursor: string | null;
 }
 
 export interface Page<T> {

@@ -52,6 +52,8 @@ import type { HttpMethod } from './types.js';
 export interface PageOptions extends CallOptions {
   page?: number;
   perPage?: number;
+  /** The `pagination.nextCursor` of the page before: reads the page after it (keyset pagination too). */
+  cursor?: string | undefined;
 }
 
 /** Every page, 100 items a request; more than `maxPages` pages fail the call. */

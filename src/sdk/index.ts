@@ -1,3 +1,5 @@
+// A reference, not an import: the file only declares a module pattern, and there is nothing to load at run time.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./policy-files.d.ts" />
 /**
  * 'autoflow': the module workflow code imports. It runs inside the sandbox, where every side

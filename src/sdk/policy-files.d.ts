@@ -1,5 +1,8 @@
 // What `import policies from './.triage-policies.yml'` gives a workflow: the bundler reads, checks and
 // normalizes the file on the host (src/sandbox/triage-policy-file.ts), so the sandbox receives plain data.
+// The types are imported inline: a top-level import would make this file a module, where a wildcard module
+// declaration is not allowed.
+/* eslint-disable @typescript-eslint/consistent-type-imports */
 declare module '*triage-policies.yml' {
   const policies: import('./triage-policy.js').TriagePolicies;
   export default policies;

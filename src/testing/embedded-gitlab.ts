@@ -38,7 +38,7 @@ export function createEmbeddedGitLab(options: { clock?: Clock } = {}): EmbeddedG
   let application: OAuthApplication | undefined;
   return {
     simulator,
-    webhookSource: { name: 'simulator', secret },
+    webhookSource: { name: 'simulator', secret, builtIn: true },
     // In process: calls reach the simulator without a socket; its links use the attached URL.
     capability: createGitLabCapability({ baseUrl: 'http://gitlab.simulator', token, fetch: simulator.fetch }),
     baseUrl: () => simulator.state.baseUrl,

@@ -96,4 +96,26 @@ describe('autoflow export + autoflow replay against a real server', () => {
     assert.equal(lines.length, 4);
     assert.match(diverged.stderr, /^error: 1 of 1 run did not replay against the code$/m);
   });
+
+  test('replay against a folder needs only the workflows the histories name; a file that does not build matters only then', async () => {
+    const other = APPROVAL.replace("name: 'approval'", "name: 'other'");
+    const mixed = workflowFolder({ 'approval.ts': APPROVAL, 'broken.ts': 'export default {' });
+    const missing = workflowFolder({ 'other.ts': other, 'broken.ts': 'export default {' });
+    try {
+      const clean = await autoflow(['replay', 'run-1.json', '--workflow', mixed.dir], { cwd: deployed.dir, env });
+      assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+      assert.equal(clean.stdout, '✓ run-1 (approval): 2 workflow tasks replayed\n');
+
+      const notThere = await autoflow(['replay', 'run-1.json', '--workflow', missing.dir], { cwd: deployed.dir, env });
+      assert.equal(notThere.code, 1);
+      assert.match(
+        notThere.stdout,
+        /^✗ run-1\.json: a run of workflow 'approval', but \S+ defines 'other'\n {4}\S+broken\.ts did not build: /,
+      );
+      assert.match(notThere.stderr, /^error: 1 of 1 run did not replay against the code$/m);
+    } finally {
+      mixed.remove();
+      missing.remove();
+    }
+  });
 });

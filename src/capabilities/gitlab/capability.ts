@@ -37,7 +37,8 @@ async function execute(plan: Plan, call: string, client: GitLabClient, guard: Pe
     await guard.check(route.method, url, client.apiPath(url), route.body, context);
     return url;
   };
-  const send = (route: Route, url: URL): Promise<GitLabResponse> => client.send(route.method, url, route.body, context.now);
+  const send = (route: Route, url: URL): Promise<GitLabResponse> =>
+    client.send(route.method, url, route.body, context.now, { text: route.text });
 
   // Checked before anything leaves, even the search of an idempotent create.
   const url = await checked(plan.route);

@@ -4,7 +4,9 @@ import { parseRetryAfter } from '../http.js';
 import { GitLabError, GitLabUnavailableError, gitLabMessage } from './errors.js';
 
 export type GitLabVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean>;
+type Scalar = string | number | boolean;
+/** A parameter; an object is one level of Grape's nesting (`{ not: { labels: 'bug' } }` is sent as `not[labels]=bug`). */
+export type QueryValue = Scalar | ReadonlyArray<Scalar> | Readonly<Record<string, Scalar | ReadonlyArray<Scalar>>>;
 export type Query = Readonly<Record<string, QueryValue | undefined>>;
 
 /** One GitLab REST call: `path` is relative to `/api/v4`, with its segments already encoded. */
@@ -13,6 +15,8 @@ export interface Route {
   path: string;
   query?: Query;
   body?: Json;
+  /** The answer may be text (raw files, job logs): a 2xx that is not JSON is returned as a string. HTML never is. */
+  text?: boolean;
 }
 
 export interface GitLabResponse {
@@ -46,33 +50,45 @@ export interface GitLabClient {
    */
   urlOf(route: Route): URL;
   /** Throws GitLabError (4xx, redirects) or GitLabUnavailableError (429, 5xx, timeouts, resets). */
-  send(method: GitLabVerb, url: URL, body: Json | undefined, now: number): Promise<GitLabResponse>;
+  send(method: GitLabVerb, url: URL, body: Json | undefined, now: number, options?: SendOptions): Promise<GitLabResponse>;
   /** The URL's path relative to `/api/v4` (`/projects/acme%2Fapp/issues`), segments still encoded. */
   apiPath(url: URL): string;
+}
+
+export interface SendOptions {
+  /** See `Route.text`. @default false */
+  text?: boolean | undefined;
+}
+
+function appendParam(url: URL, key: string, value: Scalar | ReadonlyArray<Scalar>): void {
+  // Grape reads `labels[]=a&labels[]=b` as a list; a comma-separated string means the same to GitLab.
+  if (Array.isArray(value)) for (const item of value as ReadonlyArray<Scalar>) url.searchParams.append(`${key}[]`, String(item));
+  else url.searchParams.set(key, String(value));
 }
 
 function appendQuery(url: URL, query: Query): void {
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
-    // Grape reads `labels[]=a&labels[]=b` as a list; a comma-separated string means the same to GitLab.
-    if (Array.isArray(value))
-      for (const item of value as ReadonlyArray<string | number | boolean>) url.searchParams.append(`${key}[]`, String(item));
-    else url.searchParams.set(key, String(value));
+    if (typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, innerValue] of Object.entries(value as Readonly<Record<string, Scalar | ReadonlyArray<Scalar>>>))
+        appendParam(url, `${key}[${inner}]`, innerValue);
+    } else appendParam(url, key, value as Scalar | ReadonlyArray<Scalar>);
   }
 }
 
-async function readBody(response: Response): Promise<Json> {
-  const text = await response.text();
-  if (text === '') return null;
-  if ((response.headers.get('content-type') ?? '').includes('json')) {
-    try {
-      return JSON.parse(text) as Json;
-    } catch {
-      return text;
-    }
+/** A body as GitLab sent it: JSON when it says so, else text; `broken` when it says JSON but the JSON does not parse. */
+function parseBody(text: string, contentType: string): { body: Json } | { broken: Error } {
+  if (text === '') return { body: null };
+  if (!/\bjson\b/i.test(contentType)) return { body: text };
+  try {
+    return { body: JSON.parse(text) as Json };
+  } catch (caught) {
+    return { broken: toError(caught) };
   }
-  return text;
 }
+
+/** Errors of `fetch` that no retry can cure: the request is never sent. */
+const BLOCKED_PORT = 'bad port';
 
 /** GitLab sends `RateLimit-Reset` as Unix seconds on its throttled answers, sometimes without `Retry-After`. */
 function rateLimitResetMs(headers: Headers, now: number): number | undefined {
@@ -90,7 +106,8 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const tokenVariable = options.tokenVariable ?? 'AUTOFLOW_GITLAB_TOKEN';
   const base = new URL(options.baseUrl);
-  const apiRoot = `${base.pathname.replace(/\/+$/, '')}/api/v4/`;
+  // `https://gitlab.example.com/api/v4/` is the API's address, often given for the instance's.
+  const apiRoot = `${base.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/i, '')}/api/v4/`;
 
   const apiPath = (url: URL): string => url.pathname.slice(apiRoot.length - 1);
 
@@ -108,8 +125,10 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
       return url;
     },
 
-    async send(method, url, body, now) {
+    async send(method, url, body, now, sendOptions = {}) {
       const request = `${method} ${apiPath(url)}${url.search}`;
+      // Messages about the connection name the whole URL: a wrong --gitlab-url shows there.
+      const where = `${method} ${url.href}`;
       const headers: Record<string, string> = {
         authorization: `Bearer ${options.token}`,
         'user-agent': 'AutoFlow',
@@ -117,6 +136,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
       };
       if (body !== undefined) headers['content-type'] = 'application/json';
       let response: Response;
+      let text: string;
       try {
         response = await doFetch(url, {
           method,
@@ -127,18 +147,46 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         });
+        text = await response.text();
       } catch (caught) {
         const error = toError(caught);
-        const reason = error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+        const cause = error.cause instanceof Error ? error.cause.message : undefined;
+        if (cause === BLOCKED_PORT) {
+          throw new CapabilityError(
+            'gitlab_blocked_port',
+            `${where} was not sent: fetch refuses port ${url.port} (one of the ports it blocks for safety); the GitLab URL (${options.baseUrl}, from --gitlab-url or AUTOFLOW_GITLAB_URL) must be GitLab's address, on a port such as 443, 80 or 8080`,
+            { retryable: false, details: { request, url: url.href }, cause: error },
+          );
+        }
         const message =
           error.name === 'TimeoutError'
-            ? `GitLab did not answer ${request} within ${timeoutMs} ms`
-            : `${request} failed before GitLab answered: ${reason}`;
+            ? `GitLab did not answer ${where} within ${timeoutMs} ms`
+            : `${where} failed before GitLab answered: ${cause === undefined ? error.message : `${error.message} (${cause})`}`;
         throw new GitLabUnavailableError(message, { request }, { cause: error });
       }
-      const responseBody = await readBody(response);
+      const contentType = response.headers.get('content-type') ?? '';
+      const parsed = parseBody(text, contentType);
       const { status } = response;
-      if (status >= 200 && status < 300) return { status, headers: response.headers, body: responseBody };
+      const ok = status >= 200 && status < 300;
+      if (ok && 'broken' in parsed) {
+        // A body cut off on the way: a connection that broke, which another attempt can cure.
+        throw new GitLabUnavailableError(
+          `GitLab's answer to ${where} is cut off or broken JSON (${parsed.broken.message}; ${text.length} characters of ${contentType})`,
+          { status, request },
+          { cause: parsed.broken },
+        );
+      }
+      const responseBody = 'broken' in parsed ? text : parsed.body;
+      if (ok) {
+        // A sign-in page or a proxy's answer is not GitLab's: returned, it would reach the workflow as a string.
+        if (typeof responseBody === 'string' && (!sendOptions.text || /html/i.test(contentType))) {
+          throw new GitLabError(
+            `GitLab answered with ${contentType === '' ? 'no content type' : contentType} instead of JSON from ${where}: the GitLab URL (${options.baseUrl}, from --gitlab-url or AUTOFLOW_GITLAB_URL) must be GitLab's own address, not a proxy's or a sign-in page's`,
+            { status, request, body: text.slice(0, 500) },
+          );
+        }
+        return { status, headers: response.headers, body: responseBody };
+      }
       if (status === 429 || status === 408 || status >= 500) {
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now) ?? rateLimitResetMs(response.headers, now);
         const why = status === 429 ? 'rate limit reached' : (gitLabMessage(responseBody) ?? 'unavailable');

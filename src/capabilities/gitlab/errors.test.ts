@@ -92,7 +92,10 @@ describe('GitLab failures are retryable GitLabUnavailableErrors', () => {
     world.sim.faults.add({ kind: 'drop', method: 'POST', times: 1 });
     const dropped = await rejection(world.call('issues.create', { project: 'acme/app', attributes: { title: 'dropped' } }));
     assert.ok(dropped instanceof GitLabUnavailableError && dropped.retryable);
-    assert.match(dropped.message, /^POST \/projects\/acme%2Fapp\/issues failed before GitLab answered: fetch failed/);
+    assert.match(
+      dropped.message,
+      /^POST http:\/\/gitlab\.example\.com\/api\/v4\/projects\/acme%2Fapp\/issues failed before GitLab answered: fetch failed/,
+    );
     assert.equal(world.sim.state.issuesOf(world.sim.state.requireProject('acme/app')).length, 0);
   });
 });
@@ -127,6 +130,6 @@ describe('over real loopback HTTP', () => {
     world.sim.faults.add({ kind: 'latency', ms: 500, times: 1 });
     const slow = await rejection(overHttp(50).invoke('users.current', {}, world.context()));
     assert.ok(slow instanceof GitLabUnavailableError && slow.retryable);
-    assert.equal(slow.message, 'GitLab did not answer GET /user within 50 ms');
+    assert.equal(slow.message, `GitLab did not answer GET ${server.url}/api/v4/user within 50 ms`);
   });
 });

@@ -34,6 +34,8 @@ export function gitLabMessage(body: Json): string | undefined {
   if (typeof body === 'string') return body.trim() === '' || body.trimStart().startsWith('<') ? undefined : body.trim().slice(0, 500);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const { message, error } = body;
+  // `{"message":"Validation failed","error":"title is too long"}`: the reason is in `error`.
+  if (typeof message === 'string' && typeof error === 'string' && error !== message) return `${message}: ${error}`;
   if (typeof message === 'string') return message;
   if (typeof error === 'string') return error;
   if (Array.isArray(message)) return message.filter((item) => typeof item === 'string').join('; ');

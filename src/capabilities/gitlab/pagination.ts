@@ -10,6 +10,8 @@ export interface Paging {
   perPage?: number | undefined;
   /** With `all`: more pages than this fail the call instead of filling the run's history. @default 50 */
   maxPages?: number | undefined;
+  /** One page: the `nextCursor` of the page before, which continues keyset pagination too. */
+  cursor?: string | undefined;
 }
 
 /** What one page says about the others, from GitLab's `X-*` headers (`total` is null where GitLab omits it on large lists). */
@@ -21,6 +23,12 @@ export type PageInfo = {
   prevPage: number | null;
   total: number | null;
   totalPages: number | null;
+  /**
+   * Where the next page starts, or null on the last page: the parameters of GitLab's next page
+   * (`page=3`, or keyset's `id_after=50` / `cursor=…`, which come only in the `Link` header, with
+   * `nextPage` null). Passed back as the `cursor` paging option, it reads that page.
+   */
+  nextCursor: string | null;
 };
 
 export const DEFAULT_MAX_PAGES = 50;
@@ -49,6 +57,26 @@ export function nextPageUrl(url: URL, headers: Headers): URL | undefined {
   return target;
 }
 
+/** The parameters in which `next` differs from `url`: what a workflow passes back as `cursor`. */
+function cursorOf(url: URL, next: URL | undefined): string | null {
+  if (next === undefined) return null;
+  const changed = new URLSearchParams();
+  for (const key of new Set(next.searchParams.keys())) {
+    const values = next.searchParams.getAll(key);
+    if (values.join('\u0000') !== url.searchParams.getAll(key).join('\u0000')) for (const value of values) changed.append(key, value);
+  }
+  return changed.toString();
+}
+
+/** Applies a cursor: each of its parameters replaces the request's. */
+function applyCursor(url: URL, cursor: string): void {
+  const params = new URLSearchParams(cursor);
+  for (const key of new Set(params.keys())) {
+    url.searchParams.delete(key);
+    for (const value of params.getAll(key)) url.searchParams.append(key, value);
+  }
+}
+
 function itemsOf(response: GitLabResponse, call: string): Json[] {
   if (Array.isArray(response.body)) return response.body;
   throw new CapabilityError('unexpected_response', `${call}: GitLab answered with ${typeof response.body}, not a list`, {
@@ -66,6 +94,7 @@ export async function readList(fetchPage: (url: URL) => Promise<GitLabResponse>,
   if (!paging.all) {
     if (paging.page !== undefined) url.searchParams.set('page', String(paging.page));
     if (paging.perPage !== undefined) url.searchParams.set('per_page', String(paging.perPage));
+    if (paging.cursor !== undefined) applyCursor(url, paging.cursor);
     const response = await fetchPage(url);
     const { headers } = response;
     const pagination: PageInfo = {
@@ -75,6 +104,7 @@ export async function readList(fetchPage: (url: URL) => Promise<GitLabResponse>,
       prevPage: header(headers, 'x-prev-page'),
       total: header(headers, 'x-total'),
       totalPages: header(headers, 'x-total-pages'),
+      nextCursor: cursorOf(url, nextPageUrl(url, headers)),
     };
     return { items: itemsOf(response, call), pagination };
   }

@@ -110,7 +110,7 @@ describe('pagination', () => {
     for (let i = 1; i <= 45; i++) sim.actions.createIssue('alice', 'acme/app', { title: `Issue ${i}` });
     const page = await call<Page<{ iid: number }>>('issues.list', { project: 'acme/app', page: 2 });
     assert.equal(page.items.length, 20);
-    assert.deepEqual(page.pagination, { page: 2, perPage: 20, nextPage: 3, prevPage: 1, total: 45, totalPages: 3 });
+    assert.deepEqual(page.pagination, { page: 2, perPage: 20, nextPage: 3, prevPage: 1, total: 45, totalPages: 3, nextCursor: 'page=3' });
     const tooMany = await rejection(call('issues.list', { project: 'acme/app', all: true, perPage: 10, maxPages: 3 }));
     assert.equal((tooMany as { code?: string; retryable?: boolean }).code, 'too_many_pages');
     assert.equal((tooMany as { retryable?: boolean }).retryable, false);

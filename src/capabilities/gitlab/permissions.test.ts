@@ -116,6 +116,27 @@ describe('gitlab permissions', () => {
     assert.deepEqual(requests, []);
   });
 
+  test('a cross-project parameter naming a project GitLab does not show is refused by name, not as a 404 of a lookup', async () => {
+    const { call } = createWorld();
+    const error = await rejection(
+      call('mergeRequests.create', {
+        project: 'acme/app',
+        attributes: { source_branch: 'feature', target_branch: 'main', title: 'x', target_project_id: 999 },
+      }),
+    );
+    assert.ok(error instanceof PermissionDeniedError);
+    assert.match(
+      error.message,
+      /^workflow 'wf' may not POST \/projects\/acme%2Fapp\/merge_requests: target_project_id 999 is not a granted project \(GitLab answered 404 when AutoFlow looked it up/,
+    );
+    assert.deepEqual((error as PermissionDeniedError & { details?: unknown }).details, {
+      request: 'POST /projects/acme%2Fapp/merge_requests',
+      project: '999',
+      parameter: 'target_project_id',
+      permission: 'permissions.gitlab.projects',
+    });
+  });
+
   test("globs are trigger filters' (`*` spans subgroups), compared case-insensitively like GitLab paths", async () => {
     const { call } = createWorld();
     const grant = (...projects: string[]) => ({ permissions: { gitlab: { projects } } });

@@ -3,11 +3,14 @@ import { globMatches } from '../../core/filter.js';
 import type { GitLabPermissions, Json } from '../../core/model.js';
 import type { CapabilityContext } from '../../core/ports.js';
 import type { GitLabVerb } from './client.js';
+import { GitLabError } from './errors.js';
 
 /** A project or group a request acts on: its numeric id or full path, as the request names it. */
 export interface Target {
   kind: 'project' | 'group';
   ref: string;
+  /** The body or query parameter that names it (`target_project_id`), when not the path. */
+  param?: string;
 }
 
 /**
@@ -27,14 +30,22 @@ const REFUSED = /^\/(projects|groups)\/[^/]+\/(fork|transfer|share)(\/|$)/;
  * would not find it, and a glob such as `acme/*` would otherwise grant `acme/app/../../other`.
  */
 function decodeSegment(segment: string): string {
-  let ref: string | undefined;
+  let ref: string;
   try {
     ref = decodeURIComponent(segment);
   } catch {
-    // not URL-encoded properly: refused below
+    throw new CapabilityError('invalid_path', `'${segment}' in the path is not properly URL-encoded; encode a full path as acme%2Fapp`, {
+      retryable: false,
+    });
   }
-  if (ref === undefined || ref.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw new CapabilityError('invalid_path', `'${segment}' is not a GitLab id or URL-encoded full path`, { retryable: false });
+  // Quoted as the caller gave it: the typed methods encode the path themselves.
+  const bad = ref.split('/').find((part) => part === '' || part === '.' || part === '..');
+  if (bad !== undefined) {
+    throw new CapabilityError(
+      'invalid_path',
+      `'${ref}' is not a GitLab id or full path: it has ${bad === '' ? 'an empty part' : `a '${bad}' part`}; give a path such as 'acme/app'`,
+      { retryable: false },
+    );
   }
   return ref;
 }
@@ -48,7 +59,7 @@ export function targetsOf(apiPath: string, url: URL, body: Json | undefined): Ta
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
   for (const name of CROSS_PROJECT_PARAMS) {
     const value = fields[name] ?? url.searchParams.get(name) ?? undefined;
-    if (typeof value === 'string' || typeof value === 'number') targets.push({ kind: 'project', ref: String(value) });
+    if (typeof value === 'string' || typeof value === 'number') targets.push({ kind: 'project', ref: String(value), param: name });
   }
   return targets;
 }
@@ -62,6 +73,20 @@ const granted = (glob: string, path: string): boolean => globMatches(glob.toLowe
 const isNumeric = (value: string): boolean => /^\d+$/.test(value);
 
 type Denial = (reason: string, details: Record<string, string>) => PermissionDeniedError;
+
+/**
+ * A parameter (`target_project_id: 999`) whose project GitLab does not show the token: a refusal
+ * of the call the workflow made, not a 404 of the lookup it never wrote.
+ */
+const unresolved =
+  (target: Target, permission: string, denied: Denial) =>
+  (error: unknown): never => {
+    if (target.param === undefined || !(error instanceof GitLabError) || (error.status !== 404 && error.status !== 403)) throw error;
+    throw denied(
+      `${target.param} ${target.ref} is not a granted project (GitLab answered ${error.status} when AutoFlow looked it up, so it cannot be checked against ${permission}); give the id of a granted project`,
+      { [target.kind]: target.ref, parameter: target.param, permission },
+    );
+  };
 
 export interface PermissionGuard {
   /**
@@ -99,7 +124,7 @@ export function createPermissionGuard(resolvePath: (target: Target, now: number)
         permission,
       });
     }
-    const path = isNumeric(target.ref) ? await pathOf(target, now) : target.ref;
+    const path = isNumeric(target.ref) ? await pathOf(target, now).catch(unresolved(target, permission, denied)) : target.ref;
     if (globs.some((glob) => granted(glob, path))) return;
     const parent = path.includes('/') ? `${path.slice(0, path.lastIndexOf('/'))}/*` : undefined;
     throw denied(

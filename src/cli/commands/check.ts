@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AutoflowError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 
 /** Some workflow files did not pass the check; each was reported on its own line. */
 export class CheckFailedError extends AutoflowError {
@@ -13,12 +15,17 @@ export class CheckFailedError extends AutoflowError {
 export function registerCheck(program: Command, context: CliContext): void {
   program
     .command('check')
-    .description('bundle and validate every workflow file in a folder, without a server')
-    .argument('<dir>', 'folder of workflow files')
-    .action(async (dir: string) => {
+    .description(
+      'bundle and validate every workflow file in a folder, or one workflow file, without a server. ' +
+        'It does not type-check: run `tsc --noEmit` for that (`autoflow init` sets it up in package.json and CI)',
+    )
+    .argument('<path>', 'folder of workflow files, or one workflow file')
+    .action(async (path: string) => {
+      const target = resolve(context.cwd, path);
+      if (!existsSync(target)) throw new UsageError(`${path} does not exist; give the workflows folder or a workflow file`);
       // Loaded on demand: the bundler and the sandbox are heavy, and the other commands never need them.
       const { checkWorkflowDirectory } = await import('../../app/deploy.js');
-      const results = await checkWorkflowDirectory(resolve(context.cwd, dir));
+      const results = await checkWorkflowDirectory(target);
       for (const result of results) {
         if (result.error === undefined) context.out(`✓ ${result.name ?? '?'} ${result.version?.slice(0, 12) ?? ''}  ${result.file}`);
         else context.out(`✗ ${result.file}: ${result.error}`);

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import packageJson from '../../../package.json' with { type: 'json' };
-import { AutoflowError } from '../../core/errors.js';
+import { AutoflowError, toError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../../../templates/init/', import.meta.url));
 /** The folder of the AutoFlow package that runs this command. */
@@ -25,6 +26,28 @@ export class WouldOverwriteError extends AutoflowError {
         'Run autoflow init in a new folder (autoflow init my-workflows), or move those files away first.',
     );
   }
+}
+
+/** The nearest part of the path that exists must be a folder, or nothing can be created below it. */
+function checkTarget(target: string, given: string): void {
+  let existing = target;
+  while (!existsSync(existing)) existing = dirname(existing);
+  if (statSync(existing).isDirectory()) return;
+  throw new UsageError(
+    existing === target
+      ? `${given} is a file; give init a folder to create the repository in (autoflow init my-workflows)`
+      : `cannot create ${given}: ${existing} is a file, not a folder`,
+  );
+}
+
+/**
+ * Creates `dir` and its missing parents one by one. Not `mkdirSync(…, { recursive: true })`: on
+ * Node 20 that spins for ever on a path under /proc instead of failing.
+ */
+function makeFolder(dir: string): void {
+  if (existsSync(dir)) return;
+  makeFolder(dirname(dir));
+  mkdirSync(dir);
 }
 
 /** Every file of the template, as paths relative to it. */
@@ -61,7 +84,8 @@ function packageFile(dir: string, autoflow: string): string {
     name,
     private: true,
     type: 'module',
-    scripts: { check: 'autoflow check workflows', test: 'autoflow test', start: 'autoflow server --dev' },
+    // `autoflow check` bundles and validates but does not type-check: tsc does that.
+    scripts: { check: 'tsc --noEmit && autoflow check workflows', test: 'autoflow test', start: 'autoflow server --dev' },
     dependencies: { autoflow },
     devDependencies: { '@types/node': '^20.19.0', typescript: '^5.9.3' },
   };
@@ -75,14 +99,20 @@ export function registerInit(program: Command, context: CliContext): void {
     .argument('[dir]', 'folder to create it in (created when missing)', '.')
     .action((dir: string) => {
       const target = resolve(context.cwd, dir);
+      checkTarget(target, dir);
       const dependency = autoflowDependency(PACKAGE_DIR, target, packageJson.version);
       const files = new Map<string, string>([['package.json', packageFile(target, dependency.spec)]]);
       for (const file of templateFiles()) files.set(RENAMED[file] ?? file, readFileSync(join(TEMPLATE_DIR, file), 'utf8'));
       const existing = [...files.keys()].filter((file) => existsSync(join(target, file)));
       if (existing.length > 0) throw new WouldOverwriteError(target, existing);
       for (const [file, text] of files) {
-        mkdirSync(dirname(join(target, file)), { recursive: true });
-        writeFileSync(join(target, file), text, { flag: 'wx' });
+        const path = join(target, file);
+        try {
+          makeFolder(dirname(path));
+          writeFileSync(path, text, { flag: 'wx' });
+        } catch (caught) {
+          throw new AutoflowError('init_failed', `cannot write ${path}: ${toError(caught).message}`, { cause: caught });
+        }
       }
       const shown = relative(context.cwd, target) || '.';
       context.out(`created a workflows repository in ${shown}:`);

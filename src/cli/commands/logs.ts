@@ -18,6 +18,8 @@ export function registerLogs(program: Command, context: CliContext): void {
     const options = parseOptions(optionsSchema, raw);
     const logs = await connect(options, context).getLogs(id, options.after);
     if (options.json) context.out(formatJson(logs));
+    // Like `runs` and `tasks`: an empty list is said on stderr, so that a script still reads nothing.
+    else if (logs.length === 0) context.err(options.after === undefined ? 'no log lines' : `no log lines after index ${options.after}`);
     else for (const line of logs) context.out(`${formatTime(line.at)}  ${line.level.padEnd(5)}  ${line.message}`);
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { toError } from '../../core/errors.js';
+import { NotFoundError, toError } from '../../core/errors.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -42,11 +42,18 @@ export function registerRetry(program: Command, context: CliContext): void {
   ).action(async (given: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const allFailed = options.failed === true;
+    if (options.workflow !== undefined && !allFailed)
+      throw new UsageError(`--workflow goes with --failed: autoflow retry --failed --workflow ${options.workflow}`);
     if (allFailed === given.length > 0) throw new UsageError('give the ids of the runs to retry, or --failed (not both)');
-    if (options.workflow !== undefined && !allFailed) throw new UsageError('--workflow goes with --failed');
     const client = connect(options, context);
     const ids = allFailed ? await failedRunIds(client, options.workflow) : given;
-    if (ids.length === 0) context.err('no failed runs');
+    if (ids.length === 0 && options.workflow !== undefined) {
+      // No failed run may just mean a typo in the name: say so when no such workflow is deployed.
+      const names = (await client.listWorkflows()).map((workflow) => workflow.name).sort();
+      if (!names.includes(options.workflow))
+        throw new NotFoundError('workflow', options.workflow, `deployed: ${names.join(', ') || 'none'}`);
+    }
+    if (ids.length === 0) context.err(options.workflow === undefined ? 'no failed runs' : `no failed runs of ${options.workflow}`);
     let failures = 0;
     for (const id of ids) {
       try {

@@ -77,8 +77,12 @@ async function waitForEnd(client: ApiClient, started: RunView, timeoutMs: number
         throw new RunOutcomeError(`run ${run.id} is still running after ${timeoutMs / 1000} s; follow it with \`autoflow show ${run.id}\``);
       case 'failed':
         throw new RunOutcomeError(`run ${run.id} failed: ${run.error ? formatError(run.error) : 'no error recorded'}`);
-      case 'cancelled':
-        throw new RunOutcomeError(`run ${run.id} was cancelled`);
+      case 'cancelled': {
+        // The reason given to `cancel` is in the history, not on the run.
+        const requested = (await client.getHistory(run.id)).findLast((event) => event.type === 'cancel_requested');
+        const reason = requested?.type === 'cancel_requested' ? requested.reason : undefined;
+        throw new RunOutcomeError(`run ${run.id} was cancelled${reason === undefined ? '' : `: ${reason}`}`);
+      }
       case 'stuck':
         throw new RunOutcomeError(`run ${run.id} is stuck: ${run.error?.message ?? 'see `autoflow show`'}`);
       case 'continued': {

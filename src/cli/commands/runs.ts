@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { RunStatus } from '../../core/model.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { formatJson, formatColumns, formatTime } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
 
@@ -29,6 +30,7 @@ export function registerRuns(program: Command, context: CliContext): void {
       .option('-q, --quiet', 'print only the run ids, one a line (for example: autoflow runs --status failed -q | xargs autoflow retry)'),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
+    if (options.json && options.quiet) throw new UsageError('use --json or -q, not both: -q prints only the ids, --json the whole page');
     const page = await connect(options, context).listRuns({
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
       ...(options.status === undefined ? {} : { status: options.status as RunStatus }),

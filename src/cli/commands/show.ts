@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatError, formatHistory, formatInline, formatJson, formatColumns, formatTime } from '../format.js';
+import { formatCalls, formatError, formatHistory, formatInline, formatJson, formatColumns, formatTime } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
@@ -10,15 +10,17 @@ export function registerShow(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('show')
-      .description('show a run: status, input, result or error, and its history')
+      .description(
+        'show a run: status, input, result or error, its history, and the calls it waits for (attempts, last error, next attempt)',
+      )
       .argument('<id>', 'run id')
-      .option('--json', 'print the run and its history as JSON'),
+      .option('--json', 'print the run, its history and its open calls as JSON'),
   ).action(async (id: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const client = connect(options, context);
-    const [run, history] = await Promise.all([client.getRun(id), client.getHistory(id)]);
+    const [run, history, calls] = await Promise.all([client.getRun(id), client.getHistory(id), client.listCalls(id)]);
     if (options.json) {
-      context.out(formatJson({ run, history }));
+      context.out(formatJson({ run, history, calls }));
       return;
     }
     const facts: string[][] = [
@@ -36,5 +38,11 @@ export function registerShow(program: Command, context: CliContext): void {
     context.out('');
     context.out('history');
     for (const line of formatHistory(history)) context.out(`  ${line}`);
+    // A call that keeps failing is retried for a long time: its attempts and last error say why the run is not moving.
+    if (calls.length > 0) {
+      context.out('');
+      context.out('open calls');
+      for (const line of formatCalls(calls)) context.out(`  ${line}`);
+    }
   });
 }

@@ -35,7 +35,8 @@ export function registerSimulate(program: Command, context: CliContext): void {
     const client = connect(options, context);
     if (action === undefined) {
       const info = await client.simulatorInfo();
-      context.out(`GitLab simulator at ${info.baseUrl} (users: ${info.users.join(', ')}; each user's token is <username>-token)`);
+      const tokens = info.tokens === undefined || info.tokens.length === 0 ? '' : `; tokens for PRIVATE-TOKEN: ${info.tokens.join(', ')}`;
+      context.out(`GitLab simulator at ${info.baseUrl} (users: ${info.users.join(', ')}${tokens})`);
       context.out('actions:');
       for (const [name, usage] of Object.entries(info.actions)) {
         context.out(`  ${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`).padEnd(22)} ${usage}`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../config/index.js';
@@ -35,7 +35,7 @@ export function registerTest(program: Command, context: CliContext): void {
           ? paths.map((path) => resolve(context.cwd, path))
           : [(await loadConfig({ env: context.env, cwd: context.cwd })).workflowsDir, resolve(context.cwd, 'examples')];
       // Loaded on demand, like the engine for `check`: the client commands never need it.
-      const { findTestFiles, runTests } = await import('../../testing/runner/run-tests.js');
+      const { findTestFiles, isTestFile, runTests } = await import('../../testing/runner/run-tests.js');
       const files = findTestFiles(roots);
       if (files.length === 0) {
         // A test command that finds nothing must not pass silently (DESIGN.md §6).
@@ -45,19 +45,34 @@ export function registerTest(program: Command, context: CliContext): void {
           `no test files (*.test.ts) in ${where}; write one beside a workflow (docs/testing.md), or name files and folders: autoflow test <paths…>`,
         );
       }
-      const { code, totals } = await runTests({ files, cwd: context.cwd, env: context.env, ...(options.watch ? { watch: true } : {}) });
+      const { code, totals, tested } = await runTests({
+        files,
+        cwd: context.cwd,
+        env: context.env,
+        ...(options.watch ? { watch: true } : {}),
+      });
       const failed = (totals?.fail ?? 0) + (totals?.cancelled ?? 0);
+      // A file named on the command line must define a test; one that fails to load is a failure already.
+      const named = paths.map((path) => resolve(context.cwd, path)).filter((path) => statSync(path).isFile());
+      const untested = code === 0 && tested !== undefined ? named.filter((file) => !tested.includes(file)) : [];
       if (totals?.tests !== undefined) {
         const extra = [totals.skipped ? `${totals.skipped} skipped` : '', totals.todo ? `${totals.todo} todo` : '']
           .filter(Boolean)
           .join(', ');
         const seconds = ((totals.duration_ms ?? 0) / 1000).toFixed(1);
         context.out(
-          `${failed > 0 ? '✗' : '✓'} ${totals.pass ?? 0} passed, ${failed} failed${extra ? `, ${extra}` : ''} — ${plural(totals.tests, 'test')} in ${plural(files.length, 'file')} (${seconds} s)`,
+          `${failed > 0 || untested.length > 0 ? '✗' : '✓'} ${totals.pass ?? 0} passed, ${failed} failed${extra ? `, ${extra}` : ''} — ${plural(totals.tests, 'test')} in ${plural(files.length, 'file')} (${seconds} s)`,
         );
       }
       if (code !== 0) {
         throw new TestsFailedError(failed > 0 ? `${plural(failed, 'test')} failed` : `the test runner exited with code ${code}`);
+      }
+      if (untested.length > 0) {
+        const shown = untested.map((file) => relative(context.cwd, file));
+        const hint = untested.some((file) => !isTestFile(file))
+          ? '; tests live in *.test.ts files beside the workflows: name those, or the folders that hold them'
+          : '; add a test() to it, or leave it out';
+        throw new AutoflowError('no_tests', `${shown.join(', ')} define${shown.length === 1 ? 's' : ''} no test${hint}`);
       }
     });
 }

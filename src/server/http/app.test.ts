@@ -64,6 +64,18 @@ describe('authentication', () => {
   });
 });
 
+test('GET /api/v1/workflows names each file by its name in the workflows folder, not its path on the server', async () => {
+  const { operations, logger } = setup();
+  const [hello] = await operations.listWorkflows();
+  assert.ok(hello);
+  const withOrigin = { ...operations, listWorkflows: () => Promise.resolve([{ ...hello, origin: '/srv/autoflow/workflows/hello.ts' }]) };
+  const response = await call<{ workflows: WorkflowView[] }>(createApp({ operations: withOrigin, logger }), 'GET', '/api/v1/workflows');
+  assert.deepEqual(
+    response.body.workflows.map((workflow) => workflow.origin),
+    ['hello.ts'],
+  );
+});
+
 describe('errors', () => {
   test('an unknown route is a JSON 404', async () => {
     const { app } = setup();
@@ -71,6 +83,33 @@ describe('errors', () => {
     assert.equal(response.status, 404);
     assert.equal(response.body.error.code, 'not_found');
     assert.match(response.body.error.message, /no route GET \/api\/v1\/nothing/);
+  });
+
+  test('a wrong method on an API route is a JSON 405 with the methods it answers in Allow', async () => {
+    const { app } = setup();
+    for (const [method, path, allow] of [
+      ['DELETE', '/api/v1/runs/x', 'GET, HEAD'],
+      ['PUT', '/api/v1/runs', 'GET, HEAD, POST'],
+      ['GET', '/api/v1/runs/x/cancel', 'POST'],
+      ['POST', '/api/v1/workflows', 'GET, HEAD'],
+    ] as const) {
+      const response = await call(app, method, path);
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get('allow'), allow);
+      assert.equal(response.body.error.code, 'method_not_allowed');
+      assert.equal(response.body.error.message, `${method} is not allowed on ${path}; it answers ${allow}`);
+    }
+    assert.equal((await call(app, 'DELETE', '/api/v1/runs/x', { token: null })).status, 401, 'the token is checked first');
+    assert.equal((await call(app, 'DELETE', '/api/v1/nothing')).status, 404, 'no route at all is still a 404');
+  });
+
+  test('wait above 60 s is a 400 naming the range, as README says', async () => {
+    const { app, operations } = setup();
+    await operations.startRun({ workflow: 'hello', id: 'waited' });
+    const response = await call(app, 'GET', '/api/v1/runs/waited?wait=999');
+    assert.equal(response.status, 400);
+    assert.match(JSON.stringify(response.body), /wait: a number of seconds from 0 to 60/);
+    assert.equal((await call(app, 'GET', '/api/v1/runs/waited?wait=60')).status, 200);
   });
 
   test('a typed error keeps its code, message and details', async () => {

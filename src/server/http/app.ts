@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import type { Operations } from '../../app/operations.js';
+import type { Operations, WorkflowView } from '../../app/operations.js';
 import type { Logger } from '../../core/ports.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
@@ -28,6 +28,41 @@ export interface AppDeps {
   ui?: UiOptions;
 }
 
+/** A route path (`/api/v1/runs/:id`) as a regular expression for whole request paths. */
+function pathPattern(path: string): RegExp {
+  const source = path
+    .replace(/\/$/, '')
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`);
+}
+
+/**
+ * The methods the `/api` routes answer at a path, for `405 Method Not Allowed`. Only `/api`: the
+ * web UI answers every GET (its own 404 page), which would turn every unknown path into a 405.
+ */
+function apiMethods(app: Hono<AppEnv>): (path: string) => string[] {
+  let routes: Array<{ method: string; pattern: RegExp }> | undefined;
+  return (path) => {
+    if (!path.startsWith('/api/')) return [];
+    // Read on first use: by then every route is registered. Middleware (`ALL`) and wildcards are not routes of their own.
+    routes ??= app.routes
+      .filter((route) => route.method !== 'ALL' && route.path.startsWith('/api/') && !route.path.includes('*'))
+      .map((route) => ({ method: route.method, pattern: pathPattern(route.path) }));
+    const methods = new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method));
+    // Hono answers HEAD with the GET route.
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
+/** What `GET /api/v1/workflows` shows of a workflow: its file by name, not by where it lies on the server. */
+function publicWorkflow(workflow: WorkflowView): WorkflowView {
+  // Workflow files are the top-level files of the workflows folder, so the name is the path within it.
+  return workflow.origin === undefined ? workflow : { ...workflow, origin: workflow.origin.split(/[\\/]/).pop() ?? workflow.origin };
+}
+
 /**
  * The HTTP API: `/healthz` and the token-protected `/api/v1`. A factory without global state, so
  * that tests build one per case and call it with `app.request()`.
@@ -38,7 +73,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { operations, logger } = deps;
   const app = new Hono<AppEnv>();
   app.onError(errorHandler({ logger }));
-  app.notFound(notFound());
+  app.notFound(notFound({ allowedMethods: apiMethods(app) }));
   app.use(requestId(), requestLogger({ logger }));
 
   app.get('/healthz', async (c) => {
@@ -51,7 +86,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.route('/', observabilityRoutes(deps.observability));
     app.use('/webhooks/*', countWebhooks(deps.observability));
   }
-  app.route('/webhooks', webhookRoutes(operations));
+  app.route('/webhooks', webhookRoutes(operations, logger));
   app.use(
     '/api/*',
     bearerToken({ authenticate: (token) => operations.authenticate(token) }),
@@ -60,7 +95,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1/runs', runRoutes(operations));
   app.route('/api/v1/events', eventRoutes(operations));
   app.route('/api/v1/tasks', taskRoutes(operations));
-  app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
+  app.get('/api/v1/workflows', async (c) => c.json({ workflows: (await operations.listWorkflows()).map(publicWorkflow) }));
   if (deps.gitlab) {
     app.route(SIMULATOR_PATH, deps.gitlab.simulator.app);
     app.route('/api/v1/simulator', simulatorRoutes(deps.gitlab));

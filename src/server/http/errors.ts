@@ -67,8 +67,21 @@ export function errorHandler(options: { logger: Logger }): ErrorHandler<AppEnv> 
   };
 }
 
-export function notFound(): NotFoundHandler<AppEnv> {
+export interface NotFoundOptions {
+  /** The methods the routes at `path` answer; some but not this request's: a 405 instead of a 404. */
+  allowedMethods?: (path: string) => readonly string[];
+}
+
+export function notFound(options: NotFoundOptions = {}): NotFoundHandler<AppEnv> {
   return function routeNotFound(c) {
+    const allowed = options.allowedMethods?.(c.req.path) ?? [];
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      const body: ErrorBody = {
+        error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed on ${c.req.path}; it answers ${allowed.join(', ')}` },
+      };
+      return c.json(body, 405);
+    }
     const body: ErrorBody = {
       error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}; the API lives under /api/v1` },
     };

@@ -82,6 +82,16 @@ export class SimState {
     return undefined;
   }
 
+  /**
+   * The tokens that follow the seeds' `<username>-token` convention and work (not revoked), for
+   * hints such as `autoflow simulate`'s: the embedded bot's random token is not among them.
+   */
+  conventionalTokens(): string[] {
+    return [...this.tokens.values()]
+      .filter((token) => !token.revoked && token.token === `${this.users.get(token.userId)?.username ?? ''}-token`)
+      .map((token) => token.token);
+  }
+
   requireUser(ref: number | string): SimUser {
     const user = typeof ref === 'number' ? this.users.get(ref) : this.userByUsername(ref);
     if (!user) throw notFound('User');

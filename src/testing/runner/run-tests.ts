@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 const SKIP = new Set(['node_modules', '.git', '.tmp', 'data', 'dist', 'coverage']);
 const TEST_FILE = /\.test\.[mc]?[jt]s$/;
 
+/** Whether `path` is named like a test file: `*.test.ts`, `.mts`, `.js`, `.mjs`. */
+export const isTestFile = (path: string): boolean => TEST_FILE.test(path);
+
 const REGISTER = new URL('./register.mjs', import.meta.url).href;
 const SUMMARY_REPORTER = new URL('./summary-reporter.mjs', import.meta.url).href;
 
@@ -48,11 +51,20 @@ export interface RunTestsOptions {
   watch?: boolean;
 }
 
+export interface RunTestsResult {
+  /** The runner's exit code. */
+  code: number;
+  /** When the run finished: node's totals, less the files node 20 counts as a passing test because they define none. */
+  totals?: TestTotals;
+  /** When the run finished: the files that defined at least one test. */
+  tested?: string[];
+}
+
 /**
  * Runs `files` with `node --test` and the spec reporter on this process's terminal. Resolves with
  * the runner's exit code and, when the run finished, its totals.
  */
-export async function runTests(options: RunTestsOptions): Promise<{ code: number; totals?: TestTotals }> {
+export async function runTests(options: RunTestsOptions): Promise<RunTestsResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'autoflow-test-'));
   const totalsFile = join(scratch, 'totals.json');
   const args = [
@@ -77,7 +89,9 @@ export async function runTests(options: RunTestsOptions): Promise<{ code: number
       child.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 128 : 1)));
     });
     const text = existsSync(totalsFile) ? readFileSync(totalsFile, 'utf8').trim() : '';
-    return text === '' ? { code } : { code, totals: JSON.parse(text) as TestTotals };
+    if (text === '') return { code };
+    const { totals, tested } = JSON.parse(text) as { totals: TestTotals; tested: string[] };
+    return { code, totals, tested };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

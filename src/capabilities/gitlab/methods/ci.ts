@@ -51,9 +51,13 @@ export const ciMethods: Record<string, Method> = {
   'repositoryFiles.get': method(file.required({ ref: true }), (args) =>
     read(path`/projects/${args.project}/repository/files/${args.filePath}`, { ref: args.ref }),
   ),
-  'repositoryFiles.getRaw': method(file, (args) =>
-    read(path`/projects/${args.project}/repository/files/${args.filePath}/raw`, args.ref === undefined ? undefined : { ref: args.ref }),
-  ),
+  'repositoryFiles.getRaw': method(file, (args) => {
+    const plan = read(
+      path`/projects/${args.project}/repository/files/${args.filePath}/raw`,
+      args.ref === undefined ? undefined : { ref: args.ref },
+    );
+    return { ...plan, route: { ...plan.route, text: true } };
+  }),
   'repositoryFiles.create': method(fileWrite, (args) =>
     write('POST', path`/projects/${args.project}/repository/files/${args.filePath}`, args.attributes),
   ),

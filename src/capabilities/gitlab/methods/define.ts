@@ -39,8 +39,14 @@ export function path(strings: TemplateStringsArray, ...values: ReadonlyArray<str
 export const ref = z.union([z.number().int().positive(), z.string().min(1)]);
 export const id = z.number().int().positive();
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-/** List filters, by GitLab's parameter names (`state`, `labels`, `search`…). */
-export const query = z.record(z.string(), z.union([scalar, z.array(scalar)])).optional();
+const scalars = z.union([scalar, z.array(scalar)]);
+const NESTING =
+  "query values are strings, numbers, booleans, arrays of them, or one level of object (`not: { labels: 'bug' }`, sent as `not[labels]=bug`)";
+/**
+ * List filters, by GitLab's parameter names (`state`, `labels`, `search`…). One level of nesting
+ * is Grape's `not[labels]`: `{ not: { labels: 'bug' } }` and `{ 'not[labels]': 'bug' }` send the same.
+ */
+export const query = z.record(z.string(), z.union([scalars, z.record(z.string(), scalars)], NESTING)).optional();
 /** The fields of a create or update, by GitLab's parameter names. */
 export const attributes = z.record(z.string(), z.json());
 export const optionalAttributes = attributes.optional();
@@ -50,6 +56,7 @@ export const paging = {
   page: z.number().int().positive().optional(),
   perPage: z.number().int().min(1).max(100).optional(),
   maxPages: z.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).optional(),
 };
 
 // --- plans most methods are made of ------------------------------------------------------------
@@ -58,7 +65,7 @@ export const read = (at: string, query?: Route['query']): Plan => ({ route: { me
 
 export const list = (at: string, args: Paging & { query?: Route['query'] }): Plan => ({
   route: { method: 'GET', path: at, ...(args.query && { query: args.query }) },
-  paging: { all: args.all, page: args.page, perPage: args.perPage, maxPages: args.maxPages },
+  paging: { all: args.all, page: args.page, perPage: args.perPage, maxPages: args.maxPages, cursor: args.cursor },
 });
 
 export const write = (verb: 'POST' | 'PUT', at: string, body?: JsonObject): Plan => ({

@@ -27,6 +27,8 @@ export const peopleMethods: Record<string, Method> = {
         path: args.path,
         ...(args.body !== undefined && { body: args.body }),
         ...(args.query && { query: args.query }),
+        // Some endpoints answer text (raw files, job logs); a sign-in page (HTML) is still refused.
+        text: true,
       },
     }),
   ),

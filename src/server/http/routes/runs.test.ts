@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { RunView } from '../../../app/operations.js';
+import type { CallView, RunView } from '../../../app/operations.js';
 import type { HistoryEvent, LogRecord } from '../../../core/model.js';
 import { createFakeOperations, createMemoryLogger } from '../../testing/fake-operations.js';
 import { call } from '../../testing/request.js';
@@ -164,6 +164,24 @@ describe('history, logs, cancel, retry, signals', () => {
     assert.deepEqual((await call<{ logs: LogRecord[] }>(app, 'GET', `/api/v1/runs/h/logs?after=${line.index}`)).body.logs, []);
     assert.equal((await call(app, 'GET', '/api/v1/runs/h/logs?after=x')).status, 400);
     assert.equal((await call(app, 'GET', '/api/v1/runs/zzz/history')).status, 404);
+  });
+
+  test("a run's open calls: attempts, last error and next attempt of a call being retried", async () => {
+    const { operations } = setup();
+    const open: CallView = {
+      step: 1,
+      capability: 'gitlab',
+      method: 'issues.get',
+      attempts: 3,
+      nextAt: '2026-01-02T03:04:05.000Z',
+      lastError: { name: 'GitLabUnavailableError', message: 'GET http://127.0.0.1:1/api/v4/user failed before GitLab answered' },
+    };
+    const app = createApp({
+      operations: { ...operations, listCalls: async (id) => (id === 'r' ? [open] : operations.listCalls(id)) },
+      logger: createMemoryLogger(),
+    });
+    assert.deepEqual((await call<{ calls: CallView[] }>(app, 'GET', '/api/v1/runs/r/calls')).body, { calls: [open] });
+    assert.equal((await call(app, 'GET', '/api/v1/runs/zzz/calls')).status, 404);
   });
 
   test('cancel: the run, then 409 once it has ended', async () => {

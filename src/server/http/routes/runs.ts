@@ -42,7 +42,10 @@ const cancelSchema = z.strictObject({ reason: z.string('a string').optional() })
 
 const retrySchema = z.strictObject({ version: z.enum(['same', 'latest'], "'same' or 'latest'").optional() }).optional();
 
-/** `/api/v1/runs`: start, list, inspect, cancel, retry and signal runs. */
+/**
+ * `/api/v1/runs`: start, list, inspect, cancel, retry and signal runs. `/:id/calls` lists the calls not
+ * resolved yet, with attempts, last error and next attempt: what a retrying run waits for.
+ */
 export function runRoutes(operations: Operations): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post('/', async (c) => {
@@ -59,6 +62,7 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
       return c.json(wait ? await operations.waitForRun(id, wait * 1000) : await operations.getRun(id));
     })
     .get('/:id/history', async (c) => c.json({ events: await operations.getHistory(c.req.param('id')) }))
+    .get('/:id/calls', async (c) => c.json({ calls: await operations.listCalls(c.req.param('id')) }))
     .get('/:id/logs', async (c) => {
       const { after } = readQuery(c, logsSchema);
       return c.json({ logs: await operations.getLogs(c.req.param('id'), after) });

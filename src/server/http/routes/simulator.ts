@@ -37,6 +37,7 @@ export function simulatorRoutes(embedded: EmbeddedGitLab): Hono<AppEnv> {
       c.json({
         baseUrl: embedded.baseUrl(),
         users: [...embedded.simulator.state.users.values()].map((user) => user.username),
+        tokens: embedded.simulator.state.conventionalTokens(),
         actions: SIMULATOR_ACTIONS,
       }),
     )

@@ -22,15 +22,15 @@ export function taskRoutes(operations: Operations): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .get('/', async (c) => {
       const { assignee, run, status, cursor, limit } = readQuery(c, listSchema);
-      return c.json(
-        await operations.listTasks({
-          ...(assignee !== undefined && { assignee }),
-          ...(run !== undefined && { runId: run }),
-          ...(status !== undefined && { status }),
-          ...(cursor !== undefined && { cursor }),
-          ...(limit !== undefined && { limit }),
-        }),
-      );
+      const page = await operations.listTasks({
+        ...(assignee !== undefined && { assignee }),
+        ...(run !== undefined && { runId: run }),
+        ...(status !== undefined && { status }),
+        ...(cursor !== undefined && { cursor }),
+        ...(limit !== undefined && { limit }),
+      });
+      // Like `/runs`: `nextCursor` is always there, `null` on the last page.
+      return c.json({ tasks: page.tasks, nextCursor: page.nextCursor ?? null });
     })
     .get('/:id', async (c) => c.json(await operations.getTask(c.req.param('id'))));
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Operations } from '../../../app/operations.js';
+import type { Logger } from '../../../core/ports.js';
 import type { AppEnv } from '../env.js';
 import { limitBody } from '../middleware.js';
 
@@ -11,11 +12,18 @@ const GITLAB_MAX_PAYLOAD = 25 * 1024 * 1024;
  * GitLab can only send its own secret. The delivery is on disk before the 2xx, and GitLab gets
  * its answer fast: routing happens after.
  */
-export function webhookRoutes(operations: Operations): Hono<AppEnv> {
+export function webhookRoutes(operations: Operations, logger?: Logger): Hono<AppEnv> {
   return new Hono<AppEnv>().post('/gitlab', limitBody({ maxBytes: GITLAB_MAX_PAYLOAD }), async (c) => {
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
-    const result = await operations.ingestGitLabWebhook({ headers, body: await c.req.text() });
+    const { bodyDiffers, ...result } = await operations.ingestGitLabWebhook({ headers, body: await c.req.text() });
+    if (bodyDiffers) {
+      // The new body is dropped: a proxy that reuses keys, or a collision, would lose events without a trace.
+      logger?.warn(
+        { seq: result.seq, type: result.type, idempotencyKey: headers['idempotency-key'], eventUuid: headers['x-gitlab-event-uuid'] },
+        `a GitLab webhook came again under the key of stored event ${result.seq} (${result.type}) with another body; the stored one is kept and the new body dropped: check that whatever sets Idempotency-Key or X-Gitlab-Event-UUID gives each delivery its own`,
+      );
+    }
     return c.json(result, result.duplicate ? 200 : 202);
   });
 }
