@@ -229,6 +229,12 @@ export function createOperations(deps: OperationsDeps): Operations {
       );
     },
 
+    async retireWorkflow(name) {
+      if (!(await engine.retire(name))) {
+        throw new NotFoundError('workflow', name, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
+      }
+    },
+
     async ingestGitLabWebhook({ headers, body }) {
       const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
       if (!source) {

@@ -145,6 +145,8 @@ export interface Operations {
   /** Delivers `autoflow.signal.<name>` to the run. */
   signalRun(id: string, name: string, payload: Json): Promise<void>;
   listWorkflows(): Promise<WorkflowView[]>;
+  /** Retires a workflow: no new runs, its triggers and schedules stop; its runs in flight finish. NotFound when not deployed. */
+  retireWorkflow(name: string): Promise<void>;
   /**
    * A GitLab webhook delivery: checks its `X-Gitlab-Token` against the configured sources
    * (UnauthorizedError), normalises it to a CloudEvent (ValidationError for a malformed body) and

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
+import pg from 'pg';
+import { pino } from 'pino';
+import type { Logger } from '../core/ports.js';
+import { postgresUnreachable, TEST_POSTGRES_URL } from '../../test/helpers/postgres.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 import { VirtualClock } from './clocks.js';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from './runtime.js';
@@ -65,7 +71,94 @@ test('removing, renaming or breaking workflow files: the removed and renamed are
     renameSync(folder.path('renamed.ts'), folder.path('renamed.test.ts'));
     await runtime.redeploy();
     assert.deepEqual(await deployed(runtime), ['keeper'], 'a file that is no longer a workflow file retires its workflow');
+
+    await runtime.operations.retireWorkflow('keeper');
+    assert.deepEqual(await deployed(runtime), [], 'autoflow undeploy retires what a file still declares');
+    await assert.rejects(
+      runtime.operations.retireWorkflow('keeper'),
+      /^NotFoundError: workflow 'keeper' does not exist; no workflow is deployed/,
+    );
   } finally {
     await runtime.stop();
   }
 });
+
+test('removing the last workflow file retires its workflow too', async () => {
+  const alone = workflowFolder({
+    'only.ts': `import { workflow } from 'autoflow';\nexport default workflow({ name: 'only', async run() { return 1; } });`,
+  });
+  const config = embeddedRuntimeConfig({
+    db: { kind: 'sqlite', path: join(alone.dir, 'alone.db') },
+    workflowsDir: alone.dir,
+    apiToken: 'test',
+  });
+  try {
+    const first = await createRuntime(config, { pollIntervalMs: null });
+    await first.start();
+    await first.stop();
+    rmSync(alone.path('only.ts'));
+    const second = await createRuntime(config, { pollIntervalMs: null });
+    await second.start();
+    try {
+      assert.deepEqual(await deployed(second), []);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    alone.remove();
+  }
+});
+
+const unreachable = await postgresUnreachable();
+
+test(
+  'on PostgreSQL a server does not retire a workflow its folder lacks (another server may be newer): it says how to',
+  { skip: unreachable !== undefined && process.env.CI !== 'true' && `PostgreSQL not reachable (${unreachable})` },
+  async () => {
+    const schema = `af_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const shared = workflowFolder({
+      'old.ts': `import { workflow } from 'autoflow';\nexport default workflow({ name: 'old', async run() { return 1; } });`,
+    });
+    const url = new URL(TEST_POSTGRES_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(chunk.toString())) }),
+    );
+    const start = async (): Promise<Runtime> => {
+      const runtime = await createRuntime(
+        embeddedRuntimeConfig({ db: { kind: 'postgres', url: url.toString() }, workflowsDir: shared.dir, apiToken: 'test' }),
+        {
+          logger: logger as unknown as Logger,
+          pollIntervalMs: null,
+        },
+      );
+      await runtime.start();
+      return runtime;
+    };
+    try {
+      await (await start()).stop();
+      rmSync(shared.path('old.ts'));
+      const runtime = await start();
+      try {
+        assert.deepEqual(await deployed(runtime), ['old']);
+        assert.ok(
+          lines.some((line) => line.includes('no file in') && line.includes('autoflow undeploy old')),
+          lines.join(''),
+        );
+        await runtime.operations.retireWorkflow('old');
+        assert.deepEqual(await deployed(runtime), []);
+      } finally {
+        await runtime.stop();
+      }
+    } finally {
+      shared.remove();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+);

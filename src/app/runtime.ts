@@ -276,7 +276,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
    */
   async function retireUndeclared(results: FileResult[]): Promise<void> {
     const retireHere = plainStore.kind !== 'postgres' || config.dev;
-    for (const name of undeclaredWorkflows(config.workflowsDir, results, engine.definitions())) {
+    for (const name of undeclaredWorkflows(config.workflowsDir, results, await store.listActiveDefinitions())) {
       if (!retireHere) {
         logger.warn(
           { workflow: name },

@@ -177,6 +177,17 @@ describe('inspecting runs', () => {
 });
 
 describe('acting on runs and events', () => {
+  test('undeploy retires a workflow through the API; an unknown name is exit 1 naming the deployed ones', async () => {
+    const outcome = await cli(['undeploy', 'slow']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stdout, /^workflow slow retired: its triggers and schedules stopped; its runs in flight go on\./);
+    assert.deepEqual(operations.retired, ['slow']);
+    const unknown = await cli(['undeploy', 'nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^error: .*nope/m);
+    assert.deepEqual(operations.retired, ['slow']);
+  });
+
   test('cancel, then cancelling again is a conflict', async () => {
     await operations.startRun({ workflow: 'slow', id: 'to-cancel' });
     const outcome = await cli(['cancel', 'to-cancel', '--reason', 'not needed']);

@@ -28,6 +28,7 @@ export type ApiClient = Pick<
   | 'retryRun'
   | 'signalRun'
   | 'listWorkflows'
+  | 'retireWorkflow'
   | 'ingestEvent'
   | 'listTasks'
 >;
@@ -175,6 +176,9 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       await request('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
+    async retireWorkflow(name) {
+      await request('DELETE', `/api/v1/workflows/${encodeURIComponent(name)}`);
+    },
     ingestEvent: async (event) => (await request<{ seq: number; duplicate: boolean }>('POST', '/api/v1/events', event)).body,
     async listTasks({ runId, ...rest }) {
       // `null` on the last page; an older server leaves it out.

@@ -18,6 +18,7 @@ import { registerSignal } from './commands/signal.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTest } from './commands/test.js';
+import { registerUndeploy } from './commands/undeploy.js';
 import { registerWorkflows } from './commands/workflows.js';
 import type { CliContext } from './context.js';
 import { describeError, exitCodeOf, UsageError } from './errors.js';
@@ -60,6 +61,7 @@ function createProgram(context: CliContext): Command {
     registerTasks,
     registerSendEvent,
     registerWorkflows,
+    registerUndeploy,
     registerCheck,
     registerSimulate,
     registerInit,

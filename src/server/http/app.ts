@@ -96,6 +96,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1/events', eventRoutes(operations));
   app.route('/api/v1/tasks', taskRoutes(operations));
   app.get('/api/v1/workflows', async (c) => c.json({ workflows: (await operations.listWorkflows()).map(publicWorkflow) }));
+  app.delete('/api/v1/workflows/:name', async (c) => {
+    const name = c.req.param('name');
+    await operations.retireWorkflow(name);
+    return c.json({ name, retired: true });
+  });
   if (deps.gitlab) {
     app.route(SIMULATOR_PATH, deps.gitlab.simulator.app);
     app.route('/api/v1/simulator', simulatorRoutes(deps.gitlab));

@@ -28,6 +28,8 @@ export interface FakeOperations extends Operations {
   readonly signals: Array<{ runId: string; name: string; payload: Json }>;
   /** Retries made, in order. */
   readonly retries: Array<{ runId: string; latest: boolean }>;
+  /** Workflows retired, in order. */
+  readonly retired: string[];
 }
 
 export function createFakeOperations(options: FakeOperationsOptions = {}): FakeOperations {
@@ -41,6 +43,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
   const signals: FakeOperations['signals'] = [];
   const retries: FakeOperations['retries'] = [];
   const revokedSessions = new Map<string, number>();
+  const retired: string[] = [];
   let runCounter = 0;
 
   function requireRun(id: string): RunView {
@@ -88,6 +91,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
   return {
     signals,
     retries,
+    retired,
 
     async startRun(request) {
       const workflow = workflows[request.workflow];
@@ -204,6 +208,11 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
         deployedAt,
         versions: [{ version: 'v1', deployedAt, active: true }],
       }));
+    },
+
+    async retireWorkflow(name) {
+      if (!(name in workflows)) throw new NotFoundError('workflow', name);
+      retired.push(name);
     },
 
     async ingestGitLabWebhook() {
