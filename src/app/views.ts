@@ -31,7 +31,9 @@ export function toWorkflowView(definition: DeployedDefinition, versions: Definit
   };
   if (manifest.description !== undefined) view.description = manifest.description;
   if (manifest.inputSchema !== undefined) view.inputSchema = manifest.inputSchema;
-  if (definition.origin !== undefined) view.origin = definition.origin;
+  // The file by its name, not where it lies on the server: workflow files are the top-level files of the workflows
+  // folder, so the name is also the path within it.
+  if (definition.origin !== undefined) view.origin = definition.origin.split(/[\\/]/).pop() ?? definition.origin;
   return view;
 }
 

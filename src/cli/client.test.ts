@@ -60,6 +60,25 @@ test('an answer that is not AutoFlow JSON is an ApiError naming the status', asy
   assert.equal(error.message, `${url} answered 502 Bad Gateway; is that an AutoFlow server?`);
 });
 
+test("a server older than the CLI, without the route of a run's calls, gives no calls rather than an error", async () => {
+  const older = createServer((_request, response) =>
+    response
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: 'not_found', message: 'no route GET /api/v1/runs/r1/calls; the API lives under /api/v1' } })),
+  );
+  await new Promise<void>((resolve) => older.listen(0, '127.0.0.1', resolve));
+  const client = createClient({ url: `http://127.0.0.1:${(older.address() as AddressInfo).port}`, token: 'test-token' });
+  try {
+    assert.deepEqual(await client.listCalls('r1'), []);
+  } finally {
+    older.close();
+  }
+  const missing = await createClient({ url: server.url, token: 'test-token' })
+    .listCalls('nope')
+    .catch((error: unknown) => error);
+  assert.ok(missing instanceof NotFoundError, 'a missing run is still an error');
+});
+
 test('a server that is not there is a ServerUnreachableError', async () => {
   await assert.rejects(createClient({ url: 'http://127.0.0.1:9' }).listWorkflows(), ServerUnreachableError);
 });

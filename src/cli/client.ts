@@ -167,7 +167,15 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
     },
     getHistory: async (id) => (await get<{ events: HistoryEvent[] }>(`${run(id)}/history`)).events,
-    listCalls: async (id) => (await get<{ calls: CallView[] }>(`${run(id)}/calls`)).calls,
+    listCalls: async (id) => {
+      try {
+        return (await get<{ calls: CallView[] }>(`${run(id)}/calls`)).calls;
+      } catch (error) {
+        // A server older than this CLI has no such route (its 404 names no run): `show` goes on without calls.
+        if (error instanceof ApiError && error.status === 404) return [];
+        throw error;
+      }
+    },
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
     cancelRun: async (id, reason) => (await request<RunView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>

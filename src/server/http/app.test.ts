@@ -64,18 +64,6 @@ describe('authentication', () => {
   });
 });
 
-test('GET /api/v1/workflows names each file by its name in the workflows folder, not its path on the server', async () => {
-  const { operations, logger } = setup();
-  const [hello] = await operations.listWorkflows();
-  assert.ok(hello);
-  const withOrigin = { ...operations, listWorkflows: () => Promise.resolve([{ ...hello, origin: '/srv/autoflow/workflows/hello.ts' }]) };
-  const response = await call<{ workflows: WorkflowView[] }>(createApp({ operations: withOrigin, logger }), 'GET', '/api/v1/workflows');
-  assert.deepEqual(
-    response.body.workflows.map((workflow) => workflow.origin),
-    ['hello.ts'],
-  );
-});
-
 describe('errors', () => {
   test('an unknown route is a JSON 404', async () => {
     const { app } = setup();

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import type { Operations, WorkflowView } from '../../app/operations.js';
+import type { Operations } from '../../app/operations.js';
 import type { Logger } from '../../core/ports.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
@@ -57,12 +57,6 @@ function apiMethods(app: Hono<AppEnv>): (path: string) => string[] {
   };
 }
 
-/** What `GET /api/v1/workflows` shows of a workflow: its file by name, not by where it lies on the server. */
-function publicWorkflow(workflow: WorkflowView): WorkflowView {
-  // Workflow files are the top-level files of the workflows folder, so the name is the path within it.
-  return workflow.origin === undefined ? workflow : { ...workflow, origin: workflow.origin.split(/[\\/]/).pop() ?? workflow.origin };
-}
-
 /**
  * The HTTP API: `/healthz` and the token-protected `/api/v1`. A factory without global state, so
  * that tests build one per case and call it with `app.request()`.
@@ -95,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1/runs', runRoutes(operations));
   app.route('/api/v1/events', eventRoutes(operations));
   app.route('/api/v1/tasks', taskRoutes(operations));
-  app.get('/api/v1/workflows', async (c) => c.json({ workflows: (await operations.listWorkflows()).map(publicWorkflow) }));
+  app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
   app.delete('/api/v1/workflows/:name', async (c) => {
     const name = c.req.param('name');
     await operations.retireWorkflow(name);
