@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { autoflow } from '../helpers/cli-process.js';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
 
 /**
@@ -51,6 +52,22 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
 
     const unknown = await server.api('/api/v1/simulator/actions/dropDatabase', { method: 'POST', body: '{}' });
     assert.equal(unknown.status, 400);
+
+    const cli = (...args: string[]) =>
+      autoflow(['simulate', ...args], { cwd: dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'sim-test-token' } });
+    const bare = await cli('set-milestone');
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /setMilestone takes: actor project iid "Milestone title" \(or null\)/);
+    assert.match(bare.stderr, /argument 1 \(actor\) is missing/);
+    const notAList = await cli('add-labels', 'alice', 'demo/app', '1', '{broken');
+    assert.equal(notAList.code, 2);
+    assert.match(notAList.stderr, /argument 4 \(\["label", …\]\) must be a JSON list, got "\{broken"/);
+    const typo = await cli('set-milestones', 'alice');
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown simulator action 'set-milestones'; actions: create-issue, update-issue, /);
+    const missing = await cli('close-issue', 'alice', 'demo/app', '999');
+    assert.equal(missing.code, 1, 'GitLab refusing is a failure, not a usage error');
+    assert.match(missing.stderr, /closeIssue failed: .*404|closeIssue failed: .*not found/i);
   } finally {
     await server.kill();
     rmSync(dir, { recursive: true, force: true });

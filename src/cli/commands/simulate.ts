@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape });
@@ -8,6 +9,11 @@ const optionsSchema = z.strictObject({ ...clientOptionsShape });
 /** `set-milestone` → `setMilestone`: actions are typed the way shells like. */
 function camelCase(name: string): string {
   return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** `setMilestone` → `set-milestone`, as the actions are listed and typed. */
+function kebabCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 /** Numbers, JSON objects, arrays and null as such; anything else as a string ('demo/app', 'Backlog'). */
@@ -39,11 +45,16 @@ export function registerSimulate(program: Command, context: CliContext): void {
       context.out(`GitLab simulator at ${info.baseUrl} (users: ${info.users.join(', ')}${tokens})`);
       context.out('actions:');
       for (const [name, usage] of Object.entries(info.actions)) {
-        context.out(`  ${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`).padEnd(22)} ${usage}`);
+        context.out(`  ${kebabCase(name).padEnd(22)} ${usage}`);
       }
       return;
     }
-    const result = await client.simulate(camelCase(action), args.map(parseArgument));
+    const name = camelCase(action);
+    const { actions } = await client.simulatorInfo();
+    if (!Object.hasOwn(actions, name)) {
+      throw new UsageError(`unknown simulator action '${action}'; actions: ${Object.keys(actions).map(kebabCase).join(', ')}`);
+    }
+    const result = await client.simulate(name, args.map(parseArgument));
     context.out(JSON.stringify(result, null, 2));
   });
 }
