@@ -198,15 +198,15 @@ export function createOperations(deps: OperationsDeps): Operations {
       engine.notify();
     },
 
-    async cancelRun(id, reason) {
-      return toRunView(await engine.cancel(id, reason));
+    async cancelRun(id, reason, by) {
+      return toRunView(await engine.cancel(id, reason, by));
     },
 
     async retryRun(id, options) {
       return toRunView(await engine.retry(id, options));
     },
 
-    async signalRun(id, name, payload) {
+    async signalRun(id, name, payload, by) {
       if (!SIGNAL_PATTERN.test(name)) throw new ValidationError('signal name is invalid', ['name: use letters, digits and . _ -']);
       const run = await requireRun(id);
       if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
@@ -214,7 +214,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       const event: CloudEvent = {
         specversion: '1.0',
         id: eventId,
-        source: 'autoflow:api',
+        source: by === undefined ? 'autoflow:api' : `autoflow:user/${by}`,
         type: `autoflow.signal.${name}`,
         subject: id,
         time: new Date(clock.now()).toISOString(),

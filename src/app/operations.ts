@@ -134,7 +134,8 @@ export interface Operations {
    */
   retryCall(id: string, step: number): Promise<void>;
   /** Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. */
-  cancelRun(id: string, reason?: string): Promise<RunView>;
+  /** `by`: the person who asked (the web UI's user), recorded in the run's history. */
+  cancelRun(id: string, reason?: string, by?: string): Promise<RunView>;
   /**
    * Runs a failed run again from the workflow task that failed it: what it did before is kept
    * (calls that succeeded are not made again), failed calls run again. On its own version, or
@@ -143,7 +144,8 @@ export interface Operations {
    */
   retryRun(id: string, options?: { latest?: boolean }): Promise<RunView>;
   /** Delivers `autoflow.signal.<name>` to the run. */
-  signalRun(id: string, name: string, payload: Json): Promise<void>;
+  /** `by`: the person who sent it (the web UI's user); the signal's event then comes from `autoflow:user/<by>`. */
+  signalRun(id: string, name: string, payload: Json, by?: string): Promise<void>;
   listWorkflows(): Promise<WorkflowView[]>;
   /** Retires a workflow: no new runs, its triggers and schedules stop; its runs in flight finish. NotFound when not deployed. */
   retireWorkflow(name: string): Promise<void>;

@@ -25,6 +25,23 @@ test('a history reads one line per event: offset, type, key facts', () => {
   ]);
 });
 
+test('what a person did through the web UI names them: a signal from them, a cancel by them', () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const signal = { specversion: '1.0' as const, id: 'e1', type: 'autoflow.signal.go', source: 'autoflow:user/alice', subject: 'r1' };
+  const events: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'wait_satisfied', step: 2, event: signal },
+    { seq: 1, at: t0 + 5, type: 'wait_satisfied', step: 3, event: { ...signal, id: 'e2', source: 'autoflow:api' } },
+    { seq: 2, at: t0 + 10, type: 'cancel_requested', reason: 'withdrawn', by: 'bob' },
+    { seq: 3, at: t0 + 20, type: 'cancel_requested' },
+  ];
+  assert.deepEqual(formatHistory(events), [
+    '+0.000s  wait_satisfied    #2 autoflow.signal.go e1 from @alice',
+    '+0.005s  wait_satisfied    #3 autoflow.signal.go e2',
+    '+0.010s  cancel_requested  by @bob: withdrawn',
+    '+0.020s  cancel_requested',
+  ]);
+});
+
 test('columns line up, trailing blanks trimmed', () => {
   assert.equal(
     formatColumns([

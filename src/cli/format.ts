@@ -36,6 +36,8 @@ export function formatColumns(rows: ReadonlyArray<readonly string[]>): string {
 }
 
 const at = (site: string | undefined): string => (site === undefined ? '' : `  at ${site}`);
+/** The source of an event a person sent through the web UI (a signal): `autoflow:user/<username>`. */
+const USER_SOURCE = 'autoflow:user/';
 
 /** The key facts of one history event, e.g. `#3 http.request  at flow.ts:12:5`. */
 export function describeHistoryEvent(event: HistoryEvent): string {
@@ -58,7 +60,7 @@ export function describeHistoryEvent(event: HistoryEvent): string {
     case 'wait_started':
       return `#${event.step} ${event.eventType} ${formatInline(event.match)}${event.timeoutAt === undefined ? '' : ` until ${formatTime(event.timeoutAt)}`}${at(event.site)}`;
     case 'wait_satisfied':
-      return `#${event.step} ${event.event.type} ${event.event.id}`;
+      return `#${event.step} ${event.event.type} ${event.event.id}${event.event.source.startsWith(USER_SOURCE) ? ` from @${event.event.source.slice(USER_SOURCE.length)}` : ''}`;
     case 'child_started':
       return `#${event.step} ${event.workflow} ${event.childId}${at(event.site)}`;
     case 'child_completed':
@@ -66,7 +68,7 @@ export function describeHistoryEvent(event: HistoryEvent): string {
     case 'child_failed':
       return `#${event.step} ${formatError(event.error)}`;
     case 'cancel_requested':
-      return event.reason ?? '';
+      return [event.by === undefined ? undefined : `by @${event.by}`, event.reason].filter((part) => part !== undefined).join(': ');
     case 'patch_marker':
       return event.patchId;
     case 'run_completed':

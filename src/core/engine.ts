@@ -339,16 +339,19 @@ export class Engine {
     return result;
   }
 
-  /** Asks a run to stop: its pending operations reject with CancelledError and its `finally` blocks run. */
-  async cancel(runId: string, reason?: string): Promise<RunRecord> {
+  /**
+   * Asks a run to stop: its pending operations reject with CancelledError and its `finally` blocks run.
+   * `by` names the person who asked, recorded in the history with the reason.
+   */
+  async cancel(runId: string, reason?: string, by?: string): Promise<RunRecord> {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
     if (terminal.has(run.status)) throw new ConflictError(`run ${runId} already ended as ${run.status}; there is nothing to cancel`);
     if (run.status === 'stuck') {
-      const error = { name: 'CancelledError', message: reason ?? `run ${runId} was cancelled while stuck` };
+      const error = { name: 'CancelledError', message: reason ?? `run ${runId} was cancelled while stuck${by === undefined ? '' : ` by ${by}`}` };
       await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'cancelled', error, this.options.secrets));
     } else {
-      const resolution: Resolution = reason === undefined ? { kind: 'cancel' } : { kind: 'cancel', reason };
+      const resolution: Resolution = { kind: 'cancel', ...(reason !== undefined && { reason }), ...(by !== undefined && { by }) };
       await this.store.addPending(runId, resolution, this.clock.now());
       this.pump();
     }

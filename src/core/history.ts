@@ -18,7 +18,11 @@ export function resolutionToHistory(resolution: Resolution, attempts: number | u
         ? { type: 'child_completed', step: resolution.step, value: resolution.value }
         : { type: 'child_failed', step: resolution.step, error: resolution.error };
     case 'cancel':
-      return resolution.reason === undefined ? { type: 'cancel_requested' } : { type: 'cancel_requested', reason: resolution.reason };
+      return {
+        type: 'cancel_requested',
+        ...(resolution.reason !== undefined && { reason: resolution.reason }),
+        ...(resolution.by !== undefined && { by: resolution.by }),
+      };
   }
 }
 
@@ -40,7 +44,7 @@ export function historyToResolution(event: HistoryEvent): Resolution | undefined
     case 'child_failed':
       return { kind: 'child', step: event.step, ok: false, error: event.error };
     case 'cancel_requested':
-      return event.reason === undefined ? { kind: 'cancel' } : { kind: 'cancel', reason: event.reason };
+      return { kind: 'cancel', ...(event.reason !== undefined && { reason: event.reason }), ...(event.by !== undefined && { by: event.by }) };
     default:
       return undefined;
   }

@@ -177,7 +177,8 @@ export type Resolution =
   | { kind: 'wait'; step: number; event: CloudEvent | null }
   | { kind: 'child'; step: number; ok: true; value: Json }
   | { kind: 'child'; step: number; ok: false; error: ErrorInfo }
-  | { kind: 'cancel'; reason?: string };
+  /** `by`: who asked, when a person did (the web UI's signed-in user). */
+  | { kind: 'cancel'; reason?: string; by?: string };
 
 /** One workflow task's input to a sandboxed instance. */
 export interface Activation {
@@ -214,7 +215,7 @@ export type HistoryPayload =
   | { type: 'wait_timed_out'; step: number }
   | { type: 'child_completed'; step: number; value: Json }
   | { type: 'child_failed'; step: number; error: ErrorInfo }
-  | { type: 'cancel_requested'; reason?: string }
+  | { type: 'cancel_requested'; reason?: string; by?: string }
   | { type: 'workflow_task'; time: number }
   | {
       type: 'call_scheduled';
