@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { isRequired, optionLabel, optionValue } from '../core/forms.js';
 import type { FormField } from '../core/human-task.js';
+import type { Json } from '../core/model.js';
 
 /** Values as an HTML form posts them: strings, and arrays for repeated keys. */
 export type PostedValues = Record<string, string | string[]>;
@@ -23,6 +24,82 @@ export function postedValues(fields: readonly FormField[], form: Record<string, 
   return values;
 }
 
+/** A number as an HTML number input writes it (`12`, `-4.5`, `.5`, `1e3`): no hex, no `Infinity`, no blanks inside. */
+const HTML_NUMBER = /^-?(?:\d+|\d*\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * What the operations' coercion would let through but no browser sends, by field name: a number
+ * not written the HTML way (`0x5` would become 5), a checkbox with any value but the `true` its
+ * box posts (`urgent=yes` would become false). A crafted post gets these as field errors.
+ */
+export function strictPostErrors(fields: readonly FormField[], form: Record<string, unknown>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const field of fields) {
+    const raw = form[field.name];
+    const strings = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+    if (field.type === 'number') {
+      const text = typeof strings[0] === 'string' ? strings[0].trim() : '';
+      if (strings.length > 1 || (strings.length === 1 && typeof strings[0] !== 'string')) errors[field.name] = 'must be one number';
+      else if (text !== '' && !HTML_NUMBER.test(text)) errors[field.name] = 'must be a number written in decimal digits, like 12 or 4.5';
+    } else if (field.type === 'boolean') {
+      if (strings.length > 1 || (strings.length === 1 && strings[0] !== 'true'))
+        errors[field.name] = 'must be ticked or not: the box posts “true” or nothing';
+    }
+  }
+  return errors;
+}
+
+/** A submitted value as a person reads it: yes/no, the choices' labels, `—` for nothing. */
+export function formatValue(field: FormField | undefined, value: Json | undefined): string {
+  if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) return '—';
+  if (!field) return typeof value === 'string' ? value : JSON.stringify(value);
+  const text = (item: Json): string => (typeof item === 'string' ? item : JSON.stringify(item));
+  const label = (item: Json): string => {
+    if (field.type !== 'choice' && field.type !== 'multichoice') return text(item);
+    const option = field.options.find((candidate) => optionValue(candidate) === item);
+    return option ? optionLabel(option) : text(item);
+  };
+  switch (field.type) {
+    case 'boolean':
+      return value === true ? 'yes' : 'no';
+    case 'multichoice':
+      return (Array.isArray(value) ? value : [value]).map(label).join(', ');
+    case 'choice':
+      return label(value);
+    default:
+      return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
+  }
+}
+
+/** A submitted form: each field's label and its value as a person reads it, in the form's order; values of fields the spec no longer has last, by name. */
+export function SubmittedValues(props: { fields: readonly FormField[]; values: Record<string, Json> | undefined }) {
+  const values = props.values ?? {};
+  const extra = Object.keys(values).filter((name) => !props.fields.some((field) => field.name === name));
+  return (
+    <dl class="meta answers">
+      {props.fields.map((field) => (
+        <>
+          <dt>{field.label}</dt>
+          <dd class={field.type === 'textarea' ? 'multiline' : undefined} data-answer={field.name}>
+            {formatValue(field, values[field.name])}
+          </dd>
+        </>
+      ))}
+      {extra.map((name) => (
+        <>
+          <dt class="mono">{name}</dt>
+          <dd data-answer={name}>{formatValue(undefined, values[name])}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+/** The id a link to the field's error points at: its input, or a multichoice's first box. */
+export function fieldTarget(field: FormField): string {
+  return field.type === 'multichoice' ? `f-${field.name}-0` : `f-${field.name}`;
+}
+
 /** What a field shows: what was posted (after an invalid post), else its default. */
 function shown(field: FormField, values: PostedValues | undefined): string | string[] | undefined {
   if (values) return values[field.name];
@@ -31,13 +108,29 @@ function shown(field: FormField, values: PostedValues | undefined): string | str
   return String(field.default);
 }
 
-function Input(props: { field: FormField; value: string | string[] | undefined; disabled: boolean; describedBy: string }) {
+function Input(props: {
+  field: FormField;
+  value: string | string[] | undefined;
+  disabled: boolean;
+  describedBy: string;
+  invalid: boolean;
+  focus: boolean;
+}) {
   const { field, disabled } = props;
   const id = `f-${field.name}`;
   const required = isRequired(field);
   const single = typeof props.value === 'string' ? props.value : undefined;
   const many = Array.isArray(props.value) ? props.value : single === undefined ? [] : [single];
-  const common = { id, name: field.name, disabled, 'aria-describedby': props.describedBy };
+  const invalid = props.invalid ? { 'aria-invalid': 'true' as const } : {};
+  // After a refused post the first invalid field takes the focus as the page loads (no script needed).
+  const common = {
+    id,
+    name: field.name,
+    disabled,
+    'aria-describedby': props.describedBy,
+    ...invalid,
+    ...(props.focus ? { autofocus: true } : {}),
+  };
   switch (field.type) {
     case 'text':
       return <input type="text" {...common} value={single ?? ''} required={required} minlength={field.minLength} maxlength={field.maxLength} placeholder={field.placeholder} />;
@@ -69,7 +162,17 @@ function Input(props: { field: FormField; value: string | string[] | undefined; 
         <div class="choices" id={id}>
           {field.options.map((option, index) => (
             <label>
-              <input type="checkbox" id={`${id}-${index}`} name={field.name} value={optionValue(option)} checked={many.includes(optionValue(option))} disabled={disabled} /> {optionLabel(option)}
+              <input
+                type="checkbox"
+                id={`${id}-${index}`}
+                name={field.name}
+                value={optionValue(option)}
+                checked={many.includes(optionValue(option))}
+                disabled={disabled}
+                {...invalid}
+                {...(props.focus && index === 0 ? { autofocus: true } : {})}
+              />{' '}
+              {optionLabel(option)}
             </label>
           ))}
         </div>
@@ -99,38 +202,68 @@ function limits(field: FormField): string | undefined {
   }
 }
 
-/** One field: label with a required marker, the input, help and limits, and its error after an invalid post. */
-export function Field(props: { field: FormField; values: PostedValues | undefined; error: string | undefined; disabled: boolean }) {
+/**
+ * One field: label with a required marker, the input, help and limits, and its error after an
+ * invalid post (linked by aria-describedby, the input marked aria-invalid). A multichoice is a
+ * fieldset whose legend names the group of boxes.
+ */
+export function Field(props: {
+  field: FormField;
+  values: PostedValues | undefined;
+  error: string | undefined;
+  disabled: boolean;
+  focus?: boolean;
+}) {
   const { field, error } = props;
   const required = isRequired(field);
   const hint = [field.help, limits(field)].filter(Boolean).join(' · ');
   const describedBy = `h-${field.name}${error ? ` e-${field.name}` : ''}`;
-  const group = field.type === 'multichoice';
-  return (
-    <div class={`field${error ? ' invalid' : ''}`} data-field={field.name}>
-      {field.type !== 'boolean' &&
-        (group ? (
-          <span class="title">
-            <label class="title">
-              {field.label}
-              {required && <span class="req" title="required"> *</span>}
-            </label>
-          </span>
-        ) : (
-          <label class="title" for={`f-${field.name}`}>
-            {field.label}
-            {required && <span class="req" title="required"> *</span>}
-          </label>
-        ))}
-      <Input field={field} value={shown(field, props.values)} disabled={props.disabled} describedBy={describedBy} />
+  const title = (
+    <>
+      {field.label}
+      {required && <span class="req" title="required"> *</span>}
+    </>
+  );
+  const input = (
+    <Input
+      field={field}
+      value={shown(field, props.values)}
+      disabled={props.disabled}
+      describedBy={describedBy}
+      invalid={error !== undefined}
+      focus={props.focus === true}
+    />
+  );
+  const below = (
+    <>
       <div class="help" id={`h-${field.name}`}>
         {hint}
       </div>
       {error && (
-        <div class="field-error" id={`e-${field.name}`} role="alert">
+        <div class="field-error" id={`e-${field.name}`}>
           {error}
         </div>
       )}
+    </>
+  );
+  if (field.type === 'multichoice') {
+    return (
+      <fieldset class={`field group${error ? ' invalid' : ''}`} data-field={field.name} aria-describedby={describedBy}>
+        <legend class="title">{title}</legend>
+        {input}
+        {below}
+      </fieldset>
+    );
+  }
+  return (
+    <div class={`field${error ? ' invalid' : ''}`} data-field={field.name}>
+      {field.type !== 'boolean' && (
+        <label class="title" for={`f-${field.name}`}>
+          {title}
+        </label>
+      )}
+      {input}
+      {below}
     </div>
   );
 }

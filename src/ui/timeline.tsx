@@ -144,7 +144,7 @@ export function Timeline(props: { history: readonly HistoryEvent[]; now: number;
   const height = TOP + bars.length * ROW + 6;
   const ticks = axisTicks(span).map((offset) => start + offset);
   const picture = (
-    <svg viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={`timeline of ${bars.length} steps over ${formatDuration(span)}`}>
+    <svg viewBox={`0 0 ${WIDTH} ${height}`} role="group" aria-label={`timeline of ${bars.length} steps over ${formatDuration(span)}`}>
       {ticks.map((tick) => (
         <g>
           <line class="axis" x1={x(tick)} x2={x(tick)} y1={TOP - 6} y2={height} />
@@ -159,9 +159,18 @@ export function Timeline(props: { history: readonly HistoryEvent[]; now: number;
         const x2 = Math.max(x(bar.end ?? end), x1 + 3);
         const classes = `bar ${bar.error ? 'error' : bar.kind === 'run' ? 'child' : bar.kind}${bar.end === undefined ? ' open' : ''}`;
         const duration = formatDuration((bar.end ?? end) - bar.start);
+        const name = `${bar.label}${bar.error ? ', failed' : bar.end === undefined ? ', running' : ''} — ${duration}${bar.end === undefined ? ' so far' : ''}${bar.note ? ` — ${bar.note}` : ''}`;
+        // A button for the keyboard too: Tab reaches it, Enter or Space does what a click does (app.js).
         return (
-          <g data-seq={String(bar.seq)} data-kind={bar.kind} data-state={bar.error ? 'error' : bar.end === undefined ? 'open' : 'done'}>
-            <title>{`${bar.label} — ${duration}${bar.end === undefined ? ' so far' : ''}${bar.note ? ` — ${bar.note}` : ''}`}</title>
+          <g
+            data-seq={String(bar.seq)}
+            data-kind={bar.kind}
+            data-state={bar.error ? 'error' : bar.end === undefined ? 'open' : 'done'}
+            tabindex={0}
+            role="button"
+            aria-label={`${name}: show in history`}
+          >
+            <title>{name}</title>
             <text x={4} y={y + 14}>
               {bar.label.length > 30 ? `${bar.label.slice(0, 29)}…` : bar.label}
             </text>

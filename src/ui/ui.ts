@@ -1,21 +1,22 @@
 import { Hono, type Context } from 'hono';
 import type { ListTasksQuery, TaskView } from '../app/operations.js';
 import { AutoflowError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
+import { validateFormValues } from '../core/forms.js';
 import type { FormSpec } from '../core/human-task.js';
-import type { Json, RunStatus } from '../core/model.js';
+import type { Json } from '../core/model.js';
 import { authRoutes } from './auth/oauth.js';
 import { createMemoryRevocations } from './auth/revocations.js';
 import { readSession, requireUser, verifyCsrf } from './auth/session.js';
 import type { UiEnv, UiOptions, UiSettings } from './env.js';
-import { postedValues, type PostedValues } from './form.js';
+import { postedValues, strictPostErrors, type PostedValues } from './form.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
 import { eventsPage, overviewPage, runsPage, workflowsPage } from './pages/lists.js';
 import { runPage, type RunPageProps } from './pages/run.js';
-import { inboxPage, taskPage, waitsFor } from './pages/tasks.js';
+import { inboxPage, refusalText, taskPage, waitsFor } from './pages/tasks.js';
+import { parseRunsFilter } from './runs-filter.js';
 import { PAGE_HEADERS, render, staticRoutes } from './static.js';
 
-const STATUSES = new Set<string>(['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck']);
 const PAGE_SIZE = 50;
 
 type Notice = { kind: 'error' | 'ok' | 'info'; text: string };
@@ -79,17 +80,18 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
 
   app.get('/runs', user, async (c) => {
     const session = c.get('session');
-    const workflow = c.req.query('workflow') || undefined;
-    const status = STATUSES.has(c.req.query('status') ?? '') ? (c.req.query('status') as RunStatus) : undefined;
+    const filter = parseRunsFilter({
+      workflow: c.req.query('workflow'),
+      status: c.req.query('status'),
+      from: c.req.query('from'),
+      to: c.req.query('to'),
+    });
+    const { workflow, status, from, to } = filter;
     const cursor = c.req.query('cursor') || undefined;
     const q = c.req.query('q')?.trim() || undefined;
-    // Days in UTC, both ends included: `to` becomes "before the next midnight".
-    const day = (name: string): string | undefined => (/^\d{4}-\d{2}-\d{2}$/.test(c.req.query(name) ?? '') ? c.req.query(name) : undefined);
-    const from = day('from');
-    const to = day('to');
     const range = {
-      ...(from ? { createdFrom: Date.parse(`${from}T00:00:00Z`) } : {}),
-      ...(to ? { createdBefore: Date.parse(`${to}T00:00:00Z`) + 86400_000 } : {}),
+      ...(filter.createdFrom !== undefined ? { createdFrom: filter.createdFrom } : {}),
+      ...(filter.createdBefore !== undefined ? { createdBefore: filter.createdBefore } : {}),
     };
     let notFound: string | undefined;
     // `demo/app#42`, `group/sub/app!7`: a GitLab reference lists the runs its events started.
@@ -123,6 +125,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
         nextCursor: list.nextCursor,
         ...(notFound ? { notFound } : {}),
         ...(reference ? { reference } : {}),
+        ignored: filter.ignored,
       }),
     );
   });
@@ -219,7 +222,12 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     if (error instanceof ForbiddenError || error instanceof ConflictError) {
       const fresh = await operations.getTask(task.id);
       const status = error instanceof ForbiddenError ? 403 : 409;
-      return page(c, taskPage({ session: c.get('session'), task: fresh, gitlabWebUrl: gitlabWebUrl(), notice: { kind: 'error', text: error.message }, ...extra }), status);
+      const text = (error instanceof ConflictError ? refusalText(fresh, c.get('session').username) : undefined) ?? error.message;
+      return page(
+        c,
+        taskPage({ session: c.get('session'), task: fresh, gitlabWebUrl: gitlabWebUrl(), notice: { kind: 'error', text }, ...extra }),
+        status,
+      );
     }
     throw error;
   }
@@ -247,6 +255,17 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const fields = (task.spec as unknown as FormSpec).fields ?? [];
     const values = postedValues(fields, form);
     try {
+      // What the operations would coerce loosely (`0x5`, `urgent=yes`) is refused here, with the other fields' problems.
+      const strict = strictPostErrors(fields, form);
+      if (Object.keys(strict).length > 0) {
+        const checked = validateFormValues(fields, Object.fromEntries(Object.entries(values).filter(([name]) => !(name in strict))));
+        const errors = { ...(checked.ok ? {} : checked.errors), ...strict };
+        throw new ValidationError(
+          'the form has invalid fields',
+          Object.entries(errors).map(([name, message]) => `${name}: ${message}`),
+          errors,
+        );
+      }
       await operations.submitTask(task.id, { by, values });
     } catch (error) {
       return refused(c, task, error, { values });

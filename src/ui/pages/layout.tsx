@@ -34,6 +34,9 @@ export function Layout(props: PageProps) {
         <script src={`/ui/app.js?v=${ASSET_VERSION}`} defer></script>
       </head>
       <body data-live={props.live}>
+        <a class="skip" href="#main">
+          Skip to main content
+        </a>
         <header class="top">
           <a class="brand" href="/">
             AutoFlow
@@ -57,7 +60,9 @@ export function Layout(props: PageProps) {
             </form>
           )}
         </header>
-        <main>{props.children}</main>
+        <main id="main" tabindex={-1}>
+          {props.children}
+        </main>
       </body>
     </html>
   );

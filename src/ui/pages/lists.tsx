@@ -3,9 +3,10 @@ import type { RunView, WorkflowView } from '../../app/operations.js';
 import type { RunStatus, StoredEvent } from '../../core/model.js';
 import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
+import { RUN_STATUSES } from '../runs-filter.js';
 import { Layout, Notice, StatusBadge, formatTime } from './layout.js';
 
-const STATUSES: RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck'];
+const STATUSES = RUN_STATUSES;
 
 export function RunTable(props: { runs: RunView[] }) {
   if (props.runs.length === 0) return <p class="muted">No runs.</p>;
@@ -89,6 +90,8 @@ export function runsPage(props: {
   notFound?: string;
   /** The GitLab reference searched for. */
   reference?: string;
+  /** Parts of the filter left out or changed, and why. */
+  ignored?: string[];
 }) {
   const { query } = props;
   const params = (extra: Record<string, string | undefined>) => {
@@ -133,6 +136,16 @@ export function runsPage(props: {
         </label>
         <button type="submit">Show</button>
       </form>
+      {props.ignored && props.ignored.length > 0 && (
+        <Notice kind="info">
+          <span class="filter-ignored">Part of the filter was not used:</span>
+          <ul>
+            {props.ignored.map((reason) => (
+              <li>{reason}</li>
+            ))}
+          </ul>
+        </Notice>
+      )}
       {props.notFound && <Notice kind="info">No run has the id “{props.notFound}”.</Notice>}
       {props.reference && <Notice kind="info">Runs started by events about {props.reference} (its comments included).</Notice>}
       <RunTable runs={props.runs} />
@@ -209,11 +222,23 @@ export function workflowsPage(props: { session: Session; workflows: WorkflowView
   );
 }
 
-/** What a GitLab event is about, in one line: `demo/app#42 Title`. */
-function subjectOf(event: StoredEvent): string {
-  const data = (event.data ?? {}) as { project?: { path_with_namespace?: string }; object_attributes?: { iid?: number; title?: string }; merge_request?: { iid?: number } };
+/**
+ * What a GitLab event is about, in one line, written the way GitLab references it: `demo/app#42 Title`
+ * for an issue, `demo/app!7 Title` for a merge request, `demo/app%"Sprint 1"` for a milestone.
+ */
+export function subjectOf(event: StoredEvent): string {
+  const data = (event.data ?? {}) as {
+    project?: { path_with_namespace?: string };
+    object_kind?: string;
+    object_attributes?: { iid?: number; title?: string };
+    merge_request?: { iid?: number };
+  };
   const project = data.project?.path_with_namespace;
   const attributes = data.object_attributes;
+  if (data.object_kind === 'milestone' || /(^|[._])milestone/.test(event.type)) {
+    const name = attributes?.title !== undefined ? `%"${attributes.title}"` : attributes?.iid !== undefined ? `%${attributes.iid}` : '';
+    return `milestone ${project ?? ''}${name}`.trim();
+  }
   const mark = event.type.includes('merge_request') ? '!' : '#';
   const reference = project && attributes?.iid !== undefined ? `${project}${mark}${attributes.iid}` : project;
   return [reference, attributes?.title].filter(Boolean).join(' ');

@@ -2,10 +2,11 @@
 import { raw } from 'hono/html';
 import type { TaskView } from '../../app/operations.js';
 import type { ApprovalSpec, FormField, FormSpec, TaskContext } from '../../core/human-task.js';
+import type { Json } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
-import { Field, type PostedValues } from '../form.js';
+import { Field, SubmittedValues, fieldTarget, type PostedValues } from '../form.js';
 import { renderMarkdown } from '../markdown.js';
-import { Json, Layout, Notice, StatusBadge, formatTime } from './layout.js';
+import { Layout, Notice, StatusBadge, formatTime } from './layout.js';
 
 export interface AllowedActions {
   submit: boolean;
@@ -31,6 +32,31 @@ export function allowedActions(task: TaskView, username: string): AllowedActions
 export function waitsFor(task: TaskView, username: string): boolean {
   const allowed = allowedActions(task, username);
   return allowed.submit || allowed.approve || allowed.reject;
+}
+
+/**
+ * Why a post found the task closed or already answered by this user, saying who and when: the
+ * operations' message names only the task id. Undefined when the task gives no reason.
+ */
+export function refusalText(task: TaskView, username: string): string | undefined {
+  const outcome = task.outcome as { status?: string; by?: string; at?: string } | undefined;
+  const closed = formatTime(task.closedAt);
+  if (task.kind === 'form') {
+    if (outcome?.status === 'submitted') {
+      const who = outcome.by === username ? 'you had already submitted this form' : `@${outcome.by} had already submitted this form`;
+      return `Your answer was not saved: ${who} at ${formatTime(outcome.at)}. The recorded answer is below.`;
+    }
+  } else {
+    const mine = task.decisions.find((decision) => decision.by === username);
+    if (task.status === 'open' && mine) return `Not recorded: you had already decided (${mine.decision}) at ${formatTime(mine.at)}.`;
+    const last = task.decisions.at(-1);
+    if ((task.status === 'approved' || task.status === 'rejected') && last) {
+      return `Not recorded: the request was already ${task.status} at ${closed}, last by @${last.by === username ? `${last.by} (you)` : last.by}.`;
+    }
+  }
+  if (task.status === 'timed_out') return `Not saved: the task timed out at ${closed}.`;
+  if (task.status === 'cancelled') return `Not saved: the task was cancelled at ${closed}.`;
+  return undefined;
 }
 
 export function inboxPage(props: { session: Session; open: TaskView[]; closed: TaskView[] }) {
@@ -153,41 +179,66 @@ export function taskPage(props: TaskPageProps) {
 
 function FormBody(props: TaskPageProps & { fields: FormField[]; disabled: boolean }) {
   const { task } = props;
-  const outcome = task.outcome as { status?: string; values?: Record<string, unknown>; by?: string; at?: string } | undefined;
-  if (outcome?.status === 'submitted') {
-    return (
-      <section>
-        <h2>
-          Submitted by @{outcome.by} at {formatTime(outcome.at)}
-        </h2>
-        <Json value={outcome.values} />
-      </section>
-    );
-  }
+  const outcome = task.outcome as { status?: string; values?: Record<string, Json>; by?: string; at?: string } | undefined;
   const errors = props.errors ?? {};
+  const count = Object.keys(errors).length;
   const general = Object.entries(errors).filter(([name]) => !props.fields.some((field) => field.name === name));
+  const firstInvalid = props.fields.find((field) => errors[field.name] !== undefined);
+  // The outcome is a live region (empty while the task is open), the form is not: when a live
+  // update finds the task closed, the form goes (data-live-optional) and the answer takes its place.
   return (
-    <form id="task-form" class="task" method="post" action={task.path} novalidate data-live-optional>
-      <input type="hidden" name="_csrf" value={props.session.csrf} />
-      {Object.keys(errors).length > 0 && (
-        <Notice kind="error">
-          The form has {Object.keys(errors).length} problem{Object.keys(errors).length === 1 ? '' : 's'}; nothing was submitted.
-          {general.map(([name, message]) => (
-            <div>
-              {name}: {message}
+    <>
+      <section id="task-outcome" data-live-region>
+        {outcome?.status === 'submitted' && (
+          <>
+            <h2>
+              Submitted by @{outcome.by} at {formatTime(outcome.at)}
+            </h2>
+            <SubmittedValues fields={props.fields} values={outcome.values} />
+          </>
+        )}
+      </section>
+      {task.status === 'open' && (
+        <form id="task-form" class="task" method="post" action={task.path} novalidate data-live-optional>
+          <input type="hidden" name="_csrf" value={props.session.csrf} />
+          {count > 0 && (
+            <div class="notice error error-summary" role="alert" aria-labelledby="error-summary-title">
+              <p id="error-summary-title">
+                The form has {count} problem{count === 1 ? '' : 's'}; nothing was submitted.
+              </p>
+              <ul>
+                {props.fields
+                  .filter((field) => errors[field.name] !== undefined)
+                  .map((field) => (
+                    <li>
+                      <a href={`#${fieldTarget(field)}`}>
+                        {field.label}: {errors[field.name]}
+                      </a>
+                    </li>
+                  ))}
+                {general.map(([name, message]) => (
+                  <li>{name === 'form' ? message : `${name}: ${message}`}</li>
+                ))}
+              </ul>
             </div>
-          ))}
-        </Notice>
+          )}
+          <fieldset disabled={props.disabled}>
+            {props.fields.map((field) => (
+              <Field
+                field={field}
+                values={props.values}
+                error={errors[field.name]}
+                disabled={props.disabled}
+                focus={field === firstInvalid}
+              />
+            ))}
+            <button type="submit" class="primary">
+              Submit
+            </button>
+          </fieldset>
+        </form>
       )}
-      <fieldset disabled={props.disabled}>
-        {props.fields.map((field) => (
-          <Field field={field} values={props.values} error={errors[field.name]} disabled={props.disabled} />
-        ))}
-        <button type="submit" class="primary">
-          Submit
-        </button>
-      </fieldset>
-    </form>
+    </>
   );
 }
 

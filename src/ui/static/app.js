@@ -42,7 +42,14 @@
           if (next) region.replaceWith(document.importNode(next, true));
         });
         document.querySelectorAll('[data-live-optional]').forEach(function (element) {
-          if (!fresh.getElementById(element.id)) element.remove();
+          var next = fresh.getElementById(element.id);
+          if (!next) { element.remove(); return; }
+          // Kept, not replaced, but it follows the fresh page's state: a task that closed disables its form.
+          var fieldsets = element.querySelectorAll('fieldset');
+          var freshFieldsets = next.querySelectorAll('fieldset');
+          fieldsets.forEach(function (fieldset, index) {
+            if (freshFieldsets[index]) fieldset.disabled = freshFieldsets[index].disabled;
+          });
         });
         document.body.setAttribute('data-refreshed', String(Date.now()));
       })
@@ -52,11 +59,20 @@
         if (again) schedule();
       });
   }
-  // Timeline bars: clicking one scrolls to its line in the readable history.
-  document.addEventListener('click', function (event) {
-    var bar = event.target.closest && event.target.closest('[data-seq]');
-    if (!bar) return;
+  // Timeline bars: a click, or Enter or Space on a focused bar, scrolls to its line in the readable history.
+  function showBar(bar) {
     var row = document.getElementById('h' + bar.getAttribute('data-seq'));
     if (row) { row.scrollIntoView({ block: 'center' }); row.classList.add('flash'); setTimeout(function () { row.classList.remove('flash'); }, 1200); }
+  }
+  document.addEventListener('click', function (event) {
+    var bar = event.target.closest && event.target.closest('[data-seq]');
+    if (bar) showBar(bar);
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    var bar = event.target.closest && event.target.closest('g[data-seq]');
+    if (!bar) return;
+    event.preventDefault();
+    showBar(bar);
   });
 })();
