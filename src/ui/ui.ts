@@ -160,7 +160,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     try {
       switch (action as RunAction) {
         case 'cancel':
-          await operations.cancelRun(id, text('reason').trim() || `cancelled by @${c.get('session').username} in the web UI`);
+          await operations.cancelRun(id, text('reason').trim() || 'cancelled in the web UI', c.get('session').username);
           return done('cancelled');
         case 'retry':
           await operations.retryRun(id, { latest: text('version') === 'latest' });
@@ -178,7 +178,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
           } catch {
             throw new ValidationError('the signal payload is not valid JSON; write for example {"ok": true} or null');
           }
-          await operations.signalRun(id, signal?.name ?? '', payload);
+          await operations.signalRun(id, signal?.name ?? '', payload, c.get('session').username);
           return done('signalled');
         }
         default:

@@ -112,6 +112,17 @@ export default workflow({
     assert.match(await bad.text(), /not valid JSON/);
     assert.equal((await alice.post(`/runs/${run.id}/signal`, { _csrf: csrf, name: 'go', payload: '{"by":"ui"}' })).status, 303);
     assert.deepEqual((await ops().waitForRun(run.id, 10_000)).result, { went: { by: 'ui' } });
+    const satisfied = (await ops().getHistory(run.id)).find((event) => event.type === 'wait_satisfied');
+    assert.equal(satisfied?.type === 'wait_satisfied' && satisfied.event.source, 'autoflow:user/alice', 'the signal says who sent it');
+  });
+
+  test('a cancel from the run page is recorded with who asked, and why', async () => {
+    const { run } = await ops().startRun({ workflow: 'ui-steps' });
+    const csrf = await alice.csrfOf(`/runs/${run.id}`);
+    assert.equal((await alice.post(`/runs/${run.id}`, { _csrf: csrf, action: 'cancel', reason: 'duplicate of another run' })).status, 303);
+    assert.equal((await ops().waitForRun(run.id, 10_000)).status, 'cancelled');
+    const requested = (await ops().getHistory(run.id)).find((event) => event.type === 'cancel_requested');
+    assert.deepEqual(requested?.type === 'cancel_requested' && [requested.by, requested.reason], ['alice', 'duplicate of another run']);
   });
 
   test('the runs list filters by workflow, status and day, and finds a run by id', async () => {
