@@ -59,6 +59,15 @@ describe('POST /api/v1/events', () => {
     ]);
   });
 
+  test('a type with a space or a `*` is refused: triggers match types by glob', async () => {
+    for (const type of ['has space', 'com.example.*', 'tab\there']) {
+      const response = await call(setup(), 'POST', '/api/v1/events', { body: { ...event, type } });
+      assert.equal(response.status, 400, type);
+      assert.deepEqual(response.body.error.issues, ['type: a type without spaces or `*`, reverse-DNS like com.example.deployed']);
+    }
+    assert.equal((await call(setup(), 'POST', '/api/v1/events', { body: { ...event, type: 'com.example.déployé' } })).status, 202);
+  });
+
   test('a body that is not an object says what a CloudEvent is', async () => {
     const response = await call(setup(), 'POST', '/api/v1/events', { body: [event] });
     assert.deepEqual(response.body.error.issues, ['(root): a CloudEvent: a JSON object with specversion, id, source and type']);

@@ -17,7 +17,8 @@ const cloudEventSchema = z.object(
     specversion: z.literal('1.0', "'1.0' (CloudEvents 1.0)"),
     id: nonEmpty('a non-empty string'),
     source: nonEmpty('a non-empty string (URI-reference)'),
-    type: nonEmpty('a non-empty string'),
+    // Triggers match types by glob (`com.gitlab.events.issue_*`): a `*` or a space in a type would match by accident.
+    type: nonEmpty('a non-empty string').regex(/^[^\s*]+$/u, 'a type without spaces or `*`, reverse-DNS like com.example.deployed'),
     subject: z.string('a string').optional(),
     time: z.iso.datetime({ offset: true, error: 'an RFC 3339 timestamp' }).optional(),
     datacontenttype: z.string('a media type').optional(),
