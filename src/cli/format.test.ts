@@ -42,6 +42,17 @@ test('what a person did through the web UI names them: a signal from them, a can
   ]);
 });
 
+test('the offsets are right-aligned, so a history of days keeps its columns', () => {
+  const t0 = Date.UTC(2026, 0, 2);
+  assert.deepEqual(
+    formatHistory([
+      { seq: 0, at: t0, type: 'timer_started', step: 1, fireAt: t0 + 86_400_000 },
+      { seq: 1, at: t0 + 86_400_000, type: 'timer_fired', step: 1 },
+    ]),
+    ['+    0.000s  timer_started  #1 until 2026-01-03T00:00:00Z', '+86400.000s  timer_fired    #1'],
+  );
+});
+
 test('columns line up, trailing blanks trimmed', () => {
   assert.equal(
     formatColumns([

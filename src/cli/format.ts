@@ -86,8 +86,11 @@ export function describeHistoryEvent(event: HistoryEvent): string {
 export function formatHistory(events: readonly HistoryEvent[]): string[] {
   const start = events[0]?.at ?? 0;
   const types = Math.max(0, ...events.map((event) => event.type.length));
-  return events.map((event) =>
-    `+${((event.at - start) / 1000).toFixed(3)}s  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd(),
+  const offsets = events.map((event) => `+${((event.at - start) / 1000).toFixed(3)}s`);
+  // Right-aligned, so that a run of days keeps its columns: `+   0.012s` under `+86400.000s`.
+  const width = Math.max(0, ...offsets.map((offset) => offset.length));
+  return events.map((event, i) =>
+    `+${offsets[i]!.slice(1).padStart(width - 1)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd(),
   );
 }
 
