@@ -284,6 +284,10 @@ describe('usage errors are exit 2 with a message', () => {
     [['runs', '--json', '-q'], /^error: use --json or -q, not both/],
     [['retry', '--workflow', 'boom'], /^error: --workflow goes with --failed: autoflow retry --failed --workflow boom\n$/],
     [['check', 'no-such-folder'], /^error: no-such-folder does not exist; give the workflows folder or a workflow file\n$/],
+    [
+      ['server', '--db', 'memory:', '--workflows', 'no-such-folder'],
+      /^error: workflows folder .*no-such-folder \(from --workflows\) does not exist; create it or fix the path\n$/,
+    ],
   ] as const) {
     test(args.join(' '), async () => {
       const outcome = await cli([...args]);
@@ -292,6 +296,12 @@ describe('usage errors are exit 2 with a message', () => {
       assert.doesNotMatch(outcome.stderr, /\n\s+at /, 'no stack trace without --debug');
     });
   }
+
+  test('AUTOFLOW_WORKFLOWS naming a folder that is not there stops the server before it starts', async () => {
+    const outcome = await cli(['server', '--db', 'memory:'], { AUTOFLOW_WORKFLOWS: 'nowhere' });
+    assert.equal(outcome.code, 2);
+    assert.match(outcome.stderr, /^error: workflows folder .*nowhere \(from AUTOFLOW_WORKFLOWS\) does not exist/);
+  });
 
   test('--help is exit 0 and describes the command', async () => {
     const outcome = await cli(['run', '--help']);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { loadConfig } from '../../config/index.js';
 import { toError } from '../../core/errors.js';
@@ -7,6 +8,7 @@ import { observabilityOf } from '../../server/http/observability.js';
 import { serve } from '../../server/serve.js';
 import { webUiOptions } from '../../server/web-ui.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { parseOptions } from '../options.js';
 
 // Values are checked by loadConfig, whose messages name the flag, the value and the expected form.
@@ -38,6 +40,12 @@ export function registerServer(program: Command, context: CliContext): void {
     .action(async (raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
       const loaded = await loadConfig({ flags, env: context.env, cwd: context.cwd });
+      // The default folder may be created later; a folder named on purpose that is not there is a typo.
+      const named =
+        flags.workflows !== undefined ? '--workflows' : context.env.AUTOFLOW_WORKFLOWS !== undefined ? 'AUTOFLOW_WORKFLOWS' : undefined;
+      if (named !== undefined && !existsSync(loaded.workflowsDir)) {
+        throw new UsageError(`workflows folder ${loaded.workflowsDir} (from ${named}) does not exist; create it or fix the path`);
+      }
       // Links in tasks and comments must work from a browser: an unspecified listen address means this machine.
       const linkHost = ['0.0.0.0', '::', '127.0.0.1'].includes(loaded.host) ? 'localhost' : loaded.host;
       const config = { ...loaded, publicUrl: loaded.publicUrl ?? `http://${linkHost}:${loaded.port}` };
