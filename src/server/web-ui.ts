@@ -39,11 +39,8 @@ export function webUiOptions(input: { config: WebUiConfig; operations: Operation
     if (!provider) logger.warn({}, 'web UI sign-in is off: set AUTOFLOW_GITLAB_OAUTH_CLIENT_ID and AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET (docs/ui.md)');
     signIn = () => provider;
   }
-  const { operations } = input;
   return {
-    operations,
-    // In the database, so that a session signed out on one server is refused by all of them.
-    revocations: { revoke: (id, until) => operations.revokeSession(id, until), isRevoked: (id) => operations.isSessionRevoked(id) },
+    operations: input.operations,
     logger: logger.child({ component: 'ui' }),
     sessionSecret: secret,
     ...(config.publicUrl ? { publicUrl: config.publicUrl.replace(/\/+$/, '') } : {}),

@@ -1,6 +1,5 @@
 import type { Operations } from '../app/operations.js';
 import type { Logger } from '../core/ports.js';
-import type { SessionRevocations } from './auth/revocations.js';
 import type { Session } from './auth/session.js';
 
 /** The GitLab people sign in with: an OAuth application registered there (scope `read_user`). */
@@ -29,12 +28,10 @@ export interface UiOptions {
   signIn: () => SignInProvider | undefined;
   /** GitLab's web address for links to issues and merge requests. */
   gitlabWebUrl?: () => string | undefined;
-  /** Sessions ended by signing out. @default in this process only (one server) */
-  revocations?: SessionRevocations;
   /** @default Date.now */
   now?: () => number;
 }
 
-export type UiSettings = UiOptions & { now: () => number; revocations: SessionRevocations };
+export type UiSettings = UiOptions & { now: () => number };
 
 export type UiEnv = { Variables: { session: Session } };

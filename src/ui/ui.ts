@@ -5,7 +5,6 @@ import { validateFormValues } from '../core/forms.js';
 import type { FormSpec } from '../core/human-task.js';
 import type { Json } from '../core/model.js';
 import { authRoutes } from './auth/oauth.js';
-import { createMemoryRevocations } from './auth/revocations.js';
 import { readSession, requireUser, verifyCsrf } from './auth/session.js';
 import type { UiEnv, UiOptions, UiSettings } from './env.js';
 import { postedValues, strictPostErrors, type PostedValues } from './form.js';
@@ -44,8 +43,7 @@ function statusOf(error: Error): 400 | 403 | 404 | 409 | 500 {
  * by its own path (no `*` middleware), so mounting it at `/` cannot touch `/api` or `/webhooks`.
  */
 export function createUi(options: UiOptions): Hono<UiEnv> {
-  const now = options.now ?? Date.now;
-  const settings: UiSettings = { ...options, now, revocations: options.revocations ?? createMemoryRevocations(now) };
+  const settings: UiSettings = { ...options, now: options.now ?? Date.now };
   const { operations } = settings;
   const app = new Hono<UiEnv>();
   app.onError((error, c) => {

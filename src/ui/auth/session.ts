@@ -42,7 +42,8 @@ export async function startSession(c: Context<UiEnv>, settings: UiSettings, user
 
 /** Signs out: the cookie is deleted, and the session refused from now on even if a copy of it comes back. */
 export async function endSession(c: Context<UiEnv>, settings: UiSettings, session: Session): Promise<void> {
-  await settings.revocations.revoke(session.csrf, session.expiresAt);
+  // In the database, so that every server of a deployment refuses it.
+  await settings.operations.revokeSession(session.csrf, session.expiresAt);
   deleteCookie(c, SESSION_COOKIE, cookieOptions(settings, 0));
 }
 
@@ -53,7 +54,7 @@ export async function readSession(c: Context<UiEnv>, settings: UiSettings): Prom
     const session = JSON.parse(Buffer.from(value, 'base64url').toString()) as Session;
     if (typeof session.username !== 'string' || typeof session.csrf !== 'string' || !(session.expiresAt > settings.now())) return undefined;
     // The CSRF token is random per sign-in, so it also names the session for signing out.
-    return (await settings.revocations.isRevoked(session.csrf)) ? undefined : session;
+    return (await settings.operations.isSessionRevoked(session.csrf)) ? undefined : session;
   } catch {
     return undefined;
   }
