@@ -86,12 +86,10 @@ export function describeHistoryEvent(event: HistoryEvent): string {
 export function formatHistory(events: readonly HistoryEvent[]): string[] {
   const start = events[0]?.at ?? 0;
   const types = Math.max(0, ...events.map((event) => event.type.length));
-  const offsets = events.map((event) => `+${((event.at - start) / 1000).toFixed(3)}s`);
+  const offsets = events.map((event) => `${((event.at - start) / 1000).toFixed(3)}s`);
   // Right-aligned, so that a run of days keeps its columns: `+   0.012s` under `+86400.000s`.
   const width = Math.max(0, ...offsets.map((offset) => offset.length));
-  return events.map((event, i) =>
-    `+${offsets[i]!.slice(1).padStart(width - 1)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd(),
-  );
+  return events.map((event, i) => `+${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd());
 }
 
 /**
