@@ -10,8 +10,13 @@ import { UsageError } from './errors.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
+/** `setMilestone` → `set-milestone`: names as a shell user types them. */
+export function kebabCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+  return `--${kebabCase(key)}`;
 }
 
 /**

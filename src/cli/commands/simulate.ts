@@ -2,18 +2,13 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
+import { addClientOptions, clientOptionsShape, connect, kebabCase, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape });
 
 /** `set-milestone` → `setMilestone`: actions are typed the way shells like. */
 function camelCase(name: string): string {
   return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-/** `setMilestone` → `set-milestone`, as the actions are listed and typed. */
-function kebabCase(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 /** Numbers, JSON objects, arrays and null as such; anything else as a string ('demo/app', 'Backlog'). */
