@@ -103,6 +103,13 @@ before(async () => {
   const created = await autoflow(['init', 'flows'], { cwd: root });
   assert.equal(created.code, 0, created.stderr);
   flows = join(root, 'flows');
+  // The install below is offline, and npm resolves dev dependencies even with --omit=dev: the
+  // repository's type-checking tools (typescript, @types/node from the registry) would need the
+  // registry's metadata in npm's cache. Nothing here type-checks, so they are left out.
+  const manifest = JSON.parse(readFileSync(join(flows, 'package.json'), 'utf8')) as { devDependencies?: unknown };
+  assert.ok(manifest.devDependencies, 'autoflow init declares dev dependencies');
+  delete manifest.devDependencies;
+  writeFileSync(join(flows, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   write(flows, {
     'workflows/standup.ts': `import { reminderWorkflow } from '@acme/autoflow-blocks';\n\nexport default reminderWorkflow({ name: 'standup-reminder', delay: '1h' });\n`,
     'workflows/standup.test.ts': `import assert from 'node:assert/strict';
