@@ -9,7 +9,11 @@ const PARTS: Array<{ name: string; matches: (frame: Profiler.ProfileNode['callFr
   { name: PROFILER, matches: (frame) => frame.functionName === 'profileCpu' },
   { name: 'idle (waiting for I/O)', matches: (frame) => frame.functionName === '(idle)' },
   { name: 'garbage collection', matches: (frame) => frame.functionName === '(garbage collector)' },
-  { name: 'sandbox creation', matches: (frame) => frame.functionName === 'createInstanceNow' && frame.url.endsWith('/src/sandbox/quickjs-sandbox.ts') },
+  // `load` is also where spare instances are made, outside createInstanceNow.
+  {
+    name: 'sandbox creation',
+    matches: (frame) => ['createInstanceNow', 'load'].includes(frame.functionName) && frame.url.endsWith('/src/sandbox/quickjs-sandbox.ts'),
+  },
   { name: 'sandbox activations', matches: (frame) => frame.url.endsWith('/src/sandbox/instance.ts') },
   { name: 'pg driver', matches: (frame) => /\/node_modules\/pg(-pool|-protocol)?\//.test(frame.url) },
   { name: 'SQLite writes', matches: (frame) => frame.url.includes('/src/store/sqlite/') },

@@ -27,6 +27,18 @@ export class BoundedCache<K, V> {
     return value;
   }
 
+  /** Removes and returns the entry without calling `onEvict`: the caller owns the value now. */
+  take(key: K): V | undefined {
+    const value = this.entries.get(key);
+    this.entries.delete(key);
+    return value;
+  }
+
+  /** Drops every entry, calling `onEvict` for each. */
+  clear(): void {
+    for (const key of [...this.entries.keys()]) this.delete(key);
+  }
+
   delete(key: K): void {
     const value = this.entries.get(key);
     if (value === undefined) return;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SandboxLimitError } from '../core/errors.js';
 import type { DeployedDefinition } from '../core/model.js';
 import { ALLOWED_GLOBALS } from './globals.js';
@@ -177,5 +178,54 @@ describe('limits', () => {
     );
     const healthy = await deployBody('healthy-after-parser', `return 'unaffected';`);
     assert.deepEqual(runThrough(sandbox, healthy, [startActivation(null)])[0], [{ kind: 'complete', result: 'unaffected' }]);
+  });
+});
+
+describe('spare instances', () => {
+  test('each run starts from the module as loaded, never as an earlier run of its version left it', async () => {
+    const definition = await deploy(
+      sandbox,
+      folder.write(
+        'module-state.ts',
+        `import { workflow } from 'autoflow';
+let runs = 0;
+export default workflow({ name: 'module-state', async run() {
+  runs += 1;
+  const g = globalThis as any;
+  g.seen = (g.seen ?? 0) + 1;
+  return [runs, g.seen];
+} });
+`,
+      ),
+    );
+    const results = [];
+    for (const runId of ['first', 'second', 'third']) {
+      // A turn of the event loop between runs: the spare loaded meanwhile is what the next run gets.
+      await nextTurn();
+      results.push(ending(runThrough(sandbox, definition, [startActivation(null)], runId)[0] ?? []));
+    }
+    assert.deepEqual(results, Array(3).fill({ kind: 'complete', result: [1, 1] }));
+  });
+
+  test('a run with other limits than the spare was loaded with gets an instance with its own', async () => {
+    const hoarder = await deploy(
+      sandbox,
+      folder.write(
+        'spare-hoarder.ts',
+        `import { sleep, workflow } from 'autoflow';
+export default workflow({ name: 'spare-hoarder', async run() {
+  const keep: number[][] = []; for (let i = 0; i < 40; i++) keep.push(new Array(10_000).fill(i));
+  await sleep(1000); return keep.length;
+} });
+`,
+      ),
+    );
+    assert.deepEqual(ending(runThrough(sandbox, hoarder, [startActivation(null)], 'roomy')[0] ?? []), undefined, 'asleep within 64 MiB');
+    await nextTurn();
+    const tight = sandbox.createInstanceNow(hoarder, { runId: 'tight', seed: 'tight', memoryLimitBytes: 2 * 1024 * 1024 });
+    assert.throws(
+      () => tight.activateNow(startActivation(null)),
+      (error: unknown) => error instanceof SandboxLimitError && error.limit === 'memory' && /more than 2 MiB/.test(error.message),
+    );
   });
 });
