@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import type { TriageRule } from '../sdk/triage-policy.js';
+import { after, describe, test } from 'node:test';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
+import type { TriagePolicies, TriageRule } from '../sdk/triage-policy.js';
+import { createTestEnv, type TestEnv } from '../testing/test-env.js';
+import { triage, type TriageReport } from './triage.js';
 import { intervalBefore, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
 import { renderTemplate, strftime, type TriageResource } from './triage-template.js';
 
@@ -151,5 +154,183 @@ describe('triage templates', () => {
       strftime(new Date('2026-02-03T04:05:06Z'), '%Y/%m/%d %H:%M:%S %b %B %A %j %y %e %%'),
       '2026/02/03 04:05:06 Feb February Tuesday 034 26  3 %',
     );
+  });
+});
+
+describe('triage over groups', () => {
+  const POLICY = `resource_rules:
+  issues:
+    rules:
+      - name: Unlabelled issues need triage
+        conditions:
+          state: opened
+          labels:
+            - None
+        actions:
+          labels:
+            - needs-triage
+          comment: |
+            {{author}} thanks for {{full_reference}}! It waits for triage.
+  merge_requests:
+    rules:
+      - name: Stale drafts
+        conditions:
+          state: opened
+          draft: true
+          date:
+            attribute: updated_at
+            condition: older_than
+            interval_type: days
+            interval: 30
+        actions:
+          labels:
+            - stale
+          status: close
+`;
+  const folder = workflowFolder({
+    '.triage-policies.yml': POLICY,
+    'triage.ts': `import policies from './.triage-policies.yml';
+import { triage } from 'autoflow/blocks';
+export default triage({ name: 'triage', policies, projects: ['other/site'], groups: ['acme'] });
+`,
+  });
+  after(() => folder.remove());
+
+  /** Group `acme` with a project of its own and one in its subgroup, and a project outside it, triaged by itself. */
+  const seed = {
+    users: ['triage-bot', 'dana'],
+    groups: [
+      {
+        path: 'acme',
+        members: { 'triage-bot': 'maintainer' as const, dana: 'developer' as const },
+        labels: ['needs-triage', 'stale', 'bug'],
+      },
+      { path: 'acme/platform' },
+      { path: 'other', members: { 'triage-bot': 'maintainer' as const, dana: 'developer' as const } },
+    ],
+    projects: [{ path: 'acme/app' }, { path: 'acme/platform/api' }, { path: 'other/site', labels: ['needs-triage'] }],
+  };
+
+  /** Month-old drafts in both of acme's projects; then, each project's first issue unlabelled, a labelled one, and a fresh draft. */
+  async function world(): Promise<TestEnv> {
+    const env = await createTestEnv({ workflows: [folder.path('triage.ts')], gitlab: seed });
+    const { actions } = env.gitlab;
+    for (const project of ['acme/app', 'acme/platform/api']) {
+      actions.openMergeRequest('dana', project, { sourceBranch: 'idea', title: 'Draft: an idea', files: { 'idea.txt': 'idea' } });
+    }
+    await env.advance('40d');
+    actions.createIssue('dana', 'acme/app', { title: 'App crash' });
+    actions.createIssue('dana', 'acme/platform/api', { title: 'API timeout' });
+    actions.createIssue('dana', 'acme/app', { title: 'Known bug', labels: ['bug'] });
+    actions.createIssue('dana', 'other/site', { title: 'Site typo' });
+    actions.openMergeRequest('dana', 'acme/app', { sourceBranch: 'fresh', title: 'Draft: fresh', files: { 'fresh.txt': 'fresh' } });
+    return env;
+  }
+
+  async function triageRun(env: TestEnv, input: { dryRun: boolean }): Promise<TriageReport> {
+    const run = await env.result(await env.start('triage', input));
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    return run.result as unknown as TriageReport;
+  }
+
+  /** What each rule matched, by source: `group acme issues: …`. */
+  const matched = (report: TriageReport): string[] =>
+    report.rules.map((rule) => `${rule.group ? `group ${rule.group}` : rule.project} ${rule.resource}: ${rule.matched.join(' ')}`);
+
+  const comments = (env: TestEnv, project: string, iid: number): string[] =>
+    env.gitlab
+      .notes(project, { issue: iid })
+      .filter((note) => !note.system)
+      .map((note) => String(note.body).replace(/\s*<!-- autoflow[^]*$/, ''));
+
+  test("a dry run reports what each rule matches across the group's projects, subgroups included, and changes nothing", async () => {
+    const env = await world();
+    try {
+      const report = await triageRun(env, { dryRun: true });
+      assert.deepEqual(matched(report), [
+        'other/site issues: other/site#1',
+        'other/site merge_requests: ',
+        'group acme issues: acme/platform/api#1 acme/app#1',
+        'group acme merge_requests: acme/platform/api!1 acme/app!1',
+      ]);
+      assert.deepEqual(report.rules[2]?.actions, ['label ~"needs-triage"', 'comment']);
+      assert.equal(report.rules[2]?.project, undefined, "a group's report names the group only");
+      assert.deepEqual(env.gitlab.issue('acme/app', 1).labels, []);
+      assert.deepEqual(comments(env, 'acme/platform/api', 1), []);
+      assert.equal(env.gitlab.mergeRequest('acme/platform/api', 1).state, 'opened');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a real run acts on each resource in its own project, and a second pass finds nothing', async () => {
+    const env = await world();
+    try {
+      await triageRun(env, { dryRun: false });
+      for (const [project, reference] of [
+        ['acme/app', 'acme/app#1'],
+        ['acme/platform/api', 'acme/platform/api#1'],
+        ['other/site', 'other/site#1'],
+      ] as const) {
+        assert.deepEqual(env.gitlab.issue(project, 1).labels, ['needs-triage'], reference);
+        assert.deepEqual(comments(env, project, 1), [`@dana thanks for ${reference}! It waits for triage.`]);
+      }
+      assert.deepEqual(env.gitlab.issue('acme/app', 2).labels, ['bug'], 'a labelled issue is left alone');
+      for (const project of ['acme/app', 'acme/platform/api']) {
+        const mr = env.gitlab.mergeRequest(project, 1);
+        assert.deepEqual([mr.state, mr.labels], ['closed', ['stale']], project);
+      }
+      assert.equal(env.gitlab.mergeRequest('acme/app', 2).state, 'opened', 'the fresh draft stays open');
+
+      const again = await triageRun(env, { dryRun: false });
+      assert.deepEqual(matched(again), [
+        'other/site issues: ',
+        'other/site merge_requests: ',
+        'group acme issues: ',
+        'group acme merge_requests: ',
+      ]);
+      assert.equal(comments(env, 'acme/platform/api', 1).length, 1, 'nothing is commented twice');
+    } finally {
+      await env.close();
+    }
+  });
+
+  const policies = (summarize?: { destination?: string }): TriagePolicies => ({
+    file: '.triage-policies.yml',
+    issues: {
+      rules: [
+        {
+          name: 'Report bugs',
+          conditions: {},
+          actions: summarize ? { summarize: { title: [], item: [], summary: [], redactConfidential: true, ...summarize } } : {},
+        },
+      ],
+      summaries: [],
+    },
+    mergeRequests: { rules: [], summaries: [] },
+  });
+
+  test("a group's permissions cover its projects, subgroups' included", () => {
+    const definition = triage({ name: 't', policies: policies(), projects: ['other/site'], groups: ['acme', 'tools/cli'] });
+    assert.deepEqual(definition.permissions, {
+      gitlab: { projects: ['other/site', 'acme/*', 'tools/cli/*'], groups: ['acme', 'tools/cli'] },
+    });
+    assert.match(String(definition.description), /on other\/site, group acme, group tools\/cli$/);
+  });
+
+  test('refused: nothing to triage, a group by id, a summary a group has nowhere to open', () => {
+    assert.throws(() => triage({ name: 't', policies: policies() }), {
+      name: 'TypeError',
+      message: /^triage\('t'\): give what to triage: projects \(\['acme\/app'\]\), groups \(\['acme'\]\), or both/,
+    });
+    assert.throws(() => triage({ name: 't', policies: policies(), projects: [], groups: [] }), /give what to triage/);
+    assert.throws(() => triage({ name: 't', policies: policies(), groups: ['42'] }), /groups: '42' is not a group's full path/);
+    assert.throws(() => triage({ name: 't', policies: policies(), groups: ['acme/'] }), /groups: 'acme\/' is not a group's full path/);
+    assert.throws(
+      () => triage({ name: 't', policies: policies({}), groups: ['acme'] }),
+      /rule 'Report bugs' summarizes without a destination, and a group has no issues of its own: add summarize.destination/,
+    );
+    assert.doesNotThrow(() => triage({ name: 't', policies: policies({}), projects: ['acme/app'] }), 'a project opens it in itself');
+    assert.doesNotThrow(() => triage({ name: 't', policies: policies({ destination: 'acme/triage' }), groups: ['acme'] }));
   });
 });

@@ -1,6 +1,7 @@
 import type { Json } from '../core/model.js';
 import { now } from '../sdk/durable.js';
 import { gitlab } from '../sdk/gitlab.js';
+import type { Query } from '../sdk/gitlab-types.js';
 import type { Permissions, TriggerSpec, WorkflowDefinition } from '../sdk/types.js';
 import { log } from '../sdk/log.js';
 import type { TriageActions, TriagePolicies, TriageRule, TriageSummarize } from '../sdk/triage-policy.js';
@@ -13,8 +14,13 @@ export interface TriageOptions {
   name: string;
   /** The policy file: `import policies from './.triage-policies.yml'` (checked when the workflow is bundled). */
   policies: TriagePolicies;
-  /** The projects to triage, by full path: gitlab-triage's `--source-id`, one or several. */
-  projects: string[];
+  /** The projects to triage, by full path: gitlab-triage's `--source-id`, one or several. Give these, `groups`, or both. */
+  projects?: string[];
+  /**
+   * The groups to triage, by full path (`acme`, `acme/platform`): gitlab-triage's `--source groups --source-id`.
+   * Each rule lists the group's issues or merge requests, its subgroups' included, and acts on each in its own project.
+   */
+  groups?: string[];
   /** A cron pattern (`'0 6 * * 1-5'`); without one, runs start only by hand (`autoflow run <name>`). */
   schedule?: string;
   /** The schedule's time zone (IANA name); UTC by default. */
@@ -30,7 +36,10 @@ export interface TriageInput {
 }
 
 export interface TriageRuleReport {
-  project: string;
+  /** The triaged project: one of `projects` (absent in a group's report). */
+  project?: string;
+  /** The triaged group: one of `groups` (absent in a project's report). */
+  group?: string;
   resource: 'issues' | 'merge_requests';
   rule: string;
   /** What the conditions and limits kept, as references (`acme/app#12`, `acme/app!3`). */
@@ -49,6 +58,26 @@ export interface TriageReport {
 
 type ResourceType = TriageResource['type'];
 
+/** What a pass triages: a project (`projects`), or a group with its subgroups (`groups`). */
+interface TriageSource {
+  kind: 'project' | 'group';
+  path: string;
+}
+
+/** A group's list is read a page at a time, as `{ all: true }` reads a project's: at most 50 pages of 100. */
+const GROUP_PAGE = 100;
+const GROUP_MAX_PAGES = 50;
+
+/** A rule over a group selects more than a run's history should hold; its `details.code` is `too_many_pages`, as for a project's list. */
+class TriageTooManyPagesError extends Error {
+  override readonly name = 'TriageTooManyPagesError';
+  readonly details: { code: 'too_many_pages'; group: string; maxPages: number };
+  constructor(message: string, group: string) {
+    super(message);
+    this.details = { code: 'too_many_pages', group, maxPages: GROUP_MAX_PAGES };
+  }
+}
+
 /** How many resources are acted on at once: their calls go out together, in a fixed order. */
 const ACTION_BATCH = 10;
 /** Thread counts are read one page deep: a threshold above it compares against this many. */
@@ -56,9 +85,29 @@ const THREAD_PAGE = 100;
 
 const encode = (project: string): string => encodeURIComponent(project);
 
-function referenceOf(project: string, resource: TriageResource): string {
+const fullReference = (resource: TriageResource): string | undefined => {
   const full = (resource.references as { full?: unknown } | undefined)?.full;
-  return typeof full === 'string' ? full : `${project}${resource.type === 'issues' ? '#' : '!'}${resource.iid}`;
+  return typeof full === 'string' ? full : undefined;
+};
+
+/**
+ * The project a resource lives in, where its actions go: the triaged project, or for a group's resource
+ * the path in its full reference (`acme/platform/api#12`), else its `project_id`.
+ */
+function projectOf(source: TriageSource, resource: TriageResource): string {
+  if (source.kind === 'project') return source.path;
+  return fullReference(resource)?.replace(/[#!]\d+$/, '') ?? String(resource.project_id);
+}
+
+/** How logs and the description name a source: `acme/app`, `group acme`. */
+const nameOf = (source: TriageSource): string => (source.kind === 'group' ? `group ${source.path}` : source.path);
+
+/** A report's `project` or `group`. */
+const sourceOf = (source: TriageSource): Pick<TriageRuleReport, 'project' | 'group'> =>
+  source.kind === 'project' ? { project: source.path } : { group: source.path };
+
+function referenceOf(source: TriageSource, resource: TriageResource): string {
+  return fullReference(resource) ?? `${projectOf(source, resource)}${resource.type === 'issues' ? '#' : '!'}${resource.iid}`;
 }
 
 /** Every rule of the file with its resource type, summaries' rules included. */
@@ -73,10 +122,13 @@ function allRules(policies: TriagePolicies): { type: ResourceType; rule: TriageR
   );
 }
 
-/** What the policies reach besides the triaged projects: members' sources, move targets, summary destinations. */
+/**
+ * The triaged projects and groups, and what the policies reach besides: members' sources, move targets,
+ * summary destinations. A group's resources are acted on in its projects, subgroups' included: `group/*`.
+ */
 function triagePermissions(options: TriageOptions): Permissions {
-  const projects = new Set(options.projects);
-  const groups = new Set<string>();
+  const projects = new Set([...(options.projects ?? []), ...(options.groups ?? []).map((group) => `${group}/*`)]);
+  const groups = new Set(options.groups);
   const summaries = [options.policies.issues, options.policies.mergeRequests].flatMap((resource) => resource.summaries);
   for (const { rule } of allRules(options.policies)) {
     for (const member of [rule.conditions.authorMember, rule.conditions.assigneeMember]) {
@@ -125,22 +177,46 @@ class TriagePass {
     return members;
   }
 
-  async select(project: string, type: ResourceType, rule: TriageRule): Promise<TriageResource[]> {
-    const found = new Map<number, TriageResource>();
+  async select(source: TriageSource, type: ResourceType, rule: TriageRule): Promise<TriageResource[]> {
+    // By reference: a group's resources from different projects share iids.
+    const found = new Map<string, TriageResource>();
     for (const labels of labelAlternatives(rule.conditions)) {
       const query = listQuery(rule, type, labels, this.at);
-      const page =
-        type === 'issues'
-          ? await gitlab.issues.list(project, query, { all: true })
-          : await gitlab.mergeRequests.list(project, query, { all: true });
-      for (const item of page as unknown as Record<string, unknown>[]) {
+      for (const item of await this.#list(source, type, rule, query)) {
         const resource = { ...item, type } as TriageResource;
-        if (!found.has(resource.iid) && matches(resource, rule.conditions, this.at)) found.set(resource.iid, resource);
+        const reference = referenceOf(source, resource);
+        if (!found.has(reference) && matches(resource, rule.conditions, this.at)) found.set(reference, resource);
       }
     }
     const kept: TriageResource[] = [];
-    for (const resource of found.values()) if (await this.#meetsRequestedConditions(project, resource, rule)) kept.push(resource);
+    for (const resource of found.values()) {
+      if (await this.#meetsRequestedConditions(projectOf(source, resource), resource, rule)) kept.push(resource);
+    }
     return limited(kept, rule.limit);
+  }
+
+  /**
+   * What GitLab lists for a query: a project's list, or the group's (`/groups/:id/issues`, subgroups
+   * included), which the typed methods do not cover, so it is read page by page.
+   */
+  async #list(source: TriageSource, type: ResourceType, rule: TriageRule, query: Query): Promise<Record<string, unknown>[]> {
+    if (source.kind === 'project') {
+      return type === 'issues'
+        ? await gitlab.issues.list(source.path, query, { all: true })
+        : await gitlab.mergeRequests.list(source.path, query, { all: true });
+    }
+    const items: Record<string, unknown>[] = [];
+    for (let page = 1; page <= GROUP_MAX_PAGES; page++) {
+      const batch = await gitlab.request<Record<string, unknown>[]>('GET', `/groups/${encode(source.path)}/${type}`, undefined, {
+        query: { ...query, per_page: GROUP_PAGE, page },
+      });
+      items.push(...batch);
+      if (batch.length < GROUP_PAGE) return items;
+    }
+    throw new TriageTooManyPagesError(
+      `${nameOf(source)} ${type} rule '${rule.name}' lists more than ${GROUP_MAX_PAGES * GROUP_PAGE} resources (${GROUP_MAX_PAGES} pages): too_many_pages; narrow it with a date or labels condition`,
+      source.path,
+    );
   }
 
   async #meetsRequestedConditions(project: string, resource: TriageResource, rule: TriageRule): Promise<boolean> {
@@ -160,7 +236,7 @@ class TriagePass {
     if (discussions?.attribute === 'threads') {
       const threads = await gitlab.request<unknown[]>(
         'GET',
-        `projects/${encode(project)}/${resource.type}/${resource.iid}/discussions`,
+        `/projects/${encode(project)}/${resource.type}/${resource.iid}/discussions`,
         undefined,
         {
           query: { per_page: THREAD_PAGE },
@@ -190,7 +266,7 @@ class TriagePass {
       .join('\n\n');
     if (body !== '') {
       if (actions.commentType === 'thread') {
-        await gitlab.request('POST', `projects/${encode(project)}/${type}/${iid}/discussions`, { body });
+        await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, { body });
       } else {
         const target = type === 'issues' ? { issueIid: iid } : { mergeRequestIid: iid };
         await gitlab.notes.create({ project, ...target, body, ...(actions.commentInternal ? { internal: true } : {}) });
@@ -198,7 +274,7 @@ class TriagePass {
     }
     if (actions.move && type === 'issues') {
       const destination = await this.#projectId(actions.move);
-      await gitlab.request('POST', `projects/${encode(project)}/issues/${iid}/move`, { to_project_id: destination });
+      await gitlab.request('POST', `/projects/${encode(project)}/issues/${iid}/move`, { to_project_id: destination });
     }
   }
 
@@ -221,72 +297,113 @@ class TriagePass {
       .join('\n');
   }
 
-  /** Opens the summary issue, or in a dry run names it. */
-  async summarize(project: string, summarize: TriageSummarize, type: ResourceType, items: string): Promise<string> {
+  /** Opens the summary issue (in the triaged project unless `destination` names one), or in a dry run names it. */
+  async summarize(source: TriageSource, summarize: TriageSummarize, type: ResourceType, items: string): Promise<string> {
     const title = renderTemplate(summarize.title, { type, items, at: this.at });
     const description = renderTemplate(summarize.summary, { type, items, at: this.at });
     if (this.dryRun) return title;
-    const issue = await gitlab.issues.create(summarize.destination ?? project, { title, description });
+    // triage() refuses a summary without destination on a group, which has no issues of its own.
+    const issue = await gitlab.issues.create(summarize.destination ?? source.path, { title, description });
     return issue.web_url;
   }
 
   /** A rule: select, act (unless dry), summarize. Returns the report and the resources it kept. */
   async runRule(
-    project: string,
+    source: TriageSource,
     type: ResourceType,
     rule: TriageRule,
     actions: TriageActions,
   ): Promise<{ report: TriageRuleReport; resources: TriageResource[] }> {
-    const resources = await this.select(project, type, rule);
+    const resources = await this.select(source, type, rule);
     const report: TriageRuleReport = {
-      project,
+      ...sourceOf(source),
       resource: type,
       rule: rule.name,
-      matched: resources.map((resource) => referenceOf(project, resource)),
+      matched: resources.map((resource) => referenceOf(source, resource)),
       actions: describeActions(actions),
     };
     if (!this.dryRun) {
       for (let start = 0; start < resources.length; start += ACTION_BATCH) {
-        await Promise.all(resources.slice(start, start + ACTION_BATCH).map((resource) => this.act(project, resource, actions)));
+        await Promise.all(
+          resources.slice(start, start + ACTION_BATCH).map((resource) => this.act(projectOf(source, resource), resource, actions)),
+        );
       }
     }
     if (actions.summarize && resources.length > 0) {
-      report.summary = await this.summarize(project, actions.summarize, type, this.itemsOf(actions.summarize, resources, type));
+      report.summary = await this.summarize(source, actions.summarize, type, this.itemsOf(actions.summarize, resources, type));
     }
     const verb = this.dryRun ? 'would' : 'did';
     log.info(
-      `${project} ${type} rule '${rule.name}': ${resources.length} matched${resources.length > 0 && report.actions.length > 0 ? `; ${verb} ${report.actions.join(', ')}` : ''}`,
+      `${nameOf(source)} ${type} rule '${rule.name}': ${resources.length} matched${resources.length > 0 && report.actions.length > 0 ? `; ${verb} ${report.actions.join(', ')}` : ''}`,
     );
     return { report, resources };
   }
 
-  async run(projects: string[]): Promise<TriageRuleReport[]> {
+  async run(sources: TriageSource[]): Promise<TriageRuleReport[]> {
     const reports: TriageRuleReport[] = [];
-    for (const project of projects) {
+    for (const source of sources) {
       for (const [type, resource] of [
         ['issues', this.policies.issues],
         ['merge_requests', this.policies.mergeRequests],
       ] as const) {
-        for (const rule of resource.rules) reports.push((await this.runRule(project, type, rule, rule.actions)).report);
+        for (const rule of resource.rules) reports.push((await this.runRule(source, type, rule, rule.actions)).report);
         for (const summary of resource.summaries) {
           const parts: string[] = [];
           for (const rule of summary.rules) {
             const { summarize, ...others } = rule.actions;
-            const { report, resources } = await this.runRule(project, type, rule, others);
+            const { report, resources } = await this.runRule(source, type, rule, others);
             reports.push(report);
             if (summarize && resources.length > 0) {
               const items = this.itemsOf(summarize, resources, type);
               parts.push(renderTemplate(summarize.summary, { type, items, at: this.at }));
             }
           }
-          const report: TriageRuleReport = { project, resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
-          if (parts.length > 0) report.summary = await this.summarize(project, summary.summarize, type, parts.join('\n\n'));
+          const report: TriageRuleReport = { ...sourceOf(source), resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
+          if (parts.length > 0) report.summary = await this.summarize(source, summary.summarize, type, parts.join('\n\n'));
           reports.push(report);
         }
       }
     }
     return reports;
   }
+}
+
+/**
+ * The projects, then the groups, that `options` names; throws what to fix when it names none, a group
+ * by numeric id, or a summary a group has nowhere to open.
+ */
+function triageSources(options: TriageOptions): TriageSource[] {
+  const { projects = [], groups = [] } = options;
+  const problems: string[] = [];
+  if (projects.length === 0 && groups.length === 0) {
+    problems.push("give what to triage: projects (['acme/app']), groups (['acme']), or both");
+  }
+  for (const group of groups) {
+    if (!/^[^/\s*?]+(\/[^/\s*?]+)*$/.test(group) || /^\d+$/.test(group)) {
+      problems.push(
+        `groups: '${group}' is not a group's full path; give one such as 'acme' or 'acme/platform' (the permissions on its projects, '<group>/*', are derived from it)`,
+      );
+    }
+  }
+  if (groups.length > 0) {
+    // Where a pass opens issues: rules' summaries and summary policies (a summary policy's rules only give it text).
+    const homeless = [options.policies.issues, options.policies.mergeRequests].flatMap((resource) => [
+      ...resource.rules
+        .filter((rule) => rule.actions.summarize && !rule.actions.summarize.destination)
+        .map((rule) => `rule '${rule.name}'`),
+      ...resource.summaries.filter((summary) => !summary.summarize.destination).map((summary) => `summary '${summary.name}'`),
+    ]);
+    for (const name of homeless) {
+      problems.push(
+        `${name} summarizes without a destination, and a group has no issues of its own: add summarize.destination (the project to open the summary in)`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new TypeError(`triage('${options.name}'): ${problems.join('; ')} (docs/triage.md)`);
+  return [
+    ...projects.map((path): TriageSource => ({ kind: 'project', path })),
+    ...groups.map((path): TriageSource => ({ kind: 'group', path })),
+  ];
 }
 
 /**
@@ -301,19 +418,20 @@ class TriagePass {
  * export default triage({ name: 'triage', policies, projects: ['acme/app'], schedule: '0 6 * * 1-5' });
  */
 export function triage(options: TriageOptions): WorkflowDefinition<TriageInput | null, TriageReport> {
+  const sources = triageSources(options);
   const triggers: TriggerSpec[] = options.schedule
     ? [{ cron: options.schedule, ...(options.timezone ? { timezone: options.timezone } : {}), input: { dryRun: options.dryRun ?? false } }]
     : [];
   return workflow<TriageInput | null, TriageReport>({
     name: options.name,
-    description: options.description ?? `gitlab-triage policies of ${options.policies.file} on ${options.projects.join(', ')}`,
+    description: options.description ?? `gitlab-triage policies of ${options.policies.file} on ${sources.map(nameOf).join(', ')}`,
     triggers,
     permissions: triagePermissions(options),
     input: { type: ['object', 'null'], properties: { dryRun: { type: 'boolean' } }, additionalProperties: false },
     async run(input) {
       const dryRun = input?.dryRun ?? options.dryRun ?? false;
       const pass = new TriagePass(options.policies, dryRun, now());
-      return { dryRun, policyFile: options.policies.file, rules: await pass.run(options.projects) };
+      return { dryRun, policyFile: options.policies.file, rules: await pass.run(sources) };
     },
   });
 }

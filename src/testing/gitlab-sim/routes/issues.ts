@@ -1,10 +1,10 @@
 import { CAN, type SimContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { type SimApi, type SimRequest, currentUser, idParam, projectParam } from '../http/app.js';
+import { type SimApi, type SimRequest, currentUser, groupParam, idParam, projectParam } from '../http/app.js';
 import { filterWorkItems, issueInput, requireSomeParameter } from '../http/filters.js';
 import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
-import type { SimIssue, SimMergeRequest, SimNote } from '../model.js';
+import type { SimIssue, SimMergeRequest, SimNote, SimProject } from '../model.js';
 import { canSeeIssue, createIssue, updateIssue } from '../ops/issues.js';
 import { closingIssues, referencedIssues } from '../ops/merge-requests.js';
 import { createNote } from '../ops/planning.js';
@@ -32,17 +32,32 @@ function issueParam(c: SimRequest, ctx: SimContext): SimIssue {
   return issue;
 }
 
-/** `/projects/:id/issues…`: list with GitLab's filters, create, show, update, and the merge requests around an issue. */
+/**
+ * The projects a group list (`/groups/:id/issues`, `/groups/:id/merge_requests`) reads: those of the
+ * group and of all its subgroups, as GitLab includes them, that the caller may see. 404 for a group it may not.
+ */
+export function groupProjectsParam(c: SimRequest, ctx: SimContext): SimProject[] {
+  const group = groupParam(c, ctx);
+  return [...ctx.state.projects.values()].filter(
+    (project) => ctx.state.projectGroups(project).some((item) => item.id === group.id) && ctx.state.canRead(currentUser(c), project),
+  );
+}
+
+/** `/projects/:id/issues…` and `/groups/:id/issues`: list with GitLab's filters, create, show, update, and the merge requests around an issue. */
 export function registerIssues(api: SimApi, ctx: SimContext): void {
   const { state } = ctx;
 
-  api.get('/projects/:id/issues', async (c) => {
-    const project = projectParam(c, ctx);
-    const visible = state.issuesOf(project).filter((issue) => canSeeIssue(state, currentUser(c), issue));
+  // A project's list and a group's are one list over different projects: same filters, order and pages.
+  const list = async (c: SimRequest, projects: readonly SimProject[]): Promise<Response> => {
+    const ids = new Set(projects.map((project) => project.id));
+    const visible = [...state.issues.values()].filter((issue) => ids.has(issue.projectId) && canSeeIssue(state, currentUser(c), issue));
     const p = await Params.of(c);
     const labelDetails = p.bool('with_labels_details');
     return c.json(paginate(c, filterWorkItems(state, visible, p)).map((issue) => issueEntity(state, issue, { labelDetails })));
-  });
+  };
+
+  api.get('/projects/:id/issues', (c) => list(c, [projectParam(c, ctx)]));
+  api.get('/groups/:id/issues', (c) => list(c, groupProjectsParam(c, ctx)));
 
   api.post('/projects/:id/issues', async (c) => {
     const p = await Params.of(c);

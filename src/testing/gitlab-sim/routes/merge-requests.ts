@@ -3,12 +3,12 @@ import { type SimApi, type SimRequest, currentUser, idParam, projectParam } from
 import { filterWorkItems, mergeRequestInput, requireSomeParameter } from '../http/filters.js';
 import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
-import type { SimMergeRequest } from '../model.js';
+import type { SimMergeRequest, SimProject } from '../model.js';
 import { canSeeIssue } from '../ops/issues.js';
 import { approveMergeRequest, closingIssues, mergeMergeRequest, openMergeRequest, updateMergeRequest } from '../ops/merge-requests.js';
 import { pipelineBasic } from '../present/basic.js';
 import { approvalsEntity, issueEntity, mergeRequestEntity, mergeRequestSimple } from '../present/work.js';
-import { registerNotes } from './issues.js';
+import { groupProjectsParam, registerNotes } from './issues.js';
 
 const MR_UPDATE_PARAMS = [
   'title',
@@ -31,20 +31,29 @@ function mergeRequestParam(c: SimRequest, ctx: SimContext): SimMergeRequest {
   return ctx.state.requireMergeRequest(projectParam(c, ctx), idParam(c, 'iid'));
 }
 
-/** `/projects/:id/merge_requests…`: list, open, show, update, merge, approve, and the issues a merge request closes. */
+/**
+ * `/projects/:id/merge_requests…`: list, open, show, update, merge, approve, and the issues a merge request closes;
+ * `/groups/:id/merge_requests`: the list over the group's projects, subgroups' included.
+ */
 export function registerMergeRequests(api: SimApi, ctx: SimContext): void {
   const { state } = ctx;
   const show = (c: SimRequest, mr: SimMergeRequest, status: 200 | 201 = 200): Response =>
     c.json(mergeRequestEntity(state, mr, { viewer: currentUser(c) }), status);
 
-  api.get('/projects/:id/merge_requests', async (c) => {
+  // A project's list and a group's are one list over different projects: same filters, order and pages.
+  const list = async (c: SimRequest, projects: readonly SimProject[]): Promise<Response> => {
+    const ids = new Set(projects.map((project) => project.id));
     const p = await Params.of(c);
-    const found = paginate(c, filterWorkItems(state, state.mergeRequestsOf(projectParam(c, ctx)), p));
+    const mergeRequests = [...state.mergeRequests.values()].filter((mr) => ids.has(mr.projectId));
+    const found = paginate(c, filterWorkItems(state, mergeRequests, p));
     const labelDetails = p.bool('with_labels_details');
     return c.json(
       found.map((mr) => (p.string('view') === 'simple' ? mergeRequestSimple(state, mr) : mergeRequestEntity(state, mr, { labelDetails }))),
     );
-  });
+  };
+
+  api.get('/projects/:id/merge_requests', (c) => list(c, [projectParam(c, ctx)]));
+  api.get('/groups/:id/merge_requests', (c) => list(c, groupProjectsParam(c, ctx)));
 
   api.post('/projects/:id/merge_requests', async (c) => {
     const p = await Params.of(c);
