@@ -86,6 +86,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     });
     const { workflow, status, from, to } = filter;
     const cursor = c.req.query('cursor') || undefined;
+    const back = c.req.query('back') || undefined;
     const q = c.req.query('q')?.trim() || undefined;
     const range = {
       ...(filter.createdFrom !== undefined ? { createdFrom: filter.createdFrom } : {}),
@@ -117,7 +118,15 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       c,
       runsPage({
         session,
-        query: { ...(workflow ? { workflow } : {}), ...(status ? { status } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) },
+        query: {
+          ...(workflow ? { workflow } : {}),
+          ...(status ? { status } : {}),
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+          ...(cursor ? { cursor } : {}),
+          ...(back ? { back } : {}),
+          ...(q ? { q } : {}),
+        },
         workflows: workflows.map((definition) => definition.name).sort(),
         runs: list.runs,
         nextCursor: list.nextCursor,

@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startUiServer, type UiServer } from '../helpers/ui-server.js';
-import { browserUnavailable, openBrowser, screenshot, signIn, type UserBrowser } from './browser.js';
+import { test } from 'node:test';
+import { describeInBrowser, screenshot, type UserBrowser } from './browser.js';
 
 /** The browser's getComputedStyle, for code that runs in the page (this project's types have no DOM). */
 interface BrowserWindow {
   getComputedStyle(element: unknown): { opacity: string; cursor: string };
 }
 
-const unavailable = browserUnavailable();
-if (unavailable) console.log(`# browser tests skipped: ${unavailable}`);
-
 /** Keyboard and screen-reader use: the skip link, form errors, the disabled look, timeline bars, a form closing live. */
-describe('web UI accessibility in headless Chromium', { skip: unavailable }, () => {
-  let server: UiServer;
-  let alice: UserBrowser;
-  let bob: UserBrowser;
-
-  before(async () => {
-    server = await startUiServer();
-    [alice, bob] = await Promise.all([openBrowser(), openBrowser()]);
-    await Promise.all([signIn(alice.page, server.url, 'alice'), signIn(bob.page, server.url, 'bob')]);
-  });
-  after(async () => {
-    await Promise.all([alice?.close(), bob?.close()]);
-    await server?.close();
-  });
-
+describeInBrowser('web UI accessibility in headless Chromium', { users: ['alice', 'bob'] }, ({ server, users: { alice, bob } }) => {
   const ops = () => server.runtime.operations;
   const openTask = async (runId: string) =>
     (
@@ -75,6 +57,19 @@ describe('web UI accessibility in headless Chromium', { skip: unavailable }, () 
       .getByRole('link', { name: /^Severity: / })
       .click();
     assert.equal(await focused(alice), 'f-severity', 'the summary’s link leads to its field');
+  });
+
+  test('the reason of a run’s Cancel form has a visible label, tied to its input', async () => {
+    const { page } = alice;
+    const { run } = await ops().startRun({ workflow: 'ui-steps' });
+    await page.goto(`${server.url}/runs/${run.id}`);
+    const label = page.locator('#run-cancel label', { hasText: 'Reason' });
+    assert.ok(await label.isVisible(), 'the label shows, not only an aria-label');
+    const reason = page.getByRole('textbox', { name: 'Reason (optional)', exact: true });
+    assert.equal(await reason.getAttribute('name'), 'reason', 'the input is named by its label');
+    await label.click();
+    assert.equal(await focused(alice), 'cancel-reason', 'a click on the label focuses the input');
+    await ops().cancelRun(run.id, 'test over');
   });
 
   test('a Submit button the user may not use looks disabled', async () => {

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startUiServer, UI_WORKFLOWS, type UiServer } from '../helpers/ui-server.js';
-import { browserUnavailable, openBrowser, screenshot, signIn, type UserBrowser } from './browser.js';
-
-const unavailable = browserUnavailable();
-if (unavailable) console.log(`# browser tests skipped: ${unavailable}`);
+import { test } from 'node:test';
+import { UI_WORKFLOWS } from '../helpers/ui-server.js';
+import { describeInBrowser, screenshot } from './browser.js';
 
 const LONG = 'x'.repeat(400);
 const WORKFLOWS: Record<string, string> = {
@@ -28,21 +25,10 @@ export default workflow({
 });`,
 };
 
+const SUITE = { users: ['alice'] as const, workflows: WORKFLOWS };
+
 /** Live updates that keep up and keep what is typed; pages that fit the window. */
-describe('web UI live updates and layout in headless Chromium', { skip: unavailable }, () => {
-  let server: UiServer;
-  let alice: UserBrowser;
-
-  before(async () => {
-    server = await startUiServer(WORKFLOWS);
-    alice = await openBrowser();
-    await signIn(alice.page, server.url, 'alice');
-  });
-  after(async () => {
-    await alice?.close();
-    await server?.close();
-  });
-
+describeInBrowser('web UI live updates and layout in headless Chromium', SUITE, ({ server, users: { alice } }) => {
   const ops = () => server.runtime.operations;
   const waiting = (runId: string, count: number) =>
     server.until(

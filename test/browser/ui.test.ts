@@ -1,25 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startUiServer, type UiServer } from '../helpers/ui-server.js';
-import { browserUnavailable, openBrowser, screenshot, signIn, type UserBrowser } from './browser.js';
+import { test } from 'node:test';
+import { describeInBrowser, screenshot, signIn } from './browser.js';
 
-const unavailable = browserUnavailable();
-if (unavailable) console.log(`# browser tests skipped: ${unavailable}`);
-
-describe('web UI in headless Chromium', { skip: unavailable }, () => {
-  let server: UiServer;
-  let alice: UserBrowser;
-  let bob: UserBrowser;
-
-  before(async () => {
-    server = await startUiServer();
-    [alice, bob] = await Promise.all([openBrowser(), openBrowser()]);
-  });
-  after(async () => {
-    await Promise.all([alice?.close(), bob?.close()]);
-    await server?.close();
-  });
-
+// Not signed in before the tests: the first one signs in.
+describeInBrowser('web UI in headless Chromium', { users: ['alice', 'bob'], signIn: false }, ({ server, users: { alice, bob } }) => {
   const ops = () => server.runtime.operations;
   const openTask = async (runId: string) => (await server.until(() => ops().listTasks({ runId }), (page) => page.tasks.length > 0)).tasks[0]!;
 
@@ -122,6 +106,31 @@ describe('web UI in headless Chromium', { skip: unavailable }, () => {
 
     assert.deepEqual((await ops().waitForRun(first.id, 10_000)).result, { status: 'approved', decisions: ['alice:approve'] });
     assert.deepEqual((await ops().waitForRun(second.id, 10_000)).result, { status: 'rejected', decisions: ['bob:reject'] });
+  });
+
+  test('two tasks with one title are told apart in the inbox by their run, while open and once closed', async () => {
+    const { page } = alice;
+    const runs = [(await ops().startRun({ workflow: 'ui-approval' })).run, (await ops().startRun({ workflow: 'ui-approval' })).run];
+    const tasks = [await openTask(runs[0]!.id), await openTask(runs[1]!.id)];
+    const runLink = (index: number) => `a[href="/runs/${encodeURIComponent(runs[index]!.id)}"]`;
+    await page.goto(`${server.url}/tasks`);
+    const rows = tasks.map((task) => page.locator(`table.tasks tr[data-task="${task.id}"]`));
+    for (const [index, row] of rows.entries()) {
+      assert.equal(await row.getByRole('link', { name: 'Deploy during the freeze' }).count(), 1);
+      assert.equal(await row.locator(runLink(index)).count(), 1, `open task ${index} shows its run`);
+    }
+    assert.notEqual(await rows[0]!.innerText(), await rows[1]!.innerText(), 'the rows read differently');
+    await screenshot(page, '13-inbox-same-titles');
+
+    for (const task of tasks) await ops().decideTask(task.id, { by: 'alice', decision: 'approve' });
+    await Promise.all(runs.map((run) => ops().waitForRun(run.id, 10_000)));
+    await page.reload();
+    const closed = runs.map((_, index) => page.locator('#inbox li', { has: page.locator(runLink(index)) }));
+    for (const [index, item] of closed.entries()) {
+      assert.equal(await item.count(), 1, `closed task ${index} shows its run`);
+      assert.equal(await item.getByRole('link', { name: 'Deploy during the freeze' }).count(), 1);
+    }
+    assert.notEqual(await closed[0]!.innerText(), await closed[1]!.innerText(), 'the closed entries read differently');
   });
 
   test('the run page’s timeline and history update live, without a reload, when the run moves on', async () => {

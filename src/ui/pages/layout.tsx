@@ -78,6 +78,16 @@ export function formatTime(iso: string | number | undefined): string {
   return new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
 }
 
+/** A link to a run, its id cut to 24 characters (the whole id in its tooltip), so that a table stays narrow. */
+export function RunLink(props: { id: string }) {
+  const { id } = props;
+  return (
+    <a href={`/runs/${encodeURIComponent(id)}`} class="mono" title={id.length > 24 ? id : undefined}>
+      {id.length > 24 ? `${id.slice(0, 23)}…` : id}
+    </a>
+  );
+}
+
 export function Json(props: { value: unknown }) {
   return <pre class="json">{JSON.stringify(props.value, null, 2)}</pre>;
 }

@@ -4,7 +4,8 @@ import type { RunStatus, StoredEvent } from '../../core/model.js';
 import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
 import { RUN_STATUSES } from '../runs-filter.js';
-import { Layout, Notice, StatusBadge, formatTime } from './layout.js';
+import { runsPager, type PageLink } from '../runs-pager.js';
+import { Layout, Notice, RunLink, StatusBadge, formatTime } from './layout.js';
 
 const STATUSES = RUN_STATUSES;
 
@@ -79,6 +80,8 @@ export interface RunsQuery {
   to?: string;
   q?: string;
   cursor?: string;
+  /** The cursors of the pages before this one (see runs-pager.ts). */
+  back?: string;
 }
 
 export function runsPage(props: {
@@ -94,12 +97,13 @@ export function runsPage(props: {
   ignored?: string[];
 }) {
   const { query } = props;
-  const params = (extra: Record<string, string | undefined>) => {
+  const params = (extra: PageLink) => {
     const search = new URLSearchParams();
     const fixed = { workflow: query.workflow, status: query.status, from: query.from, to: query.to, q: props.reference };
     for (const [key, value] of Object.entries({ ...fixed, ...extra })) if (value) search.set(key, value);
     return `/runs?${search.toString()}`;
   };
+  const pager = runsPager(query, props.nextCursor);
   return (
     <Layout title="Runs" session={props.session} section="runs">
       <h1>Runs</h1>
@@ -149,14 +153,19 @@ export function runsPage(props: {
       {props.notFound && <Notice kind="info">No run has the id “{props.notFound}”.</Notice>}
       {props.reference && <Notice kind="info">Runs started by events about {props.reference} (its comments included).</Notice>}
       <RunTable runs={props.runs} />
-      <div class="pager">
-        {query.cursor && <a href={params({})}>« first page</a>}
-        {props.nextCursor && (
-          <a href={params({ cursor: props.nextCursor })} rel="next">
+      <nav class="pager" aria-label="Pages of runs">
+        {pager.first && <a href={params(pager.first)}>« first page</a>}
+        {pager.previous && (
+          <a href={params(pager.previous)} rel="prev">
+            ‹ previous page
+          </a>
+        )}
+        {pager.next && (
+          <a href={params(pager.next)} rel="next">
             next page »
           </a>
         )}
-      </div>
+      </nav>
     </Layout>
   );
 }
@@ -250,9 +259,7 @@ function RunLinks(props: { ids: string[] }) {
       {props.ids.slice(0, 5).map((id, index) => (
         <>
           {index > 0 && ', '}
-          <a href={`/runs/${encodeURIComponent(id)}`} class="mono">
-            {id.length > 24 ? `${id.slice(0, 23)}…` : id}
-          </a>
+          <RunLink id={id} />
         </>
       ))}
       {props.ids.length > 5 && ` and ${props.ids.length - 5} more`}

@@ -120,7 +120,8 @@ export function runPage(props: RunPageProps) {
           <form method="post" action={path}>
             <input type="hidden" name="_csrf" value={session.csrf} />
             <input type="hidden" name="action" value="cancel" />
-            <input type="text" name="reason" placeholder="reason (optional)" aria-label="reason" />
+            <label for="cancel-reason">Reason (optional)</label>
+            <input type="text" id="cancel-reason" name="reason" />
             <button type="submit" class="danger">
               Cancel run
             </button>

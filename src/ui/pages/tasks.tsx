@@ -6,7 +6,7 @@ import type { Json } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Field, SubmittedValues, fieldTarget, type PostedValues } from '../form.js';
 import { renderMarkdown } from '../markdown.js';
-import { Layout, Notice, StatusBadge, formatTime } from './layout.js';
+import { Layout, Notice, RunLink, StatusBadge, formatTime } from './layout.js';
 
 export interface AllowedActions {
   submit: boolean;
@@ -59,6 +59,23 @@ export function refusalText(task: TaskView, username: string): string | undefine
   return undefined;
 }
 
+/** What a task is about, written the way GitLab references it: `demo/app#42`, `demo/app!7`. */
+function contextLabel(context: TaskContext): string {
+  const reference =
+    context.issueIid !== undefined ? `#${context.issueIid}` : context.mergeRequestIid !== undefined ? `!${context.mergeRequestIid}` : '';
+  return `${context.project}${reference}`;
+}
+
+/** The context label of a task whose spec has one. */
+function aboutOf(task: TaskView): string | undefined {
+  const context = (task.spec as { context?: TaskContext } | null)?.context;
+  return context && contextLabel(context);
+}
+
+/**
+ * The inbox. Tasks often share a title (every run of a workflow asks the same thing), so each
+ * entry also shows its run and, when the spec gives one, what it is about.
+ */
 export function inboxPage(props: { session: Session; open: TaskView[]; closed: TaskView[] }) {
   return (
     <Layout title="My tasks" session={props.session} section="tasks" live="/live">
@@ -73,6 +90,7 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
                 <th>Task</th>
                 <th>Kind</th>
                 <th>Workflow</th>
+                <th>Run</th>
                 <th>Since</th>
                 <th>Due</th>
               </tr>
@@ -82,9 +100,13 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
                 <tr data-task={task.id}>
                   <td>
                     <a href={task.path}>{task.title}</a>
+                    {aboutOf(task) && <div class="muted">about {aboutOf(task)}</div>}
                   </td>
                   <td>{task.kind}</td>
                   <td>{task.workflow}</td>
+                  <td>
+                    <RunLink id={task.runId} />
+                  </td>
                   <td>{formatTime(task.createdAt)}</td>
                   <td>{formatTime(task.dueAt)}</td>
                 </tr>
@@ -98,7 +120,11 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
             <ul>
               {props.closed.map((task) => (
                 <li>
-                  <a href={task.path}>{task.title}</a> <StatusBadge status={task.status} /> <span class="muted">{formatTime(task.closedAt)}</span>
+                  <a href={task.path}>{task.title}</a> <StatusBadge status={task.status} />{' '}
+                  <span class="muted">
+                    {task.workflow} · run <RunLink id={task.runId} />
+                    {aboutOf(task) && ` · about ${aboutOf(task)}`} · closed {formatTime(task.closedAt)}
+                  </span>
                 </li>
               ))}
             </ul>
@@ -112,10 +138,9 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
 function ContextLink(props: { context: TaskContext | undefined; gitlabWebUrl: string | undefined }) {
   const { context } = props;
   if (!context) return null;
-  const reference = context.issueIid !== undefined ? `#${context.issueIid}` : context.mergeRequestIid !== undefined ? `!${context.mergeRequestIid}` : '';
   const path = context.issueIid !== undefined ? `/-/issues/${context.issueIid}` : context.mergeRequestIid !== undefined ? `/-/merge_requests/${context.mergeRequestIid}` : '';
   const href = props.gitlabWebUrl && /^[\w.-]+(\/[\w.-]+)+$/.test(context.project) ? `${props.gitlabWebUrl.replace(/\/+$/, '')}/${context.project}${path}` : undefined;
-  const label = `${context.project}${reference}`;
+  const label = contextLabel(context);
   return (
     <p class="context">
       About: {href ? <a href={href}>{label}</a> : <span class="mono">{label}</span>}
