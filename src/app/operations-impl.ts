@@ -206,6 +206,11 @@ export function createOperations(deps: OperationsDeps): Operations {
       return toRunView(await engine.retry(id, options));
     },
 
+    async listRetries(id) {
+      await requireRun(id);
+      return (await store.listRunRetries(id)).map(({ at, ...retry }) => ({ at: new Date(at).toISOString(), ...retry }));
+    },
+
     async signalRun(id, name, payload, by) {
       if (!SIGNAL_PATTERN.test(name)) throw new ValidationError('signal name is invalid', ['name: use letters, digits and . _ -']);
       const run = await requireRun(id);

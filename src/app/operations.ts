@@ -99,6 +99,19 @@ export interface CallView {
   lastError?: ErrorInfo;
 }
 
+/** A retry of a failed run (RunRetryRecord), for the API. */
+export interface RetryView {
+  /** ISO 8601 */
+  at: string;
+  /** The web UI user who asked; absent for the API and the CLI. */
+  by?: string;
+  version: string;
+  /** The history events the run went on from (0: it started over). */
+  keptHistoryLength: number;
+  /** The error the run had failed with. */
+  previousError?: ErrorInfo;
+}
+
 /** What `Operations.watch` reports. */
 export type LiveChange =
   | { kind: 'run'; runId: string; status: RunStatus; finished: boolean }
@@ -140,9 +153,12 @@ export interface Operations {
    * Runs a failed run again from the workflow task that failed it: what it did before is kept
    * (calls that succeeded are not made again), failed calls run again. On its own version, or
    * with `latest` on the active version, whose code must replay the run's history. ConflictError
-   * when the run is not failed or cannot be retried; NotFoundError.
+   * when the run is not failed or cannot be retried; NotFoundError. `by`: the web UI user who asked,
+   * recorded with the retry (listRetries).
    */
-  retryRun(id: string, options?: { latest?: boolean }): Promise<RunView>;
+  retryRun(id: string, options?: { latest?: boolean; by?: string }): Promise<RunView>;
+  /** The run's retries, oldest first: when, by whom, on which version, and the failure each answered. Throws NotFoundError. */
+  listRetries(id: string): Promise<RetryView[]>;
   /** Delivers `autoflow.signal.<name>` to the run. */
   /** `by`: the person who sent it (the web UI's user); the signal's event then comes from `autoflow:user/<by>`. */
   signalRun(id: string, name: string, payload: Json, by?: string): Promise<void>;

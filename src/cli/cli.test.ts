@@ -215,6 +215,9 @@ describe('acting on runs and events', () => {
       { runId: 'failed-1', latest: true },
       { runId: 'failed-2', latest: true },
     ]);
+    const shown = await cli(['show', 'failed-1']);
+    assert.match(shown.stdout, /^retries\n {2}\d{4}-\d\d-\d\dT\S+Z {2}version v1, started over; it had failed with \w*Error: .+\n\nhistory$/m);
+    assert.equal((JSON.parse((await cli(['show', 'failed-1', '--json'])).stdout) as { retries: unknown[] }).retries.length, 1);
     const usage = await cli(['retry']);
     assert.equal(usage.code, 2, 'ids or --failed');
     assert.match(usage.stderr, /error: give the ids of the runs to retry, or --failed \(not both\)/);

@@ -1,4 +1,4 @@
-import type { CallView, Operations, RunView, TaskView, WorkflowView } from '../app/operations.js';
+import type { CallView, Operations, RetryView, RunView, TaskView, WorkflowView } from '../app/operations.js';
 import {
   AutoflowError,
   ConflictError,
@@ -23,6 +23,7 @@ export type ApiClient = Pick<
   | 'listRuns'
   | 'getHistory'
   | 'listCalls'
+  | 'listRetries'
   | 'getLogs'
   | 'cancelRun'
   | 'retryRun'
@@ -32,6 +33,19 @@ export type ApiClient = Pick<
   | 'ingestEvent'
   | 'listTasks'
 >;
+
+/**
+ * What a route answered, or undefined when the server is older than this CLI and has no such route
+ * (its 404 names no run): `show` then goes on without what the route would have added.
+ */
+async function unlessOlderServer<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
 
 /** What `GET /api/v1/simulator` answers when the server runs the built-in GitLab simulator. */
 export interface SimulatorInfo {
@@ -167,15 +181,8 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
     },
     getHistory: async (id) => (await get<{ events: HistoryEvent[] }>(`${run(id)}/history`)).events,
-    listCalls: async (id) => {
-      try {
-        return (await get<{ calls: CallView[] }>(`${run(id)}/calls`)).calls;
-      } catch (error) {
-        // A server older than this CLI has no such route (its 404 names no run): `show` goes on without calls.
-        if (error instanceof ApiError && error.status === 404) return [];
-        throw error;
-      }
-    },
+    listCalls: async (id) => (await unlessOlderServer(get<{ calls: CallView[] }>(`${run(id)}/calls`)))?.calls ?? [],
+    listRetries: async (id) => (await unlessOlderServer(get<{ retries: RetryView[] }>(`${run(id)}/retries`)))?.retries ?? [],
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
     cancelRun: async (id, reason) => (await request<RunView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>

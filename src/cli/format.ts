@@ -1,4 +1,4 @@
-import type { CallView } from '../app/operations.js';
+import type { CallView, RetryView } from '../app/operations.js';
 import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
 
 /** Pretty JSON for results that a person reads or a script parses. */
@@ -90,6 +90,19 @@ export function formatHistory(events: readonly HistoryEvent[]): string[] {
   // Right-aligned, so that a run of days keeps its columns: `+   0.012s` under `+86400.000s`.
   const width = Math.max(0, ...offsets.map((offset) => offset.length));
   return events.map((event, i) => `+${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd());
+}
+
+/**
+ * A run's retries, oldest first, one line each: `2026-…Z  by alice, version 1a2b3c4d5e6f, went on from event 4; it had
+ * failed with Error: boom`. The failed task is no longer in the history: this is where its failure is told.
+ */
+export function formatRetries(retries: readonly RetryView[]): string[] {
+  return retries.map((retry) => {
+    const who = retry.by === undefined ? '' : `by ${retry.by}, `;
+    const from = retry.keptHistoryLength === 0 ? 'started over' : `went on from event ${retry.keptHistoryLength}`;
+    const failure = retry.previousError === undefined ? '' : `; it had failed with ${formatError(retry.previousError)}`;
+    return `${formatTime(retry.at)}  ${who}version ${retry.version.slice(0, 12)}, ${from}${failure}`;
+  });
 }
 
 /**

@@ -364,7 +364,7 @@ export class Engine {
    * history kept. ConflictError when the run is not failed, cannot be retried, or the code does
    * not replay it; the run then stays as it was.
    */
-  async retry(runId: string, options: { latest?: boolean } = {}): Promise<RunRecord> {
+  async retry(runId: string, options: { latest?: boolean; by?: string } = {}): Promise<RunRecord> {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
     if (run.status !== 'failed') throw new ConflictError(`run ${runId} is ${run.status}; only a failed run can be retried`);
@@ -384,12 +384,16 @@ export class Engine {
       time,
       secrets: this.options.secrets,
       replay: (kept) => this.replayForRetry(run, definition, kept),
+      ...(options.by !== undefined && { by: options.by }),
       getRun: (id) => this.store.getRun(id),
     });
     if (!(await this.store.retryRun(retry))) throw new ConflictError(`run ${runId} changed while it was being retried; look at it again`);
     this.cache.evict(runId);
     this.failing.delete(runId);
-    this.logger.info({ runId, version: definition.version, keptHistory: retry.keepHistoryLength, error: run.error }, 'failed run retried');
+    this.logger.info(
+      { runId, version: definition.version, keptHistory: retry.keepHistoryLength, error: run.error, by: options.by },
+      'failed run retried',
+    );
     const retried = retriedRecord(run, retry);
     this.events.emit('run:retried', { run: retried, latest: options.latest === true });
     this.considerWake(time);

@@ -295,6 +295,23 @@ export interface PendingResolution {
   attempts?: number;
 }
 
+/**
+ * A retry of a failed run, as recorded when it happened: the retry cuts the failed task out of the
+ * history, so this is where the failure it answered is kept.
+ */
+export interface RunRetryRecord {
+  /** Epoch ms. */
+  at: number;
+  /** Who asked (a web UI user); absent when it came through the API or the CLI. */
+  by?: string;
+  /** The version the run went on with. */
+  version: string;
+  /** Where the history was cut: the events kept (0: the run started over). */
+  keptHistoryLength: number;
+  /** The error the run had failed with. */
+  previousError?: ErrorInfo;
+}
+
 /** An outstanding call: committed by a task, not yet resolved. */
 export interface CallRecord {
   runId: string;

@@ -17,6 +17,7 @@ import type {
   Permissions,
   Resolution,
   RunRecord,
+  RunRetryRecord,
   RunStatus,
   StoredEvent,
   TimerRecord,
@@ -199,6 +200,8 @@ export interface RunRetry {
   version: string;
   /** The time of the retry: the run's `updatedAt` and when it becomes ready. */
   at: number;
+  /** Who asked for it (a web UI user), recorded with the retry. */
+  by?: string;
   /** Resolutions put back into the mailbox, in this order. */
   pending: Array<{ resolution: Resolution; at: number; attempts?: number }>;
   /** Calls to execute again (unleased, due at their `nextAt`). */
@@ -310,6 +313,11 @@ export interface Store {
    * `expectedHistoryLength` events and `expectedUpdatedAt`, else returns false and changes nothing. Atomic.
    */
   retryRun(retry: RunRetry): Promise<boolean>;
+  /**
+   * The run's retries, oldest first: each applied retryRun records its time, `by`, version, the
+   * history length it kept and the error the run had failed with, in the same transaction.
+   */
+  listRunRetries(runId: string): Promise<RunRetryRecord[]>;
   /**
    * For the events page: for each of these inbox seqs (at most 100), the runs it started — among
    * `runIds`, the ids its triggers would have given (`triggeredRunId`), looked up by primary key —

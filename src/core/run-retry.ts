@@ -21,6 +21,8 @@ export interface RetryInput {
   /** The version the run goes on with. */
   version: string;
   time: number;
+  /** Who asked for the retry, recorded with it. */
+  by?: string;
   secrets: SecretSource;
   /**
    * Replays the kept history in a sandbox of `version`: the durable commands the code issued and
@@ -57,6 +59,7 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
     keepHistoryLength: keep,
     version: input.version,
     at: time,
+    ...(input.by !== undefined && { by: input.by }),
     pending: [],
     calls: [],
     timers: [],

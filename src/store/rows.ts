@@ -13,6 +13,7 @@ import type {
   PendingResolution,
   Resolution,
   RunRecord,
+  RunRetryRecord,
   RunStatus,
   StoredEvent,
   WaitRecord,
@@ -146,6 +147,21 @@ export function toCallRecord(row: CallRow): CallRecord {
   if (row.options !== null) call.options = parse<CallOptions>(row.options);
   if (row.last_error !== null) call.lastError = parse<ErrorInfo>(row.last_error);
   return call;
+}
+
+export interface RunRetryRow {
+  at: number;
+  by: string | null;
+  version: string;
+  kept_history: number;
+  previous_error: string | null;
+}
+
+export function toRunRetryRecord(row: RunRetryRow): RunRetryRecord {
+  const retry: RunRetryRecord = { at: row.at, version: row.version, keptHistoryLength: row.kept_history };
+  if (row.by !== null) retry.by = row.by;
+  if (row.previous_error !== null) retry.previousError = parse<ErrorInfo>(row.previous_error);
+  return retry;
 }
 
 export interface WaitRow {

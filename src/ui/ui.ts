@@ -140,13 +140,18 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   type RunExtra = Pick<RunPageProps, 'notice' | 'signal'>;
   async function showRun(c: Context<UiEnv>, id: string, extra: RunExtra = {}, status: 200 | 400 | 403 | 409 = 200) {
     const run = await operations.getRun(id);
-    const [history, logs, tasks, calls] = await Promise.all([
+    const [history, logs, tasks, calls, retries] = await Promise.all([
       operations.getHistory(id),
       operations.getLogs(id),
       operations.listTasks({ runId: id, limit: 100 }),
       operations.listCalls(id),
+      operations.listRetries(id),
     ]);
-    return page(c, runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, calls, now: settings.now(), notice: notice(c), ...extra }), status);
+    return page(
+      c,
+      runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, calls, retries, now: settings.now(), notice: notice(c), ...extra }),
+      status,
+    );
   }
 
   app.get('/runs/:id', user, (c) => showRun(c, c.req.param('id')));
@@ -170,7 +175,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
           await operations.cancelRun(id, text('reason').trim() || 'cancelled in the web UI', c.get('session').username);
           return done('cancelled');
         case 'retry':
-          await operations.retryRun(id, { latest: text('version') === 'latest' });
+          await operations.retryRun(id, { latest: text('version') === 'latest', by: c.get('session').username });
           return done('run-retried');
         case 'retry-call': {
           const number = Number(step ?? text('step'));

@@ -99,7 +99,11 @@ export default workflow({
     const finished = await ops().waitForRun(run.id, 10_000);
     assert.equal(finished.status, 'completed');
     assert.equal(finished.result, 200);
-    assert.doesNotMatch(await (await alice.request(`/runs/${run.id}`)).text(), /Retry run/);
+    const after = await (await alice.request(`/runs/${run.id}`)).text();
+    assert.doesNotMatch(after, /Retry run/);
+    const retries = /<table class="retries">[\s\S]*?<\/table>/.exec(after)?.[0] ?? '';
+    assert.match(retries, /<td>alice<\/td>/, 'who retried it');
+    assert.match(retries, /<td class="err">\w*Error: [^<]+<\/td>/, 'the failure the retry answered, no longer in the history');
     assert.equal((await alice.post(`/runs/${run.id}/retry`, { _csrf: csrf })).status, 409, 'a completed run is not retried');
     assert.match(await server.runtime.metrics.render(), /autoflow_runs_retried_total\{version="same"[^}]*\} 1\n/);
   });

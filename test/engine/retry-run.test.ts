@@ -111,15 +111,32 @@ test('a retried run runs its failed call again, under its retry policy and idemp
   const failedHistory = await s.store.loadHistory('p1');
 
   // Still down: the call gets its two attempts again, then the run fails again.
-  const retried = await s.engine.retry('p1');
+  const failure = (await s.store.getRun('p1'))?.error;
+  const retriedAt = s.clock.now();
+  const retried = await s.engine.retry('p1', { by: 'alice' });
   assert.equal(retried.status, 'running');
   assert.equal(retried.error, undefined);
   assert.equal(await s.settle('p1'), 'failed');
   assert.equal(s.activities.count('send'), 4, 'the reopened call kept its policy of two attempts');
 
   s.activities.outage = false;
+  const secondFailure = (await s.store.getRun('p1'))?.error;
   await s.engine.retry('p1');
   assert.equal(await s.settle('p1'), 'completed');
+  const retries = await s.store.listRunRetries('p1');
+  const version = s.engine.activeDefinition('publish')!.version;
+  assert.ok(failure && secondFailure);
+  assert.deepEqual(
+    retries.map(({ at: _at, ...rest }) => rest),
+    [
+      { by: 'alice', version, keptHistoryLength: failedHistory.length - 3, previousError: failure },
+      { version, keptHistoryLength: failedHistory.length - 3, previousError: secondFailure },
+    ],
+    'each retry is kept, with who asked and the failure it answered, which the history no longer holds',
+  );
+  assert.equal(retries[0]!.at, retriedAt);
+  assert.ok(retries[1]!.at > retriedAt, 'the second retry came after two more attempts of the call');
+  assert.ok(!(await s.store.loadHistory('p1')).some((event) => event.type === 'run_failed'));
   const run = await s.store.getRun('p1');
   assert.deepEqual(run?.result, { created: 'create:"release"', sent: 'send:"create:\\"release\\""' });
   assert.equal(s.activities.count('create'), 1, 'the call that succeeded was not made again');

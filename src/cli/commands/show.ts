@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatCalls, formatError, formatHistory, formatInline, formatJson, formatColumns, formatTime } from '../format.js';
+import { formatCalls, formatError, formatHistory, formatInline, formatJson, formatColumns, formatRetries, formatTime } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
@@ -11,16 +11,21 @@ export function registerShow(program: Command, context: CliContext): void {
     program
       .command('show')
       .description(
-        'show a run: status, input, result or error, its history, and the calls it waits for (attempts, last error, next attempt)',
+        'show a run: status, input, result or error, its history, the calls it waits for (attempts, last error, next attempt) and its retries',
       )
       .argument('<id>', 'run id')
-      .option('--json', 'print the run, its history and its open calls as JSON'),
+      .option('--json', 'print the run, its history, its open calls and its retries as JSON'),
   ).action(async (id: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const client = connect(options, context);
-    const [run, history, calls] = await Promise.all([client.getRun(id), client.getHistory(id), client.listCalls(id)]);
+    const [run, history, calls, retries] = await Promise.all([
+      client.getRun(id),
+      client.getHistory(id),
+      client.listCalls(id),
+      client.listRetries(id),
+    ]);
     if (options.json) {
-      context.out(formatJson({ run, history, calls }));
+      context.out(formatJson({ run, history, calls, retries }));
       return;
     }
     const facts: string[][] = [
@@ -36,6 +41,12 @@ export function registerShow(program: Command, context: CliContext): void {
     if (run.error !== undefined) facts.push(['error', formatError(run.error)]);
     context.out(formatColumns(facts));
     context.out('');
+    // A retry cut the failed task out of the history: the failures it answered are told here.
+    if (retries.length > 0) {
+      context.out('retries');
+      for (const line of formatRetries(retries)) context.out(`  ${line}`);
+      context.out('');
+    }
     context.out('history');
     for (const line of formatHistory(history)) context.out(`  ${line}`);
     // A call that keeps failing is retried for a long time: its attempts and last error say why the run is not moving.

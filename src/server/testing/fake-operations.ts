@@ -4,7 +4,7 @@
  * errors of the contract, and "workflows" that are plain functions finishing a little later, so
  * that long polls really wait. Not an engine: no durability, no replay.
  */
-import type { Operations, RunView, WorkflowView } from '../../app/operations.js';
+import type { Operations, RetryView, RunView, WorkflowView } from '../../app/operations.js';
 import { deployedWorkflowsHint } from '../../app/operations-impl.js';
 import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
 import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, RunStatus, StoredEvent } from '../../core/model.js';
@@ -42,6 +42,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
   const events: StoredEvent[] = [];
   const signals: FakeOperations['signals'] = [];
   const retries: FakeOperations['retries'] = [];
+  const retryViews = new Map<string, RetryView[]>();
   const revokedSessions = new Map<string, number>();
   const retired: string[] = [];
   let runCounter = 0;
@@ -123,6 +124,11 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       return [];
     },
 
+    async listRetries(id) {
+      requireRun(id);
+      return retryViews.get(id) ?? [];
+    },
+
     async retryCall(id, step) {
       requireRun(id);
       throw new ConflictError(`call #${step} of run '${id}' is not waiting for a retry`);
@@ -186,6 +192,10 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       const run = requireRun(id);
       if (run.status !== 'failed') throw new ConflictError(`run ${id} is ${run.status}; only a failed run can be retried`);
       retries.push({ runId: id, latest: retryOptions?.latest === true });
+      const view: RetryView = { at: new Date().toISOString(), version: run.version, keptHistoryLength: 0 };
+      if (retryOptions?.by !== undefined) view.by = retryOptions.by;
+      if (run.error !== undefined) view.previousError = run.error;
+      retryViews.set(id, [...(retryViews.get(id) ?? []), view]);
       const { error: _dropped, ...rest } = run;
       runs.set(id, { ...rest, status: 'running', updatedAt: new Date().toISOString() });
       schedule(id, workflows[run.workflow] as FakeWorkflow, run.input);

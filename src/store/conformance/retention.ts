@@ -70,6 +70,21 @@ export function describeRetention(context: ConformanceContext): void {
       assert.equal(await store.deleteEndedRuns(5000, 100), 0);
     });
 
+    it('deletes a run’s retries with the run', async () => {
+      const store = context.store;
+      await endedRun(store, 'retried', 'failed', 2000);
+      const retry = { runId: 'retried', expectedHistoryLength: 3, expectedUpdatedAt: 2000, keepHistoryLength: 0, version: 'v1', at: 2500 };
+      assert.equal(await store.retryRun({ ...retry, pending: [], calls: [], timers: [], waits: [] }), true);
+      assert.deepEqual(await store.claimReadyRuns('node-a', 2500, 60_000, 10), ['retried']);
+      assert.equal(
+        (await store.commitTask(commit('retried', 0, 3000, { owner: 'node-a', status: { status: 'completed', result: null } }))).ok,
+        true,
+      );
+      assert.equal((await store.listRunRetries('retried')).length, 1);
+      assert.equal(await store.deleteEndedRuns(5000, 100), 1);
+      assert.deepEqual(await store.listRunRetries('retried'), []);
+    });
+
     it('counts a run from its end, not its start, and never deletes one still running, however old', async () => {
       const store = context.store;
       await endedRun(store, 'long-run', 'completed', 8000);

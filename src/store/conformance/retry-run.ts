@@ -16,6 +16,7 @@ async function snapshot(store: Store, runIds: string[]) {
       pending: await store.loadPending(runId),
       calls: await store.listCalls(runId),
       logs: await store.listLogs(runId),
+      retries: await store.listRunRetries(runId),
     });
   }
   return {
@@ -144,6 +145,47 @@ export function describeRetryRun(context: ConformanceContext): void {
       });
       assert.deepEqual(await store.commitTask(first), { ok: true, pending: [] });
       assert.deepEqual(await store.loadHistory('r1'), first.history);
+    });
+
+    it('records each retry with who asked, the version, where the history was cut and the failure it answered', async () => {
+      const store = context.store;
+      await startRun(store, 'never');
+      const retry = await failedRun(store, 'r1');
+      assert.deepEqual(await store.listRunRetries('r1'), [], 'not retried yet');
+      assert.equal(await store.retryRun({ ...retry, by: 'alice' }), true);
+      const first = { at: 5000, by: 'alice', version: 'v2', keptHistoryLength: 4, previousError: { name: 'Error', message: 'boom' } };
+      assert.deepEqual(await store.listRunRetries('r1'), [first]);
+
+      // It fails again at the very time of the retry (a virtual clock), and is retried again, through the API.
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), ['r1']);
+      const failing = commit('r1', 4, 5000, {
+        consumedPending: (await store.loadPending('r1')).map((p) => p.id),
+        history: events(
+          4,
+          5000,
+          { type: 'workflow_task', time: 5000 },
+          { type: 'run_failed', error: { name: 'TypeError', message: 'again' } },
+        ),
+        status: { status: 'failed', error: { name: 'TypeError', message: 'again' } },
+      });
+      assert.equal((await store.commitTask(failing)).ok, true);
+      const again: RunRetry = {
+        ...retry,
+        expectedHistoryLength: 6,
+        expectedUpdatedAt: 5000,
+        version: 'v3',
+        pending: [],
+        calls: [],
+        timers: [],
+        waits: [],
+      };
+      assert.equal(await store.retryRun(again), true);
+      assert.equal(await store.retryRun(again), false, 'refused: it is running');
+      assert.deepEqual(await store.listRunRetries('r1'), [
+        first,
+        { at: 5000, version: 'v3', keptHistoryLength: 4, previousError: { name: 'TypeError', message: 'again' } },
+      ]);
+      assert.deepEqual(await store.listRunRetries('never'), []);
     });
 
     it('refuses, changing nothing, a run that is running or completed, failed at another length or time, or unknown', async () => {

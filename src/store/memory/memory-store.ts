@@ -16,6 +16,7 @@ import type {
   PendingResolution,
   Resolution,
   RunRecord,
+  RunRetryRecord,
   RunStatus,
   StoredEvent,
   TimerRecord,
@@ -92,6 +93,7 @@ export function createMemoryStore(): Store {
   const seqByDedupeKey = new Map<string, number>();
   const runs = new Map<string, RunRow>();
   const history = new Map<string, HistoryEvent[]>();
+  const retries = new Map<string, RunRetryRecord[]>();
   const pending = new Map<string, PendingResolution[]>();
   let lastPendingId = 0;
   const calls = new ByRun<CallRow>();
@@ -264,6 +266,10 @@ export function createMemoryStore(): Store {
       );
     }
 
+    const retried: RunRetryRecord = { at, version: retry.version, keptHistoryLength: keep };
+    if (retry.by !== undefined) retried.by = retry.by;
+    if (failed.error !== undefined) retried.previousError = copy(failed.error);
+    retries.set(runId, [...(retries.get(runId) ?? []), retried]);
     history.set(runId, (history.get(runId) ?? []).slice(0, keep));
     for (const log of logs.ofRun(runId)) if (log.index >= keep * MAX_LOGS_PER_TASK) logs.delete(runId, log.index);
     row.record = retriedRecord(row.record, retry);
@@ -531,16 +537,18 @@ export function createMemoryStore(): Store {
         .map(({ record }) => record)
         .filter((run) => isTerminal(run.status) && run.updatedAt < endedBefore)
         .slice(0, rowLimit(limit));
-      // What ending the run left: the run, its history and logs, its human tasks.
+      // What ending the run left: the run, its history, retries and logs, its human tasks.
       for (const { id } of ended) {
         runs.delete(id);
         history.delete(id);
+        retries.delete(id);
         logs.deleteRun(id);
         humanTasks.deleteOfRun(id);
       }
       return ended.length;
     },
     retryRun: (retry) => retryRun(retry),
+    listRunRetries: (runId) => copy(retries.get(runId) ?? []),
     addPending: (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),

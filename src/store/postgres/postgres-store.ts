@@ -29,6 +29,8 @@ import {
   type LogRow,
   type PendingRow,
   type RunRow,
+  type RunRetryRow,
+  toRunRetryRecord,
   type WaitRow,
   toHumanTask,
   type HumanTaskRow,
@@ -353,6 +355,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     rescheduleCall: async (runId, step, attempts, nextAt, lastError, owner) =>
       (await count(SQL.rescheduleCall, [runId, step, attempts, nextAt, json(lastError), owner ?? null])) > 0,
     listCalls: async (runId) => (await rows<CallRow>(SQL.listCalls, [runId])).map(toCallRecord),
+    listRunRetries: async (runId) => (await rows<RunRetryRow>(SQL.listRunRetries, [runId])).map(toRunRetryRecord),
 
     nextDueAt: async () => {
       const [due] = await rows<{ call: number | null; timer: number | null }>(SQL.nextDue);

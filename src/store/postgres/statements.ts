@@ -146,6 +146,10 @@ export const SQL = {
    * The failed run $1 made to run again from seq $2: the history rows from there on and the log
    * lines from index $3 (seq × 1000) on go; the run is `running` on version $4, unleased, and ready at $5 if $6.
    */
+  /** A retry of run $1 ($2 at, $3 by, $4 version, $5 kept history), recorded before reopenRun clears the error it answered. */
+  recordRetry: `INSERT INTO run_retries (run_id, n, at, by, version, kept_history, previous_error)
+    SELECT id, (SELECT count(*) + 1 FROM run_retries WHERE run_id = $1), $2, $3, $4, $5, error FROM runs WHERE id = $1`,
+  listRunRetries: 'SELECT at, by, version, kept_history, previous_error FROM run_retries WHERE run_id = $1 ORDER BY n',
   reopenRun: `WITH history_gone AS (DELETE FROM history WHERE run_id = $1 AND seq >= $2),
       logs_gone AS (DELETE FROM logs WHERE run_id = $1 AND idx >= $3)
     UPDATE runs SET status = 'running', result = NULL, error = NULL, version = $4, history_length = $2,

@@ -192,6 +192,7 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
     return false;
   }
   if (keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
+  await client.query(SQL.recordRetry, [runId, at, retry.by ?? null, retry.version, keep]);
   await client.query(SQL.reopenRun, [runId, keep, keep * MAX_LOGS_PER_TASK, retry.version, at, retryNeedsTask(retry)]);
   const { pending, calls, timers, waits } = retry;
   if (pending.length) {

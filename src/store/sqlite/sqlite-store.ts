@@ -19,6 +19,7 @@ import {
   toLogRecord,
   toPending,
   toRunRecord,
+  toRunRetryRecord,
   toStoredEvent,
   toWaitRecord,
   json,
@@ -245,6 +246,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     rescheduleCall: (runId, step, attempts, nextAt, lastError, owner) =>
       write((s) => s.rescheduleCall.run({ runId, step, attempts, nextAt, lastError: json(lastError), owner: owner ?? null }).changes > 0),
     listCalls: (runId) => read((s) => s.listCalls.all(runId).map(toCallRecord)),
+    listRunRetries: (runId) => read((s) => s.listRunRetries.all(runId).map(toRunRetryRecord)),
 
     nextDueAt: () =>
       read((s) => {

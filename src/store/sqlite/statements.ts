@@ -5,7 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import type { RunFilter } from '../../core/ports.js';
 import { HUMAN_TASK_SQL } from './human-tasks.js';
-import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRow, WaitRow } from '../rows.js';
+import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRetryRow, RunRow, WaitRow } from '../rows.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
   created_at, updated_at, status, result, error, history_length`;
@@ -87,6 +87,10 @@ export const SQL = {
     WHERE id = @id`,
   setStatus: 'UPDATE runs SET status = @status, result = @result, error = @error WHERE id = @id',
   /** A failed run made to run again (Store.retryRun): `running` on @version, unleased, and ready at @at if @ready. */
+  /** A retry of run @id, recorded before reopenRun clears the error it answered. */
+  recordRetry: `INSERT INTO run_retries (run_id, n, at, by, version, kept_history, previous_error)
+    SELECT id, (SELECT count(*) + 1 FROM run_retries WHERE run_id = @id), @at, @by, @version, @keptHistory, error FROM runs WHERE id = @id`,
+  listRunRetries: 'SELECT at, by, version, kept_history, previous_error FROM run_retries WHERE run_id = ? ORDER BY n',
   reopenRun: `UPDATE runs SET status = 'running', result = NULL, error = NULL, version = @version, history_length = @historyLength,
       updated_at = @at, ready_at = CASE WHEN @ready THEN @at END, lease_owner = NULL, lease_until = NULL
     WHERE id = @id`,
@@ -243,6 +247,8 @@ export function prepareStatements(db: Database) {
     finishTask: p<Params>(SQL.finishTask),
     setStatus: p<Params>(SQL.setStatus),
     reopenRun: p<Params>(SQL.reopenRun),
+    recordRetry: p<Params>(SQL.recordRetry),
+    listRunRetries: p<[string], RunRetryRow>(SQL.listRunRetries),
 
     insertHistory: p<[string, number, string]>(SQL.insertHistory),
     loadHistory: p<{ runId: string; fromSeq: number }, string>(SQL.loadHistory).pluck(),

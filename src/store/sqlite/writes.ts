@@ -104,6 +104,7 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
     return false;
   }
   if (keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
+  s.recordRetry.run({ id: runId, at, by: retry.by ?? null, version: retry.version, keptHistory: keep });
   s.deleteHistoryFrom.run(runId, keep);
   s.deleteLogsFrom.run(runId, keep * MAX_LOGS_PER_TASK);
   s.reopenRun.run({ id: runId, version: retry.version, historyLength: keep, at, ready: retryNeedsTask(retry) ? 1 : 0 });

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { CallView, RunView, TaskView } from '../../app/operations.js';
+import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Timeline, formatDuration } from '../timeline.js';
@@ -60,6 +60,7 @@ export interface RunPageProps {
   logs: LogRecord[];
   tasks: TaskView[];
   calls: CallView[];
+  retries: RetryView[];
   now: number;
   notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
   /** After a refused signal: what was entered (the form opens with it). */
@@ -163,6 +164,36 @@ export function runPage(props: RunPageProps) {
                         </form>
                       )}
                     </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </div>
+      <div id="run-retries" data-live-region>
+        {props.retries.length > 0 && (
+          <>
+            <h2>Retries</h2>
+            <p class="muted">A retry takes out of the history the task that failed; the failure it answered is kept here.</p>
+            <table class="retries">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>By</th>
+                  <th>Version</th>
+                  <th>Went on from</th>
+                  <th>It had failed with</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.retries.map((retry) => (
+                  <tr>
+                    <td>{formatTime(retry.at)}</td>
+                    <td>{retry.by ?? 'the API'}</td>
+                    <td class="mono">{retry.version.slice(0, 12)}</td>
+                    <td>{retry.keptHistoryLength === 0 ? 'the start' : `event ${retry.keptHistoryLength}`}</td>
+                    <td class="err">{retry.previousError ? `${retry.previousError.name}: ${retry.previousError.message}` : ''}</td>
                   </tr>
                 ))}
               </tbody>

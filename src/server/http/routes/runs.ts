@@ -63,6 +63,7 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     })
     .get('/:id/history', async (c) => c.json({ events: await operations.getHistory(c.req.param('id')) }))
     .get('/:id/calls', async (c) => c.json({ calls: await operations.listCalls(c.req.param('id')) }))
+    .get('/:id/retries', async (c) => c.json({ retries: await operations.listRetries(c.req.param('id')) }))
     .get('/:id/logs', async (c) => {
       const { after } = readQuery(c, logsSchema);
       return c.json({ logs: await operations.getLogs(c.req.param('id'), after) });
