@@ -334,3 +334,213 @@ export default triage({ name: 'triage', policies, projects: ['other/site'], grou
     assert.doesNotThrow(() => triage({ name: 't', policies: policies({ destination: 'acme/triage' }), groups: ['acme'] }));
   });
 });
+
+describe('triage on threads and moves', () => {
+  const folders: ReturnType<typeof workflowFolder>[] = [];
+  after(() => folders.forEach((folder) => folder.remove()));
+
+  /** `acme/app` and `acme/api` in group `acme`, triaged as `acme/app` by `triage-bot` (a Reporter) with `policy`. */
+  async function world(policy: string): Promise<TestEnv> {
+    const folder = workflowFolder({
+      '.triage-policies.yml': policy,
+      'triage.ts': `import policies from './.triage-policies.yml';
+import { triage } from 'autoflow/blocks';
+export default triage({ name: 'triage', policies, projects: ['acme/app'] });
+`,
+    });
+    folders.push(folder);
+    return createTestEnv({
+      workflows: [folder.path('triage.ts')],
+      gitlab: {
+        users: ['triage-bot', 'dana', 'erik'],
+        groups: [
+          {
+            path: 'acme',
+            members: { 'triage-bot': 'reporter' as const, dana: 'developer' as const, erik: 'guest' as const },
+            labels: ['api', 'docs', 'needs-info', 'security'],
+          },
+        ],
+        projects: [{ path: 'acme/app' }, { path: 'acme/api' }],
+        tokens: { erik: 'erik-token' },
+      },
+    });
+  }
+
+  async function triageRun(env: TestEnv, input: { dryRun: boolean }): Promise<TriageReport> {
+    const run = await env.result(await env.start('triage', input));
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    return run.result as unknown as TriageReport;
+  }
+
+  const matched = (report: TriageReport): string[] => report.rules.map((rule) => `${rule.rule}: ${rule.matched.join(' ')}`);
+
+  type Thread = { individual_note: boolean; notes: { body: string; internal: boolean; author: { username: string } }[] };
+
+  /** `GET …/discussions` as a guest would read it, or as the bot, each note as `author: body` without AutoFlow's marker. */
+  async function threads(env: TestEnv, path: string, as = env.gitlab.token): Promise<[boolean, string[]][]> {
+    const response = await env.gitlab.sim.fetch(`/api/v4/projects/${path}/discussions`, { headers: { 'PRIVATE-TOKEN': as } });
+    assert.equal(response.status, 200, path);
+    return ((await response.json()) as Thread[]).map((thread) => [
+      thread.individual_note,
+      thread.notes.map(
+        (note) => `${note.author.username}: ${note.body.replace(/\s*<!-- autoflow[^]*$/, '')}${note.internal ? ' (internal)' : ''}`,
+      ),
+    ]);
+  }
+
+  test('discussions: `threads` counts what GET …/discussions lists, `notes` the comments, threads’ replies included', async () => {
+    const env = await world(`resource_rules:
+  issues:
+    rules:
+      - name: More than one thread
+        conditions:
+          discussions:
+            attribute: threads
+            condition: greater_than
+            threshold: 1
+      - name: Fewer than two threads
+        conditions:
+          discussions:
+            attribute: threads
+            condition: less_than
+            threshold: 2
+      - name: More than two notes
+        conditions:
+          discussions:
+            attribute: notes
+            condition: greater_than
+            threshold: 2
+      - name: No notes
+        conditions:
+          discussions:
+            attribute: notes
+            condition: less_than
+            threshold: 1
+  merge_requests:
+    rules:
+      - name: Discussed merge requests
+        conditions:
+          discussions:
+            attribute: threads
+            condition: greater_than
+            threshold: 1
+`);
+    try {
+      const { actions } = env.gitlab;
+      await actions.createIssue('dana', 'acme/app', { title: 'Silent' });
+      await actions.createIssue('dana', 'acme/app', { title: 'One long thread' });
+      const thread = await actions.startThread('dana', 'acme/app', { issue: 2 }, 'Why?');
+      await actions.reply('erik', 'acme/app', { issue: 2 }, thread.discussionId, 'Because');
+      await actions.reply('dana', 'acme/app', { issue: 2 }, thread.discussionId, 'I see');
+      await actions.createIssue('dana', 'acme/app', { title: 'Three comments' });
+      for (const body of ['One', 'Two', 'Three']) await actions.createNote('erik', 'acme/app', { issue: 3 }, body);
+      await actions.openMergeRequest('dana', 'acme/app', { sourceBranch: 'fix', title: 'Fix', files: { 'fix.txt': 'fix' } });
+      await actions.startThread('erik', 'acme/app', { mergeRequest: 1 }, 'Tests?');
+      await actions.createNote('erik', 'acme/app', { mergeRequest: 1 }, 'Ping');
+      await actions.openMergeRequest('dana', 'acme/app', { sourceBranch: 'quiet', title: 'Quiet', files: { 'quiet.txt': 'quiet' } });
+
+      const report = await triageRun(env, { dryRun: true });
+      assert.deepEqual(matched(report), [
+        'More than one thread: acme/app#3',
+        'Fewer than two threads: acme/app#2 acme/app#1',
+        'More than two notes: acme/app#3 acme/app#2',
+        'No notes: acme/app#1',
+        'Discussed merge requests: acme/app!1',
+      ]);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('comment_type thread starts a discussion on each issue and merge request, internal with comment_internal', async () => {
+    const env = await world(`resource_rules:
+  issues:
+    rules:
+      - name: Ask for details
+        conditions:
+          labels:
+            - needs-info
+        actions:
+          comment_type: thread
+          comment: |
+            {{author}} could you add the steps to reproduce?
+      - name: Security
+        conditions:
+          labels:
+            - security
+        actions:
+          comment_type: thread
+          comment_internal: true
+          comment: Security triage, please look.
+  merge_requests:
+    rules:
+      - name: Changelog
+        conditions:
+          state: opened
+        actions:
+          comment_type: thread
+          comment: Please add a changelog entry.
+`);
+    try {
+      const { actions } = env.gitlab;
+      await actions.createIssue('dana', 'acme/app', { title: 'Crash', labels: ['needs-info'] });
+      await actions.createIssue('dana', 'acme/app', { title: 'Leak', labels: ['security'] });
+      await actions.createIssue('dana', 'acme/app', { title: 'Fine' });
+      await actions.createNote('erik', 'acme/app', { issue: 1 }, 'Me too');
+      await actions.openMergeRequest('dana', 'acme/app', { sourceBranch: 'fix', title: 'Fix', files: { 'fix.txt': 'fix' } });
+
+      const report = await triageRun(env, { dryRun: false });
+      assert.deepEqual(matched(report), ['Ask for details: acme/app#1', 'Security: acme/app#2', 'Changelog: acme/app!1']);
+      assert.deepEqual(await threads(env, 'acme%2Fapp/issues/1'), [
+        [true, ['erik: Me too']],
+        [false, ['triage-bot: @dana could you add the steps to reproduce?']],
+      ]);
+      assert.deepEqual(await threads(env, 'acme%2Fapp/issues/2'), [[false, ['triage-bot: Security triage, please look. (internal)']]]);
+      assert.deepEqual(await threads(env, 'acme%2Fapp/issues/2', 'erik-token'), [], 'a guest does not see an internal thread');
+      assert.deepEqual(await threads(env, 'acme%2Fapp/issues/3'), []);
+      assert.deepEqual(await threads(env, 'acme%2Fapp/merge_requests/1'), [[false, ['triage-bot: Please add a changelog entry.']]]);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('move: the issue moves to the target project, the original is closed, and a second pass finds nothing to move', async () => {
+    const env = await world(`resource_rules:
+  issues:
+    rules:
+      - name: API issues belong to acme/api
+        conditions:
+          state: opened
+          labels:
+            - api
+        actions:
+          move: acme/api
+`);
+    try {
+      const { actions } = env.gitlab;
+      await actions.createIssue('dana', 'acme/api', { title: 'Already there' });
+      await actions.createIssue('dana', 'acme/app', { title: 'Timeouts', labels: ['api'] });
+      await actions.createNote('erik', 'acme/app', { issue: 1 }, 'Since Monday');
+      await actions.createIssue('dana', 'acme/app', { title: 'Typo', labels: ['docs'] });
+
+      const report = await triageRun(env, { dryRun: false });
+      assert.deepEqual(matched(report), ['API issues belong to acme/api: acme/app#1']);
+      assert.deepEqual(report.rules[0]?.actions, ['move to acme/api']);
+      const moved = env.gitlab.issue('acme/api', 2);
+      assert.deepEqual(
+        [moved.title, moved.labels, (moved.author as { username: string }).username, moved.state],
+        ['Timeouts', ['api'], 'dana', 'opened'],
+      );
+      assert.deepEqual(await threads(env, 'acme%2Fapi/issues/2'), [[true, ['erik: Since Monday']]]);
+      const original = env.gitlab.issue('acme/app', 1);
+      assert.deepEqual([original.state, original.moved_to_id], ['closed', moved.id]);
+      assert.equal(env.gitlab.issue('acme/app', 2).state, 'opened', 'what the rule does not match stays');
+
+      const again = await triageRun(env, { dryRun: false });
+      assert.deepEqual(matched(again), ['API issues belong to acme/api: ']);
+      assert.equal(env.gitlab.issues('acme/api').length, 2, 'nothing moved twice');
+    } finally {
+      await env.close();
+    }
+  });
+});

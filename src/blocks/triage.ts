@@ -266,7 +266,10 @@ class TriagePass {
       .join('\n\n');
     if (body !== '') {
       if (actions.commentType === 'thread') {
-        await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, { body });
+        await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, {
+          body,
+          ...(actions.commentInternal ? { internal: true } : {}),
+        });
       } else {
         const target = type === 'issues' ? { issueIid: iid } : { mergeRequestIid: iid };
         await gitlab.notes.create({ project, ...target, body, ...(actions.commentInternal ? { internal: true } : {}) });

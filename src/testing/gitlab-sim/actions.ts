@@ -18,8 +18,10 @@ import {
 } from './model.js';
 import { createPipeline, requireStatus, setPipelineStatus } from './ops/ci.js';
 import { createDeployment } from './ops/deployments.js';
+import { replyToDiscussion } from './ops/discussions.js';
 import { type IssueInput, createIssue, updateIssue } from './ops/issues.js';
 import { type MergeInput, approveMergeRequest, mergeMergeRequest, openMergeRequest, updateMergeRequest } from './ops/merge-requests.js';
+import { moveIssue } from './ops/move-issue.js';
 import { createMilestone, createNote, setMembership, updateMilestone } from './ops/planning.js';
 import { commitFiles } from './ops/repository.js';
 
@@ -82,6 +84,18 @@ export interface SimActions {
     body: string,
     options?: { internal?: boolean },
   ): SimNote;
+  /** Starts a thread (`POST …/discussions`); its `discussionId` is what `reply` takes. */
+  startThread(
+    actor: string,
+    project: Ref,
+    on: { issue: number } | { mergeRequest: number },
+    body: string,
+    options?: { internal?: boolean },
+  ): SimNote;
+  /** Replies in a thread, or to a comment, which makes it a thread (`POST …/discussions/:id/notes`). */
+  reply(actor: string, project: Ref, on: { issue: number } | { mergeRequest: number }, discussionId: string, body: string): SimNote;
+  /** Moves an issue to another project (`POST …/issues/:iid/move`); returns the new issue. */
+  moveIssue(actor: string, project: Ref, iid: number, to: Ref): SimIssue;
   /** Commits `files` (null deletes one) to `branch`, creating it from `startBranch` when needed. */
   push(
     actor: string,
@@ -133,6 +147,8 @@ export function createActions(ctx: SimContext): SimActions {
   });
   const issue = (ref: Ref, iid: number): SimIssue => state.requireIssue(project(ref), iid);
   const mergeRequest = (ref: Ref, iid: number): SimMergeRequest => state.requireMergeRequest(project(ref), iid);
+  const noteable = (ref: Ref, on: { issue: number } | { mergeRequest: number }): SimIssue | SimMergeRequest =>
+    'issue' in on ? issue(ref, on.issue) : mergeRequest(ref, on.mergeRequest);
   const findMilestone = (where: { project: Ref } | { group: Ref }, title: string): SimMilestone => {
     const target = owner(where);
     const kind = 'repository' in target ? 'project' : 'group';
@@ -173,14 +189,11 @@ export function createActions(ctx: SimContext): SimActions {
     },
     approveMergeRequest: (actor, ref, iid) => approveMergeRequest(ctx, user(actor), mergeRequest(ref, iid)),
     mergeMergeRequest: (actor, ref, iid, options) => mergeMergeRequest(ctx, user(actor), mergeRequest(ref, iid), options),
-    createNote: (actor, ref, on, body, options) =>
-      createNote(
-        ctx,
-        user(actor),
-        'issue' in on ? issue(ref, on.issue) : mergeRequest(ref, on.mergeRequest),
-        body,
-        options?.internal ?? false,
-      ),
+    createNote: (actor, ref, on, body, options) => createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false),
+    startThread: (actor, ref, on, body, options) =>
+      createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false, { kind: 'thread' }),
+    reply: (actor, ref, on, discussionId, body) => replyToDiscussion(ctx, user(actor), noteable(ref, on), discussionId, body),
+    moveIssue: (actor, ref, iid, to) => moveIssue(ctx, user(actor), issue(ref, iid), project(to)),
     push(actor, ref, push) {
       const where = project(ref);
       const { branches, commits } = where.repository;

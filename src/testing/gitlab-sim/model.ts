@@ -148,6 +148,8 @@ export interface SimIssue extends SimWorkItem {
   state: 'opened' | 'closed';
   confidential: boolean;
   dueDate: string | null;
+  /** The issue this one was moved to (`moved_to_id`); a moved issue is closed and cannot move again. */
+  movedToId: number | null;
 }
 
 export interface SimMergeRequest extends SimWorkItem {
@@ -176,6 +178,13 @@ export interface SimNote {
   authorId: number;
   system: boolean;
   internal: boolean;
+  /**
+   * GitLab's `type`: `DiscussionNote` for a note of a thread (started as one, or a comment replied to),
+   * null for a comment on its own.
+   */
+  type: 'DiscussionNote' | null;
+  /** The thread the note belongs to (40 hex digits, GitLab's `discussion_id`); a comment on its own has one of its own. */
+  discussionId: string;
   createdAt: number;
   updatedAt: number;
 }

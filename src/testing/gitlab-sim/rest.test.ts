@@ -119,6 +119,35 @@ describe('authentication and access', () => {
     assert.equal((await bob.get('/projects/erin%2Fsandbox')).status, 200);
   });
 
+  test('a private group is readable by a member of one of its projects, subgroups’ included, and shows what that member can read', async () => {
+    const { sim, carol, erin } = setup();
+    sim.seed({ projects: [{ path: 'acme/hidden' }] });
+    sim.actions.createIssue('alice', 'acme/app', { title: 'App issue' });
+    sim.actions.createIssue('alice', 'acme/hidden', { title: 'Hidden issue' });
+    const paths = (body: unknown, key: 'full_path' | 'path_with_namespace'): string[] =>
+      (body as Record<string, string>[]).map((item) => item[key] ?? '').sort();
+
+    // carol is a member of acme/app and acme/platform/api only.
+    const group = await carol.get('/groups/acme');
+    assert.equal(group.status, 200);
+    assert.deepEqual(paths((group.body as { projects: unknown }).projects, 'path_with_namespace'), ['acme/app']);
+    assert.equal((await carol.get('/groups/acme%2Fplatform')).status, 200);
+    assert.deepEqual(paths((await carol.get('/groups')).body, 'full_path'), ['acme', 'acme/platform']);
+    assert.deepEqual(paths((await carol.get('/groups/acme/subgroups')).body, 'full_path'), ['acme/platform']);
+    assert.deepEqual(paths((await carol.get('/groups/acme/projects?include_subgroups=true')).body, 'path_with_namespace'), [
+      'acme/app',
+      'acme/platform/api',
+    ]);
+    assert.deepEqual(
+      ((await carol.get('/groups/acme/issues')).body as { title: string }[]).map((issue) => issue.title),
+      ['App issue'],
+    );
+    assert.equal((await carol.post('/groups/acme/labels', { name: 'new', color: '#428BCA' })).status, 403, 'seen, not planned');
+
+    assert.deepEqual(await erin.get('/groups/acme').then((r) => [r.status, r.body]), [404, { message: '404 Group Not Found' }]);
+    assert.deepEqual(paths((await erin.get('/groups')).body, 'full_path'), []);
+  });
+
   test('a project is found by id and by URL-encoded path alike', async () => {
     const { alice } = setup();
     const byPath = (await alice.get('/projects/acme%2Fplatform%2Fapi')).body as { id: number; path_with_namespace: string };

@@ -48,6 +48,8 @@ describe('REST answers validate against GitLab’s JSON schemas', () => {
       files: { 'f.txt': 'f' },
     });
     a.createNote('alice', 'acme/app', { mergeRequest: mr.iid }, 'Review');
+    a.startThread('alice', 'acme/app', { issue: issue.iid }, 'A thread');
+    a.startThread('alice', 'acme/app', { mergeRequest: mr.iid }, 'A review thread');
     a.approveMergeRequest('alice', 'acme/app', mr.iid);
     const done = a.openMergeRequest('bob', 'acme/app', { sourceBranch: 'done', title: 'Done', files: { 'd.txt': 'd' } });
     a.mergeMergeRequest('alice', 'acme/app', done.iid);
@@ -65,6 +67,11 @@ describe('REST answers validate against GitLab’s JSON schemas', () => {
   };
 
   const mrs = '/projects/acme%2Fapp/merge_requests';
+  /** GitLab publishes no schema for a discussion; its notes are notes. */
+  const notesOfThreads = async (path: string): Promise<ApiResponse> => {
+    const response = await api.get(path);
+    return { ...response, body: (response.body as { notes: unknown[] }[]).flatMap((thread) => thread.notes) };
+  };
   const checks: [label: string, call: () => Promise<ApiResponse>, schema: string, arrayOf?: boolean][] = [
     ['GET project', () => api.get('/projects/acme%2Fapp'), 'public_api/v4/project.json'],
     ['GET project (identity)', () => api.get('/projects/acme%2Fapp'), 'public_api/v4/project/identity.json'],
@@ -107,6 +114,17 @@ describe('REST answers validate against GitLab’s JSON schemas', () => {
         return { ...response, body: [response.body] };
       },
       'public_api/v4/notes.json',
+    ],
+    ['GET issue discussions, their notes', () => notesOfThreads('/projects/acme%2Fapp/issues/1/discussions'), 'public_api/v4/notes.json'],
+    ['GET merge request discussions, their notes', () => notesOfThreads(`${mrs}/1/discussions`), 'public_api/v4/notes.json'],
+    [
+      'POST issue move',
+      async () => {
+        const moving = await api.post('/projects/acme%2Fapp/issues', { title: 'Moving', labels: 'priority::1' });
+        const iid = (moving.body as { iid: number }).iid;
+        return api.post(`/projects/acme%2Fapp/issues/${iid}/move`, { to_project_id: sim.state.requireProject('acme/platform/api').id });
+      },
+      'public_api/v4/issue.json',
     ],
     [
       'GET issues with label details, labels',

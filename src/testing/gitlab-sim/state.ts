@@ -209,9 +209,19 @@ export class SimState {
     return this.effectiveMembers(target).find((member) => member.user.id === user.id)?.membership.accessLevel ?? 0;
   }
 
-  /** Whether the user may see the object at all; GitLab answers 404 when not. */
+  /**
+   * Whether the user may see the object at all; GitLab answers 404 when not. A private group is
+   * also readable by whoever can read one of its projects, subgroups' included (GitLab's `has_projects`),
+   * so a member of `acme/app` alone sees the group `acme`, and in it only what it can read.
+   */
   canRead(user: SimUser, target: SimProject | SimGroup): boolean {
-    return target.visibility !== 'private' || this.accessLevel(user, target) > 0;
+    if (target.visibility !== 'private' || this.accessLevel(user, target) > 0) return true;
+    return (
+      !isProject(target) &&
+      [...this.projects.values()].some(
+        (project) => this.projectGroups(project).some((group) => group.id === target.id) && this.canRead(user, project),
+      )
+    );
   }
 
   // --- what a project can use --------------------------------------------------------------------

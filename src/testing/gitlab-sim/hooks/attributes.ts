@@ -126,7 +126,7 @@ export function issueHook(state: SimState, issue: SimIssue): HookObject {
     relative_position: issue.id * 512,
     confidential: issue.confidential,
     due_date: issue.dueDate,
-    moved_to_id: null,
+    moved_to_id: issue.movedToId,
     duplicated_to_id: null,
     weight: null,
     health_status: null,

@@ -29,17 +29,26 @@ export function canSeeIssue(state: SimState, user: SimUser, issue: SimIssue): bo
   return issue.authorId === user.id || issue.assigneeIds.includes(user.id) || state.accessLevel(user, project) >= CAN.report;
 }
 
-/** Any user who can see a project may open an issue in it (Guests included), as in GitLab. */
-export function createIssue(ctx: SimContext, actor: SimUser, project: SimProject, input: IssueInput & { createdAt?: number }): SimIssue {
+/**
+ * Any user who can see a project may open an issue in it (Guests included), as in GitLab. `author`
+ * is for a move, whose new issue keeps the original's author; the actor is the one who acts.
+ */
+export function createIssue(
+  ctx: SimContext,
+  actor: SimUser,
+  project: SimProject,
+  input: IssueInput & { createdAt?: number; author?: SimUser },
+): SimIssue {
   const { state } = ctx;
   authorize(state, actor, project, CAN.read);
   const title = requireTitle(input.title);
   const now = input.createdAt ?? state.now();
   const issue: SimIssue = {
-    ...newWorkItem(state, 'issue', actor, project, title, now),
+    ...newWorkItem(state, 'issue', input.author ?? actor, project, title, now),
     state: 'opened',
     confidential: false,
     dueDate: null,
+    movedToId: null,
   };
   applyIssueFields(issue, input);
   applyWorkItemInput(ctx, actor, issue, { ...input, stateEvent: undefined });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { badRequest, forbidden, invalid, notFound } from '../errors.js';
 import { memberEvent, milestoneEvent, noteEvent } from '../hooks/events.js';
@@ -19,12 +20,22 @@ import { canSeeIssue } from './issues.js';
 
 /** Notes, milestones and memberships: the smaller objects around issues and merge requests. */
 
+/**
+ * Where a new note goes: a comment on its own (`POST …/notes`), the first note of a new thread
+ * (`POST …/discussions`), or a reply in an existing thread (`POST …/discussions/:id/notes`).
+ */
+export type NotePlacement = { kind: 'comment' } | { kind: 'thread' } | { kind: 'reply'; discussionId: string };
+
+/** A note's `discussion_id`: 40 hex digits like GitLab's (a SHA-1 there), derived here from the note's id. */
+export const discussionIdFor = (noteId: number): string => createHash('sha1').update(`gitlab-sim discussion ${noteId}`).digest('hex');
+
 export function createNote(
   ctx: SimContext,
   actor: SimUser,
   noteable: SimIssue | SimMergeRequest,
   body: string | undefined,
   internal = false,
+  placement: NotePlacement = { kind: 'comment' },
 ): SimNote {
   const { state } = ctx;
   const project = state.requireProject(noteable.projectId);
@@ -36,8 +47,9 @@ export function createNote(
   // Internal notes are for Reporters up; a locked discussion takes notes only from them too.
   if ((internal || noteable.discussionLocked) && state.accessLevel(actor, project) < CAN.report) throw forbidden();
   const now = state.now();
+  const id = state.nextId('note');
   const note: SimNote = {
-    id: state.nextId('note'),
+    id,
     projectId: project.id,
     noteableType,
     noteableId: noteable.id,
@@ -45,6 +57,8 @@ export function createNote(
     authorId: actor.id,
     system: false,
     internal,
+    type: placement.kind === 'comment' ? null : 'DiscussionNote',
+    discussionId: placement.kind === 'reply' ? placement.discussionId : discussionIdFor(id),
     createdAt: now,
     updatedAt: now,
   };

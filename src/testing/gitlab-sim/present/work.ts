@@ -120,7 +120,7 @@ export function issueEntity(state: SimState, issue: SimIssue, options: EntityOpt
     has_tasks: false,
     task_status: '',
     severity: 'UNKNOWN',
-    moved_to_id: null,
+    moved_to_id: issue.movedToId,
     service_desk_reply_to: null,
     imported: false,
     imported_from: 'none',
@@ -232,9 +232,11 @@ export function approvalsEntity(state: SimState, mr: SimMergeRequest, viewer: Si
 
 export function noteEntity(state: SimState, note: SimNote): Entity {
   const noteable = note.noteableType === 'Issue' ? state.issues.get(note.noteableId) : state.mergeRequests.get(note.noteableId);
+  // Threads are resolvable on merge requests only; resolving them is not simulated.
+  const resolvable = note.type === 'DiscussionNote' && note.noteableType === 'MergeRequest' && !note.system;
   return {
     id: note.id,
-    type: null,
+    type: note.type,
     body: note.body,
     attachment: null,
     author: userBasic(state, state.requireUser(note.authorId)),
@@ -244,9 +246,19 @@ export function noteEntity(state: SimState, note: SimNote): Entity {
     noteable_id: note.noteableId,
     noteable_type: note.noteableType,
     noteable_iid: noteable?.iid,
-    resolvable: false,
+    resolvable,
+    ...(resolvable ? { resolved: false, resolved_by: null, resolved_at: null } : {}),
     confidential: note.internal,
     internal: note.internal,
     commands_changes: {},
+  };
+}
+
+/** A thread as `GET …/discussions` lists it: its id, whether it is a comment on its own, and its notes. */
+export function discussionEntity(state: SimState, notes: readonly SimNote[]): Entity {
+  return {
+    id: notes[0]?.discussionId,
+    individual_note: notes.every((note) => note.type === null),
+    notes: notes.map((note) => noteEntity(state, note)),
   };
 }

@@ -1,14 +1,17 @@
-import { CAN, type SimContext } from '../context.js';
-import { notFound } from '../errors.js';
+import type { SimContext } from '../context.js';
+import { badRequest, notFound } from '../errors.js';
 import { type SimApi, type SimRequest, currentUser, groupParam, idParam, projectParam } from '../http/app.js';
 import { filterWorkItems, issueInput, requireSomeParameter } from '../http/filters.js';
 import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimIssue, SimMergeRequest, SimNote, SimProject } from '../model.js';
+import { readableNotes } from '../ops/discussions.js';
 import { canSeeIssue, createIssue, updateIssue } from '../ops/issues.js';
 import { closingIssues, referencedIssues } from '../ops/merge-requests.js';
+import { moveIssue } from '../ops/move-issue.js';
 import { createNote } from '../ops/planning.js';
 import { issueEntity, mergeRequestEntity, noteEntity } from '../present/work.js';
+import { registerDiscussions } from './discussions.js';
 
 const ISSUE_UPDATE_PARAMS = [
   'title',
@@ -43,7 +46,10 @@ export function groupProjectsParam(c: SimRequest, ctx: SimContext): SimProject[]
   );
 }
 
-/** `/projects/:id/issues…` and `/groups/:id/issues`: list with GitLab's filters, create, show, update, and the merge requests around an issue. */
+/**
+ * `/projects/:id/issues…` and `/groups/:id/issues`: list with GitLab's filters, create, show, update, move,
+ * and the merge requests around an issue.
+ */
 export function registerIssues(api: SimApi, ctx: SimContext): void {
   const { state } = ctx;
 
@@ -96,12 +102,20 @@ export function registerIssues(api: SimApi, ctx: SimContext): void {
     );
   });
 
+  api.post('/projects/:id/issues/:iid/move', async (c) => {
+    const p = await Params.of(c);
+    const to = p.int('to_project_id');
+    if (to === undefined) throw badRequest('to_project_id is missing');
+    const moved = moveIssue(ctx, currentUser(c), issueParam(c, ctx), state.projects.get(to));
+    return c.json(issueEntity(state, moved, { viewer: currentUser(c) }), 201);
+  });
+
   registerNotes(api, ctx, 'issues', issueParam);
 }
 
 /**
  * `…/notes` of issues and merge requests: list (`sort`, `order_by`), show and create. System
- * notes are listed like GitLab's; internal notes only for Reporters up.
+ * notes are listed like GitLab's; internal notes only for Reporters up. Their threads: `…/discussions`.
  */
 export function registerNotes(
   api: SimApi,
@@ -110,15 +124,7 @@ export function registerNotes(
   noteable: (c: SimRequest, ctx: SimContext) => SimIssue | SimMergeRequest,
 ): void {
   const { state } = ctx;
-  const notesOf = (c: SimRequest): SimNote[] => {
-    const item = noteable(c, ctx);
-    const project = state.requireProject(item.projectId);
-    const reporter = state.accessLevel(currentUser(c), project) >= CAN.report;
-    const type = kind === 'issues' ? 'Issue' : 'MergeRequest';
-    return [...state.notes.values()].filter(
-      (note) => note.noteableType === type && note.noteableId === item.id && (reporter || !note.internal),
-    );
-  };
+  const notesOf = (c: SimRequest): SimNote[] => readableNotes(state, currentUser(c), noteable(c, ctx));
 
   api.get(`/projects/:id/${kind}/:iid/notes`, async (c) => {
     const p = await Params.of(c);
@@ -140,4 +146,6 @@ export function registerNotes(
     const note = createNote(ctx, currentUser(c), noteable(c, ctx), p.string('body'), p.bool('internal') ?? p.bool('confidential') ?? false);
     return c.json(noteEntity(state, note), 201);
   });
+
+  registerDiscussions(api, ctx, kind, noteable);
 }
