@@ -54,7 +54,8 @@ describeInBrowser('web UI live updates and layout in headless Chromium', SUITE, 
         const body = await stale.text();
         await ops().signalRun(run.id, 'two', null);
         await ops().waitForRun(run.id, 10_000);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The page has heard of that change while this refresh is still under way.
+        await page.locator('body[data-live-queued]').waitFor({ state: 'attached', timeout: 5_000 });
         await route.fulfill({ response: stale, body });
       },
     );

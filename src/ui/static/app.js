@@ -24,14 +24,16 @@
     source.addEventListener('change', schedule);
     window.addEventListener('pagehide', function () { source.close(); });
   }
+  // data-live-queued marks a change that waits for the refresh under way (tests wait for it).
   function schedule() {
-    if (busy) { again = true; return; }
+    if (busy) { again = true; document.body.setAttribute('data-live-queued', '1'); return; }
     if (timer === null) timer = setTimeout(refresh, 150);
   }
   function refresh() {
     timer = null;
     busy = true;
     again = false;
+    document.body.removeAttribute('data-live-queued');
     fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (text) {
