@@ -125,7 +125,6 @@ export default gitopsGate({
     );
     await server.kill();
     assert.equal(kube.get('Kustomization', 'flux-system', 'apps')?.status?.lastAppliedRevision, undefined, 'killed before Flux applied it');
-    await new Promise((resolve) => setTimeout(resolve, 500));
     await server.start();
 
     const run = await until(`the end of the run; server output:\n${server.output.slice(-3000)}`, async () => {
