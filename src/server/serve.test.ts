@@ -12,10 +12,18 @@ test('serves on a free port with port 0, and close() ends even a long poll in fl
   assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { ok: true, store: 'fake', workflows: 1 });
 
   await operations.startRun({ workflow: 'slow', id: 'held' });
+  // Told when the server is holding the request: the long poll is then in flight.
+  const held = new Promise<void>((resolve) => {
+    const waitForRun = operations.waitForRun.bind(operations);
+    operations.waitForRun = (id, timeoutMs) => {
+      resolve();
+      return waitForRun(id, timeoutMs);
+    };
+  });
   const poll = fetch(`${server.url}/api/v1/runs/held?wait=60`, { headers: { authorization: 'Bearer test-token' } }).catch(
     (error: unknown) => error,
   );
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await held;
   const started = Date.now();
   await server.close();
   assert.ok(Date.now() - started < 2000, 'close did not wait for the long poll to end');
