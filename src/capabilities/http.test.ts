@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
@@ -95,9 +96,22 @@ describe('http capability', () => {
     assert.equal(result.status, 302);
   });
 
-  test('a refused connection is a retryable network error', async () => {
+  test('a refused connection is a retryable network error that says why', async () => {
+    // A port that was just listening, and no longer is.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const url = `http://127.0.0.1:${port}/`;
+    const error = await http.invoke('request', { url }, context([url])).catch((e: unknown) => e);
+    assert.ok(error instanceof CapabilityError && error.retryable && error.code === 'network_error', String(error));
+    assert.equal(error.message, `request to ${url} failed: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})`);
+  });
+
+  test('a port fetch refuses is not sent, and not retried', async () => {
     const error = await http.invoke('request', { url: 'http://127.0.0.1:1/' }, context(['http://127.0.0.1:1/'])).catch((e: unknown) => e);
-    assert.ok(error instanceof CapabilityError && error.retryable && error.code === 'network_error');
+    assert.ok(error instanceof CapabilityError && !error.retryable && error.code === 'blocked_port', String(error));
+    assert.match(error.message, /was not sent: fetch refuses port 1 /);
   });
 
   test('Retry-After is read as seconds or as an HTTP date', () => {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { CapabilityError, PermissionDeniedError, toError } from '../core/errors.js';
+import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext } from '../core/ports.js';
 import { parseArgs } from './args.js';
+import { fetchFailure } from './fetch-failure.js';
 
 const requestSchema = z.object({
   url: z.string().min(1),
@@ -103,6 +104,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
           if (!headers.has('content-type')) headers.set('content-type', 'application/json');
         }
       }
+      const timeoutMs = request.timeoutMs ?? options.defaultTimeoutMs ?? 30_000;
       let response: Response;
       try {
         response = await doFetch(url, {
@@ -111,11 +113,19 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
           ...(body === undefined ? {} : { body }),
           // A redirect could lead outside the granted prefixes: the workflow sees it instead.
           redirect: 'manual',
-          signal: AbortSignal.timeout(request.timeoutMs ?? options.defaultTimeoutMs ?? 30_000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (caught) {
-        const error = toError(caught);
-        throw new CapabilityError('network_error', `request to ${url.href} failed: ${error.message}`, { retryable: true, cause: error });
+        const failure = fetchFailure(caught);
+        if (failure.blockedPort) {
+          throw new CapabilityError(
+            'blocked_port',
+            `request to ${url.href} was not sent: fetch refuses port ${url.port} (one of the ports it blocks for safety); use the service's usual port`,
+            { retryable: false, cause: failure.error },
+          );
+        }
+        const why = failure.timedOut ? `no answer within ${timeoutMs} ms` : failure.description;
+        throw new CapabilityError('network_error', `request to ${url.href} failed: ${why}`, { retryable: true, cause: failure.error });
       }
       const responseBody = await readBody(response, limit, url.href);
       if (response.status === 429 || response.status >= 500) {

@@ -1,6 +1,7 @@
 import { CapabilityError, toError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
 import { parseRetryAfter } from '../http.js';
+import { fetchFailure } from '../fetch-failure.js';
 import { GitLabError, GitLabUnavailableError, gitLabMessage } from './errors.js';
 
 export type GitLabVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -87,9 +88,6 @@ function parseBody(text: string, contentType: string): { body: Json } | { broken
   }
 }
 
-/** Errors of `fetch` that no retry can cure: the request is never sent. */
-const BLOCKED_PORT = 'bad port';
-
 /** GitLab sends `RateLimit-Reset` as Unix seconds on its throttled answers, sometimes without `Retry-After`. */
 function rateLimitResetMs(headers: Headers, now: number): number | undefined {
   const reset = Number(headers.get('ratelimit-reset') ?? NaN);
@@ -149,19 +147,18 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
         });
         text = await response.text();
       } catch (caught) {
-        const error = toError(caught);
-        const cause = error.cause instanceof Error ? error.cause.message : undefined;
-        if (cause === BLOCKED_PORT) {
+        const failure = fetchFailure(caught);
+        const { error } = failure;
+        if (failure.blockedPort) {
           throw new CapabilityError(
             'gitlab_blocked_port',
             `${where} was not sent: fetch refuses port ${url.port} (one of the ports it blocks for safety); the GitLab URL (${options.baseUrl}, from --gitlab-url or AUTOFLOW_GITLAB_URL) must be GitLab's address, on a port such as 443, 80 or 8080`,
             { retryable: false, details: { request, url: url.href }, cause: error },
           );
         }
-        const message =
-          error.name === 'TimeoutError'
-            ? `GitLab did not answer ${where} within ${timeoutMs} ms`
-            : `${where} failed before GitLab answered: ${cause === undefined ? error.message : `${error.message} (${cause})`}`;
+        const message = failure.timedOut
+          ? `GitLab did not answer ${where} within ${timeoutMs} ms`
+          : `${where} failed before GitLab answered: ${failure.description}`;
         throw new GitLabUnavailableError(message, { request }, { cause: error });
       }
       const contentType = response.headers.get('content-type') ?? '';
