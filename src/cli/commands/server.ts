@@ -51,8 +51,10 @@ export function registerServer(program: Command, context: CliContext): void {
       const config = { ...loaded, publicUrl: loaded.publicUrl ?? `http://${linkHost}:${loaded.port}` };
       // Loaded on demand: the engine, the store driver and the sandbox are heavy, and the client commands never need them.
       const { createRuntime } = await import('../../app/runtime.js');
-      // No GitLab configured: a newcomer gets the simulator, seeded with a demo group, on this server's port.
-      const gitlab = config.gitlabUrl === undefined ? (await import('../../testing/embedded-gitlab.js')).createEmbeddedGitLab() : undefined;
+      // No GitLab configured: a newcomer gets the simulator, seeded with a demo group, on this server's port;
+      // its state is kept beside the database, so the runs and the GitLab they act on survive a restart together.
+      const embedded = config.gitlabUrl === undefined ? await import('../../testing/embedded-gitlab.js') : undefined;
+      const gitlab = embedded?.createEmbeddedGitLab({ stateFile: embedded.simulatorStateFile(config.db) });
       const runtime = await createRuntime(config, gitlab ? { capabilities: [gitlab.capability], webhookSources: [gitlab.webhookSource] } : {});
       let server: Awaited<ReturnType<typeof serve>>;
       try {
@@ -80,6 +82,11 @@ export function registerServer(program: Command, context: CliContext): void {
       if (gitlab) {
         context.out(`No GitLab configured: the built-in simulator runs at ${gitlab.baseUrl()} with a demo group and project (demo/app).`);
         context.out('Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 "Sprint 1").');
+        context.out(
+          gitlab.stateFile === undefined
+            ? `The simulator's state is not saved with a ${config.db.kind} database: it starts from the demo data again at every start.`
+            : `The simulator's state is ${gitlab.restored ? 'the one saved in' : 'saved in'} ${gitlab.stateFile}; to start again from the demo data, stop the server and delete that file.`,
+        );
       }
       if (runtime.newApiToken !== undefined) {
         context.out('');
@@ -89,8 +96,13 @@ export function registerServer(program: Command, context: CliContext): void {
       }
       await shutdownOnSignal(async () => {
         gitlab?.simulator.webhooks.stop();
-        await server.close();
-        await runtime.stop();
+        try {
+          await server.close();
+          await runtime.stop();
+        } finally {
+          // Last: the runs stopping may still have changed the simulator.
+          await gitlab?.close();
+        }
       }, context);
     });
 }

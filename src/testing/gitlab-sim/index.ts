@@ -19,6 +19,7 @@ import { registerPlanning } from './routes/planning.js';
 import { registerProjects } from './routes/projects.js';
 import { registerRepository } from './routes/repository.js';
 import { type SeedDescription, type SeedResult, seedState } from './seed.js';
+import { restoreState, snapshotState } from './snapshot.js';
 import { SimState } from './state.js';
 
 export { demoSeed } from './seed.js';
@@ -29,6 +30,7 @@ export { HOOK_EVENTS } from './hooks/webhooks.js';
 export type { HookEventName, Webhook, WebhookDelivery, WebhookOptions, Webhooks } from './hooks/webhooks.js';
 export type { SimState } from './state.js';
 export type { OAuthApplication, SimOAuth } from './oauth.js';
+export { SnapshotError } from './snapshot.js';
 export type * from './model.js';
 
 export interface GitLabSimulatorOptions {
@@ -45,6 +47,16 @@ export interface GitLabSimulatorOptions {
   webhookRetryDelaysMs?: readonly number[];
   /** Created before anything else. */
   seed?: SeedDescription;
+  /**
+   * A `snapshot()` of an earlier simulator to continue from, in place of a fresh instance and `seed`.
+   * @throws SnapshotError (when the simulator is created) if it is not a snapshot this version reads
+   */
+  snapshot?: string;
+  /**
+   * Called after anything that may have changed the state: an API request other than GET, HEAD or
+   * OPTIONS, an action, a seed. Changes made on `state` directly are not noticed. For saving it.
+   */
+  onChange?: () => void;
   /** A bug of the simulator itself, answered as GitLab's 500. @default console.error */
   onInternalError?: (error: Error) => void;
 }
@@ -64,6 +76,8 @@ export interface GitLabSimulator {
   /** GitLab as an OAuth 2 provider: register applications; `/oauth/authorize` is a user picker. */
   oauth: SimOAuth;
   seed(description: SeedDescription): SeedResult;
+  /** Everything in `state` as JSON text, for `GitLabSimulatorOptions.snapshot` (hooks, faults and OAuth applications are not in it). */
+  snapshot(): string;
   /**
    * A `fetch` into the app without a socket, for tests on a virtual clock. Relative URLs are
    * resolved against `state.baseUrl`; `drop` and `lose_response` faults reject it like a real
@@ -86,6 +100,7 @@ export interface GitLabSimulator {
  * gitlab.actions.addLabels('alice', 'demo/app', 1, ['workflow::ready for dev']);
  */
 export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): GitLabSimulator {
+  if (options.seed && options.snapshot !== undefined) throw new TypeError('createGitLabSimulator: give `seed` or `snapshot`, not both');
   const clock = options.clock ?? createSystemClock();
   const state = new SimState(clock, options.baseUrl ?? 'http://gitlab.example.com');
   const webhooks = new Webhooks(state, {
@@ -112,11 +127,12 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
       registerPeople,
     ],
     onInternalError: options.onInternalError ?? ((error) => console.error('gitlab-sim: internal error', error)),
+    onChange: options.onChange,
   });
   const oauth = new SimOAuth(state);
   app.route('/oauth', oauthRoutes(oauth, state));
   // Every GitLab has its first administrator; seeding acts as them.
-  const root: SimUser = {
+  let root: SimUser = {
     id: state.nextId('user'),
     username: 'root',
     name: 'Administrator',
@@ -126,7 +142,18 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     createdAt: clock.now(),
   };
   state.users.set(root.id, root);
-  const seed = (description: SeedDescription): SeedResult => seedState(ctx, description, root);
+  if (options.snapshot !== undefined) {
+    restoreState(state, options.snapshot);
+    root = state.users.get(root.id) ?? root;
+  }
+  const onChange = options.onChange ?? (() => {});
+  const seed = (description: SeedDescription): SeedResult => {
+    try {
+      return seedState(ctx, description, root);
+    } finally {
+      onChange();
+    }
+  };
   if (options.seed) seed(options.seed);
 
   const inProcessFetch: typeof fetch = async (input, init) => {
@@ -142,9 +169,10 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     state,
     faults,
     webhooks,
-    actions: createActions(ctx),
+    actions: options.onChange ? noticing(createActions(ctx), options.onChange) : createActions(ctx),
     oauth,
     seed,
+    snapshot: () => snapshotState(state),
     fetch: inProcessFetch,
     listen(port = 0) {
       return new Promise((resolve) => {
@@ -163,4 +191,19 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
       });
     },
   };
+}
+
+/** The actions, each followed by `onChange` (also when it throws: it may have changed something first). */
+function noticing(actions: SimActions, onChange: () => void): SimActions {
+  const wrapped = Object.entries(actions).map(([name, action]: [string, (...args: unknown[]) => unknown]) => [
+    name,
+    (...args: unknown[]) => {
+      try {
+        return action(...args);
+      } finally {
+        onChange();
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as SimActions;
 }

@@ -51,7 +51,8 @@ export class SimState {
   readonly auditEvents: SimAuditEvent[] = [];
   /** Keyed by the secret itself: authentication is one lookup. */
   readonly tokens = new Map<string, SimToken>();
-  private readonly sequences = new Map<string, number>();
+  /** The last id given per kind (`nextId`); kept in snapshots so that ids are never given twice. */
+  readonly sequences = new Map<string, number>();
 
   constructor(
     readonly clock: Clock,

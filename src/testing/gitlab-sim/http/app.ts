@@ -60,12 +60,26 @@ export interface SimAppParts {
   /** Registers the REST routes on the `/api/v4` sub-app. */
   routes: ReadonlyArray<(api: SimApi, ctx: SimContext) => void>;
   onInternalError: (error: Error) => void;
+  /** Called after each request that may have changed something (any method but GET, HEAD and OPTIONS). */
+  onChange?: (() => void) | undefined;
 }
+
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The simulator's HTTP app: faults first (they stand for the network), then authentication, then the routes. */
 export function createSimApp(parts: SimAppParts): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
   app.use('*', parts.faults.middleware(parts.clock));
+  const { onChange } = parts;
+  if (onChange) {
+    app.use('*', async function noticeChanges(c, next) {
+      try {
+        await next();
+      } finally {
+        if (!READ_ONLY_METHODS.has(c.req.method)) onChange();
+      }
+    });
+  }
   const api = new Hono<SimEnv>();
   api.use('*', authenticate(parts.ctx));
   for (const register of parts.routes) register(api, parts.ctx);
