@@ -5,7 +5,7 @@ import { createTestEnv, demoSeed, type TestEnv } from 'autoflow/testing';
 const workflows = ['milestone-labels.ts', 'environments-labels.ts', 'issue-status.ts'].map((file) => new URL(file, import.meta.url).pathname);
 
 function labels(env: TestEnv, iid: number): string[] {
-  return [...(env.gitlab.issue('demo/app', iid).labels as string[])].sort();
+  return [...env.gitlab.issue('demo/app', iid).labels].sort();
 }
 
 describe('shipped GitLab examples, driven by real webhooks from the simulator', () => {
@@ -48,8 +48,8 @@ describe('shipped GitLab examples, driven by real webhooks from the simulator', 
     assert.ok(labels(env, issue.iid).includes('status::in review'), `after the review request: ${labels(env, issue.iid).join(', ')}`);
     await env.gitlab.actions.mergeMergeRequest('alice', 'demo/app', mr.iid);
     const final = env.gitlab.issue('demo/app', issue.iid);
-    assert.ok((final.labels as string[]).includes('status::verification'), `after the merge: ${(final.labels as string[]).join(', ')}`);
-    assert.equal((final.labels as string[]).filter((label) => label.startsWith('status::')).length, 1);
+    assert.ok(final.labels.includes('status::verification'), `after the merge: ${final.labels.join(', ')}`);
+    assert.equal(final.labels.filter((label) => label.startsWith('status::')).length, 1);
     assert.deepEqual((final.assignees as Array<{ username: string }>).map((user) => user.username), ['carol']);
     assert.equal(env.gitlab.notes('demo/app', { issue: issue.iid }).filter((note) => String(note.body).startsWith('Merged in')).length, 1);
   });

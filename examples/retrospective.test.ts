@@ -51,7 +51,7 @@ describe('retrospective bot, a whole week in virtual time', () => {
       const pings = (user: string, iid: number) => env.gitlab.notes('demo/app', { issue: iid }).filter((note) => String(note['body']).includes(`@${user} friendly ping`));
       for (const issue of personal) {
         const user = String(issue['description']).slice(1).split(',')[0]!;
-        assert.equal(pings(user, issue['iid'] as number).length, user === 'carol' ? 1 : 0, `${user} is pinged only if they have not answered`);
+        assert.equal(pings(user, issue['iid']).length, user === 'carol' ? 1 : 0, `${user} is pinged only if they have not answered`);
       }
       assert.deepEqual(issuesTitled(env, 'Retrospective: Sprint 1'), [], 'no summary while a form is open');
 
@@ -65,7 +65,7 @@ describe('retrospective bot, a whole week in virtual time', () => {
         assert.ok(text.includes(expected), `the summary has "${expected}":\n${text}`);
       }
       assert.deepEqual((summary['assignees'] as Array<{ username: string }>).map((user) => user.username), ['alice'], 'the maintainer manages the group');
-      assert.ok(personal.every((issue) => env.gitlab.issue('demo/app', issue['iid'] as number)['state'] === 'closed'), 'personal issues are closed');
+      assert.ok(personal.every((issue) => env.gitlab.issue('demo/app', issue['iid'])['state'] === 'closed'), 'personal issues are closed');
       assert.equal(new Date(env.now()).toISOString(), '2026-01-14T11:00:00.000Z', 'the summary came when the last form did, not after a week');
     } finally {
       await env.close();

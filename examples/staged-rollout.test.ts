@@ -213,7 +213,7 @@ describe('staged-rollout', () => {
       const days = (run.updatedAt - run.createdAt) / (24 * HOUR);
       assert.ok(days > 2 + 9 / 24 && days < 2.5, `two days of soak and nine canary hours (${days.toFixed(3)} days)`);
       assert.deepEqual(
-        env.gitlab.issues(APP).filter((issue) => (issue.labels as string[]).includes('incident')),
+        env.gitlab.issues(APP).filter((issue) => issue.labels.includes('incident')),
         [],
       );
       assert.ok(stand.mrNotes(mr).at(-1)?.includes('runs on all of production'));
@@ -240,7 +240,7 @@ describe('staged-rollout', () => {
       assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 }, 'production runs the previous release again');
 
       const incident = env.gitlab.issue(APP, result.incident);
-      assert.deepEqual([...(incident.labels as string[])].sort(), ['incident', 'rollout']);
+      assert.deepEqual([...incident.labels].sort(), ['incident', 'rollout']);
       assert.match(String(incident.description), /error ratio\*\*: 0\.18 > 0\.05/);
       const notes = env.gitlab.notes(APP, { issue: result.incident }).map((note) => String(note.body));
       assert.equal(notes.length, 5, notes.join('\n---\n'));

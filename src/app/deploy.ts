@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { watch as watchPaths } from 'chokidar';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Engine } from '../core/engine.js';
 import { DefinitionError, toError } from '../core/errors.js';
@@ -103,11 +104,36 @@ export function undeclaredWorkflows(dir: string, results: readonly FileResult[],
     .map((definition) => definition.name);
 }
 
-/** Calls `onChange` (debounced) when anything in the folder changes: dev mode's redeploy. */
-export function watchWorkflowDirectory(dir: string, onChange: () => void, debounceMs = 200): FSWatcher {
+/** Dev mode's watch on the workflows folder. */
+export interface DirectoryWatch {
+  /** Stops watching; resolves once the watches are released. */
+  close(): Promise<void>;
+}
+
+/**
+ * Calls `onChange` (debounced) when anything in the folder or its subfolders changes: dev mode's redeploy. Resolves
+ * once the folder is watched. With chokidar: node 20's `fs.watch(dir, { recursive: true })` on Linux loses a file for
+ * good once an editor saves it atomically (writes a temporary file and renames it over), so later edits and the
+ * file's deletion went unseen.
+ */
+export async function watchWorkflowDirectory(
+  dir: string,
+  onChange: () => void,
+  options: { onError: (error: Error) => void; debounceMs?: number },
+): Promise<DirectoryWatch> {
   let timer: NodeJS.Timeout | undefined;
-  return watch(dir, { recursive: true }, () => {
+  // `atomic` (chokidar's default) reports a file renamed over another as one change, not a deletion and an addition.
+  const watcher = watchPaths(dir, { ignoreInitial: true, atomic: true });
+  watcher.on('all', () => {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(onChange, debounceMs);
+    timer = setTimeout(onChange, options.debounceMs ?? 200);
   });
+  watcher.on('error', (error) => options.onError(toError(error)));
+  await new Promise<void>((resolve) => watcher.once('ready', resolve));
+  return {
+    async close() {
+      if (timer) clearTimeout(timer);
+      await watcher.close();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
@@ -21,7 +21,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
-import { deployWorkflows, findWorkflowFiles, undeclaredWorkflows, watchWorkflowDirectory, type FileResult } from './deploy.js';
+import { deployWorkflows, findWorkflowFiles, undeclaredWorkflows, watchWorkflowDirectory, type DirectoryWatch, type FileResult } from './deploy.js';
 import { createInputChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
@@ -269,7 +269,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   });
 
   late.engine = engine;
-  let watcher: FSWatcher | undefined;
+  let watcher: DirectoryWatch | undefined;
   /**
    * Retires what no file declares any more. Servers sharing PostgreSQL cannot tell a file removed from one that a
    * newer deploy on another server added (during a rolling deploy, say), so there an operator retires it.
@@ -324,14 +324,18 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       await dispatcher.start();
       retention.start();
       if (config.dev && existsSync(config.workflowsDir)) {
-        watcher = watchWorkflowDirectory(config.workflowsDir, () => {
-          redeploy().catch((error: unknown) => logger.error({ err: toError(error) }, 'redeploying workflows failed'));
-        });
+        watcher = await watchWorkflowDirectory(
+          config.workflowsDir,
+          () => {
+            redeploy().catch((error: unknown) => logger.error({ err: toError(error) }, 'redeploying workflows failed'));
+          },
+          { onError: (error) => logger.warn({ err: error, dir: config.workflowsDir }, 'watching the workflows folder failed; restart to pick up changes') },
+        );
       }
     },
     async stop() {
       await stopListening?.();
-      watcher?.close();
+      await watcher?.close();
       scheduler.stop();
       await retention.stop();
       await dispatcher.stop();

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { autoflow } from '../../test/helpers/cli-process.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 import { createTestEnv, demoSeed } from './index.js';
 
@@ -74,11 +80,43 @@ describe('createTestEnv({ gitlab })', () => {
       assert.ok(env.now() - before >= 90_000, 'the latency passed on the virtual clock');
       assert.ok(env.now() - before < 10 * 60_000, 'and the retries did not take longer than their backoff');
       assert.deepEqual(
-        (env.gitlab.issue('demo/app', 2).labels as string[]).filter((label) => label.startsWith('workflow::')),
+        env.gitlab.issue('demo/app', 2).labels.filter((label) => label.startsWith('workflow::')),
         ['workflow::backlog'],
       );
     } finally {
       await env.close();
     }
   });
+});
+
+test("README's testing example type-checks as written in an `autoflow init` repository, and passes", { timeout: 120_000 }, async () => {
+  const checkout = fileURLToPath(new URL('../../', import.meta.url));
+  const readme = readFileSync(join(checkout, 'README.md'), 'utf8');
+  const example = /^## Testing workflows\n[\s\S]*?^```ts\n([\s\S]*?)^```$/m.exec(readme)?.[1];
+  assert.ok(example, "README.md's section 'Testing workflows' has a ts example");
+  const dir = mkdtempSync(join(tmpdir(), 'autoflow-readme-test-'));
+  try {
+    // An init repository after `npm install`: its tsconfig, this AutoFlow and the checkout's @types/node linked.
+    mkdirSync(join(dir, 'workflows'));
+    mkdirSync(join(dir, 'node_modules/@types'), { recursive: true });
+    symlinkSync(checkout, join(dir, 'node_modules/autoflow'));
+    symlinkSync(join(checkout, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'));
+    copyFileSync(join(checkout, 'templates/init/tsconfig.json'), join(dir, 'tsconfig.json'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    copyFileSync(join(checkout, 'examples/milestone-labels.ts'), join(dir, 'workflows/milestone-labels.ts'));
+    writeFileSync(join(dir, 'workflows/readme.test.ts'), example);
+
+    const tsc = spawnSync(process.execPath, [join(checkout, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.equal(tsc.stdout + tsc.stderr, '');
+    assert.equal(tsc.status, 0);
+
+    const run = await autoflow(['test', 'workflows'], { cwd: dir });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^✓ 1 passed, 0 failed/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import type { Capability, Clock } from '../core/ports.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
+import type { Issue, MergeRequest, Note } from '../sdk/gitlab-types.js';
 import { createGitLabSimulator, type GitLabSimulator, type Ref, type SeedDescription, type SimActions } from './gitlab-sim/index.js';
 import { issueEntity, mergeRequestEntity, noteEntity } from './gitlab-sim/present/work.js';
 
@@ -30,7 +31,7 @@ export type TestGitLabActions = {
   [K in keyof SimActions]: (...args: Parameters<SimActions[K]>) => Promise<ReturnType<SimActions[K]>>;
 };
 
-/** A REST entity as GitLab's API returns it (`labels` as names, `state`, `iid`…). */
+/** A REST entity as GitLab's API returns it (`labels` as names, `state`, `iid`…), when no type of `autoflow` names it. */
 export type GitLabEntity = Record<string, unknown>;
 
 /**
@@ -118,33 +119,39 @@ export class TestGitLab {
     return this.sim.webhooks;
   }
 
-  /** An issue as `GET /projects/:id/issues/:iid` returns it. */
-  issue(project: Ref, iid: number): GitLabEntity {
-    return issueEntity(this.state, this.state.requireIssue(this.state.requireProject(project), iid));
+  // The reads below are typed as the workflow's own `gitlab` calls see the same objects (`Issue`, `MergeRequest`, `Note`
+  // of `autoflow`): the simulator builds them as GitLab's API does, its schema tests check them against GitLab's schemas.
+
+  /**
+   * An issue as `GET /projects/:id/issues/:iid` returns it.
+   * @example assert.ok(env.gitlab.issue('demo/app', 1).labels.includes('workflow::backlog'));
+   */
+  issue(project: Ref, iid: number): Issue {
+    return issueEntity(this.state, this.state.requireIssue(this.state.requireProject(project), iid)) as Issue;
   }
 
   /** A project's issues as the API returns them, oldest first. */
-  issues(project: Ref): GitLabEntity[] {
+  issues(project: Ref): Issue[] {
     const where = this.state.requireProject(project);
     return [...this.state.issues.values()]
       .filter((issue) => issue.projectId === where.id)
       .sort((a, b) => a.iid - b.iid)
-      .map((issue) => issueEntity(this.state, issue));
+      .map((issue) => issueEntity(this.state, issue) as Issue);
   }
 
   /** A merge request as `GET /projects/:id/merge_requests/:iid` returns it. */
-  mergeRequest(project: Ref, iid: number): GitLabEntity {
-    return mergeRequestEntity(this.state, this.state.requireMergeRequest(this.state.requireProject(project), iid));
+  mergeRequest(project: Ref, iid: number): MergeRequest {
+    return mergeRequestEntity(this.state, this.state.requireMergeRequest(this.state.requireProject(project), iid)) as MergeRequest;
   }
 
   /** The notes (comments) on an issue or a merge request, oldest first. */
-  notes(project: Ref, on: { issue: number } | { mergeRequest: number }): GitLabEntity[] {
+  notes(project: Ref, on: { issue: number } | { mergeRequest: number }): Note[] {
     const where = this.state.requireProject(project);
     const noteable = 'issue' in on ? this.state.requireIssue(where, on.issue) : this.state.requireMergeRequest(where, on.mergeRequest);
     const type = 'issue' in on ? 'Issue' : 'MergeRequest';
     return [...this.state.notes.values()]
       .filter((note) => note.noteableType === type && note.noteableId === noteable.id)
-      .map((note) => noteEntity(this.state, note));
+      .map((note) => noteEntity(this.state, note) as Note);
   }
 
   /** True while a webhook is being delivered into the environment. */

@@ -100,12 +100,12 @@ describe('autoflow init + autoflow test', () => {
     ]);
   });
 
-  test('a named file that defines no test fails the command, naming it', async () => {
+  test('a named workflow file is refused before anything runs, naming it', async () => {
     const dir = join(root, 'flows');
     const outcome = await autoflow(['test', 'workflows/hello.ts'], { cwd: dir });
     assert.equal(outcome.code, 1);
-    assert.match(outcome.stdout, /^✗ 0 passed, 0 failed — 0 tests in 1 file/m);
-    assert.match(outcome.stderr, /^error: workflows\/hello\.ts defines no test; tests live in \*\.test\.ts files beside the workflows/m);
+    assert.equal(outcome.stdout, '');
+    assert.match(outcome.stderr, /^error: workflows\/hello\.ts is not a test file \(\*\.test\.ts\); tests live in \*\.test\.ts files beside the workflows/m);
   });
 
   test('init onto a file, or under one, says what is in the way', async () => {

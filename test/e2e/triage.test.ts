@@ -31,7 +31,7 @@ async function triageRun(env: TestEnv, input: { dryRun?: boolean } | null = null
   return run.result as unknown as TriageReport;
 }
 
-const labelsOf = (env: TestEnv, iid: number): string[] => env.gitlab.issue('acme/app', iid).labels as string[];
+const labelsOf = (env: TestEnv, iid: number): string[] => env.gitlab.issue('acme/app', iid).labels;
 
 /** What AutoFlow wrote, without the hidden marker that makes its creates idempotent. */
 const withoutMarker = (text: unknown): string => String(text).replace(/\s*<!-- autoflow[^]*$/, '');

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { AutoflowError } from '../../core/errors.js';
 
 /** Folders never searched: dependencies, VCS data, build output, scratch space. */
 const SKIP = new Set(['node_modules', '.git', '.tmp', 'data', 'dist', 'coverage']);
@@ -18,9 +19,21 @@ export const isTestFile = (path: string): boolean => TEST_FILE.test(path);
 const REGISTER = new URL('./register.mjs', import.meta.url).href;
 const SUMMARY_REPORTER = new URL('./summary-reporter.mjs', import.meta.url).href;
 
+/** A file named to `autoflow test` is not a test file: running it would run a workflow's module as if it were one. */
+export class NotATestFileError extends AutoflowError {
+  constructor(readonly files: readonly string[]) {
+    const shown = files.map((file) => relative(process.cwd(), file) || file);
+    super(
+      'not_a_test_file',
+      `${shown.join(', ')} ${shown.length === 1 ? 'is not a test file' : 'are not test files'} (*.test.ts); tests live in *.test.ts files beside the workflows: name those, or the folders that hold them`,
+    );
+  }
+}
+
 /**
  * Test files (`*.test.ts`, `.mts`, `.js`, `.mjs`) under each folder, and each file named
  * directly, sorted and without repeats. Paths that do not exist are the caller's to report.
+ * @throws NotATestFileError when a file named directly is not named like a test file; nothing has run then.
  */
 export function findTestFiles(paths: readonly string[]): string[] {
   const found = new Set<string>();
@@ -32,11 +45,14 @@ export function findTestFiles(paths: readonly string[]): string[] {
       else if (TEST_FILE.test(name)) found.add(path);
     }
   };
+  const notTests: string[] = [];
   for (const path of paths.map((item) => resolve(item))) {
     if (!existsSync(path)) continue;
     if (statSync(path).isDirectory()) walk(path);
-    else found.add(path);
+    else if (isTestFile(path)) found.add(path);
+    else notTests.push(path);
   }
+  if (notTests.length > 0) throw new NotATestFileError(notTests);
   return [...found].sort();
 }
 
@@ -68,6 +84,9 @@ export async function runTests(options: RunTestsOptions): Promise<RunTestsResult
   const scratch = mkdtempSync(join(tmpdir(), 'autoflow-test-'));
   const totalsFile = join(scratch, 'totals.json');
   const args = [
+    // Failures then point at the test's own line: node's runner locates a test through the source map tsx inlines
+    // (only while source maps are enabled), where without one it reported the transformed file's line 1.
+    '--enable-source-maps',
     '--import',
     REGISTER,
     '--test',
