@@ -112,12 +112,27 @@ export function createOperations(deps: OperationsDeps): Operations {
     return run;
   }
 
+  /** No active version of `name`: one that had versions was retired, which says how to bring it back. */
+  async function workflowNotFound(name: string): Promise<NotFoundError> {
+    const versions = await store.listDefinitionVersions(name);
+    // An active version this node has not loaded yet (another node deployed it) is not a retirement.
+    if (versions.length > 0 && !versions.some((version) => version.active)) {
+      return new NotFoundError(
+        'workflow',
+        name,
+        'it was retired (undeployed, or its file left the workflows folder): deploy its file again to run it ' +
+          '(the server deploys its workflows folder when it starts, and on every change with --dev)',
+      );
+    }
+    return new NotFoundError('workflow', name, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
+  }
+
   return {
     ...createTaskOperations({ engine, store, clock }),
 
     async startRun(request) {
       const definition = engine.activeDefinition(request.workflow);
-      if (!definition) throw new NotFoundError('workflow', request.workflow, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
+      if (!definition) throw await workflowNotFound(request.workflow);
       if (request.id !== undefined && !ID_PATTERN.test(request.id)) {
         throw new ValidationError('run id is invalid', [`id: use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit`]);
       }

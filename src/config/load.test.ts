@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from '../core/errors.js';
@@ -229,5 +230,63 @@ describe('every invalid value names key, source, value and expected form', () =>
 
   test('a secret variable without a name', async () => {
     assert.match(await configError(loadConfig({ env: { AUTOFLOW_SECRET_: 'x' }, cwd: folder() })), /env AUTOFLOW_SECRET_ names no secret/);
+  });
+});
+
+describe('a config file outside a Node project (no package.json above it, as in /etc/autoflow)', () => {
+  function packageJsonsAbove(dir: string): string[] {
+    const found = existsSync(join(dir, 'package.json')) ? [join(dir, 'package.json')] : [];
+    return dirname(dir) === dir ? found : [...found, ...packageJsonsAbove(dirname(dir))];
+  }
+
+  /** loadConfig in a child process whose loader is set up as bin/autoflow.js sets it up: tsx's register(). */
+  function loadLikeTheCli(file: string): unknown {
+    const script = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};
+register();
+const { loadConfig } = await import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'load.ts')).href)});
+const config = await loadConfig({ flags: { config: ${JSON.stringify(file)} }, env: {}, cwd: ${JSON.stringify(dirname(file))} });
+process.stdout.write(JSON.stringify(config));
+`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(child.status, 0, child.stderr);
+    return JSON.parse(child.stdout);
+  }
+
+  test('`export default { … }` loads in the CLI', () => {
+    const dir = folder({ 'autoflow.config.ts': `export default { leases: { runMs: 45_000, callMs: 90_000 } };\n` });
+    assert.deepEqual(packageJsonsAbove(dir), [], 'the test needs a folder that no package.json covers');
+    const config = loadLikeTheCli(join(dir, 'autoflow.config.ts')) as { leases: unknown };
+    assert.deepEqual(config.leases, { runMs: 45_000, callMs: 90_000 });
+  });
+
+  test('a file importing a sibling .ts module loads in the CLI and in process', async () => {
+    const dir = folder({
+      'autoflow.config.ts': `import { leases } from './leases.js';\nexport default { leases, port: 7001 };\n`,
+      'leases.ts': `export const leases: { runMs: number } = { runMs: 50_000 };\n`,
+    });
+    assert.deepEqual(packageJsonsAbove(dir), []);
+    const config = loadLikeTheCli(join(dir, 'autoflow.config.ts')) as { leases: unknown; port: number };
+    assert.deepEqual([config.leases, config.port], [{ runMs: 50_000, callMs: 120_000 }, 7001]);
+    const inProcess = await loadConfig({ env: {}, cwd: dir });
+    assert.deepEqual([inProcess.leases, inProcess.port], [{ runMs: 50_000, callMs: 120_000 }, 7001]);
+  });
+
+  test('what cannot load there says what to do', async () => {
+    const readme = folder({
+      'autoflow.config.ts': `import { defineConfig } from 'autoflow/config';\nexport default defineConfig({ port: 1 });\n`,
+    });
+    const message = await configError(loadConfig({ env: {}, cwd: readme }));
+    assert.match(message, /cannot load config file .*autoflow\.config\.ts: Cannot find module 'autoflow\/config'/);
+    assert.match(message, /Install the package autoflow where Node finds it .* or remove the import: defineConfig only adds types/);
+    const awaiting = folder({ 'autoflow.config.ts': `const port: number = await Promise.resolve(1);\nexport default { port };\n` });
+    assert.match(
+      await configError(loadConfig({ env: {}, cwd: awaiting })),
+      /no package\.json with "type": "module" is in its folder or above: add one beside it, or rename the file to \.mts/,
+    );
+    const esm = folder({
+      'package.json': '{ "type": "module" }\n',
+      'autoflow.config.ts': `const port: number = await Promise.resolve(1234);\nexport default { port };\n`,
+    });
+    assert.equal((await loadConfig({ env: {}, cwd: esm })).port, 1234);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import type { z } from 'zod';
 import { ConfigError, toError } from '../core/errors.js';
 import { configSchema } from './schema.js';
@@ -161,17 +162,44 @@ function findConfigFile(flags: ConfigFlags, env: (name: string) => string | unde
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let module: { default?: unknown };
   try {
-    // The CLI runs under tsx, so a TypeScript config file imports like any module.
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    // tsImport, not import(): the CLI's global tsx hooks cannot load a `.ts` file with ESM syntax that
+    // no `"type": "module"` package.json covers (/etc/autoflow, say): Node fails with "Cannot require()
+    // ES Module … in a cycle". tsImport compiles such a file to CommonJS and loads it fresh each time.
+    module = exportsOf((await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown });
   } catch (caught) {
     const error = toError(caught);
-    throw new ConfigError(`cannot load config file ${path}: ${error.message}`, { cause: error });
+    // Node's require stack would name the file again, with tsx's namespace query in it.
+    const message = error.message.split('\nRequire stack:')[0] ?? error.message;
+    throw new ConfigError(`cannot load config file ${path}: ${message}${loadHint(message)}`, { cause: error });
   }
   if (!isRecord(module.default)) {
     const found = module.default === undefined ? 'missing' : Array.isArray(module.default) ? 'an array' : typeof module.default;
     throw new ConfigError(`config file ${path} must end with \`export default defineConfig({ ... })\`; its default export is ${found}`);
   }
   return module.default;
+}
+
+/** A file compiled to CommonJS arrives as its `module.exports`, which esbuild marks `__esModule`. */
+function exportsOf(namespace: { default?: unknown }): { default?: unknown } {
+  const inner = namespace.default;
+  return isRecord(inner) && inner.__esModule === true ? inner : namespace;
+}
+
+/** What to do about the failures a config file outside a Node project runs into. */
+function loadHint(message: string): string {
+  if (/top-level await/i.test(message)) {
+    return '. The file is compiled to CommonJS, which has no top-level await, because no package.json with "type": "module" is in its folder or above: add one beside it, or rename the file to .mts';
+  }
+  const specifier = /Cannot find (?:module|package) '([^'./][^']*)'/.exec(message)?.[1];
+  if (specifier === undefined) return '';
+  const name = specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+  const install = `. Install the package ${name} where Node finds it from the config file (in a node_modules folder beside it or above)`;
+  return name === 'autoflow'
+    ? `${install}, or remove the import: defineConfig only adds types, so \`export default { ... }\` works the same`
+    : install;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

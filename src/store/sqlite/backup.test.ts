@@ -62,3 +62,29 @@ test('never overwrites a file, and says what is wrong with a source it cannot us
     },
   );
 });
+
+test('a source or target whose folder does not exist is named, with what to do', () => {
+  assert.throws(
+    () => backupSqlite(join(dir, 'data', 'autoflow.db'), join(dir, 'from-nowhere.db')),
+    (error: unknown) => {
+      assert.ok(error instanceof StoreError, String(error));
+      assert.equal(
+        error.message,
+        `cannot open the SQLite database ${join(dir, 'data', 'autoflow.db')}: its directory ${join(dir, 'data')} does not exist. ` +
+          "Check the path, or name the right database with --db sqlite:PATH (for autoflow backup: the server's database)",
+      );
+      return true;
+    },
+  );
+  assert.throws(
+    () => backupSqlite(join(dir, 'live.db'), join(dir, 'nowhere', 'copy.db')),
+    (error: unknown) => {
+      assert.ok(error instanceof StoreError, String(error));
+      assert.match(
+        error.message,
+        /^the folder \S+nowhere for the backup \S+copy\.db does not exist: create it, or write the backup elsewhere$/,
+      );
+      return true;
+    },
+  );
+});

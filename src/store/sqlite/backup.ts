@@ -5,6 +5,7 @@
  * wait for nothing. A copy of the database file alone would miss what is still in `-wal`.
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
 import { toStoreError } from './sqlite-errors.js';
@@ -23,6 +24,12 @@ export interface SqliteBackup {
 export function backupSqlite(sourcePath: string, targetPath: string): SqliteBackup {
   if (existsSync(targetPath)) {
     throw new StoreError(`${targetPath} exists already: give the backup a new file name (a backup never overwrites a file)`);
+  }
+  // Else SQLite's VACUUM INTO fails with SQLITE_CANTOPEN, which would be blamed on the source.
+  if (!existsSync(dirname(targetPath))) {
+    throw new StoreError(
+      `the folder ${dirname(targetPath)} for the backup ${targetPath} does not exist: create it, or write the backup elsewhere`,
+    );
   }
   try {
     copyDatabase(sourcePath, targetPath);

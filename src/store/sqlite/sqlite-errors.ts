@@ -2,6 +2,7 @@
  * Turns what SQLite reports into a StoreError that says what happened and what to do about it.
  * The SQLite error stays attached as `cause`, its code in `details`.
  */
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AutoflowError, StoreError, toError } from '../../core/errors.js';
 
@@ -34,9 +35,17 @@ function explain(code: string, path: string, message: string): string {
 
 /**
  * A SQLite error becomes a StoreError; AutoFlow's own errors pass unchanged, and so does anything
- * else (a TypeError is a bug to see as it is, not a storage failure).
+ * else (a TypeError is a bug to see as it is, not a storage failure) except the TypeError that
+ * better-sqlite3 throws for a database whose directory does not exist, which names no path.
  */
 export function toStoreError(error: unknown, path: string): Error {
+  if (error instanceof TypeError && /^Cannot open database because the directory does not exist/.test(error.message)) {
+    return new StoreError(
+      `cannot open the SQLite database ${path}: its directory ${dirname(path)} does not exist. ` +
+        "Check the path, or name the right database with --db sqlite:PATH (for autoflow backup: the server's database)",
+      { cause: error, details: { path } },
+    );
+  }
   if (error instanceof AutoflowError || !(error instanceof Database.SqliteError)) return toError(error);
   return new StoreError(explain(error.code, path, error.message), { cause: error, details: { code: error.code, path } });
 }
