@@ -35,7 +35,7 @@ export function registerTest(program: Command, context: CliContext): void {
           ? paths.map((path) => resolve(context.cwd, path))
           : [(await loadConfig({ env: context.env, cwd: context.cwd })).workflowsDir, resolve(context.cwd, 'examples')];
       // Loaded on demand, like the engine for `check`: the client commands never need it.
-      const { findTestFiles, isTestFile, runTests } = await import('../../testing/runner/run-tests.js');
+      const { findTestFiles, runTests } = await import('../../testing/runner/run-tests.js');
       const files = findTestFiles(roots);
       if (files.length === 0) {
         // A test command that finds nothing must not pass silently (DESIGN.md §6).
@@ -69,10 +69,11 @@ export function registerTest(program: Command, context: CliContext): void {
       }
       if (untested.length > 0) {
         const shown = untested.map((file) => relative(context.cwd, file));
-        const hint = untested.some((file) => !isTestFile(file))
-          ? '; tests live in *.test.ts files beside the workflows: name those, or the folders that hold them'
-          : '; add a test() to it, or leave it out';
-        throw new AutoflowError('no_tests', `${shown.join(', ')} define${shown.length === 1 ? 's' : ''} no test${hint}`);
+        // Every file here is named like a test file: findTestFiles refused the others before anything ran.
+        throw new AutoflowError(
+          'no_tests',
+          `${shown.join(', ')} define${shown.length === 1 ? 's' : ''} no test; add a test() to it, or leave it out`,
+        );
       }
     });
 }

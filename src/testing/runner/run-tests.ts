@@ -14,7 +14,7 @@ const SKIP = new Set(['node_modules', '.git', '.tmp', 'data', 'dist', 'coverage'
 const TEST_FILE = /\.test\.[mc]?[jt]s$/;
 
 /** Whether `path` is named like a test file: `*.test.ts`, `.mts`, `.js`, `.mjs`. */
-export const isTestFile = (path: string): boolean => TEST_FILE.test(path);
+const isTestFile = (path: string): boolean => TEST_FILE.test(path);
 
 const REGISTER = new URL('./register.mjs', import.meta.url).href;
 const SUMMARY_REPORTER = new URL('./summary-reporter.mjs', import.meta.url).href;
