@@ -250,9 +250,7 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async retireWorkflow(name) {
-      if (!(await engine.retire(name))) {
-        throw new NotFoundError('workflow', name, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
-      }
+      if (!(await engine.retire(name))) throw await workflowNotFound(name);
     },
 
     async ingestGitLabWebhook({ headers, body }) {

@@ -74,9 +74,10 @@ test('removing, renaming or breaking workflow files: the removed and renamed are
 
     await runtime.operations.retireWorkflow('keeper');
     assert.deepEqual(await deployed(runtime), [], 'autoflow undeploy retires what a file still declares');
+    await assert.rejects(runtime.operations.retireWorkflow('keeper'), /^NotFoundError: workflow 'keeper' does not exist; it was retired/);
     await assert.rejects(
-      runtime.operations.retireWorkflow('keeper'),
-      /^NotFoundError: workflow 'keeper' does not exist; no workflow is deployed/,
+      runtime.operations.retireWorkflow('never'),
+      /^NotFoundError: workflow 'never' does not exist; no workflow is deployed/,
     );
   } finally {
     await runtime.stop();
