@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { flagName } from '../config/flag-names.js';
 import { toError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import { createClient, type ApiClientWithSimulator } from './client.js';
@@ -9,15 +10,6 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
-
-/** `setMilestone` → `set-milestone`: names as a shell user types them. */
-export function kebabCase(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-}
-
-function flagName(key: string): string {
-  return `--${kebabCase(key)}`;
-}
 
 /**
  * Checks what commander parsed against a command's options schema. Commander knows the flags;

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import type { z } from 'zod';
 import { ConfigError, toError } from '../core/errors.js';
+import { flagName } from './flag-names.js';
 import { configSchema } from './schema.js';
 
 type DeepReadonly<T> = T extends (...args: never[]) => unknown ? T : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
@@ -72,10 +73,6 @@ const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFla
   { key: 'gitlabOAuthClientSecret', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET' },
   { key: 'sessionSecret', env: 'AUTOFLOW_SESSION_SECRET' },
 ];
-
-function flagName(flag: string): string {
-  return `--${flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-}
 
 function describeOrigin(origin: Origin | undefined): string {
   if (!origin) return 'the defaults';

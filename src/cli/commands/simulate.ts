@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { addClientOptions, clientOptionsShape, connect, kebabCase, parseOptions } from '../options.js';
+import { kebabCase } from '../../config/flag-names.js';
+import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape });
 
