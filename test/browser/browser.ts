@@ -147,6 +147,8 @@ function lateServer(get: () => UiServer): UiServer {
       return get().folder;
     },
     until: (read, accept, timeoutMs) => get().until(read, accept, timeoutMs),
+    signedIn: (username) => get().signedIn(username),
+    firstTaskOf: (runId) => get().firstTaskOf(runId),
     close: () => get().close(),
   };
 }

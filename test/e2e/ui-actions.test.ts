@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { HttpSession, startUiServer, UI_WORKFLOWS, type UiServer } from '../helpers/ui-server.js';
+import { startUiServer, UI_WORKFLOWS, type HttpSession, type UiServer } from '../helpers/ui-server.js';
 
 /** The run page's actions and the runs list's filters, at the HTTP level. */
 describe('web UI actions and filters', () => {
@@ -49,8 +49,7 @@ export default workflow({
   },
 });`,
     });
-    alice = new HttpSession(server.url);
-    await alice.signIn('alice');
+    alice = await server.signedIn('alice');
   });
   after(async () => {
     await server?.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HttpSession, startUiServer, type UiServer } from '../helpers/ui-server.js';
+import { startUiServer, type HttpSession, type UiServer } from '../helpers/ui-server.js';
 
 /** Form posts parsed strictly, closed forms read by label, refusals that say who and when, the runs filter's notices. */
 describe('web UI forms and filters', () => {
@@ -10,21 +10,15 @@ describe('web UI forms and filters', () => {
 
   before(async () => {
     server = await startUiServer();
-    alice = new HttpSession(server.url);
-    bob = new HttpSession(server.url);
-    await alice.signIn('alice');
-    await bob.signIn('bob');
+    alice = await server.signedIn('alice');
+    bob = await server.signedIn('bob');
   });
   after(() => server?.close());
 
   const ops = () => server.runtime.operations;
   async function openForm(assignees: string[]) {
     const { run } = await ops().startRun({ workflow: 'ui-form', input: { assignees } });
-    const { tasks } = await server.until(
-      () => ops().listTasks({ runId: run.id }),
-      (page) => page.tasks.length > 0,
-    );
-    return { run, task: tasks[0]! };
+    return { run, task: await server.firstTaskOf(run.id) };
   }
 
   test('a crafted post with 0x5 for a number or yes for a checkbox is refused with field errors, and nothing is saved', async () => {

@@ -22,21 +22,15 @@ describe('web UI pages', () => {
 
   before(async () => {
     server = await startUiServer(WORKFLOWS);
-    alice = new HttpSession(server.url);
-    bob = new HttpSession(server.url);
-    await alice.signIn('alice');
-    await bob.signIn('bob');
+    alice = await server.signedIn('alice');
+    bob = await server.signedIn('bob');
   });
   after(() => server?.close());
 
   const ops = () => server.runtime.operations;
   async function openApproval() {
     const { run } = await ops().startRun({ workflow: 'ui-two-approvals' });
-    const { tasks } = await server.until(
-      () => ops().listTasks({ runId: run.id }),
-      (page) => page.tasks.length > 0,
-    );
-    return tasks[0]!;
+    return server.firstTaskOf(run.id);
   }
   const buttons = (html: string) => ({
     approve: /<button[^>]*value="approve"[^>]*>/.exec(html)?.[0],
@@ -107,8 +101,7 @@ describe('web UI pages', () => {
   });
 
   test('signing out ends the session: its cookie no longer opens a page', async () => {
-    const dave = new HttpSession(server.url);
-    await dave.signIn('carol');
+    const dave = await server.signedIn('carol');
     const cookie = dave.cookies.get('af_session');
     assert.ok(cookie);
     assert.equal((await dave.request('/tasks')).status, 200);

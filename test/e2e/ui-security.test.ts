@@ -10,18 +10,15 @@ describe('web UI security', () => {
 
   before(async () => {
     server = await startUiServer();
-    alice = new HttpSession(server.url);
-    carol = new HttpSession(server.url);
-    await alice.signIn('alice');
-    await carol.signIn('carol');
+    alice = await server.signedIn('alice');
+    carol = await server.signedIn('carol');
   });
   after(() => server?.close());
 
   const ops = () => server.runtime.operations;
   async function openForm(assignees = ['alice']) {
     const { run } = await ops().startRun({ workflow: 'ui-form', input: { assignees } });
-    const { tasks } = await server.until(() => ops().listTasks({ runId: run.id }), (page) => page.tasks.length > 0);
-    return { run, task: tasks[0]! };
+    return { run, task: await server.firstTaskOf(run.id) };
   }
   const valid = { summary: 'ok', impact: '1', severity: 'low' };
 
@@ -97,8 +94,7 @@ describe('web UI security', () => {
     assert.equal(result.values.summary, 'ok');
 
     const approval = (await ops().startRun({ workflow: 'ui-approval' })).run;
-    const { tasks } = await server.until(() => ops().listTasks({ runId: approval.id }), (page) => page.tasks.length > 0);
-    const path = `${tasks[0]!.path}/decision`;
+    const path = `${(await server.firstTaskOf(approval.id)).path}/decision`;
     assert.equal((await carol.post(path, { _csrf: await carol.csrfOf('/tasks'), decision: 'approve' })).status, 403, 'carol is no approver');
     assert.equal((await alice.post(path, { _csrf: csrf, decision: 'approve' })).status, 303);
     assert.equal((await alice.post(path, { _csrf: csrf, decision: 'reject' })).status, 409);

@@ -1,3 +1,4 @@
+import type { TaskView } from '../../src/app/operations.js';
 import { embeddedRuntimeConfig, createRuntime, type Runtime } from '../../src/app/runtime.js';
 import type { DatabaseConfig } from '../../src/config/database.js';
 import { createApp } from '../../src/server/http/app.js';
@@ -58,6 +59,10 @@ export interface UiServer {
   folder: WorkflowFolder;
   /** Polls `read` until `accept` holds, or fails after `timeoutMs`. */
   until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** A new session, signed in as `username` through the simulator's OAuth flow. */
+  signedIn(username: string): Promise<HttpSession>;
+  /** The first form or approval of run `runId`, once the run has opened it. */
+  firstTaskOf(runId: string): Promise<TaskView>;
   close(): Promise<void>;
 }
 
@@ -79,7 +84,7 @@ export async function startUiServer(workflows: Record<string, string> = UI_WORKF
   const ui = webUiOptions({ config: { db, publicUrl: url }, operations: runtime.operations, logger: runtime.logger, gitlab });
   const server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, gitlab, ui }), { port, host: '127.0.0.1', shutdownGraceMs: 200 });
   gitlab.attach(server.url, url);
-  return {
+  const started: UiServer = {
     url,
     runtime,
     gitlab,
@@ -94,6 +99,18 @@ export async function startUiServer(workflows: Record<string, string> = UI_WORKF
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
+    async signedIn(username) {
+      const session = new HttpSession(url);
+      await session.signIn(username);
+      return session;
+    },
+    async firstTaskOf(runId) {
+      const { tasks } = await started.until(
+        () => runtime.operations.listTasks({ runId }),
+        (page) => page.tasks.length > 0,
+      );
+      return tasks[0]!;
+    },
     async close() {
       gitlab.simulator.webhooks.stop();
       await server.close();
@@ -101,6 +118,7 @@ export async function startUiServer(workflows: Record<string, string> = UI_WORKF
       folder.remove();
     },
   };
+  return started;
 }
 
 /** A tiny cookie-carrying HTTP client, for tests at the HTTP level. */
