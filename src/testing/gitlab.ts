@@ -9,7 +9,14 @@ import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import type { Capability, Clock } from '../core/ports.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import type { Issue, MergeRequest, Note } from '../sdk/gitlab-types.js';
-import { createGitLabSimulator, type GitLabSimulator, type Ref, type SeedDescription, type SimActions } from './gitlab-sim/index.js';
+import {
+  createGitLabSimulator,
+  type GitLabSimulator,
+  type NoteTarget,
+  type Ref,
+  type SeedDescription,
+  type SimActions,
+} from './gitlab-sim/index.js';
 import { issueEntity, mergeRequestEntity, noteEntity } from './gitlab-sim/present/work.js';
 
 /** Where the simulator's webhooks point; the environment's `fetch` for them never opens a socket. */
@@ -145,7 +152,7 @@ export class TestGitLab {
   }
 
   /** The notes (comments) on an issue or a merge request, oldest first. */
-  notes(project: Ref, on: { issue: number } | { mergeRequest: number }): Note[] {
+  notes(project: Ref, on: NoteTarget): Note[] {
     const where = this.state.requireProject(project);
     const noteable = 'issue' in on ? this.state.requireIssue(where, on.issue) : this.state.requireMergeRequest(where, on.mergeRequest);
     const type = 'issue' in on ? 'Issue' : 'MergeRequest';

@@ -27,6 +27,8 @@ import { commitFiles } from './ops/repository.js';
 
 /** Project or group, by id or full path. */
 export type Ref = number | string;
+/** The issue or merge request (by iid) a note or thread is on. */
+export type NoteTarget = { issue: number } | { mergeRequest: number };
 
 /** Issue fields in the words a test uses: usernames and a milestone title instead of ids. */
 export interface IssueChange {
@@ -77,23 +79,11 @@ export interface SimActions {
   addReviewer(actor: string, project: Ref, iid: number, reviewer: string): SimMergeRequest;
   approveMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
   mergeMergeRequest(actor: string, project: Ref, iid: number, options?: MergeInput): SimMergeRequest;
-  createNote(
-    actor: string,
-    project: Ref,
-    on: { issue: number } | { mergeRequest: number },
-    body: string,
-    options?: { internal?: boolean },
-  ): SimNote;
+  createNote(actor: string, project: Ref, on: NoteTarget, body: string, options?: { internal?: boolean }): SimNote;
   /** Starts a thread (`POST …/discussions`); its `discussionId` is what `reply` takes. */
-  startThread(
-    actor: string,
-    project: Ref,
-    on: { issue: number } | { mergeRequest: number },
-    body: string,
-    options?: { internal?: boolean },
-  ): SimNote;
+  startThread(actor: string, project: Ref, on: NoteTarget, body: string, options?: { internal?: boolean }): SimNote;
   /** Replies in a thread, or to a comment, which makes it a thread (`POST …/discussions/:id/notes`). */
-  reply(actor: string, project: Ref, on: { issue: number } | { mergeRequest: number }, discussionId: string, body: string): SimNote;
+  reply(actor: string, project: Ref, on: NoteTarget, discussionId: string, body: string): SimNote;
   /** Moves an issue to another project (`POST …/issues/:iid/move`); returns the new issue. */
   moveIssue(actor: string, project: Ref, iid: number, to: Ref): SimIssue;
   /** Commits `files` (null deletes one) to `branch`, creating it from `startBranch` when needed. */
@@ -147,7 +137,7 @@ export function createActions(ctx: SimContext): SimActions {
   });
   const issue = (ref: Ref, iid: number): SimIssue => state.requireIssue(project(ref), iid);
   const mergeRequest = (ref: Ref, iid: number): SimMergeRequest => state.requireMergeRequest(project(ref), iid);
-  const noteable = (ref: Ref, on: { issue: number } | { mergeRequest: number }): SimIssue | SimMergeRequest =>
+  const noteable = (ref: Ref, on: NoteTarget): SimIssue | SimMergeRequest =>
     'issue' in on ? issue(ref, on.issue) : mergeRequest(ref, on.mergeRequest);
   const findMilestone = (where: { project: Ref } | { group: Ref }, title: string): SimMilestone => {
     const target = owner(where);

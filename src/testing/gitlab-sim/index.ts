@@ -24,7 +24,7 @@ import { SimState } from './state.js';
 
 export { demoSeed } from './seed.js';
 export type { GroupSeed, IssueSeed, LabelSeed, MilestoneSeed, ProjectSeed, Role, SeedDescription, SeedResult, UserSeed } from './seed.js';
-export type { IssueChange, MergeRequestOpening, Ref, SimActions } from './actions.js';
+export type { IssueChange, MergeRequestOpening, NoteTarget, Ref, SimActions } from './actions.js';
 export type { Fault, FaultKind, FaultMatch, FaultSpec, Faults } from './http/faults.js';
 export { HOOK_EVENTS } from './hooks/webhooks.js';
 export type { HookEventName, Webhook, WebhookDelivery, WebhookOptions, Webhooks } from './hooks/webhooks.js';
