@@ -64,20 +64,6 @@ interface TriageSource {
   path: string;
 }
 
-/** A group's list is read a page at a time, as `{ all: true }` reads a project's: at most 50 pages of 100. */
-const GROUP_PAGE = 100;
-const GROUP_MAX_PAGES = 50;
-
-/** A rule over a group selects more than a run's history should hold; its `details.code` is `too_many_pages`, as for a project's list. */
-class TriageTooManyPagesError extends Error {
-  override readonly name = 'TriageTooManyPagesError';
-  readonly details: { code: 'too_many_pages'; group: string; maxPages: number };
-  constructor(message: string, group: string) {
-    super(message);
-    this.details = { code: 'too_many_pages', group, maxPages: GROUP_MAX_PAGES };
-  }
-}
-
 /** How many resources are acted on at once: their calls go out together, in a fixed order. */
 const ACTION_BATCH = 10;
 /** Thread counts are read one page deep: a threshold above it compares against this many. */
@@ -182,7 +168,7 @@ class TriagePass {
     const found = new Map<string, TriageResource>();
     for (const labels of labelAlternatives(rule.conditions)) {
       const query = listQuery(rule, type, labels, this.at);
-      for (const item of await this.#list(source, type, rule, query)) {
+      for (const item of await this.#list(source, type, query)) {
         const resource = { ...item, type } as TriageResource;
         const reference = referenceOf(source, resource);
         if (!found.has(reference) && matches(resource, rule.conditions, this.at)) found.set(reference, resource);
@@ -195,28 +181,15 @@ class TriagePass {
     return limited(kept, rule.limit);
   }
 
-  /**
-   * What GitLab lists for a query: a project's list, or the group's (`/groups/:id/issues`, subgroups
-   * included), which the typed methods do not cover, so it is read page by page.
-   */
-  async #list(source: TriageSource, type: ResourceType, rule: TriageRule, query: Query): Promise<Record<string, unknown>[]> {
-    if (source.kind === 'project') {
-      return type === 'issues'
-        ? await gitlab.issues.list(source.path, query, { all: true })
-        : await gitlab.mergeRequests.list(source.path, query, { all: true });
+  /** What GitLab lists for a query: a project's list, or a group's with its subgroups' (every page of it). */
+  async #list(source: TriageSource, type: ResourceType, query: Query): Promise<Record<string, unknown>[]> {
+    const all = { all: true } as const;
+    if (type === 'issues') {
+      return source.kind === 'project' ? gitlab.issues.list(source.path, query, all) : gitlab.issues.listInGroup(source.path, query, all);
     }
-    const items: Record<string, unknown>[] = [];
-    for (let page = 1; page <= GROUP_MAX_PAGES; page++) {
-      const batch = await gitlab.request<Record<string, unknown>[]>('GET', `/groups/${encode(source.path)}/${type}`, undefined, {
-        query: { ...query, per_page: GROUP_PAGE, page },
-      });
-      items.push(...batch);
-      if (batch.length < GROUP_PAGE) return items;
-    }
-    throw new TriageTooManyPagesError(
-      `${nameOf(source)} ${type} rule '${rule.name}' lists more than ${GROUP_MAX_PAGES * GROUP_PAGE} resources (${GROUP_MAX_PAGES} pages): too_many_pages; narrow it with a date or labels condition`,
-      source.path,
-    );
+    return source.kind === 'project'
+      ? gitlab.mergeRequests.list(source.path, query, all)
+      : gitlab.mergeRequests.listInGroup(source.path, query, all);
   }
 
   async #meetsRequestedConditions(project: string, resource: TriageResource, rule: TriageRule): Promise<boolean> {

@@ -113,6 +113,7 @@ const itemList = /* @__NO_SIDE_EFFECTS__ */ <T>(method: string): ItemList<T> =>
     listCall(method, { project, iid }, undefined, options)) as ItemList<T>;
 
 const inProject = (project: ProjectRef): Args => ({ project });
+const inGroup = (group: GroupRef): Args => ({ group });
 const owned = (owner: Owner): Args => ({ ...owner });
 
 export const gitlab = {
@@ -142,6 +143,8 @@ export const gitlab = {
 
   issues: {
     list: list<ProjectRef, IssueQuery, Issue>('issues.list', inProject),
+    /** The issues of a group's projects, its subgroups' included. */
+    listInGroup: list<GroupRef, IssueQuery, Issue>('issues.list', inGroup),
     get: (project: ProjectRef, iid: number, options?: CallOptions): Promise<Issue> => call('issues.get', { project, iid }, options),
     /** Idempotent: a retry after a lost answer returns the issue the first attempt created. */
     create: (project: ProjectRef, attributes: IssueAttributes & { title: string }, options?: CallOptions): Promise<Issue> =>
@@ -158,6 +161,8 @@ export const gitlab = {
 
   mergeRequests: {
     list: list<ProjectRef, MergeRequestQuery, MergeRequest>('mergeRequests.list', inProject),
+    /** The merge requests of a group's projects, its subgroups' included. */
+    listInGroup: list<GroupRef, MergeRequestQuery, MergeRequest>('mergeRequests.list', inGroup),
     get: (project: ProjectRef, iid: number, options?: CallOptions): Promise<MergeRequest> =>
       call('mergeRequests.get', { project, iid }, options),
     /** Idempotent: a retry after a lost answer returns the merge request the first attempt created. */

@@ -23,7 +23,6 @@ import {
 /** Issues, merge requests, their notes, labels and milestones. */
 
 const item = z.object({ project: ref, iid: id });
-const listIn = z.object({ project: ref, query, ...paging });
 const itemList = z.object({ project: ref, iid: id, ...paging });
 const create = z.object({ project: ref, attributes });
 const edit = z.object({ project: ref, iid: id, attributes });
@@ -56,7 +55,8 @@ function workItems(kind: 'issues' | 'merge_requests'): Record<string, Method> {
   const at = (project: string | number): string => `${path`/projects/${project}`}/${kind}`;
   const one = (args: { project: string | number; iid: number }): string => `${at(args.project)}/${args.iid}`;
   return {
-    list: method(listIn, (args) => list(at(args.project), args)),
+    // A project's, or a group's with its subgroups' (`/groups/:id/issues`).
+    list: method(ownedBy({ query, ...paging }), (args) => list(`${ownerPath(args)}/${kind}`, args)),
     get: method(item, (args) => read(one(args))),
     create: method(create, (args) => ({
       ...write('POST', at(args.project), args.attributes),
