@@ -247,7 +247,7 @@ describe('acting on runs and events', () => {
   test('signal sends the payload', async () => {
     await operations.startRun({ workflow: 'slow', id: 'to-signal' });
     const outcome = await cli(['signal', 'to-signal', 'approve', '--data', '{"by":"ada"}']);
-    assert.equal(outcome.stdout, 'signal approve sent to run to-signal\n');
+    assert.equal(outcome.stdout, "signal approve sent to run to-signal; the run receives it at its next signal('approve')\n");
     assert.deepEqual(operations.signals.at(-1), { runId: 'to-signal', name: 'approve', payload: { by: 'ada' } });
   });
 

@@ -3,6 +3,7 @@ import { eventKeyForShape } from './correlation.js';
 import { TypedEmitter } from './emitter.js';
 import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo } from './errors.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
+import { canonicalJson } from './json.js';
 import type {
   CallRecord,
   CloudEvent,
@@ -17,7 +18,7 @@ import type {
   StoredEvent,
   WaitRecord,
 } from './model.js';
-import { TERMINAL_STATUSES } from './model.js';
+import { SIGNAL_EVENT_PREFIX, TERMINAL_STATUSES } from './model.js';
 import type {
   Capability,
   Clock,
@@ -98,6 +99,12 @@ const CALL_BATCH = 64;
 /** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
 const LOOKBACK_PAGE = 1000;
 const LOOKBACK_MAX_EVENTS = 20_000;
+
+/** Whether `wait` waits for a signal sent to `run` itself (`signal(name)`, or `waitFor` on the type with that subject). */
+function isOwnSignalWait(run: RunRecord, wait: WaitRecord): boolean {
+  const { eventType, paths, key } = wait;
+  return eventType.startsWith(SIGNAL_EVENT_PREFIX) && paths.length === 1 && paths[0] === 'subject' && key === canonicalJson([run.id]);
+}
 
 /**
  * The engine: advances runs one workflow task at a time (DESIGN.md §2), executes their calls,
@@ -725,12 +732,16 @@ export class Engine {
 
   /**
    * A wait registered after its event arrived still receives it, from the inbox's recent past, or
-   * from the time `since` gives (a wait opened again by a retry).
+   * from the time `since` gives (a wait opened again by a retry). A run's own signals are kept for
+   * it since it started: sent before the run waits for them, they are not lost (`lookbackMs` earlier
+   * still, for the clocks of other nodes).
    */
   private async lookback(run: RunRecord, waits: WaitRecord[], since?: (wait: WaitRecord) => number): Promise<void> {
     const recent = this.clock.now() - this.lookbackMs;
+    const ownSignals = Math.min(recent, run.createdAt - this.lookbackMs);
     for (const wait of waits) {
-      if (await this.deliverEarlier(run, wait, since?.(wait) ?? recent)) this.pump();
+      const from = since?.(wait) ?? (isOwnSignalWait(run, wait) ? ownSignals : recent);
+      if (await this.deliverEarlier(run, wait, from)) this.pump();
     }
   }
 

@@ -261,6 +261,9 @@ export type RunStatus =
   /** Replay diverged from history: the run is parked until someone fixes the code or the run. */
   | 'stuck';
 
+/** Signals are events of this type prefix whose `subject` is the run's id. */
+export const SIGNAL_EVENT_PREFIX = 'autoflow.signal.';
+
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
 
 export interface NewRun {

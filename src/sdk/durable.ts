@@ -2,14 +2,13 @@
  * Time, events, child runs and the run's own deterministic facts. Every function that waits
  * issues its command synchronously (it gets its step number before the caller can await).
  */
-import type { CloudEvent, Json } from '../core/model.js';
+import { SIGNAL_EVENT_PREFIX, type CloudEvent, type Json } from '../core/model.js';
 import { toMilliseconds, type Duration } from './duration.js';
 import { ContinueAsNewSignal } from './errors.js';
 import { currentRuntime } from './runtime.js';
 import type { ChildHandle, ChildOptions, RunInfo, SignalOptions, WaitOptions, WorkflowDefinition } from './types.js';
 
-/** Signals are events of this type prefix whose `subject` is the run's id. */
-export const SIGNAL_EVENT_PREFIX = 'autoflow.signal.';
+export { SIGNAL_EVENT_PREFIX };
 
 /** A CloudEvent whose `data` has a known shape. */
 export type EventOf<TData = Json> = Omit<CloudEvent, 'data'> & { data?: TData };

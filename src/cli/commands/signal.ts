@@ -17,6 +17,6 @@ export function registerSignal(program: Command, context: CliContext): void {
     const options = parseOptions(optionsSchema, raw);
     const payload = options.data === undefined ? null : parseJsonFlag('--data', options.data);
     await connect(options, context).signalRun(id, name, payload);
-    context.out(`signal ${name} sent to run ${id}`);
+    context.out(`signal ${name} sent to run ${id}; the run receives it at its next signal('${name}')`);
   });
 }
