@@ -43,6 +43,8 @@ export interface FileResult {
   /** Accepted, but worth the author's attention (`file:line: message`). */
   warnings?: string[];
   definition?: DeployedDefinition;
+  /** Its version was new to the engine and is now the active one (false: already active, or not built). */
+  deployed?: boolean;
 }
 
 /** Builds workflow files; a name declared by two files is an error on the second. */
@@ -82,6 +84,7 @@ export async function deployWorkflows(files: readonly string[], engine: Engine, 
     if (!result.definition) continue;
     if (engine.activeDefinition(result.definition.name)?.version === result.definition.version) continue;
     await engine.deploy(result.definition);
+    result.deployed = true;
   }
   return results;
 }

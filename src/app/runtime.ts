@@ -11,7 +11,7 @@ import { createHttpCapability } from '../capabilities/http.js';
 import { createSecretSource, createSecretsCapability } from '../capabilities/secrets.js';
 import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
-import { ConfigError, toError } from '../core/errors.js';
+import { ConfigError, DefinitionError, toError } from '../core/errors.js';
 import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { ThreadedSandbox, createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
@@ -37,6 +37,8 @@ export interface RuntimeConfig {
   workflowsDir: string;
   /** Deploy exactly these files instead of scanning `workflowsDir` (the test harness). */
   workflowFiles?: readonly string[];
+  /** False: cron triggers never fire (the test harness's `schedules: false`). @default true */
+  schedules?: boolean;
   dev: boolean;
   apiToken?: string | undefined;
   logLevel: string;
@@ -292,12 +294,19 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now());
     for (const result of results) {
+      const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
-      else logger.info({ file: result.file, workflow: result.name, version: result.version?.slice(0, 12) }, 'workflow deployed');
+      else if (result.deployed) logger.info(fields, 'workflow deployed');
+      else logger.debug(fields, 'workflow unchanged');
       for (const warning of result.warnings ?? []) logger.warn({ file: result.file, workflow: result.name }, warning);
     }
+    const failed = results.filter((result) => result.error !== undefined);
+    // Files named one by one (the test harness) are all meant to run: one that does not build is the caller's error.
+    if (config.workflowFiles && failed.length > 0) {
+      throw new DefinitionError(failed.map((result) => `${result.file}: ${result.error}`).join('\n'), { details: { files: failed.map((result) => result.file) } });
+    }
     if (!config.workflowFiles) await retireUndeclared(results);
-    await scheduler.sync();
+    if (config.schedules !== false) await scheduler.sync();
   }
 
   const runtime: Runtime = {
@@ -320,7 +329,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (config.gitlabUrl !== undefined && config.gitlabToken !== undefined)
         void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
       if (plainStore.kind === 'postgres') stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
-      await scheduler.sync();
+      if (config.schedules !== false) await scheduler.sync();
       await dispatcher.start();
       retention.start();
       if (config.dev && existsSync(config.workflowsDir)) {

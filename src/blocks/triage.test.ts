@@ -341,9 +341,10 @@ describe('triage on threads and moves', () => {
 
   /** `acme/app` and `acme/api` in group `acme`, triaged as `acme/app` by `triage-bot` (a Reporter) with `policy`. */
   async function world(policy: string): Promise<TestEnv> {
+    // Any name: gitlab-triage repositories keep policies under many (the gem's default is .triage-policies.yml).
     const folder = workflowFolder({
-      '.triage-policies.yml': policy,
-      'triage.ts': `import policies from './.triage-policies.yml';
+      'stale-rules.yaml': policy,
+      'triage.ts': `import policies from './stale-rules.yaml';
 import { triage } from 'autoflow/blocks';
 export default triage({ name: 'triage', policies, projects: ['acme/app'] });
 `,

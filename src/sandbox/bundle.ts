@@ -37,8 +37,11 @@ export interface WorkflowBundle {
   warnings: string[];
 }
 
-/** gitlab-triage policy files, imported as data: read, checked and normalized here, on the host (docs/triage.md). */
-const TRIAGE_POLICY_FILE = /triage-policies\.ya?ml$/;
+/**
+ * gitlab-triage policy files, imported as data: read, checked and normalized here, on the host (docs/triage.md). Every
+ * YAML file a workflow imports is one, whatever its name (`.triage-policies.yml`, `policies/stale.yml`).
+ */
+const TRIAGE_POLICY_FILE = /\.ya?ml$/;
 
 const sandboxResolution = (entryDir: string): esbuild.Plugin => ({
   name: 'autoflow-sandbox',

@@ -81,7 +81,12 @@ class PolicyReader extends YamlValues {
       } else if (key === 'resource_rules') this.resourceRules(value, policies);
       else this.warn({ line: value.line, path: key }, 'unknown top-level key, ignored (the gem ignores it too)');
     }
-    if (!root.entries.has('resource_rules')) this.problem({ line: root.line }, 'no `resource_rules:`, so the file triages nothing');
+    if (!root.entries.has('resource_rules')) {
+      this.problem(
+        { line: root.line },
+        'no `resource_rules:`, so the file triages nothing (a YAML file a workflow imports is read as a gitlab-triage policy file)',
+      );
+    }
     return policies;
   }
 

@@ -27,8 +27,36 @@ export default workflow({
     return [first.status, second.status];
   },
 });`,
+  'hourly.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'hourly', triggers: [{ cron: '0 * * * *' }], async run() { return 'tick'; } });`,
+  'broken.ts': `import { workflow } from 'autoflow';
+import { missing } from './nowhere';
+export default workflow({ name: 'broken', async run() { return missing; } });`,
 });
 after(() => folder.remove());
+
+describe('createTestEnv: the workflows it is given', () => {
+  test('schedules: false holds cron triggers, so advance() starts no scheduled run; by default they fire', async () => {
+    const ticks = async (schedules?: boolean): Promise<number> => {
+      const env = await createTestEnv({ workflows: [folder.path('hourly.ts')], ...(schedules === undefined ? {} : { schedules }) });
+      try {
+        await env.advance('3h');
+        return (await env.runtime.operations.listRuns({ workflow: 'hourly' })).runs.length;
+      } finally {
+        await env.close();
+      }
+    };
+    assert.equal(await ticks(false), 0);
+    assert.equal(await ticks(), 3);
+  });
+
+  test('a workflow file that does not build fails the environment, naming the file and why', async () => {
+    await assert.rejects(
+      createTestEnv({ workflows: [folder.path('month.ts'), folder.path('broken.ts')] }),
+      (error: Error) => error.name === 'DefinitionError' && error.message.startsWith(`${folder.path('broken.ts')}: Cannot bundle`) && /nowhere/.test(error.message),
+    );
+  });
+});
 
 describe('createTestEnv: virtual time', () => {
   test('a run that sleeps 30 days, then waits up to 7 days for an event, ends at once and sees exactly that much time pass', async () => {

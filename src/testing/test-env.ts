@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -40,6 +41,11 @@ export interface TestEnvOptions {
   /** The fetch behind `http.request`. @default globalThis.fetch */
   fetch?: typeof fetch;
   sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number; threads?: number };
+  /**
+   * False: cron triggers never fire, so `advance` moves time without the passes a schedule would start; start such
+   * a workflow with `env.start` when the test wants it. @default true
+   */
+  schedules?: boolean;
   logger?: Logger;
 }
 
@@ -69,10 +75,19 @@ export class TestEnv {
       ...Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler)),
     ]);
     const base = embeddedRuntimeConfig({ db: options.db ?? { kind: 'memory' }, workflowsDir: '.' });
+    const workflowFiles = options.workflows.map((file) => resolve(toPath(file)));
+    const missing = workflowFiles.filter((file) => !existsSync(file));
+    if (missing.length > 0) {
+      throw new Error(
+        `createTestEnv: no workflow file at ${missing.join(', ')}: a relative path is taken from the current directory (${process.cwd()}); ` +
+          "name it from the test file instead: new URL('./workflow.ts', import.meta.url)",
+      );
+    }
     const runtime = await createRuntime(
       {
         ...base,
-        workflowFiles: options.workflows.map((file) => resolve(toPath(file))),
+        workflowFiles,
+        schedules: options.schedules ?? true,
         apiToken: `test-${randomUUID()}`,
         sandbox: { ...base.sandbox, ...options.sandbox },
         secrets: options.secrets ?? {},

@@ -60,3 +60,33 @@ test('findTestFiles names every file that is not a test file', () => {
   );
   assert.deepEqual(findTestFiles([dir]), [join(dir, 'fail.test.ts')], 'a folder is searched for test files only');
 });
+
+test("a plain folder's tests import autoflow/testing (loaded as CommonJS) and name a missing workflow file plainly", async () => {
+  const plain = mkdtempSync(join(dir, 'plain-'));
+  writeFileSync(join(plain, 'greet.ts'), `import { workflow } from 'autoflow';\nexport default workflow({ name: 'greet', async run() { return 'hi'; } });\n`);
+  const testFile = (workflowPath: string) => `import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTestEnv } from 'autoflow/testing';
+
+test('greets', async () => {
+  const env = await createTestEnv({ workflows: [${workflowPath}] });
+  try {
+    assert.equal((await env.result(await env.start('greet'))).result, 'hi');
+  } finally {
+    await env.close();
+  }
+});
+`;
+  writeFileSync(join(plain, 'greet.test.ts'), testFile(`new URL('./greet.ts', import.meta.url)`));
+  const passed = await autoflow(['test', plain], { cwd: dir });
+  assert.equal(passed.code, 0, passed.stdout + passed.stderr);
+  assert.match(passed.stdout, /1 passed, 0 failed/);
+
+  writeFileSync(join(plain, 'greet.test.ts'), testFile(`'./greet.ts'`));
+  const failed = await autoflow(['test', plain], { cwd: dir });
+  assert.equal(failed.code, 1);
+  assert.ok(
+    failed.stdout.includes(`no workflow file at ${join(dir, 'greet.ts')}: a relative path is taken from the current directory (${dir})`),
+    failed.stdout,
+  );
+});
