@@ -17,6 +17,7 @@ import type { Capability, Clock, Logger, Store } from '../core/ports.js';
 import { ThreadedSandbox, createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.js';
+import { lockDatabaseForServer, type ServerLock } from '../store/sqlite/server-lock.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
@@ -183,6 +184,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
   const plainStore = openStore(config.db, logger.child({ component: 'store' }));
+  let serverLock: ServerLock | undefined;
+  if (config.db.kind === 'sqlite' && config.db.path !== ':memory:') {
+    try {
+      serverLock = lockDatabaseForServer(config.db.path);
+    } catch (error) {
+      await plainStore.close();
+      throw error;
+    }
+  }
   const sandbox = await createThreadedSandbox(
     { threads: config.sandbox.threads },
     {
@@ -351,6 +361,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       await engine.stop();
       await sandbox.close();
       await store.close();
+      serverLock?.release();
     },
   };
   if (newApiToken !== undefined) runtime.newApiToken = newApiToken;

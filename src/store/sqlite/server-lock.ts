@@ -1,0 +1,52 @@
+/**
+ * One server per SQLite database. Every server on SQLite is the same node (`local`), so a second one
+ * on the same file would take the first one's leases as its own and run its calls again. The lock
+ * is an exclusive SQLite lock on a file beside the database, held for as long as the server runs:
+ * the kernel drops it when the process ends, however it ends, so a crashed server leaves nothing stale.
+ */
+import Database from 'better-sqlite3';
+import { StoreError, toError } from '../../core/errors.js';
+
+export interface ServerLock {
+  readonly file: string;
+  release(): void;
+}
+
+/** The lock file of the database at `path`. */
+export const serverLockFile = (path: string): string => `${path}.lock`;
+
+function isBusy(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'SQLITE_BUSY';
+}
+
+/** Takes the lock of the database at `path`, or throws a StoreError saying that another server holds it. */
+export function lockDatabaseForServer(path: string): ServerLock {
+  const file = serverLockFile(path);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('busy_timeout = 0');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db?.close();
+    if (isBusy(error)) {
+      throw new StoreError(
+        `another AutoFlow server is running on the SQLite database ${path} (it holds ${file}): ` +
+          'one server per SQLite file, or both would run the same calls. Stop the other one, ' +
+          'or run several servers on PostgreSQL (docs/deploy.md)',
+        { cause: error, details: { path, lock: file } },
+      );
+    }
+    throw new StoreError(`cannot lock the SQLite database ${path} through ${file}: ${toError(error).message}`, {
+      cause: error,
+      details: { path, lock: file },
+    });
+  }
+  const held = db;
+  return {
+    file,
+    release() {
+      if (held.open) held.close();
+    },
+  };
+}
