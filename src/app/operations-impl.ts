@@ -253,11 +253,15 @@ export function createOperations(deps: OperationsDeps): Operations {
       if (!(await engine.retire(name))) throw await workflowNotFound(name);
     },
 
+    webhookSourceOf(headers) {
+      const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
+      if (!source) throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
+      return source.name;
+    },
+
     async ingestGitLabWebhook({ headers, body }) {
       const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
-      if (!source) {
-        throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
-      }
+      if (!source) throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
       const { event, dedupeKey } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
       const result = await engine.ingest(event, dedupeKey);
       if (!result.duplicate) return { ...result, type: event.type };

@@ -166,6 +166,11 @@ export interface Operations {
   /** Retires a workflow: no new runs, its triggers and schedules stop; its runs in flight finish. NotFound when not deployed. */
   retireWorkflow(name: string): Promise<void>;
   /**
+   * Which configured webhook source `X-Gitlab-Token` belongs to (its name); UnauthorizedError when
+   * none. The HTTP route asks it before reading a body of up to 25 MB.
+   */
+  webhookSourceOf(headers: Readonly<Record<string, string | undefined>>): string;
+  /**
    * A GitLab webhook delivery: checks its `X-Gitlab-Token` against the configured sources
    * (UnauthorizedError), normalises it to a CloudEvent (ValidationError for a malformed body) and
    * stores it durably before resolving. A redelivery (same Idempotency-Key) is a duplicate.

@@ -6,6 +6,7 @@ import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import type { CapabilityContext } from '../core/ports.js';
 import { createHttpCapability, HttpError, parseRetryAfter, urlAllowed } from './http.js';
+import { type Flood, floodServer } from './flood.test.js';
 
 let base: string;
 const seen: Array<{ path: string; key: string | undefined; body: string }> = [];
@@ -119,5 +120,63 @@ describe('http capability', () => {
     assert.equal(parseRetryAfter('120', now), 120_000);
     assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now), 60_000);
     assert.equal(parseRetryAfter('soon', now), undefined);
+  });
+
+  test('encoded separators and ; after the granted prefix are refused, naming what was found; in the query they pass', async () => {
+    const prefix = 'https://x.example/api/';
+    for (const smuggled of ['..%2fadmin', '..%2Fadmin', 'a/..%5cadmin', '%2e%2e%2fadmin', '.%2E/admin', '..;/admin', 'a;b/c']) {
+      assert.equal(urlAllowed(new URL(`${prefix}${smuggled}`), [prefix]), false, smuggled);
+    }
+    assert.equal(urlAllowed(new URL('https://x.example/api/v1/items?path=a%2Fb;c&q=..%2e'), [prefix]), true);
+    assert.equal(urlAllowed(new URL('https://x.example/api/v1/items.json'), [prefix]), true);
+    // What the operator wrote in the prefix is theirs: an encoded part in it is granted.
+    assert.equal(
+      urlAllowed(new URL('https://x.example/api/projects/acme%2Fapp/issues'), ['https://x.example/api/projects/acme%2Fapp']),
+      true,
+    );
+    assert.equal(urlAllowed(new URL('https://x.example/api?q=a;b'), ['https://x.example/api']), true);
+
+    const count = seen.length;
+    const error = await http.invoke('request', { url: `${base}/api/..%2fadmin` }, context([`${base}/api/`])).catch((e: unknown) => e);
+    assert.ok(error instanceof PermissionDeniedError, String(error));
+    assert.match(
+      error.message,
+      new RegExp(`may not reach ${base}/api/\\.\\.%2fadmin: its path after the granted prefix ${base}/api/ holds '%2f'`),
+    );
+    assert.match(error.message, /add to permissions\.http a prefix that already includes that part/);
+    await assert.rejects(http.invoke('request', { url: `${base}/api/..;/admin` }, context([`${base}/api/`])), /holds ';'/);
+    assert.equal(seen.length, count, 'nothing was sent');
+  });
+});
+
+/** Answers larger than the limit: refused on Content-Length, or cut off while streaming; never read whole. */
+describe('http capability: the response size limit', () => {
+  const LIMIT = 64 * 1024;
+  const http = createHttpCapability({ maxResponseBytes: LIMIT });
+  let flood: Flood;
+  before(async () => {
+    flood = await floodServer();
+  });
+  after(() => flood.close());
+
+  for (const declared of [false, true]) {
+    test(`a ${declared ? 'declared (Content-Length)' : 'chunked'} answer over the limit fails the call, and the request is aborted`, async () => {
+      const url = `${flood.url}/${declared ? 'declared' : 'chunked'}`;
+      const error = await http.invoke('request', { url }, context([flood.url])).catch((e: unknown) => e);
+      assert.ok(error instanceof CapabilityError && error.code === 'response_too_large' && !error.retryable, String(error));
+      assert.match(
+        error.message,
+        new RegExp(`^response from ${url} is larger than ${LIMIT} bytes${declared ? ` \\(its Content-Length is ${flood.total}\\)` : ''}`),
+      );
+      const served = await flood.last();
+      assert.equal(served.aborted, true, 'the server saw the connection go before it finished');
+      assert.ok(served.written < flood.total / 4, `the server wrote ${served.written} of ${flood.total} bytes`);
+    });
+  }
+
+  test('an answer at the limit is read whole, multi-byte characters included', async () => {
+    const result = (await http.invoke('request', { url: `${flood.url}/exact?bytes=${LIMIT}` }, context([flood.url]))) as { body: string };
+    assert.equal(Buffer.byteLength(result.body), LIMIT);
+    assert.ok(result.body.startsWith('é'));
   });
 });

@@ -3,7 +3,7 @@ import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext } from '../core/ports.js';
 import { parseArgs } from './args.js';
-import { fetchFailure } from './fetch-failure.js';
+import { type FetchFailure, fetchFailure } from './fetch-failure.js';
 
 const requestSchema = z.object({
   url: z.string().min(1),
@@ -31,20 +31,44 @@ export interface HttpCapabilityOptions {
 }
 
 /**
+ * What a server may read, after the granted prefix, as a way out of it: an encoded `/`, `\` or `.`
+ * (`..%2fadmin`, `%2e%2e/`), and `;` (`..;/admin` is `../admin` to Tomcat and the proxies in front of it).
+ */
+const SMUGGLED = /%2f|%5c|%2e|;/i;
+
+/** Whether a prefix grants the URL; when one would but for what follows it, that prefix and what was found. */
+export type UrlGrant = { granted: true } | { granted: false; prefix?: string; found?: string };
+
+/**
  * A prefix grants a URL only on a path boundary: `https://api.example.com/v1` grants
  * `…/v1/x` and `…/v1?q`, not `…/v1x`, and never another host that merely starts the same way.
+ * The path after the prefix may not hold `%2F`, `%5C`, `%2E` (any case) or `;` (SMUGGLED); the
+ * query may.
  */
-export function urlAllowed(url: URL, prefixes: readonly string[] | undefined): boolean {
-  return (prefixes ?? []).some((raw) => {
+export function urlGrant(url: URL, prefixes: readonly string[] | undefined): UrlGrant {
+  let refused: UrlGrant = { granted: false };
+  for (const raw of prefixes ?? []) {
     let prefix: string;
     try {
       prefix = new URL(raw).href;
     } catch {
-      return false;
+      continue;
     }
-    if (!url.href.startsWith(prefix)) return false;
-    return prefix.endsWith('/') || url.href.length === prefix.length || '/?#'.includes(url.href.charAt(prefix.length));
-  });
+    if (!url.href.startsWith(prefix)) continue;
+    const rest = url.href.slice(prefix.length);
+    if (!(prefix.endsWith('/') || rest === '' || '/?#'.includes(rest.charAt(0)))) continue;
+    // A prefix with a query or fragment leaves no path after it.
+    const path = /[?#]/.test(prefix) ? '' : rest.replace(/[?#].*$/s, '');
+    const found = SMUGGLED.exec(path)?.[0];
+    if (found === undefined) return { granted: true };
+    refused = { granted: false, prefix, found };
+  }
+  return refused;
+}
+
+/** Whether a prefix grants the URL (see urlGrant). */
+export function urlAllowed(url: URL, prefixes: readonly string[] | undefined): boolean {
+  return urlGrant(url, prefixes).granted;
 }
 
 /** Seconds or an HTTP date, as RFC 9110 allows. */
@@ -56,13 +80,40 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-async function readBody(response: Response, limit: number, url: string): Promise<Json> {
-  const text = await response.text();
-  if (text.length > limit) {
-    throw new CapabilityError('response_too_large', `response from ${url} is larger than ${limit} bytes`, { retryable: false });
+/** A body read up to a limit: its text, or `tooLarge` when it has more bytes than the limit. */
+export type LimitedText = { text: string } | { tooLarge: true; declaredBytes?: number };
+
+/**
+ * Reads a body as UTF-8 text, never holding more than `limit` bytes of it: a `Content-Length` over
+ * the limit is refused before any of the body is read, and a body without one (or that sends more
+ * than it declared) is read as a stream and cancelled — which aborts the request — as soon as it
+ * passes the limit.
+ */
+export async function readLimitedText(response: Response, limit: number): Promise<LimitedText> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    return { tooLarge: true, declaredBytes: declared };
   }
-  const type = response.headers.get('content-type') ?? '';
-  if (type.includes('json') && text !== '') {
+  if (response.body === null) return { text: '' };
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks, size)) };
+}
+
+function parseBody(text: string, contentType: string): Json {
+  if (contentType.includes('json') && text !== '') {
     try {
       return JSON.parse(text) as Json;
     } catch {
@@ -70,6 +121,12 @@ async function readBody(response: Response, limit: number, url: string): Promise
     }
   }
   return text;
+}
+
+/** A connection that failed or broke off: retryable, saying why. */
+function networkError(url: URL, failure: FetchFailure, timedOut: string): CapabilityError {
+  const why = failure.timedOut ? timedOut : failure.description;
+  return new CapabilityError('network_error', `request to ${url.href} failed: ${why}`, { retryable: true, cause: failure.error });
 }
 
 /** `http.request` for workflows: only to granted URL prefixes, with the call's idempotency key. */
@@ -87,7 +144,14 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
       } catch {
         throw new CapabilityError('invalid_url', `'${request.url}' is not an absolute URL`, { retryable: false });
       }
-      if (!urlAllowed(url, context.permissions.http)) {
+      const grant = urlGrant(url, context.permissions.http);
+      if (!grant.granted && grant.found !== undefined) {
+        throw new PermissionDeniedError(
+          `workflow '${context.workflow}' may not reach ${url.href}: its path after the granted prefix ${grant.prefix} holds '${grant.found}' (an encoded '/', '\\' or '.', or a ';'), which a server may decode into a path outside the prefix; write the path's '/' and '.' unencoded and leave ';' out, or add to permissions.http a prefix that already includes that part`,
+          { url: url.href, prefix: grant.prefix ?? '', found: grant.found },
+        );
+      }
+      if (!grant.granted) {
         throw new PermissionDeniedError(
           `workflow '${context.workflow}' may not reach ${url.href}: add a prefix of it to permissions.http`,
           { url: url.href },
@@ -124,11 +188,11 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
             { retryable: false, cause: failure.error },
           );
         }
-        const why = failure.timedOut ? `no answer within ${timeoutMs} ms` : failure.description;
-        throw new CapabilityError('network_error', `request to ${url.href} failed: ${why}`, { retryable: true, cause: failure.error });
+        throw networkError(url, failure, `no answer within ${timeoutMs} ms`);
       }
-      const responseBody = await readBody(response, limit, url.href);
       if (response.status === 429 || response.status >= 500) {
+        // Its body is not kept: not read at all, whatever its size.
+        await response.body?.cancel().catch(() => undefined);
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), context.now);
         throw new CapabilityError('http_unavailable', `HTTP ${response.status} from ${url.href}`, {
           retryable: true,
@@ -136,6 +200,22 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
           details: { status: response.status },
         });
       }
+      let read: LimitedText;
+      try {
+        read = await readLimitedText(response, limit);
+      } catch (caught) {
+        // The answer broke off (a reset, or the timeout struck while it was still arriving).
+        throw networkError(url, fetchFailure(caught), `the answer did not arrive in full within ${timeoutMs} ms`);
+      }
+      if ('tooLarge' in read) {
+        const declared = read.declaredBytes === undefined ? '' : ` (its Content-Length is ${read.declaredBytes})`;
+        throw new CapabilityError(
+          'response_too_large',
+          `response from ${url.href} is larger than ${limit} bytes${declared}, the limit of an http.request answer: ask the service for less (a page, a filter) or for a smaller representation`,
+          { retryable: false, details: { status: response.status, maxBytes: limit } },
+        );
+      }
+      const responseBody = parseBody(read.text, response.headers.get('content-type') ?? '');
       if (response.status >= 400) throw new HttpError(response.status, url.href, responseBody);
       return { status: response.status, headers: Object.fromEntries(response.headers.entries()), body: responseBody };
     },

@@ -70,7 +70,10 @@ export interface UiServer {
  * A real server on loopback, wired like `autoflow server` with no GitLab: the embedded simulator
  * (seeded users alice, bob, carol), its OAuth application, the API and the web UI on one port.
  */
-export async function startUiServer(workflows: Record<string, string> = UI_WORKFLOWS, options: { db?: DatabaseConfig } = {}): Promise<UiServer> {
+export async function startUiServer(
+  workflows: Record<string, string> = UI_WORKFLOWS,
+  options: { db?: DatabaseConfig; sessionSecret?: string } = {},
+): Promise<UiServer> {
   const folder = workflowFolder(workflows);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -81,7 +84,7 @@ export async function startUiServer(workflows: Record<string, string> = UI_WORKF
     webhookSources: [gitlab.webhookSource],
   });
   await runtime.start();
-  const ui = webUiOptions({ config: { db, publicUrl: url }, operations: runtime.operations, logger: runtime.logger, gitlab });
+  const ui = webUiOptions({ config: { db, publicUrl: url, sessionSecret: options.sessionSecret }, operations: runtime.operations, logger: runtime.logger, gitlab });
   const server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, gitlab, ui }), { port, host: '127.0.0.1', shutdownGraceMs: 200 });
   gitlab.attach(server.url, url);
   const started: UiServer = {

@@ -1,6 +1,6 @@
 import { CapabilityError, toError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
-import { parseRetryAfter } from '../http.js';
+import { type LimitedText, parseRetryAfter, readLimitedText } from '../http.js';
 import { fetchFailure } from '../fetch-failure.js';
 import { GitLabError, GitLabUnavailableError, gitLabMessage } from './errors.js';
 
@@ -37,7 +37,16 @@ export interface GitLabClientOptions {
   timeoutMs?: number;
   /** Named in the message of a 401, so that the operator knows what to fix. @default 'AUTOFLOW_GITLAB_TOKEN' */
   tokenVariable?: string;
+  /**
+   * A larger answer fails the call (`gitlab_response_too_large`, not retried) and is never held whole:
+   * it is refused on its Content-Length, or cut off as soon as it passes the limit. A page of a list
+   * is one answer. @default 16 MiB (DEFAULT_MAX_RESPONSE_BYTES)
+   */
+  maxResponseBytes?: number;
 }
+
+/** The largest GitLab answer the client reads: far above a page of 100 issues, below what would strain the server. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A thin GitLab REST client on `fetch`: one request per `send`, never a retry, never a wait —
@@ -103,6 +112,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const tokenVariable = options.tokenVariable ?? 'AUTOFLOW_GITLAB_TOKEN';
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const base = new URL(options.baseUrl);
   // `https://gitlab.example.com/api/v4/` is the API's address, often given for the instance's.
   const apiRoot = `${base.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/i, '')}/api/v4/`;
@@ -134,7 +144,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
       };
       if (body !== undefined) headers['content-type'] = 'application/json';
       let response: Response;
-      let text: string;
+      let read: LimitedText;
       try {
         response = await doFetch(url, {
           method,
@@ -145,7 +155,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         });
-        text = await response.text();
+        read = await readLimitedText(response, maxResponseBytes);
       } catch (caught) {
         const failure = fetchFailure(caught);
         const { error } = failure;
@@ -161,9 +171,18 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           : `${where} failed before GitLab answered: ${failure.description}`;
         throw new GitLabUnavailableError(message, { request }, { cause: error });
       }
+      const { status } = response;
+      if ('tooLarge' in read) {
+        const declared = read.declaredBytes === undefined ? '' : ` (its Content-Length is ${read.declaredBytes})`;
+        throw new CapabilityError(
+          'gitlab_response_too_large',
+          `GitLab's answer to ${request} is larger than ${maxResponseBytes} bytes${declared}, the gitlab capability's limit (maxResponseBytes); it was not read: ask for less (a smaller perPage, a narrower query)`,
+          { retryable: false, details: { status, request, maxBytes: maxResponseBytes } },
+        );
+      }
+      const { text } = read;
       const contentType = response.headers.get('content-type') ?? '';
       const parsed = parseBody(text, contentType);
-      const { status } = response;
       const ok = status >= 200 && status < 300;
       if (ok && 'broken' in parsed) {
         // A body cut off on the way: a connection that broke, which another attempt can cure.

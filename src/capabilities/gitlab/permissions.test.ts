@@ -77,10 +77,73 @@ describe('gitlab permissions', () => {
     assert.equal((await call<{ username: string }>('users.current', {})).username, 'bot');
     await assert.rejects(
       call('request', { method: 'POST', path: '/projects', body: { name: 'new' } }),
-      /outside \/projects\/:id and \/groups\/:id only GET is allowed/,
+      /outside \/projects\/:id and \/groups\/:id a workflow may only GET /,
     );
     await assert.rejects(call('users.current', {}, { permissions: {} }), /has no GitLab permissions; add permissions\.gitlab\.projects/);
     assert.equal(requests.length, 1);
+  });
+
+  test('outside projects and groups only the few GETs that show no project: the user, users, the version, the metadata', async () => {
+    const { sim, call, requests } = createWorld();
+    // What the typed methods send, and the raw request to the same endpoints.
+    const bob = sim.state.userByUsername('bob');
+    assert.ok(bob);
+    assert.equal((await call<{ username: string }>('users.get', { userId: bob.id })).username, 'bob');
+    assert.equal((await call<{ username: string } | null>('users.byUsername', { username: 'alice' }))?.username, 'alice');
+    assert.match((await call<{ version: string }>('request', { method: 'GET', path: '/version' })).version, /^\d+\./);
+    await call('request', { method: 'GET', path: '/user' });
+    await call('request', { method: 'GET', path: '/users', query: { username: 'bob' } });
+    await call('request', { method: 'GET', path: '/metadata' }).catch((error: unknown) => {
+      // The simulator may not serve it; what matters is that the guard let it through.
+      assert.ok(!(error instanceof PermissionDeniedError), String(error));
+    });
+    const allowed = requests.length;
+    assert.deepEqual(requests.slice(0, 6), [
+      `GET /api/v4/users/${bob.id}`,
+      'GET /api/v4/users?username=alice',
+      'GET /api/v4/version',
+      'GET /api/v4/user',
+      'GET /api/v4/users?username=bob',
+      'GET /api/v4/metadata',
+    ]);
+
+    // Instance-wide lists and searches would show projects the workflow is not granted (other/secret here).
+    const refused: Array<{ path: string; query?: Record<string, string> }> = [
+      { path: '/issues', query: { scope: 'all' } },
+      { path: '/merge_requests', query: { scope: 'all' } },
+      { path: '/search', query: { scope: 'blobs', search: 'password' } },
+      { path: '/projects' },
+      { path: '/projects', query: { search: 'secret' } },
+      { path: '/groups' },
+      { path: '/users' },
+      { path: '/users', query: { search: 'a' } },
+      { path: '/users', query: { username: 'bob', search: 'a' } },
+      { path: '/users', query: { username: '' } },
+      { path: `/users/${bob.id}/projects` },
+      { path: '/users/bob' },
+      { path: '/user/keys' },
+      { path: '/todos' },
+      { path: '/events' },
+      { path: '/snippets/public' },
+      { path: '/version/../issues' },
+      { path: '//issues' },
+      { path: '/projects//issues' },
+      // A granted project in a parameter does not scope an instance-wide path.
+      { path: '/issues', query: { scope: 'all', target_project_id: 'acme/app' } },
+    ];
+    for (const { path, query } of refused) {
+      const error = await rejection(call('request', { method: 'GET', path, ...(query ? { query } : {}) }));
+      assert.ok(error instanceof PermissionDeniedError, `${path} ${JSON.stringify(query)}: ${String(error)}`);
+      assert.match(
+        error.message,
+        /^workflow 'wf' may not GET \/[^:]*: outside \/projects\/:id and \/groups\/:id a workflow may only GET \/version, \/metadata, \/user, \/users\/:id and \/users\?username=… \(instance-wide lists and searches would show projects it is not granted\); use the granted project's or group's own endpoint instead, such as \/projects\/:id\/issues/,
+      );
+    }
+    assert.equal(requests.length, allowed, 'nothing refused reached GitLab');
+
+    // The project's and group's own lists and searches stay available.
+    await call('request', { method: 'GET', path: '/projects/acme%2Fapp/issues', query: { scope: 'all' } });
+    await call('issues.list', { group: 'acme' });
   });
 
   test('the check runs on the URL really sent, and on parameters that write into another project', async () => {

@@ -26,6 +26,23 @@ const CROSS_PROJECT_PARAMS = ['target_project_id', 'to_project_id'];
 const REFUSED = /^\/(projects|groups)\/[^/]+\/(fork|transfer|share)(\/|$)/;
 
 /**
+ * The only requests outside `/projects/:id` and `/groups/:id` a workflow may make: GETs that show
+ * nothing of any project or group — the instance's version and metadata, the token's user, one
+ * user by id or by username (what `users.current`, `users.get` and `users.byUsername` send).
+ * Instance-wide lists and searches (`/issues?scope=all`, `/search`, `/merge_requests`, `/projects`)
+ * would show, with the bot's token, projects the workflow is not granted.
+ */
+const INSTANCE_READS = 'GET /version, /metadata, /user, /users/:id and /users?username=…';
+
+function instanceRead(apiPath: string, url: URL): boolean {
+  if (apiPath === '/version' || apiPath === '/metadata' || apiPath === '/user') return true;
+  if (/^\/users\/\d+$/.test(apiPath)) return true;
+  // `/users` lists every user unless it is the lookup by username, and nothing else.
+  const keys = [...url.searchParams.keys()];
+  return apiPath === '/users' && keys.length === 1 && keys[0] === 'username' && url.searchParams.get('username') !== '';
+}
+
+/**
  * The id or full path in a `:id` segment. A path with empty, `.` or `..` parts is refused: GitLab
  * would not find it, and a glob such as `acme/*` would otherwise grant `acme/app/../../other`.
  */
@@ -154,7 +171,14 @@ export function createPermissionGuard(resolvePath: (target: Target, now: number)
       }
       if (REFUSED.test(apiPath)) throw denied('forks, transfers and shares into other namespaces are not available to workflows', {});
       const targets = targetsOf(apiPath, url, body);
-      if (targets.length === 0 && method !== 'GET') throw denied('outside /projects/:id and /groups/:id only GET is allowed', {});
+      // A project named by a parameter only (`/issues?target_project_id=…`) does not scope the path.
+      if (!targets.some((target) => target.param === undefined) && (method !== 'GET' || !instanceRead(apiPath, url))) {
+        throw denied(
+          `outside /projects/:id and /groups/:id a workflow may only ${INSTANCE_READS} (instance-wide lists and searches would show projects it is not granted); ` +
+            "use the granted project's or group's own endpoint instead, such as /projects/:id/issues, /groups/:id/merge_requests or /projects/:id/search",
+          { permission: 'permissions.gitlab' },
+        );
+      }
       for (const target of targets) await checkTarget(target, grants, denied, context.now);
     },
   };

@@ -225,6 +225,10 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       retired.push(name);
     },
 
+    webhookSourceOf() {
+      throw new UnauthorizedError('these fake operations have no webhook source');
+    },
+
     async ingestGitLabWebhook() {
       // Webhook intake is tested against the real operations (test/e2e/webhooks.test.ts).
       throw new UnauthorizedError('these fake operations have no webhook source');

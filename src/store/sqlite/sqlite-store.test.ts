@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -129,6 +129,30 @@ describe('SQLite store', () => {
     const store = await openStore(join(dir, 'a', 'b', 'c', 'autoflow.db'));
     await store.createRun(newRun('r1'));
     await store.close();
+  });
+
+  it('creates a new database, and its -wal and -shm files, readable by this user only (0600); an existing file keeps its mode', async () => {
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    const path = join(dir, 'private', 'autoflow.db');
+    const store = await openStore(path);
+    await store.createRun(newRun('r1'));
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      assert.ok(existsSync(file), file);
+      assert.equal(mode(file), 0o600, `${file} is ${mode(file).toString(8)}`);
+    }
+    await store.close();
+    const reopened = await openStore(path);
+    assert.equal(mode(path), 0o600);
+    await reopened.close();
+
+    // The operator's choice stands: a file there already is not changed.
+    const shared = join(dir, 'shared.db');
+    writeFileSync(shared, '');
+    chmodSync(shared, 0o640);
+    const existing = await openStore(shared);
+    await existing.createRun(newRun('r1'));
+    assert.equal(mode(shared), 0o640);
+    await existing.close();
   });
 
   it('explains a path it cannot use', () => {

@@ -3,7 +3,7 @@
  * group commit (group-commit.ts): concurrent writes share one transaction and one fsync. Reads
  * run at once on the same connection and see everything committed.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, toError } from '../../core/errors.js';
@@ -49,6 +49,21 @@ export interface SqliteStore extends Store {
   readonly stats: GroupCommitStats;
 }
 
+/**
+ * Creates a missing database file readable by this user only (0600): it holds histories and inputs.
+ * SQLite gives the `-wal` and `-shm` files it creates beside it the database file's mode. An existing
+ * file keeps its mode; an in-memory or temporary database (`:memory:`, '') has no file.
+ */
+function createPrivately(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    // `wx`: only a new file; an empty file is an empty database to SQLite.
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // EEXIST: there already, its mode the operator's. Anything else, SQLite's own open reports, with its advice.
+  }
+}
+
 function open(options: SqliteStoreOptions): Database.Database {
   const { path } = options;
   try {
@@ -61,6 +76,7 @@ function open(options: SqliteStoreOptions): Database.Database {
     );
   }
   try {
+    createPrivately(path);
     const db = new Database(path);
     // The busy timeout first: switching to WAL needs a lock that another starting process may hold.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);

@@ -60,9 +60,21 @@ export async function readSession(c: Context<UiEnv>, settings: UiSettings): Prom
   }
 }
 
-/** A local path to come back to after signing in; anything else (`//evil`, `https://…`) becomes `/`. */
+/** Stands in for this server's origin when resolving `next`: any origin would do, only sameness counts. */
+const HERE = 'http://autoflow.invalid';
+
+/**
+ * A local path to come back to after signing in; anything else becomes `/`. `next` must start with
+ * one `/`, hold no control character (browsers drop tabs and newlines: `/<TAB>/evil.example` is
+ * `//evil.example`) and no `\` (read as `/`), and resolve against this server's origin to that origin.
+ */
 export function safeNext(next: string | undefined): string {
-  return next && /^\/(?![/\\])/.test(next) ? next : '/';
+  if (!next?.startsWith('/') || next.startsWith('//') || /[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  try {
+    return new URL(next, HERE).origin === HERE ? next : '/';
+  } catch {
+    return '/';
+  }
 }
 
 /** The path and query of `url` when it belongs to `origin`, for coming back to it after signing in. */
