@@ -271,12 +271,19 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     newApiToken = `af_${randomBytes(24).toString('base64url')}`;
     await store.addApiToken(hashToken(newApiToken), 'admin', clock.now());
   }
+  const webhookSources = [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])];
+  if (config.gitlabUrl !== undefined && webhookSources.length === 0) {
+    logger.warn(
+      { gitlabUrl: config.gitlabUrl },
+      'no GitLab webhook secret is configured: every webhook is refused (401), so no trigger on a GitLab event fires; set AUTOFLOW_GITLAB_WEBHOOK_SECRET to the secret token of the project or group webhook',
+    );
+  }
   const operations = createOperations({
     engine,
     store,
     clock,
     checkInput: createInputChecker(sandbox),
-    webhookSources: [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])],
+    webhookSources,
     ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),
   });
 

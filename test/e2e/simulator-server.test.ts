@@ -65,6 +65,17 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
     const typo = await cli('set-milestones', 'alice');
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /unknown simulator action 'set-milestones'; actions: create-issue, update-issue, /);
+    const noted = await cli('create-note', 'bob', 'demo/app', '{"issue":1}', 'Seen, on it');
+    assert.equal(noted.code, 0, noted.stderr);
+    const notes = (await (
+      await fetch(`${server.url}/simulator/gitlab/api/v4/projects/demo%2Fapp/issues/1/notes`, {
+        headers: { 'PRIVATE-TOKEN': 'alice-token' },
+      })
+    ).json()) as Array<{ body: string; author: { username: string } }>;
+    assert.ok(
+      notes.some((note) => note.body === 'Seen, on it' && note.author.username === 'bob'),
+      JSON.stringify(notes),
+    );
     const missing = await cli('close-issue', 'alice', 'demo/app', '999');
     assert.equal(missing.code, 1, 'GitLab refusing is a failure, not a usage error');
     assert.match(missing.stderr, /closeIssue failed: .*404|closeIssue failed: .*not found/i);

@@ -22,7 +22,7 @@ function explain(code: string, path: string, message: string): string {
     return `${where} is read-only: give this user write permission on the file and its directory, or mount the file system writable.`;
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return `${where} stayed locked by another process for longer than the busy timeout: stop the other process, or raise busyTimeoutMs.`;
+    return `${where} stayed locked by another process for longer than the busy timeout (5 s): find what holds it open in a write transaction (an sqlite3 shell, a backup or sync tool) and end it; AutoFlow itself allows one server per file.`;
   }
   if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
     return `${where} is not a valid database or is damaged (${message}): restore it from a backup, or point AutoFlow at another file.`;
