@@ -18,11 +18,12 @@ export type Ingest = (event: CloudEvent, dedupeKey: string) => Promise<{ seq: nu
 /**
  * `emit(type, data, { subject })`: puts a CloudEvent into the inbox, where triggers and waits
  * receive it like any external event. The event id is the call's idempotency key, so a retried
- * call stores it once.
+ * call stores it once. The event is stored and shown: secrets stay `{{secret:NAME}}` references.
  */
 export function createEmitCapability(ingest: Ingest): Capability {
   return {
     name: 'emit',
+    storesArguments: true,
     async invoke(method, raw, context): Promise<Json> {
       if (method !== 'emit') throw new CapabilityError('unknown_method', `emit has no method '${method}'`, { retryable: false });
       const args = parseArgs(emitSchema, raw, 'emit');

@@ -78,6 +78,8 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
 
   return {
     name: 'tasks',
+    // Specs are stored and shown to people: secrets stay `{{secret:NAME}}` references.
+    storesArguments: true,
     async invoke(method, raw, context): Promise<Json> {
       switch (method) {
         case 'create': {

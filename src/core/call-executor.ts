@@ -2,7 +2,7 @@ import { CapabilityError, PermissionDeniedError, toError, toErrorInfo } from './
 import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
 import type { Capability, SecretSource } from './ports.js';
 import { resolveRetryPolicy, retryDelay } from './retry.js';
-import { redactJson, revealJson } from './secrets.js';
+import { revealJson, sealJson } from './secrets.js';
 
 export type CallOutcome =
   | { kind: 'resolved'; resolution: Resolution; attempts: number }
@@ -23,8 +23,9 @@ export interface CallExecutorOptions {
 /**
  * Runs one attempt of a call on the host and decides what follows: the result, a final failure,
  * or another attempt after a backoff. Arguments are revealed (secret references become values
- * the workflow may read) just before the capability sees them; what comes back is redacted
- * before anything stores it.
+ * the workflow may read) just before the capability sees them, unless it stores them
+ * (`Capability.storesArguments`): it then gets the references. What comes back is sealed (see
+ * `sealJson`) before anything stores it, and revealed again when the workflow receives it.
  */
 export async function attemptCall(call: CallRecord, context: CallContext, options: CallExecutorOptions): Promise<CallOutcome> {
   const attempts = call.attempts + 1;
@@ -33,7 +34,8 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
     if (!capability) {
       throw new CapabilityError('unknown_capability', `no capability named '${call.capability}' is installed on this server`, { retryable: false });
     }
-    const value = await capability.invoke(call.method, revealJson(call.args, options.secrets, context.permissions.secrets), {
+    const granted = capability.storesArguments === true ? [] : context.permissions.secrets;
+    const value = await capability.invoke(call.method, revealJson(call.args, options.secrets, granted), {
       runId: call.runId,
       step: call.step,
       attempt: attempts,
@@ -45,11 +47,11 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
     return {
       kind: 'resolved',
       attempts,
-      resolution: { kind: 'call', step: call.step, ok: true, value: redactJson(toJsonValue(value), options.secrets) },
+      resolution: { kind: 'call', step: call.step, ok: true, value: sealJson(toJsonValue(value), options.secrets) },
     };
   } catch (caught) {
     const error = toError(caught);
-    const info = redactJson(toErrorInfo(error) as unknown as Json, options.secrets) as unknown as ErrorInfo;
+    const info = sealJson(toErrorInfo(error) as unknown as Json, options.secrets) as unknown as ErrorInfo;
     delete info.stack;
     const retryable = error instanceof CapabilityError ? error.retryable : !(error instanceof PermissionDeniedError);
     const policy = resolveRetryPolicy(call.options?.retry);

@@ -37,7 +37,7 @@ import type {
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
 import { cloudEventOf, leftWorkToClaim, planRouting } from './router.js';
-import { revealJson } from './secrets.js';
+import { revealResolution } from './secrets.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
 
 export interface EngineOptions {
@@ -248,6 +248,16 @@ export class Engine {
     return this.activeDefinitions.find((definition) => definition.name === name);
   }
 
+  /**
+   * Reads the active definitions again: what other nodes on the same store deployed or retired.
+   * True when they changed.
+   */
+  async syncDefinitions(): Promise<boolean> {
+    const before = this.activeDefinitions.map((definition) => definition.version).join(' ');
+    await this.refreshDefinitions();
+    return this.activeDefinitions.map((definition) => definition.version).join(' ') !== before;
+  }
+
   private async refreshDefinitions(): Promise<void> {
     this.activeDefinitions = await this.store.listActiveDefinitions();
     for (const definition of this.activeDefinitions) this.definitionsByVersion.set(definition.version, definition);
@@ -437,7 +447,7 @@ export class Engine {
       const outcome = await replayHistory(instance, history, {
         runId: run.id,
         workflow: run.workflow,
-        prepare: (resolution) => revealJson(resolution as unknown as Json, this.options.secrets, permitted) as unknown as Resolution,
+        prepare: (resolution) => revealResolution(resolution, this.options.secrets, permitted),
       });
       return { instance, outcome };
     } catch (caught) {
@@ -560,8 +570,8 @@ export class Engine {
         commands = (
           await entry.instance.activate({
             time,
-            ...(first ? { start: { input: revealJson(run.input, this.options.secrets, permissions.secrets) } } : {}),
-            resolutions: delivered.map((item) => revealJson(item.resolution as unknown as Json, this.options.secrets, permissions.secrets) as unknown as Resolution),
+            ...(first ? { start: { input: run.input } } : {}),
+            resolutions: delivered.map((item) => revealResolution(item.resolution, this.options.secrets, permissions.secrets)),
             replaying: false,
           })
         ).commands;
@@ -602,7 +612,7 @@ export class Engine {
       this.afterCommit(run, output.commit);
       if (output.ended) {
         this.cache.evict(runId);
-        this.events.emit('run:finished', { runId, status: run.status });
+        this.finished(run);
         return;
       }
       local = [...output.immediate];
@@ -631,6 +641,21 @@ export class Engine {
       if (local.length === 0) return;
       // The mailbox as the commit left it; what arrives after it makes the run ready again.
       pending = result.pending;
+    }
+    await this.keepForLater(runId, local, resolvedCalls);
+  }
+
+  /**
+   * Stopping with resolutions in hand (a call that finished while the server shut down): they go
+   * to the run's mailbox, so that whoever advances the run next has them and no call runs again.
+   */
+  private async keepForLater(runId: string, local: DeliveredResolution[], resolvedCalls: readonly number[]): Promise<void> {
+    for (const { resolution, attempts, at } of local) {
+      const isCall = resolution.kind === 'call' && resolvedCalls.includes(resolution.step);
+      const kept = isCall
+        ? await this.store.resolveCall(runId, resolution.step, resolution, attempts ?? 1, at, this.options.nodeId)
+        : await this.store.addPending(runId, resolution, at);
+      if (!kept) this.logger.info({ runId, kind: resolution.kind }, 'a resolution held at shutdown was not kept: the run ended or another node holds it');
     }
   }
 
@@ -707,7 +732,19 @@ export class Engine {
     }
     const committed = committedRecord(run, commit);
     this.afterCommit(committed, commit);
-    if (terminal.has(committed.status)) this.events.emit('run:finished', { runId: run.id, status: committed.status });
+    if (terminal.has(committed.status)) this.finished(committed);
+  }
+
+  /** A run ended: said to listeners, and in the log when it failed (operators alert on the log, not on `autoflow runs`). */
+  private finished(run: RunRecord): void {
+    if (run.status === 'failed') {
+      const error = run.error ?? { name: 'Error', message: 'no error recorded' };
+      this.logger.warn(
+        { runId: run.id, workflow: run.workflow, error: error.message },
+        `run ${run.id} of ${run.workflow} failed: ${error.name}: ${error.message}`,
+      );
+    }
+    this.events.emit('run:finished', { runId: run.id, status: run.status });
   }
 
   /**
@@ -786,6 +823,14 @@ export class Engine {
       });
       const result = outcome.kind === 'retry' ? 'retry' : outcome.resolution.kind === 'call' && !outcome.resolution.ok ? 'failed' : 'ok';
       this.events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
+      if (outcome.kind === 'resolved' && outcome.resolution.kind === 'call' && !outcome.resolution.ok) {
+        const { error } = outcome.resolution;
+        // The workflow may catch it; the log still says which call failed for good, and why.
+        this.logger.warn(
+          { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, error: error.message },
+          `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} failed: ${error.name}: ${error.message}`,
+        );
+      }
       return outcome;
     } finally {
       this.inflightCalls.delete(key);

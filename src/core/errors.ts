@@ -66,10 +66,13 @@ export class DefinitionError extends AutoflowError {
   }
 }
 
-/** The sandbox stopped a workflow task: CPU deadline, memory limit or stack overflow. */
+/**
+ * The sandbox stopped a workflow task: CPU deadline, memory limit, stack overflow, a record too
+ * large to keep (`size`), or a reply the host cannot accept (`protocol`: the commands are malformed).
+ */
 export class SandboxLimitError extends AutoflowError {
-  readonly limit: 'cpu' | 'memory' | 'stack' | 'size';
-  constructor(limit: 'cpu' | 'memory' | 'stack' | 'size', message: string) {
+  readonly limit: 'cpu' | 'memory' | 'stack' | 'size' | 'protocol';
+  constructor(limit: SandboxLimitError['limit'], message: string) {
     super('sandbox_limit', message, { details: { limit } });
     this.limit = limit;
   }

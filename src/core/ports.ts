@@ -539,6 +539,11 @@ export interface CapabilityContext {
  */
 export interface Capability {
   readonly name: string;
+  /**
+   * Set by a capability that stores or publishes its arguments instead of using them (`emit`,
+   * human tasks): it gets secrets as their `{{secret:NAME}}` references, never as values.
+   */
+  readonly storesArguments?: boolean;
   invoke(method: string, args: Json, context: CapabilityContext): Promise<Json>;
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Json } from './model.js';
 import type { SecretSource } from './ports.js';
-import { redactJson, revealJson } from './secrets.js';
+import { redactJson, revealJson, sealJson } from './secrets.js';
 
 test('secret values are replaced by references, and references revealed only for granted names', () => {
   const values: Record<string, string> = { TOKEN: 'abc123', ADMIN: 'root-pass' };
@@ -10,4 +11,71 @@ test('secret values are replaced by references, and references revealed only for
   assert.deepEqual(stored, { header: 'Bearer {{secret:TOKEN}}', nested: ['{{secret:ADMIN}}', 1] });
   assert.deepEqual(revealJson(stored, source, ['TOKEN']), { header: 'Bearer abc123', nested: ['{{secret:ADMIN}}', 1] });
   assert.deepEqual(revealJson('{{secret:ADMIN}}', source, undefined), '{{secret:ADMIN}}');
+});
+
+test('object keys are redacted like values, and revealed like them', () => {
+  const source: SecretSource = {
+    get: (name) => (name === 'TOKEN' ? 'abc123' : undefined),
+    values: () => [{ name: 'TOKEN', value: 'abc123' }],
+  };
+  const stored = redactJson({ abc123: { 'Bearer abc123': 1 } }, source);
+  assert.deepEqual(stored, { '{{secret:TOKEN}}': { 'Bearer {{secret:TOKEN}}': 1 } });
+  assert.deepEqual(revealJson(sealJson({ abc123: 1 }, source), source, ['TOKEN']), { abc123: 1 });
+});
+
+test('sealed text that looked like a reference comes back as that text, whatever the workflow is granted', () => {
+  const values: Record<string, string> = { TOKEN: 'abc123' };
+  const source: SecretSource = {
+    get: (name) => values[name],
+    values: () => Object.entries(values).map(([name, value]) => ({ name, value })),
+  };
+  const typed = 'title {{secret:TOKEN}} and {{secret!:TOKEN}} with abc123';
+  const sealed = sealJson({ [typed]: typed }, source);
+  const text = 'title {{secret!:TOKEN}} and {{secret!!:TOKEN}} with {{secret:TOKEN}}';
+  assert.deepEqual(sealed, { [text]: text }, 'typed references are escaped, values become references');
+  assert.deepEqual(redactJson(sealed, source), sealed, 'redacting sealed data again changes nothing');
+  assert.deepEqual(revealJson(sealed, source, ['TOKEN']), { [typed]: typed });
+  const withoutGrant = 'title {{secret:TOKEN}} and {{secret!:TOKEN}} with {{secret:TOKEN}}';
+  assert.deepEqual(revealJson(sealed, source, undefined), { [withoutGrant]: withoutGrant });
+  assert.deepEqual(revealJson(sealed, source, []), { [withoutGrant]: withoutGrant });
+});
+
+test('reveal(seal(x)) is x for any text made of reference-like pieces, at any depth and in keys', () => {
+  const source: SecretSource = {
+    get: (name) => (name === 'TOKEN' ? 'S3CR3T' : undefined),
+    values: () => [{ name: 'TOKEN', value: 'S3CR3T' }],
+  };
+  const pieces = [
+    '{{secret:',
+    '{{secret!:',
+    '{{secret!!:',
+    '{{secret',
+    '{{',
+    '{',
+    '}}',
+    '}',
+    '!',
+    '!!',
+    ':',
+    'TOKEN',
+    'OTHER',
+    'x',
+    ' ',
+    '{{secret:TOKEN}}',
+    '{{secret!:TOKEN}}',
+  ];
+  let seed = 42;
+  const random = (below: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % below;
+  };
+  const text = (): string => Array.from({ length: random(12) }, () => pieces[random(pieces.length)]).join('');
+  for (let i = 0; i < 500; i++) {
+    const value: Json = { [text()]: [text(), { [text()]: text() }], plain: text() };
+    const sealed = sealJson(value, source);
+    assert.doesNotMatch(JSON.stringify(sealed), /\{\{secret:/, `nothing sealed reads as a reference: ${JSON.stringify(value)}`);
+    assert.deepEqual(revealJson(sealed, source, ['TOKEN']), value, JSON.stringify(value));
+    assert.deepEqual(revealJson(sealed, source, []), value, JSON.stringify(value));
+    assert.deepEqual(redactJson(sealed, source), sealed);
+  }
 });

@@ -1,24 +1,40 @@
-import type { Json } from './model.js';
+import type { Json, Resolution } from './model.js';
 import type { SecretSource } from './ports.js';
 
 /**
- * Secrets never enter history, logs or the API: every stored string has each configured secret
- * value replaced by a reference, and references are turned back into values only where a
- * workflow is allowed to have them (on delivery into its sandbox, and in the arguments of its calls).
+ * Secrets never enter history, logs or the API: every stored string (and object key) has each
+ * configured secret value replaced by a reference, `{{secret:NAME}}`.
+ *
+ * References are turned back into values in two places only: a call's arguments, just before its
+ * capability gets them, and a call's outcome, when it is delivered into the sandbox (that is how
+ * `secrets.get` answers). Both are sealed where they enter the engine (`sealJson`): text that
+ * already looked like a reference is escaped first, so that a reference typed by an outsider (an
+ * issue title, a webhook, a form answer) comes back as the text it was and never as a value.
+ * Everything else — the run's input, events, children's results — is delivered as stored.
  */
-const REFERENCE = /\{\{secret:([A-Za-z0-9_.-]+)\}\}/g;
+
+/** `{{secret` + k `!` + `:`: a reference's opening (k = 0) or an escaped one (k ≥ 1). */
+const OPENING = /\{\{secret(!*):/g;
+/** What `revealJson` turns back: a canonical reference, or an escaped opening (which loses one `!`). */
+const SEALED = /\{\{secret(?:!(!*):|:([A-Za-z0-9_.-]+)\}\})/g;
 
 export function secretReference(name: string): string {
   return `{{secret:${name}}}`;
 }
 
+/** Maps every string of `value`, object keys included; what nothing changed in is returned as it is, not copied. */
 function mapStrings(value: Json, map: (text: string) => string): Json {
   if (typeof value === 'string') return map(value);
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
-  const out: Record<string, Json> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, map);
-  return out;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => mapStrings(item, map));
+    return items.some((item, index) => item !== value[index]) ? items : value;
+  }
+  const entries = Object.entries(value);
+  const mapped = entries.map(([key, item]): [string, Json] => [map(key), mapStrings(item, map)]);
+  if (mapped.every(([key, item], index) => key === entries[index]![0] && item === entries[index]![1])) return value;
+  // fromEntries defines properties: a key `__proto__` stays a key.
+  return Object.fromEntries(mapped);
 }
 
 export function redactText(text: string, secrets: SecretSource): string {
@@ -29,17 +45,44 @@ export function redactText(text: string, secrets: SecretSource): string {
   return out;
 }
 
+/** Secret values become references; idempotent, so stored data can be redacted again as it is copied. */
 export function redactJson<T extends Json>(value: T, secrets: SecretSource): T {
   if (secrets.values().length === 0) return value;
   return mapStrings(value, (text) => redactText(text, secrets)) as T;
 }
 
-/** Turns references to secrets the workflow may read back into their values. */
+/** `{{secret` + k `!` + `:` becomes `{{secret` + (k+1) `!` + `:`: no text reads as a reference any more. */
+function escapeText(text: string): string {
+  return text.includes('{{secret') ? text.replace(OPENING, '{{secret!$1:') : text;
+}
+
+/**
+ * For data that `revealJson` will turn back later (a call's arguments, a call's outcome): escapes
+ * what already looks like a reference, then redacts secret values. Apply it once, where the data
+ * enters the engine; redacting sealed data again (`redactJson`) leaves it as it is.
+ */
+export function sealJson<T extends Json>(value: T, secrets: SecretSource): T {
+  return mapStrings(value, (text) => redactText(escapeText(text), secrets)) as T;
+}
+
+/**
+ * The inverse of `sealJson`: references to secrets the workflow may read become their values
+ * (others stay references), and escaped openings lose one `!` — also when it may read none.
+ */
 export function revealJson<T extends Json>(value: T, secrets: SecretSource, allowed: readonly string[] | undefined): T {
-  if (!allowed || allowed.length === 0) return value;
   return mapStrings(value, (text) =>
-    text.includes('{{secret:')
-      ? text.replace(REFERENCE, (whole, name: string) => (allowed.includes(name) ? (secrets.get(name) ?? whole) : whole))
+    text.includes('{{secret')
+      ? text.replace(SEALED, (whole, bangs: string | undefined, name: string | undefined) =>
+          bangs !== undefined ? `{{secret${bangs}:` : name !== undefined && allowed?.includes(name) ? (secrets.get(name) ?? whole) : whole,
+        )
       : text,
   ) as T;
+}
+
+/**
+ * A resolution as the sandbox receives it: a call's outcome, sealed when it was recorded, is
+ * revealed; anything else (an event, a child's result, a cancel reason) is delivered as stored.
+ */
+export function revealResolution(resolution: Resolution, secrets: SecretSource, allowed: readonly string[] | undefined): Resolution {
+  return resolution.kind === 'call' ? (revealJson(resolution as unknown as Json, secrets, allowed) as unknown as Resolution) : resolution;
 }

@@ -16,7 +16,7 @@ import type {
   WaitRecord,
 } from './model.js';
 import type { SecretSource, TaskCommit } from './ports.js';
-import { redactJson, redactText } from './secrets.js';
+import { redactJson, redactText, sealJson } from './secrets.js';
 
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
 export const MAX_LOGS_PER_TASK = 1000;
@@ -109,14 +109,18 @@ export function successorId(runId: string): string {
   return match ? `${match[1]}~${Number(match[2]) + 1}` : `${runId}~2`;
 }
 
-/** The row of a call a task issued at `time`: not attempted yet, due at once; secrets redacted. */
+/**
+ * The row of a call a task issued at `time`: not attempted yet, due at once. Its arguments are
+ * sealed (`sealJson`): the executor reveals them, so text that only looks like a reference (from an
+ * issue, an event, the run's input) must reach the capability as that text, never as a value.
+ */
 export function callRecordOf(runId: string, command: Extract<Command, { kind: 'call' }>, time: number, secrets: SecretSource): CallRecord {
   const record: CallRecord = {
     runId,
     step: command.step,
     capability: command.capability,
     method: command.method,
-    args: redactJson(command.args, secrets),
+    args: sealJson(command.args, secrets),
     attempts: 0,
     nextAt: time,
   };
@@ -146,6 +150,8 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   const { run, time, secrets } = input;
   const history: HistoryEvent[] = [];
   const push = (payload: HistoryPayload, at: number): void => {
+    // Redacted, never sealed again: a call's outcome arrived sealed and is kept exactly as it was
+    // delivered, so that a replay delivers what this task received.
     const redacted = redactJson(payload as unknown as Json, secrets) as unknown as HistoryPayload;
     history.push({ ...redacted, seq: run.historyLength + history.length, at });
   };
@@ -238,7 +244,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
             id: command.childId,
             workflow: command.workflow,
             version,
-            input: command.input,
+            input: redactJson(command.input, secrets),
             parentId: run.id,
             parentStep: command.step,
             createdAt: time,
@@ -265,7 +271,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
           id: successorId(run.id),
           workflow: run.workflow,
           version: input.versionOf(run.workflow) ?? run.version,
-          input: command.input,
+          input: redactJson(command.input, secrets),
           createdAt: time,
         };
         if (run.parentId !== undefined) successor.parentId = run.parentId;

@@ -3,7 +3,12 @@
  * src/sdk/protocol.ts. Each activation is three calls into the sandbox (activate, drain the job
  * queue, collect) under one CPU deadline, then the host post-processes the commands: call sites
  * and error stacks are mapped to the author's source, and limits are enforced.
+ *
+ * What comes back from the sandbox is untrusted: the SDK writes the commands, but it runs in the
+ * same realm as the workflow's code, which can replace what the SDK uses. So the host checks the
+ * shape of every reply (`commandsOf`) before anything acts on it.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SandboxLimitError, toError } from '../core/errors.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
@@ -52,6 +57,138 @@ function checkCommandSizes(commands: readonly Command[], workflow: string): void
   }
 }
 
+/** Log levels a `log` command may carry. */
+const LOG_LEVELS: ReadonlySet<unknown> = new Set(['debug', 'info', 'warn', 'error']);
+/** Commands that end the run: at most one per reply, and the last. */
+const ENDINGS: ReadonlySet<unknown> = new Set(['complete', 'fail', 'cancelled', 'continueAsNew']);
+const RETRY_FIELDS = ['maxAttempts', 'initialInterval', 'backoffCoefficient', 'maxInterval'] as const;
+
+type Fields = Record<string, unknown>;
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStep = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+const isScalar = (value: unknown): boolean =>
+  value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+function isRetryPolicy(value: unknown): boolean {
+  return isObject(value) && RETRY_FIELDS.every((field) => value[field] === undefined || isNumber(value[field]));
+}
+
+/**
+ * The first field of a command (known to be an object) that is missing or of the wrong type, as
+ * "'field' must be …", or undefined when the command is well-formed. Payloads that are any JSON
+ * (arguments, inputs, results, error details) are what JSON.parse made of them and are not looked into.
+ */
+function fieldProblem(command: Fields): string | undefined {
+  const { kind } = command;
+  const durable = kind === 'call' || kind === 'timer' || kind === 'wait' || kind === 'child';
+  if (durable) {
+    if (!isStep(command.step)) return "'step' must be a positive integer";
+    if (command.site !== undefined && !isString(command.site)) return "'site' must be a string";
+  }
+  switch (kind) {
+    case 'call': {
+      if (!isString(command.capability)) return "'capability' must be a string";
+      if (!isString(command.method)) return "'method' must be a string";
+      const { options } = command;
+      if (options !== undefined && !(isObject(options) && (options.retry === undefined || isRetryPolicy(options.retry)))) {
+        return "'options' must be an object whose 'retry' has numbers for its fields";
+      }
+      return undefined;
+    }
+    case 'timer':
+      return isNumber(command.fireAt) ? undefined : "'fireAt' must be a number";
+    case 'wait': {
+      if (!isString(command.eventType)) return "'eventType' must be a string";
+      const { match } = command;
+      if (!isObject(match) || !Object.values(match).every(isScalar)) return "'match' must map paths to strings, numbers, booleans or null";
+      return command.timeoutAt === undefined || isNumber(command.timeoutAt) ? undefined : "'timeoutAt' must be a number";
+    }
+    case 'child':
+      if (!isString(command.workflow)) return "'workflow' must be a string";
+      return isString(command.childId) ? undefined : "'childId' must be a string";
+    case 'patch':
+      return isString(command.patchId) ? undefined : "'patchId' must be a string";
+    case 'log':
+      if (!LOG_LEVELS.has(command.level)) return "'level' must be debug, info, warn or error";
+      return isString(command.message) ? undefined : "'message' must be a string";
+    case 'complete':
+      return 'result' in command ? undefined : "'result' is missing";
+    case 'fail': {
+      const { error } = command;
+      const ok = isObject(error) && isString(error.name) && isString(error.message) && (error.stack === undefined || isString(error.stack));
+      return ok ? undefined : "'error' must be an object with a string 'name' and 'message' (and 'stack')";
+    }
+    case 'cancelled': {
+      if (command.reason !== undefined && !isString(command.reason)) return "'reason' must be a string";
+      const { children } = command;
+      return children === undefined || (Array.isArray(children) && children.every(isString))
+        ? undefined
+        : "'children' must be a list of run ids";
+    }
+    case 'continueAsNew':
+      return undefined;
+    default:
+      return 'its kind is not one the host knows';
+  }
+}
+
+/** Which command of a reply, for a message: its place and its kind (a string cut short, or the type of what is there). */
+function nameOf(commands: unknown[], index: number): string {
+  const command = commands[index];
+  const kind = isObject(command) ? command.kind : undefined;
+  return `command ${index + 1} of ${commands.length}${isObject(command) ? ` (kind ${typeof kind === 'string' ? `'${kind.slice(0, 40)}'` : typeof kind})` : ''}`;
+}
+
+/**
+ * Why a reply to `collect` is not what the SDK writes — a JSON list of commands, each of a known
+ * kind with the fields it needs, durable steps in increasing order, at most one ending and that one
+ * last — or undefined when it is. A few type checks per command: it runs on every activation.
+ */
+export function commandsProblem(commands: unknown): string | undefined {
+  if (!Array.isArray(commands)) return 'the reply is not a list of commands';
+  let lastStep = 0;
+  for (let index = 0; index < commands.length; index++) {
+    const command: unknown = commands[index];
+    if (!isObject(command)) return `${nameOf(commands, index)} is not an object`;
+    const problem = fieldProblem(command);
+    if (problem !== undefined) return `${nameOf(commands, index)}: ${problem}`;
+    if (typeof command.step === 'number') {
+      if (command.step <= lastStep) return `${nameOf(commands, index)}: step ${command.step} does not come after step ${lastStep}`;
+      lastStep = command.step;
+    }
+    if (ENDINGS.has(command.kind) && index !== commands.length - 1) {
+      return `${nameOf(commands, index)} ends the run, but more commands follow it`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The commands of a reply to `collect`, checked (see commandsProblem). A malformed reply fails the
+ * run the way an oversized one does, with a SandboxLimitError: the engine then ends the run as
+ * failed, on a live task or a replay alike, and the instance is not used again.
+ */
+export function commandsOf(json: string | undefined, workflow: string): Command[] {
+  let parsed: unknown;
+  let problem: string | undefined;
+  try {
+    parsed = JSON.parse(json ?? '[]');
+    problem = commandsProblem(parsed);
+  } catch (error) {
+    problem = `the reply is not JSON (${toError(error).message})`;
+  }
+  if (problem === undefined) return parsed as Command[];
+  throw new SandboxLimitError(
+    'protocol',
+    `Workflow '${workflow}' returned commands the host cannot accept, and was stopped: ${problem}. ` +
+      "The SDK writes these commands; a workflow that replaces JavaScript's built-ins (JSON, the prototypes of Object or Array) " +
+      'or writes to the SDK protocol itself can break them. Leave the built-ins as they are.',
+  );
+}
+
 /** The message of a limit: which one, its value, and what to do about it. */
 export function limitError(limit: LimitKind, limits: VmLimits, workflow: string): SandboxLimitError {
   switch (limit) {
@@ -95,7 +232,36 @@ export function settled<T>(work: () => T): Promise<T> {
   return new Promise((resolve) => resolve(work()));
 }
 
-/** Activates in turn until one throws: the results before it, and what it threw. */
+/**
+ * How long a replay on the main thread runs before it lets the event loop turn. A replay
+ * re-executes every workflow task of a run, each up to `sandbox.cpuMs`: in one go, a long history
+ * held the thread for seconds (60 tasks of 0.34 s froze /healthz for 18 s), and on PostgreSQL
+ * stopped the lease heartbeats with it. Between slices other runs, HTTP requests and heartbeats go on.
+ */
+export const REPLAY_SLICE_MS = 10;
+
+/**
+ * Activates in turn until one throws, as replayNow, but lets the event loop turn (setImmediate)
+ * whenever REPLAY_SLICE_MS passed since it last did: the same results, in slices.
+ */
+export async function replayInSlices(instance: QuickJsInstance, activations: Activation[]): Promise<ReplayResults> {
+  const results: ActivationResult[] = [];
+  let sliceStart = performance.now();
+  for (const activation of activations) {
+    if (performance.now() - sliceStart >= REPLAY_SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+    try {
+      results.push(instance.activateNow(activation));
+    } catch (error) {
+      return { results, failure: toError(error) };
+    }
+  }
+  return { results };
+}
+
+/** Activates in turn until one throws: the results before it, and what it threw. In one go (a sandbox thread's replay). */
 export function replayNow(instance: QuickJsInstance, activations: Activation[]): ReplayResults {
   const results: ActivationResult[] = [];
   for (const activation of activations) {
@@ -124,7 +290,7 @@ export class QuickJsInstance implements WorkflowInstance {
   }
 
   replay(activations: Activation[]): Promise<ReplayResults> {
-    return settled(() => replayNow(this, activations));
+    return replayInSlices(this, activations);
   }
 
   /** One activation, on this thread. */
@@ -135,7 +301,7 @@ export class QuickJsInstance implements WorkflowInstance {
         this.vm.drain();
         return this.vm.call(PROTOCOL_GLOBALS.collect);
       });
-      const commands = (JSON.parse(json ?? '[]') as Command[]).map((command) => this.finish(command));
+      const commands = commandsOf(json, this.workflow).map((command) => this.finish(command));
       if ((json?.length ?? 0) > MAX_COMMAND_CHARS) checkCommandSizes(commands, this.workflow);
       if (!activation.replaying) this.checkMemory();
       return { commands };

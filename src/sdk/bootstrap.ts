@@ -12,7 +12,7 @@ import { createDeterministicDate } from './date.js';
 import { NondeterministicApiError } from './errors.js';
 import { createConsole } from './log.js';
 import { PROTOCOL_GLOBALS, type InitPayload } from './protocol.js';
-import { WorkflowRuntime, setCurrentRuntime } from './runtime.js';
+import { WorkflowRuntime, parseProtocolJson as parse, protocolReplyJson, setCurrentRuntime } from './runtime.js';
 
 const runtime = new WorkflowRuntime();
 setCurrentRuntime(runtime);
@@ -41,11 +41,12 @@ global.setImmediate = unavailable('setImmediate', 'Use `await Promise.resolve()`
 // Clearing a timer that cannot exist is harmless; libraries call these in cleanup code.
 global.clearTimeout = global.clearInterval = global.clearImmediate = (): void => {};
 
-defineGlobal(PROTOCOL_GLOBALS.init, (json: string) => runtime.init(JSON.parse(json) as InitPayload));
-defineGlobal(PROTOCOL_GLOBALS.activate, (json: string) => runtime.activate(JSON.parse(json) as Activation));
+// With the SDK's own copies of JSON's functions (see runtime.ts): workflow code that replaces them changes nothing here.
+defineGlobal(PROTOCOL_GLOBALS.init, (json: string) => runtime.init(parse(json) as InitPayload));
+defineGlobal(PROTOCOL_GLOBALS.activate, (json: string) => runtime.activate(parse(json) as Activation));
 defineGlobal(PROTOCOL_GLOBALS.collect, () => runtime.collect());
-defineGlobal(PROTOCOL_GLOBALS.manifest, () => JSON.stringify(runtime.manifest()));
-defineGlobal(PROTOCOL_GLOBALS.checkInput, (json: string) => runtime.checkInput(JSON.parse(json) as Json));
+defineGlobal(PROTOCOL_GLOBALS.manifest, () => protocolReplyJson(runtime.manifest()));
+defineGlobal(PROTOCOL_GLOBALS.checkInput, (json: string) => runtime.checkInput(parse(json) as Json));
 
 /** Called by the bundle's entry with the workflow module's namespace. */
 export function registerWorkflowModule(module: Record<string, unknown>): void {

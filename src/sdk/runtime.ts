@@ -6,12 +6,43 @@
  * order gets the same numbers. Each operation's promise is settled only by a resolution the host
  * delivers in an activation; nothing inside the sandbox can settle it.
  */
-import type { Activation, Command, Json, LogLevel, Resolution } from '../core/model.js';
+import type { Activation, Command, ErrorInfo, Json, LogLevel, Resolution } from '../core/model.js';
 import { CancelledError, ContinueAsNewSignal, RemoteError, errorInfoOf } from './errors.js';
 import type { InitPayload, ManifestReply } from './protocol.js';
 import { createRandom, uuid4From } from './random.js';
 import type { RunInfo, WorkflowDefinition } from './types.js';
 import { checkInput, isWorkflowDefinition, manifestOf, startRun } from './workflow.js';
+
+// -- the protocol's own built-ins ---------------------------------------------------------------
+// Copies taken when this module loads, which is before any workflow code runs (bootstrap.ts, which
+// imports it, is the first module of every bundle). Workflow code shares the realm and may replace
+// JSON.stringify, Array.prototype.push or join, or give Object.prototype a `toJSON`; what the protocol
+// carries is written with these copies, from objects and lists without a prototype, so that none of
+// that changes a command. (The host checks every reply anyway, and a cancelled run's cancel reaches
+// only its own children: this keeps the SDK's own output honest, it is not what the host relies on.)
+const { stringify, parse } = JSON;
+const { setPrototypeOf } = Object;
+// `call` bound to `join`: a function of (list, separator) that looks nothing up when it runs.
+const joinOf = Function.prototype.call.bind(Array.prototype.join) as (list: readonly string[], separator: string) => string;
+const SdkError = Error;
+
+/**
+ * An array without a prototype: reading it, growing it with `list[list.length] = item` and emptying it
+ * with `list.length = 0` consult nothing that workflow code can replace.
+ */
+function protocolList<T>(): T[] {
+  return setPrototypeOf([], null) as T[];
+}
+
+/** `fields` as JSON, copied first into an object without a prototype, so that no inherited `toJSON` replaces it. */
+function protocolJson(fields: object): string {
+  return stringify({ __proto__: null, ...fields });
+}
+
+/** JSON.parse as it was before workflow code ran, for the protocol functions of bootstrap.ts. */
+export const parseProtocolJson: (json: string) => unknown = parse;
+/** The JSON of a protocol reply (bootstrap.ts's manifest), as the commands are written. */
+export const protocolReplyJson = (reply: object): string => protocolJson(reply);
 
 type DurableKind = 'call' | 'timer' | 'wait' | 'child';
 type WithoutStep<C> = C extends unknown ? Omit<C, 'step' | 'site'> : never;
@@ -40,12 +71,12 @@ export class WorkflowRuntime {
   private cancelRequested = false;
   private cancelReason: string | undefined;
   /** Child runs that had not finished when the cancellation arrived: they are cancelled with the run. */
-  private readonly runningChildren: string[] = [];
+  private readonly runningChildren = protocolList<string>();
   private nextStep = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly patchDecisions = new Map<string, boolean>();
   /** Commands issued since the last collect, already serialised (which also validates them). */
-  private issued: string[] = [];
+  private readonly issued = protocolList<string>();
   private terminal: string | undefined;
   private terminalCollected = false;
   // Seeded with '' until init, so that code running while the module loads is deterministic too.
@@ -69,7 +100,7 @@ export class WorkflowRuntime {
   }
 
   checkInput(input: Json): Promise<string> {
-    return checkInput(this.requireDefinition(), input).then((result) => JSON.stringify(result));
+    return checkInput(this.requireDefinition(), input).then((result) => protocolJson(result));
   }
 
   init(payload: InitPayload): void {
@@ -89,13 +120,14 @@ export class WorkflowRuntime {
   /** The commands issued since the previous collect, as a JSON array; the run's end comes last. */
   collect(): string {
     this.activating = false;
-    const parts = this.issued;
-    this.issued = [];
+    const issued = this.issued;
     if (this.terminal !== undefined && !this.terminalCollected) {
-      parts.push(this.terminal);
+      issued[issued.length] = this.terminal;
       this.terminalCollected = true;
     }
-    return `[${parts.join(',')}]`;
+    const json = `[${joinOf(issued, ',')}]`;
+    issued.length = 0;
+    return json;
   }
 
   // -- services for the SDK's API ----------------------------------------------------------------
@@ -126,18 +158,18 @@ export class WorkflowRuntime {
     this.requireRunning(operation);
     const step = this.nextStep;
     // The raw stack of this call; the host maps it through the source map to the author's line.
-    const site = new Error().stack;
+    const site = new SdkError().stack;
     const command = build(step);
     let serialised: string;
     try {
-      serialised = JSON.stringify({ ...command, step, site });
+      serialised = stringify({ __proto__: null, ...command, step, site });
     } catch (error) {
       throw new TypeError(`${operation}: its arguments are not JSON-serialisable (${(error as Error).message})`);
     }
     this.nextStep++;
     // After the run ended, branches still running (a lost race, say) must not issue anything.
     if (this.terminal !== undefined) return new Promise(() => {});
-    this.issued.push(serialised);
+    this.issued[this.issued.length] = serialised;
     return new Promise((resolve, reject) => {
       this.pending.set(step, { kind: command.kind, resolve, reject, ...(command.kind === 'child' && { childId: command.childId }) });
     });
@@ -150,14 +182,14 @@ export class WorkflowRuntime {
     if (known !== undefined) return known;
     const decision = this.replaying ? this.replayPatches.includes(patchId) : true;
     this.patchDecisions.set(patchId, decision);
-    if (decision) this.issued.push(JSON.stringify({ kind: 'patch', patchId }));
+    if (decision) this.issued[this.issued.length] = protocolJson({ kind: 'patch', patchId });
     return decision;
   }
 
   log(level: LogLevel, message: string): void {
     // A replay re-executes code that already logged, so it stays silent.
     if (!this.activating || this.replaying) return;
-    this.issued.push(JSON.stringify({ kind: 'log', level, message }));
+    this.issued[this.issued.length] = protocolJson({ kind: 'log', level, message });
   }
 
   /** Throws unless a run is in progress: durable operations make no sense while the module loads. */
@@ -193,7 +225,7 @@ export class WorkflowRuntime {
   private completion(result: unknown): string {
     let json: string | undefined;
     try {
-      json = JSON.stringify(result === undefined ? null : result);
+      json = stringify(result === undefined ? null : result);
     } catch (error) {
       return this.failure(new TypeError(`The workflow's result is not JSON-serialisable (${(error as Error).message}): return plain data`));
     }
@@ -205,14 +237,23 @@ export class WorkflowRuntime {
 
   private failure(error: unknown): string {
     if (this.cancelRequested) {
-      return JSON.stringify({
+      return protocolJson({
         kind: 'cancelled',
         ...(this.cancelReason !== undefined && { reason: this.cancelReason }),
         ...(this.runningChildren.length > 0 && { children: this.runningChildren }),
       });
     }
-    if (error instanceof ContinueAsNewSignal) return JSON.stringify({ kind: 'continueAsNew', input: error.input });
-    return JSON.stringify({ kind: 'fail', error: errorInfoOf(error) });
+    if (error instanceof ContinueAsNewSignal) return protocolJson({ kind: 'continueAsNew', input: error.input });
+    const info = errorInfoOf(error);
+    // Whatever an error class made of its name, message or stack, the run fails with the strings the host expects.
+    const failure: ErrorInfo = {
+      __proto__: null,
+      ...info,
+      name: typeof info.name === 'string' ? info.name : 'Error',
+      message: typeof info.message === 'string' ? info.message : '',
+    } as ErrorInfo;
+    if (typeof failure.stack !== 'string') delete failure.stack;
+    return protocolJson({ kind: 'fail', error: failure });
   }
 
   private settle(command: string): void {
@@ -251,7 +292,8 @@ export class WorkflowRuntime {
     this.cancelRequested = true;
     this.cancelReason ??= reason;
     const waiting = [...this.pending.values()];
-    for (const pending of waiting) if (pending.childId !== undefined) this.runningChildren.push(pending.childId);
+    const children = this.runningChildren;
+    for (const pending of waiting) if (pending.childId !== undefined) children[children.length] = pending.childId;
     this.pending.clear();
     for (const pending of waiting) pending.reject(new CancelledError(reason));
   }

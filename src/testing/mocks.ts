@@ -31,6 +31,7 @@ export class CapabilitySwitch {
     return [...this.real.values()].map((real) => ({
       name: real.name,
       invoke: (method, args, context) => (this.mocks.get(real.name) ?? real).invoke(method, args, context),
+      ...(real.storesArguments === true && { storesArguments: true }),
     }));
   }
 

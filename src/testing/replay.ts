@@ -6,12 +6,16 @@
  */
 import type { RunView } from '../app/operations.js';
 import { buildWorkflows } from '../app/deploy.js';
+import { createSecretSource } from '../capabilities/secrets.js';
 import { DefinitionError, NondeterminismError, ValidationError } from '../core/errors.js';
 import type { DeployedDefinition, HistoryEvent, JsonObject } from '../core/model.js';
 import { replayHistory } from '../core/replay.js';
+import { revealResolution } from '../core/secrets.js';
 import type { Sandbox } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { toPath } from './file-path.js';
+
+const NO_SECRETS = createSecretSource({});
 
 /** What `autoflow export` writes: the run as the API shows it, and its history. */
 export interface ExportedRun {
@@ -97,7 +101,12 @@ async function replayOne(sandbox: Sandbox, definition: DeployedDefinition, histo
   // Seeded like the engine seeds a run (by its id), so Math.random gives the recorded numbers.
   const instance = await sandbox.createInstance(definition, { runId, seed: runId });
   try {
-    const outcome = await replayHistory(instance, history, { runId, workflow: definition.name });
+    // As the engine delivers them, with no secret granted: a call's outcome is un-escaped, never revealed.
+    const outcome = await replayHistory(instance, history, {
+      runId,
+      workflow: definition.name,
+      prepare: (resolution) => revealResolution(resolution, NO_SECRETS, []),
+    });
     return { ok: true, runId, workflow: definition.name, tasks: outcome.tasks };
   } catch (caught) {
     if (!(caught instanceof NondeterminismError)) throw caught;

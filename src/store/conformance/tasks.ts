@@ -360,6 +360,34 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.loadPending('ended-child'), [], 'an ended child is left alone');
     });
 
+    it('cancels only runs whose parent is the committing run, whatever the list names', async () => {
+      // The list comes from the workflow's sandbox: a workflow that forged it must not reach other runs.
+      const store = context.store;
+      await startRun(store, 'top');
+      await startRun(store, 'parent', {}, { parentId: 'top', parentStep: 1 });
+      await startRun(store, 'child', {}, { parentId: 'parent', parentStep: 3 });
+      await startRun(store, 'victim-1');
+      await startRun(store, 'cousin', {}, { parentId: 'top', parentStep: 2 });
+      const untouched = ['top', 'victim-1', 'cousin'];
+      const stateOf = async (id: string) => ({ run: await store.getRun(id), pending: await store.loadPending(id) });
+      const before = await Promise.all(untouched.map(stateOf));
+      const reason = 'its parent run parent was cancelled';
+      const cancelled = commit('parent', 2, 2500, {
+        status: { status: 'cancelled' },
+        cancelChildren: [...untouched, 'no-such-run', 'child'].map((runId) => ({ runId, reason })),
+      });
+      assert.ok((await store.commitTask(cancelled)).ok);
+      assert.deepEqual(
+        (await store.loadPending('child')).map((p) => [p.resolution, p.at]),
+        [[{ kind: 'cancel', reason }, 2500]],
+        'its own child is cancelled',
+      );
+      const after = await Promise.all(untouched.map(stateOf));
+      assert.deepEqual(after, before, 'an unrelated run, its own parent and a sibling of it are left alone');
+      for (const id of untouched) assert.equal(await isReady(store, id), false, `${id} is not made ready`);
+      assert.equal(await store.getRun('no-such-run'), undefined);
+    });
+
     it('puts events into the inbox with dedupe', async () => {
       const store = context.store;
       await startRun(store, 'a');

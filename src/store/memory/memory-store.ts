@@ -144,6 +144,12 @@ export function createMemoryStore(): Store {
     return true;
   }
 
+  /** A cancelled run's cancel reaches a child only when it is its own child (the list comes from the workflow's sandbox). */
+  function cancelChild(parentId: string, child: { runId: string; reason: string }, at: number): void {
+    if (runs.get(child.runId)?.record.parentId !== parentId) return;
+    addPendingUnlessTerminal(child.runId, { kind: 'cancel', reason: child.reason }, at);
+  }
+
   /** A task's (or a retry's) new rows must not collide with rows that exist, nor with each other (the SQL primary keys). */
   function checkNewKeys(runId: string, what: string, keys: number[], exists: (key: number) => boolean, write = 'commit'): void {
     const seen = new Set<number>();
@@ -227,7 +233,7 @@ export function createMemoryStore(): Store {
     }
     if (commit.successor) insertRun(commit.successor);
     if (commit.notifyParent) addPendingUnlessTerminal(commit.notifyParent.runId, commit.notifyParent.resolution, time);
-    for (const child of commit.cancelChildren ?? []) addPendingUnlessTerminal(child.runId, { kind: 'cancel', reason: child.reason }, time);
+    for (const child of commit.cancelChildren ?? []) cancelChild(runId, child, time);
     for (const { event, dedupeKey } of commit.events ?? []) insertEvent(event, dedupeKey, time);
     const next = pending.get(runId)?.[0];
     if (next) row.readyAt = next.at;

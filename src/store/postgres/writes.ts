@@ -63,8 +63,9 @@ export async function commitTasks(client: Client, commits: readonly TaskCommit[]
 }
 
 /**
- * The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql),
- * with the runs the batch creates under `creates` for `autoflow_create_and_commit_tasks` (007).
+ * The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql,
+ * the `child` flag of `notify` in 012_cancel_own_children.sql), with the runs the batch creates under
+ * `creates` for `autoflow_create_and_commit_tasks` (007).
  */
 function commitBatchDocument(commits: readonly TaskCommit[]) {
   const each = <T, R>(pick: (commit: TaskCommit) => readonly T[] | undefined, row: (item: T, commit: TaskCommit) => R) =>
@@ -141,12 +142,14 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
         (c) => (c.notifyParent ? [c.notifyParent] : []),
         (note, c) => ({ source: c.runId, run_id: note.runId, resolution: JSON.stringify(note.resolution) }),
       ),
+      // The list comes from the workflow's sandbox: `child` makes the function check that the run is a child of source (012).
       ...each(
         (c) => c.cancelChildren,
         (child, c) => ({
           source: c.runId,
           run_id: child.runId,
           resolution: JSON.stringify({ kind: 'cancel', reason: child.reason } satisfies Resolution),
+          child: true,
         }),
       ),
     ],

@@ -36,6 +36,16 @@ export function addPendingUnlessTerminal(s: Statements, runId: string, resolutio
   return true;
 }
 
+/**
+ * A cancelled run's cancel, for a child still running. Only a run whose parent is `parentId` gets it: the list
+ * comes from the workflow's sandbox, and a workflow must not reach runs that are not its own children.
+ */
+function cancelChild(s: Statements, parentId: string, child: { runId: string; reason: string }, at: number): void {
+  const status = s.getChildStatus.get({ id: child.runId, parentId });
+  if (status === undefined || isTerminal(status as RunStatus)) return;
+  appendPending(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
+}
+
 /** The calls (leased to `owner` when they carry `leaseUntil`, else due at `nextAt`), timers and waits a task or a retry opens. */
 function insertOutstanding(s: Statements, owner: string | null, work: Pick<TaskCommit, 'calls' | 'timers' | 'waits'>): void {
   for (const { leaseUntil, ...call } of work.calls) {
@@ -85,7 +95,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   }
   if (commit.successor) insertRun(s, commit.successor);
   if (commit.notifyParent) addPendingUnlessTerminal(s, commit.notifyParent.runId, commit.notifyParent.resolution, at);
-  for (const child of commit.cancelChildren ?? []) addPendingUnlessTerminal(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
+  for (const child of commit.cancelChildren ?? []) cancelChild(s, runId, child, at);
   for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);
   s.finishTask.run({ id: runId, added: commit.history.length, at });
   return { ok: true, pending: s.loadPending.all(runId).map(toPending) };
