@@ -22,6 +22,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
+import { followDefinitions } from './definition-sync.js';
 import { deployWorkflows, findWorkflowFiles, undeclaredWorkflows, watchWorkflowDirectory, type DirectoryWatch, type FileResult } from './deploy.js';
 import { createInputChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
@@ -247,6 +248,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   });
   metrics.attachEngine(engine);
   let stopListening: (() => Promise<void>) | undefined;
+  let stopFollowing: (() => Promise<void>) | undefined;
   const scheduler = new Scheduler({ engine, store, clock, logger: logger.child({ component: 'schedules' }) });
   const dispatcher = new SubscriberDispatcher({
     store,
@@ -345,7 +347,17 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       // Not awaited, never throws: one log line on whether GitLab answers and takes the token.
       if (config.gitlabUrl !== undefined && config.gitlabToken !== undefined)
         void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
-      if (plainStore.kind === 'postgres') stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
+      if (plainStore.kind === 'postgres') {
+        stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
+        stopFollowing = followDefinitions({
+          engine,
+          clock,
+          logger,
+          onChange: async () => {
+            if (config.schedules !== false) await scheduler.sync();
+          },
+        });
+      }
       if (config.schedules !== false) await scheduler.sync();
       await dispatcher.start();
       retention.start();
@@ -361,6 +373,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     },
     async stop() {
       await stopListening?.();
+      await stopFollowing?.();
       await watcher?.close();
       scheduler.stop();
       await retention.stop();

@@ -1,0 +1,91 @@
+/**
+ * Two nodes on one PostgreSQL schema: a deploy or retire through one reaches the other, which then
+ * starts runs of the new version and refuses the retired workflow. Unreachable server: skipped
+ * locally, a failure in CI.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { pino } from 'pino';
+import { postgresUnreachable, TEST_POSTGRES_URL } from '../../test/helpers/postgres.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from './runtime.js';
+
+const reason = await postgresUnreachable();
+const schema = `af_defsync_${randomBytes(6).toString('hex')}`;
+const dir = mkdtempSync(join(tmpdir(), 'autoflow-defsync-'));
+const runtimes: Runtime[] = [];
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const greeting = (word: string): string => `import { workflow } from 'autoflow';
+export default workflow({ name: 'greet', async run() { return '${word}'; } });`;
+
+/** Polls `read` until it satisfies `done`, for at most 15 s (the nodes read each other every 2 s). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+if (reason !== undefined && process.env.CI === 'true') {
+  test('workflow versions followed across nodes (CI must run it)', () => assert.fail(`PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})`));
+} else {
+  after(async () => {
+    for (const runtime of runtimes) await runtime.stop();
+    if (reason === undefined) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a new version and a retire on one node reach the other node', { skip: reason && `PostgreSQL not reachable (${reason})` }, async () => {
+    await admin(`CREATE SCHEMA ${schema}`);
+    const url = new URL(TEST_POSTGRES_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const node = async (name: string): Promise<Runtime> => {
+      const folder = join(dir, name);
+      rmSync(folder, { recursive: true, force: true });
+      (await import('node:fs')).mkdirSync(folder);
+      writeFileSync(join(folder, 'greet.ts'), greeting('hello'));
+      const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'postgres', url: url.toString() }, workflowsDir: folder }), {
+        logger: pino({ level: 'silent' }),
+      });
+      runtimes.push(runtime);
+      await runtime.start();
+      return runtime;
+    };
+    const a = await node('a');
+    const b = await node('b');
+    const resultOn = async (runtime: Runtime, id: string): Promise<unknown> => {
+      const { run } = await runtime.operations.startRun({ workflow: 'greet', id });
+      return (await runtime.operations.waitForRun(run.id, 30_000)).result;
+    };
+    assert.equal(await resultOn(b, 'before'), 'hello');
+
+    writeFileSync(join(dir, 'a', 'greet.ts'), greeting('bonjour'));
+    await a.redeploy();
+    const version = a.engine.activeDefinition('greet')?.version;
+    assert.equal(await eventually(async () => b.engine.activeDefinition('greet')?.version, (seen) => seen === version), version);
+    assert.equal(await resultOn(b, 'after-deploy'), 'bonjour', 'the other node starts runs of the new version');
+
+    await a.operations.retireWorkflow('greet');
+    const refusal = await eventually(
+      async () => b.operations.startRun({ workflow: 'greet', id: 'after-retire' }).then(() => undefined, (error: Error) => error.message),
+      (message) => message !== undefined,
+    );
+    assert.match(refusal ?? 'started a run', /retired/);
+  });
+}
