@@ -43,7 +43,8 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 }
 
 if (reason !== undefined && process.env.CI === 'true') {
-  test('workflow versions followed across nodes (CI must run it)', () => assert.fail(`PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})`));
+  test('workflow versions followed across nodes (CI must run it)', () =>
+    assert.fail(`PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})`));
 } else {
   after(async () => {
     for (const runtime of runtimes) await runtime.stop();
@@ -51,41 +52,58 @@ if (reason !== undefined && process.env.CI === 'true') {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a new version and a retire on one node reach the other node', { skip: reason && `PostgreSQL not reachable (${reason})` }, async () => {
-    await admin(`CREATE SCHEMA ${schema}`);
-    const url = new URL(TEST_POSTGRES_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    const node = async (name: string): Promise<Runtime> => {
-      const folder = join(dir, name);
-      rmSync(folder, { recursive: true, force: true });
-      (await import('node:fs')).mkdirSync(folder);
-      writeFileSync(join(folder, 'greet.ts'), greeting('hello'));
-      const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'postgres', url: url.toString() }, workflowsDir: folder }), {
-        logger: pino({ level: 'silent' }),
-      });
-      runtimes.push(runtime);
-      await runtime.start();
-      return runtime;
-    };
-    const a = await node('a');
-    const b = await node('b');
-    const resultOn = async (runtime: Runtime, id: string): Promise<unknown> => {
-      const { run } = await runtime.operations.startRun({ workflow: 'greet', id });
-      return (await runtime.operations.waitForRun(run.id, 30_000)).result;
-    };
-    assert.equal(await resultOn(b, 'before'), 'hello');
+  test(
+    'a new version and a retire on one node reach the other node',
+    { skip: reason && `PostgreSQL not reachable (${reason})` },
+    async () => {
+      await admin(`CREATE SCHEMA ${schema}`);
+      const url = new URL(TEST_POSTGRES_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const node = async (name: string): Promise<Runtime> => {
+        const folder = join(dir, name);
+        rmSync(folder, { recursive: true, force: true });
+        (await import('node:fs')).mkdirSync(folder);
+        writeFileSync(join(folder, 'greet.ts'), greeting('hello'));
+        const runtime = await createRuntime(
+          embeddedRuntimeConfig({ db: { kind: 'postgres', url: url.toString() }, workflowsDir: folder }),
+          {
+            logger: pino({ level: 'silent' }),
+          },
+        );
+        runtimes.push(runtime);
+        await runtime.start();
+        return runtime;
+      };
+      const a = await node('a');
+      const b = await node('b');
+      const resultOn = async (runtime: Runtime, id: string): Promise<unknown> => {
+        const { run } = await runtime.operations.startRun({ workflow: 'greet', id });
+        return (await runtime.operations.waitForRun(run.id, 30_000)).result;
+      };
+      assert.equal(await resultOn(b, 'before'), 'hello');
 
-    writeFileSync(join(dir, 'a', 'greet.ts'), greeting('bonjour'));
-    await a.redeploy();
-    const version = a.engine.activeDefinition('greet')?.version;
-    assert.equal(await eventually(async () => b.engine.activeDefinition('greet')?.version, (seen) => seen === version), version);
-    assert.equal(await resultOn(b, 'after-deploy'), 'bonjour', 'the other node starts runs of the new version');
+      writeFileSync(join(dir, 'a', 'greet.ts'), greeting('bonjour'));
+      await a.redeploy();
+      const version = a.engine.activeDefinition('greet')?.version;
+      assert.equal(
+        await eventually(
+          async () => b.engine.activeDefinition('greet')?.version,
+          (seen) => seen === version,
+        ),
+        version,
+      );
+      assert.equal(await resultOn(b, 'after-deploy'), 'bonjour', 'the other node starts runs of the new version');
 
-    await a.operations.retireWorkflow('greet');
-    const refusal = await eventually(
-      async () => b.operations.startRun({ workflow: 'greet', id: 'after-retire' }).then(() => undefined, (error: Error) => error.message),
-      (message) => message !== undefined,
-    );
-    assert.match(refusal ?? 'started a run', /retired/);
-  });
+      await a.operations.retireWorkflow('greet');
+      const refusal = await eventually(
+        async () =>
+          b.operations.startRun({ workflow: 'greet', id: 'after-retire' }).then(
+            () => undefined,
+            (error: Error) => error.message,
+          ),
+        (message) => message !== undefined,
+      );
+      assert.match(refusal ?? 'started a run', /retired/);
+    },
+  );
 }
