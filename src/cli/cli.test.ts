@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
 import { createApp } from '../server/http/app.js';
 import { startRun } from '../store/conformance/fixtures.js';
+import { lockDatabaseForServer } from '../store/sqlite/server-lock.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { serve, type RunningServer } from '../server/serve.js';
 import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
@@ -363,12 +364,24 @@ describe('backup', () => {
     await live.migrate();
     try {
       await startRun(live, 'kept');
-      const done = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
+      const serverLock = lockDatabaseForServer(join(dir, 'live.db'));
+      let done: Awaited<ReturnType<typeof cli>>;
+      try {
+        done = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
+      } finally {
+        serverLock.release();
+      }
       assert.equal(done.code, 0, done.stderr);
       assert.match(done.stdout, /^Backed up \S+live\.db to \S+backup\.db: 1 run, schema version \d+, \d+\.\d MiB\.$/m);
       assert.match(
         done.stdout,
-        /To restore it, stop the server, delete \S+live\.db-wal and \S+live\.db-shm, and copy the backup to \S+live\.db\./,
+        /To restore it, stop the server, delete \S+live\.db-wal and \S+live\.db-shm if they are there, and copy the backup to \S+live\.db\./,
+      );
+      assert.doesNotMatch(done.stdout, /No server is running/, 'a server holds the database');
+      const idle = await cli(['backup', join(dir, 'idle-backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
+      assert.match(
+        idle.stdout,
+        /^No server is running on \S+live\.db now: if you meant a running server's database, give its path with --db\.$/m,
       );
       const again = await cli(['backup', join(dir, 'backup.db'), '--db', `sqlite:${join(dir, 'live.db')}`]);
       assert.equal(again.code, 1);

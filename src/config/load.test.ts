@@ -166,14 +166,17 @@ describe('the GitLab URL', () => {
 describe('every invalid value names key, source, value and expected form', () => {
   test('from a flag', async () => {
     const message = await configError(loadConfig({ flags: { port: 'eighty' }, env: {}, cwd: folder() }));
-    assert.equal(message, 'invalid configuration: port from flag --port is "eighty", expected an integer from 0 to 65535');
+    assert.equal(message, 'invalid configuration: port from flag --port is "eighty", expected an integer from 1 to 65535');
+    // Port 0 would listen somewhere, but the links the server gives out (web UI, tasks, OAuth) would name port 0.
+    const zero = await configError(loadConfig({ flags: { port: '0' }, env: {}, cwd: folder() }));
+    assert.equal(zero, 'invalid configuration: port from flag --port is 0, expected an integer from 1 to 65535');
   });
 
   test('from the environment', async () => {
     const message = await configError(
       loadConfig({ env: { AUTOFLOW_PORT: '70000', AUTOFLOW_DEV: 'maybe', AUTOFLOW_LOG_LEVEL: 'loud' }, cwd: folder() }),
     );
-    assert.match(message, /port from env AUTOFLOW_PORT is 70000, expected an integer from 0 to 65535/);
+    assert.match(message, /port from env AUTOFLOW_PORT is 70000, expected an integer from 1 to 65535/);
     assert.match(message, /dev from env AUTOFLOW_DEV is "maybe", expected true or false/);
     assert.match(message, /logLevel from env AUTOFLOW_LOG_LEVEL is "loud", expected one of fatal, error, warn, info, debug, trace, silent/);
   });
@@ -184,7 +187,7 @@ describe('every invalid value names key, source, value and expected form', () =>
     });
     const file = join(cwd, 'autoflow.config.ts');
     const message = await configError(loadConfig({ env: {}, cwd }));
-    assert.ok(message.includes(`port from ${file} is "8080", expected an integer from 0 to 65535`), message);
+    assert.ok(message.includes(`port from ${file} is "8080", expected an integer from 1 to 65535`), message);
     assert.ok(message.includes(`sandbox.cpuMs from ${file} is 1, expected an integer from 10 to 600000`), message);
     assert.ok(message.includes(`retention.eventDays from ${file} is 1, expected 0 (for ever), or an integer from 2 to 36500`), message);
     assert.ok(message.includes(`subscribers[0].url from ${file} is "ftp://x", expected an http:// or https:// URL`), message);

@@ -99,7 +99,7 @@ const kubernetesSchema = strict({
 
 export const configSchema = strict({
   /** @default 8080 */
-  port: integer(0, 65_535).default(8080),
+  port: integer(1, 65_535).default(8080),
   /** @default '127.0.0.1' */
   host: nonEmpty.default('127.0.0.1'),
   /** @default 'sqlite:./data/autoflow.db' */

@@ -76,6 +76,10 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
       notes.some((note) => note.body === 'Seen, on it' && note.author.username === 'bob'),
       JSON.stringify(notes),
     );
+    const deployed = await cli('deploy', 'alice', 'demo/app', '{"environment":"production","status":"success"}');
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const member = await cli('set-member', 'alice', '{"project":"demo/app"}', 'carol', 'developer');
+    assert.equal(member.code, 0, member.stderr);
     const missing = await cli('close-issue', 'alice', 'demo/app', '999');
     assert.equal(missing.code, 1, 'GitLab refusing is a failure, not a usage error');
     assert.match(missing.stderr, /closeIssue failed: .*404|closeIssue failed: .*not found/i);

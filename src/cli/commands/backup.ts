@@ -33,11 +33,18 @@ export function registerBackup(program: Command, context: CliContext): void {
       const target = resolve(context.cwd, file);
       // Loaded on demand: the SQLite driver is native, and the other commands never need it.
       const { backupSqlite } = await import('../../store/sqlite/backup.js');
+      const { serverHoldsLock } = await import('../../store/sqlite/server-lock.js');
       const backup = backupSqlite(db.path, target);
       context.out(
         `Backed up ${db.path} to ${target}: ${backup.runs} run${backup.runs === 1 ? '' : 's'}, schema version ${backup.schemaVersion}, ` +
           `${(backup.bytes / MIB).toFixed(1)} MiB.`,
       );
-      context.out(`To restore it, stop the server, delete ${db.path}-wal and ${db.path}-shm, and copy the backup to ${db.path}.`);
+      const running = serverHoldsLock(db.path);
+      if (running === false) {
+        context.out(`No server is running on ${db.path} now: if you meant a running server's database, give its path with --db.`);
+      } else if (running !== true) {
+        context.out(`Whether a server is running on ${db.path} could not be told (${running.unknown}).`);
+      }
+      context.out(`To restore it, stop the server, delete ${db.path}-wal and ${db.path}-shm if they are there, and copy the backup to ${db.path}.`);
     });
 }

@@ -50,3 +50,25 @@ export function lockDatabaseForServer(path: string): ServerLock {
     },
   };
 }
+
+/**
+ * Whether a server holds the lock of the database at `path` now: true, false, or why it cannot be told.
+ * For tools that work on the file beside a server (backup), to say when no server uses the file they were given.
+ */
+export function serverHoldsLock(path: string): boolean | { unknown: string } {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(serverLockFile(path), { fileMustExist: true });
+    db.pragma('busy_timeout = 0');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    if (isBusy(error)) return true;
+    // No lock file: no server has run on this database since it was made.
+    if ((error as { code?: unknown }).code === 'SQLITE_CANTOPEN') return false;
+    return { unknown: toError(error).message };
+  } finally {
+    db?.close();
+  }
+}

@@ -25,7 +25,10 @@ const ACTIONS: Record<string, readonly ActionArgument[]> = {
   openMergeRequest: [
     actor,
     project,
-    ['{"sourceBranch":…, "title":…, "description"?: "Closes #1", "files"?: {path: content}} (files create the branch; or push first)', 'object'],
+    [
+      '{"sourceBranch":…, "title":…, "description"?: "Closes #1", "files"?: {path: content}} (files create the branch; or push first)',
+      'object',
+    ],
   ],
   addReviewer: [actor, project, iid, ['reviewer', 'text']],
   approveMergeRequest: [actor, project, iid],
@@ -34,7 +37,16 @@ const ACTIONS: Record<string, readonly ActionArgument[]> = {
   push: [actor, project, ['{"branch":…, "files": {path: content}, "message"?: …}', 'object']],
   createPipeline: [actor, project, ['ref', 'text']],
   setPipelineStatus: [project, ['pipelineId', 'number'], ['status (running, success, failed, canceled…)', 'text']],
-  closeMilestone: [actor, ['{"project": …}', 'object'], ['title', 'text']],
+  moveIssue: [actor, project, iid, ['target project', 'text']],
+  createMilestone: [actor, ['{"project": …} or {"group": …}', 'object'], ['title', 'text']],
+  closeMilestone: [actor, ['{"project": …} or {"group": …}', 'object'], ['title', 'text']],
+  deploy: [actor, project, ['{"environment":…, "status": "success" (or running, failed…), "ref"?: …}', 'object']],
+  setMember: [
+    actor,
+    ['{"project": …} or {"group": …}', 'object'],
+    ['username', 'text'],
+    ['role (guest, reporter, developer, maintainer, owner) or null', 'text or null'],
+  ],
 };
 
 /** Each action's arguments as one line, as `GET /api/v1/simulator` lists them. */
