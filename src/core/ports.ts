@@ -69,7 +69,10 @@ export interface TaskCommit {
   successor?: NewRun;
   /** Resolution for the parent run when this run ended: appended to its pending, parent made ready. */
   notifyParent?: { runId: string; resolution: Resolution };
-  /** Child runs to cancel in the same transaction (the run was cancelled while they ran). */
+  /**
+   * Child runs to cancel in the same transaction (the run was cancelled while they ran). The list comes from the
+   * sandbox: the store cancels only those whose parent is `runId`.
+   */
   cancelChildren?: Array<{ runId: string; reason: string }>;
   /** Events to put in the inbox in the same transaction (for example `autoflow.run.finished`). */
   events?: Array<{ event: CloudEvent; dedupeKey: string }>;
