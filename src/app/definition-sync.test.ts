@@ -9,25 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import pg from 'pg';
 import { pino } from 'pino';
-import { postgresUnreachable, TEST_POSTGRES_URL } from '../../test/helpers/postgres.js';
+import { adminQuery, postgresUnreachable, TEST_POSTGRES_URL, urlInSchema } from '../../test/helpers/postgres.js';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from './runtime.js';
 
 const reason = await postgresUnreachable();
 const schema = `af_defsync_${randomBytes(6).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'autoflow-defsync-'));
 const runtimes: Runtime[] = [];
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 const greeting = (word: string): string => `import { workflow } from 'autoflow';
 export default workflow({ name: 'greet', async run() { return '${word}'; } });`;
@@ -48,7 +37,7 @@ if (reason !== undefined && process.env.CI === 'true') {
 } else {
   after(async () => {
     for (const runtime of runtimes) await runtime.stop();
-    if (reason === undefined) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    if (reason === undefined) await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -56,16 +45,14 @@ if (reason !== undefined && process.env.CI === 'true') {
     'a new version and a retire on one node reach the other node',
     { skip: reason && `PostgreSQL not reachable (${reason})` },
     async () => {
-      await admin(`CREATE SCHEMA ${schema}`);
-      const url = new URL(TEST_POSTGRES_URL);
-      url.searchParams.set('options', `-c search_path=${schema}`);
+      await adminQuery(`CREATE SCHEMA ${schema}`);
       const node = async (name: string): Promise<Runtime> => {
         const folder = join(dir, name);
         rmSync(folder, { recursive: true, force: true });
         (await import('node:fs')).mkdirSync(folder);
         writeFileSync(join(folder, 'greet.ts'), greeting('hello'));
         const runtime = await createRuntime(
-          embeddedRuntimeConfig({ db: { kind: 'postgres', url: url.toString() }, workflowsDir: folder }),
+          embeddedRuntimeConfig({ db: { kind: 'postgres', url: urlInSchema(schema) }, workflowsDir: folder }),
           {
             logger: pino({ level: 'silent' }),
           },

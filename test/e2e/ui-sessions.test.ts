@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import pg from 'pg';
-import { postgresUnreachable, TEST_POSTGRES_URL } from '../helpers/postgres.js';
+import { adminQuery, postgresUnreachable, TEST_POSTGRES_URL, urlInSchema } from '../helpers/postgres.js';
 import { HttpSession, startUiServer, type UiServer } from '../helpers/ui-server.js';
 
 /**
@@ -13,33 +12,21 @@ const reason = await postgresUnreachable();
 const schema = `af_sessions_${randomBytes(6).toString('hex')}`;
 const servers: UiServer[] = [];
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 if (reason !== undefined && process.env.CI === 'true') {
   test('sessions shared by two servers (CI must run it)', () =>
     assert.fail(`PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})`));
 } else {
   after(async () => {
     for (const server of servers) await server.close();
-    if (reason === undefined) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    if (reason === undefined) await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   });
 
   test(
     'a session signed out on one server is refused by the other',
     { skip: reason && `PostgreSQL not reachable (${reason})` },
     async () => {
-      await admin(`CREATE SCHEMA ${schema}`);
-      const url = new URL(TEST_POSTGRES_URL);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const options = { db: { kind: 'postgres' as const, url: url.toString() }, sessionSecret: randomBytes(32).toString('hex') };
+      await adminQuery(`CREATE SCHEMA ${schema}`);
+      const options = { db: { kind: 'postgres' as const, url: urlInSchema(schema) }, sessionSecret: randomBytes(32).toString('hex') };
       const first = await startUiServer(undefined, options);
       servers.push(first);
       const second = await startUiServer(undefined, options);

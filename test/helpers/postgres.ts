@@ -18,3 +18,21 @@ export async function postgresUnreachable(url = TEST_POSTGRES_URL): Promise<stri
     await client.end().catch(() => undefined);
   }
 }
+
+/** Runs `sql` on the test server with a connection of its own (creating and dropping a test's schema). */
+export async function adminQuery(sql: string, url = TEST_POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The test server's URL with `schema` as the search path: a store on it keeps its tables there. */
+export function urlInSchema(schema: string, url = TEST_POSTGRES_URL): string {
+  const withSchema = new URL(url);
+  withSchema.searchParams.set('options', `-c search_path=${schema}`);
+  return withSchema.toString();
+}
