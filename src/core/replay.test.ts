@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { replayNow, type QuickJsInstance } from '../sandbox/instance.js';
+import type { QuickJsInstance } from '../sandbox/instance.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { T0, deploy, workflowFolder } from '../sandbox/test-support.js';
 import { commandToHistory, resolutionToHistory } from './history.js';
@@ -115,7 +115,10 @@ export default workflow({
       const options = { runId: 'long-1', workflow: 'long' };
       const inSlices = await replayHistory(sliced, history, options);
       const inOneGo = await replayHistory(
-        { ...whole, replay: (activations) => Promise.resolve(replayNow(whole, activations)) } as QuickJsInstance,
+        {
+          ...whole,
+          replay: (activations) => Promise.resolve({ results: activations.map((activation) => whole.activateNow(activation)) }),
+        } as QuickJsInstance,
         history,
         options,
       );

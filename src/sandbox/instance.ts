@@ -241,8 +241,8 @@ export function settled<T>(work: () => T): Promise<T> {
 export const REPLAY_SLICE_MS = 10;
 
 /**
- * Activates in turn until one throws, as replayNow, but lets the event loop turn (setImmediate)
- * whenever REPLAY_SLICE_MS passed since it last did: the same results, in slices.
+ * Activates in turn until one throws (the results before it, and what it threw), letting the event
+ * loop turn (setImmediate) whenever REPLAY_SLICE_MS passed since it last did.
  */
 export async function replayInSlices(instance: QuickJsInstance, activations: Activation[]): Promise<ReplayResults> {
   const results: ActivationResult[] = [];
@@ -252,19 +252,6 @@ export async function replayInSlices(instance: QuickJsInstance, activations: Act
       await nextTurn();
       sliceStart = performance.now();
     }
-    try {
-      results.push(instance.activateNow(activation));
-    } catch (error) {
-      return { results, failure: toError(error) };
-    }
-  }
-  return { results };
-}
-
-/** Activates in turn until one throws: the results before it, and what it threw. In one go (a sandbox thread's replay). */
-export function replayNow(instance: QuickJsInstance, activations: Activation[]): ReplayResults {
-  const results: ActivationResult[] = [];
-  for (const activation of activations) {
     try {
       results.push(instance.activateNow(activation));
     } catch (error) {

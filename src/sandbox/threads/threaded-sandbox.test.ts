@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { DefinitionError, SandboxLimitError } from '../../core/errors.js';
 import type { DeployedDefinition } from '../../core/model.js';
 import type { WorkflowInstance } from '../../core/ports.js';
-import { deploy, resume, runThrough, startActivation, workflowFolder, type WorkflowFolder } from '../test-support.js';
+import { T0, deploy, resume, runThrough, startActivation, workflowFolder, type WorkflowFolder } from '../test-support.js';
 import { createQuickJsSandbox } from '../quickjs-sandbox.js';
 import { ThreadedSandbox, createThreadedSandbox } from './threaded-sandbox.js';
 
@@ -19,6 +19,17 @@ export default workflow({
   },
 });`;
 
+/** Each workflow task spends some CPU (tens of ms), then sleeps: a long history to replay. */
+const BUSY = `import { sleep, workflow } from 'autoflow';
+export default workflow({ name: 'busy', async run() {
+  let total = 0;
+  for (let task = 0; task < 30; task++) {
+    for (let i = 0; i < 1_000_000; i++) total += i % 7;
+    await sleep(1000);
+  }
+  return total;
+} });`;
+
 const SPIN = `import { workflow } from 'autoflow';
 export default workflow({ name: 'spin', async run() { for (;;) {} } });`;
 
@@ -27,6 +38,7 @@ describe('sandbox threads', () => {
   let sandbox: ThreadedSandbox;
   let fetchTwice: DeployedDefinition;
   let spin: DeployedDefinition;
+  let busy: DeployedDefinition;
 
   before(async () => {
     folder = workflowFolder();
@@ -35,6 +47,7 @@ describe('sandbox threads', () => {
     sandbox = threaded;
     fetchTwice = await deploy(sandbox, folder.write('fetch-twice.ts', FETCH_TWICE));
     spin = await deploy(sandbox, folder.write('spin.ts', SPIN));
+    busy = await deploy(sandbox, folder.write('busy.ts', BUSY));
   });
   after(async () => {
     await sandbox.close();
@@ -79,6 +92,43 @@ describe('sandbox threads', () => {
       release();
     }
     assert.deepEqual(sandbox.placement(), { mainThread: 0, threads: [0] }, 'disposed instances leave their hosts');
+  });
+
+  test("a long replay on a worker thread lets the thread's other sandboxes be activated meanwhile", async () => {
+    const made: WorkflowInstance[] = [];
+    // The main thread counts half: with one sandbox there the next goes to the worker thread, and with three the next too.
+    const onWorker = async (runId: string, definition: DeployedDefinition, anchorsBefore: number): Promise<WorkflowInstance> => {
+      while (sandbox.placement().mainThread < anchorsBefore) {
+        made.push(await sandbox.createInstance(fetchTwice, { runId: `anchor-${made.length}`, seed: 'anchor' }));
+      }
+      const before = sandbox.placement().threads[0] ?? 0;
+      const created = await sandbox.createInstance(definition, { runId, seed: runId });
+      made.push(created);
+      assert.equal(sandbox.placement().threads[0], before + 1, `${runId} is on the worker thread`);
+      return created;
+    };
+    try {
+      const replayed = await onWorker('busy-1', busy, 1);
+      const other = await onWorker('other-1', fetchTwice, 3);
+      const tasks = [
+        startActivation(null),
+        ...Array.from({ length: 30 }, (_, i) => resume([{ kind: 'timer', step: i + 1 }], T0 + (i + 1) * 1000)),
+      ];
+      let replayDone = false;
+      const replay = replayed.replay(tasks.map((task) => ({ ...task, replaying: true })));
+      void replay.then(() => (replayDone = true));
+      const answered = await other.activate(startActivation({ id: 1 }));
+      assert.equal(replayDone, false, 'the other sandbox was answered while the replay went on');
+      assert.deepEqual(
+        answered.commands.map((command) => command.kind),
+        ['call'],
+      );
+      const { results, failure } = await replay;
+      assert.equal(failure, undefined);
+      assert.equal(results.at(-1)?.commands.at(-1)?.kind, 'complete');
+    } finally {
+      for (const instance of made) instance.dispose();
+    }
   });
 
   test('a replay batch answers every result, or the results before the activation that hit a limit and that limit', async () => {
@@ -132,7 +182,10 @@ describe('sandbox threads', () => {
       for (const definition of [...versions, versions[0]!]) {
         const instance = await sandbox.createInstance(definition, { runId: definition.version, seed: 'x' });
         try {
-          assert.deepEqual((await instance.activate(activations[0]!)).commands.map((command) => command.kind), ['call']);
+          assert.deepEqual(
+            (await instance.activate(activations[0]!)).commands.map((command) => command.kind),
+            ['call'],
+          );
         } finally {
           instance.dispose();
         }

@@ -1,11 +1,12 @@
 /**
  * The body of a sandbox thread: an in-thread QuickJS sandbox whose instances the main thread
- * drives by message (see wire.ts). Requests of one instance arrive in order; each is answered
- * before the next message is read.
+ * drives by message (see wire.ts). Requests of one instance arrive in order, each after the answer
+ * to the one before. A replay is answered once done, in slices (replayInSlices): the thread's
+ * other instances are activated between them, so that one long history holds none of them up.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createQuickJsSandbox, type QuickJsSandboxOptions } from '../quickjs-sandbox.js';
-import { replayNow, type QuickJsInstance } from '../instance.js';
+import { replayInSlices, type QuickJsInstance } from '../instance.js';
 import type { DeployedDefinition } from '../../core/model.js';
 import { toWire, type AnsweredRequest, type ThreadReply, type ThreadRequest } from './wire.js';
 
@@ -16,7 +17,7 @@ const sandbox = await createQuickJsSandbox(workerData as QuickJsSandboxOptions);
 const instances = new Map<number, QuickJsInstance>();
 const definitions = new Map<string, DeployedDefinition>();
 
-function answer(request: AnsweredRequest): ThreadReply {
+async function answer(request: AnsweredRequest): Promise<ThreadReply> {
   try {
     if (request.op === 'create') {
       if (request.definition) definitions.set(request.version, request.definition);
@@ -32,7 +33,7 @@ function answer(request: AnsweredRequest): ThreadReply {
       const value = instance.activateNow(request.activation);
       return { ref: request.ref, ok: true, heap: instance.memoryUsage(), value };
     }
-    const { results, failure } = replayNow(instance, request.activations);
+    const { results, failure } = await replayInSlices(instance, request.activations);
     if (failure) instances.delete(request.instance);
     return {
       ref: request.ref,
@@ -54,7 +55,7 @@ port.on('message', (request: ThreadRequest) => {
   } else if (request.op === 'forget') {
     definitions.delete(request.version);
   } else {
-    port.postMessage(answer(request));
+    void answer(request).then((reply) => port.postMessage(reply));
   }
 });
 port.postMessage('ready');
