@@ -4,19 +4,15 @@
  * locally, a failure in CI.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after } from 'node:test';
 import { pino } from 'pino';
-import { adminQuery, postgresUnreachable, TEST_POSTGRES_URL, urlInSchema } from '../../test/helpers/postgres.js';
+import { testOnPostgres } from '../../test/helpers/postgres.js';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from './runtime.js';
 
-const reason = await postgresUnreachable();
-const schema = `af_defsync_${randomBytes(6).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'autoflow-defsync-'));
-const runtimes: Runtime[] = [];
 
 const greeting = (word: string): string => `import { workflow } from 'autoflow';
 export default workflow({ name: 'greet', async run() { return '${word}'; } });`;
@@ -31,66 +27,53 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
-if (reason !== undefined && process.env.CI === 'true') {
-  test('workflow versions followed across nodes (CI must run it)', () =>
-    assert.fail(`PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})`));
-} else {
-  after(async () => {
-    for (const runtime of runtimes) await runtime.stop();
-    if (reason === undefined) await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    rmSync(dir, { recursive: true, force: true });
-  });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test(
-    'a new version and a retire on one node reach the other node',
-    { skip: reason && `PostgreSQL not reachable (${reason})` },
-    async () => {
-      await adminQuery(`CREATE SCHEMA ${schema}`);
-      const node = async (name: string): Promise<Runtime> => {
-        const folder = join(dir, name);
-        rmSync(folder, { recursive: true, force: true });
-        (await import('node:fs')).mkdirSync(folder);
-        writeFileSync(join(folder, 'greet.ts'), greeting('hello'));
-        const runtime = await createRuntime(
-          embeddedRuntimeConfig({ db: { kind: 'postgres', url: urlInSchema(schema) }, workflowsDir: folder }),
-          {
-            logger: pino({ level: 'silent' }),
-          },
-        );
-        runtimes.push(runtime);
-        await runtime.start();
-        return runtime;
-      };
-      const a = await node('a');
-      const b = await node('b');
-      const resultOn = async (runtime: Runtime, id: string): Promise<unknown> => {
-        const { run } = await runtime.operations.startRun({ workflow: 'greet', id });
-        return (await runtime.operations.waitForRun(run.id, 30_000)).result;
-      };
-      assert.equal(await resultOn(b, 'before'), 'hello');
+await testOnPostgres('a new version and a retire on one node reach the other node', async (url) => {
+  const runtimes: Runtime[] = [];
+  try {
+    const node = async (name: string): Promise<Runtime> => {
+      const folder = join(dir, name);
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'greet.ts'), greeting('hello'));
+      const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'postgres', url }, workflowsDir: folder }), {
+        logger: pino({ level: 'silent' }),
+      });
+      runtimes.push(runtime);
+      await runtime.start();
+      return runtime;
+    };
+    const a = await node('a');
+    const b = await node('b');
+    const resultOn = async (runtime: Runtime, id: string): Promise<unknown> => {
+      const { run } = await runtime.operations.startRun({ workflow: 'greet', id });
+      return (await runtime.operations.waitForRun(run.id, 30_000)).result;
+    };
+    assert.equal(await resultOn(b, 'before'), 'hello');
 
-      writeFileSync(join(dir, 'a', 'greet.ts'), greeting('bonjour'));
-      await a.redeploy();
-      const version = a.engine.activeDefinition('greet')?.version;
-      assert.equal(
-        await eventually(
-          async () => b.engine.activeDefinition('greet')?.version,
-          (seen) => seen === version,
+    writeFileSync(join(dir, 'a', 'greet.ts'), greeting('bonjour'));
+    await a.redeploy();
+    const version = a.engine.activeDefinition('greet')?.version;
+    assert.equal(
+      await eventually(
+        async () => b.engine.activeDefinition('greet')?.version,
+        (seen) => seen === version,
+      ),
+      version,
+    );
+    assert.equal(await resultOn(b, 'after-deploy'), 'bonjour', 'the other node starts runs of the new version');
+
+    await a.operations.retireWorkflow('greet');
+    const refusal = await eventually(
+      async () =>
+        b.operations.startRun({ workflow: 'greet', id: 'after-retire' }).then(
+          () => undefined,
+          (error: Error) => error.message,
         ),
-        version,
-      );
-      assert.equal(await resultOn(b, 'after-deploy'), 'bonjour', 'the other node starts runs of the new version');
-
-      await a.operations.retireWorkflow('greet');
-      const refusal = await eventually(
-        async () =>
-          b.operations.startRun({ workflow: 'greet', id: 'after-retire' }).then(
-            () => undefined,
-            (error: Error) => error.message,
-          ),
-        (message) => message !== undefined,
-      );
-      assert.match(refusal ?? 'started a run', /retired/);
-    },
-  );
-}
+      (message) => message !== undefined,
+    );
+    assert.match(refusal ?? 'started a run', /retired/);
+  } finally {
+    for (const runtime of runtimes) await runtime.stop();
+  }
+});

@@ -106,6 +106,13 @@ export function createOperations(deps: OperationsDeps): Operations {
   const { engine, store, clock } = deps;
   const watchRunEnd = runEndWatchers(engine);
 
+  /** The webhook source whose secret `X-Gitlab-Token` carries; UnauthorizedError when none. */
+  function webhookSourceFor(headers: Readonly<Record<string, string | undefined>>): WebhookSource {
+    const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
+    if (!source) throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
+    return source;
+  }
+
   async function requireRun(id: string): Promise<RunRecord> {
     const run = await store.getRun(id);
     if (!run) throw new NotFoundError('run', id);
@@ -254,14 +261,11 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     webhookSourceOf(headers) {
-      const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
-      if (!source) throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
-      return source.name;
+      return webhookSourceFor(headers).name;
     },
 
     async ingestGitLabWebhook({ headers, body }) {
-      const source = matchWebhookSource(deps.webhookSources, headers['x-gitlab-token']);
-      if (!source) throw new UnauthorizedError(webhookRefusal(deps.webhookSources));
+      const source = webhookSourceFor(headers);
       const { event, dedupeKey } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
       const result = await engine.ingest(event, dedupeKey);
       if (!result.duplicate) return { ...result, type: event.type };

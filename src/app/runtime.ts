@@ -309,6 +309,11 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     }
   }
 
+  /** The scheduler's cron ticks follow the active workflows, unless schedules are held (`schedules: false`). */
+  async function syncSchedules(): Promise<void> {
+    if (config.schedules !== false) await scheduler.sync();
+  }
+
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now());
@@ -325,7 +330,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       throw new DefinitionError(failed.map((result) => `${result.file}: ${result.error}`).join('\n'), { details: { files: failed.map((result) => result.file) } });
     }
     if (!config.workflowFiles) await retireUndeclared(results);
-    if (config.schedules !== false) await scheduler.sync();
+    await syncSchedules();
   }
 
   const runtime: Runtime = {
@@ -349,16 +354,9 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
         void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
       if (plainStore.kind === 'postgres') {
         stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
-        stopFollowing = followDefinitions({
-          engine,
-          clock,
-          logger,
-          onChange: async () => {
-            if (config.schedules !== false) await scheduler.sync();
-          },
-        });
+        stopFollowing = followDefinitions({ engine, clock, logger, onChange: syncSchedules });
       }
-      if (config.schedules !== false) await scheduler.sync();
+      await syncSchedules();
       await dispatcher.start();
       retention.start();
       if (config.dev && existsSync(config.workflowsDir)) {

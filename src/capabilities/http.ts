@@ -83,6 +83,11 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 /** A body read up to a limit: its text, or `tooLarge` when it has more bytes than the limit. */
 export type LimitedText = { text: string } | { tooLarge: true; declaredBytes?: number };
 
+/** What a too-large answer's message adds: the size it declared, when it did. */
+export function declaredSize(read: { declaredBytes?: number }): string {
+  return read.declaredBytes === undefined ? '' : ` (its Content-Length is ${read.declaredBytes})`;
+}
+
 /**
  * Reads a body as UTF-8 text, never holding more than `limit` bytes of it: a `Content-Length` over
  * the limit is refused before any of the body is read, and a body without one (or that sends more
@@ -208,10 +213,9 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
         throw networkError(url, fetchFailure(caught), `the answer did not arrive in full within ${timeoutMs} ms`);
       }
       if ('tooLarge' in read) {
-        const declared = read.declaredBytes === undefined ? '' : ` (its Content-Length is ${read.declaredBytes})`;
         throw new CapabilityError(
           'response_too_large',
-          `response from ${url.href} is larger than ${limit} bytes${declared}, the limit of an http.request answer: ask the service for less (a page, a filter) or for a smaller representation`,
+          `response from ${url.href} is larger than ${limit} bytes${declaredSize(read)}, the limit of an http.request answer: ask the service for less (a page, a filter) or for a smaller representation`,
           { retryable: false, details: { status: response.status, maxBytes: limit } },
         );
       }

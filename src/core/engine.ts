@@ -821,10 +821,11 @@ export class Engine {
         secrets: this.options.secrets,
         random: this.random,
       });
-      const result = outcome.kind === 'retry' ? 'retry' : outcome.resolution.kind === 'call' && !outcome.resolution.ok ? 'failed' : 'ok';
+      const error =
+        outcome.kind === 'resolved' && outcome.resolution.kind === 'call' && !outcome.resolution.ok ? outcome.resolution.error : undefined;
+      const result = outcome.kind === 'retry' ? 'retry' : error ? 'failed' : 'ok';
       this.events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
-      if (outcome.kind === 'resolved' && outcome.resolution.kind === 'call' && !outcome.resolution.ok) {
-        const { error } = outcome.resolution;
+      if (error) {
         // The workflow may catch it; the log still says which call failed for good, and why.
         this.logger.warn(
           { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, error: error.message },

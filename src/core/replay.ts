@@ -24,8 +24,8 @@ export interface ReplayOutcome {
  * and the time it had, and must issue exactly the commands recorded after it. The first
  * difference stops the replay with a NondeterminismError naming the task, the step, what history
  * has and what the code now does, with both call sites. The tasks go to the instance in one batch
- * (one message when it lives on another thread); an instance on this thread runs them in slices and
- * lets the event loop turn in between, since a long history would otherwise hold the thread for as
+ * (one message when it lives on another thread); the instance runs them in slices and lets its
+ * thread's event loop turn in between, since a long history would otherwise hold the thread for as
  * long as all of its tasks took (docs/engine.md).
  */
 export async function replayHistory(

@@ -233,33 +233,13 @@ export function settled<T>(work: () => T): Promise<T> {
 }
 
 /**
- * How long a replay on the main thread runs before it lets the event loop turn. A replay
- * re-executes every workflow task of a run, each up to `sandbox.cpuMs`: in one go, a long history
- * held the thread for seconds (60 tasks of 0.34 s froze /healthz for 18 s), and on PostgreSQL
- * stopped the lease heartbeats with it. Between slices other runs, HTTP requests and heartbeats go on.
+ * How long a replay runs before it lets its thread's event loop turn. A replay re-executes every
+ * workflow task of a run, each up to `sandbox.cpuMs`: in one go, a long history held the thread for
+ * seconds (60 tasks of 0.34 s froze /healthz for 18 s), and on PostgreSQL stopped the lease
+ * heartbeats with it. Between slices other runs (on a sandbox thread, its other sandboxes), HTTP
+ * requests and heartbeats go on.
  */
 export const REPLAY_SLICE_MS = 10;
-
-/**
- * Activates in turn until one throws (the results before it, and what it threw), letting the event
- * loop turn (setImmediate) whenever REPLAY_SLICE_MS passed since it last did.
- */
-export async function replayInSlices(instance: QuickJsInstance, activations: Activation[]): Promise<ReplayResults> {
-  const results: ActivationResult[] = [];
-  let sliceStart = performance.now();
-  for (const activation of activations) {
-    if (performance.now() - sliceStart >= REPLAY_SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
-    try {
-      results.push(instance.activateNow(activation));
-    } catch (error) {
-      return { results, failure: toError(error) };
-    }
-  }
-  return { results };
-}
 
 export class QuickJsInstance implements WorkflowInstance {
   private heap = 0;
@@ -276,8 +256,25 @@ export class QuickJsInstance implements WorkflowInstance {
     return settled(() => this.activateNow(activation));
   }
 
-  replay(activations: Activation[]): Promise<ReplayResults> {
-    return replayInSlices(this, activations);
+  /**
+   * Activates in turn until one throws (the results before it, and what it threw), letting the
+   * event loop turn (setImmediate) whenever REPLAY_SLICE_MS passed since it last did.
+   */
+  async replay(activations: Activation[]): Promise<ReplayResults> {
+    const results: ActivationResult[] = [];
+    let sliceStart = performance.now();
+    for (const activation of activations) {
+      if (performance.now() - sliceStart >= REPLAY_SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+      try {
+        results.push(this.activateNow(activation));
+      } catch (error) {
+        return { results, failure: toError(error) };
+      }
+    }
+    return { results };
   }
 
   /** One activation, on this thread. */

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
 import pg from 'pg';
 
 /** The local test server (trust auth); another one can be named for a run. */
@@ -35,4 +38,25 @@ export function urlInSchema(schema: string, url = TEST_POSTGRES_URL): string {
   const withSchema = new URL(url);
   withSchema.searchParams.set('options', `-c search_path=${schema}`);
   return withSchema.toString();
+}
+
+/**
+ * A test on a schema of its own on the test server: made before `body`, dropped after it (`body` stops what it
+ * started there first). Unreachable server: skipped locally, saying why; a failure in CI, which must run it.
+ */
+export async function testOnPostgres(name: string, body: (url: string) => Promise<void>): Promise<void> {
+  const reason = await postgresUnreachable();
+  if (reason !== undefined && process.env.CI === 'true') {
+    void test(`${name} (CI must run it)`, () => assert.fail(`PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})`));
+    return;
+  }
+  void test(name, { skip: reason && `PostgreSQL not reachable at ${TEST_POSTGRES_URL} (${reason})` }, async () => {
+    const schema = `af_test_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`CREATE SCHEMA ${schema}`);
+    try {
+      await body(urlInSchema(schema));
+    } finally {
+      await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  });
 }

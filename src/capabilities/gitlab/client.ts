@@ -1,6 +1,6 @@
 import { CapabilityError, toError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
-import { type LimitedText, parseRetryAfter, readLimitedText } from '../http.js';
+import { declaredSize, type LimitedText, parseRetryAfter, readLimitedText } from '../http.js';
 import { fetchFailure } from '../fetch-failure.js';
 import { GitLabError, GitLabUnavailableError, gitLabMessage } from './errors.js';
 
@@ -173,10 +173,9 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
       }
       const { status } = response;
       if ('tooLarge' in read) {
-        const declared = read.declaredBytes === undefined ? '' : ` (its Content-Length is ${read.declaredBytes})`;
         throw new CapabilityError(
           'gitlab_response_too_large',
-          `GitLab's answer to ${request} is larger than ${maxResponseBytes} bytes${declared}, the gitlab capability's limit (maxResponseBytes); it was not read: ask for less (a smaller perPage, a narrower query)`,
+          `GitLab's answer to ${request} is larger than ${maxResponseBytes} bytes${declaredSize(read)}, the gitlab capability's limit (maxResponseBytes); it was not read: ask for less (a smaller perPage, a narrower query)`,
           { retryable: false, details: { status, request, maxBytes: maxResponseBytes } },
         );
       }

@@ -1,12 +1,12 @@
 /**
  * The body of a sandbox thread: an in-thread QuickJS sandbox whose instances the main thread
  * drives by message (see wire.ts). Requests of one instance arrive in order, each after the answer
- * to the one before. A replay is answered once done, in slices (replayInSlices): the thread's
+ * to the one before. A replay is answered once done, in slices (QuickJsInstance.replay): the thread's
  * other instances are activated between them, so that one long history holds none of them up.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createQuickJsSandbox, type QuickJsSandboxOptions } from '../quickjs-sandbox.js';
-import { replayInSlices, type QuickJsInstance } from '../instance.js';
+import type { QuickJsInstance } from '../instance.js';
 import type { DeployedDefinition } from '../../core/model.js';
 import { toWire, type AnsweredRequest, type ThreadReply, type ThreadRequest } from './wire.js';
 
@@ -33,7 +33,7 @@ async function answer(request: AnsweredRequest): Promise<ThreadReply> {
       const value = instance.activateNow(request.activation);
       return { ref: request.ref, ok: true, heap: instance.memoryUsage(), value };
     }
-    const { results, failure } = await replayInSlices(instance, request.activations);
+    const { results, failure } = await instance.replay(request.activations);
     if (failure) instances.delete(request.instance);
     return {
       ref: request.ref,

@@ -19,16 +19,26 @@ function isBusy(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'SQLITE_BUSY';
 }
 
+/** The lock file opened and locked exclusively, at once or not at all (SQLITE_BUSY: another process holds it). */
+function lockExclusively(file: string, options: Database.Options = {}): Database.Database {
+  const db = new Database(file, options);
+  try {
+    db.pragma('busy_timeout = 0');
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 /** Takes the lock of the database at `path`, or throws a StoreError saying that another server holds it. */
 export function lockDatabaseForServer(path: string): ServerLock {
   const file = serverLockFile(path);
-  let db: Database.Database | undefined;
+  let held: Database.Database;
   try {
-    db = new Database(file);
-    db.pragma('busy_timeout = 0');
-    db.exec('BEGIN EXCLUSIVE');
+    held = lockExclusively(file);
   } catch (error) {
-    db?.close();
     if (isBusy(error)) {
       throw new StoreError(
         `another AutoFlow server is running on the SQLite database ${path} (it holds ${file}): ` +
@@ -42,7 +52,6 @@ export function lockDatabaseForServer(path: string): ServerLock {
       details: { path, lock: file },
     });
   }
-  const held = db;
   return {
     file,
     release() {
@@ -56,19 +65,13 @@ export function lockDatabaseForServer(path: string): ServerLock {
  * For tools that work on the file beside a server (backup), to say when no server uses the file they were given.
  */
 export function serverHoldsLock(path: string): boolean | { unknown: string } {
-  let db: Database.Database | undefined;
   try {
-    db = new Database(serverLockFile(path), { fileMustExist: true });
-    db.pragma('busy_timeout = 0');
-    db.exec('BEGIN EXCLUSIVE');
-    db.exec('ROLLBACK');
+    lockExclusively(serverLockFile(path), { fileMustExist: true }).close();
     return false;
   } catch (error) {
     if (isBusy(error)) return true;
     // No lock file: no server has run on this database since it was made.
     if ((error as { code?: unknown }).code === 'SQLITE_CANTOPEN') return false;
     return { unknown: toError(error).message };
-  } finally {
-    db?.close();
   }
 }

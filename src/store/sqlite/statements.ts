@@ -57,8 +57,8 @@ export const SQL = {
     ON CONFLICT (id) DO NOTHING`,
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
   getRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = ?',
-  /** The status of run @id when run @parentId is its parent: a cancelled run cancels its own children only. */
-  getChildStatus: 'SELECT status FROM runs WHERE id = @id AND parent_id = @parentId',
+  /** A row when run @parentId is the parent of run @id: a cancelled run cancels its own children only. */
+  isChildOf: 'SELECT 1 FROM runs WHERE id = @id AND parent_id = @parentId',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   // A run ends after it was created: the range on runs_by_status stops at the cutoff.
   endedRuns: 'SELECT id FROM runs WHERE status = @status AND created_at < @before AND updated_at < @before LIMIT @limit',
@@ -235,7 +235,7 @@ export function prepareStatements(db: Database) {
     insertRun: p<Params>(SQL.insertRun),
     getRun: p<[string], RunRow>(SQL.getRun),
     getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(SQL.getRunState),
-    getChildStatus: p<{ id: string; parentId: string }, string>(SQL.getChildStatus).pluck(),
+    isChildOf: p<{ id: string; parentId: string }, number>(SQL.isChildOf).pluck(),
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
     endedRuns: p<Params, string>(SQL.endedRuns).pluck(),
     deleteRun: p<[string]>(SQL.deleteRun),

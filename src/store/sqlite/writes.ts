@@ -41,9 +41,8 @@ export function addPendingUnlessTerminal(s: Statements, runId: string, resolutio
  * comes from the workflow's sandbox, and a workflow must not reach runs that are not its own children.
  */
 function cancelChild(s: Statements, parentId: string, child: { runId: string; reason: string }, at: number): void {
-  const status = s.getChildStatus.get({ id: child.runId, parentId });
-  if (status === undefined || isTerminal(status as RunStatus)) return;
-  appendPending(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
+  if (s.isChildOf.get({ id: child.runId, parentId }) === undefined) return;
+  addPendingUnlessTerminal(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
 }
 
 /** The calls (leased to `owner` when they carry `leaseUntil`, else due at `nextAt`), timers and waits a task or a retry opens. */
