@@ -22,7 +22,8 @@ import { replyToDiscussion } from './ops/discussions.js';
 import { type IssueInput, createIssue, updateIssue } from './ops/issues.js';
 import { type MergeInput, approveMergeRequest, mergeMergeRequest, openMergeRequest, updateMergeRequest } from './ops/merge-requests.js';
 import { moveIssue } from './ops/move-issue.js';
-import { createMilestone, createNote, setMembership, updateMilestone } from './ops/planning.js';
+import { type PostedNote, createNote } from './ops/notes.js';
+import { createMilestone, setMembership, updateMilestone } from './ops/planning.js';
 import { commitFiles } from './ops/repository.js';
 
 /** Project or group, by id or full path. */
@@ -79,10 +80,17 @@ export interface SimActions {
   addReviewer(actor: string, project: Ref, iid: number, reviewer: string): SimMergeRequest;
   approveMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
   mergeMergeRequest(actor: string, project: Ref, iid: number, options?: MergeInput): SimMergeRequest;
-  createNote(actor: string, project: Ref, on: NoteTarget, body: string, options?: { internal?: boolean }): SimNote;
-  /** Starts a thread (`POST …/discussions`); its `discussionId` is what `reply` takes. */
+  /**
+   * Comments; quick actions in `body` run as in GitLab (`/label ~bug`, `/close`…). Null when the body
+   * held only quick actions: GitLab runs them and saves no note.
+   */
+  createNote(actor: string, project: Ref, on: NoteTarget, body: string, options?: { internal?: boolean }): SimNote | null;
+  /**
+   * Starts a thread (`POST …/discussions`); its `discussionId` is what `reply` takes. Quick actions run
+   * as in `createNote`; a body of quick actions only starts no thread, so it throws (use `createNote`).
+   */
   startThread(actor: string, project: Ref, on: NoteTarget, body: string, options?: { internal?: boolean }): SimNote;
-  /** Replies in a thread, or to a comment, which makes it a thread (`POST …/discussions/:id/notes`). */
+  /** Replies in a thread, or to a comment, which makes it a thread (`POST …/discussions/:id/notes`). Throws as `startThread` does. */
   reply(actor: string, project: Ref, on: NoteTarget, discussionId: string, body: string): SimNote;
   /** Moves an issue to another project (`POST …/issues/:iid/move`); returns the new issue. */
   moveIssue(actor: string, project: Ref, iid: number, to: Ref): SimIssue;
@@ -108,6 +116,14 @@ export interface SimActions {
     username: string,
     role: AccessRole | AccessLevel | null,
   ): Membership | null;
+}
+
+/** The note a thread action saved; one of quick actions only saves none, which the caller's thread cannot do without. */
+function savedNote(action: string, posted: PostedNote): SimNote {
+  if (posted.note) return posted.note;
+  throw new TypeError(
+    `${action}: the body held only quick actions, which GitLab runs without saving a note (${posted.commands?.summary.join(' ') || 'nothing applied'}); use createNote for that`,
+  );
 }
 
 export function createActions(ctx: SimContext): SimActions {
@@ -179,10 +195,11 @@ export function createActions(ctx: SimContext): SimActions {
     },
     approveMergeRequest: (actor, ref, iid) => approveMergeRequest(ctx, user(actor), mergeRequest(ref, iid)),
     mergeMergeRequest: (actor, ref, iid, options) => mergeMergeRequest(ctx, user(actor), mergeRequest(ref, iid), options),
-    createNote: (actor, ref, on, body, options) => createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false),
+    createNote: (actor, ref, on, body, options) => createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false).note,
     startThread: (actor, ref, on, body, options) =>
-      createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false, { kind: 'thread' }),
-    reply: (actor, ref, on, discussionId, body) => replyToDiscussion(ctx, user(actor), noteable(ref, on), discussionId, body),
+      savedNote('startThread', createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false, { kind: 'thread' })),
+    reply: (actor, ref, on, discussionId, body) =>
+      savedNote('reply', replyToDiscussion(ctx, user(actor), noteable(ref, on), discussionId, body)),
     moveIssue: (actor, ref, iid, to) => moveIssue(ctx, user(actor), issue(ref, iid), project(to)),
     push(actor, ref, push) {
       const where = project(ref);

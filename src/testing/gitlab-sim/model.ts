@@ -142,6 +142,12 @@ export interface SimWorkItem {
   closedAt: number | null;
   closedById: number | null;
   discussionLocked: boolean | null;
+  /**
+   * Time tracking, in seconds (`/estimate`, `/spend`). Absent from records of snapshots written before
+   * the simulator tracked time; read them as 0.
+   */
+  timeEstimate?: number;
+  timeSpent?: number;
 }
 
 export interface SimIssue extends SimWorkItem {
@@ -150,6 +156,8 @@ export interface SimIssue extends SimWorkItem {
   dueDate: string | null;
   /** The issue this one was moved to (`moved_to_id`); a moved issue is closed and cannot move again. */
   movedToId: number | null;
+  /** `/weight`; absent (none) from records of snapshots written before the simulator kept weights. */
+  weight?: number | null;
 }
 
 export interface SimMergeRequest extends SimWorkItem {

@@ -1,3 +1,4 @@
+import { formatDuration } from '../durations.js';
 import { avatarUrl, hookTime, hookTimeOrNull, isDraft, isoSeconds } from '../format.js';
 import type { SimCommit, SimIssue, SimLabel, SimMergeRequest, SimProject, SimUser, Visibility } from '../model.js';
 import type { SimState } from '../state.js';
@@ -106,11 +107,12 @@ function workItemHook(state: SimState, item: SimIssue | SimMergeRequest, kind: '
     discussion_locked: item.discussionLocked,
     state_id: { opened: 1, closed: 2, merged: 3 }[item.state],
     state: item.state,
-    time_estimate: 0,
-    total_time_spent: 0,
+    time_estimate: item.timeEstimate ?? 0,
+    total_time_spent: item.timeSpent ?? 0,
+    // The time spent by this very change; the simulator does not keep it per change.
     time_change: 0,
-    human_total_time_spent: null,
-    human_time_estimate: null,
+    human_total_time_spent: formatDuration(item.timeSpent ?? 0),
+    human_time_estimate: formatDuration(item.timeEstimate ?? 0),
     human_time_change: null,
     // Kept because the documented note payloads still show them; GitLab sends 0/null.
     position: 0,
@@ -128,7 +130,7 @@ export function issueHook(state: SimState, issue: SimIssue): HookObject {
     due_date: issue.dueDate,
     moved_to_id: issue.movedToId,
     duplicated_to_id: null,
-    weight: null,
+    weight: issue.weight ?? null,
     health_status: null,
     severity: 'unknown',
     type: 'Issue',

@@ -42,10 +42,15 @@ const TRACKED = [
   'labels',
   'assignees',
   'reviewers',
+  'time_estimate',
+  'total_time_spent',
+  'weight',
 ] as const;
 
 const emptyLike = (value: unknown): unknown => (Array.isArray(value) ? [] : null);
-const isUnset = (value: unknown): boolean => value === null || value === false || (Array.isArray(value) && value.length === 0);
+/** A value a new record starts with, which GitLab's `previous_changes` leaves out (0 is the default of time tracking). */
+const isUnset = (value: unknown): boolean =>
+  value === null || value === false || value === 0 || (Array.isArray(value) && value.length === 0);
 
 /**
  * `changes` with `previous`/`current` for every tracked attribute that differs. Without `before`

@@ -1,7 +1,7 @@
 import { badRequest } from '../errors.js';
 import { labelsOf, usersOf } from '../hooks/attributes.js';
-import { isDraft } from '../format.js';
-import type { SimIssue, SimMergeRequest } from '../model.js';
+import { dateOnly, isDraft } from '../format.js';
+import type { SimIssue, SimMergeRequest, SimMilestone } from '../model.js';
 import type { IssueInput } from '../ops/issues.js';
 import type { MergeRequestInput } from '../ops/merge-requests.js';
 import type { WorkItemInput } from '../ops/work-items.js';
@@ -36,13 +36,47 @@ function idMatches(ids: readonly number[], wanted: string | undefined): boolean 
   return special(wanted, ids.length) ?? ids.includes(Number(wanted));
 }
 
+/** `milestone_id` of issue lists: GitLab's milestone timeboxes, titleized as its API takes them. */
+const MILESTONE_TIMEBOXES = ['None', 'Any', 'Upcoming', 'Started'] as const;
+type MilestoneTimebox = (typeof MILESTONE_TIMEBOXES)[number];
+
+/** Issue lists only: GitLab's merge request lists have no `milestone_id` and ignore it. */
+function milestoneTimebox(p: Params, items: readonly (SimIssue | SimMergeRequest)[]): MilestoneTimebox | undefined {
+  if (!items.some((item) => !('sourceBranch' in item))) return undefined;
+  const timebox = p.oneOf('milestone_id', MILESTONE_TIMEBOXES);
+  if (timebox !== undefined && p.has('milestone')) throw badRequest('milestone, milestone_id are mutually exclusive');
+  return timebox;
+}
+
+/**
+ * Whether `milestone` is in the timebox, as GitLab's finders decide: `Started`, an active milestone whose start date
+ * has come; `Upcoming`, of its project's (or group's) active milestones due after today, the one due first.
+ */
+function inTimebox(state: SimState, milestone: SimMilestone | undefined, timebox: MilestoneTimebox): boolean {
+  if (timebox === 'None' || timebox === 'Any') return (milestone === undefined) === (timebox === 'None');
+  if (milestone?.state !== 'active') return false;
+  const today = dateOnly(state.now());
+  if (timebox === 'Started') return milestone.startDate !== null && milestone.startDate <= today;
+  const dueLater = (item: SimMilestone): item is SimMilestone & { dueDate: string } =>
+    item.state === 'active' && item.dueDate !== null && item.dueDate > today;
+  if (!dueLater(milestone)) return false;
+  const sameOwner = (item: SimMilestone): boolean => item.owner.kind === milestone.owner.kind && item.owner.id === milestone.owner.id;
+  // GitLab's DISTINCT ON leaves a tie on the due date to the database; here the first created wins.
+  return ![...state.milestones.values()].some(
+    (other) =>
+      sameOwner(other) &&
+      dueLater(other) &&
+      (other.dueDate < milestone.dueDate || (other.dueDate === milestone.dueDate && other.id < milestone.id)),
+  );
+}
+
 /**
  * Filters and orders issues or merge requests: `state`, `labels` (all must match; `None`/`Any`),
  * `not[labels]` (none may be there), `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search` (within `in`:
  * `title`, `description` or both, the default),
  * `iids[]`, `created_*`/`updated_*` `after`/`before`, `order_by` (`created_at`, `updated_at`), `sort`.
  * Merge requests add `source_branch`, `target_branch`, `reviewer_*`, `wip` (`yes`: drafts only, `no`: none);
- * issues add `confidential`.
+ * issues add `confidential` and `milestone_id` (`None`, `Any`, `Upcoming`, `Started`).
  */
 export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: SimState, items: readonly T[], p: Params): T[] {
   const wantedState = p.string('state');
@@ -50,6 +84,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
   const notLabels = p.list('not[labels]');
   const wip = p.oneOf('wip', ['yes', 'no'] as const);
   const milestone = p.string('milestone');
+  const timebox = milestoneTimebox(p, items);
   const assignees = p.list('assignee_username');
   const authorId = p.string('author_id');
   const authorName = p.string('author_username');
@@ -72,7 +107,8 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
     const mr = 'sourceBranch' in item ? item : undefined;
     const issue = 'sourceBranch' in item ? undefined : item;
     const names = labelsOf(state, item.labelIds).map((label) => label.name);
-    const milestoneTitle = item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId)?.title;
+    const itemMilestone = item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId);
+    const milestoneTitle = itemMilestone?.title;
     return (
       (wantedState === undefined || wantedState === 'all' || item.state === wantedState) &&
       (labels === undefined || labels.every((label) => special(label, names.length) ?? names.includes(label))) &&
@@ -93,6 +129,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
       (updatedAfter === undefined || item.updatedAt >= updatedAfter) &&
       (updatedBefore === undefined || item.updatedAt <= updatedBefore) &&
       (confidential === undefined || issue?.confidential === confidential) &&
+      (timebox === undefined || issue === undefined || inTimebox(state, itemMilestone, timebox)) &&
       (mr === undefined ||
         ((p.string('source_branch') ?? mr.sourceBranch) === mr.sourceBranch &&
           (p.string('target_branch') ?? mr.targetBranch) === mr.targetBranch &&

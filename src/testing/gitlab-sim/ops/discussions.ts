@@ -2,7 +2,7 @@ import { CAN, type SimContext } from '../context.js';
 import { notFound, refused } from '../errors.js';
 import type { SimIssue, SimMergeRequest, SimNote, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
-import { createNote } from './planning.js';
+import { type PostedNote, createNote } from './notes.js';
 
 /**
  * Threads, as GitLab keeps them: every note has a `discussion_id`, and an item's threads are its
@@ -34,7 +34,8 @@ export function discussionsOf(notes: readonly SimNote[]): SimNote[][] {
 
 /**
  * A reply in a thread `actor` can read (404 otherwise). As in GitLab, replying to a comment on its
- * own turns it into a thread, and a reply in an internal thread is internal too.
+ * own turns it into a thread, and a reply in an internal thread is internal too. A reply of quick
+ * actions only runs them and saves nothing, so the comment stays a comment.
  */
 export function replyToDiscussion(
   ctx: SimContext,
@@ -42,11 +43,11 @@ export function replyToDiscussion(
   noteable: SimIssue | SimMergeRequest,
   discussionId: string,
   body: string | undefined,
-): SimNote {
+): PostedNote {
   const [first] = readableNotes(ctx.state, actor, noteable).filter((note) => note.discussionId === discussionId);
   if (!first) throw notFound('Discussion');
   if (first.system) throw refused('400 Bad request - Discussion can not be replied to.');
   const reply = createNote(ctx, actor, noteable, body, first.internal, { kind: 'reply', discussionId });
-  first.type = 'DiscussionNote';
+  if (reply.note) first.type = 'DiscussionNote';
   return reply;
 }

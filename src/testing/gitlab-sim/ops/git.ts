@@ -82,3 +82,25 @@ export function touches(project: SimProject, commit: SimCommit, path: string): b
   const parent = commit.parentShas[0] === undefined ? undefined : project.repository.commits.get(commit.parentShas[0]);
   return parent?.tree.get(path) !== commit.tree.get(path);
 }
+
+/**
+ * `git rebase onto`: the commits of `head` that `onto` lacks, oldest first, written again on top of
+ * `onto` with the same messages and authors, each carrying its own change. Merge commits are dropped,
+ * as `git rebase` drops them. Returns the new head: `head` itself when it already contains `onto`.
+ */
+export function rebaseCommits(ctx: SimContext, project: SimProject, head: SimCommit, onto: SimCommit): SimCommit {
+  const { commits } = project.repository;
+  const mine = history(project, head.sha);
+  if (mine.some((commit) => commit.sha === onto.sha)) return head;
+  const inOnto = new Set(history(project, onto.sha).map((commit) => commit.sha));
+  const own = mine.filter((commit) => !inOnto.has(commit.sha) && commit.parentShas.length === 1).reverse();
+  let base = onto;
+  for (const commit of own) {
+    const parentTree = commits.get(commit.parentShas[0] ?? '')?.tree ?? new Map<string, string>();
+    const tree = new Map(base.tree);
+    for (const [path, content] of commit.tree) if (parentTree.get(path) !== content) tree.set(path, content);
+    for (const path of parentTree.keys()) if (!commit.tree.has(path)) tree.delete(path);
+    base = writeCommit(ctx, project, [base.sha], tree, commit.message, { name: commit.authorName, email: commit.authorEmail });
+  }
+  return base;
+}

@@ -4,13 +4,16 @@ import { issueHook } from '../hooks/attributes.js';
 import { issueEvent } from '../hooks/events.js';
 import { isDate } from '../format.js';
 import type { SimIssue, SimProject, SimUser } from '../model.js';
-import type { SimState } from '../state.js';
+import { canSeeIssue } from './access.js';
+import { descriptionCommands } from './quick-actions/interpret.js';
 import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, newWorkItem, requireTitle, stateAction } from './work-items.js';
 
 export interface IssueInput extends WorkItemInput {
   confidential?: boolean | undefined;
   /** `YYYY-MM-DD`, or null to clear. */
   dueDate?: string | null | undefined;
+  /** A whole number from 0, or null to clear. */
+  weight?: number | null | undefined;
 }
 
 function applyIssueFields(issue: SimIssue, input: IssueInput): void {
@@ -19,19 +22,18 @@ function applyIssueFields(issue: SimIssue, input: IssueInput): void {
     if (input.dueDate !== null && !isDate(input.dueDate)) throw badRequest('due_date is invalid');
     issue.dueDate = input.dueDate;
   }
+  if (input.weight !== undefined) issue.weight = input.weight;
 }
 
-/** Confidential issues are visible to their author, their assignees and Reporters up. */
-export function canSeeIssue(state: SimState, user: SimUser, issue: SimIssue): boolean {
-  const project = state.requireProject(issue.projectId);
-  if (!state.canRead(user, project)) return false;
-  if (!issue.confidential) return true;
-  return issue.authorId === user.id || issue.assigneeIds.includes(user.id) || state.accessLevel(user, project) >= CAN.report;
+function applyIssueInput(ctx: SimContext, actor: SimUser, issue: SimIssue, input: IssueInput): void {
+  applyIssueFields(issue, input);
+  applyWorkItemInput(ctx, actor, issue, input);
 }
 
 /**
  * Any user who can see a project may open an issue in it (Guests included), as in GitLab. `author`
- * is for a move, whose new issue keeps the original's author; the actor is the one who acts.
+ * is for a move, whose new issue keeps the original's author; the actor is the one who acts. The
+ * description's quick actions run on the new issue, as GitLab's `Issues::CreateService` runs them.
  */
 export function createIssue(
   ctx: SimContext,
@@ -49,9 +51,11 @@ export function createIssue(
     confidential: false,
     dueDate: null,
     movedToId: null,
+    weight: null,
   };
-  applyIssueFields(issue, input);
-  applyWorkItemInput(ctx, actor, issue, { ...input, stateEvent: undefined });
+  applyIssueInput(ctx, actor, issue, { ...input, stateEvent: undefined });
+  const commands = descriptionCommands(state, actor, issue, issue.description, true);
+  if (commands) applyIssueInput(ctx, actor, issue, { ...commands.input, description: commands.description });
   // A new issue has not been edited: GitLab leaves `updated_by_id` empty until someone does.
   issue.updatedAt = now;
   issue.updatedById = null;
@@ -60,14 +64,16 @@ export function createIssue(
   return issue;
 }
 
+/** Changes an issue; a new description's quick actions run first, against the issue as it was. */
 export function updateIssue(ctx: SimContext, actor: SimUser, issue: SimIssue, input: IssueInput): SimIssue {
   const { state } = ctx;
   if (!canSeeIssue(state, actor, issue)) throw notFound();
-  authorizeItemEdit(state, actor, issue, CAN.report);
+  authorizeItemEdit(state, actor, issue);
   const before = { ...issue };
   const beforeHook = issueHook(state, issue);
-  applyIssueFields(issue, input);
-  applyWorkItemInput(ctx, actor, issue, input);
+  const commands = descriptionCommands(state, actor, issue, input.description, false);
+  applyIssueInput(ctx, actor, issue, commands ? { ...input, description: commands.description } : input);
+  if (commands) applyIssueInput(ctx, actor, issue, commands.input);
   const action = stateAction(before, issue);
   const project = state.requireProject(issue.projectId);
   publish(ctx, {

@@ -6,8 +6,19 @@ import type { SimIssue, SimMergeRequest, SimProject, SimUser } from '../model.js
 import type { SimState } from '../state.js';
 import { mergeTrees, writeCommit } from './git.js';
 import { updateIssue } from './issues.js';
+import { descriptionCommands } from './quick-actions/interpret.js';
+import { rebaseMergeRequest } from './rebase.js';
+import { referencedIssues } from './references.js';
 import { moveBranch } from './repository.js';
-import { type WorkItemInput, applyWorkItemInput, authorizeItemEdit, newWorkItem, requireTitle, stateAction, usersWhoCanRead } from './work-items.js';
+import {
+  type WorkItemInput,
+  applyWorkItemInput,
+  authorizeItemEdit,
+  newWorkItem,
+  requireTitle,
+  stateAction,
+  usersWhoCanRead,
+} from './work-items.js';
 
 export interface MergeRequestInput extends WorkItemInput {
   sourceBranch?: string | undefined;
@@ -23,20 +34,6 @@ const CLOSING = new RegExp(
   String.raw`\b(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|implement(?:s|ed|ing)?):? +((?:${ISSUE_REF})(?:(?: *,? +and +| *,? *)(?:${ISSUE_REF}))*)`,
   'gi',
 );
-const REFERENCE = /(?:((?:[\w.-]+\/)*[\w.-]+)?#(\d+))|(?:https?:\/\/[^\s]+?\/((?:[\w.-]+\/)*[\w.-]+)\/-\/issues\/(\d+))/g;
-
-/** Issues referenced as `#12`, `group/project#12` or by URL in `text`, resolved from `project`. */
-export function referencedIssues(state: SimState, project: SimProject, text: string): SimIssue[] {
-  const found = new Map<number, SimIssue>();
-  for (const match of text.matchAll(REFERENCE)) {
-    const path = match[1] ?? match[3];
-    const iid = Number(match[2] ?? match[4]);
-    const target = path === undefined ? project : state.findProject(path);
-    const issue = target && state.issuesOf(target).find((item) => item.iid === iid);
-    if (issue) found.set(issue.id, issue);
-  }
-  return [...found.values()];
-}
 
 /**
  * Issues the merge request closes when merged into the default branch, from its description:
@@ -55,6 +52,11 @@ function applyMergeRequestFields(state: SimState, project: SimProject, mr: SimMe
   if (input.reviewerIds !== undefined) mr.reviewerIds = usersWhoCanRead(state, project, input.reviewerIds);
   if (input.removeSourceBranch !== undefined) mr.shouldRemoveSourceBranch = input.removeSourceBranch;
   if (input.squash !== undefined) mr.squash = input.squash;
+}
+
+function applyMergeRequestInput(ctx: SimContext, actor: SimUser, mr: SimMergeRequest, input: MergeRequestInput): void {
+  applyMergeRequestFields(ctx.state, ctx.state.requireProject(mr.projectId), mr, input);
+  applyWorkItemInput(ctx, actor, mr, input);
 }
 
 /** Opening a merge request needs Developer (the right to push its source branch). */
@@ -85,8 +87,10 @@ export function openMergeRequest(ctx: SimContext, actor: SimUser, project: SimPr
     shouldRemoveSourceBranch: null,
     squash: false,
   };
-  applyMergeRequestFields(state, project, mr, { ...input, targetBranch });
-  applyWorkItemInput(ctx, actor, mr, { ...input, stateEvent: undefined });
+  applyMergeRequestInput(ctx, actor, mr, { ...input, targetBranch, stateEvent: undefined });
+  // The description's quick actions run on the new merge request, as GitLab's `MergeRequests::CreateService` runs them.
+  const commands = descriptionCommands(state, actor, mr, mr.description, true);
+  if (commands) applyMergeRequestInput(ctx, actor, mr, { ...commands.input, description: commands.description });
   mr.updatedById = null;
   state.mergeRequests.set(mr.id, mr);
   publish(ctx, {
@@ -99,15 +103,17 @@ export function openMergeRequest(ctx: SimContext, actor: SimUser, project: SimPr
   return mr;
 }
 
+/** Changes a merge request; a new description's quick actions run first, against the merge request as it was. */
 export function updateMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMergeRequest, input: MergeRequestInput): SimMergeRequest {
   const { state } = ctx;
-  authorizeItemEdit(state, actor, mr, CAN.develop);
+  authorizeItemEdit(state, actor, mr);
   if (mr.state === 'merged' && input.stateEvent !== undefined) throw refused('Cannot change the state of a merged merge request');
   const project = state.requireProject(mr.projectId);
   const before = { ...mr };
   const beforeHook = mergeRequestHook(state, mr);
-  applyMergeRequestFields(state, project, mr, input);
-  applyWorkItemInput(ctx, actor, mr, input);
+  const commands = descriptionCommands(state, actor, mr, input.description, false);
+  applyMergeRequestInput(ctx, actor, mr, commands ? { ...input, description: commands.description } : input);
+  if (commands) applyMergeRequestInput(ctx, actor, mr, commands.input);
   const action = stateAction(before, mr);
   publish(ctx, {
     actor,
@@ -116,6 +122,7 @@ export function updateMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMerge
     details: { iid: mr.iid },
     hook: mergeRequestEvent(state, actor, mr, action, beforeHook),
   });
+  if (commands?.rebase) rebaseMergeRequest(ctx, actor, mr);
   return mr;
 }
 

@@ -3,8 +3,9 @@ import { notFound, refused } from '../errors.js';
 import { labelsOf } from '../hooks/attributes.js';
 import type { SimIssue, SimProject, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
-import { canSeeIssue, createIssue, updateIssue } from './issues.js';
-import { discussionIdFor } from './planning.js';
+import { canSeeIssue } from './access.js';
+import { createIssue, updateIssue } from './issues.js';
+import { discussionIdFor } from './notes.js';
 
 /** GitLab's answer (400) when the caller may not move the issue there, the target included. */
 const DENIED = 'Cannot move issue due to insufficient permissions!';

@@ -1,72 +1,10 @@
-import { createHash } from 'node:crypto';
 import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { badRequest, forbidden, invalid, notFound } from '../errors.js';
-import { memberEvent, milestoneEvent, noteEvent } from '../hooks/events.js';
+import { memberEvent, milestoneEvent } from '../hooks/events.js';
 import { isDate } from '../format.js';
-import {
-  type AccessLevel,
-  type Membership,
-  type NoteableType,
-  type SimGroup,
-  type SimIssue,
-  type SimMergeRequest,
-  type SimMilestone,
-  type SimNote,
-  type SimProject,
-  type SimUser,
-  isProject,
-} from '../model.js';
-import { canSeeIssue } from './issues.js';
+import { type AccessLevel, type Membership, type SimGroup, type SimMilestone, type SimProject, type SimUser, isProject } from '../model.js';
 
-/** Notes, milestones and memberships: the smaller objects around issues and merge requests. */
-
-/**
- * Where a new note goes: a comment on its own (`POST …/notes`), the first note of a new thread
- * (`POST …/discussions`), or a reply in an existing thread (`POST …/discussions/:id/notes`).
- */
-export type NotePlacement = { kind: 'comment' } | { kind: 'thread' } | { kind: 'reply'; discussionId: string };
-
-/** A note's `discussion_id`: 40 hex digits like GitLab's (a SHA-1 there), derived here from the note's id. */
-export const discussionIdFor = (noteId: number): string => createHash('sha1').update(`gitlab-sim discussion ${noteId}`).digest('hex');
-
-export function createNote(
-  ctx: SimContext,
-  actor: SimUser,
-  noteable: SimIssue | SimMergeRequest,
-  body: string | undefined,
-  internal = false,
-  placement: NotePlacement = { kind: 'comment' },
-): SimNote {
-  const { state } = ctx;
-  const project = state.requireProject(noteable.projectId);
-  const noteableType: NoteableType = 'sourceBranch' in noteable ? 'MergeRequest' : 'Issue';
-  authorize(state, actor, project, CAN.read);
-  if (noteableType === 'Issue' && !canSeeIssue(state, actor, noteable as SimIssue)) throw notFound();
-  if (body === undefined) throw badRequest('body is missing');
-  if (body.trim() === '') throw invalid('note', "can't be blank");
-  // Internal notes are for Reporters up; a locked discussion takes notes only from them too.
-  if ((internal || noteable.discussionLocked) && state.accessLevel(actor, project) < CAN.report) throw forbidden();
-  const now = state.now();
-  const id = state.nextId('note');
-  const note: SimNote = {
-    id,
-    projectId: project.id,
-    noteableType,
-    noteableId: noteable.id,
-    body,
-    authorId: actor.id,
-    system: false,
-    internal,
-    type: placement.kind === 'comment' ? null : 'DiscussionNote',
-    discussionId: placement.kind === 'reply' ? placement.discussionId : discussionIdFor(id),
-    createdAt: now,
-    updatedAt: now,
-  };
-  state.notes.set(note.id, note);
-  noteable.updatedAt = now;
-  publish(ctx, { actor, on: project, hook: noteEvent(state, note) });
-  return note;
-}
+/** Milestones and memberships: the planning objects around issues and merge requests. */
 
 export interface MilestoneInput {
   title?: string | undefined;

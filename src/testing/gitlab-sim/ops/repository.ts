@@ -4,6 +4,7 @@ import { mergeRequestHook } from '../hooks/attributes.js';
 import { pushEvent } from '../hooks/ci-events.js';
 import { mergeRequestEvent, releaseEvent } from '../hooks/events.js';
 import type { SimCommit, SimMilestone, SimProject, SimRelease, SimUser } from '../model.js';
+import { canPush } from './access.js';
 import { createPipeline } from './ci.js';
 import { CI_CONFIG, history, resolveRef, writeCommit } from './git.js';
 
@@ -23,11 +24,10 @@ export interface CommitInput {
   authorEmail?: string | undefined;
 }
 
-/** Pushing needs Developer, and the branch's push level when it is protected. */
+/** Pushing needs Developer, and the branch's push level when it is protected (`canPush`). */
 export function authorizePush(ctx: SimContext, actor: SimUser, project: SimProject, branch: string): void {
   authorize(ctx.state, actor, project, CAN.develop);
-  const rule = project.protectedBranches.get(branch);
-  if (rule && ctx.state.accessLevel(actor, project) < rule.push) throw forbidden();
+  if (!canPush(ctx.state, actor, project, branch)) throw forbidden();
 }
 
 /**

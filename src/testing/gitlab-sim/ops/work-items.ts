@@ -3,6 +3,7 @@ import { badRequest, invalid } from '../errors.js';
 import { labelsOf } from '../hooks/attributes.js';
 import type { SimIssue, SimMergeRequest, SimProject, SimUser, SimWorkItem } from '../model.js';
 import type { SimState } from '../state.js';
+import { canPlan, editLevel } from './access.js';
 import { labelsByName, nextLabels } from './labels.js';
 
 /** Changes issues and merge requests accept alike, already parsed from REST parameters. */
@@ -18,9 +19,12 @@ export interface WorkItemInput {
   milestoneId?: number | null | undefined;
   stateEvent?: 'close' | 'reopen' | undefined;
   discussionLocked?: boolean | undefined;
+  /** Seconds; 0 removes the estimate. */
+  timeEstimate?: number | undefined;
+  /** Seconds to add (negative to subtract), or `reset` to clear the time spent. */
+  spendTime?: number | 'reset' | undefined;
 }
 
-/** Grape refuses a missing title before the model sees it; the model refuses a blank one. */
 /** The fields a new issue or merge request starts with; `kind` numbers its id and iid. */
 export function newWorkItem(
   state: SimState,
@@ -46,9 +50,12 @@ export function newWorkItem(
     closedAt: null,
     closedById: null,
     discussionLocked: null,
+    timeEstimate: 0,
+    timeSpent: 0,
   };
 }
 
+/** Grape refuses a missing title before the model sees it; the model refuses a blank one. */
 export function requireTitle(title: string | undefined): string {
   if (title === undefined) throw badRequest('title is missing');
   if (title.trim() === '') throw invalid('title', "can't be blank");
@@ -74,7 +81,7 @@ export const projectOfItem = (state: SimState, item: SimWorkItem): SimProject =>
 export function applyWorkItemInput(ctx: SimContext, actor: SimUser, item: SimWorkItem, input: WorkItemInput): void {
   const { state } = ctx;
   const project = projectOfItem(state, item);
-  const plans = state.accessLevel(actor, project) >= CAN.report;
+  const plans = canPlan(state, actor, project);
   if (input.title !== undefined) item.title = requireTitle(input.title);
   if (input.description !== undefined) item.description = input.description;
   if (input.discussionLocked !== undefined && plans) item.discussionLocked = input.discussionLocked;
@@ -94,6 +101,10 @@ export function applyWorkItemInput(ctx: SimContext, actor: SimUser, item: SimWor
     const wanted = input.milestoneId;
     item.milestoneId = wanted !== null && state.availableMilestones(project).some((m) => m.id === wanted) ? wanted : null;
   }
+  if (plans && input.timeEstimate !== undefined) item.timeEstimate = input.timeEstimate;
+  // GitLab refuses to subtract more than was spent; the simulator stops at zero.
+  if (plans && input.spendTime !== undefined)
+    item.timeSpent = input.spendTime === 'reset' ? 0 : Math.max(0, (item.timeSpent ?? 0) + input.spendTime);
   const now = state.now();
   if (input.stateEvent === 'close' && item.closedAt === null && !isMerged(item)) {
     setState(item, 'closed');
@@ -114,11 +125,11 @@ function setState(item: SimWorkItem, state: 'opened' | 'closed'): void {
   (item as SimIssue | SimMergeRequest).state = state;
 }
 
-/** Who may change an item: its author, or anyone from `level` up. */
-export function authorizeItemEdit(state: SimState, actor: SimUser, item: SimWorkItem, level: number): void {
+/** Who may change an item: its author, or anyone from its `editLevel` up (404 or 403 otherwise). */
+export function authorizeItemEdit(state: SimState, actor: SimUser, item: SimIssue | SimMergeRequest): void {
   const project = projectOfItem(state, item);
   authorize(state, actor, project, CAN.read);
-  if (item.authorId !== actor.id) authorize(state, actor, project, level);
+  if (item.authorId !== actor.id) authorize(state, actor, project, editLevel(item));
 }
 
 /** The hook action of an update: a state change names it, anything else is `update`. */

@@ -1,3 +1,4 @@
+import { formatDuration } from '../durations.js';
 import { isDraft, restTime, restTimeOrNull, textColor } from '../format.js';
 import { labelsOf, mergeStatusOf, usersOf } from '../hooks/attributes.js';
 import type { SimIssue, SimLabel, SimMergeRequest, SimNote, SimUser, SimWorkItem } from '../model.js';
@@ -99,7 +100,12 @@ function workItemEntity(
     downvotes: 0,
     discussion_locked: item.discussionLocked,
     web_url: state.webUrl(`${path}/-/${kind}/${item.iid}`),
-    time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
+    time_stats: {
+      time_estimate: item.timeEstimate ?? 0,
+      total_time_spent: item.timeSpent ?? 0,
+      human_time_estimate: formatDuration(item.timeEstimate ?? 0),
+      human_total_time_spent: formatDuration(item.timeSpent ?? 0),
+    },
     task_completion_status: { count: 0, completed_count: 0 },
     references: { short: `${sigil}${item.iid}`, relative: `${sigil}${item.iid}`, full: `${path}${sigil}${item.iid}` },
     ...(viewer ? { subscribed: item.authorId === viewer.id || item.assigneeIds.includes(viewer.id) } : {}),
@@ -116,7 +122,7 @@ export function issueEntity(state: SimState, issue: SimIssue, options: EntityOpt
     merge_requests_count: [...state.mergeRequests.values()].filter((mr) => closingIssues(state, mr).includes(issue)).length,
     due_date: issue.dueDate,
     confidential: issue.confidential,
-    weight: null,
+    weight: issue.weight ?? null,
     has_tasks: false,
     task_status: '',
     severity: 'UNKNOWN',
@@ -230,7 +236,8 @@ export function approvalsEntity(state: SimState, mr: SimMergeRequest, viewer: Si
   };
 }
 
-export function noteEntity(state: SimState, note: SimNote): Entity {
+/** A note; `commandsChanges` are what its quick actions changed, which GitLab shows only in the answer to its creation. */
+export function noteEntity(state: SimState, note: SimNote, commandsChanges: object = {}): Entity {
   const noteable = note.noteableType === 'Issue' ? state.issues.get(note.noteableId) : state.mergeRequests.get(note.noteableId);
   // Threads are resolvable on merge requests only; resolving them is not simulated.
   const resolvable = note.type === 'DiscussionNote' && note.noteableType === 'MergeRequest' && !note.system;
@@ -250,15 +257,18 @@ export function noteEntity(state: SimState, note: SimNote): Entity {
     ...(resolvable ? { resolved: false, resolved_by: null, resolved_at: null } : {}),
     confidential: note.internal,
     internal: note.internal,
-    commands_changes: {},
+    commands_changes: commandsChanges,
   };
 }
 
-/** A thread as `GET …/discussions` lists it: its id, whether it is a comment on its own, and its notes. */
-export function discussionEntity(state: SimState, notes: readonly SimNote[]): Entity {
+/**
+ * A thread as `GET …/discussions` lists it: its id, whether it is a comment on its own, and its notes
+ * (`commandsChanges` as in `noteEntity`, for the answer to starting it).
+ */
+export function discussionEntity(state: SimState, notes: readonly SimNote[], commandsChanges: object = {}): Entity {
   return {
     id: notes[0]?.discussionId,
     individual_note: notes.every((note) => note.type === null),
-    notes: notes.map((note) => noteEntity(state, note)),
+    notes: notes.map((note) => noteEntity(state, note, commandsChanges)),
   };
 }

@@ -5,12 +5,14 @@ import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimIssue, SimMergeRequest, SimNote } from '../model.js';
 import { discussionsOf, readableNotes, replyToDiscussion } from '../ops/discussions.js';
-import { createNote } from '../ops/planning.js';
+import { createNote } from '../ops/notes.js';
 import { discussionEntity, noteEntity } from '../present/work.js';
+import { answerPostedNote } from './note-answer.js';
 
 /**
  * `…/discussions` of issues and merge requests: list the threads (oldest first, a comment on its own
- * as a thread of one), show one, start one, reply in one. Their notes are those `…/notes` lists.
+ * as a thread of one), show one, start one, reply in one (quick actions run in both). Their notes are
+ * those `…/notes` lists.
  */
 export function registerDiscussions(
   api: SimApi,
@@ -33,13 +35,13 @@ export function registerDiscussions(
   api.post(base, async (c) => {
     const p = await Params.of(c);
     const internal = p.bool('internal') ?? p.bool('confidential') ?? false;
-    const note = createNote(ctx, currentUser(c), noteable(c, ctx), p.string('body'), internal, { kind: 'thread' });
-    return c.json(discussionEntity(state, [note]), 201);
+    const posted = createNote(ctx, currentUser(c), noteable(c, ctx), p.string('body'), internal, { kind: 'thread' });
+    return answerPostedNote(c, posted, (note, changes) => discussionEntity(state, [note], changes));
   });
 
   api.post(`${base}/:discussion_id/notes`, async (c) => {
     const p = await Params.of(c);
-    const reply = replyToDiscussion(ctx, currentUser(c), noteable(c, ctx), c.req.param('discussion_id') ?? '', p.string('body'));
-    return c.json(noteEntity(state, reply), 201);
+    const posted = replyToDiscussion(ctx, currentUser(c), noteable(c, ctx), c.req.param('discussion_id') ?? '', p.string('body'));
+    return answerPostedNote(c, posted, (note, changes) => noteEntity(state, note, changes));
   });
 }

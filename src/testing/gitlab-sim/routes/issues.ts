@@ -6,12 +6,15 @@ import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimIssue, SimMergeRequest, SimNote, SimProject } from '../model.js';
 import { readableNotes } from '../ops/discussions.js';
-import { canSeeIssue, createIssue, updateIssue } from '../ops/issues.js';
-import { closingIssues, referencedIssues } from '../ops/merge-requests.js';
+import { canSeeIssue } from '../ops/access.js';
+import { createIssue, updateIssue } from '../ops/issues.js';
+import { closingIssues } from '../ops/merge-requests.js';
 import { moveIssue } from '../ops/move-issue.js';
-import { createNote } from '../ops/planning.js';
+import { referencedIssues } from '../ops/references.js';
+import { createNote } from '../ops/notes.js';
 import { issueEntity, mergeRequestEntity, noteEntity } from '../present/work.js';
 import { registerDiscussions } from './discussions.js';
+import { answerPostedNote } from './note-answer.js';
 
 const ISSUE_UPDATE_PARAMS = [
   'title',
@@ -114,8 +117,9 @@ export function registerIssues(api: SimApi, ctx: SimContext): void {
 }
 
 /**
- * `…/notes` of issues and merge requests: list (`sort`, `order_by`), show and create. System
- * notes are listed like GitLab's; internal notes only for Reporters up. Their threads: `…/discussions`.
+ * `…/notes` of issues and merge requests: list (`sort`, `order_by`), show and create (quick actions
+ * included). System notes are listed like GitLab's; internal notes only for Reporters up. Their
+ * threads: `…/discussions`.
  */
 export function registerNotes(
   api: SimApi,
@@ -143,8 +147,14 @@ export function registerNotes(
 
   api.post(`/projects/:id/${kind}/:iid/notes`, async (c) => {
     const p = await Params.of(c);
-    const note = createNote(ctx, currentUser(c), noteable(c, ctx), p.string('body'), p.bool('internal') ?? p.bool('confidential') ?? false);
-    return c.json(noteEntity(state, note), 201);
+    const posted = createNote(
+      ctx,
+      currentUser(c),
+      noteable(c, ctx),
+      p.string('body'),
+      p.bool('internal') ?? p.bool('confidential') ?? false,
+    );
+    return answerPostedNote(c, posted, (note, changes) => noteEntity(state, note, changes));
   });
 
   registerDiscussions(api, ctx, kind, noteable);

@@ -4,7 +4,7 @@ import { filterWorkItems, mergeRequestInput, requireSomeParameter } from '../htt
 import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimMergeRequest, SimProject } from '../model.js';
-import { canSeeIssue } from '../ops/issues.js';
+import { canSeeIssue } from '../ops/access.js';
 import { approveMergeRequest, closingIssues, mergeMergeRequest, openMergeRequest, updateMergeRequest } from '../ops/merge-requests.js';
 import { pipelineBasic } from '../present/basic.js';
 import { approvalsEntity, issueEntity, mergeRequestEntity, mergeRequestSimple } from '../present/work.js';

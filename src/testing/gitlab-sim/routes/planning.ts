@@ -5,7 +5,7 @@ import { filterWorkItems } from '../http/filters.js';
 import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimGroup, SimLabel, SimMilestone, SimProject } from '../model.js';
-import { canSeeIssue } from '../ops/issues.js';
+import { canSeeIssue } from '../ops/access.js';
 import { createLabel, deleteLabel, updateLabel } from '../ops/labels.js';
 import { createMilestone, updateMilestone } from '../ops/planning.js';
 import { milestoneEntity } from '../present/basic.js';
