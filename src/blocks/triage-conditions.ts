@@ -54,7 +54,9 @@ export function listQuery(rule: TriageRule, type: TriageResource['type'], labels
   if (labels) query.labels = labels === 'None' || labels === 'Any' ? labels : labels.join(',');
   if (conditions.forbiddenLabels?.length) query['not[labels]'] = conditions.forbiddenLabels.join(',');
   const milestone = conditions.milestone;
-  if (milestone) query.milestone = milestone.kind === 'title' ? milestone.title : milestone.kind === 'none' ? 'None' : 'Any';
+  const timebox = milestone && timeboxOf(milestone, type);
+  if (timebox) query.milestone_id = timebox === 'upcoming' ? 'Upcoming' : 'Started';
+  else if (milestone) query.milestone = milestone.kind === 'title' ? milestone.title : milestone.kind === 'none' ? 'None' : 'Any';
   if (conditions.authorUsername) query.author_username = conditions.authorUsername;
   const date = conditions.date;
   if (date && (date.attribute === 'created_at' || date.attribute === 'updated_at')) {
@@ -65,6 +67,8 @@ export function listQuery(rule: TriageRule, type: TriageResource['type'], labels
     if (conditions.sourceBranch) query.source_branch = conditions.sourceBranch;
     if (conditions.targetBranch) query.target_branch = conditions.targetBranch;
     if (conditions.draft !== undefined) query.wip = conditions.draft ? 'yes' : 'no';
+    const reviewer = conditions.reviewerId;
+    if (reviewer !== undefined) query.reviewer_id = reviewer === 'none' ? 'None' : reviewer === 'any' ? 'Any' : reviewer;
   }
   return query;
 }
@@ -83,25 +87,73 @@ function dateMatches(resource: TriageResource, date: DateCondition, at: Date): b
   return date.condition === 'older_than' ? time < threshold : time > threshold;
 }
 
+/**
+ * `labels`, `forbidden_labels` and `no_additional_labels`. The last allows only the labels of the alternative that
+ * matched: none at all where `labels` names none (`None`, `Any`, or no `labels`), as the gem subtracts the
+ * condition's labels from the resource's and wants nothing left.
+ */
 function labelsMatch(resource: TriageResource, conditions: TriageConditions): boolean {
   const held = labelsOf(resource);
   const labels = conditions.labels;
   if (conditions.forbiddenLabels?.some((label) => held.includes(label))) return false;
-  if (!labels) return true;
-  if (labels.kind === 'none') return held.length === 0;
-  if (labels.kind === 'any') return held.length > 0;
-  return labels.alternatives.some(
+  if (labels?.kind === 'none' && held.length > 0) return false;
+  if (labels?.kind === 'any' && held.length === 0) return false;
+  const alternatives = labels?.kind === 'all_of_one' ? labels.alternatives : [[]];
+  return alternatives.some(
     (alternative) =>
       alternative.every((label) => held.includes(label)) &&
       (!conditions.noAdditionalLabels || held.every((label) => alternative.includes(label))),
   );
 }
 
-function milestoneMatches(resource: TriageResource, milestone: NonNullable<TriageConditions['milestone']>): boolean {
-  const title = (resource.milestone as { title?: string } | null | undefined)?.title;
+type MilestoneCondition = NonNullable<TriageConditions['milestone']>;
+
+/**
+ * The gem's milestone timebox values, kept as written by the reader (a `title` condition): for issues it asks
+ * GitLab's `milestone_id=Upcoming|Started`; for merge requests, whose API has no such filter, it sends the word as a
+ * milestone title, and so does AutoFlow (docs/triage.md).
+ */
+function timeboxOf(milestone: MilestoneCondition, type: TriageResource['type']): 'upcoming' | 'started' | undefined {
+  if (milestone.kind !== 'title' || type !== 'issues') return undefined;
+  const value = milestone.title.toLowerCase();
+  return value === 'upcoming' || value === 'started' ? value : undefined;
+}
+
+interface ResourceMilestone {
+  title?: string;
+  state?: string;
+  start_date?: string | null;
+  due_date?: string | null;
+}
+
+/**
+ * GitLab's timeboxes: `started` is an active milestone that has started; `upcoming` is, of each project's and
+ * group's active milestones due after today, the one due first. Which one that is needs all their milestones:
+ * the answer to `milestone_id=Upcoming` decides it, this checks only that the milestone is active and due later.
+ */
+function inTimebox(milestone: ResourceMilestone, timebox: 'upcoming' | 'started', at: Date): boolean {
+  const today = at.toISOString().slice(0, 10);
+  if (milestone.state !== 'active') return false;
+  if (timebox === 'started') return typeof milestone.start_date === 'string' && milestone.start_date <= today;
+  return typeof milestone.due_date === 'string' && milestone.due_date > today;
+}
+
+function milestoneMatches(resource: TriageResource, milestone: MilestoneCondition, at: Date): boolean {
+  const held = resource.milestone as ResourceMilestone | null | undefined;
+  const title = held?.title;
+  const timebox = timeboxOf(milestone, resource.type);
+  if (timebox) return !!held && inTimebox(held, timebox, at);
   if (milestone.kind === 'none') return title === undefined;
   if (milestone.kind === 'any') return title !== undefined;
   return title === milestone.title;
+}
+
+/** `reviewer_id`: a user id among the reviewers, or `none` / `any` of them. */
+function reviewerMatches(resource: TriageResource, reviewer: NonNullable<TriageConditions['reviewerId']>): boolean {
+  const ids = ((resource.reviewers as { id?: unknown }[] | undefined) ?? []).map((user) => user.id);
+  if (reviewer === 'none') return ids.length === 0;
+  if (reviewer === 'any') return ids.length > 0;
+  return ids.includes(reviewer);
 }
 
 /**
@@ -113,7 +165,7 @@ export function matches(resource: TriageResource, conditions: TriageConditions, 
   if (state && state !== 'all' && resource.state !== state) return false;
   if (date && !dateMatches(resource, date, at)) return false;
   if (!labelsMatch(resource, conditions)) return false;
-  if (milestone && !milestoneMatches(resource, milestone)) return false;
+  if (milestone && !milestoneMatches(resource, milestone, at)) return false;
   if (conditions.authorUsername && usernameOf(resource.author) !== conditions.authorUsername) return false;
   if (votes && !compareCount(Number(resource[votes.attribute] ?? 0), votes.condition, votes.threshold)) return false;
   if (
@@ -126,6 +178,7 @@ export function matches(resource: TriageResource, conditions: TriageConditions, 
     if (conditions.draft !== undefined && Boolean(resource.draft ?? resource.work_in_progress) !== conditions.draft) return false;
     if (conditions.sourceBranch && resource.source_branch !== conditions.sourceBranch) return false;
     if (conditions.targetBranch && resource.target_branch !== conditions.targetBranch) return false;
+    if (conditions.reviewerId !== undefined && !reviewerMatches(resource, conditions.reviewerId)) return false;
   }
   return true;
 }

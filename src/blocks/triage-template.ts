@@ -1,4 +1,4 @@
-import type { TriageTemplate, TriageTemplatePart } from '../sdk/triage-policy.js';
+import type { TriageActions, TriageSummarize, TriageTemplate, TriageTemplatePart } from '../sdk/triage-policy.js';
 
 /** An issue or merge request as GitLab's list API gives it, with the resource type the gem adds as `type`. */
 export type TriageResource = Record<string, unknown> & { iid: number; type: 'issues' | 'merge_requests' };
@@ -9,6 +9,11 @@ export interface TemplateContext {
   items?: string;
   type: 'issues' | 'merge_requests';
   at: Date;
+  /**
+   * `redact_confidential_resources`: on a confidential resource, placeholders show `(confidential)`.
+   * @default false
+   */
+  redactConfidential?: boolean;
 }
 
 /** A field as text: objects as JSON, absent as nothing. */
@@ -22,12 +27,41 @@ const username = (user: unknown): string | undefined => {
   return typeof name === 'string' ? `@${name}` : undefined;
 };
 
+const CONFIDENTIAL = '(confidential)';
+
+/**
+ * What the gem's TextContentBuilder redacts: every placeholder but these, which a reader of the summary or comment
+ * needs to reach the resource and which say nothing of its content. `#{resource[:field]}` is never redacted (the gem
+ * evaluates it on the raw resource).
+ */
+const NEVER_REDACTED = ['web_url', 'full_reference', 'type', 'items'];
+
+/** A redacted placeholder keeps the gem's wrapping of its value: `@(confidential)`, `~"(confidential)"`. */
+function redacted(name: string): string {
+  switch (name) {
+    case 'author':
+    case 'assignee':
+    case 'assignees':
+    case 'reviewers':
+    case 'closed_by':
+    case 'merged_by':
+      return `@${CONFIDENTIAL}`;
+    case 'milestone':
+      return `%"${CONFIDENTIAL}"`;
+    case 'labels':
+      return `~"${CONFIDENTIAL}"`;
+    default:
+      return CONFIDENTIAL;
+  }
+}
+
 /** The gem's placeholders, as GitLab text: users as mentions, labels and milestones as references. */
 function placeholder(name: string, context: TemplateContext): string {
   const resource = context.resource;
   if (name === 'items') return context.items ?? '';
   if (name === 'type') return context.type;
   if (!resource) return '';
+  if (context.redactConfidential && resource.confidential === true && !NEVER_REDACTED.includes(name)) return redacted(name);
   switch (name) {
     case 'author':
       return username(resource.author) ?? '';
@@ -127,4 +161,39 @@ function renderPart(part: TriageTemplatePart, context: TemplateContext): string 
 
 export function renderTemplate(template: TriageTemplate, context: TemplateContext): string {
   return template.map((part) => renderPart(part, context)).join('');
+}
+
+/** The note a rule posts on `resource`: its comment, then a `/cc` of `mention`; empty when it posts none. */
+export function renderComment(actions: TriageActions, resource: TriageResource, at: Date): string {
+  const redactConfidential = actions.redactConfidential !== false;
+  return [
+    actions.comment ? renderTemplate(actions.comment, { resource, type: resource.type, at, redactConfidential }) : '',
+    actions.mention?.length ? `/cc ${actions.mention.map((name) => `@${name}`).join(' ')}` : '',
+  ]
+    .map((part) => part.trimEnd())
+    .filter((part) => part !== '')
+    .join('\n\n');
+}
+
+/**
+ * A summary's `{{items}}`: the `item` line of each resource. A confidential resource keeps its line, its reference
+ * and URL; its other placeholders show `(confidential)` unless the summary has `redact_confidential_resources: false`.
+ */
+export function renderItems(summarize: TriageSummarize, resources: TriageResource[], at: Date): string {
+  const redactConfidential = summarize.redactConfidential;
+  return resources.map((resource) => renderTemplate(summarize.item, { resource, type: resource.type, at, redactConfidential })).join('\n');
+}
+
+/** What a rule does to each resource, in words, for its report and log line (`label ~"stale"`, `close`, `comment`…). */
+export function describeActions(actions: TriageActions): string[] {
+  const words: string[] = [];
+  if (actions.labels?.length) words.push(`label ${actions.labels.map((label) => `~"${label}"`).join(' ')}`);
+  if (actions.removeLabels?.length) words.push(`unlabel ${actions.removeLabels.map((label) => `~"${label}"`).join(' ')}`);
+  if (actions.status) words.push(actions.status);
+  if (actions.comment)
+    words.push(actions.commentType === 'thread' ? 'start a thread' : actions.commentInternal ? 'internal comment' : 'comment');
+  if (actions.mention?.length) words.push(`mention ${actions.mention.map((name) => `@${name}`).join(' ')}`);
+  if (actions.move) words.push(`move to ${actions.move}`);
+  if (actions.summarize) words.push('summarize');
+  return words;
 }

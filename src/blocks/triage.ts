@@ -7,7 +7,7 @@ import { log } from '../sdk/log.js';
 import type { TriageActions, TriagePolicies, TriageRule, TriageSummarize } from '../sdk/triage-policy.js';
 import { workflow } from '../sdk/workflow.js';
 import { compareCount, labelAlternatives, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
-import { renderTemplate, type TriageResource } from './triage-template.js';
+import { describeActions, renderComment, renderItems, renderTemplate, type TriageResource } from './triage-template.js';
 
 export interface TriageOptions {
   /** The workflow's name. */
@@ -27,6 +27,12 @@ export interface TriageOptions {
   timezone?: string;
   /** gitlab-triage's `--dry-run` for the runs the schedule starts: report what would be done, change nothing. */
   dryRun?: boolean;
+  /**
+   * The pages of 100 a rule may list (and a member or label list): a rule that matches more fails its run, saying
+   * so, instead of filling the run's history. Narrowing the rule is better than raising it.
+   * @default 50
+   */
+  maxPages?: number;
   description?: string;
 }
 
@@ -46,8 +52,12 @@ export interface TriageRuleReport {
   matched: string[];
   /** What the rule does to each of them, in words (`label ~"stale"`, `close`, `comment`…). */
   actions: string[];
+  /** In a dry run: the note the rule would post on each resource (`acme/app#12`), rendered, as the gem's dry run prints it. */
+  comments?: { resource: string; body: string }[];
   /** The issue a `summarize` action opened (its web URL), or in a dry run the title it would have. */
   summary?: string;
+  /** In a dry run: the summary issue the rule would open, rendered, and the project it would open it in. */
+  summaryIssue?: { project: string; title: string; description: string };
 }
 
 export interface TriageReport {
@@ -68,8 +78,29 @@ interface TriageSource {
 const ACTION_BATCH = 10;
 /** Thread counts are read one page deep: a threshold above it compares against this many. */
 const THREAD_PAGE = 100;
+/** The pages of 100 a list may have, by default and at most (the gitlab capability's own bounds). */
+const DEFAULT_MAX_PAGES = 50;
+const MAX_PAGES_LIMIT = 1000;
+
+/** A rule that cannot run as written: it acts on nothing, the pass goes on, and the run fails at its end, saying why. */
+class TriageRuleError extends Error {
+  override readonly name = 'TriageRuleError';
+}
+
+/** The capability's refusal of a list longer than `maxPages`, as it reaches the sandbox. */
+const isTooManyPages = (error: unknown): boolean => (error as { details?: { code?: unknown } } | null)?.details?.code === 'too_many_pages';
 
 const encode = (project: string): string => encodeURIComponent(project);
+
+/** What a pass reads more than once (members, labels, project ids) it reads once: the first answer serves the rest. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    value = load();
+    cache.set(key, value);
+  }
+  return value;
+}
 
 const fullReference = (resource: TriageResource): string | undefined => {
   const full = (resource.references as { full?: unknown } | undefined)?.full;
@@ -127,40 +158,41 @@ function triagePermissions(options: TriageOptions): Permissions {
   return { gitlab: { projects: [...projects], ...(groups.size > 0 ? { groups: [...groups] } : {}) } };
 }
 
-function describeActions(actions: TriageActions): string[] {
-  const words: string[] = [];
-  if (actions.labels?.length) words.push(`label ${actions.labels.map((label) => `~"${label}"`).join(' ')}`);
-  if (actions.removeLabels?.length) words.push(`unlabel ${actions.removeLabels.map((label) => `~"${label}"`).join(' ')}`);
-  if (actions.status) words.push(actions.status);
-  if (actions.comment)
-    words.push(actions.commentType === 'thread' ? 'start a thread' : actions.commentInternal ? 'internal comment' : 'comment');
-  if (actions.mention?.length) words.push(`mention ${actions.mention.map((name) => `@${name}`).join(' ')}`);
-  if (actions.move) words.push(`move to ${actions.move}`);
-  if (actions.summarize) words.push('summarize');
-  return words;
-}
-
 /** One triage pass: reads what the policies select, acts on it unless dry, and reports. */
 class TriagePass {
   readonly #members = new Map<string, Promise<ReadonlySet<string>>>();
+  readonly #labels = new Map<string, Promise<ReadonlySet<string>>>();
   readonly #projectIds = new Map<string, Promise<number>>();
+  readonly #allPages: { all: true; maxPages: number };
+  readonly #failures: string[] = [];
 
   constructor(
     readonly policies: TriagePolicies,
     readonly dryRun: boolean,
     readonly at: Date,
-  ) {}
+    readonly maxPages: number,
+  ) {
+    this.#allPages = { all: true, maxPages };
+  }
 
   /** The usernames of a project's or group's members, inherited ones too; read once per pass. */
   members(source: 'group' | 'project', sourceId: string): Promise<ReadonlySet<string>> {
-    const key = `${source}:${sourceId}`;
-    let members = this.#members.get(key);
-    if (!members) {
-      const owner = source === 'group' ? { group: sourceId } : { project: sourceId };
-      members = gitlab.members.listAll(owner, {}, { all: true }).then((list) => new Set(list.map((member) => member.username)));
-      this.#members.set(key, members);
-    }
-    return members;
+    const owner = source === 'group' ? { group: sourceId } : { project: sourceId };
+    return cached(this.#members, `${source}:${sourceId}`, () =>
+      gitlab.members.listAll(owner, {}, this.#allPages).then((list) => new Set(list.map((member) => member.username))),
+    );
+  }
+
+  /** The label names a project can use, its ancestor groups' included (as GitLab lists them); read once per pass. */
+  labelNames(project: string): Promise<ReadonlySet<string>> {
+    return cached(this.#labels, project, () =>
+      gitlab.labels.list({ project }, {}, this.#allPages).then((list) => new Set(list.map((label) => label.name))),
+    );
+  }
+
+  /** Where a rule's error points: `.triage-policies.yml:12: acme/app issues rule 'Close stale'`. */
+  #where(source: TriageSource, type: ResourceType, rule: TriageRule, line?: number): string {
+    return `${this.policies.file}${line === undefined ? '' : `:${line}`}: ${nameOf(source)} ${type} rule '${rule.name}'`;
   }
 
   async select(source: TriageSource, type: ResourceType, rule: TriageRule): Promise<TriageResource[]> {
@@ -168,7 +200,7 @@ class TriagePass {
     const found = new Map<string, TriageResource>();
     for (const labels of labelAlternatives(rule.conditions)) {
       const query = listQuery(rule, type, labels, this.at);
-      for (const item of await this.#list(source, type, query)) {
+      for (const item of await this.#listForRule(source, type, rule, query)) {
         const resource = { ...item, type } as TriageResource;
         const reference = referenceOf(source, resource);
         if (!found.has(reference) && matches(resource, rule.conditions, this.at)) found.set(reference, resource);
@@ -181,9 +213,23 @@ class TriagePass {
     return limited(kept, rule.limit);
   }
 
+  /** What GitLab lists for a rule's query; a list longer than `maxPages` fails the run with what to do about it. */
+  async #listForRule(source: TriageSource, type: ResourceType, rule: TriageRule, query: Query): Promise<Record<string, unknown>[]> {
+    try {
+      return await this.#list(source, type, query);
+    } catch (error) {
+      if (!isTooManyPages(error)) throw error;
+      throw new Error(
+        `${this.#where(source, type, rule)}: GitLab lists more than ${this.maxPages} pages of 100 ${type} for it; narrow the rule ` +
+          `with a \`date\` or \`labels\` condition, or raise triage({ maxPages }) (at most ${MAX_PAGES_LIMIT}; docs/triage.md)`,
+        { cause: error },
+      );
+    }
+  }
+
   /** What GitLab lists for a query: a project's list, or a group's with its subgroups' (every page of it). */
   async #list(source: TriageSource, type: ResourceType, query: Query): Promise<Record<string, unknown>[]> {
-    const all = { all: true } as const;
+    const all = this.#allPages;
     if (type === 'issues') {
       return source.kind === 'project' ? gitlab.issues.list(source.path, query, all) : gitlab.issues.listInGroup(source.path, query, all);
     }
@@ -230,13 +276,7 @@ class TriagePass {
       if (type === 'issues') await gitlab.issues.edit(project, iid, edit);
       else await gitlab.mergeRequests.edit(project, iid, edit);
     }
-    const body = [
-      actions.comment ? renderTemplate(actions.comment, { resource, type, at: this.at }) : '',
-      actions.mention?.length ? `/cc ${actions.mention.map((name) => `@${name}`).join(' ')}` : '',
-    ]
-      .map((part) => part.trimEnd())
-      .filter((part) => part !== '')
-      .join('\n\n');
+    const body = renderComment(actions, resource, this.at);
     if (body !== '') {
       if (actions.commentType === 'thread') {
         await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, {
@@ -255,35 +295,59 @@ class TriagePass {
   }
 
   #projectId(path: string): Promise<number> {
-    let id = this.#projectIds.get(path);
-    if (!id) {
-      id = gitlab.projects.get(path).then((project) => project.id);
-      this.#projectIds.set(path, id);
+    return cached(this.#projectIds, path, () => gitlab.projects.get(path).then((project) => project.id));
+  }
+
+  /**
+   * gitlab-triage (its LabelCommandBuilder) stops where a label of `actions.labels` does not exist, which GitLab
+   * would otherwise create silently on the first edit. Checked once per rule, before it acts (and in a dry run), in each
+   * project it acts in: a project's labels and its groups'.
+   */
+  async #requireLabels(source: TriageSource, type: ResourceType, rule: TriageRule, actions: TriageActions, resources: TriageResource[]) {
+    const wanted = actions.labels ?? [];
+    if (wanted.length === 0) return;
+    const problems: string[] = [];
+    for (const project of new Set(resources.map((resource) => projectOf(source, resource)))) {
+      const known = await this.labelNames(project);
+      const missing = wanted.filter((label) => !known.has(label));
+      const names = missing.map((label) => `~"${label}"`).join(', ');
+      if (missing.length > 0) problems.push(`${names} ${missing.length === 1 ? 'does' : 'do'} not exist in ${project} or its groups`);
     }
-    return id;
+    if (problems.length === 0) return;
+    throw new TriageRuleError(
+      `${this.#where(source, type, rule, actions.labelsLine)}: actions.labels: ${problems.join('; ')}; create the label there or in a ` +
+        'parent group, or correct its name (gitlab-triage stops on a missing label too; GitLab would create it silently)',
+    );
   }
 
-  itemsOf(summarize: TriageSummarize, resources: TriageResource[], type: ResourceType): string {
-    return resources
-      .map((resource) =>
-        summarize.redactConfidential && resource.confidential === true
-          ? '(confidential)'
-          : renderTemplate(summarize.item, { resource, type, at: this.at }),
-      )
-      .join('\n');
-  }
-
-  /** Opens the summary issue (in the triaged project unless `destination` names one), or in a dry run names it. */
-  async summarize(source: TriageSource, summarize: TriageSummarize, type: ResourceType, items: string): Promise<string> {
+  /** The summary issue: opened (in the triaged project unless `destination` names one), or in a dry run rendered. */
+  async summarize(
+    source: TriageSource,
+    summarize: TriageSummarize,
+    type: ResourceType,
+    items: string,
+  ): Promise<Pick<TriageRuleReport, 'summary' | 'summaryIssue'>> {
     const title = renderTemplate(summarize.title, { type, items, at: this.at });
     const description = renderTemplate(summarize.summary, { type, items, at: this.at });
-    if (this.dryRun) return title;
     // triage() refuses a summary without destination on a group, which has no issues of its own.
-    const issue = await gitlab.issues.create(summarize.destination ?? source.path, { title, description });
-    return issue.web_url;
+    const project = summarize.destination ?? source.path;
+    if (this.dryRun) return { summary: title, summaryIssue: { project, title, description } };
+    const issue = await gitlab.issues.create(project, { title, description });
+    return { summary: issue.web_url };
   }
 
-  /** A rule: select, act (unless dry), summarize. Returns the report and the resources it kept. */
+  /** In a dry run, what the gem's dry run prints for each resource: the note it would post. */
+  #commentPreviews(source: TriageSource, actions: TriageActions, resources: TriageResource[]): NonNullable<TriageRuleReport['comments']> {
+    return resources.flatMap((resource) => {
+      const body = renderComment(actions, resource, this.at);
+      return body === '' ? [] : [{ resource: referenceOf(source, resource), body }];
+    });
+  }
+
+  /**
+   * A rule: select, act (unless dry), summarize. Returns the report and the resources it acted on; a rule that
+   * cannot act as written (a missing label) reports its error, acts on nothing, and fails the run once the pass ends.
+   */
   async runRule(
     source: TriageSource,
     type: ResourceType,
@@ -298,7 +362,18 @@ class TriagePass {
       matched: resources.map((resource) => referenceOf(source, resource)),
       actions: describeActions(actions),
     };
-    if (!this.dryRun) {
+    try {
+      await this.#requireLabels(source, type, rule, actions, resources);
+    } catch (error) {
+      if (!(error instanceof TriageRuleError)) throw error;
+      this.#failures.push(error.message);
+      log.error(error.message);
+      return { report, resources: [] };
+    }
+    if (this.dryRun) {
+      const comments = this.#commentPreviews(source, actions, resources);
+      if (comments.length > 0) report.comments = comments;
+    } else {
       for (let start = 0; start < resources.length; start += ACTION_BATCH) {
         await Promise.all(
           resources.slice(start, start + ACTION_BATCH).map((resource) => this.act(projectOf(source, resource), resource, actions)),
@@ -306,7 +381,7 @@ class TriagePass {
       }
     }
     if (actions.summarize && resources.length > 0) {
-      report.summary = await this.summarize(source, actions.summarize, type, this.itemsOf(actions.summarize, resources, type));
+      Object.assign(report, await this.summarize(source, actions.summarize, type, renderItems(actions.summarize, resources, this.at)));
     }
     const verb = this.dryRun ? 'would' : 'did';
     log.info(
@@ -330,15 +405,18 @@ class TriagePass {
             const { report, resources } = await this.runRule(source, type, rule, others);
             reports.push(report);
             if (summarize && resources.length > 0) {
-              const items = this.itemsOf(summarize, resources, type);
+              const items = renderItems(summarize, resources, this.at);
               parts.push(renderTemplate(summarize.summary, { type, items, at: this.at }));
             }
           }
           const report: TriageRuleReport = { ...sourceOf(source), resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
-          if (parts.length > 0) report.summary = await this.summarize(source, summary.summarize, type, parts.join('\n\n'));
+          if (parts.length > 0) Object.assign(report, await this.summarize(source, summary.summarize, type, parts.join('\n\n')));
           reports.push(report);
         }
       }
+    }
+    if (this.#failures.length > 0) {
+      throw new TriageRuleError(`${this.#failures.length} rule(s) could not run; the others did:\n${this.#failures.join('\n')}`);
     }
     return reports;
   }
@@ -360,6 +438,10 @@ function triageSources(options: TriageOptions): TriageSource[] {
         `groups: '${group}' is not a group's full path; give one such as 'acme' or 'acme/platform' (the permissions on its projects, '<group>/*', are derived from it)`,
       );
     }
+  }
+  const { maxPages } = options;
+  if (maxPages !== undefined && !(Number.isInteger(maxPages) && maxPages >= 1 && maxPages <= MAX_PAGES_LIMIT)) {
+    problems.push(`maxPages: ${maxPages} is not a whole number from 1 to ${MAX_PAGES_LIMIT}`);
   }
   if (groups.length > 0) {
     // Where a pass opens issues: rules' summaries and summary policies (a summary policy's rules only give it text).
@@ -406,7 +488,7 @@ export function triage(options: TriageOptions): WorkflowDefinition<TriageInput |
     input: { type: ['object', 'null'], properties: { dryRun: { type: 'boolean' } }, additionalProperties: false },
     async run(input) {
       const dryRun = input?.dryRun ?? options.dryRun ?? false;
-      const pass = new TriagePass(options.policies, dryRun, now());
+      const pass = new TriagePass(options.policies, dryRun, now(), options.maxPages ?? DEFAULT_MAX_PAGES);
       return { dryRun, policyFile: options.policies.file, rules: await pass.run(sources) };
     },
   });

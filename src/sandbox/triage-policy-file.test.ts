@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DefinitionError } from '../core/errors.js';
 import type { TriagePolicies } from '../sdk/triage-policy.js';
-import { expandBraces, readTriagePolicies } from './triage-policy-file.js';
+import { expandBraces } from './triage-policy-conditions.js';
+import { readTriagePolicies } from './triage-policy-file.js';
 
 const FIXTURES = new URL('../../test/fixtures/triage-policies/', import.meta.url);
 
@@ -30,9 +31,11 @@ function issueRule(body: string): string {
   return `resource_rules:\n  issues:\n    rules:\n      - name: R\n${body.replace(/^/gm, '        ')}\n`;
 }
 
-test('GNOME: host_url, dates, labels and actions of both resources', () => {
+test('GNOME: host_url (kept, and warned about), dates, labels and actions of both resources', () => {
   const { policies, warnings } = fixture('GNOME__network-manager-applet__.triage-policies.yml');
-  assert.deepEqual(warnings, []);
+  assert.deepEqual(warnings, [
+    'GNOME__network-manager-applet__.triage-policies.yml:1: host_url: AutoFlow calls the GitLab its server is configured with, not https://gitlab.gnome.org; remove this key, or run the workflow on a server configured for that GitLab',
+  ]);
   assert.equal(policies.hostUrl, 'https://gitlab.gnome.org');
   assert.equal(policies.file, 'GNOME__network-manager-applet__.triage-policies.yml');
   assert.deepEqual(
@@ -247,28 +250,56 @@ test('the same NetworkManager rules without Ruby: brace expansion, duplicate nam
   ]);
 });
 
-test('title conditions (the gem ignores them) are refused: FreeRDP, gnutls, openconnect', () => {
+test('title: WIP (the gem has no title condition and ignores it) is refused, saying to write draft: true: FreeRDP, gnutls, openconnect', () => {
   for (const [name, line] of [
     ['FreeRDP__Remmina__.triage-policies.yml', 109],
     ['gnutls__gnutls__.triage-policies.yml', 56],
     ['openconnect__ocserv__.triage-policies.yml', 25],
   ] as const) {
-    const found = problems(() => fixture(name));
-    assert.equal(found.length, 1, name);
+    const titles = problems(() => fixture(name)).filter((problem) => problem.includes('conditions.title'));
+    assert.deepEqual(titles.length, 1, name);
     assert.match(
-      found[0] ?? '',
+      titles[0] ?? '',
       new RegExp(
-        `^${name.replace(/\./g, '\\.')}:${line}: merge_requests rule '[^']+': conditions\\.title: unknown condition; the gem ignores it`,
+        `^${name.replace(/\./g, '\\.')}:${line}: merge_requests rule '[^']+': conditions\\.title: the gem has no \`title\` condition and ignores it, ` +
+          'so this rule would act on everything its other conditions select; for draft merge requests write `draft: true` instead$',
       ),
     );
   }
+  assert.match(
+    problems(() => inline(issueRule('conditions:\n  title: Crash')))[0] ?? '',
+    /conditions\.title: the gem has no `title` condition .*; remove it, or write a workflow that selects by title \(docs\/triage\.md\)$/,
+  );
 });
 
-test('gnutls without the title condition: summarize, no_additional_labels, limits, a resource field with .capitalize', () => {
-  const text = readFileSync(new URL('gnutls__gnutls__.triage-policies.yml', FIXTURES), 'utf8').replace('          title: WIP\n', '');
+test('no_additional_labels without labels is refused (the gem raises ArgumentError on it), every one at its line; false still applies', () => {
+  const freeRdp = problems(() => fixture('FreeRDP__Remmina__.triage-policies.yml')).filter((problem) =>
+    problem.includes('no_additional_labels'),
+  );
+  assert.deepEqual(
+    freeRdp.map((problem) => problem.split(': needs')[0]),
+    [
+      "FreeRDP__Remmina__.triage-policies.yml:30: issues rule 'New issue disclaimer': conditions.no_additional_labels",
+      "FreeRDP__Remmina__.triage-policies.yml:46: issues rule 'Unlabelled after 8 days': conditions.no_additional_labels",
+      'FreeRDP__Remmina__.triage-policies.yml:116: merge_requests rule \'Close old "WIP" policy\': conditions.no_additional_labels',
+    ],
+  );
+  assert.match(freeRdp[0] ?? '', /ArgumentError .*; to select resources that have no label at all, replace it with `labels: \[None\]`$/);
+  const { policies, warnings } = inline(issueRule('conditions:\n  labels: [bug]\n  no_additional_labels: false'));
+  assert.equal(policies.issues.rules[0]?.conditions.noAdditionalLabels, true);
+  assert.match(
+    warnings[0] ?? '',
+    /:7: issues rule 'R': conditions\.no_additional_labels: `false` does not turn it off: the gem applies it/,
+  );
+});
+
+test('gnutls without the title condition, with labels None: summarize, no_additional_labels, limits, a resource field with .capitalize', () => {
+  const text = readFileSync(new URL('gnutls__gnutls__.triage-policies.yml', FIXTURES), 'utf8')
+    .replace('          title: WIP\n', '')
+    .replaceAll('          no_additional_labels: true\n', '          labels: [None]\n          no_additional_labels: true\n');
   const { policies } = readTriagePolicies(text, 'gnutls.yml');
   const [triage] = policies.issues.rules;
-  assert.equal(triage?.conditions.noAdditionalLabels, true);
+  assert.deepEqual([triage?.conditions.labels, triage?.conditions.noAdditionalLabels], [{ kind: 'none' }, true]);
   assert.deepEqual(triage?.limit, { order: 'most_recent', count: 50 });
   assert.deepEqual(triage?.actions.summarize, {
     title: [
@@ -400,15 +431,15 @@ test('every problem of a file is listed, each with line, rule and key path and w
 
 test('unknown keys: conditions are refused, actions and top-level keys warned about; branches refused', () => {
   assert.match(
-    problems(() => inline(issueRule('conditions:\n  title: WIP')))[0] ?? '',
-    /conditions\.title: unknown condition; the gem ignores it, so the rule would act on more than intended/,
+    problems(() => inline(issueRule('conditions:\n  colour: red')))[0] ?? '',
+    /conditions\.colour: unknown condition; the gem ignores it, so the rule would act on more than intended/,
   );
   assert.match(problems(() => inline(issueRule('conditions:\n  weight: {}')))[0] ?? '', /conditions\.weight: not supported by AutoFlow/);
   const { warnings } = inline(`colour: blue\n${issueRule('actions:\n  add_label: [x]\n  frobnicate: 1')}`);
   assert.deepEqual(warnings, [
     '.triage-policies.yml:1: colour: unknown top-level key, ignored (the gem ignores it too)',
     ".triage-policies.yml:7: issues rule 'R': actions.add_label: unknown action, ignored (the gem ignores it too); did you mean `labels`?",
-    ".triage-policies.yml:8: issues rule 'R': actions.frobnicate: unknown action, ignored (the gem ignores it too); known actions: labels, remove_labels, status, mention, move, comment, comment_type, comment_internal, summarize",
+    ".triage-policies.yml:8: issues rule 'R': actions.frobnicate: unknown action, ignored (the gem ignores it too); known actions: labels, remove_labels, status, mention, move, comment, comment_type, comment_internal, redact_confidential_resources, summarize",
   ]);
   assert.match(
     problems(() => inline('resource_rules:\n  branches:\n    rules: []\n'))[0] ?? '',
@@ -511,4 +542,85 @@ resource_rules:
           source_branch: b
 `);
   assert.deepEqual(policies.mergeRequests.rules[0]?.conditions, { state: 'closed', draft: true, sourceBranch: 'b' });
+});
+
+function mergeRequestRule(body: string): string {
+  return `resource_rules:\n  merge_requests:\n    rules:\n      - name: M\n${body.replace(/^/gm, '        ')}\n`;
+}
+
+test('reviewer_id, which the gem passes to GitLab for merge requests: a user id, none or any; refused on issues', () => {
+  const reviewer = (value: string) => inline(mergeRequestRule(`conditions:\n  reviewer_id: ${value}`)).policies.mergeRequests.rules[0];
+  assert.equal(reviewer('42')?.conditions.reviewerId, 42);
+  assert.equal(reviewer('any')?.conditions.reviewerId, 'any');
+  assert.equal(reviewer('None')?.conditions.reviewerId, 'none');
+  assert.deepEqual(
+    problems(() => inline(mergeRequestRule('conditions:\n  reviewer_id: alice'))),
+    [".triage-policies.yml:6: merge_requests rule 'M': conditions.reviewer_id: must be a user id (a number), `none` or `any`"],
+  );
+  assert.deepEqual(
+    problems(() => inline(issueRule('conditions:\n  reviewer_id: 42'))),
+    [".triage-policies.yml:6: issues rule 'R': conditions.reviewer_id: only merge requests have reviewers; remove it from the issue rule"],
+  );
+});
+
+test('date: filter_in_ruby is accepted; a wrong key inside date is named at its own line', () => {
+  const date = (extra: string): string =>
+    issueRule(
+      `conditions:\n  date:\n    attribute: updated_at\n    condition: older_than\n    interval_type: days\n    interval: 5\n${extra}`,
+    );
+  const { policies, warnings } = inline(date('    filter_in_ruby: true'));
+  assert.deepEqual(policies.issues.rules[0]?.conditions.date, {
+    attribute: 'updated_at',
+    condition: 'older_than',
+    intervalType: 'days',
+    interval: 5,
+  });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(
+    problems(() => inline(date('    filter_in_ruby: yes please\n    in_ruby: true'))),
+    [
+      `.triage-policies.yml:11: issues rule 'R': conditions.date.filter_in_ruby: must be true or false, got "yes please"`,
+      ".triage-policies.yml:12: issues rule 'R': conditions.date.in_ruby: unknown key; a date condition has attribute, condition, interval_type, interval and filter_in_ruby",
+    ],
+  );
+});
+
+test('actions: redact_confidential_resources is the comment option the gem reads; labels keep their line for run-time errors', () => {
+  const { policies, warnings } = inline(
+    issueRule('actions:\n  redact_confidential_resources: false\n  labels: [stale]\n  comment: "{{title}}"'),
+  );
+  assert.deepEqual(warnings, []);
+  const actions = policies.issues.rules[0]?.actions;
+  assert.equal(actions?.redactConfidential, false);
+  assert.deepEqual([actions?.labels, actions?.labelsLine], [['stale'], 7]);
+  assert.equal(
+    inline(issueRule('actions:\n  comment: x')).policies.issues.rules[0]?.actions.redactConfidential,
+    undefined,
+    'true by default',
+  );
+});
+
+test('milestone upcoming and started: kept for issues (GitLab timeboxes); on merge requests the gem sends a title, which is warned about', () => {
+  const issues = inline(issueRule('conditions:\n  milestone: Upcoming'));
+  assert.deepEqual(issues.policies.issues.rules[0]?.conditions.milestone, { kind: 'title', title: 'Upcoming' });
+  assert.deepEqual(issues.warnings, []);
+  const { policies, warnings } = inline(mergeRequestRule('conditions:\n  milestone: started'));
+  assert.deepEqual(policies.mergeRequests.rules[0]?.conditions.milestone, { kind: 'title', title: 'started' });
+  assert.match(
+    warnings[0] ?? '',
+    /^\.triage-policies\.yml:6: merge_requests rule 'M': conditions\.milestone: `started` is a timebox of GitLab's issue lists only: .* selects merge requests in a milestone titled 'started'/,
+  );
+});
+
+test('a refused file lists its warnings too, so that one round of fixes is enough', () => {
+  try {
+    inline(`host_url: https://gitlab.example.com\n${issueRule('conditions:\n  ruby: "true"')}`);
+    assert.fail('expected the file to be refused');
+  } catch (error) {
+    assert.ok(error instanceof DefinitionError);
+    assert.match(
+      error.message,
+      /:7: issues rule 'R': conditions\.ruby: .*\nand, accepted with a warning:\n {2}\.triage-policies\.yml:1: host_url: /,
+    );
+  }
 });

@@ -2,9 +2,6 @@ import { parseDocument } from 'yaml';
 import { DefinitionError } from '../core/errors.js';
 import type {
   TriageActions,
-  TriageComparison,
-  TriageConditions,
-  TriageMemberCondition,
   TriagePolicies,
   TriageResourcePolicies,
   TriageRule,
@@ -13,7 +10,8 @@ import type {
   TriageTemplate,
 } from '../sdk/triage-policy.js';
 import { parseTriageTemplate, TRIAGE_DOCS } from './triage-template-text.js';
-import { YamlValues, type Place, type Value } from './yaml-values.js';
+import { ACTION_KEYS, ConditionReader, UNSUPPORTED_ACTIONS, expandBraces } from './triage-policy-conditions.js';
+import type { Place, Value } from './yaml-values.js';
 
 /**
  * Reads a gitlab-triage policy file (`.triage-policies.yml`) into the model of src/sdk/triage-policy.ts.
@@ -26,20 +24,17 @@ export function readTriagePolicies(text: string, file: string): { policies: Tria
   const reader = new PolicyReader(file);
   const policies = reader.read(text);
   if (reader.problems.length > 0 || policies === undefined) {
-    throw new DefinitionError(`Cannot use the triage policies ${file}:\n${reader.problems.map((line) => `  ${line}`).join('\n')}`, {
+    // The warnings too: whoever fixes the file gets everything there is to fix in one go.
+    const warnings = reader.warnings.length > 0 ? `\nand, accepted with a warning:\n${indented(reader.warnings)}` : '';
+    throw new DefinitionError(`Cannot use the triage policies ${file}:\n${indented(reader.problems)}${warnings}`, {
       details: { file, problems: reader.problems, warnings: reader.warnings },
     });
   }
   return { policies, warnings: reader.warnings };
 }
 
-type ResourceType = 'issues' | 'merge_requests';
+const indented = (lines: string[]): string => lines.map((line) => `  ${line}`).join('\n');
 
-// From the gem's README ("Available condition types") and its filters: known to the gem, but not run by AutoFlow.
-const UNSUPPORTED_CONDITIONS = ['iteration', 'health_status', 'weight', 'issue_type', 'protected', 'name'];
-const ACTION_KEYS = ['labels', 'remove_labels', 'status', 'mention', 'move', 'comment', 'comment_type', 'comment_internal', 'summarize'];
-// Actions the gem has that AutoFlow does not run: an error, because dropping them would silently do less than the file says.
-const UNSUPPORTED_ACTIONS = ['issue', 'delete'];
 const ACTION_TYPOS: Record<string, string> = {
   add_labels: 'labels',
   add_label: 'labels',
@@ -53,9 +48,7 @@ const ACTION_TYPOS: Record<string, string> = {
   note: 'comment',
 };
 
-class PolicyReader extends YamlValues {
-  private resource: ResourceType = 'issues';
-
+class PolicyReader extends ConditionReader {
   read(text: string): TriagePolicies | undefined {
     this.document = parseDocument(text, { version: '1.1', lineCounter: this.lines, uniqueKeys: false });
     const [syntax] = this.document.errors;
@@ -77,7 +70,13 @@ class PolicyReader extends YamlValues {
       if (key.startsWith('.')) continue; // hidden keys only hold anchors for the rules to reuse
       if (key === 'host_url') {
         const hostUrl = this.string(value, { line: value.line, path: 'host_url' });
-        if (hostUrl !== undefined) policies.hostUrl = hostUrl;
+        if (hostUrl !== undefined) {
+          policies.hostUrl = hostUrl;
+          this.warn(
+            { line: value.line, path: 'host_url' },
+            `AutoFlow calls the GitLab its server is configured with, not ${hostUrl}; remove this key, or run the workflow on a server configured for that GitLab`,
+          );
+        }
       } else if (key === 'resource_rules') this.resourceRules(value, policies);
       else this.warn({ line: value.line, path: key }, 'unknown top-level key, ignored (the gem ignores it too)');
     }
@@ -201,195 +200,6 @@ class PolicyReader extends YamlValues {
     return found[0];
   }
 
-  private conditions(value: Value, place: Place): TriageConditions {
-    const conditions: TriageConditions = {};
-    const map = this.map(value, place);
-    if (!map) return conditions;
-    for (const [key, entry] of map.entries) {
-      const at = { ...place, line: entry.line, path: `conditions.${key}` };
-      switch (key) {
-        case 'state': {
-          const allowed = this.resource === 'issues' ? ['opened', 'closed', 'all'] : ['opened', 'closed', 'merged', 'locked', 'all'];
-          const state = this.oneOf(entry, at, allowed);
-          if (state) conditions.state = state as NonNullable<TriageConditions['state']>;
-          break;
-        }
-        case 'date':
-          this.date(entry, at, conditions);
-          break;
-        case 'labels': {
-          const labels = this.labelCondition(entry, at);
-          if (labels) conditions.labels = labels;
-          break;
-        }
-        case 'forbidden_labels': {
-          const labels = this.strings(entry, at);
-          if (labels) conditions.forbiddenLabels = labels;
-          break;
-        }
-        case 'no_additional_labels': {
-          const flag = this.boolean(entry, at);
-          if (flag !== undefined) conditions.noAdditionalLabels = flag;
-          break;
-        }
-        case 'milestone':
-          this.milestone(entry, at, conditions);
-          break;
-        case 'author_username': {
-          const username = this.string(entry, at);
-          if (username !== undefined) conditions.authorUsername = username.replace(/^@/, '');
-          break;
-        }
-        case 'author_member':
-        case 'assignee_member': {
-          const member = this.member(entry, at);
-          if (member && key === 'author_member') conditions.authorMember = member;
-          else if (member) conditions.assigneeMember = member;
-          break;
-        }
-        case 'votes':
-        case 'upvotes': {
-          if (conditions.votes) this.problem(at, 'give either `votes` or the legacy `upvotes`, not both');
-          const votes = this.comparison(entry, at, ['upvotes', 'downvotes']);
-          if (votes) conditions.votes = votes as NonNullable<TriageConditions['votes']>;
-          break;
-        }
-        case 'discussions': {
-          const discussions = this.comparison(entry, at, ['threads', 'notes']);
-          if (discussions) conditions.discussions = discussions as NonNullable<TriageConditions['discussions']>;
-          break;
-        }
-        case 'draft':
-        case 'wip': {
-          if (this.resource === 'issues') this.problem(at, 'only merge requests can be drafts; remove it from the issue rule');
-          const flag = this.boolean(entry, at);
-          if (flag !== undefined) conditions.draft = flag;
-          break;
-        }
-        case 'source_branch':
-        case 'target_branch': {
-          const branch = this.string(entry, at);
-          if (this.resource === 'issues') this.problem(at, 'only merge requests have branches; remove it from the issue rule');
-          if (branch !== undefined) conditions[key === 'source_branch' ? 'sourceBranch' : 'targetBranch'] = branch;
-          break;
-        }
-        case 'ruby':
-          this.problem(at, `Ruby code cannot run in AutoFlow; write this condition in a workflow instead (${TRIAGE_DOCS})`);
-          break;
-        default:
-          if (ACTION_KEYS.includes(key) || UNSUPPORTED_ACTIONS.includes(key)) {
-            this.warn(
-              at,
-              `\`${key}\` is an action, and the gem ignores actions under \`conditions\`, so this rule never does it; move it under \`actions\``,
-            );
-          } else if (UNSUPPORTED_CONDITIONS.includes(key)) {
-            this.problem(at, `not supported by AutoFlow; write this condition in a workflow instead (${TRIAGE_DOCS})`);
-          } else {
-            this.problem(
-              at,
-              `unknown condition; the gem ignores it, so the rule would act on more than intended; remove it or use a supported condition (${TRIAGE_DOCS})`,
-            );
-          }
-      }
-    }
-    return conditions;
-  }
-
-  private date(value: Value, place: Place, conditions: TriageConditions): void {
-    const map = this.map(value, place);
-    if (!map) return;
-    const field = (name: string): Value | undefined => {
-      const found = map.entries.get(name);
-      if (found === undefined) this.problem({ ...place, line: map.line }, `\`${name}\` is required`);
-      return found;
-    };
-    const attributes = ['created_at', 'updated_at', 'closed_at', ...(this.resource === 'merge_requests' ? ['merged_at'] : [])];
-    const read = (name: string, allowed: string[]): string | undefined => {
-      const entry = field(name);
-      return entry && this.oneOf(entry, { ...place, line: entry.line, path: `${place.path}.${name}` }, allowed);
-    };
-    const attribute = read('attribute', attributes);
-    const condition = read('condition', ['older_than', 'newer_than']);
-    const intervalType = read('interval_type', ['minutes', 'hours', 'days', 'weeks', 'months', 'years']);
-    const intervalValue = field('interval');
-    const interval = intervalValue && this.number(intervalValue, { ...place, line: intervalValue.line, path: `${place.path}.interval` });
-    for (const key of map.entries.keys()) {
-      if (!['attribute', 'condition', 'interval_type', 'interval'].includes(key)) {
-        this.problem(
-          { ...place, path: `${place.path}.${key}` },
-          'unknown key; a date condition has attribute, condition, interval_type and interval',
-        );
-      }
-    }
-    if (attribute && condition && intervalType && interval !== undefined) {
-      conditions.date = {
-        attribute: attribute as NonNullable<TriageConditions['date']>['attribute'],
-        condition: condition as 'older_than' | 'newer_than',
-        intervalType: intervalType as NonNullable<TriageConditions['date']>['intervalType'],
-        interval,
-      };
-    }
-  }
-
-  private labelCondition(value: Value, place: Place): TriageConditions['labels'] {
-    const labels = this.strings(value, place);
-    if (!labels || labels.length === 0) return undefined;
-    const special = labels.map(labelFilter);
-    if (labels.length === 1 && special[0]) return { kind: special[0] };
-    if (special.some(Boolean)) {
-      this.problem(place, '`None` and `Any` stand alone: a resource cannot have no label and a label; remove the other labels');
-      return undefined;
-    }
-    // The gem runs the rule once per combination of the `{a, b}` / `{1..3}` alternatives of every label.
-    let alternatives: string[][] = [[]];
-    for (const label of labels) {
-      const expanded = expandBraces(label);
-      alternatives = alternatives.flatMap((prefix) => expanded.map((one) => [...prefix, one]));
-    }
-    return { kind: 'all_of_one', alternatives };
-  }
-
-  private milestone(value: Value, place: Place, conditions: TriageConditions): void {
-    // The gem passes the first value to the API's `milestone` parameter, so a one-item list works like a scalar.
-    const values = this.strings(value, place);
-    if (!values || values.length === 0) return;
-    if (values.length > 1) this.problem(place, 'give one milestone: a resource has at most one');
-    const title = values[0] as string;
-    const lower = title.toLowerCase();
-    if (lower === 'none' || lower === 'no milestone') conditions.milestone = { kind: 'none' };
-    else if (lower === 'any' || lower === 'any milestone') conditions.milestone = { kind: 'any' };
-    else conditions.milestone = { kind: 'title', title };
-  }
-
-  private member(value: Value, place: Place): TriageMemberCondition | undefined {
-    const map = this.map(value, place);
-    if (!map) return undefined;
-    const source = this.required(map, place, 'source', (entry, at) => this.oneOf(entry, at, ['group', 'project']));
-    const condition = this.required(map, place, 'condition', (entry, at) => this.oneOf(entry, at, ['member_of', 'not_member_of']));
-    const sourceId = this.required(map, place, 'source_id', (entry, at) => {
-      if (entry.kind === 'scalar' && typeof entry.value === 'number' && Number.isInteger(entry.value)) return String(entry.value);
-      return this.string(entry, at);
-    });
-    this.onlyKeys(map, place, ['source', 'condition', 'source_id']);
-    if (!source || !condition || sourceId === undefined) return undefined;
-    return { source: source as 'group' | 'project', condition: condition as 'member_of' | 'not_member_of', sourceId };
-  }
-
-  private comparison(
-    value: Value,
-    place: Place,
-    attributes: string[],
-  ): { attribute: string; condition: TriageComparison; threshold: number } | undefined {
-    const map = this.map(value, place);
-    if (!map) return undefined;
-    const attribute = this.required(map, place, 'attribute', (entry, at) => this.oneOf(entry, at, attributes));
-    const condition = this.required(map, place, 'condition', (entry, at) => this.oneOf(entry, at, ['greater_than', 'less_than']));
-    const threshold = this.required(map, place, 'threshold', (entry, at) => this.number(entry, at));
-    this.onlyKeys(map, place, ['attribute', 'condition', 'threshold']);
-    if (!attribute || !condition || threshold === undefined) return undefined;
-    return { attribute, condition: condition as TriageComparison, threshold };
-  }
-
   private actions(value: Value, place: Place, inSummary: boolean): TriageActions {
     const actions: TriageActions = {};
     const map = this.map(value, place);
@@ -403,7 +213,10 @@ class PolicyReader extends YamlValues {
           if (labels?.some((label) => expandBraces(label).length > 1)) {
             this.warn(at, 'the gem expands `{a, b}` in conditions only; here the label is used as written');
           }
-          if (labels) actions[key === 'labels' ? 'labels' : 'removeLabels'] = labels;
+          if (labels && key === 'labels') {
+            actions.labels = labels;
+            actions.labelsLine = entry.line;
+          } else if (labels) actions.removeLabels = labels;
           break;
         }
         case 'status': {
@@ -434,6 +247,11 @@ class PolicyReader extends YamlValues {
         case 'comment_internal': {
           const internal = this.boolean(entry, at);
           if (internal !== undefined) actions.commentInternal = internal;
+          break;
+        }
+        case 'redact_confidential_resources': {
+          const redact = this.boolean(entry, at);
+          if (redact !== undefined) actions.redactConfidential = redact;
           break;
         }
         case 'summarize': {
@@ -491,34 +309,4 @@ class PolicyReader extends YamlValues {
 
 function emptyResource(): TriageResourcePolicies {
   return { rules: [], summaries: [] };
-}
-
-/** GitLab's label filter specials, matched case-insensitively like its API; `No Label` / `Any Label` are the legacy titles. */
-function labelFilter(label: string): 'none' | 'any' | undefined {
-  const lower = label.trim().toLowerCase();
-  if (lower === 'none' || lower === 'no label') return 'none';
-  if (lower === 'any' || lower === 'any label') return 'any';
-  return undefined;
-}
-
-/**
- * The gem's label expansion: `{a, b}` lists (items trimmed) and `{1..3}` integer sequences, every brace group of a
- * label multiplied out.
- */
-export function expandBraces(label: string): string[] {
-  const match = /\{([^{}]*)\}/.exec(label);
-  if (!match) return [label];
-  const body = match[1] as string;
-  const range = /^\s*(-?\d+)\.\.(-?\d+)\s*$/.exec(body);
-  let options: string[];
-  if (range) {
-    const from = Number(range[1]);
-    const to = Number(range[2]);
-    const step = from <= to ? 1 : -1;
-    options = Array.from({ length: Math.abs(to - from) + 1 }, (_, index) => String(from + index * step));
-  } else if (body.includes(',')) options = body.split(',').map((item) => item.trim());
-  else return [label];
-  const before = label.slice(0, match.index);
-  const after = label.slice(match.index + match[0].length);
-  return options.flatMap((option) => expandBraces(`${before}${option}${after}`));
 }

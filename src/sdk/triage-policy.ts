@@ -54,7 +54,10 @@ export interface TriageConditions {
   forbiddenLabels?: string[];
   /** `no_additional_labels: true`: a resource with a label outside `labels` does not match. */
   noAdditionalLabels?: boolean;
-  /** `milestone`: `None` / `No Milestone` → `none`, `Any` / `Any Milestone` → `any`, else a title. */
+  /**
+   * `milestone`: `None` / `No Milestone` → `none`, `Any` / `Any Milestone` → `any`, else a title. The gem's timeboxes
+   * `upcoming` and `started` are kept as titles too; a pass reads them as GitLab's `milestone_id` filter does.
+   */
   milestone?: { kind: 'none' } | { kind: 'any' } | { kind: 'title'; title: string };
   authorUsername?: string;
   authorMember?: TriageMemberCondition;
@@ -66,6 +69,8 @@ export interface TriageConditions {
   draft?: boolean;
   sourceBranch?: string;
   targetBranch?: string;
+  /** Merge requests: `reviewer_id`, a user id or `none` / `any` (GitLab's `reviewer_id` filter). */
+  reviewerId?: number | 'none' | 'any';
 }
 
 /**
@@ -94,6 +99,14 @@ export interface TriageActions {
   /** `comment_type: thread` starts a discussion instead of a plain note. */
   commentType?: 'comment' | 'thread';
   commentInternal?: boolean;
+  /**
+   * `redact_confidential_resources` beside `comment`: on a confidential resource the comment's placeholders
+   * show `(confidential)`, as the gem's do, unless this is false.
+   * @default true
+   */
+  redactConfidential?: boolean;
+  /** The line `labels:` is written on, for the error a pass gives when one of them does not exist. */
+  labelsLine?: number;
   summarize?: TriageSummarize;
 }
 
