@@ -22,6 +22,10 @@ const MANIFESTS = 'acme/shop-deploy';
 const PREVIOUS = 'v2025.12.01-0badc0de';
 const HOUR = 3_600_000;
 
+interface MergeInput {
+  data: { object_attributes: { iid: number } };
+}
+
 /** The release file of an environment as the manifests repository holds it now. */
 function releaseOf(env: TestEnv, environment: string): { version?: string; weight?: number } {
   const project = env.gitlab.state.requireProject(MANIFESTS);
@@ -31,6 +35,8 @@ function releaseOf(env: TestEnv, environment: string): { version?: string; weigh
 }
 
 interface Scenario {
+  /** Whether Flux fails to apply an environment's release (Ready=False, HealthCheckFailed). */
+  deployFails?: (environment: string, release: { version?: string; weight?: number }) => boolean;
   /** Errors and latency of an environment at a time, given the release it runs. */
   errors?: (environment: string, at: number, release: { version?: string; weight?: number }) => number | undefined;
   latency?: (environment: string, at: number, release: { version?: string; weight?: number }) => number | undefined;
@@ -52,6 +58,12 @@ class Stand {
     const kube = await createKubernetesStandIn({
       now: clock,
       reconcileMs: 30_000,
+      outcome: (object) => {
+        const environment = String(object.metadata.name).replace(/^shop-/, '');
+        return holder.env && scenario.deployFails?.(environment, releaseOf(holder.env, environment))
+          ? { ok: false, reason: 'HealthCheckFailed', message: 'Deployment/shop not ready' }
+          : { ok: true };
+      },
       revisionOf: () => {
         const sha = holder.env?.gitlab.state.requireProject(MANIFESTS).repository.branches.get('main');
         return sha === undefined ? undefined : `main@sha1:${sha}`;
@@ -140,18 +152,22 @@ class Stand {
     return new Stand(env, kube, prometheus, llm, advice, dir);
   }
 
-  /** Dana's merge request is merged by Alice; its pipeline passes. Returns the rollout's run. */
-  async mergeAndBuild(): Promise<{ runId: string; sha: string; mr: number }> {
+  /** Dana's merge request is merged by Alice; its pipeline passes 12 minutes later. Returns the rollout's run. */
+  async mergeAndBuild(
+    change = { branch: 'faster-checkout', code: 'export const v = 2;\n' },
+  ): Promise<{ runId: string; sha: string; mr: number }> {
     const { env } = this;
     const mr = await env.gitlab.actions.openMergeRequest('dana', APP, {
-      sourceBranch: 'faster-checkout',
+      sourceBranch: change.branch,
       title: 'Faster checkout',
-      files: { 'src/checkout.ts': 'export const v = 2;\n' },
+      files: { 'src/checkout.ts': change.code },
     });
     await env.gitlab.actions.mergeMergeRequest('alice', APP, mr.iid);
     const sha = String(env.gitlab.mergeRequest(APP, mr.iid).merge_commit_sha);
     const { runs } = await env.operations.listRuns({ limit: 10 });
-    const runId = runs.find((run) => run.workflow === 'staged-rollout')?.id;
+    const runId = runs.find(
+      (run) => run.workflow === 'staged-rollout' && (run.input as unknown as MergeInput).data.object_attributes.iid === mr.iid,
+    )?.id;
     assert.ok(runId, 'the merge started the rollout');
     const pipeline = [...env.gitlab.state.pipelines.values()].find((p) => p.sha === sha && p.source !== 'external');
     assert.ok(pipeline, 'the merge commit has a pipeline');
@@ -159,6 +175,14 @@ class Stand {
     await env.advance('12m');
     await env.gitlab.actions.setPipelineStatus(APP, pipeline.id, 'success');
     return { runId, sha, mr: mr.iid };
+  }
+
+  /** The messages of the manifests repository's commits to an environment's release file, oldest first. */
+  deploys(environment: string): string[] {
+    const project = this.env.gitlab.state.requireProject(MANIFESTS);
+    return [...project.repository.commits.values()]
+      .map((commit) => commit.message)
+      .filter((message) => message.startsWith(`${environment}: `));
   }
 
   mrNotes(iid: number): string[] {
@@ -173,7 +197,7 @@ class Stand {
 }
 
 describe('staged-rollout', () => {
-  test('a healthy release walks pre-production, staging and the production canary over two and a half days; an anomaly pauses it until resumed', async () => {
+  test('a healthy release walks pre-production, staging and the production canary over two and a half days; an anomaly pauses it until resumed (by a resume sent after the pause)', async () => {
     const start = Date.parse('2026-01-05T09:00:00Z');
     // Staging's latency jumps for half an hour on its second day (below the threshold, far outside the baseline).
     const spike = { from: start + 24 * HOUR + 5 * HOUR, to: start + 24 * HOUR + 5.5 * HOUR };
@@ -183,6 +207,8 @@ describe('staged-rollout', () => {
     try {
       const { env } = stand;
       const { runId, sha, mr } = await stand.mergeAndBuild();
+      // Sent long before any pause (by mistake, say): the engine keeps it, but it must not answer a later pause.
+      await env.signal(runId, 'resume');
       const version = `v2026.01.05-${sha.slice(0, 8)}`;
       assert.ok(
         env.gitlab.state.releases.some((release) => release.tagName === version),
@@ -198,6 +224,8 @@ describe('staged-rollout', () => {
       assert.ok(paused, stand.mrNotes(mr).join('\n---\n'));
       assert.match(paused, /@alice ⏸ \*\*Paused\*\* .* on staging/, 'who merged is asked');
       assert.match(paused, /p95 latency \(s\)\*\*: z-score \d+/);
+      await env.advance('1h');
+      assert.ok(!stand.mrNotes(mr).some((body) => body.includes('Resumed')), 'the early resume did not answer the pause');
       assert.equal(releaseOf(env, 'production').version, PREVIOUS, 'paused: nothing moves on');
 
       await env.signal(runId, 'resume');
@@ -257,6 +285,112 @@ describe('staged-rollout', () => {
       // Flux applied the canary steps, then the rollback, in production.
       const production = stand.kube.reconciles.filter((r) => r.kind === 'Kustomization' && r.name === 'shop-production' && r.ok).length;
       assert.ok(production >= 4, `canary 10 %, 20 %, 30 % and the rollback were applied (${production})`);
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('Flux fails to apply the 30 % step: handled like a breach — incident, production put back, the merge request told', async () => {
+    const stand = await Stand.create({
+      deployFails: (environment, release) => environment === 'production' && release.version !== PREVIOUS && (release.weight ?? 0) >= 30,
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const run = await env.result(runId, '5d');
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      const result = run.result as { status: string; stage: string; incident: number };
+      assert.deepEqual([result.status, result.stage], ['rolled_back', 'production']);
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 });
+
+      const incident = env.gitlab.issue(APP, result.incident);
+      assert.match(String(incident.description), /deploy\*\*: 30 %: production: Flux failed to apply .*HealthCheckFailed/);
+      const notes = env.gitlab.notes(APP, { issue: result.incident }).map((note) => String(note.body));
+      assert.match(notes[1] ?? '', new RegExp(`✅ production runs ${PREVIOUS} again`));
+      assert.match(notes[2] ?? '', /Diagnostics[\s\S]*HealthCheckFailed/);
+      assert.ok(stand.mrNotes(mr).at(-1)?.includes(`see #${result.incident}`));
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('cancelled mid-canary: production is put back and the merge request says so', async () => {
+    const stand = await Stand.create({});
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      await env.advance('2d3h');
+      assert.equal(releaseOf(env, 'production').weight, 30, 'in the canary');
+      await env.cancel(runId, 'wrong release');
+      await env.advance('5m');
+      assert.equal((await env.run(runId)).status, 'cancelled');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 });
+      assert.match(
+        stand.mrNotes(mr).at(-1) ?? '',
+        new RegExp(`⏹ The run was cancelled: wrong release\\. production runs ${PREVIOUS} again`),
+      );
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('a rollback sent during a healthy canary step rolls production back at once', async () => {
+    const stand = await Stand.create({});
+    try {
+      const { env } = stand;
+      const { runId } = await stand.mergeAndBuild();
+      await env.advance('2d2h');
+      assert.equal(releaseOf(env, 'production').weight, 20, 'healthy, in the canary');
+      await env.signal(runId, 'rollback');
+      await env.advance('2m');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 });
+      const run = await env.result(runId, '1d');
+      const result = run.result as { status: string; incident: number };
+      assert.equal(result.status, 'rolled_back');
+      assert.match(String(env.gitlab.issue(APP, result.incident).description), /operator\*\*: rollback requested/);
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('a newer merge supersedes the older rollout: one rollout reaches production, never two taking turns', async () => {
+    const stand = await Stand.create({});
+    try {
+      const { env } = stand;
+      const older = await stand.mergeAndBuild();
+      await env.advance('30m');
+      const newer = await stand.mergeAndBuild({ branch: 'cheaper-checkout', code: 'export const v = 3;\n' });
+      const newerVersion = `v2026.01.05-${newer.sha.slice(0, 8)}`;
+
+      const olderRun = await env.result(older.runId, '1h');
+      assert.deepEqual(olderRun.result, { status: 'superseded', version: `v2026.01.05-${older.sha.slice(0, 8)}`, by: newerVersion });
+      assert.match(stand.mrNotes(older.mr).at(-1) ?? '', new RegExp(`superseded by ${newerVersion} \\(!${newer.mr}\\)`));
+      const newerRun = await env.result(newer.runId, '5d');
+      assert.deepEqual(newerRun.result, { status: 'released', version: newerVersion });
+      assert.deepEqual(
+        stand.deploys('production'),
+        [10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((weight) => `production: ${newerVersion} at ${weight}%`),
+      );
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('superseded in the production canary, the older rollout puts production back before it stops', async () => {
+    const stand = await Stand.create({});
+    try {
+      const { env } = stand;
+      const older = await stand.mergeAndBuild();
+      await env.advance('2d2h');
+      assert.equal(releaseOf(env, 'production').weight, 20, 'the older release is in the canary');
+      const newer = await stand.mergeAndBuild({ branch: 'cheaper-checkout', code: 'export const v = 3;\n' });
+      await env.advance('2m');
+
+      assert.equal((await env.run(older.runId)).status, 'completed');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 }, 'no canary left behind');
+      assert.match(stand.mrNotes(older.mr).at(-1) ?? '', new RegExp(`production runs ${PREVIOUS} again`));
+      const newerRun = await env.result(newer.runId, '5d');
+      assert.deepEqual(newerRun.result, { status: 'released', version: `v2026.01.07-${newer.sha.slice(0, 8)}` }, 'released two days later');
     } finally {
       await stand.close();
     }

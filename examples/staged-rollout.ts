@@ -1,4 +1,4 @@
-import { gitlab, log, now, race, runInfo, signal, sleep, workflow } from 'autoflow';
+import { CancelledError, SIGNAL_EVENT_PREFIX, emit, gitlab, log, now, race, runInfo, signal, sleep, waitFor, workflow } from 'autoflow';
 import {
   awaitPipeline,
   checkHealth,
@@ -7,13 +7,12 @@ import {
   incidentAdvice,
   prometheusMetric,
   readBaselines,
-  watchHealth,
+  type Baselines,
   type DeploymentTarget,
   type Finding,
   type Health,
   type MetricCheck,
   type MetricSource,
-  type Baselines,
 } from 'autoflow/blocks';
 
 /**
@@ -23,9 +22,13 @@ import {
  *
  * Health is a Prometheus query per metric with a hard threshold (a breach: roll back) and a z-score
  * against the stage's baseline (an anomaly: pause, notify on the merge request, wait for
- * `autoflow signal <run> resume` or `rollback`). A breach opens an incident issue that is updated
- * as the rollback proceeds, with Kubernetes events, pod logs and — when an OpenAI-compatible
- * endpoint is configured (secret OPENAI_API_KEY) — its advice.
+ * `autoflow signal <run> resume` or `rollback`). A breach, a deploy that fails, or the operator's
+ * `rollback` at any moment opens an incident issue that is updated as the rollback proceeds, with
+ * Kubernetes events, pod logs and — when an OpenAI-compatible endpoint is configured (secret
+ * OPENAI_API_KEY) — its advice.
+ *
+ * One rollout per service at a time: a newer release supersedes an older rollout, which stops and
+ * puts its canary back. Cancelling a run (`autoflow cancel`) puts the stage in progress back too.
  *
  * Adapt the settings below; targets and metric sources are interfaces from 'autoflow/blocks' —
  * plug in your own (see docs/gitops.md).
@@ -36,11 +39,28 @@ const PROMETHEUS = 'http://prometheus.monitoring.svc:9090';
 const LLM = 'http://llm.internal:8000/v1';
 const AUTOFLOW = 'https://autoflow.example.com';
 
-const SOAK = '1d';
-const SOAK_MS = 24 * 3_600_000;
-const CANARY_STEP_MS = 3_600_000;
-const CHECK_EVERY = '10m';
+const HOUR_MS = 3_600_000;
+const CHECK_EVERY_MS = 10 * 60_000;
 const PAUSE_LIMIT = '4h';
+/** Emitted by a rollout once its release exists: older rollouts of the same service stop for it. */
+const TAKEOVER_EVENT = 'com.acme.rollout.taking_over';
+
+/** An environment and the traffic weights it takes in turn, each watched for `watchMs` before the next. */
+interface Stage {
+  env: string;
+  plan: string;
+  steps: Array<{ weight: number; watchMs: number }>;
+}
+
+const STAGES: Stage[] = [
+  { env: 'preprod', plan: 'all traffic, soaked for a day under watch', steps: [{ weight: 100, watchMs: 24 * HOUR_MS }] },
+  { env: 'staging', plan: 'all traffic, soaked for a day under watch', steps: [{ weight: 100, watchMs: 24 * HOUR_MS }] },
+  {
+    env: 'production',
+    plan: 'a canary at 10 %, +10 % every hour while healthy',
+    steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((weight) => ({ weight, watchMs: weight < 100 ? HOUR_MS : 0 })),
+  },
+];
 
 function target(env: string): DeploymentTarget {
   return fluxGitTarget({
@@ -71,15 +91,265 @@ function checks(env: string): MetricCheck[] {
 }
 
 interface MergeHook {
+  /** When the merge happened (the webhook's time). */
+  time: string;
   data: {
     object_attributes: { iid: number; title: string; merge_commit_sha: string | null; target_branch: string };
     user?: { username: string };
   };
 }
 
-type StageOutcome = { ok: true } | { ok: false; findings: Finding[] };
+/** The data of a TAKEOVER_EVENT: which release, merged when. */
+interface Takeover {
+  mr: number;
+  version: string;
+  mergedAt: number;
+}
+
+/** What can stop a rollout at any moment besides its own health checks. */
+type StopRequest = { kind: 'rollback' } | { kind: 'superseded'; by: Takeover };
+
+/** Why a step cannot go on: roll back with an incident, or hand over to a newer release. */
+type Setback = { kind: 'unhealthy'; findings: Finding[] } | { kind: 'superseded'; by: Takeover };
+
+/** A weight of the release deployed (or being deployed) on a stage, and what the stage ran before: what a stop puts back. */
+interface Deployment {
+  where: DeploymentTarget;
+  previous: string | undefined;
+  weight: number;
+}
 
 const findingsText = (findings: Finding[]): string => findings.map((f) => `- **${f.metric}**: ${f.detail}`).join('\n');
+
+const operatorFinding = (detail: string): Finding => ({ metric: 'operator', value: null, kind: 'breach', detail });
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The first release of this service that was merged after ours and starts rolling out. */
+async function newerRelease(ours: Omit<Takeover, 'version'>): Promise<Takeover> {
+  for (;;) {
+    const event = await waitFor<Takeover>(TAKEOVER_EVENT, { match: { subject: APP } });
+    const other = event?.data;
+    // Our own announcement and older releases' come here too. Webhook times have whole seconds: the MR number breaks a tie.
+    if (other && (other.mergedAt > ours.mergedAt || (other.mergedAt === ours.mergedAt && other.mr > ours.mr))) return other;
+  }
+}
+
+/**
+ * A `resume` sent after `since`. The engine keeps a signal sent before anyone waits for it, so a
+ * resume sent early (by mistake, or twice for an earlier pause) is waiting here: take and drop it.
+ */
+async function resumeSentAfter(since: number): Promise<void> {
+  for (;;) {
+    const resume = await waitFor(`${SIGNAL_EVENT_PREFIX}resume`);
+    if (resume?.time !== undefined && Date.parse(resume.time) >= since) return;
+  }
+}
+
+/**
+ * Listens from the run's start to its end for the operator's `rollback` signal and for a newer
+ * release, so that neither is missed whatever the rollout is doing: `first` settles with the first
+ * request, and `received` keeps it for the checks between steps.
+ */
+class StopRequests {
+  readonly first: Promise<StopRequest>;
+  received: StopRequest | undefined;
+
+  constructor(ours: Omit<Takeover, 'version'>) {
+    this.first = race({ rollback: signal('rollback'), newer: newerRelease(ours) }).then((request): StopRequest =>
+      request.key === 'rollback' ? { kind: 'rollback' } : { kind: 'superseded', by: request.value },
+    );
+    // A cancel rejects these waits too; whatever the run awaits at that moment handles it.
+    this.first.then(
+      (request) => {
+        this.received = request;
+      },
+      () => undefined,
+    );
+  }
+}
+
+/** A stop request as a setback: the operator's rollback joins what was found so far. */
+function setbackOf(request: StopRequest, findings: Finding[]): Setback {
+  return request.kind === 'superseded' ? request : { kind: 'unhealthy', findings: [...findings, operatorFinding('rollback requested')] };
+}
+
+/** A release on its way through the stages; each method is one decision of the rollout. */
+class Rollout {
+  /** What this rollout has deployed on the stage it is on: what a cancel puts back. */
+  private inProgress: Deployment | undefined;
+
+  constructor(
+    private readonly version: string,
+    private readonly mr: { iid: number; author: string | undefined },
+    private readonly stops: StopRequests,
+    private readonly runLink: string,
+  ) {}
+
+  private notify(body: string) {
+    return gitlab.notes.create({ project: APP, mergeRequestIid: this.mr.iid, body });
+  }
+
+  async run() {
+    try {
+      for (const stage of STAGES) {
+        const stopped = await this.rollOutStage(stage);
+        if (stopped) return stopped;
+      }
+    } catch (error) {
+      // Cancelled (`autoflow cancel`), or failed where no one expected: no stage stays half-deployed.
+      if (this.inProgress) {
+        const why = error instanceof CancelledError ? error.message : `The rollout failed: ${messageOf(error)}`;
+        const { where, previous } = this.inProgress;
+        await this.notify(`⏹ ${why}. ${(await this.putBack(where, previous)).text} ${this.runLink}`);
+      }
+      throw error;
+    }
+    await this.notify(`🚀 ${this.version} runs on all of production.`);
+    return { status: 'released', version: this.version };
+  }
+
+  /** Takes a stage step by step; ends the rollout (and returns its result) at the first setback. */
+  private async rollOutStage(stage: Stage) {
+    const where = target(stage.env);
+    const previous = await where.currentVersion();
+    const baselines = await readBaselines(checks(stage.env));
+    await this.notify(`${this.version} goes to ${stage.env}: ${stage.plan}.`);
+    for (const { weight, watchMs } of stage.steps) {
+      const deployment: Deployment = { where, previous, weight };
+      this.inProgress = deployment;
+      const setback = await this.takeStep(deployment, baselines, watchMs);
+      if (setback?.kind === 'superseded') return this.handOver(deployment, setback.by);
+      if (setback) return this.rollBack(deployment, setback.findings);
+    }
+    this.inProgress = undefined;
+    return undefined;
+  }
+
+  /** Deploys one step and watches it, unless a stop request came first. */
+  private async takeStep({ where, weight }: Deployment, baselines: Baselines, watchMs: number): Promise<Setback | undefined> {
+    // A request that came while the last step was being deployed is honoured before the next.
+    if (this.stops.received) return setbackOf(this.stops.received, []);
+    try {
+      await where.deploy(this.version, weight);
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      // Flux reported the apply failed, or it was not applied in time: as bad as a breach.
+      return {
+        kind: 'unhealthy',
+        findings: [{ metric: 'deploy', value: null, kind: 'breach', detail: `${weight} %: ${messageOf(error)}` }],
+      };
+    }
+    log.info(`${where.name} at ${weight}%`);
+    return this.underWatch(where.name, baselines, watchMs);
+  }
+
+  /** Watches a stage for `durationMs`; an anomaly pauses it and asks on the merge request. */
+  private async underWatch(env: string, baselines: Baselines, durationMs: number): Promise<Setback | undefined> {
+    const end = now().getTime() + durationMs;
+    while (now().getTime() < end) {
+      const look = await this.watch(env, baselines, end);
+      if ('kind' in look) return setbackOf(look, []);
+      if (look.state === 'healthy') return undefined;
+      if (look.state === 'breach') return { kind: 'unhealthy', findings: look.findings };
+      const answer = await this.pause(env, look.findings);
+      if (answer) return answer;
+    }
+    return undefined;
+  }
+
+  /** Looks at the metrics every CHECK_EVERY_MS until `end`: the first unhealthy look, the last look, or a stop request. */
+  private async watch(env: string, baselines: Baselines, end: number): Promise<Health | StopRequest> {
+    for (;;) {
+      const next = await race({ stop: this.stops.first, tick: sleep(Math.max(1, Math.min(CHECK_EVERY_MS, end - now().getTime()))) });
+      if (next.key === 'stop') return next.value;
+      const health = await checkHealth(checks(env), baselines);
+      if (health.state !== 'healthy' || now().getTime() >= end) return health;
+    }
+  }
+
+  /** Pauses on an anomaly until someone resumes (undefined) or it must stop. */
+  private async pause(env: string, findings: Finding[]): Promise<Setback | undefined> {
+    const pausedAt = now().getTime();
+    await this.notify(
+      `${this.mr.author ? `@${this.mr.author} ` : ''}⏸ **Paused** ${this.version} on ${env}: unusual metrics\n\n${findingsText(findings)}\n\n` +
+        `Resume with \`autoflow signal ${runInfo().runId} resume\` (sent after this note), or roll back with \`… rollback\`; ` +
+        `without an answer in ${PAUSE_LIMIT} it rolls back.`,
+    );
+    log.warn(`paused on ${env}: ${findings.map((f) => f.detail).join('; ')}`);
+    const answer = await race({ resume: resumeSentAfter(pausedAt), stop: this.stops.first, timeout: sleep(PAUSE_LIMIT) });
+    if (answer.key === 'stop') return setbackOf(answer.value, findings);
+    if (answer.key === 'timeout') return { kind: 'unhealthy', findings: [...findings, operatorFinding(`no answer within ${PAUSE_LIMIT}`)] };
+    await this.notify(`▶ Resumed ${this.version} on ${env}.`);
+    return undefined;
+  }
+
+  /**
+   * Puts a stage back on the version it ran before, unless it no longer runs ours: a newer rollout
+   * or a person changed it since, and their change must stay.
+   */
+  private async putBack(where: DeploymentTarget, previous: string | undefined): Promise<{ ok: boolean; text: string }> {
+    const running = await where.currentVersion();
+    if (running !== this.version) return { ok: true, text: `${where.name} runs ${running ?? 'an unknown version'}: left as it is.` };
+    if (previous === undefined) return { ok: false, text: `No earlier version is recorded for ${where.name}: roll it back by hand.` };
+    try {
+      await where.rollback(previous);
+      return { ok: true, text: `${where.name} runs ${previous} again.` };
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      return { ok: false, text: `Putting ${where.name} back on ${previous} failed (${messageOf(error)}): roll it back by hand.` };
+    }
+  }
+
+  /** A newer release takes over: this rollout stops, leaving no canary behind. */
+  private async handOver({ where, previous, weight }: Deployment, by: Takeover) {
+    this.inProgress = undefined;
+    // A stage at full traffic gets the newer release when it arrives; a canary must not wait days for it.
+    const detail =
+      weight < 100 ? (await this.putBack(where, previous)).text : `Where ${this.version} runs on all traffic, ${by.version} replaces it.`;
+    await this.notify(`⏭ ${this.version} is superseded by ${by.version} (!${by.mr}): this rollout stops. ${detail} ${this.runLink}`);
+    return { status: 'superseded', version: this.version, by: by.version };
+  }
+
+  /** A breach, a failed deploy or the operator's word: incident issue, the stage put back, diagnostics, advice. */
+  private async rollBack({ where, previous }: Deployment, findings: Finding[]) {
+    this.inProgress = undefined;
+    const incident = await gitlab.issues.create(APP, {
+      title: `Incident: ${this.version} was stopped on ${where.name}`,
+      labels: 'incident,rollout',
+      description: `The rollout of ${this.version} (!${this.mr.iid}) stopped on **${where.name}**:\n\n${findingsText(findings)}\n\nRun: ${this.runLink}`,
+    });
+    const update = (body: string) => gitlab.notes.create({ project: APP, issueIid: incident.iid, body });
+    if (previous !== undefined) await update(`⏪ Rolling ${where.name} back to ${previous}…`);
+    const putBack = await this.putBack(where, previous);
+    await update(`${putBack.ok ? '✅' : '⚠️'} ${putBack.text}`);
+    await this.diagnose(where, findings, update);
+    const after = await checkHealth(checks(where.name), await readBaselines(checks(where.name)));
+    await update(
+      after.state === 'healthy'
+        ? '📈 Metrics are healthy again after the rollback.'
+        : `⚠️ Still unhealthy after the rollback:\n\n${findingsText(after.findings)}`,
+    );
+    await this.notify(`⛔ ${this.version} was rolled back on ${where.name}: see #${incident.iid}.`);
+    return { status: putBack.ok ? 'rolled_back' : 'rollback_failed', version: this.version, stage: where.name, incident: incident.iid };
+  }
+
+  /** Kubernetes events and pod logs, then — when an endpoint is configured — an LLM's advice: each an update of the incident. */
+  private async diagnose(where: DeploymentTarget, findings: Finding[], update: (body: string) => Promise<unknown>): Promise<void> {
+    const diagnostics = await where.diagnostics();
+    const events = diagnostics.events.map(
+      (e) =>
+        `- \`${e.time ?? ''}\` ${e.type ?? ''} ${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''} **${e.reason ?? ''}**: ${e.message ?? ''}`,
+    );
+    const logs = diagnostics.logs.map((l) => `<details><summary>${l.pod}</summary>\n\n\`\`\`\n${l.text.slice(-3000)}\n\`\`\`\n</details>`);
+    await update(`#### Diagnostics\n\n**Events**\n${events.join('\n') || '(none)'}\n\n**Pod logs**\n${logs.join('\n') || '(none)'}`);
+    const advice = await incidentAdvice(
+      { url: LLM, apiKeySecret: 'OPENAI_API_KEY' },
+      diagnosticsPrompt(`Release ${this.version} of ${APP} was stopped on ${where.name}:\n${findingsText(findings)}`, diagnostics),
+    );
+    if (advice) await update(`#### Advice (AI-generated, verify before acting)\n\n${advice}`);
+  }
+}
 
 export default workflow({
   name: 'staged-rollout',
@@ -102,25 +372,37 @@ export default workflow({
     if (!sha) return { status: 'ignored' };
     const runLink = `${AUTOFLOW}/runs/${encodeURIComponent(runInfo().runId)}`;
     const notify = (body: string) => gitlab.notes.create({ project: APP, mergeRequestIid: mr.iid, body });
+    const mergedAt = Date.parse(event.time);
+    // Listened for from the start: a `rollback` or a newer release at any moment stops the rollout.
+    const stops = new StopRequests({ mr: mr.iid, mergedAt });
 
     // 1. The build pipeline of the merge commit.
-    const build = await awaitPipeline({
-      project: APP,
-      sha,
-      watch: { sources: () => ({}), newer: () => Promise.resolve(undefined) },
-      timeoutMs: 2 * 3_600_000,
-      retryWindowMs: 30 * 60_000,
-      pollMs: 2 * 60_000,
-      onRed: async (pipeline) =>
-        void (await notify(`Pipeline #${pipeline.id} failed: no release yet (a passing retry within 30 minutes continues). ${runLink}`)),
-      onRetried: () => Promise.resolve(),
+    const build = await race({
+      stop: stops.first,
+      done: awaitPipeline({
+        project: APP,
+        sha,
+        ref: mr.target_branch,
+        watch: { sources: () => ({}), newer: () => Promise.resolve(undefined) },
+        timeoutMs: 2 * HOUR_MS,
+        retryWindowMs: 30 * 60_000,
+        pollMs: 2 * 60_000,
+        onRed: async (pipeline) =>
+          void (await notify(`Pipeline #${pipeline.id} failed: no release yet (a passing retry within 30 minutes continues). ${runLink}`)),
+        onRetried: () => Promise.resolve(),
+      }),
     });
-    if (build.kind !== 'success') {
-      await notify(`No release: the build pipeline did not pass (${build.kind}). ${runLink}`);
+    if (build.key === 'stop') {
+      const superseded = build.value.kind === 'superseded';
+      await notify(`⏹ No release: ${superseded ? 'a newer merge supersedes this one' : 'a rollback was requested'}. ${runLink}`);
+      return { status: superseded ? 'superseded' : 'stopped' };
+    }
+    if (build.value.kind !== 'success') {
+      await notify(`No release: the build pipeline did not pass (${build.value.kind}). ${runLink}`);
       return { status: 'build_failed' };
     }
 
-    // 2. The release.
+    // 2. The release; older rollouts of the service stop for it.
     const day = now().toISOString().slice(0, 10).replace(/-/g, '.');
     const version = `v${day}-${sha.slice(0, 8)}`;
     await gitlab.request('POST', `/projects/${encodeURIComponent(APP)}/releases`, {
@@ -129,103 +411,10 @@ export default workflow({
       name: version,
       description: `!${mr.iid}: ${mr.title}\n\nRolled out by ${runLink}`,
     });
+    await emit(TAKEOVER_EVENT, { mr: mr.iid, version, mergedAt } satisfies Takeover, { subject: APP });
     await notify(`Release ${version} created; rolling out: pre-production → staging → production. ${runLink}`);
 
-    /** Watches a stage; on an anomaly pauses and asks; a breach (or no answer) ends it. */
-    async function underWatch(env: string, baselines: Baselines, durationMs: number): Promise<StageOutcome> {
-      const end = now().getTime() + durationMs;
-      for (;;) {
-        const left = end - now().getTime();
-        if (left <= 0) return { ok: true };
-        const health: Health = await watchHealth(checks(env), baselines, { duration: left, interval: CHECK_EVERY });
-        if (health.state === 'healthy') return { ok: true };
-        if (health.state === 'breach') return { ok: false, findings: health.findings };
-        const author = event.data.user?.username;
-        await notify(
-          `${author ? `@${author} ` : ''}⏸ **Paused** ${version} on ${env}: unusual metrics\n\n${findingsText(health.findings)}\n\n` +
-            `Resume with \`autoflow signal ${runInfo().runId} resume\`, or roll back with \`… rollback\`; without an answer in ${PAUSE_LIMIT} it rolls back.`,
-        );
-        log.warn(`paused on ${env}: ${health.findings.map((f) => f.detail).join('; ')}`);
-        const answer = await race({ resume: signal('resume'), rollback: signal('rollback'), timeout: sleep(PAUSE_LIMIT) });
-        if (answer.key !== 'resume')
-          return {
-            ok: false,
-            findings: [
-              ...health.findings,
-              {
-                metric: 'operator',
-                value: null,
-                kind: 'breach',
-                detail: answer.key === 'rollback' ? 'rollback requested' : `no answer within ${PAUSE_LIMIT}`,
-              },
-            ],
-          };
-        await notify(`▶ Resumed ${version} on ${env}.`);
-      }
-    }
-
-    /** A breach: incident issue, rollback, diagnostics, advice — the incident updated at each step. */
-    async function rollBack(where: DeploymentTarget, previous: string | undefined, findings: Finding[]) {
-      const incident = await gitlab.issues.create(APP, {
-        title: `Incident: ${version} breached its health checks on ${where.name}`,
-        labels: 'incident,rollout',
-        description: `The rollout of ${version} (!${mr.iid}) stopped on **${where.name}**:\n\n${findingsText(findings)}\n\nRun: ${runLink}`,
-      });
-      const update = (body: string) => gitlab.notes.create({ project: APP, issueIid: incident.iid, body });
-      if (previous === undefined) {
-        await update(`No earlier version is recorded for ${where.name}: roll back by hand.`);
-      } else {
-        await update(`⏪ Rolling ${where.name} back to ${previous}…`);
-        await where.rollback(previous);
-        await update(`✅ ${where.name} runs ${previous} again (Flux reports the rollback applied).`);
-      }
-      const diagnostics = await where.diagnostics();
-      const events = diagnostics.events.map(
-        (e) =>
-          `- \`${e.time ?? ''}\` ${e.type ?? ''} ${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''} **${e.reason ?? ''}**: ${e.message ?? ''}`,
-      );
-      const logs = diagnostics.logs.map(
-        (l) => `<details><summary>${l.pod}</summary>\n\n\`\`\`\n${l.text.slice(-3000)}\n\`\`\`\n</details>`,
-      );
-      await update(`#### Diagnostics\n\n**Events**\n${events.join('\n') || '(none)'}\n\n**Pod logs**\n${logs.join('\n') || '(none)'}`);
-      const advice = await incidentAdvice(
-        { url: LLM, apiKeySecret: 'OPENAI_API_KEY' },
-        diagnosticsPrompt(`Release ${version} of ${APP} breached on ${where.name}:\n${findingsText(findings)}`, diagnostics),
-      );
-      if (advice) await update(`#### Advice (AI-generated, verify before acting)\n\n${advice}`);
-      const after = await checkHealth(checks(where.name), await readBaselines(checks(where.name)));
-      await update(
-        after.state === 'healthy'
-          ? '📈 Metrics are healthy again after the rollback.'
-          : `⚠️ Still unhealthy after the rollback:\n\n${findingsText(after.findings)}`,
-      );
-      await notify(`⛔ ${version} was rolled back on ${where.name}: see #${incident.iid}.`);
-      return { status: 'rolled_back', version, stage: where.name, incident: incident.iid };
-    }
-
-    // 3. Pre-production and staging: all traffic, soaked a day each.
-    for (const env of ['preprod', 'staging']) {
-      const stage = target(env);
-      const previous = await stage.currentVersion();
-      const baselines = await readBaselines(checks(env));
-      await stage.deploy(version, 100);
-      await notify(`${version} is on ${env}; soaking for ${SOAK} under watch.`);
-      const soaked = await underWatch(env, baselines, SOAK_MS);
-      if (!soaked.ok) return rollBack(stage, previous, soaked.findings);
-    }
-
-    // 4. Production: a canary at 10 %, then +10 % every hour while healthy.
-    const production = target('production');
-    const previous = await production.currentVersion();
-    const baselines = await readBaselines(checks('production'));
-    for (let weight = 10; weight <= 100; weight += 10) {
-      await production.deploy(version, weight);
-      log.info(`production at ${weight}%`);
-      if (weight === 100) break;
-      const step = await underWatch('production', baselines, CANARY_STEP_MS);
-      if (!step.ok) return rollBack(production, previous, step.findings);
-    }
-    await notify(`🚀 ${version} runs on all of production.`);
-    return { status: 'released', version };
+    // 3. Stage by stage.
+    return new Rollout(version, { iid: mr.iid, author: event.data.user?.username }, stops, runLink).run();
   },
 });

@@ -2,7 +2,14 @@ import type { Json } from '../core/model.js';
 import { callCapability, http, secrets } from '../sdk/capabilities.js';
 import { now } from '../sdk/durable.js';
 import { gitlab } from '../sdk/gitlab.js';
-import { FLUX_API_VERSIONS, type FluxObjectRef, type SyncTrigger } from './gitops-options.js';
+import {
+  annotatedSource,
+  FLUX_API_VERSIONS,
+  sharedSyncProblems,
+  type FluxObjectRef,
+  type GateEnvironment,
+  type SyncTrigger,
+} from './gitops-options.js';
 
 /**
  * Flux from a workflow: trigger a sync (Receiver, annotation or environment branch) and read a
@@ -20,6 +27,7 @@ export interface KubeCondition {
 
 export interface KustomizationObject {
   metadata: { generation?: number; resourceVersion?: string };
+  spec?: { sourceRef?: { kind: string; name: string; namespace?: string } };
   status?: {
     observedGeneration?: number;
     lastAppliedRevision?: string;
@@ -37,13 +45,31 @@ export function revisionMatches(revision: string | undefined, sha: string): bool
   return revision.endsWith(`sha1:${sha}`) || revision.endsWith(`/${sha}`) || revision === sha || revision.includes(sha);
 }
 
+/** The commit a Flux Git revision names (`main@sha1:<sha>`, `main/<sha>`), when it names one. */
+export function commitOf(revision: string): string | undefined {
+  return /(?:sha1:|\/|^)([0-9a-f]{40})$/.exec(revision)?.[1];
+}
+
+/** The branch or tag a Flux Git revision was fetched from (`v1.2.0@sha1:<sha>` → `v1.2.0`), when it says. */
+export function refOf(revision: string): string | undefined {
+  return /^(?:refs\/(?:heads|tags)\/)?([^@]+)@sha1:[0-9a-f]{40}$/.exec(revision)?.[1];
+}
+
 export type FluxVerdict =
   | { state: 'ready'; revision: string; message: string }
   | { state: 'failed'; revision: string; reason: string; message: string }
+  /** Since the sync, Flux applied (`ready`) or tried and failed to apply another revision than this commit. */
+  | { state: 'elsewhere'; revision: string; ready: boolean; message: string }
   | { state: 'progressing'; message: string };
 
-/** What a Kustomization says about `sha` now: applied and Ready, failed on it, or not there yet. */
-export function fluxVerdict(kustomization: KustomizationObject, sha: string): FluxVerdict {
+/**
+ * What a Kustomization says about `sha` now: applied and Ready, failed on it, or not there yet.
+ * Given `before` — the Kustomization as it was when the sync was triggered — a revision Flux
+ * settled on since then that is not `sha` is `elsewhere`, not "not there yet": Flux fetches the
+ * head of what it watches, and a commit that landed after the trigger and before the fetch is
+ * the one that runs now.
+ */
+export function fluxVerdict(kustomization: KustomizationObject, sha: string, before?: KustomizationObject): FluxVerdict {
   const status = kustomization.status ?? {};
   const ready = (status.conditions ?? []).find((condition) => condition.type === 'Ready');
   const current = (status.observedGeneration ?? -1) >= (kustomization.metadata.generation ?? 0);
@@ -59,7 +85,41 @@ export function fluxVerdict(kustomization: KustomizationObject, sha: string): Fl
       message: ready.message ?? '',
     };
   }
+  const attempted = status.lastAttemptedRevision;
+  const settled = current && (ready?.status === 'True' || ready?.status === 'False');
+  if (
+    before &&
+    settled &&
+    attempted !== undefined &&
+    !revisionMatches(attempted, sha) &&
+    attempted !== before.status?.lastAttemptedRevision
+  ) {
+    return { state: 'elsewhere', revision: attempted, ready: ready?.status === 'True', message: ready?.message ?? '' };
+  }
   return { state: 'progressing', message: ready ? `${ready.reason ?? ready.status}: ${ready.message ?? ''}` : 'no Ready condition yet' };
+}
+
+/** The Flux source a Kustomization reads, as `Kind namespace/name`. */
+export function fluxSourceOf(kustomization: KustomizationObject, namespace: string): string | undefined {
+  const ref = kustomization.spec?.sourceRef;
+  return ref && `${ref.kind} ${ref.namespace ?? namespace}/${ref.name}`;
+}
+
+/**
+ * `sharedSyncProblems` of the environments as the cluster has them: what each Kustomization is
+ * built from. A Receiver's resources are not visible to the gate; it is taken to move the source
+ * of its own environment.
+ */
+export async function sharedSourceProblems(environments: GateEnvironment[]): Promise<string[]> {
+  if (environments.length < 2) return [];
+  const reads: string[][] = [];
+  for (const env of environments) {
+    const { namespace, name } = env.observe.kustomization;
+    const source = fluxSourceOf(await getKustomization(namespace, name), namespace);
+    reads.push(source === undefined ? [] : [source]);
+  }
+  const moves = environments.map((env, i) => [...(reads[i] ?? []), ...annotatedSource(env.sync)]);
+  return sharedSyncProblems(environments, moves, reads);
 }
 
 export function getKustomization(namespace: string, name: string): Promise<KustomizationObject> {

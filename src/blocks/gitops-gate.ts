@@ -7,16 +7,37 @@ import { log } from '../sdk/log.js';
 import { tasks } from '../sdk/tasks.js';
 import type { WorkflowDefinition } from '../sdk/types.js';
 import { workflow } from '../sdk/workflow.js';
-import { fluxVerdict, getKustomization, listEvents, triggerSync, type FluxVerdict } from './flux.js';
 import {
+  commitOf,
+  fluxVerdict,
+  getKustomization,
+  listEvents,
+  refOf,
+  sharedSourceProblems,
+  triggerSync,
+  type FluxVerdict,
+  type KustomizationObject,
+} from './flux.js';
+import {
+  approvalNeeded,
   checkGateOptions,
+  freezeRule,
   gatePermissions,
   gateTriggers,
   type ApprovalRule,
+  type GivenApprovals,
   type GateEnvironment,
   type GitopsGateOptions,
 } from './gitops-options.js';
-import { awaitPipeline, branchWatch, tagWatch, type RefWatch } from './gitops-pipeline.js';
+import {
+  awaitPipeline,
+  branchWatch,
+  readWhileWaiting,
+  tagWatch,
+  verdictOf,
+  type PipelineOutcome,
+  type RefWatch,
+} from './gitops-pipeline.js';
 import { createReporter, type Reporter } from './gitops-report.js';
 import { Wakeups } from './wakeups.js';
 
@@ -39,12 +60,21 @@ export interface GateResult {
   environments: Array<{ name: string; status: 'success' | 'failed' | 'canceled' | 'skipped'; detail: string }>;
   supersededBy?: string;
   pipelineId?: number;
+  /**
+   * The revision Flux applied instead of this commit: one that landed on the ref after the sync was
+   * triggered and before Flux fetched, and whose pipeline had not passed (docs/gitops.md, §3).
+   */
+  appliedInstead?: string;
 }
 
 interface FreezeStatus {
   frozen: boolean;
   endsAt: string | null;
 }
+
+type Clearance = { go: true } | { go: false; status: GateStatus; detail: string };
+
+type ObserveOutcome = FluxVerdict | { state: 'timeout'; message: string };
 
 const short = (sha: string): string => sha.slice(0, 8);
 
@@ -85,8 +115,11 @@ class Gate {
   readonly environments: GateResult['environments'] = [];
   /** The commit that superseded this one, once one did. */
   supersededBy: string | undefined;
+  appliedInstead: string | undefined;
   /** The run's parked waits, shared by every phase. */
   readonly wakeups = new Wakeups();
+  /** `freezeApprovers` as a rule (one object, so that an approval given under it is recognised). */
+  private readonly freezeApproval: ApprovalRule | undefined;
   constructor(
     readonly options: GitopsGateOptions,
     readonly sha: string,
@@ -94,7 +127,9 @@ class Gate {
     readonly report: Reporter,
     readonly watch: RefWatch,
     readonly push: EventOf<PushPayload>,
-  ) {}
+  ) {
+    this.freezeApproval = options.freezeApprovers ? { approvers: options.freezeApprovers } : undefined;
+  }
 
   /** Marks every environment not reached yet. */
   async closeRemaining(state: 'failed' | 'canceled', description: string): Promise<void> {
@@ -106,7 +141,14 @@ class Gate {
   }
 
   result(status: GateStatus, extra: Partial<GateResult> = {}): GateResult {
-    return { status, sha: this.sha, environments: this.environments, ...extra };
+    return {
+      status,
+      sha: this.sha,
+      environments: this.environments,
+      ...(this.supersededBy ? { supersededBy: this.supersededBy } : {}),
+      ...(this.appliedInstead ? { appliedInstead: this.appliedInstead } : {}),
+      ...extra,
+    };
   }
 
   /** Waits until `at`, unless a newer commit comes first (then its sha). */
@@ -114,7 +156,7 @@ class Gate {
     while (now().getTime() < at) {
       const woke = await this.wakeups.next({ [`until:${at}`]: () => sleep.until(at), ...this.watch.sources() });
       if (woke.key === `until:${at}`) return undefined;
-      const newer = await this.watch.newer(woke);
+      const newer = await readWhileWaiting(`reading the head of ${this.ref}`, (call) => this.watch.newer(woke, call));
       if (newer !== undefined) return newer;
     }
     return undefined;
@@ -126,32 +168,37 @@ class Gate {
     return callCapability<FreezeStatus>('calendar', 'freezeStatus', { periods: periods as unknown as Json, at: now().toISOString() });
   }
 
-  /** Approval (and deploy freeze) before syncing `env`: 'go', or why not. */
-  async clearance(env: GateEnvironment): Promise<{ go: true } | { go: false; status: GateStatus; detail: string }> {
+  /**
+   * Approvals and deploy freezes before syncing `env`: go, or why not. The freeze is read again
+   * after every wait — an approval may take a day, and a freeze may begin meanwhile — so the go
+   * rests on a reading taken right before the sync.
+   */
+  async clearance(env: GateEnvironment): Promise<Clearance> {
+    const given: GivenApprovals = { outsideFreeze: new Set(), duringFreeze: new Set() };
     for (;;) {
       const freeze = await this.freezeStatus();
-      const rule: ApprovalRule | undefined =
-        env.approval && (env.approval.when !== 'freeze' || freeze.frozen)
-          ? env.approval
-          : freeze.frozen && this.options.freezeApprovers
-            ? { approvers: this.options.freezeApprovers }
-            : undefined;
-      if (!rule && freeze.frozen && freeze.endsAt) {
-        await this.report.status(env.name, 'pending', `deploy freeze until ${freeze.endsAt}: waiting`);
-        log.info(`${env.name}: deploy freeze until ${freeze.endsAt}, waiting for it to end`);
-        const newer = await this.sleepUntil(Date.parse(freeze.endsAt));
-        if (newer !== undefined) {
-          this.supersededBy = newer;
-          return { go: false, status: 'superseded', detail: `superseded by ${short(newer)}` };
-        }
+      const rule = approvalNeeded(env, this.freezeApproval, freeze.frozen, given);
+      if (rule) {
+        const decided = await this.approval(env, rule, freeze);
+        if (!decided.go) return decided;
+        // Counted as the approvers were asked: told of a freeze, or not (a freeze may begin while they decide).
+        (freeze.frozen ? given.duringFreeze : given.outsideFreeze).add(rule);
         continue;
       }
-      if (!rule) return { go: true };
-      return this.approval(env, rule, freeze);
+      if (!freeze.frozen || freezeRule(env, this.freezeApproval)) return { go: true };
+      if (!freeze.endsAt)
+        return { go: false, status: 'rejected', detail: 'a deploy freeze with no end is in force and no one may approve during it' };
+      await this.report.status(env.name, 'pending', `deploy freeze until ${freeze.endsAt}: waiting`);
+      log.info(`${env.name}: deploy freeze until ${freeze.endsAt}, waiting for it to end`);
+      const newer = await this.sleepUntil(Date.parse(freeze.endsAt));
+      if (newer !== undefined) {
+        this.supersededBy = newer;
+        return { go: false, status: 'superseded', detail: `superseded by ${short(newer)}` };
+      }
     }
   }
 
-  private async approval(env: GateEnvironment, rule: ApprovalRule, freeze: FreezeStatus) {
+  private async approval(env: GateEnvironment, rule: ApprovalRule, freeze: FreezeStatus): Promise<Clearance> {
     const { project } = this.options;
     const task = await tasks.openApproval({
       title: `Deploy ${short(this.sha)} of ${project} to ${env.name}`,
@@ -167,72 +214,64 @@ class Gate {
       context: { project },
     });
     await this.report.status(env.name, 'pending', freeze.frozen ? 'deploy freeze: waiting for approval' : 'waiting for approval', task.url);
-    log.info(`${env.name}: waiting for approval at ${task.url}`);
+    log.info(`${env.name}: waiting for approval${freeze.frozen ? ' during the deploy freeze' : ''} at ${task.url}`);
     for (;;) {
       const woke = await this.wakeups.next({ ...this.watch.sources() }, { decision: task.result() });
       if (woke.key === 'decision') {
         const outcome = woke.value as Awaited<ReturnType<typeof task.result>>;
-        if (outcome.status === 'approved') return { go: true as const };
-        const by = outcome.decisions.find((decision) => decision.decision === 'reject')?.by;
-        const detail = outcome.status === 'rejected' ? `rejected${by ? ` by @${by}` : ''}` : `approval ${outcome.status.replace('_', ' ')}`;
-        return { go: false as const, status: 'rejected' as const, detail };
+        const by = outcome.decisions.filter((decision) => decision.decision === (outcome.status === 'approved' ? 'approve' : 'reject'));
+        const names = by.map((decision) => `@${decision.by}`).join(', ');
+        log.info(`${env.name}: approval ${outcome.status.replace('_', ' ')}${names ? ` by ${names}` : ''}`);
+        if (outcome.status === 'approved') return { go: true };
+        const detail =
+          outcome.status === 'rejected' ? `rejected${names ? ` by ${names}` : ''}` : `approval ${outcome.status.replace('_', ' ')}`;
+        return { go: false, status: 'rejected', detail };
       }
-      const newer = await this.watch.newer(woke);
+      const newer = await readWhileWaiting(`reading the head of ${this.ref}`, (call) => this.watch.newer(woke, call));
       if (newer !== undefined) {
         await task.cancel();
         this.supersededBy = newer;
-        return { go: false as const, status: 'superseded' as const, detail: `superseded by ${short(newer)}` };
+        return { go: false, status: 'superseded', detail: `superseded by ${short(newer)}` };
       }
     }
   }
 
-  /** Polls the Kustomization until it is Ready at this commit, fails on it, or `timeout` passes. */
-  async observe(env: GateEnvironment): Promise<FluxVerdict | { state: 'timeout'; message: string } | { state: 'superseded'; by: string }> {
+  /** Polls the Kustomization until it settles — Ready at this commit, failed on it, or on another revision — or `timeout` passes. */
+  async observe(env: GateEnvironment, before: KustomizationObject): Promise<ObserveOutcome> {
     const { namespace, name } = env.observe.kustomization;
     const deadline = now().getTime() + toMilliseconds(env.observe.timeout ?? '15m');
     const interval = toMilliseconds(env.observe.interval ?? '15s');
     for (;;) {
-      const verdict = fluxVerdict(await getKustomization(namespace, name), this.sha);
+      const verdict = fluxVerdict(await getKustomization(namespace, name), this.sha, before);
       if (verdict.state !== 'progressing') return verdict;
-      if (now().getTime() >= deadline)
+      const left = deadline - now().getTime();
+      if (left <= 0) {
         return {
           state: 'timeout',
           message: `not Ready at ${short(this.sha)} within ${String(env.observe.timeout ?? '15m')} (${verdict.message})`,
         };
-      const left = deadline - now().getTime();
-      const poll = left < interval ? `until:${deadline}` : 'observe';
-      const woke = await this.wakeups.next({
-        [poll]: () => (left < interval ? sleep.until(deadline) : sleep(interval)),
-        ...this.watch.sources(),
-      });
-      if (woke.key === poll) continue;
-      const newer = await this.watch.newer(woke);
-      if (newer !== undefined) return { state: 'superseded', by: newer };
+      }
+      // A newer commit does not end the watch: this gate's sync may have brought it (see `appliedElsewhere`).
+      await sleep(Math.min(interval, left));
     }
   }
 
   async deploy(env: GateEnvironment): Promise<GateStatus | undefined> {
     const clearance = await this.clearance(env);
-    if (!clearance.go) {
-      await this.report.status(env.name, clearance.status === 'superseded' ? 'canceled' : 'failed', clearance.detail);
-      this.environments.push({
-        name: env.name,
-        status: clearance.status === 'superseded' ? 'canceled' : 'failed',
-        detail: clearance.detail,
-      });
-      await this.closeRemaining('canceled', `not deployed: ${env.name} ${clearance.detail}`);
-      return clearance.status;
-    }
+    if (!clearance.go) return this.stopBefore(env, clearance);
     // The last look before the sync: Flux deploys the head of what it watches, so once a newer
     // commit holds the ref, syncing would deploy that commit — before its own gate allowed it.
     const newer = await this.watch.newer();
     if (newer !== undefined) {
+      log.info(`${this.ref} moved on to ${short(newer)}: ${short(this.sha)} is superseded, ${env.name} not synced`);
       this.supersededBy = newer;
       await this.closeRemaining('canceled', `superseded by ${short(newer)}`);
       return 'superseded';
     }
     await this.report.status(env.name, 'running', `syncing ${env.name}`);
     await this.report.deployment(env.name, 'running');
+    const { namespace, name } = env.observe.kustomization;
+    const before = await getKustomization(namespace, name);
     const how = await triggerSync(env.sync, {
       project: this.options.project,
       sha: this.sha,
@@ -241,25 +280,84 @@ class Gate {
       push: (this.push.data ?? null) as Json,
     });
     log.info(`${env.name}: ${how}`);
-    const verdict = await this.observe(env);
-    if (verdict.state === 'ready') {
-      await this.report.status(env.name, 'success', `Ready at ${verdict.revision}`);
-      await this.report.deployment(env.name, 'success');
-      this.environments.push({ name: env.name, status: 'success', detail: verdict.message });
-      return undefined;
+    const verdict = await this.observe(env, before);
+    switch (verdict.state) {
+      case 'ready':
+        log.info(`${env.name}: Ready at ${verdict.revision}`);
+        await this.ended(env, 'success', `Ready at ${verdict.revision}`, verdict.message);
+        return undefined;
+      case 'elsewhere':
+        return this.appliedElsewhere(env, verdict);
+      case 'failed':
+        return this.fluxFailed(env, `${verdict.reason}: ${verdict.message}`);
+      case 'timeout':
+        return this.fluxFailed(env, verdict.message);
     }
-    if (verdict.state === 'superseded') {
-      this.supersededBy = verdict.by;
-      await this.report.status(env.name, 'canceled', `superseded by ${short(verdict.by)}`);
-      await this.report.deployment(env.name, 'canceled');
-      this.environments.push({ name: env.name, status: 'canceled', detail: `superseded by ${short(verdict.by)}` });
-      await this.closeRemaining('canceled', `superseded by ${short(verdict.by)}`);
+  }
+
+  private async stopBefore(env: GateEnvironment, clearance: Extract<Clearance, { go: false }>): Promise<GateStatus> {
+    const state = clearance.status === 'superseded' ? 'canceled' : 'failed';
+    log.info(`${env.name}: not deployed, ${clearance.detail}`);
+    await this.report.status(env.name, state, clearance.detail);
+    this.environments.push({ name: env.name, status: state, detail: clearance.detail });
+    await this.closeRemaining('canceled', `not deployed: ${env.name} ${clearance.detail}`);
+    return clearance.status;
+  }
+
+  /** Commit status, deployment and result entry of an environment the sync reached. */
+  private async ended(
+    env: GateEnvironment,
+    state: 'success' | 'failed' | 'canceled',
+    description: string,
+    detail = description,
+  ): Promise<void> {
+    await this.report.status(env.name, state, description);
+    await this.report.deployment(env.name, state);
+    this.environments.push({ name: env.name, status: state, detail });
+  }
+
+  /**
+   * Flux settled on another revision than this commit since the sync: a commit landed on the ref
+   * after the trigger and before Flux fetched. If its pipeline passed, its own gate deploys and
+   * reports it, and this one is superseded. Otherwise an untested commit runs: say so loudly.
+   */
+  private async appliedElsewhere(env: GateEnvironment, verdict: Extract<FluxVerdict, { state: 'elsewhere' }>): Promise<GateStatus> {
+    const applied = commitOf(verdict.revision);
+    const ref = refOf(verdict.revision) ?? this.ref;
+    // That commit's own gate may have put its statuses in the pipeline already: its jobs decide.
+    const pipeline = applied === undefined ? undefined : await verdictOf(this.options.project, applied, { ref, gateStatusesIn: 'any' });
+    if (applied !== undefined && pipeline?.verdict === 'success') {
+      log.info(`${env.name}: Flux applied ${verdict.revision}, whose pipeline passed: ${short(this.sha)} is superseded`);
+      this.supersededBy = applied;
+      await this.ended(env, 'canceled', `superseded by ${short(applied)}`);
+      await this.closeRemaining('canceled', `superseded by ${short(applied)}`);
       return 'superseded';
     }
-    const message = verdict.state === 'failed' ? `${verdict.reason}: ${verdict.message}` : verdict.message;
-    await this.report.status(env.name, 'failed', message);
-    await this.report.deployment(env.name, 'failed');
-    this.environments.push({ name: env.name, status: 'failed', detail: message });
+    const why =
+      pipeline === undefined
+        ? 'a revision whose commit the gate cannot tell'
+        : pipeline.verdict === 'none'
+          ? `a commit with no pipeline on ${ref}`
+          : `a commit whose pipeline on ${ref} has not passed (${pipeline.verdict})`;
+    const did = verdict.ready ? 'applied' : 'tried to apply';
+    const detail = `Flux ${did} ${verdict.revision} instead of ${short(this.sha)}: ${why}`;
+    log.error(`${env.name}: ${detail}`);
+    this.appliedInstead = verdict.revision;
+    await this.ended(env, 'failed', detail);
+    await this.report.failure(
+      `Flux ${did} an untested commit to ${env.name}`,
+      [
+        `The gate asked Flux to sync ${this.sha}, which passed its pipeline. Before Flux fetched, \`${this.ref}\` moved on, and Flux fetched its head: \`${verdict.revision}\`, ${why}. ${env.name} now runs it${verdict.ready ? '' : ` partly (${verdict.message})`}.`,
+        `Revert it on \`${this.ref}\` or make its pipeline pass. To close this window, let the gate write the exact revision Flux deploys: \`sync: { branch: { name: 'env/${env.name}' } }\` (docs/gitops.md, §2).`,
+      ].join('\n\n'),
+    );
+    await this.closeRemaining('canceled', `not deployed: ${env.name} runs ${verdict.revision}`);
+    return 'failed';
+  }
+
+  private async fluxFailed(env: GateEnvironment, message: string): Promise<GateStatus> {
+    log.info(`${env.name}: Flux did not apply ${short(this.sha)}: ${message}`);
+    await this.ended(env, 'failed', message);
     const { namespace, name } = env.observe.kustomization;
     const events = await listEvents(namespace, { kind: 'Kustomization', name }, 10);
     const eventLines = events.map(
@@ -274,6 +372,93 @@ class Gate {
     );
     await this.closeRemaining('canceled', `not deployed: ${env.name} failed`);
     return 'failed';
+  }
+
+  /** The commit's pipeline, until green or not; every outcome but green ends the gate (its result). */
+  async pipeline(): Promise<Extract<PipelineOutcome, { kind: 'success' }> | GateResult> {
+    const { options, report, sha } = this;
+    const envNames = options.environments.map((env) => env.name);
+    const retryWindow = options.retryWindow ?? '1h';
+    const outcome = await awaitPipeline({
+      project: options.project,
+      sha,
+      ref: this.ref,
+      watch: this.watch,
+      wakeups: this.wakeups,
+      timeoutMs: toMilliseconds(options.pipelineTimeout ?? '2h'),
+      retryWindowMs: toMilliseconds(retryWindow),
+      pollMs: toMilliseconds(options.pollInterval ?? '2m'),
+      async onRed(red, verdict) {
+        report.attach(red.id);
+        for (const env of envNames) await report.status(env, 'failed', `pipeline ${verdict}: not deployed`);
+        await report.failure(
+          `Pipeline ${verdict} for ${short(sha)}: nothing deployed`,
+          `Pipeline [#${red.id}](${red.web_url}) ${verdict}, so no environment was synced. A retry that passes within ${String(retryWindow)} still deploys this commit.`,
+        );
+      },
+      async onRetried(retried) {
+        for (const env of envNames) await report.status(env, 'pending', `pipeline #${retried.id} retried: waiting`);
+      },
+    });
+    switch (outcome.kind) {
+      case 'success':
+        return outcome;
+      case 'superseded':
+        this.supersededBy = outcome.by;
+        await this.closeRemaining('canceled', `superseded by ${short(outcome.by)}`);
+        return this.result('superseded');
+      case 'failed':
+        await this.closeRemaining('failed', `pipeline ${outcome.verdict}: not deployed`);
+        return this.result('pipeline_failed', { pipelineId: outcome.pipeline.id });
+      case 'timeout': {
+        if (outcome.pipeline) report.attach(outcome.pipeline.id);
+        const within = String(options.pipelineTimeout ?? '2h');
+        const detail = outcome.pipeline
+          ? `pipeline #${outcome.pipeline.id} did not pass within ${within}`
+          : `no pipeline started within ${within}`;
+        const unavailable = outcome.gitlabUnavailable ? " (GitLab was unavailable at the last try: see the run's log)" : '';
+        await this.closeRemaining('failed', `${detail}: not deployed`);
+        await report.failure(`No green pipeline for ${short(sha)}: nothing deployed`, `${detail}${unavailable}.`);
+        return this.result('timed_out');
+      }
+    }
+  }
+
+  /** The whole gate: the pipeline, then each environment in order. */
+  async run(): Promise<GateResult> {
+    const passed = await this.pipeline();
+    if (!('kind' in passed)) return passed;
+    const pipelineId = passed.pipeline.id;
+    const envNames = this.options.environments.map((env) => env.name);
+    this.report.attach(pipelineId);
+    for (const env of envNames) await this.report.status(env, 'pending', `pipeline #${pipelineId} passed: waiting to sync`);
+    const shared = await sharedSourceProblems(this.options.environments);
+    if (shared.length > 0) {
+      log.error(`not deploying: ${shared.join('; ')}`);
+      await this.closeRemaining('failed', 'not deployed: environments share a Flux source (see the issue)');
+      await this.report.failure(`Environments of ${this.options.name} share a Flux source: nothing deployed`, shared.join('\n\n'));
+      return this.result('failed', { pipelineId });
+    }
+    for (const env of this.options.environments) {
+      const stopped = await this.deploy(env);
+      if (stopped !== undefined) return this.result(stopped, { pipelineId });
+    }
+    await this.report.recovered(`Commit ${this.sha} is deployed to ${envNames.join(', ')}; closing.`);
+    return this.result('deployed', { pipelineId });
+  }
+
+  /**
+   * A run cancelled or failing half-way closes what it opened — commit statuses, deployments —
+   * before it ends (docs/engine.md: on cancellation `catch` and `finally` still make calls).
+   */
+  async abandon(error: unknown): Promise<void> {
+    const { name, message } = error as Error;
+    const cancelled = name === 'CancelledError';
+    try {
+      await this.report.closeOpen(cancelled ? 'canceled' : 'failed', `${message}: not deployed`);
+    } catch (closing) {
+      log.error(`could not close the gate's commit statuses and deployments: ${(closing as Error).message}`);
+    }
   }
 }
 
@@ -300,61 +485,10 @@ async function runGate(options: GitopsGateOptions, event: EventOf<PushPayload>):
     ? tagWatch(options.project, options.tagPattern ?? '*', sha, since)
     : branchWatch(options.project, options.branch ?? 'main', sha);
   const gate = new Gate(options, sha, ref, report, watch, event);
-  const envNames = options.environments.map((env) => env.name);
-
-  const retryWindow = options.retryWindow ?? '1h';
-  const pipeline = await awaitPipeline({
-    project: options.project,
-    sha,
-    watch,
-    wakeups: gate.wakeups,
-    timeoutMs: toMilliseconds(options.pipelineTimeout ?? '2h'),
-    retryWindowMs: toMilliseconds(retryWindow),
-    pollMs: toMilliseconds(options.pollInterval ?? '2m'),
-    async onRed(red, verdict) {
-      report.attach(red.id);
-      for (const env of envNames) await report.status(env, 'failed', `pipeline ${verdict}: not deployed`);
-      await report.failure(
-        `Pipeline ${verdict} for ${short(sha)}: nothing deployed`,
-        `Pipeline [#${red.id}](${red.web_url}) ${verdict}, so no environment was synced. A retry that passes within ${String(retryWindow)} still deploys this commit.`,
-      );
-    },
-    async onRetried(retried) {
-      for (const env of envNames) await report.status(env, 'pending', `pipeline #${retried.id} retried: waiting`);
-    },
-  });
-  switch (pipeline.kind) {
-    case 'superseded':
-      await gate.closeRemaining('canceled', `superseded by ${short(pipeline.by)}`);
-      log.info(`superseded by ${pipeline.by} before the pipeline finished`);
-      return gate.result('superseded', { supersededBy: pipeline.by });
-    case 'timeout': {
-      if (pipeline.pipeline) report.attach(pipeline.pipeline.id);
-      const detail = pipeline.pipeline
-        ? `pipeline #${pipeline.pipeline.id} did not pass within ${String(options.pipelineTimeout ?? '2h')}`
-        : `no pipeline started within ${String(options.pipelineTimeout ?? '2h')}`;
-      await gate.closeRemaining('failed', `${detail}: not deployed`);
-      await report.failure(`No green pipeline for ${short(sha)}: nothing deployed`, `${detail}.`);
-      return gate.result('timed_out');
-    }
-    case 'failed':
-      await gate.closeRemaining('failed', `pipeline ${pipeline.verdict}: not deployed`);
-      return gate.result('pipeline_failed', { pipelineId: pipeline.pipeline.id });
-    case 'success':
-      break;
+  try {
+    return await gate.run();
+  } catch (error) {
+    await gate.abandon(error);
+    throw error;
   }
-  report.attach(pipeline.pipeline.id);
-  for (const env of envNames) await report.status(env, 'pending', `pipeline #${pipeline.pipeline.id} passed: waiting to sync`);
-  for (const env of options.environments) {
-    const stopped = await gate.deploy(env);
-    if (stopped === 'superseded') {
-      return gate.result('superseded', {
-        pipelineId: pipeline.pipeline.id,
-        ...(gate.supersededBy ? { supersededBy: gate.supersededBy } : {}),
-      });
-    }
-    if (stopped !== undefined) return gate.result(stopped, { pipelineId: pipeline.pipeline.id });
-  }
-  await report.recovered(`Commit ${sha} is deployed to ${envNames.join(', ')}; closing.`);
-  return gate.result('deployed', { pipelineId: pipeline.pipeline.id });
 }

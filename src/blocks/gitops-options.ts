@@ -1,6 +1,6 @@
 import { groupPathOf } from '../core/human-task-rules.js';
 import type { Permissions, TriggerSpec } from '../core/model.js';
-import type { Duration } from '../sdk/duration.js';
+import { toMilliseconds, type Duration } from '../sdk/duration.js';
 
 /**
  * How the gate makes Flux sync a commit once it may (see docs/gitops.md, "Choosing a trigger").
@@ -122,6 +122,34 @@ export function gatePermissions(options: GitopsGateOptions): Permissions {
   };
 }
 
+/** Approvals given for one environment: while no deploy freeze was in force, and during one. */
+export interface GivenApprovals {
+  outsideFreeze: Set<ApprovalRule>;
+  duringFreeze: Set<ApprovalRule>;
+}
+
+/**
+ * Who approves a deploy of `env` during a deploy freeze: its `when: 'freeze'` rule, else the gate's
+ * `freezeApprovers` (as `freezeApproval`), else the environment's own approvers. None: the gate
+ * waits for the freeze to end.
+ */
+export function freezeRule(env: GateEnvironment, freezeApproval: ApprovalRule | undefined): ApprovalRule | undefined {
+  return env.approval?.when === 'freeze' ? env.approval : (freezeApproval ?? env.approval);
+}
+
+/** The approval `env` still needs now, if any. One given before a freeze began does not cover the freeze. */
+export function approvalNeeded(
+  env: GateEnvironment,
+  freezeApproval: ApprovalRule | undefined,
+  frozen: boolean,
+  given: GivenApprovals,
+): ApprovalRule | undefined {
+  const always = env.approval?.when === 'freeze' ? undefined : env.approval;
+  if (always && !given.outsideFreeze.has(always) && !given.duringFreeze.has(always)) return always;
+  const duringFreeze = frozen ? freezeRule(env, freezeApproval) : undefined;
+  return duringFreeze && !given.duringFreeze.has(duringFreeze) ? duringFreeze : undefined;
+}
+
 /** A push to the watched branch, or a tag push matching the pattern, of the manifests project. */
 export function gateTriggers(options: GitopsGateOptions): TriggerSpec[] {
   const project = { 'project.path_with_namespace': options.project };
@@ -138,10 +166,116 @@ export function checkGateOptions(options: GitopsGateOptions): void {
   if (options.environments.length === 0) problems.push('environments is empty');
   const names = options.environments.map((env) => env.name);
   if (new Set(names).size !== names.length) problems.push('environment names must be distinct');
-  for (const env of options.environments) {
-    if ('branch' in env.sync && env.sync.branch.name === (options.branch ?? 'main')) {
-      problems.push(`environment ${env.name}: the sync branch must not be the watched branch`);
-    }
-  }
+  problems.push(
+    ...durationProblems('pipelineTimeout', options.pipelineTimeout),
+    ...durationProblems('retryWindow', options.retryWindow, true),
+    ...durationProblems('pollInterval', options.pollInterval),
+    ...urlProblems('autoflowUrl', options.autoflowUrl),
+    ...(options.freezeApprovers === undefined ? [] : approverProblems('freezeApprovers', options.freezeApprovers)),
+  );
+  for (const env of options.environments)
+    problems.push(...environmentProblems(env, options).map((problem) => `environment ${env.name}: ${problem}`));
+  const targets = options.environments.map((env) => [syncTarget(env.sync)]);
+  problems.push(...sharedSyncProblems(options.environments, targets, targets));
   if (problems.length > 0) throw new TypeError(`gitopsGate('${options.name}'): ${problems.join('; ')}`);
+}
+
+function environmentProblems(env: GateEnvironment, options: GitopsGateOptions): string[] {
+  const problems = [
+    ...durationProblems('observe.timeout', env.observe.timeout),
+    ...durationProblems('observe.interval', env.observe.interval),
+    ...(env.approval ? approvalProblems(env.approval) : []),
+  ];
+  if ('receiver' in env.sync) {
+    problems.push(...urlProblems('sync.receiver.url', env.sync.receiver.url));
+    if (!env.sync.receiver.tokenSecret)
+      problems.push('sync.receiver.tokenSecret is empty: name the AutoFlow secret that holds the Receiver token');
+  }
+  if ('branch' in env.sync && env.sync.branch.name === (options.branch ?? 'main')) {
+    problems.push('the sync branch must not be the watched branch');
+  }
+  return problems;
+}
+
+/** `toMilliseconds`'s own message, which names the value and shows the accepted forms. */
+function durationProblems(what: string, value: Duration | undefined, allowZero = false): string[] {
+  if (value === undefined) return [];
+  let milliseconds: number;
+  try {
+    milliseconds = toMilliseconds(value, what);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  return milliseconds === 0 && !allowZero ? [`${what} must be longer than 0`] : [];
+}
+
+/** The sandbox has no `URL`: an absolute http(s) URL is recognised by its shape. */
+const ABSOLUTE_URL = /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/;
+
+function urlProblems(what: string, value: string | undefined): string[] {
+  if (value === undefined || ABSOLUTE_URL.test(value)) return [];
+  return [`${what} '${value}' is not an absolute http(s) URL: give the whole address, such as https://flux-webhook.example.com/hook/<id>`];
+}
+
+function approverProblems(what: string, approvers: string[]): string[] {
+  if (!Array.isArray(approvers) || approvers.length === 0) return [`${what} is empty: list GitLab usernames or group paths ('acme/sre')`];
+  return approvers.some((approver) => typeof approver !== 'string' || approver.trim() === '')
+    ? [`${what} has an empty entry: list GitLab usernames or group paths ('acme/sre')`]
+    : [];
+}
+
+function approvalProblems(rule: ApprovalRule): string[] {
+  const problems = [...approverProblems('approval.approvers', rule.approvers), ...durationProblems('approval.timeout', rule.timeout)];
+  if (rule.when !== undefined && rule.when !== 'always' && rule.when !== 'freeze')
+    problems.push(`approval.when is '${String(rule.when)}': use 'always' or 'freeze'`);
+  const { required } = rule;
+  if (required === undefined) return problems;
+  if (!Number.isInteger(required) || required < 1)
+    return [...problems, `approval.required is ${String(required)}: use a whole number of at least 1`];
+  // A group may have any number of members; listed users are all there is.
+  const listed = Array.isArray(rule.approvers) ? rule.approvers : [];
+  const users = new Set(listed.filter((approver) => groupPathOf(approver) === undefined));
+  if (listed.length > 0 && users.size === listed.length && required > users.size) {
+    problems.push(
+      `approval.required is ${required} but ${users.size} approver(s) are listed, so it could never pass: list more approvers (or a group), or lower required`,
+    );
+  }
+  return problems;
+}
+
+/** What a sync trigger moves, named as `fluxSourceOf` names a Kustomization's source (so the two compare). */
+function syncTarget(sync: SyncTrigger): string {
+  if ('receiver' in sync) return `Receiver ${sync.receiver.url}`;
+  if ('annotate' in sync) return `${sync.annotate.kind} ${sync.annotate.namespace}/${sync.annotate.name}`;
+  return `branch ${sync.branch.name}`;
+}
+
+/** The Flux sources an `annotate` sync moves (an annotated Kustomization only re-applies what its source holds). */
+export function annotatedSource(sync: SyncTrigger): string[] {
+  return 'annotate' in sync && sync.annotate.kind !== 'Kustomization' ? [syncTarget(sync)] : [];
+}
+
+/**
+ * Environments a sync reaches before their turn. Flux applies whatever the source holds to every
+ * Kustomization built from it, so when syncing an earlier environment moves what a later one is
+ * built from, the later one is deployed at once: before the earlier one is Ready, before its own
+ * freeze check and approval. `moves[i]`: what syncing environment i moves; `reads[i]`: what
+ * environment i's Kustomization is built from.
+ */
+export function sharedSyncProblems(environments: GateEnvironment[], moves: string[][], reads: string[][]): string[] {
+  const problems: string[] = [];
+  environments.forEach((later, j) => {
+    for (const [i, earlier] of environments.slice(0, j).entries()) {
+      const shared = moves[i]?.find((target) => reads[j]?.includes(target));
+      if (shared === undefined) continue;
+      problems.push(
+        `environments ${earlier.name} and ${later.name} share ${shared}: syncing ${earlier.name} deploys ${later.name} at once, ` +
+          `before ${earlier.name} is Ready${later.approval ? ` and before ${later.name} is approved` : ''}. ` +
+          `Give ${later.name} a Flux source of its own, such as a GitRepository on an environment branch the gate moves ` +
+          `(sync: { branch: { name: 'env/${later.name}' } }); see docs/gitops.md, "One source per environment"`,
+      );
+      return;
+    }
+  });
+  return problems;
 }

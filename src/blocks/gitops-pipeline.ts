@@ -1,7 +1,8 @@
+import type { CallOptions } from '../core/model.js';
 import { now, sleep, waitFor, type EventOf } from '../sdk/durable.js';
 import { gitlab } from '../sdk/gitlab.js';
 import type { Job, Pipeline } from '../sdk/gitlab-types.js';
-import { STATUS_PREFIX } from './gitops-report.js';
+import { log } from '../sdk/log.js';
 import { Wakeups } from './wakeups.js';
 
 /**
@@ -16,8 +17,8 @@ import { Wakeups } from './wakeups.js';
 export interface RefWatch {
   /** Waits whose resolution may mean a newer commit (to race with whatever the gate waits for; see `Wakeups`). */
   sources(): Record<string, () => Promise<unknown>>;
-  /** The newer commit, when one took the ref; `woke` is what the last race resolved with. */
-  newer(woke?: { key: string; value: unknown }): Promise<string | undefined>;
+  /** The newer commit, when one took the ref; `woke` is what the last race resolved with; `call` the options of a read it makes. */
+  newer(woke?: { key: string; value: unknown }, call?: CallOptions): Promise<string | undefined>;
 }
 
 const ZERO_SHA = /^0+$/;
@@ -37,10 +38,12 @@ export function branchWatch(project: string, branch: string, sha: string): RefWa
     sources: () => ({
       push: () => waitFor('com.gitlab.events.push', { match: { 'project.path_with_namespace': project, ref: `refs/heads/${branch}` } }),
     }),
-    async newer() {
+    async newer(_woke, call) {
       const head = await gitlab.request<{ commit: { id: string } }>(
         'GET',
         `/projects/${encodeURIComponent(project)}/repository/branches/${encodeURIComponent(branch)}`,
+        undefined,
+        call,
       );
       return head.commit.id === sha ? undefined : head.commit.id;
     },
@@ -73,82 +76,168 @@ export function tagWatch(project: string, pattern: string, sha: string, since: n
   };
 }
 
-export type PipelineVerdict = 'success' | 'failed' | 'canceled' | 'running' | 'none';
+export type PipelineVerdict = 'success' | RedVerdict | 'blocked' | 'running' | 'none';
+/** A pipeline that will not turn green by itself: only a retry (within the retry window) can. */
+export type RedVerdict = 'failed' | 'canceled' | 'skipped';
 
 /**
- * The verdict on a commit's CI, from its newest pipeline (not the `external` ones that commit
- * statuses create). Our own statuses are attached to that pipeline and move its status, so when the
- * pipeline is not plainly green the jobs decide, ours left out: GitLab's retry does not retry
- * external statuses, and a failed `autoflow/gitops` status must not block the retried pipeline.
+ * What a GitLab pipeline status means for the gate. Green is `success` and nothing else: GitLab
+ * already counts jobs that may fail, and manual jobs that may be skipped (`allow_failure`), as
+ * passed. `manual` is a pipeline blocked at a manual job (not green yet); `canceling`, the
+ * `waiting_*` states and any status GitLab adds later are still on their way.
  */
-export async function verdictOf(project: string, sha: string): Promise<{ verdict: PipelineVerdict; pipeline?: Pipeline }> {
-  const pipelines = (await gitlab.pipelines.list(project, { sha }, { perPage: 50 })).items.filter((p) => p.source !== 'external');
-  const pipeline = pipelines.sort((a, b) => b.id - a.id)[0];
+export function verdictOfStatus(status: string): Exclude<PipelineVerdict, 'none'> {
+  if (status === 'success' || status === 'failed' || status === 'canceled' || status === 'skipped') return status;
+  return status === 'manual' ? 'blocked' : 'running';
+}
+
+/** A job as `Gitlab::Ci::Status::Composite` sees it: allowed failures pass with warnings, allowed manual jobs are ignored. */
+function compositeKind(job: Pick<Job, 'status' | 'allow_failure'>): string {
+  if (job.allow_failure && (job.status === 'failed' || job.status === 'canceled')) return 'warning';
+  if (job.allow_failure && job.status === 'manual') return 'ignored';
+  return job.status;
+}
+
+const UNFINISHED = ['created', 'preparing', 'pending', 'running', 'waiting_for_resource', 'waiting_for_callback', 'scheduled', 'canceling'];
+
+/**
+ * The status GitLab composes from a pipeline's jobs (`Gitlab::Ci::Status::Composite`), to the
+ * precision the gate needs: which verdict it leads to. Unknown job statuses end as `failed`, as
+ * in GitLab.
+ */
+export function compositeStatus(jobs: ReadonlyArray<Pick<Job, 'status' | 'allow_failure'>>): string {
+  const kinds = new Set(jobs.map(compositeKind));
+  const only = (...names: string[]): boolean => kinds.size > 0 && [...kinds].every((kind) => names.includes(kind));
+  if (kinds.size === 0 || only('skipped', 'ignored')) return 'skipped';
+  if (only('success', 'skipped', 'warning', 'ignored')) return 'success';
+  if (only('canceled', 'success', 'skipped', 'warning', 'ignored')) return 'canceled';
+  if (UNFINISHED.some((status) => kinds.has(status))) return 'running';
+  return kinds.has('manual') ? 'manual' : 'failed';
+}
+
+/**
+ * The verdict on a commit's CI: its newest pipeline on `ref` — the watched branch or tag; a green
+ * pipeline of the same commit on another branch says nothing about this one — and not the
+ * `external` pipelines that commit statuses create. GitLab's status decides, unless a gate's own
+ * commit statuses may sit in the pipeline (`gateStatusesIn`: its id, or `any`) and it is not
+ * `success`: a gate's `pending`/`running` status holds a green pipeline at running, its `failed`
+ * holds a retried one at failed (GitLab does not retry external statuses). There the jobs decide,
+ * composed as GitLab does; `/jobs` lists builds only, so no commit status is among them.
+ */
+export async function verdictOf(
+  project: string,
+  sha: string,
+  { ref, gateStatusesIn, call }: { ref?: string | undefined; gateStatusesIn?: number | 'any' | undefined; call?: CallOptions } = {},
+): Promise<{ verdict: Exclude<PipelineVerdict, 'none'>; pipeline: Pipeline } | { verdict: 'none'; pipeline?: undefined }> {
+  const listed = await gitlab.pipelines.list(project, { sha, ...(ref === undefined ? {} : { ref }) }, { perPage: 50, ...call });
+  const pipeline = listed.items.filter((candidate) => candidate.source !== 'external').sort((a, b) => b.id - a.id)[0];
   if (!pipeline) return { verdict: 'none' };
-  if (pipeline.status === 'success') return { verdict: 'success', pipeline };
-  const jobs = (await gitlab.jobs.list({ project, pipelineId: pipeline.id }, undefined, { all: true })).filter(
-    (job: Job) => !job.name.startsWith(STATUS_PREFIX),
-  );
-  if (jobs.length === 0) {
-    const verdict =
-      pipeline.status === 'failed' || pipeline.status === 'canceled'
-        ? pipeline.status
-        : pipeline.status === 'skipped'
-          ? 'failed'
-          : 'running';
-    return { verdict, pipeline };
+  const statusDecides = pipeline.status === 'success' || (gateStatusesIn !== 'any' && gateStatusesIn !== pipeline.id);
+  if (statusDecides) return { verdict: verdictOfStatus(pipeline.status), pipeline };
+  const jobs = await gitlab.jobs.list({ project, pipelineId: pipeline.id }, undefined, { all: true, ...call });
+  return { verdict: verdictOfStatus(compositeStatus(jobs)), pipeline };
+}
+
+/**
+ * Retries of one GitLab read made while waiting: about a minute, then the read waits for the next
+ * wake-up (`readWhileWaiting`). The engine's default (10 attempts, ≈13.5 min) would end a gate that
+ * waits hours at the first longer outage.
+ */
+const WAITING_READ: CallOptions = { retry: { maxAttempts: 5, initialInterval: 2_000, maxInterval: 30_000 } };
+
+/**
+ * A read the gate makes while it waits, with `WAITING_READ` retries. When GitLab is still
+ * unavailable after them, the failure goes to the run's log and the wait goes on (`undefined`):
+ * the next wake-up reads again, so an outage costs latency, not the gate. Other failures (403,
+ * 404…) would not heal by waiting and fail the run.
+ */
+export async function readWhileWaiting<T>(what: string, read: (call: CallOptions) => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read(WAITING_READ);
+  } catch (error) {
+    if ((error as Error).name !== 'GitLabUnavailableError') throw error;
+    log.warn(`${what} failed, trying again at the next wake-up: ${(error as Error).message}`);
+    return undefined;
   }
-  if (jobs.some((job) => ['created', 'pending', 'running', 'waiting_for_resource', 'preparing', 'scheduled'].includes(job.status))) {
-    return { verdict: 'running', pipeline };
-  }
-  if (jobs.some((job) => job.status === 'failed' && !job.allow_failure)) return { verdict: 'failed', pipeline };
-  if (jobs.some((job) => job.status === 'canceled')) return { verdict: 'canceled', pipeline };
-  return { verdict: 'success', pipeline };
 }
 
 export type PipelineOutcome =
   | { kind: 'success'; pipeline: Pipeline }
-  | { kind: 'failed'; pipeline: Pipeline; verdict: 'failed' | 'canceled' }
-  | { kind: 'timeout'; pipeline?: Pipeline }
+  | { kind: 'failed'; pipeline: Pipeline; verdict: RedVerdict }
+  /** `gitlabUnavailable`: the last read failed (the run's log says why). */
+  | { kind: 'timeout'; pipeline?: Pipeline; gitlabUnavailable?: true }
   | { kind: 'superseded'; by: string };
 
 export interface PipelineWaitOptions {
   project: string;
   sha: string;
+  /**
+   * The watched branch or tag: only its pipelines count. Give it: without it, a green pipeline of
+   * the same commit on any other branch passes. @default every ref
+   */
+  ref?: string;
   watch: RefWatch;
   /** Shared with the rest of the workflow, so that its parked waits are reused. @default a new one */
   wakeups?: Wakeups;
   timeoutMs: number;
   retryWindowMs: number;
   pollMs: number;
-  /** Called once when the pipeline fails or is cancelled (the gate reports it), before the retry window. */
-  onRed(pipeline: Pipeline, verdict: 'failed' | 'canceled'): Promise<void>;
+  /** Called once when the pipeline fails, is cancelled or skipped (the gate reports it), before the retry window. */
+  onRed(pipeline: Pipeline, verdict: RedVerdict): Promise<void>;
   /** Called when a red pipeline runs again within the retry window. */
   onRetried(pipeline: Pipeline): Promise<void>;
 }
 
+const isRed = (verdict: PipelineVerdict): verdict is RedVerdict => verdict === 'failed' || verdict === 'canceled' || verdict === 'skipped';
+
+/**
+ * Waits for the commit's pipeline on `ref` to pass, until `timeoutMs`; a red one may still turn
+ * green within `retryWindowMs`; a newer commit on the ref ends the wait. Every decision is logged.
+ */
 export async function awaitPipeline(options: PipelineWaitOptions): Promise<PipelineOutcome> {
-  const { project, sha, watch } = options;
+  const { project, sha, ref, watch } = options;
   const wakeups = options.wakeups ?? new Wakeups();
   const deadline = now().getTime() + options.timeoutMs;
+  const short = sha.slice(0, 8);
+  const on = ref ?? 'any ref';
   let redSince: number | undefined;
-  const match = { 'object_attributes.sha': sha, 'project.path_with_namespace': project };
+  /** The pipeline `onRed` put the gate's `failed` statuses in. */
+  let ourStatusesIn: number | undefined;
+  let last: Awaited<ReturnType<typeof verdictOf>> | undefined;
+  const match = {
+    'object_attributes.sha': sha,
+    ...(ref === undefined ? {} : { 'object_attributes.ref': ref }),
+    'project.path_with_namespace': project,
+  };
   for (;;) {
-    const { verdict, pipeline } = await verdictOf(project, sha);
+    const read = await readWhileWaiting(`reading the pipeline of ${short} on ${on}`, (call) =>
+      verdictOf(project, sha, { ref, gateStatusesIn: ourStatusesIn, call }),
+    );
+    if (read && read.verdict !== last?.verdict) logVerdict(read, on, short);
+    last = read ?? last;
     const at = now().getTime();
-    if (verdict === 'success' && pipeline) return { kind: 'success', pipeline };
-    if ((verdict === 'failed' || verdict === 'canceled') && pipeline) {
+    if (read?.verdict === 'success') return { kind: 'success', pipeline: read.pipeline };
+    if (read?.pipeline && isRed(read.verdict)) {
       if (redSince === undefined) {
         redSince = at;
-        await options.onRed(pipeline, verdict);
+        ourStatusesIn = read.pipeline.id;
+        await options.onRed(read.pipeline, read.verdict);
       }
-      if (at >= redSince + options.retryWindowMs) return { kind: 'failed', pipeline, verdict };
-    } else if (verdict === 'running' && redSince !== undefined && pipeline) {
+      if (at >= redSince + options.retryWindowMs) return { kind: 'failed', pipeline: read.pipeline, verdict: read.verdict };
+    } else if (read?.pipeline && redSince !== undefined) {
       redSince = undefined;
-      await options.onRetried(pipeline);
+      log.info(`pipeline #${read.pipeline.id} of ${short} was retried within the retry window: waiting for it again`);
+      await options.onRetried(read.pipeline);
     }
     const until = redSince === undefined ? deadline : redSince + options.retryWindowMs;
-    if (redSince === undefined && at >= deadline) return { kind: 'timeout', ...(pipeline ? { pipeline } : {}) };
+    if (redSince === undefined && at >= deadline) {
+      log.info(`no green pipeline for ${short} on ${on} within the pipeline timeout`);
+      return {
+        kind: 'timeout',
+        ...(last?.pipeline ? { pipeline: last.pipeline } : {}),
+        ...(read ? {} : { gitlabUnavailable: true as const }),
+      };
+    }
     const woke = await wakeups.next({
       succeeded: () => waitFor('com.gitlab.events.pipeline_succeeded', { match }),
       failed: () => waitFor('com.gitlab.events.pipeline_failed', { match }),
@@ -164,7 +253,27 @@ export async function awaitPipeline(options: PipelineWaitOptions): Promise<Pipel
       poll: () => sleep(options.pollMs),
       [`until:${until}`]: () => sleep.until(until),
     });
-    const newer = await watch.newer(woke);
-    if (newer !== undefined) return { kind: 'superseded', by: newer };
+    const newer = await readWhileWaiting(`reading the head of ${on}`, (call) => watch.newer(woke, call));
+    if (newer !== undefined) {
+      log.info(`${on} moved on to ${newer.slice(0, 8)}: ${short} is superseded before its pipeline finished`);
+      return { kind: 'superseded', by: newer };
+    }
   }
+}
+
+function logVerdict(read: Awaited<ReturnType<typeof verdictOf>>, ref: string, short: string): void {
+  if (read.verdict === 'none') {
+    log.info(`no pipeline for ${short} on ${ref} yet`);
+    return;
+  }
+  const which = `pipeline #${read.pipeline.id} of ${short} on ${ref}`;
+  const said: Record<Exclude<PipelineVerdict, 'none'>, string> = {
+    success: 'passed',
+    failed: 'failed',
+    canceled: 'was canceled',
+    skipped: 'was skipped: nothing ran, so nothing passed',
+    blocked: 'waits at a manual job: not green until someone runs it',
+    running: `is ${read.pipeline.status}`,
+  };
+  log.info(`${which} ${said[read.verdict]}`);
 }

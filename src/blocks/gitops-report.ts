@@ -13,7 +13,15 @@ export interface Reporter {
   deployment(environment: string, status: DeploymentStatus): Promise<void>;
   failure(title: string, body: string): Promise<Issue>;
   recovered(body: string): Promise<void>;
+  /**
+   * Ends what the gate left open — commit statuses still `pending`/`running`, deployments still
+   * `running` — as `state`: a gate that stops half-way must not leave a `running` status behind,
+   * which would hold the commit's pipeline at running for good.
+   */
+  closeOpen(state: 'canceled' | 'failed', description: string): Promise<void>;
 }
+
+const OPEN_STATES: ReadonlySet<CommitState> = new Set(['pending', 'running']);
 
 /** Every commit status the gate sets is named `autoflow/gitops: <environment>`. */
 export const STATUS_PREFIX = 'autoflow/gitops: ';
@@ -30,7 +38,9 @@ export function createReporter(context: {
 }): Reporter {
   const { project, sha, ref, tag, link } = context;
   let pipelineId: number | undefined;
-  const deployments = new Map<string, number>();
+  /** The last state set per environment, to find what `closeOpen` must close. */
+  const states = new Map<string, CommitState>();
+  const deployments = new Map<string, { id: number; status: DeploymentStatus }>();
   const issueTitle = `GitOps gate ${context.gate} is failing`;
 
   async function openIssue(): Promise<Issue | undefined> {
@@ -52,12 +62,14 @@ export function createReporter(context: {
         ...(targetUrl === undefined ? {} : { target_url: targetUrl }),
         ...(pipelineId === undefined ? {} : { pipeline_id: pipelineId }),
       });
+      states.set(environment, state);
     },
 
     async deployment(environment, status) {
-      const id = deployments.get(environment);
-      if (id !== undefined) {
-        await gitlab.deployments.update(project, id, { status });
+      const known = deployments.get(environment);
+      if (known !== undefined) {
+        await gitlab.deployments.update(project, known.id, { status });
+        known.status = status;
         return;
       }
       // Deployment creates are not deduplicated by GitLab: after a crash between the create and its
@@ -66,7 +78,7 @@ export function createReporter(context: {
         (deployment: Deployment) => deployment.sha === sha && deployment.deployable === null,
       );
       const created = existing ?? (await gitlab.deployments.create(project, { environment, sha, ref, tag, status }));
-      deployments.set(environment, created.id);
+      deployments.set(environment, { id: created.id, status });
       if (existing && existing.status !== status) await gitlab.deployments.update(project, existing.id, { status });
     },
 
@@ -89,6 +101,11 @@ export function createReporter(context: {
       if (!issue) return;
       await gitlab.notes.create({ project, issueIid: issue.iid, body: `${body}${link === undefined ? '' : `\n\nRun: ${link}`}` });
       await gitlab.issues.close(project, issue.iid);
+    },
+
+    async closeOpen(state, description) {
+      for (const [environment, last] of states) if (OPEN_STATES.has(last)) await this.status(environment, state, description);
+      for (const [environment, deployment] of deployments) if (deployment.status === 'running') await this.deployment(environment, state);
     },
   };
 }

@@ -11,7 +11,7 @@ import { toMilliseconds, type Duration } from '../sdk/duration.js';
 export interface MetricSource {
   /** Shown in notes and incidents. */
   readonly name: string;
-  /** The value now; undefined when there is no data. */
+  /** The value now; undefined (or NaN) when there is no data, which counts as an anomaly. */
   current(): Promise<number | undefined>;
   /** Samples of normal behaviour to compare against (for example the last day, hourly). */
   baseline(): Promise<number[]>;
@@ -66,17 +66,24 @@ export async function checkHealth(checks: readonly MetricCheck[], baselines: Bas
   const values: Record<string, number | null> = {};
   for (const check of checks) {
     const value = await check.metric.current();
-    values[check.metric.name] = value ?? null;
-    if (value === undefined) {
+    // NaN is no data too: Prometheus answers NaN for a ratio without traffic (0/0).
+    if (value === undefined || Number.isNaN(value)) {
+      values[check.metric.name] = null;
       findings.push({ metric: check.metric.name, value: null, kind: 'no_data', detail: 'no data' });
       continue;
     }
+    values[check.metric.name] = value;
     if (check.max !== undefined && value > check.max) {
       findings.push({ metric: check.metric.name, value, kind: 'breach', detail: `${round(value)} > ${check.max}` });
       continue;
     }
     if (check.min !== undefined && value < check.min) {
       findings.push({ metric: check.metric.name, value, kind: 'breach', detail: `${round(value)} < ${check.min}` });
+      continue;
+    }
+    if (!Number.isFinite(value)) {
+      // An infinity that no threshold caught (+Inf without a `max`): no z-score can judge it, so ask.
+      findings.push({ metric: check.metric.name, value, kind: 'anomaly', detail: `${round(value)}: not a finite value` });
       continue;
     }
     const z = zScore(value, baselines.get(check.metric.name) ?? []);
@@ -145,6 +152,15 @@ interface PromResponse {
   data?: { resultType: string; result: Array<{ value?: [number, string]; values?: Array<[number, string]> }> };
 }
 
+/**
+ * A sample's value as Prometheus writes it: a decimal, `NaN`, or `+Inf`/`-Inf` (a quantile beyond
+ * the top bucket), which `Number()` would read as NaN. NaN is no data.
+ */
+function parseSampleValue(text: string): number | undefined {
+  const value = text === '+Inf' ? Number.POSITIVE_INFINITY : text === '-Inf' ? Number.NEGATIVE_INFINITY : Number(text);
+  return Number.isNaN(value) ? undefined : value;
+}
+
 function promUrl(base: string, path: string, params: Record<string, string>): string {
   return `${base.replace(/\/+$/, '')}${path}?${Object.entries(params)
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
@@ -165,7 +181,7 @@ export function prometheusMetric(options: PrometheusMetricOptions): MetricSource
       const body = response.body as unknown as PromResponse;
       if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? 'query failed'} (${options.query})`);
       const sample = body.data?.result[0]?.value;
-      return sample === undefined ? undefined : Number(sample[1]);
+      return sample === undefined ? undefined : parseSampleValue(sample[1]);
     },
     async baseline() {
       const end = now().getTime();
@@ -181,7 +197,10 @@ export function prometheusMetric(options: PrometheusMetricOptions): MetricSource
       });
       const body = response.body as unknown as PromResponse;
       if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? 'query failed'} (${options.query})`);
-      return (body.data?.result[0]?.values ?? []).map(([, value]) => Number(value)).filter((value) => Number.isFinite(value));
+      // Only finite samples describe normal behaviour: one infinity would make the mean infinite.
+      return (body.data?.result[0]?.values ?? [])
+        .map(([, value]) => parseSampleValue(value))
+        .filter((value): value is number => value !== undefined && Number.isFinite(value));
     },
   };
 }

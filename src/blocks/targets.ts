@@ -2,7 +2,7 @@ import { callCapability } from '../sdk/capabilities.js';
 import { now, sleep } from '../sdk/durable.js';
 import { toMilliseconds, type Duration } from '../sdk/duration.js';
 import { gitlab } from '../sdk/gitlab.js';
-import { fluxVerdict, getKustomization, listEvents, requestReconcile, type KubeEvent } from './flux.js';
+import { commitOf, fluxVerdict, getKustomization, listEvents, requestReconcile, type KubeEvent } from './flux.js';
 import type { FluxObjectRef } from './gitops-options.js';
 
 /**
@@ -15,9 +15,13 @@ export interface DeploymentTarget {
   readonly name: string;
   /** The version running now (before a deploy: what a rollback returns to). */
   currentVersion(): Promise<string | undefined>;
-  /** Sends `weight` percent of traffic to `version` (100: everything) and returns once it is applied. */
+  /**
+   * Sends `weight` percent of traffic to `version` (100: everything) and returns once it is applied.
+   * Throws when it is not: the platform reported a failure, or it took too long. The environment may
+   * then run the change in part, so the caller must decide what runs there (a rollback, usually).
+   */
   deploy(version: string, weight: number): Promise<void>;
-  /** Puts `version` back on all traffic. */
+  /** Puts `version` back on all traffic; throws as `deploy` does. */
   rollback(version: string): Promise<void>;
   /** Events and logs that help explain a failure. */
   diagnostics(): Promise<Diagnostics>;
@@ -54,26 +58,45 @@ export function parseRelease(text: string): { version?: string; weight?: number 
  * A target whose desired state is a small file in a manifests repository (the version and its
  * traffic weight, read by the manifests' own templating or a Flagger/mesh configuration): each
  * change is a commit, Flux is asked to reconcile, and the change counts as done when the
- * Kustomization is Ready at that commit.
+ * Kustomization is Ready at that commit — or at a later one that still has this file as written,
+ * since Flux fetches the branch's head (another environment's rollout may commit meanwhile).
+ * A Ready=False there, or no Ready within `timeout`, throws.
  */
 export function fluxGitTarget(options: FluxGitTargetOptions): DeploymentTarget {
   const branch = options.branch ?? 'main';
+  const { namespace, name } = options.kustomization;
+  const timeout = options.timeout ?? '10m';
+
+  /** Whether the file at `revision` is `content`: a later commit then carries our change. */
+  const carries = async (revision: string, content: string): Promise<boolean> => {
+    const sha = commitOf(revision);
+    return sha !== undefined && (await gitlab.repositoryFiles.getRaw(options.project, options.file, sha)) === content;
+  };
+
   async function apply(version: string, weight: number, message: string): Promise<void> {
     const content = `# Written by AutoFlow: the release this environment runs.\nversion: "${version}"\nweight: ${weight}\n`;
+    const before = await getKustomization(namespace, name);
     await gitlab.repositoryFiles.update(options.project, options.file, { branch, content, commit_message: message });
     const head = await gitlab.request<{ commit: { id: string } }>(
       'GET',
       `/projects/${encodeURIComponent(options.project)}/repository/branches/${encodeURIComponent(branch)}`,
     );
     await requestReconcile(options.source);
-    const deadline = now().getTime() + toMilliseconds(options.timeout ?? '10m');
+    const deadline = now().getTime() + toMilliseconds(timeout);
+    const failed = (detail: string) => new Error(`${options.name}: Flux failed to apply ${version} at ${weight}%: ${detail}`);
+    let checked: { revision: string; carries: boolean } | undefined;
     for (;;) {
-      const verdict = fluxVerdict(await getKustomization(options.kustomization.namespace, options.kustomization.name), head.commit.id);
+      const verdict = fluxVerdict(await getKustomization(namespace, name), head.commit.id, before);
       if (verdict.state === 'ready') return;
-      if (verdict.state === 'failed')
-        throw new Error(`${options.name}: Flux failed to apply ${version}: ${verdict.reason}: ${verdict.message}`);
+      if (verdict.state === 'failed') throw failed(`${verdict.reason}: ${verdict.message}`);
+      if (verdict.state === 'elsewhere') {
+        if (checked?.revision !== verdict.revision)
+          checked = { revision: verdict.revision, carries: await carries(verdict.revision, content) };
+        if (checked.carries && verdict.ready) return;
+        if (checked.carries) throw failed(`${verdict.revision}: ${verdict.message}`);
+      }
       if (now().getTime() >= deadline)
-        throw new Error(`${options.name}: ${version} was not applied within ${String(options.timeout ?? '10m')} (${verdict.message})`);
+        throw new Error(`${options.name}: ${version} at ${weight}% was not applied within ${String(timeout)} (${verdict.message})`);
       await sleep('15s');
     }
   }

@@ -35,8 +35,28 @@ export default workflow({ name: 'uses-lib', async run() { return title(z.string(
     assert.deepEqual(ending(runThrough(sandbox, definition, [startActivation(null)])[0] ?? []), { kind: 'complete', result: 'Hello' });
   });
 
+  test("AutoFlow's own blocks are named like a package's files, never by where AutoFlow is installed", async () => {
+    const file = folder.write(
+      'uses-blocks.ts',
+      `import { gitopsGate } from 'autoflow/blocks';
+export default gitopsGate({ name: 'gate', project: 'acme/m', environments: [{ name: 'production', sync: { branch: { name: 'env/production' } }, observe: { kustomization: { namespace: 'flux-system', name: 'apps' } } }] });
+`,
+    );
+    const sources = (JSON.parse((await bundleWorkflow(file)).sourceMap) as { sources: string[] }).sources;
+    assert.ok(sources.includes('autoflow/blocks/gitops-gate.ts'), sources.join(', '));
+    assert.ok(sources.includes('autoflow:core/human-task-rules.ts'), 'the core modules blocks import are skipped like the SDK');
+    assert.deepEqual(
+      sources.filter((source) => source.includes('..') || source.includes('/src/')),
+      [],
+      'no path that climbs out of the workflow folder into AutoFlow',
+    );
+  });
+
   test('leaves the gitlab client out of a workflow that does not use it (each new run compiles every byte)', async () => {
-    const plain = folder.write('plain.ts', `import { workflow } from 'autoflow';\nexport default workflow({ name: 'plain', async run() { return 1; } });\n`);
+    const plain = folder.write(
+      'plain.ts',
+      `import { workflow } from 'autoflow';\nexport default workflow({ name: 'plain', async run() { return 1; } });\n`,
+    );
     const usesGitlab = folder.write(
       'uses-gitlab.ts',
       `import { gitlab, workflow } from 'autoflow';\nexport default workflow({ name: 'uses-gitlab', async run() { return gitlab.issues.list({ id: 1 }); } });\n`,

@@ -17,9 +17,12 @@ import { BUNDLE_FILENAME, INTERNAL_SOURCE_PREFIX } from './source-map.js';
 import { readTriagePolicies } from './triage-policy-file.js';
 
 const SDK_DIR = fileURLToPath(new URL('../sdk/', import.meta.url));
+/** AutoFlow's own sources that workflows bundle: the SDK, the blocks and the core modules they import. */
+const AUTOFLOW_SRC = fileURLToPath(new URL('../', import.meta.url));
+const BLOCKS_DIR = join(AUTOFLOW_SRC, 'blocks');
 const SDK_ENTRY = join(SDK_DIR, 'index.ts');
 /** `autoflow/blocks` is the built-in library, resolved like `autoflow` to this AutoFlow's own copy (one SDK runtime per bundle). */
-const BLOCKS_ENTRY = join(SDK_DIR, '..', 'blocks', 'index.ts');
+const BLOCKS_ENTRY = join(BLOCKS_DIR, 'index.ts');
 const SDK_BOOTSTRAP = join(SDK_DIR, 'bootstrap.ts');
 /** Name of the generated entry in the source map. */
 const ENTRY_SOURCE = `${INTERNAL_SOURCE_PREFIX}entry.js`;
@@ -107,14 +110,19 @@ function formatMessage(message: esbuild.Message): string {
 const PACKAGES_FOLDER = '/node_modules/';
 
 /**
- * Renames the sources of the source map: AutoFlow's own files become `autoflow:sdk/…` (so that
- * stack mapping can skip them), a package's become `<package>/<file>` (a shared block's call sites
- * name the block, wherever npm installed it), the author's stay relative to the workflow's folder.
+ * Renames the sources of the source map, so that none names where AutoFlow or a package is
+ * installed: the built-in blocks become `autoflow/blocks/…`, named like a package's files (their
+ * call sites show, as a shared block's do: a gate's calls have no other frame to show); AutoFlow's
+ * other files become `autoflow:sdk/…` and `autoflow:core/…` (so that stack mapping skips them); a
+ * package's become `<package>/<file>` (a shared block's call sites name the block, wherever npm
+ * installed it); the author's stay relative to the workflow's folder.
  */
 function renameSources(map: SourceMapFields, entryDir: string): void {
+  const portableFrom = (from: string, absolute: string): string => relative(from, absolute).split(sep).join('/');
   map.sources = map.sources.map((source) => {
     const absolute = resolve(entryDir, source);
-    if (absolute.startsWith(SDK_DIR)) return `${INTERNAL_SOURCE_PREFIX}sdk/${relative(SDK_DIR, absolute).split(sep).join('/')}`;
+    if (absolute.startsWith(BLOCKS_DIR)) return `autoflow/blocks/${portableFrom(BLOCKS_DIR, absolute)}`;
+    if (absolute.startsWith(AUTOFLOW_SRC)) return `${INTERNAL_SOURCE_PREFIX}${portableFrom(AUTOFLOW_SRC, absolute)}`;
     if (basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length)) return ENTRY_SOURCE;
     const portable = absolute.split(sep).join('/');
     const packages = portable.lastIndexOf(PACKAGES_FOLDER);
@@ -174,7 +182,11 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   if (!bundle || !map) throw new Error(`esbuild produced no bundle for ${entryFile}`);
   const sourceMap = JSON.parse(map.text) as SourceMapFields;
   renameSources(sourceMap, entryDir);
-  return { bundle: withoutLookahead(bundle.text, sourceMap), sourceMap: JSON.stringify(sourceMap), warnings: result.warnings.map((warning) => formatMessage(warning).trim()) };
+  return {
+    bundle: withoutLookahead(bundle.text, sourceMap),
+    sourceMap: JSON.stringify(sourceMap),
+    warnings: result.warnings.map((warning) => formatMessage(warning).trim()),
+  };
 }
 
 /** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */

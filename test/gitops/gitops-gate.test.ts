@@ -352,6 +352,8 @@ describe('gitopsGate: tags', () => {
       const second = await fx.push(21);
       await fx.env.advance('1m');
       await tag('v1.0.1', second.sha);
+      // The simulator starts no pipeline for a tag push; GitLab would, and only the tag's pipeline counts for a tag gate.
+      await fx.env.gitlab.actions.createPipeline('dana', PROJECT, 'v1.0.1');
       assert.equal(((await fx.env.run(firstRun)).result as { status: string } | null)?.status, 'superseded');
       await fx.finishPipeline(first.sha, 'success');
       await fx.finishPipeline(second.sha, 'success');
