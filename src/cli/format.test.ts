@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { HistoryEvent } from '../core/model.js';
 import { formatCalls, formatColumns, formatHistory } from './format.js';
 
@@ -39,6 +40,50 @@ test('what a person did through the web UI names them: a signal from them, a can
     '+0.005s  wait_satisfied    #3 autoflow.signal.go e2',
     '+0.010s  cancel_requested  by @bob: withdrawn',
     '+0.020s  cancel_requested',
+  ]);
+});
+
+test('a task reads with who answered it, and its wait shows its deadline, not the daily re-check', () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const closedBy = (id: string, data: Record<string, unknown>) => ({
+    specversion: '1.0' as const,
+    id: `task-closed:${id}`,
+    source: `autoflow:task/${id}`,
+    type: TASK_CLOSED_EVENT,
+    subject: id,
+    data: data as never,
+  });
+  const events: HistoryEvent[] = [
+    {
+      seq: 0,
+      at: t0,
+      type: 'call_scheduled',
+      step: 1,
+      capability: 'tasks',
+      method: 'create',
+      args: { kind: 'form', spec: {}, eligible: [] },
+    },
+    { seq: 1, at: t0, type: 'call_completed', step: 1, value: { id: 'tk_a', url: 'u', eligible: [] }, attempts: 1 },
+    { seq: 2, at: t0, type: 'wait_started', step: 2, eventType: TASK_CLOSED_EVENT, match: { subject: 'tk_a' }, timeoutAt: t0 + 86_400_000 },
+    {
+      seq: 3,
+      at: t0 + 10,
+      type: 'wait_satisfied',
+      step: 2,
+      event: closedBy('tk_a', { status: 'submitted', values: {}, by: 'bob', at: 'x' }),
+    },
+    {
+      seq: 4,
+      at: t0 + 20,
+      type: 'wait_satisfied',
+      step: 4,
+      event: closedBy('tk_b', { status: 'approved', decisions: [{ by: 'alice', decision: 'approve', at: 'y' }] }),
+    },
+  ];
+  assert.deepEqual(formatHistory(events).slice(2), [
+    '+0.000s  wait_started    #2 autoflow.task.closed {"subject":"tk_a"}',
+    '+0.010s  wait_satisfied  #2 autoflow.task.closed task-closed:tk_a submitted by @bob',
+    '+0.020s  wait_satisfied  #4 autoflow.task.closed task-closed:tk_b approved by @alice',
   ]);
 });
 

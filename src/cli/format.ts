@@ -1,4 +1,6 @@
 import type { CallView, RetryView } from '../app/operations.js';
+import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
+import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
 
 /** Pretty JSON for results that a person reads or a script parses. */
@@ -39,8 +41,18 @@ const at = (site: string | undefined): string => (site === undefined ? '' : `  a
 /** The source of an event a person sent through the web UI (a signal): `autoflow:user/<username>`. */
 const USER_SOURCE = 'autoflow:user/';
 
-/** The key facts of one history event, e.g. `#3 http.request  at flow.ts:12:5`. */
-export function describeHistoryEvent(event: HistoryEvent): string {
+/** Who sent the event a wait got: a person through the web UI (a signal), or the people who answered a task. */
+function sender(event: Extract<HistoryEvent, { type: 'wait_satisfied' }>['event']): string {
+  if (event.source.startsWith(USER_SOURCE)) return ` from @${event.source.slice(USER_SOURCE.length)}`;
+  const answered = event.type === TASK_CLOSED_EVENT ? describeOutcome(event.data) : undefined;
+  return answered === undefined ? '' : ` ${answered}`;
+}
+
+/**
+ * The key facts of one history event, e.g. `#3 http.request  at flow.ts:12:5`. `deadlineOf` tells
+ * a wait's deadline (see `waitDeadlines`): a task's wait also wakes to re-check, which is no deadline.
+ */
+function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number | undefined): string {
   switch (event.type) {
     case 'run_started':
       return `${event.workflow} ${event.version.slice(0, 12)} input ${formatInline(event.input)}${event.parentId ? ` parent ${event.parentId}` : ''}`;
@@ -57,10 +69,12 @@ export function describeHistoryEvent(event: HistoryEvent): string {
     case 'timer_fired':
     case 'wait_timed_out':
       return `#${event.step}`;
-    case 'wait_started':
-      return `#${event.step} ${event.eventType} ${formatInline(event.match)}${event.timeoutAt === undefined ? '' : ` until ${formatTime(event.timeoutAt)}`}${at(event.site)}`;
+    case 'wait_started': {
+      const deadline = deadlineOf(event);
+      return `#${event.step} ${event.eventType} ${formatInline(event.match)}${deadline === undefined ? '' : ` until ${formatTime(deadline)}`}${at(event.site)}`;
+    }
     case 'wait_satisfied':
-      return `#${event.step} ${event.event.type} ${event.event.id}${event.event.source.startsWith(USER_SOURCE) ? ` from @${event.event.source.slice(USER_SOURCE.length)}` : ''}`;
+      return `#${event.step} ${event.event.type} ${event.event.id}${sender(event.event)}`;
     case 'child_started':
       return `#${event.step} ${event.workflow} ${event.childId}${at(event.site)}`;
     case 'child_completed':
@@ -89,7 +103,10 @@ export function formatHistory(events: readonly HistoryEvent[]): string[] {
   const offsets = events.map((event) => `${((event.at - start) / 1000).toFixed(3)}s`);
   // Right-aligned, so that a run of days keeps its columns: `+   0.012s` under `+86400.000s`.
   const width = Math.max(0, ...offsets.map((offset) => offset.length));
-  return events.map((event, i) => `+${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event)}`.trimEnd());
+  const deadlineOf = waitDeadlines(events);
+  return events.map((event, i) =>
+    `+${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event, deadlineOf)}`.trimEnd(),
+  );
 }
 
 /**

@@ -94,6 +94,18 @@ describe('precedence: flags > environment > file > defaults', () => {
     assert.equal(config.logLevel, 'debug');
   });
 
+  test("the simulator's sign-in stays on this machine unless a flag or the environment opens it", async () => {
+    const cwd = folder({});
+    assert.equal((await loadConfig({ env: {}, cwd })).allowRemoteSimulatorSignIn, false);
+    assert.equal((await loadConfig({ env: { AUTOFLOW_ALLOW_REMOTE_SIMULATOR_SIGN_IN: 'yes' }, cwd })).allowRemoteSimulatorSignIn, true);
+    const flagged = await loadConfig({
+      flags: { allowRemoteSimulatorSignIn: true },
+      env: { AUTOFLOW_ALLOW_REMOTE_SIMULATOR_SIGN_IN: 'no' },
+      cwd,
+    });
+    assert.equal(flagged.allowRemoteSimulatorSignIn, true);
+  });
+
   test('flags override the environment', async () => {
     const cwd = folder({ 'autoflow.config.ts': file });
     const config = await loadConfig({

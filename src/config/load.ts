@@ -28,6 +28,7 @@ export interface ConfigFlags {
   logLevel?: string;
   gitlabUrl?: string;
   publicUrl?: string;
+  allowRemoteSimulatorSignIn?: boolean;
 }
 
 export interface LoadConfigOptions {
@@ -69,6 +70,12 @@ const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFla
   { key: 'gitlabToken', env: 'AUTOFLOW_GITLAB_TOKEN' },
   { key: 'gitlabWebhookSecret', env: 'AUTOFLOW_GITLAB_WEBHOOK_SECRET' },
   { key: 'publicUrl', flag: 'publicUrl', env: 'AUTOFLOW_PUBLIC_URL' },
+  {
+    key: 'allowRemoteSimulatorSignIn',
+    flag: 'allowRemoteSimulatorSignIn',
+    env: 'AUTOFLOW_ALLOW_REMOTE_SIMULATOR_SIGN_IN',
+    coerce: toBoolean,
+  },
   { key: 'gitlabOAuthClientId', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_ID' },
   { key: 'gitlabOAuthClientSecret', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET' },
   { key: 'sessionSecret', env: 'AUTOFLOW_SESSION_SECRET' },

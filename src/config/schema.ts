@@ -158,6 +158,11 @@ export const configSchema = strict({
    * the OAuth redirect). @default http://<host>:<port>
    */
   publicUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /**
+   * Lets people on other machines sign in with the built-in GitLab simulator, which asks for no password.
+   * @default false: only from this machine
+   */
+  allowRemoteSimulatorSignIn: z.boolean('true or false').default(false),
   /** Application ID of the GitLab OAuth application people sign in with (scope read_user). */
   gitlabOAuthClientId: nonEmpty.optional(),
   /** Secret of that OAuth application. */

@@ -21,8 +21,13 @@ export function optionLabel(option: ChoiceOption): string {
   return typeof option === 'string' ? option : option.label;
 }
 
+/**
+ * Whether a field must be answered. Fields are required unless they say otherwise, except a
+ * checkbox: unticked is an answer too (`false`), so a checkbox is required — must be ticked, like
+ * an "I have read…" — only when it says `required: true`.
+ */
 export function isRequired(field: FormField): boolean {
-  return field.type !== 'boolean' && field.required !== false;
+  return field.type === 'boolean' ? field.required === true : field.required !== false;
 }
 
 function isCalendarDate(text: string): boolean {
@@ -43,7 +48,8 @@ function checkOptions(field: Record<string, unknown>, where: string): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const option of options as unknown[]) {
-    const valid = typeof option === 'string' || (isObject(option) && typeof option['value'] === 'string' && typeof option['label'] === 'string');
+    const valid =
+      typeof option === 'string' || (isObject(option) && typeof option['value'] === 'string' && typeof option['label'] === 'string');
     if (!valid) {
       problems.push(`${where}: each option must be a string or { value, label }`);
       continue;
@@ -53,6 +59,47 @@ function checkOptions(field: Record<string, unknown>, where: string): string[] {
     seen.add(value);
   }
   return problems;
+}
+
+/**
+ * Limits of a well-typed field that no answer can meet: such a form could never be submitted, so
+ * it is refused when it is opened rather than found out by the person who has to answer it.
+ */
+function unanswerable(field: FormField): string[] {
+  switch (field.type) {
+    case 'text':
+    case 'textarea': {
+      if (field.minLength === undefined) return [];
+      if (field.maxLength !== undefined && field.minLength > field.maxLength)
+        return [`minLength ${field.minLength} is more than maxLength ${field.maxLength}`];
+      return field.minLength > TEXT_CEILING
+        ? [`minLength ${field.minLength} is more than the ${TEXT_CEILING} characters an answer may hold`]
+        : [];
+    }
+    case 'number':
+      if (field.min !== undefined && field.max !== undefined && field.min > field.max)
+        return [`min ${field.min} is more than max ${field.max}`];
+      if (field.integer && Math.ceil(field.min ?? -Infinity) > Math.floor(field.max ?? Infinity)) {
+        return [`no whole number lies between min ${field.min} and max ${field.max}`];
+      }
+      return [];
+    case 'date':
+      return field.min !== undefined && field.max !== undefined && field.min > field.max
+        ? [`min ${field.min} is after max ${field.max}`]
+        : [];
+    case 'multichoice': {
+      const problems: string[] = [];
+      if (field.minSelected !== undefined && field.minSelected > field.options.length) {
+        problems.push(`minSelected ${field.minSelected} is more than the ${field.options.length} options`);
+      }
+      if (field.minSelected !== undefined && field.maxSelected !== undefined && field.minSelected > field.maxSelected) {
+        problems.push(`minSelected ${field.minSelected} is more than maxSelected ${field.maxSelected}`);
+      }
+      return problems;
+    }
+    default:
+      return [];
+  }
 }
 
 /** What is wrong with one field definition, as sentences that name the field. */
@@ -77,7 +124,8 @@ function checkField(raw: unknown, index: number, names: Set<string>): string[] {
   switch (type as FormFieldType) {
     case 'text':
     case 'textarea':
-      if (!isCount(raw['minLength']) || !isCount(raw['maxLength'])) problems.push(`${where}: minLength and maxLength must be whole numbers`);
+      if (!isCount(raw['minLength']) || !isCount(raw['maxLength']))
+        problems.push(`${where}: minLength and maxLength must be whole numbers`);
       break;
     case 'number':
       if (!isOptionalNumber(raw['min']) || !isOptionalNumber(raw['max'])) problems.push(`${where}: min and max must be numbers`);
@@ -87,17 +135,20 @@ function checkField(raw: unknown, index: number, names: Set<string>): string[] {
       break;
     case 'multichoice':
       problems.push(...checkOptions(raw, where));
-      if (!isCount(raw['minSelected']) || !isCount(raw['maxSelected'])) problems.push(`${where}: minSelected and maxSelected must be whole numbers`);
+      if (!isCount(raw['minSelected']) || !isCount(raw['maxSelected']))
+        problems.push(`${where}: minSelected and maxSelected must be whole numbers`);
       break;
     case 'date':
       for (const key of ['min', 'max'] as const) {
         const limit = raw[key];
-        if (limit !== undefined && (typeof limit !== 'string' || !isCalendarDate(limit))) problems.push(`${where}: ${key} must be a date written YYYY-MM-DD`);
+        if (limit !== undefined && (typeof limit !== 'string' || !isCalendarDate(limit)))
+          problems.push(`${where}: ${key} must be a date written YYYY-MM-DD`);
       }
       break;
     case 'boolean':
       break;
   }
+  if (problems.length === 0) problems.push(...unanswerable(raw as unknown as FormField).map((problem) => `${where}: ${problem}`));
   if (problems.length === 0 && raw['default'] !== undefined) {
     const error = validateField(raw as unknown as FormField, raw['default'] as Json);
     if (error !== undefined && 'message' in error) problems.push(`${where}: the default is invalid (${error.message})`);
@@ -116,7 +167,21 @@ export function checkFormFields(fields: unknown): string[] {
 type FieldResult = { value: Json } | { message: string } | undefined;
 
 const blank = (value: Json | undefined): boolean =>
-  value === undefined || value === null || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
+  value === undefined ||
+  value === null ||
+  (typeof value === 'string' && value.trim() === '') ||
+  (Array.isArray(value) && value.length === 0);
+
+/**
+ * Text as the person typed it. A browser posts each line break of a textarea as `\r\n` but counts
+ * it as one character against `maxlength`, so line breaks become `\n` before anything is counted
+ * (and in what the workflow receives). A one-line answer loses the blanks around it, which nobody
+ * sees (`"  a"` must not pass a minLength of 3); a textarea keeps its indentation.
+ */
+function asTyped(type: 'text' | 'textarea', raw: string): string {
+  const text = raw.replace(/\r\n?/g, '\n');
+  return type === 'text' ? text.trim() : text;
+}
 
 /** A submitted value of one field: its typed value, a message, or undefined when left empty. */
 function validateField(field: FormField, raw: Json | undefined): FieldResult {
@@ -125,11 +190,13 @@ function validateField(field: FormField, raw: Json | undefined): FieldResult {
     case 'textarea': {
       if (blank(raw)) return undefined;
       if (typeof raw !== 'string') return { message: 'must be text' };
+      const text = asTyped(field.type, raw);
       const max = Math.min(field.maxLength ?? TEXT_CEILING, TEXT_CEILING);
-      if (field.minLength !== undefined && raw.length < field.minLength) return { message: `must be at least ${field.minLength} characters` };
-      if (raw.length > max) return { message: `must be at most ${max} characters` };
-      if (field.type === 'text' && /[\r\n]/.test(raw)) return { message: 'must be a single line' };
-      return { value: raw };
+      if (field.minLength !== undefined && text.length < field.minLength)
+        return { message: `must be at least ${field.minLength} characters` };
+      if (text.length > max) return { message: `must be at most ${max} characters` };
+      if (field.type === 'text' && text.includes('\n')) return { message: 'must be a single line' };
+      return { value: text };
     }
     case 'number': {
       if (blank(raw)) return undefined;
@@ -148,7 +215,8 @@ function validateField(field: FormField, raw: Json | undefined): FieldResult {
     }
     case 'choice': {
       if (blank(raw)) return undefined;
-      if (typeof raw !== 'string' || !field.options.some((option) => optionValue(option) === raw)) return { message: 'must be one of the offered choices' };
+      if (typeof raw !== 'string' || !field.options.some((option) => optionValue(option) === raw))
+        return { message: 'must be one of the offered choices' };
       return { value: raw };
     }
     case 'multichoice': {
@@ -177,7 +245,8 @@ export type FormValidation = { ok: true; values: JsonObject } | { ok: false; err
 
 /**
  * Checks submitted values against the field list. Unknown keys are ignored (an HTML form carries
- * its CSRF token among them); an empty optional field is left out of `values`.
+ * its CSRF token among them); an empty optional field is left out of `values`, and a one-line text
+ * counts as empty when it is only blanks.
  */
 export function validateFormValues(fields: readonly FormField[], submitted: Readonly<Record<string, Json | undefined>>): FormValidation {
   const values: JsonObject = {};
@@ -189,6 +258,8 @@ export function validateFormValues(fields: readonly FormField[], submitted: Read
       if (isRequired(field)) errors[field.name] = 'is required';
     } else if ('message' in result) {
       errors[field.name] = result.message;
+    } else if (field.type === 'boolean' && isRequired(field) && result.value !== true) {
+      errors[field.name] = 'must be ticked';
     } else {
       values[field.name] = result.value;
     }

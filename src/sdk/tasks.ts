@@ -5,7 +5,7 @@
  * definition needs read permission on those groups (and write permission on the `context` project
  * when reminders should be posted there).
  */
-import { checkTaskSpec, groupPathOf } from '../core/human-task-rules.js';
+import { checkTaskSpec, groupPathOf, normaliseUsername, quorumProblem } from '../core/human-task-rules.js';
 import {
   TASK_CLOSED_EVENT,
   type ApprovalOutcome,
@@ -18,7 +18,7 @@ import {
 } from '../core/human-task.js';
 import type { Json } from '../core/model.js';
 import { callCapability } from './capabilities.js';
-import { now, waitFor } from './durable.js';
+import { now, patched, waitFor } from './durable.js';
 import { toMilliseconds } from './duration.js';
 import { gitlab } from './gitlab.js';
 
@@ -58,17 +58,34 @@ interface TaskState {
   pending: string[];
 }
 
-/** Usernames behind the assignees: users as they are, each group's active members (inherited too). */
+/**
+ * Marks runs whose group assignees leave out the bot: runs that opened their tasks before it
+ * replay without the `users.current` call, as they ran.
+ */
+const GROUPS_WITHOUT_BOT = 'tasks-groups-without-bot';
+
+/**
+ * Usernames behind the assignees: users as named, each group's active members (inherited too)
+ * except the account AutoFlow acts as — a bot that is a member of the group answers no form.
+ */
 async function expandAssignees(entries: readonly string[]): Promise<string[]> {
   const users = new Set<string>();
+  const named = new Set<string>();
   for (const entry of entries) {
     const group = groupPathOf(entry);
     if (group === undefined) {
-      users.add(entry.replace(/^@/, '').toLowerCase());
+      named.add(normaliseUsername(entry));
+      users.add(normaliseUsername(entry));
       continue;
     }
     const members = await gitlab.members.listAll({ group }, undefined, { all: true });
-    for (const member of members) if (member.state === undefined || member.state === 'active') users.add(member.username.toLowerCase());
+    for (const member of members)
+      if (member.state === undefined || member.state === 'active') users.add(normaliseUsername(member.username));
+  }
+  // Only a group can have brought the bot in (more people than were named); a bot named on purpose stays.
+  if (users.size > named.size && patched(GROUPS_WITHOUT_BOT)) {
+    const bot = normaliseUsername((await gitlab.users.current()).username);
+    if (!named.has(bot)) users.delete(bot);
   }
   return [...users];
 }
@@ -88,7 +105,16 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
   if (remindMs !== undefined && remindMs < 60_000) throw new TypeError(`tasks.${kind}(): remind must be at least one minute`);
   const deadline = timeoutMs === undefined ? undefined : now().getTime() + timeoutMs;
   const eligible = await expandAssignees(kind === 'form' ? (spec as FormSpec).assignees : (spec as ApprovalSpec).approvers);
-  if (eligible.length === 0) throw new TypeError(`tasks.${kind}(): nobody can act on '${spec.title}': the assignees' groups have no active members`);
+  if (eligible.length === 0)
+    throw new TypeError(
+      `tasks.${kind}(): nobody can act on '${spec.title}': the assignees' groups have no active members other than the account AutoFlow acts as`,
+    );
+  const quorum = kind === 'approval' ? quorumProblem(spec as ApprovalSpec, eligible) : undefined;
+  if (quorum !== undefined) {
+    throw new TypeError(
+      `tasks.approval(): '${spec.title}' could never be approved once its groups are expanded to their active members: ${quorum}`,
+    );
+  }
   const opened = await callCapability<Opened>('tasks', 'create', {
     kind,
     spec: spec as unknown as Json,
@@ -121,7 +147,8 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
       if (context && state.pending.length > 0) {
         const body = reminderNote(spec.title, opened.url, state.pending);
         if (context.issueIid !== undefined) await gitlab.notes.create({ project: context.project, issueIid: context.issueIid, body });
-        else if (context.mergeRequestIid !== undefined) await gitlab.notes.create({ project: context.project, mergeRequestIid: context.mergeRequestIid, body });
+        else if (context.mergeRequestIid !== undefined)
+          await gitlab.notes.create({ project: context.project, mergeRequestIid: context.mergeRequestIid, body });
       }
     }
   }

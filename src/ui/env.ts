@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Operations } from '../app/operations.js';
 import type { Logger } from '../core/ports.js';
 import type { Session } from './auth/session.js';
@@ -26,6 +27,12 @@ export interface UiOptions {
    * application only once the server listens. Undefined: the sign-in page says what to configure.
    */
   signIn: () => SignInProvider | undefined;
+  /**
+   * Why this request may not sign in, said to the person; undefined: it may. The built-in
+   * simulator signs in without a password, so the server refuses it to other machines.
+   * @default every request may
+   */
+  signInRefusal?: (c: Context<UiEnv>) => string | undefined;
   /** GitLab's web address for links to issues and merge requests. */
   gitlabWebUrl?: () => string | undefined;
   /** @default Date.now */

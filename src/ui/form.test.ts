@@ -67,3 +67,19 @@ test('submitted values read as label → value, formatted per field type', () =>
   assert.match(html, /<dt class="mono">gone<\/dt><dd data-answer="gone">3<\/dd>/, 'a value the spec no longer names is still shown');
   assert.doesNotMatch(html, /"sev":/, 'no raw JSON');
 });
+
+test('a checkbox that must be ticked is marked required, says so, and is marked invalid when left unticked', () => {
+  const agree: FormField = { name: 'agree', label: 'I have read the runbook', type: 'boolean', required: true };
+  const html = render(Field({ field: agree, values: { agree: 'false' }, error: 'must be ticked', disabled: false }));
+  assert.match(
+    html,
+    /<input type="checkbox"[^>]*required=""[^>]*\/?> I have read the runbook<span class="req" title="required"> \*<\/span>/,
+  );
+  assert.match(html, /tick it to submit the form/);
+  assert.match(html, /id="e-agree">must be ticked</);
+  assert.doesNotMatch(
+    render(Field({ field: fields[2]!, values: undefined, error: undefined, disabled: false })),
+    /class="req"|required=""/,
+    'an optional box has no marker',
+  );
+});

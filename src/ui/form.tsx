@@ -6,7 +6,6 @@ import type { Json } from '../core/model.js';
 /** Values as an HTML form posts them: strings, and arrays for repeated keys. */
 export type PostedValues = Record<string, string | string[]>;
 
-
 /**
  * The posted form reduced to the fields of the spec, in the shape the operations coerce: a
  * multichoice is always an array (a single ticked box posts a lone string), a checkbox that is
@@ -71,16 +70,21 @@ export function formatValue(field: FormField | undefined, value: Json | undefine
   }
 }
 
-/** A submitted form: each field's label and its value as a person reads it, in the form's order; values of fields the spec no longer has last, by name. */
-export function SubmittedValues(props: { fields: readonly FormField[]; values: Record<string, Json> | undefined }) {
+/**
+ * A submitted form: each field's label and its value as a person reads it, in the form's order;
+ * values of fields the spec no longer has last, by name. `unsaved` marks an answer that was
+ * refused (`data-unsaved`), so that it is never taken for the recorded one (`data-answer`).
+ */
+export function SubmittedValues(props: { fields: readonly FormField[]; values: Record<string, Json> | undefined; unsaved?: boolean }) {
   const values = props.values ?? {};
   const extra = Object.keys(values).filter((name) => !props.fields.some((field) => field.name === name));
+  const mark = (name: string) => (props.unsaved ? { 'data-unsaved': name } : { 'data-answer': name });
   return (
     <dl class="meta answers">
       {props.fields.map((field) => (
         <>
           <dt>{field.label}</dt>
-          <dd class={field.type === 'textarea' ? 'multiline' : undefined} data-answer={field.name}>
+          <dd class={field.type === 'textarea' ? 'multiline' : undefined} {...mark(field.name)}>
             {formatValue(field, values[field.name])}
           </dd>
         </>
@@ -88,10 +92,31 @@ export function SubmittedValues(props: { fields: readonly FormField[]; values: R
       {extra.map((name) => (
         <>
           <dt class="mono">{name}</dt>
-          <dd data-answer={name}>{formatValue(undefined, values[name])}</dd>
+          <dd {...mark(name)}>{formatValue(undefined, values[name])}</dd>
         </>
       ))}
     </dl>
+  );
+}
+
+/** Posted values in the shape of an answer (a ticked box is `true`), to show what was typed. */
+function postedAnswer(fields: readonly FormField[], values: PostedValues): Record<string, Json> {
+  return Object.fromEntries(
+    fields.map((field) => [field.name, field.type === 'boolean' ? values[field.name] === 'true' : (values[field.name] ?? null)]),
+  );
+}
+
+/**
+ * What a person typed into a form that closed before their post arrived (another assignee was
+ * first, it timed out): read-only, outside the live regions, so that they can copy it.
+ */
+export function UnsavedAnswer(props: { fields: readonly FormField[]; values: PostedValues }) {
+  return (
+    <section id="unsaved-answer">
+      <h2>Your answer (not saved)</h2>
+      <p class="muted">This is what you typed, to copy if you still need it.</p>
+      <SubmittedValues fields={props.fields} values={postedAnswer(props.fields, props.values)} unsaved />
+    </section>
   );
 }
 
@@ -133,17 +158,41 @@ function Input(props: {
   };
   switch (field.type) {
     case 'text':
-      return <input type="text" {...common} value={single ?? ''} required={required} minlength={field.minLength} maxlength={field.maxLength} placeholder={field.placeholder} />;
+      return (
+        <input
+          type="text"
+          {...common}
+          value={single ?? ''}
+          required={required}
+          minlength={field.minLength}
+          maxlength={field.maxLength}
+          placeholder={field.placeholder}
+        />
+      );
     case 'textarea':
-      return <textarea {...common} required={required} minlength={field.minLength} maxlength={field.maxLength} placeholder={field.placeholder}>{single ?? ''}</textarea>;
+      return (
+        <textarea {...common} required={required} minlength={field.minLength} maxlength={field.maxLength} placeholder={field.placeholder}>
+          {single ?? ''}
+        </textarea>
+      );
     case 'number':
-      return <input type="number" {...common} value={single ?? ''} required={required} min={field.min} max={field.max} step={field.integer ? '1' : 'any'} />;
+      return (
+        <input
+          type="number"
+          {...common}
+          value={single ?? ''}
+          required={required}
+          min={field.min}
+          max={field.max}
+          step={field.integer ? '1' : 'any'}
+        />
+      );
     case 'date':
       return <input type="date" {...common} value={single ?? ''} required={required} min={field.min} max={field.max} />;
     case 'boolean':
       return (
         <label>
-          <input type="checkbox" {...common} value="true" checked={single === 'true'} /> {field.label}
+          <input type="checkbox" {...common} value="true" checked={single === 'true'} required={required} /> <FieldTitle field={field} />
         </label>
       );
     case 'choice':
@@ -189,17 +238,42 @@ function limits(field: FormField): string | undefined {
       if (field.minLength !== undefined) return `at least ${field.minLength} characters`;
       return undefined;
     case 'number': {
-      const range = field.min !== undefined && field.max !== undefined ? `${field.min} to ${field.max}` : field.min !== undefined ? `at least ${field.min}` : field.max !== undefined ? `at most ${field.max}` : '';
+      const range =
+        field.min !== undefined && field.max !== undefined
+          ? `${field.min} to ${field.max}`
+          : field.min !== undefined
+            ? `at least ${field.min}`
+            : field.max !== undefined
+              ? `at most ${field.max}`
+              : '';
       return [field.integer ? 'a whole number' : '', range].filter(Boolean).join(', ') || undefined;
     }
     case 'multichoice':
-      if (field.minSelected !== undefined || field.maxSelected !== undefined) return `choose ${field.minSelected ?? 0}–${field.maxSelected ?? field.options.length}`;
+      if (field.minSelected !== undefined || field.maxSelected !== undefined)
+        return `choose ${field.minSelected ?? 0}–${field.maxSelected ?? field.options.length}`;
       return undefined;
     case 'date':
       return field.min || field.max ? `between ${field.min ?? '…'} and ${field.max ?? '…'}` : undefined;
+    case 'boolean':
+      return isRequired(field) ? 'tick it to submit the form' : undefined;
     default:
       return undefined;
   }
+}
+
+/** A field's label with the marker of a required field (for a checkbox: one that must be ticked). */
+function FieldTitle(props: { field: FormField }) {
+  return (
+    <>
+      {props.field.label}
+      {isRequired(props.field) && (
+        <span class="req" title="required">
+          {' '}
+          *
+        </span>
+      )}
+    </>
+  );
 }
 
 /**
@@ -215,15 +289,8 @@ export function Field(props: {
   focus?: boolean;
 }) {
   const { field, error } = props;
-  const required = isRequired(field);
   const hint = [field.help, limits(field)].filter(Boolean).join(' · ');
   const describedBy = `h-${field.name}${error ? ` e-${field.name}` : ''}`;
-  const title = (
-    <>
-      {field.label}
-      {required && <span class="req" title="required"> *</span>}
-    </>
-  );
   const input = (
     <Input
       field={field}
@@ -249,7 +316,9 @@ export function Field(props: {
   if (field.type === 'multichoice') {
     return (
       <fieldset class={`field group${error ? ' invalid' : ''}`} data-field={field.name} aria-describedby={describedBy}>
-        <legend class="title">{title}</legend>
+        <legend class="title">
+          <FieldTitle field={field} />
+        </legend>
         {input}
         {below}
       </fieldset>
@@ -259,7 +328,7 @@ export function Field(props: {
     <div class={`field${error ? ' invalid' : ''}`} data-field={field.name}>
       {field.type !== 'boolean' && (
         <label class="title" for={`f-${field.name}`}>
-          {title}
+          <FieldTitle field={field} />
         </label>
       )}
       {input}

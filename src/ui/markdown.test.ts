@@ -12,7 +12,17 @@ test('markdown subset: headings, lists, emphasis, code and http links', () => {
 });
 
 test('markdown: raw HTML, javascript: links and attribute breakouts stay inert text', () => {
-  const html = renderMarkdown('<script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) [y](https://a.test/"onmouseover="alert(1))');
+  const html = renderMarkdown(
+    '<script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) [y](https://a.test/"onmouseover="alert(1))',
+  );
   assert.doesNotMatch(html, /<script|<img|href="javascript|"onmouseover/);
   assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+});
+
+test('markdown: links are read before emphasis, so a * in a URL stays in the URL; only http and https link', () => {
+  const html = renderMarkdown('see [the *board*](https://a.test/x*y*z) and *this*, not [mail](mailto:a@b.test)');
+  assert.match(html, /<a href="https:\/\/a.test\/x\*y\*z" rel="noopener noreferrer nofollow">the <em>board<\/em><\/a>/);
+  assert.match(html, /<em>this<\/em>/);
+  assert.doesNotMatch(html, /href="mailto:/);
+  assert.match(html, /\[mail\]\(mailto:a@b.test\)/);
 });

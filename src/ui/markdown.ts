@@ -1,19 +1,29 @@
 /**
  * A small, safe Markdown subset for task descriptions: paragraphs, `#`–`###` headings, `-`/`*`/`1.`
  * lists, fenced code, `code`, **bold**, *italic* and [links](https://…). Everything is escaped
- * first; the only tags in the output are the ones this file writes, and links go to http(s) or
- * mailto only. Raw HTML in the source stays visible text.
+ * first; the only tags in the output are the ones this file writes, and links go to http and https
+ * only (no `mailto:`, no `javascript:`). Raw HTML in the source stays visible text.
  */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+const emphasis = (text: string): string =>
+  text.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>').replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>');
+
+/**
+ * Inline markup of escaped text. Code spans and then links are set aside first (as numbered
+ * placeholders), so that emphasis never reaches into them: `*` inside a URL stays a `*`.
+ */
 function inline(escaped: string): string {
-  const codes: string[] = [];
-  let out = escaped.replace(/`([^`]+)`/g, (_, code: string) => `\u0000${codes.push(`<code>${code}</code>`) - 1}\u0000`);
-  out = out.replace(/\[([^\]]+)\]\(((?:https?:\/\/|mailto:)[^\s)]+)\)/g, (_, label: string, href: string) => `<a href="${href}" rel="noopener noreferrer nofollow">${label}</a>`);
-  out = out.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>').replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>');
-  return out.replace(/\u0000(\d+)\u0000/g, (_, index: string) => codes[Number(index)] ?? '');
+  const kept: string[] = [];
+  const keep = (html: string): string => `\u0000${kept.push(html) - 1}\u0000`;
+  const out = escaped
+    .replace(/`([^`]+)`/g, (_, code: string) => keep(`<code>${code}</code>`))
+    .replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, label: string, href: string) =>
+      keep(`<a href="${href}" rel="noopener noreferrer nofollow">${emphasis(label)}</a>`),
+    );
+  return emphasis(out).replace(/\u0000(\d+)\u0000/g, (_, index: string) => kept[Number(index)] ?? '');
 }
 
 export function renderMarkdown(source: string): string {

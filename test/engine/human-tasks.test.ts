@@ -71,6 +71,18 @@ export default workflow({
 });
 after(() => folder.remove());
 
+/** The demo seed with the account workflows act as (the seed's first user) a maintainer of the demo group, as the embedded simulator's bot is. */
+function demoSeedWithBot(): ReturnType<typeof demoSeed> {
+  const seed = demoSeed();
+  return {
+    ...seed,
+    users: [{ username: 'autoflow-bot', name: 'AutoFlow Bot' }, ...(seed.users ?? [])],
+    groups: (seed.groups ?? []).map((group) =>
+      group.path === 'demo' ? { ...group, members: { ...group.members, 'autoflow-bot': 'maintainer' } } : group,
+    ),
+  };
+}
+
 const validIncident = { summary: 'API down', impact: '120', severity: 'high', areas: ['api', 'db'], paged: 'on', since: '2026-01-04' };
 
 describe('people in the loop: tasks.form and tasks.approval', () => {
@@ -85,10 +97,12 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       assert.equal(task.path, `/tasks/${task.id}`);
       assert.deepEqual(await env.tasks({ assignee: 'carol' }), []);
 
-      const invalid = await env.submitTask(task.id, 'alice', { ...validIncident, impact: '1.5', severity: 'medium', since: '2026-02-30' }).then(
-        () => assert.fail('invalid values were accepted'),
-        (error: unknown) => error,
-      );
+      const invalid = await env
+        .submitTask(task.id, 'alice', { ...validIncident, impact: '1.5', severity: 'medium', since: '2026-02-30' })
+        .then(
+          () => assert.fail('invalid values were accepted'),
+          (error: unknown) => error,
+        );
       assert.ok(invalid instanceof ValidationError);
       assert.deepEqual(invalid.fields, {
         impact: 'must be a whole number',
@@ -137,11 +151,15 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
   });
 
   test('an approval needs its quorum, refuses self-approval and double votes, and closes at the first rejection', async () => {
-    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeed() });
+    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeedWithBot() });
     try {
-      const approved = await env.start('release-approval', { approvers: ['group:demo'], required: 2, initiator: 'alice' });
+      const approved = await env.start('release-approval', { approvers: ['group:demo'], required: 2, initiator: '@Alice' });
       const [task] = await env.tasks({ runId: approved });
-      assert.deepEqual([...task!.eligible].sort(), ['alice', 'bob', 'carol'], 'the group is expanded to its members');
+      assert.deepEqual(
+        [...task!.eligible].sort(),
+        ['alice', 'bob', 'carol'],
+        'the group is expanded to its members, the bot it acts as left out',
+      );
       await assert.rejects(env.decideTask(task!.id, 'alice', 'approve'), ForbiddenError, 'the initiator may not approve');
       await assert.rejects(env.decideTask(task!.id, 'mallory', 'approve'), ForbiddenError);
       await env.decideTask(task!.id, 'bob', 'approve', 'looks fine');
@@ -157,6 +175,22 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       await env.decideTask(second!.id, 'alice', 'approve');
       await env.decideTask(second!.id, 'bob', 'reject', 'not during the freeze');
       assert.deepEqual((await env.result(rejected)).result, { status: 'rejected', by: ['alice:approve', 'bob:reject'] });
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('an approval its expanded groups could never approve fails the run at once, saying why', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeedWithBot() });
+    try {
+      const runId = await env.start('release-approval', { approvers: ['group:demo'], required: 3, initiator: 'alice' });
+      const run = await env.result(runId);
+      assert.equal(run.status, 'failed');
+      assert.match(
+        run.error?.message ?? '',
+        /could never be approved .* required is 3 but only 2 may approve: @bob, @carol \(not the initiator @alice\)/,
+      );
+      assert.deepEqual(await env.tasks({ runId }), [], 'no task was opened');
     } finally {
       await env.close();
     }

@@ -7,6 +7,7 @@ import { createApp } from '../../server/http/app.js';
 import { observabilityOf } from '../../server/http/observability.js';
 import { serve } from '../../server/serve.js';
 import { webUiOptions } from '../../server/web-ui.js';
+import { isLoopback } from '../../ui/auth/loopback.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseOptions } from '../options.js';
@@ -22,7 +23,51 @@ const optionsSchema = z.strictObject({
   logLevel: z.string().optional(),
   gitlabUrl: z.string().optional(),
   publicUrl: z.string().optional(),
+  allowRemoteSimulatorSignIn: z.boolean().optional(),
 });
+
+/** Hosts that mean "every interface": a server listening there is reached at some other address. */
+const WILDCARD_HOSTS = ['0.0.0.0', '::'];
+
+export interface StartupNotes {
+  /** The banner's line about the web UI. */
+  webUi: string;
+  /** What an operator must know before anyone else uses this server. */
+  warnings: string[];
+}
+
+/**
+ * What the start-up banner says about the web UI: its address (only where it works) and the
+ * warnings for a server that listens beyond loopback — links and sign-in that would lead to
+ * `localhost`, and the simulator's password-less sign-in.
+ */
+export function startupNotes(input: {
+  host: string;
+  port: number;
+  publicUrl: string;
+  publicUrlConfigured: boolean;
+  simulator: boolean;
+  allowRemoteSimulatorSignIn: boolean;
+}): StartupNotes {
+  const signIn = input.simulator ? "the simulator's user picker" : 'GitLab';
+  const localOnly = WILDCARD_HOSTS.includes(input.host) && !input.publicUrlConfigured;
+  const warnings: string[] = [];
+  if (localOnly) {
+    warnings.push(
+      `WARNING: listening on ${input.host} without --public-url: links, the OAuth redirect and sign-in use ${input.publicUrl}, which works only on this machine. ` +
+        `For other machines, start with --public-url http://<the name people use>:${input.port} (or AUTOFLOW_PUBLIC_URL).`,
+    );
+  }
+  if (input.simulator && !isLoopback(input.host)) {
+    warnings.push(
+      input.allowRemoteSimulatorSignIn
+        ? 'WARNING: --allow-remote-simulator-sign-in: anyone who can reach this server can sign in as any simulator user, without a password. Use it on a trusted network only.'
+        : "The simulator's sign-in needs no password, so it is refused to other machines than this one; --allow-remote-simulator-sign-in allows it (trusted networks only).",
+    );
+  }
+  const where = localOnly ? ' — on this machine only (see the warning below)' : '';
+  return { webUi: `Web UI: ${input.publicUrl}/ (sign in with ${signIn})${where}`, warnings };
+}
 
 export function registerServer(program: Command, context: CliContext): void {
   program
@@ -35,8 +80,15 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--config <file>', 'configuration file (env AUTOFLOW_CONFIG, default ./autoflow.config.ts when present)')
     .option('--dev', 'redeploy workflows whenever their files change (env AUTOFLOW_DEV)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env AUTOFLOW_LOG_LEVEL, default info)')
-    .option('--gitlab-url <url>', 'GitLab instance to work with (env AUTOFLOW_GITLAB_URL; its token from AUTOFLOW_GITLAB_TOKEN); without it the built-in simulator runs')
+    .option(
+      '--gitlab-url <url>',
+      'GitLab instance to work with (env AUTOFLOW_GITLAB_URL; its token from AUTOFLOW_GITLAB_TOKEN); without it the built-in simulator runs',
+    )
     .option('--public-url <url>', 'address people use to reach this server, for links and the OAuth redirect (env AUTOFLOW_PUBLIC_URL)')
+    .option(
+      '--allow-remote-simulator-sign-in',
+      'let other machines sign in with the built-in simulator, which asks for no password (env AUTOFLOW_ALLOW_REMOTE_SIMULATOR_SIGN_IN; trusted networks only; default: this machine only)',
+    )
     .action(async (raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
       const loaded = await loadConfig({ flags, env: context.env, cwd: context.cwd });
@@ -55,15 +107,27 @@ export function registerServer(program: Command, context: CliContext): void {
       // its state is kept beside the database, so the runs and the GitLab they act on survive a restart together.
       const embedded = config.gitlabUrl === undefined ? await import('../../testing/embedded-gitlab.js') : undefined;
       const gitlab = embedded?.createEmbeddedGitLab({ stateFile: embedded.simulatorStateFile(config.db) });
-      const runtime = await createRuntime(config, gitlab ? { capabilities: [gitlab.capability], webhookSources: [gitlab.webhookSource] } : {});
+      const runtime = await createRuntime(
+        config,
+        gitlab ? { capabilities: [gitlab.capability], webhookSources: [gitlab.webhookSource] } : {},
+      );
       let server: Awaited<ReturnType<typeof serve>>;
       try {
         await runtime.start();
         const ui = webUiOptions({ config, operations: runtime.operations, logger: runtime.logger, gitlab });
-        server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, observability: observabilityOf(runtime), ui, ...(gitlab ? { gitlab } : {}) }), {
-          port: config.port,
-          host: config.host,
-        });
+        server = await serve(
+          createApp({
+            operations: runtime.operations,
+            logger: runtime.logger,
+            observability: observabilityOf(runtime),
+            ui,
+            ...(gitlab ? { gitlab } : {}),
+          }),
+          {
+            port: config.port,
+            host: config.host,
+          },
+        );
         gitlab?.attach(server.url, config.publicUrl);
       } catch (caught) {
         const error = toError(caught);
@@ -77,11 +141,22 @@ export function registerServer(program: Command, context: CliContext): void {
         }
         throw error;
       }
+      const notes = startupNotes({
+        host: config.host,
+        port: config.port,
+        publicUrl: config.publicUrl,
+        publicUrlConfigured: loaded.publicUrl !== undefined,
+        simulator: gitlab !== undefined,
+        allowRemoteSimulatorSignIn: config.allowRemoteSimulatorSignIn,
+      });
       context.out(`AutoFlow is listening on ${server.url}`);
-      context.out(`Web UI: ${config.publicUrl ?? server.url}/ (sign in with ${gitlab ? "the simulator's user picker" : 'GitLab'})`);
+      context.out(notes.webUi);
+      for (const warning of notes.warnings) context.err(warning);
       if (gitlab) {
         context.out(`No GitLab configured: the built-in simulator runs at ${gitlab.baseUrl()} with a demo group and project (demo/app).`);
-        context.out('Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 "Sprint 1").');
+        context.out(
+          'Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 "Sprint 1").',
+        );
         context.out(
           gitlab.stateFile === undefined
             ? `The simulator's state is not saved with a ${config.db.kind} database: it starts from the demo data again at every start.`

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import * as oauth from 'oauth4webapi';
+import type { Context } from 'hono';
 import type { SignInProvider, UiEnv, UiSettings } from '../env.js';
+import { isLoopback } from './loopback.js';
 import { cookieOptions, endSession, expectedOrigin, readSession, requireUser, safeNext, startSession, verifyCsrf } from './session.js';
 import { signInPage } from '../pages/sign-in.js';
 import { PAGE_HEADERS, render } from '../static.js';
@@ -9,7 +11,6 @@ import { PAGE_HEADERS, render } from '../static.js';
 /** Short-lived cookie that carries the PKCE verifier and state from /auth/login to /auth/callback. */
 const FLOW_COOKIE = 'af_oauth';
 const FLOW_TTL_S = 600;
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 interface Flow {
   verifier: string;
@@ -35,6 +36,23 @@ function requestOptions(provider: SignInProvider): oauth.TokenEndpointRequestOpt
 }
 
 /**
+ * Why signing in cannot work from where this request comes, or undefined. When the public URL
+ * names this machine (no `--public-url` on a server listening beyond loopback) and the person
+ * reached the server at another address, GitLab would send them back to *their* localhost.
+ */
+function signInProblem(c: Context<UiEnv>, settings: UiSettings): string | undefined {
+  const canonical = new URL(expectedOrigin(c, settings));
+  const here = new URL(c.req.url);
+  if (isLoopback(canonical.hostname) && !isLoopback(here.hostname)) {
+    return (
+      `This server's public address is ${canonical.origin}, which works only on the server's own machine, and you reached it at ${here.origin}: ` +
+      `signing in would lead back to ${canonical.origin}. Whoever runs the server must start it with --public-url ${here.origin} (or AUTOFLOW_PUBLIC_URL).`
+    );
+  }
+  return settings.signInRefusal?.(c);
+}
+
+/**
  * Sign-in with GitLab: OAuth 2 authorization code with PKCE (S256). The verifier and state wait
  * in a signed, HttpOnly cookie scoped to /auth; the access token is used once, to learn who
  * signed in (`/api/v4/user`), and is not kept.
@@ -49,16 +67,24 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
     // OAuth redirect will come back to. (Behind a proxy the request's own origin differs by design.)
     const canonical = new URL(expectedOrigin(c, settings));
     const here = new URL(c.req.url);
-    if (here.origin !== canonical.origin && LOOPBACK.has(here.hostname) && LOOPBACK.has(canonical.hostname)) {
+    if (here.origin !== canonical.origin && isLoopback(here.hostname) && isLoopback(canonical.hostname)) {
       return c.redirect(`${canonical.origin}/auth/login?next=${encodeURIComponent(next)}`, 302);
     }
     if (await readSession(c, settings)) return c.redirect(next, 302);
+    const problem = signInProblem(c, settings);
+    if (problem !== undefined) return c.html(render(signInPage({ refusal: problem })), 403, PAGE_HEADERS);
     const provider = settings.signIn();
     if (!provider) return c.html(render(signInPage({ problem: 'notConfigured' })), 503, PAGE_HEADERS);
     if (c.req.query('go') === undefined) return c.html(render(signInPage({ next, gitlabUrl: provider.gitlabUrl })), 200, PAGE_HEADERS);
     const { as, client } = server(provider);
     const flow: Flow = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), next };
-    await setSignedCookie(c, FLOW_COOKIE, Buffer.from(JSON.stringify(flow)).toString('base64url'), settings.sessionSecret, cookieOptions(settings, FLOW_TTL_S, '/auth'));
+    await setSignedCookie(
+      c,
+      FLOW_COOKIE,
+      Buffer.from(JSON.stringify(flow)).toString('base64url'),
+      settings.sessionSecret,
+      cookieOptions(settings, FLOW_TTL_S, '/auth'),
+    );
     const url = new URL(as.authorization_endpoint ?? '');
     url.searchParams.set('client_id', client.client_id);
     url.searchParams.set('redirect_uri', redirectUri(expectedOrigin(c, settings)));
@@ -75,6 +101,8 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
     const raw = await getSignedCookie(c, settings.sessionSecret, FLOW_COOKIE);
     deleteCookie(c, FLOW_COOKIE, cookieOptions(settings, 0, '/auth'));
     if (!provider) return c.html(render(signInPage({ problem: 'notConfigured' })), 503, PAGE_HEADERS);
+    const problem = signInProblem(c, settings);
+    if (problem !== undefined) return c.html(render(signInPage({ refusal: problem })), 403, PAGE_HEADERS);
     if (!raw) return c.html(render(signInPage({ problem: 'expired' })), 400, PAGE_HEADERS);
     const flow = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Flow;
     const { as, client } = server(provider);
@@ -92,7 +120,9 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
       );
       const tokens = await oauth.processAuthorizationCodeResponse(as, client, response);
       const api = (provider.serverUrl ?? provider.gitlabUrl).replace(/\/+$/, '');
-      const userResponse = await (provider.fetch ?? fetch)(`${api}/api/v4/user`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      const userResponse = await (provider.fetch ?? fetch)(`${api}/api/v4/user`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
       if (!userResponse.ok) throw new Error(`GitLab answered ${userResponse.status} for /api/v4/user`);
       const user = (await userResponse.json()) as { username?: unknown; name?: unknown };
       if (typeof user.username !== 'string') throw new Error('GitLab sent no username');

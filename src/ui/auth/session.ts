@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { UiEnv, UiSettings } from '../env.js';
+import { errorPage } from '../pages/error.js';
 import { sessionEndedPage } from '../pages/sign-in.js';
 import { PAGE_HEADERS, render } from '../static.js';
 
@@ -97,10 +98,17 @@ export function requireUser(settings: UiSettings): MiddlewareHandler<UiEnv> {
         const url = new URL(c.req.url);
         return c.redirect(`/auth/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
       }
-      // A post from a page left open (overnight, or signed out in another tab): say what happened
-      // and lead back to the page the post came from, not a bare text.
-      const back = sameOriginPath(c.req.header('referer'), expectedOrigin(c, settings)) ?? '/';
-      return c.html(render(sessionEndedPage({ next: back })), 401, PAGE_HEADERS);
+      // Another site's post arrives without the cookie (SameSite=Lax): it is refused as what it is,
+      // whether or not the person is signed in here.
+      const origin = c.req.header('origin');
+      const here = expectedOrigin(c, settings);
+      if (origin !== undefined && origin !== here) return refuse(c, undefined, crossSite(origin));
+      // A post from a page left open (overnight, or signed out in another tab): say what happened,
+      // show what was typed (only for a post from this site: another's is not echoed) and lead
+      // back to the page the post came from.
+      const back = sameOriginPath(c.req.header('referer'), here) ?? '/';
+      const typed = origin === here ? typedFields(await c.req.parseBody({ all: true })) : [];
+      return c.html(render(sessionEndedPage({ next: back, typed })), 401, PAGE_HEADERS);
     }
     c.set('session', session);
     await next();
@@ -118,6 +126,23 @@ export function expectedOrigin(c: Context<UiEnv>, settings: UiSettings): string 
   return new URL(settings.publicUrl ?? c.req.url).origin;
 }
 
+/** What a form post carried, as name and text, without its token: for the person to copy. */
+function typedFields(form: Record<string, unknown>): Array<[string, string]> {
+  return Object.entries(form).flatMap(([name, value]) => {
+    const texts = (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string' && item.trim() !== '');
+    return name === '_csrf' || texts.length === 0 ? [] : [[name, texts.join(', ')] as [string, string]];
+  });
+}
+
+const crossSite = (origin: string): string =>
+  `This form was posted from another site (${origin}), not from one of this server's pages, so it was refused and nothing was saved. ` +
+  'To do this, open the page on this server and use its form.';
+
+/** A refused form post as a page (403), with the header of whoever is signed in. */
+function refuse(c: Context<UiEnv>, session: Session | undefined, message: string): Response {
+  return c.html(render(errorPage({ session, status: 403, message })), 403, PAGE_HEADERS);
+}
+
 /**
  * CSRF protection of every form post, after `requireUser`: the `Origin` header must be this
  * server's (browsers send it on every POST), and the form must carry the session's token.
@@ -128,13 +153,21 @@ export function verifyCsrf(settings: UiSettings): MiddlewareHandler<UiEnv> {
   return async function csrf(c, next) {
     const session = c.get('session');
     const origin = c.req.header('origin');
-    if (!origin || origin !== expectedOrigin(c, settings)) {
-      return c.text('Refused: this form was not posted from this site (Origin check). Reload the page and try again.', 403);
-    }
+    if (!origin)
+      return refuse(
+        c,
+        session,
+        'Refused: the browser sent no Origin with this form, so where it came from is unknown; nothing was saved. Reload the page and try again.',
+      );
+    if (origin !== expectedOrigin(c, settings)) return refuse(c, session, crossSite(origin));
     const form = await c.req.parseBody({ all: true });
     const token = form._csrf;
     if (!session || typeof token !== 'string' || !sameToken(token, session.csrf)) {
-      return c.text('Refused: the form token is missing or stale. Reload the page and try again.', 403);
+      return refuse(
+        c,
+        session,
+        'Refused: the form token is missing or stale (the page is older than your sign-in); nothing was saved. Reload the page and try again.',
+      );
     }
     await next();
   };

@@ -68,14 +68,31 @@ export function Layout(props: PageProps) {
   );
 }
 
-export function StatusBadge(props: { status: string }) {
-  return <span class={`badge s-${props.status}`}>{props.status}</span>;
+/** Statuses as a person writes them; the others (`running`, `approved`…) already read as words. */
+const STATUS_LABELS: Record<string, string> = { timed_out: 'timed out', approve: 'approved', reject: 'rejected' };
+
+export function statusLabel(status: string): string {
+  return STATUS_LABELS[status] ?? status;
 }
 
-/** `2026-11-23 14:05:09` in UTC: unambiguous, sortable, short. */
+/** A run's, task's or decision's status as a coloured badge (the class keeps the raw status). */
+export function StatusBadge(props: { status: string }) {
+  return <span class={`badge s-${props.status}`}>{statusLabel(props.status)}</span>;
+}
+
+/** `2026-11-23 14:05:09 UTC`: unambiguous, sortable, short, and says its zone. */
 export function formatTime(iso: string | number | undefined): string {
   if (iso === undefined) return '';
-  return new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+  return `${new Date(iso).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+}
+
+/**
+ * A moment on a page: `<time datetime>` with the UTC text, which app.js rewrites into the
+ * browser's own zone (named); without the script the UTC text stays, and says so.
+ */
+export function Time(props: { at: string | number | undefined }) {
+  if (props.at === undefined) return null;
+  return <time datetime={new Date(props.at).toISOString()}>{formatTime(props.at)}</time>;
 }
 
 /** A link to a run, its id cut to 24 characters (the whole id in its tooltip), so that a table stays narrow. */

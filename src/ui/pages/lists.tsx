@@ -5,14 +5,14 @@ import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
 import { RUN_STATUSES } from '../runs-filter.js';
 import { runsPager, type PageLink } from '../runs-pager.js';
-import { Layout, Notice, RunLink, StatusBadge, formatTime } from './layout.js';
+import { Layout, Notice, RunLink, StatusBadge, Time } from './layout.js';
 
 const STATUSES = RUN_STATUSES;
 
 export function RunTable(props: { runs: RunView[] }) {
   if (props.runs.length === 0) return <p class="muted">No runs.</p>;
   return (
-    <table class="runs">
+    <table class="runs stack">
       <thead>
         <tr>
           <th>Run</th>
@@ -25,16 +25,20 @@ export function RunTable(props: { runs: RunView[] }) {
       <tbody>
         {props.runs.map((run) => (
           <tr data-run={run.id}>
-            <td class="mono">
+            <td class="mono" data-label="Run">
               <a href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</a>
             </td>
-            <td>{run.workflow}</td>
-            <td>
+            <td data-label="Workflow">{run.workflow}</td>
+            <td data-label="Status">
               <StatusBadge status={run.status} />
               {run.error && <div class="muted">{run.error.message.slice(0, 120)}</div>}
             </td>
-            <td>{formatTime(run.createdAt)}</td>
-            <td>{formatTime(run.updatedAt)}</td>
+            <td data-label="Started">
+              <Time at={run.createdAt} />
+            </td>
+            <td data-label="Updated">
+              <Time at={run.updatedAt} />
+            </td>
           </tr>
         ))}
       </tbody>
@@ -42,7 +46,13 @@ export function RunTable(props: { runs: RunView[] }) {
   );
 }
 
-export function overviewPage(props: { session: Session; counts: Partial<Record<RunStatus, number>>; failures: RunView[]; openTasks: number; workflows: number }) {
+export function overviewPage(props: {
+  session: Session;
+  counts: Partial<Record<RunStatus, number>>;
+  failures: RunView[];
+  openTasks: number;
+  workflows: number;
+}) {
   const total = Object.values(props.counts).reduce((sum, count) => sum + (count ?? 0), 0);
   return (
     <Layout title="Overview" session={props.session} section="overview" live="/live">
@@ -185,7 +195,9 @@ export function workflowsPage(props: { session: Session; workflows: WorkflowView
             <dt>active version</dt>
             <dd class="mono">{workflow.version.slice(0, 12)}</dd>
             <dt>deployed</dt>
-            <dd>{formatTime(workflow.deployedAt)}</dd>
+            <dd>
+              <Time at={workflow.deployedAt} />
+            </dd>
             {workflow.origin && (
               <>
                 <dt>file</dt>
@@ -219,7 +231,7 @@ export function workflowsPage(props: { session: Session; workflows: WorkflowView
             <dd>
               {workflow.versions.map((version) => (
                 <div class="mono">
-                  {version.version.slice(0, 12)} · {formatTime(version.deployedAt)}
+                  {version.version.slice(0, 12)} · <Time at={version.deployedAt} />
                   {version.active && ' · active'}
                 </div>
               ))}
@@ -267,7 +279,13 @@ function RunLinks(props: { ids: string[] }) {
   );
 }
 
-export function eventsPage(props: { session: Session; events: StoredEvent[]; routing: EventRoutingSummary[]; type?: string | undefined; before?: number | undefined }) {
+export function eventsPage(props: {
+  session: Session;
+  events: StoredEvent[];
+  routing: EventRoutingSummary[];
+  type?: string | undefined;
+  before?: number | undefined;
+}) {
   const last = props.events.at(-1);
   const routing = new Map(props.routing.map((summary) => [summary.seq, summary]));
   const typeParam = props.type ? `&type=${encodeURIComponent(props.type)}` : '';
@@ -285,7 +303,7 @@ export function eventsPage(props: { session: Session; events: StoredEvent[]; rou
         {props.events.length === 0 ? (
           <p class="muted">No events received.</p>
         ) : (
-          <table>
+          <table class="stack">
             <thead>
               <tr>
                 <th>#</th>
@@ -299,15 +317,21 @@ export function eventsPage(props: { session: Session; events: StoredEvent[]; rou
             <tbody>
               {props.events.map((event) => (
                 <tr>
-                  <td class="mono">{event.seq}</td>
-                  <td>{formatTime(event.receivedAt)}</td>
-                  <td class="mono">{event.type}</td>
-                  <td>{subjectOf(event)}</td>
-                  <td class="mono">
+                  <td class="mono" data-label="#">
+                    {event.seq}
+                  </td>
+                  <td data-label="Received">
+                    <Time at={event.receivedAt} />
+                  </td>
+                  <td class="mono" data-label="Type">
+                    {event.type}
+                  </td>
+                  <td data-label="About">{subjectOf(event)}</td>
+                  <td class="mono" data-label="Source / subject">
                     {event.source}
                     {event.subject && <div>{event.subject}</div>}
                   </td>
-                  <td class="routing" data-seq={String(event.seq)}>
+                  <td class="routing" data-label="Routing" data-seq={String(event.seq)}>
                     {routing.get(event.seq)?.started.length ? (
                       <div>
                         started <RunLinks ids={routing.get(event.seq)?.started ?? []} />

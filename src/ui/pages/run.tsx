@@ -1,12 +1,30 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
+import { describeOutcome, waitDeadlines, type WaitStarted } from '../../core/human-task-rules.js';
+import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Timeline, formatDuration } from '../timeline.js';
-import { Json, Layout, Notice, StatusBadge, formatTime } from './layout.js';
+import { Json, Layout, Notice, StatusBadge, Time, formatTime } from './layout.js';
+
+/** How a wait reads: a task's wait names its task and its deadline, not the daily re-check it also wakes for. */
+function describeWait(event: WaitStarted, deadlineOf: (wait: WaitStarted) => number | undefined): string {
+  const deadline = deadlineOf(event);
+  const until = deadline === undefined ? '' : ` until ${formatTime(deadline)}`;
+  const task = event.eventType === TASK_CLOSED_EVENT ? event.match['subject'] : undefined;
+  if (typeof task === 'string') return `wait #${event.step} for an answer to task ${task}${until || ' (no deadline)'}`;
+  return `wait #${event.step} for ${event.eventType} ${JSON.stringify(event.match)}${until}`;
+}
+
+/** How a satisfied wait reads; a task's says who answered it. */
+function describeSatisfied(event: Extract<HistoryEvent, { type: 'wait_satisfied' }>): string {
+  const answered = event.event.type === TASK_CLOSED_EVENT ? describeOutcome(event.event.data) : undefined;
+  if (answered) return `wait #${event.step}: task ${event.event.subject ?? ''} ${answered}`;
+  return `wait #${event.step} got ${event.event.type} (${event.event.id})`;
+}
 
 /** One readable line per history event. */
-function describe(event: HistoryEvent): string {
+function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number | undefined): string {
   switch (event.type) {
     case 'run_started':
       return `started ${event.workflow} (version ${event.version.slice(0, 12)})`;
@@ -23,9 +41,9 @@ function describe(event: HistoryEvent): string {
     case 'timer_fired':
       return `timer #${event.step} fired`;
     case 'wait_started':
-      return `wait #${event.step} for ${event.eventType} ${JSON.stringify(event.match)}${event.timeoutAt ? ` until ${formatTime(event.timeoutAt)}` : ''}`;
+      return describeWait(event, deadlineOf);
     case 'wait_satisfied':
-      return `wait #${event.step} got ${event.event.type} (${event.event.id})`;
+      return describeSatisfied(event);
     case 'wait_timed_out':
       return `wait #${event.step} timed out`;
     case 'child_started':
@@ -35,7 +53,7 @@ function describe(event: HistoryEvent): string {
     case 'child_failed':
       return `child #${event.step} failed: ${event.error.message}`;
     case 'cancel_requested':
-      return `cancellation requested${event.reason ? `: ${event.reason}` : ''}`;
+      return `cancellation requested${event.by ? ` by @${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'patch_marker':
       return `patch ${event.patchId}`;
     case 'run_completed':
@@ -72,6 +90,7 @@ export function runPage(props: RunPageProps) {
   const start = history[0]?.at ?? Date.parse(run.createdAt);
   const children = history.filter((event): event is Extract<HistoryEvent, { type: 'child_started' }> => event.type === 'child_started');
   const path = `/runs/${encodeURIComponent(run.id)}`;
+  const deadlineOf = waitDeadlines(history);
   return (
     <Layout title={`Run ${run.id}`} session={session} section="runs" live={`/live?run=${encodeURIComponent(run.id)}`}>
       <h1>
@@ -89,9 +108,13 @@ export function runPage(props: RunPageProps) {
             <StatusBadge status={run.status} />
           </dd>
           <dt>started</dt>
-          <dd>{formatTime(run.createdAt)}</dd>
+          <dd>
+            <Time at={run.createdAt} />
+          </dd>
           <dt>updated</dt>
-          <dd>{formatTime(run.updatedAt)}</dd>
+          <dd>
+            <Time at={run.updatedAt} />
+          </dd>
           {run.parentId && (
             <>
               <dt>parent</dt>
@@ -152,8 +175,10 @@ export function runPage(props: RunPageProps) {
                       {call.capability}.{call.method}
                     </td>
                     <td>{call.attempts}</td>
-                    <td class={call.lastError ? 'err' : undefined}>{call.lastError ? `${call.lastError.name}: ${call.lastError.message}` : ''}</td>
-                    <td>{call.lastError ? formatTime(call.nextAt) : 'running'}</td>
+                    <td class={call.lastError ? 'err' : undefined}>
+                      {call.lastError ? `${call.lastError.name}: ${call.lastError.message}` : ''}
+                    </td>
+                    <td>{call.lastError ? <Time at={call.nextAt} /> : 'running'}</td>
                     <td>
                       {call.lastError && (
                         <form method="post" action={path}>
@@ -189,7 +214,9 @@ export function runPage(props: RunPageProps) {
               <tbody>
                 {props.retries.map((retry) => (
                   <tr>
-                    <td>{formatTime(retry.at)}</td>
+                    <td>
+                      <Time at={retry.at} />
+                    </td>
                     <td>{retry.by ?? 'the API'}</td>
                     <td class="mono">{retry.version.slice(0, 12)}</td>
                     <td>{retry.keptHistoryLength === 0 ? 'the start' : `event ${retry.keptHistoryLength}`}</td>
@@ -221,12 +248,24 @@ export function runPage(props: RunPageProps) {
         <section>
           <h2>Timeline</h2>
           <div class="legend">
-            <span><i class="call"></i>call</span>
-            <span><i class="timer"></i>timer</span>
-            <span><i class="wait"></i>wait</span>
-            <span><i class="task"></i>task</span>
-            <span><i class="child"></i>run / child</span>
-            <span><i class="error"></i>error</span>
+            <span>
+              <i class="call"></i>call
+            </span>
+            <span>
+              <i class="timer"></i>timer
+            </span>
+            <span>
+              <i class="wait"></i>wait
+            </span>
+            <span>
+              <i class="task"></i>task
+            </span>
+            <span>
+              <i class="child"></i>run / child
+            </span>
+            <span>
+              <i class="error"></i>error
+            </span>
           </div>
           <div id="run-timeline" class="timeline" data-live-region data-history-length={String(history.length)}>
             <Timeline history={history} now={run.status === 'running' ? props.now : Date.parse(run.updatedAt)} />
@@ -277,7 +316,9 @@ export function runPage(props: RunPageProps) {
             {props.logs.length === 0 ? (
               <p class="muted">No log lines.</p>
             ) : (
-              <pre class="json logs">{props.logs.map((line) => `${formatTime(line.at)} ${line.level.padEnd(5)} ${line.message}`).join('\n')}</pre>
+              <pre class="json logs">
+                {props.logs.map((line) => `${formatTime(line.at)} ${line.level.padEnd(5)} ${line.message}`).join('\n')}
+              </pre>
             )}
           </div>
         </section>
@@ -291,7 +332,7 @@ export function runPage(props: RunPageProps) {
           <ol id="run-history" class="history" data-live-region>
             {history.slice(-HISTORY_SHOWN).map((event) => (
               <li id={`h${event.seq}`} class={FAILED.has(event.type) ? 'err' : undefined} data-type={event.type}>
-                <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event)}
+                <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event, deadlineOf)}
               </li>
             ))}
           </ol>

@@ -1,12 +1,13 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { raw } from 'hono/html';
 import type { TaskView } from '../../app/operations.js';
+import { isBlockedInitiator, normaliseUsername } from '../../core/human-task-rules.js';
 import type { ApprovalSpec, FormField, FormSpec, TaskContext } from '../../core/human-task.js';
 import type { Json } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
-import { Field, SubmittedValues, fieldTarget, type PostedValues } from '../form.js';
+import { Field, SubmittedValues, UnsavedAnswer, fieldTarget, type PostedValues } from '../form.js';
 import { renderMarkdown } from '../markdown.js';
-import { Layout, Notice, RunLink, StatusBadge, formatTime } from './layout.js';
+import { Layout, Notice, RunLink, StatusBadge, Time, formatTime } from './layout.js';
 
 export interface AllowedActions {
   submit: boolean;
@@ -24,7 +25,7 @@ export function allowedActions(task: TaskView, username: string): AllowedActions
   if (task.kind === 'form') return { submit: open, approve: false, reject: false, initiator: false };
   const spec = task.spec as unknown as ApprovalSpec;
   const decided = task.decisions.find((decision) => decision.by === username);
-  const initiator = !spec.allowSelfApproval && spec.initiator !== undefined && spec.initiator.toLowerCase() === username;
+  const initiator = isBlockedInitiator(spec, username);
   return { submit: false, approve: open && !decided && !initiator, reject: open && !decided, initiator, ...(decided ? { decided } : {}) };
 }
 
@@ -84,7 +85,7 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
         {props.open.length === 0 ? (
           <p class="muted">Nothing waits for you.</p>
         ) : (
-          <table class="tasks">
+          <table class="tasks stack">
             <thead>
               <tr>
                 <th>Task</th>
@@ -98,17 +99,19 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
             <tbody>
               {props.open.map((task) => (
                 <tr data-task={task.id}>
-                  <td>
+                  <td data-label="Task">
                     <a href={task.path}>{task.title}</a>
                     {aboutOf(task) && <div class="muted">about {aboutOf(task)}</div>}
                   </td>
-                  <td>{task.kind}</td>
-                  <td>{task.workflow}</td>
-                  <td>
+                  <td data-label="Kind">{task.kind}</td>
+                  <td data-label="Workflow">{task.workflow}</td>
+                  <td data-label="Run">
                     <RunLink id={task.runId} />
                   </td>
-                  <td>{formatTime(task.createdAt)}</td>
-                  <td>{formatTime(task.dueAt)}</td>
+                  <td data-label="Since">
+                    <Time at={task.createdAt} />
+                  </td>
+                  <td data-label="Due">{task.dueAt ? <Time at={task.dueAt} /> : <span class="muted">no deadline</span>}</td>
                 </tr>
               ))}
             </tbody>
@@ -123,7 +126,7 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
                   <a href={task.path}>{task.title}</a> <StatusBadge status={task.status} />{' '}
                   <span class="muted">
                     {task.workflow} · run <RunLink id={task.runId} />
-                    {aboutOf(task) && ` · about ${aboutOf(task)}`} · closed {formatTime(task.closedAt)}
+                    {aboutOf(task) && ` · about ${aboutOf(task)}`} · closed <Time at={task.closedAt} />
                   </span>
                 </li>
               ))}
@@ -138,8 +141,16 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
 function ContextLink(props: { context: TaskContext | undefined; gitlabWebUrl: string | undefined }) {
   const { context } = props;
   if (!context) return null;
-  const path = context.issueIid !== undefined ? `/-/issues/${context.issueIid}` : context.mergeRequestIid !== undefined ? `/-/merge_requests/${context.mergeRequestIid}` : '';
-  const href = props.gitlabWebUrl && /^[\w.-]+(\/[\w.-]+)+$/.test(context.project) ? `${props.gitlabWebUrl.replace(/\/+$/, '')}/${context.project}${path}` : undefined;
+  const path =
+    context.issueIid !== undefined
+      ? `/-/issues/${context.issueIid}`
+      : context.mergeRequestIid !== undefined
+        ? `/-/merge_requests/${context.mergeRequestIid}`
+        : '';
+  const href =
+    props.gitlabWebUrl && /^[\w.-]+(\/[\w.-]+)+$/.test(context.project)
+      ? `${props.gitlabWebUrl.replace(/\/+$/, '')}/${context.project}${path}`
+      : undefined;
   const label = contextLabel(context);
   return (
     <p class="context">
@@ -169,35 +180,46 @@ export function taskPage(props: TaskPageProps) {
     <Layout title={task.title} session={session} section="tasks" live={open ? `/live?run=${encodeURIComponent(task.runId)}` : undefined}>
       <h1>{task.title}</h1>
       <p class="muted">
-        {task.kind === 'form' ? 'Form' : 'Approval'} for run <a href={`/runs/${encodeURIComponent(task.runId)}`}>{task.runId}</a> of {task.workflow} · opened{' '}
-        {formatTime(task.createdAt)}
-        {task.dueAt && ` · due ${formatTime(task.dueAt)}`}
+        {task.kind === 'form' ? 'Form' : 'Approval'} for run <a href={`/runs/${encodeURIComponent(task.runId)}`}>{task.runId}</a> of{' '}
+        {task.workflow} · opened <Time at={task.createdAt} />
+        {task.dueAt && (
+          <>
+            {' · due '}
+            <Time at={task.dueAt} />
+          </>
+        )}
       </p>
       <ContextLink context={spec.context} gitlabWebUrl={props.gitlabWebUrl} />
       {props.notice && <Notice kind={props.notice.kind}>{props.notice.text}</Notice>}
       <div id="task-status" data-live-region>
         {!open && (
           <Notice kind="info">
-            This task is closed: <StatusBadge status={task.status} /> {task.closedAt && formatTime(task.closedAt)}
+            This task is closed: <StatusBadge status={task.status} /> <Time at={task.closedAt} />
           </Notice>
         )}
         {open && !eligible && (
           <Notice kind="info">
-            You are not {task.kind === 'form' ? 'an assignee of this form' : 'an approver of this request'}; only {task.eligible.map((name) => `@${name}`).join(', ')} may{' '}
-            {task.kind === 'form' ? 'submit it' : 'decide'}.
+            You are not {task.kind === 'form' ? 'an assignee of this form' : 'an approver of this request'}; only{' '}
+            {task.eligible.map((name) => `@${name}`).join(', ')} may {task.kind === 'form' ? 'submit it' : 'decide'}.
           </Notice>
         )}
         {open && allowed.decided && (
           <Notice kind="info">
-            You decided already: {allowed.decided.decision} at {formatTime(allowed.decided.at)}. The request waits for the other approvers.
+            You decided already: {allowed.decided.decision} at <Time at={allowed.decided.at} />. The request waits for the other approvers.
           </Notice>
         )}
         {open && eligible && !allowed.decided && allowed.initiator && (
-          <Notice kind="info">You asked for this change, so you may not approve it (self-approval is not allowed here); you may reject it.</Notice>
+          <Notice kind="info">
+            You asked for this change, so you may not approve it (self-approval is not allowed here); you may reject it.
+          </Notice>
         )}
       </div>
       {spec.description && <div class="markdown">{raw(renderMarkdown(spec.description))}</div>}
-      {task.kind === 'form' ? <FormBody {...props} fields={(spec as FormSpec).fields ?? []} disabled={!open || !eligible} /> : <ApprovalBody {...props} allowed={allowed} />}
+      {task.kind === 'form' ? (
+        <FormBody {...props} fields={(spec as FormSpec).fields ?? []} disabled={!open || !eligible} />
+      ) : (
+        <ApprovalBody {...props} allowed={allowed} />
+      )}
     </Layout>
   );
 }
@@ -217,12 +239,13 @@ function FormBody(props: TaskPageProps & { fields: FormField[]; disabled: boolea
         {outcome?.status === 'submitted' && (
           <>
             <h2>
-              Submitted by @{outcome.by} at {formatTime(outcome.at)}
+              Submitted by @{outcome.by} at <Time at={outcome.at} />
             </h2>
             <SubmittedValues fields={props.fields} values={outcome.values} />
           </>
         )}
       </section>
+      {task.status !== 'open' && props.values && <UnsavedAnswer fields={props.fields} values={props.values} />}
       {task.status === 'open' && (
         <form id="task-form" class="task" method="post" action={task.path} novalidate data-live-optional>
           <input type="hidden" name="_csrf" value={props.session.csrf} />
@@ -274,7 +297,7 @@ function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
     <section>
       <p>
         Needs {spec.required ?? 1} approval{(spec.required ?? 1) === 1 ? '' : 's'} from {task.eligible.map((name) => `@${name}`).join(', ')}
-        {spec.initiator && !spec.allowSelfApproval && ` (not @${spec.initiator}, who asked for it)`}.
+        {spec.initiator && !spec.allowSelfApproval && ` (not @${normaliseUsername(spec.initiator)}, who asked for it)`}.
       </p>
       <h2>Decisions</h2>
       <div id="decisions" data-live-region>
@@ -284,13 +307,19 @@ function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
           <ul class="decisions">
             {task.decisions.map((decision) => (
               <li>
-                <StatusBadge status={decision.decision} /> @{decision.by} at {formatTime(decision.at)}
+                <StatusBadge status={decision.decision} /> @{decision.by} at <Time at={decision.at} />
                 {decision.comment && <blockquote>{decision.comment}</blockquote>}
               </li>
             ))}
           </ul>
         )}
       </div>
+      {(task.status !== 'open' || allowed.decided) && typeof props.values?.comment === 'string' && (
+        <section id="unsaved-answer">
+          <h2>Your comment (not saved)</h2>
+          <blockquote class="multiline">{props.values.comment}</blockquote>
+        </section>
+      )}
       {task.status === 'open' && !allowed.decided && (
         <form id="decision-form" class="task" method="post" action={task.path} data-live-optional>
           <input type="hidden" name="_csrf" value={props.session.csrf} />
@@ -304,7 +333,14 @@ function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
               </textarea>
             </div>
             <div class="actions">
-              <button type="submit" name="decision" value="approve" class="primary" disabled={!allowed.approve} title={allowed.initiator ? 'you asked for this change' : undefined}>
+              <button
+                type="submit"
+                name="decision"
+                value="approve"
+                class="primary"
+                disabled={!allowed.approve}
+                title={allowed.initiator ? 'you asked for this change' : undefined}
+              >
                 Approve
               </button>
               <button type="submit" name="decision" value="reject" class="danger">

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RunView } from '../../app/operations.js';
+import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
+import type { HistoryEvent } from '../../core/model.js';
+import { render } from '../static.js';
+import { runPage } from './run.js';
+
+const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+const run: RunView = {
+  id: 'r1',
+  workflow: 'review',
+  version: 'abcdef0123456789',
+  status: 'cancelled',
+  input: null,
+  createdAt: new Date(t0).toISOString(),
+  updatedAt: new Date(t0 + 5000).toISOString(),
+};
+const closed = (step: number, id: string, data: unknown): HistoryEvent => ({
+  seq: step + 10,
+  at: t0 + 3000,
+  type: 'wait_satisfied',
+  step,
+  event: {
+    specversion: '1.0',
+    id: `task-closed:${id}`,
+    source: `autoflow:task/${id}`,
+    type: TASK_CLOSED_EVENT,
+    subject: id,
+    data: data as never,
+  },
+});
+
+test("the run's history says who answered each task and who cancelled; a form's daily re-check is no deadline", () => {
+  const history: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'run_started', workflow: 'review', version: 'abcdef0123456789', input: null },
+    {
+      seq: 1,
+      at: t0,
+      type: 'call_scheduled',
+      step: 1,
+      capability: 'tasks',
+      method: 'create',
+      args: { kind: 'form', spec: {}, eligible: ['bob'] },
+    },
+    { seq: 2, at: t0, type: 'call_completed', step: 1, value: { id: 'tk_a', url: 'u', eligible: ['bob'] }, attempts: 1 },
+    { seq: 3, at: t0, type: 'wait_started', step: 2, eventType: TASK_CLOSED_EVENT, match: { subject: 'tk_a' }, timeoutAt: t0 + 86_400_000 },
+    closed(2, 'tk_a', { status: 'submitted', values: {}, by: 'bob', at: 'x' }),
+    closed(4, 'tk_b', { status: 'rejected', decisions: [{ by: 'carol', decision: 'reject', at: 'y' }] }),
+    { seq: 20, at: t0 + 4000, type: 'cancel_requested', reason: 'not needed', by: 'alice' },
+  ];
+  const html = render(
+    runPage({
+      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+      run,
+      history,
+      logs: [],
+      tasks: [],
+      calls: [],
+      retries: [],
+      now: t0,
+    }),
+  );
+  assert.match(html, /wait #2 for an answer to task tk_a \(no deadline\)/);
+  assert.doesNotMatch(html, /until 2026-01-03/, 'the re-check a day later reads as no deadline');
+  assert.match(html, /wait #2: task tk_a submitted by @bob/);
+  assert.match(html, /wait #4: task tk_b rejected by @carol/);
+  assert.match(html, /cancellation requested by @alice: not needed/);
+});
