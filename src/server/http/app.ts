@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { mount } from 'hono/mount';
 import { requestId } from 'hono/request-id';
 import type { Operations } from '../../app/operations.js';
 import type { Logger } from '../../core/ports.js';
@@ -96,7 +97,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json({ name, retired: true });
   });
   if (deps.gitlab) {
-    app.route(SIMULATOR_PATH, deps.gitlab.simulator.app);
+    // Mounted, not routed: the simulator sees the paths below the prefix (its `baseUrl`'s path), as when
+    // it serves on its own, and answers with its own 404s (JSON for the API, a page for its pages) and errors.
+    app.all(`${SIMULATOR_PATH}/*`, mount(deps.gitlab.simulator.app.fetch));
     app.route('/api/v1/simulator', simulatorRoutes(deps.gitlab));
   }
   // Last, and by explicit paths only: the UI never shadows the API, the webhooks or the simulator.

@@ -21,6 +21,7 @@ import { registerRepository } from './routes/repository.js';
 import { type SeedDescription, type SeedResult, seedState } from './seed.js';
 import { restoreState, snapshotState } from './snapshot.js';
 import { SimState } from './state.js';
+import { createWebPages } from './web/pages.js';
 
 export { demoSeed } from './seed.js';
 export type { GroupSeed, IssueSeed, LabelSeed, MilestoneSeed, ProjectSeed, Role, SeedDescription, SeedResult, UserSeed } from './seed.js';
@@ -35,7 +36,8 @@ export type * from './model.js';
 
 export interface GitLabSimulatorOptions {
   /**
-   * Where the simulated GitLab says it lives (`web_url`s, `X-Gitlab-Instance`).
+   * Where the simulated GitLab says it lives (`web_url`s, `X-Gitlab-Instance`). Serve `app` at this
+   * URL's path (`autoflow server` mounts it at `/simulator/gitlab`): the `web_url`s are pages it serves.
    * @default the URL `listen()` gets, or `http://gitlab.example.com` before that
    */
   baseUrl?: string;
@@ -91,7 +93,8 @@ export interface GitLabSimulator {
 /**
  * A GitLab for tests, demos and newcomers: REST v4 for issues, merge requests, labels,
  * milestones, pipelines, deployments, repository files and more, with GitLab's auth,
- * pagination and errors; webhooks with retries; fault injection; seeding from a short description.
+ * pagination and errors; webhooks with retries; fault injection; seeding from a short description;
+ * read-only HTML pages where its `web_url`s point (`web/`).
  *
  * @example
  * const gitlab = createGitLabSimulator({ seed: demoSeed() });
@@ -110,6 +113,7 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
   });
   const ctx: SimContext = { state, webhooks };
   const faults = new Faults();
+  const web = createWebPages(state);
   const app = createSimApp({
     ctx,
     faults,
@@ -127,10 +131,13 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
       registerPeople,
     ],
     onInternalError: options.onInternalError ?? ((error) => console.error('gitlab-sim: internal error', error)),
+    notFoundPage: web.notFound,
     onChange: options.onChange,
   });
   const oauth = new SimOAuth(state);
   app.route('/oauth', oauthRoutes(oauth, state));
+  // Last: the pages' `/<namespace>` route would shadow any route registered after it.
+  app.route('/', web.pages);
   // Every GitLab has its first administrator; seeding acts as them.
   let root: SimUser = {
     id: state.nextId('user'),

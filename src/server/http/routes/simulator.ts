@@ -33,7 +33,12 @@ const ACTIONS: Record<string, readonly ActionArgument[]> = {
   addReviewer: [actor, project, iid, ['reviewer', 'text']],
   approveMergeRequest: [actor, project, iid],
   mergeMergeRequest: [actor, project, iid],
-  createNote: [actor, project, ['{"issue": iid} or {"mergeRequest": iid}', 'object'], ['body', 'text']],
+  createNote: [
+    actor,
+    project,
+    ['{"issue": iid} or {"mergeRequest": iid}', 'object'],
+    ['body (quick actions run as in GitLab: /label ~bug, /close…; a body of only quick actions saves no note: result null)', 'text'],
+  ],
   push: [actor, project, ['{"branch":…, "files": {path: content}, "message"?: …}', 'object']],
   createPipeline: [actor, project, ['ref', 'text']],
   setPipelineStatus: [project, ['pipelineId', 'number'], ['status (running, success, failed, canceled…)', 'text']],

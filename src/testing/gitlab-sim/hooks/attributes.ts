@@ -2,6 +2,7 @@ import { formatDuration } from '../durations.js';
 import { avatarUrl, hookTime, hookTimeOrNull, isDraft, isoSeconds } from '../format.js';
 import type { SimCommit, SimIssue, SimLabel, SimMergeRequest, SimProject, SimUser, Visibility } from '../model.js';
 import type { SimState } from '../state.js';
+import { projectPagePath } from '../web-paths.js';
 
 /**
  * The `hook_attrs` of GitLab's models: the nested objects webhook payloads are built from.
@@ -72,7 +73,7 @@ export function commitHook(state: SimState, project: SimProject, commit: SimComm
     message: commit.message,
     title: commit.message.split('\n')[0] ?? '',
     timestamp: isoSeconds(commit.createdAt),
-    url: state.webUrl(`${state.projectPath(project)}/-/commit/${commit.sha}`),
+    url: state.webUrl(projectPagePath(state, project, 'commit', commit.sha)),
     author: { name: commit.authorName, email: commit.authorEmail },
   };
 }
@@ -117,7 +118,7 @@ function workItemHook(state: SimState, item: SimIssue | SimMergeRequest, kind: '
     // Kept because the documented note payloads still show them; GitLab sends 0/null.
     position: 0,
     branch_name: null,
-    url: state.webUrl(`${state.projectPath(project)}/-/${kind}/${item.iid}`),
+    url: state.webUrl(projectPagePath(state, project, kind, item.iid)),
     labels: labelsOf(state, item.labelIds).map(labelHook),
   };
 }

@@ -1,6 +1,7 @@
 import { hookTime, hookTimeOrNull, isoSecondsOrNull, restTime, restTimeOrNull, seconds } from '../format.js';
 import { SIM_RUNNER, type SimCommit, type SimDeployment, type SimJob, type SimPipeline, type SimProject, type SimUser } from '../model.js';
 import type { SimState } from '../state.js';
+import { projectPagePath, userWebPath } from '../web-paths.js';
 import { type HookObject, commitHook, mergeStatusOf, projectHook, repositoryHook, userHook } from './attributes.js';
 import type { HookEvent } from './webhooks.js';
 
@@ -126,7 +127,7 @@ export function pipelineEvent(state: SimState, pipeline: SimPipeline): HookEvent
         duration: seconds(pipeline.startedAt, pipeline.finishedAt),
         queued_duration: seconds(pipeline.createdAt, pipeline.startedAt),
         variables: pipeline.variables,
-        url: state.webUrl(`${state.projectPath(project)}/-/pipelines/${pipeline.id}`),
+        url: state.webUrl(projectPagePath(state, project, 'pipelines', pipeline.id)),
       },
       merge_request: mr
         ? {
@@ -139,7 +140,7 @@ export function pipelineEvent(state: SimState, pipeline: SimPipeline): HookEvent
             target_project_id: mr.projectId,
             state: mr.state,
             ...mergeStatusOf(state, mr),
-            url: state.webUrl(`${state.projectPath(project)}/-/merge_requests/${mr.iid}`),
+            url: state.webUrl(projectPagePath(state, project, 'merge_requests', mr.iid)),
           }
         : null,
       user: userHook(state.requireUser(pipeline.userId)),
@@ -211,7 +212,6 @@ export function deploymentEvent(state: SimState, deployment: SimDeployment): Hoo
   const environment = state.environments.get(deployment.environmentId);
   const commit = project.repository.commits.get(deployment.sha);
   const user = state.requireUser(deployment.userId);
-  const web = state.webUrl(state.projectPath(project));
   const changedAt = new Date(deployment.updatedAt).toISOString();
   return {
     name: 'deployment_events',
@@ -223,7 +223,7 @@ export function deploymentEvent(state: SimState, deployment: SimDeployment): Hoo
       status_changed_at: `${changedAt.slice(0, 10)} ${changedAt.slice(11, 19)} +0000`,
       deployment_id: deployment.id,
       deployable_id: deployment.jobId,
-      deployable_url: deployment.jobId === null ? null : `${web}/-/jobs/${deployment.jobId}`,
+      deployable_url: deployment.jobId === null ? null : state.webUrl(projectPagePath(state, project, 'jobs', deployment.jobId)),
       environment: environment?.name ?? null,
       environment_tier: environment?.tier ?? null,
       environment_slug: environment?.slug ?? null,
@@ -231,8 +231,8 @@ export function deploymentEvent(state: SimState, deployment: SimDeployment): Hoo
       project: projectHook(state, project),
       short_sha: deployment.sha.slice(0, 8),
       user: userHook(user),
-      user_url: state.webUrl(user.username),
-      commit_url: `${web}/-/commit/${deployment.sha}`,
+      user_url: state.webUrl(userWebPath(user)),
+      commit_url: state.webUrl(projectPagePath(state, project, 'commit', deployment.sha)),
       commit_title: commit?.message.split('\n')[0] ?? '',
     },
   };

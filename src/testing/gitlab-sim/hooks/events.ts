@@ -1,6 +1,7 @@
 import { hookTime, isoSeconds } from '../format.js';
 import type { Membership, SimGroup, SimIssue, SimMergeRequest, SimMilestone, SimNote, SimProject, SimRelease, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
+import { projectPagePath } from '../web-paths.js';
 import {
   type HookObject,
   archiveSources,
@@ -146,7 +147,7 @@ export function noteEvent(state: SimState, note: SimNote): HookEvent {
   const mr = note.noteableType === 'MergeRequest' ? (state.mergeRequests.get(note.noteableId) as SimMergeRequest) : undefined;
   const noteable = issue ?? (mr as SimMergeRequest);
   const confidential = note.internal || (issue?.confidential ?? false);
-  const path = `${state.projectPath(project)}/-/${issue ? 'issues' : 'merge_requests'}/${noteable.iid}`;
+  const path = projectPagePath(state, project, issue ? 'issues' : 'merge_requests', noteable.iid);
   return {
     name: confidential ? 'confidential_note_events' : 'note_events',
     project,

@@ -1,4 +1,4 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler, type NotFoundHandler } from 'hono';
 import type { Clock } from '../../../core/ports.js';
 import type { SimContext } from '../context.js';
 import { GitLabApiError, notFound, unauthorized } from '../errors.js';
@@ -60,6 +60,8 @@ export interface SimAppParts {
   /** Registers the REST routes on the `/api/v4` sub-app. */
   routes: ReadonlyArray<(api: SimApi, ctx: SimContext) => void>;
   onInternalError: (error: Error) => void;
+  /** The answer to a path outside `/api` that no route serves: GitLab's web answers with a page. */
+  notFoundPage: NotFoundHandler<SimEnv>;
   /** Called after each request that may have changed something (any method but GET, HEAD and OPTIONS). */
   onChange?: (() => void) | undefined;
 }
@@ -85,7 +87,7 @@ export function createSimApp(parts: SimAppParts): Hono<SimEnv> {
   for (const register of parts.routes) register(api, parts.ctx);
   app.route('/api/v4', api);
   // Grape answers unknown API routes with `error`, not `message`.
-  app.notFound((c) => c.json({ error: '404 Not Found' }, 404));
+  app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: '404 Not Found' }, 404) : parts.notFoundPage(c)));
   app.onError((error, c) => {
     if (error instanceof GitLabApiError) return c.json(error.body, error.status as 400);
     parts.onInternalError(error);

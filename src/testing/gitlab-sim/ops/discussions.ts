@@ -12,13 +12,16 @@ import { type PostedNote, createNote } from './notes.js';
 
 const byCreation = (a: SimNote, b: SimNote): number => a.createdAt - b.createdAt || a.id - b.id;
 
+/** Every note of an issue or merge request, internal ones included, oldest first. */
+export function notesOf(state: SimState, noteable: SimIssue | SimMergeRequest): SimNote[] {
+  const type = 'sourceBranch' in noteable ? 'MergeRequest' : 'Issue';
+  return [...state.notes.values()].filter((note) => note.noteableType === type && note.noteableId === noteable.id).sort(byCreation);
+}
+
 /** The notes of an issue or merge request that `user` may read, oldest first: internal ones for Reporters up only. */
 export function readableNotes(state: SimState, user: SimUser, noteable: SimIssue | SimMergeRequest): SimNote[] {
   const reporter = state.accessLevel(user, state.requireProject(noteable.projectId)) >= CAN.report;
-  const type = 'sourceBranch' in noteable ? 'MergeRequest' : 'Issue';
-  return [...state.notes.values()]
-    .filter((note) => note.noteableType === type && note.noteableId === noteable.id && (reporter || !note.internal))
-    .sort(byCreation);
+  return notesOf(state, noteable).filter((note) => reporter || !note.internal);
 }
 
 /** `notes` grouped into threads, in the order their first notes were written, as `GET …/discussions` lists them. */

@@ -1,6 +1,7 @@
 import { avatarUrl, dateOnly, restTime } from '../format.js';
 import type { SimCommit, SimEnvironment, SimMilestone, SimPipeline, SimProject, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
+import { milestoneWebPath, projectPagePath, userWebPath } from '../web-paths.js';
 
 /**
  * The small entities GitLab nests inside others (a user, a commit, a pipeline, a milestone, an
@@ -18,7 +19,7 @@ export function userBasic(state: SimState, user: SimUser): Entity {
     name: user.name,
     state: user.state,
     avatar_url: avatarUrl(user),
-    web_url: state.webUrl(user.username),
+    web_url: state.webUrl(userWebPath(user)),
   };
 }
 
@@ -44,12 +45,9 @@ export function commitBasic(state: SimState, project: SimProject, commit: SimCom
     committed_date: restTime(commit.createdAt),
     trailers: {},
     extended_trailers: {},
-    web_url: state.webUrl(`${state.projectPath(project)}/-/commit/${commit.sha}`),
+    web_url: state.webUrl(projectPagePath(state, project, 'commit', commit.sha)),
   };
 }
-
-const pipelineUrl = (state: SimState, project: SimProject, id: number): string =>
-  state.webUrl(`${state.projectPath(project)}/-/pipelines/${id}`);
 
 export function pipelineBasic(state: SimState, pipeline: SimPipeline): Entity {
   const project = state.requireProject(pipeline.projectId);
@@ -63,13 +61,11 @@ export function pipelineBasic(state: SimState, pipeline: SimPipeline): Entity {
     source: pipeline.source,
     created_at: restTime(pipeline.createdAt),
     updated_at: restTime(pipeline.updatedAt),
-    web_url: pipelineUrl(state, project, pipeline.id),
+    web_url: state.webUrl(projectPagePath(state, project, 'pipelines', pipeline.id)),
   };
 }
 
 export function milestoneEntity(state: SimState, milestone: SimMilestone): Entity {
-  const owner = milestone.owner.kind === 'project' ? state.requireProject(milestone.owner.id) : state.requireGroup(milestone.owner.id);
-  const ownerPath = 'repository' in owner ? state.projectPath(owner) : `groups/${state.groupPath(owner)}`;
   return {
     id: milestone.id,
     iid: milestone.iid,
@@ -82,7 +78,7 @@ export function milestoneEntity(state: SimState, milestone: SimMilestone): Entit
     due_date: milestone.dueDate,
     start_date: milestone.startDate,
     expired: milestone.dueDate !== null && milestone.dueDate < dateOnly(state.now()),
-    web_url: state.webUrl(`${ownerPath}/-/milestones/${milestone.iid}`),
+    web_url: state.webUrl(milestoneWebPath(state, milestone)),
   };
 }
 

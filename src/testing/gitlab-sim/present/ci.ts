@@ -10,6 +10,7 @@ import {
   type SimPipeline,
 } from '../model.js';
 import type { SimState } from '../state.js';
+import { projectPagePath } from '../web-paths.js';
 import { type Entity, commitBasic, environmentBasic, pipelineBasic, userBasic, userOrNull } from './basic.js';
 import { projectEntity } from './people.js';
 
@@ -82,7 +83,7 @@ export function jobEntity(state: SimState, job: SimJob): Entity {
     user: userOrNull(state, job.userId),
     commit: commit ? commitBasic(state, project, commit) : null,
     pipeline: pipelineBasic(state, pipeline),
-    web_url: state.webUrl(`${state.projectPath(project)}/-/jobs/${job.id}`),
+    web_url: state.webUrl(projectPagePath(state, project, 'jobs', job.id)),
     project: { ci_job_token_scope_enabled: false },
     artifacts: [],
     artifacts_expire_at: null,

@@ -1,6 +1,7 @@
 import { restTime } from '../format.js';
 import type { SimGroup, SimProject, SimUser } from '../model.js';
 import type { EffectiveMember, SimState } from '../state.js';
+import { groupWebPath } from '../web-paths.js';
 import { type Entity, userBasic, userOrNull } from './basic.js';
 
 /** REST entities for users, members, groups and projects, field for field as GitLab's API sends them. */
@@ -68,7 +69,7 @@ export function groupEntity(state: SimState, group: SimGroup): Entity {
   const fullPath = state.groupPath(group);
   return {
     id: group.id,
-    web_url: state.webUrl(`groups/${fullPath}`),
+    web_url: state.webUrl(groupWebPath(state, group)),
     name: group.name,
     path: group.path,
     description: group.description,
@@ -133,7 +134,7 @@ export function projectEntity(state: SimState, project: SimProject): Entity {
       full_path: state.namespacePath(project),
       parent_id: group?.parentId ?? null,
       avatar_url: null,
-      web_url: state.webUrl(group ? `groups/${state.namespacePath(project)}` : state.namespacePath(project)),
+      web_url: state.webUrl(group ? groupWebPath(state, group) : state.namespacePath(project)),
     },
   };
 }

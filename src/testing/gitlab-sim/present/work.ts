@@ -4,6 +4,7 @@ import { labelsOf, mergeStatusOf, usersOf } from '../hooks/attributes.js';
 import type { SimIssue, SimLabel, SimMergeRequest, SimNote, SimUser, SimWorkItem } from '../model.js';
 import { closingIssues } from '../ops/merge-requests.js';
 import type { SimState } from '../state.js';
+import { projectPagePath } from '../web-paths.js';
 import { type Entity, milestoneEntity, pipelineBasic, userBasic, userOrNull } from './basic.js';
 import { pipelineDetail } from './ci.js';
 
@@ -99,7 +100,7 @@ function workItemEntity(
     upvotes: 0,
     downvotes: 0,
     discussion_locked: item.discussionLocked,
-    web_url: state.webUrl(`${path}/-/${kind}/${item.iid}`),
+    web_url: state.webUrl(projectPagePath(state, project, kind, item.iid)),
     time_stats: {
       time_estimate: item.timeEstimate ?? 0,
       total_time_spent: item.timeSpent ?? 0,
@@ -152,7 +153,7 @@ export function mergeRequestSimple(state: SimState, mr: SimMergeRequest): Entity
     state: mr.state,
     created_at: restTime(mr.createdAt),
     updated_at: restTime(mr.updatedAt),
-    web_url: state.webUrl(`${state.projectPath(project)}/-/merge_requests/${mr.iid}`),
+    web_url: state.webUrl(projectPagePath(state, project, 'merge_requests', mr.iid)),
   };
 }
 
