@@ -1,12 +1,22 @@
 import { CapabilityError, PermissionDeniedError, toError, toErrorInfo } from './errors.js';
 import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
-import type { Capability, SecretSource } from './ports.js';
+import type { Capability, Clock, SecretSource } from './ports.js';
 import { resolveRetryPolicy, retryDelay } from './retry.js';
 import { revealJson, sealJson } from './secrets.js';
 
+/** A call's result or final failure, as its workflow receives it. */
+export type CallResolution = Extract<Resolution, { kind: 'call' }>;
+
 export type CallOutcome =
-  | { kind: 'resolved'; resolution: Resolution; attempts: number }
+  | { kind: 'resolved'; resolution: CallResolution; attempts: number }
   | { kind: 'retry'; attempts: number; nextAt: number; error: ErrorInfo };
+
+/** A call's resolution on its way to its run: how many attempts it took, and when it came. */
+export interface CallAnswer {
+  resolution: CallResolution;
+  attempts: number;
+  at: number;
+}
 
 export interface CallContext {
   workflow: string;
@@ -18,6 +28,8 @@ export interface CallExecutorOptions {
   capabilities: ReadonlyMap<string, Capability>;
   secrets: SecretSource;
   random: () => number;
+  /** Tells when an attempt failed: the next one is counted from then. */
+  clock: Clock;
 }
 
 /**
@@ -32,7 +44,9 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
   const capability = options.capabilities.get(call.capability);
   try {
     if (!capability) {
-      throw new CapabilityError('unknown_capability', `no capability named '${call.capability}' is installed on this server`, { retryable: false });
+      throw new CapabilityError('unknown_capability', `no capability named '${call.capability}' is installed on this server`, {
+        retryable: false,
+      });
     }
     const granted = capability.storesArguments === true ? [] : context.permissions.secrets;
     const value = await capability.invoke(call.method, revealJson(call.args, options.secrets, granted), {
@@ -57,7 +71,10 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
     const policy = resolveRetryPolicy(call.options?.retry);
     if (retryable && attempts < policy.maxAttempts) {
       const retryAfter = error instanceof CapabilityError ? error.retryAfterMs : undefined;
-      return { kind: 'retry', attempts, error: info, nextAt: context.now + retryDelay(policy, attempts, options.random, retryAfter) };
+      // From the failure, not from `context.now` (the attempt's start): an attempt that took longer
+      // than the backoff would otherwise be retried at once.
+      const nextAt = options.clock.now() + retryDelay(policy, attempts, options.random, retryAfter);
+      return { kind: 'retry', attempts, error: info, nextAt };
     }
     if (retryable) info.message = `${info.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
     return { kind: 'resolved', attempts, resolution: { kind: 'call', step: call.step, ok: false, error: info } };

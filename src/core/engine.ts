@@ -1,11 +1,12 @@
-import { attemptCall, type CallContext, type CallOutcome } from './call-executor.js';
+import type { CallContext } from './call-executor.js';
+import { CallRunner, type CallEvents } from './call-runner.js';
 import { eventKeyForShape } from './correlation.js';
 import { TypedEmitter } from './emitter.js';
 import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo } from './errors.js';
+import { InlineCalls } from './inline-calls.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
 import { canonicalJson } from './json.js';
 import type {
-  CallRecord,
   CloudEvent,
   DeployedDefinition,
   HistoryEvent,
@@ -86,16 +87,14 @@ export interface EngineEvents extends Record<string, unknown> {
   'run:retried': { run: RunRecord; latest: boolean };
   'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
   /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
-  'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' };
+  'call:attempted': CallEvents['call:attempted'];
   /** Due timers and calls handled; `lagMs` is how late the earliest of them was. */
   'timers:fired': { runs: number; lagMs: number };
   /** A write of this node refused because another node holds the run or call now (the lease had passed). */
-  'write:fenced': { runId: string; step?: number; what: 'task' | 'call_result' | 'call_retry' };
+  'write:fenced': CallEvents['write:fenced'];
 }
 
 const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
-/** Calls claimed and executed at once by one wake-up. */
-const CALL_BATCH = 64;
 /** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
 const LOOKBACK_PAGE = 1000;
 const LOOKBACK_MAX_EVENTS = 20_000;
@@ -104,6 +103,13 @@ const LOOKBACK_MAX_EVENTS = 20_000;
 function isOwnSignalWait(run: RunRecord, wait: WaitRecord): boolean {
   const { eventType, paths, key } = wait;
   return eventType.startsWith(SIGNAL_EVENT_PREFIX) && paths.length === 1 && paths[0] === 'subject' && key === canonicalJson([run.id]);
+}
+
+/** The runs a task commit gave mail to: the parent it told of its end, the children it cancelled. */
+function runsMailedBy(commit: TaskCommit): string[] {
+  const runIds = (commit.cancelChildren ?? []).map((child) => child.runId);
+  if (commit.notifyParent) runIds.push(commit.notifyParent.runId);
+  return runIds;
 }
 
 /**
@@ -117,6 +123,7 @@ export class Engine {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly cache: InstanceCache;
+  private readonly calls: CallRunner;
   private readonly random: () => number;
   private readonly concurrency: number;
   private readonly lookbackMs: number;
@@ -125,12 +132,12 @@ export class Engine {
   private readonly definitionsByVersion = new Map<string, DeployedDefinition>();
   private activeDefinitions: DeployedDefinition[] = [];
   private readonly activeRuns = new Map<string, Promise<void>>();
+  /** The calls each run being advanced here makes itself; mail for the run is noted there too. */
+  private readonly inlineCalls = new Map<string, InlineCalls>();
   /** Slots held for runs being created here, which this node advances as soon as they exist. */
   private reservedSlots = 0;
   /** submitRun calls in progress. */
   private submitting = 0;
-  /** Calls being executed here, by `runId:step`: the heartbeat renews their leases. */
-  private readonly inflightCalls = new Map<string, { runId: string; step: number }>();
   /** Runs this node claimed, with their lease end: handed back on stop. */
   private readonly leasedRuns = new Map<string, number>();
   /** Runs started here that do not exist yet: the commit of their first task creates them (see startHere). */
@@ -158,6 +165,22 @@ export class Engine {
     this.lookbackMs = options.lookbackMs ?? 300_000;
     this.runLeaseMs = options.runLeaseMs ?? 30_000;
     this.callLeaseMs = options.callLeaseMs ?? 120_000;
+    this.calls = new CallRunner({
+      store: this.store,
+      clock: this.clock,
+      logger: this.logger,
+      events: this.events,
+      nodeId: options.nodeId,
+      capabilities: options.capabilities,
+      secrets: options.secrets,
+      random: this.random,
+      callLeaseMs: this.callLeaseMs,
+      definitionFor: (version) => this.definitionFor(version),
+      track: (work) => this.track(work),
+      wakeAt: (at) => this.considerWake(at),
+      mailFor: (runIds) => this.mailFor(runIds),
+      isStopping: () => this.stopping,
+    });
   }
 
   // lifecycle -----------------------------------------------------------------------------
@@ -170,7 +193,7 @@ export class Engine {
     this.pump();
     // After a restart under the same node id, the calls this node held when it stopped are
     // reclaimed at once, instead of when their leases would have passed.
-    this.track(this.reclaimOwnCalls());
+    this.track(this.calls.reclaimOwn());
     this.track(this.onDue());
     this.schedulePoll();
     this.scheduleHeartbeat();
@@ -199,7 +222,10 @@ export class Engine {
       await this.store.releaseLeases(this.options.nodeId, held);
     } catch (error) {
       // Not fatal: the leases then simply expire and other nodes recover the work after that.
-      this.logger.warn({ err: toError(error), runs: held.length }, 'handing leases back failed; other nodes take the work over once they expire');
+      this.logger.warn(
+        { err: toError(error), runs: held.length },
+        'handing leases back failed; other nodes take the work over once they expire',
+      );
     }
   }
 
@@ -365,12 +391,18 @@ export class Engine {
     if (!run) throw new NotFoundError('run', runId);
     if (terminal.has(run.status)) throw new ConflictError(`run ${runId} already ended as ${run.status}; there is nothing to cancel`);
     if (run.status === 'stuck') {
-      const error = { name: 'CancelledError', message: reason ?? `run ${runId} was cancelled while stuck${by === undefined ? '' : ` by ${by}`}` };
-      await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'cancelled', error, this.options.secrets));
+      const error = {
+        name: 'CancelledError',
+        message: reason ?? `run ${runId} was cancelled while stuck${by === undefined ? '' : ` by ${by}`}`,
+      };
+      await this.commitOutsideSandbox(
+        run,
+        buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'cancelled', error, this.options.secrets),
+      );
     } else {
       const resolution: Resolution = { kind: 'cancel', ...(reason !== undefined && { reason }), ...(by !== undefined && { by }) };
       await this.store.addPending(runId, resolution, this.clock.now());
-      this.pump();
+      this.mailFor([runId]);
     }
     return (await this.store.getRun(runId)) ?? run;
   }
@@ -465,6 +497,15 @@ export class Engine {
 
   // the run loop ----------------------------------------------------------------------------
 
+  /**
+   * The store has new mail for these runs. A run being advanced here takes it between the answers
+   * of its calls (from the pump's claim too, but that needs a free slot); the others are claimed.
+   */
+  private mailFor(runIds: readonly string[]): void {
+    for (const id of runIds) this.inlineCalls.get(id)?.noteMail();
+    this.pump();
+  }
+
   private pump(): void {
     if (this.stopping) return;
     this.pumpRequested = true;
@@ -488,7 +529,13 @@ export class Engine {
         for (const id of ids) this.leasedRuns.set(id, now + this.runLeaseMs);
         let launched = 0;
         for (const id of ids) {
-          if (this.activeRuns.has(id) || (this.failing.get(id)?.until ?? 0) > now) continue;
+          // A run being advanced here is ready again: it has mail, which another node may have
+          // written. Its advance takes it between the answers of its calls.
+          if (this.activeRuns.has(id)) {
+            this.inlineCalls.get(id)?.noteMail();
+            continue;
+          }
+          if ((this.failing.get(id)?.until ?? 0) > now) continue;
           launched++;
           this.launch(id);
         }
@@ -523,7 +570,10 @@ export class Engine {
           const until = this.clock.now() + Math.min(60_000, 1000 * 2 ** (attempts - 1));
           this.failing.set(id, { attempts, until });
           this.considerWake(until);
-          this.logger.error({ err: toError(error), runId: id, attempts }, `advancing run failed; retrying at ${new Date(until).toISOString()}`);
+          this.logger.error(
+            { err: toError(error), runId: id, attempts },
+            `advancing run failed; retrying at ${new Date(until).toISOString()}`,
+          );
         },
       )
       .finally(() => {
@@ -537,13 +587,34 @@ export class Engine {
   }
 
   private async advanceRun(runId: string, created?: RunRecord): Promise<void> {
+    // Registered before the first read: mail that comes from then on reaches this advance.
+    const inline = new InlineCalls((answer) => this.track(this.calls.recordAnswer(runId, answer)));
+    this.inlineCalls.set(runId, inline);
+    try {
+      await this.advance(runId, inline, created);
+    } finally {
+      this.inlineCalls.delete(runId);
+      const draining = inline.close();
+      // Tracked, so that stop waits for the calls still running and keeps what they answer.
+      if (draining) this.track(draining);
+    }
+  }
+
+  /** Runs the run's workflow tasks while there is something to deliver to it, or a call of its own to wait for. */
+  private async advance(runId: string, inline: InlineCalls, created?: RunRecord): Promise<void> {
     // Both reads at once: one round trip of waiting, not two.
     let [run, pending] = created ? [created, []] : await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
     if (!run || run.status !== 'running') return;
     const definition = await this.definitionFor(run.version);
     if (!definition) {
-      const error = { name: 'DefinitionMissingError', message: `version ${run.version} of workflow '${run.workflow}' is not in the store; redeploy it` };
-      await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', error, this.options.secrets));
+      const error = {
+        name: 'DefinitionMissingError',
+        message: `version ${run.version} of workflow '${run.workflow}' is not in the store; redeploy it`,
+      };
+      await this.commitOutsideSandbox(
+        run,
+        buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', error, this.options.secrets),
+      );
       return;
     }
     let entry = this.cache.get(runId);
@@ -578,7 +649,10 @@ export class Engine {
       } catch (caught) {
         this.cache.evict(runId);
         if (!(caught instanceof SandboxLimitError)) throw caught;
-        await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, time, 'failed', toErrorInfo(caught), this.options.secrets));
+        await this.commitOutsideSandbox(
+          run,
+          buildTerminalCommit(run, this.options.nodeId, time, 'failed', toErrorInfo(caught), this.options.secrets),
+        );
         return;
       }
       const output = buildTaskCommit({
@@ -593,14 +667,14 @@ export class Engine {
         callLeaseUntil,
         versionOf: (name) => this.activeDefinition(name)?.version,
       });
-      // Marked before the commit: a claim of our own due calls racing with it must not run them too.
-      const keys = output.commit.calls.map((call) => `${call.runId}:${call.step}`);
-      for (const [index, key] of keys.entries()) this.inflightCalls.set(key, { runId, step: output.commit.calls[index]!.step });
+      const unreserve = this.calls.reserve(output.commit.calls);
+      // Mail noted until now is in the mailbox the commit returns.
+      inline.takeMail();
       let result: TaskCommitResult;
       try {
         result = await this.commit(run, output.commit);
       } finally {
-        for (const key of keys) this.inflightCalls.delete(key);
+        unreserve();
       }
       if (!result.ok) {
         this.commitRefused(runId, result.reason);
@@ -615,34 +689,50 @@ export class Engine {
         this.finished(run);
         return;
       }
-      local = [...output.immediate];
-      resolvedCalls = [];
       // The lease of the new calls counts from before the commit, which may have waited long on a
       // row lock (a stalled node's open transaction): with less than half of it left, another node
       // may claim them any moment, so they are left to be claimed like any due call.
       const executeHere = this.clock.now() < callLeaseUntil - this.callLeaseMs / 2;
       if (!executeHere && output.commit.calls.length > 0) {
-        this.logger.warn({ runId, calls: output.commit.calls.length }, 'the commit took over half the call lease; its calls run once their lease passes');
+        this.logger.warn(
+          { runId, calls: output.commit.calls.length },
+          'the commit took over half the call lease; its calls run once their lease passes',
+        );
         this.considerWake(callLeaseUntil);
       }
-      if (executeHere && output.commit.calls.length > 0) {
+      if (executeHere) {
         const context: CallContext = { workflow: run.workflow, permissions, now: time };
-        const outcomes = await Promise.all(output.commit.calls.map((call) => this.executeCall(call, context)));
-        for (const [index, outcome] of outcomes.entries()) {
-          const call = output.commit.calls[index] as CallRecord;
-          if (outcome.kind === 'resolved') {
-            local.push({ resolution: outcome.resolution, attempts: outcome.attempts, at: this.clock.now() });
-            resolvedCalls.push(call.step);
-          } else {
-            await this.rescheduleCall(call, outcome);
-          }
-        }
+        for (const call of output.commit.calls) this.calls.startInline(inline, call, context);
       }
-      if (local.length === 0) return;
-      // The mailbox as the commit left it; what arrives after it makes the run ready again.
-      pending = result.pending;
+      const next = await this.nextDelivery(runId, inline, result.pending, [...output.immediate]);
+      if (!next) return;
+      ({ pending, local, resolvedCalls } = next);
     }
     await this.keepForLater(runId, local, resolvedCalls);
+  }
+
+  /**
+   * What the run's next task delivers: the mailbox as the last commit left it, what that task
+   * resolved itself, and the answers of the run's calls. With none of these yet, it waits while
+   * calls run for the first answer or for new mail (then the mailbox is read again); undefined
+   * when there is nothing to deliver and no call to wait for. The engine stopping ends the wait
+   * with what there is.
+   */
+  private async nextDelivery(
+    runId: string,
+    inline: InlineCalls,
+    pending: PendingResolution[],
+    local: DeliveredResolution[],
+  ): Promise<{ pending: PendingResolution[]; local: DeliveredResolution[]; resolvedCalls: number[] } | undefined> {
+    for (;;) {
+      const answers = inline.takeAnswers();
+      if (answers.length > 0 || local.length > 0 || pending.length > 0 || this.stopping) {
+        return { pending, local: [...local, ...answers], resolvedCalls: answers.map((answer) => answer.resolution.step) };
+      }
+      if (inline.callsRunning === 0) return undefined;
+      await inline.next();
+      if (inline.takeMail() && !this.stopping) pending = await this.store.loadPending(runId);
+    }
   }
 
   /**
@@ -651,11 +741,11 @@ export class Engine {
    */
   private async keepForLater(runId: string, local: DeliveredResolution[], resolvedCalls: readonly number[]): Promise<void> {
     for (const { resolution, attempts, at } of local) {
-      const isCall = resolution.kind === 'call' && resolvedCalls.includes(resolution.step);
-      const kept = isCall
-        ? await this.store.resolveCall(runId, resolution.step, resolution, attempts ?? 1, at, this.options.nodeId)
-        : await this.store.addPending(runId, resolution, at);
-      if (!kept) this.logger.info({ runId, kind: resolution.kind }, 'a resolution held at shutdown was not kept: the run ended or another node holds it');
+      if (resolution.kind === 'call' && resolvedCalls.includes(resolution.step)) {
+        await this.calls.recordAnswer(runId, { resolution, attempts: attempts ?? 1, at });
+      } else if (!(await this.store.addPending(runId, resolution, at))) {
+        this.logger.info({ runId, kind: resolution.kind }, 'a resolution held at shutdown was not kept: the run ended');
+      }
     }
   }
 
@@ -701,7 +791,10 @@ export class Engine {
         return undefined;
       }
       if (caught instanceof SandboxLimitError) {
-        await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', toErrorInfo(caught), this.options.secrets));
+        await this.commitOutsideSandbox(
+          run,
+          buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', toErrorInfo(caught), this.options.secrets),
+        );
         return undefined;
       }
       throw caught;
@@ -763,7 +856,8 @@ export class Engine {
     for (const line of commit.logs) this.logger[line.level]({ runId: run.id, workflow: run.workflow, source: 'workflow' }, line.message);
     for (const timer of commit.timers) this.considerWake(timer.fireAt);
     if (commit.waits.length > 0) this.track(this.lookback(run, commit.waits));
-    if (commit.children.length > 0 || commit.successor || commit.notifyParent) this.pump();
+    const mailed = runsMailedBy(commit);
+    if (commit.children.length > 0 || commit.successor || mailed.length > 0) this.mailFor(mailed);
     if (commit.events?.length) this.routeSoon();
   }
 
@@ -778,7 +872,7 @@ export class Engine {
     const ownSignals = Math.min(recent, run.createdAt - this.lookbackMs);
     for (const wait of waits) {
       const from = since?.(wait) ?? (isOwnSignalWait(run, wait) ? ownSignals : recent);
-      if (await this.deliverEarlier(run, wait, from)) this.pump();
+      if (await this.deliverEarlier(run, wait, from)) this.mailFor([run.id]);
     }
   }
 
@@ -810,106 +904,6 @@ export class Engine {
     return false;
   }
 
-  // calls ------------------------------------------------------------------------------------
-
-  private async executeCall(call: CallRecord, context: CallContext): Promise<CallOutcome> {
-    const key = `${call.runId}:${call.step}`;
-    this.inflightCalls.set(key, { runId: call.runId, step: call.step });
-    try {
-      const outcome = await attemptCall(call, { ...context, now: this.clock.now() }, {
-        capabilities: this.options.capabilities,
-        secrets: this.options.secrets,
-        random: this.random,
-      });
-      const error =
-        outcome.kind === 'resolved' && outcome.resolution.kind === 'call' && !outcome.resolution.ok ? outcome.resolution.error : undefined;
-      const result = outcome.kind === 'retry' ? 'retry' : error ? 'failed' : 'ok';
-      this.events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
-      if (error) {
-        // The workflow may catch it; the log still says which call failed for good, and why.
-        this.logger.warn(
-          { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, error: error.message },
-          `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} failed: ${error.name}: ${error.message}`,
-        );
-      }
-      return outcome;
-    } finally {
-      this.inflightCalls.delete(key);
-    }
-  }
-
-  /** Records a failed attempt, fenced: after our lease passed, the node that took the call over decides. */
-  private async rescheduleCall(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'retry' }>): Promise<void> {
-    const { runId, step } = call;
-    if (await this.store.rescheduleCall(runId, step, outcome.attempts, outcome.nextAt, outcome.error, this.options.nodeId)) {
-      const name = `${call.capability}.${call.method}`;
-      const nextAt = new Date(outcome.nextAt).toISOString();
-      // A call that keeps failing is otherwise silent until it gives up, which may be an hour later.
-      this.logger.warn(
-        { runId, step, call: name, attempt: outcome.attempts, nextAt, error: outcome.error.message },
-        `call #${step} ${name} of run ${runId} failed (attempt ${outcome.attempts}): ${outcome.error.name}: ${outcome.error.message}; next attempt at ${nextAt}`,
-      );
-      this.considerWake(outcome.nextAt);
-    } else {
-      this.events.emit('write:fenced', { runId, step, what: 'call_retry' });
-      this.logger.warn({ runId, step }, 'retry of a call not recorded: its lease passed and another node holds it (or it was resolved)');
-    }
-  }
-
-  /** Calls due for a retry, or left behind by a node that stopped before finishing them. */
-  private async runDueCalls(): Promise<void> {
-    const now = this.clock.now();
-    const leaseUntil = now + this.callLeaseMs;
-    await this.runClaimedCalls(await this.store.claimDueCalls(this.options.nodeId, now, leaseUntil, CALL_BATCH), leaseUntil);
-  }
-
-  /**
-   * The calls this node still holds from before a restart under the same id, a batch at a time.
-   * One lease end for all batches: a call reclaimed once then ends its lease there and is not
-   * reclaimed again (see Store.reclaimOwnCalls).
-   */
-  private async reclaimOwnCalls(): Promise<void> {
-    const leaseUntil = this.clock.now() + this.callLeaseMs;
-    for (;;) {
-      const calls = await this.store.reclaimOwnCalls(this.options.nodeId, this.clock.now(), leaseUntil, CALL_BATCH);
-      await this.runClaimedCalls(calls, leaseUntil);
-      if (calls.length < CALL_BATCH || this.stopping) return;
-    }
-  }
-
-  /** Executes claimed calls (those not already running here) and records their outcomes, fenced. */
-  private async runClaimedCalls(calls: CallRecord[], leaseUntil: number): Promise<void> {
-    const now = this.clock.now();
-    await Promise.all(
-      calls
-        .filter((call) => !this.inflightCalls.has(`${call.runId}:${call.step}`))
-        .map(async (call) => {
-          const run = await this.store.getRun(call.runId);
-          const definition = run && (await this.definitionFor(run.version));
-          if (!run || !definition) return;
-          // A node that stalled (GC pause, SIGSTOP) since the claim may have lost the call to another
-          // node: it must not start an attempt that would overlap theirs.
-          if (this.clock.now() >= leaseUntil) return;
-          const outcome = await this.executeCall(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
-          if (outcome.kind === 'retry') return this.rescheduleCall(call, outcome);
-          const { runId, step } = call;
-          if (await this.store.resolveCall(runId, step, outcome.resolution, outcome.attempts, this.clock.now(), this.options.nodeId)) {
-            this.pump();
-            return;
-          }
-          // Refused while the run goes on: our lease passed and another node holds the call, or
-          // resolved it. Otherwise the run ended (cancelled, say) without needing this result.
-          const status = (await this.store.getRun(runId))?.status;
-          if (status !== 'running') {
-            this.logger.info({ runId, step, status }, 'call result not recorded: the run ended while the call was made');
-            return;
-          }
-          this.events.emit('write:fenced', { runId, step, what: 'call_result' });
-          this.logger.warn({ runId, step }, 'call result not recorded: its lease passed and another node took the call over');
-        }),
-    );
-  }
-
   // timers -----------------------------------------------------------------------------------
 
   private considerWake(at: number): void {
@@ -934,8 +928,8 @@ export class Engine {
     const fired = await this.store.fireDueTimers(now, 1000);
     if (dueAt !== undefined && fired.length > 0) this.events.emit('timers:fired', { runs: fired.length, lagMs: Math.max(0, now - dueAt) });
     // Fired timers, and runs whose back-off after a failure has passed, may be claimed now.
-    this.pump();
-    await this.runDueCalls();
+    this.mailFor(fired);
+    await this.calls.runDue();
     await this.scheduleWake();
   }
 
@@ -946,7 +940,8 @@ export class Engine {
    */
   private scheduleHeartbeat(): void {
     const { heartbeatMs, pollIntervalMs } = this.options;
-    const interval = heartbeatMs !== undefined ? heartbeatMs : pollIntervalMs === null ? null : Math.min(this.runLeaseMs, this.callLeaseMs) / 3;
+    const interval =
+      heartbeatMs !== undefined ? heartbeatMs : pollIntervalMs === null ? null : Math.min(this.runLeaseMs, this.callLeaseMs) / 3;
     if (interval === null || this.stopping) return;
     this.heartbeat = this.clock.schedule(this.clock.now() + interval, () => {
       this.track(this.renewLeases().finally(() => this.scheduleHeartbeat()));
@@ -957,7 +952,7 @@ export class Engine {
     const now = this.clock.now();
     for (const [id, until] of this.leasedRuns) if (until <= now) this.leasedRuns.delete(id);
     const runIds = [...this.activeRuns.keys()];
-    const calls = [...this.inflightCalls.values()];
+    const calls = this.calls.inflightCalls();
     if (runIds.length === 0 && calls.length === 0) return;
     const runLeaseUntil = now + this.runLeaseMs;
     await this.store.renewLeases(this.options.nodeId, runIds, runLeaseUntil, calls, now + this.callLeaseMs);
@@ -1003,7 +998,8 @@ export class Engine {
         }
         results.forEach((result, i) => this.events.emit('event:routed', { seq: routings[i]!.eventSeq, ...result }));
         this.launchLeasedRuns(routings, results);
-        if (results.some((result, i) => leftWorkToClaim(routings[i]!, result))) this.pump();
+        if (results.some((result, i) => leftWorkToClaim(routings[i]!, result)))
+          this.mailFor(results.flatMap((result) => result.deliveredRunIds));
         if (events.length === 100) this.routeRequested = true;
       }
     } catch (error) {
@@ -1045,7 +1041,9 @@ export class Engine {
 
   private track(work: Promise<unknown>): void {
     const tracked = work
-      .catch((error: unknown) => this.logger.error({ err: toError(error) }, 'background engine work failed; it is retried on the next wake-up'))
+      .catch((error: unknown) =>
+        this.logger.error({ err: toError(error) }, 'background engine work failed; it is retried on the next wake-up'),
+      )
       .finally(() => {
         this.background.delete(tracked);
         this.settle();

@@ -1,0 +1,205 @@
+import { attemptCall, type CallAnswer, type CallContext, type CallOutcome } from './call-executor.js';
+import type { TypedEmitter } from './emitter.js';
+import { toError } from './errors.js';
+import type { InlineCalls } from './inline-calls.js';
+import type { CallRecord, DeployedDefinition } from './model.js';
+import type { Capability, Clock, Logger, SecretSource, Store } from './ports.js';
+
+/** Calls claimed and executed at once by one wake-up. */
+const CALL_BATCH = 64;
+
+/** What the call runner tells the engine's listeners (EngineEvents has them too). */
+export interface CallEvents extends Record<string, unknown> {
+  /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
+  'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' };
+  /** A write of this node refused because another node holds the run or call now (the lease had passed). */
+  'write:fenced': { runId: string; step?: number; what: 'task' | 'call_result' | 'call_retry' };
+}
+
+export interface CallRunnerOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  events: Pick<TypedEmitter<CallEvents>, 'emit'>;
+  nodeId: string;
+  capabilities: ReadonlyMap<string, Capability>;
+  secrets: SecretSource;
+  random: () => number;
+  callLeaseMs: number;
+  /** A claimed call is made with the permissions of its run's version. */
+  definitionFor: (version: string) => Promise<DeployedDefinition | undefined>;
+  /** Work the engine's stop waits for. */
+  track: (work: Promise<unknown>) => void;
+  /** Wakes the engine at `at`: the time of a call's next attempt. */
+  wakeAt: (at: number) => void;
+  /** The store has mail for these runs: an answer recorded for them. */
+  mailFor: (runIds: readonly string[]) => void;
+  isStopping: () => boolean;
+}
+
+/**
+ * Makes the calls of runs on this node: those a task just committed (the fast path, answering to
+ * the run's advance through InlineCalls) and those claimed from the store (due for a retry, or left
+ * by a node that stopped), recording the outcomes of the latter in the store, fenced by the call's
+ * lease.
+ */
+export class CallRunner {
+  /** Calls being made here, by `runId:step`: the heartbeat renews their leases. */
+  private readonly inflight = new Map<string, { runId: string; step: number }>();
+
+  constructor(private readonly options: CallRunnerOptions) {}
+
+  /** The calls being made here, whose leases the heartbeat renews. */
+  inflightCalls(): Array<{ runId: string; step: number }> {
+    return [...this.inflight.values()];
+  }
+
+  /**
+   * Marks calls that a task is about to commit as made here, before the commit: a claim of this
+   * node's due calls racing with it must not make them too. Returns what unmarks them.
+   */
+  reserve(calls: readonly CallRecord[]): () => void {
+    const keys = calls.map((call) => {
+      const key = keyOf(call);
+      this.inflight.set(key, { runId: call.runId, step: call.step });
+      return key;
+    });
+    return () => {
+      for (const key of keys) this.inflight.delete(key);
+    };
+  }
+
+  /**
+   * Makes a call its run's last task committed, at once, for the advance that waits on `inline`.
+   * A failed attempt to be retried is recorded at once; it has nothing for the workflow yet.
+   */
+  startInline(inline: InlineCalls, call: CallRecord, context: CallContext): void {
+    const answer = this.execute(call, context).then(
+      (outcome): CallAnswer | undefined => {
+        if (outcome.kind === 'resolved')
+          return { resolution: outcome.resolution, attempts: outcome.attempts, at: this.options.clock.now() };
+        this.options.track(this.reschedule(call, outcome));
+        return undefined;
+      },
+      (error: unknown) => {
+        // Not an outcome of the call (a listener threw): it is made again once its lease passes, as after a crash.
+        this.options.logger.error(
+          { err: toError(error), runId: call.runId, step: call.step },
+          'making a call failed in the engine; it is made again once its lease passes',
+        );
+        return undefined;
+      },
+    );
+    inline.add(answer);
+  }
+
+  /**
+   * Records the answer of a call that no task of its run took in memory (a claimed call, or one
+   * still running when its run's advance ended), fenced by the call's lease, and wakes the run.
+   */
+  async recordAnswer(runId: string, { resolution, attempts, at }: CallAnswer): Promise<void> {
+    const { store, logger, events, nodeId } = this.options;
+    const { step } = resolution;
+    if (await store.resolveCall(runId, step, resolution, attempts, at, nodeId)) {
+      this.options.mailFor([runId]);
+      return;
+    }
+    // Refused while the run goes on: our lease passed and another node holds the call, or
+    // resolved it. Otherwise the run ended (cancelled, say) without needing this result.
+    const status = (await store.getRun(runId))?.status;
+    if (status !== 'running') {
+      logger.info({ runId, step, status }, 'call result not recorded: the run ended while the call was made');
+      return;
+    }
+    events.emit('write:fenced', { runId, step, what: 'call_result' });
+    logger.warn({ runId, step }, 'call result not recorded: its lease passed and another node took the call over');
+  }
+
+  /** Calls due for a retry, or left behind by a node that stopped before finishing them. */
+  async runDue(): Promise<void> {
+    const now = this.options.clock.now();
+    const leaseUntil = now + this.options.callLeaseMs;
+    await this.runClaimed(await this.options.store.claimDueCalls(this.options.nodeId, now, leaseUntil, CALL_BATCH), leaseUntil);
+  }
+
+  /**
+   * The calls this node still holds from before a restart under the same id, a batch at a time.
+   * One lease end for all batches: a call reclaimed once then ends its lease there and is not
+   * reclaimed again (see Store.reclaimOwnCalls).
+   */
+  async reclaimOwn(): Promise<void> {
+    const { store, clock, nodeId } = this.options;
+    const leaseUntil = clock.now() + this.options.callLeaseMs;
+    for (;;) {
+      const calls = await store.reclaimOwnCalls(nodeId, clock.now(), leaseUntil, CALL_BATCH);
+      await this.runClaimed(calls, leaseUntil);
+      if (calls.length < CALL_BATCH || this.options.isStopping()) return;
+    }
+  }
+
+  /** Executes claimed calls (those not already running here) and records their outcomes, fenced. */
+  private async runClaimed(calls: CallRecord[], leaseUntil: number): Promise<void> {
+    const { store, clock } = this.options;
+    const now = clock.now();
+    await Promise.all(
+      calls
+        .filter((call) => !this.inflight.has(keyOf(call)))
+        .map(async (call) => {
+          const run = await store.getRun(call.runId);
+          const definition = run && (await this.options.definitionFor(run.version));
+          if (!run || !definition) return;
+          // A node that stalled (GC pause, SIGSTOP) since the claim may have lost the call to another
+          // node: it must not start an attempt that would overlap theirs.
+          if (clock.now() >= leaseUntil) return;
+          const outcome = await this.execute(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
+          if (outcome.kind === 'retry') return this.reschedule(call, outcome);
+          return this.recordAnswer(call.runId, { resolution: outcome.resolution, attempts: outcome.attempts, at: clock.now() });
+        }),
+    );
+  }
+
+  private async execute(call: CallRecord, context: CallContext): Promise<CallOutcome> {
+    const { clock, logger, events, capabilities, secrets, random } = this.options;
+    const key = keyOf(call);
+    this.inflight.set(key, { runId: call.runId, step: call.step });
+    try {
+      const outcome = await attemptCall(call, { ...context, now: clock.now() }, { capabilities, secrets, random, clock });
+      const error = outcome.kind === 'resolved' && !outcome.resolution.ok ? outcome.resolution.error : undefined;
+      const result = outcome.kind === 'retry' ? 'retry' : error ? 'failed' : 'ok';
+      events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
+      if (error) {
+        // The workflow may catch it; the log still says which call failed for good, and why.
+        logger.warn(
+          { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, error: error.message },
+          `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} failed: ${error.name}: ${error.message}`,
+        );
+      }
+      return outcome;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  /** Records a failed attempt, fenced: after our lease passed, the node that took the call over decides. */
+  private async reschedule(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'retry' }>): Promise<void> {
+    const { store, logger, events, nodeId } = this.options;
+    const { runId, step } = call;
+    if (await store.rescheduleCall(runId, step, outcome.attempts, outcome.nextAt, outcome.error, nodeId)) {
+      const name = `${call.capability}.${call.method}`;
+      const nextAt = new Date(outcome.nextAt).toISOString();
+      // A call that keeps failing is otherwise silent until it gives up, which may be an hour later.
+      logger.warn(
+        { runId, step, call: name, attempt: outcome.attempts, nextAt, error: outcome.error.message },
+        `call #${step} ${name} of run ${runId} failed (attempt ${outcome.attempts}): ${outcome.error.name}: ${outcome.error.message}; next attempt at ${nextAt}`,
+      );
+      this.options.wakeAt(outcome.nextAt);
+    } else {
+      events.emit('write:fenced', { runId, step, what: 'call_retry' });
+      logger.warn({ runId, step }, 'retry of a call not recorded: its lease passed and another node holds it (or it was resolved)');
+    }
+  }
+}
+
+function keyOf(call: { runId: string; step: number }): string {
+  return `${call.runId}:${call.step}`;
+}

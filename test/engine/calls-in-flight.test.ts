@@ -1,0 +1,335 @@
+/**
+ * While a run's calls are being made on the fast path, whatever else happens to the run reaches it
+ * at once: the answer of another call, a timer, a signal, a cancel. Calls still running when the run
+ * ends or the engine stops answer through the store. Activities here answer when the test says so;
+ * time is virtual.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { VirtualClock } from '../../src/app/clocks.js';
+import { buildDefinition } from '../../src/app/deploy.js';
+import type { Engine, EngineEvents } from '../../src/core/engine.js';
+import type { HistoryEvent, Json } from '../../src/core/model.js';
+import type { Capability, Clock, Sandbox, Store } from '../../src/core/ports.js';
+import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
+import { createMemoryStore } from '../../src/store/memory/memory-store.js';
+import { virtualTimeEngine } from '../helpers/engine.js';
+import { workflowFolder } from '../helpers/workflow-files.js';
+
+const folder = workflowFolder({
+  'calls-race.ts': `import { activities, race, workflow } from 'autoflow';
+export default workflow({
+  name: 'calls-race',
+  permissions: { activities: ['slow', 'fast'] },
+  async run() {
+    const first = await race({ slow: activities.slow(), fast: activities.fast('fast') });
+    return first.key;
+  },
+});`,
+  'timeout.ts': `import { activities, race, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'timeout',
+  permissions: { activities: ['slow'] },
+  async run() {
+    const first = await race({ call: activities.slow(), timeout: sleep('3s') });
+    return first.key;
+  },
+});`,
+  'cleanup.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'cleanup',
+  permissions: { activities: ['slow', 'fast'] },
+  async run() {
+    try {
+      return await activities.slow();
+    } finally {
+      await activities.fast('cleaned up');
+    }
+  },
+});`,
+  'gate.ts': `import { activities, race, signal, workflow } from 'autoflow';
+export default workflow({
+  name: 'gate',
+  permissions: { activities: ['slow'] },
+  async run() {
+    const first = await race({ call: activities.slow(), go: signal('go') });
+    return { key: first.key, value: first.value };
+  },
+});`,
+  'steps.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'steps',
+  permissions: { activities: ['fast'] },
+  async run(input: { steps: number }) {
+    let total = 0;
+    for (let i = 0; i < input.steps; i++) total += (await activities.fast(i)) as number;
+    return total;
+  },
+});`,
+  'then-sleep.ts': `import { activities, race, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'then-sleep',
+  permissions: { activities: ['slow', 'fast'] },
+  async run() {
+    const first = await race({ slow: activities.slow(), fast: activities.fast('fast') });
+    await sleep('1h');
+    return first.key;
+  },
+});`,
+});
+after(() => folder.remove());
+
+/**
+ * Activities whose answers the test controls: `fast` answers its argument at once; `slow` answers
+ * `'slow'` when the test calls `answerSlow()`. `slowStarted` resolves once a `slow` attempt began.
+ */
+function controlledActivities() {
+  const invoked: string[] = [];
+  let answerSlow = (): void => {};
+  const slowAnswer = new Promise<Json>((resolve) => (answerSlow = () => resolve('slow')));
+  let started = (): void => {};
+  const slowStarted = new Promise<void>((resolve) => (started = resolve));
+  const capability: Capability = {
+    name: 'activities',
+    invoke: (method, args) => {
+      invoked.push(method);
+      if (method !== 'slow') return Promise.resolve(args);
+      started();
+      return slowAnswer;
+    },
+  };
+  return { capability, invoked, slowStarted, answerSlow };
+}
+
+interface Node {
+  engine: Engine;
+  /** Task commits the store applied, by run. */
+  commits: Map<string, number>;
+  /** Mailbox reads, and timers the engine set on the clock. */
+  reads: { loadPending: number };
+  timersSet: () => number;
+}
+
+/**
+ * An engine on `store` with the test's workflows deployed; the store and the clock count what they
+ * are asked. One slot by default: while it advances a run, only the engine's own word reaches that
+ * run (a claim through the ready queue needs a free slot).
+ */
+async function nodeOn(
+  store: Store,
+  sandbox: Sandbox,
+  clock: VirtualClock,
+  capability: Capability,
+  { nodeId = 'a', concurrency = 1 } = {},
+): Promise<Node> {
+  const commits = new Map<string, number>();
+  const reads = { loadPending: 0 };
+  const counting: Store = Object.assign(Object.create(store) as Store, {
+    commitTask: async (commit: Parameters<Store['commitTask']>[0]) => {
+      const result = await store.commitTask(commit);
+      if (result.ok) commits.set(commit.runId, (commits.get(commit.runId) ?? 0) + 1);
+      return result;
+    },
+    loadPending: (runId: string) => {
+      reads.loadPending++;
+      return store.loadPending(runId);
+    },
+  });
+  let timers = 0;
+  const countingClock: Clock = {
+    now: () => clock.now(),
+    schedule: (at, callback) => {
+      timers++;
+      return clock.schedule(at, callback);
+    },
+  };
+  const engine = virtualTimeEngine({
+    store: counting,
+    sandbox,
+    clock: countingClock,
+    capabilities: new Map([['activities', capability]]),
+    nodeId,
+    concurrency,
+  });
+  for (const file of ['calls-race', 'timeout', 'cleanup', 'gate', 'steps', 'then-sleep']) {
+    await engine.deploy(await buildDefinition(folder.path(`${file}.ts`), sandbox, clock.now()));
+  }
+  await engine.start();
+  return { engine, commits, reads, timersSet: () => timers };
+}
+
+/** Resolves once `count` task commits of `runId` were applied. */
+function commits(engine: Engine, runId: string, count: number): Promise<void> {
+  let seen = 0;
+  return new Promise((resolve) => {
+    const off = engine.events.on('run:updated', ({ run }) => {
+      if (run.id !== runId || ++seen < count) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+async function setup(concurrency = 1) {
+  const store = createMemoryStore();
+  await store.migrate();
+  const sandbox = await createQuickJsSandbox();
+  const clock = new VirtualClock();
+  const activities = controlledActivities();
+  const node = await nodeOn(store, sandbox, clock, activities.capability, { concurrency });
+  const { engine } = node;
+  /** Starts a run; `finished` resolves when it ends (it may end before `submitRun` returns). */
+  const start = (workflow: string, input: Json = null) => {
+    const id = `${workflow}-1`;
+    const finished = new Promise<EngineEvents['run:finished']>((resolve) => {
+      const off = engine.events.on('run:finished', (event) => {
+        if (event.runId !== id) return;
+        off();
+        resolve(event);
+      });
+    });
+    const version = engine.activeDefinition(workflow)!.version;
+    const submitted = engine.submitRun({ id, workflow, version, input, createdAt: clock.now() });
+    return { id, finished, submitted };
+  };
+  const callResults = async (runId: string) =>
+    (await store.loadHistory(runId)).filter(
+      (event): event is Extract<HistoryEvent, { type: 'call_completed' | 'call_failed' }> =>
+        event.type === 'call_completed' || event.type === 'call_failed',
+    );
+  return { store, sandbox, clock, activities, node, engine, start, callResults };
+}
+
+test('a race of a slow and a fast call is won by the fast one, and the slow answer that comes after the run ended is dropped', async () => {
+  const { store, activities, engine, start, callResults } = await setup();
+  const fenced: unknown[] = [];
+  engine.events.on('write:fenced', (event) => fenced.push(event));
+  const { id, finished } = start('calls-race');
+  await activities.slowStarted;
+  assert.deepEqual(await finished, { runId: id, status: 'completed' }, 'the run ends while the slow call is still running');
+  assert.equal((await store.getRun(id))?.result, 'fast');
+  assert.equal(engine.isIdle(), false, 'the slow call is still being made');
+
+  activities.answerSlow();
+  await engine.whenIdle();
+  assert.deepEqual(
+    (await callResults(id)).map((event) => event.step),
+    [2],
+    'only the answer the run received is in its history',
+  );
+  assert.deepEqual(fenced, [], 'the late answer is dropped quietly');
+  await engine.stop();
+});
+
+test('a timer that races a call that hangs wins when it is due; the answer that comes later is dropped', async () => {
+  const { store, clock, activities, engine, start, callResults } = await setup();
+  const { id, finished } = start('timeout');
+  await activities.slowStarted;
+  const due = clock.nextAt();
+  assert.equal(due, clock.now() + 3000, "the engine's wake-up for the timer");
+  clock.advanceTo(due);
+  assert.deepEqual(await finished, { runId: id, status: 'completed' });
+  assert.equal((await store.getRun(id))?.result, 'timeout');
+
+  activities.answerSlow();
+  await engine.whenIdle();
+  assert.deepEqual(await callResults(id), [], 'the call never reached the run');
+  assert.equal((await store.getRun(id))?.status, 'completed');
+  await engine.stop();
+});
+
+test("a cancel reaches a run at once while its call is being made; the workflow's finally makes a durable call", async () => {
+  const { store, activities, engine, start, callResults } = await setup();
+  const { id, finished } = start('cleanup');
+  await activities.slowStarted;
+  await engine.cancel(id, 'no longer needed');
+  assert.deepEqual(await finished, { runId: id, status: 'cancelled' });
+  assert.match((await store.getRun(id))?.error?.message ?? '', /no longer needed/);
+  assert.deepEqual(
+    (await callResults(id)).map((event) => [event.step, event.type === 'call_completed' ? event.value : event.error.message]),
+    [[2, 'cleaned up']],
+    'the cleanup call was made and recorded; the slow call was not waited for',
+  );
+
+  activities.answerSlow();
+  await engine.whenIdle();
+  assert.equal((await callResults(id)).length, 1);
+  await engine.stop();
+});
+
+test('a cancel another node writes reaches a run being advanced here at the wake-up that follows it (a NOTIFY)', async () => {
+  const { store, sandbox, clock, activities, engine, start } = await setup(2);
+  const { engine: other } = await nodeOn(store, sandbox, clock, controlledActivities().capability, { nodeId: 'b' });
+  const { id, finished } = start('cleanup');
+  await activities.slowStarted;
+  await other.cancel(id, 'cancelled on b');
+  await other.whenIdle();
+  assert.equal((await store.getRun(id))?.status, 'running', 'b does not take a run that a holds');
+  engine.notify();
+  assert.deepEqual(await finished, { runId: id, status: 'cancelled' });
+  assert.deepEqual(activities.invoked, ['slow', 'fast'], 'the cleanup call was made on a');
+  activities.answerSlow();
+  await Promise.all([engine.stop(), other.stop()]);
+});
+
+test('a signal that arrives while a call is being made wins the race with it', async () => {
+  const { store, activities, engine, start } = await setup();
+  const { id, finished } = start('gate');
+  await activities.slowStarted;
+  await engine.ingest(
+    { specversion: '1.0', id: 'signal-1', source: 'test', type: 'autoflow.signal.go', subject: id, data: { approved: true } },
+    'signal:1',
+  );
+  assert.deepEqual(await finished, { runId: id, status: 'completed' });
+  assert.deepEqual((await store.getRun(id))?.result, { key: 'go', value: { approved: true } });
+  activities.answerSlow();
+  await engine.whenIdle();
+  await engine.stop();
+});
+
+test('sequential calls still cost one commit per step, with no mailbox read and no timer', async () => {
+  const { node, engine, start, store } = await setup();
+  const steps = 20;
+  const { id, finished } = start('steps', { steps });
+  assert.deepEqual(await finished, { runId: id, status: 'completed' });
+  assert.equal((await store.getRun(id))?.result, (steps * (steps - 1)) / 2);
+  assert.equal(node.commits.get(id), steps + 1, 'the first task, then one per answer (the last one completes the run)');
+  assert.equal(node.reads.loadPending, 0);
+  assert.equal(node.timersSet(), 0);
+  await engine.whenIdle();
+  await engine.stop();
+});
+
+test('a call still running when the engine stops gracefully has its answer kept, and is not made again', async () => {
+  const { store, sandbox, clock, activities, engine, start, callResults } = await setup();
+  // The first task starts both calls; the second receives the fast answer, and the run sleeps.
+  const raceDecided = commits(engine, 'then-sleep-1', 2);
+  const { id } = start('then-sleep');
+  await Promise.all([activities.slowStarted, raceDecided]);
+  assert.deepEqual(
+    (await callResults(id)).map((event) => event.step),
+    [2],
+  );
+  const stopped = engine.stop();
+  activities.answerSlow();
+  await stopped;
+
+  const next = controlledActivities();
+  const { engine: second } = await nodeOn(store, sandbox, clock, next.capability, { nodeId: 'c' });
+  await second.whenIdle();
+  clock.advanceTo(clock.nextAt()!);
+  await second.whenIdle();
+  const run = await store.getRun(id);
+  assert.equal(run?.status, 'completed', JSON.stringify(run?.error));
+  assert.equal(run?.result, 'fast');
+  assert.deepEqual(
+    (await callResults(id)).map((event) => [event.step, event.type === 'call_completed' && event.value]),
+    [
+      [2, 'fast'],
+      [1, 'slow'],
+    ],
+    'the answer given while the engine stopped reached the run',
+  );
+  assert.deepEqual([...activities.invoked, ...next.invoked].sort(), ['fast', 'slow'], 'each call was made once');
+  await second.stop();
+});
