@@ -7,6 +7,7 @@ import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/mo
 import type { Clock, Store } from '../core/ports.js';
 import type { Operations, RunView } from './operations.js';
 import { triggeredRunId } from '../core/router.js';
+import { continuedAs, predecessorId } from '../core/task.js';
 import { createTaskOperations } from './task-operations.js';
 import { toRunView, toWorkflowView } from './views.js';
 
@@ -119,6 +120,24 @@ export function createOperations(deps: OperationsDeps): Operations {
     return run;
   }
 
+  /** A run read on its own, with the run it continues: the id a successor's name points at, if that run continued as it. */
+  async function describeRun(run: RunRecord): Promise<RunView> {
+    const candidate = predecessorId(run.id);
+    const previous = candidate === undefined ? undefined : await store.getRun(candidate);
+    return toRunView(run, { continuedFrom: previous && continuedAs(previous) === run.id ? previous.id : undefined });
+  }
+
+  /** The run `run`'s continue-as-new chain goes on in: `run` itself unless it continued (and its successor is still kept). */
+  async function latestOfChain(run: RunRecord): Promise<RunRecord> {
+    let latest = run;
+    for (let next = continuedAs(latest); next !== undefined; next = continuedAs(latest)) {
+      const successor = await store.getRun(next);
+      if (!successor) break;
+      latest = successor;
+    }
+    return latest;
+  }
+
   /** No active version of `name`: one that had versions was retired, which says how to bring it back. */
   async function workflowNotFound(name: string): Promise<NotFoundError> {
     const versions = await store.listDefinitionVersions(name);
@@ -157,7 +176,7 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async getRun(id) {
-      return toRunView(await requireRun(id));
+      return describeRun(await requireRun(id));
     },
 
     async waitForRun(id, timeoutMs) {
@@ -165,9 +184,9 @@ export function createOperations(deps: OperationsDeps): Operations {
       const watch = watchForEnd(deps, watchRunEnd, id, clock.now() + timeoutMs);
       try {
         const run = await requireRun(id);
-        if (run.status !== 'running') return toRunView(run);
+        if (run.status !== 'running') return describeRun(run);
         // The record the run ended with, as committed: no second read.
-        return toRunView((await watch.ended) ?? (await requireRun(id)));
+        return describeRun((await watch.ended) ?? (await requireRun(id)));
       } finally {
         watch.stop();
       }
@@ -176,7 +195,7 @@ export function createOperations(deps: OperationsDeps): Operations {
     async listRuns(query) {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
       const page = await store.listRuns({ ...query, limit });
-      const result: { runs: RunView[]; nextCursor?: string } = { runs: page.runs.map(toRunView) };
+      const result: { runs: RunView[]; nextCursor?: string } = { runs: page.runs.map((run) => toRunView(run)) };
       if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
       return result;
     },
@@ -221,6 +240,11 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async cancelRun(id, reason, by) {
+      const run = await requireRun(id);
+      // The store takes one cancel per run (a second would only repeat the first in its history): say so instead.
+      // Two first requests at once both get here and are both answered as first; the store still records one.
+      const askedBefore = run.status === 'running' && (await store.cancelRequestedAt(id)) !== undefined;
+      if (askedBefore) return { ...toRunView(run), alreadyRequested: true };
       return toRunView(await engine.cancel(id, reason, by));
     },
 
@@ -235,19 +259,24 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async signalRun(id, name, payload, by) {
       if (!SIGNAL_PATTERN.test(name)) throw new ValidationError('signal name is invalid', ['name: use letters, digits and . _ -']);
-      const run = await requireRun(id);
-      if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
+      // A run that continued as new goes on under its successor's id: the signal goes there.
+      const run = await latestOfChain(await requireRun(id));
+      if (run.status !== 'running') {
+        const where = run.id === id ? `run ${id} is ${run.status}` : `run ${id} continued as ${run.id}, which is ${run.status}`;
+        throw new ConflictError(`${where}; only running runs receive signals`);
+      }
       const eventId = randomUUID();
       const event: CloudEvent = {
         specversion: '1.0',
         id: eventId,
         source: by === undefined ? 'autoflow:api' : `autoflow:user/${by}`,
         type: `autoflow.signal.${name}`,
-        subject: id,
+        subject: run.id,
         time: new Date(clock.now()).toISOString(),
         data: payload,
       };
       await engine.ingest(event, `signal:${eventId}`);
+      return { runId: run.id };
     },
 
     async listWorkflows() {

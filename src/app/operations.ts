@@ -26,6 +26,10 @@ export interface RunView {
   result?: Json;
   error?: ErrorInfo;
   parentId?: string;
+  /** The run this one continues (`continueAsNew`); on a run read on its own (getRun, waitForRun), not in lists. */
+  continuedFrom?: string;
+  /** The run a `continued` run went on as. */
+  continuedAs?: string;
   /** ISO 8601 */
   createdAt: string;
   /** ISO 8601 */
@@ -112,6 +116,16 @@ export interface RetryView {
   previousError?: ErrorInfo;
 }
 
+/** The answer to a cancel: the run, and whether it had been asked to cancel before (a second request changes nothing). */
+export interface CancelView extends RunView {
+  alreadyRequested?: true;
+}
+
+/** Where a signal went: the run it was sent to, or the run that run's continue-as-new chain goes on in. */
+export interface SignalDelivery {
+  runId: string;
+}
+
 /** What `Operations.watch` reports. */
 export type LiveChange =
   | { kind: 'run'; runId: string; status: RunStatus; finished: boolean }
@@ -146,9 +160,12 @@ export interface Operations {
    * back-off. ConflictError when the call is not waiting for a retry (resolved, or never failed).
    */
   retryCall(id: string, step: number): Promise<void>;
-  /** Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. */
-  /** `by`: the person who asked (the web UI's user), recorded in the run's history. */
-  cancelRun(id: string, reason?: string, by?: string): Promise<RunView>;
+  /**
+   * Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. A run
+   * asked before is answered with `alreadyRequested: true`, and nothing is recorded again.
+   * `by`: the person who asked (the web UI's user), recorded in the run's history.
+   */
+  cancelRun(id: string, reason?: string, by?: string): Promise<CancelView>;
   /**
    * Runs a failed run again from the workflow task that failed it: what it did before is kept
    * (calls that succeeded are not made again), failed calls run again. On its own version, or
@@ -159,9 +176,12 @@ export interface Operations {
   retryRun(id: string, options?: { latest?: boolean; by?: string }): Promise<RunView>;
   /** The run's retries, oldest first: when, by whom, on which version, and the failure each answered. Throws NotFoundError. */
   listRetries(id: string): Promise<RetryView[]>;
-  /** Delivers `autoflow.signal.<name>` to the run. */
-  /** `by`: the person who sent it (the web UI's user); the signal's event then comes from `autoflow:user/<by>`. */
-  signalRun(id: string, name: string, payload: Json, by?: string): Promise<void>;
+  /**
+   * Delivers `autoflow.signal.<name>` to the run, or, when it continued as new, to the run its chain goes on in
+   * (the id stays the workflow's address, as in Temporal); says which run that was. ConflictError when that run
+   * has ended. `by`: the person who sent it (the web UI's user); the signal's event then comes from `autoflow:user/<by>`.
+   */
+  signalRun(id: string, name: string, payload: Json, by?: string): Promise<SignalDelivery>;
   listWorkflows(): Promise<WorkflowView[]>;
   /** Retires a workflow: no new runs, its triggers and schedules stop; its runs in flight finish. NotFound when not deployed. */
   retireWorkflow(name: string): Promise<void>;

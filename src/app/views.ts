@@ -1,9 +1,11 @@
 import type { DeployedDefinition, RunRecord } from '../core/model.js';
 import type { DefinitionSummary } from '../core/ports.js';
+import { continuedAs } from '../core/task.js';
 import type { HumanTaskRecord } from '../core/human-task.js';
 import type { RunView, TaskView, WorkflowView } from './operations.js';
 
-export function toRunView(run: RunRecord): RunView {
+/** `continuedFrom`: the run it continues, when the caller looked it up (see Operations.getRun). */
+export function toRunView(run: RunRecord, { continuedFrom }: { continuedFrom?: string | undefined } = {}): RunView {
   const view: RunView = {
     id: run.id,
     workflow: run.workflow,
@@ -16,6 +18,9 @@ export function toRunView(run: RunRecord): RunView {
   if (run.result !== undefined) view.result = run.result;
   if (run.error !== undefined) view.error = run.error;
   if (run.parentId !== undefined) view.parentId = run.parentId;
+  if (continuedFrom !== undefined) view.continuedFrom = continuedFrom;
+  const successor = continuedAs(run);
+  if (successor !== undefined) view.continuedAs = successor;
   return view;
 }
 

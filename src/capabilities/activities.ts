@@ -1,4 +1,4 @@
-import { CapabilityError, PermissionDeniedError, toError } from '../core/errors.js';
+import { CapabilityError, PermissionDeniedError, jsonDetailsOf, toError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import type { Capability } from '../core/ports.js';
 
@@ -14,6 +14,25 @@ export interface ActivityContext {
 export type ActivityFunction = (args: unknown, context: ActivityContext) => Promise<unknown>;
 
 /**
+ * What an activity threw, as the workflow receives it: the original's name, message, details and
+ * cause, so that `e.name === 'TicketError'` and `e.details.ticket` work there. Its code,
+ * `activity_failed`, is added to the details unless they have a `code` of their own.
+ */
+export class ActivityError extends CapabilityError {
+  constructor(original: Error, retryable: boolean) {
+    const details = jsonDetailsOf((original as { details?: unknown }).details);
+    super('activity_failed', original.message, {
+      retryable,
+      ...(original.cause !== undefined && { cause: original.cause }),
+      ...(details !== undefined && { details }),
+    });
+    this.name = original.name;
+    // Where in the activity it was thrown, for the server's logs (history keeps no host stacks).
+    if (original.stack !== undefined) this.stack = original.stack;
+  }
+}
+
+/**
  * Trusted TypeScript functions from `autoflow.config.ts`, callable from workflows that list them
  * in `permissions.activities`. A thrown error is retried unless it carries `nonRetryable: true`.
  */
@@ -22,19 +41,28 @@ export function createActivitiesCapability(activities: Readonly<Record<string, A
     name: 'activities',
     async invoke(name, args, context): Promise<Json> {
       if (!context.permissions.activities?.includes(name)) {
-        throw new PermissionDeniedError(`workflow '${context.workflow}' may not call activity '${name}': add it to permissions.activities`, { activity: name });
+        throw new PermissionDeniedError(
+          `workflow '${context.workflow}' may not call activity '${name}': add it to permissions.activities`,
+          { activity: name },
+        );
       }
       const activity = Object.hasOwn(activities, name) ? activities[name] : undefined;
       if (!activity) {
-        throw new CapabilityError('unknown_activity', `no activity '${name}' is registered; add it to activities in autoflow.config.ts`, { retryable: false });
+        throw new CapabilityError('unknown_activity', `no activity '${name}' is registered; add it to activities in autoflow.config.ts`, {
+          retryable: false,
+        });
       }
       try {
-        const value = await activity(args, { idempotencyKey: context.idempotencyKey, runId: context.runId, workflow: context.workflow, attempt: context.attempt });
+        const value = await activity(args, {
+          idempotencyKey: context.idempotencyKey,
+          runId: context.runId,
+          workflow: context.workflow,
+          attempt: context.attempt,
+        });
         return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as Json);
       } catch (caught) {
-        const error = toError(caught);
         const nonRetryable = (caught as { nonRetryable?: unknown } | null)?.nonRetryable === true;
-        throw new CapabilityError('activity_failed', `activity '${name}' failed: ${error.message}`, { retryable: !nonRetryable, cause: error });
+        throw new ActivityError(toError(caught), !nonRetryable);
       }
     },
   };

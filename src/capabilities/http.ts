@@ -7,7 +7,10 @@ import { type FetchFailure, fetchFailure } from './fetch-failure.js';
 
 const requestSchema = z.object({
   url: z.string().min(1),
-  method: z.string().regex(/^[A-Za-z]+$/).optional(),
+  method: z
+    .string()
+    .regex(/^[A-Za-z]+$/)
+    .optional(),
   headers: z.record(z.string(), z.string()).optional(),
   body: z.unknown().optional(),
   /** @default 30000 */
@@ -128,10 +131,22 @@ function parseBody(text: string, contentType: string): Json {
   return text;
 }
 
-/** A connection that failed or broke off: retryable, saying why. */
-function networkError(url: URL, failure: FetchFailure, timedOut: string): CapabilityError {
-  const why = failure.timedOut ? timedOut : failure.description;
-  return new CapabilityError('network_error', `request to ${url.href} failed: ${why}`, { retryable: true, cause: failure.error });
+/**
+ * A connection that failed or broke off: retryable, saying why. A timeout has a code of its own,
+ * `timeout` (with `details.timeoutMs`), so that a workflow can tell a slow service from an unreachable one.
+ */
+function networkError(url: URL, failure: FetchFailure, timeoutMs: number, timedOut: string): CapabilityError {
+  if (failure.timedOut) {
+    return new CapabilityError('timeout', `request to ${url.href} failed: ${timedOut}`, {
+      retryable: true,
+      cause: failure.error,
+      details: { timeoutMs },
+    });
+  }
+  return new CapabilityError('network_error', `request to ${url.href} failed: ${failure.description}`, {
+    retryable: true,
+    cause: failure.error,
+  });
 }
 
 /** `http.request` for workflows: only to granted URL prefixes, with the call's idempotency key. */
@@ -141,7 +156,9 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
   return {
     name: 'http',
     async invoke(method: string, args: Json, context: CapabilityContext): Promise<Json> {
-      if (method !== 'request') throw new CapabilityError('unknown_method', `http has no method '${method}'; use http.request`, { retryable: false });
+      if (method !== 'request') {
+        throw new CapabilityError('unknown_method', `http has no method '${method}'; use http.request`, { retryable: false });
+      }
       const request = parseArgs(requestSchema, args, 'http.request');
       let url: URL;
       try {
@@ -193,7 +210,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
             { retryable: false, cause: failure.error },
           );
         }
-        throw networkError(url, failure, `no answer within ${timeoutMs} ms`);
+        throw networkError(url, failure, timeoutMs, `no answer within ${timeoutMs} ms`);
       }
       if (response.status === 429 || response.status >= 500) {
         // Its body is not kept: not read at all, whatever its size.
@@ -210,7 +227,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
         read = await readLimitedText(response, limit);
       } catch (caught) {
         // The answer broke off (a reset, or the timeout struck while it was still arriving).
-        throw networkError(url, fetchFailure(caught), `the answer did not arrive in full within ${timeoutMs} ms`);
+        throw networkError(url, fetchFailure(caught), timeoutMs, `the answer did not arrive in full within ${timeoutMs} ms`);
       }
       if ('tooLarge' in read) {
         throw new CapabilityError(

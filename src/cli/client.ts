@@ -1,4 +1,4 @@
-import type { CallView, Operations, RetryView, RunView, TaskView, WorkflowView } from '../app/operations.js';
+import type { CallView, CancelView, Operations, RetryView, RunView, SignalDelivery, TaskView, WorkflowView } from '../app/operations.js';
 import {
   AutoflowError,
   ConflictError,
@@ -184,11 +184,13 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     listCalls: async (id) => (await unlessOlderServer(get<{ calls: CallView[] }>(`${run(id)}/calls`)))?.calls ?? [],
     listRetries: async (id) => (await unlessOlderServer(get<{ retries: RetryView[] }>(`${run(id)}/retries`)))?.retries ?? [],
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
-    cancelRun: async (id, reason) => (await request<RunView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
+    cancelRun: async (id, reason) => (await request<CancelView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>
       (await request<RunView>('POST', `${run(id)}/retry`, options?.latest ? { version: 'latest' } : {})).body,
     async signalRun(id, name, payload) {
-      await request('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
+      const { body } = await request<SignalDelivery | undefined>('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
+      // An older server answers without a body, having sent the signal to the run named.
+      return body ?? { runId: id };
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
     async retireWorkflow(name) {

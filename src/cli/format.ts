@@ -63,7 +63,7 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'call_completed':
       return `#${event.step} ${formatInline(event.value)}${event.attempts > 1 ? ` after ${event.attempts} attempts` : ''}`;
     case 'call_failed':
-      return `#${event.step} ${formatError(event.error)} after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}`;
+      return `#${event.step} ${formatError(event.error)}${/\(gave up after \d+ attempts?\)$/.test(event.error.message) ? '' : ` after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}`}`;
     case 'timer_started':
       return `#${event.step} until ${formatTime(event.fireAt)}${at(event.site)}`;
     case 'timer_fired':
@@ -84,7 +84,7 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'cancel_requested':
       return [event.by === undefined ? undefined : `by @${event.by}`, event.reason].filter((part) => part !== undefined).join(': ');
     case 'patch_marker':
-      return event.patchId;
+      return `${event.patchId}${at(event.site)}`;
     case 'run_completed':
       return formatInline(event.result);
     case 'run_failed':

@@ -92,11 +92,7 @@ export class NondeterminismError extends AutoflowError {
 export class CapabilityError extends AutoflowError {
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
-  constructor(
-    code: string,
-    message: string,
-    options: { retryable: boolean; retryAfterMs?: number; cause?: unknown; details?: Json },
-  ) {
+  constructor(code: string, message: string, options: { retryable: boolean; retryAfterMs?: number; cause?: unknown; details?: Json }) {
     super(code, message, options);
     this.retryable = options.retryable;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
@@ -127,20 +123,78 @@ export function toError(value: unknown): Error {
   }
 }
 
+/**
+ * How many causes an error keeps when it crosses the sandbox boundary or enters history: room for a
+ * wrapper or two around the root cause. Deeper causes are left out, and so is a cycle's repetition.
+ */
+export const MAX_CAUSE_DEPTH = 4;
+/** A cause's message is cut, and its details left out, beyond this many characters: a cause explains, it does not carry data. */
+export const MAX_CAUSE_CHARS = 2000;
+
+/** A copy of `details` when they are JSON of at most `maxChars`; undefined otherwise. */
+export function jsonDetailsOf(details: unknown, maxChars = Number.POSITIVE_INFINITY): Json | undefined {
+  if (details === undefined) return undefined;
+  try {
+    const json = JSON.stringify(details);
+    return json === undefined || json.length > maxChars ? undefined : (JSON.parse(json) as Json);
+  } catch {
+    // Details that are not JSON (a cycle, a BigInt) cannot travel; name and message still do.
+    return undefined;
+  }
+}
+
+/** An error's own `details`, when they are JSON of at most `maxChars`. */
+export const ownDetailsOf = (error: Error, maxChars?: number): Json | undefined =>
+  jsonDetailsOf((error as { details?: unknown }).details, maxChars);
+
+/**
+ * The details an error carries across the boundary. An AutoflowError's get its `code` beside them, so that
+ * a workflow reads `e.details.status` and `e.details.code`, unless they have a `code` of their own (an
+ * activity's error keeps the details its author gave it); other errors' are kept when they are JSON.
+ */
+function boundaryDetailsOf(error: Error, maxChars?: number): Json | undefined {
+  const details = ownDetailsOf(error, maxChars);
+  if (!(error instanceof AutoflowError)) return details;
+  if (details === undefined) return { code: error.code };
+  if (details === null || typeof details !== 'object' || Array.isArray(details)) return { code: error.code, data: details };
+  return 'code' in details ? details : { ...details, code: error.code };
+}
+
+function cutCauseText(text: string): string {
+  return text.length <= MAX_CAUSE_CHARS
+    ? text
+    : `${text.slice(0, MAX_CAUSE_CHARS)}… (${text.length - MAX_CAUSE_CHARS} more characters cut)`;
+}
+
+/**
+ * An error's `cause` and the causes below it in boundary form, bounded: at most MAX_CAUSE_DEPTH of
+ * them, no stacks (the top error's says where it happened), messages and details within MAX_CAUSE_CHARS.
+ * The sandbox (sdk/errors.ts) uses it too, with `ownDetailsOf`: passing how details are read keeps
+ * AutoflowError, which no sandbox error is, out of the bundle that QuickJS compiles for every run.
+ */
+export function causeInfoOf(
+  cause: unknown,
+  detailsOf: (error: Error, maxChars: number) => Json | undefined,
+  depth = 1,
+): ErrorInfo | undefined {
+  if (cause === undefined || cause === null || depth > MAX_CAUSE_DEPTH) return undefined;
+  const error = toError(cause);
+  const info: ErrorInfo = { name: String(error.name), message: cutCauseText(String(error.message)) };
+  const details = detailsOf(error, MAX_CAUSE_CHARS);
+  if (details !== undefined) info.details = details;
+  const next = causeInfoOf(error.cause, detailsOf, depth + 1);
+  if (next !== undefined) info.cause = next;
+  return info;
+}
+
 /** The form in which errors cross the sandbox boundary and enter history. */
 export function toErrorInfo(value: unknown): ErrorInfo {
   const error = toError(value);
   const info: ErrorInfo = { name: error.name, message: error.message };
   if (error.stack) info.stack = error.stack;
-  if (error instanceof AutoflowError) {
-    // Object details are spread beside the code, so that a workflow reads `e.details.status`.
-    const { details } = error;
-    info.details =
-      details === undefined
-        ? { code: error.code }
-        : details !== null && typeof details === 'object' && !Array.isArray(details)
-          ? { ...details, code: error.code }
-          : { code: error.code, data: details };
-  }
+  const details = boundaryDetailsOf(error);
+  if (details !== undefined) info.details = details;
+  const cause = causeInfoOf(error.cause, boundaryDetailsOf);
+  if (cause !== undefined) info.cause = cause;
   return info;
 }

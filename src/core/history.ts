@@ -68,7 +68,7 @@ export function commandToHistory(command: Command, newRunId?: string): HistoryPa
     case 'child':
       return withSite({ type: 'child_started', step: command.step, childId: command.childId, workflow: command.workflow }, command.site);
     case 'patch':
-      return { type: 'patch_marker', patchId: command.patchId };
+      return withSite({ type: 'patch_marker', patchId: command.patchId }, command.site);
     case 'complete':
       return { type: 'run_completed', result: command.result };
     case 'fail':

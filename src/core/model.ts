@@ -31,6 +31,8 @@ export interface ErrorInfo {
   message: string;
   stack?: string;
   details?: Json;
+  /** What it was caused by (`new Error(message, { cause })`), without a stack; at most MAX_CAUSE_DEPTH deep (core/errors.ts). */
+  cause?: ErrorInfo;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ export type Command =
       site?: string;
     }
   | { kind: 'child'; step: number; workflow: string; input: Json; childId: string; site?: string }
-  | { kind: 'patch'; patchId: string }
+  | { kind: 'patch'; patchId: string; site?: string }
   | { kind: 'log'; level: LogLevel; message: string }
   | { kind: 'complete'; result: Json }
   | { kind: 'fail'; error: ErrorInfo }
@@ -235,7 +237,7 @@ export type HistoryPayload =
       site?: string;
     }
   | { type: 'child_started'; step: number; childId: string; workflow: string; site?: string }
-  | { type: 'patch_marker'; patchId: string }
+  | { type: 'patch_marker'; patchId: string; site?: string }
   | { type: 'run_completed'; result: Json }
   | { type: 'run_failed'; error: ErrorInfo }
   | { type: 'run_cancelled' }

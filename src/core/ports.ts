@@ -56,7 +56,12 @@ export interface TaskCommit {
   resolvedCalls: number[];
   timers: TimerRecord[];
   waits: WaitRecord[];
-  /** Child runs to create (insert-or-ignore by id); each starts ready. */
+  /**
+   * Child runs to create (insert-or-ignore by id); each starts ready. An id that another run holds already
+   * fails that child's start: the run gets `childExistsResolution(child)` in its pending, in the same
+   * commit. The run's own child of the same step is not another run: a task committed again (a retried
+   * run repeats the task that failed it) starts its children again.
+   */
   children: NewRun[];
   logs: LogRecord[];
   /**
@@ -71,7 +76,8 @@ export interface TaskCommit {
   notifyParent?: { runId: string; resolution: Resolution };
   /**
    * Child runs to cancel in the same transaction (the run was cancelled while they ran). The list comes from the
-   * sandbox: the store cancels only those whose parent is `runId`.
+   * sandbox: the store cancels only those whose parent is `runId`. A child that continued as new is followed
+   * along its chain (successors keep the parent) to the run that goes on, which gets the cancel.
    */
   cancelChildren?: Array<{ runId: string; reason: string }>;
   /** Events to put in the inbox in the same transaction (for example `autoflow.run.finished`). */
@@ -330,9 +336,12 @@ export interface Store {
   summarizeRouting(query: { seqs: number[]; runIds: string[] }): Promise<EventRoutingSummary[]>;
   /**
    * Appends a resolution to a run's pending and makes it ready, unless the run is terminal
-   * (then returns false). Used for cancellation requests.
+   * (then returns false). Used for cancellation requests. A run takes one `cancel`: one for a run
+   * already asked to cancel (here, or by its parent's cancellation) appends nothing and returns false.
    */
   addPending(runId: string, resolution: Resolution, at: number): Promise<boolean>;
+  /** When the run was first asked to cancel (see addPending); undefined when it never was, or does not exist. */
+  cancelRequestedAt(runId: string): Promise<number | undefined>;
 
   // workflow tasks ------------------------------------------------------------------------
   /**
@@ -375,7 +384,9 @@ export interface Store {
   // calls ---------------------------------------------------------------------------------
   /**
    * Claims calls due at `now` whose lease is free or expired, oldest due first, leasing them to
-   * `owner` until `leaseUntil`.
+   * `owner` until `leaseUntil`. A call whose expired lease it takes over counts one attempt more:
+   * the node that held it may have started an attempt and stopped before recording it, so the
+   * next attempt gets the next number (`attempts` counts every attempt started, lost ones too).
    */
   claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
   /**
@@ -384,6 +395,7 @@ export interface Store {
    * calls it held at once, instead of when their leases pass. The calls it returns then end their
    * lease at `leaseUntil`, so a caller keeping `leaseUntil` gets each call once. Meant for
    * start-up only: it reads every call due between `now` and `leaseUntil`, every node's leased calls included.
+   * Each counts one attempt more, as in claimDueCalls: the attempt the node made before it restarted.
    */
   reclaimOwnCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
   /**

@@ -21,8 +21,8 @@ export interface ReplayOutcome {
 
 /**
  * Re-executes a run's recorded workflow tasks in a fresh instance: each task gets the resolutions
- * and the time it had, and must issue exactly the commands recorded after it. The first
- * difference stops the replay with a NondeterminismError naming the task, the step, what history
+ * and the time it had, and must issue exactly the commands recorded after it, but for patch
+ * markers of patches the code no longer asks about (see compareCommands). The first difference stops the replay with a NondeterminismError naming the task, the step, what history
  * has and what the code now does, with both call sites. The tasks go to the instance in one batch
  * (one message when it lives on another thread); the instance runs them in slices and lets its
  * thread's event loop turn in between, since a long history would otherwise hold the thread for as
@@ -39,6 +39,11 @@ export async function replayHistory(
   if (first.type !== 'run_started') {
     throw new Error(`history of run ${options.runId} does not begin with run_started (found ${first.type}); the store is corrupt`);
   }
+  // `patched(id)` answers, in every task, whether the run recorded the marker in any: code that now
+  // asks in an earlier task than the run did must not get false there and take the old branch
+  // (the marker recorded later would then be skipped as retired); it gets true, and the comparison
+  // reports its marker out of place.
+  const patches = [...new Set(history.flatMap((event) => (event.type === 'patch_marker' ? [event.patchId] : [])))];
   const activations: Activation[] = [];
   const recordedPerTask: HistoryEvent[][] = [];
   let buffer: Resolution[] = [];
@@ -53,7 +58,9 @@ export async function replayHistory(
       continue;
     }
     if (event.type !== 'workflow_task') {
-      throw new Error(`history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`);
+      throw new Error(
+        `history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`,
+      );
     }
     let next = index + 1;
     const recorded: HistoryEvent[] = [];
@@ -63,15 +70,20 @@ export async function replayHistory(
       ...(activations.length === 0 ? { start: { input: first.input } } : {}),
       resolutions: buffer,
       replaying: true,
-      patches: recorded.flatMap((record) => (record.type === 'patch_marker' ? [record.patchId] : [])),
+      patches,
     });
     recordedPerTask.push(recorded);
     buffer = [];
     index = next;
   }
   const { results, failure } = await instance.replay(activations);
+  const markedIn = new Map<string, number>();
+  for (const [task, recorded] of recordedPerTask.entries()) {
+    for (const record of recorded)
+      if (record.type === 'patch_marker' && !markedIn.has(record.patchId)) markedIn.set(record.patchId, task + 1);
+  }
   for (const [task, result] of results.entries()) {
-    compareCommands(result.commands, recordedPerTask[task] as HistoryEvent[], task + 1, options);
+    compareCommands(result.commands, recordedPerTask[task] as HistoryEvent[], task + 1, { ...options, markedIn });
   }
   if (failure) throw failure;
   const commands = results.flatMap((result) => result.commands.filter((command) => command.kind !== 'log'));
@@ -93,45 +105,105 @@ function identity(record: HistoryPayload): string {
   }
 }
 
+/** A durable command the code issued, as history would record it, with its call site. */
+interface Issued {
+  record: HistoryPayload;
+  site: string | null;
+}
+
+function issuedOf(command: Command): Issued[] {
+  const record = commandToHistory(command);
+  if (!record) return [];
+  // Taken from the command, not the record: a patch command has a site when the SDK that wrote it
+  // gives it one, and history does not keep it.
+  const site = 'site' in command && typeof command.site === 'string' && command.site !== '' ? command.site : null;
+  return [{ record, site }];
+}
+
 function siteOf(record: HistoryPayload | undefined): string | null {
   return record && 'site' in record && record.site ? record.site : null;
 }
 
-function describeWithSite(record: HistoryPayload): string {
-  const site = siteOf(record);
+function describeWithSite(record: HistoryPayload, site: string | null = siteOf(record)): string {
   const step = 'step' in record ? ` (step ${record.step})` : '';
   return `${describeRecord(record)}${step}${site === null ? '' : ` at ${site}`}`;
 }
 
-function compareCommands(produced: Command[], recorded: HistoryEvent[], task: number, options: ReplayOptions): void {
-  const durable = produced.flatMap((command) => {
-    const record = commandToHistory(command);
-    return record ? [record] : [];
-  });
-  const length = Math.max(durable.length, recorded.length);
-  for (let i = 0; i < length; i++) {
-    const got = durable[i];
-    const expected = recorded[i];
-    if (got && expected && got.type === expected.type && identity(got) === identity(expected)) continue;
-    const step = (expected && 'step' in expected ? expected.step : undefined) ?? (got && 'step' in got ? got.step : undefined);
-    const where = `workflow task ${task} of run ${options.runId} (workflow ${options.workflow})`;
-    const message = !got
-      ? `Nondeterminism in ${where}: history has ${describeWithSite(expected as HistoryPayload)}, but the code no longer issues it.`
-      : !expected
-        ? `Nondeterminism in ${where}: the code now issues ${describeWithSite(got)}, which history does not have.`
-        : `Nondeterminism in ${where}: history has ${describeWithSite(expected)}, but the code now issues ${describeWithSite(got)}.`;
-    throw new NondeterminismError(
-      `${message} Runs keep the version they started with; to change code under running runs, guard the change with patched('<id>').`,
-      {
-        runId: options.runId,
-        workflow: options.workflow,
-        task,
-        step: step ?? null,
-        expected: expected ? describeWithSite(expected) : null,
-        got: got ? describeWithSite(got) : null,
-        // Also apart from the descriptions, so that tools (`autoflow replay`, editors) can link to them.
-        sites: { expected: siteOf(expected), got: siteOf(got) },
-      },
-    );
+interface CompareContext extends ReplayOptions {
+  /** Patch id → the first workflow task (1-based) whose recorded commands have its marker. */
+  markedIn: ReadonlyMap<string, number>;
+}
+
+/**
+ * Compares what the code issued in one task with what history recorded after the task's marker,
+ * in order, by kind and identity (step, capability and method, event type, child workflow, patch
+ * id). One exception: a recorded patch marker whose id the code did not issue in this task is
+ * skipped. The code no longer asks about that patch (the `patched` call was removed, or is now a
+ * `deprecatePatch` the run had not reached). A marker the code issues is strict: it must be where
+ * history has it, and since a replay answers `patched(id)` true only for a run that recorded it,
+ * code that still asks never silently takes the old branch for a run that took the new one.
+ */
+function compareCommands(produced: Command[], recorded: HistoryEvent[], task: number, context: CompareContext): void {
+  const issued = produced.flatMap(issuedOf);
+  const issuedPatches = new Set(issued.flatMap(({ record }) => (record.type === 'patch_marker' ? [record.patchId] : [])));
+  let i = 0;
+  let r = 0;
+  while (i < issued.length || r < recorded.length) {
+    const got = issued[i];
+    const expected = recorded[r];
+    if (got && expected && got.record.type === expected.type && identity(got.record) === identity(expected)) {
+      i++;
+      r++;
+      continue;
+    }
+    if (expected?.type === 'patch_marker' && !issuedPatches.has(expected.patchId)) {
+      r++;
+      continue;
+    }
+    throw divergence(task, context, expected, got);
   }
+}
+
+function divergence(
+  task: number,
+  context: CompareContext,
+  expected: HistoryEvent | undefined,
+  got: Issued | undefined,
+): NondeterminismError {
+  const step = (expected && 'step' in expected ? expected.step : undefined) ?? (got && 'step' in got.record ? got.record.step : undefined);
+  const where = `workflow task ${task} of run ${context.runId} (workflow ${context.workflow})`;
+  const gotText = got ? describeWithSite(got.record, got.site) : null;
+  const message = !got
+    ? `Nondeterminism in ${where}: history has ${describeWithSite(expected as HistoryPayload)}, but the code no longer issues it.`
+    : !expected
+      ? `Nondeterminism in ${where}: the code now issues ${gotText}, which history does not have.`
+      : `Nondeterminism in ${where}: history has ${describeWithSite(expected)}, but the code now issues ${gotText}.`;
+  return new NondeterminismError(
+    `${message}${patchHint(task, context, expected, got)} A run keeps the version it started with, and newer code replays its history only when ` +
+      '`autoflow retry --latest` takes a failed run to it: to change what such a run does, guard the change with ' +
+      "patched('<id>') (docs/engine.md, \"Changing a workflow's code\").",
+    {
+      runId: context.runId,
+      workflow: context.workflow,
+      task,
+      step: step ?? null,
+      expected: expected ? describeWithSite(expected) : null,
+      got: gotText,
+      // Also apart from the descriptions, so that tools (`autoflow replay`, editors) can link to them.
+      sites: { expected: siteOf(expected), got: got?.site ?? null },
+    },
+  );
+}
+
+/** When a patch marker is out of place: where the run recorded it, or that the code asks elsewhere in this task. */
+function patchHint(task: number, context: CompareContext, expected: HistoryEvent | undefined, got: Issued | undefined): string {
+  const rule = 'patched() and deprecatePatch() must be called where the run called patched().';
+  if (expected?.type === 'patch_marker') {
+    return ` The code now calls patched('${expected.patchId}') at another point of this workflow task: ${rule}`;
+  }
+  if (got?.record.type !== 'patch_marker') return '';
+  const { patchId } = got.record;
+  const marked = context.markedIn.get(patchId);
+  if (marked === undefined) return '';
+  return ` The run recorded patched('${patchId}') ${marked === task ? 'at another point of this workflow task' : `in workflow task ${marked}`}: ${rule}`;
 }

@@ -4,6 +4,7 @@ import { ConflictError } from './errors.js';
 import { TASK_CLOSED_EVENT } from './human-task.js';
 import type { Command, HistoryEvent, HistoryPayload, RunRecord } from './model.js';
 import { lastTaskStart, planRetry, type RetryInput } from './run-retry.js';
+import { childExistsResolution } from './task.js';
 
 /** A history from payloads, each at the time given (or 100 × its seq). */
 function historyOf(...payloads: Array<HistoryPayload | [HistoryPayload, number]>): HistoryEvent[] {
@@ -129,7 +130,7 @@ describe('planRetry', () => {
   });
 
   test('asks each child how it ended, following its continue-as-new chain', async () => {
-    const ids = ['done', 'failing', 'going', 'chained', 'gone'];
+    const ids = ['done', 'failing', 'going', 'chained', 'gone', 'taken'];
     const children = ids.map((childId, step): Command => ({ kind: 'child', step, workflow: 'child', input: null, childId }));
     const history = historyOf(
       started,
@@ -139,12 +140,15 @@ describe('planRetry', () => {
       task(2),
       failed,
     );
+    const child = (step: number): Partial<RunRecord> => ({ parentId: 'r', parentStep: step });
     const runs = [
-      run('done', { status: 'completed', result: 'D' }),
-      run('failing', { status: 'failed', error: { name: 'E', message: 'child broke' } }),
-      run('going', { status: 'running' }),
-      run('chained', { status: 'continued', result: { continuedAs: 'chained~2' } }),
-      run('chained~2', { status: 'completed', result: 'C' }),
+      run('done', { ...child(0), status: 'completed', result: 'D' }),
+      run('failing', { ...child(1), status: 'failed', error: { name: 'E', message: 'child broke' } }),
+      run('going', { ...child(2), status: 'running' }),
+      run('chained', { ...child(3), status: 'continued', result: { continuedAs: 'chained~2' } }),
+      run('chained~2', { ...child(3), status: 'completed', result: 'C' }),
+      // A run with the id the parent gave, which it did not start: the start failed then, and fails again.
+      run('taken', { status: 'completed', result: 'not yours' }),
     ];
     const plan = await planRetry(input(history, children, runs));
     assert.deepEqual(
@@ -154,6 +158,7 @@ describe('planRetry', () => {
         { kind: 'child', step: 1, ok: false, error: { name: 'E', message: 'child broke' } },
         { kind: 'child', step: 3, ok: true, value: 'C' },
         { kind: 'child', step: 4, ok: false, error: { name: 'NotFoundError', message: 'child run gone no longer exists' } },
+        childExistsResolution({ id: 'taken', workflow: 'child', parentStep: 5 }),
       ],
     );
   });

@@ -9,7 +9,7 @@ import { ConflictError } from './errors.js';
 import { historyToResolution } from './history.js';
 import type { Command, HistoryEvent, Resolution, RunRecord } from './model.js';
 import type { RunRetry, SecretSource } from './ports.js';
-import { callRecordOf, waitRowsOf } from './task.js';
+import { callRecordOf, childExistsResolution, continuedAs, waitRowsOf } from './task.js';
 
 /** How many continue-as-new successors of a child are followed to find how it ended. */
 const MAX_CHAIN = 10_000;
@@ -116,7 +116,7 @@ async function reopen(command: Command, issuedAt: number, retry: RunRetry, input
       return;
     }
     case 'child': {
-      const resolution = await childOutcome(command.step, command.childId, input.getRun);
+      const resolution = await childOutcome(run.id, command, input.getRun);
       if (resolution) retry.pending.push({ resolution, at: time });
       return;
     }
@@ -127,13 +127,21 @@ async function reopen(command: Command, issuedAt: number, retry: RunRetry, input
 
 /**
  * How a child run ended, following its continue-as-new chain; undefined while it goes on (running
- * or stuck), for its end then reaches the retried parent like any child's.
+ * or stuck), for its end then reaches the retried parent like any child's. A run with the child's
+ * id that this parent did not start at this step is not its child: the start failed, as it did then.
  */
-async function childOutcome(step: number, childId: string, getRun: RetryInput['getRun']): Promise<Resolution | undefined> {
+async function childOutcome(
+  parentId: string,
+  { step, childId, workflow }: Extract<Command, { kind: 'child' }>,
+  getRun: RetryInput['getRun'],
+): Promise<Resolution | undefined> {
   let child = await getRun(childId);
+  if (child && (child.parentId !== parentId || child.parentStep !== step)) {
+    return childExistsResolution({ id: childId, workflow, parentStep: step });
+  }
   for (let hops = 0; child?.status === 'continued' && hops < MAX_CHAIN; hops++) {
-    const next = (child.result as { continuedAs?: unknown } | undefined)?.continuedAs;
-    child = typeof next === 'string' ? await getRun(next) : undefined;
+    const next = continuedAs(child);
+    child = next === undefined ? undefined : await getRun(next);
   }
   if (!child) return { kind: 'child', step, ok: false, error: { name: 'NotFoundError', message: `child run ${childId} no longer exists` } };
   switch (child.status) {

@@ -110,6 +110,49 @@ export function successorId(runId: string): string {
 }
 
 /**
+ * The run that `runId` would have continued, by `successorId` backwards: `x` for `x~2`, `x~2` for `x~3`.
+ * Only a candidate, since any run may be given an id that ends in `~N`: check that it continued as `runId`.
+ */
+export function predecessorId(runId: string): string | undefined {
+  const match = /^(.*)~([1-9]\d*)$/.exec(runId);
+  const n = Number(match?.[2]);
+  if (!match || n < 2) return undefined;
+  return n === 2 ? match[1] : `${match[1]}~${n - 1}`;
+}
+
+/** The run a `continued` run went on as (its result `{ continuedAs }`); undefined for any other run. */
+export function continuedAs(run: Pick<RunRecord, 'status' | 'result'>): string | undefined {
+  if (run.status !== 'continued') return undefined;
+  const next = (run.result as { continuedAs?: unknown } | null | undefined)?.continuedAs;
+  return typeof next === 'string' ? next : undefined;
+}
+
+/** The name of the error a child's start fails with when its id is taken (Temporal's WorkflowExecutionAlreadyStartedError). */
+export const CHILD_RUN_EXISTS_ERROR = 'ChildRunExistsError';
+
+/**
+ * What a parent receives, in the commit that asked for it, for a child whose id another run holds already:
+ * `startChild(…, { id })` given an id twice, or the id of an unrelated or finished run. Insert-or-ignore would
+ * otherwise leave the parent waiting forever for a run that will never report to it. Undefined for a child
+ * without a parent step, which nothing waits for.
+ */
+export function childExistsResolution(child: Pick<NewRun, 'id' | 'workflow' | 'parentStep'>): Resolution | undefined {
+  if (child.parentStep === undefined) return undefined;
+  return {
+    kind: 'child',
+    step: child.parentStep,
+    ok: false,
+    error: {
+      name: CHILD_RUN_EXISTS_ERROR,
+      message:
+        `cannot start child run '${child.id}' of workflow '${child.workflow}': a run with this id exists already. ` +
+        "Give startChild an id no run has, or leave out its 'id' option",
+      details: { code: 'child_run_exists', childId: child.id, workflow: child.workflow },
+    },
+  };
+}
+
+/**
  * The row of a call a task issued at `time`: not attempted yet, due at once. Its arguments are
  * sealed (`sealJson`): the executor reveals them, so text that only looks like a reference (from an
  * issue, an event, the run's input) must reach the capability as that text, never as a value.

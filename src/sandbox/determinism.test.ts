@@ -157,7 +157,8 @@ export default workflow({
       (commands[1] ?? []).map((command) => command.kind),
       ['patch', 'call'],
     );
-    assert.deepEqual(commands[1]?.[0], { kind: 'patch', patchId: 'send-twice' });
+    // With the author's line, as every durable command has, for the replay report.
+    assert.deepEqual(commands[1]?.[0], { kind: 'patch', patchId: 'send-twice', site: 'versioned.ts:6:19' });
   });
 
   test('a replay follows history: the old branch where no patch was recorded, the new one where it was', () => {
@@ -176,7 +177,7 @@ export default workflow({
     assert.deepEqual(ending(old[2] ?? []), { kind: 'complete', result: { fixed: false, again: false } });
 
     const patchedRun = replay(['send-twice']);
-    assert.deepEqual(patchedRun[1]?.[0], { kind: 'patch', patchId: 'send-twice' });
+    assert.deepEqual(patchedRun[1]?.[0], { kind: 'patch', patchId: 'send-twice', site: 'versioned.ts:6:19' });
     assert.deepEqual(ending(patchedRun[3] ?? []), { kind: 'complete', result: { fixed: true, again: true } });
   });
 });

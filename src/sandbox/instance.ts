@@ -9,7 +9,7 @@
  * shape of every reply (`commandsOf`) before anything acts on it.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { SandboxLimitError, toError } from '../core/errors.js';
+import { MAX_CAUSE_DEPTH, SandboxLimitError, toError } from '../core/errors.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
@@ -72,6 +72,12 @@ const isStep = (value: unknown): value is number => Number.isSafeInteger(value) 
 const isScalar = (value: unknown): boolean =>
   value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
+/** An ErrorInfo as the SDK writes it: the causes below it are checked too, so that no consumer meets a cause without a name. */
+function isErrorInfo(value: unknown, depth = 0): boolean {
+  const named = isObject(value) && isString(value.name) && isString(value.message) && (value.stack === undefined || isString(value.stack));
+  return named && (value.cause === undefined || (depth < MAX_CAUSE_DEPTH && isErrorInfo(value.cause, depth + 1)));
+}
+
 function isRetryPolicy(value: unknown): boolean {
   return isObject(value) && RETRY_FIELDS.every((field) => value[field] === undefined || isNumber(value[field]));
 }
@@ -110,17 +116,17 @@ function fieldProblem(command: Fields): string | undefined {
       if (!isString(command.workflow)) return "'workflow' must be a string";
       return isString(command.childId) ? undefined : "'childId' must be a string";
     case 'patch':
+      if (command.site !== undefined && !isString(command.site)) return "'site' must be a string";
       return isString(command.patchId) ? undefined : "'patchId' must be a string";
     case 'log':
       if (!LOG_LEVELS.has(command.level)) return "'level' must be debug, info, warn or error";
       return isString(command.message) ? undefined : "'message' must be a string";
     case 'complete':
       return 'result' in command ? undefined : "'result' is missing";
-    case 'fail': {
-      const { error } = command;
-      const ok = isObject(error) && isString(error.name) && isString(error.message) && (error.stack === undefined || isString(error.stack));
-      return ok ? undefined : "'error' must be an object with a string 'name' and 'message' (and 'stack')";
-    }
+    case 'fail':
+      return isErrorInfo(command.error)
+        ? undefined
+        : `'error' must be an object with a string 'name' and 'message' (and 'stack'), its 'cause' one like it, at most ${MAX_CAUSE_DEPTH} deep`;
     case 'cancelled': {
       if (command.reason !== undefined && !isString(command.reason)) return "'reason' must be a string";
       const { children } = command;

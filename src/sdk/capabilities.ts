@@ -35,6 +35,8 @@ export const http = {
    * `Idempotency-Key: <runId>:<step>`. 5xx, 429 (after its Retry-After) and network failures are
    * retried with backoff; a 4xx rejects at once with an error named `HttpError` whose `details`
    * hold `status` and `body`. 2xx and 3xx answers are returned (redirects are not followed).
+   * When the retries give up, `details.code` says why: `http_unavailable` (with `details.status`),
+   * `timeout` (an attempt took longer than `timeoutMs`) or `network_error`.
    */
   request(request: HttpRequest, options?: CallOptions): Promise<HttpResponse> {
     if (typeof request?.url !== 'string') throw new TypeError('http.request({ url }): url must be a string');

@@ -109,13 +109,37 @@ export function now(): Date {
 }
 
 /**
- * True when the run executes code of this version or later: lets a new version change what runs
- * already in flight do, deliberately. Live runs get true (and history records it); a replay of a
- * run that started before the patch gets false wherever the old code did not have it.
+ * Whether this run takes the new branch of a change: `if (patched('fix')) { new } else { old }`.
+ * A run is pinned to the version it started with, so newer code meets an older run only when it
+ * replays the run's history: `autoflow retry --latest` of a failed run, or `autoflow replay`. A live
+ * run gets true, and its history records a marker where it asked; a replay gets true if the run
+ * recorded the marker, and false if it got there without one (the old code ran). The answer is the
+ * same for the rest of the run. Retire a patch in two steps, `deprecatePatch(id)` and then no call
+ * at all (docs/engine.md, "Changing a workflow's code").
  */
 export function patched(patchId: string): boolean {
   if (typeof patchId !== 'string' || patchId === '') throw new TypeError('patched(id): id must be a non-empty string');
   return currentRuntime().patched(patchId);
+}
+
+/**
+ * The second of the three steps that retire a patch: replaces `if (patched(id)) { new } else { old }`
+ * with `deprecatePatch(id); new`, at the same place. It does not branch: it records the marker as
+ * `patched(id)` does, so the histories of new runs still replay against code that calls
+ * `patched(id)`, and a replay passes whether or not the run recorded the marker. Deploy it once no
+ * run that took the old branch can be replayed against it; remove the call once no run can be taken
+ * back to code that calls `patched(id)`: replay skips a marker the code no longer asks about.
+ *
+ * @example
+ * // v2: if (patched('dedupe-comments')) await dedupe(); else await postAll();
+ * // v3:
+ * deprecatePatch('dedupe-comments');
+ * await dedupe();
+ * // v4: await dedupe();
+ */
+export function deprecatePatch(patchId: string): void {
+  if (typeof patchId !== 'string' || patchId === '') throw new TypeError('deprecatePatch(id): id must be a non-empty string');
+  currentRuntime().patched(patchId);
 }
 
 /** Ends this run and starts a fresh one of the same workflow with `input` (keeps history short). */

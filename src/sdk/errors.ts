@@ -1,7 +1,8 @@
 /**
  * Errors that workflow code sees. Across the sandbox boundary errors travel as ErrorInfo
- * `{name, message, stack, details}` and are matched by `name`, never by class identity.
+ * `{name, message, stack, details, cause}` and are matched by `name`, never by class identity.
  */
+import { causeInfoOf, ownDetailsOf } from '../core/errors.js';
 import type { ErrorInfo, Json } from '../core/model.js';
 
 /** Rejects every durable operation that was pending when the run was cancelled. */
@@ -20,15 +21,15 @@ export class NondeterministicApiError extends Error {
 }
 
 /**
- * An error that happened outside the sandbox: a failed call or child run. `name`, `message` and
- * `details` are the original's, so `catch (e) { if (e.name === 'HttpError') … }` works.
+ * An error that happened outside the sandbox: a failed call or child run. `name`, `message`,
+ * `details` and `cause` (a RemoteError too) are the original's, so `catch (e) { if (e.name === 'HttpError') … }` works.
  */
 export class RemoteError extends Error {
   readonly details?: Json;
   /** The stack where it happened, outside the sandbox, when known. */
   readonly remoteStack?: string;
   constructor(info: ErrorInfo) {
-    super(info.message);
+    super(info.message, info.cause === undefined ? undefined : { cause: new RemoteError(info.cause) });
     this.name = info.name;
     if (info.details !== undefined) this.details = info.details;
     if (info.stack !== undefined) this.remoteStack = info.stack;
@@ -71,13 +72,9 @@ export function errorInfoOf(value: unknown): ErrorInfo {
   }
   const info: ErrorInfo = { name: value.name, message: value.message };
   if (value.stack) info.stack = value.stack;
-  const details = (value as { details?: unknown }).details;
-  if (details !== undefined) {
-    try {
-      info.details = JSON.parse(JSON.stringify(details)) as Json;
-    } catch {
-      // Details that are not JSON cannot cross the boundary; name and message still do.
-    }
-  }
+  const details = ownDetailsOf(value);
+  if (details !== undefined) info.details = details;
+  const cause = causeInfoOf(value.cause, ownDetailsOf);
+  if (cause !== undefined) info.cause = cause;
   return info;
 }

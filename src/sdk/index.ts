@@ -9,6 +9,7 @@ export { workflow } from './workflow.js';
 export {
   SIGNAL_EVENT_PREFIX,
   continueAsNew,
+  deprecatePatch,
   executeChild,
   now,
   patched,

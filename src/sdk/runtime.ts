@@ -182,7 +182,8 @@ export class WorkflowRuntime {
     if (known !== undefined) return known;
     const decision = this.replaying ? this.replayPatches.includes(patchId) : true;
     this.patchDecisions.set(patchId, decision);
-    if (decision) this.issued[this.issued.length] = protocolJson({ kind: 'patch', patchId });
+    // With the raw stack of the call, as a durable command has: the host maps it to the author's line.
+    if (decision) this.issued[this.issued.length] = protocolJson({ kind: 'patch', patchId, site: new SdkError().stack });
     return decision;
   }
 
@@ -235,8 +236,13 @@ export class WorkflowRuntime {
     return `{"kind":"complete","result":${json}}`;
   }
 
+  /**
+   * Only the cancellation itself, rethrown or let through, ends the run `cancelled`. Another error
+   * thrown after a cancel (a compensation that failed) fails the run with that error, as in Temporal:
+   * `new Error('…', { cause: cancelled })` keeps the cancellation as its cause.
+   */
   private failure(error: unknown): string {
-    if (this.cancelRequested) {
+    if (this.cancelRequested && error instanceof CancelledError) {
       return protocolJson({
         kind: 'cancelled',
         ...(this.cancelReason !== undefined && { reason: this.cancelReason }),
@@ -287,10 +293,15 @@ export class WorkflowRuntime {
     }
   }
 
-  /** Rejects what is pending now; operations issued afterwards (cleanup) work normally. */
+  /**
+   * Rejects what is pending now; operations issued afterwards (cleanup) work normally. A run is
+   * cancelled once: a repeated request must not interrupt the cleanup the first one started, so it
+   * is ignored (as Temporal ignores a repeated cancel request).
+   */
   private cancel(reason: string | undefined): void {
+    if (this.cancelRequested) return;
     this.cancelRequested = true;
-    this.cancelReason ??= reason;
+    this.cancelReason = reason;
     const waiting = [...this.pending.values()];
     const children = this.runningChildren;
     for (const pending of waiting) if (pending.childId !== undefined) children[children.length] = pending.childId;

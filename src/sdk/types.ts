@@ -101,6 +101,12 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** A string is sent as is; anything else as JSON. */
   body?: Json;
+  /**
+   * How long each attempt may take, from sending to the last byte of the answer; one that takes longer
+   * fails with `details.code` `'timeout'` and is retried like a network error. At most 600000 (10 minutes).
+   * @default 30000
+   */
+  timeoutMs?: number;
 }
 
 export interface HttpResponse {

@@ -3,12 +3,21 @@
  * implementation so that they cannot drift apart.
  */
 import { StoreError } from '../core/errors.js';
-import type { RunStatus } from '../core/model.js';
+import type { NewRun, RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { RunRetry, TaskCommit } from '../core/ports.js';
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * Whether a run that exists is the child a commit asks for: its parent's child of the same step. A task
+ * committed again starts its children again and must find them its own; any other run holding the id
+ * fails the child's start (TaskCommit.children).
+ */
+export function isSameChild(existing: { parentId?: string; parentStep?: number }, child: NewRun): boolean {
+  return existing.parentId === child.parentId && existing.parentStep === child.parentStep;
 }
 
 /**

@@ -109,3 +109,52 @@ test('a node restarting under its id reclaims the calls it held at once; another
   }
   await dying.store.close();
 });
+
+test('an attempt lost with its node counts: the next one is attempt 2, with the same idempotency key', async () => {
+  const clock = new VirtualClock();
+  const sandbox = await createQuickJsSandbox();
+  const definition = await buildDefinition(folder.path('pair.ts'), sandbox, clock.now());
+  const path = join(dir, 'attempts.db');
+  const seen: string[] = [];
+  let bothStarted = (): void => {};
+  const started = new Promise<void>((resolve) => (bothStarted = resolve));
+  /** Records each attempt as `node:args#attempt key`; node a's never answer, like a process that died mid-call. */
+  const recording = (node: string, answer: boolean): Capability => ({
+    name: 'activities',
+    invoke: (_method, args, context) => {
+      if (seen.push(`${node}:${JSON.stringify(args)}#${context.attempt} ${context.idempotencyKey}`) === 2) bothStarted();
+      return answer ? Promise.resolve(node) : new Promise(() => {});
+    },
+  });
+  const node = (nodeId: string, capability: Capability) => {
+    const store = createSqliteStore({ path });
+    const engine = virtualTimeEngine({
+      store,
+      sandbox,
+      clock,
+      nodeId,
+      callLeaseMs: CALL_LEASE_MS,
+      capabilities: new Map([['activities', capability]]),
+    });
+    return { store, engine };
+  };
+
+  const dying = node('a', recording('a', false));
+  await dying.store.migrate();
+  await dying.engine.deploy(definition);
+  await dying.engine.start();
+  await dying.engine.submitRun({ id: 'r1', workflow: 'pair', version: definition.version, input: null, createdAt: clock.now() });
+  await started;
+  // The process dies here: its attempts never answer, and it hands nothing back.
+
+  const other = node('b', recording('b', true));
+  await other.engine.start();
+  clock.advanceTo(clock.now() + CALL_LEASE_MS);
+  other.engine.notify();
+  await other.engine.whenIdle();
+  assert.deepEqual(seen.sort(), ['a:"left"#1 r1:1', 'a:"right"#1 r1:2', 'b:"left"#2 r1:1', 'b:"right"#2 r1:2']);
+
+  await other.engine.stop();
+  await other.store.close();
+  await dying.store.close();
+});

@@ -15,10 +15,8 @@ export function registerCancel(program: Command, context: CliContext): void {
   ).action(async (id: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const run = await connect(options, context).cancelRun(id, options.reason);
-    context.out(
-      run.status === 'running'
-        ? `cancellation of run ${run.id} requested; it ends once its finally blocks ran`
-        : `run ${run.id} is ${run.status}`,
-    );
+    if (run.status !== 'running') context.out(`run ${run.id} is ${run.status}`);
+    else if (run.alreadyRequested) context.out(`cancellation of run ${run.id} was requested already; it ends once its finally blocks ran`);
+    else context.out(`cancellation of run ${run.id} requested; it ends once its finally blocks ran`);
   });
 }

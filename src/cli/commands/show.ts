@@ -37,6 +37,8 @@ export function registerShow(program: Command, context: CliContext): void {
       ['input', formatInline(run.input, 200)],
     ];
     if (run.parentId !== undefined) facts.push(['parent', run.parentId]);
+    if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
+    if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);
     if (run.result !== undefined) facts.push(['result', formatInline(run.result, 200)]);
     if (run.error !== undefined) facts.push(['error', formatError(run.error)]);
     context.out(formatColumns(facts));

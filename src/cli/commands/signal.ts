@@ -9,14 +9,18 @@ export function registerSignal(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('signal')
-      .description('send a signal to a running run (it receives the event autoflow.signal.<name>)')
+      .description(
+        'send a signal to a running run (it receives the event autoflow.signal.<name>); to a run that continued as new, its latest run gets it',
+      )
       .argument('<id>', 'run id')
       .argument('<name>', 'signal name')
       .option('--data <json>', 'payload of the signal, as JSON'),
   ).action(async (id: string, name: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const payload = options.data === undefined ? null : parseJsonFlag('--data', options.data);
-    await connect(options, context).signalRun(id, name, payload);
-    context.out(`signal ${name} sent to run ${id}; the run receives it at its next signal('${name}')`);
+    const { runId } = await connect(options, context).signalRun(id, name, payload);
+    // A run that continued as new goes on under another id: say which run got the signal.
+    const to = runId === id ? `run ${id}` : `run ${runId} (run ${id} continued as it)`;
+    context.out(`signal ${name} sent to ${to}; the run receives it at its next signal('${name}')`);
   });
 }

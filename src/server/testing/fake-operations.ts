@@ -206,6 +206,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       const run = requireRun(id);
       if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
       signals.push({ runId: id, name, payload });
+      return { runId: id };
     },
 
     async listWorkflows() {

@@ -92,6 +92,49 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
     });
   });
 
+  describe('attempts', () => {
+    it('counts an attempt whose lease lapsed unrecorded when the call is claimed again', async () => {
+      // The node that held it may have made the attempt and stopped before recording it.
+      const store = context.store;
+      await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 5000 }, call('r1', 2, 1000)] });
+      const attemptsOf = async (calls: Promise<Array<{ step: number; attempts: number }>>) =>
+        (await calls).map((c) => [c.step, c.attempts]);
+      assert.deepEqual(
+        await attemptsOf(store.claimDueCalls(OTHER, 5000, 10_000, 10)),
+        [
+          [2, 0],
+          [1, 1],
+        ],
+        'the call its committing node leased lost an attempt; the unleased one did not',
+      );
+      assert.deepEqual(
+        await attemptsOf(store.listCalls('r1')),
+        [
+          [1, 1],
+          [2, 0],
+        ],
+        'as stored',
+      );
+      assert.equal(await store.rescheduleCall('r1', 1, 2, 12_000, { name: 'CapabilityError', message: '503' }, OTHER), true);
+      assert.deepEqual(
+        await attemptsOf(store.claimDueCalls(OWNER, 12_000, 20_000, 10)),
+        [
+          [2, 1],
+          [1, 2],
+        ],
+        'an attempt recorded (call 1) freed its lease and counts once; one whose lease lapsed (call 2) counts too',
+      );
+      assert.deepEqual(
+        await attemptsOf(store.reclaimOwnCalls(OWNER, 12_000, 30_000, 10)),
+        [
+          [1, 3],
+          [2, 2],
+        ],
+        'a node restarting under its id lost its attempts too',
+      );
+    });
+  });
+
   describe('timers', () => {
     it('tells when the next timer or call is due, a leased call once its lease passes', async () => {
       const store = context.store;

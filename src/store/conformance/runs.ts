@@ -180,5 +180,31 @@ export function describeRuns(context: ConformanceContext): void {
       assert.equal(await store.addPending('nope', { kind: 'cancel' }, 5000), false);
       assert.deepEqual(await store.loadPending('r1'), []);
     });
+
+    it('takes one cancel per run, whoever asks, and tells since when it was asked', async () => {
+      const store = context.store;
+      await startRun(store, 'parent');
+      await startRun(store, 'r1', {}, { parentId: 'parent', parentStep: 1 });
+      assert.equal(await store.cancelRequestedAt('r1'), undefined);
+      assert.equal(await store.addPending('r1', { kind: 'timer', step: 2 }, 2500), true, 'other resolutions as before');
+      assert.equal(await store.addPending('r1', { kind: 'cancel', reason: 'first' }, 3000), true);
+      assert.equal(await store.addPending('r1', { kind: 'cancel', reason: 'second' }, 3500), false, 'a second request appends nothing');
+      const parentCancelled = commit('parent', 2, 4000, {
+        status: { status: 'cancelled' },
+        cancelChildren: [{ runId: 'r1', reason: 'its parent run parent was cancelled' }],
+      });
+      assert.ok((await store.commitTask(parentCancelled)).ok);
+      assert.deepEqual(
+        (await store.loadPending('r1')).map((p) => [p.resolution, p.at]),
+        [
+          [{ kind: 'timer', step: 2 }, 2500],
+          [{ kind: 'cancel', reason: 'first' }, 3000],
+        ],
+        "nor does the parent's cancellation",
+      );
+      assert.equal(await store.cancelRequestedAt('r1'), 3000);
+      assert.equal(await store.cancelRequestedAt('parent'), undefined);
+      assert.equal(await store.cancelRequestedAt('nope'), undefined);
+    });
   });
 }

@@ -8,6 +8,7 @@
 import { after, afterEach, beforeEach, describe } from 'node:test';
 import type { Store } from '../../core/ports.js';
 import { describeCallsAndTimers } from './calls-timers.js';
+import { describeChildren } from './children.js';
 import { describeDefinitionsAndInbox } from './definitions-inbox.js';
 import { describeHumanTasks } from './human-tasks.js';
 import { describeLeases } from './leases.js';
@@ -49,6 +50,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRouting(context);
     describeRuns(context);
     describeTasks(context);
+    describeChildren(context);
     describeCallsAndTimers(context);
     describeHumanTasks(context);
     describeLeases(context);

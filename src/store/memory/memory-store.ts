@@ -34,9 +34,9 @@ import type {
   TaskCommitResult,
 } from '../../core/ports.js';
 import { retriedRecord } from '../../core/run-retry.js';
-import { committedRecord, MAX_LOGS_PER_TASK, newRunRecord, taskTime } from '../../core/task.js';
+import { childExistsResolution, committedRecord, continuedAs, MAX_LOGS_PER_TASK, newRunRecord, taskTime } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, isSameChild, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
 import { toRoutingSummaries } from '../routing-summary.js';
@@ -47,6 +47,8 @@ interface RunRow {
   readyAt?: number;
   leaseOwner?: string;
   leaseUntil?: number;
+  /** When the run was first asked to cancel: it takes one `cancel`. */
+  cancelRequestedAt?: number;
 }
 
 interface CallRow {
@@ -140,14 +142,31 @@ export function createMemoryStore(): Store {
   function addPendingUnlessTerminal(runId: string, resolution: Resolution, at: number): boolean {
     const row = runs.get(runId);
     if (!row || isTerminal(row.record.status)) return false;
+    if (resolution.kind === 'cancel') {
+      // A second request would only repeat the first one in the run's history.
+      if (row.cancelRequestedAt !== undefined) return false;
+      row.cancelRequestedAt = at;
+    }
     appendPending(row, resolution, at);
     return true;
   }
 
-  /** A cancelled run's cancel reaches a child only when it is its own child (the list comes from the workflow's sandbox). */
+  /**
+   * A cancelled run's cancel reaches a child only when it is its own child (the list comes from the workflow's
+   * sandbox), and reaches the run its chain goes on in when it continued as new: every link keeps the parent.
+   */
   function cancelChild(parentId: string, child: { runId: string; reason: string }, at: number): void {
-    if (runs.get(child.runId)?.record.parentId !== parentId) return;
-    addPendingUnlessTerminal(child.runId, { kind: 'cancel', reason: child.reason }, at);
+    let record = runs.get(child.runId)?.record;
+    while (record?.parentId === parentId && record.status === 'continued') record = runs.get(continuedAs(record) ?? '')?.record;
+    if (record?.parentId !== parentId) return;
+    addPendingUnlessTerminal(record.id, { kind: 'cancel', reason: child.reason }, at);
+  }
+
+  /** Creates a task's child; when another run holds its id, the parent's start of it fails instead (TaskCommit.children). */
+  function startChild(parent: RunRow, child: NewRun, at: number): void {
+    if (insertRun(child) || isSameChild(runs.get(child.id)!.record, child)) return;
+    const failure = childExistsResolution(child);
+    if (failure) appendPending(parent, failure, at);
   }
 
   /** A task's (or a retry's) new rows must not collide with rows that exist, nor with each other (the SQL primary keys). */
@@ -224,7 +243,7 @@ export function createMemoryStore(): Store {
     }
     for (const timer of commit.timers) timers.set(runId, timer.step, copy(timer));
     for (const wait of commit.waits) waits.set(runId, wait.step, copy(wait));
-    for (const child of commit.children) insertRun(child);
+    for (const child of commit.children) startChild(row, child, time);
     for (const log of commit.logs) logs.set(runId, log.index, copy(log));
     row.record = copy(committedRecord(row.record, commit));
     if (commit.status && isTerminal(commit.status.status)) {
@@ -357,7 +376,11 @@ export function createMemoryStore(): Store {
       .filter(select)
       .sort((a, b) => dueAt(a) - dueAt(b) || byKey(a, b))
       .slice(0, rowLimit(limit));
-    for (const row of claimed) Object.assign(row, { leaseOwner: owner, leaseUntil });
+    for (const row of claimed) {
+      // A lease that lapsed may have covered an attempt its node never recorded: it counts.
+      if (row.leaseOwner !== undefined) row.call.attempts++;
+      Object.assign(row, { leaseOwner: owner, leaseUntil });
+    }
     return claimed.map((row) => copy(row.call));
   }
 
@@ -556,6 +579,7 @@ export function createMemoryStore(): Store {
     retryRun: (retry) => retryRun(retry),
     listRunRetries: (runId) => copy(retries.get(runId) ?? []),
     addPending: (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
+    cancelRequestedAt: (runId) => runs.get(runId)?.cancelRequestedAt,
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),
     releaseRun: (runId, owner) => {

@@ -423,7 +423,16 @@ if (unreachable !== undefined) {
         }
         plans.length = 0;
         assert.deepEqual(await commitTasks(connection, [step(8)]), [{ ok: true, pending: [] }]);
+        // A child whose id a run holds, and a cancel for a child that continued (013), each by index too.
+        const taken = commit('r1', 18, 1000, { children: [newRun('filler-1', { parentId: 'r1', parentStep: 20 })] });
+        assert.equal((await commitTasks(connection, [taken]))[0]?.ok, true);
+        const cancelled = commit('r1', 19, 1000, { status: { status: 'cancelled' }, cancelChildren: [{ runId: 'filler-2', reason: 'x' }] });
+        assert.equal((await commitTasks(connection, [cancelled]))[0]?.ok, true);
         assert.ok(plans.some((plan) => plan.includes('INSERT INTO history')), 'the plans of the commit function were reported');
+        assert.ok(
+          plans.some((plan) => plan.includes('WITH RECURSIVE chain')),
+          'the plans of a child cancel were reported',
+        );
         const fullScans = plans.filter((plan) => /Seq Scan on (runs|calls|history|pending)\b/.test(plan));
         assert.deepEqual(fullScans, [], 'no statement of a commit scans a table whole');
       } finally {

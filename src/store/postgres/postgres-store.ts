@@ -307,6 +307,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const added = await settle(() => writes.appendPendingUnlessTerminal(named, runId, resolution, at));
       return waking(added, added);
     },
+    cancelRequestedAt: async (runId) =>
+      (await rows<{ cancel_requested_at: number | null }>(SQL.cancelRequestedAt, [runId]))[0]?.cancel_requested_at ?? undefined,
     queueStats: async () => {
       const [row] = await rows<{ n: number; oldest: number | null }>(SQL.queueStats);
       return { readyRuns: row?.n ?? 0, oldestReadyAt: row?.oldest ?? undefined };

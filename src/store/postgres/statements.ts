@@ -22,12 +22,14 @@ const READY_AT = (at: string) => `ready_at = LEAST(COALESCE(ready_at, ${at}), ${
 /**
  * Leases to $1 until $3 up to $4 of the calls `where` selects at $2, oldest due first, skipping
  * those another transaction holds. Each comes back with `k`, its due time before the claim, by
- * which the caller puts them in order (UPDATE … RETURNING has none).
+ * which the caller puts them in order (UPDATE … RETURNING has none). A lease that lapsed may have
+ * covered an attempt its node never recorded: it counts (Store.claimDueCalls).
  */
 const leaseCallsWhere = (where: string): string => `WITH picked AS (
       SELECT run_id, step, due_at AS k FROM calls WHERE ${where}
       ORDER BY due_at, run_id, step LIMIT $4 FOR UPDATE SKIP LOCKED)
-    UPDATE calls c SET lease_owner = $1, lease_until = $3, due_at = GREATEST(c.next_at, $3)
+    UPDATE calls c SET attempts = c.attempts + (c.lease_owner IS NOT NULL)::int,
+      lease_owner = $1, lease_until = $3, due_at = GREATEST(c.next_at, $3)
     FROM picked p WHERE c.run_id = p.run_id AND c.step = p.step
     RETURNING ${CALL_COLUMNS.split(', ')
       .map((column) => `c.${column}`)
@@ -191,6 +193,12 @@ export const SQL = {
   appendPendingUnlessTerminal: `WITH run AS (
       UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 AND status NOT IN ${TERMINAL} RETURNING id)
     INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,
+  /** appendPendingUnlessTerminal for a `cancel`: a run takes the first one only, and keeps when it came (migration 013). */
+  requestCancel: `WITH run AS (
+      UPDATE runs SET ${READY_AT('$2::bigint')}, cancel_requested_at = $2
+      WHERE id = $1 AND status NOT IN ${TERMINAL} AND cancel_requested_at IS NULL RETURNING id)
+    INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,
+  cancelRequestedAt: 'SELECT cancel_requested_at FROM runs WHERE id = $1',
   loadPending: 'SELECT id, at, attempts, resolution FROM pending WHERE run_id = $1 ORDER BY id',
 
   // calls

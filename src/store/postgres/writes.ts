@@ -6,7 +6,7 @@
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitRefusal, TaskCommitResult } from '../../core/ports.js';
-import { MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
+import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
@@ -41,7 +41,8 @@ export async function insertRuns(client: Client, runs: NewRun[], lease?: RunLeas
 }
 
 export async function appendPendingUnlessTerminal(client: Client, runId: string, resolution: Resolution, at: number): Promise<boolean> {
-  const { rowCount } = await client.query(SQL.appendPendingUnlessTerminal, [runId, at, null, JSON.stringify(resolution)]);
+  const sql = resolution.kind === 'cancel' ? SQL.requestCancel : SQL.appendPendingUnlessTerminal;
+  const { rowCount } = await client.query(sql, [runId, at, null, JSON.stringify(resolution)]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -64,8 +65,9 @@ export async function commitTasks(client: Client, commits: readonly TaskCommit[]
 
 /**
  * The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql,
- * the `child` flag of `notify` in 012_cancel_own_children.sql), with the runs the batch creates under
- * `creates` for `autoflow_create_and_commit_tasks` (007).
+ * the `child` flag of `notify` in 012_cancel_own_children.sql, the `existsResolution` of a child in
+ * 013_child_starts_and_cancels.sql), with the runs the batch creates under `creates` for
+ * `autoflow_create_and_commit_tasks` (007).
  */
 function commitBatchDocument(commits: readonly TaskCommit[]) {
   const each = <T, R>(pick: (commit: TaskCommit) => readonly T[] | undefined, row: (item: T, commit: TaskCommit) => R) =>
@@ -132,7 +134,13 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
         registered_at: wait.registeredAt,
       }),
     ),
-    runs: [...each((c) => c.children, newRun), ...each((c) => (c.successor ? [c.successor] : []), newRun)],
+    runs: [
+      ...each(
+        (c) => c.children,
+        (child, c) => ({ ...newRun(child, c), existsResolution: json(childExistsResolution(child)) }),
+      ),
+      ...each((c) => (c.successor ? [c.successor] : []), newRun),
+    ],
     logs: each(
       (c) => c.logs,
       (log) => ({ run_id: log.runId, idx: log.index, at: log.at, level: log.level, message: log.message }),

@@ -114,7 +114,11 @@ describe('SQLite migrations', () => {
     });
     assert.deepEqual(await store.listCalls('r1'), [call(1, 1000, 0), call(2, 5000, 2)]);
     assert.deepEqual(await store.claimDueCalls('node-b', 5000, 90_000, 10), [call(2, 5000, 2)], 'the lease of step 1 still holds');
-    assert.deepEqual(await store.reclaimOwnCalls('node-a', 5000, 90_000, 10), [call(1, 1000, 0)]);
+    assert.deepEqual(
+      await store.reclaimOwnCalls('node-a', 5000, 90_000, 10),
+      [call(1, 1000, 1)],
+      'the lease is node a’s, with the attempt it lost',
+    );
     await store.close();
     const migrated = new Database(path);
     migrated.pragma('foreign_keys = ON');

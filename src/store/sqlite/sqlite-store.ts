@@ -240,6 +240,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     summarizeRouting: ({ seqs, runIds }) =>
       read((s) => toRoutingSummaries(s.summarizeRouting.all({ seqs: JSON.stringify(seqs.slice(0, 100)), runIds: JSON.stringify(runIds) }))),
     addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),
+    cancelRequestedAt: (runId) => read((s) => s.cancelRequestedAt.get(runId) ?? undefined),
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit)),
     releaseRun: (runId, owner) => write((s) => void s.releaseRun.run({ id: runId, owner })),

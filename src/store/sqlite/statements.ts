@@ -56,9 +56,23 @@ export const SQL = {
       @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil)
     ON CONFLICT (id) DO NOTHING`,
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
-  getRunState: 'SELECT status, history_length, lease_owner, updated_at FROM runs WHERE id = ?',
-  /** A row when run @parentId is the parent of run @id: a cancelled run cancels its own children only. */
-  isChildOf: 'SELECT 1 FROM runs WHERE id = @id AND parent_id = @parentId',
+  getRunState: 'SELECT status, history_length, lease_owner, updated_at, cancel_requested_at FROM runs WHERE id = ?',
+  markCancelRequested: 'UPDATE runs SET cancel_requested_at = @at WHERE id = @id',
+  cancelRequestedAt: 'SELECT cancel_requested_at FROM runs WHERE id = ?',
+  /**
+   * Run @id, when @parentId is its parent, or the run its continue-as-new chain goes on in: a cancelled run
+   * cancels its own children only, and a child that continued goes on under another id. Each hop reads the
+   * primary key of the id in `continuedAs`; every link must keep the parent (successors inherit it).
+   */
+  currentOfChildChain: `WITH RECURSIVE chain (id, status, result) AS (
+      SELECT id, status, result FROM runs WHERE id = @id AND parent_id = @parentId
+      UNION ALL
+      SELECT r.id, r.status, r.result FROM chain JOIN runs r ON r.id = json_extract(chain.result, '$.continuedAs')
+      WHERE chain.status = 'continued' AND r.parent_id = @parentId
+    )
+    SELECT id FROM chain WHERE status <> 'continued'`,
+  /** A row when run @id is the child of @parentId at step @parentStep: a task started again finds its own child. */
+  isSameChild: 'SELECT 1 FROM runs WHERE id = @id AND parent_id IS @parentId AND parent_step IS @parentStep',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   // A run ends after it was created: the range on runs_by_status stops at the cutoff.
   endedRuns: 'SELECT id FROM runs WHERE status = @status AND created_at < @before AND updated_at < @before LIMIT @limit',
@@ -126,8 +140,10 @@ export const SQL = {
    */
   ownLeasedCalls: `SELECT ${CALL_COLUMNS} FROM calls
     WHERE due_at > @now AND due_at < @leaseUntil AND lease_owner = @owner AND next_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
-  leaseCall: `UPDATE calls SET lease_owner = @owner, lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
-    WHERE run_id = @runId AND step = @step`,
+  /** A lease that lapsed may have covered an attempt its node never recorded: it counts (Store.claimDueCalls). */
+  leaseCall: `UPDATE calls SET attempts = attempts + (lease_owner IS NOT NULL),
+      lease_owner = @owner, lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
+    WHERE run_id = @runId AND step = @step RETURNING attempts`,
   /** Fenced when @owner is given: only while the call is still leased to it. */
   rescheduleCall: `UPDATE calls SET attempts = @attempts, next_at = @nextAt, due_at = @nextAt, last_error = @lastError,
       lease_owner = NULL, lease_until = NULL
@@ -234,8 +250,14 @@ export function prepareStatements(db: Database) {
 
     insertRun: p<Params>(SQL.insertRun),
     getRun: p<[string], RunRow>(SQL.getRun),
-    getRunState: p<[string], { status: string; history_length: number; lease_owner: string | null; updated_at: number }>(SQL.getRunState),
-    isChildOf: p<{ id: string; parentId: string }, number>(SQL.isChildOf).pluck(),
+    getRunState: p<
+      [string],
+      { status: string; history_length: number; lease_owner: string | null; updated_at: number; cancel_requested_at: number | null }
+    >(SQL.getRunState),
+    markCancelRequested: p<{ id: string; at: number }>(SQL.markCancelRequested),
+    cancelRequestedAt: p<[string], number | null>(SQL.cancelRequestedAt).pluck(),
+    currentOfChildChain: p<{ id: string; parentId: string }, string>(SQL.currentOfChildChain).pluck(),
+    isSameChild: p<{ id: string; parentId: string | null; parentStep: number | null }, number>(SQL.isSameChild).pluck(),
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
     endedRuns: p<Params, string>(SQL.endedRuns).pluck(),
     deleteRun: p<[string]>(SQL.deleteRun),
@@ -265,7 +287,7 @@ export function prepareStatements(db: Database) {
     deleteCall: p<[string, number]>(SQL.deleteCall),
     dueCalls: p<Params, CallRow>(SQL.dueCalls),
     ownLeasedCalls: p<Params, CallRow>(SQL.ownLeasedCalls),
-    leaseCall: p<Params>(SQL.leaseCall),
+    leaseCall: p<Params, number>(SQL.leaseCall).pluck(),
     rescheduleCall: p<Params>(SQL.rescheduleCall),
     deleteCallFenced: p<Params>(SQL.deleteCallFenced),
     renewCallLease: p<Params>(SQL.renewCallLease),

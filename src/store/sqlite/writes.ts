@@ -5,7 +5,7 @@
 import { NotFoundError } from '../../core/errors.js';
 import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
-import { MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
+import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
@@ -32,17 +32,33 @@ function appendPending(s: Statements, runId: string, resolution: Resolution, at:
 export function addPendingUnlessTerminal(s: Statements, runId: string, resolution: Resolution, at: number): boolean {
   const run = s.getRunState.get(runId);
   if (!run || isTerminal(run.status as RunStatus)) return false;
+  if (resolution.kind === 'cancel') {
+    // A second request would only repeat the first one in the run's history.
+    if (run.cancel_requested_at !== null) return false;
+    s.markCancelRequested.run({ id: runId, at });
+  }
   appendPending(s, runId, resolution, at);
   return true;
 }
 
 /**
  * A cancelled run's cancel, for a child still running. Only a run whose parent is `parentId` gets it: the list
- * comes from the workflow's sandbox, and a workflow must not reach runs that are not its own children.
+ * comes from the workflow's sandbox, and a workflow must not reach runs that are not its own children. A child
+ * that continued as new gets it in the run its chain goes on in.
  */
 function cancelChild(s: Statements, parentId: string, child: { runId: string; reason: string }, at: number): void {
-  if (s.isChildOf.get({ id: child.runId, parentId }) === undefined) return;
-  addPendingUnlessTerminal(s, child.runId, { kind: 'cancel', reason: child.reason }, at);
+  const current = s.currentOfChildChain.get({ id: child.runId, parentId });
+  if (current === undefined) return;
+  addPendingUnlessTerminal(s, current, { kind: 'cancel', reason: child.reason }, at);
+}
+
+/** Creates a task's child; when another run holds its id, the parent's start of it fails instead (TaskCommit.children). */
+function startChild(s: Statements, parentId: string, child: NewRun, at: number): void {
+  if (insertRun(s, child)) return;
+  const place = { id: child.id, parentId: child.parentId ?? null, parentStep: child.parentStep ?? null };
+  if (s.isSameChild.get(place) !== undefined) return;
+  const failure = childExistsResolution(child);
+  if (failure) appendPending(s, parentId, failure, at);
 }
 
 /** The calls (leased to `owner` when they carry `leaseUntil`, else due at `nextAt`), timers and waits a task or a retry opens. */
@@ -78,7 +94,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   if (first) s.insertHistory.run(runId, first.seq, JSON.stringify(commit.history));
   for (const step of commit.resolvedCalls) s.deleteCall.run(runId, step);
   insertOutstanding(s, owner, commit);
-  for (const child of commit.children) insertRun(s, child);
+  for (const child of commit.children) startChild(s, runId, child, at);
   for (const log of commit.logs) s.insertLog.run({ ...log });
   if (commit.status) {
     const { status, result, error } = commit.status;
@@ -191,10 +207,12 @@ export function claimReadyRuns(s: Statements, owner: string, now: number, leaseU
   return ids;
 }
 
-/** Leases the calls found to `owner`. */
+/** Leases the calls found to `owner`; each comes back with its attempts as the lease counted them. */
 function leaseCalls(s: Statements, calls: CallRow[], owner: string, leaseUntil: number): CallRecord[] {
-  for (const call of calls) s.leaseCall.run({ runId: call.run_id, step: call.step, owner, leaseUntil });
-  return calls.map(toCallRecord);
+  return calls.map((call) => ({
+    ...toCallRecord(call),
+    attempts: s.leaseCall.get({ runId: call.run_id, step: call.step, owner, leaseUntil })!,
+  }));
 }
 
 export function claimDueCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {

@@ -220,11 +220,11 @@ describe('history, logs, cancel, retry, signals', () => {
     assert.equal((await call(app, 'POST', '/api/v1/runs/nope/retry')).status, 404);
   });
 
-  test('signals: the body is the payload, 202', async () => {
+  test('signals: the body is the payload, 202 with the run that got it', async () => {
     const { app, operations } = setup(10_000);
     await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'hello', id: 's' } });
     const response = await call(app, 'POST', '/api/v1/runs/s/signals/approve', { body: { by: 'ada' } });
-    assert.equal(response.status, 202);
+    assert.deepEqual([response.status, response.body], [202, { runId: 's' }]);
     assert.equal((await call(app, 'POST', '/api/v1/runs/s/signals/ping')).status, 202);
     assert.deepEqual(operations.signals, [
       { runId: 's', name: 'approve', payload: { by: 'ada' } },

@@ -79,7 +79,6 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     .post('/:id/signals/:name', async (c) => {
       // The whole body is the signal's payload; none at all is `null`.
       const payload = ((await readJson(c)) ?? null) as Json;
-      await operations.signalRun(c.req.param('id'), c.req.param('name'), payload);
-      return c.body(null, 202);
+      return c.json(await operations.signalRun(c.req.param('id'), c.req.param('name'), payload), 202);
     });
 }

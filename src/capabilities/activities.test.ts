@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CapabilityError, toErrorInfo } from '../core/errors.js';
+import type { CapabilityContext } from '../core/ports.js';
+import { createActivitiesCapability } from './activities.js';
+
+const context: CapabilityContext = {
+  runId: 'r1',
+  step: 1,
+  attempt: 1,
+  idempotencyKey: 'r1:1',
+  workflow: 'wf',
+  permissions: { activities: ['fatal', 'flaky'] },
+  now: 0,
+};
+
+class TicketError extends Error {
+  override name = 'TicketError';
+  details = { ticket: 42 };
+}
+
+test("an activity's error keeps its name, message, details and cause; nonRetryable is not retried", async () => {
+  const activities = createActivitiesCapability({
+    fatal: () =>
+      Promise.reject(
+        Object.assign(new TicketError('ticket system refused', { cause: new Error('root cause: quota') }), { nonRetryable: true }),
+      ),
+  });
+  const error = await activities.invoke('fatal', null, context).catch((e: unknown) => e);
+  assert.ok(error instanceof CapabilityError && !error.retryable, String(error));
+  const { stack, ...info } = toErrorInfo(error);
+  assert.match(stack ?? '', /^TicketError: ticket system refused\n/, "the activity's own stack, for the server's logs");
+  assert.deepEqual(info, {
+    name: 'TicketError',
+    message: 'ticket system refused',
+    details: { ticket: 42, code: 'activity_failed' },
+    cause: { name: 'Error', message: 'root cause: quota' },
+  });
+});
+
+test("an activity's details keep a code of their own; a thrown non-error is retried as an Error", async () => {
+  const activities = createActivitiesCapability({
+    fatal: () => Promise.reject(Object.assign(new Error('refused'), { details: { code: 'QUOTA' } })),
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what an activity written carelessly throws
+    flaky: () => Promise.reject('try again'),
+  });
+  const fatal = await activities.invoke('fatal', null, context).catch((e: unknown) => e);
+  assert.deepEqual(toErrorInfo(fatal).details, { code: 'QUOTA' });
+  const flaky = await activities.invoke('flaky', null, context).catch((e: unknown) => e);
+  assert.ok(flaky instanceof CapabilityError && flaky.retryable);
+  assert.deepEqual([flaky.name, flaky.message], ['Error', 'try again']);
+});

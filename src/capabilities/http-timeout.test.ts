@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { CapabilityError, toErrorInfo } from '../core/errors.js';
+import type { CapabilityContext } from '../core/ports.js';
+import { createHttpCapability } from './http.js';
+
+// A server that answers its headers at once and never finishes the body, and one that never answers at all.
+const server = createServer((request, response) => {
+  if (request.url === '/headers-only') {
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.write('partial');
+  }
+});
+let base: string;
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const context = (): CapabilityContext => ({
+  runId: 'r1',
+  step: 1,
+  attempt: 1,
+  idempotencyKey: 'r1:1',
+  workflow: 'wf',
+  permissions: { http: [base] },
+  now: Date.UTC(2026, 0, 1),
+});
+
+for (const [path, what] of [
+  ['/silent', 'no answer within 100 ms'],
+  ['/headers-only', 'the answer did not arrive in full within 100 ms'],
+] as const) {
+  test(`a request that times out (${path}) fails with the code 'timeout', retryable, with its timeoutMs`, async () => {
+    const http = createHttpCapability();
+    const error = await http.invoke('request', { url: `${base}${path}`, timeoutMs: 100 }, context()).catch((e: unknown) => e);
+    assert.ok(error instanceof CapabilityError && error.retryable, String(error));
+    assert.equal(error.message, `request to ${base}${path} failed: ${what}`);
+    assert.deepEqual(toErrorInfo(error).details, { timeoutMs: 100, code: 'timeout' });
+  });
+}

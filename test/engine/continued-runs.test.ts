@@ -1,0 +1,79 @@
+/**
+ * A run that continued as new goes on under its successor's id, and the original id stays its address, as a
+ * Temporal workflow id does: a parent's cancel reaches the run a child's chain goes on in, a signal sent to any
+ * id of the chain reaches its latest run, and a run links to the runs before and after it.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { ConflictError } from '../../src/core/errors.js';
+import { createTestEnv } from '../../src/testing/test-env.js';
+import { workflowFolder } from '../helpers/workflow-files.js';
+
+const folder = workflowFolder({
+  'loop.ts': `import { continueAsNew, signal, startChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'loop',
+  async run(input: { parent?: boolean; n?: number; last?: unknown }) {
+    if (input.parent) return (await startChild('loop', { n: 0 })).result();
+    const n = input.n ?? 0;
+    const tick = await signal('tick', { timeout: '1h' });
+    if (tick !== null && n < 2) continueAsNew({ n: n + 1, last: tick });
+    return { n, last: tick };
+  },
+});`,
+});
+after(() => folder.remove());
+
+describe('runs that continued as new', () => {
+  test("cancelling a parent cancels the run its child's chain goes on in", async () => {
+    const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
+    try {
+      await env.start('loop', { parent: true }, 'P');
+      await env.signal('P.1', 'tick', 1);
+      assert.equal((await env.run('P.1')).status, 'continued');
+      await env.cancel('P', 'stop');
+      assert.equal((await env.run('P')).status, 'cancelled');
+      const latest = await env.run('P.1~2');
+      assert.equal(latest.status, 'cancelled', 'the child goes on as P.1~2, which the parent’s cancel reached');
+      assert.match(latest.error?.message ?? '', /parent run P was cancelled/);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a signal to a run that continued reaches the latest run of its chain, and says which', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
+    try {
+      await env.start('loop', { n: 0 }, 'L');
+      assert.deepEqual(await env.operations.signalRun('L', 'tick', 'one'), { runId: 'L' });
+      await env.settle();
+      assert.deepEqual(await env.operations.signalRun('L', 'tick', 'two'), { runId: 'L~2' }, 'L continued as L~2');
+      await env.settle();
+      assert.deepEqual((await env.run('L~3')).input, { n: 2, last: 'two' });
+      assert.deepEqual(await env.operations.signalRun('L~2', 'tick', 'three'), { runId: 'L~3' });
+      await env.settle();
+      assert.deepEqual((await env.run('L~3')).result, { n: 2, last: 'three' });
+      await assert.rejects(
+        env.operations.signalRun('L', 'tick', 'four'),
+        (error: unknown) => error instanceof ConflictError && /run L continued as L~3, which is completed/.test(error.message),
+      );
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a run read on its own links to the run it continues and to the one it continued as', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
+    try {
+      await env.start('loop', { n: 0 }, 'L');
+      await env.signal('L', 'tick', 'one');
+      await env.start('loop', { n: 0 }, 'M~2');
+      const [first, second, unrelated] = await Promise.all(['L', 'L~2', 'M~2'].map((id) => env.operations.getRun(id)));
+      assert.deepEqual([first?.continuedFrom, first?.continuedAs], [undefined, 'L~2']);
+      assert.deepEqual([second?.continuedFrom, second?.continuedAs], ['L', undefined]);
+      assert.equal(unrelated?.continuedFrom, undefined, 'a run whose id only looks like a successor’s continues nothing');
+    } finally {
+      await env.close();
+    }
+  });
+});
