@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { HistoryEvent } from '../core/model.js';
-import { formatCalls, formatColumns, formatHistory } from './format.js';
+import { formatCalls, formatColumns, formatError, formatHistory } from './format.js';
 
 test('a history reads one line per event: offset, type, key facts', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -127,4 +127,14 @@ test("a run's open calls read with their attempts, next attempt and last error",
       '#12 http.request      first attempt due 2026-01-02T03:00:00Z',
     ],
   );
+});
+
+test('an error reads with its causes, outermost first', () => {
+  const error = {
+    name: 'Error',
+    message: 'release blocked',
+    cause: { name: 'ActivityError', message: 'ticket refused', cause: { name: 'Error', message: 'quota' } },
+  };
+  assert.equal(formatError(error), 'Error: release blocked; caused by ActivityError: ticket refused; caused by Error: quota');
+  assert.equal(formatError({ name: 'TypeError', message: 'x is undefined' }), 'TypeError: x is undefined');
 });

@@ -1,4 +1,5 @@
 import type { CallView, RetryView } from '../app/operations.js';
+import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
@@ -19,8 +20,11 @@ export function formatTime(time: string | number): string {
   return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** `Name: message`, and each cause after it: `…; caused by Name: message`. */
 export function formatError(error: ErrorInfo): string {
-  return `${error.name}: ${error.message}`;
+  return causeChainOf(error)
+    .map((link) => `${link.name}: ${link.message}`)
+    .join('; caused by ');
 }
 
 /** Left-aligned columns separated by two spaces (pass a header as the first row). */

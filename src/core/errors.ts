@@ -187,6 +187,13 @@ export function causeInfoOf(
   return info;
 }
 
+/** An error and what caused it, outermost first: the error, its cause, the cause's cause… */
+export function causeChainOf(error: ErrorInfo): ErrorInfo[] {
+  const chain: ErrorInfo[] = [];
+  for (let link: ErrorInfo | undefined = error; link !== undefined && chain.length <= MAX_CAUSE_DEPTH; link = link.cause) chain.push(link);
+  return chain;
+}
+
 /** The form in which errors cross the sandbox boundary and enter history. */
 export function toErrorInfo(value: unknown): ErrorInfo {
   const error = toError(value);

@@ -67,3 +67,29 @@ test("the run's history says who answered each task and who cancelled; a form's 
   assert.match(html, /wait #4: task tk_b rejected by @carol/);
   assert.match(html, /cancellation requested by @alice: not needed/);
 });
+
+test("a failed run's error reads with what caused it", () => {
+  const failed: RunView = {
+    ...run,
+    status: 'failed',
+    error: {
+      name: 'Error',
+      message: 'release blocked',
+      cause: { name: 'ActivityError', message: 'ticket refused', cause: { name: 'Error', message: 'quota' } },
+    },
+  };
+  const html = render(
+    runPage({
+      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+      run: failed,
+      history: [],
+      logs: [],
+      tasks: [],
+      calls: [],
+      retries: [],
+      now: t0,
+    }),
+  );
+  assert.match(html, /caused by <strong>ActivityError<\/strong>: ticket refused/);
+  assert.match(html, /caused by <strong>Error<\/strong>: quota/);
+});

@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
+import { causeChainOf } from '../../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
@@ -284,6 +285,13 @@ export function runPage(props: RunPageProps) {
                 <h2>Error</h2>
                 <Notice kind="error">
                   <strong>{run.error.name}</strong>: {run.error.message}
+                  {causeChainOf(run.error)
+                    .slice(1)
+                    .map((cause) => (
+                      <div class="cause">
+                        caused by <strong>{cause.name}</strong>: {cause.message}
+                      </div>
+                    ))}
                 </Notice>
                 {run.error.stack && <pre class="json">{run.error.stack}</pre>}
               </>
