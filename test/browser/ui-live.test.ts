@@ -83,6 +83,39 @@ describeInBrowser('web UI live updates and layout in headless Chromium', SUITE, 
     await page.getByLabel('reason').waitFor({ state: 'detached' });
   });
 
+  test('a task closed by someone else while one types keeps what was typed, read-only, where the form was', async () => {
+    const { page } = alice;
+    const typed = 'half <b>typed</b>\nsecond line';
+    // A form: bob submits first while alice is typing.
+    const form = (await ops().startRun({ workflow: 'ui-form', input: { assignees: ['alice', 'bob'] } })).run;
+    const formTask = await server.firstTaskOf(form.id);
+    await page.goto(`${server.url}${formTask.path}`);
+    await page.locator('body[data-live-ready]').waitFor({ state: 'attached' });
+    await page.locator('#f-summary').fill('my summary');
+    await page.locator('#f-notes').fill(typed);
+    await page.locator('#f-severity').selectOption('high');
+    await ops().submitTask(formTask.id, { by: 'bob', values: { summary: 'Done', impact: 3, severity: 'low', paged: false } });
+    await page.getByRole('heading', { name: /Submitted by @bob at / }).waitFor();
+    await page.locator('#task-form').waitFor({ state: 'detached' });
+    const unsaved = page.locator('#unsaved-answer');
+    await unsaved.getByText('closed before you submitted').waitFor();
+    assert.equal(await unsaved.locator('dd[data-unsaved="summary"]').textContent(), 'my summary');
+    assert.equal(await unsaved.locator('dd[data-unsaved="notes"]').textContent(), typed, 'the markup stays text');
+    assert.equal(await unsaved.locator('dd[data-unsaved="severity"]').textContent(), 'High!');
+    assert.equal(await unsaved.locator('b').count(), 0);
+    assert.equal(await page.locator('dd[data-answer="summary"]').textContent(), 'Done', 'the answer that counts is shown too');
+    await screenshot(page, '22-closed-while-typing');
+    // An approval: the run is cancelled while alice writes her comment.
+    const approval = (await ops().startRun({ workflow: 'ui-approval' })).run;
+    const approvalTask = await server.firstTaskOf(approval.id);
+    await page.goto(`${server.url}${approvalTask.path}`);
+    await page.locator('body[data-live-ready]').waitFor({ state: 'attached' });
+    await page.getByLabel('Comment').fill('a long thought');
+    await ops().cancelRun(approval.id, 'not needed');
+    await page.locator('#decision-form').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#unsaved-answer dd[data-unsaved="comment"]').textContent(), 'a long thought');
+  });
+
   test('long ids, error messages and titles wrap: no page is wider than a 1280 px window', async () => {
     const { page } = alice;
     const failed = (await ops().startRun({ workflow: 'ui-long', id: `very-long-run-id-${'y'.repeat(150)}`, input: { fail: true } })).run;

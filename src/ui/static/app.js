@@ -55,7 +55,10 @@
         document.querySelectorAll('[data-live-optional]').forEach(function (element) {
           var next = fresh.getElementById(element.id);
           if (!next) {
-            element.remove();
+            // A task form that closed (another assignee, a timeout, a cancel) keeps what was typed, read-only.
+            var typed = TYPED_TITLES[element.id] ? typedAnswer(element) : null;
+            if (typed) element.replaceWith(unsavedAnswer(TYPED_TITLES[element.id], typed));
+            else element.remove();
             return;
           }
           // Kept, not replaced, but it follows the fresh page's state: a task that closed disables its form.
@@ -74,6 +77,74 @@
         busy = false;
         if (again) schedule();
       });
+  }
+  // The task forms whose typed answer outlives their closing, and the heading it is shown under.
+  var TYPED_TITLES = { 'task-form': 'Your answer (not saved)', 'decision-form': 'Your comment (not saved)' };
+  // A field's name as its label reads, without the required marker.
+  function labelText(element) {
+    var copy = element.cloneNode(true);
+    copy.querySelectorAll('.req, input, select, textarea').forEach(function (child) {
+      child.remove();
+    });
+    return copy.textContent.replace(/\s+/g, ' ').trim();
+  }
+  // Each field of the form as [name, label, value, multiline], or null when nothing differs from the values
+  // the page was loaded with (nothing was typed, so nothing is lost).
+  function typedAnswer(form) {
+    var changed = false;
+    var rows = [];
+    form.querySelectorAll('.field').forEach(function (field) {
+      var controls = field.querySelectorAll('input:not([type=hidden]), select, textarea');
+      if (controls.length === 0) return;
+      var title = field.querySelector('.title') || field.querySelector('label');
+      var values = [];
+      var multiline = false;
+      controls.forEach(function (control) {
+        if (control.type === 'checkbox') {
+          if (control.checked !== control.defaultChecked) changed = true;
+          if (field.classList.contains('group')) {
+            if (control.checked) values.push(labelText(control.closest('label') || control));
+          } else values.push(control.checked ? 'yes' : 'no');
+        } else if (control.tagName === 'SELECT') {
+          Array.prototype.forEach.call(control.options, function (option) {
+            if (option.selected !== option.defaultSelected) changed = true;
+          });
+          var chosen = control.options[control.selectedIndex];
+          if (chosen && chosen.value !== '') values.push(chosen.textContent);
+        } else {
+          if (control.value !== control.defaultValue) changed = true;
+          if (control.value !== '') values.push(control.value);
+          multiline = multiline || control.tagName === 'TEXTAREA';
+        }
+      });
+      var name = field.getAttribute('data-field') || controls[0].name;
+      rows.push([name, title ? labelText(title) : name, values.join(', ') || '—', multiline]);
+    });
+    return changed ? rows : null;
+  }
+  // The section a refused post shows (#unsaved-answer), built from text nodes only.
+  function unsavedAnswer(heading, rows) {
+    var section = document.createElement('section');
+    section.id = 'unsaved-answer';
+    var h2 = document.createElement('h2');
+    h2.textContent = heading;
+    var note = document.createElement('p');
+    note.className = 'muted';
+    note.textContent =
+      'The form was closed before you submitted it (the task ended, or you answered in another tab). This is what you typed, to copy if you still need it.';
+    var list = document.createElement('dl');
+    list.className = 'meta answers';
+    rows.forEach(function (row) {
+      var term = document.createElement('dt');
+      term.textContent = row[1];
+      var value = document.createElement('dd');
+      value.textContent = row[2];
+      if (row[3]) value.className = 'multiline';
+      value.setAttribute('data-unsaved', row[0]);
+      list.append(term, value);
+    });
+    section.append(h2, note, list);
+    return section;
   }
   // Times come as <time datetime> with UTC text; shown here in the browser's zone, named (the UTC
   // text stays in the tooltip). Fresh live regions bring UTC text again, so this runs after each swap.
