@@ -7,14 +7,14 @@ const MAX_TIMEOUT = 2_147_483_647;
 export function createSystemClock(): Clock {
   return {
     now: () => Date.now(),
-    schedule(at, callback) {
+    schedule(at, callback, options) {
       let handle: NodeJS.Timeout | undefined;
       // Always through setTimeout, even when `at` has passed: the Clock contract promises callers
       // that the callback never runs inside schedule() itself.
       const arm = (): void => {
         const delay = at - Date.now();
         handle = setTimeout(delay > MAX_TIMEOUT ? arm : callback, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
-        handle.unref?.();
+        if (options?.keepAlive !== true) handle.unref();
       };
       arm();
       return () => {

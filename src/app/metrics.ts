@@ -115,7 +115,7 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
 
   const calls = new Counter({
     name: 'autoflow_call_attempts_total',
-    help: 'Attempts of calls by capability and outcome: ok, failed (for good) or retry (another attempt scheduled)',
+    help: 'Attempts of calls by capability and outcome: ok, failed (for good), retry (another attempt scheduled) or abandoned (given up: its run ended, its lease passed, the server stopped)',
     labelNames: ['capability', 'outcome'],
     registers,
   });

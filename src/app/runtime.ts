@@ -64,6 +64,8 @@ export interface RuntimeConfig {
    * @default { runMs: 30000, callMs: 120000 }
    */
   leases?: { runMs: number; callMs: number } | undefined;
+  /** On stop, how long calls still running may take before they are given up and handed back. @default 10000 */
+  shutdownGraceMs?: number | undefined;
   /** Where people reach the web UI (task links). @default http://localhost:8080 */
   publicUrl?: string | undefined;
   /** The cluster the `kubernetes` capability talks to; absent: no such capability. */
@@ -245,6 +247,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     lookbackMs: config.lookbackMs,
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
     ...(config.leases ? { runLeaseMs: config.leases.runMs, callLeaseMs: config.leases.callMs } : {}),
+    ...(config.shutdownGraceMs === undefined ? {} : { stopGraceMs: config.shutdownGraceMs }),
   });
   metrics.attachEngine(engine);
   let stopListening: (() => Promise<void>) | undefined;

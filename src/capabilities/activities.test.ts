@@ -12,6 +12,7 @@ const context: CapabilityContext = {
   workflow: 'wf',
   permissions: { activities: ['fatal', 'flaky'] },
   now: 0,
+  signal: new AbortController().signal,
 };
 
 class TicketError extends Error {

@@ -9,6 +9,11 @@ export interface ActivityContext {
   runId: string;
   workflow: string;
   attempt: number;
+  /**
+   * Aborts when the attempt is given up: its run ended, the call's `timeoutMs` passed, or the server
+   * is stopping. Pass it to `fetch` and the like; whatever the activity returns after is discarded.
+   */
+  signal: AbortSignal;
 }
 
 export type ActivityFunction = (args: unknown, context: ActivityContext) => Promise<unknown>;
@@ -58,6 +63,7 @@ export function createActivitiesCapability(activities: Readonly<Record<string, A
           runId: context.runId,
           workflow: context.workflow,
           attempt: context.attempt,
+          signal: context.signal,
         });
         return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as Json);
       } catch (caught) {

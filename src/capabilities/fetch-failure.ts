@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { toError } from '../core/errors.js';
 
 /** What `fetch` throws when it refuses a port it blocks for safety (the request is never sent). */
@@ -23,4 +24,24 @@ export function fetchFailure(caught: unknown): FetchFailure {
     timedOut: error.name === 'TimeoutError',
     blockedPort: cause === BLOCKED_PORT,
   };
+}
+
+/**
+ * The signal of one request: it aborts after `timeoutMs` (a TimeoutError, as AbortSignal.timeout's), or
+ * when the call that makes it is given up. Not AbortSignal.any: on Node 20 that signal is held weakly,
+ * and one collected mid-request never aborts.
+ */
+export function withTimeout(timeoutMs: number, givenUp: AbortSignal | undefined): AbortSignal {
+  if (!givenUp) return AbortSignal.timeout(timeoutMs);
+  const request = new AbortController();
+  const timer = setTimeout(() => request.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+  timer.unref();
+  const onGivenUp = (): void => {
+    clearTimeout(timer);
+    request.abort(givenUp.reason);
+  };
+  givenUp.addEventListener('abort', onGivenUp, { once: true });
+  // A call that reads many pages adds a listener per page to its one signal, which lives as long as the call.
+  setMaxListeners(0, givenUp);
+  return request.signal;
 }

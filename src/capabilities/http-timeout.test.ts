@@ -31,6 +31,7 @@ const context = (): CapabilityContext => ({
   workflow: 'wf',
   permissions: { http: [base] },
   now: Date.UTC(2026, 0, 1),
+  signal: new AbortController().signal,
 });
 
 for (const [path, what] of [
@@ -45,3 +46,20 @@ for (const [path, what] of [
     assert.deepEqual(toErrorInfo(error).details, { timeoutMs: 100, code: 'timeout' });
   });
 }
+
+test('a request whose call is given up ends at once: the server sees its connection close', async () => {
+  const givenUp = new AbortController();
+  const closed = new Promise<void>((resolve) =>
+    server.once('request', (request: { socket: { once: (event: string, listener: () => void) => void } }) => {
+      request.socket.once('close', resolve);
+      givenUp.abort(new Error('its run ended (cancelled)'));
+    }),
+  );
+  const http = createHttpCapability();
+  const error = await http
+    .invoke('request', { url: `${base}/silent`, timeoutMs: 600_000 }, { ...context(), signal: givenUp.signal })
+    .catch((e: unknown) => e);
+  await closed;
+  assert.ok(error instanceof CapabilityError, String(error));
+  assert.match(error.message, /its run ended \(cancelled\)/);
+});

@@ -52,7 +52,7 @@ before(async () => {
 after(() => server.close());
 
 function context(prefixes: string[]): CapabilityContext {
-  return { runId: 'r1', step: 3, attempt: 1, idempotencyKey: 'r1:3', workflow: 'wf', permissions: { http: prefixes }, now: Date.UTC(2026, 0, 1) };
+  return { runId: 'r1', step: 3, attempt: 1, idempotencyKey: 'r1:3', workflow: 'wf', permissions: { http: prefixes }, now: Date.UTC(2026, 0, 1), signal: new AbortController().signal };
 }
 
 describe('http capability', () => {

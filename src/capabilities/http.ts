@@ -3,7 +3,7 @@ import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext } from '../core/ports.js';
 import { parseArgs } from './args.js';
-import { type FetchFailure, fetchFailure } from './fetch-failure.js';
+import { type FetchFailure, fetchFailure, withTimeout } from './fetch-failure.js';
 
 const requestSchema = z.object({
   url: z.string().min(1),
@@ -199,7 +199,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
           ...(body === undefined ? {} : { body }),
           // A redirect could lead outside the granted prefixes: the workflow sees it instead.
           redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: withTimeout(timeoutMs, context.signal),
         });
       } catch (caught) {
         const failure = fetchFailure(caught);

@@ -157,7 +157,10 @@ export default defineConfig({
     assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500, threads: 0 });
     const double = config.activities.double;
     assert.ok(double);
-    assert.deepEqual(await double(21, { idempotencyKey: 'r:1', runId: 'r', workflow: 'w', attempt: 1 }), { value: 42, key: 'r:1' });
+    assert.deepEqual(
+      await double(21, { idempotencyKey: 'r:1', runId: 'r', workflow: 'w', attempt: 1, signal: new AbortController().signal }),
+      { value: 42, key: 'r:1' },
+    );
     assert.deepEqual(config.subscribers, [{ url: 'https://hooks.example.com/af', secret: 's3cret', types: ['autoflow.run.finished'] }]);
     assert.ok(Object.isFrozen(config.subscribers[0]?.types));
   });

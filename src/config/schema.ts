@@ -124,6 +124,12 @@ export const configSchema = strict({
   sandbox: sandboxSchema.prefault({}),
   /** Leases of runs and calls between the nodes sharing one database (see docs/deploy.md). */
   leases: leasesSchema.prefault({}),
+  /**
+   * On SIGTERM, how long calls still running may take to finish, in ms. Those that do not are given
+   * up (their signal aborts) and handed back: another server, or this one's next start, makes them
+   * again with the same idempotency key. @default 10000
+   */
+  shutdownGraceMs: integer(0, 3_600_000).default(10_000),
   /** How long ended runs and old events are kept (see docs/deploy.md, "Retention"). */
   retention: retentionSchema.prefault({}),
   /** How far back a new wait looks for events that arrived just before it, in ms. @default 300000 */

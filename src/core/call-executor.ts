@@ -9,7 +9,9 @@ export type CallResolution = Extract<Resolution, { kind: 'call' }>;
 
 export type CallOutcome =
   | { kind: 'resolved'; resolution: CallResolution; attempts: number }
-  | { kind: 'retry'; attempts: number; nextAt: number; error: ErrorInfo };
+  | { kind: 'retry'; attempts: number; nextAt: number; error: ErrorInfo }
+  /** The attempt was given up from outside (`abandon` aborted); it counts, as it may have had effects. */
+  | { kind: 'abandoned'; attempts: number; reason: string };
 
 /** A call's resolution on its way to its run: how many attempts it took, and when it came. */
 export interface CallAnswer {
@@ -28,8 +30,16 @@ export interface CallExecutorOptions {
   capabilities: ReadonlyMap<string, Capability>;
   secrets: SecretSource;
   random: () => number;
-  /** Tells when an attempt failed: the next one is counted from then. */
+  /** Tells when an attempt failed (the next one is counted from then), and when it took too long. */
   clock: Clock;
+}
+
+/**
+ * Why an attempt is given up from outside: its run ended, its lease passed to another node, or the
+ * server stops. The reason is a sentence for the log.
+ */
+export class AttemptAbandonedError extends Error {
+  override readonly name = 'AttemptAbandonedError';
 }
 
 /**
@@ -39,9 +49,36 @@ export interface CallExecutorOptions {
  * (`Capability.storesArguments`): it then gets the references. What comes back is sealed (see
  * `sealJson`) before anything stores it, and revealed again when the workflow receives it.
  */
-export async function attemptCall(call: CallRecord, context: CallContext, options: CallExecutorOptions): Promise<CallOutcome> {
+export async function attemptCall(
+  call: CallRecord,
+  context: CallContext,
+  options: CallExecutorOptions,
+  abandon: AbortSignal = new AbortController().signal,
+): Promise<CallOutcome> {
   const attempts = call.attempts + 1;
   const capability = options.capabilities.get(call.capability);
+  const timeoutMs = call.options?.timeoutMs;
+  let signal = abandon;
+  let cancelTimeout: (() => void) | undefined;
+  if (timeoutMs !== undefined) {
+    // Not AbortSignal.any: on Node 20 its signal is held weakly and may be collected before it aborts.
+    const bounded = new AbortController();
+    signal = bounded.signal;
+    const onAbandon = (): void => bounded.abort(abandon.reason);
+    abandon.addEventListener('abort', onAbandon, { once: true });
+    const stopTimer = options.clock.schedule(options.clock.now() + timeoutMs, () =>
+      bounded.abort(
+        new CapabilityError('timeout', `${call.capability}.${call.method} took longer than its timeoutMs (${timeoutMs} ms)`, {
+          retryable: true,
+          details: { timeoutMs },
+        }),
+      ),
+    );
+    cancelTimeout = () => {
+      stopTimer();
+      abandon.removeEventListener('abort', onAbandon);
+    };
+  }
   try {
     if (!capability) {
       throw new CapabilityError('unknown_capability', `no capability named '${call.capability}' is installed on this server`, {
@@ -49,7 +86,7 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
       });
     }
     const granted = capability.storesArguments === true ? [] : context.permissions.secrets;
-    const value = await capability.invoke(call.method, revealJson(call.args, options.secrets, granted), {
+    const invoked = capability.invoke(call.method, revealJson(call.args, options.secrets, granted), {
       runId: call.runId,
       step: call.step,
       attempt: attempts,
@@ -57,13 +94,16 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
       workflow: context.workflow,
       permissions: context.permissions,
       now: context.now,
+      signal,
     });
+    const value = await untilAborted(invoked, signal);
     return {
       kind: 'resolved',
       attempts,
       resolution: { kind: 'call', step: call.step, ok: true, value: sealJson(toJsonValue(value), options.secrets) },
     };
   } catch (caught) {
+    if (abandon.aborted) return { kind: 'abandoned', attempts, reason: (abandon.reason as Error).message };
     const error = toError(caught);
     const info = sealJson(toErrorInfo(error) as unknown as Json, options.secrets) as unknown as ErrorInfo;
     delete info.stack;
@@ -78,7 +118,24 @@ export async function attemptCall(call: CallRecord, context: CallContext, option
     }
     if (retryable) info.message = `${info.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
     return { kind: 'resolved', attempts, resolution: { kind: 'call', step: call.step, ok: false, error: info } };
+  } finally {
+    cancelTimeout?.();
   }
+}
+
+/**
+ * `work`, or the signal's reason as soon as it aborts: a capability that ignores its signal does
+ * not hold up its run, nor a server that stops. What such an attempt does later is not wanted,
+ * so its late failure is dropped on purpose.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** Capabilities return JSON; anything else (undefined, Dates) is normalised the way JSON.stringify would. */

@@ -1,4 +1,4 @@
-import { attemptCall, type CallAnswer, type CallContext, type CallOutcome } from './call-executor.js';
+import { AttemptAbandonedError, attemptCall, type CallAnswer, type CallContext, type CallOutcome } from './call-executor.js';
 import type { TypedEmitter } from './emitter.js';
 import { toError } from './errors.js';
 import type { InlineCalls } from './inline-calls.js';
@@ -10,8 +10,11 @@ const CALL_BATCH = 64;
 
 /** What the call runner tells the engine's listeners (EngineEvents has them too). */
 export interface CallEvents extends Record<string, unknown> {
-  /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
-  'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' };
+  /**
+   * One attempt of a call: `ok`, `failed` (for good), `retry` (another attempt is scheduled) or
+   * `abandoned` (given up from outside: its run ended, its lease passed, the server stopped).
+   */
+  'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' | 'abandoned' };
   /** A write of this node refused because another node holds the run or call now (the lease had passed). */
   'write:fenced': { runId: string; step?: number; what: 'task' | 'call_result' | 'call_retry' };
 }
@@ -37,6 +40,13 @@ export interface CallRunnerOptions {
   isStopping: () => boolean;
 }
 
+/** A call being made here; `abandon` gives its attempt up (absent while its task is being committed). */
+export interface InflightCall {
+  runId: string;
+  step: number;
+  abandon?: AbortController;
+}
+
 /**
  * Makes the calls of runs on this node: those a task just committed (the fast path, answering to
  * the run's advance through InlineCalls) and those claimed from the store (due for a retry, or left
@@ -45,13 +55,29 @@ export interface CallRunnerOptions {
  */
 export class CallRunner {
   /** Calls being made here, by `runId:step`: the heartbeat renews their leases. */
-  private readonly inflight = new Map<string, { runId: string; step: number }>();
+  private readonly inflight = new Map<string, InflightCall>();
 
   constructor(private readonly options: CallRunnerOptions) {}
 
   /** The calls being made here, whose leases the heartbeat renews. */
-  inflightCalls(): Array<{ runId: string; step: number }> {
+  inflightCalls(): InflightCall[] {
     return [...this.inflight.values()];
+  }
+
+  /**
+   * Gives up these attempts: their capabilities' signals abort, and nothing they answer is recorded.
+   * `reason` says why, in the log.
+   */
+  abandon(calls: Iterable<InflightCall>, reason: string): void {
+    for (const call of calls) call.abandon?.abort(new AttemptAbandonedError(reason));
+  }
+
+  /** Gives up the attempts of `runId` made here: the run ended, their answers are not wanted. */
+  abandonRun(runId: string, reason: string): void {
+    this.abandon(
+      this.inflightCalls().filter((call) => call.runId === runId),
+      reason,
+    );
   }
 
   /**
@@ -78,7 +104,7 @@ export class CallRunner {
       (outcome): CallAnswer | undefined => {
         if (outcome.kind === 'resolved')
           return { resolution: outcome.resolution, attempts: outcome.attempts, at: this.options.clock.now() };
-        this.options.track(this.reschedule(call, outcome));
+        this.options.track(outcome.kind === 'retry' ? this.reschedule(call, outcome) : this.handBack(call, outcome));
         return undefined;
       },
       (error: unknown) => {
@@ -152,6 +178,7 @@ export class CallRunner {
           // node: it must not start an attempt that would overlap theirs.
           if (clock.now() >= leaseUntil) return;
           const outcome = await this.execute(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
+          if (outcome.kind === 'abandoned') return this.handBack(call, outcome);
           if (outcome.kind === 'retry') return this.reschedule(call, outcome);
           return this.recordAnswer(call.runId, { resolution: outcome.resolution, attempts: outcome.attempts, at: clock.now() });
         }),
@@ -161,12 +188,19 @@ export class CallRunner {
   private async execute(call: CallRecord, context: CallContext): Promise<CallOutcome> {
     const { clock, logger, events, capabilities, secrets, random } = this.options;
     const key = keyOf(call);
-    this.inflight.set(key, { runId: call.runId, step: call.step });
+    const abandon = new AbortController();
+    this.inflight.set(key, { runId: call.runId, step: call.step, abandon });
     try {
-      const outcome = await attemptCall(call, { ...context, now: clock.now() }, { capabilities, secrets, random, clock });
+      const outcome = await attemptCall(call, { ...context, now: clock.now() }, { capabilities, secrets, random, clock }, abandon.signal);
       const error = outcome.kind === 'resolved' && !outcome.resolution.ok ? outcome.resolution.error : undefined;
-      const result = outcome.kind === 'retry' ? 'retry' : error ? 'failed' : 'ok';
+      const result = outcome.kind === 'resolved' ? (error ? 'failed' : 'ok') : outcome.kind;
       events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
+      if (outcome.kind === 'abandoned') {
+        logger.info(
+          { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, reason: outcome.reason },
+          `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} was given up: ${outcome.reason}`,
+        );
+      }
       if (error) {
         // The workflow may catch it; the log still says which call failed for good, and why.
         logger.warn(
@@ -178,6 +212,17 @@ export class CallRunner {
     } finally {
       this.inflight.delete(key);
     }
+  }
+
+  /**
+   * An attempt given up while its lease is still ours (the server stops): it counts, as it may have
+   * had effects, and the call is due again at once, for another node or the next start. A call whose
+   * run ended, or that another node holds, is not ours to record: the fenced write is refused.
+   */
+  private async handBack(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'abandoned' }>): Promise<void> {
+    const { store, clock, nodeId } = this.options;
+    const error = { name: 'AttemptAbandonedError', message: `attempt ${outcome.attempts} was given up: ${outcome.reason}` };
+    await store.rescheduleCall(call.runId, call.step, outcome.attempts, clock.now(), error, nodeId);
   }
 
   /** Records a failed attempt, fenced: after our lease passed, the node that took the call over decides. */

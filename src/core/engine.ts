@@ -63,6 +63,12 @@ export interface EngineOptions {
   runLeaseMs?: number;
   /** How long a node may take to execute a call before another may try. @default 120000 */
   callLeaseMs?: number;
+  /**
+   * On stop, how long calls still running may take to finish. Those that do not are given up
+   * (their signals abort) and handed back: another node, or the next start, makes them again.
+   * @default 10000
+   */
+  stopGraceMs?: number;
   /** Safety-net poll for work written by other processes; null disables it (virtual-time tests). @default 1000 */
   pollIntervalMs?: number | null;
   /**
@@ -206,7 +212,14 @@ export class Engine {
     this.wake = undefined;
     this.poll?.();
     this.poll = undefined;
+    const graceMs = this.options.stopGraceMs ?? 10_000;
+    const giveUp = this.clock.schedule(
+      this.clock.now() + graceMs,
+      () => this.calls.abandon(this.calls.inflightCalls(), `the server is stopping and the call ran past the ${graceMs} ms grace`),
+      { keepAlive: true },
+    );
     await this.whenIdle();
+    giveUp();
     this.heartbeat?.();
     this.heartbeat = undefined;
     this.cache.clear();
@@ -828,8 +841,12 @@ export class Engine {
     if (terminal.has(committed.status)) this.finished(committed);
   }
 
-  /** A run ended: said to listeners, and in the log when it failed (operators alert on the log, not on `autoflow runs`). */
+  /**
+   * A run ended: its calls still running here are given up, and it is said to listeners, and in the
+   * log when it failed (operators alert on the log, not on `autoflow runs`).
+   */
   private finished(run: RunRecord): void {
+    this.calls.abandonRun(run.id, `its run ended (${run.status})`);
     if (run.status === 'failed') {
       const error = run.error ?? { name: 'Error', message: 'no error recorded' };
       this.logger.warn(
@@ -955,8 +972,16 @@ export class Engine {
     const calls = this.calls.inflightCalls();
     if (runIds.length === 0 && calls.length === 0) return;
     const runLeaseUntil = now + this.runLeaseMs;
-    await this.store.renewLeases(this.options.nodeId, runIds, runLeaseUntil, calls, now + this.callLeaseMs);
+    const { lostCalls } = await this.store.renewLeases(this.options.nodeId, runIds, runLeaseUntil, calls, now + this.callLeaseMs);
     for (const id of runIds) this.leasedRuns.set(id, runLeaseUntil);
+    if (lostCalls.length > 0) {
+      const lost = new Set(lostCalls.map(({ runId, step }) => `${runId}:${step}`));
+      // A call that answered meanwhile is gone from the store too; giving up its finished attempt does nothing.
+      this.calls.abandon(
+        calls.filter(({ runId, step }) => lost.has(`${runId}:${step}`)),
+        'its lease is no longer this node’s: its run ended, or another node took the call over',
+      );
+    }
   }
 
   private schedulePoll(): void {

@@ -133,6 +133,12 @@ export interface RetryPolicy {
 
 export interface CallOptions {
   retry?: RetryPolicy;
+  /**
+   * How long one attempt may take, in ms. After that its capability's signal aborts and the attempt
+   * fails with `details.code` `'timeout'`, to be retried like any other failure. @default no limit
+   * (HTTP and GitLab requests have their own, 30 s)
+   */
+  timeoutMs?: number;
 }
 
 /**

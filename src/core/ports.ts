@@ -355,7 +355,8 @@ export interface Store {
   /**
    * Heartbeat: extends to `runLeaseUntil` the leases of `runIds` and to `callLeaseUntil` those of
    * `calls` (a call's `due_at` follows), but only those still held by `owner` — a lease another
-   * node took over stays theirs. Returns how many of each were renewed.
+   * node took over stays theirs. Returns how many runs were renewed, and the calls that were not:
+   * another node holds them now, or they are gone (resolved, or their run ended).
    */
   renewLeases(
     owner: string,
@@ -363,7 +364,7 @@ export interface Store {
     runLeaseUntil: number,
     calls: Array<{ runId: string; step: number }>,
     callLeaseUntil: number,
-  ): Promise<{ runs: number; calls: number }>;
+  ): Promise<{ runs: number; lostCalls: Array<{ runId: string; step: number }> }>;
   /**
    * Graceful shutdown: frees the leases `owner` still holds on `runIds` and on every call (a freed
    * call is due at its next attempt time), so that other nodes take the work over at once instead
@@ -526,9 +527,10 @@ export interface Clock {
   now(): number;
   /**
    * Calls `callback` once the clock reaches `at` — never synchronously inside `schedule`, even when
-   * `at` has passed. Returns a cancel function.
+   * `at` has passed. Returns a cancel function. A real clock's timers do not keep the process
+   * alive, unless `keepAlive` (a stop that must finish its work).
    */
-  schedule(at: number, callback: () => void): () => void;
+  schedule(at: number, callback: () => void, options?: { keepAlive?: boolean }): () => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,6 +548,12 @@ export interface CapabilityContext {
   permissions: Permissions;
   /** The time of the attempt (engine clock). */
   now: number;
+  /**
+   * Aborts when the attempt's result is no longer wanted: its run ended, its lease passed to
+   * another node, the server is stopping and its grace for calls passed, or the call's `timeoutMs`
+   * passed. A capability should stop its work then; what it returns afterwards is discarded.
+   */
+  signal: AbortSignal;
 }
 
 /**

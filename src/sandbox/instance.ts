@@ -102,6 +102,9 @@ function fieldProblem(command: Fields): string | undefined {
       if (options !== undefined && !(isObject(options) && (options.retry === undefined || isRetryPolicy(options.retry)))) {
         return "'options' must be an object whose 'retry' has numbers for its fields";
       }
+      if (isObject(options) && options.timeoutMs !== undefined && !isStep(options.timeoutMs)) {
+        return "'options.timeoutMs' must be a positive integer";
+      }
       return undefined;
     }
     case 'timer':

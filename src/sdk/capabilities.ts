@@ -20,12 +20,20 @@ export function callCapability<TResult = Json>(
   args: Json = null,
   options?: CallOptions,
 ): Promise<TResult> {
+  const timeoutMs = options?.timeoutMs;
+  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new TypeError(`${capability}.${method}(): timeoutMs must be a positive whole number of milliseconds, not ${String(timeoutMs)}`);
+  }
+  const callOptions: CallOptions = {
+    ...(options?.retry !== undefined && { retry: options.retry }),
+    ...(timeoutMs !== undefined && { timeoutMs }),
+  };
   return currentRuntime().schedule(`${capability}.${method}()`, () => ({
     kind: 'call',
     capability,
     method,
     args,
-    ...(options?.retry !== undefined && { options: { retry: options.retry } }),
+    ...(Object.keys(callOptions).length > 0 && { options: callOptions }),
   })) as Promise<TResult>;
 }
 
@@ -60,7 +68,7 @@ export function emit(type: string, data: Json = null, options: { subject?: strin
 /**
  * Operator-registered custom activities, by name: `activities.createTicket({ ... })` calls the
  * capability `activities`, method `createTicket`, with the argument as `args` (and an optional
- * second argument `{ retry }`). Declare your activities to type them:
+ * second argument `{ retry, timeoutMs }`). Declare your activities to type them:
  *
  * @example
  * declare module 'autoflow' {

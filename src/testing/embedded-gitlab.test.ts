@@ -21,6 +21,7 @@ const context: CapabilityContext = {
   workflow: 'restart-test',
   permissions: { gitlab: { projects: ['*'] } },
   now: Date.now(),
+  signal: new AbortController().signal,
 };
 
 const sprint1 = (gitlab: EmbeddedGitLab) => [...gitlab.simulator.state.milestones.values()].find((m) => m.title === 'Sprint 1');

@@ -66,6 +66,26 @@ export default workflow({
     return total;
   },
 });`,
+  'one-slow.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'one-slow',
+  permissions: { activities: ['slow'] },
+  async run() {
+    return await activities.slow();
+  },
+});`,
+  'bounded.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'bounded',
+  permissions: { activities: ['slow'] },
+  async run() {
+    try {
+      return await activities.slow(null, { timeoutMs: 5000, retry: { maxAttempts: 2, initialInterval: 1000 } });
+    } catch (error) {
+      return { name: error.name, code: error.details?.code, message: error.message };
+    }
+  },
+});`,
   'then-sleep.ts': `import { activities, race, sleep, workflow } from 'autoflow';
 export default workflow({
   name: 'then-sleep',
@@ -81,24 +101,33 @@ after(() => folder.remove());
 
 /**
  * Activities whose answers the test controls: `fast` answers its argument at once; `slow` answers
- * `'slow'` when the test calls `answerSlow()`. `slowStarted` resolves once a `slow` attempt began.
+ * `'slow'` when the test calls `answerSlow()`, whatever its signal says. `slowStarted` resolves once
+ * a `slow` attempt began; `slowSignal` is that attempt's signal.
  */
 function controlledActivities() {
   const invoked: string[] = [];
+  /** Each attempt of `slow`: its signal and its attempt number. */
+  const slowAttempts: Array<{ signal: AbortSignal; attempt: number }> = [];
+  const slowWaiters: Array<{ count: number; resolve: () => void }> = [];
   let answerSlow = (): void => {};
   const slowAnswer = new Promise<Json>((resolve) => (answerSlow = () => resolve('slow')));
   let started = (): void => {};
   const slowStarted = new Promise<void>((resolve) => (started = resolve));
   const capability: Capability = {
     name: 'activities',
-    invoke: (method, args) => {
+    invoke: (method, args, context) => {
       invoked.push(method);
       if (method !== 'slow') return Promise.resolve(args);
+      slowAttempts.push({ signal: context.signal, attempt: context.attempt });
+      for (const waiter of slowWaiters) if (slowAttempts.length >= waiter.count) waiter.resolve();
       started();
       return slowAnswer;
     },
   };
-  return { capability, invoked, slowStarted, answerSlow };
+  /** Resolves once `count` attempts of `slow` began. */
+  const slowAttemptsBegan = (count: number) =>
+    slowAttempts.length >= count ? Promise.resolve() : new Promise<void>((resolve) => slowWaiters.push({ count, resolve }));
+  return { capability, invoked, slowStarted, answerSlow, slowAttempts, slowAttemptsBegan, slowSignal: () => slowAttempts[0]?.signal };
 }
 
 interface Node {
@@ -120,7 +149,7 @@ async function nodeOn(
   sandbox: Sandbox,
   clock: VirtualClock,
   capability: Capability,
-  { nodeId = 'a', concurrency = 1 } = {},
+  { nodeId = 'a', concurrency = 1, heartbeatMs = null as number | null } = {},
 ): Promise<Node> {
   const commits = new Map<string, number>();
   const reads = { loadPending: 0 };
@@ -150,12 +179,25 @@ async function nodeOn(
     capabilities: new Map([['activities', capability]]),
     nodeId,
     concurrency,
+    heartbeatMs,
+    callLeaseMs: 60_000,
   });
-  for (const file of ['calls-race', 'timeout', 'cleanup', 'gate', 'steps', 'then-sleep']) {
+  for (const file of ['calls-race', 'timeout', 'cleanup', 'gate', 'steps', 'then-sleep', 'one-slow', 'bounded']) {
     await engine.deploy(await buildDefinition(folder.path(`${file}.ts`), sandbox, clock.now()));
   }
   await engine.start();
   return { engine, commits, reads, timersSet: () => timers };
+}
+
+/** Resolves once an attempt of a call ended with `outcome`. */
+function attempted(engine: Engine, outcome: EngineEvents['call:attempted']['outcome']): Promise<void> {
+  return new Promise((resolve) => {
+    const off = engine.events.on('call:attempted', (event) => {
+      if (event.outcome !== outcome) return;
+      off();
+      resolve();
+    });
+  });
 }
 
 /** Resolves once `count` task commits of `runId` were applied. */
@@ -170,13 +212,13 @@ function commits(engine: Engine, runId: string, count: number): Promise<void> {
   });
 }
 
-async function setup(concurrency = 1) {
+async function setup(concurrency = 1, heartbeatMs: number | null = null) {
   const store = createMemoryStore();
   await store.migrate();
   const sandbox = await createQuickJsSandbox();
   const clock = new VirtualClock();
   const activities = controlledActivities();
-  const node = await nodeOn(store, sandbox, clock, activities.capability, { concurrency });
+  const node = await nodeOn(store, sandbox, clock, activities.capability, { concurrency, heartbeatMs });
   const { engine } = node;
   /** Starts a run; `finished` resolves when it ends (it may end before `submitRun` returns). */
   const start = (workflow: string, input: Json = null) => {
@@ -200,17 +242,17 @@ async function setup(concurrency = 1) {
   return { store, sandbox, clock, activities, node, engine, start, callResults };
 }
 
-test('a race of a slow and a fast call is won by the fast one, and the slow answer that comes after the run ended is dropped', async () => {
+test('a race of a slow and a fast call is won by the fast one, and the slow call is given up when the run ends', async () => {
   const { store, activities, engine, start, callResults } = await setup();
   const fenced: unknown[] = [];
   engine.events.on('write:fenced', (event) => fenced.push(event));
   const { id, finished } = start('calls-race');
   await activities.slowStarted;
+  assert.equal(activities.slowSignal()?.aborted, false);
   assert.deepEqual(await finished, { runId: id, status: 'completed' }, 'the run ends while the slow call is still running');
   assert.equal((await store.getRun(id))?.result, 'fast');
-  assert.equal(engine.isIdle(), false, 'the slow call is still being made');
-
-  activities.answerSlow();
+  assert.match(String(activities.slowSignal()?.reason), /its run ended \(completed\)/, "the slow call's signal aborted");
+  // The slow activity ignores its signal and never answers: the engine does not wait for it.
   await engine.whenIdle();
   assert.deepEqual(
     (await callResults(id)).map((event) => event.step),
@@ -231,6 +273,7 @@ test('a timer that races a call that hangs wins when it is due; the answer that 
   assert.deepEqual(await finished, { runId: id, status: 'completed' });
   assert.equal((await store.getRun(id))?.result, 'timeout');
 
+  assert.equal(activities.slowSignal()?.aborted, true, 'the hanging call was given up when the run ended');
   activities.answerSlow();
   await engine.whenIdle();
   assert.deepEqual(await callResults(id), [], 'the call never reached the run');
@@ -332,4 +375,105 @@ test('a call still running when the engine stops gracefully has its answer kept,
   );
   assert.deepEqual([...activities.invoked, ...next.invoked].sort(), ['fast', 'slow'], 'each call was made once');
   await second.stop();
+});
+
+test("a call's timeoutMs gives up each attempt that takes longer, aborting its signal; the last one fails with the code 'timeout'", async () => {
+  const { store, clock, activities, engine, start } = await setup();
+  const { id, finished } = start('bounded');
+  await activities.slowStarted;
+  const retried = attempted(engine, 'retry');
+  clock.advanceTo(clock.now() + 5000);
+  await retried;
+  await engine.whenIdle();
+  assert.match(String(activities.slowAttempts[0]?.signal.reason), /took longer than its timeoutMs \(5000 ms\)/);
+  // The retry follows its backoff (1 s, half of it jittered), counted from the timeout.
+  clock.advanceTo(clock.nextAt()!);
+  await activities.slowAttemptsBegan(2);
+  assert.equal(activities.slowAttempts[1]?.attempt, 2);
+  assert.equal(activities.slowAttempts[1]?.signal.aborted, false);
+  clock.advanceTo(clock.now() + 5000);
+  assert.deepEqual(await finished, { runId: id, status: 'completed' });
+  assert.deepEqual((await store.getRun(id))?.result, {
+    name: 'CapabilityError',
+    code: 'timeout',
+    message: 'activities.slow took longer than its timeoutMs (5000 ms) (gave up after 2 attempts)',
+  });
+  assert.equal(activities.slowAttempts[1]?.signal.aborted, true);
+  await engine.whenIdle();
+  await engine.stop();
+});
+
+test('a timeoutMs that is not a positive whole number fails the call at its site, before anything runs', async () => {
+  const folderOfBad = workflowFolder({
+    'bad-timeout.ts': `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'bad-timeout',
+  permissions: { activities: ['slow'] },
+  async run() {
+    return await activities.slow(null, { timeoutMs: '5s' });
+  },
+});`,
+  });
+  try {
+    const { store, sandbox, clock, activities, engine } = await setup();
+    await engine.deploy(await buildDefinition(folderOfBad.path('bad-timeout.ts'), sandbox, clock.now()));
+    const version = engine.activeDefinition('bad-timeout')!.version;
+    await engine.submitRun({ id: 'bad-1', workflow: 'bad-timeout', version, input: null, createdAt: clock.now() });
+    await engine.whenIdle();
+    const run = await store.getRun('bad-1');
+    assert.equal(run?.status, 'failed');
+    assert.match(run?.error?.message ?? '', /activities\.slow\(\): timeoutMs must be a positive whole number of milliseconds, not 5s/);
+    assert.deepEqual(activities.invoked, []);
+    await engine.stop();
+  } finally {
+    folderOfBad.remove();
+  }
+});
+
+test('a stop gives up a call that runs past its grace; the attempt counts, and the next node makes the call at once', async () => {
+  const { store, sandbox, clock, activities, engine, start } = await setup();
+  const { id } = start('one-slow');
+  await activities.slowStarted;
+  const stopped = engine.stop();
+  clock.advanceTo(clock.now() + 10_000);
+  await stopped;
+  assert.match(String(activities.slowSignal()?.reason), /the server is stopping and the call ran past the 10000 ms grace/);
+
+  const next = controlledActivities();
+  next.answerSlow();
+  const { engine: second } = await nodeOn(store, sandbox, clock, next.capability, { nodeId: 'c' });
+  await second.whenIdle();
+  const run = await store.getRun(id);
+  assert.equal(run?.status, 'completed', JSON.stringify(run?.error));
+  assert.equal(run?.result, 'slow');
+  assert.deepEqual(
+    next.slowAttempts.map((attempt) => attempt.attempt),
+    [2],
+    'the given-up attempt counts: a capability that checks for an earlier attempt (a GitLab create) does',
+  );
+  await second.stop();
+});
+
+test('a node whose call lease another node took over gives its attempt up at its next heartbeat', async () => {
+  // The first node renews its leases every 90 s, longer than the 60 s call lease: as if it had frozen.
+  const { store, sandbox, clock, activities, engine, start } = await setup(1, 90_000);
+  const { id } = start('one-slow');
+  await activities.slowStarted;
+  const other = controlledActivities();
+  const { engine: taker } = await nodeOn(store, sandbox, clock, other.capability, { nodeId: 'taker' });
+  clock.advanceTo(clock.now() + 60_000);
+  // The taker learns the call is due (a poll would tell it), and its wake-up for it fires.
+  taker.notify();
+  await new Promise((resolve) => setImmediate(resolve));
+  clock.advanceTo(clock.now());
+  await other.slowAttemptsBegan(1);
+  assert.equal(activities.slowSignal()?.aborted, false, 'the first node has not heard yet');
+  const givenUp = new Promise<void>((resolve) => activities.slowSignal()?.addEventListener('abort', () => resolve(), { once: true }));
+  clock.advanceTo(clock.now() + 30_000);
+  await givenUp;
+  assert.match(String(activities.slowSignal()?.reason), /its lease is no longer this node’s/);
+  other.answerSlow();
+  await taker.whenIdle();
+  assert.equal((await store.getRun(id))?.result, 'slow');
+  await Promise.all([engine.stop(), taker.stop()]);
 });

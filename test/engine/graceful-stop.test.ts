@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../../src/app/runtime.js';
+import type { ActivityContext } from '../../src/capabilities/activities.js';
 import type { Logger } from '../../src/core/ports.js';
 
 /**
@@ -64,6 +65,67 @@ export default workflow({
       assert.equal(done.status, 'completed', JSON.stringify(done.error));
       assert.deepEqual(done.result, { rolled: 'rolled out v2' });
       assert.deepEqual(invocations, ['v2'], 'the call was made once');
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an activity that hangs holds a stop only for shutdownGraceMs: its signal aborts, and the next start makes it again as attempt 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'autoflow-grace-'));
+  writeFileSync(
+    join(dir, 'deploy.ts'),
+    `import { activities, workflow } from 'autoflow';
+export default workflow({
+  name: 'deploy',
+  permissions: { activities: ['rollOut'] },
+  async run() {
+    return await activities.rollOut('v2');
+  },
+});`,
+  );
+  const attempts: number[] = [];
+  const abortReasons: string[] = [];
+  let started!: () => void;
+  const inFlight = new Promise<void>((resolve) => (started = resolve));
+  const runtimeAt = (rollOut: (args: unknown, context: ActivityContext) => Promise<unknown>): Promise<Runtime> =>
+    createRuntime(
+      embeddedRuntimeConfig({
+        db: { kind: 'sqlite', path: join(dir, 'autoflow.db') },
+        workflowsDir: dir,
+        apiToken: 'grace',
+        shutdownGraceMs: 50,
+        activities: { rollOut },
+      }),
+      { logger: pino({ level: 'silent' }) as unknown as Logger },
+    );
+  try {
+    // The first server's activity never answers and ignores its signal, as a hung client library would.
+    const first = await runtimeAt((_args, { attempt, signal }) => {
+      attempts.push(attempt);
+      signal.addEventListener('abort', () => abortReasons.push(String(signal.reason)));
+      started();
+      return new Promise(() => {});
+    });
+    await first.start();
+    const { run } = await first.operations.startRun({ workflow: 'deploy', id: 'deploy-1' });
+    await inFlight;
+    await first.stop();
+    assert.equal(abortReasons.length, 1);
+    assert.match(abortReasons[0] ?? '', /the server is stopping and the call ran past the 50 ms grace/);
+
+    const second = await runtimeAt((_args, { attempt }) => {
+      attempts.push(attempt);
+      return Promise.resolve('rolled out');
+    });
+    await second.start();
+    try {
+      const done = await second.operations.waitForRun(run.id, 30_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      assert.equal(done.result, 'rolled out');
+      assert.deepEqual(attempts, [1, 2], 'the attempt given up counts');
     } finally {
       await second.stop();
     }

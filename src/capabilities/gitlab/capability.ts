@@ -38,7 +38,7 @@ async function execute(plan: Plan, call: string, client: GitLabClient, guard: Pe
     return url;
   };
   const send = (route: Route, url: URL): Promise<GitLabResponse> =>
-    client.send(route.method, url, route.body, context.now, { text: route.text });
+    client.send(route.method, url, route.body, context.now, { text: route.text, signal: context.signal });
 
   // Checked before anything leaves, even the search of an idempotent create.
   const url = await checked(plan.route);

@@ -1,7 +1,7 @@
 import { CapabilityError, toError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
 import { declaredSize, type LimitedText, parseRetryAfter, readLimitedText } from '../http.js';
-import { fetchFailure } from '../fetch-failure.js';
+import { fetchFailure, withTimeout } from '../fetch-failure.js';
 import { GitLabError, GitLabUnavailableError, gitLabMessage } from './errors.js';
 
 export type GitLabVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -68,6 +68,8 @@ export interface GitLabClient {
 export interface SendOptions {
   /** See `Route.text`. @default false */
   text?: boolean | undefined;
+  /** Ends the request early: the call that made it was given up (CapabilityContext.signal). */
+  signal?: AbortSignal | undefined;
 }
 
 function appendParam(url: URL, key: string, value: Scalar | ReadonlyArray<Scalar>): void {
@@ -153,7 +155,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           // GitLab's API does not redirect: a 3xx means a wrong base URL or a sign-in proxy. Following it would
           // turn a POST into a GET and, within one origin, carry the token along.
           redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: withTimeout(timeoutMs, sendOptions.signal),
         });
         read = await readLimitedText(response, maxResponseBytes);
       } catch (caught) {

@@ -66,6 +66,7 @@ export function createWorld(options: { token?: string } = {}): World {
     workflow: 'wf',
     permissions: GRANTS,
     now: Date.now(),
+    signal: new AbortController().signal,
     ...overrides,
   });
   return {

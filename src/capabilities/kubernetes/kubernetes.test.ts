@@ -13,7 +13,16 @@ const permissions: Permissions = {
 };
 
 function context(perms: Permissions = permissions): CapabilityContext {
-  return { runId: 'r1', step: 1, attempt: 1, idempotencyKey: 'r1:1', workflow: 'gate', permissions: perms, now: Date.now() };
+  return {
+    runId: 'r1',
+    step: 1,
+    attempt: 1,
+    idempotencyKey: 'r1:1',
+    workflow: 'gate',
+    permissions: perms,
+    now: Date.now(),
+    signal: new AbortController().signal,
+  };
 }
 
 describe('kubernetes capability on the official client, against the API stand-in', () => {

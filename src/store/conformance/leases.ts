@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { call, newRun, OTHER, OWNER, startRun } from './fixtures.js';
+import { call, commit, newRun, OTHER, OWNER, startRun } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 const ok = (step: number) => ({ kind: 'call' as const, step, ok: true as const, value: { step } });
@@ -14,7 +14,7 @@ export function describeLeases(context: ConformanceContext): void {
       await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 5000 }] });
       await store.createRun(newRun('r2'));
       assert.deepEqual(await store.claimReadyRuns(OWNER, 1000, 5000, 10), ['r2']);
-      assert.deepEqual(await store.renewLeases(OWNER, ['r2'], 20_000, [{ runId: 'r1', step: 1 }], 20_000), { runs: 1, calls: 1 });
+      assert.deepEqual(await store.renewLeases(OWNER, ['r2'], 20_000, [{ runId: 'r1', step: 1 }], 20_000), { runs: 1, lostCalls: [] });
       assert.deepEqual(await store.claimReadyRuns(OTHER, 19_999, 30_000, 10), [], 'the renewed run lease holds');
       assert.deepEqual(await store.claimDueCalls(OTHER, 19_999, 30_000, 10), [], 'the renewed call lease holds');
       assert.equal(await store.nextDueAt(), 20_000);
@@ -24,8 +24,23 @@ export function describeLeases(context: ConformanceContext): void {
         (await store.claimDueCalls(OTHER, 20_000, 40_000, 10)).map((c) => c.step),
         [1],
       );
-      assert.deepEqual(await store.renewLeases(OWNER, ['r2'], 90_000, [{ runId: 'r1', step: 1 }], 90_000), { runs: 0, calls: 0 });
+      assert.deepEqual(await store.renewLeases(OWNER, ['r2'], 90_000, [{ runId: 'r1', step: 1 }], 90_000), {
+        runs: 0,
+        lostCalls: [{ runId: 'r1', step: 1 }],
+      });
       assert.deepEqual(await store.claimReadyRuns(OWNER, 40_000, 90_000, 10), ['r2'], 'the lease was not extended to 90 000');
+    });
+
+    it('a heartbeat reports as lost the calls of a run that ended, and keeps those of a run that goes on', async () => {
+      const store = context.store;
+      await startRun(store, 'ended', { calls: [{ ...call('ended', 1, 1000), leaseUntil: 5000 }] });
+      await startRun(store, 'going', { calls: [{ ...call('going', 1, 1000), leaseUntil: 5000 }] });
+      assert.ok((await store.commitTask(commit('ended', 2, 1500, { status: { status: 'cancelled' } }))).ok);
+      const held = [
+        { runId: 'ended', step: 1 },
+        { runId: 'going', step: 1 },
+      ];
+      assert.deepEqual(await store.renewLeases(OWNER, [], 20_000, held, 20_000), { runs: 0, lostCalls: [{ runId: 'ended', step: 1 }] });
     });
 
     it('refuses a stale node`s call result and reschedule once another node holds the call', async () => {

@@ -395,20 +395,19 @@ export function createMemoryStore(): Store {
 
   function renewLeases(owner: string, runIds: string[], runLeaseUntil: number, held: Array<{ runId: string; step: number }>, callLeaseUntil: number) {
     let renewedRuns = 0;
-    let renewedCalls = 0;
     for (const id of new Set(runIds)) {
       const row = runs.get(id);
       if (row?.leaseOwner !== owner) continue;
       row.leaseUntil = runLeaseUntil;
       renewedRuns++;
     }
+    const lostCalls: Array<{ runId: string; step: number }> = [];
     for (const { runId, step } of held) {
       const row = calls.get(runId, step);
-      if (row?.leaseOwner !== owner) continue;
-      row.leaseUntil = callLeaseUntil;
-      renewedCalls++;
+      if (row?.leaseOwner === owner) row.leaseUntil = callLeaseUntil;
+      else lostCalls.push({ runId, step });
     }
-    return { runs: renewedRuns, calls: renewedCalls };
+    return { runs: renewedRuns, lostCalls };
   }
 
   function releaseLeases(owner: string, runIds: string[]): void {

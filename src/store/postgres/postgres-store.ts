@@ -319,10 +319,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       transaction(async (client) => {
         const runs = runIds.length ? ((await client.query(SQL.renewRunLeases, [owner, runIds, runLeaseUntil])).rowCount ?? 0) : 0;
-        const renewed = calls.length
-          ? ((await client.query(SQL.renewCallLeases, [owner, calls.map((c) => c.runId), calls.map((c) => c.step), callLeaseUntil])).rowCount ?? 0)
-          : 0;
-        return { runs, calls: renewed };
+        if (!calls.length) return { runs, lostCalls: [] };
+        const renewed = await client.query<{ run_id: string; step: number }>(SQL.renewCallLeases, [
+          owner,
+          calls.map((c) => c.runId),
+          calls.map((c) => c.step),
+          callLeaseUntil,
+        ]);
+        const held = new Set(renewed.rows.map((row) => `${row.run_id}:${row.step}`));
+        const lostCalls = calls.filter((c) => !held.has(`${c.runId}:${c.step}`)).map(({ runId, step }) => ({ runId, step }));
+        return { runs, lostCalls };
       }),
     releaseLeases: async (owner, runIds) => {
       await transaction(async (client) => {

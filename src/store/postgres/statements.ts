@@ -215,7 +215,8 @@ export const SQL = {
     WHERE run_id = $1 AND step = $2 AND ($6::text IS NULL OR lease_owner = $6)`,
   renewCallLeases: `UPDATE calls c SET lease_until = $4, due_at = GREATEST(c.next_at, $4)
     FROM unnest($2::text[], $3::int[]) AS h (run_id, step)
-    WHERE c.run_id = h.run_id AND c.step = h.step AND c.lease_owner = $1`,
+    WHERE c.run_id = h.run_id AND c.step = h.step AND c.lease_owner = $1
+    RETURNING c.run_id, c.step`,
   releaseCallLeases: 'UPDATE calls SET lease_owner = NULL, lease_until = NULL, due_at = next_at WHERE lease_owner = $1',
   listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = $1 ORDER BY step`,
   nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',

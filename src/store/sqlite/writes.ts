@@ -243,12 +243,13 @@ export function renewLeases(
   runLeaseUntil: number,
   calls: Array<{ runId: string; step: number }>,
   callLeaseUntil: number,
-): { runs: number; calls: number } {
+): { runs: number; lostCalls: Array<{ runId: string; step: number }> } {
   let runs = 0;
   for (const id of new Set(runIds)) runs += s.renewRunLease.run({ id, owner, leaseUntil: runLeaseUntil }).changes;
-  let renewed = 0;
-  for (const { runId, step } of calls) renewed += s.renewCallLease.run({ runId, step, owner, leaseUntil: callLeaseUntil }).changes;
-  return { runs, calls: renewed };
+  const lostCalls = calls
+    .filter(({ runId, step }) => s.renewCallLease.run({ runId, step, owner, leaseUntil: callLeaseUntil }).changes === 0)
+    .map(({ runId, step }) => ({ runId, step }));
+  return { runs, lostCalls };
 }
 
 export function releaseLeases(s: Statements, owner: string, runIds: string[]): void {
