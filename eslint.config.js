@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.tmp/', 'artifacts/', 'bin/'] },
+  { ignores: ['node_modules/', 'data/', '.tmp/', 'artifacts/', 'bin/', 'types/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -100,6 +100,31 @@ describe('autoflow init + autoflow test', () => {
     ]);
   });
 
+  test("an author's own compiler options check the author's code only, not AutoFlow's", async () => {
+    await autoflow(['init', 'options'], { cwd: root });
+    const dir = join(root, 'options');
+    mkdirSync(join(dir, 'node_modules/@types'), { recursive: true });
+    symlinkSync(CHECKOUT, join(dir, 'node_modules/autoflow'));
+    symlinkSync(join(CHECKOUT, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'));
+    const tsconfig = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
+    const tscWith = (options: Record<string, unknown>) => {
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, ...options } }));
+      return spawnSync(process.execPath, [join(CHECKOUT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+    };
+    // The example and its test import 'autoflow' and 'autoflow/testing'. Options AutoFlow's own sources are not
+    // written for, stricter and looser, must not turn up errors in them (they come as declarations).
+    for (const options of [
+      { exactOptionalPropertyTypes: true, noPropertyAccessFromIndexSignature: true, noImplicitReturns: true },
+      { strict: false },
+    ]) {
+      const tsc = tscWith(options);
+      assert.equal(tsc.status, 0, `${JSON.stringify(options)}: ${tsc.stdout}${tsc.stderr}`);
+    }
+  });
+
   test('a named workflow file is refused before anything runs, naming it', async () => {
     const dir = join(root, 'flows');
     const outcome = await autoflow(['test', 'workflows/hello.ts'], { cwd: dir });

@@ -223,7 +223,10 @@ export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status' | 'cre
 
 type Params = Record<string, unknown>;
 
-/** The prepared statements, typed by their parameters and rows. */
+/**
+ * The prepared statements, typed by their parameters and rows.
+ * @internal better-sqlite3's statement type cannot be named in a declaration file.
+ */
 export function prepareStatements(db: Database) {
   const p = <P extends unknown[] | Params = unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
   return {
