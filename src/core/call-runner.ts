@@ -141,6 +141,32 @@ export class CallRunner {
     logger.warn({ runId, step }, 'call result not recorded: its lease passed and another node took the call over');
   }
 
+  /**
+   * recordAnswer, tried again while the store fails (an outage), until the call's lease would have
+   * passed — another node may make the call then, and a late answer would be refused anyway — or the
+   * engine stops.
+   */
+  async recordAnswerPatiently(runId: string, answer: CallAnswer): Promise<void> {
+    const { clock, logger } = this.options;
+    const until = clock.now() + this.options.callLeaseMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.recordAnswer(runId, answer);
+        return;
+      } catch (error) {
+        const next = clock.now() + Math.min(10_000, 500 * 2 ** (attempt - 1));
+        if (next >= until || this.options.isStopping()) {
+          logger.warn(
+            { err: toError(error), runId, step: answer.resolution.step },
+            `the answer of call #${answer.resolution.step} could not be stored; the call is made again once its lease passes`,
+          );
+          return;
+        }
+        await new Promise<void>((resolve) => clock.schedule(next, resolve, { keepAlive: true }));
+      }
+    }
+  }
+
   /** Calls due for a retry, or left behind by a node that stopped before finishing them. */
   async runDue(): Promise<void> {
     const now = this.options.clock.now();

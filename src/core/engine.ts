@@ -686,6 +686,15 @@ export class Engine {
       let result: TaskCommitResult;
       try {
         result = await this.commit(run, output.commit);
+      } catch (error) {
+        // The answers this task delivered are in no store yet: kept as soon as the store takes them,
+        // the calls are not made again when their leases pass.
+        for (const { resolution, attempts, at } of local) {
+          if (resolution.kind === 'call' && resolvedCalls.includes(resolution.step)) {
+            this.track(this.calls.recordAnswerPatiently(runId, { resolution, attempts: attempts ?? 1, at }));
+          }
+        }
+        throw error;
       } finally {
         unreserve();
       }
