@@ -1,12 +1,14 @@
 import { watch as watchPaths } from 'chokidar';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Engine } from '../core/engine.js';
-import { DefinitionError, toError } from '../core/errors.js';
+import { toError } from '../core/errors.js';
 import type { DeployedDefinition } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
+import { manifestWarnings } from '../sandbox/manifest.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
+import { INTERNAL_SOURCE_PREFIX } from '../sandbox/source-map.js';
 
 /**
  * Workflow files are the `.ts`/`.js` files at the top of the workflows folder; tests
@@ -22,12 +24,38 @@ export function findWorkflowFiles(dir: string): string[] {
     .sort();
 }
 
+/**
+ * The files on disk a bundle was built from: the author's sources in its source map (those that gave it code), made
+ * absolute. A package's files are named `<package>/<file>` there and are left out, unless the package is linked
+ * (`npm link`, `file:`): esbuild follows the link, so its files keep their real paths, outside node_modules.
+ */
+function inputsOf(file: string, sourceMap: string): string[] {
+  const dir = dirname(resolve(file));
+  const { sources } = JSON.parse(sourceMap) as { sources: string[] };
+  return sources
+    .filter((source) => !source.startsWith(INTERNAL_SOURCE_PREFIX) && !source.startsWith('autoflow/'))
+    .map((source) => resolve(dir, source))
+    .filter((path) => !path.includes(`${sep}node_modules${sep}`) && existsSync(path));
+}
+
 /** Bundles one workflow file and reads its declaration: what deploying it would store, and what bundling warned of. */
-async function build(file: string, sandbox: Sandbox, now: number): Promise<{ definition: DeployedDefinition; warnings: string[] }> {
+async function build(
+  file: string,
+  sandbox: Sandbox,
+  now: number,
+): Promise<{ definition: DeployedDefinition; warnings: string[]; inputs: string[] }> {
   const { bundle, sourceMap, warnings } = await bundleWorkflow(resolve(file));
   const manifest = sandbox.inspect(bundle, { sourceMap, origin: file });
-  const definition = { version: versionOf(bundle, manifest), name: manifest.name, manifest, bundle, sourceMap, origin: file, deployedAt: now };
-  return { definition, warnings };
+  const definition = {
+    version: versionOf(bundle, manifest),
+    name: manifest.name,
+    manifest,
+    bundle,
+    sourceMap,
+    origin: file,
+    deployedAt: now,
+  };
+  return { definition, warnings: [...warnings, ...manifestWarnings(manifest)], inputs: inputsOf(file, sourceMap) };
 }
 
 /** Bundles one workflow file and reads its declaration: what deploying it would store. */
@@ -37,6 +65,7 @@ export async function buildDefinition(file: string, sandbox: Sandbox, now: numbe
 
 export interface FileResult {
   file: string;
+  /** The workflow it declares; also set on a file that failed because another file declares the same name. */
   name?: string;
   version?: string;
   error?: string;
@@ -45,21 +74,45 @@ export interface FileResult {
   definition?: DeployedDefinition;
   /** Its version was new to the engine and is now the active one (false: already active, or not built). */
   deployed?: boolean;
+  /** Every file that declares `name`, when more than one does: none of them is deployed. */
+  declaredBy?: string[];
+  /** The files on disk it was built from (itself, what it imports outside node_modules, linked packages' real paths). */
+  inputs?: string[];
 }
 
-/** Builds workflow files; a name declared by two files is an error on the second. */
+/**
+ * Builds workflow files. A name declared by two files is an error on both, and neither is deployed: which one is
+ * meant cannot be told, and taking either would replace the live workflow with a copy (or a copy's workflow with the
+ * original) behind the author's back.
+ */
 export async function buildWorkflows(files: readonly string[], sandbox: Sandbox, now: number): Promise<FileResult[]> {
   const results: FileResult[] = [];
-  const owners = new Map<string, string>();
   for (const file of files) {
     try {
-      const { definition, warnings } = await build(file, sandbox, now);
-      const owner = owners.get(definition.name);
-      if (owner) throw new DefinitionError(`workflow name '${definition.name}' is already declared by ${owner}; names must be unique`);
-      owners.set(definition.name, file);
-      results.push({ file, name: definition.name, version: definition.version, definition, ...(warnings.length > 0 ? { warnings } : {}) });
+      const { definition, warnings, inputs } = await build(file, sandbox, now);
+      results.push({
+        file,
+        name: definition.name,
+        version: definition.version,
+        definition,
+        inputs,
+        ...(warnings.length > 0 ? { warnings } : {}),
+      });
     } catch (caught) {
       results.push({ file, error: toError(caught).message });
+    }
+  }
+  const declarers = new Map<string, FileResult[]>();
+  for (const result of results) {
+    if (result.definition) declarers.set(result.definition.name, [...(declarers.get(result.definition.name) ?? []), result]);
+  }
+  for (const [name, same] of declarers) {
+    if (same.length < 2) continue;
+    const declaredBy = same.map((result) => result.file);
+    for (const result of same) {
+      delete result.definition;
+      result.declaredBy = declaredBy;
+      result.error = `workflow name '${name}' is declared by ${declaredBy.join(' and ')}; names must be unique: rename or remove one of them (until then neither is deployed)`;
     }
   }
   return results;
@@ -77,34 +130,89 @@ export async function checkWorkflowDirectory(path: string): Promise<Omit<FileRes
   return results.map(({ definition: _definition, ...rest }) => rest);
 }
 
-/** Builds and deploys workflow files. Runs in flight keep their versions; new runs get the new ones. */
-export async function deployWorkflows(files: readonly string[], engine: Engine, sandbox: Sandbox, now: number): Promise<FileResult[]> {
+/**
+ * Builds and deploys workflow files. Runs in flight keep their versions; new runs get the new ones. A name two files
+ * declare keeps the version deployed under it, whichever file that came from.
+ */
+export async function deployWorkflows(
+  files: readonly string[],
+  engine: Engine,
+  sandbox: Sandbox,
+  now: number,
+  inputs?: BuildInputs,
+): Promise<FileResult[]> {
   const results = await buildWorkflows(files, sandbox, now);
+  // At a restart the engine has not read what is deployed yet: the message names the version that stays.
+  if (results.some((result) => result.declaredBy !== undefined)) await engine.syncDefinitions();
   for (const result of results) {
+    if (result.declaredBy !== undefined && result.name !== undefined) {
+      const active = engine.activeDefinition(result.name);
+      result.error += active
+        ? `; the deployed ${result.name} stays at version ${active.version.slice(0, 12)}${active.origin === undefined ? '' : ` from ${active.origin}`}`
+        : `; no version of ${result.name} is deployed`;
+    }
     if (!result.definition) continue;
     if (engine.activeDefinition(result.definition.name)?.version === result.definition.version) continue;
     await engine.deploy(result.definition);
     result.deployed = true;
   }
+  inputs?.remember(results);
   return results;
 }
 
 /**
  * The active workflows deployed from `dir` that no file there declares any more: the file is gone, is no longer a
  * workflow file, or declares another name. A file that failed to build still counts as declaring its workflow, so
- * that a typo never retires one.
+ * that a typo never retires one, and a name two files declare is kept, whichever file it was deployed from.
  */
 export function undeclaredWorkflows(dir: string, results: readonly FileResult[], active: readonly DeployedDefinition[]): string[] {
   const folder = resolve(dir);
   const declared = new Map(results.flatMap((result) => (result.name === undefined ? [] : [[resolve(result.file), result.name] as const])));
   const failed = new Set(results.filter((result) => result.error !== undefined).map((result) => resolve(result.file)));
+  const disputed = new Set(results.flatMap((result) => (result.declaredBy === undefined ? [] : [result.name])));
   return active
     .filter((definition) => {
-      if (definition.origin === undefined) return false;
+      if (definition.origin === undefined || disputed.has(definition.name)) return false;
       const file = resolve(definition.origin);
       return dirname(file) === folder && !failed.has(file) && declared.get(file) !== definition.name;
     })
     .map((definition) => definition.name);
+}
+
+/**
+ * What each workflow file was last built from, for dev mode's watch of the files outside the folder that workflows
+ * import. The runtime keeps one, and hands it to each deploy and to the watch.
+ */
+export class BuildInputs {
+  private byFile = new Map<string, readonly string[]>();
+  private readonly listeners = new Set<() => void>();
+
+  /**
+   * After a deploy: what its files were built from. A file that failed to build keeps what it was built from last,
+   * so that fixing the shared file it broke redeploys it.
+   */
+  remember(results: readonly FileResult[]): void {
+    const byFile = new Map<string, readonly string[]>();
+    for (const result of results) {
+      const file = resolve(result.file);
+      const known = result.inputs ?? this.byFile.get(file);
+      if (known) byFile.set(file, known);
+    }
+    this.byFile = byFile;
+    for (const listener of this.listeners) listener();
+  }
+
+  /** The files outside `folder` that its workflows were last built from: shared code and linked packages. */
+  outside(folder: string): Set<string> {
+    const all = [...this.byFile.values()].flat();
+    return new Set(all.filter((path) => relative(folder, path).startsWith(`..${sep}`)));
+  }
+
+  /** Calls `listener` after each deploy; returns what stops that. */
+  follow(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }
 
 /** Dev mode's watch on the workflows folder. */
@@ -114,19 +222,33 @@ export interface DirectoryWatch {
 }
 
 /**
- * Calls `onChange` (debounced) when anything in the folder or its subfolders changes: dev mode's redeploy. Resolves
- * once the folder is watched. With chokidar: node 20's `fs.watch(dir, { recursive: true })` on Linux loses a file for
- * good once an editor saves it atomically (writes a temporary file and renames it over), so later edits and the
- * file's deletion went unseen.
+ * Calls `onChange` (debounced) when anything in the folder or its subfolders changes, or a file outside it that a
+ * workflow there was built from (`../lib/util.ts`, a linked package): dev mode's redeploy. Resolves once the folder
+ * is watched. With chokidar: node 20's `fs.watch(dir, { recursive: true })` on Linux loses a file for good once an
+ * editor saves it atomically (writes a temporary file and renames it over), so later edits and the file's deletion
+ * went unseen.
  */
 export async function watchWorkflowDirectory(
   dir: string,
   onChange: () => void,
-  options: { onError: (error: Error) => void; debounceMs?: number },
+  options: { onError: (error: Error) => void; debounceMs?: number; inputs?: BuildInputs },
 ): Promise<DirectoryWatch> {
+  const folder = resolve(dir);
   let timer: NodeJS.Timeout | undefined;
   // `atomic` (chokidar's default) reports a file renamed over another as one change, not a deletion and an addition.
   const watcher = watchPaths(dir, { ignoreInitial: true, atomic: true });
+  let outside = new Set<string>();
+  // Each deploy can add or drop an import: the files outside the folder are watched as the last build says.
+  const follow = (): void => {
+    const wanted = options.inputs?.outside(folder) ?? new Set<string>();
+    const added = [...wanted].filter((path) => !outside.has(path));
+    const dropped = [...outside].filter((path) => !wanted.has(path));
+    if (added.length > 0) watcher.add(added);
+    if (dropped.length > 0) watcher.unwatch(dropped);
+    outside = wanted;
+  };
+  follow();
+  const unfollow = options.inputs?.follow(follow);
   watcher.on('all', () => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(onChange, options.debounceMs ?? 200);
@@ -135,6 +257,7 @@ export async function watchWorkflowDirectory(
   await new Promise<void>((resolve) => watcher.once('ready', resolve));
   return {
     async close() {
+      unfollow?.();
       if (timer) clearTimeout(timer);
       await watcher.close();
     },

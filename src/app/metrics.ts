@@ -5,9 +5,12 @@
  * operation by `instrumentStore`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import packageJson from '../../package.json' with { type: 'json' };
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
+import { TERMINAL_STATUSES, type RunStatus } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
+import type { SubscriberBacklog } from './subscribers.js';
 
 /** Outcome of one webhook delivery as the HTTP layer answered it. */
 export type WebhookIntake = 'accepted' | 'duplicate' | 'rejected';
@@ -26,6 +29,10 @@ export interface RuntimeMetrics {
   retentionDeleted(kind: RetainedKind, count: number): void;
   /** Starts counting the engine's events and reading its cache at scrape time. */
   attachEngine(engine: Engine): void;
+  /** Counts one delivery attempt to an outgoing subscriber: `ok`, or why it failed (an HTTP status, `timeout`, `network`). */
+  subscriberAttempt(subscriber: string, status: string): void;
+  /** Reads the outgoing subscribers' backlog at scrape time. */
+  attachSubscribers(backlog: () => Promise<SubscriberBacklog[]>): void;
 }
 
 export interface MetricsOptions {
@@ -38,7 +45,22 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Live sandboxes on the main thread and on each sandbox thread, when there are sandbox threads. */
   sandboxPlacement?: () => { mainThread: number; threads: number[] };
+  /** How long a scrape waits for the store's counts before it reports the store down. @default METRICS_STORE_BUDGET_MS */
+  storeBudgetMs?: number;
 }
+
+/**
+ * A scrape's budget for the store's counts: below Prometheus's default scrape timeout (10 s), so
+ * that a database that hangs shows as `autoflow_store_up 0` instead of a failed scrape, in which
+ * case no alert on the metric could fire.
+ */
+export const METRICS_STORE_BUDGET_MS = 5000;
+
+/** The budget of `/healthz`'s query, as `/readyz`'s: probes time out after a few seconds (set theirs above this). */
+export const HEALTH_BUDGET_MS = 2000;
+
+/** Every status a run can have: `autoflow_runs` has a series for each, 0 included. */
+const RUN_STATUSES: readonly RunStatus[] = ['running', 'stuck', ...TERMINAL_STATUSES];
 
 /** Store latencies from 0.1 ms (a cached read) to 2.5 s (a commit stuck behind a lock). */
 const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -67,18 +89,45 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     help: 'How long the oldest ready run has waited for a workflow task (0 when none waits)',
     registers,
   });
+  const budgetMs = options.storeBudgetMs ?? METRICS_STORE_BUDGET_MS;
+  /**
+   * The gauges read from the store have no value while it does not answer: the last one read would
+   * look current (a queue that is not growing, say). The labelled one loses its series, the others
+   * leave the registry until the store answers again.
+   */
+  const unknownWhileDown: ReadonlyArray<[string, Gauge]> = [
+    ['autoflow_queue_ready_runs', ready],
+    ['autoflow_queue_lag_seconds', lag],
+  ];
+  const showStoreGauges = (known: boolean): void => {
+    if (!known) runs.reset();
+    for (const [name, gauge] of unknownWhileDown) {
+      const shown = registry.getSingleMetric(name) !== undefined;
+      if (known && !shown) registry.registerMetric(gauge);
+      else if (!known && shown) registry.removeSingleMetric(name);
+    }
+  };
+  // One read at a time: scrapes while the store hangs wait for the read in flight (up to their own
+  // budget) instead of taking one more pooled connection each.
+  let reading: Promise<[Partial<Record<RunStatus, number>>, Awaited<ReturnType<Store['queueStats']>>]> | undefined;
   const readStore = async (): Promise<void> => {
     try {
-      const [counts, queue] = await Promise.all([store.countRunsByStatus(), store.queueStats()]);
+      reading ??= Promise.all([store.countRunsByStatus(), store.queueStats()]).finally(() => (reading = undefined));
+      const [counts, queue] = await withinBudget(reading, budgetMs, `the ${store.kind} store`);
       runs.reset();
-      for (const [status, n] of Object.entries(counts)) runs.set({ status }, n ?? 0);
+      for (const status of RUN_STATUSES) runs.set({ status }, counts[status] ?? 0);
       ready.set(queue.readyRuns);
       lag.set(queue.oldestReadyAt === undefined ? 0 : Math.max(0, clock.now() - queue.oldestReadyAt) / 1000);
+      showStoreGauges(true);
       storeUp.set(1);
     } catch (error) {
       // A store that fails marks itself down instead of failing the whole scrape.
       storeUp.set(0);
-      logger.warn({ err: toError(error) }, 'reading metrics from the store failed; autoflow_store_up is 0');
+      showStoreGauges(false);
+      logger.warn(
+        { err: toError(error) },
+        'reading metrics from the store failed; autoflow_store_up is 0, and the runs and queue gauges have no value until it answers',
+      );
     }
   };
   new Gauge({
@@ -132,6 +181,15 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     labelNames: ['version'],
     registers,
   });
+  // Series exist from the start, at 0: `rate()` and `increase()` then see the first failure or retry.
+  for (const status of TERMINAL_STATUSES) finished.inc({ status }, 0);
+  for (const version of ['same', 'latest'] as const) retried.inc({ version }, 0);
+  new Gauge({
+    name: 'autoflow_build_info',
+    help: 'Always 1; its labels say which AutoFlow version this node runs (a rolling upgrade shows both)',
+    labelNames: ['version'],
+    registers,
+  }).set({ version: packageJson.version }, 1);
   const routed = new Counter({ name: 'autoflow_events_routed_total', help: 'Inbox events routed to triggers and waits', registers });
   const fenced = new Counter({
     name: 'autoflow_fenced_writes_total',
@@ -160,6 +218,54 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
   });
   for (const kind of ['runs', 'events', 'definitions'] as const) retention.inc({ kind }, 0);
 
+  const subscriberDeliveries = new Counter({
+    name: 'autoflow_subscriber_deliveries_total',
+    help: 'Events this node delivered to an outgoing subscriber (answered 2xx), by subscriber',
+    labelNames: ['subscriber'],
+    registers,
+  });
+  const subscriberFailures = new Counter({
+    name: 'autoflow_subscriber_delivery_failures_total',
+    help: 'Failed delivery attempts of this node to an outgoing subscriber, by subscriber and status: the HTTP status, timeout or network',
+    labelNames: ['subscriber', 'status'],
+    registers,
+  });
+  // Read from the store at scrape time, like the runs by status: the same on every node.
+  const subscriberLagEvents = new Gauge({
+    name: 'autoflow_subscriber_lag_events',
+    help: "Inbox events past an outgoing subscriber's mark (of any type: an upper bound of what it still has to receive)",
+    labelNames: ['subscriber'],
+    registers,
+  });
+  const subscriberLagSeconds = new Gauge({
+    name: 'autoflow_subscriber_lag_seconds',
+    help: "How long the first event past an outgoing subscriber's mark has waited (0 when none): grows while it refuses an event",
+    labelNames: ['subscriber'],
+    registers,
+  });
+  const subscriberLeaseHeld = new Gauge({
+    name: 'autoflow_subscriber_lease_held',
+    help: '1 on the node that delivers to the outgoing subscriber (holds its lease), else 0',
+    labelNames: ['subscriber'],
+    registers,
+  });
+  let subscriberBacklog: (() => Promise<SubscriberBacklog[]>) | undefined;
+  const readSubscribers = async (): Promise<void> => {
+    if (!subscriberBacklog) return;
+    try {
+      for (const { subscriber, events, oldestSeconds, held } of await subscriberBacklog()) {
+        subscriberLagEvents.set({ subscriber }, events);
+        subscriberLagSeconds.set({ subscriber }, oldestSeconds);
+        subscriberLeaseHeld.set({ subscriber }, held ? 1 : 0);
+      }
+    } catch (error) {
+      logger.warn(
+        { err: toError(error) },
+        "reading the subscribers' backlog from the store failed; their lag gauges keep their last values",
+      );
+    }
+  };
+
   const storeLatency = new Histogram({
     name: 'autoflow_store_operation_seconds',
     help: 'Duration of store operations by operation and outcome (ok or error)',
@@ -182,11 +288,20 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     registry,
     contentType: registry.contentType,
     render: async () => {
-      await readStore();
+      // Both bounded: a store that hangs must not hang the scrape (the subscribers' read goes to the store too).
+      const subscribersRead = withinBudget(readSubscribers(), budgetMs, "the subscribers' backlog").catch((error: unknown) =>
+        logger.warn({ err: toError(error) }, "reading the subscribers' backlog took too long; their lag gauges keep their last values"),
+      );
+      await Promise.all([readStore(), subscribersRead]);
       return registry.metrics();
     },
     webhook: (result) => webhooks.inc({ result }),
     retentionDeleted: (kind, count) => retention.inc({ kind }, count),
+    subscriberAttempt: (subscriber, status) =>
+      status === 'ok' ? subscriberDeliveries.inc({ subscriber }) : subscriberFailures.inc({ subscriber, status }),
+    attachSubscribers(backlog) {
+      subscriberBacklog = backlog;
+    },
     storeTimer: (operation, seconds, ok) => storeLatencyOf(operation, ok).observe(seconds),
     attachEngine(attached) {
       engine = attached;
@@ -241,16 +356,27 @@ export function instrumentStore<S extends Store>(store: S, timer: StoreTimer): S
 }
 
 /** Readiness: a real query, answered within `timeoutMs` — a database that hangs is not ready either. */
-export async function checkReadiness(store: Store, timeoutMs = 2000): Promise<{ ok: boolean; store: string; reason?: string }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the ${store.kind} store did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
+export async function checkReadiness(store: Store, timeoutMs = HEALTH_BUDGET_MS): Promise<{ ok: boolean; store: string; reason?: string }> {
   try {
-    await Promise.race([store.queueStats(), timeout]);
+    await withinBudget(store.queueStats(), timeoutMs, `the ${store.kind} store`);
     return { ok: true, store: store.kind };
   } catch (error) {
     return { ok: false, store: store.kind, reason: toError(error).message };
+  }
+}
+
+/**
+ * `read`'s answer, or a rejection once `timeoutMs` passed without one: a probe or a scrape must
+ * answer in time, with what it knows, even while the database hangs (its queries are bounded too,
+ * by postgres.queryTimeoutMs, but that is far longer than a probe waits).
+ */
+export async function withinBudget<T>(read: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([read, timeout]);
   } finally {
     clearTimeout(timer);
   }

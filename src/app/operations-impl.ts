@@ -1,11 +1,14 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Engine } from '../core/engine.js';
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationError, toError } from '../core/errors.js';
 import { matchWebhookSource, webhookRefusal, type WebhookSource } from '../gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
+import { jsonEqual } from '../core/json.js';
 import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
+import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import type { Operations, RunView } from './operations.js';
+import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
 import { continuedAs, predecessorId } from '../core/task.js';
 import { createTaskOperations } from './task-operations.js';
@@ -28,6 +31,21 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
 const SIGNAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** A mistyped workflow name's error lists at most this many deployed names. */
 const MAX_NAMES_IN_HINT = 20;
+
+/** C0, DEL and C1 controls: none belongs in an id or a URI-reference. */
+export const CONTROL_CHARACTER = /\p{Cc}/u;
+export const CONTROL_CHARACTER_ISSUE =
+  'no control characters (newline, tab…): source and id together are the key that de-duplicates events';
+
+/** A redelivery of the same event: what it says, not when it was sent (`time`), is compared. */
+function sameCloudEvent(stored: CloudEvent, event: CloudEvent): boolean {
+  return (
+    stored.type === event.type &&
+    stored.subject === event.subject &&
+    stored.datacontenttype === event.datacontenttype &&
+    jsonEqual(stored.data ?? null, event.data ?? null)
+  );
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -96,7 +114,7 @@ function watchForEnd(
 
 /** Names the deployed workflows, so that a mistyped name is fixed without another command. */
 export function deployedWorkflowsHint(deployed: readonly string[]): string {
-  if (deployed.length === 0) return 'no workflow is deployed: check the server\'s workflows folder (--workflows) and its log';
+  if (deployed.length === 0) return "no workflow is deployed: check the server's workflows folder (--workflows) and its log";
   const names = [...deployed].sort();
   const shown = names.slice(0, MAX_NAMES_IN_HINT).join(', ');
   return `deployed: ${shown}${names.length > MAX_NAMES_IN_HINT ? ` and ${names.length - MAX_NAMES_IN_HINT} more (autoflow workflows lists them)` : ''}`;
@@ -305,7 +323,17 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async ingestEvent(event) {
-      return engine.ingest(event, `${event.source}\n${event.id}`);
+      // The key joins source and id with a newline (stored keys and run ids derive from it): with
+      // control characters allowed, `a\nb` + `c` and `a` + `b\nc` would be one event.
+      const issues = (['source', 'id'] as const)
+        .filter((field) => CONTROL_CHARACTER.test(event[field]))
+        .map((field) => `${field}: ${CONTROL_CHARACTER_ISSUE}`);
+      if (issues.length > 0) throw new ValidationError('invalid CloudEvent', issues);
+      const result = await engine.ingest(event, `${event.source}\n${event.id}`);
+      if (!result.duplicate) return result;
+      const stored = await store.getEvent(result.seq);
+      // Not part of Operations' type: the HTTP route reads it to log a warning, as it does for webhooks, and drops it.
+      return stored !== undefined && !sameCloudEvent(stored, event) ? { ...result, storedType: stored.type, bodyDiffers: true } : result;
     },
 
     async listEvents(options) {
@@ -314,11 +342,13 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async eventRouting(events) {
       const page = events.slice(0, 100);
-      // The runs triggers start have ids derived from the event: candidates by primary key, not a scan.
+      // The runs triggers start have ids derived from the event: candidates by primary key, not a scan. Types match as
+      // the router matches them (globs too); filters are left out, since the store tells which candidates exist, and a
+      // filter changed since the event was routed must not hide the run it started.
       const runIds = page.flatMap((event) =>
         engine
           .definitions()
-          .filter((definition) => definition.manifest.triggers.some((trigger) => 'event' in trigger && trigger.event === event.type))
+          .filter((definition) => definition.manifest.triggers.some((trigger) => triggerTypeMatches(trigger, event.type)))
           .map((definition) => triggeredRunId(definition.name, event)),
       );
       return store.summarizeRouting({ seqs: page.map((event) => event.seq), runIds });
@@ -346,12 +376,14 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async health() {
-      // A real query, so that a server whose database is gone reports it.
-      const ok = await store.countApiTokens().then(
-        () => true,
-        () => false,
+      // A real query, so that a server whose database is gone reports it; within a budget, so that
+      // one whose database hangs reports it too instead of leaving the probe without an answer.
+      const reason = await withinBudget(store.countApiTokens(), HEALTH_BUDGET_MS, `the ${store.kind} store`).then(
+        () => undefined,
+        (error: unknown) => toError(error).message,
       );
-      return { ok, store: store.kind, workflows: engine.definitions().length };
+      const health = { ok: reason === undefined, store: store.kind, workflows: engine.definitions().length };
+      return reason === undefined ? health : { ...health, reason };
     },
   };
 }

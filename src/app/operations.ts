@@ -204,7 +204,11 @@ export interface Operations {
     bodyDiffers?: boolean;
   }>;
   /** Stores a CloudEvent durably (resolves once on disk), then routes it. */
-  ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean }>;
+  /**
+   * Stores a CloudEvent. A redelivery (same source and id) is `duplicate`; `bodyDiffers` when its type or body
+   * differ from the stored one's (`storedType`), which the sender should hear of: it reused an id.
+   */
+  ingestEvent(event: CloudEvent): Promise<{ seq: number; duplicate: boolean; bodyDiffers?: boolean; storedType?: string }>;
   listEvents(options: { limit?: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
   /** What routing did with these inbox events (at most 100): runs started, runs still running that it reached. */
   eventRouting(events: StoredEvent[]): Promise<EventRoutingSummary[]>;

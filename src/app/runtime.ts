@@ -23,7 +23,15 @@ import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
 import { followDefinitions } from './definition-sync.js';
-import { deployWorkflows, findWorkflowFiles, undeclaredWorkflows, watchWorkflowDirectory, type DirectoryWatch, type FileResult } from './deploy.js';
+import {
+  BuildInputs,
+  deployWorkflows,
+  findWorkflowFiles,
+  undeclaredWorkflows,
+  watchWorkflowDirectory,
+  type DirectoryWatch,
+  type FileResult,
+} from './deploy.js';
 import { createInputChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
@@ -31,7 +39,6 @@ import type { Operations } from './operations.js';
 import { RetentionSweeper, type RetentionPolicy } from './retention.js';
 import { Scheduler } from './schedules.js';
 import { SubscriberDispatcher, type Subscriber } from './subscribers.js';
-
 
 /** What the runtime needs of the resolved configuration (config/ produces it). */
 export interface RuntimeConfig {
@@ -66,6 +73,8 @@ export interface RuntimeConfig {
   leases?: { runMs: number; callMs: number } | undefined;
   /** On stop, how long calls still running may take before they are given up and handed back. @default 10000 */
   shutdownGraceMs?: number | undefined;
+  /** The connections to PostgreSQL (with `db` postgres). @default { poolSize: 10, queryTimeoutMs: 30000 } */
+  postgres?: { poolSize: number; queryTimeoutMs: number } | undefined;
   /** Where people reach the web UI (task links). @default http://localhost:8080 */
   publicUrl?: string | undefined;
   /** The cluster the `kubernetes` capability talks to; absent: no such capability. */
@@ -115,7 +124,9 @@ export interface RuntimeOverrides {
 function gitlabCapabilities(config: RuntimeConfig): Capability[] {
   if (config.gitlabUrl === undefined) return [];
   if (config.gitlabToken === undefined) {
-    throw new ConfigError(`gitlabUrl is ${config.gitlabUrl} but no token is set: export AUTOFLOW_GITLAB_TOKEN (a token with the api scope)`);
+    throw new ConfigError(
+      `gitlabUrl is ${config.gitlabUrl} but no token is set: export AUTOFLOW_GITLAB_TOKEN (a token with the api scope)`,
+    );
   }
   return [createGitLabCapability({ baseUrl: config.gitlabUrl, token: config.gitlabToken })];
 }
@@ -147,7 +158,7 @@ export interface Runtime {
  * Wakes the engine when another node wrote work for it (LISTEN/NOTIFY). A burst of notifications
  * becomes one wake-up per event-loop turn: each wake-up costs the engine a few queries.
  */
-function listenForWork(store: PostgresStore, engine: Engine, logger: Logger): () => Promise<void> {
+function listenForWork(store: PostgresStore, engine: Engine, subscribers: SubscriberDispatcher, logger: Logger): () => Promise<void> {
   let queued = false;
   return store.listen(
     () => {
@@ -156,13 +167,16 @@ function listenForWork(store: PostgresStore, engine: Engine, logger: Logger): ()
       setImmediate(() => {
         queued = false;
         engine.notify();
+        // Another node stored events: this node may hold the lease of a subscriber that wants them.
+        subscribers.notify();
       });
     },
     (error) => logger.warn({ err: error }, 'the LISTEN connection to PostgreSQL failed; reconnecting (the engine polls meanwhile)'),
   );
 }
 
-function openStore(db: DatabaseConfig, logger: Logger): Store {
+function openStore(config: RuntimeConfig, nodeId: string, logger: Logger): Store {
+  const { db } = config;
   switch (db.kind) {
     case 'sqlite':
       return createSqliteStore({ path: db.path });
@@ -171,6 +185,8 @@ function openStore(db: DatabaseConfig, logger: Logger): Store {
     case 'postgres':
       return createPostgresStore({
         url: db.url,
+        nodeId,
+        ...(config.postgres ? { poolSize: config.postgres.poolSize, queryTimeoutMs: config.postgres.queryTimeoutMs } : {}),
         onIdleConnectionError: (error) =>
           logger.warn({ err: error }, 'an idle PostgreSQL connection failed; the pool opens a new one for the next query'),
       });
@@ -182,11 +198,12 @@ function openStore(db: DatabaseConfig, logger: Logger): Store {
  * and wires them together. Nothing else creates these; two runtimes can live in one process.
  */
 export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
-  const logger: Logger = overrides.logger ?? pino({ level: config.logLevel });
-  const clock = overrides.clock ?? createSystemClock();
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
-  const plainStore = openStore(config.db, logger.child({ component: 'store' }));
+  // Every line names its node, as the metrics and leases do: a run is followed across nodes by it.
+  const logger: Logger = (overrides.logger ?? pino({ level: config.logLevel })).child({ node: nodeId });
+  const clock = overrides.clock ?? createSystemClock();
+  const plainStore = openStore(config, nodeId, logger.child({ component: 'store' }));
   let serverLock: ServerLock | undefined;
   if (config.db.kind === 'sqlite' && config.db.path !== ':memory:') {
     try {
@@ -258,8 +275,14 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     clock,
     logger: logger.child({ component: 'subscribers' }),
     subscribers: config.subscribers ?? [],
+    nodeId,
+    // A subscriber's lease is as long as a run's: both bound how long a silent node holds work up.
+    ...(config.leases ? { leaseMs: config.leases.runMs } : {}),
+    ...(overrides.pollIntervalMs === undefined ? {} : { pollMs: overrides.pollIntervalMs }),
     ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    onAttempt: (subscriber, status) => metrics.subscriberAttempt(subscriber, status),
   });
+  metrics.attachSubscribers(() => dispatcher.backlog());
   // Emitted events enter the inbox and are routed; that is when subscribers may have something new.
   engine.events.on('event:routed', () => dispatcher.notify());
   const retention = new RetentionSweeper({
@@ -307,7 +330,10 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
           `workflow ${name} is deployed but no file in ${config.workflowsDir} declares it; once every server runs this folder, retire it: autoflow undeploy ${name}`,
         );
       } else if (await engine.retire(name)) {
-        logger.warn({ workflow: name }, `workflow ${name} retired: no file in ${config.workflowsDir} declares it any more; its runs in flight go on`);
+        logger.warn(
+          { workflow: name },
+          `workflow ${name} retired: no file in ${config.workflowsDir} declares it any more; its runs in flight go on`,
+        );
       }
     }
   }
@@ -317,9 +343,10 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     if (config.schedules !== false) await scheduler.sync();
   }
 
+  const buildInputs = new BuildInputs();
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
-    const results = await deployWorkflows(files, engine, sandbox, clock.now());
+    const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs);
     for (const result of results) {
       const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
@@ -330,7 +357,9 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     const failed = results.filter((result) => result.error !== undefined);
     // Files named one by one (the test harness) are all meant to run: one that does not build is the caller's error.
     if (config.workflowFiles && failed.length > 0) {
-      throw new DefinitionError(failed.map((result) => `${result.file}: ${result.error}`).join('\n'), { details: { files: failed.map((result) => result.file) } });
+      throw new DefinitionError(failed.map((result) => `${result.file}: ${result.error}`).join('\n'), {
+        details: { files: failed.map((result) => result.file) },
+      });
     }
     if (!config.workflowFiles) await retireUndeclared(results);
     await syncSchedules();
@@ -356,7 +385,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (config.gitlabUrl !== undefined && config.gitlabToken !== undefined)
         void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
       if (plainStore.kind === 'postgres') {
-        stopListening = listenForWork(plainStore as PostgresStore, engine, logger);
+        stopListening = listenForWork(plainStore as PostgresStore, engine, dispatcher, logger);
         stopFollowing = followDefinitions({ engine, clock, logger, onChange: syncSchedules });
       }
       await syncSchedules();
@@ -368,7 +397,11 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
           () => {
             redeploy().catch((error: unknown) => logger.error({ err: toError(error) }, 'redeploying workflows failed'));
           },
-          { onError: (error) => logger.warn({ err: error, dir: config.workflowsDir }, 'watching the workflows folder failed; restart to pick up changes') },
+          {
+            onError: (error) =>
+              logger.warn({ err: error, dir: config.workflowsDir }, 'watching the workflows folder failed; restart to pick up changes'),
+            inputs: buildInputs,
+          },
         );
       }
     },

@@ -9,31 +9,50 @@ interface Schedule {
   definition: DeployedDefinition;
   cron: Cron;
   input: Json | undefined;
+  /** When this node first saw the schedule: a new schedule counts its ticks from then, even when its first mark is written later. */
+  since: number;
+  /** Attempts in a row that failed (the back-off grows with them), and the tick the first of them was for. */
+  failures: number;
+  failedTick?: number | undefined;
   cancel?: () => void;
 }
+
+/** The first retry of a tick that could not be started comes this soon; each failure doubles it up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_MAX_MS = 60_000;
+
+const iso = (at: number) => new Date(at).toISOString();
 
 /**
  * Cron triggers. Each tick starts one run whose id is derived from the tick, so several servers
  * (or a restart in the middle of a tick) still start it once. After downtime a schedule that
  * missed ticks fires once, for the latest missed tick, not once per tick.
+ *
+ * A tick whose start fails (the database is away) is tried again with back-off until it starts,
+ * or until the schedule's next tick comes first and, by the same rule, starts in its place. Every
+ * node does the same, and the derived run id keeps it to one run.
  */
 export class Scheduler {
   private schedules = new Map<string, Schedule>();
   private stopped = true;
 
-  constructor(
-    private readonly deps: { engine: Engine; store: Store; clock: Clock; logger: Logger },
-  ) {}
+  constructor(private readonly deps: { engine: Engine; store: Store; clock: Clock; logger: Logger }) {}
 
   /** (Re)reads the cron triggers of the active definitions. */
   async sync(): Promise<void> {
     this.stopped = false;
-    const wanted = new Map<string, Omit<Schedule, 'cron'> & { pattern: string; timezone?: string }>();
+    const wanted = new Map<string, Omit<Schedule, 'cron' | 'since' | 'failures'> & { pattern: string; timezone?: string }>();
     for (const definition of this.deps.engine.definitions()) {
       definition.manifest.triggers.forEach((trigger, index) => {
         if (!('cron' in trigger)) return;
         const id = `${definition.name}#${index}:${trigger.cron}@${trigger.timezone ?? 'UTC'}`;
-        wanted.set(id, { id, definition, input: trigger.input, pattern: trigger.cron, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) });
+        wanted.set(id, {
+          id,
+          definition,
+          input: trigger.input,
+          pattern: trigger.cron,
+          ...(trigger.timezone ? { timezone: trigger.timezone } : {}),
+        });
       });
     }
     for (const [id, schedule] of this.schedules) {
@@ -49,10 +68,11 @@ export class Scheduler {
         continue;
       }
       const cron = new Cron(spec.pattern, { paused: true, timezone: spec.timezone ?? 'UTC' });
-      const schedule: Schedule = { id, definition: spec.definition, cron, input: spec.input };
+      const schedule: Schedule = { id, definition: spec.definition, cron, input: spec.input, since: this.deps.clock.now(), failures: 0 };
       this.schedules.set(id, schedule);
-      await this.catchUp(schedule);
-      this.armNext(schedule);
+      // Awaited, so that the catch-up after downtime has happened when sync() returns; a failure
+      // goes into the retries instead of leaving the schedule registered but never armed.
+      await this.attempt(schedule);
     }
   }
 
@@ -62,29 +82,117 @@ export class Scheduler {
     this.schedules.clear();
   }
 
-  private async catchUp(schedule: Schedule): Promise<void> {
-    const now = this.deps.clock.now();
-    const last = await this.deps.store.getScheduleTick(schedule.id);
-    if (last === undefined) {
-      // A new schedule starts counting now: it does not fire for ticks before it existed.
-      await this.deps.store.advanceScheduleTick(schedule.id, now);
-      return;
-    }
-    const missed = schedule.cron.previousRuns(1, new Date(now + 1))[0]?.getTime();
-    if (missed !== undefined && missed > last) await this.fire(schedule, missed);
+  /** False once the schedule was stopped or replaced: work still in flight for it arms nothing more. */
+  private isLive(schedule: Schedule): boolean {
+    return !this.stopped && this.schedules.get(schedule.id) === schedule;
   }
 
-  private armNext(schedule: Schedule): void {
-    if (this.stopped) return;
-    const next = schedule.cron.nextRun(new Date(this.deps.clock.now()))?.getTime();
+  /** The latest tick at or before `at`, or `armed` when the timer ran a little before its tick. */
+  private latestTick(schedule: Schedule, at: number, armed?: number): number | undefined {
+    const latest = schedule.cron.previousRuns(1, new Date(at + 1))[0]?.getTime();
+    if (armed === undefined) return latest;
+    return latest === undefined ? armed : Math.max(latest, armed);
+  }
+
+  /** Starts the tick that is due (`armed`, or whichever came last), then arms what comes next. */
+  private async attempt(schedule: Schedule, armed?: number): Promise<void> {
+    const target = this.latestTick(schedule, this.deps.clock.now(), armed);
+    let outcome: { due: number | undefined; mark: number };
+    try {
+      outcome = await this.catchUp(schedule, armed);
+    } catch (error) {
+      this.retryLater(schedule, target, toError(error));
+      return;
+    }
+    this.recovered(schedule, outcome.due, outcome.mark);
+    this.armNext(schedule, outcome.due);
+  }
+
+  /**
+   * Fires the latest tick due that the mark does not cover yet: the one armed, the one a failed
+   * start left behind, or, after downtime, the latest of those missed. Returns that tick, and the
+   * mark as it was before.
+   */
+  private async catchUp(schedule: Schedule, armed?: number): Promise<{ due: number | undefined; mark: number }> {
+    const now = this.deps.clock.now();
+    let last = await this.deps.store.getScheduleTick(schedule.id);
+    if (last === undefined) {
+      // A new schedule starts counting when it was first seen: it does not fire for ticks before it existed.
+      await this.deps.store.advanceScheduleTick(schedule.id, schedule.since);
+      last = schedule.since;
+    }
+    const due = this.latestTick(schedule, now, armed);
+    if (due !== undefined && due > last) await this.fire(schedule, due);
+    return { due, mark: last };
+  }
+
+  /** Arms the next tick; at once when one passed while this node was busy starting the previous. */
+  private armNext(schedule: Schedule, covered: number | undefined): void {
+    if (!this.isLive(schedule)) return;
+    const now = this.deps.clock.now();
+    const missed = this.latestTick(schedule, now);
+    if (missed !== undefined && (covered === undefined || missed > covered)) {
+      schedule.cancel = this.deps.clock.schedule(now, () => void this.attempt(schedule));
+      return;
+    }
+    const next = schedule.cron.nextRun(new Date(now))?.getTime();
     if (next === undefined) return;
-    schedule.cancel = this.deps.clock.schedule(next, () => {
-      this.fire(schedule, next)
-        .catch((error: unknown) =>
-          this.deps.logger.error({ err: toError(error), schedule: schedule.id }, 'starting a scheduled run failed; the next tick will try again'),
-        )
-        .finally(() => this.armNext(schedule));
-    });
+    schedule.cancel = this.deps.clock.schedule(next, () => void this.attempt(schedule, next));
+  }
+
+  private retryLater(schedule: Schedule, tick: number | undefined, error: Error): void {
+    if (!this.isLive(schedule)) return;
+    schedule.failures++;
+    if (tick !== undefined) schedule.failedTick ??= tick;
+    const now = this.deps.clock.now();
+    const backoff = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(schedule.failures - 1, 16));
+    const next = schedule.cron.nextRun(new Date(now))?.getTime();
+    const supersedes = next !== undefined && next <= now + backoff;
+    const at = supersedes ? next : now + backoff;
+    const fields = {
+      err: error,
+      schedule: schedule.id,
+      workflow: schedule.definition.name,
+      ...(tick === undefined ? {} : { tick: iso(tick) }),
+      attempt: schedule.failures,
+      retryAt: iso(at),
+    };
+    const what = `starting the scheduled run of ${schedule.definition.name}${tick === undefined ? '' : ` for ${iso(tick)}`} failed`;
+    if (supersedes) {
+      this.deps.logger.error(
+        fields,
+        `${what} (attempt ${schedule.failures}); the next tick, ${iso(at)}, comes before another try and starts in its place (one run for the ticks missed)`,
+      );
+    } else {
+      this.deps.logger.warn(fields, `${what} (attempt ${schedule.failures}); trying again at ${iso(at)}`);
+    }
+    schedule.cancel = this.deps.clock.schedule(at, () => void this.attempt(schedule, supersedes ? at : undefined));
+  }
+
+  /** After failed attempts: says which tick the schedule started with, so no tick goes missing silently. */
+  private recovered(schedule: Schedule, covered: number | undefined, mark: number): void {
+    const { failures, failedTick } = schedule;
+    schedule.failures = 0;
+    schedule.failedTick = undefined;
+    if (failures === 0) return;
+    const fields = { schedule: schedule.id, workflow: schedule.definition.name, failedAttempts: failures };
+    const attempts = `${failures} failed attempt${failures === 1 ? '' : 's'}`;
+    if (failedTick === undefined || covered === undefined || covered === failedTick) {
+      this.deps.logger.info(
+        { ...fields, ...(covered === undefined ? {} : { tick: iso(covered) }) },
+        `the scheduled run of ${schedule.definition.name}${covered === undefined ? '' : ` for ${iso(covered)}`} is started, after ${attempts}`,
+      );
+    } else if (mark >= failedTick) {
+      this.deps.logger.info(
+        { ...fields, tick: iso(failedTick) },
+        `another node has handled the tick ${iso(failedTick)} of ${schedule.definition.name} meanwhile (after ${attempts} here)`,
+      );
+    } else {
+      this.deps.logger.warn(
+        { ...fields, tick: iso(covered), missedTick: iso(failedTick) },
+        `no run of ${schedule.definition.name} was started for ${iso(failedTick)}: starting it failed until a later tick was due; the run for ${iso(covered)} is started in its place`,
+      );
+    }
   }
 
   /**
@@ -93,9 +201,7 @@ export class Scheduler {
    * behind, not a lost tick (the catch-up after a restart fires it again, which changes nothing).
    */
   private async fire(schedule: Schedule, tick: number): Promise<void> {
-    const last = await this.deps.store.getScheduleTick(schedule.id);
-    if (last !== undefined && tick <= last) return;
-    const at = new Date(tick).toISOString();
+    const at = iso(tick);
     const { definition } = schedule;
     const { created } = await this.deps.engine.submitRun({
       id: `${definition.name}@${at}`,

@@ -1,6 +1,6 @@
 import { CapabilityError, PermissionDeniedError, jsonDetailsOf, toError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
-import type { Capability } from '../core/ports.js';
+import type { Capability, CapabilityContext } from '../core/ports.js';
 
 /** What an operator-registered activity receives besides its arguments. */
 export interface ActivityContext {
@@ -38,6 +38,18 @@ export class ActivityError extends CapabilityError {
 }
 
 /**
+ * What `activities` checks before calling one: `permissions.activities`. A mocked `activities` runs it too
+ * (autoflow/testing), so that a test fails where production would.
+ */
+export function checkActivityAllowed(name: string, context: CapabilityContext): void {
+  if (!context.permissions.activities?.includes(name)) {
+    throw new PermissionDeniedError(`workflow '${context.workflow}' may not call activity '${name}': add it to permissions.activities`, {
+      activity: name,
+    });
+  }
+}
+
+/**
  * Trusted TypeScript functions from `autoflow.config.ts`, callable from workflows that list them
  * in `permissions.activities`. A thrown error is retried unless it carries `nonRetryable: true`.
  */
@@ -45,12 +57,7 @@ export function createActivitiesCapability(activities: Readonly<Record<string, A
   return {
     name: 'activities',
     async invoke(name, args, context): Promise<Json> {
-      if (!context.permissions.activities?.includes(name)) {
-        throw new PermissionDeniedError(
-          `workflow '${context.workflow}' may not call activity '${name}': add it to permissions.activities`,
-          { activity: name },
-        );
-      }
+      checkActivityAllowed(name, context);
       const activity = Object.hasOwn(activities, name) ? activities[name] : undefined;
       if (!activity) {
         throw new CapabilityError('unknown_activity', `no activity '${name}' is registered; add it to activities in autoflow.config.ts`, {

@@ -5,7 +5,15 @@ import type { Capability } from '../core/ports.js';
 import { parseArgs } from './args.js';
 
 const emitSchema = z.object({
-  type: z.string().min(1).max(200),
+  // As the events API: triggers match types by glob, so a `*` or a space in a type would match by accident.
+  type: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(
+      /^[^\s*]+$/u,
+      "must be one exact event type, without '*' or spaces (such as com.example.deployed); globs belong in a workflow's triggers",
+    ),
   data: z.unknown().optional(),
   subject: z.string().max(500).optional(),
 });
@@ -29,7 +37,9 @@ export function createEmitCapability(ingest: Ingest): Capability {
       const args = parseArgs(emitSchema, raw, 'emit');
       const reserved = RESERVED_PREFIXES.find((prefix) => args.type.startsWith(prefix));
       if (reserved) {
-        throw new PermissionDeniedError(`workflows may not emit events of type '${args.type}': the '${reserved}' prefix is reserved; choose your own, e.g. 'com.example.${args.type.slice(reserved.length)}'`);
+        throw new PermissionDeniedError(
+          `workflows may not emit events of type '${args.type}': the '${reserved}' prefix is reserved; choose your own, e.g. 'com.example.${args.type.slice(reserved.length)}'`,
+        );
       }
       const event: CloudEvent = {
         specversion: '1.0',

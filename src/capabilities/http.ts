@@ -149,6 +149,39 @@ function networkError(url: URL, failure: FetchFailure, timeoutMs: number, timedO
   });
 }
 
+type HttpRequest = z.infer<typeof requestSchema>;
+
+/**
+ * What `http` checks before anything is sent: the method, the arguments and the URL against `permissions.http`.
+ * Throws what the workflow gets; a mocked `http` runs it too (autoflow/testing), so that a test fails where production
+ * would.
+ */
+export function checkHttpRequest(method: string, args: Json, context: CapabilityContext): { request: HttpRequest; url: URL } {
+  if (method !== 'request') {
+    throw new CapabilityError('unknown_method', `http has no method '${method}'; use http.request`, { retryable: false });
+  }
+  const request = parseArgs(requestSchema, args, 'http.request');
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    throw new CapabilityError('invalid_url', `'${request.url}' is not an absolute URL`, { retryable: false });
+  }
+  const grant = urlGrant(url, context.permissions.http);
+  if (!grant.granted && grant.found !== undefined) {
+    throw new PermissionDeniedError(
+      `workflow '${context.workflow}' may not reach ${url.href}: its path after the granted prefix ${grant.prefix} holds '${grant.found}' (an encoded '/', '\\' or '.', or a ';'), which a server may decode into a path outside the prefix; write the path's '/' and '.' unencoded and leave ';' out, or add to permissions.http a prefix that already includes that part`,
+      { url: url.href, prefix: grant.prefix ?? '', found: grant.found },
+    );
+  }
+  if (!grant.granted) {
+    throw new PermissionDeniedError(`workflow '${context.workflow}' may not reach ${url.href}: add a prefix of it to permissions.http`, {
+      url: url.href,
+    });
+  }
+  return { request, url };
+}
+
 /** `http.request` for workflows: only to granted URL prefixes, with the call's idempotency key. */
 export function createHttpCapability(options: HttpCapabilityOptions = {}): Capability {
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -156,29 +189,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
   return {
     name: 'http',
     async invoke(method: string, args: Json, context: CapabilityContext): Promise<Json> {
-      if (method !== 'request') {
-        throw new CapabilityError('unknown_method', `http has no method '${method}'; use http.request`, { retryable: false });
-      }
-      const request = parseArgs(requestSchema, args, 'http.request');
-      let url: URL;
-      try {
-        url = new URL(request.url);
-      } catch {
-        throw new CapabilityError('invalid_url', `'${request.url}' is not an absolute URL`, { retryable: false });
-      }
-      const grant = urlGrant(url, context.permissions.http);
-      if (!grant.granted && grant.found !== undefined) {
-        throw new PermissionDeniedError(
-          `workflow '${context.workflow}' may not reach ${url.href}: its path after the granted prefix ${grant.prefix} holds '${grant.found}' (an encoded '/', '\\' or '.', or a ';'), which a server may decode into a path outside the prefix; write the path's '/' and '.' unencoded and leave ';' out, or add to permissions.http a prefix that already includes that part`,
-          { url: url.href, prefix: grant.prefix ?? '', found: grant.found },
-        );
-      }
-      if (!grant.granted) {
-        throw new PermissionDeniedError(
-          `workflow '${context.workflow}' may not reach ${url.href}: add a prefix of it to permissions.http`,
-          { url: url.href },
-        );
-      }
+      const { request, url } = checkHttpRequest(method, args, context);
       const headers = new Headers(request.headers);
       headers.set('idempotency-key', context.idempotencyKey);
       if (!headers.has('user-agent')) headers.set('user-agent', 'AutoFlow');

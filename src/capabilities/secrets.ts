@@ -14,15 +14,28 @@ export function createSecretSource(values: Readonly<Record<string, string>>): Se
   return { get: (name) => values[name], values: () => entries };
 }
 
+const secretArgs = z.object({ name: z.string().min(1) });
+
+/**
+ * What `secrets.get` checks before reading a value: the method, the name, and `permissions.secrets`. Returns the
+ * name. A mocked `secrets` runs it too (autoflow/testing), so that a test fails where production would.
+ */
+export function checkSecretRead(method: string, raw: Json, context: CapabilityContext): string {
+  if (method !== 'get')
+    throw new CapabilityError('unknown_method', `secrets has no method '${method}'; use secrets.get`, { retryable: false });
+  const { name } = parseArgs(secretArgs, raw, 'secrets.get');
+  if (!context.permissions.secrets?.includes(name)) {
+    throw new PermissionDeniedError(`workflow '${context.workflow}' may not read secret '${name}': add it to permissions.secrets`, {
+      secret: name,
+    });
+  }
+  return name;
+}
+
 /** `secrets.get(name)`: only names listed in the definition's `permissions.secrets`. */
 export function createSecretsCapability(source: SecretSource): Capability {
-  const args = z.object({ name: z.string().min(1) });
   const read = (method: string, raw: Json, context: CapabilityContext): Json => {
-    if (method !== 'get') throw new CapabilityError('unknown_method', `secrets has no method '${method}'; use secrets.get`, { retryable: false });
-    const { name } = parseArgs(args, raw, 'secrets.get');
-    if (!context.permissions.secrets?.includes(name)) {
-      throw new PermissionDeniedError(`workflow '${context.workflow}' may not read secret '${name}': add it to permissions.secrets`, { secret: name });
-    }
+    const name = checkSecretRead(method, raw, context);
     const value = source.get(name);
     if (value === undefined) {
       throw new CapabilityError(

@@ -27,6 +27,20 @@ export function formatError(error: ErrorInfo): string {
     .join('; caused by ');
 }
 
+/** A frame the sandbox mapped to the author's sources is relative (`gate.ts`, `@acme/blocks/src/x.ts`); host frames are not. */
+const AUTHOR_FRAME = /^\s*at (?:.+ \()?(?![a-z]+:|\/|[A-Za-z]:\\|workflow\.js:)[^()\s]+:\d+:\d+\)?\s*$/;
+
+/**
+ * Where the error was thrown in the author's code: its stack's first frame in their sources, `at run (gate.ts:14:7)`.
+ * The stored stack has it (`--json` and the web UI show it); a one-line error without it sends the reader looking.
+ */
+export function errorLocation(error: ErrorInfo): string | undefined {
+  return error.stack
+    ?.split('\n')
+    .find((line) => AUTHOR_FRAME.test(line))
+    ?.trim();
+}
+
 /** Left-aligned columns separated by two spaces (pass a header as the first row). */
 export function formatColumns(rows: ReadonlyArray<readonly string[]>): string {
   const columns = Math.max(0, ...rows.map((row) => row.length));

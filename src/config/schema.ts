@@ -68,12 +68,24 @@ const leasesSchema = strict({
   callMs: integer(1000, 86_400_000).default(120_000),
 });
 
+const postgresSchema = strict({
+  /** Connections each server keeps to PostgreSQL (besides one for LISTEN). @default 10 */
+  poolSize: integer(1, 1000).default(10),
+  /**
+   * How long one statement may take, in ms: the server cancels it then (statement_timeout), and the
+   * server that asked stops waiting and drops the connection, which a failover may have left silent.
+   * Keep it far above the longest statement (they are index lookups and batches of a few hundred
+   * rows); migrations are not bounded by it. @default 30000
+   */
+  queryTimeoutMs: integer(1000, 3_600_000).default(30_000),
+});
+
 const subscriberSchema = strict({
   url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
   /** Signs each delivery so that the receiver can check it came from this server. */
   secret: nonEmpty,
-  /** Event types to deliver; all when absent. */
-  types: z.array(nonEmpty, 'a list of event types').optional(),
+  /** Event types to deliver, each exact or a glob with `*` as a trigger's (`com.example.*`); every emitted event when absent. */
+  types: z.array(nonEmpty, 'a list of event types or globs (com.example.*)').optional(),
 });
 
 const webhookSourceSchema = strict({
@@ -124,6 +136,8 @@ export const configSchema = strict({
   sandbox: sandboxSchema.prefault({}),
   /** Leases of runs and calls between the nodes sharing one database (see docs/deploy.md). */
   leases: leasesSchema.prefault({}),
+  /** The connections to a PostgreSQL database (`db: postgres://…`); ignored with SQLite (see docs/deploy.md). */
+  postgres: postgresSchema.prefault({}),
   /**
    * On SIGTERM, how long calls still running may take to finish, in ms. Those that do not are given
    * up (their signal aborts) and handed back: another server, or this one's next start, makes them

@@ -1,6 +1,5 @@
 import type { CallContext } from './call-executor.js';
 import { CallRunner, type CallEvents } from './call-runner.js';
-import { eventKeyForShape } from './correlation.js';
 import { TypedEmitter } from './emitter.js';
 import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo } from './errors.js';
 import { InlineCalls } from './inline-calls.js';
@@ -16,7 +15,6 @@ import type {
   Resolution,
   RunRecord,
   RunStatus,
-  StoredEvent,
   WaitRecord,
 } from './model.js';
 import { SIGNAL_EVENT_PREFIX, TERMINAL_STATUSES } from './model.js';
@@ -37,7 +35,7 @@ import type {
 } from './ports.js';
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
-import { cloudEventOf, leftWorkToClaim, planRouting } from './router.js';
+import { leftWorkToClaim, lookBack, planRouting, type TriggerFailure } from './router.js';
 import { revealResolution } from './secrets.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
 
@@ -101,9 +99,6 @@ export interface EngineEvents extends Record<string, unknown> {
 }
 
 const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
-/** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
-const LOOKBACK_PAGE = 1000;
-const LOOKBACK_MAX_EVENTS = 20_000;
 
 /** Whether `wait` waits for a signal sent to `run` itself (`signal(name)`, or `waitFor` on the type with that subject). */
 function isOwnSignalWait(run: RunRecord, wait: WaitRecord): boolean {
@@ -213,9 +208,23 @@ export class Engine {
     this.poll?.();
     this.poll = undefined;
     const graceMs = this.options.stopGraceMs ?? 10_000;
+    const calls = this.calls.inflightCalls().length;
+    this.logger.info(
+      { runs: this.activeRuns.size, calls, graceMs },
+      `stopping: waiting for ${this.activeRuns.size} run(s) being advanced and ${calls} call(s) in flight; calls still running after ${graceMs} ms (shutdownGraceMs) are given up and handed back`,
+    );
     const giveUp = this.clock.schedule(
       this.clock.now() + graceMs,
-      () => this.calls.abandon(this.calls.inflightCalls(), `the server is stopping and the call ran past the ${graceMs} ms grace`),
+      () => {
+        const running = this.calls.inflightCalls();
+        if (running.length > 0) {
+          this.logger.info(
+            { calls: running.length, graceMs },
+            `stopping: giving up ${running.length} call(s) still running after ${graceMs} ms`,
+          );
+        }
+        this.calls.abandon(running, `the server is stopping and the call ran past the ${graceMs} ms grace`);
+      },
       { keepAlive: true },
     );
     await this.whenIdle();
@@ -233,6 +242,10 @@ export class Engine {
     this.leasedRuns.clear();
     try {
       await this.store.releaseLeases(this.options.nodeId, held);
+      this.logger.info(
+        { runs: held.length },
+        `stopping: handed back the leases of ${held.length} run(s) and of this node's calls; other nodes may take them at once`,
+      );
     } catch (error) {
       // Not fatal: the leases then simply expire and other nodes recover the work after that.
       this.logger.warn(
@@ -550,6 +563,7 @@ export class Engine {
           }
           if ((this.failing.get(id)?.until ?? 0) > now) continue;
           launched++;
+          this.logger.debug({ runId: id }, `run ${id} claimed by node ${this.options.nodeId}`);
           this.launch(id);
         }
         if (launched > 0 && ids.length === free) this.pumpRequested = true;
@@ -856,6 +870,11 @@ export class Engine {
    */
   private finished(run: RunRecord): void {
     this.calls.abandonRun(run.id, `its run ended (${run.status})`);
+    // The node is in the message: the server's logger names it in every line already (a field twice would be a duplicate key).
+    this.logger.debug(
+      { runId: run.id, workflow: run.workflow, status: run.status },
+      `run ${run.id} ${run.status} on node ${this.options.nodeId}`,
+    );
     if (run.status === 'failed') {
       const error = run.error ?? { name: 'Error', message: 'no error recorded' };
       this.logger.warn(
@@ -891,43 +910,14 @@ export class Engine {
    * A wait registered after its event arrived still receives it, from the inbox's recent past, or
    * from the time `since` gives (a wait opened again by a retry). A run's own signals are kept for
    * it since it started: sent before the run waits for them, they are not lost (`lookbackMs` earlier
-   * still, for the clocks of other nodes).
+   * still, for the clocks of other nodes). The waits of one task look back together (router.ts).
    */
   private async lookback(run: RunRecord, waits: WaitRecord[], since?: (wait: WaitRecord) => number): Promise<void> {
     const recent = this.clock.now() - this.lookbackMs;
     const ownSignals = Math.min(recent, run.createdAt - this.lookbackMs);
-    for (const wait of waits) {
-      const from = since?.(wait) ?? (isOwnSignalWait(run, wait) ? ownSignals : recent);
-      if (await this.deliverEarlier(run, wait, from)) this.mailFor([run.id]);
-    }
-  }
-
-  /**
-   * Delivers to `wait` the oldest event of the inbox it matches received since `from`, reading the
-   * events of its type a page at a time. True once one was delivered.
-   */
-  private async deliverEarlier(run: RunRecord, wait: WaitRecord, from: number): Promise<boolean> {
-    let after: StoredEvent | undefined;
-    for (let read = 0; read < LOOKBACK_MAX_EVENTS; read += LOOKBACK_PAGE) {
-      const page = await this.store.listRecentEvents(wait.eventType, from, LOOKBACK_PAGE, after);
-      for (const event of page) {
-        if (event.seq === run.triggerEventSeq || eventKeyForShape(cloudEventOf(event), wait.paths) !== wait.key) continue;
-        const result = await this.store.routeEvent({
-          eventSeq: event.seq,
-          newRuns: [],
-          deliveries: [{ runId: run.id, step: wait.step }],
-          markRouted: false,
-        });
-        if (result.deliveredRunIds.length > 0) return true;
-      }
-      after = page.at(-1);
-      if (page.length < LOOKBACK_PAGE) return false;
-    }
-    this.logger.warn(
-      { runId: run.id, step: wait.step, eventType: wait.eventType, read: LOOKBACK_MAX_EVENTS },
-      `a wait's look back over the inbox stopped after ${LOOKBACK_MAX_EVENTS} events of its type; the events after those were not looked at`,
-    );
-    return false;
+    const timed = waits.map((wait) => ({ wait, from: since?.(wait) ?? (isOwnSignalWait(run, wait) ? ownSignals : recent) }));
+    const delivered = await lookBack(this.store, this.logger, run, timed);
+    if (delivered) this.mailFor([run.id]);
   }
 
   // timers -----------------------------------------------------------------------------------
@@ -1020,7 +1010,9 @@ export class Engine {
         const events = await this.store.listUnroutedEvents(100);
         if (events.length === 0) continue;
         const routings: EventRouting[] = [];
-        for (const event of events) routings.push(await planRouting(this.store, event, this.activeDefinitions, this.clock.now()));
+        const onTriggerFailure = (failure: TriggerFailure) => this.triggerFailed(failure);
+        for (const event of events)
+          routings.push(await planRouting(this.store, event, this.activeDefinitions, this.clock.now(), onTriggerFailure));
         const reserved = this.leaseNewRuns(routings);
         this.reservedSlots += reserved;
         let results: RouteResult[];
@@ -1042,6 +1034,22 @@ export class Engine {
       this.routing = false;
       this.settle();
     }
+  }
+
+  private triggerFailed({ definition, trigger, event, error }: TriggerFailure): void {
+    const spec = definition.manifest.triggers[trigger];
+    const on = spec && 'event' in spec ? ` (${spec.event})` : '';
+    this.logger.error(
+      {
+        err: error,
+        workflow: definition.name,
+        version: definition.version,
+        trigger,
+        event: { seq: event.seq, type: event.type, id: event.id, source: event.source },
+      },
+      `trigger ${trigger}${on} of workflow ${definition.name} failed on event ${event.type} (id ${event.id}, source ${event.source}): ${error.message}; ` +
+        'it counts as no match and routing goes on; fix the trigger and deploy the workflow again',
+    );
   }
 
   /**

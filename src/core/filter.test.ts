@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eventKeyForShape, waitIndexEntry } from './correlation.js';
-import { globMatches, matchesFilter, triggerMatches } from './filter.js';
-import type { CloudEvent } from './model.js';
+import { DefinitionError } from './errors.js';
+import { filterProblems, globMatches, matchesFilter, triggerMatches, triggerTypeMatches } from './filter.js';
+import type { CloudEvent, Filter } from './model.js';
 
 const issueEvent: CloudEvent = {
   specversion: '1.0',
@@ -62,5 +63,102 @@ describe('inherited properties', () => {
   test('a path never reaches properties the payload does not have itself', () => {
     assert.ok(!matchesFilter(issueEvent, { 'object_attributes.constructor': { exists: true } }));
     assert.ok(!matchesFilter(issueEvent, { 'labels.toString': { exists: true } }));
+  });
+});
+
+const order = (data: CloudEvent['data']): CloudEvent => ({
+  specversion: '1.0',
+  id: 'o1',
+  source: 'shop',
+  type: 'com.example.order.created',
+  data,
+});
+
+describe('filter semantics', () => {
+  test('equals with a list or an object compares the whole value; a scalar matches the value or any element of a list', () => {
+    const event = order({ tags: ['a', 'b'], address: { city: 'Berlin', zip: '10115' }, status: 'paid' });
+    assert.ok(matchesFilter(event, { tags: { equals: ['a', 'b'] } }));
+    assert.ok(matchesFilter(event, { tags: ['a', 'b'] }), 'a plain value is equals');
+    assert.ok(!matchesFilter(event, { tags: { equals: ['b', 'a'] } }), 'order counts');
+    assert.ok(!matchesFilter(event, { tags: { equals: ['a'] } }));
+    assert.ok(matchesFilter(event, { tags: 'a' }));
+    assert.ok(matchesFilter(event, { tags: { equals: 'b' } }));
+    assert.ok(matchesFilter(event, { address: { equals: { zip: '10115', city: 'Berlin' } } }), 'key order does not count');
+    assert.ok(!matchesFilter(event, { address: { equals: { city: 'Berlin' } } }));
+    assert.ok(matchesFilter(event, { tags: { in: [['x'], ['a', 'b']] } }));
+    assert.ok(matchesFilter(event, { tags: { in: ['z', 'b'] } }));
+    assert.ok(!matchesFilter(event, { status: { in: ['open'] } }));
+    assert.ok(!matchesFilter(event, { status: { equals: ['paid'] } }), 'a list operand never equals a scalar');
+  });
+
+  test('exists: null and a missing field are absent, so is a list without an element other than null', () => {
+    const event = order({ none: null, empty: [], nulls: [null], one: [0], zero: 0, blank: '' });
+    for (const path of ['none', 'empty', 'nulls', 'missing', 'missing.deeper']) {
+      assert.ok(matchesFilter(event, { [path]: { exists: false } }), path);
+      assert.ok(!matchesFilter(event, { [path]: { exists: true } }), path);
+    }
+    for (const path of ['one', 'zero', 'blank']) assert.ok(matchesFilter(event, { [path]: { exists: true } }), path);
+    assert.ok(matchesFilter(event, { none: null }), 'null equals null');
+    assert.ok(!matchesFilter(event, { missing: null }), 'a missing field equals nothing, not even null');
+  });
+
+  test('not inverts: it holds where the field is missing; glob reads strings and the strings of a list', () => {
+    const event = order({ tags: ['release-1', 'x'], count: 5 });
+    assert.ok(matchesFilter(event, { missing: { not: { equals: 'x' } } }));
+    assert.ok(matchesFilter(event, { tags: { glob: 'release-*' } }));
+    assert.ok(!matchesFilter(event, { count: { glob: '5' } }), 'numbers are not strings');
+    assert.ok(matchesFilter(event, { tags: { not: { in: ['y', 'z'] } } }));
+    assert.ok(!matchesFilter(event, { tags: { not: { equals: 'x' } } }));
+  });
+});
+
+describe('filter shapes', () => {
+  test('malformed operands and unknown operators are reported with the field, the operator and what is expected', () => {
+    const problems = filterProblems({
+      status: { in: 'paid' },
+      ref: { glob: 5 },
+      label: { not: { in: null } },
+      draft: { exists: 'no' },
+      kind: { inn: ['a'] },
+      both: { equals: 1, in: [1] },
+      ok: { not: { glob: 'a*' } },
+      fine: ['a', 'b'],
+      'a..b': 1,
+    });
+    assert.deepEqual(
+      problems.map(({ field, operator, what }) => [field, operator, what]),
+      [
+        ['status', 'in', "operator 'in'"],
+        ['ref', 'glob', "operator 'glob'"],
+        ['label', 'not.in', "operator 'not.in'"],
+        ['draft', 'exists', "operator 'exists'"],
+        ['kind', 'inn', "unknown operator 'inn'"],
+        ['both', undefined, 'the condition'],
+        ['a..b', undefined, 'the field path'],
+      ],
+    );
+    assert.match(problems[0]!.expected, /non-empty list of values/);
+    assert.equal(problems[0]!.got, '"paid"');
+    assert.equal(problems[3]!.expected, 'true or false');
+    assert.match(problems[4]!.expected, /did you mean 'in'\?/);
+    assert.deepEqual(filterProblems({ 'labels.title': 'bug', x: { in: [1] }, y: { exists: false }, z: { equals: { a: [1] } } }), []);
+  });
+
+  test('a filter the checks refuse throws a DefinitionError when matched, instead of a TypeError or a match by accident', () => {
+    for (const filter of [
+      { status: { in: 'paid' } },
+      { ref: { glob: 5 } },
+      { label: { not: { in: null } } },
+      { draft: { exists: 'no' } },
+      'paid',
+    ]) {
+      assert.throws(() => matchesFilter(order({ status: 'paid' }), filter as unknown as Filter), DefinitionError, JSON.stringify(filter));
+    }
+  });
+
+  test('trigger types match exactly or by glob', () => {
+    assert.ok(triggerTypeMatches({ event: 'com.example.order.*' }, 'com.example.order.created'));
+    assert.ok(!triggerTypeMatches({ event: 'com.example.order' }, 'com.example.order.created'));
+    assert.ok(!triggerTypeMatches({ cron: '* * * * *' }, 'com.example.order.created'));
   });
 });

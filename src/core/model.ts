@@ -40,12 +40,19 @@ export interface ErrorInfo {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A declarative filter over an event: field path → condition. Paths are dotted; a path whose first
- * segment is a CloudEvent attribute (`id`, `source`, `type`, `subject`, `time`, `data`) is resolved
- * against the event, any other path against `event.data`.
+ * A declarative filter over an event: field path → condition, all of which must hold. Paths are
+ * dotted; a path whose first segment is a CloudEvent attribute (`id`, `source`, `type`, `subject`,
+ * `time`, `data`) is resolved against the event, any other path against `event.data`. A plain value
+ * means `{ equals: value }`; an object is always an operator, so that a misspelt one (`{ inn: [...] }`)
+ * is refused at deploy instead of being compared as a value. The semantics are in README.md
+ * ("Trigger filters") and core/filter.ts.
  */
 export type FilterCondition =
-  | Json
+  | null
+  | boolean
+  | number
+  | string
+  | Json[]
   | { equals: Json }
   | { in: Json[] }
   | { exists: boolean }
@@ -53,9 +60,7 @@ export type FilterCondition =
   | { not: FilterCondition };
 export type Filter = Record<string, FilterCondition>;
 
-export type TriggerSpec =
-  | { event: string; filter?: Filter }
-  | { cron: string; timezone?: string; input?: Json };
+export type TriggerSpec = { event: string; filter?: Filter } | { cron: string; timezone?: string; input?: Json };
 
 export interface GitLabPermissions {
   /**

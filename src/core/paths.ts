@@ -26,7 +26,9 @@ export function valueAt(event: CloudEvent, path: string): Json | undefined {
 
 /**
  * Every value reachable at `path`, looking through arrays on the way: `labels.title` on a GitLab
- * payload yields each label's title. Filters match when any of them does.
+ * payload yields each label's title. Filters match when any of them does. A value that is itself an
+ * array is kept whole (`tags` yields `['a', 'b']`, not `'a'` and `'b'`), so that a filter can compare
+ * the whole list; looking into its elements is the condition's business (core/filter.ts).
  */
 export function valuesAt(event: CloudEvent, path: string): Json[] {
   const { root, segments } = eventPathRoot(event, path);
@@ -53,5 +55,5 @@ export function valuesAt(event: CloudEvent, path: string): Json[] {
     }
     current = next;
   }
-  return current.flatMap((value) => (Array.isArray(value) ? value : [value]));
+  return current;
 }

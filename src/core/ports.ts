@@ -225,6 +225,9 @@ export interface RunLease {
   until: number;
 }
 
+/** The answer to `Store.acquireSubscriberLease`. */
+export type SubscriberLeaseGrant = { acquired: true; token: number } | { acquired: false; owner: string; until: number };
+
 /**
  * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
  * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
@@ -290,7 +293,8 @@ export interface Store {
    * consumed the event, appends a `wait` resolution carrying the event to the run's pending and
    * makes the run ready. Routing proper (`markRouted`) reaches every listed wait, so that an
    * abandoned branch of a race cannot swallow the event the current wait needs; a lookback
-   * (`markRouted: false`) skips runs that already consumed the event. A run never receives the
+   * (`markRouted: false`) skips runs that consumed the event in an earlier routing, while all the
+   * waits of the run that one lookback lists get it. A run never receives the
    * event that started it (`NewRun.triggerEventSeq`). Marks the event routed when `markRouted`.
    */
   routeEvent(routing: EventRouting): Promise<RouteResult>;
@@ -437,6 +441,25 @@ export interface Store {
   getScheduleTick(scheduleId: string): Promise<number | undefined>;
   /** Records a mark; returns false if `tick` is not newer than the recorded one. */
   advanceScheduleTick(scheduleId: string, tick: number): Promise<boolean>;
+
+  // subscriber leases -----------------------------------------------------------------------
+  /**
+   * Delivery to an outgoing subscriber is one node's at a time. Grants `owner` the lease on `key`
+   * (`subscriber:<url>`, the key of the subscriber's mark) until `until` when nobody holds it, its
+   * holder's lease ended by `now`, or `owner` holds it already. Every grant carries a new fencing
+   * `token`, above every earlier one of the key, so that whatever an earlier grant attempts
+   * afterwards (renew, advance, release) is refused. Refused: who holds it and until when.
+   */
+  acquireSubscriberLease(key: string, owner: string, now: number, until: number): Promise<SubscriberLeaseGrant>;
+  /** Extends grant `token` to `until`; false, changing nothing, once another grant replaced it or it was released. */
+  renewSubscriberLease(key: string, token: number, until: number): Promise<boolean>;
+  /** Hands grant `token` back: anyone may take the lease at once. Nothing when another grant replaced it. */
+  releaseSubscriberLease(key: string, token: number): Promise<void>;
+  /**
+   * Moves the subscriber's mark (`getScheduleTick(key)`, created when absent) to `seq`, fenced: only
+   * while grant `token` holds the lease and `seq` is above the mark. False, changing nothing, otherwise.
+   */
+  advanceSubscriberMark(key: string, token: number, seq: number): Promise<boolean>;
 
   // human tasks ---------------------------------------------------------------------------
   /** Insert-or-ignore by id (a retried creation returns the stored task, `created: false`). */

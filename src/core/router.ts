@@ -1,8 +1,13 @@
 import { eventKeyForShape } from './correlation.js';
+import { toError } from './errors.js';
 import { triggerMatches } from './filter.js';
 import { stableHash } from './hash.js';
-import type { CloudEvent, DeployedDefinition, Json, NewRun, StoredEvent } from './model.js';
-import type { EventRouting, RouteResult, Store } from './ports.js';
+import type { CloudEvent, DeployedDefinition, Json, NewRun, RunRecord, StoredEvent, WaitRecord } from './model.js';
+import type { EventRouting, Logger, RouteResult, Store } from './ports.js';
+
+/** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
+const LOOKBACK_PAGE = 1000;
+const LOOKBACK_MAX_EVENTS = 20_000;
 
 /** The CloudEvent itself, without the inbox's bookkeeping: what a triggered run receives. */
 export function cloudEventOf(stored: StoredEvent): CloudEvent {
@@ -26,20 +31,52 @@ export function leftWorkToClaim(routing: EventRouting, result: RouteResult): boo
   return (result.createdRunIds.length > 0 && !routing.lease) || result.deliveredRunIds.length > 0;
 }
 
+/** A trigger that threw while it was matched against an event: the router counted it as no match. */
+export interface TriggerFailure {
+  definition: DeployedDefinition;
+  /** Its index in `manifest.triggers`. */
+  trigger: number;
+  event: StoredEvent;
+  error: Error;
+}
+
+/**
+ * Whether one of the definition's triggers matches. A trigger that throws (a filter deployed before
+ * filters were checked at deploy) is reported and counts as no match: routing plans a batch of
+ * events at once, and one bad trigger must not hold up every other workflow's events, waits and signals.
+ */
+function triggered(
+  definition: DeployedDefinition,
+  event: StoredEvent,
+  cloudEvent: CloudEvent,
+  onFailure: (failure: TriggerFailure) => void,
+): boolean {
+  return definition.manifest.triggers.some((trigger, index) => {
+    try {
+      return triggerMatches(trigger, cloudEvent);
+    } catch (caught) {
+      onFailure({ definition, trigger: index, event, error: toError(caught) });
+      return false;
+    }
+  });
+}
+
 /**
  * Works out where an event goes: which definitions' triggers start a run, and which parked waits
  * it satisfies — for each wait shape parked on its type, one index lookup by correlation key.
+ * `onTriggerFailure` hears of each trigger that threw instead of answering (it counted as no match).
  */
 export async function planRouting(
   store: Store,
   event: StoredEvent,
   definitions: readonly DeployedDefinition[],
   now: number,
+  onTriggerFailure: (failure: TriggerFailure) => void = () => {},
 ): Promise<EventRouting> {
   const cloudEvent = cloudEventOf(event);
   const newRuns: NewRun[] = [];
   for (const definition of definitions) {
-    if (!definition.manifest.triggers.some((trigger) => triggerMatches(trigger, cloudEvent))) continue;
+    if (!triggered(definition, event, cloudEvent, onTriggerFailure)) continue;
     newRuns.push({
       id: triggeredRunId(definition.name, cloudEvent),
       workflow: definition.name,
@@ -60,4 +97,56 @@ export async function planRouting(
     }
   }
   return { eventSeq: event.seq, newRuns, deliveries, markRouted: true };
+}
+
+/** A wait a workflow task registered, and the time from which events that arrived before it count. */
+export interface LookbackWait {
+  wait: WaitRecord;
+  from: number;
+}
+
+/**
+ * Brings the waits that one workflow task registered the inbox's events that arrived before them, as
+ * if those events arrived just then: oldest first, each to every one of these waits it matches, in
+ * one routing. So, as when an event arrives while waits are parked, one event satisfies all the
+ * run's waits pending together (`Promise.all` of two `waitFor`s). The store refuses an event the run
+ * received in an earlier routing: a wait registered after its run got the event does not get it
+ * again. True when anything was delivered.
+ */
+export async function lookBack(store: Store, logger: Logger, run: RunRecord, waits: readonly LookbackWait[]): Promise<boolean> {
+  const byType = new Map<string, LookbackWait[]>();
+  for (const item of waits) byType.set(item.wait.eventType, [...(byType.get(item.wait.eventType) ?? []), item]);
+  let delivered = false;
+  for (const [type, ofType] of byType) if (await lookBackOnType(store, logger, run, type, ofType)) delivered = true;
+  return delivered;
+}
+
+async function lookBackOnType(store: Store, logger: Logger, run: RunRecord, type: string, waits: LookbackWait[]): Promise<boolean> {
+  let open = waits;
+  let delivered = false;
+  const since = Math.min(...waits.map((item) => item.from));
+  let after: StoredEvent | undefined;
+  for (let read = 0; read < LOOKBACK_MAX_EVENTS; read += LOOKBACK_PAGE) {
+    const page = await store.listRecentEvents(type, since, LOOKBACK_PAGE, after);
+    for (const event of page) {
+      if (event.seq === run.triggerEventSeq) continue;
+      const cloudEvent = cloudEventOf(event);
+      const matching = open.filter(({ wait, from }) => event.receivedAt >= from && eventKeyForShape(cloudEvent, wait.paths) === wait.key);
+      if (matching.length === 0) continue;
+      const deliveries = matching.map(({ wait }) => ({ runId: run.id, step: wait.step }));
+      const result = await store.routeEvent({ eventSeq: event.seq, newRuns: [], deliveries, markRouted: false });
+      // Refused: the run received this event before these waits were registered; a later one may still do.
+      if (result.deliveredRunIds.length === 0) continue;
+      delivered = true;
+      open = open.filter((item) => !matching.includes(item));
+      if (open.length === 0) return true;
+    }
+    after = page.at(-1);
+    if (page.length < LOOKBACK_PAGE) return delivered;
+  }
+  logger.warn(
+    { runId: run.id, steps: open.map(({ wait }) => wait.step), eventType: type, read: LOOKBACK_MAX_EVENTS },
+    `a wait's look back over the inbox stopped after ${LOOKBACK_MAX_EVENTS} events of its type; the events after those were not looked at`,
+  );
+  return delivered;
 }

@@ -61,6 +61,11 @@ export default workflow({
       /triggers\[0\]\.timezone: is not an IANA time zone/,
     ],
     [
+      'malformed trigger filter',
+      `name: 'orders', triggers: [{ event: 'com.example.order.created', filter: { status: { in: 'paid' } } } as any], async run() {}`,
+      /declaration of workflow 'orders' is invalid:\n {2}triggers\[0\]\.filter\['status'\]\.in: operator 'in' of field 'status': expected a non-empty list/,
+    ],
+    [
       'misspelt permission',
       `name: 'x', permissions: { gitlab: { project: ['a'] } } as any, async run() {}`,
       /permissions\.gitlab: unknown field .project. \(expected projects, groups, access\)/,

@@ -5,7 +5,9 @@
  * esbuild and source maps (test/architecture.test.ts).
  */
 import { DefinitionError } from '../core/errors.js';
+import { filterProblems } from '../core/filter.js';
 import type { WorkflowManifest } from '../core/model.js';
+import { unknownGitLabEventType } from './gitlab-event-types.js';
 
 const NAME = /^[a-z0-9][a-z0-9-_.]*$/;
 const CRON_FIELD = /^[\d*?/,\-A-Za-z#]+$/;
@@ -65,6 +67,20 @@ class Problems {
   }
 }
 
+const quoted = (field: string): string => `'${field.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Each condition of a trigger's filter, checked here so that a malformed one is refused at deploy rather than found
+ * by the router: `triggers[0].filter['status'].in: operator 'in' of field 'status': expected …; got "paid"`.
+ */
+function checkFilter(problems: Problems, filter: Fields, path: string, event: unknown): void {
+  const on = typeof event === 'string' ? ` (in the trigger on ${event})` : '';
+  for (const problem of filterProblems(filter)) {
+    const where = `${path}.filter[${quoted(problem.field)}]${problem.operator === undefined ? '' : `.${problem.operator}`}`;
+    problems.add(where, `${problem.what} of field ${quoted(problem.field)}: expected ${problem.expected}; got ${problem.got}${on}`);
+  }
+}
+
 function checkTrigger(problems: Problems, trigger: unknown, path: string): void {
   if (isObject(trigger) && 'event' in trigger) {
     problems.onlyKeys(trigger, path, ['event', 'filter']);
@@ -72,6 +88,7 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
       problems.add(`${path}.event`, 'must name an event type, such as com.gitlab.events.issue_updated');
     }
     if (trigger.filter !== undefined && !isObject(trigger.filter)) problems.add(`${path}.filter`, 'must be an object of path → condition');
+    else if (trigger.filter !== undefined) checkFilter(problems, trigger.filter, path, trigger.event);
   } else if (isObject(trigger) && 'cron' in trigger) {
     problems.onlyKeys(trigger, path, ['cron', 'timezone', 'input']);
     if (typeof trigger.cron !== 'string' || !validCron(trigger.cron)) {
@@ -145,12 +162,24 @@ export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
   if (typeof manifest.validatesInput !== 'boolean') problems.add('validatesInput', 'must be true or false');
 
   if (problems.list.length > 0) {
+    const of = typeof manifest.name === 'string' && NAME.test(manifest.name) ? ` of workflow '${manifest.name}'` : '';
     throw new DefinitionError(
-      `${origin}: the workflow({...}) declaration is invalid:\n${problems.list.map((line) => `  ${line}`).join('\n')}`,
+      `${origin}: the workflow({...}) declaration${of} is invalid:\n${problems.list.map((line) => `  ${line}`).join('\n')}`,
       {
         details: { origin, problems: problems.list },
       },
     );
   }
   return manifest as unknown as WorkflowManifest;
+}
+
+/**
+ * What a valid declaration may still have wrong, for `autoflow check` and deploy to warn of beside the bundler's
+ * warnings (`FileResult.warnings`): a trigger on a GitLab event type that GitLab never sends.
+ */
+export function manifestWarnings(manifest: WorkflowManifest): string[] {
+  return manifest.triggers.flatMap((trigger, index) => {
+    const warning = 'event' in trigger ? unknownGitLabEventType(trigger.event) : undefined;
+    return warning === undefined ? [] : [`triggers[${index}].event: ${warning}`];
+  });
 }

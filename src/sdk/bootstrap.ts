@@ -28,9 +28,17 @@ function unavailable(name: string, instead: string): () => never {
   };
 }
 
+// Until the entry registers the workflow module, its modules are being evaluated: no run exists, so there is no task
+// time (it would be 1970) and no run's seed (every run would draw the same numbers).
+let loading = true;
+function inRun(api: string): WorkflowRuntime {
+  if (loading) throw new NondeterministicApiError(`${api} at module scope has no run's time or seed: call it inside run()`);
+  return runtime;
+}
+
 const global = globalThis as unknown as Record<string, unknown>;
-global.Date = createDeterministicDate(Date, () => runtime.now());
-Math.random = () => runtime.random();
+global.Date = createDeterministicDate(Date, (api) => inRun(api).now());
+Math.random = () => inRun('Math.random()').random();
 global.console = createConsole();
 global.queueMicrotask = (callback: () => void): void => {
   void Promise.resolve().then(callback);
@@ -50,5 +58,6 @@ defineGlobal(PROTOCOL_GLOBALS.checkInput, (json: string) => runtime.checkInput(p
 
 /** Called by the bundle's entry with the workflow module's namespace. */
 export function registerWorkflowModule(module: Record<string, unknown>): void {
+  loading = false;
   runtime.registerModule(module);
 }

@@ -7,6 +7,7 @@
  * New facades (like `gitlab` in gitlab.ts) are thin wrappers over `callCapability`.
  */
 import type { CallOptions, Json } from '../core/model.js';
+import { checkEventType } from './durable.js';
 import { currentRuntime } from './runtime.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
@@ -61,6 +62,7 @@ export const secrets = {
 
 /** Publishes a CloudEvent of `type` (other workflows' triggers and waits can react to it). */
 export function emit(type: string, data: Json = null, options: { subject?: string } = {}): Promise<void> {
+  checkEventType(type, 'emit');
   const args = { type, data, ...(options.subject !== undefined && { subject: options.subject }) };
   return callCapability('emit', 'emit', args).then(() => undefined);
 }

@@ -63,10 +63,10 @@ function makeLocalTimeUtc(proto: Date & Record<string, unknown>): void {
 }
 
 /**
- * Builds the sandbox's `Date` from the built-in one. `now` returns the current task's time.
- * The built-in prototype is shared, so `instanceof Date` holds for every date either makes.
+ * Builds the sandbox's `Date` from the built-in one. `now` returns the current task's time; `api` says which call
+ * asked, for its errors. The built-in prototype is shared, so `instanceof Date` holds for every date either makes.
  */
-export function createDeterministicDate(Builtin: DateConstructor, now: () => number): DateConstructor {
+export function createDeterministicDate(Builtin: DateConstructor, now: (api: string) => number): DateConstructor {
   const builtinParse = Builtin.parse;
   // Taken before makeLocalTimeUtc replaces it: parse needs the host's real offset.
   const builtinOffset: (this: Date) => number = Reflect.get(Builtin.prototype, 'getTimezoneOffset');
@@ -86,9 +86,9 @@ export function createDeterministicDate(Builtin: DateConstructor, now: () => num
   };
 
   function DeterministicDate(this: unknown, ...args: unknown[]): Date | string {
-    if (!new.target) return new Builtin(now()).toString();
+    if (!new.target) return new Builtin(now('Date()')).toString();
     let timeValue: unknown;
-    if (args.length === 0) timeValue = now();
+    if (args.length === 0) timeValue = now('new Date()');
     else if (args.length === 1) timeValue = toTimeValue(args[0]);
     else timeValue = Builtin.UTC(...(args.map(Number) as [number, number]));
     return Reflect.construct(Builtin, [timeValue], new.target) as Date;
@@ -97,7 +97,7 @@ export function createDeterministicDate(Builtin: DateConstructor, now: () => num
   const constructor = DeterministicDate as unknown as DateConstructor;
   Object.defineProperties(constructor, {
     prototype: { value: Builtin.prototype, writable: false },
-    now: { value: now, writable: true, configurable: true },
+    now: { value: () => now('Date.now()'), writable: true, configurable: true },
     parse: { value: parse, writable: true, configurable: true },
     UTC: { value: Builtin.UTC, writable: true, configurable: true },
   });

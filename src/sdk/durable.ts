@@ -41,6 +41,20 @@ export const sleep: {
 });
 
 /**
+ * A type given to `waitFor` or `emit` is one exact type. The events API refuses `*` and spaces in a type, and a
+ * trigger's type may be a glob; taken literally here, `waitFor('com.example.*')` would wait for an event that never comes.
+ */
+export function checkEventType(type: unknown, call: 'waitFor' | 'emit'): void {
+  if (typeof type !== 'string' || type === '') throw new TypeError(`${call}(type): the event type must be a non-empty string`);
+  if (/[\s*]/u.test(type)) {
+    throw new TypeError(
+      `${call}('${type}'): an event type has no '*' or spaces; ${call} takes one exact type, such as 'com.example.deployed'. ` +
+        "Globs belong in a workflow's triggers: triggers: [{ event: 'com.example.*' }]",
+    );
+  }
+}
+
+/**
  * Waits for an event of `eventType` whose dotted paths equal `match`. Resolves to the event, or to
  * `null` when `timeout` passes first. Events that arrived shortly before the wait still match.
  *
@@ -51,9 +65,7 @@ export const sleep: {
  * });
  */
 export function waitFor<TData = Json>(eventType: string, options: WaitOptions = {}): Promise<EventOf<TData> | null> {
-  if (typeof eventType !== 'string' || eventType === '') {
-    throw new TypeError('waitFor(eventType): eventType must be a non-empty string');
-  }
+  checkEventType(eventType, 'waitFor');
   const runtime = currentRuntime();
   const match: Record<string, Json> = {};
   for (const [path, value] of Object.entries(options.match ?? {})) {

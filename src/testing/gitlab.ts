@@ -75,11 +75,16 @@ export class TestGitLab {
   private readonly failures: Error[] = [];
   private link: TestGitLabLink | undefined;
 
-  constructor(seed: SeedDescription, clock: Clock) {
+  /** `uuid` makes the webhook deliveries' ids, which become the ids of their events, and of the runs those start. */
+  constructor(seed: SeedDescription, clock: Clock, uuid?: () => string) {
     const seeded = withWorkflowToken(seed);
     this.token = seeded.token;
     this.webhookSource = { name: 'gitlab', secret: randomBytes(18).toString('base64url') };
-    this.sim = createGitLabSimulator({ clock: this.trackingClock(clock), fetch: (_input, init) => this.receiveWebhook(init) });
+    this.sim = createGitLabSimulator({
+      clock: this.trackingClock(clock),
+      fetch: (_input, init) => this.receiveWebhook(init),
+      ...(uuid ? { uuid } : {}),
+    });
     this.sim.seed(seeded.seed);
     this.capability = createGitLabCapability({
       baseUrl: this.sim.state.baseUrl,

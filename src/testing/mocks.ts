@@ -1,5 +1,6 @@
 import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext } from '../core/ports.js';
+import { mockGuard, type MockGuardOptions } from './mock-guards.js';
 
 /**
  * Answers the calls of one capability in a test: `method` and `args` as the workflow passed them
@@ -8,9 +9,23 @@ import type { Capability, CapabilityContext } from '../core/ports.js';
  */
 export type MockHandler = (method: string, args: Json, context: CapabilityContext) => Json | Promise<Json>;
 
-/** A capability answered by a function: `mockCapability('http', (method, args) => ...)`. */
-export function mockCapability(name: string, handler: MockHandler): Capability {
-  return { name, invoke: async (method, args, context) => handler(method, args, context) };
+/**
+ * A capability answered by a function: `mockCapability('http', (method, args) => ...)`. The built-in capabilities'
+ * permission checks (`http`, `activities`, `secrets`, `gitlab`) run first, with the errors production gives: a mock
+ * stands in for the service, not for the workflow's permissions.
+ */
+export function mockCapability(name: string, handler: MockHandler, options: MockGuardOptions = {}): Capability {
+  const answer = async (method: string, args: Json, context: CapabilityContext): Promise<Json> => handler(method, args, context);
+  const guard = mockGuard(name, answer, options);
+  return {
+    name,
+    invoke: guard
+      ? async (method, args, context) => {
+          await guard(method, args, context);
+          return answer(method, args, context);
+        }
+      : answer,
+  };
 }
 
 /**
@@ -22,7 +37,10 @@ export class CapabilitySwitch {
   private readonly real = new Map<string, Capability>();
   private readonly mocks = new Map<string, Capability>();
 
-  constructor(capabilities: readonly Capability[]) {
+  constructor(
+    capabilities: readonly Capability[],
+    private readonly guardOptions: MockGuardOptions = {},
+  ) {
     for (const capability of capabilities) this.real.set(capability.name, capability);
   }
 
@@ -43,7 +61,7 @@ export class CapabilitySwitch {
           `Pass it at creation instead: createTestEnv({ mocks: { ${name}: handler } })`,
       );
     }
-    const mock = mockCapability(name, handler);
+    const mock = mockCapability(name, handler, this.guardOptions);
     this.mocks.set(name, mock);
     return () => {
       if (this.mocks.get(name) === mock) this.mocks.delete(name);

@@ -19,6 +19,8 @@ import { CapabilitySwitch, mockCapability, type MockHandler } from './mocks.js';
 
 export { mockCapability, type MockHandler } from './mocks.js';
 import { toPath } from './file-path.js';
+import { TestIds } from './ids.js';
+import { pendingOf } from './pending.js';
 
 export interface TestEnvOptions {
   /** Workflow files to deploy: paths (relative to the working directory) or `file:` URLs. */
@@ -40,6 +42,12 @@ export interface TestEnvOptions {
   mocks?: Record<string, MockHandler>;
   /** The fetch behind `http.request`. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * What the ids the environment makes are derived from: the run ids of `start` without an id, the event ids of
+   * `emit`, the simulator's webhook deliveries (and so the ids of the runs they trigger). The same seed gives the same
+   * ids on every test run, and a run's id seeds its `Math.random()`: change it to see other draws. @default 'autoflow'
+   */
+  idSeed?: string;
   sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number; threads?: number };
   /**
    * False: cron triggers never fire, so `advance` moves time without the passes a schedule would start; start such
@@ -55,25 +63,38 @@ export interface TestEnvOptions {
  * events and read what happened.
  */
 export class TestEnv {
+  /** The operations layer, with the environment's own ids for runs started without one. */
+  readonly operations: Runtime['operations'];
+
   private constructor(
     readonly runtime: Runtime,
     readonly clock: VirtualClock,
     private readonly capabilities: CapabilitySwitch,
     private readonly simulator: TestGitLab | undefined,
-  ) {}
+    private readonly ids: TestIds,
+  ) {
+    const { operations } = runtime;
+    this.operations = { ...operations, startRun: (request) => operations.startRun({ ...request, id: request.id ?? ids.next('run') }) };
+  }
 
   static async create(options: TestEnvOptions): Promise<TestEnv> {
     const start = options.now === undefined ? undefined : typeof options.now === 'number' ? options.now : options.now.getTime();
     const clock = new VirtualClock(start);
-    const simulator = options.gitlab ? new TestGitLab(options.gitlab, clock) : undefined;
-    const capabilities = new CapabilitySwitch([
-      // The engine's own http and activities, built here too so that env.mock can stand in for them.
-      createHttpCapability(options.fetch ? { fetch: options.fetch } : {}),
-      createActivitiesCapability(options.activities ?? {}),
-      ...(simulator ? [simulator.capability] : []),
-      ...(options.capabilities ?? []),
-      ...Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler)),
-    ]);
+    const ids = new TestIds(options.idSeed ?? 'autoflow');
+    const simulator = options.gitlab ? new TestGitLab(options.gitlab, clock, () => ids.next('webhook')) : undefined;
+    // A mocked gitlab reads the path of a project named by id from the simulator, as the real one reads it from GitLab.
+    const guardOptions = simulator ? { gitlab: simulator.capability } : {};
+    const capabilities = new CapabilitySwitch(
+      [
+        // The engine's own http and activities, built here too so that env.mock can stand in for them.
+        createHttpCapability(options.fetch ? { fetch: options.fetch } : {}),
+        createActivitiesCapability(options.activities ?? {}),
+        ...(simulator ? [simulator.capability] : []),
+        ...(options.capabilities ?? []),
+        ...Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler, guardOptions)),
+      ],
+      guardOptions,
+    );
     const base = embeddedRuntimeConfig({ db: options.db ?? { kind: 'memory' }, workflowsDir: '.' });
     const workflowFiles = options.workflows.map((file) => resolve(toPath(file)));
     const missing = workflowFiles.filter((file) => !existsSync(file));
@@ -102,7 +123,7 @@ export class TestEnv {
       },
     );
     await runtime.start();
-    const env = new TestEnv(runtime, clock, capabilities, simulator);
+    const env = new TestEnv(runtime, clock, capabilities, simulator, ids);
     simulator?.attach({
       deliver: async (delivery) => {
         await runtime.operations.ingestGitLabWebhook(delivery);
@@ -110,10 +131,6 @@ export class TestEnv {
       settle: () => env.settle(),
     });
     return env;
-  }
-
-  get operations(): Runtime['operations'] {
-    return this.runtime.operations;
   }
 
   /** The GitLab simulator of `createTestEnv({ gitlab: seed })`: its state, faults, actions and getters. */
@@ -181,7 +198,12 @@ export class TestEnv {
       const run = await this.run(runId);
       if (run.status !== 'running') return run;
       const next = this.clock.nextAt();
-      if (next === undefined) throw new Error(`run ${runId} is waiting for something that no timer will bring (an event or a signal?)`);
+      if (next === undefined) {
+        const pending = pendingOf(await this.history(runId));
+        throw new Error(
+          `run ${runId} is waiting for what no timer will bring: ${pending.length > 0 ? pending.join('; ') : 'nothing its history names'}`,
+        );
+      }
       if (next > deadline) throw new Error(`run ${runId} did not end within ${String(limit)} of virtual time`);
       this.clock.advanceTo(next);
       await this.settle();
@@ -194,10 +216,21 @@ export class TestEnv {
     return run;
   }
 
-  /** Sends an event into the inbox and lets it be routed. */
-  async emit(event: Partial<CloudEvent> & { type: string }): Promise<void> {
-    await this.operations.ingestEvent({ specversion: '1.0', id: randomUUID(), source: 'test', ...event });
-    await this.settle();
+  /**
+   * Sends an event into the inbox and lets it be routed. Returns its id (made by the environment unless given) and
+   * the ids of the runs its triggers started.
+   */
+  async emit(event: Partial<CloudEvent> & { type: string }): Promise<{ id: string; started: string[] }> {
+    const id = event.id ?? this.ids.next('event');
+    const routed: Array<{ seq: number; createdRunIds: string[] }> = [];
+    const stop = this.runtime.engine.events.on('event:routed', (routing) => void routed.push(routing));
+    try {
+      const { seq } = await this.operations.ingestEvent({ specversion: '1.0', source: 'test', ...event, id });
+      await this.settle();
+      return { id, started: routed.filter((routing) => routing.seq === seq).flatMap((routing) => routing.createdRunIds) };
+    } finally {
+      stop();
+    }
   }
 
   async signal(runId: string, name: string, data: Json = null): Promise<void> {

@@ -75,7 +75,17 @@ test('emitted events reach a subscriber signed, in order, retried until accepted
       received.map((delivery) => delivery.data),
       [{ i: 0 }, { i: 1 }, { i: 2 }],
     );
-    assert.ok(received.every((delivery) => delivery.signed), 'every delivery carries a valid HMAC signature');
+    assert.ok(
+      received.every((delivery) => delivery.signed),
+      'every delivery carries a valid HMAC signature',
+    );
+    const metrics = await first.metrics.render();
+    assert.match(
+      metrics,
+      /autoflow_subscriber_delivery_failures_total\{subscriber="http:\/\/127\.0\.0\.1:\d+\/hook",status="503",node="local"\} 2/,
+    );
+    assert.match(metrics, /autoflow_subscriber_deliveries_total\{subscriber="[^"]+",node="local"\} 3/);
+    assert.match(metrics, /autoflow_subscriber_lease_held\{subscriber="[^"]+",node="local"\} 1/);
   } finally {
     await first.stop();
   }

@@ -22,6 +22,25 @@ export default workflow({
 });
 after(() => folder.remove());
 
+/** An engine on `store` with the three-step workflow deployed; `attempts` lists the arguments of each call made. */
+async function threeStepsOn(store: Store, callLeaseMs: number) {
+  await store.migrate();
+  const attempts: number[] = [];
+  const step: Capability = {
+    name: 'activities',
+    invoke: async (_method, args) => {
+      attempts.push(args as number);
+      return args;
+    },
+  };
+  const sandbox = await createQuickJsSandbox();
+  const clock = new VirtualClock();
+  const engine = virtualTimeEngine({ store, sandbox, clock, capabilities: new Map([['activities', step]]), callLeaseMs });
+  await engine.deploy(await buildDefinition(folder.path('three.ts'), sandbox, clock.now()));
+  await engine.start();
+  return { engine, clock, attempts };
+}
+
 /**
  * Found by the PostgreSQL-restart fault test: a commit that fails after the sandbox already moved on
  * (the database went away mid-commit) left the cached instance ahead of the stored history, and the
@@ -40,20 +59,7 @@ test('a run whose task commit failed is rebuilt from its history and completes w
       return real.commitTask(commit);
     },
   });
-  await store.migrate();
-  const attempts: number[] = [];
-  const step: Capability = {
-    name: 'activities',
-    invoke: async (_method, args) => {
-      attempts.push(args as number);
-      return args;
-    },
-  };
-  const sandbox = await createQuickJsSandbox();
-  const clock = new VirtualClock();
-  const engine = virtualTimeEngine({ store, sandbox, clock, capabilities: new Map([['activities', step]]), callLeaseMs: 5000 });
-  await engine.deploy(await buildDefinition(folder.path('three.ts'), sandbox, clock.now()));
-  await engine.start();
+  const { engine, clock, attempts } = await threeStepsOn(store, 5000);
   await engine.submitRun({
     id: 'r1',
     workflow: 'three',
@@ -96,20 +102,7 @@ test('an answer whose commit failed is stored once the store takes writes again,
       return real.resolveCall(...args);
     },
   });
-  await store.migrate();
-  const attempts: number[] = [];
-  const step: Capability = {
-    name: 'activities',
-    invoke: async (_method, args) => {
-      attempts.push(args as number);
-      return args;
-    },
-  };
-  const sandbox = await createQuickJsSandbox();
-  const clock = new VirtualClock();
-  const engine = virtualTimeEngine({ store, sandbox, clock, capabilities: new Map([['activities', step]]), callLeaseMs: 60_000 });
-  await engine.deploy(await buildDefinition(folder.path('three.ts'), sandbox, clock.now()));
-  await engine.start();
+  const { engine, clock, attempts } = await threeStepsOn(store, 60_000);
   const started = clock.now();
   await engine.submitRun({
     id: 'r2',

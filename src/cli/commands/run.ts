@@ -5,7 +5,7 @@ import { AutoflowError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
-import { formatError, formatJson } from '../format.js';
+import { errorLocation, formatError, formatJson } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseJsonFlag, parseOptions, readJsonFile, secondsFlag } from '../options.js';
 import { UsageError } from '../errors.js';
 
@@ -75,8 +75,12 @@ async function waitForEnd(client: ApiClient, started: RunView, timeoutMs: number
         return run;
       case 'running':
         throw new RunOutcomeError(`run ${run.id} is still running after ${timeoutMs / 1000} s; follow it with \`autoflow show ${run.id}\``);
-      case 'failed':
-        throw new RunOutcomeError(`run ${run.id} failed: ${run.error ? formatError(run.error) : 'no error recorded'}`);
+      case 'failed': {
+        const location = run.error && errorLocation(run.error);
+        throw new RunOutcomeError(
+          `run ${run.id} failed: ${run.error ? formatError(run.error) : 'no error recorded'}${location === undefined ? '' : `\n    ${location}`}`,
+        );
+      }
       case 'cancelled': {
         // The reason given to `cancel` is in the history, not on the run.
         const requested = (await client.getHistory(run.id)).findLast((event) => event.type === 'cancel_requested');

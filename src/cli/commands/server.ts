@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { loadConfig } from '../../config/index.js';
 import { toError } from '../../core/errors.js';
+import type { Logger } from '../../core/ports.js';
 import { createApp } from '../../server/http/app.js';
 import { observabilityOf } from '../../server/http/observability.js';
 import { serve } from '../../server/serve.js';
@@ -169,26 +170,44 @@ export function registerServer(program: Command, context: CliContext): void {
         context.out(`  export AUTOFLOW_API_TOKEN=${runtime.newApiToken}`);
         context.out('');
       }
-      await shutdownOnSignal(async () => {
-        gitlab?.simulator.webhooks.stop();
-        try {
-          await server.close();
-          await runtime.stop();
-        } finally {
-          // Last: the runs stopping may still have changed the simulator.
-          await gitlab?.close();
-        }
-      }, context);
+      await shutdownOnSignal(
+        async () => {
+          gitlab?.simulator.webhooks.stop();
+          try {
+            await server.close();
+            await runtime.stop();
+          } finally {
+            // Last: the runs stopping may still have changed the simulator.
+            await gitlab?.close();
+          }
+        },
+        runtime.logger.child({ component: 'server' }),
+        config.shutdownGraceMs,
+      );
     });
 }
 
-/** Resolves once SIGINT or SIGTERM arrived and `stop` finished. A second signal exits at once. */
-async function shutdownOnSignal(stop: () => Promise<void>, context: CliContext): Promise<void> {
+/**
+ * Resolves once SIGINT or SIGTERM arrived and `stop` finished. A second signal exits at once. The
+ * steps are logged like everything else (structured, with the node), so that an operator sees in
+ * one place which node stopped, what it waited for (the engine says) and when it was done.
+ */
+async function shutdownOnSignal(stop: () => Promise<void>, logger: Logger, graceMs: number): Promise<void> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  context.err(`${signal}: shutting down (send it again to exit at once)`);
-  for (const again of ['SIGINT', 'SIGTERM'] as const) process.once(again, () => process.exit(1));
+  logger.info(
+    { signal, graceMs },
+    `${signal}: shutting down: no new requests; the work in flight finishes (calls get ${graceMs} ms, shutdownGraceMs) and the leases are handed back. Send it again to exit at once`,
+  );
+  for (const again of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(again, () => {
+      logger.warn({ signal: again }, `${again} again: exiting at once; other nodes take over what was in flight once its leases expire`);
+      process.exit(1);
+    });
+  }
+  const started = Date.now();
   await stop();
+  logger.info({ signal, ms: Date.now() - started }, 'shut down');
 }

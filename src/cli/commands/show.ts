@@ -1,7 +1,17 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatCalls, formatError, formatHistory, formatInline, formatJson, formatColumns, formatRetries, formatTime } from '../format.js';
+import {
+  errorLocation,
+  formatCalls,
+  formatError,
+  formatHistory,
+  formatInline,
+  formatJson,
+  formatColumns,
+  formatRetries,
+  formatTime,
+} from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
@@ -40,7 +50,11 @@ export function registerShow(program: Command, context: CliContext): void {
     if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);
     if (run.result !== undefined) facts.push(['result', formatInline(run.result, 200)]);
-    if (run.error !== undefined) facts.push(['error', formatError(run.error)]);
+    if (run.error !== undefined) {
+      facts.push(['error', formatError(run.error)]);
+      const location = errorLocation(run.error);
+      if (location !== undefined) facts.push(['', location]);
+    }
     context.out(formatColumns(facts));
     context.out('');
     // A retry cut the failed task out of the history: the failures it answered are told here.

@@ -91,6 +91,36 @@ describe('errors', () => {
     assert.equal((await call(app, 'DELETE', '/api/v1/nothing')).status, 404, 'no route at all is still a 404');
   });
 
+  test('a known path outside /api answers a wrong method with a 405 too: the webhooks and the probes', async () => {
+    const { app } = setup();
+    for (const [method, path, allow] of [
+      ['GET', '/webhooks/gitlab', 'POST'],
+      ['PUT', '/webhooks/gitlab', 'POST'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const response = await call(app, method, path, { token: null });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get('allow'), allow);
+      assert.equal(response.body.error.message, `${method} is not allowed on ${path}; it answers ${allow}`);
+    }
+    assert.equal((await call(app, 'GET', '/webhooks/github', { token: null })).status, 404);
+  });
+
+  test('a 404 inside /api/v1 names the routes of the resource instead of pointing to /api/v1', async () => {
+    const { app } = setup();
+    const event = await call(app, 'GET', '/api/v1/events/24');
+    assert.equal(event.status, 404);
+    assert.equal(event.body.error.message, 'no route GET /api/v1/events/24; the routes there are GET /api/v1/events, POST /api/v1/events');
+    const nothing = await call(app, 'GET', '/api/v1/nothing');
+    assert.equal(
+      nothing.body.error.message,
+      'no route GET /api/v1/nothing: the API has no such path (README.md lists its routes, under "HTTP API")',
+    );
+    const outside = await call(app, 'GET', '/v1/runs', { token: null });
+    assert.equal(outside.status, 404);
+    assert.equal(outside.body.error.message, 'no route GET /v1/runs; the API lives under /api/v1');
+  });
+
   test('wait above 60 s is a 400 naming the range, as README says', async () => {
     const { app, operations } = setup();
     await operations.startRun({ workflow: 'hello', id: 'waited' });

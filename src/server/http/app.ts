@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Operations } from '../../app/operations.js';
 import type { Logger } from '../../core/ports.js';
 import type { AppEnv } from './env.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, notFound, type NotFoundOptions } from './errors.js';
 import { bearerToken, limitBody, requestLogger } from './middleware.js';
 import { countWebhooks, observabilityRoutes, type Observability } from './observability.js';
 import { eventRoutes } from './routes/events.js';
@@ -39,22 +39,44 @@ function pathPattern(path: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
+/** Paths of the server's own routes, which answer a method they do not have with a 405. */
+function isServerPath(path: string): boolean {
+  return path.startsWith('/api/') || path.startsWith('/webhooks/') || ['/livez', '/healthz', '/readyz', '/metrics'].includes(path);
+}
+
 /**
- * The methods the `/api` routes answer at a path, for `405 Method Not Allowed`. Only `/api`: the
- * web UI answers every GET (its own 404 page), which would turn every unknown path into a 405.
+ * What the server's own routes answer, for `405 Method Not Allowed` and a 404 that points to the
+ * routes nearby. Not the web UI's: it answers every GET (its own 404 page), which would turn every
+ * unknown path into a 405.
  */
-function apiMethods(app: Hono<AppEnv>): (path: string) => string[] {
-  let routes: Array<{ method: string; pattern: RegExp }> | undefined;
-  return (path) => {
-    if (!path.startsWith('/api/')) return [];
-    // Read on first use: by then every route is registered. Middleware (`ALL`) and wildcards are not routes of their own.
-    routes ??= app.routes
-      .filter((route) => route.method !== 'ALL' && route.path.startsWith('/api/') && !route.path.includes('*'))
-      .map((route) => ({ method: route.method, pattern: pathPattern(route.path) }));
-    const methods = new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method));
-    // Hono answers HEAD with the GET route.
-    if (methods.has('GET')) methods.add('HEAD');
-    return [...methods].sort();
+function routeTable(app: Hono<AppEnv>): Pick<NotFoundOptions, 'allowedMethods' | 'routesNear'> {
+  let routes: Array<{ method: string; path: string; pattern: RegExp }> | undefined;
+  // Read on first use: by then every route is registered. Middleware (`ALL`) and wildcards are not routes of their own.
+  const all = () =>
+    (routes ??= app.routes
+      .filter((route) => route.method !== 'ALL' && isServerPath(route.path) && !route.path.includes('*'))
+      .map((route) => ({ method: route.method, path: route.path.replace(/(.)\/$/, '$1'), pattern: pathPattern(route.path) })));
+  return {
+    allowedMethods(path) {
+      if (!isServerPath(path)) return [];
+      const methods = new Set(
+        all()
+          .filter((route) => route.pattern.test(path))
+          .map((route) => route.method),
+      );
+      // Hono answers HEAD with the GET route.
+      if (methods.has('GET')) methods.add('HEAD');
+      return [...methods].sort();
+    },
+    routesNear(path) {
+      // `/api/v1/events/24` → the routes of `/api/v1/events`.
+      const resource = /^\/api\/v1\/[^/]+/.exec(path)?.[0];
+      if (resource === undefined) return [];
+      const near = all()
+        .filter((route) => route.path === resource || route.path.startsWith(`${resource}/`))
+        .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+      return [...new Set(near.map((route) => `${route.method} ${route.path}`))];
+    },
   };
 }
 
@@ -68,7 +90,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { operations, logger } = deps;
   const app = new Hono<AppEnv>();
   app.onError(errorHandler({ logger }));
-  app.notFound(notFound({ allowedMethods: apiMethods(app) }));
+  app.notFound(notFound(routeTable(app)));
   app.use(requestId(), requestLogger({ logger }));
 
   app.get('/healthz', async (c) => {
@@ -76,6 +98,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // 503 lets a load balancer take an unhealthy node out without parsing the body.
     return c.json(health, health.ok ? 200 : 503);
   });
+  // Liveness: the process answers HTTP. Nothing of the database: a restart does not bring a
+  // database back, and a liveness probe that asked it would restart every node at once.
+  app.get('/livez', (c) => c.json({ ok: true }));
 
   if (deps.observability) {
     app.route('/', observabilityRoutes(deps.observability));
@@ -88,7 +113,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     limitBody({ maxBytes: deps.maxBodyBytes ?? 1024 * 1024 }),
   );
   app.route('/api/v1/runs', runRoutes(operations));
-  app.route('/api/v1/events', eventRoutes(operations));
+  app.route('/api/v1/events', eventRoutes(operations, logger));
   app.route('/api/v1/tasks', taskRoutes(operations));
   app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
   app.delete('/api/v1/workflows/:name', async (c) => {

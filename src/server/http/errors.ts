@@ -6,6 +6,7 @@ import {
   DefinitionError,
   ForbiddenError,
   NotFoundError,
+  StoreError,
   UnauthorizedError,
   ValidationError,
 } from '../../core/errors.js';
@@ -39,6 +40,12 @@ const STATUS_BY_CLASS: ReadonlyArray<[abstract new (...args: never[]) => Error, 
   [DefinitionError, 422],
 ];
 
+/**
+ * What a client is told to wait before it tries again while the database does not answer: about
+ * what a failover takes to be noticed and a new connection to be made.
+ */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
 function statusOf(error: Error): ContentfulStatusCode | undefined {
   if (error instanceof HttpError) return error.status;
   return STATUS_BY_CLASS.find(([type]) => error instanceof type)?.[1];
@@ -50,6 +57,23 @@ function statusOf(error: Error): ContentfulStatusCode | undefined {
  */
 export function errorHandler(options: { logger: Logger }): ErrorHandler<AppEnv> {
   return function handleError(error, c) {
+    if (error instanceof StoreError) {
+      // The database failed or did not answer: nothing the client sent was wrong, and the same
+      // request may well succeed in a moment. Its message names the database, for the log only.
+      const requestId = c.get('requestId');
+      options.logger.error(
+        { err: error, requestId, method: c.req.method, path: c.req.path },
+        'request failed in the store; answered 503 with Retry-After',
+      );
+      c.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+      const body: ErrorBody = {
+        error: {
+          code: 'store_unavailable',
+          message: `the database is unavailable; try again in a few seconds (request ${requestId}: the server log has the details)`,
+        },
+      };
+      return c.json(body, 503);
+    }
     const status = statusOf(error);
     if (status === undefined || !(error instanceof AutoflowError)) {
       const requestId = c.get('requestId');
@@ -70,6 +94,16 @@ export function errorHandler(options: { logger: Logger }): ErrorHandler<AppEnv> 
 export interface NotFoundOptions {
   /** The methods the routes at `path` answer; some but not this request's: a 405 instead of a 404. */
   allowedMethods?: (path: string) => readonly string[];
+  /** The routes (`GET /api/v1/events`) of the API resource `path` is under, to name in a 404. */
+  routesNear?: (path: string) => readonly string[];
+}
+
+/** Why nothing answers: outside the API, say where it is; inside it, what is there. */
+function notFoundMessage(method: string, path: string, near: readonly string[]): string {
+  const route = `no route ${method} ${path}`;
+  if (!/^\/api\/v1(\/|$)/.test(path)) return `${route}; the API lives under /api/v1`;
+  if (near.length > 0) return `${route}; the routes there are ${near.join(', ')}`;
+  return `${route}: the API has no such path (README.md lists its routes, under "HTTP API")`;
 }
 
 export function notFound(options: NotFoundOptions = {}): NotFoundHandler<AppEnv> {
@@ -82,9 +116,8 @@ export function notFound(options: NotFoundOptions = {}): NotFoundHandler<AppEnv>
       };
       return c.json(body, 405);
     }
-    const body: ErrorBody = {
-      error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}; the API lives under /api/v1` },
-    };
+    const near = options.routesNear?.(c.req.path) ?? [];
+    const body: ErrorBody = { error: { code: 'not_found', message: notFoundMessage(c.req.method, c.req.path, near) } };
     return c.json(body, 404);
   };
 }

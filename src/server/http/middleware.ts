@@ -6,7 +6,7 @@ import type { AppEnv } from './env.js';
 import { HttpError } from './errors.js';
 
 /** Paths of liveness and readiness probes and of the metrics scraper: logged at debug level. */
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+const PROBES = new Set(['/livez', '/healthz', '/readyz', '/metrics']);
 
 /** One structured line per request, after it finished (so that it carries status and duration). */
 export function requestLogger(options: { logger: Logger }): MiddlewareHandler<AppEnv> {

@@ -79,7 +79,10 @@ export function describeRouting(context: ConformanceContext): void {
       ];
       await assert.rejects(store.routeEvents(batch), NotFoundError);
       assert.equal(await store.getRun('r1'), undefined);
-      assert.deepEqual((await store.listUnroutedEvents(10)).map((e) => e.id), ['e1']);
+      assert.deepEqual(
+        (await store.listUnroutedEvents(10)).map((e) => e.id),
+        ['e1'],
+      );
     });
 
     it('delivers to a wait once: deletes the wait and its timeout, appends the event, makes the run ready', async () => {
@@ -136,6 +139,30 @@ export function describeRouting(context: ConformanceContext): void {
       );
     });
 
+    it('a lookback brings an event to every wait of the run it lists, unless the run received the event before', async () => {
+      const store = context.store;
+      // Two waits registered together after the event arrived (Promise.all of two waitFor): both get it, as routing would.
+      const { seq } = await store.insertEvent(cloudEvent('x'), 'k', 1000);
+      await startRun(store, 'r1', { waits: [wait('r1', 1), wait('r1', 2)] });
+      const lookback = (steps: number[]) =>
+        store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: steps.map((step) => ({ runId: 'r1', step })), markRouted: false });
+      assert.deepEqual((await lookback([1, 2])).deliveredRunIds, ['r1']);
+      assert.deepEqual(
+        (await store.loadPending('r1')).map((p) =>
+          p.resolution.kind === 'wait' ? [p.resolution.step, p.resolution.event?.id] : p.resolution.kind,
+        ),
+        [
+          [1, 'x'],
+          [2, 'x'],
+        ],
+      );
+      // Waits registered after the run received it (a later task) do not get it again, together or alone.
+      assert.ok((await store.commitTask(commit('r1', 2, 2000, { waits: [wait('r1', 3), wait('r1', 4)] }))).ok);
+      assert.deepEqual((await lookback([3, 4])).deliveredRunIds, []);
+      assert.deepEqual((await lookback([4])).deliveredRunIds, []);
+      assert.equal((await store.findWaits('com.example.thing', '["x"]')).length, 2);
+    });
+
     it('summarizes what routing did with events: the runs each started and reached', async () => {
       const store = context.store;
       const { seq } = await store.insertEvent(cloudEvent('e1'), 'k1', 100);
@@ -152,11 +179,19 @@ export function describeRouting(context: ConformanceContext): void {
         markRouted: true,
       });
       const runIds = ['s1', 's2', 'w1', 'nobody'];
-      assert.deepEqual(await store.summarizeRouting({ seqs: [seq, quiet, 999], runIds }), [{ seq, started: ['s1', 's2'], delivered: ['w1', 'w2'] }]);
+      assert.deepEqual(await store.summarizeRouting({ seqs: [seq, quiet, 999], runIds }), [
+        { seq, started: ['s1', 's2'], delivered: ['w1', 'w2'] },
+      ]);
       // A run the event started also consumed it: outside the candidates it shows as reached.
-      assert.deepEqual(await store.summarizeRouting({ seqs: [seq], runIds: ['s1'] }), [{ seq, started: ['s1'], delivered: ['s2', 'w1', 'w2'] }]);
+      assert.deepEqual(await store.summarizeRouting({ seqs: [seq], runIds: ['s1'] }), [
+        { seq, started: ['s1'], delivered: ['s2', 'w1', 'w2'] },
+      ]);
       await store.commitTask(commit('w1', 2, 2000, { status: { status: 'completed', result: null } }));
-      assert.deepEqual(await store.summarizeRouting({ seqs: [seq], runIds }), [{ seq, started: ['s1', 's2'], delivered: ['w2'] }], 'an ended run’s deliveries are gone');
+      assert.deepEqual(
+        await store.summarizeRouting({ seqs: [seq], runIds }),
+        [{ seq, started: ['s1', 's2'], delivered: ['w2'] }],
+        'an ended run’s deliveries are gone',
+      );
       assert.deepEqual(await store.summarizeRouting({ seqs: [], runIds: [] }), []);
     });
 

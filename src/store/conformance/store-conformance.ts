@@ -16,6 +16,7 @@ import { describeRetention } from './retention.js';
 import { describeRetryRun } from './retry-run.js';
 import { describeRouting } from './routing.js';
 import { describeRuns } from './runs.js';
+import { describeSubscriberLeases } from './subscriber-leases.js';
 import { describeTasks } from './tasks.js';
 
 /** What each part of the suite gets: the fresh, migrated store of the current test. */
@@ -56,5 +57,6 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeLeases(context);
     describeRetention(context);
     describeRetryRun(context);
+    describeSubscriberLeases(context);
   });
 }

@@ -39,6 +39,7 @@ import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } fro
 import { checkRunRetry, checkTaskCommit, isSameChild, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
+import { SubscriberLeaseTable } from './subscriber-leases.js';
 import { toRoutingSummaries } from '../routing-summary.js';
 
 interface RunRow {
@@ -107,6 +108,7 @@ export function createMemoryStore(): Store {
   const apiTokens = new Map<string, { name: string; createdAt: number }>();
   const revokedSessions = new Map<string, number>();
   const humanTasks = new HumanTaskTable();
+  const subscriberLeases = new SubscriberLeaseTable(scheduleTicks);
 
   function insertEvent(event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
     const existing = seqByDedupeKey.get(dedupeKey);
@@ -319,7 +321,9 @@ export function createMemoryStore(): Store {
     for (const { runId, step } of routing.deliveries) {
       const row = runs.get(runId);
       const seen = consumed.get(runId) ?? new Set<number>();
-      if (!row || (!routing.markRouted && seen.has(event.seq)) || !waits.delete(runId, step)) continue;
+      // A lookback refuses an event the run received in an earlier routing; the waits it lists together all get it.
+      const receivedBefore = !routing.markRouted && !deliveredRunIds.includes(runId) && seen.has(event.seq);
+      if (!row || receivedBefore || !waits.delete(runId, step)) continue;
       if (timers.get(runId, step)?.kind === 'wait_timeout') timers.delete(runId, step);
       consumed.set(runId, seen.add(event.seq));
       appendPending(row, { kind: 'wait', step, event: event.event }, event.receivedAt);
@@ -393,7 +397,13 @@ export function createMemoryStore(): Store {
     return true;
   }
 
-  function renewLeases(owner: string, runIds: string[], runLeaseUntil: number, held: Array<{ runId: string; step: number }>, callLeaseUntil: number) {
+  function renewLeases(
+    owner: string,
+    runIds: string[],
+    runLeaseUntil: number,
+    held: Array<{ runId: string; step: number }>,
+    callLeaseUntil: number,
+  ) {
     let renewedRuns = 0;
     for (const id of new Set(runIds)) {
       const row = runs.get(id);
@@ -550,7 +560,8 @@ export function createMemoryStore(): Store {
       const found: Array<{ seq: number; run_id: string; started: boolean }> = [];
       for (const id of new Set(runIds)) {
         const record = runs.get(id)?.record;
-        if (record?.triggerEventSeq !== undefined && wanted.has(record.triggerEventSeq)) found.push({ seq: record.triggerEventSeq, run_id: record.id, started: true });
+        if (record?.triggerEventSeq !== undefined && wanted.has(record.triggerEventSeq))
+          found.push({ seq: record.triggerEventSeq, run_id: record.id, started: true });
       }
       for (const [runId, seen] of consumed) for (const seq of seen) if (wanted.has(seq)) found.push({ seq, run_id: runId, started: false });
       return toRoutingSummaries(found);
@@ -632,6 +643,10 @@ export function createMemoryStore(): Store {
       scheduleTicks.set(scheduleId, tick);
       return true;
     },
+    acquireSubscriberLease: (key, owner, now, until) => subscriberLeases.acquire(key, owner, now, until),
+    renewSubscriberLease: (key, token, until) => subscriberLeases.renew(key, token, until),
+    releaseSubscriberLease: (key, token) => subscriberLeases.release(key, token),
+    advanceSubscriberMark: (key, token, seq) => subscriberLeases.advance(key, token, seq),
 
     addApiToken: (hash, name, createdAt) => {
       if (!apiTokens.has(hash)) apiTokens.set(hash, { name, createdAt });

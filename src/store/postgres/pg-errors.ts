@@ -16,6 +16,19 @@ export function maskUrl(url: string): string {
   }
 }
 
+/** What node-postgres rejects a query with when the server did not answer it within `query_timeout`. */
+const QUERY_TIMEOUT = 'Query read timeout';
+/** What pg-pool rejects a checkout with when no connection came free within `connectionTimeoutMillis`. */
+const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** Whether the client gave up waiting for the answer to a query (the connection must then be destroyed). */
+export function isQueryTimeout(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause.message === QUERY_TIMEOUT) return true;
+  }
+  return false;
+}
+
 /** Codes of the socket layer: the server could not be reached at all. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -28,6 +41,18 @@ function codeOf(error: Error): string | undefined {
 function explain(code: string | undefined, where: string, message: string): string {
   if (code !== undefined && UNREACHABLE.has(code)) {
     return `cannot reach PostgreSQL at ${where} (${code}): check that the server is running, that host and port in the URL are right, and that this machine may connect to it (firewall, listen_addresses).`;
+  }
+  if (message === QUERY_TIMEOUT) {
+    return (
+      `PostgreSQL at ${where} did not answer a query within postgres.queryTimeoutMs; the connection was dropped and the next query opens a new one. ` +
+      'A failover or a network fault that left the connection silent, or a server too busy to answer, does this.'
+    );
+  }
+  if (message === POOL_TIMEOUT) {
+    return (
+      `PostgreSQL at ${where}: no pooled connection came free in time: every one is busy with a query the server has not answered yet ` +
+      '(each is given up after postgres.queryTimeoutMs), or the load needs more than postgres.poolSize connections.'
+    );
   }
   if (/timeout/i.test(message) && /connect/i.test(message)) {
     return `cannot reach PostgreSQL at ${where}: connecting timed out. Check that the server is running and that host and port in the URL are right.`;
@@ -48,6 +73,8 @@ function explain(code: string | undefined, where: string, message: string): stri
     case '57P02':
     case '57P03':
       return `PostgreSQL at ${where} is shutting down or starting up (${message}): retry once it is available.`;
+    case '57014':
+      return `PostgreSQL at ${where} cancelled a statement (${message}): it ran longer than postgres.queryTimeoutMs (statement_timeout), or an administrator cancelled it.`;
     case '40P01':
     case '40001':
       return `PostgreSQL at ${where}: a transaction clashed with a concurrent one and was rolled back (${message}); retry the operation.`;
@@ -66,7 +93,9 @@ export function toStoreError(error: unknown, url: string): Error {
   if (error instanceof AutoflowError) return error;
   const cause = toError(error);
   const code = codeOf(cause);
-  const fromDriver = code !== undefined || (cause.constructor.name === 'Error' && /connect|terminat|Connection/i.test(cause.message));
+  const fromDriver =
+    code !== undefined ||
+    (cause.constructor.name === 'Error' && (cause.message === QUERY_TIMEOUT || /connect|terminat|Connection/i.test(cause.message)));
   if (!fromDriver) return cause;
   const where = maskUrl(url);
   return new StoreError(explain(code, where, cause.message), { cause, details: { code: code ?? null, url: where } });

@@ -38,8 +38,10 @@ import {
 import { checkRunRetry, checkTaskCommit } from '../rules.js';
 import { CommitBatcher } from './commit-batcher.js';
 import { preparing } from './prepared.js';
+import { createMigrationPool, createPool, withApplicationName, type PoolSettings } from './pool.js';
 import * as humanTasks from './human-tasks.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
+import * as subscriberLeases from './subscriber-leases.js';
 import { isRetryable, maskUrl, toStoreError } from './pg-errors.js';
 import { listRunsQuery, SQL } from './statements.js';
 import { toRoutingSummaries } from '../routing-summary.js';
@@ -57,8 +59,16 @@ export interface PostgresStoreOptions {
    * digits and `_`. @default the server's search_path (usually `public`)
    */
   schema?: string;
-  /** How long to wait for a connection to the server before failing. @default 10000 */
+  /** How long to wait for a connection to the server, or for a pooled one to come free, before failing. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * How long a statement may take: the server cancels it then (`statement_timeout`), and the client
+   * stops waiting and destroys the connection (a failover can leave a connection silent, with no
+   * reset, for as long as the kernel keeps the socket). Not for migrations. @default 30000
+   */
+  queryTimeoutMs?: number;
+  /** Names the connections in `pg_stat_activity`: `application_name` "autoflow <nodeId>", unless the URL or PGAPPNAME names them. */
+  nodeId?: string;
   /**
    * Told when an idle pooled connection fails (the server restarted, say). The pool drops it and
    * the next query opens a new one, so nothing fails; this only lets an operator see it happen.
@@ -116,16 +126,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       `invalid PostgreSQL schema name '${schema}': use lowercase letters, digits and _ (at most 63), not starting with a digit`,
     );
   }
-  const connectionString = schema === undefined ? url : withSearchPath(url, schema);
-  const pool: Pool = new pg.Pool({
+  const connectionString = withApplicationName(schema === undefined ? url : withSearchPath(url, schema), options.nodeId);
+  const poolSettings: PoolSettings = {
     connectionString,
-    max: Math.max(1, Math.floor(options.poolSize ?? 10)),
-    connectionTimeoutMillis: Math.max(1, Math.floor(options.connectTimeoutMs ?? 10_000)),
+    poolSize: options.poolSize,
+    connectTimeoutMs: options.connectTimeoutMs,
+    queryTimeoutMs: options.queryTimeoutMs,
     types,
-  });
-  // An idle connection that dies (server restart) must not crash the process; the next query gets
-  // a fresh connection and reports what is wrong then.
-  pool.on('error', (error) => options.onIdleConnectionError?.(toStoreError(error, url)));
+  };
+  const pool: Pool = createPool(poolSettings, (error) => options.onIdleConnectionError?.(toStoreError(error, url)));
   const named = preparing(pool);
   let closed = false;
   const senderId = randomUUID();
@@ -204,7 +213,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   return {
     kind: 'postgres',
 
-    migrate: () => settle(() => applyMigrations(pool, loadMigrations(), { url, ...(schema === undefined ? {} : { schema }) })),
+    migrate: () =>
+      settle(async () => {
+        const migrations = createMigrationPool(poolSettings);
+        migrations.on('error', () => {}); // its connection's failure fails the migration that uses it
+        try {
+          await applyMigrations(migrations, loadMigrations(), { url, ...(schema === undefined ? {} : { schema }) });
+        } finally {
+          await migrations.end();
+        }
+      }),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -380,6 +398,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     getScheduleTick: async (scheduleId) => (await rows<{ tick: number }>(SQL.getScheduleTick, [scheduleId]))[0]?.tick,
     advanceScheduleTick: async (scheduleId, tick) => (await count(SQL.advanceScheduleTick, [scheduleId, tick])) > 0,
+    acquireSubscriberLease: (key, owner, now, until) =>
+      settle(() => subscriberLeases.acquireSubscriberLease(named, key, owner, now, until)),
+    renewSubscriberLease: (key, token, until) => settle(() => subscriberLeases.renewSubscriberLease(named, key, token, until)),
+    releaseSubscriberLease: (key, token) => settle(() => subscriberLeases.releaseSubscriberLease(named, key, token)),
+    advanceSubscriberMark: (key, token, seq) => settle(() => subscriberLeases.advanceSubscriberMark(named, key, token, seq)),
 
     addApiToken: async (hash, name, createdAt) => void (await count(SQL.addApiToken, [hash, name, createdAt])),
     hasApiToken: async (hash) => (await rows(SQL.hasApiToken, [hash])).length > 0,
@@ -400,7 +423,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     updateHumanTask: ({ event, ...update }) =>
       transaction(async (client) => {
         if (!(await humanTasks.updateHumanTask(client, update))) return false;
-        if (event) await client.query(SQL.insertEvents, [[event.dedupeKey], [event.event.type], [JSON.stringify(event.event)], [event.receivedAt]]);
+        if (event)
+          await client.query(SQL.insertEvents, [[event.dedupeKey], [event.event.type], [JSON.stringify(event.event)], [event.receivedAt]]);
         return true;
       }),
   };

@@ -262,7 +262,7 @@ export const SQL = {
     SELECT paths FROM shapes WHERE paths IS NOT NULL`,
   /**
    * One delivery of an event ($3, received at $4) to the wait ($1, $2): if the wait is still there
-   * (and, for a lookback ($5 false), the run has not consumed the event), deletes it and its timeout,
+   * (and, unless $5, the run has not consumed the event: a lookback's check), deletes it and its timeout,
    * records the consumption, appends the resolution ($6) and makes the run ready.
    */
   deliver: `WITH received AS (

@@ -179,10 +179,12 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
   const event: CloudEvent = toCloudEvent(row);
   const createdRunIds = (await insertRuns(client, routing.newRuns, routing.lease)).map((run) => run.id);
   const deliveredRunIds: string[] = [];
-  // One statement per delivery, in order: a lookback's "already consumed" must see the delivery before it.
+  // One statement per delivery, in order. A lookback refuses an event the run received in an earlier routing (`deliver`
+  // checks unless told not to); once this routing delivered to a run, its other waits listed here get the event too.
   for (const { runId, step } of routing.deliveries) {
     const resolution = JSON.stringify({ kind: 'wait', step, event } satisfies Resolution);
-    const { rowCount } = await client.query(SQL.deliver, [runId, step, row.seq, row.received_at, routing.markRouted, resolution]);
+    const unchecked = routing.markRouted || deliveredRunIds.includes(runId);
+    const { rowCount } = await client.query(SQL.deliver, [runId, step, row.seq, row.received_at, unchecked, resolution]);
     if ((rowCount ?? 0) > 0 && !deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
   }
   if (routing.markRouted) await client.query(SQL.markRouted, [row.seq]);

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import { HUMAN_TASK_SQL, listHumanTasksSql } from './human-tasks.js';
 import { listRunsSql, SQL } from './statements.js';
+import { SUBSCRIBER_LEASE_SQL } from './subscriber-leases.js';
 
 /**
  * Statements that may read a whole table: small ones (one row per workflow name / per API token /
@@ -48,11 +49,15 @@ test('every statement reads through an index', () => {
   }
   for (const after of [false, true]) statements.push([`listRuns(subject, ${after})`, listRunsSql({ subject: 'demo/app#42' }, after)]);
   statements.push(...Object.entries(HUMAN_TASK_SQL).map(([name, sql]): [string, string] => [`humanTasks.${name}`, sql]));
+  statements.push(...Object.entries(SUBSCRIBER_LEASE_SQL).map(([name, sql]): [string, string] => [`subscriberLeases.${name}`, sql]));
   for (const eligible of [undefined, 'alice']) {
     for (const runId of [undefined, 'r1']) {
       for (const status of [undefined, 'open' as const, 'closed' as const]) {
         for (const after of [false, true]) {
-          statements.push([`listHumanTasks(${eligible ?? '-'}, ${runId ?? '-'}, ${status ?? '-'}, ${after})`, listHumanTasksSql({ eligible, runId, status }, after)]);
+          statements.push([
+            `listHumanTasks(${eligible ?? '-'}, ${runId ?? '-'}, ${status ?? '-'}, ${after})`,
+            listHumanTasksSql({ eligible, runId, status }, after),
+          ]);
         }
       }
     }

@@ -26,6 +26,7 @@ import {
 } from '../rows.js';
 import type { RunRow } from '../rows.js';
 import { SqliteHumanTasks } from './human-tasks.js';
+import { SqliteSubscriberLeases } from './subscriber-leases.js';
 import { toRoutingSummaries } from '../routing-summary.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
@@ -106,6 +107,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let prepared: Statements | undefined;
   let closed = false;
   const humanTasks = new SqliteHumanTasks(db);
+  const subscriberLeases = new SqliteSubscriberLeases(db);
 
   /** Prepared on first use, after migrate(): preparing needs the tables. */
   function statements(): Statements {
@@ -282,6 +284,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     getScheduleTick: (scheduleId) => read((s) => s.getScheduleTick.get(scheduleId)),
     advanceScheduleTick: (scheduleId, tick) => write((s) => s.advanceScheduleTick.run({ id: scheduleId, tick }).changes > 0),
+    acquireSubscriberLease: async (key, owner, now, until) =>
+      (await read(() => subscriberLeases.refusal(key, owner, now))) ?? write(() => subscriberLeases.acquire(key, owner, now, until)),
+    renewSubscriberLease: (key, token, until) => write(() => subscriberLeases.renew(key, token, until)),
+    releaseSubscriberLease: (key, token) => write(() => subscriberLeases.release(key, token)),
+    advanceSubscriberMark: (key, token, seq) => write(() => subscriberLeases.advance(key, token, seq)),
 
     addApiToken: (hash, name, createdAt) => write((s) => void s.addApiToken.run(hash, name, createdAt)),
     hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),

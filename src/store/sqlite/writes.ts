@@ -177,7 +177,9 @@ export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
   const createdRunIds = routing.newRuns.filter((run) => insertRun(s, run, routing.lease)).map((run) => run.id);
   const deliveredRunIds: string[] = [];
   for (const { runId, step } of routing.deliveries) {
-    if ((!routing.markRouted && s.isConsumed.get(runId, row.seq)) || s.deleteWait.run(runId, step).changes === 0) continue;
+    // A lookback refuses an event the run received in an earlier routing; the waits it lists together all get it.
+    const receivedBefore = !routing.markRouted && !deliveredRunIds.includes(runId) && s.isConsumed.get(runId, row.seq) !== undefined;
+    if (receivedBefore || s.deleteWait.run(runId, step).changes === 0) continue;
     s.deleteWaitTimeout.run(runId, step);
     s.insertConsumed.run(runId, row.seq);
     appendPending(s, runId, { kind: 'wait', step, event }, row.received_at);

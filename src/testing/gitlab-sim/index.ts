@@ -47,6 +47,8 @@ export interface GitLabSimulatorOptions {
   fetch?: typeof fetch;
   /** @default [15_000, 16_000, 31_000, 96_000] (see `WebhooksOptions.retryDelaysMs`) */
   webhookRetryDelaysMs?: readonly number[];
+  /** Makes the webhooks' UUIDs and their deliveries' (`X-Gitlab-Event-UUID`, `Idempotency-Key`). @default randomUUID */
+  uuid?: () => string;
   /** Created before anything else. */
   seed?: SeedDescription;
   /**
@@ -110,6 +112,7 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     clock,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+    ...(options.uuid ? { uuid: options.uuid } : {}),
   });
   const ctx: SimContext = { state, webhooks };
   const faults = new Faults();

@@ -1,4 +1,5 @@
 import type { SimContext } from './context.js';
+import { GitLabApiError } from './errors.js';
 import {
   ACCESS_LEVELS,
   type AccessLevel,
@@ -209,15 +210,29 @@ export function seedState(ctx: SimContext, description: SeedDescription, root: S
         issue.milestone === undefined ? undefined : state.availableMilestones(project).find((m) => m.title === issue.milestone);
       if (issue.milestone !== undefined && !milestone)
         throw new TypeError(`seed: milestone '${issue.milestone}' of issue '${issue.title}' is not seeded`);
-      const created = createIssue(ctx, author, project, {
-        title: issue.title,
-        description: issue.description,
-        labels: issue.labels,
-        milestoneId: milestone?.id,
-        assigneeIds: issue.assignees?.map((username) => state.requireUser(username).id),
-        confidential: issue.confidential,
-      });
-      if (issue.state === 'closed') updateIssue(ctx, author, created, { stateEvent: 'close' });
+      const assigneeIds = issue.assignees?.map((username) => state.requireUser(username).id);
+      try {
+        const created = createIssue(ctx, author, project, {
+          title: issue.title,
+          description: issue.description,
+          labels: issue.labels,
+          milestoneId: milestone?.id,
+          assigneeIds,
+          confidential: issue.confidential,
+        });
+        if (issue.state === 'closed') updateIssue(ctx, author, created, { stateEvent: 'close' });
+      } catch (error) {
+        if (!(error instanceof GitLabApiError)) throw error;
+        // The seed acts as the issue's author, with GitLab's permissions: a bare `404 Project Not Found` names neither.
+        const member = state.accessLevel(author, project) > 0;
+        throw new TypeError(
+          `seed: issue '${issue.title}' of ${seed.path} by ${author.username} was refused (GitLab answered ${error.message})` +
+            (member
+              ? ''
+              : `; ${author.username} is not a member of ${seed.path} or of its groups, so may not see a ${project.visibility} project: add { ${author.username}: 'reporter' } (or higher) to its members`),
+          { cause: error },
+        );
+      }
     }
   }
 

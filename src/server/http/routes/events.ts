@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { CONTROL_CHARACTER, CONTROL_CHARACTER_ISSUE } from '../../../app/operations-impl.js';
 import type { Operations } from '../../../app/operations.js';
+import type { Logger } from '../../../core/ports.js';
 import type { AppEnv } from '../env.js';
 import { HttpError } from '../errors.js';
 import { queryInteger, readBody, readQuery } from '../input.js';
 
 const nonEmpty = (what: string) => z.string(what).min(1, what);
+const keyPart = (what: string) => nonEmpty(what).refine((value) => !CONTROL_CHARACTER.test(value), CONTROL_CHARACTER_ISSUE);
 
 /**
  * A CloudEvent 1.0 in structured JSON mode. Extension attributes are accepted and dropped: the
@@ -15,8 +18,8 @@ const nonEmpty = (what: string) => z.string(what).min(1, what);
 const cloudEventSchema = z.object(
   {
     specversion: z.literal('1.0', "'1.0' (CloudEvents 1.0)"),
-    id: nonEmpty('a non-empty string'),
-    source: nonEmpty('a non-empty string (URI-reference)'),
+    id: keyPart('a non-empty string'),
+    source: keyPart('a non-empty string (URI-reference)'),
     // Triggers match types by glob (`com.gitlab.events.issue_*`): a `*` or a space in a type would match by accident.
     type: nonEmpty('a non-empty string').regex(/^[^\s*]+$/u, 'a type without spaces or `*`, reverse-DNS like com.example.deployed'),
     subject: z.string('a string').optional(),
@@ -36,8 +39,10 @@ const listSchema = z.object({
 
 const STRUCTURED_TYPES = new Set(['application/cloudevents+json', 'application/json']);
 
+/** What `ingestEvent` adds for a redelivery that differs from the stored event (see operations-impl.ts). */
+
 /** `/api/v1/events`: the durable inbox for outside events. */
-export function eventRoutes(operations: Operations): Hono<AppEnv> {
+export function eventRoutes(operations: Operations, logger?: Logger): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post('/', async (c) => {
       const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -49,7 +54,15 @@ export function eventRoutes(operations: Operations): Hono<AppEnv> {
         );
       }
       const { data_base64: _binary, ...event } = await readBody(c, cloudEventSchema);
-      return c.json(await operations.ingestEvent(event), 202);
+      const { bodyDiffers, storedType, ...result } = await operations.ingestEvent(event);
+      if (bodyDiffers) {
+        // The new event is dropped: a sender that reuses ids would lose events without a trace.
+        logger?.warn(
+          { seq: result.seq, source: event.source, id: event.id, type: event.type, storedType },
+          `a CloudEvent came again with the source and id of stored event ${result.seq} (${storedType ?? event.type}) but another type or body; the stored one is kept and the new one dropped: check that the sender gives each event its own id`,
+        );
+      }
+      return c.json(result, 202);
     })
     .get('/', async (c) => {
       const { limit, before, type } = readQuery(c, listSchema);

@@ -77,6 +77,8 @@ export interface WebhooksOptions {
   retryDelaysMs?: readonly number[];
   /** @default 10_000, GitLab's default webhook timeout */
   timeoutMs?: number;
+  /** Makes the hooks' and the deliveries' UUIDs (a test environment derives them from its seed). @default randomUUID */
+  uuid?: () => string;
 }
 
 export const GITLAB_VERSION = '17.11.0';
@@ -89,12 +91,14 @@ export class Webhooks {
   private readonly retries = new Set<() => void>();
   private nextId = 1;
   private readonly retryDelays: readonly number[];
+  private readonly uuid: () => string;
 
   constructor(
     private readonly state: SimState,
     private readonly options: WebhooksOptions,
   ) {
     this.retryDelays = options.retryDelaysMs ?? [15_000, 16_000, 31_000, 96_000];
+    this.uuid = options.uuid ?? randomUUID;
   }
 
   add(options: WebhookOptions): Webhook {
@@ -107,7 +111,7 @@ export class Webhooks {
     if (!scope) throw new TypeError('webhooks.add needs `project` or `group`: GitLab hooks belong to one of them');
     const hook: Webhook = {
       id: this.nextId++,
-      uuid: randomUUID(),
+      uuid: this.uuid(),
       url: options.url,
       token: options.token ?? null,
       scope,
@@ -149,11 +153,11 @@ export class Webhooks {
         (group) => group.id,
       ),
     );
-    const eventUuid = randomUUID();
+    const eventUuid = this.uuid();
     for (const hook of this.hooks.values()) {
       if (!hook.events.has(event.name)) continue;
       const matches = hook.scope.kind === 'project' ? hook.scope.id === event.project?.id : groups.has(hook.scope.id);
-      if (matches) this.attempt(hook, event, eventUuid, randomUUID(), 1);
+      if (matches) this.attempt(hook, event, eventUuid, this.uuid(), 1);
     }
   }
 

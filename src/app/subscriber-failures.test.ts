@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { CloudEvent } from '../core/model.js';
+import type { Logger, Store } from '../core/ports.js';
+import { createMemoryStore } from '../store/memory/memory-store.js';
+import { VirtualClock } from './clocks.js';
+import { createMetrics } from './metrics.js';
+import { SubscriberDispatcher, subscriberName, type Subscriber } from './subscribers.js';
+
+const URL = 'https://hooks.example.com/autoflow?token=t0p';
+const NAME = 'https://hooks.example.com/autoflow';
+const KEY = `subscriber:${URL}`;
+
+type Entry = { level: string; data: Record<string, unknown>; message: string };
+
+function memoryLogger(): Logger & { entries: Entry[] } {
+  const entries: Entry[] = [];
+  const at = (level: string) => (data: object, message?: string) =>
+    void entries.push({ level, data: data as Record<string, unknown>, message: message ?? '' });
+  const logger = { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
+}
+
+async function emit(store: Store, id: string, type = 'com.example.done'): Promise<number> {
+  const event: CloudEvent = { specversion: '1.0', id, source: 'autoflow:workflow/wf/r1', type, data: { id } };
+  return (await store.insertEvent(event, `autoflow:workflow/wf/r1\n${id}`, Date.UTC(2026, 0, 5, 9))).seq;
+}
+
+const idOf = (init: RequestInit | undefined): string => (JSON.parse(init!.body as string) as CloudEvent).id;
+
+async function setup(answer: (id: string) => Promise<Response>, subscriber: Partial<Subscriber> = {}) {
+  const store = createMemoryStore();
+  await store.migrate();
+  const clock = new VirtualClock();
+  const logger = memoryLogger();
+  const metrics = createMetrics({ store, clock, logger, nodeId: 'local', processMetrics: false });
+  const received: string[] = [];
+  const dispatcher = new SubscriberDispatcher({
+    store,
+    clock,
+    logger,
+    subscribers: [{ url: URL, secret: 's', ...subscriber }],
+    random: () => 0,
+    fetch: async (_url, init) => {
+      const response = await answer(idOf(init));
+      if (response.ok) received.push(idOf(init));
+      return response;
+    },
+    onAttempt: (name, status) => metrics.subscriberAttempt(name, status),
+  });
+  metrics.attachSubscribers(() => dispatcher.backlog());
+  await dispatcher.start();
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      await dispatcher.whenIdle();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { store, clock, logger, metrics, received, dispatcher, settle };
+}
+
+/** The value of one series of the exposition, found by its name and one label. */
+function sample(text: string, name: string, label: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+describe('a subscriber that refuses an event', () => {
+  test('each failed attempt is logged with the event, status and next attempt, counted, and the lag shows; a mark moved by hand gets past it', async () => {
+    const { store, clock, logger, metrics, received, dispatcher, settle } = await setup(async (id) =>
+      id === 'poison' ? new Response('unknown tenant\n', { status: 404 }) : new Response(null, { status: 204 }),
+    );
+    await emit(store, 'fine');
+    const poisoned = await emit(store, 'poison');
+    await emit(store, 'later');
+    dispatcher.notify();
+    await settle();
+    assert.deepEqual(received, ['fine']);
+    clock.advance(500);
+    await settle();
+    assert.deepEqual(received, ['fine'], 'retried, and the later event waits');
+
+    const failures = logger.entries.filter((entry) => entry.level === 'warn');
+    assert.equal(failures.length, 2);
+    const start = Date.UTC(2026, 0, 5, 9);
+    const next = [new Date(start + 500).toISOString(), new Date(start + 500 + 1000).toISOString()];
+    for (const [i, entry] of failures.entries()) {
+      assert.deepEqual(entry.data, {
+        subscriber: NAME,
+        event: { seq: poisoned, type: 'com.example.done', id: 'poison' },
+        status: '404',
+        attempt: i + 1,
+        nextAttemptAt: next[i],
+      });
+      assert.equal(
+        entry.message,
+        `subscriber ${NAME} did not accept event ${poisoned} (com.example.done, id poison): HTTP 404 "unknown tenant"; attempt ${i + 1}, ` +
+          `next at ${next[i]}. Its later events wait until this one is accepted (docs/deploy.md#outgoing-subscribers)`,
+      );
+    }
+    assert.ok(!JSON.stringify(logger.entries).includes('t0p'), 'the query of the URL, which may hold a secret, is not logged');
+
+    clock.advance(60_000);
+    await settle();
+    let text = await metrics.render();
+    assert.equal(sample(text, 'autoflow_subscriber_delivery_failures_total', 'status="404"'), 3);
+    assert.equal(sample(text, 'autoflow_subscriber_deliveries_total', `subscriber="${NAME}"`), 1);
+    assert.equal(sample(text, 'autoflow_subscriber_lag_events', `subscriber="${NAME}"`), 2);
+    assert.equal(sample(text, 'autoflow_subscriber_lag_seconds', `subscriber="${NAME}"`), 60.5);
+    assert.equal(sample(text, 'autoflow_subscriber_lease_held', `subscriber="${NAME}"`), 1);
+
+    // What docs/deploy.md tells an operator to do: move the mark past the event; the next attempt reads it.
+    assert.equal(await store.advanceScheduleTick(KEY, poisoned), true);
+    clock.advance(300_000);
+    await settle();
+    assert.deepEqual(received, ['fine', 'later']);
+    text = await metrics.render();
+    assert.equal(sample(text, 'autoflow_subscriber_lag_events', `subscriber="${NAME}"`), 0);
+    assert.equal(sample(text, 'autoflow_subscriber_lag_seconds', `subscriber="${NAME}"`), 0);
+    await dispatcher.stop();
+  });
+
+  test('a connection that fails is logged with its root cause; a timeout says so', async () => {
+    let failure: Error = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
+    const { store, clock, logger, metrics, dispatcher, settle } = await setup(() => Promise.reject(failure));
+    const seq = await emit(store, 'e1');
+    dispatcher.notify();
+    await settle();
+    failure = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    clock.advance(500);
+    await settle();
+    const [refused, timedOut] = logger.entries.filter((entry) => entry.level === 'warn');
+    assert.match(
+      refused!.message,
+      new RegExp(`did not accept event ${seq} \\(com.example.done, id e1\\): fetch failed \\(connect ECONNREFUSED 127.0.0.1:9\\);`),
+    );
+    assert.equal(refused!.data.status, 'network');
+    assert.match(timedOut!.message, /: no answer within 10 s; attempt 2/);
+    assert.equal(timedOut!.data.status, 'timeout');
+    const text = await metrics.render();
+    assert.equal(sample(text, 'autoflow_subscriber_delivery_failures_total', 'status="network"'), 1);
+    assert.equal(sample(text, 'autoflow_subscriber_delivery_failures_total', 'status="timeout"'), 1);
+    await dispatcher.stop();
+  });
+});
+
+test('a subscriber`s types are matched as triggers match theirs: exact, or a glob with *', async () => {
+  const { store, received, dispatcher, settle } = await setup(() => Promise.resolve(new Response(null, { status: 204 })), {
+    types: ['com.example.*', 'org.exact'],
+  });
+  await emit(store, 'a', 'com.example.released');
+  await emit(store, 'b', 'com.example.build.failed');
+  await emit(store, 'c', 'org.exact');
+  await emit(store, 'd', 'org.exactly');
+  await emit(store, 'e', 'com.other.released');
+  dispatcher.notify();
+  await settle();
+  assert.deepEqual(received, ['a', 'b', 'c']);
+  assert.equal(await store.getScheduleTick(KEY), 5, 'the events it has no use for are passed');
+  await dispatcher.stop();
+});
+
+test('a subscriber is named without its credentials, query or fragment', () => {
+  assert.equal(subscriberName('https://user:pw@hooks.example.com:8443/in/x?token=1#f'), 'https://hooks.example.com:8443/in/x');
+});

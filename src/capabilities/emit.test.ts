@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CapabilityError } from '../core/errors.js';
+import type { CloudEvent } from '../core/model.js';
+import type { CapabilityContext } from '../core/ports.js';
+import { createEmitCapability } from './emit.js';
+
+const context: CapabilityContext = {
+  runId: 'r1',
+  step: 1,
+  attempt: 1,
+  idempotencyKey: 'r1:1',
+  workflow: 'wf',
+  permissions: {},
+  now: 0,
+  signal: new AbortController().signal,
+};
+
+function capability() {
+  const stored: CloudEvent[] = [];
+  const emit = createEmitCapability((event) => {
+    stored.push(event);
+    return Promise.resolve({ seq: stored.length, duplicate: false });
+  });
+  return { emit, stored };
+}
+
+test("the host refuses a type with '*' or spaces, as the events API does, for good and saying that globs belong in triggers", async () => {
+  const { emit, stored } = capability();
+  for (const type of ['com.example.*', 'com.example.order created', 'com.example.x\n']) {
+    const error = await emit.invoke('emit', { type, data: null }, context).catch((caught: unknown) => caught);
+    assert.ok(error instanceof CapabilityError && !error.retryable, String(error));
+    assert.equal(error.code, 'invalid_arguments');
+    assert.match(error.message, /type: must be one exact event type, without '\*' or spaces.*globs belong in a workflow's triggers/);
+  }
+  assert.equal(stored.length, 0);
+  assert.deepEqual(await emit.invoke('emit', { type: 'com.example.order.created', data: { id: 1 } }, context), { id: 'r1:1', seq: 1 });
+  assert.equal(stored[0]?.type, 'com.example.order.created');
+});

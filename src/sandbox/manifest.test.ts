@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DefinitionError } from '../core/errors.js';
+import { parseManifest } from './manifest.js';
+
+const declaration = (filter: unknown) => ({
+  name: 'orders',
+  triggers: [{ cron: '0 6 * * *' }, { event: 'com.example.order.created', filter }],
+  permissions: {},
+  validatesInput: false,
+});
+
+function refusal(filter: unknown): string {
+  try {
+    parseManifest(declaration(filter), 'workflows/orders.ts');
+  } catch (error) {
+    assert.ok(error instanceof DefinitionError);
+    return error.message;
+  }
+  assert.fail(`the filter ${JSON.stringify(filter)} was accepted`);
+}
+
+describe('trigger filters in the declaration', () => {
+  test('a malformed operand is refused, naming the file, the workflow, the trigger, the field, the operator and what is expected', () => {
+    const message = refusal({ status: { in: 'paid' } });
+    assert.match(message, /^workflows\/orders\.ts: the workflow\(\{\.\.\.\}\) declaration of workflow 'orders' is invalid:/);
+    assert.match(
+      message,
+      /triggers\[1\]\.filter\['status'\]\.in: operator 'in' of field 'status': expected a non-empty list of values, such as \{ in: \['opened', 'reopened'\] \}; got "paid" \(in the trigger on com\.example\.order\.created\)/,
+    );
+  });
+
+  const refused: Array<[string, unknown, RegExp]> = [
+    [
+      'a glob that is no string',
+      { ref: { glob: 5 } },
+      /filter\['ref'\]\.glob: operator 'glob' of field 'ref': expected a non-empty string pattern.*; got 5/,
+    ],
+    [
+      'an in under not that is no list',
+      { label: { not: { in: null } } },
+      /filter\['label'\]\.not\.in: operator 'not\.in' of field 'label': .*; got null/,
+    ],
+    [
+      'exists with no boolean',
+      { draft: { exists: 'no' } },
+      /filter\['draft'\]\.exists: operator 'exists' of field 'draft': expected true or false; got "no"/,
+    ],
+    [
+      'an unknown operator',
+      { status: { inn: ['paid'] } },
+      /filter\['status'\]\.inn: unknown operator 'inn' of field 'status': expected one of equals, in, exists, glob, not \(did you mean 'in'\?\)/,
+    ],
+    ['an empty in', { status: { in: [] } }, /filter\['status'\]\.in: .*non-empty list/],
+    [
+      'two operators in one condition',
+      { status: { equals: 'a', glob: 'b*' } },
+      /filter\['status'\]: the condition of field 'status': expected one operator/,
+    ],
+    ['an empty path segment', { 'object_attributes..iid': 1 }, /filter\['object_attributes\.\.iid'\]: the field path/],
+  ];
+  for (const [what, filter, message] of refused) {
+    test(`refuses ${what}`, () => assert.match(refusal(filter), message));
+  }
+
+  test('every problem of the declaration is listed at once', () => {
+    const message = refusal({ a: { in: 'x' }, b: { exists: 1 } });
+    assert.match(message, /filter\['a'\]\.in/);
+    assert.match(message, /filter\['b'\]\.exists/);
+  });
+
+  test('well-formed filters pass as they are', () => {
+    const filter = {
+      'labels.title': 'bug',
+      tags: ['a', 'b'],
+      status: { in: ['paid', 'shipped'] },
+      'changes.milestone_id': { exists: true },
+      ref: { glob: 'refs/tags/v*' },
+      'object_attributes.title': { not: { glob: '*WIP*' } },
+      address: { equals: { city: 'Berlin' } },
+      closed_at: null,
+    };
+    assert.deepEqual(parseManifest(declaration(filter), 'orders.ts').triggers[1], { event: 'com.example.order.created', filter });
+  });
+});

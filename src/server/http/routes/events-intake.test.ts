@@ -1,0 +1,90 @@
+/** `POST /api/v1/events` on a real runtime (in-memory store): what the de-duplication key demands, and a redelivery that differs. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../../../app/runtime.js';
+import { ValidationError } from '../../../core/errors.js';
+import { createMemoryLogger } from '../../testing/fake-operations.js';
+import { call } from '../../testing/request.js';
+import { createApp } from '../app.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'autoflow-events-intake-'));
+const runtimes: Runtime[] = [];
+after(async () => {
+  for (const runtime of runtimes) await runtime.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function server() {
+  const logger = createMemoryLogger();
+  const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'memory' }, workflowsDir: dir, apiToken: 'api' }), { logger });
+  runtimes.push(runtime);
+  await runtime.start();
+  return { runtime, logger, app: createApp({ operations: runtime.operations, logger }) };
+}
+
+const event = { specversion: '1.0' as const, id: 'c', source: 'urn:a', type: 'com.example.thing', data: { n: 1 } };
+const ISSUE = 'no control characters (newline, tab…): source and id together are the key that de-duplicates events';
+
+test('a CloudEvent whose id or source holds a control character is refused: two such events would share a key', async () => {
+  const { app, runtime } = await server();
+  const first = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, source: 'urn:a\nb' } });
+  assert.equal(first.status, 400);
+  assert.deepEqual(first.body.error.issues, [`source: ${ISSUE}`]);
+  const second = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, id: 'b\nc' } });
+  assert.equal(second.status, 400);
+  assert.deepEqual(second.body.error.issues, [`id: ${ISSUE}`]);
+  for (const [field, value] of [
+    ['id', 'tab\there'],
+    ['id', 'nul\u0000'],
+    ['source', 'urn:del\u007f'],
+    ['source', 'urn:c1\u0085'],
+  ] as const) {
+    const refused = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, [field]: value } });
+    assert.equal(refused.status, 400, JSON.stringify(value));
+  }
+  assert.equal((await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, id: 'déjà-vu ✓' } })).status, 202);
+  // The operations refuse them too, for callers that do not come through HTTP.
+  await assert.rejects(
+    runtime.operations.ingestEvent({ ...event, id: 'b\nc' }),
+    (error) => error instanceof ValidationError && /id: no control/.test(error.message),
+  );
+  assert.equal((await runtime.operations.listEvents({})).length, 1);
+});
+
+test('a CloudEvent sent again with the same source and id but another body or type is logged as a warning, as for webhooks', async () => {
+  const { app, logger } = await server();
+  const first = await call<{ seq: number; duplicate: boolean }>(app, 'POST', '/api/v1/events', { token: 'api', body: event });
+  assert.deepEqual(first.body, { seq: first.body.seq, duplicate: false });
+  const same = await call(app, 'POST', '/api/v1/events', {
+    token: 'api',
+    body: { ...event, time: '2026-01-02T03:04:05Z', data: { n: 1 } },
+  });
+  assert.deepEqual(same.body, { seq: first.body.seq, duplicate: true });
+  assert.deepEqual(
+    logger.entries.filter((entry) => entry.level === 'warn'),
+    [],
+    'the same event again (sent at another time) is a plain redelivery',
+  );
+
+  const otherBody = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, data: { n: 2 } } });
+  const otherType = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, type: 'com.example.other' } });
+  assert.deepEqual(otherBody.body, { seq: first.body.seq, duplicate: true }, 'the answer does not change');
+  assert.deepEqual(otherType.body, { seq: first.body.seq, duplicate: true });
+  const warnings = logger.entries.filter((entry) => entry.level === 'warn');
+  assert.equal(warnings.length, 2);
+  assert.deepEqual(warnings[1]!.data, {
+    seq: first.body.seq,
+    source: 'urn:a',
+    id: 'c',
+    type: 'com.example.other',
+    storedType: 'com.example.thing',
+  });
+  assert.equal(
+    warnings[1]!.message,
+    `a CloudEvent came again with the source and id of stored event ${first.body.seq} (com.example.thing) but another type or body; ` +
+      'the stored one is kept and the new one dropped: check that the sender gives each event its own id',
+  );
+});
