@@ -308,7 +308,10 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
       attached.events.on('run:updated', () => tasks.inc());
       attached.events.on('run:finished', ({ status }) => finished.inc({ status }));
       attached.events.on('run:retried', ({ latest }) => retried.inc({ version: latest ? 'latest' : 'same' }));
-      attached.events.on('event:routed', () => routed.inc());
+      // Every node may route an event (claims race); it counts where its routing marked it routed.
+      attached.events.on('event:routed', ({ markedRouted }) => {
+        if (markedRouted) routed.inc();
+      });
       attached.events.on('call:attempted', ({ capability, outcome }) => calls.inc({ capability, outcome }));
       attached.events.on('timers:fired', ({ lagMs }) => timerLag.observe(lagMs / 1000));
       attached.events.on('write:fenced', ({ what }) => fenced.inc({ what }));

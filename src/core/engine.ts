@@ -89,7 +89,7 @@ export interface EngineEvents extends Record<string, unknown> {
   'run:finished': { runId: string; status: RunStatus };
   /** A failed run was retried (Engine.retry); `run` is its record now, `latest` whether it moved to the active version. */
   'run:retried': { run: RunRecord; latest: boolean };
-  'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[] };
+  'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[]; markedRouted: boolean };
   /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
   'call:attempted': CallEvents['call:attempted'];
   /** Due timers and calls handled; `lagMs` is how late the earliest of them was. */

@@ -114,6 +114,8 @@ export interface RouteResult {
   createdRunIds: string[];
   /** Runs that really received the event (their wait was still there). */
   deliveredRunIds: string[];
+  /** This routing marked the event routed: false when another node's routing had, or for a lookback. */
+  markedRouted: boolean;
 }
 
 export interface RunFilter {

@@ -17,8 +17,12 @@ export function describeRouting(context: ConformanceContext): void {
         deliveries: [],
         markRouted: true,
       };
-      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: ['r1'], deliveredRunIds: [] });
-      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: ['r1'], deliveredRunIds: [], markedRouted: true });
+      assert.deepEqual(
+        await store.routeEvent(routing),
+        { createdRunIds: [], deliveredRunIds: [], markedRouted: false },
+        'routed again (another node raced): nothing new, and not marked a second time',
+      );
       const run = await store.getRun('r1');
       assert.equal(run?.status, 'running');
       assert.equal(run?.triggerEventSeq, seq);
@@ -60,8 +64,8 @@ export function describeRouting(context: ConformanceContext): void {
       });
       const results = await store.routeEvents([routing(first.seq), routing(second.seq, [newRun('r2', { triggerEventSeq: second.seq })])]);
       assert.deepEqual(results, [
-        { createdRunIds: [], deliveredRunIds: ['r1'] },
-        { createdRunIds: ['r2'], deliveredRunIds: [] },
+        { createdRunIds: [], deliveredRunIds: ['r1'], markedRouted: true },
+        { createdRunIds: ['r2'], deliveredRunIds: [], markedRouted: true },
       ]);
       assert.deepEqual(
         (await store.loadPending('r1')).map((p) => (p.resolution.kind === 'wait' ? p.resolution.event?.id : p.resolution.kind)),
@@ -93,7 +97,7 @@ export function describeRouting(context: ConformanceContext): void {
       const { seq } = await store.insertEvent(event, 'k', 2000);
       const routing = { eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }], markRouted: true };
 
-      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: ['r1'] });
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: ['r1'], markedRouted: true });
       assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), []);
       assert.equal(await store.nextDueAt(), undefined, 'the timeout timer is gone');
       const pending = await store.loadPending('r1');
@@ -103,7 +107,7 @@ export function describeRouting(context: ConformanceContext): void {
       );
       assert.equal(await isReady(store, 'r1'), true);
 
-      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [] });
+      assert.deepEqual(await store.routeEvent(routing), { createdRunIds: [], deliveredRunIds: [], markedRouted: false });
       assert.equal((await store.loadPending('r1')).length, 1);
     });
 

@@ -329,8 +329,9 @@ export function createMemoryStore(): Store {
       appendPending(row, { kind: 'wait', step, event: event.event }, event.receivedAt);
       if (!deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
     }
+    const markedRouted = routing.markRouted && !event.routed;
     if (routing.markRouted) event.routed = true;
-    return { createdRunIds, deliveredRunIds };
+    return { createdRunIds, deliveredRunIds, markedRouted };
   }
 
   function listRuns(filter: RunFilter): RunPage {

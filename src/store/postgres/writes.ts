@@ -187,8 +187,8 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
     const { rowCount } = await client.query(SQL.deliver, [runId, step, row.seq, row.received_at, unchecked, resolution]);
     if ((rowCount ?? 0) > 0 && !deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
   }
-  if (routing.markRouted) await client.query(SQL.markRouted, [row.seq]);
-  return { createdRunIds, deliveredRunIds };
+  const markedRouted = routing.markRouted && ((await client.query(SQL.markRouted, [row.seq])).rowCount ?? 0) > 0;
+  return { createdRunIds, deliveredRunIds, markedRouted };
 }
 
 /**

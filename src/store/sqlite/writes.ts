@@ -185,8 +185,8 @@ export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
     appendPending(s, runId, { kind: 'wait', step, event }, row.received_at);
     if (!deliveredRunIds.includes(runId)) deliveredRunIds.push(runId);
   }
-  if (routing.markRouted) s.markRouted.run(row.seq);
-  return { createdRunIds, deliveredRunIds };
+  const markedRouted = routing.markRouted && s.markRouted.run(row.seq).changes > 0;
+  return { createdRunIds, deliveredRunIds, markedRouted };
 }
 
 export function resolveCall(
