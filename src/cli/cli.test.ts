@@ -245,6 +245,25 @@ describe('acting on runs and events', () => {
     assert.equal(unknown.stderr, "error: workflow 'nosuch' does not exist; deployed: boom, hello, slow\n");
   });
 
+  test('retry --failed --dry-run lists the runs with their errors and retries none; --since keeps those that failed since', async () => {
+    await operations.startRun({ workflow: 'boom', id: 'dry-1' });
+    await operations.waitForRun('dry-1', 5000);
+    const retriesBefore = operations.retries.length;
+    const dry = await cli(['retry', '--failed', '--workflow', 'boom', '--since', '1h', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^run dry-1 \(boom\) is failed since \d{4}-\d\d-\d\dT\S+Z {2}\w*Error: .+$/m);
+    assert.match(dry.stderr, /^dry run: \d+ runs? would be retried; nothing was retried\n$/);
+    assert.equal(operations.retries.length, retriesBefore, 'nothing was retried');
+    const later = await cli(['retry', '--failed', '--workflow', 'boom', '--since', '2999-01-01T00:00:00Z']);
+    assert.equal(later.code, 0, later.stderr);
+    assert.equal(later.stderr, 'no failed runs of boom since 2999-01-01T00:00:00.000Z\n');
+    assert.equal(operations.retries.length, retriesBefore);
+    const bad = await cli(['retry', '--failed', '--since', 'yesterday']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--since yesterday: give a time \(2026-12-06T10:00:00Z\) or how long ago \(2h, 30m, 1d\)/);
+    assert.equal((await cli(['retry', 'dry-1', '--since', '1h'])).code, 2, '--since goes with --failed');
+  });
+
   test('signal sends the payload', async () => {
     await operations.startRun({ workflow: 'slow', id: 'to-signal' });
     const outcome = await cli(['signal', 'to-signal', 'approve', '--data', '{"by":"ada"}']);

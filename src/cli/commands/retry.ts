@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { NotFoundError, toError } from '../../core/errors.js';
+import type { RunView } from '../../app/operations.js';
+import { toMilliseconds } from '../../sdk/duration.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { formatError } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({
@@ -11,11 +14,31 @@ const optionsSchema = z.strictObject({
   latest: z.boolean().optional(),
   failed: z.boolean().optional(),
   workflow: z.string().optional(),
+  since: z.string().optional(),
+  dryRun: z.boolean().optional(),
 });
 
+/**
+ * `--since`: an ISO 8601 time, or a duration back from now (`2h`, `30m`, `1d`). Epoch ms, or a
+ * UsageError that says what it takes.
+ */
+function sinceTime(given: string, now: number): number {
+  if (/^\d{4}-\d\d-\d\d/.test(given)) {
+    const at = Date.parse(given);
+    if (Number.isFinite(at)) return at;
+  } else {
+    try {
+      return now - toMilliseconds(given, '--since');
+    } catch {
+      // Reported below, with both forms.
+    }
+  }
+  throw new UsageError(`--since ${given}: give a time (2026-12-06T10:00:00Z) or how long ago (2h, 30m, 1d)`);
+}
+
 /** Every failed run (of `workflow`, when given), read page by page before any is retried. */
-async function failedRunIds(client: ApiClient, workflow: string | undefined): Promise<string[]> {
-  const ids: string[] = [];
+async function failedRuns(client: ApiClient, workflow: string | undefined): Promise<RunView[]> {
+  const runs: RunView[] = [];
   let cursor: string | undefined;
   do {
     const page = await client.listRuns({
@@ -24,10 +47,10 @@ async function failedRunIds(client: ApiClient, workflow: string | undefined): Pr
       ...(workflow === undefined ? {} : { workflow }),
       ...(cursor === undefined ? {} : { cursor }),
     });
-    ids.push(...page.runs.map((run) => run.id));
+    runs.push(...page.runs);
     cursor = page.nextCursor;
   } while (cursor !== undefined);
-  return ids;
+  return runs;
 }
 
 export function registerRetry(program: Command, context: CliContext): void {
@@ -38,22 +61,42 @@ export function registerRetry(program: Command, context: CliContext): void {
       .argument('[ids...]', 'run ids')
       .option('--failed', 'every failed run (of --workflow, if given) instead of ids: after an outage')
       .option('--workflow <name>', 'with --failed: only runs of this workflow')
+      .option('--since <time>', 'with --failed: only runs that failed since then: a time (2026-12-06T10:00:00Z) or how long ago (2h)')
+      .option('--dry-run', 'list the runs that would be retried, with their errors, and retry none')
       .option('--latest', "on the workflow's active version (its code must replay each run's history), not the run's own"),
   ).action(async (given: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const allFailed = options.failed === true;
     if (options.workflow !== undefined && !allFailed)
       throw new UsageError(`--workflow goes with --failed: autoflow retry --failed --workflow ${options.workflow}`);
+    if (options.since !== undefined && !allFailed)
+      throw new UsageError(`--since goes with --failed: autoflow retry --failed --since ${options.since}`);
     if (allFailed === given.length > 0) throw new UsageError('give the ids of the runs to retry, or --failed (not both)');
+    const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
     const client = connect(options, context);
-    const ids = allFailed ? await failedRunIds(client, options.workflow) : given;
+    const runs = allFailed
+      ? (await failedRuns(client, options.workflow)).filter((run) => since === undefined || Date.parse(run.updatedAt) >= since)
+      : undefined;
+    const ids = runs?.map((run) => run.id) ?? given;
     if (ids.length === 0 && options.workflow !== undefined) {
       // No failed run may just mean a typo in the name: say so when no such workflow is deployed.
       const names = (await client.listWorkflows()).map((workflow) => workflow.name).sort();
       if (!names.includes(options.workflow))
         throw new NotFoundError('workflow', options.workflow, `deployed: ${names.join(', ') || 'none'}`);
     }
-    if (ids.length === 0) context.err(options.workflow === undefined ? 'no failed runs' : `no failed runs of ${options.workflow}`);
+    if (ids.length === 0) {
+      const which = `${options.workflow === undefined ? '' : ` of ${options.workflow}`}${since === undefined ? '' : ` since ${new Date(since).toISOString()}`}`;
+      context.err(`no failed runs${which}`);
+    }
+    if (options.dryRun === true) {
+      for (const id of ids) {
+        const run = runs?.find((listed) => listed.id === id) ?? (await client.getRun(id));
+        const error = run.error ? `  ${formatError(run.error)}` : '';
+        context.out(`run ${run.id} (${run.workflow}) is ${run.status} since ${run.updatedAt}${error}`);
+      }
+      context.err(`dry run: ${ids.length} run${ids.length === 1 ? '' : 's'} would be retried; nothing was retried`);
+      return;
+    }
     let failures = 0;
     for (const id of ids) {
       try {
