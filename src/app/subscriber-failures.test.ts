@@ -120,6 +120,26 @@ describe('a subscriber that refuses an event', () => {
     await dispatcher.stop();
   });
 
+  test("a receiver's Retry-After is honoured: the next attempt waits that long, not the shorter back-off", async () => {
+    let busy = true;
+    const { store, clock, logger, received, dispatcher, settle } = await setup(async () =>
+      busy ? new Response('slow down', { status: 429, headers: { 'retry-after': '120' } }) : new Response(null, { status: 204 }),
+    );
+    await emit(store, 'e1');
+    dispatcher.notify();
+    await settle();
+    const [refused] = logger.entries.filter((entry) => entry.level === 'warn');
+    assert.equal(refused!.data.nextAttemptAt, new Date(Date.UTC(2026, 0, 5, 9) + 120_000).toISOString());
+    busy = false;
+    clock.advance(60_000);
+    await settle();
+    assert.deepEqual(received, [], 'not before the two minutes it asked for');
+    clock.advance(60_000);
+    await settle();
+    assert.deepEqual(received, ['e1']);
+    await dispatcher.stop();
+  });
+
   test('a connection that fails is logged with its root cause; a timeout says so', async () => {
     let failure: Error = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
     const { store, clock, logger, metrics, dispatcher, settle } = await setup(() => Promise.reject(failure));

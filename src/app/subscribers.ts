@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { fetchFailure } from '../capabilities/fetch-failure.js';
+import { parseRetryAfter } from '../capabilities/http.js';
 import { toError } from '../core/errors.js';
 import { triggerMatches } from '../core/filter.js';
 import type { CloudEvent, StoredEvent } from '../core/model.js';
@@ -373,6 +374,7 @@ export class SubscriberDispatcher {
     let status: string;
     let problem: string;
     let err: Error | undefined;
+    let retryAfterMs: number | undefined;
     try {
       const response = await (this.deps.fetch ?? fetch)(feed.subscriber.url, {
         method: 'POST',
@@ -391,6 +393,8 @@ export class SubscriberDispatcher {
         return true;
       }
       const answer = await answerOf(response);
+      // A receiver that is busy or rate-limited says when to come back; sooner would only be refused again.
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.deps.clock.now());
       status = String(response.status);
       problem = `HTTP ${response.status}${answer ? ` ${JSON.stringify(answer)}` : ''}`;
     } catch (caught) {
@@ -399,15 +403,19 @@ export class SubscriberDispatcher {
       problem = failure.timedOut ? `no answer within ${TIMEOUT_MS / 1000} s` : failure.description;
       err = failure.error;
     }
-    this.scheduleRetry(feed, stored, status, problem, err);
+    this.scheduleRetry(feed, stored, { status, problem, err, retryAfterMs });
     return false;
   }
 
-  private scheduleRetry(feed: Feed, event: StoredEvent, status: string, problem: string, err: Error | undefined): void {
+  private scheduleRetry(
+    feed: Feed,
+    event: StoredEvent,
+    { status, problem, err, retryAfterMs }: { status: string; problem: string; err: Error | undefined; retryAfterMs: number | undefined },
+  ): void {
     const { clock, logger } = this.deps;
     feed.failures++;
     this.deps.onAttempt?.(feed.name, status);
-    const nextAt = clock.now() + retryDelay(BACKOFF, feed.failures, this.deps.random ?? Math.random);
+    const nextAt = clock.now() + retryDelay(BACKOFF, feed.failures, this.deps.random ?? Math.random, retryAfterMs);
     const next = new Date(nextAt).toISOString();
     logger.warn(
       {
