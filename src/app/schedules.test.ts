@@ -3,8 +3,9 @@ import { describe, test } from 'node:test';
 import type { Engine } from '../core/engine.js';
 import { StoreError } from '../core/errors.js';
 import type { DeployedDefinition, NewRun } from '../core/model.js';
-import type { Logger, Store } from '../core/ports.js';
+import type { Store } from '../core/ports.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
+import { memoryLogger, type LogEntry } from '../../test/helpers/memory-logger.js';
 import { VirtualClock } from './clocks.js';
 import { Scheduler } from './schedules.js';
 
@@ -54,19 +55,6 @@ function sharedDatabase() {
   return { db, store: flaky, engineFor };
 }
 
-interface Line {
-  level: string;
-  message: string;
-  data: Record<string, unknown>;
-}
-
-function recordingLogger(lines: Line[]): Logger {
-  const log = (level: string) => (data: object, message?: string) =>
-    lines.push({ level, message: message ?? '', data: data as Record<string, unknown> });
-  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => logger };
-  return logger;
-}
-
 /** Lets the promises started by timers settle (the memory store answers on the microtask queue). */
 async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -86,15 +74,15 @@ async function advanceTo(clock: VirtualClock, to: number, during?: (now: number)
   await flush();
 }
 
-function node(shared: ReturnType<typeof sharedDatabase>, clock: VirtualClock, definitions: DeployedDefinition[], lines: Line[] = []) {
-  return new Scheduler({ engine: shared.engineFor(definitions), store: shared.store, clock, logger: recordingLogger(lines) });
+function node(shared: ReturnType<typeof sharedDatabase>, clock: VirtualClock, definitions: DeployedDefinition[], lines: LogEntry[] = []) {
+  return new Scheduler({ engine: shared.engineFor(definitions), store: shared.store, clock, logger: memoryLogger(lines) });
 }
 
 describe('schedules when the database fails at a tick', () => {
   test('a tick whose start fails is tried again with back-off until it starts, once, and the log says so', async () => {
     const clock = new VirtualClock(at('2026-03-02T04:12:00Z'));
     const shared = sharedDatabase();
-    const lines: Line[] = [];
+    const lines: LogEntry[] = [];
     const scheduler = node(shared, clock, [definition('every15s', '*/15 * * * * *')], lines);
     await scheduler.sync();
     // The database is away from 04:12:29 to 04:12:35: the 04:12:30 tick fails at first.
@@ -147,7 +135,7 @@ describe('schedules when the database fails at a tick', () => {
   test('a tick that still fails when the next one is due is superseded by it: one run for the ticks missed, and the log names the lost tick', async () => {
     const clock = new VirtualClock(at('2026-03-02T04:12:20Z'));
     const shared = sharedDatabase();
-    const lines: Line[] = [];
+    const lines: LogEntry[] = [];
     const scheduler = node(shared, clock, [definition('every15s', '*/15 * * * * *')], lines);
     await scheduler.sync();
     // A 20 s outage from 04:12:25: the 04:12:30 tick cannot start before 04:12:45 is due.
@@ -195,7 +183,7 @@ describe('schedules when the database fails at a tick', () => {
       if (run.id.endsWith('04:12:30.000Z') && !hang) await new Promise<void>((resolve) => (hang = resolve));
       return submit(run);
     };
-    const scheduler = new Scheduler({ engine, store: shared.store, clock, logger: recordingLogger([]) });
+    const scheduler = new Scheduler({ engine, store: shared.store, clock, logger: memoryLogger([]) });
     await scheduler.sync();
     await advanceTo(clock, at('2026-03-02T04:12:50Z'));
     hang?.();

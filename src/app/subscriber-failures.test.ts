@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CloudEvent } from '../core/model.js';
-import type { Logger, Store } from '../core/ports.js';
+import type { Store } from '../core/ports.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
+import { memoryLogger } from '../../test/helpers/memory-logger.js';
 import { VirtualClock } from './clocks.js';
 import { createMetrics } from './metrics.js';
 import { SubscriberDispatcher, subscriberName, type Subscriber } from './subscribers.js';
@@ -10,16 +11,6 @@ import { SubscriberDispatcher, subscriberName, type Subscriber } from './subscri
 const URL = 'https://hooks.example.com/autoflow?token=t0p';
 const NAME = 'https://hooks.example.com/autoflow';
 const KEY = `subscriber:${URL}`;
-
-type Entry = { level: string; data: Record<string, unknown>; message: string };
-
-function memoryLogger(): Logger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  const at = (level: string) => (data: object, message?: string) =>
-    void entries.push({ level, data: data as Record<string, unknown>, message: message ?? '' });
-  const logger = { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 async function emit(store: Store, id: string, type = 'com.example.done'): Promise<number> {
   const event: CloudEvent = { specversion: '1.0', id, source: 'autoflow:workflow/wf/r1', type, data: { id } };

@@ -4,27 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CloudEvent } from '../core/model.js';
-import type { Logger, Store } from '../core/ports.js';
+import type { Store } from '../core/ports.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createPostgresStore } from '../store/postgres/postgres-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { testOnPostgres } from '../../test/helpers/postgres.js';
+import { memoryLogger } from '../../test/helpers/memory-logger.js';
 import { VirtualClock } from './clocks.js';
 import { SubscriberDispatcher, type DispatcherDeps } from './subscribers.js';
 
 const URL = 'https://hooks.example.com/autoflow';
 const dir = mkdtempSync(join(tmpdir(), 'autoflow-subscribers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-type Entry = { level: string; data: Record<string, unknown>; message: string };
-
-function memoryLogger(): Logger & { entries: Entry[] } {
-  const entries: Entry[] = [];
-  const at = (level: string) => (data: object, message?: string) =>
-    void entries.push({ level, data: data as Record<string, unknown>, message: message ?? '' });
-  const logger = { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 let eventCount = 0;
 /** Stores an event a workflow emitted (or, with `source`, one that came from outside). */

@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../../src/app/runtime.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime, type RuntimeConfig } from '../../src/app/runtime.js';
 import type { ActivityContext } from '../../src/capabilities/activities.js';
 import type { Logger } from '../../src/core/ports.js';
 
-/**
- * A graceful stop waits for the calls in flight; what they answer is kept, so that the server that
- * takes the run over next does not make the same call again.
- */
-test('a call that finishes while the server stops gives its result to the next start, and is not made again', async () => {
+/** A workflows folder with `deploy`, which returns { rolled } with what the activity rollOut('v2') answers. */
+function deployFolder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'autoflow-graceful-'));
   writeFileSync(
     join(dir, 'deploy.ts'),
@@ -26,27 +23,42 @@ export default workflow({
   },
 });`,
   );
+  return dir;
+}
+
+/** A runtime on the folder's SQLite database with these activities; silent. */
+function runtimeOn(dir: string, activities: RuntimeConfig['activities'], parts: Partial<RuntimeConfig> = {}): Promise<Runtime> {
+  return createRuntime(
+    embeddedRuntimeConfig({
+      db: { kind: 'sqlite', path: join(dir, 'autoflow.db') },
+      workflowsDir: dir,
+      apiToken: 'graceful',
+      activities,
+      ...parts,
+    }),
+    { logger: pino({ level: 'silent' }) as unknown as Logger },
+  );
+}
+
+/**
+ * A graceful stop waits for the calls in flight; what they answer is kept, so that the server that
+ * takes the run over next does not make the same call again.
+ */
+test('a call that finishes while the server stops gives its result to the next start, and is not made again', async () => {
+  const dir = deployFolder();
   const invocations: string[] = [];
   let started!: () => void;
   const inFlight = new Promise<void>((resolve) => (started = resolve));
   let finish!: (value: string) => void;
   const answer = new Promise<string>((resolve) => (finish = resolve));
   const runtimeAt = (): Promise<Runtime> =>
-    createRuntime(
-      embeddedRuntimeConfig({
-        db: { kind: 'sqlite', path: join(dir, 'autoflow.db') },
-        workflowsDir: dir,
-        apiToken: 'graceful',
-        activities: {
-          rollOut: (args: unknown) => {
-            invocations.push(String(args));
-            started();
-            return answer;
-          },
-        },
-      }),
-      { logger: pino({ level: 'silent' }) as unknown as Logger },
-    );
+    runtimeOn(dir, {
+      rollOut: (args: unknown) => {
+        invocations.push(String(args));
+        started();
+        return answer;
+      },
+    });
   try {
     const first = await runtimeAt();
     await first.start();
@@ -74,33 +86,13 @@ export default workflow({
 });
 
 test('an activity that hangs holds a stop only for shutdownGraceMs: its signal aborts, and the next start makes it again as attempt 2', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'autoflow-grace-'));
-  writeFileSync(
-    join(dir, 'deploy.ts'),
-    `import { activities, workflow } from 'autoflow';
-export default workflow({
-  name: 'deploy',
-  permissions: { activities: ['rollOut'] },
-  async run() {
-    return await activities.rollOut('v2');
-  },
-});`,
-  );
+  const dir = deployFolder();
   const attempts: number[] = [];
   const abortReasons: string[] = [];
   let started!: () => void;
   const inFlight = new Promise<void>((resolve) => (started = resolve));
   const runtimeAt = (rollOut: (args: unknown, context: ActivityContext) => Promise<unknown>): Promise<Runtime> =>
-    createRuntime(
-      embeddedRuntimeConfig({
-        db: { kind: 'sqlite', path: join(dir, 'autoflow.db') },
-        workflowsDir: dir,
-        apiToken: 'grace',
-        shutdownGraceMs: 50,
-        activities: { rollOut },
-      }),
-      { logger: pino({ level: 'silent' }) as unknown as Logger },
-    );
+    runtimeOn(dir, { rollOut }, { shutdownGraceMs: 50 });
   try {
     // The first server's activity never answers and ignores its signal, as a hung client library would.
     const first = await runtimeAt((_args, { attempt, signal }) => {
@@ -124,7 +116,7 @@ export default workflow({
     try {
       const done = await second.operations.waitForRun(run.id, 30_000);
       assert.equal(done.status, 'completed', JSON.stringify(done.error));
-      assert.equal(done.result, 'rolled out');
+      assert.deepEqual(done.result, { rolled: 'rolled out' });
       assert.deepEqual(attempts, [1, 2], 'the attempt given up counts');
     } finally {
       await second.stop();
