@@ -10,8 +10,11 @@ export type CallResolution = Extract<Resolution, { kind: 'call' }>;
 export type CallOutcome =
   | { kind: 'resolved'; resolution: CallResolution; attempts: number }
   | { kind: 'retry'; attempts: number; nextAt: number; error: ErrorInfo }
-  /** The attempt was given up from outside (`abandon` aborted); it counts, as it may have had effects. */
-  | { kind: 'abandoned'; attempts: number; reason: string };
+  /**
+   * The attempt was given up from outside (`abandon` aborted). When the call is still this node's
+   * (`handBack`: the server stops), it is handed back, the attempt counted, as it may have had effects.
+   */
+  | { kind: 'abandoned'; attempts: number; reason: string; handBack: boolean };
 
 /** A call's resolution on its way to its run: how many attempts it took, and when it came. */
 export interface CallAnswer {
@@ -36,10 +39,17 @@ export interface CallExecutorOptions {
 
 /**
  * Why an attempt is given up from outside: its run ended, its lease passed to another node, or the
- * server stops. The reason is a sentence for the log.
+ * server stops. The message is a sentence for the log; `handBack` is set when the call is still this
+ * node's to give back (the server stops), not when its run ended or another node holds it.
  */
 export class AttemptAbandonedError extends Error {
   override readonly name = 'AttemptAbandonedError';
+  constructor(
+    message: string,
+    readonly handBack = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -103,7 +113,10 @@ export async function attemptCall(
       resolution: { kind: 'call', step: call.step, ok: true, value: sealJson(toJsonValue(value), options.secrets) },
     };
   } catch (caught) {
-    if (abandon.aborted) return { kind: 'abandoned', attempts, reason: (abandon.reason as Error).message };
+    if (abandon.aborted) {
+      const reason = abandon.reason as AttemptAbandonedError;
+      return { kind: 'abandoned', attempts, reason: reason.message, handBack: reason.handBack };
+    }
     const error = toError(caught);
     const info = sealJson(toErrorInfo(error) as unknown as Json, options.secrets) as unknown as ErrorInfo;
     delete info.stack;

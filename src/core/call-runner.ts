@@ -66,10 +66,11 @@ export class CallRunner {
 
   /**
    * Gives up these attempts: their capabilities' signals abort, and nothing they answer is recorded.
-   * `reason` says why, in the log.
+   * `reason` says why, in the log. With `handBack` (the server stops; the calls are still this
+   * node's) each call is made due again at once, the attempt counted.
    */
-  abandon(calls: Iterable<InflightCall>, reason: string): void {
-    for (const call of calls) call.abandon?.abort(new AttemptAbandonedError(reason));
+  abandon(calls: Iterable<InflightCall>, reason: string, { handBack = false } = {}): void {
+    for (const call of calls) call.abandon?.abort(new AttemptAbandonedError(reason, handBack));
   }
 
   /** Gives up the attempts of `runId` made here: the run ended, their answers are not wanted. */
@@ -104,7 +105,8 @@ export class CallRunner {
       (outcome): CallAnswer | undefined => {
         if (outcome.kind === 'resolved')
           return { resolution: outcome.resolution, attempts: outcome.attempts, at: this.options.clock.now() };
-        this.options.track(outcome.kind === 'retry' ? this.reschedule(call, outcome) : this.handBack(call, outcome));
+        if (outcome.kind === 'retry') this.options.track(this.reschedule(call, outcome));
+        else if (outcome.handBack) this.options.track(this.handBack(call, outcome));
         return undefined;
       },
       (error: unknown) => {
@@ -204,7 +206,7 @@ export class CallRunner {
           // node: it must not start an attempt that would overlap theirs.
           if (clock.now() >= leaseUntil) return;
           const outcome = await this.execute(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
-          if (outcome.kind === 'abandoned') return this.handBack(call, outcome);
+          if (outcome.kind === 'abandoned') return outcome.handBack ? this.handBack(call, outcome) : undefined;
           if (outcome.kind === 'retry') return this.reschedule(call, outcome);
           return this.recordAnswer(call.runId, { resolution: outcome.resolution, attempts: outcome.attempts, at: clock.now() });
         }),
@@ -241,9 +243,9 @@ export class CallRunner {
   }
 
   /**
-   * An attempt given up while its lease is still ours (the server stops): it counts, as it may have
-   * had effects, and the call is due again at once, for another node or the next start. A call whose
-   * run ended, or that another node holds, is not ours to record: the fenced write is refused.
+   * An attempt given up while the server stops: it counts, as it may have had effects, and the call is
+   * due again at once, for another node or the next start. Fenced: should the lease have passed
+   * meanwhile, the node that holds the call now decides.
    */
   private async handBack(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'abandoned' }>): Promise<void> {
     const { store, clock, nodeId } = this.options;

@@ -223,7 +223,7 @@ export class Engine {
             `stopping: giving up ${running.length} call(s) still running after ${graceMs} ms`,
           );
         }
-        this.calls.abandon(running, `the server is stopping and the call ran past the ${graceMs} ms grace`);
+        this.calls.abandon(running, `the server is stopping and the call ran past the ${graceMs} ms grace`, { handBack: true });
       },
       { keepAlive: true },
     );
