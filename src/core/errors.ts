@@ -1,4 +1,5 @@
 import type { ErrorInfo, Json } from './model.js';
+import { cutText } from './text-cut.js';
 
 /**
  * The root of AutoFlow's typed errors. `code` is stable and machine-readable; the message says
@@ -160,12 +161,6 @@ function boundaryDetailsOf(error: Error, maxChars?: number): Json | undefined {
   return 'code' in details ? details : { ...details, code: error.code };
 }
 
-function cutCauseText(text: string): string {
-  return text.length <= MAX_CAUSE_CHARS
-    ? text
-    : `${text.slice(0, MAX_CAUSE_CHARS)}… (${text.length - MAX_CAUSE_CHARS} more characters cut)`;
-}
-
 /**
  * An error's `cause` and the causes below it in boundary form, bounded: at most MAX_CAUSE_DEPTH of
  * them, no stacks (the top error's says where it happened), messages and details within MAX_CAUSE_CHARS.
@@ -179,7 +174,7 @@ export function causeInfoOf(
 ): ErrorInfo | undefined {
   if (cause === undefined || cause === null || depth > MAX_CAUSE_DEPTH) return undefined;
   const error = toError(cause);
-  const info: ErrorInfo = { name: String(error.name), message: cutCauseText(String(error.message)) };
+  const info: ErrorInfo = { name: String(error.name), message: cutText(String(error.message), MAX_CAUSE_CHARS) };
   const details = detailsOf(error, MAX_CAUSE_CHARS);
   if (details !== undefined) info.details = details;
   const next = causeInfoOf(error.cause, detailsOf, depth + 1);

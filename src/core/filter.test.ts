@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eventKeyForShape, waitIndexEntry } from './correlation.js';
 import { DefinitionError } from './errors.js';
-import { filterProblems, globMatches, matchesFilter, triggerMatches, triggerTypeMatches } from './filter.js';
+import { filterProblems, matchesFilter, triggerMatches, triggerTypeMatches } from './filter.js';
+import { globMatches } from './glob.js';
 import type { CloudEvent, Filter } from './model.js';
 
 const issueEvent: CloudEvent = {

@@ -1,32 +1,8 @@
 import { DefinitionError } from './errors.js';
+import { globMatches } from './glob.js';
 import { jsonEqual } from './json.js';
 import type { CloudEvent, Filter, FilterCondition, Json, TriggerSpec } from './model.js';
 import { valuesAt } from './paths.js';
-
-/**
- * Glob over strings: `*` matches any run of characters (slashes included, so `acme/*` covers
- * subgroups), `?` one character. Everything else is literal.
- */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (const char of glob) {
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-  }
-  return new RegExp(`^${source.replace(/(\.\*)+/g, '.*')}$`);
-}
-
-const globCache = new Map<string, RegExp>();
-export function globMatches(glob: string, value: string): boolean {
-  let re = globCache.get(glob);
-  if (!re) {
-    re = globToRegExp(glob);
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(glob, re);
-  }
-  return re.test(value);
-}
 
 export const FILTER_OPERATORS = ['equals', 'in', 'exists', 'glob', 'not'] as const;
 type OperatorName = (typeof FILTER_OPERATORS)[number];

@@ -3,10 +3,14 @@ import { test } from 'node:test';
 import type { Json } from './model.js';
 import type { SecretSource } from './ports.js';
 import { redactJson, revealJson, sealJson } from './secrets.js';
+import { cutText } from './text-cut.js';
 
 test('secret values are replaced by references, and references revealed only for granted names', () => {
   const values: Record<string, string> = { TOKEN: 'abc123', ADMIN: 'root-pass' };
-  const source: SecretSource = { get: (name) => values[name], values: () => Object.entries(values).map(([name, value]) => ({ name, value })) };
+  const source: SecretSource = {
+    get: (name) => values[name],
+    values: () => Object.entries(values).map(([name, value]) => ({ name, value })),
+  };
   const stored = redactJson({ header: 'Bearer abc123', nested: ['root-pass', 1] }, source);
   assert.deepEqual(stored, { header: 'Bearer {{secret:TOKEN}}', nested: ['{{secret:ADMIN}}', 1] });
   assert.deepEqual(revealJson(stored, source, ['TOKEN']), { header: 'Bearer abc123', nested: ['{{secret:ADMIN}}', 1] });
@@ -78,4 +82,21 @@ test('reveal(seal(x)) is x for any text made of reference-like pieces, at any de
     assert.deepEqual(revealJson(sealed, source, []), value, JSON.stringify(value));
     assert.deepEqual(redactJson(sealed, source), sealed);
   }
+});
+
+test('a secret that a cut split in two leaves no readable first part, however the cut fell', () => {
+  const secret = 'S3cr3tTokenValue_ABCDEFGH';
+  const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }] };
+  for (let shown = 1; shown < secret.length; shown++) {
+    const cause = { name: 'Error', message: cutText('x'.repeat(100) + secret, 100 + shown) };
+    const stored = redactJson(cause, source);
+    const visible = stored.message.replace(/… \(\d+ more characters cut\)$/, '');
+    assert.equal(
+      visible,
+      shown < 4 ? `${'x'.repeat(100)}${secret.slice(0, shown)}` : `${'x'.repeat(100)}{{secret:TOK}}`,
+      `cut after ${shown}`,
+    );
+    assert.deepEqual(redactJson(stored, source), stored, 'redacting again changes nothing');
+  }
+  assert.equal(redactJson('plain… (3 more characters cut)', source), 'plain… (3 more characters cut)');
 });

@@ -1,5 +1,6 @@
 import type { Json, Resolution } from './model.js';
 import type { SecretSource } from './ports.js';
+import { CUT_NOTE, CUT_NOTE_TAIL } from './text-cut.js';
 
 /**
  * Secrets never enter history, logs or the API: every stored string (and object key) has each
@@ -37,12 +38,38 @@ function mapStrings(value: Json, map: (text: string) => string): Json {
   return Object.fromEntries(mapped);
 }
 
+/**
+ * The shortest start of a secret that is redacted where a cut ends text (text-cut.ts): fewer
+ * characters would turn ordinary text into references by coincidence, and tell next to nothing.
+ */
+const MIN_CUT_SECRET_CHARS = 4;
+
+/** The text before each cut note with a secret's first part at its end replaced by the secret's reference. */
+function redactCutSecrets(text: string, secrets: SecretSource): string {
+  let out = '';
+  let from = 0;
+  for (const note of text.matchAll(CUT_NOTE)) {
+    let kept = text.slice(from, note.index);
+    for (const { name, value } of secrets.values()) {
+      for (let chars = value.length - 1; chars >= MIN_CUT_SECRET_CHARS; chars--) {
+        if (kept.endsWith(value.slice(0, chars))) {
+          kept = kept.slice(0, kept.length - chars) + secretReference(name);
+          break;
+        }
+      }
+    }
+    out += kept + note[0];
+    from = note.index + note[0].length;
+  }
+  return out + text.slice(from);
+}
+
 export function redactText(text: string, secrets: SecretSource): string {
   let out = text;
   for (const { name, value } of secrets.values()) {
     if (value !== '' && out.includes(value)) out = out.split(value).join(secretReference(name));
   }
-  return out;
+  return out.includes(CUT_NOTE_TAIL) ? redactCutSecrets(out, secrets) : out;
 }
 
 /** Secret values become references; idempotent, so stored data can be redacted again as it is copied. */

@@ -4,7 +4,8 @@
  * later, but `autoflow check` and deploy warn of it: `issue_opened` is a likely slip for `issue_created`, and a trigger
  * on it would never fire. test/gitlab-event-types.test.ts keeps the list in step with the mapping and the docs.
  */
-import { closestWord, globMatches } from '../core/filter.js';
+import { closestWord } from '../core/filter.js';
+import { globMatches } from '../core/glob.js';
 
 export const GITLAB_EVENT_PREFIX = 'com.gitlab.events.';
 

@@ -8,12 +8,12 @@
  * same realm as the workflow's code, which can replace what the SDK uses. So the host checks the
  * shape of every reply (`commandsOf`) before anything acts on it.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MAX_CAUSE_DEPTH, SandboxLimitError, toError } from '../core/errors.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
 import type { SourceMapper } from './source-map.js';
+import { inTurn, yieldWhenDue } from './turns.js';
 import { LimitReached, ScriptError, limitOf, type LimitKind, type Vm, type VmLimits } from './vm.js';
 
 const MIB = 1024 * 1024;
@@ -236,20 +236,6 @@ export function hostErrorOf(error: unknown, limits: VmLimits, workflow: string, 
   return toError(error);
 }
 
-/** The port's promise of work done on this thread: what `work` throws becomes the rejection. */
-export function settled<T>(work: () => T): Promise<T> {
-  return new Promise((resolve) => resolve(work()));
-}
-
-/**
- * How long a replay runs before it lets its thread's event loop turn. A replay re-executes every
- * workflow task of a run, each up to `sandbox.cpuMs`: in one go, a long history held the thread for
- * seconds (60 tasks of 0.34 s froze /healthz for 18 s), and on PostgreSQL stopped the lease
- * heartbeats with it. Between slices other runs (on a sandbox thread, its other sandboxes), HTTP
- * requests and heartbeats go on.
- */
-export const REPLAY_SLICE_MS = 10;
-
 export class QuickJsInstance implements WorkflowInstance {
   private heap = 0;
   private unmeasured = MEASURE_EVERY;
@@ -262,21 +248,18 @@ export class QuickJsInstance implements WorkflowInstance {
   ) {}
 
   activate(activation: Activation): Promise<ActivationResult> {
-    return settled(() => this.activateNow(activation));
+    return inTurn(() => this.activateNow(activation));
   }
 
   /**
    * Activates in turn until one throws (the results before it, and what it threw), letting the
-   * event loop turn (setImmediate) whenever REPLAY_SLICE_MS passed since it last did.
+   * event loop turn between activations when it is due (turns.ts): on PostgreSQL a long replay in
+   * one go also stopped the lease heartbeats.
    */
   async replay(activations: Activation[]): Promise<ReplayResults> {
     const results: ActivationResult[] = [];
-    let sliceStart = performance.now();
     for (const activation of activations) {
-      if (performance.now() - sliceStart >= REPLAY_SLICE_MS) {
-        await nextTurn();
-        sliceStart = performance.now();
-      }
+      await yieldWhenDue();
       try {
         results.push(this.activateNow(activation));
       } catch (error) {

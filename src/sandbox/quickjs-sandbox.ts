@@ -8,9 +8,10 @@ import type { InputCheck, InstanceOptions, Sandbox, WorkflowInstance } from '../
 import { PROTOCOL_GLOBALS, type InitPayload, type ManifestReply } from '../sdk/protocol.js';
 import { BoundedCache } from './bounded-cache.js';
 import { CellPool } from './cells.js';
-import { QuickJsInstance, hostErrorOf, settled } from './instance.js';
+import { QuickJsInstance, hostErrorOf } from './instance.js';
 import { parseManifest } from './manifest.js';
 import { BUNDLE_FILENAME, SourceMapper } from './source-map.js';
+import { inTurn } from './turns.js';
 import { ScriptError, Vm, type VmLimits } from './vm.js';
 
 const MIB = 1024 * 1024;
@@ -90,7 +91,7 @@ export class QuickJsSandbox implements Sandbox {
   }
 
   createInstance(definition: DeployedDefinition, options: InstanceOptions): Promise<WorkflowInstance> {
-    return settled(() => this.createInstanceNow(definition, options));
+    return inTurn(() => this.createInstanceNow(definition, options));
   }
 
   /** Drops the spares; the WebAssembly cells go with the last reference to them. */

@@ -1,5 +1,5 @@
 import { CapabilityError, PermissionDeniedError } from '../../core/errors.js';
-import { globMatches } from '../../core/filter.js';
+import { globMatches } from '../../core/glob.js';
 import type { GitLabPermissions, Json } from '../../core/model.js';
 import type { CapabilityContext } from '../../core/ports.js';
 import type { GitLabVerb } from './client.js';
