@@ -37,3 +37,13 @@ test("the host refuses a type with '*' or spaces, as the events API does, for go
   assert.deepEqual(await emit.invoke('emit', { type: 'com.example.order.created', data: { id: 1 } }, context), { id: 'r1:1', seq: 1 });
   assert.equal(stored[0]?.type, 'com.example.order.created');
 });
+
+test('data that nests too deep is refused for good, before it reaches the inbox', async () => {
+  const { emit, stored } = capability();
+  let data: unknown = 1;
+  for (let i = 0; i < 1_500; i++) data = [data];
+  const error = await emit.invoke('emit', { type: 'com.example.deep', data: data as never }, context).catch((caught: unknown) => caught);
+  assert.ok(error instanceof CapabilityError && !error.retryable, String(error));
+  assert.match(error.message, /emit\('com\.example\.deep'\): data: nests arrays and objects more than 128 levels deep/);
+  assert.equal(stored.length, 0);
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
+import { eventDepthProblem } from '../core/json-depth.js';
 import type { CloudEvent, Json } from '../core/model.js';
 import type { Capability } from '../core/ports.js';
 import { parseArgs } from './args.js';
@@ -41,6 +42,9 @@ export function createEmitCapability(ingest: Ingest): Capability {
           `workflows may not emit events of type '${args.type}': the '${reserved}' prefix is reserved; choose your own, e.g. 'com.example.${args.type.slice(reserved.length)}'`,
         );
       }
+      // Refused for good here: from ingest, the same refusal would be retried like a failing store.
+      const tooDeep = eventDepthProblem(args.data);
+      if (tooDeep !== undefined) throw new CapabilityError('invalid_event', `emit('${args.type}'): ${tooDeep}`, { retryable: false });
       const event: CloudEvent = {
         specversion: '1.0',
         id: context.idempotencyKey,

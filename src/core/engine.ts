@@ -1,9 +1,10 @@
 import type { CallContext } from './call-executor.js';
 import { CallRunner, type CallEvents } from './call-runner.js';
 import { TypedEmitter } from './emitter.js';
-import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo } from './errors.js';
+import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo, ValidationError } from './errors.js';
 import { InlineCalls } from './inline-calls.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
+import { eventDepthProblem } from './json-depth.js';
 import { canonicalJson } from './json.js';
 import type {
   CloudEvent,
@@ -403,6 +404,8 @@ export class Engine {
 
   /** Stores an event durably — the promise resolves once it is on disk — and routes it soon after. */
   async ingest(event: CloudEvent, dedupeKey: string): Promise<{ seq: number; duplicate: boolean }> {
+    const tooDeep = eventDepthProblem(event.data);
+    if (tooDeep !== undefined) throw new ValidationError(`event ${event.id} from ${event.source} is refused`, [tooDeep]);
     const result = await this.store.insertEvent(event, dedupeKey, this.clock.now());
     if (!result.duplicate) this.routeSoon();
     return result;

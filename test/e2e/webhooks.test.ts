@@ -23,9 +23,12 @@ let runtime: Runtime;
 let app: ReturnType<typeof createApp>;
 
 before(async () => {
-  runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'memory' }, workflowsDir: folder.dir, apiToken: 'api', gitlabWebhookSecret: SECRET }), {
-    logger,
-  });
+  runtime = await createRuntime(
+    embeddedRuntimeConfig({ db: { kind: 'memory' }, workflowsDir: folder.dir, apiToken: 'api', gitlabWebhookSecret: SECRET }),
+    {
+      logger,
+    },
+  );
   await runtime.start();
   app = createApp({ operations: runtime.operations, logger });
 });
@@ -89,18 +92,38 @@ describe('POST /webhooks/gitlab', () => {
   test('an issue webhook starts the workflow it triggers, once per delivery', async () => {
     const issue = fixtures.find((fixture) => fixture.file === 'note_issue.json' || fixture.header === 'Issue Hook');
     assert.ok(issue);
-    const response = await deliver(issue.body, { 'x-gitlab-event': issue.header, 'x-gitlab-token': SECRET, 'idempotency-key': 'trigger-1' });
+    const response = await deliver(issue.body, {
+      'x-gitlab-event': issue.header,
+      'x-gitlab-token': SECRET,
+      'idempotency-key': 'trigger-1',
+    });
     assert.ok(response.status === 202 || response.status === 200);
     await runtime.engine.whenIdle();
     await new Promise((resolve) => setImmediate(resolve));
     await runtime.engine.whenIdle();
     const runs = (await runtime.operations.listRuns({ workflow: 'on-issue' })).runs;
-    assert.ok(runs.some((run) => run.status === 'completed' && (run.result as { type: string }).type.startsWith('com.gitlab.events.issue_')));
+    assert.ok(
+      runs.some((run) => run.status === 'completed' && (run.result as { type: string }).type.startsWith('com.gitlab.events.issue_')),
+    );
   });
 
   test('a body over GitLab’s 25 MB limit is refused with 413', async () => {
     const response = await deliver(`{"x":"${'a'.repeat(26 * 1024 * 1024)}"}`, { 'x-gitlab-token': SECRET, 'x-gitlab-event': 'Issue Hook' });
     assert.equal(response.status, 413);
+  });
+
+  test('a body that nests too deep is refused for good with 400 and nothing stored (it was a retryable 503, redelivered until GitLab disabled the hook)', async () => {
+    const before = await inboxSize();
+    for (const levels of [3_000, 200_000]) {
+      const note = `{"object_kind":"note","object_attributes":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`;
+      const response = await deliver(note, { 'x-gitlab-token': SECRET, 'x-gitlab-event': 'Note Hook' });
+      assert.equal(response.status, 400);
+      assert.match(
+        ((await response.json()) as { error: { message: string } }).error.message,
+        /nests arrays and objects more than 128 levels deep/,
+      );
+    }
+    assert.equal(await inboxSize(), before);
   });
 });
 

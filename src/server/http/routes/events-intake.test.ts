@@ -88,3 +88,28 @@ test('a CloudEvent sent again with the same source and id but another body or ty
       'the stored one is kept and the new one dropped: check that the sender gives each event its own id',
   );
 });
+
+/** The JSON text of an event whose data is `{ "a": { "a": … 1 } }`, `levels` objects deep (JSON.stringify would overflow). */
+function nested(id: string, levels: number): string {
+  const { data: _flat, ...attributes } = event;
+  return `${JSON.stringify({ ...attributes, id }).slice(0, -1)},"data":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`;
+}
+
+test('an event whose data nests too deep is refused for good with 400, saying how deep it may be; one within the limit is stored', async () => {
+  const { app, runtime } = await server();
+  for (const levels of [3_000, 150_000]) {
+    const refused = await call<{ error: { code: string; message: string } }>(app, 'POST', '/api/v1/events', {
+      token: 'api',
+      body: nested(`deep-${levels}`, levels),
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body).slice(0, 300));
+    assert.match(refused.body.error.message, /nests arrays and objects more than 128 levels deep; flatten it/);
+  }
+  const stored = await call(app, 'POST', '/api/v1/events', { token: 'api', body: nested('deep-enough', 128) });
+  assert.equal(stored.status, 202);
+  const events = await runtime.store.listEvents({ limit: 10 });
+  assert.deepEqual(
+    events.map((stored) => stored.id),
+    ['deep-enough'],
+  );
+});
