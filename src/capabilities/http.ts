@@ -13,9 +13,12 @@ const requestSchema = z.object({
     .optional(),
   headers: z.record(z.string(), z.string()).optional(),
   body: z.unknown().optional(),
-  /** @default 30000 */
+  /** @default HTTP_TIMEOUT_MS */
   timeoutMs: z.number().int().positive().max(600_000).optional(),
 });
+
+/** How long a request waits for its answer unless it says otherwise (`timeoutMs`). */
+export const HTTP_TIMEOUT_MS = 30_000;
 
 /** A 4xx answer: the request itself is wrong, so it is not retried. Workflows match it by name. */
 export class HttpError extends CapabilityError {
@@ -24,10 +27,25 @@ export class HttpError extends CapabilityError {
   }
 }
 
+/**
+ * The failure an answer's status stands for, before its body is read: a 429 or 5xx is the service unable to answer now,
+ * retried (no sooner than its `Retry-After`, read against `now`); undefined for other statuses. Shared with the mocked
+ * `http` of autoflow/testing, so that a mocked answer fails as a real one does.
+ */
+export function unavailableError(status: number, url: string, retryAfter: string | null, now: number): CapabilityError | undefined {
+  if (status !== 429 && status < 500) return undefined;
+  const retryAfterMs = parseRetryAfter(retryAfter, now);
+  return new CapabilityError('http_unavailable', `HTTP ${status} from ${url}`, {
+    retryable: true,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    details: { status },
+  });
+}
+
 export interface HttpCapabilityOptions {
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
-  /** @default 30000 */
+  /** @default HTTP_TIMEOUT_MS */
   defaultTimeoutMs?: number;
   /** Larger responses fail the call. @default 10 MiB */
   maxResponseBytes?: number;
@@ -132,10 +150,10 @@ function parseBody(text: string, contentType: string): Json {
 }
 
 /**
- * A connection that failed or broke off: retryable, saying why. A timeout has a code of its own,
+ * A connection that failed or broke off: retryable, saying why (the mocked `http` of autoflow/testing times out with it too). A timeout has a code of its own,
  * `timeout` (with `details.timeoutMs`), so that a workflow can tell a slow service from an unreachable one.
  */
-function networkError(url: URL, failure: FetchFailure, timeoutMs: number, timedOut: string): CapabilityError {
+export function networkError(url: URL, failure: FetchFailure, timeoutMs: number, timedOut: string): CapabilityError {
   if (failure.timedOut) {
     return new CapabilityError('timeout', `request to ${url.href} failed: ${timedOut}`, {
       retryable: true,
@@ -201,7 +219,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
           if (!headers.has('content-type')) headers.set('content-type', 'application/json');
         }
       }
-      const timeoutMs = request.timeoutMs ?? options.defaultTimeoutMs ?? 30_000;
+      const timeoutMs = request.timeoutMs ?? options.defaultTimeoutMs ?? HTTP_TIMEOUT_MS;
       let response: Response;
       try {
         response = await doFetch(url, {
@@ -223,15 +241,11 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
         }
         throw networkError(url, failure, timeoutMs, `no answer within ${timeoutMs} ms`);
       }
-      if (response.status === 429 || response.status >= 500) {
+      const unavailable = unavailableError(response.status, url.href, response.headers.get('retry-after'), context.now);
+      if (unavailable) {
         // Its body is not kept: not read at all, whatever its size.
         await response.body?.cancel().catch(() => undefined);
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), context.now);
-        throw new CapabilityError('http_unavailable', `HTTP ${response.status} from ${url.href}`, {
-          retryable: true,
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-          details: { status: response.status },
-        });
+        throw unavailable;
       }
       let read: LimitedText;
       try {

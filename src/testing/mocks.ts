@@ -1,6 +1,9 @@
+import { createSystemClock } from '../app/clocks.js';
 import type { Json } from '../core/model.js';
-import type { Capability, CapabilityContext } from '../core/ports.js';
+import type { Capability, CapabilityContext, Clock } from '../core/ports.js';
+import type { CallsInFlight } from './in-flight.js';
 import { mockGuard, type MockGuardOptions } from './mock-guards.js';
+import { mockedHttp } from './mock-http.js';
 
 /**
  * Answers the calls of one capability in a test: `method` and `args` as the workflow passed them
@@ -9,14 +12,21 @@ import { mockGuard, type MockGuardOptions } from './mock-guards.js';
  */
 export type MockHandler = (method: string, args: Json, context: CapabilityContext) => Json | Promise<Json>;
 
+export interface MockOptions extends MockGuardOptions {
+  /** What a mocked `http` request's `timeoutMs` runs on: the test environment's virtual clock. @default the system clock */
+  clock?: Clock;
+}
+
 /**
  * A capability answered by a function: `mockCapability('http', (method, args) => ...)`. The built-in capabilities'
  * permission checks (`http`, `activities`, `secrets`, `gitlab`) run first, with the errors production gives: a mock
- * stands in for the service, not for the workflow's permissions.
+ * stands in for the service, not for the workflow's permissions. A mocked `http` answer goes through the capability's
+ * handling of statuses and timeouts too (mock-http.ts): `{ status: 404 }` rejects with `HttpError`, 503 is retried.
  */
-export function mockCapability(name: string, handler: MockHandler, options: MockGuardOptions = {}): Capability {
-  const answer = async (method: string, args: Json, context: CapabilityContext): Promise<Json> => handler(method, args, context);
-  const guard = mockGuard(name, answer, options);
+export function mockCapability(name: string, handler: MockHandler, options: MockOptions = {}): Capability {
+  const handled = async (method: string, args: Json, context: CapabilityContext): Promise<Json> => handler(method, args, context);
+  const answer = name === 'http' ? mockedHttp(handled, options.clock ?? createSystemClock()) : handled;
+  const guard = mockGuard(name, handled, options);
   return {
     name,
     invoke: guard
@@ -36,19 +46,31 @@ export function mockCapability(name: string, handler: MockHandler, options: Mock
 export class CapabilitySwitch {
   private readonly real = new Map<string, Capability>();
   private readonly mocks = new Map<string, Capability>();
+  /** What answers in test code, its attempts tracked in `inFlight`: the mocks, and the capabilities named at creation. */
+  private readonly answeredByTest = new Map<Capability, Capability['invoke']>();
 
+  /**
+   * `testAnswered`: those of `capabilities` that test code answers (the mocks and activities given to createTestEnv),
+   * tracked in `inFlight` as every mock is; the others (a simulated GitLab, stand-ins) are waited for as in production.
+   */
   constructor(
     capabilities: readonly Capability[],
-    private readonly guardOptions: MockGuardOptions = {},
+    private readonly inFlight: CallsInFlight,
+    testAnswered: readonly Capability[],
+    private readonly mockOptions: MockOptions = {},
   ) {
     for (const capability of capabilities) this.real.set(capability.name, capability);
+    for (const capability of testAnswered) this.answeredByTest.set(capability, inFlight.track(capability));
   }
 
   /** What the runtime is given: one forwarder per name. */
   forwarders(): Capability[] {
     return [...this.real.values()].map((real) => ({
       name: real.name,
-      invoke: (method, args, context) => (this.mocks.get(real.name) ?? real).invoke(method, args, context),
+      invoke: (method, args, context) => {
+        const target = this.mocks.get(real.name) ?? real;
+        return (this.answeredByTest.get(target) ?? target.invoke)(method, args, context);
+      },
       ...(real.storesArguments === true && { storesArguments: true }),
     }));
   }
@@ -61,10 +83,12 @@ export class CapabilitySwitch {
           `Pass it at creation instead: createTestEnv({ mocks: { ${name}: handler } })`,
       );
     }
-    const mock = mockCapability(name, handler, this.guardOptions);
+    const mock = mockCapability(name, handler, this.mockOptions);
     this.mocks.set(name, mock);
+    this.answeredByTest.set(mock, this.inFlight.track(mock));
     return () => {
       if (this.mocks.get(name) === mock) this.mocks.delete(name);
+      this.answeredByTest.delete(mock);
     };
   }
 }

@@ -15,6 +15,7 @@ import { callsOf, type RecordedCall } from './calls.js';
 import { parseDuration } from './duration.js';
 import type { SeedDescription } from './gitlab-sim/index.js';
 import { TestGitLab } from './gitlab.js';
+import { CallsInFlight } from './in-flight.js';
 import { CapabilitySwitch, mockCapability, type MockHandler } from './mocks.js';
 
 export { mockCapability, type MockHandler } from './mocks.js';
@@ -57,6 +58,9 @@ export interface TestEnvOptions {
   logger?: Logger;
 }
 
+/** Event-loop turns a mocked call must stay unanswered, with nothing else starting or ending, to count as waiting for time. */
+const STALLED_ROUNDS = 3;
+
 /**
  * An isolated engine for tests: in-memory store, virtual clock that jumps to the next timer
  * whenever every run is idle, an optional GitLab simulator, and helpers to start runs, send
@@ -72,6 +76,7 @@ export class TestEnv {
     private readonly capabilities: CapabilitySwitch,
     private readonly simulator: TestGitLab | undefined,
     private readonly ids: TestIds,
+    private readonly inFlight: CallsInFlight,
   ) {
     const { operations } = runtime;
     this.operations = { ...operations, startRun: (request) => operations.startRun({ ...request, id: request.id ?? ids.next('run') }) };
@@ -83,7 +88,9 @@ export class TestEnv {
     const ids = new TestIds(options.idSeed ?? 'autoflow');
     const simulator = options.gitlab ? new TestGitLab(options.gitlab, clock, () => ids.next('webhook')) : undefined;
     // A mocked gitlab reads the path of a project named by id from the simulator, as the real one reads it from GitLab.
-    const guardOptions = simulator ? { gitlab: simulator.capability } : {};
+    const mockOptions = { clock, ...(simulator ? { gitlab: simulator.capability } : {}) };
+    const inFlight = new CallsInFlight();
+    const mocks = Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler, mockOptions));
     const capabilities = new CapabilitySwitch(
       [
         // The engine's own http and activities, built here too so that env.mock can stand in for them.
@@ -91,9 +98,13 @@ export class TestEnv {
         createActivitiesCapability(options.activities ?? {}),
         ...(simulator ? [simulator.capability] : []),
         ...(options.capabilities ?? []),
-        ...Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler, guardOptions)),
+        ...mocks,
       ],
-      guardOptions,
+      inFlight,
+      // Mocks stand in for the other side and answer at once: what they have not answered when nothing else happens,
+      // time may pass for. The activities given are the operator's real code, waited for as on a server.
+      mocks,
+      mockOptions,
     );
     const base = embeddedRuntimeConfig({ db: options.db ?? { kind: 'memory' }, workflowsDir: '.' });
     const workflowFiles = options.workflows.map((file) => resolve(toPath(file)));
@@ -123,7 +134,7 @@ export class TestEnv {
       },
     );
     await runtime.start();
-    const env = new TestEnv(runtime, clock, capabilities, simulator, ids);
+    const env = new TestEnv(runtime, clock, capabilities, simulator, ids, inFlight);
     simulator?.attach({
       deliver: async (delivery) => {
         await runtime.operations.ingestGitLabWebhook(delivery);
@@ -158,17 +169,26 @@ export class TestEnv {
     return run.id;
   }
 
-  /** Waits until no run can make progress without time passing. */
+  /**
+   * Waits until no run can make progress without time passing. A call whose mock (or activity) has not answered after
+   * rounds in which nothing else happened counts as waiting for time (see CallsInFlight): test code answers at once or
+   * not until time moves.
+   */
   async settle(): Promise<void> {
     const gitlab = this.simulator;
-    for (let quiet = 0; quiet < 2;) {
+    const inFlight = this.inFlight;
+    for (let quiet = 0, stalled = 0; quiet < 2;) {
+      const generation = inFlight.generation;
       // A GitLab call held by a `latency` fault waits on virtual time: the engine is busy, yet
       // nothing will happen until time moves, so that counts as settled too.
-      await Promise.race([this.runtime.engine.whenIdle(), ...(gitlab ? [gitlab.whenWaitingOnClock()] : [])]);
+      await Promise.race([this.runtime.engine.whenIdle(), ...(gitlab ? [gitlab.whenWaitingOnClock()] : []), inFlight.whenPending()]);
       await gitlab?.webhooks.idle();
       await setImmediate();
       gitlab?.throwDeliveryFailure();
-      const idle = this.runtime.engine.isIdle() || gitlab?.isWaitingOnClock() === true;
+      // Unanswered through STALLED_ROUNDS turns of the event loop in which no such call started or ended: the engine
+      // waits for that mock alone, and the mock waits for nothing the environment will do without time passing.
+      stalled = inFlight.pending() && inFlight.generation === generation ? stalled + 1 : 0;
+      const idle = this.runtime.engine.isIdle() || gitlab?.isWaitingOnClock() === true || stalled >= STALLED_ROUNDS;
       quiet = idle && gitlab?.isDelivering() !== true ? quiet + 1 : 0;
     }
   }
@@ -201,10 +221,10 @@ export class TestEnv {
       if (next === undefined) {
         const pending = pendingOf(await this.history(runId));
         throw new Error(
-          `run ${runId} is waiting for what no timer will bring: ${pending.length > 0 ? pending.join('; ') : 'nothing its history names'}`,
+          `run ${runId} is waiting for what no timer will bring: ${pending.length > 0 ? pending.join('; ') : 'nothing its history names'}${this.unanswered(runId)}`,
         );
       }
-      if (next > deadline) throw new Error(`run ${runId} did not end within ${String(limit)} of virtual time`);
+      if (next > deadline) throw new Error(`run ${runId} did not end within ${String(limit)} of virtual time${this.unanswered(runId)}`);
       this.clock.advanceTo(next);
       await this.settle();
     }
@@ -293,7 +313,21 @@ export class TestEnv {
 
   async close(): Promise<void> {
     this.simulator?.webhooks.stop();
+    // The engine's stop waits for calls in flight, and gives them up after a grace on the virtual clock, which no
+    // longer moves: a mock that never answers would hold close() for ever.
+    this.inFlight.abandonAll(new Error('the test environment was closed while this call waited for its mock'));
     await this.runtime.stop();
+  }
+
+  /** What result()'s error adds about the calls of `runId` whose test code has not answered. */
+  private unanswered(runId: string): string {
+    const calls = this.inFlight.unanswered(runId);
+    if (calls.length === 0) return '';
+    return (
+      `. ${calls.join(', ')} never answered: its mock (or activity) was called and has not returned, and test code answers ` +
+      'in no virtual time, so it will not once nothing else happens. Answer it, or give the call a timeoutMs to see how the ' +
+      'workflow copes with a service that never answers (the attempt then times out on the virtual clock)'
+    );
   }
 }
 
