@@ -172,12 +172,60 @@ describe('labels an action adds must exist, as gitlab-triage 1.11 requires', () 
       const expected =
         '.triage-policies.yml:8: group acme issues rule \'Label bugs\': actions.labels: ~"app-only" does not exist in acme/api or its groups; ' +
         'create the label there or in a parent group, or correct its name (gitlab-triage stops on a missing label too; GitLab would create it silently)';
-      assert.equal(await failure(env, { dryRun: true }), `1 rule(s) could not run; the others did:\n${expected}`);
       assert.equal(await failure(env, { dryRun: false }), `1 rule(s) could not run; the others did:\n${expected}`);
       assert.deepEqual(env.gitlab.issue('acme/app', 1).labels, ['bug'], 'the failed rule labels nothing, not even where its labels exist');
       assert.deepEqual(notes(env, 1), [], 'and comments nothing');
       assert.deepEqual(env.gitlab.issue('acme/api', 2).labels, ['docs', 'triaged'], 'a group label counts, and the other rule acted');
       assert.deepEqual(env.gitlab.issue('acme/api', 1).labels, ['bug'], 'GitLab was not asked to create app-only in acme/api');
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('a dry run with a missing label still previews every other rule', () => {
+  const POLICY = `resource_rules:
+  issues:
+    rules:
+      - name: Needs triage
+        conditions:
+          labels: [None]
+        actions:
+          labels: [needs-triage]
+          comment: Please add a label.
+      - name: Bugs
+        conditions:
+          labels: [bug]
+        actions:
+          comment: Thanks for the report.
+          summarize:
+            title: Bugs to look at
+            item: '- {{full_reference}}'
+            summary: '{{items}}'
+`;
+  const seed: Seed = {
+    users: ['triage-bot', 'dana'],
+    groups: [{ path: 'acme', members: { 'triage-bot': 'maintainer', dana: 'developer' } }],
+    projects: [{ path: 'acme/app', labels: ['bug'], issues: [{ title: 'Crash', labels: ['bug'] }, { title: 'Unsorted' }] }],
+  };
+
+  test('the run completes with the full report: the broken rule reports its error, the others their comments and summary issue', async () => {
+    const env = await world(POLICY, seed);
+    try {
+      const report = await completed(env, { dryRun: true });
+      const [broken, bugs] = report.rules;
+      assert.deepEqual(broken?.matched, ['acme/app#2']);
+      assert.equal(
+        broken?.error,
+        '.triage-policies.yml:8: acme/app issues rule \'Needs triage\': actions.labels: ~"needs-triage" does not exist in acme/app or its groups; ' +
+          'create the label there or in a parent group, or correct its name (gitlab-triage stops on a missing label too; GitLab would create it silently)',
+      );
+      assert.equal(broken?.comments, undefined, 'it would act on nothing, so it previews nothing');
+      assert.deepEqual(bugs?.comments, [{ resource: 'acme/app#1', body: 'Thanks for the report.' }]);
+      assert.deepEqual(bugs?.summaryIssue, { project: 'acme/app', title: 'Bugs to look at', description: '- acme/app#1' });
+      assert.equal(bugs?.error, undefined);
+      assert.deepEqual(notes(env, 1), [], 'a dry run changes nothing');
+      assert.equal(env.gitlab.state.issues.size, 2);
     } finally {
       await env.close();
     }

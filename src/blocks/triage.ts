@@ -7,6 +7,7 @@ import { log } from '../sdk/log.js';
 import type { TriageActions, TriagePolicies, TriageRule, TriageSummarize } from '../sdk/triage-policy.js';
 import { workflow } from '../sdk/workflow.js';
 import { compareCount, labelAlternatives, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
+import type { TriageReport, TriageRuleReport } from './triage-report.js';
 import { describeActions, renderComment, renderItems, renderTemplate, type TriageResource } from './triage-template.js';
 
 export interface TriageOptions {
@@ -41,30 +42,7 @@ export interface TriageInput {
   dryRun?: boolean;
 }
 
-export interface TriageRuleReport {
-  /** The triaged project: one of `projects` (absent in a group's report). */
-  project?: string;
-  /** The triaged group: one of `groups` (absent in a project's report). */
-  group?: string;
-  resource: 'issues' | 'merge_requests';
-  rule: string;
-  /** What the conditions and limits kept, as references (`acme/app#12`, `acme/app!3`). */
-  matched: string[];
-  /** What the rule does to each of them, in words (`label ~"stale"`, `close`, `comment`…). */
-  actions: string[];
-  /** In a dry run: the note the rule would post on each resource (`acme/app#12`), rendered, as the gem's dry run prints it. */
-  comments?: { resource: string; body: string }[];
-  /** The issue a `summarize` action opened (its web URL), or in a dry run the title it would have. */
-  summary?: string;
-  /** In a dry run: the summary issue the rule would open, rendered, and the project it would open it in. */
-  summaryIssue?: { project: string; title: string; description: string };
-}
-
-export interface TriageReport {
-  dryRun: boolean;
-  policyFile: string;
-  rules: TriageRuleReport[];
-}
+export type { TriageReport, TriageRuleReport } from './triage-report.js';
 
 type ResourceType = TriageResource['type'];
 
@@ -82,7 +60,7 @@ const THREAD_PAGE = 100;
 const DEFAULT_MAX_PAGES = 50;
 const MAX_PAGES_LIMIT = 1000;
 
-/** A rule that cannot run as written: it acts on nothing, the pass goes on, and the run fails at its end, saying why. */
+/** A rule that cannot run as written: it acts on nothing, the pass goes on, and a real run fails at its end, saying why. */
 class TriageRuleError extends Error {
   override readonly name = 'TriageRuleError';
 }
@@ -346,7 +324,7 @@ class TriagePass {
 
   /**
    * A rule: select, act (unless dry), summarize. Returns the report and the resources it acted on; a rule that
-   * cannot act as written (a missing label) reports its error, acts on nothing, and fails the run once the pass ends.
+   * cannot act as written (a missing label) reports its error, acts on nothing, and fails a real run once the pass ends.
    */
   async runRule(
     source: TriageSource,
@@ -368,6 +346,7 @@ class TriagePass {
       if (!(error instanceof TriageRuleError)) throw error;
       this.#failures.push(error.message);
       log.error(error.message);
+      report.error = error.message;
       return { report, resources: [] };
     }
     if (this.dryRun) {
@@ -415,10 +394,14 @@ class TriagePass {
         }
       }
     }
-    if (this.#failures.length > 0) {
-      throw new TriageRuleError(`${this.#failures.length} rule(s) could not run; the others did:\n${this.#failures.join('\n')}`);
+    if (this.#failures.length === 0) return reports;
+    // A dry run changes nothing, so failing it would only throw away the previews of the rules that work: its
+    // result is the full report, each broken rule with its `error`. A real run fails, as the gem stops.
+    if (this.dryRun) {
+      log.warn(`${this.#failures.length} rule(s) could not run and would act on nothing; see their \`error\` in the report`);
+      return reports;
     }
-    return reports;
+    throw new TriageRuleError(`${this.#failures.length} rule(s) could not run; the others did:\n${this.#failures.join('\n')}`);
   }
 }
 

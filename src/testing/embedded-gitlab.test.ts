@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { CapabilityContext } from '../core/ports.js';
+import type { CapabilityContext, Clock } from '../core/ports.js';
 import { BOT_USERNAME, createEmbeddedGitLab, SIMULATOR_STATE_FILE, simulatorStateFile, type EmbeddedGitLab } from './embedded-gitlab.js';
-import { demoSeed } from './gitlab-sim/index.js';
+import { createGitLabSimulator, demoSeed } from './gitlab-sim/index.js';
 import { createTestEnv } from './test-env.js';
 
 const root = mkdtempSync(join(tmpdir(), 'autoflow-embedded-gitlab-'));
@@ -90,6 +90,54 @@ describe('the built-in simulator of `autoflow server`', () => {
       assert.deepEqual(
         (await import('node:fs')).readdirSync(join(file, '..')).filter((name) => name !== SIMULATOR_STATE_FILE),
         [],
+      );
+    } finally {
+      await gitlab.close();
+    }
+  });
+
+  test('a change is on disk saveDelayMs after the first unsaved one, even when the save timer never gets to fire', async () => {
+    // A busy server: the engine reaches the simulator in process, its calls chained in promise callbacks, so time
+    // passes while the saver's timer waits for a turn of the event loop that does not come. Here it never does.
+    let now = Date.UTC(2026, 0, 5, 9);
+    const clock: Clock = { now: () => now, schedule: () => () => {} };
+    const file = stateFileIn();
+    const gitlab = createEmbeddedGitLab({ stateFile: file, clock, saveDelayMs: 200 });
+    const label = async (iid: number, name: string): Promise<void> => {
+      const response = await gitlab.simulator.fetch(`/api/v4/projects/demo%2Fapp/issues/${iid}`, {
+        method: 'PUT',
+        headers: { 'private-token': 'alice-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ add_labels: name }),
+      });
+      assert.equal(response.status, 200);
+    };
+    /** The labels of `demo/app#iid` as a crash now would leave them: what a new simulator reads from the file. */
+    const onDisk = (iid: number): string[] | undefined => {
+      if (!existsSync(file)) return undefined;
+      const { state } = createGitLabSimulator({ snapshot: readFileSync(file, 'utf8') });
+      const issue = state.requireIssue(state.requireProject('demo/app'), iid);
+      return issue.labelIds.map((id) => state.labels.get(id)?.name ?? '?').sort();
+    };
+    try {
+      // The seed (start) is the first unsaved change; 250 ms later the deadline has passed: this request is
+      // answered once the state, its own change included, is on disk.
+      now += 250;
+      await label(1, 'devops::deploy');
+      assert.deepEqual(onDisk(1), ['bug', 'devops::deploy', 'group::environments', 'workflow::backlog']);
+      // Then a deadline from the first unsaved change, not a debounce: changes every 100 ms do not postpone it.
+      now += 100;
+      await label(2, 'bug');
+      now += 100;
+      await label(3, 'bug');
+      assert.deepEqual(onDisk(2), ['devops::deploy', 'workflow::ready for dev'], 'within the delay, a change is not written yet');
+      now += 100;
+      await label(4, 'bug');
+      assert.deepEqual(onDisk(2), ['bug', 'devops::deploy', 'workflow::ready for dev']);
+      assert.deepEqual(onDisk(4), ['bug', 'workflow::complete'], '200 ms after the first unsaved change, every change so far is on disk');
+      assert.deepEqual(
+        readdirSync(dirname(file)).filter((name) => name !== SIMULATOR_STATE_FILE),
+        [],
+        'written atomically: no temporary file stays beside it',
       );
     } finally {
       await gitlab.close();

@@ -2,16 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createSystemClock } from '../app/clocks.js';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import type { DatabaseConfig } from '../config/database.js';
 import { AutoflowError, toError } from '../core/errors.js';
 import type { Capability, Clock } from '../core/ports.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
-import { createGitLabSimulator, demoSeed, SnapshotError, type GitLabSimulator, type OAuthApplication } from './gitlab-sim/index.js';
+import {
+  createGitLabSimulator,
+  DEMO_BOT_USERNAME,
+  demoSeed,
+  SnapshotError,
+  type GitLabSimulator,
+  type OAuthApplication,
+} from './gitlab-sim/index.js';
 
 /** Where `autoflow server` mounts the simulator on its own port. */
 export const SIMULATOR_PATH = '/simulator/gitlab';
-export const BOT_USERNAME = 'autoflow-bot';
+/** The account workflows act as: the demo seed's first user, as in a test environment seeded with `demoSeed()`. */
+export const BOT_USERNAME = DEMO_BOT_USERNAME;
 /** The simulator's state file, beside the server's SQLite database. */
 export const SIMULATOR_STATE_FILE = 'gitlab-simulator.json';
 
@@ -47,7 +56,10 @@ export interface EmbeddedGitLabOptions {
    * restart; see `simulatorStateFile`. @default none: in memory, from the demo data each time
    */
   stateFile?: string | undefined;
-  /** How long after a change it is saved, so that a burst of changes is one write. @default 200 */
+  /**
+   * How long after the first unsaved change the state is on disk at the latest (a burst of changes is one
+   * write); a REST request that comes later than that waits for the write. @default 200
+   */
   saveDelayMs?: number;
   /** A save after a change failed (the next change or `close()` tries again). @default console.error */
   onSaveError?: (error: Error) => void;
@@ -85,12 +97,13 @@ export interface EmbeddedGitLab {
 export function createEmbeddedGitLab(options: EmbeddedGitLabOptions = {}): EmbeddedGitLab {
   const { stateFile } = options;
   const saved = stateFile === undefined ? undefined : readStateFile(stateFile);
-  const saver = stateFile === undefined ? undefined : new StateFileSaver(stateFile, () => simulator.snapshot(), options);
+  const clock = options.clock ?? createSystemClock();
+  const saver = stateFile === undefined ? undefined : new StateFileSaver(stateFile, () => simulator.snapshot(), clock, options);
   let simulator: GitLabSimulator;
   try {
     simulator = createGitLabSimulator({
       ...(saved === undefined ? { seed: demoSeed() } : { snapshot: saved }),
-      ...(options.clock ? { clock: options.clock } : {}),
+      clock,
       ...(saver ? { onChange: () => saver.changed() } : {}),
     });
   } catch (caught) {
@@ -136,8 +149,9 @@ function readStateFile(file: string): string | undefined {
 
 /**
  * The token workflows act with: the bot's, kept in the state like every token (so a restart adds
- * none), or — on a first start, or after someone revoked it — a new one, with the bot created
- * and made a maintainer of the demo group if it is not there.
+ * none), or — on a first start, or after someone revoked it — a new, secret one (the demo seed
+ * gives the bot none). A state file without the bot (someone removed it) gets it back, a
+ * maintainer of the demo group as in the seed.
  */
 function botToken(simulator: GitLabSimulator): string {
   const { state } = simulator;
@@ -151,74 +165,129 @@ function botToken(simulator: GitLabSimulator): string {
 }
 
 /**
- * Saves the simulator's state after changes: `saveDelayMs` after the first unsaved one (a burst is
- * one write, and a crash loses at most that much), one write at a time, and a last one at `close()`.
+ * Saves the simulator's state after changes, so that a change is on disk `saveDelayMs` after the first
+ * unsaved one at the latest (a burst is one write; a deadline, not a debounce), and a last time at `close()`.
+ *
+ * A timer alone cannot keep that promise. The engine reaches the simulator in process, without a socket: a
+ * run's calls can follow one another in promise callbacks, and timers then fire only once the run pauses —
+ * a whole triage pass later. And a write takes time. So each change checks the deadline itself: one that
+ * comes after it starts the save at once and is answered only once that save is on disk (`changed()`
+ * returns the wait), which also keeps a burst from outrunning the disk. A save starts early by as long as
+ * the last write took, so that it is on disk by the deadline rather than begun at it.
  */
 class StateFileSaver {
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<Error | undefined> | undefined;
-  private dirty = false;
+  private readonly delayMs: number;
+  /** When the first change that no snapshot holds yet was made (clock time); undefined when all are saved. */
+  private firstUnsavedAt: number | undefined;
+  private cancelTimer: (() => void) | undefined;
+  /** How long the last write took: saves start that much before their deadline. */
+  private lastWriteMs = 0;
+  /** Snapshots are numbered: a write renames its file only if no later snapshot is on disk already. */
+  private taken = 0;
+  private renamed = 0;
+  /** Renames happen one at a time, in the order writes finish. */
+  private renames: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<Error | undefined>>();
   private closed = false;
 
   constructor(
     private readonly file: string,
     private readonly snapshot: () => string,
+    private readonly clock: Clock,
     private readonly options: Pick<EmbeddedGitLabOptions, 'saveDelayMs' | 'onSaveError'>,
-  ) {}
+  ) {
+    this.delayMs = options.saveDelayMs ?? 200;
+  }
 
-  changed(): void {
-    this.dirty = true;
-    if (this.timer !== undefined || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.save().then((error) => {
-        if (error) (this.options.onSaveError ?? ((e: Error) => console.error('gitlab-sim: saving the state failed', e)))(error);
-      });
-    }, this.options.saveDelayMs ?? 200);
-    // The server keeps the process alive; a saver alone must not (close() writes what is pending).
-    this.timer.unref();
+  /** A change was made: schedules its save; past the deadline, saves now and returns the wait for the disk. */
+  changed(): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    const now = this.clock.now();
+    if (this.firstUnsavedAt === undefined) {
+      this.firstUnsavedAt = now;
+      // The server keeps the process alive; a saver alone must not (close() writes what is pending).
+      this.cancelTimer = this.clock.schedule(this.startAt(), () => this.saveInBackground());
+      return undefined;
+    }
+    if (now < this.startAt()) return undefined;
+    return this.save().then((error) => this.report(error));
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.dirty = true;
     const error = await this.save();
+    await Promise.all(this.inFlight);
     if (error) throw new Error(`saving the built-in GitLab simulator's state to ${this.file} failed: ${error.message}`, { cause: error });
   }
 
-  /** Writes the state as it is now, after the write in progress; resolves to the error, if any. */
-  private async save(): Promise<Error | undefined> {
-    while (this.writing) await this.writing;
-    if (!this.dirty) return undefined;
-    this.dirty = false;
-    // The snapshot is taken now, synchronously: changes made during the write mark it dirty again.
-    this.writing = (async () => writeDurably(this.file, this.snapshot()))().then(
-      () => undefined,
-      (caught: unknown) => {
-        this.dirty = true;
-        return toError(caught);
-      },
-    );
+  /**
+   * When the save of the unsaved changes must start to be on disk by their deadline. Never sooner than half
+   * the delay: on a disk slower than the delay, the deadline cannot be met anyway, and a write per change
+   * would only make every request wait for the disk.
+   */
+  private startAt(): number {
+    return (this.firstUnsavedAt ?? this.clock.now()) + Math.max(this.delayMs / 2, this.delayMs - this.lastWriteMs);
+  }
+
+  private saveInBackground(): void {
+    if (this.firstUnsavedAt !== undefined) void this.save().then((error) => this.report(error));
+  }
+
+  private report(error: Error | undefined): void {
+    if (error) (this.options.onSaveError ?? ((e: Error) => console.error('gitlab-sim: saving the state failed', e)))(error);
+  }
+
+  /**
+   * Writes the state as it is now, without waiting for a write in progress (it holds older changes); resolves
+   * once it is on disk, or to the error. A failed save leaves its changes to the next one (the next change's, or close()'s).
+   */
+  private save(): Promise<Error | undefined> {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.firstUnsavedAt = undefined;
+    // Taken now, synchronously: changes made during the write start the next deadline.
+    let text: string;
     try {
-      return await this.writing;
-    } finally {
-      this.writing = undefined;
+      text = this.snapshot();
+    } catch (caught) {
+      return Promise.resolve(toError(caught));
     }
+    const number = ++this.taken;
+    // On the same clock as the deadlines, so that a virtual one (in tests) sees writes take no time.
+    const started = this.clock.now();
+    const temporary = `${this.file}.${process.pid}.${number}.tmp`;
+    const write = writeDurably(this.file, text, temporary, (rename) => {
+      // A later snapshot on disk already holds every change of this one: replacing it would lose changes.
+      const step = this.renames.then(() => (number > this.renamed ? rename().then(() => void (this.renamed = number)) : undefined));
+      this.renames = step.catch(() => undefined);
+      return step;
+    }).then(
+      () => {
+        this.lastWriteMs = this.clock.now() - started;
+        return undefined;
+      },
+      (caught: unknown) => toError(caught),
+    );
+    this.inFlight.add(write);
+    void write.then(() => this.inFlight.delete(write));
+    return write;
   }
 }
 
 /**
  * Replaces `file` with `text` so that a crash or power cut leaves the old file or the new one,
- * never a part: a temporary file beside it, fsync'd, renamed over it, then the folder fsync'd.
- * Mode 0600: the file holds the simulator's tokens.
+ * never a part: `temporary` beside it, fsync'd, renamed over it by `replace` (which may decide not to,
+ * when a newer write got there first), then the folder fsync'd. Mode 0600: the file holds the simulator's tokens.
  */
-async function writeDurably(file: string, text: string): Promise<void> {
+async function writeDurably(
+  file: string,
+  text: string,
+  temporary: string,
+  replace: (rename: () => Promise<void>) => Promise<void>,
+): Promise<void> {
   const folder = dirname(file);
-  await mkdir(folder, { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
+    await mkdir(folder, { recursive: true });
     const handle = await open(temporary, 'w', 0o600);
     try {
       await handle.writeFile(text, 'utf8');
@@ -226,10 +295,10 @@ async function writeDurably(file: string, text: string): Promise<void> {
     } finally {
       await handle.close();
     }
-    await rename(temporary, file);
-  } catch (caught) {
+    await replace(() => rename(temporary, file));
+  } finally {
+    // Gone after a rename; left after a failure or when a newer write replaced the file first.
     await rm(temporary, { force: true });
-    throw caught;
   }
   // Windows cannot open a folder to sync it; its rename is as durable as it gets there.
   if (process.platform === 'win32') return;

@@ -52,11 +52,11 @@ describe('createTestEnv({ gitlab })', () => {
         ],
       );
       assert.equal((calls[1]?.result as { labels: string[] }).labels.includes('workflow::ready for dev'), true);
-      // The workflow acted as the seed's first user, Alice; her edit is a webhook too, which starts nothing.
+      // The workflow acted as the seed's first user, the bot (as on a server); its edit is a webhook too, which starts nothing.
       const last = env.gitlab.webhooks.deliveries().at(-1);
       assert.deepEqual(
         [last?.event, (last?.payload as { user: { username: string } }).user.username, last?.status],
-        ['Issue Hook', 'alice', 202],
+        ['Issue Hook', 'autoflow-bot', 202],
       );
       assert.equal((await env.operations.listRuns({ workflow: 'milestone-labels' })).runs.length, 1);
     } finally {

@@ -23,7 +23,7 @@ import { restoreState, snapshotState } from './snapshot.js';
 import { SimState } from './state.js';
 import { createWebPages } from './web/pages.js';
 
-export { demoSeed } from './seed.js';
+export { DEMO_BOT_USERNAME, demoSeed } from './seed.js';
 export type { GroupSeed, IssueSeed, LabelSeed, MilestoneSeed, ProjectSeed, Role, SeedDescription, SeedResult, UserSeed } from './seed.js';
 export type { IssueChange, MergeRequestOpening, NoteTarget, Ref, SimActions } from './actions.js';
 export type { Fault, FaultKind, FaultMatch, FaultSpec, Faults } from './http/faults.js';
@@ -58,9 +58,10 @@ export interface GitLabSimulatorOptions {
   snapshot?: string;
   /**
    * Called after anything that may have changed the state: an API request other than GET, HEAD or
-   * OPTIONS, an action, a seed. Changes made on `state` directly are not noticed. For saving it.
+   * OPTIONS, an action, a seed. Changes made on `state` directly are not noticed. For saving it. A
+   * promise it returns holds the API request's answer until it settles (actions and seeds do not wait).
    */
-  onChange?: () => void;
+  onChange?: () => void | Promise<void>;
   /** A bug of the simulator itself, answered as GitLab's 500. @default console.error */
   onInternalError?: (error: Error) => void;
 }
@@ -161,7 +162,8 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
     try {
       return seedState(ctx, description, root);
     } finally {
-      onChange();
+      // Synchronous, like the actions: it cannot wait for a save, which comes with a later change or close.
+      void onChange();
     }
   };
   if (options.seed) seed(options.seed);
@@ -204,14 +206,14 @@ export function createGitLabSimulator(options: GitLabSimulatorOptions = {}): Git
 }
 
 /** The actions, each followed by `onChange` (also when it throws: it may have changed something first). */
-function noticing(actions: SimActions, onChange: () => void): SimActions {
+function noticing(actions: SimActions, onChange: () => void | Promise<void>): SimActions {
   const wrapped = Object.entries(actions).map(([name, action]: [string, (...args: unknown[]) => unknown]) => [
     name,
     (...args: unknown[]) => {
       try {
         return action(...args);
       } finally {
-        onChange();
+        void onChange();
       }
     },
   ]);

@@ -254,14 +254,22 @@ export function seedState(ctx: SimContext, description: SeedDescription, root: S
   return result;
 }
 
+/** The account workflows act as in the demo world: a maintainer of `demo`, and no person of the demo. */
+export const DEMO_BOT_USERNAME = 'autoflow-bot';
+
 /**
  * The demo world of `autoflow server` without a GitLab: group `demo` with project `demo/app`,
- * Alice (maintainer), Bob (developer), Carol (QA, reporter), the scoped workflow labels and a few
- * issues. Each user's token is `<username>-token`.
+ * the bot `autoflow-bot` (maintainer), Alice (maintainer), Bob (developer), Carol (QA, reporter),
+ * the scoped workflow labels and a few issues. Each person's token is `<username>-token`.
+ *
+ * The bot is the first user, so a test environment's workflows act as it, as the server's do: an
+ * approval by `group:demo` or a mention of Alice then means the same in a test as in production.
+ * It gets no conventional token: the server makes it a secret one, a test environment its own.
  */
 export function demoSeed(): SeedDescription {
   return {
     users: [
+      { username: DEMO_BOT_USERNAME, name: 'AutoFlow Bot' },
       { username: 'alice', name: 'Alice Maintainer' },
       { username: 'bob', name: 'Bob Developer' },
       { username: 'carol', name: 'Carol QA' },
@@ -270,7 +278,7 @@ export function demoSeed(): SeedDescription {
       {
         path: 'demo',
         name: 'Demo',
-        members: { alice: 'maintainer', bob: 'developer', carol: 'reporter' },
+        members: { [DEMO_BOT_USERNAME]: 'maintainer', alice: 'maintainer', bob: 'developer', carol: 'reporter' },
         labels: [
           { name: 'group::environments', color: '#a8d695' },
           { name: 'devops::deploy', color: '#d1d100' },

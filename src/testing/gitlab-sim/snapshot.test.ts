@@ -72,7 +72,12 @@ describe('snapshot()', () => {
 
   test('an onChange listener hears about requests that may change something and about actions, not about reads', async () => {
     let changes = 0;
-    const sim = createGitLabSimulator({ seed: demoSeed(), onChange: () => changes++ });
+    const sim = createGitLabSimulator({
+      seed: demoSeed(),
+      onChange: () => {
+        changes++;
+      },
+    });
     assert.equal(changes, 1, 'the seed');
     await sim.fetch('/api/v4/projects/demo%2Fapp/issues', { headers: { 'private-token': 'alice-token' } });
     assert.equal(changes, 1);

@@ -62,8 +62,11 @@ export interface SimAppParts {
   onInternalError: (error: Error) => void;
   /** The answer to a path outside `/api` that no route serves: GitLab's web answers with a page. */
   notFoundPage: NotFoundHandler<SimEnv>;
-  /** Called after each request that may have changed something (any method but GET, HEAD and OPTIONS). */
-  onChange?: (() => void) | undefined;
+  /**
+   * Called after each request that may have changed something (any method but GET, HEAD and OPTIONS); a
+   * promise it returns holds the answer until it settles (the built-in simulator's state being on disk).
+   */
+  onChange?: (() => void | Promise<void>) | undefined;
 }
 
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -78,7 +81,7 @@ export function createSimApp(parts: SimAppParts): Hono<SimEnv> {
       try {
         await next();
       } finally {
-        if (!READ_ONLY_METHODS.has(c.req.method)) onChange();
+        if (!READ_ONLY_METHODS.has(c.req.method)) await onChange();
       }
     });
   }
