@@ -3,10 +3,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
-import type { DeployedDefinition } from '../core/model.js';
+import type { DeployedDefinition, WorkflowManifest } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
 import { manifestWarnings } from '../sandbox/manifest.js';
+import { compileInputSchema } from './input-check.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { INTERNAL_SOURCE_PREFIX } from '../sandbox/source-map.js';
 
@@ -46,6 +47,8 @@ async function build(
 ): Promise<{ definition: DeployedDefinition; warnings: string[]; inputs: string[] }> {
   const { bundle, sourceMap, warnings } = await bundleWorkflow(resolve(file));
   const manifest = sandbox.inspect(bundle, { sourceMap, origin: file });
+  // A schema Ajv cannot compile is refused here, at deploy and `autoflow check`, not at the first start.
+  if (manifest.inputSchema) compileInputSchema(manifest.name, manifest.inputSchema);
   const definition = {
     version: versionOf(bundle, manifest),
     name: manifest.name,
@@ -56,6 +59,29 @@ async function build(
     deployedAt: now,
   };
   return { definition, warnings: [...warnings, ...manifestWarnings(manifest)], inputs: inputsOf(file, sourceMap) };
+}
+
+/**
+ * Capabilities a server has only when configured, with how to configure them. A workflow whose permissions
+ * grant one of them calls it; on a server without it, every such call fails with "no capability named …".
+ */
+const CONFIGURED_CAPABILITIES: ReadonlyArray<{ name: keyof WorkflowManifest['permissions']; configure: string }> = [
+  {
+    name: 'kubernetes',
+    configure:
+      'configure it in autoflow.config.ts (kubernetes: { kubeconfig, context }, { server, token, caFile } or { inCluster: true }; docs/gitops.md, §4)',
+  },
+];
+
+/**
+ * Deploy warnings for the capabilities a workflow's permissions grant that this server does not have (`installed`):
+ * said when the workflow is deployed, not first by a run that fails half-way (after asking for approvals, say).
+ */
+export function missingCapabilityWarnings(manifest: WorkflowManifest, installed: ReadonlySet<string>): string[] {
+  return CONFIGURED_CAPABILITIES.filter(({ name }) => manifest.permissions[name] !== undefined && !installed.has(name)).map(
+    ({ name, configure }) =>
+      `permissions.${name}: workflow ${manifest.name} calls the '${name}' capability, but no capability named '${name}' is installed on this server, so those calls will fail; ${configure}`,
+  );
 }
 
 /** Bundles one workflow file and reads its declaration: what deploying it would store. */
@@ -140,8 +166,15 @@ export async function deployWorkflows(
   sandbox: Sandbox,
   now: number,
   inputs?: BuildInputs,
+  /** The server's capabilities, to warn of workflows that need one it lacks (`missingCapabilityWarnings`). */
+  installed?: ReadonlySet<string>,
 ): Promise<FileResult[]> {
   const results = await buildWorkflows(files, sandbox, now);
+  for (const result of results) {
+    if (installed === undefined || result.definition === undefined) continue;
+    const missing = missingCapabilityWarnings(result.definition.manifest, installed);
+    if (missing.length > 0) result.warnings = [...(result.warnings ?? []), ...missing];
+  }
   // At a restart the engine has not read what is deployed yet: the message names the version that stays.
   if (results.some((result) => result.declaredBy !== undefined)) await engine.syncDefinitions();
   for (const result of results) {

@@ -1,20 +1,94 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { ValidationError } from '../core/errors.js';
-import type { DeployedDefinition, Json } from '../core/model.js';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' };
+import { DefinitionError, ValidationError, toError } from '../core/errors.js';
+import type { DeployedDefinition, Json, JsonObject } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
+
+/** The JSON Schema dialects Ajv checks here, by the id their meta-schema has in Ajv. */
+type Dialect = 'draft-07' | 'draft-2019-09' | 'draft-2020-12';
+
+const CANONICAL_ID: Record<Dialect, string> = {
+  'draft-07': 'http://json-schema.org/draft-07/schema',
+  'draft-2019-09': 'https://json-schema.org/draft/2019-09/schema',
+  'draft-2020-12': 'https://json-schema.org/draft/2020-12/schema',
+};
+
+/**
+ * `$schema` values as authors write them, without scheme and trailing `#` (both vary: zod writes
+ * `https://…/2020-12/schema`, hand-written schemas often `http://…/draft-07/schema#`). Draft-06 is
+ * read by the draft-07 build, which knows its meta-schema once it is added; draft-04 is not: its
+ * `exclusiveMinimum` is a boolean, which Ajv 8 reads differently.
+ */
+const DIALECTS: Record<string, Dialect> = {
+  'json-schema.org/draft-06/schema': 'draft-07',
+  'json-schema.org/draft-07/schema': 'draft-07',
+  'json-schema.org/draft/2019-09/schema': 'draft-2019-09',
+  'json-schema.org/draft/2020-12/schema': 'draft-2020-12',
+};
+
+const SUPPORTED = 'draft-06, draft-07, 2019-09 or 2020-12 (https://json-schema.org/draft/2020-12/schema), or no $schema (draft-07)';
+
+function dialectOf(schema: JsonObject): { dialect: Dialect; keepSchema: boolean } {
+  const declared = schema.$schema;
+  if (declared === undefined) return { dialect: 'draft-07', keepSchema: true };
+  if (typeof declared !== 'string') throw new Error(`$schema must be a URI string (${SUPPORTED})`);
+  const key = declared.replace(/^https?:\/\//, '').replace(/#$/, '');
+  const dialect = DIALECTS[key];
+  if (dialect === undefined) throw new Error(`$schema '${declared}' is not a JSON Schema dialect AutoFlow checks; use ${SUPPORTED}`);
+  // Draft-06 keeps its own id (its meta-schema is added under it); the others are given Ajv's spelling of theirs.
+  return { dialect, keepSchema: key.includes('draft-06') };
+}
+
+function newAjv(dialect: Dialect): Ajv {
+  const options = { allErrors: true, strict: false };
+  if (dialect === 'draft-2020-12') return new Ajv2020(options);
+  if (dialect === 'draft-2019-09') return new Ajv2019(options);
+  const ajv = new Ajv(options);
+  ajv.addMetaSchema(draft06MetaSchema);
+  return ajv;
+}
+
+/**
+ * Compiles a workflow's input schema with the Ajv build of its `$schema` dialect, in an Ajv of its
+ * own: a schema compiled once is cached by Ajv, so a compile that failed in a shared instance could
+ * pass the second time and hide the problem. Throws DefinitionError naming the workflow and what
+ * Ajv (or the dialect check) said, for deploy and `autoflow check` to refuse the file.
+ */
+export function compileInputSchema(workflow: string, schema: JsonObject): ValidateFunction {
+  try {
+    const { dialect, keepSchema } = dialectOf(schema);
+    return newAjv(dialect).compile(keepSchema ? schema : { ...schema, $schema: CANONICAL_ID[dialect] });
+  } catch (caught) {
+    throw new DefinitionError(`the input schema of workflow '${workflow}' cannot be used: ${toError(caught).message}`, {
+      cause: caught,
+      details: { workflow },
+    });
+  }
+}
 
 /**
  * Checks a run's input before the run exists: JSON Schema on the host (Ajv, compiled once per
- * version), a validator object (zod…) inside the definition's sandbox.
+ * version), a validator object (zod…) inside the definition's sandbox. A schema that does not
+ * compile (a version deployed before deploys checked it) answers every start with its
+ * DefinitionError, never an internal error.
  */
 export function createInputChecker(sandbox: Sandbox): (definition: DeployedDefinition, input: Json) => void {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const compiled = new Map<string, ValidateFunction>();
+  const compiled = new Map<string, ValidateFunction | DefinitionError>();
   return (definition, input) => {
     const { manifest } = definition;
     if (manifest.inputSchema) {
       let validate = compiled.get(definition.version);
-      if (!validate) compiled.set(definition.version, (validate = ajv.compile(manifest.inputSchema)));
+      if (!validate) {
+        try {
+          validate = compileInputSchema(definition.name, manifest.inputSchema);
+        } catch (caught) {
+          validate = caught instanceof DefinitionError ? caught : new DefinitionError(toError(caught).message, { cause: caught });
+        }
+        compiled.set(definition.version, validate);
+      }
+      if (validate instanceof DefinitionError) throw validate;
       if (!validate(input)) {
         const issues = (validate.errors ?? []).map((e) => `${e.instancePath || '(input)'}: ${e.message ?? 'is invalid'}`);
         throw new ValidationError(`input of workflow '${definition.name}' is invalid`, issues);

@@ -4,14 +4,16 @@ import { ConflictError, NotFoundError, UnauthorizedError, ValidationError, toErr
 import { matchWebhookSource, webhookRefusal, type WebhookSource } from '../gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import { jsonEqual } from '../core/json.js';
-import type { CloudEvent, DeployedDefinition, Json, RunRecord } from '../core/model.js';
-import type { Clock, Store } from '../core/ports.js';
+import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord } from '../core/model.js';
+import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import type { Operations, RunView } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
+import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { continuedAs, predecessorId } from '../core/task.js';
 import { createTaskOperations } from './task-operations.js';
+import { terminateRun as terminate } from './operations-terminate.js';
 import { toRunView, toWorkflowView } from './views.js';
 
 export interface OperationsDeps {
@@ -23,12 +25,13 @@ export interface OperationsDeps {
   adminToken?: string;
   /** Who may post GitLab webhooks, each with its own secret. */
   webhookSources: readonly WebhookSource[];
+  /** The secrets whose values run views show as references: a run's input is stored as given, for the run to read. */
+  secrets?: SecretSource;
 }
 
 /** How often a run waited for is read again, for when another node runs it. */
 const RECHECK_MS = 1000;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
-const SIGNAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** A mistyped workflow name's error lists at most this many deployed names. */
 const MAX_NAMES_IN_HINT = 20;
 
@@ -124,6 +127,8 @@ export function deployedWorkflowsHint(deployed: readonly string[]): string {
 export function createOperations(deps: OperationsDeps): Operations {
   const { engine, store, clock } = deps;
   const watchRunEnd = runEndWatchers(engine);
+  const view = (run: RunRecord, options: { continuedFrom?: string | undefined } = {}): RunView =>
+    toRunView(run, { ...options, secrets: deps.secrets });
 
   /** The webhook source whose secret `X-Gitlab-Token` carries; UnauthorizedError when none. */
   function webhookSourceFor(headers: Readonly<Record<string, string | undefined>>): WebhookSource {
@@ -142,7 +147,7 @@ export function createOperations(deps: OperationsDeps): Operations {
   async function describeRun(run: RunRecord): Promise<RunView> {
     const candidate = predecessorId(run.id);
     const previous = candidate === undefined ? undefined : await store.getRun(candidate);
-    return toRunView(run, { continuedFrom: previous && continuedAs(previous) === run.id ? previous.id : undefined });
+    return view(run, { continuedFrom: previous && continuedAs(previous) === run.id ? previous.id : undefined });
   }
 
   /** The run `run`'s continue-as-new chain goes on in: `run` itself unless it continued (and its successor is still kept). */
@@ -154,6 +159,18 @@ export function createOperations(deps: OperationsDeps): Operations {
       latest = successor;
     }
     return latest;
+  }
+
+  /**
+   * The run a cancel or terminate of `id` acts on: the run its continue-as-new chain goes on in, as for a signal (the
+   * id stays the workflow's address). ConflictError, naming both runs, when that run has ended.
+   */
+  async function runToEnd(id: string, action: 'cancel' | 'terminate'): Promise<RunRecord> {
+    const run = await latestOfChain(await requireRun(id));
+    if (!TERMINAL_STATUSES.includes(run.status)) return run;
+    const where =
+      run.id === id ? `run ${id} already ended as ${run.status}` : `run ${id} continued as ${run.id}, which ended as ${run.status}`;
+    throw new ConflictError(`${where}; there is nothing to ${action}`);
   }
 
   /** No active version of `name`: one that had versions was retired, which says how to bring it back. */
@@ -190,7 +207,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         input,
         createdAt: clock.now(),
       });
-      return { run: toRunView(run), created };
+      return { run: view(run), created };
     },
 
     async getRun(id) {
@@ -213,7 +230,7 @@ export function createOperations(deps: OperationsDeps): Operations {
     async listRuns(query) {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
       const page = await store.listRuns({ ...query, limit });
-      const result: { runs: RunView[]; nextCursor?: string } = { runs: page.runs.map((run) => toRunView(run)) };
+      const result: { runs: RunView[]; nextCursor?: string } = { runs: page.runs.map((run) => view(run)) };
       if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
       return result;
     },
@@ -258,16 +275,20 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async cancelRun(id, reason, by) {
-      const run = await requireRun(id);
+      const run = await runToEnd(id, 'cancel');
       // The store takes one cancel per run (a second would only repeat the first in its history): say so instead.
       // Two first requests at once both get here and are both answered as first; the store still records one.
-      const askedBefore = run.status === 'running' && (await store.cancelRequestedAt(id)) !== undefined;
-      if (askedBefore) return { ...toRunView(run), alreadyRequested: true };
-      return toRunView(await engine.cancel(id, reason, by));
+      const askedBefore = run.status === 'running' && (await store.cancelRequestedAt(run.id)) !== undefined;
+      if (askedBefore) return { ...view(run), alreadyRequested: true };
+      return view(await engine.cancel(run.id, reason, by));
+    },
+
+    async terminateRun(id, reason, by) {
+      return view(await terminate({ engine, store, clock }, await runToEnd(id, 'terminate'), reason, by));
     },
 
     async retryRun(id, options) {
-      return toRunView(await engine.retry(id, options));
+      return view(await engine.retry(id, options));
     },
 
     async listRetries(id) {
@@ -276,7 +297,7 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async signalRun(id, name, payload, by) {
-      if (!SIGNAL_PATTERN.test(name)) throw new ValidationError('signal name is invalid', ['name: use letters, digits and . _ -']);
+      if (!SIGNAL_NAME_PATTERN.test(name)) throw new ValidationError('signal name is invalid', [`name: ${SIGNAL_NAME_RULE}`]);
       // A run that continued as new goes on under its successor's id: the signal goes there.
       const run = await latestOfChain(await requireRun(id));
       if (run.status !== 'running') {
@@ -348,8 +369,13 @@ export function createOperations(deps: OperationsDeps): Operations {
       const runIds = page.flatMap((event) =>
         engine
           .definitions()
-          .filter((definition) => definition.manifest.triggers.some((trigger) => triggerTypeMatches(trigger, event.type)))
-          .map((definition) => triggeredRunId(definition.name, event)),
+          .flatMap((definition) => [
+            ...new Set(
+              definition.manifest.triggers
+                .filter((trigger) => triggerTypeMatches(trigger, event.type))
+                .map((trigger) => triggeredRunId(definition.name, event, 'event' in trigger ? trigger.runKey : undefined)),
+            ),
+          ]),
       );
       return store.summarizeRouting({ seqs: page.map((event) => event.seq), runIds });
     },

@@ -161,11 +161,19 @@ export interface Operations {
    */
   retryCall(id: string, step: number): Promise<void>;
   /**
-   * Requests cancellation; the workflow's `finally` blocks run. Throws ConflictError if the run already ended. A run
+   * Requests cancellation; the workflow's `finally` blocks run. A run that continued as new is cancelled in the run
+   * its chain goes on in, whose view is the answer. Throws ConflictError if that run already ended. A run
    * asked before is answered with `alreadyRequested: true`, and nothing is recorded again.
    * `by`: the person who asked (the web UI's user), recorded in the run's history.
    */
   cancelRun(id: string, reason?: string, by?: string): Promise<CancelView>;
+  /**
+   * Ends a running or stuck run at once as `cancelled`, without running its code or its cleanup (operations-terminate.ts):
+   * for a run a cancel cannot end, whose `finally` blocks wait. Follows a continue-as-new chain as cancelRun does, and
+   * answers with the run it ended. ConflictError when that run already ended. `by`: the web UI's user; the history
+   * records who terminated it and why.
+   */
+  terminateRun(id: string, reason?: string, by?: string): Promise<RunView>;
   /**
    * Runs a failed run again from the workflow task that failed it: what it did before is kept
    * (calls that succeeded are not made again), failed calls run again. On its own version, or

@@ -312,6 +312,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     clock,
     checkInput: createInputChecker(sandbox),
     webhookSources,
+    secrets,
     ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),
   });
 
@@ -346,7 +347,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const buildInputs = new BuildInputs();
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
-    const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs);
+    const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, new Set(capabilities.keys()));
     for (const result of results) {
       const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);

@@ -1,17 +1,25 @@
 import type { DeployedDefinition, RunRecord } from '../core/model.js';
-import type { DefinitionSummary } from '../core/ports.js';
+import type { DefinitionSummary, SecretSource } from '../core/ports.js';
+import { redactJson } from '../core/secrets.js';
 import { continuedAs } from '../core/task.js';
 import type { HumanTaskRecord } from '../core/human-task.js';
 import type { RunView, TaskView, WorkflowView } from './operations.js';
 
-/** `continuedFrom`: the run it continues, when the caller looked it up (see Operations.getRun). */
-export function toRunView(run: RunRecord, { continuedFrom }: { continuedFrom?: string | undefined } = {}): RunView {
+/**
+ * A run as the API and the web UI show it. `continuedFrom`: the run it continues, when the caller looked it up (see
+ * Operations.getRun). Its input is stored as it was given, for the run to read; `secrets` are shown as references in
+ * it, as history shows them.
+ */
+export function toRunView(
+  run: RunRecord,
+  { continuedFrom, secrets }: { continuedFrom?: string | undefined; secrets?: SecretSource | undefined } = {},
+): RunView {
   const view: RunView = {
     id: run.id,
     workflow: run.workflow,
     version: run.version,
     status: run.status,
-    input: run.input,
+    input: secrets ? redactJson(run.input, secrets) : run.input,
     createdAt: new Date(run.createdAt).toISOString(),
     updatedAt: new Date(run.updatedAt).toISOString(),
   };

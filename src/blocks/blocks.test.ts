@@ -118,10 +118,18 @@ describe('gate options', () => {
 
   test('triggers: pushes to the branch, or tag pushes matching the pattern', () => {
     assert.deepEqual(gateTriggers(options), [
-      { event: 'com.gitlab.events.push', filter: { 'project.path_with_namespace': 'acme/manifests', ref: 'refs/heads/main' } },
+      {
+        event: 'com.gitlab.events.push',
+        filter: { 'project.path_with_namespace': 'acme/manifests', ref: 'refs/heads/main' },
+        runKey: ['project_id', 'checkout_sha'],
+      },
     ]);
     assert.deepEqual(gateTriggers({ ...options, tagPattern: 'v*' }), [
-      { event: 'com.gitlab.events.tag_push', filter: { 'project.path_with_namespace': 'acme/manifests', ref: { glob: 'refs/tags/v*' } } },
+      {
+        event: 'com.gitlab.events.tag_push',
+        filter: { 'project.path_with_namespace': 'acme/manifests', ref: { glob: 'refs/tags/v*' } },
+        runKey: ['project_id', 'checkout_sha'],
+      },
     ]);
   });
 

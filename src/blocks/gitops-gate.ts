@@ -4,7 +4,6 @@ import { now, runInfo, sleep, type EventOf } from '../sdk/durable.js';
 import { toMilliseconds } from '../sdk/duration.js';
 import { gitlab } from '../sdk/gitlab.js';
 import { log } from '../sdk/log.js';
-import { tasks } from '../sdk/tasks.js';
 import type { WorkflowDefinition } from '../sdk/types.js';
 import { workflow } from '../sdk/workflow.js';
 import {
@@ -18,6 +17,7 @@ import {
   type FluxVerdict,
   type KustomizationObject,
 } from './flux.js';
+import { askApproval, type Clearance, type FreezeStatus } from './gitops-approval.js';
 import {
   approvalNeeded,
   checkGateOptions,
@@ -38,6 +38,7 @@ import {
   type PipelineOutcome,
   type RefWatch,
 } from './gitops-pipeline.js';
+import { missingKubernetes } from './gitops-preflight.js';
 import { createReporter, type Reporter } from './gitops-report.js';
 import { Wakeups } from './wakeups.js';
 
@@ -66,13 +67,6 @@ export interface GateResult {
    */
   appliedInstead?: string;
 }
-
-interface FreezeStatus {
-  frozen: boolean;
-  endsAt: string | null;
-}
-
-type Clearance = { go: true } | { go: false; status: GateStatus; detail: string };
 
 type ObserveOutcome = FluxVerdict | { state: 'timeout'; message: string };
 
@@ -200,40 +194,15 @@ class Gate {
 
   private async approval(env: GateEnvironment, rule: ApprovalRule, freeze: FreezeStatus): Promise<Clearance> {
     const { project } = this.options;
-    const task = await tasks.openApproval({
-      title: `Deploy ${short(this.sha)} of ${project} to ${env.name}`,
-      description: [
-        `The pipeline of ${this.sha} (${this.ref}) passed. Approve to let Flux sync **${env.name}**.`,
-        ...(freeze.frozen ? [`A GitLab deploy freeze is in force until ${freeze.endsAt ?? 'further notice'}.`] : []),
-      ].join('\n\n'),
-      approvers: rule.approvers,
-      ...(rule.required === undefined ? {} : { required: rule.required }),
-      ...(rule.allowSelfApproval === undefined ? {} : { allowSelfApproval: rule.allowSelfApproval }),
-      ...(this.push.data?.user_username ? { initiator: this.push.data.user_username } : {}),
-      timeout: rule.timeout ?? '1d',
-      context: { project },
-    });
-    await this.report.status(env.name, 'pending', freeze.frozen ? 'deploy freeze: waiting for approval' : 'waiting for approval', task.url);
-    log.info(`${env.name}: waiting for approval${freeze.frozen ? ' during the deploy freeze' : ''} at ${task.url}`);
-    for (;;) {
-      const woke = await this.wakeups.next({ ...this.watch.sources() }, { decision: task.result() });
-      if (woke.key === 'decision') {
-        const outcome = woke.value as Awaited<ReturnType<typeof task.result>>;
-        const by = outcome.decisions.filter((decision) => decision.decision === (outcome.status === 'approved' ? 'approve' : 'reject'));
-        const names = by.map((decision) => `@${decision.by}`).join(', ');
-        log.info(`${env.name}: approval ${outcome.status.replace('_', ' ')}${names ? ` by ${names}` : ''}`);
-        if (outcome.status === 'approved') return { go: true };
-        const detail =
-          outcome.status === 'rejected' ? `rejected${names ? ` by ${names}` : ''}` : `approval ${outcome.status.replace('_', ' ')}`;
-        return { go: false, status: 'rejected', detail };
-      }
-      const newer = await readWhileWaiting(`reading the head of ${this.ref}`, (call) => this.watch.newer(woke, call));
-      if (newer !== undefined) {
-        await task.cancel();
-        this.supersededBy = newer;
-        return { go: false, status: 'superseded', detail: `superseded by ${short(newer)}` };
-      }
-    }
+    const { sha, ref, report, watch, wakeups } = this;
+    const decided = await askApproval(
+      { project, sha, ref, pusher: this.push.data?.user_username, report, watch, wakeups },
+      env,
+      rule,
+      freeze,
+    );
+    if (!decided.go && decided.supersededBy !== undefined) this.supersededBy = decided.supersededBy;
+    return decided;
   }
 
   /** Polls the Kustomization until it settles — Ready at this commit, failed on it, or on another revision — or `timeout` passes. */
@@ -299,6 +268,11 @@ class Gate {
     const state = clearance.status === 'superseded' ? 'canceled' : 'failed';
     log.info(`${env.name}: not deployed, ${clearance.detail}`);
     await this.report.status(env.name, state, clearance.detail);
+    if (clearance.status === 'failed') {
+      // Not a decision but a gate that cannot go on as configured: reported as any failure is.
+      await this.report.deployment(env.name, 'failed');
+      await this.report.failure(`${env.name} cannot be deployed: ${short(this.sha)} not synced`, clearance.detail);
+    }
     this.environments.push({ name: env.name, status: state, detail: clearance.detail });
     await this.closeRemaining('canceled', `not deployed: ${env.name} ${clearance.detail}`);
     return clearance.status;
@@ -389,15 +363,19 @@ class Gate {
       retryWindowMs: toMilliseconds(retryWindow),
       pollMs: toMilliseconds(options.pollInterval ?? '2m'),
       async onRed(red, verdict) {
-        report.attach(red.id);
+        await report.follow(red.id);
         for (const env of envNames) await report.status(env, 'failed', `pipeline ${verdict}: not deployed`);
         await report.failure(
           `Pipeline ${verdict} for ${short(sha)}: nothing deployed`,
           `Pipeline [#${red.id}](${red.web_url}) ${verdict}, so no environment was synced. A retry that passes within ${String(retryWindow)} still deploys this commit.`,
         );
       },
-      async onRetried(retried) {
-        for (const env of envNames) await report.status(env, 'pending', `pipeline #${retried.id} retried: waiting`);
+      async onRetried(retried, { inPlace }) {
+        // Retried in place, the pipeline runs again with the gate's statuses in it: they say it waits.
+        // A new pipeline instead leaves the red one red, with its `failed` statuses (a `pending` put
+        // there would hold it at running for good); later statuses go in the new one, once it is green.
+        if (inPlace) for (const env of envNames) await report.status(env, 'pending', `pipeline #${retried.id} retried: waiting`);
+        else await report.follow(retried.id);
       },
     });
     switch (outcome.kind) {
@@ -411,7 +389,7 @@ class Gate {
         await this.closeRemaining('failed', `pipeline ${outcome.verdict}: not deployed`);
         return this.result('pipeline_failed', { pipelineId: outcome.pipeline.id });
       case 'timeout': {
-        if (outcome.pipeline) report.attach(outcome.pipeline.id);
+        if (outcome.pipeline) await report.follow(outcome.pipeline.id);
         const within = String(options.pipelineTimeout ?? '2h');
         const detail = outcome.pipeline
           ? `pipeline #${outcome.pipeline.id} did not pass within ${within}`
@@ -430,7 +408,14 @@ class Gate {
     if (!('kind' in passed)) return passed;
     const pipelineId = passed.pipeline.id;
     const envNames = this.options.environments.map((env) => env.name);
-    this.report.attach(pipelineId);
+    await this.report.follow(pipelineId);
+    const missing = await missingKubernetes(this.options.environments);
+    if (missing !== undefined) {
+      log.error(`not deploying: ${missing}`);
+      await this.closeRemaining('failed', "not deployed: this server has no 'kubernetes' capability (see the issue)");
+      await this.report.failure(`The gate ${this.options.name} cannot observe Flux: nothing deployed`, missing);
+      return this.result('failed', { pipelineId });
+    }
     for (const env of envNames) await this.report.status(env, 'pending', `pipeline #${pipelineId} passed: waiting to sync`);
     const shared = await sharedSourceProblems(this.options.environments);
     if (shared.length > 0) {
@@ -458,6 +443,16 @@ class Gate {
       await this.report.closeOpen(cancelled ? 'canceled' : 'failed', `${message}: not deployed`);
     } catch (closing) {
       log.error(`could not close the gate's commit statuses and deployments: ${(closing as Error).message}`);
+    }
+    if (cancelled) return;
+    // docs/gitops.md, §3 step 6: every failure opens the gate's issue (or adds to it), an unexpected one too.
+    try {
+      await this.report.failure(
+        `The gate failed on ${short(this.sha)}: ${name}`,
+        `${message}\n\nThe run's log (\`autoflow logs\`) has the details.`,
+      );
+    } catch (reporting) {
+      log.error(`could not report the failure on the gate's issue: ${(reporting as Error).message}`);
     }
   }
 }

@@ -150,13 +150,22 @@ export function approvalNeeded(
   return duringFreeze && !given.duringFreeze.has(duringFreeze) ? duringFreeze : undefined;
 }
 
+/**
+ * One gate per commit: a push that reaches AutoFlow twice — a project hook and a group hook, two
+ * deliveries under two event ids — would otherwise start two gates, each syncing and deploying
+ * the commit and asking for approval. The project and the commit name the run instead of the
+ * delivery (the engine's trigger `runKey`), so the second delivery finds the first one's run.
+ */
+export const GATE_RUN_KEY = ['project_id', 'checkout_sha'];
+
 /** A push to the watched branch, or a tag push matching the pattern, of the manifests project. */
 export function gateTriggers(options: GitopsGateOptions): TriggerSpec[] {
   const project = { 'project.path_with_namespace': options.project };
+  const runKey = GATE_RUN_KEY;
   if (options.tagPattern !== undefined) {
-    return [{ event: 'com.gitlab.events.tag_push', filter: { ...project, ref: { glob: `refs/tags/${options.tagPattern}` } } }];
+    return [{ event: 'com.gitlab.events.tag_push', filter: { ...project, ref: { glob: `refs/tags/${options.tagPattern}` } }, runKey }];
   }
-  return [{ event: 'com.gitlab.events.push', filter: { ...project, ref: `refs/heads/${options.branch ?? 'main'}` } }];
+  return [{ event: 'com.gitlab.events.push', filter: { ...project, ref: `refs/heads/${options.branch ?? 'main'}` }, runKey }];
 }
 
 /** Mistakes in the options, found when the workflow file is loaded rather than at the first push. */

@@ -184,8 +184,12 @@ export interface PipelineWaitOptions {
   pollMs: number;
   /** Called once when the pipeline fails, is cancelled or skipped (the gate reports it), before the retry window. */
   onRed(pipeline: Pipeline, verdict: RedVerdict): Promise<void>;
-  /** Called when a red pipeline runs again within the retry window. */
-  onRetried(pipeline: Pipeline): Promise<void>;
+  /**
+   * Called when a red pipeline runs again within the retry window. `inPlace`: GitLab retried the
+   * red pipeline itself (same id; the gate's statuses are in it). Otherwise a new pipeline of the
+   * commit replaced it (`replaced`, which stays red with whatever `onRed` put in it).
+   */
+  onRetried(pipeline: Pipeline, how: { inPlace: boolean; replaced: Pipeline }): Promise<void>;
 }
 
 const isRed = (verdict: PipelineVerdict): verdict is RedVerdict => verdict === 'failed' || verdict === 'canceled' || verdict === 'skipped';
@@ -201,8 +205,8 @@ export async function awaitPipeline(options: PipelineWaitOptions): Promise<Pipel
   const short = sha.slice(0, 8);
   const on = ref ?? 'any ref';
   let redSince: number | undefined;
-  /** The pipeline `onRed` put the gate's `failed` statuses in. */
-  let ourStatusesIn: number | undefined;
+  /** The red pipeline `onRed` was told of, which holds the gate's `failed` statuses. */
+  let red: Pipeline | undefined;
   let last: Awaited<ReturnType<typeof verdictOf>> | undefined;
   const match = {
     'object_attributes.sha': sha,
@@ -211,7 +215,7 @@ export async function awaitPipeline(options: PipelineWaitOptions): Promise<Pipel
   };
   for (;;) {
     const read = await readWhileWaiting(`reading the pipeline of ${short} on ${on}`, (call) =>
-      verdictOf(project, sha, { ref, gateStatusesIn: ourStatusesIn, call }),
+      verdictOf(project, sha, { ref, gateStatusesIn: red?.id, call }),
     );
     if (read && read.verdict !== last?.verdict) logVerdict(read, on, short);
     last = read ?? last;
@@ -220,14 +224,20 @@ export async function awaitPipeline(options: PipelineWaitOptions): Promise<Pipel
     if (read?.pipeline && isRed(read.verdict)) {
       if (redSince === undefined) {
         redSince = at;
-        ourStatusesIn = read.pipeline.id;
+        red = read.pipeline;
         await options.onRed(read.pipeline, read.verdict);
       }
       if (at >= redSince + options.retryWindowMs) return { kind: 'failed', pipeline: read.pipeline, verdict: read.verdict };
-    } else if (read?.pipeline && redSince !== undefined) {
+    } else if (read?.pipeline && redSince !== undefined && red !== undefined) {
       redSince = undefined;
-      log.info(`pipeline #${read.pipeline.id} of ${short} was retried within the retry window: waiting for it again`);
-      await options.onRetried(read.pipeline);
+      // "Retry" re-runs the red pipeline's jobs; "Run pipeline" (or a new push of the sha) makes a new one.
+      const inPlace = read.pipeline.id === red.id;
+      log.info(
+        inPlace
+          ? `pipeline #${read.pipeline.id} of ${short} was retried within the retry window: waiting for it again`
+          : `pipeline #${red.id} of ${short} was replaced by a new pipeline #${read.pipeline.id} within the retry window: waiting for that one`,
+      );
+      await options.onRetried(read.pipeline, { inPlace, replaced: red });
     }
     const until = redSince === undefined ? deadline : redSince + options.retryWindowMs;
     if (redSince === undefined && at >= deadline) {

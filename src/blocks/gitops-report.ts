@@ -8,8 +8,13 @@ import type { CommitState, Deployment, DeploymentStatus, Issue } from '../sdk/gi
 export interface Reporter {
   /** `targetUrl` defaults to the run's page. */
   status(environment: string, state: CommitState, description: string, targetUrl?: string): Promise<void>;
-  /** Attaches later statuses to this pipeline (GitLab's `pipeline_id`). */
-  attach(pipelineId: number): void;
+  /**
+   * Attaches later statuses to this pipeline (GitLab's `pipeline_id`). When it replaces the
+   * pipeline followed so far (a red pipeline re-run as a new one), a status still `pending` or
+   * `running` in the old one is set `failed` there first: that pipeline is not green and never will
+   * be, and an open external status would hold it at running for good.
+   */
+  follow(pipelineId: number): Promise<void>;
   deployment(environment: string, status: DeploymentStatus): Promise<void>;
   failure(title: string, body: string): Promise<Issue>;
   recovered(body: string): Promise<void>;
@@ -49,7 +54,14 @@ export function createReporter(context: {
   }
 
   return {
-    attach(id) {
+    async follow(id) {
+      const replaced = pipelineId;
+      if (replaced === id) return;
+      if (replaced !== undefined) {
+        for (const [environment, last] of states)
+          if (OPEN_STATES.has(last))
+            await this.status(environment, 'failed', `pipeline #${replaced} was replaced by #${id}: not deployed from it`);
+      }
       pipelineId = id;
     },
 

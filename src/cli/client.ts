@@ -26,6 +26,7 @@ export type ApiClient = Pick<
   | 'listRetries'
   | 'getLogs'
   | 'cancelRun'
+  | 'terminateRun'
   | 'retryRun'
   | 'signalRun'
   | 'listWorkflows'
@@ -185,6 +186,8 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     listRetries: async (id) => (await unlessOlderServer(get<{ retries: RetryView[] }>(`${run(id)}/retries`)))?.retries ?? [],
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
     cancelRun: async (id, reason) => (await request<CancelView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
+    terminateRun: async (id, reason) =>
+      (await request<RunView>('POST', `${run(id)}/terminate`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>
       (await request<RunView>('POST', `${run(id)}/retry`, options?.latest ? { version: 'latest' } : {})).body,
     async signalRun(id, name, payload) {

@@ -17,6 +17,7 @@ import { registerShow } from './commands/show.js';
 import { registerSignal } from './commands/signal.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTasks } from './commands/tasks.js';
+import { registerTerminate } from './commands/terminate.js';
 import { registerTest } from './commands/test.js';
 import { registerUndeploy } from './commands/undeploy.js';
 import { registerWorkflows } from './commands/workflows.js';
@@ -56,6 +57,7 @@ function createProgram(context: CliContext): Command {
     registerShow,
     registerLogs,
     registerCancel,
+    registerTerminate,
     registerRetry,
     registerSignal,
     registerTasks,

@@ -437,6 +437,18 @@ export class Engine {
   }
 
   /**
+   * Ends `run` (as read, at its history length) with the commit `build` makes, without its code: terminate
+   * (app/operations-terminate.ts). The run is seized from whichever node holds it, so that node's next commit is
+   * fenced; then the commit follows the path of any commit here (listeners, mail, calls given up). False when the run
+   * changed since it was read.
+   */
+  async endWithoutCode(run: RunRecord, build: (owner: string, secrets: SecretSource) => TaskCommit): Promise<boolean> {
+    const owner = this.options.nodeId;
+    if (!(await this.store.seizeRun(run.id, owner, this.clock.now() + this.runLeaseMs, run.historyLength))) return false;
+    return this.commitOutsideSandbox(run, build(owner, this.options.secrets));
+  }
+
+  /**
    * Runs a failed run again from the workflow task that failed it (see run-retry.ts): on its own
    * version, or with `latest` on the active version of its workflow, whose code must replay the
    * history kept. ConflictError when the run is not failed, cannot be retried, or the code does
@@ -509,6 +521,7 @@ export class Engine {
         runId: run.id,
         workflow: run.workflow,
         prepare: (resolution) => revealResolution(resolution, this.options.secrets, permitted),
+        secrets: this.options.secrets,
       });
       return { instance, outcome };
     } catch (caught) {
@@ -856,15 +869,16 @@ export class Engine {
     }
   }
 
-  private async commitOutsideSandbox(run: RunRecord, commit: TaskCommit): Promise<void> {
+  private async commitOutsideSandbox(run: RunRecord, commit: TaskCommit): Promise<boolean> {
     const result = await this.commit(run, commit);
     if (!result.ok) {
       this.commitRefused(run.id, result.reason);
-      return;
+      return false;
     }
     const committed = committedRecord(run, commit);
     this.afterCommit(committed, commit);
     if (terminal.has(committed.status)) this.finished(committed);
+    return true;
   }
 
   /**

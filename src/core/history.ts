@@ -44,7 +44,11 @@ export function historyToResolution(event: HistoryEvent): Resolution | undefined
     case 'child_failed':
       return { kind: 'child', step: event.step, ok: false, error: event.error };
     case 'cancel_requested':
-      return { kind: 'cancel', ...(event.reason !== undefined && { reason: event.reason }), ...(event.by !== undefined && { by: event.by }) };
+      return {
+        kind: 'cancel',
+        ...(event.reason !== undefined && { reason: event.reason }),
+        ...(event.by !== undefined && { by: event.by }),
+      };
     default:
       return undefined;
   }
@@ -77,7 +81,9 @@ export function commandToHistory(command: Command, newRunId?: string): HistoryPa
       return { type: 'run_cancelled' };
     case 'continueAsNew':
       return { type: 'run_continued', newRunId: newRunId ?? '' };
+    // Neither is history: a cancel request is visible in the child's history (`cancel_requested`, with the reason).
     case 'log':
+    case 'cancelChild':
       return undefined;
   }
 }

@@ -60,7 +60,20 @@ export type FilterCondition =
   | { not: FilterCondition };
 export type Filter = Record<string, FilterCondition>;
 
-export type TriggerSpec = { event: string; filter?: Filter } | { cron: string; timezone?: string; input?: Json };
+export type TriggerSpec =
+  | {
+      event: string;
+      filter?: Filter;
+      /**
+       * Paths into the event, read as `filter` and `match` read them (`subject`, or GitLab's
+       * `checkout_sha`), whose values name the run the trigger starts instead of the event's id: the
+       * events that agree on them start one run, as a redelivery does. For one occurrence delivered as
+       * several events — a push sent by a project hook and by a group hook, each delivery with an id of
+       * its own. An event that lacks one of the paths starts the run its id names.
+       */
+      runKey?: string[];
+    }
+  | { cron: string; timezone?: string; input?: Json };
 
 export interface GitLabPermissions {
   /**
@@ -176,8 +189,17 @@ export type Command =
   | { kind: 'log'; level: LogLevel; message: string }
   | { kind: 'complete'; result: Json }
   | { kind: 'fail'; error: ErrorInfo }
-  /** `children`: ids of child runs still running when the cancellation arrived; they are cancelled too. */
+  /**
+   * `children`: ids of child runs still running when the cancellation arrived; they are cancelled too. SDKs
+   * since `cancelChild` ask them in the task that delivers the cancel instead, and leave this out.
+   */
   | { kind: 'cancelled'; reason?: string; children?: string[] }
+  /**
+   * Asks a child run of this run to cancel (`ChildHandle.cancel()`, or the run's own cancellation reaching
+   * its children), in this task's commit. Not a durable step: it records no history and waits for nothing;
+   * the child's end reaches the parent as any child's does. The store cancels only this run's children.
+   */
+  | { kind: 'cancelChild'; childId: string; reason: string }
   | { kind: 'continueAsNew'; input: Json };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -359,6 +359,14 @@ export interface Store {
   /** Gives a run's lease back so that another node may claim it at once. */
   releaseRun(runId: string, owner: string): Promise<void>;
   /**
+   * Leases run `runId` to `owner` until `leaseUntil` whoever holds it, while it is `running` or `stuck` and its
+   * history has exactly `expectedHistoryLength` events; false, changing nothing, otherwise. For terminate, which
+   * ends a run at once with a commit of its own: the node that was advancing the run can no longer commit (the
+   * lease and then the history length fence it), and the terminating node's commit is not refused for a lease
+   * another node took and may never hand back.
+   */
+  seizeRun(runId: string, owner: string, leaseUntil: number, expectedHistoryLength: number): Promise<boolean>;
+  /**
    * Heartbeat: extends to `runLeaseUntil` the leases of `runIds` and to `callLeaseUntil` those of
    * `calls` (a call's `due_at` follows), but only those still held by `owner` — a lease another
    * node took over stays theirs. Returns how many runs were renewed, and the calls that were not:

@@ -1,13 +1,19 @@
 import { NondeterminismError } from './errors.js';
 import { commandToHistory, describeRecord, historyToResolution, isCommandRecord } from './history.js';
-import type { Activation, Command, HistoryEvent, HistoryPayload, Resolution } from './model.js';
-import type { WorkflowInstance } from './ports.js';
+import type { Activation, Command, HistoryEvent, HistoryPayload, Json, Resolution } from './model.js';
+import type { SecretSource, WorkflowInstance } from './ports.js';
+import { redactJson } from './secrets.js';
 
 export interface ReplayOptions {
   runId: string;
   workflow: string;
   /** Prepares a recorded resolution for delivery (secret references become values). */
   prepare?: (resolution: Resolution) => Resolution;
+  /**
+   * The secrets history was redacted with: the code's commands are compared as history recorded them. Without it, a
+   * wait on `'sig' + secret` replayed as a divergence from the `sig{{secret:NAME}}` in history, and the run went stuck.
+   */
+  secrets?: SecretSource;
 }
 
 export interface ReplayOutcome {
@@ -111,9 +117,11 @@ interface Issued {
   site: string | null;
 }
 
-function issuedOf(command: Command): Issued[] {
-  const record = commandToHistory(command);
-  if (!record) return [];
+function issuedOf(command: Command, secrets: SecretSource | undefined): Issued[] {
+  const written = commandToHistory(command);
+  if (!written) return [];
+  // Redacted as buildTaskCommit redacts what it records; the error that names a divergence shows no value either.
+  const record = secrets ? (redactJson(written as unknown as Json, secrets) as unknown as HistoryPayload) : written;
   // Taken from the command, not the record: a patch command has a site when the SDK that wrote it
   // gives it one, and history does not keep it.
   const site = 'site' in command && typeof command.site === 'string' && command.site !== '' ? command.site : null;
@@ -144,7 +152,7 @@ interface CompareContext extends ReplayOptions {
  * code that still asks never silently takes the old branch for a run that took the new one.
  */
 function compareCommands(produced: Command[], recorded: HistoryEvent[], task: number, context: CompareContext): void {
-  const issued = produced.flatMap(issuedOf);
+  const issued = produced.flatMap((command) => issuedOf(command, context.secrets));
   const issuedPatches = new Set(issued.flatMap(({ record }) => (record.type === 'patch_marker' ? [record.patchId] : [])));
   let i = 0;
   let r = 0;

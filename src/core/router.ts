@@ -2,7 +2,7 @@ import { eventKeyForShape } from './correlation.js';
 import { toError } from './errors.js';
 import { triggerMatches } from './filter.js';
 import { stableHash } from './hash.js';
-import type { CloudEvent, DeployedDefinition, Json, NewRun, RunRecord, StoredEvent, WaitRecord } from './model.js';
+import type { CloudEvent, DeployedDefinition, Json, NewRun, RunRecord, StoredEvent, TriggerSpec, WaitRecord } from './model.js';
 import type { EventRouting, Logger, RouteResult, Store } from './ports.js';
 
 /** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
@@ -17,9 +17,13 @@ export function cloudEventOf(stored: StoredEvent): CloudEvent {
 
 /**
  * A triggered run's id is derived from the event, so a redelivered event (or the same event
- * routed again after a crash) never starts a second run.
+ * routed again after a crash) never starts a second run. With the trigger's `runKey`, from the
+ * values at those paths instead: two deliveries of one occurrence, under two event ids, start one run.
  */
-export function triggeredRunId(workflow: string, event: CloudEvent): string {
+export function triggeredRunId(workflow: string, event: CloudEvent, runKey?: readonly string[]): string {
+  const key = runKey === undefined || runKey.length === 0 ? undefined : eventKeyForShape(event, [...runKey]);
+  // The paths are part of the hash: two keys with equal values on other paths are different keys.
+  if (key !== undefined) return `${workflow}-${stableHash(`runKey\n${runKey?.join('\n') ?? ''}\n${key}`)}`;
   return `${workflow}-${stableHash(`${event.source}\n${event.id}`)}`;
 }
 
@@ -41,7 +45,7 @@ export interface TriggerFailure {
 }
 
 /**
- * Whether one of the definition's triggers matches. A trigger that throws (a filter deployed before
+ * The first of the definition's triggers that matches. A trigger that throws (a filter deployed before
  * filters were checked at deploy) is reported and counts as no match: routing plans a batch of
  * events at once, and one bad trigger must not hold up every other workflow's events, waits and signals.
  */
@@ -50,8 +54,8 @@ function triggered(
   event: StoredEvent,
   cloudEvent: CloudEvent,
   onFailure: (failure: TriggerFailure) => void,
-): boolean {
-  return definition.manifest.triggers.some((trigger, index) => {
+): TriggerSpec | undefined {
+  return definition.manifest.triggers.find((trigger, index) => {
     try {
       return triggerMatches(trigger, cloudEvent);
     } catch (caught) {
@@ -76,9 +80,10 @@ export async function planRouting(
   const cloudEvent = cloudEventOf(event);
   const newRuns: NewRun[] = [];
   for (const definition of definitions) {
-    if (!triggered(definition, event, cloudEvent, onTriggerFailure)) continue;
+    const trigger = triggered(definition, event, cloudEvent, onTriggerFailure);
+    if (trigger === undefined) continue;
     newRuns.push({
-      id: triggeredRunId(definition.name, cloudEvent),
+      id: triggeredRunId(definition.name, cloudEvent, 'event' in trigger ? trigger.runKey : undefined),
       workflow: definition.name,
       version: definition.version,
       input: cloudEvent as unknown as Json,

@@ -17,16 +17,12 @@ import type {
 } from './model.js';
 import type { SecretSource, TaskCommit } from './ports.js';
 import { redactJson, redactText, sealJson } from './secrets.js';
+import { cutText } from './text-cut.js';
 
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
 export const MAX_LOGS_PER_TASK = 1000;
 /** A log line longer than this is cut: logs are for reading, and a task's lines are stored and served whole. */
 export const MAX_LOG_LINE_CHARS = 16 * 1024;
-
-function cut(message: string): string {
-  if (message.length <= MAX_LOG_LINE_CHARS) return message;
-  return `${message.slice(0, MAX_LOG_LINE_CHARS)}… (${message.length - MAX_LOG_LINE_CHARS} more characters cut)`;
-}
 
 export interface DeliveredResolution {
   resolution: Resolution;
@@ -73,7 +69,11 @@ export function taskTime<F extends number | null>(commit: TaskCommit, fallback: 
 
 /** The run's record as every store holds it once `commit` is applied: what a read after the commit returns. */
 export function committedRecord(run: RunRecord, commit: TaskCommit): RunRecord {
-  const record: RunRecord = { ...run, historyLength: run.historyLength + commit.history.length, updatedAt: taskTime(commit, run.updatedAt) };
+  const record: RunRecord = {
+    ...run,
+    historyLength: run.historyLength + commit.history.length,
+    updatedAt: taskTime(commit, run.updatedAt),
+  };
   if (commit.status) {
     const { status, result, error } = commit.status;
     record.status = status;
@@ -240,8 +240,17 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
               ok: false,
               error: outcome.error ?? { name: 'CancelledError', message: `child run ${run.id} was cancelled` },
             };
-      commit.notifyParent = { runId: run.parentId, resolution: redactJson(resolution as unknown as Json, secrets) as unknown as Resolution };
+      commit.notifyParent = {
+        runId: run.parentId,
+        resolution: redactJson(resolution as unknown as Json, secrets) as unknown as Resolution,
+      };
     }
+  };
+
+  /** Each child once per commit: the store keeps one cancel per run, and a second would only be refused. */
+  const cancelChild = (childId: string, reason: string): void => {
+    const list = (commit.cancelChildren ??= []);
+    if (!list.some((child) => child.runId === childId)) list.push({ runId: childId, reason });
   };
 
   for (const command of input.commands) {
@@ -251,7 +260,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         const message =
           logs.length === MAX_LOGS_PER_TASK - 1
             ? `(more than ${MAX_LOGS_PER_TASK} log lines in one workflow task; the rest of this task's lines are dropped)`
-            : cut(redactText(command.message, secrets));
+            : cutText(redactText(command.message, secrets), MAX_LOG_LINE_CHARS);
         logs.push({ runId: run.id, index: markerSeq * MAX_LOGS_PER_TASK + logs.length, at: time, level: command.level, message });
         continue;
       }
@@ -272,13 +281,32 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
       }
       case 'child': {
         const version = input.versionOf(command.workflow);
-        if (version === undefined) {
+        // A run id is shown by the API, the web UI and the logs, and must stay what it is to address the run: one
+        // holding a secret's value is refused rather than redacted.
+        if (redactText(command.childId, secrets) !== command.childId) {
           immediate.push({
             resolution: {
               kind: 'child',
               step: command.step,
               ok: false,
-              error: { name: 'NotFoundError', message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child` },
+              error: {
+                name: 'ValidationError',
+                message: `cannot start a child run of workflow '${command.workflow}': its id holds the value of a secret, and run ids are shown in the API, the web UI and logs; derive the id from something that is not secret`,
+                details: { code: 'secret_in_child_id', workflow: command.workflow },
+              },
+            },
+            at: time,
+          });
+        } else if (version === undefined) {
+          immediate.push({
+            resolution: {
+              kind: 'child',
+              step: command.step,
+              ok: false,
+              error: {
+                name: 'NotFoundError',
+                message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child`,
+              },
             },
             at: time,
           });
@@ -303,11 +331,13 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         break;
       case 'cancelled':
         end('cancelled', {
-          error: { name: 'CancelledError', message: `run ${run.id} was cancelled${command.reason === undefined ? '' : `: ${command.reason}`}` },
+          error: {
+            name: 'CancelledError',
+            message: `run ${run.id} was cancelled${command.reason === undefined ? '' : `: ${command.reason}`}`,
+          },
         });
-        if (command.children?.length) {
-          commit.cancelChildren = command.children.map((childId) => ({ runId: childId, reason: `its parent run ${run.id} was cancelled` }));
-        }
+        // From SDKs before `cancelChild`: they asked the children only now, at the end of the cleanup.
+        for (const childId of command.children ?? []) cancelChild(childId, `its parent run ${run.id} was cancelled`);
         break;
       case 'continueAsNew': {
         const successor: NewRun = {
@@ -326,6 +356,9 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
       }
       case 'patch':
         break;
+      case 'cancelChild':
+        cancelChild(command.childId, command.reason);
+        continue;
     }
     const record = commandToHistory(command);
     if (record) push(record, time);

@@ -139,6 +139,9 @@ function fieldProblem(command: Fields): string | undefined {
     }
     case 'continueAsNew':
       return undefined;
+    case 'cancelChild':
+      if (!isString(command.childId)) return "'childId' must be a string";
+      return isString(command.reason) ? undefined : "'reason' must be a string";
     default:
       return 'its kind is not one the host knows';
   }

@@ -83,9 +83,16 @@ function checkFilter(problems: Problems, filter: Fields, path: string, event: un
 
 function checkTrigger(problems: Problems, trigger: unknown, path: string): void {
   if (isObject(trigger) && 'event' in trigger) {
-    problems.onlyKeys(trigger, path, ['event', 'filter']);
+    problems.onlyKeys(trigger, path, ['event', 'filter', 'runKey']);
     if (typeof trigger.event !== 'string' || trigger.event === '') {
       problems.add(`${path}.event`, 'must name an event type, such as com.gitlab.events.issue_updated');
+    }
+    const { runKey } = trigger;
+    if (
+      runKey !== undefined &&
+      (!Array.isArray(runKey) || runKey.length === 0 || runKey.some((key) => typeof key !== 'string' || key === ''))
+    ) {
+      problems.add(`${path}.runKey`, "must be a list of event paths, such as ['project_id', 'checkout_sha']");
     }
     if (trigger.filter !== undefined && !isObject(trigger.filter)) problems.add(`${path}.filter`, 'must be an object of path → condition');
     else if (trigger.filter !== undefined) checkFilter(problems, trigger.filter, path, trigger.event);
@@ -101,7 +108,7 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
       problems.add(`${path}.timezone`, `is not an IANA time zone (e.g. "Europe/Berlin"), got ${JSON.stringify(trigger.timezone)}`);
     }
   } else {
-    problems.add(path, 'a trigger is { event, filter? } or { cron, timezone?, input? }');
+    problems.add(path, 'a trigger is { event, filter?, runKey? } or { cron, timezone?, input? }');
   }
 }
 

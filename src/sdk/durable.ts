@@ -5,7 +5,9 @@
 import { SIGNAL_EVENT_PREFIX, type CloudEvent, type Json } from '../core/model.js';
 import { toMilliseconds, type Duration } from './duration.js';
 import { ContinueAsNewSignal } from './errors.js';
-import { currentRuntime } from './runtime.js';
+import { currentRuntime, runtimeIfAny } from './runtime.js';
+import { Observed } from './wait-channels.js';
+import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import type { ChildHandle, ChildOptions, RunInfo, SignalOptions, WaitOptions, WorkflowDefinition } from './types.js';
 
 export { SIGNAL_EVENT_PREFIX };
@@ -56,7 +58,8 @@ export function checkEventType(type: unknown, call: 'waitFor' | 'emit'): void {
 
 /**
  * Waits for an event of `eventType` whose dotted paths equal `match`. Resolves to the event, or to
- * `null` when `timeout` passes first. Events that arrived shortly before the wait still match.
+ * `null` when `timeout` passes first. Events that arrived shortly before the wait still match, and so
+ * does one that reached a `waitFor` of this run that lost a `race` (wait-channels.ts).
  *
  * @example
  * const merged = await waitFor('com.gitlab.events.merge_request_merged', {
@@ -79,22 +82,45 @@ export function waitFor<TData = Json>(eventType: string, options: WaitOptions = 
     match.subject = runtime.runInfo().runId;
   }
   const timeoutAt = options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
-  return runtime.schedule(`waitFor('${eventType}')`, () => ({
-    kind: 'wait',
-    eventType,
-    match,
-    ...(timeoutAt !== undefined && { timeoutAt }),
-  })) as Promise<EventOf<TData> | null>;
+  return runtime.waits.open('event', `waitFor('${eventType}')`, eventType, match, timeoutAt) as Promise<EventOf<TData> | null>;
 }
 
 /**
- * Waits for the signal `name` sent to this run (`autoflow signal`, or the API) and returns its
+ * Waits for the next signal `name` sent to this run (`autoflow signal`, or the API) and returns its
  * payload, or `null` when `timeout` passes first. A signal sent without a payload returns `true`:
- * `null` means only that no signal came.
+ * `null` means only that no signal came. Signals of one name are a queue: each call takes the next
+ * one, in call order, and one sent before the call is kept for it; a `signal()` that lost a `race`
+ * takes none (wait-channels.ts).
  */
-export async function signal<TData = Json>(name: string, options: SignalOptions = {}): Promise<TData | null> {
-  const event = await waitFor<TData>(`${SIGNAL_EVENT_PREFIX}${name}`, { timeout: options.timeout });
-  return event ? ((event.data ?? true) as TData) : null;
+export function signal<TData = Json>(name: string, options: SignalOptions = {}): Promise<TData | null> {
+  let waiting: Promise<CloudEvent | null>;
+  try {
+    // The names `autoflow signal` and the API accept: any other would park the run for a signal nobody can send.
+    if (typeof name !== 'string' || !SIGNAL_NAME_PATTERN.test(name)) {
+      throw new TypeError(
+        `signal(${JSON.stringify(name)}): a signal name must ${SIGNAL_NAME_RULE.replace(/^use/u, 'have')}, as \`autoflow signal\` and the API accept`,
+      );
+    }
+    const runtime = currentRuntime();
+    const operation = `signal('${name}')`;
+    runtime.requireRunning(operation);
+    const timeoutAt = options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
+    waiting = runtime.waits.open('signal', operation, `${SIGNAL_EVENT_PREFIX}${name}`, { subject: runtime.runInfo().runId }, timeoutAt);
+  } catch (error) {
+    // Rejected, not thrown, as when signal() was an async function.
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+  // One step after the wait's, as when signal() was an async function: concurrent branches go on in the same order.
+  const result = new Observed<TData | null>((resolve, reject) => {
+    waiting.then((event) => resolve(event ? ((event.data ?? true) as TData) : null), reject);
+  });
+  const { waits } = currentRuntime();
+  waits.onRelease(
+    result,
+    () => waits.release(waiting),
+    () => waits.reacquire(waiting),
+  );
+  return result;
 }
 
 export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
@@ -103,7 +129,11 @@ export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
 
 /**
  * Settles with the first branch to settle: `{ key, value }` when it fulfils, its error when it
- * rejects. The other branches keep their commands (a pending timer or wait is simply never used).
+ * rejects. The other branches keep their commands (a pending timer or call is simply never used),
+ * but a `signal()` or `waitFor()` passed as a branch that loses takes nothing from then on: a signal
+ * or event its wait receives goes to the next `signal()` / matching `waitFor()`, or is kept for it,
+ * and one it took in the task that decided the race is given back. So is a losing `race`'s. A native
+ * `Promise.race` does none of this: its losing `signal()` goes on waiting and takes the next signal.
  *
  * @example
  * const first = await race({ approved: signal('approve'), expired: sleep('3d') });
@@ -112,7 +142,41 @@ export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
 export function race<T extends Record<string, PromiseLike<unknown>>>(branches: T): Promise<RaceResult<T>> {
   const keys = Object.keys(branches);
   if (keys.length === 0) throw new TypeError('race({}) needs at least one branch, or it would never settle');
-  return Promise.race(keys.map((key) => Promise.resolve(branches[key]).then((value) => ({ key, value }) as RaceResult<T>)));
+  let settled = false;
+  const waits = runtimeIfAny()?.waits;
+  // Called by the first branch to settle (the one Promise.race adopts: the first of these callbacks
+  // settles the first of these promises), before the race settles, so the workflow never sees a loser that still consumes.
+  const releaseLosers = (winner: string): void => {
+    if (settled) return;
+    settled = true;
+    for (const key of keys) if (key !== winner) waits?.release(branches[key]);
+  };
+  // As Promise.race: the first branch to settle settles the race, and its losers are set aside before anyone sees it.
+  const result = new Observed<RaceResult<T>>((resolve, reject) => {
+    for (const key of keys) {
+      Promise.resolve(branches[key]).then(
+        (value) => {
+          releaseLosers(key);
+          resolve({ key, value } as RaceResult<T>);
+        },
+        (error: unknown) => {
+          releaseLosers(key);
+          reject(error);
+        },
+      );
+    }
+  });
+  // A race that loses an outer race sets its branches aside while it has not settled, and takes them back when used again.
+  waits?.onRelease(
+    result,
+    () => {
+      if (!settled) for (const key of keys) waits.release(branches[key]);
+    },
+    () => {
+      if (!settled) for (const key of keys) waits.reacquire(branches[key]);
+    },
+  );
+  return result;
 }
 
 /** The time of the current workflow task (what `Date.now()` returns too). */
@@ -200,7 +264,14 @@ export function startChild(
     id = options.id ?? `${runtime.runInfo().runId}.${step}`;
     return { kind: 'child', workflow: name, input: input as Json, childId: id };
   });
-  return Promise.resolve({ id, result: () => result });
+  const cancel = (reason?: string): Promise<void> => {
+    if (reason !== undefined && typeof reason !== 'string')
+      throw new TypeError(`cancel(reason) of child run ${id}: reason must be a string`);
+    const parent = runtime.runInfo().runId;
+    runtime.cancelChild(id, `its parent run ${parent} cancelled it${reason === undefined ? '' : `: ${reason}`}`);
+    return Promise.resolve();
+  };
+  return Promise.resolve({ id, result: () => result, cancel });
 }
 
 /** `startChild` and wait for the child's result. */

@@ -6,11 +6,12 @@
  * order gets the same numbers. Each operation's promise is settled only by a resolution the host
  * delivers in an activation; nothing inside the sandbox can settle it.
  */
-import type { Activation, Command, ErrorInfo, Json, LogLevel, Resolution } from '../core/model.js';
+import type { Activation, CloudEvent, Command, ErrorInfo, Json, LogLevel, Resolution } from '../core/model.js';
 import { CancelledError, ContinueAsNewSignal, RemoteError, errorInfoOf } from './errors.js';
 import type { InitPayload, ManifestReply } from './protocol.js';
 import { createRandom, uuid4From } from './random.js';
 import type { RunInfo, WorkflowDefinition } from './types.js';
+import { WaitChannels } from './wait-channels.js';
 import { checkInput, isWorkflowDefinition, manifestOf, startRun } from './workflow.js';
 
 // -- the protocol's own built-ins ---------------------------------------------------------------
@@ -53,6 +54,8 @@ interface Pending {
   kind: DurableKind;
   /** For a child run: its id. */
   childId?: string;
+  /** For a wait whose event WaitChannels hands out: takes the resolution instead of `resolve`. */
+  onWait?: (event: CloudEvent | null) => void;
   resolve(value: unknown): void;
   reject(reason: unknown): void;
 }
@@ -63,6 +66,8 @@ export class WorkflowRuntime {
   /** Why the module cannot be run, when it cannot. */
   private moduleProblem = 'the workflow module was not registered';
   private time = 0;
+  /** Activations so far: which workflow task the run is in. */
+  private activations = 0;
   private replaying = false;
   private replayPatches: readonly string[] = [];
   /** Between `activate` and `collect`: logs are only emitted then. */
@@ -70,8 +75,6 @@ export class WorkflowRuntime {
   private started = false;
   private cancelRequested = false;
   private cancelReason: string | undefined;
-  /** Child runs that had not finished when the cancellation arrived: they are cancelled with the run. */
-  private readonly runningChildren = protocolList<string>();
   private nextStep = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly patchDecisions = new Map<string, boolean>();
@@ -81,6 +84,8 @@ export class WorkflowRuntime {
   private terminalCollected = false;
   // Seeded with '' until init, so that code running while the module loads is deterministic too.
   private rng = createRandom('');
+  /** Who gets the events delivered to `signal()` and `waitFor()` waits (a race's losing branch does not). */
+  readonly waits = new WaitChannels(this);
 
   // -- protocol (called by the host through the globals of bootstrap.ts) ------------------------
 
@@ -109,6 +114,7 @@ export class WorkflowRuntime {
   }
 
   activate(activation: Activation): void {
+    this.activations++;
     this.time = activation.time;
     this.replaying = activation.replaying;
     this.replayPatches = activation.patches ?? [];
@@ -136,6 +142,11 @@ export class WorkflowRuntime {
     return this.time;
   }
 
+  /** The current workflow task, counted from 1 (0 while the module loads). */
+  task(): number {
+    return this.activations;
+  }
+
   random(): number {
     return this.rng.next();
   }
@@ -155,6 +166,48 @@ export class WorkflowRuntime {
    * TypeError, without using up a step, when the command is not JSON.
    */
   schedule(operation: string, build: (step: number) => DurableCommand): Promise<unknown> {
+    const step = this.issueDurable(operation, build);
+    // After the run ended, branches still running (a lost race, say) must not issue anything.
+    if (step === undefined) return new Promise(() => {});
+    return new Promise((resolve, reject) => {
+      this.pending.set(step.step, {
+        kind: step.kind,
+        resolve,
+        reject,
+        ...(step.childId !== undefined && { childId: step.childId }),
+      });
+    });
+  }
+
+  /**
+   * Issues a wait whose resolution goes to `onWait` rather than to a promise of its own: WaitChannels
+   * decides who gets the event (wait-channels.ts). A cancel of the run calls `onCancel`.
+   */
+  scheduleWait(
+    operation: string,
+    build: (step: number) => DurableCommand,
+    onWait: (event: CloudEvent | null) => void,
+    onCancel: (reason: unknown) => void,
+  ): void {
+    const step = this.issueDurable(operation, build);
+    if (step !== undefined) this.pending.set(step.step, { kind: 'wait', onWait, resolve: () => {}, reject: onCancel });
+  }
+
+  /**
+   * Asks the child run `childId` to cancel, in this task's commit (`ChildHandle.cancel()`). Not a step:
+   * the child's end reaches the run as any child's does.
+   */
+  cancelChild(childId: string, reason: string): void {
+    this.requireRunning('cancel()');
+    if (this.terminal !== undefined) return;
+    this.issued[this.issued.length] = protocolJson({ kind: 'cancelChild', childId, reason });
+  }
+
+  /** Numbers and writes a durable command; undefined once the run has ended (the command is dropped). */
+  private issueDurable(
+    operation: string,
+    build: (step: number) => DurableCommand,
+  ): { step: number; kind: DurableKind; childId?: string } | undefined {
     this.requireRunning(operation);
     const step = this.nextStep;
     // The raw stack of this call; the host maps it through the source map to the author's line.
@@ -167,12 +220,9 @@ export class WorkflowRuntime {
       throw new TypeError(`${operation}: its arguments are not JSON-serialisable (${(error as Error).message})`);
     }
     this.nextStep++;
-    // After the run ended, branches still running (a lost race, say) must not issue anything.
-    if (this.terminal !== undefined) return new Promise(() => {});
+    if (this.terminal !== undefined) return undefined;
     this.issued[this.issued.length] = serialised;
-    return new Promise((resolve, reject) => {
-      this.pending.set(step, { kind: command.kind, resolve, reject, ...(command.kind === 'child' && { childId: command.childId }) });
-    });
+    return { step, kind: command.kind, ...(command.kind === 'child' && { childId: command.childId }) };
   }
 
   /** Memoised per run: once answered, the same id gets the same answer for the rest of the run. */
@@ -243,11 +293,8 @@ export class WorkflowRuntime {
    */
   private failure(error: unknown): string {
     if (this.cancelRequested && error instanceof CancelledError) {
-      return protocolJson({
-        kind: 'cancelled',
-        ...(this.cancelReason !== undefined && { reason: this.cancelReason }),
-        ...(this.runningChildren.length > 0 && { children: this.runningChildren }),
-      });
+      // No `children`: the children still running were asked to cancel when the cancel arrived (cancel()).
+      return protocolJson({ kind: 'cancelled', ...(this.cancelReason !== undefined && { reason: this.cancelReason }) });
     }
     if (error instanceof ContinueAsNewSignal) return protocolJson({ kind: 'continueAsNew', input: error.input });
     const info = errorInfoOf(error);
@@ -283,7 +330,8 @@ export class WorkflowRuntime {
         pending.resolve(undefined);
         break;
       case 'wait':
-        pending.resolve(resolution.event);
+        if (pending.onWait) pending.onWait(resolution.event);
+        else pending.resolve(resolution.event);
         break;
       case 'call':
       case 'child':
@@ -296,15 +344,18 @@ export class WorkflowRuntime {
   /**
    * Rejects what is pending now; operations issued afterwards (cleanup) work normally. A run is
    * cancelled once: a repeated request must not interrupt the cleanup the first one started, so it
-   * is ignored (as Temporal ignores a repeated cancel request).
+   * is ignored (as Temporal ignores a repeated cancel request). The child runs still running are asked
+   * to cancel in this task, as Temporal does by default: waiting for the end of the cleanup would let
+   * them go on acting for as long as it takes (a `finally` that sleeps an hour).
    */
   private cancel(reason: string | undefined): void {
     if (this.cancelRequested) return;
     this.cancelRequested = true;
     this.cancelReason = reason;
     const waiting = [...this.pending.values()];
-    const children = this.runningChildren;
-    for (const pending of waiting) if (pending.childId !== undefined) children[children.length] = pending.childId;
+    const { runId } = this.requireInfo();
+    for (const pending of waiting)
+      if (pending.childId !== undefined) this.cancelChild(pending.childId, `its parent run ${runId} was cancelled`);
     this.pending.clear();
     for (const pending of waiting) pending.reject(new CancelledError(reason));
   }
@@ -315,6 +366,11 @@ let current: WorkflowRuntime | undefined;
 /** Makes `runtime` the one the SDK's functions talk to (bootstrap.ts in the sandbox; tests). */
 export function setCurrentRuntime(runtime: WorkflowRuntime): void {
   current = runtime;
+}
+
+/** The runtime when there is one: for what works with plain promises too (`race`). */
+export function runtimeIfAny(): WorkflowRuntime | undefined {
+  return current;
 }
 
 export function currentRuntime(): WorkflowRuntime {

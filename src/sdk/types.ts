@@ -85,6 +85,12 @@ export interface ChildHandle<TResult = Json> {
   readonly id: string;
   /** Settles when the child run ends: its result, or a RemoteError with its error. */
   result(): Promise<TResult>;
+  /**
+   * Asks the child run to cancel, in the commit of this workflow task (its `finally` blocks run, as for
+   * any cancel). `result()` then rejects with an error named `CancelledError`, unless the child ends
+   * otherwise first (it handles the cancellation, or it had ended). Resolves once asked, not when the child ends.
+   */
+  cancel(reason?: string): Promise<void>;
 }
 
 export interface ChildOptions {

@@ -23,6 +23,7 @@ const NOTICES: Record<string, Notice> = {
   submitted: { kind: 'ok', text: 'Thank you: your answer is recorded and the workflow carries on.' },
   decided: { kind: 'ok', text: 'Your decision is recorded.' },
   cancelled: { kind: 'ok', text: 'Cancellation requested: the run’s cleanup code runs, then it ends.' },
+  terminated: { kind: 'ok', text: 'The run is terminated: it ended at once, cancelled, without running its cleanup code.' },
   signalled: { kind: 'ok', text: 'Signal sent.' },
   retried: { kind: 'ok', text: 'The call is attempted again now.' },
   'run-retried': { kind: 'ok', text: 'The run goes on from the task that failed it; what it did before is kept.' },
@@ -156,7 +157,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
 
   app.get('/runs/:id', user, (c) => showRun(c, c.req.param('id')));
 
-  type RunAction = 'cancel' | 'retry' | 'retry-call' | 'signal';
+  type RunAction = 'cancel' | 'terminate' | 'retry' | 'retry-call' | 'signal';
   /**
    * The run page's forms post to the run's own address (`action` says which), so that a refused
    * action is shown on the run page at a URL that reloads and refreshes live; success redirects (303).
@@ -174,6 +175,9 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
         case 'cancel':
           await operations.cancelRun(id, text('reason').trim() || 'cancelled in the web UI', c.get('session').username);
           return done('cancelled');
+        case 'terminate':
+          await operations.terminateRun(id, text('reason').trim() || undefined, c.get('session').username);
+          return done('terminated');
         case 'retry':
           await operations.retryRun(id, { latest: text('version') === 'latest', by: c.get('session').username });
           return done('run-retried');

@@ -69,19 +69,21 @@ describe('an event that arrived before the waits (the look back)', () => {
     });
   }
 
-  test("a signal sent before two signal(name) pending together reaches both; the next one stays for the run's next wait", async () => {
+  test("signals sent before two signal(name) pending together go one to each, in call order; the next stays for the run's next signal()", async () => {
     const env = await createTestEnv({ workflows: [signals] });
     try {
       const early = await env.start('signals', null, 'early');
       await env.signal(early, 'go', 'first');
       await env.signal(early, 'go', 'second');
+      await env.signal(early, 'go', 'third');
       // The usual routing, for comparison: signals sent while the waits are parked.
       const id = await env.start('signals', null, 'parked');
       await env.advance('1m');
       await env.signal(id, 'go', 'first');
       await env.signal(id, 'go', 'second');
-      assert.deepEqual((await env.result(id)).result, ['first', 'first', 'second']);
-      assert.deepEqual((await env.result(early)).result, ['first', 'first', 'second']);
+      await env.signal(id, 'go', 'third');
+      assert.deepEqual((await env.result(id)).result, ['first', 'second', 'third']);
+      assert.deepEqual((await env.result(early)).result, ['first', 'second', 'third']);
     } finally {
       await env.close();
     }

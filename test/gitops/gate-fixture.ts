@@ -1,6 +1,8 @@
 import { createKubernetesCapability } from '../../src/capabilities/kubernetes/index.js';
+import type { Logger } from '../../src/core/ports.js';
 import { createTestEnv, type TestEnv } from '../../src/testing/index.js';
 import type { SimCommit, SimJob, SimPipeline } from '../../src/testing/gitlab-sim/model.js';
+import type { GroupSeed } from '../../src/testing/gitlab-sim/seed.js';
 import { createFluxReceiverStandIn, type FluxReceiverStandIn } from '../../src/testing/standins/flux-receiver.js';
 import {
   createKubernetesStandIn,
@@ -23,6 +25,12 @@ export interface GateFixtureOptions {
   /** Environment options, as source, merged into the one environment. */
   environmentSource?: string;
   outcome?: (kustomization: KubeObject, revision: string) => ApplyOutcome;
+  /** False: the server has no `kubernetes` capability (not configured). @default true */
+  kubernetes?: boolean;
+  /** The server's logger (deploy warnings, engine errors). @default silent */
+  logger?: Logger;
+  /** More GitLab groups (besides `acme`, of which every user is a member). */
+  groups?: GroupSeed[];
 }
 
 /**
@@ -93,7 +101,10 @@ export default gitopsGate({
       workflows: [file],
       gitlab: {
         users: ['autoflow-bot', 'dana', 'alice', 'sam'],
-        groups: [{ path: 'acme', members: { 'autoflow-bot': 'maintainer', dana: 'developer', alice: 'maintainer', sam: 'maintainer' } }],
+        groups: [
+          { path: 'acme', members: { 'autoflow-bot': 'maintainer', dana: 'developer', alice: 'maintainer', sam: 'maintainer' } },
+          ...(options.groups ?? []),
+        ],
         projects: [
           {
             path: PROJECT,
@@ -105,7 +116,8 @@ export default gitopsGate({
         ],
       },
       secrets: { FLUX_RECEIVER_TOKEN: RECEIVER_TOKEN },
-      capabilities: [createKubernetesCapability({ server: kube.url, token: kube.token })],
+      capabilities: options.kubernetes === false ? [] : [createKubernetesCapability({ server: kube.url, token: kube.token })],
+      ...(options.logger ? { logger: options.logger } : {}),
     });
     holder.env = env;
     clock.now = () => env.now();

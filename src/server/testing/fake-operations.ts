@@ -188,6 +188,14 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       return requireRun(id);
     },
 
+    async terminateRun(id, reason) {
+      const run = requireRun(id);
+      if (run.status !== 'running') throw new ConflictError(`run ${id} already ended as ${run.status}; there is nothing to terminate`);
+      record(id, { type: 'cancel_requested', reason: `terminated through the API${reason === undefined ? '' : `: ${reason}`}` });
+      settle(id, { status: 'cancelled' }, { type: 'run_cancelled' });
+      return requireRun(id);
+    },
+
     async retryRun(id, retryOptions) {
       const run = requireRun(id);
       if (run.status !== 'failed') throw new ConflictError(`run ${id} is ${run.status}; only a failed run can be retried`);

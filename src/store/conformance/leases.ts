@@ -86,6 +86,24 @@ export function describeLeases(context: ConformanceContext): void {
       );
     });
 
+    it('seizeRun leases a running or stuck run to a node whoever held it, fenced on history length; the old holder can commit no more', async () => {
+      const store = context.store;
+      await store.createRun(newRun('r1'), { owner: OTHER, until: 60_000 });
+      assert.ok((await store.commitTask({ ...commit('r1', 0, 1000), owner: OTHER })).ok);
+      assert.deepEqual(await store.commitTask(commit('r1', 1, 1500)), { ok: false, reason: 'fenced' }, 'OTHER holds the run');
+      assert.equal(await store.seizeRun('r1', OWNER, 90_000, 2), false, 'not at that history length');
+      assert.equal(await store.seizeRun('missing', OWNER, 90_000, 0), false);
+      assert.equal(await store.seizeRun('r1', OWNER, 90_000, 1), true);
+      assert.deepEqual(await store.commitTask({ ...commit('r1', 1, 1600), owner: OTHER }), { ok: false, reason: 'fenced' });
+      assert.deepEqual(await store.renewLeases(OTHER, ['r1'], 120_000, [], 120_000), { runs: 0, lostCalls: [] });
+      assert.ok((await store.commitTask(commit('r1', 1, 1700, { status: { status: 'cancelled' } }))).ok);
+      assert.deepEqual(await store.commitTask({ ...commit('r1', 1, 1800), owner: OTHER }), { ok: false, reason: 'fenced' });
+      assert.equal(await store.seizeRun('r1', OTHER, 120_000, 2), false, 'an ended run is not seized');
+
+      await startRun(store, 'parked', { status: { status: 'stuck', error: { name: 'NondeterminismError', message: 'diverged' } } });
+      assert.equal(await store.seizeRun('parked', OTHER, 90_000, 2), true, 'a stuck run is');
+    });
+
     it('counts the ready runs and tells since when the oldest waits', async () => {
       const store = context.store;
       assert.deepEqual(await store.queueStats(), { readyRuns: 0, oldestReadyAt: undefined });

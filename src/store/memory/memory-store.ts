@@ -599,6 +599,12 @@ export function createMemoryStore(): Store {
       delete row.leaseOwner;
       delete row.leaseUntil;
     },
+    seizeRun: (runId, owner, leaseUntil, expected) => {
+      const row = runs.get(runId);
+      if (!row || !['running', 'stuck'].includes(row.record.status) || row.record.historyLength !== expected) return false;
+      Object.assign(row, { leaseOwner: owner, leaseUntil });
+      return true;
+    },
     renewLeases: (owner, runIds, runLeaseUntil, held, callLeaseUntil) => renewLeases(owner, runIds, runLeaseUntil, held, callLeaseUntil),
     releaseLeases: (owner, runIds) => releaseLeases(owner, runIds),
     queueStats: () => queueStats(),

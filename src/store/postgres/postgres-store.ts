@@ -334,6 +334,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(named, owner, now, leaseUntil, limit)),
     releaseRun: async (runId, owner) => void (await count(SQL.releaseRun, [runId, owner])),
+    seizeRun: async (runId, owner, leaseUntil, expected) => (await count(SQL.seizeRun, [runId, owner, leaseUntil, expected])) > 0,
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       transaction(async (client) => {
         const runs = runIds.length ? ((await client.query(SQL.renewRunLeases, [owner, runIds, runLeaseUntil])).rowCount ?? 0) : 0;

@@ -136,6 +136,9 @@ export const SQL = {
     WHERE r.id = claimable.id
     RETURNING r.id, r.ready_at`,
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
+  /** Store.seizeRun: whoever holds the lease, fenced on the run's status and history length. */
+  seizeRun: `UPDATE runs SET lease_owner = $2, lease_until = $3
+    WHERE id = $1 AND status IN ('running', 'stuck') AND history_length = $4`,
   releaseRuns: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($2::text[]) AND lease_owner = $1',
   /** Heartbeat of runs: a lease another node took over is left alone (the row lock orders it after that claim). */
   renewRunLeases: 'UPDATE runs SET lease_until = $3 WHERE id = ANY($2::text[]) AND lease_owner = $1',

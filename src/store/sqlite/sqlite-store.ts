@@ -246,6 +246,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     claimReadyRuns: (owner, now, leaseUntil, limit) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit)),
     releaseRun: (runId, owner) => write((s) => void s.releaseRun.run({ id: runId, owner })),
+    seizeRun: (runId, owner, leaseUntil, expected) => write((s) => s.seizeRun.run({ id: runId, owner, leaseUntil, expected }).changes > 0),
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       write((s) => writes.renewLeases(s, owner, runIds, runLeaseUntil, calls, callLeaseUntil)),
     releaseLeases: (owner, runIds) => write((s) => writes.releaseLeases(s, owner, runIds)),

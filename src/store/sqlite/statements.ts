@@ -94,6 +94,9 @@ export const SQL = {
     ORDER BY ready_at, id LIMIT @limit`,
   leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
+  /** Store.seizeRun: whoever holds the lease, fenced on the run's status and history length. */
+  seizeRun: `UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil
+    WHERE id = @id AND status IN ('running', 'stuck') AND history_length = @expected`,
   renewRunLease: 'UPDATE runs SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner',
   /** Ready runs and the oldest ready time, on the partial index runs_ready. */
   queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND +status = 'running'`,
@@ -270,6 +273,7 @@ export function prepareStatements(db: Database) {
     claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
     leaseRun: p<Params>(SQL.leaseRun),
     releaseRun: p<Params>(SQL.releaseRun),
+    seizeRun: p<Params>(SQL.seizeRun),
     renewRunLease: p<Params>(SQL.renewRunLease),
     queueStats: p<[], { n: number; oldest: number | null }>(SQL.queueStats),
     finishTask: p<Params>(SQL.finishTask),

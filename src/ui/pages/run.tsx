@@ -151,6 +151,13 @@ export function runPage(props: RunPageProps) {
               Cancel run
             </button>
           </form>
+          <form method="post" action={path}>
+            <input type="hidden" name="_csrf" value={session.csrf} />
+            <input type="hidden" name="action" value="terminate" />
+            <button type="submit" class="danger" title="ends the run at once, as cancelled, without running its cleanup (finally blocks)">
+              Terminate run
+            </button>
+          </form>
         </div>
       )}
       <div id="run-calls" data-live-region>

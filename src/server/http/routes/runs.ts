@@ -43,7 +43,7 @@ const cancelSchema = z.strictObject({ reason: z.string('a string').optional() })
 const retrySchema = z.strictObject({ version: z.enum(['same', 'latest'], "'same' or 'latest'").optional() }).optional();
 
 /**
- * `/api/v1/runs`: start, list, inspect, cancel, retry and signal runs. `/:id/calls` lists the calls not
+ * `/api/v1/runs`: start, list, inspect, cancel, terminate, retry and signal runs. `/:id/calls` lists the calls not
  * resolved yet, with attempts, last error and next attempt: what a retrying run waits for.
  */
 export function runRoutes(operations: Operations): Hono<AppEnv> {
@@ -71,6 +71,11 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     .post('/:id/cancel', async (c) => {
       const body = await readBody(c, cancelSchema);
       return c.json(await operations.cancelRun(c.req.param('id'), body?.reason));
+    })
+    .post('/:id/terminate', async (c) => {
+      // Authorized as cancel is: every /api/v1 route takes the API token (app.ts).
+      const body = await readBody(c, cancelSchema);
+      return c.json(await operations.terminateRun(c.req.param('id'), body?.reason));
     })
     .post('/:id/retry', async (c) => {
       const body = await readBody(c, retrySchema);
