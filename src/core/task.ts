@@ -281,34 +281,21 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
       }
       case 'child': {
         const version = input.versionOf(command.workflow);
+        const refuse = (error: ErrorInfo): void => {
+          immediate.push({ resolution: { kind: 'child', step: command.step, ok: false, error }, at: time });
+        };
         // A run id is shown by the API, the web UI and the logs, and must stay what it is to address the run: one
         // holding a secret's value is refused rather than redacted.
         if (redactText(command.childId, secrets) !== command.childId) {
-          immediate.push({
-            resolution: {
-              kind: 'child',
-              step: command.step,
-              ok: false,
-              error: {
-                name: 'ValidationError',
-                message: `cannot start a child run of workflow '${command.workflow}': its id holds the value of a secret, and run ids are shown in the API, the web UI and logs; derive the id from something that is not secret`,
-                details: { code: 'secret_in_child_id', workflow: command.workflow },
-              },
-            },
-            at: time,
+          refuse({
+            name: 'ValidationError',
+            message: `cannot start a child run of workflow '${command.workflow}': its id holds the value of a secret, and run ids are shown in the API, the web UI and logs; derive the id from something that is not secret`,
+            details: { code: 'secret_in_child_id', workflow: command.workflow },
           });
         } else if (version === undefined) {
-          immediate.push({
-            resolution: {
-              kind: 'child',
-              step: command.step,
-              ok: false,
-              error: {
-                name: 'NotFoundError',
-                message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child`,
-              },
-            },
-            at: time,
+          refuse({
+            name: 'NotFoundError',
+            message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child`,
           });
         } else {
           children.push({

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import { beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import type { CloudEvent, Command, Resolution } from '../core/model.js';
-import { WorkflowRuntime, setCurrentRuntime } from './runtime.js';
+import { collect, runtime } from '../../test/helpers/sdk-runtime.js';
 import { race, signal, sleep, startChild, workflow } from './index.js';
 
-// The runtime in Node, without a sandbox: each activation's resolutions in, its commands out.
-let runtime: WorkflowRuntime;
-beforeEach(() => {
-  runtime = new WorkflowRuntime();
-  setCurrentRuntime(runtime);
-  runtime.init({ runId: 'r', seed: 'r', workflow: 'w' });
-});
-
-const collect = (): Command[] => JSON.parse(runtime.collect()) as Command[];
 const durable = (commands: Command[]): Array<Record<string, unknown>> =>
   commands
     .filter((command) => command.kind !== 'log')
@@ -32,13 +23,13 @@ async function drive(
   tasks: Resolution[][],
   replaying = false,
 ): Promise<Array<Array<Record<string, unknown>>>> {
-  runtime.registerModule({ default: workflow({ name: 'w', run }) });
+  runtime().registerModule({ default: workflow({ name: 'w', run }) });
   const out: Array<Array<Record<string, unknown>>> = [];
-  runtime.activate({ time: 0, start: { input: null }, resolutions: [], replaying, patches: [] });
+  runtime().activate({ time: 0, start: { input: null }, resolutions: [], replaying, patches: [] });
   await new Promise((resolve) => setImmediate(resolve));
   out.push(durable(collect()));
   for (const [index, resolutions] of tasks.entries()) {
-    runtime.activate({ time: (index + 1) * 1000, resolutions, replaying, patches: [] });
+    runtime().activate({ time: (index + 1) * 1000, resolutions, replaying, patches: [] });
     await new Promise((resolve) => setImmediate(resolve));
     out.push(durable(collect()));
   }
@@ -103,7 +94,7 @@ test('ChildHandle.cancel() asks the child in this task; a cancelled run asks its
 });
 
 test('cancelChild commands carry the child and the reason; the ending names no children', async () => {
-  runtime.registerModule({
+  runtime().registerModule({
     default: workflow({
       name: 'w',
       run: async () => {
@@ -113,11 +104,11 @@ test('cancelChild commands carry the child and the reason; the ending names no c
       },
     }),
   });
-  runtime.activate({ time: 0, start: { input: null }, resolutions: [], replaying: false });
+  runtime().activate({ time: 0, start: { input: null }, resolutions: [], replaying: false });
   await new Promise((resolve) => setImmediate(resolve));
   const commands = collect();
   assert.deepEqual(commands.at(-1), { kind: 'cancelChild', childId: 'kid', reason: 'its parent run r cancelled it: too slow' });
-  runtime.activate({ time: 1, resolutions: [{ kind: 'cancel' }], replaying: false });
+  runtime().activate({ time: 1, resolutions: [{ kind: 'cancel' }], replaying: false });
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(collect(), [{ kind: 'cancelChild', childId: 'kid', reason: 'its parent run r was cancelled' }, { kind: 'cancelled' }]);
 });
