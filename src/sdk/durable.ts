@@ -130,9 +130,10 @@ export type RaceResult<T extends Record<string, PromiseLike<unknown>>> = {
 /**
  * Settles with the first branch to settle: `{ key, value }` when it fulfils, its error when it
  * rejects. The other branches keep their commands (a pending timer or call is simply never used),
- * but a `signal()` or `waitFor()` passed as a branch that loses takes nothing from then on: a signal
- * or event its wait receives goes to the next `signal()` / matching `waitFor()`, or is kept for it,
- * and one it took in the task that decided the race is given back. So is a losing `race`'s. A native
+ * but a `signal()` or `waitFor()` passed as a branch that loses is set aside: a signal or event its
+ * wait receives goes to the next `signal()` / matching `waitFor()`, or is kept for it, and one it took
+ * in the task that decided the race is given back. So are a losing `race`'s branches. A promise set
+ * aside that is used again (raced again, awaited) waits again and takes what was kept for it. A native
  * `Promise.race` does none of this: its losing `signal()` goes on waiting and takes the next signal.
  *
  * @example
@@ -144,8 +145,7 @@ export function race<T extends Record<string, PromiseLike<unknown>>>(branches: T
   if (keys.length === 0) throw new TypeError('race({}) needs at least one branch, or it would never settle');
   let settled = false;
   const waits = runtimeIfAny()?.waits;
-  // Called by the first branch to settle (the one Promise.race adopts: the first of these callbacks
-  // settles the first of these promises), before the race settles, so the workflow never sees a loser that still consumes.
+  // Called by the first branch to settle, before the race settles: the workflow never sees a loser that still consumes.
   const releaseLosers = (winner: string): void => {
     if (settled) return;
     settled = true;
