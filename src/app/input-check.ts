@@ -68,33 +68,43 @@ export function compileInputSchema(workflow: string, schema: JsonObject): Valida
   }
 }
 
+export type InputChecker = (definition: DeployedDefinition, input: Json) => void;
+
 /**
- * Checks a run's input before the run exists: JSON Schema on the host (Ajv, compiled once per
- * version), a validator object (zod…) inside the definition's sandbox. A schema that does not
- * compile (a version deployed before deploys checked it) answers every start with its
- * DefinitionError, never an internal error.
+ * Checks a run's input against its definition's JSON Schema, on the host (Ajv, compiled once per version). A schema
+ * that does not compile (a version deployed before deploys checked it) answers every check with its
+ * DefinitionError, never an internal error. The engine checks child runs and continue-as-new successors with it.
  */
-export function createInputChecker(sandbox: Sandbox): (definition: DeployedDefinition, input: Json) => void {
+export function createSchemaChecker(): InputChecker {
   const compiled = new Map<string, ValidateFunction | DefinitionError>();
   return (definition, input) => {
-    const { manifest } = definition;
-    if (manifest.inputSchema) {
-      let validate = compiled.get(definition.version);
-      if (!validate) {
-        try {
-          validate = compileInputSchema(definition.name, manifest.inputSchema);
-        } catch (caught) {
-          validate = caught instanceof DefinitionError ? caught : new DefinitionError(toError(caught).message, { cause: caught });
-        }
-        compiled.set(definition.version, validate);
+    const { inputSchema } = definition.manifest;
+    if (!inputSchema) return;
+    let validate = compiled.get(definition.version);
+    if (!validate) {
+      try {
+        validate = compileInputSchema(definition.name, inputSchema);
+      } catch (caught) {
+        validate = caught instanceof DefinitionError ? caught : new DefinitionError(toError(caught).message, { cause: caught });
       }
-      if (validate instanceof DefinitionError) throw validate;
-      if (!validate(input)) {
-        const issues = (validate.errors ?? []).map((e) => `${e.instancePath || '(input)'}: ${e.message ?? 'is invalid'}`);
-        throw new ValidationError(`input of workflow '${definition.name}' is invalid`, issues);
-      }
+      compiled.set(definition.version, validate);
     }
-    if (manifest.validatesInput) {
+    if (validate instanceof DefinitionError) throw validate;
+    if (!validate(input)) {
+      const issues = (validate.errors ?? []).map((e) => `${e.instancePath || '(input)'}: ${e.message ?? 'is invalid'}`);
+      throw new ValidationError(`input of workflow '${definition.name}' is invalid`, issues);
+    }
+  };
+}
+
+/**
+ * Checks a run's input before the run exists: its JSON Schema (`checkSchema`), and a validator object (zod…) inside
+ * the definition's sandbox.
+ */
+export function createInputChecker(sandbox: Sandbox, checkSchema: InputChecker = createSchemaChecker()): InputChecker {
+  return (definition, input) => {
+    checkSchema(definition, input);
+    if (definition.manifest.validatesInput) {
       const check = sandbox.checkInput(definition, input);
       if (!check.ok) throw new ValidationError(`input of workflow '${definition.name}' is invalid`, check.issues);
     }

@@ -32,7 +32,7 @@ import {
   type DirectoryWatch,
   type FileResult,
 } from './deploy.js';
-import { createInputChecker } from './input-check.js';
+import { createInputChecker, createSchemaChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
 import { createOperations, hashToken } from './operations-impl.js';
 import type { Operations } from './operations.js';
@@ -251,6 +251,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
+  const checkSchema = createSchemaChecker();
   const engine = new Engine({
     store,
     sandbox,
@@ -258,6 +259,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     logger: logger.child({ component: 'engine' }),
     capabilities,
     secrets,
+    checkInput: checkSchema,
     nodeId,
     sandboxLimits: { memoryLimitBytes: config.sandbox.memoryMb * 1024 * 1024, cpuMsPerActivation: config.sandbox.cpuMs },
     cacheSize: config.sandbox.cacheSize,
@@ -310,7 +312,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     engine,
     store,
     clock,
-    checkInput: createInputChecker(sandbox),
+    checkInput: createInputChecker(sandbox, checkSchema),
     webhookSources,
     secrets,
     ...(config.apiToken === undefined ? {} : { adminToken: config.apiToken }),

@@ -47,6 +47,11 @@ export interface EngineOptions {
   logger: Logger;
   capabilities: ReadonlyMap<string, Capability>;
   secrets: SecretSource;
+  /**
+   * Checks a new run's input against its definition's JSON Schema, throwing what is wrong: applied to child runs and
+   * continue-as-new successors, which no API call checks (validator objects, zod…, check themselves in the sandbox).
+   */
+  checkInput?: (definition: DeployedDefinition, input: Json) => void;
   /** This process's identity for leases. A process restarting under the same id recovers its leases at once. */
   nodeId: string;
   /** Randomness for retry jitter. @default Math.random */
@@ -299,6 +304,18 @@ export class Engine {
 
   activeDefinition(name: string): DeployedDefinition | undefined {
     return this.activeDefinitions.find((definition) => definition.name === name);
+  }
+
+  /** Why the active version of `workflow` refuses `input` (EngineOptions.checkInput), or undefined. */
+  private inputProblem(workflow: string, input: Json): string | undefined {
+    const definition = this.activeDefinition(workflow);
+    if (!definition || !this.options.checkInput) return undefined;
+    try {
+      this.options.checkInput(definition, input);
+      return undefined;
+    } catch (caught) {
+      return toError(caught).message;
+    }
   }
 
   /**
@@ -709,6 +726,7 @@ export class Engine {
         secrets: this.options.secrets,
         callLeaseUntil,
         versionOf: (name) => this.activeDefinition(name)?.version,
+        inputProblem: (name, input) => this.inputProblem(name, input),
       });
       const unreserve = this.calls.reserve(output.commit.calls);
       // Mail noted until now is in the mailbox the commit returns.

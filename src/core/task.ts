@@ -47,6 +47,11 @@ export interface TaskInput {
   callLeaseUntil?: number;
   /** Active version of a workflow name, for child runs. */
   versionOf(workflow: string): string | undefined;
+  /**
+   * Why `input` cannot start a run of the active version of `workflow` (its JSON Schema refuses it), or undefined.
+   * A run started through the API is checked there; child runs and continue-as-new successors are checked here.
+   */
+  inputProblem?(workflow: string, input: Json): string | undefined;
 }
 
 export interface TaskOutput {
@@ -281,6 +286,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
       }
       case 'child': {
         const version = input.versionOf(command.workflow);
+        const childInputProblem = version === undefined ? undefined : input.inputProblem?.(command.workflow, command.input);
         const refuse = (error: ErrorInfo): void => {
           immediate.push({ resolution: { kind: 'child', step: command.step, ok: false, error }, at: time });
         };
@@ -296,6 +302,12 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
           refuse({
             name: 'NotFoundError',
             message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child`,
+          });
+        } else if (childInputProblem !== undefined) {
+          refuse({
+            name: 'ValidationError',
+            message: `cannot start a child run of workflow '${command.workflow}': ${childInputProblem}`,
+            details: { code: 'invalid_input', workflow: command.workflow },
           });
         } else {
           children.push({
@@ -327,6 +339,13 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         for (const childId of command.children ?? []) cancelChild(childId, `its parent run ${run.id} was cancelled`);
         break;
       case 'continueAsNew': {
+        const problem = input.inputProblem?.(run.workflow, command.input);
+        if (problem !== undefined) {
+          const error: ErrorInfo = { name: 'ValidationError', message: `continueAsNew(): ${problem}`, details: { code: 'invalid_input' } };
+          end('failed', { error });
+          push({ type: 'run_failed', error }, time);
+          continue;
+        }
         const successor: NewRun = {
           id: successorId(run.id),
           workflow: run.workflow,
