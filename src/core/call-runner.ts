@@ -56,6 +56,8 @@ export interface InflightCall {
 export class CallRunner {
   /** Calls being made here, by `runId:step`: the heartbeat renews their leases. */
   private readonly inflight = new Map<string, InflightCall>();
+  /** Answers waiting to be stored again after a store failure (recordAnswerPatiently): woken when the engine stops. */
+  private readonly pauses = new Set<() => void>();
 
   constructor(private readonly options: CallRunnerOptions) {}
 
@@ -164,9 +166,27 @@ export class CallRunner {
           );
           return;
         }
-        await new Promise<void>((resolve) => clock.schedule(next, resolve, { keepAlive: true }));
+        await this.pause(next);
       }
     }
+  }
+
+  /** Waits until `at`, or until the engine stops (wakeForStop): a stop must not wait out a back-off of seconds. */
+  private pause(at: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        this.pauses.delete(wake);
+        cancel();
+        resolve();
+      };
+      const cancel = this.options.clock.schedule(at, wake, { keepAlive: true });
+      this.pauses.add(wake);
+    });
+  }
+
+  /** The engine is stopping: answers waiting to be stored again try once more now, and then give up. */
+  wakeForStop(): void {
+    for (const wake of [...this.pauses]) wake();
   }
 
   /** Calls due for a retry, or left behind by a node that stopped before finishing them. */

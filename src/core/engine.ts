@@ -209,6 +209,7 @@ export class Engine {
   /** Stops taking work, lets what is in flight finish, and frees the sandboxes. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.calls.wakeForStop();
     this.wake?.cancel();
     this.wake = undefined;
     this.poll?.();

@@ -127,3 +127,29 @@ test('an answer whose commit failed is stored once the store takes writes again,
   assert.ok(clock.now() - started < 60_000, 'the run did not wait for the call lease to pass');
   await engine.stop();
 });
+
+test('a stop does not wait out the back-off of an answer waiting to be stored again: it tries once more, then hands it back', async () => {
+  const real = createMemoryStore();
+  let resolveCalls = 0;
+  const store: Store = Object.assign(Object.create(real) as Store, {
+    commitTask: async (commit: TaskCommit) => {
+      if (commit.history.some((event) => event.type === 'call_completed')) throw new Error('connection terminated during COMMIT');
+      return real.commitTask(commit);
+    },
+    resolveCall: async () => {
+      resolveCalls++;
+      throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    },
+  });
+  const { engine } = await threeStepsOn(store, 60_000);
+  await engine.submitRun({ id: 'r3', workflow: 'three', version: engine.activeDefinition('three')!.version, input: null, createdAt: 0 });
+  const turns = async (count: number) => {
+    for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (let turn = 0; turn < 100 && resolveCalls === 0; turn++) await turns(1);
+  assert.equal(resolveCalls, 1, 'the answer was tried on its own once, and now waits out a back-off');
+  // The virtual clock never moves here: before, the stop waited for it to reach the end of the back-off.
+  const outcome = await Promise.race([engine.stop().then(() => 'stopped'), turns(200).then(() => 'still stopping')]);
+  assert.equal(outcome, 'stopped');
+  assert.equal(resolveCalls, 2, 'one more try when the stop began');
+});
