@@ -1,3 +1,4 @@
+import { GITLAB_VERBS } from '../core/gitlab-verbs.js';
 import type { JsonObject } from '../core/model.js';
 import { at, lookup, snakeCase, str, text } from './payload.js';
 import { pathBelow, type HookLocation } from './webhook-location.js';
@@ -20,26 +21,6 @@ interface HookKind extends Omit<ResolvedHook, 'type'> {
 }
 
 const EVENT_TYPE_PREFIX = 'com.gitlab.events.';
-
-/**
- * GitLab's words for what happened → the verb of the event type, so that types read as past events
- * (`open` → `issue_created`, `success` → `pipeline_succeeded`). Words not listed are used as GitLab
- * sends them, snake_cased: a new action or status still gets its own type instead of being dropped.
- */
-const VERBS: Record<string, string> = {
-  open: 'created',
-  create: 'created',
-  update: 'updated',
-  close: 'closed',
-  reopen: 'reopened',
-  merge: 'merged',
-  delete: 'deleted',
-  award: 'awarded',
-  revoke: 'revoked',
-  success: 'succeeded',
-  // GitLab spells it `canceled`; the British spelling is accepted so that both give one type.
-  cancelled: 'canceled',
-};
 
 /** Hooks without `object_kind` name the object and the change together in `event_name`. */
 const EVENT_NAMES: Record<string, readonly [kind: string, verb: string]> = {
@@ -270,7 +251,7 @@ export function resolveHook(payload: JsonObject, eventHeader: string | undefined
   const { name, kind } = identify(payload, eventHeader);
   if (kind === undefined) return { ...UNKNOWN, type: EVENT_TYPE_PREFIX + (snakeCase(name) ?? 'unknown') };
   const said = kind.verb?.(payload);
-  const verb = snakeCase(lookup(VERBS, said) ?? said);
+  const verb = snakeCase(lookup(GITLAB_VERBS, said) ?? said);
   return {
     subject: kind.subject,
     time: kind.time,

@@ -6,6 +6,7 @@
  */
 import { closestWord } from '../core/filter.js';
 import { globMatches } from '../core/glob.js';
+import { GITLAB_VERBS } from '../core/gitlab-verbs.js';
 
 export const GITLAB_EVENT_PREFIX = 'com.gitlab.events.';
 
@@ -77,21 +78,11 @@ export const GITLAB_EVENT_NAMES: ReadonlySet<string> = new Set([
 
 /** GitLab's own words, and the forms people write, → the verb AutoFlow's types use (`open` → `created`). */
 const VERB_ALIASES: Record<string, string> = {
-  open: 'created',
+  ...GITLAB_VERBS,
   opened: 'created',
-  create: 'created',
   new: 'created',
-  update: 'updated',
-  close: 'closed',
-  reopen: 'reopened',
-  merge: 'merged',
-  delete: 'deleted',
-  award: 'awarded',
-  revoke: 'revoked',
-  success: 'succeeded',
   successful: 'succeeded',
   passed: 'succeeded',
-  cancelled: 'canceled',
   cancel: 'canceled',
   approve: 'approved',
 };
