@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { capabilityContext } from '../../test/helpers/capability-context.js';
 import { CapabilityError, toErrorInfo } from '../core/errors.js';
-import type { CapabilityContext } from '../core/ports.js';
 import { createActivitiesCapability } from './activities.js';
 
-const context: CapabilityContext = {
-  runId: 'r1',
-  step: 1,
-  attempt: 1,
-  idempotencyKey: 'r1:1',
-  workflow: 'wf',
-  permissions: { activities: ['fatal', 'flaky'] },
-  now: 0,
-  signal: new AbortController().signal,
-};
+const context = capabilityContext({ permissions: { activities: ['fatal', 'flaky'] } });
 
 class TicketError extends Error {
   override name = 'TicketError';

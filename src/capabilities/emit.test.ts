@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { capabilityContext } from '../../test/helpers/capability-context.js';
 import { CapabilityError } from '../core/errors.js';
 import type { CloudEvent } from '../core/model.js';
-import type { CapabilityContext } from '../core/ports.js';
 import { createEmitCapability } from './emit.js';
 
-const context: CapabilityContext = {
-  runId: 'r1',
-  step: 1,
-  attempt: 1,
-  idempotencyKey: 'r1:1',
-  workflow: 'wf',
-  permissions: {},
-  now: 0,
-  signal: new AbortController().signal,
-};
+const context = capabilityContext();
 
 function capability() {
   const stored: CloudEvent[] = [];

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { CapabilityError, toErrorInfo } from '../core/errors.js';
 import type { CapabilityContext } from '../core/ports.js';
 import { createHttpCapability } from './http.js';
+import { capabilityContext } from '../../test/helpers/capability-context.js';
 
 // A server that answers its headers at once and never finishes the body, and one that never answers at all.
 const server = createServer((request, response) => {
@@ -23,16 +24,7 @@ after(() => {
   server.close();
 });
 
-const context = (): CapabilityContext => ({
-  runId: 'r1',
-  step: 1,
-  attempt: 1,
-  idempotencyKey: 'r1:1',
-  workflow: 'wf',
-  permissions: { http: [base] },
-  now: Date.UTC(2026, 0, 1),
-  signal: new AbortController().signal,
-});
+const context = (): CapabilityContext => capabilityContext({ permissions: { http: [base] }, now: Date.UTC(2026, 0, 1) });
 
 for (const [path, what] of [
   ['/silent', 'no answer within 100 ms'],

@@ -30,13 +30,15 @@ function workflowFile(name: string, source: string): string {
   return path;
 }
 
-const unpermitted = workflowFile(
-  'unpermitted',
-  `import { activities, gitlab, http, secrets, workflow } from 'autoflow';
+/** A workflow making the same four calls, with `permissions` (the source of its declaration's entry) or without. */
+function callingWorkflow(name: string, permissions = ''): string {
+  return workflowFile(
+    name,
+    `import { activities, gitlab, http, secrets, workflow } from 'autoflow';
 ${OUTCOME}
 export default workflow({
-  name: 'unpermitted',
-  async run() {
+  name: '${name}',
+${permissions}  async run() {
     return {
       activity: await outcome(() => activities.openTicket({ title: 'Flaky job' })),
       gitlab: await outcome(() => gitlab.projects.get('secret/project')),
@@ -46,29 +48,18 @@ export default workflow({
   },
 });
 `,
-);
+  );
+}
 
-const permitted = workflowFile(
+const unpermitted = callingWorkflow('unpermitted');
+const permitted = callingWorkflow(
   'permitted',
-  `import { activities, gitlab, http, secrets, workflow } from 'autoflow';
-${OUTCOME}
-export default workflow({
-  name: 'permitted',
-  permissions: {
+  `  permissions: {
     activities: ['openTicket'],
     gitlab: { projects: ['secret/project'] },
     http: ['https://tickets.example.com/api'],
     secrets: ['TICKETS_TOKEN'],
   },
-  async run() {
-    return {
-      activity: await outcome(() => activities.openTicket({ title: 'Flaky job' })),
-      gitlab: await outcome(() => gitlab.projects.get('secret/project')),
-      http: await outcome(() => http.request({ url: 'https://tickets.example.com/api/tickets' })),
-      secret: await outcome(() => secrets.get('TICKETS_TOKEN')),
-    };
-  },
-});
 `,
 );
 

@@ -4,6 +4,7 @@ import type { Json, Permissions } from '../../core/model.js';
 import type { Capability, CapabilityContext } from '../../core/ports.js';
 import { type GitLabSimulator, type SeedDescription, createGitLabSimulator } from '../../testing/gitlab-sim/index.js';
 import { createGitLabCapability } from './capability.js';
+import { capabilityContext } from '../../../test/helpers/capability-context.js';
 
 /**
  * The world this folder's tests share: a simulated GitLab, the capability on its in-process
@@ -58,17 +59,8 @@ export function createWorld(options: { token?: string } = {}): World {
     return sim.fetch(input, init);
   };
   const gitlab = createGitLabCapability({ baseUrl: sim.state.baseUrl, token: options.token ?? 'bot-token', fetch: counted });
-  const context = (overrides: Partial<CapabilityContext> = {}): CapabilityContext => ({
-    runId: 'r1',
-    step: 1,
-    attempt: 1,
-    idempotencyKey: 'r1:1',
-    workflow: 'wf',
-    permissions: GRANTS,
-    now: Date.now(),
-    signal: new AbortController().signal,
-    ...overrides,
-  });
+  const context = (overrides: Partial<CapabilityContext> = {}): CapabilityContext =>
+    capabilityContext({ permissions: GRANTS, now: Date.now(), ...overrides });
   return {
     sim,
     gitlab,

@@ -7,22 +7,14 @@ import type { Json, Permissions } from '../../core/model.js';
 import type { CapabilityContext } from '../../core/ports.js';
 import { createKubernetesStandIn, gitRepository, kustomization, type KubernetesStandIn } from '../../testing/standins/kubernetes-api.js';
 import { createKubernetesCapability } from './index.js';
+import { capabilityContext } from '../../../test/helpers/capability-context.js';
 
 const permissions: Permissions = {
   kubernetes: { namespaces: ['flux-system', 'apps'], kinds: ['Kustomization', 'GitRepository', 'Pod', 'Event'] },
 };
 
 function context(perms: Permissions = permissions): CapabilityContext {
-  return {
-    runId: 'r1',
-    step: 1,
-    attempt: 1,
-    idempotencyKey: 'r1:1',
-    workflow: 'gate',
-    permissions: perms,
-    now: Date.now(),
-    signal: new AbortController().signal,
-  };
+  return capabilityContext({ workflow: 'gate', permissions: perms, now: Date.now() });
 }
 
 describe('kubernetes capability on the official client, against the API stand-in', () => {

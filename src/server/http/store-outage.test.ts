@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { createRuntime, embeddedRuntimeConfig } from '../../app/runtime.js';
+import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../../app/runtime.js';
 import { TEST_POSTGRES_URL, testOnPostgres } from '../../../test/helpers/postgres.js';
 import { TcpProxy } from '../../../test/helpers/tcp-proxy.js';
 import { createMemoryLogger } from '../testing/fake-operations.js';
@@ -32,18 +32,23 @@ after(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
+/** A runtime whose PostgreSQL connections go through the proxy, with short query timeouts and no polling. */
+function runtimeThroughProxy(url: string): Promise<Runtime> {
+  return createRuntime(
+    embeddedRuntimeConfig({
+      db: { kind: 'postgres', url: proxy.url(url) },
+      workflowsDir: folder,
+      apiToken: 'test-token',
+      postgres: { poolSize: 3, queryTimeoutMs: 300 },
+    }),
+    { pollIntervalMs: null },
+  );
+}
+
 await testOnPostgres(
   'while the database is silent: /livez 200, /healthz and /readyz 503 in time, store_up 0, writes 503 with Retry-After',
   async (url) => {
-    const runtime = await createRuntime(
-      embeddedRuntimeConfig({
-        db: { kind: 'postgres', url: proxy.url(url) },
-        workflowsDir: folder,
-        apiToken: 'test-token',
-        postgres: { poolSize: 3, queryTimeoutMs: 300 },
-      }),
-      { pollIntervalMs: null },
-    );
+    const runtime = await runtimeThroughProxy(url);
     const logger = createMemoryLogger();
     const app = createApp({ operations: runtime.operations, logger, observability: observabilityOf(runtime) });
     try {
@@ -84,15 +89,7 @@ await testOnPostgres(
 );
 
 await testOnPostgres('a server whose database went silent still stops (SIGTERM) within a few query timeouts', async (url) => {
-  const runtime = await createRuntime(
-    embeddedRuntimeConfig({
-      db: { kind: 'postgres', url: proxy.url(url) },
-      workflowsDir: folder,
-      apiToken: 'test-token',
-      postgres: { poolSize: 3, queryTimeoutMs: 300 },
-    }),
-    { pollIntervalMs: null },
-  );
+  const runtime = await runtimeThroughProxy(url);
   try {
     await runtime.start();
     await runtime.operations.startRun({ workflow: 'hello', id: 'one', input: 1 });
