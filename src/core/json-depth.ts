@@ -4,10 +4,10 @@
  * unavailable", and GitLab redelivered it until it disabled the hook), and far beyond, recursive
  * code such as JSON.stringify overflows the stack.
  */
-export const MAX_EVENT_DEPTH = 128;
+const MAX_EVENT_DEPTH = 128;
 
 /** Whether `value` nests arrays and objects more than `limit` deep. Iterative: any depth is safe to ask about. */
-export function nestsDeeperThan(value: unknown, limit: number): boolean {
+function nestsDeeperThan(value: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[value, 1]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     const [item, depth] = next;
@@ -20,7 +20,7 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-export const TOO_DEEP = `nests arrays and objects more than ${MAX_EVENT_DEPTH} levels deep; flatten it, or pass a reference to where the data is`;
+const TOO_DEEP = `nests arrays and objects more than ${MAX_EVENT_DEPTH} levels deep; flatten it, or pass a reference to where the data is`;
 
 /** Why an event's data is refused, or undefined when it is not too deep. */
 export function eventDepthProblem(data: unknown): string | undefined {
