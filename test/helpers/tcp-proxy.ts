@@ -10,15 +10,19 @@ export interface ProxiedConnection {
   closedByClient: boolean;
 }
 
+/** What the proxy does with a connection that arrives: forward it, close it at once, or accept it and never answer. */
+export type ArrivalMode = 'forward' | 'refuse' | 'silence';
+
 /**
  * A TCP proxy in front of a server (PostgreSQL), for outages no test may cause on the server itself:
  * `freeze()` makes the connections open at that moment silent without closing them, as a failover or
- * a network fault that sends no RST does (the kernel still acknowledges, nothing answers); new
- * connections go through. `refuse()` makes new connections fail at once, as a server that is down.
+ * a network fault that sends no RST does (the kernel still acknowledges, nothing answers).
+ * `arrivals('refuse')` makes new connections fail at once, as a server that is down;
+ * `arrivals('silence')` leaves them unanswered, as an address nothing answers at any more.
  */
 export class TcpProxy {
   readonly connections: ProxiedConnection[] = [];
-  private refusing = false;
+  private arrival: ArrivalMode = 'forward';
 
   private constructor(
     private readonly server: Server,
@@ -28,7 +32,8 @@ export class TcpProxy {
   /** Listens on the first free port of `ports` on 127.0.0.1 and forwards to `target`. */
   static async start(target: { host: string; port: number }, ports: readonly number[]): Promise<TcpProxy> {
     for (const port of ports) {
-      const server = createServer();
+      // Half-open: a frozen connection must not answer the driver's goodbye (FIN) either.
+      const server = createServer({ allowHalfOpen: true });
       const listening = await new Promise<boolean>((resolve) => {
         server.once('error', () => resolve(false));
         server.listen(port, '127.0.0.1', () => resolve(true));
@@ -42,15 +47,20 @@ export class TcpProxy {
   }
 
   private accept(client: Socket, target: { host: string; port: number }): void {
-    if (this.refusing) {
+    if (this.arrival === 'refuse') {
       client.destroy();
       return;
     }
-    const upstream = createConnection(target);
-    const connection: ProxiedConnection = { client, upstream, frozen: false, closedByClient: false };
+    const upstream = createConnection({ ...target, allowHalfOpen: true });
+    const connection: ProxiedConnection = { client, upstream, frozen: this.arrival === 'silence', closedByClient: false };
     this.connections.push(connection);
     client.on('data', (chunk) => connection.frozen || upstream.write(chunk));
     upstream.on('data', (chunk) => connection.frozen || client.write(chunk));
+    client.on('end', () => {
+      connection.closedByClient = true;
+      if (!connection.frozen) upstream.end();
+    });
+    upstream.on('end', () => connection.frozen || client.end());
     client.on('close', () => {
       connection.closedByClient = true;
       upstream.destroy();
@@ -76,9 +86,9 @@ export class TcpProxy {
     }
   }
 
-  /** New connections are closed at once (true) or forwarded again (false). */
-  refuse(refusing = true): void {
-    this.refusing = refusing;
+  /** What happens to the connections that arrive from now on. */
+  arrivals(mode: ArrivalMode): void {
+    this.arrival = mode;
   }
 
   /** The target URL's user, database and query with this proxy as host and port. */

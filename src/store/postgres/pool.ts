@@ -4,7 +4,7 @@
  * from minutes to hours: every pooled connection waits for an answer that never comes.
  */
 import pg from 'pg';
-import type { CustomTypesConfig, Pool, PoolClient, PoolConfig } from 'pg';
+import type { ClientConfig, CustomTypesConfig, Pool, PoolClient } from 'pg';
 import { isQueryTimeout } from './pg-errors.js';
 
 export const DEFAULT_POOL_SIZE = 10;
@@ -43,10 +43,19 @@ export function withApplicationName(url: string, nodeId: string | undefined): st
   return parsed.toString();
 }
 
-function common(settings: PoolSettings): PoolConfig {
+/**
+ * The positive whole number of ms of `connectTimeoutMs`; by default 10 s, or the query timeout when
+ * that is shorter: a server that takes longer to let a client in than it may take to answer a query
+ * is as silent as one that does not answer, and a stop waits for a connection being opened.
+ */
+export function connectTimeoutOf(settings: Pick<PoolSettings, 'connectTimeoutMs' | 'queryTimeoutMs'>): number {
+  return Math.max(1, Math.floor(settings.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, queryTimeoutOf(settings))));
+}
+
+function common(settings: PoolSettings): ClientConfig {
   return {
     connectionString: settings.connectionString,
-    connectionTimeoutMillis: Math.max(1, Math.floor(settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)),
+    connectionTimeoutMillis: connectTimeoutOf(settings),
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     types: settings.types,
@@ -58,12 +67,14 @@ export function queryTimeoutOf(settings: Pick<PoolSettings, 'queryTimeoutMs'>): 
   return Math.max(1, Math.floor(settings.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS));
 }
 
-/** The pool of every query but the migrations; `onIdleError` hears of a connection that failed while idle. */
-export function createPool(settings: PoolSettings, onIdleError: (error: Error) => void): Pool {
+/**
+ * A connection's settings with its timeouts: the pool's connections and the one LISTEN keeps for
+ * itself have the same.
+ */
+function withTimeouts(settings: PoolSettings): ClientConfig {
   const timeoutMs = queryTimeoutOf(settings);
-  const pool = new pg.Pool({
+  return {
     ...common(settings),
-    max: Math.max(1, Math.floor(settings.poolSize ?? DEFAULT_POOL_SIZE)),
     // The client stops waiting for a query the server has not answered, and the connection is
     // destroyed, never pooled again: pg-pool ends a client released with an error, and pg destroys
     // the socket of a client whose query is still in flight (transaction.ts releases it so too).
@@ -73,9 +84,34 @@ export function createPool(settings: PoolSettings, onIdleError: (error: Error) =
     statement_timeout: timeoutMs,
     // And a node that froze inside a transaction (a stopped VM) does not keep its row locks longer.
     idle_in_transaction_session_timeout: timeoutMs,
-  });
+  };
+}
+
+/** The pool of every query but the migrations; `onIdleError` hears of a connection that failed while idle. */
+export function createPool(settings: PoolSettings, onIdleError: (error: Error) => void): Pool {
+  const pool = new pg.Pool({ ...withTimeouts(settings), max: Math.max(1, Math.floor(settings.poolSize ?? DEFAULT_POOL_SIZE)) });
   dropIdleAfterTimeout(pool, onIdleError);
   return pool;
+}
+
+/** A connection of its own, outside the pool (a LISTEN belongs to its session), with the pool's timeouts. */
+export function createDedicatedClient(settings: PoolSettings): pg.Client {
+  return new pg.Client(withTimeouts(settings));
+}
+
+/**
+ * Ends a connection with a goodbye to the server, but waits at most the query timeout for the server
+ * to close its side: a silent one never does, and a stopping server must not wait for it.
+ */
+export async function endClient(client: pg.Client, settings: Pick<PoolSettings, 'queryTimeoutMs'>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    // A connection that is already broken or gone ends with an error or at once: either way it is closed.
+    client.end().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, queryTimeoutOf(settings)))),
+  ]);
+  clearTimeout(timer);
+  client.connection.stream.destroy();
 }
 
 /**

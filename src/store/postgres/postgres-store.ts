@@ -59,7 +59,10 @@ export interface PostgresStoreOptions {
    * digits and `_`. @default the server's search_path (usually `public`)
    */
   schema?: string;
-  /** How long to wait for a connection to the server, or for a pooled one to come free, before failing. @default 10000 */
+  /**
+   * How long to wait for a connection to the server, or for a pooled one to come free, before failing.
+   * @default 10000, or `queryTimeoutMs` when that is shorter
+   */
   connectTimeoutMs?: number;
   /**
    * How long a statement may take: the server cancels it then (`statement_timeout`), and the client
@@ -232,7 +235,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     listen: (onWake, onError) => {
       guard();
       reportNotifyError = onError;
-      const stop = listenForWakes({ url: connectionString, senderId, onWake, onError: (error) => onError(toStoreError(error, url)) });
+      const stop = listenForWakes({ connection: poolSettings, senderId, onWake, onError: (error) => onError(toStoreError(error, url)) });
       const once = async () => {
         stopListening.delete(once);
         await stop();

@@ -4,9 +4,10 @@
  * NOTIFY; every other node listening on the same schema wakes its engine at once instead of at its
  * next poll. NOTIFY is a hint, never the only path: a missed one costs one poll interval.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Pool } from 'pg';
 import { toError } from '../../core/errors.js';
+import { createDedicatedClient, endClient, type PoolSettings } from './pool.js';
 
 /** One channel per database; the payload names the schema, so nodes of other schemas ignore it. */
 export const WAKE_CHANNEL = 'autoflow_wake';
@@ -15,8 +16,8 @@ export const WAKE_CHANNEL = 'autoflow_wake';
 const NOTIFY_SQL = `SELECT pg_notify('${WAKE_CHANNEL}', current_schema() || ':' || $1::text)`;
 
 export interface WakeListenerOptions {
-  /** The store's connection URL, with its schema's search_path. */
-  url: string;
+  /** The store's connection settings (URL with its schema's search_path, timeouts). */
+  connection: PoolSettings;
   /** This store's id: its own notifications are not echoed back to it. */
   senderId: string;
   onWake: () => void;
@@ -68,7 +69,8 @@ export function listenForWakes(options: WakeListenerOptions): () => Promise<void
     options.onError(error);
     const failed = client;
     client = undefined;
-    void failed?.end().catch(() => undefined); // it is broken already; ending only frees the socket
+    failed?.removeAllListeners('end');
+    failed?.connection.stream.destroy(); // it is broken already: no goodbye to wait for
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       void connect();
@@ -77,7 +79,7 @@ export function listenForWakes(options: WakeListenerOptions): () => Promise<void
   };
 
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: options.url });
+    const next = createDedicatedClient(options.connection);
     client = next;
     next.on('error', (error) => retry(error));
     next.on('end', () => retry(new Error('the LISTEN connection to PostgreSQL closed')));
@@ -91,7 +93,7 @@ export function listenForWakes(options: WakeListenerOptions): () => Promise<void
       schema = (await next.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]?.schema;
       await next.query(`LISTEN ${WAKE_CHANNEL}`);
       if (stopped) {
-        await next.end();
+        await endClient(next, options.connection);
         return;
       }
       delay = initialDelay;
@@ -108,6 +110,6 @@ export function listenForWakes(options: WakeListenerOptions): () => Promise<void
     const last = client;
     client = undefined;
     last?.removeAllListeners('end');
-    await last?.end().catch(() => undefined); // closing: a connection that is already gone is fine
+    if (last) await endClient(last, options.connection);
   };
 }
