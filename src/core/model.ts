@@ -200,7 +200,11 @@ export type Command =
    * the child's end reaches the parent as any child's does. The store cancels only this run's children.
    */
   | { kind: 'cancelChild'; childId: string; reason: string }
-  | { kind: 'continueAsNew'; input: Json };
+  /**
+   * `carry`: the signals the run received and its code never took (their source and id, in the order
+   * it would have taken them); they go to the successor (TaskCommit.carrySignals).
+   */
+  | { kind: 'continueAsNew'; input: Json; carry?: EventIdentity[] };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -298,6 +302,12 @@ export type RunStatus =
 
 /** Signals are events of this type prefix whose `subject` is the run's id. */
 export const SIGNAL_EVENT_PREFIX = 'autoflow.signal.';
+
+/** A CloudEvent's identity: `source` and `id` are unique together. */
+export interface EventIdentity {
+  source: string;
+  id: string;
+}
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
 

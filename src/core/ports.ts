@@ -9,6 +9,7 @@ import type {
   CloudEvent,
   DeployedDefinition,
   ErrorInfo,
+  EventIdentity,
   HistoryEvent,
   Json,
   LogRecord,
@@ -72,6 +73,16 @@ export interface TaskCommit {
   status?: { status: RunStatus; result?: Json; error?: ErrorInfo };
   /** A run to create in the same transaction (continue-as-new). */
   successor?: NewRun;
+  /**
+   * With `successor`: the signals sent to this run that its code never took go to the successor, as
+   * copies of their events addressed to it (subject), in the inbox already routed, where its signal
+   * waits find them (the lookback of a run's own signals): those `kept` (received by the code, never
+   * consumed: their `source` and `id`, in the order the code would have taken them), then those in
+   * the run's pending (delivered to a wait, not yet to the code), then those never delivered. Only
+   * events of `autoflow.signal.*` with this run as subject are carried; a kept one that is not such an
+   * event is ignored. Dedupe key of a copy: `carriedSignalKey`.
+   */
+  carrySignals?: { to: string; kept: EventIdentity[] };
   /** Resolution for the parent run when this run ended: appended to its pending, parent made ready. */
   notifyParent?: { runId: string; resolution: Resolution };
   /**

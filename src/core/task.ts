@@ -4,6 +4,7 @@ import type {
   CallRecord,
   Command,
   ErrorInfo,
+  EventIdentity,
   HistoryEvent,
   HistoryPayload,
   Json,
@@ -106,6 +107,11 @@ export function newRunRecord(run: NewRun): RunRecord {
   if (run.parentStep !== undefined) record.parentStep = run.parentStep;
   if (run.triggerEventSeq !== undefined) record.triggerEventSeq = run.triggerEventSeq;
   return record;
+}
+
+/** The dedupe key of the copy of a signal event carried to the run `to` (TaskCommit.carrySignals). */
+export function carriedSignalKey(to: string, event: EventIdentity): string {
+  return `carried:${to}:${event.source}:${event.id}`;
 }
 
 /** `<id>~2`, `<id>~3`…: the runs a continue-as-new chain creates. */
@@ -356,6 +362,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         if (run.parentId !== undefined) successor.parentId = run.parentId;
         if (run.parentStep !== undefined) successor.parentStep = run.parentStep;
         commit.successor = successor;
+        commit.carrySignals = { to: successor.id, kept: command.carry ?? [] };
         end('continued', { result: { continuedAs: successor.id } });
         push({ type: 'run_continued', newRunId: successor.id }, time);
         continue;

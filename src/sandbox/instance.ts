@@ -59,6 +59,8 @@ function checkCommandSizes(commands: readonly Command[], workflow: string): void
 
 /** Log levels a `log` command may carry. */
 const LOG_LEVELS: ReadonlySet<unknown> = new Set(['debug', 'info', 'warn', 'error']);
+/** Signals a continue-as-new may carry to its successor; more than a run could ever be sent between two of its tasks. */
+const MAX_CARRIED_SIGNALS = 10_000;
 /** Commands that end the run: at most one per reply, and the last. */
 const ENDINGS: ReadonlySet<unknown> = new Set(['complete', 'fail', 'cancelled', 'continueAsNew']);
 const RETRY_FIELDS = ['maxAttempts', 'initialInterval', 'backoffCoefficient', 'maxInterval'] as const;
@@ -137,8 +139,15 @@ function fieldProblem(command: Fields): string | undefined {
         ? undefined
         : "'children' must be a list of run ids";
     }
-    case 'continueAsNew':
-      return undefined;
+    case 'continueAsNew': {
+      const { carry } = command;
+      return carry === undefined ||
+        (Array.isArray(carry) &&
+          carry.length <= MAX_CARRIED_SIGNALS &&
+          carry.every((event) => isObject(event) && isString(event.source) && isString(event.id)))
+        ? undefined
+        : `'carry' must be a list of at most ${MAX_CARRIED_SIGNALS} events' { source, id }`;
+    }
     case 'cancelChild':
       if (!isString(command.childId)) return "'childId' must be a string";
       return isString(command.reason) ? undefined : "'reason' must be a string";

@@ -103,6 +103,7 @@ describe('the host checks the shape of every reply', () => {
     { kind: 'cancelled' },
     { kind: 'cancelled', reason: 'stop', children: ['r.6'] },
     { kind: 'continueAsNew', input: { n: 2 } },
+    { kind: 'continueAsNew', input: null, carry: [{ source: 'autoflow:api', id: 'e-1' }] },
   ];
 
   test('accepts what the SDK writes: every kind, with an ending last', () => {
@@ -120,6 +121,8 @@ describe('the host checks the shape of every reply', () => {
     [[{ kind: 'cancelled', children: 'victim-1' }], /'children' must be a list of run ids/],
     [[{ kind: 'cancelled', children: [{ runId: 'victim-1' }] }], /'children' must be a list of run ids/],
     [[{ kind: 'cancelled', reason: 7 }], /'reason' must be a string/],
+    [[{ kind: 'continueAsNew', input: null, carry: [{ source: 'x' }] }], /'carry' must be a list of at most 10000 events' \{ source, id \}/],
+    [[{ kind: 'continueAsNew', input: null, carry: 'all' }], /'carry' must be a list/],
     [[{ kind: 'call', step: 0, capability: 'http', method: 'request', args: null }], /'step' must be a positive integer/],
     [[{ kind: 'call', step: 1.5, capability: 'http', method: 'request', args: null }], /'step' must be a positive integer/],
     [[{ kind: 'call', step: '1', capability: 'http', method: 'request', args: null }], /'step' must be a positive integer/],

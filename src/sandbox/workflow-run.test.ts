@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Command, DeployedDefinition } from '../core/model.js';
+import type { CloudEvent, Command, DeployedDefinition } from '../core/model.js';
 import { createQuickJsSandbox } from './quickjs-sandbox.js';
 import { T0, deploy, durable, ending, resume, runThrough, startActivation, workflowFolder } from './test-support.js';
 
@@ -376,6 +376,46 @@ export default workflow({
     );
     assert.deepEqual(runThrough(sandbox, definition, [startActivation({ round: 1 })])[0], [{ kind: 'continueAsNew', input: { round: 2 } }]);
     assert.deepEqual(runThrough(sandbox, definition, [startActivation({ round: 3 })])[0], [{ kind: 'complete', result: 'done' }]);
+  });
+
+  test('hands the successor the signals the run received and never took, not those it took', async () => {
+    const definition = await define(
+      'relay.ts',
+      `import { workflow, continueAsNew, race, signal, sleep } from 'autoflow';
+export default workflow({
+  name: 'relay',
+  async run() {
+    const taken = await signal('go');
+    // The signal() of this race loses to the timer; the signals its wait brings afterwards are kept.
+    await race({ signal: signal('go'), timer: sleep('1m') });
+    await sleep('1m');
+    continueAsNew({ taken });
+  },
+});
+`,
+    );
+    const go = (id: string): CloudEvent => ({
+      specversion: '1.0',
+      id,
+      source: 'autoflow:api',
+      type: 'autoflow.signal.go',
+      subject: 'run-1',
+      data: id,
+    });
+    const commands = runThrough(sandbox, definition, [
+      startActivation(null),
+      resume([{ kind: 'wait', step: 1, event: go('first') }]),
+      resume([{ kind: 'timer', step: 3 }]),
+      resume([
+        { kind: 'wait', step: 2, event: go('second') },
+        { kind: 'timer', step: 4 },
+      ]),
+    ]);
+    assert.deepEqual(ending(commands[3]!), {
+      kind: 'continueAsNew',
+      input: { taken: 'first' },
+      carry: [{ source: 'autoflow:api', id: 'second' }],
+    });
   });
 });
 

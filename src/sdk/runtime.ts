@@ -296,7 +296,10 @@ export class WorkflowRuntime {
       // No `children`: the children still running were asked to cancel when the cancel arrived (cancel()).
       return protocolJson({ kind: 'cancelled', ...(this.cancelReason !== undefined && { reason: this.cancelReason }) });
     }
-    if (error instanceof ContinueAsNewSignal) return protocolJson({ kind: 'continueAsNew', input: error.input });
+    if (error instanceof ContinueAsNewSignal) {
+      const carry = this.waits.unconsumedSignals();
+      return protocolJson({ kind: 'continueAsNew', input: error.input, ...(carry.length > 0 && { carry }) });
+    }
     const info = errorInfoOf(error);
     // Whatever an error class made of its name, message or stack, the run fails with the strings the host expects.
     const failure: ErrorInfo = {

@@ -159,6 +159,16 @@ export class WaitChannels {
     this.releasers.get(promise)?.();
   }
 
+  /**
+   * The signals the run received that no `signal()` took, in the order the calls would have taken them: a
+   * continue-as-new hands them to the next run of its chain.
+   */
+  unconsumedSignals(): Array<{ source: string; id: string }> {
+    return [...this.kept]
+      .filter(([channel]) => channel.startsWith('signal:'))
+      .flatMap(([, events]) => events.map((event) => ({ source: event.source, id: event.id })));
+  }
+
   /** `promise` is in use again after it lost a race (see Observed). */
   reacquire(promise: unknown): void {
     if (typeof promise !== 'object' || promise === null) return;

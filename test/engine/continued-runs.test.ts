@@ -21,6 +21,21 @@ export default workflow({
     return { n, last: tick };
   },
 });`,
+  // Takes one signal per run, then continues with what it has, until it has four.
+  'relay.ts': `import { continueAsNew, race, signal, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'relay',
+  async run(input: { got: unknown[] }) {
+    const got = [...input.got, await signal('item')];
+    if (got.length === 4) return got;
+    if (got.length === 2) {
+      // A signal() that loses a race to a timer: the signal its wait brings during the pause is the code's to hand on.
+      await race({ item: signal('item'), timer: sleep('1m') });
+      await sleep('1m');
+    }
+    continueAsNew({ got });
+  },
+});`,
 });
 after(() => folder.remove());
 
@@ -57,6 +72,24 @@ describe('runs that continued as new', () => {
         env.operations.signalRun('L', 'tick', 'four'),
         (error: unknown) => error instanceof ConflictError && /run L continued as L~3, which is completed/.test(error.message),
       );
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('signals sent to a run in a burst before it continued all reach the runs of its chain, in the order sent', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('relay.ts')] });
+    try {
+      await env.start('relay', { got: [] }, 'R');
+      for (const item of ['a', 'b']) await env.operations.signalRun('R', 'item', item);
+      await env.settle();
+      // R~2 took b; the timer won its race, and two more arrive in its pause: its race's wait brings c, d finds no wait.
+      await env.advance('1m');
+      for (const item of ['c', 'd']) assert.deepEqual(await env.operations.signalRun('R', 'item', item), { runId: 'R~2' });
+      await env.advance('1m');
+      const last = await env.run('R~4');
+      assert.equal(last.status, 'completed', JSON.stringify(last));
+      assert.deepEqual(last.result, ['a', 'b', 'c', 'd']);
     } finally {
       await env.close();
     }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { NewRun } from '../../core/model.js';
+import type { CloudEvent, NewRun } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import { childExistsResolution } from '../../core/task.js';
-import { commit, events, isReady, newRun, startRun } from './fixtures.js';
+import { cloudEvent, commit, events, isReady, newRun, startRun, wait } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 /** The child `parent` starts at `step` under `id`, as buildTaskCommit describes it. */
@@ -113,6 +113,78 @@ export function describeChildren(context: ConformanceContext): void {
       assert.ok((await store.commitTask(cancelled)).ok);
       assert.deepEqual([await store.getRun('child~2'), await store.loadPending('child~2')], [before, []]);
       assert.equal(await store.cancelRequestedAt('child~2'), undefined);
+    });
+  });
+
+  describe('continue-as-new', () => {
+    /** A signal event sent to run `to`. */
+    const signal = (id: string, to: string, name = 'go'): CloudEvent => ({ ...cloudEvent(id, `autoflow.signal.${name}`), subject: to });
+    const signalWait = (runId: string, step: number, name = 'go') =>
+      wait(runId, step, JSON.stringify(['r']), { eventType: `autoflow.signal.${name}`, paths: ['subject'] });
+
+    it('carries the signals the run never took to its successor, in the order they would have been taken, and no other event', async () => {
+      const store = context.store;
+      await startRun(store, 'r', { waits: [signalWait('r', 1), signalWait('r', 2)] });
+      const seqs: Record<string, number> = {};
+      for (const [id, event] of [
+        ['taken', signal('taken', 'r')],
+        ['kept', signal('kept', 'r')],
+        ['mailed', signal('mailed', 'r')],
+        ['unsent-1', signal('unsent-1', 'r', 'stop')],
+        ['unsent-2', signal('unsent-2', 'r')],
+        ['elsewhere', signal('elsewhere', 'other')],
+        ['not-a-signal', { ...cloudEvent('not-a-signal'), subject: 'r' }],
+      ] as const) {
+        seqs[id] = (await store.insertEvent(event, id, 1500)).seq;
+      }
+      // `taken` and `kept` reached the code in one task (its code kept the second); `mailed` reached a wait after it.
+      for (const [id, step] of [
+        ['taken', 1],
+        ['kept', 2],
+      ] as const) {
+        await store.routeEvent({ eventSeq: seqs[id]!, newRuns: [], deliveries: [{ runId: 'r', step }], markRouted: true });
+      }
+      const mailbox = await store.loadPending('r');
+      assert.ok(
+        (await store.commitTask(commit('r', 2, 1600, { consumedPending: mailbox.map((p) => p.id), waits: [signalWait('r', 3)] }))).ok,
+      );
+      await store.routeEvent({ eventSeq: seqs['mailed']!, newRuns: [], deliveries: [{ runId: 'r', step: 3 }], markRouted: true });
+      const refused = commit('r', 2, 1700, { status: { status: 'continued', result: { continuedAs: 'r~2' } }, successor: newRun('r~2') });
+      refused.carrySignals = { to: 'r~2', kept: [{ source: '/test', id: 'kept' }] };
+      assert.deepEqual(await store.commitTask(refused), { ok: false, reason: 'fenced' });
+
+      const continued = commit('r', 3, 2000, {
+        status: { status: 'continued', result: { continuedAs: 'r~2' } },
+        successor: newRun('r~2', { createdAt: 2000 }),
+        carrySignals: {
+          to: 'r~2',
+          // One it never received, and one that is not a signal of its own, are not carried.
+          kept: [
+            { source: '/test', id: 'kept' },
+            { source: '/test', id: 'never-sent' },
+            { source: '/test', id: 'elsewhere' },
+          ],
+        },
+      });
+      assert.ok((await store.commitTask(continued)).ok);
+      const carried = [
+        ...(await store.listRecentEvents('autoflow.signal.go', 2000, 100)),
+        ...(await store.listRecentEvents('autoflow.signal.stop', 2000, 100)),
+      ].sort((a, b) => a.seq - b.seq);
+      assert.deepEqual(
+        carried.map(({ id, subject, type, data, receivedAt }) => ({ id, subject, type, data, receivedAt })),
+        [
+          { id: 'kept', subject: 'r~2', type: 'autoflow.signal.go', data: { id: 'kept' }, receivedAt: 2000 },
+          { id: 'mailed', subject: 'r~2', type: 'autoflow.signal.go', data: { id: 'mailed' }, receivedAt: 2000 },
+          { id: 'unsent-1', subject: 'r~2', type: 'autoflow.signal.stop', data: { id: 'unsent-1' }, receivedAt: 2000 },
+          { id: 'unsent-2', subject: 'r~2', type: 'autoflow.signal.go', data: { id: 'unsent-2' }, receivedAt: 2000 },
+        ],
+      );
+      // Addressed to the successor, whose signal waits look them up; no trigger sees them again.
+      assert.deepEqual(
+        (await store.listUnroutedEvents(100)).filter((event) => event.subject === 'r~2'),
+        [],
+      );
     });
   });
 }

@@ -22,6 +22,7 @@ import type {
   TimerRecord,
   WaitRecord,
 } from '../../core/model.js';
+import { SIGNAL_EVENT_PREFIX } from '../../core/model.js';
 import type {
   EventRouting,
   RouteResult,
@@ -34,7 +35,15 @@ import type {
   TaskCommitResult,
 } from '../../core/ports.js';
 import { retriedRecord } from '../../core/run-retry.js';
-import { childExistsResolution, committedRecord, continuedAs, MAX_LOGS_PER_TASK, newRunRecord, taskTime } from '../../core/task.js';
+import {
+  carriedSignalKey,
+  childExistsResolution,
+  committedRecord,
+  continuedAs,
+  MAX_LOGS_PER_TASK,
+  newRunRecord,
+  taskTime,
+} from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
 import { checkRunRetry, checkTaskCommit, isSameChild, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { ByRun } from './by-run.js';
@@ -248,6 +257,7 @@ export function createMemoryStore(): Store {
     for (const child of commit.children) startChild(row, child, time);
     for (const log of commit.logs) logs.set(runId, log.index, copy(log));
     row.record = copy(committedRecord(row.record, commit));
+    if (commit.carrySignals) carrySignals(runId, commit.carrySignals, time);
     if (commit.status && isTerminal(commit.status.status)) {
       endRun(runId);
       humanTasks.cancelOpenOfRun(runId, time);
@@ -260,6 +270,22 @@ export function createMemoryStore(): Store {
     if (next) row.readyAt = next.at;
     else delete row.readyAt;
     return { ok: true, pending: copy(pending.get(runId) ?? []) };
+  }
+
+  /** See TaskCommit.carrySignals. */
+  function carrySignals(runId: string, carry: NonNullable<TaskCommit['carrySignals']>, at: number): void {
+    const ownSignal = (event: CloudEvent): boolean => event.subject === runId && event.type.startsWith(SIGNAL_EVENT_PREFIX);
+    const signals = [...events.values()].filter((row) => ownSignal(row.event));
+    const kept = carry.kept.flatMap((id) => signals.find((row) => row.event.source === id.source && row.event.id === id.id)?.event ?? []);
+    const mailed = (pending.get(runId) ?? []).flatMap(({ resolution }) =>
+      resolution.kind === 'wait' && resolution.event && ownSignal(resolution.event) ? [resolution.event] : [],
+    );
+    const received = consumed.get(runId);
+    const undelivered = signals.filter((row) => !received?.has(row.seq)).map((row) => row.event);
+    for (const event of [...kept, ...mailed, ...undelivered]) {
+      const { seq, duplicate } = insertEvent({ ...event, subject: carry.to }, carriedSignalKey(carry.to, event), at);
+      if (!duplicate) events.get(seq)!.routed = true;
+    }
   }
 
   function retryRun(retry: RunRetry): boolean {

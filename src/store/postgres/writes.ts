@@ -66,7 +66,7 @@ export async function commitTasks(client: Client, commits: readonly TaskCommit[]
 /**
  * The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql,
  * the `child` flag of `notify` in 012_cancel_own_children.sql, the `existsResolution` of a child in
- * 013_child_starts_and_cancels.sql), with the runs the batch creates under `creates` for
+ * 013_child_starts_and_cancels.sql, `carry` in 015_carry_signals.sql), with the runs the batch creates under `creates` for
  * `autoflow_create_and_commit_tasks` (007).
  */
 function commitBatchDocument(commits: readonly TaskCommit[]) {
@@ -161,6 +161,10 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
         }),
       ),
     ],
+    carry: each(
+      (c) => (c.carrySignals ? [c.carrySignals] : []),
+      ({ to, kept }, c) => ({ run_id: c.runId, to_run: to, kept }),
+    ),
     events: each(
       (c) => c.events,
       (item, c) => ({ source: c.runId, dedupe_key: item.dedupeKey, type: item.event.type, body: JSON.stringify(item.event) }),

@@ -36,6 +36,28 @@ export const SQL = {
   insertEvent: `INSERT INTO events (dedupe_key, type, body, received_at) VALUES (@dedupeKey, @type, @body, @receivedAt)
     ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq`,
   eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = ?',
+  /**
+   * TaskCommit.carrySignals, in its three parts: copies addressed to @to (routed already) of the run's
+   * own signal events, keyed by carriedSignalKey. First one the code kept (@source, @id)…
+   */
+  carryKeptSignal: `INSERT OR IGNORE INTO events (dedupe_key, type, body, received_at, routed)
+    SELECT @key, type, json_set(body, '$.subject', @to), @at, 1 FROM events
+    WHERE subject = @runId AND type GLOB 'autoflow.signal.*' AND json_extract(body, '$.source') = @source AND json_extract(body, '$.id') = @id
+    ORDER BY seq LIMIT 1`,
+  /** …then those in the run's pending, delivered to a wait but not to the code… */
+  carryMailedSignals: `INSERT OR IGNORE INTO events (dedupe_key, type, body, received_at, routed)
+    SELECT 'carried:' || @to || ':' || json_extract(resolution, '$.event.source') || ':' || json_extract(resolution, '$.event.id'),
+      json_extract(resolution, '$.event.type'), json_set(json_extract(resolution, '$.event'), '$.subject', @to), @at, 1
+    FROM pending WHERE run_id = @runId AND json_extract(resolution, '$.kind') = 'wait'
+      AND json_extract(resolution, '$.event.type') GLOB 'autoflow.signal.*' AND json_extract(resolution, '$.event.subject') = @runId
+    ORDER BY id`,
+  /** …then those never delivered to the run. */
+  carryUndeliveredSignals: `INSERT OR IGNORE INTO events (dedupe_key, type, body, received_at, routed)
+    SELECT 'carried:' || @to || ':' || json_extract(body, '$.source') || ':' || json_extract(body, '$.id'),
+      type, json_set(body, '$.subject', @to), @at, 1
+    FROM events e WHERE subject = @runId AND type GLOB 'autoflow.signal.*'
+      AND NOT EXISTS (SELECT 1 FROM consumed_events c WHERE c.run_id = @runId AND c.event_seq = e.seq)
+    ORDER BY seq`,
   getEvent: 'SELECT seq, body, received_at FROM events WHERE seq = ?',
   listUnroutedEvents: 'SELECT seq, body, received_at FROM events WHERE routed = 0 ORDER BY seq LIMIT ?',
   listRecentEvents: `SELECT seq, body, received_at FROM events
@@ -198,7 +220,8 @@ export const SQL = {
   addApiToken: `INSERT INTO api_tokens (hash, name, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = ?',
   countApiTokens: 'SELECT count(*) FROM api_tokens',
-  revokeSession: 'INSERT INTO session_revocations (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)',
+  revokeSession:
+    'INSERT INTO session_revocations (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)',
   deleteExpiredRevocations: 'DELETE FROM session_revocations WHERE until <= ?',
   isSessionRevoked: 'SELECT 1 FROM session_revocations WHERE id = ? AND until > ?',
 } as const;
@@ -207,7 +230,10 @@ export const SQL = {
  * listRuns, newest first by (created_at, id); one statement per combination of filters so that
  * each reads the index made for it (runs_by_created, _by_workflow, _by_status, _by_workflow_status).
  */
-export function listRunsSql(filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject'>, after: boolean): string {
+export function listRunsSql(
+  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject'>,
+  after: boolean,
+): string {
   const where = [
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
     filter.status === undefined ? undefined : 'status = @status',
@@ -244,6 +270,9 @@ export function prepareStatements(db: Database) {
 
     insertEvent: p<Params, number>(SQL.insertEvent).pluck(),
     eventSeqByDedupeKey: p<[string], number>(SQL.eventSeqByDedupeKey).pluck(),
+    carryKeptSignal: p<Params>(SQL.carryKeptSignal),
+    carryMailedSignals: p<Params>(SQL.carryMailedSignals),
+    carryUndeliveredSignals: p<Params>(SQL.carryUndeliveredSignals),
     getEvent: p<[number], EventRow>(SQL.getEvent),
     listUnroutedEvents: p<[number], EventRow>(SQL.listUnroutedEvents),
     listRecentEvents: p<Params, EventRow>(SQL.listRecentEvents),

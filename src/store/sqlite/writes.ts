@@ -5,7 +5,7 @@
 import { NotFoundError } from '../../core/errors.js';
 import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
 import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
-import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
+import { carriedSignalKey, childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
@@ -79,6 +79,13 @@ function insertOutstanding(s: Statements, owner: string | null, work: Pick<TaskC
   }
 }
 
+/** See TaskCommit.carrySignals; before the run's end deletes its pending and the record of what it received. */
+function carrySignals(s: Statements, runId: string, { to, kept }: NonNullable<TaskCommit['carrySignals']>, at: number): void {
+  for (const event of kept) s.carryKeptSignal.run({ runId, to, at, source: event.source, id: event.id, key: carriedSignalKey(to, event) });
+  s.carryMailedSignals.run({ runId, to, at });
+  s.carryUndeliveredSignals.run({ runId, to, at });
+}
+
 export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult {
   checkTaskCommit(commit);
   const { runId, owner } = commit;
@@ -96,6 +103,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   insertOutstanding(s, owner, commit);
   for (const child of commit.children) startChild(s, runId, child, at);
   for (const log of commit.logs) s.insertLog.run({ ...log });
+  if (commit.carrySignals) carrySignals(s, runId, commit.carrySignals, at);
   if (commit.status) {
     const { status, result, error } = commit.status;
     s.setStatus.run({ id: runId, status, result: json(result), error: json(error) });
