@@ -121,7 +121,10 @@ describe('the host checks the shape of every reply', () => {
     [[{ kind: 'cancelled', children: 'victim-1' }], /'children' must be a list of run ids/],
     [[{ kind: 'cancelled', children: [{ runId: 'victim-1' }] }], /'children' must be a list of run ids/],
     [[{ kind: 'cancelled', reason: 7 }], /'reason' must be a string/],
-    [[{ kind: 'continueAsNew', input: null, carry: [{ source: 'x' }] }], /'carry' must be a list of at most 10000 events' \{ source, id \}/],
+    [
+      [{ kind: 'continueAsNew', input: null, carry: [{ source: 'x' }] }],
+      /'carry' must be a list of at most 10000 events' \{ source, id \}/,
+    ],
     [[{ kind: 'continueAsNew', input: null, carry: 'all' }], /'carry' must be a list/],
     [[{ kind: 'call', step: 0, capability: 'http', method: 'request', args: null }], /'step' must be a positive integer/],
     [[{ kind: 'call', step: 1.5, capability: 'http', method: 'request', args: null }], /'step' must be a positive integer/],
