@@ -93,3 +93,26 @@ test("a failed run's error reads with what caused it", () => {
   assert.match(html, /caused by <strong>ActivityError<\/strong>: ticket refused/);
   assert.match(html, /caused by <strong>Error<\/strong>: quota/);
 });
+
+test('a running or stuck run offers cancel and terminate; an ended one offers neither', () => {
+  const page = (status: RunView['status']) =>
+    render(
+      runPage({
+        session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+        run: { ...run, status },
+        history: [],
+        logs: [],
+        tasks: [],
+        calls: [],
+        retries: [],
+        now: t0,
+      }),
+    );
+  for (const status of ['running', 'stuck'] as const) {
+    assert.match(page(status), /name="action" value="cancel"/, status);
+    assert.match(page(status), /name="action" value="terminate"/, status);
+  }
+  for (const status of ['completed', 'failed', 'cancelled', 'continued'] as const) {
+    assert.doesNotMatch(page(status), /value="cancel"|value="terminate"/, status);
+  }
+});

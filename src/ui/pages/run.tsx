@@ -140,7 +140,8 @@ export function runPage(props: RunPageProps) {
           </div>
         )}
       </div>
-      {run.status === 'running' && (
+      {/* A stuck run's code cannot run: a cancel ends it at once too. */}
+      {(run.status === 'running' || run.status === 'stuck') && (
         <div id="run-cancel" class="actions" data-live-optional>
           <form method="post" action={path}>
             <input type="hidden" name="_csrf" value={session.csrf} />
