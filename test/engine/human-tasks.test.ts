@@ -71,18 +71,6 @@ export default workflow({
 });
 after(() => folder.remove());
 
-/** The demo seed with the account workflows act as (the seed's first user) a maintainer of the demo group, as the embedded simulator's bot is. */
-function demoSeedWithBot(): ReturnType<typeof demoSeed> {
-  const seed = demoSeed();
-  return {
-    ...seed,
-    users: [{ username: 'autoflow-bot', name: 'AutoFlow Bot' }, ...(seed.users ?? [])],
-    groups: (seed.groups ?? []).map((group) =>
-      group.path === 'demo' ? { ...group, members: { ...group.members, 'autoflow-bot': 'maintainer' } } : group,
-    ),
-  };
-}
-
 const validIncident = { summary: 'API down', impact: '120', severity: 'high', areas: ['api', 'db'], paged: 'on', since: '2026-01-04' };
 
 describe('people in the loop: tasks.form and tasks.approval', () => {
@@ -151,7 +139,7 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
   });
 
   test('an approval needs its quorum, refuses self-approval and double votes, and closes at the first rejection', async () => {
-    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeedWithBot() });
+    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeed() });
     try {
       const approved = await env.start('release-approval', { approvers: ['group:demo'], required: 2, initiator: '@Alice' });
       const [task] = await env.tasks({ runId: approved });
@@ -181,7 +169,7 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
   });
 
   test('an approval its expanded groups could never approve fails the run at once, saying why', async () => {
-    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeedWithBot() });
+    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeed() });
     try {
       const runId = await env.start('release-approval', { approvers: ['group:demo'], required: 3, initiator: 'alice' });
       const run = await env.result(runId);
