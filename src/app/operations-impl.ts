@@ -7,6 +7,7 @@ import { jsonEqual } from '../core/json.js';
 import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord } from '../core/model.js';
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
+import { historyPage, historyPageLimit } from './history-page.js';
 import type { Operations, RunView } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
@@ -242,6 +243,12 @@ export function createOperations(deps: OperationsDeps): Operations {
     async getHistory(id) {
       await requireRun(id);
       return store.loadHistory(id);
+    },
+
+    async getHistoryPage(id, page = {}) {
+      await requireRun(id);
+      const limit = historyPageLimit(page.limit);
+      return historyPage(await store.loadHistory(id, (page.after ?? -1) + 1, limit + 1), limit);
     },
 
     async getLogs(id, afterIndex) {

@@ -121,6 +121,15 @@ export interface CancelView extends RunView {
   alreadyRequested?: true;
 }
 
+export interface HistoryPage {
+  events: HistoryEvent[];
+  next?: number;
+}
+
+/** Events in a page of `GET /runs/:id/history`, unless the request asks for fewer, and at most. */
+export const DEFAULT_HISTORY_PAGE = 1000;
+export const MAX_HISTORY_PAGE = 10_000;
+
 /** Where a signal went: the run it was sent to, or the run that run's continue-as-new chain goes on in. */
 export interface SignalDelivery {
   runId: string;
@@ -151,7 +160,13 @@ export interface Operations {
   listRuns(query: ListRunsQuery): Promise<{ runs: RunView[]; nextCursor?: string }>;
   /** Runs by status, for the overview. */
   countRuns(): Promise<Partial<Record<RunStatus, number>>>;
+  /** The whole history: for pages of a history of any length, getHistoryPage. */
   getHistory(id: string): Promise<HistoryEvent[]>;
+  /**
+   * The events after seq `after` (from the first when absent), at most `limit` (1000 by default, 10,000 at
+   * most); `next` is the `after` of the next page, absent on the last one.
+   */
+  getHistoryPage(id: string, page?: { after?: number | undefined; limit?: number | undefined }): Promise<HistoryPage>;
   getLogs(id: string, afterIndex?: number): Promise<LogRecord[]>;
   /** The run's calls not resolved yet. Throws NotFoundError. */
   listCalls(id: string): Promise<CallView[]>;

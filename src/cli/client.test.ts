@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../core/errors.js';
+import type { HistoryEvent } from '../core/model.js';
 import { createApp } from '../server/http/app.js';
 import { serve, type RunningServer } from '../server/serve.js';
 import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
@@ -77,6 +78,36 @@ test("a server older than the CLI, without the route of a run's calls, gives no 
     .listCalls('nope')
     .catch((error: unknown) => error);
   assert.ok(missing instanceof NotFoundError, 'a missing run is still an error');
+});
+
+test("a run's history comes page after page, each from where the last ended; a server without pages sends it whole", async () => {
+  const event = (seq: number): HistoryEvent => ({ seq, at: 0, type: 'workflow_task', time: seq });
+  const asked: string[] = [];
+  const pages = new Map<string, unknown>([
+    ['', { events: [event(0), event(1)], next: 1 }],
+    ['1', { events: [event(2), event(3)], next: 3 }],
+    ['3', { events: [event(4)], next: null }],
+  ]);
+  const paging = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://x');
+    asked.push(url.search);
+    const body = url.pathname === '/api/v1/runs/r1/history' ? pages.get(url.searchParams.get('after') ?? '') : undefined;
+    response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
+  });
+  const older = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events: [event(0), event(1), event(2)] })),
+  );
+  for (const server of [paging, older]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const clientOf = (server: typeof paging) =>
+    createClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't' });
+  try {
+    assert.deepEqual(await clientOf(paging).getHistory('r1'), [0, 1, 2, 3, 4].map(event));
+    assert.deepEqual(asked, ['?limit=10000', '?after=1&limit=10000', '?after=3&limit=10000']);
+    assert.deepEqual(await clientOf(older).getHistory('r1'), [0, 1, 2].map(event));
+  } finally {
+    paging.close();
+    older.close();
+  }
 });
 
 test('a server that is not there is a ServerUnreachableError', async () => {

@@ -1,4 +1,14 @@
-import type { CallView, CancelView, Operations, RetryView, RunView, SignalDelivery, TaskView, WorkflowView } from '../app/operations.js';
+import {
+  MAX_HISTORY_PAGE,
+  type CallView,
+  type CancelView,
+  type Operations,
+  type RetryView,
+  type RunView,
+  type SignalDelivery,
+  type TaskView,
+  type WorkflowView,
+} from '../app/operations.js';
 import {
   AutoflowError,
   ConflictError,
@@ -181,7 +191,18 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       const page = await get<{ runs: RunView[]; nextCursor: string | null }>(`/api/v1/runs${query({ ...filter })}`);
       return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
     },
-    getHistory: async (id) => (await get<{ events: HistoryEvent[] }>(`${run(id)}/history`)).events,
+    // Page after page (a server before pages answers the whole history, without `next`).
+    async getHistory(id) {
+      const events: HistoryEvent[] = [];
+      for (let after: number | undefined; ;) {
+        const page = await get<{ events: HistoryEvent[]; next?: number | null }>(
+          `${run(id)}/history${query({ after, limit: MAX_HISTORY_PAGE })}`,
+        );
+        events.push(...page.events);
+        if (page.next === undefined || page.next === null) return events;
+        after = page.next;
+      }
+    },
     listCalls: async (id) => (await unlessOlderServer(get<{ calls: CallView[] }>(`${run(id)}/calls`)))?.calls ?? [],
     listRetries: async (id) => (await unlessOlderServer(get<{ retries: RetryView[] }>(`${run(id)}/retries`)))?.retries ?? [],
     getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,

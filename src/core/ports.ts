@@ -398,7 +398,8 @@ export interface Store {
   releaseLeases(owner: string, runIds: string[]): Promise<void>;
   /** Runs waiting for a workflow task (ready, `running`), and since when the oldest waits. */
   queueStats(): Promise<{ readyRuns: number; oldestReadyAt: number | undefined }>;
-  loadHistory(runId: string, fromSeq?: number): Promise<HistoryEvent[]>;
+  /** From seq `fromSeq` on; at most `limit` events (a page: only the rows that hold them are read). */
+  loadHistory(runId: string, fromSeq?: number, limit?: number): Promise<HistoryEvent[]>;
   /** Oldest first. */
   loadPending(runId: string): Promise<PendingResolution[]>;
   /**

@@ -96,15 +96,18 @@ export function toRunRecord(row: RunRow): RunRecord {
 }
 
 /**
- * The events from `fromSeq` on in history rows, oldest first. A row holds the events of one
+ * The events from `fromSeq` on in history rows, oldest first, at most `limit`. A row holds the events of one
  * workflow task as a JSON array (since SQLite migration 005 and PostgreSQL migration 008), or a
  * single event (rows written before).
  */
-export function historyEventsOf(bodies: string[], fromSeq: number): HistoryEvent[] {
+export function historyEventsOf(bodies: string[], fromSeq: number, limit = Infinity): HistoryEvent[] {
   const events: HistoryEvent[] = [];
   for (const body of bodies) {
     const parsed = parse<HistoryEvent | HistoryEvent[]>(body);
-    for (const event of Array.isArray(parsed) ? parsed : [parsed]) if (event.seq >= fromSeq) events.push(event);
+    for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (events.length === limit) return events;
+      if (event.seq >= fromSeq) events.push(event);
+    }
   }
   return events;
 }

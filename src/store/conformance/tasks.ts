@@ -98,6 +98,11 @@ export function describeTasks(context: ConformanceContext): void {
       assert.equal((await store.commitTask(commit('r1', 3, 2000, { history: second }))).ok, true);
       const all = [...first, ...second];
       for (const from of [0, 1, 2, 3, 4, 5]) assert.deepEqual(await store.loadHistory('r1', from), all.slice(from), `from seq ${from}`);
+      for (const from of [0, 1, 2, 3, 4, 5]) {
+        for (const limit of [1, 2, 3, 4]) {
+          assert.deepEqual(await store.loadHistory('r1', from, limit), all.slice(from, from + limit), `from seq ${from}, ${limit} at most`);
+        }
+      }
     });
 
     it('applies history, calls, timers, waits, children and logs together', async () => {
@@ -256,7 +261,11 @@ export function describeTasks(context: ConformanceContext): void {
       await store.addPending('r1', { kind: 'timer', step: 1 }, 1100);
       await store.addPending('r1', { kind: 'timer', step: 2 }, 1200);
       const [first, second] = await store.loadPending('r1');
-      assert.deepEqual(await store.commitTask(commit('r1', 2, 2000, { consumedPending: [first!.id] })), { ok: true, pending: [second] }, 'the mailbox the commit left');
+      assert.deepEqual(
+        await store.commitTask(commit('r1', 2, 2000, { consumedPending: [first!.id] })),
+        { ok: true, pending: [second] },
+        'the mailbox the commit left',
+      );
       assert.deepEqual(await store.loadPending('r1'), [second]);
       assert.equal(await isReady(store, 'r1'), true);
       assert.deepEqual(await store.commitTask(commit('r1', 3, 3000, { consumedPending: [second!.id] })), { ok: true, pending: [] });
@@ -413,7 +422,11 @@ export function describeTasks(context: ConformanceContext): void {
         store.commitTask(commit('b', 1, 2000, { calls: [call('b', 1)] })),
         store.commitTask(commit('c', 2, 2000, { calls: [call('c', 1)] })),
       ]);
-      assert.deepEqual(results, [{ ok: true, pending: [] }, { ok: false, reason: 'fenced' }, { ok: true, pending: [] }]);
+      assert.deepEqual(results, [
+        { ok: true, pending: [] },
+        { ok: false, reason: 'fenced' },
+        { ok: true, pending: [] },
+      ]);
       assert.deepEqual(
         [(await store.listCalls('a')).length, (await store.listCalls('b')).length, (await store.listCalls('c')).length],
         [1, 0, 1],

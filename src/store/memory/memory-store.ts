@@ -634,7 +634,8 @@ export function createMemoryStore(): Store {
     renewLeases: (owner, runIds, runLeaseUntil, held, callLeaseUntil) => renewLeases(owner, runIds, runLeaseUntil, held, callLeaseUntil),
     releaseLeases: (owner, runIds) => releaseLeases(owner, runIds),
     queueStats: () => queueStats(),
-    loadHistory: (runId, fromSeq = 0) => copy((history.get(runId) ?? []).slice(fromSeq)),
+    loadHistory: (runId, fromSeq = 0, limit) =>
+      copy((history.get(runId) ?? []).slice(fromSeq, limit === undefined ? undefined : fromSeq + limit)),
     loadPending: (runId) => copy(pending.get(runId) ?? []),
     commitTask: (commit) => commitTask(commit),
 

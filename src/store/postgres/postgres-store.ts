@@ -360,10 +360,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       // What was handed back is claimable now: tell the other nodes rather than let them wait for a poll.
       wake();
     },
-    loadHistory: async (runId, fromSeq = 0) =>
+    loadHistory: async (runId, fromSeq = 0, limit) =>
       historyEventsOf(
-        (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq])).map((r) => r.body),
+        (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq, limit ?? null])).map((r) => r.body),
         fromSeq,
+        limit,
       ),
     loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
     commitTask: async (commit) => {

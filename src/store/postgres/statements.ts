@@ -191,8 +191,9 @@ export const SQL = {
 
   // history and pending
   /** From the row that holds event $2 on: a row holds the events of one task (migration 008). */
+  /** $3: a row holds one or more events, so a page of n events needs at most n rows (NULL: every row). */
   loadHistory: `SELECT body FROM history WHERE run_id = $1
-    AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = $1 AND seq <= $2), 0) ORDER BY seq`,
+    AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = $1 AND seq <= $2), 0) ORDER BY seq LIMIT $3`,
   appendPendingUnlessTerminal: `WITH run AS (
       UPDATE runs SET ${READY_AT('$2::bigint')} WHERE id = $1 AND status NOT IN ${TERMINAL} RETURNING id)
     INSERT INTO pending (run_id, at, attempts, resolution) SELECT id, $2, $3, $4 FROM run RETURNING id`,

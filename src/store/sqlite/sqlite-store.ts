@@ -255,7 +255,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const { n, oldest } = s.queueStats.get()!;
         return { readyRuns: n, oldestReadyAt: oldest ?? undefined };
       }),
-    loadHistory: (runId, fromSeq = 0) => read((s) => historyEventsOf(s.loadHistory.all({ runId, fromSeq }), fromSeq)),
+    loadHistory: (runId, fromSeq = 0, limit) =>
+      read((s) => historyEventsOf(s.loadHistory.all({ runId, fromSeq, rows: limit ?? -1 }), fromSeq, limit)),
     loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
     commitTask: (commit) => write((s) => writes.commitTask(s, commit)),
 

@@ -140,8 +140,9 @@ export const SQL = {
   /** One row per workflow task: its events as a JSON array, keyed by the first one's seq (migration 005). */
   insertHistory: 'INSERT INTO history (run_id, seq, body) VALUES (?, ?, ?)',
   /** From the row that holds event @fromSeq on; historyEventsOf drops the events before it. */
+  /** @rows: a row holds one or more events, so a page of n events needs at most n rows (-1: every row). */
   loadHistory: `SELECT body FROM history WHERE run_id = @runId
-    AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = @runId AND seq <= @fromSeq), 0) ORDER BY seq`,
+    AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = @runId AND seq <= @fromSeq), 0) ORDER BY seq LIMIT @rows`,
   /** Whether a history row, so a workflow task (or, written before migration 005, an event), begins at this seq. */
   isHistoryRow: 'SELECT 1 FROM history WHERE run_id = ? AND seq = ?',
   /** A retry drops the tasks from its retry point on: whole rows, since it begins where one does. */
@@ -312,7 +313,7 @@ export function prepareStatements(db: Database) {
     listRunRetries: p<[string], RunRetryRow>(SQL.listRunRetries),
 
     insertHistory: p<[string, number, string]>(SQL.insertHistory),
-    loadHistory: p<{ runId: string; fromSeq: number }, string>(SQL.loadHistory).pluck(),
+    loadHistory: p<{ runId: string; fromSeq: number; rows: number }, string>(SQL.loadHistory).pluck(),
     isHistoryRow: p<[string, number], number>(SQL.isHistoryRow).pluck(),
     deleteHistoryFrom: p<[string, number]>(SQL.deleteHistoryFrom),
     insertPending: p<Params>(SQL.insertPending),

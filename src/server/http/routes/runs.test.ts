@@ -166,6 +166,22 @@ describe('history, logs, cancel, retry, signals', () => {
     assert.equal((await call(app, 'GET', '/api/v1/runs/zzz/history')).status, 404);
   });
 
+  test('?after and ?limit page the history; next is the after of the next page, null on the last', async () => {
+    const { app } = setup(1);
+    await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'hello', id: 'h' } });
+    await call(app, 'GET', '/api/v1/runs/h?wait=5');
+    const page = (query: string) => call<{ events: HistoryEvent[]; next: number | null }>(app, 'GET', `/api/v1/runs/h/history${query}`);
+    const first = await page('?limit=2');
+    assert.deepEqual([first.body.events.map((event) => event.type), first.body.next], [['run_started', 'workflow_task'], 1]);
+    const last = await page(`?after=${first.body.next}&limit=2`);
+    assert.deepEqual([last.body.events.map((event) => event.type), last.body.next], [['run_completed'], null]);
+    assert.deepEqual((await page('')).body.next, null, 'a history shorter than a page is one page');
+    for (const bad of ['?limit=0', '?limit=10001', '?after=-1', '?limit=two']) {
+      const refused = await page(bad);
+      assert.equal(refused.status, 400, bad);
+    }
+  });
+
   test("a run's open calls: attempts, last error and next attempt of a call being retried", async () => {
     const { operations } = setup();
     const open: CallView = {

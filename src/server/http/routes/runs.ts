@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Json, RunStatus } from '../../../core/model.js';
-import type { Operations } from '../../../app/operations.js';
+import { MAX_HISTORY_PAGE, type Operations } from '../../../app/operations.js';
 import type { AppEnv } from '../env.js';
 import { queryInteger, readBody, readJson, readQuery } from '../input.js';
 
@@ -38,6 +38,11 @@ const waitSchema = z.object({
 
 const logsSchema = z.object({ after: queryInteger(0, Number.MAX_SAFE_INTEGER).optional() });
 
+const historySchema = z.object({
+  after: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
+  limit: queryInteger(1, MAX_HISTORY_PAGE).optional(),
+});
+
 const cancelSchema = z.strictObject({ reason: z.string('a string').optional() }).optional();
 
 const retrySchema = z.strictObject({ version: z.enum(['same', 'latest'], "'same' or 'latest'").optional() }).optional();
@@ -61,7 +66,10 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
       const id = c.req.param('id');
       return c.json(wait ? await operations.waitForRun(id, wait * 1000) : await operations.getRun(id));
     })
-    .get('/:id/history', async (c) => c.json({ events: await operations.getHistory(c.req.param('id')) }))
+    .get('/:id/history', async (c) => {
+      const page = await operations.getHistoryPage(c.req.param('id'), readQuery(c, historySchema));
+      return c.json({ events: page.events, next: page.next ?? null });
+    })
     .get('/:id/calls', async (c) => c.json({ calls: await operations.listCalls(c.req.param('id')) }))
     .get('/:id/retries', async (c) => c.json({ retries: await operations.listRetries(c.req.param('id')) }))
     .get('/:id/logs', async (c) => {

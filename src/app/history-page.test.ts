@@ -1,0 +1,56 @@
+/**
+ * Pages of a run's history through the operations, on a SQLite file: pages of any size put together give the
+ * whole history, in order, whatever the tasks' rows hold; `next` is where the next page begins.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { NotFoundError } from '../core/errors.js';
+import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
+import { commit, events, startRun } from '../store/conformance/fixtures.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { VirtualClock } from './clocks.js';
+import { createOperations } from './operations-impl.js';
+import type { HistoryPage } from './operations.js';
+import { virtualTimeEngine } from '../../test/helpers/engine.js';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
+
+const folder = workflowFolder({});
+after(() => folder.remove());
+
+test('pages of any size give the whole history in order; next is the seq the following page begins after', async () => {
+  const store = createSqliteStore({ path: join(folder.dir, 'history.db') });
+  await store.migrate();
+  await startRun(store, 'r');
+  // Tasks of 1, 4 and 2 events after the first task's 2: a page ends inside a task's row as often as at its end.
+  let length = 2;
+  for (const size of [1, 4, 2]) {
+    const task = commit('r', length, 1000 + length, {
+      history: events(length, 1000 + length, ...Array.from({ length: size }, (_, i) => ({ type: 'workflow_task' as const, time: i }))),
+    });
+    assert.ok((await store.commitTask(task)).ok);
+    length += size;
+  }
+  const clock = new VirtualClock();
+  const engine = virtualTimeEngine({ store, sandbox: await createQuickJsSandbox(), clock });
+  const operations = createOperations({ engine, store, clock, checkInput: () => {}, webhookSources: [] });
+  const whole = await store.loadHistory('r');
+  assert.equal(whole.length, 9);
+  for (const limit of [1, 2, 3, 4, 5, 8, 9, 10]) {
+    const pages: HistoryPage[] = [];
+    for (let after: number | undefined; pages.length === 0 || after !== undefined; after = pages.at(-1)!.next) {
+      pages.push(await operations.getHistoryPage('r', { after, limit }));
+    }
+    assert.deepEqual(
+      pages.flatMap((page) => page.events),
+      whole,
+      `pages of ${limit}`,
+    );
+    assert.equal(pages.length, Math.ceil(9 / limit), `pages of ${limit}: none empty, none more than needed`);
+    for (const page of pages.slice(0, -1)) assert.equal(page.next, page.events.at(-1)!.seq);
+  }
+  assert.deepEqual(await operations.getHistoryPage('r', { after: 8 }), { events: [] });
+  assert.equal((await operations.getHistoryPage('r')).events.length, 9, 'a page is 1000 events unless asked otherwise');
+  await assert.rejects(operations.getHistoryPage('nope'), NotFoundError);
+  await store.close();
+});
