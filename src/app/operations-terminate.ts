@@ -65,6 +65,7 @@ export function terminateCommit(
     commands: [{ kind: 'cancelled', reason: terminationText(reason, by, true), children: unfinishedChildren(history) }],
     secrets: request.secrets,
     versionOf: () => undefined,
+    withoutCode: true,
   }).commit;
 }
 

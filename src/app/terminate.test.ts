@@ -144,6 +144,13 @@ describe('terminate', () => {
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^error\s+CancelledError: run stuck-cleanup was cancelled: terminated through the API: cleanup hangs$/m);
     assert.match(shown.stdout, /cancel_requested\s+terminated through the API: cleanup hangs$/m);
+
+    // Its code replays up to the task the server wrote without it: the cleanup that never ran is no divergence.
+    const exported = await cli(['export', 'stuck-cleanup', '--out', 'stuck-cleanup.json']);
+    assert.equal(exported.code, 0, exported.stderr);
+    const replayed = await cli(['replay', 'stuck-cleanup.json', '--workflow', 'workflows']);
+    assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+    assert.match(replayed.stdout, /✓ stuck-cleanup \(blocked-cleanup\): 2 workflow tasks replayed/);
   });
 
   test('its parent hears of it as of a cancelled child; a terminated parent asks its children to cancel', async () => {

@@ -255,7 +255,11 @@ export type HistoryPayload =
   | { type: 'child_completed'; step: number; value: Json }
   | { type: 'child_failed'; step: number; error: ErrorInfo }
   | { type: 'cancel_requested'; reason?: string; by?: string }
-  | { type: 'workflow_task'; time: number }
+  /**
+   * `withoutCode`: a task the server wrote without running the run's code, which ended the run (a terminate, the
+   * cancel of a stuck run, a run whose version is missing); a replay stops before it.
+   */
+  | { type: 'workflow_task'; time: number; withoutCode?: true }
   | {
       type: 'call_scheduled';
       step: number;

@@ -30,7 +30,8 @@ export interface ReplayOutcome {
  * and the time it had, and must issue exactly the commands recorded after it, but for patch
  * markers of patches the code no longer asks about (see compareCommands). The first difference stops the replay with a NondeterminismError naming the task, the step, what history
  * has and what the code now does, with both call sites. The tasks go to the instance in one batch
- * (one message when it lives on another thread); the instance runs them in slices and lets its
+ * (one message when it lives on another thread); a task the server wrote without the code (a terminate) ends the
+ * replay. The instance runs them in slices and lets its
  * thread's event loop turn in between, since a long history would otherwise hold the thread for as
  * long as all of its tasks took (docs/engine.md).
  */
@@ -68,6 +69,8 @@ export async function replayHistory(
         `history of run ${options.runId} has ${event.type} at seq ${event.seq} outside a workflow task; the store is corrupt`,
       );
     }
+    // The server ended the run there without its code (a terminate): nothing of the code to compare from there on.
+    if (event.withoutCode) break;
     let next = index + 1;
     const recorded: HistoryEvent[] = [];
     while (next < history.length && isCommandRecord(history[next] as HistoryEvent)) recorded.push(history[next++] as HistoryEvent);

@@ -46,6 +46,8 @@ export interface TaskInput {
   secrets: SecretSource;
   /** When set, new calls are leased to `owner` until then, to be executed right after the commit. */
   callLeaseUntil?: number;
+  /** The server wrote `commands` itself, without the run's code (see the `workflow_task` event). */
+  withoutCode?: boolean;
   /** Active version of a workflow name, for child runs. */
   versionOf(workflow: string): string | undefined;
   /**
@@ -216,7 +218,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   }
   for (const delivered of input.delivered) push(resolutionToHistory(delivered.resolution, delivered.attempts), delivered.at);
   const markerSeq = run.historyLength + history.length;
-  push({ type: 'workflow_task', time }, time);
+  push({ type: 'workflow_task', time, ...(input.withoutCode && { withoutCode: true }) }, time);
 
   const calls: TaskCommit['calls'] = [];
   const timers: TimerRecord[] = [];
@@ -400,6 +402,7 @@ export function buildTerminalCommit(
     commands: status === 'cancelled' ? [{ kind: 'cancelled' }] : [{ kind: 'fail', error }],
     secrets,
     versionOf: () => undefined,
+    withoutCode: true,
   }).commit;
 }
 
