@@ -184,6 +184,16 @@ export class CallRunner {
     });
   }
 
+  /**
+   * Whether an attempt may start under a lease that ends at `leaseUntil`: only with half of the lease left. The
+   * lease counts from before the write that took it, which may have waited long (a row lock, a database coming
+   * back after a restart): an attempt started near its end would overlap the one of the node that claims the call
+   * when it passes. A call left so waits for its lease to pass and is claimed like any due call.
+   */
+  mayStart(leaseUntil: number): boolean {
+    return this.options.clock.now() < leaseUntil - this.options.callLeaseMs / 2;
+  }
+
   /** The engine is stopping: answers waiting to be stored again try once more now, and then give up. */
   wakeForStop(): void {
     for (const wake of [...this.pauses]) wake();
@@ -222,9 +232,12 @@ export class CallRunner {
           const run = await store.getRun(call.runId);
           const definition = run && (await this.options.definitionFor(run.version));
           if (!run || !definition) return;
-          // A node that stalled (GC pause, SIGSTOP) since the claim may have lost the call to another
-          // node: it must not start an attempt that would overlap theirs.
-          if (clock.now() >= leaseUntil) return;
+          // A node that stalled (GC pause, SIGSTOP, a slow store) since the claim may lose the call to
+          // another node any moment: it must not start an attempt that would overlap theirs.
+          if (!this.mayStart(leaseUntil)) {
+            this.options.wakeAt(leaseUntil);
+            return;
+          }
           const outcome = await this.execute(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
           if (outcome.kind === 'abandoned') return outcome.handBack ? this.handBack(call, outcome) : undefined;
           if (outcome.kind === 'retry') return this.reschedule(call, outcome);

@@ -761,9 +761,8 @@ export class Engine {
         return;
       }
       // The lease of the new calls counts from before the commit, which may have waited long on a
-      // row lock (a stalled node's open transaction): with less than half of it left, another node
-      // may claim them any moment, so they are left to be claimed like any due call.
-      const executeHere = this.clock.now() < callLeaseUntil - this.callLeaseMs / 2;
+      // row lock (a stalled node's open transaction): see CallRunner.mayStart.
+      const executeHere = this.calls.mayStart(callLeaseUntil);
       if (!executeHere && output.commit.calls.length > 0) {
         this.logger.warn(
           { runId, calls: output.commit.calls.length },
