@@ -16,6 +16,20 @@ const run: RunView = {
   createdAt: new Date(t0).toISOString(),
   updatedAt: new Date(t0 + 5000).toISOString(),
 };
+/** The page of `shown`, with no history, logs, tasks, calls or retries. */
+const pageOf = (shown: RunView): string =>
+  render(
+    runPage({
+      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+      run: shown,
+      history: [],
+      logs: [],
+      tasks: [],
+      calls: [],
+      retries: [],
+      now: t0,
+    }),
+  );
 const closed = (step: number, id: string, data: unknown): HistoryEvent => ({
   seq: step + 10,
   at: t0 + 3000,
@@ -78,36 +92,13 @@ test("a failed run's error reads with what caused it", () => {
       cause: { name: 'ActivityError', message: 'ticket refused', cause: { name: 'Error', message: 'quota' } },
     },
   };
-  const html = render(
-    runPage({
-      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
-      run: failed,
-      history: [],
-      logs: [],
-      tasks: [],
-      calls: [],
-      retries: [],
-      now: t0,
-    }),
-  );
+  const html = pageOf(failed);
   assert.match(html, /caused by <strong>ActivityError<\/strong>: ticket refused/);
   assert.match(html, /caused by <strong>Error<\/strong>: quota/);
 });
 
 test('a running or stuck run offers cancel and terminate; an ended one offers neither', () => {
-  const page = (status: RunView['status']) =>
-    render(
-      runPage({
-        session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
-        run: { ...run, status },
-        history: [],
-        logs: [],
-        tasks: [],
-        calls: [],
-        retries: [],
-        now: t0,
-      }),
-    );
+  const page = (status: RunView['status']) => pageOf({ ...run, status });
   for (const status of ['running', 'stuck'] as const) {
     assert.match(page(status), /name="action" value="cancel"/, status);
     assert.match(page(status), /name="action" value="terminate"/, status);
