@@ -24,6 +24,11 @@ import { cutText } from './text-cut.js';
 export const MAX_LOGS_PER_TASK = 1000;
 /** A log line longer than this is cut: logs are for reading, and a task's lines are stored and served whole. */
 export const MAX_LOG_LINE_CHARS = 16 * 1024;
+/**
+ * Characters of log lines kept per workflow task; the line that passes it becomes a note, and the rest are dropped.
+ * A loop of sleeps that logs the most lines at their longest would otherwise store 16 MiB per task.
+ */
+export const MAX_LOG_CHARS_PER_TASK = 1024 * 1024;
 
 export interface DeliveredResolution {
   resolution: Resolution;
@@ -225,6 +230,8 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   const waits: WaitRecord[] = [];
   const children: NewRun[] = [];
   const logs: LogRecord[] = [];
+  let logChars = 0;
+  let logsFull = false;
   const immediate: DeliveredResolution[] = [];
   const commit: TaskCommit = {
     runId: run.id,
@@ -269,11 +276,17 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   for (const command of input.commands) {
     switch (command.kind) {
       case 'log': {
-        if (logs.length === MAX_LOGS_PER_TASK) continue;
-        const message =
+        if (logsFull) continue;
+        const line = cutText(redactText(command.message, secrets), MAX_LOG_LINE_CHARS);
+        logChars += line.length;
+        const overflow =
           logs.length === MAX_LOGS_PER_TASK - 1
-            ? `(more than ${MAX_LOGS_PER_TASK} log lines in one workflow task; the rest of this task's lines are dropped)`
-            : cutText(redactText(command.message, secrets), MAX_LOG_LINE_CHARS);
+            ? `more than ${MAX_LOGS_PER_TASK} log lines`
+            : logChars > MAX_LOG_CHARS_PER_TASK
+              ? `more than ${MAX_LOG_CHARS_PER_TASK / 1024 / 1024} MiB of log lines`
+              : undefined;
+        logsFull = overflow !== undefined;
+        const message = overflow === undefined ? line : `(${overflow} in one workflow task; the rest of this task's lines are dropped)`;
         logs.push({ runId: run.id, index: markerSeq * MAX_LOGS_PER_TASK + logs.length, at: time, level: command.level, message });
         continue;
       }

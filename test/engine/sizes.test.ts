@@ -5,7 +5,8 @@ import { workflowFolder } from '../helpers/workflow-files.js';
 
 /**
  * What one step may record: a value (result, call arguments…) of at most 2 MiB fails the run with a message that
- * says so, instead of filling the database and every API answer; a long log line is cut, not refused.
+ * says so, instead of filling the database and every API answer; a long log line is cut, not refused, and a task
+ * keeps 1 MiB of log lines.
  */
 const MIB = 1024 * 1024;
 const folder = workflowFolder({
@@ -45,11 +46,15 @@ test('a value over 2 MiB fails its run with what it was and what to do; many sma
     assert.equal(stored, 0, 'the call was never made');
 
     const chatty = await env.result(await env.start('chatty'));
-    assert.equal(chatty.status, 'completed', 'about 3.6 MB of log lines in one step, none over the limit');
+    assert.equal(chatty.status, 'completed', 'about 3.6 MB of log lines in one step, none a value over the limit');
     const [first, ...rest] = await env.logs(chatty.id);
-    assert.equal(rest.length, 900);
     assert.equal(first?.length, 16 * 1024 + ' (83616 more characters cut)'.length + 1);
     assert.match(String(first), /^z+… \(83616 more characters cut\)$/);
+    // The task keeps 1 MiB of them: the lines up to it, then a note.
+    const kept = rest.slice(0, -1);
+    assert.equal(kept.length, Math.floor((MIB - first!.length) / 4_000));
+    assert.ok(kept.every((line, i) => line === String(i).padEnd(4_000, '.')));
+    assert.equal(rest.at(-1), "(more than 1 MiB of log lines in one workflow task; the rest of this task's lines are dropped)");
   } finally {
     await env.close();
   }
