@@ -190,8 +190,10 @@ export const SQL = {
   createAndCommitTasks: 'SELECT run_id, outcome, mailbox FROM autoflow_create_and_commit_tasks($1::jsonb)',
 
   // history and pending
-  /** From the row that holds event $2 on: a row holds the events of one task (migration 008). */
-  /** $3: a row holds one or more events, so a page of n events needs at most n rows (NULL: every row). */
+  /**
+   * From the row that holds event $2 on: a row holds the events of one task (migration 008), so a page of $3
+   * events needs at most $3 rows (NULL: every row).
+   */
   loadHistory: `SELECT body FROM history WHERE run_id = $1
     AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = $1 AND seq <= $2), 0) ORDER BY seq LIMIT $3`,
   appendPendingUnlessTerminal: `WITH run AS (

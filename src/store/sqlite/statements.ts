@@ -139,8 +139,10 @@ export const SQL = {
   // history and pending
   /** One row per workflow task: its events as a JSON array, keyed by the first one's seq (migration 005). */
   insertHistory: 'INSERT INTO history (run_id, seq, body) VALUES (?, ?, ?)',
-  /** From the row that holds event @fromSeq on; historyEventsOf drops the events before it. */
-  /** @rows: a row holds one or more events, so a page of n events needs at most n rows (-1: every row). */
+  /**
+   * From the row that holds event @fromSeq on; historyEventsOf drops the events before it. @rows: a row holds one
+   * or more events, so a page of n events needs at most n rows (-1: every row).
+   */
   loadHistory: `SELECT body FROM history WHERE run_id = @runId
     AND seq >= coalesce((SELECT max(seq) FROM history WHERE run_id = @runId AND seq <= @fromSeq), 0) ORDER BY seq LIMIT @rows`,
   /** Whether a history row, so a workflow task (or, written before migration 005, an event), begins at this seq. */
