@@ -52,7 +52,7 @@ test('a value over 2 MiB fails its run with what it was and what to do; many sma
     assert.match(String(first), /^z+… \(83616 more characters cut\)$/);
     // The task keeps 1 MiB of them: the lines up to it, then a note.
     const kept = rest.slice(0, -1);
-    assert.equal(kept.length, Math.floor((MIB - first!.length) / 4_000));
+    assert.equal(kept.length, Math.floor((MIB - first.length) / 4_000));
     assert.ok(kept.every((line, i) => line === String(i).padEnd(4_000, '.')));
     assert.equal(rest.at(-1), "(more than 1 MiB of log lines in one workflow task; the rest of this task's lines are dropped)");
   } finally {
