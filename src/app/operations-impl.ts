@@ -12,7 +12,7 @@ import type { Operations, RunView } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
-import { continuedAs, predecessorId } from '../core/task.js';
+import { carriedSignalKey, continuedAs, predecessorId } from '../core/task.js';
 import { createTaskOperations } from './task-operations.js';
 import { terminateRun as terminate } from './operations-terminate.js';
 import { toRunView, toWorkflowView } from './views.js';
@@ -160,6 +160,26 @@ export function createOperations(deps: OperationsDeps): Operations {
       latest = successor;
     }
     return latest;
+  }
+
+  /**
+   * A signal stored for a run that continued as new since it was read (its continue committed between that read and
+   * the signal's insert): the commit that continued it carried the signals it had not taken, but not this one. It
+   * goes to the run the chain goes on in, keyed as a carried copy (carriedSignalKey): when the continue did carry
+   * it, this copy is that one again. A signal the run received before it continued is in its history: not sent
+   * twice. Returns the run it went to, if it was forwarded.
+   */
+  async function forwardIfContinued(runId: string, event: CloudEvent): Promise<string | undefined> {
+    const run = await store.getRun(runId);
+    if (!run || continuedAs(run) === undefined) return undefined;
+    const received = (await store.loadHistory(runId)).some(
+      (recorded) => recorded.type === 'wait_satisfied' && recorded.event.source === event.source && recorded.event.id === event.id,
+    );
+    if (received) return undefined;
+    const latest = await latestOfChain(run);
+    if (latest.status !== 'running') return undefined;
+    await engine.ingest({ ...event, subject: latest.id }, carriedSignalKey(latest.id, event));
+    return latest.id;
   }
 
   /**
@@ -322,7 +342,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         data: payload,
       };
       await engine.ingest(event, `signal:${eventId}`);
-      return { runId: run.id };
+      return { runId: (await forwardIfContinued(run.id, event)) ?? run.id };
     },
 
     async listWorkflows() {

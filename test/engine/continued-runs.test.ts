@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { createOperations } from '../../src/app/operations-impl.js';
 import { ConflictError } from '../../src/core/errors.js';
+import type { Store } from '../../src/core/ports.js';
 import { createTestEnv } from '../../src/testing/test-env.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
@@ -90,6 +92,58 @@ describe('runs that continued as new', () => {
       const last = await env.run('R~4');
       assert.equal(last.status, 'completed', JSON.stringify(last));
       assert.deepEqual(last.result, ['a', 'b', 'c', 'd']);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a signal whose sender read the run just before it continued goes on to the run that continued it', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
+    try {
+      await env.start('loop', { n: 0 }, 'L');
+      const { engine, store } = env.runtime;
+      let raced = false;
+      const racing: Store = Object.assign(Object.create(store) as Store, {
+        getRun: async (id: string) => {
+          const read = await store.getRun(id);
+          if (id === 'L' && !raced) {
+            raced = true;
+            // Between this read (L running) and the insert of the signal, another one makes L continue.
+            await env.operations.signalRun('L', 'tick', 'one');
+            await env.settle();
+          }
+          return read;
+        },
+      });
+      const operations = createOperations({ engine, store: racing, clock: env.clock, checkInput: () => {}, webhookSources: [] });
+      assert.deepEqual(await operations.signalRun('L', 'tick', 'two'), { runId: 'L~2' });
+      await env.settle();
+      assert.equal((await env.run('L~2')).status, 'continued');
+      assert.deepEqual((await env.run('L~3')).input, { n: 2, last: 'two' });
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a signal the run took before it continued, while its sender looked again, is not sent on a second time', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
+    try {
+      await env.start('loop', { n: 0 }, 'L');
+      const { engine, store } = env.runtime;
+      let reads = 0;
+      const slow: Store = Object.assign(Object.create(store) as Store, {
+        getRun: async (id: string) => {
+          // The sender's second look comes after L took the signal and continued.
+          if (id === 'L' && ++reads === 2) await env.settle();
+          return store.getRun(id);
+        },
+      });
+      const operations = createOperations({ engine, store: slow, clock: env.clock, checkInput: () => {}, webhookSources: [] });
+      assert.deepEqual(await operations.signalRun('L', 'tick', 'one'), { runId: 'L' });
+      await env.settle();
+      assert.ok(reads >= 2, 'the sender looked again');
+      assert.deepEqual((await env.run('L~2')).input, { n: 1, last: 'one' });
+      assert.equal((await env.run('L~2')).status, 'running', 'L~2 waits for a tick of its own');
     } finally {
       await env.close();
     }
