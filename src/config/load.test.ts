@@ -106,6 +106,19 @@ describe('precedence: flags > environment > file > defaults', () => {
     assert.equal(flagged.allowRemoteSimulatorSignIn, true);
   });
 
+  test('uiUsers: a comma-separated list from the environment; an entry that is neither a username nor a group says so', async () => {
+    const cwd = folder({});
+    assert.equal((await loadConfig({ env: {}, cwd })).uiUsers, undefined);
+    assert.deepEqual((await loadConfig({ env: { AUTOFLOW_UI_USERS: ' alice, @bob ,group:acme/ops,' }, cwd })).uiUsers, [
+      'alice',
+      '@bob',
+      'group:acme/ops',
+    ]);
+    const message = await configError(loadConfig({ env: { AUTOFLOW_UI_USERS: 'alice,group:' }, cwd }));
+    assert.match(message, /AUTOFLOW_UI_USERS/);
+    assert.match(message, /'group:': a group is group:<full path>/);
+  });
+
   test('flags override the environment', async () => {
     const cwd = folder({ 'autoflow.config.ts': file });
     const config = await loadConfig({

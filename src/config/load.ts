@@ -49,6 +49,11 @@ type Coerce = (text: string) => unknown;
 // Strings that do not convert are passed on unchanged, so that the schema reports them with the
 // expected form instead of this layer inventing a second set of messages.
 const toInteger: Coerce = (text) => (/^-?\d+$/.test(text) ? Number(text) : text);
+const toList: Coerce = (text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 const toBoolean: Coerce = (text) => {
   const lower = text.toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(lower)) return true;
@@ -76,6 +81,7 @@ const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFla
     env: 'AUTOFLOW_ALLOW_REMOTE_SIMULATOR_SIGN_IN',
     coerce: toBoolean,
   },
+  { key: 'uiUsers', env: 'AUTOFLOW_UI_USERS', coerce: toList },
   { key: 'gitlabOAuthClientId', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_ID' },
   { key: 'gitlabOAuthClientSecret', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET' },
   { key: 'sessionSecret', env: 'AUTOFLOW_SESSION_SECRET' },

@@ -1,6 +1,7 @@
 import type { ActivityContext, ActivityFunction } from '../capabilities/activities.js';
 import { z } from 'zod';
 import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
+import { uiUserEntryProblem } from '../ui/auth/allowed-users.js';
 
 /**
  * The one schema of AutoFlow's configuration. Every source (flags, environment, config file,
@@ -183,6 +184,19 @@ export const configSchema = strict({
    * @default false: only from this machine
    */
   allowRemoteSimulatorSignIn: z.boolean('true or false').default(false),
+  /**
+   * Who may use the web UI: GitLab usernames and `group:<full path>` (the group's members, inherited ones too, read
+   * with `gitlabToken`). From the environment, a comma-separated list. @default everyone GitLab signs in
+   */
+  uiUsers: z
+    .array(
+      z.string('a GitLab username, or group:<full path>').superRefine((entry, context) => {
+        const problem = uiUserEntryProblem(entry);
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+      }),
+      'a list of GitLab usernames and group:<full path>',
+    )
+    .optional(),
   /** Application ID of the GitLab OAuth application people sign in with (scope read_user). */
   gitlabOAuthClientId: nonEmpty.optional(),
   /** Secret of that OAuth application. */

@@ -36,3 +36,24 @@ test('the refusal guards the simulator only, unless the operator allowed other m
     undefined,
   );
 });
+
+test('with a real GitLab, the server warns at start that anyone on it may sign in, unless uiUsers names who', () => {
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, warn: (_: object, message: string) => warnings.push(message), error() {}, child: () => logger };
+  const real = { gitlabUrl: 'https://gitlab.example', gitlabOAuthClientId: 'id', gitlabOAuthClientSecret: 'secret' };
+  const start = (config: Partial<WebUiConfig>) =>
+    webUiOptions({
+      config: { db: { kind: 'memory' }, sessionSecret: 's'.repeat(32), ...real, ...config },
+      operations: {} as Operations,
+      logger,
+    });
+  assert.equal(start({}).userRefusal, undefined);
+  assert.deepEqual(warnings, [
+    'anyone with an account on https://gitlab.example can sign in to the web UI and read every run: set uiUsers (AUTOFLOW_UI_USERS) to the people and groups who may (docs/ui.md)',
+  ]);
+  warnings.length = 0;
+  assert.equal(typeof start({ uiUsers: ['alice'] }).userRefusal, 'function');
+  assert.deepEqual(warnings, []);
+  start({ uiUsers: ['group:ops'] });
+  assert.deepEqual(warnings, ['uiUsers names groups, but the server has no GitLab token to read their members: their members are refused']);
+});

@@ -4,6 +4,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createSystemClock } from '../app/clocks.js';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
+import type { GitLabClientOptions } from '../capabilities/gitlab/client.js';
 import type { DatabaseConfig } from '../config/database.js';
 import { AutoflowError, toError } from '../core/errors.js';
 import type { Capability, Clock } from '../core/ports.js';
@@ -71,6 +72,8 @@ export interface EmbeddedGitLab {
   webhookSource: WebhookSource;
   /** The `gitlab` capability, acting as the bot user (a maintainer of the demo group), in process. */
   capability: Capability;
+  /** How the server reaches the simulator's REST API as the bot, in process (the web UI reads group members). */
+  apiAccess: GitLabClientOptions;
   /** The simulator's REST base once attached (`<server>/simulator/gitlab`). */
   baseUrl(): string;
   /**
@@ -111,14 +114,15 @@ export function createEmbeddedGitLab(options: EmbeddedGitLabOptions = {}): Embed
       throw new SimulatorStateError(stateFile, caught.message, { cause: caught });
     throw caught;
   }
-  const token = botToken(simulator);
+  const apiAccess: GitLabClientOptions = { baseUrl: 'http://gitlab.simulator', token: botToken(simulator), fetch: simulator.fetch };
   const secret = randomBytes(24).toString('base64url');
   let application: OAuthApplication | undefined;
   return {
     simulator,
     webhookSource: { name: 'simulator', secret, builtIn: true },
     // In process: calls reach the simulator without a socket; its links use the attached URL.
-    capability: createGitLabCapability({ baseUrl: 'http://gitlab.simulator', token, fetch: simulator.fetch }),
+    capability: createGitLabCapability(apiAccess),
+    apiAccess,
     baseUrl: () => simulator.state.baseUrl,
     attach(serverUrl, publicUrl) {
       const browserUrl = (publicUrl ?? serverUrl).replace(/\/+$/, '');

@@ -33,6 +33,11 @@ export interface UiOptions {
    * @default every request may
    */
   signInRefusal?: (c: Context<UiEnv>) => string | undefined;
+  /**
+   * Why the person GitLab signed in may not use the UI (`uiUsers`), said to them; undefined: they may.
+   * @default everyone GitLab signs in may
+   */
+  userRefusal?: (user: { username: string; id?: number | undefined }) => Promise<string | undefined>;
   /** GitLab's web address for links to issues and merge requests. */
   gitlabWebUrl?: () => string | undefined;
   /** @default Date.now */

@@ -72,7 +72,7 @@ export interface UiServer {
  */
 export async function startUiServer(
   workflows: Record<string, string> = UI_WORKFLOWS,
-  options: { db?: DatabaseConfig; sessionSecret?: string } = {},
+  options: { db?: DatabaseConfig; sessionSecret?: string; uiUsers?: string[] } = {},
 ): Promise<UiServer> {
   const folder = workflowFolder(workflows);
   const port = await freePort();
@@ -84,8 +84,17 @@ export async function startUiServer(
     webhookSources: [gitlab.webhookSource],
   });
   await runtime.start();
-  const ui = webUiOptions({ config: { db, publicUrl: url, sessionSecret: options.sessionSecret }, operations: runtime.operations, logger: runtime.logger, gitlab });
-  const server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, gitlab, ui }), { port, host: '127.0.0.1', shutdownGraceMs: 200 });
+  const ui = webUiOptions({
+    config: { db, publicUrl: url, sessionSecret: options.sessionSecret, uiUsers: options.uiUsers },
+    operations: runtime.operations,
+    logger: runtime.logger,
+    gitlab,
+  });
+  const server = await serve(createApp({ operations: runtime.operations, logger: runtime.logger, gitlab, ui }), {
+    port,
+    host: '127.0.0.1',
+    shutdownGraceMs: 200,
+  });
   gitlab.attach(server.url, url);
   const started: UiServer = {
     url,
@@ -98,7 +107,8 @@ export async function startUiServer(
       for (;;) {
         const value = await read();
         if (accept(value)) return value;
-        if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`);
+        if (Date.now() > deadline)
+          throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
@@ -147,15 +157,22 @@ export class HttpSession {
 
   /** Signs in through the simulator's OAuth flow as `username`, the way a browser would. */
   async signIn(username: string): Promise<void> {
+    const done = await this.attemptSignIn(username);
+    if (done.status !== 302 || !this.cookies.has('af_session'))
+      throw new Error(`sign-in as ${username} failed: ${done.status} ${await done.text()}`);
+  }
+
+  /** The simulator's OAuth flow as `username`: the answer of the server's `/auth/callback`, whatever it is. */
+  async attemptSignIn(username: string): Promise<Response> {
     const start = await this.request('/auth/login?go=1&next=/tasks');
     const authorize = new URL(start.headers.get('location') ?? '');
-    if (!authorize.pathname.startsWith(`${SIMULATOR_PATH}/oauth/authorize`)) throw new Error(`unexpected sign-in redirect ${authorize.href}`);
+    if (!authorize.pathname.startsWith(`${SIMULATOR_PATH}/oauth/authorize`))
+      throw new Error(`unexpected sign-in redirect ${authorize.href}`);
     const form = new URLSearchParams(authorize.searchParams);
     form.set('username', username);
     const granted = await this.request(authorize.pathname, { method: 'POST', body: form });
     const callback = new URL(granted.headers.get('location') ?? '');
-    const done = await this.request(callback.pathname + callback.search);
-    if (done.status !== 302 || !this.cookies.has('af_session')) throw new Error(`sign-in as ${username} failed: ${done.status} ${await done.text()}`);
+    return this.request(callback.pathname + callback.search);
   }
 
   /** The CSRF token of a page's forms. */
@@ -166,7 +183,11 @@ export class HttpSession {
     return token;
   }
 
-  post(path: string, fields: Record<string, string | string[]>, headers: Record<string, string> = { origin: this.baseUrl }): Promise<Response> {
+  post(
+    path: string,
+    fields: Record<string, string | string[]>,
+    headers: Record<string, string> = { origin: this.baseUrl },
+  ): Promise<Response> {
     const body = new URLSearchParams();
     for (const [name, value] of Object.entries(fields)) for (const item of Array.isArray(value) ? value : [value]) body.append(name, item);
     return this.request(path, { method: 'POST', body, headers });

@@ -124,8 +124,13 @@ export function authRoutes(settings: UiSettings): Hono<UiEnv> {
         headers: { authorization: `Bearer ${tokens.access_token}` },
       });
       if (!userResponse.ok) throw new Error(`GitLab answered ${userResponse.status} for /api/v4/user`);
-      const user = (await userResponse.json()) as { username?: unknown; name?: unknown };
+      const user = (await userResponse.json()) as { username?: unknown; name?: unknown; id?: unknown };
       if (typeof user.username !== 'string') throw new Error('GitLab sent no username');
+      const refusal = await settings.userRefusal?.({ username: user.username, id: typeof user.id === 'number' ? user.id : undefined });
+      if (refusal !== undefined) {
+        settings.logger.info({ username: user.username }, 'web UI sign-in refused: the user is not in uiUsers');
+        return c.html(render(signInPage({ refusal })), 403, PAGE_HEADERS);
+      }
       await startSession(c, settings, { username: user.username, name: typeof user.name === 'string' ? user.name : user.username });
       return c.redirect(safeNext(flow.next), 302);
     } catch (error) {
