@@ -52,5 +52,12 @@ test('pages of any size give the whole history in order; next is the seq the fol
   assert.deepEqual(await operations.getHistoryPage('r', { after: 8 }), { events: [] });
   assert.equal((await operations.getHistoryPage('r')).events.length, 9, 'a page is 1000 events unless asked otherwise');
   await assert.rejects(operations.getHistoryPage('nope'), NotFoundError);
+
+  // The latest events, for the web UI's run page, and the history's length.
+  assert.deepEqual(await operations.getHistoryTail('r', 3), { events: whole.slice(6), length: 9 });
+  assert.deepEqual(await operations.getHistoryTail('r', 4), { events: whole.slice(5), length: 9 }, 'from inside a task of 4');
+  assert.deepEqual(await operations.getHistoryTail('r', 20), { events: whole, length: 9 });
+  assert.deepEqual(await operations.getHistoryTail('r', 0), { events: [], length: 9 });
+  await assert.rejects(operations.getHistoryTail('nope', 3), NotFoundError);
   await store.close();
 });

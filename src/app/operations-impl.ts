@@ -265,6 +265,12 @@ export function createOperations(deps: OperationsDeps): Operations {
       return store.loadHistory(id);
     },
 
+    async getHistoryTail(id, count) {
+      const run = await requireRun(id);
+      const from = Math.max(0, run.historyLength - Math.max(0, Math.floor(count)));
+      return { events: await store.loadHistory(id, from, run.historyLength - from), length: run.historyLength };
+    },
+
     async getHistoryPage(id, page = {}) {
       await requireRun(id);
       const limit = historyPageLimit(page.limit);

@@ -167,6 +167,8 @@ export interface Operations {
    * most); `next` is the `after` of the next page, absent on the last one.
    */
   getHistoryPage(id: string, page?: { after?: number | undefined; limit?: number | undefined }): Promise<HistoryPage>;
+  /** The latest `count` events of the history (only those are read), and how many events it has in all. */
+  getHistoryTail(id: string, count: number): Promise<{ events: HistoryEvent[]; length: number }>;
   getLogs(id: string, afterIndex?: number): Promise<LogRecord[]>;
   /** The run's calls not resolved yet. Throws NotFoundError. */
   listCalls(id: string): Promise<CallView[]>;

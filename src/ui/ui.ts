@@ -11,7 +11,7 @@ import { postedValues, strictPostErrors, type PostedValues } from './form.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
 import { eventsPage, overviewPage, runsPage, workflowsPage } from './pages/lists.js';
-import { runPage, type RunPageProps } from './pages/run.js';
+import { HISTORY_SHOWN, runPage, type RunPageProps } from './pages/run.js';
 import { inboxPage, refusalText, taskPage, waitsFor } from './pages/tasks.js';
 import { parseRunsFilter } from './runs-filter.js';
 import { PAGE_HEADERS, render, staticRoutes } from './static.js';
@@ -141,8 +141,11 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   type RunExtra = Pick<RunPageProps, 'notice' | 'signal'>;
   async function showRun(c: Context<UiEnv>, id: string, extra: RunExtra = {}, status: 200 | 400 | 403 | 409 = 200) {
     const run = await operations.getRun(id);
-    const [history, logs, tasks, calls, retries] = await Promise.all([
-      operations.getHistory(id),
+    // Only the events the page shows are read: a run of any length is viewed, and updated live, at the same cost.
+    const [history, first, logs, tasks, calls, retries] = await Promise.all([
+      operations.getHistoryTail(id, HISTORY_SHOWN),
+      // The run's own bar of the timeline starts at its first event.
+      operations.getHistoryPage(id, { limit: 1 }),
       operations.getLogs(id),
       operations.listTasks({ runId: id, limit: 100 }),
       operations.listCalls(id),
@@ -150,7 +153,20 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     ]);
     return page(
       c,
-      runPage({ session: c.get('session'), run, history, logs, tasks: tasks.tasks, calls, retries, now: settings.now(), notice: notice(c), ...extra }),
+      runPage({
+        session: c.get('session'),
+        run,
+        history: history.events,
+        historyLength: history.length,
+        firstEvent: first.events[0],
+        logs,
+        tasks: tasks.tasks,
+        calls,
+        retries,
+        now: settings.now(),
+        notice: notice(c),
+        ...extra,
+      }),
       status,
     );
   }

@@ -176,6 +176,12 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       return histories.get(id) ?? [];
     },
 
+    async getHistoryTail(id, count) {
+      requireRun(id);
+      const all = histories.get(id) ?? [];
+      return { events: all.slice(Math.max(0, all.length - count)), length: all.length };
+    },
+
     async getHistoryPage(id, page = {}) {
       requireRun(id);
       const limit = historyPageLimit(page.limit);

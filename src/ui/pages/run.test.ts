@@ -107,3 +107,30 @@ test('a running or stuck run offers cancel and terminate; an ended one offers ne
     assert.doesNotMatch(page(status), /value="cancel"|value="terminate"/, status);
   }
 });
+
+test("a long run's page lists the latest events it was given, says how many there are in all, and keeps the run's bar", () => {
+  const started: HistoryEvent = { seq: 0, at: t0, type: 'run_started', workflow: 'review', version: 'abcdef0123456789', input: null };
+  const latest: HistoryEvent[] = Array.from({ length: 3 }, (_, i) => ({
+    seq: 5000 + i,
+    at: t0 + 1000 + i,
+    type: 'timer_fired',
+    step: 5000 + i,
+  }));
+  const html = render(
+    runPage({
+      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+      run: { ...run, status: 'running' },
+      history: latest,
+      historyLength: 5003,
+      firstEvent: started,
+      logs: [],
+      tasks: [],
+      calls: [],
+      retries: [],
+      now: t0 + 2000,
+    }),
+  );
+  assert.match(html, /The latest 3 of 5003 events; <code>autoflow show r1<\/code> or the API has them all\./);
+  assert.equal((html.match(/<li id="h\d+"/g) ?? []).length, 3);
+  assert.match(html, /run review/, "the timeline's bar of the run, from its first event");
+});

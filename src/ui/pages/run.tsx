@@ -69,13 +69,18 @@ function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number
 }
 
 /** Beyond this, the page lists the latest events only (a run of 10,000 steps stays a page, not a book). */
-const HISTORY_SHOWN = 1000;
+export const HISTORY_SHOWN = 1000;
 const FAILED = new Set(['call_failed', 'child_failed', 'run_failed']);
 
 export interface RunPageProps {
   session: Session;
   run: RunView;
+  /** The latest events of the run's history (HISTORY_SHOWN at most), oldest first. */
   history: HistoryEvent[];
+  /** Events in the whole history. @default history.length */
+  historyLength?: number;
+  /** The history's first event (`run_started`), for the timeline when `history` begins later. */
+  firstEvent?: HistoryEvent | undefined;
   logs: LogRecord[];
   tasks: TaskView[];
   calls: CallView[];
@@ -87,8 +92,10 @@ export interface RunPageProps {
 }
 
 export function runPage(props: RunPageProps) {
-  const { run, history, session } = props;
-  const start = history[0]?.at ?? Date.parse(run.createdAt);
+  const { run, session } = props;
+  const history = props.history.slice(-HISTORY_SHOWN);
+  const length = Math.max(props.historyLength ?? 0, props.history.length);
+  const start = Date.parse(run.createdAt);
   const children = history.filter((event): event is Extract<HistoryEvent, { type: 'child_started' }> => event.type === 'child_started');
   const path = `/runs/${encodeURIComponent(run.id)}`;
   const deadlineOf = waitDeadlines(history);
@@ -276,8 +283,11 @@ export function runPage(props: RunPageProps) {
               <i class="error"></i>error
             </span>
           </div>
-          <div id="run-timeline" class="timeline" data-live-region data-history-length={String(history.length)}>
-            <Timeline history={history} now={run.status === 'running' ? props.now : Date.parse(run.updatedAt)} />
+          <div id="run-timeline" class="timeline" data-live-region data-history-length={String(length)}>
+            <Timeline
+              history={props.firstEvent && history[0] && props.firstEvent.seq < history[0].seq ? [props.firstEvent, ...history] : history}
+              now={run.status === 'running' ? props.now : Date.parse(run.updatedAt)}
+            />
           </div>
           <div id="run-io" data-live-region>
             <h2>Input</h2>
@@ -319,6 +329,7 @@ export function runPage(props: RunPageProps) {
             {children.length > 0 && (
               <>
                 <h2>Children</h2>
+                {length > history.length && <p class="muted">Those started in the latest {history.length} events of the history.</p>}
                 <ul>
                   {children.map((child) => (
                     <li>
@@ -340,13 +351,13 @@ export function runPage(props: RunPageProps) {
         </section>
         <section>
           <h2>History</h2>
-          {history.length > HISTORY_SHOWN && (
+          {length > history.length && (
             <p class="muted">
-              The latest {HISTORY_SHOWN} of {history.length} events; <code>autoflow show {run.id}</code> or the API has them all.
+              The latest {history.length} of {length} events; <code>autoflow show {run.id}</code> or the API has them all.
             </p>
           )}
           <ol id="run-history" class="history" data-live-region>
-            {history.slice(-HISTORY_SHOWN).map((event) => (
+            {history.map((event) => (
               <li id={`h${event.seq}`} class={FAILED.has(event.type) ? 'err' : undefined} data-type={event.type}>
                 <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event, deadlineOf)}
               </li>
