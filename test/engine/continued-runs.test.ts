@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createOperations } from '../../src/app/operations-impl.js';
 import { ConflictError } from '../../src/core/errors.js';
+import type { RunRecord } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
-import { createTestEnv } from '../../src/testing/test-env.js';
+import { createTestEnv, type TestEnv } from '../../src/testing/test-env.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 const folder = workflowFolder({
@@ -40,6 +41,22 @@ export default workflow({
 });`,
 });
 after(() => folder.remove());
+
+/**
+ * Operations over `env`'s store whose reads of run L go through `read` (its count, 1 for the first, and the read
+ * itself): a signal's sender with a race staged around its reads.
+ */
+function operationsReadingL(
+  env: TestEnv,
+  read: (count: number, get: () => Promise<RunRecord | undefined>) => Promise<RunRecord | undefined>,
+) {
+  const { engine, store } = env.runtime;
+  let count = 0;
+  const staged: Store = Object.assign(Object.create(store) as Store, {
+    getRun: (id: string) => (id === 'L' ? read(++count, () => store.getRun(id)) : store.getRun(id)),
+  });
+  return createOperations({ engine, store: staged, clock: env.clock, checkInput: () => {}, webhookSources: [] });
+}
 
 describe('runs that continued as new', () => {
   test("cancelling a parent cancels the run its child's chain goes on in", async () => {
@@ -101,21 +118,15 @@ describe('runs that continued as new', () => {
     const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
     try {
       await env.start('loop', { n: 0 }, 'L');
-      const { engine, store } = env.runtime;
-      let raced = false;
-      const racing: Store = Object.assign(Object.create(store) as Store, {
-        getRun: async (id: string) => {
-          const read = await store.getRun(id);
-          if (id === 'L' && !raced) {
-            raced = true;
-            // Between this read (L running) and the insert of the signal, another one makes L continue.
-            await env.operations.signalRun('L', 'tick', 'one');
-            await env.settle();
-          }
-          return read;
-        },
+      const operations = operationsReadingL(env, async (read, get) => {
+        const run = await get();
+        if (read === 1) {
+          // Between this read (L running) and the insert of the signal, another one makes L continue.
+          await env.operations.signalRun('L', 'tick', 'one');
+          await env.settle();
+        }
+        return run;
       });
-      const operations = createOperations({ engine, store: racing, clock: env.clock, checkInput: () => {}, webhookSources: [] });
       assert.deepEqual(await operations.signalRun('L', 'tick', 'two'), { runId: 'L~2' });
       await env.settle();
       assert.equal((await env.run('L~2')).status, 'continued');
@@ -129,16 +140,13 @@ describe('runs that continued as new', () => {
     const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
     try {
       await env.start('loop', { n: 0 }, 'L');
-      const { engine, store } = env.runtime;
       let reads = 0;
-      const slow: Store = Object.assign(Object.create(store) as Store, {
-        getRun: async (id: string) => {
-          // The sender's second look comes after L took the signal and continued.
-          if (id === 'L' && ++reads === 2) await env.settle();
-          return store.getRun(id);
-        },
+      const operations = operationsReadingL(env, async (read, get) => {
+        reads = read;
+        // The sender's second look comes after L took the signal and continued.
+        if (read === 2) await env.settle();
+        return get();
       });
-      const operations = createOperations({ engine, store: slow, clock: env.clock, checkInput: () => {}, webhookSources: [] });
       assert.deepEqual(await operations.signalRun('L', 'tick', 'one'), { runId: 'L' });
       await env.settle();
       assert.ok(reads >= 2, 'the sender looked again');
