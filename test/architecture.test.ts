@@ -20,9 +20,10 @@ function sources(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
-    (match) => match[1] as string,
-  );
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ].map((match) => match[1] as string);
 }
 
 function layerOf(file: string, specifier: string): string | undefined {
@@ -35,7 +36,10 @@ const rules: Record<string, { layers: string[]; packages: RegExp }> = {
   core: { layers: ['core'], packages: /^$/ },
   sdk: { layers: ['sdk', 'core'], packages: /^$/ },
   store: { layers: ['store', 'core'], packages: /^(better-sqlite3|pg|node:.*)$/ },
-  sandbox: { layers: ['sandbox', 'sdk', 'core'], packages: /^(quickjs-emscripten.*|@jitl\/.*|esbuild|@jridgewell\/.*|yaml|node:.*)$/ },
+  sandbox: {
+    layers: ['sandbox', 'sdk', 'core'],
+    packages: /^(quickjs-emscripten.*|@jitl\/.*|esbuild|@jridgewell\/.*|yaml|croner|node:.*)$/,
+  },
   capabilities: { layers: ['capabilities', 'core'], packages: /^(zod|croner|@kubernetes\/client-node|node:.*)$/ },
   blocks: { layers: ['blocks', 'sdk', 'core'], packages: /^$/ },
   ui: { layers: ['ui', 'app', 'core'], packages: /^(hono(\/.*)?|oauth4webapi|node:.*)$/ },

@@ -2,7 +2,7 @@ import { watch as watchPaths } from 'chokidar';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Engine } from '../core/engine.js';
-import { toError } from '../core/errors.js';
+import { NotFoundError, ValidationError, toError } from '../core/errors.js';
 import type { DeployedDefinition, WorkflowManifest } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
@@ -149,10 +149,10 @@ export async function buildWorkflows(files: readonly string[], sandbox: Sandbox,
  * `path` names, without deploying anything.
  */
 export async function checkWorkflowDirectory(path: string): Promise<Omit<FileResult, 'definition'>[]> {
-  if (!existsSync(path)) return [{ file: path, error: `folder ${path} does not exist` }];
-  const sandbox = await createQuickJsSandbox();
-  const results = await buildWorkflows(statSync(path).isDirectory() ? findWorkflowFiles(path) : [path], sandbox, Date.now());
-  if (results.length === 0) return [{ file: path, error: `no workflow files (*.ts, *.js) in ${path}` }];
+  if (!existsSync(path)) throw new NotFoundError('folder', path);
+  const files = statSync(path).isDirectory() ? findWorkflowFiles(path) : [path];
+  if (files.length === 0) throw new ValidationError(`no workflow files (*.ts, *.js) in ${path}`);
+  const results = await buildWorkflows(files, await createQuickJsSandbox(), Date.now());
   return results.map(({ definition: _definition, ...rest }) => rest);
 }
 

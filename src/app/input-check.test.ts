@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DefinitionError, ValidationError } from '../core/errors.js';
-import type { DeployedDefinition, JsonObject } from '../core/model.js';
+import type { DeployedDefinition, Json, JsonObject } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
 import { workflowFolder } from '../sandbox/test-support.js';
 import { VirtualClock } from './clocks.js';
@@ -56,6 +56,25 @@ describe('createInputChecker', () => {
     const error = refusal(() => check(definitionWith(ZOD_SCHEMA), { n: -1 }));
     assert.ok(error instanceof ValidationError);
     assert.deepEqual(error.issues, ['/n: must be > 0']);
+  });
+
+  test('an unknown property is named, with the known one it looks like or the ones allowed; an enum lists its values', () => {
+    const check = createInputChecker(acceptingSandbox);
+    const schema: JsonObject = {
+      type: 'object',
+      properties: { dryRun: { type: 'boolean' }, mode: { enum: ['fast', 'safe'] }, n: ZOD_SCHEMA },
+      additionalProperties: false,
+    };
+    const definition = definitionWith(schema, 'typos');
+    const issues = (input: Json): string[] => (refusal(() => check(definition, input)) as ValidationError).issues;
+    assert.deepEqual(issues({ dryrun: true }), [
+      "(input): has the property 'dryrun', which the schema does not allow; did you mean 'dryRun'?",
+    ]);
+    assert.deepEqual(issues({ dry_run: true }), [
+      "(input): has the property 'dry_run', which the schema does not allow; did you mean 'dryRun'?",
+    ]);
+    assert.deepEqual(issues({ n: { n: 1, m: 2 } }), ["/n: has the property 'm', which the schema does not allow; it allows 'n'"]);
+    assert.deepEqual(issues({ mode: 'quick' }), ['/mode: must be one of "fast", "safe"']);
   });
 
   test('draft-07 (with or without #, http or https), draft-06, 2019-09 and no $schema all work', () => {

@@ -1,4 +1,4 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' };
@@ -42,7 +42,8 @@ function dialectOf(schema: JsonObject): { dialect: Dialect; keepSchema: boolean 
 }
 
 function newAjv(dialect: Dialect): Ajv {
-  const options = { allErrors: true, strict: false };
+  // verbose: an error carries the schema it broke, so that an unknown property can be answered with the known ones.
+  const options = { allErrors: true, strict: false, verbose: true };
   if (dialect === 'draft-2020-12') return new Ajv2020(options);
   if (dialect === 'draft-2019-09') return new Ajv2019(options);
   const ajv = new Ajv(options);
@@ -91,10 +92,37 @@ export function createSchemaChecker(): InputChecker {
     }
     if (validate instanceof DefinitionError) throw validate;
     if (!validate(input)) {
-      const issues = (validate.errors ?? []).map((e) => `${e.instancePath || '(input)'}: ${e.message ?? 'is invalid'}`);
+      const issues = (validate.errors ?? []).map(issueOf);
       throw new ValidationError(`input of workflow '${definition.name}' is invalid`, issues);
     }
   };
+}
+
+/**
+ * One schema violation as `path: what is wrong`. Ajv's own text does not name an unknown property nor list what an
+ * enum allows, and an unknown property is most often a known one mistyped (`dryrun` for `dryRun`).
+ */
+function issueOf(error: ErrorObject): string {
+  const at = error.instancePath || '(input)';
+  if (error.keyword === 'additionalProperties') {
+    const unknown = String((error.params as { additionalProperty?: unknown }).additionalProperty);
+    const properties = (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+    const known = Object.keys(properties ?? {});
+    const spelling = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+    const meant = known.find((name) => spelling(name) === spelling(unknown));
+    const hint =
+      meant !== undefined
+        ? `; did you mean '${meant}'?`
+        : known.length > 0
+          ? `; it allows ${known.map((name) => `'${name}'`).join(', ')}`
+          : '';
+    return `${at}: has the property '${unknown}', which the schema does not allow${hint}`;
+  }
+  if (error.keyword === 'enum') {
+    const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues ?? [];
+    return `${at}: must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
+  }
+  return `${at}: ${error.message ?? 'is invalid'}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, UnauthorizedError, ValidationError, toErr
 import { matchWebhookSource, webhookRefusal, type WebhookSource } from '../gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import { jsonEqual } from '../core/json.js';
+import { jsonDepthProblem } from '../core/json-depth.js';
 import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord } from '../core/model.js';
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
@@ -11,6 +12,7 @@ import { historyPage, historyPageLimit } from './history-page.js';
 import type { Operations, RunView } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
+import { clientRunIdProblem } from '../core/run-id.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { carriedSignalKey, continuedAs, predecessorId } from '../core/task.js';
 import { createTaskOperations } from './task-operations.js';
@@ -32,7 +34,6 @@ export interface OperationsDeps {
 
 /** How often a run waited for is read again, for when another node runs it. */
 const RECHECK_MS = 1000;
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
 /** A mistyped workflow name's error lists at most this many deployed names. */
 const MAX_NAMES_IN_HINT = 20;
 
@@ -40,6 +41,12 @@ const MAX_NAMES_IN_HINT = 20;
 export const CONTROL_CHARACTER = /\p{Cc}/u;
 export const CONTROL_CHARACTER_ISSUE =
   'no control characters (newline, tab…): source and id together are the key that de-duplicates events';
+
+/** The sources of the events the server writes itself. */
+const SERVER_SOURCE_PREFIX = 'autoflow:';
+const SERVER_SOURCE_ISSUE =
+  "sources starting with 'autoflow:' are the server's own (events workflows emit, answers to tasks, signals); " +
+  'name where the event comes from instead, such as https://ci.example.com or /billing';
 
 /** A redelivery of the same event: what it says, not when it was sent (`time`), is compared. */
 function sameCloudEvent(stored: CloudEvent, event: CloudEvent): boolean {
@@ -215,10 +222,11 @@ export function createOperations(deps: OperationsDeps): Operations {
     async startRun(request) {
       const definition = engine.activeDefinition(request.workflow);
       if (!definition) throw await workflowNotFound(request.workflow);
-      if (request.id !== undefined && !ID_PATTERN.test(request.id)) {
-        throw new ValidationError('run id is invalid', [`id: use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit`]);
-      }
+      const idProblem = request.id === undefined ? undefined : clientRunIdProblem(request.id);
+      if (idProblem !== undefined) throw new ValidationError('run id is invalid', [`id: ${idProblem}`]);
       const input = request.input ?? null;
+      const tooDeep = jsonDepthProblem('input', input);
+      if (tooDeep !== undefined) throw new ValidationError('run input is refused', [tooDeep]);
       deps.checkInput(definition, input);
       // Idempotent by id: a run that exists already comes back as it is, with created false.
       const { created, run } = await engine.submitRun({
@@ -228,6 +236,12 @@ export function createOperations(deps: OperationsDeps): Operations {
         input,
         createdAt: clock.now(),
       });
+      if (!created && run.workflow !== definition.name) {
+        throw new ConflictError(
+          `run '${run.id}' exists already, a run of workflow '${run.workflow}': run ids are unique across workflows, choose another for a run of '${definition.name}'`,
+          { id: run.id, workflow: run.workflow },
+        );
+      }
       return { run: view(run), created };
     },
 
@@ -382,6 +396,9 @@ export function createOperations(deps: OperationsDeps): Operations {
       const issues = (['source', 'id'] as const)
         .filter((field) => CONTROL_CHARACTER.test(event[field]))
         .map((field) => `${field}: ${CONTROL_CHARACTER_ISSUE}`);
+      // The server's own events (what workflows emit, people's answers to tasks, signals) are trusted as such:
+      // subscribers get emitted ones, a task's answer names who gave it. None may come from outside.
+      if (event.source.startsWith(SERVER_SOURCE_PREFIX)) issues.push(`source: ${SERVER_SOURCE_ISSUE}`);
       if (issues.length > 0) throw new ValidationError('invalid CloudEvent', issues);
       const result = await engine.ingest(event, `${event.source}\n${event.id}`);
       if (!result.duplicate) return result;

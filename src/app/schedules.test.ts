@@ -193,3 +193,20 @@ describe('schedules when the database fails at a tick', () => {
     assert.deepEqual([...shared.db.runs.keys()], ['every15s@2026-03-02T04:12:30.000Z', 'every15s@2026-03-02T04:12:45.000Z']);
   });
 });
+
+test('a deployed version whose cron the scheduler cannot parse (deployed before deploys refused it) is logged and left out; the others run', async () => {
+  const clock = new VirtualClock(at('2026-03-02T04:12:20Z'));
+  const shared = sharedDatabase();
+  const lines: LogEntry[] = [];
+  const scheduler = node(shared, clock, [definition('broken', '0 6 * * 1-5x'), definition('every15s', '*/15 * * * * *')], lines);
+  await scheduler.sync();
+  await advanceTo(clock, at('2026-03-02T04:12:31Z'));
+  scheduler.stop();
+  assert.deepEqual([...shared.db.runs.keys()], ['every15s@2026-03-02T04:12:30.000Z']);
+  const error = lines.find((line) => line.level === 'error');
+  assert.equal(
+    error?.message,
+    `the cron trigger "0 6 * * 1-5x" of workflow 'broken' cannot be scheduled; fix it in the workflow's file and deploy it again`,
+  );
+  assert.deepEqual([error?.data.workflow, error?.data.version], ['broken', 'broken-v1']);
+});

@@ -67,7 +67,18 @@ export class Scheduler {
         existing.definition = spec.definition;
         continue;
       }
-      const cron = new Cron(spec.pattern, { paused: true, timezone: spec.timezone ?? 'UTC' });
+      let cron: Cron;
+      try {
+        cron = new Cron(spec.pattern, { paused: true, timezone: spec.timezone ?? 'UTC' });
+      } catch (error) {
+        // Deploys refuse such patterns (manifest.ts); a version deployed before they did must not stop the server
+        // from starting, nor the other schedules from being armed.
+        this.deps.logger.error(
+          { err: toError(error), workflow: spec.definition.name, version: spec.definition.version, cron: spec.pattern },
+          `the cron trigger "${spec.pattern}" of workflow '${spec.definition.name}' cannot be scheduled; fix it in the workflow's file and deploy it again`,
+        );
+        continue;
+      }
       const schedule: Schedule = { id, definition: spec.definition, cron, input: spec.input, since: this.deps.clock.now(), failures: 0 };
       this.schedules.set(id, schedule);
       // Awaited, so that the catch-up after downtime has happened when sync() returns; a failure

@@ -6,7 +6,8 @@ import { createMemoryStore } from '../store/memory/memory-store.js';
 import { memoryLogger } from '../../test/helpers/memory-logger.js';
 import { VirtualClock } from './clocks.js';
 import { createMetrics } from './metrics.js';
-import { SubscriberDispatcher, subscriberName, type Subscriber } from './subscribers.js';
+import { subscriberName } from './subscriber-name.js';
+import { SubscriberDispatcher, type Subscriber } from './subscribers.js';
 
 const URL = 'https://hooks.example.com/autoflow?token=t0p';
 const NAME = 'https://hooks.example.com/autoflow';
@@ -171,6 +172,8 @@ test('a subscriber`s types are matched as triggers match theirs: exact, or a glo
   await dispatcher.stop();
 });
 
-test('a subscriber is named without its credentials, query or fragment', () => {
-  assert.equal(subscriberName('https://user:pw@hooks.example.com:8443/in/x?token=1#f'), 'https://hooks.example.com:8443/in/x');
+test('a subscriber is named without its credentials, query or fragment, unless it is given a name', () => {
+  const url = 'https://user:pw@hooks.example.com:8443/in/x?token=1#f';
+  assert.equal(subscriberName({ url }), 'https://hooks.example.com:8443/in/x');
+  assert.equal(subscriberName({ url, name: 'team-a' }), 'team-a');
 });

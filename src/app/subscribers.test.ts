@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -193,6 +195,33 @@ describe('subscribers on several nodes', () => {
     await a.stop();
     await b.stop();
   });
+});
+
+test('a subscriber URL with credentials is delivered to, the credentials sent as Basic authorization and not in the URL', async () => {
+  const requests: Array<{ url: string | undefined; authorization: string | undefined }> = [];
+  const server = createServer((request, response) => {
+    requests.push({ url: request.url, authorization: request.headers.authorization });
+    request.resume();
+    request.on('end', () => response.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const store = createMemoryStore();
+    await store.migrate();
+    const clock = new VirtualClock();
+    const node = dispatcher(store, clock, 'local', {
+      subscribers: [{ url: `http://hooks%40ci:p%3Ass@127.0.0.1:${port}/in?team=a`, secret: 's' }],
+    });
+    await node.start();
+    await emitted(store);
+    node.notify();
+    await settle(node);
+    assert.deepEqual(requests, [{ url: '/in?team=a', authorization: `Basic ${Buffer.from('hooks@ci:p:ss').toString('base64')}` }]);
+    await node.stop();
+  } finally {
+    server.close();
+  }
 });
 
 await testOnPostgres('two dispatchers on one PostgreSQL database deliver each event once, in inbox order', async (url) => {

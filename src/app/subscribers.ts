@@ -7,9 +7,12 @@ import type { CloudEvent, StoredEvent } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
 import { resolveRetryPolicy, retryDelay } from '../core/retry.js';
 import { cloudEventOf } from '../core/router.js';
+import { subscriberEndpoint, subscriberName } from './subscriber-name.js';
 
 export interface Subscriber {
   url: string;
+  /** What logs and metrics call it (see `subscriberName`). */
+  name?: string;
   /** Signs each delivery: `X-Autoflow-Signature: sha256=<hex HMAC of the body>`. */
   secret: string;
   /** Event types to deliver, each exact or a glob as in triggers (`com.example.*`); every emitted event when absent. */
@@ -18,7 +21,7 @@ export interface Subscriber {
 
 /** One subscriber's backlog, read from the store: the same on every node. */
 export interface SubscriberBacklog {
-  /** The subscriber's URL without credentials, query or fragment (see `subscriberName`). */
+  /** The subscriber's name (see `subscriberName`). */
   subscriber: string;
   /** Inbox events past its mark, of any type: an upper bound of what it still has to receive. */
   events: number;
@@ -62,16 +65,6 @@ export function signatureOf(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-/** How logs and metrics name a subscriber: its URL without credentials, query or fragment, which may hold secrets. */
-export function subscriberName(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return url;
-  }
-}
-
 /** A grant of a subscriber's lease, as this node knows it. */
 interface Lease {
   token: number;
@@ -81,6 +74,7 @@ interface Lease {
 
 interface Feed {
   subscriber: Subscriber;
+  endpoint: { url: string; authorization?: string };
   key: string;
   name: string;
   lease?: Lease;
@@ -139,8 +133,9 @@ export class SubscriberDispatcher {
     this.heartbeatMs = Math.min(deps.pollMs === null ? Infinity : (deps.pollMs ?? 1000), this.leaseMs / 3);
     this.feeds = deps.subscribers.map((subscriber) => ({
       subscriber,
+      endpoint: subscriberEndpoint(subscriber.url),
       key: `subscriber:${subscriber.url}`,
-      name: subscriberName(subscriber.url),
+      name: subscriberName(subscriber),
       heldElsewhereUntil: 0,
       renewing: false,
       running: false,
@@ -376,9 +371,10 @@ export class SubscriberDispatcher {
     let err: Error | undefined;
     let retryAfterMs: number | undefined;
     try {
-      const response = await (this.deps.fetch ?? fetch)(feed.subscriber.url, {
+      const response = await (this.deps.fetch ?? fetch)(feed.endpoint.url, {
         method: 'POST',
         headers: {
+          ...(feed.endpoint.authorization !== undefined && { authorization: feed.endpoint.authorization }),
           'content-type': 'application/cloudevents+json',
           'x-autoflow-signature': signatureOf(feed.subscriber.secret, body),
           'x-autoflow-delivery': event.id,

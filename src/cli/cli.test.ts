@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,12 @@ describe('inspecting runs', () => {
     assert.equal((await cli(['runs', '--workflow', 'nothing-like-this', '-q'])).stdout, '', 'no runs, no output');
   });
 
+  test('runs of a workflow with none says whether it is deployed, so that a typo does not pass for an empty list', async () => {
+    const typo = await cli(['runs', '--workflow', 'helo']);
+    assert.equal(typo.stderr, "no runs of workflow 'helo', which is not deployed (deployed: boom, hello, slow)\n");
+    assert.equal((await cli(['runs', '--workflow', 'hello', '--status', 'stuck'])).stderr, "no runs of workflow 'hello'\n");
+  });
+
   test('show prints status, input, result and a readable history', async () => {
     const outcome = await cli(['show', 'seen-1']);
     assert.equal(outcome.code, 0, outcome.stderr);
@@ -217,7 +223,10 @@ describe('acting on runs and events', () => {
       { runId: 'failed-2', latest: true },
     ]);
     const shown = await cli(['show', 'failed-1']);
-    assert.match(shown.stdout, /^retries\n {2}\d{4}-\d\d-\d\dT\S+Z {2}version v1, started over; it had failed with \w*Error: .+\n\nhistory$/m);
+    assert.match(
+      shown.stdout,
+      /^retries\n {2}\d{4}-\d\d-\d\dT\S+Z {2}version v1, started over; it had failed with \w*Error: .+\n\nhistory$/m,
+    );
     assert.equal((JSON.parse((await cli(['show', 'failed-1', '--json'])).stdout) as { retries: unknown[] }).retries.length, 1);
     const usage = await cli(['retry']);
     assert.equal(usage.code, 2, 'ids or --failed');
@@ -367,6 +376,27 @@ describe('check', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /^✗ \S+broken\.ts: /m);
     assert.match(bad.stderr, /error: \d+ of \d+ workflow files? failed the check/);
+  });
+
+  test('a declaration that is refused names its file once; a folder with no workflow files says so, without counting the folder as one', async () => {
+    const folder = join(dir, 'check-cases');
+    mkdirSync(join(folder, 'empty'), { recursive: true });
+    const file = join(folder, 'perm.ts');
+    writeFileSync(
+      file,
+      "import { workflow } from 'autoflow';\nexport default workflow({ name: 'perm', permissions: { htp: [] }, async run() {} });\n",
+    );
+    const refused = await cli(['check', file]);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout.split(file).length, 2, refused.stdout);
+    assert.match(
+      refused.stdout,
+      /^✗ \S+perm\.ts: the workflow\(\{\.\.\.\}\) declaration of workflow 'perm' is invalid:\n  permissions: unknown field 'htp'/,
+    );
+    const empty = await cli(['check', join(folder, 'empty')]);
+    assert.equal(empty.code, 2, 'a usage error, as for a path that does not exist');
+    assert.equal(empty.stdout, '');
+    assert.equal(empty.stderr, `error: no workflow files (*.ts, *.js) in ${join(folder, 'empty')}\n`);
   });
 
   test('checks one workflow file too, and says that it does not type-check', async () => {

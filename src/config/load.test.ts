@@ -222,12 +222,46 @@ describe('every invalid value names key, source, value and expected form', () =>
     assert.ok(message.includes(`activities.a from ${file} is 1, expected an async function (args, context) => result`), message);
   });
 
+  test('subscribers that share a URL, or the name logs and metrics give them', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { subscribers: [
+  { url: 'https://hooks.example.com/af', secret: 's', types: ['a.*'] },
+  { url: 'https://hooks.example.com/af', secret: 's', types: ['b.*'] },
+  { url: 'https://hooks.example.com/q?team=a', secret: 's' },
+  { url: 'https://hooks.example.com/q?team=b', secret: 's' },
+  { url: 'https://hooks.example.com/q?team=c', secret: 's', name: 'team-c' },
+] };\n`,
+    });
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    assert.match(
+      message,
+      /subscribers\[1\]\.url .*expected a URL no other subscriber has \(subscribers\[0\] has it\): list a receiver once/,
+    );
+    assert.match(
+      message,
+      /subscribers\[3\]\.name .*expected a name no other subscriber has: .* call this one https:\/\/hooks\.example\.com\/q, as they call subscribers\[2\]/,
+    );
+    assert.doesNotMatch(message, /subscribers\[4\]/);
+  });
+
   test('secret values are never shown', async () => {
     const cwd = folder({ 'autoflow.config.ts': `export default { apiToken: '', secrets: { A: 12345 } };\n` });
     const message = await configError(loadConfig({ env: {}, cwd }));
     assert.match(message, /apiToken from .* is \(hidden\), expected a non-empty string/);
     assert.match(message, /secrets\.A from .* is \(hidden\), expected a string/);
     assert.doesNotMatch(message, /12345/);
+  });
+
+  test('nor the secrets of keys named for them, or of a URL, in a value shown', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { sessionSecret: 'short-s3cret', gitlabToken: 42,
+  subscribers: { url: 'https://bot:pa55word@hooks.example.com/q', secret: 'hm4c' } };\n`,
+    });
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    assert.match(message, /sessionSecret from .* is \(hidden\)/);
+    assert.match(message, /gitlabToken from .* is \(hidden\)/);
+    assert.match(message, /subscribers from .* is \{"url":"https:\/\/bot:\(hidden\)@hooks\.example\.com\/q","secret":"\(hidden\)"\}/);
+    assert.doesNotMatch(message, /short-s3cret|42|pa55word|hm4c/);
   });
 
   test('unknown keys in the file are named, with the known ones', async () => {

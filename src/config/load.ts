@@ -222,17 +222,34 @@ function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-// Secret values must not end up in a terminal or a log because they were mistyped.
-const SENSITIVE_KEYS = new Set(['apiToken', 'secrets', 'secret']);
+// Secret values must not end up in a terminal or a log because they were mistyped: keys that name a
+// secret (apiToken, gitlabToken, sessionSecret, secrets…) and the password in a URL.
+const SENSITIVE_KEY = /token|secret|password/i;
+
+const isSensitive = (segment: PropertyKey): boolean => typeof segment === 'string' && SENSITIVE_KEY.test(segment);
+
+function withoutPassword(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(text)) return text;
+  try {
+    const url = new URL(text);
+    if (url.password !== '') url.password = '(hidden)';
+    return url.href;
+  } catch {
+    return text;
+  }
+}
 
 function describeValue(path: readonly PropertyKey[], root: unknown): string {
-  if (path.some((segment) => typeof segment === 'string' && SENSITIVE_KEYS.has(segment))) return '(hidden)';
+  if (path.some(isSensitive)) return '(hidden)';
   const value = path.reduce<unknown>(
     (node, segment) => (isRecord(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[segment] : undefined),
     root,
   );
   if (typeof value === 'function') return 'a function';
-  const text = JSON.stringify(value) ?? String(value);
+  const text =
+    JSON.stringify(value, (key, inner: unknown) =>
+      isSensitive(key) ? '(hidden)' : typeof inner === 'string' ? withoutPassword(inner) : inner,
+    ) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

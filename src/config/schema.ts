@@ -1,6 +1,7 @@
 import type { ActivityContext, ActivityFunction } from '../capabilities/activities.js';
 import { z } from 'zod';
 import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
+import { subscriberName } from '../app/subscriber-name.js';
 import { uiUserEntryProblem } from '../ui/auth/allowed-users.js';
 
 /**
@@ -83,6 +84,8 @@ const postgresSchema = strict({
 
 const subscriberSchema = strict({
   url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+  /** What logs and metrics call it. @default its URL without credentials, query or fragment */
+  name: nonEmpty.optional(),
   /** Signs each delivery so that the receiver can check it came from this server. */
   secret: nonEmpty,
   /** Event types to deliver, each exact or a glob with `*` as a trigger's (`com.example.*`); every emitted event when absent. */
@@ -215,7 +218,36 @@ export const configSchema = strict({
    */
   kubernetes: kubernetesSchema.optional(),
   /** Config file only: receivers of the server's outgoing events. */
-  subscribers: z.array(subscriberSchema, 'a list of { url, secret, types? }').default([]),
+  subscribers: z
+    .array(subscriberSchema, 'a list of { url, secret, types?, name? }')
+    .superRefine((subscribers, context) => {
+      // The URL is the subscriber's identity (its lease and its mark), the name its label in logs and metrics.
+      const urls = new Map<string, number>();
+      const names = new Map<string, number>();
+      subscribers.forEach((subscriber, index) => {
+        const sameUrl = urls.get(subscriber.url);
+        const name = subscriberName(subscriber);
+        const sameName = names.get(name);
+        if (sameUrl !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'url'],
+            message: `a URL no other subscriber has (subscribers[${sameUrl}] has it): list a receiver once, with every type it wants in its types`,
+          });
+        } else if (sameName !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message:
+              `a name no other subscriber has: logs and metrics call this one ${name}, as they call subscribers[${sameName}] ` +
+              '(a URL is named without its credentials, query or fragment, which may hold secrets)',
+          });
+        }
+        urls.set(subscriber.url, index);
+        names.set(name, index);
+      });
+    })
+    .default([]),
 });
 
 /** What `autoflow.config.ts` may export (every key optional). */

@@ -1,5 +1,5 @@
 /**
- * How deep an event's data may nest arrays and objects. Real payloads nest under 20; beyond a
+ * How deep an event's data, or a run's input, may nest arrays and objects. Real payloads nest under 20; beyond a
  * thousand, SQLite's JSON functions refuse the event (it came back as a retryable "database
  * unavailable", and GitLab redelivered it until it disabled the hook), and far beyond, recursive
  * code such as JSON.stringify overflows the stack.
@@ -24,5 +24,10 @@ const TOO_DEEP = `nests arrays and objects more than ${MAX_EVENT_DEPTH} levels d
 
 /** Why an event's data is refused, or undefined when it is not too deep. */
 export function eventDepthProblem(data: unknown): string | undefined {
-  return nestsDeeperThan(data, MAX_EVENT_DEPTH) ? `data: ${TOO_DEEP}` : undefined;
+  return jsonDepthProblem('data', data);
+}
+
+/** Why a value sent to the server (an event's data, a run's input) is refused as `field`, or undefined when it is not too deep. */
+export function jsonDepthProblem(field: string, value: unknown): string | undefined {
+  return nestsDeeperThan(value, MAX_EVENT_DEPTH) ? `${field}: ${TOO_DEEP}` : undefined;
 }

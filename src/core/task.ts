@@ -18,6 +18,7 @@ import type {
 } from './model.js';
 import type { SecretSource, TaskCommit } from './ports.js';
 import { redactJson, redactText, sealJson } from './secrets.js';
+import { reservedRunIdProblem } from './run-id.js';
 import { cutText } from './text-cut.js';
 
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
@@ -313,11 +314,18 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         };
         // A run id is shown by the API, the web UI and the logs, and must stay what it is to address the run: one
         // holding a secret's value is refused rather than redacted.
+        const childIdProblem = reservedRunIdProblem(command.childId);
         if (redactText(command.childId, secrets) !== command.childId) {
           refuse({
             name: 'ValidationError',
             message: `cannot start a child run of workflow '${command.workflow}': its id holds the value of a secret, and run ids are shown in the API, the web UI and logs; derive the id from something that is not secret`,
             details: { code: 'secret_in_child_id', workflow: command.workflow },
+          });
+        } else if (childIdProblem !== undefined) {
+          refuse({
+            name: 'ValidationError',
+            message: `cannot start a child run of workflow '${command.workflow}' with id '${cutText(command.childId, 100)}': ${childIdProblem}`,
+            details: { code: 'invalid_child_id', workflow: command.workflow },
           });
         } else if (version === undefined) {
           refuse({

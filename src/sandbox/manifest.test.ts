@@ -83,3 +83,38 @@ describe('trigger filters in the declaration', () => {
     assert.deepEqual(parseManifest(declaration(filter), 'orders.ts').triggers[1], { event: 'com.example.order.created', filter });
   });
 });
+
+describe('cron triggers', () => {
+  const withCron = (cron: unknown) => ({ name: 'nightly', triggers: [{ cron }], permissions: {}, validatesInput: false });
+  const cronRefusal = (cron: unknown): string => {
+    try {
+      parseManifest(withCron(cron), 'nightly.ts');
+    } catch (error) {
+      assert.ok(error instanceof DefinitionError);
+      return error.message;
+    }
+    assert.fail(`the cron ${JSON.stringify(cron)} was accepted`);
+  };
+
+  test('a pattern the scheduler could not parse is refused at check and deploy, with what the parser said', () => {
+    for (const cron of ['0 6 * * 1-5x', '0 6 * * MONDAY', '0 6 * * 5-1', '*/0 * * * *', 'x 6 * * *', '0 6 * FOO *']) {
+      assert.match(
+        cronRefusal(cron),
+        /triggers\[0\]\.cron: is not a valid cron expression \(five or six fields, e\.g\. "0 6 \* \* 1"\), got /,
+        cron,
+      );
+    }
+    assert.match(cronRefusal('0 6 * * 1-5x'), /got "0 6 \* \* 1-5x": CronPattern: .*1-5x/);
+    assert.match(cronRefusal('0 6 * *'), /got "0 6 \* \*"$/);
+  });
+
+  test('a pattern that matches no date is refused: it would never start a run', () => {
+    assert.match(cronRefusal('0 0 30 2 *'), /triggers\[0\]\.cron: matches no date \("0 0 30 2 \*"\), so it would never start a run/);
+  });
+
+  test('patterns the scheduler takes pass', () => {
+    for (const cron of ['0 6 * * 1-5', '*/15 * * * *', '0 0 6 * * MON-FRI', '0 9 1 JAN,JUL *', '0 0 L * *']) {
+      assert.deepEqual(parseManifest(withCron(cron), 'nightly.ts').triggers, [{ cron }], cron);
+    }
+  });
+});

@@ -2,9 +2,10 @@
  * Validates the manifest a bundle declares. It comes from untrusted code, so every field is
  * checked here, on the host, and each problem is reported with its path (`triggers[1].cron`).
  * Hand-written rather than a schema library: the sandbox layer depends on nothing but QuickJS,
- * esbuild and source maps (test/architecture.test.ts).
+ * esbuild, source maps, YAML and the cron parser the scheduler uses (test/architecture.test.ts).
  */
-import { DefinitionError } from '../core/errors.js';
+import { Cron } from 'croner';
+import { DefinitionError, toError } from '../core/errors.js';
 import { filterProblems } from '../core/filter.js';
 import type { WorkflowManifest } from '../core/model.js';
 import { unknownGitLabEventType } from './gitlab-event-types.js';
@@ -24,6 +25,22 @@ const CRON_RANGES: Array<[number, number]> = [
 type Fields = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Why a cron pattern cannot schedule runs, or undefined when it can: it must have five or six fields in range, parse
+ * as the scheduler parses it (croner, as `app/schedules.ts` uses it), and match some date.
+ */
+function cronProblem(pattern: unknown): string | undefined {
+  const expected = `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1"), got ${JSON.stringify(pattern)}`;
+  if (typeof pattern !== 'string' || !validCron(pattern)) return expected;
+  let cron: Cron;
+  try {
+    cron = new Cron(pattern, { paused: true });
+  } catch (error) {
+    return `${expected}: ${toError(error).message}`;
+  }
+  return cron.nextRun() === null ? `matches no date (${JSON.stringify(pattern)}), so it would never start a run` : undefined;
+}
 
 /** Five or six fields, each made of cron characters, every number (but step sizes) in range. */
 function validCron(pattern: string): boolean {
@@ -98,12 +115,8 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
     else if (trigger.filter !== undefined) checkFilter(problems, trigger.filter, path, trigger.event);
   } else if (isObject(trigger) && 'cron' in trigger) {
     problems.onlyKeys(trigger, path, ['cron', 'timezone', 'input']);
-    if (typeof trigger.cron !== 'string' || !validCron(trigger.cron)) {
-      problems.add(
-        `${path}.cron`,
-        `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1"), got ${JSON.stringify(trigger.cron)}`,
-      );
-    }
+    const cron = cronProblem(trigger.cron);
+    if (cron !== undefined) problems.add(`${path}.cron`, cron);
     if (trigger.timezone !== undefined && (typeof trigger.timezone !== 'string' || !validTimeZone(trigger.timezone))) {
       problems.add(`${path}.timezone`, `is not an IANA time zone (e.g. "Europe/Berlin"), got ${JSON.stringify(trigger.timezone)}`);
     }

@@ -33,6 +33,14 @@ export default workflow({
     );
   },
 });`,
+  'chain.ts': `import { continueAsNew, workflow } from 'autoflow';
+export default workflow({
+  name: 'chain',
+  async run(input: { n: number }) {
+    if (input.n < 2) return continueAsNew({ n: input.n + 1 });
+    return input.n;
+  },
+});`,
   'flaky.ts': `import { startChild, workflow } from 'autoflow';
 export default workflow({
   name: 'flaky',
@@ -83,6 +91,56 @@ describe('child run ids', () => {
       const run = await env.result(id);
       assert.equal(run.status, 'completed', JSON.stringify(run.error));
       assert.equal(run.result, 7);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test("an id a continue-as-new chain gives its runs (x~2) is refused to a child and to a client, so that no run can take a chain's next run's place", async () => {
+    const env = await createTestEnv({ workflows: [folder.path('child.ts'), folder.path('parent.ts'), folder.path('chain.ts')] });
+    try {
+      const parent = await env.result(await env.start('parent', { ids: ['c~2'] }), '10m');
+      assert.deepEqual(parent.result, [
+        {
+          id: 'c~2',
+          error: {
+            name: 'ValidationError',
+            message:
+              "cannot start a child run of workflow 'child' with id 'c~2': an id ending in ~ and a number is the one a continue-as-new gives the next run of a chain (x~2, x~3…): end it otherwise",
+            details: { code: 'invalid_child_id', workflow: 'child' },
+          },
+        },
+      ]);
+      await assert.rejects(env.start('child', { v: 1 }, 'c~2'), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'invalid');
+        assert.match(error.message, /^run id is invalid: id: an id ending in ~ and a number is the one a continue-as-new gives/);
+        return true;
+      });
+      await assert.rejects(env.run('c~2'), /no run c~2/);
+
+      const chain = await env.result(await env.start('chain', { n: 0 }, 'c'), '10m');
+      assert.equal(chain.status, 'continued');
+      const last = await env.run('c~3');
+      assert.deepEqual([last.workflow, last.status, last.result], ['chain', 'completed', 2], 'the chain went on in its own runs');
+      assert.equal((await env.run('c~2')).workflow, 'chain');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a client that gives a run the id of a run of another workflow gets a conflict, not that run', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('child.ts'), folder.path('chain.ts')] });
+    try {
+      await env.start('child', { v: 1 }, 'shared');
+      assert.equal(await env.start('child', { v: 2 }, 'shared'), 'shared', 'the same workflow again: the existing run');
+      await assert.rejects(env.start('chain', { n: 0 }, 'shared'), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'conflict');
+        assert.equal(
+          error.message,
+          "run 'shared' exists already, a run of workflow 'child': run ids are unique across workflows, choose another for a run of 'chain'",
+        );
+        return true;
+      });
     } finally {
       await env.close();
     }

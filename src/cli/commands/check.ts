@@ -28,7 +28,8 @@ export function registerCheck(program: Command, context: CliContext): void {
       const results = await checkWorkflowDirectory(target);
       for (const result of results) {
         if (result.error === undefined) context.out(`✓ ${result.name ?? '?'} ${result.version?.slice(0, 12) ?? ''}  ${result.file}`);
-        else context.out(`✗ ${result.file}: ${result.error}`);
+        // Most errors name the file already (a build error's location, a declaration's problems).
+        else context.out(`✗ ${result.error.startsWith(result.file) ? result.error : `${result.file}: ${result.error}`}`);
         for (const warning of result.warnings ?? []) context.out(`  ⚠ ${warning}`);
       }
       const failed = results.filter((result) => result.error !== undefined).length;

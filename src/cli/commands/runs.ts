@@ -17,6 +17,14 @@ const optionsSchema = z.strictObject({
   quiet: z.boolean().optional(),
 });
 
+/** "no runs", and whether the workflow asked for is deployed: a mistyped name must not pass for one with no runs yet. */
+async function noRuns(client: ReturnType<typeof connect>, workflow: string | undefined): Promise<string> {
+  if (workflow === undefined) return 'no runs';
+  const deployed = (await client.listWorkflows()).map((view) => view.name).sort();
+  if (deployed.includes(workflow)) return `no runs of workflow '${workflow}'`;
+  return `no runs of workflow '${workflow}', which is not deployed (deployed: ${deployed.join(', ') || 'none'})`;
+}
+
 export function registerRuns(program: Command, context: CliContext): void {
   addClientOptions(
     program
@@ -31,7 +39,8 @@ export function registerRuns(program: Command, context: CliContext): void {
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     if (options.json && options.quiet) throw new UsageError('use --json or -q, not both: -q prints only the ids, --json the whole page');
-    const page = await connect(options, context).listRuns({
+    const client = connect(options, context);
+    const page = await client.listRuns({
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
       ...(options.status === undefined ? {} : { status: options.status as RunStatus }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
@@ -47,7 +56,7 @@ export function registerRuns(program: Command, context: CliContext): void {
       return;
     }
     if (page.runs.length === 0) {
-      context.err('no runs');
+      context.err(await noRuns(client, options.workflow));
       return;
     }
     const rows = page.runs.map((run) => [run.id, run.workflow, run.status, formatTime(run.createdAt), formatTime(run.updatedAt)]);

@@ -91,6 +91,16 @@ describe('errors', () => {
     assert.equal((await call(app, 'DELETE', '/api/v1/nothing')).status, 404, 'no route at all is still a 404');
   });
 
+  test('a path with a trailing slash is the path without it', async () => {
+    const { app } = setup();
+    const runs = await call<{ runs: unknown[] }>(app, 'GET', '/api/v1/runs/');
+    assert.equal(runs.status, 200);
+    assert.ok(Array.isArray(runs.body.runs));
+    assert.equal((await call(app, 'GET', '/api/v1/workflows/')).status, 200);
+    assert.equal((await call(app, 'POST', '/api/v1/runs/', { body: { workflow: 'hello' } })).status, 201);
+    assert.equal((await call(app, 'PUT', '/api/v1/runs/')).headers.get('allow'), 'GET, HEAD, POST');
+  });
+
   test('a known path outside /api answers a wrong method with a 405 too: the webhooks and the probes', async () => {
     const { app } = setup();
     for (const [method, path, allow] of [

@@ -88,7 +88,8 @@ function routeTable(app: Hono<AppEnv>): Pick<NotFoundOptions, 'allowedMethods' |
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { operations, logger } = deps;
-  const app = new Hono<AppEnv>();
+  // `/api/v1/runs/` is `/api/v1/runs`, as the 405 and 404 answers (pathPattern) already take it.
+  const app = new Hono<AppEnv>({ strict: false });
   app.onError(errorHandler({ logger }));
   app.notFound(notFound(routeTable(app)));
   app.use(requestId(), requestLogger({ logger }));

@@ -29,12 +29,34 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   return parseWith(schema, await readJson(c), 'request body');
 }
 
-export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+/**
+ * The query parameters, parsed with `schema`. One it does not know, or one given twice, is refused rather than
+ * ignored: a mistyped filter (`?state=failed`) would otherwise answer with everything.
+ */
+export function readQuery<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
+  const known = Object.keys(schema.shape);
+  const issues: string[] = [];
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (!known.includes(name)) issues.push(`${name}: not a parameter of this route, which takes ${known.join(', ')}`);
+    else if (values.length > 1) issues.push(`${name}: given ${values.length} times; give it once`);
+  }
+  if (issues.length > 0) throw new ValidationError('invalid query', issues);
   return parseWith(schema, c.req.query(), 'query');
+}
+
+/** A query parameter holding a number written in decimal digits (not `0x10`, `1e3` or empty), within bounds. */
+function queryNumber(digits: RegExp, expected: string, check: z.ZodNumber) {
+  return z.string(expected).regex(digits, expected).transform(Number).pipe(check);
 }
 
 /** A query parameter holding an integer within bounds. */
 export function queryInteger(min: number, max: number) {
   const expected = `an integer from ${min} to ${max}`;
-  return z.coerce.number(expected).int(expected).min(min, expected).max(max, expected);
+  return queryNumber(/^\d+$/, expected, z.number().int(expected).min(min, expected).max(max, expected));
+}
+
+/** A query parameter holding a number of seconds within bounds, fractions allowed (`0.5`). */
+export function querySeconds(max: number) {
+  const expected = `a number of seconds from 0 to ${max}`;
+  return queryNumber(/^\d+(\.\d+)?$/, expected, z.number().max(max, expected));
 }

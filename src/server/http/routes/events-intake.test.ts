@@ -1,6 +1,9 @@
-/** `POST /api/v1/events` on a real runtime (in-memory store): what the de-duplication key demands, and a redelivery that differs. */
+/**
+ * `POST /api/v1/events` on a real runtime (in-memory store): what the de-duplication key demands, a redelivery that
+ * differs, the sources that are the server's own; and the depth of what `POST /api/v1/runs` and events may nest.
+ */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -52,6 +55,23 @@ test('a CloudEvent whose id or source holds a control character is refused: two 
     (error) => error instanceof ValidationError && /id: no control/.test(error.message),
   );
   assert.equal((await runtime.operations.listEvents({})).length, 1);
+});
+
+test("a CloudEvent from outside may not pass for one of the server's own: what a workflow emitted, a task's answer, a signal", async () => {
+  const { app, runtime } = await server();
+  for (const source of ['autoflow:workflow/emitter', 'autoflow:task/t-1', 'autoflow:api']) {
+    const refused = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, source } });
+    assert.equal(refused.status, 400, source);
+    assert.deepEqual(refused.body.error.issues, [
+      "source: sources starting with 'autoflow:' are the server's own (events workflows emit, answers to tasks, signals); " +
+        'name where the event comes from instead, such as https://ci.example.com or /billing',
+    ]);
+  }
+  assert.equal((await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, source: 'urn:autoflow:tests' } })).status, 202);
+  assert.deepEqual(
+    (await runtime.operations.listEvents({})).map((stored) => stored.source),
+    ['urn:autoflow:tests'],
+  );
 });
 
 test('a CloudEvent sent again with the same source and id but another body or type is logged as a warning, as for webhooks', async () => {
@@ -112,4 +132,22 @@ test('an event whose data nests too deep is refused for good with 400, saying ho
     events.map((stored) => stored.id),
     ['deep-enough'],
   );
+});
+
+test('data or a run input nested deeper than 128 levels is a 400 that says so, not a 500', async () => {
+  const { app, runtime } = await server();
+  writeFileSync(
+    join(dir, 'echo.ts'),
+    "import { workflow } from 'autoflow';\nexport default workflow({ name: 'echo', async run(input: unknown) { return input; } });\n",
+  );
+  await runtime.redeploy();
+  const nested = (depth: number): unknown => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+  const TOO_DEEP = 'nests arrays and objects more than 128 levels deep; flatten it, or pass a reference to where the data is';
+  const run = await call(app, 'POST', '/api/v1/runs', { token: 'api', body: { workflow: 'echo', input: nested(3000) } });
+  assert.equal(run.status, 400);
+  assert.deepEqual(run.body.error.issues, [`input: ${TOO_DEEP}`]);
+  const data = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, data: nested(3000) } });
+  assert.equal(data.status, 400);
+  assert.deepEqual(data.body.error.issues, [`data: ${TOO_DEEP}`]);
+  assert.equal((await call(app, 'POST', '/api/v1/runs', { token: 'api', body: { workflow: 'echo', input: nested(128) } })).status, 201);
 });

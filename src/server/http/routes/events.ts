@@ -37,7 +37,7 @@ const cloudEventSchema = z.object(
 const listSchema = z.object({
   limit: queryInteger(1, 500).optional(),
   before: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
-  type: z.string().optional(),
+  type: z.string().min(1, 'an event type').optional(),
 });
 
 const STRUCTURED_TYPES = new Set(['application/cloudevents+json', 'application/json']);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Json, RunStatus } from '../../../core/model.js';
 import { MAX_HISTORY_PAGE, type Operations } from '../../../app/operations.js';
 import type { AppEnv } from '../env.js';
-import { queryInteger, readBody, readJson, readQuery } from '../input.js';
+import { queryInteger, querySeconds, readBody, readJson, readQuery } from '../input.js';
 
 // A record, not an array, so that the compiler notices when the model gains a status.
 const STATUS_SET: Record<RunStatus, true> = { running: true, completed: true, failed: true, cancelled: true, continued: true, stuck: true };
@@ -15,26 +15,22 @@ const MAX_WAIT_SECONDS = 60;
 const startSchema = z.strictObject(
   {
     workflow: z.string('a workflow name').min(1, 'a workflow name'),
-    input: z.json().optional(),
+    // Parsed from the request's JSON, so JSON; how deep it may nest is the operations' check (z.json() recurses, and
+    // overflowed the stack on input nested 3,000 deep).
+    input: z.custom<Json>().optional(),
     id: z.string('a run id').min(1, 'a run id').optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'a JSON object { workflow, input?, id? }' : undefined) },
 );
 
 const listSchema = z.object({
-  workflow: z.string().optional(),
+  workflow: z.string().min(1, 'a workflow name').optional(),
   status: z.enum(RUN_STATUSES, `one of ${RUN_STATUSES.join(', ')}`).optional(),
   cursor: z.string().optional(),
   limit: queryInteger(1, 500).optional(),
 });
 
-const waitSchema = z.object({
-  wait: z.coerce
-    .number(`a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
-    .min(0, `a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
-    .max(MAX_WAIT_SECONDS, `a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
-    .optional(),
-});
+const waitSchema = z.object({ wait: querySeconds(MAX_WAIT_SECONDS).optional() });
 
 const logsSchema = z.object({ after: queryInteger(0, Number.MAX_SAFE_INTEGER).optional() });
 
