@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { createEmbeddedGitLab } from '../../testing/embedded-gitlab.js';
 import { serve } from '../serve.js';
 import { createFakeOperations, createMemoryLogger } from '../testing/fake-operations.js';
+import { call } from '../testing/request.js';
 import { createApp } from './app.js';
 
 test("a server in simulator mode serves the page an issue's web_url points at, below /simulator/gitlab", async () => {
@@ -37,6 +38,42 @@ test("a server in simulator mode serves the page an issue's web_url points at, b
     );
   } finally {
     await server.close();
+    await gitlab.close();
+  }
+});
+
+test('a simulator action refuses keys it does not take and values of the wrong kind, instead of ignoring them or failing inside', async () => {
+  const gitlab = createEmbeddedGitLab();
+  const app = createApp({ operations: createFakeOperations(), logger: createMemoryLogger(), gitlab });
+  try {
+    const act = async (name: string, args: unknown[]) => {
+      const response = await call(app, 'POST', `/api/v1/simulator/actions/${name}`, { body: { args } });
+      return { status: response.status, issues: response.body.error?.issues ?? [] };
+    };
+    assert.deepEqual(await act('updateIssue', ['alice', 'demo/app', 1, { state: 'closed' }]), {
+      status: 400,
+      issues: [
+        'argument 4 ({"addLabels"?: [...], "milestone"?: …, "state"?: "close"}) has state, which must be "close" or "reopen", got {"state":"closed"}',
+      ],
+    });
+    const typo = await act('openMergeRequest', ['alice', 'demo/app', { source_branch: 'fix', title: 'Fix' }]);
+    assert.equal(typo.status, 400);
+    assert.match(typo.issues[0] ?? '', /has sourceBranch, which is missing, got /);
+    assert.match(typo.issues[1] ?? '', /has the unknown key source_branch \(it takes sourceBranch, targetBranch, title, /);
+    assert.match(
+      (await act('createIssue', ['alice', 'demo/app', { title: 'x', labels: 'bug' }])).issues[0] ?? '',
+      /has labels, which must be a JSON list of names/,
+    );
+    assert.match(
+      (await act('createNote', ['alice', 'demo/app', { iid: 1 }, 'hi'])).issues[0] ?? '',
+      /must be \{"issue": iid\} or \{"mergeRequest": iid\}/,
+    );
+    const issue = gitlab.simulator.state.requireIssue(gitlab.simulator.state.requireProject('demo/app'), 1);
+    const [state, labels] = [issue.state, issue.labelIds.length];
+    assert.equal((await act('updateIssue', ['alice', 'demo/app', 1, { state: 'close', addLabels: ['audited'] }])).status, 200);
+    assert.deepEqual([state, issue.state], ['opened', 'closed'], 'nothing refused was applied before');
+    assert.equal(issue.labelIds.length, labels + 1);
+  } finally {
     await gitlab.close();
   }
 });
