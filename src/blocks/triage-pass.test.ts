@@ -311,3 +311,21 @@ describe('maxPages', () => {
     assert.doesNotThrow(() => triage({ name: 't', policies, projects: ['a/b'], maxPages: 1000 }));
   });
 });
+
+describe('triage() options', () => {
+  const policies: TriagePolicies = { file: 'p.yml', issues: { rules: [], summaries: [] }, mergeRequests: { rules: [], summaries: [] } };
+
+  test('one it does not take, or a time zone without a schedule, is refused rather than doing nothing', () => {
+    assert.throws(
+      () => triage({ name: 't', policies, projects: ['a/b'], ...({ dryrun: true } as object) }),
+      /^TypeError: triage\('t'\): 'dryrun' is not an option of triage\(\) \(it takes name, policies, projects, groups, schedule, timezone, dryRun, maxPages, description\)/,
+    );
+    assert.throws(
+      () => triage({ name: 't', policies, projects: ['a/b'], timezone: 'Europe/Berlin' }),
+      /timezone is the time zone of the schedule: give schedule too, or leave timezone out/,
+    );
+    assert.doesNotThrow(() =>
+      triage({ name: 't', policies, projects: ['a/b'], schedule: '0 6 * * 1', timezone: 'Europe/Berlin', dryRun: true }),
+    );
+  });
+});

@@ -409,9 +409,27 @@ class TriagePass {
  * The projects, then the groups, that `options` names; throws what to fix when it names none, a group
  * by numeric id, or a summary a group has nowhere to open.
  */
+/** Every option `triage()` takes: one it does not know (`dryrun`, `timeZone`) would otherwise do nothing, silently. */
+const TRIAGE_OPTIONS: ReadonlySet<string> = new Set<keyof TriageOptions>([
+  'name',
+  'policies',
+  'projects',
+  'groups',
+  'schedule',
+  'timezone',
+  'dryRun',
+  'maxPages',
+  'description',
+]);
+
 function triageSources(options: TriageOptions): TriageSource[] {
   const { projects = [], groups = [] } = options;
-  const problems: string[] = [];
+  const problems: string[] = Object.keys(options)
+    .filter((key) => !TRIAGE_OPTIONS.has(key))
+    .map((key) => `'${key}' is not an option of triage() (it takes ${[...TRIAGE_OPTIONS].join(', ')})`);
+  if (options.timezone !== undefined && options.schedule === undefined) {
+    problems.push('timezone is the time zone of the schedule: give schedule too, or leave timezone out');
+  }
   if (projects.length === 0 && groups.length === 0) {
     problems.push("give what to triage: projects (['acme/app']), groups (['acme']), or both");
   }
