@@ -342,8 +342,12 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   }
 
   /** The scheduler's cron ticks follow the active workflows, unless schedules are held (`schedules: false`). */
+  // Schedules are armed once the engine has started: a tick due at start (one missed while the server was down) starts
+  // its run and makes its first call at once, and the engine's start takes every call leased to this node before it
+  // as a leftover of the previous process, to be made again.
+  let engineStarted = false;
   async function syncSchedules(): Promise<void> {
-    if (config.schedules !== false) await scheduler.sync();
+    if (config.schedules !== false && engineStarted) await scheduler.sync();
   }
 
   const buildInputs = new BuildInputs();
@@ -384,6 +388,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
       await engine.start();
+      engineStarted = true;
       // Not awaited, never throws: one log line on whether GitLab answers and takes the token.
       if (config.gitlabUrl !== undefined && config.gitlabToken !== undefined)
         void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
@@ -412,6 +417,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       await stopListening?.();
       await stopFollowing?.();
       await watcher?.close();
+      engineStarted = false;
       scheduler.stop();
       await retention.stop();
       await dispatcher.stop();

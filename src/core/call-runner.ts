@@ -59,7 +59,12 @@ export class CallRunner {
   /** Answers waiting to be stored again after a store failure (recordAnswerPatiently): woken when the engine stops. */
   private readonly pauses = new Set<() => void>();
 
-  constructor(private readonly options: CallRunnerOptions) {}
+  /** When this runner, and so this process's engine, came to be: leases this node granted before it were the previous process's. */
+  private readonly createdAt: number;
+
+  constructor(private readonly options: CallRunnerOptions) {
+    this.createdAt = options.clock.now();
+  }
 
   /** The calls being made here, whose leases the heartbeat renews. */
   inflightCalls(): InflightCall[] {
@@ -209,11 +214,14 @@ export class CallRunner {
   /**
    * The calls this node still holds from before a restart under the same id, a batch at a time.
    * One lease end for all batches: a call reclaimed once then ends its lease there and is not
-   * reclaimed again (see Store.reclaimOwnCalls).
+   * reclaimed again (see Store.reclaimOwnCalls). That end is reckoned from when this runner was
+   * created, so that only leases granted before it are taken: a call this process leased itself
+   * (a run a schedule started before the engine, one claimed meanwhile) is being made here already,
+   * and may have answered without its answer being recorded yet.
    */
   async reclaimOwn(): Promise<void> {
     const { store, clock, nodeId } = this.options;
-    const leaseUntil = clock.now() + this.options.callLeaseMs;
+    const leaseUntil = this.createdAt + this.options.callLeaseMs;
     for (;;) {
       const calls = await store.reclaimOwnCalls(nodeId, clock.now(), leaseUntil, CALL_BATCH);
       await this.runClaimed(calls, leaseUntil);

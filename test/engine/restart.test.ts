@@ -158,3 +158,42 @@ test('an attempt lost with its node counts: the next one is attempt 2, with the 
   await other.store.close();
   await dying.store.close();
 });
+
+test('a node reclaims only the calls leased before its engine was created: one leased since (a run a schedule started before the engine) is left to the attempt under way', async () => {
+  const clock = new VirtualClock();
+  const sandbox = await createQuickJsSandbox();
+  const definition = await buildDefinition(folder.path('pair.ts'), sandbox, clock.now());
+  const path = join(dir, 'since.db');
+  const attempts: string[] = [];
+  const node = (capability: Capability) => {
+    const store = createSqliteStore({ path });
+    const engine = virtualTimeEngine({
+      store,
+      sandbox,
+      clock,
+      nodeId: 'a',
+      callLeaseMs: CALL_LEASE_MS,
+      capabilities: new Map([['activities', capability]]),
+    });
+    return { store, engine };
+  };
+  // This process's engine exists before the run starts; the run's calls are leased to its node id after that.
+  const later = node(step('a', attempts));
+  await later.store.migrate();
+  clock.advance(1000);
+  const making = hanging('a', attempts, 2);
+  const leasing = node(making.capability);
+  await leasing.engine.deploy(definition);
+  await leasing.engine.start();
+  await leasing.engine.submitRun({ id: 'r1', workflow: 'pair', version: definition.version, input: null, createdAt: clock.now() });
+  await making.started;
+  clock.advance(1000);
+
+  await later.engine.start();
+  await later.engine.whenIdle();
+  assert.deepEqual(attempts.sort(), ['a:"left"', 'a:"right"'], 'the calls leased since the engine was created are not made again');
+
+  await later.engine.stop();
+  await later.store.close();
+  await leasing.store.close();
+});
