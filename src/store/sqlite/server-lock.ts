@@ -5,6 +5,7 @@
  * the kernel drops it when the process ends, however it ends, so a crashed server leaves nothing stale.
  */
 import Database from 'better-sqlite3';
+import { realpathSync } from 'node:fs';
 import { StoreError, toError } from '../../core/errors.js';
 
 export interface ServerLock {
@@ -12,8 +13,19 @@ export interface ServerLock {
   release(): void;
 }
 
-/** The lock file of the database at `path`. */
-export const serverLockFile = (path: string): string => `${path}.lock`;
+/**
+ * The lock file of the database at `path`, beside the file the path leads to: a server given a symbolic link to the
+ * database (or a path through one) finds the same lock as one given the file itself.
+ */
+export function serverLockFile(path: string): string {
+  let file = path;
+  try {
+    file = realpathSync(path);
+  } catch {
+    // Not made yet (a new database): no link leads to it, so its path is its own.
+  }
+  return `${file}.lock`;
+}
 
 function isBusy(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'SQLITE_BUSY';
