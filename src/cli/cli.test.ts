@@ -335,6 +335,14 @@ describe('usage errors are exit 2 with a message', () => {
     assert.match(outcome.stderr, /^error: workflows folder .*nowhere \(from AUTOFLOW_WORKFLOWS\) does not exist/);
   });
 
+  test("a database path under a file is the store's error, not the simulator's beside it", async () => {
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    const outcome = await cli(['server', '--db', `sqlite:${join(dir, 'not-a-folder', 'autoflow.db')}`, '--workflows', dir]);
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /^error: cannot create the directory \S+not-a-folder for the SQLite database \S+autoflow\.db \(EEXIST/);
+    assert.doesNotMatch(outcome.stderr, /simulator/);
+  });
+
   test('--help is exit 0 and describes the command', async () => {
     const outcome = await cli(['run', '--help']);
     assert.equal(outcome.code, 0);

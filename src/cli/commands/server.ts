@@ -107,6 +107,10 @@ export function registerServer(program: Command, context: CliContext): void {
       // No GitLab configured: a newcomer gets the simulator, seeded with a demo group, on this server's port;
       // its state is kept beside the database, so the runs and the GitLab they act on survive a restart together.
       const embedded = config.gitlabUrl === undefined ? await import('../../testing/embedded-gitlab.js') : undefined;
+      // A database path that cannot be is the store's to report, not the simulator's, whose file goes beside it.
+      if (embedded && config.db.kind === 'sqlite' && config.db.path !== ':memory:') {
+        (await import('../../store/sqlite/sqlite-store.js')).ensureDatabaseDirectory(config.db.path);
+      }
       const gitlab = embedded?.createEmbeddedGitLab({ stateFile: embedded.simulatorStateFile(config.db) });
       const runtime = await createRuntime(
         config,

@@ -65,8 +65,11 @@ function createPrivately(path: string): void {
   }
 }
 
-function open(options: SqliteStoreOptions): Database.Database {
-  const { path } = options;
+/**
+ * Creates the directory of the database at `path` unless it exists, or throws a StoreError that says why it cannot.
+ * Exported for the server, whose files beside the database (the simulator's state) come before the store.
+ */
+export function ensureDatabaseDirectory(path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (error) {
@@ -76,6 +79,11 @@ function open(options: SqliteStoreOptions): Database.Database {
       { cause: error, details: { path } },
     );
   }
+}
+
+function open(options: SqliteStoreOptions): Database.Database {
+  const { path } = options;
+  ensureDatabaseDirectory(path);
   try {
     createPrivately(path);
     const db = new Database(path);
