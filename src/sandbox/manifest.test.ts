@@ -10,15 +10,18 @@ const declaration = (filter: unknown) => ({
   validatesInput: false,
 });
 
-function refusal(filter: unknown): string {
+/** The message a declaration is refused with; fails the test when it is accepted. */
+function refusalOf(declared: unknown, file: string): string {
   try {
-    parseManifest(declaration(filter), 'workflows/orders.ts');
+    parseManifest(declared, file);
   } catch (error) {
     assert.ok(error instanceof DefinitionError);
     return error.message;
   }
-  assert.fail(`the filter ${JSON.stringify(filter)} was accepted`);
+  assert.fail(`the declaration ${JSON.stringify(declared)} was accepted`);
 }
+
+const refusal = (filter: unknown): string => refusalOf(declaration(filter), 'workflows/orders.ts');
 
 describe('trigger filters in the declaration', () => {
   test('a malformed operand is refused, naming the file, the workflow, the trigger, the field, the operator and what is expected', () => {
@@ -86,15 +89,7 @@ describe('trigger filters in the declaration', () => {
 
 describe('cron triggers', () => {
   const withCron = (cron: unknown) => ({ name: 'nightly', triggers: [{ cron }], permissions: {}, validatesInput: false });
-  const cronRefusal = (cron: unknown): string => {
-    try {
-      parseManifest(withCron(cron), 'nightly.ts');
-    } catch (error) {
-      assert.ok(error instanceof DefinitionError);
-      return error.message;
-    }
-    assert.fail(`the cron ${JSON.stringify(cron)} was accepted`);
-  };
+  const cronRefusal = (cron: unknown): string => refusalOf(withCron(cron), 'nightly.ts');
 
   test('a pattern the scheduler could not parse is refused at check and deploy, with what the parser said', () => {
     for (const cron of ['0 6 * * 1-5x', '0 6 * * MONDAY', '0 6 * * 5-1', '*/0 * * * *', 'x 6 * * *', '0 6 * FOO *']) {
