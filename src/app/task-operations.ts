@@ -8,7 +8,7 @@ import type { Engine } from '../core/engine.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { validateFormValues } from '../core/forms.js';
 import { decideApproval, submitForm, type RuleResult } from '../core/human-task-rules.js';
-import { TASK_CLOSED_EVENT, type FormSpec, type HumanTaskRecord } from '../core/human-task.js';
+import { taskClosedEvent, type FormSpec, type HumanTaskRecord } from '../core/human-task.js';
 import type { Clock, Store } from '../core/ports.js';
 import type { Operations } from './operations.js';
 import { toTaskView } from './views.js';
@@ -47,21 +47,7 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
       const at = change.closedAt ?? clock.now();
       const applied = await store.updateHumanTask({
         ...change,
-        ...(closes && {
-          event: {
-            event: {
-              specversion: '1.0',
-              id: `task-closed:${id}`,
-              source: `autoflow:task/${id}`,
-              type: TASK_CLOSED_EVENT,
-              subject: id,
-              time: new Date(at).toISOString(),
-              data: change.outcome as never,
-            },
-            dedupeKey: `task:${id}:closed`,
-            receivedAt: at,
-          },
-        }),
+        ...(closes && change.outcome !== undefined && { event: { ...taskClosedEvent(id, change.outcome, at), receivedAt: at } }),
       });
       if (applied) {
         if (closes) engine.notify();

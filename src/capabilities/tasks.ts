@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import { checkTaskSpec, closedOutcome, humanTaskId, pendingPeople } from '../core/human-task-rules.js';
-import type { HumanTaskOutcome, HumanTaskRecord } from '../core/human-task.js';
+import { taskClosedEvent, type HumanTaskOutcome, type HumanTaskRecord } from '../core/human-task.js';
 import type { CloudEvent, Json, JsonObject } from '../core/model.js';
 import type { Capability, CapabilityContext, Store } from '../core/ports.js';
 import { parseArgs } from './args.js';
@@ -14,7 +14,7 @@ import type { Ingest } from './emit.js';
 
 export interface TasksCapabilityOptions {
   store: Store;
-  /** Puts the `autoflow.task.opened` / `autoflow.task.reminder` events into the inbox. */
+  /** Puts the `autoflow.task.opened` / `.reminder` / `.closed` events into the inbox. */
   ingest: Ingest;
   /** Where people reach the web UI; task URLs start with it. */
   publicUrl: string;
@@ -70,7 +70,12 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
         outcome,
         closedAt: at,
       });
-      if (applied) return outcome;
+      if (applied) {
+        // As for an answer: a `result()` of the run waiting meanwhile wakes at once, and subscribers hear of it.
+        const closed = taskClosedEvent(current.id, outcome, at);
+        await options.ingest(closed.event, closed.dedupeKey);
+        return outcome;
+      }
       current = await store.getHumanTask(task.id);
     }
     throw new CapabilityError('task_busy', `task ${task.id} kept changing while it was being closed`, { retryable: true });
@@ -86,7 +91,10 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
           const args = parseArgs(createSchema, raw, 'tasks.create');
           const problems = checkTaskSpec(args.kind, args.spec);
           if (problems.length > 0) {
-            throw new CapabilityError('invalid_task', `tasks.${args.kind}(): ${problems.join('; ')}`, { retryable: false, details: { problems } });
+            throw new CapabilityError('invalid_task', `tasks.${args.kind}(): ${problems.join('; ')}`, {
+              retryable: false,
+              details: { problems },
+            });
           }
           const { created, task } = await store.createHumanTask({
             id: humanTaskId(context.runId, context.step),
@@ -116,7 +124,10 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
           const task = await ownTask(raw, 'tasks.remind', context);
           if (task.status !== 'open') return { status: task.status, outcome: (task.outcome ?? null) as Json, pending: [] };
           const pending = pendingPeople(task);
-          await options.ingest(event('autoflow.task.reminder', task, context, { pending }), `task:${task.id}:remind:${context.idempotencyKey}`);
+          await options.ingest(
+            event('autoflow.task.reminder', task, context, { pending }),
+            `task:${task.id}:remind:${context.idempotencyKey}`,
+          );
           return { status: task.status, pending };
         }
         case 'expire':

@@ -4,7 +4,7 @@
  * operations (which validate and record what people submit) and the web UI (which renders it).
  * The field list is the form's one schema: the UI renders from it and the server validates with it.
  */
-import type { Json, JsonObject } from './model.js';
+import type { CloudEvent, Json, JsonObject } from './model.js';
 
 interface FieldBase {
   /** Key of the value in the submitted `values`: letters, digits, `_` and `-`. */
@@ -88,9 +88,7 @@ export interface ApprovalDecision {
 }
 
 export type FormOutcome =
-  | { status: 'submitted'; values: JsonObject; by: string; at: string }
-  | { status: 'timed_out' }
-  | { status: 'cancelled' };
+  { status: 'submitted'; values: JsonObject; by: string; at: string } | { status: 'timed_out' } | { status: 'cancelled' };
 
 export interface ApprovalOutcome {
   status: 'approved' | 'rejected' | 'timed_out' | 'cancelled';
@@ -126,3 +124,22 @@ export interface HumanTaskRecord {
 
 /** Type of the inbox event that tells the waiting run its task closed; `subject` is the task id. */
 export const TASK_CLOSED_EVENT = 'autoflow.task.closed';
+
+/**
+ * The event that tells the waiting run its task closed, however it closed (answered, timed out, cancelled), with its
+ * dedupe key: one such event per task.
+ */
+export function taskClosedEvent(id: string, outcome: HumanTaskOutcome, at: number): { event: CloudEvent; dedupeKey: string } {
+  return {
+    event: {
+      specversion: '1.0',
+      id: `task-closed:${id}`,
+      source: `autoflow:task/${id}`,
+      type: TASK_CLOSED_EVENT,
+      subject: id,
+      time: new Date(at).toISOString(),
+      data: outcome as unknown as Json,
+    },
+    dedupeKey: `task:${id}:closed`,
+  };
+}

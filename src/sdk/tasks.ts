@@ -135,7 +135,9 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
       const at = now().getTime();
       if (deadline !== undefined && at >= deadline) return callCapability<TOutcome>('tasks', 'expire', { id: opened.id });
       const wakeAt = Math.min(deadline ?? Infinity, remindAt ?? Infinity, at + STATE_CHECK_MS);
-      const closed = await waitFor<TOutcome>(TASK_CLOSED_EVENT, { match: { subject: opened.id }, timeout: wakeAt - at });
+      // A reminder already due (the workflow began to wait after its time) goes out now, without a wait.
+      const closed =
+        wakeAt > at ? await waitFor<TOutcome>(TASK_CLOSED_EVENT, { match: { subject: opened.id }, timeout: wakeAt - at }) : null;
       if (closed) return closed.data as TOutcome;
       if (deadline !== undefined && now().getTime() >= deadline) continue;
       const reminding = remindAt !== undefined && now().getTime() >= remindAt;
@@ -157,7 +159,12 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
   return {
     ...opened,
     result: () => (result ??= settle()),
-    cancel: () => callCapability<TOutcome>('tasks', 'cancel', { id: opened.id }),
+    // What the cancel closed the task with is what `result()` gives from then on, without waiting for anything.
+    cancel: async () => {
+      const outcome = await callCapability<TOutcome>('tasks', 'cancel', { id: opened.id });
+      result ??= Promise.resolve(outcome);
+      return outcome;
+    },
   };
 }
 
@@ -167,7 +174,7 @@ export const tasks = {
    *
    * @example
    * const task = await tasks.openForm({ title: 'Retrospective', fields, assignees: ['alice'], timeout: '7d' });
-   * await gitlab.issues.create({ project, title: 'Your retrospective', description: task.url });
+   * await gitlab.issues.create(project, { title: 'Your retrospective', description: task.url });
    * const answer = await task.result();
    */
   openForm(spec: FormSpec): Promise<TaskHandle<FormOutcome>> {

@@ -224,7 +224,13 @@ export class TestEnv {
           `run ${runId} is waiting for what no timer will bring: ${pending.length > 0 ? pending.join('; ') : 'nothing its history names'}${this.unanswered(runId)}`,
         );
       }
-      if (next > deadline) throw new Error(`run ${runId} did not end within ${String(limit)} of virtual time${this.unanswered(runId)}`);
+      if (next > deadline) {
+        // A task without a timeout is asked for its state once a day: a timer, but not one that ends the wait.
+        const pending = pendingOf(await this.history(runId));
+        throw new Error(
+          `run ${runId} did not end within ${String(limit)} of virtual time${pending.length > 0 ? `; it waits for ${pending.join('; ')}` : ''}${this.unanswered(runId)}`,
+        );
+      }
       this.clock.advanceTo(next);
       await this.settle();
     }

@@ -61,6 +61,33 @@ export default workflow({
     return { issue: issue.iid, status: outcome.status };
   },
 });`,
+  'late-form.ts': `import { gitlab, sleep, tasks, waitFor, workflow } from 'autoflow';
+export default workflow({
+  name: 'late-form',
+  permissions: { gitlab: { projects: ['demo/app'] } },
+  async run(input: { work?: string; cancel?: 'before' | 'while waiting' }) {
+    const issue = await gitlab.issues.create('demo/app', { title: 'Survey' });
+    const task = await tasks.openForm({
+      title: 'Survey',
+      assignees: ['bob'],
+      fields: [{ name: 'answer', label: 'Answer', type: 'text' }],
+      timeout: '5d',
+      remind: '1d',
+      context: { project: 'demo/app', issueIid: issue.iid },
+    });
+    const opened = Date.now();
+    if (input.work) await sleep(input.work);
+    if (input.cancel === 'before') await task.cancel();
+    if (input.cancel === 'while waiting') {
+      const pending = task.result();
+      await waitFor('test.give-up');
+      await task.cancel();
+      return { status: (await pending).status, waitedMs: Date.now() - opened };
+    }
+    const outcome = await task.result();
+    return { issue: issue.iid, status: outcome.status, waitedMs: Date.now() - opened };
+  },
+});`,
   'bad-form.ts': `import { tasks, workflow } from 'autoflow';
 export default workflow({
   name: 'bad-form',
@@ -201,6 +228,60 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       assert.ok(reminders.every((body) => body.startsWith('@bob @carol')));
       const events = await env.operations.listEvents({ type: 'autoflow.task.reminder' });
       assert.equal(events.length, 2);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a result() asked for after a reminder was due sends it at once, and the next one an interval later', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('late-form.ts')], gitlab: demoSeed() });
+    try {
+      const runId = await env.start('late-form', { work: '25h' });
+      await env.advance('25h');
+      const [task] = await env.tasks({ runId });
+      const survey = env.gitlab.issues('demo/app').find((issue) => issue['title'] === 'Survey');
+      const reminders = () =>
+        env.gitlab.notes('demo/app', { issue: Number(survey?.['iid']) }).filter((note) => String(note['body']).includes('a reminder'));
+      assert.equal(reminders().length, 1, 'the reminder due at 24 h went out when the run began to wait, at 25 h');
+      await env.advance('1d');
+      assert.equal(reminders().length, 2);
+      await env.submitTask(task!.id, 'bob', { answer: 'fine' });
+      const run = await env.result(runId);
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      assert.equal((run.result as { status: string }).status, 'submitted');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a cancelled form gives its result() at once: asked for after the cancel, or waiting while it came', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('late-form.ts')], gitlab: demoSeed() });
+    try {
+      const before = await env.result(await env.start('late-form', { cancel: 'before' }));
+      assert.deepEqual(before.result, { issue: (before.result as { issue: number }).issue, status: 'cancelled', waitedMs: 0 });
+      const waiting = await env.start('late-form', { cancel: 'while waiting' });
+      await env.advance('1h');
+      await env.emit({ type: 'test.give-up' });
+      const run = await env.result(waiting);
+      assert.deepEqual(run.result, { status: 'cancelled', waitedMs: 3_600_000 });
+      const closed = await env.operations.listEvents({ type: 'autoflow.task.closed' });
+      assert.equal(closed.length, 2, 'each cancel told the inbox, as an answer does');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('a run that waits past the limit for a form without a timeout is reported with the task it waits for', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('incident-form.ts')] });
+    try {
+      const runId = await env.start('incident-form', { assignees: ['alice'] });
+      const [task] = await env.tasks({ runId });
+      await assert.rejects(
+        env.result(runId, '3d'),
+        new RegExp(
+          `^Error: run ${runId} did not end within 3d of virtual time; it waits for task "${task!.id}" to be answered \\(env\\.submitTask, env\\.decideTask\\)$`,
+        ),
+      );
     } finally {
       await env.close();
     }
