@@ -70,6 +70,31 @@ export function describeRetention(context: ConformanceContext): void {
       assert.equal(await store.deleteEndedRuns(5000, 100), 0);
     });
 
+    it('keeps an ended run while a run refers to it: its child, or the successor it continued as; then deletes them in turn', async () => {
+      const store = context.store;
+      await endedRun(store, 'parent', 'completed', 2000);
+      await startRun(store, 'parent.1', {}, { parentId: 'parent', parentStep: 1 });
+      await startRun(store, 'chain');
+      const continued = await store.commitTask(
+        commit('chain', 2, 2000, { status: { status: 'continued', result: { continuedAs: 'chain~2' } } }),
+      );
+      assert.ok(continued.ok);
+      await startRun(store, 'chain~2');
+
+      assert.equal(await store.deleteEndedRuns(5000, 100), 0, 'the child and the successor still run');
+      for (const id of ['parent.1', 'chain~2']) {
+        const end = await store.commitTask(commit(id, 2, 3000, { status: { status: 'completed', result: null } }));
+        assert.ok(end.ok, id);
+      }
+      // The child and the successor go first; the runs they referred to in the same sweep or a later one.
+      let deleted = await store.deleteEndedRuns(5000, 100);
+      assert.ok(deleted >= 2, `the child and the successor, which nothing refers to (${deleted})`);
+      assert.deepEqual([await store.getRun('parent.1'), await store.getRun('chain~2')], [undefined, undefined]);
+      for (let sweep = 0; sweep < 2; sweep++) deleted += await store.deleteEndedRuns(5000, 100);
+      assert.equal(deleted, 4, 'then the parent and the run that continued');
+      assert.deepEqual(await store.countRunsByStatus(), {});
+    });
+
     it('deletes a run’s retries with the run', async () => {
       const store = context.store;
       await endedRun(store, 'retried', 'failed', 2000);

@@ -599,9 +599,12 @@ export function createMemoryStore(): Store {
       return counts;
     },
     deleteEndedRuns: (endedBefore, limit) => {
-      const ended = [...runs.values()]
-        .map(({ record }) => record)
-        .filter((run) => isTerminal(run.status) && run.updatedAt < endedBefore)
+      const records = [...runs.values()].map(({ record }) => record);
+      // Not while a run refers to it: a child, or the successor it continued as.
+      const parents = new Set(records.map((run) => run.parentId));
+      const referredTo = (run: RunRecord): boolean => parents.has(run.id) || runs.has(continuedAs(run) ?? '');
+      const ended = records
+        .filter((run) => isTerminal(run.status) && run.updatedAt < endedBefore && !referredTo(run))
         .slice(0, rowLimit(limit));
       // What ending the run left: the run, its history, retries and logs, its human tasks.
       for (const { id } of ended) {

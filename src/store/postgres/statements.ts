@@ -116,9 +116,13 @@ export const SQL = {
   // Retention. Nodes sweeping at once take different runs (SKIP LOCKED). A run ends after it was
   // created, so the range on runs_by_status stops at the cutoff. History, logs, pending, calls,
   // timers, waits and consumed events go by ON DELETE CASCADE; human tasks have no key to runs.
+  // Not while a run refers to it: a child, or the successor it continued as (migration 016).
   deleteEndedRuns: `WITH gone AS (
       DELETE FROM runs WHERE id IN (
-        SELECT id FROM runs WHERE status IN ${TERMINAL} AND created_at < $1 AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+        SELECT id FROM runs r WHERE status IN ${TERMINAL} AND created_at < $1 AND updated_at < $1
+          AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)
+          AND NOT (status = 'continued' AND EXISTS (SELECT 1 FROM runs s WHERE s.id = r.result::jsonb ->> 'continuedAs'))
+        LIMIT $2 FOR UPDATE SKIP LOCKED)
       RETURNING id
     ), tasks AS (DELETE FROM human_tasks WHERE run_id IN (SELECT id FROM gone))
     SELECT count(*)::int AS n FROM gone`,

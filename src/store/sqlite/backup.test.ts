@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -25,6 +25,7 @@ test('copies the database as it stands while a store goes on writing to it, and 
   await live.close();
 
   assert.equal(backup.runs, 1);
+  assert.equal(statSync(join(dir, 'copy.db')).mode & 0o777, 0o600, 'readable by its owner only, as the database it copies');
   assert.equal(backup.schemaVersion, loadMigrations().length);
   assert.ok(backup.bytes > 0);
   const restored = createSqliteStore({ path: join(dir, 'copy.db') });

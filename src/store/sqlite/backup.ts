@@ -4,7 +4,7 @@
  * read-only connection of its own and writes it compacted into a new file; the server's writes
  * wait for nothing. A copy of the database file alone would miss what is still in `-wal`.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
@@ -32,6 +32,9 @@ export function backupSqlite(sourcePath: string, targetPath: string): SqliteBack
     );
   }
   try {
+    // Readable by its owner only, as the database it copies: VACUUM INTO fills an empty file,
+    // and one it made itself would have the umask's mode, and keep it once restored.
+    closeSync(openSync(targetPath, 'wx', 0o600));
     copyDatabase(sourcePath, targetPath);
     return checkedBackup(targetPath);
   } catch (error) {

@@ -97,7 +97,11 @@ export const SQL = {
   isSameChild: 'SELECT 1 FROM runs WHERE id = @id AND parent_id IS @parentId AND parent_step IS @parentStep',
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
   // A run ends after it was created: the range on runs_by_status stops at the cutoff.
-  endedRuns: 'SELECT id FROM runs WHERE status = @status AND created_at < @before AND updated_at < @before LIMIT @limit',
+  // Not while a run refers to it: a child, or the successor it continued as (migration 011).
+  endedRuns: `SELECT id FROM runs r WHERE status = @status AND created_at < @before AND updated_at < @before
+      AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)
+      AND NOT (status = 'continued' AND EXISTS (SELECT 1 FROM runs s WHERE s.id = json_extract(r.result, '$.continuedAs')))
+    LIMIT @limit`,
   // Its history, logs, pending, calls, timers, waits and consumed events go by ON DELETE CASCADE.
   deleteRun: 'DELETE FROM runs WHERE id = ?',
   // Started: candidate ids by primary key. Delivered: consumed events are kept only for runs not
