@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import type { Command, Resolution } from '../core/model.js';
 import { WorkflowRuntime, setCurrentRuntime } from './runtime.js';
-import { CancelledError, callCapability, sleep, workflow } from './index.js';
+import { CancelledError, callCapability, continueAsNew, sleep, workflow } from './index.js';
 
 // How a cancellation ends a run, driven on the pure runtime: activation in, commands out.
 let runtime: WorkflowRuntime;
@@ -15,8 +15,8 @@ beforeEach(() => {
 });
 
 /** One workflow task: delivers the resolutions, lets the workflow run to its next awaits, returns its commands. */
-async function activate(resolutions: Resolution[], start?: boolean): Promise<Command[]> {
-  runtime.activate({ time: ++time, resolutions, replaying: false, ...(start && { start: { input: null } }) });
+async function activate(resolutions: Resolution[], start?: boolean, replay?: { patches: string[] }): Promise<Command[]> {
+  runtime.activate({ time: ++time, resolutions, replaying: replay !== undefined, ...replay, ...(start && { start: { input: null } }) });
   // The workflow's promise jobs, as the host's executePendingJobs() runs them.
   for (let turn = 0; turn < 20; turn++) await Promise.resolve();
   return JSON.parse(runtime.collect()) as Command[];
@@ -88,4 +88,36 @@ test('the cancellation rethrown, or let through, ends the run cancelled', async 
   });
   await activate([], true);
   assert.deepEqual(await activate([{ kind: 'cancel', reason: 'stop' }]), [{ kind: 'cancelled', reason: 'stop' }]);
+});
+
+test('a cancel that comes in the task where the run continues as new ends it cancelled, not continued; a run recorded before replays as it ran', async () => {
+  const continuing = workflow({
+    name: 'w',
+    async run() {
+      await sleep('1h');
+      return continueAsNew({ round: 2 });
+    },
+  });
+  runtime.registerModule({ default: continuing });
+  const [timer] = await activate([], true);
+  assert.ok(timer?.kind === 'timer');
+  const fired: Resolution = { kind: 'timer', step: timer.step };
+  const cancelled = await activate([fired, { kind: 'cancel', reason: 'stop the loop' }]);
+  assert.deepEqual(
+    cancelled.map((command) => command.kind),
+    ['patch', 'cancelled'],
+  );
+  assert.deepEqual(cancelled[1], { kind: 'cancelled', reason: 'stop the loop' });
+
+  // The same history replayed by this SDK without the marker: as an older SDK ran it, the run continued.
+  runtime = new WorkflowRuntime();
+  setCurrentRuntime(runtime);
+  runtime.init({ runId: 'r', seed: 'r', workflow: 'w' });
+  runtime.registerModule({ default: continuing });
+  await activate([], true, { patches: [] });
+  const replayed = await activate([fired, { kind: 'cancel', reason: 'stop the loop' }], false, { patches: [] });
+  assert.deepEqual(
+    replayed.map((command) => command.kind),
+    ['continueAsNew'],
+  );
 });

@@ -46,6 +46,10 @@ export const parseProtocolJson: (json: string) => unknown = parse;
 export const protocolReplyJson = (reply: object): string => protocolJson(reply);
 
 type DurableKind = 'call' | 'timer' | 'wait' | 'child';
+
+/** Recorded where a cancel that came first ends a run that continues as new (see `failure`). */
+export const CANCEL_BEFORE_CONTINUE_PATCH = 'autoflow.cancel-before-continue';
+
 type WithoutStep<C> = C extends unknown ? Omit<C, 'step' | 'site'> : never;
 /** A durable command before the runtime numbers it. */
 export type DurableCommand = WithoutStep<Extract<Command, { kind: DurableKind }>>;
@@ -292,11 +296,11 @@ export class WorkflowRuntime {
    * `new Error('…', { cause: cancelled })` keeps the cancellation as its cause.
    */
   private failure(error: unknown): string {
-    if (this.cancelRequested && error instanceof CancelledError) {
-      // No `children`: the children still running were asked to cancel when the cancel arrived (cancel()).
-      return protocolJson({ kind: 'cancelled', ...(this.cancelReason !== undefined && { reason: this.cancelReason }) });
-    }
+    if (this.cancelRequested && error instanceof CancelledError) return this.cancelledCommand();
     if (error instanceof ContinueAsNewSignal) {
+      // A cancel that came before the run continued (in the same task as what it continued on, say) is not lost to
+      // the successor: the run ends cancelled instead. Runs recorded before this rule replay as they ran.
+      if (this.cancelRequested && this.patched(CANCEL_BEFORE_CONTINUE_PATCH)) return this.cancelledCommand();
       const carry = this.waits.unconsumedSignals();
       return protocolJson({ kind: 'continueAsNew', input: error.input, ...(carry.length > 0 && { carry }) });
     }
@@ -310,6 +314,11 @@ export class WorkflowRuntime {
     } as ErrorInfo;
     if (typeof failure.stack !== 'string') delete failure.stack;
     return protocolJson({ kind: 'fail', error: failure });
+  }
+
+  /** The run ends cancelled. No `children`: those still running were asked to cancel when the cancel arrived (cancel()). */
+  private cancelledCommand(): string {
+    return protocolJson({ kind: 'cancelled', ...(this.cancelReason !== undefined && { reason: this.cancelReason }) });
   }
 
   private settle(command: string): void {

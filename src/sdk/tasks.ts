@@ -64,6 +64,9 @@ interface TaskState {
  */
 const GROUPS_WITHOUT_BOT = 'tasks-groups-without-bot';
 
+/** Recorded where a `result()` asked for after `cancel()` answers with the cancel's outcome, without a wait. */
+const CANCEL_ENDS_RESULT = 'tasks-cancel-ends-result';
+
 /**
  * Usernames behind the assignees: users as named, each group's active members (inherited too)
  * except the account AutoFlow acts as — a bot that is a member of the group answers no form.
@@ -162,7 +165,8 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
     // What the cancel closed the task with is what `result()` gives from then on, without waiting for anything.
     cancel: async () => {
       const outcome = await callCapability<TOutcome>('tasks', 'cancel', { id: opened.id });
-      result ??= Promise.resolve(outcome);
+      // Runs recorded before this rule waited in `result()` after a cancel, and replay as they ran.
+      if (result === undefined && patched(CANCEL_ENDS_RESULT)) result = Promise.resolve(outcome);
       return outcome;
     },
   };
