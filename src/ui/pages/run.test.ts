@@ -134,3 +134,20 @@ test("a long run's page lists the latest events it was given, says how many ther
   assert.equal((html.match(/<li id="h\d+"/g) ?? []).length, 3);
   assert.match(html, /run review/, "the timeline's bar of the run, from its first event");
 });
+
+test("a log line's time is a <time> the page's script shows in the browser's zone, as the run's own times are", () => {
+  const html = render(
+    runPage({
+      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+      run,
+      history: [],
+      logs: [{ runId: run.id, index: 0, at: t0 + 1000, level: 'info', message: 'about to fail' }],
+      tasks: [],
+      calls: [],
+      retries: [],
+      now: t0,
+    }),
+  );
+  assert.ok(html.includes(`<time datetime="${new Date(t0 + 1000).toISOString()}">`), html);
+  assert.match(html, /<\/time> info {2}about to fail/);
+});

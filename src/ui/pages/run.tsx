@@ -172,7 +172,7 @@ export function runPage(props: RunPageProps) {
         {props.calls.length > 0 && (
           <>
             <h2>Calls in progress</h2>
-            <table class="calls">
+            <table class="calls stack">
               <thead>
                 <tr>
                   <th>#</th>
@@ -186,15 +186,17 @@ export function runPage(props: RunPageProps) {
               <tbody>
                 {props.calls.map((call) => (
                   <tr data-step={String(call.step)}>
-                    <td class="mono">{call.step}</td>
-                    <td class="mono">
+                    <td class="mono" data-label="#">
+                      {call.step}
+                    </td>
+                    <td class="mono" data-label="Call">
                       {call.capability}.{call.method}
                     </td>
-                    <td>{call.attempts}</td>
-                    <td class={call.lastError ? 'err' : undefined}>
+                    <td data-label="Attempts">{call.attempts}</td>
+                    <td class={call.lastError ? 'err' : undefined} data-label="Last error">
                       {call.lastError ? `${call.lastError.name}: ${call.lastError.message}` : ''}
                     </td>
-                    <td>{call.lastError ? <Time at={call.nextAt} /> : 'running'}</td>
+                    <td data-label="Next attempt">{call.lastError ? <Time at={call.nextAt} /> : 'running'}</td>
                     <td>
                       {call.lastError && (
                         <form method="post" action={path}>
@@ -344,7 +346,12 @@ export function runPage(props: RunPageProps) {
               <p class="muted">No log lines.</p>
             ) : (
               <pre class="json logs">
-                {props.logs.map((line) => `${formatTime(line.at)} ${line.level.padEnd(5)} ${line.message}`).join('\n')}
+                {props.logs.map((line) => (
+                  <>
+                    <Time at={line.at} />
+                    {` ${line.level.padEnd(5)} ${line.message}\n`}
+                  </>
+                ))}
               </pre>
             )}
           </div>
