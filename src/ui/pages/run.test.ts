@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunView } from '../../app/operations.js';
-import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
+import { TASK_CLOSED_EVENT, taskClosedEvent, type HumanTaskOutcome } from '../../core/human-task.js';
 import type { HistoryEvent } from '../../core/model.js';
 import { render } from '../static.js';
 import { runPage } from './run.js';
@@ -35,14 +35,7 @@ const closed = (step: number, id: string, data: unknown): HistoryEvent => ({
   at: t0 + 3000,
   type: 'wait_satisfied',
   step,
-  event: {
-    specversion: '1.0',
-    id: `task-closed:${id}`,
-    source: `autoflow:task/${id}`,
-    type: TASK_CLOSED_EVENT,
-    subject: id,
-    data: data as never,
-  },
+  event: taskClosedEvent(id, data as HumanTaskOutcome, t0 + 3000).event,
 });
 
 test("the run's history says who answered each task and who cancelled; a form's daily re-check is no deadline", () => {
