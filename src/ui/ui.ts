@@ -134,6 +134,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
         ...(notFound ? { notFound } : {}),
         ...(reference ? { reference } : {}),
         ignored: filter.ignored,
+        // A link to a retired workflow's runs, or a name mistyped in one, still filters: the page says why the list is as it is.
+        ...(workflow && !workflows.some((definition) => definition.name === workflow) ? { undeployed: workflow } : {}),
       }),
     );
   });

@@ -83,5 +83,9 @@ describe('web UI forms and filters', () => {
     assert.match(reversed, /wrong way round \(from 2999-01-01 to 2000-01-01\)/);
     assert.match(reversed, new RegExp(`data-run="${run.id}"`), 'the runs of the range are shown, not an empty table');
     assert.match(reversed, /name="from" value="2000-01-01"/);
+    const undeployed = await (await alice.request('/runs?workflow=nope')).text();
+    assert.match(undeployed, /No workflow “nope” is deployed: these are the runs it had, if any/);
+    assert.match(undeployed, /<option selected="">nope<\/option>/, 'the filter shows the workflow it applied, not "all"');
+    assert.doesNotMatch(undeployed, /data-run=/);
   });
 });

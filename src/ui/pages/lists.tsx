@@ -105,6 +105,8 @@ export function runsPage(props: {
   reference?: string;
   /** Parts of the filter left out or changed, and why. */
   ignored?: string[];
+  /** The workflow filtered by, when none of that name is deployed. */
+  undeployed?: string;
 }) {
   const { query } = props;
   const params = (extra: PageLink) => {
@@ -122,7 +124,10 @@ export function runsPage(props: {
           Workflow
           <select name="workflow">
             <option value="">all</option>
-            {props.workflows.map((name) => (
+            {(query.workflow !== undefined && !props.workflows.includes(query.workflow)
+              ? [query.workflow, ...props.workflows]
+              : props.workflows
+            ).map((name) => (
               <option selected={query.workflow === name}>{name}</option>
             ))}
           </select>
@@ -158,6 +163,12 @@ export function runsPage(props: {
               <li>{reason}</li>
             ))}
           </ul>
+        </Notice>
+      )}
+      {props.undeployed && (
+        <Notice kind="info">
+          No workflow “{props.undeployed}” is deployed: these are the runs it had, if any (a workflow whose file left the workflows folder
+          keeps its runs).
         </Notice>
       )}
       {props.notFound && <Notice kind="info">No run has the id “{props.notFound}”.</Notice>}
