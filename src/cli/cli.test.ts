@@ -343,6 +343,34 @@ describe('usage errors are exit 2 with a message', () => {
     assert.doesNotMatch(outcome.stderr, /simulator/);
   });
 
+  test('a port in use, and a host that is not this machine, are named with the settings that fix them', async () => {
+    const taken = await serve(createApp({ operations, logger: createMemoryLogger() }), { port: 0, host: '127.0.0.1' });
+    const port = new URL(taken.url).port;
+    try {
+      const inUse = await cli(['server', '--db', 'memory:', '--workflows', dir, '--port', port]);
+      assert.equal(inUse.code, 1);
+      assert.equal(
+        inUse.stderr,
+        `error: port ${port} on 127.0.0.1 is already in use; stop the other process or choose another with --port\n`,
+      );
+    } finally {
+      await taken.close();
+    }
+    // 192.0.2.0/24 is TEST-NET-1: never an address of this machine.
+    const foreign = await cli(['server', '--db', 'memory:', '--workflows', dir, '--port', port, '--host', '192.0.2.1']);
+    assert.equal(foreign.code, 1, foreign.stderr);
+    assert.match(
+      foreign.stderr,
+      /^error: cannot listen on host "192\.0\.2\.1" \(set by --host, AUTOFLOW_HOST or the config file's host\): it is not an address of this machine/,
+    );
+    const unknown = await cli(['server', '--db', 'memory:', '--workflows', dir, '--port', port], { AUTOFLOW_HOST: 'no-such-host.invalid' });
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(
+      unknown.stderr,
+      /^error: cannot listen on host "no-such-host\.invalid" \(set by --host, AUTOFLOW_HOST or the config file's host\): no such host name/,
+    );
+  });
+
   test('--help is exit 0 and describes the command', async () => {
     const outcome = await cli(['run', '--help']);
     assert.equal(outcome.code, 0);

@@ -27,6 +27,35 @@ const optionsSchema = z.strictObject({
   allowRemoteSimulatorSignIn: z.boolean().optional(),
 });
 
+/** What the user must change when the server cannot listen: the port or the host, named as the flag and variable that set them. */
+function listenErrorOf(error: Error, config: { host: string; port: number }): Error {
+  const code = (error as { code?: unknown }).code;
+  const port = `${config.port} (set by --port, AUTOFLOW_PORT or the config file's port)`;
+  const host = `${JSON.stringify(config.host)} (set by --host, AUTOFLOW_HOST or the config file's host)`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new Error(`port ${config.port} on ${config.host} is already in use; stop the other process or choose another with --port`, {
+        cause: error,
+      });
+    case 'EACCES':
+      return new Error(`this user may not listen on port ${port}; ports below 1024 need privileges: choose a port from 1024 up`, {
+        cause: error,
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new Error(`cannot listen on host ${host}: no such host name; give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0`, {
+        cause: error,
+      });
+    case 'EADDRNOTAVAIL':
+      return new Error(
+        `cannot listen on host ${host}: it is not an address of this machine; give one of its own, e.g. 127.0.0.1 or 0.0.0.0`,
+        { cause: error },
+      );
+    default:
+      return error;
+  }
+}
+
 /** Hosts that mean "every interface": a server listening there is reached at some other address. */
 const WILDCARD_HOSTS = ['0.0.0.0', '::'];
 
@@ -139,12 +168,7 @@ export function registerServer(program: Command, context: CliContext): void {
         await runtime
           .stop()
           .catch((stopError: unknown) => runtime.logger.error({ err: toError(stopError) }, 'stopping after a failed start failed'));
-        if ((error as { code?: unknown }).code === 'EADDRINUSE') {
-          throw new Error(`port ${config.port} on ${config.host} is already in use; stop the other process or choose another with --port`, {
-            cause: error,
-          });
-        }
-        throw error;
+        throw listenErrorOf(error, config);
       }
       const notes = startupNotes({
         host: config.host,
