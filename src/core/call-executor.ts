@@ -2,7 +2,7 @@ import { CapabilityError, PermissionDeniedError, toError, toErrorInfo } from './
 import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
 import type { Capability, Clock, SecretSource } from './ports.js';
 import { resolveRetryPolicy, retryDelay } from './retry.js';
-import { revealJson, sealJson } from './secrets.js';
+import { revealJson, sealJson, secretValuesOf } from './secrets.js';
 
 /** A call's result or final failure, as its workflow receives it. */
 export type CallResolution = Extract<Resolution, { kind: 'call' }>;
@@ -118,7 +118,7 @@ export async function attemptCall(
       return { kind: 'abandoned', attempts, reason: reason.message, handBack: reason.handBack };
     }
     const error = toError(caught);
-    const info = sealJson(toErrorInfo(error) as unknown as Json, options.secrets) as unknown as ErrorInfo;
+    const info = sealJson(toErrorInfo(error, secretValuesOf(options.secrets)) as unknown as Json, options.secrets) as unknown as ErrorInfo;
     delete info.stack;
     const retryable = error instanceof CapabilityError ? error.retryable : !(error instanceof PermissionDeniedError);
     const policy = resolveRetryPolicy(call.options?.retry);

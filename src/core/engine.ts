@@ -37,7 +37,7 @@ import type {
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
 import { leftWorkToClaim, lookBack, planRouting, type TriggerFailure } from './router.js';
-import { revealResolution } from './secrets.js';
+import { revealResolution, secretValuesOf } from './secrets.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
 
 export interface EngineOptions {
@@ -712,7 +712,14 @@ export class Engine {
         if (!(caught instanceof SandboxLimitError)) throw caught;
         await this.commitOutsideSandbox(
           run,
-          buildTerminalCommit(run, this.options.nodeId, time, 'failed', toErrorInfo(caught), this.options.secrets),
+          buildTerminalCommit(
+            run,
+            this.options.nodeId,
+            time,
+            'failed',
+            toErrorInfo(caught, secretValuesOf(this.options.secrets)),
+            this.options.secrets,
+          ),
         );
         return;
       }
@@ -725,6 +732,7 @@ export class Engine {
         resolvedCalls,
         commands,
         secrets: this.options.secrets,
+        readableSecrets: permissions.secrets ?? [],
         callLeaseUntil,
         versionOf: (name) => this.activeDefinition(name)?.version,
         inputProblem: (name, input) => this.inputProblem(name, input),
@@ -857,13 +865,23 @@ export class Engine {
     } catch (caught) {
       if (caught instanceof NondeterminismError) {
         this.logger.error({ runId: run.id, err: caught }, 'replay diverged from history; the run is stuck');
-        await this.commitOutsideSandbox(run, buildStuckCommit(run, this.options.nodeId, toErrorInfo(caught), this.options.secrets));
+        await this.commitOutsideSandbox(
+          run,
+          buildStuckCommit(run, this.options.nodeId, toErrorInfo(caught, secretValuesOf(this.options.secrets)), this.options.secrets),
+        );
         return undefined;
       }
       if (caught instanceof SandboxLimitError) {
         await this.commitOutsideSandbox(
           run,
-          buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', toErrorInfo(caught), this.options.secrets),
+          buildTerminalCommit(
+            run,
+            this.options.nodeId,
+            this.clock.now(),
+            'failed',
+            toErrorInfo(caught, secretValuesOf(this.options.secrets)),
+            this.options.secrets,
+          ),
         );
         return undefined;
       }

@@ -170,14 +170,15 @@ function boundaryDetailsOf(error: Error, maxChars?: number): Json | undefined {
 export function causeInfoOf(
   cause: unknown,
   detailsOf: (error: Error, maxChars: number) => Json | undefined,
+  keepWhole: readonly string[] = [],
   depth = 1,
 ): ErrorInfo | undefined {
   if (cause === undefined || cause === null || depth > MAX_CAUSE_DEPTH) return undefined;
   const error = toError(cause);
-  const info: ErrorInfo = { name: String(error.name), message: cutText(String(error.message), MAX_CAUSE_CHARS) };
+  const info: ErrorInfo = { name: String(error.name), message: cutText(String(error.message), MAX_CAUSE_CHARS, keepWhole) };
   const details = detailsOf(error, MAX_CAUSE_CHARS);
   if (details !== undefined) info.details = details;
-  const next = causeInfoOf(error.cause, detailsOf, depth + 1);
+  const next = causeInfoOf(error.cause, detailsOf, keepWhole, depth + 1);
   if (next !== undefined) info.cause = next;
   return info;
 }
@@ -189,14 +190,17 @@ export function causeChainOf(error: ErrorInfo): ErrorInfo[] {
   return chain;
 }
 
-/** The form in which errors cross the sandbox boundary and enter history. */
-export function toErrorInfo(value: unknown): ErrorInfo {
+/**
+ * The form in which errors cross the sandbox boundary and enter history. The causes' messages are
+ * not cut inside any of `secretValues`, which the caller then redacts (secrets.ts).
+ */
+export function toErrorInfo(value: unknown, secretValues: readonly string[] = []): ErrorInfo {
   const error = toError(value);
   const info: ErrorInfo = { name: error.name, message: error.message };
   if (error.stack) info.stack = error.stack;
   const details = boundaryDetailsOf(error);
   if (details !== undefined) info.details = details;
-  const cause = causeInfoOf(error.cause, boundaryDetailsOf);
+  const cause = causeInfoOf(error.cause, boundaryDetailsOf, secretValues);
   if (cause !== undefined) info.cause = cause;
   return info;
 }

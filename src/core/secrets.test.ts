@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Json } from './model.js';
 import type { SecretSource } from './ports.js';
-import { redactJson, revealJson, sealJson } from './secrets.js';
+import { redactJson, revealJson, sealJson, secretValuesOf } from './secrets.js';
 import { cutText } from './text-cut.js';
 
 test('secret values are replaced by references, and references revealed only for granted names', () => {
@@ -84,19 +84,42 @@ test('reveal(seal(x)) is x for any text made of reference-like pieces, at any de
   }
 });
 
-test('a secret that a cut split in two leaves no readable first part, however the cut fell', () => {
+test('a cut made by the host never splits a secret: the value goes whole, however the cut fell', () => {
+  const secret = 'S3cr3tTokenValue_ABCDEFGH';
+  const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }] };
+  for (let shown = 1; shown < secret.length; shown++) {
+    const cause = { name: 'Error', message: cutText('x'.repeat(100) + secret, 100 + shown, secretValuesOf(source)) };
+    assert.equal(sealJson(cause, source).message, `${'x'.repeat(100)}… (${secret.length} more characters cut)`, `cut after ${shown}`);
+  }
+  assert.equal(
+    cutText(`${secret}!`, secret.length, [secret]),
+    `${secret}… (1 more characters cut)`,
+    'a value that ends at the cut is kept',
+  );
+});
+
+test("a secret the workflow may read, split by the sandbox's cut, leaves no readable first part", () => {
   const secret = 'S3cr3tTokenValue_ABCDEFGH';
   const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }] };
   for (let shown = 1; shown < secret.length; shown++) {
     const cause = { name: 'Error', message: cutText('x'.repeat(100) + secret, 100 + shown) };
-    const stored = redactJson(cause, source);
+    const stored = redactJson(cause, source, ['TOK']);
     const visible = stored.message.replace(/… \(\d+ more characters cut\)$/, '');
     assert.equal(
       visible,
       shown < 4 ? `${'x'.repeat(100)}${secret.slice(0, shown)}` : `${'x'.repeat(100)}{{secret:TOK}}`,
       `cut after ${shown}`,
     );
-    assert.deepEqual(redactJson(stored, source), stored, 'redacting again changes nothing');
+    assert.deepEqual(redactJson(stored, source, ['TOK']), stored, 'redacting again changes nothing');
   }
-  assert.equal(redactJson('plain… (3 more characters cut)', source), 'plain… (3 more characters cut)');
+  assert.equal(redactJson('plain… (3 more characters cut)', source, ['TOK']), 'plain… (3 more characters cut)');
+});
+
+test('text ending in the start of a secret the workflow may not read is left as it is, even before a typed cut note', () => {
+  // Otherwise a workflow learns, a character at a time, what a secret it was not granted begins with.
+  const secret = 'glpat-Zq8rT2mWvX9kLp4N';
+  const source: SecretSource = { get: () => secret, values: () => [{ name: 'GL', value: secret }] };
+  const guesses = ['glpaa', 'glpat', 'glpat-Zq8'].map((guess) => `${guess}… (1 more characters cut)`);
+  assert.deepEqual(sealJson(guesses, source), guesses);
+  assert.deepEqual(redactJson(guesses, source, ['OTHER']), guesses);
 });

@@ -44,13 +44,23 @@ function mapStrings(value: Json, map: (text: string) => string): Json {
  */
 const MIN_CUT_SECRET_CHARS = 4;
 
-/** The text before each cut note with a secret's first part at its end replaced by the secret's reference. */
-function redactCutSecrets(text: string, secrets: SecretSource): string {
+/** Every configured secret's value: what a cut must not split (cutText's `keepWhole`). */
+export function secretValuesOf(secrets: SecretSource): string[] {
+  return secrets.values().map(({ value }) => value);
+}
+
+/**
+ * The text before each cut note with the first part of a secret in `readable` at its end replaced
+ * by the secret's reference. Only secrets the workflow may read: a note can be typed by anyone, so
+ * for any other secret this would tell a workflow whether its text began that secret's value.
+ */
+function redactCutSecrets(text: string, secrets: SecretSource, readable: readonly string[]): string {
   let out = '';
   let from = 0;
   for (const note of text.matchAll(CUT_NOTE)) {
     let kept = text.slice(from, note.index);
     for (const { name, value } of secrets.values()) {
+      if (!readable.includes(name)) continue;
       for (let chars = value.length - 1; chars >= MIN_CUT_SECRET_CHARS; chars--) {
         if (kept.endsWith(value.slice(0, chars))) {
           kept = kept.slice(0, kept.length - chars) + secretReference(name);
@@ -64,18 +74,23 @@ function redactCutSecrets(text: string, secrets: SecretSource): string {
   return out + text.slice(from);
 }
 
-export function redactText(text: string, secrets: SecretSource): string {
+/**
+ * Secret values become references. Where the sandbox cut text (an error's cause), the first part
+ * of a secret in `readable` (the workflow's own) left before the cut goes too; the host cuts text
+ * only between secrets (cutText's `keepWhole`), so no other secret can be split.
+ */
+export function redactText(text: string, secrets: SecretSource, readable: readonly string[] = []): string {
   let out = text;
   for (const { name, value } of secrets.values()) {
     if (value !== '' && out.includes(value)) out = out.split(value).join(secretReference(name));
   }
-  return out.includes(CUT_NOTE_TAIL) ? redactCutSecrets(out, secrets) : out;
+  return readable.length > 0 && out.includes(CUT_NOTE_TAIL) ? redactCutSecrets(out, secrets, readable) : out;
 }
 
-/** Secret values become references; idempotent, so stored data can be redacted again as it is copied. */
-export function redactJson<T extends Json>(value: T, secrets: SecretSource): T {
+/** Secret values become references (see redactText); idempotent, so stored data can be redacted again as it is copied. */
+export function redactJson<T extends Json>(value: T, secrets: SecretSource, readable: readonly string[] = []): T {
   if (secrets.values().length === 0) return value;
-  return mapStrings(value, (text) => redactText(text, secrets)) as T;
+  return mapStrings(value, (text) => redactText(text, secrets, readable)) as T;
 }
 
 /** `{{secret` + k `!` + `:` becomes `{{secret` + (k+1) `!` + `:`: no text reads as a reference any more. */

@@ -50,6 +50,8 @@ export interface TaskInput {
   resolvedCalls: number[];
   commands: Command[];
   secrets: SecretSource;
+  /** The secrets the workflow may read (its permissions): text it cut may end in the first part of one. */
+  readableSecrets?: readonly string[];
   /** When set, new calls are leased to `owner` until then, to be executed right after the commit. */
   callLeaseUntil?: number;
   /** The server wrote `commands` itself, without the run's code (see the `workflow_task` event). */
@@ -210,11 +212,12 @@ export function waitRowsOf(
  */
 export function buildTaskCommit(input: TaskInput): TaskOutput {
   const { run, time, secrets } = input;
+  const readable = input.readableSecrets ?? [];
   const history: HistoryEvent[] = [];
   const push = (payload: HistoryPayload, at: number): void => {
     // Redacted, never sealed again: a call's outcome arrived sealed and is kept exactly as it was
     // delivered, so that a replay delivers what this task received.
-    const redacted = redactJson(payload as unknown as Json, secrets) as unknown as HistoryPayload;
+    const redacted = redactJson(payload as unknown as Json, secrets, readable) as unknown as HistoryPayload;
     history.push({ ...redacted, seq: run.historyLength + history.length, at });
   };
   if (run.historyLength === 0) {
@@ -250,7 +253,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   let ended: TaskOutput['ended'];
   const end = (status: RunStatus, outcome: { result?: Json; error?: ErrorInfo }): void => {
     ended = { status, ...outcome };
-    commit.status = { status, ...(redactJson(outcome as Json, secrets) as { result?: Json; error?: ErrorInfo }) };
+    commit.status = { status, ...(redactJson(outcome as Json, secrets, readable) as { result?: Json; error?: ErrorInfo }) };
     if (run.parentId !== undefined && run.parentStep !== undefined && status !== 'continued') {
       const resolution: Resolution =
         status === 'completed'
@@ -263,7 +266,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
             };
       commit.notifyParent = {
         runId: run.parentId,
-        resolution: redactJson(resolution as unknown as Json, secrets) as unknown as Resolution,
+        resolution: redactJson(resolution as unknown as Json, secrets, readable) as unknown as Resolution,
       };
     }
   };
@@ -343,7 +346,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
             id: command.childId,
             workflow: command.workflow,
             version,
-            input: redactJson(command.input, secrets),
+            input: redactJson(command.input, secrets, readable),
             parentId: run.id,
             parentStep: command.step,
             createdAt: time,
@@ -379,7 +382,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
           id: successorId(run.id),
           workflow: run.workflow,
           version: input.versionOf(run.workflow) ?? run.version,
-          input: redactJson(command.input, secrets),
+          input: redactJson(command.input, secrets, readable),
           createdAt: time,
         };
         if (run.parentId !== undefined) successor.parentId = run.parentId;

@@ -6,8 +6,19 @@
 
 const ELLIPSIS = '…';
 
-export function cutText(text: string, maxChars: number): string {
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}${ELLIPSIS} (${text.length - maxChars} more characters cut)`;
+/**
+ * `text` within `maxChars`, and a note of how much went. The cut is made before any of `keepWhole`
+ * (secret values) that it would split, so that the value is either kept whole, to be redacted, or cut away.
+ */
+export function cutText(text: string, maxChars: number, keepWhole: readonly string[] = []): string {
+  if (text.length <= maxChars) return text;
+  let at = maxChars;
+  for (const value of keepWhole) {
+    if (value === '') continue;
+    const straddling = text.lastIndexOf(value, at - 1);
+    if (straddling !== -1 && straddling + value.length > at) at = straddling;
+  }
+  return `${text.slice(0, at)}${ELLIPSIS} (${text.length - at} more characters cut)`;
 }
 
 /** The note `cutText` puts where it cut. */
