@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { HttpSession, startUiServer, type UiServer } from '../helpers/ui-server.js';
 
@@ -29,6 +30,31 @@ describe('web UI security', () => {
     assert.equal(page.headers.get('location'), '/auth/login?next=%2Fruns');
     assert.equal((await anonymous.post('/runs/x/cancel', { _csrf: 'x' })).status, 401);
     assert.equal((await alice.request('/api/v1/runs')).status, 401, 'a session cookie is no API token');
+  });
+
+  test("a body over the limit is refused before it is read: a signed-out post to a page, and to the simulator's sign-in", async () => {
+    const body = `typed=${'x'.repeat(2 * 1024 * 1024)}`;
+    for (const path of ['/runs/x/cancel', '/simulator/gitlab/oauth/token']) {
+      // A connection of its own (agent: false): the server closes it, unread body and all.
+      const response = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const request = httpRequest(new URL(path, server.url), {
+          method: 'POST',
+          agent: false,
+          headers: { origin: new URL(server.url).origin, 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+        });
+        request.on('response', (answer) => {
+          let text = '';
+          answer.setEncoding('utf8');
+          answer.on('data', (chunk: string) => (text += chunk));
+          answer.on('end', () => resolve({ status: answer.statusCode ?? 0, text }));
+        });
+        // The server may close before it took the whole body: the answer came first.
+        request.on('error', reject);
+        request.end(body);
+      });
+      assert.equal(response.status, 413, path);
+      assert.doesNotMatch(response.text, /xxxx/, `${path} echoes nothing of the body`);
+    }
   });
 
   test('a forged session cookie is ignored', async () => {

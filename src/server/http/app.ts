@@ -108,11 +108,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.use('/webhooks/*', countWebhooks(deps.observability));
   }
   app.route('/webhooks', webhookRoutes(operations, logger));
-  app.use(
-    '/api/*',
-    bearerToken({ authenticate: (token) => operations.authenticate(token) }),
-    limitBody({ maxBytes: deps.maxBodyBytes ?? 1024 * 1024 }),
-  );
+  app.use('/api/*', bearerToken({ authenticate: (token) => operations.authenticate(token) }));
+  // Every route from here on (the webhooks above have their own limit): the API, the simulator, and
+  // the web UI's forms, which read a post before anyone signed in to echo what was typed.
+  app.use('*', limitBody({ maxBytes: deps.maxBodyBytes ?? 1024 * 1024 }));
   app.route('/api/v1/runs', runRoutes(operations));
   app.route('/api/v1/events', eventRoutes(operations, logger));
   app.route('/api/v1/tasks', taskRoutes(operations));
