@@ -168,6 +168,19 @@ describe('gitlab permissions', () => {
       call('request', { method: 'POST', path: '/projects/acme%2Fapp/issues/1/move', body: { to_project_id: 'other/secret' } }),
       /other\/secret/,
     );
+    // Compared with another project's commits, the answer would show that project's code.
+    await assert.rejects(
+      call('request', {
+        method: 'GET',
+        path: '/projects/acme%2Fapp/repository/compare',
+        query: { from: 'main', to: 'main', from_project_id: 'other/secret' },
+      }),
+      /project 'other\/secret' is not granted/,
+    );
+    await assert.rejects(
+      call('request', { method: 'POST', path: '/projects/acme%2Fapp/import_project_members/other%2Fsecret' }),
+      /project 'other\/secret' is not granted/,
+    );
     await assert.rejects(
       call('request', { method: 'POST', path: '/projects/acme%2Fapp/fork', body: { namespace_path: 'other' } }),
       /forks, transfers and shares/,

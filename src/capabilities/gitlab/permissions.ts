@@ -14,10 +14,14 @@ export interface Target {
 }
 
 /**
- * Parameters through which a request on one project writes into another; the project they name
- * must be granted too.
+ * Parameters through which a request on one project reads or writes another (`target_project_id`,
+ * `to_project_id`, `from_project_id`, …): every body or query parameter so named. The project
+ * they name must be granted too.
  */
-const CROSS_PROJECT_PARAMS = ['target_project_id', 'to_project_id'];
+const PROJECT_PARAM = /(^|_)project_id$/;
+
+/** Endpoints that name a second project in their path: `/projects/:id/import_project_members/:project_id`. */
+const SECOND_PROJECT_IN_PATH = /^\/projects\/[^/]+\/import_project_members\/([^/]+)/;
 
 /**
  * Endpoints that move or share a project or group into a namespace given in the body. Globs over
@@ -73,10 +77,17 @@ export function targetsOf(apiPath: string, url: URL, body: Json | undefined): Ta
   const [, scope, id] = apiPath.split('/');
   if ((scope === 'projects' || scope === 'groups') && id)
     targets.push({ kind: scope === 'projects' ? 'project' : 'group', ref: decodeSegment(id) });
+  const second = SECOND_PROJECT_IN_PATH.exec(apiPath)?.[1];
+  if (second !== undefined) targets.push({ kind: 'project', ref: decodeSegment(second) });
   const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
-  for (const name of CROSS_PROJECT_PARAMS) {
-    const value = fields[name] ?? url.searchParams.get(name) ?? undefined;
-    if (typeof value === 'string' || typeof value === 'number') targets.push({ kind: 'project', ref: String(value), param: name });
+  const named: Array<[string, unknown]> = [...Object.entries(fields), ...url.searchParams.entries()];
+  for (const [name, value] of named) {
+    if (!PROJECT_PARAM.test(name) || value === null || value === undefined) continue;
+    // Any other value (a list, an object) names no project GitLab would take: refused rather than let through.
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new CapabilityError('invalid_parameter', `${name} must be the id or full path of one project`, { retryable: false });
+    }
+    targets.push({ kind: 'project', ref: String(value), param: name });
   }
   return targets;
 }
