@@ -64,3 +64,13 @@ test('the backoff before the next attempt counts from when the attempt failed, n
   assert.equal(outcome.kind, 'retry');
   assert.equal(outcome.kind === 'retry' && outcome.nextAt, 15_500);
 });
+
+test('an answer nested deeper than a run may receive fails the call at once, whatever its depth', async () => {
+  let deep: unknown = 'bottom';
+  for (let level = 0; level < 1_000_000; level++) deep = [deep];
+  const service: Capability = { name: 'deep', invoke: () => Promise.resolve(deep) };
+  const outcome = await attemptCall(callOf('deep', 5), { workflow: 'wf', permissions: {}, now: 0 }, optionsFor(service));
+  assert.ok(outcome.kind === 'resolved' && !outcome.resolution.ok, 'no retry');
+  assert.equal(outcome.resolution.error.details && (outcome.resolution.error.details as { code?: unknown }).code, 'response_too_deep');
+  assert.match(outcome.resolution.error.message, /^deep\.get answered with data nested more than 128 levels deep/);
+});

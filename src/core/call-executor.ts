@@ -2,6 +2,7 @@ import { CapabilityError, PermissionDeniedError, toError, toErrorInfo } from './
 import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
 import type { Capability, Clock, SecretSource } from './ports.js';
 import { resolveRetryPolicy, retryDelay } from './retry.js';
+import { jsonDepthProblem, MAX_EVENT_DEPTH } from './json-depth.js';
 import { revealJson, sealJson, secretValuesOf } from './secrets.js';
 
 /** A call's result or final failure, as its workflow receives it. */
@@ -107,6 +108,15 @@ export async function attemptCall(
       signal,
     });
     const value = await untilAborted(invoked, signal);
+    // Checked without recursion: the copies and the redaction below recurse, and such an answer would overflow
+    // the stack at every attempt.
+    if (jsonDepthProblem('answer', value) !== undefined) {
+      throw new CapabilityError(
+        'response_too_deep',
+        `${call.capability}.${call.method} answered with data nested more than ${MAX_EVENT_DEPTH} levels deep, deeper than a run may receive; ask the service for less`,
+        { retryable: false },
+      );
+    }
     return {
       kind: 'resolved',
       attempts,

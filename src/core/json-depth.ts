@@ -4,7 +4,7 @@
  * unavailable", and GitLab redelivered it until it disabled the hook), and far beyond, recursive
  * code such as JSON.stringify overflows the stack.
  */
-const MAX_EVENT_DEPTH = 128;
+export const MAX_EVENT_DEPTH = 128;
 
 /** Whether `value` nests arrays and objects more than `limit` deep. Iterative: any depth is safe to ask about. */
 function nestsDeeperThan(value: unknown, limit: number): boolean {
