@@ -100,6 +100,8 @@ export interface FileResult {
   definition?: DeployedDefinition;
   /** Its version was new to the engine and is now the active one (false: already active, or not built). */
   deployed?: boolean;
+  /** When `deployed`: the version that was active under its name until then (none: new, or retired until now). */
+  replaced?: DeployedDefinition;
   /** Every file that declares `name`, when more than one does: none of them is deployed. */
   declaredBy?: string[];
   /** The files on disk it was built from (itself, what it imports outside node_modules, linked packages' real paths). */
@@ -175,8 +177,9 @@ export async function deployWorkflows(
     const missing = missingCapabilityWarnings(result.definition.manifest, installed);
     if (missing.length > 0) result.warnings = [...(result.warnings ?? []), ...missing];
   }
-  // At a restart the engine has not read what is deployed yet: the message names the version that stays.
-  if (results.some((result) => result.declaredBy !== undefined)) await engine.syncDefinitions();
+  // What is deployed now, also at a restart, before the engine read it: a version already active is not deployed
+  // again, and the message of a disputed name names the version that stays.
+  await engine.syncDefinitions();
   for (const result of results) {
     if (result.declaredBy !== undefined && result.name !== undefined) {
       const active = engine.activeDefinition(result.name);
@@ -185,9 +188,11 @@ export async function deployWorkflows(
         : `; no version of ${result.name} is deployed`;
     }
     if (!result.definition) continue;
-    if (engine.activeDefinition(result.definition.name)?.version === result.definition.version) continue;
+    const replaced = engine.activeDefinition(result.definition.name);
+    if (replaced?.version === result.definition.version) continue;
     await engine.deploy(result.definition);
     result.deployed = true;
+    if (replaced) result.replaced = replaced;
   }
   inputs?.remember(results);
   return results;

@@ -118,6 +118,10 @@ export interface RuntimeOverrides {
   pollIntervalMs?: number | null;
   /** Webhook sources besides the configured ones (the built-in simulator's). */
   webhookSources?: readonly WebhookSource[];
+  /** Randomness for retry jitter: the test harness's is seeded, so that a test's retries happen at the same times. @default Math.random */
+  random?: () => number;
+  /** What the engine calls instead of each capability: the test harness puts each behind a switch that `env.mock` turns. */
+  wrapCapability?: (capability: Capability) => Capability;
 }
 
 /** The `gitlab` capability for a configured instance; none without one (the CLI adds the simulator's). */
@@ -251,6 +255,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
+  if (overrides.wrapCapability) for (const [name, capability] of capabilities) capabilities.set(name, overrides.wrapCapability(capability));
   const checkSchema = createSchemaChecker();
   const engine = new Engine({
     store,
@@ -265,6 +270,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     cacheSize: config.sandbox.cacheSize,
     lookbackMs: config.lookbackMs,
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
+    ...(overrides.random ? { random: overrides.random } : {}),
     ...(config.leases ? { runLeaseMs: config.leases.runMs, callLeaseMs: config.leases.callMs } : {}),
     ...(config.shutdownGraceMs === undefined ? {} : { stopGraceMs: config.shutdownGraceMs }),
   });
@@ -355,6 +361,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, new Set(capabilities.keys()));
     for (const result of results) {
+      if (result.deployed && result.definition) await scheduler.deployed(result.replaced, result.definition);
       const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
       else if (result.deployed) logger.info(fields, 'workflow deployed');

@@ -210,3 +210,78 @@ test('a deployed version whose cron the scheduler cannot parse (deployed before 
   );
   assert.deepEqual([error?.data.workflow, error?.data.version], ['broken', 'broken-v1']);
 });
+
+function withTriggers(
+  name: string,
+  version: string,
+  triggers: Array<{ cron: string; input?: Record<string, string> }>,
+): DeployedDefinition {
+  return { version, name, manifest: { name, triggers, permissions: {}, validatesInput: false }, bundle: '', deployedAt: 0 };
+}
+
+describe('schedules across deploys', () => {
+  test('two cron triggers of one workflow that fire at the same tick start a run each, with its own input', async () => {
+    const clock = new VirtualClock(at('2026-03-02T04:00:30Z'));
+    const shared = sharedDatabase();
+    const twice = withTriggers('reports', 'v1', [
+      { cron: '* * * * *', input: { tag: 'every minute' } },
+      { cron: '*/2 * * * *', input: { tag: 'every other minute' } },
+    ]);
+    const scheduler = node(shared, clock, [twice]);
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-03-02T04:02:00Z'));
+    scheduler.stop();
+    assert.deepEqual([...shared.db.runs.values()].map((run) => [run.id, run.input]).sort(), [
+      ['reports:2@2026-03-02T04:02:00.000Z', { tag: 'every other minute' }],
+      ['reports@2026-03-02T04:01:00.000Z', { tag: 'every minute' }],
+      ['reports@2026-03-02T04:02:00.000Z', { tag: 'every minute' }],
+    ]);
+  });
+
+  test('a version that gives the same pattern another input starts the next tick with it', async () => {
+    const clock = new VirtualClock(at('2026-03-02T04:00:30Z'));
+    const shared = sharedDatabase();
+    const deployed = [withTriggers('reports', 'v1', [{ cron: '* * * * *', input: { tag: 'old' } }])];
+    const scheduler = node(shared, clock, deployed);
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-03-02T04:01:30Z'));
+    deployed[0] = withTriggers('reports', 'v2', [{ cron: '* * * * *', input: { tag: 'new' } }]);
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-03-02T04:02:30Z'));
+    scheduler.stop();
+    assert.deepEqual(
+      [...shared.db.runs.values()].map((run) => [run.version, run.input]),
+      [
+        ['v1', { tag: 'old' }],
+        ['v2', { tag: 'new' }],
+      ],
+    );
+  });
+
+  test('a workflow restored after it was retired does not start a run for a tick that passed meanwhile; after downtime it does', async () => {
+    const clock = new VirtualClock(at('2026-03-02T05:00:00Z'));
+    const shared = sharedDatabase();
+    const daily = withTriggers('digest', 'v1', [{ cron: '0 6 * * *' }]);
+    const deployed: DeployedDefinition[] = [daily];
+    const scheduler = node(shared, clock, deployed);
+    await scheduler.deployed(undefined, daily);
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-03-02T07:00:00Z'));
+    deployed.length = 0;
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-03-05T07:00:00Z'));
+    deployed.push(daily);
+    await scheduler.deployed(undefined, daily);
+    await scheduler.sync();
+    await flush();
+    assert.deepEqual([...shared.db.runs.keys()], ['digest@2026-03-02T06:00:00.000Z'], 'nothing for the days it was retired');
+    // Down from here, the same version still deployed: the tick it missed starts once when it is back.
+    scheduler.stop();
+    clock.advanceTo(at('2026-03-07T09:00:00Z'));
+    const restarted = node(shared, clock, deployed);
+    await restarted.sync();
+    await flush();
+    restarted.stop();
+    assert.deepEqual([...shared.db.runs.keys()], ['digest@2026-03-02T06:00:00.000Z', 'digest@2026-03-07T06:00:00.000Z']);
+  });
+});

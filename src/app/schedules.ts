@@ -1,11 +1,13 @@
 import { Cron } from 'croner';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
-import type { DeployedDefinition, Json } from '../core/model.js';
+import type { DeployedDefinition, Json, WorkflowManifest } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
 
 interface Schedule {
   id: string;
+  /** Which of the workflow's cron triggers it is, from 1: every one after the first has it in its runs' ids. */
+  ordinal: number;
   definition: DeployedDefinition;
   cron: Cron;
   input: Json | undefined;
@@ -22,6 +24,18 @@ export const RETRY_FIRST_MS = 1000;
 export const RETRY_MAX_MS = 60_000;
 
 const iso = (at: number) => new Date(at).toISOString();
+
+type CronTrigger = Extract<WorkflowManifest['triggers'][number], { cron: string }>;
+
+/** The cron triggers of a definition, each with the id of its schedule (what its tick mark is stored under). */
+function schedulesOf(definition: DeployedDefinition): Array<{ id: string; trigger: CronTrigger; ordinal: number }> {
+  const found: Array<{ id: string; trigger: CronTrigger; ordinal: number }> = [];
+  definition.manifest.triggers.forEach((trigger, index) => {
+    if (!('cron' in trigger)) return;
+    found.push({ id: `${definition.name}#${index}:${trigger.cron}@${trigger.timezone ?? 'UTC'}`, trigger, ordinal: found.length + 1 });
+  });
+  return found;
+}
 
 /**
  * Cron triggers. Each tick starts one run whose id is derived from the tick, so several servers
@@ -43,17 +57,16 @@ export class Scheduler {
     this.stopped = false;
     const wanted = new Map<string, Omit<Schedule, 'cron' | 'since' | 'failures'> & { pattern: string; timezone?: string }>();
     for (const definition of this.deps.engine.definitions()) {
-      definition.manifest.triggers.forEach((trigger, index) => {
-        if (!('cron' in trigger)) return;
-        const id = `${definition.name}#${index}:${trigger.cron}@${trigger.timezone ?? 'UTC'}`;
+      for (const { id, trigger, ordinal } of schedulesOf(definition)) {
         wanted.set(id, {
           id,
+          ordinal,
           definition,
           input: trigger.input,
           pattern: trigger.cron,
           ...(trigger.timezone ? { timezone: trigger.timezone } : {}),
         });
-      });
+      }
     }
     for (const [id, schedule] of this.schedules) {
       if (!wanted.has(id)) {
@@ -64,7 +77,9 @@ export class Scheduler {
     for (const [id, spec] of wanted) {
       const existing = this.schedules.get(id);
       if (existing) {
+        // A new version may give the same pattern another input.
         existing.definition = spec.definition;
+        existing.input = spec.input;
         continue;
       }
       let cron: Cron;
@@ -79,11 +94,31 @@ export class Scheduler {
         );
         continue;
       }
-      const schedule: Schedule = { id, definition: spec.definition, cron, input: spec.input, since: this.deps.clock.now(), failures: 0 };
+      const schedule: Schedule = {
+        id,
+        ordinal: spec.ordinal,
+        definition: spec.definition,
+        cron,
+        input: spec.input,
+        since: this.deps.clock.now(),
+        failures: 0,
+      };
       this.schedules.set(id, schedule);
       // Awaited, so that the catch-up after downtime has happened when sync() returns; a failure
       // goes into the retries instead of leaving the schedule registered but never armed.
       await this.attempt(schedule);
+    }
+  }
+
+  /**
+   * `next` was deployed in place of `previous` (none: a new workflow, or one retired until now). Its schedules that
+   * `previous` did not have count their ticks from now: a workflow restored after a week, or a pattern changed back,
+   * does not start a run at once for a tick that passed while the schedule was not deployed.
+   */
+  async deployed(previous: DeployedDefinition | undefined, next: DeployedDefinition): Promise<void> {
+    const kept = new Set(previous ? schedulesOf(previous).map(({ id }) => id) : []);
+    for (const { id } of schedulesOf(next)) {
+      if (!kept.has(id)) await this.deps.store.advanceScheduleTick(id, this.deps.clock.now());
     }
   }
 
@@ -215,7 +250,8 @@ export class Scheduler {
     const at = iso(tick);
     const { definition } = schedule;
     const { created } = await this.deps.engine.submitRun({
-      id: `${definition.name}@${at}`,
+      // Two triggers firing at one tick start two runs.
+      id: schedule.ordinal === 1 ? `${definition.name}@${at}` : `${definition.name}:${schedule.ordinal}@${at}`,
       workflow: definition.name,
       version: definition.version,
       input: schedule.input ?? { scheduledAt: at },

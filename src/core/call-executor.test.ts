@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attemptCall, type CallExecutorOptions } from './call-executor.js';
 import { CapabilityError } from './errors.js';
-import type { CallRecord } from './model.js';
+import type { CallRecord, Json } from './model.js';
 import type { Capability, Clock } from './ports.js';
 
 /** A clock that reads `time.now` and schedules nothing: the executor only reads it. */
@@ -66,7 +66,7 @@ test('the backoff before the next attempt counts from when the attempt failed, n
 });
 
 test('an answer nested deeper than a run may receive fails the call at once, whatever its depth', async () => {
-  let deep: unknown = 'bottom';
+  let deep: Json = 'bottom';
   for (let level = 0; level < 1_000_000; level++) deep = [deep];
   const service: Capability = { name: 'deep', invoke: () => Promise.resolve(deep) };
   const outcome = await attemptCall(callOf('deep', 5), { workflow: 'wf', permissions: {}, now: 0 }, optionsFor(service));
