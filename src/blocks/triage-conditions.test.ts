@@ -4,7 +4,7 @@ import type { TriageRule } from '../sdk/triage-policy.js';
 import { listQuery, matches } from './triage-conditions.js';
 import type { TriageResource } from './triage-template.js';
 
-const AT = new Date('2026-03-31T12:00:00Z');
+const AT = { at: new Date('2026-03-31T12:00:00Z'), today: '2026-03-31' };
 
 const issue = (fields: Record<string, unknown>): TriageResource => ({ iid: 1, type: 'issues', state: 'opened', labels: [], ...fields });
 const mergeRequest = (fields: Record<string, unknown>): TriageResource => ({ ...issue(fields), type: 'merge_requests' });
@@ -29,10 +29,10 @@ describe('milestone timeboxes', () => {
   const started = { milestone: { kind: 'title' as const, title: 'Started' } };
 
   test("issues ask GitLab's milestone_id, titleized as its API wants; merge requests send the word as a title, as the gem does", () => {
-    assert.equal(listQuery(rule(upcoming), 'issues', undefined, AT).milestone_id, 'Upcoming');
-    assert.equal(listQuery(rule(started), 'issues', undefined, AT).milestone_id, 'Started');
-    assert.equal(listQuery(rule(upcoming), 'issues', undefined, AT).milestone, undefined);
-    const mr = listQuery(rule(upcoming), 'merge_requests', undefined, AT);
+    assert.equal(listQuery(rule(upcoming), 'issues', AT).milestone_id, 'Upcoming');
+    assert.equal(listQuery(rule(started), 'issues', AT).milestone_id, 'Started');
+    assert.equal(listQuery(rule(upcoming), 'issues', AT).milestone, undefined);
+    const mr = listQuery(rule(upcoming), 'merge_requests', AT);
     assert.deepEqual([mr.milestone, mr.milestone_id], ['upcoming', undefined]);
   });
 
@@ -53,8 +53,8 @@ describe('milestone timeboxes', () => {
 
 describe('reviewer_id', () => {
   test('asked of GitLab for merge requests, and checked on the reviewers it lists', () => {
-    assert.equal(listQuery(rule({ reviewerId: 7 }), 'merge_requests', undefined, AT).reviewer_id, 7);
-    assert.equal(listQuery(rule({ reviewerId: 'none' }), 'merge_requests', undefined, AT).reviewer_id, 'None');
+    assert.equal(listQuery(rule({ reviewerId: 7 }), 'merge_requests', AT).reviewer_id, 7);
+    assert.equal(listQuery(rule({ reviewerId: 'none' }), 'merge_requests', AT).reviewer_id, 'None');
     const reviewed = mergeRequest({ reviewers: [{ id: 7, username: 'bob' }] });
     const unreviewed = mergeRequest({ reviewers: [] });
     assert.equal(matches(reviewed, { reviewerId: 7 }, AT), true);

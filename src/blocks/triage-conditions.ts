@@ -4,54 +4,89 @@ import type { TriageResource } from './triage-template.js';
 
 type DateCondition = NonNullable<TriageConditions['date']>;
 
-/** `months` calendar months before `at`, on the last day of the month when it is shorter (Jan 31 → Feb 28). */
-function monthsBefore(at: Date, months: number): Date {
-  const target = at.getUTCFullYear() * 12 + at.getUTCMonth() - months;
-  const [year, month] = [Math.floor(target / 12), ((target % 12) + 12) % 12];
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const date = new Date(at.getTime());
-  date.setUTCFullYear(year, month, Math.min(at.getUTCDate(), lastDay));
-  return date;
+/**
+ * When a pass runs: its moment, and today's date (`YYYY-MM-DD`) in the triage's time zone (the schedule's, else UTC),
+ * from which `days` to `years` count back, as the gem counts them from its process's local date.
+ */
+export interface TriageClock {
+  at: Date;
+  today: string;
 }
 
-/** The moment `interval` units before `at`; months and years are calendar ones, as ActiveSupport's `3.months.ago`. */
-export function intervalBefore(at: Date, condition: Pick<DateCondition, 'interval' | 'intervalType'>): Date {
-  const { interval } = condition;
-  switch (condition.intervalType) {
-    case 'minutes':
-      return new Date(at.getTime() - interval * 60_000);
-    case 'hours':
-      return new Date(at.getTime() - interval * 3_600_000);
-    case 'days':
-      return new Date(at.getTime() - interval * 86_400_000);
-    case 'weeks':
-      return new Date(at.getTime() - interval * 7 * 86_400_000);
-    case 'months':
-      return monthsBefore(at, interval);
-    case 'years':
-      return monthsBefore(at, interval * 12);
+/** `minutes` and `hours` the gem counts in exact time; `days` to `years` in whole dates (`30.days.ago.to_date`). */
+const isTimeInterval = (date: Pick<DateCondition, 'intervalType'>): boolean =>
+  date.intervalType === 'minutes' || date.intervalType === 'hours';
+
+/** The moment `interval` minutes or hours before `at`. */
+function timeBefore(at: Date, condition: Pick<DateCondition, 'interval' | 'intervalType'>): Date {
+  return new Date(at.getTime() - condition.interval * (condition.intervalType === 'minutes' ? 60_000 : 3_600_000));
+}
+
+/**
+ * The date `interval` days, weeks, months or years before `today` (both `YYYY-MM-DD`), as ActiveSupport's
+ * `N.months.ago.to_date`: months and years are calendar ones, ending on a shorter month's last day (Mar 31 → Feb 28).
+ */
+export function dateBefore(today: string, condition: Pick<DateCondition, 'interval' | 'intervalType'>): string {
+  const [year, month, day] = today.split('-').map(Number) as [number, number, number];
+  const { interval, intervalType } = condition;
+  if (intervalType === 'days' || intervalType === 'weeks') {
+    const days = intervalType === 'weeks' ? interval * 7 : interval;
+    return new Date(Date.UTC(year, month - 1, day - days)).toISOString().slice(0, 10);
   }
+  const target = year * 12 + (month - 1) - (intervalType === 'years' ? interval * 12 : interval);
+  const [toYear, toMonth] = [Math.floor(target / 12), ((target % 12) + 12) % 12];
+  const lastDay = new Date(Date.UTC(toYear, toMonth + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(toYear, toMonth, Math.min(day, lastDay))).toISOString().slice(0, 10);
 }
 
-/** The label sets a rule asks GitLab for: one request per brace-expanded alternative, or one without labels. */
-export function labelAlternatives(conditions: TriageConditions): (string[] | 'None' | 'Any' | undefined)[] {
+/** What a date condition's `created_before`/`updated_after`… sends: a time for minutes and hours, else a date, as the gem's. */
+function dateParam(date: DateCondition, clock: TriageClock): string {
+  return isTimeInterval(date) ? timeBefore(clock.at, date).toISOString() : dateBefore(clock.today, date);
+}
+
+/**
+ * The labels a rule asks for: `None`, `Any`, or those of its one alternative. A rule is run once per brace
+ * expansion (`expandLabels`), so it has one; GitLab is asked for none when there are several.
+ */
+function labelsParam(conditions: TriageConditions): string | undefined {
   const labels = conditions.labels;
-  if (!labels) return [undefined];
-  if (labels.kind === 'none') return ['None'];
-  if (labels.kind === 'any') return ['Any'];
-  return labels.alternatives;
+  if (labels?.kind === 'none') return 'None';
+  if (labels?.kind === 'any') return 'Any';
+  return labels?.alternatives.length === 1 ? labels.alternatives[0]?.join(',') : undefined;
+}
+
+/** One pass of a rule whose `labels` have braces: the rule with one expansion's labels. */
+export interface RuleExpansion {
+  rule: TriageRule;
+  /** The expansion's labels, when the rule has several expansions. */
+  labels?: string[];
+}
+
+/**
+ * gitlab-triage's `ExpandCondition`: a rule whose labels have braces (`priority-{1..2}`) runs once per expansion,
+ * each with only that expansion's labels: listed, checked, limited and acted on in turn, as the gem's
+ * `resources_for_rule` yields them. Any other rule is its own one expansion.
+ */
+export function expandLabels(rule: TriageRule): RuleExpansion[] {
+  const labels = rule.conditions.labels;
+  if (labels?.kind !== 'all_of_one' || labels.alternatives.length < 2) return [{ rule }];
+  return labels.alternatives.map((alternative) => ({
+    rule: { ...rule, conditions: { ...rule.conditions, labels: { kind: 'all_of_one', alternatives: [alternative] } } },
+    labels: alternative,
+  }));
 }
 
 /**
  * The list filters GitLab applies itself, so that only candidates cross the wire. Everything is checked
  * again on the answer (`matches`): the query narrows, the check decides.
  */
-export function listQuery(rule: TriageRule, type: TriageResource['type'], labels: string[] | 'None' | 'Any' | undefined, at: Date): Query {
+export function listQuery(rule: TriageRule, type: TriageResource['type'], clock: TriageClock): Query {
   const { conditions } = rule;
   const query: Query = { order_by: 'created_at', sort: 'desc' };
   const state = conditions.state;
   if (state && state !== 'all' && (type === 'merge_requests' || state === 'opened' || state === 'closed')) query.state = state;
-  if (labels) query.labels = labels === 'None' || labels === 'Any' ? labels : labels.join(',');
+  const labels = labelsParam(conditions);
+  if (labels) query.labels = labels;
   if (conditions.forbiddenLabels?.length) query['not[labels]'] = conditions.forbiddenLabels.join(',');
   const milestone = conditions.milestone;
   const timebox = milestone && timeboxOf(milestone, type);
@@ -60,8 +95,9 @@ export function listQuery(rule: TriageRule, type: TriageResource['type'], labels
   if (conditions.authorUsername) query.author_username = conditions.authorUsername;
   const date = conditions.date;
   if (date && (date.attribute === 'created_at' || date.attribute === 'updated_at')) {
+    // Also with filter_in_ruby: GitLab's answer is then a superset of what the check below keeps.
     const prefix = date.attribute === 'created_at' ? 'created' : 'updated';
-    query[`${prefix}_${date.condition === 'older_than' ? 'before' : 'after'}`] = intervalBefore(at, date).toISOString();
+    query[`${prefix}_${date.condition === 'older_than' ? 'before' : 'after'}`] = dateParam(date, clock);
   }
   if (type === 'merge_requests') {
     if (conditions.sourceBranch) query.source_branch = conditions.sourceBranch;
@@ -79,12 +115,29 @@ export const compareCount = (value: number, condition: TriageComparison, thresho
 const labelsOf = (resource: TriageResource): string[] => ((resource.labels as unknown[] | undefined) ?? []).map(String);
 const usernameOf = (user: unknown): string | undefined => (user as { username?: string } | null | undefined)?.username;
 
-function dateMatches(resource: TriageResource, date: DateCondition, at: Date): boolean {
+/**
+ * A date condition, as the gem decides it. Minutes and hours: the exact time. Days to years, where the gem asks
+ * GitLab (`created_at`, `updated_at` without `filter_in_ruby`): GitLab's comparison with the date's midnight, UTC
+ * (`updated_before=2026-03-01` keeps `updated_at <= 2026-03-01T00:00Z`, `updated_after` `>=`). Where the gem checks in
+ * Ruby (`filter_in_ruby`, `closed_at`, `merged_at`): the resource's date as GitLab writes it (UTC) against the date,
+ * strictly (`resource[attr].to_date < 30.days.ago.to_date`).
+ */
+function dateMatches(resource: TriageResource, date: DateCondition, clock: TriageClock): boolean {
   const value = resource[date.attribute];
   if (typeof value !== 'string') return false;
-  const time = Date.parse(value);
-  const threshold = intervalBefore(at, date).getTime();
-  return date.condition === 'older_than' ? time < threshold : time > threshold;
+  const older = date.condition === 'older_than';
+  if (isTimeInterval(date)) {
+    const [time, threshold] = [Date.parse(value), timeBefore(clock.at, date).getTime()];
+    return older ? time < threshold : time > threshold;
+  }
+  const threshold = dateBefore(clock.today, date);
+  const askedOfGitLab = (date.attribute === 'created_at' || date.attribute === 'updated_at') && !date.filterInRuby;
+  if (askedOfGitLab) {
+    const [time, midnight] = [Date.parse(value), Date.parse(`${threshold}T00:00:00Z`)];
+    return older ? time <= midnight : time >= midnight;
+  }
+  const day = value.slice(0, 10);
+  return older ? day < threshold : day > threshold;
 }
 
 /**
@@ -160,12 +213,12 @@ function reviewerMatches(resource: TriageResource, reviewer: NonNullable<TriageC
  * Whether `resource` meets every condition that needs no further request. Membership and thread
  * counts need GitLab's answers: the caller checks them after this (`memberMatches`, `threads`).
  */
-export function matches(resource: TriageResource, conditions: TriageConditions, at: Date): boolean {
+export function matches(resource: TriageResource, conditions: TriageConditions, clock: TriageClock): boolean {
   const { state, date, milestone, votes, discussions } = conditions;
   if (state && state !== 'all' && resource.state !== state) return false;
-  if (date && !dateMatches(resource, date, at)) return false;
+  if (date && !dateMatches(resource, date, clock)) return false;
   if (!labelsMatch(resource, conditions)) return false;
-  if (milestone && !milestoneMatches(resource, milestone, at)) return false;
+  if (milestone && !milestoneMatches(resource, milestone, clock.at)) return false;
   if (conditions.authorUsername && usernameOf(resource.author) !== conditions.authorUsername) return false;
   if (votes && !compareCount(Number(resource[votes.attribute] ?? 0), votes.condition, votes.threshold)) return false;
   if (

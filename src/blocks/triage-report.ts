@@ -7,6 +7,11 @@ export interface TriageRuleReport {
   group?: string;
   resource: 'issues' | 'merge_requests';
   rule: string;
+  /**
+   * The labels of this pass of a rule whose `labels` have braces (`priority-{1..2}` → `['priority-1']`, then
+   * `['priority-2']`): the gem runs such a rule once per expansion, with its own matches, limits, actions and summary.
+   */
+  expansion?: string[];
   /** What the conditions and limits kept, as references (`acme/app#12`, `acme/app!3`). */
   matched: string[];
   /** What the rule does to each of them, in words (`label ~"stale"`, `close`, `comment`…). */

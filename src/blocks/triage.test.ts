@@ -4,10 +4,11 @@ import { workflowFolder } from '../../test/helpers/workflow-files.js';
 import type { TriagePolicies, TriageRule } from '../sdk/triage-policy.js';
 import { createTestEnv, type TestEnv } from '../testing/test-env.js';
 import { triage, type TriageReport } from './triage.js';
-import { intervalBefore, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
+import { dateBefore, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
 import { renderTemplate, strftime, type TriageResource } from './triage-template.js';
 
 const AT = new Date('2026-03-31T12:00:00Z');
+const CLOCK = { at: AT, today: '2026-03-31' };
 
 const issue = (fields: Partial<TriageResource> & Record<string, unknown>): TriageResource => ({
   iid: 1,
@@ -24,26 +25,30 @@ const issue = (fields: Partial<TriageResource> & Record<string, unknown>): Triag
 const rule = (conditions: TriageRule['conditions']): TriageRule => ({ name: 'r', conditions, actions: {} });
 
 describe('triage conditions', () => {
-  test('months and years go back by the calendar, to the end of a shorter month, as ActiveSupport does', () => {
-    assert.equal(intervalBefore(AT, { interval: 1, intervalType: 'months' }).toISOString(), '2026-02-28T12:00:00.000Z');
-    assert.equal(intervalBefore(AT, { interval: 6, intervalType: 'months' }).toISOString(), '2025-09-30T12:00:00.000Z');
-    assert.equal(intervalBefore(AT, { interval: 13, intervalType: 'months' }).toISOString(), '2025-02-28T12:00:00.000Z');
-    assert.equal(intervalBefore(AT, { interval: 2, intervalType: 'weeks' }).toISOString(), '2026-03-17T12:00:00.000Z');
-    assert.equal(intervalBefore(AT, { interval: 1, intervalType: 'years' }).toISOString(), '2025-03-31T12:00:00.000Z');
+  test('days to years go back by whole dates, months and years by the calendar, to the end of a shorter month, as ActiveSupport does', () => {
+    const back = (interval: number, intervalType: 'days' | 'weeks' | 'months' | 'years'): string =>
+      dateBefore('2026-03-31', { interval, intervalType });
+    assert.equal(back(1, 'months'), '2026-02-28');
+    assert.equal(back(6, 'months'), '2025-09-30');
+    assert.equal(back(13, 'months'), '2025-02-28');
+    assert.equal(back(2, 'weeks'), '2026-03-17');
+    assert.equal(back(30, 'days'), '2026-03-01');
+    assert.equal(back(1, 'years'), '2025-03-31');
+    assert.equal(dateBefore('2028-02-29', { interval: 1, intervalType: 'years' }), '2027-02-28');
   });
 
   test('GitLab filters what it can; the answer is checked again', () => {
     const query = listQuery(
       rule({
         state: 'opened',
+        labels: { kind: 'all_of_one', alternatives: [['bug', 'team::a']] },
         forbiddenLabels: ['wontfix', 'duplicate'],
         milestone: { kind: 'none' },
         date: { attribute: 'updated_at', condition: 'older_than', intervalType: 'days', interval: 30 },
         draft: true,
       }),
       'merge_requests',
-      ['bug', 'team::a'],
-      AT,
+      CLOCK,
     );
     assert.deepEqual(query, {
       order_by: 'created_at',
@@ -52,10 +57,10 @@ describe('triage conditions', () => {
       labels: 'bug,team::a',
       'not[labels]': 'wontfix,duplicate',
       milestone: 'None',
-      updated_before: '2026-03-01T12:00:00.000Z',
+      updated_before: '2026-03-01',
       wip: 'yes',
     });
-    assert.equal(listQuery(rule({ state: 'merged' }), 'issues', undefined, AT).state, undefined, 'issues have no merged state to ask for');
+    assert.equal(listQuery(rule({ state: 'merged' }), 'issues', CLOCK).state, undefined, 'issues have no merged state to ask for');
   });
 
   test('labels: one alternative must be complete, forbidden ones exclude, no_additional_labels allows nothing else', () => {
@@ -68,34 +73,56 @@ describe('triage conditions', () => {
         ],
       },
     };
-    assert.equal(matches(issue({ labels: ['bug', 'team::b'] }), conditions, AT), true);
-    assert.equal(matches(issue({ labels: ['bug'] }), conditions, AT), false);
-    assert.equal(matches(issue({ labels: ['bug', 'team::a', 'extra'] }), conditions, AT), true);
-    assert.equal(matches(issue({ labels: ['bug', 'team::a', 'extra'] }), { ...conditions, noAdditionalLabels: true }, AT), false);
-    assert.equal(matches(issue({ labels: ['bug', 'team::a', 'wontfix'] }), { ...conditions, forbiddenLabels: ['wontfix'] }, AT), false);
-    assert.equal(matches(issue({ labels: [] }), { labels: { kind: 'none' } }, AT), true);
-    assert.equal(matches(issue({ labels: ['x'] }), { labels: { kind: 'none' } }, AT), false);
+    assert.equal(matches(issue({ labels: ['bug', 'team::b'] }), conditions, CLOCK), true);
+    assert.equal(matches(issue({ labels: ['bug'] }), conditions, CLOCK), false);
+    assert.equal(matches(issue({ labels: ['bug', 'team::a', 'extra'] }), conditions, CLOCK), true);
+    assert.equal(matches(issue({ labels: ['bug', 'team::a', 'extra'] }), { ...conditions, noAdditionalLabels: true }, CLOCK), false);
+    assert.equal(matches(issue({ labels: ['bug', 'team::a', 'wontfix'] }), { ...conditions, forbiddenLabels: ['wontfix'] }, CLOCK), false);
+    assert.equal(matches(issue({ labels: [] }), { labels: { kind: 'none' } }, CLOCK), true);
+    assert.equal(matches(issue({ labels: ['x'] }), { labels: { kind: 'none' } }, CLOCK), false);
   });
 
   test('dates, votes, notes, milestones and drafts compare as the gem does', () => {
     const older = {
       date: { attribute: 'updated_at' as const, condition: 'older_than' as const, intervalType: 'days' as const, interval: 30 },
     };
-    assert.equal(matches(issue({ updated_at: '2026-02-01T00:00:00Z' }), older, AT), true);
-    assert.equal(matches(issue({ updated_at: '2026-03-20T00:00:00Z' }), older, AT), false);
+    assert.equal(matches(issue({ updated_at: '2026-02-01T00:00:00Z' }), older, CLOCK), true);
+    assert.equal(matches(issue({ updated_at: '2026-03-20T00:00:00Z' }), older, CLOCK), false);
     const closed = { date: { ...older.date, attribute: 'closed_at' as const } };
-    assert.equal(matches(issue({ closed_at: null }), closed, AT), false, 'an open issue has no closed_at to compare');
-    assert.equal(matches(issue({ upvotes: 5 }), { votes: { attribute: 'upvotes', condition: 'greater_than', threshold: 4 } }, AT), true);
-    assert.equal(matches(issue({ upvotes: 4 }), { votes: { attribute: 'upvotes', condition: 'greater_than', threshold: 4 } }, AT), false);
+    assert.equal(matches(issue({ closed_at: null }), closed, CLOCK), false, 'an open issue has no closed_at to compare');
+    assert.equal(matches(issue({ upvotes: 5 }), { votes: { attribute: 'upvotes', condition: 'greater_than', threshold: 4 } }, CLOCK), true);
     assert.equal(
-      matches(issue({ user_notes_count: 0 }), { discussions: { attribute: 'notes', condition: 'less_than', threshold: 1 } }, AT),
+      matches(issue({ upvotes: 4 }), { votes: { attribute: 'upvotes', condition: 'greater_than', threshold: 4 } }, CLOCK),
+      false,
+    );
+    assert.equal(
+      matches(issue({ user_notes_count: 0 }), { discussions: { attribute: 'notes', condition: 'less_than', threshold: 1 } }, CLOCK),
       true,
     );
-    assert.equal(matches(issue({ milestone: { title: 'v1' } }), { milestone: { kind: 'title', title: 'v1' } }, AT), true);
-    assert.equal(matches(issue({ milestone: null }), { milestone: { kind: 'any' } }, AT), false);
+    assert.equal(matches(issue({ milestone: { title: 'v1' } }), { milestone: { kind: 'title', title: 'v1' } }, CLOCK), true);
+    assert.equal(matches(issue({ milestone: null }), { milestone: { kind: 'any' } }, CLOCK), false);
     const mr = issue({ type: 'merge_requests', draft: false, title: 'Ready' });
-    assert.equal(matches(mr, { draft: true }, AT), false);
-    assert.equal(matches({ ...mr, draft: true }, { draft: true }, AT), true);
+    assert.equal(matches(mr, { draft: true }, CLOCK), false);
+    assert.equal(matches({ ...mr, draft: true }, { draft: true }, CLOCK), true);
+  });
+
+  test('a date of days to years: GitLab compares with its midnight (UTC), filter_in_ruby and merged_at compare dates strictly, as the gem', () => {
+    const date = (condition: 'older_than' | 'newer_than', extra: object = {}) => ({
+      date: { attribute: 'updated_at' as const, condition, intervalType: 'days' as const, interval: 1, ...extra },
+    });
+    // 1.day.ago.to_date is 2026-03-30: GitLab is asked updated_after=2026-03-30, which keeps updated_at >= its midnight.
+    assert.equal(listQuery(rule(date('newer_than')), 'issues', CLOCK).updated_after, '2026-03-30');
+    assert.equal(matches(issue({ updated_at: '2026-03-30T05:00:00Z' }), date('newer_than'), CLOCK), true);
+    assert.equal(matches(issue({ updated_at: '2026-03-30T05:00:00Z' }), date('newer_than', { filterInRuby: true }), CLOCK), false);
+    assert.equal(matches(issue({ updated_at: '2026-03-31T00:30:00Z' }), date('newer_than', { filterInRuby: true }), CLOCK), true);
+    assert.equal(matches(issue({ updated_at: '2026-03-29T23:59:59Z' }), date('older_than'), CLOCK), true);
+    assert.equal(matches(issue({ updated_at: '2026-03-30T00:00:01Z' }), date('older_than'), CLOCK), false);
+    const merged = { date: { ...date('older_than').date, attribute: 'merged_at' as const } };
+    const mr = (mergedAt: string) => issue({ type: 'merge_requests', state: 'merged', merged_at: mergedAt });
+    assert.equal(matches(mr('2026-03-30T00:00:00Z'), merged, CLOCK), false, 'on the date itself, not before it');
+    assert.equal(matches(mr('2026-03-29T23:00:00Z'), merged, CLOCK), true);
+    const hours = rule({ date: { attribute: 'created_at', condition: 'older_than', intervalType: 'hours', interval: 2 } });
+    assert.equal(listQuery(hours, 'issues', CLOCK).created_before, '2026-03-31T10:00:00.000Z', 'minutes and hours: an exact time');
   });
 
   test('membership: the author, or any assignee; an unassigned resource meets neither form', () => {

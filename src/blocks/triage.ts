@@ -1,19 +1,40 @@
 import type { Json } from '../core/model.js';
+import { callCapability } from '../sdk/capabilities.js';
 import { now } from '../sdk/durable.js';
 import { gitlab } from '../sdk/gitlab.js';
 import type { Query } from '../sdk/gitlab-types.js';
 import type { Permissions, TriggerSpec, WorkflowDefinition } from '../sdk/types.js';
 import { log } from '../sdk/log.js';
-import type { TriageActions, TriagePolicies, TriageRule, TriageSummarize } from '../sdk/triage-policy.js';
+import type {
+  TriageActions,
+  TriagePolicies,
+  TriageResourcePolicies,
+  TriageRule,
+  TriageSummarize,
+  TriageSummaryPolicy,
+} from '../sdk/triage-policy.js';
 import { workflow } from '../sdk/workflow.js';
-import { compareCount, labelAlternatives, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
+import {
+  type RuleExpansion,
+  type TriageClock,
+  compareCount,
+  expandLabels,
+  limited,
+  listQuery,
+  matches,
+  memberMatches,
+} from './triage-conditions.js';
 import type { TriageReport, TriageRuleReport } from './triage-report.js';
 import { describeActions, renderComment, renderItems, renderTemplate, type TriageResource } from './triage-template.js';
 
 export interface TriageOptions {
   /** The workflow's name. */
   name: string;
-  /** The policy file: `import policies from './.triage-policies.yml'` (checked when the workflow is bundled). */
+  /**
+   * The policy file: `import policies from './.triage-policies.yml'` (checked when the workflow is bundled). A pass
+   * takes the resource types in the order of its keys (a file's keys are in the file's order), each type's summaries
+   * before its rules, as gitlab-triage does.
+   */
   policies: TriagePolicies;
   /** The projects to triage, by full path: gitlab-triage's `--source-id`, one or several. Give these, `groups`, or both. */
   projects?: string[];
@@ -24,7 +45,10 @@ export interface TriageOptions {
   groups?: string[];
   /** A cron pattern (`'0 6 * * 1-5'`); without one, runs start only by hand (`autoflow run <name>`). */
   schedule?: string;
-  /** The schedule's time zone (IANA name); UTC by default. */
+  /**
+   * The schedule's time zone (IANA name); UTC by default. Date conditions in days, weeks, months or years count
+   * back from today's date in it.
+   */
   timezone?: string;
   /** gitlab-triage's `--dry-run` for the runs the schedule starts: report what would be done, change nothing. */
   dryRun?: boolean;
@@ -50,6 +74,12 @@ type ResourceType = TriageResource['type'];
 interface TriageSource {
   kind: 'project' | 'group';
   path: string;
+}
+
+/** One expansion of a rule, run: its report and the resources it selected. */
+interface RulePass {
+  report: TriageRuleReport;
+  resources: TriageResource[];
 }
 
 /** How many resources are acted on at once: their calls go out together, in a fixed order. */
@@ -105,6 +135,26 @@ function referenceOf(source: TriageSource, resource: TriageResource): string {
   return fullReference(resource) ?? `${projectOf(source, resource)}${resource.type === 'issues' ? '#' : '!'}${resource.iid}`;
 }
 
+/**
+ * The resource types in the order `policies` gives them, as the gem's `Engine#perform` takes a file's
+ * `resource_rules`: a policy file's keys are in the file's order, an object written in TypeScript in its own.
+ */
+function resourceTypesOf(policies: TriagePolicies): [ResourceType, TriageResourcePolicies][] {
+  return Object.keys(policies).flatMap((key): [ResourceType, TriageResourcePolicies][] => {
+    if (key === 'issues') return [['issues', policies.issues]];
+    return key === 'mergeRequests' ? [['merge_requests', policies.mergeRequests]] : [];
+  });
+}
+
+/**
+ * Today's date (`YYYY-MM-DD`) in `timezone`, or in UTC without one: where the gem counts `30.days.ago.to_date` from its
+ * process's local date, a pass counts from its schedule's. The sandbox has no time-zone database; `calendar` has.
+ */
+async function todayIn(at: Date, timezone: string | undefined): Promise<string> {
+  if (timezone === undefined) return at.toISOString().slice(0, 10);
+  return callCapability<string>('calendar', 'date', { at: at.getTime(), timezone });
+}
+
 /** Every rule of the file with its resource type, summaries' rules included. */
 function allRules(policies: TriagePolicies): { type: ResourceType; rule: TriageRule }[] {
   return (
@@ -147,7 +197,7 @@ class TriagePass {
   constructor(
     readonly policies: TriagePolicies,
     readonly dryRun: boolean,
-    readonly at: Date,
+    readonly clock: TriageClock,
     readonly maxPages: number,
   ) {
     this.#allPages = { all: true, maxPages };
@@ -173,19 +223,13 @@ class TriagePass {
     return `${this.policies.file}${line === undefined ? '' : `:${line}`}: ${nameOf(source)} ${type} rule '${rule.name}'`;
   }
 
+  /** What one expansion of a rule selects: listed, checked, limited. */
   async select(source: TriageSource, type: ResourceType, rule: TriageRule): Promise<TriageResource[]> {
-    // By reference: a group's resources from different projects share iids.
-    const found = new Map<string, TriageResource>();
-    for (const labels of labelAlternatives(rule.conditions)) {
-      const query = listQuery(rule, type, labels, this.at);
-      for (const item of await this.#listForRule(source, type, rule, query)) {
-        const resource = { ...item, type } as TriageResource;
-        const reference = referenceOf(source, resource);
-        if (!found.has(reference) && matches(resource, rule.conditions, this.at)) found.set(reference, resource);
-      }
-    }
+    const query = listQuery(rule, type, this.clock);
     const kept: TriageResource[] = [];
-    for (const resource of found.values()) {
+    for (const item of await this.#listForRule(source, type, rule, query)) {
+      const resource = { ...item, type } as TriageResource;
+      if (!matches(resource, rule.conditions, this.clock)) continue;
       if (await this.#meetsRequestedConditions(projectOf(source, resource), resource, rule)) kept.push(resource);
     }
     return limited(kept, rule.limit);
@@ -254,7 +298,7 @@ class TriagePass {
       if (type === 'issues') await gitlab.issues.edit(project, iid, edit);
       else await gitlab.mergeRequests.edit(project, iid, edit);
     }
-    const body = renderComment(actions, resource, this.at);
+    const body = renderComment(actions, resource, this.clock.at);
     if (body !== '') {
       if (actions.commentType === 'thread') {
         await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, {
@@ -305,8 +349,8 @@ class TriagePass {
     type: ResourceType,
     items: string,
   ): Promise<Pick<TriageRuleReport, 'summary' | 'summaryIssue'>> {
-    const title = renderTemplate(summarize.title, { type, items, at: this.at });
-    const description = renderTemplate(summarize.summary, { type, items, at: this.at });
+    const title = renderTemplate(summarize.title, { type, items, at: this.clock.at });
+    const description = renderTemplate(summarize.summary, { type, items, at: this.clock.at });
     // triage() refuses a summary without destination on a group, which has no issues of its own.
     const project = summarize.destination ?? source.path;
     if (this.dryRun) return { summary: title, summaryIssue: { project, title, description } };
@@ -317,26 +361,35 @@ class TriagePass {
   /** In a dry run, what the gem's dry run prints for each resource: the note it would post. */
   #commentPreviews(source: TriageSource, actions: TriageActions, resources: TriageResource[]): NonNullable<TriageRuleReport['comments']> {
     return resources.flatMap((resource) => {
-      const body = renderComment(actions, resource, this.at);
+      const body = renderComment(actions, resource, this.clock.at);
       return body === '' ? [] : [{ resource: referenceOf(source, resource), body }];
     });
   }
 
   /**
-   * A rule: select, act (unless dry), summarize. Returns the report and the resources it acted on; a rule that
-   * cannot act as written (a missing label) reports its error, acts on nothing, and fails a real run once the pass ends.
+   * A rule, once per expansion of its labels and in their order, as the gem's `resources_for_rule` yields them: each
+   * expansion sees what the one before did, and has its own limits, actions and summary. A resource that two
+   * expansions select is acted on twice, as in the gem.
    */
-  async runRule(
-    source: TriageSource,
-    type: ResourceType,
-    rule: TriageRule,
-    actions: TriageActions,
-  ): Promise<{ report: TriageRuleReport; resources: TriageResource[] }> {
+  async runExpansions(source: TriageSource, type: ResourceType, rule: TriageRule, actions: TriageActions): Promise<RulePass[]> {
+    const passes: RulePass[] = [];
+    for (const expansion of expandLabels(rule)) passes.push(await this.runRule(source, type, expansion, actions));
+    return passes;
+  }
+
+  /**
+   * One expansion of a rule: select, act (unless dry), summarize. Returns the report and the resources it acted on; a
+   * rule that cannot act as written (a missing label) reports its error, acts on nothing, and fails a real run once the
+   * pass ends.
+   */
+  async runRule(source: TriageSource, type: ResourceType, expansion: RuleExpansion, actions: TriageActions): Promise<RulePass> {
+    const { rule, labels } = expansion;
     const resources = await this.select(source, type, rule);
     const report: TriageRuleReport = {
       ...sourceOf(source),
       resource: type,
       rule: rule.name,
+      ...(labels && { expansion: labels }),
       matched: resources.map((resource) => referenceOf(source, resource)),
       actions: describeActions(actions),
     };
@@ -360,37 +413,48 @@ class TriagePass {
       }
     }
     if (actions.summarize && resources.length > 0) {
-      Object.assign(report, await this.summarize(source, actions.summarize, type, renderItems(actions.summarize, resources, this.at)));
+      Object.assign(
+        report,
+        await this.summarize(source, actions.summarize, type, renderItems(actions.summarize, resources, this.clock.at)),
+      );
     }
     const verb = this.dryRun ? 'would' : 'did';
+    const named = labels ? `'${rule.name}' (labels ${labels.join(', ')})` : `'${rule.name}'`;
     log.info(
-      `${nameOf(source)} ${type} rule '${rule.name}': ${resources.length} matched${resources.length > 0 && report.actions.length > 0 ? `; ${verb} ${report.actions.join(', ')}` : ''}`,
+      `${nameOf(source)} ${type} rule ${named}: ${resources.length} matched${resources.length > 0 && report.actions.length > 0 ? `; ${verb} ${report.actions.join(', ')}` : ''}`,
     );
     return { report, resources };
+  }
+
+  /** A summary policy: its rules (each expansion its own part, as in the gem), then the one issue gathering them. */
+  async runSummary(source: TriageSource, type: ResourceType, summary: TriageSummaryPolicy): Promise<TriageRuleReport[]> {
+    const reports: TriageRuleReport[] = [];
+    const parts: string[] = [];
+    for (const rule of summary.rules) {
+      const { summarize, ...others } = rule.actions;
+      for (const { report, resources } of await this.runExpansions(source, type, rule, others)) {
+        reports.push(report);
+        if (summarize && resources.length > 0) {
+          const items = renderItems(summarize, resources, this.clock.at);
+          parts.push(renderTemplate(summarize.summary, { type, items, at: this.clock.at }));
+        }
+      }
+    }
+    const report: TriageRuleReport = { ...sourceOf(source), resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
+    if (parts.length > 0) Object.assign(report, await this.summarize(source, summary.summarize, type, parts.join('\n\n')));
+    reports.push(report);
+    return reports;
   }
 
   async run(sources: TriageSource[]): Promise<TriageRuleReport[]> {
     const reports: TriageRuleReport[] = [];
     for (const source of sources) {
-      for (const [type, resource] of [
-        ['issues', this.policies.issues],
-        ['merge_requests', this.policies.mergeRequests],
-      ] as const) {
-        for (const rule of resource.rules) reports.push((await this.runRule(source, type, rule, rule.actions)).report);
-        for (const summary of resource.summaries) {
-          const parts: string[] = [];
-          for (const rule of summary.rules) {
-            const { summarize, ...others } = rule.actions;
-            const { report, resources } = await this.runRule(source, type, rule, others);
-            reports.push(report);
-            if (summarize && resources.length > 0) {
-              const items = renderItems(summarize, resources, this.at);
-              parts.push(renderTemplate(summarize.summary, { type, items, at: this.at }));
-            }
-          }
-          const report: TriageRuleReport = { ...sourceOf(source), resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
-          if (parts.length > 0) Object.assign(report, await this.summarize(source, summary.summarize, type, parts.join('\n\n')));
-          reports.push(report);
+      for (const [type, resource] of resourceTypesOf(this.policies)) {
+        // The gem's order: a type's summaries, then its rules. A summary of what needs triage is written before the
+        // rules change it, and a dry run, which changes nothing, previews the same summary the real run opens.
+        for (const summary of resource.summaries) reports.push(...(await this.runSummary(source, type, summary)));
+        for (const rule of resource.rules) {
+          for (const { report } of await this.runExpansions(source, type, rule, rule.actions)) reports.push(report);
         }
       }
     }
@@ -489,7 +553,9 @@ export function triage(options: TriageOptions): WorkflowDefinition<TriageInput |
     input: { type: ['object', 'null'], properties: { dryRun: { type: 'boolean' } }, additionalProperties: false },
     async run(input) {
       const dryRun = input?.dryRun ?? options.dryRun ?? false;
-      const pass = new TriagePass(options.policies, dryRun, now(), options.maxPages ?? DEFAULT_MAX_PAGES);
+      const at = now();
+      const clock = { at, today: await todayIn(at, options.timezone) };
+      const pass = new TriagePass(options.policies, dryRun, clock, options.maxPages ?? DEFAULT_MAX_PAGES);
       return { dryRun, policyFile: options.policies.file, rules: await pass.run(sources) };
     },
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freezeStatus } from './calendar.js';
+import { capabilityContext } from '../../test/helpers/capability-context.js';
+import { createCalendarCapability, freezeStatus } from './calendar.js';
 
 // GitLab's documented example: a freeze from Friday 23:00 to Monday 07:00.
 const weekend = { id: 1, freeze_start: '0 23 * * 5', freeze_end: '0 7 * * 1', cron_timezone: 'UTC' };
@@ -18,4 +19,13 @@ test('cron_timezone is honoured: 23:00 in Berlin is 22:00 UTC in winter', () => 
   const berlin = { ...weekend, cron_timezone: 'Europe/Berlin' };
   assert.equal(freezeStatus([berlin], new Date('2026-01-09T22:30:00Z')).frozen, true);
   assert.equal(freezeStatus([weekend], new Date('2026-01-09T22:30:00Z')).frozen, false);
+});
+
+test('date: the calendar date a time falls on in a time zone; an unknown zone is refused', async () => {
+  const calendar = createCalendarCapability();
+  const at = Date.parse('2026-03-31T11:00:00Z');
+  assert.equal(await calendar.invoke('date', { at, timezone: 'UTC' }, capabilityContext()), '2026-03-31');
+  assert.equal(await calendar.invoke('date', { at, timezone: 'Pacific/Auckland' }, capabilityContext()), '2026-04-01');
+  assert.equal(await calendar.invoke('date', { at, timezone: 'America/Los_Angeles' }, capabilityContext()), '2026-03-31');
+  await assert.rejects(calendar.invoke('date', { at, timezone: 'Mars/Olympus' }, capabilityContext()), /unknown time zone 'Mars\/Olympus'/);
 });

@@ -16,6 +16,7 @@ import { parseArgs } from './args.js';
  *   occurrence of `freeze_end` — GitLab's own rule (`CI_DEPLOY_FREEZE`).
  * - `next({ cron, timezone, after })`: the first time after `after` (epoch ms) that the pattern
  *   matches in the zone, summer time included ("next Monday 09:00 in Europe/Berlin").
+ * - `date({ at, timezone })`: the calendar date (`YYYY-MM-DD`) that `at` (epoch ms) falls on in the zone.
  */
 const freezeSchema = z.object({
   periods: z.array(
@@ -35,6 +36,11 @@ const nextSchema = z.object({
   after: z.number().int(),
 });
 
+const dateSchema = z.object({
+  at: z.number().int(),
+  timezone: z.string().min(1).max(100),
+});
+
 function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -47,13 +53,34 @@ function isTimeZone(zone: string): boolean {
 function nextOccurrence(args: z.infer<typeof nextSchema>): number {
   const timezone = args.timezone ?? 'UTC';
   if (!isTimeZone(timezone)) {
-    throw new CapabilityError('invalid_arguments', `calendar.next: unknown time zone '${timezone}'; use an IANA name such as Europe/Berlin`, {
-      retryable: false,
-    });
+    throw new CapabilityError(
+      'invalid_arguments',
+      `calendar.next: unknown time zone '${timezone}'; use an IANA name such as Europe/Berlin`,
+      {
+        retryable: false,
+      },
+    );
   }
   const next = cron(args.cron, timezone).nextRun(new Date(args.after));
   if (!next) throw new CapabilityError('no_occurrence', `calendar.next: '${args.cron}' never matches again`, { retryable: false });
   return next.getTime();
+}
+
+function calendarDate(args: z.infer<typeof dateSchema>): string {
+  if (!isTimeZone(args.timezone)) {
+    throw new CapabilityError(
+      'invalid_arguments',
+      `calendar.date: unknown time zone '${args.timezone}'; use an IANA name such as Europe/Berlin`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  const parts = new Intl.DateTimeFormat('en', { timeZone: args.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
+    new Date(args.at),
+  );
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((item) => item.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
 export interface FreezeStatus {
@@ -102,8 +129,11 @@ export function createCalendarCapability(): Capability {
     invoke(method, raw): Promise<Json> {
       return Promise.resolve().then(() => {
         if (method === 'next') return nextOccurrence(parseArgs(nextSchema, raw, 'calendar.next'));
+        if (method === 'date') return calendarDate(parseArgs(dateSchema, raw, 'calendar.date'));
         if (method !== 'freezeStatus') {
-          throw new CapabilityError('unknown_method', `calendar has no method '${method}'; it has freezeStatus and next`, { retryable: false });
+          throw new CapabilityError('unknown_method', `calendar has no method '${method}'; it has date, freezeStatus and next`, {
+            retryable: false,
+          });
         }
         const args = parseArgs(freezeSchema, raw, 'calendar.freezeStatus');
         const at = new Date(args.at);

@@ -187,10 +187,11 @@ export abstract class ConditionReader extends YamlValues {
     const intervalType = read('interval_type', ['minutes', 'hours', 'days', 'weeks', 'months', 'years']);
     const intervalValue = field('interval');
     const interval = intervalValue && this.number(intervalValue, { ...place, line: intervalValue.line, path: `${place.path}.interval` });
+    let filterInRuby: boolean | undefined;
     for (const [key, entry] of map.entries) {
       const at = { ...place, line: entry.line, path: `${place.path}.${key}` };
-      // The gem then filters in Ruby instead of asking GitLab; AutoFlow checks every date on GitLab's answer anyway.
-      if (key === 'filter_in_ruby') this.boolean(entry, at);
+      // The gem then compares dates itself instead of asking GitLab, which draws the line a day apart for newer_than.
+      if (key === 'filter_in_ruby') filterInRuby = this.boolean(entry, at);
       else if (!['attribute', 'condition', 'interval_type', 'interval'].includes(key)) {
         this.problem(at, 'unknown key; a date condition has attribute, condition, interval_type, interval and filter_in_ruby');
       }
@@ -201,6 +202,7 @@ export abstract class ConditionReader extends YamlValues {
         condition: condition as 'older_than' | 'newer_than',
         intervalType: intervalType as NonNullable<TriageConditions['date']>['intervalType'],
         interval,
+        ...(filterInRuby && { filterInRuby }),
       };
     }
   }

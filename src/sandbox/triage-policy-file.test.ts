@@ -563,7 +563,7 @@ test('reviewer_id, which the gem passes to GitLab for merge requests: a user id,
   );
 });
 
-test('date: filter_in_ruby is accepted; a wrong key inside date is named at its own line', () => {
+test('date: filter_in_ruby is kept (the gem then compares dates itself); a wrong key inside date is named at its own line', () => {
   const date = (extra: string): string =>
     issueRule(
       `conditions:\n  date:\n    attribute: updated_at\n    condition: older_than\n    interval_type: days\n    interval: 5\n${extra}`,
@@ -574,7 +574,9 @@ test('date: filter_in_ruby is accepted; a wrong key inside date is named at its 
     condition: 'older_than',
     intervalType: 'days',
     interval: 5,
+    filterInRuby: true,
   });
+  assert.equal(inline(date('    filter_in_ruby: false')).policies.issues.rules[0]?.conditions.date?.filterInRuby, undefined);
   assert.deepEqual(warnings, []);
   assert.deepEqual(
     problems(() => inline(date('    filter_in_ruby: yes please\n    in_ruby: true'))),
@@ -623,4 +625,18 @@ test('a refused file lists its warnings too, so that one round of fixes is enoug
       /:7: issues rule 'R': conditions\.ruby: .*\nand, accepted with a warning:\n {2}\.triage-policies\.yml:1: host_url: /,
     );
   }
+});
+
+test("the resource types keep the file's order, in which triage() runs them as the gem does", () => {
+  const rule = '    rules:\n      - name: R\n        actions:\n          comment: hi\n';
+  const mergeRequestsFirst = inline(`resource_rules:\n  merge_requests:\n${rule}  issues:\n${rule}`).policies;
+  assert.deepEqual(
+    Object.keys(mergeRequestsFirst).filter((key) => key !== 'file'),
+    ['mergeRequests', 'issues'],
+  );
+  const issuesFirst = inline(`resource_rules:\n  issues:\n${rule}  merge_requests:\n${rule}`).policies;
+  assert.deepEqual(
+    Object.keys(issuesFirst).filter((key) => key !== 'file'),
+    ['issues', 'mergeRequests'],
+  );
 });

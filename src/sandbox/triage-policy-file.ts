@@ -66,6 +66,7 @@ class PolicyReader extends ConditionReader {
       return undefined;
     }
     const policies: TriagePolicies = { file: this.file, issues: emptyResource(), mergeRequests: emptyResource() };
+    let mergeRequestsFirst = false;
     for (const [key, value] of root.entries) {
       if (key.startsWith('.')) continue; // hidden keys only hold anchors for the rules to reuse
       if (key === 'host_url') {
@@ -77,7 +78,7 @@ class PolicyReader extends ConditionReader {
             `AutoFlow calls the GitLab its server is configured with, not ${hostUrl}; remove this key, or run the workflow on a server configured for that GitLab`,
           );
         }
-      } else if (key === 'resource_rules') this.resourceRules(value, policies);
+      } else if (key === 'resource_rules') mergeRequestsFirst = this.resourceRules(value, policies);
       else this.warn({ line: value.line, path: key }, 'unknown top-level key, ignored (the gem ignores it too)');
     }
     if (!root.entries.has('resource_rules')) {
@@ -86,12 +87,15 @@ class PolicyReader extends ConditionReader {
         'no `resource_rules:`, so the file triages nothing (a YAML file a workflow imports is read as a gitlab-triage policy file)',
       );
     }
-    return policies;
+    // The gem runs the resource types in the file's order; triage() runs them in the order of these keys.
+    const { issues, mergeRequests, ...rest } = policies;
+    return mergeRequestsFirst ? { ...rest, mergeRequests, issues } : policies;
   }
 
-  private resourceRules(value: Value, policies: TriagePolicies): void {
+  /** Reads `resource_rules` into `policies`; true when the file gives `merge_requests` before `issues`. */
+  private resourceRules(value: Value, policies: TriagePolicies): boolean {
     const map = this.map(value, { line: value.line, path: 'resource_rules' });
-    if (!map) return;
+    if (!map) return false;
     for (const [key, resource] of map.entries) {
       const place = { line: resource.line, path: `resource_rules.${key}` };
       if (key === 'issues' || key === 'merge_requests') {
@@ -102,6 +106,8 @@ class PolicyReader extends ConditionReader {
         this.problem(place, `not supported: AutoFlow triages issues and merge_requests only; write a workflow for ${key} (${TRIAGE_DOCS})`);
       } else this.warn(place, 'unknown resource type, ignored (the gem ignores it too); use issues or merge_requests');
     }
+    const types = [...map.entries.keys()].filter((key) => key === 'issues' || key === 'merge_requests');
+    return types[0] === 'merge_requests';
   }
 
   private resourcePolicies(value: Value, target: TriageResourcePolicies, place: Place): void {

@@ -44,6 +44,8 @@ export interface TriageConditions {
     condition: 'older_than' | 'newer_than';
     intervalType: 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
     interval: number;
+    /** `filter_in_ruby: true`: the gem compares the dates itself (strictly) instead of asking GitLab. */
+    filterInRuby?: boolean;
   };
   /**
    * `labels`, brace expansion done (`workflow::{triage, devel}` → two alternatives): a resource matches when it has

@@ -139,7 +139,7 @@ describe('the rest of the format: labels, members, limits, templates, summaries'
             condition: not_member_of
             source_id: acme
         limits:
-          most_recent: 2
+          most_recent: 1
         actions:
           labels:
             - needs-triage
@@ -203,12 +203,19 @@ describe('the rest of the format: labels, members, limits, templates, summaries'
       await env.gitlab.actions.setMilestone('triage-bot', 'acme/app', 8, 'v1');
 
       const report = await triageRun(env);
+      // As the gem's: each expansion of team::{a, b} is a pass of its own, with its own limit.
       assert.deepEqual(
-        ruleReport(report, 'Untriaged team issues from outside').matched,
-        ['acme/app#3', 'acme/app#2'],
-        'the two most recent',
+        report.rules
+          .filter((entry) => entry.rule === 'Untriaged team issues from outside')
+          .map((entry) => [entry.expansion, entry.matched]),
+        [
+          [['team::a'], ['acme/app#3']],
+          [['team::b'], ['acme/app#2']],
+        ],
+        'the most recent of each',
       );
       assert.deepEqual(env.gitlab.issue('acme/app', 1).labels, ['team::a'], 'beyond the limit');
+      assert.deepEqual(env.gitlab.issue('acme/app', 2).labels, ['needs-triage', 'team::b']);
       assert.deepEqual(env.gitlab.issue('acme/app', 3).labels, ['needs-triage', 'team::a']);
       const [note] = env.gitlab.notes('acme/app', { issue: 3 }).filter((entry) => !entry.system);
       assert.equal(

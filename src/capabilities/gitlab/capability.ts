@@ -54,7 +54,7 @@ async function execute(plan: Plan, call: string, client: GitLabClient, guard: Pe
       if (found) return found;
     }
     const body = plan.route.body as JsonObject;
-    return (await send({ ...plan.route, body: { ...body, [field]: withMarker(body[field], marker) } }, url)).body;
+    return (await send({ ...plan.route, body: { ...body, [field]: withMarker(body[field], marker, field) } }, url)).body;
   }
 
   try {

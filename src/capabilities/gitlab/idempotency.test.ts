@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { JsonObject } from '../../core/model.js';
 import { createGitLabCapability } from './capability.js';
 import { GitLabUnavailableError } from './errors.js';
-import { markerOf } from './idempotency.js';
+import { markerOf, withMarker } from './idempotency.js';
 import { type World, createWorld, rejection } from './world.test.js';
 
 /**
@@ -113,5 +113,34 @@ describe('idempotent creates', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('a note of quick actions only carries no marker', () => {
+  const userNotes = (world: World) => [...world.sim.state.notes.values()].filter((note) => !note.system);
+  const opened = (world: World) => world.sim.actions.createIssue('alice', 'acme/app', { title: 'Crash' });
+
+  test('GitLab runs its commands and saves no note (202), on the first attempt and on a retry', async () => {
+    const world = createWorld();
+    opened(world);
+    const args = { project: 'acme/app', issueIid: 1, body: '/label ~bug\n\n/milestone %"Sprint 1"\n' };
+    const answer = await world.call<{ commands_changes?: object; summary?: string[] }>('notes.create', args);
+    assert.ok(answer.commands_changes, "GitLab's answer for commands only");
+    assert.deepEqual(userNotes(world), [], 'no note with an invisible body');
+    const issue = await world.call<{ labels: string[]; milestone: { title: string } | null }>('issues.get', {
+      project: 'acme/app',
+      iid: 1,
+    });
+    assert.deepEqual([issue.labels, issue.milestone?.title], [['bug'], 'Sprint 1']);
+    await world.call('notes.create', args, { attempt: 2 });
+    assert.deepEqual(userNotes(world), [], 'running them again changes nothing');
+  });
+
+  test('text beside them, or /cc (which GitLab keeps as text), keeps the marker; so does a description', () => {
+    const marker = markerOf('r1:1');
+    assert.equal(withMarker('/label ~bug\n/close', marker, 'body'), '/label ~bug\n/close');
+    assert.equal(withMarker('Stale.\n/label ~bug', marker, 'body'), `Stale.\n/label ~bug\n\n${marker.comment}`);
+    assert.equal(withMarker('/label ~bug\n/cc @alice', marker, 'body'), `/label ~bug\n/cc @alice\n\n${marker.comment}`);
+    assert.equal(withMarker('/label ~bug', marker, 'description'), `/label ~bug\n\n${marker.comment}`, 'a retry finds the issue by it');
   });
 });

@@ -19,9 +19,30 @@ export function markerOf(idempotencyKey: string): Marker {
   return { token, comment: `<!-- ${token} -->` };
 }
 
-/** `text` with the marker appended on a line of its own. */
-export function withMarker(text: Json | undefined, marker: Marker): string {
-  return typeof text === 'string' && text !== '' ? `${text}\n\n${marker.comment}` : marker.comment;
+/**
+ * A line GitLab may run as a quick action (`/label ~stale`, `/milestone %v1`): a slash command at the start of a
+ * line. `/cc` is not one: GitLab keeps it in the note as text, for its mentions.
+ */
+const QUICK_ACTION_LINE = /^\/(?!cc(?:\s|$))[a-z_]+(?:\s.*)?$/i;
+
+/**
+ * Whether a note's body is only quick actions and blank lines. GitLab runs them and saves no note, unless
+ * something else is left: the marker would be that something, a note that shows nothing and notifies everyone.
+ */
+export function isQuickActionsOnly(text: string): boolean {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  return lines.length > 0 && lines.every((line) => QUICK_ACTION_LINE.test(line));
+}
+
+/**
+ * `text` with the marker appended on a line of its own. A note body of quick actions only is sent as it is:
+ * GitLab saves no note for it, so there is nothing a retry could find, and running the commands again is harmless.
+ * A description keeps its marker, which stays after GitLab takes its quick actions out.
+ */
+export function withMarker(text: Json | undefined, marker: Marker, field: 'description' | 'body'): string {
+  if (typeof text !== 'string' || text === '') return marker.comment;
+  if (field === 'body' && isQuickActionsOnly(text)) return text;
+  return `${text}\n\n${marker.comment}`;
 }
 
 /**
