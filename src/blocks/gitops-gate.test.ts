@@ -94,6 +94,30 @@ describe('gitopsGate: only a pipeline GitLab calls `success`, on the watched ref
   });
 });
 
+describe('gitopsGate: tags', () => {
+  test('a second tag on a commit whose first tag failed its pipeline is a gate of its own, and deploys', async () => {
+    const fx = await GateFixture.create({ gateSource: `tagPattern: 'v*',` });
+    try {
+      const commit = await fx.push(5);
+      await gitlabApi(fx, 'POST', '/repository/tags', { tag_name: 'v1.0.0-rc1', ref: commit.sha });
+      const candidate = await fx.env.gitlab.actions.createPipeline('dana', PROJECT, 'v1.0.0-rc1');
+      await fx.env.gitlab.actions.setPipelineStatus(PROJECT, candidate.id, 'failed');
+      await fx.env.advance('2h');
+      await gitlabApi(fx, 'POST', '/repository/tags', { tag_name: 'v1.0.0', ref: commit.sha });
+      const release = await fx.env.gitlab.actions.createPipeline('dana', PROJECT, 'v1.0.0');
+      await fx.env.gitlab.actions.setPipelineStatus(PROJECT, release.id, 'success');
+      await fx.env.advance('5m');
+      const { runs } = await fx.env.operations.listRuns({ workflow: 'manifests-gate', limit: 10 });
+      const byTag = Object.fromEntries(
+        runs.map((run) => [(run.input as { data: { ref: string } }).data.ref, (run.result as { status?: string } | undefined)?.status]),
+      );
+      assert.deepEqual(byTag, { 'refs/tags/v1.0.0-rc1': 'pipeline_failed', 'refs/tags/v1.0.0': 'deployed' });
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe('gitopsGate: a commit Flux fetched instead of the gate’s own is reported', () => {
   test('a commit landing between the sync and the fetch, its pipeline not passed: failed, naming what runs, and an issue', async () => {
     const fx = await GateFixture.create();
@@ -115,6 +139,36 @@ describe('gitopsGate: a commit Flux fetched instead of the gate’s own is repor
       const [issue] = fx.gateIssues();
       assert.match(String(issue?.description), /Flux applied an untested commit to production/);
       assert.match(String(issue?.description), new RegExp(`Flux fetched its head: \`${revision}\``));
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
+describe('gitopsGate: a commit Flux fetched that its own gate has not approved is reported', () => {
+  test('approved, synced, and a newer green commit lands before the fetch: it runs unapproved, so the gate fails loudly', async () => {
+    const fx = await GateFixture.create({ environmentSource: `approval: { approvers: ['alice'], when: 'always' },` });
+    try {
+      const first = await fx.push(6);
+      const runId = await fx.runFor(first.sha);
+      await fx.finishPipeline(first.sha, 'success');
+      const [task] = await fx.env.tasks();
+      assert.ok(task);
+      await fx.env.decideTask(task.id, 'alice', 'approve'); // the gate posts to the Receiver; Flux fetches 30 s later
+      const second = await fx.push(7);
+      await fx.env.advance('10s');
+      await fx.finishPipeline(second.sha, 'success');
+      const result = await resultOf(fx, runId);
+      const revision = `main@sha1:${second.sha}`;
+      assert.deepEqual(fx.applied(), [{ revision, ok: true }], 'the cluster runs the newer commit, which nobody approved');
+      assert.equal(result.status, 'failed', 'not superseded: the newer commit did not pass its own gate');
+      assert.equal(result.appliedInstead, revision);
+      assert.match(
+        result.environments[0]?.detail ?? '',
+        /: a commit whose pipeline passed, but which production needs an approval for, and its own gate has not cleared it \(its status there: pending, waiting for approval/,
+      );
+      const [issue] = fx.gateIssues();
+      assert.match(String(issue?.description), /Flux applied an unapproved commit to production/);
     } finally {
       await fx.close();
     }

@@ -39,7 +39,7 @@ import {
   type RefWatch,
 } from './gitops-pipeline.js';
 import { missingKubernetes } from './gitops-preflight.js';
-import { createReporter, type Reporter } from './gitops-report.js';
+import { createReporter, STATUS_PREFIX, type Reporter } from './gitops-report.js';
 import { Wakeups } from './wakeups.js';
 
 /** The push (or tag push) webhook that starts a gate: GitLab's payload. */
@@ -292,15 +292,17 @@ class Gate {
 
   /**
    * Flux settled on another revision than this commit since the sync: a commit landed on the ref
-   * after the trigger and before Flux fetched. If its pipeline passed, its own gate deploys and
-   * reports it, and this one is superseded. Otherwise an untested commit runs: say so loudly.
+   * after the trigger and before Flux fetched. If its pipeline passed and nothing more is asked of
+   * it here (or its own gate gave it), its own gate deploys and reports it, and this one is
+   * superseded. Otherwise a commit runs that was not tested, or not approved: say so loudly.
    */
   private async appliedElsewhere(env: GateEnvironment, verdict: Extract<FluxVerdict, { state: 'elsewhere' }>): Promise<GateStatus> {
     const applied = commitOf(verdict.revision);
     const ref = refOf(verdict.revision) ?? this.ref;
     // That commit's own gate may have put its statuses in the pipeline already: its jobs decide.
     const pipeline = applied === undefined ? undefined : await verdictOf(this.options.project, applied, { ref, gateStatusesIn: 'any' });
-    if (applied !== undefined && pipeline?.verdict === 'success') {
+    const uncleared = applied !== undefined && pipeline?.verdict === 'success' ? await this.unclearedFor(env, applied) : undefined;
+    if (applied !== undefined && pipeline?.verdict === 'success' && uncleared === undefined) {
       log.info(`${env.name}: Flux applied ${verdict.revision}, whose pipeline passed: ${short(this.sha)} is superseded`);
       this.supersededBy = applied;
       await this.ended(env, 'canceled', `superseded by ${short(applied)}`);
@@ -308,25 +310,55 @@ class Gate {
       return 'superseded';
     }
     const why =
-      pipeline === undefined
+      uncleared ??
+      (pipeline === undefined
         ? 'a revision whose commit the gate cannot tell'
         : pipeline.verdict === 'none'
           ? `a commit with no pipeline on ${ref}`
-          : `a commit whose pipeline on ${ref} has not passed (${pipeline.verdict})`;
+          : `a commit whose pipeline on ${ref} has not passed (${pipeline.verdict})`);
     const did = verdict.ready ? 'applied' : 'tried to apply';
     const detail = `Flux ${did} ${verdict.revision} instead of ${short(this.sha)}: ${why}`;
     log.error(`${env.name}: ${detail}`);
     this.appliedInstead = verdict.revision;
     await this.ended(env, 'failed', detail);
     await this.report.failure(
-      `Flux ${did} an untested commit to ${env.name}`,
+      `Flux ${did} an ${uncleared === undefined ? 'untested' : 'unapproved'} commit to ${env.name}`,
       [
         `The gate asked Flux to sync ${this.sha}, which passed its pipeline. Before Flux fetched, \`${this.ref}\` moved on, and Flux fetched its head: \`${verdict.revision}\`, ${why}. ${env.name} now runs it${verdict.ready ? '' : ` partly (${verdict.message})`}.`,
-        `Revert it on \`${this.ref}\` or make its pipeline pass. To close this window, let the gate write the exact revision Flux deploys: \`sync: { branch: { name: 'env/${env.name}' } }\` (docs/gitops.md, §2).`,
+        `Revert it on \`${this.ref}\` or ${uncleared === undefined ? 'make its pipeline pass' : 'have it approved on its own gate'}. To close this window, let the gate write the exact revision Flux deploys: \`sync: { branch: { name: 'env/${env.name}' } }\` (docs/gitops.md, §2).`,
       ].join('\n\n'),
     );
     await this.closeRemaining('canceled', `not deployed: ${env.name} runs ${verdict.revision}`);
     return 'failed';
+  }
+
+  /**
+   * Why `sha`, a commit whose pipeline passed, may not be in `env` yet: `env` asks for an approval (always, or during
+   * the deploy freeze on now) that its own gate has not given, as its commit status for `env` shows. Undefined when
+   * it may: `env` asks nothing more now, or its gate cleared it (syncing or deployed).
+   */
+  private async unclearedFor(env: GateEnvironment, sha: string): Promise<string | undefined> {
+    const freeze = await this.freezeStatus();
+    const asks =
+      env.approval !== undefined && env.approval.when !== 'freeze'
+        ? 'an approval'
+        : freeze.frozen
+          ? freezeRule(env, this.freezeApproval)
+            ? 'an approval during the deploy freeze'
+            : 'the deploy freeze to end'
+          : undefined;
+    if (asks === undefined) return undefined;
+    const statuses = await gitlab.commitStatuses.list(this.options.project, sha, { name: `${STATUS_PREFIX}${env.name}` }, { all: true });
+    const latest = statuses.reduce<(typeof statuses)[number] | undefined>(
+      (last, status) => (last && last.id > status.id ? last : status),
+      undefined,
+    );
+    if (latest?.status === 'running' || latest?.status === 'success') return undefined;
+    const shown =
+      latest === undefined
+        ? 'it has no status there'
+        : `its status there: ${latest.status}${latest.description ? `, ${latest.description}` : ''}`;
+    return `a commit whose pipeline passed, but which ${env.name} needs ${asks} for, and its own gate has not cleared it (${shown})`;
   }
 
   private async fluxFailed(env: GateEnvironment, message: string): Promise<GateStatus> {

@@ -29,7 +29,7 @@ export interface ApprovalRule {
   approvers: string[];
   /** @default 1 */
   required?: number;
-  /** Whether the commit's author may approve it. @default false */
+  /** Whether the one who pushed the commit (or merged it) may approve it; GitLab does not tell who wrote it. @default false */
   allowSelfApproval?: boolean;
   /** @default '1d' */
   timeout?: Duration;
@@ -157,15 +157,22 @@ export function approvalNeeded(
  * delivery (the engine's trigger `runKey`), so the second delivery finds the first one's run.
  */
 export const GATE_RUN_KEY = ['project_id', 'checkout_sha'];
+/** A tag gate's runs are named by the tag too: a second tag on a commit (the release after its candidate) has its own pipeline and gate. */
+const TAG_GATE_RUN_KEY = [...GATE_RUN_KEY, 'ref'];
 
 /** A push to the watched branch, or a tag push matching the pattern, of the manifests project. */
 export function gateTriggers(options: GitopsGateOptions): TriggerSpec[] {
   const project = { 'project.path_with_namespace': options.project };
-  const runKey = GATE_RUN_KEY;
   if (options.tagPattern !== undefined) {
-    return [{ event: 'com.gitlab.events.tag_push', filter: { ...project, ref: { glob: `refs/tags/${options.tagPattern}` } }, runKey }];
+    return [
+      {
+        event: 'com.gitlab.events.tag_push',
+        filter: { ...project, ref: { glob: `refs/tags/${options.tagPattern}` } },
+        runKey: TAG_GATE_RUN_KEY,
+      },
+    ];
   }
-  return [{ event: 'com.gitlab.events.push', filter: { ...project, ref: `refs/heads/${options.branch ?? 'main'}` }, runKey }];
+  return [{ event: 'com.gitlab.events.push', filter: { ...project, ref: `refs/heads/${options.branch ?? 'main'}` }, runKey: GATE_RUN_KEY }];
 }
 
 /** Mistakes in the options, found when the workflow file is loaded rather than at the first push. */
