@@ -94,6 +94,33 @@ describe('gitopsGate: only a pipeline GitLab calls `success`, on the watched ref
   });
 });
 
+describe('gitopsGate: GitLab away right after an approval', () => {
+  test('the gate reads the freezes and the head again until GitLab answers, then deploys what was approved', async () => {
+    const fx = await GateFixture.create({ environmentSource: `approval: { approvers: ['alice'], when: 'always', timeout: '4h' },` });
+    try {
+      const commit = await fx.push(2);
+      const runId = await fx.runFor(commit.sha);
+      await fx.finishPipeline(commit.sha, 'success');
+      const [task] = await fx.env.tasks();
+      assert.ok(task);
+      const outage = fx.env.gitlab.faults.add({ kind: 'status', status: 500, path: '/api/v4/**' });
+      await fx.env.decideTask(task.id, 'alice', 'approve');
+      await fx.env.advance('30m');
+      assert.equal((await fx.env.run(runId)).status, 'running', 'half an hour of 500s does not end the gate');
+      fx.env.gitlab.faults.remove(outage.id);
+      assert.equal((await resultOf(fx, runId)).status, 'deployed');
+      assert.deepEqual(fx.applied(), [{ revision: `main@sha1:${commit.sha}`, ok: true }]);
+      assert.equal(fx.status(commit.sha)?.status, 'success');
+      assert.ok(
+        (await fx.env.logs(runId)).some((line) => /^reading the deploy freezes failed, trying again in 1m: /.test(line)),
+        'the outage is in the run log',
+      );
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe('gitopsGate: tags', () => {
   test('a second tag on a commit whose first tag failed its pipeline is a gate of its own, and deploys', async () => {
     const fx = await GateFixture.create({ gateSource: `tagPattern: 'v*',` });

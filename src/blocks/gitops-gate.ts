@@ -32,6 +32,7 @@ import {
 import {
   awaitPipeline,
   branchWatch,
+  readThroughOutage,
   readWhileWaiting,
   tagWatch,
   verdictOf,
@@ -156,8 +157,11 @@ class Gate {
     return undefined;
   }
 
+  /** The deploy freeze in force now, if any; read through a GitLab outage (the gate cannot decide without it). */
   async freezeStatus(): Promise<FreezeStatus> {
-    const periods = await gitlab.freezePeriods.list(this.options.project, undefined, { all: true });
+    const periods = await readThroughOutage('reading the deploy freezes', (call) =>
+      gitlab.freezePeriods.list(this.options.project, undefined, { all: true, ...call }),
+    );
     if (periods.length === 0) return { frozen: false, endsAt: null };
     return callCapability<FreezeStatus>('calendar', 'freezeStatus', { periods: periods as unknown as Json, at: now().toISOString() });
   }
@@ -230,7 +234,7 @@ class Gate {
     if (!clearance.go) return this.stopBefore(env, clearance);
     // The last look before the sync: Flux deploys the head of what it watches, so once a newer
     // commit holds the ref, syncing would deploy that commit — before its own gate allowed it.
-    const newer = await this.watch.newer();
+    const newer = await readThroughOutage(`reading the head of ${this.ref}`, (call) => this.watch.newer(undefined, call));
     if (newer !== undefined) {
       log.info(`${this.ref} moved on to ${short(newer)}: ${short(this.sha)} is superseded, ${env.name} not synced`);
       this.supersededBy = newer;

@@ -152,12 +152,37 @@ const WAITING_READ: CallOptions = { retry: { maxAttempts: 5, initialInterval: 2_
  * 404…) would not heal by waiting and fail the run.
  */
 export async function readWhileWaiting<T>(what: string, read: (call: CallOptions) => Promise<T>): Promise<T | undefined> {
+  const outcome = await attemptWhileWaiting(what, read, 'at the next wake-up');
+  return outcome.read ? outcome.value : undefined;
+}
+
+/** How long a read the gate cannot go on without waits after GitLab was still unavailable (`readThroughOutage`). */
+const OUTAGE_PAUSE = '1m';
+
+/**
+ * A read the gate cannot go on without (the deploy freezes and the ref's head, right before a sync), with
+ * `WAITING_READ` retries. GitLab still unavailable after them: logged, and read again a minute later, for as long
+ * as the outage lasts; the gate waits to deploy anyway, and an approval given just before must not be lost to it.
+ */
+export async function readThroughOutage<T>(what: string, read: (call: CallOptions) => Promise<T>): Promise<T> {
+  for (;;) {
+    const outcome = await attemptWhileWaiting(what, read, `in ${OUTAGE_PAUSE}`);
+    if (outcome.read) return outcome.value;
+    await sleep(OUTAGE_PAUSE);
+  }
+}
+
+async function attemptWhileWaiting<T>(
+  what: string,
+  read: (call: CallOptions) => Promise<T>,
+  again: string,
+): Promise<{ read: true; value: T } | { read: false }> {
   try {
-    return await read(WAITING_READ);
+    return { read: true, value: await read(WAITING_READ) };
   } catch (error) {
     if ((error as Error).name !== 'GitLabUnavailableError') throw error;
-    log.warn(`${what} failed, trying again at the next wake-up: ${(error as Error).message}`);
-    return undefined;
+    log.warn(`${what} failed, trying again ${again}: ${(error as Error).message}`);
+    return { read: false };
   }
 }
 
