@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -369,6 +369,17 @@ describe('usage errors are exit 2 with a message', () => {
       unknown.stderr,
       /^error: cannot listen on host "no-such-host\.invalid" \(set by --host, AUTOFLOW_HOST or the config file's host\): no such host name/,
     );
+  });
+
+  test('output that cannot be written (a full disk) fails the command, and says so', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const outcome = await autoflow(['--version'], { cwd: dir, stdoutFd: full });
+      assert.equal(outcome.code, 1);
+      assert.equal(outcome.stderr, 'error: writing the output failed (ENOSPC): what was printed is lost\n');
+    } finally {
+      closeSync(full);
+    }
   });
 
   test('--help is exit 0 and describes the command', async () => {

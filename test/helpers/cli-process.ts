@@ -13,16 +13,20 @@ export interface CliOutcome {
  * `node bin/autoflow.js …` as a user runs it, in a child process. Asynchronous, so that a server
  * living in the test's own process keeps answering while the command runs.
  */
-export function autoflow(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliOutcome> {
+export function autoflow(
+  args: readonly string[],
+  /** `stdoutFd`: a file descriptor the command writes its output to, instead of a pipe the outcome reads. */
+  options: { cwd: string; env?: Record<string, string>; stdoutFd?: number },
+): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
