@@ -85,9 +85,9 @@ describe('run', () => {
     assert.match(outcome.stderr, /^error: run cancelled-1 was cancelled: superseded by run 2\n$/m);
   });
 
-  test('--wait --timeout gives up with exit 1', async () => {
+  test('--wait --timeout gives up with exit 124, as timeout(1): the run goes on, and a script may wait again', async () => {
     const outcome = await cli(['run', 'slow', '--wait', '--timeout', '0.3', '--id', 'slow-timeout']);
-    assert.equal(outcome.code, 1);
+    assert.equal(outcome.code, 124);
     assert.match(outcome.stderr, /error: run slow-timeout is still running after 0.3 s; follow it with `autoflow show slow-timeout`/);
   });
 

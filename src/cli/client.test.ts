@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../core/errors.js';
 import type { HistoryEvent } from '../core/model.js';
 import { createApp } from '../server/http/app.js';
 import { serve, type RunningServer } from '../server/serve.js';
 import { createFakeOperations, createMemoryLogger } from '../server/testing/fake-operations.js';
-import { ApiError, createClient, ServerUnreachableError } from './client.js';
+import { ApiError, createClient, ServerSilentError, ServerUnreachableError } from './client.js';
 
 const operations = createFakeOperations({ workflows: { hello: () => 'hi', slow: () => null }, delays: { slow: 60_000 } });
 let server: RunningServer;
@@ -112,4 +112,31 @@ test("a run's history comes page after page, each from where the last ended; a s
 
 test('a server that is not there is a ServerUnreachableError', async () => {
   await assert.rejects(createClient({ url: 'http://127.0.0.1:9' }).listWorkflows(), ServerUnreachableError);
+});
+
+test('a server that takes the connection and never answers is a ServerSilentError after the timeout, not a hang', async () => {
+  const silent = createNetServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const error = await createClient({ url, answerTimeoutMs: 200 })
+      .listWorkflows()
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    assert.ok(error instanceof ServerSilentError, String(error));
+    assert.equal(
+      error.message,
+      `AutoFlow at ${url} took the request but did not answer within 0.2 s; it may be stuck or overloaded: see its /livez and its logs`,
+    );
+  } finally {
+    silent.close();
+  }
+});
+
+test("'.' and '..' name no run: they are refused, not sent to another route", async () => {
+  const client = createClient({ url: server.url, token: 'test-token' });
+  for (const id of ['.', '..']) await assert.rejects(client.getRun(id), { name: 'NotFoundError', message: `run '${id}' does not exist` });
+  await assert.rejects(client.retireWorkflow('..'), { name: 'NotFoundError' });
 });

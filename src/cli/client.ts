@@ -76,6 +76,8 @@ export interface ClientOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
   url: string;
   token?: string | undefined;
+  /** How long a request may go unanswered, beyond the time it asked the server to hold it (a long poll). @default 30 s */
+  answerTimeoutMs?: number;
 }
 
 /** The server could not be reached at all (refused, DNS, reset): nothing was acknowledged. */
@@ -86,6 +88,16 @@ export class ServerUnreachableError extends AutoflowError {
       'unreachable',
       `cannot reach AutoFlow at ${url} — is \`autoflow server\` running?${typeof code === 'string' ? ` (${code})` : ''}`,
       { cause },
+    );
+  }
+}
+
+/** The server took the connection but did not answer in time: it is there, but stuck or overloaded. */
+export class ServerSilentError extends AutoflowError {
+  constructor(url: string, waitedMs: number) {
+    super(
+      'no_answer',
+      `AutoFlow at ${url} took the request but did not answer within ${waitedMs / 1000} s; it may be stuck or overloaded: see its /livez and its logs`,
     );
   }
 }
@@ -104,6 +116,15 @@ export class ApiError extends AutoflowError {
  * keeps the request clear of proxies that cut idle connections at 60 s.
  */
 const WAIT_SLICE_MS = 30_000;
+
+/**
+ * A path segment for `id`. `.` and `..` name no run nor workflow (ids begin with a letter or digit), and in a URL they
+ * would lead to another route.
+ */
+function segment(what: 'run' | 'workflow', id: string): string {
+  if (id === '.' || id === '..') throw new NotFoundError(what, id);
+  return encodeURIComponent(id);
+}
 
 /** Turns an error response back into the typed error the server's error handler started from. */
 function errorFromResponse(status: number, statusText: string, text: string, url: string): Error {
@@ -144,27 +165,32 @@ function errorFromResponse(status: number, statusText: string, text: string, url
 export function createClient(options: ClientOptions): ApiClientWithSimulator {
   const base = options.url.replace(/\/+$/, '');
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  /** `holdMs`: how long the request asks the server to hold it before it answers (a long poll). */
+  async function request<T>(method: string, path: string, body?: unknown, holdMs = 0): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    const init: RequestInit = { method, headers };
+    const patience = holdMs + (options.answerTimeoutMs ?? 30_000);
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(patience) };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
+    const silent = (caught: unknown): Error =>
+      toError(caught).name === 'TimeoutError' ? new ServerSilentError(base, patience) : new ServerUnreachableError(base, toError(caught));
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${base}${path}`, init);
+      text = await response.text();
     } catch (caught) {
-      throw new ServerUnreachableError(base, toError(caught));
+      throw silent(caught);
     }
-    const text = await response.text();
     if (!response.ok) throw errorFromResponse(response.status, response.statusText, text, base);
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
   }
 
-  const get = async <T>(path: string): Promise<T> => (await request<T>('GET', path)).body;
-  const run = (id: string): string => `/api/v1/runs/${encodeURIComponent(id)}`;
+  const get = async <T>(path: string, holdMs?: number): Promise<T> => (await request<T>('GET', path, undefined, holdMs)).body;
+  const run = (id: string): string => `/api/v1/runs/${segment('run', id)}`;
   const query = (params: Record<string, string | number | undefined>): string => {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
@@ -177,13 +203,13 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       const response = await request<RunView>('POST', '/api/v1/runs', startRequest);
       return { run: response.body, created: response.status === 201 };
     },
-    getRun: (id) => get<RunView>(run(id)),
+    getRun: async (id) => get<RunView>(run(id)),
     // The server holds one request for at most 60 s, so a longer wait is a series of long polls.
     async waitForRun(id, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const slice = Math.min(Math.max(deadline - Date.now(), 0), WAIT_SLICE_MS);
-        const view = await get<RunView>(`${run(id)}?wait=${slice / 1000}`);
+        const view = await get<RunView>(`${run(id)}?wait=${slice / 1000}`, slice);
         if (view.status !== 'running' || Date.now() >= deadline) return view;
       }
     },
@@ -218,7 +244,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
     async retireWorkflow(name) {
-      await request('DELETE', `/api/v1/workflows/${encodeURIComponent(name)}`);
+      await request('DELETE', `/api/v1/workflows/${segment('workflow', name)}`);
     },
     ingestEvent: async (event) => (await request<{ seq: number; duplicate: boolean }>('POST', '/api/v1/events', event)).body,
     async listTasks({ runId, ...rest }) {

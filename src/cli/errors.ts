@@ -8,11 +8,20 @@ export class UsageError extends AutoflowError {
   }
 }
 
+/** `run --wait --timeout` passed and the run goes on: not a failure of the run, and a script may wait again. */
+export class StillRunningError extends AutoflowError {
+  constructor(message: string) {
+    super('still_running', message);
+  }
+}
+
 /**
  * Exit codes: 0 success, 2 the invocation or a value in it is wrong (fix the command line or the
- * configuration), 1 anything else failed (the server, the run, the network).
+ * configuration), 124 `run --wait --timeout` passed while the run goes on (as `timeout(1)`), 1
+ * anything else failed (the server, the run, the network).
  */
 export function exitCodeOf(error: Error): number {
+  if (error instanceof StillRunningError) return 124;
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
   if (error instanceof UsageError || error instanceof ValidationError || error instanceof ConfigError) return 2;
   return 1;

@@ -7,7 +7,7 @@ import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { errorLocation, formatError, formatJson } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseJsonFlag, parseOptions, readJsonFile, secondsFlag } from '../options.js';
-import { UsageError } from '../errors.js';
+import { StillRunningError, UsageError } from '../errors.js';
 
 const optionsSchema = z.strictObject({
   ...clientOptionsShape,
@@ -74,7 +74,9 @@ async function waitForEnd(client: ApiClient, started: RunView, timeoutMs: number
       case 'completed':
         return run;
       case 'running':
-        throw new RunOutcomeError(`run ${run.id} is still running after ${timeoutMs / 1000} s; follow it with \`autoflow show ${run.id}\``);
+        throw new StillRunningError(
+          `run ${run.id} is still running after ${timeoutMs / 1000} s; follow it with \`autoflow show ${run.id}\``,
+        );
       case 'failed': {
         const location = run.error && errorLocation(run.error);
         throw new RunOutcomeError(

@@ -35,7 +35,10 @@ export function registerRuns(program: Command, context: CliContext): void {
       .option('--limit <n>', 'at most this many runs (server default 50, at most 500)')
       .option('--cursor <cursor>', 'continue after the previous page')
       .option('--json', 'print the page as JSON')
-      .option('-q, --quiet', 'print only the run ids, one a line (for example: autoflow runs --status failed -q | xargs autoflow retry)'),
+      .option(
+        '-q, --quiet',
+        'print only the run ids of this page, one a line (for example: autoflow runs --workflow release --limit 500 -q | xargs -r autoflow cancel; to retry every failed run, autoflow retry --failed)',
+      ),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     if (options.json && options.quiet) throw new UsageError('use --json or -q, not both: -q prints only the ids, --json the whole page');
