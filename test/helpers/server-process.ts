@@ -26,7 +26,11 @@ export interface ServerProcessOptions {
 /** `autoflow server` as a real child process, the way an operator runs it. */
 export class ServerProcess {
   private child: ChildProcess | undefined;
+  /** stdout and stderr together, as a terminal shows them. */
   output = '';
+  /** stdout alone, and stderr alone. */
+  stdout = '';
+  stderr = '';
 
   constructor(private readonly options: ServerProcessOptions) {}
 
@@ -41,8 +45,14 @@ export class ServerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.stderr += chunk.toString();
+    });
     await this.waitHealthy(child);
   }
 

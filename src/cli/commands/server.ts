@@ -178,25 +178,26 @@ export function registerServer(program: Command, context: CliContext): void {
         simulator: gitlab !== undefined,
         allowRemoteSimulatorSignIn: config.allowRemoteSimulatorSignIn,
       });
-      context.out(`AutoFlow is listening on ${server.url}`);
-      context.out(notes.webUi);
+      // For the person who started it, on stderr: stdout carries the log, one JSON object a line, for log shippers.
+      context.err(`AutoFlow is listening on ${server.url}`);
+      context.err(notes.webUi);
       for (const warning of notes.warnings) context.err(warning);
       if (gitlab) {
-        context.out(`No GitLab configured: the built-in simulator runs at ${gitlab.baseUrl()} with a demo group and project (demo/app).`);
-        context.out(
+        context.err(`No GitLab configured: the built-in simulator runs at ${gitlab.baseUrl()} with a demo group and project (demo/app).`);
+        context.err(
           'Make something happen with `autoflow simulate` (for example: autoflow simulate set-milestone alice demo/app 1 "Sprint 1").',
         );
-        context.out(
+        context.err(
           gitlab.stateFile === undefined
             ? `The simulator's state is not saved with a ${config.db.kind} database: it starts from the demo data again at every start.`
             : `The simulator's state is ${gitlab.restored ? 'the one saved in' : 'saved in'} ${gitlab.stateFile}; to start again from the demo data, stop the server and delete that file.`,
         );
       }
       if (runtime.newApiToken !== undefined) {
-        context.out('');
-        context.out(`A new API token was created. It is shown only this once (the server keeps only its hash):`);
-        context.out(`  export AUTOFLOW_API_TOKEN=${runtime.newApiToken}`);
-        context.out('');
+        context.err('');
+        context.err(`A new API token was created. It is shown only this once (the server keeps only its hash):`);
+        context.err(`  export AUTOFLOW_API_TOKEN=${runtime.newApiToken}`);
+        context.err('');
       }
       await shutdownOnSignal(
         async () => {

@@ -1,0 +1,27 @@
+/** What `autoflow server` writes where: log lines on stdout, one JSON object each (for log shippers); what a person reads on stderr. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freePort, ServerProcess } from '../helpers/server-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'autoflow-output-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('stdout holds only JSON log lines; the banner and the first-start API token go to stderr', async () => {
+  const server = new ServerProcess({
+    port: await freePort(),
+    db: `sqlite:${join(dir, 'autoflow.db')}`,
+    workflowsDir: dir,
+    token: '',
+    env: { AUTOFLOW_LOG_LEVEL: 'info' },
+  });
+  await server.start();
+  await server.stop();
+  const lines = server.stdout.split('\n').filter((line) => line !== '');
+  assert.ok(lines.length > 0, 'the server logged');
+  for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line}`);
+  assert.match(server.stderr, /AutoFlow is listening on http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(server.stderr, /export AUTOFLOW_API_TOKEN=\S+/);
+});
