@@ -128,7 +128,7 @@ describe('gate options', () => {
       {
         event: 'com.gitlab.events.tag_push',
         filter: { 'project.path_with_namespace': 'acme/manifests', ref: { glob: 'refs/tags/v*' } },
-        runKey: ['project_id', 'checkout_sha'],
+        runKey: ['project_id', 'checkout_sha', 'ref'],
       },
     ]);
   });
