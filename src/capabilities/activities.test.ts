@@ -42,3 +42,21 @@ test("an activity's details keep a code of their own; a thrown non-error is retr
   assert.ok(flaky instanceof CapabilityError && flaky.retryable);
   assert.deepEqual([flaky.name, flaky.message], ['Error', 'try again']);
 });
+
+test('an activity that is not registered says where to register it: autoflow.config.ts, or what the embedding says', async () => {
+  const allowed = capabilityContext({ permissions: { activities: ['openTicket'] } });
+  const messageOf = (error: unknown): string => (error instanceof CapabilityError && !error.retryable ? error.message : String(error));
+  assert.equal(
+    messageOf(
+      await createActivitiesCapability({})
+        .invoke('openTicket', null, allowed)
+        .catch((e: unknown) => e),
+    ),
+    "no activity 'openTicket' is registered; add it to activities in autoflow.config.ts",
+  );
+  const embedded = createActivitiesCapability({}, { howToRegister: (name) => `pass { ${name} } to the harness` });
+  assert.equal(
+    messageOf(await embedded.invoke('openTicket', null, allowed).catch((e: unknown) => e)),
+    "no activity 'openTicket' is registered; pass { openTicket } to the harness",
+  );
+});

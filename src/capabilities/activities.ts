@@ -49,20 +49,33 @@ export function checkActivityAllowed(name: string, context: CapabilityContext): 
   }
 }
 
+export interface ActivitiesCapabilityOptions {
+  /**
+   * What the error of an activity that is not registered says to do, where activities come from elsewhere than a
+   * server's configuration (autoflow/testing: `createTestEnv({ activities })`).
+   * @default name => 'add it to activities in autoflow.config.ts'
+   */
+  howToRegister?: (name: string) => string;
+}
+
+const registerOnServer = (): string => 'add it to activities in autoflow.config.ts';
+
 /**
  * Trusted TypeScript functions from `autoflow.config.ts`, callable from workflows that list them
  * in `permissions.activities`. A thrown error is retried unless it carries `nonRetryable: true`.
  */
-export function createActivitiesCapability(activities: Readonly<Record<string, ActivityFunction>>): Capability {
+export function createActivitiesCapability(
+  activities: Readonly<Record<string, ActivityFunction>>,
+  options: ActivitiesCapabilityOptions = {},
+): Capability {
+  const howToRegister = options.howToRegister ?? registerOnServer;
   return {
     name: 'activities',
     async invoke(name, args, context): Promise<Json> {
       checkActivityAllowed(name, context);
       const activity = Object.hasOwn(activities, name) ? activities[name] : undefined;
       if (!activity) {
-        throw new CapabilityError('unknown_activity', `no activity '${name}' is registered; add it to activities in autoflow.config.ts`, {
-          retryable: false,
-        });
+        throw new CapabilityError('unknown_activity', `no activity '${name}' is registered; ${howToRegister(name)}`, { retryable: false });
       }
       try {
         const value = await activity(args, {

@@ -32,17 +32,25 @@ export function checkSecretRead(method: string, raw: Json, context: CapabilityCo
   return name;
 }
 
+export interface SecretsCapabilityOptions {
+  /**
+   * What the error of a secret that is not configured says to do, where the values come from elsewhere than a
+   * server's configuration (autoflow/testing: `createTestEnv({ secrets })`).
+   * @default name => `set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`
+   */
+  howToConfigure?: (name: string) => string;
+}
+
+const configureOnServer = (name: string): string => `set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`;
+
 /** `secrets.get(name)`: only names listed in the definition's `permissions.secrets`. */
-export function createSecretsCapability(source: SecretSource): Capability {
+export function createSecretsCapability(source: SecretSource, options: SecretsCapabilityOptions = {}): Capability {
+  const howToConfigure = options.howToConfigure ?? configureOnServer;
   const read = (method: string, raw: Json, context: CapabilityContext): Json => {
     const name = checkSecretRead(method, raw, context);
     const value = source.get(name);
     if (value === undefined) {
-      throw new CapabilityError(
-        'secret_missing',
-        `secret '${name}' is not configured: set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`,
-        { retryable: false },
-      );
+      throw new CapabilityError('secret_missing', `secret '${name}' is not configured: ${howToConfigure(name)}`, { retryable: false });
     }
     return value;
   };

@@ -39,9 +39,10 @@ export function mockCapability(name: string, handler: MockHandler, options: Mock
 }
 
 /**
- * The capabilities of a test environment, each behind a forwarder: the runtime is built once with
- * the forwarders, so that `env.mock(name, …)` can swap what answers a capability at any moment of
- * a test, and restoring puts the real one back.
+ * The capabilities of a test environment, each behind a forwarder: the runtime puts every capability it has — its own
+ * (`emit`, `tasks`, `calendar`…) and those the environment gives it — behind one (`forward`, the runtime's
+ * `wrapCapability`), so that `env.mock(name, …)` can swap what answers any of them at any moment of a test, and
+ * restoring puts the real one back.
  */
 export class CapabilitySwitch {
   private readonly real = new Map<string, Capability>();
@@ -50,37 +51,37 @@ export class CapabilitySwitch {
   private readonly answeredByTest = new Map<Capability, Capability['invoke']>();
 
   /**
-   * `testAnswered`: those of `capabilities` that test code answers (the mocks and activities given to createTestEnv),
-   * tracked in `inFlight` as every mock is; the others (a simulated GitLab, stand-ins) are waited for as in production.
+   * `testAnswered`: the capabilities that test code answers (the mocks given to createTestEnv), tracked in `inFlight`
+   * as every mock is; the others (a simulated GitLab, stand-ins, activities) are waited for as in production.
    */
   constructor(
-    capabilities: readonly Capability[],
     private readonly inFlight: CallsInFlight,
     testAnswered: readonly Capability[],
     private readonly mockOptions: MockOptions = {},
   ) {
-    for (const capability of capabilities) this.real.set(capability.name, capability);
     for (const capability of testAnswered) this.answeredByTest.set(capability, inFlight.track(capability));
   }
 
-  /** What the runtime is given: one forwarder per name. */
-  forwarders(): Capability[] {
-    return [...this.real.values()].map((real) => ({
+  /** What the engine calls instead of `real`: a mock of its name while there is one, else `real`. */
+  forward(real: Capability): Capability {
+    this.real.set(real.name, real);
+    return {
       name: real.name,
       invoke: (method, args, context) => {
         const target = this.mocks.get(real.name) ?? real;
-        return (this.answeredByTest.get(target) ?? target.invoke)(method, args, context);
+        const invoke = this.answeredByTest.get(target);
+        return invoke ? invoke(method, args, context) : target.invoke(method, args, context);
       },
       ...(real.storesArguments === true && { storesArguments: true }),
-    }));
+    };
   }
 
   /** Answers `name` with `handler` until the returned function is called. */
   mock(name: string, handler: MockHandler): () => void {
     if (!this.real.has(name)) {
       throw new Error(
-        `capability '${name}' cannot be mocked after the environment was created: the engine only knows ${[...this.real.keys()].join(', ')}. ` +
-          `Pass it at creation instead: createTestEnv({ mocks: { ${name}: handler } })`,
+        `capability '${name}' cannot be mocked after the environment was created: its engine has no capability of that name, only ${[...this.real.keys()].join(', ')}. ` +
+          `To add one, pass it at creation: createTestEnv({ mocks: { ${name}: handler } })`,
       );
     }
     const mock = mockCapability(name, handler, this.mockOptions);

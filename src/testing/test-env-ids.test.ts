@@ -1,7 +1,8 @@
 /**
  * A test environment makes its ids from a seed and counters, so every test run gets the same ones: the ids of runs
  * started without one, of emitted events and of the simulator's webhook deliveries, and so the ids of the runs they
- * trigger and the `Math.random()` those runs draw (a run's id seeds it). They used to be random UUIDs.
+ * trigger and the `Math.random()` those runs draw (a run's id seeds it). They used to be random UUIDs. The engine's
+ * retry jitter draws from the seed too, so that retries happen at the same virtual times.
  * `env.result` on a run nothing but an event or a signal can move names what it waits for, from its history.
  */
 import assert from 'node:assert/strict';
@@ -45,6 +46,35 @@ export default workflow({
 `,
 );
 
+const flaky = workflowFile(
+  'flaky',
+  `import { http, now, workflow } from 'autoflow';
+export default workflow({
+  name: 'flaky',
+  permissions: { http: ['https://svc.example.com/'] },
+  async run() {
+    await http.request({ url: 'https://svc.example.com/x' });
+    return now().toISOString();
+  },
+});
+`,
+);
+
+/** When a run whose request fails three times with a 503 (retried with jitter) sees its answer. */
+async function answeredAt(idSeed?: string): Promise<unknown> {
+  let attempts = 0;
+  const env = await createTestEnv({
+    workflows: [flaky],
+    mocks: { http: () => ({ status: ++attempts <= 3 ? 503 : 200, headers: {}, body: '' }) },
+    ...(idSeed === undefined ? {} : { idSeed }),
+  });
+  try {
+    return (await env.result(await env.start('flaky'))).result;
+  } finally {
+    await env.close();
+  }
+}
+
 /** What one test run of a test sees: run ids and what their `Math.random()` drew. */
 async function rolls(idSeed?: string): Promise<Array<[string, unknown]>> {
   const env = await createTestEnv({ workflows: [dice], gitlab: demoSeed(), ...(idSeed === undefined ? {} : { idSeed }) });
@@ -79,6 +109,14 @@ describe('the ids of a test environment', () => {
       assert.notEqual(other[i]?.[0], first[i]?.[0]);
       assert.notEqual(other[i]?.[1], first[i]?.[1]);
     }
+  });
+});
+
+describe('the retries of a test environment', () => {
+  test('happen at the same virtual times on every test run: their jitter draws from idSeed', async () => {
+    const first = await answeredAt();
+    assert.equal(await answeredAt(), first);
+    assert.notEqual(await answeredAt('another seed'), first);
   });
 });
 

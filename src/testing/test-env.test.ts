@@ -53,7 +53,10 @@ describe('createTestEnv: the workflows it is given', () => {
   test('a workflow file that does not build fails the environment, naming the file and why', async () => {
     await assert.rejects(
       createTestEnv({ workflows: [folder.path('month.ts'), folder.path('broken.ts')] }),
-      (error: Error) => error.name === 'DefinitionError' && error.message.startsWith(`${folder.path('broken.ts')}: Cannot bundle`) && /nowhere/.test(error.message),
+      (error: Error) =>
+        error.name === 'DefinitionError' &&
+        error.message.startsWith(`${folder.path('broken.ts')}: Cannot bundle`) &&
+        /nowhere/.test(error.message),
     );
   });
 });
@@ -156,8 +159,8 @@ describe('createTestEnv: mocks and the calls log', () => {
       assert.equal(call?.status, 'failed');
       assert.equal(call?.error?.message, 'chat is down');
       assert.throws(
-        () => env.mock('tasks', () => null),
-        /capability 'tasks' cannot be mocked after the environment was created.*mocks: \{ tasks: handler \}/,
+        () => env.mock('slack', () => null),
+        /capability 'slack' cannot be mocked after the environment was created.*mocks: \{ slack: handler \}/,
       );
       assert.throws(() => env.gitlab, /createTestEnv\(\{ workflows, gitlab: demoSeed\(\) \}\)/);
     } finally {

@@ -5,14 +5,15 @@ import { setImmediate } from 'node:timers/promises';
 import { pino } from 'pino';
 import { VirtualClock } from '../app/clocks.js';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../app/runtime.js';
-import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
-import { createHttpCapability } from '../capabilities/http.js';
+import type { ActivityFunction } from '../capabilities/activities.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { ListTasksQuery, TaskView } from '../app/operations.js';
 import type { CloudEvent, HistoryEvent, Json, LogRecord, RunRecord } from '../core/model.js';
+import { continuedAs } from '../core/task.js';
 import type { Capability, Logger } from '../core/ports.js';
 import { callsOf, type RecordedCall } from './calls.js';
 import { parseDuration } from './duration.js';
+import { envCapabilities } from './env-capabilities.js';
 import type { SeedDescription } from './gitlab-sim/index.js';
 import { TestGitLab } from './gitlab.js';
 import { CallsInFlight } from './in-flight.js';
@@ -41,12 +42,17 @@ export interface TestEnvOptions {
   capabilities?: Capability[];
   /** Capabilities answered by functions, by name: `{ http: (method, args) => ({ status: 200, … }) }`. */
   mocks?: Record<string, MockHandler>;
-  /** The fetch behind `http.request`. @default globalThis.fetch */
+  /**
+   * The fetch behind `http.request`, for a test that sends real requests (to a stand-in, say). Without it tests run
+   * without a network: a request that no mock answers fails at once, naming its URL and how to mock it, unless one of
+   * autoflow/testing's stand-ins (`listenLoopback`) serves it.
+   */
   fetch?: typeof fetch;
   /**
    * What the ids the environment makes are derived from: the run ids of `start` without an id, the event ids of
    * `emit`, the simulator's webhook deliveries (and so the ids of the runs they trigger). The same seed gives the same
-   * ids on every test run, and a run's id seeds its `Math.random()`: change it to see other draws. @default 'autoflow'
+   * ids on every test run, and a run's id seeds its `Math.random()`: change it to see other draws. The engine's retry
+   * jitter draws from it too, so that retries happen at the same virtual times on every test run. @default 'autoflow'
    */
   idSeed?: string;
   sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number; threads?: number };
@@ -91,21 +97,9 @@ export class TestEnv {
     const mockOptions = { clock, ...(simulator ? { gitlab: simulator.capability } : {}) };
     const inFlight = new CallsInFlight();
     const mocks = Object.entries(options.mocks ?? {}).map(([name, handler]) => mockCapability(name, handler, mockOptions));
-    const capabilities = new CapabilitySwitch(
-      [
-        // The engine's own http and activities, built here too so that env.mock can stand in for them.
-        createHttpCapability(options.fetch ? { fetch: options.fetch } : {}),
-        createActivitiesCapability(options.activities ?? {}),
-        ...(simulator ? [simulator.capability] : []),
-        ...(options.capabilities ?? []),
-        ...mocks,
-      ],
-      inFlight,
-      // Mocks stand in for the other side and answer at once: what they have not answered when nothing else happens,
-      // time may pass for. The activities given are the operator's real code, waited for as on a server.
-      mocks,
-      mockOptions,
-    );
+    // Mocks stand in for the other side and answer at once: what they have not answered when nothing else happens,
+    // time may pass for. The activities given are the operator's real code, waited for as on a server.
+    const capabilities = new CapabilitySwitch(inFlight, mocks, mockOptions);
     const base = embeddedRuntimeConfig({ db: options.db ?? { kind: 'memory' }, workflowsDir: '.' });
     const workflowFiles = options.workflows.map((file) => resolve(toPath(file)));
     const missing = workflowFiles.filter((file) => !existsSync(file));
@@ -130,7 +124,18 @@ export class TestEnv {
         clock,
         logger: options.logger ?? pino({ level: 'silent' }),
         pollIntervalMs: null,
-        capabilities: capabilities.forwarders(),
+        capabilities: [
+          ...envCapabilities({
+            ...(options.secrets && { secrets: options.secrets }),
+            ...(options.activities && { activities: options.activities }),
+            ...(options.fetch && { fetch: options.fetch }),
+            ...(simulator && { gitlab: simulator.capability }),
+          }),
+          ...(options.capabilities ?? []),
+          ...mocks,
+        ],
+        wrapCapability: (capability) => capabilities.forward(capability),
+        random: () => ids.random(),
       },
     );
     await runtime.start();
@@ -155,8 +160,9 @@ export class TestEnv {
   }
 
   /**
-   * Answers calls to capability `name` with `handler` from now on (http, activities, gitlab, and
-   * those given at creation). Returns a function that puts the real one back.
+   * Answers calls to capability `name` with `handler` from now on: any capability the engine has (http, activities,
+   * secrets, emit, tasks, calendar, gitlab with or without a seed, and those given at creation). Returns a function
+   * that puts the real one back.
    */
   mock(name: string, handler: MockHandler): () => void {
     return this.capabilities.mock(name, handler);
@@ -208,27 +214,31 @@ export class TestEnv {
   }
 
   /**
-   * Runs time forward until the run ends (skipping straight to each next timer) and returns it.
-   * Fails if the run can never end: nothing left to wait for, or `limit` of virtual time passed.
+   * Runs time forward until the run ends (skipping straight to each next timer) and returns it — the run its
+   * continue-as-new chain ends in, when it continued, as signal and cancel follow the chain. Fails if the run can never
+   * end: it waits for nothing a timer brings (only for what test code brings — a signal without a timeout, a task
+   * without a deadline — or for nothing its history names), or `limit` of virtual time passed.
    */
   async result(runId: string, limit: string | number = '365d'): Promise<RunRecord> {
     const deadline = this.clock.now() + parseDuration(limit);
     await this.settle();
     for (;;) {
-      const run = await this.run(runId);
+      const run = await this.latestOfChain(runId);
       if (run.status !== 'running') return run;
+      const name = run.id === runId ? `run ${runId}` : `run ${runId} (continued as ${run.id})`;
+      const pending = pendingOf(await this.history(run.id));
+      const waits = pending.map((item) => item.description).join('; ');
       const next = this.clock.nextAt();
-      if (next === undefined) {
-        const pending = pendingOf(await this.history(runId));
+      // Other timers (a daily schedule, a task's daily check of its state) would go on firing up to the limit — a year
+      // of them by default — and none would end the wait.
+      if (next === undefined || (pending.length > 0 && pending.every((item) => item.onlyTestCode))) {
         throw new Error(
-          `run ${runId} is waiting for what no timer will bring: ${pending.length > 0 ? pending.join('; ') : 'nothing its history names'}${this.unanswered(runId)}`,
+          `${name} is waiting for what no timer will bring: ${waits || 'nothing its history names'}${this.unanswered(run.id)}`,
         );
       }
       if (next > deadline) {
-        // A task without a timeout is asked for its state once a day: a timer, but not one that ends the wait.
-        const pending = pendingOf(await this.history(runId));
         throw new Error(
-          `run ${runId} did not end within ${String(limit)} of virtual time${pending.length > 0 ? `; it waits for ${pending.join('; ')}` : ''}${this.unanswered(runId)}`,
+          `${name} did not end within ${String(limit)} of virtual time${waits && `; it waits for ${waits}`}${this.unanswered(run.id)}`,
         );
       }
       this.clock.advanceTo(next);
@@ -323,6 +333,17 @@ export class TestEnv {
     // longer moves: a mock that never answers would hold close() for ever.
     this.inFlight.abandonAll(new Error('the test environment was closed while this call waited for its mock'));
     await this.runtime.stop();
+  }
+
+  /** The run `runId`'s continue-as-new chain goes on in: the run itself unless it continued (and its successor is kept). */
+  private async latestOfChain(runId: string): Promise<RunRecord> {
+    let run = await this.run(runId);
+    for (let next = continuedAs(run); next !== undefined; next = continuedAs(run)) {
+      const successor = await this.runtime.store.getRun(next);
+      if (!successor) break;
+      run = successor;
+    }
+    return run;
   }
 
   /** What result()'s error adds about the calls of `runId` whose test code has not answered. */

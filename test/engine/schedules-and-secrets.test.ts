@@ -77,7 +77,14 @@ export default workflow({
       }),
     ) as unknown as Logger;
     const dbPath = join(folder.dir, 'secrets.db');
-    const env = await createTestEnv({ workflows: [file], db: { kind: 'sqlite', path: dbPath }, secrets: { API_TOKEN: secret }, logger });
+    // The service is a real server: the test's own fetch sends to it (a test environment has no network otherwise).
+    const env = await createTestEnv({
+      workflows: [file],
+      db: { kind: 'sqlite', path: dbPath },
+      secrets: { API_TOKEN: secret },
+      logger,
+      fetch,
+    });
     try {
       const id = await env.start('uses-secret');
       const run = await env.result(id);

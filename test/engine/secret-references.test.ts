@@ -106,7 +106,7 @@ describe('secret references', () => {
     try {
       const id = await env.start('spills', { round: 1 });
       const run = await env.result(id);
-      assert.equal(run.status, 'continued', JSON.stringify(run.error));
+      assert.deepEqual([run.id, run.status], [`${id}~2`, 'completed'], JSON.stringify(run.error));
 
       const [event] = await env.operations.listEvents({ type: 'com.example.spilled' });
       assert.deepEqual(event?.data, { text: `token ${REFERENCE}`, [REFERENCE]: 'as a key' });

@@ -23,6 +23,19 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
+/**
+ * The origins of the stand-ins listening in this process. A test environment's `http`, which sends nothing without a
+ * mock or a fetch of the test's own, still reaches these (env-capabilities.ts): they are the test's, like its mocks.
+ * Process-wide, unlike everything else here, because a test makes its stand-ins before, and apart from, the
+ * environment that calls them; an origin leaves the set when its stand-in closes.
+ */
+const listening = new Set<string>();
+
+/** Whether `url` is served by a stand-in listening in this process (`listenLoopback`). */
+export function isStandIn(url: URL): boolean {
+  return listening.has(url.origin);
+}
+
 /** Starts `handler` on an ephemeral loopback port. */
 export async function listenLoopback(
   handler: (request: StandInRequest) => StandInResponse | Promise<StandInResponse>,
@@ -54,10 +67,13 @@ export async function listenLoopback(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  listening.add(url);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
+        listening.delete(url);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
