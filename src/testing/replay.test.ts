@@ -111,19 +111,52 @@ describe('replay', () => {
     assert.equal(report.divergence.expected, 'call http.request (step 3) at deploy.ts:8:16');
   });
 
+  test('a failed run replays up to the task that failed it: the fix of what failed it is no divergence, as for a retry', async () => {
+    const env = await createTestEnv({
+      workflows: [folder.path('deploy.ts')],
+      mocks: {
+        http: (_method, args) => ({ status: String((args as { url: string }).url).endsWith('/deploy') ? 404 : 200, headers: {}, body: '' }),
+      },
+    });
+    let failed: HistoryEvent[];
+    try {
+      const id = await env.start('deploy', null, 'failed-deploy');
+      assert.equal((await env.result(id)).status, 'failed');
+      failed = await env.history(id);
+    } finally {
+      await env.close();
+    }
+    const deploy = "    await http.request({ url: 'https://ci.example.com/deploy', method: 'POST' });\n";
+    const fixed = folder.write(
+      'fixed.ts',
+      edit(
+        deploy,
+        `    try {\n${deploy}    } catch {\n      await http.request({ url: 'https://ci.example.com/rollback', method: 'POST' });\n    }\n`,
+      ),
+    );
+    assert.deepEqual(await replay({ history: failed, workflow: fixed, runId: 'failed-deploy' }), {
+      ok: true,
+      runId: 'failed-deploy',
+      workflow: 'deploy',
+      tasks: 3,
+      failedTaskLeftOut: true,
+    });
+    // What came before the failing task still counts.
+    const reordered = folder.write('reordered.ts', edit("    await sleep('1h');\n", ''));
+    const report = await replay({ history: failed, workflow: reordered, runId: 'failed-deploy' });
+    assert.equal(report.ok, false);
+  });
+
   test('a replayer takes exported runs ({ run, history }) and refuses a history of another workflow', async () => {
     const replayer = await createReplayer([folder.path('deploy.ts')]);
     assert.deepEqual(replayer.workflows, ['deploy']);
     const exported = { run: { id: runId, workflow: 'deploy' } as never, history };
     assert.deepEqual(await replayer.replay(exported), { ok: true, runId, workflow: 'deploy', tasks: 4 });
     const other = history.map((event) => (event.type === 'run_started' ? { ...event, workflow: 'release' } : event));
-    await assert.rejects(
-      replayer.replay(other, 'r-1'),
-      (error: unknown) => {
-        assert.ok(error instanceof ValidationError);
-        assert.equal(error.message, "run r-1 is a run of workflow 'release', but the files given define 'deploy'");
-        return true;
-      },
-    );
+    await assert.rejects(replayer.replay(other, 'r-1'), (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.equal(error.message, "run r-1 is a run of workflow 'release', but the files given define 'deploy'");
+      return true;
+    });
   });
 });

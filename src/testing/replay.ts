@@ -10,6 +10,7 @@ import { createSecretSource } from '../capabilities/secrets.js';
 import { DefinitionError, NondeterminismError, ValidationError } from '../core/errors.js';
 import type { DeployedDefinition, HistoryEvent, JsonObject } from '../core/model.js';
 import { replayHistory } from '../core/replay.js';
+import { lastTaskStart } from '../core/run-retry.js';
 import { revealResolution } from '../core/secrets.js';
 import type { Sandbox } from '../core/ports.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
@@ -40,7 +41,15 @@ export interface Divergence {
 }
 
 export type ReplayReport =
-  { ok: true; runId: string; workflow: string; tasks: number } | { ok: false; runId: string; workflow: string; divergence: Divergence };
+  | {
+      ok: true;
+      runId: string;
+      workflow: string;
+      tasks: number;
+      /** The run failed, and the workflow task that failed it was not replayed: a retry runs it again (`autoflow retry`). */
+      failedTaskLeftOut?: true;
+    }
+  | { ok: false; runId: string; workflow: string; divergence: Divergence };
 
 export interface ReplayOptions {
   /** A run's history: its events, or what `autoflow export` wrote (`{ run, history }`). */
@@ -92,12 +101,23 @@ export async function createReplayer(files: readonly (string | URL)[], sandbox?:
           `run ${id} is a run of workflow '${first.workflow}', but the files given define ${[...definitions.keys()].map((name) => `'${name}'`).join(', ')}`,
         );
       }
+      // As a retry takes a failed run to new code: from the task that failed it, which the new code makes again, and
+      // may rightly make otherwise (the fix of what failed it).
+      if (history.at(-1)?.type === 'run_failed') {
+        const report = await replayOne(box, definition, history.slice(0, lastTaskStart(history)), id);
+        return report.ok ? { ...report, failedTaskLeftOut: true } : report;
+      }
       return replayOne(box, definition, history, id);
     },
   };
 }
 
-async function replayOne(sandbox: Sandbox, definition: DeployedDefinition, history: readonly HistoryEvent[], runId: string): Promise<ReplayReport> {
+async function replayOne(
+  sandbox: Sandbox,
+  definition: DeployedDefinition,
+  history: readonly HistoryEvent[],
+  runId: string,
+): Promise<ReplayReport> {
   // Seeded like the engine seeds a run (by its id), so Math.random gives the recorded numbers.
   const instance = await sandbox.createInstance(definition, { runId, seed: runId });
   try {

@@ -30,7 +30,10 @@ function readHistory(path: string, context: CliContext): ExportedRun | HistoryEv
 
 function reportLines(report: ReplayReport): string[] {
   const run = `${report.runId} (${report.workflow})`;
-  if (report.ok) return [`✓ ${run}: ${report.tasks} workflow task${report.tasks === 1 ? '' : 's'} replayed`];
+  if (report.ok) {
+    const leftOut = report.failedTaskLeftOut ? ', up to the task that failed it (a retry runs that one again)' : '';
+    return [`✓ ${run}: ${report.tasks} workflow task${report.tasks === 1 ? '' : 's'} replayed${leftOut}`];
+  }
   const { task, step, expected, got } = report.divergence;
   return [
     `✗ ${run}: diverges in workflow task ${task}${step === null ? '' : `, step ${step}`}`,
