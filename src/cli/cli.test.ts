@@ -43,8 +43,12 @@ after(async () => {
 });
 
 /** The CLI as a user runs it, pointed at the test's server. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliOutcome> {
-  return autoflow(args, { cwd: dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'test-token', ...env } });
+function cli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliOutcome> {
+  return autoflow(args, {
+    cwd: dir,
+    env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'test-token', ...env },
+    ...(stdin !== undefined && { stdin }),
+  });
 }
 
 describe('run', () => {
@@ -89,6 +93,12 @@ describe('run', () => {
     const outcome = await cli(['run', 'slow', '--wait', '--timeout', '0.3', '--id', 'slow-timeout']);
     assert.equal(outcome.code, 124);
     assert.match(outcome.stderr, /error: run slow-timeout is still running after 0.3 s; follow it with `autoflow show slow-timeout`/);
+  });
+
+  test('--input-file - reads the input from standard input', async () => {
+    const outcome = await cli(['run', 'hello', '--input-file', '-', '--id', 'from-stdin', '--wait'], {}, '{"name":"Ada"}');
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual((await operations.getRun('from-stdin')).input, { name: 'Ada' });
   });
 
   test('invalid --input JSON is exit 2 with the parser message', async () => {
@@ -266,6 +276,9 @@ describe('acting on runs and events', () => {
     const later = await cli(['retry', '--failed', '--workflow', 'boom', '--since', '2999-01-01T00:00:00Z']);
     assert.equal(later.code, 0, later.stderr);
     assert.equal(later.stderr, 'no failed runs of boom since 2999-01-01T00:00:00.000Z\n');
+    // Without a zone, in UTC as everything the CLI prints, whatever the machine's zone.
+    const unzoned = await cli(['retry', '--failed', '--workflow', 'boom', '--since', '2999-01-01T00:00'], { TZ: 'America/New_York' });
+    assert.equal(unzoned.stderr, 'no failed runs of boom since 2999-01-01T00:00:00.000Z\n');
     assert.equal(operations.retries.length, retriesBefore);
     const bad = await cli(['retry', '--failed', '--since', 'yesterday']);
     assert.equal(bad.code, 2);

@@ -1,4 +1,5 @@
 // The entry point behind bin/autoflow.js: the only file that touches the process itself.
+import { readFileSync } from 'node:fs';
 import { runCli } from './program.js';
 
 // A write to stdout that failed (a full disk, a closed descriptor) fails the command: a script that saves its output
@@ -15,6 +16,7 @@ const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   out: (line) => process.stdout.write(`${line}\n`, noteFailedWrite),
   err: (line) => process.stderr.write(`${line}\n`),
+  readStdin: () => readFileSync(0, 'utf8'),
 });
 // Exit explicitly once the output is flushed: an idle keep-alive socket or a timer left by a
 // library must not keep a finished command (or a stopped server) alive.

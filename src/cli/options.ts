@@ -50,10 +50,11 @@ export function parseJsonFlag(label: string, text: string): Json {
 }
 
 /** Reads and parses a JSON file named by a flag. */
+/** The JSON in file `path`, or in standard input when `path` is `-`. */
 export function readJsonFile(flag: string, path: string, context: CliContext): Json {
   let text: string;
   try {
-    text = readFileSync(resolve(context.cwd, path), 'utf8');
+    text = path === '-' ? context.readStdin() : readFileSync(resolve(context.cwd, path), 'utf8');
   } catch (caught) {
     throw new UsageError(`cannot read ${flag} ${path}: ${toError(caught).message}`);
   }

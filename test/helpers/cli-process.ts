@@ -15,15 +15,16 @@ export interface CliOutcome {
  */
 export function autoflow(
   args: readonly string[],
-  /** `stdoutFd`: a file descriptor the command writes its output to, instead of a pipe the outcome reads. */
-  options: { cwd: string; env?: Record<string, string>; stdoutFd?: number },
+  /** `stdoutFd`: a file descriptor the command writes its output to, instead of a pipe the outcome reads. `stdin`: what it reads. */
+  options: { cwd: string; env?: Record<string, string>; stdoutFd?: number; stdin?: string },
 ): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', options.stdoutFd ?? 'pipe', 'pipe'],
     });
+    child.stdin?.end(options.stdin);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -73,7 +73,7 @@ export function registerReplay(program: Command, context: CliContext): void {
   program
     .command('replay')
     .description('replay exported run histories against workflow code: OK, or where the code diverges (task, step, both call sites)')
-    .argument('<histories...>', 'files written by `autoflow export`')
+    .argument('<histories...>', 'files written by `autoflow export` (- for standard input)')
     .requiredOption('--workflow <file|dir>', 'the workflow file, or a folder whose workflows are matched to the runs by name')
     .action(async (files: string[], raw: unknown) => {
       const options = parseOptions(optionsSchema, raw);

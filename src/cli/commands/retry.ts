@@ -24,7 +24,9 @@ const optionsSchema = z.strictObject({
  */
 function sinceTime(given: string, now: number): number {
   if (/^\d{4}-\d\d-\d\d/.test(given)) {
-    const at = Date.parse(given);
+    // Every time the CLI prints is UTC: a time given without a zone is read as UTC too, whatever this machine's zone.
+    const zoned = given.length === 10 || /(?:Z|[+-]\d\d:?\d\d)$/i.test(given);
+    const at = Date.parse(zoned ? given : `${given}Z`);
     if (Number.isFinite(at)) return at;
   } else {
     try {
