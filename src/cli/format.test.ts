@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { HistoryEvent } from '../core/model.js';
-import { formatCalls, formatColumns, formatError, formatHistory } from './format.js';
+import { formatCalls, formatColumns, formatError, formatHistory, formatInline } from './format.js';
 
 test('a history reads one line per event: offset, type, key facts', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -137,4 +137,15 @@ test('an error reads with its causes, outermost first', () => {
   };
   assert.equal(formatError(error), 'Error: release blocked; caused by ActivityError: ticket refused; caused by Error: quota');
   assert.equal(formatError({ name: 'TypeError', message: 'x is undefined' }), 'TypeError: x is undefined');
+});
+
+test('a value cut to fit a line never splits an emoji in two', () => {
+  for (let pad = 0; pad < 4; pad++) {
+    const cut = formatInline(`${'a'.repeat(55 + pad)}😀😀😀😀`);
+    assert.ok(cut.endsWith('…'));
+    assert.ok(
+      !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(cut),
+      `no lone half of an emoji: ${JSON.stringify(cut)}`,
+    );
+  }
 });

@@ -3,6 +3,7 @@ import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
+import { cutPoint } from '../core/text-cut.js';
 
 /** Pretty JSON for results that a person reads or a script parses. */
 export function formatJson(value: unknown): string {
@@ -12,7 +13,7 @@ export function formatJson(value: unknown): string {
 /** One-line JSON, cut to `max` characters: for facts inside a line. */
 export function formatInline(value: Json | undefined, max = 60): string {
   const text = JSON.stringify(value) ?? 'undefined';
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return text.length > max ? `${text.slice(0, cutPoint(text, max - 1))}…` : text;
 }
 
 /** `2026-01-02T03:04:05Z`: UTC to the second, the same on every machine. */

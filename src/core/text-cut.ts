@@ -6,6 +6,12 @@
 
 const ELLIPSIS = '…';
 
+/** Where to cut `text` at `at` or just before: never between the two halves of a character such as an emoji. */
+export function cutPoint(text: string, at: number): number {
+  const last = text.charCodeAt(at - 1);
+  return last >= 0xd800 && last <= 0xdbff ? at - 1 : at;
+}
+
 /**
  * `text` within `maxChars`, and a note of how much went. The cut is made before any of `keepWhole`
  * (secret values) that it would split, so that the value is either kept whole, to be redacted, or cut away.
@@ -18,6 +24,7 @@ export function cutText(text: string, maxChars: number, keepWhole: readonly stri
     const straddling = text.lastIndexOf(value, at - 1);
     if (straddling !== -1 && straddling + value.length > at) at = straddling;
   }
+  at = cutPoint(text, at);
   return `${text.slice(0, at)}${ELLIPSIS} (${text.length - at} more characters cut)`;
 }
 
