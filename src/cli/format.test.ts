@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { HistoryEvent } from '../core/model.js';
-import { formatCalls, formatColumns, formatError, formatHistory, formatInline } from './format.js';
+import { formatCalls, formatColumns, formatError, formatHistory, formatInline, printable } from './format.js';
 
 test('a history reads one line per event: offset, type, key facts', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -148,4 +148,11 @@ test('a value cut to fit a line never splits an emoji in two', () => {
       `no lone half of an emoji: ${JSON.stringify(cut)}`,
     );
   }
+});
+
+test('text from a run is one line of plain text: an escape sequence or a line break in it cannot recolour the terminal or forge a record', () => {
+  const forged = '\u001b[31mRED\u001b[0m\n2026-01-01T00:00:00Z  info   forged line\r\u0007';
+  assert.equal(printable(forged), '\\x1b[31mRED\\x1b[0m\\n2026-01-01T00:00:00Z  info   forged line\\r\\x07');
+  assert.equal(printable('tabs\tand ünïcödé stay'), 'tabs\tand ünïcödé stay');
+  assert.equal(formatError({ name: 'Error', message: 'bad\ntitle' }), 'Error: bad\\ntitle');
 });

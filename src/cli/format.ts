@@ -24,8 +24,21 @@ export function formatTime(time: string | number): string {
 /** `Name: message`, and each cause after it: `…; caused by Name: message`. */
 export function formatError(error: ErrorInfo): string {
   return causeChainOf(error)
-    .map((link) => `${link.name}: ${link.message}`)
+    .map((link) => `${link.name}: ${printable(link.message)}`)
     .join('; caused by ');
+}
+
+/**
+ * Text from a run (a log line, an error's message, which may hold an issue title) as one line of a terminal: control
+ * characters (an escape sequence that would recolour or clear the screen, a line break that would start a record of
+ * its own) are written as escapes (`\n`, `\x1b`), so one record is one line and shows only what it holds.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (char) => {
+    if (char === '\n') return '\\n';
+    if (char === '\r') return '\\r';
+    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }
 
 /** A frame the sandbox mapped to the author's sources is relative (`gate.ts`, `@acme/blocks/src/x.ts`); host frames are not. */

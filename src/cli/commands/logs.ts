@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatJson, formatTime } from '../format.js';
+import { formatJson, formatTime, printable } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, after: integerFlag(0).optional(), json: z.boolean().optional() });
@@ -20,6 +20,6 @@ export function registerLogs(program: Command, context: CliContext): void {
     if (options.json) context.out(formatJson(logs));
     // Like `runs` and `tasks`: an empty list is said on stderr, so that a script still reads nothing.
     else if (logs.length === 0) context.err(options.after === undefined ? 'no log lines' : `no log lines after index ${options.after}`);
-    else for (const line of logs) context.out(`${formatTime(line.at)}  ${line.level.padEnd(5)}  ${line.message}`);
+    else for (const line of logs) context.out(`${formatTime(line.at)}  ${line.level.padEnd(5)}  ${printable(line.message)}`);
   });
 }

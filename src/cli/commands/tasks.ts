@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ListTasksQuery } from '../../app/operations.js';
 import type { CliContext } from '../context.js';
-import { formatColumns, formatJson, formatTime } from '../format.js';
+import { formatColumns, formatJson, formatTime, printable } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({
@@ -44,7 +44,15 @@ export function registerTasks(program: Command, context: CliContext): void {
       context.err('no tasks');
       return;
     }
-    const rows = page.tasks.map((task) => [task.id, task.kind, task.status, task.title, task.eligible.join(','), formatTime(task.createdAt), task.path]);
+    const rows = page.tasks.map((task) => [
+      task.id,
+      task.kind,
+      task.status,
+      printable(task.title),
+      task.eligible.join(','),
+      formatTime(task.createdAt),
+      task.path,
+    ]);
     context.out(formatColumns([['ID', 'KIND', 'STATUS', 'TITLE', 'WHO', 'CREATED', 'PAGE'], ...rows]));
     if (page.nextCursor !== undefined) context.err(`more tasks: add --cursor ${page.nextCursor}`);
   });
