@@ -422,7 +422,7 @@ describe('connection problems', () => {
   test('a wrong token says how to give the right one', async () => {
     const outcome = await cli(['workflows', '--token', 'guess']);
     assert.equal(outcome.code, 1);
-    assert.match(outcome.stderr, /error: the API token is not valid.*\(set AUTOFLOW_API_TOKEN or pass --token\)/);
+    assert.match(outcome.stderr, /error: the API token is not valid.*\(this command sent the one in --token or AUTOFLOW_API_TOKEN\)/);
   });
 });
 

@@ -140,3 +140,12 @@ test("'.' and '..' name no run: they are refused, not sent to another route", as
   for (const id of ['.', '..']) await assert.rejects(client.getRun(id), { name: 'NotFoundError', message: `run '${id}' does not exist` });
   await assert.rejects(client.retireWorkflow('..'), { name: 'NotFoundError' });
 });
+
+test('an id too long for a URL is refused as the usage error it is, not blamed on the server', async () => {
+  const client = createClient({ url: server.url, token: 'test-token' });
+  await assert.rejects(client.getRun('x'.repeat(20_000)), (error: unknown) => {
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.match(error.message, /refused the request: its URL or headers are too large/);
+    return true;
+  });
+});

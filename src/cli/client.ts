@@ -135,6 +135,9 @@ function errorFromResponse(status: number, statusText: string, text: string, url
     // not JSON: something in front of AutoFlow answered
   }
   if (typeof error?.message !== 'string' || typeof error.code !== 'string') {
+    // Node's HTTP server refuses headers it finds too large before AutoFlow sees the request.
+    if (status === 431)
+      return new ValidationError(`${url} refused the request: its URL or headers are too large (an id that long names no run)`);
     return new ApiError(status, `http_${status}`, `${url} answered ${status} ${statusText}; is that an AutoFlow server?`);
   }
   const { message, code, details } = error as { message: string; code: string; details?: { what?: unknown; id?: unknown; hint?: unknown } };
@@ -142,7 +145,7 @@ function errorFromResponse(status: number, statusText: string, text: string, url
     case 400:
       return new ValidationError(message);
     case 401:
-      return new UnauthorizedError(`${message} (set AUTOFLOW_API_TOKEN or pass --token)`);
+      return new UnauthorizedError(`${message} (this command sent the one in --token or AUTOFLOW_API_TOKEN)`);
     case 403:
       return new ForbiddenError(message);
     case 404:
@@ -151,6 +154,9 @@ function errorFromResponse(status: number, statusText: string, text: string, url
         : new ApiError(status, code, message);
     case 409:
       return new ConflictError(message);
+    case 413:
+      // What was given is too large: the command line's to fix, as a 400.
+      return new ValidationError(message);
     case 422:
       return new DefinitionError(message);
     default:
