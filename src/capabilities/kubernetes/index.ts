@@ -28,27 +28,41 @@ export interface KubernetesCapabilityOptions {
   client?: KubernetesClient;
 }
 
+/**
+ * Kubernetes' own rules for names (RFC 1123): a namespace or container is a DNS label, an object a DNS subdomain.
+ * Anything else names nothing in a cluster — and `..` or a `/` would lead the request to another path of the API.
+ */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const namespace = z.string().regex(DNS_LABEL, 'a namespace: lower-case letters, digits and -, at most 63');
+const objectName = z.string().regex(DNS_SUBDOMAIN, 'a Kubernetes name: lower-case letters, digits, - and ., at most 253');
+
 const objectRef = z.object({
   /** `group/version`, as in a manifest (`kustomize.toolkit.fluxcd.io/v1`). */
-  apiVersion: z.string().regex(/^[a-z0-9.-]+\/[a-z0-9]+$/, 'group/version, e.g. kustomize.toolkit.fluxcd.io/v1'),
+  apiVersion: z
+    .string()
+    .regex(
+      /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/v\d+((alpha|beta)\d+)?$/,
+      'group/version, e.g. kustomize.toolkit.fluxcd.io/v1',
+    ),
   kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'a kind such as Kustomization'),
-  namespace: z.string().min(1),
+  namespace,
 });
 
 const schemas = {
-  getObject: objectRef.extend({ name: z.string().min(1) }),
+  getObject: objectRef.extend({ name: objectName }),
   listObjects: objectRef.extend({ labelSelector: z.string().optional() }),
-  patchObject: objectRef.extend({ name: z.string().min(1), patch: z.record(z.string(), z.unknown()) }),
+  patchObject: objectRef.extend({ name: objectName, patch: z.record(z.string(), z.unknown()) }),
   listEvents: z.object({
-    namespace: z.string().min(1),
+    namespace,
     involvedObject: z.object({ kind: z.string().optional(), name: z.string().optional() }).optional(),
     limit: z.number().int().positive().max(500).optional(),
   }),
-  listPods: z.object({ namespace: z.string().min(1), labelSelector: z.string().optional() }),
+  listPods: z.object({ namespace, labelSelector: z.string().optional() }),
   podLogs: z.object({
-    namespace: z.string().min(1),
-    name: z.string().min(1),
-    container: z.string().optional(),
+    namespace,
+    name: objectName,
+    container: z.string().regex(DNS_LABEL, 'a container name: lower-case letters, digits and -, at most 63').optional(),
     tailLines: z.number().int().positive().max(10_000).optional(),
   }),
 };

@@ -101,6 +101,21 @@ describe('kubernetes capability on the official client, against the API stand-in
     assert.equal(kube.patches.length, before, 'nothing reached the API server');
   });
 
+  test('a name, namespace or apiVersion Kubernetes would not take is refused before any request: none leads to another path', async () => {
+    const before = kube.patches.length;
+    const ref = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace: 'flux-system', name: 'app', patch: {} };
+    for (const [change, problem] of [
+      [{ name: '..' }, /name: a Kubernetes name/],
+      [{ name: 'app/../other' }, /name: a Kubernetes name/],
+      [{ apiVersion: '../v1' }, /apiVersion: group\/version/],
+      [{ apiVersion: 'kustomize.toolkit.fluxcd.io/../v1' }, /apiVersion: group\/version/],
+      [{ namespace: 'Flux-System' }, /namespace: a namespace/],
+    ] as const) {
+      await assert.rejects(invoke('patchObject', { ...ref, ...change }), problem, JSON.stringify(change));
+    }
+    assert.equal(kube.patches.length, before, 'nothing reached the API server');
+  });
+
   test('a wrong token is refused by the server and not retried', async () => {
     const capability = createKubernetesCapability({ server: kube.url, token: 'wrong' });
     await assert.rejects(
