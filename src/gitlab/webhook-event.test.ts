@@ -251,16 +251,26 @@ describe('normalizeGitLabWebhook on every payload of GitLab’s documentation', 
 describe('event id', () => {
   const body = FIXTURES.find((fixture) => fixture.file === 'merge_request.json')?.body ?? assert.fail('merge_request.json');
 
-  test('Idempotency-Key wins over X-Gitlab-Event-UUID, which wins over the body hash', () => {
+  test('Idempotency-Key wins over X-Gitlab-Event-UUID with the body hash, which wins over the body hash alone', () => {
     const all = normalize(body, { 'idempotency-key': 'idem-1', 'x-gitlab-event-uuid': 'uuid-1' });
     assert.equal(all.event.id, 'idem-1');
     assert.equal(all.dedupeKey, 'gitlab:main:idem-1');
-    assert.equal(normalize(body, { 'x-gitlab-event-uuid': 'uuid-1' }).event.id, 'uuid-1');
+    assert.equal(normalize(body, { 'x-gitlab-event-uuid': 'uuid-1' }).event.id, `uuid-1:${sha256(body).slice(0, 16)}`);
     assert.equal(normalize(body).event.id, sha256(body));
   });
 
+  test('two hooks one request fired share X-Gitlab-Event-UUID and are two events; a retry of one is the same', () => {
+    const note = FIXTURES.find((fixture) => fixture.file === 'note_issue.json')?.body ?? assert.fail('note_issue.json');
+    const headers = { 'x-gitlab-event-uuid': '11111111-aaaa-4bbb-8ccc-000000000001' };
+    assert.notEqual(normalize(body, headers).dedupeKey, normalize(note, headers).dedupeKey);
+    assert.equal(normalize(note, headers).dedupeKey, normalize(note, headers).dedupeKey);
+  });
+
   test('blank headers count as absent', () => {
-    assert.equal(normalize(body, { 'idempotency-key': '  ', 'x-gitlab-event-uuid': 'uuid-1' }).event.id, 'uuid-1');
+    assert.equal(
+      normalize(body, { 'idempotency-key': '  ', 'x-gitlab-event-uuid': 'uuid-1' }).event.id,
+      `uuid-1:${sha256(body).slice(0, 16)}`,
+    );
     assert.equal(normalize(body, { 'idempotency-key': '', 'x-gitlab-event-uuid': '' }).event.id, sha256(body));
   });
 

@@ -58,7 +58,7 @@ function sourceOf(where: HookLocation, sourceName: string): string {
  * - `source`: the instance URL (configured, else `X-Gitlab-Instance`, else from the payload's URLs)
  *   and the project or group path.
  * - `subject`: the object's reference (`acme/app#42`, `acme/app!7`, `acme/app/-/pipelines/123`).
- * - `id`: the `Idempotency-Key` header, else `X-Gitlab-Event-UUID`, else the sha256 of the body.
+ * - `id`: the `Idempotency-Key` header, else `X-Gitlab-Event-UUID` with the sha256 of the body, else that sha256.
  * - `time`: the payload's own time of the change when it has one, else `receivedAt`.
  * - `data`: the payload as GitLab sent it.
  *
@@ -72,10 +72,11 @@ export function normalizeGitLabWebhook(input: GitLabWebhookInput): NormalizedGit
   const payload = parseBody(input.body);
   const hook = resolveHook(payload, header(input.headers, 'x-gitlab-event'));
   const where = locateHook(payload, baseUrl(input.source.instanceUrl) ?? baseUrl(header(input.headers, 'x-gitlab-instance')));
-  const id =
-    header(input.headers, 'idempotency-key') ??
-    header(input.headers, 'x-gitlab-event-uuid') ??
-    createHash('sha256').update(input.body, 'utf8').digest('hex');
+  const bodyHash = createHash('sha256').update(input.body, 'utf8').digest('hex');
+  // GitLab gives every hook that one request fires the same X-Gitlab-Event-UUID (the Issue Hook and the Note Hook of a
+  // comment with /close): alone it would merge distinct events. With the body it still names one delivery's retries.
+  const uuid = header(input.headers, 'x-gitlab-event-uuid');
+  const id = header(input.headers, 'idempotency-key') ?? (uuid === undefined ? bodyHash : `${uuid}:${bodyHash.slice(0, 16)}`);
   const subject = hook.subject(payload, where);
   const time = hook.time.map((path) => isoTime(text(payload, path))).find((found) => found !== undefined);
   const event: CloudEvent = {
