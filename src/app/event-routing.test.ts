@@ -55,3 +55,33 @@ test("the events page names the runs that glob triggers started (the router's ma
     await env.close();
   }
 });
+
+test('a runKey merges two deliveries of one push into one run, but a path without a value (a deleted branch) merges nothing', async () => {
+  const env = await createTestEnv({
+    workflows: [
+      file(
+        'on-push.ts',
+        `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'on-push',
+  triggers: [{ event: 'com.gitlab.events.push', runKey: ['project_id', 'checkout_sha'] }],
+  async run() {},
+});`,
+      ),
+    ],
+  });
+  try {
+    const push = (id: string, data: Record<string, unknown>) => env.emit({ type: 'com.gitlab.events.push', id, data });
+    const fromProjectHook = await push('p-1', { project_id: 7, checkout_sha: 'abc' });
+    const fromGroupHook = await push('g-1', { project_id: 7, checkout_sha: 'abc' });
+    assert.equal(fromProjectHook.started.length, 1);
+    assert.deepEqual(fromGroupHook.started, [], 'the same push, delivered twice, starts one run');
+    const deleteA = await push('del-a', { project_id: 7, checkout_sha: null, ref: 'refs/heads/a' });
+    const deleteB = await push('del-b', { project_id: 7, checkout_sha: null, ref: 'refs/heads/b' });
+    assert.equal(deleteA.started.length, 1);
+    assert.equal(deleteB.started.length, 1, 'two branch deletions are two pushes');
+    assert.notEqual(deleteA.started[0], deleteB.started[0]);
+  } finally {
+    await env.close();
+  }
+});

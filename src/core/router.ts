@@ -1,4 +1,5 @@
 import { eventKeyForShape } from './correlation.js';
+import { valueAt } from './paths.js';
 import { toError } from './errors.js';
 import { triggerMatches } from './filter.js';
 import { stableHash } from './hash.js';
@@ -22,8 +23,15 @@ export function cloudEventOf(stored: StoredEvent): CloudEvent {
  */
 export function triggeredRunId(workflow: string, event: CloudEvent, runKey?: readonly string[]): string {
   const key = runKey === undefined || runKey.length === 0 ? undefined : eventKeyForShape(event, [...runKey]);
+  // A path without a value names no occurrence (a branch deletion's `checkout_sha` is null): the event's own id does,
+  // so two deletions are two runs.
+  if (key !== undefined && runKey!.some((path) => valueAt(event, path) === null)) return eventRunId(workflow, event);
   // The paths are part of the hash: two keys with equal values on other paths are different keys.
   if (key !== undefined) return `${workflow}-${stableHash(`runKey\n${runKey?.join('\n') ?? ''}\n${key}`)}`;
+  return eventRunId(workflow, event);
+}
+
+function eventRunId(workflow: string, event: CloudEvent): string {
   return `${workflow}-${stableHash(`${event.source}\n${event.id}`)}`;
 }
 
