@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { JsonObject } from '../core/model.js';
 import { createTestEnv } from '../testing/test-env.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autoflow-event-routing-'));
@@ -71,7 +72,7 @@ export default workflow({
     ],
   });
   try {
-    const push = (id: string, data: Record<string, unknown>) => env.emit({ type: 'com.gitlab.events.push', id, data });
+    const push = (id: string, data: JsonObject) => env.emit({ type: 'com.gitlab.events.push', id, data });
     const fromProjectHook = await push('p-1', { project_id: 7, checkout_sha: 'abc' });
     const fromGroupHook = await push('g-1', { project_id: 7, checkout_sha: 'abc' });
     assert.equal(fromProjectHook.started.length, 1);
