@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { StoredEvent } from '../../core/model.js';
 import { subjectOf } from './lists.js';
 
-const event = (type: string, data: unknown): StoredEvent => ({ type, data }) as unknown as StoredEvent;
+const event = (type: string, data: unknown, subject?: string): StoredEvent => ({ type, data, subject }) as unknown as StoredEvent;
 
 test('events are labelled the way GitLab references their object: milestones with %, not as issues', () => {
   const project = { path_with_namespace: 'demo/app' };
@@ -21,5 +21,16 @@ test('events are labelled the way GitLab references their object: milestones wit
   assert.equal(
     subjectOf(event('com.gitlab.events.merge_request_opened', { project, object_attributes: { iid: 7, title: 'Fix' } })),
     'demo/app!7 Fix',
+  );
+  // A pipeline's iid is its number in the project, not an issue: `demo/app#3` would name issue 3.
+  assert.equal(
+    subjectOf(
+      event(
+        'com.gitlab.events.pipeline_succeeded',
+        { object_kind: 'pipeline', project, object_attributes: { id: 31, iid: 3 } },
+        'demo/app/-/pipelines/31',
+      ),
+    ),
+    'demo/app/-/pipelines/31',
   );
 });

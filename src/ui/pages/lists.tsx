@@ -271,8 +271,9 @@ export function subjectOf(event: StoredEvent): string {
     const name = attributes?.title !== undefined ? `%"${attributes.title}"` : attributes?.iid !== undefined ? `%${attributes.iid}` : '';
     return `milestone ${project ?? ''}${name}`.trim();
   }
-  const mark = event.type.includes('merge_request') ? '!' : '#';
-  const reference = project && attributes?.iid !== undefined ? `${project}${mark}${attributes.iid}` : project;
+  // Only issues and merge requests are referenced by iid; a pipeline's iid (its number in the project) is no `#3`.
+  const mark = event.type.includes('merge_request') ? '!' : /issue|work_item/.test(event.type) ? '#' : undefined;
+  const reference = project && mark && attributes?.iid !== undefined ? `${project}${mark}${attributes.iid}` : (event.subject ?? project);
   return [reference, attributes?.title].filter(Boolean).join(' ');
 }
 
