@@ -143,6 +143,10 @@ describe('filter shapes', () => {
     assert.equal(problems[3]!.expected, 'true or false');
     assert.match(problems[4]!.expected, /did you mean 'in'\?/);
     assert.deepEqual(filterProblems({ 'labels.title': 'bug', x: { in: [1] }, y: { exists: false }, z: { equals: { a: [1] } } }), []);
+    // An operator inside 'in' is an object no field equals: the trigger would never match.
+    const [inWithGlob] = filterProblems({ ref: { in: ['refs/heads/main', { glob: 'refs/tags/*' }] } });
+    assert.deepEqual([inWithGlob?.field, inWithGlob?.operator], ['ref', 'in']);
+    assert.match(inWithGlob?.expected ?? '', /'in' compares them, it applies no operator/);
   });
 
   test('a filter the checks refuse throws a DefinitionError when matched, instead of a TypeError or a match by accident', () => {

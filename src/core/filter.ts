@@ -110,6 +110,20 @@ function checkCondition(condition: unknown, field: string, operators: string[], 
           ? typeof operand === 'boolean'
           : typeof operand === 'string' && operand !== '';
   if (!valid) problems.push({ field, ...path, expected: OPERAND_EXPECTED[operator], got: shown(operand) });
+  // `in` compares values: an operator inside its list (`in: [{ glob: 'refs/*' }]`) is an object no field equals.
+  else if (
+    operator === 'in' &&
+    (operand as unknown[]).some(
+      (option) => isPlainObject(option) && Object.keys(option).some((name) => (FILTER_OPERATORS as readonly string[]).includes(name)),
+    )
+  ) {
+    problems.push({
+      field,
+      ...path,
+      expected: "a list of values: 'in' compares them, it applies no operator (for patterns, one trigger per glob)",
+      got: shown(operand),
+    });
+  }
 }
 
 /** Every problem of a filter's shape, in the order of its fields; none for a filter the router can evaluate. */

@@ -66,6 +66,11 @@ describe('trigger filters in the declaration', () => {
     test(`refuses ${what}`, () => assert.match(refusal(filter), message));
   }
 
+  test('refuses a runKey path with an empty segment, as a filter path', () => {
+    const declared = { ...declaration(undefined), triggers: [{ event: 'com.gitlab.events.push', runKey: ['project_id', 'a..b'] }] };
+    assert.match(refusalOf(declared, 'workflows/orders.ts'), /triggers\[0\]\.runKey: must be a list of event paths/);
+  });
+
   test('every problem of the declaration is listed at once', () => {
     const message = refusal({ a: { in: 'x' }, b: { exists: 1 } });
     assert.match(message, /filter\['a'\]\.in/);

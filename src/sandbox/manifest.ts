@@ -107,7 +107,7 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
     const { runKey } = trigger;
     if (
       runKey !== undefined &&
-      (!Array.isArray(runKey) || runKey.length === 0 || runKey.some((key) => typeof key !== 'string' || key === ''))
+      (!Array.isArray(runKey) || runKey.length === 0 || runKey.some((key) => typeof key !== 'string' || key.split('.').includes('')))
     ) {
       problems.add(`${path}.runKey`, "must be a list of event paths, such as ['project_id', 'checkout_sha']");
     }
