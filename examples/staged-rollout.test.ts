@@ -14,6 +14,8 @@ import {
   type KubernetesStandIn,
   type LoopbackServer,
   type PrometheusStandIn,
+  type StandInRequest,
+  type StandInResponse,
   type TestEnv,
 } from 'autoflow/testing';
 
@@ -40,6 +42,36 @@ interface Scenario {
   /** Errors and latency of an environment at a time, given the release it runs. */
   errors?: (environment: string, at: number, release: { version?: string; weight?: number }) => number | undefined;
   latency?: (environment: string, at: number, release: { version?: string; weight?: number }) => number | undefined;
+  /** Answers in Prometheus's place (undefined: Prometheus answers), for what its stand-in cannot script. */
+  prom?: (request: StandInRequest, env: TestEnv) => StandInResponse | undefined | Promise<StandInResponse | undefined>;
+  /** Answers in the Kubernetes API's place (undefined: the API answers): refusals, failures, a request held. */
+  kube?: (request: StandInRequest, env: TestEnv) => StandInResponse | undefined | Promise<StandInResponse | undefined>;
+  /** Production's release file before the rollout. @default PREVIOUS on all traffic */
+  production?: { version: string; weight: number };
+}
+
+const releaseFile = ({ version, weight }: { version: string; weight: number }): string =>
+  `# Written by AutoFlow: the release this environment runs.\nversion: "${version}"\nweight: ${weight}\n`;
+
+/** A server in front of `base` that lets `answer` reply first: the stand-ins with faults. */
+async function interpose(
+  base: string,
+  answer: (request: StandInRequest) => StandInResponse | undefined | Promise<StandInResponse | undefined>,
+): Promise<LoopbackServer> {
+  return listenLoopback(async (request) => {
+    const own = await answer(request);
+    if (own) return own;
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request.headers))
+      if (typeof value === 'string' && key !== 'host' && key !== 'content-length') headers[key] = value;
+    const response = await fetch(base + request.url.pathname + request.url.search, {
+      method: request.method,
+      headers,
+      ...(request.method === 'GET' ? {} : { body: request.body }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: response.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as unknown) : text };
+  });
 }
 
 class Stand {
@@ -50,6 +82,7 @@ class Stand {
     readonly llm: LoopbackServer,
     readonly advice: Array<{ authorization: string | undefined; body: { messages: Array<{ content: string }> } }>,
     private readonly dir: string,
+    private readonly proxies: LoopbackServer[],
   ) {}
 
   static async create(scenario: Scenario): Promise<Stand> {
@@ -124,15 +157,25 @@ class Stand {
         },
       };
     });
+    const env = (): TestEnv => {
+      if (!holder.env) throw new Error('the test environment is not ready yet');
+      return holder.env;
+    };
+    const { prom, kube: kubeAnswer } = scenario;
+    const proxies = [
+      ...(prom ? [await interpose(prometheus.url, (request) => prom(request, env()))] : []),
+      ...(kubeAnswer ? [await interpose(kube.url, (request) => kubeAnswer(request, env()))] : []),
+    ];
+    const prometheusUrl = prom ? (proxies[0]?.url ?? '') : prometheus.url;
+    const kubeUrl = kubeAnswer ? (proxies.at(-1)?.url ?? '') : kube.url;
     // The example with the stand-ins' addresses instead of the cluster's.
     const dir = mkdtempSync(join(tmpdir(), 'staged-rollout-'));
     const source = readFileSync(new URL('./staged-rollout.ts', import.meta.url), 'utf8')
-      .replace("'http://prometheus.monitoring.svc:9090'", JSON.stringify(prometheus.url))
+      .replace("'http://prometheus.monitoring.svc:9090'", JSON.stringify(prometheusUrl))
       .replace("'http://llm.internal:8000/v1'", JSON.stringify(`${llm.url}/v1`));
     const file = join(dir, 'staged-rollout.ts');
     writeFileSync(file, source);
-    const release = `# Written by AutoFlow: the release this environment runs.\nversion: "${PREVIOUS}"\nweight: 100\n`;
-    const env = await createTestEnv({
+    const testEnv = await createTestEnv({
       workflows: [file],
       gitlab: {
         users: ['autoflow-bot', 'dana', 'alice'],
@@ -141,15 +184,19 @@ class Stand {
           { path: APP, files: { 'src/checkout.ts': 'export const v = 1;\n' }, ci: [{ name: 'build', stage: 'build' }] },
           {
             path: MANIFESTS,
-            files: Object.fromEntries(['preprod', 'staging', 'production'].map((name) => [`environments/${name}/release.yaml`, release])),
+            files: {
+              'environments/preprod/release.yaml': releaseFile({ version: PREVIOUS, weight: 100 }),
+              'environments/staging/release.yaml': releaseFile({ version: PREVIOUS, weight: 100 }),
+              'environments/production/release.yaml': releaseFile(scenario.production ?? { version: PREVIOUS, weight: 100 }),
+            },
           },
         ],
       },
       secrets: { OPENAI_API_KEY: 'sk-test' },
-      capabilities: [createKubernetesCapability({ server: kube.url, token: kube.token })],
+      capabilities: [createKubernetesCapability({ server: kubeUrl, token: kube.token })],
     });
-    holder.env = env;
-    return new Stand(env, kube, prometheus, llm, advice, dir);
+    holder.env = testEnv;
+    return new Stand(testEnv, kube, prometheus, llm, advice, dir, proxies);
   }
 
   /** Dana's merge request is merged by Alice; its pipeline passes 12 minutes later. Returns the rollout's run. */
@@ -189,9 +236,13 @@ class Stand {
     return this.env.gitlab.notes(APP, { mergeRequest: iid }).map((note) => String(note.body));
   }
 
+  issueNotes(iid: number): string[] {
+    return this.env.gitlab.notes(APP, { issue: iid }).map((note) => String(note.body));
+  }
+
   async close(): Promise<void> {
     await this.env.close();
-    await Promise.all([this.kube.close(), this.prometheus.close(), this.llm.close()]);
+    await Promise.all([this.kube.close(), this.prometheus.close(), this.llm.close(), ...this.proxies.map((proxy) => proxy.close())]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -391,6 +442,241 @@ describe('staged-rollout', () => {
       assert.match(stand.mrNotes(older.mr).at(-1) ?? '', new RegExp(`production runs ${PREVIOUS} again`));
       const newerRun = await env.result(newer.runId, '5d');
       assert.deepEqual(newerRun.result, { status: 'released', version: `v2026.01.07-${newer.sha.slice(0, 8)}` }, 'released two days later');
+    } finally {
+      await stand.close();
+    }
+  });
+});
+
+/** The canary goes bad once it takes 30 % of production. */
+const badFrom30: Scenario['errors'] = (environment, _at, release) =>
+  environment === 'production' && release.version !== PREVIOUS && (release.weight ?? 0) >= 30 ? 0.18 : undefined;
+
+const query = (request: StandInRequest): string => request.url.searchParams.get('query') ?? '';
+
+/** Whether production runs something else than PREVIOUS now. */
+const inCanary = (env: TestEnv): boolean => releaseOf(env, 'production').version !== PREVIOUS;
+
+const kubeRefusal = (status: number, reason: string, message: string): StandInResponse => ({
+  status,
+  body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code: status },
+});
+
+describe('staged-rollout: what the audit of the canary found', () => {
+  test('a query answering several series (one per pod) is refused, not judged by its first: the canary is put back and the merge request says to aggregate', async () => {
+    const stand = await Stand.create({
+      // In the canary, the error ratio `by (pod)`: one pod is fine, the other fails half its requests.
+      prom: (request, env) => {
+        if (request.url.pathname !== '/api/v1/query' || !query(request).includes('http_requests_total')) return undefined;
+        if (!query(request).includes('env="production"') || !inCanary(env)) return undefined;
+        const series = [0.01, 0.5].map((value, i) => ({ metric: { pod: `shop-${i}` }, value: [env.now() / 1000, String(value)] }));
+        return { status: 200, body: { status: 'success', data: { resultType: 'vector', result: series } } };
+      },
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const run = await env.result(runId, '5d');
+      assert.equal(run.status, 'failed');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 }, 'the canary is put back');
+      const last = stand.mrNotes(mr).at(-1) ?? '';
+      assert.match(last, /⏹ The rollout failed: Prometheus: the query answered 2 series \(\{pod="shop-0"\}, \{pod="shop-1"\}\)/);
+      assert.match(last, /aggregate it to one value/);
+      assert.match(last, new RegExp(`production runs ${PREVIOUS} again`));
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('a version a rollout left at 30 % is put back at 30 %, never sent to all of production as if it were known good', async () => {
+    const unfinished = 'v2025.12.20-0ddba11e';
+    const stand = await Stand.create({ production: { version: unfinished, weight: 30 }, errors: badFrom30 });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const run = await env.result(runId, '5d');
+      const result = run.result as { status: string; incident: number };
+      assert.equal(result.status, 'rolled_back');
+      assert.deepEqual(releaseOf(env, 'production'), { version: unfinished, weight: 30 }, 'as before this rollout');
+      assert.match(
+        stand.mrNotes(mr).find((body) => body.includes('goes to production')) ?? '',
+        new RegExp(`⚠️ production runs ${unfinished} at 30 %, a rollout that did not finish`),
+        'said before the canary starts',
+      );
+      const notes = stand.issueNotes(result.incident);
+      assert.match(notes[0] ?? '', new RegExp(`Rolling production back to ${unfinished} at 30 %`));
+      assert.match(
+        notes[1] ?? '',
+        new RegExp(`production runs ${unfinished} at 30 % again, as before this rollout. ⚠️ That rollout did not finish`),
+      );
+      assert.equal(stand.deploys('production').at(-1), `production: roll back to ${unfinished} at 30%`);
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('cancelled while the breach rollback is under way: production is still put back and the merge request gets the ⏹', async () => {
+    // The rollback's first look at the Kustomization is held until the run is cancelled.
+    let held: (() => void) | undefined;
+    let hold: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (hold = resolve));
+    const stand = await Stand.create({
+      errors: badFrom30,
+      kube: async (request, env) => {
+        const rollingBack = env.gitlab.issues(APP).length > 0 && request.url.pathname.endsWith('/kustomizations/shop-production');
+        if (!rollingBack || request.method !== 'GET' || held !== undefined) return undefined;
+        const released = new Promise<void>((resolve) => (held = resolve));
+        hold();
+        await released;
+        return undefined;
+      },
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const done = env.result(runId, '5d');
+      await reached;
+      assert.equal(releaseOf(env, 'production').weight, 30, 'the bad canary still runs');
+      // Recorded while the request is held; `env.cancel` would also wait for the run to settle, which
+      // it cannot while the held request keeps the rollback's next calls queued behind it.
+      await env.operations.cancelRun(runId, 'operator cancels');
+      held?.();
+      const run = await done;
+      assert.equal(run.status, 'cancelled');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 });
+      assert.match(
+        stand.mrNotes(mr).at(-1) ?? '',
+        new RegExp(`⏹ The run was cancelled: operator cancels\\. production runs ${PREVIOUS} again`),
+      );
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('a rollback whose reconcile request is refused (409) is reported as not done, on the merge request and in the incident', async () => {
+    let canarySeen = false;
+    const stand = await Stand.create({
+      errors: badFrom30,
+      kube: (request, env) => {
+        if (inCanary(env)) canarySeen = true;
+        return canarySeen && !inCanary(env) && request.method === 'PATCH'
+          ? kubeRefusal(409, 'Conflict', 'the object has been modified')
+          : undefined;
+      },
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const run = await env.result(runId, '5d');
+      const result = run.result as { status: string; incident: number };
+      assert.equal(result.status, 'rollback_failed');
+      const last = stand.mrNotes(mr).at(-1) ?? '';
+      assert.match(
+        last,
+        /⚠️ .* was stopped on production, but the rollback did not complete: Putting production back on .* failed \(.*409/,
+      );
+      assert.doesNotMatch(last, /was rolled back/);
+      const notes = stand.issueNotes(result.incident);
+      assert.ok(!notes.some((body) => body.includes('healthy again')), notes.join('\n---\n'));
+      assert.match(
+        notes.at(-1) ?? '',
+        /⚠️ The rollback did not complete, so the metrics .* do not show that it worked: check what production runs by hand/,
+      );
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('diagnostics that cannot be read (no RBAC for pods) are noted in the incident; the rollback is reported all the same', async () => {
+    const stand = await Stand.create({
+      errors: badFrom30,
+      kube: (request) =>
+        request.url.pathname.endsWith('/pods')
+          ? kubeRefusal(403, 'Forbidden', 'pods is forbidden: cannot list resource "pods"')
+          : undefined,
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const run = await env.result(runId, '5d');
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      const result = run.result as { status: string; incident: number };
+      assert.equal(result.status, 'rolled_back');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 });
+      const diagnostics = stand.issueNotes(result.incident).find((body) => body.includes('Diagnostics')) ?? '';
+      assert.match(diagnostics, /ReconciliationSucceeded/, 'what could be read is there');
+      assert.match(diagnostics, /\*\*Not available\*\*\n- pods in shop-production: .*403.*pods is forbidden/);
+      assert.match(stand.issueNotes(result.incident).at(-1) ?? '', /healthy again after the rollback/);
+      assert.match(stand.mrNotes(mr).at(-1) ?? '', new RegExp(`⛔ .* was rolled back on production: see #${result.incident}`));
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('the answer to the release POST is lost: the retry finds the release this run made and the rollout goes on', async () => {
+    const stand = await Stand.create({});
+    try {
+      const { env } = stand;
+      env.gitlab.faults.add({ kind: 'lose_response', method: 'POST', path: '/api/v4/projects/*/releases', times: 1 });
+      const { runId, sha } = await stand.mergeAndBuild();
+      await env.advance('5m');
+      const version = `v2026.01.05-${sha.slice(0, 8)}`;
+      assert.equal((await env.run(runId)).status, 'running', JSON.stringify((await env.run(runId)).error));
+      assert.deepEqual(
+        env.gitlab.state.releases.map((release) => release.tagName),
+        [version],
+      );
+      assert.deepEqual(releaseOf(env, 'preprod'), { version, weight: 100 });
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('no baseline for production: the rollout pauses before the canary and asks, instead of watching without anomaly detection', async () => {
+    const stand = await Stand.create({
+      prom: (request) =>
+        request.url.pathname === '/api/v1/query_range' && query(request).includes('env="production"')
+          ? { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } } }
+          : undefined,
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      await env.advance('2d1h');
+      const paused = stand.mrNotes(mr).at(-1) ?? '';
+      assert.match(paused, /⏸ \*\*Paused\*\* .* on production: no baseline to compare with, before deploying/);
+      assert.match(
+        paused,
+        /error ratio\*\*: no baseline \(0 samples, 3 needed\): anomaly detection is off, only its hard limits \(max 0\.05\) would judge it/,
+      );
+      assert.ok((await env.logs(runId)).some((line) => line.includes('production: error ratio: no baseline')));
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 }, 'nothing deployed while paused');
+
+      await env.signal(runId, 'resume');
+      const run = await env.result(runId, '1d');
+      assert.equal((run.result as { status: string }).status, 'released', 'a person chose to go on with the hard limits');
+    } finally {
+      await stand.close();
+    }
+  });
+
+  test('a failure before the first deploy of a stage (the baseline query refused) still comments ⏹ on the merge request', async () => {
+    const stand = await Stand.create({
+      prom: (request) =>
+        request.url.pathname === '/api/v1/query_range' && query(request).includes('env="production"')
+          ? { status: 200, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } }
+          : undefined,
+    });
+    try {
+      const { env } = stand;
+      const { runId, mr } = await stand.mergeAndBuild();
+      const run = await env.result(runId, '5d');
+      assert.equal(run.status, 'failed');
+      assert.deepEqual(releaseOf(env, 'production'), { version: PREVIOUS, weight: 100 });
+      assert.match(
+        stand.mrNotes(mr).at(-1) ?? '',
+        /⏹ The rollout failed: Prometheus: many-to-many matching not allowed .*\. No stage was being changed at that moment\./,
+      );
     } finally {
       await stand.close();
     }

@@ -1,6 +1,21 @@
-import { CancelledError, SIGNAL_EVENT_PREFIX, emit, gitlab, log, now, race, runInfo, signal, sleep, waitFor, workflow } from 'autoflow';
+import {
+  CancelledError,
+  SIGNAL_EVENT_PREFIX,
+  emit,
+  gitlab,
+  gitlabError,
+  log,
+  now,
+  race,
+  runInfo,
+  signal,
+  sleep,
+  waitFor,
+  workflow,
+} from 'autoflow';
 import {
   awaitPipeline,
+  baselineGaps,
   checkHealth,
   diagnosticsPrompt,
   fluxGitTarget,
@@ -8,7 +23,9 @@ import {
   prometheusMetric,
   readBaselines,
   type Baselines,
+  type DeployedVersion,
   type DeploymentTarget,
+  type Diagnostics,
   type Finding,
   type Health,
   type MetricCheck,
@@ -112,18 +129,59 @@ type StopRequest = { kind: 'rollback' } | { kind: 'superseded'; by: Takeover };
 /** Why a step cannot go on: roll back with an incident, or hand over to a newer release. */
 type Setback = { kind: 'unhealthy'; findings: Finding[] } | { kind: 'superseded'; by: Takeover };
 
-/** A weight of the release deployed (or being deployed) on a stage, and what the stage ran before: what a stop puts back. */
+/**
+ * A weight of the release deployed (or being deployed) on a stage — 0 before its first step — and
+ * what the stage ran before: what a stop puts back.
+ */
 interface Deployment {
   where: DeploymentTarget;
-  previous: string | undefined;
+  previous: DeployedVersion | undefined;
   weight: number;
 }
+
+/** What putting a stage back achieved: `ok` is false when the stage may still run this release. */
+interface PutBack {
+  ok: boolean;
+  text: string;
+}
+
+/** A release of this name exists already, for another commit: this rollout must not claim it. */
+class ReleaseTakenError extends Error {
+  override readonly name = 'ReleaseTakenError';
+  constructor(
+    readonly version: string,
+    readonly commit: string | undefined,
+  ) {
+    super(`Release ${version} exists already for commit ${commit ?? '(none)'}: delete or rename it, then retry the run`);
+  }
+}
+
+const describeDeployed = ({ version, weight }: DeployedVersion): string => (weight === 100 ? version : `${version} at ${weight} %`);
 
 const findingsText = (findings: Finding[]): string => findings.map((f) => `- **${f.metric}**: ${f.detail}`).join('\n');
 
 const operatorFinding = (detail: string): Finding => ({ metric: 'operator', value: null, kind: 'breach', detail });
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Creates the release, or finds it made by this run already: the engine retries a call whose
+ * answer was lost, and the retry of a POST that did happen gets 409.
+ */
+async function createRelease(version: string, sha: string, description: string): Promise<void> {
+  const releases = `/projects/${encodeURIComponent(APP)}/releases`;
+  try {
+    await gitlab.request('POST', releases, { tag_name: version, ref: sha, name: version, description });
+  } catch (error) {
+    if (gitlabError(error)?.status !== 409) throw error;
+    const existing = await gitlab.request<{ commit: { id: string } | null }>('GET', `${releases}/${encodeURIComponent(version)}`);
+    if (existing.commit?.id !== sha) throw new ReleaseTakenError(version, existing.commit?.id);
+  }
+}
+
+/** Says loudly that a stage runs a version on part of its traffic only: a stop puts that back as it is. */
+const unfinished = (env: string, previous: DeployedVersion): string =>
+  `⚠️ ${env} runs ${describeDeployed(previous)}, a rollout that did not finish: stopping this one puts that back, not ${previous.version} on all traffic.`;
 
 /** The first release of this service that was merged after ours and starts rolling out. */
 async function newerRelease(ours: Omit<Takeover, 'version'>): Promise<Takeover> {
@@ -197,12 +255,13 @@ class Rollout {
         if (stopped) return stopped;
       }
     } catch (error) {
-      // Cancelled (`autoflow cancel`), or failed where no one expected: no stage stays half-deployed.
-      if (this.inProgress) {
-        const why = error instanceof CancelledError ? error.message : `The rollout failed: ${messageOf(error)}`;
-        const { where, previous } = this.inProgress;
-        await this.notify(`⏹ ${why}. ${(await this.putBack(where, previous)).text} ${this.runLink}`);
-      }
+      // Cancelled (`autoflow cancel`), or failed where no one expected: no stage stays half-deployed,
+      // and the merge request is told either way (a failure before a stage's first deploy too).
+      const why = error instanceof CancelledError ? error.message : `The rollout failed: ${messageOf(error)}`;
+      const detail = this.inProgress
+        ? (await this.putBack(this.inProgress.where, this.inProgress.previous)).text
+        : 'No stage was being changed at that moment.';
+      await this.notify(`⏹ ${why}. ${detail} ${this.runLink}`);
       throw error;
     }
     await this.notify(`🚀 ${this.version} runs on all of production.`);
@@ -212,9 +271,20 @@ class Rollout {
   /** Takes a stage step by step; ends the rollout (and returns its result) at the first setback. */
   private async rollOutStage(stage: Stage) {
     const where = target(stage.env);
-    const previous = await where.currentVersion();
+    const previous = await where.deployed();
     const baselines = await readBaselines(checks(stage.env));
-    await this.notify(`${this.version} goes to ${stage.env}: ${stage.plan}.`);
+    await this.notify(
+      `${this.version} goes to ${stage.env}: ${stage.plan}.${previous && previous.weight < 100 ? ` ${unfinished(stage.env, previous)}` : ''}`,
+    );
+    // Without a baseline no look can find an anomaly: going on with the hard limits alone is a person's call.
+    const gaps = baselineGaps(checks(stage.env), baselines);
+    if (gaps.length > 0) {
+      log.warn(`${stage.env}: ${gaps.map((g) => `${g.metric}: ${g.detail}`).join('; ')}`);
+      const untouched: Deployment = { where, previous, weight: 0 };
+      const setback = await this.pause(stage.env, gaps, 'no baseline to compare with, before deploying');
+      if (setback?.kind === 'superseded') return this.handOver(untouched, setback.by);
+      if (setback) return this.rollBack(untouched, setback.findings);
+    }
     for (const { weight, watchMs } of stage.steps) {
       const deployment: Deployment = { where, previous, weight };
       this.inProgress = deployment;
@@ -268,11 +338,11 @@ class Rollout {
     }
   }
 
-  /** Pauses on an anomaly until someone resumes (undefined) or it must stop. */
-  private async pause(env: string, findings: Finding[]): Promise<Setback | undefined> {
+  /** Pauses on an anomaly (or a missing baseline) until someone resumes (undefined) or it must stop. */
+  private async pause(env: string, findings: Finding[], why = 'unusual metrics'): Promise<Setback | undefined> {
     const pausedAt = now().getTime();
     await this.notify(
-      `${this.mr.author ? `@${this.mr.author} ` : ''}⏸ **Paused** ${this.version} on ${env}: unusual metrics\n\n${findingsText(findings)}\n\n` +
+      `${this.mr.author ? `@${this.mr.author} ` : ''}⏸ **Paused** ${this.version} on ${env}: ${why}\n\n${findingsText(findings)}\n\n` +
         `Resume with \`autoflow signal ${runInfo().runId} resume\` (sent after this note), or roll back with \`… rollback\`; ` +
         `without an answer in ${PAUSE_LIMIT} it rolls back.`,
     );
@@ -288,61 +358,101 @@ class Rollout {
    * Puts a stage back on the version it ran before, unless it no longer runs ours: a newer rollout
    * or a person changed it since, and their change must stay.
    */
-  private async putBack(where: DeploymentTarget, previous: string | undefined): Promise<{ ok: boolean; text: string }> {
-    const running = await where.currentVersion();
-    if (running !== this.version) return { ok: true, text: `${where.name} runs ${running ?? 'an unknown version'}: left as it is.` };
-    if (previous === undefined) return { ok: false, text: `No earlier version is recorded for ${where.name}: roll it back by hand.` };
+  private async putBack(where: DeploymentTarget, previous: DeployedVersion | undefined): Promise<PutBack> {
     try {
+      const running = await where.deployed();
+      if (running?.version !== this.version)
+        return { ok: true, text: `${where.name} runs ${running ? describeDeployed(running) : 'an unknown version'}: left as it is.` };
+      if (previous === undefined) return { ok: false, text: `No earlier version is recorded for ${where.name}: roll it back by hand.` };
       await where.rollback(previous);
-      return { ok: true, text: `${where.name} runs ${previous} again.` };
+      // A partial weight is put back as it was, not sent to all traffic: it was never proven there.
+      if (previous.weight < 100) {
+        log.warn(`${where.name} put back on ${describeDeployed(previous)}, a rollout that did not finish`);
+        return {
+          ok: true,
+          text: `${where.name} runs ${describeDeployed(previous)} again, as before this rollout. ⚠️ That rollout did not finish: finish it or roll it back by hand.`,
+        };
+      }
+      return { ok: true, text: `${where.name} runs ${previous.version} again.` };
     } catch (error) {
       if (error instanceof CancelledError) throw error;
-      return { ok: false, text: `Putting ${where.name} back on ${previous} failed (${messageOf(error)}): roll it back by hand.` };
+      const to = previous ? ` on ${describeDeployed(previous)}` : '';
+      return { ok: false, text: `Putting ${where.name} back${to} failed (${messageOf(error)}): roll it back by hand.` };
     }
   }
 
   /** A newer release takes over: this rollout stops, leaving no canary behind. */
   private async handOver({ where, previous, weight }: Deployment, by: Takeover) {
-    this.inProgress = undefined;
     // A stage at full traffic gets the newer release when it arrives; a canary must not wait days for it.
     const detail =
       weight < 100 ? (await this.putBack(where, previous)).text : `Where ${this.version} runs on all traffic, ${by.version} replaces it.`;
+    // Only now: a cancel while the canary was being put back must find it still in progress, and put it back.
+    this.inProgress = undefined;
     await this.notify(`⏭ ${this.version} is superseded by ${by.version} (!${by.mr}): this rollout stops. ${detail} ${this.runLink}`);
     return { status: 'superseded', version: this.version, by: by.version };
   }
 
   /** A breach, a failed deploy or the operator's word: incident issue, the stage put back, diagnostics, advice. */
   private async rollBack({ where, previous }: Deployment, findings: Finding[]) {
-    this.inProgress = undefined;
     const incident = await gitlab.issues.create(APP, {
       title: `Incident: ${this.version} was stopped on ${where.name}`,
       labels: 'incident,rollout',
       description: `The rollout of ${this.version} (!${this.mr.iid}) stopped on **${where.name}**:\n\n${findingsText(findings)}\n\nRun: ${this.runLink}`,
     });
     const update = (body: string) => gitlab.notes.create({ project: APP, issueIid: incident.iid, body });
-    if (previous !== undefined) await update(`⏪ Rolling ${where.name} back to ${previous}…`);
+    if (previous !== undefined) await update(`⏪ Rolling ${where.name} back to ${describeDeployed(previous)}…`);
     const putBack = await this.putBack(where, previous);
+    // Only now: a cancel while the stage was being put back must find it still in progress, and put it back.
+    this.inProgress = undefined;
     await update(`${putBack.ok ? '✅' : '⚠️'} ${putBack.text}`);
-    await this.diagnose(where, findings, update);
-    const after = await checkHealth(checks(where.name), await readBaselines(checks(where.name)));
-    await update(
-      after.state === 'healthy'
-        ? '📈 Metrics are healthy again after the rollback.'
-        : `⚠️ Still unhealthy after the rollback:\n\n${findingsText(after.findings)}`,
+    // The outcome first: what follows only explains it, and may fail or be cancelled.
+    await this.notify(
+      putBack.ok
+        ? `⛔ ${this.version} was rolled back on ${where.name}: see #${incident.iid}.`
+        : `⚠️ ${this.version} was stopped on ${where.name}, but the rollback did not complete: ${putBack.text} See #${incident.iid}.`,
     );
-    await this.notify(`⛔ ${this.version} was rolled back on ${where.name}: see #${incident.iid}.`);
+    await this.diagnose(where, findings, update);
+    await update(await this.healthAfter(where.name, putBack));
     return { status: putBack.ok ? 'rolled_back' : 'rollback_failed', version: this.version, stage: where.name, incident: incident.iid };
+  }
+
+  /** The incident's last word: the metrics after the rollback, or why they say nothing about it. */
+  private async healthAfter(env: string, putBack: PutBack): Promise<string> {
+    let after: Health;
+    try {
+      after = await checkHealth(checks(env), await readBaselines(checks(env)));
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      return `⚠️ The metrics after the rollback could not be read (${messageOf(error)}): check ${env} by hand.`;
+    }
+    const unhealthy = after.state === 'healthy' ? '' : `:\n\n${findingsText(after.findings)}`;
+    if (!putBack.ok)
+      return `⚠️ The rollback did not complete, so the metrics (${after.state}${unhealthy}) do not show that it worked: check what ${env} runs by hand.`;
+    return after.state === 'healthy'
+      ? '📈 Metrics are healthy again after the rollback.'
+      : `⚠️ Still unhealthy after the rollback${unhealthy}`;
   }
 
   /** Kubernetes events and pod logs, then — when an endpoint is configured — an LLM's advice: each an update of the incident. */
   private async diagnose(where: DeploymentTarget, findings: Finding[], update: (body: string) => Promise<unknown>): Promise<void> {
-    const diagnostics = await where.diagnostics();
+    let diagnostics: Diagnostics;
+    try {
+      diagnostics = await where.diagnostics();
+    } catch (error) {
+      // A target of one's own may throw: diagnostics explain a failure, they must not become one.
+      if (error instanceof CancelledError) throw error;
+      diagnostics = { events: [], logs: [], unavailable: [messageOf(error)] };
+    }
     const events = diagnostics.events.map(
       (e) =>
         `- \`${e.time ?? ''}\` ${e.type ?? ''} ${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''} **${e.reason ?? ''}**: ${e.message ?? ''}`,
     );
     const logs = diagnostics.logs.map((l) => `<details><summary>${l.pod}</summary>\n\n\`\`\`\n${l.text.slice(-3000)}\n\`\`\`\n</details>`);
-    await update(`#### Diagnostics\n\n**Events**\n${events.join('\n') || '(none)'}\n\n**Pod logs**\n${logs.join('\n') || '(none)'}`);
+    const unavailable = diagnostics.unavailable.map((what) => `- ${what}`);
+    await update(
+      `#### Diagnostics\n\n**Events**\n${events.join('\n') || '(none)'}\n\n**Pod logs**\n${logs.join('\n') || '(none)'}` +
+        (unavailable.length > 0 ? `\n\n**Not available**\n${unavailable.join('\n')}` : ''),
+    );
     const advice = await incidentAdvice(
       { url: LLM, apiKeySecret: 'OPENAI_API_KEY' },
       diagnosticsPrompt(`Release ${this.version} of ${APP} was stopped on ${where.name}:\n${findingsText(findings)}`, diagnostics),
@@ -405,12 +515,7 @@ export default workflow({
     // 2. The release; older rollouts of the service stop for it.
     const day = now().toISOString().slice(0, 10).replace(/-/g, '.');
     const version = `v${day}-${sha.slice(0, 8)}`;
-    await gitlab.request('POST', `/projects/${encodeURIComponent(APP)}/releases`, {
-      tag_name: version,
-      ref: sha,
-      name: version,
-      description: `!${mr.iid}: ${mr.title}\n\nRolled out by ${runLink}`,
-    });
+    await createRelease(version, sha, `!${mr.iid}: ${mr.title}\n\nRolled out by ${runLink}`);
     await emit(TAKEOVER_EVENT, { mr: mr.iid, version, mergedAt } satisfies Takeover, { subject: APP });
     await notify(`Release ${version} created; rolling out: pre-production → staging → production. ${runLink}`);
 

@@ -10,10 +10,10 @@ export { fluxVerdict, getKustomization, listEvents, requestReconcile, revisionMa
 export type { FluxVerdict, KubeCondition, KubeEvent, KustomizationObject } from './flux.js';
 export { awaitPipeline, branchWatch, tagWatch, verdictOf } from './gitops-pipeline.js';
 export type { PipelineOutcome, RefWatch } from './gitops-pipeline.js';
-export { checkHealth, meanAndDeviation, prometheusMetric, readBaselines, watchHealth, zScore } from './metrics.js';
+export { baselineGaps, checkHealth, meanAndDeviation, prometheusMetric, readBaselines, watchHealth, zScore } from './metrics.js';
 export type { Baselines, Finding, Health, MetricCheck, MetricSource, PrometheusMetricOptions } from './metrics.js';
 export { fluxGitTarget, parseRelease } from './targets.js';
-export type { DeploymentTarget, Diagnostics, FluxGitTargetOptions } from './targets.js';
+export type { DeployedVersion, DeploymentTarget, Diagnostics, FluxGitTargetOptions } from './targets.js';
 export { diagnosticsPrompt, incidentAdvice } from './advice.js';
 export type { AdviceOptions } from './advice.js';
 export { Wakeups } from './wakeups.js';

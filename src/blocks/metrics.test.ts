@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import type { Json } from '../core/model.js';
 import { createTestEnv } from '../testing/test-env.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
-import { checkHealth, type MetricCheck } from './metrics.js';
+import { baselineGaps, checkHealth, type MetricCheck } from './metrics.js';
 
 /** A metric whose every look answers `value`; its baseline is a calm 1.0 ± 0.1. */
 function fixed(value: number | undefined, limits: Pick<MetricCheck, 'max' | 'min'> = {}): MetricCheck {
@@ -56,29 +57,38 @@ export default workflow({
   });
   after(() => folder.remove());
 
-  /** Runs `look` against a Prometheus whose instant query answers `sample` and whose range has `series`. */
-  async function look(sample: string | undefined, series: string[] = ['0.3', '0.31', '0.29']) {
+  /** The run of `look` against a Prometheus that answers `instant` and `range` (`data` of each answer). */
+  async function lookRun(instant: Json, range: Json) {
     const env = await createTestEnv({
       workflows: [folder.path('look.ts')],
       mocks: {
         http: (_method, args) => {
-          const range = String((args as { url: string }).url).includes('/query_range');
-          const result = range
-            ? [{ metric: {}, values: series.map((value, i) => [i * 3600, value]) }]
-            : sample === undefined
-              ? []
-              : [{ metric: {}, value: [0, sample] }];
-          return { status: 200, headers: {}, body: { status: 'success', data: { resultType: range ? 'matrix' : 'vector', result } } };
+          const data = String((args as { url: string }).url).includes('/query_range') ? range : instant;
+          return { status: 200, headers: {}, body: { status: 'success', data } };
         },
       },
     });
     try {
-      const run = await env.result(await env.start('look'));
-      assert.equal(run.status, 'completed', JSON.stringify(run.error));
-      return run.result as { current: string; baseline: number[]; state: string };
+      return await env.result(await env.start('look'));
     } finally {
       await env.close();
     }
+  }
+
+  const matrix = (...series: string[][]) => ({
+    resultType: 'matrix',
+    result: series.map((values, i) => ({ metric: { pod: `p${i}` }, values: values.map((value, t) => [t * 3600, value]) })),
+  });
+  const vector = (...values: string[]) => ({
+    resultType: 'vector',
+    result: values.map((value, i) => ({ metric: { pod: `p${i}` }, value: [0, value] })),
+  });
+
+  /** Runs `look` against a Prometheus whose instant query answers `sample` and whose range has `series`. */
+  async function look(sample: string | undefined, series: string[] = ['0.3', '0.31', '0.29']) {
+    const run = await lookRun(sample === undefined ? vector() : vector(sample), matrix(series));
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    return run.result as { current: string; baseline: number[]; state: string };
   }
 
   test('"+Inf" (a latency beyond the top bucket) is Infinity: a breach of max', async () => {
@@ -96,5 +106,53 @@ export default workflow({
 
   test('the baseline keeps only finite samples', async () => {
     assert.deepEqual((await look('0.3', ['0.3', 'NaN', '+Inf', '-Inf', '0.32'])).baseline, [0.3, 0.32]);
+  });
+
+  test('several series (a query `by (pod)`) are refused, not judged by the first: the error says to aggregate', async () => {
+    const instant = await lookRun(vector('0.01', '0.5'), matrix(['0.3', '0.31', '0.29']));
+    assert.equal(instant.status, 'failed');
+    assert.equal(instant.error?.name, 'PrometheusQueryError');
+    assert.match(
+      instant.error?.message ?? '',
+      /answered 2 series \(\{pod="p0"\}, \{pod="p1"\}\) where a health check needs one: aggregate it/,
+    );
+    const range = await lookRun(vector('0.01'), matrix(['0.3', '0.31', '0.29'], ['0.9', '0.9', '0.9']));
+    assert.equal(range.error?.name, 'PrometheusQueryError', 'the baseline too');
+  });
+
+  test('a scalar answer (`scalar(…)`, a number) is read as its value', async () => {
+    const run = await lookRun({ resultType: 'scalar', result: [0, '1.7'] }, matrix(['0.3', '0.31', '0.29']));
+    assert.deepEqual(run.result, { current: '1.7', baseline: [0.3, 0.31, 0.29], state: 'breach' });
+  });
+});
+
+describe('baselineGaps: anomaly detection that a short baseline would silently turn off', () => {
+  test('fewer than 3 samples is a gap naming the hard limits left; 3 or more is none', () => {
+    const checks: MetricCheck[] = [
+      { ...fixed(1, { max: 5 }), metric: { ...fixed(1).metric, name: 'short' } },
+      { ...fixed(1), metric: { ...fixed(1).metric, name: 'missing' } },
+      { ...fixed(1), metric: { ...fixed(1).metric, name: 'full' } },
+    ];
+    const gaps = baselineGaps(
+      checks,
+      new Map([
+        ['short', [1, 2]],
+        ['full', [1, 2, 3]],
+      ]),
+    );
+    assert.deepEqual(gaps, [
+      {
+        metric: 'short',
+        value: null,
+        kind: 'no_baseline',
+        detail: 'no baseline (2 samples, 3 needed): anomaly detection is off, only its hard limits (max 5) would judge it',
+      },
+      {
+        metric: 'missing',
+        value: null,
+        kind: 'no_baseline',
+        detail: 'no baseline (0 samples, 3 needed): anomaly detection is off, nothing would judge it',
+      },
+    ]);
   });
 });

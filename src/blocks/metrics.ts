@@ -32,7 +32,8 @@ export interface MetricCheck {
 export interface Finding {
   metric: string;
   value: number | null;
-  kind: 'breach' | 'anomaly' | 'no_data';
+  /** `no_baseline`: too few baseline samples for a z-score, so only the hard limits can judge (see `baselineGaps`). */
+  kind: 'breach' | 'anomaly' | 'no_data' | 'no_baseline';
   detail: string;
 }
 
@@ -47,12 +48,15 @@ export function meanAndDeviation(samples: readonly number[]): { mean: number; sd
   return { mean, sd: Math.sqrt(variance) };
 }
 
+/** Fewer baseline samples than this say nothing about normal behaviour: `zScore` answers 0. */
+export const MIN_BASELINE_SAMPLES = 3;
+
 /**
  * How many standard deviations `value` lies from the baseline's mean. A flat baseline (sd 0) makes
- * any change infinite and no change 0; fewer than 3 samples say nothing (0).
+ * any change infinite and no change 0; fewer than MIN_BASELINE_SAMPLES samples say nothing (0).
  */
 export function zScore(value: number, baseline: readonly number[]): number {
-  if (baseline.length < 3) return 0;
+  if (baseline.length < MIN_BASELINE_SAMPLES) return 0;
   const { mean, sd } = meanAndDeviation(baseline);
   if (sd === 0) return value === mean ? 0 : value > mean ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   return (value - mean) / sd;
@@ -104,6 +108,22 @@ export async function checkHealth(checks: readonly MetricCheck[], baselines: Bas
   return { state: 'healthy', values };
 }
 
+/**
+ * The checks whose baseline is too short for a z-score (a new service, Prometheus without history,
+ * a query that matched nothing then): no look can find an anomaly for them, only the hard limits
+ * judge. A rollout must not go on so without being told: ask before it does.
+ */
+export function baselineGaps(checks: readonly MetricCheck[], baselines: Baselines): Finding[] {
+  return checks.flatMap((check) => {
+    const samples = baselines.get(check.metric.name)?.length ?? 0;
+    if (samples >= MIN_BASELINE_SAMPLES) return [];
+    const limits = [check.max === undefined ? '' : `max ${check.max}`, check.min === undefined ? '' : `min ${check.min}`].filter(Boolean);
+    const judge = limits.length > 0 ? `only its hard limits (${limits.join(', ')}) would judge it` : 'nothing would judge it';
+    const detail = `no baseline (${samples} samples, ${MIN_BASELINE_SAMPLES} needed): anomaly detection is off, ${judge}`;
+    return [{ metric: check.metric.name, value: null, kind: 'no_baseline' as const, detail }];
+  });
+}
+
 /** Baseline samples by metric name. */
 export type Baselines = ReadonlyMap<string, number[]>;
 
@@ -136,7 +156,11 @@ export interface PrometheusMetricOptions {
   name: string;
   /** Prometheus's base URL (`http://prometheus.monitoring.svc:9090`); grant it in `permissions.http`. */
   url: string;
-  /** A PromQL expression that yields one series. */
+  /**
+   * A PromQL expression that yields one series: aggregate it (`sum(…)`, `max(…)`). One value
+   * decides each look, so a query answering several series (`by (pod)`) is refused with a
+   * PrometheusQueryError rather than judged by one of them.
+   */
   query: string;
   /** How far back the baseline reaches, ending when it is read. @default '1d' */
   baselineRange?: Duration;
@@ -146,10 +170,63 @@ export interface PrometheusMetricOptions {
   headers?: Record<string, string>;
 }
 
+interface PromSeries {
+  metric?: Record<string, string>;
+  value?: [number, string];
+  values?: Array<[number, string]>;
+}
+
 interface PromResponse {
   status: 'success' | 'error';
   error?: string;
-  data?: { resultType: string; result: Array<{ value?: [number, string]; values?: Array<[number, string]> }> };
+  /** A `scalar` result is one `[time, value]` pair; vectors and matrices are lists of series. */
+  data?: { resultType: string; result: PromSeries[] | [number, string] };
+}
+
+/** Prometheus refused the query, or answered something a health check cannot read as one value. */
+export class PrometheusQueryError extends Error {
+  override readonly name = 'PrometheusQueryError';
+  constructor(
+    message: string,
+    readonly query: string,
+  ) {
+    super(`Prometheus: ${message} (${query})`);
+  }
+}
+
+const labelsOf = (series: PromSeries): string =>
+  `{${Object.entries(series.metric ?? {})
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(',')}}`;
+
+/**
+ * The one series of an answer, or undefined for none. Several series are refused: judging by any
+ * one of them would let a bad pod (or route, or zone) pass unseen.
+ */
+function onlySeries(body: PromResponse, query: string): PromSeries | undefined {
+  if (body.status !== 'success') throw new PrometheusQueryError(body.error ?? 'query failed', query);
+  const result = (body.data?.result ?? []) as PromSeries[];
+  if (result.length > 1) {
+    const shown = result.slice(0, 3).map(labelsOf).join(', ');
+    throw new PrometheusQueryError(
+      `the query answered ${result.length} series (${shown}${result.length > 3 ? ', …' : ''}) where a health check needs one: ` +
+        'aggregate it to one value (max(…) to judge by the worst series, sum(…) / sum(…) for a ratio)',
+      query,
+    );
+  }
+  return result[0];
+}
+
+/** The value of an instant query's answer: one vector sample or a scalar; undefined when there is none. */
+function instantValue(body: PromResponse, query: string): number | undefined {
+  if (body.status === 'success' && body.data?.resultType === 'scalar') {
+    const [, value] = body.data.result as [number, string];
+    return parseSampleValue(value);
+  }
+  const series = onlySeries(body, query);
+  if (series !== undefined && series.value === undefined)
+    throw new PrometheusQueryError(`expected an instant vector, got a ${body.data?.resultType ?? 'different'} result`, query);
+  return series?.value === undefined ? undefined : parseSampleValue(series.value[1]);
 }
 
 /**
@@ -178,10 +255,7 @@ export function prometheusMetric(options: PrometheusMetricOptions): MetricSource
         url: promUrl(options.url, '/api/v1/query', { query: options.query, time: seconds(now().getTime()) }),
         headers,
       });
-      const body = response.body as unknown as PromResponse;
-      if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? 'query failed'} (${options.query})`);
-      const sample = body.data?.result[0]?.value;
-      return sample === undefined ? undefined : parseSampleValue(sample[1]);
+      return instantValue(response.body as unknown as PromResponse, options.query);
     },
     async baseline() {
       const end = now().getTime();
@@ -195,10 +269,9 @@ export function prometheusMetric(options: PrometheusMetricOptions): MetricSource
         }),
         headers,
       });
-      const body = response.body as unknown as PromResponse;
-      if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? 'query failed'} (${options.query})`);
+      const series = onlySeries(response.body as unknown as PromResponse, options.query);
       // Only finite samples describe normal behaviour: one infinity would make the mean infinite.
-      return (body.data?.result[0]?.values ?? [])
+      return (series?.values ?? [])
         .map(([, value]) => parseSampleValue(value))
         .filter((value): value is number => value !== undefined && Number.isFinite(value));
     },

@@ -1,6 +1,7 @@
 import { callCapability } from '../sdk/capabilities.js';
 import { now, sleep } from '../sdk/durable.js';
 import { toMilliseconds, type Duration } from '../sdk/duration.js';
+import { CancelledError } from '../sdk/errors.js';
 import { gitlab } from '../sdk/gitlab.js';
 import { commitOf, fluxVerdict, getKustomization, listEvents, requestReconcile, type KubeEvent } from './flux.js';
 import type { FluxObjectRef } from './gitops-options.js';
@@ -13,23 +14,36 @@ import type { FluxObjectRef } from './gitops-options.js';
 export interface DeploymentTarget {
   /** The environment's name (`staging`, `production`). */
   readonly name: string;
-  /** The version running now (before a deploy: what a rollback returns to). */
-  currentVersion(): Promise<string | undefined>;
+  /**
+   * What runs now: a version and the percent of traffic it takes (the rest runs what ran before
+   * it), or undefined when unknown. Before a deploy this is what a rollback puts back — exactly,
+   * weight included: a version left at a partial weight (a rollout that did not finish) was never
+   * proven on all traffic, so it must not become the version a rollback sends everything to.
+   */
+  deployed(): Promise<DeployedVersion | undefined>;
   /**
    * Sends `weight` percent of traffic to `version` (100: everything) and returns once it is applied.
    * Throws when it is not: the platform reported a failure, or it took too long. The environment may
    * then run the change in part, so the caller must decide what runs there (a rollback, usually).
    */
   deploy(version: string, weight: number): Promise<void>;
-  /** Puts `version` back on all traffic; throws as `deploy` does. */
-  rollback(version: string): Promise<void>;
-  /** Events and logs that help explain a failure. */
+  /** Puts back what `deployed()` answered before (usually a version on all traffic); throws as `deploy` does. */
+  rollback(to: DeployedVersion): Promise<void>;
+  /** Events and logs that help explain a failure; best-effort: what could not be read is named in `unavailable`. */
   diagnostics(): Promise<Diagnostics>;
+}
+
+/** A version and the percent of traffic it takes (100: all of it). */
+export interface DeployedVersion {
+  version: string;
+  weight: number;
 }
 
 export interface Diagnostics {
   events: KubeEvent[];
   logs: Array<{ pod: string; text: string }>;
+  /** The sources that could not be read, and why (no RBAC for pods, the API down…): an incident says so and goes on. */
+  unavailable: string[];
 }
 
 export interface FluxGitTargetOptions {
@@ -46,6 +60,8 @@ export interface FluxGitTargetOptions {
   /** @default '10m' */
   timeout?: Duration;
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** `version: x` / `weight: n` lines of the release file. */
 export function parseRelease(text: string): { version?: string; weight?: number } {
@@ -102,26 +118,45 @@ export function fluxGitTarget(options: FluxGitTargetOptions): DeploymentTarget {
   }
   return {
     name: options.name,
-    async currentVersion() {
-      return parseRelease(await gitlab.repositoryFiles.getRaw(options.project, options.file, branch)).version;
+    async deployed() {
+      const { version, weight } = parseRelease(await gitlab.repositoryFiles.getRaw(options.project, options.file, branch));
+      // A file without a weight line (written by hand) means its version on all traffic.
+      return version === undefined ? undefined : { version, weight: weight ?? 100 };
     },
     deploy: (version, weight) => apply(version, weight, `${options.name}: ${version} at ${weight}%`),
-    rollback: (version) => apply(version, 100, `${options.name}: roll back to ${version}`),
+    rollback: ({ version, weight }) =>
+      apply(version, weight, `${options.name}: roll back to ${version}${weight === 100 ? '' : ` at ${weight}%`}`),
     async diagnostics() {
-      const events = await listEvents(options.kustomization.namespace, { kind: 'Kustomization', name: options.kustomization.name }, 10);
+      // Diagnostics explain a failure; they must never be one: each source that fails is named instead.
+      const unavailable: string[] = [];
+      const read = async <T>(what: string, fallback: T, reading: () => Promise<T>): Promise<T> => {
+        try {
+          return await reading();
+        } catch (error) {
+          if (error instanceof CancelledError) throw error;
+          unavailable.push(`${what}: ${messageOf(error)}`);
+          return fallback;
+        }
+      };
+      const { namespace: fluxNamespace, name: kustomizationName } = options.kustomization;
+      const events = await read(`events of Kustomization ${fluxNamespace}/${kustomizationName}`, [], () =>
+        listEvents(fluxNamespace, { kind: 'Kustomization', name: kustomizationName }, 10),
+      );
       const logs: Diagnostics['logs'] = [];
       if (options.pods) {
         const { namespace, labelSelector } = options.pods;
-        events.push(...(await listEvents(namespace, undefined, 10)));
-        const pods = await callCapability<Array<{ name: string }>>('kubernetes', 'listPods', { namespace, labelSelector });
+        events.push(...(await read(`events in ${namespace}`, [], () => listEvents(namespace, undefined, 10))));
+        const pods = await read(`pods in ${namespace}`, [], () =>
+          callCapability<Array<{ name: string }>>('kubernetes', 'listPods', { namespace, labelSelector }),
+        );
         for (const pod of pods.slice(0, 3)) {
-          logs.push({
-            pod: pod.name,
-            text: await callCapability<string>('kubernetes', 'podLogs', { namespace, name: pod.name, tailLines: 50 }),
-          });
+          const text = await read(`logs of ${namespace}/${pod.name}`, undefined, () =>
+            callCapability<string>('kubernetes', 'podLogs', { namespace, name: pod.name, tailLines: 50 }),
+          );
+          if (text !== undefined) logs.push({ pod: pod.name, text });
         }
       }
-      return { events, logs };
+      return { events, logs, unavailable };
     },
   };
 }
