@@ -50,32 +50,29 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-function nextOccurrence(args: z.infer<typeof nextSchema>): number {
-  const timezone = args.timezone ?? 'UTC';
-  if (!isTimeZone(timezone)) {
+/** Refuses a zone the runtime does not know, naming the method it was given to. */
+function requireTimeZone(method: string, zone: string): void {
+  if (!isTimeZone(zone)) {
     throw new CapabilityError(
       'invalid_arguments',
-      `calendar.next: unknown time zone '${timezone}'; use an IANA name such as Europe/Berlin`,
+      `calendar.${method}: unknown time zone '${zone}'; use an IANA name such as Europe/Berlin`,
       {
         retryable: false,
       },
     );
   }
+}
+
+function nextOccurrence(args: z.infer<typeof nextSchema>): number {
+  const timezone = args.timezone ?? 'UTC';
+  requireTimeZone('next', timezone);
   const next = cron(args.cron, timezone).nextRun(new Date(args.after));
   if (!next) throw new CapabilityError('no_occurrence', `calendar.next: '${args.cron}' never matches again`, { retryable: false });
   return next.getTime();
 }
 
 function calendarDate(args: z.infer<typeof dateSchema>): string {
-  if (!isTimeZone(args.timezone)) {
-    throw new CapabilityError(
-      'invalid_arguments',
-      `calendar.date: unknown time zone '${args.timezone}'; use an IANA name such as Europe/Berlin`,
-      {
-        retryable: false,
-      },
-    );
-  }
+  requireTimeZone('date', args.timezone);
   const parts = new Intl.DateTimeFormat('en', { timeZone: args.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
     new Date(args.at),
   );

@@ -1,4 +1,5 @@
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
+import { isObject } from '../gitlab/payload.js';
 import { SIGNAL_EVENT_PREFIX, type HistoryEvent, type Json } from '../core/model.js';
 
 /** One thing a run waits for, as its history says. */
@@ -23,7 +24,7 @@ function tasksWithoutDeadline(history: readonly HistoryEvent[]): Set<string> {
       withoutDeadline.add(event.step);
     }
     if (event.type === 'call_completed' && withoutDeadline.has(event.step)) {
-      const id = event.value !== null && typeof event.value === 'object' && !Array.isArray(event.value) ? event.value['id'] : undefined;
+      const id = isObject(event.value) ? event.value['id'] : undefined;
       if (typeof id === 'string') ids.add(id);
     }
   }
@@ -31,7 +32,7 @@ function tasksWithoutDeadline(history: readonly HistoryEvent[]): Set<string> {
 }
 
 function hasDueAt(args: Json): boolean {
-  return args !== null && typeof args === 'object' && !Array.isArray(args) && args['dueAt'] !== undefined;
+  return isObject(args) && args['dueAt'] !== undefined;
 }
 
 /**
