@@ -343,13 +343,15 @@ class Gate {
    */
   private async unclearedFor(env: GateEnvironment, sha: string): Promise<string | undefined> {
     const freeze = await this.freezeStatus();
+    // What clearance would ask of a commit no one approved yet: the same rule this gate's own clearance follows.
+    const rule = approvalNeeded(env, this.freezeApproval, freeze.frozen, { outsideFreeze: new Set(), duringFreeze: new Set() });
     const asks =
-      env.approval !== undefined && env.approval.when !== 'freeze'
-        ? 'an approval'
+      rule !== undefined
+        ? rule === env.approval && env.approval.when !== 'freeze'
+          ? 'an approval'
+          : 'an approval during the deploy freeze'
         : freeze.frozen
-          ? freezeRule(env, this.freezeApproval)
-            ? 'an approval during the deploy freeze'
-            : 'the deploy freeze to end'
+          ? 'the deploy freeze to end'
           : undefined;
     if (asks === undefined) return undefined;
     const statuses = await gitlab.commitStatuses.list(this.options.project, sha, { name: `${STATUS_PREFIX}${env.name}` }, { all: true });
