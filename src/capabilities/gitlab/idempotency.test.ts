@@ -136,6 +136,19 @@ describe('a note of quick actions only carries no marker', () => {
     assert.deepEqual(userNotes(world), [], 'running them again changes nothing');
   });
 
+  test('a slash command GitLab keeps as text (/shrug writes some, /deploy is unknown) is saved: a retry finds it', async () => {
+    const world = createWorld();
+    opened(world);
+    for (const [step, body] of ['/shrug', '/deploy production\n/label ~bug'].entries()) {
+      const args = { project: 'acme/app', issueIid: 1, body };
+      const call = { idempotencyKey: `r1:${step}`, step };
+      const first = await world.call<{ id: number }>('notes.create', args, call);
+      const retried = await world.call<{ id: number }>('notes.create', args, { ...call, attempt: 2 });
+      assert.equal(retried.id, first.id, `${JSON.stringify(body)}: the retry answers the note the first attempt saved`);
+    }
+    assert.equal(userNotes(world).length, 2, 'one note for each body, none twice');
+  });
+
   test('text beside them, or /cc (which GitLab keeps as text), keeps the marker; so does a description', () => {
     const marker = markerOf('r1:1');
     assert.equal(withMarker('/label ~bug\n/close', marker, 'body'), '/label ~bug\n/close');

@@ -20,10 +20,36 @@ export function markerOf(idempotencyKey: string): Marker {
 }
 
 /**
- * A line GitLab may run as a quick action (`/label ~stale`, `/milestone %v1`): a slash command at the start of a
- * line. `/cc` is not one: GitLab keeps it in the note as text, for its mentions.
+ * The quick actions GitLab takes out of a note's text (its user documentation's list, every edition and context:
+ * a command the note's issue or merge request cannot take is taken out all the same). Left out: `/cc`, kept as
+ * text for its mentions, and `/shrug` and `/tableflip`, which write text. A slash command GitLab does not know
+ * stays in the note as text too, so a note of such lines is saved and must carry the marker.
  */
-const QUICK_ACTION_LINE = /^\/(?!cc(?:\s|$))[a-z_]+(?:\s.*)?$/i;
+const GITLAB_QUICK_ACTIONS = new Set(
+  [
+    'add_child add_contacts add_email approve assign assign_reviewer award blocked_by blocks board_move',
+    'checkin_reminder child clear_health_status clear_weight clone close confidential convert_to_ticket',
+    'copy_metadata create_merge_request done draft due duplicate epic estimate estimate_time',
+    'health_status iteration label labels link lock merge milestone move page parent promote promote_to',
+    'promote_to_incident publish react ready reassign reassign_reviewer rebase relabel relate',
+    'remove_child remove_contacts remove_due_date remove_email remove_epic remove_estimate',
+    'remove_health_status remove_iteration remove_label remove_milestone remove_parent remove_reviewer',
+    'remove_time_estimate remove_time_spent remove_weight remove_zoom reopen request_changes',
+    'request_review reviewer set_parent severity spend spend_time spent squash status submit_review',
+    'subscribe target_branch timeline title todo type unapprove unassign unassign_reviewer unlabel unlink',
+    'unlock unsubscribe weight wip zoom',
+  ]
+    .join(' ')
+    .split(' '),
+);
+
+/** A command line as GitLab's extractor reads it: `/name` at the start of a line, then one space and an argument. */
+const COMMAND_LINE = /^\/([a-z_]+)(?: .*)?$/i;
+
+function isQuickActionLine(line: string): boolean {
+  const name = COMMAND_LINE.exec(line.trimEnd())?.[1];
+  return name !== undefined && GITLAB_QUICK_ACTIONS.has(name.toLowerCase());
+}
 
 /**
  * Whether a note's body is only quick actions and blank lines. GitLab runs them and saves no note, unless
@@ -31,7 +57,7 @@ const QUICK_ACTION_LINE = /^\/(?!cc(?:\s|$))[a-z_]+(?:\s.*)?$/i;
  */
 export function isQuickActionsOnly(text: string): boolean {
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  return lines.length > 0 && lines.every((line) => QUICK_ACTION_LINE.test(line));
+  return lines.length > 0 && lines.every(isQuickActionLine);
 }
 
 /**
