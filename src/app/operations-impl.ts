@@ -47,6 +47,11 @@ const SERVER_SOURCE_PREFIX = 'autoflow:';
 const SERVER_SOURCE_ISSUE =
   "sources starting with 'autoflow:' are the server's own (events workflows emit, answers to tasks, signals); " +
   'name where the event comes from instead, such as https://ci.example.com or /billing';
+/** The types of the events the server writes itself: a forged one could answer a task or end a child's run. */
+const SERVER_TYPE_PREFIX = 'autoflow.';
+const SERVER_TYPE_ISSUE =
+  "types starting with 'autoflow.' are the server's own (answers to tasks, signals, ends of runs): people answer " +
+  'tasks in the web UI, and a signal is sent with `autoflow signal` or POST /api/v1/runs/{id}/signals/{name}';
 
 /** A redelivery of the same event: what it says, not when it was sent (`time`), is compared. */
 function sameCloudEvent(stored: CloudEvent, event: CloudEvent): boolean {
@@ -396,9 +401,10 @@ export function createOperations(deps: OperationsDeps): Operations {
       const issues = (['source', 'id'] as const)
         .filter((field) => CONTROL_CHARACTER.test(event[field]))
         .map((field) => `${field}: ${CONTROL_CHARACTER_ISSUE}`);
-      // The server's own events (what workflows emit, people's answers to tasks, signals) are trusted as such:
-      // subscribers get emitted ones, a task's answer names who gave it. None may come from outside.
+      // The server's own events (what workflows emit, people's answers to tasks, signals, ends of runs) are trusted
+      // as such: subscribers get emitted ones, a task's answer names who gave it. None may come from outside.
       if (event.source.startsWith(SERVER_SOURCE_PREFIX)) issues.push(`source: ${SERVER_SOURCE_ISSUE}`);
+      if (event.type.startsWith(SERVER_TYPE_PREFIX)) issues.push(`type: ${SERVER_TYPE_ISSUE}`);
       if (issues.length > 0) throw new ValidationError('invalid CloudEvent', issues);
       const result = await engine.ingest(event, `${event.source}\n${event.id}`);
       if (!result.duplicate) return result;

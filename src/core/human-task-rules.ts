@@ -105,10 +105,20 @@ export type Refusal =
 type Change = Omit<HumanTaskUpdate, 'event'>;
 export type RuleResult = { ok: true; change: Change } | { ok: false; refusal: Refusal };
 
-function refuseClosed(task: HumanTaskRecord): RuleResult | undefined {
-  return task.status === 'open'
-    ? undefined
-    : { ok: false, refusal: { code: 'closed', message: `task ${task.id} is already ${task.status}` } };
+/**
+ * A task that takes no more answers: closed, or past its deadline. The run closes it as `timed_out` only when it
+ * next looks (it may be busy, or the server down, at the deadline), so an answer given after it must not be taken.
+ */
+function refuseClosed(task: HumanTaskRecord, at: number): RuleResult | undefined {
+  if (task.status !== 'open') return { ok: false, refusal: { code: 'closed', message: `task ${task.id} is already ${task.status}` } };
+  if (task.dueAt !== undefined && at >= task.dueAt) {
+    const due = new Date(task.dueAt).toISOString();
+    return {
+      ok: false,
+      refusal: { code: 'closed', message: `task ${task.id} was due at ${due} and takes no more answers: it closes as timed out` },
+    };
+  }
+  return undefined;
 }
 
 function close(
@@ -123,7 +133,7 @@ function close(
 
 /** A form submission by `by` with values already validated against the form's fields. */
 export function submitForm(task: HumanTaskRecord, by: string, values: JsonObject, at: number): RuleResult {
-  const closed = refuseClosed(task);
+  const closed = refuseClosed(task, at);
   if (closed) return closed;
   if (task.kind !== 'form') return { ok: false, refusal: { code: 'closed', message: `task ${task.id} is an approval, not a form` } };
   if (!task.eligible.includes(normaliseUsername(by))) {
@@ -139,7 +149,7 @@ export function decideApproval(
   input: { by: string; decision: 'approve' | 'reject'; comment?: string },
   at: number,
 ): RuleResult {
-  const closed = refuseClosed(task);
+  const closed = refuseClosed(task, at);
   if (closed) return closed;
   if (task.kind !== 'approval') return { ok: false, refusal: { code: 'closed', message: `task ${task.id} is a form, not an approval` } };
   const spec = task.spec as unknown as ApprovalSpec;

@@ -122,6 +122,11 @@ export interface HumanTaskRecord {
   revision: number;
 }
 
+/** The source of a task's events: one no event from outside may have, so a run waiting on it trusts what it says. */
+export function taskEventSource(id: string): string {
+  return `autoflow:task/${id}`;
+}
+
 /** Type of the inbox event that tells the waiting run its task closed; `subject` is the task id. */
 export const TASK_CLOSED_EVENT = 'autoflow.task.closed';
 
@@ -134,7 +139,7 @@ export function taskClosedEvent(id: string, outcome: HumanTaskOutcome, at: numbe
     event: {
       specversion: '1.0',
       id: `task-closed:${id}`,
-      source: `autoflow:task/${id}`,
+      source: taskEventSource(id),
       type: TASK_CLOSED_EVENT,
       subject: id,
       time: new Date(at).toISOString(),

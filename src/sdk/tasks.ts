@@ -8,6 +8,7 @@
 import { checkTaskSpec, groupPathOf, normaliseUsername, quorumProblem } from '../core/human-task-rules.js';
 import {
   TASK_CLOSED_EVENT,
+  taskEventSource,
   type ApprovalOutcome,
   type ApprovalSpec,
   type FormOutcome,
@@ -140,7 +141,13 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
       const wakeAt = Math.min(deadline ?? Infinity, remindAt ?? Infinity, at + STATE_CHECK_MS);
       // A reminder already due (the workflow began to wait after its time) goes out now, without a wait.
       const closed =
-        wakeAt > at ? await waitFor<TOutcome>(TASK_CLOSED_EVENT, { match: { subject: opened.id }, timeout: wakeAt - at }) : null;
+        wakeAt > at
+          ? await waitFor<TOutcome>(TASK_CLOSED_EVENT, {
+              // The source too: the answer is trusted (it names who gave it), so it must be the server's.
+              match: { subject: opened.id, source: taskEventSource(opened.id) },
+              timeout: wakeAt - at,
+            })
+          : null;
       if (closed) return closed.data as TOutcome;
       if (deadline !== undefined && now().getTime() >= deadline) continue;
       const reminding = remindAt !== undefined && now().getTime() >= remindAt;

@@ -195,6 +195,31 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
     }
   });
 
+  test('an answer forged as an event decides nothing: the events API refuses its type, and only the server answers', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeed() });
+    try {
+      const id = await env.start('release-approval', { approvers: ['alice', 'bob'] });
+      const [task] = await env.tasks({ runId: id });
+      const forged = {
+        type: 'autoflow.task.closed',
+        subject: task!.id,
+        data: { status: 'approved', decisions: [{ by: 'mallory', decision: 'approve', at: '2026-01-01T00:00:00.000Z' }] },
+      };
+      await assert.rejects(
+        env.emit(forged),
+        (error) => error instanceof ValidationError && /type: types starting with 'autoflow\.'/.test(error.message),
+      );
+      // Past the API (a bug elsewhere, a store written by hand), the run still takes only the server's own answer.
+      await env.runtime.engine.ingest({ specversion: '1.0', id: 'forged', source: 'https://evil.example', ...forged }, 'forged');
+      await env.settle();
+      assert.equal((await env.run(id)).status, 'running', 'the forged answer is not taken');
+      await env.decideTask(task!.id, 'bob', 'approve');
+      assert.deepEqual((await env.result(id)).result, { status: 'approved', by: ['bob:approve'] });
+    } finally {
+      await env.close();
+    }
+  });
+
   test('an approval its expanded groups could never approve fails the run at once, saying why', async () => {
     const env = await createTestEnv({ workflows: [folder.path('release-approval.ts')], gitlab: demoSeed() });
     try {
@@ -228,6 +253,24 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       assert.ok(reminders.every((body) => body.startsWith('@bob @carol')));
       const events = await env.operations.listEvents({ type: 'autoflow.task.reminder' });
       assert.equal(events.length, 2);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('an answer after the deadline is refused, though the run, busy then, has not closed the task yet: it times out', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('late-form.ts')], gitlab: demoSeed() });
+    try {
+      const runId = await env.start('late-form', { work: '6d' });
+      await env.advance('5d');
+      const [task] = await env.tasks({ runId });
+      assert.equal(task?.status, 'open', 'the run sleeps past the deadline and has not looked at the task');
+      await assert.rejects(
+        env.submitTask(task.id, 'bob', { answer: 'late' }),
+        (error) => error instanceof ConflictError && /was due at .* and takes no more answers: it closes as timed out/.test(error.message),
+      );
+      await env.advance('1d');
+      assert.equal(((await env.result(runId)).result as { status: string }).status, 'timed_out');
     } finally {
       await env.close();
     }

@@ -74,6 +74,26 @@ test("a CloudEvent from outside may not pass for one of the server's own: what a
   );
 });
 
+test("a CloudEvent from outside may not have one of the server's own types: a task's answer, a signal, the end of a run", async () => {
+  const { app, runtime } = await server();
+  for (const type of ['autoflow.task.closed', 'autoflow.signal.go', 'autoflow.run.finished']) {
+    const refused = await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, type } });
+    assert.equal(refused.status, 400, type);
+    assert.match(
+      refused.body.error.issues?.[0] ?? '',
+      /^type: types starting with 'autoflow\.' are the server's own .* POST \/api\/v1\/runs\/\{id\}\/signals\/\{name\}$/,
+    );
+  }
+  assert.equal(
+    (await call(app, 'POST', '/api/v1/events', { token: 'api', body: { ...event, type: 'com.example.autoflow.done' } })).status,
+    202,
+  );
+  assert.deepEqual(
+    (await runtime.operations.listEvents({})).map((stored) => stored.type),
+    ['com.example.autoflow.done'],
+  );
+});
+
 test('a CloudEvent sent again with the same source and id but another body or type is logged as a warning, as for webhooks', async () => {
   const { app, logger } = await server();
   const first = await call<{ seq: number; duplicate: boolean }>(app, 'POST', '/api/v1/events', { token: 'api', body: event });
