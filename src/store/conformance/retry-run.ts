@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { StoreError } from '../../core/errors.js';
 import type { PendingResolution } from '../../core/model.js';
 import type { RunRetry, Store } from '../../core/ports.js';
-import { call, commit, events, failedRun, humanTask, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
+import { call, cloudEvent, commit, events, failedRun, humanTask, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 /** Everything a retry can change about these runs, to show that a refused one changed none of it. */
@@ -83,6 +83,45 @@ export function describeRetryRun(context: ConformanceContext): void {
       assert.deepEqual(await store.commitTask(next), { ok: true, pending: [] });
       assert.deepEqual(await store.loadHistory('r1'), [...kept, ...next.history]);
       assert.equal((await store.getRun('r1'))?.historyLength, 5);
+    });
+
+    it('keeps what a failed run received: once retried, a lookback never brings it an event it received before', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { waits: [wait('r1', 1)] });
+      const { seq } = await store.insertEvent(cloudEvent('x1'), 'k1', 1500);
+      await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 1 }], markRouted: true });
+      const [received] = await store.loadPending('r1');
+      assert.ok(received);
+      const error = { name: 'Error', message: 'boom' };
+      const failing = commit('r1', 2, 2000, {
+        consumedPending: [received.id],
+        history: events(
+          2,
+          2000,
+          { type: 'wait_satisfied', step: 1, event: cloudEvent('x1') },
+          { type: 'workflow_task', time: 2000 },
+          { type: 'run_failed', error },
+        ),
+        status: { status: 'failed', error },
+      });
+      assert.equal((await store.commitTask(failing)).ok, true);
+      const retry: RunRetry = {
+        runId: 'r1',
+        expectedHistoryLength: 5,
+        expectedUpdatedAt: 2000,
+        keepHistoryLength: 2,
+        version: 'v1',
+        at: 3000,
+        pending: [{ resolution: received.resolution, at: received.at }],
+        calls: [],
+        timers: [],
+        // Say the retried code goes on to wait for such an event again: registered after it, a lookback's.
+        waits: [wait('r1', 3)],
+      };
+      assert.equal(await store.retryRun(retry), true);
+      const lookback = await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 3 }], markRouted: false });
+      assert.deepEqual(lookback.deliveredRunIds, [], 'x1 reached the run before it failed');
+      assert.deepEqual(given(await store.loadPending('r1')), retry.pending, 'only what the retry put back');
     });
 
     it('leaves a retried run without resolutions unready: what it opened again makes it ready', async () => {

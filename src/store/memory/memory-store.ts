@@ -193,12 +193,13 @@ export function createMemoryStore(): Store {
     }
   }
 
-  function endRun(runId: string): void {
+  function endRun(runId: string, status: RunStatus): void {
     calls.deleteRun(runId);
     timers.deleteRun(runId);
     waits.deleteRun(runId);
     pending.delete(runId);
-    consumed.delete(runId);
+    // Kept by a failed run, which a retry brings back: it must not receive again what it received before.
+    if (status !== 'failed') consumed.delete(runId);
   }
 
   function commitTask(commit: TaskCommit): TaskCommitResult {
@@ -259,7 +260,7 @@ export function createMemoryStore(): Store {
     row.record = copy(committedRecord(row.record, commit));
     if (commit.carrySignals) carrySignals(runId, commit.carrySignals, time);
     if (commit.status && isTerminal(commit.status.status)) {
-      endRun(runId);
+      endRun(runId, commit.status.status);
       humanTasks.cancelOpenOfRun(runId, time);
     }
     if (commit.successor) insertRun(commit.successor);
@@ -610,6 +611,7 @@ export function createMemoryStore(): Store {
       for (const { id } of ended) {
         runs.delete(id);
         history.delete(id);
+        consumed.delete(id);
         retries.delete(id);
         logs.deleteRun(id);
         humanTasks.deleteOfRun(id);

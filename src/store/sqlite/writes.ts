@@ -112,7 +112,8 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
       s.deleteTimersOfRun.run(runId);
       s.deleteWaitsOfRun.run(runId);
       s.deletePendingOfRun.run(runId);
-      s.deleteConsumedOfRun.run(runId);
+      // Kept by a failed run, which a retry brings back: it must not receive again what it received before.
+      if (status !== 'failed') s.deleteConsumedOfRun.run(runId);
       s.cancelOpenHumanTasksOfRun.run({ runId, at });
     }
   }
