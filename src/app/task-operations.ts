@@ -7,7 +7,7 @@
 import type { Engine } from '../core/engine.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { validateFormValues } from '../core/forms.js';
-import { decideApproval, submitForm, type RuleResult } from '../core/human-task-rules.js';
+import { decideApproval, MAX_DECISION_COMMENT, normaliseUsername, submitForm, type RuleResult } from '../core/human-task-rules.js';
 import { taskClosedEvent, type FormSpec, type HumanTaskRecord } from '../core/human-task.js';
 import type { Clock, Store } from '../core/ports.js';
 import type { Operations } from './operations.js';
@@ -60,7 +60,7 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
   return {
     async listTasks(query) {
       const page = await store.listHumanTasks({
-        ...(query.assignee !== undefined && { eligible: query.assignee }),
+        ...(query.assignee !== undefined && { eligible: normaliseUsername(query.assignee) }),
         ...(query.runId !== undefined && { runId: query.runId }),
         ...(query.status !== undefined && { status: query.status }),
         ...(query.cursor !== undefined && { cursor: query.cursor }),
@@ -92,8 +92,8 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
     async decideTask(id, input) {
       requireUser(input.by);
       if (input.decision !== 'approve' && input.decision !== 'reject') throw new ValidationError("decision must be 'approve' or 'reject'");
-      if (input.comment !== undefined && (typeof input.comment !== 'string' || input.comment.length > 5000)) {
-        throw new ValidationError('comment must be text of at most 5000 characters');
+      if (input.comment !== undefined && (typeof input.comment !== 'string' || input.comment.length > MAX_DECISION_COMMENT)) {
+        throw new ValidationError(`comment must be text of at most ${MAX_DECISION_COMMENT} characters`);
       }
       const task = await apply(id, (current) => decideApproval(current, input, clock.now()));
       return toTaskView(task);

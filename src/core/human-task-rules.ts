@@ -28,6 +28,9 @@ export function groupPathOf(entry: string): string | undefined {
   return entry.includes('/') ? entry : undefined;
 }
 
+/** The longest comment an approver may give with a decision, in characters: the page's box and the server agree. */
+export const MAX_DECISION_COMMENT = 5000;
+
 /**
  * A GitLab username as tasks compare them: `@Alice `, `alice` and `ALICE` are one person. Every
  * name a task is given (assignees, approvers, the initiator) and every acting user goes through it.

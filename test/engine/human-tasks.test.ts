@@ -111,6 +111,11 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       assert.deepEqual(task.eligible, ['alice', 'bob']);
       assert.equal(task.path, `/tasks/${task.id}`);
       assert.deepEqual(await env.tasks({ assignee: 'carol' }), []);
+      assert.deepEqual(
+        (await env.tasks({ assignee: ' @ALICE' })).map((found) => found.id),
+        [task.id],
+        'an assignee filter names a user as tasks do: @Alice and alice are one person',
+      );
 
       const invalid = await env
         .submitTask(task.id, 'alice', { ...validIncident, impact: '1.5', severity: 'medium', since: '2026-02-30' })

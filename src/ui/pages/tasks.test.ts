@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TaskView } from '../../app/operations.js';
 import type { Session } from '../auth/session.js';
+import { MAX_DECISION_COMMENT } from '../../core/human-task-rules.js';
 import { render } from '../static.js';
 import { allowedActions, inboxPage, taskPage } from './tasks.js';
 
@@ -86,4 +87,12 @@ test('times carry their zone (UTC, in <time> for the browser to show in its own)
   const inbox = render(inboxPage({ session, open: [task({})], closed: [] }));
   assert.match(inbox, /<table class="tasks stack">/);
   assert.match(inbox, /<td data-label="Due"><span class="muted">no deadline<\/span><\/td>/);
+});
+
+test('the comment box takes as long a comment as the server records', () => {
+  const approval = task({ kind: 'approval', spec: { title: 'Deploy', approvers: ['carol'] }, eligible: ['carol'] });
+  assert.match(
+    render(taskPage({ session, task: approval })),
+    new RegExp(`<textarea id="comment" name="comment" maxlength="${MAX_DECISION_COMMENT}">`),
+  );
 });

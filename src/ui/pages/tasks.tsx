@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { raw } from 'hono/html';
 import type { TaskView } from '../../app/operations.js';
-import { isBlockedInitiator, normaliseUsername } from '../../core/human-task-rules.js';
+import { isBlockedInitiator, MAX_DECISION_COMMENT, normaliseUsername } from '../../core/human-task-rules.js';
 import type { ApprovalSpec, FormField, FormSpec, TaskContext } from '../../core/human-task.js';
 import type { Json } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
@@ -328,7 +328,7 @@ function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
               <label class="title" for="comment">
                 Comment
               </label>
-              <textarea id="comment" name="comment" maxlength={2000}>
+              <textarea id="comment" name="comment" maxlength={MAX_DECISION_COMMENT}>
                 {typeof props.values?.comment === 'string' ? props.values.comment : ''}
               </textarea>
             </div>
