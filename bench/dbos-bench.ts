@@ -66,7 +66,7 @@ async function autoflowRuntime(db: DatabaseConfig, dir: string, threads: number)
       db,
       workflowsDir: dir,
       apiToken: 'bench',
-      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, threads },
+      sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, cacheMemoryMb: 1024, threads },
       activities: { noop: (args: unknown) => Promise.resolve(args) },
     }),
     { logger: pino({ level: 'silent' }) as unknown as Logger },

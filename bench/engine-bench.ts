@@ -89,7 +89,7 @@ async function runtimeAt(dir: string, name: string): Promise<Runtime> {
     db: { kind: 'sqlite', path: join(dir, `${name}.db`) },
     workflowsDir: dir,
     apiToken: 'bench',
-    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, threads: 0 },
+    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, cacheMemoryMb: 1024, threads: 0 },
     activities: { noop: (args: unknown) => Promise.resolve(args) },
   });
   const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) as unknown as Logger });

@@ -84,6 +84,28 @@ export function missingCapabilityWarnings(manifest: WorkflowManifest, installed:
   );
 }
 
+/**
+ * Deploy warnings for the activities a workflow's `permissions.activities` names that the server's configuration does
+ * not register: every call of one fails (`unknown_activity`). A warning, not a refusal: the configuration may be fixed
+ * and the server restarted after the workflow is deployed.
+ */
+export function missingActivityWarnings(manifest: WorkflowManifest, registered: ReadonlySet<string>): string[] {
+  return (manifest.permissions.activities ?? [])
+    .filter((name) => !registered.has(name))
+    .map(
+      (name) =>
+        `permissions.activities: workflow ${manifest.name} may call activity '${name}', but no activity '${name}' is registered on this server, so its calls will fail (unknown_activity); add it to activities in autoflow.config.ts, or remove it from permissions.activities`,
+    );
+}
+
+/** What a server offers workflows, for the warnings of a deploy. */
+export interface ServerOffer {
+  /** The capabilities it has installed (`missingCapabilityWarnings`). */
+  capabilities: ReadonlySet<string>;
+  /** The activities its configuration registers (`missingActivityWarnings`); unknown: no warning. */
+  activities?: ReadonlySet<string>;
+}
+
 /** Bundles one workflow file and reads its declaration: what deploying it would store. */
 export async function buildDefinition(file: string, sandbox: Sandbox, now: number): Promise<DeployedDefinition> {
   return (await build(file, sandbox, now)).definition;
@@ -168,13 +190,17 @@ export async function deployWorkflows(
   sandbox: Sandbox,
   now: number,
   inputs?: BuildInputs,
-  /** The server's capabilities, to warn of workflows that need one it lacks (`missingCapabilityWarnings`). */
-  installed?: ReadonlySet<string>,
+  /** What the server offers, to warn of workflows that need what it lacks. */
+  server?: ServerOffer,
 ): Promise<FileResult[]> {
   const results = await buildWorkflows(files, sandbox, now);
   for (const result of results) {
-    if (installed === undefined || result.definition === undefined) continue;
-    const missing = missingCapabilityWarnings(result.definition.manifest, installed);
+    if (server === undefined || result.definition === undefined) continue;
+    const { manifest } = result.definition;
+    const missing = [
+      ...missingCapabilityWarnings(manifest, server.capabilities),
+      ...(server.activities === undefined ? [] : missingActivityWarnings(manifest, server.activities)),
+    ];
     if (missing.length > 0) result.warnings = [...(result.warnings ?? []), ...missing];
   }
   // What is deployed now, also at a restart, before the engine read it: a version already active is not deployed

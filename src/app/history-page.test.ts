@@ -10,8 +10,9 @@ import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { commit, events, startRun } from '../store/conformance/fixtures.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { VirtualClock } from './clocks.js';
+import { readHistoryPage } from './history-page.js';
 import { createOperations } from './operations-impl.js';
-import type { HistoryPage } from './operations.js';
+import { HISTORY_PAGE_CHARS, type HistoryPage } from './operations.js';
 import { virtualTimeEngine } from '../../test/helpers/engine.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 
@@ -59,5 +60,50 @@ test('pages of any size give the whole history in order; next is the seq the fol
   assert.deepEqual(await operations.getHistoryTail('r', 20), { events: whole, length: 9 });
   assert.deepEqual(await operations.getHistoryTail('r', 0), { events: [], length: 9 });
   await assert.rejects(operations.getHistoryTail('nope', 3), NotFoundError);
+  await store.close();
+});
+
+test("a page of large events ends at its size, with the cursor for the rest; the web UI's latest events too", async () => {
+  const store = createSqliteStore({ path: join(folder.dir, 'large.db') });
+  await store.migrate();
+  await startRun(store, 'r');
+  // Twelve calls that each answered 1.5 MB, a task apiece, between the first task's 2 events and a last small one.
+  let length = 2;
+  for (let step = 1; step <= 12; step++) {
+    const value = String(step).padEnd(1_500_000, '.');
+    const task = commit('r', length, 1000 + length, {
+      history: events(length, 1000 + length, { type: 'call_completed', step, value, attempts: 1 }, { type: 'workflow_task', time: step }),
+    });
+    assert.ok((await store.commitTask(task)).ok);
+    length += 2;
+  }
+  const clock = new VirtualClock();
+  const engine = virtualTimeEngine({ store, sandbox: await createQuickJsSandbox(), clock });
+  const operations = createOperations({ engine, store, clock, checkInput: () => {}, webhookSources: [] });
+  const whole = await store.loadHistory('r');
+  const chars = (page: readonly unknown[]) => JSON.stringify(page).length;
+  const pages: HistoryPage[] = [];
+  for (let after: number | undefined; pages.length === 0 || after !== undefined; after = pages.at(-1)!.next) {
+    pages.push(await operations.getHistoryPage('r', { after, limit: 10_000 }));
+  }
+  assert.deepEqual(
+    pages.flatMap((page) => page.events),
+    whole,
+    'the pages put together are the whole history',
+  );
+  assert.ok(pages.length >= Math.ceil(chars(whole) / HISTORY_PAGE_CHARS), `${pages.length} pages`);
+  for (const page of pages) assert.ok(chars(page.events) <= HISTORY_PAGE_CHARS, `a page of ${chars(page.events)} characters`);
+  for (const page of pages.slice(0, -1)) assert.equal(page.next, page.events.at(-1)!.seq);
+
+  // One event larger than a page is a page of its own.
+  const huge = await operations.getHistoryPage('r', { after: 1, limit: 1000 });
+  assert.equal(huge.events.length, 4, 'two calls of 1.5 MB and their markers');
+  const alone = await readHistoryPage((from, count) => store.loadHistory('r', from, count), 1, 1000, 1000);
+  assert.deepEqual(alone, { events: whole.slice(2, 3), next: 2 }, 'at least one event, however large');
+
+  const tail = await operations.getHistoryTail('r', 1000);
+  assert.equal(tail.length, whole.length);
+  assert.deepEqual(tail.events, whole.slice(whole.length - tail.events.length), 'the latest events, oldest first');
+  assert.ok(chars(tail.events) <= HISTORY_PAGE_CHARS && tail.events.length >= 2, `${tail.events.length} events in the tail`);
   await store.close();
 });

@@ -8,7 +8,7 @@ import { jsonDepthProblem } from '../core/json-depth.js';
 import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord } from '../core/model.js';
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
-import { historyPage, historyPageLimit } from './history-page.js';
+import { historyPageLimit, readHistoryPage, readHistoryTail } from './history-page.js';
 import type { Operations, RunView } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
@@ -286,14 +286,14 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async getHistoryTail(id, count) {
       const run = await requireRun(id);
-      const from = Math.max(0, run.historyLength - Math.max(0, Math.floor(count)));
-      return { events: await store.loadHistory(id, from, run.historyLength - from), length: run.historyLength };
+      const read = (from: number, events: number) => store.loadHistory(id, from, events);
+      return { events: await readHistoryTail(read, run.historyLength, Math.max(0, Math.floor(count))), length: run.historyLength };
     },
 
     async getHistoryPage(id, page = {}) {
       await requireRun(id);
-      const limit = historyPageLimit(page.limit);
-      return historyPage(await store.loadHistory(id, (page.after ?? -1) + 1, limit + 1), limit);
+      const read = (from: number, count: number) => store.loadHistory(id, from, count);
+      return readHistoryPage(read, page.after ?? -1, historyPageLimit(page.limit));
     },
 
     async getLogs(id, afterIndex) {

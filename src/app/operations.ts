@@ -129,6 +129,11 @@ export interface HistoryPage {
 /** Events in a page of `GET /runs/:id/history`, unless the request asks for fewer, and at most. */
 export const DEFAULT_HISTORY_PAGE = 1000;
 export const MAX_HISTORY_PAGE = 10_000;
+/**
+ * A page also ends before the event that would take its JSON past this many characters (it always has one event):
+ * one event may carry 2 MiB (a value's limit), and 1,000 such events made a 228 MB answer that held the server for 30 s.
+ */
+export const HISTORY_PAGE_CHARS = 4 * 1024 * 1024;
 
 /** Where a signal went: the run it was sent to, or the run that run's continue-as-new chain goes on in. */
 export interface SignalDelivery {
@@ -164,10 +169,14 @@ export interface Operations {
   getHistory(id: string): Promise<HistoryEvent[]>;
   /**
    * The events after seq `after` (from the first when absent), at most `limit` (1000 by default, 10,000 at
-   * most); `next` is the `after` of the next page, absent on the last one.
+   * most) and HISTORY_PAGE_CHARS of JSON (at least one event); `next` is the `after` of the next page, absent on the
+   * last one.
    */
   getHistoryPage(id: string, page?: { after?: number | undefined; limit?: number | undefined }): Promise<HistoryPage>;
-  /** The latest `count` events of the history (only those are read), and how many events it has in all. */
+  /**
+   * The latest `count` events of the history (only those are read), fewer past HISTORY_PAGE_CHARS of JSON, and how
+   * many events it has in all.
+   */
   getHistoryTail(id: string, count: number): Promise<{ events: HistoryEvent[]; length: number }>;
   getLogs(id: string, afterIndex?: number): Promise<LogRecord[]>;
   /** The run's calls not resolved yet. Throws NotFoundError. */

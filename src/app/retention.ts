@@ -16,7 +16,10 @@ export interface RetentionPolicy {
 const DAY_MS = 86_400_000;
 /** Deletion needs no precision, and a sweep that finds nothing costs a few index reads. */
 export const SWEEP_INTERVAL_MS = 10 * 60_000;
-/** Rows one store call deletes: each call is one short transaction, between the engine's commits. */
+/**
+ * Runs, events or definition versions one store call deletes. The stores bound each transaction by
+ * rows, not runs: a run's history and logs go a few thousand rows at a time, between the engine's commits.
+ */
 const BATCH = 200;
 /** A sweep leaves the rest to the next one, so that the first sweep over years of data does not hold the store for long. */
 const MAX_PER_SWEEP = 20_000;

@@ -8,7 +8,7 @@ import { createKubernetesCapability, type KubernetesCapabilityOptions } from '..
 import { createEmitCapability } from '../capabilities/emit.js';
 import { checkGitLabAtStartup, createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
-import { createSecretSource, createSecretsCapability } from '../capabilities/secrets.js';
+import { createSecretSource, createSecretsCapability, emptySecretsWarning } from '../capabilities/secrets.js';
 import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError, DefinitionError, toError } from '../core/errors.js';
@@ -31,6 +31,7 @@ import {
   watchWorkflowDirectory,
   type DirectoryWatch,
   type FileResult,
+  type ServerOffer,
 } from './deploy.js';
 import { createInputChecker, createSchemaChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
@@ -51,8 +52,11 @@ export interface RuntimeConfig {
   dev: boolean;
   apiToken?: string | undefined;
   logLevel: string;
-  /** `threads`: worker threads hosting sandboxes besides the main thread. */
-  sandbox: { memoryMb: number; cpuMs: number; cacheSize: number; threads: number };
+  /**
+   * `cacheSize` and `cacheMemoryMb` bound the live sandboxes kept, in number and in MiB; `threads`: worker threads
+   * hosting sandboxes besides the main thread.
+   */
+  sandbox: { memoryMb: number; cpuMs: number; cacheSize: number; cacheMemoryMb: number; threads: number };
   lookbackMs: number;
   secrets: Readonly<Record<string, string>>;
   activities: Readonly<Record<string, ActivityFunction>>;
@@ -91,7 +95,7 @@ export function embeddedRuntimeConfig(parts: Partial<RuntimeConfig> & Pick<Runti
   return {
     dev: false,
     logLevel: 'silent',
-    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 500, threads: 0 },
+    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: 0 },
     lookbackMs: 300_000,
     secrets: {},
     activities: {},
@@ -183,7 +187,7 @@ function openStore(config: RuntimeConfig, nodeId: string, logger: Logger): Store
   const { db } = config;
   switch (db.kind) {
     case 'sqlite':
-      return createSqliteStore({ path: db.path });
+      return createSqliteStore({ path: db.path, logger });
     case 'memory':
       return createMemoryStore();
     case 'postgres':
@@ -237,24 +241,32 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const store = instrumentStore(plainStore, metrics.storeTimer);
   await store.migrate();
   const secrets = createSecretSource(config.secrets);
+  const emptySecrets = emptySecretsWarning(config.secrets);
+  if (emptySecrets) logger.warn({ secrets: emptySecrets.names }, emptySecrets.message);
   // `emit` puts events into the engine's inbox, and the engine needs the capabilities first.
   const late: { engine?: Engine } = {};
   const ingest = (event: CloudEvent, key: string) => {
     if (!late.engine) throw new Error('an event was put into the inbox before the engine exists');
     return late.engine.ingest(event, key);
   };
+  const activities = createActivitiesCapability(config.activities, { secrets });
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     createSecretsCapability(secrets),
     createEmitCapability(ingest),
     createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080' }),
-    createActivitiesCapability(config.activities),
+    activities,
     ...gitlabCapabilities(config),
     createCalendarCapability(),
     ...(config.kubernetes ? [createKubernetesCapability(config.kubernetes)] : []),
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
+  // The configuration's activities are known; an embedding that brings its own (the test harness) is not warned of.
+  const offer: ServerOffer = {
+    capabilities: new Set(capabilities.keys()),
+    ...(capabilities.get('activities') === activities && { activities: new Set(Object.keys(config.activities)) }),
+  };
   if (overrides.wrapCapability) for (const [name, capability] of capabilities) capabilities.set(name, overrides.wrapCapability(capability));
   const checkSchema = createSchemaChecker();
   const engine = new Engine({
@@ -268,6 +280,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     nodeId,
     sandboxLimits: { memoryLimitBytes: config.sandbox.memoryMb * 1024 * 1024, cpuMsPerActivation: config.sandbox.cpuMs },
     cacheSize: config.sandbox.cacheSize,
+    cacheMemoryBytes: config.sandbox.cacheMemoryMb * 1024 * 1024,
     lookbackMs: config.lookbackMs,
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
     ...(overrides.random ? { random: overrides.random } : {}),
@@ -359,7 +372,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const buildInputs = new BuildInputs();
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
-    const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, new Set(capabilities.keys()));
+    const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, offer);
     for (const result of results) {
       if (result.deployed && result.definition) await scheduler.deployed(result.replaced, result.definition);
       const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };

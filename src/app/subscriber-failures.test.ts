@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import type { CloudEvent } from '../core/model.js';
 import type { Store } from '../core/ports.js';
@@ -147,7 +149,7 @@ describe('a subscriber that refuses an event', () => {
       new RegExp(`did not accept event ${seq} \\(com.example.done, id e1\\): fetch failed \\(connect ECONNREFUSED 127.0.0.1:9\\);`),
     );
     assert.equal(refused!.data.status, 'network');
-    assert.match(timedOut!.message, /: no answer within 10 s; attempt 2/);
+    assert.match(timedOut!.message, /: no answer within 10 s \(its timeoutMs\), so it is sent again: .*; attempt 2/);
     assert.equal(timedOut!.data.status, 'timeout');
     const text = await metrics.render();
     assert.equal(sample(text, 'autoflow_subscriber_delivery_failures_total', 'status="network"'), 1);
@@ -176,4 +178,152 @@ test('a subscriber is named without its credentials, query or fragment, unless i
   const url = 'https://user:pw@hooks.example.com:8443/in/x?token=1#f';
   assert.equal(subscriberName({ url }), 'https://hooks.example.com:8443/in/x');
   assert.equal(subscriberName({ url, name: 'team-a' }), 'team-a');
+});
+
+interface HeldRequest {
+  method: string;
+  url: string;
+  id: string | undefined;
+  answer: (status: number, headers?: Record<string, string>) => void;
+}
+
+/**
+ * A receiver on loopback whose requests to /hook wait for the test to answer them (any other path is accepted at once),
+ * and a dispatcher that delivers to its /hook with the real fetch.
+ */
+async function loopbackSetup(subscriber: Partial<Subscriber> = {}) {
+  const requests: HeldRequest[] = [];
+  const arrivals: Array<() => void> = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const answer = (status: number, headers: Record<string, string> = {}): void => void response.writeHead(status, headers).end();
+      requests.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        id: body === '' ? undefined : (JSON.parse(body) as CloudEvent).id,
+        answer,
+      });
+      if (request.url !== '/hook') answer(204);
+      arrivals.shift()?.();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const store = createMemoryStore();
+  await store.migrate();
+  const clock = new VirtualClock();
+  const logger = memoryLogger();
+  const dispatcher = new SubscriberDispatcher({
+    store,
+    clock,
+    logger,
+    subscribers: [{ url: `${base}/hook`, secret: 's', ...subscriber }],
+    random: () => 0,
+  });
+  await dispatcher.start();
+  return {
+    base,
+    store,
+    clock,
+    logger,
+    dispatcher,
+    requests,
+    /** Resolves once the receiver has had `count` requests in all. */
+    received: (count: number) =>
+      requests.length >= count ? Promise.resolve() : new Promise<void>((resolve) => arrivals.push(resolve)).then(() => undefined),
+    settle: async () => {
+      for (let i = 0; i < 3; i++) {
+        await dispatcher.whenIdle();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    close: async () => {
+      await dispatcher.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a receiver on loopback', () => {
+  test('a redirect is a failed attempt, logged with where it points, and not followed: the event is POSTed again, never sent on as a GET', async () => {
+    const { base, store, clock, logger, dispatcher, requests, received, settle, close } = await loopbackSetup();
+    try {
+      const seq = await emit(store, 'e1');
+      dispatcher.notify();
+      await received(1);
+      requests[0]!.answer(301, { location: '/moved?token=t0p' });
+      await settle();
+      assert.deepEqual(
+        requests.map(({ method, url, id }) => [method, url, id]),
+        [['POST', '/hook', 'e1']],
+      );
+      assert.equal(await store.getScheduleTick(`subscriber:${base}/hook`), seq - 1, 'the event is not counted delivered');
+      const [refused] = logger.entries.filter((entry) => entry.level === 'warn');
+      assert.equal(refused?.data.status, '301');
+      assert.match(
+        refused?.message ?? '',
+        new RegExp(
+          `did not accept event ${seq} \\(com.example.done, id e1\\): HTTP 301 redirecting to ${base}/moved: redirects are not followed, set the subscriber's url to where it points; attempt 1`,
+        ),
+      );
+      assert.doesNotMatch(refused?.message ?? '', /t0p/, 'the query of the Location, which may carry a secret along, is not logged');
+
+      clock.advance(1000);
+      await received(2);
+      requests[1]!.answer(204);
+      await settle();
+      assert.deepEqual(
+        requests.map(({ method, url, id }) => [method, url, id]),
+        [
+          ['POST', '/hook', 'e1'],
+          ['POST', '/hook', 'e1'],
+        ],
+      );
+      assert.equal(await store.getScheduleTick(`subscriber:${base}/hook`), seq);
+    } finally {
+      await close();
+    }
+  });
+
+  test("an answer slower than the subscriber's timeoutMs is a failed attempt, and the event is POSTed again", async () => {
+    const { clock, logger, dispatcher, store, requests, received, settle, close } = await loopbackSetup({ timeoutMs: 30_000 });
+    try {
+      await emit(store, 'e1');
+      dispatcher.notify();
+      await received(1);
+      clock.advance(29_000);
+      // Not settle(): it waits for the delivery, which waits for the receiver.
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        logger.entries.filter((entry) => entry.level === 'warn'),
+        [],
+        'within its timeoutMs, the receiver is waited for',
+      );
+      clock.advance(1000);
+      await settle();
+      const [timedOut] = logger.entries.filter((entry) => entry.level === 'warn');
+      assert.equal(timedOut?.data.status, 'timeout');
+      assert.match(
+        timedOut?.message ?? '',
+        /: no answer within 30 s \(its timeoutMs\), so it is sent again: a receiver that accepted it late gets it twice; attempt 1/,
+      );
+
+      // The receiver finishes with the first POST too late; the second one comes all the same.
+      requests[0]!.answer(204);
+      clock.advance(1000);
+      await received(2);
+      requests[1]!.answer(204);
+      await settle();
+      assert.deepEqual(
+        requests.map(({ id }) => id),
+        ['e1', 'e1'],
+      );
+      assert.equal(logger.entries.filter((entry) => entry.level === 'warn').length, 1);
+    } finally {
+      await close();
+    }
+  });
 });

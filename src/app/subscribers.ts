@@ -17,6 +17,11 @@ export interface Subscriber {
   secret: string;
   /** Event types to deliver, each exact or a glob as in triggers (`com.example.*`); every emitted event when absent. */
   types?: readonly string[];
+  /**
+   * How long a delivery waits for its answer before it counts as failed and is retried: a receiver slower than this
+   * gets the event again. @default DEFAULT_DELIVERY_TIMEOUT_MS
+   */
+  timeoutMs?: number;
 }
 
 /** One subscriber's backlog, read from the store: the same on every node. */
@@ -56,7 +61,8 @@ const EMITTED_SOURCE = 'autoflow:workflow/';
 /** Retried until delivered: no attempt limit, backoff capped at five minutes. */
 const BACKOFF = resolveRetryPolicy({ initialInterval: 1000, backoffCoefficient: 2, maxInterval: 300_000 });
 const BATCH = 100;
-const TIMEOUT_MS = 10_000;
+/** How long a delivery waits for its answer unless the subscriber says otherwise (`timeoutMs`). */
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 /** Characters of a refusal's body kept for the log: receivers often say there why they refused. */
 const ANSWER_CHARS = 300;
 
@@ -109,14 +115,32 @@ async function answerOf(response: Response): Promise<string> {
 }
 
 /**
+ * What a refusal's log adds for a redirect: where it pointed, named as subscribers are (without credentials, query or
+ * fragment, which may carry the subscriber's own secrets along), and that it is not followed.
+ */
+function redirectNote(response: Response, url: string): string {
+  const location = response.headers.get('location');
+  if (response.status < 300 || response.status > 399 || location === null) return '';
+  let target: string;
+  try {
+    target = subscriberName({ url: new URL(location, url).href });
+  } catch {
+    target = '(an invalid URL)';
+  }
+  return ` redirecting to ${target}: redirects are not followed, set the subscriber's url to where it points`;
+}
+
+/**
  * Sends the events workflows emit to the operator's subscribers as signed CloudEvents POSTs, in
  * inbox order, each until it is accepted (2xx). Progress is a durable per-subscriber mark, so a
  * restart resumes where delivery stopped: at least once, never skipped.
  *
  * Each subscriber is delivered to by one node at a time, the holder of its lease in the store
  * (renewed at heartbeats, handed back on stop, taken over by another node once it lapses). The
- * mark moves only under the holder's grant: a node that stalled past its lease cannot move it, so
- * an event is sent twice only when its node stopped between the POST and recording it.
+ * mark moves only under the holder's grant: a node that stalled past its lease cannot move it. An
+ * event is sent again after an attempt that failed, however far the receiver got with it (one that
+ * answers after the subscriber's `timeoutMs`), and when its node stopped between the POST and
+ * recording it; receivers drop repeats by the body's `id` and `source`.
  */
 export class SubscriberDispatcher {
   private readonly feeds: Feed[];
@@ -364,8 +388,15 @@ export class SubscriberDispatcher {
 
   /** One attempt; on failure the feed pauses and a retry is scheduled with backoff. */
   private async deliver(feed: Feed, stored: StoredEvent): Promise<boolean> {
+    const { clock } = this.deps;
     const event: CloudEvent = cloudEventOf(stored);
     const body = JSON.stringify(event);
+    const timeoutMs = feed.subscriber.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    // On the dispatcher's clock, as its retries are: the same TimeoutError as AbortSignal.timeout's.
+    const timeout = new AbortController();
+    const cancelTimeout = clock.schedule(clock.now() + timeoutMs, () =>
+      timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    );
     let status: string;
     let problem: string;
     let err: Error | undefined;
@@ -380,7 +411,10 @@ export class SubscriberDispatcher {
           'x-autoflow-delivery': event.id,
         },
         body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        // Followed, a redirect would send the delivery's headers on to wherever it points (as a GET without the body
+        // after a 301, 302 or 303), and its answer would count the event delivered.
+        redirect: 'manual',
+        signal: timeout.signal,
       });
       if (response.ok) {
         await response.body?.cancel();
@@ -390,14 +424,18 @@ export class SubscriberDispatcher {
       }
       const answer = await answerOf(response);
       // A receiver that is busy or rate-limited says when to come back; sooner would only be refused again.
-      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.deps.clock.now());
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
       status = String(response.status);
-      problem = `HTTP ${response.status}${answer ? ` ${JSON.stringify(answer)}` : ''}`;
+      problem = `HTTP ${response.status}${answer ? ` ${JSON.stringify(answer)}` : ''}${redirectNote(response, feed.endpoint.url)}`;
     } catch (caught) {
       const failure = fetchFailure(caught);
       status = failure.timedOut ? 'timeout' : 'network';
-      problem = failure.timedOut ? `no answer within ${TIMEOUT_MS / 1000} s` : failure.description;
+      problem = failure.timedOut
+        ? `no answer within ${timeoutMs / 1000} s (its timeoutMs), so it is sent again: a receiver that accepted it late gets it twice`
+        : failure.description;
       err = failure.error;
+    } finally {
+      cancelTimeout();
     }
     this.scheduleRetry(feed, stored, { status, problem, err, retryAfterMs });
     return false;

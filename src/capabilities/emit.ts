@@ -5,14 +5,18 @@ import type { CloudEvent, Json } from '../core/model.js';
 import type { Capability } from '../core/ports.js';
 import { parseArgs } from './args.js';
 
+/** The longest type a workflow may emit. */
+export const MAX_EMIT_TYPE_CHARS = 200;
+/** As the events API: triggers match types by glob, so a `*` or a space in a type would match by accident. */
+export const EMITTABLE_TYPE = /^[^\s*]+$/u;
+
 const emitSchema = z.object({
-  // As the events API: triggers match types by glob, so a `*` or a space in a type would match by accident.
   type: z
     .string()
     .min(1)
-    .max(200)
+    .max(MAX_EMIT_TYPE_CHARS)
     .regex(
-      /^[^\s*]+$/u,
+      EMITTABLE_TYPE,
       "must be one exact event type, without '*' or spaces (such as com.example.deployed); globs belong in a workflow's triggers",
     ),
   data: z.unknown().optional(),
@@ -20,7 +24,7 @@ const emitSchema = z.object({
 });
 
 /** Types that only AutoFlow itself and GitLab may produce: a workflow must not forge them. */
-const RESERVED_PREFIXES = ['com.gitlab.', 'autoflow.'];
+export const RESERVED_PREFIXES = ['com.gitlab.', 'autoflow.'] as const;
 
 export type Ingest = (event: CloudEvent, dedupeKey: string) => Promise<{ seq: number; duplicate: boolean }>;
 

@@ -19,6 +19,8 @@ const requestSchema = z.object({
 
 /** How long a request waits for its answer unless it says otherwise (`timeoutMs`). */
 export const HTTP_TIMEOUT_MS = 30_000;
+/** The largest answer a request reads (10 MiB): it is recorded in the run's history, which is served back whole. */
+export const HTTP_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /** A 4xx answer: the request itself is wrong, so it is not retried. Workflows match it by name. */
 export class HttpError extends CapabilityError {
@@ -47,7 +49,7 @@ export interface HttpCapabilityOptions {
   fetch?: typeof fetch;
   /** @default HTTP_TIMEOUT_MS */
   defaultTimeoutMs?: number;
-  /** Larger responses fail the call. @default 10 MiB */
+  /** Larger responses fail the call. @default HTTP_MAX_RESPONSE_BYTES */
   maxResponseBytes?: number;
 }
 
@@ -203,7 +205,7 @@ export function checkHttpRequest(method: string, args: Json, context: Capability
 /** `http.request` for workflows: only to granted URL prefixes, with the call's idempotency key. */
 export function createHttpCapability(options: HttpCapabilityOptions = {}): Capability {
   const doFetch = options.fetch ?? globalThis.fetch;
-  const limit = options.maxResponseBytes ?? 10 * 1024 * 1024;
+  const limit = options.maxResponseBytes ?? HTTP_MAX_RESPONSE_BYTES;
   return {
     name: 'http',
     async invoke(method: string, args: Json, context: CapabilityContext): Promise<Json> {

@@ -4,14 +4,33 @@ import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext, SecretSource } from '../core/ports.js';
 import { parseArgs } from './args.js';
 
-/** A SecretSource over the operator's configured values. */
+/**
+ * A SecretSource over the operator's configured values. An empty value is not configured: it is what
+ * `process.env.NAME ?? ''` gives when the variable is unset, and a workflow must not send it as a credential.
+ */
 export function createSecretSource(values: Readonly<Record<string, string>>): SecretSource {
   const entries = Object.entries(values)
     .filter(([, value]) => value !== '')
     .map(([name, value]) => ({ name, value }))
     // Longer values first, so that a secret containing another is redacted whole.
     .sort((a, b) => b.value.length - a.value.length);
-  return { get: (name) => values[name], values: () => entries };
+  const configured = new Map(entries.map(({ name, value }) => [name, value]));
+  return { get: (name) => configured.get(name), values: () => entries };
+}
+
+/**
+ * What the server warns of at start when the configuration gives secrets an empty value, which counts as not
+ * configured; undefined when none is empty.
+ */
+export function emptySecretsWarning(values: Readonly<Record<string, string>>): { names: string[]; message: string } | undefined {
+  const names = Object.keys(values).filter((name) => values[name] === '');
+  if (names.length === 0) return undefined;
+  return {
+    names,
+    message:
+      `secrets with an empty value count as not configured, and secrets.get fails for them (secret_missing): ${names.join(', ')}; ` +
+      'set AUTOFLOW_SECRET_<NAME>, or the environment variable autoflow.config.ts reads the value from',
+  };
 }
 
 const secretArgs = z.object({ name: z.string().min(1) });

@@ -12,6 +12,10 @@ import type { Capability, CapabilityContext, Store } from '../core/ports.js';
 import { parseArgs } from './args.js';
 import type { Ingest } from './emit.js';
 
+/** Told to subscribers: the events a run's tasks put into the inbox under the workflow's source, as its own `emit`s. */
+export const TASK_OPENED_EVENT = 'autoflow.task.opened';
+export const TASK_REMINDER_EVENT = 'autoflow.task.reminder';
+
 export interface TasksCapabilityOptions {
   store: Store;
   /** Puts the `autoflow.task.opened` / `.reminder` / `.closed` events into the inbox. */
@@ -111,7 +115,7 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
             revision: 0,
           });
           if (created) {
-            const opened = event('autoflow.task.opened', task, context, { eligible: task.eligible });
+            const opened = event(TASK_OPENED_EVENT, task, context, { eligible: task.eligible });
             await options.ingest(opened, `task:${task.id}:opened`);
           }
           return { id: task.id, url: urlOf(task.id), eligible: task.eligible };
@@ -124,10 +128,7 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
           const task = await ownTask(raw, 'tasks.remind', context);
           if (task.status !== 'open') return { status: task.status, outcome: (task.outcome ?? null) as Json, pending: [] };
           const pending = pendingPeople(task);
-          await options.ingest(
-            event('autoflow.task.reminder', task, context, { pending }),
-            `task:${task.id}:remind:${context.idempotencyKey}`,
-          );
+          await options.ingest(event(TASK_REMINDER_EVENT, task, context, { pending }), `task:${task.id}:remind:${context.idempotencyKey}`);
           return { status: task.status, pending };
         }
         case 'expire':

@@ -232,6 +232,9 @@ describe('acting on runs and events', () => {
       { runId: 'failed-1', latest: true },
       { runId: 'failed-2', latest: true },
     ]);
+    const one = await cli(['retry', 'not-failed']);
+    assert.equal(one.code, 1);
+    assert.match(one.stderr, /\nerror: run not-failed could not be retried\n$/, 'one run is not "1 of 1 runs"');
     const shown = await cli(['show', 'failed-1']);
     assert.match(
       shown.stdout,

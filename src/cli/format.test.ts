@@ -26,6 +26,21 @@ test('a history reads one line per event: offset, type, key facts', () => {
   ]);
 });
 
+test('an event a wait found by looking back, received before the run started, has a negative offset', () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const event = { specversion: '1.0' as const, id: 'e1', type: 'deployed', source: '/ci' };
+  const events: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'run_started', workflow: 'w', version: 'abcdef0123456789', input: null },
+    { seq: 1, at: t0 + 2, type: 'wait_started', step: 1, eventType: 'deployed', match: {} },
+    { seq: 2, at: t0 - 18_205, type: 'wait_satisfied', step: 1, event },
+  ];
+  assert.deepEqual(formatHistory(events), [
+    '+ 0.000s  run_started     w abcdef012345 input null',
+    '+ 0.002s  wait_started    #1 deployed {}',
+    '-18.205s  wait_satisfied  #1 deployed e1',
+  ]);
+});
+
 test('what a person did through the web UI names them: a signal from them, a cancel by them', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
   const signal = { specversion: '1.0' as const, id: 'e1', type: 'autoflow.signal.go', source: 'autoflow:user/alice', subject: 'r1' };

@@ -128,16 +128,19 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
   }
 }
 
-/** A readable history: one line per event with its offset from the first, e.g. `+0.012s  call_scheduled  #3 http.request`. */
+/**
+ * A readable history: one line per event with its offset from the first, e.g. `+0.012s  call_scheduled  #3 http.request`.
+ * An event a wait found by looking back was received before the run started: its offset is negative (`-18.205s`).
+ */
 export function formatHistory(events: readonly HistoryEvent[]): string[] {
   const start = events[0]?.at ?? 0;
   const types = Math.max(0, ...events.map((event) => event.type.length));
-  const offsets = events.map((event) => `${((event.at - start) / 1000).toFixed(3)}s`);
+  const offsets = events.map((event) => `${(Math.abs(event.at - start) / 1000).toFixed(3)}s`);
   // Right-aligned, so that a run of days keeps its columns: `+   0.012s` under `+86400.000s`.
   const width = Math.max(0, ...offsets.map((offset) => offset.length));
   const deadlineOf = waitDeadlines(events);
   return events.map((event, i) =>
-    `+${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event, deadlineOf)}`.trimEnd(),
+    `${event.at < start ? '-' : '+'}${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event, deadlineOf)}`.trimEnd(),
   );
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,7 +42,7 @@ describe('defaults', () => {
     assert.equal(config.dev, false);
     assert.equal(config.apiToken, undefined);
     assert.equal(config.logLevel, 'info');
-    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500, threads: 0 });
+    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: 0 });
     assert.deepEqual(config.leases, { runMs: 30_000, callMs: 120_000 });
     assert.deepEqual(config.retention, { runDays: 30, eventDays: 7 });
     assert.equal(config.lookbackMs, 300_000);
@@ -162,20 +162,62 @@ describe('precedence: flags > environment > file > defaults', () => {
 export default defineConfig({
   sandbox: { memoryMb: 128 },
   activities: { async double(args, context) { return { value: (args as number) * 2, key: context.idempotencyKey }; } },
-  subscribers: [{ url: 'https://hooks.example.com/af', secret: 's3cret', types: ['autoflow.run.finished'] }],
+  subscribers: [{ url: 'https://hooks.example.com/af', secret: 's3cret', types: ['com.example.released', 'autoflow.task.*'], timeoutMs: 30_000 }],
 });
 `,
     });
     const config = await loadConfig({ env: {}, cwd });
-    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500, threads: 0 });
+    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: 0 });
     const double = config.activities.double;
     assert.ok(double);
     assert.deepEqual(
       await double(21, { idempotencyKey: 'r:1', runId: 'r', workflow: 'w', attempt: 1, signal: new AbortController().signal }),
       { value: 42, key: 'r:1' },
     );
-    assert.deepEqual(config.subscribers, [{ url: 'https://hooks.example.com/af', secret: 's3cret', types: ['autoflow.run.finished'] }]);
+    assert.deepEqual(config.subscribers, [
+      { url: 'https://hooks.example.com/af', secret: 's3cret', types: ['com.example.released', 'autoflow.task.*'], timeoutMs: 30_000 },
+    ]);
     assert.ok(Object.isFrozen(config.subscribers[0]?.types));
+  });
+});
+
+describe("the README's autoflow.config.ts", () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const example = /```ts\n(\/\/ autoflow\.config\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
+  const index = pathToFileURL(join(import.meta.dirname, 'index.ts')).href;
+
+  /** The example as copied, loaded with HOOK_SECRET and SLACK_TOKEN as given (undefined: unset). */
+  async function loadExample(variables: { HOOK_SECRET?: string; SLACK_TOKEN?: string }) {
+    assert.ok(example, 'README.md has the example');
+    const cwd = folder({ 'autoflow.config.ts': example.replace("'autoflow/config'", `'${index}'`) });
+    const before = { HOOK_SECRET: process.env.HOOK_SECRET, SLACK_TOKEN: process.env.SLACK_TOKEN };
+    const set = (values: Record<string, string | undefined>): void => {
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    set({ HOOK_SECRET: variables.HOOK_SECRET, SLACK_TOKEN: variables.SLACK_TOKEN });
+    try {
+      return await loadConfig({ env: {}, cwd });
+    } finally {
+      set(before);
+    }
+  }
+
+  test('works as written: with its variables set, they are the secrets', async () => {
+    const config = await loadExample({ HOOK_SECRET: 'hook-s3cret', SLACK_TOKEN: 'xoxb-1' });
+    assert.equal(config.subscribers[0]?.secret, 'hook-s3cret');
+    assert.deepEqual(config.secrets, { SLACK_TOKEN: 'xoxb-1' });
+  });
+
+  test('an unset SLACK_TOKEN leaves the secret not configured; an unset HOOK_SECRET stops the start, naming the variable as the cause', async () => {
+    const config = await loadExample({ HOOK_SECRET: 'hook-s3cret' });
+    assert.deepEqual(config.secrets, { SLACK_TOKEN: '' }, 'empty: secrets.get fails for it, and the server warns at start');
+    assert.match(
+      await configError(loadExample({ SLACK_TOKEN: 'xoxb-1' })),
+      /^invalid configuration: subscribers\[0\]\.secret from .* is not set \(is its environment variable set\?\), expected a non-empty string$/,
+    );
   });
 });
 
@@ -245,11 +287,64 @@ describe('every invalid value names key, source, value and expected form', () =>
   });
 
   test('secret values are never shown', async () => {
-    const cwd = folder({ 'autoflow.config.ts': `export default { apiToken: '', secrets: { A: 12345 } };\n` });
+    const cwd = folder({ 'autoflow.config.ts': `export default { apiToken: ['t0ken'], secrets: { A: 12345 } };\n` });
     const message = await configError(loadConfig({ env: {}, cwd }));
     assert.match(message, /apiToken from .* is \(hidden\), expected a non-empty string/);
     assert.match(message, /secrets\.A from .* is \(hidden\), expected a string/);
-    assert.doesNotMatch(message, /12345/);
+    assert.doesNotMatch(message, /12345|t0ken/);
+  });
+
+  test('a secret that is empty or unset says so and asks about its environment variable, since it has nothing to hide', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { apiToken: '', subscribers: [
+  { url: 'https://hooks.example.com/a', secret: process.env.AUTOFLOW_TEST_UNSET_HOOK_SECRET ?? '' },
+  { url: 'https://hooks.example.com/b', secret: process.env.AUTOFLOW_TEST_UNSET_HOOK_SECRET },
+] };\n`,
+    });
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    assert.match(message, /apiToken from .* is empty \(is its environment variable set\?\), expected a non-empty string/);
+    assert.match(message, /subscribers\[0\]\.secret from .* is empty \(is its environment variable set\?\), expected a non-empty string/);
+    assert.match(message, /subscribers\[1\]\.secret from .* is not set \(is its environment variable set\?\), expected a non-empty string/);
+  });
+
+  test('subscriber types that can never be delivered are refused, saying why; deliverable ones are kept', async () => {
+    let receivers = 0;
+    const subscriber = (types: string) => `{ url: 'https://hooks.example.com/${receivers++}', secret: 's', types: ${types} }`;
+    const cwd = folder({
+      'autoflow.config.ts': `export default { subscribers: [
+  ${subscriber('[]')},
+  ${subscriber("['com.example.build done']")},
+  ${subscriber("['com.gitlab.events.push', 'com.gitlab.*']")},
+  ${subscriber("['autoflow.run.*', 'autoflow.task.closed']")},
+] };\n`,
+    });
+    const message = await configError(loadConfig({ env: {}, cwd }));
+    const problems = message.replace(/^invalid configuration: /, '').split('; subscribers');
+    assert.deepEqual(
+      problems.map((problem) => problem.replace(/ from .* is /, ' is ')),
+      [
+        'subscribers[0].types is [], expected at least one event type or glob: an empty list delivers nothing (leave types out for every emitted event)',
+        '[1].types[0] is "com.example.build done", expected an event type without spaces: no event that reaches a subscriber has one',
+        `[2].types[0] is "com.gitlab.events.push", expected a type a workflow may emit: subscribers get only the events workflows emit, and GitLab's own (com.gitlab.*) are not among them; trigger a workflow on them and have it emit a type of your own (com.example.…)`,
+        `[2].types[1] is "com.gitlab.*", expected a type a workflow may emit: subscribers get only the events workflows emit, and GitLab's own (com.gitlab.*) are not among them; trigger a workflow on them and have it emit a type of your own (com.example.…)`,
+        `[3].types[0] is "autoflow.run.*", expected a type a workflow may emit: of the server's own autoflow.* events, subscribers get only autoflow.task.opened and autoflow.task.reminder`,
+        `[3].types[1] is "autoflow.task.closed", expected a type a workflow may emit: of the server's own autoflow.* events, subscribers get only autoflow.task.opened and autoflow.task.reminder`,
+      ],
+    );
+
+    const deliverable = ['com.example.released', 'com.example.*', '*.failed', '*', 'autoflow.*', 'autoflow.task.opened', 'autoflow.task.*'];
+    const fine = folder({ 'autoflow.config.ts': `export default { subscribers: [${subscriber(JSON.stringify(deliverable))}] };\n` });
+    assert.deepEqual((await loadConfig({ env: {}, cwd: fine })).subscribers[0]?.types, deliverable);
+  });
+
+  test("a subscriber's timeoutMs is a whole number of ms from 1 s to 10 minutes", async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { subscribers: [{ url: 'https://hooks.example.com/slow', secret: 's', timeoutMs: 500 }] };\n`,
+    });
+    assert.match(
+      await configError(loadConfig({ env: {}, cwd })),
+      /subscribers\[0\]\.timeoutMs from .* is 500, expected an integer from 1000 to 600000/,
+    );
   });
 
   test('nor the secrets of keys named for them, or of a URL, in a value shown', async () => {
@@ -268,7 +363,10 @@ describe('every invalid value names key, source, value and expected form', () =>
     const cwd = folder({ 'autoflow.config.ts': `export default { prot: 1, sandbox: { memory: 2 } };\n` });
     const message = await configError(loadConfig({ env: {}, cwd }));
     assert.match(message, /autoflow\.config\.ts: unknown key "prot"; known keys: port, host, db/);
-    assert.match(message, /autoflow\.config\.ts \(in sandbox\): unknown key "memory"; known keys: memoryMb, cpuMs, cacheSize, threads/);
+    assert.match(
+      message,
+      /autoflow\.config\.ts \(in sandbox\): unknown key "memory"; known keys: memoryMb, cpuMs, cacheSize, cacheMemoryMb, threads/,
+    );
   });
 
   test('an explicitly named file that does not exist', async () => {

@@ -240,11 +240,16 @@ function withoutPassword(text: string): string {
 }
 
 function describeValue(path: readonly PropertyKey[], root: unknown): string {
-  if (path.some(isSensitive)) return '(hidden)';
   const value = path.reduce<unknown>(
     (node, segment) => (isRecord(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[segment] : undefined),
     root,
   );
+  if (path.some(isSensitive)) {
+    // Nothing to hide, and the likely cause is worth saying: a file that reads the value from an unset variable.
+    if (value === '') return 'empty (is its environment variable set?)';
+    if (value === undefined) return 'not set (is its environment variable set?)';
+    return '(hidden)';
+  }
   if (typeof value === 'function') return 'a function';
   const text =
     JSON.stringify(value, (key, inner: unknown) =>

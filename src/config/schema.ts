@@ -2,6 +2,7 @@ import type { ActivityContext, ActivityFunction } from '../capabilities/activiti
 import { z } from 'zod';
 import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
 import { subscriberName } from '../app/subscriber-name.js';
+import { undeliverableTypeProblem } from './subscriber-types.js';
 import { uiUserEntryProblem } from '../ui/auth/allowed-users.js';
 
 /**
@@ -54,6 +55,11 @@ const sandboxSchema = strict({
   /** Live sandboxes kept in memory; a run outside the cache is rebuilt by replay. @default 500 */
   cacheSize: integer(0, 1_000_000).default(500),
   /**
+   * MiB the live sandboxes may hold together; the least recently used are evicted past it (docs/engine.md,
+   * "Sandboxes are a cache"). @default 1024: 500 parked runs of ordinary size, or 16 at the default memoryMb
+   */
+  cacheMemoryMb: integer(0, 1_048_576).default(1024),
+  /**
    * Worker threads that host sandboxes besides the main thread (docs/engine.md, "Sandbox threads").
    * @default 0: every sandbox on the main thread
    */
@@ -82,14 +88,33 @@ const postgresSchema = strict({
   queryTimeoutMs: integer(1000, 3_600_000).default(30_000),
 });
 
+/**
+ * A string the file may give as `process.env.NAME`: unset, it is undefined, and reads as missing (load.ts says to
+ * check the variable) instead of failing the file's types.
+ */
+const fromEnvironment = z.string('a non-empty string').optional().pipe(nonEmpty);
+
+const subscriberType = nonEmpty.superRefine((type, context) => {
+  const problem = undeliverableTypeProblem(type);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
 const subscriberSchema = strict({
   url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
   /** What logs and metrics call it. @default its URL without credentials, query or fragment */
   name: nonEmpty.optional(),
   /** Signs each delivery so that the receiver can check it came from this server. */
-  secret: nonEmpty,
+  secret: fromEnvironment,
   /** Event types to deliver, each exact or a glob with `*` as a trigger's (`com.example.*`); every emitted event when absent. */
-  types: z.array(nonEmpty, 'a list of event types or globs (com.example.*)').optional(),
+  types: z
+    .array(subscriberType, 'a list of event types or globs (com.example.*)')
+    .min(1, 'at least one event type or glob: an empty list delivers nothing (leave types out for every emitted event)')
+    .optional(),
+  /**
+   * How long a delivery waits for the receiver's answer, in ms; a slower answer counts as a failure, and the event is
+   * sent again. @default 10000 (DEFAULT_DELIVERY_TIMEOUT_MS)
+   */
+  timeoutMs: integer(1000, 600_000).optional(),
 });
 
 const webhookSourceSchema = strict({
@@ -152,8 +177,20 @@ export const configSchema = strict({
   retention: retentionSchema.prefault({}),
   /** How far back a new wait looks for events that arrived just before it, in ms. @default 300000 */
   lookbackMs: integer(0, 86_400_000).default(300_000),
-  /** Secret values by name; workflows read them through `secrets.get` when permitted. */
-  secrets: z.record(nonEmpty, z.string('a string'), 'an object of secret names to string values').default({}),
+  /**
+   * Secret values by name; workflows read them through `secrets.get` when permitted. An empty or undefined value (an
+   * unset `process.env.NAME`) is kept as '', which counts as not configured: the server warns of it at start.
+   */
+  secrets: z
+    .record(
+      nonEmpty,
+      z
+        .string('a string')
+        .optional()
+        .transform((value) => value ?? ''),
+      'an object of secret names to string values',
+    )
+    .default({}),
   /** Config file only. */
   activities: z
     .record(

@@ -6,6 +6,7 @@ import { InlineCalls } from './inline-calls.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
 import { eventDepthProblem } from './json-depth.js';
 import { canonicalJson } from './json.js';
+import { mirrorTaskLogs } from './log-mirror.js';
 import type {
   CloudEvent,
   DeployedDefinition,
@@ -59,6 +60,8 @@ export interface EngineOptions {
   sandboxLimits?: { memoryLimitBytes?: number; cpuMsPerActivation?: number };
   /** Live sandboxes kept. @default 500 */
   cacheSize?: number;
+  /** Bytes the live sandboxes kept may hold together (docs/engine.md, "Sandboxes are a cache"). @default 1 GiB */
+  cacheMemoryBytes?: number;
   /** Runs advanced at once. @default 64 */
   concurrency?: number;
   /** How far back a new wait looks for an event that arrived just before it. @default 300000 */
@@ -166,7 +169,9 @@ export class Engine {
     this.store = options.store;
     this.clock = options.clock;
     this.logger = options.logger;
-    this.cache = new InstanceCache(options.cacheSize ?? 500, (runId) => this.activeRuns.has(runId));
+    this.cache = new InstanceCache(options.cacheSize ?? 500, options.cacheMemoryBytes ?? 1024 * 1024 * 1024, (runId) =>
+      this.activeRuns.has(runId),
+    );
     this.random = options.random ?? Math.random;
     this.concurrency = options.concurrency ?? 64;
     this.lookbackMs = options.lookbackMs ?? 300_000;
@@ -481,7 +486,7 @@ export class Engine {
       throw new ConflictError(
         options.latest
           ? `workflow '${run.workflow}' is not deployed; deploy it before retrying run ${runId} on its latest version`
-          : `version ${run.version} of workflow '${run.workflow}' is not in the store; retry run ${runId} on the latest version instead`,
+          : `version ${run.version.slice(0, 12)} of workflow '${run.workflow}' is not in the store; retry run ${runId} on the latest version instead`,
       );
     }
     const time = this.clock.now();
@@ -491,6 +496,9 @@ export class Engine {
       version: definition.version,
       time,
       secrets: this.options.secrets,
+      readableSecrets: definition.manifest.permissions.secrets ?? [],
+      versionOf: (name) => this.activeDefinition(name)?.version,
+      inputProblem: (name, input) => this.inputProblem(name, input),
       replay: (kept) => this.replayForRetry(run, definition, kept),
       ...(options.by !== undefined && { by: options.by }),
       getRun: (id) => this.store.getRun(id),
@@ -520,7 +528,7 @@ export class Engine {
     } catch (caught) {
       if (!(caught instanceof NondeterminismError || caught instanceof SandboxLimitError)) throw caught;
       throw new ConflictError(
-        `version ${definition.version} cannot take run ${run.id} over: ${caught.message}`,
+        `version ${definition.version.slice(0, 12)} cannot take run ${run.id} over: ${caught.message}`,
         toErrorInfo(caught) as unknown as Json,
       );
     }
@@ -951,7 +959,7 @@ export class Engine {
 
   private afterCommit(run: RunRecord, commit: TaskCommit): void {
     this.events.emit('run:updated', { run });
-    for (const line of commit.logs) this.logger[line.level]({ runId: run.id, workflow: run.workflow, source: 'workflow' }, line.message);
+    mirrorTaskLogs(this.logger, run, commit.logs);
     for (const timer of commit.timers) this.considerWake(timer.fireAt);
     if (commit.waits.length > 0) this.track(this.lookback(run, commit.waits));
     const mailed = runsMailedBy(commit);

@@ -16,7 +16,7 @@ export function resolutionToHistory(resolution: Resolution, attempts: number | u
     case 'child':
       return resolution.ok
         ? { type: 'child_completed', step: resolution.step, value: resolution.value }
-        : { type: 'child_failed', step: resolution.step, error: resolution.error };
+        : { type: 'child_failed', step: resolution.step, error: resolution.error, ...(resolution.notStarted && { notStarted: true }) };
     case 'cancel':
       return {
         type: 'cancel_requested',
@@ -42,7 +42,7 @@ export function historyToResolution(event: HistoryEvent): Resolution | undefined
     case 'child_completed':
       return { kind: 'child', step: event.step, ok: true, value: event.value };
     case 'child_failed':
-      return { kind: 'child', step: event.step, ok: false, error: event.error };
+      return { kind: 'child', step: event.step, ok: false, error: event.error, ...(event.notStarted && { notStarted: true }) };
     case 'cancel_requested':
       return {
         kind: 'cancel',

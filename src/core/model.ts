@@ -215,7 +215,8 @@ export type Resolution =
   /** `event` is null when the wait timed out. */
   | { kind: 'wait'; step: number; event: CloudEvent | null }
   | { kind: 'child'; step: number; ok: true; value: Json }
-  | { kind: 'child'; step: number; ok: false; error: ErrorInfo }
+  /** `notStarted`: the start was refused (not deployed, input or id refused, id taken): no child run was created. */
+  | { kind: 'child'; step: number; ok: false; error: ErrorInfo; notStarted?: true }
   /** `by`: who asked, when a person did (the web UI's signed-in user). */
   | { kind: 'cancel'; reason?: string; by?: string };
 
@@ -253,7 +254,8 @@ export type HistoryPayload =
   | { type: 'wait_satisfied'; step: number; event: CloudEvent }
   | { type: 'wait_timed_out'; step: number }
   | { type: 'child_completed'; step: number; value: Json }
-  | { type: 'child_failed'; step: number; error: ErrorInfo }
+  /** `notStarted`: the start was refused; a retry of the run starts the child again (docs/engine.md). */
+  | { type: 'child_failed'; step: number; error: ErrorInfo; notStarted?: true }
   | { type: 'cancel_requested'; reason?: string; by?: string }
   /**
    * `withoutCode`: a task the server wrote without running the run's code, which ended the run (a terminate, the

@@ -230,6 +230,11 @@ export interface RunRetry {
   calls: CallRecord[];
   timers: TimerRecord[];
   waits: WaitRecord[];
+  /**
+   * Children whose start the run had been refused (`notStarted`), started again: created as TaskCommit.children are
+   * (an id another run took meanwhile refuses the start again, into the run's mailbox).
+   */
+  children?: NewRun[];
 }
 
 /** A run's lease: which node may advance it, and until when (epoch ms). */

@@ -29,6 +29,7 @@ function input(history: HistoryEvent[], commands: Command[], runs: RunRecord[] =
     version: 'v2',
     time: 5000,
     secrets: { get: () => undefined, values: () => [] },
+    versionOf: (workflow) => (workflow === 'child' ? 'c1' : undefined),
     replay: (kept) => {
       const resolvedSteps = new Set<number>();
       for (const event of kept) if (event.type === 'call_completed' || event.type === 'timer_fired') resolvedSteps.add(event.step);
@@ -159,6 +160,48 @@ describe('planRetry', () => {
         { kind: 'child', step: 3, ok: true, value: 'C' },
         { kind: 'child', step: 4, ok: false, error: { name: 'NotFoundError', message: 'child run gone no longer exists' } },
         childExistsResolution({ id: 'taken', workflow: 'child', parentStep: 5 }),
+      ],
+    );
+  });
+
+  test('starts again a child whose start was refused, checked as a start is; a child that existed and is gone stays gone', async () => {
+    const starts: Array<Extract<Command, { kind: 'child' }>> = [
+      { kind: 'child', step: 0, workflow: 'child', input: { n: 1 }, childId: 'r.0' },
+      { kind: 'child', step: 1, workflow: 'missing', input: null, childId: 'r.1' },
+      { kind: 'child', step: 2, workflow: 'child', input: null, childId: 'r.2' },
+    ];
+    const refused = (step: number): HistoryPayload => ({
+      type: 'child_failed',
+      step,
+      error: { name: 'NotFoundError', message: 'not deployed' },
+      notStarted: true,
+    });
+    const history = historyOf(
+      started,
+      task(1),
+      ...starts.map(({ step, childId, workflow }): HistoryPayload => ({ type: 'child_started', step, childId, workflow })),
+      refused(0),
+      refused(1),
+      // The outcome of a child that ran: deleted since (retention), it is not started again.
+      { type: 'child_failed', step: 2, error: { name: 'NotFoundError', message: 'not deployed' } },
+      task(2),
+      failed,
+    );
+    const plan = await planRetry(input(history, starts));
+    assert.deepEqual(plan.children, [
+      { id: 'r.0', workflow: 'child', version: 'c1', input: { n: 1 }, parentId: 'r', parentStep: 0, createdAt: 5000 },
+    ]);
+    assert.deepEqual(
+      plan.pending.map((item) => item.resolution),
+      [
+        {
+          kind: 'child',
+          step: 1,
+          ok: false,
+          notStarted: true,
+          error: { name: 'NotFoundError', message: "workflow 'missing' is not deployed; deploy it before starting it as a child" },
+        },
+        { kind: 'child', step: 2, ok: false, error: { name: 'NotFoundError', message: 'child run r.2 no longer exists' } },
       ],
     );
   });

@@ -9,7 +9,7 @@ import { ConflictError } from './errors.js';
 import { historyToResolution } from './history.js';
 import type { Command, HistoryEvent, Resolution, RunRecord } from './model.js';
 import type { RunRetry, SecretSource } from './ports.js';
-import { callRecordOf, childExistsResolution, continuedAs, waitRowsOf } from './task.js';
+import { callRecordOf, childExistsResolution, childStart, continuedAs, waitRowsOf, type TaskInput } from './task.js';
 
 /** How many continue-as-new successors of a child are followed to find how it ended. */
 const MAX_CHAIN = 10_000;
@@ -24,6 +24,11 @@ export interface RetryInput {
   /** Who asked for the retry, recorded with it. */
   by?: string;
   secrets: SecretSource;
+  /** The secrets `version` may read (its permissions), as a task is given them. */
+  readableSecrets?: readonly string[];
+  /** A child whose start was refused is started again, checked as any start is (TaskInput's). */
+  versionOf: TaskInput['versionOf'];
+  inputProblem?: TaskInput['inputProblem'];
   /**
    * Replays the kept history in a sandbox of `version`: the durable commands the code issued and
    * the steps it received. Throws when the code does not replay it.
@@ -64,14 +69,17 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
     calls: [],
     timers: [],
     waits: [],
+    children: [],
   };
   if (keep === 0) return retry;
 
   const kept = history.slice(0, keep);
   const { commands, resolvedSteps } = await input.replay(kept);
   const answered = new Set<number>();
+  const refusedStarts = new Set<number>();
   for (const event of history.slice(keep)) {
     const resolution = historyToResolution(event);
+    if (resolution?.kind === 'child' && !resolution.ok && resolution.notStarted) refusedStarts.add(resolution.step);
     // Failed calls run again; children are asked how they ended (they may have been retried).
     if (!resolution || resolution.kind === 'child' || (resolution.kind === 'call' && !resolution.ok)) continue;
     if ('step' in resolution) answered.add(resolution.step);
@@ -80,7 +88,7 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
   const issuedAt = issueTimes(kept);
   for (const command of commands) {
     if (!('step' in command) || resolvedSteps.has(command.step) || answered.has(command.step)) continue;
-    await reopen(command, issuedAt.get(command.step) ?? time, retry, input);
+    await reopen(command, issuedAt.get(command.step) ?? time, retry, input, refusedStarts);
   }
   return retry;
 }
@@ -99,7 +107,13 @@ function issueTimes(history: readonly HistoryEvent[]): Map<number, number> {
 }
 
 /** Opens again an operation the run was still waiting for, or answers it at once (a child that ended). */
-async function reopen(command: Command, issuedAt: number, retry: RunRetry, input: RetryInput): Promise<void> {
+async function reopen(
+  command: Command,
+  issuedAt: number,
+  retry: RunRetry,
+  input: RetryInput,
+  refusedStarts: ReadonlySet<number>,
+): Promise<void> {
   const { run, time } = input;
   switch (command.kind) {
     case 'call':
@@ -116,6 +130,14 @@ async function reopen(command: Command, issuedAt: number, retry: RunRetry, input
       return;
     }
     case 'child': {
+      // A start that was refused (say, the workflow was not deployed yet) is made again; a child that existed and
+      // is gone (retention) is not: it ran, and its run is what the parent waited for.
+      if (refusedStarts.has(command.step) && !(await input.getRun(command.childId))) {
+        const start = childStart(command, run.id, time, input);
+        if ('refused' in start) retry.pending.push({ resolution: start.refused, at: time });
+        else retry.children?.push(start.run);
+        return;
+      }
       const resolution = await childOutcome(run.id, command, input.getRun);
       if (resolution) retry.pending.push({ resolution, at: time });
       return;

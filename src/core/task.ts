@@ -163,6 +163,7 @@ export function childExistsResolution(child: Pick<NewRun, 'id' | 'workflow' | 'p
     kind: 'child',
     step: child.parentStep,
     ok: false,
+    notStarted: true,
     error: {
       name: CHILD_RUN_EXISTS_ERROR,
       message:
@@ -203,6 +204,63 @@ export function waitRowsOf(
   if (command.timeoutAt === undefined) return { wait };
   wait.timeoutAt = command.timeoutAt;
   return { wait, timeout: { runId, step: command.step, kind: 'wait_timeout', fireAt: command.timeoutAt } };
+}
+
+/**
+ * What a workflow's start of a child run becomes: the run to create, or the refusal its parent receives instead (in
+ * the next task; `notStarted`, so that a retry of a parent that failed on it starts the child again, run-retry.ts).
+ */
+export function childStart(
+  command: Extract<Command, { kind: 'child' }>,
+  parentId: string,
+  time: number,
+  input: Pick<TaskInput, 'secrets' | 'readableSecrets' | 'versionOf' | 'inputProblem'>,
+): { run: NewRun } | { refused: Resolution } {
+  const { secrets } = input;
+  const refuse = (error: ErrorInfo) => ({ refused: { kind: 'child', step: command.step, ok: false, notStarted: true, error } as const });
+  // A run id is shown by the API, the web UI and the logs, and must stay what it is to address the run: one
+  // holding a secret's value is refused rather than redacted.
+  if (redactText(command.childId, secrets) !== command.childId) {
+    return refuse({
+      name: 'ValidationError',
+      message: `cannot start a child run of workflow '${command.workflow}': its id holds the value of a secret, and run ids are shown in the API, the web UI and logs; derive the id from something that is not secret`,
+      details: { code: 'secret_in_child_id', workflow: command.workflow },
+    });
+  }
+  const childIdProblem = reservedRunIdProblem(command.childId);
+  if (childIdProblem !== undefined) {
+    return refuse({
+      name: 'ValidationError',
+      message: `cannot start a child run of workflow '${command.workflow}' with id '${cutText(command.childId, 100)}': ${childIdProblem}`,
+      details: { code: 'invalid_child_id', workflow: command.workflow },
+    });
+  }
+  const version = input.versionOf(command.workflow);
+  if (version === undefined) {
+    return refuse({
+      name: 'NotFoundError',
+      message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child`,
+    });
+  }
+  const inputProblem = input.inputProblem?.(command.workflow, command.input);
+  if (inputProblem !== undefined) {
+    return refuse({
+      name: 'ValidationError',
+      message: `cannot start a child run of workflow '${command.workflow}': ${inputProblem}`,
+      details: { code: 'invalid_input', workflow: command.workflow },
+    });
+  }
+  return {
+    run: {
+      id: command.childId,
+      workflow: command.workflow,
+      version,
+      input: redactJson(command.input, secrets, input.readableSecrets ?? []),
+      parentId,
+      parentStep: command.step,
+      createdAt: time,
+    },
+  };
 }
 
 /**
@@ -310,48 +368,9 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         break;
       }
       case 'child': {
-        const version = input.versionOf(command.workflow);
-        const childInputProblem = version === undefined ? undefined : input.inputProblem?.(command.workflow, command.input);
-        const refuse = (error: ErrorInfo): void => {
-          immediate.push({ resolution: { kind: 'child', step: command.step, ok: false, error }, at: time });
-        };
-        // A run id is shown by the API, the web UI and the logs, and must stay what it is to address the run: one
-        // holding a secret's value is refused rather than redacted.
-        const childIdProblem = reservedRunIdProblem(command.childId);
-        if (redactText(command.childId, secrets) !== command.childId) {
-          refuse({
-            name: 'ValidationError',
-            message: `cannot start a child run of workflow '${command.workflow}': its id holds the value of a secret, and run ids are shown in the API, the web UI and logs; derive the id from something that is not secret`,
-            details: { code: 'secret_in_child_id', workflow: command.workflow },
-          });
-        } else if (childIdProblem !== undefined) {
-          refuse({
-            name: 'ValidationError',
-            message: `cannot start a child run of workflow '${command.workflow}' with id '${cutText(command.childId, 100)}': ${childIdProblem}`,
-            details: { code: 'invalid_child_id', workflow: command.workflow },
-          });
-        } else if (version === undefined) {
-          refuse({
-            name: 'NotFoundError',
-            message: `workflow '${command.workflow}' is not deployed; deploy it before starting it as a child`,
-          });
-        } else if (childInputProblem !== undefined) {
-          refuse({
-            name: 'ValidationError',
-            message: `cannot start a child run of workflow '${command.workflow}': ${childInputProblem}`,
-            details: { code: 'invalid_input', workflow: command.workflow },
-          });
-        } else {
-          children.push({
-            id: command.childId,
-            workflow: command.workflow,
-            version,
-            input: redactJson(command.input, secrets, readable),
-            parentId: run.id,
-            parentStep: command.step,
-            createdAt: time,
-          });
-        }
+        const start = childStart(command, run.id, time, input);
+        if ('refused' in start) immediate.push({ resolution: start.refused, at: time });
+        else children.push(start.run);
         break;
       }
       case 'complete':

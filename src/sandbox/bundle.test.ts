@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { DefinitionError } from '../core/errors.js';
 import type { WorkflowManifest } from '../core/model.js';
-import { bundleWorkflow, versionOf } from './bundle.js';
+import { bundleWorkflow, MAX_BUNDLE_BYTES, versionOf } from './bundle.js';
 import { createQuickJsSandbox } from './quickjs-sandbox.js';
 import { deploy, ending, runThrough, startActivation, workflowFolder } from './test-support.js';
 
@@ -101,6 +101,37 @@ export default workflow({ name: 'reads-files', async run() { return fs.readFileS
   test('a missing module is reported with the importing line', async () => {
     const file = folder.write('missing.ts', `import { nothing } from './does-not-exist';\nexport default nothing;\n`);
     await assert.rejects(bundleWorkflow(file), /missing\.ts:1:\d+: Could not resolve "\.\/does-not-exist"/);
+  });
+
+  test('refuses code over MAX_BUNDLE_BYTES, a file or the whole bundle, naming the file, the sizes, the limit and what to do', async () => {
+    const constant = (name: string, mib: number): string => `export const ${name} = '${'x'.repeat(mib * 1024 * 1024)}';\n`;
+    const big = folder.write(
+      'big-constant.ts',
+      `import { workflow } from 'autoflow';\n${constant('DATA', 6)}export default workflow({ name: 'big', async run() { return DATA.length; } });\n`,
+    );
+    await assert.rejects(bundleWorkflow(big), (error: unknown) => {
+      assert.ok(error instanceof DefinitionError);
+      assert.match(
+        error.message,
+        /^Cannot bundle the workflow .*big-constant\.ts:\n {2}big-constant\.ts is 6\.0 MiB, more than a workflow's bundle may hold \(5\.0 MiB\)\. Keep data out of the workflow's code: fetch it when the run needs it/,
+      );
+      return true;
+    });
+    folder.write('data/a.ts', constant('A', 3));
+    folder.write('data/b.ts', constant('B', 3));
+    const parts = folder.write(
+      'big-parts.ts',
+      `import { workflow } from 'autoflow';\nimport { A } from './data/a';\nimport { B } from './data/b';\nexport default workflow({ name: 'parts', async run() { return A + B; } });\n`,
+    );
+    await assert.rejects(bundleWorkflow(parts), (error: unknown) => {
+      assert.ok(error instanceof DefinitionError);
+      assert.match(
+        error.message,
+        /big-parts\.ts: its bundle is 6\.0 MiB, more than a workflow may hold \(5\.0 MiB\), the most from data\/a\.ts 3\.0 MiB, data\/b\.ts 3\.0 MiB\. Keep data out/,
+      );
+      assert.equal((error.details as { limit: number }).limit, MAX_BUNDLE_BYTES);
+      return true;
+    });
   });
 });
 

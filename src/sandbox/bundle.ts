@@ -5,7 +5,7 @@
  * imported. Node built-ins are refused with a message that says what to use instead.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,15 @@ const SDK_BOOTSTRAP = join(SDK_DIR, 'bootstrap.ts');
 /** Name of the generated entry in the source map. */
 const ENTRY_SOURCE = `${INTERNAL_SOURCE_PREFIX}entry.js`;
 
+/**
+ * The most code a workflow's bundle may hold. Every run compiles its bundle in a fresh sandbox (≈90 ns per byte, on
+ * the event loop), and each version is stored whole: a 40 MB string constant cost 5 s per run and 80 MB of database.
+ * Our examples bundle to 28–66 KiB (the SDK alone ≈19 KiB), so this leaves room for big libraries, not for data.
+ * Not configurable: `autoflow check` and `autoflow replay` build bundles without a server's configuration, and must
+ * refuse what a deploy refuses.
+ */
+export const MAX_BUNDLE_BYTES = 5 * 1024 * 1024;
+
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 const isBuiltin = (specifier: string): boolean =>
   specifier.startsWith('node:') || BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0] as string);
@@ -46,9 +55,33 @@ export interface WorkflowBundle {
  */
 const TRIAGE_POLICY_FILE = /\.ya?ml$/;
 
+const MIB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
+/** What to do about a bundle too big. */
+const KEEP_DATA_OUT =
+  "Keep data out of the workflow's code: fetch it when the run needs it (http.request, gitlab, an activity) or pass it in the run's input";
+
+/**
+ * Why a file of the author's is too big for any bundle, refused before esbuild parses it (a 40 MB one took it 8 s). A
+ * package's file may be bigger than what it adds to the bundle (esbuild leaves out what is not imported): the
+ * bundle's own check covers packages.
+ */
+async function oversizedFile(path: string, entryDir: string): Promise<string | undefined> {
+  if (path.split(sep).includes('node_modules')) return undefined;
+  const { size } = await stat(path);
+  if (size <= MAX_BUNDLE_BYTES) return undefined;
+  const file = relative(entryDir, path).split(sep).join('/');
+  return `${file} is ${mib(size)}, more than a workflow's bundle may hold (${mib(MAX_BUNDLE_BYTES)}). ${KEEP_DATA_OUT}.`;
+}
+
 const sandboxResolution = (entryDir: string): esbuild.Plugin => ({
   name: 'autoflow-sandbox',
   setup(build) {
+    // Before the loaders below, which run when this one returns nothing.
+    build.onLoad({ filter: /.*/, namespace: 'file' }, async (args) => {
+      const problem = await oversizedFile(args.path, entryDir);
+      return problem === undefined ? undefined : { errors: [{ text: problem }] };
+    });
     build.onLoad({ filter: TRIAGE_POLICY_FILE }, async (args) => {
       const file = relative(entryDir, args.path).split(sep).join('/');
       try {
@@ -118,16 +151,19 @@ const PACKAGES_FOLDER = '/node_modules/';
  * installed it); the author's stay relative to the workflow's folder.
  */
 function renameSources(map: SourceMapFields, entryDir: string): void {
+  map.sources = map.sources.map((source) => sourceName(source, entryDir));
+}
+
+/** A source's name in the source map (see renameSources); `source` is relative to the workflow's folder. */
+function sourceName(source: string, entryDir: string): string {
   const portableFrom = (from: string, absolute: string): string => relative(from, absolute).split(sep).join('/');
-  map.sources = map.sources.map((source) => {
-    const absolute = resolve(entryDir, source);
-    if (absolute.startsWith(BLOCKS_DIR)) return `autoflow/blocks/${portableFrom(BLOCKS_DIR, absolute)}`;
-    if (absolute.startsWith(AUTOFLOW_SRC)) return `${INTERNAL_SOURCE_PREFIX}${portableFrom(AUTOFLOW_SRC, absolute)}`;
-    if (basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length)) return ENTRY_SOURCE;
-    const portable = absolute.split(sep).join('/');
-    const packages = portable.lastIndexOf(PACKAGES_FOLDER);
-    return packages === -1 ? source : portable.slice(packages + PACKAGES_FOLDER.length);
-  });
+  const absolute = resolve(entryDir, source);
+  if (absolute.startsWith(BLOCKS_DIR)) return `autoflow/blocks/${portableFrom(BLOCKS_DIR, absolute)}`;
+  if (absolute.startsWith(AUTOFLOW_SRC)) return `${INTERNAL_SOURCE_PREFIX}${portableFrom(AUTOFLOW_SRC, absolute)}`;
+  if (basename(source) === ENTRY_SOURCE.slice(INTERNAL_SOURCE_PREFIX.length)) return ENTRY_SOURCE;
+  const portable = absolute.split(sep).join('/');
+  const packages = portable.lastIndexOf(PACKAGES_FOLDER);
+  return packages === -1 ? source : portable.slice(packages + PACKAGES_FOLDER.length);
 }
 
 /**
@@ -137,7 +173,15 @@ function renameSources(map: SourceMapFields, entryDir: string): void {
 export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle> {
   const entry = resolve(entryFile);
   const entryDir = dirname(entry);
-  let result: esbuild.BuildResult<{ write: false; sourcemap: 'external'; outfile: string }>;
+  // Checked here, not when esbuild loads it: esbuild would place the error in the generated entry, which is no line
+  // of the author's. A file that cannot be read is left to esbuild, which says so.
+  const entryProblem = await oversizedFile(entry, entryDir).catch(() => undefined);
+  if (entryProblem !== undefined) {
+    throw new DefinitionError(`Cannot bundle the workflow ${entryFile}:\n  ${entryProblem}`, {
+      details: { file: entryFile, errors: [entryProblem] },
+    });
+  }
+  let result: esbuild.BuildResult<{ write: false; sourcemap: 'external'; outfile: string; metafile: true }>;
   try {
     result = await esbuild.build({
       // The generated entry imports the SDK's bootstrap first: it makes Date, Math.random and the
@@ -167,6 +211,8 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
       // Libraries that branch on it expect it to exist; there is no `process` in the sandbox.
       define: { 'process.env.NODE_ENV': '"production"' },
       plugins: [sandboxResolution(entryDir)],
+      // What each file adds to the bundle, to name the biggest when it is too big.
+      metafile: true,
       logLevel: 'silent',
     });
   } catch (error) {
@@ -180,6 +226,8 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
   const bundle = result.outputFiles.find((file) => file.path.endsWith('.js'));
   const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'));
   if (!bundle || !map) throw new Error(`esbuild produced no bundle for ${entryFile}`);
+  // Bytes, before the text is decoded (for UTF-8 code, within a few % of the characters QuickJS compiles).
+  if (bundle.contents.byteLength > MAX_BUNDLE_BYTES) throw bundleTooBig(entryFile, entryDir, bundle.contents.byteLength, result.metafile);
   const sourceMap = JSON.parse(map.text) as SourceMapFields;
   renameSources(sourceMap, entryDir);
   return {
@@ -187,6 +235,22 @@ export async function bundleWorkflow(entryFile: string): Promise<WorkflowBundle>
     sourceMap: JSON.stringify(sourceMap),
     warnings: result.warnings.map((warning) => formatMessage(warning).trim()),
   };
+}
+
+/** The refusal of a bundle over MAX_BUNDLE_BYTES, naming the files that put the most in it. */
+function bundleTooBig(entryFile: string, entryDir: string, bytes: number, metafile: esbuild.Metafile): DefinitionError {
+  // The metafile's paths are relative to the working directory; named as in stack traces instead.
+  const biggest = Object.values(metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .filter(([, input]) => input.bytesInOutput >= MIB / 10)
+    .sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput)
+    .slice(0, 3)
+    .map(([path, input]) => `${sourceName(relative(entryDir, resolve(path)), entryDir)} ${mib(input.bytesInOutput)}`);
+  return new DefinitionError(
+    `Cannot bundle the workflow ${entryFile}: its bundle is ${mib(bytes)}, more than a workflow may hold (${mib(MAX_BUNDLE_BYTES)})` +
+      `${biggest.length > 0 ? `, the most from ${biggest.join(', ')}` : ''}. ${KEEP_DATA_OUT}.`,
+    { details: { file: entryFile, bytes, limit: MAX_BUNDLE_BYTES } },
+  );
 }
 
 /** A definition's version: sha256 (hex) of the bundle and the canonical JSON of its manifest. */

@@ -40,12 +40,16 @@ const CARRIED: Partial<Record<Command['kind'], string>> = {
   child: 'the input of a child run',
   continueAsNew: 'the input of the next run',
   wait: 'a wait',
-  log: 'a log line',
 };
 
-/** Refuses a command whose JSON is over MAX_COMMAND_CHARS, saying which and what to do instead. */
+/**
+ * Refuses a command whose JSON is over MAX_COMMAND_CHARS, saying which and what to do instead. A log line is not
+ * refused, whatever its size: it is cut to MAX_LOG_LINE_CHARS when the task is committed (task.ts), and is not
+ * stringified here either, so that a gigantic one is not copied again.
+ */
 function checkCommandSizes(commands: readonly Command[], workflow: string): void {
   for (const command of commands) {
+    if (command.kind === 'log') continue;
     const size = JSON.stringify(command).length;
     if (size <= MAX_COMMAND_CHARS) continue;
     throw new SandboxLimitError(

@@ -64,13 +64,15 @@ function absentGitLab(): Capability {
 
 /** `http`, `secrets`, `activities` and `gitlab` as a test environment has them (module comment). */
 export function envCapabilities(options: EnvCapabilityOptions): Capability[] {
+  const secrets = createSecretSource(options.secrets ?? {});
   return [
     options.fetch ? createHttpCapability({ fetch: options.fetch }) : offlineHttp(),
-    createSecretsCapability(createSecretSource(options.secrets ?? {}), {
+    createSecretsCapability(secrets, {
       howToConfigure: (name) =>
         `give it to the test environment, createTestEnv({ secrets: { ${name}: '…' } }), or ${mockAdvice('secrets')}`,
     }),
     createActivitiesCapability(options.activities ?? {}, {
+      secrets,
       howToRegister: (name) =>
         `give it to the test environment, createTestEnv({ activities: { ${name}: async (args) => … } }), or ${mockAdvice('activities')}`,
     }),

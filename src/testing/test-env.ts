@@ -55,7 +55,7 @@ export interface TestEnvOptions {
    * jitter draws from it too, so that retries happen at the same virtual times on every test run. @default 'autoflow'
    */
   idSeed?: string;
-  sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number; threads?: number };
+  sandbox?: { memoryMb?: number; cpuMs?: number; cacheSize?: number; cacheMemoryMb?: number; threads?: number };
   /**
    * False: cron triggers never fire, so `advance` moves time without the passes a schedule would start; start such
    * a workflow with `env.start` when the test wants it. @default true

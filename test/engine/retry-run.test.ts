@@ -186,7 +186,7 @@ test('on the latest version a fixed bug no longer fails the run; a version that 
   await s.engine.retry('n1');
   assert.equal(await s.settle('n1'), 'failed', 'on its own version the bug is still there');
 
-  await s.deploy(
+  const other = await s.deploy(
     'notes.ts',
     notes(`    await activities.remove('note');
     return 'other';`),
@@ -195,6 +195,8 @@ test('on the latest version a fixed bug no longer fails the run; a version that 
   await assert.rejects(s.engine.retry('n1', { latest: true }), (error: unknown) => {
     assert.ok(error instanceof ConflictError);
     assert.match(error.message, /cannot take run n1 over: Nondeterminism .* history has call activities\.create/);
+    assert.ok(error.message.startsWith(`version ${other.slice(0, 12)} cannot take run n1 over`), 'the short form of a version');
+    assert.ok(!error.message.includes(other), error.message);
     return true;
   });
   const refused = await s.store.getRun('n1');
@@ -316,4 +318,40 @@ export default workflow({
   } finally {
     await env.close();
   }
+});
+
+test('a child whose start was refused (its workflow not deployed) is started by a retry once it is deployed', async () => {
+  const s = await setup();
+  await s.deploy(
+    'parent.ts',
+    `import { startChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'parent',
+  async run() {
+    const kid = await startChild('kid', { n: 2 });
+    return { kid: await kid.result() };
+  },
+});`,
+  );
+  await s.start('parent', 'p1');
+  assert.equal(await s.settle('p1'), 'failed');
+  const notDeployed = /workflow 'kid' is not deployed; deploy it before starting it as a child/;
+  assert.match(String((await s.store.getRun('p1'))?.error?.message), notDeployed);
+
+  // Still not deployed: the start is refused again, as a start is, and the run fails as before.
+  await s.engine.retry('p1');
+  assert.equal(await s.settle('p1'), 'failed');
+  assert.match(String((await s.store.getRun('p1'))?.error?.message), notDeployed);
+
+  await s.deploy(
+    'kid.ts',
+    `import { workflow } from 'autoflow';
+export default workflow({ name: 'kid', async run(input: { n: number }) { return input.n * 21; } });`,
+  );
+  await s.engine.retry('p1', { latest: true });
+  assert.equal(await s.settle('p1'), 'completed');
+  assert.deepEqual((await s.store.getRun('p1'))?.result, { kid: 42 });
+  const [child] = (await s.store.listRuns({ limit: 10, workflow: 'kid' })).runs;
+  assert.equal(child?.parentId, 'p1');
+  assert.equal(child?.status, 'completed');
 });

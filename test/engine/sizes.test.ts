@@ -5,8 +5,8 @@ import { workflowFolder } from '../helpers/workflow-files.js';
 
 /**
  * What one step may record: a value (result, call arguments…) of at most 2 MiB fails the run with a message that
- * says so, instead of filling the database and every API answer; a long log line is cut, not refused, and a task
- * keeps 1 MiB of log lines.
+ * says so, instead of filling the database and every API answer; a long log line is cut, not refused, whatever its
+ * size, and a task keeps 1 MiB of log lines.
  */
 const MIB = 1024 * 1024;
 const folder = workflowFolder({
@@ -14,6 +14,8 @@ const folder = workflowFolder({
 export default workflow({ name: 'big-result', async run() { return 'x'.repeat(${3 * MIB}); } });`,
   'big-call.ts': `import { activities, workflow } from 'autoflow';
 export default workflow({ name: 'big-call', permissions: { activities: ['store'] }, async run() { return activities.store('y'.repeat(${3 * MIB})); } });`,
+  'loud.ts': `import { log, workflow } from 'autoflow';
+export default workflow({ name: 'loud', async run() { log.info('w'.repeat(${3 * MIB})); return 'said it'; } });`,
   'chatty.ts': `import { log, workflow } from 'autoflow';
 export default workflow({ name: 'chatty', async run() {
   log.info('z'.repeat(100_000));
@@ -26,7 +28,7 @@ after(() => folder.remove());
 test('a value over 2 MiB fails its run with what it was and what to do; many small ones and long log lines do not', async () => {
   let stored = 0;
   const env = await createTestEnv({
-    workflows: ['big-result.ts', 'big-call.ts', 'chatty.ts'].map((name) => folder.path(name)),
+    workflows: ['big-result.ts', 'big-call.ts', 'chatty.ts', 'loud.ts'].map((name) => folder.path(name)),
     activities: {
       store: (args: unknown) => {
         stored += 1;
@@ -55,6 +57,11 @@ test('a value over 2 MiB fails its run with what it was and what to do; many sma
     assert.equal(kept.length, Math.floor((MIB - first.length) / 4_000));
     assert.ok(kept.every((line, i) => line === String(i).padEnd(4_000, '.')));
     assert.equal(rest.at(-1), "(more than 1 MiB of log lines in one workflow task; the rest of this task's lines are dropped)");
+
+    // Over the 2 MiB of a value too: cut all the same.
+    const loud = await env.result(await env.start('loud'));
+    assert.equal(loud.status, 'completed', String(loud.error?.message));
+    assert.deepEqual(await env.logs(loud.id), [`${'w'.repeat(16 * 1024)}… (${3 * MIB - 16 * 1024} more characters cut)`]);
   } finally {
     await env.close();
   }

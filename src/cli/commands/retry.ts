@@ -109,6 +109,9 @@ export function registerRetry(program: Command, context: CliContext): void {
         context.err(`error: run ${id}: ${toError(caught).message}`);
       }
     }
-    if (failures > 0) throw new Error(`${failures} of ${ids.length} runs could not be retried`);
+    if (failures > 0) {
+      // Each failure was said above; this is the summary the exit code goes with.
+      throw new Error(ids.length === 1 ? `run ${ids[0]} could not be retried` : `${failures} of ${ids.length} runs could not be retried`);
+    }
   });
 }

@@ -4,7 +4,7 @@
  * errors of the contract, and "workflows" that are plain functions finishing a little later, so
  * that long polls really wait. Not an engine: no durability, no replay.
  */
-import { historyPage, historyPageLimit } from '../../app/history-page.js';
+import { historyPageLimit, readHistoryPage } from '../../app/history-page.js';
 import type { Operations, RetryView, RunView, WorkflowView } from '../../app/operations.js';
 import { deployedWorkflowsHint } from '../../app/operations-impl.js';
 import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
@@ -184,9 +184,9 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async getHistoryPage(id, page = {}) {
       requireRun(id);
-      const limit = historyPageLimit(page.limit);
-      const after = page.after ?? -1;
-      return historyPage((histories.get(id) ?? []).filter((event) => event.seq > after).slice(0, limit + 1), limit);
+      const all = histories.get(id) ?? [];
+      const read = (from: number, count: number) => Promise.resolve(all.filter((event) => event.seq >= from).slice(0, count));
+      return readHistoryPage(read, page.after ?? -1, historyPageLimit(page.limit));
     },
 
     async getLogs(id, afterIndex) {

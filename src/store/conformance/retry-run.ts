@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { StoreError } from '../../core/errors.js';
 import type { PendingResolution } from '../../core/model.js';
 import type { RunRetry, Store } from '../../core/ports.js';
+import { childExistsResolution, newRunRecord } from '../../core/task.js';
 import { call, cloudEvent, commit, events, failedRun, humanTask, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
@@ -137,6 +138,20 @@ export function describeRetryRun(context: ConformanceContext): void {
         true,
       );
       assert.deepEqual(await store.claimReadyRuns(OWNER, 5100, 60_000, 10), ['r1']);
+    });
+
+    it('starts the children it gives as a task does, ready; an id another run holds refuses that start in the run’s mailbox', async () => {
+      const store = context.store;
+      await startRun(store, 'holder');
+      const holder = await store.getRun('holder');
+      const retry: RunRetry = { ...(await failedRun(store, 'r1')), pending: [] };
+      const kid = newRun('r1.6', { workflow: 'kid', parentId: 'r1', parentStep: 6, createdAt: 5000 });
+      const taken = newRun('holder', { workflow: 'kid', parentId: 'r1', parentStep: 7, createdAt: 5000 });
+      assert.equal(await store.retryRun({ ...retry, children: [kid, taken] }), true);
+      assert.deepEqual(await store.getRun('r1.6'), newRunRecord(kid));
+      assert.deepEqual(await store.getRun('holder'), holder, 'the run that holds the id is left alone');
+      assert.deepEqual(given(await store.loadPending('r1')), [{ resolution: childExistsResolution(taken), at: 5000 }]);
+      assert.deepEqual((await store.claimReadyRuns(OWNER, 5000, 60_000, 10)).sort(), ['r1', 'r1.6']);
     });
 
     it('opens again the forms and approvals its failure cancelled, with their decisions, and no others', async () => {

@@ -336,6 +336,7 @@ export function createMemoryStore(): Store {
     for (const call of retry.calls) calls.set(runId, call.step, { call: copy(call) });
     for (const timer of retry.timers) timers.set(runId, timer.step, copy(timer));
     for (const wait of retry.waits) waits.set(runId, wait.step, copy(wait));
+    for (const child of retry.children ?? []) startChild(row, child, at);
     humanTasks.reopenCancelledOfRun(runId, retry.expectedUpdatedAt);
     return true;
   }

@@ -98,7 +98,10 @@ if (unreachable !== undefined) {
       await Promise.all(stores.map((store) => store.migrate()));
       await stores[0]!.migrate();
       await stores[1]!.migrate();
-      assert.deepEqual(await appliedVersions(schema), loadMigrations().map((migration) => migration.version));
+      assert.deepEqual(
+        await appliedVersions(schema),
+        loadMigrations().map((migration) => migration.version),
+      );
       await Promise.all(stores.map((store, i) => store.createRun(newRun(`r${i}`))));
       assert.equal((await stores[3]!.listRuns({})).runs.length, 4);
     });
@@ -179,7 +182,9 @@ if (unreachable !== undefined) {
       const admin = new pg.Client({ connectionString: URL });
       await admin.connect();
       try {
-        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+          applicationName,
+        ]);
         assert.equal(rowCount, 1);
       } finally {
         await admin.end();
@@ -233,15 +238,60 @@ if (unreachable !== undefined) {
       const sweep = async (store: PostgresStore) => {
         let runs = 0;
         let events = 0;
-        for (let n; (n = await store.deleteEndedRuns(5000, 7)) > 0; ) runs += n;
-        for (let n; (n = await store.deleteOldEvents(5000, Number.MAX_SAFE_INTEGER, 7)) > 0; ) events += n;
+        for (let n; (n = await store.deleteEndedRuns(5000, 7)) > 0;) runs += n;
+        for (let n; (n = await store.deleteOldEvents(5000, Number.MAX_SAFE_INTEGER, 7)) > 0;) events += n;
         return { runs, events };
       };
       const swept = await Promise.all([a, b, c].map(sweep));
-      assert.equal(swept.reduce((sum, s) => sum + s.runs, 0), 120);
-      assert.equal(swept.reduce((sum, s) => sum + s.events, 0), 120);
+      assert.equal(
+        swept.reduce((sum, s) => sum + s.runs, 0),
+        120,
+      );
+      assert.equal(
+        swept.reduce((sum, s) => sum + s.events, 0),
+        120,
+      );
       assert.deepEqual(await a.countRunsByStatus(), { running: 1 });
-      assert.deepEqual((await a.listEvents({ limit: 10 })).map((e) => e.seq), [recent.seq]);
+      assert.deepEqual(
+        (await a.listEvents({ limit: 10 })).map((e) => e.seq),
+        [recent.seq],
+      );
+    });
+
+    it('deletes an ended run with 300,000 log lines in statements that each fit in the query timeout; a run being deleted reads as gone', async () => {
+      const schema = freshSchema();
+      const store = createPostgresStore({ url: URL, schema, poolSize: 4, queryTimeoutMs: 500 });
+      open.push(store);
+      await store.migrate();
+      for (const id of ['big', 'half-deleted']) {
+        await startRun(store, id);
+        await store.commitTask(commit(id, 2, 2000, { status: { status: 'completed', result: 'done' } }));
+      }
+      const admin = new pg.Client({ connectionString: URL });
+      await admin.connect();
+      try {
+        await admin.query(`INSERT INTO "${schema}".logs (run_id, idx, at, level, message)
+          SELECT 'big', 2000 + i, 2000, 'info', 'line ' || i || repeat('x', 250) FROM generate_series(1, 300000) AS i`);
+        // A sweep that stopped after marking the run and deleting part of its rows (its node died).
+        await admin.query(`UPDATE "${schema}".runs SET deleting = true WHERE id = 'half-deleted'`);
+        await admin.query(`DELETE FROM "${schema}".history WHERE run_id = 'half-deleted' AND seq > 0`);
+        assert.equal(await store.getRun('half-deleted'), undefined, 'no run with part of its history is shown');
+        assert.deepEqual(
+          (await store.listRuns({})).runs.map((run) => run.id),
+          ['big'],
+        );
+        await assert.rejects(store.createRun(newRun('half-deleted')), /being deleted by retention\); try again in a moment/);
+
+        assert.equal(await store.deleteEndedRuns(1_000_000, 200), 2);
+        const left = await admin.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM "${schema}".logs)::int + (SELECT count(*) FROM "${schema}".history)::int AS n`,
+        );
+        assert.equal(left.rows[0]?.n, 0);
+        assert.equal((await store.createRun(newRun('half-deleted'))).created, true, 'its id is free again');
+        assert.deepEqual(await store.loadHistory('half-deleted'), []);
+      } finally {
+        await admin.end();
+      }
     });
 
     it('answers a create with the run another node inserted while the create waited for it', async () => {
@@ -398,7 +448,9 @@ if (unreachable !== undefined) {
       await client.connect();
       try {
         await client.query(`LOAD 'auto_explain'`);
-        await client.query('SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET client_min_messages = log');
+        await client.query(
+          'SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET client_min_messages = log',
+        );
         const connection = preparing(client);
         // One step: the call made in the task before is resolved, and the next one is scheduled.
         const step = (n: number) =>
@@ -428,7 +480,10 @@ if (unreachable !== undefined) {
         assert.equal((await commitTasks(connection, [taken]))[0]?.ok, true);
         const cancelled = commit('r1', 19, 1000, { status: { status: 'cancelled' }, cancelChildren: [{ runId: 'filler-2', reason: 'x' }] });
         assert.equal((await commitTasks(connection, [cancelled]))[0]?.ok, true);
-        assert.ok(plans.some((plan) => plan.includes('INSERT INTO history')), 'the plans of the commit function were reported');
+        assert.ok(
+          plans.some((plan) => plan.includes('INSERT INTO history')),
+          'the plans of the commit function were reported',
+        );
         assert.ok(
           plans.some((plan) => plan.includes('WITH RECURSIVE chain')),
           'the plans of a child cancel were reported',

@@ -89,6 +89,12 @@ export interface PostgresStore extends Store {
   listen(onWake: () => void, onError: (error: Error) => void): () => Promise<void>;
 }
 
+/**
+ * Rows of a deleted run's history or logs per statement: each stays far below postgres.queryTimeoutMs
+ * and holds its transaction briefly, where one statement for a run with 100,000 log lines could outlast it.
+ */
+const DELETE_CHUNK_ROWS = 5000;
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -297,7 +303,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (created) return waking({ created: true, run: toRunRecord(created) }, !lease);
       // It exists: a new statement sees it, even when another node inserted it while ours waited.
       const [existing] = await rows<RunRow>(SQL.getRun, [run.id]);
-      if (!existing) throw new StoreError(`run ${run.id} was neither created nor found; try again`);
+      if (!existing) {
+        throw new StoreError(
+          `run ${run.id} was neither created nor found (an ended run of that id may be being deleted by retention); try again in a moment`,
+        );
+      }
       return { created: false, run: toRunRecord(existing) };
     },
     getRun: async (id) => (await rows<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
@@ -316,8 +326,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;
       return counts;
     },
-    deleteEndedRuns: async (endedBefore, limit) =>
-      (await rows<{ n: number }>(SQL.deleteEndedRuns, [endedBefore, rowLimit(limit)]))[0]?.n ?? 0,
+    deleteEndedRuns: async (endedBefore, limit) => {
+      const count = async (text: string, values: unknown[]) => (await rows<{ n: number }>(text, values))[0]?.n ?? 0;
+      let deleted = 0;
+      for (const { id } of await rows<{ id: string }>(SQL.endedRuns, [endedBefore, rowLimit(limit)])) {
+        if ((await count(SQL.startDeletingRun, [id, endedBefore])) === 0) continue;
+        for (const chunk of [SQL.deleteLogsChunk, SQL.deleteHistoryChunk]) {
+          while ((await count(chunk, [id, DELETE_CHUNK_ROWS])) > 0);
+        }
+        deleted += await count(SQL.deleteRun, [id]);
+      }
+      return deleted;
+    },
     retryRun: async (retry) => {
       checkRunRetry(retry);
       const retried = await transaction((client) => writes.retryRun(client, retry));

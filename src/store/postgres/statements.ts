@@ -111,21 +111,30 @@ export const SQL = {
       ON CONFLICT DO NOTHING
     )
     SELECT ${RUN_COLUMNS} FROM inserted`,
-  getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`,
+  /** A run retention began to delete (migration 018) is gone already, to every reader. */
+  getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND deleting IS NULL`,
   countRunsByStatus: 'SELECT status, count(*) AS n FROM runs GROUP BY status',
-  // Retention. Nodes sweeping at once take different runs (SKIP LOCKED). A run ends after it was
-  // created, so the range on runs_by_status stops at the cutoff. History, logs, pending, calls,
-  // timers, waits and consumed events go by ON DELETE CASCADE; human tasks have no key to runs.
-  // Not while a run refers to it: a child, or the successor it continued as (migration 016).
-  deleteEndedRuns: `WITH gone AS (
-      DELETE FROM runs WHERE id IN (
-        SELECT id FROM runs r WHERE status IN ${TERMINAL} AND created_at < $1 AND updated_at < $1
-          AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)
-          AND NOT (status = 'continued' AND EXISTS (SELECT 1 FROM runs s WHERE s.id = r.result::jsonb ->> 'continuedAs'))
-        LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING id
-    ), tasks AS (DELETE FROM human_tasks WHERE run_id IN (SELECT id FROM gone))
-    SELECT count(*)::int AS n FROM gone`,
+  // Retention, a run at a time: marked (from then on it reads as gone), its history and logs deleted in chunks, then
+  // the run, each a short statement. A run ends after it was created, so the range on runs_by_status stops at the
+  // cutoff. Not while a run refers to it: a child, or the successor it continued as (migration 016). Nodes sweeping
+  // at once may take the same run: their chunks skip each other's rows, and one of them deletes the run.
+  endedRuns: `SELECT id FROM runs r WHERE status IN ${TERMINAL} AND created_at < $1 AND updated_at < $1
+      AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)
+      AND NOT (status = 'continued' AND EXISTS (SELECT 1 FROM runs s WHERE s.id = r.result::jsonb ->> 'continuedAs'))
+    LIMIT $2`,
+  /** Unless it was retried since endedRuns found it (running again, updated now). Human tasks have no key to runs. */
+  startDeletingRun: `WITH marked AS (
+      UPDATE runs SET deleting = true WHERE id = $1 AND updated_at < $2 AND status IN ${TERMINAL} RETURNING id
+    ), tasks AS (DELETE FROM human_tasks WHERE run_id IN (SELECT id FROM marked))
+    SELECT count(*)::int AS n FROM marked`,
+  deleteLogsChunk: `WITH gone AS (
+      DELETE FROM logs WHERE ctid = ANY(ARRAY(SELECT ctid FROM logs WHERE run_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)) RETURNING 1
+    ) SELECT count(*)::int AS n FROM gone`,
+  deleteHistoryChunk: `WITH gone AS (
+      DELETE FROM history WHERE ctid = ANY(ARRAY(SELECT ctid FROM history WHERE run_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)) RETURNING 1
+    ) SELECT count(*)::int AS n FROM gone`,
+  /** Last: its pending, calls, timers, waits, consumed events and retries (few rows for an ended run) go by ON DELETE CASCADE. */
+  deleteRun: `WITH gone AS (DELETE FROM runs WHERE id = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
   summarizeRouting: `
     SELECT trigger_event_seq AS seq, id AS run_id, true AS started FROM runs WHERE id = ANY($2::text[]) AND trigger_event_seq = ANY($1::bigint[])
     UNION ALL
@@ -312,7 +321,7 @@ export function listRunsQuery(
   limit: number,
 ): { text: string; values: unknown[] } {
   const values: unknown[] = [];
-  const where: string[] = [];
+  const where = ['deleting IS NULL'];
   const param = (value: unknown) => `$${values.push(value)}`;
   if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
@@ -326,7 +335,7 @@ export function listRunsQuery(
       AND (${subject} = ${exact} OR (${subject} >= ${from} AND ${subject} < ${to})))`);
   }
   if (after) where.push(`(created_at, id) < (${param(after.createdAt)}, ${param(after.id)})`);
-  const text = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const text = `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')}
     ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`;
   return { text, values };
 }

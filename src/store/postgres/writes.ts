@@ -247,6 +247,14 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
       waits.map((w) => w.registeredAt),
     ]);
   }
+  // Children whose start was refused, started again. One not created has an id another run took since the retry was
+  // planned (the run is locked and was failed, so not one of its own): the start is refused again.
+  const children = retry.children ?? [];
+  const created = new Set((await insertRuns(client, children)).map((row) => row.id));
+  for (const child of children) {
+    const refusal = created.has(child.id) ? undefined : childExistsResolution(child);
+    if (refusal) await appendPendingUnlessTerminal(client, runId, refusal, at);
+  }
   await client.query(SQL.reopenCancelledHumanTasks, [runId, retry.expectedUpdatedAt]);
   return true;
 }

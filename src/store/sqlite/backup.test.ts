@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
@@ -88,4 +90,67 @@ test('a source or target whose folder does not exist is named, with what to do',
       return true;
     },
   );
+});
+
+/** A database of ~2.4 MB whose copy cannot fit in 1 MB. */
+async function bigDatabase(): Promise<string> {
+  const source = join(dir, 'big.db');
+  if (existsSync(source)) return source;
+  const store = createSqliteStore({ path: source });
+  await store.migrate();
+  await store.close();
+  const db = new Database(source);
+  db.exec(`CREATE TABLE filler (bytes BLOB);
+    WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) INSERT INTO filler SELECT randomblob(4096) FROM n`);
+  db.close();
+  return source;
+}
+
+/** Runs `backupSqlite(source, target)` in a child process under `shell` (a prefix of its command line); its error's message. */
+function backupInChild(shell: string, source: string, target: string): string {
+  const script = `import { backupSqlite } from ${JSON.stringify(fileURLToPath(new URL('./backup.ts', import.meta.url)))};
+try { backupSqlite(${JSON.stringify(source)}, ${JSON.stringify(target)}); console.log('no error'); }
+catch (error) { console.log(error.message); }`;
+  const child = spawnSync('bash', ['-c', `${shell} exec "$0" --import tsx --input-type=module -e "$1"`, process.execPath, script], {
+    encoding: 'utf8',
+  });
+  assert.equal(child.status, 0, child.stderr);
+  return child.stdout;
+}
+
+test('a backup whose file cannot grow names the backup, not the database it copies', async () => {
+  const source = await bigDatabase();
+  const target = join(dir, 'limited.db');
+  // The write fails as on a full disk, in a process whose files may not grow past 1 MB (`ulimit -f`, in KiB;
+  // Node ignores SIGXFSZ, so write() fails with EFBIG instead of killing it).
+  const message = backupInChild('ulimit -f 1024 &&', source, target);
+  assert.match(
+    message,
+    new RegExp(`^the backup ${target} could not be written \\(SQLITE_IOERR_WRITE.*write it elsewhere; the database it copies is untouched`),
+  );
+  assert.doesNotMatch(message, /big\.db/, 'the database it copies is not blamed');
+  assert.equal(existsSync(target), false, 'no partial backup is left');
+});
+
+/** A 1 MB tmpfs, where the system allows this process to mount one (root): a disk that really fills up. */
+function tinyDisk(): string | undefined {
+  const mountPoint = join(dir, 'tiny-disk');
+  const mounted = spawnSync('bash', ['-c', `mkdir -p "$0" && mount -t tmpfs -o size=1m tmpfs "$0"`, mountPoint], { encoding: 'utf8' });
+  return mounted.status === 0 ? mountPoint : undefined;
+}
+
+test('a backup to a full disk says the disk of the backup is full', async (t) => {
+  const disk = process.getuid?.() === 0 ? tinyDisk() : undefined;
+  if (disk === undefined) return t.skip('mounting a small tmpfs needs root');
+  try {
+    const target = join(disk, 'copy.db');
+    const message = backupInChild('', await bigDatabase(), target);
+    assert.match(
+      message,
+      new RegExp(`^the backup ${target}: the disk is full \\(or the file reached its size limit\\)\\. Free space there`),
+    );
+    assert.equal(existsSync(target), false, 'no partial backup is left');
+  } finally {
+    spawnSync('umount', [disk]);
+  }
 });

@@ -51,12 +51,41 @@ function copyDatabase(sourcePath: string, targetPath: string): void {
     source.pragma('busy_timeout = 5000');
     const isAutoflow = source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
     if (!isAutoflow) throw new StoreError(`${sourcePath} is not an AutoFlow database (it has no schema_migrations table): check --db`);
-    source.prepare('VACUUM INTO ?').run(targetPath);
+    try {
+      source.prepare('VACUUM INTO ?').run(targetPath);
+    } catch (error) {
+      throw targetWriteError(error, targetPath) ?? error;
+    }
   } catch (error) {
     throw toStoreError(error, sourcePath);
   } finally {
     source?.close();
   }
+}
+
+/**
+ * VACUUM INTO reads the source and writes the target: a failed write (a full disk, an I/O error on
+ * write) is the target's, and must not send the operator to free space beside the live database.
+ */
+function targetWriteError(error: unknown, targetPath: string): StoreError | undefined {
+  if (!(error instanceof Database.SqliteError)) return undefined;
+  const { code } = error;
+  const details = { code, path: targetPath };
+  if (code.startsWith('SQLITE_FULL')) {
+    return new StoreError(
+      `the backup ${targetPath}: the disk is full (or the file reached its size limit). Free space there, or write the backup ` +
+        'elsewhere; the database it copies is untouched',
+      { cause: error, details },
+    );
+  }
+  if (/^SQLITE_IOERR_(WRITE|FSYNC|DIR_FSYNC|TRUNCATE)/.test(code)) {
+    return new StoreError(
+      `the backup ${targetPath} could not be written (${code}: ${error.message}): check the disk it goes to, or write it elsewhere; ` +
+        'the database it copies is untouched',
+      { cause: error, details },
+    );
+  }
+  return undefined;
 }
 
 function checkedBackup(targetPath: string): SqliteBackup {

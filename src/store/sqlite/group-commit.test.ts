@@ -17,7 +17,7 @@ function setup() {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (v TEXT NOT NULL)');
-  const group = new GroupCommit(db, (error) => toStoreError(error, path));
+  const group = new GroupCommit(db, { mapError: (error) => toStoreError(error, path) });
   const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
   const values = () => db.prepare<[], string>('SELECT v FROM t ORDER BY rowid').pluck().all();
   return { path, db, group, insert, values };

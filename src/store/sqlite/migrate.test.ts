@@ -80,8 +80,11 @@ describe('SQLite migrations', () => {
     const old = createSqliteStore({ path });
     await assert.rejects(old.migrate(), (error: unknown) => {
       assert.ok(error instanceof StoreError);
-      assert.match(error.message, /created by a newer version of AutoFlow \(schema version 999/);
-      assert.match(error.message, /Upgrade AutoFlow/);
+      // In the words of the PostgreSQL store, which deploy.md quotes.
+      assert.match(
+        error.message,
+        /was migrated by a newer version of AutoFlow \(schema version 999; this version knows up to \d+\)\. Upgrade AutoFlow to use it, or point/,
+      );
       return true;
     });
     await old.close();
@@ -95,7 +98,8 @@ describe('SQLite migrations', () => {
     db.prepare(
       `INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status) VALUES (?, 'wf', 'v1', 'null', 1, 1, 'running')`,
     ).run('r1');
-    const insertCall = db.prepare(`INSERT INTO calls (run_id, step, capability, method, args, attempts, next_at, lease_owner, lease_until, due_at)
+    const insertCall =
+      db.prepare(`INSERT INTO calls (run_id, step, capability, method, args, attempts, next_at, lease_owner, lease_until, due_at)
       VALUES ('r1', ?, 'activities', 'noop', '{"n":1}', ?, ?, ?, ?, ?)`);
     insertCall.run(1, 0, 1000, 'node-a', 60_000, 60_000);
     insertCall.run(2, 2, 5000, null, null, 5000);

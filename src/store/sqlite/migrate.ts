@@ -33,8 +33,8 @@ export function applyMigrations(db: Database, migrations: Migration[], path: str
   const newest = Math.max(0, ...done);
   if (newest > known) {
     throw new StoreError(
-      `the database ${path} was created by a newer version of AutoFlow (schema version ${newest}; this version knows up to ${known}). ` +
-        'Upgrade AutoFlow to open it, or point this version at another database.',
+      `the database ${path} was migrated by a newer version of AutoFlow (schema version ${newest}; this version knows up to ${known}). ` +
+        'Upgrade AutoFlow to use it, or point this version at another database.',
       { details: { path, databaseVersion: newest, knownVersion: known } },
     );
   }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
 import {
   assertRetryFromTaskStartOnly,
@@ -15,7 +16,8 @@ import {
   startRun,
 } from '../conformance/fixtures.js';
 import { describeStoreConformance } from '../conformance/store-conformance.js';
-import { createSqliteStore } from './sqlite-store.js';
+import { CHECK_INTERVAL_MS } from './file-identity.js';
+import { createSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autoflow-sqlite-'));
 let count = 0;
@@ -200,5 +202,210 @@ describe('SQLite store', () => {
     assert.equal(both.runs.length, 100);
     assert.ok(both.runs.every((run) => run.workflow === 'sync' && run.status === 'running'));
     await store.close();
+  });
+});
+
+/**
+ * Turns of the event loop, each after a 1 ms timer, for `ms`: the longest the loop stood still, and
+ * whether `probe` (a readiness query) answered at every turn.
+ */
+async function loopWhile(ms: number, probe: () => Promise<unknown>): Promise<{ longestStallMs: number; probes: number }> {
+  const started = performance.now();
+  let last = started;
+  let longestStallMs = 0;
+  let probes = 0;
+  while (performance.now() - started < ms) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await probe();
+    probes++;
+    longestStallMs = Math.max(longestStallMs, performance.now() - last);
+    last = performance.now();
+  }
+  return { longestStallMs, probes };
+}
+
+describe('SQLite store, while another process holds the write lock (an sqlite3 shell in a transaction)', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function lockedStore(options: { busyTimeoutMs?: number } = {}) {
+    const path = tempPath();
+    const store = createSqliteStore({ path, ...options });
+    await store.migrate();
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    return { store, other };
+  }
+
+  const settled = <T>(promise: Promise<T>) => {
+    const state = { done: false };
+    promise.then(
+      () => (state.done = true),
+      () => (state.done = true),
+    );
+    return state;
+  };
+
+  it('keeps the event loop and the probes going while writes wait, and commits them together once the lock is free', async () => {
+    const { store, other } = await lockedStore();
+    const before = store.stats.transactions;
+    const writes = Promise.all([store.createRun(newRun('a')), store.createRun(newRun('b'))]);
+    const state = settled(writes);
+    const loop = await loopWhile(300, () => store.queueStats());
+    assert.equal(state.done, false, 'nothing is acknowledged before it is committed');
+    const late = store.createRun(newRun('c'));
+    other.exec('COMMIT');
+    other.close();
+    assert.deepEqual(
+      [...(await writes), await late].map((r) => r.created),
+      [true, true, true],
+    );
+    assert.ok(loop.longestStallMs < 150, `the event loop stood still for ${loop.longestStallMs.toFixed(0)} ms`);
+    assert.ok(loop.probes > 10, `the readiness query answered ${loop.probes} times meanwhile`);
+    assert.equal(store.stats.transactions, before + 1, 'the writes queued while waiting share one transaction');
+    await store.close();
+  });
+
+  it('fails the writes with the locked error once its patience is over, the event loop going on meanwhile', async () => {
+    const { store, other } = await lockedStore({ busyTimeoutMs: 250 });
+    const started = performance.now();
+    const write = store.createRun(newRun('a'));
+    const state = settled(write);
+    let failedAfterMs = 0;
+    const rejected = assert
+      .rejects(write, (error: unknown) => error instanceof StoreError && /stayed locked by another process/.test(error.message))
+      .then(() => (failedAfterMs = performance.now() - started));
+    const loop = await loopWhile(150, () => store.queueStats());
+    assert.equal(state.done, false);
+    await rejected;
+    other.exec('ROLLBACK');
+    other.close();
+    assert.ok(failedAfterMs >= 250, `gave up after ${failedAfterMs.toFixed(0)} ms`);
+    assert.ok(loop.longestStallMs < 150, `the event loop stood still for ${loop.longestStallMs.toFixed(0)} ms`);
+    assert.equal((await store.createRun(newRun('b'))).created, true, 'the next write goes through');
+    await store.close();
+  });
+
+  it('waits for the lock to close: the writes queued before close are committed', async () => {
+    const { store, other } = await lockedStore();
+    const write = store.createRun(newRun('queued'));
+    const closing = store.close();
+    await loopWhile(50, () => Promise.resolve());
+    other.exec('COMMIT');
+    other.close();
+    await closing;
+    assert.equal((await write).created, true);
+  });
+});
+
+describe('SQLite store, when its files are deleted or replaced under it', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const gone = (error: unknown) =>
+    error instanceof StoreError && /was deleted or replaced while the server ran .*Restart the server/.test(error.message);
+
+  async function storeWithRun(): Promise<{ path: string; store: SqliteStore; errors: unknown[] }> {
+    const path = tempPath();
+    const errors: unknown[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (data: object) => void errors.push(data), child: () => logger };
+    const store = createSqliteStore({ path, logger });
+    await store.migrate();
+    await store.createRun(newRun('before'));
+    return { path, store, errors };
+  }
+
+  it('fails the probes and every write once the file is deleted, and logs it once', async () => {
+    const { path, store, errors } = await storeWithRun();
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file);
+    await assert.rejects(store.queueStats(), gone, 'the readiness query fails at once');
+    await assert.rejects(store.createRun(newRun('after')), gone);
+    await assert.rejects(store.countApiTokens(), gone);
+    await assert.rejects(store.getRun('before'), gone);
+    assert.equal(errors.length, 1, 'logged once');
+    await store.close();
+  });
+
+  it('fails the writes committed once the file was replaced, no probe having run, within CHECK_INTERVAL_MS', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const { path, store } = await storeWithRun();
+    // Queued before, committed after the file was replaced: the commit's check is what refuses it.
+    const write = store.createRun(newRun('after'));
+    copyFileSync(path, `${path}.copy`);
+    renameSync(`${path}.copy`, path);
+    t.mock.timers.tick(CHECK_INTERVAL_MS);
+    await assert.rejects(write, gone);
+    await assert.rejects(store.createRun(newRun('later')), gone);
+    await store.close();
+  });
+});
+
+describe('SQLite store, deleting ended runs with many log lines (retention)', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const LINES = 100_000;
+
+  /** A store with two ended runs, `big` with LINES log lines (≈30 MB, written in one transaction: a -wal file as big), and `small`. */
+  async function storeWithBigRun() {
+    const path = tempPath();
+    const store = await openStore(path);
+    for (const id of ['big', 'small']) {
+      await startRun(store, id);
+      await store.commitTask(commit(id, 2, 2000, { status: { status: 'completed', result: 'done' } }));
+    }
+    const raw = new Database(path);
+    raw.exec(`WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${LINES})
+      INSERT INTO logs (run_id, idx, at, level, message) SELECT 'big', 2000 + i, 2000, 'info', printf('line %d %.250c', i, 'x') FROM n`);
+    const logsOfBig = raw.prepare<[], number>("SELECT count(*) FROM logs WHERE run_id = 'big'").pluck();
+    return { path, store, raw, logsOfBig };
+  }
+
+  async function openStore(path: string) {
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    return store;
+  }
+
+  it('deletes them a chunk at a time: the event loop goes on, and the write-ahead log does not keep their size', async () => {
+    const { path, store, raw, logsOfBig } = await storeWithBigRun();
+    let done = false;
+    const sweep = store.deleteEndedRuns(1_000_000, 200).finally(() => (done = true));
+    const started = performance.now();
+    let last = started;
+    let longestStallMs = 0;
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      longestStallMs = Math.max(longestStallMs, performance.now() - last);
+      last = performance.now();
+    }
+    assert.equal(await sweep, 2);
+    assert.ok(longestStallMs < 150, `the event loop stood still for ${longestStallMs.toFixed(0)} ms`);
+    assert.equal(logsOfBig.get(), 0);
+    assert.equal(await store.getRun('big'), undefined);
+    // The next commits checkpoint the log and start it again, cut back to its limit (the lines' insert made it ≈30 MB).
+    for (let i = 0; i < 3; i++) await store.createRun(newRun(`after-${i}`));
+    assert.ok(statSync(`${path}-wal`).size <= 16 * 1024 * 1024, `the -wal file has ${statSync(`${path}-wal`).size} bytes`);
+    raw.close();
+    await store.close();
+  });
+
+  it('a run whose deletion was interrupted reads as gone, keeps its id until the next sweep finishes it', async () => {
+    const { path, store, raw, logsOfBig } = await storeWithBigRun();
+    const sweep = store.deleteEndedRuns(1_000_000, 200);
+    while (logsOfBig.get() === LINES) await new Promise((resolve) => setImmediate(resolve));
+    await store.close();
+    await assert.rejects(sweep, /is closed/);
+
+    const reopened = await openStore(path);
+    assert.ok((logsOfBig.get() ?? 0) > 0, 'interrupted in the middle of its logs');
+    assert.equal(await reopened.getRun('big'), undefined, 'no run with part of its history is shown');
+    assert.deepEqual(
+      (await reopened.listRuns({})).runs.map((run) => run.id),
+      ['small'],
+    );
+    await assert.rejects(reopened.createRun(newRun('big')), /being deleted by retention: try again in a moment/);
+    assert.equal(await reopened.deleteEndedRuns(1_000_000, 200), 2);
+    assert.equal(logsOfBig.get(), 0);
+    assert.equal((await reopened.createRun(newRun('big'))).created, true, 'its id is free again');
+    assert.deepEqual(await reopened.loadHistory('big'), [], 'and the new run has none of the old history');
+    raw.close();
+    await reopened.close();
   });
 });

@@ -8,9 +8,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, toError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
-import type { RunFilter, RunPage, Store } from '../../core/ports.js';
+import type { Logger, RunFilter, RunPage, Store } from '../../core/ports.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { FileIdentity } from './file-identity.js';
+import { GroupCommit, LOCK_WAIT_MS, type GroupCommitStats } from './group-commit.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import {
   toCallRecord,
@@ -40,8 +41,13 @@ export interface SqliteStoreOptions {
    * commits on power loss, never on a process crash, and never corrupts. @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
-  /** How long to wait for another process's write lock before failing. @default 5000 */
+  /**
+   * How long a write waits for another process's write lock before failing. The event loop goes on
+   * meanwhile: the write is tried again on a timer (group-commit.ts). @default 5000
+   */
   busyTimeoutMs?: number;
+  /** Where the store reports, once, that its files were deleted or replaced under it (as an error). */
+  logger?: Logger;
 }
 
 export interface SqliteStore extends Store {
@@ -51,12 +57,27 @@ export interface SqliteStore extends Store {
 }
 
 /**
+ * Rows of a deleted run's history and logs per transaction: ≈20 ms of deletion here, shared with the
+ * engine's commits of that turn, instead of seconds for a run with 100,000 log lines.
+ */
+const DELETE_CHUNK_ROWS = 1000;
+/**
+ * The write-ahead log is cut back to this size once checkpointed. It grows past the ≈4 MB of an
+ * automatic checkpoint only while a reader holds an old snapshot (a backup under load); without a
+ * limit it would keep the largest size it ever had until the server stops.
+ */
+const JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** Whether `path` names a file of its own (not `:memory:`, a temporary database or a URI). */
+const isFile = (path: string): boolean => path !== '' && path !== ':memory:' && !path.startsWith('file:');
+
+/**
  * Creates a missing database file readable by this user only (0600): it holds histories and inputs.
  * SQLite gives the `-wal` and `-shm` files it creates beside it the database file's mode. An existing
  * file keeps its mode; an in-memory or temporary database (`:memory:`, '') has no file.
  */
 function createPrivately(path: string): void {
-  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  if (!isFile(path)) return;
   try {
     // `wx`: only a new file; an empty file is an empty database to SQLite.
     closeSync(openSync(path, 'wx', 0o600));
@@ -81,17 +102,36 @@ export function ensureDatabaseDirectory(path: string): void {
   }
 }
 
-function open(options: SqliteStoreOptions): Database.Database {
+/**
+ * SQLite's busy handler sleeps in the calling thread: while it waits for a lock, the event loop
+ * stands still (the probes included). At start, nothing else runs yet, and switching to WAL or
+ * migrating may wait for another starting process: the whole patience. Afterwards the connection
+ * waits briefly (LOCK_WAIT_MS), and group commit tries again on a timer.
+ */
+function withLockPatience<T>(db: Database.Database, patienceMs: number, fn: () => T): T {
+  db.pragma(`busy_timeout = ${patienceMs}`);
+  try {
+    return fn();
+  } finally {
+    db.pragma(`busy_timeout = ${Math.min(LOCK_WAIT_MS, patienceMs)}`);
+  }
+}
+
+function open(options: SqliteStoreOptions, patienceMs: number): Database.Database {
   const { path } = options;
   ensureDatabaseDirectory(path);
   try {
     createPrivately(path);
     const db = new Database(path);
     // The busy timeout first: switching to WAL needs a lock that another starting process may hold.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('foreign_keys = ON');
+    withLockPatience(db, patienceMs, () => {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+      // A first read opens the write-ahead log, so that its files exist when the store records them.
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    });
     return db;
   } catch (error) {
     throw toStoreError(error, path);
@@ -108,18 +148,29 @@ function open(options: SqliteStoreOptions): Database.Database {
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { path } = options;
-  const db = open(options);
+  const patienceMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  const db = open(options, patienceMs);
   const mapError = (error: unknown) => toStoreError(error, path);
-  const group = new GroupCommit(db, mapError);
+  const files = isFile(path) ? new FileIdentity(path, (error) => options.logger?.error({ err: error, path }, error.message)) : undefined;
+  const group = new GroupCommit(db, {
+    mapError,
+    lockPatienceMs: patienceMs,
+    beforeAcknowledge: () => files?.problem(),
+  });
   const listRunsStatements = new Map<string, Database.Statement<[Record<string, unknown>], RunRow>>();
   let prepared: Statements | undefined;
   let closed = false;
   const humanTasks = new SqliteHumanTasks(db);
   const subscriberLeases = new SqliteSubscriberLeases(db);
 
-  /** Prepared on first use, after migrate(): preparing needs the tables. */
-  function statements(): Statements {
+  /**
+   * Prepared on first use, after migrate(): preparing needs the tables. `probe`: a query of the
+   * readiness, health or metrics probes, which looks at the database's files every time.
+   */
+  function statements(probe = false): Statements {
     if (closed) throw new StoreError(`the SQLite store ${path} is closed`);
+    const lost = files?.problem(probe);
+    if (lost) throw lost;
     if (!prepared) {
       try {
         prepared = prepareStatements(db);
@@ -136,6 +187,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   /** A read, at once. */
   const read = <T>(query: (s: Statements) => T): Promise<T> => settle(() => query(statements()));
+  /** A read of the probes: it fails at once when the database's files are gone. */
+  const probe = <T>(query: (s: Statements) => T): Promise<T> => settle(() => query(statements(true)));
 
   /** A write, in the next group commit; resolves once committed. */
   const write = async <T>(apply: (s: Statements) => T): Promise<T> => {
@@ -168,14 +221,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return group.stats;
     },
 
-    migrate: () => settle(() => applyMigrations(db, loadMigrations(), path)),
-    close: () =>
-      settle(() => {
-        if (closed) return;
-        group.flush();
-        closed = true;
-        db.close();
-      }),
+    migrate: () => settle(() => withLockPatience(db, patienceMs, () => applyMigrations(db, loadMigrations(), path))),
+    close: async () => {
+      if (closed) return;
+      await group.settle();
+      closed = true;
+      await settle(() => db.close());
+    },
 
     deployDefinition: (def) =>
       write((s) => {
@@ -231,7 +283,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     createRun: (run, lease) =>
       write((s) => {
         const created = writes.insertRun(s, run, lease);
-        return { created, run: toRunRecord(s.getRun.get(run.id)!) };
+        const row = s.getRun.get(run.id);
+        if (!row) throw new StoreError(`a run ${run.id} that ended long ago is being deleted by retention: try again in a moment`);
+        return { created, run: toRunRecord(row) };
       }),
     getRun: (id) =>
       read((s) => {
@@ -240,12 +294,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }),
     listRuns: (filter) => read(() => listRuns(filter)),
     countRunsByStatus: () =>
-      read((s) => {
+      probe((s) => {
         const counts: Partial<Record<RunStatus, number>> = {};
         for (const { status, n } of s.countRunsByStatus.all()) counts[status as RunStatus] = n;
         return counts;
       }),
-    deleteEndedRuns: (endedBefore, limit) => write((s) => writes.deleteEndedRuns(s, endedBefore, limit)),
+    deleteEndedRuns: async (endedBefore, limit) => {
+      // A transaction per step, each in a group commit of its own: the event loop turns between them.
+      let deleted = 0;
+      for (const id of await read((s) => writes.endedRuns(s, endedBefore, limit))) {
+        if (!(await write((s) => writes.startDeletingRun(s, id, endedBefore)))) continue;
+        while ((await write((s) => writes.deleteRunRows(s, id, DELETE_CHUNK_ROWS))) > 0);
+        deleted += await write((s) => s.deleteRun.run(id).changes);
+      }
+      return deleted;
+    },
     retryRun: (retry) => write((s) => writes.retryRun(s, retry)),
     summarizeRouting: ({ seqs, runIds }) =>
       read((s) => toRoutingSummaries(s.summarizeRouting.all({ seqs: JSON.stringify(seqs.slice(0, 100)), runIds: JSON.stringify(runIds) }))),
@@ -259,7 +322,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       write((s) => writes.renewLeases(s, owner, runIds, runLeaseUntil, calls, callLeaseUntil)),
     releaseLeases: (owner, runIds) => write((s) => writes.releaseLeases(s, owner, runIds)),
     queueStats: () =>
-      read((s) => {
+      probe((s) => {
         const { n, oldest } = s.queueStats.get()!;
         return { readyRuns: n, oldestReadyAt: oldest ?? undefined };
       }),
@@ -302,7 +365,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     addApiToken: (hash, name, createdAt) => write((s) => void s.addApiToken.run(hash, name, createdAt)),
     hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),
-    countApiTokens: () => read((s) => s.countApiTokens.get()!),
+    countApiTokens: () => probe((s) => s.countApiTokens.get()!),
     revokeSession: (id, until, now) =>
       write((s) => {
         s.deleteExpiredRevocations.run(now);

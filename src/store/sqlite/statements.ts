@@ -77,7 +77,8 @@ export const SQL = {
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
       @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil)
     ON CONFLICT (id) DO NOTHING`,
-  getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
+  /** A run retention began to delete (migration 012) is gone already, to every reader. */
+  getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ? AND deleting IS NULL`,
   getRunState: 'SELECT status, history_length, lease_owner, updated_at, cancel_requested_at FROM runs WHERE id = ?',
   markCancelRequested: 'UPDATE runs SET cancel_requested_at = @at WHERE id = @id',
   cancelRequestedAt: 'SELECT cancel_requested_at FROM runs WHERE id = ?',
@@ -102,7 +103,17 @@ export const SQL = {
       AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)
       AND NOT (status = 'continued' AND EXISTS (SELECT 1 FROM runs s WHERE s.id = json_extract(r.result, '$.continuedAs')))
     LIMIT @limit`,
-  // Its history, logs, pending, calls, timers, waits and consumed events go by ON DELETE CASCADE.
+  /**
+   * The first step of a run's deletion, from when on it reads as gone: unless it was retried since
+   * endedRuns found it (a retry makes it running, and its updated_at now).
+   */
+  markDeleting: `UPDATE runs SET deleting = 1
+    WHERE id = @id AND updated_at < @before AND status IN ('completed', 'failed', 'cancelled', 'continued')`,
+  /** A bounded part of a deleted run's history and logs: each transaction of the deletion stays short. */
+  deleteHistoryChunk: 'DELETE FROM history WHERE rowid IN (SELECT rowid FROM history WHERE run_id = @id LIMIT @rows)',
+  deleteLogsChunk: 'DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs WHERE run_id = @id LIMIT @rows)',
+  // Last, once its history and logs are gone: its pending, calls, timers, waits, consumed events and retries
+  // (few rows for an ended run) go by ON DELETE CASCADE.
   deleteRun: 'DELETE FROM runs WHERE id = ?',
   // Started: candidate ids by primary key. Delivered: consumed events are kept only for runs not
   // ended, so walk those (runs_by_status) and probe each one's (run_id, event_seq) key.
@@ -242,6 +253,7 @@ export function listRunsSql(
   after: boolean,
 ): string {
   const where = [
+    'deleting IS NULL',
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
     filter.status === undefined ? undefined : 'status = @status',
     filter.createdFrom === undefined ? undefined : 'created_at >= @createdFrom',
@@ -253,7 +265,7 @@ export function listRunsSql(
            OR (subject >= @subject || '#' AND subject < @subject || '$'))`,
     after ? '(created_at, id) < (@createdAt, @id)' : undefined,
   ].filter((term) => term !== undefined);
-  return `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  return `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')}
     ORDER BY created_at DESC, id DESC LIMIT @limit`;
 }
 
@@ -302,6 +314,9 @@ export function prepareStatements(db: Database) {
     isSameChild: p<{ id: string; parentId: string | null; parentStep: number | null }, number>(SQL.isSameChild).pluck(),
     countRunsByStatus: p<[], { status: string; n: number }>(SQL.countRunsByStatus),
     endedRuns: p<Params, string>(SQL.endedRuns).pluck(),
+    markDeleting: p<Params>(SQL.markDeleting),
+    deleteHistoryChunk: p<Params>(SQL.deleteHistoryChunk),
+    deleteLogsChunk: p<Params>(SQL.deleteLogsChunk),
     deleteRun: p<[string]>(SQL.deleteRun),
     deleteHumanTasksOfRun: p<[string]>(HUMAN_TASK_SQL.deleteOfRun),
     summarizeRouting: p<{ seqs: string; runIds: string }, { seq: number; run_id: string; started: number }>(SQL.summarizeRouting),

@@ -147,6 +147,7 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
     s.insertPending.run({ runId, at: item.at, attempts: item.attempts ?? null, resolution: JSON.stringify(item.resolution) });
   }
   insertOutstanding(s, null, retry);
+  for (const child of retry.children ?? []) startChild(s, runId, child, at);
   s.reopenCancelledHumanTasksOfRun.run({ runId, at: retry.expectedUpdatedAt });
   return true;
 }
@@ -168,15 +169,30 @@ export function deleteUnusedDefinitions(s: Statements, deployedBefore: number, l
   return deleted;
 }
 
-export function deleteEndedRuns(s: Statements, endedBefore: number, limit: number): number {
-  let deleted = 0;
+/** Up to `limit` runs that ended before `endedBefore` and that no run refers to: retention's candidates. */
+export function endedRuns(s: Statements, endedBefore: number, limit: number): string[] {
+  const ids: string[] = [];
   for (const status of TERMINAL_STATUSES) {
-    for (const id of s.endedRuns.all({ status, before: endedBefore, limit: rowLimit(limit) - deleted })) {
-      s.deleteHumanTasksOfRun.run(id);
-      deleted += s.deleteRun.run(id).changes;
-    }
+    ids.push(...s.endedRuns.all({ status, before: endedBefore, limit: rowLimit(limit) - ids.length }));
   }
-  return deleted;
+  return ids;
+}
+
+/**
+ * The first step of deleting run `id`: it is marked (from now on it reads as gone, a sweep that
+ * stops here finishes it next time) and its human tasks go. False when it is no longer to be
+ * deleted. Its history and logs go next in chunks (deleteRunRows), and the run last.
+ */
+export function startDeletingRun(s: Statements, id: string, endedBefore: number): boolean {
+  if (s.markDeleting.run({ id, before: endedBefore }).changes === 0) return false;
+  s.deleteHumanTasksOfRun.run(id);
+  return true;
+}
+
+/** Deletes up to `rows` log lines and history rows of run `id`, the logs first; how many it deleted. */
+export function deleteRunRows(s: Statements, id: string, rows: number): number {
+  const logs = s.deleteLogsChunk.run({ id, rows }).changes;
+  return logs < rows ? logs + s.deleteHistoryChunk.run({ id, rows: rows - logs }).changes : logs;
 }
 
 export function routeEvent(s: Statements, routing: EventRouting): RouteResult {
