@@ -12,6 +12,11 @@ import { DEFAULT_HISTORY_PAGE, HISTORY_PAGE_CHARS, MAX_HISTORY_PAGE, type Histor
 const FIRST_READ = 4;
 const MAX_READ = 64;
 
+/** How many events to read next: more at a time while they are small, no more than `room` holds at the `largest` seen. */
+function nextRead(batch: number, room: number, largest: number): number {
+  return Math.max(1, Math.min(2 * batch, MAX_READ, Math.floor(room / largest) + 1));
+}
+
 /** The page size a request asks for, within bounds. */
 export function historyPageLimit(limit: number | undefined): number {
   return Math.min(Math.max(1, Math.floor(limit ?? DEFAULT_HISTORY_PAGE)), MAX_HISTORY_PAGE);
@@ -47,8 +52,7 @@ export async function readHistoryPage(
     }
     if (got.length < wanted) return { events };
     from = got.at(-1)!.seq + 1;
-    // More at a time while events are small; no more than the rest of the page holds at the largest seen.
-    batch = Math.max(1, Math.min(2 * batch, MAX_READ, Math.floor((maxChars - chars) / largest) + 1));
+    batch = nextRead(batch, maxChars - chars, largest);
   }
 }
 
@@ -79,7 +83,7 @@ export async function readHistoryTail(
     }
     if (got.length === 0) break;
     end = from;
-    batch = Math.max(1, Math.min(2 * batch, MAX_READ, Math.floor((maxChars - chars) / largest) + 1));
+    batch = nextRead(batch, maxChars - chars, largest);
   }
   return events.reverse();
 }
