@@ -142,6 +142,8 @@ export class Engine {
   private readonly definitionsByVersion = new Map<string, DeployedDefinition>();
   private activeDefinitions: DeployedDefinition[] = [];
   private readonly activeRuns = new Map<string, Promise<void>>();
+  /** The workflow of each run being advanced here, once read: the ready queue serves the others first. */
+  private readonly advancingWorkflows = new Map<string, string>();
   /** The calls each run being advanced here makes itself; mail for the run is noted there too. */
   private readonly inlineCalls = new Map<string, InlineCalls>();
   /** Slots held for runs being created here, which this node advances as soon as they exist. */
@@ -593,7 +595,7 @@ export class Engine {
         const free = this.freeSlots();
         if (free <= 0) return;
         const now = this.clock.now();
-        const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free);
+        const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free, this.busyWorkflows());
         for (const id of ids) this.leasedRuns.set(id, now + this.runLeaseMs);
         let launched = 0;
         for (const id of ids) {
@@ -616,6 +618,13 @@ export class Engine {
       this.pumping = false;
       this.settle();
     }
+  }
+
+  /** Runs being advanced here, by workflow (Store.claimReadyRuns). */
+  private busyWorkflows(): Map<string, number> {
+    const busy = new Map<string, number>();
+    for (const workflow of this.advancingWorkflows.values()) busy.set(workflow, (busy.get(workflow) ?? 0) + 1);
+    return busy;
   }
 
   private freeSlots(): number {
@@ -647,6 +656,7 @@ export class Engine {
       )
       .finally(() => {
         this.activeRuns.delete(id);
+        this.advancingWorkflows.delete(id);
         this.settleCreation(id, undefined);
         this.cache.trim();
         this.pump();
@@ -674,6 +684,7 @@ export class Engine {
     // Both reads at once: one round trip of waiting, not two.
     let [run, pending] = created ? [created, []] : await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
     if (!run || run.status !== 'running') return;
+    this.advancingWorkflows.set(runId, run.workflow);
     const definition = await this.definitionFor(run.version);
     if (!definition) {
       const error = {

@@ -246,6 +246,9 @@ export interface RunLease {
 /** The answer to `Store.acquireSubscriberLease`. */
 export type SubscriberLeaseGrant = { acquired: true; token: number } | { acquired: false; owner: string; until: number };
 
+/** Runs of each workflow that a node is advancing now, by workflow name (Store.claimReadyRuns). */
+export type BusyWorkflows = ReadonlyMap<string, number>;
+
 /**
  * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
  * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
@@ -369,9 +372,11 @@ export interface Store {
   /**
    * Claims up to `limit` ready `running` runs (a stuck run waits for a fix, however much arrives
    * for it) whose lease is free, expired or already `owner`'s, setting
-   * the lease to `leaseUntil`. Returns their ids, oldest ready first.
+   * the lease to `leaseUntil`. Returns their ids in the queue's order: the workflows take turns, each
+   * oldest ready first, a workflow's turns counted after its runs that `owner` is advancing now (`busy`, by
+   * workflow name), so that one workflow's backlog cannot hold every slot (store/rules.ts, takeInTurn).
    */
-  claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): Promise<string[]>;
+  claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number, busy?: BusyWorkflows): Promise<string[]>;
   /** Gives a run's lease back so that another node may claim it at once. */
   releaseRun(runId: string, owner: string): Promise<void>;
   /**

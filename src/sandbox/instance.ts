@@ -13,7 +13,7 @@ import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/m
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
 import type { SourceMapper } from './source-map.js';
-import { inTurn, yieldWhenDue } from './turns.js';
+import { inTurn } from './turns.js';
 import { LimitReached, ScriptError, limitOf, type LimitKind, type Vm, type VmLimits } from './vm.js';
 
 const MIB = 1024 * 1024;
@@ -275,9 +275,8 @@ export class QuickJsInstance implements WorkflowInstance {
   async replay(activations: Activation[]): Promise<ReplayResults> {
     const results: ActivationResult[] = [];
     for (const activation of activations) {
-      await yieldWhenDue();
       try {
-        results.push(this.activateNow(activation));
+        results.push(await inTurn(() => this.activateNow(activation)));
       } catch (error) {
         return { results, failure: toError(error) };
       }

@@ -5,7 +5,7 @@
 import { StoreError } from '../core/errors.js';
 import type { NewRun, RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
-import type { RunRetry, TaskCommit } from '../core/ports.js';
+import type { BusyWorkflows, RunRetry, TaskCommit } from '../core/ports.js';
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -87,4 +87,34 @@ export function retryPointError(retry: RunRetry): StoreError {
       'task begins; retry from the first seq of a task (or 0, to start the run over)',
     { details: { runId: retry.runId, keepHistoryLength: retry.keepHistoryLength } },
   );
+}
+
+/** A run the ready queue may hand out, as the fair order (takeInTurn) sees it. */
+export interface ReadyRun {
+  id: string;
+  workflow: string;
+  readyAt: number;
+}
+
+/**
+ * The ready queue's order: the workflows take turns, and each hands out its oldest ready run first. A run's turn is
+ * its place among its own workflow's ready runs, after the runs of that workflow the claiming node is advancing
+ * already (`busy`); runs go by turn, then by how long they have waited, then by id. A workflow with 20,000 runs
+ * queued (a flood of webhooks, a workflow starting children without end) so gets the node's slots as they free up
+ * only while no other workflow with fewer runs in progress has one ready, not every slot until its backlog is done.
+ * Returns the ids of the first `limit` runs.
+ */
+export function takeInTurn(ready: ReadyRun[], limit: number, busy: BusyWorkflows = new Map()): string[] {
+  const olderFirst = (a: ReadyRun, b: ReadyRun): number => a.readyAt - b.readyAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const placed = new Map<string, number>();
+  return [...ready]
+    .sort(olderFirst)
+    .map((run) => {
+      const turn = placed.get(run.workflow) ?? busy.get(run.workflow) ?? 0;
+      placed.set(run.workflow, turn + 1);
+      return { run, turn };
+    })
+    .sort((a, b) => a.turn - b.turn || olderFirst(a.run, b.run))
+    .slice(0, limit)
+    .map(({ run }) => run.id);
 }

@@ -59,6 +59,43 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.claimReadyRuns(OTHER, 1000, 2000, 2), ['c']);
     });
 
+    it('gives each workflow its turn: a backlog of one takes one place per turn beside the others', async () => {
+      const store = context.store;
+      for (const [id, workflow, createdAt] of [
+        ['f1', 'flood', 100],
+        ['f2', 'flood', 200],
+        ['f3', 'flood', 300],
+        ['f4', 'flood', 400],
+        ['f5', 'flood', 500],
+        ['b1', 'beta', 800],
+        ['a1', 'alpha', 900],
+        ['b2', 'beta', 950],
+      ] as const)
+        await store.createRun(newRun(id, { workflow, createdAt }));
+      assert.deepEqual(
+        await store.claimReadyRuns(OWNER, 1000, 2000, 4),
+        ['f1', 'b1', 'a1', 'f2'],
+        'first turn oldest first, then the second',
+      );
+      assert.deepEqual(
+        await store.claimReadyRuns(OTHER, 1000, 2000, 10),
+        ['f3', 'b2', 'f4', 'f5'],
+        'runs leased to another node are passed over, and the turns count from the runs left',
+      );
+    });
+
+    it("counts a workflow's turns after the runs of it the claiming node is advancing", async () => {
+      const store = context.store;
+      for (const [id, workflow, createdAt] of [
+        ['f1', 'flood', 100],
+        ['f2', 'flood', 200],
+        ['a1', 'alpha', 900],
+      ] as const)
+        await store.createRun(newRun(id, { workflow, createdAt }));
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 1000, 2000, 1, new Map([['flood', 1]])), ['a1'], 'one flood run in progress');
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 1000, 2000, 10, new Map([['alpha', 5]])), ['f1', 'f2']);
+    });
+
     it('does not claim a stuck run, however much arrives for it', async () => {
       const store = context.store;
       await store.createRun(newRun('r1'));

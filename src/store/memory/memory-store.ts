@@ -24,6 +24,7 @@ import type {
 } from '../../core/model.js';
 import { SIGNAL_EVENT_PREFIX } from '../../core/model.js';
 import type {
+  BusyWorkflows,
   EventRouting,
   RouteResult,
   RunFilter,
@@ -45,7 +46,7 @@ import {
   taskTime,
 } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { checkRunRetry, checkTaskCommit, isSameChild, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, isSameChild, isTerminal, retryNeedsTask, retryPointError, takeInTurn } from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
 import { SubscriberLeaseTable } from './subscriber-leases.js';
@@ -391,14 +392,14 @@ export function createMemoryStore(): Store {
     return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
   }
 
-  function claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number): string[] {
+  function claimReadyRuns(owner: string, now: number, leaseUntil: number, limit: number, busy?: BusyWorkflows): string[] {
     const claimable = [...runs.values()]
       .filter((row) => row.readyAt !== undefined && row.record.status === 'running')
       .filter((row) => row.leaseOwner === undefined || (row.leaseUntil ?? 0) <= now || row.leaseOwner === owner)
-      .sort((a, b) => a.readyAt! - b.readyAt! || (a.record.id < b.record.id ? -1 : 1))
-      .slice(0, rowLimit(limit));
-    for (const row of claimable) Object.assign(row, { leaseOwner: owner, leaseUntil });
-    return claimable.map((row) => row.record.id);
+      .map((row) => ({ id: row.record.id, workflow: row.record.workflow, readyAt: row.readyAt! }));
+    const claimed = takeInTurn(claimable, rowLimit(limit), busy);
+    for (const id of claimed) Object.assign(runs.get(id)!, { leaseOwner: owner, leaseUntil });
+    return claimed;
   }
 
   /** Leases to `owner` the first `limit` calls that `select` picks, oldest due first (the order of the SQL stores). */
@@ -624,7 +625,7 @@ export function createMemoryStore(): Store {
     addPending: (runId, resolution, at) => addPendingUnlessTerminal(runId, resolution, at),
     cancelRequestedAt: (runId) => runs.get(runId)?.cancelRequestedAt,
 
-    claimReadyRuns: (owner, now, leaseUntil, limit) => claimReadyRuns(owner, now, leaseUntil, limit),
+    claimReadyRuns: (owner, now, leaseUntil, limit, busy) => claimReadyRuns(owner, now, leaseUntil, limit, busy),
     releaseRun: (runId, owner) => {
       const row = runs.get(runId);
       if (row?.leaseOwner !== owner) return;

@@ -355,7 +355,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return { readyRuns: row?.n ?? 0, oldestReadyAt: row?.oldest ?? undefined };
     },
 
-    claimReadyRuns: (owner, now, leaseUntil, limit) => settle(() => writes.claimReadyRuns(named, owner, now, leaseUntil, limit)),
+    claimReadyRuns: (owner, now, leaseUntil, limit, busy) =>
+      settle(() => writes.claimReadyRuns(named, owner, now, leaseUntil, limit, busy)),
     releaseRun: async (runId, owner) => void (await count(SQL.releaseRun, [runId, owner])),
     seizeRun: async (runId, owner, leaseUntil, expected) => (await count(SQL.seizeRun, [runId, owner, leaseUntil, expected])) > 0,
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>

@@ -141,13 +141,34 @@ export const SQL = {
     SELECT c.event_seq, c.run_id, false FROM runs r JOIN consumed_events c ON c.run_id = r.id
       WHERE r.status IN ('running', 'stuck') AND c.event_seq = ANY($1::bigint[])`,
   /** Claims with SKIP LOCKED: a run another node is claiming right now is left to it, not waited for. */
-  claimReadyRuns: `UPDATE runs r SET lease_owner = $1, lease_until = $3
-    FROM (SELECT id FROM runs
-      WHERE ready_at IS NOT NULL AND status = 'running' AND (lease_owner IS NULL OR lease_until <= $2 OR lease_owner = $1)
-      ORDER BY ready_at, id LIMIT $4
-      FOR UPDATE SKIP LOCKED) AS claimable
-    WHERE r.id = claimable.id
-    RETURNING r.id, r.ready_at`,
+  /**
+   * The ready queue's order of rules.ts (takeInTurn) in one statement: the workflows with ready runs, one lookup
+   * each on runs_ready_by_workflow; each one's oldest claimable runs, locked so that another node's claim skips them;
+   * of those the first $4 by turn, a workflow's turns counted after its runs the node is advancing ($5 names, $6
+   * counts). Rows locked but not taken are free again when the claim commits.
+   */
+  claimReadyRuns: `WITH RECURSIVE ready(workflow) AS (
+      (SELECT workflow FROM runs WHERE ready_at IS NOT NULL ORDER BY workflow LIMIT 1)
+      UNION ALL
+      SELECT (SELECT r.workflow FROM runs r WHERE r.ready_at IS NOT NULL AND r.workflow > ready.workflow ORDER BY r.workflow LIMIT 1)
+      FROM ready WHERE ready.workflow IS NOT NULL
+    ),
+    claimable AS (
+      SELECT c.id, c.ready_at,
+        coalesce(busy.runs, 0) + row_number() OVER (PARTITION BY ready.workflow ORDER BY c.ready_at, c.id) AS turn
+      FROM ready
+      LEFT JOIN unnest($5::text[], $6::int[]) AS busy(workflow, runs) ON busy.workflow = ready.workflow
+      CROSS JOIN LATERAL (
+        SELECT id, ready_at FROM runs
+        WHERE workflow = ready.workflow AND ready_at IS NOT NULL AND status = 'running'
+          AND (lease_owner IS NULL OR lease_until <= $2 OR lease_owner = $1)
+        ORDER BY ready_at, id LIMIT $4
+        FOR UPDATE SKIP LOCKED) c
+    ),
+    taken AS (SELECT id, turn FROM claimable ORDER BY turn, ready_at, id LIMIT $4)
+    UPDATE runs r SET lease_owner = $1, lease_until = $3 FROM taken
+    WHERE r.id = taken.id
+    RETURNING r.id, r.ready_at, taken.turn`,
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
   /** Store.seizeRun: whoever holds the lease, fenced on the run's status and history length. */
   seizeRun: `UPDATE runs SET lease_owner = $2, lease_until = $3

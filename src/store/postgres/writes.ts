@@ -5,7 +5,16 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitRefusal, TaskCommitResult } from '../../core/ports.js';
+import type {
+  BusyWorkflows,
+  EventRouting,
+  RouteResult,
+  RunLease,
+  RunRetry,
+  TaskCommit,
+  TaskCommitRefusal,
+  TaskCommitResult,
+} from '../../core/ports.js';
 import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
@@ -281,8 +290,23 @@ export async function fireDueTimers(client: Client, now: number, limit: number):
   return [...new Set(rows.map((r) => r.run_id))];
 }
 
-export async function claimReadyRuns(client: Client, owner: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {
-  const { rows } = await client.query<{ id: string; ready_at: number }>(SQL.claimReadyRuns, [owner, now, leaseUntil, rowLimit(limit)]);
-  rows.sort((a, b) => a.ready_at - b.ready_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+export async function claimReadyRuns(
+  client: Client,
+  owner: string,
+  now: number,
+  leaseUntil: number,
+  limit: number,
+  busy: BusyWorkflows = new Map(),
+): Promise<string[]> {
+  const { rows } = await client.query<{ id: string; ready_at: number; turn: number }>(SQL.claimReadyRuns, [
+    owner,
+    now,
+    leaseUntil,
+    rowLimit(limit),
+    [...busy.keys()],
+    [...busy.values()],
+  ]);
+  // RETURNING keeps no order: the claim's (rules.ts, takeInTurn) is restored here.
+  rows.sort((a, b) => a.turn - b.turn || a.ready_at - b.ready_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return rows.map((r) => r.id);
 }

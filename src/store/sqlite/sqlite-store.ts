@@ -315,7 +315,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     addPending: (runId, resolution, at) => write((s) => writes.addPendingUnlessTerminal(s, runId, resolution, at)),
     cancelRequestedAt: (runId) => read((s) => s.cancelRequestedAt.get(runId) ?? undefined),
 
-    claimReadyRuns: (owner, now, leaseUntil, limit) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit)),
+    claimReadyRuns: (owner, now, leaseUntil, limit, busy) => write((s) => writes.claimReadyRuns(s, owner, now, leaseUntil, limit, busy)),
     releaseRun: (runId, owner) => write((s) => void s.releaseRun.run({ id: runId, owner })),
     seizeRun: (runId, owner, leaseUntil, expected) => write((s) => s.seizeRun.run({ id: runId, owner, leaseUntil, expected }).changes > 0),
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>

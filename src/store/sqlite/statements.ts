@@ -6,6 +6,7 @@ import type { Database } from 'better-sqlite3';
 import type { RunFilter } from '../../core/ports.js';
 import { HUMAN_TASK_SQL } from './human-tasks.js';
 import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRetryRow, RunRow, WaitRow } from '../rows.js';
+import type { ReadyRun } from '../rules.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
   created_at, updated_at, status, result, error, history_length`;
@@ -126,8 +127,17 @@ export const SQL = {
   /** Keeps the earliest moment the run became ready: the oldest ready run is claimed first. */
   makeReady: 'UPDATE runs SET ready_at = min(coalesce(ready_at, @at), @at) WHERE id = @id',
   /** `+status` keeps the planner on the ready index (few stuck runs are filtered there) instead of the status one. */
-  claimableRuns: `SELECT id FROM runs
-    WHERE ready_at IS NOT NULL AND +status = 'running' AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
+  /** The workflows with ready runs: one lookup each on runs_ready_by_workflow, however many runs are queued. */
+  readyWorkflows: `WITH RECURSIVE ready(workflow) AS (
+      SELECT min(workflow) FROM runs WHERE ready_at IS NOT NULL
+      UNION ALL
+      SELECT (SELECT min(workflow) FROM runs WHERE ready_at IS NOT NULL AND workflow > ready.workflow) FROM ready WHERE workflow IS NOT NULL
+    )
+    SELECT workflow FROM ready WHERE workflow IS NOT NULL`,
+  /** A workflow's oldest claimable runs; takeInTurn picks among those of every workflow. */
+  claimableRunsOf: `SELECT id, workflow, ready_at AS readyAt FROM runs
+    WHERE workflow = @workflow AND ready_at IS NOT NULL AND +status = 'running'
+      AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
     ORDER BY ready_at, id LIMIT @limit`,
   leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
@@ -321,7 +331,8 @@ export function prepareStatements(db: Database) {
     deleteHumanTasksOfRun: p<[string]>(HUMAN_TASK_SQL.deleteOfRun),
     summarizeRouting: p<{ seqs: string; runIds: string }, { seq: number; run_id: string; started: number }>(SQL.summarizeRouting),
     makeReady: p<Params>(SQL.makeReady),
-    claimableRuns: p<Params, string>(SQL.claimableRuns).pluck(),
+    readyWorkflows: p<[], string>(SQL.readyWorkflows).pluck(),
+    claimableRunsOf: p<Params, ReadyRun>(SQL.claimableRunsOf),
     leaseRun: p<Params>(SQL.leaseRun),
     releaseRun: p<Params>(SQL.releaseRun),
     seizeRun: p<Params>(SQL.seizeRun),

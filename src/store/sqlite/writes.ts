@@ -4,10 +4,10 @@
  */
 import { NotFoundError } from '../../core/errors.js';
 import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
-import type { EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import type { BusyWorkflows, EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { carriedSignalKey, childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError, takeInTurn } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
 import type { Statements } from './statements.js';
 
@@ -228,8 +228,16 @@ export function resolveCall(
   return true;
 }
 
-export function claimReadyRuns(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): string[] {
-  const ids = s.claimableRuns.all({ owner, now, limit: rowLimit(limit) });
+export function claimReadyRuns(
+  s: Statements,
+  owner: string,
+  now: number,
+  leaseUntil: number,
+  limit: number,
+  busy?: BusyWorkflows,
+): string[] {
+  const ready = s.readyWorkflows.all().flatMap((workflow) => s.claimableRunsOf.all({ workflow, owner, now, limit: rowLimit(limit) }));
+  const ids = takeInTurn(ready, rowLimit(limit), busy);
   for (const id of ids) s.leaseRun.run({ id, owner, leaseUntil });
   return ids;
 }
