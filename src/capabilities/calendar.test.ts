@@ -21,11 +21,23 @@ test('cron_timezone is honoured: 23:00 in Berlin is 22:00 UTC in winter', () => 
   assert.equal(freezeStatus([weekend], new Date('2026-01-09T22:30:00Z')).frozen, false);
 });
 
-test('date: the calendar date a time falls on in a time zone; an unknown zone is refused', async () => {
+test('date: the calendar date a time falls on in a time zone; an unknown zone or an abbreviation is refused', async () => {
   const calendar = createCalendarCapability();
   const at = Date.parse('2026-03-31T11:00:00Z');
   assert.equal(await calendar.invoke('date', { at, timezone: 'UTC' }, capabilityContext()), '2026-03-31');
   assert.equal(await calendar.invoke('date', { at, timezone: 'Pacific/Auckland' }, capabilityContext()), '2026-04-01');
   assert.equal(await calendar.invoke('date', { at, timezone: 'America/Los_Angeles' }, capabilityContext()), '2026-03-31');
-  await assert.rejects(calendar.invoke('date', { at, timezone: 'Mars/Olympus' }, capabilityContext()), /unknown time zone 'Mars\/Olympus'/);
+  await assert.rejects(
+    calendar.invoke('date', { at, timezone: 'Mars/Olympus' }, capabilityContext()),
+    /calendar\.date: "Mars\/Olympus" is not an IANA time zone/,
+  );
+  // Intl reads these as Dhaka and Kolkata; a London or Dublin author meant something else.
+  for (const abbreviation of ['BST', 'IST']) {
+    await assert.rejects(
+      calendar.invoke('next', { cron: '0 9 * * *', timezone: abbreviation, after: at }, capabilityContext()),
+      /not the IANA name of a place/,
+    );
+  }
+  assert.equal(await calendar.invoke('date', { at, timezone: 'Etc/UTC' }, capabilityContext()), '2026-03-31');
+  assert.equal(await calendar.invoke('date', { at, timezone: 'GMT' }, capabilityContext()), '2026-03-31');
 });

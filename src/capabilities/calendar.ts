@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { CapabilityError } from '../core/errors.js';
+import { timeZoneProblem } from '../core/time-zone.js';
 import type { Json } from '../core/model.js';
 import type { Capability } from '../core/ports.js';
 import { parseArgs } from './args.js';
@@ -41,26 +42,10 @@ const dateSchema = z.object({
   timezone: z.string().min(1).max(100),
 });
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Refuses a zone the runtime does not know, naming the method it was given to. */
+/** Refuses a zone that is not the IANA name of a place (core/time-zone.ts), naming the method it was given to. */
 function requireTimeZone(method: string, zone: string): void {
-  if (!isTimeZone(zone)) {
-    throw new CapabilityError(
-      'invalid_arguments',
-      `calendar.${method}: unknown time zone '${zone}'; use an IANA name such as Europe/Berlin`,
-      {
-        retryable: false,
-      },
-    );
-  }
+  const problem = timeZoneProblem(zone);
+  if (problem !== undefined) throw new CapabilityError('invalid_arguments', `calendar.${method}: ${problem}`, { retryable: false });
 }
 
 function nextOccurrence(args: z.infer<typeof nextSchema>): number {

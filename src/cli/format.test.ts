@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { HistoryEvent } from '../core/model.js';
-import { formatCalls, formatColumns, formatError, formatHistory, formatInline, printable } from './format.js';
+import { formatCalls, formatColumns, formatError, formatHistory, formatInline, formatTriggers, printable } from './format.js';
 
 test('a history reads one line per event: offset, type, key facts', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -170,4 +170,17 @@ test('text from a run is one line of plain text: an escape sequence or a line br
   assert.equal(printable(forged), '\\x1b[31mRED\\x1b[0m\\n2026-01-01T00:00:00Z  info   forged line\\r\\x07');
   assert.equal(printable('tabs\tand ünïcödé stay'), 'tabs\tand ünïcödé stay');
   assert.equal(formatError({ name: 'Error', message: 'bad\ntitle' }), 'Error: bad\\ntitle');
+});
+
+test("a workflow's triggers name each schedule's time zone: one pattern in four zones is four schedules", () => {
+  assert.equal(formatTriggers([]), 'manual');
+  assert.equal(
+    formatTriggers([
+      { event: 'com.gitlab.events.push' },
+      { cron: '0 9 * * MON', timezone: 'Europe/Berlin' },
+      { cron: '0 9 * * MON', timezone: 'Asia/Kolkata' },
+      { cron: '0 6 * * *' },
+    ]),
+    'com.gitlab.events.push, cron 0 9 * * MON Europe/Berlin, cron 0 9 * * MON Asia/Kolkata, cron 0 6 * * * UTC',
+  );
 });

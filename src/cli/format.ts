@@ -2,7 +2,7 @@ import type { CallView, RetryView } from '../app/operations.js';
 import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
-import type { ErrorInfo, HistoryEvent, Json } from '../core/model.js';
+import type { ErrorInfo, HistoryEvent, Json, TriggerSpec } from '../core/model.js';
 import { cutPoint } from '../core/text-cut.js';
 
 /** Pretty JSON for results that a person reads or a script parses. */
@@ -53,6 +53,12 @@ export function errorLocation(error: ErrorInfo): string | undefined {
     ?.split('\n')
     .find((line) => AUTHOR_FRAME.test(line))
     ?.trim();
+}
+
+/** A workflow's triggers in one cell: event types, and schedules with their time zone (the same pattern runs at other hours elsewhere). */
+export function formatTriggers(triggers: readonly TriggerSpec[]): string {
+  if (triggers.length === 0) return 'manual';
+  return triggers.map((trigger) => ('event' in trigger ? trigger.event : `cron ${trigger.cron} ${trigger.timezone ?? 'UTC'}`)).join(', ');
 }
 
 /** Left-aligned columns separated by two spaces (pass a header as the first row). */

@@ -128,6 +128,47 @@ export default workflow({
   });
 });
 
+describe('Date.parse', () => {
+  test('reads local time as UTC on any host, also at times the host skips for summer time, and keeps the zones it names', async () => {
+    const definition = await deploy(
+      sandbox,
+      folder.write(
+        'parse.ts',
+        `import { workflow } from 'autoflow';
+const read = (text: string) => { const value = Date.parse(text); return Number.isNaN(value) ? 'Invalid' : new Date(value).toISOString(); };
+export default workflow({
+  name: 'parse',
+  async run(texts: string[]) { return texts.map(read); },
+});
+`,
+      ),
+    );
+    const expected: Record<string, string> = {
+      '2026-03-29T02:30:00': '2026-03-29T02:30:00.000Z',
+      '2026-03-29 02:30': '2026-03-29T02:30:00.000Z',
+      'March 29, 2026 02:30:00': '2026-03-29T02:30:00.000Z',
+      '12/25/2026 10:00 PM': '2026-12-25T22:00:00.000Z',
+      '29 March 2026': '2026-03-29T00:00:00.000Z',
+      'July 15, 2026 12:00:00 EST': '2026-07-15T17:00:00.000Z',
+      'July 15, 2026 12:00:00 cest': '2026-07-15T10:00:00.000Z',
+      'Wed Jul 15 2026 12:00:00 GMT+0200 (Central European Summer Time)': '2026-07-15T10:00:00.000Z',
+      '2026-07-15T12:00:00+02:00': '2026-07-15T10:00:00.000Z',
+      'July 15, 2026 12:00:00 BST': 'Invalid',
+    };
+    const previous = process.env.TZ;
+    try {
+      for (const zone of ['Europe/Berlin', 'Australia/Sydney', 'UTC']) {
+        process.env.TZ = zone;
+        const [commands] = runThrough(sandbox, definition, [startActivation(Object.keys(expected))]);
+        assert.deepEqual(ending(commands ?? []), { kind: 'complete', result: Object.values(expected) }, `on a host in ${zone}`);
+      }
+    } finally {
+      if (previous === undefined) delete process.env.TZ;
+      else process.env.TZ = previous;
+    }
+  });
+});
+
 describe('patched()', () => {
   let definition: DeployedDefinition;
   before(async () => {

@@ -58,7 +58,12 @@ export default workflow({
     [
       'bad time zone',
       `name: 'x', triggers: [{ cron: '0 6 * * *', timezone: 'Mars/Olympus' }], async run() {}`,
-      /triggers\[0\]\.timezone: is not an IANA time zone/,
+      /triggers\[0\]\.timezone: "Mars\/Olympus" is not an IANA time zone; write the zone of a place, such as "Europe\/Berlin"/,
+    ],
+    [
+      'time zone abbreviation',
+      `name: 'x', triggers: [{ cron: '0 9 * * MON', timezone: 'BST' }], async run() {}`,
+      /triggers\[0\]\.timezone: "BST" is an abbreviation or alias, not the IANA name of a place, and would be read as Asia\/Dhaka/,
     ],
     [
       'malformed trigger filter',

@@ -97,10 +97,10 @@ describe('cron triggers', () => {
   const cronRefusal = (cron: unknown): string => refusalOf(withCron(cron), 'nightly.ts');
 
   test('a pattern the scheduler could not parse is refused at check and deploy, with what the parser said', () => {
-    for (const cron of ['0 6 * * 1-5x', '0 6 * * MONDAY', '0 6 * * 5-1', '*/0 * * * *', 'x 6 * * *', '0 6 * FOO *']) {
+    for (const cron of ['0 6 * * 1-5x', '0 6 * * MONDAY', '0 6 * * 5-1', '*/0 * * * *', 'x 6 * * *', '0 6 * FOO *', '@reboot']) {
       assert.match(
         cronRefusal(cron),
-        /triggers\[0\]\.cron: is not a valid cron expression \(five or six fields, e\.g\. "0 6 \* \* 1"\), got /,
+        /triggers\[0\]\.cron: is not a valid cron expression \(five or six fields, e\.g\. "0 6 \* \* 1", or one of @yearly, .*\), got /,
         cron,
       );
     }
@@ -113,7 +113,7 @@ describe('cron triggers', () => {
   });
 
   test('patterns the scheduler takes pass', () => {
-    for (const cron of ['0 6 * * 1-5', '*/15 * * * *', '0 0 6 * * MON-FRI', '0 9 1 JAN,JUL *', '0 0 L * *']) {
+    for (const cron of ['0 6 * * 1-5', '*/15 * * * *', '0 0 6 * * MON-FRI', '0 9 1 JAN,JUL *', '0 0 L * *', '@weekly', '@Daily']) {
       assert.deepEqual(parseManifest(withCron(cron), 'nightly.ts').triggers, [{ cron }], cron);
     }
   });

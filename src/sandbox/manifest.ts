@@ -7,11 +7,14 @@
 import { Cron } from 'croner';
 import { DefinitionError, toError } from '../core/errors.js';
 import { filterProblems } from '../core/filter.js';
+import { timeZoneProblem } from '../core/time-zone.js';
 import type { WorkflowManifest } from '../core/model.js';
 import { unknownGitLabEventType } from './gitlab-event-types.js';
 
 const NAME = /^[a-z0-9][a-z0-9-_.]*$/;
 const CRON_FIELD = /^[\d*?/,\-A-Za-z#]+$/;
+/** The nicknames of cron (and of GitLab's pipeline schedules) that the scheduler's cron library reads; `@reboot` has no time. */
+const CRON_NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 /** Ranges of the cron fields, seconds first (a five-field expression has no seconds). */
 const CRON_RANGES: Array<[number, number]> = [
   [0, 59],
@@ -31,7 +34,9 @@ const isObject = (value: unknown): value is Fields => typeof value === 'object' 
  * as the scheduler parses it (croner, as `app/schedules.ts` uses it), and match some date.
  */
 function cronProblem(pattern: unknown): string | undefined {
-  const expected = `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1"), got ${JSON.stringify(pattern)}`;
+  const expected =
+    `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1", or one of ${CRON_NICKNAMES.join(', ')}), ` +
+    `got ${JSON.stringify(pattern)}`;
   if (typeof pattern !== 'string' || !validCron(pattern)) return expected;
   let cron: Cron;
   try {
@@ -42,8 +47,9 @@ function cronProblem(pattern: unknown): string | undefined {
   return cron.nextRun() === null ? `matches no date (${JSON.stringify(pattern)}), so it would never start a run` : undefined;
 }
 
-/** Five or six fields, each made of cron characters, every number (but step sizes) in range. */
+/** Five or six fields, each made of cron characters, every number (but step sizes) in range; or a nickname. */
 function validCron(pattern: string): boolean {
+  if (CRON_NICKNAMES.includes(pattern.trim().toLowerCase())) return true;
   const fields = pattern.trim().split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) return false;
   const ranges = CRON_RANGES.slice(6 - fields.length);
@@ -52,15 +58,6 @@ function validCron(pattern: string): boolean {
     const [low, high] = ranges[index] as [number, number];
     return [...field.matchAll(/(^|[^/\d])(\d+)/g)].every((match) => Number(match[2]) >= low && Number(match[2]) <= high);
   });
-}
-
-function validTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 class Problems {
@@ -117,8 +114,12 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
     problems.onlyKeys(trigger, path, ['cron', 'timezone', 'input']);
     const cron = cronProblem(trigger.cron);
     if (cron !== undefined) problems.add(`${path}.cron`, cron);
-    if (trigger.timezone !== undefined && (typeof trigger.timezone !== 'string' || !validTimeZone(trigger.timezone))) {
-      problems.add(`${path}.timezone`, `is not an IANA time zone (e.g. "Europe/Berlin"), got ${JSON.stringify(trigger.timezone)}`);
+    if (trigger.timezone !== undefined) {
+      const zone =
+        typeof trigger.timezone === 'string'
+          ? timeZoneProblem(trigger.timezone)
+          : 'must be the IANA name of a place, such as "Europe/Berlin"';
+      if (zone !== undefined) problems.add(`${path}.timezone`, zone);
     }
   } else {
     problems.add(path, 'a trigger is { event, filter?, runKey? } or { cron, timezone?, input? }');

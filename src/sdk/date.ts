@@ -12,8 +12,11 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** Parts with a UTC getter and setter; `Day` has a getter only. */
 const UTC_TWINS = ['FullYear', 'Month', 'Date', 'Hours', 'Minutes', 'Seconds', 'Milliseconds'];
-/** A date-time string carrying its own offset (`Z`, `+02:00`, `GMT`…) is not in local time. */
-const HAS_ZONE = /(?:\d[zZ]\b|[+-]\d\d:?\d\d\b|\b(?:GMT|UTC|UT)\b)/;
+/**
+ * A date-time string carrying its own offset is not in local time: `Z`, `+02:00`, `GMT`, or one of the abbreviations
+ * QuickJS's parser knows (`EST`, `CEST`…, in any case; others, such as `BST`, it refuses).
+ */
+const HAS_ZONE = /(?:\d[zZ]\b|[+-]\d\d:?\d\d\b|\b(?:GMT|UTC|UT|Z|[ECMP][SD]T|WES?T|CES?T|EES?T)\b)/i;
 /** ISO date-only forms are UTC by the spec already. */
 const ISO_DATE_ONLY = /^[+-]?\d{4,6}(?:-\d\d){0,2}$/;
 
@@ -71,12 +74,18 @@ export function createDeterministicDate(Builtin: DateConstructor, now: (api: str
   // Taken before makeLocalTimeUtc replaces it: parse needs the host's real offset.
   const builtinOffset: (this: Date) => number = Reflect.get(Builtin.prototype, 'getTimezoneOffset');
 
-  /** Date.parse in UTC: undoes the host's offset for strings the built-in read as local time. */
+  /**
+   * Date.parse in UTC. A string in local time is read with `Z` added, which every form QuickJS reads takes as UTC.
+   * Undoing the host's offset afterwards, as a last resort, is wrong for times the host's clocks skip (02:30 on a
+   * day Berlin moves to summer time), so it is kept for strings that do not parse with the `Z`.
+   */
   const parse = (text: string): number => {
-    const value = builtinParse(text);
     const trimmed = String(text).trim();
-    if (Number.isNaN(value) || HAS_ZONE.test(trimmed) || ISO_DATE_ONLY.test(trimmed)) return value;
-    return value - builtinOffset.call(new Builtin(value)) * 60_000;
+    if (HAS_ZONE.test(trimmed) || ISO_DATE_ONLY.test(trimmed)) return builtinParse(trimmed);
+    const utc = builtinParse(`${trimmed}Z`);
+    if (!Number.isNaN(utc)) return utc;
+    const value = builtinParse(trimmed);
+    return Number.isNaN(value) ? value : value - builtinOffset.call(new Builtin(value)) * 60_000;
   };
 
   const toTimeValue = (value: unknown): unknown => {

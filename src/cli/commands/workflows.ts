@@ -1,16 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { TriggerSpec } from '../../core/model.js';
 import type { CliContext } from '../context.js';
-import { formatJson, formatColumns, formatTime } from '../format.js';
+import { formatJson, formatColumns, formatTime, formatTriggers } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
-
-function describeTriggers(triggers: readonly TriggerSpec[]): string {
-  if (triggers.length === 0) return 'manual';
-  return triggers.map((trigger) => ('event' in trigger ? trigger.event : `cron ${trigger.cron}`)).join(', ');
-}
 
 export function registerWorkflows(program: Command, context: CliContext): void {
   addClientOptions(
@@ -33,7 +27,7 @@ export function registerWorkflows(program: Command, context: CliContext): void {
       workflow.name,
       workflow.version.slice(0, 12),
       formatTime(workflow.deployedAt),
-      describeTriggers(workflow.triggers),
+      formatTriggers(workflow.triggers),
     ]);
     context.out(formatColumns([['NAME', 'VERSION', 'DEPLOYED', 'TRIGGERS'], ...rows]));
   });

@@ -16,7 +16,7 @@ const EVENT_COLUMNS = 'seq, body, received_at';
 
 /** Statuses after which a run takes nothing more (TERMINAL_STATUSES), as a literal list. */
 const TERMINAL = `('completed', 'failed', 'cancelled', 'continued')`;
-/** Keeps the earliest moment a run became ready: the oldest ready run is claimed first. */
+/** Keeps the earliest moment a run became ready: of its workflow's ready runs, the oldest is claimed first. */
 const READY_AT = (at: string) => `ready_at = LEAST(COALESCE(ready_at, ${at}), ${at})`;
 
 /**
@@ -140,10 +140,10 @@ export const SQL = {
     UNION ALL
     SELECT c.event_seq, c.run_id, false FROM runs r JOIN consumed_events c ON c.run_id = r.id
       WHERE r.status IN ('running', 'stuck') AND c.event_seq = ANY($1::bigint[])`,
-  /** Claims with SKIP LOCKED: a run another node is claiming right now is left to it, not waited for. */
   /**
    * The ready queue's order of rules.ts (takeInTurn) in one statement: the workflows with ready runs, one lookup
-   * each on runs_ready_by_workflow; each one's oldest claimable runs, locked so that another node's claim skips them;
+   * each on runs_ready_by_workflow; each one's oldest claimable runs, locked with SKIP LOCKED (a run another node is
+   * claiming right now is left to it, not waited for);
    * of those the first $4 by turn, a workflow's turns counted after its runs the node is advancing ($5 names, $6
    * counts). Rows locked but not taken are free again when the claim commits.
    */

@@ -124,9 +124,8 @@ export const SQL = {
     UNION ALL
     SELECT c.event_seq, c.run_id, 0 FROM runs r JOIN consumed_events c ON c.run_id = r.id
       WHERE r.status IN ('running', 'stuck') AND c.event_seq IN (SELECT value FROM json_each(@seqs))`,
-  /** Keeps the earliest moment the run became ready: the oldest ready run is claimed first. */
+  /** Keeps the earliest moment the run became ready: of its workflow's ready runs, the oldest is claimed first. */
   makeReady: 'UPDATE runs SET ready_at = min(coalesce(ready_at, @at), @at) WHERE id = @id',
-  /** `+status` keeps the planner on the ready index (few stuck runs are filtered there) instead of the status one. */
   /** The workflows with ready runs: one lookup each on runs_ready_by_workflow, however many runs are queued. */
   readyWorkflows: `WITH RECURSIVE ready(workflow) AS (
       SELECT min(workflow) FROM runs WHERE ready_at IS NOT NULL
@@ -134,7 +133,10 @@ export const SQL = {
       SELECT (SELECT min(workflow) FROM runs WHERE ready_at IS NOT NULL AND workflow > ready.workflow) FROM ready WHERE workflow IS NOT NULL
     )
     SELECT workflow FROM ready WHERE workflow IS NOT NULL`,
-  /** A workflow's oldest claimable runs; takeInTurn picks among those of every workflow. */
+  /**
+   * A workflow's oldest claimable runs; takeInTurn picks among those of every workflow. `+status` keeps the planner on
+   * the ready index (few stuck runs are filtered there) instead of the status one.
+   */
   claimableRunsOf: `SELECT id, workflow, ready_at AS readyAt FROM runs
     WHERE workflow = @workflow AND ready_at IS NOT NULL AND +status = 'running'
       AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
