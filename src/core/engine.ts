@@ -685,6 +685,14 @@ export class Engine {
     let [run, pending] = created ? [created, []] : await Promise.all([this.store.getRun(runId), this.store.loadPending(runId)]);
     if (!run || run.status !== 'running') return;
     this.advancingWorkflows.set(runId, run.workflow);
+    if (run.historyLength === 0) {
+      const before = await this.cancelBeforeStart(run, pending);
+      if (before.cancel) {
+        await this.commitOutsideSandbox(run, this.cancelledBeforeStart(run, before.cancel, before.pending));
+        return;
+      }
+      pending = before.pending;
+    }
     const definition = await this.definitionFor(run.version);
     if (!definition) {
       const error = {
@@ -870,6 +878,52 @@ export class Engine {
     }
     for (const item of local) keep(item);
     return { delivered, consumed: pending.map((item) => item.id) };
+  }
+
+  /**
+   * The cancel of a run about to take its first workflow task: its own, or its parent's that the parent has not
+   * taken yet (the parent's task that takes it asks every child to cancel; a child that starts before then would run
+   * its code and start children of its own, which a workflow starting children of itself did faster than its cancel
+   * travelled down). The parent's mailbox is read first, then the run's own again: the parent's task that takes its
+   * cancel removes it there and asks this run in one commit, so one of the two reads sees it. A child started by the
+   * parent's cleanup, after its cancel was taken, runs.
+   */
+  private async cancelBeforeStart(
+    run: RunRecord,
+    pending: PendingResolution[],
+  ): Promise<{ cancel?: { resolution: Resolution; at: number }; pending: PendingResolution[] }> {
+    const isCancel = (item: PendingResolution) => item.resolution.kind === 'cancel';
+    const own = pending.find(isCancel);
+    if (own || run.parentId === undefined) return { ...(own && { cancel: own }), pending };
+    const parentCancel = (await this.store.loadPending(run.parentId)).find(isCancel);
+    const mailbox = await this.store.loadPending(run.id);
+    const fromParent = parentCancel && {
+      resolution: { kind: 'cancel' as const, reason: `its parent run ${run.parentId} was cancelled` },
+      at: parentCancel.at,
+    };
+    const cancel = mailbox.find(isCancel) ?? fromParent;
+    return { ...(cancel && { cancel }), pending: mailbox };
+  }
+
+  /**
+   * A run asked to cancel before its first workflow task ends without running its code: no code ran, so no cleanup
+   * is owed, and its code would first start what it starts before it saw the cancel — a workflow starting children
+   * of itself doubled on every generation its cancel reached, and the cancel never caught up.
+   */
+  private cancelledBeforeStart(run: RunRecord, cancel: { resolution: Resolution; at: number }, pending: PendingResolution[]): TaskCommit {
+    const reason = cancel.resolution.kind === 'cancel' ? cancel.resolution.reason : undefined;
+    return buildTaskCommit({
+      run,
+      owner: this.options.nodeId,
+      time: this.clock.now(),
+      delivered: [{ resolution: cancel.resolution, at: cancel.at }],
+      consumedPending: pending.map((item) => item.id),
+      resolvedCalls: [],
+      commands: [{ kind: 'cancelled', ...(reason !== undefined && { reason }) }],
+      secrets: this.options.secrets,
+      versionOf: () => undefined,
+      withoutCode: true,
+    }).commit;
   }
 
   /** A run not in the cache: a fresh sandbox, replayed through the run's history. */

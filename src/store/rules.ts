@@ -94,6 +94,8 @@ export interface ReadyRun {
   id: string;
   workflow: string;
   readyAt: number;
+  /** Its cancel was requested: it goes before every turn. */
+  cancelling?: boolean;
 }
 
 /**
@@ -102,6 +104,9 @@ export interface ReadyRun {
  * already (`busy`); runs go by turn, then by how long they have waited, then by id. A workflow with 20,000 runs
  * queued (a flood of webhooks, a workflow starting children without end) so gets the node's slots as they free up
  * only while no other workflow with fewer runs in progress has one ready, not every slot until its backlog is done.
+ *
+ * Runs whose cancel was requested go first, oldest first: a cancel that waited its turn behind a workflow that
+ * starts children of itself moved down one generation while the workflow grew one, and never caught up.
  * Returns the ids of the first `limit` runs.
  */
 export function takeInTurn(ready: ReadyRun[], limit: number, busy: BusyWorkflows = new Map()): string[] {
@@ -110,6 +115,7 @@ export function takeInTurn(ready: ReadyRun[], limit: number, busy: BusyWorkflows
   return [...ready]
     .sort(olderFirst)
     .map((run) => {
+      if (run.cancelling) return { run, turn: -1 };
       const turn = placed.get(run.workflow) ?? busy.get(run.workflow) ?? 0;
       placed.set(run.workflow, turn + 1);
       return { run, turn };
@@ -117,4 +123,34 @@ export function takeInTurn(ready: ReadyRun[], limit: number, busy: BusyWorkflows
     .sort((a, b) => a.turn - b.turn || olderFirst(a.run, b.run))
     .slice(0, limit)
     .map(({ run }) => run.id);
+}
+
+/**
+ * takeInTurn for a store that reads each workflow's oldest ready runs a few at a time (`read(workflow, offset,
+ * count)`, none of them cancelling): about `limit / workflows` of each, and more of a workflow only while every run
+ * read of it is taken (its next one might be too). Reading `limit` runs of each of 50 workflows took a claim of 64
+ * from 0.05 to 26 ms on SQLite. `cancelling`: the oldest cancelling runs, up to `limit`.
+ */
+export function takeInTurnReading(
+  workflows: readonly string[],
+  read: (workflow: string, offset: number, count: number) => ReadyRun[],
+  cancelling: ReadyRun[],
+  limit: number,
+  busy: BusyWorkflows = new Map(),
+): string[] {
+  const batch = Math.max(1, Math.ceil(limit / Math.max(1, workflows.length)));
+  const readOf = new Map(workflows.map((workflow) => [workflow, { runs: [] as ReadyRun[], exhausted: false }]));
+  let toRead = [...workflows];
+  for (;;) {
+    for (const workflow of toRead) {
+      const of = readOf.get(workflow)!;
+      const more = read(workflow, of.runs.length, batch);
+      of.runs.push(...more);
+      of.exhausted = more.length < batch;
+    }
+    const taken = takeInTurn([...cancelling, ...[...readOf.values()].flatMap((of) => of.runs)], limit, busy);
+    const takenIds = new Set(taken);
+    toRead = [...readOf].filter(([, of]) => !of.exhausted && of.runs.every((run) => takenIds.has(run.id))).map(([workflow]) => workflow);
+    if (toRead.length === 0) return taken;
+  }
 }

@@ -21,6 +21,13 @@ export default workflow({
 });`,
   'leaf.ts': `import { workflow } from 'autoflow';
 export default workflow({ name: 'leaf', async run(input: { i: number }) { return input.i; } });`,
+  'bomb.ts': `import { executeChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'bomb',
+  async run() {
+    await Promise.all([executeChild('bomb', {}), executeChild('bomb', {})]);
+  },
+});`,
   'bystander.ts': `import { signal, workflow } from 'autoflow';
 export default workflow({
   name: 'bystander',
@@ -66,6 +73,32 @@ test("a workflow's backlog does not hold back another workflow's runs", async ()
       `children started while the bystander waited for the queue, on each of its trips: ${startedMeanwhile.join(', ')}`,
     );
     assert.equal((await env.result('fan-out')).result, CHILDREN, 'the backlog is served all the same');
+  } finally {
+    await env.close();
+  }
+});
+
+/** Runs of the bomb when its root is cancelled, and how many there may be before the test gives up on the cancel. */
+const BOMB_AT_CANCEL = 300;
+const BOMB_LIMIT = 3000;
+
+test('cancelling the root of a workflow that starts children of itself without end stops it', async () => {
+  const env = await createTestEnv({ workflows: [folder.path('bomb.ts')] });
+  try {
+    const { engine, operations, store } = env.runtime;
+    const runs = new Set<string>();
+    const stopCounting = engine.events.on('run:updated', ({ run }) => void runs.add(run.id));
+    await operations.startRun({ workflow: 'bomb', input: {}, id: 'bomb' });
+    while (runs.size < BOMB_AT_CANCEL) await setImmediate();
+    await operations.cancelRun('bomb', 'runaway');
+    // Before, the cancel waited its turn behind the bomb's backlog one generation at a time, while the bomb grew one
+    // generation in the same time: it never caught up.
+    while (!engine.isIdle() && runs.size < BOMB_LIMIT) await setImmediate();
+    stopCounting();
+    assert.ok(runs.size < BOMB_LIMIT, `the bomb went on growing after its root was cancelled: ${runs.size} runs`);
+    const counts = await store.countRunsByStatus();
+    assert.deepEqual(counts.running ?? 0, 0, `every run of the bomb ended: ${JSON.stringify(counts)}`);
+    assert.equal((await env.run('bomb')).status, 'cancelled');
   } finally {
     await env.close();
   }

@@ -96,6 +96,21 @@ export function describeTasks(context: ConformanceContext): void {
       assert.deepEqual(await store.claimReadyRuns(OTHER, 1000, 2000, 10, new Map([['alpha', 5]])), ['f1', 'f2']);
     });
 
+    it('claims a run whose cancel was requested before every turn, so that a cancel overtakes a backlog', async () => {
+      const store = context.store;
+      for (const [id, createdAt] of [
+        ['f1', 100],
+        ['f2', 200],
+        ['f3', 300],
+        ['child', 900],
+      ] as const)
+        await store.createRun(newRun(id, { workflow: 'flood', createdAt }));
+      await store.createRun(newRun('other', { workflow: 'other', createdAt: 950 }));
+      assert.equal(await store.addPending('child', { kind: 'cancel', reason: 'parent cancelled' }, 960), true);
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 1000, 2000, 1, new Map([['flood', 3]])), ['child']);
+      assert.deepEqual(await store.claimReadyRuns(OTHER, 1000, 2000, 10), ['f1', 'other', 'f2', 'f3']);
+    });
+
     it('does not claim a stuck run, however much arrives for it', async () => {
       const store = context.store;
       await store.createRun(newRun('r1'));

@@ -396,7 +396,12 @@ export function createMemoryStore(): Store {
     const claimable = [...runs.values()]
       .filter((row) => row.readyAt !== undefined && row.record.status === 'running')
       .filter((row) => row.leaseOwner === undefined || (row.leaseUntil ?? 0) <= now || row.leaseOwner === owner)
-      .map((row) => ({ id: row.record.id, workflow: row.record.workflow, readyAt: row.readyAt! }));
+      .map((row) => ({
+        id: row.record.id,
+        workflow: row.record.workflow,
+        readyAt: row.readyAt!,
+        cancelling: row.cancelRequestedAt !== undefined,
+      }));
     const claimed = takeInTurn(claimable, rowLimit(limit), busy);
     for (const id of claimed) Object.assign(runs.get(id)!, { leaseOwner: owner, leaseUntil });
     return claimed;

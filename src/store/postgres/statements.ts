@@ -145,7 +145,8 @@ export const SQL = {
    * each on runs_ready_by_workflow; each one's oldest claimable runs, locked with SKIP LOCKED (a run another node is
    * claiming right now is left to it, not waited for);
    * of those the first $4 by turn, a workflow's turns counted after its runs the node is advancing ($5 names, $6
-   * counts). Rows locked but not taken are free again when the claim commits.
+   * counts), and before every turn (-1) the oldest runs whose cancel was requested (runs_ready_cancelling). Rows
+   * locked but not taken are free again when the claim commits.
    */
   claimReadyRuns: `WITH RECURSIVE ready(workflow) AS (
       (SELECT workflow FROM runs WHERE ready_at IS NOT NULL ORDER BY workflow LIMIT 1)
@@ -160,12 +161,22 @@ export const SQL = {
       LEFT JOIN unnest($5::text[], $6::int[]) AS busy(workflow, runs) ON busy.workflow = ready.workflow
       CROSS JOIN LATERAL (
         SELECT id, ready_at FROM runs
-        WHERE workflow = ready.workflow AND ready_at IS NOT NULL AND status = 'running'
+        WHERE workflow = ready.workflow AND ready_at IS NOT NULL AND status = 'running' AND cancel_requested_at IS NULL
           AND (lease_owner IS NULL OR lease_until <= $2 OR lease_owner = $1)
         ORDER BY ready_at, id LIMIT $4
         FOR UPDATE SKIP LOCKED) c
     ),
-    taken AS (SELECT id, turn FROM claimable ORDER BY turn, ready_at, id LIMIT $4)
+    cancelling AS (
+      SELECT id, ready_at FROM runs
+      WHERE ready_at IS NOT NULL AND cancel_requested_at IS NOT NULL AND status = 'running'
+        AND (lease_owner IS NULL OR lease_until <= $2 OR lease_owner = $1)
+      ORDER BY ready_at, id LIMIT $4
+      FOR UPDATE SKIP LOCKED
+    ),
+    taken AS (
+      SELECT id, turn FROM (SELECT id, ready_at, turn FROM claimable UNION ALL SELECT id, ready_at, -1 FROM cancelling) candidates
+      ORDER BY turn, ready_at, id LIMIT $4
+    )
     UPDATE runs r SET lease_owner = $1, lease_until = $3 FROM taken
     WHERE r.id = taken.id
     RETURNING r.id, r.ready_at, taken.turn`,

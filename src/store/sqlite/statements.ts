@@ -138,7 +138,12 @@ export const SQL = {
    * the ready index (few stuck runs are filtered there) instead of the status one.
    */
   claimableRunsOf: `SELECT id, workflow, ready_at AS readyAt FROM runs
-    WHERE workflow = @workflow AND ready_at IS NOT NULL AND +status = 'running'
+    WHERE workflow = @workflow AND ready_at IS NOT NULL AND +status = 'running' AND cancel_requested_at IS NULL
+      AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
+    ORDER BY ready_at, id LIMIT @limit OFFSET @offset`,
+  /** The oldest claimable runs whose cancel was requested, of any workflow: they go first (takeInTurn). */
+  cancellingRuns: `SELECT id, workflow, ready_at AS readyAt FROM runs
+    WHERE ready_at IS NOT NULL AND cancel_requested_at IS NOT NULL AND +status = 'running'
       AND (lease_owner IS NULL OR lease_until <= @now OR lease_owner = @owner)
     ORDER BY ready_at, id LIMIT @limit`,
   leaseRun: 'UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil WHERE id = @id',
@@ -335,6 +340,7 @@ export function prepareStatements(db: Database) {
     makeReady: p<Params>(SQL.makeReady),
     readyWorkflows: p<[], string>(SQL.readyWorkflows).pluck(),
     claimableRunsOf: p<Params, ReadyRun>(SQL.claimableRunsOf),
+    cancellingRuns: p<Params, ReadyRun>(SQL.cancellingRuns),
     leaseRun: p<Params>(SQL.leaseRun),
     releaseRun: p<Params>(SQL.releaseRun),
     seizeRun: p<Params>(SQL.seizeRun),

@@ -7,7 +7,7 @@ import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type 
 import type { BusyWorkflows, EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
 import { carriedSignalKey, childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError, takeInTurn } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError, takeInTurnReading } from '../rules.js';
 import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
 import type { Statements } from './statements.js';
 
@@ -236,8 +236,14 @@ export function claimReadyRuns(
   limit: number,
   busy?: BusyWorkflows,
 ): string[] {
-  const ready = s.readyWorkflows.all().flatMap((workflow) => s.claimableRunsOf.all({ workflow, owner, now, limit: rowLimit(limit) }));
-  const ids = takeInTurn(ready, rowLimit(limit), busy);
+  const wanted = rowLimit(limit);
+  const ids = takeInTurnReading(
+    s.readyWorkflows.all(),
+    (workflow, offset, count) => s.claimableRunsOf.all({ workflow, owner, now, limit: count, offset }),
+    s.cancellingRuns.all({ owner, now, limit: wanted }).map((run) => ({ ...run, cancelling: true })),
+    wanted,
+    busy,
+  );
   for (const id of ids) s.leaseRun.run({ id, owner, leaseUntil });
   return ids;
 }
