@@ -1,10 +1,12 @@
 /**
  * `autoflow show` and `autoflow run --wait` print where a failed run's error was thrown in the author's code (the
  * first frame of its source-mapped stack), under the error: the line alone, `Error: minor releases are frozen`, sent
- * the reader to `--json` or the web UI to find it. A real runtime behind the API, the CLI in a child process.
+ * the reader to `--json` or the web UI to find it. A parent failed by its child names the child, and `autoflow retry`
+ * of it says to retry the child first instead of "retried: running" before the parent fails again at once. A real
+ * runtime behind the API, the CLI in a child process.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,12 +38,73 @@ export default workflow({
 });
 `,
 );
+// A helper in another file that throws: the frames from it up to the workflow's line that called it.
+mkdirSync(join(dir, 'lib'));
+writeFileSync(
+  join(dir, 'lib', 'parse.ts'),
+  `function split(version: string): number[] {
+  return version.split('.').map((part) => {
+    if (Number.isNaN(Number(part))) throw new TypeError(\`invalid version segment '\${part}'\`);
+    return Number(part);
+  });
+}
+
+export function parseRelease(title: string): number[] {
+  return split(title);
+}
+`,
+);
+const release = join(dir, 'release.ts');
+writeFileSync(
+  release,
+  `import { workflow } from 'autoflow';
+import { parseRelease } from './lib/parse';
+
+export default workflow({
+  name: 'release',
+  async run(input: { title: string }) {
+    return parseRelease(input.title);
+  },
+});
+`,
+);
+// A parent failed by its child: its error names the child and points at the parent's own line.
+const train = join(dir, 'train.ts');
+writeFileSync(
+  train,
+  `import { executeChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'train',
+  async run() {
+    return { notes: await executeChild('train-notes', { version: 'v1' }) };
+  },
+});
+`,
+);
+const trainNotes = join(dir, 'train-notes.ts');
+writeFileSync(
+  trainNotes,
+  `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'train-notes',
+  async run(input: { version: string }) {
+    if (!/^\\d+$/.test(input.version)) throw new TypeError('invalid version segment');
+    return 'notes';
+  },
+});
+`,
+);
 let runtime: Runtime;
 let server: RunningServer;
 
 before(async () => {
   runtime = await createRuntime(
-    embeddedRuntimeConfig({ db: { kind: 'memory' }, workflowsDir: dir, workflowFiles: [gate], apiToken: TOKEN }),
+    embeddedRuntimeConfig({
+      db: { kind: 'memory' },
+      workflowsDir: dir,
+      workflowFiles: [gate, release, train, trainNotes],
+      apiToken: TOKEN,
+    }),
     { logger: createMemoryLogger(), pollIntervalMs: null },
   );
   await runtime.start();
@@ -73,6 +136,51 @@ describe("a failed run's error location", () => {
     const outcome = await cli(['show', 'frozen-1']);
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.match(outcome.stdout, /^error( +)Error: minor releases are frozen \(1\.1\.0\)\n {5}\1at check \(gate\.ts:4:44\)$/m);
+  });
+
+  test("show prints the author's frames, from the helper that threw to the workflow's line that called it", async () => {
+    assert.equal((await cli(['run', 'release', '--input', '{"title":"v1.2"}', '--wait', '--id', 'release-1'])).code, 1);
+    const outcome = await cli(['show', 'release-1']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const error = outcome.stdout.slice(outcome.stdout.indexOf('\nerror ') + 1, outcome.stdout.indexOf('\n\nhistory'));
+    assert.deepEqual(
+      error.split('\n').map((line) => line.replace(/^(error)? +/, '')),
+      [
+        "TypeError: invalid version segment 'v1'",
+        'at <anonymous> (lib/parse.ts:3:47)',
+        'at split (lib/parse.ts:2:3)',
+        'at parseRelease (lib/parse.ts:9:3)',
+        'at run (release.ts:7:12)',
+      ],
+    );
+  });
+});
+
+describe('a parent failed by its child', () => {
+  test("the error names the child and points at the parent's line; retry says to retry the child first", async () => {
+    const started = await cli(['run', 'train', '--id', 'rt-1', '--wait']);
+    assert.equal(started.code, 1);
+    assert.match(
+      started.stderr,
+      /error: run rt-1 failed: ChildRunFailedError: child run rt-1\.1 \(workflow train-notes\) failed: TypeError: invalid version segment\n {4}at run \(train\.ts:5:27\)\n/,
+    );
+    const shown = await cli(['show', 'rt-1']);
+    assert.match(
+      shown.stdout,
+      /error {5}ChildRunFailedError: child run rt-1\.1 \(workflow train-notes\) failed: TypeError: invalid version segment\n {10}at run \(train\.ts:5:27\)\n/,
+    );
+    assert.doesNotMatch(shown.stdout, /caused by TypeError/, "the child's error, quoted by the parent's, is not printed again");
+
+    const retried = await cli(['retry', 'rt-1']);
+    assert.equal(retried.code, 1);
+    assert.equal(retried.stdout, '');
+    assert.equal(
+      retried.stderr,
+      'error: run rt-1: run rt-1 failed because its child run rt-1.1 (workflow train-notes) failed, and that child is still ' +
+        'failed: retried now, rt-1 would receive the same failure and fail again. Retry the child first ' +
+        '(autoflow retry rt-1.1, with --latest once its fix is deployed), then rt-1\nerror: run rt-1 could not be retried\n',
+    );
+    assert.equal((await runtime.operations.getRun('rt-1')).status, 'failed');
   });
 });
 

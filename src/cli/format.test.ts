@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { HistoryEvent } from '../core/model.js';
-import { formatCalls, formatColumns, formatError, formatHistory, formatInline, formatTriggers, printable } from './format.js';
+import {
+  errorFrames,
+  formatCalls,
+  formatColumns,
+  formatError,
+  formatErrorLines,
+  formatHistory,
+  formatInline,
+  formatTriggers,
+  printable,
+} from './format.js';
 
 test('a history reads one line per event: offset, type, key facts', () => {
   const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -182,5 +192,93 @@ test("a workflow's triggers name each schedule's time zone: one pattern in four 
       { cron: '0 6 * * *' },
     ]),
     'com.gitlab.events.push, cron 0 9 * * MON Europe/Berlin, cron 0 9 * * MON Asia/Kolkata, cron 0 6 * * * UTC',
+  );
+});
+
+test("a failed call's answer says why: its body, cut, in the error and in its history lines", () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const error = {
+    name: 'HttpError',
+    message: 'HTTP 404 from https://deploy.example.com/targets/prod',
+    // Redacted when the call failed: what is stored is what is shown.
+    details: {
+      status: 404,
+      body: { message: 'no such deployment target', token: '{{secret:DEPLOY_TOKEN}}', detail: 'x'.repeat(5000) },
+      code: 'http_error',
+    },
+  };
+  const [failed, ended] = formatHistory([
+    { seq: 0, at: t0, type: 'call_failed', step: 3, error, attempts: 1 },
+    { seq: 1, at: t0, type: 'run_failed', error: { ...error, stack: 'HttpError: HTTP 404' } },
+  ]);
+  const line =
+    '#3 HttpError: HTTP 404 from https://deploy.example.com/targets/prod (body {"message":"no such deployment target","token":"{{secret:DE…)';
+  assert.equal(failed, `+0.000s  call_failed  ${line} after 1 attempt`);
+  assert.equal(ended, `+0.000s  run_failed   ${line.slice(3)}`);
+  assert.deepEqual(formatErrorLines(error), [
+    `HttpError: HTTP 404 from https://deploy.example.com/targets/prod (body ${formatInline(error.details.body, 200)})`,
+  ]);
+  assert.match(formatErrorLines(error)[0] ?? '', /"token":"\{\{secret:DEPLOY_TOKEN\}\}","detail":"x+…\)$/);
+  // A body that says nothing adds nothing.
+  assert.deepEqual(formatErrorLines({ ...error, details: { status: 404, body: '', code: 'http_error' } }), [`HttpError: ${error.message}`]);
+});
+
+test('a huge error is cut, in the history as its other lines are, and its causes stay in sight, each on a line of its own', () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const error = {
+    name: 'Error',
+    message: `sync failed: ${JSON.stringify({ items: Array.from({ length: 200 }, (_, id) => ({ id, title: 'an issue' })) })}`,
+    stack: 'Error: sync failed: …\n    at run (sync.ts:13:17)',
+    cause: { name: 'GitLabError', message: `GitLab answered 404 to PUT /projects/demo%2Fapp/issues/999: ${'y'.repeat(3000)}` },
+  };
+  assert.ok(error.message.length > 3000);
+  const [line] = formatHistory([{ seq: 0, at: t0, type: 'run_failed', error }]);
+  assert.ok((line ?? '').length < 500, `${line?.length} characters: ${line}`);
+  assert.match(
+    line ?? '',
+    /^\+0\.000s {2}run_failed {2}Error: sync failed: \{"items":\[.{100,}…; caused by GitLabError: GitLab answered 404 to PUT \/projects\/demo%2Fapp\/issues\/999: y+…$/,
+  );
+  const lines = formatErrorLines(error);
+  assert.equal(lines.length, 3);
+  assert.match(lines[0] ?? '', /^Error: sync failed: \{"items":\[.{400,}…$/);
+  assert.ok((lines[0] ?? '').length <= 510);
+  assert.equal(lines[1], 'at run (sync.ts:13:17)');
+  assert.match(lines[2] ?? '', /^caused by GitLabError: GitLab answered 404 to PUT \/projects\/demo%2Fapp\/issues\/999: y{400,}…$/);
+});
+
+test("an error's frames are the author's, the host's and the bundle's left out, the deepest cut and counted", () => {
+  const stack = [
+    'TypeError: bad',
+    '    at <anonymous> (lib/parse.ts:6:36)',
+    '    at Object.invoke (/srv/autoflow/src/capabilities/http.ts:12:3)',
+    '    at parseRelease (lib/parse.ts:14:26)',
+    '    at f (workflow.js:1:200)',
+    '    at run (release-notes.ts:11:17)',
+  ].join('\n');
+  assert.deepEqual(errorFrames({ name: 'TypeError', message: 'bad', stack }), [
+    'at <anonymous> (lib/parse.ts:6:36)',
+    'at parseRelease (lib/parse.ts:14:26)',
+    'at run (release-notes.ts:11:17)',
+  ]);
+  const deep = ['RangeError: deep', ...Array.from({ length: 40 }, (_, i) => `    at down (deep.ts:${i + 1}:3)`)].join('\n');
+  const frames = errorFrames({ name: 'RangeError', message: 'deep', stack: deep });
+  assert.deepEqual(frames.slice(-2), ['at down (deep.ts:6:3)', '… 34 more frames']);
+  assert.equal(frames.length, 7);
+});
+
+test("a failed child's error is printed once: the parent's error quotes it, and its cause is not repeated", () => {
+  const child = { name: 'TypeError', message: "invalid version segment 'x'" };
+  const parent = {
+    name: 'ChildRunFailedError',
+    message: "child run rt-1.1 (workflow release-notes) failed: TypeError: invalid version segment 'x'",
+    cause: { ...child, cause: { name: 'Error', message: 'root' } },
+  };
+  assert.equal(
+    formatError(parent),
+    "ChildRunFailedError: child run rt-1.1 (workflow release-notes) failed: TypeError: invalid version segment 'x'; caused by Error: root",
+  );
+  assert.equal(
+    formatError({ name: 'Error', message: 'outer', cause: child }),
+    "Error: outer; caused by TypeError: invalid version segment 'x'",
   );
 });

@@ -10,10 +10,14 @@ export function formatJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
+/** `text` within `max` characters, its end replaced by `…` when cut. */
+function cutLine(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, cutPoint(text, max - 1))}…` : text;
+}
+
 /** One-line JSON, cut to `max` characters: for facts inside a line. */
 export function formatInline(value: Json | undefined, max = 60): string {
-  const text = JSON.stringify(value) ?? 'undefined';
-  return text.length > max ? `${text.slice(0, cutPoint(text, max - 1))}…` : text;
+  return cutLine(JSON.stringify(value) ?? 'undefined', max);
 }
 
 /** `2026-01-02T03:04:05Z`: UTC to the second, the same on every machine. */
@@ -21,11 +25,62 @@ export function formatTime(time: string | number): string {
   return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** `Name: message`, and each cause after it: `…; caused by Name: message`. */
+/**
+ * An error and its causes, less each cause that the error before it quotes whole at the end of its message (a failed
+ * child's ChildRunFailedError ends with the child's `Name: message`): printed twice, it read as two failures.
+ */
+function shownChain(error: ErrorInfo): ErrorInfo[] {
+  return causeChainOf(error).filter((link, i, chain) => i === 0 || !chain[i - 1]!.message.endsWith(`${link.name}: ${link.message}`));
+}
+
+/** `Name: message`, and each cause after it: `…; caused by Name: message`. Whole, however long: see formatErrorLine. */
 export function formatError(error: ErrorInfo): string {
-  return causeChainOf(error)
+  return shownChain(error)
     .map((link) => `${link.name}: ${printable(link.message)}`)
     .join('; caused by ');
+}
+
+/**
+ * How much of an error `show` prints. A workflow's message may hold whatever it was given (one of 8 KB, with an
+ * issue list in it, was printed whole twice and put its root cause out of sight); `--json` has it whole.
+ */
+const ERROR_CUTS = {
+  /** In a line of the history, the open calls or the retries: each message, and the answer's body. */
+  line: { message: 200, body: 60 },
+  /** Under `error`, where each cause has a line of its own. */
+  fact: { message: 500, body: 200 },
+} as const;
+
+/**
+ * `Name: message`, and the body of the answer that failed the call when there is one (`details.body` of an HTTP or
+ * GitLab error: the service's own "why", such as `{"message":"no such deployment target"}`), each cut. The body is
+ * as stored, its secrets redacted when the call failed.
+ */
+function describeError(error: ErrorInfo, cut: { message: number; body: number }): string {
+  const { details } = error;
+  const body = details !== null && typeof details === 'object' && !Array.isArray(details) ? details.body : undefined;
+  const answered = body === undefined || body === null || body === '' ? '' : ` (body ${printable(formatInline(body, cut.body))})`;
+  return `${error.name}: ${cutLine(printable(error.message), cut.message)}${answered}`;
+}
+
+/** An error in one line of `show`: formatError's form, each message cut, with the bodies of failed answers. */
+export function formatErrorLine(error: ErrorInfo): string {
+  return shownChain(error)
+    .map((link) => describeError(link, ERROR_CUTS.line))
+    .join('; caused by ');
+}
+
+/**
+ * A run's error for `show`: the error, where it was thrown in the author's code (see errorFrames), then each cause on
+ * a line of its own, `caused by Name: message`, messages cut.
+ */
+export function formatErrorLines(error: ErrorInfo): string[] {
+  const [top, ...causes] = shownChain(error);
+  return [
+    describeError(top ?? error, ERROR_CUTS.fact),
+    ...errorFrames(error),
+    ...causes.map((cause) => `caused by ${describeError(cause, ERROR_CUTS.fact)}`),
+  ];
 }
 
 /**
@@ -44,15 +99,30 @@ export function printable(text: string): string {
 /** A frame the sandbox mapped to the author's sources is relative (`gate.ts`, `@acme/blocks/src/x.ts`); host frames are not. */
 const AUTHOR_FRAME = /^\s*at (?:.+ \()?(?![a-z]+:|\/|[A-Za-z]:\\|workflow\.js:)[^()\s]+:\d+:\d+\)?\s*$/;
 
+/** The most frames of an error's stack `show` prints: where it was thrown and the calls that led there. */
+const SHOWN_FRAMES = 6;
+
+/** The frames of an error's stack in the author's sources, innermost first, as `at run (gate.ts:14:7)`. */
+function authorFrames(error: ErrorInfo): string[] {
+  return (error.stack?.split('\n') ?? []).filter((line) => AUTHOR_FRAME.test(line)).map((line) => printable(line.trim()));
+}
+
 /**
  * Where the error was thrown in the author's code: its stack's first frame in their sources, `at run (gate.ts:14:7)`.
  * The stored stack has it (`--json` and the web UI show it); a one-line error without it sends the reader looking.
  */
 export function errorLocation(error: ErrorInfo): string | undefined {
-  return error.stack
-    ?.split('\n')
-    .find((line) => AUTHOR_FRAME.test(line))
-    ?.trim();
+  return authorFrames(error)[0];
+}
+
+/**
+ * The author's frames of an error's stack, at most SHOWN_FRAMES and a count of the rest: a helper in `lib/parse.ts`
+ * that threw is found from the workflow's line that called it (the SDK's frames were left out when it was mapped).
+ */
+export function errorFrames(error: ErrorInfo): string[] {
+  const frames = authorFrames(error).map((frame) => cutLine(frame, ERROR_CUTS.fact.message));
+  if (frames.length <= SHOWN_FRAMES) return frames;
+  return [...frames.slice(0, SHOWN_FRAMES), `… ${frames.length - SHOWN_FRAMES} more frames`];
 }
 
 /** A workflow's triggers in one cell: event types, and schedules with their time zone (the same pattern runs at other hours elsewhere). */
@@ -101,7 +171,7 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'call_completed':
       return `#${event.step} ${formatInline(event.value)}${event.attempts > 1 ? ` after ${event.attempts} attempts` : ''}`;
     case 'call_failed':
-      return `#${event.step} ${formatError(event.error)}${/\(gave up after \d+ attempts?\)$/.test(event.error.message) ? '' : ` after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}`}`;
+      return `#${event.step} ${formatErrorLine(event.error)}${/\(gave up after \d+ attempts?\)$/.test(event.error.message) ? '' : ` after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}`}`;
     case 'timer_started':
       return `#${event.step} until ${formatTime(event.fireAt)}${at(event.site)}`;
     case 'timer_fired':
@@ -118,7 +188,7 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'child_completed':
       return `#${event.step} ${formatInline(event.value)}`;
     case 'child_failed':
-      return `#${event.step} ${formatError(event.error)}`;
+      return `#${event.step} ${formatErrorLine(event.error)}`;
     case 'cancel_requested':
       return [event.by === undefined ? undefined : `by @${event.by}`, event.reason].filter((part) => part !== undefined).join(': ');
     case 'patch_marker':
@@ -126,7 +196,7 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'run_completed':
       return formatInline(event.result);
     case 'run_failed':
-      return formatError(event.error);
+      return formatErrorLine(event.error);
     case 'run_cancelled':
       return '';
     case 'run_continued':
@@ -158,7 +228,7 @@ export function formatRetries(retries: readonly RetryView[]): string[] {
   return retries.map((retry) => {
     const who = retry.by === undefined ? '' : `by ${retry.by}, `;
     const from = retry.keptHistoryLength === 0 ? 'started over' : `went on from event ${retry.keptHistoryLength}`;
-    const failure = retry.previousError === undefined ? '' : `; it had failed with ${formatError(retry.previousError)}`;
+    const failure = retry.previousError === undefined ? '' : `; it had failed with ${formatErrorLine(retry.previousError)}`;
     return `${formatTime(retry.at)}  ${who}version ${retry.version.slice(0, 12)}, ${from}${failure}`;
   });
 }
@@ -173,6 +243,6 @@ export function formatCalls(calls: readonly CallView[]): string[] {
     const name = `#${call.step} ${call.capability}.${call.method}`.padEnd(names);
     if (call.lastError === undefined)
       return `${name}  ${call.attempts === 0 ? 'first attempt due' : `attempt ${call.attempts + 1} due`} ${formatTime(call.nextAt)}`;
-    return `${name}  attempt ${call.attempts} failed, next attempt ${formatTime(call.nextAt)}: ${formatError(call.lastError)}`;
+    return `${name}  attempt ${call.attempts} failed, next attempt ${formatTime(call.nextAt)}: ${formatErrorLine(call.lastError)}`;
   });
 }

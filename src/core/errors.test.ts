@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CapabilityError, MAX_CAUSE_CHARS, MAX_CAUSE_DEPTH, StoreError, toErrorInfo } from './errors.js';
+import { CapabilityError, MAX_CAUSE_CHARS, MAX_CAUSE_DEPTH, SandboxLimitError, StoreError, toErrorInfo } from './errors.js';
 import type { ErrorInfo } from './model.js';
 
 /** The causes below an ErrorInfo, outermost first. */
@@ -49,4 +49,12 @@ test("an AutoflowError's code is added to its details, unless they have a code o
   assert.deepEqual(toErrorInfo(unavailable).details, { status: 503, code: 'http_unavailable' });
   assert.deepEqual(toErrorInfo(new StoreError('disk full', { details: { code: 'SQLITE_FULL' } })).details, { code: 'SQLITE_FULL' });
   assert.deepEqual(toErrorInfo(new Error('top', { cause: unavailable })).cause?.details, { status: 503, code: 'http_unavailable' });
+});
+
+test("a sandbox limit's stack, which becomes the run's, holds the workflow's frames and none of the host's", () => {
+  assert.equal(toErrorInfo(new SandboxLimitError('size', 'too big')).stack, 'SandboxLimitError: too big');
+  assert.equal(
+    toErrorInfo(new SandboxLimitError('cpu', 'too long', ['    at run (hogs.ts:9:5)'])).stack,
+    'SandboxLimitError: too long\n    at run (hogs.ts:9:5)',
+  );
 });

@@ -70,12 +70,17 @@ export class DefinitionError extends AutoflowError {
 /**
  * The sandbox stopped a workflow task: CPU deadline, memory limit, stack overflow, a record too
  * large to keep (`size`), or a reply the host cannot accept (`protocol`: the commands are malformed).
+ *
+ * It becomes the run's error, stack included, so its stack is not where the host made it (that told a
+ * workflow's author the server's file layout, and pointed away from their code): it is `where`, the author's
+ * frames (`    at run (hogs.ts:9:5)`) or a line saying why there are none, under `Name: message`.
  */
 export class SandboxLimitError extends AutoflowError {
   readonly limit: 'cpu' | 'memory' | 'stack' | 'size' | 'protocol';
-  constructor(limit: SandboxLimitError['limit'], message: string) {
+  constructor(limit: SandboxLimitError['limit'], message: string, where: readonly string[] = []) {
     super('sandbox_limit', message, { details: { limit } });
     this.limit = limit;
+    this.stack = [`${this.name}: ${message}`, ...where].join('\n');
   }
 }
 

@@ -31,7 +31,10 @@ export interface ErrorInfo {
   message: string;
   stack?: string;
   details?: Json;
-  /** What it was caused by (`new Error(message, { cause })`), without a stack; at most MAX_CAUSE_DEPTH deep (core/errors.ts). */
+  /**
+   * What it was caused by (`new Error(message, { cause })`), without a stack; at most MAX_CAUSE_DEPTH deep (core/errors.ts).
+   * Except what a parent receives for a failed child (child-failure.ts): the child's error, whole, stack and all.
+   */
   cause?: ErrorInfo;
 }
 

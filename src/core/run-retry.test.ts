@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConflictError } from './errors.js';
 import { TASK_CLOSED_EVENT } from './human-task.js';
-import type { Command, HistoryEvent, HistoryPayload, RunRecord } from './model.js';
+import { childEndError } from './child-failure.js';
+import type { Command, ErrorInfo, HistoryEvent, HistoryPayload, RunRecord, RunStatus } from './model.js';
+import type { RunRetry } from './ports.js';
 import { lastTaskStart, planRetry, type RetryInput } from './run-retry.js';
 import { childExistsResolution } from './task.js';
 
@@ -156,12 +158,68 @@ describe('planRetry', () => {
       plan.pending.map((item) => item.resolution),
       [
         { kind: 'child', step: 0, ok: true, value: 'D' },
-        { kind: 'child', step: 1, ok: false, error: { name: 'E', message: 'child broke' } },
+        {
+          kind: 'child',
+          step: 1,
+          ok: false,
+          error: {
+            name: 'ChildRunFailedError',
+            message: 'child run failing (workflow wf) failed: E: child broke',
+            details: { code: 'child_run_failed', childId: 'failing', workflow: 'wf' },
+            cause: { name: 'E', message: 'child broke' },
+          },
+        },
         { kind: 'child', step: 3, ok: true, value: 'C' },
         { kind: 'child', step: 4, ok: false, error: { name: 'NotFoundError', message: 'child run gone no longer exists' } },
         childExistsResolution({ id: 'taken', workflow: 'child', parentStep: 5 }),
       ],
     );
+  });
+
+  test('refuses to hand a parent again, on the code it failed on, the failure of a child that is still failed', async () => {
+    const kid: Command = { kind: 'child', step: 0, workflow: 'child', input: null, childId: 'r.0' };
+    const childError = { name: 'TypeError', message: 'invalid version segment' };
+    const received = childEndError({ id: 'r.0', workflow: 'child' }, 'failed', childError);
+    const history = historyOf(
+      started,
+      task(1),
+      { type: 'child_started', step: 0, childId: 'r.0', workflow: 'child' },
+      { type: 'child_failed', step: 0, error: received },
+      task(2),
+      { type: 'run_failed', error: received },
+    );
+    const child = run('r.0', { workflow: 'child', parentId: 'r', parentStep: 0, error: childError });
+    const retryOf = (runError: ErrorInfo, version = 'v1', status: RunStatus = 'failed'): Promise<RunRetry> =>
+      planRetry({
+        ...input(history, [kid], [{ ...child, status }]),
+        run: run('r', { historyLength: history.length, error: runError }),
+        version,
+      });
+    const refusal = (error: unknown): boolean => {
+      assert.ok(error instanceof ConflictError);
+      assert.equal(
+        error.message,
+        'run r failed because its child run r.0 (workflow child) failed, and that child is still failed: retried now, r would ' +
+          'receive the same failure and fail again. Retry the child first (autoflow retry r.0, with --latest once its fix is deployed), then r',
+      );
+      assert.deepEqual(error.details, { childId: 'r.0', workflow: 'child' });
+      return true;
+    };
+    await assert.rejects(retryOf(received), refusal);
+    await assert.rejects(retryOf({ name: 'Error', message: 'release failed', cause: received }), refusal, 'wrapped by the workflow');
+    await assert.rejects(retryOf(childError), refusal, 'a parent that failed before failures were wrapped: the error as is');
+
+    // Let through: new code may handle the failure; a parent that failed otherwise; a child retried meanwhile.
+    const failure = { kind: 'child', step: 0, ok: false, error: received };
+    assert.deepEqual(
+      (await retryOf(received, 'v2')).pending.map((item) => item.resolution),
+      [failure],
+    );
+    assert.deepEqual(
+      (await retryOf({ name: 'Error', message: 'boom' })).pending.map((item) => item.resolution),
+      [failure],
+    );
+    assert.deepEqual((await retryOf(received, 'v1', 'running')).pending, []);
   });
 
   test('starts again a child whose start was refused, checked as a start is; a child that existed and is gone stays gone', async () => {

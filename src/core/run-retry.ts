@@ -5,6 +5,7 @@
  * before that task stays, so calls that succeeded are not made again. Pure, apart from the two
  * lookups it is given.
  */
+import { childEndError, failedWith } from './child-failure.js';
 import { ConflictError } from './errors.js';
 import { historyToResolution } from './history.js';
 import type { Command, HistoryEvent, Resolution, RunRecord } from './model.js';
@@ -138,7 +139,7 @@ async function reopen(
         else retry.children?.push(start.run);
         return;
       }
-      const resolution = await childOutcome(run.id, command, input.getRun);
+      const resolution = await childOutcome(command, input);
       if (resolution) retry.pending.push({ resolution, at: time });
       return;
     }
@@ -153,12 +154,12 @@ async function reopen(
  * id that this parent did not start at this step is not its child: the start failed, as it did then.
  */
 async function childOutcome(
-  parentId: string,
   { step, childId, workflow }: Extract<Command, { kind: 'child' }>,
-  getRun: RetryInput['getRun'],
+  input: RetryInput,
 ): Promise<Resolution | undefined> {
+  const { run, getRun } = input;
   let child = await getRun(childId);
-  if (child && (child.parentId !== parentId || child.parentStep !== step)) {
+  if (child && (child.parentId !== run.id || child.parentStep !== step)) {
     return childExistsResolution({ id: childId, workflow, parentStep: step });
   }
   for (let hops = 0; child?.status === 'continued' && hops < MAX_CHAIN; hops++) {
@@ -170,14 +171,26 @@ async function childOutcome(
     case 'completed':
       return { kind: 'child', step, ok: true, value: child.result ?? null };
     case 'failed':
+      refuseStillFailedChild(input, child);
+      return { kind: 'child', step, ok: false, error: childEndError(child, child.status, child.error) };
     case 'cancelled':
-      return {
-        kind: 'child',
-        step,
-        ok: false,
-        error: child.error ?? { name: 'CancelledError', message: `child run ${child.id} was cancelled` },
-      };
+      return { kind: 'child', step, ok: false, error: childEndError(child, child.status, child.error) };
     default:
       return undefined;
   }
+}
+
+/**
+ * A parent that failed with the failure of a child that is still failed would receive it again, on the code it
+ * failed on, and fail again at once: the retry is refused, naming the child to retry first. A retry on another
+ * version goes on, as that code may handle the failure (docs/engine.md).
+ */
+function refuseStillFailedChild({ run, version }: RetryInput, child: RunRecord): void {
+  if (version !== run.version || !failedWith(run.error, child)) return;
+  throw new ConflictError(
+    `run ${run.id} failed because its child run ${child.id} (workflow ${child.workflow}) failed, and that child is still ` +
+      `failed: retried now, ${run.id} would receive the same failure and fail again. Retry the child first ` +
+      `(autoflow retry ${child.id}, with --latest once its fix is deployed), then ${run.id}`,
+    { childId: child.id, workflow: child.workflow },
+  );
 }

@@ -1,3 +1,4 @@
+import { childEndError } from './child-failure.js';
 import { waitIndexEntry } from './correlation.js';
 import { commandToHistory, resolutionToHistory } from './history.js';
 import type {
@@ -309,19 +310,19 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
     logs,
   };
   let ended: TaskOutput['ended'];
-  const end = (status: RunStatus, outcome: { result?: Json; error?: ErrorInfo }): void => {
+  const end = (
+    status: Extract<RunStatus, 'completed' | 'failed' | 'cancelled' | 'continued'>,
+    outcome: { result?: Json; error?: ErrorInfo },
+  ): void => {
     ended = { status, ...outcome };
-    commit.status = { status, ...(redactJson(outcome as Json, secrets, readable) as { result?: Json; error?: ErrorInfo }) };
+    const redacted = redactJson(outcome as Json, secrets, readable) as { result?: Json; error?: ErrorInfo };
+    commit.status = { status, ...redacted };
     if (run.parentId !== undefined && run.parentStep !== undefined && status !== 'continued') {
       const resolution: Resolution =
         status === 'completed'
           ? { kind: 'child', step: run.parentStep, ok: true, value: outcome.result ?? null }
-          : {
-              kind: 'child',
-              step: run.parentStep,
-              ok: false,
-              error: outcome.error ?? { name: 'CancelledError', message: `child run ${run.id} was cancelled` },
-            };
+          : // From the redacted error: the parent's quotes it cut, and a cut could leave part of a secret unredacted.
+            { kind: 'child', step: run.parentStep, ok: false, error: childEndError(run, status, redacted.error) };
       commit.notifyParent = {
         runId: run.parentId,
         resolution: redactJson(resolution as unknown as Json, secrets, readable) as unknown as Resolution,

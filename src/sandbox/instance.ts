@@ -214,28 +214,69 @@ export function commandsOf(json: string | undefined, workflow: string): Command[
   );
 }
 
-/** The message of a limit: which one, its value, and what to do about it. */
-export function limitError(limit: LimitKind, limits: VmLimits, workflow: string): SandboxLimitError {
+/**
+ * The most of the author's frames a limit's error keeps: runaway recursion has a frame per call (1,364 of a
+ * one-line function at the default stack), and the innermost say where it was.
+ */
+const MAX_LIMIT_FRAMES = 10;
+/** A limit's stack when the sandbox cannot tell where the workflow was (a heap measured after its task, say). */
+const PLACE_UNKNOWN = '    (the sandbox cannot tell where in the workflow it was stopped)';
+
+/**
+ * The message of a limit: which one, its value, and what to do about it. `where`: the stack lines under it, the
+ * author's frames where the workflow was stopped (see placeOf).
+ */
+export function limitError(limit: LimitKind, limits: VmLimits, workflow: string, where: readonly string[]): SandboxLimitError {
   switch (limit) {
     case 'cpu':
       return new SandboxLimitError(
         'cpu',
         `Workflow '${workflow}' ran for more than ${limits.cpuMs} ms of CPU in one workflow task and was stopped. ` +
           'Look for an endless loop; if the work is legitimate, raise sandbox.cpuMs in the configuration.',
+        where,
       );
     case 'memory':
       return new SandboxLimitError(
         'memory',
         `Workflow '${workflow}' needed more than ${(limits.memoryLimitBytes / MIB).toFixed(0)} MiB of memory and was stopped. ` +
           'Keep less data in memory (page through API results); if it is legitimate, raise sandbox.memoryMb in the configuration.',
+        where,
       );
     case 'stack':
       return new SandboxLimitError(
         'stack',
         `Workflow '${workflow}' overflowed the sandbox's stack (${(limits.maxStackBytes / 1024).toFixed(0)} KiB) and was stopped: ` +
           'its recursion (or the nesting of the data it parses) is too deep. Rewrite deep recursion as a loop.',
+        where,
       );
   }
+}
+
+/** Where a limit stopped the workflow, as stack lines: the author's frames of the sandbox's stack, at most MAX_LIMIT_FRAMES. */
+function placeOf(where: string | undefined, mapper: SourceMapper): string[] {
+  const frames = where === undefined ? [] : mapper.authorFramesOf(where);
+  if (frames.length === 0) return [PLACE_UNKNOWN];
+  if (frames.length <= MAX_LIMIT_FRAMES) return frames;
+  return [...frames.slice(0, MAX_LIMIT_FRAMES), `    … ${frames.length - MAX_LIMIT_FRAMES} more frames`];
+}
+
+/**
+ * The stack of the interrupt that stopped an async workflow at the CPU deadline. QuickJS turns it into a rejected
+ * promise, which the SDK reports as the run's failure: the last command of the reply, when the reply is well-formed
+ * enough to find it (commandsOf says why not).
+ */
+function interruptedAt(json: string | undefined): string | undefined {
+  let commands: unknown;
+  try {
+    commands = JSON.parse(json ?? '[]');
+  } catch {
+    return undefined;
+  }
+  const last: unknown = Array.isArray(commands) ? commands.at(-1) : undefined;
+  const error = isObject(last) && last.kind === 'fail' ? last.error : undefined;
+  return isObject(error) && error.name === 'InternalError' && error.message === 'interrupted' && isString(error.stack)
+    ? error.stack
+    : undefined;
 }
 
 /**
@@ -243,7 +284,7 @@ export function limitError(limit: LimitKind, limits: VmLimits, workflow: string)
  * author's stack for exceptions; cell failures pass through as they are.
  */
 export function hostErrorOf(error: unknown, limits: VmLimits, workflow: string, mapper: SourceMapper): Error {
-  if (error instanceof LimitReached) return limitError(error.limit, limits, workflow);
+  if (error instanceof LimitReached) return limitError(error.limit, limits, workflow, placeOf(error.where, mapper));
   if (error instanceof ScriptError) {
     const mapped = new Error(`Workflow '${workflow}': ${error.info.name}: ${error.info.message}`);
     if (error.info.stack) mapped.stack = mapper.stackOf(error.info.name, error.info.message, error.info.stack);
@@ -291,7 +332,7 @@ export class QuickJsInstance implements WorkflowInstance {
         this.vm.call(PROTOCOL_GLOBALS.activate, JSON.stringify(activation));
         this.vm.drain();
         return this.vm.call(PROTOCOL_GLOBALS.collect);
-      });
+      }, interruptedAt);
       const commands = commandsOf(json, this.workflow).map((command) => this.finish(command));
       if ((json?.length ?? 0) > MAX_COMMAND_CHARS) checkCommandSizes(commands, this.workflow);
       if (!activation.replaying) this.checkMemory();
@@ -337,8 +378,8 @@ export class QuickJsInstance implements WorkflowInstance {
   /** A run that failed because of a limit stops the instance; other failures get mapped stacks. */
   private failure(error: ErrorInfo): ErrorInfo {
     const limit = limitOf(error);
-    if (limit === 'stack') throw new LimitReached('stack');
-    if (limit === 'memory') throw this.vm.outOfMemory();
+    if (limit === 'stack') throw new LimitReached('stack', error.stack);
+    if (limit === 'memory') throw this.vm.outOfMemory(error.stack);
     if (!error.stack) return error;
     return { ...error, stack: this.mapper.stackOf(error.name, error.message, error.stack) };
   }

@@ -181,6 +181,67 @@ describe('limits', () => {
   });
 });
 
+describe("a limit's error points at the workflow, not at the host", () => {
+  /** The stack of the limit's error `body` (a run() body starting on line 3 of `name`.ts) reaches. */
+  async function limitStackOf(
+    name: string,
+    body: string,
+    options: { cpuMsPerActivation?: number; memoryLimitBytes?: number },
+  ): Promise<string> {
+    const definition = await deploy(
+      sandbox,
+      folder.write(
+        `${name}.ts`,
+        `import { workflow, sleep } from 'autoflow';\nexport default workflow({ name: '${name}', async run(): Promise<any> {\n${body}\n} });\n`,
+      ),
+    );
+    const instance = sandbox.createInstanceNow(definition, { runId: name, seed: name, ...options });
+    try {
+      instance.activateNow(startActivation(null));
+    } catch (error) {
+      assert.ok(error instanceof SandboxLimitError, String(error));
+      // The server's own frames (instance.ts, engine.ts, node:internal) told the author nothing but the host's file layout.
+      assert.doesNotMatch(error.stack ?? '', /instance\.ts|\.js:|node:|\/work\//);
+      return error.stack ?? '';
+    }
+    assert.fail('the limit was not reached');
+  }
+
+  test('an endless loop: the line it was looping on', async () => {
+    const stack = await limitStackOf('spin-where', 'const seen: number[] = [];\nfor (;;) seen[0] = Math.max(seen.length, 1);', {
+      cpuMsPerActivation: 50,
+    });
+    assert.match(stack, /^SandboxLimitError: Workflow 'spin-where' ran for more than 50 ms of CPU.*\n {4}at run \(spin-where\.ts:4:\d+\)$/);
+  });
+
+  test('a memory bomb: the line that asked for more', async () => {
+    const stack = await limitStackOf('bomb-where', 'const a: number[][] = [];\n\nfor (;;) a.push(new Array(1e5).fill(1));', {
+      memoryLimitBytes: 16 * 1024 * 1024,
+    });
+    assert.match(stack, /^SandboxLimitError: Workflow 'bomb-where' needed more than 16 MiB.*\n {4}at run \(bomb-where\.ts:5:\d+\)$/);
+  });
+
+  test('memory found by measuring after the task: no place, and it says so', async () => {
+    const stack = await limitStackOf(
+      'hoard-where',
+      'const keep: number[][] = []; for (let i = 0; i < 40; i++) keep.push(new Array(10_000).fill(i));\nawait sleep(1000); return keep.length;',
+      { memoryLimitBytes: 2 * 1024 * 1024 },
+    );
+    assert.match(
+      stack,
+      /^SandboxLimitError: Workflow 'hoard-where' needed more than 2 MiB.*\n {4}\(the sandbox cannot tell where in the workflow it was stopped\)$/,
+    );
+  });
+
+  test('runaway recursion: its innermost frames, the rest counted', async () => {
+    const stack = await limitStackOf('deep-where', 'const down = (n: number): number => down(n + 1) + 1;\nreturn down(0);', {});
+    const lines = stack.split('\n');
+    assert.equal(lines.length, 12, stack.slice(0, 2000));
+    assert.match(lines[1] ?? '', /^ {4}at down \(deep-where\.ts:3:\d+\)$/);
+    assert.match(lines[11] ?? '', /^ {4}… \d+ more frames$/);
+  });
+});
+
 describe('spare instances', () => {
   test('each run starts from the module as loaded, never as an earlier run of its version left it', async () => {
     const definition = await deploy(

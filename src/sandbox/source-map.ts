@@ -48,10 +48,14 @@ export class SourceMapper {
 
   /** A V8-style stack (`Name: message` and `at` lines) of the author's frames. */
   stackOf(name: string, message: string, stack: string): string {
-    const lines = this.frames(stack)
+    return [`${name}: ${message}`, ...this.authorFramesOf(stack)].join('\n');
+  }
+
+  /** The author's frames of a raw stack as V8-style `    at fn (file.ts:12:5)` lines, innermost first. */
+  authorFramesOf(stack: string): string[] {
+    return this.frames(stack)
       .filter((frame) => !frame.internal)
       .map((frame) => `    at ${frame.fn ? `${frame.fn} (` : ''}${frame.file}:${frame.line}:${frame.column}${frame.fn ? ')' : ''}`);
-    return [`${name}: ${message}`, ...lines].join('\n');
   }
 
   private frames(stack: string): Frame[] {

@@ -25,7 +25,15 @@ export class ScriptError extends Error {
 }
 
 export class LimitReached extends Error {
-  constructor(readonly limit: LimitKind) {
+  /**
+   * `where` is the sandbox's own stack (unmapped QuickJS frames) of the workflow when the limit stopped it, when
+   * QuickJS made one: the interrupt, "out of memory" and "stack overflow" errors have one; a heap measured after the
+   * task, a V8 overflow or an error QuickJS could not allocate do not.
+   */
+  constructor(
+    readonly limit: LimitKind,
+    readonly where?: string,
+  ) {
     super(`sandbox ${limit} limit reached`);
   }
 }
@@ -125,15 +133,18 @@ export class Vm {
     }
   }
 
-  /** Runs `fn` under the CPU deadline of one activation. */
-  withDeadline<T>(fn: () => T): T {
+  /**
+   * Runs `fn` under the CPU deadline of one activation. `whereOf` finds, in what `fn` returned, the stack of an
+   * interrupt that the sandbox caught (see below), so that the limit's error can say where the workflow was.
+   */
+  withDeadline<T>(fn: () => T, whereOf?: (result: T) => string | undefined): T {
     this.interrupted = false;
     this.deadline = performance.now() + this.limits.cpuMs;
     try {
       const result = fn();
       // An interrupt inside an async function does not reach the host: QuickJS turns it into a
       // rejected promise, and the SDK would report an ordinary failure. It is the CPU limit.
-      if (this.interrupted) throw new LimitReached('cpu');
+      if (this.interrupted) throw new LimitReached('cpu', whereOf?.(result));
       return result;
     } finally {
       this.deadline = Number.POSITIVE_INFINITY;
@@ -241,24 +252,24 @@ export class Vm {
     } finally {
       handle.dispose();
     }
-    if (this.interrupted) throw new LimitReached('cpu');
     // When even the error object cannot be allocated, QuickJS throws null.
-    if (value === null) throw this.outOfMemory();
-    const info = errorInfoOf(value);
+    const info = value === null ? undefined : errorInfoOf(value);
+    if (this.interrupted) throw new LimitReached('cpu', info?.stack);
+    if (info === undefined) throw this.outOfMemory();
     const limit = limitOf(info);
-    if (limit === 'memory') throw this.outOfMemory();
-    if (limit) throw new LimitReached(limit);
+    if (limit === 'memory') throw this.outOfMemory(info.stack);
+    if (limit) throw new LimitReached(limit, info.stack);
     throw new ScriptError(info);
   }
 
   /**
    * The error for an "out of memory" inside the cell. The run is blamed only if it had its whole
-   * limit available; otherwise the shared cell was full.
+   * limit available; otherwise the shared cell was full. `where`: the stack of the "out of memory", if it has one.
    */
-  outOfMemory(): Error {
+  outOfMemory(where?: string): Error {
     const { cell } = this.tenancy;
     return this.tenancy.neighbourBytes() + this.limits.memoryLimitBytes <= cell.capacityBytes
-      ? new LimitReached('memory')
+      ? new LimitReached('memory', where)
       : new CellExhausted(cell.tenants - 1);
   }
 

@@ -254,13 +254,24 @@ export function startChild(
   input: unknown = null,
   options: ChildOptions = {},
 ): Promise<ChildHandle<unknown>> {
+  return Promise.resolve(launchChild(workflow, input, options).handle);
+}
+
+/** A started child: its handle, and its result as `result()` gives it, without marking where it is awaited. */
+function launchChild(
+  workflow: string | WorkflowDefinition,
+  input: unknown,
+  options: ChildOptions,
+): { handle: ChildHandle<unknown>; result: Promise<unknown> } {
   const name = typeof workflow === 'string' ? workflow : workflow?.name;
   if (typeof name !== 'string' || name === '') {
     throw new TypeError('startChild(workflow): pass the workflow name or its definition');
   }
   const runtime = currentRuntime();
   let id = '';
-  const result = runtime.schedule(`startChild('${name}')`, (step) => {
+  let step = 0;
+  const result = runtime.schedule(`startChild('${name}')`, (number) => {
+    step = number;
     id = options.id ?? `${runtime.runInfo().runId}.${step}`;
     return { kind: 'child', workflow: name, input: input as Json, childId: id };
   });
@@ -271,7 +282,11 @@ export function startChild(
     runtime.cancelChild(id, `its parent run ${parent} cancelled it${reason === undefined ? '' : `: ${reason}`}`);
     return Promise.resolve();
   };
-  return Promise.resolve({ id, result: () => result, cancel });
+  const awaited = (): Promise<unknown> => {
+    runtime.childAwaited(step);
+    return result;
+  };
+  return { handle: { id, result: awaited, cancel }, result };
 }
 
 /** `startChild` and wait for the child's result. */
@@ -281,6 +296,10 @@ export function executeChild<TInput, TResult>(
   options?: ChildOptions,
 ): Promise<TResult>;
 export function executeChild<TResult = Json>(workflow: string, input?: Json, options?: ChildOptions): Promise<TResult>;
-export function executeChild(workflow: string | WorkflowDefinition, input?: unknown, options?: ChildOptions): Promise<unknown> {
-  return startChild(workflow as string, input as Json, options).then((handle) => handle.result());
+export function executeChild(workflow: string | WorkflowDefinition, input: unknown = null, options: ChildOptions = {}): Promise<unknown> {
+  const child = launchChild(workflow, input, options);
+  // Not `handle.result()`: called in this callback, it would mark a stack without the author's line, where the
+  // start's has executeChild's caller. As many turns as `startChild(…).then((h) => h.result())` takes: replays
+  // of runs recorded before settle in the same order.
+  return Promise.resolve(child).then(({ result }) => result);
 }

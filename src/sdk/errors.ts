@@ -23,6 +23,7 @@ export class NondeterministicApiError extends Error {
 /**
  * An error that happened outside the sandbox: a failed call or child run. `name`, `message`,
  * `details` and `cause` (a RemoteError too) are the original's, so `catch (e) { if (e.name === 'HttpError') … }` works.
+ * A failed child's is a `ChildRunFailedError` naming the child, whose `cause` is the child's error (core/child-failure.ts).
  */
 export class RemoteError extends Error {
   readonly details?: Json;

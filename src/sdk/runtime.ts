@@ -58,6 +58,11 @@ interface Pending {
   kind: DurableKind;
   /** For a child run: its id. */
   childId?: string;
+  /**
+   * For a child run: the raw stack of the call that awaits it (where it was started, until `result()` is called),
+   * given to the error it fails with, so that the parent's error points at the author's line and not at the SDK's.
+   */
+  site?: string;
   /** For a wait whose event WaitChannels hands out: takes the resolution instead of `resolve`. */
   onWait?: (event: CloudEvent | null) => void;
   resolve(value: unknown): void;
@@ -178,9 +183,15 @@ export class WorkflowRuntime {
         kind: step.kind,
         resolve,
         reject,
-        ...(step.childId !== undefined && { childId: step.childId }),
+        ...(step.childId !== undefined && { childId: step.childId, site: step.site }),
       });
     });
+  }
+
+  /** The child run of `step` is awaited here (`ChildHandle.result()`): its failure points at this call. */
+  childAwaited(step: number): void {
+    const pending = this.pending.get(step);
+    if (pending?.kind === 'child') pending.site = new SdkError().stack;
   }
 
   /**
@@ -211,7 +222,7 @@ export class WorkflowRuntime {
   private issueDurable(
     operation: string,
     build: (step: number) => DurableCommand,
-  ): { step: number; kind: DurableKind; childId?: string } | undefined {
+  ): { step: number; kind: DurableKind; childId?: string; site?: string } | undefined {
     this.requireRunning(operation);
     const step = this.nextStep;
     // The raw stack of this call; the host maps it through the source map to the author's line.
@@ -226,7 +237,7 @@ export class WorkflowRuntime {
     this.nextStep++;
     if (this.terminal !== undefined) return undefined;
     this.issued[this.issued.length] = serialised;
-    return { step, kind: command.kind, ...(command.kind === 'child' && { childId: command.childId }) };
+    return { step, kind: command.kind, ...(command.kind === 'child' && { childId: command.childId, site }) };
   }
 
   /** Memoised per run: once answered, the same id gets the same answer for the rest of the run. */
@@ -346,10 +357,20 @@ export class WorkflowRuntime {
         else pending.resolve(resolution.event);
         break;
       case 'call':
-      case 'child':
         if (resolution.ok) pending.resolve(resolution.value);
         else pending.reject(new RemoteError(resolution.error));
         break;
+      case 'child': {
+        if (resolution.ok) {
+          pending.resolve(resolution.value);
+          break;
+        }
+        const error = new RemoteError(resolution.error);
+        // Made here, its own stack is the SDK's alone: the one of the author's call says where the run failed.
+        if (pending.site !== undefined) error.stack = pending.site;
+        pending.reject(error);
+        break;
+      }
     }
   }
 

@@ -83,7 +83,11 @@ export interface RunInfo {
 export interface ChildHandle<TResult = Json> {
   /** The child run's id. */
   readonly id: string;
-  /** Settles when the child run ends: its result, or a RemoteError with its error. */
+  /**
+   * Settles when the child run ends, with its result. A child that failed rejects it with an error named
+   * `ChildRunFailedError` that names it (`details.childId`, `details.workflow`), whose `cause` is the child's own
+   * error (`error.cause.name`, `error.cause.message`); a cancelled one with an error named `CancelledError`.
+   */
   result(): Promise<TResult>;
   /**
    * Asks the child run to cancel, in the commit of this workflow task (its `finally` blocks run, as for

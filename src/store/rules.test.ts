@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { takeInTurn, takeInTurnReading, type ReadyRun } from './rules.js';
-
-/** A small deterministic generator (mulberry32), so that a failing case can be run again. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../test/helpers/random.js';
 
 test('reading a few runs of each workflow at a time claims what reading all of them would', () => {
   for (let seed = 1; seed <= 300; seed++) {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const workflows = Array.from({ length: 1 + Math.floor(next() * 6) }, (_, i) => `wf-${i}`);
     const runs: ReadyRun[] = [];
     for (const workflow of workflows) {

@@ -11,7 +11,12 @@ export default workflow({
     const detached = await startChild('child', { n: input.n * 10 });
     const direct = await executeChild('child', { n: input.n });
     let failure = null;
-    try { await executeChild('child', { n: -1 }); } catch (error) { failure = (error as Error).message; }
+    try {
+      await executeChild('child', { n: -1 });
+    } catch (error) {
+      const failed = error as Error & { details: { childId: string } };
+      failure = { name: failed.name, child: failed.details.childId, cause: (failed.cause as Error).message };
+    }
     return { direct, later: await detached.result(), failure };
   },
 });`,
@@ -77,7 +82,11 @@ describe('run lifecycle', () => {
       const id = await env.start('parent', { n: 2 });
       const run = await env.result(id);
       assert.equal(run.status, 'completed', JSON.stringify(run.error));
-      assert.deepEqual(run.result, { direct: 4, later: 40, failure: 'negative input' });
+      assert.deepEqual(run.result, {
+        direct: 4,
+        later: 40,
+        failure: { name: 'ChildRunFailedError', child: `${id}.3`, cause: 'negative input' },
+      });
       const children = (await env.operations.listRuns({ workflow: 'child' })).runs;
       assert.equal(children.length, 3);
       assert.ok(children.every((child) => child.parentId === id));

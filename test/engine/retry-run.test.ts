@@ -355,3 +355,48 @@ export default workflow({ name: 'kid', async run(input: { n: number }) { return 
   assert.equal(child?.parentId, 'p1');
   assert.equal(child?.status, 'completed');
 });
+
+test('a parent that failed with its child is refused a retry while that child is still failed, and goes on once it is not', async () => {
+  const s = await setup();
+  await s.deploy(
+    'release.ts',
+    `import { executeChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'release',
+  async run() {
+    return { notes: await executeChild('release-notes', { version: 'v1' }) };
+  },
+});`,
+  );
+  const notes = (check: string) => `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'release-notes',
+  async run(input: { version: string }) {
+    ${check}
+    return 'notes for ' + input.version;
+  },
+});`;
+  await s.deploy('release-notes.ts', notes(`if (!/^\\d+$/.test(input.version)) throw new TypeError('invalid version segment');`));
+  await s.start('release', 'rt-1');
+  assert.equal(await s.settle('rt-1'), 'failed');
+  const failed = await s.store.getRun('rt-1');
+
+  // Retried as it is, it would only receive the same failure again: refused, naming the child to retry first.
+  for (const latest of [false, true]) {
+    await assert.rejects(
+      s.engine.retry('rt-1', { latest }),
+      (error: unknown) =>
+        error instanceof ConflictError &&
+        error.message.startsWith('run rt-1 failed because its child run rt-1.1 (workflow release-notes) failed') &&
+        error.message.includes('Retry the child first (autoflow retry rt-1.1, with --latest once its fix is deployed), then rt-1'),
+    );
+  }
+  assert.deepEqual(await s.store.getRun('rt-1'), failed, 'left as it was');
+
+  await s.deploy('release-notes.ts', notes(`if (!/^v?\\d+$/.test(input.version)) throw new TypeError('invalid version segment');`));
+  await s.engine.retry('rt-1.1', { latest: true });
+  assert.equal(await s.settle('rt-1.1'), 'completed');
+  await s.engine.retry('rt-1');
+  assert.equal(await s.settle('rt-1'), 'completed');
+  assert.deepEqual((await s.store.getRun('rt-1'))?.result, { notes: 'notes for v1' });
+});

@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import {
-  errorLocation,
   formatCalls,
-  formatError,
+  formatErrorLines,
   formatHistory,
   formatInline,
   formatJson,
@@ -51,9 +50,8 @@ export function registerShow(program: Command, context: CliContext): void {
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);
     if (run.result !== undefined) facts.push(['result', formatInline(run.result, 200)]);
     if (run.error !== undefined) {
-      facts.push(['error', formatError(run.error)]);
-      const location = errorLocation(run.error);
-      if (location !== undefined) facts.push(['', location]);
+      const [error = '', ...more] = formatErrorLines(run.error);
+      facts.push(['error', error], ...more.map((line) => ['', line]));
     }
     context.out(formatColumns(facts));
     context.out('');

@@ -49,7 +49,8 @@ export function toWire(error: unknown): WireError {
 }
 
 export function fromWire(wire: WireError): Error {
-  if (wire.limit) return new SandboxLimitError(wire.limit, wire.message);
+  // The stack of a limit's error is the workflow's frames under its first line (SandboxLimitError).
+  if (wire.limit) return new SandboxLimitError(wire.limit, wire.message, wire.stack?.split('\n').slice(1));
   const error =
     wire.name === 'DefinitionError'
       ? new DefinitionError(wire.message, wire.details === undefined ? undefined : { details: wire.details })
