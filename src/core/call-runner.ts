@@ -112,7 +112,7 @@ export class CallRunner {
       (outcome): CallAnswer | undefined => {
         if (outcome.kind === 'resolved')
           return { resolution: outcome.resolution, attempts: outcome.attempts, at: this.options.clock.now() };
-        if (outcome.kind === 'retry') this.options.track(this.reschedule(call, outcome));
+        if (outcome.kind === 'retry') this.options.track(this.reschedule(call, context.workflow, outcome));
         else if (outcome.handBack) this.options.track(this.handBack(call, outcome));
         return undefined;
       },
@@ -248,7 +248,7 @@ export class CallRunner {
           }
           const outcome = await this.execute(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
           if (outcome.kind === 'abandoned') return outcome.handBack ? this.handBack(call, outcome) : undefined;
-          if (outcome.kind === 'retry') return this.reschedule(call, outcome);
+          if (outcome.kind === 'retry') return this.reschedule(call, run.workflow, outcome);
           return this.recordAnswer(call.runId, { resolution: outcome.resolution, attempts: outcome.attempts, at: clock.now() });
         }),
     );
@@ -266,14 +266,26 @@ export class CallRunner {
       events.emit('call:attempted', { runId: call.runId, step: call.step, capability: call.capability, outcome: result });
       if (outcome.kind === 'abandoned') {
         logger.info(
-          { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, reason: outcome.reason },
+          {
+            runId: call.runId,
+            workflow: context.workflow,
+            step: call.step,
+            call: `${call.capability}.${call.method}`,
+            reason: outcome.reason,
+          },
           `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} was given up: ${outcome.reason}`,
         );
       }
       if (error) {
         // The workflow may catch it; the log still says which call failed for good, and why.
         logger.warn(
-          { runId: call.runId, step: call.step, call: `${call.capability}.${call.method}`, error: error.message },
+          {
+            runId: call.runId,
+            workflow: context.workflow,
+            step: call.step,
+            call: `${call.capability}.${call.method}`,
+            error: error.message,
+          },
           `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} failed: ${error.name}: ${error.message}`,
         );
       }
@@ -294,8 +306,11 @@ export class CallRunner {
     await store.rescheduleCall(call.runId, call.step, outcome.attempts, clock.now(), error, nodeId);
   }
 
-  /** Records a failed attempt, fenced: after our lease passed, the node that took the call over decides. */
-  private async reschedule(call: CallRecord, outcome: Extract<CallOutcome, { kind: 'retry' }>): Promise<void> {
+  /**
+   * Records a failed attempt, fenced: after our lease passed, the node that took the call over decides. `workflow`
+   * names the run's in the log line, so that an operator can find every failing call of one workflow.
+   */
+  private async reschedule(call: CallRecord, workflow: string, outcome: Extract<CallOutcome, { kind: 'retry' }>): Promise<void> {
     const { store, logger, events, nodeId } = this.options;
     const { runId, step } = call;
     if (await store.rescheduleCall(runId, step, outcome.attempts, outcome.nextAt, outcome.error, nodeId)) {
@@ -303,7 +318,7 @@ export class CallRunner {
       const nextAt = new Date(outcome.nextAt).toISOString();
       // A call that keeps failing is otherwise silent until it gives up, which may be an hour later.
       logger.warn(
-        { runId, step, call: name, attempt: outcome.attempts, nextAt, error: outcome.error.message },
+        { runId, workflow, step, call: name, attempt: outcome.attempts, nextAt, error: outcome.error.message },
         `call #${step} ${name} of run ${runId} failed (attempt ${outcome.attempts}): ${outcome.error.name}: ${outcome.error.message}; next attempt at ${nextAt}`,
       );
       this.options.wakeAt(outcome.nextAt);

@@ -18,10 +18,10 @@ export default workflow({
 after(() => folder.remove());
 
 test('a call that fails for good and a run that fails are each one warning in the server log, saying why', async () => {
-  const lines: Array<{ level: number; msg: string }> = [];
+  const lines: Array<{ level: number; msg: string; workflow?: string }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string; workflow?: string });
       done();
     },
   });
@@ -38,6 +38,11 @@ test('a call that fails for good and a run that fails are each one warning in th
       'call #1 activities.refuse of run fragile-1 failed: Error: the ticket system said no (gave up after 1 attempt)',
       'run fragile-1 of fragile failed: Error: the ticket system said no (gave up after 1 attempt)',
     ]);
+    // Both lines name the workflow as a field, so that a log query can pick every failure of one workflow.
+    assert.deepEqual(
+      lines.filter((line) => line.level === 40).map((line) => line.workflow),
+      ['fragile', 'fragile'],
+    );
   } finally {
     await env.close();
   }
