@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { DeployedDefinition } from '../core/model.js';
-import type { Logger } from '../core/ports.js';
+import { memoryLogger, messagesAt, type LogEntry } from '../../test/helpers/memory-logger.js';
 import { VirtualClock } from './clocks.js';
 import { checkWorkflowDirectory, undeclaredWorkflows, type FileResult } from './deploy.js';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from './runtime.js';
@@ -20,29 +20,17 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const nag = (says: string): string =>
   `import { workflow } from 'autoflow';\nexport default workflow({ name: 'stale-nag', async run() { return '${says}'; } });\n`;
 
-/** A logger that keeps the error lines, as an operator would read them. */
-function recordingLogger(errors: string[]): Logger {
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (_data, message) => void errors.push(message ?? ''),
-    child: () => logger,
-  };
-  return logger;
-}
-
 test('a name declared by two files keeps its deployed version, in a redeploy and at a restart, and check names both files', async () => {
   const dir = mkdtempSync(join(root, 'workflows-'));
   const original = join(dir, 'stale-nag.ts');
   const copy = join(dir, 'copy-of-nag.ts');
   writeFileSync(original, nag('original'));
-  const errors: string[] = [];
+  const logged: LogEntry[] = [];
   const clock = new VirtualClock();
   const start = async (): Promise<Runtime> => {
     const runtime = await createRuntime(
       embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(root, `${dir.slice(-6)}.db`) }, workflowsDir: dir, apiToken: 'test' }),
-      { clock, logger: recordingLogger(errors), pollIntervalMs: null },
+      { clock, logger: memoryLogger(logged), pollIntervalMs: null },
     );
     await runtime.start();
     return runtime;
@@ -62,6 +50,7 @@ test('a name declared by two files keeps its deployed version, in a redeploy and
     await runtime.redeploy();
     assert.equal(runtime.engine.activeDefinition('stale-nag')?.version, deployed?.version, 'the copy did not replace the live workflow');
     assert.equal(await answer(runtime, 'after-copy'), 'original');
+    let errors = messagesAt(logged, 'error');
     assert.equal(errors.length, 2, errors.join('\n'));
     for (const line of errors) {
       assert.ok(line.includes(original) && line.includes(copy), `names both files: ${line}`);
@@ -77,9 +66,10 @@ test('a name declared by two files keeps its deployed version, in a redeploy and
     );
 
     await runtime.stop();
-    errors.length = 0;
+    logged.length = 0;
     runtime = await start();
     assert.equal(runtime.engine.activeDefinition('stale-nag')?.version, deployed?.version, 'a restart keeps it too');
+    errors = messagesAt(logged, 'error');
     assert.equal(errors.length, 2, errors.join('\n'));
     for (const line of errors) assert.match(line, new RegExp(`the deployed stale-nag stays at version ${deployed?.version.slice(0, 12)} `));
     assert.equal(await answer(runtime, 'after-restart'), 'original');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Logger } from '../core/ports.js';
+import { memoryLogger, messagesAt } from '../../test/helpers/memory-logger.js';
 import { VirtualClock } from './clocks.js';
 import { checkWorkflowDirectory } from './deploy.js';
 import { createRuntime, embeddedRuntimeConfig } from './runtime.js';
@@ -35,14 +35,7 @@ test('a workflow file over the bundle limit is refused by deploy and check with 
   );
   assert.match(String(checked[0]?.error), sizeError);
 
-  const errors: string[] = [];
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (_data, message) => void errors.push(message ?? ''),
-    child: () => logger,
-  };
+  const logger = memoryLogger();
   const runtime = await createRuntime(
     embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(root, 'size.db') }, workflowsDir: dir, apiToken: 'test' }),
     { clock: new VirtualClock(), logger, pollIntervalMs: null },
@@ -51,6 +44,7 @@ test('a workflow file over the bundle limit is refused by deploy and check with 
   try {
     assert.ok(runtime.engine.activeDefinition('small'), 'the other workflow is deployed');
     assert.equal(runtime.engine.activeDefinition('big'), undefined);
+    const errors = messagesAt(logger.entries, 'error');
     assert.equal(errors.length, 1);
     assert.match(errors[0] ?? '', /^workflow not deployed: Cannot bundle the workflow .*big\.ts:/);
     assert.match(errors[0] ?? '', sizeError);

@@ -6,11 +6,11 @@
  * runtime behind the API, the CLI in a child process.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { autoflow } from '../../test/helpers/cli-process.js';
+import { workflowFolder } from '../../test/helpers/workflow-files.js';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../app/runtime.js';
 import { createApp } from '../server/http/app.js';
 import { serve, type RunningServer } from '../server/serve.js';
@@ -19,10 +19,10 @@ import { errorLocation } from './format.js';
 
 const TOKEN = 'error-location-token';
 const PORT = 18523;
-const dir = mkdtempSync(join(tmpdir(), 'autoflow-error-location-'));
-const gate = join(dir, 'gate.ts');
-writeFileSync(
-  gate,
+const folder = workflowFolder();
+const dir = folder.dir;
+const gate = folder.write(
+  'gate.ts',
   `import { workflow } from 'autoflow';
 
 function check(version: string): void {
@@ -40,8 +40,8 @@ export default workflow({
 );
 // A helper in another file that throws: the frames from it up to the workflow's line that called it.
 mkdirSync(join(dir, 'lib'));
-writeFileSync(
-  join(dir, 'lib', 'parse.ts'),
+folder.write(
+  'lib/parse.ts',
   `function split(version: string): number[] {
   return version.split('.').map((part) => {
     if (Number.isNaN(Number(part))) throw new TypeError(\`invalid version segment '\${part}'\`);
@@ -54,9 +54,8 @@ export function parseRelease(title: string): number[] {
 }
 `,
 );
-const release = join(dir, 'release.ts');
-writeFileSync(
-  release,
+const release = folder.write(
+  'release.ts',
   `import { workflow } from 'autoflow';
 import { parseRelease } from './lib/parse';
 
@@ -69,9 +68,8 @@ export default workflow({
 `,
 );
 // A parent failed by its child: its error names the child and points at the parent's own line.
-const train = join(dir, 'train.ts');
-writeFileSync(
-  train,
+const train = folder.write(
+  'train.ts',
   `import { executeChild, workflow } from 'autoflow';
 export default workflow({
   name: 'train',
@@ -81,9 +79,8 @@ export default workflow({
 });
 `,
 );
-const trainNotes = join(dir, 'train-notes.ts');
-writeFileSync(
-  trainNotes,
+const trainNotes = folder.write(
+  'train-notes.ts',
   `import { workflow } from 'autoflow';
 export default workflow({
   name: 'train-notes',
@@ -117,7 +114,7 @@ before(async () => {
 after(async () => {
   await server?.close();
   await runtime?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  folder.remove();
 });
 
 const cli = (args: string[]) => autoflow(args, { cwd: dir, env: { AUTOFLOW_URL: `http://127.0.0.1:${PORT}`, AUTOFLOW_API_TOKEN: TOKEN } });

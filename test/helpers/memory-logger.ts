@@ -14,3 +14,8 @@ export function memoryLogger(entries: LogEntry[] = []): Logger & { entries: LogE
   const logger = { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
   return logger;
 }
+
+/** The messages of the lines logged at `level`, in order: what an operator reading the server's errors sees. */
+export function messagesAt(entries: readonly LogEntry[], level: string): string[] {
+  return entries.filter((entry) => entry.level === level).map((entry) => entry.message);
+}
