@@ -884,9 +884,9 @@ export class Engine {
    * The cancel of a run about to take its first workflow task: its own, or its parent's that the parent has not
    * taken yet (the parent's task that takes it asks every child to cancel; a child that starts before then would run
    * its code and start children of its own, which a workflow starting children of itself did faster than its cancel
-   * travelled down). The parent's mailbox is read first, then the run's own again: the parent's task that takes its
-   * cancel removes it there and asks this run in one commit, so one of the two reads sees it. A child started by the
-   * parent's cleanup, after its cancel was taken, runs.
+   * travelled down). Whether the parent was ever asked is one read; only then is the parent's mailbox read, and then
+   * the run's own again: the parent's task that takes its cancel removes it there and asks this run in one commit, so
+   * one of the two reads sees it. A child started by the parent's cleanup, after its cancel was taken, runs.
    */
   private async cancelBeforeStart(
     run: RunRecord,
@@ -895,6 +895,7 @@ export class Engine {
     const isCancel = (item: PendingResolution) => item.resolution.kind === 'cancel';
     const own = pending.find(isCancel);
     if (own || run.parentId === undefined) return { ...(own && { cancel: own }), pending };
+    if ((await this.store.cancelRequestedAt(run.parentId)) === undefined) return { pending };
     const parentCancel = (await this.store.loadPending(run.parentId)).find(isCancel);
     const mailbox = await this.store.loadPending(run.id);
     const fromParent = parentCancel && {
