@@ -95,7 +95,7 @@ interface RunCreation {
 export interface EngineEvents extends Record<string, unknown> {
   /** A task of the run committed; `run` is its record as the store now holds it. */
   'run:updated': { run: RunRecord };
-  'run:finished': { runId: string; status: RunStatus };
+  'run:finished': { runId: string; workflow: string; status: RunStatus };
   /** A failed run was retried (Engine.retry); `run` is its record now, `latest` whether it moved to the active version. */
   'run:retried': { run: RunRecord; latest: boolean };
   'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[]; markedRouted: boolean };
@@ -1009,7 +1009,7 @@ export class Engine {
         `run ${run.id} of ${run.workflow} failed: ${error.name}: ${error.message}`,
       );
     }
-    this.events.emit('run:finished', { runId: run.id, status: run.status });
+    this.events.emit('run:finished', { runId: run.id, workflow: run.workflow, status: run.status });
   }
 
   /**
