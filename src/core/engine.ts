@@ -39,6 +39,7 @@ import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
 import { leftWorkToClaim, lookBack, planRouting, type TriggerFailure } from './router.js';
 import { revealResolution, secretValuesOf } from './secrets.js';
+import { SlotReturns } from './slot-returns.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
 
 export interface EngineOptions {
@@ -64,6 +65,11 @@ export interface EngineOptions {
   cacheMemoryBytes?: number;
   /** Runs advanced at once. @default 64 */
   concurrency?: number;
+  /**
+   * How long a run waiting only for its own calls keeps its slot while the node has none free and other runs are
+   * ready; then it gives the slot back and the answers reach it through the store (slot-returns.ts). @default 1000
+   */
+  slotReturnAfterMs?: number;
   /** How far back a new wait looks for an event that arrived just before it. @default 300000 */
   lookbackMs?: number;
   /** @default 30000 */
@@ -109,6 +115,9 @@ export interface EngineEvents extends Record<string, unknown> {
 
 const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
 
+/** nextDelivery's answer when the run gave its slot back while its calls run (SlotReturns). */
+const SLOT_GIVEN_BACK = Symbol('slot given back');
+
 /** Whether `wait` waits for a signal sent to `run` itself (`signal(name)`, or `waitFor` on the type with that subject). */
 function isOwnSignalWait(run: RunRecord, wait: WaitRecord): boolean {
   const { eventType, paths, key } = wait;
@@ -146,6 +155,7 @@ export class Engine {
   private readonly advancingWorkflows = new Map<string, string>();
   /** The calls each run being advanced here makes itself; mail for the run is noted there too. */
   private readonly inlineCalls = new Map<string, InlineCalls>();
+  private readonly slotReturns: SlotReturns;
   /** Slots held for runs being created here, which this node advances as soon as they exist. */
   private reservedSlots = 0;
   /** submitRun calls in progress. */
@@ -195,6 +205,14 @@ export class Engine {
       mailFor: (runIds) => this.mailFor(runIds),
       isStopping: () => this.stopping,
     });
+    this.slotReturns = new SlotReturns({
+      clock: this.clock,
+      logger: this.logger,
+      afterMs: options.slotReturnAfterMs ?? 1000,
+      isFull: () => this.freeSlots() <= 0,
+      readyRuns: async () => (await this.store.queueStats()).readyRuns,
+      pump: () => this.pump(),
+    });
   }
 
   // lifecycle -----------------------------------------------------------------------------
@@ -221,6 +239,7 @@ export class Engine {
     this.wake = undefined;
     this.poll?.();
     this.poll = undefined;
+    this.slotReturns.stop();
     const graceMs = this.options.stopGraceMs ?? 10_000;
     const calls = this.calls.inflightCalls().length;
     this.logger.info(
@@ -593,7 +612,10 @@ export class Engine {
       while (this.pumpRequested && !this.stopping) {
         this.pumpRequested = false;
         const free = this.freeSlots();
-        if (free <= 0) return;
+        if (free <= 0) {
+          this.track(this.slotReturns.check());
+          return;
+        }
         const now = this.clock.now();
         const ids = await this.store.claimReadyRuns(this.options.nodeId, now, now + this.runLeaseMs, free, this.busyWorkflows());
         for (const id of ids) this.leasedRuns.set(id, now + this.runLeaseMs);
@@ -810,6 +832,10 @@ export class Engine {
         for (const call of output.commit.calls) this.calls.startInline(inline, call, context);
       }
       const next = await this.nextDelivery(runId, inline, result.pending, [...output.immediate]);
+      if (next === SLOT_GIVEN_BACK) {
+        await this.giveBackLease(runId);
+        return;
+      }
       if (!next) return;
       ({ pending, local, resolvedCalls } = next);
     }
@@ -828,15 +854,29 @@ export class Engine {
     inline: InlineCalls,
     pending: PendingResolution[],
     local: DeliveredResolution[],
-  ): Promise<{ pending: PendingResolution[]; local: DeliveredResolution[]; resolvedCalls: number[] } | undefined> {
+  ): Promise<{ pending: PendingResolution[]; local: DeliveredResolution[]; resolvedCalls: number[] } | typeof SLOT_GIVEN_BACK | undefined> {
+    const since = this.clock.now();
     for (;;) {
       const answers = inline.takeAnswers();
       if (answers.length > 0 || local.length > 0 || pending.length > 0 || this.stopping) {
         return { pending, local: [...local, ...answers], resolvedCalls: answers.map((answer) => answer.resolution.step) };
       }
       if (inline.callsRunning === 0) return undefined;
-      await inline.next();
+      if (await this.slotReturns.wait(runId, since, inline.next())) return SLOT_GIVEN_BACK;
       if (inline.takeMail() && !this.stopping) pending = await this.store.loadPending(runId);
+    }
+  }
+
+  /**
+   * A run that gave its slot back while its calls run: its lease too, so that any node with a free slot may take the
+   * run as soon as an answer makes it ready. A lease that cannot be given back simply lapses.
+   */
+  private async giveBackLease(runId: string): Promise<void> {
+    this.leasedRuns.delete(runId);
+    try {
+      await this.store.releaseRun(runId, this.options.nodeId);
+    } catch (error) {
+      this.logger.warn({ err: toError(error), runId }, 'giving back the lease of a run waiting for its calls failed; it lapses instead');
     }
   }
 
