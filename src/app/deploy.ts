@@ -279,6 +279,64 @@ export class BuildInputs {
   }
 }
 
+/** A workflow file that failed to build at the latest deploy, and why. */
+export interface DeployProblem {
+  /** The file, as the deploy named it. */
+  file: string;
+  /** The workflow it declared when it last built, when known (a new file that never built declares none yet). */
+  workflow?: string;
+  /** Why, with each error's `file:line:column`; paths inside the workflows folder relative to it. */
+  message: string;
+  /** Epoch ms: the deploy it first failed in (it failed in every deploy since). */
+  since: number;
+}
+
+/**
+ * The files that failed to build at the latest deploy of a folder, so that the API and the CLI show them beside the
+ * version that stays active. In memory: each node knows what its own deploys found. A file that builds, or is gone,
+ * at the next deploy is no longer a problem.
+ */
+export class DeployProblems {
+  private byFile = new Map<string, DeployProblem>();
+
+  /** `folder`: the workflows folder, whose path the messages leave out. */
+  constructor(private readonly folder: string) {}
+
+  /** After a deploy: its failed files. `active`: the definitions active since, to name a failed file's workflow. */
+  remember(results: readonly FileResult[], now: number, active: readonly DeployedDefinition[]): void {
+    const byFile = new Map<string, DeployProblem>();
+    for (const result of results) {
+      if (result.error === undefined) continue;
+      const file = resolve(result.file);
+      const before = this.byFile.get(file);
+      const workflow =
+        result.name ??
+        before?.workflow ??
+        active.find((definition) => definition.origin !== undefined && resolve(definition.origin) === file)?.name;
+      const message = withinFolder(result.error, this.folder);
+      byFile.set(file, { file: result.file, ...(workflow === undefined ? {} : { workflow }), message, since: before?.since ?? now });
+    }
+    this.byFile = byFile;
+  }
+
+  list(): DeployProblem[] {
+    return [...this.byFile.values()];
+  }
+}
+
+/**
+ * `message` with the workflows folder's path left out of the paths in it, in both forms bundling writes (absolute,
+ * and relative to the working directory): `greet.ts:5:15`, as the author knows the file, not where the server keeps it.
+ */
+function withinFolder(message: string, folder: string): string {
+  const absolute = resolve(folder);
+  const prefixes = [absolute, relative(process.cwd(), absolute)].filter((prefix) => prefix !== '').map((prefix) => `${prefix}${sep}`);
+  return prefixes.reduce(
+    (text, prefix) => text.replace(new RegExp(`(^|[\\s('"])${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'g'), '$1'),
+    message,
+  );
+}
+
 /** Dev mode's watch on the workflows folder. */
 export interface DirectoryWatch {
   /** Stops watching; resolves once the watches are released. */

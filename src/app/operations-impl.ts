@@ -17,7 +17,8 @@ import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { carriedSignalKey, continuedAs, predecessorId } from '../core/task.js';
 import { createTaskOperations } from './task-operations.js';
 import { terminateRun as terminate } from './operations-terminate.js';
-import { toRunView, toWorkflowView } from './views.js';
+import type { DeployProblem } from './deploy.js';
+import { brokenFileWarnings, toDeployProblemView, toRunView, toWorkflowView } from './views.js';
 
 export interface OperationsDeps {
   engine: Engine;
@@ -30,6 +31,8 @@ export interface OperationsDeps {
   webhookSources: readonly WebhookSource[];
   /** The secrets whose values run views show as references: a run's input is stored as given, for the run to read. */
   secrets?: SecretSource;
+  /** The workflow files that failed to build at the latest deploy (DeployProblems); none when absent. */
+  deployProblems?: () => readonly DeployProblem[];
 }
 
 /** How often a run waited for is read again, for when another node runs it. */
@@ -142,6 +145,7 @@ export function createOperations(deps: OperationsDeps): Operations {
   const watchRunEnd = runEndWatchers(engine);
   const view = (run: RunRecord, options: { continuedFrom?: string | undefined } = {}): RunView =>
     toRunView(run, { ...options, secrets: deps.secrets });
+  const problems = () => (deps.deployProblems?.() ?? []).map(toDeployProblemView);
 
   /** The webhook source whose secret `X-Gitlab-Token` carries; UnauthorizedError when none. */
   function webhookSourceFor(headers: Readonly<Record<string, string | undefined>>): WebhookSource {
@@ -340,7 +344,11 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async retryRun(id, options) {
-      return view(await engine.retry(id, options));
+      const run = view(await engine.retry(id, options));
+      if (!options?.latest) return run;
+      // The active version is the last that built: a file saved broken since is not the code the run goes on with.
+      const warnings = brokenFileWarnings(run, problems(), engine.activeDefinition(run.workflow));
+      return warnings.length > 0 ? { ...run, warnings } : run;
     },
 
     async listRetries(id) {
@@ -371,10 +379,18 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async listWorkflows() {
+      const broken = problems();
+      const problemsOf = (name: string) => broken.filter((problem) => problem.workflow === name);
       return Promise.all(
-        engine.definitions().map(async (definition) => toWorkflowView(definition, await store.listDefinitionVersions(definition.name))),
+        engine
+          .definitions()
+          .map(async (definition) =>
+            toWorkflowView(definition, await store.listDefinitionVersions(definition.name), problemsOf(definition.name)),
+          ),
       );
     },
+
+    listDeployProblems: () => Promise.resolve(problems()),
 
     async retireWorkflow(name) {
       if (!(await engine.retire(name))) throw await workflowNotFound(name);

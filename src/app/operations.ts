@@ -46,6 +46,33 @@ export interface WorkflowView {
   origin?: string;
   deployedAt: string;
   versions: Array<{ version: string; deployedAt: string; active: boolean }>;
+  /**
+   * The files declaring this workflow that failed to build at this server's latest deploy: the version above stays
+   * active (runs start on it, `retry --latest` takes it) until they build. Absent when there are none.
+   */
+  problems?: DeployProblemView[];
+}
+
+/**
+ * A workflow file that failed to build at this server's latest deploy of its folder (dev mode's redeploy on a change,
+ * or its start), and why. Kept in the server's memory: each server reports its own deploys; after a restart, the
+ * start's deploy finds the file again (and `since` is that start).
+ */
+export interface DeployProblemView {
+  /** The file's name in the workflows folder. */
+  file: string;
+  /** The workflow it declared when it last built; absent when not known (a new file that never built). */
+  workflow?: string;
+  /** Why: the bundler's or the declaration's errors, each with its `file:line:column`. Several lines. */
+  message: string;
+  /** ISO 8601: when it first failed; it failed at every deploy since. */
+  since: string;
+}
+
+/** A retried run, and what the person who asked should know: the retry happened all the same. */
+export interface RetriedRunView extends RunView {
+  /** Such as: `--latest` took the active version while the workflow's file fails to build (not the code on disk). */
+  warnings?: string[];
 }
 
 export interface StartRunRequest {
@@ -203,11 +230,12 @@ export interface Operations {
   /**
    * Runs a failed run again from the workflow task that failed it: what it did before is kept
    * (calls that succeeded are not made again), failed calls run again. On its own version, or
-   * with `latest` on the active version, whose code must replay the run's history. ConflictError
+   * with `latest` on the active version, whose code must replay the run's history (warned of when the workflow's file
+   * fails to build: the active version is then not the code on disk). ConflictError
    * when the run is not failed or cannot be retried; NotFoundError. `by`: the web UI user who asked,
    * recorded with the retry (listRetries).
    */
-  retryRun(id: string, options?: { latest?: boolean; by?: string }): Promise<RunView>;
+  retryRun(id: string, options?: { latest?: boolean; by?: string }): Promise<RetriedRunView>;
   /** The run's retries, oldest first: when, by whom, on which version, and the failure each answered. Throws NotFoundError. */
   listRetries(id: string): Promise<RetryView[]>;
   /**
@@ -217,6 +245,8 @@ export interface Operations {
    */
   signalRun(id: string, name: string, payload: Json, by?: string): Promise<SignalDelivery>;
   listWorkflows(): Promise<WorkflowView[]>;
+  /** The workflow files that failed to build at this server's latest deploy (in its memory), those of no deployed workflow too. */
+  listDeployProblems(): Promise<DeployProblemView[]>;
   /** Retires a workflow: no new runs, its triggers and schedules stop; its runs in flight finish. NotFound when not deployed. */
   retireWorkflow(name: string): Promise<void>;
   /**

@@ -25,6 +25,7 @@ import { createSystemClock } from './clocks.js';
 import { followDefinitions } from './definition-sync.js';
 import {
   BuildInputs,
+  DeployProblems,
   deployWorkflows,
   findWorkflowFiles,
   undeclaredWorkflows,
@@ -327,10 +328,12 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       'no GitLab webhook secret is configured: every webhook is refused (401), so no trigger on a GitLab event fires; set AUTOFLOW_GITLAB_WEBHOOK_SECRET to the secret token of the project or group webhook',
     );
   }
+  const deployProblems = new DeployProblems(config.workflowsDir);
   const operations = createOperations({
     engine,
     store,
     clock,
+    deployProblems: () => deployProblems.list(),
     checkInput: createInputChecker(sandbox, checkSchema),
     webhookSources,
     secrets,
@@ -373,6 +376,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, offer);
+    deployProblems.remember(results, clock.now(), engine.definitions());
     for (const result of results) {
       if (result.deployed && result.definition) await scheduler.deployed(result.replaced, result.definition);
       const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };

@@ -3,7 +3,8 @@ import type { DefinitionSummary, SecretSource } from '../core/ports.js';
 import { redactJson } from '../core/secrets.js';
 import { continuedAs } from '../core/task.js';
 import type { HumanTaskRecord } from '../core/human-task.js';
-import type { RunView, TaskView, WorkflowView } from './operations.js';
+import type { DeployProblem } from './deploy.js';
+import type { DeployProblemView, RunView, TaskView, WorkflowView } from './operations.js';
 
 /**
  * A run as the API and the web UI show it. `continuedFrom`: the run it continues, when the caller looked it up (see
@@ -32,7 +33,36 @@ export function toRunView(
   return view;
 }
 
-export function toWorkflowView(definition: DeployedDefinition, versions: DefinitionSummary[]): WorkflowView {
+/** The file by its name, not where it lies on the server: workflow files are the top-level files of the workflows folder. */
+const fileName = (path: string): string => path.split(/[\\/]/).pop() ?? path;
+
+export function toDeployProblemView(problem: DeployProblem): DeployProblemView {
+  const view: DeployProblemView = { file: fileName(problem.file), message: problem.message, since: new Date(problem.since).toISOString() };
+  if (problem.workflow !== undefined) view.workflow = problem.workflow;
+  return view;
+}
+
+/**
+ * What `retry --latest` of `run` warns of: the files of its workflow that fail to build (`problems`), whose code the
+ * retry does not take; it took `active`, the last version that built.
+ */
+export function brokenFileWarnings(run: RunView, problems: readonly DeployProblemView[], active: DeployedDefinition | undefined): string[] {
+  const deployed = active === undefined ? '' : ` deployed ${new Date(active.deployedAt).toISOString()}`;
+  return problems
+    .filter((problem) => problem.workflow === run.workflow)
+    .map(
+      (problem) =>
+        `${problem.file} fails to build since ${problem.since}: the retry uses version ${run.version.slice(0, 12)} of ${run.workflow}${deployed}, ` +
+        'the last that built, not the code in the file; `autoflow workflows` says why it fails',
+    );
+}
+
+/** `problems`: the files declaring it that failed to build at the latest deploy (see DeployProblemView). */
+export function toWorkflowView(
+  definition: DeployedDefinition,
+  versions: DefinitionSummary[],
+  problems: DeployProblemView[] = [],
+): WorkflowView {
   const { manifest } = definition;
   const view: WorkflowView = {
     name: definition.name,
@@ -44,9 +74,8 @@ export function toWorkflowView(definition: DeployedDefinition, versions: Definit
   };
   if (manifest.description !== undefined) view.description = manifest.description;
   if (manifest.inputSchema !== undefined) view.inputSchema = manifest.inputSchema;
-  // The file by its name, not where it lies on the server: workflow files are the top-level files of the workflows
-  // folder, so the name is also the path within it.
-  if (definition.origin !== undefined) view.origin = definition.origin.split(/[\\/]/).pop() ?? definition.origin;
+  if (definition.origin !== undefined) view.origin = fileName(definition.origin);
+  if (problems.length > 0) view.problems = problems;
   return view;
 }
 

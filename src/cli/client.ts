@@ -2,7 +2,9 @@ import {
   MAX_HISTORY_PAGE,
   type CallView,
   type CancelView,
+  type DeployProblemView,
   type Operations,
+  type RetriedRunView,
   type RetryView,
   type RunView,
   type SignalDelivery,
@@ -43,6 +45,7 @@ export type ApiClient = Pick<
   | 'retireWorkflow'
   | 'ingestEvent'
   | 'listTasks'
+  | 'listDeployProblems'
 >;
 
 /**
@@ -242,13 +245,15 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     terminateRun: async (id, reason) =>
       (await request<RunView>('POST', `${run(id)}/terminate`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>
-      (await request<RunView>('POST', `${run(id)}/retry`, options?.latest ? { version: 'latest' } : {})).body,
+      (await request<RetriedRunView>('POST', `${run(id)}/retry`, options?.latest ? { version: 'latest' } : {})).body,
     async signalRun(id, name, payload) {
       const { body } = await request<SignalDelivery | undefined>('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
       // An older server answers without a body, having sent the signal to the run named.
       return body ?? { runId: id };
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
+    // An older server answers without `problems`.
+    listDeployProblems: async () => (await get<{ problems?: DeployProblemView[] }>('/api/v1/workflows')).problems ?? [],
     async retireWorkflow(name) {
       await request('DELETE', `/api/v1/workflows/${segment('workflow', name)}`);
     },

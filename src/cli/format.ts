@@ -1,4 +1,4 @@
-import type { CallView, RetryView } from '../app/operations.js';
+import type { CallView, DeployProblemView, RetryView, WorkflowView } from '../app/operations.js';
 import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
@@ -129,6 +129,24 @@ export function errorFrames(error: ErrorInfo): string[] {
 export function formatTriggers(triggers: readonly TriggerSpec[]): string {
   if (triggers.length === 0) return 'manual';
   return triggers.map((trigger) => ('event' in trigger ? trigger.event : `cron ${trigger.cron} ${trigger.timezone ?? 'UTC'}`)).join(', ');
+}
+
+/**
+ * A workflow file that fails to build, for a person: the file and since when, what still runs instead (`deployed`: the
+ * workflows listed), then the error's lines, indented.
+ */
+export function formatDeployProblem(problem: DeployProblemView, deployed: readonly WorkflowView[]): string[] {
+  const active = deployed.find((workflow) => workflow.name === problem.workflow);
+  const runs =
+    problem.workflow === undefined
+      ? 'no workflow of it is deployed'
+      : active === undefined
+        ? `no version of ${problem.workflow} is deployed`
+        : `${active.name} is still running version ${active.version.slice(0, 12)} deployed ${formatTime(active.deployedAt)}`;
+  return [
+    `✗ ${printable(problem.file)} fails to build (since ${formatTime(problem.since)}); ${runs}`,
+    ...problem.message.split('\n').map((line) => `  ${printable(line)}`),
+  ];
 }
 
 /** Left-aligned columns separated by two spaces (pass a header as the first row). */

@@ -50,7 +50,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   app.onError((error, c) => {
     const status = statusOf(error);
     if (status === 500) settings.logger.error({ err: error, path: c.req.path }, 'web UI page failed');
-    const message = status === 500 || !(error instanceof AutoflowError) ? 'Something went wrong on the server; the log has the details.' : error.message;
+    const message =
+      status === 500 || !(error instanceof AutoflowError) ? 'Something went wrong on the server; the log has the details.' : error.message;
     return c.html(render(errorPage({ session: c.get('session'), status, message })), status, PAGE_HEADERS);
   });
   app.route('/', staticRoutes());
@@ -75,7 +76,10 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks, workflows: workflows.length }));
   });
 
-  app.get('/workflows', user, async (c) => page(c, workflowsPage({ session: c.get('session'), workflows: await operations.listWorkflows() })));
+  app.get('/workflows', user, async (c) => {
+    const [workflows, problems] = await Promise.all([operations.listWorkflows(), operations.listDeployProblems()]);
+    return page(c, workflowsPage({ session: c.get('session'), workflows, problems }));
+  });
 
   app.get('/runs', user, async (c) => {
     const session = c.get('session');
@@ -233,8 +237,15 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
 
   app.get('/tasks', user, async (c) => {
     const session = c.get('session');
-    const query = (status: ListTasksQuery['status']): ListTasksQuery => ({ assignee: session.username, ...(status ? { status } : {}), limit: PAGE_SIZE });
-    const [open, closed] = await Promise.all([operations.listTasks(query('open')), operations.listTasks({ ...query('closed'), limit: 10 })]);
+    const query = (status: ListTasksQuery['status']): ListTasksQuery => ({
+      assignee: session.username,
+      ...(status ? { status } : {}),
+      limit: PAGE_SIZE,
+    });
+    const [open, closed] = await Promise.all([
+      operations.listTasks(query('open')),
+      operations.listTasks({ ...query('closed'), limit: 10 }),
+    ]);
     // An approval this user already decided stays open for the others, but waits no longer for them.
     return page(c, inboxPage({ session, open: open.tasks.filter((task) => waitsFor(task, session.username)), closed: closed.tasks }));
   });
@@ -314,7 +325,11 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   app.get('/events', user, async (c) => {
     const type = c.req.query('type')?.trim() || undefined;
     const before = /^\d+$/.test(c.req.query('before') ?? '') ? Number(c.req.query('before')) : undefined;
-    const events = await operations.listEvents({ limit: PAGE_SIZE, ...(before !== undefined ? { beforeSeq: before } : {}), ...(type ? { type } : {}) });
+    const events = await operations.listEvents({
+      limit: PAGE_SIZE,
+      ...(before !== undefined ? { beforeSeq: before } : {}),
+      ...(type ? { type } : {}),
+    });
     const routing = await operations.eventRouting(events);
     return page(c, eventsPage({ session: c.get('session'), events, routing, type, before }));
   });

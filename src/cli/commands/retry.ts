@@ -6,7 +6,7 @@ import { toMilliseconds } from '../../sdk/duration.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { formatError } from '../format.js';
+import { formatError, printable } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({
@@ -104,6 +104,7 @@ export function registerRetry(program: Command, context: CliContext): void {
       try {
         const run = await client.retryRun(id, { latest: options.latest === true });
         context.out(`run ${run.id} retried: ${run.status} on version ${run.version.slice(0, 12)}`);
+        for (const warning of run.warnings ?? []) context.err(`warning: run ${run.id}: ${printable(warning)}`);
       } catch (caught) {
         failures++;
         context.err(`error: run ${id}: ${toError(caught).message}`);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatJson, formatColumns, formatTime, formatTriggers } from '../format.js';
+import type { DeployProblemView } from '../../app/operations.js';
+import { formatDeployProblem, formatJson, formatColumns, formatTime, formatTriggers } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
@@ -10,16 +11,23 @@ export function registerWorkflows(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('workflows')
-      .description('list the deployed workflows and their active versions')
+      .description('list the deployed workflows and their active versions, and the workflow files that fail to build (on stderr)')
       .option('--json', 'print them as JSON'),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
-    const workflows = await connect(options, context).listWorkflows();
+    const client = connect(options, context);
+    const [workflows, problems] = await Promise.all([client.listWorkflows(), client.listDeployProblems()]);
+    // On stderr, after the list: a script reading stdout still gets the table (or the JSON) alone, a person sees both.
+    const printProblems = (shown: readonly DeployProblemView[]): void => {
+      for (const problem of shown) for (const line of formatDeployProblem(problem, workflows)) context.err(line);
+    };
     if (options.json) {
+      // The JSON stays the array it was; a workflow whose file fails to build carries it in its `problems`.
       context.out(formatJson(workflows));
+      printProblems(problems.filter((problem) => !workflows.some((workflow) => workflow.name === problem.workflow)));
       return;
     }
-    if (workflows.length === 0) {
+    if (workflows.length === 0 && problems.length === 0) {
       context.err('no workflows deployed; put workflow files in the folder `autoflow server --workflows` points at');
       return;
     }
@@ -29,6 +37,7 @@ export function registerWorkflows(program: Command, context: CliContext): void {
       formatTime(workflow.deployedAt),
       formatTriggers(workflow.triggers),
     ]);
-    context.out(formatColumns([['NAME', 'VERSION', 'DEPLOYED', 'TRIGGERS'], ...rows]));
+    if (rows.length > 0) context.out(formatColumns([['NAME', 'VERSION', 'DEPLOYED', 'TRIGGERS'], ...rows]));
+    printProblems(problems);
   });
 }

@@ -115,7 +115,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1/runs', runRoutes(operations));
   app.route('/api/v1/events', eventRoutes(operations, logger));
   app.route('/api/v1/tasks', taskRoutes(operations));
-  app.get('/api/v1/workflows', async (c) => c.json({ workflows: await operations.listWorkflows() }));
+  // `problems`: the files that failed to build at this server's latest deploy, those of no deployed workflow too.
+  app.get('/api/v1/workflows', async (c) => {
+    const [workflows, problems] = await Promise.all([operations.listWorkflows(), operations.listDeployProblems()]);
+    return c.json({ workflows, problems });
+  });
   app.delete('/api/v1/workflows/:name', async (c) => {
     const name = c.req.param('name');
     await operations.retireWorkflow(name);

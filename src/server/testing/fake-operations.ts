@@ -243,6 +243,8 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       }));
     },
 
+    listDeployProblems: () => Promise.resolve([]),
+
     async retireWorkflow(name) {
       if (!(name in workflows)) throw new NotFoundError('workflow', name);
       retired.push(name);

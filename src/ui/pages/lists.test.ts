@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { WorkflowView } from '../../app/operations.js';
 import type { StoredEvent } from '../../core/model.js';
-import { subjectOf } from './lists.js';
+import { render } from '../static.js';
+import { subjectOf, workflowsPage } from './lists.js';
 
 const event = (type: string, data: unknown, subject?: string): StoredEvent => ({ type, data, subject }) as unknown as StoredEvent;
 
@@ -33,4 +35,41 @@ test('events are labelled the way GitLab references their object: milestones wit
     ),
     'demo/app/-/pipelines/31',
   );
+});
+
+test('the workflows page shows a file that fails to build first: the file, what still runs, the error with its line', () => {
+  const deployedAt = '2026-01-02T03:04:05.000Z';
+  const problem = {
+    file: 'greet.ts',
+    workflow: 'greet',
+    message: 'Cannot bundle the workflow greet.ts:\n  greet.ts:6:18: Unexpected ";"',
+    since: deployedAt,
+  };
+  const greet: WorkflowView = {
+    name: 'greet',
+    version: 'abcdef0123456789',
+    triggers: [],
+    permissions: {},
+    deployedAt,
+    versions: [{ version: 'abcdef0123456789', deployedAt, active: true }],
+    problems: [problem],
+  };
+  const html = render(
+    workflowsPage({
+      session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+      workflows: [greet],
+      problems: [problem, { file: 'draft.ts', message: 'name: is required', since: deployedAt }],
+    }),
+  );
+  const notices = html.match(/<div class="notice error"[^>]*>.*?<\/div>/gs) ?? [];
+  assert.equal(notices.length, 2, html);
+  const [greetNotice = '', draftNotice = ''] = notices;
+  assert.match(
+    greetNotice,
+    /<b class="mono">greet\.ts<\/b> fails to build since .*<a href="#wf-greet">greet<\/a> still runs version <span class="mono">abcdef012345<\/span>/s,
+  );
+  assert.match(greetNotice, /<pre>Cannot bundle the workflow greet\.ts:\n {2}greet\.ts:6:18: Unexpected &quot;;&quot;<\/pre>/);
+  assert.match(draftNotice, /draft\.ts<\/b> fails to build since .*no version of it is deployed/s);
+  assert.ok(html.indexOf('notice error') < html.indexOf('id="wf-greet"'), 'the problems come first');
+  assert.match(html, /abcdef012345<\/span> <span class="badge">its file fails to build: this version stays \(see above\)<\/span>/);
 });

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { RunView, WorkflowView } from '../../app/operations.js';
+import type { DeployProblemView, RunView, WorkflowView } from '../../app/operations.js';
 import type { RunStatus, StoredEvent } from '../../core/model.js';
 import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
@@ -191,10 +191,34 @@ export function runsPage(props: {
   );
 }
 
-export function workflowsPage(props: { session: Session; workflows: WorkflowView[] }) {
+/** A workflow file that failed to build at the latest deploy: which, since when, what runs instead, and why. */
+function DeployProblemNotice(props: { problem: DeployProblemView; workflows: WorkflowView[] }) {
+  const { problem } = props;
+  const active = props.workflows.find((workflow) => workflow.name === problem.workflow);
+  return (
+    <Notice kind="error">
+      <b class="mono">{problem.file}</b> fails to build since <Time at={problem.since} />;{' '}
+      {active ? (
+        <>
+          <a href={`#wf-${active.name}`}>{active.name}</a> still runs version <span class="mono">{active.version.slice(0, 12)}</span>{' '}
+          deployed <Time at={active.deployedAt} />.
+        </>
+      ) : (
+        'no version of it is deployed.'
+      )}
+      <pre>{problem.message}</pre>
+    </Notice>
+  );
+}
+
+/** `problems`: the workflow files that failed to build at this server's latest deploy, shown first. */
+export function workflowsPage(props: { session: Session; workflows: WorkflowView[]; problems?: DeployProblemView[] }) {
   return (
     <Layout title="Workflows" session={props.session} section="workflows">
       <h1>Workflows</h1>
+      {props.problems?.map((problem) => (
+        <DeployProblemNotice problem={problem} workflows={props.workflows} />
+      ))}
       {props.workflows.length === 0 && <p class="muted">No workflow is deployed.</p>}
       {props.workflows.map((workflow) => (
         <section class="workflow" id={`wf-${workflow.name}`}>
@@ -204,7 +228,15 @@ export function workflowsPage(props: { session: Session; workflows: WorkflowView
           {workflow.description && <p>{workflow.description}</p>}
           <dl class="meta">
             <dt>active version</dt>
-            <dd class="mono">{workflow.version.slice(0, 12)}</dd>
+            <dd>
+              <span class="mono">{workflow.version.slice(0, 12)}</span>
+              {workflow.problems && (
+                <>
+                  {' '}
+                  <span class="badge">its file fails to build: this version stays (see above)</span>
+                </>
+              )}
+            </dd>
             <dt>deployed</dt>
             <dd>
               <Time at={workflow.deployedAt} />
