@@ -27,7 +27,10 @@ function switchableStore() {
   const switchable: Store = {
     ...store,
     countRunsByStatus: gated(() => Promise.resolve({ running: 3, failed: 1 })),
-    queueStats: gated(() => Promise.resolve({ readyRuns: 2, oldestReadyAt: Date.UTC(2026, 0, 5, 8, 59, 50) })),
+    queueStats: gated(() => {
+      const oldestReadyAt = Date.UTC(2026, 0, 5, 8, 59, 50);
+      return Promise.resolve({ readyRuns: 2, oldestReadyAt, byWorkflow: [{ workflow: 'build', readyRuns: 2, oldestReadyAt }] });
+    }),
     countApiTokens: gated(() => store.countApiTokens()),
   };
   return { store: switchable, state };
@@ -71,27 +74,25 @@ describe('/metrics while the store does not answer', () => {
     const up = await metrics.render();
     assert.equal(sample(up, 'autoflow_runs{status="running",node="node-a"}'), '3');
     assert.equal(sample(up, 'autoflow_runs{status="stuck",node="node-a"}'), '0');
-    assert.equal(sample(up, 'autoflow_queue_ready_runs{node="node-a"}'), '2');
+    assert.equal(sample(up, 'autoflow_queue_ready_runs{workflow="build",node="node-a"}'), '2');
     state.mode = 'fails';
     const down = await metrics.render();
     assert.equal(sample(down, 'autoflow_store_up{node="node-a"}'), '0');
     assert.equal(sample(down, 'autoflow_runs{'), undefined);
-    assert.equal(sample(down, 'autoflow_queue_ready_runs'), undefined);
-    assert.equal(sample(down, 'autoflow_queue_lag_seconds'), undefined);
+    assert.equal(sample(down, 'autoflow_queue_ready_runs{'), undefined);
+    assert.equal(sample(down, 'autoflow_queue_lag_seconds{'), undefined);
     state.mode = 'up';
     const again = await metrics.render();
-    assert.equal(sample(again, 'autoflow_queue_ready_runs{node="node-a"}'), '2');
-    assert.equal(sample(again, 'autoflow_queue_lag_seconds{node="node-a"}'), '10');
+    assert.equal(sample(again, 'autoflow_queue_ready_runs{workflow="build",node="node-a"}'), '2');
+    assert.equal(sample(again, 'autoflow_queue_lag_seconds{workflow="build",node="node-a"}'), '10');
   });
 });
 
 describe('series that exist from the start', () => {
-  test('runs finished by status and retried by version start at 0; build info names the version and the node', async () => {
+  // Runs finished start at 0 too, by workflow: metrics-by-workflow.test.ts.
+  test('runs retried by version start at 0; build info names the version and the node', async () => {
     const { store } = switchableStore();
     const text = await metricsOf(store).render();
-    for (const status of ['completed', 'failed', 'cancelled', 'continued']) {
-      assert.equal(sample(text, `autoflow_runs_finished_total{status="${status}",node="node-a"}`), '0', status);
-    }
     assert.equal(sample(text, 'autoflow_runs_retried_total{version="same",node="node-a"}'), '0');
     assert.equal(sample(text, 'autoflow_runs_retried_total{version="latest",node="node-a"}'), '0');
     assert.equal(sample(text, `autoflow_build_info{version="${packageJson.version}",node="node-a"}`), '1');

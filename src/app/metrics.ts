@@ -62,6 +62,9 @@ export const HEALTH_BUDGET_MS = 2000;
 /** Every status a run can have: `autoflow_runs` has a series for each, 0 included. */
 const RUN_STATUSES: readonly RunStatus[] = ['running', 'stuck', ...TERMINAL_STATUSES];
 
+/** The ready queue as the store reports it, in total and by workflow. */
+type QueueStats = Awaited<ReturnType<Store['queueStats']>>;
+
 /** Store latencies from 0.1 ms (a cached read) to 2.5 s (a commit stuck behind a lock). */
 const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** Timer lateness from 10 ms (on time) to 5 min (fired by the node that recovered it). */
@@ -83,47 +86,61 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     registers,
   });
   const runs = new Gauge({ name: 'autoflow_runs', help: 'Runs by status', labelNames: ['status'], registers });
-  const ready = new Gauge({ name: 'autoflow_queue_ready_runs', help: 'Runs waiting for a workflow task', registers });
+  // By workflow only, with no unlabelled total beside: `sum()` over a metric must mean something (Prometheus's
+  // naming guide), and a total in the same name would be counted twice, a `_total` gauge read as a counter. The
+  // whole queue is `sum without (workflow) (…)`, its age `max without (workflow) (…)`; an alert on the lag as
+  // before fires per workflow and names it.
+  const ready = new Gauge({
+    name: 'autoflow_queue_ready_runs',
+    help: 'Runs waiting for a workflow task, by workflow (0 for a deployed workflow none of whose runs waits)',
+    labelNames: ['workflow'],
+    registers,
+  });
   const lag = new Gauge({
     name: 'autoflow_queue_lag_seconds',
-    help: 'How long the oldest ready run has waited for a workflow task (0 when none waits)',
+    help: "How long the workflow's oldest ready run has waited for a workflow task (0 when none waits)",
+    labelNames: ['workflow'],
     registers,
   });
   const budgetMs = options.storeBudgetMs ?? METRICS_STORE_BUDGET_MS;
+  /** The workflows deployed now, as this node's engine knows them (another node's deploy within its sync interval). */
+  const deployedWorkflows = (): string[] => engine?.definitions().map((definition) => definition.name) ?? [];
   /**
-   * The gauges read from the store have no value while it does not answer: the last one read would
-   * look current (a queue that is not growing, say). The labelled one loses its series, the others
-   * leave the registry until the store answers again.
+   * The gauges read from the store have no series while it does not answer: the last value read
+   * would look current (a queue that is not growing, say).
    */
-  const unknownWhileDown: ReadonlyArray<[string, Gauge]> = [
-    ['autoflow_queue_ready_runs', ready],
-    ['autoflow_queue_lag_seconds', lag],
-  ];
-  const showStoreGauges = (known: boolean): void => {
-    if (!known) runs.reset();
-    for (const [name, gauge] of unknownWhileDown) {
-      const shown = registry.getSingleMetric(name) !== undefined;
-      if (known && !shown) registry.registerMetric(gauge);
-      else if (!known && shown) registry.removeSingleMetric(name);
+  const forgetStoreGauges = (): void => {
+    for (const gauge of [runs, ready, lag]) gauge.reset();
+  };
+  const showQueue = (queue: QueueStats): void => {
+    ready.reset();
+    lag.reset();
+    // A deployed workflow shows 0 while none of its runs waits; another one (retired, its runs going on) shows
+    // while it has ready runs, and its series go when its queue empties: none keeps the last value it had.
+    for (const workflow of deployedWorkflows()) {
+      ready.set({ workflow }, 0);
+      lag.set({ workflow }, 0);
+    }
+    for (const { workflow, readyRuns, oldestReadyAt } of queue.byWorkflow) {
+      ready.set({ workflow }, readyRuns);
+      lag.set({ workflow }, Math.max(0, clock.now() - oldestReadyAt) / 1000);
     }
   };
   // One read at a time: scrapes while the store hangs wait for the read in flight (up to their own
   // budget) instead of taking one more pooled connection each.
-  let reading: Promise<[Partial<Record<RunStatus, number>>, Awaited<ReturnType<Store['queueStats']>>]> | undefined;
+  let reading: Promise<[Partial<Record<RunStatus, number>>, QueueStats]> | undefined;
   const readStore = async (): Promise<void> => {
     try {
       reading ??= Promise.all([store.countRunsByStatus(), store.queueStats()]).finally(() => (reading = undefined));
       const [counts, queue] = await withinBudget(reading, budgetMs, `the ${store.kind} store`);
       runs.reset();
       for (const status of RUN_STATUSES) runs.set({ status }, counts[status] ?? 0);
-      ready.set(queue.readyRuns);
-      lag.set(queue.oldestReadyAt === undefined ? 0 : Math.max(0, clock.now() - queue.oldestReadyAt) / 1000);
-      showStoreGauges(true);
+      showQueue(queue);
       storeUp.set(1);
     } catch (error) {
       // A store that fails marks itself down instead of failing the whole scrape.
       storeUp.set(0);
-      showStoreGauges(false);
+      forgetStoreGauges();
       logger.warn(
         { err: toError(error) },
         'reading metrics from the store failed; autoflow_store_up is 0, and the runs and queue gauges have no value until it answers',
@@ -171,8 +188,8 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
   const tasks = new Counter({ name: 'autoflow_workflow_tasks_total', help: 'Workflow tasks committed', registers });
   const finished = new Counter({
     name: 'autoflow_runs_finished_total',
-    help: 'Runs that ended, by status',
-    labelNames: ['status'],
+    help: 'Runs that ended on this node, by workflow and status',
+    labelNames: ['workflow', 'status'],
     registers,
   });
   const retried = new Counter({
@@ -181,8 +198,12 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     labelNames: ['version'],
     registers,
   });
-  // Series exist from the start, at 0: `rate()` and `increase()` then see the first failure or retry.
-  for (const status of TERMINAL_STATUSES) finished.inc({ status }, 0);
+  // Series exist from the start, at 0: `rate()` and `increase()` then see the first failure or retry. Runs
+  // finished: every terminal status of each deployed workflow, from the scrape after its deploy (seen here from
+  // the engine's active definitions; a retired workflow's series stay, a counter does not go back).
+  const finishedFromZero = (): void => {
+    for (const workflow of deployedWorkflows()) for (const status of TERMINAL_STATUSES) finished.inc({ workflow, status }, 0);
+  };
   for (const version of ['same', 'latest'] as const) retried.inc({ version }, 0);
   new Gauge({
     name: 'autoflow_build_info',
@@ -293,6 +314,7 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
         logger.warn({ err: toError(error) }, "reading the subscribers' backlog took too long; their lag gauges keep their last values"),
       );
       await Promise.all([readStore(), subscribersRead]);
+      finishedFromZero();
       return registry.metrics();
     },
     webhook: (result) => webhooks.inc({ result }),
@@ -305,8 +327,9 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     storeTimer: (operation, seconds, ok) => storeLatencyOf(operation, ok).observe(seconds),
     attachEngine(attached) {
       engine = attached;
+      finishedFromZero();
       attached.events.on('run:updated', () => tasks.inc());
-      attached.events.on('run:finished', ({ status }) => finished.inc({ status }));
+      attached.events.on('run:finished', ({ workflow, status }) => finished.inc({ workflow, status }));
       attached.events.on('run:retried', ({ latest }) => retried.inc({ version: latest ? 'latest' : 'same' }));
       // Every node may route an event (claims race); it counts where its routing marked it routed.
       attached.events.on('event:routed', ({ markedRouted }) => {

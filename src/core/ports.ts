@@ -406,8 +406,17 @@ export interface Store {
    * of after the leases expire.
    */
   releaseLeases(owner: string, runIds: string[]): Promise<void>;
-  /** Runs waiting for a workflow task (ready, `running`), and since when the oldest waits. */
-  queueStats(): Promise<{ readyRuns: number; oldestReadyAt: number | undefined }>;
+  /**
+   * Runs waiting for a workflow task (ready, `running`: leased ones and those whose cancel was requested included),
+   * and since when the oldest waits; the same by workflow, in name order (by code unit), for each workflow with
+   * ready runs (a workflow whose queue emptied is not listed). The totals are the sum and the earliest of
+   * `byWorkflow`. One statement on the SQL stores; it is also the readiness probe's query.
+   */
+  queueStats(): Promise<{
+    readyRuns: number;
+    oldestReadyAt: number | undefined;
+    byWorkflow: Array<{ workflow: string; readyRuns: number; oldestReadyAt: number }>;
+  }>;
   /** From seq `fromSeq` on; at most `limit` events (a page: only the rows that hold them are read). */
   loadHistory(runId: string, fromSeq?: number, limit?: number): Promise<HistoryEvent[]>;
   /** Oldest first. */

@@ -5,7 +5,7 @@
 import { StoreError } from '../core/errors.js';
 import type { NewRun, RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
-import type { BusyWorkflows, RunRetry, TaskCommit } from '../core/ports.js';
+import type { BusyWorkflows, RunRetry, Store, TaskCommit } from '../core/ports.js';
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -153,4 +153,34 @@ export function takeInTurnReading(
     toRead = [...readOf].filter(([, of]) => !of.exhausted && of.runs.every((run) => takenIds.has(run.id))).map(([workflow]) => workflow);
     if (toRead.length === 0) return taken;
   }
+}
+
+/** What Store.queueStats answers. */
+export type QueueStats = Awaited<ReturnType<Store['queueStats']>>;
+
+/** The ready runs of one workflow as each store counts them: how many, and the earliest `ready_at`. */
+export interface ReadyCount {
+  workflow: string;
+  n: number;
+  oldest: number;
+}
+
+/**
+ * Store.queueStats from the ready runs counted by workflow, which every store reads (one statement on the SQL
+ * stores, the readiness probe's): the totals are their sum and earliest, so they cannot disagree with the series by
+ * workflow. Sorted here by code unit, as PostgreSQL's collation would not.
+ *
+ * Every workflow with ready runs is listed, not the 50 that waited longest: a run starts only on a deployed
+ * definition, so the names are those of the workflows folder (and of retired workflows while their runs go on),
+ * tens of series, not one per run. A cut would hide the workflow that just began to back up, the one an alert
+ * wants, and would make the totals more than the series add up to. The statement reads every ready run either
+ * way, as the count of the whole queue did.
+ */
+export function queueStatsOf(counts: readonly ReadyCount[]): QueueStats {
+  const byWorkflow = counts
+    .map(({ workflow, n, oldest }) => ({ workflow, readyRuns: n, oldestReadyAt: oldest }))
+    .sort((a, b) => (a.workflow < b.workflow ? -1 : a.workflow > b.workflow ? 1 : 0));
+  const readyRuns = byWorkflow.reduce((sum, queue) => sum + queue.readyRuns, 0);
+  const oldestReadyAt = byWorkflow.length ? Math.min(...byWorkflow.map((queue) => queue.oldestReadyAt)) : undefined;
+  return { readyRuns, oldestReadyAt, byWorkflow };
 }

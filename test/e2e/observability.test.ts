@@ -109,15 +109,15 @@ describe('GET /metrics', () => {
 
     const text = await scrape();
     assert.equal(sample(text, 'autoflow_runs', { status: 'completed' }), 1);
-    assert.equal(sample(text, 'autoflow_runs_finished_total', { status: 'completed' }), 1);
+    assert.equal(sample(text, 'autoflow_runs_finished_total', { workflow: 'flaky', status: 'completed' }), 1);
     assert.equal(sample(text, 'autoflow_call_attempts_total', { capability: 'activities', outcome: 'retry' }), 1);
     assert.equal(sample(text, 'autoflow_call_attempts_total', { capability: 'activities', outcome: 'ok' }), 1);
     assert.equal(sample(text, 'autoflow_call_attempts_total', { capability: 'activities', outcome: 'failed' }), 1);
     assert.ok((sample(text, 'autoflow_timer_lag_seconds_count') ?? 0) >= 1, 'the sleep and the retry fired as timers');
     assert.equal(sample(text, 'autoflow_webhooks_total', { result: 'rejected' }), 1);
     assert.equal(sample(text, 'autoflow_webhooks_total', { result: 'accepted' }), 0);
-    assert.equal(sample(text, 'autoflow_queue_ready_runs'), 0);
-    assert.equal(sample(text, 'autoflow_queue_lag_seconds'), 0);
+    assert.equal(sample(text, 'autoflow_queue_ready_runs', { workflow: 'flaky' }), 0);
+    assert.equal(sample(text, 'autoflow_queue_lag_seconds', { workflow: 'flaky' }), 0);
     assert.equal(sample(text, 'autoflow_store_up'), 1);
     assert.ok((sample(text, 'autoflow_store_operation_seconds_count', { operation: 'commitTask', outcome: 'ok' }) ?? 0) >= 3);
     assert.ok(sample(text, 'autoflow_sandbox_cache_bytes') !== undefined);

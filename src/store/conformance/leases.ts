@@ -106,13 +106,42 @@ export function describeLeases(context: ConformanceContext): void {
 
     it('counts the ready runs and tells since when the oldest waits', async () => {
       const store = context.store;
-      assert.deepEqual(await store.queueStats(), { readyRuns: 0, oldestReadyAt: undefined });
+      assert.deepEqual(await store.queueStats(), { readyRuns: 0, oldestReadyAt: undefined, byWorkflow: [] });
       await store.createRun(newRun('r1', { createdAt: 3000 }));
       await store.createRun(newRun('r2', { createdAt: 2000 }));
       await startRun(store, 'r3');
-      assert.deepEqual(await store.queueStats(), { readyRuns: 2, oldestReadyAt: 2000 });
+      const queued = { readyRuns: 2, oldestReadyAt: 2000, byWorkflow: [{ workflow: 'wf', readyRuns: 2, oldestReadyAt: 2000 }] };
+      assert.deepEqual(await store.queueStats(), queued);
       await store.claimReadyRuns(OWNER, 4000, 9000, 10);
-      assert.deepEqual(await store.queueStats(), { readyRuns: 2, oldestReadyAt: 2000 }, 'a claimed run still waits for its task');
+      assert.deepEqual(await store.queueStats(), queued, 'a claimed run still waits for its task');
+    });
+
+    it('counts the ready runs by workflow, totals their sum; a workflow whose queue emptied is not listed', async () => {
+      const store = context.store;
+      await store.createRun(newRun('b1', { workflow: 'build', createdAt: 3000 }));
+      await store.createRun(newRun('b2', { workflow: 'build', createdAt: 2000 }));
+      await store.createRun(newRun('b3', { workflow: 'build', createdAt: 4000 }));
+      await store.createRun(newRun('d1', { workflow: 'deploy', createdAt: 6000 }));
+      await startRun(store, 'd2', {}, { workflow: 'deploy' });
+      await startRun(store, 'ended', { status: { status: 'cancelled' } }, { workflow: 'lint' });
+      // Asked to cancel: claimed before the others, and still one of its workflow's ready runs.
+      await startRun(store, 'c1', {}, { workflow: 'Release' });
+      assert.equal(await store.addPending('c1', { kind: 'cancel', reason: 'user' }, 5000), true);
+      const build = { workflow: 'build', readyRuns: 3, oldestReadyAt: 2000 };
+      const release = { workflow: 'Release', readyRuns: 1, oldestReadyAt: 5000 };
+      const all = {
+        readyRuns: 5,
+        oldestReadyAt: 2000,
+        byWorkflow: [release, build, { workflow: 'deploy', readyRuns: 1, oldestReadyAt: 6000 }],
+      };
+      assert.deepEqual(await store.queueStats(), all, 'by code unit: "R" before "b"; no waiting or ended run counted');
+      assert.equal((await store.claimReadyRuns(OWNER, 7000, 60_000, 10)).length, 5);
+      assert.deepEqual(await store.queueStats(), all, 'claimed runs still wait for their tasks');
+
+      assert.ok((await store.commitTask(commit('d1', 0, 7000))).ok);
+      assert.deepEqual(await store.queueStats(), { readyRuns: 4, oldestReadyAt: 2000, byWorkflow: [release, build] });
+      for (const id of ['b1', 'b2', 'b3']) assert.ok((await store.commitTask(commit(id, 0, 7000))).ok);
+      assert.deepEqual(await store.queueStats(), { readyRuns: 1, oldestReadyAt: 5000, byWorkflow: [release] });
     });
   });
 }

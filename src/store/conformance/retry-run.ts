@@ -67,7 +67,11 @@ export function describeRetryRun(context: ConformanceContext): void {
       );
       assert.deepEqual(await store.getRun('r1'), { ...newRun('r1'), version: 'v2', status: 'running', updatedAt: 5000, historyLength: 4 });
       assert.deepEqual(given(await store.loadPending('r1')), retry.pending, 'in the order given, with their times and attempts');
-      assert.deepEqual(await store.queueStats(), { readyRuns: 1, oldestReadyAt: 5000 }, 'ready since the retry');
+      assert.deepEqual(
+        await store.queueStats(),
+        { readyRuns: 1, oldestReadyAt: 5000, byWorkflow: [{ workflow: 'wf', readyRuns: 1, oldestReadyAt: 5000 }] },
+        'ready since the retry',
+      );
       assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), ['r1'], 'the lease of the node that failed it is gone');
 
       assert.equal(await store.nextDueAt(), 5000);
@@ -129,7 +133,7 @@ export function describeRetryRun(context: ConformanceContext): void {
       const store = context.store;
       const retry: RunRetry = { ...(await failedRun(store, 'r1')), pending: [] };
       assert.equal(await store.retryRun(retry), true);
-      assert.deepEqual(await store.queueStats(), { readyRuns: 0, oldestReadyAt: undefined });
+      assert.deepEqual(await store.queueStats(), { readyRuns: 0, oldestReadyAt: undefined, byWorkflow: [] });
       assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), [], 'nothing for a workflow task to do yet');
       const [reopened] = await store.claimDueCalls(OWNER, 5000, 60_000, 10);
       assert.ok(reopened);

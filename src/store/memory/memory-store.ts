@@ -46,7 +46,17 @@ import {
   taskTime,
 } from '../../core/task.js';
 import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
-import { checkRunRetry, checkTaskCommit, isSameChild, isTerminal, retryNeedsTask, retryPointError, takeInTurn } from '../rules.js';
+import {
+  checkRunRetry,
+  checkTaskCommit,
+  isSameChild,
+  isTerminal,
+  queueStatsOf,
+  retryNeedsTask,
+  retryPointError,
+  takeInTurn,
+  type ReadyCount,
+} from '../rules.js';
 import { ByRun } from './by-run.js';
 import { HumanTaskTable } from './human-tasks.js';
 import { SubscriberLeaseTable } from './subscriber-leases.js';
@@ -466,14 +476,17 @@ export function createMemoryStore(): Store {
   }
 
   function queueStats() {
-    let readyRuns = 0;
-    let oldestReadyAt: number | undefined;
-    for (const row of runs.values()) {
-      if (row.readyAt === undefined || row.record.status !== 'running') continue;
-      readyRuns++;
-      oldestReadyAt = Math.min(oldestReadyAt ?? Infinity, row.readyAt);
+    const counts = new Map<string, ReadyCount>();
+    for (const { readyAt, record } of runs.values()) {
+      if (readyAt === undefined || record.status !== 'running') continue;
+      const count = counts.get(record.workflow);
+      if (!count) counts.set(record.workflow, { workflow: record.workflow, n: 1, oldest: readyAt });
+      else {
+        count.n++;
+        count.oldest = Math.min(count.oldest, readyAt);
+      }
     }
-    return { readyRuns, oldestReadyAt };
+    return queueStatsOf([...counts.values()]);
   }
 
   function fireDueTimers(now: number, limit: number): string[] {

@@ -24,6 +24,7 @@ import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
 import { preparing } from './prepared.js';
+import { SQL } from './statements.js';
 import { commitTasks } from './writes.js';
 import { postgresUnreachable, TEST_POSTGRES_URL } from '../../../test/helpers/postgres.js';
 
@@ -435,6 +436,30 @@ if (unreachable !== undefined) {
       assert.deepEqual(await store.listCalls('old'), [], 'nothing of the refused commit was written');
       assert.equal((await store.getRun('old'))?.historyLength, 2);
       assert.equal((await store.getRun('busy'))?.historyLength, 3);
+    });
+
+    it('counts the ready queue by workflow on a ready index, not by reading every run', async () => {
+      const schema = freshSchema();
+      const store = await migrated(schema);
+      const admin = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+      await admin.connect();
+      try {
+        // Most runs ended, a few hundred ready in ten workflows: as a server that has run for a while has them.
+        await admin.query(`INSERT INTO runs (id, workflow, version, input, created_at, updated_at, status, history_length, ready_at)
+          SELECT 'r' || i, 'wf' || (i % 10), 'v1', '{}', i, i, CASE WHEN i <= 300 THEN 'running' ELSE 'completed' END, 1,
+            CASE WHEN i <= 300 THEN i END
+          FROM generate_series(1, 20000) AS i`);
+        await admin.query('ANALYZE runs');
+        const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${SQL.queueStats}`);
+        const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+        assert.match(plan, /Index Scan on runs_ready/, plan);
+        assert.doesNotMatch(plan, /Seq Scan/, plan);
+      } finally {
+        await admin.end();
+      }
+      const queue = await store.queueStats();
+      assert.equal(queue.byWorkflow.length, 10);
+      assert.deepEqual(queue.byWorkflow[0], { workflow: 'wf0', readyRuns: 30, oldestReadyAt: 10 });
     });
 
     it('commits read by index on a connection that planned them while the tables were empty', async () => {

@@ -35,7 +35,7 @@ import {
   toHumanTask,
   type HumanTaskRow,
 } from '../rows.js';
-import { checkRunRetry, checkTaskCommit } from '../rules.js';
+import { checkRunRetry, checkTaskCommit, queueStatsOf, type ReadyCount } from '../rules.js';
 import { CommitBatcher } from './commit-batcher.js';
 import { preparing } from './prepared.js';
 import { createMigrationPool, createPool, withApplicationName, type PoolSettings } from './pool.js';
@@ -350,10 +350,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     cancelRequestedAt: async (runId) =>
       (await rows<{ cancel_requested_at: number | null }>(SQL.cancelRequestedAt, [runId]))[0]?.cancel_requested_at ?? undefined,
-    queueStats: async () => {
-      const [row] = await rows<{ n: number; oldest: number | null }>(SQL.queueStats);
-      return { readyRuns: row?.n ?? 0, oldestReadyAt: row?.oldest ?? undefined };
-    },
+    queueStats: async () => queueStatsOf(await rows<ReadyCount>(SQL.queueStats)),
 
     claimReadyRuns: (owner, now, leaseUntil, limit, busy) =>
       settle(() => writes.claimReadyRuns(named, owner, now, leaseUntil, limit, busy)),

@@ -226,8 +226,9 @@ export const SQL = {
     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
       AS w (step, event_type, paths, key, timeout_at, registered_at)`,
 
-  /** Ready runs and the oldest ready time, on the partial index runs_ready. */
-  queueStats: `SELECT count(*) AS n, min(ready_at) AS oldest FROM runs WHERE ready_at IS NOT NULL AND status = 'running'`,
+  /** Ready runs and the oldest ready time of each workflow (queueStatsOf adds them up), on the partial index runs_ready_by_workflow. */
+  queueStats: `SELECT workflow, count(*) AS n, min(ready_at) AS oldest FROM runs
+    WHERE ready_at IS NOT NULL AND status = 'running' GROUP BY workflow`,
 
   /** Task commits of several runs in one round trip (migration 004); one row per commit, in order. */
   commitTasks: 'SELECT run_id, outcome, mailbox FROM autoflow_commit_tasks($1::jsonb)',

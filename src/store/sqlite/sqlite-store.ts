@@ -29,6 +29,7 @@ import type { RunRow } from '../rows.js';
 import { SqliteHumanTasks } from './human-tasks.js';
 import { SqliteSubscriberLeases } from './subscriber-leases.js';
 import { toRoutingSummaries } from '../routing-summary.js';
+import { queueStatsOf } from '../rules.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
 import { toStoreError } from './sqlite-errors.js';
@@ -321,11 +322,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     renewLeases: (owner, runIds, runLeaseUntil, calls, callLeaseUntil) =>
       write((s) => writes.renewLeases(s, owner, runIds, runLeaseUntil, calls, callLeaseUntil)),
     releaseLeases: (owner, runIds) => write((s) => writes.releaseLeases(s, owner, runIds)),
-    queueStats: () =>
-      probe((s) => {
-        const { n, oldest } = s.queueStats.get()!;
-        return { readyRuns: n, oldestReadyAt: oldest ?? undefined };
-      }),
+    queueStats: () => probe((s) => queueStatsOf(s.queueStats.all())),
     loadHistory: (runId, fromSeq = 0, limit) =>
       read((s) => historyEventsOf(s.loadHistory.all({ runId, fromSeq, rows: limit ?? -1 }), fromSeq, limit)),
     loadPending: (runId) => read((s) => s.loadPending.all(runId).map(toPending)),
