@@ -41,3 +41,20 @@ test('date: the calendar date a time falls on in a time zone; an unknown zone or
   assert.equal(await calendar.invoke('date', { at, timezone: 'Etc/UTC' }, capabilityContext()), '2026-03-31');
   assert.equal(await calendar.invoke('date', { at, timezone: 'GMT' }, capabilityContext()), '2026-03-31');
 });
+
+test('next: the patterns a trigger takes, and only those; a seven-field pattern (years) is refused as a trigger is', async () => {
+  const calendar = createCalendarCapability();
+  const after = Date.parse('2026-03-31T11:00:00Z');
+  const next = (cron: string) => calendar.invoke('next', { cron, timezone: 'Europe/Berlin', after }, capabilityContext());
+  assert.equal(await next('0 9 * * 1'), Date.parse('2026-04-06T07:00:00Z'), 'Monday 09:00 in Berlin, summer time');
+  assert.equal(await next('30 0 9 * * 1'), Date.parse('2026-04-06T07:00:30Z'), 'six fields: seconds first');
+  assert.equal(await next('@daily'), Date.parse('2026-03-31T22:00:00Z'));
+  for (const pattern of ['0 0 9 * * 1 2027', '0 9 * *', '0 25 * * *']) {
+    await assert.rejects(next(pattern), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'invalid_arguments');
+      assert.match(error.message, /is not a valid cron expression \(five or six fields/);
+      assert.ok(error.message.includes(JSON.stringify(pattern)), error.message);
+      return true;
+    });
+  }
+});

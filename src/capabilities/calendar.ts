@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { cronPatternProblem } from '../core/cron-pattern.js';
 import { CapabilityError } from '../core/errors.js';
 import { timeZoneProblem } from '../core/time-zone.js';
 import type { Json } from '../core/model.js';
@@ -74,6 +75,8 @@ export interface FreezeStatus {
 }
 
 function cron(pattern: string, timezone: string): Cron {
+  const problem = cronPatternProblem(pattern);
+  if (problem !== undefined) throw new CapabilityError('invalid_arguments', `the pattern ${problem}`, { retryable: false });
   try {
     return new Cron(pattern, { paused: true, timezone });
   } catch (caught) {

@@ -5,6 +5,7 @@
  * esbuild, source maps, YAML and the cron parser the scheduler uses (test/architecture.test.ts).
  */
 import { Cron } from 'croner';
+import { cronPatternProblem, invalidCronPattern } from '../core/cron-pattern.js';
 import { DefinitionError, toError } from '../core/errors.js';
 import { filterProblems } from '../core/filter.js';
 import { timeZoneProblem } from '../core/time-zone.js';
@@ -12,52 +13,25 @@ import type { WorkflowManifest } from '../core/model.js';
 import { unknownGitLabEventType } from './gitlab-event-types.js';
 
 const NAME = /^[a-z0-9][a-z0-9-_.]*$/;
-const CRON_FIELD = /^[\d*?/,\-A-Za-z#]+$/;
-/** The nicknames of cron (and of GitLab's pipeline schedules) that the scheduler's cron library reads; `@reboot` has no time. */
-const CRON_NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
-/** Ranges of the cron fields, seconds first (a five-field expression has no seconds). */
-const CRON_RANGES: Array<[number, number]> = [
-  [0, 59],
-  [0, 59],
-  [0, 23],
-  [1, 31],
-  [1, 12],
-  [0, 7],
-];
 
 type Fields = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Why a cron pattern cannot schedule runs, or undefined when it can: it must have five or six fields in range, parse
- * as the scheduler parses it (croner, as `app/schedules.ts` uses it), and match some date.
+ * Why a cron pattern cannot schedule runs, or undefined when it can: one of the forms core/cron-pattern.ts allows,
+ * parsed as the scheduler parses it (croner, as `app/schedules.ts` uses it), matching some date.
  */
 function cronProblem(pattern: unknown): string | undefined {
-  const expected =
-    `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1", or one of ${CRON_NICKNAMES.join(', ')}), ` +
-    `got ${JSON.stringify(pattern)}`;
-  if (typeof pattern !== 'string' || !validCron(pattern)) return expected;
+  const syntax = cronPatternProblem(pattern);
+  if (syntax !== undefined || typeof pattern !== 'string') return syntax;
   let cron: Cron;
   try {
     cron = new Cron(pattern, { paused: true });
   } catch (error) {
-    return `${expected}: ${toError(error).message}`;
+    return `${invalidCronPattern(pattern)}: ${toError(error).message}`;
   }
   return cron.nextRun() === null ? `matches no date (${JSON.stringify(pattern)}), so it would never start a run` : undefined;
-}
-
-/** Five or six fields, each made of cron characters, every number (but step sizes) in range; or a nickname. */
-function validCron(pattern: string): boolean {
-  if (CRON_NICKNAMES.includes(pattern.trim().toLowerCase())) return true;
-  const fields = pattern.trim().split(/\s+/);
-  if (fields.length !== 5 && fields.length !== 6) return false;
-  const ranges = CRON_RANGES.slice(6 - fields.length);
-  return fields.every((field, index) => {
-    if (!CRON_FIELD.test(field)) return false;
-    const [low, high] = ranges[index] as [number, number];
-    return [...field.matchAll(/(^|[^/\d])(\d+)/g)].every((match) => Number(match[2]) >= low && Number(match[2]) <= high);
-  });
 }
 
 class Problems {

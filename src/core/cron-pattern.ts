@@ -1,0 +1,43 @@
+/**
+ * What a cron pattern may be, wherever a workflow gives one (a trigger, `calendar.next`): five or six fields
+ * (minutes first, or seconds first), each made of cron characters with its numbers in range, or a nickname. The
+ * cron library also reads a seventh field (years) and patterns that differ between its versions; what it reads
+ * beyond this is refused, so that a pattern means the same in a schedule and in a workflow.
+ */
+
+const CRON_FIELD = /^[\d*?/,\-A-Za-z#]+$/;
+/** The nicknames of cron (and of GitLab's pipeline schedules) that the scheduler's cron library reads; `@reboot` has no time. */
+export const CRON_NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+/** Ranges of the cron fields, seconds first (a five-field expression has no seconds). */
+const CRON_RANGES: Array<[number, number]> = [
+  [0, 59],
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
+
+/** What a refused pattern is told: the forms above. */
+export function invalidCronPattern(pattern: unknown): string {
+  return (
+    `is not a valid cron expression (five or six fields, e.g. "0 6 * * 1", or one of ${CRON_NICKNAMES.join(', ')}), ` +
+    `got ${JSON.stringify(pattern)}`
+  );
+}
+
+/** Why `pattern` is not a cron pattern of the forms above, or undefined when it is one. */
+export function cronPatternProblem(pattern: unknown): string | undefined {
+  const problem = invalidCronPattern(pattern);
+  if (typeof pattern !== 'string') return problem;
+  if (CRON_NICKNAMES.includes(pattern.trim().toLowerCase())) return undefined;
+  const fields = pattern.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) return problem;
+  const ranges = CRON_RANGES.slice(6 - fields.length);
+  const inRange = fields.every((field, index) => {
+    if (!CRON_FIELD.test(field)) return false;
+    const [low, high] = ranges[index] as [number, number];
+    return [...field.matchAll(/(^|[^/\d])(\d+)/g)].every((match) => Number(match[2]) >= low && Number(match[2]) <= high);
+  });
+  return inRange ? undefined : problem;
+}
