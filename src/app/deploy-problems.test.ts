@@ -130,6 +130,14 @@ describe('a workflow file saved broken', () => {
       ),
     );
   });
+  test('starting a run of a workflow whose only file fails to build says why, not only that it does not exist', async () => {
+    const outcome = await cli(['run', 'draft']);
+    assert.equal(outcome.code, 1);
+    assert.match(
+      outcome.stderr,
+      /workflow 'draft' does not exist; its file draft\.ts fails to build \(since \S+Z\): .*name: is required.*\(`autoflow workflows` shows the whole error\)/,
+    );
+  });
 });
 
 describe('the file fixed', () => {

@@ -15,6 +15,7 @@ import { triggeredRunId } from '../core/router.js';
 import { clientRunIdProblem } from '../core/run-id.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { carriedSignalKey, continuedAs, predecessorId } from '../core/task.js';
+import { cutText } from '../core/text-cut.js';
 import { createTaskOperations } from './task-operations.js';
 import { terminateRun as terminate } from './operations-terminate.js';
 import type { DeployProblem } from './deploy.js';
@@ -210,8 +211,20 @@ export function createOperations(deps: OperationsDeps): Operations {
     throw new ConflictError(`${where}; there is nothing to ${action}`);
   }
 
-  /** No active version of `name`: one that had versions was retired, which says how to bring it back. */
+  /**
+   * No active version of `name`: one whose file fails to build says why, one that had versions was retired, which says
+   * how to bring it back.
+   */
   async function workflowNotFound(name: string): Promise<NotFoundError> {
+    const broken = problems().find((problem) => problem.workflow === name || problem.file.replace(/\.ts$/, '') === name);
+    if (broken) {
+      const error = cutText(broken.message.replace(/\s*\n\s*/g, ' '), 300);
+      return new NotFoundError(
+        'workflow',
+        name,
+        `its file ${broken.file} fails to build (since ${broken.since}): ${error} (\`autoflow workflows\` shows the whole error)`,
+      );
+    }
     const versions = await store.listDefinitionVersions(name);
     // An active version this node has not loaded yet (another node deployed it) is not a retirement.
     if (versions.length > 0 && !versions.some((version) => version.active)) {
