@@ -189,6 +189,12 @@ describe('errorLocation', () => {
     assert.equal(errorLocation(info('Error: boom\n    at @acme/blocks/src/index.ts:6:3')), 'at @acme/blocks/src/index.ts:6:3');
   });
 
+  test("is past the constructors of the author's error classes: where the error was thrown, not its super() call", () => {
+    const stack = 'ReportError: late\n    at AppError (errors.ts:3:5)\n    at ReportError (errors.ts:9:5)\n    at run (report.ts:20:17)';
+    assert.equal(errorLocation({ name: 'ReportError', message: 'late', stack }), 'at run (report.ts:20:17)');
+    assert.equal(errorLocation(info('Error: boom\n    at ValidationError (errors.ts:3:5)')), 'at ValidationError (errors.ts:3:5)');
+  });
+
   test('is nothing for a stack without such a frame: host paths, unmapped bundle frames, no stack', () => {
     assert.equal(errorLocation(info('Error: boom\n    at Object.invoke (/srv/autoflow/src/capabilities/http.ts:12:3)')), undefined);
     assert.equal(errorLocation(info('Error: boom\n    at node:internal/process/task_queues:95:5')), undefined);

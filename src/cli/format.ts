@@ -107,12 +107,17 @@ function authorFrames(error: ErrorInfo): string[] {
   return (error.stack?.split('\n') ?? []).filter((line) => AUTHOR_FRAME.test(line)).map((line) => printable(line.trim()));
 }
 
+/** A frame in an error class's own constructor (`at ReportError (errors.ts:5:5)`, its `super()`): not where it was thrown. */
+const CONSTRUCTOR_FRAME = /^at [A-Z]\w*Error \(/;
+
 /**
- * Where the error was thrown in the author's code: its stack's first frame in their sources, `at run (gate.ts:14:7)`.
- * The stored stack has it (`--json` and the web UI show it); a one-line error without it sends the reader looking.
+ * Where the error was thrown in the author's code: its stack's first frame in their sources, `at run (gate.ts:14:7)`,
+ * past the constructors of the author's error classes. The stored stack has it (`--json` and the web UI show it); a
+ * one-line error without it sends the reader looking.
  */
 export function errorLocation(error: ErrorInfo): string | undefined {
-  return authorFrames(error)[0];
+  const frames = authorFrames(error);
+  return frames.find((frame) => !CONSTRUCTOR_FRAME.test(frame)) ?? frames[0];
 }
 
 /**
