@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Engine } from '../core/engine.js';
 import { NotFoundError, ValidationError, toError } from '../core/errors.js';
-import type { DeployedDefinition, WorkflowManifest } from '../core/model.js';
+import type { DeployedDefinition, TriggerSpec, WorkflowManifest } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
 import { manifestWarnings } from '../sandbox/manifest.js';
@@ -172,12 +172,12 @@ export async function buildWorkflows(files: readonly string[], sandbox: Sandbox,
  * `autoflow check`: bundle and validate every workflow in a folder, or the one workflow file
  * `path` names, without deploying anything.
  */
-export async function checkWorkflowDirectory(path: string): Promise<Omit<FileResult, 'definition'>[]> {
+export async function checkWorkflowDirectory(path: string): Promise<Array<Omit<FileResult, 'definition'> & { triggers?: TriggerSpec[] }>> {
   if (!existsSync(path)) throw new NotFoundError('folder', path);
   const files = statSync(path).isDirectory() ? findWorkflowFiles(path) : [path];
   if (files.length === 0) throw new ValidationError(`no workflow files (*.ts, *.js) in ${path}`);
   const results = await buildWorkflows(files, await createQuickJsSandbox(), Date.now());
-  return results.map(({ definition: _definition, ...rest }) => rest);
+  return results.map(({ definition, ...rest }) => (definition ? { ...rest, triggers: definition.manifest.triggers } : rest));
 }
 
 /**

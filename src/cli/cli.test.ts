@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
@@ -460,6 +460,21 @@ describe('check', () => {
     assert.equal(empty.code, 2, 'a usage error, as for a path that does not exist');
     assert.equal(empty.stdout, '');
     assert.equal(empty.stderr, `error: no workflow files (*.ts, *.js) in ${join(folder, 'empty')}\n`);
+  });
+
+  test('shows when each schedule fires next, in its time zone: a six-field pattern is seen to be seconds first', async () => {
+    const file = join(dir, 'check-cron', 'weekly.ts');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(
+      file,
+      "import { workflow } from 'autoflow';\nexport default workflow({ name: 'weekly', triggers: [" +
+        "{ cron: '0 9 * * 1', timezone: 'Europe/Berlin' }, { cron: '0 9 * * 1 *', timezone: 'Europe/Berlin' }], async run() {} });\n",
+    );
+    const checked = await cli(['check', file]);
+    assert.equal(checked.code, 0, checked.stderr);
+    const mondays = /^ {2}⏱ cron "0 9 \* \* 1" in Europe\/Berlin fires next: (Mon \d{4}-\d\d-\d\d 09:00(, |$)){3}/m;
+    assert.match(checked.stdout, mondays, 'Mondays at 09:00 on the clocks of Berlin, summer or winter');
+    assert.match(checked.stdout, /^ {2}⏱ cron "0 9 \* \* 1 \*" in Europe\/Berlin fires next: \w{3} \d{4}-01-\d\d \d\d:09:00, /m);
   });
 
   test('checks one workflow file too, and says that it does not type-check', async () => {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { Cron } from 'croner';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AutoflowError } from '../../core/errors.js';
+import type { TriggerSpec } from '../../core/model.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -10,6 +12,42 @@ export class CheckFailedError extends AutoflowError {
   constructor(failed: number, total: number) {
     super('check_failed', `${failed} of ${total} workflow file${total === 1 ? '' : 's'} failed the check`);
   }
+}
+
+/** Fire times a checked schedule shows: enough to see whether it fires weekly, daily or every minute. */
+const SHOWN_FIRE_TIMES = 3;
+
+/** `at` as the clock on the wall shows it in `timeZone`, with its weekday: `Mon 2026-12-07 09:00` (seconds when asked). */
+function wallTime(at: Date, timeZone: string, seconds: boolean): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((item) => item.type === type)?.value ?? '';
+  const time = `${part('hour')}:${part('minute')}${seconds ? `:${part('second')}` : ''}`;
+  return `${part('weekday')} ${part('year')}-${part('month')}-${part('day')} ${time}`;
+}
+
+/**
+ * The next times each cron trigger fires, in its time zone: a pattern that reads fine but means something else (six
+ * fields are seconds first) shows it before it is deployed.
+ */
+function fireTimes(triggers: readonly TriggerSpec[], now: Date): string[] {
+  return triggers.flatMap((trigger) => {
+    if (!('cron' in trigger)) return [];
+    const timeZone = trigger.timezone ?? 'UTC';
+    const seconds = trigger.cron.trim().split(/\s+/).length === 6;
+    const next = new Cron(trigger.cron, { paused: true, timezone: timeZone }).nextRuns(SHOWN_FIRE_TIMES, now);
+    const shown = next.map((at) => wallTime(at, timeZone, seconds)).join(', ');
+    return [`  ⏱ cron ${JSON.stringify(trigger.cron)} in ${timeZone} fires next: ${shown || 'never'}`];
+  });
 }
 
 export function registerCheck(program: Command, context: CliContext): void {
@@ -31,6 +69,7 @@ export function registerCheck(program: Command, context: CliContext): void {
         // Most errors name the file already (a build error's location, a declaration's problems).
         else context.out(`✗ ${result.error.startsWith(result.file) ? result.error : `${result.file}: ${result.error}`}`);
         for (const warning of result.warnings ?? []) context.out(`  ⚠ ${warning}`);
+        for (const line of fireTimes(result.triggers ?? [], new Date())) context.out(line);
       }
       const failed = results.filter((result) => result.error !== undefined).length;
       if (failed > 0) throw new CheckFailedError(failed, results.length);
