@@ -89,6 +89,14 @@ export interface ListRunsQuery {
   createdFrom?: number;
   /** Created before (epoch ms). */
   createdBefore?: number;
+  /**
+   * Newest first by creation, or (`updated`) by when runs last changed: with a status of runs that no longer
+   * advance (completed, failed, cancelled, continued, stuck), when they ended. See RunFilter.order.
+   * @default 'created'
+   */
+  order?: 'created' | 'updated';
+  /** With `order: 'updated'`: changed (ended) at or after (epoch ms). */
+  updatedFrom?: number;
   /** Started by an event about this GitLab reference (`demo/app#42`), see RunFilter.subject. */
   subject?: string;
   cursor?: string;

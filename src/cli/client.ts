@@ -223,7 +223,11 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       }
     },
     async listRuns(filter) {
-      const page = await get<{ runs: RunView[]; nextCursor: string | null }>(`/api/v1/runs${query({ ...filter })}`);
+      // The API takes one `since`, on the time the list is ordered by.
+      const { createdFrom, updatedFrom, ...rest } = filter;
+      const from = filter.order === 'updated' ? updatedFrom : createdFrom;
+      const since = from === undefined ? undefined : new Date(from).toISOString();
+      const page = await get<{ runs: RunView[]; nextCursor: string | null }>(`/api/v1/runs${query({ ...rest, since })}`);
       return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
     },
     // Page after page (a server before pages answers the whole history, without `next`).

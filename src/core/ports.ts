@@ -137,6 +137,18 @@ export interface RunFilter {
   /** Runs created before this time (epoch ms). */
   createdBefore?: number;
   /**
+   * Newest first by when runs were created, or by when they last changed (`updatedAt`): for a run that ended (or got
+   * stuck), when it did, so that a run started days ago that failed a minute ago comes before one that failed an hour
+   * ago. `updated` needs a `status` of runs that no longer advance (completed, failed, cancelled, continued, stuck),
+   * whose `updatedAt` stays put; the stores refuse it otherwise (ValidationError). It reads a partial index of those
+   * runs only (store/ARCHITECTURE.md). A cursor continues the order it was made in.
+   * @default 'created'
+   * @example { status: 'failed', order: 'updated', updatedFrom: Date.now() - 3_600_000 } // failed in the last hour
+   */
+  order?: 'created' | 'updated';
+  /** With `order: 'updated'`: runs whose `updatedAt` (when they ended) is at or after this time (epoch ms). */
+  updatedFrom?: number;
+  /**
    * Runs started by an event about this GitLab object: the event's CloudEvent `subject` is this
    * reference (`demo/app#42`, `demo/app!7`) or lies under it (a comment, `demo/app#42#note_5`).
    * Not indexed yet (it needs a migration): the stores filter the inbox by subject once per query.
@@ -334,7 +346,11 @@ export interface Store {
    */
   createRun(run: NewRun, lease?: RunLease): Promise<{ created: boolean; run: RunRecord }>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
+  /**
+   * Newest first, by creation or (`filter.order: 'updated'`) by when they last changed, then by id; keyset pages: a run
+   * that moves in the order while a client pages (a failed run retried and failed again) is neither repeated nor
+   * makes another be skipped. ValidationError for a filter or cursor it does not serve.
+   */
   listRuns(filter: RunFilter): Promise<RunPage>;
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /**

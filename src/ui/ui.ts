@@ -68,7 +68,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const session = c.get('session');
     const [counts, failures, tasks, workflows] = await Promise.all([
       operations.countRuns(),
-      operations.listRuns({ status: 'failed', limit: 10 }),
+      // The latest failures first, by when they failed: a run started days ago that failed a minute ago leads.
+      operations.listRuns({ status: 'failed', order: 'updated', limit: 10 }),
       operations.listTasks({ assignee: session.username, status: 'open', limit: 500 }),
       operations.listWorkflows(),
     ]);

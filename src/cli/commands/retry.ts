@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { NotFoundError, toError } from '../../core/errors.js';
 import type { RunView } from '../../app/operations.js';
-import { toMilliseconds } from '../../sdk/duration.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatError, printable } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
+import { sinceTime } from '../since.js';
 
 const optionsSchema = z.strictObject({
   ...clientOptionsShape,
@@ -19,34 +19,19 @@ const optionsSchema = z.strictObject({
 });
 
 /**
- * `--since`: an ISO 8601 time, or a duration back from now (`2h`, `30m`, `1d`). Epoch ms, or a
- * UsageError that says what it takes.
+ * Every failed run (of `workflow`, when given; that failed at or after `since`, when given), read page by page before
+ * any is retried: the server lists them by when they failed and filters on that time.
  */
-function sinceTime(given: string, now: number): number {
-  if (/^\d{4}-\d\d-\d\d/.test(given)) {
-    // Every time the CLI prints is UTC: a time given without a zone is read as UTC too, whatever this machine's zone.
-    const zoned = given.length === 10 || /(?:Z|[+-]\d\d:?\d\d)$/i.test(given);
-    const at = Date.parse(zoned ? given : `${given}Z`);
-    if (Number.isFinite(at)) return at;
-  } else {
-    try {
-      return now - toMilliseconds(given, '--since');
-    } catch {
-      // Reported below, with both forms.
-    }
-  }
-  throw new UsageError(`--since ${given}: give a time (2026-12-06T10:00:00Z) or how long ago (2h, 30m, 1d)`);
-}
-
-/** Every failed run (of `workflow`, when given), read page by page before any is retried. */
-async function failedRuns(client: ApiClient, workflow: string | undefined): Promise<RunView[]> {
+async function failedRuns(client: ApiClient, workflow: string | undefined, since: number | undefined): Promise<RunView[]> {
   const runs: RunView[] = [];
   let cursor: string | undefined;
   do {
     const page = await client.listRuns({
       status: 'failed',
+      order: 'updated',
       limit: 500,
       ...(workflow === undefined ? {} : { workflow }),
+      ...(since === undefined ? {} : { updatedFrom: since }),
       ...(cursor === undefined ? {} : { cursor }),
     });
     runs.push(...page.runs);
@@ -76,9 +61,7 @@ export function registerRetry(program: Command, context: CliContext): void {
     if (allFailed === given.length > 0) throw new UsageError('give the ids of the runs to retry, or --failed (not both)');
     const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
     const client = connect(options, context);
-    const runs = allFailed
-      ? (await failedRuns(client, options.workflow)).filter((run) => since === undefined || Date.parse(run.updatedAt) >= since)
-      : undefined;
+    const runs = allFailed ? await failedRuns(client, options.workflow, since) : undefined;
     const ids = runs?.map((run) => run.id) ?? given;
     if (ids.length === 0 && options.workflow !== undefined) {
       // No failed run may just mean a typo in the name: say so when no such workflow is deployed.

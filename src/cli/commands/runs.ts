@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatJson, formatColumns, formatTime } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
+import { sinceTime } from '../since.js';
 
 const optionsSchema = z.strictObject({
   ...clientOptionsShape,
@@ -13,9 +14,22 @@ const optionsSchema = z.strictObject({
   status: z.string().optional(),
   limit: integerFlag(1).optional(),
   cursor: z.string().optional(),
+  since: z.string().optional(),
   json: z.boolean().optional(),
   quiet: z.boolean().optional(),
 });
+
+/**
+ * The statuses whose runs are listed by when they ended (got stuck): the latest failure first, however long ago its run
+ * started. The server orders runs that no longer advance so (RunFilter.order); the others by when they started.
+ */
+const ENDED_COLUMN: Readonly<Record<string, string>> = {
+  completed: 'ENDED',
+  failed: 'ENDED',
+  cancelled: 'ENDED',
+  continued: 'ENDED',
+  stuck: 'STUCK SINCE',
+};
 
 /** "no runs", and whether the workflow asked for is deployed: a mistyped name must not pass for one with no runs yet. */
 async function noRuns(client: ReturnType<typeof connect>, workflow: string | undefined): Promise<string> {
@@ -29,11 +43,17 @@ export function registerRuns(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('runs')
-      .description('list runs, newest first')
+      .description(
+        'list runs, newest first: by when they ended for --status completed, failed, cancelled, continued or stuck, else by when they started',
+      )
       .option('--workflow <name>', 'only runs of this workflow')
       .option('--status <status>', 'only runs in this status: running, completed, failed, cancelled, continued, stuck')
       .option('--limit <n>', 'at most this many runs (server default 50, at most 500)')
       .option('--cursor <cursor>', 'continue after the previous page')
+      .option(
+        '--since <time>',
+        'only runs that ended (with --status of ended or stuck runs) or started since then: a time (2026-12-06T10:00:00Z) or how long ago (2h)',
+      )
       .option('--json', 'print the page as JSON')
       .option(
         '-q, --quiet',
@@ -42,10 +62,14 @@ export function registerRuns(program: Command, context: CliContext): void {
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     if (options.json && options.quiet) throw new UsageError('use --json or -q, not both: -q prints only the ids, --json the whole page');
+    const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
+    const ended = options.status === undefined ? undefined : ENDED_COLUMN[options.status];
     const client = connect(options, context);
     const page = await client.listRuns({
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
       ...(options.status === undefined ? {} : { status: options.status as RunStatus }),
+      ...(ended === undefined ? {} : { order: 'updated' as const }),
+      ...(since === undefined ? {} : ended === undefined ? { createdFrom: since } : { updatedFrom: since }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
     });
@@ -59,11 +83,17 @@ export function registerRuns(program: Command, context: CliContext): void {
       return;
     }
     if (page.runs.length === 0) {
-      context.err(await noRuns(client, options.workflow));
+      const when = since === undefined ? '' : ` ${ended === undefined ? 'started' : 'ended'} since ${formatTime(since)}`;
+      context.err(`${await noRuns(client, options.workflow)}${when}`);
       return;
     }
-    const rows = page.runs.map((run) => [run.id, run.workflow, run.status, formatTime(run.createdAt), formatTime(run.updatedAt)]);
-    context.out(formatColumns([['ID', 'WORKFLOW', 'STATUS', 'CREATED', 'UPDATED'], ...rows]));
+    // The column the list is ordered by comes first.
+    const rows = page.runs.map((run) => {
+      const [created, updated] = [formatTime(run.createdAt), formatTime(run.updatedAt)];
+      return [run.id, run.workflow, run.status, ...(ended === undefined ? [created, updated] : [updated, created])];
+    });
+    const header = ended === undefined ? ['CREATED', 'UPDATED'] : [ended, 'CREATED'];
+    context.out(formatColumns([['ID', 'WORKFLOW', 'STATUS', ...header], ...rows]));
     if (page.nextCursor !== undefined) context.err(`more runs: add --cursor ${page.nextCursor}`);
   });
 }

@@ -164,7 +164,8 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
         .filter(
           (run) =>
             (query.workflow === undefined || run.workflow === query.workflow) &&
-            (query.status === undefined || run.status === query.status),
+            (query.status === undefined || run.status === query.status) &&
+            (query.updatedFrom === undefined || Date.parse(run.updatedAt) >= query.updatedFrom),
         )
         .reverse();
       const page = matching.slice(offset, offset + limit);

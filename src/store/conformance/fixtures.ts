@@ -88,6 +88,21 @@ export async function startRun(store: Store, id: string, parts: Partial<TaskComm
   if (!result.ok) throw new Error(`could not start run ${id}: ${result.reason}`);
 }
 
+/** A run created at `createdAt` that ends with `status` in one task at `endedAt` (its updatedAt). */
+export async function endedRun(
+  store: Store,
+  id: string,
+  createdAt: number,
+  endedAt: number,
+  status: 'completed' | 'failed' | 'cancelled' = 'failed',
+  workflow = 'wf',
+): Promise<void> {
+  await store.createRun(newRun(id, { createdAt, workflow }));
+  const ending = status === 'failed' ? { status, error: { name: 'Error', message: `${id} broke` } } : { status };
+  const result = await store.commitTask(commit(id, 0, endedAt, { status: ending }));
+  if (!result.ok) throw new Error(`could not end run ${id}: ${result.reason}`);
+}
+
 /** Whether any node could claim the run now (far in the future, so every lease has expired). */
 export async function isReady(store: Store, runId: string): Promise<boolean> {
   const claimed = await store.claimReadyRuns('probe', Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER, 1000);

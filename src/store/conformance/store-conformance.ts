@@ -16,6 +16,7 @@ import { describeRetention } from './retention.js';
 import { describeRetryRun } from './retry-run.js';
 import { describeRouting } from './routing.js';
 import { describeRuns } from './runs.js';
+import { describeRunsByUpdate } from './runs-by-update.js';
 import { describeSubscriberLeases } from './subscriber-leases.js';
 import { describeTasks } from './tasks.js';
 
@@ -50,6 +51,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeDefinitionsAndInbox(context);
     describeRouting(context);
     describeRuns(context);
+    describeRunsByUpdate(context);
     describeTasks(context);
     describeChildren(context);
     describeCallsAndTimers(context);

@@ -45,7 +45,7 @@ import {
   newRunRecord,
   taskTime,
 } from '../../core/task.js';
-import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
+import { decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runPageLimit } from '../pagination.js';
 import {
   checkRunRetry,
   checkTaskCommit,
@@ -375,7 +375,9 @@ export function createMemoryStore(): Store {
 
   function listRuns(filter: RunFilter): RunPage {
     const limit = runPageLimit(filter.limit);
-    const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+    const order = runOrderOf(filter);
+    const after = filter.cursor === undefined ? undefined : decodeRunPosition(filter.cursor, order);
+    const timeOf = (run: RunRecord) => (order === 'updated' ? run.updatedAt : run.createdAt);
     const subject = filter.subject;
     const about =
       subject === undefined
@@ -393,12 +395,13 @@ export function createMemoryStore(): Store {
           (filter.status === undefined || run.status === filter.status) &&
           (filter.createdFrom === undefined || run.createdAt >= filter.createdFrom) &&
           (filter.createdBefore === undefined || run.createdAt < filter.createdBefore) &&
+          (filter.updatedFrom === undefined || run.updatedAt >= filter.updatedFrom) &&
           (about === undefined || (run.triggerEventSeq !== undefined && about.has(run.triggerEventSeq))) &&
-          (after === undefined || run.createdAt < after.createdAt || (run.createdAt === after.createdAt && run.id < after.id)),
+          (after === undefined || timeOf(run) < after.at || (timeOf(run) === after.at && run.id < after.id)),
       )
-      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .sort((a, b) => timeOf(b) - timeOf(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, limit + 1);
-    const { items, nextCursor } = pageOf(page, limit, copy);
+    const { items, nextCursor } = pageOf(page, limit, copy, order);
     return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
   }
 

@@ -12,7 +12,7 @@ import { ConfigError, StoreError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
 import type { EventRouting, RouteResult, Store } from '../../core/ports.js';
 import { leftWorkToClaim } from '../../core/router.js';
-import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
+import { decodeRunCursor, decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runPageLimit } from '../pagination.js';
 import {
   json,
   toCallRecord,
@@ -313,10 +313,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     getRun: async (id) => (await rows<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
     listRuns: async (filter) => {
       const limit = runPageLimit(filter.limit);
-      const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+      const order = runOrderOf(filter);
+      const after = filter.cursor === undefined ? undefined : decodeRunPosition(filter.cursor, order);
       const query = listRunsQuery(filter, after, limit + 1);
       const found = await rows<RunRow>(query.text, query.values);
-      const { items, nextCursor } = pageOf(found, limit, toRunRecord);
+      const { items, nextCursor } = pageOf(found, limit, toRunRecord, order);
       return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
     },
     summarizeRouting: async ({ seqs, runIds }) =>

@@ -7,6 +7,7 @@
  * must not change the rows of a statement that an older node, still running, has prepared.
  */
 import type { RunFilter } from '../../core/ports.js';
+import { UPDATE_ORDER_STATUSES, type RunPosition } from '../pagination.js';
 
 export const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
   created_at, updated_at, status, result, error, history_length`;
@@ -345,21 +346,26 @@ export const SQL = {
 } as const;
 
 /**
- * listRuns, newest first by (created_at, id); one statement per combination of filters so that each
- * reads the index made for it. Returns the SQL and its parameters.
+ * listRuns, newest first by (created_at, id), or by (updated_at, id) in the order `updated`; one statement per
+ * combination of filters so that each reads the index made for it (runs_by_end in the order `updated`: the query
+ * repeats its WHERE as a literal, which a generic plan, whose status is a parameter, needs to prove it applies).
+ * Returns the SQL and its parameters.
  */
 export function listRunsQuery(
-  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject'>,
-  after: { createdAt: number; id: string } | undefined,
+  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom'>,
+  after: RunPosition | undefined,
   limit: number,
 ): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const where = ['deleting IS NULL'];
   const param = (value: unknown) => `$${values.push(value)}`;
+  const time = filter.order === 'updated' ? 'updated_at' : 'created_at';
   if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
+  if (filter.order === 'updated') where.push(`status IN (${UPDATE_ORDER_STATUSES.map((status) => `'${status}'`).join(', ')})`);
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
   if (filter.createdFrom !== undefined) where.push(`created_at >= ${param(filter.createdFrom)}`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
+  if (filter.updatedFrom !== undefined) where.push(`updated_at >= ${param(filter.updatedFrom)}`);
   if (filter.subject !== undefined) {
     // The expression of events_by_subject; '$' follows '#', so the subjects under `S#` (its comments) are a range.
     const subject = `(body::jsonb ->> 'subject') COLLATE "C"`;
@@ -367,8 +373,8 @@ export function listRunsQuery(
     where.push(`trigger_event_seq IN (SELECT seq FROM events WHERE (body::jsonb ->> 'subject') IS NOT NULL
       AND (${subject} = ${exact} OR (${subject} >= ${from} AND ${subject} < ${to})))`);
   }
-  if (after) where.push(`(created_at, id) < (${param(after.createdAt)}, ${param(after.id)})`);
+  if (after) where.push(`(${time}, id) < (${param(after.at)}, ${param(after.id)})`);
   const text = `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')}
-    ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`;
+    ORDER BY ${time} DESC, id DESC LIMIT ${param(limit)}`;
   return { text, values };
 }

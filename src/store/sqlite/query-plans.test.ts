@@ -48,6 +48,15 @@ test('every statement reads through an index', () => {
     }
   }
   for (const after of [false, true]) statements.push([`listRuns(subject, ${after})`, listRunsSql({ subject: 'demo/app#42' }, after)]);
+  // By when runs ended: a range of the partial index runs_by_end, not runs_by_status and a sort.
+  for (const workflow of [undefined, 'wf']) {
+    for (const updatedFrom of [undefined, 1]) {
+      for (const after of [false, true]) {
+        const filter = { workflow, status: 'failed' as const, order: 'updated' as const, updatedFrom };
+        statements.push([`listRuns(${workflow ?? '-'}, failed, updated from ${updatedFrom ?? '-'}, ${after})`, listRunsSql(filter, after)]);
+      }
+    }
+  }
   statements.push(...Object.entries(HUMAN_TASK_SQL).map(([name, sql]): [string, string] => [`humanTasks.${name}`, sql]));
   statements.push(...Object.entries(SUBSCRIBER_LEASE_SQL).map(([name, sql]): [string, string] => [`subscriberLeases.${name}`, sql]));
   for (const eligible of [undefined, 'alice']) {
@@ -71,6 +80,9 @@ test('every statement reads through an index', () => {
     const sorts = details.filter((d) => d.includes('TEMP B-TREE'));
     if (scans.length && !MAY_SCAN.has(name)) problems.push(`${name} scans a table: ${details.join(' | ')}`);
     if (sorts.length && !MAY_SORT.has(name)) problems.push(`${name} sorts in a temp b-tree: ${details.join(' | ')}`);
+    if (name.includes(', updated from') && !details.some((d) => d.startsWith('SEARCH runs USING INDEX runs_by_end (status=?'))) {
+      problems.push(`${name} does not read a range of runs_by_end: ${details.join(' | ')}`);
+    }
   }
   db.close();
   assert.deepEqual(problems, []);

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { StoreError, toError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
 import type { Logger, RunFilter, RunPage, Store } from '../../core/ports.js';
-import { decodeRunCursor, DEFAULT_LOG_PAGE, pageOf, rowLimit, runPageLimit } from '../pagination.js';
+import { decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runPageLimit } from '../pagination.js';
 import { FileIdentity } from './file-identity.js';
 import { GroupCommit, LOCK_WAIT_MS, type GroupCommitStats } from './group-commit.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
@@ -199,7 +199,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   function listRuns(filter: RunFilter): RunPage {
     const limit = runPageLimit(filter.limit);
-    const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+    const order = runOrderOf(filter);
+    const after = filter.cursor === undefined ? undefined : decodeRunPosition(filter.cursor, order);
     const sql = listRunsSql(filter, after !== undefined);
     let statement = listRunsStatements.get(sql);
     if (!statement) listRunsStatements.set(sql, (statement = db.prepare<[Record<string, unknown>], RunRow>(sql)));
@@ -209,10 +210,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       createdFrom: filter.createdFrom,
       createdBefore: filter.createdBefore,
       subject: filter.subject,
+      updatedFrom: filter.updatedFrom,
       ...after,
       limit: limit + 1,
     });
-    const { items, nextCursor } = pageOf(rows, limit, toRunRecord);
+    const { items, nextCursor } = pageOf(rows, limit, toRunRecord, order);
     return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
   }
 

@@ -9,8 +9,18 @@ import { Layout, Notice, RunLink, StatusBadge, Time } from './layout.js';
 
 const STATUSES = RUN_STATUSES;
 
-export function RunTable(props: { runs: RunView[] }) {
+/**
+ * Runs, with when each started and last changed. `ended`: the runs ended (or got stuck) and are listed by when they
+ * did; that column, under this name (`Failed`), comes before when they started.
+ */
+export function RunTable(props: { runs: RunView[]; ended?: string }) {
   if (props.runs.length === 0) return <p class="muted">No runs.</p>;
+  const updated = props.ended ?? 'Updated';
+  const updatedCell = (run: RunView) => (
+    <td data-label={updated}>
+      <Time at={run.updatedAt} />
+    </td>
+  );
   return (
     <table class="runs stack">
       <thead>
@@ -18,8 +28,9 @@ export function RunTable(props: { runs: RunView[] }) {
           <th>Run</th>
           <th>Workflow</th>
           <th>Status</th>
+          {props.ended !== undefined && <th>{updated}</th>}
           <th>Started</th>
-          <th>Updated</th>
+          {props.ended === undefined && <th>{updated}</th>}
         </tr>
       </thead>
       <tbody>
@@ -33,12 +44,11 @@ export function RunTable(props: { runs: RunView[] }) {
               <StatusBadge status={run.status} />
               {run.error && <div class="muted">{run.error.message.slice(0, 120)}</div>}
             </td>
+            {props.ended !== undefined && updatedCell(run)}
             <td data-label="Started">
               <Time at={run.createdAt} />
             </td>
-            <td data-label="Updated">
-              <Time at={run.updatedAt} />
-            </td>
+            {props.ended === undefined && updatedCell(run)}
           </tr>
         ))}
       </tbody>
@@ -49,6 +59,7 @@ export function RunTable(props: { runs: RunView[] }) {
 export function overviewPage(props: {
   session: Session;
   counts: Partial<Record<RunStatus, number>>;
+  /** The latest failures, by when they failed. */
   failures: RunView[];
   openTasks: number;
   workflows: number;
@@ -76,7 +87,7 @@ export function overviewPage(props: {
           </a>
         </div>
         <h2>Recent failures</h2>
-        <RunTable runs={props.failures} />
+        <RunTable runs={props.failures} ended="Failed" />
       </div>
     </Layout>
   );

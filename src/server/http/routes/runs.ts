@@ -23,9 +23,21 @@ const startSchema = z.strictObject(
   { error: (issue) => (issue.code === 'invalid_type' ? 'a JSON object { workflow, input?, id? }' : undefined) },
 );
 
+const SINCE = 'an ISO 8601 time with its zone (2026-12-06T10:00:00Z, 2026-12-06T12:00:00+02:00) or a date (2026-12-06: from 00:00 UTC)';
+const isoTime = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+
 const listSchema = z.object({
   workflow: z.string().min(1, 'a workflow name').optional(),
   status: z.enum(RUN_STATUSES, `one of ${RUN_STATUSES.join(', ')}`).optional(),
+  // `updated`: by when runs last changed, which for runs that ended is when they did (see RunFilter.order).
+  order: z.enum(['created', 'updated'], "'created' or 'updated'").optional(),
+  /** Runs created (order `created`) or that last changed (order `updated`) at or after this time. */
+  since: z
+    .string(SINCE)
+    .refine((value) => (isoTime.safeParse(value).success || isoDate.safeParse(value).success) && Number.isFinite(Date.parse(value)), SINCE)
+    .transform((value) => Date.parse(value))
+    .optional(),
   cursor: z.string().optional(),
   limit: queryInteger(1, 500).optional(),
 });
@@ -54,7 +66,9 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
       return c.json(run, created ? 201 : 200);
     })
     .get('/', async (c) => {
-      const page = await operations.listRuns(readQuery(c, listSchema));
+      const { since, ...query } = readQuery(c, listSchema);
+      const from = since === undefined ? {} : query.order === 'updated' ? { updatedFrom: since } : { createdFrom: since };
+      const page = await operations.listRuns({ ...query, ...from });
       return c.json({ runs: page.runs, nextCursor: page.nextCursor ?? null });
     })
     .get('/:id', async (c) => {
