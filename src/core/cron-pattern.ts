@@ -41,3 +41,21 @@ export function cronPatternProblem(pattern: unknown): string | undefined {
   });
   return inRange ? undefined : problem;
 }
+
+const SIX_FIELDS = ['second', 'minute', 'hour', 'day of month', 'month', 'day of week'];
+
+/**
+ * A warning for a pattern that is valid but likely not what its author meant: six fields are read seconds first, so a
+ * five-field pattern with a field added at the end (a year, as Quartz and EventBridge write it) runs every hour or
+ * minute instead of once a week.
+ */
+export function cronPatternWarning(pattern: string): string | undefined {
+  const fields = pattern.trim().split(/\s+/);
+  if (fields.length !== 6) return undefined;
+  const readAs = fields.map((field, index) => `${SIX_FIELDS[index]} ${field}`).join(', ');
+  return (
+    `${JSON.stringify(pattern)} has six fields, and six are read seconds first: ${readAs}. ` +
+    `Cron has no year field; for "minute hour day month weekday" write five fields, as ${JSON.stringify(fields.slice(0, 5).join(' '))} ` +
+    `if the last field was meant as a year`
+  );
+}

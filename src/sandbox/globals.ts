@@ -94,3 +94,38 @@ export function preludeFor(names: readonly string[]): string {
   return JSON.stringify(stuck);
 })()`;
 }
+
+const NOT_NODE = 'workflows do not run in Node.js';
+const PLAIN_JS = 'use a library written in plain JavaScript, or a custom activity';
+/**
+ * What to use instead of the globals of Node.js and the web that workflows lack, to add to a `ReferenceError` for one
+ * (docs/engine.md, "The sandbox's globals"). They are not defined to throw, as the timers are (SDK_GLOBALS): libraries
+ * test `typeof fetch === 'undefined'` and fall back to something that works here.
+ */
+const INSTEAD: Readonly<Record<string, string>> = {
+  fetch: "workflows have no fetch; use http.request from 'autoflow' (allowed by permissions.http)",
+  XMLHttpRequest: "workflows have no XMLHttpRequest; use http.request from 'autoflow' (allowed by permissions.http)",
+  URL: 'workflows have no URL; build URLs as strings, each part through encodeURIComponent()',
+  URLSearchParams: 'workflows have no URLSearchParams; build the query as a string, each part through encodeURIComponent()',
+  Intl: "workflows have no Intl (no locale or time-zone data); use calendar from 'autoflow' for times in a time zone, and format text in a custom activity",
+  btoa: `workflows have no btoa; ${PLAIN_JS}`,
+  atob: `workflows have no atob; ${PLAIN_JS}`,
+  TextEncoder: `workflows have no TextEncoder; ${PLAIN_JS}`,
+  TextDecoder: `workflows have no TextDecoder; ${PLAIN_JS}`,
+  structuredClone: 'workflows have no structuredClone; copy plain data with JSON.parse(JSON.stringify(value))',
+  crypto: "workflows have no crypto; uuid4() from 'autoflow' makes ids (the same on replay), and a custom activity can hash or sign",
+  performance: "workflows have no performance (its clock is not deterministic); use now() from 'autoflow'",
+  process: `${NOT_NODE}: there is no process; read settings from the run's input, and secrets with secrets.get from 'autoflow'`,
+  require: `${NOT_NODE}: there is no require; import packages (the bundler includes them)`,
+  Buffer: `${NOT_NODE}: there is no Buffer; use Uint8Array (for base64, ${PLAIN_JS})`,
+  __dirname: `${NOT_NODE}: there is no __dirname; import data (JSON, policy files) instead of reading files`,
+};
+
+/**
+ * The message of an error thrown inside the sandbox, with what to do instead when it is QuickJS's
+ * `ReferenceError: 'fetch' is not defined` for a global workflows lack: `'fetch' is not defined: workflows have no fetch; …`.
+ */
+export function withMissingGlobalHint(name: string, message: string): string {
+  const missing = name === 'ReferenceError' ? /^'([\w$]+)' is not defined$/.exec(message)?.[1] : undefined;
+  return missing !== undefined && Object.hasOwn(INSTEAD, missing) ? `${message}: ${INSTEAD[missing]}` : message;
+}

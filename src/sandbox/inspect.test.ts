@@ -53,7 +53,7 @@ export default workflow({
     [
       'unknown trigger',
       `name: 'x', triggers: [{ webhook: 'x' } as any], async run() {}`,
-      /triggers\[0\]: a trigger is \{ event, filter\?, runKey\? \} or \{ cron/,
+      /triggers\[0\]: a trigger is \{ event, filter\?, runKey\?, includeOwnEvents\? \} or \{ cron/,
     ],
     [
       'bad time zone',

@@ -12,6 +12,7 @@ import { MAX_CAUSE_DEPTH, SandboxLimitError, toError } from '../core/errors.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
+import { withMissingGlobalHint } from './globals.js';
 import type { SourceMapper } from './source-map.js';
 import { inTurn } from './turns.js';
 import { LimitReached, ScriptError, limitOf, type LimitKind, type Vm, type VmLimits } from './vm.js';
@@ -286,8 +287,9 @@ function interruptedAt(json: string | undefined): string | undefined {
 export function hostErrorOf(error: unknown, limits: VmLimits, workflow: string, mapper: SourceMapper): Error {
   if (error instanceof LimitReached) return limitError(error.limit, limits, workflow, placeOf(error.where, mapper));
   if (error instanceof ScriptError) {
-    const mapped = new Error(`Workflow '${workflow}': ${error.info.name}: ${error.info.message}`);
-    if (error.info.stack) mapped.stack = mapper.stackOf(error.info.name, error.info.message, error.info.stack);
+    const message = withMissingGlobalHint(error.info.name, error.info.message);
+    const mapped = new Error(`Workflow '${workflow}': ${error.info.name}: ${message}`);
+    if (error.info.stack) mapped.stack = mapper.stackOf(error.info.name, message, error.info.stack);
     return mapped;
   }
   return toError(error);
@@ -375,12 +377,16 @@ export class QuickJsInstance implements WorkflowInstance {
     return command;
   }
 
-  /** A run that failed because of a limit stops the instance; other failures get mapped stacks. */
+  /**
+   * A run that failed because of a limit stops the instance; other failures get mapped stacks, and a ReferenceError
+   * for a global of Node.js or the web says what to use instead (globals.ts).
+   */
   private failure(error: ErrorInfo): ErrorInfo {
     const limit = limitOf(error);
     if (limit === 'stack') throw new LimitReached('stack', error.stack);
     if (limit === 'memory') throw this.vm.outOfMemory(error.stack);
-    if (!error.stack) return error;
-    return { ...error, stack: this.mapper.stackOf(error.name, error.message, error.stack) };
+    const message = withMissingGlobalHint(error.name, error.message);
+    if (!error.stack) return { ...error, message };
+    return { ...error, message, stack: this.mapper.stackOf(error.name, message, error.stack) };
   }
 }

@@ -5,9 +5,9 @@
  * esbuild, source maps, YAML and the cron parser the scheduler uses (test/architecture.test.ts).
  */
 import { Cron } from 'croner';
-import { cronPatternProblem, invalidCronPattern } from '../core/cron-pattern.js';
+import { cronPatternProblem, cronPatternWarning, invalidCronPattern } from '../core/cron-pattern.js';
 import { DefinitionError, toError } from '../core/errors.js';
-import { filterProblems } from '../core/filter.js';
+import { closestWord, filterProblems } from '../core/filter.js';
 import { timeZoneProblem } from '../core/time-zone.js';
 import type { WorkflowManifest } from '../core/model.js';
 import { unknownGitLabEventType } from './gitlab-event-types.js';
@@ -41,9 +41,12 @@ class Problems {
     this.list.push(`${path}: ${message}`);
   }
 
-  onlyKeys(value: Fields, path: string, allowed: readonly string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.add(path, `unknown field '${key}' (expected ${allowed.join(', ')})`);
+  /** Each key not `allowed`, with the allowed one it most likely meant: a mistyped one, or one of `meanings`. */
+  onlyKeys(keys: readonly string[], path: string, allowed: readonly string[], meanings: Readonly<Record<string, string>> = {}): void {
+    for (const key of keys) {
+      if (allowed.includes(key)) continue;
+      const meant = Object.hasOwn(meanings, key) ? meanings[key] : closestWord(key, allowed);
+      this.add(path, `unknown field '${key}' (expected ${allowed.join(', ')})${meant === undefined ? '' : `; did you mean '${meant}'?`}`);
     }
   }
 
@@ -71,7 +74,7 @@ function checkFilter(problems: Problems, filter: Fields, path: string, event: un
 
 function checkTrigger(problems: Problems, trigger: unknown, path: string): void {
   if (isObject(trigger) && 'event' in trigger) {
-    problems.onlyKeys(trigger, path, ['event', 'filter', 'runKey']);
+    problems.onlyKeys(Object.keys(trigger), path, ['event', 'filter', 'runKey', 'includeOwnEvents']);
     if (typeof trigger.event !== 'string' || trigger.event === '') {
       problems.add(`${path}.event`, 'must name an event type, such as com.gitlab.events.issue_updated');
     }
@@ -82,10 +85,16 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
     ) {
       problems.add(`${path}.runKey`, "must be a list of event paths, such as ['project_id', 'checkout_sha']");
     }
+    if (trigger.includeOwnEvents !== undefined && typeof trigger.includeOwnEvents !== 'boolean') {
+      problems.add(
+        `${path}.includeOwnEvents`,
+        `must be true or false (true: the events AutoFlow's own GitLab account caused start runs too), got ${JSON.stringify(trigger.includeOwnEvents)}`,
+      );
+    }
     if (trigger.filter !== undefined && !isObject(trigger.filter)) problems.add(`${path}.filter`, 'must be an object of path → condition');
     else if (trigger.filter !== undefined) checkFilter(problems, trigger.filter, path, trigger.event);
   } else if (isObject(trigger) && 'cron' in trigger) {
-    problems.onlyKeys(trigger, path, ['cron', 'timezone', 'input']);
+    problems.onlyKeys(Object.keys(trigger), path, ['cron', 'timezone', 'input']);
     const cron = cronProblem(trigger.cron);
     if (cron !== undefined) problems.add(`${path}.cron`, cron);
     if (trigger.timezone !== undefined) {
@@ -96,7 +105,7 @@ function checkTrigger(problems: Problems, trigger: unknown, path: string): void 
       if (zone !== undefined) problems.add(`${path}.timezone`, zone);
     }
   } else {
-    problems.add(path, 'a trigger is { event, filter?, runKey? } or { cron, timezone?, input? }');
+    problems.add(path, 'a trigger is { event, filter?, runKey?, includeOwnEvents? } or { cron, timezone?, input? }');
   }
 }
 
@@ -105,7 +114,7 @@ function checkPermissions(problems: Problems, permissions: unknown): void {
     problems.add('permissions', 'must be an object');
     return;
   }
-  problems.onlyKeys(permissions, 'permissions', ['http', 'secrets', 'activities', 'gitlab', 'kubernetes']);
+  problems.onlyKeys(Object.keys(permissions), 'permissions', ['http', 'secrets', 'activities', 'gitlab', 'kubernetes']);
   for (const key of ['http', 'secrets', 'activities']) problems.names(permissions[key], `permissions.${key}`);
   checkKubernetesPermissions(problems, permissions.kubernetes);
   const { gitlab } = permissions;
@@ -114,7 +123,7 @@ function checkPermissions(problems: Problems, permissions: unknown): void {
     problems.add('permissions.gitlab', 'must be an object');
     return;
   }
-  problems.onlyKeys(gitlab, 'permissions.gitlab', ['projects', 'groups', 'access']);
+  problems.onlyKeys(Object.keys(gitlab), 'permissions.gitlab', ['projects', 'groups', 'access']);
   problems.names(gitlab.projects, 'permissions.gitlab.projects');
   problems.names(gitlab.groups, 'permissions.gitlab.groups');
   if (gitlab.access !== undefined && gitlab.access !== 'read' && gitlab.access !== 'write') {
@@ -128,7 +137,7 @@ function checkKubernetesPermissions(problems: Problems, kubernetes: unknown): vo
     problems.add('permissions.kubernetes', 'must be an object');
     return;
   }
-  problems.onlyKeys(kubernetes, 'permissions.kubernetes', ['namespaces', 'kinds', 'access']);
+  problems.onlyKeys(Object.keys(kubernetes), 'permissions.kubernetes', ['namespaces', 'kinds', 'access']);
   problems.names(kubernetes.namespaces, 'permissions.kubernetes.namespaces');
   problems.names(kubernetes.kinds, 'permissions.kubernetes.kinds');
   if (kubernetes.access !== undefined && kubernetes.access !== 'read' && kubernetes.access !== 'write') {
@@ -136,12 +145,36 @@ function checkKubernetesPermissions(problems: Problems, kubernetes: unknown): vo
   }
 }
 
+/** The fields of the manifest the SDK makes of a declaration (src/sdk/workflow.ts, manifestOf), `declaredKeys` aside. */
+const MANIFEST_KEYS = ['name', 'description', 'triggers', 'permissions', 'inputSchema', 'validatesInput'];
+/** The keys `workflow({...})` takes (src/sdk/types.ts, WorkflowOptions). */
+const WORKFLOW_KEYS = ['name', 'description', 'triggers', 'permissions', 'input', 'run'];
+/** Keys of other tools' declarations, or of AutoFlow's manifest, that a workflow's author may write for one of those. */
+const WORKFLOW_KEY_MEANINGS: Record<string, string> = {
+  inputSchema: 'input',
+  schema: 'input',
+  schedule: 'triggers',
+  cron: 'triggers',
+  on: 'triggers',
+};
+
+/**
+ * The keys given to `workflow({...})`, which the SDK reports as `declaredKeys` (bundles made before it did report
+ * none): the SDK reads only the keys it knows, so a mistyped one (`trigger`, `permisions`) would be ignored.
+ */
+function checkDeclaredKeys(problems: Problems, keys: unknown): void {
+  if (keys === undefined) return;
+  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) problems.add('declaredKeys', 'must be a list of strings');
+  else problems.onlyKeys(keys, '(declaration)', WORKFLOW_KEYS, WORKFLOW_KEY_MEANINGS);
+}
+
 /** The manifest, or a DefinitionError naming the origin file and every bad field. */
 export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
   const problems = new Problems();
-  const manifest = isObject(raw) ? raw : {};
+  const { declaredKeys, ...manifest } = isObject(raw) ? raw : {};
   if (!isObject(raw)) problems.add('(declaration)', 'must be an object');
-  problems.onlyKeys(manifest, '(declaration)', ['name', 'description', 'triggers', 'permissions', 'inputSchema', 'validatesInput']);
+  checkDeclaredKeys(problems, declaredKeys);
+  problems.onlyKeys(Object.keys(manifest), '(declaration)', MANIFEST_KEYS);
   if (manifest.name === undefined) problems.add('name', 'is required: give the workflow a name');
   else if (typeof manifest.name !== 'string' || !NAME.test(manifest.name)) {
     problems.add(
@@ -174,7 +207,8 @@ export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
  */
 export function manifestWarnings(manifest: WorkflowManifest): string[] {
   return manifest.triggers.flatMap((trigger, index) => {
-    const warning = 'event' in trigger ? unknownGitLabEventType(trigger.event) : undefined;
-    return warning === undefined ? [] : [`triggers[${index}].event: ${warning}`];
+    const [field, warning] =
+      'event' in trigger ? ['event', unknownGitLabEventType(trigger.event)] : ['cron', cronPatternWarning(trigger.cron)];
+    return warning === undefined ? [] : [`triggers[${index}].${field}: ${warning}`];
   });
 }

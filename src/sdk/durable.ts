@@ -5,6 +5,7 @@
 import { SIGNAL_EVENT_PREFIX, type CloudEvent, type Json } from '../core/model.js';
 import { toMilliseconds, type Duration } from './duration.js';
 import { ContinueAsNewSignal } from './errors.js';
+import { lostDataIn } from './plain-data.js';
 import { currentRuntime, runtimeIfAny } from './runtime.js';
 import { Observed } from './wait-channels.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
@@ -221,12 +222,16 @@ export function deprecatePatch(patchId: string): void {
 /** Ends this run and starts a fresh one of the same workflow with `input` (keeps history short). */
 export function continueAsNew(input: Json = null): never {
   currentRuntime().requireRunning('continueAsNew()');
+  let json: string;
   let copy: Json;
   try {
-    copy = JSON.parse(JSON.stringify(input)) as Json;
+    json = JSON.stringify(input);
+    copy = JSON.parse(json) as Json;
   } catch (error) {
     throw new TypeError(`continueAsNew(): the input is not JSON-serialisable (${(error as Error).message})`);
   }
+  const lost = lostDataIn(input, json, 'input');
+  if (lost !== undefined) throw new TypeError(`continueAsNew() ${lost}`);
   throw new ContinueAsNewSignal(copy);
 }
 

@@ -7,6 +7,7 @@
  */
 import type { CallOptions, Json } from '../core/model.js';
 import { callCapability } from './capabilities.js';
+import { strictFacade } from './facade.js';
 import type {
   Attributes,
   AuditEvent,
@@ -116,7 +117,8 @@ const inProject = (project: ProjectRef): Args => ({ project });
 const inGroup = (group: GroupRef): Args => ({ group });
 const owned = (owner: Owner): Args => ({ ...owner });
 
-export const gitlab = {
+// Typos in a resource's or method's name throw, naming the name meant (facade.ts).
+export const gitlab = /* @__PURE__ */ strictFacade('gitlab', {
   /**
    * Any GitLab REST call, `path` relative to `/api/v4` (e.g. `/projects/42/issues?state=opened`),
    * within `permissions.gitlab`: the project or group the path names must be granted, and other
@@ -284,7 +286,7 @@ export const gitlab = {
     /** The token's own user: who AutoFlow acts as. */
     current: (options?: CallOptions): Promise<CurrentUser> => call('users.current', {}, options),
   },
-};
+});
 
 /** What a `GitLabError` carries: GitLab's status and answer, and the request it refused. */
 export interface GitLabErrorDetails {

@@ -8,6 +8,7 @@
  */
 import type { Activation, CloudEvent, Command, ErrorInfo, Json, LogLevel, Resolution } from '../core/model.js';
 import { CancelledError, ContinueAsNewSignal, RemoteError, errorInfoOf } from './errors.js';
+import { lostDataIn } from './plain-data.js';
 import type { InitPayload, ManifestReply } from './protocol.js';
 import { createRandom, uuid4From } from './random.js';
 import type { RunInfo, WorkflowDefinition } from './types.js';
@@ -234,6 +235,8 @@ export class WorkflowRuntime {
     } catch (error) {
       throw new TypeError(`${operation}: its arguments are not JSON-serialisable (${(error as Error).message})`);
     }
+    const lost = lostDataIn(command, serialised, '');
+    if (lost !== undefined) throw new TypeError(`${operation} ${lost}`);
     this.nextStep++;
     if (this.terminal !== undefined) return undefined;
     this.issued[this.issued.length] = serialised;
@@ -298,6 +301,8 @@ export class WorkflowRuntime {
     if (json === undefined) {
       return this.failure(new TypeError(`The workflow returned a ${typeof result}: return plain JSON data`));
     }
+    const lost = lostDataIn(result, json, 'result');
+    if (lost !== undefined) return this.failure(new TypeError(`The workflow's result ${lost}`));
     return `{"kind":"complete","result":${json}}`;
   }
 

@@ -77,13 +77,17 @@ function jsonSchemaOf(spec: object): Json | undefined {
   }
 }
 
-/** What the host learns of a definition at deploy. The host validates every field. */
+/**
+ * What the host learns of a definition at deploy. The host validates every field. `declaredKeys`, the keys given to
+ * `workflow({...})`, let it refuse a mistyped one (`trigger`), which would otherwise be ignored.
+ */
 export function manifestOf(definition: WorkflowDefinition): ManifestReply {
   const manifest: Record<string, unknown> = {
     name: definition.name,
     triggers: definition.triggers,
     permissions: definition.permissions,
     validatesInput: false,
+    declaredKeys: Object.keys(definition),
   };
   if (definition.description !== undefined) manifest.description = definition.description;
   const kind = inputKind(definition.input);
