@@ -22,6 +22,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
+import { GitLabAccount, lookUpThrough } from './event-routing-account.js';
 import { followDefinitions } from './definition-sync.js';
 import {
   BuildInputs,
@@ -64,6 +65,8 @@ export interface RuntimeConfig {
   /** The GitLab workflows call; absent: the built-in simulator (see docs/gitlab-capability.md). */
   gitlabUrl?: string | undefined;
   gitlabToken?: string | undefined;
+  /** The username of the token's user, which counts as AutoFlow's own account until GitLab names it (event-routing-account.ts). */
+  gitlabUsername?: string | undefined;
   /** `X-Gitlab-Token` of the default webhook source. */
   gitlabWebhookSecret?: string | undefined;
   /** More webhook sources, each with its own secret. */
@@ -268,6 +271,16 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     capabilities: new Set(capabilities.keys()),
     ...(capabilities.get('activities') === activities && { activities: new Set(Object.keys(config.activities)) }),
   };
+  const webhookSources = [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])];
+  // Asked before the capabilities are wrapped: what `env.mock('gitlab')` puts in front of them answers workflows, not
+  // this. Only where GitLab events can come from: a test environment without a GitLab has no account to look up.
+  const gitlab = capabilities.get('gitlab');
+  const ownAccount = new GitLabAccount({
+    configured: config.gitlabUsername,
+    lookUp: gitlab && (config.gitlabUrl !== undefined || webhookSources.length > 0) ? lookUpThrough(gitlab, clock) : undefined,
+    clock,
+    logger: logger.child({ component: 'gitlab' }),
+  });
   if (overrides.wrapCapability) for (const [name, capability] of capabilities) capabilities.set(name, overrides.wrapCapability(capability));
   const checkSchema = createSchemaChecker();
   const engine = new Engine({
@@ -283,6 +296,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     cacheSize: config.sandbox.cacheSize,
     cacheMemoryBytes: config.sandbox.cacheMemoryMb * 1024 * 1024,
     lookbackMs: config.lookbackMs,
+    ownAccount,
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
     ...(overrides.random ? { random: overrides.random } : {}),
     ...(config.leases ? { runLeaseMs: config.leases.runMs, callLeaseMs: config.leases.callMs } : {}),
@@ -321,7 +335,6 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     newApiToken = `af_${randomBytes(24).toString('base64url')}`;
     await store.addApiToken(hashToken(newApiToken), 'admin', clock.now());
   }
-  const webhookSources = [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])];
   if (config.gitlabUrl !== undefined && webhookSources.length === 0) {
     logger.warn(
       { gitlabUrl: config.gitlabUrl },
@@ -411,6 +424,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     async start() {
       if (config.workflowFiles || existsSync(config.workflowsDir)) await redeploy();
       else logger.warn({ dir: config.workflowsDir }, 'workflows folder does not exist; no workflow deployed');
+      // Before routing begins, so that the events left in the inbox are told apart too; at most one lookup's timeout.
+      await ownAccount.start();
       await engine.start();
       engineStarted = true;
       // Not awaited, never throws: one log line on whether GitLab answers and takes the token.
@@ -442,6 +457,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       await stopFollowing?.();
       await watcher?.close();
       engineStarted = false;
+      ownAccount.stop();
       scheduler.stop();
       await retention.stop();
       await dispatcher.stop();

@@ -116,12 +116,13 @@ describe('gate options', () => {
     });
   });
 
-  test('triggers: pushes to the branch, or tag pushes matching the pattern', () => {
+  test("triggers: pushes to the branch, or tag pushes matching the pattern, AutoFlow's own included", () => {
     assert.deepEqual(gateTriggers(options), [
       {
         event: 'com.gitlab.events.push',
         filter: { 'project.path_with_namespace': 'acme/manifests', ref: 'refs/heads/main' },
         runKey: ['project_id', 'checkout_sha'],
+        includeOwnEvents: true,
       },
     ]);
     assert.deepEqual(gateTriggers({ ...options, tagPattern: 'v*' }), [
@@ -129,6 +130,7 @@ describe('gate options', () => {
         event: 'com.gitlab.events.tag_push',
         filter: { 'project.path_with_namespace': 'acme/manifests', ref: { glob: 'refs/tags/v*' } },
         runKey: ['project_id', 'checkout_sha', 'ref'],
+        includeOwnEvents: true,
       },
     ]);
   });

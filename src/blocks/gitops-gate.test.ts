@@ -24,6 +24,21 @@ async function gitlabApi(fx: GateFixture, method: string, path: string, body: un
   await fx.env.settle();
 }
 
+describe("gitopsGate: a push by AutoFlow's own account is gated like a person's", () => {
+  test('a workflow that promotes a release by committing (as autoflow-bot) gets the gate: its commit deploys once green', async () => {
+    const fx = await GateFixture.create();
+    try {
+      const commit = await fx.push(2, 'autoflow-bot');
+      const runId = await fx.runFor(commit.sha);
+      await setPipeline(fx, commit.sha, 'success');
+      assert.equal((await resultOf(fx, runId)).status, 'deployed');
+      assert.equal(fx.receiver.received.length, 1);
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe('gitopsGate: only a pipeline GitLab calls `success`, on the watched ref, is green', () => {
   test('a pipeline held at a manual job is not green: nothing syncs until someone runs the job and it passes', async () => {
     const fx = await GateFixture.create();

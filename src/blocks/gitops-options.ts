@@ -161,6 +161,11 @@ export const GATE_RUN_KEY = ['project_id', 'checkout_sha'];
 const TAG_GATE_RUN_KEY = [...GATE_RUN_KEY, 'ref'];
 
 /** A push to the watched branch, or a tag push matching the pattern, of the manifests project. */
+/**
+ * The gate's triggers. They take pushes by AutoFlow's own account too (`includeOwnEvents`): a workflow that promotes a
+ * release by committing to the GitOps repository is gated like a person's push, and the gate itself pushes nothing,
+ * so it cannot trigger itself.
+ */
 export function gateTriggers(options: GitopsGateOptions): TriggerSpec[] {
   const project = { 'project.path_with_namespace': options.project };
   if (options.tagPattern !== undefined) {
@@ -169,10 +174,18 @@ export function gateTriggers(options: GitopsGateOptions): TriggerSpec[] {
         event: 'com.gitlab.events.tag_push',
         filter: { ...project, ref: { glob: `refs/tags/${options.tagPattern}` } },
         runKey: TAG_GATE_RUN_KEY,
+        includeOwnEvents: true,
       },
     ];
   }
-  return [{ event: 'com.gitlab.events.push', filter: { ...project, ref: `refs/heads/${options.branch ?? 'main'}` }, runKey: GATE_RUN_KEY }];
+  return [
+    {
+      event: 'com.gitlab.events.push',
+      filter: { ...project, ref: `refs/heads/${options.branch ?? 'main'}` },
+      runKey: GATE_RUN_KEY,
+      includeOwnEvents: true,
+    },
+  ];
 }
 
 /** Mistakes in the options, found when the workflow file is loaded rather than at the first push. */

@@ -73,6 +73,7 @@ const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFla
   { key: 'logLevel', flag: 'logLevel', env: 'AUTOFLOW_LOG_LEVEL' },
   { key: 'gitlabUrl', flag: 'gitlabUrl', env: 'AUTOFLOW_GITLAB_URL' },
   { key: 'gitlabToken', env: 'AUTOFLOW_GITLAB_TOKEN' },
+  { key: 'gitlabUsername', env: 'AUTOFLOW_GITLAB_USERNAME' },
   { key: 'gitlabWebhookSecret', env: 'AUTOFLOW_GITLAB_WEBHOOK_SECRET' },
   { key: 'publicUrl', flag: 'publicUrl', env: 'AUTOFLOW_PUBLIC_URL' },
   {

@@ -28,6 +28,8 @@ function integer(min: number, max: number, expected = `an integer from ${min} to
 }
 
 const nonEmpty = z.string('a non-empty string').min(1, 'a non-empty string');
+/** GitLab's usernames: letters, digits, `_`, `.` and `-`, not starting with `-`. */
+const GITLAB_USERNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -245,6 +247,16 @@ export const configSchema = strict({
   sessionSecret: z.string('a string of at least 32 characters').min(32, 'a string of at least 32 characters').optional(),
   /** Token of the GitLab user AutoFlow acts as (a bot or project access token). */
   gitlabToken: nonEmpty.optional(),
+  /**
+   * The username of that token's user (`autoflow-bot`; a leading `@` is dropped). Triggers start no run for the events
+   * it causes; the server asks GitLab for it at start, and this name counts until GitLab answers (and where it does
+   * not). @default none: until GitLab answers, no event counts as AutoFlow's own
+   */
+  gitlabUsername: z
+    .string('a GitLab username, such as autoflow-bot')
+    .transform((name) => name.replace(/^@/, ''))
+    .refine((name) => GITLAB_USERNAME.test(name), 'a GitLab username, such as autoflow-bot')
+    .optional(),
   /** `X-Gitlab-Token` of the default webhook source. */
   gitlabWebhookSecret: nonEmpty.optional(),
   /** Config file only: more webhook sources, for several GitLab instances or groups with their own secrets. */

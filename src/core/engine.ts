@@ -37,7 +37,7 @@ import type {
 } from './ports.js';
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
-import { leftWorkToClaim, lookBack, planRouting, type TriggerFailure } from './router.js';
+import { leftWorkToClaim, lookBack, planRouting, type OwnAccount, type TriggerFailure } from './router.js';
 import { revealResolution, secretValuesOf } from './secrets.js';
 import { SlotReturns } from './slot-returns.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
@@ -90,6 +90,8 @@ export interface EngineOptions {
    * @default a third of the shorter lease; null when `pollIntervalMs` is null
    */
   heartbeatMs?: number | null;
+  /** AutoFlow's own GitLab account: triggers start no run for the events it caused (router.ts, OwnAccount). @default none */
+  ownAccount?: OwnAccount;
 }
 
 /** A run startHere is creating: what its first commit inserts, and how startHere learns the outcome. */
@@ -1179,7 +1181,12 @@ export class Engine {
         const routings: EventRouting[] = [];
         const onTriggerFailure = (failure: TriggerFailure) => this.triggerFailed(failure);
         for (const event of events)
-          routings.push(await planRouting(this.store, event, this.activeDefinitions, this.clock.now(), onTriggerFailure));
+          routings.push(
+            await planRouting(this.store, event, this.activeDefinitions, this.clock.now(), {
+              onTriggerFailure,
+              ownAccount: this.options.ownAccount,
+            }),
+          );
         const reserved = this.leaseNewRuns(routings);
         this.reservedSlots += reserved;
         let results: RouteResult[];

@@ -75,6 +75,14 @@ export type TriggerSpec =
        * its own. An event that lacks one of the paths starts the run its id names.
        */
       runKey?: string[];
+      /**
+       * Start runs for the events AutoFlow caused itself too: those whose actor is its own GitLab account (the user of
+       * its token; the built-in simulator's bot). Without it such an event starts no run, so that a workflow that edits
+       * what triggered it does not trigger itself without end; with it, the filter must stop the loop (a label the
+       * edit adds, say). Waits receive these events either way.
+       * @default false
+       */
+      includeOwnEvents?: boolean;
     }
   | { cron: string; timezone?: string; input?: Json };
 

@@ -53,42 +53,105 @@ export interface TriggerFailure {
 }
 
 /**
- * The first of the definition's triggers that matches. A trigger that throws (a filter deployed before
+ * AutoFlow's own account in the system events come from (GitLab), given by the app layer: a trigger starts no run
+ * for an event that account caused, since a workflow that edits the issue whose update triggered it would trigger
+ * itself without end (GitHub Actions has the same rule for its workflow token). Waits are not affected: a run waits
+ * for one answer to what it did (the pipeline it started), it cannot multiply.
+ */
+export interface OwnAccount {
+  /** The account's name (a GitLab username); undefined while it is not known, and then no event counts as its. */
+  name(): string | undefined;
+  /** Who caused the event, named as `name()` names the account; undefined when the event does not say. */
+  actorOf(event: CloudEvent): string | undefined;
+  /** Hears of each definition whose trigger matched an event but started no run, because the account caused it. */
+  skipped?(skip: OwnEventSkip): void;
+}
+
+/** A definition that started no run for an event because AutoFlow's own account caused it. */
+export interface OwnEventSkip {
+  definition: DeployedDefinition;
+  /** The index in `manifest.triggers` of the first trigger that matched. */
+  trigger: number;
+  event: StoredEvent;
+  /** The account, as the event names it. */
+  actor: string;
+}
+
+/**
+ * The actor of the event when it is AutoFlow's own account, else undefined. Names compare without regard to case, as
+ * GitLab's usernames do (a configured `AutoFlow-Bot` is the payload's `autoflow-bot`).
+ */
+export function ownActorOf(event: CloudEvent, account: OwnAccount | undefined): string | undefined {
+  const name = account?.name();
+  if (account === undefined || name === undefined || name === '') return undefined;
+  const actor = account.actorOf(event);
+  return actor !== undefined && actor.toLowerCase() === name.toLowerCase() ? actor : undefined;
+}
+
+/** Whether a trigger starts runs for the events AutoFlow's own account caused (`includeOwnEvents`): by default not. */
+export function takesOwnEvents(trigger: TriggerSpec): boolean {
+  return 'event' in trigger && trigger.includeOwnEvents === true;
+}
+
+/** Which trigger of a definition starts a run for an event, and the first one that matched but did not (`skipped`). */
+export interface Triggering {
+  trigger: TriggerSpec | undefined;
+  skipped: number | undefined;
+}
+
+/**
+ * The first of the definition's triggers that matches and takes the event: when AutoFlow's own account caused it
+ * (`ownActor`), only a trigger with `includeOwnEvents` does. A trigger that throws (a filter deployed before
  * filters were checked at deploy) is reported and counts as no match: routing plans a batch of
  * events at once, and one bad trigger must not hold up every other workflow's events, waits and signals.
  */
-function triggered(
+export function triggerFor(
   definition: DeployedDefinition,
   event: StoredEvent,
   cloudEvent: CloudEvent,
-  onFailure: (failure: TriggerFailure) => void,
-): TriggerSpec | undefined {
-  return definition.manifest.triggers.find((trigger, index) => {
+  ownActor: string | undefined,
+  onFailure: (failure: TriggerFailure) => void = () => {},
+): Triggering {
+  let skipped: number | undefined;
+  const trigger = definition.manifest.triggers.find((trigger, index) => {
     try {
-      return triggerMatches(trigger, cloudEvent);
+      if (!triggerMatches(trigger, cloudEvent)) return false;
     } catch (caught) {
       onFailure({ definition, trigger: index, event, error: toError(caught) });
       return false;
     }
+    if (ownActor === undefined || takesOwnEvents(trigger)) return true;
+    skipped ??= index;
+    return false;
   });
+  return { trigger, skipped: trigger === undefined ? skipped : undefined };
+}
+
+/** What routing is told besides the event and the definitions. */
+export interface RoutingOptions {
+  /** Hears of each trigger that threw instead of answering (it counted as no match). */
+  onTriggerFailure?: (failure: TriggerFailure) => void;
+  /** AutoFlow's own account, whose events start no run (see OwnAccount); absent: every event may. */
+  ownAccount?: OwnAccount | undefined;
 }
 
 /**
  * Works out where an event goes: which definitions' triggers start a run, and which parked waits
  * it satisfies — for each wait shape parked on its type, one index lookup by correlation key.
- * `onTriggerFailure` hears of each trigger that threw instead of answering (it counted as no match).
  */
 export async function planRouting(
   store: Store,
   event: StoredEvent,
   definitions: readonly DeployedDefinition[],
   now: number,
-  onTriggerFailure: (failure: TriggerFailure) => void = () => {},
+  options: RoutingOptions = {},
 ): Promise<EventRouting> {
   const cloudEvent = cloudEventOf(event);
+  const ownActor = ownActorOf(cloudEvent, options.ownAccount);
   const newRuns: NewRun[] = [];
   for (const definition of definitions) {
-    const trigger = triggered(definition, event, cloudEvent, onTriggerFailure);
+    const { trigger, skipped } = triggerFor(definition, event, cloudEvent, ownActor, options.onTriggerFailure);
+    if (skipped !== undefined) options.ownAccount?.skipped?.({ definition, trigger: skipped, event, actor: ownActor! });
     if (trigger === undefined) continue;
     newRuns.push({
       id: triggeredRunId(definition.name, cloudEvent, 'event' in trigger ? trigger.runKey : undefined),

@@ -124,9 +124,9 @@ export default gitopsGate({
     return new GateFixture(env, kube, receiver, folder);
   }
 
-  /** Dana pushes a change of the manifests to main; GitLab starts its pipeline. */
-  async push(replicas: number): Promise<SimCommit> {
-    return this.env.gitlab.actions.push('dana', PROJECT, { branch: 'main', files: { 'apps/web.yaml': `replicas: ${replicas}\n` } });
+  /** Dana (or `by`) pushes a change of the manifests to main; GitLab starts its pipeline. */
+  async push(replicas: number, by = 'dana'): Promise<SimCommit> {
+    return this.env.gitlab.actions.push(by, PROJECT, { branch: 'main', files: { 'apps/web.yaml': `replicas: ${replicas}\n` } });
   }
 
   pipelineOf(sha: string): SimPipeline {
