@@ -212,19 +212,15 @@ export function createOperations(deps: OperationsDeps): Operations {
   }
 
   /**
-   * No active version of `name`: one whose file fails to build says why, one that had versions was retired, which says
-   * how to bring it back.
+   * No active version of `name`: one that had versions was retired, which says how to bring it back; one whose file
+   * fails to build says why.
    */
   async function workflowNotFound(name: string): Promise<NotFoundError> {
     const broken = problems().find((problem) => problem.workflow === name || problem.file.replace(/\.ts$/, '') === name);
-    if (broken) {
-      const error = cutText(broken.message.replace(/\s*\n\s*/g, ' '), 300);
-      return new NotFoundError(
-        'workflow',
-        name,
-        `its file ${broken.file} fails to build (since ${broken.since}): ${error} (\`autoflow workflows\` shows the whole error)`,
-      );
-    }
+    const buildProblem =
+      broken &&
+      `its file ${broken.file} fails to build (since ${broken.since}): ${cutText(broken.message.replace(/\s*\n\s*/g, ' '), 300)} ` +
+        '(`autoflow workflows` shows the whole error)';
     const versions = await store.listDefinitionVersions(name);
     // An active version this node has not loaded yet (another node deployed it) is not a retirement.
     if (versions.length > 0 && !versions.some((version) => version.active)) {
@@ -232,9 +228,10 @@ export function createOperations(deps: OperationsDeps): Operations {
         'workflow',
         name,
         'it was retired (undeployed, or its file left the workflows folder): deploy its file again to run it ' +
-          '(the server deploys its workflows folder when it starts, and on every change with --dev)',
+          `(the server deploys its workflows folder when it starts, and on every change with --dev)${buildProblem ? `; ${buildProblem}` : ''}`,
       );
     }
+    if (buildProblem) return new NotFoundError('workflow', name, buildProblem);
     return new NotFoundError('workflow', name, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
   }
 

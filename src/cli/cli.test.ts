@@ -475,6 +475,11 @@ describe('check', () => {
     const mondays = /^ {2}⏱ cron "0 9 \* \* 1" in Europe\/Berlin fires next: (Mon \d{4}-\d\d-\d\d 09:00(, |$)){3}/m;
     assert.match(checked.stdout, mondays, 'Mondays at 09:00 on the clocks of Berlin, summer or winter');
     assert.match(checked.stdout, /^ {2}⏱ cron "0 9 \* \* 1 \*" in Europe\/Berlin fires next: \w{3} \d{4}-01-\d\d \d\d:09:00, /m);
+    assert.match(
+      checked.stdout,
+      /^ {2}⚠ triggers\[1\]\.cron: "0 9 \* \* 1 \*" has six fields, and six are read seconds first: second 0, minute 9,/m,
+    );
+    assert.doesNotMatch(checked.stdout, /triggers\[0\]\.cron/, 'five fields: no warning');
   });
 
   test('checks one workflow file too, and says that it does not type-check', async () => {
