@@ -102,7 +102,9 @@ export class WorkflowRuntime {
   registerModule(module: Record<string, unknown>): void {
     const candidate = module.default;
     if (candidate === undefined) {
-      this.moduleProblem = 'the module has no default export: end it with `export default workflow({...})`';
+      this.moduleProblem =
+        'the module has no default export: end it with `export default workflow({...})`; a file of helpers that ' +
+        'workflows import belongs in a subfolder (`./lib/labels.ts`): every top-level file of the workflows folder is a workflow';
     } else if (!isWorkflowDefinition(candidate)) {
       this.moduleProblem = "the default export was not created by workflow() from 'autoflow'";
     } else {
