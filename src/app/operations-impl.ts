@@ -395,7 +395,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         engine
           .definitions()
           .map(async (definition) =>
-            toWorkflowView(definition, await store.listDefinitionVersions(definition.name), problemsOf(definition.name)),
+            toWorkflowView(definition, await store.listDefinitionVersions(definition.name), problemsOf(definition.name), clock.now()),
           ),
       );
     },

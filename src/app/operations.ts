@@ -51,6 +51,8 @@ export interface WorkflowView {
    * active (runs start on it, `retry --latest` takes it) until they build. Absent when there are none.
    */
   problems?: DeployProblemView[];
+  /** Its cron triggers, in order, each with the next time it fires (ISO 8601; null: never again). Absent without one. */
+  schedules?: Array<{ cron: string; timezone: string; next: string | null }>;
 }
 
 /**

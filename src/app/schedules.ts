@@ -19,6 +19,18 @@ interface Schedule {
   cancel?: () => void;
 }
 
+/**
+ * The next `count` times a cron trigger fires after `after`, in its time zone (UTC when it names none); none for a
+ * pattern the cron library cannot read (deploys refuse such patterns; an old version may still have one).
+ */
+export function nextFireTimes(trigger: { cron: string; timezone?: string | undefined }, after: Date, count: number): Date[] {
+  try {
+    return new Cron(trigger.cron, { paused: true, timezone: trigger.timezone ?? 'UTC' }).nextRuns(count, after);
+  } catch {
+    return [];
+  }
+}
+
 /** The first retry of a tick that could not be started comes this soon; each failure doubles it up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 1000;
 export const RETRY_MAX_MS = 60_000;

@@ -4,6 +4,7 @@ import { redactJson } from '../core/secrets.js';
 import { continuedAs } from '../core/task.js';
 import type { HumanTaskRecord } from '../core/human-task.js';
 import type { DeployProblem } from './deploy.js';
+import { nextFireTimes } from './schedules.js';
 import type { DeployProblemView, RunView, TaskView, WorkflowView } from './operations.js';
 
 /**
@@ -57,11 +58,15 @@ export function brokenFileWarnings(run: RunView, problems: readonly DeployProble
     );
 }
 
-/** `problems`: the files declaring it that failed to build at the latest deploy (see DeployProblemView). */
+/**
+ * `problems`: the files declaring it that failed to build at the latest deploy (see DeployProblemView); `now`: the
+ * time its schedules' next fire times count from.
+ */
 export function toWorkflowView(
   definition: DeployedDefinition,
   versions: DefinitionSummary[],
   problems: DeployProblemView[] = [],
+  now: number = Date.now(),
 ): WorkflowView {
   const { manifest } = definition;
   const view: WorkflowView = {
@@ -76,6 +81,12 @@ export function toWorkflowView(
   if (manifest.inputSchema !== undefined) view.inputSchema = manifest.inputSchema;
   if (definition.origin !== undefined) view.origin = fileName(definition.origin);
   if (problems.length > 0) view.problems = problems;
+  const schedules = manifest.triggers.flatMap((trigger) => {
+    if (!('cron' in trigger)) return [];
+    const [next] = nextFireTimes(trigger, new Date(now), 1);
+    return [{ cron: trigger.cron, timezone: trigger.timezone ?? 'UTC', next: next === undefined ? null : next.toISOString() }];
+  });
+  if (schedules.length > 0) view.schedules = schedules;
   return view;
 }
 

@@ -193,6 +193,21 @@ test("a workflow's triggers name each schedule's time zone: one pattern in four 
     ]),
     'com.gitlab.events.push, cron 0 9 * * MON Europe/Berlin, cron 0 9 * * MON Asia/Kolkata, cron 0 6 * * * UTC',
   );
+  // With the server's next fire times, on each zone's clocks: 08:00 UTC is 09:00 in Berlin in winter, 13:30 in Kolkata.
+  assert.equal(
+    formatTriggers(
+      [
+        { event: 'com.gitlab.events.push' },
+        { cron: '0 9 * * MON', timezone: 'Europe/Berlin' },
+        { cron: '30 13 * * MON', timezone: 'Asia/Kolkata' },
+      ],
+      [
+        { cron: '0 9 * * MON', timezone: 'Europe/Berlin', next: '2026-12-07T08:00:00.000Z' },
+        { cron: '30 13 * * MON', timezone: 'Asia/Kolkata', next: '2026-12-07T08:00:00.000Z' },
+      ],
+    ),
+    'com.gitlab.events.push, cron 0 9 * * MON Europe/Berlin (next Mon 2026-12-07 09:00), cron 30 13 * * MON Asia/Kolkata (next Mon 2026-12-07 13:30)',
+  );
 });
 
 test("a failed call's answer says why: its body, cut, in the error and in its history lines", () => {

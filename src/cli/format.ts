@@ -130,10 +130,43 @@ export function errorFrames(error: ErrorInfo): string[] {
   return [...frames.slice(0, SHOWN_FRAMES), `… ${frames.length - SHOWN_FRAMES} more frames`];
 }
 
-/** A workflow's triggers in one cell: event types, and schedules with their time zone (the same pattern runs at other hours elsewhere). */
-export function formatTriggers(triggers: readonly TriggerSpec[]): string {
+/** `at` as the clock on the wall shows it in `timeZone`, with its weekday: `Mon 2026-12-07 09:00` (seconds when asked). */
+export function wallTime(at: Date, timeZone: string, seconds: boolean): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((item) => item.type === type)?.value ?? '';
+  const time = `${part('hour')}:${part('minute')}${seconds ? `:${part('second')}` : ''}`;
+  return `${part('weekday')} ${part('year')}-${part('month')}-${part('day')} ${time}`;
+}
+
+/**
+ * A workflow's triggers in one cell: event types, and schedules with their time zone (the same pattern runs at other
+ * hours elsewhere) and, when the server said, when each fires next on the zone's clocks.
+ */
+export function formatTriggers(triggers: readonly TriggerSpec[], schedules: WorkflowView['schedules'] = []): string {
   if (triggers.length === 0) return 'manual';
-  return triggers.map((trigger) => ('event' in trigger ? trigger.event : `cron ${trigger.cron} ${trigger.timezone ?? 'UTC'}`)).join(', ');
+  let cron = 0;
+  return triggers
+    .map((trigger) => {
+      if ('event' in trigger) return trigger.event;
+      const timeZone = trigger.timezone ?? 'UTC';
+      const next = schedules[cron++]?.next;
+      const when =
+        next === undefined
+          ? ''
+          : ` (next ${next === null ? 'never' : wallTime(new Date(next), timeZone, trigger.cron.trim().split(/\s+/).length === 6)})`;
+      return `cron ${trigger.cron} ${timeZone}${when}`;
+    })
+    .join(', ');
 }
 
 /**

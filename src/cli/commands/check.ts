@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { Cron } from 'croner';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AutoflowError } from '../../core/errors.js';
 import type { TriggerSpec } from '../../core/model.js';
 import type { CliContext } from '../context.js';
+import { nextFireTimes } from '../../app/schedules.js';
 import { UsageError } from '../errors.js';
+import { wallTime } from '../format.js';
 
 /** Some workflow files did not pass the check; each was reported on its own line. */
 export class CheckFailedError extends AutoflowError {
@@ -17,24 +18,6 @@ export class CheckFailedError extends AutoflowError {
 /** Fire times a checked schedule shows: enough to see whether it fires weekly, daily or every minute. */
 const SHOWN_FIRE_TIMES = 3;
 
-/** `at` as the clock on the wall shows it in `timeZone`, with its weekday: `Mon 2026-12-07 09:00` (seconds when asked). */
-function wallTime(at: Date, timeZone: string, seconds: boolean): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    weekday: 'short',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(seconds ? { second: '2-digit' } : {}),
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((item) => item.type === type)?.value ?? '';
-  const time = `${part('hour')}:${part('minute')}${seconds ? `:${part('second')}` : ''}`;
-  return `${part('weekday')} ${part('year')}-${part('month')}-${part('day')} ${time}`;
-}
-
 /**
  * The next times each cron trigger fires, in its time zone: a pattern that reads fine but means something else (six
  * fields are seconds first) shows it before it is deployed.
@@ -44,8 +27,9 @@ function fireTimes(triggers: readonly TriggerSpec[], now: Date): string[] {
     if (!('cron' in trigger)) return [];
     const timeZone = trigger.timezone ?? 'UTC';
     const seconds = trigger.cron.trim().split(/\s+/).length === 6;
-    const next = new Cron(trigger.cron, { paused: true, timezone: timeZone }).nextRuns(SHOWN_FIRE_TIMES, now);
-    const shown = next.map((at) => wallTime(at, timeZone, seconds)).join(', ');
+    const shown = nextFireTimes(trigger, now, SHOWN_FIRE_TIMES)
+      .map((at) => wallTime(at, timeZone, seconds))
+      .join(', ');
     return [`  ⏱ cron ${JSON.stringify(trigger.cron)} in ${timeZone} fires next: ${shown || 'never'}`];
   });
 }

@@ -35,7 +35,7 @@ export function registerWorkflows(program: Command, context: CliContext): void {
       workflow.name,
       workflow.version.slice(0, 12),
       formatTime(workflow.deployedAt),
-      formatTriggers(workflow.triggers),
+      formatTriggers(workflow.triggers, workflow.schedules),
     ]);
     if (rows.length > 0) context.out(formatColumns([['NAME', 'VERSION', 'DEPLOYED', 'TRIGGERS'], ...rows]));
     printProblems(problems);
