@@ -1,4 +1,5 @@
 import type { CallView, DeployProblemView, RetryView, WorkflowView } from '../app/operations.js';
+import { cronHasSeconds } from '../core/cron-pattern.js';
 import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
@@ -161,9 +162,7 @@ export function formatTriggers(triggers: readonly TriggerSpec[], schedules: Work
       const timeZone = trigger.timezone ?? 'UTC';
       const next = schedules[cron++]?.next;
       const when =
-        next === undefined
-          ? ''
-          : ` (next ${next === null ? 'never' : wallTime(new Date(next), timeZone, trigger.cron.trim().split(/\s+/).length === 6)})`;
+        next === undefined ? '' : ` (next ${next === null ? 'never' : wallTime(new Date(next), timeZone, cronHasSeconds(trigger.cron))})`;
       return `cron ${trigger.cron} ${timeZone}${when}`;
     })
     .join(', ');

@@ -18,6 +18,16 @@ const CRON_RANGES: Array<[number, number]> = [
   [0, 7],
 ];
 
+/** A pattern's fields, as the forms above count them (a nickname is one). */
+function cronFields(pattern: string): string[] {
+  return pattern.trim().split(/\s+/);
+}
+
+/** Whether a pattern is read seconds first: six fields. */
+export function cronHasSeconds(pattern: string): boolean {
+  return cronFields(pattern).length === 6;
+}
+
 /** What a refused pattern is told: the forms above. */
 export function invalidCronPattern(pattern: unknown): string {
   return (
@@ -31,7 +41,7 @@ export function cronPatternProblem(pattern: unknown): string | undefined {
   const problem = invalidCronPattern(pattern);
   if (typeof pattern !== 'string') return problem;
   if (CRON_NICKNAMES.includes(pattern.trim().toLowerCase())) return undefined;
-  const fields = pattern.trim().split(/\s+/);
+  const fields = cronFields(pattern);
   if (fields.length !== 5 && fields.length !== 6) return problem;
   const ranges = CRON_RANGES.slice(6 - fields.length);
   const inRange = fields.every((field, index) => {
@@ -50,8 +60,8 @@ const SIX_FIELDS = ['second', 'minute', 'hour', 'day of month', 'month', 'day of
  * minute instead of once a week.
  */
 export function cronPatternWarning(pattern: string): string | undefined {
-  const fields = pattern.trim().split(/\s+/);
-  if (fields.length !== 6) return undefined;
+  if (!cronHasSeconds(pattern)) return undefined;
+  const fields = cronFields(pattern);
   const readAs = fields.map((field, index) => `${SIX_FIELDS[index]} ${field}`).join(', ');
   return (
     `${JSON.stringify(pattern)} has six fields, and six are read seconds first: ${readAs}. ` +

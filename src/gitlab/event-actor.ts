@@ -1,10 +1,9 @@
 import type { CloudEvent } from '../core/model.js';
 import { isObject, str } from './payload.js';
-
-const GITLAB_TYPE = 'com.gitlab.events.';
+import { EVENT_TYPE_PREFIX } from './webhook-kinds.js';
 
 /** Hooks that name their actor only in `user_username` (they have no `user` object): pushes of branches and tags. */
-const PUSHES = new Set([`${GITLAB_TYPE}push`, `${GITLAB_TYPE}tag_push`]);
+const PUSHES = new Set([`${EVENT_TYPE_PREFIX}push`, `${EVENT_TYPE_PREFIX}tag_push`]);
 
 /**
  * The username of whoever caused a GitLab event, as its payload names it; undefined when it does not, or when the
@@ -20,7 +19,7 @@ const PUSHES = new Set([`${GITLAB_TYPE}push`, `${GITLAB_TYPE}tag_push`]);
  * gitlabEventActor({ type: 'com.gitlab.events.issue_updated', data: { user: { username: 'autoflow-bot' } }, … }) // 'autoflow-bot'
  */
 export function gitlabEventActor(event: CloudEvent): string | undefined {
-  if (!event.type.startsWith(GITLAB_TYPE) || !isObject(event.data)) return undefined;
+  if (!event.type.startsWith(EVENT_TYPE_PREFIX) || !isObject(event.data)) return undefined;
   if (PUSHES.has(event.type)) return str(event.data, 'user_username');
   return str(event.data, 'user.username');
 }

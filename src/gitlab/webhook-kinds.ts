@@ -20,7 +20,8 @@ interface HookKind extends Omit<ResolvedHook, 'type'> {
   verb?: (payload: JsonObject) => string | undefined;
 }
 
-const EVENT_TYPE_PREFIX = 'com.gitlab.events.';
+/** What the CloudEvent types of GitLab's webhooks begin with. */
+export const EVENT_TYPE_PREFIX = 'com.gitlab.events.';
 
 /** Hooks without `object_kind` name the object and the change together in `event_name`. */
 const EVENT_NAMES: Record<string, readonly [kind: string, verb: string]> = {

@@ -21,6 +21,12 @@ export type RunOrder = NonNullable<RunFilter['order']>;
  */
 export const UPDATE_ORDER_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued', 'stuck'];
 
+/**
+ * The condition of the partial index runs_by_end (SQLite 015, PostgreSQL 021), as a list in the `updated` order
+ * repeats it: a planner uses a partial index only for a query whose WHERE implies the index's.
+ */
+export const UPDATE_ORDER_SQL = `status IN (${UPDATE_ORDER_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
 /** A ValidationError when `filter` asks for an order the stores do not serve; its order otherwise. */
 export function runOrderOf(filter: Pick<RunFilter, 'order' | 'status' | 'updatedFrom'>): RunOrder {
   const order = filter.order ?? 'created';
@@ -50,10 +56,6 @@ export interface RunPosition {
  * Opaque to callers: base64url of `[createdAt, id]` of the last run on the previous page; in the order `updated`,
  * `[updatedAt, id, 'updated']`, so that a cursor of one order is not taken for a place in the other.
  */
-export function encodeRunCursor(cursor: RunCursor): string {
-  return encodePosition({ at: cursor.createdAt, id: cursor.id }, 'created');
-}
-
 function encodePosition(position: RunPosition, order: RunOrder): string {
   const value = order === 'created' ? [position.at, position.id] : [position.at, position.id, order];
   return Buffer.from(JSON.stringify(value)).toString('base64url');

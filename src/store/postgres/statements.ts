@@ -7,7 +7,7 @@
  * must not change the rows of a statement that an older node, still running, has prepared.
  */
 import type { RunFilter } from '../../core/ports.js';
-import { UPDATE_ORDER_STATUSES, type RunPosition } from '../pagination.js';
+import { UPDATE_ORDER_SQL, type RunPosition } from '../pagination.js';
 
 export const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
   created_at, updated_at, status, result, error, history_length`;
@@ -361,7 +361,7 @@ export function listRunsQuery(
   const param = (value: unknown) => `$${values.push(value)}`;
   const time = filter.order === 'updated' ? 'updated_at' : 'created_at';
   if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
-  if (filter.order === 'updated') where.push(`status IN (${UPDATE_ORDER_STATUSES.map((status) => `'${status}'`).join(', ')})`);
+  if (filter.order === 'updated') where.push(UPDATE_ORDER_SQL);
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
   if (filter.createdFrom !== undefined) where.push(`created_at >= ${param(filter.createdFrom)}`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);

@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3';
 import type { RunFilter } from '../../core/ports.js';
 import { HUMAN_TASK_SQL } from './human-tasks.js';
 import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRetryRow, RunRow, WaitRow } from '../rows.js';
-import { UPDATE_ORDER_STATUSES } from '../pagination.js';
+import { UPDATE_ORDER_SQL } from '../pagination.js';
 import type { ReadyCount, ReadyRun } from '../rules.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
@@ -270,7 +270,7 @@ export const SQL = {
  * listRuns, newest first by (created_at, id), or by (updated_at, id) in the order `updated`; one statement per
  * combination of filters so that each reads the index made for it (runs_by_created, _by_workflow, _by_status,
  * _by_workflow_status; runs_by_end in the order `updated`, workflow checked on the rows it reads). runs_by_end is
- * partial: the query repeats its WHERE (UPDATE_ORDER_STATUSES), without which SQLite cannot use it.
+ * partial: the query repeats its WHERE (UPDATE_ORDER_SQL), without which SQLite cannot use it.
  */
 export function listRunsSql(
   filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom'>,
@@ -280,7 +280,7 @@ export function listRunsSql(
   const where = [
     'deleting IS NULL',
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
-    filter.order === 'updated' ? `status IN (${UPDATE_ORDER_STATUSES.map((status) => `'${status}'`).join(', ')})` : undefined,
+    filter.order === 'updated' ? UPDATE_ORDER_SQL : undefined,
     filter.status === undefined ? undefined : 'status = @status',
     filter.createdFrom === undefined ? undefined : 'created_at >= @createdFrom',
     filter.createdBefore === undefined ? undefined : 'created_at < @createdBefore',
