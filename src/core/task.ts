@@ -9,6 +9,7 @@ import type {
   HistoryEvent,
   HistoryPayload,
   Json,
+  LogLevel,
   LogRecord,
   NewRun,
   Resolution,
@@ -336,23 +337,26 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
     if (!list.some((child) => child.runId === childId)) list.push({ runId: childId, reason });
   };
 
+  const log = (level: LogLevel, text: string): void => {
+    if (logsFull) return;
+    const line = cutText(redactText(text, secrets), MAX_LOG_LINE_CHARS);
+    logChars += line.length;
+    const overflow =
+      logs.length === MAX_LOGS_PER_TASK - 1
+        ? `more than ${MAX_LOGS_PER_TASK} log lines`
+        : logChars > MAX_LOG_CHARS_PER_TASK
+          ? `more than ${MAX_LOG_CHARS_PER_TASK / 1024 / 1024} MiB of log lines`
+          : undefined;
+    logsFull = overflow !== undefined;
+    const message = overflow === undefined ? line : `(${overflow} in one workflow task; the rest of this task's lines are dropped)`;
+    logs.push({ runId: run.id, index: markerSeq * MAX_LOGS_PER_TASK + logs.length, at: time, level, message });
+  };
+
   for (const command of input.commands) {
     switch (command.kind) {
-      case 'log': {
-        if (logsFull) continue;
-        const line = cutText(redactText(command.message, secrets), MAX_LOG_LINE_CHARS);
-        logChars += line.length;
-        const overflow =
-          logs.length === MAX_LOGS_PER_TASK - 1
-            ? `more than ${MAX_LOGS_PER_TASK} log lines`
-            : logChars > MAX_LOG_CHARS_PER_TASK
-              ? `more than ${MAX_LOG_CHARS_PER_TASK / 1024 / 1024} MiB of log lines`
-              : undefined;
-        logsFull = overflow !== undefined;
-        const message = overflow === undefined ? line : `(${overflow} in one workflow task; the rest of this task's lines are dropped)`;
-        logs.push({ runId: run.id, index: markerSeq * MAX_LOGS_PER_TASK + logs.length, at: time, level: command.level, message });
+      case 'log':
+        log(command.level, command.message);
         continue;
-      }
       case 'call': {
         const record: CallRecord & { leaseUntil?: number } = callRecordOf(run.id, command, time, secrets);
         if (input.callLeaseUntil !== undefined) record.leaseUntil = input.callLeaseUntil;
@@ -422,9 +426,26 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
     const record = commandToHistory(command);
     if (record) push(record, time);
   }
+  if (ended && calls.length > 0) {
+    // The run's end deletes its calls, and these were committed with it: none of them was ever made.
+    for (const command of input.commands) if (command.kind === 'call') log('warn', neverMadeCallWarning(command));
+    calls.length = 0;
+  }
   const output: TaskOutput = { commit, immediate };
   if (ended) output.ended = ended;
   return output;
+}
+
+/**
+ * A call issued in the workflow task that ended the run: it was not awaited (a forgotten `await`, an `emit` left to
+ * run), and the run ended before the call could start. Said in the run's log, where the author looks for it.
+ */
+function neverMadeCallWarning(call: Extract<Command, { kind: 'call' }>): string {
+  const site = call.site === undefined ? '' : ` (${call.site})`;
+  return (
+    `call #${call.step} ${call.capability}.${call.method}${site} was never made: the run ended in the same step that ` +
+    'called it, without waiting for it. Await the call (or Promise.all of such calls) before the run returns.'
+  );
 }
 
 /** The commit that ends a run outside the sandbox: a limit hit, or a cancel of a stuck run. */
