@@ -73,3 +73,25 @@ test('the workflows page shows a file that fails to build first: the file, what 
   assert.ok(html.indexOf('notice error') < html.indexOf('id="wf-greet"'), 'the problems come first');
   assert.match(html, /abcdef012345<\/span> <span class="badge">its file fails to build: this version stays \(see above\)<\/span>/);
 });
+
+test("the workflows page says when each schedule fires next, in its triggers' order", () => {
+  const deployedAt = '2026-01-02T03:04:05.000Z';
+  const weekly: WorkflowView = {
+    name: 'weekly',
+    version: 'abcdef0123456789',
+    triggers: [{ event: 'com.example.poke' }, { cron: '0 9 * * 1', timezone: 'Europe/Berlin' }, { cron: '0 0 30 2 *' }],
+    permissions: {},
+    deployedAt,
+    versions: [{ version: 'abcdef0123456789', deployedAt, active: true }],
+    schedules: [
+      { cron: '0 9 * * 1', timezone: 'Europe/Berlin', next: '2026-01-05T08:00:00.000Z' },
+      { cron: '0 0 30 2 *', timezone: 'UTC', next: null },
+    ],
+  };
+  const html = render(workflowsPage({ session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 }, workflows: [weekly] }));
+  assert.match(
+    html,
+    /schedule <code>0 9 \* \* 1<\/code> \(Europe\/Berlin\)<span class="muted"> · next <time datetime="2026-01-05T08:00:00.000Z">2026-01-05 08:00:00 UTC<\/time><\/span>/,
+  );
+  assert.match(html, /schedule <code>0 0 30 2 \*<\/code><span class="muted"> · next never<\/span>/);
+});

@@ -223,6 +223,23 @@ function DeployProblemNotice(props: { problem: DeployProblemView; workflows: Wor
 }
 
 /** `problems`: the workflow files that failed to build at this server's latest deploy, shown first. */
+/** `schedules` has one entry per cron trigger, in the triggers' order. */
+const cronTriggersBefore = (workflow: WorkflowView, trigger: WorkflowView['triggers'][number]): number =>
+  workflow.triggers.slice(0, workflow.triggers.indexOf(trigger)).filter((other) => 'cron' in other).length;
+
+/** When a schedule fires next; `never` for a pattern no date matches (30 February). */
+function NextFire(props: { schedule: NonNullable<WorkflowView['schedules']>[number] | undefined }) {
+  const { schedule } = props;
+  if (schedule === undefined) return null;
+  if (schedule.next === null) return <span class="muted"> · next never</span>;
+  return (
+    <span class="muted">
+      {' · next '}
+      <Time at={schedule.next} />
+    </span>
+  );
+}
+
 export function workflowsPage(props: { session: Session; workflows: WorkflowView[]; problems?: DeployProblemView[] }) {
   return (
     <Layout title="Workflows" session={props.session} section="workflows">
@@ -267,6 +284,7 @@ export function workflowsPage(props: { session: Session; workflows: WorkflowView
                     <li>
                       schedule <code>{trigger.cron}</code>
                       {trigger.timezone && ` (${trigger.timezone})`}
+                      <NextFire schedule={workflow.schedules?.[cronTriggersBefore(workflow, trigger)]} />
                     </li>
                   ) : (
                     <li>
