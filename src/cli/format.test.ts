@@ -10,6 +10,7 @@ import {
   formatErrorLines,
   formatHistory,
   formatInline,
+  formatTaskPeople,
   formatTriggers,
   printable,
 } from './format.js';
@@ -296,4 +297,34 @@ test("a failed child's error is printed once: the parent's error quotes it, and 
     formatError({ name: 'Error', message: 'outer', cause: child }),
     "Error: outer; caused by TypeError: invalid version segment 'x'",
   );
+});
+
+test("a trigger's filter is shown with its event type: two triggers of one type are told apart", () => {
+  assert.equal(
+    formatTriggers([
+      { event: 'com.gitlab.events.merge_request_created', filter: { 'object_attributes.target_branch': 'main' } },
+      { event: 'com.gitlab.events.merge_request_created', filter: { 'project.path_with_namespace': { in: ['a/b', 'a/c'] } } },
+    ]),
+    'com.gitlab.events.merge_request_created if {"object_attributes.target_branch":"main"}, ' +
+      'com.gitlab.events.merge_request_created if {"project.path_with_namespace":{"in":["a/b","a/c"]}}',
+  );
+});
+
+test("a task's people: who may answer while it is open, who answered once it closed, none when nobody did", () => {
+  const eligible = ['alice', 'bob', 'carol'];
+  const at = '2026-12-07T08:00:00.000Z';
+  assert.equal(formatTaskPeople({ status: 'open', eligible, decisions: [] }), 'alice,bob,carol');
+  assert.equal(
+    formatTaskPeople({ status: 'submitted', eligible, decisions: [], outcome: { status: 'submitted', values: {}, by: 'bob', at } }),
+    'bob',
+  );
+  const decisions = [
+    { by: 'alice', decision: 'approve' as const, at },
+    { by: 'carol', decision: 'reject' as const, at },
+  ];
+  assert.equal(
+    formatTaskPeople({ status: 'rejected', eligible, decisions, outcome: { status: 'rejected', decisions } }),
+    'alice (approve),carol (reject)',
+  );
+  assert.equal(formatTaskPeople({ status: 'timed_out', eligible, decisions: [], outcome: { status: 'timed_out' } }), 'none');
 });

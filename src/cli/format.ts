@@ -1,4 +1,4 @@
-import type { CallView, DeployProblemView, RetryView, WorkflowView } from '../app/operations.js';
+import type { CallView, DeployProblemView, RetryView, TaskView, WorkflowView } from '../app/operations.js';
 import { cronHasSeconds } from '../core/cron-pattern.js';
 import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
@@ -150,7 +150,18 @@ export function wallTime(at: Date, timeZone: string, seconds: boolean): string {
 }
 
 /**
- * A workflow's triggers in one cell: event types, and schedules with their time zone (the same pattern runs at other
+ * The people of a task in one cell: who may answer while it is open, who answered once it closed (the form's submitter,
+ * each approver who decided), or `none` for a task that closed unanswered.
+ */
+export function formatTaskPeople(task: Pick<TaskView, 'status' | 'eligible' | 'decisions' | 'outcome'>): string {
+  if (task.status === 'open') return task.eligible.join(',');
+  const outcome = task.outcome;
+  if (outcome !== undefined && 'by' in outcome) return outcome.by;
+  return task.decisions.length === 0 ? 'none' : task.decisions.map((decision) => `${decision.by} (${decision.decision})`).join(',');
+}
+
+/**
+ * A workflow's triggers in one cell: event types with their filters, and schedules with their time zone (the same pattern runs at other
  * hours elsewhere) and, when the server said, when each fires next on the zone's clocks.
  */
 export function formatTriggers(triggers: readonly TriggerSpec[], schedules: WorkflowView['schedules'] = []): string {
@@ -158,7 +169,7 @@ export function formatTriggers(triggers: readonly TriggerSpec[], schedules: Work
   let cron = 0;
   return triggers
     .map((trigger) => {
-      if ('event' in trigger) return trigger.event;
+      if ('event' in trigger) return trigger.filter === undefined ? trigger.event : `${trigger.event} if ${JSON.stringify(trigger.filter)}`;
       const timeZone = trigger.timezone ?? 'UTC';
       const next = schedules[cron++]?.next;
       const when =

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ListTasksQuery } from '../../app/operations.js';
 import type { CliContext } from '../context.js';
-import { formatColumns, formatJson, formatTime, printable } from '../format.js';
+import { formatColumns, formatJson, formatTaskPeople, formatTime, printable } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, integerFlag, parseOptions } from '../options.js';
 
 const optionsSchema = z.strictObject({
@@ -26,7 +26,8 @@ export function registerTasks(program: Command, context: CliContext): void {
       .option('--status <status>', 'open, closed, submitted, approved, rejected, timed_out or cancelled (default: all)')
       .option('--limit <n>', 'at most this many tasks (server default 50, at most 500)')
       .option('--cursor <cursor>', 'continue after the previous page')
-      .option('--json', 'print the page as JSON'),
+      .option('--json', 'print the page as JSON')
+      .addHelpText('after', '\nWHO is who may answer an open task, and who answered a closed one (none: it timed out or was cancelled).'),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const page = await connect(options, context).listTasks({
@@ -49,7 +50,7 @@ export function registerTasks(program: Command, context: CliContext): void {
       task.kind,
       task.status,
       printable(task.title),
-      task.eligible.join(','),
+      formatTaskPeople(task),
       formatTime(task.createdAt),
       task.path,
     ]);
