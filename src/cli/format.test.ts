@@ -328,3 +328,17 @@ test("a task's people: who may answer while it is open, who answered once it clo
   );
   assert.equal(formatTaskPeople({ status: 'timed_out', eligible, decisions: [], outcome: { status: 'timed_out' } }), 'none');
 });
+
+test("a patch marker of AutoFlow's own helpers says it asks nothing of the author; the author's own shows its line", () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const events: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'patch_marker', patchId: 'tasks-groups-without-bot', site: 'review.ts:9:20' },
+    { seq: 1, at: t0 + 1, type: 'patch_marker', patchId: 'autoflow.wait-channels' },
+    { seq: 2, at: t0 + 2, type: 'patch_marker', patchId: 'dedupe-comments', site: 'review.ts:12:9' },
+  ];
+  assert.deepEqual(formatHistory(events), [
+    "+0.000s  patch_marker  tasks-groups-without-bot (AutoFlow's own, for runs that began before a change of its helpers; nothing to do)",
+    "+0.001s  patch_marker  autoflow.wait-channels (AutoFlow's own, for runs that began before a change of its helpers; nothing to do)",
+    '+0.002s  patch_marker  dedupe-comments  at review.ts:12:9',
+  ]);
+});

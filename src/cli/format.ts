@@ -1,4 +1,5 @@
 import type { CallView, DeployProblemView, RetryView, TaskView, WorkflowView } from '../app/operations.js';
+import { BUILT_IN_PATCH_NOTE, isBuiltInPatch } from '../core/built-in-patches.js';
 import { cronHasSeconds } from '../core/cron-pattern.js';
 import { causeChainOf } from '../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
@@ -258,7 +259,7 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'cancel_requested':
       return [event.by === undefined ? undefined : `by @${event.by}`, event.reason].filter((part) => part !== undefined).join(': ');
     case 'patch_marker':
-      return `${event.patchId}${at(event.site)}`;
+      return `${event.patchId}${isBuiltInPatch(event.patchId) ? ` ${BUILT_IN_PATCH_NOTE}` : at(event.site)}`;
     case 'run_completed':
       return formatInline(event.result);
     case 'run_failed':

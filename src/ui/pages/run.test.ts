@@ -55,6 +55,8 @@ test("the run's history says who answered each task and who cancelled; a form's 
     closed(2, 'tk_a', { status: 'submitted', values: {}, by: 'bob', at: 'x' }),
     closed(4, 'tk_b', { status: 'rejected', decisions: [{ by: 'carol', decision: 'reject', at: 'y' }] }),
     { seq: 20, at: t0 + 4000, type: 'cancel_requested', reason: 'not needed', by: 'alice' },
+    { seq: 21, at: t0 + 4000, type: 'patch_marker', patchId: 'tasks-cancel-ends-result' },
+    { seq: 22, at: t0 + 4000, type: 'patch_marker', patchId: 'skip-draft' },
   ];
   const html = render(
     runPage({
@@ -73,6 +75,11 @@ test("the run's history says who answered each task and who cancelled; a form's 
   assert.match(html, /wait #2: task tk_a submitted by @bob/);
   assert.match(html, /wait #4: task tk_b rejected by @carol/);
   assert.match(html, /cancellation requested by @alice: not needed/);
+  assert.match(
+    html,
+    /patch tasks-cancel-ends-result \(AutoFlow&#39;s own, for runs that began before a change of its helpers; nothing to do\)/,
+  );
+  assert.match(html, /patch skip-draft</, "the author's own marker is shown as it is");
 });
 
 test("a failed run's error reads with what caused it", () => {

@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
+import { BUILT_IN_PATCH_NOTE, isBuiltInPatch } from '../../core/built-in-patches.js';
 import { causeChainOf } from '../../core/errors.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
@@ -56,7 +57,7 @@ function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number
     case 'cancel_requested':
       return `cancellation requested${event.by ? ` by @${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'patch_marker':
-      return `patch ${event.patchId}`;
+      return `patch ${event.patchId}${isBuiltInPatch(event.patchId) ? ` ${BUILT_IN_PATCH_NOTE}` : ''}`;
     case 'run_completed':
       return `completed with ${JSON.stringify(event.result)?.slice(0, 160) ?? 'undefined'}`;
     case 'run_failed':
