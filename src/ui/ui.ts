@@ -10,7 +10,7 @@ import type { UiEnv, UiOptions, UiSettings } from './env.js';
 import { postedValues, strictPostErrors, type PostedValues } from './form.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
-import { eventsPage, overviewPage, runsPage, workflowsPage } from './pages/lists.js';
+import { eventsPage, overviewPage, runsPage, workflowsPage, type RefusedStart } from './pages/lists.js';
 import { HISTORY_SHOWN, runPage, type RunPageProps } from './pages/run.js';
 import { inboxPage, refusalText, taskPage, waitsFor } from './pages/tasks.js';
 import { parseRunsFilter } from './runs-filter.js';
@@ -27,6 +27,8 @@ const NOTICES: Record<string, Notice> = {
   signalled: { kind: 'ok', text: 'Signal sent.' },
   retried: { kind: 'ok', text: 'The call is attempted again now.' },
   'run-retried': { kind: 'ok', text: 'The run goes on from the task that failed it; what it did before is kept.' },
+  started: { kind: 'ok', text: 'The run is started.' },
+  exists: { kind: 'info', text: 'A run with this id exists already: here it is (no second run was started).' },
 };
 
 /** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
@@ -77,9 +79,33 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks, workflows: workflows.length }));
   });
 
-  app.get('/workflows', user, async (c) => {
+  const showWorkflows = async (c: Context<UiEnv>, refused?: RefusedStart) => {
     const [workflows, problems] = await Promise.all([operations.listWorkflows(), operations.listDeployProblems()]);
-    return page(c, workflowsPage({ session: c.get('session'), workflows, problems }));
+    return page(c, workflowsPage({ session: c.get('session'), workflows, problems, ...(refused && { refused }) }), refused ? 400 : 200);
+  };
+  app.get('/workflows', user, (c) => showWorkflows(c));
+
+  /** A run started by hand from the workflows page; a refusal (bad JSON, input the schema refuses) shows the form again. */
+  app.post('/workflows/:name/runs', user, csrf, async (c) => {
+    const workflow = c.req.param('name');
+    const form = await c.req.parseBody();
+    const text = (name: string): string => (typeof form[name] === 'string' ? form[name] : '');
+    const typed = { workflow, input: text('input'), id: text('id').trim() };
+    let input: Json;
+    try {
+      input = typed.input.trim() === '' ? null : (JSON.parse(typed.input) as Json);
+    } catch {
+      return showWorkflows(c, { ...typed, message: 'the input is not valid JSON; write for example {"project": "demo/app"} or null' });
+    }
+    try {
+      const { run, created } = await operations.startRun({ workflow, input, ...(typed.id !== '' && { id: typed.id }) });
+      const by = c.get('session').username;
+      settings.logger.info({ runId: run.id, workflow, by, created }, `run ${run.id} of ${workflow} started in the web UI by @${by}`);
+      return c.redirect(`/runs/${encodeURIComponent(run.id)}?done=${created ? 'started' : 'exists'}`, 303);
+    } catch (error) {
+      if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
+      return showWorkflows(c, { ...typed, message: error.message });
+    }
   });
 
   app.get('/runs', user, async (c) => {

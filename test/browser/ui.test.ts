@@ -5,7 +5,13 @@ import { describeInBrowser, screenshot, signIn } from './browser.js';
 // Not signed in before the tests: the first one signs in.
 describeInBrowser('web UI in headless Chromium', { users: ['alice', 'bob'], signIn: false }, ({ server, users: { alice, bob } }) => {
   const ops = () => server.runtime.operations;
-  const openTask = async (runId: string) => (await server.until(() => ops().listTasks({ runId }), (page) => page.tasks.length > 0)).tasks[0]!;
+  const openTask = async (runId: string) =>
+    (
+      await server.until(
+        () => ops().listTasks({ runId }),
+        (page) => page.tasks.length > 0,
+      )
+    ).tasks[0]!;
 
   test('signing in goes through the simulator’s OAuth user picker and back', async () => {
     const { page } = alice;
@@ -136,7 +142,10 @@ describeInBrowser('web UI in headless Chromium', { users: ['alice', 'bob'], sign
   test('the run page’s timeline and history update live, without a reload, when the run moves on', async () => {
     const { page } = alice;
     const { run } = await ops().startRun({ workflow: 'ui-steps' });
-    await server.until(() => ops().getHistory(run.id), (history) => history.some((event) => event.type === 'wait_started'));
+    await server.until(
+      () => ops().getHistory(run.id),
+      (history) => history.some((event) => event.type === 'wait_started'),
+    );
     await page.goto(`${server.url}/runs/${run.id}`);
     const openWait = page.locator('#run-timeline [data-kind="wait"][data-state="open"]');
     await openWait.waitFor();
@@ -168,7 +177,10 @@ describeInBrowser('web UI in headless Chromium', { users: ['alice', 'bob'], sign
     const { page } = alice;
     const title = '<script>window.__pwned = "title"</script><b>bold?</b>';
     server.gitlab.simulator.actions.createIssue('alice', 'demo/app', { title });
-    await server.until(() => ops().listEvents({ type: 'com.gitlab.events.issue_created' }), (events) => events.length > 0);
+    await server.until(
+      () => ops().listEvents({ type: 'com.gitlab.events.issue_created' }),
+      (events) => events.length > 0,
+    );
     await page.goto(`${server.url}/events`);
     await page.getByText(title).waitFor();
     assert.equal(await page.locator('#events-list b').count(), 0);
@@ -185,5 +197,19 @@ describeInBrowser('web UI in headless Chromium', { users: ['alice', 'bob'], sign
     }
     await page.goto(`${server.url}/runs?status=cancelled`);
     assert.equal(await page.locator('table.runs tbody tr').count(), 1);
+  });
+
+  test('a run started from the workflows page opens its run page, which says it started', async () => {
+    const { page } = alice;
+    await page.goto(`${server.url}/workflows`);
+    const section = page.locator('#wf-ui-form');
+    await section.getByText('Start a run').click();
+    await section.getByLabel('input (JSON)').fill('{"assignees": ["bob"]}');
+    await screenshot(page, '13-start-run');
+    await section.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('status').getByText('The run is started.').waitFor();
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1) ?? '');
+    const [task] = (await ops().listTasks({ runId })).tasks;
+    assert.deepEqual(task?.eligible, ['bob'], 'the run got the input typed in the form');
   });
 });

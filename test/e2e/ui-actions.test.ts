@@ -39,6 +39,14 @@ export default workflow({
     return response.status;
   },
 });`,
+      'ui-greet.ts': `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-greet',
+  input: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } }, additionalProperties: false },
+  async run(input: { name: string }) {
+    return 'Hello, ' + input.name;
+  },
+});`,
       'ui-fragile.ts': `import { http, workflow } from 'autoflow';
 export default workflow({
   name: 'ui-fragile',
@@ -60,7 +68,10 @@ export default workflow({
 
   test('a failing call shows its error and attempts; "Retry now" attempts it again at once', async () => {
     const { run } = await ops().startRun({ workflow: 'ui-flaky' });
-    const [call] = await server.until(() => ops().listCalls(run.id), (calls) => calls[0]?.lastError !== undefined);
+    const [call] = await server.until(
+      () => ops().listCalls(run.id),
+      (calls) => calls[0]?.lastError !== undefined,
+    );
     const retry = `/runs/${run.id}/calls/${call!.step}/retry`;
     const page = await (await alice.request(`/runs/${run.id}`)).text();
     assert.match(page, /Calls in progress/);
@@ -71,7 +82,10 @@ export default workflow({
 
     const retried = await alice.post(retry, { _csrf: csrf });
     assert.equal(retried.status, 303);
-    await server.until(() => ops().listCalls(run.id), (calls) => calls[0]?.attempts === 2);
+    await server.until(
+      () => ops().listCalls(run.id),
+      (calls) => calls[0]?.attempts === 2,
+    );
     assert.equal(hits, 2);
 
     healthy = true;
@@ -119,6 +133,34 @@ export default workflow({
     assert.equal(satisfied?.type === 'wait_satisfied' && satisfied.event.source, 'autoflow:user/alice', 'the signal says who sent it');
   });
 
+  test('the workflows page starts a run by hand; bad JSON or input the schema refuses shows the form again, saying why', async () => {
+    const page = await (await alice.request('/workflows')).text();
+    assert.match(page, /<form method="post" action="\/workflows\/ui-greet\/runs">/);
+    assert.match(page, /<summary>input schema<\/summary>/, "the workflow's input schema is shown beside the form");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const start = (fields: Record<string, string>) => alice.post('/workflows/ui-greet/runs', { _csrf: csrf, ...fields });
+
+    const badJson = await start({ input: '{name: ada}', id: '' });
+    assert.equal(badJson.status, 400);
+    const badJsonPage = await badJson.text();
+    assert.match(badJsonPage, /the input is not valid JSON/);
+    assert.match(badJsonPage, /<details class="start-run" id="start-ui-greet" open="">/, 'the form opens again');
+    assert.match(badJsonPage, /<textarea name="input"[^>]*>\{name: ada\}<\/textarea>/, 'with what was typed');
+
+    const refused = await start({ input: '{"nom": "Ada"}', id: '' });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /name/, "the schema's complaint names the field");
+
+    const started = await start({ input: '{"name": "Ada"}', id: 'greet-by-hand' });
+    assert.equal(started.status, 303);
+    assert.equal(started.headers.get('location'), '/runs/greet-by-hand?done=started');
+    assert.equal((await ops().waitForRun('greet-by-hand', 10_000)).result, 'Hello, Ada');
+    const again = await start({ input: '{"name": "Bob"}', id: 'greet-by-hand' });
+    assert.equal(again.headers.get('location'), '/runs/greet-by-hand?done=exists', 'the same id opens the run it started');
+    assert.equal((await ops().getRun('greet-by-hand')).result, 'Hello, Ada');
+    assert.match(await (await alice.request('/runs/greet-by-hand?done=exists')).text(), /A run with this id exists already/);
+  });
+
   test('a cancel from the run page is recorded with who asked, and why', async () => {
     const { run } = await ops().startRun({ workflow: 'ui-steps' });
     const csrf = await alice.csrfOf(`/runs/${run.id}`);
@@ -132,8 +174,12 @@ export default workflow({
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await ops().startRun({ workflow: 'ui-steps', id: `steps-${i}` })).run.id);
     const today = new Date().toISOString().slice(0, 10);
-    const list = async (query: string) => [...(await (await alice.request(`/runs?${query}`)).text()).matchAll(/data-run="([^"]+)"/g)].map((match) => match[1]);
-    assert.deepEqual((await list('workflow=ui-steps&status=running')).filter((id) => id?.startsWith('steps-')), ['steps-2', 'steps-1', 'steps-0']);
+    const list = async (query: string) =>
+      [...(await (await alice.request(`/runs?${query}`)).text()).matchAll(/data-run="([^"]+)"/g)].map((match) => match[1]);
+    assert.deepEqual(
+      (await list('workflow=ui-steps&status=running')).filter((id) => id?.startsWith('steps-')),
+      ['steps-2', 'steps-1', 'steps-0'],
+    );
     assert.ok((await list(`workflow=ui-steps&from=${today}&to=${today}`)).includes('steps-1'));
     assert.deepEqual(await list('workflow=ui-steps&from=2001-01-01&to=2001-01-02'), []);
     assert.deepEqual(await list('workflow=ui-flaky&status=running'), []);
@@ -148,13 +194,19 @@ export default workflow({
   test('a GitLab reference lists the runs that events about it started', async () => {
     const first = server.gitlab.simulator.actions.createIssue('alice', 'demo/app', { title: 'First' });
     const second = server.gitlab.simulator.actions.createIssue('alice', 'demo/app', { title: 'Second' });
-    const runs = await server.until(() => ops().listRuns({ workflow: 'ui-on-issue' }), (page) => page.runs.length === 2);
+    const runs = await server.until(
+      () => ops().listRuns({ workflow: 'ui-on-issue' }),
+      (page) => page.runs.length === 2,
+    );
     const reference = `demo/app#${second.iid}`;
     const expected = runs.runs.filter((run) => JSON.stringify(run.input).includes(`"subject":"${reference}"`)).map((run) => run.id);
     assert.equal(expected.length, 1);
     const html = await (await alice.request(`/runs?q=${encodeURIComponent(reference)}`)).text();
     assert.match(html, /Runs started by events about demo\/app#\d+/);
-    assert.deepEqual([...html.matchAll(/data-run="([^"]+)"/g)].map((match) => match[1]), expected);
+    assert.deepEqual(
+      [...html.matchAll(/data-run="([^"]+)"/g)].map((match) => match[1]),
+      expected,
+    );
     assert.notEqual(first.iid, second.iid);
     const none = await (await alice.request('/runs?q=demo%2Fapp%23999')).text();
     assert.doesNotMatch(none, /data-run=/);

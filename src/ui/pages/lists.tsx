@@ -240,7 +240,59 @@ function NextFire(props: { schedule: NonNullable<WorkflowView['schedules']>[numb
   );
 }
 
-export function workflowsPage(props: { session: Session; workflows: WorkflowView[]; problems?: DeployProblemView[] }) {
+/** What a refused start had in its form, so that the form opens again with it and says why. */
+export interface RefusedStart {
+  workflow: string;
+  input: string;
+  id: string;
+  message: string;
+}
+
+/**
+ * Starts a run by hand, as `autoflow run` does: the input as JSON (checked against the workflow's input schema by the
+ * server), and an optional run id, which makes a second submission of the same form return the run it started.
+ */
+function StartRunForm(props: { session: Session; workflow: WorkflowView; refused: RefusedStart | undefined }) {
+  const { workflow } = props;
+  const refused = props.refused?.workflow === workflow.name ? props.refused : undefined;
+  return (
+    <details class="start-run" id={`start-${workflow.name}`} open={refused !== undefined}>
+      <summary>Start a run</summary>
+      {refused && <p class="notice error">{refused.message}</p>}
+      <div class="actions">
+        <form method="post" action={`/workflows/${encodeURIComponent(workflow.name)}/runs`}>
+          <input type="hidden" name="_csrf" value={props.session.csrf} />
+          <label>
+            input (JSON)
+            <br />
+            <textarea name="input" rows={3} cols={40} spellcheck={false}>
+              {refused?.input ?? (workflow.inputSchema === undefined ? 'null' : '{}')}
+            </textarea>
+          </label>
+          <label title="The same id again opens the run it started instead of starting another">
+            run id (optional)
+            <br />
+            <input type="text" name="id" value={refused?.id ?? ''} />
+          </label>
+          <button type="submit">Start</button>
+        </form>
+      </div>
+      {workflow.inputSchema !== undefined && (
+        <details>
+          <summary>input schema</summary>
+          <pre>{JSON.stringify(workflow.inputSchema, null, 2)}</pre>
+        </details>
+      )}
+    </details>
+  );
+}
+
+export function workflowsPage(props: {
+  session: Session;
+  workflows: WorkflowView[];
+  problems?: DeployProblemView[];
+  refused?: RefusedStart;
+}) {
   return (
     <Layout title="Workflows" session={props.session} section="workflows">
       <h1>Workflows</h1>
@@ -309,6 +361,7 @@ export function workflowsPage(props: { session: Session; workflows: WorkflowView
               ))}
             </dd>
           </dl>
+          <StartRunForm session={props.session} workflow={workflow} refused={props.refused} />
         </section>
       ))}
     </Layout>
