@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
@@ -15,7 +16,11 @@ export function createSecretSource(values: Readonly<Record<string, string>>): Se
     // Longer values first, so that a secret containing another is redacted whole.
     .sort((a, b) => b.value.length - a.value.length);
   const configured = new Map(entries.map(({ name, value }) => [name, value]));
-  return { get: (name) => configured.get(name), values: () => entries };
+  return {
+    get: (name) => configured.get(name),
+    values: () => entries,
+    fingerprint: (text) => createHash('sha256').update(text, 'utf8').digest('hex'),
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createSecretSource } from '../capabilities/secrets.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attemptCall, type CallExecutorOptions } from './call-executor.js';
@@ -13,7 +14,7 @@ function clockAt(time: { now: number }): Clock {
 function optionsFor(capability: Capability, time = { now: 0 }): CallExecutorOptions {
   return {
     capabilities: new Map([[capability.name, capability]]),
-    secrets: { get: () => undefined, values: () => [] },
+    secrets: createSecretSource({}),
     random: () => 0,
     clock: clockAt(time),
   };

@@ -170,6 +170,8 @@ export class Engine {
   /** Runs whose advance failed unexpectedly: not retried before `until`, so a broken run cannot spin. */
   private readonly failing = new Map<string, { attempts: number; until: number }>();
   private readonly background = new Set<Promise<unknown>>();
+  /** Hashes events' keys for the waits on a secret (correlation.ts). */
+  private readonly fingerprint = (text: string): string => this.options.secrets.fingerprint(text);
   private pumping = false;
   private pumpRequested = false;
   private routing = false;
@@ -1085,7 +1087,7 @@ export class Engine {
     const recent = this.clock.now() - this.lookbackMs;
     const ownSignals = Math.min(recent, run.createdAt - this.lookbackMs);
     const timed = waits.map((wait) => ({ wait, from: since?.(wait) ?? (isOwnSignalWait(run, wait) ? ownSignals : recent) }));
-    const delivered = await lookBack(this.store, this.logger, run, timed);
+    const delivered = await lookBack(this.store, this.logger, run, timed, this.fingerprint);
     if (delivered) this.mailFor([run.id]);
   }
 
@@ -1185,6 +1187,7 @@ export class Engine {
             await planRouting(this.store, event, this.activeDefinitions, this.clock.now(), {
               onTriggerFailure,
               ownAccount: this.options.ownAccount,
+              fingerprint: this.fingerprint,
             }),
           );
         const reserved = this.leaseNewRuns(routings);

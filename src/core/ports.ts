@@ -659,6 +659,11 @@ export interface SecretSource {
   get(name: string): string | undefined;
   /** Every configured value, so that it can be scrubbed from what is stored or logged. */
   values(): Array<{ name: string; value: string }>;
+  /**
+   * SHA-256 (hex) of text that holds a secret's value, for what must be matched but not stored as it is: the key of a
+   * wait on a secret (correlation.ts). The core computes no digest itself.
+   */
+  fingerprint(text: string): string;
 }
 
 export interface Logger {

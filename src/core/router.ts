@@ -1,4 +1,4 @@
-import { eventKeyForShape } from './correlation.js';
+import { eventKeyForShape, eventKeyForStoredShape, type Fingerprint } from './correlation.js';
 import { valueAt } from './paths.js';
 import { toError } from './errors.js';
 import { triggerMatches } from './filter.js';
@@ -133,6 +133,8 @@ export interface RoutingOptions {
   onTriggerFailure?: (failure: TriggerFailure) => void;
   /** AutoFlow's own account, whose events start no run (see OwnAccount); absent: every event may. */
   ownAccount?: OwnAccount | undefined;
+  /** Hashes an event's key for the waits on a secret (correlation.ts); absent: no event reaches such a wait. */
+  fingerprint?: Fingerprint | undefined;
 }
 
 /**
@@ -164,7 +166,7 @@ export async function planRouting(
   }
   const deliveries: EventRouting['deliveries'] = [];
   for (const paths of await store.listWaitShapes(event.type)) {
-    const key = eventKeyForShape(cloudEvent, paths);
+    const key = eventKeyForStoredShape(cloudEvent, paths, options.fingerprint);
     if (key === undefined) continue;
     // The key holds values only: waits of another shape can share it, so the paths must match too.
     const shape = paths.join('\n');
@@ -189,15 +191,28 @@ export interface LookbackWait {
  * received in an earlier routing: a wait registered after its run got the event does not get it
  * again. True when anything was delivered.
  */
-export async function lookBack(store: Store, logger: Logger, run: RunRecord, waits: readonly LookbackWait[]): Promise<boolean> {
+export async function lookBack(
+  store: Store,
+  logger: Logger,
+  run: RunRecord,
+  waits: readonly LookbackWait[],
+  fingerprint?: Fingerprint,
+): Promise<boolean> {
   const byType = new Map<string, LookbackWait[]>();
   for (const item of waits) byType.set(item.wait.eventType, [...(byType.get(item.wait.eventType) ?? []), item]);
   let delivered = false;
-  for (const [type, ofType] of byType) if (await lookBackOnType(store, logger, run, type, ofType)) delivered = true;
+  for (const [type, ofType] of byType) if (await lookBackOnType(store, logger, run, type, ofType, fingerprint)) delivered = true;
   return delivered;
 }
 
-async function lookBackOnType(store: Store, logger: Logger, run: RunRecord, type: string, waits: LookbackWait[]): Promise<boolean> {
+async function lookBackOnType(
+  store: Store,
+  logger: Logger,
+  run: RunRecord,
+  type: string,
+  waits: LookbackWait[],
+  fingerprint: Fingerprint | undefined,
+): Promise<boolean> {
   let open = waits;
   let delivered = false;
   const since = Math.min(...waits.map((item) => item.from));
@@ -207,7 +222,9 @@ async function lookBackOnType(store: Store, logger: Logger, run: RunRecord, type
     for (const event of page) {
       if (event.seq === run.triggerEventSeq) continue;
       const cloudEvent = cloudEventOf(event);
-      const matching = open.filter(({ wait, from }) => event.receivedAt >= from && eventKeyForShape(cloudEvent, wait.paths) === wait.key);
+      const matching = open.filter(
+        ({ wait, from }) => event.receivedAt >= from && eventKeyForStoredShape(cloudEvent, wait.paths, fingerprint) === wait.key,
+      );
       if (matching.length === 0) continue;
       const deliveries = matching.map(({ wait }) => ({ runId: run.id, step: wait.step }));
       const result = await store.routeEvent({ eventSeq: event.seq, newRuns: [], deliveries, markRouted: false });

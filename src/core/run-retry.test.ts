@@ -1,3 +1,4 @@
+import { createSecretSource } from '../capabilities/secrets.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConflictError } from './errors.js';
@@ -30,7 +31,7 @@ function input(history: HistoryEvent[], commands: Command[], runs: RunRecord[] =
     history,
     version: 'v2',
     time: 5000,
-    secrets: { get: () => undefined, values: () => [] },
+    secrets: createSecretSource({}),
     versionOf: (workflow) => (workflow === 'child' ? 'c1' : undefined),
     replay: (kept) => {
       const resolvedSteps = new Set<number>();

@@ -125,7 +125,7 @@ async function reopen(
       return;
     case 'wait': {
       // Registered when it was first: the events that came while the run was failed still reach it.
-      const rows = waitRowsOf(run.id, command, issuedAt);
+      const rows = waitRowsOf(run.id, command, issuedAt, input.secrets);
       retry.waits.push(rows.wait);
       if (rows.timeout) retry.timers.push(rows.timeout);
       return;

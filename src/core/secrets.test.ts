@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Json } from './model.js';
@@ -5,11 +6,14 @@ import type { SecretSource } from './ports.js';
 import { redactJson, revealJson, sealJson, secretValuesOf } from './secrets.js';
 import { cutText } from './text-cut.js';
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 test('secret values are replaced by references, and references revealed only for granted names', () => {
   const values: Record<string, string> = { TOKEN: 'abc123', ADMIN: 'root-pass' };
   const source: SecretSource = {
     get: (name) => values[name],
     values: () => Object.entries(values).map(([name, value]) => ({ name, value })),
+    fingerprint: sha256,
   };
   const stored = redactJson({ header: 'Bearer abc123', nested: ['root-pass', 1] }, source);
   assert.deepEqual(stored, { header: 'Bearer {{secret:TOKEN}}', nested: ['{{secret:ADMIN}}', 1] });
@@ -21,6 +25,7 @@ test('object keys are redacted like values, and revealed like them', () => {
   const source: SecretSource = {
     get: (name) => (name === 'TOKEN' ? 'abc123' : undefined),
     values: () => [{ name: 'TOKEN', value: 'abc123' }],
+    fingerprint: sha256,
   };
   const stored = redactJson({ abc123: { 'Bearer abc123': 1 } }, source);
   assert.deepEqual(stored, { '{{secret:TOKEN}}': { 'Bearer {{secret:TOKEN}}': 1 } });
@@ -32,6 +37,7 @@ test('sealed text that looked like a reference comes back as that text, whatever
   const source: SecretSource = {
     get: (name) => values[name],
     values: () => Object.entries(values).map(([name, value]) => ({ name, value })),
+    fingerprint: sha256,
   };
   const typed = 'title {{secret:TOKEN}} and {{secret!:TOKEN}} with abc123';
   const sealed = sealJson({ [typed]: typed }, source);
@@ -48,6 +54,7 @@ test('reveal(seal(x)) is x for any text made of reference-like pieces, at any de
   const source: SecretSource = {
     get: (name) => (name === 'TOKEN' ? 'S3CR3T' : undefined),
     values: () => [{ name: 'TOKEN', value: 'S3CR3T' }],
+    fingerprint: sha256,
   };
   const pieces = [
     '{{secret:',
@@ -86,7 +93,7 @@ test('reveal(seal(x)) is x for any text made of reference-like pieces, at any de
 
 test('a cut made by the host never splits a secret: the value goes whole, however the cut fell', () => {
   const secret = 'S3cr3tTokenValue_ABCDEFGH';
-  const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }] };
+  const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }], fingerprint: sha256 };
   for (let shown = 1; shown < secret.length; shown++) {
     const cause = { name: 'Error', message: cutText('x'.repeat(100) + secret, 100 + shown, secretValuesOf(source)) };
     assert.equal(sealJson(cause, source).message, `${'x'.repeat(100)}… (${secret.length} more characters cut)`, `cut after ${shown}`);
@@ -100,7 +107,7 @@ test('a cut made by the host never splits a secret: the value goes whole, howeve
 
 test("a secret the workflow may read, split by the sandbox's cut, leaves no readable first part", () => {
   const secret = 'S3cr3tTokenValue_ABCDEFGH';
-  const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }] };
+  const source: SecretSource = { get: () => secret, values: () => [{ name: 'TOK', value: secret }], fingerprint: sha256 };
   for (let shown = 1; shown < secret.length; shown++) {
     const cause = { name: 'Error', message: cutText('x'.repeat(100) + secret, 100 + shown) };
     const stored = redactJson(cause, source, ['TOK']);
@@ -118,7 +125,7 @@ test("a secret the workflow may read, split by the sandbox's cut, leaves no read
 test('text ending in the start of a secret the workflow may not read is left as it is, even before a typed cut note', () => {
   // Otherwise a workflow learns, a character at a time, what a secret it was not granted begins with.
   const secret = 'glpat-Zq8rT2mWvX9kLp4N';
-  const source: SecretSource = { get: () => secret, values: () => [{ name: 'GL', value: secret }] };
+  const source: SecretSource = { get: () => secret, values: () => [{ name: 'GL', value: secret }], fingerprint: sha256 };
   const guesses = ['glpaa', 'glpat', 'glpat-Zq8'].map((guess) => `${guess}… (1 more characters cut)`);
   assert.deepEqual(sealJson(guesses, source), guesses);
   assert.deepEqual(redactJson(guesses, source, ['OTHER']), guesses);

@@ -93,6 +93,15 @@ export function redactJson<T extends Json>(value: T, secrets: SecretSource, read
   return mapStrings(value, (text) => redactText(text, secrets, readable)) as T;
 }
 
+/**
+ * Whether any string of `value` (or object key) holds a configured secret's value verbatim: what
+ * `redactJson` would change. For data that cannot be redacted where it is stored, as a wait's key.
+ */
+export function holdsSecretValue(value: Json, secrets: SecretSource): boolean {
+  // redactJson returns what it changed nothing in as it is (mapStrings).
+  return redactJson(value, secrets) !== value;
+}
+
 /** `{{secret` + k `!` + `:` becomes `{{secret` + (k+1) `!` + `:`: no text reads as a reference any more. */
 function escapeText(text: string): string {
   return text.includes('{{secret') ? text.replace(OPENING, '{{secret!$1:') : text;

@@ -3,6 +3,7 @@
  * past a limit becomes a note saying which, and the rest are dropped. A loop that logs the most at their longest
  * stored 16 MiB per task before the size limit.
  */
+import { createSecretSource } from '../capabilities/secrets.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Command } from './model.js';
@@ -18,7 +19,7 @@ function logsOf(commands: Command[]) {
     consumedPending: [],
     resolvedCalls: [],
     commands,
-    secrets: { get: () => undefined, values: () => [] },
+    secrets: createSecretSource({}),
     versionOf: () => undefined,
   }).commit.logs;
 }

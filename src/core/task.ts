@@ -1,5 +1,5 @@
 import { childEndError } from './child-failure.js';
-import { waitIndexEntry } from './correlation.js';
+import { hashedWaitIndexEntry, waitIndexEntry } from './correlation.js';
 import { commandToHistory, resolutionToHistory } from './history.js';
 import type {
   CallRecord,
@@ -19,7 +19,7 @@ import type {
   WaitRecord,
 } from './model.js';
 import type { SecretSource, TaskCommit } from './ports.js';
-import { redactJson, redactText, sealJson } from './secrets.js';
+import { holdsSecretValue, redactJson, redactText, sealJson } from './secrets.js';
 import { reservedRunIdProblem } from './run-id.js';
 import { cutText } from './text-cut.js';
 
@@ -195,13 +195,21 @@ export function callRecordOf(runId: string, command: Extract<Command, { kind: 'c
   return record;
 }
 
-/** The router's row of a wait registered at `registeredAt`, and the timer of its timeout if it has one. */
+/**
+ * The router's row of a wait registered at `registeredAt`, and the timer of its timeout if it has one. A match that
+ * holds a configured secret's value gets a hashed key (correlation.ts).
+ */
 export function waitRowsOf(
   runId: string,
   command: Extract<Command, { kind: 'wait' }>,
   registeredAt: number,
+  secrets: SecretSource,
 ): { wait: WaitRecord; timeout?: TimerRecord } {
-  const { paths, key } = waitIndexEntry(command.match);
+  // A key is matched as it is stored, so it cannot hold a reference in place of a secret's value: one that would
+  // hold the value is stored hashed instead, and the router hashes events' keys for that shape (correlation.ts).
+  const values = Object.values(command.match);
+  const hashed = holdsSecretValue(values, secrets);
+  const { paths, key } = hashed ? hashedWaitIndexEntry(command.match, (text) => secrets.fingerprint(text)) : waitIndexEntry(command.match);
   const wait: WaitRecord = { runId, step: command.step, eventType: command.eventType, paths, key, registeredAt };
   if (command.timeoutAt === undefined) return { wait };
   wait.timeoutAt = command.timeoutAt;
@@ -367,7 +375,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
         break;
       case 'wait': {
-        const rows = waitRowsOf(run.id, command, time);
+        const rows = waitRowsOf(run.id, command, time, secrets);
         waits.push(rows.wait);
         if (rows.timeout) timers.push(rows.timeout);
         break;

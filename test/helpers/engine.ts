@@ -1,3 +1,4 @@
+import { createSecretSource } from '../../src/capabilities/secrets.js';
 import { pino } from 'pino';
 import { Engine, type EngineOptions } from '../../src/core/engine.js';
 
@@ -9,7 +10,7 @@ export function virtualTimeEngine(options: Pick<EngineOptions, 'store' | 'sandbo
   return new Engine({
     logger: pino({ level: 'silent' }),
     capabilities: new Map(),
-    secrets: { get: () => undefined, values: () => [] },
+    secrets: createSecretSource({}),
     nodeId: 'test',
     pollIntervalMs: null,
     ...options,

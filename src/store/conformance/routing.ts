@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hashedWaitIndexEntry } from '../../core/correlation.js';
 import { NotFoundError } from '../../core/errors.js';
 import { cloudEvent, commit, isReady, newRun, OTHER, OWNER, startRun, timer, wait } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
@@ -264,6 +266,17 @@ export function describeRouting(context: ConformanceContext): void {
         found.sort((a, b) => a.runId.localeCompare(b.runId)),
         [wait('r1', 1, '["x"]'), wait('r2', 1, '["x"]')],
       );
+    });
+
+    it('keeps a hashed shape (a wait on a secret) apart from the plain shape of its paths, as it was given', async () => {
+      const store = context.store;
+      // Both wait for data.id = 'x': the router looks each up by the key it computes for its shape.
+      const { paths, key } = hashedWaitIndexEntry({ 'data.id': 'x' }, (text) => createHash('sha256').update(text).digest('hex'));
+      const hashed = wait('r1', 2, key, { paths });
+      await startRun(store, 'r1', { waits: [wait('r1', 1, '["x"]'), hashed] });
+      assert.deepEqual(sortShapes(await store.listWaitShapes('com.example.thing')), sortShapes([['data.id'], paths]));
+      assert.deepEqual(await store.findWaits('com.example.thing', hashed.key), [hashed]);
+      assert.deepEqual(await store.findWaits('com.example.thing', '["x"]'), [wait('r1', 1, '["x"]')]);
     });
   });
 }
