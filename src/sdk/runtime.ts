@@ -94,6 +94,8 @@ export class WorkflowRuntime {
   private terminalCollected = false;
   // Seeded with '' until init, so that code running while the module loads is deterministic too.
   private rng = createRandom('');
+  /** While `issuingFrom` runs: the raw stack of the author's call that the steps it issues serve. */
+  private callerStack: string | undefined;
   /** Who gets the events delivered to `signal()` and `waitFor()` waits (a race's losing branch does not). */
   readonly waits = new WaitChannels(this);
 
@@ -221,6 +223,40 @@ export class WorkflowRuntime {
     this.issued[this.issued.length] = protocolJson({ kind: 'cancelChild', childId, reason });
   }
 
+  /**
+   * The raw stack here, followed by `outer` when given: what a helper keeps, when it is called, of the author's
+   * call, for the steps it issues after an await (`issuingFrom`). A `result()` of a handle passes the stack kept
+   * when the handle was opened as `outer`: a `result()` the author calls is its own line, one the SDK calls is
+   * the line that opened it.
+   */
+  stackHere(outer?: string): string {
+    const stack = new SdkError().stack ?? '';
+    return outer === undefined ? stack : `${stack}\n${outer}`;
+  }
+
+  /**
+   * Calls `issue`, giving the steps and patch markers it issues `callerStack` after their own stack. QuickJS keeps
+   * no stack across an await, so a step a helper issues after one (tasks.form's `tasks.create`, after it awaits
+   * the expansion of its assignees, groups or none) has only the SDK's frames; the host takes the first of the
+   * author's frames in the two stacks (source-map.ts), which is the step's own when it has one. Ordinary calls pay
+   * nothing: they never set it.
+   */
+  issuingFrom<T>(callerStack: string, issue: () => T): T {
+    const outer = this.callerStack;
+    this.callerStack = callerStack;
+    try {
+      return issue();
+    } finally {
+      this.callerStack = outer;
+    }
+  }
+
+  /** The raw stack of a durable command or patch marker: this call's, then the one `issuingFrom` gives. */
+  private siteStack(): string | undefined {
+    const stack = new SdkError().stack;
+    return this.callerStack === undefined ? stack : `${stack ?? ''}\n${this.callerStack}`;
+  }
+
   /** Numbers and writes a durable command; undefined once the run has ended (the command is dropped). */
   private issueDurable(
     operation: string,
@@ -229,7 +265,7 @@ export class WorkflowRuntime {
     this.requireRunning(operation);
     const step = this.nextStep;
     // The raw stack of this call; the host maps it through the source map to the author's line.
-    const site = new SdkError().stack;
+    const site = this.siteStack();
     const command = build(step);
     let serialised: string;
     try {
@@ -253,7 +289,7 @@ export class WorkflowRuntime {
     const decision = this.replaying ? this.replayPatches.includes(patchId) : true;
     this.patchDecisions.set(patchId, decision);
     // With the raw stack of the call, as a durable command has: the host maps it to the author's line.
-    if (decision) this.issued[this.issued.length] = protocolJson({ kind: 'patch', patchId, site: new SdkError().stack });
+    if (decision) this.issued[this.issued.length] = protocolJson({ kind: 'patch', patchId, site: this.siteStack() });
     return decision;
   }
 

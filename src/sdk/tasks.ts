@@ -5,6 +5,7 @@
  * definition needs read permission on those groups (and write permission on the `context` project
  * when reminders should be posted there).
  */
+import { TASK_CANCEL_ENDS_RESULT_PATCH, TASK_GROUPS_WITHOUT_BOT_PATCH } from '../core/built-in-patches.js';
 import { checkTaskSpec, groupPathOf, normaliseUsername, quorumProblem } from '../core/human-task-rules.js';
 import {
   TASK_CLOSED_EVENT,
@@ -22,6 +23,7 @@ import { callCapability } from './capabilities.js';
 import { now, patched, waitFor } from './durable.js';
 import { toMilliseconds } from './duration.js';
 import { gitlab } from './gitlab.js';
+import { currentRuntime } from './runtime.js';
 
 export type {
   ApprovalDecision,
@@ -63,16 +65,27 @@ interface TaskState {
  * Marks runs whose group assignees leave out the bot: runs that opened their tasks before it
  * replay without the `users.current` call, as they ran.
  */
-const GROUPS_WITHOUT_BOT = 'tasks-groups-without-bot';
+const GROUPS_WITHOUT_BOT = TASK_GROUPS_WITHOUT_BOT_PATCH;
 
 /** Recorded where a `result()` asked for after `cancel()` answers with the cancel's outcome, without a wait. */
-const CANCEL_ENDS_RESULT = 'tasks-cancel-ends-result';
+const CANCEL_ENDS_RESULT = TASK_CANCEL_ENDS_RESULT_PATCH;
+
+/**
+ * Issues what `issue` issues as made by the author's call that `stack` was taken at, where its own
+ * stack names no line of the author's: QuickJS keeps no stack across an await, and every step of a
+ * task comes after one (runtime.ts, `issuingFrom`).
+ */
+type IssueFrom = <T>(issue: () => T) => T;
+
+function issueFrom(stack: string): IssueFrom {
+  return (issue) => currentRuntime().issuingFrom(stack, issue);
+}
 
 /**
  * Usernames behind the assignees: users as named, each group's active members (inherited too)
  * except the account AutoFlow acts as — a bot that is a member of the group answers no form.
  */
-async function expandAssignees(entries: readonly string[]): Promise<string[]> {
+async function expandAssignees(entries: readonly string[], at: IssueFrom): Promise<string[]> {
   const users = new Set<string>();
   const named = new Set<string>();
   for (const entry of entries) {
@@ -82,13 +95,13 @@ async function expandAssignees(entries: readonly string[]): Promise<string[]> {
       users.add(normaliseUsername(entry));
       continue;
     }
-    const members = await gitlab.members.listAll({ group }, undefined, { all: true });
+    const members = await at(() => gitlab.members.listAll({ group }, undefined, { all: true }));
     for (const member of members)
       if (member.state === undefined || member.state === 'active') users.add(normaliseUsername(member.username));
   }
   // Only a group can have brought the bot in (more people than were named); a bot named on purpose stays.
-  if (users.size > named.size && patched(GROUPS_WITHOUT_BOT)) {
-    const bot = normaliseUsername((await gitlab.users.current()).username);
+  if (users.size > named.size && at(() => patched(GROUPS_WITHOUT_BOT))) {
+    const bot = normaliseUsername((await at(() => gitlab.users.current())).username);
     if (!named.has(bot)) users.delete(bot);
   }
   return [...users];
@@ -102,13 +115,16 @@ function reminderNote(title: string, url: string, pending: string[]): string {
 }
 
 async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec: FormSpec | ApprovalSpec): Promise<TaskHandle<TOutcome>> {
+  // Taken before the first await, while the author's call (tasks.form, say) is still on the stack.
+  const opening = currentRuntime().stackHere();
   const problems = checkTaskSpec(kind, spec);
   if (problems.length > 0) throw new TypeError(`tasks.${kind}(): ${problems.join('; ')}`);
   const timeoutMs = spec.timeout === undefined ? undefined : toMilliseconds(spec.timeout, 'timeout');
   const remindMs = spec.remind === undefined ? undefined : toMilliseconds(spec.remind, 'remind');
   if (remindMs !== undefined && remindMs < 60_000) throw new TypeError(`tasks.${kind}(): remind must be at least one minute`);
   const deadline = timeoutMs === undefined ? undefined : now().getTime() + timeoutMs;
-  const eligible = await expandAssignees(kind === 'form' ? (spec as FormSpec).assignees : (spec as ApprovalSpec).approvers);
+  const openAt = issueFrom(opening);
+  const eligible = await expandAssignees(kind === 'form' ? (spec as FormSpec).assignees : (spec as ApprovalSpec).approvers, openAt);
   if (eligible.length === 0)
     throw new TypeError(
       `tasks.${kind}(): nobody can act on '${spec.title}': the assignees' groups have no active members other than the account AutoFlow acts as`,
@@ -119,12 +135,14 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
       `tasks.approval(): '${spec.title}' could never be approved once its groups are expanded to their active members: ${quorum}`,
     );
   }
-  const opened = await callCapability<Opened>('tasks', 'create', {
-    kind,
-    spec: spec as unknown as Json,
-    eligible,
-    ...(deadline !== undefined && { dueAt: deadline }),
-  });
+  const opened = await openAt(() =>
+    callCapability<Opened>('tasks', 'create', {
+      kind,
+      spec: spec as unknown as Json,
+      eligible,
+      ...(deadline !== undefined && { dueAt: deadline }),
+    }),
+  );
   const openedAt = now().getTime();
 
   /**
@@ -132,35 +150,37 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
    * day it also asks for the task's state: an answer whose event this run could not see (it came
    * in long before the wait, beyond the lookback) still ends the wait.
    */
-  async function settle(): Promise<TOutcome> {
+  async function settle(at: IssueFrom): Promise<TOutcome> {
     // Reminders count from the opening, however long the workflow took to start waiting.
     let remindAt = remindMs === undefined ? undefined : openedAt + remindMs;
     for (;;) {
-      const at = now().getTime();
-      if (deadline !== undefined && at >= deadline) return callCapability<TOutcome>('tasks', 'expire', { id: opened.id });
-      const wakeAt = Math.min(deadline ?? Infinity, remindAt ?? Infinity, at + STATE_CHECK_MS);
+      const time = now().getTime();
+      if (deadline !== undefined && time >= deadline) return at(() => callCapability<TOutcome>('tasks', 'expire', { id: opened.id }));
+      const wakeAt = Math.min(deadline ?? Infinity, remindAt ?? Infinity, time + STATE_CHECK_MS);
       // A reminder already due (the workflow began to wait after its time) goes out now, without a wait.
       const closed =
-        wakeAt > at
-          ? await waitFor<TOutcome>(TASK_CLOSED_EVENT, {
-              // The source too: the answer is trusted (it names who gave it), so it must be the server's.
-              match: { subject: opened.id, source: taskEventSource(opened.id) },
-              timeout: wakeAt - at,
-            })
+        wakeAt > time
+          ? await at(() =>
+              waitFor<TOutcome>(TASK_CLOSED_EVENT, {
+                // The source too: the answer is trusted (it names who gave it), so it must be the server's.
+                match: { subject: opened.id, source: taskEventSource(opened.id) },
+                timeout: wakeAt - time,
+              }),
+            )
           : null;
       if (closed) return closed.data as TOutcome;
       if (deadline !== undefined && now().getTime() >= deadline) continue;
       const reminding = remindAt !== undefined && now().getTime() >= remindAt;
-      const state = await callCapability<TaskState>('tasks', reminding ? 'remind' : 'state', { id: opened.id });
+      const state = await at(() => callCapability<TaskState>('tasks', reminding ? 'remind' : 'state', { id: opened.id }));
       if (state.outcome) return state.outcome as TOutcome;
       if (!reminding) continue;
       remindAt = now().getTime() + remindMs!;
       const { context } = spec;
       if (context && state.pending.length > 0) {
         const body = reminderNote(spec.title, opened.url, state.pending);
-        if (context.issueIid !== undefined) await gitlab.notes.create({ project: context.project, issueIid: context.issueIid, body });
-        else if (context.mergeRequestIid !== undefined)
-          await gitlab.notes.create({ project: context.project, mergeRequestIid: context.mergeRequestIid, body });
+        const { project, issueIid, mergeRequestIid } = context;
+        if (issueIid !== undefined) await at(() => gitlab.notes.create({ project, issueIid, body }));
+        else if (mergeRequestIid !== undefined) await at(() => gitlab.notes.create({ project, mergeRequestIid, body }));
       }
     }
   }
@@ -168,12 +188,14 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
   let result: Promise<TOutcome> | undefined;
   return {
     ...opened,
-    result: () => (result ??= settle()),
+    // Its steps name the line that called `result()`, or, when the SDK called it (tasks.form), the line that opened the task.
+    result: () => (result ??= settle(issueFrom(currentRuntime().stackHere(opening)))),
     // What the cancel closed the task with is what `result()` gives from then on, without waiting for anything.
     cancel: async () => {
-      const outcome = await callCapability<TOutcome>('tasks', 'cancel', { id: opened.id });
+      const at = issueFrom(currentRuntime().stackHere(opening));
+      const outcome = await at(() => callCapability<TOutcome>('tasks', 'cancel', { id: opened.id }));
       // Runs recorded before this rule waited in `result()` after a cancel, and replay as they ran.
-      if (result === undefined && patched(CANCEL_ENDS_RESULT)) result = Promise.resolve(outcome);
+      if (result === undefined && at(() => patched(CANCEL_ENDS_RESULT))) result = Promise.resolve(outcome);
       return outcome;
     },
   };

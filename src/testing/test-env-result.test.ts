@@ -98,7 +98,7 @@ describe('env.result on a run that only test code can move, among other timers',
       await assert.rejects(
         env.result(open),
         new RegExp(
-          `^Error: run ${open} is waiting for what no timer will bring: task "${task.id}" to be answered \\(env\\.submitTask, env\\.decideTask\\)$`,
+          `^Error: run ${open} is waiting for what no timer will bring: task "${task.id}" to be answered \\(env\\.submitTask, env\\.decideTask\\) at form\\.ts:6:\\d+$`,
         ),
       );
       assert.equal(env.now(), START);

@@ -327,7 +327,7 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       await assert.rejects(
         env.result(runId, '3d'),
         new RegExp(
-          `^Error: run ${runId} is waiting for what no timer will bring: task "${task!.id}" to be answered \\(env\\.submitTask, env\\.decideTask\\)$`,
+          `^Error: run ${runId} is waiting for what no timer will bring: task "${task!.id}" to be answered \\(env\\.submitTask, env\\.decideTask\\) at incident-form\\.ts:5:\\d+$`,
         ),
       );
     } finally {
