@@ -53,11 +53,13 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
     const unknown = await server.api('/api/v1/simulator/actions/dropDatabase', { method: 'POST', body: '{}' });
     assert.equal(unknown.status, 400);
 
+    const gitlab = async (path: string): Promise<unknown> =>
+      (await fetch(`${server.url}/simulator/gitlab/api/v4${path}`, { headers: { 'PRIVATE-TOKEN': 'alice-token' } })).json();
     const cli = (...args: string[]) =>
       autoflow(['simulate', ...args], { cwd: dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'sim-test-token' } });
     const bare = await cli('set-milestone');
     assert.equal(bare.code, 2);
-    assert.match(bare.stderr, /setMilestone takes: actor project iid "Milestone title" \(or null\)/);
+    assert.match(bare.stderr, /setMilestone takes: actor project issue-iid "Milestone title" \(or null\)/);
     assert.match(bare.stderr, /argument 1 \(actor\) is missing/);
     const notAList = await cli('add-labels', 'alice', 'demo/app', '1', '{broken');
     assert.equal(notAList.code, 2);
@@ -67,6 +69,11 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
     assert.match(typo.stderr, /unknown simulator action 'set-milestones'; actions: create-issue, update-issue, /);
     const noted = await cli('create-note', 'bob', 'demo/app', '{"issue":1}', 'Seen, on it');
     assert.equal(noted.code, 0, noted.stderr);
+    // Printed as GitLab's REST API answers, not as the simulator's record (authorId, createdAt in epoch ms).
+    const printed = JSON.parse(noted.stdout) as Record<string, unknown>;
+    assert.deepEqual([(printed['author'] as { username: string }).username, printed['noteable_iid']], ['bob', 1]);
+    assert.match(String(printed['created_at']), /^\d{4}-\d\d-\d\dT/);
+    assert.ok(!('authorId' in printed) && !('createdAt' in printed), noted.stdout);
     const notes = (await (
       await fetch(`${server.url}/simulator/gitlab/api/v4/projects/demo%2Fapp/issues/1/notes`, {
         headers: { 'PRIVATE-TOKEN': 'alice-token' },
@@ -76,6 +83,21 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
       notes.some((note) => note.body === 'Seen, on it' && note.author.username === 'bob'),
       JSON.stringify(notes),
     );
+    // A merge request is labelled and closed by actions of its own: !1 is not issue #1.
+    const opened = await cli('open-merge-request', 'bob', 'demo/app', '{"sourceBranch":"fix","title":"Fix","files":{"fix.txt":"x"}}');
+    assert.equal(opened.code, 0, opened.stderr);
+    const mr = (JSON.parse(opened.stdout) as { iid: number }).iid;
+    const issueLabels = async () => ((await gitlab(`/projects/demo%2Fapp/issues/${mr}`)) as { labels: string[] }).labels;
+    const labelsBefore = await issueLabels();
+    const labelled = await cli('add-merge-request-labels', 'bob', 'demo/app', String(mr), '["workflow::in review"]');
+    assert.equal(labelled.code, 0, labelled.stderr);
+    assert.deepEqual((JSON.parse(labelled.stdout) as { labels: string[] }).labels, ['workflow::in review']);
+    const closed = await cli('close-merge-request', 'bob', 'demo/app', String(mr));
+    assert.equal(closed.code, 0, closed.stderr);
+    const { state, labels } = (await gitlab(`/projects/demo%2Fapp/merge_requests/${mr}`)) as { state: string; labels: string[] };
+    assert.deepEqual([state, labels], ['closed', ['workflow::in review']]);
+    assert.deepEqual(await issueLabels(), labelsBefore, 'the issue of the same number keeps its labels');
+
     const deployed = await cli('deploy', 'alice', 'demo/app', '{"environment":"production","status":"success"}');
     assert.equal(deployed.code, 0, deployed.stderr);
     const member = await cli('set-member', 'alice', '{"project":"demo/app"}', 'carol', 'developer');

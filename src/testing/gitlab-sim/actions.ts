@@ -20,7 +20,14 @@ import { createPipeline, requireStatus, setPipelineStatus } from './ops/ci.js';
 import { createDeployment } from './ops/deployments.js';
 import { replyToDiscussion } from './ops/discussions.js';
 import { type IssueInput, createIssue, updateIssue } from './ops/issues.js';
-import { type MergeInput, approveMergeRequest, mergeMergeRequest, openMergeRequest, updateMergeRequest } from './ops/merge-requests.js';
+import {
+  type MergeInput,
+  approveMergeRequest,
+  mergeMergeRequest,
+  openMergeRequest,
+  unapproveMergeRequest,
+  updateMergeRequest,
+} from './ops/merge-requests.js';
 import { moveIssue } from './ops/move-issue.js';
 import { type PostedNote, createNote } from './ops/notes.js';
 import { createMilestone, setMembership, updateMilestone } from './ops/planning.js';
@@ -72,13 +79,22 @@ export interface SimActions {
   updateIssue(actor: string, project: Ref, iid: number, change: IssueChange): SimIssue;
   closeIssue(actor: string, project: Ref, iid: number): SimIssue;
   reopenIssue(actor: string, project: Ref, iid: number): SimIssue;
+  /** Labels an issue (`iid` is an issue's); a merge request: `addMergeRequestLabels`. */
   addLabels(actor: string, project: Ref, iid: number, labels: string[]): SimIssue;
   removeLabels(actor: string, project: Ref, iid: number, labels: string[]): SimIssue;
   setMilestone(actor: string, project: Ref, iid: number, milestone: string | null): SimIssue;
   openMergeRequest(actor: string, project: Ref, opening: MergeRequestOpening): SimMergeRequest;
   updateMergeRequest(actor: string, project: Ref, iid: number, change: IssueChange & { reviewers?: string[] }): SimMergeRequest;
+  closeMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
+  reopenMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
+  /** `addLabels` of a merge request: `addLabels` takes an issue's iid. */
+  addMergeRequestLabels(actor: string, project: Ref, iid: number, labels: string[]): SimMergeRequest;
+  removeMergeRequestLabels(actor: string, project: Ref, iid: number, labels: string[]): SimMergeRequest;
   addReviewer(actor: string, project: Ref, iid: number, reviewer: string): SimMergeRequest;
+  /** Its webhook's action is `approved`, as GitLab Free sends it for every approval (docs/gitlab-events.md). */
   approveMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
+  /** Takes back the actor's approval (`POST …/unapprove`); its webhook's action is `unapproved`. */
+  unapproveMergeRequest(actor: string, project: Ref, iid: number): SimMergeRequest;
   mergeMergeRequest(actor: string, project: Ref, iid: number, options?: MergeInput): SimMergeRequest;
   /**
    * Comments; quick actions in `body` run as in GitLab (`/label ~bug`, `/close`…). Null when the body
@@ -189,11 +205,16 @@ export function createActions(ctx: SimContext): SimActions {
         ...issueInput(project(ref), change),
         reviewerIds: ids(change.reviewers),
       }),
+    closeMergeRequest: (actor, ref, iid) => actions.updateMergeRequest(actor, ref, iid, { state: 'close' }),
+    reopenMergeRequest: (actor, ref, iid) => actions.updateMergeRequest(actor, ref, iid, { state: 'reopen' }),
+    addMergeRequestLabels: (actor, ref, iid, labels) => actions.updateMergeRequest(actor, ref, iid, { addLabels: labels }),
+    removeMergeRequestLabels: (actor, ref, iid, labels) => actions.updateMergeRequest(actor, ref, iid, { removeLabels: labels }),
     addReviewer(actor, ref, iid, reviewer) {
       const mr = mergeRequest(ref, iid);
       return updateMergeRequest(ctx, user(actor), mr, { reviewerIds: [...mr.reviewerIds, user(reviewer).id] });
     },
     approveMergeRequest: (actor, ref, iid) => approveMergeRequest(ctx, user(actor), mergeRequest(ref, iid)),
+    unapproveMergeRequest: (actor, ref, iid) => unapproveMergeRequest(ctx, user(actor), mergeRequest(ref, iid)),
     mergeMergeRequest: (actor, ref, iid, options) => mergeMergeRequest(ctx, user(actor), mergeRequest(ref, iid), options),
     createNote: (actor, ref, on, body, options) => createNote(ctx, user(actor), noteable(ref, on), body, options?.internal ?? false).note,
     startThread: (actor, ref, on, body, options) =>

@@ -1,5 +1,5 @@
 import { CAN, type SimContext, authorize, publish } from '../context.js';
-import { GitLabApiError, conflict, methodNotAllowed, refused, unauthorized } from '../errors.js';
+import { GitLabApiError, conflict, methodNotAllowed, notFound, refused, unauthorized } from '../errors.js';
 import { mergeRequestHook, mergeStatusOf } from '../hooks/attributes.js';
 import { mergeRequestEvent } from '../hooks/events.js';
 import type { SimIssue, SimMergeRequest, SimProject, SimUser } from '../model.js';
@@ -181,7 +181,11 @@ export function mergeMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMergeR
   return mr;
 }
 
-/** `POST /approve`: Developers may approve; approving twice is refused as GitLab does (401). */
+/**
+ * `POST /approve`: Developers may approve; approving twice is refused as GitLab does (401). The hook's action is
+ * `approved` for every approval, as GitLab Free sends it (`ExecuteApprovalHooksService`: "only one approval is
+ * required"); `approval` comes only from Premium's approval rules, which the simulator does not have.
+ */
 export function approveMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMergeRequest, sha?: string): SimMergeRequest {
   const { state } = ctx;
   const project = state.requireProject(mr.projectId);
@@ -197,6 +201,26 @@ export function approveMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMerg
     audit: 'merge_request_approved',
     details: { iid: mr.iid },
     hook: mergeRequestEvent(state, actor, mr, 'approved'),
+  });
+  return mr;
+}
+
+/**
+ * `POST /unapprove`: takes back the actor's approval. 404 when they have not approved or the merge request is
+ * merged, as GitLab's `RemoveApprovalService`; the hook's action is `unapproved`, as GitLab Free sends it.
+ */
+export function unapproveMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMergeRequest): SimMergeRequest {
+  const { state } = ctx;
+  const project = state.requireProject(mr.projectId);
+  authorize(state, actor, project, CAN.develop);
+  if (mr.state === 'merged' || !mr.approvedByIds.includes(actor.id)) throw notFound();
+  mr.approvedByIds = mr.approvedByIds.filter((id) => id !== actor.id);
+  publish(ctx, {
+    actor,
+    on: project,
+    audit: 'merge_request_unapproved',
+    details: { iid: mr.iid },
+    hook: mergeRequestEvent(state, actor, mr, 'unapproved'),
   });
   return mr;
 }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { VirtualClock } from '../../../app/clocks.js';
 import { createGitLabSimulator } from '../index.js';
 import type { SeedDescription } from '../seed.js';
-import { restClient } from '../test-helpers.js';
+import { ACME, restClient } from '../test-helpers.js';
 
 /** A public group `oss` with a public project and a private one in its subgroup `oss/tools`; a maintainer and an outsider. */
 const GROUPS: SeedDescription = {
@@ -88,5 +88,55 @@ describe('GET /groups/:id/merge_requests', () => {
     const { erin } = world();
     const titles = ((await erin.get('/groups/oss/merge_requests')).body as Listed).map((mr) => mr.title);
     assert.deepEqual(titles, ['Site hotfix', 'Draft: site redesign']);
+  });
+});
+
+describe('approvals', () => {
+  /** ACME's `acme/app` with a merge request of Bob's and a webhook whose deliveries are kept (the receiver answers 200). */
+  function approvable() {
+    const sim = createGitLabSimulator({ clock: new VirtualClock(), seed: ACME, fetch: () => Promise.resolve(new Response(null)) });
+    sim.webhooks.add({ project: 'acme/app', url: 'http://hooks.test/gitlab', events: ['merge_requests_events'] });
+    const mr = sim.actions.openMergeRequest('bob', 'acme/app', { sourceBranch: 'fix', title: 'Fix', files: { 'fix.txt': 'x' } });
+    /** Each Merge Request Hook since the last call: its action and who acted. */
+    let seen = 0;
+    const hooks = async () => {
+      await sim.webhooks.idle();
+      const deliveries = sim.webhooks.deliveries().slice(seen);
+      seen += deliveries.length;
+      return deliveries.map(({ payload }) => {
+        const { object_attributes, user } = payload as { object_attributes: { action: string }; user: { username: string } };
+        return `${object_attributes.action} by ${user.username}`;
+      });
+    };
+    const path = `/projects/acme%2Fapp/merge_requests/${mr.iid}`;
+    return { sim, mr, hooks, path, as: (token: string) => restClient(sim.fetch, sim.state.baseUrl, token) };
+  }
+
+  test('each approval sends one Merge Request Hook with action "approved", as GitLab Free does, naming the approver', async () => {
+    const { hooks, path, as } = approvable();
+    await hooks();
+    assert.equal((await as('alice-token').post(`${path}/approve`)).status, 201);
+    assert.equal((await as('bob-token').post(`${path}/approve`)).status, 201);
+    // Free has no required approvals: every approval leaves none left, so GitLab sends `approved`, never `approval` (Premium's, while approvals are still needed).
+    assert.deepEqual(await hooks(), ['approved by alice', 'approved by bob']);
+  });
+
+  test('POST /unapprove takes back an approval and sends action "unapproved"; 404 without one, as GitLab answers', async () => {
+    const { sim, mr, hooks, path, as } = approvable();
+    const alice = as('alice-token');
+    await alice.post(`${path}/approve`);
+    await hooks();
+    const taken = await alice.post(`${path}/unapprove`);
+    const approvals = taken.body as { approved: boolean; approved_by: unknown[] };
+    assert.deepEqual([taken.status, approvals.approved, approvals.approved_by], [201, false, []]);
+    assert.deepEqual(await hooks(), ['unapproved by alice']);
+    assert.deepEqual(mr.approvedByIds, []);
+
+    const again = await alice.post(`${path}/unapprove`);
+    assert.deepEqual([again.status, again.body], [404, { message: '404 Not found' }]);
+    assert.equal((await as('carol-token').post(`${path}/unapprove`)).status, 403, 'a Reporter may not approve, nor take an approval back');
+    sim.actions.approveMergeRequest('alice', 'acme/app', mr.iid);
+    sim.actions.unapproveMergeRequest('alice', 'acme/app', mr.iid);
+    assert.deepEqual(await hooks(), ['approved by alice', 'unapproved by alice']);
   });
 });

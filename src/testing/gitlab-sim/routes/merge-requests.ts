@@ -5,7 +5,14 @@ import { paginate } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimMergeRequest, SimProject } from '../model.js';
 import { canSeeIssue } from '../ops/access.js';
-import { approveMergeRequest, closingIssues, mergeMergeRequest, openMergeRequest, updateMergeRequest } from '../ops/merge-requests.js';
+import {
+  approveMergeRequest,
+  closingIssues,
+  mergeMergeRequest,
+  openMergeRequest,
+  unapproveMergeRequest,
+  updateMergeRequest,
+} from '../ops/merge-requests.js';
 import { pipelineBasic } from '../present/basic.js';
 import { approvalsEntity, issueEntity, mergeRequestEntity, mergeRequestSimple } from '../present/work.js';
 import { groupProjectsParam, registerNotes } from './issues.js';
@@ -86,6 +93,11 @@ export function registerMergeRequests(api: SimApi, ctx: SimContext): void {
   api.post('/projects/:id/merge_requests/:iid/approve', async (c) => {
     const p = await Params.of(c);
     const mr = approveMergeRequest(ctx, currentUser(c), mergeRequestParam(c, ctx), p.string('sha'));
+    return c.json(approvalsEntity(state, mr, currentUser(c)), 201);
+  });
+
+  api.post('/projects/:id/merge_requests/:iid/unapprove', (c) => {
+    const mr = unapproveMergeRequest(ctx, currentUser(c), mergeRequestParam(c, ctx));
     return c.json(approvalsEntity(state, mr, currentUser(c)), 201);
   });
 
