@@ -243,9 +243,10 @@ export interface Operations {
    * with `latest` on the active version, whose code must replay the run's history (warned of when the workflow's file
    * fails to build: the active version is then not the code on disk). ConflictError
    * when the run is not failed or cannot be retried; NotFoundError. `by`: the web UI user who asked,
-   * recorded with the retry (listRetries).
+   * recorded with the retry (listRetries). `dryRun`: the same checks and answer (the run as it would go on), and
+   * nothing retried.
    */
-  retryRun(id: string, options?: { latest?: boolean; by?: string }): Promise<RetriedRunView>;
+  retryRun(id: string, options?: { latest?: boolean; by?: string; dryRun?: boolean }): Promise<RetriedRunView>;
   /** The run's retries, oldest first: when, by whom, on which version, and the failure each answered. Throws NotFoundError. */
   listRetries(id: string): Promise<RetryView[]>;
   /**

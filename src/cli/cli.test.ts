@@ -29,6 +29,7 @@ const operations = createFakeOperations({
     slow: () => null,
   },
   delays: { slow: 120_000 },
+  refusedRetries: { 'dry-diverges': 'version v2 cannot take run dry-diverges over: Nondeterminism in workflow task 2, step 1' },
 });
 let server: RunningServer;
 let dir: string;
@@ -273,8 +274,8 @@ describe('acting on runs and events', () => {
     const retriesBefore = operations.retries.length;
     const dry = await cli(['retry', '--failed', '--workflow', 'boom', '--since', '1h', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /^run dry-1 \(boom\) is failed since \d{4}-\d\d-\d\dT\S+Z {2}\w*Error: .+$/m);
-    assert.match(dry.stderr, /^dry run: \d+ runs? would be retried; nothing was retried\n$/);
+    assert.match(dry.stdout, /^run dry-1 \(boom\) is failed since \d{4}-\d\d-\d\dT\S+Z {2}\w*Error: .+\n {2}would go on, on version v1$/m);
+    assert.match(dry.stderr, /^dry run: (\d+) of \1 runs? would be retried; nothing was retried\n$/);
     assert.equal(operations.retries.length, retriesBefore, 'nothing was retried');
     const later = await cli(['retry', '--failed', '--workflow', 'boom', '--since', '2999-01-01T00:00:00Z']);
     assert.equal(later.code, 0, later.stderr);
@@ -287,6 +288,23 @@ describe('acting on runs and events', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since yesterday: give a time \(2026-12-06T10:00:00Z\) or how long ago \(2h, 30m, 1d\)/);
     assert.equal((await cli(['retry', 'dry-1', '--since', '1h'])).code, 2, '--since goes with --failed');
+  });
+
+  test('retry --dry-run --latest says which runs the server would refuse, and why, and exits 1', async () => {
+    for (const id of ['dry-ok', 'dry-diverges']) {
+      await operations.startRun({ workflow: 'boom', id });
+      await operations.waitForRun(id, 5000);
+    }
+    const retriesBefore = operations.retries.length;
+    const dry = await cli(['retry', 'dry-ok', 'dry-diverges', '--latest', '--dry-run']);
+    assert.equal(dry.code, 1, dry.stderr);
+    assert.match(dry.stdout, /^run dry-ok \(boom\) .+\n {2}would go on, on version v1\n/m);
+    assert.match(
+      dry.stdout,
+      /^run dry-diverges \(boom\) .+\n {2}✗ would be refused: version v2 cannot take run dry-diverges over: Nondeterminism/m,
+    );
+    assert.match(dry.stderr, /^dry run: 1 of 2 runs would be retried; nothing was retried\nerror: 1 of 2 runs could not be retried\n$/);
+    assert.equal(operations.retries.length, retriesBefore, 'nothing was retried');
   });
 
   test('signal sends the payload', async () => {

@@ -249,7 +249,12 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     terminateRun: async (id, reason) =>
       (await request<RunView>('POST', `${run(id)}/terminate`, reason === undefined ? {} : { reason })).body,
     retryRun: async (id, options) =>
-      (await request<RetriedRunView>('POST', `${run(id)}/retry`, options?.latest ? { version: 'latest' } : {})).body,
+      (
+        await request<RetriedRunView>('POST', `${run(id)}/retry`, {
+          ...(options?.latest && { version: 'latest' }),
+          ...(options?.dryRun && { dryRun: true }),
+        })
+      ).body,
     async signalRun(id, name, payload) {
       const { body } = await request<SignalDelivery | undefined>('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
       // An older server answers without a body, having sent the signal to the run named.

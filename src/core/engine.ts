@@ -500,9 +500,10 @@ export class Engine {
    * Runs a failed run again from the workflow task that failed it (see run-retry.ts): on its own
    * version, or with `latest` on the active version of its workflow, whose code must replay the
    * history kept. ConflictError when the run is not failed, cannot be retried, or the code does
-   * not replay it; the run then stays as it was.
+   * not replay it; the run then stays as it was. `dryRun`: every check of a retry, and the run as it would go on, without
+   * retrying it.
    */
-  async retry(runId: string, options: { latest?: boolean; by?: string } = {}): Promise<RunRecord> {
+  async retry(runId: string, options: { latest?: boolean; by?: string; dryRun?: boolean } = {}): Promise<RunRecord> {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
     if (run.status !== 'failed') throw new ConflictError(`run ${runId} is ${run.status}; only a failed run can be retried`);
@@ -528,6 +529,7 @@ export class Engine {
       ...(options.by !== undefined && { by: options.by }),
       getRun: (id) => this.store.getRun(id),
     });
+    if (options.dryRun) return retriedRecord(run, retry);
     if (!(await this.store.retryRun(retry))) throw new ConflictError(`run ${runId} changed while it was being retried; look at it again`);
     this.cache.evict(runId);
     this.failing.delete(runId);

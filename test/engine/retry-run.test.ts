@@ -192,6 +192,8 @@ test('on the latest version a fixed bug no longer fails the run; a version that 
     return 'other';`),
   );
   const historyBefore = await s.store.loadHistory('n1');
+  // A dry run makes the same replay check, and says the same.
+  await assert.rejects(s.engine.retry('n1', { latest: true, dryRun: true }), /cannot take run n1 over: Nondeterminism/);
   await assert.rejects(s.engine.retry('n1', { latest: true }), (error: unknown) => {
     assert.ok(error instanceof ConflictError);
     assert.match(error.message, /cannot take run n1 over: Nondeterminism .* history has call activities\.create/);
@@ -209,6 +211,10 @@ test('on the latest version a fixed bug no longer fails the run; a version that 
     notes(`    const note = (await activities.create('note')) as string;
     return 'fixed ' + note;`),
   );
+  const preview = await s.engine.retry('n1', { latest: true, dryRun: true });
+  assert.deepEqual([preview.status, preview.version], ['running', fixed], 'the run as it would go on');
+  assert.equal((await s.store.getRun('n1'))?.status, 'failed', 'a dry run retries nothing');
+  assert.deepEqual(await s.store.loadHistory('n1'), historyBefore);
   const retried = await s.engine.retry('n1', { latest: true });
   assert.equal(retried.version, fixed);
   assert.equal(await s.settle('n1'), 'completed');

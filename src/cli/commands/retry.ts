@@ -49,7 +49,10 @@ export function registerRetry(program: Command, context: CliContext): void {
       .option('--failed', 'every failed run (of --workflow, if given) instead of ids: after an outage')
       .option('--workflow <name>', 'with --failed: only runs of this workflow')
       .option('--since <time>', 'with --failed: only runs that failed since then: a time (2026-12-06T10:00:00Z) or how long ago (2h)')
-      .option('--dry-run', 'list the runs that would be retried, with their errors, and retry none')
+      .option(
+        '--dry-run',
+        'list the runs that would be retried, with their errors, check that each can be (with --latest: that the code replays its history), and retry none',
+      )
       .option('--latest', "on the workflow's active version (its code must replay each run's history), not the run's own"),
   ).action(async (given: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
@@ -74,12 +77,24 @@ export function registerRetry(program: Command, context: CliContext): void {
       context.err(`no failed runs${which}`);
     }
     if (options.dryRun === true) {
+      // The server makes every check of the retry (a --latest version must replay each run's history) and retries none.
+      let refused = 0;
       for (const id of ids) {
         const run = runs?.find((listed) => listed.id === id) ?? (await client.getRun(id));
         const error = run.error ? `  ${formatError(run.error)}` : '';
         context.out(`run ${run.id} (${run.workflow}) is ${run.status} since ${run.updatedAt}${error}`);
+        try {
+          const retried = await client.retryRun(id, { latest: options.latest === true, dryRun: true });
+          context.out(`  would go on, on version ${retried.version.slice(0, 12)}`);
+          for (const warning of retried.warnings ?? []) context.err(`warning: run ${run.id}: ${printable(warning)}`);
+        } catch (caught) {
+          refused++;
+          context.out(`  ✗ would be refused: ${printable(toError(caught).message)}`);
+        }
       }
-      context.err(`dry run: ${ids.length} run${ids.length === 1 ? '' : 's'} would be retried; nothing was retried`);
+      const would = ids.length - refused;
+      context.err(`dry run: ${would} of ${ids.length} run${ids.length === 1 ? '' : 's'} would be retried; nothing was retried`);
+      if (refused > 0) throw new Error(`${refused} of ${ids.length} runs could not be retried`);
       return;
     }
     let failures = 0;

@@ -72,8 +72,12 @@ describe('runs and retry by when runs failed', () => {
   test('retry --failed --since asks the server for the failures since then, not for every failed run', async () => {
     queries.length = 0;
     const dry = await cli(['retry', '--failed', '--since', '1h', '--dry-run']);
-    assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /^run started-days-ago \(wf\) is failed since \S+ {2}Error: started-days-ago broke\n$/);
+    // The run was written straight to the store, on a version never deployed: the server's check says so.
+    assert.equal(dry.code, 1, dry.stderr);
+    assert.match(
+      dry.stdout,
+      /^run started-days-ago \(wf\) is failed since \S+ {2}Error: started-days-ago broke\n {2}✗ would be refused: version \S+ of workflow 'wf' is not in the store/,
+    );
     assert.equal(queries.length, 1);
     assert.equal(queries[0]?.order, 'updated');
     assert.equal(queries[0]?.status, 'failed');

@@ -22,6 +22,8 @@ export interface FakeOperationsOptions {
   runMs?: number;
   /** `runMs` of particular workflows, by name. */
   delays?: Record<string, number>;
+  /** Runs whose retry is refused, with why (as a version whose code does not replay the run's history). */
+  refusedRetries?: Record<string, string>;
 }
 
 export interface FakeOperations extends Operations {
@@ -214,6 +216,12 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
     async retryRun(id, retryOptions) {
       const run = requireRun(id);
       if (run.status !== 'failed') throw new ConflictError(`run ${id} is ${run.status}; only a failed run can be retried`);
+      if (retryOptions?.dryRun) {
+        const refusal = options.refusedRetries?.[id];
+        if (refusal !== undefined) throw new ConflictError(refusal);
+        const { error: _error, ...preview } = run;
+        return { ...preview, status: 'running' };
+      }
       retries.push({ runId: id, latest: retryOptions?.latest === true });
       const view: RetryView = { at: new Date().toISOString(), version: run.version, keptHistoryLength: 0 };
       if (retryOptions?.by !== undefined) view.by = retryOptions.by;

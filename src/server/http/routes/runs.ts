@@ -53,7 +53,9 @@ const historySchema = z.object({
 
 const cancelSchema = z.strictObject({ reason: z.string('a string').optional() }).optional();
 
-const retrySchema = z.strictObject({ version: z.enum(['same', 'latest'], "'same' or 'latest'").optional() }).optional();
+const retrySchema = z
+  .strictObject({ version: z.enum(['same', 'latest'], "'same' or 'latest'").optional(), dryRun: z.boolean().optional() })
+  .optional();
 
 /**
  * `/api/v1/runs`: start, list, inspect, cancel, terminate, retry and signal runs. `/:id/calls` lists the calls not
@@ -97,7 +99,7 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     })
     .post('/:id/retry', async (c) => {
       const body = await readBody(c, retrySchema);
-      return c.json(await operations.retryRun(c.req.param('id'), { latest: body?.version === 'latest' }));
+      return c.json(await operations.retryRun(c.req.param('id'), { latest: body?.version === 'latest', dryRun: body?.dryRun === true }));
     })
     .post('/:id/signals/:name', async (c) => {
       // The whole body is the signal's payload; none at all is `null`.
