@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pino } from 'pino';
+import { pino, stdTimeFunctions, type LoggerOptions } from 'pino';
 import { createActivitiesCapability, type ActivityFunction } from '../capabilities/activities.js';
 import { createCalendarCapability } from '../capabilities/calendar.js';
 import { createKubernetesCapability, type KubernetesCapabilityOptions } from '../capabilities/kubernetes/index.js';
@@ -206,6 +206,14 @@ function openStore(config: RuntimeConfig, nodeId: string, logger: Logger): Store
 }
 
 /**
+ * The server's log lines: one JSON object each, with `level` as its name (`"warn"`) and `time` as ISO 8601 UTC, which
+ * a person and a log shipper read alike (pino's own are a number and epoch milliseconds).
+ */
+function serverLogOptions(level: string): LoggerOptions {
+  return { level, formatters: { level: (label) => ({ level: label }) }, timestamp: stdTimeFunctions.isoTime };
+}
+
+/**
  * The composition root: builds the store, sandbox, capabilities and engine from configuration
  * and wires them together. Nothing else creates these; two runtimes can live in one process.
  */
@@ -213,7 +221,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
   // Every line names its node, as the metrics and leases do: a run is followed across nodes by it.
-  const logger: Logger = (overrides.logger ?? pino({ level: config.logLevel })).child({ node: nodeId });
+  const logger: Logger = (overrides.logger ?? pino(serverLogOptions(config.logLevel))).child({ node: nodeId });
   const clock = overrides.clock ?? createSystemClock();
   const plainStore = openStore(config, nodeId, logger.child({ component: 'store' }));
   let serverLock: ServerLock | undefined;

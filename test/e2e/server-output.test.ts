@@ -9,7 +9,7 @@ import { freePort, ServerProcess } from '../helpers/server-process.js';
 const dir = mkdtempSync(join(tmpdir(), 'autoflow-output-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('stdout holds only JSON log lines; the banner and the first-start API token go to stderr', async () => {
+test('stdout holds only JSON log lines, level by name and time in ISO 8601; the banner and the first-start API token go to stderr', async () => {
   const server = new ServerProcess({
     port: await freePort(),
     db: `sqlite:${join(dir, 'autoflow.db')}`,
@@ -22,6 +22,10 @@ test('stdout holds only JSON log lines; the banner and the first-start API token
   const lines = server.stdout.split('\n').filter((line) => line !== '');
   assert.ok(lines.length > 0, 'the server logged');
   for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line}`);
+  // Readable as they are: the level by name, the time in ISO 8601 UTC.
+  const first = JSON.parse(lines[0]!) as { level: unknown; time: unknown };
+  assert.equal(first.level, 'info');
+  assert.match(String(first.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.match(server.stderr, /AutoFlow is listening on http:\/\/127\.0\.0\.1:\d+/);
   assert.match(server.stderr, /export AUTOFLOW_API_TOKEN=\S+/);
 });
