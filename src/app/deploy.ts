@@ -120,10 +120,15 @@ export interface FileResult {
   /** Accepted, but worth the author's attention (`file:line: message`). */
   warnings?: string[];
   definition?: DeployedDefinition;
-  /** Its version was new to the engine and is now the active one (false: already active, or not built). */
+  /** Its version was new to the engine and this deploy made it the active one (false: already active, or not built). */
   deployed?: boolean;
   /** When `deployed`: the version that was active under its name until then (none: new, or retired until now). */
   replaced?: DeployedDefinition;
+  /**
+   * When `deployed`: another node's version that was active right after this deploy (nodes starting at the same moment
+   * with different files: the one that activates last wins), so its own version is not the one new runs start on.
+   */
+  overtakenBy?: DeployedDefinition;
   /** Every file that declares `name`, when more than one does: none of them is deployed. */
   declaredBy?: string[];
   /** The files on disk it was built from (itself, what it imports outside node_modules, linked packages' real paths). */
@@ -219,6 +224,9 @@ export async function deployWorkflows(
     await engine.deploy(result.definition);
     result.deployed = true;
     if (replaced) result.replaced = replaced;
+    // The engine read the active versions after this deploy committed: another node's deploy may have come after it.
+    const active = engine.activeDefinition(result.definition.name);
+    if (active !== undefined && active.version !== result.definition.version) result.overtakenBy = active;
   }
   inputs?.remember(results);
   return results;

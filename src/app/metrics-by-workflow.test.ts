@@ -42,6 +42,7 @@ function engineWith(deployed: string[]): { engine: Engine; events: TypedEmitter<
     events,
     definitions: () => deployed.map((name) => ({ name })),
     cacheStats: () => ({ runs: 0, bytes: 0 }),
+    capabilityNames: () => [],
   } as unknown as Engine;
   return { engine, events };
 }

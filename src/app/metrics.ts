@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import packageJson from '../../package.json' with { type: 'json' };
+import type { CallEvents } from '../core/call-runner.js';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
 import { TERMINAL_STATUSES, type RunStatus } from '../core/model.js';
@@ -33,6 +34,8 @@ export interface RuntimeMetrics {
   subscriberAttempt(subscriber: string, status: string): void;
   /** Reads the outgoing subscribers' backlog at scrape time. */
   attachSubscribers(backlog: () => Promise<SubscriberBacklog[]>): void;
+  /** Reads, at scrape time, whether each workflow this node's files build has another version active (version-drift.ts). */
+  attachVersionDrift(read: () => ReadonlyArray<{ workflow: string; drifting: boolean }>): void;
 }
 
 export interface MetricsOptions {
@@ -67,6 +70,10 @@ type QueueStats = Awaited<ReturnType<Store['queueStats']>>;
 
 /** Store latencies from 0.1 ms (a cached read) to 2.5 s (a commit stuck behind a lock). */
 const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Every outcome of a call attempt (CallEvents): each capability's series start at 0. */
+const CALL_OUTCOMES: ReadonlyArray<CallEvents['call:attempted']['outcome']> = ['ok', 'failed', 'retry', 'abandoned'];
+/** Every write that fencing refuses (CallEvents): each series starts at 0. */
+const FENCED_WRITES: ReadonlyArray<CallEvents['write:fenced']['what']> = ['task', 'call_result', 'call_retry'];
 /** Timer lateness from 10 ms (on time) to 5 min (fired by the node that recovered it). */
 const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -211,6 +218,18 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     labelNames: ['version'],
     registers,
   }).set({ version: packageJson.version }, 1);
+  let versionDrift: (() => ReadonlyArray<{ workflow: string; drifting: boolean }>) | undefined;
+  new Gauge({
+    name: 'autoflow_workflow_version_drift',
+    help: "1 while another version of the workflow is active than the one this node's workflow files build (nodes run different files), else 0",
+    labelNames: ['workflow'],
+    registers,
+    collect() {
+      // Reset first: a workflow no longer in this node's files has no series, not the last value it had.
+      this.reset();
+      for (const { workflow, drifting } of versionDrift?.() ?? []) this.set({ workflow }, drifting ? 1 : 0);
+    },
+  });
   const routed = new Counter({ name: 'autoflow_events_routed_total', help: 'Inbox events routed to triggers and waits', registers });
   const fenced = new Counter({
     name: 'autoflow_fenced_writes_total',
@@ -218,9 +237,10 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     labelNames: ['what'],
     registers,
   });
+  for (const what of FENCED_WRITES) fenced.inc({ what }, 0);
   const timerLag = new Histogram({
     name: 'autoflow_timer_lag_seconds',
-    help: 'How late the earliest due timer or call was when this node fired it',
+    help: 'How late the earliest due timer or call was when this node fired or claimed it (a call past its next attempt, or past the lease of the node it took it over from)',
     buckets: LAG_BUCKETS,
     registers,
   });
@@ -294,6 +314,8 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     buckets: STORE_BUCKETS,
     registers,
   });
+  // Each operation's errors from 0, so that `rate()` sees a first burst of them (a full disk).
+  for (const operation of storeOperations(store)) storeLatency.zero({ operation, outcome: 'error' });
 
   // One labelled child per operation and outcome, kept: observing through the label object would
   // hash the labels on every store call, several times per workflow step.
@@ -324,6 +346,9 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     attachSubscribers(backlog) {
       subscriberBacklog = backlog;
     },
+    attachVersionDrift(read) {
+      versionDrift = read;
+    },
     storeTimer: (operation, seconds, ok) => storeLatencyOf(operation, ok).observe(seconds),
     attachEngine(attached) {
       engine = attached;
@@ -335,11 +360,27 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
       attached.events.on('event:routed', ({ markedRouted }) => {
         if (markedRouted) routed.inc();
       });
+      for (const capability of attached.capabilityNames()) for (const outcome of CALL_OUTCOMES) calls.inc({ capability, outcome }, 0);
       attached.events.on('call:attempted', ({ capability, outcome }) => calls.inc({ capability, outcome }));
       attached.events.on('timers:fired', ({ lagMs }) => timerLag.observe(lagMs / 1000));
+      attached.events.on('calls:claimed', ({ lagMs }) => timerLag.observe(lagMs / 1000));
       attached.events.on('write:fenced', ({ what }) => fenced.inc({ what }));
     },
   };
+}
+
+/**
+ * The store's operations: its methods, as `instrumentStore` times them (an own property or one of its class), read
+ * without calling a getter.
+ */
+function storeOperations(store: Store): string[] {
+  const names = new Set<string>();
+  for (let level: object | null = store; level !== null && level !== Object.prototype; level = Reflect.getPrototypeOf(level)) {
+    for (const name of Object.getOwnPropertyNames(level)) {
+      if (name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(level, name)?.value === 'function') names.add(name);
+    }
+  }
+  return [...names];
 }
 
 /** Records the duration of one store operation. */

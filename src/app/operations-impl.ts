@@ -317,6 +317,7 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async listCalls(id) {
       await requireRun(id);
+      const now = clock.now();
       return (await store.listCalls(id)).map((call) => ({
         step: call.step,
         capability: call.capability,
@@ -324,6 +325,9 @@ export function createOperations(deps: OperationsDeps): Operations {
         attempts: call.attempts,
         nextAt: new Date(call.nextAt).toISOString(),
         ...(call.lastError ? { lastError: call.lastError } : {}),
+        ...(call.lease
+          ? { lease: { node: call.lease.owner, until: new Date(call.lease.until).toISOString(), passed: call.lease.until <= now } }
+          : {}),
       }));
     },
 

@@ -44,7 +44,14 @@ export interface WorkflowView {
   permissions: Permissions;
   inputSchema?: Json;
   origin?: string;
+  /** When this version was first stored (ISO 8601); a version made active again keeps it: see `activatedAt`. */
   deployedAt: string;
+  /**
+   * When this version became the active one (ISO 8601), and by which node (PostgreSQL): a rollback to an old version
+   * (an old node's restart, a revert) shows here. Absent for an activation from before AutoFlow recorded them.
+   */
+  activatedAt?: string;
+  activatedBy?: string;
   versions: Array<{ version: string; deployedAt: string; active: boolean }>;
   /**
    * The files declaring this workflow that failed to build at this server's latest deploy: the version above stays
@@ -138,6 +145,20 @@ export interface CallView {
   /** ISO 8601: when the next attempt is due. */
   nextAt: string;
   lastError?: ErrorInfo;
+  /**
+   * While a node holds the call (it is making it): which node (its lease identity), until when (ISO 8601), and
+   * whether that time had passed when this was read: then the node stopped or stalled, and another node takes the
+   * call over (as soon as one claims it: within a second, usually).
+   */
+  lease?: CallLeaseView;
+}
+
+/** Who holds a call (CallView.lease). */
+export interface CallLeaseView {
+  node: string;
+  /** ISO 8601 */
+  until: string;
+  passed: boolean;
 }
 
 /** A retry of a failed run (RunRetryRecord), for the API. */

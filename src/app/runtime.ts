@@ -42,6 +42,7 @@ import type { Operations } from './operations.js';
 import { RetentionSweeper, type RetentionPolicy } from './retention.js';
 import { Scheduler } from './schedules.js';
 import { SubscriberDispatcher, type Subscriber } from './subscribers.js';
+import { VersionDrift } from './version-drift.js';
 
 /** What the runtime needs of the resolved configuration (config/ produces it). */
 export interface RuntimeConfig {
@@ -350,6 +351,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     );
   }
   const deployProblems = new DeployProblems(config.workflowsDir);
+  const versionDrift = new VersionDrift(logger);
+  metrics.attachVersionDrift(() => versionDrift.state(engine.definitions()));
   const operations = createOperations({
     engine,
     store,
@@ -398,14 +401,19 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, offer);
     deployProblems.remember(results, clock.now(), engine.definitions());
+    versionDrift.built(results);
     for (const result of results) {
       if (result.deployed && result.definition) await scheduler.deployed(result.replaced, result.definition);
       const fields = { file: result.file, workflow: result.name, version: result.version?.slice(0, 12) };
       if (result.error) logger.error({ file: result.file }, `workflow not deployed: ${result.error}`);
-      else if (result.deployed) logger.info(fields, 'workflow deployed');
+      // Overtaken by another node's deploy at the same moment: not deployed as far as new runs go; the warning of
+      // versionDrift.check below says so.
+      else if (result.overtakenBy) logger.debug(fields, 'workflow deployed, then overtaken by another node');
+      else if (result.deployed) logger.info({ ...fields, replaced: result.replaced?.version.slice(0, 12) }, 'workflow deployed');
       else logger.debug(fields, 'workflow unchanged');
       for (const warning of result.warnings ?? []) logger.warn({ file: result.file, workflow: result.name }, warning);
     }
+    versionDrift.check(engine.definitions(), 'deploy');
     const failed = results.filter((result) => result.error !== undefined);
     // Files named one by one (the test harness) are all meant to run: one that does not build is the caller's error.
     if (config.workflowFiles && failed.length > 0) {
@@ -441,7 +449,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
         void checkGitLabAtStartup({ baseUrl: config.gitlabUrl, token: config.gitlabToken, logger: logger.child({ component: 'gitlab' }) });
       if (plainStore.kind === 'postgres') {
         stopListening = listenForWork(plainStore as PostgresStore, engine, dispatcher, logger);
-        stopFollowing = followDefinitions({ engine, clock, logger, onChange: syncSchedules });
+        stopFollowing = followDefinitions({ engine, clock, logger, onChange: syncSchedules, drift: versionDrift });
       }
       await syncSchedules();
       await dispatcher.start();

@@ -1,4 +1,4 @@
-import type { DeployedDefinition, RunRecord } from '../core/model.js';
+import type { ActiveDefinition, DeployedDefinition, RunRecord } from '../core/model.js';
 import type { DefinitionSummary, SecretSource } from '../core/ports.js';
 import { redactJson } from '../core/secrets.js';
 import { continuedAs } from '../core/task.js';
@@ -63,7 +63,7 @@ export function brokenFileWarnings(run: RunView, problems: readonly DeployProble
  * time its schedules' next fire times count from.
  */
 export function toWorkflowView(
-  definition: DeployedDefinition,
+  definition: ActiveDefinition,
   versions: DefinitionSummary[],
   problems: DeployProblemView[] = [],
   now: number = Date.now(),
@@ -80,6 +80,8 @@ export function toWorkflowView(
   if (manifest.description !== undefined) view.description = manifest.description;
   if (manifest.inputSchema !== undefined) view.inputSchema = manifest.inputSchema;
   if (definition.origin !== undefined) view.origin = fileName(definition.origin);
+  if (definition.activatedAt !== undefined) view.activatedAt = new Date(definition.activatedAt).toISOString();
+  if (definition.activatedBy !== undefined) view.activatedBy = definition.activatedBy;
   if (problems.length > 0) view.problems = problems;
   const schedules = manifest.triggers.flatMap((trigger) => {
     if (!('cron' in trigger)) return [];

@@ -129,8 +129,11 @@ function segment(what: 'run' | 'workflow', id: string): string {
   return encodeURIComponent(id);
 }
 
-/** Turns an error response back into the typed error the server's error handler started from. */
-function errorFromResponse(status: number, statusText: string, text: string, url: string): Error {
+/**
+ * Turns an error response back into the typed error the server's error handler started from. `tokenSent`: whether the
+ * request carried a token, which a 401 says.
+ */
+function errorFromResponse(status: number, statusText: string, text: string, url: string, tokenSent: boolean): Error {
   let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
   try {
     error = (JSON.parse(text) as { error?: typeof error }).error;
@@ -148,7 +151,11 @@ function errorFromResponse(status: number, statusText: string, text: string, url
     case 400:
       return new ValidationError(message);
     case 401:
-      return new UnauthorizedError(`${message} (this command sent the one in --token or AUTOFLOW_API_TOKEN)`);
+      return new UnauthorizedError(
+        tokenSent
+          ? `${message} (this command sent the one in --token or AUTOFLOW_API_TOKEN)`
+          : `${message} (this command sent none: give it with --token <token> or in AUTOFLOW_API_TOKEN, e.g. the one the server printed at its first start)`,
+      );
     case 403:
       return new ForbiddenError(message);
     case 404:
@@ -194,7 +201,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     } catch (caught) {
       throw silent(caught);
     }
-    if (!response.ok) throw errorFromResponse(response.status, response.statusText, text, base);
+    if (!response.ok) throw errorFromResponse(response.status, response.statusText, text, base, options.token !== undefined);
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
   }
 

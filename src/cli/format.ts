@@ -301,13 +301,21 @@ export function formatRetries(retries: readonly RetryView[]): string[] {
 }
 
 /**
- * A run's open calls, one line each: `#1 gitlab.issues.get  attempt 3 failed, next at 2026-…Z: GitLabUnavailableError: …`,
- * or `running` for a first attempt. What a run that looks stuck at `call_scheduled` is waiting for.
+ * A run's open calls, one line each: `#1 gitlab.issues.get  attempt 3 failed, next at 2026-…Z: GitLabUnavailableError: …`;
+ * `running on node n1 (lease until …)` while a node makes it; `lease of node n1 passed at …` when that node stopped
+ * and another is to take the call over. What a run that looks stuck at `call_scheduled` is waiting for.
  */
 export function formatCalls(calls: readonly CallView[]): string[] {
   const names = Math.max(0, ...calls.map((call) => `#${call.step} ${call.capability}.${call.method}`.length));
   return calls.map((call) => {
     const name = `#${call.step} ${call.capability}.${call.method}`.padEnd(names);
+    const { lease } = call;
+    if (lease?.passed) return `${name}  lease of node ${lease.node} passed at ${formatTime(lease.until)}: another node takes it over`;
+    if (lease) {
+      const attempt = call.attempts === 0 ? '' : `attempt ${call.attempts + 1} `;
+      const failed = call.lastError ? `; last error ${formatErrorLine(call.lastError)}` : '';
+      return `${name}  ${attempt}running on node ${lease.node} (lease until ${formatTime(lease.until)})${failed}`;
+    }
     if (call.lastError === undefined)
       return `${name}  ${call.attempts === 0 ? 'first attempt due' : `attempt ${call.attempts + 1} due`} ${formatTime(call.nextAt)}`;
     return `${name}  attempt ${call.attempts} failed, next attempt ${formatTime(call.nextAt)}: ${formatErrorLine(call.lastError)}`;

@@ -3,10 +3,13 @@ import type { TypedEmitter } from './emitter.js';
 import { toError } from './errors.js';
 import type { InlineCalls } from './inline-calls.js';
 import type { CallRecord, DeployedDefinition } from './model.js';
-import type { Capability, Clock, Logger, SecretSource, Store } from './ports.js';
+import type { Capability, ClaimedCall, Clock, Logger, SecretSource, Store } from './ports.js';
 
 /** Calls claimed and executed at once by one wake-up. */
 const CALL_BATCH = 64;
+
+/** Calls a takeover's log line names; the others it counts. */
+const TAKEOVERS_NAMED = 10;
 
 /** What the call runner tells the engine's listeners (EngineEvents has them too). */
 export interface CallEvents extends Record<string, unknown> {
@@ -17,6 +20,11 @@ export interface CallEvents extends Record<string, unknown> {
   'call:attempted': { runId: string; step: number; capability: string; outcome: 'ok' | 'failed' | 'retry' | 'abandoned' };
   /** A write of this node refused because another node holds the run or call now (the lease had passed). */
   'write:fenced': { runId: string; step?: number; what: 'task' | 'call_result' | 'call_retry' };
+  /**
+   * Calls claimed because they were due: a retry's time came, or the lease of the node that held them passed.
+   * `lagMs` is how late past its due time (`max(nextAt, lease end)`) the earliest of them was claimed.
+   */
+  'calls:claimed': { calls: number; lagMs: number };
 }
 
 export interface CallRunnerOptions {
@@ -208,7 +216,39 @@ export class CallRunner {
   async runDue(): Promise<void> {
     const now = this.options.clock.now();
     const leaseUntil = now + this.options.callLeaseMs;
-    await this.runClaimed(await this.options.store.claimDueCalls(this.options.nodeId, now, leaseUntil, CALL_BATCH), leaseUntil);
+    const calls = await this.options.store.claimDueCalls(this.options.nodeId, now, leaseUntil, CALL_BATCH);
+    if (calls.length > 0) {
+      const earliest = Math.min(...calls.map(dueAtOf));
+      this.options.events.emit('calls:claimed', { calls: calls.length, lagMs: Math.max(0, now - earliest) });
+      this.logTakeovers(calls, now);
+    }
+    await this.runClaimed(calls, leaseUntil);
+  }
+
+  /**
+   * One line for each node whose calls this claim took over: which calls, and how long after that node's lease
+   * passed. Without it a call whose node died shows nowhere: it is simply made again, up to a call lease later.
+   */
+  private logTakeovers(calls: readonly ClaimedCall[], now: number): void {
+    const byOwner = new Map<string, ClaimedCall[]>();
+    for (const call of calls) {
+      const owner = call.previousLease?.owner;
+      if (owner !== undefined) byOwner.set(owner, [...(byOwner.get(owner) ?? []), call]);
+    }
+    for (const [owner, taken] of byOwner) {
+      const pastLeaseMs = Math.max(0, now - Math.min(...taken.map((call) => call.previousLease!.until)));
+      const named = taken.slice(0, TAKEOVERS_NAMED).map((call) => `#${call.step} ${call.capability}.${call.method} of run ${call.runId}`);
+      const more = taken.length > TAKEOVERS_NAMED ? ` and ${taken.length - TAKEOVERS_NAMED} more` : '';
+      const whose = owner === this.options.nodeId ? `this node (${owner}), from before it stalled or restarted` : `node ${owner}`;
+      this.options.logger.info(
+        {
+          from: owner,
+          pastLeaseMs,
+          calls: taken.map((call) => ({ runId: call.runId, step: call.step, call: `${call.capability}.${call.method}` })),
+        },
+        `took over ${taken.length} call(s) from ${whose}, whose lease passed ${formatSeconds(pastLeaseMs)} ago: ${named.join(', ')}${more}; each is made again, its lost attempt counted`,
+      );
+    }
   }
 
   /**
@@ -224,6 +264,12 @@ export class CallRunner {
     const leaseUntil = this.createdAt + this.options.callLeaseMs;
     for (;;) {
       const calls = await store.reclaimOwnCalls(nodeId, clock.now(), leaseUntil, CALL_BATCH);
+      if (calls.length > 0) {
+        this.options.logger.info(
+          { calls: calls.map((call) => ({ runId: call.runId, step: call.step, call: `${call.capability}.${call.method}` })) },
+          `took back ${calls.length} call(s) this node (${nodeId}) held before it restarted; each is made again, its lost attempt counted`,
+        );
+      }
       await this.runClaimed(calls, leaseUntil);
       if (calls.length < CALL_BATCH || this.options.isStopping()) return;
     }
@@ -327,6 +373,19 @@ export class CallRunner {
       logger.warn({ runId, step }, 'retry of a call not recorded: its lease passed and another node holds it (or it was resolved)');
     }
   }
+}
+
+/** When a claimed call was due: its next attempt, or the end of the lease it took over if later. */
+function dueAtOf(call: ClaimedCall): number {
+  return Math.max(call.nextAt, call.previousLease?.until ?? call.nextAt);
+}
+
+/** `1.2 s`, `2 min 5 s`: a log line's duration. */
+function formatSeconds(ms: number): string {
+  const seconds = Math.round(ms / 100) / 10;
+  if (seconds < 60) return `${seconds} s`;
+  const whole = Math.round(ms / 1000);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 function keyOf(call: { runId: string; step: number }): string {

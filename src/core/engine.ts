@@ -8,6 +8,7 @@ import { eventDepthProblem } from './json-depth.js';
 import { canonicalJson } from './json.js';
 import { mirrorTaskLogs } from './log-mirror.js';
 import type {
+  ActiveDefinition,
   CloudEvent,
   DeployedDefinition,
   HistoryEvent,
@@ -109,8 +110,10 @@ export interface EngineEvents extends Record<string, unknown> {
   'event:routed': { seq: number; createdRunIds: string[]; deliveredRunIds: string[]; markedRouted: boolean };
   /** One attempt of a call: `ok`, `failed` (for good) or `retry` (another attempt is scheduled). */
   'call:attempted': CallEvents['call:attempted'];
-  /** Due timers and calls handled; `lagMs` is how late the earliest of them was. */
+  /** Due timers fired; `lagMs` is how late the wake-up for the earliest of them was. */
   'timers:fired': { runs: number; lagMs: number };
+  /** Calls claimed when due (a retry's time came, a dead node's lease passed); `lagMs`: how late the earliest was. */
+  'calls:claimed': CallEvents['calls:claimed'];
   /** A write of this node refused because another node holds the run or call now (the lease had passed). */
   'write:fenced': CallEvents['write:fenced'];
 }
@@ -151,7 +154,7 @@ export class Engine {
   private readonly runLeaseMs: number;
   private readonly callLeaseMs: number;
   private readonly definitionsByVersion = new Map<string, DeployedDefinition>();
-  private activeDefinitions: DeployedDefinition[] = [];
+  private activeDefinitions: ActiveDefinition[] = [];
   private readonly activeRuns = new Map<string, Promise<void>>();
   /** The workflow of each run being advanced here, once read: the ready queue serves the others first. */
   private readonly advancingWorkflows = new Map<string, string>();
@@ -314,6 +317,11 @@ export class Engine {
     return { runs: this.cache.size, bytes: this.cache.memoryUsage() };
   }
 
+  /** The capabilities calls are made with here, by name (the `capability` of call metrics). */
+  capabilityNames(): string[] {
+    return [...this.options.capabilities.keys()];
+  }
+
   // definitions ---------------------------------------------------------------------------
 
   async deploy(definition: DeployedDefinition): Promise<void> {
@@ -329,11 +337,11 @@ export class Engine {
     return retired;
   }
 
-  definitions(): readonly DeployedDefinition[] {
+  definitions(): readonly ActiveDefinition[] {
     return this.activeDefinitions;
   }
 
-  activeDefinition(name: string): DeployedDefinition | undefined {
+  activeDefinition(name: string): ActiveDefinition | undefined {
     return this.activeDefinitions.find((definition) => definition.name === name);
   }
 

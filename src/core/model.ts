@@ -141,7 +141,16 @@ export interface DeployedDefinition {
   sourceMap?: string;
   /** Where the definition came from (file path), for messages. */
   origin?: string;
+  /** Epoch ms: when this version was first stored (a version deployed again keeps it). */
   deployedAt: number;
+}
+
+/** A version as the active one of its workflow (Store.listActiveDefinitions): when, and by whom, it became active. */
+export interface ActiveDefinition extends DeployedDefinition {
+  /** Epoch ms: the deploy that made it active (unknown for one activated before the store recorded it). */
+  activatedAt?: number;
+  /** The node whose deploy made it active (its lease identity), where the store knows nodes apart (PostgreSQL). */
+  activatedBy?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import type {
   Activation,
   ActivationResult,
+  ActiveDefinition,
   CallRecord,
   CloudEvent,
   DeployedDefinition,
@@ -255,6 +256,26 @@ export interface RunLease {
   until: number;
 }
 
+/** A node's lease on a call: which node makes it, and until when (epoch ms). */
+export interface CallLease {
+  owner: string;
+  until: number;
+}
+
+/** A call as Store.listCalls reads it: with its lease while a node holds one (passed or not: nobody took it over yet). */
+export interface StoredCall extends CallRecord {
+  lease?: CallLease;
+}
+
+/**
+ * A call a claim leased (Store.claimDueCalls, reclaimOwnCalls), with the lease it took over when a node held one
+ * (it had passed, or it was the claiming node's own from before a restart). The call was due at
+ * `max(nextAt, previousLease.until)`.
+ */
+export interface ClaimedCall extends CallRecord {
+  previousLease?: CallLease;
+}
+
 /** The answer to `Store.acquireSubscriberLease`. */
 export type SubscriberLeaseGrant = { acquired: true; token: number } | { acquired: false; owner: string; until: number };
 
@@ -272,11 +293,14 @@ export interface Store {
   close(): Promise<void>;
 
   // definitions ---------------------------------------------------------------------------
-  /** Stores a definition version (idempotent by version) and makes it the active one for its name. */
+  /**
+   * Stores a definition version (idempotent by version) and makes it the active one for its name, recording when (its
+   * `deployedAt`) and, on PostgreSQL, by which node; a redeploy of the version already active keeps both.
+   */
   deployDefinition(def: DeployedDefinition): Promise<void>;
   getDefinition(version: string): Promise<DeployedDefinition | undefined>;
-  /** The active version of every workflow name. */
-  listActiveDefinitions(): Promise<DeployedDefinition[]>;
+  /** The active version of every workflow name, with when (and by which node) it became active. */
+  listActiveDefinitions(): Promise<ActiveDefinition[]>;
   /**
    * The workflow `name` has no active version any more: its triggers and schedules stop and new runs of it are
    * refused, while its versions stay for the runs still using them. False when it had none.
@@ -448,9 +472,10 @@ export interface Store {
    * Claims calls due at `now` whose lease is free or expired, oldest due first, leasing them to
    * `owner` until `leaseUntil`. A call whose expired lease it takes over counts one attempt more:
    * the node that held it may have started an attempt and stopped before recording it, so the
-   * next attempt gets the next number (`attempts` counts every attempt started, lost ones too).
+   * next attempt gets the next number (`attempts` counts every attempt started, lost ones too),
+   * and comes back with that lease (`previousLease`).
    */
-  claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
+  claimDueCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedCall[]>;
   /**
    * Claims again, until `leaseUntil`, calls still leased to `owner` whose lease ends before
    * `leaseUntil` and that were due at `now`: a node that restarts under the same id recovers the
@@ -459,7 +484,7 @@ export interface Store {
    * start-up only: it reads every call due between `now` and `leaseUntil`, every node's leased calls included.
    * Each counts one attempt more, as in claimDueCalls: the attempt the node made before it restarted.
    */
-  reclaimOwnCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<CallRecord[]>;
+  reclaimOwnCalls(owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedCall[]>;
   /**
    * Records a call's outcome: if its row still exists it is deleted, the resolution is appended
    * to the run's pending (with `attempts`) and the run made ready. Returns false when the call was
@@ -475,7 +500,8 @@ export interface Store {
    * that took the call over; it returns false instead.
    */
   rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo, owner?: string): Promise<boolean>;
-  listCalls(runId: string): Promise<CallRecord[]>;
+  /** The run's open calls, by step, each with its lease while a node holds one. */
+  listCalls(runId: string): Promise<StoredCall[]>;
 
   // timers --------------------------------------------------------------------------------
   /** The earliest time at which a timer or an unleased call becomes due; undefined if none. */

@@ -1,5 +1,6 @@
 /** Rows as the SQL stores return them (SQLite and PostgreSQL alike), and their conversion into the engine's records. */
 import type {
+  ActiveDefinition,
   CallOptions,
   CallRecord,
   CloudEvent,
@@ -21,6 +22,7 @@ import type {
   JsonObject,
 } from '../core/model.js';
 import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskRecord, HumanTaskStatus } from '../core/human-task.js';
+import type { CallLease, ClaimedCall, StoredCall } from '../core/ports.js';
 
 const parse = <T = Json>(text: string): T => JSON.parse(text) as T;
 
@@ -47,6 +49,19 @@ export function toDefinition(row: DefinitionRow): DeployedDefinition {
   };
   if (row.source_map !== null) def.sourceMap = row.source_map;
   if (row.origin !== null) def.origin = row.origin;
+  return def;
+}
+
+/** A definition's row joined with its activation (null for one from before activations were recorded). */
+export interface ActiveDefinitionRow extends DefinitionRow {
+  activated_at: number | null;
+  activated_by: string | null;
+}
+
+export function toActiveDefinition(row: ActiveDefinitionRow): ActiveDefinition {
+  const def: ActiveDefinition = toDefinition(row);
+  if (row.activated_at !== null) def.activatedAt = Number(row.activated_at);
+  if (row.activated_by !== null) def.activatedBy = row.activated_by;
   return def;
 }
 
@@ -149,6 +164,35 @@ export function toCallRecord(row: CallRow): CallRecord {
   };
   if (row.options !== null) call.options = parse<CallOptions>(row.options);
   if (row.last_error !== null) call.lastError = parse<ErrorInfo>(row.last_error);
+  return call;
+}
+
+/** A call's row with its lease (both columns null while no node holds it). */
+export interface LeasedCallRow extends CallRow {
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+function leaseOf(row: LeasedCallRow): CallLease | undefined {
+  return row.lease_owner === null || row.lease_until === null ? undefined : { owner: row.lease_owner, until: Number(row.lease_until) };
+}
+
+/** A call as Store.listCalls answers: with its lease, while a node holds one. */
+export function toStoredCall(row: LeasedCallRow): StoredCall {
+  const call: StoredCall = toCallRecord(row);
+  const lease = leaseOf(row);
+  if (lease) call.lease = lease;
+  return call;
+}
+
+/**
+ * A call a claim took, from its row as it was before the claim (the lease it took over, if any, is `previousLease`),
+ * with `attempts` as the claim counted them.
+ */
+export function toClaimedCall(row: LeasedCallRow, attempts: number): ClaimedCall {
+  const call: ClaimedCall = { ...toCallRecord(row), attempts };
+  const lease = leaseOf(row);
+  if (lease) call.previousLease = lease;
   return call;
 }
 

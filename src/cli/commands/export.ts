@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { toError } from '../../core/errors.js';
@@ -28,10 +28,24 @@ export function registerExport(program: Command, context: CliContext): void {
       return;
     }
     try {
-      writeFileSync(resolve(context.cwd, options.out), `${formatJson(exported)}\n`);
+      writeOwnerOnly(resolve(context.cwd, options.out), `${formatJson(exported)}\n`);
     } catch (caught) {
       throw new UsageError(`cannot write --out ${options.out}: ${toError(caught).message}`);
     }
     context.err(`run ${id} (${run.workflow}, ${run.status}, ${history.length} history events) written to ${options.out}`);
   });
+}
+
+/**
+ * Writes `text` to `path` readable by its owner only (0600), as `autoflow backup` writes: a run's input, results and
+ * history are what the database holds. A file that was there already is made so before it is written.
+ */
+function writeOwnerOnly(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }

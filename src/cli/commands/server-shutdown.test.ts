@@ -35,15 +35,15 @@ test('SIGTERM: the shutdown is logged as structured lines of the node — what i
   const lines = server.output
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; node?: string; level?: number; signal?: string });
+    .map((line) => JSON.parse(line) as { msg?: string; node?: string; level?: string; signal?: string });
   const shutdown = lines.filter((line) => /^SIGTERM: shutting down|^stopping:|^shut down$/.test(line.msg ?? ''));
   assert.deepEqual(
     shutdown.map((line) => [line.node, line.level, (line.msg ?? '').split(':')[0]]),
     [
-      ['local', 30, 'SIGTERM'],
-      ['local', 30, 'stopping'],
-      ['local', 30, 'stopping'],
-      ['local', 30, 'shut down'],
+      ['local', 'info', 'SIGTERM'],
+      ['local', 'info', 'stopping'],
+      ['local', 'info', 'stopping'],
+      ['local', 'info', 'shut down'],
     ],
     server.output,
   );

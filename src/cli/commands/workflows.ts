@@ -31,10 +31,13 @@ export function registerWorkflows(program: Command, context: CliContext): void {
       context.err('no workflows deployed; put workflow files in the folder `autoflow server --workflows` points at');
       return;
     }
+    // DEPLOYED: when the version became active, which a rollback to an old version changes; not when it was first
+    // stored (`deployedAt`, in --json), which the rollback keeps. Unknown for an activation from before AutoFlow
+    // recorded them: the first store then.
     const rows = workflows.map((workflow) => [
       workflow.name,
       workflow.version.slice(0, 12),
-      formatTime(workflow.deployedAt),
+      formatTime(workflow.activatedAt ?? workflow.deployedAt),
       formatTriggers(workflow.triggers, workflow.schedules),
     ]);
     if (rows.length > 0) context.out(formatColumns([['NAME', 'VERSION', 'DEPLOYED', 'TRIGGERS'], ...rows]));

@@ -61,6 +61,35 @@ export function describeCallsAndTimers(context: ConformanceContext): void {
       );
     });
 
+    it('lists each call with the lease a node holds on it, and says whose lease a claim took over', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', { calls: [{ ...call('r1', 1, 1000), leaseUntil: 31_000 }, call('r1', 2, 5000)] });
+      assert.deepEqual(await store.listCalls('r1'), [
+        { ...call('r1', 1, 1000), lease: { owner: OWNER, until: 31_000 } },
+        call('r1', 2, 5000),
+      ]);
+      assert.deepEqual(
+        await store.claimDueCalls(OTHER, 31_500, 60_000, 10),
+        [call('r1', 2, 5000), { ...call('r1', 1, 1000), attempts: 1, previousLease: { owner: OWNER, until: 31_000 } }],
+        'oldest due first: step 1 was due when its lease passed, at 31,000',
+      );
+      const leased = { owner: OTHER, until: 60_000 };
+      assert.deepEqual(await store.listCalls('r1'), [
+        { ...call('r1', 1, 1000), attempts: 1, lease: leased },
+        { ...call('r1', 2, 5000), lease: leased },
+      ]);
+      assert.deepEqual(
+        (await store.reclaimOwnCalls(OTHER, 31_600, 70_000, 10)).map((c) => [c.step, c.previousLease]),
+        [
+          [1, leased],
+          [2, leased],
+        ],
+        'a node restarting under its id takes back its own lease',
+      );
+      await store.rescheduleCall('r1', 1, 2, 80_000, { name: 'Error', message: 'boom' }, OTHER);
+      assert.equal((await store.listCalls('r1'))[0]!.lease, undefined, 'a call waiting for its next attempt has no lease');
+    });
+
     it('resolves a call once: deletes it, appends the result with attempts, makes the run ready', async () => {
       const store = context.store;
       await startRun(store, 'r1', { calls: [call('r1', 1)] });

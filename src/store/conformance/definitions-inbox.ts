@@ -26,7 +26,11 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       assert.deepEqual(await store.getDefinition('a2'), a2, 'redeploying a version keeps the stored one');
       assert.deepEqual(await store.getDefinition('b1'), b1);
       assert.equal(await store.getDefinition('nope'), undefined);
-      assert.deepEqual(await store.listActiveDefinitions(), [a2, b1]);
+      // Each active one with when it became active: a redeploy of the active version (at 999) keeps it.
+      assert.deepEqual(await store.listActiveDefinitions(), [
+        { ...a2, activatedAt: 200 },
+        { ...b1, activatedAt: 150 },
+      ]);
       assert.deepEqual(await store.listDefinitionVersions('alpha'), [
         { version: 'a2', name: 'alpha', deployedAt: 200, active: true },
         { version: 'a1', name: 'alpha', deployedAt: 100, active: false },
@@ -42,6 +46,12 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       assert.deepEqual(
         (await store.listActiveDefinitions()).map((d) => d.version),
         ['a1'],
+      );
+      const [active] = await store.listActiveDefinitions();
+      assert.deepEqual(
+        { deployedAt: active?.deployedAt, activatedAt: active?.activatedAt },
+        { deployedAt: 100, activatedAt: 300 },
+        'the rollback shows as when a1 became active again; a1 was first stored at 100',
       );
     });
 

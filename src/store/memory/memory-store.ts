@@ -25,6 +25,8 @@ import type {
 import { SIGNAL_EVENT_PREFIX } from '../../core/model.js';
 import type {
   BusyWorkflows,
+  CallLease,
+  ClaimedCall,
   EventRouting,
   RouteResult,
   RunFilter,
@@ -91,6 +93,10 @@ const copy = <T>(value: T): T => structuredClone(value);
 /** When a call can be claimed: its next attempt time, or the end of its lease if later. */
 const dueAt = (row: CallRow): number => Math.max(row.call.nextAt, row.leaseUntil ?? -Infinity);
 
+/** The lease on a call's row, while a node holds one. */
+const leaseOf = (row: CallRow): CallLease | undefined =>
+  row.leaseOwner === undefined || row.leaseUntil === undefined ? undefined : { owner: row.leaseOwner, until: row.leaseUntil };
+
 const stored = (row: EventRow): StoredEvent => ({ ...copy(row.event), seq: row.seq, receivedAt: row.receivedAt });
 
 /** The Store's methods as the memory store implements them: synchronously. */
@@ -110,6 +116,8 @@ function promised(methods: SyncStore): Store {
 export function createMemoryStore(): Store {
   const definitions = new Map<string, DeployedDefinition>();
   const activeVersions = new Map<string, string>();
+  /** Workflow name → when its active version became active (ActiveDefinition.activatedAt). */
+  const activatedAt = new Map<string, number>();
   /** By seq, in seq order (a Map keeps insertion order). */
   const events = new Map<number, EventRow>();
   let lastEventSeq = 0;
@@ -421,19 +429,20 @@ export function createMemoryStore(): Store {
   }
 
   /** Leases to `owner` the first `limit` calls that `select` picks, oldest due first (the order of the SQL stores). */
-  function leaseCalls(select: (row: CallRow) => boolean, owner: string, leaseUntil: number, limit: number): CallRecord[] {
+  function leaseCalls(select: (row: CallRow) => boolean, owner: string, leaseUntil: number, limit: number): ClaimedCall[] {
     const byKey = (a: CallRow, b: CallRow) =>
       a.call.runId < b.call.runId ? -1 : a.call.runId > b.call.runId ? 1 : a.call.step - b.call.step;
     const claimed = [...calls.all()]
       .filter(select)
       .sort((a, b) => dueAt(a) - dueAt(b) || byKey(a, b))
       .slice(0, rowLimit(limit));
-    for (const row of claimed) {
+    return claimed.map((row) => {
+      const previousLease = leaseOf(row);
       // A lease that lapsed may have covered an attempt its node never recorded: it counts.
-      if (row.leaseOwner !== undefined) row.call.attempts++;
+      if (previousLease) row.call.attempts++;
       Object.assign(row, { leaseOwner: owner, leaseUntil });
-    }
-    return claimed.map((row) => copy(row.call));
+      return previousLease ? { ...copy(row.call), previousLease } : copy(row.call);
+    });
   }
 
   function rescheduleCall(runId: string, step: number, attempts: number, nextAt: number, lastError: ErrorInfo, owner?: string): boolean {
@@ -523,6 +532,8 @@ export function createMemoryStore(): Store {
 
     deployDefinition: (def) => {
       if (!definitions.has(def.version)) definitions.set(def.version, copy(def));
+      // When it became active: a redeploy of the active version keeps it.
+      if (activeVersions.get(def.name) !== def.version) activatedAt.set(def.name, def.deployedAt);
       activeVersions.set(def.name, def.version);
     },
     getDefinition: (version) => copy(definitions.get(version)),
@@ -535,7 +546,10 @@ export function createMemoryStore(): Store {
       for (const { version } of unused) definitions.delete(version);
       return unused.length;
     },
-    listActiveDefinitions: () => [...activeVersions.keys()].sort().map((name) => copy(definitions.get(activeVersions.get(name)!)!)),
+    listActiveDefinitions: () =>
+      [...activeVersions.keys()]
+        .sort()
+        .map((name) => ({ ...copy(definitions.get(activeVersions.get(name)!)!), activatedAt: activatedAt.get(name)! })),
     listDefinitionVersions: (name) =>
       [...definitions.values()]
         .filter((def) => def.name === name)
@@ -682,7 +696,11 @@ export function createMemoryStore(): Store {
       return true;
     },
     rescheduleCall: (runId, step, attempts, nextAt, lastError, owner) => rescheduleCall(runId, step, attempts, nextAt, lastError, owner),
-    listCalls: (runId) => copy(calls.ofRun(runId).map((row) => row.call)),
+    listCalls: (runId) =>
+      calls.ofRun(runId).map((row) => {
+        const lease = leaseOf(row);
+        return lease ? { ...copy(row.call), lease } : copy(row.call);
+      }),
 
     nextDueAt: () => nextDueAt(),
     fireDueTimers: (now, limit) => fireDueTimers(now, limit),

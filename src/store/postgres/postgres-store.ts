@@ -15,7 +15,8 @@ import { leftWorkToClaim } from '../../core/router.js';
 import { decodeRunCursor, decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runPageLimit } from '../pagination.js';
 import {
   json,
-  toCallRecord,
+  toStoredCall,
+  toActiveDefinition,
   toDefinition,
   historyEventsOf,
   toLogRecord,
@@ -23,7 +24,8 @@ import {
   toRunRecord,
   toStoredEvent,
   toWaitRecord,
-  type CallRow,
+  type LeasedCallRow,
+  type ActiveDefinitionRow,
   type DefinitionRow,
   type EventRow,
   type LogRow,
@@ -70,7 +72,10 @@ export interface PostgresStoreOptions {
    * reset, for as long as the kernel keeps the socket). Not for migrations. @default 30000
    */
   queryTimeoutMs?: number;
-  /** Names the connections in `pg_stat_activity`: `application_name` "autoflow <nodeId>", unless the URL or PGAPPNAME names them. */
+  /**
+   * Names the connections in `pg_stat_activity`: `application_name` "autoflow <nodeId>", unless the URL or PGAPPNAME
+   * names them; and the node whose deploys activate a version (ActiveDefinition.activatedBy).
+   */
   nodeId?: string;
   /**
    * Told when an idle pooled connection fails (the server restarted, say). The pool drops it and
@@ -262,12 +267,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           def.origin ?? null,
           def.deployedAt,
         ]);
-        await client.query(SQL.activateDefinition, [name, version]);
+        await client.query(SQL.activateDefinition, [name, version, def.deployedAt, options.nodeId ?? null]);
       }),
     getDefinition: async (version) => (await rows<DefinitionRow>(SQL.getDefinition, [version])).map(toDefinition)[0],
     deleteUnusedDefinitions: async (deployedBefore, limit) =>
       (await rows<{ n: number }>(SQL.deleteUnusedDefinitions, [deployedBefore, rowLimit(limit)]))[0]?.n ?? 0,
-    listActiveDefinitions: async () => (await rows<DefinitionRow>(SQL.listActiveDefinitions)).map(toDefinition),
+    listActiveDefinitions: async () => (await rows<ActiveDefinitionRow>(SQL.listActiveDefinitions)).map(toActiveDefinition),
     retireDefinition: async (name) => (await count(SQL.retireDefinition, [name])) > 0,
     listDefinitionVersions: async (name) =>
       (await rows<{ version: string; name: string; deployed_at: number; active: boolean }>(SQL.listDefinitionVersions, [name])).map(
@@ -404,7 +409,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     rescheduleCall: async (runId, step, attempts, nextAt, lastError, owner) =>
       (await count(SQL.rescheduleCall, [runId, step, attempts, nextAt, json(lastError), owner ?? null])) > 0,
-    listCalls: async (runId) => (await rows<CallRow>(SQL.listCalls, [runId])).map(toCallRecord),
+    listCalls: async (runId) => (await rows<LeasedCallRow>(SQL.listCalls, [runId])).map(toStoredCall),
     listRunRetries: async (runId) => (await rows<RunRetryRow>(SQL.listRunRetries, [runId])).map(toRunRetryRecord),
 
     nextDueAt: async () => {

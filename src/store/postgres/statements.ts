@@ -23,18 +23,19 @@ const READY_AT = (at: string) => `ready_at = LEAST(COALESCE(ready_at, ${at}), ${
 /**
  * Leases to $1 until $3 up to $4 of the calls `where` selects at $2, oldest due first, skipping
  * those another transaction holds. Each comes back with `k`, its due time before the claim, by
- * which the caller puts them in order (UPDATE … RETURNING has none). A lease that lapsed may have
- * covered an attempt its node never recorded: it counts (Store.claimDueCalls).
+ * which the caller puts them in order (UPDATE … RETURNING has none), and the lease it took over
+ * (`lease_owner`, `lease_until` as they were). A lease that lapsed may have covered an attempt its
+ * node never recorded: it counts (Store.claimDueCalls).
  */
 const leaseCallsWhere = (where: string): string => `WITH picked AS (
-      SELECT run_id, step, due_at AS k FROM calls WHERE ${where}
+      SELECT run_id, step, due_at AS k, lease_owner, lease_until FROM calls WHERE ${where}
       ORDER BY due_at, run_id, step LIMIT $4 FOR UPDATE SKIP LOCKED)
     UPDATE calls c SET attempts = c.attempts + (c.lease_owner IS NOT NULL)::int,
       lease_owner = $1, lease_until = $3, due_at = GREATEST(c.next_at, $3)
     FROM picked p WHERE c.run_id = p.run_id AND c.step = p.step
     RETURNING ${CALL_COLUMNS.split(', ')
       .map((column) => `c.${column}`)
-      .join(', ')}, p.k`;
+      .join(', ')}, p.k, p.lease_owner, p.lease_until`;
 
 export const SQL = {
   // definitions
@@ -43,12 +44,16 @@ export const SQL = {
   insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO UPDATE SET version = excluded.version`,
   retireDefinition: 'DELETE FROM active_definitions WHERE name = $1',
-  activateDefinition: `INSERT INTO active_definitions (name, version) VALUES ($1, $2)
-    ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
+  // When and by whom are kept when the version was active already: they say when it became active.
+  activateDefinition: `INSERT INTO active_definitions (name, version, activated_at, activated_by) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (name) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at,
+      activated_by = excluded.activated_by
+    WHERE active_definitions.version <> excluded.version`,
   getDefinition: `SELECT ${DEFINITION_COLUMNS} FROM definitions WHERE version = $1`,
   listActiveDefinitions: `SELECT ${DEFINITION_COLUMNS.split(', ')
     .map((column) => `d.${column}`)
-    .join(', ')} FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
+    .join(', ')}, a.activated_at, a.activated_by
+    FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
     FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
     WHERE d.name = $1 ORDER BY d.deployed_at DESC, d.version DESC`,
@@ -271,7 +276,7 @@ export const SQL = {
     WHERE c.run_id = h.run_id AND c.step = h.step AND c.lease_owner = $1
     RETURNING c.run_id, c.step`,
   releaseCallLeases: 'UPDATE calls SET lease_owner = NULL, lease_until = NULL, due_at = next_at WHERE lease_owner = $1',
-  listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = $1 ORDER BY step`,
+  listCalls: `SELECT ${CALL_COLUMNS}, lease_owner, lease_until FROM calls WHERE run_id = $1 ORDER BY step`,
   nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
 
   // timers

@@ -4,9 +4,10 @@
  * one statement. `commitTasks` is a single statement, its own transaction.
  */
 import { NotFoundError } from '../../core/errors.js';
-import type { CallRecord, CloudEvent, NewRun, Resolution } from '../../core/model.js';
+import type { CloudEvent, NewRun, Resolution } from '../../core/model.js';
 import type {
   BusyWorkflows,
+  ClaimedCall,
   EventRouting,
   RouteResult,
   RunLease,
@@ -18,8 +19,8 @@ import type {
 import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
-import type { CallRow, EventRow, PendingRow, RunRow } from '../rows.js';
-import { json, newRunParams, toCallRecord, toCloudEvent, toPending } from '../rows.js';
+import type { EventRow, LeasedCallRow, PendingRow, RunRow } from '../rows.js';
+import { json, newRunParams, toClaimedCall, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
 import { SQL } from './statements.js';
 
@@ -276,11 +277,11 @@ export async function leaseCalls(
   now: number,
   leaseUntil: number,
   limit: number,
-): Promise<CallRecord[]> {
-  const { rows } = await client.query<CallRow & { k: number }>(sql, [owner, now, leaseUntil, rowLimit(limit)]);
+): Promise<ClaimedCall[]> {
+  const { rows } = await client.query<LeasedCallRow & { k: number }>(sql, [owner, now, leaseUntil, rowLimit(limit)]);
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   rows.sort((a, b) => a.k - b.k || byText(a.run_id, b.run_id) || a.step - b.step);
-  return rows.map(toCallRecord);
+  return rows.map((row) => toClaimedCall(row, row.attempts));
 }
 
 export async function fireDueTimers(client: Client, now: number, limit: number): Promise<string[]> {

@@ -116,11 +116,12 @@ describe('SQLite migrations', () => {
       attempts,
       nextAt,
     });
-    assert.deepEqual(await store.listCalls('r1'), [call(1, 1000, 0), call(2, 5000, 2)]);
+    const leaseOfA = { owner: 'node-a', until: 60_000 };
+    assert.deepEqual(await store.listCalls('r1'), [{ ...call(1, 1000, 0), lease: leaseOfA }, call(2, 5000, 2)]);
     assert.deepEqual(await store.claimDueCalls('node-b', 5000, 90_000, 10), [call(2, 5000, 2)], 'the lease of step 1 still holds');
     assert.deepEqual(
       await store.reclaimOwnCalls('node-a', 5000, 90_000, 10),
-      [call(1, 1000, 1)],
+      [{ ...call(1, 1000, 1), previousLease: leaseOfA }],
       'the lease is node a’s, with the attempt it lost',
     );
     await store.close();

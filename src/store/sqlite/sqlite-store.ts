@@ -14,7 +14,8 @@ import { FileIdentity } from './file-identity.js';
 import { GroupCommit, LOCK_WAIT_MS, type GroupCommitStats } from './group-commit.js';
 import { applyMigrations, loadMigrations } from './migrate.js';
 import {
-  toCallRecord,
+  toStoredCall,
+  toActiveDefinition,
   toDefinition,
   historyEventsOf,
   toLogRecord,
@@ -240,7 +241,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           sourceMap: def.sourceMap ?? null,
           origin: def.origin ?? null,
         });
-        s.activateDefinition.run({ name: def.name, version: def.version });
+        s.activateDefinition.run({ name: def.name, version: def.version, activatedAt: def.deployedAt });
       }),
     getDefinition: (version) =>
       read((s) => {
@@ -249,7 +250,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }),
     deleteUnusedDefinitions: (deployedBefore, limit) => write((s) => writes.deleteUnusedDefinitions(s, deployedBefore, limit)),
     retireDefinition: (name) => write((s) => s.retireDefinition.run(name).changes > 0),
-    listActiveDefinitions: () => read((s) => s.listActiveDefinitions.all().map(toDefinition)),
+    listActiveDefinitions: () => read((s) => s.listActiveDefinitions.all().map(toActiveDefinition)),
     listDefinitionVersions: (name) =>
       read((s) =>
         s.listDefinitionVersions
@@ -336,7 +337,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       write((s) => writes.resolveCall(s, runId, step, resolution, attempts, at, owner)),
     rescheduleCall: (runId, step, attempts, nextAt, lastError, owner) =>
       write((s) => s.rescheduleCall.run({ runId, step, attempts, nextAt, lastError: json(lastError), owner: owner ?? null }).changes > 0),
-    listCalls: (runId) => read((s) => s.listCalls.all(runId).map(toCallRecord)),
+    listCalls: (runId) => read((s) => s.listCalls.all(runId).map(toStoredCall)),
     listRunRetries: (runId) => read((s) => s.listRunRetries.all(runId).map(toRunRetryRecord)),
 
     nextDueAt: () =>

@@ -5,7 +5,17 @@
 import type { Database } from 'better-sqlite3';
 import type { RunFilter } from '../../core/ports.js';
 import { HUMAN_TASK_SQL } from './human-tasks.js';
-import type { CallRow, DefinitionRow, EventRow, LogRow, PendingRow, RunRetryRow, RunRow, WaitRow } from '../rows.js';
+import type {
+  ActiveDefinitionRow,
+  DefinitionRow,
+  EventRow,
+  LeasedCallRow,
+  LogRow,
+  PendingRow,
+  RunRetryRow,
+  RunRow,
+  WaitRow,
+} from '../rows.js';
 import { UPDATE_ORDER_SQL } from '../pagination.js';
 import type { ReadyCount, ReadyRun } from '../rules.js';
 
@@ -18,11 +28,14 @@ export const SQL = {
   insertDefinition: `INSERT INTO definitions (version, name, manifest, bundle, source_map, origin, deployed_at)
     VALUES (@version, @name, @manifest, @bundle, @sourceMap, @origin, @deployedAt)
     ON CONFLICT (version) DO NOTHING`,
-  activateDefinition: `INSERT INTO active_definitions (name, version) VALUES (@name, @version)
-    ON CONFLICT (name) DO UPDATE SET version = excluded.version`,
+  // The activation time is kept when the version was active already: it says when it became active.
+  activateDefinition: `INSERT INTO active_definitions (name, version, activated_at) VALUES (@name, @version, @activatedAt)
+    ON CONFLICT (name) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at
+    WHERE active_definitions.version <> excluded.version`,
   retireDefinition: 'DELETE FROM active_definitions WHERE name = ?',
   getDefinition: 'SELECT * FROM definitions WHERE version = ?',
-  listActiveDefinitions: `SELECT d.* FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
+  listActiveDefinitions: `SELECT d.*, a.activated_at, a.activated_by
+    FROM active_definitions a JOIN definitions d ON d.version = a.version ORDER BY a.name`,
   listDefinitionVersions: `SELECT d.version, d.name, d.deployed_at, a.version IS NOT NULL AS active
     FROM definitions d LEFT JOIN active_definitions a ON a.name = d.name AND a.version = d.version
     WHERE d.name = ? ORDER BY d.deployed_at DESC, d.version DESC`,
@@ -197,13 +210,13 @@ export const SQL = {
       @leaseOwner, @leaseUntil, max(@nextAt, coalesce(@leaseUntil, @nextAt)))`,
   deleteCall: 'DELETE FROM calls WHERE run_id = ? AND step = ?',
   /** Calls whose lease is free or expired: due_at = max(next_at, lease_until). */
-  dueCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE due_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
+  dueCalls: `SELECT ${CALL_COLUMNS}, lease_owner, lease_until FROM calls WHERE due_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
   /**
    * The owner's own calls whose lease has not passed (after a restart under the same id): a range
    * of calls_by_due from now to the new lease end, which holds every node's leased calls; only a
    * start-up runs it.
    */
-  ownLeasedCalls: `SELECT ${CALL_COLUMNS} FROM calls
+  ownLeasedCalls: `SELECT ${CALL_COLUMNS}, lease_owner, lease_until FROM calls
     WHERE due_at > @now AND due_at < @leaseUntil AND lease_owner = @owner AND next_at <= @now ORDER BY due_at, run_id, step LIMIT @limit`,
   /** A lease that lapsed may have covered an attempt its node never recorded: it counts (Store.claimDueCalls). */
   leaseCall: `UPDATE calls SET attempts = attempts + (lease_owner IS NOT NULL),
@@ -217,7 +230,7 @@ export const SQL = {
   renewCallLease: `UPDATE calls SET lease_until = @leaseUntil, due_at = max(next_at, @leaseUntil)
     WHERE run_id = @runId AND step = @step AND lease_owner = @owner`,
   releaseCallLeases: 'UPDATE calls SET lease_owner = NULL, lease_until = NULL, due_at = next_at WHERE lease_owner = @owner',
-  listCalls: `SELECT ${CALL_COLUMNS} FROM calls WHERE run_id = ? ORDER BY step`,
+  listCalls: `SELECT ${CALL_COLUMNS}, lease_owner, lease_until FROM calls WHERE run_id = ? ORDER BY step`,
   nextDue: 'SELECT (SELECT min(due_at) FROM calls) AS call, (SELECT min(fire_at) FROM timers) AS timer',
 
   // timers
@@ -309,7 +322,7 @@ export function prepareStatements(db: Database) {
     activateDefinition: p<Params>(SQL.activateDefinition),
     retireDefinition: p<[string]>(SQL.retireDefinition),
     getDefinition: p<[string], DefinitionRow>(SQL.getDefinition),
-    listActiveDefinitions: p<[], DefinitionRow>(SQL.listActiveDefinitions),
+    listActiveDefinitions: p<[], ActiveDefinitionRow>(SQL.listActiveDefinitions),
     listDefinitionVersions: p<[string], { version: string; name: string; deployed_at: number; active: number }>(SQL.listDefinitionVersions),
     unusedDefinitions: p<Params, string>(SQL.unusedDefinitions).pluck(),
     deleteDefinition: p<[string]>(SQL.deleteDefinition),
@@ -372,14 +385,14 @@ export function prepareStatements(db: Database) {
 
     insertCall: p<Params>(SQL.insertCall),
     deleteCall: p<[string, number]>(SQL.deleteCall),
-    dueCalls: p<Params, CallRow>(SQL.dueCalls),
-    ownLeasedCalls: p<Params, CallRow>(SQL.ownLeasedCalls),
+    dueCalls: p<Params, LeasedCallRow>(SQL.dueCalls),
+    ownLeasedCalls: p<Params, LeasedCallRow>(SQL.ownLeasedCalls),
     leaseCall: p<Params, number>(SQL.leaseCall).pluck(),
     rescheduleCall: p<Params>(SQL.rescheduleCall),
     deleteCallFenced: p<Params>(SQL.deleteCallFenced),
     renewCallLease: p<Params>(SQL.renewCallLease),
     releaseCallLeases: p<Params>(SQL.releaseCallLeases),
-    listCalls: p<[string], CallRow>(SQL.listCalls),
+    listCalls: p<[string], LeasedCallRow>(SQL.listCalls),
     nextDue: p<[], { call: number | null; timer: number | null }>(SQL.nextDue),
 
     insertTimer: p<Params>(SQL.insertTimer),

@@ -3,12 +3,21 @@
  * savepoint) that group commit opened for it; none commits by itself.
  */
 import { NotFoundError } from '../../core/errors.js';
-import { TERMINAL_STATUSES, type CallRecord, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
-import type { BusyWorkflows, EventRouting, RouteResult, RunLease, RunRetry, TaskCommit, TaskCommitResult } from '../../core/ports.js';
+import { TERMINAL_STATUSES, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
+import type {
+  BusyWorkflows,
+  ClaimedCall,
+  EventRouting,
+  RouteResult,
+  RunLease,
+  RunRetry,
+  TaskCommit,
+  TaskCommitResult,
+} from '../../core/ports.js';
 import { carriedSignalKey, childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError, takeInTurnReading } from '../rules.js';
-import { json, newRunParams, toCallRecord, toCloudEvent, toPending, type CallRow } from '../rows.js';
+import { json, newRunParams, toClaimedCall, toCloudEvent, toPending, type LeasedCallRow } from '../rows.js';
 import type { Statements } from './statements.js';
 
 export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string, receivedAt: number): { seq: number; duplicate: boolean } {
@@ -248,19 +257,16 @@ export function claimReadyRuns(
   return ids;
 }
 
-/** Leases the calls found to `owner`; each comes back with its attempts as the lease counted them. */
-function leaseCalls(s: Statements, calls: CallRow[], owner: string, leaseUntil: number): CallRecord[] {
-  return calls.map((call) => ({
-    ...toCallRecord(call),
-    attempts: s.leaseCall.get({ runId: call.run_id, step: call.step, owner, leaseUntil })!,
-  }));
+/** Leases the calls found to `owner`; each comes back with its attempts as the lease counted them, and the lease it took over. */
+function leaseCalls(s: Statements, calls: LeasedCallRow[], owner: string, leaseUntil: number): ClaimedCall[] {
+  return calls.map((call) => toClaimedCall(call, s.leaseCall.get({ runId: call.run_id, step: call.step, owner, leaseUntil })!));
 }
 
-export function claimDueCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
+export function claimDueCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): ClaimedCall[] {
   return leaseCalls(s, s.dueCalls.all({ now, limit: rowLimit(limit) }), owner, leaseUntil);
 }
 
-export function reclaimOwnCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): CallRecord[] {
+export function reclaimOwnCalls(s: Statements, owner: string, now: number, leaseUntil: number, limit: number): ClaimedCall[] {
   return leaseCalls(s, s.ownLeasedCalls.all({ owner, now, leaseUntil, limit: rowLimit(limit) }), owner, leaseUntil);
 }
 

@@ -319,7 +319,8 @@ export function workflowsPage(props: {
             </dd>
             <dt>deployed</dt>
             <dd>
-              <Time at={workflow.deployedAt} />
+              {/* When this version became active (a rollback to an old version shows), not when it was first stored. */}
+              <Time at={workflow.activatedAt ?? workflow.deployedAt} />
             </dd>
             {workflow.origin && (
               <>

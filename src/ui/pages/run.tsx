@@ -73,6 +73,30 @@ function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number
 export const HISTORY_SHOWN = 1000;
 const FAILED = new Set(['call_failed', 'child_failed', 'run_failed']);
 
+/** Where an open call stands: made by a node (until its lease ends), left by a node whose lease passed, or due. */
+function CallState(props: { call: CallView }) {
+  const { lease, lastError, nextAt } = props.call;
+  if (lease?.passed)
+    return (
+      <>
+        lease of node <span class="mono">{lease.node}</span> passed at <Time at={lease.until} />: another node takes it over
+      </>
+    );
+  if (lease)
+    return (
+      <>
+        running on node <span class="mono">{lease.node}</span> (lease until <Time at={lease.until} />)
+      </>
+    );
+  return lastError ? (
+    <Time at={nextAt} />
+  ) : (
+    <>
+      due <Time at={nextAt} />
+    </>
+  );
+}
+
 export interface RunPageProps {
   session: Session;
   run: RunView;
@@ -197,7 +221,9 @@ export function runPage(props: RunPageProps) {
                     <td class={call.lastError ? 'err' : undefined} data-label="Last error">
                       {call.lastError ? `${call.lastError.name}: ${call.lastError.message}` : ''}
                     </td>
-                    <td data-label="Next attempt">{call.lastError ? <Time at={call.nextAt} /> : 'running'}</td>
+                    <td data-label="Next attempt">
+                      <CallState call={call} />
+                    </td>
                     <td>
                       {call.lastError && (
                         <form method="post" action={path}>
