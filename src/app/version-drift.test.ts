@@ -50,6 +50,18 @@ async function drift(runtime: Runtime): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
+/** A node (not started) whose workflows folder `folder` has greet.ts saying `word`, on the database at `url`. */
+async function nodeWith(url: string, clock: SyncClock, folder: string, word: string, lines: LogEntry[]): Promise<Runtime> {
+  const workflowsDir = join(dir, folder);
+  mkdirSync(workflowsDir, { recursive: true });
+  writeFileSync(join(workflowsDir, 'greet.ts'), greeting(word));
+  return createRuntime(embeddedRuntimeConfig({ db: { kind: 'postgres', url }, workflowsDir }), {
+    logger: memoryLogger(lines),
+    clock,
+    pollIntervalMs: null,
+  });
+}
+
 const warnings = (lines: readonly LogEntry[]): LogEntry[] =>
   lines.filter((line) => line.level === 'warn' && line.data.workflow === 'greet');
 const deployedLines = (lines: readonly LogEntry[]): LogEntry[] => lines.filter((line) => line.message === 'workflow deployed');
@@ -60,14 +72,7 @@ await testOnPostgres(
     const clock = new SyncClock();
     const runtimes: Runtime[] = [];
     const node = async (name: string, word: string, lines: LogEntry[]): Promise<Runtime> => {
-      const folder = join(dir, `restart-${name}`);
-      mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, 'greet.ts'), greeting(word));
-      const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'postgres', url }, workflowsDir: folder }), {
-        logger: memoryLogger(lines),
-        clock,
-        pollIntervalMs: null,
-      });
+      const runtime = await nodeWith(url, clock, `restart-${name}`, word, lines);
       runtimes.push(runtime);
       await runtime.start();
       return runtime;
@@ -162,14 +167,7 @@ await testOnPostgres(
     const clock = new SyncClock();
     const runtimes: Runtime[] = [];
     const node = async (name: string, word: string, lines: LogEntry[]): Promise<Runtime> => {
-      const folder = join(dir, `race-${name}`);
-      mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, 'greet.ts'), greeting(word));
-      const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'postgres', url }, workflowsDir: folder }), {
-        logger: memoryLogger(lines),
-        clock,
-        pollIntervalMs: null,
-      });
+      const runtime = await nodeWith(url, clock, `race-${name}`, word, lines);
       runtimes.push(runtime);
       return runtime;
     };
