@@ -125,9 +125,9 @@ describe('inspecting runs', () => {
     const outcome = await cli(['runs', '--workflow', 'hello', '--limit', '2']);
     assert.equal(outcome.code, 0, outcome.stderr);
     const [header, ...rows] = outcome.stdout.trimEnd().split('\n');
-    assert.match(header ?? '', /^ID\s+WORKFLOW\s+STATUS\s+CREATED\s+UPDATED$/);
+    assert.match(header ?? '', /^ID\s+WORKFLOW\s+VERSION\s+STATUS\s+CREATED\s+UPDATED$/);
     assert.equal(rows.length, 2);
-    assert.match(rows[0] ?? '', /^seen-1\s+hello\s+completed\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+    assert.match(rows[0] ?? '', /^seen-1\s+hello\s+v1\s+completed\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
     assert.match(outcome.stderr, /more runs: add --cursor \S+/);
   });
 

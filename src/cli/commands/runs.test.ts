@@ -46,13 +46,13 @@ describe('runs and retry by when runs failed', () => {
     const all = await cli(['runs', '--status', 'failed']);
     assert.equal(all.code, 0, all.stderr);
     const lines = all.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^ID\s+WORKFLOW\s+STATUS\s+ENDED\s+CREATED$/);
+    assert.match(lines[0]!, /^ID\s+WORKFLOW\s+VERSION\s+STATUS\s+ENDED\s+CREATED$/);
     assert.deepEqual(
       lines.slice(1).map((line) => line.split(/\s+/)[0]),
       ['started-days-ago', 'failed-2h-ago'],
     );
     const ended = new Date(now - 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    assert.match(lines[1]!, new RegExp(`^started-days-ago\\s+wf\\s+failed\\s+${ended}\\s+\\S+Z$`));
+    assert.match(lines[1]!, new RegExp(`^started-days-ago\\s+wf\\s+\\S+\\s+failed\\s+${ended}\\s+\\S+Z$`));
 
     const recent = await cli(['runs', '--status', 'failed', '--since', '1h', '-q']);
     assert.equal(recent.stdout, 'started-days-ago\n');

@@ -90,10 +90,17 @@ export function registerRuns(program: Command, context: CliContext): void {
     // The column the list is ordered by comes first.
     const rows = page.runs.map((run) => {
       const [created, updated] = [formatTime(run.createdAt), formatTime(run.updatedAt)];
-      return [run.id, run.workflow, run.status, ...(ended === undefined ? [created, updated] : [updated, created])];
+      // The version a run runs on (short): whether the runs of an old version have drained after a deploy.
+      return [
+        run.id,
+        run.workflow,
+        run.version.slice(0, 12),
+        run.status,
+        ...(ended === undefined ? [created, updated] : [updated, created]),
+      ];
     });
     const header = ended === undefined ? ['CREATED', 'UPDATED'] : [ended, 'CREATED'];
-    context.out(formatColumns([['ID', 'WORKFLOW', 'STATUS', ...header], ...rows]));
+    context.out(formatColumns([['ID', 'WORKFLOW', 'VERSION', 'STATUS', ...header], ...rows]));
     if (page.nextCursor !== undefined) context.err(`more runs: add --cursor ${page.nextCursor}`);
   });
 }
