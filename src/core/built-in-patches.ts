@@ -3,7 +3,12 @@
  * replay as they ran. They ask nothing of a workflow's author, and the readable histories say so beside them: an
  * author who never called `patched()` would otherwise wonder where they came from.
  */
+/**
+ * Marks runs whose group assignees leave out the bot (sdk/tasks.ts): runs that opened their tasks before it replay
+ * without the `users.current` call, as they ran.
+ */
 export const TASK_GROUPS_WITHOUT_BOT_PATCH = 'tasks-groups-without-bot';
+/** Recorded where a task's `result()` asked for after `cancel()` answers with the cancel's outcome, without a wait. */
 export const TASK_CANCEL_ENDS_RESULT_PATCH = 'tasks-cancel-ends-result';
 /** The prefix of the built-in markers recorded since the two above. */
 export const BUILT_IN_PATCH_PREFIX = 'autoflow.';

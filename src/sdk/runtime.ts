@@ -253,8 +253,7 @@ export class WorkflowRuntime {
 
   /** The raw stack of a durable command or patch marker: this call's, then the one `issuingFrom` gives. */
   private siteStack(): string | undefined {
-    const stack = new SdkError().stack;
-    return this.callerStack === undefined ? stack : `${stack ?? ''}\n${this.callerStack}`;
+    return this.callerStack === undefined ? new SdkError().stack : this.stackHere(this.callerStack);
   }
 
   /** Numbers and writes a durable command; undefined once the run has ended (the command is dropped). */

@@ -62,15 +62,6 @@ interface TaskState {
 }
 
 /**
- * Marks runs whose group assignees leave out the bot: runs that opened their tasks before it
- * replay without the `users.current` call, as they ran.
- */
-const GROUPS_WITHOUT_BOT = TASK_GROUPS_WITHOUT_BOT_PATCH;
-
-/** Recorded where a `result()` asked for after `cancel()` answers with the cancel's outcome, without a wait. */
-const CANCEL_ENDS_RESULT = TASK_CANCEL_ENDS_RESULT_PATCH;
-
-/**
  * Issues what `issue` issues as made by the author's call that `stack` was taken at, where its own
  * stack names no line of the author's: QuickJS keeps no stack across an await, and every step of a
  * task comes after one (runtime.ts, `issuingFrom`).
@@ -100,7 +91,7 @@ async function expandAssignees(entries: readonly string[], at: IssueFrom): Promi
       if (member.state === undefined || member.state === 'active') users.add(normaliseUsername(member.username));
   }
   // Only a group can have brought the bot in (more people than were named); a bot named on purpose stays.
-  if (users.size > named.size && at(() => patched(GROUPS_WITHOUT_BOT))) {
+  if (users.size > named.size && at(() => patched(TASK_GROUPS_WITHOUT_BOT_PATCH))) {
     const bot = normaliseUsername((await at(() => gitlab.users.current())).username);
     if (!named.has(bot)) users.delete(bot);
   }
@@ -195,7 +186,7 @@ async function open<TOutcome extends HumanTaskOutcome>(kind: HumanTaskKind, spec
       const at = issueFrom(currentRuntime().stackHere(opening));
       const outcome = await at(() => callCapability<TOutcome>('tasks', 'cancel', { id: opened.id }));
       // Runs recorded before this rule waited in `result()` after a cancel, and replay as they ran.
-      if (result === undefined && at(() => patched(CANCEL_ENDS_RESULT))) result = Promise.resolve(outcome);
+      if (result === undefined && at(() => patched(TASK_CANCEL_ENDS_RESULT_PATCH))) result = Promise.resolve(outcome);
       return outcome;
     },
   };
