@@ -162,11 +162,17 @@ describe('the built-in simulator of `autoflow server`', () => {
     }
   });
 
-  test('lives beside a SQLite database, and in memory with memory: or PostgreSQL', () => {
+  test('lives beside a SQLite database, one per database, and in memory with memory: or PostgreSQL', () => {
     assert.equal(
       simulatorStateFile({ kind: 'sqlite', path: '/srv/autoflow/data/autoflow.db' }),
       `/srv/autoflow/data/${SIMULATOR_STATE_FILE}`,
     );
+    // Two servers whose databases share a folder keep two GitLabs, not one each overwrites.
+    assert.equal(
+      simulatorStateFile({ kind: 'sqlite', path: '/srv/autoflow/data/staging.db' }),
+      '/srv/autoflow/data/staging.gitlab-simulator.json',
+    );
+    assert.equal(simulatorStateFile({ kind: 'sqlite', path: 'data/trial' }), 'data/trial.gitlab-simulator.json');
     assert.equal(simulatorStateFile({ kind: 'sqlite', path: ':memory:' }), undefined);
     assert.equal(simulatorStateFile({ kind: 'memory' }), undefined);
     assert.equal(simulatorStateFile({ kind: 'postgres', url: 'postgres://u:p@localhost/autoflow' }), undefined);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { createSystemClock } from '../app/clocks.js';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import type { GitLabClientOptions } from '../capabilities/gitlab/client.js';
@@ -22,17 +22,25 @@ import {
 export const SIMULATOR_PATH = '/simulator/gitlab';
 /** The account workflows act as: the demo seed's first user, as in a test environment seeded with `demoSeed()`. */
 export const BOT_USERNAME = DEMO_BOT_USERNAME;
-/** The simulator's state file, beside the server's SQLite database. */
+/** The simulator's state file beside the default database, `autoflow.db`; another database's adds its name. */
 export const SIMULATOR_STATE_FILE = 'gitlab-simulator.json';
+const DEFAULT_DATABASE_FILE = 'autoflow.db';
 
 /**
  * Where the built-in simulator of a server with this database keeps its state: beside the SQLite
  * file (as the session secret), so that one data folder holds the runs and the GitLab they acted on.
- * None for `memory:` (nothing outlives the process) and for PostgreSQL (no data folder: the
- * simulator starts from the demo data each time, and the server says so at start).
+ * Each database has its own (`x.db` → `x.gitlab-simulator.json`), so that two servers whose
+ * databases share a folder do not overwrite each other's GitLab; the default database's keeps the
+ * plain name it always had. None for `memory:` (nothing outlives the process) and for PostgreSQL
+ * (no data folder: the simulator starts from the demo data each time, and the server says so at start).
  */
 export function simulatorStateFile(db: DatabaseConfig): string | undefined {
-  return db.kind === 'sqlite' && db.path !== ':memory:' ? join(dirname(db.path), SIMULATOR_STATE_FILE) : undefined;
+  if (db.kind !== 'sqlite' || db.path === ':memory:') return undefined;
+  const name = basename(db.path);
+  return join(
+    dirname(db.path),
+    name === DEFAULT_DATABASE_FILE ? SIMULATOR_STATE_FILE : `${basename(name, extname(name))}.${SIMULATOR_STATE_FILE}`,
+  );
 }
 
 /** The state file exists but cannot be loaded; the server does not start rather than reseed over it. */

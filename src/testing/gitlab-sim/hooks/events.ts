@@ -172,8 +172,6 @@ export function noteEvent(state: SimState, note: SimNote): HookEvent {
         noteable_id: note.noteableId,
         system: note.system,
         st_diff: null,
-        internal: note.internal,
-        confidential: note.internal,
         type: note.type,
         discussion_id: note.discussionId,
         action: 'create',

@@ -64,13 +64,16 @@ export interface LabelChange {
  * The label set after a change, with GitLab's scoped-label rule: an object carries at most one
  * label per scope, so adding `workflow::ready` drops `workflow::backlog`. The scope is what
  * comes before the last `::` (`a::b::c` is in scope `a::b`). Within one request the last
- * label of a scope wins.
+ * label of a scope wins. A label the object already has keeps its place, as GitLab keeps its
+ * label link: adding it again changes nothing a hook's `changes.labels` would show.
  */
 export function nextLabels(current: readonly SimLabel[], change: LabelChange): SimLabel[] {
   let labels: SimLabel[] = [];
   const put = (label: SimLabel): void => {
+    // A held label is alone in its scope already: nothing to drop.
+    if (labels.some((held) => held.id === label.id)) return;
     const scope = labelScope(label.name);
-    labels = labels.filter((held) => held.id !== label.id && (scope === null || labelScope(held.name) !== scope));
+    labels = labels.filter((held) => scope === null || labelScope(held.name) !== scope);
     labels.push(label);
   };
   for (const label of change.set ?? current) put(label);

@@ -2,6 +2,7 @@ import { CAN, type SimContext, authorize, publish } from '../context.js';
 import { GitLabApiError, conflict, methodNotAllowed, notFound, refused, unauthorized } from '../errors.js';
 import { mergeRequestHook, mergeStatusOf } from '../hooks/attributes.js';
 import { mergeRequestEvent } from '../hooks/events.js';
+import type { HookEvent } from '../hooks/webhooks.js';
 import type { SimIssue, SimMergeRequest, SimProject, SimUser } from '../model.js';
 import type { SimState } from '../state.js';
 import { mergeTrees, writeCommit } from './git.js';
@@ -182,6 +183,15 @@ export function mergeMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMergeR
 }
 
 /**
+ * An approval's hook. It changes none of the merge request's attributes, so its `changes` is empty, as GitLab's
+ * (the merge request is not saved): a filter on `changes.labels` does not fire on approvals.
+ */
+function approvalEvent(state: SimState, actor: SimUser, mr: SimMergeRequest, action: 'approved' | 'unapproved'): HookEvent {
+  const unchanged = mergeRequestHook(state, mr);
+  return mergeRequestEvent(state, actor, mr, action, unchanged);
+}
+
+/**
  * `POST /approve`: Developers may approve; approving twice is refused as GitLab does (401). The hook's action is
  * `approved` for every approval, as GitLab Free sends it (`ExecuteApprovalHooksService`: "only one approval is
  * required"); `approval` comes only from Premium's approval rules, which the simulator does not have.
@@ -200,7 +210,7 @@ export function approveMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMerg
     on: project,
     audit: 'merge_request_approved',
     details: { iid: mr.iid },
-    hook: mergeRequestEvent(state, actor, mr, 'approved'),
+    hook: approvalEvent(state, actor, mr, 'approved'),
   });
   return mr;
 }
@@ -220,7 +230,7 @@ export function unapproveMergeRequest(ctx: SimContext, actor: SimUser, mr: SimMe
     on: project,
     audit: 'merge_request_unapproved',
     details: { iid: mr.iid },
-    hook: mergeRequestEvent(state, actor, mr, 'unapproved'),
+    hook: approvalEvent(state, actor, mr, 'unapproved'),
   });
   return mr;
 }
