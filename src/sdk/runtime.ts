@@ -60,8 +60,9 @@ interface Pending {
   /** For a child run: its id. */
   childId?: string;
   /**
-   * For a child run: the raw stack of the call that awaits it (where it was started, until `result()` is called),
-   * given to the error it fails with, so that the parent's error points at the author's line and not at the SDK's.
+   * For a call: the raw stack of the author's call. For a child run: that of the call that awaits it (where it was
+   * started, until `result()` is called). Given to the error it fails with, made by the SDK, whose own stack is the
+   * SDK's alone: so that the run's error points at the author's line.
    */
   site?: string;
   /** For a wait whose event WaitChannels hands out: takes the resolution instead of `resolve`. */
@@ -188,7 +189,8 @@ export class WorkflowRuntime {
         kind: step.kind,
         resolve,
         reject,
-        ...(step.childId !== undefined && { childId: step.childId, site: step.site }),
+        ...(step.childId !== undefined && { childId: step.childId }),
+        ...((step.kind === 'call' || step.kind === 'child') && { site: step.site }),
       });
     });
   }
@@ -277,7 +279,7 @@ export class WorkflowRuntime {
     this.nextStep++;
     if (this.terminal !== undefined) return undefined;
     this.issued[this.issued.length] = serialised;
-    return { step, kind: command.kind, ...(command.kind === 'child' && { childId: command.childId, site }) };
+    return { step, kind: command.kind, site, ...(command.kind === 'child' && { childId: command.childId }) };
   }
 
   /** Memoised per run: once answered, the same id gets the same answer for the rest of the run. */
@@ -399,9 +401,6 @@ export class WorkflowRuntime {
         else pending.resolve(resolution.event);
         break;
       case 'call':
-        if (resolution.ok) pending.resolve(resolution.value);
-        else pending.reject(new RemoteError(resolution.error));
-        break;
       case 'child': {
         if (resolution.ok) {
           pending.resolve(resolution.value);

@@ -31,7 +31,7 @@ export function registerRun(program: Command, context: CliContext): void {
       .command('run')
       .description('start a run of a workflow and print its id; with --wait, print its result')
       .argument('<workflow>', 'name of a deployed workflow')
-      .option('--input <json>', 'input of the run, as JSON')
+      .option('--input <json>', 'input of the run, as JSON (without it the input is null)')
       .option('--input-file <file>', 'read the input from a JSON file (- for standard input)')
       .option('--id <id>', 'run id (idempotency key): the same id again returns the existing run')
       .option('--wait', 'wait until the run ends and print its result as JSON')
