@@ -7,7 +7,7 @@
 export const MAX_EVENT_DEPTH = 128;
 
 /** Whether `value` nests arrays and objects more than `limit` deep. Iterative: any depth is safe to ask about. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[value, 1]];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     const [item, depth] = next;

@@ -9,6 +9,7 @@
  * shape of every reply (`commandsOf`) before anything acts on it.
  */
 import { MAX_CAUSE_DEPTH, SandboxLimitError, toError } from '../core/errors.js';
+import { MAX_EVENT_DEPTH, nestsDeeperThan } from '../core/json-depth.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';
@@ -58,6 +59,25 @@ function checkCommandSizes(commands: readonly Command[], workflow: string): void
       `Workflow '${workflow}' produced ${CARRIED[command.kind] ?? `a '${command.kind}' command`} of ${(size / MIB).toFixed(1)} MiB; ` +
         `a run records at most ${MAX_COMMAND_CHARS / MIB} MiB per value in its history. Keep large data where it lives ` +
         '(GitLab, an artifact store, an HTTP service) and pass references to it.',
+    );
+  }
+}
+
+/**
+ * Refuses a command whose value nests deeper than an event or an input may (MAX_EVENT_DEPTH): the server's own
+ * recursive code (JSON.stringify when the task is committed) would overflow its stack on it, every time the run
+ * was retried, and the run would never end. Iterative, and cheap for the small values of ordinary steps.
+ */
+function checkCommandDepths(commands: readonly Command[], workflow: string): void {
+  for (const command of commands) {
+    if (command.kind === 'log') continue;
+    // The command object itself is one level: its value may nest MAX_EVENT_DEPTH more.
+    if (!nestsDeeperThan(command, MAX_EVENT_DEPTH + 1)) continue;
+    throw new SandboxLimitError(
+      'size',
+      `Workflow '${workflow}' produced ${CARRIED[command.kind] ?? `a '${command.kind}' command`} that nests arrays and objects ` +
+        `more than ${MAX_EVENT_DEPTH} levels deep, more than a run may record in its history. Flatten it, or keep the data where ` +
+        'it lives and pass a reference to it.',
     );
   }
 }
@@ -337,6 +357,7 @@ export class QuickJsInstance implements WorkflowInstance {
       }, interruptedAt);
       const commands = commandsOf(json, this.workflow).map((command) => this.finish(command));
       if ((json?.length ?? 0) > MAX_COMMAND_CHARS) checkCommandSizes(commands, this.workflow);
+      checkCommandDepths(commands, this.workflow);
       if (!activation.replaying) this.checkMemory();
       return { commands };
     } catch (error) {

@@ -22,6 +22,14 @@ export default workflow({ name: 'chatty', async run() {
   for (let i = 0; i < 900; i++) log.info(String(i).padEnd(4_000, '.'));
   return 'said it all';
 } });`,
+  'deep.ts': `import { activities, executeChild, workflow } from 'autoflow';
+export default workflow({ name: 'deep', permissions: { activities: ['store'] }, async run(input: { levels: number; as: string }) {
+  let value: unknown = 'core';
+  for (let i = 0; i < input.levels; i++) value = [value];
+  if (input.as === 'call') return activities.store(value);
+  if (input.as === 'child') return executeChild('deep', { levels: input.levels, as: 'result' });
+  return value;
+} });`,
 });
 after(() => folder.remove());
 
@@ -62,6 +70,42 @@ test('a value over 2 MiB fails its run with what it was and what to do; many sma
     const loud = await env.result(await env.start('loud'));
     assert.equal(loud.status, 'completed', String(loud.error?.message));
     assert.deepEqual(await env.logs(loud.id), [`${'w'.repeat(16 * 1024)}… (${3 * MIB - 16 * 1024} more characters cut)`]);
+  } finally {
+    await env.close();
+  }
+});
+
+test('a value nested deeper than 128 levels fails its run at once, with what it was; one of 128 is recorded whole', async () => {
+  let stored = 0;
+  const env = await createTestEnv({
+    workflows: [folder.path('deep.ts')],
+    activities: {
+      store: () => {
+        stored += 1;
+        return Promise.resolve('stored');
+      },
+    },
+  });
+  try {
+    // 5,000 levels overflowed the server's own JSON.stringify when the task was committed: the run was retried for ever.
+    for (const [as, what] of [
+      ['result', 'a result'],
+      ['call', 'the arguments of a call'],
+      ['child', 'a result'],
+    ] as const) {
+      const run = await env.result(await env.start('deep', { levels: 5_000, as }));
+      assert.equal(run.status, 'failed', as);
+      const message = as === 'child' ? String(run.error?.cause?.message) : String(run.error?.message);
+      assert.match(message, new RegExp(`produced ${what} that nests arrays and objects more than 128 levels deep`), as);
+    }
+    assert.equal(stored, 0, 'the call was never made');
+
+    const deepest = await env.result(await env.start('deep', { levels: 128, as: 'result' }));
+    assert.equal(deepest.status, 'completed');
+    let levels = 0;
+    for (let value = deepest.result; Array.isArray(value); value = value[0] as unknown) levels++;
+    assert.equal(levels, 128, 'recorded whole');
+    assert.equal((await env.result(await env.start('deep', { levels: 129, as: 'result' }))).status, 'failed', 'one level more');
   } finally {
     await env.close();
   }
