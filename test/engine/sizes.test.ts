@@ -103,7 +103,7 @@ test('a value nested deeper than 128 levels fails its run at once, with what it 
     const deepest = await env.result(await env.start('deep', { levels: 128, as: 'result' }));
     assert.equal(deepest.status, 'completed');
     let levels = 0;
-    for (let value = deepest.result; Array.isArray(value); value = value[0] as unknown) levels++;
+    for (let value: unknown = deepest.result; Array.isArray(value); value = value[0] as unknown) levels++;
     assert.equal(levels, 128, 'recorded whole');
     assert.equal((await env.result(await env.start('deep', { levels: 129, as: 'result' }))).status, 'failed', 'one level more');
   } finally {
