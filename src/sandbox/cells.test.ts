@@ -81,6 +81,28 @@ test('the other runs of a crashed cell fail cleanly instead of running in a corr
   fresh.dispose();
 });
 
+test("a run stopped by a limit in the middle of QuickJS's work leaves its neighbours running; its cell retires", async () => {
+  const pool = await CellPool.create({ cellBytes: 64 * MIB });
+  const neighbour = new Vm(pool.acquire(limits.memoryLimitBytes), limits);
+  const stopped = new Vm(pool.acquire(limits.memoryLimitBytes), { ...limits, cpuMs: 50 });
+  assert.equal(stopped.tenancy.cell, neighbour.tenancy.cell);
+  // Interrupted inside a chain of promise jobs, its runtime failed QuickJS's check that nothing was left when it was
+  // freed: an assertion, which aborted the cell's whole module, and every run in it was replayed elsewhere.
+  const loop = 'const loop = () => Promise.resolve().then(loop); loop();';
+  assert.throws(() => stopped.withDeadline(() => (stopped.evaluate(loop, 'loop.js'), stopped.drain())), /cpu limit/);
+  stopped.dispose();
+  assert.equal(neighbour.evaluate('String(6 * 7)', 'ok.js'), '42');
+  assert.equal(neighbour.tenancy.cell.broken, false);
+  await pool.settled();
+  const next = pool.acquire(limits.memoryLimitBytes);
+  assert.notEqual(next.cell, neighbour.tenancy.cell, 'the retired cell takes no new run');
+  const retired = neighbour.tenancy.cell;
+  neighbour.dispose();
+  assert.equal(retired.tenants, 0);
+  assert.ok(!retired.fits(0), 'dropped once empty: it fits nothing');
+  next.release();
+});
+
 test('a limit too big to share a cell gets a cell of its own, without endless growth', async () => {
   const pool = await CellPool.create({ cellBytes: 64 * MIB });
   const huge = 1536 * MIB;

@@ -48,6 +48,11 @@ const wasm = (
 
 export class Cell {
   broken = false;
+  /**
+   * A runtime in it was stopped by a limit and left unfreed (see Vm.dispose): it takes no new runs, so that it
+   * empties and is dropped, returning what that runtime holds; its other runs go on.
+   */
+  retiring = false;
   tenants = 0;
   /** Sum of the tenants' last measured heap sizes. */
   usedBytes = 0;
@@ -70,7 +75,11 @@ export class Cell {
     // A limit too big for the headroom rule (capacity is capped at 2 GiB) gets a cell to itself.
     const wanted = Math.min(HEADROOM * limitBytes, this.capacityBytes);
     return (
-      !this.broken && limitBytes <= this.capacityBytes && grown <= this.capacityBytes / 2 && this.usedBytes + wanted <= this.capacityBytes
+      !this.broken &&
+      !this.retiring &&
+      limitBytes <= this.capacityBytes &&
+      grown <= this.capacityBytes / 2 &&
+      this.usedBytes + wanted <= this.capacityBytes
     );
   }
 }
@@ -101,6 +110,11 @@ export class Tenancy {
   /** The cell's module is corrupt: no new tenant goes there, and it is dropped once empty. */
   markCellBroken(): void {
     this.pool.markBroken(this.cell);
+  }
+
+  /** A runtime of this tenancy is left unfreed in the cell: no new tenant goes there, and it is dropped once empty. */
+  retireCell(): void {
+    this.cell.retiring = true;
   }
 
   release(): void {

@@ -98,6 +98,8 @@ export class Vm {
   private readonly functions = new Map<string, QuickJSHandle>();
   private deadline = Number.POSITIVE_INFINITY;
   private interrupted = false;
+  /** A limit stopped QuickJS in the middle of its work: see dispose. */
+  private stoppedByLimit = false;
   private disposed = false;
 
   /** Creates the runtime and runs the prelude that strips the globals down to the allow-list. */
@@ -144,7 +146,7 @@ export class Vm {
       const result = fn();
       // An interrupt inside an async function does not reach the host: QuickJS turns it into a
       // rejected promise, and the SDK would report an ordinary failure. It is the CPU limit.
-      if (this.interrupted) throw new LimitReached('cpu', whereOf?.(result));
+      if (this.interrupted) throw this.stopped(new LimitReached('cpu', whereOf?.(result)));
       return result;
     } finally {
       this.deadline = Number.POSITIVE_INFINITY;
@@ -197,11 +199,19 @@ export class Vm {
     });
   }
 
+  /**
+   * Frees the runtime, unless a limit stopped it. Freeing one interrupted inside a chain of promise jobs, or
+   * stopped by a stack overflow in deep recursion, fails QuickJS's own check that nothing is left
+   * (`JS_FreeRuntime`: an assertion, which aborts the whole WebAssembly module): every other run in the cell would
+   * be lost with it. Such a runtime is left where it is, and its cell retires instead (cells.ts).
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     try {
-      if (!this.tenancy.cell.broken) {
+      if (this.stoppedByLimit) {
+        this.tenancy.retireCell();
+      } else if (!this.tenancy.cell.broken) {
         for (const handle of this.functions.values()) handle.dispose();
         this.ctx.dispose();
       }
@@ -273,6 +283,12 @@ export class Vm {
       : new CellExhausted(cell.tenants - 1);
   }
 
+  /** `error`, a limit that stopped QuickJS, after noting that this runtime may not be freed (see dispose). */
+  private stopped(error: LimitReached | CellExhausted): LimitReached | CellExhausted {
+    this.stoppedByLimit = true;
+    return error;
+  }
+
   /** Host-level failures inside the module: a V8 stack overflow or a WebAssembly trap. */
   private guard<T>(fn: () => T): T {
     if (this.disposed) throw new Error('this sandbox was disposed after an earlier failure; create a new instance');
@@ -281,10 +297,11 @@ export class Vm {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof ScriptError || error instanceof LimitReached || error instanceof CellExhausted) throw error;
+      if (error instanceof LimitReached || error instanceof CellExhausted) throw this.stopped(error);
+      if (error instanceof ScriptError) throw error;
       this.tenancy.markCellBroken();
       // V8 ran out of stack inside the WASM code (deep native recursion): the limit is the stack.
-      if (error instanceof RangeError) throw new LimitReached('stack');
+      if (error instanceof RangeError) throw this.stopped(new LimitReached('stack'));
       throw new CellCrashed(error);
     }
   }
