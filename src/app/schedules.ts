@@ -3,6 +3,7 @@ import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
 import type { DeployedDefinition, Json, WorkflowManifest } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
+import { scheduledRunId } from '../core/run-id.js';
 
 interface Schedule {
   id: string;
@@ -262,8 +263,7 @@ export class Scheduler {
     const at = iso(tick);
     const { definition } = schedule;
     const { created } = await this.deps.engine.submitRun({
-      // Two triggers firing at one tick start two runs.
-      id: schedule.ordinal === 1 ? `${definition.name}@${at}` : `${definition.name}:${schedule.ordinal}@${at}`,
+      id: scheduledRunId(definition.name, schedule.ordinal, tick),
       workflow: definition.name,
       version: definition.version,
       input: schedule.input ?? { scheduledAt: at },

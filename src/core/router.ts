@@ -3,6 +3,7 @@ import { valueAt } from './paths.js';
 import { toError } from './errors.js';
 import { triggerMatches } from './filter.js';
 import { stableHash } from './hash.js';
+import { triggeredRunIdOf } from './run-id.js';
 import type { CloudEvent, DeployedDefinition, Json, NewRun, RunRecord, StoredEvent, TriggerSpec, WaitRecord } from './model.js';
 import type { EventRouting, Logger, RouteResult, Store } from './ports.js';
 
@@ -27,12 +28,12 @@ export function triggeredRunId(workflow: string, event: CloudEvent, runKey?: rea
   // so two deletions are two runs.
   if (key !== undefined && runKey!.some((path) => valueAt(event, path) === null)) return eventRunId(workflow, event);
   // The paths are part of the hash: two keys with equal values on other paths are different keys.
-  if (key !== undefined) return `${workflow}-${stableHash(`runKey\n${runKey?.join('\n') ?? ''}\n${key}`)}`;
+  if (key !== undefined) return triggeredRunIdOf(workflow, stableHash(`runKey\n${runKey?.join('\n') ?? ''}\n${key}`));
   return eventRunId(workflow, event);
 }
 
 function eventRunId(workflow: string, event: CloudEvent): string {
-  return `${workflow}-${stableHash(`${event.source}\n${event.id}`)}`;
+  return triggeredRunIdOf(workflow, stableHash(`${event.source}\n${event.id}`));
 }
 
 /**

@@ -8,11 +8,43 @@ const SUCCESSOR_SUFFIX = /~\d+$/;
 /** What an API client may name a run: every run id can then be written in a URL path as it is. */
 const CLIENT_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,199}$/;
 
-/** Why `id` may not be given to a run by a workflow (for its child), or undefined when it may. */
+/** Why `id` may not be given to a run by an API client or a workflow (for its child), or undefined when it may. */
 export function reservedRunIdProblem(id: string): string | undefined {
   return SUCCESSOR_SUFFIX.test(id)
     ? 'an id ending in ~ and a number is the one a continue-as-new gives the next run of a chain (x~2, x~3…): end it otherwise'
     : undefined;
+}
+
+/** The end of a scheduled run's id: `@` and the tick's ISO time (scheduledRunId). */
+const SCHEDULED_SUFFIX = /@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** The end of a triggered run's id: `-` and a 64-bit hash in hex (triggeredRunIdOf). */
+const TRIGGERED_SUFFIX = /-[0-9a-f]{16}$/;
+
+/** The id of the run the `ordinal`-th cron trigger of `workflow` starts at the tick `at`: every node derives the same. */
+export function scheduledRunId(workflow: string, ordinal: number, at: number): string {
+  const tick = new Date(at).toISOString();
+  // Two triggers firing at one tick start two runs.
+  return ordinal === 1 ? `${workflow}@${tick}` : `${workflow}:${ordinal}@${tick}`;
+}
+
+/** The id of the run an event starts through a trigger of `workflow`; `hash` names the occurrence (router.ts). */
+export function triggeredRunIdOf(workflow: string, hash: string): string {
+  return `${workflow}-${hash}`;
+}
+
+/**
+ * Why a workflow may not give `id` to its child, or undefined when it may. Besides what no client may use, a
+ * workflow may not take the id of a run a schedule or a trigger will start: that run would not start, and the
+ * child, run with the input its parent chose, would stand in its place. An API client, the server's operator, may.
+ */
+export function childRunIdProblem(id: string): string | undefined {
+  if (SCHEDULED_SUFFIX.test(id)) {
+    return 'an id ending in @ and an ISO time is the one a schedule gives the run it starts at that time: end it otherwise';
+  }
+  if (TRIGGERED_SUFFIX.test(id)) {
+    return 'an id ending in - and 16 hex digits is the one a trigger gives the run an event starts: end it otherwise';
+  }
+  return reservedRunIdProblem(id);
 }
 
 /** Why `id` may not be given to a run by an API client, or undefined when it may. */

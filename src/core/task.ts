@@ -20,7 +20,7 @@ import type {
 } from './model.js';
 import type { SecretSource, TaskCommit } from './ports.js';
 import { holdsSecretValue, redactJson, redactText, sealJson } from './secrets.js';
-import { reservedRunIdProblem } from './run-id.js';
+import { childRunIdProblem } from './run-id.js';
 import { cutText } from './text-cut.js';
 
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
@@ -237,7 +237,7 @@ export function childStart(
       details: { code: 'secret_in_child_id', workflow: command.workflow },
     });
   }
-  const childIdProblem = reservedRunIdProblem(command.childId);
+  const childIdProblem = childRunIdProblem(command.childId);
   if (childIdProblem !== undefined) {
     return refuse({
       name: 'ValidationError',

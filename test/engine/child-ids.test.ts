@@ -41,6 +41,29 @@ export default workflow({
     return input.n;
   },
 });`,
+  'hourly.ts': `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'hourly',
+  triggers: [{ cron: '0 * * * *' }],
+  async run(input: { scheduledAt: string }) {
+    return 'ran at ' + input.scheduledAt;
+  },
+});`,
+  'squatter.ts': `import { startChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'squatter',
+  async run(input: { ids: string[] }) {
+    const refused = [];
+    for (const id of input.ids) {
+      try {
+        await (await startChild('hourly', { scheduledAt: 'chosen by another workflow' }, { id })).result();
+      } catch (error) {
+        refused.push((error as Error).message);
+      }
+    }
+    return refused;
+  },
+});`,
   'flaky.ts': `import { startChild, workflow } from 'autoflow';
 export default workflow({
   name: 'flaky',
@@ -123,6 +146,31 @@ describe('child run ids', () => {
       const last = await env.run('c~3');
       assert.deepEqual([last.workflow, last.status, last.result], ['chain', 'completed', 2], 'the chain went on in its own runs');
       assert.equal((await env.run('c~2')).workflow, 'chain');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test("a child may not take the id of a run a schedule or a trigger will start, so none starts another's run with its input", async () => {
+    const env = await createTestEnv({ workflows: [folder.path('hourly.ts'), folder.path('squatter.ts')] });
+    try {
+      const nextTick = new Date(Math.ceil((env.now() + 1) / 3_600_000) * 3_600_000).toISOString();
+      const scheduled = `hourly@${nextTick}`;
+      const refused = await env.result(
+        await env.start('squatter', { ids: [scheduled, 'hourly:2@2030-01-01T00:00:00.000Z', 'hourly-0123456789abcdef'] }),
+      );
+      assert.deepEqual(refused.result, [
+        `cannot start a child run of workflow 'hourly' with id '${scheduled}': an id ending in @ and an ISO time is the one a schedule gives the run it starts at that time: end it otherwise`,
+        "cannot start a child run of workflow 'hourly' with id 'hourly:2@2030-01-01T00:00:00.000Z': an id ending in @ and an ISO time is the one a schedule gives the run it starts at that time: end it otherwise",
+        "cannot start a child run of workflow 'hourly' with id 'hourly-0123456789abcdef': an id ending in - and 16 hex digits is the one a trigger gives the run an event starts: end it otherwise",
+      ]);
+      await env.advance('1h');
+      const tick = await env.result(scheduled);
+      assert.deepEqual(
+        [tick.status, tick.result, tick.parentId],
+        ['completed', `ran at ${nextTick}`, undefined],
+        'the schedule started its own run',
+      );
     } finally {
       await env.close();
     }
