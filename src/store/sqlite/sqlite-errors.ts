@@ -6,6 +6,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AutoflowError, StoreError, toError } from '../../core/errors.js';
 
+const isDamageCode = (code: string): boolean => code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB');
+
 /** The advice for a family of SQLite result codes (extended codes share the prefix). */
 function explain(code: string, path: string, message: string): string {
   const where = `SQLite database ${path}`;
@@ -24,13 +26,18 @@ function explain(code: string, path: string, message: string): string {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return `${where} stayed locked by another process for longer than the busy timeout (5 s): find what holds it open in a write transaction (an sqlite3 shell, a backup or sync tool) and end it; AutoFlow itself allows one server per file.`;
   }
-  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
+  if (isDamageCode(code)) {
     return `${where} is not a valid database or is damaged (${message}): restore it from a backup, or point AutoFlow at another file.`;
   }
   if (code.startsWith('SQLITE_CONSTRAINT')) {
     return `${where}: a write broke a constraint (${message}). This is a bug in AutoFlow: please report it with this message.`;
   }
   return `${where}: ${message} (${code}).`;
+}
+
+/** Whether SQLite found the database file damaged or not a database at all: what only a restore mends. */
+export function isDamage(error: unknown): boolean {
+  return error instanceof Database.SqliteError && isDamageCode(error.code);
 }
 
 /**

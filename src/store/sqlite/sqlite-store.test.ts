@@ -1,5 +1,17 @@
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -334,6 +346,50 @@ describe('SQLite store, when its files are deleted or replaced under it', () => 
     t.mock.timers.tick(CHECK_INTERVAL_MS);
     await assert.rejects(write, gone);
     await assert.rejects(store.createRun(newRun('later')), gone);
+    await store.close();
+  });
+});
+
+describe('SQLite store, on a file that is damaged', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const damaged = (error: unknown) =>
+    error instanceof StoreError && /is not a valid database or is damaged .*restore it from a backup/.test(error.message);
+
+  it('fails the probes once any read finds the file damaged, and logs it once; reads of sound pages go on', async () => {
+    const path = tempPath();
+    const writer = createSqliteStore({ path });
+    await writer.migrate();
+    await writer.createRun(newRun('r1'));
+    for (let i = 1; i <= 300; i++)
+      await writer.insertEvent(cloudEvent(`e${i}`, 'com.example.thing', { pad: 'x'.repeat(1000) }), `k${i}`, 100);
+    await writer.close();
+    // Garbage over the last page of the inbox's events, and nothing else: a disk that failed, a bad restore.
+    const inspect = new Database(path, { readonly: true });
+    const pageSize = inspect.pragma('page_size', { simple: true }) as number;
+    const { page } = inspect.prepare("SELECT max(pageno) AS page FROM dbstat WHERE name = 'events' AND pagetype = 'leaf'").get() as {
+      page: number;
+    };
+    inspect.close();
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(pageSize, 0xab), 0, pageSize, (page - 1) * pageSize);
+    closeSync(fd);
+
+    const errors: unknown[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (data: object) => void errors.push(data), child: () => logger };
+    const store = createSqliteStore({ path, logger });
+    await store.migrate();
+    await store.queueStats();
+    const reads = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => store.getEvent(i + 1)));
+    assert.ok(
+      reads.some((read) => read.status === 'rejected' && damaged(read.reason)),
+      'a read of a damaged page fails',
+    );
+    assert.equal((await store.getEvent(1))?.id, 'e1', 'an event on a sound page is still read');
+    assert.equal((await store.getRun('r1'))?.id, 'r1');
+    await assert.rejects(store.queueStats(), damaged, 'the readiness query fails from then on');
+    await assert.rejects(store.countRunsByStatus(), damaged, 'and so does the metrics scrape');
+    assert.equal(errors.length, 1, 'logged once');
     await store.close();
   });
 });

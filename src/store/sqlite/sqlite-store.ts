@@ -33,7 +33,7 @@ import { toRoutingSummaries } from '../routing-summary.js';
 import { queueStatsOf } from '../rules.js';
 import { listRunsSql, prepareStatements, type Statements } from './statements.js';
 import * as writes from './writes.js';
-import { toStoreError } from './sqlite-errors.js';
+import { isDamage, toStoreError } from './sqlite-errors.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its directory is created when missing. */
@@ -152,8 +152,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { path } = options;
   const patienceMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   const db = open(options, patienceMs);
-  const mapError = (error: unknown) => toStoreError(error, path);
   const files = isFile(path) ? new FileIdentity(path, (error) => options.logger?.error({ err: error, path }, error.message)) : undefined;
+  /**
+   * The first error that showed the file damaged. A damaged page fails only what reads it, so the rest may go on
+   * answering, but the probes fail with it from then on (`/readyz` 503, `autoflow_store_up` 0): only a restore
+   * mends it, and nothing else would tell the operator.
+   */
+  let damaged: Error | undefined;
+  const mapError = (error: unknown): Error => {
+    const mapped = toStoreError(error, path);
+    if (damaged === undefined && isDamage(error)) {
+      damaged = mapped;
+      options.logger?.error({ err: mapped, path }, `${mapped.message} The readiness probe fails from now on.`);
+    }
+    return mapped;
+  };
   const group = new GroupCommit(db, {
     mapError,
     lockPatienceMs: patienceMs,
@@ -171,7 +184,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
    */
   function statements(probe = false): Statements {
     if (closed) throw new StoreError(`the SQLite store ${path} is closed`);
-    const lost = files?.problem(probe);
+    const lost = files?.problem(probe) ?? (probe ? damaged : undefined);
     if (lost) throw lost;
     if (!prepared) {
       try {
