@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -174,6 +174,23 @@ describe('the built-in simulator of `autoflow server`', () => {
     );
     assert.equal(simulatorStateFile({ kind: 'sqlite', path: 'data/trial' }), 'data/trial.gitlab-simulator.json');
     assert.equal(simulatorStateFile({ kind: 'sqlite', path: ':memory:' }), undefined);
+
+    // The shared file of an earlier AutoFlow becomes the one database's own, unless autoflow.db is there to claim it.
+    const upgraded = join(root, `server-${++folders}`);
+    mkdirSync(upgraded, { recursive: true });
+    writeFileSync(join(upgraded, SIMULATOR_STATE_FILE), '{"saved":true}');
+    assert.equal(
+      simulatorStateFile({ kind: 'sqlite', path: join(upgraded, 'staging.db') }),
+      join(upgraded, 'staging.gitlab-simulator.json'),
+    );
+    assert.equal(readFileSync(join(upgraded, 'staging.gitlab-simulator.json'), 'utf8'), '{"saved":true}');
+    assert.equal(existsSync(join(upgraded, SIMULATOR_STATE_FILE)), false);
+    const beside = join(root, `server-${++folders}`);
+    mkdirSync(beside, { recursive: true });
+    writeFileSync(join(beside, SIMULATOR_STATE_FILE), '{"saved":true}');
+    writeFileSync(join(beside, 'autoflow.db'), '');
+    assert.equal(simulatorStateFile({ kind: 'sqlite', path: join(beside, 'staging.db') }), join(beside, 'staging.gitlab-simulator.json'));
+    assert.equal(existsSync(join(beside, SIMULATOR_STATE_FILE)), true, "left to autoflow.db's server");
     assert.equal(simulatorStateFile({ kind: 'memory' }), undefined);
     assert.equal(simulatorStateFile({ kind: 'postgres', url: 'postgres://u:p@localhost/autoflow' }), undefined);
   });

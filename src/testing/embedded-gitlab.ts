@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { createSystemClock } from '../app/clocks.js';
@@ -36,11 +36,15 @@ const DEFAULT_DATABASE_FILE = 'autoflow.db';
  */
 export function simulatorStateFile(db: DatabaseConfig): string | undefined {
   if (db.kind !== 'sqlite' || db.path === ':memory:') return undefined;
+  const folder = dirname(db.path);
   const name = basename(db.path);
-  return join(
-    dirname(db.path),
-    name === DEFAULT_DATABASE_FILE ? SIMULATOR_STATE_FILE : `${basename(name, extname(name))}.${SIMULATOR_STATE_FILE}`,
-  );
+  const shared = join(folder, SIMULATOR_STATE_FILE);
+  if (name === DEFAULT_DATABASE_FILE) return shared;
+  const own = join(folder, `${basename(name, extname(name))}.${SIMULATOR_STATE_FILE}`);
+  // Before, every database of a folder shared the plain name: a database not named autoflow.db takes that file as
+  // its own, unless autoflow.db is there to claim it, rather than starting again from the demo data.
+  if (!existsSync(own) && existsSync(shared) && !existsSync(join(folder, DEFAULT_DATABASE_FILE))) renameSync(shared, own);
+  return own;
 }
 
 /** The state file exists but cannot be loaded; the server does not start rather than reseed over it. */
