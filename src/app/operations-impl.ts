@@ -1,7 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Engine } from '../core/engine.js';
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError, toError } from '../core/errors.js';
-import { matchWebhookSource, webhookRefusal, type WebhookSource } from '../gitlab/webhook-auth.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError, toError } from '../core/errors.js';
+import { matchWebhookSource, webhookRefusal, webhookScopeProblem, type WebhookSource } from '../gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import { jsonEqual } from '../core/json.js';
 import { jsonDepthProblem } from '../core/json-depth.js';
@@ -416,7 +416,9 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async ingestGitLabWebhook({ headers, body }) {
       const source = webhookSourceFor(headers);
-      const { event, dedupeKey } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
+      const { event, dedupeKey, path } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
+      const outOfScope = webhookScopeProblem(source, path);
+      if (outOfScope !== undefined) throw new ForbiddenError(outOfScope, { source: source.name });
       const result = await engine.ingest(event, dedupeKey);
       if (!result.duplicate) return { ...result, type: event.type };
       // A redelivery answers what is stored: the first delivery under its key is the one kept.

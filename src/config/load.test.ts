@@ -186,18 +186,22 @@ describe("the README's autoflow.config.ts", () => {
   const example = /```ts\n(\/\/ autoflow\.config\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
   const index = pathToFileURL(join(import.meta.dirname, 'index.ts')).href;
 
-  /** The example as copied, loaded with HOOK_SECRET and SLACK_TOKEN as given (undefined: unset). */
+  /** The example as copied, loaded with HOOK_SECRET and SLACK_TOKEN as given (undefined: unset), TEAM_A_HOOK_SECRET set. */
   async function loadExample(variables: { HOOK_SECRET?: string; SLACK_TOKEN?: string }) {
     assert.ok(example, 'README.md has the example');
     const cwd = folder({ 'autoflow.config.ts': example.replace("'autoflow/config'", `'${index}'`) });
-    const before = { HOOK_SECRET: process.env.HOOK_SECRET, SLACK_TOKEN: process.env.SLACK_TOKEN };
+    const before = {
+      HOOK_SECRET: process.env.HOOK_SECRET,
+      SLACK_TOKEN: process.env.SLACK_TOKEN,
+      TEAM_A_HOOK_SECRET: process.env.TEAM_A_HOOK_SECRET,
+    };
     const set = (values: Record<string, string | undefined>): void => {
       for (const [name, value] of Object.entries(values)) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
     };
-    set({ HOOK_SECRET: variables.HOOK_SECRET, SLACK_TOKEN: variables.SLACK_TOKEN });
+    set({ HOOK_SECRET: variables.HOOK_SECRET, SLACK_TOKEN: variables.SLACK_TOKEN, TEAM_A_HOOK_SECRET: 'team-a-s3cret' });
     try {
       return await loadConfig({ env: {}, cwd });
     } finally {
@@ -209,6 +213,7 @@ describe("the README's autoflow.config.ts", () => {
     const config = await loadExample({ HOOK_SECRET: 'hook-s3cret', SLACK_TOKEN: 'xoxb-1' });
     assert.equal(config.subscribers[0]?.secret, 'hook-s3cret');
     assert.deepEqual(config.secrets, { SLACK_TOKEN: 'xoxb-1' });
+    assert.deepEqual(config.webhookSources[0]?.projects, ['team-a/*']);
   });
 
   test('an unset SLACK_TOKEN leaves the secret not configured; an unset HOOK_SECRET stops the start, naming the variable as the cause', async () => {

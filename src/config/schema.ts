@@ -126,6 +126,11 @@ const webhookSourceSchema = strict({
   secret: nonEmpty,
   /** The instance's URL, the prefix of its events' `source`; read from the payload when absent. */
   instanceUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /** The projects and groups (paths, `*` globs) its webhooks may be about; others are refused. @default any */
+  projects: z
+    .array(nonEmpty, "a list of project or group paths, such as ['teama/*']")
+    .min(1, "at least one path, such as 'teama/*'")
+    .optional(),
 });
 
 const kubernetesSchema = strict({
@@ -260,7 +265,7 @@ export const configSchema = strict({
   /** `X-Gitlab-Token` of the default webhook source. */
   gitlabWebhookSecret: nonEmpty.optional(),
   /** Config file only: more webhook sources, for several GitLab instances or groups with their own secrets. */
-  webhookSources: z.array(webhookSourceSchema, 'a list of { name, secret, instanceUrl? }').default([]),
+  webhookSources: z.array(webhookSourceSchema, 'a list of { name, secret, instanceUrl?, projects? }').default([]),
   /**
    * Config file only: the cluster the `kubernetes` capability reaches (Flux objects, events, pod
    * logs) — a kubeconfig file (and context), or a server URL with a ServiceAccount token.

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { globMatches } from '../core/glob.js';
 
 /** A GitLab instance (or group of hooks) allowed to post webhooks, recognised by its secret token. */
 export type WebhookSource = {
@@ -12,6 +13,12 @@ export type WebhookSource = {
    * `X-Gitlab-Instance` header, then the payload's URLs, are used.
    */
   instanceUrl?: string;
+  /**
+   * The projects and groups (paths, `*` globs, as `permissions.gitlab.projects`) its webhooks may be about: a
+   * delivery about another is refused, so that a team holding one source's secret cannot pass events off as
+   * another team's project. Absent: any.
+   */
+  projects?: readonly string[];
   /** The built-in simulator's own source: it receives the simulator's webhooks, never an outside GitLab's. */
   builtIn?: boolean;
 };
@@ -55,4 +62,18 @@ export function matchWebhookSource(sources: readonly WebhookSource[], tokenHeade
     if (equal && source.secret !== '' && match === undefined) match = source;
   }
   return match;
+}
+
+/**
+ * Why `source` may not deliver a hook about `path` (the project or group path it names, when it names one), or
+ * undefined when it may. A hook that names no path (a system hook) is refused by a source with `projects`: it could be
+ * about anything.
+ */
+export function webhookScopeProblem(source: WebhookSource, path: string | undefined): string | undefined {
+  const { projects } = source;
+  if (projects === undefined) return undefined;
+  const scope = `webhook source '${source.name}' may deliver events about ${projects.join(', ')} only`;
+  if (path === undefined) return `${scope}, and this delivery names no project or group`;
+  if (projects.some((glob) => globMatches(glob.toLowerCase(), path.toLowerCase()))) return undefined;
+  return `${scope}, and this delivery is about ${path}: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source`;
 }

@@ -19,6 +19,8 @@ export interface GitLabWebhookInput {
 
 export interface NormalizedGitLabWebhook {
   event: CloudEvent;
+  /** The project's path with namespace, or the group's, that the hook is about, when it names one. */
+  path?: string;
   /** `gitlab:<source name>:<event id>`: a redelivery of the same hook gets the same key. */
   dedupeKey: string;
 }
@@ -89,5 +91,5 @@ export function normalizeGitLabWebhook(input: GitLabWebhookInput): NormalizedGit
     datacontenttype: 'application/json',
     data: payload,
   };
-  return { event, dedupeKey: `gitlab:${input.source.name}:${id}` };
+  return { event, dedupeKey: `gitlab:${input.source.name}:${id}`, ...(where.path === undefined ? {} : { path: where.path }) };
 }

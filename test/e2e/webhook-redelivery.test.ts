@@ -79,3 +79,30 @@ test("with only the simulator's own source, a refused webhook says to set AUTOFL
   // The simulator's own deliveries still get in.
   assert.equal((await deliver(push.body, { 'x-gitlab-event': push.header, 'x-gitlab-token': 'sim-secret' })).status, 202);
 });
+
+test("a source limited to some projects refuses a delivery about another team's project, and stores nothing of it", async () => {
+  const { deliver } = await server({}, [
+    { name: 'team-gitlab', secret: 'gitlab-team-secret', projects: ['gitlab-org/*', 'GitLabHQ/*'] },
+    { name: 'team-mike', secret: 'mike-team-secret', projects: ['mike/*'] },
+  ]);
+  const push = fixture('push.json');
+  const forged = await deliver(push.body, { 'x-gitlab-token': 'gitlab-team-secret', 'x-gitlab-event': push.header });
+  assert.equal(forged.status, 403);
+  assert.deepEqual(forged.body, {
+    error: {
+      code: 'forbidden',
+      message:
+        "webhook source 'team-gitlab' may deliver events about gitlab-org/*, GitLabHQ/* only, and this delivery is about mike/diaspora: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source",
+      details: { source: 'team-gitlab' },
+    },
+  });
+  const own = await deliver(push.body, { 'x-gitlab-token': 'mike-team-secret', 'x-gitlab-event': push.header });
+  assert.deepEqual(
+    [own.status, own.body.seq, own.body.duplicate],
+    [202, 1, false],
+    'the refused delivery stored nothing: this is the first event',
+  );
+  const request = fixture('merge_request.json');
+  const cased = await deliver(request.body, { 'x-gitlab-token': 'gitlab-team-secret', 'x-gitlab-event': request.header });
+  assert.equal(cased.status, 202, 'paths compare as GitLab compares them, without case');
+});
