@@ -3,8 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import type { Logger } from '../core/ports.js';
+import { applyMigrations, loadMigrations } from '../store/sqlite/migrate.js';
 import { createRuntime, embeddedRuntimeConfig } from './runtime.js';
 
 mkdirSync('/tmp/fix-sre', { recursive: true });
@@ -55,4 +57,24 @@ test('every line names the node; a run that ends and a stop (what it waits for, 
     raw.filter((line) => line.split('"node":').length !== 2),
     [],
   );
+});
+
+test("a start that creates or upgrades the database's schema says so, with the versions; one with nothing to do says nothing", async () => {
+  const migrations = loadMigrations();
+  const latest = migrations.at(-1)!.version;
+  const startOn = async (path: string): Promise<string[]> => {
+    const { logger, lines } = jsonLogger();
+    const runtime = await createRuntime(embeddedRuntimeConfig({ db: { kind: 'sqlite', path }, workflowsDir: folder }), { logger });
+    await runtime.stop();
+    return lines.map((line) => String(line.msg)).filter((message) => message.includes('schema'));
+  };
+  const fresh = join(folder, 'fresh.db');
+  assert.deepEqual(await startOn(fresh), [`created the database's schema (version ${latest})`]);
+  assert.deepEqual(await startOn(fresh), []);
+
+  const older = join(folder, 'older.db');
+  const db = new Database(older);
+  applyMigrations(db, migrations.slice(0, -1), older);
+  db.close();
+  assert.deepEqual(await startOn(older), [`migrated the database's schema from version ${latest - 1} to ${latest}`]);
 });

@@ -252,7 +252,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     ...(sandbox instanceof ThreadedSandbox ? { sandboxPlacement: () => sandbox.placement() } : {}),
   });
   const store = instrumentStore(plainStore, metrics.storeTimer);
-  await store.migrate();
+  const schema = await store.migrate();
+  if (schema.to !== schema.from) {
+    logger.info(
+      { schemaFrom: schema.from, schemaTo: schema.to },
+      schema.from === 0
+        ? `created the database's schema (version ${schema.to})`
+        : `migrated the database's schema from version ${schema.from} to ${schema.to}`,
+    );
+  }
   const secrets = createSecretSource(config.secrets);
   const emptySecrets = emptySecretsWarning(config.secrets);
   if (emptySecrets) logger.warn({ secrets: emptySecrets.names }, emptySecrets.message);

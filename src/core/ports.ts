@@ -282,14 +282,23 @@ export type SubscriberLeaseGrant = { acquired: true; token: number } | { acquire
 /** Runs of each workflow that a node is advancing now, by workflow name (Store.claimReadyRuns). */
 export type BusyWorkflows = ReadonlyMap<string, number>;
 
+/** What `Store.migrate` did: the schema version before and after. A store without a schema (in memory) says 0 and 0. */
+export interface SchemaMigration {
+  from: number;
+  to: number;
+}
+
 /**
  * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
  * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
  */
 export interface Store {
   readonly kind: string;
-  /** Creates or upgrades the schema; safe when several processes call it at once. */
-  migrate(): Promise<void>;
+  /**
+   * Creates or upgrades the schema; safe when several processes call it at once. Says from which schema version to
+   * which this call brought it (equal when there was nothing to do; `from` 0 for a new database).
+   */
+  migrate(): Promise<SchemaMigration>;
   close(): Promise<void>;
 
   // definitions ---------------------------------------------------------------------------

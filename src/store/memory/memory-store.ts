@@ -527,7 +527,7 @@ export function createMemoryStore(): Store {
   }
 
   return promised({
-    migrate: () => {},
+    migrate: () => ({ from: 0, to: 0 }),
     close: () => {},
 
     deployDefinition: (def) => {

@@ -6,6 +6,7 @@
  */
 import type { Pool } from 'pg';
 import { StoreError } from '../../core/errors.js';
+import type { SchemaMigration } from '../../core/ports.js';
 import { loadMigrationFiles, type Migration } from '../migration-files.js';
 import { maskUrl } from './pg-errors.js';
 import { inTransaction } from './transaction.js';
@@ -26,8 +27,14 @@ const ident = (name: string) => `"${name}"`;
  * Brings the schema up to the last of `migrations`. `schema` is created when missing (the pool's
  * search_path points at it); without one, tables go where the server's search_path puts them.
  */
-export async function applyMigrations(pool: Pool, migrations: Migration[], options: { url: string; schema?: string }): Promise<void> {
+export async function applyMigrations(
+  pool: Pool,
+  migrations: Migration[],
+  options: { url: string; schema?: string },
+): Promise<SchemaMigration> {
   const known = migrations.at(-1)?.version ?? 0;
+  // The version this call found first: another server may have applied some of the migrations since.
+  let from: number | undefined;
   const lockKey = `autoflow.migrate:${options.schema ?? 'default'}`;
   for (;;) {
     const appliedOne = await inTransaction(pool, async (client) => {
@@ -41,6 +48,7 @@ export async function applyMigrations(pool: Pool, migrations: Migration[], optio
       const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       const done = new Set(rows.map((row) => row.version));
       const newest = Math.max(0, ...done);
+      from ??= newest;
       if (newest > known) {
         const where = maskUrl(options.url) + (options.schema === undefined ? '' : ` (schema ${options.schema})`);
         throw new StoreError(
@@ -59,6 +67,6 @@ export async function applyMigrations(pool: Pool, migrations: Migration[], optio
       ]);
       return true;
     });
-    if (!appliedOne) return;
+    if (!appliedOne) return { from: from ?? known, to: known };
   }
 }

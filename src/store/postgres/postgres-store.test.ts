@@ -96,8 +96,14 @@ if (unreachable !== undefined) {
     it('migrates once however often it runs, and from several stores at once', async () => {
       const schema = freshSchema();
       const stores = Array.from({ length: 4 }, () => storeIn(schema, 2));
-      await Promise.all(stores.map((store) => store.migrate()));
-      await stores[0]!.migrate();
+      const latest = loadMigrations().at(-1)!.version;
+      const reports = await Promise.all(stores.map((store) => store.migrate()));
+      assert.ok(reports.every(({ to }) => to === latest));
+      assert.ok(
+        reports.some(({ from }) => from === 0),
+        'one of them found the schema new',
+      );
+      assert.deepEqual(await stores[0]!.migrate(), { from: latest, to: latest }, 'nothing to do');
       await stores[1]!.migrate();
       assert.deepEqual(
         await appliedVersions(schema),

@@ -232,7 +232,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         const migrations = createMigrationPool(poolSettings);
         migrations.on('error', () => {}); // its connection's failure fails the migration that uses it
         try {
-          await applyMigrations(migrations, loadMigrations(), { url, ...(schema === undefined ? {} : { schema }) });
+          return await applyMigrations(migrations, loadMigrations(), { url, ...(schema === undefined ? {} : { schema }) });
         } finally {
           await migrations.end();
         }

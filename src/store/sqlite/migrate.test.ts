@@ -47,9 +47,9 @@ describe('SQLite migrations', () => {
       { version: 1, name: 'one', sql: 'CREATE TABLE t1 (a INTEGER)' },
       { version: 2, name: 'two', sql: 'CREATE TABLE t2 (a INTEGER); INSERT INTO t1 VALUES (1)' },
     ];
-    applyMigrations(db, migrations.slice(0, 1), 'test');
-    applyMigrations(db, migrations, 'test');
-    applyMigrations(db, migrations, 'test');
+    assert.deepEqual(applyMigrations(db, migrations.slice(0, 1), 'test'), { from: 0, to: 1 }, 'a new database');
+    assert.deepEqual(applyMigrations(db, migrations, 'test'), { from: 1, to: 2 }, 'an upgrade: the server logs it');
+    assert.deepEqual(applyMigrations(db, migrations, 'test'), { from: 2, to: 2 }, 'nothing to do');
     assert.deepEqual(tables(db), ['t1', 't2']);
     assert.deepEqual(versions(db), [1, 2]);
     assert.deepEqual(db.prepare('SELECT count(*) AS n FROM t1').get(), { n: 1 });

@@ -6,6 +6,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../../core/errors.js';
+import type { SchemaMigration } from '../../core/ports.js';
 import { loadMigrationFiles, type Migration } from '../migration-files.js';
 
 export type { Migration };
@@ -17,8 +18,8 @@ export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
   return loadMigrationFiles(dir);
 }
 
-/** Brings the schema of `db` up to the last of `migrations`. */
-export function applyMigrations(db: Database, migrations: Migration[], path: string): void {
+/** Brings the schema of `db` up to the last of `migrations`; says from which version. */
+export function applyMigrations(db: Database, migrations: Migration[], path: string): SchemaMigration {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -52,4 +53,5 @@ export function applyMigrations(db: Database, migrations: Migration[], path: str
       throw error;
     }
   }
+  return { from: newest, to: Math.max(newest, known) };
 }
