@@ -200,10 +200,10 @@ export class Vm {
   }
 
   /**
-   * Frees the runtime, unless a limit stopped it. Freeing one interrupted inside a chain of promise jobs, or
-   * stopped by a stack overflow in deep recursion, fails QuickJS's own check that nothing is left
-   * (`JS_FreeRuntime`: an assertion, which aborts the whole WebAssembly module): every other run in the cell would
-   * be lost with it. Such a runtime is left where it is, and its cell retires instead (cells.ts).
+   * Frees the runtime, unless a limit stopped it. Freeing one interrupted inside a chain of promise jobs fails
+   * QuickJS's own check that nothing is left (`JS_FreeRuntime`: an assertion, which aborts the whole WebAssembly
+   * module), and every other run in the cell would be lost with it; any limit stops QuickJS in the middle of its work
+   * alike. Such a runtime is left where it is, and its cell retires instead (cells.ts).
    */
   dispose(): void {
     if (this.disposed) return;
