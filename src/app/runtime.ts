@@ -13,7 +13,7 @@ import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError, DefinitionError, toError } from '../core/errors.js';
 import type { CloudEvent } from '../core/model.js';
-import type { Capability, Clock, Logger, Store } from '../core/ports.js';
+import type { Capability, Clock, Logger, SchemaMigration, Store } from '../core/ports.js';
 import { ThreadedSandbox, createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import { createPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.js';
@@ -155,6 +155,8 @@ export interface Runtime {
   retention: RetentionSweeper;
   /** Set on the first start when no API token existed: shown to the operator once, stored only as a hash. */
   newApiToken?: string;
+  /** What this start did to the database's schema (`from` 0: the database was new). */
+  schema: SchemaMigration;
   /** This process's identity in leases and metrics. */
   nodeId: string;
   /** Prometheus metrics of this runtime (its own registry). */
@@ -435,6 +437,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
 
   const runtime: Runtime = {
     nodeId,
+    schema,
     metrics,
     ready: () => checkReadiness(plainStore),
     operations,

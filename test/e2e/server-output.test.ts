@@ -28,4 +28,11 @@ test('stdout holds only JSON log lines, level by name and time in ISO 8601; the 
   assert.match(String(first.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.match(server.stderr, /AutoFlow is listening on http:\/\/127\.0\.0\.1:\d+/);
   assert.match(server.stderr, /export AUTOFLOW_API_TOKEN=\S+/);
+  const created = `A new, empty database was created at ${join(dir, 'autoflow.db')}; if you meant an existing one, stop the server and check --db.`;
+  assert.ok(server.stderr.includes(created), 'a mistyped --db shows');
+
+  const again = new ServerProcess({ port: await freePort(), db: `sqlite:${join(dir, 'autoflow.db')}`, workflowsDir: dir, token: 'any' });
+  await again.start();
+  await again.stop();
+  assert.ok(!again.stderr.includes('A new, empty database'), 'the database was there');
 });

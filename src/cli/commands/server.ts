@@ -180,6 +180,12 @@ export function registerServer(program: Command, context: CliContext): void {
       });
       // For the person who started it, on stderr: stdout carries the log, one JSON object a line, for log shippers.
       context.err(`AutoFlow is listening on ${server.url}`);
+      // A mistyped --db makes a new, empty database rather than failing: say so where the person who started it looks.
+      if (runtime.schema.from === 0 && config.db.kind === 'sqlite' && config.db.path !== ':memory:') {
+        context.err(
+          `A new, empty database was created at ${config.db.path}; if you meant an existing one, stop the server and check --db.`,
+        );
+      }
       context.err(notes.webUi);
       for (const warning of notes.warnings) context.err(warning);
       if (gitlab) {
