@@ -66,3 +66,41 @@ test('the built-in simulator keeps its state across a restart of the server, and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'a simulator state that cannot be saved at shutdown (a full disk) is logged, and the shutdown ends as any other',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'autoflow-sim-unsaved-'));
+    const stateFile = join(dir, 'gitlab-simulator.json');
+    const server = new ServerProcess({
+      port: await freePort(),
+      db: `sqlite:${join(dir, 'autoflow.db')}`,
+      workflowsDir: dir,
+      token: 'unsaved-token',
+      env: { AUTOFLOW_LOG_LEVEL: 'info' },
+    });
+    try {
+      await server.start();
+      // A folder where the file would be renamed to: the save fails there as it would on a full disk.
+      rmSync(stateFile, { force: true });
+      mkdirSync(stateFile);
+      const response = await server.api('/api/v1/simulator/actions/createIssue', {
+        method: 'POST',
+        body: JSON.stringify({ args: ['bob', 'demo/app', { title: 'Not saved' }] }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      await server.stop();
+      const lines = server.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { level: string; msg: string });
+      const failed = lines.find((line) => line.msg.includes("saving the built-in GitLab simulator's state"));
+      assert.equal(failed?.level, 'error');
+      assert.equal(lines.at(-1)?.msg, 'shut down', 'the shutdown ended, and said so');
+    } finally {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

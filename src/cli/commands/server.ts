@@ -212,8 +212,9 @@ export function registerServer(program: Command, context: CliContext): void {
             await server.close();
             await runtime.stop();
           } finally {
-            // Last: the runs stopping may still have changed the simulator.
-            await gitlab?.close();
+            // Last: the runs stopping may still have changed the simulator. A save that fails (a full disk) loses its
+            // last changes only: logged, and the shutdown ends as any other.
+            await gitlab?.close().catch((error: unknown) => runtime.logger.error({ err: toError(error) }, toError(error).message));
           }
         },
         runtime.logger.child({ component: 'server' }),
