@@ -235,14 +235,27 @@ export function createOperations(deps: OperationsDeps): Operations {
     return new NotFoundError('workflow', name, deployedWorkflowsHint(engine.definitions().map((deployed) => deployed.name)));
   }
 
+  /** `run`, which a client asked to start again under its id as a run of `workflow`; ConflictError when it is another's. */
+  function sameWorkflow(run: RunRecord, workflow: string): RunRecord {
+    if (run.workflow === workflow) return run;
+    throw new ConflictError(
+      `run '${run.id}' exists already, a run of workflow '${run.workflow}': run ids are unique across workflows, choose another for a run of '${workflow}'`,
+      { id: run.id, workflow: run.workflow },
+    );
+  }
+
   return {
     ...createTaskOperations({ engine, store, clock }),
 
     async startRun(request) {
-      const definition = engine.activeDefinition(request.workflow);
-      if (!definition) throw await workflowNotFound(request.workflow);
       const idProblem = request.id === undefined ? undefined : clientRunIdProblem(request.id);
       if (idProblem !== undefined) throw new ValidationError('run id is invalid', [`id: ${idProblem}`]);
+      // Idempotent by id, first of all: a client that sends its request again (after a timeout, say) gets the run it
+      // started, even once its workflow was retired or its input schema changed.
+      const existing = request.id === undefined ? undefined : await store.getRun(request.id);
+      if (existing) return { run: view(sameWorkflow(existing, request.workflow)), created: false };
+      const definition = engine.activeDefinition(request.workflow);
+      if (!definition) throw await workflowNotFound(request.workflow);
       const input = request.input ?? null;
       const tooDeep = jsonDepthProblem('input', input);
       if (tooDeep !== undefined) throw new ValidationError('run input is refused', [tooDeep]);
@@ -255,13 +268,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         input,
         createdAt: clock.now(),
       });
-      if (!created && run.workflow !== definition.name) {
-        throw new ConflictError(
-          `run '${run.id}' exists already, a run of workflow '${run.workflow}': run ids are unique across workflows, choose another for a run of '${definition.name}'`,
-          { id: run.id, workflow: run.workflow },
-        );
-      }
-      return { run: view(run), created };
+      return { run: view(created ? run : sameWorkflow(run, definition.name)), created };
     },
 
     async getRun(id) {

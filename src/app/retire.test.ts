@@ -110,6 +110,37 @@ test('removing the last workflow file retires its workflow too', async () => {
   }
 });
 
+test('a client that starts a run again under its id gets that run back, even once its workflow was retired', async () => {
+  const again = workflowFolder({
+    'typed.ts': `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'typed',
+  input: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] },
+  async run(input: { n: number }) { return input.n; },
+});`,
+  });
+  const runtime = await createRuntime(
+    embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(again.dir, 'again.db') }, workflowsDir: again.dir, apiToken: 'test' }),
+    { pollIntervalMs: null },
+  );
+  await runtime.start();
+  try {
+    const { operations } = runtime;
+    assert.equal((await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 1 } })).created, true);
+    // A retry whose body was rebuilt differently: the run it started, not a refusal of the input.
+    const retried = await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 'one' } });
+    assert.deepEqual([retried.created, retried.run.id, retried.run.input], [false, 'portal-1', { n: 1 }]);
+    await operations.retireWorkflow('typed');
+    const afterRetire = await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 1 } });
+    assert.deepEqual([afterRetire.created, afterRetire.run.id], [false, 'portal-1']);
+    await assert.rejects(operations.startRun({ workflow: 'typed', id: 'portal-2', input: { n: 2 } }), /it was retired/);
+    await assert.rejects(operations.startRun({ workflow: 'other', id: 'portal-1' }), /exists already, a run of workflow 'typed'/);
+  } finally {
+    await runtime.stop();
+    again.remove();
+  }
+});
+
 const unreachable = await postgresUnreachable();
 
 test(
