@@ -9,7 +9,7 @@ import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json,
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import { historyPageLimit, readHistoryPage, readHistoryTail } from './history-page.js';
-import type { Operations, RunView } from './operations.js';
+import { LOG_PAGE_LINES, logPageOf, type Operations, type RunView } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
 import { clientRunIdProblem } from '../core/run-id.js';
@@ -319,7 +319,9 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async getLogs(id, afterIndex) {
       await requireRun(id);
-      return store.listLogs(id, afterIndex === undefined ? {} : { afterIndex });
+      // One line more than a page: whether there is a next page, without a second query.
+      const lines = await store.listLogs(id, { ...(afterIndex === undefined ? {} : { afterIndex }), limit: LOG_PAGE_LINES + 1 });
+      return logPageOf(lines);
     },
 
     async listCalls(id) {

@@ -213,6 +213,23 @@ export interface ListTasksQuery {
   limit?: number;
 }
 
+/** Log lines per page of `Operations.getLogs`. */
+export const LOG_PAGE_LINES = 1000;
+
+/** A page of a run's log lines (`Operations.getLogs`). */
+export interface LogPage {
+  logs: LogRecord[];
+  /** The `afterIndex` of the next page; absent on the last one. */
+  next?: number;
+}
+
+/** The page of `lines`, read with one line more than LOG_PAGE_LINES to tell whether another page follows. */
+export function logPageOf(lines: readonly LogRecord[]): LogPage {
+  if (lines.length <= LOG_PAGE_LINES) return { logs: [...lines] };
+  const logs = lines.slice(0, LOG_PAGE_LINES);
+  return { logs, next: logs.at(-1)!.index };
+}
+
 export interface Operations {
   /** Starts a run, or returns the existing one when `id` is taken (`created: false`). */
   startRun(request: StartRunRequest): Promise<{ run: RunView; created: boolean }>;
@@ -236,7 +253,11 @@ export interface Operations {
    * many events it has in all.
    */
   getHistoryTail(id: string, count: number): Promise<{ events: HistoryEvent[]; length: number }>;
-  getLogs(id: string, afterIndex?: number): Promise<LogRecord[]>;
+  /**
+   * The run's log lines after index `afterIndex` (from the first when absent), at most LOG_PAGE_LINES; `next` is the
+   * `afterIndex` of the next page, absent on the last one.
+   */
+  getLogs(id: string, afterIndex?: number): Promise<LogPage>;
   /** The run's calls not resolved yet. Throws NotFoundError. */
   listCalls(id: string): Promise<CallView[]>;
   /**

@@ -27,6 +27,10 @@ const operations = createFakeOperations({
       throw new TypeError('it broke');
     },
     slow: () => null,
+    chatty: (_input, log) => {
+      for (let i = 0; i < 2_500; i++) log(`line ${i}`);
+      return null;
+    },
   },
   delays: { slow: 120_000 },
   refusedRetries: { 'dry-diverges': 'version v2 cannot take run dry-diverges over: Nondeterminism in workflow task 2, step 1' },
@@ -111,7 +115,7 @@ describe('run', () => {
   test('an unknown workflow is exit 1 with the server message, which names the deployed ones', async () => {
     const outcome = await cli(['run', 'nope']);
     assert.equal(outcome.code, 1);
-    assert.equal(outcome.stderr, "error: workflow 'nope' does not exist; deployed: boom, hello, slow\n");
+    assert.equal(outcome.stderr, "error: workflow 'nope' does not exist; deployed: boom, chatty, hello, slow\n");
   });
 });
 
@@ -147,7 +151,7 @@ describe('inspecting runs', () => {
 
   test('runs of a workflow with none says whether it is deployed, so that a typo does not pass for an empty list', async () => {
     const typo = await cli(['runs', '--workflow', 'helo']);
-    assert.equal(typo.stderr, "no runs of workflow 'helo', which is not deployed (deployed: boom, hello, slow)\n");
+    assert.equal(typo.stderr, "no runs of workflow 'helo', which is not deployed (deployed: boom, chatty, hello, slow)\n");
     assert.equal((await cli(['runs', '--workflow', 'hello', '--status', 'stuck'])).stderr, "no runs of workflow 'hello'\n");
   });
 
@@ -180,6 +184,22 @@ describe('inspecting runs', () => {
   test('logs prints the lines', async () => {
     const outcome = await cli(['logs', 'seen-1']);
     assert.match(outcome.stdout, /^\d{4}-\d\d-\d\dT\S+Z {2}info {3}greeting\n$/);
+  });
+
+  test('logs prints every line of a run with more than a page of them (the API answers 1,000 a page, with next)', async () => {
+    await operations.startRun({ workflow: 'chatty', id: 'chatty-1' });
+    await operations.waitForRun('chatty-1', 5000);
+    const page = (await (
+      await fetch(`${server.url}/api/v1/runs/chatty-1/logs`, { headers: { authorization: 'Bearer test-token' } })
+    ).json()) as { logs: Array<{ index: number; message: string }>; next: number | null };
+    assert.equal(page.logs.length, 1000);
+    assert.equal(page.next, page.logs.at(-1)?.index);
+    const outcome = await cli(['logs', 'chatty-1']);
+    const lines = outcome.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 2_500);
+    assert.match(lines.at(-1) ?? '', /line 2499$/);
+    const json = JSON.parse((await cli(['logs', 'chatty-1', '--json'])).stdout) as Array<{ message: string }>;
+    assert.deepEqual([json.length, json[1_000]?.message], [2_500, 'line 1000']);
   });
 
   test('logs of a run without log lines says so on stderr, like runs and tasks, and prints nothing', async () => {
@@ -265,7 +285,7 @@ describe('acting on runs and events', () => {
     assert.equal((await cli(['retry', '--failed', '--workflow', 'hello'])).stderr, 'no failed runs of hello\n');
     const unknown = await cli(['retry', '--failed', '--workflow', 'nosuch']);
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, "error: workflow 'nosuch' does not exist; deployed: boom, hello, slow\n");
+    assert.equal(unknown.stderr, "error: workflow 'nosuch' does not exist; deployed: boom, chatty, hello, slow\n");
   });
 
   test('retry --failed --dry-run lists the runs with their errors and retries none; --since keeps those that failed since', async () => {

@@ -251,7 +251,11 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     },
     listCalls: async (id) => (await unlessOlderServer(get<{ calls: CallView[] }>(`${run(id)}/calls`)))?.calls ?? [],
     listRetries: async (id) => (await unlessOlderServer(get<{ retries: RetryView[] }>(`${run(id)}/retries`)))?.retries ?? [],
-    getLogs: async (id, afterIndex) => (await get<{ logs: LogRecord[] }>(`${run(id)}/logs${query({ after: afterIndex })}`)).logs,
+    getLogs: async (id, afterIndex) => {
+      const page = await get<{ logs: LogRecord[]; next?: number | null }>(`${run(id)}/logs${query({ after: afterIndex })}`);
+      // A server before pages answers without `next`.
+      return page.next === undefined || page.next === null ? { logs: page.logs } : { logs: page.logs, next: page.next };
+    },
     cancelRun: async (id, reason) => (await request<CancelView>('POST', `${run(id)}/cancel`, reason === undefined ? {} : { reason })).body,
     terminateRun: async (id, reason) =>
       (await request<RunView>('POST', `${run(id)}/terminate`, reason === undefined ? {} : { reason })).body,

@@ -179,7 +179,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       operations.getHistoryTail(id, HISTORY_SHOWN),
       // The run's own bar of the timeline starts at its first event.
       operations.getHistoryPage(id, { limit: 1 }),
-      operations.getLogs(id),
+      operations.getLogs(id).then((page) => page.logs),
       operations.listTasks({ runId: id, limit: 100 }),
       operations.listCalls(id),
       operations.listRetries(id),

@@ -16,7 +16,14 @@ export function registerLogs(program: Command, context: CliContext): void {
       .option('--json', 'print the lines as JSON, with their indexes'),
   ).action(async (id: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
-    const logs = await connect(options, context).getLogs(id, options.after);
+    const client = connect(options, context);
+    const logs = [];
+    for (let after = options.after; ;) {
+      const page = await client.getLogs(id, after);
+      logs.push(...page.logs);
+      if (page.next === undefined) break;
+      after = page.next;
+    }
     if (options.json) context.out(formatJson(logs));
     // Like `runs` and `tasks`: an empty list is said on stderr, so that a script still reads nothing.
     else if (logs.length === 0) context.err(options.after === undefined ? 'no log lines' : `no log lines after index ${options.after}`);

@@ -5,7 +5,7 @@
  * that long polls really wait. Not an engine: no durability, no replay.
  */
 import { historyPageLimit, readHistoryPage } from '../../app/history-page.js';
-import type { Operations, RetryView, RunView, WorkflowView } from '../../app/operations.js';
+import { logPageOf, type Operations, type RetryView, type RunView, type WorkflowView } from '../../app/operations.js';
 import { deployedWorkflowsHint } from '../../app/operations-impl.js';
 import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
 import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, RunStatus, StoredEvent } from '../../core/model.js';
@@ -194,7 +194,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async getLogs(id, afterIndex) {
       requireRun(id);
-      return (logs.get(id) ?? []).filter((line) => afterIndex === undefined || line.index > afterIndex);
+      return logPageOf((logs.get(id) ?? []).filter((line) => afterIndex === undefined || line.index > afterIndex));
     },
 
     async cancelRun(id, reason) {

@@ -86,7 +86,8 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     .get('/:id/retries', async (c) => c.json({ retries: await operations.listRetries(c.req.param('id')) }))
     .get('/:id/logs', async (c) => {
       const { after } = readQuery(c, logsSchema);
-      return c.json({ logs: await operations.getLogs(c.req.param('id'), after) });
+      const page = await operations.getLogs(c.req.param('id'), after);
+      return c.json({ logs: page.logs, next: page.next ?? null });
     })
     .post('/:id/cancel', async (c) => {
       const body = await readBody(c, cancelSchema);
