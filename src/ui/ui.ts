@@ -179,7 +179,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       operations.getHistoryTail(id, HISTORY_SHOWN),
       // The run's own bar of the timeline starts at its first event.
       operations.getHistoryPage(id, { limit: 1 }),
-      operations.getLogs(id).then((page) => page.logs),
+      operations.getLogs(id),
       operations.listTasks({ runId: id, limit: 100 }),
       operations.listCalls(id),
       operations.listRetries(id),
@@ -192,7 +192,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
         history: history.events,
         historyLength: history.length,
         firstEvent: first.events[0],
-        logs,
+        logs: logs.logs,
+        moreLogs: logs.next !== undefined,
         tasks: tasks.tasks,
         calls,
         retries,

@@ -151,3 +151,23 @@ test("a log line's time is a <time> the page's script shows in the browser's zon
   assert.ok(html.includes(`<time datetime="${new Date(t0 + 1000).toISOString()}">`), html);
   assert.match(html, /<\/time> info {2}about to fail/);
 });
+
+test('a run with more log lines than the page shows says where to read them all', () => {
+  const logs = [{ runId: 'r1', index: 1000, at: t0, level: 'info' as const, message: 'first' }];
+  const page = (moreLogs: boolean): string =>
+    render(
+      runPage({
+        session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+        run,
+        history: [],
+        logs,
+        moreLogs,
+        tasks: [],
+        calls: [],
+        retries: [],
+        now: t0,
+      }),
+    );
+  assert.match(page(true), /The first 1 lines; <code>autoflow logs r1<\/code> or the API has them all\./);
+  assert.doesNotMatch(page(false), /The first/);
+});

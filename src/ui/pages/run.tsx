@@ -106,7 +106,9 @@ export interface RunPageProps {
   historyLength?: number;
   /** The history's first event (`run_started`), for the timeline when `history` begins later. */
   firstEvent?: HistoryEvent | undefined;
+  /** The first page of the run's log lines; `more` when there are lines past it. */
   logs: LogRecord[];
+  moreLogs?: boolean;
   tasks: TaskView[];
   calls: CallView[];
   retries: RetryView[];
@@ -372,14 +374,21 @@ export function runPage(props: RunPageProps) {
             {props.logs.length === 0 ? (
               <p class="muted">No log lines.</p>
             ) : (
-              <pre class="json logs">
-                {props.logs.map((line) => (
-                  <>
-                    <Time at={line.at} />
-                    {` ${line.level.padEnd(5)} ${line.message}\n`}
-                  </>
-                ))}
-              </pre>
+              <>
+                {props.moreLogs && (
+                  <p class="muted">
+                    The first {props.logs.length} lines; <code>autoflow logs {props.run.id}</code> or the API has them all.
+                  </p>
+                )}
+                <pre class="json logs">
+                  {props.logs.map((line) => (
+                    <>
+                      <Time at={line.at} />
+                      {` ${line.level.padEnd(5)} ${line.message}\n`}
+                    </>
+                  ))}
+                </pre>
+              </>
             )}
           </div>
         </section>
