@@ -20,12 +20,29 @@ function timerAt(fireAt: number): Promise<void> {
   return currentRuntime().schedule('sleep()', () => ({ kind: 'timer', fireAt })) as Promise<void>;
 }
 
+/** ECMAScript's range of time values (±100,000,000 days from 1970): a time past it is no date, and could be neither stored nor shown. */
+const TIME_RANGE_MS = 8.64e15;
+
 function timeValueOf(when: Date | number | string): number {
   const value = when instanceof Date ? when.getTime() : typeof when === 'string' ? Date.parse(when) : when;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`sleep.until(${String(when)}): pass a Date, epoch milliseconds or an ISO 8601 string`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > TIME_RANGE_MS) {
+    throw new TypeError(
+      `sleep.until(${String(when)}): pass a Date, epoch milliseconds or an ISO 8601 string, within the years -271821 to 275760`,
+    );
   }
   return value;
+}
+
+/** When `duration` from now ends, for `call`; a TypeError when that is past the last time a date can hold. */
+function endOf(duration: Duration, what: 'duration' | 'timeout', call: string): number {
+  const ms = toMilliseconds(duration, what);
+  const end = Math.ceil(currentRuntime().now() + ms);
+  if (end > TIME_RANGE_MS) {
+    throw new TypeError(
+      `${call}: a ${what} of ${String(duration)} ends past the last date JavaScript can hold (the year 275760); pass a shorter one`,
+    );
+  }
+  return end;
 }
 
 /**
@@ -39,7 +56,7 @@ export const sleep: {
   (duration: Duration): Promise<void>;
   /** Waits until the given time; a time in the past fires at once. */
   until(when: Date | number | string): Promise<void>;
-} = Object.assign((duration: Duration): Promise<void> => timerAt(Math.ceil(currentRuntime().now() + toMilliseconds(duration))), {
+} = Object.assign((duration: Duration): Promise<void> => timerAt(endOf(duration, 'duration', 'sleep()')), {
   until: (when: Date | number | string): Promise<void> => timerAt(Math.ceil(timeValueOf(when))),
 });
 
@@ -82,7 +99,7 @@ export function waitFor<TData = Json>(eventType: string, options: WaitOptions = 
     runtime.requireRunning(`waitFor('${eventType}')`);
     match.subject = runtime.runInfo().runId;
   }
-  const timeoutAt = options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
+  const timeoutAt = options.timeout === undefined ? undefined : endOf(options.timeout, 'timeout', `waitFor('${eventType}')`);
   return runtime.waits.open('event', `waitFor('${eventType}')`, eventType, match, timeoutAt) as Promise<EventOf<TData> | null>;
 }
 
@@ -105,7 +122,7 @@ export function signal<TData = Json>(name: string, options: SignalOptions = {}):
     const runtime = currentRuntime();
     const operation = `signal('${name}')`;
     runtime.requireRunning(operation);
-    const timeoutAt = options.timeout === undefined ? undefined : Math.ceil(runtime.now() + toMilliseconds(options.timeout, 'timeout'));
+    const timeoutAt = options.timeout === undefined ? undefined : endOf(options.timeout, 'timeout', operation);
     waiting = runtime.waits.open('signal', operation, `${SIGNAL_EVENT_PREFIX}${name}`, { subject: runtime.runInfo().runId }, timeoutAt);
   } catch (error) {
     // Rejected, not thrown, as when signal() was an async function.
