@@ -29,7 +29,7 @@ after(() => folder.remove());
 test('a sleep, a sleep.until or a timeout past the range of dates fails at its call, with what to do; one within it waits', async () => {
   const env = await createTestEnv({ workflows: [folder.path('later.ts')] });
   try {
-    const outcome = async (kind: string, arg: number) => (await env.result(await env.start('later', { kind, arg }))).result;
+    const outcome = async (kind: string, arg: number) => (await env.result(await env.start('later', { kind, arg }))).result as string;
     assert.equal(
       await outcome('sleep', 1e300),
       'sleep(): a duration of 1e+300 ends past the last date JavaScript can hold (the year 275760); pass a shorter one',
@@ -38,10 +38,10 @@ test('a sleep, a sleep.until or a timeout past the range of dates fails at its c
       await outcome('wait', 1e300),
       "waitFor('test.go'): a timeout of 1e+300 ends past the last date JavaScript can hold (the year 275760); pass a shorter one",
     );
-    assert.match(String(await outcome('signal', 1e300)), /^signal\('go'\): a timeout of 1e\+300 ends past the last date/);
+    assert.match(await outcome('signal', 1e300), /^signal\('go'\): a timeout of 1e\+300 ends past the last date/);
     for (const arg of [8_640_000_000_000_001, -1e16]) {
       assert.match(
-        String(await outcome('until', arg)),
+        await outcome('until', arg),
         /^sleep\.until\(.*\): pass a Date, epoch milliseconds or an ISO 8601 string, within the years -271821 to 275760$/,
       );
     }
