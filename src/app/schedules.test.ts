@@ -214,7 +214,7 @@ test('a deployed version whose cron the scheduler cannot parse (deployed before 
 function withTriggers(
   name: string,
   version: string,
-  triggers: Array<{ cron: string; input?: Record<string, string> }>,
+  triggers: Array<{ cron: string; input?: Record<string, string> } | { event: string }>,
 ): DeployedDefinition {
   return { version, name, manifest: { name, triggers, permissions: {}, validatesInput: false }, bundle: '', deployedAt: 0 };
 }
@@ -256,6 +256,25 @@ describe('schedules across deploys', () => {
         ['v2', { tag: 'new' }],
       ],
     );
+  });
+
+  test('a cron trigger that an event trigger now comes before is the same schedule: the tick it missed while down still fires', async () => {
+    const clock = new VirtualClock(at('2026-03-02T05:00:00Z'));
+    const shared = sharedDatabase();
+    const before = withTriggers('digest', 'v1', [{ cron: '0 6 * * *' }]);
+    const first = node(shared, clock, [before]);
+    await first.deployed(undefined, before);
+    await first.sync();
+    first.stop();
+    // Down across the 06:00 tick; back with a version that reacts to an event too, listed first.
+    clock.advanceTo(at('2026-03-02T07:00:00Z'));
+    const after = withTriggers('digest', 'v2', [{ event: 'com.example.poke' }, { cron: '0 6 * * *' }]);
+    const second = node(shared, clock, [after]);
+    await second.deployed(before, after);
+    await second.sync();
+    await flush();
+    second.stop();
+    assert.deepEqual([...shared.db.runs.keys()], ['digest@2026-03-02T06:00:00.000Z']);
   });
 
   test('a workflow restored after it was retired does not start a run for a tick that passed meanwhile; after downtime it does', async () => {

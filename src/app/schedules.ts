@@ -40,13 +40,21 @@ const iso = (at: number) => new Date(at).toISOString();
 
 type CronTrigger = Extract<WorkflowManifest['triggers'][number], { cron: string }>;
 
-/** The cron triggers of a definition, each with the id of its schedule (what its tick mark is stored under). */
+/**
+ * The cron triggers of a definition, each with the id of its schedule (what its tick mark is stored under). The id
+ * counts cron triggers only, as run ids do: an event trigger added before one, or taken away, leaves it the schedule it
+ * was, whose ticks missed while the server was down still fire.
+ */
 function schedulesOf(definition: DeployedDefinition): Array<{ id: string; trigger: CronTrigger; ordinal: number }> {
   const found: Array<{ id: string; trigger: CronTrigger; ordinal: number }> = [];
-  definition.manifest.triggers.forEach((trigger, index) => {
-    if (!('cron' in trigger)) return;
-    found.push({ id: `${definition.name}#${index}:${trigger.cron}@${trigger.timezone ?? 'UTC'}`, trigger, ordinal: found.length + 1 });
-  });
+  for (const trigger of definition.manifest.triggers) {
+    if (!('cron' in trigger)) continue;
+    found.push({
+      id: `${definition.name}#${found.length}:${trigger.cron}@${trigger.timezone ?? 'UTC'}`,
+      trigger,
+      ordinal: found.length + 1,
+    });
+  }
   return found;
 }
 
