@@ -62,6 +62,15 @@ describe('createTestEnv: the workflows it is given', () => {
 });
 
 describe('createTestEnv: virtual time', () => {
+  test('a now that is no time (an invalid Date, NaN) is refused at once, saying so', async () => {
+    for (const now of [new Date('2026-13-45'), Number.NaN, 1e300]) {
+      await assert.rejects(
+        createTestEnv({ workflows: [], now }),
+        /^TypeError: createTestEnv\(\{ now \}\): .* is no time; pass a valid Date or epoch milliseconds$/,
+      );
+    }
+  });
+
   test('a run that sleeps 30 days, then waits up to 7 days for an event, ends at once and sees exactly that much time pass', async () => {
     const env = await createTestEnv({ workflows: [folder.path('month.ts')] });
     try {

@@ -90,6 +90,9 @@ export class TestEnv {
 
   static async create(options: TestEnvOptions): Promise<TestEnv> {
     const start = options.now === undefined ? undefined : typeof options.now === 'number' ? options.now : options.now.getTime();
+    if (start !== undefined && !(Math.abs(start) <= 8.64e15)) {
+      throw new TypeError(`createTestEnv({ now }): ${String(options.now)} is no time; pass a valid Date or epoch milliseconds`);
+    }
     const clock = new VirtualClock(start);
     const ids = new TestIds(options.idSeed ?? 'autoflow');
     const simulator = options.gitlab ? new TestGitLab(options.gitlab, clock, () => ids.next('webhook')) : undefined;
