@@ -64,9 +64,11 @@ await testOnPostgres('a new version and a retire on one node reach the other nod
     assert.equal(await resultOn(b, 'after-deploy'), 'bonjour', 'the other node starts runs of the new version');
 
     await a.operations.retireWorkflow('greet');
+    // A new id each time: the same id again would answer the run an earlier attempt started.
+    let attempt = 0;
     const refusal = await eventually(
       async () =>
-        b.operations.startRun({ workflow: 'greet', id: 'after-retire' }).then(
+        b.operations.startRun({ workflow: 'greet', id: `after-retire-${++attempt}` }).then(
           () => undefined,
           (error: Error) => error.message,
         ),
