@@ -7,7 +7,7 @@ import type { DeployedDefinition, TriggerSpec, WorkflowManifest } from '../core/
 import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
 import { manifestWarnings } from '../sandbox/manifest.js';
-import { compileInputSchema } from './input-check.js';
+import { compileInputSchema, scheduleInputWarnings } from './input-check.js';
 import { createQuickJsSandbox } from '../sandbox/quickjs-sandbox.js';
 import { INTERNAL_SOURCE_PREFIX } from '../sandbox/source-map.js';
 
@@ -48,7 +48,7 @@ async function build(
   const { bundle, sourceMap, warnings } = await bundleWorkflow(resolve(file));
   const manifest = sandbox.inspect(bundle, { sourceMap, origin: file });
   // A schema Ajv cannot compile is refused here, at deploy and `autoflow check`, not at the first start.
-  if (manifest.inputSchema) compileInputSchema(manifest.name, manifest.inputSchema);
+  const validate = manifest.inputSchema ? compileInputSchema(manifest.name, manifest.inputSchema) : undefined;
   const definition = {
     version: versionOf(bundle, manifest),
     name: manifest.name,
@@ -58,7 +58,8 @@ async function build(
     origin: file,
     deployedAt: now,
   };
-  return { definition, warnings: [...warnings, ...manifestWarnings(manifest)], inputs: inputsOf(file, sourceMap) };
+  const scheduleWarnings = validate ? scheduleInputWarnings(manifest, validate) : [];
+  return { definition, warnings: [...warnings, ...manifestWarnings(manifest), ...scheduleWarnings], inputs: inputsOf(file, sourceMap) };
 }
 
 /**

@@ -196,3 +196,31 @@ export default workflow({ name: 'bad-schema', input: { type: 'object', propertie
     }
   });
 });
+
+test("autoflow check warns of a schedule whose runs' input the workflow's input schema refuses: a tick does not check it", async () => {
+  const file = folder.write(
+    'schedules/team-report.ts',
+    `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'team-report',
+  input: { type: 'object', properties: { team: { type: 'string' } }, required: ['team'], additionalProperties: false },
+  triggers: [
+    { event: 'com.example.report' },
+    { cron: '0 9 * * 1' },
+    { cron: '0 9 * * 2', input: { team: 5 } },
+    { cron: '0 9 * * 3', input: { team: 'platform' } },
+  ],
+  async run(input: { team: string }) { return input.team; },
+});
+`,
+  );
+  const [result] = await checkWorkflowDirectory(file);
+  assert.equal(result?.error, undefined);
+  assert.deepEqual(result?.warnings, [
+    "triggers[1].input: the workflow's input schema refuses the { scheduledAt } a schedule without input gives its runs " +
+      "((input): must have required property 'team'; (input): has the property 'scheduledAt', which the schema does not allow; it allows 'team'); " +
+      'its runs would get it all the same: give the trigger an input the schema takes, or make the schema take it',
+    "triggers[2].input: the workflow's input schema refuses its input (/team: must be string); " +
+      'its runs would get it all the same: give the trigger an input the schema takes, or make the schema take it',
+  ]);
+});

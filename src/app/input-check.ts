@@ -3,7 +3,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' };
 import { DefinitionError, ValidationError, toError } from '../core/errors.js';
-import type { DeployedDefinition, Json, JsonObject } from '../core/model.js';
+import type { DeployedDefinition, Json, JsonObject, WorkflowManifest } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
 
 /** The JSON Schema dialects Ajv checks here, by the id their meta-schema has in Ajv. */
@@ -96,6 +96,27 @@ export function createSchemaChecker(): InputChecker {
       throw new ValidationError(`input of workflow '${definition.name}' is invalid`, issues);
     }
   };
+}
+
+/** A tick's time, for the input a schedule without its own gives its runs. */
+const SAMPLE_TICK = '2026-01-05T06:00:00.000Z';
+
+/**
+ * Warnings for the cron triggers whose runs' input the workflow's input schema (`validate`) refuses: the trigger's
+ * `input`, else `{ scheduledAt }`. A tick starts its run without checking it, so the run would get an input its
+ * code does not expect; said at deploy and by `autoflow check`, before any tick.
+ */
+export function scheduleInputWarnings(manifest: WorkflowManifest, validate: ValidateFunction): string[] {
+  return manifest.triggers.flatMap((trigger, index) => {
+    if (!('cron' in trigger)) return [];
+    const input = trigger.input ?? { scheduledAt: SAMPLE_TICK };
+    if (validate(input)) return [];
+    const given = trigger.input === undefined ? 'the { scheduledAt } a schedule without input gives its runs' : 'its input';
+    return [
+      `triggers[${index}].input: the workflow's input schema refuses ${given} (${(validate.errors ?? []).map(issueOf).join('; ')}); ` +
+        'its runs would get it all the same: give the trigger an input the schema takes, or make the schema take it',
+    ];
+  });
 }
 
 /**
