@@ -173,6 +173,29 @@ describe('errors', () => {
     assert.match(response.body.error.message, /^request body is not valid JSON: /);
   });
 
+  test('a body that is not UTF-8 is a 400 invalid_json, not an input with U+FFFD where its bytes were', async () => {
+    const { app, operations } = setup();
+    const bytes = Buffer.concat([
+      Buffer.from('{"workflow":"hello","id":"latin1","input":{"s":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}}'),
+    ]);
+    const response = await call(app, 'POST', '/api/v1/runs', { body: new Uint8Array(bytes) });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.error, { code: 'invalid_json', message: 'request body is not valid UTF-8: send JSON encoded as UTF-8' });
+    await assert.rejects(operations.getRun('latin1'), /does not exist/, 'nothing was started');
+  });
+
+  test('a route without query parameters refuses one, as the others do', async () => {
+    const { app, operations } = setup();
+    await operations.startRun({ workflow: 'hello', id: 'q1' });
+    for (const route of ['calls', 'retries']) {
+      const response = await call(app, 'GET', `/api/v1/runs/q1/${route}?status=failed`);
+      assert.equal(response.status, 400, route);
+      assert.match(response.body.error.message, /status: not a parameter of this route, which takes none/);
+    }
+  });
+
   test('a body over the limit is a 413 with a clear message', async () => {
     const { app } = setup();
     const big = JSON.stringify({ workflow: 'hello', input: 'x'.repeat(1024 * 1024) });

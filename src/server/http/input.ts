@@ -14,9 +14,20 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: 
   throw new ValidationError(`invalid ${what}`, issues);
 }
 
-/** The request body as JSON; an empty body is `undefined`. Malformed JSON is a 400 `invalid_json`. */
+/** Refuses bytes that are not UTF-8 instead of replacing them: a run's input or an event stored with U+FFFD in it is data lost. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The request body as JSON; an empty body is `undefined`. Malformed JSON, or bytes that are not UTF-8 (which JSON
+ * must be), is a 400 `invalid_json`.
+ */
 export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = UTF8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid UTF-8: send JSON encoded as UTF-8');
+  }
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -37,8 +48,9 @@ export function readQuery<S extends z.ZodObject>(c: Context, schema: S): z.outpu
   const known = Object.keys(schema.shape);
   const issues: string[] = [];
   for (const [name, values] of Object.entries(c.req.queries())) {
-    if (!known.includes(name)) issues.push(`${name}: not a parameter of this route, which takes ${known.join(', ')}`);
-    else if (values.length > 1) issues.push(`${name}: given ${values.length} times; give it once`);
+    if (!known.includes(name)) {
+      issues.push(`${name}: not a parameter of this route, which takes ${known.length > 0 ? known.join(', ') : 'none'}`);
+    } else if (values.length > 1) issues.push(`${name}: given ${values.length} times; give it once`);
   }
   if (issues.length > 0) throw new ValidationError('invalid query', issues);
   return parseWith(schema, c.req.query(), 'query');

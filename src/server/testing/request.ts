@@ -16,7 +16,9 @@ export async function call<T = ErrorBody>(
   const token = options.token === undefined ? 'test-token' : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const init: RequestInit = { method, headers };
-  if (options.body !== undefined) init.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  if (options.body !== undefined) {
+    init.body = typeof options.body === 'string' || options.body instanceof Uint8Array ? options.body : JSON.stringify(options.body);
+  }
   const response = await app.request(path, init);
   const text = await response.text();
   return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: response.headers };

@@ -44,6 +44,9 @@ const listSchema = z.object({
 
 const waitSchema = z.object({ wait: querySeconds(MAX_WAIT_SECONDS).optional() });
 
+/** Routes that take no query parameter refuse one, as the others refuse one they do not know. */
+const noQuery = z.object({});
+
 const logsSchema = z.object({ after: queryInteger(0, Number.MAX_SAFE_INTEGER).optional() });
 
 const historySchema = z.object({
@@ -82,8 +85,14 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
       const page = await operations.getHistoryPage(c.req.param('id'), readQuery(c, historySchema));
       return c.json({ events: page.events, next: page.next ?? null });
     })
-    .get('/:id/calls', async (c) => c.json({ calls: await operations.listCalls(c.req.param('id')) }))
-    .get('/:id/retries', async (c) => c.json({ retries: await operations.listRetries(c.req.param('id')) }))
+    .get('/:id/calls', async (c) => {
+      readQuery(c, noQuery);
+      return c.json({ calls: await operations.listCalls(c.req.param('id')) });
+    })
+    .get('/:id/retries', async (c) => {
+      readQuery(c, noQuery);
+      return c.json({ retries: await operations.listRetries(c.req.param('id')) });
+    })
     .get('/:id/logs', async (c) => {
       const { after } = readQuery(c, logsSchema);
       const page = await operations.getLogs(c.req.param('id'), after);
