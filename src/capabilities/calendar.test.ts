@@ -38,6 +38,12 @@ test('date: the calendar date a time falls on in a time zone; an unknown zone or
       /not the IANA name of a place/,
     );
   }
+  // POSIX inverts the sign: Etc/GMT+5 is five hours behind UTC, not ahead.
+  await assert.rejects(
+    calendar.invoke('date', { at, timezone: 'Etc/GMT+5' }, capabilityContext()),
+    /"Etc\/GMT\+5" is UTC−5: POSIX inverts the sign of the Etc\/GMT zones, so it is not the UTC\+5 it seems to say/,
+  );
+  assert.equal(await calendar.invoke('date', { at, timezone: 'Etc/GMT-0' }, capabilityContext()), '2026-03-31');
   assert.equal(await calendar.invoke('date', { at, timezone: 'Etc/UTC' }, capabilityContext()), '2026-03-31');
   assert.equal(await calendar.invoke('date', { at, timezone: 'GMT' }, capabilityContext()), '2026-03-31');
 });

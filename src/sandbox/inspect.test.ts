@@ -66,6 +66,11 @@ export default workflow({
       /triggers\[0\]\.timezone: "BST" is an abbreviation or alias, not the IANA name of a place, and would be read as Asia\/Dhaka/,
     ],
     [
+      'a POSIX offset zone, whose sign is inverted',
+      `name: 'x', triggers: [{ cron: '0 9 * * MON', timezone: 'Etc/GMT+5' }], async run() {}`,
+      /triggers\[0\]\.timezone: "Etc\/GMT\+5" is UTC−5: POSIX inverts the sign of the Etc\/GMT zones/,
+    ],
+    [
       'malformed trigger filter',
       `name: 'orders', triggers: [{ event: 'com.example.order.created', filter: { status: { in: 'paid' } } } as any], async run() {}`,
       /declaration of workflow 'orders' is invalid:\n {2}triggers\[0\]\.filter\['status'\]\.in: operator 'in' of field 'status': expected a non-empty list/,
