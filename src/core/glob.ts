@@ -83,3 +83,11 @@ export function globMatches(glob: string, value: string): boolean {
   }
   return matchParts(parts, value);
 }
+
+/**
+ * A glob over GitLab project and group paths (`acme/*` covers subgroups), compared without case as GitLab compares
+ * paths: what a workflow's `permissions.gitlab` grants, and what a webhook source's `projects` speak for.
+ */
+export function gitLabPathMatches(glob: string, path: string): boolean {
+  return globMatches(glob.toLowerCase(), path.toLowerCase());
+}

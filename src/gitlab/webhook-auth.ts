@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { globMatches } from '../core/glob.js';
+import { gitLabPathMatches } from '../core/glob.js';
 
 /** A GitLab instance (or group of hooks) allowed to post webhooks, recognised by its secret token. */
 export type WebhookSource = {
@@ -74,6 +74,6 @@ export function webhookScopeProblem(source: WebhookSource, path: string | undefi
   if (projects === undefined) return undefined;
   const scope = `webhook source '${source.name}' may deliver events about ${projects.join(', ')} only`;
   if (path === undefined) return `${scope}, and this delivery names no project or group`;
-  if (projects.some((glob) => globMatches(glob.toLowerCase(), path.toLowerCase()))) return undefined;
+  if (projects.some((glob) => gitLabPathMatches(glob, path))) return undefined;
   return `${scope}, and this delivery is about ${path}: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source`;
 }

@@ -1,5 +1,5 @@
 import { CapabilityError, PermissionDeniedError } from '../../core/errors.js';
-import { globMatches } from '../../core/glob.js';
+import { gitLabPathMatches } from '../../core/glob.js';
 import type { GitLabPermissions, Json } from '../../core/model.js';
 import type { CapabilityContext } from '../../core/ports.js';
 import type { GitLabVerb } from './client.js';
@@ -92,12 +92,6 @@ export function targetsOf(apiPath: string, url: URL, body: Json | undefined): Ta
   return targets;
 }
 
-/**
- * The globs of trigger filters (`*` any run of characters, slashes included, so `acme/*` covers
- * subgroups; `?` one character), compared case-insensitively as GitLab compares paths.
- */
-const granted = (glob: string, path: string): boolean => globMatches(glob.toLowerCase(), path.toLowerCase());
-
 const isNumeric = (value: string): boolean => /^\d+$/.test(value);
 
 type Denial = (reason: string, details: Record<string, string>) => PermissionDeniedError;
@@ -153,7 +147,7 @@ export function createPermissionGuard(resolvePath: (target: Target, now: number)
       });
     }
     const path = isNumeric(target.ref) ? await pathOf(target, now).catch(unresolved(target, permission, denied)) : target.ref;
-    if (globs.some((glob) => granted(glob, path))) return;
+    if (globs.some((glob) => gitLabPathMatches(glob, path))) return;
     const parent = path.includes('/') ? `${path.slice(0, path.lastIndexOf('/'))}/*` : undefined;
     throw denied(
       `GitLab ${target.kind} '${path}' is not granted; add '${path}'${parent ? ` (or a glob such as '${parent}')` : ''} to ${permission}`,
