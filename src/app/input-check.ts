@@ -5,6 +5,7 @@ import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json' with { t
 import { DefinitionError, ValidationError, toError } from '../core/errors.js';
 import type { DeployedDefinition, Json, JsonObject, WorkflowManifest } from '../core/model.js';
 import type { Sandbox } from '../core/ports.js';
+import { scheduledRunInput } from '../core/run-id.js';
 
 /** The JSON Schema dialects Ajv checks here, by the id their meta-schema has in Ajv. */
 type Dialect = 'draft-07' | 'draft-2019-09' | 'draft-2020-12';
@@ -99,7 +100,7 @@ export function createSchemaChecker(): InputChecker {
 }
 
 /** A tick's time, for the input a schedule without its own gives its runs. */
-const SAMPLE_TICK = '2026-01-05T06:00:00.000Z';
+const SAMPLE_TICK = Date.UTC(2026, 0, 5, 6);
 
 /**
  * Warnings for the cron triggers whose runs' input the workflow's input schema (`validate`) refuses: the trigger's
@@ -109,7 +110,7 @@ const SAMPLE_TICK = '2026-01-05T06:00:00.000Z';
 export function scheduleInputWarnings(manifest: WorkflowManifest, validate: ValidateFunction): string[] {
   return manifest.triggers.flatMap((trigger, index) => {
     if (!('cron' in trigger)) return [];
-    const input = trigger.input ?? { scheduledAt: SAMPLE_TICK };
+    const input = scheduledRunInput(trigger.input, SAMPLE_TICK);
     if (validate(input)) return [];
     const given = trigger.input === undefined ? 'the { scheduledAt } a schedule without input gives its runs' : 'its input';
     return [

@@ -3,7 +3,7 @@ import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
 import type { DeployedDefinition, Json, WorkflowManifest } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
-import { scheduledRunId } from '../core/run-id.js';
+import { scheduledRunId, scheduledRunInput } from '../core/run-id.js';
 
 interface Schedule {
   id: string;
@@ -274,7 +274,7 @@ export class Scheduler {
       id: scheduledRunId(definition.name, schedule.ordinal, tick),
       workflow: definition.name,
       version: definition.version,
-      input: schedule.input ?? { scheduledAt: at },
+      input: scheduledRunInput(schedule.input, tick),
       createdAt: this.deps.clock.now(),
     });
     await this.deps.store.advanceScheduleTick(schedule.id, tick);

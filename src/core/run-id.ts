@@ -1,3 +1,5 @@
+import type { Json } from './model.js';
+
 /**
  * The ids a continue-as-new chain gives its runs (`successorId`: `x~2`, `x~3`…) are reserved: a run given
  * such an id — by an API client, or by a workflow for its child — would silently become the next run of
@@ -25,6 +27,11 @@ export function scheduledRunId(workflow: string, ordinal: number, at: number): s
   const tick = new Date(at).toISOString();
   // Two triggers firing at one tick start two runs.
   return ordinal === 1 ? `${workflow}@${tick}` : `${workflow}:${ordinal}@${tick}`;
+}
+
+/** The input of the run a cron trigger starts at the tick `at`: the trigger's `input`, else `{ scheduledAt }`. */
+export function scheduledRunInput(input: Json | undefined, at: number): Json {
+  return input ?? { scheduledAt: new Date(at).toISOString() };
 }
 
 /** The id of the run an event starts through a trigger of `workflow`; `hash` names the occurrence (router.ts). */
