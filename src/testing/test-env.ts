@@ -90,7 +90,7 @@ export class TestEnv {
 
   static async create(options: TestEnvOptions): Promise<TestEnv> {
     const start = options.now === undefined ? undefined : typeof options.now === 'number' ? options.now : options.now.getTime();
-    if (start !== undefined && !(Math.abs(start) <= 8.64e15)) {
+    if (start !== undefined && Number.isNaN(new Date(start).getTime())) {
       throw new TypeError(`createTestEnv({ now }): ${String(options.now)} is no time; pass a valid Date or epoch milliseconds`);
     }
     const clock = new VirtualClock(start);
