@@ -5,15 +5,16 @@ import { matchWebhookSource, webhookRefusal, webhookScopeProblem, type WebhookSo
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import { jsonEqual } from '../core/json.js';
 import { jsonDepthProblem } from '../core/json-depth.js';
-import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord } from '../core/model.js';
+import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord, type StoredEvent } from '../core/model.js';
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import { historyPageLimit, readHistoryPage, readHistoryTail } from './history-page.js';
-import { LOG_PAGE_LINES, logPageOf, type Operations, type RunView } from './operations.js';
+import { LOG_PAGE_LINES, logPageOf, type Operations, type RunView, type SignalDelivery } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
 import { clientRunIdProblem } from '../core/run-id.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../core/idempotency-key.js';
 import { carriedSignalKey, continuedAs, predecessorId } from '../core/task.js';
 import { cutText } from '../core/text-cut.js';
 import { createTaskOperations } from './task-operations.js';
@@ -65,6 +66,17 @@ function sameCloudEvent(stored: CloudEvent, event: CloudEvent): boolean {
     stored.datacontenttype === event.datacontenttype &&
     jsonEqual(stored.data ?? null, event.data ?? null)
   );
+}
+
+/**
+ * The event id of a signal sent under a client's idempotency key: the same run address, name and key give the same id,
+ * whatever the payload, so that a resend with another payload is found and refused.
+ */
+function keyedSignalEventId(runId: string, name: string, idempotencyKey: string): string {
+  return `keyed-${createHash('sha256')
+    .update(JSON.stringify([runId, name, idempotencyKey]))
+    .digest('hex')
+    .slice(0, 32)}`;
 }
 
 export function hashToken(token: string): string {
@@ -379,15 +391,33 @@ export function createOperations(deps: OperationsDeps): Operations {
       return (await store.listRunRetries(id)).map(({ at, ...retry }) => ({ at: new Date(at).toISOString(), ...retry }));
     },
 
-    async signalRun(id, name, payload, by) {
+    async signalRun(id, name, payload, { by, idempotencyKey } = {}) {
       if (!SIGNAL_NAME_PATTERN.test(name)) throw new ValidationError('signal name is invalid', [`name: ${SIGNAL_NAME_RULE}`]);
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+        throw new ValidationError('Idempotency-Key is invalid', [`Idempotency-Key: ${IDEMPOTENCY_KEY_RULE}`]);
+      }
+      // A key names the signal's event, so that the inbox, which keeps one event per id, delivers it once.
+      const eventId = idempotencyKey === undefined ? randomUUID() : keyedSignalEventId(id, name, idempotencyKey);
+      const dedupeKey = `signal:${eventId}`;
+      const sentBefore = (earlier: StoredEvent | undefined): SignalDelivery => {
+        if (earlier === undefined || !jsonEqual(earlier.data, payload)) {
+          throw new ConflictError(
+            `Idempotency-Key '${idempotencyKey}' was used before for signal '${name}' to run ${id}, with another payload; send a new signal under a new key`,
+          );
+        }
+        return { runId: earlier.subject ?? id, duplicate: true };
+      };
+      // Asked before the run's state, so that a client retrying a signal that was delivered hears so after the run ended.
+      if (idempotencyKey !== undefined) {
+        const earlier = await store.findEvent(dedupeKey);
+        if (earlier) return sentBefore(earlier);
+      }
       // A run that continued as new goes on under its successor's id: the signal goes there.
       const run = await latestOfChain(await requireRun(id));
       if (run.status !== 'running') {
         const where = run.id === id ? `run ${id} is ${run.status}` : `run ${id} continued as ${run.id}, which is ${run.status}`;
         throw new ConflictError(`${where}; only running runs receive signals`);
       }
-      const eventId = randomUUID();
       const event: CloudEvent = {
         specversion: '1.0',
         id: eventId,
@@ -397,8 +427,10 @@ export function createOperations(deps: OperationsDeps): Operations {
         time: new Date(clock.now()).toISOString(),
         data: payload,
       };
-      await engine.ingest(event, `signal:${eventId}`);
-      return { runId: (await forwardIfContinued(run.id, event)) ?? run.id };
+      const { seq, duplicate } = await engine.ingest(event, dedupeKey);
+      // The same key sent twice at once: the other request stored its signal first.
+      if (duplicate) return sentBefore(await store.getEvent(seq));
+      return { runId: (await forwardIfContinued(run.id, event)) ?? run.id, duplicate: false };
     },
 
     async listWorkflows() {

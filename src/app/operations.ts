@@ -193,9 +193,21 @@ export const MAX_HISTORY_PAGE = 10_000;
  */
 export const HISTORY_PAGE_CHARS = 4 * 1024 * 1024;
 
-/** Where a signal went: the run it was sent to, or the run that run's continue-as-new chain goes on in. */
+/**
+ * Where a signal went: the run it was sent to, or the run that run's continue-as-new chain goes on in. `duplicate`: a
+ * signal with the same idempotency key was sent before, and this is where that one went (nothing was sent again).
+ */
 export interface SignalDelivery {
   runId: string;
+  duplicate: boolean;
+}
+
+/** Who sent a signal and under which key (`Idempotency-Key`), for `Operations.signalRun`. */
+export interface SignalOptions {
+  /** The person who sent it (the web UI's user); its event then comes from `autoflow:user/<by>`. */
+  by?: string;
+  /** The client's key for this signal: a signal sent again with it is not delivered twice. */
+  idempotencyKey?: string;
 }
 
 /** What `Operations.watch` reports. */
@@ -294,9 +306,10 @@ export interface Operations {
   /**
    * Delivers `autoflow.signal.<name>` to the run, or, when it continued as new, to the run its chain goes on in
    * (the id stays the workflow's address, as in Temporal); says which run that was. ConflictError when that run
-   * has ended. `by`: the person who sent it (the web UI's user); the signal's event then comes from `autoflow:user/<by>`.
+   * has ended. With an idempotency key that was used before for this run and name, nothing is sent: the earlier
+   * delivery is the answer (even once its run has ended), or ConflictError when that signal carried another payload.
    */
-  signalRun(id: string, name: string, payload: Json, by?: string): Promise<SignalDelivery>;
+  signalRun(id: string, name: string, payload: Json, options?: SignalOptions): Promise<SignalDelivery>;
   listWorkflows(): Promise<WorkflowView[]>;
   /** The workflow files that failed to build at this server's latest deploy (in its memory), those of no deployed workflow too. */
   listDeployProblems(): Promise<DeployProblemView[]>;

@@ -182,8 +182,13 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
   const base = options.url.replace(/\/+$/, '');
 
   /** `holdMs`: how long the request asks the server to hold it before it answers (a long poll). */
-  async function request<T>(method: string, path: string, body?: unknown, holdMs = 0): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    { holdMs = 0, headers: extraHeaders = {} }: { holdMs?: number; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     const patience = holdMs + (options.answerTimeoutMs ?? 30_000);
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(patience) };
@@ -205,7 +210,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
   }
 
-  const get = async <T>(path: string, holdMs?: number): Promise<T> => (await request<T>('GET', path, undefined, holdMs)).body;
+  const get = async <T>(path: string, holdMs?: number): Promise<T> => (await request<T>('GET', path, undefined, { holdMs })).body;
   const run = (id: string): string => `/api/v1/runs/${segment('run', id)}`;
   const query = (params: Record<string, string | number | undefined>): string => {
     const search = new URLSearchParams();
@@ -266,10 +271,18 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
           ...(options?.dryRun && { dryRun: true }),
         })
       ).body,
-    async signalRun(id, name, payload) {
-      const { body } = await request<SignalDelivery | undefined>('POST', `${run(id)}/signals/${encodeURIComponent(name)}`, payload);
-      // An older server answers without a body, having sent the signal to the run named.
-      return body ?? { runId: id };
+    async signalRun(id, name, payload, signalOptions) {
+      const key = signalOptions?.idempotencyKey;
+      const { body } = await request<Partial<SignalDelivery> | undefined>(
+        'POST',
+        `${run(id)}/signals/${encodeURIComponent(name)}`,
+        payload,
+        {
+          ...(key !== undefined && { headers: { 'idempotency-key': key } }),
+        },
+      );
+      // An older server answers without a body, having sent the signal to the run named, or without `duplicate`.
+      return { runId: body?.runId ?? id, duplicate: body?.duplicate ?? false };
     },
     listWorkflows: async () => (await get<{ workflows: WorkflowView[] }>('/api/v1/workflows')).workflows,
     // An older server answers without `problems`.

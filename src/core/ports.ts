@@ -340,6 +340,8 @@ export interface Store {
   /** Newest first; for the API and UI. `beforeSeq` pages backwards. */
   listEvents(options: { limit: number; beforeSeq?: number; type?: string }): Promise<StoredEvent[]>;
   getEvent(seq: number): Promise<StoredEvent | undefined>;
+  /** The event stored under `dedupeKey`, while retention keeps it. */
+  findEvent(dedupeKey: string): Promise<StoredEvent | undefined>;
   /**
    * Retention: deletes routed events received before `receivedBefore`, oldest first. It looks at
    * no more than the `limit` oldest events and stops at the first one received at or after

@@ -244,7 +244,7 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
           } catch {
             throw new ValidationError('the signal payload is not valid JSON; write for example {"ok": true} or null');
           }
-          await operations.signalRun(id, signal?.name ?? '', payload, c.get('session').username);
+          await operations.signalRun(id, signal?.name ?? '', payload, { by: c.get('session').username });
           return done('signalled');
         }
         default:

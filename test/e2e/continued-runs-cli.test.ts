@@ -67,7 +67,7 @@ describe('runs that continued as new, through the API and the CLI', () => {
     assert.equal((await ended('L')).status, 'continued');
 
     const second = await server.api('/api/v1/runs/L/signals/tick', { method: 'POST', body: '2' });
-    assert.deepEqual([second.status, await second.json()], [202, { runId: 'L~2' }]);
+    assert.deepEqual([second.status, await second.json()], [202, { runId: 'L~2', duplicate: false }]);
     assert.equal((await ended('L~2')).status, 'continued');
 
     const third = await cli(['signal', 'L', 'tick', '--data', '3']);
@@ -85,6 +85,25 @@ describe('runs that continued as new, through the API and the CLI', () => {
     const refused = await cli(['signal', 'L', 'tick']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /run L continued as L~3, which is completed; only running runs receive signals/);
+  });
+
+  test('a signal resent under its Idempotency-Key, over HTTP or by the CLI, reaches the run once', async () => {
+    assert.equal(
+      (await server.api('/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'loop', input: { n: 2 }, id: 'K' }) })).status,
+      201,
+    );
+    const send = () => server.api('/api/v1/runs/K/signals/tick', { method: 'POST', body: '7', headers: { 'idempotency-key': 'tick-7' } });
+    const first = await send();
+    assert.deepEqual([first.status, await first.json()], [202, { runId: 'K', duplicate: false }]);
+    const resent = await cli(['signal', 'K', 'tick', '--data', '7', '--idempotency-key', 'tick-7']);
+    assert.equal(resent.stdout, 'signal tick was sent to run K before under this key; not sent again\n', resent.stderr);
+    const run = await ended('K');
+    assert.deepEqual([run.status, run.result], ['completed', { n: 2, tick: 7 }]);
+    const afterEnd = await send();
+    assert.deepEqual([afterEnd.status, await afterEnd.json()], [202, { runId: 'K', duplicate: true }]);
+    const badKey = await server.api('/api/v1/runs/K/signals/tick', { method: 'POST', body: '7', headers: { 'idempotency-key': 'é' } });
+    const refusal = (await badKey.json()) as { error: { code: string; message: string } };
+    assert.deepEqual([badKey.status, refusal.error.code], [400, 'invalid']);
   });
 
   test('cancelling a run that is cancelling already says so, and records nothing more', async () => {

@@ -14,7 +14,7 @@ test("a person's cancel and signal carry their name into the history", async () 
   const env = await createTestEnv({ workflows: [folder.path('waits.ts')] });
   try {
     const signalled = await env.start('waits');
-    await env.operations.signalRun(signalled, 'go', { ok: true }, 'alice');
+    await env.operations.signalRun(signalled, 'go', { ok: true }, { by: 'alice' });
     assert.equal((await env.result(signalled)).status, 'completed');
     const satisfied = (await env.history(signalled)).find((event) => event.type === 'wait_satisfied');
     assert.equal(satisfied?.type === 'wait_satisfied' ? satisfied.event.source : undefined, 'autoflow:user/alice');

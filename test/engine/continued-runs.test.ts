@@ -79,12 +79,12 @@ describe('runs that continued as new', () => {
     const env = await createTestEnv({ workflows: [folder.path('loop.ts')] });
     try {
       await env.start('loop', { n: 0 }, 'L');
-      assert.deepEqual(await env.operations.signalRun('L', 'tick', 'one'), { runId: 'L' });
+      assert.deepEqual(await env.operations.signalRun('L', 'tick', 'one'), { runId: 'L', duplicate: false });
       await env.settle();
-      assert.deepEqual(await env.operations.signalRun('L', 'tick', 'two'), { runId: 'L~2' }, 'L continued as L~2');
+      assert.deepEqual(await env.operations.signalRun('L', 'tick', 'two'), { runId: 'L~2', duplicate: false }, 'L continued as L~2');
       await env.settle();
       assert.deepEqual((await env.run('L~3')).input, { n: 2, last: 'two' });
-      assert.deepEqual(await env.operations.signalRun('L~2', 'tick', 'three'), { runId: 'L~3' });
+      assert.deepEqual(await env.operations.signalRun('L~2', 'tick', 'three'), { runId: 'L~3', duplicate: false });
       await env.settle();
       assert.deepEqual((await env.run('L~3')).result, { n: 2, last: 'three' });
       await assert.rejects(
@@ -104,7 +104,8 @@ describe('runs that continued as new', () => {
       await env.settle();
       // R~2 took b; the timer won its race, and two more arrive in its pause: its race's wait brings c, d finds no wait.
       await env.advance('1m');
-      for (const item of ['c', 'd']) assert.deepEqual(await env.operations.signalRun('R', 'item', item), { runId: 'R~2' });
+      for (const item of ['c', 'd'])
+        assert.deepEqual(await env.operations.signalRun('R', 'item', item), { runId: 'R~2', duplicate: false });
       await env.advance('1m');
       const last = await env.run('R~4');
       assert.equal(last.status, 'completed', JSON.stringify(last));
@@ -127,7 +128,7 @@ describe('runs that continued as new', () => {
         }
         return run;
       });
-      assert.deepEqual(await operations.signalRun('L', 'tick', 'two'), { runId: 'L~2' });
+      assert.deepEqual(await operations.signalRun('L', 'tick', 'two'), { runId: 'L~2', duplicate: false });
       await env.settle();
       assert.equal((await env.run('L~2')).status, 'continued');
       assert.deepEqual((await env.run('L~3')).input, { n: 2, last: 'two' });
@@ -147,7 +148,7 @@ describe('runs that continued as new', () => {
         if (read === 2) await env.settle();
         return get();
       });
-      assert.deepEqual(await operations.signalRun('L', 'tick', 'one'), { runId: 'L' });
+      assert.deepEqual(await operations.signalRun('L', 'tick', 'one'), { runId: 'L', duplicate: false });
       await env.settle();
       assert.ok(reads >= 2, 'the sender looked again');
       assert.deepEqual((await env.run('L~2')).input, { n: 1, last: 'one' });

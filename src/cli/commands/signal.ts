@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { addClientOptions, clientOptionsShape, connect, parseJsonFlag, parseOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({ ...clientOptionsShape, data: z.string().optional() });
+const optionsSchema = z.strictObject({ ...clientOptionsShape, data: z.string().optional(), idempotencyKey: z.string().optional() });
 
 export function registerSignal(program: Command, context: CliContext): void {
   addClientOptions(
@@ -14,13 +14,18 @@ export function registerSignal(program: Command, context: CliContext): void {
       )
       .argument('<id>', 'run id')
       .argument('<name>', 'signal name')
-      .option('--data <json>', 'payload of the signal, as JSON'),
+      .option('--data <json>', 'payload of the signal, as JSON')
+      .option(
+        '--idempotency-key <key>',
+        'a key of yours for this signal (e.g. a UUID): sent again with the same key, the signal is not delivered twice',
+      ),
   ).action(async (id: string, name: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const payload = options.data === undefined ? null : parseJsonFlag('--data', options.data);
-    const { runId } = await connect(options, context).signalRun(id, name, payload);
+    const { runId, duplicate } = await connect(options, context).signalRun(id, name, payload, { idempotencyKey: options.idempotencyKey });
     // A run that continued as new goes on under another id: say which run got the signal.
     const to = runId === id ? `run ${id}` : `run ${runId} (run ${id} continued as it)`;
-    context.out(`signal ${name} sent to ${to}; the run receives it at its next signal('${name}')`);
+    if (duplicate) context.out(`signal ${name} was sent to ${to} before under this key; not sent again`);
+    else context.out(`signal ${name} sent to ${to}; the run receives it at its next signal('${name}')`);
   });
 }

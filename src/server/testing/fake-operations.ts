@@ -237,7 +237,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
       const run = requireRun(id);
       if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
       signals.push({ runId: id, name, payload });
-      return { runId: id };
+      return { runId: id, duplicate: false };
     },
 
     async listWorkflows() {

@@ -108,6 +108,15 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       assert.equal(await store.getEvent(seq + 100), undefined);
     });
 
+    it('finds an event by its dedupe key', async () => {
+      const store = context.store;
+      const { seq } = await store.insertEvent(cloudEvent('e1', 'com.example.thing', { n: 1 }), 'key-1', 5);
+      await store.insertEvent(cloudEvent('e2', 'com.example.thing', { n: 2 }), 'key-2', 6);
+      assert.deepEqual(await store.findEvent('key-1'), { ...cloudEvent('e1', 'com.example.thing', { n: 1 }), seq, receivedAt: 5 });
+      assert.equal((await store.findEvent('key-2'))?.id, 'e2');
+      assert.equal(await store.findEvent('key-3'), undefined);
+    });
+
     it('lists unrouted events oldest first until they are routed', async () => {
       const store = context.store;
       const seqs: number[] = [];

@@ -588,6 +588,11 @@ export function createMemoryStore(): Store {
       const row = events.get(seq);
       return row && stored(row);
     },
+    findEvent: (dedupeKey) => {
+      const seq = seqByDedupeKey.get(dedupeKey);
+      const row = seq === undefined ? undefined : events.get(seq);
+      return row && stored(row);
+    },
     deleteOldEvents: (receivedBefore, throughSeq, limit) => {
       let deleted = 0;
       for (const row of [...events.values()].slice(0, rowLimit(limit))) {

@@ -293,6 +293,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return (await found).map(toStoredEvent);
     },
     getEvent: async (seq) => (await rows<EventRow>(SQL.getEvent, [seq])).map(toStoredEvent)[0],
+    findEvent: async (dedupeKey) => (await rows<EventRow>(SQL.findEvent, [dedupeKey])).map(toStoredEvent)[0],
     deleteOldEvents: async (receivedBefore, throughSeq, limit) =>
       (await rows<{ n: number }>(SQL.deleteOldEvents, [receivedBefore, throughSeq, rowLimit(limit)]))[0]?.n ?? 0,
 

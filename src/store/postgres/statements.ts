@@ -77,6 +77,7 @@ export const SQL = {
     ON CONFLICT (dedupe_key) DO NOTHING`,
   eventSeqByDedupeKey: 'SELECT seq FROM events WHERE dedupe_key = $1',
   getEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`,
+  findEvent: `SELECT ${EVENT_COLUMNS} FROM events WHERE dedupe_key = $1`,
   // Only the events to delete are locked, so a sweep that finds none holds up no routing; nodes
   // sweeping at once take different events (SKIP LOCKED), so they cannot deadlock on them.
   deleteOldEvents: `WITH oldest AS (SELECT seq, received_at, routed FROM events ORDER BY seq LIMIT $3),

@@ -290,6 +290,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const row = s.getEvent.get(seq);
         return row && toStoredEvent(row);
       }),
+    findEvent: (dedupeKey) =>
+      read((s) => {
+        const row = s.findEvent.get(dedupeKey);
+        return row && toStoredEvent(row);
+      }),
     deleteOldEvents: (receivedBefore, throughSeq, limit) => write((s) => writes.deleteOldEvents(s, receivedBefore, throughSeq, limit)),
 
     listWaitShapes: (type) => read((s) => s.listWaitShapes.all({ type }).map((paths) => JSON.parse(paths) as string[])),

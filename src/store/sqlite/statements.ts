@@ -74,6 +74,7 @@ export const SQL = {
       AND NOT EXISTS (SELECT 1 FROM consumed_events c WHERE c.run_id = @runId AND c.event_seq = e.seq)
     ORDER BY seq`,
   getEvent: 'SELECT seq, body, received_at FROM events WHERE seq = ?',
+  findEvent: 'SELECT seq, body, received_at FROM events WHERE dedupe_key = ?',
   listUnroutedEvents: 'SELECT seq, body, received_at FROM events WHERE routed = 0 ORDER BY seq LIMIT ?',
   listRecentEvents: `SELECT seq, body, received_at FROM events
     WHERE type = @type AND received_at >= @since AND (received_at, seq) > (@afterReceivedAt, @afterSeq)
@@ -333,6 +334,7 @@ export function prepareStatements(db: Database) {
     carryMailedSignals: p<Params>(SQL.carryMailedSignals),
     carryUndeliveredSignals: p<Params>(SQL.carryUndeliveredSignals),
     getEvent: p<[number], EventRow>(SQL.getEvent),
+    findEvent: p<[string], EventRow>(SQL.findEvent),
     listUnroutedEvents: p<[number], EventRow>(SQL.listUnroutedEvents),
     listRecentEvents: p<Params, EventRow>(SQL.listRecentEvents),
     listEvents: p<Params, EventRow>(SQL.listEvents),

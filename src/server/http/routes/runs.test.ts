@@ -240,7 +240,7 @@ describe('history, logs, cancel, retry, signals', () => {
     const { app, operations } = setup(10_000);
     await call(app, 'POST', '/api/v1/runs', { body: { workflow: 'hello', id: 's' } });
     const response = await call(app, 'POST', '/api/v1/runs/s/signals/approve', { body: { by: 'ada' } });
-    assert.deepEqual([response.status, response.body], [202, { runId: 's' }]);
+    assert.deepEqual([response.status, response.body], [202, { runId: 's', duplicate: false }]);
     assert.equal((await call(app, 'POST', '/api/v1/runs/s/signals/ping')).status, 202);
     assert.deepEqual(operations.signals, [
       { runId: 's', name: 'approve', payload: { by: 'ada' } },

@@ -114,6 +114,7 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
     .post('/:id/signals/:name', async (c) => {
       // The whole body is the signal's payload; none at all is `null`.
       const payload = ((await readJson(c)) ?? null) as Json;
-      return c.json(await operations.signalRun(c.req.param('id'), c.req.param('name'), payload), 202);
+      const idempotencyKey = c.req.header('idempotency-key');
+      return c.json(await operations.signalRun(c.req.param('id'), c.req.param('name'), payload, { idempotencyKey }), 202);
     });
 }
