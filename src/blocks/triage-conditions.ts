@@ -236,18 +236,20 @@ export function matches(resource: TriageResource, conditions: TriageConditions, 
   return true;
 }
 
-/** `author_member` / `assignee_member` against the usernames of the source's members. An unassigned resource meets neither form. */
+/**
+ * `author_member` / `assignee_member` against the usernames of the source's members. As in the gem, the assignee is
+ * GitLab's `assignee`, the first of `assignees`: the others are not looked at. An unassigned resource meets neither form.
+ */
 export function memberMatches(
   resource: TriageResource,
   who: 'author' | 'assignee',
   condition: 'member_of' | 'not_member_of',
   members: ReadonlySet<string>,
 ): boolean {
-  const users = who === 'author' ? [resource.author] : ((resource.assignees as unknown[] | undefined) ?? []);
-  const names = users.flatMap((user) => usernameOf(user) ?? []);
-  if (names.length === 0) return false;
-  const isMember = names.some((name) => members.has(name));
-  return condition === 'member_of' ? isMember : !isMember;
+  const user = who === 'author' ? resource.author : (resource.assignee ?? (resource.assignees as unknown[] | undefined)?.[0]);
+  const name = usernameOf(user);
+  if (name === undefined) return false;
+  return condition === 'member_of' ? members.has(name) : !members.has(name);
 }
 
 /** `limits`: the most recent or oldest `count`, by creation. */

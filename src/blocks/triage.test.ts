@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
-import type { TriagePolicies, TriageRule } from '../sdk/triage-policy.js';
+import type { TriageActions, TriagePolicies, TriageRule } from '../sdk/triage-policy.js';
 import { createTestEnv, type TestEnv } from '../testing/test-env.js';
 import { triage, type TriageReport } from './triage.js';
 import { dateBefore, limited, listQuery, matches, memberMatches } from './triage-conditions.js';
@@ -125,11 +125,18 @@ describe('triage conditions', () => {
     assert.equal(listQuery(hours, 'issues', CLOCK).created_before, '2026-03-31T10:00:00.000Z', 'minutes and hours: an exact time');
   });
 
-  test('membership: the author, or any assignee; an unassigned resource meets neither form', () => {
+  test('membership: the author, or the first assignee as in the gem; an unassigned resource meets neither form', () => {
     const team = new Set(['alice', 'bob']);
     assert.equal(memberMatches(issue({ author: { username: 'alice' } }), 'author', 'member_of', team), true);
     assert.equal(memberMatches(issue({ author: { username: 'erin' } }), 'author', 'not_member_of', team), true);
-    assert.equal(memberMatches(issue({ assignees: [{ username: 'erin' }, { username: 'bob' }] }), 'assignee', 'member_of', team), true);
+    const erinThenBob = issue({ assignees: [{ username: 'erin' }, { username: 'bob' }] });
+    assert.equal(memberMatches(erinThenBob, 'assignee', 'member_of', team), false, 'bob, the second assignee, is not looked at');
+    assert.equal(memberMatches(erinThenBob, 'assignee', 'not_member_of', team), true);
+    assert.equal(memberMatches(issue({ assignees: [{ username: 'bob' }, { username: 'erin' }] }), 'assignee', 'member_of', team), true);
+    assert.equal(
+      memberMatches(issue({ assignee: { username: 'alice' }, assignees: [{ username: 'alice' }] }), 'assignee', 'member_of', team),
+      true,
+    );
     assert.equal(memberMatches(issue({ assignees: [] }), 'assignee', 'not_member_of', team), false);
   });
 
@@ -359,6 +366,21 @@ export default triage({ name: 'triage', policies, projects: ['other/site'], grou
     );
     assert.doesNotThrow(() => triage({ name: 't', policies: policies({}), projects: ['acme/app'] }), 'a project opens it in itself');
     assert.doesNotThrow(() => triage({ name: 't', policies: policies({ destination: 'acme/triage' }), groups: ['acme'] }));
+  });
+
+  test("refused in TypeScript policies, as the file reader drops them: a summary policy's rule that acts, a merge request moved", () => {
+    const rule = (actions: TriageActions): TriageRule => ({ name: 'Bugs', conditions: {}, actions });
+    const summarize = { title: [], item: [], summary: [], redactConfidential: true };
+    const acting: TriagePolicies = {
+      file: 'policies.ts',
+      issues: { rules: [], summaries: [{ name: 'Weekly', rules: [rule({ labels: ['stale'], summarize })], summarize }] },
+      mergeRequests: { rules: [rule({ move: 'acme/other' })], summaries: [] },
+    };
+    assert.throws(() => triage({ name: 't', policies: acting, projects: ['acme/app'] }), {
+      name: 'TypeError',
+      message:
+        "triage('t'): rule 'Bugs' moves merge requests, which GitLab cannot move to another project; rule 'Bugs' of summary 'Weekly' has labels: a summary policy's rule only gives the summary its items (summarize), as in gitlab-triage; write a rule of its own to act on these resources (docs/triage.md)",
+    });
   });
 });
 

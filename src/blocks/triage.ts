@@ -431,8 +431,9 @@ class TriagePass {
     const reports: TriageRuleReport[] = [];
     const parts: string[] = [];
     for (const rule of summary.rules) {
-      const { summarize, ...others } = rule.actions;
-      for (const { report, resources } of await this.runExpansions(source, type, rule, others)) {
+      // As in the gem, a summary policy's rule only gathers items: triage() refuses other actions there.
+      const { summarize } = rule.actions;
+      for (const { report, resources } of await this.runExpansions(source, type, rule, {})) {
         reports.push(report);
         if (summarize && resources.length > 0) {
           const items = renderItems(summarize, resources, this.clock.at);
@@ -507,6 +508,22 @@ function triageSources(options: TriageOptions): TriageSource[] {
   const { maxPages } = options;
   if (maxPages !== undefined && !(Number.isInteger(maxPages) && maxPages >= 1 && maxPages <= MAX_PAGES_LIMIT)) {
     problems.push(`maxPages: ${maxPages} is not a whole number from 1 to ${MAX_PAGES_LIMIT}`);
+  }
+  for (const rule of options.policies.mergeRequests.rules) {
+    if (rule.actions.move !== undefined)
+      problems.push(`rule '${rule.name}' moves merge requests, which GitLab cannot move to another project`);
+  }
+  for (const resource of [options.policies.issues, options.policies.mergeRequests]) {
+    for (const summary of resource.summaries) {
+      for (const rule of summary.rules) {
+        const others = Object.keys(rule.actions).filter((action) => action !== 'summarize');
+        if (others.length > 0) {
+          problems.push(
+            `rule '${rule.name}' of summary '${summary.name}' has ${others.join(', ')}: a summary policy's rule only gives the summary its items (summarize), as in gitlab-triage; write a rule of its own to act on these resources`,
+          );
+        }
+      }
+    }
   }
   if (groups.length > 0) {
     // Where a pass opens issues: rules' summaries and summary policies (a summary policy's rules only give it text).

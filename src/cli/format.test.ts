@@ -183,6 +183,22 @@ test('text from a run is one line of plain text: an escape sequence or a line br
   assert.equal(formatError({ name: 'Error', message: 'bad\ntitle' }), 'Error: bad\\ntitle');
 });
 
+test("an error message of several lines (the rules a triage could not run) keeps its lines under show's error and run's failure", () => {
+  const error = {
+    name: 'TriageRuleError',
+    message: '2 rule(s) could not run; the others did:\np.yml:15: no label ~x\r\np.yml:20: \u001b[31m',
+  };
+  assert.deepEqual(formatErrorLines(error), [
+    'TriageRuleError: 2 rule(s) could not run; the others did:',
+    'p.yml:15: no label ~x',
+    'p.yml:20: \\x1b[31m',
+  ]);
+  assert.equal(
+    formatError(error, '  '),
+    'TriageRuleError: 2 rule(s) could not run; the others did:\n  p.yml:15: no label ~x\n  p.yml:20: \\x1b[31m',
+  );
+});
+
 test("a workflow's triggers name each schedule's time zone: one pattern in four zones is four schedules", () => {
   assert.equal(formatTriggers([]), 'manual');
   assert.equal(

@@ -35,11 +35,20 @@ function shownChain(error: ErrorInfo): ErrorInfo[] {
   return causeChainOf(error).filter((link, i, chain) => i === 0 || !chain[i - 1]!.message.endsWith(`${link.name}: ${link.message}`));
 }
 
-/** `Name: message`, and each cause after it: `…; caused by Name: message`. Whole, however long: see formatErrorLine. */
-export function formatError(error: ErrorInfo): string {
+/**
+ * `Name: message`, and each cause after it: `…; caused by Name: message`. Whole, however long: see formatErrorLine.
+ * With `indent`, a message of several lines (a list of failed rules) keeps them, each after a line break and `indent`.
+ */
+export function formatError(error: ErrorInfo, indent?: string): string {
+  const message = (text: string) => (indent === undefined ? printable(text) : printableLines(text).join(`\n${indent}`));
   return shownChain(error)
-    .map((link) => `${link.name}: ${printable(link.message)}`)
+    .map((link) => `${link.name}: ${message(link.message)}`)
     .join('; caused by ');
+}
+
+/** Text of several lines as terminal lines, each `printable`. */
+function printableLines(text: string): string[] {
+  return text.split(/\r?\n/).map(printable);
 }
 
 /**
@@ -58,11 +67,14 @@ const ERROR_CUTS = {
  * GitLab error: the service's own "why", such as `{"message":"no such deployment target"}`), each cut. The body is
  * as stored, its secrets redacted when the call failed.
  */
-function describeError(error: ErrorInfo, cut: { message: number; body: number }): string {
+function describeError(error: ErrorInfo, cut: { message: number; body: number }, keepLines = false): string {
   const { details } = error;
   const body = details !== null && typeof details === 'object' && !Array.isArray(details) ? details.body : undefined;
   const answered = body === undefined || body === null || body === '' ? '' : ` (body ${printable(formatInline(body, cut.body))})`;
-  return `${error.name}: ${cutLine(printable(error.message), cut.message)}${answered}`;
+  const message = keepLines
+    ? printableLines(cutLine(error.message, cut.message)).join('\n')
+    : cutLine(printable(error.message), cut.message);
+  return `${error.name}: ${message}${answered}`;
 }
 
 /** An error in one line of `show`: formatError's form, each message cut, with the bodies of failed answers. */
@@ -73,13 +85,13 @@ export function formatErrorLine(error: ErrorInfo): string {
 }
 
 /**
- * A run's error for `show`: the error, where it was thrown in the author's code (see errorFrames), then each cause on
- * a line of its own, `caused by Name: message`, messages cut.
+ * A run's error for `show`: the error (each line of its message a line here), where it was thrown in the author's
+ * code (see errorFrames), then each cause on a line of its own, `caused by Name: message`, messages cut.
  */
 export function formatErrorLines(error: ErrorInfo): string[] {
   const [top, ...causes] = shownChain(error);
   return [
-    describeError(top ?? error, ERROR_CUTS.fact),
+    ...describeError(top ?? error, ERROR_CUTS.fact, true).split('\n'),
     ...errorFrames(error),
     ...causes.map((cause) => `caused by ${describeError(cause, ERROR_CUTS.fact)}`),
   ];

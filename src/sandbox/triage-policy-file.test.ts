@@ -415,7 +415,6 @@ test('every problem of a file is listed, each with line, rule and key path and w
     [/:24: .*actions\.status: must be one of close, reopen; got "closed"$/, 'status'],
     [/:25: .*actions\.comment_type: must be one of comment, thread; got "note"$/, 'comment_type'],
     [/:26: .*actions\.comment: `#\{resource\[:author\]\[:username\]\.reverse\}`: AutoFlow cannot evaluate Ruby/, 'ruby method'],
-    [/:26: .*actions\.comment: unknown placeholder `\{\{asignee\}\}`; known ones: created_at, .*assignees/, 'placeholder'],
     [/:26: .*actions\.comment: `#\{Time\.now\}`: AutoFlow cannot evaluate Ruby/, 'Time.now'],
     [/:27: .*actions\.issue: not supported by AutoFlow/, 'issue action'],
     [/:31: issues rule 2: conditions\.author_member\.source: must be one of group, project; got "team"$/, 'member source'],
@@ -523,6 +522,98 @@ test('summaries: a summary policy with its own rules; redaction defaults to true
   assert.match(
     problems(() => inline(issueRule('actions:\n  summarize:\n    item: x')))[0] ?? '',
     /actions\.summarize: `title` is required/,
+  );
+});
+
+test("a summary policy's rules give it items only, as in the gem: their other actions are warned about and dropped", () => {
+  const { policies, warnings } = inline(`resource_rules:
+  issues:
+    summaries:
+      - name: Weekly
+        rules:
+          - name: Bugs
+            conditions: {labels: [bug]}
+            actions:
+              labels: [stale]
+              comment: "sub-rule comment"
+              summarize: {item: "- {{title}}", summary: "{{items}}"}
+        actions:
+          summarize: {title: Weekly, summary: "{{items}}"}
+`);
+  assert.deepEqual(Object.keys(policies.issues.summaries[0]?.rules[0]?.actions ?? {}), ['summarize']);
+  assert.deepEqual(
+    warnings.map((warning) => warning.replace(/:\s.*?(actions\.\w+): .*/, ': $1')),
+    ['.triage-policies.yml:9: actions.labels', '.triage-policies.yml:10: actions.comment'],
+  );
+  assert.match(warnings[0] ?? '', /the gem takes only `summarize` from a rule of a summary policy.*write a rule under `rules:`/);
+});
+
+test("names that YAML reads as floats are Ruby's text of them (milestone 16.0 stays 16.0), and a changed one is warned about", () => {
+  const { policies, warnings } = inline(`resource_rules:
+  issues:
+    rules:
+      - name: 2.5
+        conditions:
+          milestone: 16.0
+          labels: [2.0, 1.10, 3, 1e20]
+`);
+  const [rule] = policies.issues.rules;
+  assert.equal(rule?.name, '2.5');
+  assert.deepEqual(rule?.conditions.milestone, { kind: 'title', title: '16.0' });
+  assert.deepEqual(rule?.conditions.labels, { kind: 'all_of_one', alternatives: [['2.0', '1.1', '3', '1.0e+20']] });
+  assert.deepEqual(warnings, [
+    ".triage-policies.yml:7: issues rule '2.5': conditions.labels: `1.10` is a number in YAML, so this name is '1.1' (as the gem reads it); quote it ('1.10') if the name is '1.10'",
+    ".triage-policies.yml:7: issues rule '2.5': conditions.labels: `1e20` is a number in YAML, so this name is '1.0e+20' (as the gem reads it); quote it ('1e20') if the name is '1e20'",
+  ]);
+});
+
+test('an unknown placeholder is posted as written, as the gem does, with a warning; a merge request move is warned about and dropped', () => {
+  const { policies, warnings } = inline(`resource_rules:
+  issues:
+    rules:
+      - name: R
+        actions:
+          comment: "{{title}} by {{author.username}}"
+  merge_requests:
+    rules:
+      - name: M
+        actions:
+          move: acme/other
+          comment: hi
+`);
+  assert.deepEqual(policies.issues.rules[0]?.actions.comment, [
+    { kind: 'placeholder', name: 'title' },
+    { kind: 'text', text: ' by {{author.username}}' },
+  ]);
+  assert.match(
+    warnings[0] ?? '',
+    /^\.triage-policies\.yml:6: .*actions\.comment: unknown placeholder `\{\{author\.username\}\}`, posted as written \(as the gem does\); known ones: /,
+  );
+  assert.deepEqual(Object.keys(policies.mergeRequests.rules[0]?.actions ?? {}), ['comment']);
+  assert.match(
+    warnings[1] ?? '',
+    /^\.triage-policies\.yml:11: merge_requests rule 'M': actions\.move: ignored: a merge request cannot be moved/,
+  );
+});
+
+test('common YAML mistakes name their own line and what to write: an unclosed quote, a value starting with {{, an unknown alias', () => {
+  const rule = (body: string) => `resource_rules:\n  issues:\n    rules:\n${body}      - name: B\n        actions: {}\n`;
+  assert.deepEqual(
+    problems(() => inline(rule('      - name: "Unclosed\n        actions:\n          comment: x\n'))),
+    ['.triage-policies.yml:4: not valid YAML: the value quoted here with " has no closing "'],
+  );
+  assert.deepEqual(
+    problems(() => inline(rule("      - name: 'It''s\n        actions: {}\n"))),
+    [".triage-policies.yml:4: not valid YAML: the value quoted here with ' has no closing '"],
+  );
+  assert.doesNotThrow(() => inline(rule('      - name: "two \\" lines\n          closed"\n')), 'a quoted value may go on over lines');
+  assert.match(
+    problems(() => inline(rule('      - name: A\n        actions:\n          comment: {{author}} please look\n')))[0] ?? '',
+    /^\.triage-policies\.yml:6: not valid YAML: .*; a value that starts with \{ or \[ is a YAML mapping or list: quote the whole value/,
+  );
+  assert.equal(
+    problems(() => inline(rule('      - name: A\n        actions:\n          comment: *missing\n')))[0],
+    '.triage-policies.yml:6: `*missing` names no anchor: write `&missing` on the value it stands for, above it',
   );
 });
 

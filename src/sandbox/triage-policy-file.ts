@@ -11,7 +11,7 @@ import type {
 } from '../sdk/triage-policy.js';
 import { parseTriageTemplate, TRIAGE_DOCS } from './triage-template-text.js';
 import { ACTION_KEYS, ConditionReader, UNSUPPORTED_ACTIONS, expandBraces } from './triage-policy-conditions.js';
-import type { Place, Value } from './yaml-values.js';
+import { unclosedQuoteAt, type Place, type Value } from './yaml-values.js';
 
 /**
  * Reads a gitlab-triage policy file (`.triage-policies.yml`) into the model of src/sdk/triage-policy.ts.
@@ -54,10 +54,23 @@ class PolicyReader extends ConditionReader {
     const [syntax] = this.document.errors;
     if (syntax) {
       // Later parse errors nearly always follow from the first one; listing them would bury it.
+      const unclosed = syntax.code === 'MISSING_CHAR' ? unclosedQuoteAt(text) : undefined;
+      if (unclosed !== undefined) {
+        const quote = text[unclosed] as string;
+        this.problems.push(
+          `${this.file}:${this.lines.linePos(unclosed).line}: not valid YAML: the value quoted here with ${quote} has no closing ${quote}`,
+        );
+        return undefined;
+      }
       const line = syntax.linePos?.[0].line ?? 1;
       const reason = (syntax.message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '');
-      const tab = /^ *\t/.test(text.split('\n')[line - 1] ?? '') ? '; the line is indented with a tab: YAML needs spaces' : '';
-      this.problems.push(`${this.file}:${line}: not valid YAML: ${reason}${tab}`);
+      const written = text.split('\n')[line - 1] ?? '';
+      const hint = /^ *\t/.test(written)
+        ? '; the line is indented with a tab: YAML needs spaces'
+        : /(:|^\s*-)\s+[{[]/.test(written)
+          ? '; a value that starts with { or [ is a YAML mapping or list: quote the whole value ("{{author}} please look")'
+          : '';
+      this.problems.push(`${this.file}:${line}: not valid YAML: ${reason}${hint}`);
       return undefined;
     }
     const root = this.value(this.document.contents);
@@ -163,6 +176,7 @@ class PolicyReader extends ConditionReader {
   private ruleName(map: Extract<Value, { kind: 'map' }>, fallback: string): string {
     const name = map.entries.get('name');
     if (name === undefined) return fallback;
+    if (name.kind === 'scalar' && name.float) return name.float.text;
     if (name.kind === 'scalar' && (typeof name.value === 'string' || typeof name.value === 'number')) return String(name.value);
     this.problem({ line: name.line, rule: fallback, path: 'name' }, 'must be text');
     return fallback;
@@ -212,6 +226,13 @@ class PolicyReader extends ConditionReader {
     if (!map) return actions;
     for (const [key, entry] of map.entries) {
       const at = { ...place, line: entry.line, path: `actions.${key}` };
+      if (inSummary && key !== 'summarize') {
+        this.warn(
+          at,
+          'ignored: the gem takes only `summarize` from a rule of a summary policy, for the summary, and runs none of its other actions; to act on these resources, write a rule under `rules:`',
+        );
+        continue;
+      }
       switch (key) {
         case 'labels':
         case 'remove_labels': {
@@ -237,7 +258,9 @@ class PolicyReader extends ConditionReader {
         }
         case 'move': {
           const target = this.string(entry, at);
-          if (target !== undefined) actions.move = target;
+          if (target !== undefined && this.resource === 'merge_requests') {
+            this.warn(at, "ignored: a merge request cannot be moved to another project (GitLab ignores the gem's `/move` on one)");
+          } else if (target !== undefined) actions.move = target;
           break;
         }
         case 'comment': {

@@ -95,7 +95,11 @@ function placeholders(text: string, report: TemplateReport, parts: TriageTemplat
       report.warn(`\`${whole}\` has spaces, so the gem posts it as written; write \`{{${name}}}\` to fill it in`);
       pushText(whole);
     } else if (TRIAGE_PLACEHOLDERS.includes(name)) parts.push({ kind: 'placeholder', name });
-    else report.problem(`unknown placeholder \`{{${name}}}\`; known ones: ${TRIAGE_PLACEHOLDERS.join(', ')}`);
+    else {
+      // The gem fills in the placeholders it knows and leaves any other as written.
+      report.warn(`unknown placeholder \`${whole}\`, posted as written (as the gem does); known ones: ${TRIAGE_PLACEHOLDERS.join(', ')}`);
+      pushText(whole);
+    }
   }
   pushText(text.slice(last));
 }

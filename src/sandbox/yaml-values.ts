@@ -1,10 +1,16 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { CST, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, type Document, type Node } from 'yaml';
 
 /** A YAML value with the line it starts on, aliases and merge keys already resolved as Ruby's Psych resolves them. */
 export type Value =
   | { kind: 'map'; line: number; entries: Map<string, Value> }
   | { kind: 'seq'; line: number; items: Value[] }
-  | { kind: 'scalar'; line: number; value: unknown };
+  | {
+      kind: 'scalar';
+      line: number;
+      value: unknown;
+      /** A float's text as Ruby writes it (`16.0`, `1.1`), where it becomes a name; `written` is its text in the file. */
+      float?: { text: string; written: string };
+    };
 
 /** Where a problem is: `issues rule 'Close stale'`, plus the key path inside the rule. */
 export interface Place {
@@ -27,7 +33,14 @@ export class YamlValues {
 
   protected value(node: unknown): Value {
     const line = this.line(node);
-    if (isAlias(node)) return this.value(node.resolve(this.document as Document));
+    if (isAlias(node)) {
+      const target = node.resolve(this.document as Document);
+      if (target === undefined) {
+        this.problem({ line }, `\`*${node.source}\` names no anchor: write \`&${node.source}\` on the value it stands for, above it`);
+        return { kind: 'scalar', line, value: null };
+      }
+      return this.value(target);
+    }
     if (isMap(node)) {
       const entries = new Map<string, Value>();
       for (const pair of node.items) {
@@ -45,7 +58,13 @@ export class YamlValues {
       return { kind: 'map', line, entries };
     }
     if (isSeq(node)) return { kind: 'seq', line, items: node.items.map((item) => this.value(item)) };
-    if (isScalar(node)) return { kind: 'scalar', line, value: node.value };
+    if (isScalar(node)) {
+      const isFloat = typeof node.value === 'number' && (node.minFractionDigits !== undefined || node.format === 'EXP');
+      if (isFloat && node.source !== undefined) {
+        return { kind: 'scalar', line, value: node.value, float: { text: rubyFloatText(node.value as number), written: node.source } };
+      }
+      return { kind: 'scalar', line, value: node.value };
+    }
     return { kind: 'scalar', line, value: null };
   }
 
@@ -86,7 +105,16 @@ export class YamlValues {
     if (value.kind === 'scalar' && value.value === null) return undefined;
     const out: string[] = [];
     for (const item of items) {
-      if (item.kind === 'scalar' && (typeof item.value === 'string' || typeof item.value === 'number')) out.push(String(item.value));
+      if (item.kind === 'scalar' && item.float) {
+        const { text, written } = item.float;
+        if (text !== written) {
+          this.warn(
+            { ...place, line: item.line },
+            `\`${written}\` is a number in YAML, so this name is '${text}' (as the gem reads it); quote it ('${written}') if the name is '${written}'`,
+          );
+        }
+        out.push(text);
+      } else if (item.kind === 'scalar' && (typeof item.value === 'string' || typeof item.value === 'number')) out.push(String(item.value));
       else {
         this.problem({ ...place, line: item.line }, 'must be a name or a list of names');
         return undefined;
@@ -152,6 +180,43 @@ export class YamlValues {
     const where = [place.rule, place.path].filter(Boolean).join(': ');
     return `${this.file}:${place.line}: ${where ? `${where}: ` : ''}${message}`;
   }
+}
+
+/**
+ * Where a quoted value that is never closed opens (an offset into `text`), or undefined. YAML reports that mistake at
+ * the end of the file, where the value's missing quote would have been, not where it is.
+ */
+export function unclosedQuoteAt(text: string): number | undefined {
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type === 'double-quoted-scalar' || type === 'single-quoted-scalar') {
+      const quote = token[0] as string;
+      const body = token.trimEnd();
+      const escaped = type === 'double-quoted-scalar' && /(^|[^\\])(\\\\)*\\"$/.test(body);
+      if (body.length < 2 || !body.endsWith(quote) || escaped) return offset;
+    }
+    // The lexer's marks of a document, a flow's end and a scalar (CST.DOCUMENT, …) are not in the text.
+    if (token !== CST.DOCUMENT && token !== CST.FLOW_END && token !== CST.SCALAR) offset += token.length;
+  }
+  return undefined;
+}
+
+/**
+ * How Ruby's `Float#to_s` writes a YAML float that a policy uses as a name: `16.0` stays `16.0` (JavaScript would
+ * write `16`, another milestone), `1.10` is `1.1`, and beyond 1e16 or below 1e-4 it switches to `1.0e+16`.
+ */
+export function rubyFloatText(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  const magnitude = Math.abs(value);
+  if (magnitude !== 0 && (magnitude >= 1e16 || magnitude < 1e-4)) {
+    const [mantissa = '', exponent = ''] = value.toExponential().split('e');
+    const sign = exponent.startsWith('-') ? '-' : '+';
+    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}e${sign}${exponent.replace(/^[-+]/, '').padStart(2, '0')}`;
+  }
+  if (Number.isInteger(value)) return `${Object.is(value, -0) ? '-0' : String(value)}.0`;
+  return String(value);
 }
 
 export function describe(value: Value): string {

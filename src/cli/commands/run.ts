@@ -80,7 +80,7 @@ async function waitForEnd(client: ApiClient, started: RunView, timeoutMs: number
       case 'failed': {
         const location = run.error && errorLocation(run.error);
         throw new RunOutcomeError(
-          `run ${run.id} failed: ${run.error ? formatError(run.error) : 'no error recorded'}${location === undefined ? '' : `\n    ${location}`}`,
+          `run ${run.id} failed: ${run.error ? formatError(run.error, '  ') : 'no error recorded'}${location === undefined ? '' : `\n    ${location}`}`,
         );
       }
       case 'cancelled': {
