@@ -253,6 +253,15 @@ export function undeclaredWorkflows(dir: string, results: readonly FileResult[],
 }
 
 /**
+ * The active workflows deployed from a file outside `dir`: a server started on another folder than last time leaves
+ * them running, triggers and schedules included, since a folder cannot tell a workflow of another from one it lost.
+ */
+export function workflowsDeployedElsewhere(dir: string, active: readonly DeployedDefinition[]): DeployedDefinition[] {
+  const folder = resolve(dir);
+  return active.filter((definition) => definition.origin !== undefined && dirname(resolve(definition.origin)) !== folder);
+}
+
+/**
  * What each workflow file was last built from, for dev mode's watch of the files outside the folder that workflows
  * import. The runtime keeps one, and hands it to each deploy and to the watch.
  */

@@ -194,3 +194,54 @@ test(
     }
   },
 );
+
+test('a server started on another folder says which active workflows came from elsewhere and go on, once, not at each change', async () => {
+  const first = workflowFolder({
+    'ticker.ts': `import { workflow } from 'autoflow';\nexport default workflow({ name: 'ticker', triggers: [{ cron: '*/3 * * * *' }], async run() { return 1; } });`,
+  });
+  const second = workflowFolder({
+    'other.ts': `import { workflow } from 'autoflow';\nexport default workflow({ name: 'other', async run() { return 2; } });`,
+  });
+  const lines: string[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(chunk.toString())) }),
+  );
+  const start = async (dir: string): Promise<Runtime> => {
+    const runtime = await createRuntime(
+      embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(first.dir, 'moved.db') }, workflowsDir: dir, apiToken: 'test' }),
+      { logger: logger as unknown as Logger, pollIntervalMs: null },
+    );
+    await runtime.start();
+    return runtime;
+  };
+  try {
+    await (await start(first.dir)).stop();
+    assert.deepEqual(lines, [], 'its own folder: nothing to say');
+    const runtime = await start(second.dir);
+    try {
+      assert.deepEqual(await deployed(runtime), ['other', 'ticker'], 'a folder cannot tell a workflow of another from one it lost');
+      const told = lines.map((line) => JSON.parse(line) as { msg: string; workflow?: string });
+      assert.deepEqual(
+        told.map((line) => [line.workflow, line.msg]),
+        [
+          [
+            'ticker',
+            `workflow ticker is active, deployed from ${first.path('ticker.ts')}, outside ${second.dir}: it goes on running, its triggers and schedules too; retire it (autoflow undeploy ticker) or start the server on its folder`,
+          ],
+        ],
+      );
+      writeFileSync(
+        second.path('other.ts'),
+        `import { workflow } from 'autoflow';\nexport default workflow({ name: 'other', async run() { return 3; } });`,
+      );
+      await runtime.redeploy();
+      assert.equal(lines.length, 1, 'told at the first deploy, not again at each change');
+    } finally {
+      await runtime.stop();
+    }
+  } finally {
+    first.remove();
+    second.remove();
+  }
+});

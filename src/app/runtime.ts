@@ -30,6 +30,7 @@ import {
   deployWorkflows,
   findWorkflowFiles,
   undeclaredWorkflows,
+  workflowsDeployedElsewhere,
   watchWorkflowDirectory,
   type DirectoryWatch,
   type FileResult,
@@ -407,6 +408,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   }
 
   const buildInputs = new BuildInputs();
+  /** Whether the workflows deployed from another folder were logged: at the first deploy, not at each file change. */
+  let toldOfElsewhere = false;
   async function redeploy(): Promise<void> {
     const files = config.workflowFiles ?? findWorkflowFiles(config.workflowsDir);
     const results = await deployWorkflows(files, engine, sandbox, clock.now(), buildInputs, offer);
@@ -432,6 +435,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       });
     }
     if (!config.workflowFiles) await retireUndeclared(results);
+    if (!config.workflowFiles && !toldOfElsewhere) {
+      toldOfElsewhere = true;
+      for (const { name, origin } of workflowsDeployedElsewhere(config.workflowsDir, await store.listActiveDefinitions())) {
+        logger.warn(
+          { workflow: name, origin },
+          `workflow ${name} is active, deployed from ${origin}, outside ${config.workflowsDir}: it goes on running, its triggers and schedules too; retire it (autoflow undeploy ${name}) or start the server on its folder`,
+        );
+      }
+    }
     await syncSchedules();
   }
 

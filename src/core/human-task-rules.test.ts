@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkTaskSpec, decideApproval, describeOutcome, normaliseUsername, waitDeadlines } from './human-task-rules.js';
+import { checkTaskSpec, decideApproval, describeOutcome, normaliseUsername, pendingPeople, waitDeadlines } from './human-task-rules.js';
 import { TASK_CLOSED_EVENT, type HumanTaskRecord } from './human-task.js';
 import type { HistoryEvent } from './model.js';
 
@@ -33,6 +33,16 @@ describe('task rules', () => {
       assert.equal(!refused.ok && refused.refusal.code, 'not_eligible');
       assert.equal(decideApproval(task, { by: 'alice', decision: 'reject' }, 1).ok, true);
     }
+  });
+
+  test('the initiator, who may not approve, is not among those an approval waits for (its reminders leave them out)', () => {
+    assert.deepEqual(pendingPeople(approval({ initiator: '@Alice' }, ['alice', 'bob', 'carol'])), ['bob', 'carol']);
+    assert.deepEqual(pendingPeople(approval({}, ['alice', 'bob'])), ['alice', 'bob']);
+    const selfApproved = {
+      ...approval({ initiator: 'alice' }, ['alice', 'bob']),
+      spec: { title: 'Deploy', initiator: 'alice', allowSelfApproval: true },
+    };
+    assert.deepEqual(pendingPeople(selfApproved), ['alice', 'bob'], 'unless self-approval is allowed');
   });
 
   test('an approval that needs more approvers than may approve is refused at once, every problem named', () => {

@@ -184,11 +184,15 @@ export function closedOutcome(task: Pick<HumanTaskRecord, 'kind' | 'decisions'>,
   return status === 'timed_out' ? { status } : { status };
 }
 
-/** Who still has to act: every eligible user for an open form, approvers yet to decide for an approval. */
+/**
+ * Who still has to act: every eligible user for an open form, approvers yet to decide for an approval. The initiator,
+ * who may reject their own change but not approve it, is not waited for (reminders would ask them for what they cannot give).
+ */
 export function pendingPeople(task: HumanTaskRecord): string[] {
   if (task.status !== 'open') return [];
   const decided = new Set(task.decisions.map((decision) => decision.by));
-  return task.eligible.filter((user) => !decided.has(user));
+  const initiator = (user: string) => task.kind === 'approval' && isBlockedInitiator(task.spec as unknown as ApprovalSpec, user);
+  return task.eligible.filter((user) => !decided.has(user) && !initiator(user));
 }
 
 /**
