@@ -61,6 +61,21 @@ describe('createTestEnv: the workflows it is given', () => {
   });
 });
 
+test('a run id that names no run fails history, calls and logs, as it fails run: a mistyped id asserts nothing', async () => {
+  const env = await createTestEnv({ workflows: [] });
+  try {
+    const reads = [
+      (id: string) => env.history(id),
+      (id: string) => env.calls(id),
+      (id: string) => env.logs(id),
+      (id: string) => env.run(id),
+    ];
+    for (const read of reads) await assert.rejects(read('no-such-run'), /^Error: no run no-such-run$/);
+  } finally {
+    await env.close();
+  }
+});
+
 describe('createTestEnv: virtual time', () => {
   test('a now that is no time (an invalid Date, NaN) is refused at once, saying so', async () => {
     for (const now of [new Date('2026-13-45'), Number.NaN, 1e300]) {

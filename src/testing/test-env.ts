@@ -317,7 +317,9 @@ export class TestEnv {
     return task;
   }
 
-  history(runId: string): Promise<HistoryEvent[]> {
+  /** The run's history. A run id that names no run fails, as `run` does: a mistyped id must not pass `deepEqual(…, [])`. */
+  async history(runId: string): Promise<HistoryEvent[]> {
+    await this.run(runId);
     return this.runtime.store.loadHistory(runId);
   }
 
@@ -327,6 +329,7 @@ export class TestEnv {
   }
 
   async logs(runId: string): Promise<string[]> {
+    await this.run(runId);
     return (await this.runtime.store.listLogs(runId)).map((line: LogRecord) => line.message);
   }
 
