@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { toError } from '../core/errors.js';
+import type { Clock } from '../core/ports.js';
 
 /** What `fetch` throws when it refuses a port it blocks for safety (the request is never sent). */
 const BLOCKED_PORT = 'bad port';
@@ -32,16 +33,44 @@ export function fetchFailure(caught: unknown): FetchFailure {
  * and one collected mid-request never aborts.
  */
 export function withTimeout(timeoutMs: number, givenUp: AbortSignal | undefined): AbortSignal {
-  if (!givenUp) return AbortSignal.timeout(timeoutMs);
+  return requestDeadline(timeoutMs, givenUp).signal;
+}
+
+/**
+ * withTimeout's signal, and `clear` to call once the answer is read. With `clock` the time is that clock's (a test's
+ * virtual one, on which a simulated GitLab's latency runs), and `clear` takes the timer off it, so that a request that
+ * answered leaves no timer for the test to move time to.
+ */
+export function requestDeadline(
+  timeoutMs: number,
+  givenUp: AbortSignal | undefined,
+  clock?: Clock,
+): { signal: AbortSignal; clear(): void } {
+  if (!givenUp && !clock) return { signal: AbortSignal.timeout(timeoutMs), clear: () => undefined };
   const request = new AbortController();
-  const timer = setTimeout(() => request.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
-  timer.unref();
+  const timedOut = () => request.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  const cancelTimer = clock ? clock.schedule(clock.now() + timeoutMs, timedOut) : realTimer(timeoutMs, timedOut);
   const onGivenUp = (): void => {
-    clearTimeout(timer);
-    request.abort(givenUp.reason);
+    cancelTimer();
+    request.abort(givenUp?.reason);
   };
-  givenUp.addEventListener('abort', onGivenUp, { once: true });
-  // A call that reads many pages adds a listener per page to its one signal, which lives as long as the call.
-  setMaxListeners(0, givenUp);
-  return request.signal;
+  if (givenUp) {
+    givenUp.addEventListener('abort', onGivenUp, { once: true });
+    // A call that reads many pages adds a listener per page to its one signal, which lives as long as the call.
+    setMaxListeners(0, givenUp);
+  }
+  return {
+    signal: request.signal,
+    clear: () => {
+      cancelTimer();
+      givenUp?.removeEventListener('abort', onGivenUp);
+    },
+  };
+}
+
+/** A timer that does not keep the process alive; returns how to cancel it. */
+function realTimer(ms: number, callback: () => void): () => void {
+  const timer = setTimeout(callback, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }

@@ -151,7 +151,7 @@ export async function attemptCall(
  * not hold up its run, nor a server that stops. What such an attempt does later is not wanted,
  * so its late failure is dropped on purpose.
  */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);
   let onAbort = (): void => {};
   const aborted = new Promise<never>((_, reject) => {

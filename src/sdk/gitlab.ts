@@ -91,13 +91,16 @@ export interface CommitStatusList {
 type Args = Record<string, unknown>;
 
 function call<T>(method: string, args: Args, options?: CallOptions): Promise<T> {
-  // Keys left undefined vanish when the command is serialised, as JSON does.
-  return callCapability<T>('gitlab', method, args as Json, options?.retry === undefined ? undefined : { retry: options.retry });
+  // Keys left undefined vanish when the command is serialised, as JSON does. Only the call's own options go on: a
+  // `request`'s `query` is in its args.
+  const { retry, timeoutMs } = options ?? {};
+  const callOptions = { ...(retry !== undefined && { retry }), ...(timeoutMs !== undefined && { timeoutMs }) };
+  return callCapability<T>('gitlab', method, args as Json, Object.keys(callOptions).length > 0 ? callOptions : undefined);
 }
 
 function listCall<T>(method: string, args: Args, query: Query | undefined, options: PageOptions | AllPagesOptions | undefined): Promise<T> {
-  const { retry, ...paging } = options ?? {};
-  return call<T>(method, { ...args, ...(query !== undefined && { query }), ...paging }, retry === undefined ? undefined : { retry });
+  const { retry, timeoutMs, ...paging } = options ?? {};
+  return call<T>(method, { ...args, ...(query !== undefined && { query }), ...paging }, { retry, timeoutMs });
 }
 
 // Both are marked free of side effects, so that a bundle whose workflow does not use `gitlab`

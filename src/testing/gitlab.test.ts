@@ -68,7 +68,7 @@ describe('createTestEnv({ gitlab })', () => {
     const env = await createTestEnv({ workflows, gitlab: demoSeed() });
     try {
       env.gitlab.faults.add({ kind: 'status', status: 503, method: 'PUT', times: 2 });
-      env.gitlab.faults.add({ kind: 'latency', ms: 90_000, method: 'GET', times: 1 });
+      env.gitlab.faults.add({ kind: 'latency', ms: 20_000, method: 'GET', times: 1 });
       const before = env.now();
       await env.gitlab.actions.setMilestone('alice', 'demo/app', 2, 'Backlog');
       const [summary] = (await env.operations.listRuns({ workflow: 'milestone-labels' })).runs;
@@ -77,7 +77,7 @@ describe('createTestEnv({ gitlab })', () => {
       const [read, edit] = await env.calls(run.id);
       assert.equal(read?.attempts, 1);
       assert.equal(edit?.attempts, 3);
-      assert.ok(env.now() - before >= 90_000, 'the latency passed on the virtual clock');
+      assert.ok(env.now() - before >= 20_000, 'the latency passed on the virtual clock');
       assert.ok(env.now() - before < 10 * 60_000, 'and the retries did not take longer than their backoff');
       assert.deepEqual(
         env.gitlab.issue('demo/app', 2).labels.filter((label) => label.startsWith('workflow::')),
@@ -85,6 +85,42 @@ describe('createTestEnv({ gitlab })', () => {
       );
     } finally {
       await env.close();
+    }
+  });
+
+  test("a GitLab slower than 30 s, or than the call's timeoutMs, times out on virtual time and is retried, as in production", async () => {
+    const slow = workflowFolder({
+      'slow.ts': `import { gitlab, workflow } from 'autoflow';
+export default workflow({
+  name: 'slow',
+  permissions: { gitlab: { projects: ['demo/*'] } },
+  async run(input: { timeoutMs?: number }) {
+    const retry = { maxAttempts: 2 };
+    try {
+      return (await gitlab.issues.get('demo/app', 1, input.timeoutMs ? { timeoutMs: input.timeoutMs, retry } : { retry })).iid;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  },
+});`,
+    });
+    const env = await createTestEnv({ workflows: [slow.path('slow.ts')], gitlab: demoSeed() });
+    try {
+      env.gitlab.faults.add({ kind: 'latency', ms: 90_000 });
+      for (const [input, message, attemptsTook] of [
+        [{}, /^GitLab did not answer GET http:\/\/\S+\/issues\/1 within 30000 ms \(gave up after 2 attempts\)$/, 60_000],
+        [{ timeoutMs: 5000 }, /^gitlab\.issues\.get took longer than its timeoutMs \(5000 ms\) \(gave up after 2 attempts\)$/, 10_000],
+      ] as const) {
+        const before = env.now();
+        const run = await env.result(await env.start('slow', input));
+        assert.match(run.result as string, message);
+        assert.equal((await env.calls(run.id))[0]?.attempts, 2);
+        const took = env.now() - before;
+        assert.ok(took >= attemptsTook && took < attemptsTook + 60_000, `two attempts and a backoff, not the 90 s latency: ${took} ms`);
+      }
+    } finally {
+      await env.close();
+      slow.remove();
     }
   });
 });

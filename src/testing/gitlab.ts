@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createGitLabCapability } from '../capabilities/gitlab/index.js';
 import type { Capability, Clock } from '../core/ports.js';
+import { untilAborted } from '../core/call-executor.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import type { Issue, MergeRequest, Note } from '../sdk/gitlab-types.js';
 import {
@@ -89,9 +90,14 @@ export class TestGitLab {
     this.capability = createGitLabCapability({
       baseUrl: this.sim.state.baseUrl,
       token: this.token,
+      // Its 30 s per request runs on the time the simulator's latency runs on.
+      clock,
       fetch: (input, init) => {
         const request = { done: false };
-        return this.requests.run(request, () => this.sim.fetch(input, init)).finally(() => (request.done = true));
+        const answer = this.requests.run(request, () => this.sim.fetch(input, init));
+        // As fetch does, a request the client gave up on (its timeout, its call's) fails then, though the simulator,
+        // held by a `latency` fault, answers later.
+        return (init?.signal ? untilAborted(answer, init.signal) : answer).finally(() => (request.done = true));
       },
     });
     const actions = this.sim.actions as unknown as Record<string, (this: void, ...args: unknown[]) => unknown>;

@@ -1,7 +1,8 @@
 import { CapabilityError, toError } from '../../core/errors.js';
 import type { Json } from '../../core/model.js';
+import type { Clock } from '../../core/ports.js';
 import { declaredSize, type LimitedText, parseRetryAfter, readLimitedText } from '../http.js';
-import { fetchFailure, withTimeout } from '../fetch-failure.js';
+import { fetchFailure, requestDeadline } from '../fetch-failure.js';
 import { GitLabError, GitLabUnavailableError, gitLabMessage } from './errors.js';
 
 export type GitLabVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -35,6 +36,8 @@ export interface GitLabClientOptions {
   fetch?: typeof fetch;
   /** Per request; a page of a paginated list is one request. @default 30000 */
   timeoutMs?: number;
+  /** Whose time `timeoutMs` is: a test's virtual clock, on which its simulated GitLab answers. @default real time */
+  clock?: Clock;
   /** Named in the message of a 401, so that the operator knows what to fix. @default 'AUTOFLOW_GITLAB_TOKEN' */
   tokenVariable?: string;
   /**
@@ -147,6 +150,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
       if (body !== undefined) headers['content-type'] = 'application/json';
       let response: Response;
       let read: LimitedText;
+      const deadline = requestDeadline(timeoutMs, sendOptions.signal, options.clock);
       try {
         response = await doFetch(url, {
           method,
@@ -155,7 +159,7 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           // GitLab's API does not redirect: a 3xx means a wrong base URL or a sign-in proxy. Following it would
           // turn a POST into a GET and, within one origin, carry the token along.
           redirect: 'manual',
-          signal: withTimeout(timeoutMs, sendOptions.signal),
+          signal: deadline.signal,
         });
         read = await readLimitedText(response, maxResponseBytes);
       } catch (caught) {
@@ -172,6 +176,8 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabClient {
           ? `GitLab did not answer ${where} within ${timeoutMs} ms`
           : `${where} failed before GitLab answered: ${failure.description}`;
         throw new GitLabUnavailableError(message, { request }, { cause: error });
+      } finally {
+        deadline.clear();
       }
       const { status } = response;
       if ('tooLarge' in read) {
