@@ -20,7 +20,7 @@ async function signOffFor(env: TestEnv, title: string) {
   return { mr, runId: run.id, task };
 }
 
-describe('release sign-off: tasks.openApproval raced against the merge request closing', () => {
+describe('release sign-off: tasks.openApproval raced against the merge request being merged or closed', () => {
   test('the link is posted on the merge request; a member of the group other than the author approves', async () => {
     const env = await createTestEnv({ workflows, gitlab: demoSeed() });
     try {
@@ -43,8 +43,24 @@ describe('release sign-off: tasks.openApproval raced against the merge request c
     try {
       const { mr, runId, task } = await signOffFor(env, 'Abandoned idea');
       await env.gitlab.actions.closeMergeRequest('alice', 'demo/app', mr.iid);
-      assert.deepEqual((await env.result(runId)).result, { status: 'cancelled', by: [] });
+      assert.deepEqual((await env.result(runId)).result, { status: 'cancelled', by: [], reason: 'closed before sign-off' });
       assert.equal((await env.operations.getTask(task.id)).status, 'cancelled');
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('merging the merge request before anyone signs off cancels the approval at once', async () => {
+    const env = await createTestEnv({ workflows, gitlab: demoSeed() });
+    try {
+      const { mr, runId, task } = await signOffFor(env, 'Hotfix');
+      const mergedAt = env.now();
+      env.gitlab.actions.mergeMergeRequest('alice', 'demo/app', mr.iid);
+      const run = await env.result(runId);
+      assert.deepEqual(run.result, { status: 'cancelled', by: [], reason: 'merged before sign-off' });
+      assert.equal(env.now(), mergedAt, 'the run ended when the merge came, not at the 3-day deadline');
+      assert.equal((await env.operations.getTask(task.id)).status, 'cancelled');
+      assert.deepEqual(await env.tasks(), [], 'nobody is left with a sign-off to give');
     } finally {
       await env.close();
     }

@@ -1,9 +1,9 @@
-import { gitlab, race, tasks, waitFor, workflow } from 'autoflow';
+import { gitlab, race, tasks, waitFor, workflow, type ApprovalOutcome } from 'autoflow';
 
 /**
  * A sign-off for merge requests opened with the label `needs-sign-off`: an approval for the `demo`
- * group (not the author), its link posted on the merge request. Closing the merge request cancels the
- * approval: nobody is asked about a change that is gone.
+ * group (not the author), its link posted on the merge request. Merging or closing the merge request
+ * cancels the approval: nobody is asked about a change that is gone.
  */
 interface MergeRequestHook {
   project: { path_with_namespace: string };
@@ -11,9 +11,13 @@ interface MergeRequestHook {
   user: { username: string };
 }
 
+function report(outcome: ApprovalOutcome) {
+  return { status: outcome.status, by: outcome.decisions.map((decision) => `${decision.by}:${decision.decision}`) };
+}
+
 export default workflow({
   name: 'release-sign-off',
-  description: 'An approval for merge requests labelled needs-sign-off, cancelled when the merge request closes',
+  description: 'An approval for merge requests labelled needs-sign-off, cancelled when the merge request is merged or closed',
   triggers: [{ event: 'com.gitlab.events.merge_request_created', filter: { 'labels.title': 'needs-sign-off' } }],
   permissions: { gitlab: { projects: ['demo/*'], groups: ['demo'] } },
   async run(event: { data: MergeRequestHook }) {
@@ -27,12 +31,15 @@ export default workflow({
       context: { project, mergeRequestIid: iid },
     });
     await gitlab.notes.create({ project, mergeRequestIid: iid, body: `This change needs a sign-off: ${approval.url}` });
+    const subject = `${project}!${iid}`;
     const first = await race({
       decided: approval.result(),
-      closed: waitFor('com.gitlab.events.merge_request_closed', { match: { subject: `${project}!${iid}` } }),
+      merged: waitFor('com.gitlab.events.merge_request_merged', { match: { subject } }),
+      closed: waitFor('com.gitlab.events.merge_request_closed', { match: { subject } }),
     });
-    // `cancelled`, or the decision that came in the same instant as the close.
-    const outcome = first.key === 'decided' ? first.value : await approval.cancel();
-    return { status: outcome.status, by: outcome.decisions.map((decision) => `${decision.by}:${decision.decision}`) };
+    if (first.key === 'decided') return report(first.value);
+    // `cancelled`, or the decision that came in the same instant as the merge or close: that decision stands.
+    const outcome = await approval.cancel();
+    return outcome.status === 'cancelled' ? { ...report(outcome), reason: `${first.key} before sign-off` } : report(outcome);
   },
 });

@@ -79,8 +79,11 @@ async function runRetrospective(retro: Retro) {
   await sleep.until(start);
   const deadline = start.getTime() + SETTINGS.collectFor;
 
+  // The account AutoFlow acts as is a member too, and its name gives it away only by chance: an access token's
+  // bot user is `project_123_bot_…` or `group_45_bot_…`. The members API does not say who is a bot.
+  const self = (await gitlab.users.current()).username;
   const members = (await gitlab.members.listAll({ group: groupOf(project) }, undefined, { all: true })).filter(
-    (member) => member.state === 'active' && !member.username.endsWith('-bot'),
+    (member) => member.state === 'active' && member.username !== self,
   );
   const manager = managerOf(members);
 
@@ -100,7 +103,11 @@ async function runRetrospective(retro: Retro) {
       });
       const early = await race({ answer: form.result(), ping: sleep(SETTINGS.remindAfter) });
       if (early.key === 'ping') {
-        await gitlab.notes.create({ project, issueIid: issue.iid, body: `@${member.username} friendly ping: your retrospective form is still open — ${form.url}` });
+        await gitlab.notes.create({
+          project,
+          issueIid: issue.iid,
+          body: `@${member.username} friendly ping: your retrospective form is still open — ${form.url}`,
+        });
       }
       const outcome: FormOutcome = await form.result();
       await gitlab.issues.close(project, issue.iid);
