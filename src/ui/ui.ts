@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { ListTasksQuery, TaskView } from '../app/operations.js';
+import type { TaskView } from '../app/operations.js';
 import { AutoflowError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { validateFormValues } from '../core/forms.js';
 import type { FormSpec } from '../core/human-task.js';
@@ -8,11 +8,12 @@ import { authRoutes } from './auth/oauth.js';
 import { readSession, requireUser, verifyCsrf } from './auth/session.js';
 import type { UiEnv, UiOptions, UiSettings } from './env.js';
 import { postedValues, strictPostErrors, type PostedValues } from './form.js';
+import { countInbox, readInboxPage } from './inbox.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
 import { eventsPage, overviewPage, runsPage, workflowsPage, type RefusedStart } from './pages/lists.js';
 import { HISTORY_SHOWN, runPage, type RunPageProps } from './pages/run.js';
-import { inboxPage, refusalText, taskPage, waitsFor } from './pages/tasks.js';
+import { inboxPage, refusalText, taskPage } from './pages/tasks.js';
 import { parseRunsFilter } from './runs-filter.js';
 import { PAGE_HEADERS, render, staticRoutes } from './static.js';
 
@@ -72,11 +73,10 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       operations.countRuns(),
       // The latest failures first, by when they failed: a run started days ago that failed a minute ago leads.
       operations.listRuns({ status: 'failed', order: 'updated', limit: 10 }),
-      operations.listTasks({ assignee: session.username, status: 'open', limit: 500 }),
+      countInbox(operations, session.username),
       operations.listWorkflows(),
     ]);
-    const openTasks = tasks.tasks.filter((task) => waitsFor(task, session.username)).length;
-    return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks, workflows: workflows.length }));
+    return page(c, overviewPage({ session, counts, failures: failures.runs, openTasks: tasks, workflows: workflows.length }));
   });
 
   const showWorkflows = async (c: Context<UiEnv>, refused?: RefusedStart) => {
@@ -265,17 +265,24 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
 
   app.get('/tasks', user, async (c) => {
     const session = c.get('session');
-    const query = (status: ListTasksQuery['status']): ListTasksQuery => ({
-      assignee: session.username,
-      ...(status ? { status } : {}),
-      limit: PAGE_SIZE,
-    });
-    const [open, closed] = await Promise.all([
-      operations.listTasks(query('open')),
-      operations.listTasks({ ...query('closed'), limit: 10 }),
+    const cursor = c.req.query('cursor') || undefined;
+    const back = c.req.query('back') || undefined;
+    const [open, count, closed] = await Promise.all([
+      readInboxPage(operations, session.username, cursor),
+      countInbox(operations, session.username),
+      operations.listTasks({ assignee: session.username, status: 'closed', limit: 10 }),
     ]);
-    // An approval this user already decided stays open for the others, but waits no longer for them.
-    return page(c, inboxPage({ session, open: open.tasks.filter((task) => waitsFor(task, session.username)), closed: closed.tasks }));
+    return page(
+      c,
+      inboxPage({
+        session,
+        open: open.tasks,
+        count,
+        query: { ...(cursor ? { cursor } : {}), ...(back ? { back } : {}) },
+        nextCursor: open.nextCursor,
+        closed: closed.tasks,
+      }),
+    );
   });
 
   const gitlabWebUrl = (): string | undefined => settings.gitlabWebUrl?.();

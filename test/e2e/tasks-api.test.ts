@@ -51,7 +51,7 @@ test('GET /api/v1/tasks lists an inbox page by page and GET /api/v1/tasks/:id re
       const table = await cli(['tasks', '--assignee', 'bob']);
       assert.equal(table.code, 0, table.stderr);
       const [header, ...rows] = table.stdout.trimEnd().split('\n');
-      assert.match(header ?? '', /^ID\s+KIND\s+STATUS\s+TITLE\s+WHO\s+CREATED\s+PAGE$/);
+      assert.match(header ?? '', /^ID\s+KIND\s+STATUS\s+TITLE\s+WHO\s+CREATED\s+DUE\s+PAGE$/);
       assert.equal(rows.length, 1);
       assert.match(rows[0] ?? '', /^tk_[0-9a-f]{16}\s+form\s+open\s+Pick a name for bob\s+bob\s+\S+\s+\/tasks\/tk_/);
       const bad = await cli(['tasks', '--status', 'finished']);

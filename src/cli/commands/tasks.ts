@@ -27,7 +27,10 @@ export function registerTasks(program: Command, context: CliContext): void {
       .option('--limit <n>', 'at most this many tasks (server default 50, at most 500)')
       .option('--cursor <cursor>', 'continue after the previous page')
       .option('--json', 'print the page as JSON')
-      .addHelpText('after', '\nWHO is who may answer an open task, and who answered a closed one (none: it timed out or was cancelled).'),
+      .addHelpText(
+        'after',
+        '\nWHO is who may answer an open task, and who answered a closed one (none: it timed out or was cancelled).\nDUE is when an open task times out; empty when it has no deadline.',
+      ),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const page = await connect(options, context).listTasks({
@@ -52,9 +55,10 @@ export function registerTasks(program: Command, context: CliContext): void {
       printable(task.title),
       formatTaskPeople(task),
       formatTime(task.createdAt),
+      task.dueAt === undefined ? '' : formatTime(task.dueAt),
       task.path,
     ]);
-    context.out(formatColumns([['ID', 'KIND', 'STATUS', 'TITLE', 'WHO', 'CREATED', 'PAGE'], ...rows]));
+    context.out(formatColumns([['ID', 'KIND', 'STATUS', 'TITLE', 'WHO', 'CREATED', 'DUE', 'PAGE'], ...rows]));
     if (page.nextCursor !== undefined) context.err(`more tasks: add --cursor ${page.nextCursor}`);
   });
 }

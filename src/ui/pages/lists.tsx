@@ -3,6 +3,7 @@ import type { DeployProblemView, RunView, WorkflowView } from '../../app/operati
 import type { RunStatus, StoredEvent } from '../../core/model.js';
 import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
+import type { InboxCount } from '../inbox.js';
 import { RUN_STATUSES } from '../runs-filter.js';
 import { runsPager, type PageLink } from '../runs-pager.js';
 import { Layout, Notice, RunLink, StatusBadge, Time } from './layout.js';
@@ -61,7 +62,7 @@ export function overviewPage(props: {
   counts: Partial<Record<RunStatus, number>>;
   /** The latest failures, by when they failed. */
   failures: RunView[];
-  openTasks: number;
+  openTasks: InboxCount;
   workflows: number;
 }) {
   const total = Object.values(props.counts).reduce((sum, count) => sum + (count ?? 0), 0);
@@ -71,7 +72,11 @@ export function overviewPage(props: {
       <div id="overview-counts" data-live-region>
         <div class="cards">
           <a class="card" href="/tasks">
-            <b>{props.openTasks}</b>my open tasks
+            <b>
+              {props.openTasks.count}
+              {props.openTasks.more ? '+' : ''}
+            </b>
+            my open tasks
           </a>
           <a class="card" href="/runs">
             <b>{total}</b>runs

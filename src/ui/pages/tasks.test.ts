@@ -84,7 +84,7 @@ test('times carry their zone (UTC, in <time> for the browser to show in its own)
   const html = render(taskPage({ session, task: timedOut }));
   assert.match(html, /<time datetime="2026-01-02T03:04:05.000Z">2026-01-02 03:04:05 UTC<\/time>/);
   assert.match(html, /<span class="badge s-timed_out">timed out<\/span>/);
-  const inbox = render(inboxPage({ session, open: [task({})], closed: [] }));
+  const inbox = render(inboxPage({ session, open: [task({})], count: { count: 1, more: false }, query: {}, closed: [] }));
   assert.match(inbox, /<table class="tasks stack">/);
   assert.match(inbox, /<td data-label="Due"><span class="muted">no deadline<\/span><\/td>/);
 });

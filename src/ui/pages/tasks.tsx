@@ -6,7 +6,9 @@ import type { ApprovalSpec, FormField, FormSpec, TaskContext } from '../../core/
 import type { Json } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Field, SubmittedValues, UnsavedAnswer, fieldTarget, type PostedValues } from '../form.js';
+import type { InboxCount } from '../inbox.js';
 import { renderMarkdown } from '../markdown.js';
+import { runsPager, type PageLink } from '../runs-pager.js';
 import { Layout, Notice, RunLink, StatusBadge, Time, formatTime } from './layout.js';
 
 export interface AllowedActions {
@@ -73,17 +75,57 @@ function aboutOf(task: TaskView): string | undefined {
   return context && contextLabel(context);
 }
 
+/** "58 tasks wait for you", or a lower bound when there were more open tasks than were counted. */
+export function inboxCountText(count: InboxCount): string {
+  const tasks = `${count.count} task${count.count === 1 ? '' : 's'}`;
+  const verb = count.count === 1 && !count.more ? 'waits' : 'wait';
+  return `${count.more ? 'At least ' : ''}${tasks} ${verb} for you`;
+}
+
+function inboxLink(link: PageLink): string {
+  const search = new URLSearchParams();
+  if (link.cursor) search.set('cursor', link.cursor);
+  if (link.back) search.set('back', link.back);
+  const query = search.toString();
+  return query ? `/tasks?${query}` : '/tasks';
+}
+
+export interface InboxPageProps {
+  session: Session;
+  /** This page's tasks that wait for the user, newest first. */
+  open: TaskView[];
+  count: InboxCount;
+  /** Where this page starts, and the way back (see runs-pager.ts); empty on the first page. */
+  query: PageLink;
+  /** Where the older tasks start. */
+  nextCursor?: string | undefined;
+  closed: TaskView[];
+}
+
 /**
- * The inbox. Tasks often share a title (every run of a workflow asks the same thing), so each
- * entry also shows its run and, when the spec gives one, what it is about.
+ * The inbox, a page at a time, newest first: the older tasks are behind the "older" link. Tasks often share a title
+ * (every run of a workflow asks the same thing), so each entry also shows its run and, when the spec gives one, what
+ * it is about.
  */
-export function inboxPage(props: { session: Session; open: TaskView[]; closed: TaskView[] }) {
+export function inboxPage(props: InboxPageProps) {
+  const pager = runsPager(props.query, props.nextCursor);
+  const later = props.query.cursor !== undefined;
+  const empty = props.nextCursor
+    ? 'None of these tasks waits for you any more (you decided them already); older ones follow.'
+    : later
+      ? 'No older task waits for you.'
+      : 'Nothing waits for you.';
   return (
     <Layout title="My tasks" session={props.session} section="tasks" live="/live">
       <h1>My tasks</h1>
       <div id="inbox" data-live-region>
+        {(props.count.count > 0 || props.count.more) && (
+          <p id="inbox-count">
+            {inboxCountText(props.count)}, newest first{later ? '; these are older ones' : ''}.
+          </p>
+        )}
         {props.open.length === 0 ? (
-          <p class="muted">Nothing waits for you.</p>
+          <p class="muted">{empty}</p>
         ) : (
           <table class="tasks stack">
             <thead>
@@ -116,6 +158,21 @@ export function inboxPage(props: { session: Session; open: TaskView[]; closed: T
               ))}
             </tbody>
           </table>
+        )}
+        {(pager.first || pager.next) && (
+          <nav class="pager" aria-label="Pages of my tasks">
+            {pager.first && <a href={inboxLink(pager.first)}>« newest tasks</a>}
+            {pager.previous && (
+              <a href={inboxLink(pager.previous)} rel="prev">
+                ‹ newer tasks
+              </a>
+            )}
+            {pager.next && (
+              <a href={inboxLink(pager.next)} rel="next">
+                older tasks »
+              </a>
+            )}
+          </nav>
         )}
         {props.closed.length > 0 && (
           <>
