@@ -331,16 +331,22 @@ interface WorkItemQuery extends Query {
   iids?: number[];
   created_after?: Time;
   updated_after?: Time;
-  order_by?: 'created_at' | 'updated_at' | 'title';
   sort?: 'asc' | 'desc';
 }
+
+/** The orders both lists take; `label_priority`, `popularity`, `priority` are not emulated by the simulator (400). */
+type WorkItemOrder = 'created_at' | 'updated_at' | 'title' | 'label_priority' | 'milestone_due' | 'popularity' | 'priority';
 
 export interface IssueQuery extends WorkItemQuery {
   state?: 'opened' | 'closed' | 'all';
   confidential?: boolean;
+  /** `weight` is Premium; `relative_position` (manual order) is not emulated by the simulator (400). @default 'created_at' */
+  order_by?: WorkItemOrder | 'due_date' | 'relative_position' | 'weight';
 }
 
 export interface MergeRequestQuery extends WorkItemQuery {
+  /** `merged_at` needs GitLab 17.2 or later. @default 'created_at' */
+  order_by?: WorkItemOrder | 'merged_at';
   state?: 'opened' | 'closed' | 'merged' | 'locked' | 'all';
   source_branch?: string;
   target_branch?: string;

@@ -37,4 +37,11 @@ export const refused = (message: string): GitLabApiError => new GitLabApiError(4
 
 export const methodNotAllowed = (): GitLabApiError => new GitLabApiError(405, { message: '405 Method Not Allowed' });
 
+/**
+ * `405 {"error":"Keyset pagination is not yet available for this type of request"}`: `pagination=keyset` on a list
+ * or an order that GitLab does not page by keyset.
+ */
+export const keysetUnavailable = (): GitLabApiError =>
+  new GitLabApiError(405, { error: 'Keyset pagination is not yet available for this type of request' });
+
 export const conflict = (message: string | string[]): GitLabApiError => new GitLabApiError(409, { message });

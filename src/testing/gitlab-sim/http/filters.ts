@@ -70,15 +70,96 @@ function inTimebox(state: SimState, milestone: SimMilestone | undefined, timebox
   );
 }
 
+export type WorkItemKind = 'issue' | 'merge_request';
+
+/** An item's place in a list's order: its `order_by` value (null sorts last either way, as GitLab's NULLS LAST) and its id. */
+export interface OrderPosition {
+  value: number | string | null;
+  id: number;
+}
+
+export interface WorkItemOrder {
+  orderBy: string;
+  sort: 'asc' | 'desc';
+  positionOf(item: SimIssue | SimMergeRequest): OrderPosition;
+  compare(a: OrderPosition, b: OrderPosition): number;
+}
+
+type OrderValueOf = (state: SimState, item: SimIssue | SimMergeRequest) => number | string | null;
+
+const dueDateOfMilestone: OrderValueOf = (state, item) =>
+  (item.milestoneId === null ? undefined : state.milestones.get(item.milestoneId))?.dueDate ?? null;
+
+/** The `order_by` values the simulator orders by as GitLab does, per list. */
+const EMULATED_ORDERS: Record<WorkItemKind, Record<string, OrderValueOf>> = {
+  issue: {
+    created_at: (_, item) => item.createdAt,
+    updated_at: (_, item) => item.updatedAt,
+    title: (_, item) => item.title,
+    due_date: (_, item) => ('sourceBranch' in item ? null : item.dueDate),
+    weight: (_, item) => ('sourceBranch' in item ? null : (item.weight ?? null)),
+    milestone_due: dueDateOfMilestone,
+  },
+  merge_request: {
+    created_at: (_, item) => item.createdAt,
+    updated_at: (_, item) => item.updatedAt,
+    title: (_, item) => item.title,
+    merged_at: (_, item) => ('sourceBranch' in item ? item.mergedAt : null),
+    milestone_due: dueDateOfMilestone,
+  },
+};
+
+/**
+ * `order_by` values GitLab accepts that the simulator cannot order by faithfully (they depend on label priorities,
+ * votes or manual drag-and-drop order it does not keep). It refuses them rather than answer in another order,
+ * so a test never passes on an order real GitLab would not give.
+ */
+const UNEMULATED_ORDERS: Record<WorkItemKind, readonly string[]> = {
+  issue: ['label_priority', 'popularity', 'priority', 'relative_position'],
+  merge_request: ['label_priority', 'popularity', 'priority'],
+};
+
+/**
+ * `order_by` (default `created_at`) and `sort` (default `desc`) of an issue or merge request list, ties broken by id.
+ * A value GitLab does not take for that list is its `400 order_by does not have a valid value`.
+ */
+export function workItemOrder(state: SimState, p: Params, kind: WorkItemKind): WorkItemOrder {
+  const emulated = EMULATED_ORDERS[kind];
+  const orderBy = p.oneOf('order_by', [...Object.keys(emulated), ...UNEMULATED_ORDERS[kind]]) ?? 'created_at';
+  const valueOf = emulated[orderBy];
+  if (valueOf === undefined) {
+    throw badRequest(
+      `order_by=${orderBy} is valid in GitLab, but the simulator does not emulate that order; ` +
+        `order by one of ${Object.keys(emulated).join(', ')} in tests`,
+    );
+  }
+  const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc';
+  return {
+    orderBy,
+    sort,
+    positionOf: (item) => ({ value: valueOf(state, item), id: item.id }),
+    compare: (a, b) => {
+      if ((a.value === null) !== (b.value === null)) return a.value === null ? 1 : -1;
+      const order = a.value !== null && b.value !== null && a.value !== b.value ? (a.value < b.value ? -1 : 1) : a.id - b.id;
+      return sort === 'asc' ? order : -order;
+    },
+  };
+}
+
 /**
  * Filters and orders issues or merge requests: `state`, `labels` (all must match; `None`/`Any`),
  * `not[labels]` (none may be there), `milestone` (title, `None`/`Any`), `assignee_username`/`assignee_id`, `author_*`, `search` (within `in`:
  * `title`, `description` or both, the default),
- * `iids[]`, `created_*`/`updated_*` `after`/`before`, `order_by` (`created_at`, `updated_at`), `sort`.
+ * `iids[]`, `created_*`/`updated_*` `after`/`before`, `order_by` and `sort` (see {@link workItemOrder}).
  * Merge requests add `source_branch`, `target_branch`, `reviewer_*`, `wip` (`yes`: drafts only, `no`: none);
  * issues add `confidential` and `milestone_id` (`None`, `Any`, `Upcoming`, `Started`).
  */
-export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: SimState, items: readonly T[], p: Params): T[] {
+export function filterWorkItems<T extends SimIssue | SimMergeRequest>(
+  state: SimState,
+  items: readonly T[],
+  p: Params,
+  kind: WorkItemKind,
+): T[] {
   const wantedState = p.string('state');
   const labels = p.list('labels');
   const notLabels = p.list('not[labels]');
@@ -100,8 +181,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
     'updated_after',
     'updated_before',
   ].map((name) => time(p, name));
-  const orderBy = p.oneOf('order_by', ['created_at', 'updated_at', 'title'] as const) ?? 'created_at';
-  const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc';
+  const order = workItemOrder(state, p, kind);
   const matches = (candidate: T): boolean => {
     const item: SimIssue | SimMergeRequest = candidate;
     const mr = 'sourceBranch' in item ? item : undefined;
@@ -138,12 +218,7 @@ export function filterWorkItems<T extends SimIssue | SimMergeRequest>(state: Sim
           idMatches(mr.reviewerIds, reviewerId)))
     );
   };
-  const key = (item: T): number | string => (orderBy === 'title' ? item.title : orderBy === 'updated_at' ? item.updatedAt : item.createdAt);
-  return items.filter(matches).sort((a, b) => {
-    const [ka, kb] = [key(a), key(b)];
-    const order = ka < kb ? -1 : ka > kb ? 1 : a.id - b.id;
-    return sort === 'asc' ? order : -order;
-  });
+  return items.filter(matches).sort((a, b) => order.compare(order.positionOf(a), order.positionOf(b)));
 }
 
 /** Parameters of `PUT`/`POST` on issues and merge requests. */

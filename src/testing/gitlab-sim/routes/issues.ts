@@ -1,8 +1,8 @@
 import type { SimContext } from '../context.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, keysetUnavailable, notFound } from '../errors.js';
 import { type SimApi, type SimRequest, currentUser, groupParam, idParam, projectParam } from '../http/app.js';
-import { filterWorkItems, issueInput, requireSomeParameter } from '../http/filters.js';
-import { paginate } from '../http/pagination.js';
+import { filterWorkItems, issueInput, requireSomeParameter, workItemOrder } from '../http/filters.js';
+import { ISSUE_KEYSET_ORDERS, paginate, paginateByKeyset } from '../http/pagination.js';
 import { Params } from '../http/params.js';
 import type { SimIssue, SimMergeRequest, SimNote, SimProject } from '../model.js';
 import { readableNotes } from '../ops/discussions.js';
@@ -56,17 +56,24 @@ export function groupProjectsParam(c: SimRequest, ctx: SimContext): SimProject[]
 export function registerIssues(api: SimApi, ctx: SimContext): void {
   const { state } = ctx;
 
-  // A project's list and a group's are one list over different projects: same filters, order and pages.
-  const list = async (c: SimRequest, projects: readonly SimProject[]): Promise<Response> => {
+  // A project's list and a group's are one list over different projects: same filters and order. Only the
+  // project's pages by keyset (GitLab 18.3+); a group's answers `pagination=keyset` with 405.
+  const list = async (c: SimRequest, projects: readonly SimProject[], keysetCapable: boolean): Promise<Response> => {
     const ids = new Set(projects.map((project) => project.id));
     const visible = [...state.issues.values()].filter((issue) => ids.has(issue.projectId) && canSeeIssue(state, currentUser(c), issue));
     const p = await Params.of(c);
+    const keyset = p.string('pagination') === 'keyset';
+    if (keyset && !keysetCapable) throw keysetUnavailable();
     const labelDetails = p.bool('with_labels_details');
-    return c.json(paginate(c, filterWorkItems(state, visible, p)).map((issue) => issueEntity(state, issue, { labelDetails })));
+    const found = filterWorkItems(state, visible, p, 'issue');
+    const order = workItemOrder(state, p, 'issue');
+    // GitLab drops `pagination=keyset` for an order it cannot page by keyset and answers offset pages.
+    const page = keyset && ISSUE_KEYSET_ORDERS.includes(order.orderBy) ? paginateByKeyset(c, found, order) : paginate(c, found);
+    return c.json(page.map((issue) => issueEntity(state, issue, { labelDetails })));
   };
 
-  api.get('/projects/:id/issues', (c) => list(c, [projectParam(c, ctx)]));
-  api.get('/groups/:id/issues', (c) => list(c, groupProjectsParam(c, ctx)));
+  api.get('/projects/:id/issues', (c) => list(c, [projectParam(c, ctx)], true));
+  api.get('/groups/:id/issues', (c) => list(c, groupProjectsParam(c, ctx), false));
 
   api.post('/projects/:id/issues', async (c) => {
     const p = await Params.of(c);

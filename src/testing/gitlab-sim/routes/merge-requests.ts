@@ -1,4 +1,5 @@
 import type { SimContext } from '../context.js';
+import { keysetUnavailable } from '../errors.js';
 import { type SimApi, type SimRequest, currentUser, idParam, projectParam } from '../http/app.js';
 import { filterWorkItems, mergeRequestInput, requireSomeParameter } from '../http/filters.js';
 import { paginate } from '../http/pagination.js';
@@ -51,8 +52,10 @@ export function registerMergeRequests(api: SimApi, ctx: SimContext): void {
   const list = async (c: SimRequest, projects: readonly SimProject[]): Promise<Response> => {
     const ids = new Set(projects.map((project) => project.id));
     const p = await Params.of(c);
+    // Merge request lists are not among GitLab's keyset-paginated resources.
+    if (p.string('pagination') === 'keyset') throw keysetUnavailable();
     const mergeRequests = [...state.mergeRequests.values()].filter((mr) => ids.has(mr.projectId));
-    const found = paginate(c, filterWorkItems(state, mergeRequests, p));
+    const found = paginate(c, filterWorkItems(state, mergeRequests, p, 'merge_request'));
     const labelDetails = p.bool('with_labels_details');
     return c.json(
       found.map((mr) => (p.string('view') === 'simple' ? mergeRequestSimple(state, mr) : mergeRequestEntity(state, mr, { labelDetails }))),

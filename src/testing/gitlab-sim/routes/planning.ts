@@ -112,13 +112,13 @@ export function registerPlanning(api: SimApi, ctx: SimContext, scope: 'projects'
     const issues = [...state.issues.values()].filter(
       (issue) => issue.milestoneId === milestone.id && canSeeIssue(state, currentUser(c), issue),
     );
-    return c.json(paginate(c, filterWorkItems(state, issues, await Params.of(c))).map((issue) => issueEntity(state, issue)));
+    return c.json(paginate(c, filterWorkItems(state, issues, await Params.of(c), 'issue')).map((issue) => issueEntity(state, issue)));
   });
   api.get(`${base}/milestones/:milestone_id/merge_requests`, async (c) => {
     const milestone = milestoneParam(c);
     const mrs = [...state.mergeRequests.values()].filter(
       (mr) => mr.milestoneId === milestone.id && state.canRead(currentUser(c), state.requireProject(mr.projectId)),
     );
-    return c.json(paginate(c, filterWorkItems(state, mrs, await Params.of(c))).map((mr) => mergeRequestEntity(state, mr)));
+    return c.json(paginate(c, filterWorkItems(state, mrs, await Params.of(c), 'merge_request')).map((mr) => mergeRequestEntity(state, mr)));
   });
 }
