@@ -46,14 +46,14 @@ export type GitLabEntity = Record<string, unknown>;
  * The workflow acts as the seed's first user (root when the seed has none), with their first
  * token, or a token made for them.
  */
-function withWorkflowToken(seed: SeedDescription): { seed: SeedDescription; token: string } {
+function withWorkflowToken(seed: SeedDescription): { seed: SeedDescription; token: string; username: string } {
   const first = seed.users?.[0];
   const username = (typeof first === 'string' ? first : first?.username) ?? 'root';
   const given = seed.tokens?.[username];
   const existing = Array.isArray(given) ? given[0] : given;
-  if (existing !== undefined) return { seed, token: existing };
+  if (existing !== undefined) return { seed, token: existing, username };
   const token = `${username}-autoflow-test-token`;
-  return { seed: { ...seed, tokens: { ...seed.tokens, [username]: token } }, token };
+  return { seed: { ...seed, tokens: { ...seed.tokens, [username]: token } }, token, username };
 }
 
 export class TestGitLab {
@@ -101,10 +101,21 @@ export class TestGitLab {
       },
     });
     const actions = this.sim.actions as unknown as Record<string, (this: void, ...args: unknown[]) => unknown>;
+    let toldOfOwnActions = false;
     this.actions = Object.fromEntries(
       Object.entries(actions).map(([name, action]) => [
         name,
         async (...args: unknown[]) => {
+          // Most actions name who does them first: when that is the account the workflows act as, its events start no
+          // runs, as on a server; a seed that lists a person first makes every action of theirs do nothing, unsaid.
+          const [actor] = args;
+          if (!toldOfOwnActions && typeof actor === 'string' && actor.toLowerCase() === seeded.username.toLowerCase()) {
+            toldOfOwnActions = true;
+            process.emitWarning(
+              `actions.${name}('${actor}', …): ${actor} is the account the workflows act as (the seed's first user), and events of its own actions start no runs, as on a server (a trigger's includeOwnEvents changes that); have another user do it, or list the account AutoFlow acts as first in the seed's users`,
+              'AutoFlowTestWarning',
+            );
+          }
           const result = action(...args);
           await this.link?.settle();
           return result;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 import { CapabilityError, createTestEnv } from './index.js';
 
@@ -73,6 +74,42 @@ test('a run id that names no run fails history, calls and logs, as it fails run:
     for (const read of reads) await assert.rejects(read('no-such-run'), /^Error: no run no-such-run$/);
   } finally {
     await env.close();
+  }
+});
+
+test("what deploying warns about is the test's to see (env.warnings, a process warning), and so is an action by the account the workflows act as", async () => {
+  const files = workflowFolder({
+    'opened.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'opened', triggers: [{ event: 'com.gitlab.events.merge_request_opened' }], async run() { return 1; } });`,
+  });
+  const warned: string[] = [];
+  const onWarning = (warning: Error) => void warned.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  const env = await createTestEnv({
+    workflows: [files.path('opened.ts')],
+    gitlab: {
+      users: ['dana', 'erik'],
+      groups: [{ path: 'acme', members: { dana: 'maintainer', erik: 'developer' } }],
+      projects: [{ path: 'acme/app' }],
+    },
+  });
+  try {
+    assert.equal(env.warnings.length, 1);
+    assert.match(env.warnings[0] ?? '', /opened\.ts: .*merge_request_opened.*did you mean .*merge_request_created/);
+    await env.gitlab.actions.createIssue('dana', 'acme/app', { title: 'by the bot' });
+    await env.gitlab.actions.createIssue('dana', 'acme/app', { title: 'again' });
+    await env.gitlab.actions.createIssue('erik', 'acme/app', { title: 'by a person' });
+    await setImmediate();
+    assert.deepEqual(
+      warned.map((warning) => warning.split(':')[0]),
+      ['AutoFlowDeployWarning', 'AutoFlowTestWarning'],
+      'each said once',
+    );
+    assert.match(warned[1] ?? '', /actions\.createIssue\('dana', …\): dana is the account the workflows act as \(the seed's first user\)/);
+  } finally {
+    process.off('warning', onWarning);
+    await env.close();
+    files.remove();
   }
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { pino } from 'pino';
 import { VirtualClock } from '../app/clocks.js';
@@ -64,6 +65,28 @@ export interface TestEnvOptions {
   logger?: Logger;
 }
 
+/**
+ * The server log's destination in a test: its deploy warnings (logged with the workflow file) go to `warnings` and out
+ * as process warnings, since a test that sees no run for a mistyped trigger would otherwise fail without a word; the
+ * rest of the log is dropped.
+ */
+function deployWarningSink(warnings: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const line = JSON.parse(chunk.toString()) as { level?: number; file?: string; msg?: string };
+      if (line.level === WARN_LEVEL && line.file !== undefined && line.msg !== undefined) {
+        const warning = `${line.file}: ${line.msg}`;
+        warnings.push(warning);
+        process.emitWarning(warning, 'AutoFlowDeployWarning');
+      }
+      done();
+    },
+  });
+}
+
+/** pino's number for `warn`. */
+const WARN_LEVEL = 40;
+
 /** Event-loop turns a mocked call must stay unanswered, with nothing else starting or ending, to count as waiting for time. */
 const STALLED_ROUNDS = 3;
 
@@ -83,6 +106,12 @@ export class TestEnv {
     private readonly simulator: TestGitLab | undefined,
     private readonly ids: TestIds,
     private readonly inFlight: CallsInFlight,
+    /**
+     * What deploying the workflows warned about, as `autoflow check` prints it (a trigger on an event type GitLab never
+     * sends, a schedule whose input the schema refuses…); each is also a process warning, on stderr. Empty with a
+     * `logger` of the test's own, which receives them instead.
+     */
+    readonly warnings: readonly string[],
   ) {
     const { operations } = runtime;
     this.operations = { ...operations, startRun: (request) => operations.startRun({ ...request, id: request.id ?? ids.next('run') }) };
@@ -112,6 +141,7 @@ export class TestEnv {
           "name it from the test file instead: new URL('./workflow.ts', import.meta.url)",
       );
     }
+    const deployWarnings: string[] = [];
     const runtime = await createRuntime(
       {
         ...base,
@@ -125,7 +155,7 @@ export class TestEnv {
       },
       {
         clock,
-        logger: options.logger ?? pino({ level: 'silent' }),
+        logger: options.logger ?? pino({ level: 'warn' }, deployWarningSink(deployWarnings)),
         pollIntervalMs: null,
         capabilities: [
           ...envCapabilities({
@@ -142,7 +172,7 @@ export class TestEnv {
       },
     );
     await runtime.start();
-    const env = new TestEnv(runtime, clock, capabilities, simulator, ids, inFlight);
+    const env = new TestEnv(runtime, clock, capabilities, simulator, ids, inFlight, deployWarnings);
     simulator?.attach({
       deliver: async (delivery) => {
         await runtime.operations.ingestGitLabWebhook(delivery);
