@@ -62,7 +62,15 @@ export function terminateCommit(
     ],
     consumedPending: [],
     resolvedCalls: [],
-    commands: [{ kind: 'cancelled', reason: terminationText(reason, by, true), children: unfinishedChildren(history) }],
+    commands: [
+      {
+        kind: 'cancelled',
+        reason: terminationText(reason, by, true),
+        children: unfinishedChildren(history),
+        // What made a stuck run stuck is on the run alone (its history has no trace of it): kept as the cause.
+        ...(run.status === 'stuck' && run.error !== undefined && { cause: run.error }),
+      },
+    ],
     secrets: request.secrets,
     versionOf: () => undefined,
     withoutCode: true,

@@ -435,7 +435,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       });
     }
     if (!config.workflowFiles) await retireUndeclared(results);
-    if (!config.workflowFiles && !toldOfElsewhere) {
+    // Servers sharing PostgreSQL may each have their folder at another path: only a server alone on its store can tell.
+    if (!config.workflowFiles && !toldOfElsewhere && plainStore.kind !== 'postgres') {
       toldOfElsewhere = true;
       for (const { name, origin } of workflowsDeployedElsewhere(config.workflowsDir, await store.listActiveDefinitions())) {
         logger.warn(

@@ -476,14 +476,14 @@ export class Engine {
     if (!run) throw new NotFoundError('run', runId);
     if (terminal.has(run.status)) throw new ConflictError(`run ${runId} already ended as ${run.status}; there is nothing to cancel`);
     if (run.status === 'stuck') {
-      const error = {
-        name: 'CancelledError',
-        message: reason ?? `run ${runId} was cancelled while stuck${by === undefined ? '' : ` by ${by}`}`,
+      // Its code cannot run its `finally` blocks (it diverged from its history): it ends at once, the divergence kept.
+      const ending = {
+        status: 'cancelled' as const,
+        reason: reason ?? 'it was stuck',
+        ...(by !== undefined && { by }),
+        ...(run.error !== undefined && { cause: run.error }),
       };
-      await this.commitOutsideSandbox(
-        run,
-        buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'cancelled', error, this.options.secrets),
-      );
+      await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), ending, this.options.secrets));
     } else {
       const resolution: Resolution = { kind: 'cancel', ...(reason !== undefined && { reason }), ...(by !== undefined && { by }) };
       await this.store.addPending(runId, resolution, this.clock.now());
@@ -737,7 +737,7 @@ export class Engine {
       };
       await this.commitOutsideSandbox(
         run,
-        buildTerminalCommit(run, this.options.nodeId, this.clock.now(), 'failed', error, this.options.secrets),
+        buildTerminalCommit(run, this.options.nodeId, this.clock.now(), { status: 'failed', error }, this.options.secrets),
       );
       return;
     }
@@ -779,8 +779,7 @@ export class Engine {
             run,
             this.options.nodeId,
             time,
-            'failed',
-            toErrorInfo(caught, secretValuesOf(this.options.secrets)),
+            { status: 'failed', error: toErrorInfo(caught, secretValuesOf(this.options.secrets)) },
             this.options.secrets,
           ),
         );
@@ -995,7 +994,13 @@ export class Engine {
         this.logger.error({ runId: run.id, err: caught }, 'replay diverged from history; the run is stuck');
         await this.commitOutsideSandbox(
           run,
-          buildStuckCommit(run, this.options.nodeId, toErrorInfo(caught, secretValuesOf(this.options.secrets)), this.options.secrets),
+          buildStuckCommit(
+            run,
+            this.options.nodeId,
+            toErrorInfo(caught, secretValuesOf(this.options.secrets)),
+            this.options.secrets,
+            this.clock.now(),
+          ),
         );
         return undefined;
       }
@@ -1006,8 +1011,7 @@ export class Engine {
             run,
             this.options.nodeId,
             this.clock.now(),
-            'failed',
-            toErrorInfo(caught, secretValuesOf(this.options.secrets)),
+            { status: 'failed', error: toErrorInfo(caught, secretValuesOf(this.options.secrets)) },
             this.options.secrets,
           ),
         );

@@ -213,7 +213,8 @@ export type Command =
    * `children`: ids of child runs still running when the cancellation arrived; they are cancelled too. SDKs
    * since `cancelChild` ask them in the task that delivers the cancel instead, and leave this out.
    */
-  | { kind: 'cancelled'; reason?: string; children?: string[] }
+  /** `cause`: only from the host, which ends a stuck run without its code: what had made it stuck. */
+  | { kind: 'cancelled'; reason?: string; children?: string[]; cause?: ErrorInfo }
   /**
    * Asks a child run of this run to cancel (`ChildHandle.cancel()`, or the run's own cancellation reaching
    * its children), in this task's commit. Not a durable step: it records no history and waits for nothing;

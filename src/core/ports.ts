@@ -43,6 +43,11 @@ export interface TaskCommit {
   create?: { run: NewRun; lease: RunLease };
   /** Fence: the commit applies only while the run's history length is still exactly this. */
   expectedHistoryLength: number;
+  /**
+   * When a commit that records no history happened (a run marked stuck): the run's `updatedAt`. A commit with history
+   * takes its last event's time.
+   */
+  at?: number;
   /** Node that holds the run's lease; a commit from another owner after the lease moved is refused. */
   owner: string;
   /** Ids of the pending resolutions this task consumed; they are deleted. */

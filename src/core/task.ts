@@ -82,7 +82,7 @@ export interface TaskOutput {
  * run's previous `updatedAt`) is used for a commit without history; null leaves it to the database.
  */
 export function taskTime<F extends number | null>(commit: TaskCommit, fallback: F): number | F {
-  return commit.history.at(-1)?.at ?? fallback;
+  return commit.history.at(-1)?.at ?? commit.at ?? fallback;
 }
 
 /** The run's record as every store holds it once `commit` is applied: what a read after the commit returns. */
@@ -397,6 +397,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
           error: {
             name: 'CancelledError',
             message: `run ${run.id} was cancelled${command.reason === undefined ? '' : `: ${command.reason}`}`,
+            ...(command.cause !== undefined && { cause: command.cause }),
           },
         });
         // From SDKs before `cancelChild`: they asked the children only now, at the end of the cleanup.
@@ -457,33 +458,55 @@ function neverMadeCallWarning(call: Extract<Command, { kind: 'call' }>): string 
 }
 
 /** The commit that ends a run outside the sandbox: a limit hit, or a cancel of a stuck run. */
+/**
+ * Ends a run without its code: failed with `error`, or cancelled as asked (`reason`, `by`: recorded in the history as
+ * a cancel request is). `cause`: what made the run stuck, kept as the cancel's cause so that ending it loses no
+ * diagnosis.
+ */
 export function buildTerminalCommit(
   run: RunRecord,
   owner: string,
   time: number,
-  status: 'failed' | 'cancelled',
-  error: ErrorInfo,
+  ending: { status: 'failed'; error: ErrorInfo } | { status: 'cancelled'; reason?: string; by?: string; cause?: ErrorInfo },
   secrets: SecretSource,
 ): TaskCommit {
+  const cancel = ending.status === 'cancelled' ? ending : undefined;
   return buildTaskCommit({
     run,
     owner,
     time,
-    delivered: [],
+    delivered: cancel
+      ? [
+          {
+            resolution: {
+              kind: 'cancel',
+              ...(cancel.reason !== undefined && { reason: cancel.reason }),
+              ...(cancel.by !== undefined && { by: cancel.by }),
+            },
+            at: time,
+          },
+        ]
+      : [],
     consumedPending: [],
     resolvedCalls: [],
-    commands: status === 'cancelled' ? [{ kind: 'cancelled' }] : [{ kind: 'fail', error }],
+    commands: cancel
+      ? [{ kind: 'cancelled', ...(cancel.reason !== undefined && { reason: cancel.reason }), ...(cancel.cause && { cause: cancel.cause }) }]
+      : [{ kind: 'fail', error: (ending as { error: ErrorInfo }).error }],
     secrets,
     versionOf: () => undefined,
     withoutCode: true,
   }).commit;
 }
 
-/** Parks a run whose replay diverged: its history stays as it is, only its status changes. */
-export function buildStuckCommit(run: RunRecord, owner: string, error: ErrorInfo, secrets: SecretSource): TaskCommit {
+/**
+ * Parks a run whose replay diverged: its history stays as it is, only its status changes, and its `updatedAt` (when it
+ * got stuck, which `runs --status stuck --since` filters on).
+ */
+export function buildStuckCommit(run: RunRecord, owner: string, error: ErrorInfo, secrets: SecretSource, time: number): TaskCommit {
   return {
     runId: run.id,
     expectedHistoryLength: run.historyLength,
+    at: time,
     owner,
     consumedPending: [],
     history: [],
