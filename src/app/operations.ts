@@ -132,6 +132,11 @@ export interface TaskView {
   /** ISO 8601 */
   createdAt: string;
   dueAt?: string;
+  /**
+   * Open, but its deadline passed: it takes no more answers, and closes as `timed_out` when its run next looks at it
+   * (a run busy elsewhere may do so later).
+   */
+  overdue?: true;
   closedAt?: string;
 }
 

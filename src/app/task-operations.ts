@@ -66,11 +66,15 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
         ...(query.cursor !== undefined && { cursor: query.cursor }),
         ...(query.limit !== undefined && { limit: query.limit }),
       });
-      return { tasks: page.tasks.map(toTaskView), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+      const now = clock.now();
+      return {
+        tasks: page.tasks.map((task) => toTaskView(task, now)),
+        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+      };
     },
 
     async getTask(id) {
-      return toTaskView(await requireTask(id));
+      return toTaskView(await requireTask(id), clock.now());
     },
 
     async submitTask(id, submission) {
@@ -86,7 +90,7 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
         }
         return submitForm(current, submission.by, checked.values, clock.now());
       });
-      return toTaskView(task);
+      return toTaskView(task, clock.now());
     },
 
     async decideTask(id, input) {
@@ -96,7 +100,7 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
         throw new ValidationError(`comment must be text of at most ${MAX_DECISION_COMMENT} characters`);
       }
       const task = await apply(id, (current) => decideApproval(current, input, clock.now()));
-      return toTaskView(task);
+      return toTaskView(task, clock.now());
     },
   };
 }

@@ -92,7 +92,8 @@ export function toWorkflowView(
   return view;
 }
 
-export function toTaskView(task: HumanTaskRecord): TaskView {
+/** `now`: the time the view is for, which says whether an open task is past its deadline (`overdue`). */
+export function toTaskView(task: HumanTaskRecord, now: number): TaskView {
   const view: TaskView = {
     id: task.id,
     runId: task.runId,
@@ -108,6 +109,7 @@ export function toTaskView(task: HumanTaskRecord): TaskView {
   };
   if (task.outcome !== undefined) view.outcome = task.outcome;
   if (task.dueAt !== undefined) view.dueAt = new Date(task.dueAt).toISOString();
+  if (task.status === 'open' && task.dueAt !== undefined && task.dueAt <= now) view.overdue = true;
   if (task.closedAt !== undefined) view.closedAt = new Date(task.closedAt).toISOString();
   return view;
 }

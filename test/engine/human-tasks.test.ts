@@ -270,6 +270,11 @@ describe('people in the loop: tasks.form and tasks.approval', () => {
       await env.advance('5d');
       const [task] = await env.tasks({ runId });
       assert.equal(task?.status, 'open', 'the run sleeps past the deadline and has not looked at the task');
+      assert.equal(task.overdue, true, 'but it says it takes no more answers');
+      assert.deepEqual(
+        (await env.operations.listTasks({ assignee: 'bob', status: 'open' })).tasks.map((open) => open.overdue),
+        [true],
+      );
       await assert.rejects(
         env.submitTask(task.id, 'bob', { answer: 'late' }),
         (error) => error instanceof ConflictError && /was due at .* and takes no more answers: it closes as timed out/.test(error.message),

@@ -29,7 +29,7 @@ export function registerTasks(program: Command, context: CliContext): void {
       .option('--json', 'print the page as JSON')
       .addHelpText(
         'after',
-        '\nWHO is who may answer an open task, and who answered a closed one (none: it timed out or was cancelled).\nDUE is when an open task times out; empty when it has no deadline.',
+        '\nWHO is who may answer an open task, and who answered a closed one (none: it timed out or was cancelled).\nDUE is when an open task times out; empty when it has no deadline. STATUS overdue: open, but past DUE: it takes no more answers and closes as timed_out when its run next looks at it.',
       ),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
@@ -51,7 +51,7 @@ export function registerTasks(program: Command, context: CliContext): void {
     const rows = page.tasks.map((task) => [
       task.id,
       task.kind,
-      task.status,
+      task.overdue ? 'overdue' : task.status,
       printable(task.title),
       formatTaskPeople(task),
       formatTime(task.createdAt),

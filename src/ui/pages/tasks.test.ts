@@ -4,7 +4,7 @@ import type { TaskView } from '../../app/operations.js';
 import type { Session } from '../auth/session.js';
 import { MAX_DECISION_COMMENT } from '../../core/human-task-rules.js';
 import { render } from '../static.js';
-import { allowedActions, inboxPage, taskPage } from './tasks.js';
+import { allowedActions, inboxPage, taskPage, waitsFor } from './tasks.js';
 
 const session: Session = { username: 'carol', name: 'Carol', csrf: 'token', expiresAt: Number.MAX_SAFE_INTEGER };
 
@@ -64,6 +64,27 @@ test('a post that found the form answered by someone else shows what was typed, 
   assert.match(html, /<dd class="multiline" data-answer="notes">theirs<\/dd>/, 'beside the recorded answer');
   assert.doesNotMatch(html, /id="task-form"/, 'no form to submit again');
   assert.doesNotMatch(render(taskPage({ session, task: closed })), /not saved/, 'nothing of the kind on a plain visit');
+});
+
+test('a task past its deadline takes no answer on its page, keeps what was typed, and waits for nobody, though its run has not closed it', () => {
+  const overdue = task({ dueAt: '2026-01-03T08:03:34.000Z', overdue: true });
+  assert.deepEqual(allowedActions(overdue, 'carol'), { submit: false, approve: false, reject: false, initiator: false });
+  const html = render(
+    taskPage({ session, task: overdue, values: { notes: 'typed late', ok: 'true' }, notice: { kind: 'error', text: 'x' } }),
+  );
+  assert.match(html, /The deadline passed at <time[^>]*>2026-01-03 08:03:34 UTC<\/time>: this task takes no more answers/);
+  assert.doesNotMatch(html, /id="task-form"/, 'no form to submit');
+  assert.match(html, /<dd class="multiline" data-unsaved="notes">typed late<\/dd>/, 'what was typed stays, to copy');
+  const approval = task({
+    kind: 'approval',
+    spec: { title: 'Deploy', approvers: ['carol'] },
+    eligible: ['carol'],
+    dueAt: overdue.dueAt,
+    overdue: true,
+  });
+  assert.doesNotMatch(render(taskPage({ session, task: approval })), /id="decision-form"/);
+  assert.equal(waitsFor(overdue, 'carol'), false, 'My tasks leaves it out');
+  assert.equal(waitsFor({ ...overdue, overdue: undefined }, 'carol'), true);
 });
 
 test('a decision that came too late keeps its comment on the page', () => {

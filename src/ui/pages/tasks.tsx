@@ -21,9 +21,14 @@ export interface AllowedActions {
   initiator: boolean;
 }
 
+/** Whether a task takes answers: open, and its deadline not passed (an overdue one waits only for its run to close it). */
+function takesAnswers(task: TaskView): boolean {
+  return task.status === 'open' && task.overdue !== true;
+}
+
 /** What `username` may still do on a task: the same rules the operations enforce, said before a click. */
 export function allowedActions(task: TaskView, username: string): AllowedActions {
-  const open = task.status === 'open' && task.eligible.includes(username);
+  const open = takesAnswers(task) && task.eligible.includes(username);
   if (task.kind === 'form') return { submit: open, approve: false, reject: false, initiator: false };
   const spec = task.spec as unknown as ApprovalSpec;
   const decided = task.decisions.find((decision) => decision.by === username);
@@ -57,6 +62,7 @@ export function refusalText(task: TaskView, username: string): string | undefine
       return `Not recorded: the request was already ${task.status} at ${closed}, last by @${last.by === username ? `${last.by} (you)` : last.by}.`;
     }
   }
+  if (task.overdue) return `Not saved: the deadline passed at ${formatTime(task.dueAt)}, and the task takes no more answers.`;
   if (task.status === 'timed_out') return `Not saved: the task timed out at ${closed}.`;
   if (task.status === 'cancelled') return `Not saved: the task was cancelled at ${closed}.`;
   return undefined;
@@ -231,10 +237,15 @@ export function taskPage(props: TaskPageProps) {
   const { task, session } = props;
   const spec = task.spec as unknown as (FormSpec | ApprovalSpec) & { description?: string; context?: TaskContext };
   const eligible = task.eligible.includes(session.username);
-  const open = task.status === 'open';
+  const open = takesAnswers(task);
   const allowed = allowedActions(task, session.username);
   return (
-    <Layout title={task.title} session={session} section="tasks" live={open ? `/live?run=${encodeURIComponent(task.runId)}` : undefined}>
+    <Layout
+      title={task.title}
+      session={session}
+      section="tasks"
+      live={task.status === 'open' ? `/live?run=${encodeURIComponent(task.runId)}` : undefined}
+    >
       <h1>{task.title}</h1>
       <p class="muted">
         {task.kind === 'form' ? 'Form' : 'Approval'} for run <a href={`/runs/${encodeURIComponent(task.runId)}`}>{task.runId}</a> of{' '}
@@ -249,9 +260,21 @@ export function taskPage(props: TaskPageProps) {
       <ContextLink context={spec.context} gitlabWebUrl={props.gitlabWebUrl} />
       {props.notice && <Notice kind={props.notice.kind}>{props.notice.text}</Notice>}
       <div id="task-status" data-live-region>
-        {!open && (
+        {task.overdue && (
+          <Notice kind="info">
+            The deadline passed at <Time at={task.dueAt} />: this task takes no more answers. It closes as timed out when its run next looks
+            at it.
+          </Notice>
+        )}
+        {task.status !== 'open' && (
           <Notice kind="info">
             This task is closed: <StatusBadge status={task.status} /> <Time at={task.closedAt} />
+            {task.status === 'timed_out' && task.dueAt && (
+              <>
+                {' '}
+                (it was due <Time at={task.dueAt} />)
+              </>
+            )}
           </Notice>
         )}
         {open && !eligible && (
@@ -302,8 +325,8 @@ function FormBody(props: TaskPageProps & { fields: FormField[]; disabled: boolea
           </>
         )}
       </section>
-      {task.status !== 'open' && props.values && <UnsavedAnswer fields={props.fields} values={props.values} />}
-      {task.status === 'open' && (
+      {!takesAnswers(task) && props.values && <UnsavedAnswer fields={props.fields} values={props.values} />}
+      {takesAnswers(task) && (
         <form id="task-form" class="task" method="post" action={task.path} novalidate data-live-optional>
           <input type="hidden" name="_csrf" value={props.session.csrf} />
           {count > 0 && (
@@ -371,13 +394,13 @@ function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
           </ul>
         )}
       </div>
-      {(task.status !== 'open' || allowed.decided) && typeof props.values?.comment === 'string' && (
+      {(!takesAnswers(task) || allowed.decided) && typeof props.values?.comment === 'string' && (
         <section id="unsaved-answer">
           <h2>Your comment (not saved)</h2>
           <blockquote class="multiline">{props.values.comment}</blockquote>
         </section>
       )}
-      {task.status === 'open' && !allowed.decided && (
+      {takesAnswers(task) && !allowed.decided && (
         <form id="decision-form" class="task" method="post" action={task.path} data-live-optional>
           <input type="hidden" name="_csrf" value={props.session.csrf} />
           <fieldset disabled={!allowed.reject}>
