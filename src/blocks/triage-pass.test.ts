@@ -329,3 +329,54 @@ describe('triage() options', () => {
     );
   });
 });
+
+describe('comment_on_summary, as the gem posts it', () => {
+  const POLICY = `resource_rules:
+  issues:
+    rules:
+      - name: Stale
+        conditions:
+          state: opened
+        actions:
+          summarize:
+            title: Stale {{type}}
+            item: "- {{full_reference}}"
+            summary: "{{items}}"
+          comment_on_summary: "{{full_reference}} by {{author}}: {{title}}"
+`;
+  const seed: Seed = {
+    users: ['triage-bot', 'dana'],
+    groups: [{ path: 'acme', members: { 'triage-bot': 'maintainer', dana: 'developer' } }],
+    projects: [
+      {
+        path: 'acme/app',
+        issues: [
+          { title: 'Crash', author: 'dana' },
+          { title: 'Token leak', author: 'dana', confidential: true },
+        ],
+      },
+    ],
+  };
+
+  test('a note on the summary issue for each resource, previewed in a dry run and posted by a real one', async () => {
+    const env = await world(POLICY, seed);
+    try {
+      const preview = await completed(env, { dryRun: true });
+      assert.deepEqual(preview.rules[0]?.actions, ['summarize', 'comment on the summary']);
+      const expected = [
+        { resource: 'acme/app#2', body: 'acme/app#2 by @(confidential): (confidential)' },
+        { resource: 'acme/app#1', body: 'acme/app#1 by @dana: Crash' },
+      ];
+      assert.deepEqual(preview.rules[0]?.summaryComments, expected);
+      await completed(env, { dryRun: false });
+      assert.deepEqual(
+        notes(env, 3),
+        expected.map((note) => note.body),
+        'on the summary issue (#3), nothing on the resources',
+      );
+      assert.deepEqual([notes(env, 1), notes(env, 2)], [[], []]);
+    } finally {
+      await env.close();
+    }
+  });
+});

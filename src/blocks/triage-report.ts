@@ -22,6 +22,8 @@ export interface TriageRuleReport {
   summary?: string;
   /** In a dry run: the summary issue the rule would open, rendered, and the project it would open it in. */
   summaryIssue?: { project: string; title: string; description: string };
+  /** In a dry run: the note `comment_on_summary` would post on the summary issue for each resource (`acme/app#12`). */
+  summaryComments?: { resource: string; body: string }[];
   /**
    * Why the rule acts on nothing (a label of its actions is missing), with its file and line. A real run fails at
    * its end with every such error; a dry run completes, so that the other rules' previews are not lost.

@@ -195,5 +195,6 @@ export function describeActions(actions: TriageActions): string[] {
   if (actions.mention?.length) words.push(`mention ${actions.mention.map((name) => `@${name}`).join(' ')}`);
   if (actions.move) words.push(`move to ${actions.move}`);
   if (actions.summarize) words.push('summarize');
+  if (actions.commentOnSummary) words.push('comment on the summary');
   return words;
 }

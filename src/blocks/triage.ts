@@ -342,20 +342,49 @@ class TriagePass {
     );
   }
 
-  /** The summary issue: opened (in the triaged project unless `destination` names one), or in a dry run rendered. */
+  /**
+   * The summary issue: opened (in the triaged project unless `destination` names one), or in a dry run rendered.
+   * `opened`: where it was opened, for `comment_on_summary`.
+   */
   async summarize(
     source: TriageSource,
     summarize: TriageSummarize,
     type: ResourceType,
     items: string,
-  ): Promise<Pick<TriageRuleReport, 'summary' | 'summaryIssue'>> {
+  ): Promise<Pick<TriageRuleReport, 'summary' | 'summaryIssue'> & { opened?: { project: string; iid: number } }> {
     const title = renderTemplate(summarize.title, { type, items, at: this.clock.at });
     const description = renderTemplate(summarize.summary, { type, items, at: this.clock.at });
     // triage() refuses a summary without destination on a group, which has no issues of its own.
     const project = summarize.destination ?? source.path;
     if (this.dryRun) return { summary: title, summaryIssue: { project, title, description } };
     const issue = await gitlab.issues.create(project, { title, description });
-    return { summary: issue.web_url };
+    return { summary: issue.web_url, opened: { project, iid: issue.iid } };
+  }
+
+  /**
+   * `comment_on_summary`: a note on the rule's summary issue for each resource, from the template with that
+   * resource's placeholders (confidential ones redacted, as in the gem); in a dry run, the notes it would post.
+   */
+  async commentOnSummary(
+    source: TriageSource,
+    actions: TriageActions,
+    resources: TriageResource[],
+    opened: { project: string; iid: number } | undefined,
+  ): Promise<Pick<TriageRuleReport, 'summaryComments'>> {
+    const template = actions.commentOnSummary;
+    if (!template) return {};
+    const notes = resources.flatMap((resource) => {
+      const body = renderTemplate(template, { resource, type: resource.type, at: this.clock.at, redactConfidential: true }).trim();
+      return body === '' ? [] : [{ resource: referenceOf(source, resource), body }];
+    });
+    if (!opened) return notes.length > 0 ? { summaryComments: notes } : {};
+    const { project, iid } = opened;
+    for (const { body } of notes) {
+      if (actions.commentType === 'thread')
+        await gitlab.request('POST', `/projects/${encode(project)}/issues/${iid}/discussions`, { body });
+      else await gitlab.notes.create({ project, issueIid: iid, body });
+    }
+    return {};
   }
 
   /** In a dry run, what the gem's dry run prints for each resource: the note it would post. */
@@ -413,10 +442,13 @@ class TriagePass {
       }
     }
     if (actions.summarize && resources.length > 0) {
-      Object.assign(
-        report,
-        await this.summarize(source, actions.summarize, type, renderItems(actions.summarize, resources, this.clock.at)),
+      const { opened, ...summary } = await this.summarize(
+        source,
+        actions.summarize,
+        type,
+        renderItems(actions.summarize, resources, this.clock.at),
       );
+      Object.assign(report, summary, await this.commentOnSummary(source, actions, resources, opened));
     }
     const verb = this.dryRun ? 'would' : 'did';
     const named = labels ? `'${rule.name}' (labels ${labels.join(', ')})` : `'${rule.name}'`;
@@ -442,7 +474,10 @@ class TriagePass {
       }
     }
     const report: TriageRuleReport = { ...sourceOf(source), resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
-    if (parts.length > 0) Object.assign(report, await this.summarize(source, summary.summarize, type, parts.join('\n\n')));
+    if (parts.length > 0) {
+      const { opened: _opened, ...summarized } = await this.summarize(source, summary.summarize, type, parts.join('\n\n'));
+      Object.assign(report, summarized);
+    }
     reports.push(report);
     return reports;
   }

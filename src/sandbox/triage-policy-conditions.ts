@@ -20,6 +20,7 @@ export const ACTION_KEYS = [
   'comment_internal',
   'redact_confidential_resources',
   'summarize',
+  'comment_on_summary',
 ];
 // Actions the gem has that AutoFlow does not run: an error, because dropping them would silently do less than the file says.
 export const UNSUPPORTED_ACTIONS = ['issue', 'delete'];

@@ -438,7 +438,7 @@ test('unknown keys: conditions are refused, actions and top-level keys warned ab
   assert.deepEqual(warnings, [
     '.triage-policies.yml:1: colour: unknown top-level key, ignored (the gem ignores it too)',
     ".triage-policies.yml:7: issues rule 'R': actions.add_label: unknown action, ignored (the gem ignores it too); did you mean `labels`?",
-    ".triage-policies.yml:8: issues rule 'R': actions.frobnicate: unknown action, ignored (the gem ignores it too); known actions: labels, remove_labels, status, mention, move, comment, comment_type, comment_internal, redact_confidential_resources, summarize",
+    ".triage-policies.yml:8: issues rule 'R': actions.frobnicate: unknown action, ignored (the gem ignores it too); known actions: labels, remove_labels, status, mention, move, comment, comment_type, comment_internal, redact_confidential_resources, summarize, comment_on_summary",
   ]);
   assert.match(
     problems(() => inline('resource_rules:\n  branches:\n    rules: []\n'))[0] ?? '',
@@ -614,6 +614,19 @@ test('common YAML mistakes name their own line and what to write: an unclosed qu
   assert.equal(
     problems(() => inline(rule('      - name: A\n        actions:\n          comment: *missing\n')))[0],
     '.triage-policies.yml:6: `*missing` names no anchor: write `&missing` on the value it stands for, above it',
+  );
+});
+
+test('comment_on_summary is read beside summarize, and refused without it, as the gem refuses it', () => {
+  const { policies } = inline(
+    issueRule('actions:\n  summarize: {title: T, item: "- {{title}}", summary: "{{items}}"}\n  comment_on_summary: "{{title}}"'),
+  );
+  assert.deepEqual(policies.issues.rules[0]?.actions.commentOnSummary, [{ kind: 'placeholder', name: 'title' }]);
+  assert.deepEqual(
+    problems(() => inline(issueRule('actions:\n  comment_on_summary: "{{title}}"'))),
+    [
+      ".triage-policies.yml:6: issues rule 'R': actions.comment_on_summary: comments on the summary this rule opens, but the rule has no `summarize` (the gem refuses it too)",
+    ],
   );
 });
 

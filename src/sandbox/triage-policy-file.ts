@@ -288,6 +288,14 @@ class PolicyReader extends ConditionReader {
           if (summarize) actions.summarize = summarize;
           break;
         }
+        case 'comment_on_summary': {
+          const comment = this.template(entry, at);
+          if (comment) actions.commentOnSummary = comment;
+          if (!map.entries.has('summarize')) {
+            this.problem(at, 'comments on the summary this rule opens, but the rule has no `summarize` (the gem refuses it too)');
+          }
+          break;
+        }
         default:
           if (UNSUPPORTED_ACTIONS.includes(key))
             this.problem(at, `not supported by AutoFlow; do this in a workflow instead (${TRIAGE_DOCS})`);

@@ -110,6 +110,12 @@ export interface TriageActions {
   /** The line `labels:` is written on, for the error a pass gives when one of them does not exist. */
   labelsLine?: number;
   summarize?: TriageSummarize;
+  /**
+   * `comment_on_summary`, beside `summarize`: once the rule's summary issue is opened, a note on it for each resource,
+   * written from this template with that resource's placeholders (a thread with `comment_type: thread`), as the gem's
+   * CommentOnSummary posts them.
+   */
+  commentOnSummary?: TriageTemplate;
 }
 
 export interface TriageSummarize {
