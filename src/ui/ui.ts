@@ -287,9 +287,23 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
 
   const gitlabWebUrl = (): string | undefined => settings.gitlabWebUrl?.();
 
+  /**
+   * Why a cancelled task's run ended, when it did: a person who opens the task learns the reason given, which the
+   * run's error holds (`run c2 was cancelled: rollout aborted`). Nothing when the workflow cancelled the task itself.
+   */
+  async function runEndedFor(task: TaskView): Promise<string | undefined> {
+    if (task.status !== 'cancelled') return undefined;
+    const run = await operations.getRun(task.runId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+    return run && (run.status === 'cancelled' || run.status === 'failed') ? run.error?.message : undefined;
+  }
+
   app.get('/tasks/:id', user, async (c) => {
     const task = await operations.getTask(c.req.param('id'));
-    return page(c, taskPage({ session: c.get('session'), task, gitlabWebUrl: gitlabWebUrl(), notice: notice(c) }));
+    const runEnded = await runEndedFor(task);
+    return page(c, taskPage({ session: c.get('session'), task, gitlabWebUrl: gitlabWebUrl(), notice: notice(c), runEnded }));
   });
 
   /** A refused action shown on the task page itself, with its status. */
@@ -303,9 +317,17 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       const fresh = await operations.getTask(task.id);
       const status = error instanceof ForbiddenError ? 403 : 409;
       const text = (error instanceof ConflictError ? refusalText(fresh, c.get('session').username) : undefined) ?? error.message;
+      const runEnded = await runEndedFor(fresh);
       return page(
         c,
-        taskPage({ session: c.get('session'), task: fresh, gitlabWebUrl: gitlabWebUrl(), notice: { kind: 'error', text }, ...extra }),
+        taskPage({
+          session: c.get('session'),
+          task: fresh,
+          gitlabWebUrl: gitlabWebUrl(),
+          notice: { kind: 'error', text },
+          runEnded,
+          ...extra,
+        }),
         status,
       );
     }

@@ -231,6 +231,8 @@ export interface TaskPageProps {
   values?: PostedValues;
   errors?: Record<string, string>;
   notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
+  /** Why the task's run ended, when the task closed with it (`run c2 was cancelled: rollout aborted`). */
+  runEnded?: string | undefined;
 }
 
 export function taskPage(props: TaskPageProps) {
@@ -259,7 +261,7 @@ export function taskPage(props: TaskPageProps) {
       </p>
       <ContextLink context={spec.context} gitlabWebUrl={props.gitlabWebUrl} />
       {props.notice && <Notice kind={props.notice.kind}>{props.notice.text}</Notice>}
-      <div id="task-status" data-live-region>
+      <div id="task-status" role="status" data-live-region>
         {task.overdue && (
           <Notice kind="info">
             The deadline passed at <Time at={task.dueAt} />: this task takes no more answers. It closes as timed out when its run next looks
@@ -269,6 +271,7 @@ export function taskPage(props: TaskPageProps) {
         {task.status !== 'open' && (
           <Notice kind="info">
             This task is closed: <StatusBadge status={task.status} /> <Time at={task.closedAt} />
+            {props.runEnded && ` — ${props.runEnded}`}
             {task.status === 'timed_out' && task.dueAt && (
               <>
                 {' '}
@@ -375,10 +378,13 @@ function ApprovalBody(props: TaskPageProps & { allowed: AllowedActions }) {
   const spec = task.spec as unknown as ApprovalSpec;
   return (
     <section>
-      <p>
-        Needs {spec.required ?? 1} approval{(spec.required ?? 1) === 1 ? '' : 's'} from {task.eligible.map((name) => `@${name}`).join(', ')}
-        {spec.initiator && !spec.allowSelfApproval && ` (not @${normaliseUsername(spec.initiator)}, who asked for it)`}.
-      </p>
+      {task.status === 'open' && (
+        <p>
+          Needs {spec.required ?? 1} approval{(spec.required ?? 1) === 1 ? '' : 's'} from{' '}
+          {task.eligible.map((name) => `@${name}`).join(', ')}
+          {spec.initiator && !spec.allowSelfApproval && ` (not @${normaliseUsername(spec.initiator)}, who asked for it)`}.
+        </p>
+      )}
       <h2>Decisions</h2>
       <div id="decisions" data-live-region>
         {task.decisions.length === 0 ? (

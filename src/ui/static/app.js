@@ -56,9 +56,12 @@
           var next = fresh.getElementById(element.id);
           if (!next) {
             // A task form that closed (another assignee, a timeout, a cancel) keeps what was typed, read-only.
+            var hadFocus = element.contains(document.activeElement);
             var typed = TYPED_TITLES[element.id] ? typedAnswer(element) : null;
             if (typed) element.replaceWith(unsavedAnswer(TYPED_TITLES[element.id], typed));
             else element.remove();
+            // The focus would fall back to the page itself: it goes to what says why the form went.
+            if (hadFocus) focusStatus();
             return;
           }
           // Kept, not replaced, but it follows the fresh page's state: a task that closed disables its form.
@@ -77,6 +80,13 @@
         busy = false;
         if (again) schedule();
       });
+  }
+  // The region that says a task's state (a status role, read out when it changes): where focus goes when the form goes.
+  function focusStatus() {
+    var status = document.getElementById('task-status');
+    if (!status) return;
+    status.setAttribute('tabindex', '-1');
+    status.focus();
   }
   // The task forms whose typed answer outlives their closing, and the heading it is shown under.
   var TYPED_TITLES = { 'task-form': 'Your answer (not saved)', 'decision-form': 'Your comment (not saved)' };
