@@ -97,7 +97,11 @@ describeInBrowser('web UI live updates and layout in headless Chromium', SUITE, 
     await ops().submitTask(formTask.id, { by: 'bob', values: { summary: 'Done', impact: 3, severity: 'low', paged: false } });
     await page.getByRole('heading', { name: /Submitted by @bob at / }).waitFor();
     await page.locator('#task-form').waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'task-status', 'the focus goes to what says why, not to the page');
+    assert.equal(
+      await page.evaluate<string>('document.activeElement?.id'),
+      'task-status',
+      'the focus goes to what says why, not to the page',
+    );
     const unsaved = page.locator('#unsaved-answer');
     await unsaved.getByText('closed before you submitted').waitFor();
     assert.equal(await unsaved.locator('dd[data-unsaved="summary"]').textContent(), 'my summary');
@@ -115,7 +119,7 @@ describeInBrowser('web UI live updates and layout in headless Chromium', SUITE, 
     await ops().cancelRun(approval.id, 'not needed');
     await page.locator('#decision-form').waitFor({ state: 'detached' });
     assert.equal(await page.locator('#unsaved-answer dd[data-unsaved="comment"]').textContent(), 'a long thought');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'task-status');
+    assert.equal(await page.evaluate<string>('document.activeElement?.id'), 'task-status');
     assert.match((await page.locator('#task-status').textContent()) ?? '', /run \S+ was cancelled: not needed/, 'and why the run ended');
   });
 
