@@ -108,6 +108,8 @@ export interface ListRunsQuery {
   updatedFrom?: number;
   /** Started by an event about this GitLab reference (`demo/app#42`), see RunFilter.subject. */
   subject?: string;
+  /** On this workflow version or the versions it is the start of (see RunFilter.version). */
+  version?: string;
   cursor?: string;
   /** @default 50, at most 500 */
   limit?: number;

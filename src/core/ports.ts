@@ -160,6 +160,11 @@ export interface RunFilter {
    * Not indexed yet (it needs a migration): the stores filter the inbox by subject once per query.
    */
   subject?: string;
+  /**
+   * Runs on this workflow version, or on the versions it is the start of (`f409e359c462`, as lists print them): which
+   * runs an old version still has in flight. Not indexed: give `workflow` and `status` too, whose index it filters.
+   */
+  version?: string;
   /** Opaque cursor from a previous page. */
   cursor?: string;
   /** @default 50 */

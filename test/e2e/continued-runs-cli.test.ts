@@ -106,6 +106,17 @@ describe('runs that continued as new, through the API and the CLI', () => {
     assert.deepEqual([badKey.status, refusal.error.code], [400, 'invalid']);
   });
 
+  test('runs --workflow-version lists the runs on a version, found by its start as VERSION prints it', async () => {
+    const run = (await (await server.api('/api/v1/runs/L')).json()) as { version: string };
+    const listed = await cli(['runs', '--workflow', 'loop', '--workflow-version', run.version.slice(0, 12), '-q']);
+    assert.ok(listed.stdout.split('\n').includes('L'), listed.stderr);
+    const none = await cli(['runs', '--workflow-version', '000000']);
+    assert.equal(none.stderr, 'no runs\n');
+    const bad = await cli(['runs', '--workflow-version', 'v1']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /version: a workflow version or its start: 6 to 64 hex digits/);
+  });
+
   test('cancelling a run that is cancelling already says so, and records nothing more', async () => {
     assert.equal(
       (await server.api('/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'slow-cleanup', id: 'C' }) })).status,

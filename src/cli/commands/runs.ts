@@ -10,6 +10,8 @@ import { sinceTime } from '../since.js';
 const optionsSchema = z.strictObject({
   ...clientOptionsShape,
   workflow: z.string().optional(),
+  // Checked by the server, as the status is.
+  workflowVersion: z.string().optional(),
   // Checked by the server, which knows every status; its message lists them.
   status: z.string().optional(),
   limit: integerFlag(1).optional(),
@@ -48,6 +50,10 @@ export function registerRuns(program: Command, context: CliContext): void {
       )
       .option('--workflow <name>', 'only runs of this workflow')
       .option('--status <status>', 'only runs in this status: running, completed, failed, cancelled, continued, stuck')
+      .option(
+        '--workflow-version <version>',
+        'only runs on this workflow version, or the versions that start so (f409e359c462, as VERSION shows it): what an old version still has in flight, with --status running',
+      )
       .option('--limit <n>', 'at most this many runs (server default 50, at most 500)')
       .option('--cursor <cursor>', 'continue after the previous page')
       .option(
@@ -68,6 +74,7 @@ export function registerRuns(program: Command, context: CliContext): void {
     const page = await client.listRuns({
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
       ...(options.status === undefined ? {} : { status: options.status as RunStatus }),
+      ...(options.workflowVersion === undefined ? {} : { version: options.workflowVersion }),
       ...(ended === undefined ? {} : { order: 'updated' as const }),
       ...(since === undefined ? {} : ended === undefined ? { createdFrom: since } : { updatedFrom: since }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),

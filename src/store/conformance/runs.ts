@@ -117,7 +117,8 @@ export function describeRuns(context: ConformanceContext): void {
 
     it('filters by creation time, with the other filters and across pages', async () => {
       const store = context.store;
-      for (let i = 0; i < 12; i++) await store.createRun(newRun(`t${String(i).padStart(2, '0')}`, { createdAt: 1000 + i * 10, workflow: i % 3 ? 'wf' : 'other' }));
+      for (let i = 0; i < 12; i++)
+        await store.createRun(newRun(`t${String(i).padStart(2, '0')}`, { createdAt: 1000 + i * 10, workflow: i % 3 ? 'wf' : 'other' }));
       const ids = async (filter: RunFilter) => (await allPages(store, filter)).map((r) => r.id);
       assert.deepEqual(await ids({ createdFrom: 1050, createdBefore: 1090, limit: 2 }), ['t08', 't07', 't06', 't05']);
       assert.deepEqual(await ids({ createdFrom: 1100 }), ['t11', 't10']);
@@ -126,10 +127,28 @@ export function describeRuns(context: ConformanceContext): void {
       assert.deepEqual(await ids({ createdFrom: 2000 }), []);
     });
 
+    it('filters by version, whole or its start, with the other filters', async () => {
+      const store = context.store;
+      await store.createRun(newRun('old-1', { version: 'f409e359c462aa', createdAt: 1000 }));
+      await store.createRun(newRun('old-2', { version: 'f409e359c462aa', createdAt: 1010, workflow: 'other' }));
+      await store.createRun(newRun('new-1', { version: 'f409e4000000bb', createdAt: 1020 }));
+      const ids = async (filter: RunFilter) => (await allPages(store, filter)).map((r) => r.id);
+      assert.deepEqual(await ids({ version: 'f409e359c462' }), ['old-2', 'old-1']);
+      assert.deepEqual(await ids({ version: 'f409e359c462aa', workflow: 'wf', status: 'running' }), ['old-1']);
+      assert.deepEqual(await ids({ version: 'f409e' }), ['new-1', 'old-2', 'old-1']);
+      assert.deepEqual(await ids({ version: 'f409e359c462ab' }), []);
+    });
+
     it('finds the runs started by events about a GitLab reference, comments included', async () => {
       const store = context.store;
       const event = async (id: string, subject?: string) =>
-        (await store.insertEvent({ specversion: '1.0', id, source: 'gitlab', type: 'com.gitlab.events.issue_updated', ...(subject ? { subject } : {}) }, id, 1000)).seq;
+        (
+          await store.insertEvent(
+            { specversion: '1.0', id, source: 'gitlab', type: 'com.gitlab.events.issue_updated', ...(subject ? { subject } : {}) },
+            id,
+            1000,
+          )
+        ).seq;
       const seqs = {
         issue: await event('e1', 'demo/app#42'),
         note: await event('e2', 'demo/app#42#note_7'),
@@ -138,7 +157,8 @@ export function describeRuns(context: ConformanceContext): void {
         none: await event('e5'),
       };
       let at = 2000;
-      for (const [name, seq] of Object.entries(seqs)) await store.createRun(newRun(`by-${name}`, { createdAt: at++, triggerEventSeq: seq }));
+      for (const [name, seq] of Object.entries(seqs))
+        await store.createRun(newRun(`by-${name}`, { createdAt: at++, triggerEventSeq: seq }));
       await store.createRun(newRun('manual', { createdAt: at++ }));
       const ids = async (filter: RunFilter) => (await allPages(store, filter)).map((r) => r.id);
       assert.deepEqual(await ids({ subject: 'demo/app#42', limit: 1 }), ['by-note', 'by-issue']);

@@ -401,6 +401,7 @@ export function createMemoryStore(): Store {
         (run) =>
           (filter.workflow === undefined || run.workflow === filter.workflow) &&
           (filter.status === undefined || run.status === filter.status) &&
+          (filter.version === undefined || run.version.startsWith(filter.version)) &&
           (filter.createdFrom === undefined || run.createdAt >= filter.createdFrom) &&
           (filter.createdBefore === undefined || run.createdAt < filter.createdBefore) &&
           (filter.updatedFrom === undefined || run.updatedAt >= filter.updatedFrom) &&

@@ -358,7 +358,7 @@ export const SQL = {
  * Returns the SQL and its parameters.
  */
 export function listRunsQuery(
-  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom'>,
+  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom' | 'version'>,
   after: RunPosition | undefined,
   limit: number,
 ): { text: string; values: unknown[] } {
@@ -369,6 +369,7 @@ export function listRunsQuery(
   if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
   if (filter.order === 'updated') where.push(UPDATE_ORDER_SQL);
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
+  if (filter.version !== undefined) where.push(`starts_with(version, ${param(filter.version)})`);
   if (filter.createdFrom !== undefined) where.push(`created_at >= ${param(filter.createdFrom)}`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
   if (filter.updatedFrom !== undefined) where.push(`updated_at >= ${param(filter.updatedFrom)}`);

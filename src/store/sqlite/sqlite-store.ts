@@ -225,6 +225,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       createdBefore: filter.createdBefore,
       subject: filter.subject,
       updatedFrom: filter.updatedFrom,
+      version: filter.version,
       ...after,
       limit: limit + 1,
     });

@@ -287,7 +287,7 @@ export const SQL = {
  * partial: the query repeats its WHERE (UPDATE_ORDER_SQL), without which SQLite cannot use it.
  */
 export function listRunsSql(
-  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom'>,
+  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom' | 'version'>,
   after: boolean,
 ): string {
   const time = filter.order === 'updated' ? 'updated_at' : 'created_at';
@@ -296,6 +296,8 @@ export function listRunsSql(
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
     filter.order === 'updated' ? UPDATE_ORDER_SQL : undefined,
     filter.status === undefined ? undefined : 'status = @status',
+    // The versions that start with it: versions are hex, and 'g' sorts after every hex digit.
+    filter.version === undefined ? undefined : "version >= @version AND version < @version || 'g'",
     filter.createdFrom === undefined ? undefined : 'created_at >= @createdFrom',
     filter.createdBefore === undefined ? undefined : 'created_at < @createdBefore',
     filter.updatedFrom === undefined ? undefined : 'updated_at >= @updatedFrom',

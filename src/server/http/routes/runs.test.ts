@@ -95,11 +95,12 @@ describe('GET /api/v1/runs', () => {
 
   test('invalid query parameters are a 400 naming them', async () => {
     const { app } = setup();
-    const response = await call(app, 'GET', '/api/v1/runs?status=sleeping&limit=0');
+    const response = await call(app, 'GET', '/api/v1/runs?status=sleeping&limit=0&version=f409');
     assert.equal(response.status, 400);
     assert.deepEqual(response.body.error.issues?.sort(), [
       'limit: an integer from 1 to 500',
       'status: one of running, completed, failed, cancelled, continued, stuck',
+      'version: a workflow version or its start: 6 to 64 hex digits, as `autoflow runs` and `autoflow workflows` print it',
     ]);
   });
 });

@@ -30,6 +30,10 @@ const isoDate = z.iso.date();
 const listSchema = z.object({
   workflow: z.string().min(1, 'a workflow name').optional(),
   status: z.enum(RUN_STATUSES, `one of ${RUN_STATUSES.join(', ')}`).optional(),
+  version: z
+    .string()
+    .regex(/^[0-9a-f]{6,64}$/, 'a workflow version or its start: 6 to 64 hex digits, as `autoflow runs` and `autoflow workflows` print it')
+    .optional(),
   // `updated`: by when runs last changed, which for runs that ended is when they did (see RunFilter.order).
   order: z.enum(['created', 'updated'], "'created' or 'updated'").optional(),
   /** Runs created (order `created`) or that last changed (order `updated`) at or after this time. */
