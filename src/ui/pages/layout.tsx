@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
 import type { Session } from '../auth/session.js';
+import type { PageLink, RunsPager } from '../runs-pager.js';
 import { ASSET_VERSION } from '../static.js';
 
 export interface PageProps {
@@ -115,5 +116,33 @@ export function Notice(props: { kind: 'error' | 'info' | 'ok'; children?: Child 
     <div class={`notice ${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
       {props.children}
     </div>
+  );
+}
+
+/**
+ * The links between the pages of a list (see runs-pager.ts): `href` makes a page's address, `words` name the first,
+ * previous and next pages as the list reads (`« first page`, `‹ newer tasks`…).
+ */
+export function PagerNav(props: {
+  label: string;
+  pager: RunsPager;
+  href: (link: PageLink) => string;
+  words: { first: string; previous: string; next: string };
+}) {
+  const { pager, href, words } = props;
+  return (
+    <nav class="pager" aria-label={props.label}>
+      {pager.first && <a href={href(pager.first)}>« {words.first}</a>}
+      {pager.previous && (
+        <a href={href(pager.previous)} rel="prev">
+          ‹ {words.previous}
+        </a>
+      )}
+      {pager.next && (
+        <a href={href(pager.next)} rel="next">
+          {words.next} »
+        </a>
+      )}
+    </nav>
   );
 }

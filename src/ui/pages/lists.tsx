@@ -6,7 +6,7 @@ import type { Session } from '../auth/session.js';
 import type { InboxCount } from '../inbox.js';
 import { RUN_STATUSES } from '../runs-filter.js';
 import { runsPager, type PageLink } from '../runs-pager.js';
-import { Layout, Notice, RunLink, StatusBadge, Time } from './layout.js';
+import { Layout, Notice, PagerNav, RunLink, StatusBadge, Time } from './layout.js';
 
 const STATUSES = RUN_STATUSES;
 
@@ -190,19 +190,12 @@ export function runsPage(props: {
       {props.notFound && <Notice kind="info">No run has the id “{props.notFound}”.</Notice>}
       {props.reference && <Notice kind="info">Runs started by events about {props.reference} (its comments included).</Notice>}
       <RunTable runs={props.runs} />
-      <nav class="pager" aria-label="Pages of runs">
-        {pager.first && <a href={params(pager.first)}>« first page</a>}
-        {pager.previous && (
-          <a href={params(pager.previous)} rel="prev">
-            ‹ previous page
-          </a>
-        )}
-        {pager.next && (
-          <a href={params(pager.next)} rel="next">
-            next page »
-          </a>
-        )}
-      </nav>
+      <PagerNav
+        label="Pages of runs"
+        pager={pager}
+        href={params}
+        words={{ first: 'first page', previous: 'previous page', next: 'next page' }}
+      />
     </Layout>
   );
 }

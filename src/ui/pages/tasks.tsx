@@ -9,7 +9,7 @@ import { Field, SubmittedValues, UnsavedAnswer, fieldTarget, type PostedValues }
 import type { InboxCount } from '../inbox.js';
 import { renderMarkdown } from '../markdown.js';
 import { runsPager, type PageLink } from '../runs-pager.js';
-import { Layout, Notice, RunLink, StatusBadge, Time, formatTime } from './layout.js';
+import { Layout, Notice, PagerNav, RunLink, StatusBadge, Time, formatTime } from './layout.js';
 
 export interface AllowedActions {
   submit: boolean;
@@ -166,19 +166,12 @@ export function inboxPage(props: InboxPageProps) {
           </table>
         )}
         {(pager.first || pager.next) && (
-          <nav class="pager" aria-label="Pages of my tasks">
-            {pager.first && <a href={inboxLink(pager.first)}>« newest tasks</a>}
-            {pager.previous && (
-              <a href={inboxLink(pager.previous)} rel="prev">
-                ‹ newer tasks
-              </a>
-            )}
-            {pager.next && (
-              <a href={inboxLink(pager.next)} rel="next">
-                older tasks »
-              </a>
-            )}
-          </nav>
+          <PagerNav
+            label="Pages of my tasks"
+            pager={pager}
+            href={inboxLink}
+            words={{ first: 'newest tasks', previous: 'newer tasks', next: 'older tasks' }}
+          />
         )}
         {props.closed.length > 0 && (
           <>
