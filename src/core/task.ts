@@ -457,9 +457,8 @@ function neverMadeCallWarning(call: Extract<Command, { kind: 'call' }>): string 
   );
 }
 
-/** The commit that ends a run outside the sandbox: a limit hit, or a cancel of a stuck run. */
 /**
- * Ends a run without its code: failed with `error`, or cancelled as asked (`reason`, `by`: recorded in the history as
+ * The commit that ends a run outside the sandbox (a limit hit, a cancel of a stuck run): failed with `error`, or cancelled as asked (`reason`, `by`: recorded in the history as
  * a cancel request is). `cause`: what made the run stuck, kept as the cancel's cause so that ending it loses no
  * diagnosis.
  */
@@ -470,28 +469,35 @@ export function buildTerminalCommit(
   ending: { status: 'failed'; error: ErrorInfo } | { status: 'cancelled'; reason?: string; by?: string; cause?: ErrorInfo },
   secrets: SecretSource,
 ): TaskCommit {
-  const cancel = ending.status === 'cancelled' ? ending : undefined;
+  const ended: Pick<TaskInput, 'delivered' | 'commands'> =
+    ending.status === 'failed'
+      ? { delivered: [], commands: [{ kind: 'fail', error: ending.error }] }
+      : {
+          delivered: [
+            {
+              resolution: {
+                kind: 'cancel',
+                ...(ending.reason !== undefined && { reason: ending.reason }),
+                ...(ending.by !== undefined && { by: ending.by }),
+              },
+              at: time,
+            },
+          ],
+          commands: [
+            {
+              kind: 'cancelled',
+              ...(ending.reason !== undefined && { reason: ending.reason }),
+              ...(ending.cause && { cause: ending.cause }),
+            },
+          ],
+        };
   return buildTaskCommit({
     run,
     owner,
     time,
-    delivered: cancel
-      ? [
-          {
-            resolution: {
-              kind: 'cancel',
-              ...(cancel.reason !== undefined && { reason: cancel.reason }),
-              ...(cancel.by !== undefined && { by: cancel.by }),
-            },
-            at: time,
-          },
-        ]
-      : [],
+    ...ended,
     consumedPending: [],
     resolvedCalls: [],
-    commands: cancel
-      ? [{ kind: 'cancelled', ...(cancel.reason !== undefined && { reason: cancel.reason }), ...(cancel.cause && { cause: cancel.cause }) }]
-      : [{ kind: 'fail', error: (ending as { error: ErrorInfo }).error }],
     secrets,
     versionOf: () => undefined,
     withoutCode: true,
