@@ -8,7 +8,7 @@ import type { Engine } from '../core/engine.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { TERMINAL_STATUSES, type HistoryEvent, type RunRecord } from '../core/model.js';
 import type { Clock, SecretSource, Store, TaskCommit } from '../core/ports.js';
-import { buildTaskCommit } from '../core/task.js';
+import { buildTerminalCommit } from '../core/task.js';
 
 /**
  * How often a terminate reads the run again when a step of it committed between the read and the terminate's own
@@ -53,28 +53,18 @@ export function terminateCommit(
   request: { owner: string; secrets: SecretSource; time: number; reason?: string; by?: string },
 ): TaskCommit {
   const { time, reason, by } = request;
-  return buildTaskCommit({
+  return buildTerminalCommit(
     run,
-    owner: request.owner,
+    request.owner,
     time,
-    delivered: [
-      { resolution: { kind: 'cancel', reason: terminationText(reason, by, false), ...(by === undefined ? {} : { by }) }, at: time },
-    ],
-    consumedPending: [],
-    resolvedCalls: [],
-    commands: [
-      {
-        kind: 'cancelled',
-        reason: terminationText(reason, by, true),
-        children: unfinishedChildren(history),
-        // What made a stuck run stuck is on the run alone (its history has no trace of it): kept as the cause.
-        ...(run.status === 'stuck' && run.error !== undefined && { cause: run.error }),
-      },
-    ],
-    secrets: request.secrets,
-    versionOf: () => undefined,
-    withoutCode: true,
-  }).commit;
+    {
+      status: 'cancelled',
+      request: { reason: terminationText(reason, by, false), ...(by === undefined ? {} : { by }) },
+      reason: terminationText(reason, by, true),
+      children: unfinishedChildren(history),
+    },
+    request.secrets,
+  );
 }
 
 /**

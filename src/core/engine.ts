@@ -477,12 +477,8 @@ export class Engine {
     if (terminal.has(run.status)) throw new ConflictError(`run ${runId} already ended as ${run.status}; there is nothing to cancel`);
     if (run.status === 'stuck') {
       // Its code cannot run its `finally` blocks (it diverged from its history): it ends at once, the divergence kept.
-      const ending = {
-        status: 'cancelled' as const,
-        reason: reason ?? 'it was stuck',
-        ...(by !== undefined && { by }),
-        ...(run.error !== undefined && { cause: run.error }),
-      };
+      const given = reason ?? 'it was stuck';
+      const ending = { status: 'cancelled' as const, request: { reason: given, ...(by !== undefined && { by }) }, reason: given };
       await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), ending, this.options.secrets));
     } else {
       const resolution: Resolution = { kind: 'cancel', ...(reason !== undefined && { reason }), ...(by !== undefined && { by }) };

@@ -458,36 +458,31 @@ function neverMadeCallWarning(call: Extract<Command, { kind: 'call' }>): string 
 }
 
 /**
- * The commit that ends a run outside the sandbox (a limit hit, a cancel of a stuck run): failed with `error`, or cancelled as asked (`reason`, `by`: recorded in the history as
- * a cancel request is). `cause`: what made the run stuck, kept as the cancel's cause so that ending it loses no
- * diagnosis.
+ * The commit that ends a run outside the sandbox (a limit hit, a cancel of a stuck run, a terminate): failed with
+ * `error`, or cancelled. A cancel records `request` in the history as a cancel request (`by`: who asked), ends the run
+ * with `reason` in its error, and asks `children` to cancel. A stuck run's error (the divergence, which its history has
+ * no trace of) becomes the cancel's cause, so that ending it loses no diagnosis.
  */
 export function buildTerminalCommit(
   run: RunRecord,
   owner: string,
   time: number,
-  ending: { status: 'failed'; error: ErrorInfo } | { status: 'cancelled'; reason?: string; by?: string; cause?: ErrorInfo },
+  ending:
+    | { status: 'failed'; error: ErrorInfo }
+    | { status: 'cancelled'; request: { reason?: string; by?: string }; reason?: string; children?: string[] },
   secrets: SecretSource,
 ): TaskCommit {
   const ended: Pick<TaskInput, 'delivered' | 'commands'> =
     ending.status === 'failed'
       ? { delivered: [], commands: [{ kind: 'fail', error: ending.error }] }
       : {
-          delivered: [
-            {
-              resolution: {
-                kind: 'cancel',
-                ...(ending.reason !== undefined && { reason: ending.reason }),
-                ...(ending.by !== undefined && { by: ending.by }),
-              },
-              at: time,
-            },
-          ],
+          delivered: [{ resolution: { kind: 'cancel', ...ending.request }, at: time }],
           commands: [
             {
               kind: 'cancelled',
               ...(ending.reason !== undefined && { reason: ending.reason }),
-              ...(ending.cause && { cause: ending.cause }),
+              ...(ending.children !== undefined && { children: ending.children }),
+              ...(run.status === 'stuck' && run.error !== undefined && { cause: run.error }),
             },
           ],
         };
