@@ -299,17 +299,7 @@ class TriagePass {
       else await gitlab.mergeRequests.edit(project, iid, edit);
     }
     const body = renderComment(actions, resource, this.clock.at);
-    if (body !== '') {
-      if (actions.commentType === 'thread') {
-        await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, {
-          body,
-          ...(actions.commentInternal ? { internal: true } : {}),
-        });
-      } else {
-        const target = type === 'issues' ? { issueIid: iid } : { mergeRequestIid: iid };
-        await gitlab.notes.create({ project, ...target, body, ...(actions.commentInternal ? { internal: true } : {}) });
-      }
-    }
+    if (body !== '') await postComment(project, type, iid, body, actions);
     if (actions.move && type === 'issues') {
       const destination = await this.#projectId(actions.move);
       await gitlab.request('POST', `/projects/${encode(project)}/issues/${iid}/move`, { to_project_id: destination });
@@ -343,22 +333,22 @@ class TriagePass {
   }
 
   /**
-   * The summary issue: opened (in the triaged project unless `destination` names one), or in a dry run rendered.
-   * `opened`: where it was opened, for `comment_on_summary`.
+   * The summary issue: opened (in the triaged project unless `destination` names one), or in a dry run rendered:
+   * what the report says of it, and where it was opened, for `comment_on_summary`.
    */
   async summarize(
     source: TriageSource,
     summarize: TriageSummarize,
     type: ResourceType,
     items: string,
-  ): Promise<Pick<TriageRuleReport, 'summary' | 'summaryIssue'> & { opened?: { project: string; iid: number } }> {
+  ): Promise<{ reported: Pick<TriageRuleReport, 'summary' | 'summaryIssue'>; opened?: { project: string; iid: number } }> {
     const title = renderTemplate(summarize.title, { type, items, at: this.clock.at });
     const description = renderTemplate(summarize.summary, { type, items, at: this.clock.at });
     // triage() refuses a summary without destination on a group, which has no issues of its own.
     const project = summarize.destination ?? source.path;
-    if (this.dryRun) return { summary: title, summaryIssue: { project, title, description } };
+    if (this.dryRun) return { reported: { summary: title, summaryIssue: { project, title, description } } };
     const issue = await gitlab.issues.create(project, { title, description });
-    return { summary: issue.web_url, opened: { project, iid: issue.iid } };
+    return { reported: { summary: issue.web_url }, opened: { project, iid: issue.iid } };
   }
 
   /**
@@ -378,12 +368,8 @@ class TriagePass {
       return body === '' ? [] : [{ resource: referenceOf(source, resource), body }];
     });
     if (!opened) return notes.length > 0 ? { summaryComments: notes } : {};
-    const { project, iid } = opened;
-    for (const { body } of notes) {
-      if (actions.commentType === 'thread')
-        await gitlab.request('POST', `/projects/${encode(project)}/issues/${iid}/discussions`, { body });
-      else await gitlab.notes.create({ project, issueIid: iid, body });
-    }
+    // As the gem's CommentOnSummary: its `comment_type`, but never internal.
+    for (const { body } of notes) await postComment(opened.project, 'issues', opened.iid, body, { commentType: actions.commentType });
     return {};
   }
 
@@ -442,13 +428,13 @@ class TriagePass {
       }
     }
     if (actions.summarize && resources.length > 0) {
-      const { opened, ...summary } = await this.summarize(
+      const { reported, opened } = await this.summarize(
         source,
         actions.summarize,
         type,
         renderItems(actions.summarize, resources, this.clock.at),
       );
-      Object.assign(report, summary, await this.commentOnSummary(source, actions, resources, opened));
+      Object.assign(report, reported, await this.commentOnSummary(source, actions, resources, opened));
     }
     const verb = this.dryRun ? 'would' : 'did';
     const named = labels ? `'${rule.name}' (labels ${labels.join(', ')})` : `'${rule.name}'`;
@@ -474,10 +460,7 @@ class TriagePass {
       }
     }
     const report: TriageRuleReport = { ...sourceOf(source), resource: type, rule: summary.name, matched: [], actions: ['summarize'] };
-    if (parts.length > 0) {
-      const { opened: _opened, ...summarized } = await this.summarize(source, summary.summarize, type, parts.join('\n\n'));
-      Object.assign(report, summarized);
-    }
+    if (parts.length > 0) Object.assign(report, (await this.summarize(source, summary.summarize, type, parts.join('\n\n'))).reported);
     reports.push(report);
     return reports;
   }
@@ -502,6 +485,25 @@ class TriagePass {
       return reports;
     }
     throw new TriageRuleError(`${this.#failures.length} rule(s) could not run; the others did:\n${this.#failures.join('\n')}`);
+  }
+}
+
+/** A note on an issue or merge request, or with `comment_type: thread` a new discussion; internal with `comment_internal`. */
+async function postComment(
+  project: string,
+  type: ResourceType,
+  iid: number,
+  body: string,
+  how: Pick<TriageActions, 'commentType' | 'commentInternal'>,
+): Promise<void> {
+  if (how.commentType === 'thread') {
+    await gitlab.request('POST', `/projects/${encode(project)}/${type}/${iid}/discussions`, {
+      body,
+      ...(how.commentInternal ? { internal: true } : {}),
+    });
+  } else {
+    const target = type === 'issues' ? { issueIid: iid } : { mergeRequestIid: iid };
+    await gitlab.notes.create({ project, ...target, body, ...(how.commentInternal ? { internal: true } : {}) });
   }
 }
 
