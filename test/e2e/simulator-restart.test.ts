@@ -82,9 +82,17 @@ test(
     });
     try {
       await server.start();
-      // A folder where the file would be renamed to: the save fails there as it would on a full disk.
-      rmSync(stateFile, { force: true });
-      mkdirSync(stateFile);
+      // A folder where the file would be renamed to: the save fails there as it would on a full disk. A save of the
+      // server's may put the file back between the two (its first, after the seed): then the file is removed again.
+      for (let attempt = 1; ; attempt++) {
+        rmSync(stateFile, { force: true });
+        try {
+          mkdirSync(stateFile);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt === 10) throw error;
+        }
+      }
       const response = await server.api('/api/v1/simulator/actions/createIssue', {
         method: 'POST',
         body: JSON.stringify({ args: ['bob', 'demo/app', { title: 'Not saved' }] }),
