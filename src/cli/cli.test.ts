@@ -97,7 +97,10 @@ describe('run', () => {
   test('--wait --timeout gives up with exit 124, as timeout(1): the run goes on, and a script may wait again', async () => {
     const outcome = await cli(['run', 'slow', '--wait', '--timeout', '0.3', '--id', 'slow-timeout']);
     assert.equal(outcome.code, 124);
-    assert.match(outcome.stderr, /error: run slow-timeout is still running after 0.3 s; follow it with `autoflow show slow-timeout`/);
+    assert.match(
+      outcome.stderr,
+      /error: run slow-timeout is still running after 0.3 s; wait again with `autoflow run slow --id slow-timeout --wait`, or see where it is with `autoflow show slow-timeout`/,
+    );
   });
 
   test('--input-file - reads the input from standard input', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -208,6 +208,27 @@ describe("the README's autoflow.config.ts", () => {
       set(before);
     }
   }
+
+  test('type-checks as written in an `autoflow init` repository (its process.env secrets may be unset)', { timeout: 120_000 }, () => {
+    assert.ok(example, 'README.md has the example');
+    const checkout = join(import.meta.dirname, '..', '..');
+    const dir = folder({
+      'package.json': '{ "type": "module" }\n',
+      // The example leaves the ticket system's client to the reader.
+      'autoflow.config.ts': `${example}\ndeclare function createTicket(args: unknown, options: { idempotencyKey: string; signal: AbortSignal }): Promise<{ id: number }>;\n`,
+    });
+    mkdirSync(join(dir, 'node_modules/@types'), { recursive: true });
+    symlinkSync(checkout, join(dir, 'node_modules/autoflow'));
+    symlinkSync(join(checkout, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'));
+    const tsconfig = JSON.parse(readFileSync(join(checkout, 'templates/init/tsconfig.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['autoflow.config.ts'] }));
+    const tsc = spawnSync(process.execPath, [join(checkout, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.equal(tsc.stdout + tsc.stderr, '');
+    assert.equal(tsc.status, 0);
+  });
 
   test('works as written: with its variables set, they are the secrets', async () => {
     const config = await loadExample({ HOOK_SECRET: 'hook-s3cret', SLACK_TOKEN: 'xoxb-1' });

@@ -123,7 +123,7 @@ const webhookSourceSchema = strict({
   /** Names the source in event dedupe keys and logs. */
   name: nonEmpty,
   /** The `X-Gitlab-Token` GitLab sends with this source's webhooks. */
-  secret: nonEmpty,
+  secret: fromEnvironment,
   /** The instance's URL, the prefix of its events' `source`; read from the payload when absent. */
   instanceUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
   /** The projects and groups (paths, `*` globs) its webhooks may be about; others are refused. @default any */

@@ -75,7 +75,7 @@ async function waitForEnd(client: ApiClient, started: RunView, timeoutMs: number
         return run;
       case 'running':
         throw new StillRunningError(
-          `run ${run.id} is still running after ${timeoutMs / 1000} s; follow it with \`autoflow show ${run.id}\``,
+          `run ${run.id} is still running after ${timeoutMs / 1000} s; wait again with \`autoflow run ${started.workflow} --id ${started.id} --wait\`, or see where it is with \`autoflow show ${run.id}\``,
         );
       case 'failed': {
         const location = run.error && errorLocation(run.error);
