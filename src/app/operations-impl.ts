@@ -256,6 +256,23 @@ export function createOperations(deps: OperationsDeps): Operations {
     );
   }
 
+  /**
+   * The run, when it was started by the same request: a run id names one request, as an idempotency key does, so a
+   * client that reuses an id with another input (a CI job run again with new parameters) is told, not handed the old
+   * run's result as if it were the answer to its new input.
+   */
+  async function sameRequest(run: RunRecord, workflow: string, input: Json): Promise<RunRecord> {
+    sameWorkflow(run, workflow);
+    const [started] = await store.loadHistory(run.id, 0, 1);
+    if (started?.type === 'run_started' && !jsonEqual(started.input, input)) {
+      throw new ConflictError(
+        `run '${run.id}' exists already (${run.status}), started with another input: a run id names one request, choose another id for this input${run.status === 'failed' ? ` (\`autoflow retry ${run.id}\` runs the failed run again with its own input)` : ''}`,
+        { id: run.id, workflow: run.workflow, status: run.status },
+      );
+    }
+    return run;
+  }
+
   return {
     ...createTaskOperations({ engine, store, clock }),
 
@@ -264,11 +281,11 @@ export function createOperations(deps: OperationsDeps): Operations {
       if (idProblem !== undefined) throw new ValidationError('run id is invalid', [`id: ${idProblem}`]);
       // Idempotent by id, first of all: a client that sends its request again (after a timeout, say) gets the run it
       // started, even once its workflow was retired or its input schema changed.
+      const input = request.input ?? null;
       const existing = request.id === undefined ? undefined : await store.getRun(request.id);
-      if (existing) return { run: view(sameWorkflow(existing, request.workflow)), created: false };
+      if (existing) return { run: view(await sameRequest(existing, request.workflow, input)), created: false };
       const definition = engine.activeDefinition(request.workflow);
       if (!definition) throw await workflowNotFound(request.workflow);
-      const input = request.input ?? null;
       const tooDeep = jsonDepthProblem('input', input);
       if (tooDeep !== undefined) throw new ValidationError('run input is refused', [tooDeep]);
       deps.checkInput(definition, input);
@@ -280,7 +297,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         input,
         createdAt: clock.now(),
       });
-      return { run: view(created ? run : sameWorkflow(run, definition.name)), created };
+      return { run: view(created ? run : await sameRequest(run, definition.name, input)), created };
     },
 
     async getRun(id) {

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
+import { ConflictError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { postgresUnreachable, TEST_POSTGRES_URL } from '../../test/helpers/postgres.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
@@ -126,12 +127,21 @@ export default workflow({
   await runtime.start();
   try {
     const { operations } = runtime;
-    assert.equal((await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 1 } })).created, true);
-    // A retry whose body was rebuilt differently: the run it started, not a refusal of the input.
-    const retried = await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 'one' } });
-    assert.deepEqual([retried.created, retried.run.id, retried.run.input], [false, 'portal-1', { n: 1 }]);
+    assert.equal((await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 1, from: 'portal' } })).created, true);
+    // The same request again, its keys in another order: the run it started.
+    const retried = await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { from: 'portal', n: 1 } });
+    assert.deepEqual([retried.created, retried.run.id, retried.run.input], [false, 'portal-1', { n: 1, from: 'portal' }]);
+    // Another input under the id (a CI job run again with new parameters): told, not handed the old run's result.
+    await assert.rejects(
+      operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 2 } }),
+      (error: Error) =>
+        error instanceof ConflictError &&
+        /^run 'portal-1' exists already \((running|completed)\), started with another input: a run id names one request, choose another id for this input$/.test(
+          error.message,
+        ),
+    );
     await operations.retireWorkflow('typed');
-    const afterRetire = await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 1 } });
+    const afterRetire = await operations.startRun({ workflow: 'typed', id: 'portal-1', input: { n: 1, from: 'portal' } });
     assert.deepEqual([afterRetire.created, afterRetire.run.id], [false, 'portal-1']);
     await assert.rejects(operations.startRun({ workflow: 'typed', id: 'portal-2', input: { n: 2 } }), /it was retired/);
     await assert.rejects(operations.startRun({ workflow: 'other', id: 'portal-1' }), /exists already, a run of workflow 'typed'/);
