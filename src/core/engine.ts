@@ -122,6 +122,13 @@ const terminal = new Set<RunStatus>(TERMINAL_STATUSES);
 
 /** nextDelivery's answer when the run gave its slot back while its calls run (SlotReturns). */
 const SLOT_GIVEN_BACK = Symbol('slot given back');
+/** Waits read per page by lookBackUnfinished. */
+const UNFINISHED_LOOKBACK_PAGE = 200;
+/**
+ * How old a wait must be before the heartbeat does its lookback again when none is recorded: a lookback takes
+ * milliseconds, and one still under way on a busy node is left to finish.
+ */
+const UNFINISHED_LOOKBACK_AGE_MS = 30_000;
 
 /** Whether `wait` waits for a signal sent to `run` itself (`signal(name)`, or `waitFor` on the type with that subject). */
 function isOwnSignalWait(run: RunRecord, wait: WaitRecord): boolean {
@@ -170,6 +177,8 @@ export class Engine {
   /** Runs started here that do not exist yet: the commit of their first task creates them (see startHere). */
   private readonly creating = new Map<string, RunCreation>();
   private heartbeat: (() => void) | undefined;
+  /** The lookback for waits that missed theirs, while one is under way (sweepUnfinishedLookbacks). */
+  private unfinishedLookbacks: Promise<void> | undefined;
   /** Runs whose advance failed unexpectedly: not retried before `until`, so a broken run cannot spin. */
   private readonly failing = new Map<string, { attempts: number; until: number }>();
   private readonly background = new Set<Promise<unknown>>();
@@ -234,6 +243,7 @@ export class Engine {
     // reclaimed at once, instead of when their leases would have passed.
     this.track(this.calls.reclaimOwn());
     this.track(this.onDue());
+    this.sweepUnfinishedLookbacks(this.clock.now());
     this.schedulePoll();
     this.scheduleHeartbeat();
   }
@@ -1088,17 +1098,48 @@ export class Engine {
   }
 
   /**
-   * A wait registered after its event arrived still receives it, from the inbox's recent past, or
-   * from the time `since` gives (a wait opened again by a retry). A run's own signals are kept for
-   * it since it started: sent before the run waits for them, they are not lost (`lookbackMs` earlier
-   * still, for the clocks of other nodes). The waits of one task look back together (router.ts).
+   * A wait registered after its event arrived still receives it, from the inbox's past `lookbackMs`
+   * before the wait, or from the time `since` gives (a wait opened again by a retry). A run's own
+   * signals are kept for it since it started: sent before the run waits for them, they are not lost
+   * (`lookbackMs` earlier still, for the clocks of other nodes). The waits of one task look back
+   * together (router.ts). Once done, it is recorded, so that a lookback this node does not get to
+   * is done by lookBackUnfinished.
    */
   private async lookback(run: RunRecord, waits: WaitRecord[], since?: (wait: WaitRecord) => number): Promise<void> {
-    const recent = this.clock.now() - this.lookbackMs;
-    const ownSignals = Math.min(recent, run.createdAt - this.lookbackMs);
-    const timed = waits.map((wait) => ({ wait, from: since?.(wait) ?? (isOwnSignalWait(run, wait) ? ownSignals : recent) }));
+    const ownSignals = run.createdAt - this.lookbackMs;
+    const timed = waits.map((wait) => {
+      const recent = wait.registeredAt - this.lookbackMs;
+      return { wait, from: since?.(wait) ?? (isOwnSignalWait(run, wait) ? Math.min(recent, ownSignals) : recent) };
+    });
     const delivered = await lookBack(this.store, this.logger, run, timed, this.fingerprint);
+    await this.store.markWaitsLookedBack(waits);
     if (delivered) this.mailFor([run.id]);
+  }
+
+  /**
+   * Looks back for the waits registered at or before `until` whose lookback is not recorded as done: a node stopped
+   * between the commit that registered them and the lookback (a crash, a kill), or the lookback failed. Events that
+   * arrived before such a wait (acknowledged signals sent before the run waited for them) would otherwise never reach
+   * it. A lookback delivers an event to a run once, so doing one twice is harmless.
+   */
+  private async lookBackUnfinished(until: number): Promise<void> {
+    let after: WaitRecord | undefined;
+    for (;;) {
+      const page = await this.store.listWaitsToLookBack(until, UNFINISHED_LOOKBACK_PAGE, after);
+      const byRun = new Map<string, WaitRecord[]>();
+      for (const wait of page) byRun.set(wait.runId, [...(byRun.get(wait.runId) ?? []), wait]);
+      for (const [runId, waits] of byRun) {
+        try {
+          const run = await this.store.getRun(runId);
+          if (run?.status === 'running') await this.lookback(run, waits);
+          else await this.store.markWaitsLookedBack(waits);
+        } catch (error) {
+          this.logger.error({ err: toError(error), runId }, 'a lookback for waits that missed theirs failed; it is tried again later');
+        }
+      }
+      if (page.length < UNFINISHED_LOOKBACK_PAGE) return;
+      after = page.at(-1);
+    }
   }
 
   // timers -----------------------------------------------------------------------------------
@@ -1141,8 +1182,19 @@ export class Engine {
       heartbeatMs !== undefined ? heartbeatMs : pollIntervalMs === null ? null : Math.min(this.runLeaseMs, this.callLeaseMs) / 3;
     if (interval === null || this.stopping) return;
     this.heartbeat = this.clock.schedule(this.clock.now() + interval, () => {
+      this.sweepUnfinishedLookbacks(this.clock.now() - UNFINISHED_LOOKBACK_AGE_MS);
       this.track(this.renewLeases().finally(() => this.scheduleHeartbeat()));
     });
+  }
+
+  /** lookBackUnfinished, unless one is under way: a long one does not hold up the leases' renewal, nor run twice. */
+  private sweepUnfinishedLookbacks(until: number): void {
+    if (this.unfinishedLookbacks) return;
+    const sweep = this.lookBackUnfinished(until).finally(() => {
+      this.unfinishedLookbacks = undefined;
+    });
+    this.unfinishedLookbacks = sweep;
+    this.track(sweep);
   }
 
   private async renewLeases(): Promise<void> {

@@ -366,6 +366,15 @@ export interface Store {
   /** Waits on `type` with exactly this correlation key: an index lookup. */
   findWaits(type: string, key: string): Promise<WaitRecord[]>;
   /**
+   * Waits whose lookback (the engine's search of the inbox for events that arrived before the wait was registered) is
+   * not recorded as done, registered at or before `registeredUntil`, ordered by registration time, run id and step, after
+   * `after` in that order, at most `limit`. A node that stopped between registering a wait and its lookback, or a
+   * lookback that failed, leaves one: another lookback finds what that one would have (a run gets an event once).
+   */
+  listWaitsToLookBack(registeredUntil: number, limit: number, after?: WaitRecord): Promise<WaitRecord[]>;
+  /** Records the lookback of these waits as done; a wait that is gone (satisfied meanwhile) is left out. */
+  markWaitsLookedBack(waits: ReadonlyArray<Pick<WaitRecord, 'runId' | 'step'>>): Promise<void>;
+  /**
    * Applies the routing of one event: creates the runs (insert-or-ignore), and for each delivery
    * whose wait row still exists deletes the wait (and its timeout timer), records that the run
    * consumed the event, appends a `wait` resolution carrying the event to the run's pending and

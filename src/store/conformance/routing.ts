@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { hashedWaitIndexEntry } from '../../core/correlation.js';
 import { NotFoundError } from '../../core/errors.js';
 import { cloudEvent, commit, isReady, newRun, OTHER, OWNER, startRun, timer, wait } from './fixtures.js';
+import type { WaitRecord } from '../../core/model.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 const sortShapes = (shapes: string[][]) => shapes.map((s) => JSON.stringify(s)).sort();
@@ -51,6 +52,33 @@ export function describeRouting(context: ConformanceContext): void {
       );
       assert.deepEqual(await store.claimReadyRuns(OTHER, 4999, 60_000, 10), ['free'], 'only the run created without a lease is free');
       assert.deepEqual(await store.claimReadyRuns(OWNER, 4999, 60_000, 10), ['leased']);
+    });
+
+    it('lists the waits whose lookback is not recorded, oldest first, in pages, until it is recorded or the wait is satisfied', async () => {
+      const store = context.store;
+      await startRun(store, 'r1', {
+        waits: [wait('r1', 1, '["a"]', { registeredAt: 1000 }), wait('r1', 2, '["b"]', { registeredAt: 1000 })],
+      });
+      await startRun(store, 'r2', { waits: [wait('r2', 1, '["c"]', { registeredAt: 900 })] });
+      await startRun(store, 'r3', { waits: [wait('r3', 1, '["d"]', { registeredAt: 2000 })] });
+      const listed = async (until: number, limit = 10, after?: WaitRecord) =>
+        (await store.listWaitsToLookBack(until, limit, after)).map((w) => `${w.runId}:${w.step}`);
+      assert.deepEqual(await listed(1000), ['r2:1', 'r1:1', 'r1:2'], 'registered at or before 1000, by time, run and step');
+      const [first] = await store.listWaitsToLookBack(1000, 1);
+      assert.deepEqual(first, wait('r2', 1, '["c"]', { registeredAt: 900 }), 'the whole wait');
+      assert.deepEqual(await listed(1000, 1, first), ['r1:1'], 'the page after the first');
+      assert.deepEqual(await listed(5000, 10, wait('r1', 1, '["a"]', { registeredAt: 1000 })), ['r1:2', 'r3:1']);
+
+      await store.markWaitsLookedBack([
+        { runId: 'r1', step: 1 },
+        { runId: 'r2', step: 1 },
+        { runId: 'gone', step: 7 },
+      ]);
+      assert.deepEqual(await listed(5000), ['r1:2', 'r3:1']);
+      const { seq } = await store.insertEvent(cloudEvent('x1'), 'k1', 2000);
+      await store.routeEvent({ eventSeq: seq, newRuns: [], deliveries: [{ runId: 'r1', step: 2 }], markRouted: true });
+      assert.deepEqual(await listed(5000), ['r3:1'], 'a satisfied wait is gone');
+      assert.deepEqual((await store.findWaits('com.example.thing', '["a"]')).length, 1, 'a wait looked back for is still a wait');
     });
 
     it('routes a batch of events in order: a wait the first one satisfied is not there for the second', async () => {

@@ -130,6 +130,8 @@ export function createMemoryStore(): Store {
   const calls = new ByRun<CallRow>();
   const timers = new ByRun<TimerRecord>();
   const waits = new ByRun<WaitRecord>();
+  /** The stored waits whose lookback is done (Store.markWaitsLookedBack): by identity, so that a deleted wait takes its mark along. */
+  const lookedBack = new WeakSet<WaitRecord>();
   const consumed = new Map<string, Set<number>>();
   const logs = new ByRun<LogRecord>();
   const scheduleTicks = new Map<string, number>();
@@ -612,6 +614,22 @@ export function createMemoryStore(): Store {
       return [...shapes].sort().map((shape) => JSON.parse(shape) as string[]);
     },
     findWaits: (type, key) => copy([...waits.all()].filter((w) => w.eventType === type && w.key === key)),
+    listWaitsToLookBack: (registeredUntil, limit, after) => {
+      const order = (a: WaitRecord, b: WaitRecord) =>
+        a.registeredAt - b.registeredAt || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0) || a.step - b.step;
+      return copy(
+        [...waits.all()]
+          .filter((w) => !lookedBack.has(w) && w.registeredAt <= registeredUntil && (after === undefined || order(w, after) > 0))
+          .sort(order)
+          .slice(0, limit),
+      );
+    },
+    markWaitsLookedBack: (done) => {
+      for (const { runId, step } of done) {
+        const wait = waits.get(runId, step);
+        if (wait) lookedBack.add(wait);
+      }
+    },
     routeEvent: (routing) => routeEvent(routing),
     routeEvents: (routings) => {
       // All or none: the one way routing throws is an unknown event, so check every event first.

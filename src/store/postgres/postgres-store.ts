@@ -300,6 +300,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     listWaitShapes: async (type) =>
       (await rows<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
     findWaits: async (type, key) => (await rows<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
+    listWaitsToLookBack: async (until, limit, after) =>
+      (
+        await rows<WaitRow>(SQL.listWaitsToLookBack, [until, after?.registeredAt ?? -1, after?.runId ?? '', after?.step ?? -1, rowLimit(limit)])
+      ).map(toWaitRecord),
+    markWaitsLookedBack: async (waits) => {
+      if (waits.length === 0) return;
+      await rows(SQL.markWaitsLookedBack, [waits.map((wait) => wait.runId), waits.map((wait) => wait.step)]);
+    },
     routeEvent: async (routing) => (await routeEvents([routing]))[0]!,
     routeEvents,
 

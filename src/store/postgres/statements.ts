@@ -311,6 +311,13 @@ export const SQL = {
 
   // waits and routing
   findWaits: 'SELECT run_id, step, event_type, paths, key, timeout_at, registered_at FROM waits WHERE event_type = $1 AND key = $2',
+  /** On waits_to_look_back, which holds only the waits not looked back. */
+  listWaitsToLookBack: `SELECT run_id, step, event_type, paths, key, timeout_at, registered_at FROM waits
+    WHERE NOT looked_back AND registered_at <= $1 AND (registered_at, run_id, step) > ($2, $3, $4)
+    ORDER BY registered_at, run_id, step LIMIT $5`,
+  markWaitsLookedBack: `UPDATE waits SET looked_back = true
+    FROM unnest($1::text[], $2::int[]) AS done (run_id, step)
+    WHERE waits.run_id = done.run_id AND waits.step = done.step`,
   /** Hops from one distinct shape to the next on waits_by_shape instead of reading every wait of the type. */
   listWaitShapes: `WITH RECURSIVE shapes (paths) AS (
       (SELECT paths FROM waits WHERE event_type = $1 ORDER BY paths LIMIT 1)

@@ -300,6 +300,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     listWaitShapes: (type) => read((s) => s.listWaitShapes.all({ type }).map((paths) => JSON.parse(paths) as string[])),
     findWaits: (type, key) => read((s) => s.findWaits.all(type, key).map(toWaitRecord)),
+    listWaitsToLookBack: (until, limit, after) =>
+      read((s) =>
+        s.listWaitsToLookBack
+          .all({ until, limit, registeredAt: after?.registeredAt ?? -1, runId: after?.runId ?? '', step: after?.step ?? -1 })
+          .map(toWaitRecord),
+      ),
+    markWaitsLookedBack: (waits) =>
+      write((s) => {
+        for (const { runId, step } of waits) s.markWaitLookedBack.run(runId, step);
+      }),
     routeEvent: (routing) => write((s) => writes.routeEvent(s, routing)),
     routeEvents: (routings) => write((s) => routings.map((routing) => writes.routeEvent(s, routing))),
 

@@ -245,6 +245,11 @@ export const SQL = {
     VALUES (@runId, @step, @eventType, @paths, @key, @timeoutAt, @registeredAt)`,
   deleteWait: 'DELETE FROM waits WHERE run_id = ? AND step = ?',
   findWaits: 'SELECT * FROM waits WHERE event_type = ? AND key = ?',
+  /** On waits_to_look_back, which holds only the waits not looked back. */
+  listWaitsToLookBack: `SELECT * FROM waits
+    WHERE looked_back = 0 AND registered_at <= @until AND (registered_at, run_id, step) > (@registeredAt, @runId, @step)
+    ORDER BY registered_at, run_id, step LIMIT @limit`,
+  markWaitLookedBack: 'UPDATE waits SET looked_back = 1 WHERE run_id = ? AND step = ?',
   /** Hops from one distinct shape to the next on waits_by_shape instead of reading every wait of the type. */
   listWaitShapes: `WITH RECURSIVE shapes (paths) AS (
       SELECT min(paths) FROM waits WHERE event_type = @type
@@ -407,6 +412,8 @@ export function prepareStatements(db: Database) {
     insertWait: p<Params>(SQL.insertWait),
     deleteWait: p<[string, number]>(SQL.deleteWait),
     findWaits: p<[string, string], WaitRow>(SQL.findWaits),
+    listWaitsToLookBack: p<Params, WaitRow>(SQL.listWaitsToLookBack),
+    markWaitLookedBack: p<[string, number]>(SQL.markWaitLookedBack),
     listWaitShapes: p<Params, string>(SQL.listWaitShapes).pluck(),
     isConsumed: p<[string, number], number>(SQL.isConsumed).pluck(),
     insertConsumed: p<[string, number]>(SQL.insertConsumed),
