@@ -192,7 +192,7 @@ class Stand {
           },
         ],
       },
-      secrets: { OPENAI_API_KEY: 'sk-test' },
+      secrets: { OPENAI_API_KEY: 'sk-test-key' },
       capabilities: [createKubernetesCapability({ server: kubeUrl, token: kube.token })],
     });
     holder.env = testEnv;
@@ -330,7 +330,7 @@ describe('staged-rollout', () => {
       assert.match(notes[4] ?? '', /healthy again after the rollback/);
 
       assert.equal(stand.advice.length, 1);
-      assert.equal(stand.advice[0]?.authorization, 'Bearer sk-test');
+      assert.equal(stand.advice[0]?.authorization, 'Bearer sk-test-key');
       assert.match(stand.advice[0]?.body.messages[1]?.content ?? '', /panic: runtime error/);
       assert.ok(stand.mrNotes(mr).at(-1)?.includes(`see #${result.incident}`));
       // Flux applied the canary steps, then the rollback, in production.

@@ -99,12 +99,27 @@ export function missingActivityWarnings(manifest: WorkflowManifest, registered: 
     );
 }
 
+/**
+ * Deploy warnings for the secrets a workflow's `permissions.secrets` names that the server's configuration does not
+ * set: `secrets.get` of one fails (`secret_missing`). A warning, as for activities.
+ */
+export function missingSecretWarnings(manifest: WorkflowManifest, configured: ReadonlySet<string>): string[] {
+  return (manifest.permissions.secrets ?? [])
+    .filter((name) => !configured.has(name))
+    .map(
+      (name) =>
+        `permissions.secrets: workflow ${manifest.name} may read secret '${name}', but no secret '${name}' is configured on this server, so secrets.get('${name}') will fail (secret_missing); set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts, or remove it from permissions.secrets`,
+    );
+}
+
 /** What a server offers workflows, for the warnings of a deploy. */
 export interface ServerOffer {
   /** The capabilities it has installed (`missingCapabilityWarnings`). */
   capabilities: ReadonlySet<string>;
   /** The activities its configuration registers (`missingActivityWarnings`); unknown: no warning. */
   activities?: ReadonlySet<string>;
+  /** The secrets its configuration sets (`missingSecretWarnings`); unknown: no warning. */
+  secrets?: ReadonlySet<string>;
 }
 
 /** Bundles one workflow file and reads its declaration: what deploying it would store. */
@@ -206,6 +221,7 @@ export async function deployWorkflows(
     const missing = [
       ...missingCapabilityWarnings(manifest, server.capabilities),
       ...(server.activities === undefined ? [] : missingActivityWarnings(manifest, server.activities)),
+      ...(server.secrets === undefined ? [] : missingSecretWarnings(manifest, server.secrets)),
     ];
     if (missing.length > 0) result.warnings = [...(result.warnings ?? []), ...missing];
   }

@@ -8,7 +8,7 @@ import { createKubernetesCapability, type KubernetesCapabilityOptions } from '..
 import { createEmitCapability } from '../capabilities/emit.js';
 import { checkGitLabAtStartup, createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
-import { createSecretSource, createSecretsCapability, emptySecretsWarning } from '../capabilities/secrets.js';
+import { createSecretSource, createSecretsCapability, emptySecretsWarning, shortSecretsProblem } from '../capabilities/secrets.js';
 import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError, DefinitionError, toError } from '../core/errors.js';
@@ -222,6 +222,8 @@ function serverLogOptions(level: string): LoggerOptions {
  * and wires them together. Nothing else creates these; two runtimes can live in one process.
  */
 export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const shortSecrets = shortSecretsProblem(config.secrets);
+  if (shortSecrets !== undefined) throw new ConfigError(shortSecrets);
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
   // Every line names its node, as the metrics and leases do: a run is followed across nodes by it.
@@ -274,9 +276,10 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     return late.engine.ingest(event, key);
   };
   const activities = createActivitiesCapability(config.activities, { secrets });
+  const secretsCapability = createSecretsCapability(secrets);
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
-    createSecretsCapability(secrets),
+    secretsCapability,
     createEmitCapability(ingest),
     createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080' }),
     activities,
@@ -286,10 +289,11 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   ];
   const capabilities = new Map<string, Capability>();
   for (const capability of [...builtIn, ...(overrides.capabilities ?? [])]) capabilities.set(capability.name, capability);
-  // The configuration's activities are known; an embedding that brings its own (the test harness) is not warned of.
+  // The configuration's activities and secrets are known; an embedding that brings its own (the test harness) is not warned of.
   const offer: ServerOffer = {
     capabilities: new Set(capabilities.keys()),
     ...(capabilities.get('activities') === activities && { activities: new Set(Object.keys(config.activities)) }),
+    ...(capabilities.get('secrets') === secretsCapability && { secrets: new Set(secrets.values().map(({ name }) => name)) }),
   };
   const webhookSources = [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])];
   // Asked before the capabilities are wrapped: what `env.mock('gitlab')` puts in front of them answers workflows, not

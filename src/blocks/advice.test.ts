@@ -22,7 +22,7 @@ const completion = (content: string) => ({ status: 200, headers: {}, body: { cho
 const failingEndpoint = (message: string) =>
   createTestEnv({
     workflows: [folder.path('advise.ts')],
-    secrets: { LLM_KEY: 'sk-test' },
+    secrets: { LLM_KEY: 'sk-test-key' },
     mocks: {
       http: () => {
         throw new Error(message);
@@ -35,13 +35,13 @@ describe('incidentAdvice', () => {
     const asked: unknown[] = [];
     const env = await createTestEnv({
       workflows: [folder.path('advise.ts')],
-      secrets: { LLM_KEY: 'sk-test' },
+      secrets: { LLM_KEY: 'sk-test-key' },
       mocks: { http: (_method, args) => (asked.push(args), completion('roll back')) },
     });
     try {
       const run = await env.result(await env.start('advise'));
       assert.equal(run.result, 'roll back');
-      assert.match(JSON.stringify(asked), /"url":"http:\/\/llm\.test\/v1\/chat\/completions".*"Authorization":"Bearer sk-test"/);
+      assert.match(JSON.stringify(asked), /"url":"http:\/\/llm\.test\/v1\/chat\/completions".*"Authorization":"Bearer sk-test-key"/);
     } finally {
       await env.close();
     }

@@ -38,6 +38,24 @@ export function emptySecretsWarning(values: Readonly<Record<string, string>>): {
   };
 }
 
+/**
+ * The shortest value a secret may have. Secret values are kept out of history, logs and the API by replacing them
+ * wherever they occur (core/secrets.ts); a shorter one occurs in ordinary text, which would be rewritten too. GitLab
+ * asks the same of a masked CI/CD variable.
+ */
+export const MIN_SECRET_CHARS = 8;
+
+/** Why the server refuses the configuration's secrets (some are too short to be told from ordinary text), or undefined. */
+export function shortSecretsProblem(values: Readonly<Record<string, string>>): string | undefined {
+  const names = Object.keys(values).filter((name) => values[name] !== '' && values[name]!.length < MIN_SECRET_CHARS);
+  if (names.length === 0) return undefined;
+  return (
+    `secrets shorter than ${MIN_SECRET_CHARS} characters: ${names.join(', ')}. Secret values are kept out of history, logs and the ` +
+    `API by replacing them wherever they occur, and so short a value occurs in ordinary text, which would be rewritten too ` +
+    `(a secret 'true' would change every 'true' a run handles); give each a longer value`
+  );
+}
+
 const secretArgs = z.object({ name: z.string().min(1) });
 
 /**

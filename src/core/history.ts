@@ -1,4 +1,36 @@
-import type { Command, HistoryEvent, HistoryPayload, Resolution } from './model.js';
+import type { Command, HistoryEvent, HistoryPayload, Json, Resolution } from './model.js';
+import type { SecretSource } from './ports.js';
+import { redactJson } from './secrets.js';
+
+/**
+ * The fields of a history record that hold what a run was given, computed or received, where a secret's value may
+ * be. The others (the record's type, workflow and version, ids, steps, times, call sites, capability and method names)
+ * are the engine's own and are recorded as written: a secret whose value also occurs in them would otherwise change
+ * what the record is (`run_started` stored as `run_st{{secret:X}}rted`), and the run could not be read back.
+ */
+const DATA_FIELDS: ReadonlySet<string> = new Set([
+  'input',
+  'value',
+  'error',
+  'event',
+  'reason',
+  'by',
+  'args',
+  'eventType',
+  'match',
+  'result',
+]);
+
+/** A history record with secret values in its data fields replaced by references (secrets.ts); the same record when none held one. */
+export function redactHistoryPayload<T extends HistoryPayload>(payload: T, secrets: SecretSource, readable: readonly string[] = []): T {
+  let redacted: Record<string, unknown> | undefined;
+  for (const [field, value] of Object.entries(payload)) {
+    if (!DATA_FIELDS.has(field)) continue;
+    const after = redactJson(value as Json, secrets, readable);
+    if (after !== value) (redacted ??= { ...payload })[field] = after;
+  }
+  return (redacted ?? payload) as T;
+}
 
 /** The history record of a resolution consumed by a workflow task. */
 export function resolutionToHistory(resolution: Resolution, attempts: number | undefined): HistoryPayload {

@@ -191,7 +191,7 @@ export function closedOutcome(task: Pick<HumanTaskRecord, 'kind' | 'decisions'>,
 export function pendingPeople(task: HumanTaskRecord): string[] {
   if (task.status !== 'open') return [];
   const decided = new Set(task.decisions.map((decision) => decision.by));
-  const initiator = (user: string) => task.kind === 'approval' && isBlockedInitiator(task.spec as unknown as ApprovalSpec, user);
+  const initiator = (user: string) => task.kind === 'approval' && isBlockedInitiator(task.spec, user);
   return task.eligible.filter((user) => !decided.has(user) && !initiator(user));
 }
 

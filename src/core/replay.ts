@@ -1,8 +1,7 @@
 import { NondeterminismError } from './errors.js';
-import { commandToHistory, describeRecord, historyToResolution, isCommandRecord } from './history.js';
-import type { Activation, Command, HistoryEvent, HistoryPayload, Json, Resolution } from './model.js';
+import { commandToHistory, describeRecord, historyToResolution, isCommandRecord, redactHistoryPayload } from './history.js';
+import type { Activation, Command, HistoryEvent, HistoryPayload, Resolution } from './model.js';
 import type { SecretSource, WorkflowInstance } from './ports.js';
-import { redactJson } from './secrets.js';
 
 export interface ReplayOptions {
   runId: string;
@@ -124,7 +123,7 @@ function issuedOf(command: Command, secrets: SecretSource | undefined): Issued[]
   const written = commandToHistory(command);
   if (!written) return [];
   // Redacted as buildTaskCommit redacts what it records; the error that names a divergence shows no value either.
-  const record = secrets ? (redactJson(written as unknown as Json, secrets) as unknown as HistoryPayload) : written;
+  const record = secrets ? redactHistoryPayload(written, secrets) : written;
   // Taken from the command, not the record: a patch command has a site when the SDK that wrote it
   // gives it one, and history does not keep it.
   const site = 'site' in command && typeof command.site === 'string' && command.site !== '' ? command.site : null;

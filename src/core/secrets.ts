@@ -1,3 +1,4 @@
+import { CapabilityError } from './errors.js';
 import type { Json, Resolution } from './model.js';
 import type { SecretSource } from './ports.js';
 import { CUT_NOTE, CUT_NOTE_TAIL } from './text-cut.js';
@@ -117,14 +118,35 @@ export function sealJson<T extends Json>(value: T, secrets: SecretSource): T {
 }
 
 /**
+ * A reference to a secret the workflow may read, which is not configured any more (the operator removed or renamed
+ * it while runs held it): its value cannot be given back, and the reference's text must not go out in its place (as
+ * a credential, or to a workflow that read the value before).
+ */
+function secretGone(name: string): never {
+  throw new CapabilityError(
+    'secret_missing',
+    `secret '${name}', which this run read before, is not configured any more: configure it again`,
+    {
+      retryable: false,
+      details: { secret: name },
+    },
+  );
+}
+
+/**
  * The inverse of `sealJson`: references to secrets the workflow may read become their values
  * (others stay references), and escaped openings lose one `!` — also when it may read none.
+ * Throws a `secret_missing` CapabilityError for a reference to one it may read that is not configured.
  */
 export function revealJson<T extends Json>(value: T, secrets: SecretSource, allowed: readonly string[] | undefined): T {
   return mapStrings(value, (text) =>
     text.includes('{{secret')
       ? text.replace(SEALED, (whole, bangs: string | undefined, name: string | undefined) =>
-          bangs !== undefined ? `{{secret${bangs}:` : name !== undefined && allowed?.includes(name) ? (secrets.get(name) ?? whole) : whole,
+          bangs !== undefined
+            ? `{{secret${bangs}:`
+            : name !== undefined && allowed?.includes(name)
+              ? (secrets.get(name) ?? secretGone(name))
+              : whole,
         )
       : text,
   ) as T;

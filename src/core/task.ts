@@ -1,6 +1,6 @@
 import { childEndError } from './child-failure.js';
 import { hashedWaitIndexEntry, waitIndexEntry } from './correlation.js';
-import { commandToHistory, resolutionToHistory } from './history.js';
+import { commandToHistory, redactHistoryPayload, resolutionToHistory } from './history.js';
 import type {
   CallRecord,
   Command,
@@ -285,8 +285,7 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
   const push = (payload: HistoryPayload, at: number): void => {
     // Redacted, never sealed again: a call's outcome arrived sealed and is kept exactly as it was
     // delivered, so that a replay delivers what this task received.
-    const redacted = redactJson(payload as unknown as Json, secrets, readable) as unknown as HistoryPayload;
-    history.push({ ...redacted, seq: run.historyLength + history.length, at });
+    history.push({ ...redactHistoryPayload(payload, secrets, readable), seq: run.historyLength + history.length, at });
   };
   if (run.historyLength === 0) {
     const started: HistoryPayload = { type: 'run_started', workflow: run.workflow, version: run.version, input: run.input };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Json } from '../../src/core/model.js';
 import { createTestEnv } from '../../src/testing/test-env.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 const TOKEN = 'tok-3xq-VALUE-77';
@@ -45,6 +46,16 @@ export default workflow({
     await tasks.openApproval({ title: 'Ship with ' + token, description: 'uses ' + token, approvers: ['alice'], timeout: '1d' });
     log.info('child saw ' + JSON.stringify(child));
     continueAsNew({ round: 2, token, [token]: true });
+  },
+});`,
+  'word.ts': `import { activities, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'word',
+  permissions: { activities: ['fetchTitle'] },
+  async run() {
+    const title = await activities.fetchTitle(null);
+    await sleep('1m');
+    return { title };
   },
 });`,
   'child-echo.ts': `import { workflow } from 'autoflow';
@@ -93,6 +104,89 @@ describe('secret references', () => {
       assert.equal(secretIn(await second.history(id)), false, 'history holds references');
     } finally {
       await second.close();
+    }
+  });
+
+  test("a secret removed while a run holds it: the run does not go on with the reference's text as the value; it waits, saying why, until the secret is back", async () => {
+    const posted: Json[] = [];
+    const activities = {
+      fetchTitle: () => Promise.resolve('a title'),
+      post: (args: unknown) => {
+        posted.push(args as Json);
+        return Promise.resolve(null);
+      },
+    };
+    const db = { kind: 'sqlite' as const, path: join(folder.dir, 'removed.db') };
+    const withSecret = () => createTestEnv({ workflows: [folder.path('relay.ts')], db, secrets: { TOKEN }, activities });
+    const first = await withSecret();
+    let id: string;
+    try {
+      id = await first.start('relay', { text: 'hi' });
+    } finally {
+      await first.close();
+    }
+
+    // Restarted with TOKEN renamed in the configuration.
+    const logger = memoryLogger();
+    const without = await createTestEnv({
+      workflows: [folder.path('relay.ts')],
+      db,
+      secrets: { TOKEN_RENAMED: TOKEN },
+      activities,
+      logger,
+    });
+    try {
+      await without.emit({ type: 'com.example.comment', data: { body: 'go' } });
+      await assert.rejects(without.result(id, '10m'), /did not end within 10m/);
+      assert.equal(posted.length, 1, 'phase 2 was not posted with a reference for a token');
+      const errors = logger.entries.filter((entry) => entry.level === 'error' && entry.data.runId === id);
+      assert.ok(errors.length > 0);
+      assert.equal(
+        (errors[0]?.data.err as Error | undefined)?.message,
+        "secret 'TOKEN', which this run read before, is not configured any more: configure it again",
+      );
+    } finally {
+      await without.close();
+    }
+
+    const again = await withSecret();
+    try {
+      const run = await again.result(id);
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      assert.equal((posted[1] as { token?: string }).token, TOKEN);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test("a secret whose value is also a word of the engine's own records changes only the data in them: the run replays and ends", async () => {
+    const env = await createTestEnv({
+      workflows: [folder.path('word.ts')],
+      secrets: { WORD: 'completed' },
+      activities: { fetchTitle: () => Promise.resolve('the job completed') },
+      // Every task replays the history: a record whose type were rewritten could not be read back.
+      sandbox: { cacheSize: 0 },
+    });
+    try {
+      const run = await env.result(await env.start('word'), '1h');
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      assert.deepEqual(run.result, { title: 'the job {{secret:WORD}}' });
+      assert.deepEqual(
+        (await env.history(run.id)).map((event) => event.type),
+        [
+          'run_started',
+          'workflow_task',
+          'call_scheduled',
+          'call_completed',
+          'workflow_task',
+          'timer_started',
+          'timer_fired',
+          'workflow_task',
+          'run_completed',
+        ],
+      );
+    } finally {
+      await env.close();
     }
   });
 
