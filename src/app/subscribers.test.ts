@@ -197,6 +197,40 @@ describe('subscribers on several nodes', () => {
   });
 });
 
+test('a subscriber new to the database is told to start at the end of the inbox, once; a changed URL makes a new one', async () => {
+  const store = createMemoryStore();
+  await store.migrate();
+  const clock = new VirtualClock();
+  const newSubscriberLines = (logger: ReturnType<typeof memoryLogger>) =>
+    logger.entries.filter((entry) => entry.message.includes('is new to this database')).map((entry) => [entry.level, entry.message]);
+  const told = (name: string, seq: number) => [
+    'info',
+    `subscriber ${name} is new to this database: it is sent the events emitted from now on, after inbox event ${seq}. ` +
+      "A subscriber is known by its url: if this one's url was changed, the events its old url had not been sent stay behind " +
+      '(docs/deploy.md#outgoing-subscribers says how to carry its place over)',
+  ];
+  const startWith = async (url: string) => {
+    const logger = memoryLogger();
+    const node = dispatcher(store, clock, 'local', { logger, subscribers: [{ url, secret: 's' }], fetch: receiver([], 'local') });
+    await node.start();
+    return { node, logger };
+  };
+
+  await emitted(store);
+  const first = await startWith('http://127.0.0.1:18450/hook');
+  assert.deepEqual(newSubscriberLines(first.logger), [told('http://127.0.0.1:18450/hook', 1)]);
+  await first.node.stop();
+
+  await emitted(store);
+  const restarted = await startWith('http://127.0.0.1:18450/hook');
+  assert.deepEqual(newSubscriberLines(restarted.logger), [], 'its mark is there: it resumes, and nothing is said');
+  await restarted.node.stop();
+
+  const moved = await startWith('http://localhost:18450/hook');
+  assert.deepEqual(newSubscriberLines(moved.logger), [told('http://localhost:18450/hook', 2)]);
+  await moved.node.stop();
+});
+
 test('a subscriber URL with credentials is delivered to, the credentials sent as Basic authorization and not in the URL', async () => {
   const requests: Array<{ url: string | undefined; authorization: string | undefined }> = [];
   const server = createServer((request, response) => {

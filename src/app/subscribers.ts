@@ -309,7 +309,17 @@ export class SubscriberDispatcher {
     // A new subscriber receives what is emitted from the moment it is configured.
     if ((await store.getScheduleTick(feed.key)) === undefined) {
       const [newest] = await store.listEvents({ limit: 1 });
-      await store.advanceSubscriberMark(feed.key, lease.token, newest?.seq ?? 0);
+      const start = newest?.seq ?? 0;
+      // Said once, when the mark is made: a URL changed in the config makes a new subscriber too, and the operator who
+      // changed it would otherwise not know that the old URL's undelivered events stay behind.
+      if (await store.advanceSubscriberMark(feed.key, lease.token, start)) {
+        this.deps.logger.info(
+          { subscriber: feed.name, afterSeq: start },
+          `subscriber ${feed.name} is new to this database: it is sent the events emitted from now on, after inbox event ${start}. ` +
+            "A subscriber is known by its url: if this one's url was changed, the events its old url had not been sent stay behind " +
+            '(docs/deploy.md#outgoing-subscribers says how to carry its place over)',
+        );
+      }
     }
     return lease;
   }

@@ -93,6 +93,11 @@ describe("an activity's result", () => {
       /^activity 'report' returned a result that is not JSON: Converting circular structure to JSON .*property 'self' closes the circle; return plain data$/,
     );
     assert.equal((await refusalOf(() => 1)).message, "activity 'report' returned a function, which is not JSON; return plain data");
+    assert.equal(
+      (await refusalOf({ m: new Map([['a', 1]]) })).message,
+      "activity 'report' returned a result that is not JSON: result.m is a Map, which JSON writes as {} (convert it with Object.fromEntries(map) or [...map]); return plain data",
+    );
+    assert.match((await refusalOf([new Set([1, 2])])).message, /: result\[0\] is a Set, which JSON writes as \{\}/);
   });
 
   test('of more than 10 MiB of JSON fails for good, naming the activity, its size and the limit', async () => {

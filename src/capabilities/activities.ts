@@ -1,4 +1,5 @@
 import { CapabilityError, MAX_CAUSE_CHARS, PermissionDeniedError, jsonDetailsOf, toError } from '../core/errors.js';
+import { lostDataProblem } from '../core/call-executor.js';
 import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext, SecretSource } from '../core/ports.js';
 import { secretValuesOf } from '../core/secrets.js';
@@ -79,6 +80,12 @@ function resultOf(name: string, value: unknown): Json {
   }
   if (json === undefined) {
     throw new CapabilityError('result_not_json', `activity '${name}' returned a ${typeof value}, which is not JSON; return plain data`, {
+      retryable: false,
+    });
+  }
+  const lost = lostDataProblem(value, json);
+  if (lost !== undefined) {
+    throw new CapabilityError('result_not_json', `activity '${name}' returned a result that is not JSON: ${lost}; return plain data`, {
       retryable: false,
     });
   }

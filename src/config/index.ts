@@ -1,7 +1,8 @@
 import type { AutoflowConfig } from './schema.js';
 
 export { DATABASE_FORMS, parseDatabaseUrl, type DatabaseConfig } from './database.js';
-export { DEFAULT_CONFIG_FILE, loadConfig, type ConfigFlags, type LoadConfigOptions, type ResolvedConfig } from './load.js';
+export { DEFAULT_CONFIG_FILE, loadConfig, type LoadConfigOptions, type ResolvedConfig } from './load.js';
+export type { ConfigFlags } from './settings.js';
 export { LOG_LEVELS, type ActivityContext, type ActivityFunction, type AutoflowConfig } from './schema.js';
 
 /**

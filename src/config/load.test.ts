@@ -186,10 +186,13 @@ describe("the README's autoflow.config.ts", () => {
   const example = /```ts\n(\/\/ autoflow\.config\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
   const index = pathToFileURL(join(import.meta.dirname, 'index.ts')).href;
 
-  /** The example as copied, loaded with HOOK_SECRET and SLACK_TOKEN as given (undefined: unset), TEAM_A_HOOK_SECRET set. */
+  /**
+   * The example as copied, with the kubeconfig it names beside it, loaded with HOOK_SECRET and SLACK_TOKEN as given
+   * (undefined: unset), TEAM_A_HOOK_SECRET set.
+   */
   async function loadExample(variables: { HOOK_SECRET?: string; SLACK_TOKEN?: string }) {
     assert.ok(example, 'README.md has the example');
-    const cwd = folder({ 'autoflow.config.ts': example.replace("'autoflow/config'", `'${index}'`) });
+    const cwd = folder({ 'autoflow.config.ts': example.replace("'autoflow/config'", `'${index}'`), kubeconfig: 'apiVersion: v1\n' });
     const before = {
       HOOK_SECRET: process.env.HOOK_SECRET,
       SLACK_TOKEN: process.env.SLACK_TOKEN,
@@ -235,6 +238,7 @@ describe("the README's autoflow.config.ts", () => {
     assert.equal(config.subscribers[0]?.secret, 'hook-s3cret');
     assert.deepEqual(config.secrets, { SLACK_TOKEN: 'xoxb-1' });
     assert.deepEqual(config.webhookSources[0]?.projects, ['team-a/*']);
+    assert.equal(config.kubernetes?.kubeconfig, join(dirname(config.configFile ?? ''), 'kubeconfig'), "relative to the file's folder");
   });
 
   test('an unset SLACK_TOKEN leaves the secret not configured; an unset HOOK_SECRET stops the start, naming the variable as the cause', async () => {
@@ -310,6 +314,53 @@ describe('every invalid value names key, source, value and expected form', () =>
       /subscribers\[3\]\.name .*expected a name no other subscriber has: .* call this one https:\/\/hooks\.example\.com\/q, as they call subscribers\[2\]/,
     );
     assert.doesNotMatch(message, /subscribers\[4\]/);
+  });
+
+  test('webhook sources that share a name or a secret are refused, naming both entries and never the secret', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { webhookSources: [
+  { name: 'team-a', secret: 'hook-a-s3cret', projects: ['team-a/*'] },
+  { name: 'team-a', secret: 'hook-b-s3cret', projects: ['team-b/*'] },
+  { name: 'team-c', secret: 'hook-a-s3cret', projects: ['team-c/*'] },
+  { name: 'team-a', secret: 'hook-a-s3cret' },
+] };\n`,
+    });
+    const file = join(cwd, 'autoflow.config.ts');
+    assert.equal(
+      await configError(loadConfig({ env: {}, cwd })),
+      'invalid configuration: ' +
+        [
+          `webhookSources[1].name from ${file} is "team-a", expected a name no other webhook source has (webhookSources[0] has it): ` +
+            "the name tells the sources apart in logs, refusals and the events' dedupe keys",
+          `webhookSources[2].secret from ${file} is (hidden), expected a secret no other webhook source has (webhookSources[0] has it): ` +
+            'webhooks carrying it go to the first source that has it, so this one would never receive one',
+          // Listed twice: one fix, so one message.
+          `webhookSources[3].name from ${file} is "team-a", expected a name no other webhook source has (webhookSources[0] has it): ` +
+            "the name tells the sources apart in logs, refusals and the events' dedupe keys",
+        ].join('; '),
+    );
+  });
+
+  test("a webhook source with the default source's secret is refused, wherever that secret came from", async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { webhookSources: [
+  { name: 'team-a', secret: 'team-a-s3cret', projects: ['team-a/*'] },
+  { name: 'team-b', secret: 'shared-s3cret', projects: ['team-b/*'] },
+] };\n`,
+    });
+    const message = await configError(loadConfig({ env: { AUTOFLOW_GITLAB_WEBHOOK_SECRET: 'shared-s3cret' }, cwd }));
+    assert.equal(
+      message,
+      `invalid configuration: webhookSources[1].secret from ${join(cwd, 'autoflow.config.ts')} is (hidden), expected a secret other than ` +
+        "gitlabWebhookSecret's (AUTOFLOW_GITLAB_WEBHOOK_SECRET): webhooks carrying it go to the default source, which is matched first " +
+        'and takes any project, so this source would never receive one and its projects would limit nothing',
+    );
+    assert.doesNotMatch(message, /shared-s3cret/);
+    const distinct = await loadConfig({ env: { AUTOFLOW_GITLAB_WEBHOOK_SECRET: 'default-s3cret' }, cwd });
+    assert.deepEqual(
+      distinct.webhookSources.map((source) => source.name),
+      ['team-a', 'team-b'],
+    );
   });
 
   test('secret values are never shown', async () => {

@@ -5,7 +5,10 @@ import { tsImport } from 'tsx/esm/api';
 import type { z } from 'zod';
 import { ConfigError, toError } from '../core/errors.js';
 import { flagName } from './flag-names.js';
+import { unreadableFileProblem } from './readable-file.js';
 import { configSchema } from './schema.js';
+import { CONFIG_FILE_VARIABLE, SECRET_PREFIX, SETTINGS, type ConfigFlags } from './settings.js';
+import { unknownVariables, type UnknownVariable } from './unknown-variables.js';
 
 type DeepReadonly<T> = T extends (...args: never[]) => unknown ? T : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
@@ -14,22 +17,10 @@ export type ResolvedConfig = DeepReadonly<
   z.output<typeof configSchema> & {
     /** Absolute path of the config file that was loaded, if any. */
     configFile?: string;
+    /** `AUTOFLOW_*` variables nothing reads (likely misspelt), for the server to warn of at start. */
+    unknownVariables: readonly UnknownVariable[];
   }
 >;
-
-/** Command-line flags of `autoflow server`, as the CLI parsed them (values not yet checked). */
-export interface ConfigFlags {
-  port?: string | number;
-  host?: string;
-  db?: string;
-  workflows?: string;
-  config?: string;
-  dev?: boolean;
-  logLevel?: string;
-  gitlabUrl?: string;
-  publicUrl?: string;
-  allowRemoteSimulatorSignIn?: boolean;
-}
 
 export interface LoadConfigOptions {
   flags?: ConfigFlags;
@@ -40,53 +31,8 @@ export interface LoadConfigOptions {
 }
 
 export const DEFAULT_CONFIG_FILE = 'autoflow.config.ts';
-const SECRET_PREFIX = 'AUTOFLOW_SECRET_';
 
 type Origin = { kind: 'flag'; name: string } | { kind: 'env'; name: string } | { kind: 'file'; path: string };
-
-type Coerce = (text: string) => unknown;
-
-// Strings that do not convert are passed on unchanged, so that the schema reports them with the
-// expected form instead of this layer inventing a second set of messages.
-const toInteger: Coerce = (text) => (/^-?\d+$/.test(text) ? Number(text) : text);
-const toList: Coerce = (text) =>
-  text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-const toBoolean: Coerce = (text) => {
-  const lower = text.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-  if (['false', '0', 'no', 'off'].includes(lower)) return false;
-  return text;
-};
-
-/** The keys that flags and environment variables can set; everything else comes from the file. */
-const SETTINGS: ReadonlyArray<{ key: string; env: string; flag?: keyof ConfigFlags; coerce?: Coerce }> = [
-  { key: 'port', flag: 'port', env: 'AUTOFLOW_PORT', coerce: toInteger },
-  { key: 'host', flag: 'host', env: 'AUTOFLOW_HOST' },
-  { key: 'db', flag: 'db', env: 'AUTOFLOW_DB' },
-  { key: 'workflowsDir', flag: 'workflows', env: 'AUTOFLOW_WORKFLOWS' },
-  { key: 'dev', flag: 'dev', env: 'AUTOFLOW_DEV', coerce: toBoolean },
-  // No flag: a token on the command line is visible to every user of the machine in `ps`.
-  { key: 'apiToken', env: 'AUTOFLOW_API_TOKEN' },
-  { key: 'logLevel', flag: 'logLevel', env: 'AUTOFLOW_LOG_LEVEL' },
-  { key: 'gitlabUrl', flag: 'gitlabUrl', env: 'AUTOFLOW_GITLAB_URL' },
-  { key: 'gitlabToken', env: 'AUTOFLOW_GITLAB_TOKEN' },
-  { key: 'gitlabUsername', env: 'AUTOFLOW_GITLAB_USERNAME' },
-  { key: 'gitlabWebhookSecret', env: 'AUTOFLOW_GITLAB_WEBHOOK_SECRET' },
-  { key: 'publicUrl', flag: 'publicUrl', env: 'AUTOFLOW_PUBLIC_URL' },
-  {
-    key: 'allowRemoteSimulatorSignIn',
-    flag: 'allowRemoteSimulatorSignIn',
-    env: 'AUTOFLOW_ALLOW_REMOTE_SIMULATOR_SIGN_IN',
-    coerce: toBoolean,
-  },
-  { key: 'uiUsers', env: 'AUTOFLOW_UI_USERS', coerce: toList },
-  { key: 'gitlabOAuthClientId', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_ID' },
-  { key: 'gitlabOAuthClientSecret', env: 'AUTOFLOW_GITLAB_OAUTH_CLIENT_SECRET' },
-  { key: 'sessionSecret', env: 'AUTOFLOW_SESSION_SECRET' },
-];
 
 function describeOrigin(origin: Origin | undefined): string {
   if (!origin) return 'the defaults';
@@ -152,17 +98,49 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
     ...values,
     workflowsDir: resolve(baseOf('workflowsDir'), values.workflowsDir),
     db: values.db.kind === 'sqlite' ? { kind: 'sqlite' as const, path: resolve(baseOf('db'), values.db.path) } : values.db,
+    ...(values.kubernetes && { kubernetes: readableKubernetesFiles(values.kubernetes, baseOf('kubernetes'), origins.get('kubernetes')) }),
     ...(configFile === undefined ? {} : { configFile }),
+    unknownVariables: unknownVariables(options.env),
   };
   return deepFreeze(resolved);
 }
 
+/** The files the kubernetes capability reads (a kubeconfig, a CA's certificate). */
+const KUBERNETES_FILES = ['kubeconfig', 'caFile'] as const;
+
+/**
+ * `kubernetes` with its files' paths made absolute, each checked readable: the capability reads them only when a
+ * workflow first calls it, and a path that leads nowhere would then fail a GitOps run instead of the start.
+ */
+function readableKubernetesFiles<Kubernetes extends Partial<Record<(typeof KUBERNETES_FILES)[number], string>>>(
+  kubernetes: Kubernetes,
+  base: string,
+  origin: Origin | undefined,
+): Kubernetes {
+  const resolved = { ...kubernetes };
+  const issues: string[] = [];
+  for (const key of KUBERNETES_FILES) {
+    const given = kubernetes[key];
+    if (given === undefined) continue;
+    const path = resolve(base, given);
+    resolved[key] = path;
+    const problem = unreadableFileProblem(path);
+    if (problem !== undefined) {
+      issues.push(
+        `kubernetes.${key} from ${describeOrigin(origin)} is ${JSON.stringify(given)}, expected a file this server can read: ${problem}`,
+      );
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { details: { issues } });
+  return resolved;
+}
+
 function findConfigFile(flags: ConfigFlags, env: (name: string) => string | undefined, cwd: string): string | undefined {
-  const fromEnv = env('AUTOFLOW_CONFIG');
+  const fromEnv = env(CONFIG_FILE_VARIABLE);
   const explicit = flags.config ?? fromEnv;
   if (explicit !== undefined) {
     const path = resolve(cwd, explicit);
-    const origin = flags.config !== undefined ? 'flag --config' : 'env AUTOFLOW_CONFIG';
+    const origin = flags.config !== undefined ? 'flag --config' : `env ${CONFIG_FILE_VARIABLE}`;
     if (!existsSync(path)) throw new ConfigError(`config file ${path} (from ${origin}) does not exist; fix the path or leave it out`);
     return path;
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
 import { subscriberName } from '../app/subscriber-name.js';
 import { undeliverableTypeProblem } from './subscriber-types.js';
+import { uniqueEntries } from './unique-entries.js';
 import { uiUserEntryProblem } from '../ui/auth/allowed-users.js';
 
 /**
@@ -134,10 +135,12 @@ const webhookSourceSchema = strict({
 });
 
 const kubernetesSchema = strict({
+  /** A kubeconfig file, relative to the config file's folder; load.ts refuses one the server cannot read. */
   kubeconfig: nonEmpty.optional(),
   context: nonEmpty.optional(),
   server: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
   token: nonEmpty.optional(),
+  /** The API server's CA certificate (PEM), with `server`; a path as `kubeconfig`'s. */
   caFile: nonEmpty.optional(),
   /** @default false */
   insecureSkipTlsVerify: z.boolean('true or false').optional(),
@@ -265,7 +268,27 @@ export const configSchema = strict({
   /** `X-Gitlab-Token` of the default webhook source. */
   gitlabWebhookSecret: nonEmpty.optional(),
   /** Config file only: more webhook sources, for several GitLab instances or groups with their own secrets. */
-  webhookSources: z.array(webhookSourceSchema, 'a list of { name, secret, instanceUrl?, projects? }').default([]),
+  webhookSources: z
+    .array(webhookSourceSchema, 'a list of { name, secret, instanceUrl?, projects? }')
+    .superRefine(
+      uniqueEntries(
+        {
+          field: 'name',
+          valueOf: (source) => source.name,
+          expected: (first) =>
+            `a name no other webhook source has (webhookSources[${first}] has it): the name tells the sources apart in logs, refusals and the events' dedupe keys`,
+        },
+        {
+          field: 'secret',
+          valueOf: (source) => source.secret,
+          // The secret itself is never shown (load.ts hides it): the entries are named instead.
+          expected: (first) =>
+            `a secret no other webhook source has (webhookSources[${first}] has it): webhooks carrying it go to the first source ` +
+            'that has it, so this one would never receive one',
+        },
+      ),
+    )
+    .default([]),
   /**
    * Config file only: the cluster the `kubernetes` capability reaches (Flux objects, events, pod
    * logs) — a kubeconfig file (and context), or a server URL with a ServiceAccount token.
@@ -274,35 +297,39 @@ export const configSchema = strict({
   /** Config file only: receivers of the server's outgoing events. */
   subscribers: z
     .array(subscriberSchema, 'a list of { url, secret, types?, name? }')
-    .superRefine((subscribers, context) => {
-      // The URL is the subscriber's identity (its lease and its mark), the name its label in logs and metrics.
-      const urls = new Map<string, number>();
-      const names = new Map<string, number>();
-      subscribers.forEach((subscriber, index) => {
-        const sameUrl = urls.get(subscriber.url);
-        const name = subscriberName(subscriber);
-        const sameName = names.get(name);
-        if (sameUrl !== undefined) {
-          context.addIssue({
-            code: 'custom',
-            path: [index, 'url'],
-            message: `a URL no other subscriber has (subscribers[${sameUrl}] has it): list a receiver once, with every type it wants in its types`,
-          });
-        } else if (sameName !== undefined) {
-          context.addIssue({
-            code: 'custom',
-            path: [index, 'name'],
-            message:
-              `a name no other subscriber has: logs and metrics call this one ${name}, as they call subscribers[${sameName}] ` +
-              '(a URL is named without its credentials, query or fragment, which may hold secrets)',
-          });
-        }
-        urls.set(subscriber.url, index);
-        names.set(name, index);
-      });
-    })
+    // The URL is the subscriber's identity (its lease and its mark), the name its label in logs and metrics.
+    .superRefine(
+      uniqueEntries(
+        {
+          field: 'url',
+          valueOf: (subscriber) => subscriber.url,
+          expected: (first) =>
+            `a URL no other subscriber has (subscribers[${first}] has it): list a receiver once, with every type it wants in its types`,
+        },
+        {
+          field: 'name',
+          valueOf: subscriberName,
+          expected: (first, subscriber) =>
+            `a name no other subscriber has: logs and metrics call this one ${subscriberName(subscriber)}, as they call subscribers[${first}] ` +
+            '(a URL is named without its credentials, query or fragment, which may hold secrets)',
+        },
+      ),
+    )
     .default([]),
-});
+})
+  // The default source is matched first (runtime.ts), so a source of the list with its secret would never be.
+  .superRefine((config, context) => {
+    config.webhookSources.forEach((source, index) => {
+      if (source.secret !== config.gitlabWebhookSecret) return;
+      context.addIssue({
+        code: 'custom',
+        path: ['webhookSources', index, 'secret'],
+        message:
+          "a secret other than gitlabWebhookSecret's (AUTOFLOW_GITLAB_WEBHOOK_SECRET): webhooks carrying it go to the default " +
+          'source, which is matched first and takes any project, so this source would never receive one and its projects would limit nothing',
+      });
+    });
+  });
 
 /** What `autoflow.config.ts` may export (every key optional). */
 export type AutoflowConfig = z.input<typeof configSchema>;

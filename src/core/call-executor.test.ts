@@ -1,6 +1,6 @@
 import { createSecretSource } from '../capabilities/secrets.js';
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { attemptCall, type CallExecutorOptions } from './call-executor.js';
 import { CapabilityError } from './errors.js';
 import type { CallRecord, Json } from './model.js';
@@ -74,4 +74,83 @@ test('an answer nested deeper than a run may receive fails the call at once, wha
   assert.ok(outcome.kind === 'resolved' && !outcome.resolution.ok, 'no retry');
   assert.equal(outcome.resolution.error.details && (outcome.resolution.error.details as { code?: unknown }).code, 'response_too_deep');
   assert.match(outcome.resolution.error.message, /^deep\.get answered with data nested more than 128 levels deep/);
+});
+
+describe("a capability's answer that JSON would write as {} though it holds data", () => {
+  const answer = async (value: unknown) => {
+    const service: Capability = { name: 'svc', invoke: () => Promise.resolve(value as Json) };
+    return attemptCall(callOf('svc', 5), { workflow: 'wf', permissions: {}, now: 0 }, optionsFor(service));
+  };
+  const refusal = async (value: unknown) => {
+    const outcome = await answer(value);
+    assert.ok(outcome.kind === 'resolved' && !outcome.resolution.ok, `refused for good, not retried: ${JSON.stringify(outcome)}`);
+    assert.equal((outcome.resolution.error.details as { code?: unknown } | undefined)?.code, 'result_not_json');
+    return outcome.resolution.error.message;
+  };
+  const accepted = async (value: unknown) => {
+    const outcome = await answer(value);
+    assert.ok(outcome.kind === 'resolved' && outcome.resolution.ok, `accepted: ${JSON.stringify(outcome)}`);
+    return outcome.resolution.value;
+  };
+
+  test('fails the call at once, naming where it is, what it is and what to return instead', async () => {
+    assert.equal(
+      await refusal({ m: new Map([['a', 1]]) }),
+      'svc.get answered with data that JSON cannot hold: result.m is a Map, which JSON writes as {} (convert it with Object.fromEntries(map) or [...map])',
+    );
+    assert.equal(
+      await refusal({ items: [{ tags: new Set(['x']) }] }),
+      'svc.get answered with data that JSON cannot hold: result.items[0].tags is a Set, which JSON writes as {} (convert it with [...set])',
+    );
+    assert.equal(
+      await refusal(new Map()),
+      'svc.get answered with data that JSON cannot hold: result is a Map, which JSON writes as {} (convert it with Object.fromEntries(map) or [...map])',
+    );
+    assert.equal(
+      await refusal({ ticket: Promise.resolve(1) }),
+      'svc.get answered with data that JSON cannot hold: result.ticket is a Promise, which JSON writes as {} (did you forget `await`?)',
+    );
+    assert.equal(
+      await refusal({ failure: new TypeError('boom') }),
+      'svc.get answered with data that JSON cannot hold: result.failure is an Error, which JSON writes as {} (return its message, or throw it)',
+    );
+    assert.equal(
+      await refusal({ pattern: /x+/ }),
+      'svc.get answered with data that JSON cannot hold: result.pattern is a RegExp, which JSON writes as {} (return its pattern as text: regexp.source)',
+    );
+    assert.equal(
+      await refusal({ bytes: new ArrayBuffer(4) }),
+      'svc.get answered with data that JSON cannot hold: result.bytes is an ArrayBuffer, which JSON writes as {} (return its bytes as base64 text, or as an array of numbers)',
+    );
+  });
+
+  test('plain data passes as JSON writes it: null-prototype objects, Dates, Buffers, empty objects and classes of data', async () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    // As the Kubernetes client gives `emptyDir: {}`: an instance of a model class with no property set.
+    class EmptyDirVolumeSource {}
+    class Ticket {
+      constructor(readonly id: number) {}
+    }
+    assert.deepEqual(
+      await accepted({
+        bare,
+        at: new Date(Date.UTC(2026, 0, 5)),
+        bytes: Buffer.from('hi'),
+        empty: {},
+        emptyDir: new EmptyDirVolumeSource(),
+        ticket: new Ticket(7),
+        list: [],
+        missing: undefined,
+      }),
+      {
+        bare: { a: 1 },
+        at: '2026-01-05T00:00:00.000Z',
+        bytes: { type: 'Buffer', data: [104, 105] },
+        empty: {},
+        emptyDir: {},
+        ticket: { id: 7 },
+        list: [],
+      },
+    );
+  });
 });

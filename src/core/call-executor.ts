@@ -120,7 +120,7 @@ export async function attemptCall(
     return {
       kind: 'resolved',
       attempts,
-      resolution: { kind: 'call', step: call.step, ok: true, value: sealJson(toJsonValue(value), options.secrets) },
+      resolution: { kind: 'call', step: call.step, ok: true, value: sealJson(toJsonValue(call, value), options.secrets) },
     };
   } catch (caught) {
     if (abandon.aborted) {
@@ -161,8 +161,67 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
-/** Capabilities return JSON; anything else (undefined, Dates) is normalised the way JSON.stringify would. */
-function toJsonValue(value: unknown): Json {
+/**
+ * Capabilities return JSON; anything else (undefined, Dates) is normalised the way JSON.stringify would, except what
+ * it would write as `{}` and so lose without a word (`lostDataProblem`): that fails the call for good, since another
+ * attempt would only answer the same.
+ */
+function toJsonValue(call: CallRecord, value: unknown): Json {
   if (value === undefined) return null;
-  return JSON.parse(JSON.stringify(value)) as Json;
+  const json = JSON.stringify(value);
+  const lost = lostDataProblem(value, json);
+  if (lost !== undefined) {
+    throw new CapabilityError('result_not_json', `${call.capability}.${call.method} answered with data that JSON cannot hold: ${lost}`, {
+      retryable: false,
+    });
+  }
+  return JSON.parse(json) as Json;
+}
+
+/**
+ * The built-ins that hold their data where JSON does not look (internal slots, not own properties), each with what
+ * to return instead. Any other class is written with its own properties, as a library's model classes expect (the
+ * Kubernetes client's `V1EmptyDirVolumeSource` for `emptyDir: {}` has none, and is `{}` indeed).
+ */
+const LOSSY_BUILT_INS: Readonly<Record<string, string>> = {
+  Map: 'convert it with Object.fromEntries(map) or [...map]',
+  Set: 'convert it with [...set]',
+  WeakMap: 'return the data it holds as a plain object or array',
+  WeakSet: 'return the data it holds as a plain object or array',
+  Promise: 'did you forget `await`?',
+  Error: 'return its message, or throw it',
+  RegExp: 'return its pattern as text: regexp.source',
+  ArrayBuffer: 'return its bytes as base64 text, or as an array of numbers',
+  SharedArrayBuffer: 'return its bytes as base64 text, or as an array of numbers',
+  DataView: 'return its bytes as base64 text, or as an array of numbers',
+};
+
+/**
+ * Where `value`, whose JSON is `json`, has a built-in that JSON writes as `{}` though it holds data (a Map, a Set, a
+ * Promise, an Error…), as "result.m is a Map, which JSON writes as {} (convert it with …)"; undefined when it has none.
+ * Each is seen after its toJSON, as JSON sees it: a Date is its ISO text, a Buffer `{ type, data }`. One with own
+ * enumerable properties is not written as `{}`, and is not refused. Costs a search of `json`, and a second writing
+ * only when that finds a `{}`.
+ */
+export function lostDataProblem(value: unknown, json: string | undefined): string | undefined {
+  if (json === undefined || !json.includes('{}')) return undefined;
+  const paths = new WeakMap<object, string>();
+  let problem: string | undefined;
+  // Written again with a replacer, which sees each value as the JSON above did: each object is given its path, so
+  // that the one lost can be named.
+  JSON.stringify(value, function (this: object, key: string, item: unknown) {
+    if (problem !== undefined || typeof item !== 'object' || item === null) return item;
+    const parent = paths.get(this);
+    const at = parent === undefined ? 'result' : Array.isArray(this) ? `${parent}[${key}]` : `${parent}.${key}`;
+    // The tag, not instanceof: it names the built-in whatever realm (vm context) the value was made in.
+    const tag = Object.prototype.toString.call(item).slice('[object '.length, -1);
+    const hint = Object.hasOwn(LOSSY_BUILT_INS, tag) ? LOSSY_BUILT_INS[tag] : undefined;
+    if (hint !== undefined && Object.keys(item).length === 0) {
+      problem = `${at} is ${/^[AEIO]/.test(tag) ? 'an' : 'a'} ${tag}, which JSON writes as {} (${hint})`;
+      return undefined;
+    }
+    paths.set(item, at);
+    return item;
+  });
+  return problem;
 }
