@@ -99,8 +99,22 @@ describe('run', () => {
     assert.equal(outcome.code, 124);
     assert.match(
       outcome.stderr,
-      /error: run slow-timeout is still running after 0.3 s; wait again with `autoflow run slow --id slow-timeout --wait`, or see where it is with `autoflow show slow-timeout`/,
+      /error: run slow-timeout is still running after 0.3 s; wait again with `autoflow wait slow-timeout`, or see where it is with `autoflow show slow-timeout`/,
     );
+  });
+
+  test('--id of a run that failed (a CI job run again) says that retry runs it again, before its error', async () => {
+    await operations.startRun({ workflow: 'boom', id: 'ci-job-1' });
+    await operations.waitForRun('ci-job-1', 5000);
+    const outcome = await cli(['run', 'boom', '--id', 'ci-job-1', '--wait']);
+    assert.equal(outcome.code, 1);
+    assert.equal(
+      outcome.stderr,
+      'run ci-job-1 already existed (failed); not started again: `autoflow retry ci-job-1` runs it again from the task that failed it\n' +
+        'error: run ci-job-1 failed: TypeError: it broke\n',
+    );
+    const started = await cli(['run', 'hello', '--id', 'fixed-1']);
+    assert.doesNotMatch(started.stderr, /autoflow retry/, 'only a failed run');
   });
 
   test('--input-file - reads the input from standard input', async () => {
@@ -119,6 +133,37 @@ describe('run', () => {
     const outcome = await cli(['run', 'nope']);
     assert.equal(outcome.code, 1);
     assert.equal(outcome.stderr, "error: workflow 'nope' does not exist; deployed: boom, chatty, hello, slow\n");
+  });
+});
+
+describe('wait', () => {
+  test('waits for a run that exists and prints its result, as run --wait does', async () => {
+    await operations.startRun({ workflow: 'hello', id: 'waited-1', input: { name: 'Lin' } });
+    const outcome = await cli(['wait', 'waited-1']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual([JSON.parse(outcome.stdout), outcome.stderr], [{ greeting: 'Hello, Lin!' }, '']);
+  });
+
+  test('exits 1 with the same messages when the run failed or was cancelled, and 1 for a run that does not exist', async () => {
+    await operations.startRun({ workflow: 'boom', id: 'waited-boom' });
+    const failed = await cli(['wait', 'waited-boom']);
+    assert.deepEqual([failed.code, failed.stdout, failed.stderr], [1, '', 'error: run waited-boom failed: TypeError: it broke\n']);
+    await operations.startRun({ workflow: 'slow', id: 'waited-cancelled' });
+    await operations.cancelRun('waited-cancelled', 'not needed');
+    const cancelled = await cli(['wait', 'waited-cancelled']);
+    assert.deepEqual([cancelled.code, cancelled.stderr], [1, 'error: run waited-cancelled was cancelled: not needed\n']);
+    const missing = await cli(['wait', 'no-such-run']);
+    assert.deepEqual([missing.code, missing.stderr], [1, "error: run 'no-such-run' does not exist\n"]);
+  });
+
+  test('--timeout gives up with exit 124 and says to wait again', async () => {
+    await operations.startRun({ workflow: 'slow', id: 'waited-slow' });
+    const outcome = await cli(['wait', 'waited-slow', '--timeout', '0.3']);
+    assert.equal(outcome.code, 124);
+    assert.equal(
+      outcome.stderr,
+      'error: run waited-slow is still running after 0.3 s; wait again with `autoflow wait waited-slow`, or see where it is with `autoflow show waited-slow`\n',
+    );
   });
 });
 
@@ -239,6 +284,30 @@ describe('acting on runs and events', () => {
     assert.match(again.stderr, /error: run to-cancel is cancelled; only running runs can be cancelled/);
   });
 
+  test('cancel and terminate take several ids, as runs -q | xargs gives them: one line each, past one that fails, exit 1', async () => {
+    for (const id of ['many-1', 'many-2', 'many-3', 'many-4']) await operations.startRun({ workflow: 'slow', id });
+    const cancelled = await cli(['cancel', 'many-1', 'no-such-run', 'many-2', '--reason', 'superseded']);
+    assert.equal(cancelled.code, 1);
+    assert.equal(cancelled.stdout, 'run many-1 is cancelled\nrun many-2 is cancelled\n');
+    assert.equal(cancelled.stderr, "error: run no-such-run: run 'no-such-run' does not exist\nerror: 1 of 3 runs could not be cancelled\n");
+    for (const id of ['many-1', 'many-2']) {
+      const reasons = (await operations.getHistory(id)).flatMap((event) => (event.type === 'cancel_requested' ? [event.reason] : []));
+      assert.deepEqual([(await operations.getRun(id)).status, reasons], ['cancelled', ['superseded']], id);
+    }
+    const terminated = await cli(['terminate', 'many-3', 'many-1', 'many-4']);
+    assert.equal(terminated.code, 1);
+    assert.equal(
+      terminated.stdout,
+      'run many-3 terminated: it is cancelled; its finally blocks did not run\nrun many-4 terminated: it is cancelled; its finally blocks did not run\n',
+    );
+    assert.match(
+      terminated.stderr,
+      /^error: run many-1: run many-1 already ended as cancelled.*\nerror: 1 of 3 runs could not be terminated\n$/,
+    );
+    const all = await cli(['cancel', 'many-1', 'many-2']);
+    assert.match(all.stderr, /\nerror: 2 of 2 runs could not be cancelled\n$/);
+  });
+
   test('retry brings failed runs back, on the latest version with --latest; the others are reported and make it exit 1', async () => {
     for (const id of ['failed-1', 'failed-2']) {
       await operations.startRun({ workflow: 'boom', id });
@@ -258,7 +327,7 @@ describe('acting on runs and events', () => {
     ]);
     const one = await cli(['retry', 'not-failed']);
     assert.equal(one.code, 1);
-    assert.match(one.stderr, /\nerror: run not-failed could not be retried\n$/, 'one run is not "1 of 1 runs"');
+    assert.equal(one.stderr, 'error: run not-failed is running; only a failed run can be retried\n', 'one run: its error alone');
     const shown = await cli(['show', 'failed-1']);
     assert.match(
       shown.stdout,
@@ -337,6 +406,23 @@ describe('acting on runs and events', () => {
     assert.deepEqual(operations.signals.at(-1), { runId: 'to-signal', name: 'approve', payload: { by: 'ada' } });
   });
 
+  test('signal and send-event take data larger than an argument may be from a file, or from standard input', async () => {
+    await operations.startRun({ workflow: 'slow', id: 'to-signal-big' });
+    // Linux refuses a single argument over 128 KiB: such a payload can only come through a file.
+    const payload = { report: 'x'.repeat(200 * 1024) };
+    const signalled = await cli(['signal', 'to-signal-big', 'report', '--data-file', '-'], {}, JSON.stringify(payload));
+    assert.equal(signalled.code, 0, signalled.stderr);
+    assert.deepEqual(operations.signals.at(-1), { runId: 'to-signal-big', name: 'report', payload });
+    writeFileSync(join(dir, 'event-data.json'), JSON.stringify(payload));
+    const sent = await cli(['send-event', '--type', 'report.ready', '--id', 'big-1', '--data-file', 'event-data.json']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const [stored] = await operations.listEvents({ type: 'report.ready' });
+    assert.deepEqual(stored?.data, payload);
+    const broken = await cli(['send-event', '--type', 'report.ready', '--data-file', '-'], {}, '{"report":');
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /^error: --data-file - is not valid JSON: /);
+  });
+
   test('send-event stores a CloudEvent once', async () => {
     const args = ['send-event', '--type', 'deploy.finished', '--subject', 'app', '--data', '{"ok":true}', '--id', 'ev-1'];
     const first = await cli(args);
@@ -355,6 +441,25 @@ describe('acting on runs and events', () => {
     const outcome = await cli(['workflows']);
     assert.match(outcome.stdout, /^NAME\s+VERSION\s+DEPLOYED\s+TRIGGERS\nhello\s+v1\s+1970-01-01T00:00:00Z\s+manual\n/);
   });
+
+  test('workflows --json prints what the API answers: a file that never deployed is in its problems, for jq', async () => {
+    const problem = { file: 'draft.ts', message: 'draft.ts: name: is required', since: '2026-01-01T00:00:00.000Z' };
+    const failing = await serve(
+      createApp({ operations: { ...operations, listDeployProblems: () => Promise.resolve([problem]) }, logger: createMemoryLogger() }),
+      { port: 0, host: '127.0.0.1', shutdownGraceMs: 0 },
+    );
+    try {
+      const outcome = await cli(['workflows', '--json'], { AUTOFLOW_URL: failing.url });
+      assert.equal(outcome.code, 0, outcome.stderr);
+      const answer = JSON.parse(outcome.stdout) as { workflows: Array<{ name: string }>; problems: unknown[] };
+      assert.deepEqual(
+        [answer.workflows.map((workflow) => workflow.name), answer.problems],
+        [['hello', 'boom', 'slow', 'chatty'], [problem]],
+      );
+    } finally {
+      await failing.close();
+    }
+  });
 });
 
 describe('usage errors are exit 2 with a message', () => {
@@ -362,7 +467,21 @@ describe('usage errors are exit 2 with a message', () => {
     [['runs', '--bogus'], /error: unknown option '--bogus'/],
     [['runs', '--limit', 'ten'], /error: --limit is "ten", expected a positive integer/],
     [['show'], /error: missing required argument 'id'/],
-    [['run', 'hello', '--input', '1', '--input-file', 'x.json'], /error: use --input or --input-file, not both/],
+    [
+      ['run', 'hello', '--input', '1', '--input-file', 'x.json'],
+      /error: option '--input-file <file>' cannot be used with option '--input <json>'/,
+    ],
+    [
+      ['signal', 'r', 'go', '--data', '1', '--data-file', 'x.json'],
+      /error: option '--data-file <file>' cannot be used with option '--data <json>'/,
+    ],
+    [
+      ['send-event', '--type', 't', '--data-file', 'x.json', '--data', '1'],
+      /error: option '--data-file <file>' cannot be used with option '--data <json>'/,
+    ],
+    [['cancel', 'r-1', ''], /^error: a run id is empty; give the ids of runs\n$/],
+    [['wait', 'r-1', '--timeout', 'soon'], /error: --timeout is "soon", expected a number of seconds/],
+    [['test', '--reporter', 'junit'], /^error: --reporter and --reporter-destination go together: /],
     [['run', 'hello', '--timeout', '5'], /error: --timeout only applies with --wait/],
     [['run', 'hello', '--wait', '--timeout', 'soon'], /error: --timeout is "soon", expected a number of seconds/],
     [['send-event'], /error: required option '--type <type>' not specified/],
@@ -521,6 +640,12 @@ describe('check', () => {
       /^ {2}⚠ triggers\[1\]\.cron: "0 9 \* \* 1 \*" has six fields, and six are read seconds first: second 0, minute 9,/m,
     );
     assert.doesNotMatch(checked.stdout, /triggers\[0\]\.cron/, 'five fields: no warning');
+    const strict = await cli(['check', '--strict', file]);
+    assert.equal(strict.code, 1, 'with --strict, for CI, a warning fails the check');
+    assert.equal(strict.stdout, checked.stdout);
+    assert.equal(strict.stderr, 'error: 1 of 1 workflow file had warnings (--strict)\n');
+    const clean = await cli(['check', '--strict', fileURLToPath(new URL('../../examples/hello.ts', import.meta.url))]);
+    assert.equal(clean.code, 0, clean.stderr);
   });
 
   test('checks one workflow file too, and says that it does not type-check', async () => {

@@ -71,6 +71,8 @@ export interface SimulatorInfo {
 }
 
 export interface ApiClientWithSimulator extends ApiClient {
+  /** The server's base URL, for messages that name it. */
+  readonly url: string;
   simulatorInfo(): Promise<SimulatorInfo>;
   simulate(action: string, args: unknown[]): Promise<unknown>;
 }
@@ -85,13 +87,15 @@ export interface ClientOptions {
 
 /** The server could not be reached at all (refused, DNS, reset): nothing was acknowledged. */
 export class ServerUnreachableError extends AutoflowError {
+  /** The network's error code (`ECONNREFUSED`, `UND_ERR_SOCKET`…), when it gave one. */
+  readonly reason: string | undefined;
   constructor(url: string, cause: Error) {
     const code = (cause.cause as { code?: unknown } | undefined)?.code;
-    super(
-      'unreachable',
-      `cannot reach AutoFlow at ${url} — is \`autoflow server\` running?${typeof code === 'string' ? ` (${code})` : ''}`,
-      { cause },
-    );
+    const reason = typeof code === 'string' ? code : undefined;
+    super('unreachable', `cannot reach AutoFlow at ${url} — is \`autoflow server\` running?${reason === undefined ? '' : ` (${reason})`}`, {
+      cause,
+    });
+    this.reason = reason;
   }
 }
 
@@ -220,6 +224,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
   };
 
   return {
+    url: base,
     async startRun(startRequest) {
       const response = await request<RunView>('POST', '/api/v1/runs', startRequest);
       return { run: response.body, created: response.status === 201 };

@@ -173,9 +173,9 @@ describe('a parent failed by its child', () => {
     assert.equal(retried.stdout, '');
     assert.equal(
       retried.stderr,
-      'error: run rt-1: run rt-1 failed because its child run rt-1.1 (workflow train-notes) failed, and that child is still ' +
+      'error: run rt-1 failed because its child run rt-1.1 (workflow train-notes) failed, and that child is still ' +
         'failed: retried now, rt-1 would receive the same failure and fail again. Retry the child first ' +
-        '(autoflow retry rt-1.1, with --latest once its fix is deployed), then rt-1\nerror: run rt-1 could not be retried\n',
+        '(autoflow retry rt-1.1, with --latest once its fix is deployed), then rt-1\n',
     );
     assert.equal((await runtime.operations.getRun('rt-1')).status, 'failed');
   });

@@ -1,6 +1,6 @@
 /**
  * `autoflow export --out` writes a file only its owner reads, as `autoflow backup` does: it holds the run's input and
- * history. A command that sent no token is told so, and how to give one. As users run the CLI: a child process,
+ * history; one it cannot write fails the command (exit 1). A command that sent no token is told so, and how to give one. As users run the CLI: a child process,
  * against a loopback server over the fake operations.
  */
 import assert from 'node:assert/strict';
@@ -40,6 +40,18 @@ test('export --out writes the run readable by its owner only, a file that was th
     assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
     assert.equal((JSON.parse(readFileSync(join(dir, file), 'utf8')) as { run: { id: string } }).run.id, 'exported');
   }
+});
+
+test('export --out that cannot be written (a missing folder, a full disk) is a failure, exit 1, not a wrong command line', async () => {
+  const missingFolder = await cli(['export', 'exported', '--out', 'no-such-folder/run.json'], { AUTOFLOW_API_TOKEN: 'test-token' });
+  assert.equal(missingFolder.code, 1);
+  assert.match(missingFolder.stderr, /^error: cannot write --out no-such-folder\/run\.json: ENOENT: no such file or directory/);
+  // A device is written to as it is: its mode is not the export's to change.
+  const mode = statSync('/dev/full').mode;
+  const full = await cli(['export', 'exported', '--out', '/dev/full'], { AUTOFLOW_API_TOKEN: 'test-token' });
+  assert.equal(full.code, 1);
+  assert.match(full.stderr, /^error: cannot write --out \/dev\/full: ENOSPC: no space left on device/);
+  assert.equal(statSync('/dev/full').mode, mode);
 });
 
 test('a command that sent no token is told so, and how to give one', async () => {

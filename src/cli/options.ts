@@ -41,7 +41,7 @@ export const secondsFlag = z
   .pipe(z.number().positive('a number of seconds greater than 0'));
 
 /** Parses the JSON text of a flag; the message names the flag so that the user knows which one. */
-export function parseJsonFlag(label: string, text: string): Json {
+function parseJsonFlag(label: string, text: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (caught) {
@@ -49,7 +49,6 @@ export function parseJsonFlag(label: string, text: string): Json {
   }
 }
 
-/** Reads and parses a JSON file named by a flag. */
 /** The JSON in file `path`, or in standard input when `path` is `-`. */
 export function readJsonFile(flag: string, path: string, context: CliContext): Json {
   let text: string;
@@ -59,6 +58,28 @@ export function readJsonFile(flag: string, path: string, context: CliContext): J
     throw new UsageError(`cannot read ${flag} ${path}: ${toError(caught).message}`);
   }
   return parseJsonFlag(`${flag} ${path}`, text);
+}
+
+/** `--<name> <json>` and `--<name>-file <file>`, which exclude each other; jsonFromFlags reads them. */
+export function addJsonFlags(command: Command, name: string, what: string): Command {
+  return command
+    .option(`--${name} <json>`, `${what}, as JSON`)
+    .addOption(new Option(`--${name}-file <file>`, `read ${what} from a JSON file (- for standard input)`).conflicts(name));
+}
+
+/**
+ * The JSON a command takes inline (`--data '{…}'`) or from a file (`--data-file x.json`, `-` for standard input),
+ * which has no limit on its size where an argument has one (Linux refuses one over 128 KiB): undefined without
+ * either. Commander refuses the two together (`.conflicts()`).
+ */
+export function jsonFromFlags(
+  name: string,
+  values: { inline: string | undefined; file: string | undefined },
+  context: CliContext,
+): Json | undefined {
+  if (values.inline !== undefined) return parseJsonFlag(`--${name}`, values.inline);
+  if (values.file !== undefined) return readJsonFile(`--${name}-file`, values.file, context);
+  return undefined;
 }
 
 /** The options of every command that talks to a running server. */

@@ -20,6 +20,7 @@ import { registerTasks } from './commands/tasks.js';
 import { registerTerminate } from './commands/terminate.js';
 import { registerTest } from './commands/test.js';
 import { registerUndeploy } from './commands/undeploy.js';
+import { registerWait } from './commands/wait.js';
 import { registerWorkflows } from './commands/workflows.js';
 import type { CliContext } from './context.js';
 import { describeError, exitCodeOf, UsageError } from './errors.js';
@@ -53,6 +54,7 @@ function createProgram(context: CliContext): Command {
   for (const register of [
     registerServer,
     registerRun,
+    registerWait,
     registerRuns,
     registerShow,
     registerLogs,

@@ -1,19 +1,25 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { AutoflowError } from '../../core/errors.js';
 import { cronHasSeconds } from '../../core/cron-pattern.js';
 import type { TriggerSpec } from '../../core/model.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { wallTime } from '../format.js';
+import { parseOptions } from '../options.js';
 
-/** Some workflow files did not pass the check; each was reported on its own line. */
+/** Some workflow files did not pass the check (or, with --strict, had warnings); each was reported on its own line. */
 export class CheckFailedError extends AutoflowError {
-  constructor(failed: number, total: number) {
-    super('check_failed', `${failed} of ${total} workflow file${total === 1 ? '' : 's'} failed the check`);
+  constructor(message: string) {
+    super('check_failed', message);
   }
 }
+
+const optionsSchema = z.strictObject({ strict: z.boolean().optional() });
+
+const files = (count: number): string => `${count} workflow file${count === 1 ? '' : 's'}`;
 
 /** Fire times a checked schedule shows: enough to see whether it fires weekly, daily or every minute. */
 const SHOWN_FIRE_TIMES = 3;
@@ -45,7 +51,9 @@ export function registerCheck(program: Command, context: CliContext): void {
         'It does not type-check: run `tsc --noEmit` for that (`autoflow init` sets it up in package.json and CI)',
     )
     .argument('<path>', 'folder of workflow files, or one workflow file')
-    .action(async (path: string) => {
+    .option('--strict', 'fail (exit 1) on warnings too, such as a trigger that never fires: for CI')
+    .action(async (path: string, raw: unknown) => {
+      const options = parseOptions(optionsSchema, raw);
       const target = resolve(context.cwd, path);
       if (!existsSync(target)) throw new UsageError(`${path} does not exist; give the workflows folder or a workflow file`);
       // Loaded on demand: the bundler, the sandbox and the cron library are heavy, and the other commands never need them.
@@ -62,6 +70,8 @@ export function registerCheck(program: Command, context: CliContext): void {
         for (const line of fireTimes(result.triggers ?? [], nextFireTimes, new Date())) context.out(line);
       }
       const failed = results.filter((result) => result.error !== undefined).length;
-      if (failed > 0) throw new CheckFailedError(failed, results.length);
+      if (failed > 0) throw new CheckFailedError(`${failed} of ${files(results.length)} failed the check`);
+      const warned = results.filter((result) => (result.warnings ?? []).length > 0).length;
+      if (warned > 0 && options.strict) throw new CheckFailedError(`${warned} of ${files(results.length)} had warnings (--strict)`);
     });
 }

@@ -4,6 +4,7 @@ import { NotFoundError, toError } from '../../core/errors.js';
 import type { RunView } from '../../app/operations.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
+import { actOnEachRun } from '../each-run.js';
 import { UsageError } from '../errors.js';
 import { formatError, printable } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
@@ -97,20 +98,10 @@ export function registerRetry(program: Command, context: CliContext): void {
       if (refused > 0) throw new Error(`${refused} of ${ids.length} runs could not be retried`);
       return;
     }
-    let failures = 0;
-    for (const id of ids) {
-      try {
-        const run = await client.retryRun(id, { latest: options.latest === true });
-        context.out(`run ${run.id} retried: ${run.status} on version ${run.version.slice(0, 12)}`);
-        for (const warning of run.warnings ?? []) context.err(`warning: run ${run.id}: ${printable(warning)}`);
-      } catch (caught) {
-        failures++;
-        context.err(`error: run ${id}: ${toError(caught).message}`);
-      }
-    }
-    if (failures > 0) {
-      // Each failure was said above; this is the summary the exit code goes with.
-      throw new Error(ids.length === 1 ? `run ${ids[0]} could not be retried` : `${failures} of ${ids.length} runs could not be retried`);
-    }
+    await actOnEachRun(ids, 'retried', context, async (id) => {
+      const run = await client.retryRun(id, { latest: options.latest === true });
+      context.out(`run ${run.id} retried: ${run.status} on version ${run.version.slice(0, 12)}`);
+      for (const warning of run.warnings ?? []) context.err(`warning: run ${run.id}: ${printable(warning)}`);
+    });
   });
 }

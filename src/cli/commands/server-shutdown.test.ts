@@ -49,3 +49,34 @@ test('SIGTERM: the shutdown is logged as structured lines of the node — what i
   );
   assert.doesNotMatch(server.output, /^SIGTERM: shutting down \(send it again/m, 'no unstructured line any more');
 });
+
+test('each AUTOFLOW_* variable the server does not read is warned of at start, with the one likely meant', async () => {
+  const server = new ServerProcess({
+    port: await portInRange(),
+    db: `sqlite:${join(dir, 'variables.db')}`,
+    workflowsDir: dir,
+    token: 'variables-test-token',
+    env: { AUTOFLOW_PROT: '18263', AUTOFLOW_WEBHOOK_SECRET: 'abc-def-ghi' },
+  });
+  await server.start();
+  await server.stop();
+  const warnings = server.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg?: string; level?: string; variable?: string })
+    .filter((line) => line.variable !== undefined);
+  assert.deepEqual(
+    warnings.map((line) => [line.level, line.msg]),
+    [
+      [
+        'warn',
+        'environment variable AUTOFLOW_PROT is set, but AutoFlow reads no variable of that name, so it changes nothing; did you mean AUTOFLOW_PORT?',
+      ],
+      [
+        'warn',
+        'environment variable AUTOFLOW_WEBHOOK_SECRET is set, but AutoFlow reads no variable of that name, so it changes nothing; did you mean AUTOFLOW_GITLAB_WEBHOOK_SECRET?',
+      ],
+    ],
+  );
+  assert.doesNotMatch(server.stdout, /abc-def-ghi/, 'the value is not logged');
+});

@@ -145,6 +145,10 @@ export function registerServer(program: Command, context: CliContext): void {
         config,
         gitlab ? { capabilities: [gitlab.capability], webhookSources: [gitlab.webhookSource] } : {},
       );
+      // A variable cannot stop the server as a mistyped flag does (it may be another tool's, or a newer AutoFlow's).
+      for (const unknown of loaded.unknownVariables) {
+        runtime.logger.warn({ variable: unknown.name, ...(unknown.meant !== undefined && { meant: unknown.meant }) }, unknown.message);
+      }
       let server: Awaited<ReturnType<typeof serve>>;
       try {
         await runtime.start();

@@ -8,7 +8,27 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseOptions } from '../options.js';
 
-const optionsSchema = z.strictObject({ watch: z.boolean().optional() });
+const optionsSchema = z.strictObject({
+  watch: z.boolean().optional(),
+  reporter: z.string().optional(),
+  reporterDestination: z.string().optional(),
+});
+
+/**
+ * The environment of `node --test` with a report of `reporter` written to `destination` beside the spec report: node
+ * takes its reporters from NODE_OPTIONS too, before those of its command line, so the runner's own (the spec report
+ * on the terminal, the totals it reads) stay as they are. The processes node starts for the test files ignore them.
+ */
+function withReport(
+  env: Readonly<Record<string, string | undefined>>,
+  reporter: string,
+  destination: string,
+): Record<string, string | undefined> {
+  // Quoted, with `"` and `\` escaped, as node reads NODE_OPTIONS: a path may hold spaces.
+  const quoted = (option: string): string => `"${option.replace(/["\\]/g, '\\$&')}"`;
+  const report = [`--test-reporter=${reporter}`, `--test-reporter-destination=${destination}`].map(quoted).join(' ');
+  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, report].filter(Boolean).join(' ') };
+}
 
 /** Some tests failed, or the runner itself did; the spec output above says which. */
 export class TestsFailedError extends AutoflowError {
@@ -25,8 +45,17 @@ export function registerTest(program: Command, context: CliContext): void {
     .description("run workflow tests (*.test.ts) with node's test runner; `autoflow/testing` gives them virtual time and a GitLab")
     .argument('[paths...]', 'test files or folders to search (default: the workflows folder and examples/)')
     .option('--watch', 'run again whenever a file changes')
+    .option(
+      '--reporter <name>',
+      "also write a report in this format of node's test runner (junit, tap, dot, spec, lcov, or a reporter module) to --reporter-destination; the terminal keeps the spec report",
+    )
+    .option('--reporter-destination <file>', 'the file --reporter writes, e.g. junit.xml for a GitLab test report')
     .action(async (paths: string[], raw: unknown) => {
       const options = parseOptions(optionsSchema, raw);
+      if ((options.reporter === undefined) !== (options.reporterDestination === undefined))
+        throw new UsageError(
+          '--reporter and --reporter-destination go together: autoflow test --reporter junit --reporter-destination junit.xml',
+        );
       const missing = paths.filter((path) => !existsSync(resolve(context.cwd, path)));
       if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
       // The workflows folder as `autoflow server` would find it (flags aside): AUTOFLOW_WORKFLOWS, autoflow.config.ts, ./workflows.
@@ -48,7 +77,10 @@ export function registerTest(program: Command, context: CliContext): void {
       const { code, totals, tested } = await runTests({
         files,
         cwd: context.cwd,
-        env: context.env,
+        env:
+          options.reporter === undefined || options.reporterDestination === undefined
+            ? context.env
+            : withReport(context.env, options.reporter, resolve(context.cwd, options.reporterDestination)),
         ...(options.watch ? { watch: true } : {}),
       });
       const failed = (totals?.fail ?? 0) + (totals?.cancelled ?? 0);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import type { DeployProblemView } from '../../app/operations.js';
 import { formatDeployProblem, formatJson, formatColumns, formatTime, formatTriggers } from '../format.js';
 import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../options.js';
 
@@ -12,19 +11,15 @@ export function registerWorkflows(program: Command, context: CliContext): void {
     program
       .command('workflows')
       .description('list the deployed workflows and their active versions, and the workflow files that fail to build (on stderr)')
-      .option('--json', 'print them as JSON'),
+      .option('--json', 'print them as the API answers them, { workflows, problems }, problems included'),
   ).action(async (raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const client = connect(options, context);
     const [workflows, problems] = await Promise.all([client.listWorkflows(), client.listDeployProblems()]);
-    // On stderr, after the list: a script reading stdout still gets the table (or the JSON) alone, a person sees both.
-    const printProblems = (shown: readonly DeployProblemView[]): void => {
-      for (const problem of shown) for (const line of formatDeployProblem(problem, workflows)) context.err(line);
-    };
     if (options.json) {
-      // The JSON stays the array it was; a workflow whose file fails to build carries it in its `problems`.
-      context.out(formatJson(workflows));
-      printProblems(problems.filter((problem) => !workflows.some((workflow) => workflow.name === problem.workflow)));
+      // What the API answers: a file that fails to build and never deployed is in `problems` alone, where a check after
+      // a deploy (`jq '.problems | length == 0'`) sees it.
+      context.out(formatJson({ workflows, problems }));
       return;
     }
     if (workflows.length === 0 && problems.length === 0) {
@@ -41,6 +36,7 @@ export function registerWorkflows(program: Command, context: CliContext): void {
       formatTriggers(workflow.triggers, workflow.schedules),
     ]);
     if (rows.length > 0) context.out(formatColumns([['NAME', 'VERSION', 'DEPLOYED', 'TRIGGERS'], ...rows]));
-    printProblems(problems);
+    // On stderr, after the list: a script reading stdout still gets the table alone, a person sees both.
+    for (const problem of problems) for (const line of formatDeployProblem(problem, workflows)) context.err(line);
   });
 }
