@@ -101,6 +101,8 @@ export async function attemptCall(
       runId: call.runId,
       step: call.step,
       attempt: attempts,
+      // A call made again by a run's retry keeps the error its last attempt failed with (run-retry.ts).
+      attemptedBefore: attempts > 1 || call.lastError !== undefined,
       idempotencyKey: `${call.runId}:${call.step}`,
       workflow: context.workflow,
       permissions: context.permissions,

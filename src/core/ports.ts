@@ -678,6 +678,12 @@ export interface CapabilityContext {
   step: number;
   /** 1 for the first attempt. */
   attempt: number;
+  /**
+   * An earlier attempt of this call may have had its effect: this is not its first attempt, or it failed before its
+   * run was retried (`autoflow retry`), which made it again with its attempts counted from 0. A capability whose
+   * effect must not happen twice looks for it first (the gitlab capability's creates).
+   */
+  attemptedBefore?: boolean;
   /** `<runId>:<step>`: the same for every attempt of one call. */
   idempotencyKey: string;
   workflow: string;

@@ -8,7 +8,7 @@
 import { childEndError, failedWith } from './child-failure.js';
 import { ConflictError } from './errors.js';
 import { historyToResolution } from './history.js';
-import type { Command, HistoryEvent, Resolution, RunRecord } from './model.js';
+import type { Command, ErrorInfo, HistoryEvent, Resolution, RunRecord } from './model.js';
 import type { RunRetry, SecretSource } from './ports.js';
 import { callRecordOf, childExistsResolution, childStart, continuedAs, waitRowsOf, type TaskInput } from './task.js';
 
@@ -78,9 +78,11 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
   const { commands, resolvedSteps } = await input.replay(kept);
   const answered = new Set<number>();
   const refusedStarts = new Set<number>();
+  const failedCalls = new Map<number, ErrorInfo>();
   for (const event of history.slice(keep)) {
     const resolution = historyToResolution(event);
     if (resolution?.kind === 'child' && !resolution.ok && resolution.notStarted) refusedStarts.add(resolution.step);
+    if (resolution?.kind === 'call' && !resolution.ok) failedCalls.set(resolution.step, resolution.error);
     // Failed calls run again; children are asked how they ended (they may have been retried).
     if (!resolution || resolution.kind === 'child' || (resolution.kind === 'call' && !resolution.ok)) continue;
     if ('step' in resolution) answered.add(resolution.step);
@@ -89,7 +91,7 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
   const issuedAt = issueTimes(kept);
   for (const command of commands) {
     if (!('step' in command) || resolvedSteps.has(command.step) || answered.has(command.step)) continue;
-    await reopen(command, issuedAt.get(command.step) ?? time, retry, input, refusedStarts);
+    await reopen(command, issuedAt.get(command.step) ?? time, retry, input, refusedStarts, failedCalls);
   }
   return retry;
 }
@@ -114,12 +116,19 @@ async function reopen(
   retry: RunRetry,
   input: RetryInput,
   refusedStarts: ReadonlySet<number>,
+  failedCalls: ReadonlyMap<number, ErrorInfo>,
 ): Promise<void> {
   const { run, time } = input;
   switch (command.kind) {
-    case 'call':
-      retry.calls.push(callRecordOf(run.id, command, time, input.secrets));
+    case 'call': {
+      const call = callRecordOf(run.id, command, time, input.secrets);
+      // Made again with its attempts from 0, it keeps what its last attempt failed with: `show` tells why it is made
+      // again, and its capability that an earlier attempt may have had its effect (CapabilityContext.attemptedBefore).
+      const failed = failedCalls.get(command.step);
+      if (failed !== undefined) call.lastError = failed;
+      retry.calls.push(call);
       return;
+    }
     case 'timer':
       retry.timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
       return;

@@ -88,6 +88,35 @@ describe('createTestEnv({ gitlab })', () => {
     }
   });
 
+  test('a note whose answer was lost when its run failed is not posted a second time by `autoflow retry`', async () => {
+    const thanks = workflowFolder({
+      'thanks.ts': `import { gitlab, workflow } from 'autoflow';
+export default workflow({
+  name: 'thanks',
+  permissions: { gitlab: { projects: ['demo/app'] } },
+  async run() {
+    await gitlab.notes.create({ project: 'demo/app', issueIid: 1, body: 'Thanks!' }, { retry: { maxAttempts: 1 } });
+  },
+});`,
+    });
+    const env = await createTestEnv({ workflows: [thanks.path('thanks.ts')], gitlab: demoSeed() });
+    try {
+      const notes = () => [...env.gitlab.state.notes.values()].filter((note) => note.body.startsWith('Thanks!'));
+      // GitLab saves the note, and the answer is lost on its way back: the call fails, and so does its run.
+      env.gitlab.faults.add({ kind: 'lose_response', method: 'POST', path: '/api/v4/projects/*/issues/*/notes', times: 1 });
+      const id = await env.start('thanks');
+      assert.equal((await env.result(id)).status, 'failed');
+      assert.equal(notes().length, 1);
+
+      await env.retry(id);
+      assert.equal((await env.result(id)).status, 'completed');
+      assert.equal(notes().length, 1, 'the retried call found the note its failed attempt made');
+    } finally {
+      await env.close();
+      thanks.remove();
+    }
+  });
+
   test("a GitLab slower than 30 s, or than the call's timeoutMs, times out on virtual time and is retried, as in production", async () => {
     const slow = workflowFolder({
       'slow.ts': `import { gitlab, workflow } from 'autoflow';

@@ -3,7 +3,7 @@ import type { Json, JsonObject } from '../../core/model.js';
 import type { Capability, CapabilityContext } from '../../core/ports.js';
 import { type GitLabClient, type GitLabClientOptions, type GitLabResponse, type Route, createGitLabClient } from './client.js';
 import { GitLabError } from './errors.js';
-import { findMarked, markerOf, withMarker } from './idempotency.js';
+import { findMarked, isQuickActionsOnly, markerOf, unrepeatableQuickActions, withMarker } from './idempotency.js';
 import { ciMethods } from './methods/ci.js';
 import { type Method, type Plan, path } from './methods/define.js';
 import { peopleMethods } from './methods/people.js';
@@ -31,6 +31,22 @@ async function resolvePath(client: GitLabClient, target: Target, now: number): P
   return found;
 }
 
+/**
+ * A note of quick actions leaves nothing a retry could find (GitLab saves no note for it), so one whose commands do
+ * something more each time (`/spend 1h` twice is two hours) is not sent again after an attempt that may have reached
+ * GitLab: the call fails for good, and a person checks.
+ */
+function refuseUnrepeatable(text: Json | undefined, call: string): void {
+  if (typeof text !== 'string' || !isQuickActionsOnly(text)) return;
+  const commands = unrepeatableQuickActions(text);
+  if (commands.length === 0) return;
+  throw new CapabilityError(
+    'unrepeatable_quick_action',
+    `${call} was not sent again: an earlier attempt may have reached GitLab, which saves no note for quick actions, so nothing tells whether it ran ${commands.join(', ')}, and running ${commands.length === 1 ? 'it' : 'them'} again would count twice; check the issue or merge request, and make the note again if it did not`,
+    { retryable: false, details: { commands } },
+  );
+}
+
 async function execute(plan: Plan, call: string, client: GitLabClient, guard: PermissionGuard, context: CapabilityContext): Promise<Json> {
   const checked = async (route: Route): Promise<URL> => {
     const url = client.urlOf(route);
@@ -48,12 +64,13 @@ async function execute(plan: Plan, call: string, client: GitLabClient, guard: Pe
   if (plan.create) {
     const { field, existing } = plan.create;
     const marker = markerOf(context.idempotencyKey);
-    if (context.attempt > 1) {
+    const body = plan.route.body as JsonObject;
+    if (context.attemptedBefore === true) {
       const search = existing(marker);
       const found = findMarked((await send(search, await checked(search))).body, field, marker);
       if (found) return found;
+      refuseUnrepeatable(body[field], call);
     }
-    const body = plan.route.body as JsonObject;
     return (await send({ ...plan.route, body: { ...body, [field]: withMarker(body[field], marker, field) } }, url)).body;
   }
 
@@ -61,7 +78,7 @@ async function execute(plan: Plan, call: string, client: GitLabClient, guard: Pe
     const { body } = await send(plan.route, url);
     return plan.result ? plan.result(body) : body;
   } catch (error) {
-    if (!(plan.onConflict && context.attempt > 1 && error instanceof GitLabError && error.status === 409)) throw error;
+    if (!(plan.onConflict && context.attemptedBefore === true && error instanceof GitLabError && error.status === 409)) throw error;
     return (await send(plan.onConflict, await checked(plan.onConflict))).body;
   }
 }

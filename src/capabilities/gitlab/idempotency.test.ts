@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { CapabilityError } from '../../core/errors.js';
 import { describe, test } from 'node:test';
 import type { JsonObject } from '../../core/model.js';
 import { createGitLabCapability } from './capability.js';
@@ -134,6 +135,28 @@ describe('a note of quick actions only carries no marker', () => {
     assert.deepEqual([issue.labels, issue.milestone?.title], [['bug'], 'Sprint 1']);
     await world.call('notes.create', args, { attempt: 2 });
     assert.deepEqual(userNotes(world), [], 'running them again changes nothing');
+  });
+
+  test('commands that do more each time (/spend, /award…) are not sent again after an attempt that may have reached GitLab', async () => {
+    const world = createWorld();
+    opened(world);
+    const args = { project: 'acme/app', issueIid: 1, body: '/label ~bug\n/spend 1h\n/award :thumbsup:' };
+    await world.call('notes.create', args);
+    const posts = () => world.requests.filter((request) => request.startsWith('POST ') && request.endsWith('/notes')).length;
+    const before = posts();
+    const retried = await world.call('notes.create', args, { attempt: 2 }).catch((error: unknown) => error);
+    assert.ok(retried instanceof CapabilityError);
+    assert.deepEqual([retried.code, retried.retryable], ['unrepeatable_quick_action', false]);
+    assert.equal(
+      retried.message,
+      'gitlab.notes.create was not sent again: an earlier attempt may have reached GitLab, which saves no note for quick actions, so nothing ' +
+        'tells whether it ran /spend 1h, /award :thumbsup:, and running them again would count twice; check the issue or merge request, ' +
+        'and make the note again if it did not',
+    );
+    assert.equal(posts(), before, 'nothing sent');
+    // A run's retry makes the call again from its first attempt: still not sent blindly.
+    const afterRunRetry = await world.call('notes.create', args, { attempt: 1, attemptedBefore: true }).catch((error: unknown) => error);
+    assert.ok(afterRunRetry instanceof CapabilityError && afterRunRetry.code === 'unrepeatable_quick_action');
   });
 
   test('a slash command GitLab keeps as text (/shrug writes some, /deploy is unknown) is saved: a retry finds it', async () => {

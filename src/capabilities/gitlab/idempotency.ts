@@ -61,8 +61,24 @@ export function isQuickActionsOnly(text: string): boolean {
 }
 
 /**
+ * The quick actions that do something more each time they run: time spent is added again, an award emoji toggles off,
+ * an issue is cloned or a merge request created twice, a timeline event is added again. The others set a state
+ * (labels, assignees, a due date…), which running them again leaves as it is.
+ */
+const UNREPEATABLE_QUICK_ACTIONS = new Set(['spend', 'spend_time', 'spent', 'award', 'react', 'clone', 'timeline', 'create_merge_request']);
+
+/** The lines of a note body of quick actions that GitLab would apply again if the note were sent again. */
+export function unrepeatableQuickActions(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => UNREPEATABLE_QUICK_ACTIONS.has(COMMAND_LINE.exec(line)?.[1]?.toLowerCase() ?? ''));
+}
+
+/**
  * `text` with the marker appended on a line of its own. A note body of quick actions only is sent as it is:
- * GitLab saves no note for it, so there is nothing a retry could find, and running the commands again is harmless.
+ * GitLab saves no note for it, so there is nothing a retry could find; running commands that set a state again is
+ * harmless, and the capability sends no other kind again (unrepeatableQuickActions).
  * A description keeps its marker, which stays after GitLab takes its quick actions out.
  */
 export function withMarker(text: Json | undefined, marker: Marker, field: 'description' | 'body'): string {
