@@ -180,7 +180,7 @@ describe('child run ids', () => {
     const env = await createTestEnv({ workflows: [folder.path('child.ts'), folder.path('chain.ts')] });
     try {
       await env.start('child', { v: 1 }, 'shared');
-      assert.equal(await env.start('child', { v: 2 }, 'shared'), 'shared', 'the same workflow again: the existing run');
+      assert.equal(await env.start('child', { v: 1 }, 'shared'), 'shared', 'the same request again: the existing run');
       await assert.rejects(env.start('chain', { n: 0 }, 'shared'), (error: Error & { code?: string }) => {
         assert.equal(error.code, 'conflict');
         assert.equal(
