@@ -18,14 +18,18 @@ export interface GitLabAccountOptions {
   timeoutMs?: number;
   /** The wait before the first retry, doubled after each failure up to `maxRetryMs`. @default 1000 */
   firstRetryMs?: number;
-  /** @default 60000: a GitLab that comes back is known within a minute */
+  /**
+   * The longest wait between lookups, and the wait after an answer no retry soon will change (a token refused, a
+   * proxy's page). @default 60000: a GitLab that comes back is known within a minute
+   */
   maxRetryMs?: number;
 }
 
 /**
  * AutoFlow's own GitLab account for the router (core/router.ts, OwnAccount): the user of its token, or of the
  * built-in simulator's bot, whose events start no run. It is looked up when the runtime starts; while GitLab does not
- * answer, the lookup is retried in the background (1 s, doubling, at most a minute apart), and until it answers the
+ * answer, the lookup is retried in the background (1 s, doubling, at most a minute apart; a minute apart at once after an
+ * answer that someone has to fix, such as a refused token or a proxy's page), and until it answers the
  * configured `gitlabUsername` counts, or — without one — no event counts as AutoFlow's: nothing is skipped that might
  * be a person's, and a loop cannot run anyway while GitLab refuses AutoFlow's calls too.
  */
@@ -33,6 +37,9 @@ export class GitLabAccount implements OwnAccount {
   private known: string | undefined;
   private cancelRetry: (() => void) | undefined;
   private stopped = false;
+  /** Lookups that failed so far, and the message of the last failure warned of. */
+  private failures = 0;
+  private lastWarned: string | undefined;
 
   constructor(private readonly options: GitLabAccountOptions) {
     this.known = options.configured;
@@ -57,7 +64,7 @@ export class GitLabAccount implements OwnAccount {
     );
   }
 
-  /** Looks the account up once; on a failure that may pass, goes on in the background. Never throws. */
+  /** Looks the account up once; on a failure GitLab answered (or did not answer at all), goes on in the background. Never throws. */
   async start(): Promise<void> {
     await this.attempt(this.options.firstRetryMs ?? 1000);
   }
@@ -67,32 +74,14 @@ export class GitLabAccount implements OwnAccount {
     this.cancelRetry?.();
   }
 
-  private async attempt(nextRetryMs: number): Promise<void> {
-    const { lookUp, clock, logger, configured } = this.options;
+  private async attempt(backoffMs: number): Promise<void> {
+    const { lookUp, logger, configured } = this.options;
     if (lookUp === undefined || this.stopped) return;
     let username: string;
     try {
       username = await lookUp(AbortSignal.timeout(this.options.timeoutMs ?? 5000));
     } catch (caught) {
-      if (this.stopped) return;
-      const error = toError(caught);
-      // Only what the gitlab capability calls retryable (GitLab unreachable, a 5xx) may pass: anything else (a test's
-      // mock that throws, say) is asked once, and a retry timer would keep a virtual clock's tests waking up for ever.
-      const retry = error instanceof CapabilityError && error.retryable;
-      const consequence =
-        configured === undefined
-          ? 'triggers cannot tell the events AutoFlow causes itself, so a workflow that changes what triggered it may trigger itself again; set gitlabUsername (AUTOFLOW_GITLAB_USERNAME) to the user of its token'
-          : `triggers skip the events of the configured gitlabUsername @${configured}`;
-      const again = retry ? `; asking again in ${nextRetryMs} ms` : '';
-      logger.warn(
-        { err: error, ...(retry && { retryInMs: nextRetryMs }) },
-        `GitLab did not say which account AutoFlow acts as (${error.message})${again}; ${retry ? 'until it does, ' : ''}${consequence}`,
-      );
-      if (retry) {
-        this.cancelRetry = clock.schedule(clock.now() + nextRetryMs, () => {
-          void this.attempt(Math.min(nextRetryMs * 2, this.options.maxRetryMs ?? 60_000));
-        });
-      }
+      if (!this.stopped) this.failed(toError(caught), backoffMs);
       return;
     }
     if (this.stopped) return;
@@ -103,10 +92,47 @@ export class GitLabAccount implements OwnAccount {
       );
     }
     this.known = username;
+    const recovered =
+      this.failures === 0 ? '' : `GitLab answered after ${this.failures} failed ${this.failures === 1 ? 'lookup' : 'lookups'}: `;
     logger.info(
-      { username },
-      `triggers start no run for the GitLab events that @${username} (AutoFlow's own account) causes, unless they have includeOwnEvents: true`,
+      { username, failedLookups: this.failures },
+      `${recovered}triggers start no run for the GitLab events that @${username} (AutoFlow's own account) causes, unless they have includeOwnEvents: true`,
     );
+  }
+
+  /**
+   * Warns of a failed lookup, unless it failed as the one before did (a GitLab down for an hour would otherwise say so
+   * sixty times), and asks again when the error came from GitLab.
+   */
+  private failed(error: Error, backoffMs: number): void {
+    const { clock, logger, configured } = this.options;
+    const maxRetryMs = this.options.maxRetryMs ?? 60_000;
+    this.failures++;
+    // Every failure the capability reports may pass: GitLab unreachable or a 5xx soon, so with the backoff; a token
+    // refused or a proxy's maintenance page once someone acts, so at the longest interval. An error of another kind (a
+    // test's mock that throws, say) is asked once: a retry timer would keep a virtual clock's tests waking up for ever.
+    const waitMs = error instanceof CapabilityError ? (error.retryable ? backoffMs : maxRetryMs) : undefined;
+    const again = waitMs === undefined ? '' : `; asking again in ${waitMs} ms`;
+    if (error.message === this.lastWarned) {
+      logger.debug(
+        { err: error, failedLookups: this.failures, retryInMs: waitMs },
+        `GitLab still did not say which account AutoFlow acts as (${error.message})${again}`,
+      );
+    } else {
+      this.lastWarned = error.message;
+      const consequence =
+        configured === undefined
+          ? 'triggers cannot tell the events AutoFlow causes itself, so a workflow that changes what triggered it may trigger itself again; set gitlabUsername (AUTOFLOW_GITLAB_USERNAME) to the user of its token'
+          : `triggers skip the events of the configured gitlabUsername @${configured}`;
+      logger.warn(
+        { err: error, failedLookups: this.failures, ...(waitMs !== undefined && { retryInMs: waitMs }) },
+        `GitLab did not say which account AutoFlow acts as (${error.message})${again}; ${waitMs === undefined ? '' : 'until it does, '}${consequence}`,
+      );
+    }
+    if (waitMs === undefined) return;
+    this.cancelRetry = clock.schedule(clock.now() + waitMs, () => {
+      void this.attempt(Math.min(backoffMs * 2, maxRetryMs));
+    });
   }
 }
 

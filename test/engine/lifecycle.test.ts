@@ -182,13 +182,16 @@ describe('run lifecycle', () => {
     const env = await createTestEnv({ workflows: [folder.path('greeter.ts')] });
     try {
       const first = await env.operations.startRun({ workflow: 'greeter', input: { name: 'ada' }, id: 'greet-1' });
-      const second = await env.operations.startRun({ workflow: 'greeter', input: { name: 'bob' }, id: 'greet-1' });
+      const second = await env.operations.startRun({ workflow: 'greeter', input: { name: 'ada' }, id: 'greet-1' });
       assert.equal(first.created, true);
       assert.equal(second.created, false);
-      assert.deepEqual(second.run.input, { name: 'ada' });
+      assert.deepEqual([second.run.id, second.run.createdAt], [first.run.id, first.run.createdAt]);
       await env.settle();
       assert.equal((await env.run('greet-1')).result, 'hi ada');
-      await assert.rejects(env.operations.startRun({ workflow: 'greeter', input: { nom: 1 } }), /input of workflow 'greeter' is invalid.*name/);
+      await assert.rejects(
+        env.operations.startRun({ workflow: 'greeter', input: { nom: 1 } }),
+        /input of workflow 'greeter' is invalid.*name/,
+      );
       await assert.rejects(env.operations.startRun({ workflow: 'greter' }), {
         message: "workflow 'greter' does not exist; deployed: greeter",
       });
@@ -201,7 +204,10 @@ describe('run lifecycle', () => {
   test('a run of a workflow on a server with none deployed says where workflows come from', async () => {
     const env = await createTestEnv({ workflows: [] });
     try {
-      await assert.rejects(env.operations.startRun({ workflow: 'greeter' }), /no workflow is deployed: check the server's workflows folder \(--workflows\)/);
+      await assert.rejects(
+        env.operations.startRun({ workflow: 'greeter' }),
+        /no workflow is deployed: check the server's workflows folder \(--workflows\)/,
+      );
     } finally {
       await env.close();
     }

@@ -38,23 +38,58 @@ const header = (headers: Headers, name: string): number | null => {
   return value === null || value === '' || !Number.isFinite(Number(value)) ? null : Number(value);
 };
 
+/** `url` at offset page `page`. */
+function atPage(url: URL, page: number): URL {
+  const target = new URL(url);
+  target.searchParams.set('page', String(page));
+  return target;
+}
+
 /**
- * The next page: `X-Next-Page` for offset pagination, else the `Link` header's `rel="next"`
- * (keyset pagination sends only that). Only the link's query is taken: its origin and path could
- * differ from the request's, which permissions were checked on.
+ * The `Link` header's `rel="next"`. Only the link's query is taken: its origin and path could differ from the
+ * request's, which permissions were checked on.
  */
-export function nextPageUrl(url: URL, headers: Headers): URL | undefined {
-  const next = header(headers, 'x-next-page');
-  if (next !== null) {
-    const target = new URL(url);
-    target.searchParams.set('page', String(next));
-    return target;
-  }
+function linkedNext(url: URL, headers: Headers): URL | undefined {
   const link = /<([^>]+)>\s*;\s*rel="next"/.exec(headers.get('link') ?? '')?.[1];
   if (link === undefined) return undefined;
   const target = new URL(url);
   target.search = new URL(link, url).search;
   return target;
+}
+
+/** The next page: `X-Next-Page` for offset pagination, else the `Link` header's `rel="next"` (keyset pagination sends only that). */
+export function nextPageUrl(url: URL, headers: Headers): URL | undefined {
+  const next = header(headers, 'x-next-page');
+  return next !== null ? atPage(url, next) : linkedNext(url, headers);
+}
+
+/**
+ * Where `all: true` goes after the page `url` answered with `count` items. GitLab's headers lead, checked against the
+ * page itself, because a proxy may strip them (a full page would end the list half read) or repeat stale ones (an
+ * onward or backward `X-Next-Page` would walk empty or the same pages up to `maxPages`).
+ */
+function pageAfter(url: URL, headers: Headers, count: number, call: string): URL | undefined {
+  if (count === 0) return undefined;
+  // The page asked for, not X-Page: a header that cannot be trusted to point on cannot be trusted to say where it is.
+  const current = Number(url.searchParams.get('page') ?? 1);
+  const next = header(headers, 'x-next-page');
+  if (next !== null && next > current) return atPage(url, next);
+  const linked = linkedNext(url, headers);
+  if (linked !== undefined) return linked;
+  // GitLab's last page: an X-Next-Page that is there and empty, full as that page may be.
+  if (headers.get('x-next-page') === '') return undefined;
+  const perPage = header(headers, 'x-per-page') ?? Number(url.searchParams.get('per_page'));
+  if (count < perPage) return undefined;
+  // A full page and nothing that says where the next one is: offset pages are numbered, keyset pages are not.
+  if (url.searchParams.get('pagination') !== 'keyset') return atPage(url, current + 1);
+  const request = `GET ${url.pathname}${url.search}`;
+  throw new CapabilityError(
+    'unexpected_response',
+    `${call} with all: true: GitLab's answer to ${request} is a full page (${count} items) without a Link header, and with ` +
+      'keyset pagination only that header says where the next page starts (a proxy between AutoFlow and GitLab may strip it): ' +
+      'let the proxy pass the Link header, or page by offset',
+    { retryable: false, details: { request, items: count } },
+  );
 }
 
 /** The parameters in which `next` differs from `url`: what a workflow passes back as `cursor`. */
@@ -87,7 +122,7 @@ function itemsOf(response: GitLabResponse, call: string): Json[] {
 
 /**
  * Reads a list endpoint: `{ items, pagination }` for one page, or every item when `all` (following
- * the next-page headers, at most `maxPages` requests).
+ * the next-page headers as `pageAfter` checks them, at most `maxPages` requests).
  */
 export async function readList(fetchPage: (url: URL) => Promise<GitLabResponse>, first: URL, paging: Paging, call: string): Promise<Json> {
   const url = new URL(first);
@@ -124,8 +159,9 @@ export async function readList(fetchPage: (url: URL) => Promise<GitLabResponse>,
       );
     }
     const response = await fetchPage(next);
-    items.push(...itemsOf(response, call));
-    next = nextPageUrl(next, response.headers);
+    const page = itemsOf(response, call);
+    items.push(...page);
+    next = pageAfter(next, response.headers, page.length, call);
   }
   return items;
 }

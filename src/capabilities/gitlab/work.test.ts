@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { workflowFolder } from '../../../test/helpers/workflow-files.js';
+import { createTestEnv, demoSeed } from '../../testing/index.js';
 import { createWorld } from './world.test.js';
 
 /** Issues, merge requests, notes, labels and milestones: each typed method against the simulator's state. */
@@ -178,4 +180,29 @@ describe('labels and milestones', () => {
     assert.equal((await call<{ title: string }>('milestones.get', { group: 'acme', milestoneId: q1.id })).title, 'Q1');
     assert.ok([...sim.state.labels.values()].some((item) => item.name === 'team::a'));
   });
+});
+
+test('labels.create given a path where its owner goes: the run fails saying how to call it', async () => {
+  const folder = workflowFolder({
+    'label.ts': `import { gitlab, workflow } from 'autoflow';
+export default workflow({
+  name: 'label',
+  permissions: { gitlab: { projects: ['demo/*'] } },
+  // @ts-expect-error the owner is { project } or { group }; a workflow in JavaScript is not told so before it runs
+  async run() { return gitlab.labels.create('demo/app', { name: 'triage' }); },
+});`,
+  });
+  const env = await createTestEnv({ workflows: [folder.path('label.ts')], gitlab: demoSeed() });
+  try {
+    const run = await env.result(await env.start('label', {}));
+    assert.equal(run.status, 'failed');
+    assert.equal(
+      run.error?.message,
+      "gitlab.labels.create was called with invalid arguments: (arguments): give exactly one of project and group, as { project: 'grp/app' } " +
+        "or { group: 'grp' } (an id or a full path): a path alone does not say which it is",
+    );
+  } finally {
+    await env.close();
+    folder.remove();
+  }
 });

@@ -80,9 +80,11 @@ export const exactlyOne =
 
 /** Exactly one of `project` and `group`, for what both have (labels, milestones, members). */
 export function ownedBy<T extends z.ZodRawShape>(shape: T) {
-  return z
-    .object({ project: ref.optional(), group: ref.optional(), ...shape })
-    .refine(exactlyOne('project', 'group'), { message: 'give exactly one of project and group' });
+  return z.object({ project: ref.optional(), group: ref.optional(), ...shape }).refine(exactlyOne('project', 'group'), {
+    // A workflow that gives the path alone (`labels.create('grp/app', …)`) names neither: the message shows the call's shape.
+    message:
+      "give exactly one of project and group, as { project: 'grp/app' } or { group: 'grp' } (an id or a full path): a path alone does not say which it is",
+  });
 }
 
 export const ownerPath = (args: { project?: string | number | undefined; group?: string | number | undefined }): string =>
