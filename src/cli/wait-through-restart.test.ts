@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { createServer } from 'node:net';
 import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
-import { ServerProcess } from '../../test/helpers/server-process.js';
+import { freePort, ServerProcess } from '../../test/helpers/server-process.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 
 const BIN = fileURLToPath(new URL('../../bin/autoflow.js', import.meta.url));
@@ -34,18 +33,6 @@ export default workflow({
 });
 let server: ServerProcess;
 
-/** A free port of 18400–18449 (this suite's range): the server comes back on the one it had. */
-async function portInRange(): Promise<number> {
-  for (let port = 18_400; port < 18_450; port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port in 18400–18449');
-}
 
 /** The CLI in a child process, whose stderr the test follows while it runs. */
 function startCli(args: readonly string[]): { stderrShows(pattern: RegExp): Promise<void>; outcome: Promise<CliOutcome> } {
@@ -78,7 +65,7 @@ function startCli(args: readonly string[]): { stderrShows(pattern: RegExp): Prom
 
 before(async () => {
   server = new ServerProcess({
-    port: await portInRange(),
+    port: await freePort(),
     db: `sqlite:${join(folder.dir, 'autoflow.db')}`,
     workflowsDir: folder.dir,
     token: TOKEN,
