@@ -64,7 +64,8 @@ test('each AUTOFLOW_* variable the server does not read is warned of at start, w
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { msg?: string; level?: string; variable?: string })
-    .filter((line) => line.variable !== undefined);
+    // Those this test set: the environment it runs in may have others.
+    .filter((line) => line.variable === 'AUTOFLOW_PROT' || line.variable === 'AUTOFLOW_WEBHOOK_SECRET');
   assert.deepEqual(
     warnings.map((line) => [line.level, line.msg]),
     [
