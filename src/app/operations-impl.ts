@@ -273,6 +273,26 @@ export function createOperations(deps: OperationsDeps): Operations {
     return run;
   }
 
+  /**
+   * What retrying a child does not do for its parent, which received the child's failure when it failed: a parent
+   * that went on has it for good, one that ended will not hear of the child again, and one that failed with it goes
+   * on only when it is retried itself (docs/engine.md, Retrying failed runs). Said where the retry is asked for, which
+   * would otherwise look like the fix of the parent's fan-out.
+   */
+  async function parentWarnings(child: RunView): Promise<string[]> {
+    if (child.parentId === undefined) return [];
+    const parent = await store.getRun(child.parentId);
+    if (!parent) return [];
+    const about = `its parent run ${parent.id} (${parent.status})`;
+    if (parent.status === 'running') {
+      return [`${about} received this run's failure already and goes on with it: retrying this run does not change what the parent saw`];
+    }
+    if (parent.status === 'failed') {
+      return [`${about} goes on only when it is retried too: autoflow retry ${parent.id}`];
+    }
+    return [`${about} has ended: nothing receives this run's result`];
+  }
+
   return {
     ...createTaskOperations({ engine, store, clock }),
 
@@ -397,9 +417,11 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async retryRun(id, options) {
       const run = view(await engine.retry(id, options));
-      if (!options?.latest) return run;
-      // The active version is the last that built: a file saved broken since is not the code the run goes on with.
-      const warnings = brokenFileWarnings(run, problems(), engine.activeDefinition(run.workflow));
+      const warnings = [
+        // The active version is the last that built: a file saved broken since is not the code the run goes on with.
+        ...(options?.latest ? brokenFileWarnings(run, problems(), engine.activeDefinition(run.workflow)) : []),
+        ...(await parentWarnings(run)),
+      ];
       return warnings.length > 0 ? { ...run, warnings } : run;
     },
 

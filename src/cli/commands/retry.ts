@@ -41,6 +41,23 @@ async function failedRuns(client: ApiClient, workflow: string | undefined, since
   return runs;
 }
 
+/**
+ * `runs` with each child before its parent, deepest first, else in the order given: a parent that failed because its
+ * child failed is refused while the child is still failed, and is retried once the child is (run-retry.ts). So one
+ * `retry --failed` recovers a whole failed tree, not one level per pass.
+ */
+export function childrenFirst(runs: readonly RunView[]): RunView[] {
+  const byId = new Map(runs.map((run) => [run.id, run]));
+  const depth = (run: RunView): number => {
+    let levels = 0;
+    for (let parent = run.parentId; parent !== undefined && byId.has(parent) && levels < runs.length; parent = byId.get(parent)?.parentId)
+      levels++;
+    return levels;
+  };
+  const depths = new Map(runs.map((run) => [run.id, depth(run)]));
+  return [...runs].sort((a, b) => depths.get(b.id)! - depths.get(a.id)!);
+}
+
 export function registerRetry(program: Command, context: CliContext): void {
   addClientOptions(
     program
@@ -65,7 +82,7 @@ export function registerRetry(program: Command, context: CliContext): void {
     if (allFailed === given.length > 0) throw new UsageError('give the ids of the runs to retry, or --failed (not both)');
     const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
     const client = connect(options, context);
-    const runs = allFailed ? await failedRuns(client, options.workflow, since) : undefined;
+    const runs = allFailed ? childrenFirst(await failedRuns(client, options.workflow, since)) : undefined;
     const ids = runs?.map((run) => run.id) ?? given;
     if (ids.length === 0 && options.workflow !== undefined) {
       // No failed run may just mean a typo in the name: say so when no such workflow is deployed.
