@@ -8,7 +8,9 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import type { Logger } from '../core/ports.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
+import { createMemoryStore } from '../store/memory/memory-store.js';
 import { VirtualClock } from './clocks.js';
+import { createMetrics } from './metrics.js';
 import { createRuntime, embeddedRuntimeConfig } from './runtime.js';
 
 const logger = pino({ level: 'silent' }) as unknown as Logger;
@@ -60,5 +62,34 @@ test('store errors, failed call attempts and fenced writes have their series at 
     ]);
   } finally {
     await runtime.stop();
+  }
+});
+
+test("a subscriber's deliveries and failed attempts have their series at 0 from the first scrape, and its lag gauges no values while the store cannot say", async () => {
+  const metrics = createMetrics({
+    store: createMemoryStore(),
+    clock: new VirtualClock(Date.UTC(2026, 2, 2, 12)),
+    logger,
+    nodeId: 'local',
+    processMetrics: false,
+  });
+  let storeDown = false;
+  metrics.attachSubscribers(() =>
+    storeDown
+      ? Promise.reject(new Error('the database is down'))
+      : Promise.resolve([{ subscriber: 'tickets', events: 3, oldestSeconds: 42, held: true }]),
+  );
+  const text = await metrics.render();
+  assert.deepEqual(samplesOf(text, 'autoflow_subscriber_deliveries_total'), ['{subscriber="tickets"} 0']);
+  assert.deepEqual(samplesOf(text, 'autoflow_subscriber_failed_attempts_total'), ['{subscriber="tickets"} 0']);
+  assert.deepEqual(samplesOf(text, 'autoflow_subscriber_lag_seconds'), ['{subscriber="tickets"} 42']);
+
+  metrics.subscriberAttempt('tickets', '503');
+  assert.deepEqual(samplesOf(await metrics.render(), 'autoflow_subscriber_failed_attempts_total'), ['{subscriber="tickets"} 1']);
+
+  storeDown = true;
+  const down = await metrics.render();
+  for (const gauge of ['autoflow_subscriber_lag_events', 'autoflow_subscriber_lag_seconds', 'autoflow_subscriber_lease_held']) {
+    assert.deepEqual(samplesOf(down, gauge), [], `${gauge} has no values while the store cannot say`);
   }
 });

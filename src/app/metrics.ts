@@ -271,6 +271,14 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     labelNames: ['subscriber', 'status'],
     registers,
   });
+  // The failures above have a series per status, made by its first failure, which `increase()` cannot see: this one
+  // is there from the first scrape, at 0, so that an alert sees a first failure.
+  const subscriberFailedAttempts = new Counter({
+    name: 'autoflow_subscriber_failed_attempts_total',
+    help: 'Failed delivery attempts of this node to an outgoing subscriber, whatever the reason (from 0: alert on it)',
+    labelNames: ['subscriber'],
+    registers,
+  });
   // Read from the store at scrape time, like the runs by status: the same on every node.
   const subscriberLagEvents = new Gauge({
     name: 'autoflow_subscriber_lag_events',
@@ -298,11 +306,16 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
         subscriberLagEvents.set({ subscriber }, events);
         subscriberLagSeconds.set({ subscriber }, oldestSeconds);
         subscriberLeaseHeld.set({ subscriber }, held ? 1 : 0);
+        subscriberDeliveries.inc({ subscriber }, 0);
+        subscriberFailedAttempts.inc({ subscriber }, 0);
       }
     } catch (error) {
+      // No values rather than old ones, as for the other gauges read from the store: an alert on a stale lag would
+      // neither fire nor clear while the database is down (autoflow_store_up says so).
+      for (const gauge of [subscriberLagEvents, subscriberLagSeconds, subscriberLeaseHeld]) gauge.reset();
       logger.warn(
         { err: toError(error) },
-        "reading the subscribers' backlog from the store failed; their lag gauges keep their last values",
+        "reading the subscribers' backlog from the store failed; their lag gauges have no values until it does",
       );
     }
   };
@@ -341,8 +354,14 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     },
     webhook: (result) => webhooks.inc({ result }),
     retentionDeleted: (kind, count) => retention.inc({ kind }, count),
-    subscriberAttempt: (subscriber, status) =>
-      status === 'ok' ? subscriberDeliveries.inc({ subscriber }) : subscriberFailures.inc({ subscriber, status }),
+    subscriberAttempt: (subscriber, status) => {
+      if (status === 'ok') {
+        subscriberDeliveries.inc({ subscriber });
+        return;
+      }
+      subscriberFailures.inc({ subscriber, status });
+      subscriberFailedAttempts.inc({ subscriber });
+    },
     attachSubscribers(backlog) {
       subscriberBacklog = backlog;
     },

@@ -82,7 +82,7 @@ describe('a subscriber that refuses an event', () => {
       assert.deepEqual(entry.data, {
         subscriber: NAME,
         event: { seq: poisoned, type: 'com.example.done', id: 'poison' },
-        status: '404',
+        failure: '404',
         attempt: i + 1,
         nextAttemptAt: next[i],
       });
@@ -148,9 +148,9 @@ describe('a subscriber that refuses an event', () => {
       refused!.message,
       new RegExp(`did not accept event ${seq} \\(com.example.done, id e1\\): fetch failed \\(connect ECONNREFUSED 127.0.0.1:9\\);`),
     );
-    assert.equal(refused!.data.status, 'network');
+    assert.equal(refused!.data.failure, 'network');
     assert.match(timedOut!.message, /: no answer within 10 s \(its timeoutMs\), so it is sent again: .*; attempt 2/);
-    assert.equal(timedOut!.data.status, 'timeout');
+    assert.equal(timedOut!.data.failure, 'timeout');
     const text = await metrics.render();
     assert.equal(sample(text, 'autoflow_subscriber_delivery_failures_total', 'status="network"'), 1);
     assert.equal(sample(text, 'autoflow_subscriber_delivery_failures_total', 'status="timeout"'), 1);
@@ -262,7 +262,7 @@ describe('a receiver on loopback', () => {
       );
       assert.equal(await store.getScheduleTick(`subscriber:${base}/hook`), seq - 1, 'the event is not counted delivered');
       const [refused] = logger.entries.filter((entry) => entry.level === 'warn');
-      assert.equal(refused?.data.status, '301');
+      assert.equal(refused?.data.failure, '301');
       assert.match(
         refused?.message ?? '',
         new RegExp(
@@ -305,7 +305,7 @@ describe('a receiver on loopback', () => {
       clock.advance(1000);
       await settle();
       const [timedOut] = logger.entries.filter((entry) => entry.level === 'warn');
-      assert.equal(timedOut?.data.status, 'timeout');
+      assert.equal(timedOut?.data.failure, 'timeout');
       assert.match(
         timedOut?.message ?? '',
         /: no answer within 30 s \(its timeoutMs\), so it is sent again: a receiver that accepted it late gets it twice; attempt 1/,

@@ -465,7 +465,8 @@ export class SubscriberDispatcher {
       {
         subscriber: feed.name,
         event: { seq: event.seq, type: event.type, id: event.id },
-        status,
+        // Not `status`, which the request lines give as a number: one field name, one type, for log stores.
+        failure: status,
         attempt: feed.failures,
         nextAttemptAt: next,
         ...(err ? { err } : {}),

@@ -1,6 +1,6 @@
 import { AttemptAbandonedError, attemptCall, type CallAnswer, type CallContext, type CallOutcome } from './call-executor.js';
 import type { TypedEmitter } from './emitter.js';
-import { toError } from './errors.js';
+import { loggedError, toError } from './errors.js';
 import type { InlineCalls } from './inline-calls.js';
 import type { CallRecord, DeployedDefinition } from './model.js';
 import type { Capability, ClaimedCall, Clock, Logger, SecretSource, Store } from './ports.js';
@@ -330,7 +330,7 @@ export class CallRunner {
             workflow: context.workflow,
             step: call.step,
             call: `${call.capability}.${call.method}`,
-            error: error.message,
+            err: loggedError(error),
           },
           `call #${call.step} ${call.capability}.${call.method} of run ${call.runId} failed: ${error.name}: ${error.message}`,
         );
@@ -364,7 +364,7 @@ export class CallRunner {
       const nextAt = new Date(outcome.nextAt).toISOString();
       // A call that keeps failing is otherwise silent until it gives up, which may be an hour later.
       logger.warn(
-        { runId, workflow, step, call: name, attempt: outcome.attempts, nextAt, error: outcome.error.message },
+        { runId, workflow, step, call: name, attempt: outcome.attempts, nextAt, err: loggedError(outcome.error) },
         `call #${step} ${name} of run ${runId} failed (attempt ${outcome.attempts}): ${outcome.error.name}: ${outcome.error.message}; next attempt at ${nextAt}`,
       );
       this.options.wakeAt(outcome.nextAt);

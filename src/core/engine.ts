@@ -1,7 +1,16 @@
 import type { CallContext } from './call-executor.js';
 import { CallRunner, type CallEvents } from './call-runner.js';
 import { TypedEmitter } from './emitter.js';
-import { ConflictError, NondeterminismError, NotFoundError, SandboxLimitError, toError, toErrorInfo, ValidationError } from './errors.js';
+import {
+  ConflictError,
+  loggedError,
+  NondeterminismError,
+  NotFoundError,
+  SandboxLimitError,
+  toError,
+  toErrorInfo,
+  ValidationError,
+} from './errors.js';
 import { InlineCalls } from './inline-calls.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
 import { eventDepthProblem } from './json-depth.js';
@@ -1069,7 +1078,7 @@ export class Engine {
     if (run.status === 'failed') {
       const error = run.error ?? { name: 'Error', message: 'no error recorded' };
       this.logger.warn(
-        { runId: run.id, workflow: run.workflow, error: error.message },
+        { runId: run.id, workflow: run.workflow, err: loggedError(error) },
         `run ${run.id} of ${run.workflow} failed: ${error.name}: ${error.message}`,
       );
     }

@@ -199,6 +199,19 @@ export function causeChainOf(error: ErrorInfo): ErrorInfo[] {
  * The form in which errors cross the sandbox boundary and enter history. The causes' messages are
  * not cut inside any of `secretValues`, which the caller then redacts (secrets.ts).
  */
+/**
+ * A recorded error as an Error for the server's log (`err`, which pino writes with `type`, `message`, `stack`, and
+ * here `name`): a run's or a call's failure is found by the same log query as the server's own errors. Its stack is
+ * the workflow's, not where this was made.
+ */
+export function loggedError(info: ErrorInfo): Error {
+  const error = new Error(info.message);
+  error.stack = info.stack ?? `${info.name}: ${info.message}`;
+  // Own and enumerable, so that the log keeps the error's own name beside pino's `type` (the constructor's).
+  Object.defineProperty(error, 'name', { value: info.name, enumerable: true });
+  return error;
+}
+
 export function toErrorInfo(value: unknown, secretValues: readonly string[] = []): ErrorInfo {
   const error = toError(value);
   const info: ErrorInfo = { name: error.name, message: error.message };

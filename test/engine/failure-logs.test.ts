@@ -18,10 +18,10 @@ export default workflow({
 after(() => folder.remove());
 
 test('a call that fails for good and a run that fails are each one warning in the server log, saying why', async () => {
-  const lines: Array<{ level: number; msg: string; workflow?: string }> = [];
+  const lines: Array<{ level: number; msg: string; workflow?: string; err?: { type: string; name: string; message: string } }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string; workflow?: string });
+      lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
       done();
     },
   });
@@ -42,6 +42,14 @@ test('a call that fails for good and a run that fails are each one warning in th
     assert.deepEqual(
       lines.filter((line) => line.level === 40).map((line) => line.workflow),
       ['fragile', 'fragile'],
+    );
+    // The error as the server's own errors are logged (`err`: type, message, stack), for one log query for all of them.
+    assert.deepEqual(
+      lines.filter((line) => line.level === 40).map((line) => [line.err?.type, line.err?.name, line.err?.message]),
+      [
+        ['Error', 'Error', 'the ticket system said no (gave up after 1 attempt)'],
+        ['Error', 'Error', 'the ticket system said no (gave up after 1 attempt)'],
+      ],
     );
   } finally {
     await env.close();

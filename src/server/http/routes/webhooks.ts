@@ -56,7 +56,7 @@ async function warnRefused(request: Request, headers: Readonly<Record<string, st
   const { instance, path } = await locationOf(request, headers);
   const about = `${path === undefined ? '' : ` about ${path}`}${instance === undefined ? '' : ` at ${instance}`}`;
   logger.warn(
-    { event: kind, instance, project: path, eventUuid: headers['x-gitlab-event-uuid'], idempotencyKey: headers['idempotency-key'] },
+    { gitlabEvent: kind, instance, project: path, eventUuid: headers['x-gitlab-event-uuid'], idempotencyKey: headers['idempotency-key'] },
     `refused a GitLab webhook (${kind}${about}) with 401: ${reason}; check that the hook's Secret token in GitLab ` +
       'equals AUTOFLOW_GITLAB_WEBHOOK_SECRET or the secret of one of webhookSources in autoflow.config.ts',
   );
