@@ -76,7 +76,7 @@ describe('lastTaskStart', () => {
 });
 
 describe('planRetry', () => {
-  test('puts back what the failed task received, reopens its failed calls and what was still open, with their options', async () => {
+  test('puts back what the failed task received, reopens its failed calls (with their last error) and what was still open, with their options', async () => {
     const history = historyOf(
       started,
       task(100),
@@ -122,6 +122,8 @@ describe('planRetry', () => {
         options: { retry: { maxAttempts: 2 } },
         attempts: 0,
         nextAt: 5000,
+        // What its last attempt failed with: show tells why it is made again, and its capability that it may have run.
+        lastError: { name: 'E', message: 'down' },
       },
     ]);
     assert.deepEqual(plan.timers, [

@@ -155,8 +155,11 @@ export default workflow({
     assert.equal(started.status, 303);
     assert.equal(started.headers.get('location'), '/runs/greet-by-hand?done=started');
     assert.equal((await ops().waitForRun('greet-by-hand', 10_000)).result, 'Hello, Ada');
-    const again = await start({ input: '{"name": "Bob"}', id: 'greet-by-hand' });
+    const again = await start({ input: '{"name": "Ada"}', id: 'greet-by-hand' });
     assert.equal(again.headers.get('location'), '/runs/greet-by-hand?done=exists', 'the same id opens the run it started');
+    const otherInput = await start({ input: '{"name": "Bob"}', id: 'greet-by-hand' });
+    assert.equal(otherInput.status, 400, 'the same id with another input is another request');
+    assert.match(await otherInput.text(), /run &#39;greet-by-hand&#39; exists already \(completed\), started with another input/);
     assert.equal((await ops().getRun('greet-by-hand')).result, 'Hello, Ada');
     assert.match(await (await alice.request('/runs/greet-by-hand?done=exists')).text(), /A run with this id exists already/);
   });
