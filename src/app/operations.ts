@@ -110,6 +110,8 @@ export interface ListRunsQuery {
   subject?: string;
   /** On this workflow version or the versions it is the start of (see RunFilter.version). */
   version?: string;
+  /** The children of this run: the runs whose `parentId` it is (see RunFilter.parentId). */
+  parentId?: string;
   cursor?: string;
   /** @default 50, at most 500 */
   limit?: number;

@@ -240,11 +240,11 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       }
     },
     async listRuns(filter) {
-      // The API takes one `since`, on the time the list is ordered by.
-      const { createdFrom, updatedFrom, ...rest } = filter;
+      // The API takes one `since`, on the time the list is ordered by; and the parent as `parent`.
+      const { createdFrom, updatedFrom, parentId, ...rest } = filter;
       const from = filter.order === 'updated' ? updatedFrom : createdFrom;
       const since = from === undefined ? undefined : new Date(from).toISOString();
-      const page = await get<{ runs: RunView[]; nextCursor: string | null }>(`/api/v1/runs${query({ ...rest, since })}`);
+      const page = await get<{ runs: RunView[]; nextCursor: string | null }>(`/api/v1/runs${query({ ...rest, since, parent: parentId })}`);
       return page.nextCursor === null ? { runs: page.runs } : { runs: page.runs, nextCursor: page.nextCursor };
     },
     // Page after page (a server before pages answers the whole history, without `next`).

@@ -358,3 +358,19 @@ test("a patch marker of AutoFlow's own helpers says it asks nothing of the autho
     '+0.002s  patch_marker  dedupe-comments  at review.ts:12:9',
   ]);
 });
+
+test("a child's completion and failure name the child run its step started, as its start does", () => {
+  const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const events: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'child_started', step: 1, childId: 'rel1-api', workflow: 'deploy' },
+    { seq: 1, at: t0, type: 'child_started', step: 2, childId: 'rel1-web', workflow: 'deploy' },
+    { seq: 2, at: t0 + 10, type: 'child_completed', step: 1, value: { deployed: 'api' } },
+    { seq: 3, at: t0 + 20, type: 'child_failed', step: 2, error: { name: 'Error', message: 'refused' } },
+    { seq: 4, at: t0 + 30, type: 'child_completed', step: 9, value: null },
+  ];
+  assert.deepEqual(formatHistory(events).slice(2), [
+    '+0.010s  child_completed  #1 rel1-api {"deployed":"api"}',
+    '+0.020s  child_failed     #2 rel1-web Error: refused',
+    '+0.030s  child_completed  #9 null',
+  ]);
+});

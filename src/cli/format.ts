@@ -2,6 +2,7 @@ import type { CallView, DeployProblemView, RetryView, TaskView, WorkflowView } f
 import { BUILT_IN_PATCH_NOTE, isBuiltInPatch } from '../core/built-in-patches.js';
 import { cronHasSeconds } from '../core/cron-pattern.js';
 import { causeChainOf } from '../core/errors.js';
+import { childRunsByStep } from '../core/history.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import type { ErrorInfo, HistoryEvent, Json, TriggerSpec } from '../core/model.js';
@@ -235,11 +236,22 @@ function sender(event: Extract<HistoryEvent, { type: 'wait_satisfied' }>['event'
   return answered === undefined ? '' : ` ${answered}`;
 }
 
-/**
- * The key facts of one history event, e.g. `#3 http.request  at flow.ts:12:5`. `deadlineOf` tells
- * a wait's deadline (see `waitDeadlines`): a task's wait also wakes to re-check, which is no deadline.
- */
-function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number | undefined): string {
+/** What a history line needs from the rest of the history. */
+interface HistoryContext {
+  /** A wait's deadline (see `waitDeadlines`): a task's wait also wakes to re-check, which is no deadline. */
+  deadlineOf: (wait: WaitStarted) => number | undefined;
+  /** The child run a step started (see `childRunsByStep`). */
+  childOf: (step: number) => string | undefined;
+}
+
+/** `#3 rel1-api`: a child's step, and its run when the history has its start. */
+function childStep(step: number, childOf: HistoryContext['childOf']): string {
+  const id = childOf(step);
+  return `#${step}${id === undefined ? '' : ` ${id}`}`;
+}
+
+/** The key facts of one history event, e.g. `#3 http.request  at flow.ts:12:5`. */
+function describeHistoryEvent(event: HistoryEvent, { deadlineOf, childOf }: HistoryContext): string {
   switch (event.type) {
     case 'run_started':
       return `${event.workflow} ${event.version.slice(0, 12)} input ${formatInline(event.input)}${event.parentId ? ` parent ${event.parentId}` : ''}`;
@@ -265,9 +277,9 @@ function describeHistoryEvent(event: HistoryEvent, deadlineOf: (wait: WaitStarte
     case 'child_started':
       return `#${event.step} ${event.workflow} ${event.childId}${at(event.site)}`;
     case 'child_completed':
-      return `#${event.step} ${formatInline(event.value)}`;
+      return `${childStep(event.step, childOf)} ${formatInline(event.value)}`;
     case 'child_failed':
-      return `#${event.step} ${formatErrorLine(event.error)}`;
+      return `${childStep(event.step, childOf)} ${formatErrorLine(event.error)}`;
     case 'cancel_requested':
       return [event.by === undefined ? undefined : `by @${event.by}`, event.reason].filter((part) => part !== undefined).join(': ');
     case 'patch_marker':
@@ -293,9 +305,9 @@ export function formatHistory(events: readonly HistoryEvent[]): string[] {
   const offsets = events.map((event) => `${(Math.abs(event.at - start) / 1000).toFixed(3)}s`);
   // Right-aligned, so that a run of days keeps its columns: `+   0.012s` under `+86400.000s`.
   const width = Math.max(0, ...offsets.map((offset) => offset.length));
-  const deadlineOf = waitDeadlines(events);
+  const context: HistoryContext = { deadlineOf: waitDeadlines(events), childOf: childRunsByStep(events) };
   return events.map((event, i) =>
-    `${event.at < start ? '-' : '+'}${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event, deadlineOf)}`.trimEnd(),
+    `${event.at < start ? '-' : '+'}${offsets[i]!.padStart(width)}  ${event.type.padEnd(types)}  ${describeHistoryEvent(event, context)}`.trimEnd(),
   );
 }
 

@@ -166,3 +166,13 @@ export function describeRecord(event: HistoryPayload): string {
       return event.type;
   }
 }
+
+/**
+ * The child run each step of a history started, by its `child_started` record: the records of how a child ended
+ * (`child_completed`, `child_failed`) have only the step, and a reader wants the run.
+ */
+export function childRunsByStep(history: readonly HistoryEvent[]): (step: number) => string | undefined {
+  const ids = new Map<number, string>();
+  for (const event of history) if (event.type === 'child_started') ids.set(event.step, event.childId);
+  return (step) => ids.get(step);
+}

@@ -165,6 +165,12 @@ export interface RunFilter {
    * runs an old version still has in flight. Not indexed: give `workflow` and `status` too, whose index it filters.
    */
   version?: string;
+  /**
+   * The children of this run: the runs whose `parentId` it is (its child runs, and the runs their continue-as-new
+   * chains went on as, which keep the parent). Read on runs_by_parent, whose rows are then sorted: a run's children
+   * are few next to the runs of a workflow or a status.
+   */
+  parentId?: string;
   /** Opaque cursor from a previous page. */
   cursor?: string;
   /** @default 50 */

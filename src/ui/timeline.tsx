@@ -1,4 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import type { RunView } from '../app/operations.js';
 import type { HistoryEvent } from '../core/model.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 
@@ -14,22 +15,56 @@ export interface TimelineBar {
   /** Undefined while it is still going. */
   end?: number;
   error: boolean;
+  /** The run, or a child run, ended cancelled: neither done nor failed. */
+  cancelled?: boolean;
   note?: string;
+  /** The run a child's bar stands for. */
+  childId?: string;
+}
+
+/** A child run as the run page lists it: how it ended, where the parent's history does not say. */
+export type ChildRun = Pick<RunView, 'id' | 'status' | 'updatedAt' | 'error'>;
+
+type Ending = Partial<Pick<TimelineBar, 'error' | 'cancelled' | 'note'>>;
+
+/**
+ * A child's bar whose end the parent's history does not record, ended as the child run did: the parent was cancelled
+ * first (and asked the child to cancel, which it may not have done: it had completed, or its cleanup failed), or the
+ * parent did not await it.
+ */
+function endAsChildRun(bar: TimelineBar, child: ChildRun | undefined): void {
+  switch (child?.status) {
+    case 'completed':
+      bar.cancelled = false;
+      break;
+    case 'failed':
+    case 'stuck':
+      Object.assign(bar, { error: true, cancelled: false, note: child.error?.message ?? child.status });
+      break;
+    case 'cancelled':
+      bar.cancelled = true;
+      break;
+    default:
+      return; // not listed, running, or continued as another run, whose end the chain's last run has
+  }
+  bar.end ??= Date.parse(child.updatedAt);
 }
 
 /**
  * Derives the bars of the timeline from a run's history: each call, timer, wait, task and child
- * from the event that started it to the one that resolved it, the run itself on top.
+ * from the event that started it to the one that resolved it, the run itself on top. A child's bar
+ * that the history does not end ends as `children` say that child did.
  */
-export function timelineBars(history: readonly HistoryEvent[]): TimelineBar[] {
+export function timelineBars(history: readonly HistoryEvent[], children: readonly ChildRun[] = []): TimelineBar[] {
   const bars: TimelineBar[] = [];
   const open = new Map<string, TimelineBar>();
-  const close = (key: string, at: number, error = false, note?: string): void => {
+  /** Child bars by step key, until the history records how the child ended. */
+  const untoldChildren = new Map<string, TimelineBar>();
+  const close = (key: string, at: number, ending: Ending = {}): void => {
     const bar = open.get(key);
     if (!bar) return;
     bar.end = at;
-    bar.error ||= error;
-    if (note) bar.note = note;
+    Object.assign(bar, ending);
     open.delete(key);
   };
   for (const event of history) {
@@ -55,45 +90,65 @@ export function timelineBars(history: readonly HistoryEvent[]): TimelineBar[] {
       }
       case 'wait_started': {
         const task = event.eventType === TASK_CLOSED_EVENT;
-        const bar: TimelineBar = { kind: task ? 'task' : 'wait', label: task ? 'waits for a person' : `wait ${event.eventType}`, seq: event.seq, start: event.at, error: false };
+        const bar: TimelineBar = {
+          kind: task ? 'task' : 'wait',
+          label: task ? 'waits for a person' : `wait ${event.eventType}`,
+          seq: event.seq,
+          start: event.at,
+          error: false,
+        };
         bars.push(bar);
         open.set(`s${event.step}`, bar);
         break;
       }
       case 'child_started': {
-        const bar: TimelineBar = { kind: 'child', label: `child ${event.workflow}`, seq: event.seq, start: event.at, error: false };
+        const label = `child ${event.childId} (${event.workflow})`;
+        const bar: TimelineBar = { kind: 'child', label, childId: event.childId, seq: event.seq, start: event.at, error: false };
         bars.push(bar);
         open.set(`s${event.step}`, bar);
+        untoldChildren.set(`s${event.step}`, bar);
+        break;
+      }
+      case 'child_completed':
+        untoldChildren.delete(`s${event.step}`);
+        close(`s${event.step}`, event.at);
+        break;
+      case 'child_failed': {
+        untoldChildren.delete(`s${event.step}`);
+        // A child that was cancelled hands its parent its CancelledError (core/child-failure.ts): no failure of its own.
+        const cancelled = event.error.name === 'CancelledError';
+        close(`s${event.step}`, event.at, { error: !cancelled, cancelled, note: event.error.message });
         break;
       }
       case 'call_completed':
       case 'timer_fired':
       case 'wait_satisfied':
-      case 'child_completed':
         close(`s${event.step}`, event.at);
         break;
       case 'call_failed':
-      case 'child_failed':
-        close(`s${event.step}`, event.at, true, event.error.message);
+        close(`s${event.step}`, event.at, { error: true, note: event.error.message });
         break;
       case 'wait_timed_out':
-        close(`s${event.step}`, event.at, false, 'timed out');
+        close(`s${event.step}`, event.at, { note: 'timed out' });
         break;
       case 'run_completed':
       case 'run_continued':
         close('run', event.at);
         break;
       case 'run_failed':
-        close('run', event.at, true, event.error.message);
+        close('run', event.at, { error: true, note: event.error.message });
         break;
       case 'run_cancelled':
-        close('run', event.at, false, 'cancelled');
-        for (const key of open.keys()) close(key, event.at, false, 'cancelled');
+        // The run and the children it asks to cancel with it end cancelled; the steps it gives up say so.
+        for (const [key, bar] of open)
+          close(key, event.at, bar.kind === 'run' || bar.kind === 'child' ? { cancelled: true } : { note: 'cancelled' });
         break;
       default:
         break;
     }
   }
+  const childRuns = new Map(children.map((child) => [child.id, child]));
+  for (const bar of untoldChildren.values()) endAsChildRun(bar, childRuns.get(bar.childId ?? ''));
   return bars;
 }
 
@@ -129,9 +184,12 @@ const ROW = 22;
 const TOP = 24;
 const MAX_BARS = 200;
 
-/** The timeline picture: one row per bar on a shared time axis; running bars are hatched, failed ones red. */
-export function Timeline(props: { history: readonly HistoryEvent[]; now: number; maxBars?: number }) {
-  const all = timelineBars(props.history);
+/**
+ * The timeline picture: one row per bar on a shared time axis; running bars are hatched, failed ones red, cancelled ones
+ * grey. `children`: the run's child runs, whose own status tells how a child the history does not end ended.
+ */
+export function Timeline(props: { history: readonly HistoryEvent[]; now: number; maxBars?: number; children?: readonly ChildRun[] }) {
+  const all = timelineBars(props.history, props.children);
   if (all.length === 0) return <p class="muted">No history yet.</p>;
   // A run of thousands of steps would draw a picture thousands of rows tall: the run and its latest steps.
   const max = props.maxBars ?? MAX_BARS;
@@ -157,15 +215,17 @@ export function Timeline(props: { history: readonly HistoryEvent[]; now: number;
         const y = TOP + index * ROW;
         const x1 = x(bar.start);
         const x2 = Math.max(x(bar.end ?? end), x1 + 3);
-        const classes = `bar ${bar.error ? 'error' : bar.kind === 'run' ? 'child' : bar.kind}${bar.end === undefined ? ' open' : ''}`;
+        const colour = bar.error ? 'error' : bar.cancelled ? 'cancelled' : bar.kind === 'run' ? 'child' : bar.kind;
+        const classes = `bar ${colour}${bar.end === undefined ? ' open' : ''}`;
         const duration = formatDuration((bar.end ?? end) - bar.start);
-        const name = `${bar.label}${bar.error ? ', failed' : bar.end === undefined ? ', running' : ''} — ${duration}${bar.end === undefined ? ' so far' : ''}${bar.note ? ` — ${bar.note}` : ''}`;
+        const state = bar.error ? ', failed' : bar.cancelled ? ', cancelled' : bar.end === undefined ? ', running' : '';
+        const name = `${bar.label}${state} — ${duration}${bar.end === undefined ? ' so far' : ''}${bar.note ? ` — ${bar.note}` : ''}`;
         // A button for the keyboard too: Tab reaches it, Enter or Space does what a click does (app.js).
         return (
           <g
             data-seq={String(bar.seq)}
             data-kind={bar.kind}
-            data-state={bar.error ? 'error' : bar.end === undefined ? 'open' : 'done'}
+            data-state={bar.error ? 'error' : bar.cancelled ? 'cancelled' : bar.end === undefined ? 'open' : 'done'}
             tabindex={0}
             role="button"
             aria-label={`${name}: show in history`}

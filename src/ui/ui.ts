@@ -12,7 +12,7 @@ import { countInbox, readInboxPage } from './inbox.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
 import { eventsPage, overviewPage, runsPage, workflowsPage, type RefusedStart } from './pages/lists.js';
-import { HISTORY_SHOWN, runPage, type RunPageProps } from './pages/run.js';
+import { CHILDREN_SHOWN, HISTORY_SHOWN, runPage, type RunPageProps } from './pages/run.js';
 import { inboxPage, refusalText, taskPage } from './pages/tasks.js';
 import { parseRunsFilter } from './runs-filter.js';
 import { PAGE_HEADERS, render, staticRoutes } from './static.js';
@@ -175,12 +175,14 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   async function showRun(c: Context<UiEnv>, id: string, extra: RunExtra = {}, status: 200 | 400 | 403 | 409 = 200) {
     const run = await operations.getRun(id);
     // Only the events the page shows are read: a run of any length is viewed, and updated live, at the same cost.
-    const [history, first, logs, tasks, calls, retries] = await Promise.all([
+    const [history, first, logs, tasks, children, calls, retries] = await Promise.all([
       operations.getHistoryTail(id, HISTORY_SHOWN),
       // The run's own bar of the timeline starts at its first event.
       operations.getHistoryPage(id, { limit: 1 }),
       operations.getLogs(id),
       operations.listTasks({ runId: id, limit: 100 }),
+      // How each child ended, which the run's history tells only of those it awaited while it ran.
+      operations.listRuns({ parentId: id, limit: CHILDREN_SHOWN }),
       operations.listCalls(id),
       operations.listRetries(id),
     ]);
@@ -195,6 +197,8 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
         logs: logs.logs,
         moreLogs: logs.next !== undefined,
         tasks: tasks.tasks,
+        children: children.runs,
+        moreChildren: children.nextCursor !== undefined,
         calls,
         retries,
         now: settings.now(),

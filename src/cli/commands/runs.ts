@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { NotFoundError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
+import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatJson, formatColumns, formatTime } from '../format.js';
@@ -10,6 +12,7 @@ import { sinceTime } from '../since.js';
 const optionsSchema = z.strictObject({
   ...clientOptionsShape,
   workflow: z.string().optional(),
+  parent: z.string().optional(),
   // Checked by the server, as the status is.
   workflowVersion: z.string().optional(),
   // Checked by the server, which knows every status; its message lists them.
@@ -33,12 +36,27 @@ const ENDED_COLUMN: Readonly<Record<string, string>> = {
   stuck: 'STUCK SINCE',
 };
 
-/** "no runs", and whether the workflow asked for is deployed: a mistyped name must not pass for one with no runs yet. */
-async function noRuns(client: ReturnType<typeof connect>, workflow: string | undefined): Promise<string> {
-  if (workflow === undefined) return 'no runs';
+async function runExists(client: ApiClient, id: string): Promise<boolean> {
+  try {
+    await client.getRun(id);
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+}
+
+/**
+ * "no runs", and whether the parent run and the workflow asked for exist: a mistyped name must not pass for one with no
+ * runs yet.
+ */
+async function noRuns(client: ApiClient, workflow: string | undefined, parent: string | undefined): Promise<string> {
+  const none = parent === undefined ? 'no runs' : `no child runs of run '${parent}'`;
+  if (parent !== undefined && !(await runExists(client, parent))) return `${none}, which does not exist`;
+  if (workflow === undefined) return none;
   const deployed = (await client.listWorkflows()).map((view) => view.name).sort();
-  if (deployed.includes(workflow)) return `no runs of workflow '${workflow}'`;
-  return `no runs of workflow '${workflow}', which is not deployed (deployed: ${deployed.join(', ') || 'none'})`;
+  if (deployed.includes(workflow)) return `${none} of workflow '${workflow}'`;
+  return `${none} of workflow '${workflow}', which is not deployed (deployed: ${deployed.join(', ') || 'none'})`;
 }
 
 export function registerRuns(program: Command, context: CliContext): void {
@@ -49,6 +67,10 @@ export function registerRuns(program: Command, context: CliContext): void {
         'list runs, newest first: by when they ended for --status completed, failed, cancelled, continued or stuck, else by when they started',
       )
       .option('--workflow <name>', 'only runs of this workflow')
+      .option(
+        '--parent <id>',
+        'only the child runs of this run (those it started with startChild or executeChild, and the runs they continued as)',
+      )
       .option('--status <status>', 'only runs in this status: running, completed, failed, cancelled, continued, stuck')
       .option(
         '--workflow-version <version>',
@@ -73,6 +95,7 @@ export function registerRuns(program: Command, context: CliContext): void {
     const client = connect(options, context);
     const page = await client.listRuns({
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
+      ...(options.parent === undefined ? {} : { parentId: options.parent }),
       ...(options.status === undefined ? {} : { status: options.status as RunStatus }),
       ...(options.workflowVersion === undefined ? {} : { version: options.workflowVersion }),
       ...(ended === undefined ? {} : { order: 'updated' as const }),
@@ -91,9 +114,12 @@ export function registerRuns(program: Command, context: CliContext): void {
     }
     if (page.runs.length === 0) {
       const when = since === undefined ? '' : ` ${ended === undefined ? 'started' : 'ended'} since ${formatTime(since)}`;
-      context.err(`${await noRuns(client, options.workflow)}${when}`);
+      context.err(`${await noRuns(client, options.workflow, options.parent)}${when}`);
       return;
     }
+    // Whose child each run is: last, so that the empty cell of a run without a parent shifts no column before it; not
+    // with --parent, which names it.
+    const parentColumn = options.parent === undefined && page.runs.some((run) => run.parentId !== undefined);
     // The column the list is ordered by comes first.
     const rows = page.runs.map((run) => {
       const [created, updated] = [formatTime(run.createdAt), formatTime(run.updatedAt)];
@@ -104,10 +130,11 @@ export function registerRuns(program: Command, context: CliContext): void {
         run.version.slice(0, 12),
         run.status,
         ...(ended === undefined ? [created, updated] : [updated, created]),
+        ...(parentColumn ? [run.parentId ?? ''] : []),
       ];
     });
-    const header = ended === undefined ? ['CREATED', 'UPDATED'] : [ended, 'CREATED'];
-    context.out(formatColumns([['ID', 'WORKFLOW', 'VERSION', 'STATUS', ...header], ...rows]));
+    const times = ended === undefined ? ['CREATED', 'UPDATED'] : [ended, 'CREATED'];
+    context.out(formatColumns([['ID', 'WORKFLOW', 'VERSION', 'STATUS', ...times, ...(parentColumn ? ['PARENT'] : [])], ...rows]));
     if (page.nextCursor !== undefined) context.err(`more runs: add --cursor ${page.nextCursor}`);
   });
 }

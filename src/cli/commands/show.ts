@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { RunView } from '../../app/operations.js';
+import type { HistoryEvent } from '../../core/model.js';
+import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import {
   formatCalls,
@@ -15,15 +18,40 @@ import { addClientOptions, clientOptionsShape, connect, parseOptions } from '../
 
 const optionsSchema = z.strictObject({ ...clientOptionsShape, json: z.boolean().optional() });
 
+/**
+ * The child runs run `id` started, in the order they started, page after page. Only a run whose history started a
+ * child has any: the others cost no request.
+ */
+async function childRunsOf(client: ApiClient, id: string, history: readonly HistoryEvent[]): Promise<RunView[]> {
+  if (!history.some((event) => event.type === 'child_started')) return [];
+  const newestFirst: RunView[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listRuns({ parentId: id, limit: 500, ...(cursor === undefined ? {} : { cursor }) });
+    newestFirst.push(...page.runs);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return newestFirst.reverse();
+}
+
+/** A child run in one line: id, workflow, status, and how it ended when that is not all its status says. */
+function childLines(children: readonly RunView[]): string[] {
+  const outcome = (child: RunView): string => {
+    if (child.error !== undefined) return formatErrorLines(child.error)[0] ?? '';
+    return child.continuedAs === undefined ? '' : `continued as ${child.continuedAs}`;
+  };
+  return formatColumns(children.map((child) => [child.id, child.workflow, child.status, outcome(child)])).split('\n');
+}
+
 export function registerShow(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('show')
       .description(
-        'show a run: status, input, result or error, its history, the calls it waits for (attempts, last error, next attempt) and its retries',
+        'show a run: status, input, result or error, its history, its child runs (status, error), the calls it waits for (attempts, last error, next attempt) and its retries',
       )
       .argument('<id>', 'run id')
-      .option('--json', 'print the run, its history, its open calls and its retries as JSON'),
+      .option('--json', 'print the run, its history, its child runs, its open calls and its retries as JSON'),
   ).action(async (id: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
     const client = connect(options, context);
@@ -33,8 +61,9 @@ export function registerShow(program: Command, context: CliContext): void {
       client.listCalls(id),
       client.listRetries(id),
     ]);
+    const children = await childRunsOf(client, id, history);
     if (options.json) {
-      context.out(formatJson({ run, history, calls, retries }));
+      context.out(formatJson({ run, history, children, calls, retries }));
       return;
     }
     const facts: string[][] = [
@@ -63,6 +92,12 @@ export function registerShow(program: Command, context: CliContext): void {
     }
     context.out('history');
     for (const line of formatHistory(history)) context.out(`  ${line}`);
+    // What became of the runs it started, which its history tells only of those it awaited, and only when they ended.
+    if (children.length > 0) {
+      context.out('');
+      context.out('children');
+      for (const line of childLines(children)) context.out(`  ${line}`);
+    }
     // A call that keeps failing is retried for a long time: its attempts and last error say why the run is not moving.
     if (calls.length > 0) {
       context.out('');

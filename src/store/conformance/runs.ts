@@ -167,6 +167,51 @@ export function describeRuns(context: ConformanceContext): void {
       assert.deepEqual(await ids({ subject: 'demo/app#4' }), []);
     });
 
+    it("lists a run's children, newest first across pages, with the other filters and in either order", async () => {
+      const store = context.store;
+      const child = (id: string, parentId: string, createdAt: number, workflow = 'svc') =>
+        store.createRun(newRun(id, { parentId, parentStep: 1, createdAt, workflow }));
+      await store.createRun(newRun('rel1', { createdAt: 1000, workflow: 'release' }));
+      // Starts that tie on createdAt, a child on another workflow, a chain's successor (which keeps the parent).
+      for (const [i, id] of ['api', 'web', 'db', 'queue', 'auth'].entries()) await child(`rel1-${id}`, 'rel1', 1100 + Math.floor(i / 2));
+      await child('rel1-migrate', 'rel1', 1103, 'migrate');
+      await child('rel1-api~2', 'rel1', 1200);
+      await child('rel1-api-sub', 'rel1-api', 1300);
+      await child('rel2-api', 'rel2', 1400);
+      await store.createRun(newRun('unrelated', { createdAt: 1500, workflow: 'svc' }));
+      for (const [id, status] of [
+        ['rel1-web', 'failed'],
+        ['rel1-db', 'completed'],
+        ['rel1-auth', 'failed'],
+      ] as const) {
+        const ending = status === 'failed' ? { status, error: { name: 'Error', message: `${id} broke` } } : { status };
+        assert.ok((await store.commitTask(commit(id, 0, id === 'rel1-auth' ? 3000 : 4000, { status: ending }))).ok);
+      }
+      const ids = async (filter: RunFilter) => (await allPages(store, filter)).map((r) => r.id);
+      const children = ['rel1-api~2', 'rel1-migrate', 'rel1-auth', 'rel1-queue', 'rel1-db', 'rel1-web', 'rel1-api'];
+      assert.deepEqual(await ids({ parentId: 'rel1', limit: 2 }), children);
+      assert.deepEqual(
+        (await store.listRuns({ parentId: 'rel1' })).runs.map((r) => r.id),
+        children,
+      );
+      assert.deepEqual(await ids({ parentId: 'rel1', workflow: 'svc', status: 'running', limit: 1 }), [
+        'rel1-api~2',
+        'rel1-queue',
+        'rel1-api',
+      ]);
+      assert.deepEqual(await ids({ parentId: 'rel1', createdFrom: 1101, createdBefore: 1200 }), [
+        'rel1-migrate',
+        'rel1-auth',
+        'rel1-queue',
+        'rel1-db',
+      ]);
+      assert.deepEqual(await ids({ parentId: 'rel1', status: 'failed', order: 'updated', limit: 1 }), ['rel1-web', 'rel1-auth']);
+      assert.deepEqual(await ids({ parentId: 'rel1', status: 'failed', order: 'updated', updatedFrom: 3500 }), ['rel1-web']);
+      assert.deepEqual(await ids({ parentId: 'rel1-api' }), ['rel1-api-sub'], "a child's own children, not its parent's");
+      assert.deepEqual(await ids({ parentId: 'unrelated' }), []);
+      assert.deepEqual(await ids({ parentId: 'nope' }), []);
+    });
+
     it('pages 50 runs by default and at most 500', async () => {
       const store = context.store;
       await Promise.all(Array.from({ length: 520 }, (_, i) => store.createRun(newRun(`r${i}`, { createdAt: i }))));

@@ -403,6 +403,7 @@ export function createMemoryStore(): Store {
         (run) =>
           (filter.workflow === undefined || run.workflow === filter.workflow) &&
           (filter.status === undefined || run.status === filter.status) &&
+          (filter.parentId === undefined || run.parentId === filter.parentId) &&
           (filter.version === undefined || run.version.startsWith(filter.version)) &&
           (filter.createdFrom === undefined || run.createdAt >= filter.createdFrom) &&
           (filter.createdBefore === undefined || run.createdAt < filter.createdBefore) &&

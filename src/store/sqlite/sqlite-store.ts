@@ -221,6 +221,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     const rows = statement.all({
       workflow: filter.workflow,
       status: filter.status,
+      parentId: filter.parentId,
       createdFrom: filter.createdFrom,
       createdBefore: filter.createdBefore,
       subject: filter.subject,

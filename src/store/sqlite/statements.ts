@@ -289,18 +289,17 @@ export const SQL = {
  * listRuns, newest first by (created_at, id), or by (updated_at, id) in the order `updated`; one statement per
  * combination of filters so that each reads the index made for it (runs_by_created, _by_workflow, _by_status,
  * _by_workflow_status; runs_by_end in the order `updated`, workflow checked on the rows it reads). runs_by_end is
- * partial: the query repeats its WHERE (UPDATE_ORDER_SQL), without which SQLite cannot use it.
+ * partial: the query repeats its WHERE (UPDATE_ORDER_SQL), without which SQLite cannot use it. The children of a run
+ * are read on runs_by_parent and sorted.
  */
-export function listRunsSql(
-  filter: Pick<RunFilter, 'workflow' | 'status' | 'createdFrom' | 'createdBefore' | 'subject' | 'order' | 'updatedFrom' | 'version'>,
-  after: boolean,
-): string {
+export function listRunsSql(filter: Omit<RunFilter, 'cursor' | 'limit'>, after: boolean): string {
   const time = filter.order === 'updated' ? 'updated_at' : 'created_at';
   const where = [
     'deleting IS NULL',
     filter.workflow === undefined ? undefined : 'workflow = @workflow',
     filter.order === 'updated' ? UPDATE_ORDER_SQL : undefined,
     filter.status === undefined ? undefined : 'status = @status',
+    filter.parentId === undefined ? undefined : 'parent_id = @parentId',
     // The versions that start with it: versions are hex, and 'g' sorts after every hex digit.
     filter.version === undefined ? undefined : "version >= @version AND version < @version || 'g'",
     filter.createdFrom === undefined ? undefined : 'created_at >= @createdFrom',
@@ -313,7 +312,10 @@ export function listRunsSql(
            OR (subject >= @subject || '#' AND subject < @subject || '$'))`,
     after ? `(${time}, id) < (@at, @id)` : undefined,
   ].filter((term) => term !== undefined);
-  return `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')}
+  // With a workflow or a status too, SQLite would rather read the index of that filter, already in the order, than
+  // sort: every run of the workflow (status) to find a few children.
+  const table = filter.parentId === undefined ? 'runs' : 'runs INDEXED BY runs_by_parent';
+  return `SELECT ${RUN_COLUMNS} FROM ${table} WHERE ${where.join(' AND ')}
     ORDER BY ${time} DESC, id DESC LIMIT @limit`;
 }
 

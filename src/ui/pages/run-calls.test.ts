@@ -33,6 +33,7 @@ test('each open call says which node makes it and until when, or that its lease 
       history: [],
       logs: [],
       tasks: [],
+      children: [],
       calls: [
         call(1, { lease: { node: 'n1', until, passed: false } }),
         call(2, { lease: { node: 'n1', until, passed: true } }),

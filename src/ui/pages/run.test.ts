@@ -25,6 +25,7 @@ const pageOf = (shown: RunView): string =>
       history: [],
       logs: [],
       tasks: [],
+      children: [],
       calls: [],
       retries: [],
       now: t0,
@@ -65,6 +66,7 @@ test("the run's history says who answered each task and who cancelled; a form's 
       history,
       logs: [],
       tasks: [],
+      children: [],
       calls: [],
       retries: [],
       now: t0,
@@ -125,6 +127,7 @@ test("a long run's page lists the latest events it was given, says how many ther
       firstEvent: started,
       logs: [],
       tasks: [],
+      children: [],
       calls: [],
       retries: [],
       now: t0 + 2000,
@@ -143,6 +146,7 @@ test("a log line's time is a <time> the page's script shows in the browser's zon
       history: [],
       logs: [{ runId: run.id, index: 0, at: t0 + 1000, level: 'info', message: 'about to fail' }],
       tasks: [],
+      children: [],
       calls: [],
       retries: [],
       now: t0,
@@ -163,6 +167,7 @@ test('a run with more log lines than the page shows says where to read them all'
         logs,
         moreLogs,
         tasks: [],
+        children: [],
         calls: [],
         retries: [],
         now: t0,
@@ -170,4 +175,60 @@ test('a run with more log lines than the page shows says where to read them all'
     );
   assert.match(page(true), /The first 1 lines; <code>autoflow logs r1<\/code> or the API has them all\./);
   assert.doesNotMatch(page(false), /The first/);
+});
+
+test("the children list gives each child run's status, in the order they started; the history names the child that ended", () => {
+  const child = (id: string, status: RunView['status'], at: number): RunView => ({
+    ...run,
+    id,
+    workflow: 'deploy',
+    status,
+    parentId: 'r1',
+    createdAt: new Date(t0 + at).toISOString(),
+  });
+  const history: HistoryEvent[] = [
+    { seq: 0, at: t0, type: 'run_started', workflow: 'review', version: 'abcdef0123456789', input: null },
+    { seq: 1, at: t0, type: 'child_started', step: 1, childId: 'r1-api', workflow: 'deploy' },
+    { seq: 2, at: t0, type: 'child_started', step: 2, childId: 'r1-web', workflow: 'deploy' },
+    { seq: 3, at: t0 + 1, type: 'child_started', step: 3, childId: 'r1-db', workflow: 'deploy' },
+    { seq: 4, at: t0 + 900, type: 'child_completed', step: 1, value: null },
+    { seq: 5, at: t0 + 950, type: 'child_failed', step: 2, error: { name: 'ChildRunFailedError', message: 'refused' } },
+    { seq: 6, at: t0 + 990, type: 'child_completed', step: 7, value: null },
+    { seq: 7, at: t0 + 1000, type: 'run_cancelled' },
+  ];
+  // Newest first, as listRuns answers.
+  const children = [child('r1-db', 'cancelled', 1), child('r1-web', 'failed', 0), child('r1-api', 'completed', 0)];
+  const page = (moreChildren: boolean) =>
+    render(
+      runPage({
+        session: { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 },
+        run,
+        history,
+        logs: [],
+        tasks: [],
+        children,
+        moreChildren,
+        calls: [],
+        retries: [],
+        now: t0,
+      }),
+    );
+  const html = page(false);
+  const listed = [...html.matchAll(/<li data-run="([^"]+)"><a href="\/runs\/[^"]+">[^<]+<\/a> \(deploy\) <span class="badge s-(\w+)">/g)];
+  assert.deepEqual(
+    listed.map((match) => [match[1], match[2]]),
+    [
+      ['r1-api', 'completed'],
+      ['r1-web', 'failed'],
+      ['r1-db', 'cancelled'],
+    ],
+  );
+  assert.doesNotMatch(html, /lists them all/);
+  assert.match(page(true), /The latest 3 child runs; <code>autoflow runs --parent r1<\/code> lists them all\./);
+  const line = (seq: number) => new RegExp(`<li id="h${seq}"[^>]*>.*?</span> ([^<]*)</li>`).exec(html)?.[1];
+  assert.deepEqual(
+    [line(4), line(5), line(6)],
+    ['child #1 r1-api completed', 'child #2 r1-web failed: refused', 'child #7 completed'],
+    'a child whose start the history shown does not have is named by its step alone',
+  );
 });

@@ -2,6 +2,7 @@
 import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
 import { BUILT_IN_PATCH_NOTE, isBuiltInPatch } from '../../core/built-in-patches.js';
 import { causeChainOf } from '../../core/errors.js';
+import { childRunsByStep } from '../../core/history.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
@@ -25,8 +26,20 @@ function describeSatisfied(event: Extract<HistoryEvent, { type: 'wait_satisfied'
   return `wait #${event.step} got ${event.event.type} (${event.event.id})`;
 }
 
+/** What a history line needs from the rest of the history: a wait's deadline, the child run a step started. */
+interface HistoryContext {
+  deadlineOf: (wait: WaitStarted) => number | undefined;
+  childOf: (step: number) => string | undefined;
+}
+
+/** `child #3 rel1-api`: a child's step, and its run when the history shown has its start. */
+function childOfStep(step: number, childOf: HistoryContext['childOf']): string {
+  const id = childOf(step);
+  return `child #${step}${id === undefined ? '' : ` ${id}`}`;
+}
+
 /** One readable line per history event. */
-function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number | undefined): string {
+function describe(event: HistoryEvent, { deadlineOf, childOf }: HistoryContext): string {
   switch (event.type) {
     case 'run_started':
       return `started ${event.workflow} (version ${event.version.slice(0, 12)})`;
@@ -51,9 +64,9 @@ function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number
     case 'child_started':
       return `child ${event.workflow} started: ${event.childId}`;
     case 'child_completed':
-      return `child #${event.step} completed`;
+      return `${childOfStep(event.step, childOf)} completed`;
     case 'child_failed':
-      return `child #${event.step} failed: ${event.error.message}`;
+      return `${childOfStep(event.step, childOf)} failed: ${event.error.message}`;
     case 'cancel_requested':
       return `cancellation requested${event.by ? ` by @${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'patch_marker':
@@ -71,6 +84,8 @@ function describe(event: HistoryEvent, deadlineOf: (wait: WaitStarted) => number
 
 /** Beyond this, the page lists the latest events only (a run of 10,000 steps stays a page, not a book). */
 export const HISTORY_SHOWN = 1000;
+/** Beyond this, the page lists the latest child runs only (one page of `listRuns`). */
+export const CHILDREN_SHOWN = 500;
 const FAILED = new Set(['call_failed', 'child_failed', 'run_failed']);
 
 /** Where an open call stands: made by a node (until its lease ends), left by a node whose lease passed, or due. */
@@ -110,6 +125,9 @@ export interface RunPageProps {
   logs: LogRecord[];
   moreLogs?: boolean;
   tasks: TaskView[];
+  /** The run's child runs, newest first as listed (CHILDREN_SHOWN at most); `moreChildren` when it has more. */
+  children: RunView[];
+  moreChildren?: boolean;
   calls: CallView[];
   retries: RetryView[];
   now: number;
@@ -123,9 +141,8 @@ export function runPage(props: RunPageProps) {
   const history = props.history.slice(-HISTORY_SHOWN);
   const length = Math.max(props.historyLength ?? 0, props.history.length);
   const start = Date.parse(run.createdAt);
-  const children = history.filter((event): event is Extract<HistoryEvent, { type: 'child_started' }> => event.type === 'child_started');
   const path = `/runs/${encodeURIComponent(run.id)}`;
-  const deadlineOf = waitDeadlines(history);
+  const historyContext: HistoryContext = { deadlineOf: waitDeadlines(history), childOf: childRunsByStep(history) };
   return (
     <Layout title={`Run ${run.id}`} session={session} section="runs" live={`/live?run=${encodeURIComponent(run.id)}`}>
       <h1>
@@ -313,11 +330,15 @@ export function runPage(props: RunPageProps) {
             <span>
               <i class="error"></i>error
             </span>
+            <span>
+              <i class="cancelled"></i>cancelled
+            </span>
           </div>
           <div id="run-timeline" class="timeline" data-live-region data-history-length={String(length)}>
             <Timeline
               history={props.firstEvent && history[0] && props.firstEvent.seq < history[0].seq ? [props.firstEvent, ...history] : history}
               now={run.status === 'running' ? props.now : Date.parse(run.updatedAt)}
+              children={props.children}
             />
           </div>
           <div id="run-io" data-live-region>
@@ -357,14 +378,20 @@ export function runPage(props: RunPageProps) {
                 </ul>
               </>
             )}
-            {children.length > 0 && (
+            {props.children.length > 0 && (
               <>
                 <h2>Children</h2>
-                {length > history.length && <p class="muted">Those started in the latest {history.length} events of the history.</p>}
-                <ul>
-                  {children.map((child) => (
-                    <li>
-                      <a href={`/runs/${encodeURIComponent(child.childId)}`}>{child.childId}</a> ({child.workflow})
+                {props.moreChildren && (
+                  <p class="muted">
+                    The latest {props.children.length} child runs; <code>autoflow runs --parent {run.id}</code> lists them all.
+                  </p>
+                )}
+                <ul class="children">
+                  {/* In the order they started. */}
+                  {props.children.toReversed().map((child) => (
+                    <li data-run={child.id}>
+                      <a href={`/runs/${encodeURIComponent(child.id)}`}>{child.id}</a> ({child.workflow}){' '}
+                      <StatusBadge status={child.status} />
                     </li>
                   ))}
                 </ul>
@@ -402,7 +429,7 @@ export function runPage(props: RunPageProps) {
           <ol id="run-history" class="history" data-live-region>
             {history.map((event) => (
               <li id={`h${event.seq}`} class={FAILED.has(event.type) ? 'err' : undefined} data-type={event.type}>
-                <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event, deadlineOf)}
+                <span class="muted mono">+{formatDuration(event.at - start)}</span> {describe(event, historyContext)}
               </li>
             ))}
           </ol>

@@ -34,6 +34,8 @@ const listSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{6,64}$/, 'a workflow version or its start: 6 to 64 hex digits, as `autoflow runs` and `autoflow workflows` print it')
     .optional(),
+  /** The children of this run: the runs whose `parentId` it is. */
+  parent: z.string().min(1, 'a run id').optional(),
   // `updated`: by when runs last changed, which for runs that ended is when they did (see RunFilter.order).
   order: z.enum(['created', 'updated'], "'created' or 'updated'").optional(),
   /** Runs created (order `created`) or that last changed (order `updated`) at or after this time. */
@@ -75,9 +77,9 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
       return c.json(run, created ? 201 : 200);
     })
     .get('/', async (c) => {
-      const { since, ...query } = readQuery(c, listSchema);
+      const { since, parent, ...query } = readQuery(c, listSchema);
       const from = since === undefined ? {} : query.order === 'updated' ? { updatedFrom: since } : { createdFrom: since };
-      const page = await operations.listRuns({ ...query, ...from });
+      const page = await operations.listRuns({ ...query, ...from, ...(parent === undefined ? {} : { parentId: parent }) });
       return c.json({ runs: page.runs, nextCursor: page.nextCursor ?? null });
     })
     .get('/:id', async (c) => {
