@@ -14,22 +14,6 @@ const optionsSchema = z.strictObject({
   reporterDestination: z.string().optional(),
 });
 
-/**
- * The environment of `node --test` with a report of `reporter` written to `destination` beside the spec report: node
- * takes its reporters from NODE_OPTIONS too, before those of its command line, so the runner's own (the spec report
- * on the terminal, the totals it reads) stay as they are. The processes node starts for the test files ignore them.
- */
-function withReport(
-  env: Readonly<Record<string, string | undefined>>,
-  reporter: string,
-  destination: string,
-): Record<string, string | undefined> {
-  // Quoted, with `"` and `\` escaped, as node reads NODE_OPTIONS: a path may hold spaces.
-  const quoted = (option: string): string => `"${option.replace(/["\\]/g, '\\$&')}"`;
-  const report = [`--test-reporter=${reporter}`, `--test-reporter-destination=${destination}`].map(quoted).join(' ');
-  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, report].filter(Boolean).join(' ') };
-}
-
 /** Some tests failed, or the runner itself did; the spec output above says which. */
 export class TestsFailedError extends AutoflowError {
   constructor(message: string) {
@@ -77,10 +61,11 @@ export function registerTest(program: Command, context: CliContext): void {
       const { code, totals, tested } = await runTests({
         files,
         cwd: context.cwd,
-        env:
-          options.reporter === undefined || options.reporterDestination === undefined
-            ? context.env
-            : withReport(context.env, options.reporter, resolve(context.cwd, options.reporterDestination)),
+        env: context.env,
+        ...(options.reporter !== undefined &&
+          options.reporterDestination !== undefined && {
+            report: { reporter: options.reporter, destination: resolve(context.cwd, options.reporterDestination) },
+          }),
         ...(options.watch ? { watch: true } : {}),
       });
       const failed = (totals?.fail ?? 0) + (totals?.cancelled ?? 0);

@@ -65,6 +65,8 @@ export interface RunTestsOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Re-run on changes (node's `--watch`); the run then ends only when interrupted. */
   watch?: boolean;
+  /** A report to write besides the terminal's: one of node's reporters (`junit`…) or a reporter module, to a file. */
+  report?: { reporter: string; destination: string };
 }
 
 export interface RunTestsResult {
@@ -95,6 +97,7 @@ export async function runTests(options: RunTestsOptions): Promise<RunTestsResult
     '--test-reporter-destination=stdout',
     `--test-reporter=${SUMMARY_REPORTER}`,
     `--test-reporter-destination=${totalsFile}`,
+    ...(options.report ? [`--test-reporter=${options.report.reporter}`, `--test-reporter-destination=${options.report.destination}`] : []),
     ...options.files,
   ];
   try {
