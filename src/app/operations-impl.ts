@@ -27,7 +27,7 @@ export interface OperationsDeps {
   store: Store;
   clock: Clock;
   checkInput: (definition: DeployedDefinition, input: Json) => void;
-  /** The admin token from AUTOFLOW_API_TOKEN, when set: accepted besides the stored ones. */
+  /** The admin token from AUTOFLOW_API_TOKEN, when set: then the only one accepted (the stored one is not). */
   adminToken?: string;
   /** Who may post GitLab webhooks, each with its own secret. */
   webhookSources: readonly WebhookSource[];
@@ -562,10 +562,8 @@ export function createOperations(deps: OperationsDeps): Operations {
     isSessionRevoked: (id) => store.isSessionRevoked(id, clock.now()),
 
     async authenticate(token) {
-      if (deps.adminToken !== undefined) {
-        const given = Buffer.from(hashToken(token));
-        if (timingSafeEqual(given, Buffer.from(hashToken(deps.adminToken)))) return true;
-      }
+      // A token set by the operator replaces the one the first start printed: setting it is how that one is revoked.
+      if (deps.adminToken !== undefined) return timingSafeEqual(Buffer.from(hashToken(token)), Buffer.from(hashToken(deps.adminToken)));
       return store.hasApiToken(hashToken(token));
     },
 

@@ -355,9 +355,16 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   });
 
   let newApiToken: string | undefined;
-  if (config.apiToken === undefined && (await store.countApiTokens()) === 0) {
-    newApiToken = `af_${randomBytes(24).toString('base64url')}`;
-    await store.addApiToken(hashToken(newApiToken), 'admin', clock.now());
+  const storedTokens = await store.countApiTokens();
+  if (config.apiToken !== undefined && storedTokens > 0) {
+    logger.info(
+      { storedTokens },
+      'AUTOFLOW_API_TOKEN is set: it replaces the API token printed at this database’s first start, which is not accepted while it is set',
+    );
+  } else if (config.apiToken === undefined && storedTokens === 0) {
+    const token = `af_${randomBytes(24).toString('base64url')}`;
+    if (await store.addFirstApiToken(hashToken(token), 'admin', clock.now())) newApiToken = token;
+    else logger.info({}, 'another server starting on this database at the same moment made its API token: that server printed it');
   }
   if (config.gitlabUrl !== undefined && webhookSources.length === 0) {
     logger.warn(

@@ -594,8 +594,11 @@ export interface Store {
   updateHumanTask(update: HumanTaskUpdate): Promise<boolean>;
 
   // API tokens ----------------------------------------------------------------------------
-  /** Stores the hash of an API token. */
-  addApiToken(hash: string, name: string, createdAt: number): Promise<void>;
+  /**
+   * Stores the hash of the first API token, atomically: true when it did; false, storing nothing, when a token is
+   * stored already (another server starting on the same database made the first one at the same moment).
+   */
+  addFirstApiToken(hash: string, name: string, createdAt: number): Promise<boolean>;
   hasApiToken(hash: string): Promise<boolean>;
   countApiTokens(): Promise<number>;
 

@@ -218,15 +218,14 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       assert.equal(await store.getScheduleTick('wf:0 * * * *'), 200);
     });
 
-    it('stores API token hashes once', async () => {
+    it('stores the first API token only: a later one is refused and not accepted', async () => {
       const store = context.store;
       assert.equal(await store.countApiTokens(), 0);
-      await store.addApiToken('hash-1', 'ci', 100);
-      await store.addApiToken('hash-1', 'ci again', 200);
-      await store.addApiToken('hash-2', 'cli', 300);
-      assert.equal(await store.countApiTokens(), 2);
+      assert.equal(await store.addFirstApiToken('hash-1', 'admin', 100), true);
+      assert.equal(await store.addFirstApiToken('hash-2', 'admin', 200), false);
+      assert.equal(await store.countApiTokens(), 1);
       assert.equal(await store.hasApiToken('hash-1'), true);
-      assert.equal(await store.hasApiToken('hash-3'), false);
+      assert.equal(await store.hasApiToken('hash-2'), false);
     });
 
     it('revokes web UI sessions until they expire, and forgets them after', async () => {

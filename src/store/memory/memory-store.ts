@@ -753,8 +753,10 @@ export function createMemoryStore(): Store {
     releaseSubscriberLease: (key, token) => subscriberLeases.release(key, token),
     advanceSubscriberMark: (key, token, seq) => subscriberLeases.advance(key, token, seq),
 
-    addApiToken: (hash, name, createdAt) => {
-      if (!apiTokens.has(hash)) apiTokens.set(hash, { name, createdAt });
+    addFirstApiToken: (hash, name, createdAt) => {
+      if (apiTokens.size > 0) return false;
+      apiTokens.set(hash, { name, createdAt });
+      return true;
     },
     hasApiToken: (hash) => apiTokens.has(hash),
     revokeSession: (id, until, now) => {

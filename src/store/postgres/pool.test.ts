@@ -58,7 +58,7 @@ await testOnPostgres(
       assert.ok(ms >= TIMEOUT_MS - 50 && ms < TIMEOUT_MS + 1500, `failed after ${Math.round(ms)} ms`);
       // The frozen connections are closed by the driver, not handed out again: the next queries succeed.
       assert.equal(await store.countApiTokens(), 0);
-      await store.addApiToken('hash', 'after the freeze', Date.now());
+      await store.addFirstApiToken('hash', 'after the freeze', Date.now());
       assert.equal(await store.countApiTokens(), 1);
       const used = frozen.filter((connection) => connection.closedByClient);
       assert.ok(used.length >= 1, 'the connection that timed out was destroyed');

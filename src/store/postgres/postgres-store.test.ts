@@ -202,6 +202,17 @@ if (unreachable !== undefined) {
       assert.equal(await store.getRun('absent'), undefined);
     });
 
+    it('lets one of several servers starting at once on an empty database make the first API token', async () => {
+      const schema = freshSchema();
+      const first = await migrated(schema);
+      const stores = [first, ...Array.from({ length: 5 }, () => storeIn(schema, 2))];
+      const made = await Promise.all(stores.map((store, i) => store.addFirstApiToken(`hash-${i}`, 'admin', 1000)));
+      assert.equal(made.filter(Boolean).length, 1, 'one token made');
+      assert.equal(await first.countApiTokens(), 1);
+      const accepted = await Promise.all(stores.map((_, i) => first.hasApiToken(`hash-${i}`)));
+      assert.deepEqual(accepted, made, 'only the one made is accepted');
+    });
+
     it('never lets two stores claim the same ready run', async () => {
       const schema = freshSchema();
       const [a, b] = [await migrated(schema), storeIn(schema, 8)];

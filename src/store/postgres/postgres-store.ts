@@ -442,7 +442,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     releaseSubscriberLease: (key, token) => settle(() => subscriberLeases.releaseSubscriberLease(named, key, token)),
     advanceSubscriberMark: (key, token, seq) => settle(() => subscriberLeases.advanceSubscriberMark(named, key, token, seq)),
 
-    addApiToken: async (hash, name, createdAt) => void (await count(SQL.addApiToken, [hash, name, createdAt])),
+    addFirstApiToken: (hash, name, createdAt) =>
+      transaction(async (client) => {
+        await client.query(SQL.lockApiTokens);
+        return ((await client.query(SQL.addFirstApiToken, [hash, name, createdAt])).rowCount ?? 0) > 0;
+      }),
     hasApiToken: async (hash) => (await rows(SQL.hasApiToken, [hash])).length > 0,
     countApiTokens: async () => (await rows<{ n: number }>(SQL.countApiTokens))[0]?.n ?? 0,
     revokeSession: async (id, until, now) => void (await count(SQL.revokeSession, [id, until, now])),

@@ -349,7 +349,9 @@ export const SQL = {
   getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = $1',
   advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES ($1, $2)
     ON CONFLICT (schedule_id) DO UPDATE SET tick = excluded.tick WHERE excluded.tick > schedule_ticks.tick`,
-  addApiToken: 'INSERT INTO api_tokens (hash, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING',
+  // The lock serialises servers starting at once; the insert, a statement of its own, then sees the other's row.
+  lockApiTokens: 'LOCK TABLE api_tokens IN SHARE ROW EXCLUSIVE MODE',
+  addFirstApiToken: 'INSERT INTO api_tokens (hash, name, created_at) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM api_tokens)',
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = $1',
   countApiTokens: 'SELECT count(*) AS n FROM api_tokens',
   revokeSession: `WITH expired AS (DELETE FROM session_revocations WHERE until <= $3 AND id <> $1)

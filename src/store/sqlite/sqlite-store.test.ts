@@ -51,7 +51,7 @@ describe('SQLite store', () => {
     const first = await openStore(path);
     const { seq } = await first.insertEvent(cloudEvent('e1'), 'k1', 100);
     await startRun(first, 'r1', { calls: [call('r1', 1)] });
-    await first.addApiToken('hash', 'admin', 1);
+    await first.addFirstApiToken('hash', 'admin', 1);
     await first.close();
 
     const second = await openStore(path);

@@ -393,7 +393,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     releaseSubscriberLease: (key, token) => write(() => subscriberLeases.release(key, token)),
     advanceSubscriberMark: (key, token, seq) => write(() => subscriberLeases.advance(key, token, seq)),
 
-    addApiToken: (hash, name, createdAt) => write((s) => void s.addApiToken.run(hash, name, createdAt)),
+    addFirstApiToken: (hash, name, createdAt) => write((s) => s.addFirstApiToken.run(hash, name, createdAt).changes > 0),
     hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),
     countApiTokens: () => probe((s) => s.countApiTokens.get()!),
     revokeSession: (id, until, now) =>

@@ -276,7 +276,8 @@ export const SQL = {
   getScheduleTick: 'SELECT tick FROM schedule_ticks WHERE schedule_id = ?',
   advanceScheduleTick: `INSERT INTO schedule_ticks (schedule_id, tick) VALUES (@id, @tick)
     ON CONFLICT (schedule_id) DO UPDATE SET tick = excluded.tick WHERE excluded.tick > schedule_ticks.tick`,
-  addApiToken: `INSERT INTO api_tokens (hash, name, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+  // One statement in SQLite's single writer: two servers cannot both find the table empty.
+  addFirstApiToken: `INSERT INTO api_tokens (hash, name, created_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_tokens)`,
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = ?',
   countApiTokens: 'SELECT count(*) FROM api_tokens',
   revokeSession:
@@ -433,7 +434,7 @@ export function prepareStatements(db: Database) {
     listLogs: p<Params, LogRow>(SQL.listLogs),
     getScheduleTick: p<[string], number>(SQL.getScheduleTick).pluck(),
     advanceScheduleTick: p<Params>(SQL.advanceScheduleTick),
-    addApiToken: p<[string, string, number]>(SQL.addApiToken),
+    addFirstApiToken: p<[string, string, number]>(SQL.addFirstApiToken),
     hasApiToken: p<[string], number>(SQL.hasApiToken).pluck(),
     countApiTokens: p<[], number>(SQL.countApiTokens).pluck(),
     revokeSession: p<[string, number]>(SQL.revokeSession),
