@@ -19,7 +19,11 @@ mkdirSync(workflows);
 async function start(apiToken: string | undefined, tokens: string[]) {
   const lines: LogEntry[] = [];
   const runtime = await createRuntime(
-    embeddedRuntimeConfig({ db: { kind: 'sqlite', path: join(root, 'autoflow.db') }, workflowsDir: workflows, ...(apiToken ? { apiToken } : {}) }),
+    embeddedRuntimeConfig({
+      db: { kind: 'sqlite', path: join(root, 'autoflow.db') },
+      workflowsDir: workflows,
+      ...(apiToken ? { apiToken } : {}),
+    }),
     { logger: memoryLogger(lines), pollIntervalMs: null },
   );
   try {

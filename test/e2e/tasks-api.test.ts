@@ -54,7 +54,7 @@ test('GET /api/v1/tasks lists an inbox page by page and GET /api/v1/tasks/:id re
       assert.equal(rows.length, 1);
       assert.match(rows[0] ?? '', /^tk_[0-9a-f]{16}\s+form\s+open\s+Pick a name for bob\s+bob\s+\S+\s+\/tasks\/tk_/);
       const bad = await cli(['tasks', '--status', 'finished']);
-      assert.equal(bad.code, 2, "a bad filter is a usage error");
+      assert.equal(bad.code, 2, 'a bad filter is a usage error');
       assert.match(bad.stderr, /status: one of open, closed/);
     } finally {
       await server.close();

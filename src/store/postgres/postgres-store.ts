@@ -302,7 +302,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     findWaits: async (type, key) => (await rows<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
     listWaitsToLookBack: async (until, limit, after) =>
       (
-        await rows<WaitRow>(SQL.listWaitsToLookBack, [until, after?.registeredAt ?? -1, after?.runId ?? '', after?.step ?? -1, rowLimit(limit)])
+        await rows<WaitRow>(SQL.listWaitsToLookBack, [
+          until,
+          after?.registeredAt ?? -1,
+          after?.runId ?? '',
+          after?.step ?? -1,
+          rowLimit(limit),
+        ])
       ).map(toWaitRecord),
     markWaitsLookedBack: async (waits) => {
       if (waits.length === 0) return;
