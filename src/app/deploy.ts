@@ -145,16 +145,21 @@ export interface FileResult {
    * with different files: the one that activates last wins), so its own version is not the one new runs start on.
    */
   overtakenBy?: DeployedDefinition;
-  /** Every file that declares `name`, when more than one does: none of them is deployed. */
+  /**
+   * Every file that declares `name`, when more than one does. When deploying, the file the active version of `name`
+   * came from keeps the name and deploys as usual; the others are refused. Otherwise none of them is deployed.
+   */
   declaredBy?: string[];
+  /** A file in a disputed name's `declaredBy`, built: what deploys if the name turns out to be its own. */
+  contender?: DeployedDefinition;
   /** The files on disk it was built from (itself, what it imports outside node_modules, linked packages' real paths). */
   inputs?: string[];
 }
 
 /**
- * Builds workflow files. A name declared by two files is an error on both, and neither is deployed: which one is
- * meant cannot be told, and taking either would replace the live workflow with a copy (or a copy's workflow with the
- * original) behind the author's back.
+ * Builds workflow files. A name declared by two files is an error on both: which one is meant cannot be told from the
+ * files, and taking either would replace the live workflow with a copy (or a copy's workflow with the original)
+ * behind the author's back. A deploy then gives the name to the file its active version came from (settleDispute).
  */
 export async function buildWorkflows(files: readonly string[], sandbox: Sandbox, now: number): Promise<FileResult[]> {
   const results: FileResult[] = [];
@@ -181,6 +186,7 @@ export async function buildWorkflows(files: readonly string[], sandbox: Sandbox,
     if (same.length < 2) continue;
     const declaredBy = same.map((result) => result.file);
     for (const result of same) {
+      result.contender = result.definition;
       delete result.definition;
       result.declaredBy = declaredBy;
       result.error = `workflow name '${name}' is declared by ${declaredBy.join(' and ')}; names must be unique: rename or remove one of them (until then neither is deployed)`;
@@ -198,7 +204,7 @@ export async function checkWorkflowDirectory(path: string): Promise<Array<Omit<F
   const files = statSync(path).isDirectory() ? findWorkflowFiles(path) : [path];
   if (files.length === 0) throw new ValidationError(`no workflow files (*.ts, *.js) in ${path}`);
   const results = await buildWorkflows(files, await createQuickJsSandbox(), Date.now());
-  return results.map(({ definition, ...rest }) => (definition ? { ...rest, triggers: definition.manifest.triggers } : rest));
+  return results.map(({ definition, contender: _, ...rest }) => (definition ? { ...rest, triggers: definition.manifest.triggers } : rest));
 }
 
 /**
@@ -229,12 +235,8 @@ export async function deployWorkflows(
   // again, and the message of a disputed name names the version that stays.
   await engine.syncDefinitions();
   for (const result of results) {
-    if (result.declaredBy !== undefined && result.name !== undefined) {
-      const active = engine.activeDefinition(result.name);
-      result.error += active
-        ? `; the deployed ${result.name} stays at version ${active.version.slice(0, 12)}${active.origin === undefined ? '' : ` from ${active.origin}`}`
-        : `; no version of ${result.name} is deployed`;
-    }
+    if (result.declaredBy !== undefined && result.name !== undefined)
+      settleDispute(result, result.name, engine.activeDefinition(result.name));
     if (!result.definition) continue;
     const replaced = engine.activeDefinition(result.definition.name);
     if (replaced?.version === result.definition.version) continue;
@@ -247,6 +249,32 @@ export async function deployWorkflows(
   }
   inputs?.remember(results);
   return results;
+}
+
+/**
+ * A name several files declare stays with the file its active version came from: that file deploys as usual (its
+ * team's edits go on deploying), and a file that took the name since is refused. Without such a file (a first deploy,
+ * or the file was renamed) none deploys and the active version, if any, stays.
+ */
+function settleDispute(result: FileResult, name: string, active: DeployedDefinition | undefined): void {
+  const contender = result.contender;
+  delete result.contender;
+  const holder = active?.origin === undefined ? undefined : resolve(active.origin);
+  const others = (result.declaredBy ?? []).filter((file) => resolve(file) !== resolve(result.file));
+  if (holder === undefined || !result.declaredBy?.some((file) => resolve(file) === holder)) {
+    result.error += active
+      ? `; the deployed ${name} stays at version ${active.version.slice(0, 12)}${active.origin === undefined ? '' : ` from ${active.origin}`}`
+      : `; no version of ${name} is deployed`;
+  } else if (resolve(result.file) === holder && contender !== undefined) {
+    delete result.error;
+    result.definition = contender;
+    result.warnings = [
+      ...(result.warnings ?? []),
+      `workflow name '${name}' is also declared by ${others.join(' and ')}, which ${others.length > 1 ? 'are' : 'is'} not deployed: the name stays with this file, whose workflow is deployed`,
+    ];
+  } else {
+    result.error = `workflow name '${name}' belongs to ${holder}, whose workflow is deployed under it; ${result.file} also declares it and is not deployed: give its workflow another name, or remove the file`;
+  }
 }
 
 /**
