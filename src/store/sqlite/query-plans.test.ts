@@ -17,6 +17,7 @@ import { SUBSCRIBER_LEASE_SQL } from './subscriber-leases.js';
 const MAY_SCAN = new Set([
   'listActiveDefinitions',
   'countApiTokens',
+  'addFirstApiToken',
   'releaseCallLeases',
   'oldestEvents',
   'unusedDefinitions',
