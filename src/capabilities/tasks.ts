@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import { checkTaskSpec, closedOutcome, humanTaskId, pendingPeople } from '../core/human-task-rules.js';
-import { taskClosedEvent, type HumanTaskOutcome, type HumanTaskRecord } from '../core/human-task.js';
+import { taskClosedEvent, taskStorageProblems, type HumanTaskOutcome, type HumanTaskRecord } from '../core/human-task.js';
 import type { CloudEvent, Json, JsonObject } from '../core/model.js';
 import type { Capability, CapabilityContext, Store } from '../core/ports.js';
 import { parseArgs } from './args.js';
@@ -93,7 +93,8 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
       switch (method) {
         case 'create': {
           const args = parseArgs(createSchema, raw, 'tasks.create');
-          const problems = checkTaskSpec(args.kind, args.spec);
+          // Refused for good here: from the store, text it cannot hold would fail every attempt of the call.
+          const problems = [...checkTaskSpec(args.kind, args.spec), ...taskStorageProblems(args.spec, args.eligible)];
           if (problems.length > 0) {
             throw new CapabilityError('invalid_task', `tasks.${args.kind}(): ${problems.join('; ')}`, {
               retryable: false,

@@ -2,7 +2,7 @@ import { createSecretSource } from '../capabilities/secrets.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { attemptCall, type CallExecutorOptions } from './call-executor.js';
-import { CapabilityError } from './errors.js';
+import { CapabilityError, ValidationError } from './errors.js';
 import type { CallRecord, Json } from './model.js';
 import type { Capability, Clock } from './ports.js';
 
@@ -49,6 +49,18 @@ test('a retryable failure that used up its attempts says how many, in the right 
   };
   assert.equal(await message(1), 'it is down (gave up after 1 attempt)');
   assert.equal(await message(3), 'it is down (gave up after 3 attempts)');
+});
+
+test('a call whose arguments the store refuses fails at once: the same arguments would be refused again', async () => {
+  // emit on PostgreSQL: the inbox refused the event's text (ValidationError), and the call was retried for minutes.
+  const refusing: Capability = {
+    name: 'emit',
+    invoke: () => Promise.reject(new ValidationError('PostgreSQL refused a value', ['unsupported Unicode escape sequence (22P05)'])),
+  };
+  const outcome = await attemptCall(callOf('emit', 10), { workflow: 'wf', permissions: {}, now: 0 }, optionsFor(refusing));
+  assert.ok(outcome.kind === 'resolved' && !outcome.resolution.ok, `no retry: ${outcome.kind}`);
+  assert.equal(outcome.attempts, 1);
+  assert.match(outcome.resolution.error.message, /^PostgreSQL refused a value/);
 });
 
 test('the backoff before the next attempt counts from when the attempt failed, not from when it started', async () => {

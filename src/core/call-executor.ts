@@ -1,8 +1,8 @@
-import { CapabilityError, PermissionDeniedError, toError, toErrorInfo } from './errors.js';
+import { CapabilityError, PermissionDeniedError, toError, toErrorInfo, ValidationError } from './errors.js';
 import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
 import type { Capability, Clock, SecretSource } from './ports.js';
 import { resolveRetryPolicy, retryDelay } from './retry.js';
-import { jsonDepthProblem, MAX_EVENT_DEPTH } from './json-depth.js';
+import { MAX_EVENT_DEPTH, nestingProblem } from './storable-json.js';
 import { revealJson, sealJson, secretValuesOf } from './secrets.js';
 
 /** A call's result or final failure, as its workflow receives it. */
@@ -112,7 +112,7 @@ export async function attemptCall(
     const value = await untilAborted(invoked, signal);
     // Checked without recursion: the copies and the redaction below recurse, and such an answer would overflow
     // the stack at every attempt.
-    if (jsonDepthProblem('answer', value) !== undefined) {
+    if (nestingProblem('answer', value) !== undefined) {
       throw new CapabilityError(
         'response_too_deep',
         `${call.capability}.${call.method} answered with data nested more than ${MAX_EVENT_DEPTH} levels deep, deeper than a run may receive; ask the service for less`,
@@ -132,7 +132,10 @@ export async function attemptCall(
     const error = toError(caught);
     const info = sealJson(toErrorInfo(error, secretValuesOf(options.secrets)) as unknown as Json, options.secrets) as unknown as ErrorInfo;
     delete info.stack;
-    const retryable = error instanceof CapabilityError ? error.retryable : !(error instanceof PermissionDeniedError);
+    // A ValidationError says the call's arguments are refused (a store refusing an emitted event's text, say): the
+    // same arguments would be refused again.
+    const retryable =
+      error instanceof CapabilityError ? error.retryable : !(error instanceof PermissionDeniedError || error instanceof ValidationError);
     const policy = resolveRetryPolicy(call.options?.retry);
     if (retryable && attempts < policy.maxAttempts) {
       const retryAfter = error instanceof CapabilityError ? error.retryAfterMs : undefined;

@@ -4,6 +4,7 @@
  * operations (which validate and record what people submit) and the web UI (which renders it).
  * The field list is the form's one schema: the UI renders from it and the server validates with it.
  */
+import { storableJsonProblem } from './storable-json.js';
 import type { CloudEvent, Json, JsonObject } from './model.js';
 
 interface FieldBase {
@@ -147,4 +148,15 @@ export function taskClosedEvent(id: string, outcome: HumanTaskOutcome, at: numbe
     },
     dedupeKey: `task:${id}:closed`,
   };
+}
+
+/**
+ * Why a task's definition cannot be stored, by field (`title`, `fields.0.label`): text with U+0000 or a lone surrogate,
+ * which PostgreSQL cannot hold (its title is a column of its own, and its events' data is checked as any event's),
+ * or a number out of range. The same refusal on every store, so that a workflow does not work on one and not another.
+ */
+export function taskStorageProblems(spec: JsonObject, eligible: readonly string[]): string[] {
+  const problems = Object.entries(spec).map(([field, value]) => storableJsonProblem(field, value));
+  problems.push(storableJsonProblem('eligible', eligible));
+  return problems.filter((problem) => problem !== undefined);
 }

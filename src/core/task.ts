@@ -19,6 +19,7 @@ import type {
   WaitRecord,
 } from './model.js';
 import type { SecretSource, TaskCommit } from './ports.js';
+import { wellFormedText } from './storable-json.js';
 import { holdsSecretValue, redactJson, redactText, sealJson } from './secrets.js';
 import { childRunIdProblem } from './run-id.js';
 import { cutText } from './text-cut.js';
@@ -346,7 +347,9 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
 
   const log = (level: LogLevel, text: string): void => {
     if (logsFull) return;
-    const line = cutText(redactText(text, secrets), MAX_LOG_LINE_CHARS);
+    // Text for people, stored alike on every store: PostgreSQL cannot hold U+0000 or a lone surrogate, and SQLite
+    // turned a lone surrogate into three U+FFFD. Made well-formed before the cut, which keeps pairs whole.
+    const line = cutText(wellFormedText(redactText(text, secrets)), MAX_LOG_LINE_CHARS);
     logChars += line.length;
     const overflow =
       logs.length === MAX_LOGS_PER_TASK - 1

@@ -9,7 +9,7 @@
  * shape of every reply (`commandsOf`) before anything acts on it.
  */
 import { MAX_CAUSE_DEPTH, SandboxLimitError, toError } from '../core/errors.js';
-import { MAX_EVENT_DEPTH, nestsDeeperThan } from '../core/json-depth.js';
+import { MAX_EVENT_DEPTH, nestsDeeperThan } from '../core/storable-json.js';
 import type { Activation, ActivationResult, Command, ErrorInfo } from '../core/model.js';
 import type { ReplayResults, WorkflowInstance } from '../core/ports.js';
 import { PROTOCOL_GLOBALS } from '../sdk/protocol.js';

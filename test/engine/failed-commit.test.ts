@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { VirtualClock } from '../../src/app/clocks.js';
 import { buildDefinition } from '../../src/app/deploy.js';
+import { ValidationError } from '../../src/core/errors.js';
 import type { Capability, Store, TaskCommit } from '../../src/core/ports.js';
 import { createQuickJsSandbox } from '../../src/sandbox/quickjs-sandbox.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
@@ -152,4 +153,35 @@ test('a stop does not wait out the back-off of an answer waiting to be stored ag
   const outcome = await Promise.race([engine.stop().then(() => 'stopped'), turns(200).then(() => 'still stopping')]);
   assert.equal(outcome, 'stopped');
   assert.equal(resolveCalls, 2, 'one more try when the stop began');
+});
+
+/**
+ * A store that refuses a task's data (PostgreSQL refusing a text it cannot hold) refuses it however often it is asked:
+ * the run was advanced again every minute for ever, running with nothing to show. It fails, saying why.
+ */
+test('a task commit the store refuses as data fails the run with the refusal, instead of retrying it for ever', async () => {
+  const real = createMemoryStore();
+  let refusals = 0;
+  const store: Store = Object.assign(Object.create(real) as Store, {
+    commitTask: async (commit: TaskCommit) => {
+      if (commit.history.some((event) => event.type === 'call_completed')) {
+        refusals++;
+        throw new ValidationError('PostgreSQL refused a value', ['unsupported Unicode escape sequence (22P05)']);
+      }
+      return real.commitTask(commit);
+    },
+  });
+  const { engine, clock } = await threeStepsOn(store, 5000);
+  await engine.submitRun({ id: 'r4', workflow: 'three', version: engine.activeDefinition('three')!.version, input: null, createdAt: 0 });
+  for (let i = 0; i < 20 && (await store.getRun('r4'))?.status === 'running'; i++) {
+    await engine.whenIdle();
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advanceTo(clock.nextAt() ?? clock.now());
+  }
+  const run = await store.getRun('r4');
+  assert.equal(run?.status, 'failed', `the run is ${run?.status}`);
+  assert.equal(run?.error?.name, 'UnstorableTaskError');
+  assert.match(run?.error?.message ?? '', /the store refused what this workflow task produced.*22P05/);
+  assert.equal(refusals, 1, 'the refused task was not tried again');
+  await engine.stop();
 });

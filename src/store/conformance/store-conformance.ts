@@ -12,6 +12,7 @@ import { describeChildren } from './children.js';
 import { describeDefinitionsAndInbox } from './definitions-inbox.js';
 import { describeHumanTasks } from './human-tasks.js';
 import { describeLeases } from './leases.js';
+import { describeNulLookups } from './nul-lookups.js';
 import { describeRetention } from './retention.js';
 import { describeRetryRun } from './retry-run.js';
 import { describeRouting } from './routing.js';
@@ -60,5 +61,6 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRetention(context);
     describeRetryRun(context);
     describeSubscriberLeases(context);
+    describeNulLookups(context);
   });
 }

@@ -3,7 +3,7 @@
  * and what to do about it. The driver's error stays attached as `cause`, its code in `details`.
  * Messages name the server by its URL with the password masked.
  */
-import { AutoflowError, StoreError, toError } from '../../core/errors.js';
+import { AutoflowError, StoreError, toError, ValidationError } from '../../core/errors.js';
 
 /** The URL with its password replaced by `****`, safe for messages and logs. */
 export function maskUrl(url: string): string {
@@ -86,8 +86,28 @@ function explain(code: string | undefined, where: string, message: string): stri
 }
 
 /**
- * An error from the driver becomes a StoreError; AutoFlow's own errors pass unchanged, and so does
- * a programming error (a TypeError is a bug to see as it is, not a storage failure).
+ * A value PostgreSQL refused as data (SQLSTATE class 22, data exception: U+0000 in text, an invalid escape in jsonb;
+ * or 54000, an index entry too large): the database answered, and the same write would fail again. Not a StoreError,
+ * which says the database is unavailable (a 503 with Retry-After, a call retried): a ValidationError, so that the API
+ * answers 400 with PostgreSQL's message. Should one get past the checks at the way in, the client hears what is wrong.
+ */
+export class PostgresDataError extends ValidationError {
+  readonly sqlState: string;
+  constructor(message: string, sqlState: string, cause: Error) {
+    super('PostgreSQL refused a value', [`${message} (${sqlState})`]);
+    this.sqlState = sqlState;
+    this.cause = cause;
+  }
+}
+
+/** Whether PostgreSQL refused the data of a statement rather than failed to run it. */
+function isDataException(code: string | undefined): code is string {
+  return code !== undefined && (code.startsWith('22') || code === '54000');
+}
+
+/**
+ * An error from the driver becomes a StoreError, or a PostgresDataError for a value PostgreSQL refuses; AutoFlow's own
+ * errors pass unchanged, and so does a programming error (a TypeError is a bug to see as it is, not a storage failure).
  */
 export function toStoreError(error: unknown, url: string): Error {
   if (error instanceof AutoflowError) return error;
@@ -97,6 +117,7 @@ export function toStoreError(error: unknown, url: string): Error {
     code !== undefined ||
     (cause.constructor.name === 'Error' && (cause.message === QUERY_TIMEOUT || /connect|terminat|Connection/i.test(cause.message)));
   if (!fromDriver) return cause;
+  if (isDataException(code)) return new PostgresDataError(cause.message, code, cause);
   const where = maskUrl(url);
   return new StoreError(explain(code, where, cause.message), { cause, details: { code: code ?? null, url: where } });
 }

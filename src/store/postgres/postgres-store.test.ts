@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { StoreError } from '../../core/errors.js';
+import { StoreError, ValidationError } from '../../core/errors.js';
 import {
   assertRetryFromTaskStartOnly,
   call,
@@ -23,6 +23,7 @@ import {
 import { describeStoreConformance } from '../conformance/store-conformance.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 import { loadMigrations } from './migrate.js';
+import { PostgresDataError } from './pg-errors.js';
 import { preparing } from './prepared.js';
 import { SQL } from './statements.js';
 import { commitTasks } from './writes.js';
@@ -111,6 +112,30 @@ if (unreachable !== undefined) {
       );
       await Promise.all(stores.map((store, i) => store.createRun(newRun(`r${i}`))));
       assert.equal((await stores[3]!.listRuns({})).runs.length, 4);
+    });
+
+    it('refuses a value PostgreSQL cannot hold as invalid (400), not as a database unavailable (503, retried for ever)', async () => {
+      const store = await migrated();
+      // Past the checks at the way in, as a value that slipped through would be: U+0000 in a text column and in jsonb.
+      await store.createRun(newRun('r1'));
+      const refusals = [
+        () => store.insertEvent({ ...cloudEvent('e-type'), type: 'com.example.a\u0000b' }, 'e-type', 1000),
+        () => store.insertEvent({ ...cloudEvent('e-subject'), subject: 'a\u0000b' }, 'e-subject', 1000),
+        () => store.commitTask(commit('r1', 0, 1000, { logs: [{ runId: 'r1', index: 0, at: 1000, level: 'info', message: 'x\u0000y' }] })),
+      ];
+      const codes: string[] = [];
+      for (const refusal of refusals) {
+        await assert.rejects(refusal, (error) => {
+          assert.ok(error instanceof ValidationError && !(error instanceof StoreError), String(error));
+          assert.ok(error instanceof PostgresDataError);
+          assert.match(error.message, /^PostgreSQL refused a value: .+ \(22[0-9A-Z]{3}\)$/);
+          codes.push(error.sqlState);
+          return true;
+        });
+      }
+      assert.deepEqual(codes, ['22021', '22P05', '22P05']);
+      assert.deepEqual(await store.listEvents({ limit: 10 }), []);
+      assert.equal((await store.getRun('r1'))?.historyLength, 0, 'the refused commit wrote nothing');
     });
 
     it("keeps the URL's own options and still uses its schema", async () => {

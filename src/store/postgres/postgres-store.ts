@@ -102,6 +102,11 @@ const DELETE_CHUNK_ROWS = 5000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Whether a query parameter is, or lists, text with U+0000. */
+function holdsNul(value: unknown): boolean {
+  return typeof value === 'string' ? value.includes('\u0000') : Array.isArray(value) && value.some(holdsNul);
+}
+
 /**
  * BIGINT columns (epoch ms, seqs) and counts come back as JS numbers: every value AutoFlow stores
  * is below 2^53. Set per pool, not globally, so that other `pg` users in the process are unaffected.
@@ -191,6 +196,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   };
   const rows = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
     settle(async () => (await named.query<R>(text, values)).rows);
+  /**
+   * A read: one whose parameters hold U+0000 finds nothing without asking the server. No stored text holds U+0000
+   * (PostgreSQL cannot), and sent as a parameter it fails the statement (22021), where SQLite finds no row: a run id
+   * or a filter from a URL (`?workflow=%00`) answers as on SQLite, an empty list or a 404.
+   */
+  const lookup = <R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> =>
+    values.some(holdsNul) ? Promise.resolve([]) : rows<R>(text, values);
   const count = async (text: string, values: unknown[]) => settle(async () => (await named.query(text, values)).rowCount ?? 0);
   const transaction = <T>(body: Parameters<typeof inTransaction<T>>[1]) => settle(() => inTransaction(pool, body));
 
@@ -269,13 +281,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         ]);
         await client.query(SQL.activateDefinition, [name, version, def.deployedAt, options.nodeId ?? null]);
       }),
-    getDefinition: async (version) => (await rows<DefinitionRow>(SQL.getDefinition, [version])).map(toDefinition)[0],
+    getDefinition: async (version) => (await lookup<DefinitionRow>(SQL.getDefinition, [version])).map(toDefinition)[0],
     deleteUnusedDefinitions: async (deployedBefore, limit) =>
       (await rows<{ n: number }>(SQL.deleteUnusedDefinitions, [deployedBefore, rowLimit(limit)]))[0]?.n ?? 0,
     listActiveDefinitions: async () => (await rows<ActiveDefinitionRow>(SQL.listActiveDefinitions)).map(toActiveDefinition),
     retireDefinition: async (name) => (await count(SQL.retireDefinition, [name])) > 0,
     listDefinitionVersions: async (name) =>
-      (await rows<{ version: string; name: string; deployed_at: number; active: boolean }>(SQL.listDefinitionVersions, [name])).map(
+      (await lookup<{ version: string; name: string; deployed_at: number; active: boolean }>(SQL.listDefinitionVersions, [name])).map(
         (row) => ({ version: row.version, name: row.name, deployedAt: row.deployed_at, active: row.active }),
       ),
 
@@ -286,20 +298,21 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     listUnroutedEvents: async (limit) => (await rows<EventRow>(SQL.listUnroutedEvents, [rowLimit(limit)])).map(toStoredEvent),
     listEventsAfter: async (afterSeq, limit) => (await rows<EventRow>(SQL.listEventsAfter, [afterSeq, rowLimit(limit)])).map(toStoredEvent),
     listRecentEvents: async (type, since, limit, after = { receivedAt: since, seq: 0 }) =>
-      (await rows<EventRow>(SQL.listRecentEvents, [type, since, rowLimit(limit), after.receivedAt, after.seq])).map(toStoredEvent),
+      (await lookup<EventRow>(SQL.listRecentEvents, [type, since, rowLimit(limit), after.receivedAt, after.seq])).map(toStoredEvent),
     listEvents: async ({ limit, beforeSeq, type }) => {
       const values: unknown[] = [beforeSeq ?? Number.MAX_SAFE_INTEGER, rowLimit(limit)];
-      const found = type === undefined ? rows<EventRow>(SQL.listEvents, values) : rows<EventRow>(SQL.listEventsOfType, [...values, type]);
+      const found =
+        type === undefined ? lookup<EventRow>(SQL.listEvents, values) : lookup<EventRow>(SQL.listEventsOfType, [...values, type]);
       return (await found).map(toStoredEvent);
     },
     getEvent: async (seq) => (await rows<EventRow>(SQL.getEvent, [seq])).map(toStoredEvent)[0],
-    findEvent: async (dedupeKey) => (await rows<EventRow>(SQL.findEvent, [dedupeKey])).map(toStoredEvent)[0],
+    findEvent: async (dedupeKey) => (await lookup<EventRow>(SQL.findEvent, [dedupeKey])).map(toStoredEvent)[0],
     deleteOldEvents: async (receivedBefore, throughSeq, limit) =>
       (await rows<{ n: number }>(SQL.deleteOldEvents, [receivedBefore, throughSeq, rowLimit(limit)]))[0]?.n ?? 0,
 
     listWaitShapes: async (type) =>
-      (await rows<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
-    findWaits: async (type, key) => (await rows<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
+      (await lookup<{ paths: string }>(SQL.listWaitShapes, [type])).map((row) => JSON.parse(row.paths) as string[]),
+    findWaits: async (type, key) => (await lookup<WaitRow>(SQL.findWaits, [type, key])).map(toWaitRecord),
     listWaitsToLookBack: async (until, limit, after) =>
       (
         await rows<WaitRow>(SQL.listWaitsToLookBack, [
@@ -330,18 +343,20 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       }
       return { created: false, run: toRunRecord(existing) };
     },
-    getRun: async (id) => (await rows<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
+    getRun: async (id) => (await lookup<RunRow>(SQL.getRun, [id])).map(toRunRecord)[0],
     listRuns: async (filter) => {
       const limit = runPageLimit(filter.limit);
       const order = runOrderOf(filter);
       const after = filter.cursor === undefined ? undefined : decodeRunPosition(filter.cursor, order);
       const query = listRunsQuery(filter, after, limit + 1);
-      const found = await rows<RunRow>(query.text, query.values);
+      const found = await lookup<RunRow>(query.text, query.values);
       const { items, nextCursor } = pageOf(found, limit, toRunRecord, order);
       return nextCursor === undefined ? { runs: items } : { runs: items, nextCursor };
     },
     summarizeRouting: async ({ seqs, runIds }) =>
-      toRoutingSummaries(await rows<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100), runIds])),
+      toRoutingSummaries(
+        await lookup<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100), runIds]),
+      ),
     countRunsByStatus: async () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;
@@ -370,7 +385,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return waking(added, added);
     },
     cancelRequestedAt: async (runId) =>
-      (await rows<{ cancel_requested_at: number | null }>(SQL.cancelRequestedAt, [runId]))[0]?.cancel_requested_at ?? undefined,
+      (await lookup<{ cancel_requested_at: number | null }>(SQL.cancelRequestedAt, [runId]))[0]?.cancel_requested_at ?? undefined,
     queueStats: async () => queueStatsOf(await rows<ReadyCount>(SQL.queueStats)),
 
     claimReadyRuns: (owner, now, leaseUntil, limit, busy) =>
@@ -401,11 +416,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     loadHistory: async (runId, fromSeq = 0, limit) =>
       historyEventsOf(
-        (await rows<{ body: string }>(SQL.loadHistory, [runId, fromSeq, limit ?? null])).map((r) => r.body),
+        (await lookup<{ body: string }>(SQL.loadHistory, [runId, fromSeq, limit ?? null])).map((r) => r.body),
         fromSeq,
         limit,
       ),
-    loadPending: async (runId) => (await rows<PendingRow>(SQL.loadPending, [runId])).map(toPending),
+    loadPending: async (runId) => (await lookup<PendingRow>(SQL.loadPending, [runId])).map(toPending),
     commitTask: async (commit) => {
       checkTaskCommit(commit);
       const result = await commits.submit(commit);
@@ -424,8 +439,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     rescheduleCall: async (runId, step, attempts, nextAt, lastError, owner) =>
       (await count(SQL.rescheduleCall, [runId, step, attempts, nextAt, json(lastError), owner ?? null])) > 0,
-    listCalls: async (runId) => (await rows<LeasedCallRow>(SQL.listCalls, [runId])).map(toStoredCall),
-    listRunRetries: async (runId) => (await rows<RunRetryRow>(SQL.listRunRetries, [runId])).map(toRunRetryRecord),
+    listCalls: async (runId) => (await lookup<LeasedCallRow>(SQL.listCalls, [runId])).map(toStoredCall),
+    listRunRetries: async (runId) => (await lookup<RunRetryRow>(SQL.listRunRetries, [runId])).map(toRunRetryRecord),
 
     nextDueAt: async () => {
       const [due] = await rows<{ call: number | null; timer: number | null }>(SQL.nextDue);
@@ -438,9 +453,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     listLogs: async (runId, { afterIndex = -1, limit = DEFAULT_LOG_PAGE } = {}) =>
-      (await rows<LogRow>(SQL.listLogs, [runId, afterIndex, rowLimit(limit)])).map(toLogRecord),
+      (await lookup<LogRow>(SQL.listLogs, [runId, afterIndex, rowLimit(limit)])).map(toLogRecord),
 
-    getScheduleTick: async (scheduleId) => (await rows<{ tick: number }>(SQL.getScheduleTick, [scheduleId]))[0]?.tick,
+    getScheduleTick: async (scheduleId) => (await lookup<{ tick: number }>(SQL.getScheduleTick, [scheduleId]))[0]?.tick,
     advanceScheduleTick: async (scheduleId, tick) => (await count(SQL.advanceScheduleTick, [scheduleId, tick])) > 0,
     acquireSubscriberLease: (key, owner, now, until) =>
       settle(() => subscriberLeases.acquireSubscriberLease(named, key, owner, now, until)),
@@ -453,18 +468,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         await client.query(SQL.lockApiTokens);
         return ((await client.query(SQL.addFirstApiToken, [hash, name, createdAt])).rowCount ?? 0) > 0;
       }),
-    hasApiToken: async (hash) => (await rows(SQL.hasApiToken, [hash])).length > 0,
+    hasApiToken: async (hash) => (await lookup(SQL.hasApiToken, [hash])).length > 0,
     countApiTokens: async () => (await rows<{ n: number }>(SQL.countApiTokens))[0]?.n ?? 0,
     revokeSession: async (id, until, now) => void (await count(SQL.revokeSession, [id, until, now])),
-    isSessionRevoked: async (id, now) => (await rows(SQL.isSessionRevoked, [id, now])).length > 0,
+    isSessionRevoked: async (id, now) => (await lookup(SQL.isSessionRevoked, [id, now])).length > 0,
 
     createHumanTask: (task) => transaction((client) => humanTasks.createHumanTask(client, task)),
-    getHumanTask: async (id) => (await rows<HumanTaskRow>(humanTasks.HUMAN_TASK_SQL.get, [id])).map(toHumanTask)[0],
+    getHumanTask: async (id) => (await lookup<HumanTaskRow>(humanTasks.HUMAN_TASK_SQL.get, [id])).map(toHumanTask)[0],
     listHumanTasks: async (filter) => {
       const limit = runPageLimit(filter.limit);
       const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
       const query = humanTasks.listHumanTasksQuery(filter, after, limit + 1);
-      const found = await rows<HumanTaskRow>(query.text, query.values);
+      const found = await lookup<HumanTaskRow>(query.text, query.values);
       const { items, nextCursor } = pageOf(found, limit, toHumanTask);
       return nextCursor === undefined ? { tasks: items } : { tasks: items, nextCursor };
     },

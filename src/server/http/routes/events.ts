@@ -2,14 +2,40 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CONTROL_CHARACTER, CONTROL_CHARACTER_ISSUE } from '../../../app/operations-impl.js';
 import type { Operations } from '../../../app/operations.js';
+import { textProblem } from '../../../core/storable-json.js';
 import type { Json } from '../../../core/model.js';
 import type { Logger } from '../../../core/ports.js';
 import type { AppEnv } from '../env.js';
 import { HttpError } from '../errors.js';
 import { queryInteger, readBody, readQuery } from '../input.js';
 
+/**
+ * The longest id, source, type and subject a CloudEvent may have, in UTF-16 code units (JavaScript's `length`). Each is
+ * a key of a PostgreSQL index (source and id together in `dedupe_key`, `type` in two, `subject` in `events_by_subject`),
+ * whose entries hold at most 2,704 bytes; at three bytes of UTF-8 per code unit at most, 400 + 1 + 400 fit, and so do
+ * 500. The subject's is emit's (capabilities/emit.ts).
+ */
+export const EVENT_ATTRIBUTE_LIMITS = { id: 400, source: 400, type: 400, subject: 500 } as const;
+
+/**
+ * Refuses what the stores cannot index or hold: beyond `limit` characters, U+0000, a lone surrogate. Where control
+ * characters are refused already, U+0000 (one of them) is not named twice.
+ */
+const storable =
+  (limit: number, controlRefused = false) =>
+  (value: string, context: z.RefinementCtx) => {
+    if (value.length > limit) context.addIssue({ code: 'custom', message: `at most ${limit} characters (this one has ${value.length})` });
+    const problem = textProblem(value);
+    if (problem !== undefined && !(controlRefused && CONTROL_CHARACTER.test(value))) {
+      context.addIssue({ code: 'custom', message: `contains ${problem}` });
+    }
+  };
+
 const nonEmpty = (what: string) => z.string(what).min(1, what);
-const keyPart = (what: string) => nonEmpty(what).refine((value) => !CONTROL_CHARACTER.test(value), CONTROL_CHARACTER_ISSUE);
+const keyPart = (what: string, limit: number) =>
+  nonEmpty(what)
+    .refine((value) => !CONTROL_CHARACTER.test(value), CONTROL_CHARACTER_ISSUE)
+    .superRefine(storable(limit, true));
 
 /**
  * A CloudEvent 1.0 in structured JSON mode. Extension attributes are accepted and dropped: the
@@ -19,11 +45,13 @@ const keyPart = (what: string) => nonEmpty(what).refine((value) => !CONTROL_CHAR
 const cloudEventSchema = z.object(
   {
     specversion: z.literal('1.0', "'1.0' (CloudEvents 1.0)"),
-    id: keyPart('a non-empty string'),
-    source: keyPart('a non-empty string (URI-reference)'),
+    id: keyPart('a non-empty string', EVENT_ATTRIBUTE_LIMITS.id),
+    source: keyPart('a non-empty string (URI-reference)', EVENT_ATTRIBUTE_LIMITS.source),
     // Triggers match types by glob (`com.gitlab.events.issue_*`): a `*` or a space in a type would match by accident.
-    type: nonEmpty('a non-empty string').regex(/^[^\s*]+$/u, 'a type without spaces or `*`, reverse-DNS like com.example.deployed'),
-    subject: z.string('a string').optional(),
+    type: nonEmpty('a non-empty string')
+      .regex(/^[^\s*]+$/u, 'a type without spaces or `*`, reverse-DNS like com.example.deployed')
+      .superRefine(storable(EVENT_ATTRIBUTE_LIMITS.type)),
+    subject: z.string('a string').superRefine(storable(EVENT_ATTRIBUTE_LIMITS.subject)).optional(),
     time: z.iso.datetime({ offset: true, error: 'an RFC 3339 timestamp' }).optional(),
     datacontenttype: z.string('a media type').optional(),
     // Parsed from the request's JSON, so JSON: not checked again here. How deep it may nest is the engine's check
