@@ -9,6 +9,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { CallEvents } from '../core/call-runner.js';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
+import { MAX_EVENT_CHAIN } from '../core/event-chain.js';
 import { TERMINAL_STATUSES, type RunStatus } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
 import type { SubscriberBacklog } from './subscribers.js';
@@ -28,6 +29,8 @@ export interface RuntimeMetrics {
   webhook(result: WebhookIntake): void;
   /** Counts what retention deleted. */
   retentionDeleted(kind: RetainedKind, count: number): void;
+  /** Counts one workflow whose trigger an event did not start, as too long a chain of emits led to it (core/event-chain.ts). */
+  chainLimited(): void;
   /** Starts counting the engine's events and reading its cache at scrape time. */
   attachEngine(engine: Engine): void;
   /** Counts one delivery attempt to an outgoing subscriber: `ok`, or why it failed (an HTTP status, `timeout`, `network`). */
@@ -231,6 +234,12 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     },
   });
   const routed = new Counter({ name: 'autoflow_events_routed_total', help: 'Inbox events routed to triggers and waits', registers });
+  // No labels, so from 0 at the first scrape: an alert on `increase()` sees the first loop that was stopped.
+  const chainLimited = new Counter({
+    name: 'autoflow_trigger_chain_limit_skips_total',
+    help: `Triggers that matched an event but started no run, as more emits in a row led to it than the limit (${MAX_EVENT_CHAIN}): a loop of workflows ended`,
+    registers,
+  });
   const fenced = new Counter({
     name: 'autoflow_fenced_writes_total',
     help: 'Writes of this node refused because another node took the run or call over after the lease passed',
@@ -354,6 +363,7 @@ export function createMetrics(options: MetricsOptions): RuntimeMetrics & { store
     },
     webhook: (result) => webhooks.inc({ result }),
     retentionDeleted: (kind, count) => retention.inc({ kind }, count),
+    chainLimited: () => chainLimited.inc(),
     subscriberAttempt: (subscriber, status) => {
       if (status === 'ok') {
         subscriberDeliveries.inc({ subscriber });

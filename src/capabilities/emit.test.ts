@@ -7,12 +7,16 @@ import { createEmitCapability } from './emit.js';
 
 const context = capabilityContext();
 
-function capability() {
+/** `chains`: how many emits led to each run's trigger event, as the app layer reads it from the store (0 for others). */
+function capability(chains: Record<string, number> = {}) {
   const stored: CloudEvent[] = [];
-  const emit = createEmitCapability((event) => {
-    stored.push(event);
-    return Promise.resolve({ seq: stored.length, duplicate: false });
-  });
+  const emit = createEmitCapability(
+    (event) => {
+      stored.push(event);
+      return Promise.resolve({ seq: stored.length, duplicate: false });
+    },
+    { chainOf: (runId) => Promise.resolve(chains[runId] ?? 0) },
+  );
   return { emit, stored };
 }
 
@@ -36,5 +40,31 @@ test('data that nests too deep is refused for good, before it reaches the inbox'
   const error = await emit.invoke('emit', { type: 'com.example.deep', data: data as never }, context).catch((caught: unknown) => caught);
   assert.ok(error instanceof CapabilityError && !error.retryable, String(error));
   assert.match(error.message, /emit\('com\.example\.deep'\): data: nests arrays and objects more than 128 levels deep/);
+  assert.equal(stored.length, 0);
+});
+
+test('an emitted event carries one more emit in its chain than the event that started the run (autoflowchain)', async () => {
+  const { emit, stored } = capability({ r1: 3 });
+  await emit.invoke('emit', { type: 'com.example.next' }, context);
+  await emit.invoke('emit', { type: 'com.example.next' }, capabilityContext({ runId: 'by-hand', idempotencyKey: 'by-hand:1' }));
+  assert.deepEqual(
+    stored.map((event) => [event.id, (event as CloudEvent & { autoflowchain?: number }).autoflowchain]),
+    [
+      ['r1:1', 4],
+      ['by-hand:1', 1],
+    ],
+  );
+});
+
+test('a type or subject holding text no store can keep is refused for good, naming the field', async () => {
+  const { emit, stored } = capability();
+  for (const [args, field] of [
+    [{ type: 'com.example.a\u0000b', data: null }, 'type'],
+    [{ type: 'com.example.ok', data: null, subject: 'half \ud800 of a pair' }, 'subject'],
+  ] as const) {
+    const error = await emit.invoke('emit', args, context).catch((caught: unknown) => caught);
+    assert.ok(error instanceof CapabilityError && !error.retryable, String(error));
+    assert.match(error.message, new RegExp(`${field}: a (NUL character|lone surrogate)`));
+  }
   assert.equal(stored.length, 0);
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
-import { eventDepthProblem } from '../core/json-depth.js';
+import { withEventChain } from '../core/event-chain.js';
+import { storableJsonProblem, textProblem } from '../core/storable-json.js';
 import type { CloudEvent, Json } from '../core/model.js';
 import type { Capability } from '../core/ports.js';
 import { parseArgs } from './args.js';
@@ -28,12 +29,22 @@ export const RESERVED_PREFIXES = ['com.gitlab.', 'autoflow.'] as const;
 
 export type Ingest = (event: CloudEvent, dedupeKey: string) => Promise<{ seq: number; duplicate: boolean }>;
 
+export interface EmitOptions {
+  /**
+   * How many emits led to the event that started the run `runId` (core/event-chain.ts runEventChain), read from the
+   * store by the app layer.
+   */
+  chainOf(runId: string): Promise<number>;
+}
+
 /**
  * `emit(type, data, { subject })`: puts a CloudEvent into the inbox, where triggers and waits
  * receive it like any external event. The event id is the call's idempotency key, so a retried
  * call stores it once. The event is stored and shown: secrets stay `{{secret:NAME}}` references.
+ * It carries the chain of emits that led to it (`autoflowchain`), one more than the emitting run's,
+ * by which routing ends a loop of workflows that trigger each other.
  */
-export function createEmitCapability(ingest: Ingest): Capability {
+export function createEmitCapability(ingest: Ingest, options: EmitOptions): Capability {
   return {
     name: 'emit',
     storesArguments: true,
@@ -47,8 +58,13 @@ export function createEmitCapability(ingest: Ingest): Capability {
         );
       }
       // Refused for good here: from ingest, the same refusal would be retried like a failing store.
-      const tooDeep = eventDepthProblem(args.data);
-      if (tooDeep !== undefined) throw new CapabilityError('invalid_event', `emit('${args.type}'): ${tooDeep}`, { retryable: false });
+      const typeProblem = textProblem(args.type);
+      const subjectProblem = args.subject === undefined ? undefined : textProblem(args.subject);
+      const refused =
+        storableJsonProblem('data', args.data) ??
+        (typeProblem === undefined ? undefined : `type: ${typeProblem}`) ??
+        (subjectProblem === undefined ? undefined : `subject: ${subjectProblem}`);
+      if (refused !== undefined) throw new CapabilityError('invalid_event', `emit('${args.type}'): ${refused}`, { retryable: false });
       const event: CloudEvent = {
         specversion: '1.0',
         id: context.idempotencyKey,
@@ -58,7 +74,8 @@ export function createEmitCapability(ingest: Ingest): Capability {
         data: (args.data ?? null) as Json,
       };
       if (args.subject !== undefined) event.subject = args.subject;
-      const { seq } = await ingest(event, `emit:${context.idempotencyKey}`);
+      const chain = (await options.chainOf(context.runId)) + 1;
+      const { seq } = await ingest(withEventChain(event, chain), `emit:${context.idempotencyKey}`);
       return { id: event.id, seq };
     },
   };

@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { InlineCalls } from './inline-calls.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
-import { eventDepthProblem } from './json-depth.js';
+import { storableJsonProblem } from './storable-json.js';
 import { canonicalJson } from './json.js';
 import { mirrorTaskLogs } from './log-mirror.js';
 import type {
@@ -47,7 +47,7 @@ import type {
 } from './ports.js';
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
-import { leftWorkToClaim, lookBack, planRouting, type OwnAccount, type TriggerFailure } from './router.js';
+import { leftWorkToClaim, lookBack, planRouting, type OwnAccount, type RoutingOptions, type TriggerFailure } from './router.js';
 import { revealResolution, secretValuesOf } from './secrets.js';
 import { SlotReturns } from './slot-returns.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
@@ -102,6 +102,8 @@ export interface EngineOptions {
   heartbeatMs?: number | null;
   /** AutoFlow's own GitLab account: triggers start no run for the events it caused (router.ts, OwnAccount). @default none */
   ownAccount?: OwnAccount;
+  /** Hears of each trigger an event at the end of too long a chain of emits did not start (router.ts, RoutingOptions). */
+  onChainLimit?: RoutingOptions['onChainLimit'];
 }
 
 /** A run startHere is creating: what its first commit inserts, and how startHere learns the outcome. */
@@ -479,7 +481,7 @@ export class Engine {
 
   /** Stores an event durably — the promise resolves once it is on disk — and routes it soon after. */
   async ingest(event: CloudEvent, dedupeKey: string): Promise<{ seq: number; duplicate: boolean }> {
-    const tooDeep = eventDepthProblem(event.data);
+    const tooDeep = storableJsonProblem('data', event.data);
     if (tooDeep !== undefined) throw new ValidationError(`event ${event.id} from ${event.source} is refused`, [tooDeep]);
     const result = await this.store.insertEvent(event, dedupeKey, this.clock.now());
     if (!result.duplicate) this.routeSoon();
@@ -817,7 +819,7 @@ export class Engine {
       const unreserve = this.calls.reserve(output.commit.calls);
       // Mail noted until now is in the mailbox the commit returns.
       inline.takeMail();
-      let result: TaskCommitResult;
+      let result: TaskCommitResult | ValidationError;
       try {
         result = await this.commit(run, output.commit);
       } catch (error) {
@@ -828,9 +830,14 @@ export class Engine {
             this.track(this.calls.recordAnswerPatiently(runId, { resolution, attempts: attempts ?? 1, at }));
           }
         }
-        throw error;
+        if (!(error instanceof ValidationError)) throw error;
+        result = error;
       } finally {
         unreserve();
+      }
+      if (result instanceof ValidationError) {
+        await this.failUnstorableTask(run, result);
+        return;
       }
       if (!result.ok) {
         this.commitRefused(runId, result.reason);
@@ -993,6 +1000,23 @@ export class Engine {
       versionOf: () => undefined,
       withoutCode: true,
     }).commit;
+  }
+
+  /**
+   * The store refused what a workflow task produced as data it cannot hold (a text PostgreSQL refuses, say), which
+   * trying again would not change: the run fails, saying so, instead of being advanced again for ever.
+   */
+  private async failUnstorableTask(run: RunRecord, refusal: ValidationError): Promise<void> {
+    this.cache.evict(run.id);
+    this.logger.error({ runId: run.id, err: refusal }, 'the store refused a workflow task of the run; the run fails');
+    const error = {
+      name: 'UnstorableTaskError',
+      message: `the store refused what this workflow task produced, and would refuse it again: ${refusal.message}; change the workflow so that it does not produce it, then retry the run on the new version (autoflow retry --latest)`,
+    };
+    await this.commitOutsideSandbox(
+      run,
+      buildTerminalCommit(run, this.options.nodeId, this.clock.now(), { status: 'failed', error }, this.options.secrets),
+    );
   }
 
   /** A run not in the cache: a fresh sandbox, replayed through the run's history. */
@@ -1258,6 +1282,7 @@ export class Engine {
             await planRouting(this.store, event, this.activeDefinitions, this.clock.now(), {
               onTriggerFailure,
               ownAccount: this.options.ownAccount,
+              onChainLimit: this.options.onChainLimit,
               fingerprint: this.fingerprint,
             }),
           );

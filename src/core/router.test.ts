@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { CloudEvent, DeployedDefinition, StoredEvent, TriggerSpec } from './model.js';
-import { type OwnAccount, type OwnEventSkip, ownActorOf, planRouting, triggerFor } from './router.js';
+import {
+  type ChainLimitSkip,
+  matchesOnlyAddressedTypes,
+  type OwnAccount,
+  type OwnEventSkip,
+  ownActorOf,
+  planRouting,
+  triggerFor,
+} from './router.js';
 
 const event = (username: string | undefined, type = 'com.gitlab.events.issue_updated'): StoredEvent => ({
   specversion: '1.0',
@@ -94,5 +102,79 @@ describe('own events (planRouting)', () => {
     const unknown = await planRouting(store, own, definitions, 0, { ownAccount: account(undefined, skipped) });
     assert.equal(unknown.newRuns.length, 2, 'while the account is not known, nothing is skipped');
     assert.equal(skipped.length, 1);
+  });
+});
+
+/** An event of `type` that no GitLab user caused, with `extra` attributes (an extension such as `autoflowchain`). */
+const plain = (type: string, extra: Record<string, unknown> = {}): StoredEvent => ({
+  specversion: '1.0',
+  id: `e-${type}`,
+  source: 'autoflow:test',
+  type,
+  subject: 'rel-4',
+  data: { approved: false },
+  seq: 7,
+  receivedAt: 0,
+  ...extra,
+});
+
+describe('events addressed to one run', () => {
+  const catchAll = [definition('everything', [{ event: '*' }]), definition('ours', [{ event: 'autoflow.*' }])];
+
+  test("a signal or a task's answer starts no run, even for a trigger on '*' or 'autoflow.*'; a task's events for the outside do", async () => {
+    const store = createMemoryStore();
+    for (const type of ['autoflow.signal.promote', 'autoflow.task.closed']) {
+      const routing = await planRouting(store, plain(type), [...catchAll, definition('exact', [{ event: type }])], 0);
+      assert.deepEqual(routing.newRuns, [], type);
+    }
+    for (const type of ['autoflow.task.opened', 'autoflow.task.reminder']) {
+      const routing = await planRouting(store, plain(type), catchAll, 0);
+      assert.deepEqual(
+        routing.newRuns.map((run) => run.workflow),
+        ['everything', 'ours'],
+        type,
+      );
+    }
+  });
+
+  test('a trigger whose type can only be one of them is told apart, for the deploy warning', () => {
+    for (const pattern of ['autoflow.signal.approve', 'autoflow.signal.*', 'autoflow.task.closed'])
+      assert.ok(matchesOnlyAddressedTypes(pattern), pattern);
+    for (const pattern of ['*', 'autoflow.*', 'autoflow.sig*', 'autoflow.task.*', 'autoflow.task.opened', 'com.example.signal.x']) {
+      assert.ok(!matchesOnlyAddressedTypes(pattern), pattern);
+    }
+  });
+});
+
+describe('chains of emits', () => {
+  const definitions = [
+    definition('loop', [{ event: 'com.example.other' }, { event: 'com.acme.loop' }]),
+    definition('watcher', [{ event: 'com.acme.*' }]),
+  ];
+
+  test('an event 8 emits led to still starts runs; one 9 led to starts none, and each workflow skipped is told once', async () => {
+    const store = createMemoryStore();
+    const skips: ChainLimitSkip[] = [];
+    const onChainLimit = (skip: ChainLimitSkip) => void skips.push(skip);
+    const eighth = await planRouting(store, plain('com.acme.loop', { autoflowchain: 8 }), definitions, 0, { onChainLimit });
+    assert.deepEqual(
+      eighth.newRuns.map((run) => run.workflow),
+      ['loop', 'watcher'],
+    );
+    assert.equal(skips.length, 0);
+    const notACount = await planRouting(store, plain('com.acme.loop', { autoflowchain: '99' }), definitions, 0, { onChainLimit });
+    assert.equal(notACount.newRuns.length, 2, 'a chain that is not a count counts as none');
+
+    const ninth = plain('com.acme.loop', { autoflowchain: 9 });
+    const routing = await planRouting(store, ninth, definitions, 0, { onChainLimit });
+    assert.deepEqual(routing.newRuns, []);
+    assert.equal(routing.markRouted, true, 'it is routed (to waits), not left in the inbox');
+    assert.deepEqual(
+      skips.map(({ definition: d, trigger, event: e, chain }) => [d.name, trigger, e.id, chain]),
+      [
+        ['loop', 1, ninth.id, 9],
+        ['watcher', 0, ninth.id, 9],
+      ],
+    );
   });
 });

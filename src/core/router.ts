@@ -1,10 +1,22 @@
 import { eventKeyForShape, eventKeyForStoredShape, type Fingerprint } from './correlation.js';
+import { eventChainOf, MAX_EVENT_CHAIN } from './event-chain.js';
+import { TASK_CLOSED_EVENT } from './human-task.js';
 import { valueAt } from './paths.js';
 import { toError } from './errors.js';
 import { triggerMatches } from './filter.js';
 import { stableHash } from './hash.js';
 import { triggeredRunIdOf } from './run-id.js';
-import type { CloudEvent, DeployedDefinition, Json, NewRun, RunRecord, StoredEvent, TriggerSpec, WaitRecord } from './model.js';
+import {
+  SIGNAL_EVENT_PREFIX,
+  type CloudEvent,
+  type DeployedDefinition,
+  type Json,
+  type NewRun,
+  type RunRecord,
+  type StoredEvent,
+  type TriggerSpec,
+  type WaitRecord,
+} from './model.js';
 import type { EventRouting, Logger, RouteResult, Store } from './ports.js';
 
 /** Events of a wait's type read per page when it looks back over the inbox, and at most in all. */
@@ -128,10 +140,43 @@ export function triggerFor(
   return { trigger, skipped: trigger === undefined ? skipped : undefined };
 }
 
+/**
+ * Whether an event is addressed to one run, so that no trigger starts a run for it: a signal (its subject names the
+ * run) and a task's answer (for the run that opened the task). A catch-all trigger (`*`, `autoflow.*`) would otherwise
+ * start a run with someone's answer as its input. The task's other events are for the outside and start runs.
+ */
+export function addressedToOneRun(type: string): boolean {
+  return type.startsWith(SIGNAL_EVENT_PREFIX) || type === TASK_CLOSED_EVENT;
+}
+
+/**
+ * Whether a trigger's `event` (a type, or a glob where `*` matches any characters) matches only types addressed to
+ * one run, and so never starts a run: `autoflow.signal.approve`, `autoflow.signal.*`, `autoflow.task.closed`.
+ */
+export function matchesOnlyAddressedTypes(pattern: string): boolean {
+  const star = pattern.indexOf('*');
+  return star === -1 ? addressedToOneRun(pattern) : pattern.slice(0, star).startsWith(SIGNAL_EVENT_PREFIX);
+}
+
+/** A definition that started no run for an event because a chain of more than MAX_EVENT_CHAIN emits led to it. */
+export interface ChainLimitSkip {
+  definition: DeployedDefinition;
+  /** The index in `manifest.triggers` of the trigger that matched. */
+  trigger: number;
+  event: StoredEvent;
+  /** How many emits led to the event (event-chain.ts). */
+  chain: number;
+}
+
 /** What routing is told besides the event and the definitions. */
 export interface RoutingOptions {
   /** Hears of each trigger that threw instead of answering (it counted as no match). */
   onTriggerFailure?: (failure: TriggerFailure) => void;
+  /**
+   * Hears of each definition whose trigger matched an event but started no run, as a chain of more than
+   * MAX_EVENT_CHAIN emits led to the event (a loop between workflows); once per definition and routing of the event.
+   */
+  onChainLimit?: ((skip: ChainLimitSkip) => void) | undefined;
   /** AutoFlow's own account, whose events start no run (see OwnAccount); absent: every event may. */
   ownAccount?: OwnAccount | undefined;
   /** Hashes an event's key for the waits on a secret (correlation.ts); absent: no event reaches such a wait. */
@@ -140,7 +185,9 @@ export interface RoutingOptions {
 
 /**
  * Works out where an event goes: which definitions' triggers start a run, and which parked waits
- * it satisfies — for each wait shape parked on its type, one index lookup by correlation key.
+ * it satisfies — for each wait shape parked on its type, one index lookup by correlation key. An event
+ * addressed to one run starts none, and neither does one at the end of too long a chain of emits; waits
+ * receive both.
  */
 export async function planRouting(
   store: Store,
@@ -151,11 +198,16 @@ export async function planRouting(
 ): Promise<EventRouting> {
   const cloudEvent = cloudEventOf(event);
   const ownActor = ownActorOf(cloudEvent, options.ownAccount);
+  const chain = eventChainOf(cloudEvent);
   const newRuns: NewRun[] = [];
-  for (const definition of definitions) {
+  for (const definition of addressedToOneRun(event.type) ? [] : definitions) {
     const { trigger, skipped } = triggerFor(definition, event, cloudEvent, ownActor, options.onTriggerFailure);
     if (skipped !== undefined) options.ownAccount?.skipped?.({ definition, trigger: skipped, event, actor: ownActor! });
     if (trigger === undefined) continue;
+    if (chain > MAX_EVENT_CHAIN) {
+      options.onChainLimit?.({ definition, trigger: definition.manifest.triggers.indexOf(trigger), event, chain });
+      continue;
+    }
     newRuns.push({
       id: triggeredRunId(definition.name, cloudEvent, 'event' in trigger ? trigger.runKey : undefined),
       workflow: definition.name,

@@ -8,6 +8,8 @@ import { Cron } from 'croner';
 import { cronPatternProblem, cronPatternWarning, invalidCronPattern } from '../core/cron-pattern.js';
 import { DefinitionError, toError } from '../core/errors.js';
 import { closestWord, filterProblems } from '../core/filter.js';
+import { TASK_CLOSED_EVENT } from '../core/human-task.js';
+import { matchesOnlyAddressedTypes } from '../core/router.js';
 import { timeZoneProblem } from '../core/time-zone.js';
 import type { WorkflowManifest } from '../core/model.js';
 import { unknownGitLabEventType } from './gitlab-event-types.js';
@@ -202,13 +204,34 @@ export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
 }
 
 /**
+ * Why a trigger on `pattern` never starts a run, as it matches only events addressed to one run (core/router.ts), or
+ * undefined when it may.
+ */
+function addressedTypeWarning(pattern: string): string | undefined {
+  if (!matchesOnlyAddressedTypes(pattern)) return undefined;
+  const what =
+    pattern === TASK_CLOSED_EVENT
+      ? `${pattern} is the answer to a form or approval, which goes only to the run that opened it`
+      : pattern.includes('*')
+        ? `${pattern} matches only signals, which go only to the run each is sent to`
+        : `${pattern} is a signal, which goes only to the run it is sent to`;
+  return (
+    `${what}, so the trigger never starts a run; to start runs, trigger on a type a workflow emits, or on ` +
+    'autoflow.task.opened or autoflow.task.reminder (docs/engine.md#chains-of-events)'
+  );
+}
+
+/**
  * What a valid declaration may still have wrong, for `autoflow check` and deploy to warn of beside the bundler's
- * warnings (`FileResult.warnings`): a trigger on a GitLab event type that GitLab never sends.
+ * warnings (`FileResult.warnings`): a trigger on a GitLab event type that GitLab never sends, or on an event type
+ * that only ever goes to one waiting run.
  */
 export function manifestWarnings(manifest: WorkflowManifest): string[] {
   return manifest.triggers.flatMap((trigger, index) => {
     const [field, warning] =
-      'event' in trigger ? ['event', unknownGitLabEventType(trigger.event)] : ['cron', cronPatternWarning(trigger.cron)];
+      'event' in trigger
+        ? ['event', unknownGitLabEventType(trigger.event) ?? addressedTypeWarning(trigger.event)]
+        : ['cron', cronPatternWarning(trigger.cron)];
     return warning === undefined ? [] : [`triggers[${index}].${field}: ${warning}`];
   });
 }
