@@ -148,6 +148,29 @@ function issueOf(error: ErrorObject): string {
 }
 
 /**
+ * The input of a run started without one (`autoflow run nightly`, an API body without `input`): `null`, unless the
+ * workflow's checks refuse `null` and take `{}`, as an input schema of `type: object` whose properties are all optional
+ * does; the web UI's start form begins with `{}` for such a workflow, and the CLI and the API did not. Nothing else is
+ * filled in: a schema's `default`s are the workflow's to apply (`input.replicas ?? 2`).
+ */
+export function inputWhenNoneGiven(checkInput: InputChecker, definition: DeployedDefinition): Json {
+  const { inputSchema, validatesInput } = definition.manifest;
+  if (inputSchema === undefined && !validatesInput) return null;
+  return !accepts(checkInput, definition, null) && accepts(checkInput, definition, {}) ? {} : null;
+}
+
+/** Whether `checkInput` takes `input`; any failure but a ValidationError (a schema that cannot compile) is thrown. */
+function accepts(checkInput: InputChecker, definition: DeployedDefinition, input: Json): boolean {
+  try {
+    checkInput(definition, input);
+    return true;
+  } catch (caught) {
+    if (caught instanceof ValidationError) return false;
+    throw caught;
+  }
+}
+
+/**
  * Checks a run's input before the run exists: its JSON Schema (`checkSchema`), and a validator object (zod…) inside
  * the definition's sandbox.
  */

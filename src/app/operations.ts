@@ -317,8 +317,9 @@ export interface Operations {
    * (the id stays the workflow's address, as in Temporal); says which run that was. ConflictError when that run
    * has ended. With an idempotency key that was used before for this run and name, nothing is sent: the earlier
    * delivery is the answer (even once its run has ended), or ConflictError when that signal carried another payload.
+   * `payload` undefined: a signal sent without any (its `signal()` returns `true`), which `null` is not.
    */
-  signalRun(id: string, name: string, payload: Json, options?: SignalOptions): Promise<SignalDelivery>;
+  signalRun(id: string, name: string, payload: Json | undefined, options?: SignalOptions): Promise<SignalDelivery>;
   listWorkflows(): Promise<WorkflowView[]>;
   /** The workflow files that failed to build at this server's latest deploy (in its memory), those of no deployed workflow too. */
   listDeployProblems(): Promise<DeployProblemView[]>;

@@ -17,7 +17,10 @@ import { createFakeOperations, createMemoryLogger } from '../server/testing/fake
  * server in this process that serves the API over the in-memory fake operations.
  */
 
+// At least 16 characters: `autoflow server` refuses a shorter AUTOFLOW_API_TOKEN before it says anything else.
+const TOKEN = 'cli-test-token-0123';
 const operations = createFakeOperations({
+  token: TOKEN,
   workflows: {
     hello: (input, log) => {
       log('greeting');
@@ -51,7 +54,7 @@ after(async () => {
 function cli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliOutcome> {
   return autoflow(args, {
     cwd: dir,
-    env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'test-token', ...env },
+    env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: TOKEN, ...env },
     ...(stdin !== undefined && { stdin }),
   });
 }
@@ -238,7 +241,7 @@ describe('inspecting runs', () => {
     await operations.startRun({ workflow: 'chatty', id: 'chatty-1' });
     await operations.waitForRun('chatty-1', 5000);
     const page = (await (
-      await fetch(`${server.url}/api/v1/runs/chatty-1/logs`, { headers: { authorization: 'Bearer test-token' } })
+      await fetch(`${server.url}/api/v1/runs/chatty-1/logs`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json()) as { logs: Array<{ index: number; message: string }>; next: number | null };
     assert.equal(page.logs.length, 1000);
     assert.equal(page.next, page.logs.at(-1)?.index);

@@ -21,7 +21,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../core/errors.js';
-import type { HistoryEvent, LogRecord } from '../core/model.js';
+import type { HistoryEvent, Json, LogRecord } from '../core/model.js';
 
 /**
  * The part of the operations layer the CLI uses, reached over HTTP. The same names and types as
@@ -167,7 +167,8 @@ function errorFromResponse(status: number, statusText: string, text: string, url
         ? new NotFoundError(details.what, details.id, typeof details.hint === 'string' ? details.hint : undefined)
         : new ApiError(status, code, message);
     case 409:
-      return new ConflictError(message);
+      // Its details say which conflict it is (`code`) and with what, for a command that acts on it (retry --dry-run).
+      return new ConflictError(message, details as Json | undefined);
     case 413:
       // What was given is too large: the command line's to fix, as a 400.
       return new ValidationError(message);

@@ -7,6 +7,6 @@ export interface CliContext {
   out(line: string): void;
   /** Writes a line to standard error: progress and notes for the person at the terminal. */
   err(line: string): void;
-  /** All of standard input, as text: what a file named `-` holds. */
-  readStdin(): string;
+  /** All of standard input, as bytes: what a file named `-` holds, decoded as the CLI decodes files (text-file.ts). */
+  readStdin(): Uint8Array;
 }

@@ -3,8 +3,8 @@ import { AutoflowError, ConfigError, toError, ValidationError } from '../core/er
 
 /** The command line itself is wrong: a bad flag value, a missing argument, flags that exclude each other. */
 export class UsageError extends AutoflowError {
-  constructor(message: string) {
-    super('usage', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('usage', message, options);
   }
 }
 

@@ -16,7 +16,7 @@ const code = await runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   out: (line) => process.stdout.write(`${line}\n`, noteFailedWrite),
   err: (line) => process.stderr.write(`${line}\n`),
-  readStdin: () => readFileSync(0, 'utf8'),
+  readStdin: () => readFileSync(0),
 });
 // Exit explicitly once the output is flushed: an idle keep-alive socket or a timer left by a
 // library must not keep a finished command (or a stopped server) alive.

@@ -8,6 +8,7 @@ import type { Json } from '../core/model.js';
 import { createClient, type ApiClientWithSimulator } from './client.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { decodeUtf8File } from './text-file.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -49,14 +50,15 @@ function parseJsonFlag(label: string, text: string): Json {
   }
 }
 
-/** The JSON in file `path`, or in standard input when `path` is `-`. */
+/** The JSON in file `path`, or in standard input when `path` is `-`: UTF-8, with or without a BOM (text-file.ts). */
 export function readJsonFile(flag: string, path: string, context: CliContext): Json {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = path === '-' ? context.readStdin() : readFileSync(resolve(context.cwd, path), 'utf8');
+    bytes = path === '-' ? context.readStdin() : readFileSync(resolve(context.cwd, path));
   } catch (caught) {
-    throw new UsageError(`cannot read ${flag} ${path}: ${toError(caught).message}`);
+    throw new UsageError(`cannot read ${flag} ${path}: ${toError(caught).message}`, { cause: caught });
   }
+  const text = decodeUtf8File(bytes, path === '-' ? `${flag} - (standard input)` : `${flag} ${path}`);
   return parseJsonFlag(`${flag} ${path}`, text);
 }
 

@@ -205,7 +205,7 @@ describe('planRetry', () => {
         'run r failed because its child run r.0 (workflow child) failed, and that child is still failed: retried now, r would ' +
           'receive the same failure and fail again. Retry the child first (autoflow retry r.0, with --latest once its fix is deployed), then r',
       );
-      assert.deepEqual(error.details, { childId: 'r.0', workflow: 'child' });
+      assert.deepEqual(error.details, { code: 'child_still_failed', childId: 'r.0', workflow: 'child' });
       return true;
     };
     await assert.rejects(retryOf(received), refusal);

@@ -189,6 +189,9 @@ async function childOutcome(
   }
 }
 
+/** `details.code` of the ConflictError refusing the retry of a parent whose failed child must be retried first. */
+export const CHILD_STILL_FAILED = 'child_still_failed';
+
 /**
  * A parent that failed with the failure of a child that is still failed would receive it again, on the code it
  * failed on, and fail again at once: the retry is refused, naming the child to retry first. A retry on another
@@ -200,6 +203,7 @@ function refuseStillFailedChild({ run, version }: RetryInput, child: RunRecord):
     `run ${run.id} failed because its child run ${child.id} (workflow ${child.workflow}) failed, and that child is still ` +
       `failed: retried now, ${run.id} would receive the same failure and fail again. Retry the child first ` +
       `(autoflow retry ${child.id}, with --latest once its fix is deployed), then ${run.id}`,
-    { childId: child.id, workflow: child.workflow },
+    // `code` lets a client that retries the child in the same batch (`autoflow retry --failed --dry-run`) tell this refusal apart.
+    { code: CHILD_STILL_FAILED, childId: child.id, workflow: child.workflow },
   );
 }

@@ -104,9 +104,19 @@ export function waitFor<TData = Json>(eventType: string, options: WaitOptions = 
 }
 
 /**
+ * What a signal's event gives `signal()`. One sent with a payload says it carries JSON (`datacontenttype`), so that
+ * `null` arrives as sent; one without has no data and gives `true`. A signal stored before that attribute was set has
+ * `data: null` when it was sent without a payload, and replays as it ran then: `true`.
+ */
+function signalData(event: CloudEvent): Json {
+  if (event.datacontenttype !== undefined) return event.data ?? null;
+  return event.data ?? true;
+}
+
+/**
  * Waits for the next signal `name` sent to this run (`autoflow signal`, or the API) and returns its
- * payload, or `null` when `timeout` passes first. A signal sent without a payload returns `true`:
- * `null` means only that no signal came. Signals of one name are a queue: each call takes the next
+ * payload, or `null` when `timeout` passes first. A signal sent without a payload returns `true`, and one
+ * sent with `null` returns `null` (as a timeout does). Signals of one name are a queue: each call takes the next
  * one, in call order, and one sent before the call is kept for it; a `signal()` that lost a `race`
  * takes none (wait-channels.ts).
  */
@@ -130,7 +140,7 @@ export function signal<TData = Json>(name: string, options: SignalOptions = {}):
   }
   // One step after the wait's, as when signal() was an async function: concurrent branches go on in the same order.
   const result = new Observed<TData | null>((resolve, reject) => {
-    waiting.then((event) => resolve(event ? ((event.data ?? true) as TData) : null), reject);
+    waiting.then((event) => resolve(event ? (signalData(event) as TData) : null), reject);
   });
   const { waits } = currentRuntime();
   waits.onRelease(

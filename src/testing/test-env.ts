@@ -302,7 +302,7 @@ export class TestEnv {
     }
   }
 
-  async signal(runId: string, name: string, data: Json = null): Promise<void> {
+  async signal(runId: string, name: string, data?: Json): Promise<void> {
     await this.operations.signalRun(runId, name, data);
     await this.settle();
   }

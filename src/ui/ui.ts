@@ -242,9 +242,10 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
           return done('retried');
         }
         case 'signal': {
-          let payload: Json = null;
+          // An empty field is a signal without data (its signal() returns true); `null` typed in is sent as null.
+          let payload: Json | undefined;
           try {
-            payload = signal?.payload.trim() ? (JSON.parse(signal.payload) as Json) : null;
+            payload = signal?.payload.trim() ? (JSON.parse(signal.payload) as Json) : undefined;
           } catch {
             throw new ValidationError('the signal payload is not valid JSON; write for example {"ok": true} or null');
           }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -42,3 +42,19 @@ interface CiJob {
   script: string[];
   artifacts?: { when?: string; reports?: { junit?: unknown } };
 }
+
+test("the template's test of a workflow that does not deploy reports why, and only that", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'autoflow-init-broken-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.equal((await autoflow(['init'], { cwd: dir })).code, 0);
+  // A declaration the deploy refuses: createTestEnv fails in before(), so env is never set.
+  writeFileSync(
+    join(dir, 'workflows', 'hello.ts'),
+    "import { workflow } from 'autoflow';\nexport default workflow({ name: 'Hello World!', async run() {} });\n",
+  );
+  const tested = await autoflow(['test'], { cwd: dir });
+  const report = tested.stdout + tested.stderr;
+  assert.notEqual(tested.code, 0, report);
+  assert.match(report, /DefinitionError/);
+  assert.doesNotMatch(report, /TypeError/, 'no error of the test file itself hides the one that matters');
+});

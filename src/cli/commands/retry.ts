@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { NotFoundError, toError } from '../../core/errors.js';
-import type { RunView } from '../../app/operations.js';
+import type { RetriedRunView, RunView } from '../../app/operations.js';
+import { ConflictError, NotFoundError, toError } from '../../core/errors.js';
+import { CHILD_STILL_FAILED } from '../../core/run-retry.js';
 import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { actOnEachRun } from '../each-run.js';
@@ -58,6 +59,28 @@ export function childrenFirst(runs: readonly RunView[]): RunView[] {
   return [...runs].sort((a, b) => depths.get(b.id)! - depths.get(a.id)!);
 }
 
+/**
+ * The child a retry was refused for: the run failed with the failure of that child, which is still failed, and goes on
+ * once the child is retried (core/run-retry.ts says so in the refusal's details). Undefined for any other refusal.
+ */
+function childToRetryFirst(caught: unknown): string | undefined {
+  if (!(caught instanceof ConflictError)) return undefined;
+  const details = caught.details;
+  if (typeof details !== 'object' || details === null || Array.isArray(details)) return undefined;
+  return details.code === CHILD_STILL_FAILED && typeof details.childId === 'string' ? details.childId : undefined;
+}
+
+/**
+ * The warnings of a retried run but the one telling to retry its failed parent too, when `batch` retries that parent
+ * after it (childrenFirst). The server's warnings are text; that one begins by naming the parent so.
+ */
+function warningsOutsideBatch(run: RetriedRunView, batch: readonly string[]): string[] {
+  const warnings = run.warnings ?? [];
+  if (run.parentId === undefined || !(batch.indexOf(run.parentId) > batch.indexOf(run.id))) return warnings;
+  const retryParentToo = `its parent run ${run.parentId} (failed) `;
+  return warnings.filter((warning) => !warning.startsWith(retryParentToo));
+}
+
 export function registerRetry(program: Command, context: CliContext): void {
   addClientOptions(
     program
@@ -94,23 +117,33 @@ export function registerRetry(program: Command, context: CliContext): void {
       const which = `${options.workflow === undefined ? '' : ` of ${options.workflow}`}${since === undefined ? '' : ` since ${new Date(since).toISOString()}`}`;
       context.err(`no failed runs${which}`);
     }
+    const warn = (run: RetriedRunView): void => {
+      for (const warning of warningsOutsideBatch(run, ids)) context.err(`warning: run ${run.id}: ${printable(warning)}`);
+    };
     if (options.dryRun === true) {
       // The server makes every check of the retry (a --latest version must replay each run's history) and retries none.
-      let refused = 0;
+      // It checks each run as things are now: a parent refused for a failed child that this batch retries before it
+      // is counted here, where the batch is known.
+      const wouldRetry = new Set<string>();
       for (const id of ids) {
         const run = runs?.find((listed) => listed.id === id) ?? (await client.getRun(id));
         const error = run.error ? `  ${formatError(run.error)}` : '';
         context.out(`run ${run.id} (${run.workflow}) is ${run.status} since ${run.updatedAt}${error}`);
         try {
           const retried = await client.retryRun(id, { latest: options.latest === true, dryRun: true });
+          wouldRetry.add(id);
           context.out(`  would go on, on version ${retried.version.slice(0, 12)}`);
-          for (const warning of retried.warnings ?? []) context.err(`warning: run ${run.id}: ${printable(warning)}`);
+          warn(retried);
         } catch (caught) {
-          refused++;
-          context.out(`  ✗ would be refused: ${printable(toError(caught).message)}`);
+          const child = childToRetryFirst(caught);
+          if (child !== undefined && wouldRetry.has(child)) {
+            wouldRetry.add(id);
+            context.out(`  would go on after its child ${child}, which this retry takes first`);
+          } else context.out(`  ✗ would be refused: ${printable(toError(caught).message)}`);
         }
       }
-      const would = ids.length - refused;
+      const would = ids.filter((id) => wouldRetry.has(id)).length;
+      const refused = ids.length - would;
       context.err(`dry run: ${would} of ${ids.length} run${ids.length === 1 ? '' : 's'} would be retried; nothing was retried`);
       if (refused > 0) throw new Error(`${refused} of ${ids.length} runs could not be retried`);
       return;
@@ -118,7 +151,7 @@ export function registerRetry(program: Command, context: CliContext): void {
     await actOnEachRun(ids, 'retried', context, async (id) => {
       const run = await client.retryRun(id, { latest: options.latest === true });
       context.out(`run ${run.id} retried: ${run.status} on version ${run.version.slice(0, 12)}`);
-      for (const warning of run.warnings ?? []) context.err(`warning: run ${run.id}: ${printable(warning)}`);
+      warn(run);
     });
   });
 }

@@ -28,7 +28,8 @@ export function registerSignal(program: Command, context: CliContext): void {
     ),
   ).action(async (id: string, name: string, raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
-    const payload = jsonFromFlags('data', { inline: options.data, file: options.dataFile }, context) ?? null;
+    // Without --data the request has no body: the run's signal() gets `true`, where `--data null` gives it `null`.
+    const payload = jsonFromFlags('data', { inline: options.data, file: options.dataFile }, context);
     const { runId, duplicate } = await connect(options, context).signalRun(id, name, payload, { idempotencyKey: options.idempotencyKey });
     // A run that continued as new goes on under another id: say which run got the signal.
     const to = runId === id ? `run ${id}` : `run ${runId} (run ${id} continued as it)`;

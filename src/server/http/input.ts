@@ -14,20 +14,41 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: 
   throw new ValidationError(`invalid ${what}`, issues);
 }
 
-/** Refuses bytes that are not UTF-8 instead of replacing them: a run's input or an event stored with U+FFFD in it is data lost. */
+/**
+ * Refuses bytes that are not UTF-8 instead of replacing them: a run's input or an event stored with U+FFFD in it is data
+ * lost. A leading BOM is dropped (ignoreBOM false), as some Windows tools write one.
+ */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The request body as JSON; an empty body is `undefined`. Malformed JSON, or bytes that are not UTF-8 (which JSON
- * must be), is a 400 `invalid_json`.
+ * The request body as text, as every route that reads one decodes it (the API's JSON, GitLab's webhooks): UTF-8, else a
+ * 400. A body sent compressed (`Content-Encoding: gzip`…) is a 415 naming the encoding: decoded as it comes, it read as
+ * bytes that are not UTF-8, or as binary garbage echoed in a JSON parser's message.
  */
-export async function readJson(c: Context): Promise<unknown> {
-  let text: string;
+export async function readText(c: Context): Promise<string> {
+  const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    throw new HttpError(
+      415,
+      'unsupported_content_encoding',
+      `request body has Content-Encoding ${encoding}, which this server does not decode: send it uncompressed, without Content-Encoding`,
+    );
+  }
+  const bytes = await c.req.arrayBuffer();
   try {
-    text = UTF8.decode(await c.req.arrayBuffer());
+    return UTF8.decode(bytes);
   } catch {
+    // The decoder's TypeError says only that the bytes are not UTF-8, which this message says too.
     throw new HttpError(400, 'invalid_json', 'request body is not valid UTF-8: send JSON encoded as UTF-8');
   }
+}
+
+/**
+ * The request body as JSON; an empty body is `undefined`. Malformed JSON, or bytes that are not UTF-8 (which JSON
+ * must be), is a 400 `invalid_json`; a compressed body a 415 (readText).
+ */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await readText(c);
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

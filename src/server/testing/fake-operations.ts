@@ -28,7 +28,7 @@ export interface FakeOperationsOptions {
 
 export interface FakeOperations extends Operations {
   /** Signals received, in order. */
-  readonly signals: Array<{ runId: string; name: string; payload: Json }>;
+  readonly signals: Array<{ runId: string; name: string; payload: Json | undefined }>;
   /** Retries made, in order. */
   readonly retries: Array<{ runId: string; latest: boolean }>;
   /** Workflows retired, in order. */

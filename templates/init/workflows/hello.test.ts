@@ -7,7 +7,8 @@ let env: TestEnv;
 before(async () => {
   env = await createTestEnv({ workflows: [new URL('./hello.ts', import.meta.url)] });
 });
-after(() => env.close());
+// `?.`: when createTestEnv fails, env is unset, and the report shows that failure instead of a TypeError here.
+after(() => env?.close());
 
 test('hello returns the reply it was sent', async () => {
   const id = await env.start('hello', { name: 'Ada' });

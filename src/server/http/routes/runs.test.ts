@@ -245,7 +245,7 @@ describe('history, logs, cancel, retry, signals', () => {
     assert.equal((await call(app, 'POST', '/api/v1/runs/s/signals/ping')).status, 202);
     assert.deepEqual(operations.signals, [
       { runId: 's', name: 'approve', payload: { by: 'ada' } },
-      { runId: 's', name: 'ping', payload: null },
+      { runId: 's', name: 'ping', payload: undefined },
     ]);
     assert.equal((await call(app, 'POST', '/api/v1/runs/nope/signals/approve')).status, 404);
   });

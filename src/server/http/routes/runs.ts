@@ -118,8 +118,8 @@ export function runRoutes(operations: Operations): Hono<AppEnv> {
       return c.json(await operations.retryRun(c.req.param('id'), { latest: body?.version === 'latest', dryRun: body?.dryRun === true }));
     })
     .post('/:id/signals/:name', async (c) => {
-      // The whole body is the signal's payload; none at all is `null`.
-      const payload = ((await readJson(c)) ?? null) as Json;
+      // The whole body is the signal's payload, `null` too; an empty body is a signal without one.
+      const payload = (await readJson(c)) as Json | undefined;
       const idempotencyKey = c.req.header('idempotency-key');
       return c.json(await operations.signalRun(c.req.param('id'), c.req.param('name'), payload, { idempotencyKey }), 202);
     });

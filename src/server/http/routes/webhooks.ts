@@ -1,11 +1,13 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Operations } from '../../../app/operations.js';
-import { UnauthorizedError } from '../../../core/errors.js';
+import { UnauthorizedError, ValidationError } from '../../../core/errors.js';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../../../core/idempotency-key.js';
 import type { Json } from '../../../core/model.js';
 import type { Logger } from '../../../core/ports.js';
 import { isObject } from '../../../gitlab/payload.js';
 import { baseUrl, locateHook, type HookLocation } from '../../../gitlab/webhook-location.js';
 import type { AppEnv } from '../env.js';
+import { readText } from '../input.js';
 import { limitBody } from '../middleware.js';
 
 /** GitLab caps webhook payloads at 25 MB; a push of many commits comes close to it. */
@@ -80,6 +82,16 @@ function tokenFirst(operations: Operations, logger: Logger | undefined): Middlew
 }
 
 /**
+ * An `Idempotency-Key` becomes the stored event's id, so it is held to what the signals route takes: visible ASCII. A
+ * control character would make ids that de-duplicate by accident, as `POST /api/v1/events` refuses; and Node reads a
+ * header's bytes as Latin-1, so a UTF-8 key (`café`) would be stored garbled. An empty one is no key (webhook-event.ts).
+ */
+function requireUsableKey(key: string | undefined): void {
+  if (key === undefined || key === '' || IDEMPOTENCY_KEY_PATTERN.test(key)) return;
+  throw new ValidationError('Idempotency-Key is invalid', [`Idempotency-Key: ${IDEMPOTENCY_KEY_RULE}`]);
+}
+
+/**
  * `POST /webhooks/gitlab`: authenticated by `X-Gitlab-Token`, not by the API token, because
  * GitLab can only send its own secret. The delivery is on disk before the 2xx, and GitLab gets
  * its answer fast: routing happens after.
@@ -87,7 +99,8 @@ function tokenFirst(operations: Operations, logger: Logger | undefined): Middlew
 export function webhookRoutes(operations: Operations, logger?: Logger): Hono<AppEnv> {
   return new Hono<AppEnv>().post('/gitlab', tokenFirst(operations, logger), limitBody({ maxBytes: GITLAB_MAX_PAYLOAD }), async (c) => {
     const headers = headersOf(c.req.raw);
-    const { bodyDiffers, ...result } = await operations.ingestGitLabWebhook({ headers, body: await c.req.text() });
+    requireUsableKey(headers['idempotency-key']);
+    const { bodyDiffers, ...result } = await operations.ingestGitLabWebhook({ headers, body: await readText(c) });
     if (bodyDiffers) {
       // The new body is dropped: a proxy that reuses keys, or a collision, would lose events without a trace.
       logger?.warn(
