@@ -4,11 +4,12 @@ import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, Valida
 import { matchWebhookSource, webhookRefusal, webhookScopeProblem, type WebhookSource } from '../gitlab/webhook-auth.js';
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import { jsonEqual } from '../core/json.js';
-import { jsonDepthProblem } from '../core/json-depth.js';
+import { storableJsonProblem } from '../core/storable-json.js';
 import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord, type StoredEvent } from '../core/model.js';
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import { historyPageLimit, readHistoryPage, readHistoryTail } from './history-page.js';
+import { inputWhenNoneGiven } from './input-check.js';
 import { LOG_PAGE_LINES, logPageOf, type Operations, type RunView, type SignalDelivery } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
@@ -261,10 +262,13 @@ export function createOperations(deps: OperationsDeps): Operations {
    * client that reuses an id with another input (a CI job run again with new parameters) is told, not handed the old
    * run's result as if it were the answer to its new input.
    */
-  async function sameRequest(run: RunRecord, workflow: string, input: Json): Promise<RunRecord> {
+  async function sameRequest(run: RunRecord, workflow: string, input: Json | undefined): Promise<RunRecord> {
     sameWorkflow(run, workflow);
     const [started] = await store.loadHistory(run.id, 0, 1);
-    if (started?.type === 'run_started' && !jsonEqual(started.input, input)) {
+    // A request without an input started its run with what the workflow takes for none, `null` or `{}`
+    // (inputWhenNoneGiven), whichever its schema took then: sent again, it is the same request.
+    const same = (given: Json): boolean => (input === undefined ? given === null || jsonEqual(given, {}) : jsonEqual(given, input));
+    if (started?.type === 'run_started' && !same(started.input)) {
       throw new ConflictError(
         `run '${run.id}' exists already (${run.status}), started with another input: a run id names one request, choose another id for this input${run.status === 'failed' ? ` (\`autoflow retry ${run.id}\` runs the failed run again with its own input)` : ''}`,
         { id: run.id, workflow: run.workflow, status: run.status },
@@ -301,12 +305,13 @@ export function createOperations(deps: OperationsDeps): Operations {
       if (idProblem !== undefined) throw new ValidationError('run id is invalid', [`id: ${idProblem}`]);
       // Idempotent by id, first of all: a client that sends its request again (after a timeout, say) gets the run it
       // started, even once its workflow was retired or its input schema changed.
-      const input = request.input ?? null;
       const existing = request.id === undefined ? undefined : await store.getRun(request.id);
-      if (existing) return { run: view(await sameRequest(existing, request.workflow, input)), created: false };
+      if (existing) return { run: view(await sameRequest(existing, request.workflow, request.input)), created: false };
       const definition = engine.activeDefinition(request.workflow);
       if (!definition) throw await workflowNotFound(request.workflow);
-      const tooDeep = jsonDepthProblem('input', input);
+      // An explicit `null` is the client's to send, and the schema's to refuse.
+      const input = request.input === undefined ? inputWhenNoneGiven(deps.checkInput, definition) : request.input;
+      const tooDeep = storableJsonProblem('input', input);
       if (tooDeep !== undefined) throw new ValidationError('run input is refused', [tooDeep]);
       deps.checkInput(definition, input);
       // Idempotent by id: a run that exists already comes back as it is, with created false.
@@ -317,7 +322,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         input,
         createdAt: clock.now(),
       });
-      return { run: view(created ? run : await sameRequest(run, definition.name, input)), created };
+      return { run: view(created ? run : await sameRequest(run, definition.name, request.input)), created };
     },
 
     async getRun(id) {
@@ -438,8 +443,16 @@ export function createOperations(deps: OperationsDeps): Operations {
       // A key names the signal's event, so that the inbox, which keeps one event per id, delivers it once.
       const eventId = idempotencyKey === undefined ? randomUUID() : keyedSignalEventId(id, name, idempotencyKey);
       const dedupeKey = `signal:${eventId}`;
+      // A signal without a payload has no `data`, one with a payload (`null` too) says it carries JSON: `signal()` tells
+      // them apart by that attribute, as signals stored before it was set had `data: null` for none and must replay so.
+      const carried = (event: CloudEvent): Json | undefined =>
+        event.datacontenttype === undefined ? (event.data ?? undefined) : (event.data ?? null);
+      const samePayload = (earlier: StoredEvent): boolean => {
+        const before = carried(earlier);
+        return before === undefined || payload === undefined ? before === payload : jsonEqual(before, payload);
+      };
       const sentBefore = (earlier: StoredEvent | undefined): SignalDelivery => {
-        if (earlier === undefined || !jsonEqual(earlier.data, payload)) {
+        if (earlier === undefined || !samePayload(earlier)) {
           throw new ConflictError(
             `Idempotency-Key '${idempotencyKey}' was used before for signal '${name}' to run ${id}, with another payload; send a new signal under a new key`,
           );
@@ -464,7 +477,7 @@ export function createOperations(deps: OperationsDeps): Operations {
         type: `autoflow.signal.${name}`,
         subject: run.id,
         time: new Date(clock.now()).toISOString(),
-        data: payload,
+        ...(payload !== undefined && { datacontenttype: 'application/json', data: payload }),
       };
       const { seq, duplicate } = await engine.ingest(event, dedupeKey);
       // The same key sent twice at once: the other request stored its signal first.
@@ -496,8 +509,8 @@ export function createOperations(deps: OperationsDeps): Operations {
 
     async ingestGitLabWebhook({ headers, body }) {
       const source = webhookSourceFor(headers);
-      const { event, dedupeKey, path } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
-      const outOfScope = webhookScopeProblem(source, path);
+      const { event, dedupeKey } = normalizeGitLabWebhook({ headers, body, source, receivedAt: clock.now() });
+      const outOfScope = webhookScopeProblem(source, event.data);
       if (outOfScope !== undefined) throw new ForbiddenError(outOfScope, { source: source.name });
       const result = await engine.ingest(event, dedupeKey);
       if (!result.duplicate) return { ...result, type: event.type };

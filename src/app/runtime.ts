@@ -12,6 +12,7 @@ import { createSecretSource, createSecretsCapability, emptySecretsWarning, short
 import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError, DefinitionError, toError } from '../core/errors.js';
+import { runEventChain } from '../core/event-chain.js';
 import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, SchemaMigration, Store } from '../core/ports.js';
 import { ThreadedSandbox, createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
@@ -22,6 +23,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { WebhookSource } from '../gitlab/webhook-auth.js';
 import { createSystemClock } from './clocks.js';
+import { chainLimitReporter } from './event-chain-limit.js';
 import { GitLabAccount, lookUpThrough } from './event-routing-account.js';
 import { followDefinitions } from './definition-sync.js';
 import {
@@ -280,7 +282,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     secretsCapability,
-    createEmitCapability(ingest),
+    createEmitCapability(ingest, { chainOf: (runId) => runEventChain(store, runId) }),
     createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080' }),
     activities,
     ...gitlabCapabilities(config),
@@ -321,6 +323,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     cacheMemoryBytes: config.sandbox.cacheMemoryMb * 1024 * 1024,
     lookbackMs: config.lookbackMs,
     ownAccount,
+    onChainLimit: chainLimitReporter(logger.child({ component: 'engine' }), () => metrics.chainLimited()),
     ...(overrides.pollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.pollIntervalMs }),
     ...(overrides.random ? { random: overrides.random } : {}),
     ...(config.leases ? { runLeaseMs: config.leases.runMs, callLeaseMs: config.leases.callMs } : {}),

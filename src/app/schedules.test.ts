@@ -47,7 +47,8 @@ function sharedDatabase() {
       submitRun: async (run: NewRun) => {
         db.check();
         // Insert-or-ignore by id, as every store does: the id derived from the tick is what keeps a tick to one run.
-        if (runs.has(run.id)) return { created: false, run };
+        const existing = runs.get(run.id);
+        if (existing) return { created: false, run: existing };
         runs.set(run.id, run);
         return { created: true, run };
       },
@@ -302,5 +303,73 @@ describe('schedules across deploys', () => {
     await flush();
     restarted.stop();
     assert.deepEqual([...shared.db.runs.keys()], ['digest@2026-03-02T06:00:00.000Z', 'digest@2026-03-07T06:00:00.000Z']);
+  });
+});
+
+describe('a tick whose run id is taken', () => {
+  const squatter = (id: string, fields: Partial<NewRun>): NewRun => ({
+    id,
+    workflow: 'team-b',
+    version: 'team-b-v1',
+    input: null,
+    createdAt: 0,
+    ...fields,
+  });
+
+  test("a run the schedule did not start under a tick's id is a warning naming the workflow, the tick and that run", async () => {
+    const clock = new VirtualClock(at('2026-12-07T14:00:00Z'));
+    const shared = sharedDatabase();
+    const tick = '2026-12-07T14:07:00.000Z';
+    // Runs started through the API under the schedule's ids before the tick, as POST /api/v1/runs used to allow.
+    shared.db.runs.set(`cron-wf@${tick}`, squatter(`cron-wf@${tick}`, { createdAt: at('2026-12-07T14:01:00Z') }));
+    const lines: LogEntry[] = [];
+    const scheduler = node(shared, clock, [definition('cron-wf', '7 14 * * *')], lines);
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-12-07T14:08:00Z'));
+    scheduler.stop();
+    const warnings = lines.filter((line) => line.level === 'warn');
+    assert.deepEqual(
+      warnings.map((line) => line.data),
+      [{ workflow: 'cron-wf', tick, runId: `cron-wf@${tick}`, runWorkflow: 'team-b' }],
+    );
+    assert.equal(
+      warnings[0]?.message,
+      `no run of cron-wf was started for ${tick}: its id cron-wf@${tick} is taken by a run the schedule did not start ` +
+        "(of workflow team-b, created 2026-12-07T14:01:00.000Z); ids ending in @ and an ISO time are the schedules' own",
+    );
+  });
+
+  test('a run of the same workflow created before its tick was not started by the schedule either', async () => {
+    const clock = new VirtualClock(at('2026-12-07T14:00:00Z'));
+    const shared = sharedDatabase();
+    const tick = '2026-12-07T14:07:00.000Z';
+    shared.db.runs.set(`cron-wf@${tick}`, squatter(`cron-wf@${tick}`, { workflow: 'cron-wf', createdAt: at('2026-12-07T14:02:00Z') }));
+    const lines: LogEntry[] = [];
+    const scheduler = node(shared, clock, [definition('cron-wf', '7 14 * * *')], lines);
+    await scheduler.sync();
+    await advanceTo(clock, at('2026-12-07T14:08:00Z'));
+    scheduler.stop();
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'warn').map((line) => line.data),
+      [{ workflow: 'cron-wf', tick, runId: `cron-wf@${tick}`, runWorkflow: 'cron-wf' }],
+    );
+  });
+
+  test('the run another node started for the same tick is its own: no warning', async () => {
+    const clock = new VirtualClock(at('2026-12-07T14:00:00Z'));
+    const shared = sharedDatabase();
+    const lines: LogEntry[] = [];
+    const nodes = [
+      node(shared, clock, [definition('cron-wf', '7 14 * * *')], lines),
+      node(shared, clock, [definition('cron-wf', '7 14 * * *')], lines),
+    ];
+    for (const scheduler of nodes) await scheduler.sync();
+    await advanceTo(clock, at('2026-12-07T14:08:00Z'));
+    for (const scheduler of nodes) scheduler.stop();
+    assert.deepEqual([...shared.db.runs.keys()], ['cron-wf@2026-12-07T14:07:00.000Z']);
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'warn'),
+      [],
+    );
   });
 });

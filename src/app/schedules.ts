@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
-import type { DeployedDefinition, Json, WorkflowManifest } from '../core/model.js';
+import type { DeployedDefinition, Json, RunRecord, WorkflowManifest } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
 import { scheduledRunId, scheduledRunInput } from '../core/run-id.js';
 
@@ -37,6 +37,15 @@ export const RETRY_FIRST_MS = 1000;
 export const RETRY_MAX_MS = 60_000;
 
 const iso = (at: number) => new Date(at).toISOString();
+
+/**
+ * Whether `run`, found under the id of `workflow`'s run for `tick`, is that run, which a node started (this one
+ * before a restart, or another). A schedule creates it at or after its tick, with no parent and no event: a run
+ * created before the tick, of another workflow, or started by a parent or an event took the id from elsewhere.
+ */
+function startedBySchedule(run: RunRecord, workflow: string, tick: number): boolean {
+  return run.workflow === workflow && run.parentId === undefined && run.triggerEventSeq === undefined && run.createdAt >= tick;
+}
 
 type CronTrigger = Extract<WorkflowManifest['triggers'][number], { cron: string }>;
 
@@ -270,7 +279,7 @@ export class Scheduler {
   private async fire(schedule: Schedule, tick: number): Promise<void> {
     const at = iso(tick);
     const { definition } = schedule;
-    const { created } = await this.deps.engine.submitRun({
+    const { created, run } = await this.deps.engine.submitRun({
       id: scheduledRunId(definition.name, schedule.ordinal, tick),
       workflow: definition.name,
       version: definition.version,
@@ -279,5 +288,20 @@ export class Scheduler {
     });
     await this.deps.store.advanceScheduleTick(schedule.id, tick);
     if (created) this.deps.logger.info({ workflow: definition.name, tick: at }, 'scheduled run started');
+    else if (!startedBySchedule(run, definition.name, tick)) {
+      // Nothing else would tell: the tick counts as handled, and the run under its id is someone else's.
+      this.deps.logger.warn(
+        {
+          workflow: definition.name,
+          tick: at,
+          runId: run.id,
+          runWorkflow: run.workflow,
+          ...(run.parentId === undefined ? {} : { parentId: run.parentId }),
+        },
+        `no run of ${definition.name} was started for ${at}: its id ${run.id} is taken by a run the schedule did not start ` +
+          `(of workflow ${run.workflow}${run.parentId === undefined ? '' : `, a child of ${run.parentId}`}, created ${iso(run.createdAt)}); ` +
+          "ids ending in @ and an ISO time are the schedules' own",
+      );
+    }
   }
 }

@@ -12,7 +12,7 @@ import { subscriberName } from './subscriber-name.js';
 import { SubscriberDispatcher, type Subscriber } from './subscribers.js';
 
 const URL = 'https://hooks.example.com/autoflow?token=t0p';
-const NAME = 'https://hooks.example.com/autoflow';
+const NAME = 'https://hooks.example.com/…#8dde8f';
 const KEY = `subscriber:${URL}`;
 
 async function emit(store: Store, id: string, type = 'com.example.done'): Promise<number> {
@@ -174,9 +174,47 @@ test('a subscriber`s types are matched as triggers match theirs: exact, or a glo
   await dispatcher.stop();
 });
 
-test('a subscriber is named without its credentials, query or fragment, unless it is given a name', () => {
+test("a Slack webhook's secret path is on neither /metrics nor the log, and its mark, under its URL, is where delivery goes on", async () => {
+  const slack = 'https://hooks.slack.com/services/T0001/B0002/XyZsecret';
+  const store = createMemoryStore();
+  await store.migrate();
+  // A mark an earlier version of the server left: the subscriber's place in the inbox, keyed by its URL as configured.
+  await emit(store, 'sent-before');
+  await store.advanceScheduleTick(`subscriber:${slack}`, await emit(store, 'sent-before-too'));
+  await emit(store, 'new');
+  const clock = new VirtualClock();
+  const logger = memoryLogger();
+  const metrics = createMetrics({ store, clock, logger, nodeId: 'local', processMetrics: false });
+  const received: string[] = [];
+  const dispatcher = new SubscriberDispatcher({
+    store,
+    clock,
+    logger,
+    subscribers: [{ url: slack, secret: 's' }],
+    fetch: async (_url, init) => (received.push(idOf(init)), new Response(null, { status: 200 })),
+    onAttempt: (name, status) => metrics.subscriberAttempt(name, status),
+  });
+  metrics.attachSubscribers(() => dispatcher.backlog());
+  await dispatcher.start();
+  dispatcher.notify();
+  await dispatcher.whenIdle();
+  assert.deepEqual(received, ['new']);
+  const text = await metrics.render();
+  assert.equal(sample(text, 'autoflow_subscriber_deliveries_total', 'subscriber="https://hooks.slack.com/…#6b003e"'), 1);
+  assert.ok(!text.includes('XyZsecret') && !text.includes('/services/'), 'the path is not on /metrics');
+  assert.deepEqual(
+    logger.entries.map((entry) => entry.message),
+    ['this node delivers to subscriber https://hooks.slack.com/…#6b003e'],
+  );
+  assert.ok(!JSON.stringify(logger.entries).includes('XyZsecret'), 'nor in the log');
+  await dispatcher.stop();
+});
+
+test('a subscriber is named by its scheme, host and port and a hash of its path, never its path, credentials, query or fragment, unless it is given a name', () => {
   const url = 'https://user:pw@hooks.example.com:8443/in/x?token=1#f';
-  assert.equal(subscriberName({ url }), 'https://hooks.example.com:8443/in/x');
+  assert.equal(subscriberName({ url }), 'https://hooks.example.com:8443/…#950158');
+  assert.equal(subscriberName({ url: 'https://hooks.example.com:8443/in/y' }), 'https://hooks.example.com:8443/…#539f08');
+  assert.equal(subscriberName({ url: 'https://hooks.example.com/' }), 'https://hooks.example.com');
   assert.equal(subscriberName({ url, name: 'team-a' }), 'team-a');
 });
 
@@ -266,7 +304,7 @@ describe('a receiver on loopback', () => {
       assert.match(
         refused?.message ?? '',
         new RegExp(
-          `did not accept event ${seq} \\(com.example.done, id e1\\): HTTP 301 redirecting to ${base}/moved: redirects are not followed, set the subscriber's url to where it points; attempt 1`,
+          `did not accept event ${seq} \\(com.example.done, id e1\\): HTTP 301 redirecting to ${base}/…#719091: redirects are not followed, set the subscriber's url to where it points; attempt 1`,
         ),
       );
       assert.doesNotMatch(refused?.message ?? '', /t0p/, 'the query of the Location, which may carry a secret along, is not logged');

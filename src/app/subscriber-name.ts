@@ -1,12 +1,21 @@
-/** How logs and metrics name a subscriber: its `name` when set, else its URL without credentials, query or fragment, which may hold secrets. */
+import { createHash } from 'node:crypto';
+
+/** Six hex digits of the SHA-256 of `text`: tells two subscribers' paths apart without showing them. */
+function shortHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 6);
+}
+
+/**
+ * How logs and metrics name a subscriber: its `name` when set, else its URL's scheme, host and port with a short hash of
+ * its path (`https://hooks.slack.com/…#3f2a9c`). Not the path itself: a Slack incoming webhook's or a GitLab pipeline
+ * trigger's path is its secret, and `/metrics` is read without a token. Credentials, query and fragment are left out
+ * too. Only what is shown: the subscriber's mark and lease are keyed by its URL as configured (subscribers.ts).
+ */
 export function subscriberName(subscriber: { url: string; name?: string | undefined }): string {
   if (subscriber.name !== undefined) return subscriber.name;
-  try {
-    const parsed = new URL(subscriber.url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return subscriber.url;
-  }
+  if (!URL.canParse(subscriber.url)) return `(a URL that does not parse)#${shortHash(subscriber.url)}`;
+  const { origin, pathname } = new URL(subscriber.url);
+  return pathname === '/' ? origin : `${origin}/…#${shortHash(pathname)}`;
 }
 
 /**

@@ -311,7 +311,7 @@ describe('every invalid value names key, source, value and expected form', () =>
     );
     assert.match(
       message,
-      /subscribers\[3\]\.name .*expected a name no other subscriber has: .* call this one https:\/\/hooks\.example\.com\/q, as they call subscribers\[2\]/,
+      /subscribers\[3\]\.name .*expected a name no other subscriber has: .* call this one https:\/\/hooks\.example\.com\/…#04ddae, as they call subscribers\[2\]/,
     );
     assert.doesNotMatch(message, /subscribers\[4\]/);
   });
@@ -363,10 +363,21 @@ describe('every invalid value names key, source, value and expected form', () =>
     );
   });
 
+  test('an API token shorter than 16 characters stops the server, saying how to make one, and a 16-character one is taken', async () => {
+    const cwd = folder({});
+    const message = await configError(loadConfig({ env: { AUTOFLOW_API_TOKEN: 'a'.repeat(15) }, cwd }));
+    assert.equal(
+      message,
+      'invalid configuration: apiToken from env AUTOFLOW_API_TOKEN is (hidden), expected a random string of at least 16 characters, ' +
+        'such as the output of `openssl rand -base64 32`',
+    );
+    assert.equal((await loadConfig({ env: { AUTOFLOW_API_TOKEN: 'b'.repeat(16) }, cwd })).apiToken, 'b'.repeat(16));
+  });
+
   test('secret values are never shown', async () => {
     const cwd = folder({ 'autoflow.config.ts': `export default { apiToken: ['t0ken'], secrets: { A: 12345 } };\n` });
     const message = await configError(loadConfig({ env: {}, cwd }));
-    assert.match(message, /apiToken from .* is \(hidden\), expected a non-empty string/);
+    assert.match(message, /apiToken from .* is \(hidden\), expected a random string of at least 16 characters/);
     assert.match(message, /secrets\.A from .* is \(hidden\), expected a string/);
     assert.doesNotMatch(message, /12345|t0ken/);
   });
@@ -379,7 +390,7 @@ describe('every invalid value names key, source, value and expected form', () =>
 ] };\n`,
     });
     const message = await configError(loadConfig({ env: {}, cwd }));
-    assert.match(message, /apiToken from .* is empty \(is its environment variable set\?\), expected a non-empty string/);
+    assert.match(message, /apiToken from .* is empty \(is its environment variable set\?\), expected a random string of at least 16/);
     assert.match(message, /subscribers\[0\]\.secret from .* is empty \(is its environment variable set\?\), expected a non-empty string/);
     assert.match(message, /subscribers\[1\]\.secret from .* is not set \(is its environment variable set\?\), expected a non-empty string/);
   });

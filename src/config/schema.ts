@@ -29,6 +29,9 @@ function integer(min: number, max: number, expected = `an integer from ${min} to
 }
 
 const nonEmpty = z.string('a non-empty string').min(1, 'a non-empty string');
+// The API token starts, cancels and retries any run and posts any event: a short one falls to guessing over the network.
+const API_TOKEN_MIN_LENGTH = 16;
+const API_TOKEN = `a random string of at least ${API_TOKEN_MIN_LENGTH} characters, such as the output of \`openssl rand -base64 32\``;
 /** GitLab's usernames: letters, digits, `_`, `.` and `-`, not starting with `-`. */
 const GITLAB_USERNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
 
@@ -168,8 +171,8 @@ export const configSchema = strict({
   workflowsDir: nonEmpty.default('./workflows'),
   /** Redeploys workflows when their files change. @default false */
   dev: z.boolean('true or false').default(false),
-  /** Accepted by the API besides the tokens the server stores; none when absent. */
-  apiToken: nonEmpty.optional(),
+  /** Accepted by the API besides the tokens the server stores; none when absent. An admin credential, so not guessable. */
+  apiToken: z.string(API_TOKEN).min(API_TOKEN_MIN_LENGTH, API_TOKEN).optional(),
   /** @default 'info' */
   logLevel: z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`).default('info'),
   sandbox: sandboxSchema.prefault({}),

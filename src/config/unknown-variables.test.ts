@@ -59,7 +59,7 @@ test("known variables, secrets, the client commands' own, empty ones and other t
     AUTOFLOW_SECRET_CHAT_TOKEN: 'x',
     AUTOFLOW_CONFIG: join(cwd, 'af.config.ts'),
     AUTOFLOW_URL: 'http://127.0.0.1:18450',
-    AUTOFLOW_API_TOKEN: 'af_x',
+    AUTOFLOW_API_TOKEN: 'af_0123456789abcdef',
     AUTOFLOW_PORT: '18451',
     AUTOFLOW_PROT: '',
     PATH: '/usr/bin',

@@ -1,6 +1,7 @@
 import type { CloudEvent, Json } from './model.js';
 
-const EVENT_ATTRIBUTES = new Set(['id', 'source', 'type', 'subject', 'time', 'specversion', 'datacontenttype', 'data']);
+// `webhooksource`: the extension attribute naming the webhook source that let a GitLab event in (gitlab/webhook-event.ts).
+const EVENT_ATTRIBUTES = new Set(['id', 'source', 'type', 'subject', 'time', 'specversion', 'datacontenttype', 'webhooksource', 'data']);
 
 /**
  * Resolves a dotted path of a filter or `match` against an event. A path that starts with a

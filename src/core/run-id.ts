@@ -40,22 +40,28 @@ export function triggeredRunIdOf(workflow: string, hash: string): string {
 }
 
 /**
- * Why a workflow may not give `id` to its child, or undefined when it may. Besides what no client may use, a
- * workflow may not take the id of a run a schedule or a trigger will start: that run would not start, and the
- * child, run with the input its parent chose, would stand in its place. An API client, the server's operator, may.
+ * Why `id` has the shape of the id a schedule or a trigger gives the run it starts, or undefined. A run started
+ * under such an id first, by a client or by a workflow for its child, would take that run's place: when the tick comes
+ * or the event arrives the id is taken, so the schedule's or the trigger's run never starts, and the run standing in
+ * for it ran with the input its starter chose.
  */
-export function childRunIdProblem(id: string): string | undefined {
+function startedRunIdProblem(id: string): string | undefined {
   if (SCHEDULED_SUFFIX.test(id)) {
     return 'an id ending in @ and an ISO time is the one a schedule gives the run it starts at that time: end it otherwise';
   }
   if (TRIGGERED_SUFFIX.test(id)) {
     return 'an id ending in - and 16 hex digits is the one a trigger gives the run an event starts: end it otherwise';
   }
-  return reservedRunIdProblem(id);
+  return undefined;
 }
 
-/** Why `id` may not be given to a run by an API client, or undefined when it may. */
+/** Why a workflow may not give `id` to its child, or undefined when it may. */
+export function childRunIdProblem(id: string): string | undefined {
+  return startedRunIdProblem(id) ?? reservedRunIdProblem(id);
+}
+
+/** Why `id` may not be given to a run by an API client (the web UI's start form included), or undefined when it may. */
 export function clientRunIdProblem(id: string): string | undefined {
   if (!CLIENT_RUN_ID.test(id)) return 'use 1–200 letters, digits and . _ : @ ~ -, starting with a letter or digit';
-  return reservedRunIdProblem(id);
+  return startedRunIdProblem(id) ?? reservedRunIdProblem(id);
 }

@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { gitLabPathMatches } from '../core/glob.js';
+import type { Json } from '../core/model.js';
+import { isObject } from './payload.js';
+import { baseUrl, namedPaths, type NamedPath } from './webhook-location.js';
 
 /** A GitLab instance (or group of hooks) allowed to post webhooks, recognised by its secret token. */
 export type WebhookSource = {
@@ -64,16 +67,28 @@ export function matchWebhookSource(sources: readonly WebhookSource[], tokenHeade
   return match;
 }
 
+/** Whether `named` is about a project or group `projects` lists: a path exactly, a URL by the path it starts with. */
+function inScope(projects: readonly string[], kind: NamedPath['kind'], path: string): boolean {
+  const candidates = kind === 'path' ? [path] : path.split('/').map((_, index, segments) => segments.slice(0, index + 1).join('/'));
+  return candidates.some((path) => projects.some((glob) => gitLabPathMatches(glob, path)));
+}
+
 /**
- * Why `source` may not deliver a hook about `path` (the project or group path it names, when it names one), or
- * undefined when it may. A hook that names no path (a system hook) is refused by a source with `projects`: it could be
- * about anything.
+ * Why `source` may not deliver the hook `payload`, or undefined when it may. With `projects`, every field that names a
+ * project or group by path or URL (`namedPaths`) must name one of them: a workflow may filter on any of them, and a
+ * payload that says `team-a/app` in one field and `team-b/app` in another would pass for team-b's where a filter reads
+ * the second. A hook that names no project or group (a system hook) is refused too: it could be about anything.
+ * Numeric ids cannot be checked without asking GitLab; workflows tell sources apart by the event's `webhooksource`.
  */
-export function webhookScopeProblem(source: WebhookSource, path: string | undefined): string | undefined {
+export function webhookScopeProblem(source: WebhookSource, payload: Json | undefined): string | undefined {
   const { projects } = source;
   if (projects === undefined) return undefined;
   const scope = `webhook source '${source.name}' may deliver events about ${projects.join(', ')} only`;
-  if (path === undefined) return `${scope}, and this delivery names no project or group`;
-  if (projects.some((glob) => gitLabPathMatches(glob, path))) return undefined;
-  return `${scope}, and this delivery is about ${path}: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source`;
+  const named = isObject(payload) ? namedPaths(payload, baseUrl(source.instanceUrl)) : [];
+  if (named.length === 0) return `${scope}, and this delivery names no project or group`;
+  const unreadable = named.find((found) => found.path === undefined);
+  if (unreadable !== undefined) return `${scope}, and this delivery's ${unreadable.field} does not read as the URL of a project or group`;
+  const outside = named.find((found) => !inScope(projects, found.kind, found.path ?? ''));
+  if (outside === undefined) return undefined;
+  return `${scope}, and this delivery's ${outside.field} names ${outside.path}: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source`;
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { loadGitLabWebhookFixtures } from '../../test/fixtures/gitlab-webhooks/index.js';
 import { ValidationError } from '../core/errors.js';
+import { triggerMatches } from '../core/filter.js';
 import type { Json } from '../core/model.js';
 import type { WebhookSource } from './webhook-auth.js';
 import { normalizeGitLabWebhook } from './webhook-event.js';
@@ -227,6 +228,7 @@ describe('normalizeGitLabWebhook on every payload of GitLab’s documentation', 
         subject: expected.subject,
         time: expected.time ?? RECEIVED,
         datacontenttype: 'application/json',
+        webhooksource: 'main',
         data: JSON.parse(fixture.body) as Json,
       });
       assert.equal(dedupeKey, `gitlab:main:${id}`);
@@ -278,6 +280,20 @@ describe('event id', () => {
     assert.equal(normalize(body).dedupeKey, normalize(body).dedupeKey);
     assert.notEqual(normalize(body).dedupeKey, normalize(`${body}\n`).dedupeKey);
     assert.equal(normalize(body, {}, { name: 'other', secret: 'x' }).dedupeKey, `gitlab:other:${sha256(body)}`);
+  });
+});
+
+describe('the webhook source an event came through', () => {
+  test("a trigger filter on webhooksource takes team-b's deliveries and not team-a's, whatever their payloads say", () => {
+    const push = FIXTURES.find((fixture) => fixture.file === 'push.json') ?? assert.fail('push.json');
+    const [fromA, fromB] = ['team-a', 'team-b'].map(
+      (name) => normalize(push.body, { 'x-gitlab-event': push.header }, { name, secret: `${name}-secret` }).event,
+    );
+    const trigger = { event: 'com.gitlab.events.push', filter: { webhooksource: 'team-b', project_id: 15 } };
+    assert.deepEqual(
+      [fromA, fromB].map((event) => event && triggerMatches(trigger, event)),
+      [false, true],
+    );
   });
 });
 

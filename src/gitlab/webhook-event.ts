@@ -62,6 +62,7 @@ function sourceOf(where: HookLocation, sourceName: string): string {
  * - `subject`: the object's reference (`acme/app#42`, `acme/app!7`, `acme/app/-/pipelines/123`).
  * - `id`: the `Idempotency-Key` header, else `X-Gitlab-Event-UUID` with the sha256 of the body, else that sha256.
  * - `time`: the payload's own time of the change when it has one, else `receivedAt`.
+ * - `webhooksource` (an extension attribute): the name of the configured source whose secret the request carried.
  * - `data`: the payload as GitLab sent it.
  *
  * Only a body that is not a JSON object is rejected (ValidationError); any field may be missing or
@@ -81,7 +82,7 @@ export function normalizeGitLabWebhook(input: GitLabWebhookInput): NormalizedGit
   const id = header(input.headers, 'idempotency-key') ?? (uuid === undefined ? bodyHash : `${uuid}:${bodyHash.slice(0, 16)}`);
   const subject = hook.subject(payload, where);
   const time = hook.time.map((path) => isoTime(text(payload, path))).find((found) => found !== undefined);
-  const event: CloudEvent = {
+  const event: CloudEvent & { webhooksource: string } = {
     specversion: '1.0',
     id,
     source: sourceOf(where, input.source.name),
@@ -89,6 +90,9 @@ export function normalizeGitLabWebhook(input: GitLabWebhookInput): NormalizedGit
     ...(subject === undefined ? {} : { subject }),
     time: time ?? new Date(input.receivedAt).toISOString(),
     datacontenttype: 'application/json',
+    // Which configured source's secret let it in: the one thing about a webhook its sender cannot choose, so that with
+    // several sources a team's workflows can take only events their own source delivered (numeric ids are unchecked).
+    webhooksource: input.source.name,
     data: payload,
   };
   return { event, dedupeKey: `gitlab:${input.source.name}:${id}`, ...(where.path === undefined ? {} : { path: where.path }) };

@@ -1,5 +1,5 @@
-import type { JsonObject } from '../core/model.js';
-import { firstText, text } from './payload.js';
+import type { Json, JsonObject } from '../core/model.js';
+import { at, firstText, text } from './payload.js';
 
 /** Where a hook's occurrence happened, as far as configuration, headers and payload tell. */
 export interface HookLocation {
@@ -80,4 +80,117 @@ export function locateHook(payload: JsonObject, configuredInstance: string | und
   instance ??= anyOrigin(payload);
   const path = named ?? pathBelow(owner, instance)?.replace(/^groups\//, '');
   return { ...(instance === undefined ? {} : { instance }), ...(path === undefined ? {} : { path }) };
+}
+
+/** A field of a payload that names a project or group, and the path it names (below the instance, for a URL). */
+export interface NamedPath {
+  /** Where in the payload, dotted (`object_attributes.source.web_url`, `commits[].url`). */
+  field: string;
+  /** `path`: a project or group path, as is; `url`: the path of a URL, which names what its first segments name. */
+  kind: 'path' | 'url';
+  /** The path named; undefined for a URL that does not read as one. */
+  path: string | undefined;
+}
+
+// Objects that describe a project: the hook's own; the repository (push hooks and older ones); a merge request's source
+// and target, one of which may be a fork; an upstream pipeline's project; a wiki's.
+const PROJECT_OBJECTS = [
+  'project',
+  'repository',
+  'object_attributes.source',
+  'object_attributes.target',
+  'merge_request.source',
+  'merge_request.target',
+  'source_pipeline.project',
+  'wiki',
+];
+const PROJECT_OBJECT_URLS = ['web_url', 'homepage', 'url', 'git_http_url', 'git_ssh_url', 'http_url', 'ssh_url'];
+// Paths at the top (project, subgroup and member hooks) and of a group access token's group. `group_path` is a group's
+// last segment only; it is still what a workflow would filter member hooks on.
+const PATHS = [
+  ...PROJECT_OBJECTS.map((object) => `${object}.path_with_namespace`),
+  'path_with_namespace',
+  'full_path',
+  'parent_full_path',
+  'group_path',
+  'group.full_path',
+  'group.group_path',
+];
+// URLs of the objects a hook is about or mentions, which GitLab writes below their project's URL.
+const URLS = [
+  ...PROJECT_OBJECTS.flatMap((object) => PROJECT_OBJECT_URLS.map((field) => `${object}.${field}`)),
+  'url',
+  'object_attributes.url',
+  'object_attributes.diff_url',
+  'object_attributes.awarded_on_url',
+  'object_attributes.last_commit.url',
+  'object_attributes.issues[].url',
+  'commit.url',
+  'commits[].url',
+  'commit_url',
+  'deployable_url',
+  'merge_request.url',
+  'merge_request.last_commit.url',
+  'issue.url',
+  'note.url',
+  'snippet.url',
+  'assets.sources[].url',
+];
+
+/** The strings at a dotted path whose `[]` segments look into arrays. */
+function stringsAt(payload: JsonObject, field: string): string[] {
+  let current: Json[] = [payload];
+  for (const segment of field.split('.')) {
+    const key = segment.replace(/\[\]$/, '');
+    current = current.flatMap((value) => {
+      const found = at(value, key);
+      if (found === undefined) return [];
+      return segment.endsWith('[]') ? (Array.isArray(found) ? found : []) : [found];
+    });
+  }
+  return current.filter((value): value is string => typeof value === 'string' && value.trim() !== '');
+}
+
+// `https://h:8080/a/b?x#y` and `ssh://git@h:2222/a/b.git` (the path after the authority), `git@h:a/b.git` (after the colon).
+const URL_PATH = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*\/([^?#]*)|^[\w.-]+@[^\s:/]+:([^/?#][^?#]*)/i;
+
+/** `acme/app.wiki.git` → `acme/app`: a wiki's repository is its project's. */
+function withoutSuffixes(path: string): string {
+  return path
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .replace(/\.wiki$/i, '');
+}
+
+/**
+ * The project or group path a URL names, as written (not resolved: a filter matches the text, so `team-a/../team-b`
+ * is not taken for `team-b`): below `instance` when the URL is under it, else the URL's whole path; up to GitLab's `/-/`
+ * separator, without `.git`, a wiki's `.wiki` and the `groups/` of a group's URL.
+ */
+function urlPath(value: string, instance: string | undefined): string | undefined {
+  const url = value.trim();
+  let written: string | undefined;
+  if (instance !== undefined && url.toLowerCase().startsWith(`${instance.toLowerCase()}/`)) {
+    written = url.slice(instance.length + 1).replace(/[?#][\s\S]*$/, '');
+  } else {
+    const match = URL_PATH.exec(url);
+    written = match?.[1] ?? match?.[2];
+  }
+  const path = withoutSuffixes(written?.replace(/\/-(\/[\s\S]*)?$/, '') ?? '').replace(/^groups\//i, '');
+  return path === '' ? undefined : path;
+}
+
+/**
+ * Every field of `payload` that names a project or group by its path or by a URL, and what it names: what a source
+ * limited to some projects must check, since a workflow may filter on any of them. URLs are read below `instance`
+ * (the configured one only: one the payload or a header gave would let a payload choose how its URLs are read).
+ */
+export function namedPaths(payload: JsonObject, instance: string | undefined): NamedPath[] {
+  const paths = PATHS.flatMap((field) =>
+    stringsAt(payload, field).map((path) => ({ field, kind: 'path' as const, path: withoutSuffixes(path) })),
+  );
+  const urls = URLS.flatMap((field) =>
+    stringsAt(payload, field).map((url) => ({ field, kind: 'url' as const, path: urlPath(url, instance) })),
+  );
+  return [...paths, ...urls];
 }

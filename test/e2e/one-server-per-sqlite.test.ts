@@ -14,8 +14,8 @@ test('a second server on the same SQLite file is refused, and starts once the fi
   const workflowsDir = join(dir, 'workflows');
   mkdirSync(workflowsDir);
   const db = `sqlite:${join(dir, 'data', 'autoflow.db')}`;
-  const first = new ServerProcess({ port: await freePort(), db, workflowsDir, token: 'first-token' });
-  const second = new ServerProcess({ port: await freePort(), db, workflowsDir, token: 'second-token' });
+  const first = new ServerProcess({ port: await freePort(), db, workflowsDir, token: 'first-server-token' });
+  const second = new ServerProcess({ port: await freePort(), db, workflowsDir, token: 'second-server-token' });
   try {
     await first.start();
     await assert.rejects(second.start(), (error: Error) => {

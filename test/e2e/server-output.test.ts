@@ -31,7 +31,12 @@ test('stdout holds only JSON log lines, level by name and time in ISO 8601; the 
   const created = `A new, empty database was created at ${join(dir, 'autoflow.db')}; if you meant an existing one, stop the server and check --db.`;
   assert.ok(server.stderr.includes(created), 'a mistyped --db shows');
 
-  const again = new ServerProcess({ port: await freePort(), db: `sqlite:${join(dir, 'autoflow.db')}`, workflowsDir: dir, token: 'any' });
+  const again = new ServerProcess({
+    port: await freePort(),
+    db: `sqlite:${join(dir, 'autoflow.db')}`,
+    workflowsDir: dir,
+    token: 'any-api-token-0123',
+  });
   await again.start();
   await again.stop();
   assert.ok(!again.stderr.includes('A new, empty database'), 'the database was there');

@@ -18,7 +18,7 @@ test('the built-in simulator keeps its state across a restart of the server, and
     port: await freePort(),
     db: `sqlite:${join(dir, 'data', 'autoflow.db')}`,
     workflowsDir,
-    token: 'restart-token',
+    token: 'restart-test-token',
   });
   const act = async (name: string, ...args: unknown[]) => {
     const response = await server.api(`/api/v1/simulator/actions/${name}`, { method: 'POST', body: JSON.stringify({ args }) });
@@ -77,7 +77,7 @@ test(
       port: await freePort(),
       db: `sqlite:${join(dir, 'autoflow.db')}`,
       workflowsDir: dir,
-      token: 'unsaved-token',
+      token: 'unsaved-test-token',
       env: { AUTOFLOW_LOG_LEVEL: 'info' },
     });
     try {

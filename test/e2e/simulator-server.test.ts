@@ -18,7 +18,7 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
     port: await freePort(),
     db: `sqlite:${join(dir, 'autoflow.db')}`,
     workflowsDir: fileURLToPath(new URL('../../examples', import.meta.url)),
-    token: 'sim-test-token',
+    token: 'sim-test-api-token',
   });
   await server.start();
   try {
@@ -56,7 +56,7 @@ test('a simulated GitLab change reaches a workflow by webhook and the workflow e
     const gitlab = async (path: string): Promise<unknown> =>
       (await fetch(`${server.url}/simulator/gitlab/api/v4${path}`, { headers: { 'PRIVATE-TOKEN': 'alice-token' } })).json();
     const cli = (...args: string[]) =>
-      autoflow(['simulate', ...args], { cwd: dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'sim-test-token' } });
+      autoflow(['simulate', ...args], { cwd: dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: 'sim-test-api-token' } });
     const bare = await cli('set-milestone');
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /setMilestone takes: actor project issue-iid "Milestone title" \(or null\)/);

@@ -82,7 +82,7 @@ test('emitted events reach a subscriber signed, in order, retried until accepted
     const metrics = await first.metrics.render();
     assert.match(
       metrics,
-      /autoflow_subscriber_delivery_failures_total\{subscriber="http:\/\/127\.0\.0\.1:\d+\/hook",status="503",node="local"\} 2/,
+      /autoflow_subscriber_delivery_failures_total\{subscriber="http:\/\/127\.0\.0\.1:\d+\/…#6fc2d0",status="503",node="local"\} 2/,
     );
     assert.match(metrics, /autoflow_subscriber_deliveries_total\{subscriber="[^"]+",node="local"\} 3/);
     assert.match(metrics, /autoflow_subscriber_lease_held\{subscriber="[^"]+",node="local"\} 1/);

@@ -20,7 +20,7 @@ test('the web UI renders when the server is started from another folder', { time
     port: await freePort(),
     db: `sqlite:${join(dir, 'autoflow.db')}`,
     workflowsDir: join(dir, 'workflows'),
-    token: 'cwd-test-token',
+    token: 'cwd-test-api-token',
   });
   // Test files run in processes of their own: the child inherits this folder as its working folder.
   const cwd = process.cwd();

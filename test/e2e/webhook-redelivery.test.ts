@@ -92,7 +92,7 @@ test("a source limited to some projects refuses a delivery about another team's 
     error: {
       code: 'forbidden',
       message:
-        "webhook source 'team-gitlab' may deliver events about gitlab-org/*, GitLabHQ/* only, and this delivery is about mike/diaspora: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source",
+        "webhook source 'team-gitlab' may deliver events about gitlab-org/*, GitLabHQ/* only, and this delivery's project.path_with_namespace names mike/diaspora: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source",
       details: { source: 'team-gitlab' },
     },
   });
@@ -102,7 +102,8 @@ test("a source limited to some projects refuses a delivery about another team's 
     [202, 1, false],
     'the refused delivery stored nothing: this is the first event',
   );
-  const request = fixture('merge_request.json');
+  // Every field of GitLab's feature_flag.json names gitlabhq/gitlab-test; its merge_request.json mixes in other projects.
+  const request = fixture('feature_flag.json');
   const cased = await deliver(request.body, { 'x-gitlab-token': 'gitlab-team-secret', 'x-gitlab-event': request.header });
   assert.equal(cased.status, 202, 'paths compare as GitLab compares them, without case');
 });
