@@ -54,8 +54,16 @@ export function lastTaskStart(history: readonly HistoryEvent[]): number {
 /** What a retry of `input.run` changes (see RunRetry). ConflictError when the run cannot be retried. */
 export async function planRetry(input: RetryInput): Promise<RunRetry> {
   const { run, history, time } = input;
-  if (history.at(-1)?.type !== 'run_failed') {
+  const end = history.at(-1);
+  if (end?.type !== 'run_failed') {
     throw new ConflictError(`run ${run.id} has no failure at the end of its history to retry from`);
+  }
+  // Its timeout fired in the history a retry replays: it would be cancelled and fail again at once.
+  if (end.error.name === 'RunTimeoutError') {
+    throw new ConflictError(
+      `run ${run.id} failed because its timeout passed (${end.error.message}); a retry would replay that and fail again at once: start a new run instead`,
+      { code: RUN_TIMED_OUT, workflow: run.workflow },
+    );
   }
   const keep = lastTaskStart(history);
   const retry: RunRetry = {
@@ -191,6 +199,8 @@ async function childOutcome(
 
 /** `details.code` of the ConflictError refusing the retry of a parent whose failed child must be retried first. */
 export const CHILD_STILL_FAILED = 'child_still_failed';
+/** `details.code` of the refusal to retry a run that failed by its `timeout`. */
+export const RUN_TIMED_OUT = 'run_timed_out';
 
 /**
  * A parent that failed with the failure of a child that is still failed would receive it again, on the code it

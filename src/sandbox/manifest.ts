@@ -150,7 +150,7 @@ function checkKubernetesPermissions(problems: Problems, kubernetes: unknown): vo
 /** The fields of the manifest the SDK makes of a declaration (src/sdk/workflow.ts, manifestOf), `declaredKeys` aside. */
 const MANIFEST_KEYS = ['name', 'description', 'triggers', 'permissions', 'inputSchema', 'validatesInput'];
 /** The keys `workflow({...})` takes (src/sdk/types.ts, WorkflowOptions). */
-const WORKFLOW_KEYS = ['name', 'description', 'triggers', 'permissions', 'input', 'run'];
+const WORKFLOW_KEYS = ['name', 'description', 'triggers', 'permissions', 'input', 'timeout', 'run'];
 /** Keys of other tools' declarations, or of AutoFlow's manifest, that a workflow's author may write for one of those. */
 const WORKFLOW_KEY_MEANINGS: Record<string, string> = {
   inputSchema: 'input',

@@ -8,12 +8,13 @@
  */
 import type { Activation, CloudEvent, Command, ErrorInfo, Json, LogLevel, Resolution } from '../core/model.js';
 import { CancelledError, ContinueAsNewSignal, RemoteError, errorInfoOf } from './errors.js';
+import type { Duration } from './duration.js';
 import { lostDataIn } from './plain-data.js';
 import type { InitPayload, ManifestReply } from './protocol.js';
 import { createRandom, uuid4From } from './random.js';
 import type { RunInfo, WorkflowDefinition } from './types.js';
 import { WaitChannels } from './wait-channels.js';
-import { checkInput, isWorkflowDefinition, manifestOf, startRun } from './workflow.js';
+import { checkInput, isWorkflowDefinition, manifestOf, runTimeoutMs, startRun } from './workflow.js';
 
 // -- the protocol's own built-ins ---------------------------------------------------------------
 // Copies taken when this module loads, which is before any workflow code runs (bootstrap.ts, which
@@ -86,6 +87,8 @@ export class WorkflowRuntime {
   private started = false;
   private cancelRequested = false;
   private cancelReason: string | undefined;
+  /** Set when the run's `timeout` passed first: the cancel it made ends the run failed, with this error. */
+  private timedOut: ErrorInfo | undefined;
   private nextStep = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly patchDecisions = new Map<string, boolean>();
@@ -324,6 +327,7 @@ export class WorkflowRuntime {
     this.requireInfo();
     if (this.started) throw new Error('protocol error: the run was already started');
     this.started = true;
+    if (definition.timeout !== undefined) this.armTimeout(definition.timeout, definition.name);
     startRun(definition, input).then(
       (result) => this.settle(this.completion(result)),
       (error: unknown) => this.settle(this.failure(error)),
@@ -371,9 +375,32 @@ export class WorkflowRuntime {
     return protocolJson({ kind: 'fail', error: failure });
   }
 
-  /** The run ends cancelled. No `children`: those still running were asked to cancel when the cancel arrived (cancel()). */
+  /**
+   * The run ends cancelled, or failed with a RunTimeoutError when its timeout made the cancel. No `children`: those
+   * still running were asked to cancel when the cancel arrived (cancel()).
+   */
   private cancelledCommand(): string {
+    if (this.timedOut !== undefined) return protocolJson({ kind: 'fail', error: this.timedOut });
     return protocolJson({ kind: 'cancelled', ...(this.cancelReason !== undefined && { reason: this.cancelReason }) });
+  }
+
+  /**
+   * `workflow({ timeout })`: a timer from the run's start, its first step. Firing before the run ended, it cancels the
+   * run as a cancel request does (cleanup runs), and the run fails instead of ending cancelled: it did not do its work.
+   */
+  private armTimeout(timeout: Duration, workflowName: string): void {
+    const ms = runTimeoutMs(timeout, workflowName);
+    const fired = this.schedule('workflow({ timeout })', () => ({ kind: 'timer', fireAt: Math.ceil(this.time + ms) }));
+    fired.then(
+      () => {
+        if (this.terminal !== undefined || this.cancelRequested) return;
+        const message = `the run did not end within its timeout of ${typeof timeout === 'number' ? `${timeout} ms` : timeout} (workflow({ timeout })), so it was cancelled`;
+        this.timedOut = { name: 'RunTimeoutError', message, details: { code: 'run_timed_out', timeoutMs: ms } };
+        this.cancel(message);
+      },
+      // A cancel that came first rejects it with the run's other pending steps: nothing is left to time out.
+      () => {},
+    );
   }
 
   private settle(command: string): void {

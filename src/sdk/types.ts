@@ -60,6 +60,12 @@ export interface WorkflowOptions<TInput, TResult> {
   /** What the run may reach: GitLab projects, HTTP URL prefixes, secrets, activities. */
   permissions?: Permissions;
   input?: InputSpec<TInput>;
+  /**
+   * How long a run may take from its start: `'30m'`, `'2h'`, `'7d'` or milliseconds (1 s to 3,650 days). When it
+   * passes first, the run is cancelled — its `finally` blocks run, its children are asked to cancel — and fails with
+   * an error named `RunTimeoutError`. Each run of a `continueAsNew` chain has its own. None by default.
+   */
+  timeout?: Duration;
   /** The workflow itself. Its result must be JSON-serialisable. */
   run(input: TInput): Promise<TResult> | TResult;
 }
@@ -71,6 +77,7 @@ export interface WorkflowDefinition<TInput = unknown, TResult = unknown> {
   readonly triggers: readonly TriggerSpec[];
   readonly permissions: Permissions;
   readonly input?: InputSpec<TInput>;
+  readonly timeout?: Duration;
   readonly run: (input: TInput) => Promise<TResult> | TResult;
 }
 

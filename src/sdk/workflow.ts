@@ -4,6 +4,7 @@
  */
 import type { Json } from '../core/model.js';
 import type { InputCheck } from '../core/ports.js';
+import { toMilliseconds, type Duration } from './duration.js';
 import { InputValidationError } from './errors.js';
 import type { ManifestReply } from './protocol.js';
 import type {
@@ -41,6 +42,7 @@ export function workflow<TInput = any, TResult = unknown>(options: WorkflowOptio
   if (typeof options.run !== 'function') {
     throw new TypeError(`workflow({ name: ${JSON.stringify(options.name)} }): 'run' must be a function`);
   }
+  if (options.timeout !== undefined) runTimeoutMs(options.timeout, options.name);
   const definition: WorkflowDefinition<TInput, TResult> = Object.freeze({
     ...options,
     triggers: options.triggers ?? [],
@@ -48,6 +50,21 @@ export function workflow<TInput = any, TResult = unknown>(options: WorkflowOptio
   });
   definitions.add(definition);
   return definition;
+}
+
+/** The shortest and longest `timeout` a workflow may declare: below a second it is a mistake (`timeout: 30` for 30 s). */
+const MIN_RUN_TIMEOUT_MS = 1000;
+const MAX_RUN_TIMEOUT_MS = 3650 * 86_400_000;
+
+/** A declaration's `timeout` in milliseconds; a TypeError naming the workflow when it is not a duration in range. */
+export function runTimeoutMs(timeout: Duration, workflowName: unknown): number {
+  const ms = toMilliseconds(timeout, `timeout of workflow ${JSON.stringify(workflowName)}`);
+  if (ms < MIN_RUN_TIMEOUT_MS || ms > MAX_RUN_TIMEOUT_MS) {
+    throw new TypeError(
+      `workflow({ name: ${JSON.stringify(workflowName)} }): timeout ${JSON.stringify(timeout)} is out of range: from '1s' to '3650d' (a number is milliseconds)`,
+    );
+  }
+  return ms;
 }
 
 export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {
