@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Engine } from '../core/engine.js';
 import { NotFoundError, ValidationError, toError } from '../core/errors.js';
 import type { DeployedDefinition, TriggerSpec, WorkflowManifest } from '../core/model.js';
+import { secretAllowed, type SecretAccess } from '../core/secret-access.js';
 import type { Sandbox } from '../core/ports.js';
 import { bundleWorkflow, versionOf } from '../sandbox/bundle.js';
 import { manifestWarnings } from '../sandbox/manifest.js';
@@ -112,6 +113,19 @@ export function missingSecretWarnings(manifest: WorkflowManifest, configured: Re
     );
 }
 
+/**
+ * Deploy warnings for the secrets a workflow's `permissions.secrets` names that the operator's `secretAccess` keeps
+ * from it: `secrets.get` of one is refused (a team's workflow asking for another team's key, say).
+ */
+export function withheldSecretWarnings(manifest: WorkflowManifest, access: SecretAccess): string[] {
+  return (manifest.permissions.secrets ?? [])
+    .filter((name) => !secretAllowed(access, name, manifest.name))
+    .map(
+      (name) =>
+        `permissions.secrets: workflow ${manifest.name} asks for secret '${name}', which the server's secretAccess gives to ${access[name]!.join(', ')} only, so secrets.get('${name}') will be refused and the secret is not sent for it; remove it from permissions.secrets, or ask the operator to add the workflow to secretAccess.${name}`,
+    );
+}
+
 /** What a server offers workflows, for the warnings of a deploy. */
 export interface ServerOffer {
   /** The capabilities it has installed (`missingCapabilityWarnings`). */
@@ -120,6 +134,8 @@ export interface ServerOffer {
   activities?: ReadonlySet<string>;
   /** The secrets its configuration sets (`missingSecretWarnings`); unknown: no warning. */
   secrets?: ReadonlySet<string>;
+  /** Which workflows its configuration lets read which secrets (`withheldSecretWarnings`). */
+  secretAccess?: SecretAccess;
 }
 
 /** Bundles one workflow file and reads its declaration: what deploying it would store. */
@@ -228,6 +244,7 @@ export async function deployWorkflows(
       ...missingCapabilityWarnings(manifest, server.capabilities),
       ...(server.activities === undefined ? [] : missingActivityWarnings(manifest, server.activities)),
       ...(server.secrets === undefined ? [] : missingSecretWarnings(manifest, server.secrets)),
+      ...(server.secretAccess === undefined ? [] : withheldSecretWarnings(manifest, server.secretAccess)),
     ];
     if (missing.length > 0) result.warnings = [...(result.warnings ?? []), ...missing];
   }

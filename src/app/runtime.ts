@@ -8,11 +8,18 @@ import { createKubernetesCapability, type KubernetesCapabilityOptions } from '..
 import { createEmitCapability } from '../capabilities/emit.js';
 import { checkGitLabAtStartup, createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
-import { createSecretSource, createSecretsCapability, emptySecretsWarning, shortSecretsProblem } from '../capabilities/secrets.js';
+import {
+  createSecretSource,
+  createSecretsCapability,
+  emptySecretsWarning,
+  secretAccessProblem,
+  shortSecretsProblem,
+} from '../capabilities/secrets.js';
 import { createTasksCapability } from '../capabilities/tasks.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError, DefinitionError, toError } from '../core/errors.js';
 import { runEventChain } from '../core/event-chain.js';
+import type { SecretAccess } from '../core/secret-access.js';
 import type { CloudEvent } from '../core/model.js';
 import type { Capability, Clock, Logger, SchemaMigration, Store } from '../core/ports.js';
 import { ThreadedSandbox, createThreadedSandbox } from '../sandbox/threads/threaded-sandbox.js';
@@ -65,6 +72,8 @@ export interface RuntimeConfig {
   sandbox: { memoryMb: number; cpuMs: number; cacheSize: number; cacheMemoryMb: number; threads: number };
   lookbackMs: number;
   secrets: Readonly<Record<string, string>>;
+  /** Which workflows may read which secrets (core/secret-access.ts); a secret it does not name, any that asks. */
+  secretAccess?: SecretAccess;
   activities: Readonly<Record<string, ActivityFunction>>;
   /** The GitLab workflows call; absent: the built-in simulator (see docs/gitlab-capability.md). */
   gitlabUrl?: string | undefined;
@@ -226,6 +235,8 @@ function serverLogOptions(level: string): LoggerOptions {
 export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const shortSecrets = shortSecretsProblem(config.secrets);
   if (shortSecrets !== undefined) throw new ConfigError(shortSecrets);
+  const accessProblem = secretAccessProblem(config.secretAccess ?? {}, config.secrets);
+  if (accessProblem !== undefined) throw new ConfigError(accessProblem);
   // SQLite has one writer process: a stable id lets a restarted server take its leases back at once.
   const nodeId = config.db.kind === 'postgres' ? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}` : 'local';
   // Every line names its node, as the metrics and leases do: a run is followed across nodes by it.
@@ -278,7 +289,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     return late.engine.ingest(event, key);
   };
   const activities = createActivitiesCapability(config.activities, { secrets });
-  const secretsCapability = createSecretsCapability(secrets);
+  const secretsCapability = createSecretsCapability(secrets, { access: config.secretAccess ?? {} });
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     secretsCapability,
@@ -296,6 +307,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     capabilities: new Set(capabilities.keys()),
     ...(capabilities.get('activities') === activities && { activities: new Set(Object.keys(config.activities)) }),
     ...(capabilities.get('secrets') === secretsCapability && { secrets: new Set(secrets.values().map(({ name }) => name)) }),
+    secretAccess: config.secretAccess ?? {},
   };
   const webhookSources = [...webhookSourcesOf(config), ...(overrides.webhookSources ?? [])];
   // Asked before the capabilities are wrapped: what `env.mock('gitlab')` puts in front of them answers workflows, not
@@ -316,6 +328,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     logger: logger.child({ component: 'engine' }),
     capabilities,
     secrets,
+    secretAccess: config.secretAccess ?? {},
     checkInput: checkSchema,
     nodeId,
     sandboxLimits: { memoryLimitBytes: config.sandbox.memoryMb * 1024 * 1024, cpuMsPerActivation: config.sandbox.cpuMs },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
+import { secretAllowed, type SecretAccess } from '../core/secret-access.js';
 import type { Capability, CapabilityContext, SecretSource } from '../core/ports.js';
 import { parseArgs } from './args.js';
 
@@ -62,16 +63,27 @@ const secretArgs = z.object({ name: z.string().min(1) });
  * What `secrets.get` checks before reading a value: the method, the name, and `permissions.secrets`. Returns the
  * name. A mocked `secrets` runs it too (autoflow/testing), so that a test fails where production would.
  */
-export function checkSecretRead(method: string, raw: Json, context: CapabilityContext): string {
+export function checkSecretRead(method: string, raw: Json, context: CapabilityContext, access: SecretAccess = {}): string {
   if (method !== 'get')
     throw new CapabilityError('unknown_method', `secrets has no method '${method}'; use secrets.get`, { retryable: false });
   const { name } = parseArgs(secretArgs, raw, 'secrets.get');
   if (!context.permissions.secrets?.includes(name)) {
-    throw new PermissionDeniedError(`workflow '${context.workflow}' may not read secret '${name}': add it to permissions.secrets`, {
-      secret: name,
-    });
+    const why = secretAllowed(access, name, context.workflow)
+      ? 'add it to permissions.secrets'
+      : `the server's secretAccess lets only ${access[name]!.join(', ')} read it`;
+    throw new PermissionDeniedError(`workflow '${context.workflow}' may not read secret '${name}': ${why}`, { secret: name });
   }
   return name;
+}
+
+/**
+ * Why `secretAccess` cannot be taken, or undefined: it names a secret the server does not set. A mistyped name would
+ * leave the secret it meant readable by every workflow that asks for it.
+ */
+export function secretAccessProblem(access: SecretAccess, secrets: Readonly<Record<string, string>>): string | undefined {
+  const unknown = Object.keys(access).filter((name) => !Object.hasOwn(secrets, name));
+  if (unknown.length === 0) return undefined;
+  return `secretAccess names ${unknown.map((name) => `'${name}'`).join(', ')}, which ${unknown.length > 1 ? 'are' : 'is'} not among the configured secrets (${Object.keys(secrets).join(', ') || 'none'}): a misspelt name would leave the secret it meant open to every workflow; fix the name, or configure the secret`;
 }
 
 export interface SecretsCapabilityOptions {
@@ -81,6 +93,8 @@ export interface SecretsCapabilityOptions {
    * @default name => `set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`
    */
   howToConfigure?: (name: string) => string;
+  /** Which workflows may read which secrets (autoflow.config.ts `secretAccess`), for the refusal to say why. */
+  access?: SecretAccess;
 }
 
 const configureOnServer = (name: string): string => `set AUTOFLOW_SECRET_${name} or add it to secrets in autoflow.config.ts`;
@@ -89,7 +103,7 @@ const configureOnServer = (name: string): string => `set AUTOFLOW_SECRET_${name}
 export function createSecretsCapability(source: SecretSource, options: SecretsCapabilityOptions = {}): Capability {
   const howToConfigure = options.howToConfigure ?? configureOnServer;
   const read = (method: string, raw: Json, context: CapabilityContext): Json => {
-    const name = checkSecretRead(method, raw, context);
+    const name = checkSecretRead(method, raw, context, options.access);
     const value = source.get(name);
     if (value === undefined) {
       throw new CapabilityError('secret_missing', `secret '${name}' is not configured: ${howToConfigure(name)}`, { retryable: false });

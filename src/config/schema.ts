@@ -204,6 +204,17 @@ export const configSchema = strict({
       'an object of secret names to string values',
     )
     .default({}),
+  /**
+   * Config file only: secret name → the workflows (names or globs) that may read it, whatever other workflows' own
+   * `permissions.secrets` ask for; a secret not named here stays readable by every workflow that asks for it.
+   */
+  secretAccess: z
+    .record(
+      nonEmpty,
+      z.array(nonEmpty, 'a list of workflow names or globs').min(1, 'at least one workflow name or glob'),
+      'an object of secret names to lists of workflow names or globs',
+    )
+    .default({}),
   /** Config file only. */
   activities: z
     .record(

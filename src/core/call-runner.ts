@@ -2,7 +2,7 @@ import { AttemptAbandonedError, attemptCall, type CallAnswer, type CallContext, 
 import type { TypedEmitter } from './emitter.js';
 import { loggedError, toError } from './errors.js';
 import type { InlineCalls } from './inline-calls.js';
-import type { CallRecord, DeployedDefinition } from './model.js';
+import type { CallRecord, DeployedDefinition, Permissions } from './model.js';
 import type { Capability, ClaimedCall, Clock, Logger, SecretSource, Store } from './ports.js';
 
 /** Calls claimed and executed at once by one wake-up. */
@@ -37,8 +37,9 @@ export interface CallRunnerOptions {
   secrets: SecretSource;
   random: () => number;
   callLeaseMs: number;
-  /** A claimed call is made with the permissions of its run's version. */
+  /** A claimed call is made with the permissions of its run's version: what it declares, as the operator grants it. */
   definitionFor: (version: string) => Promise<DeployedDefinition | undefined>;
+  permissionsOf: (definition: DeployedDefinition) => Permissions;
   /** Work the engine's stop waits for. */
   track: (work: Promise<unknown>) => void;
   /** Wakes the engine at `at`: the time of a call's next attempt. */
@@ -292,7 +293,7 @@ export class CallRunner {
             this.options.wakeAt(leaseUntil);
             return;
           }
-          const outcome = await this.execute(call, { workflow: run.workflow, permissions: definition.manifest.permissions, now });
+          const outcome = await this.execute(call, { workflow: run.workflow, permissions: this.options.permissionsOf(definition), now });
           if (outcome.kind === 'abandoned') return outcome.handBack ? this.handBack(call, outcome) : undefined;
           if (outcome.kind === 'retry') return this.reschedule(call, run.workflow, outcome);
           return this.recordAnswer(call.runId, { resolution: outcome.resolution, attempts: outcome.attempts, at: clock.now() });

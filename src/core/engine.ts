@@ -24,6 +24,7 @@ import type {
   Json,
   NewRun,
   PendingResolution,
+  Permissions,
   Resolution,
   RunRecord,
   RunStatus,
@@ -48,6 +49,7 @@ import type {
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
 import { leftWorkToClaim, lookBack, planRouting, type OwnAccount, type RoutingOptions, type TriggerFailure } from './router.js';
+import { grantedPermissions, type SecretAccess } from './secret-access.js';
 import { revealResolution, secretValuesOf } from './secrets.js';
 import { SlotReturns } from './slot-returns.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
@@ -59,6 +61,8 @@ export interface EngineOptions {
   logger: Logger;
   capabilities: ReadonlyMap<string, Capability>;
   secrets: SecretSource;
+  /** Which workflows may read which secrets, beyond what their own `permissions.secrets` asks (secret-access.ts). */
+  secretAccess?: SecretAccess;
   /**
    * Checks a new run's input against its definition's JSON Schema, throwing what is wrong: applied to child runs and
    * continue-as-new successors, which no API call checks (validator objects, zod…, check themselves in the sandbox).
@@ -227,6 +231,7 @@ export class Engine {
       random: this.random,
       callLeaseMs: this.callLeaseMs,
       definitionFor: (version) => this.definitionFor(version),
+      permissionsOf: (definition) => this.permissionsOf(definition),
       track: (work) => this.track(work),
       wakeAt: (at) => this.considerWake(at),
       mailFor: (runIds) => this.mailFor(runIds),
@@ -547,7 +552,7 @@ export class Engine {
       version: definition.version,
       time,
       secrets: this.options.secrets,
-      readableSecrets: definition.manifest.permissions.secrets ?? [],
+      readableSecrets: this.permissionsOf(definition).secrets ?? [],
       versionOf: (name) => this.activeDefinition(name)?.version,
       inputProblem: (name, input) => this.inputProblem(name, input),
       replay: (kept) => this.replayForRetry(run, definition, kept),
@@ -593,7 +598,7 @@ export class Engine {
     history: readonly HistoryEvent[],
   ): Promise<{ instance: WorkflowInstance; outcome: ReplayOutcome }> {
     const instance = await this.options.sandbox.createInstance(definition, { runId: run.id, seed: run.id, ...this.options.sandboxLimits });
-    const permitted = definition.manifest.permissions.secrets;
+    const permitted = this.permissionsOf(definition).secrets;
     try {
       const outcome = await replayHistory(instance, history, {
         runId: run.id,
@@ -770,7 +775,7 @@ export class Engine {
     }
     let local: DeliveredResolution[] = [];
     let resolvedCalls: number[] = [];
-    const permissions = definition.manifest.permissions;
+    const permissions = this.permissionsOf(definition);
     while (!this.stopping) {
       const { delivered, consumed } = this.dedupe(entry, pending, local);
       const first = run.historyLength === 0;
@@ -1017,6 +1022,11 @@ export class Engine {
       run,
       buildTerminalCommit(run, this.options.nodeId, this.clock.now(), { status: 'failed', error }, this.options.secrets),
     );
+  }
+
+  /** What runs of `definition` may reach: its declared permissions, less the secrets the operator keeps from it. */
+  private permissionsOf(definition: DeployedDefinition): Permissions {
+    return grantedPermissions(definition.manifest, this.options.secretAccess ?? {});
   }
 
   /** A run not in the cache: a fresh sandbox, replayed through the run's history. */

@@ -1,0 +1,34 @@
+/**
+ * Which workflows the operator lets read each secret (`secretAccess` in autoflow.config.ts): a workflow's own
+ * `permissions.secrets` is what its author asks for, and on a server shared by several teams any author could ask for
+ * another team's deploy key. A secret the operator does not list stays readable by every workflow that asks for it.
+ */
+import { globMatches } from './glob.js';
+import type { Permissions, WorkflowManifest } from './model.js';
+
+/** Secret name → the workflow names (or globs: `team-a-*`) that may read it. */
+export type SecretAccess = Readonly<Record<string, readonly string[]>>;
+
+/** Whether `workflow` may read `secret` as far as the operator is concerned. */
+export function secretAllowed(access: SecretAccess, secret: string, workflow: string): boolean {
+  const allowed = Object.hasOwn(access, secret) ? access[secret] : undefined;
+  return allowed === undefined || allowed.some((glob) => globMatches(glob, workflow));
+}
+
+const granted = new WeakMap<WorkflowManifest, Permissions>();
+
+/**
+ * The permissions a definition's runs have: what its manifest asks for, without the secrets the operator keeps from
+ * it. Worked out once per manifest (per version); the manifest itself stays as declared, which views show.
+ */
+export function grantedPermissions(manifest: WorkflowManifest, access: SecretAccess): Permissions {
+  const known = granted.get(manifest);
+  if (known !== undefined) return known;
+  const { secrets, ...rest } = manifest.permissions;
+  const permissions: Permissions =
+    secrets === undefined
+      ? manifest.permissions
+      : { ...rest, secrets: secrets.filter((name) => secretAllowed(access, name, manifest.name)) };
+  granted.set(manifest, permissions);
+  return permissions;
+}
