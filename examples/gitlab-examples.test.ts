@@ -13,7 +13,8 @@ describe('shipped GitLab examples, driven by real webhooks from the simulator', 
   before(async () => {
     env = await createTestEnv({ workflows, gitlab: demoSeed() });
   });
-  after(() => env.close());
+  // Optional: when createTestEnv failed, its own error is the report, not a TypeError of this hook.
+  after(() => env?.close());
 
   test('milestone Backlog → workflow::backlog; another milestone → workflow::ready for dev, replacing it', async () => {
     const issue = await env.gitlab.actions.createIssue('alice', 'demo/app', { title: 'Flaky deploy job' });
