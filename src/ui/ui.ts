@@ -239,6 +239,9 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
           const number = Number(step ?? text('step'));
           if (!Number.isInteger(number) || number < 0) throw new NotFoundError('call', step ?? text('step'));
           await operations.retryCall(id, number);
+          // The call's effect happens again: the log says who asked for it, as the history does for a run's retry.
+          const by = c.get('session').username;
+          settings.logger.info({ runId: id, step: number, by }, `call #${number} of run ${id} retried now in the web UI by @${by}`);
           return done('retried');
         }
         case 'signal': {

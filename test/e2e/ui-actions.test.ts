@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { memoryLogger, type LogEntry } from '../helpers/memory-logger.js';
 import { startUiServer, UI_WORKFLOWS, type HttpSession, type UiServer } from '../helpers/ui-server.js';
 
 /** The run page's actions and the runs list's filters, at the HTTP level. */
@@ -11,6 +12,7 @@ describe('web UI actions and filters', () => {
   let upstream: Server;
   let hits = 0;
   let healthy = false;
+  const logged: LogEntry[] = [];
 
   before(async () => {
     upstream = createServer((_request, response) => {
@@ -19,9 +21,10 @@ describe('web UI actions and filters', () => {
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
-    server = await startUiServer({
-      ...UI_WORKFLOWS,
-      'ui-on-issue.ts': `import { workflow } from 'autoflow';
+    server = await startUiServer(
+      {
+        ...UI_WORKFLOWS,
+        'ui-on-issue.ts': `import { workflow } from 'autoflow';
 export default workflow({
   name: 'ui-on-issue',
   triggers: [{ event: 'com.gitlab.events.issue_created' }],
@@ -29,7 +32,7 @@ export default workflow({
     return event.subject ?? null;
   },
 });`,
-      'ui-flaky.ts': `import { http, workflow } from 'autoflow';
+        'ui-flaky.ts': `import { http, workflow } from 'autoflow';
 export default workflow({
   name: 'ui-flaky',
   permissions: { http: ['${target}'] },
@@ -39,7 +42,7 @@ export default workflow({
     return response.status;
   },
 });`,
-      'ui-greet.ts': `import { workflow } from 'autoflow';
+        'ui-greet.ts': `import { workflow } from 'autoflow';
 export default workflow({
   name: 'ui-greet',
   input: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } }, additionalProperties: false },
@@ -47,7 +50,7 @@ export default workflow({
     return 'Hello, ' + input.name;
   },
 });`,
-      'ui-fragile.ts': `import { http, workflow } from 'autoflow';
+        'ui-fragile.ts': `import { http, workflow } from 'autoflow';
 export default workflow({
   name: 'ui-fragile',
   permissions: { http: ['${target}'] },
@@ -56,7 +59,9 @@ export default workflow({
     return response.status;
   },
 });`,
-    });
+      },
+      { logger: memoryLogger(logged) },
+    );
     alice = await server.signedIn('alice');
   });
   after(async () => {
@@ -87,6 +92,12 @@ export default workflow({
       (calls) => calls[0]?.attempts === 2,
     );
     assert.equal(hits, 2);
+    assert.ok(
+      logged.some(
+        (line) => line.data.by === 'alice' && line.message === `call #${call!.step} of run ${run.id} retried now in the web UI by @alice`,
+      ),
+      'the log says who made the call happen again',
+    );
 
     healthy = true;
     assert.equal((await alice.post(retry, { _csrf: csrf })).status, 303);

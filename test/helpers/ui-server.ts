@@ -1,6 +1,7 @@
 import type { TaskView } from '../../src/app/operations.js';
 import { embeddedRuntimeConfig, createRuntime, type Runtime } from '../../src/app/runtime.js';
 import type { DatabaseConfig } from '../../src/config/database.js';
+import type { Logger } from '../../src/core/ports.js';
 import { createApp } from '../../src/server/http/app.js';
 import { serve, type RunningServer } from '../../src/server/serve.js';
 import { webUiOptions } from '../../src/server/web-ui.js';
@@ -72,7 +73,7 @@ export interface UiServer {
  */
 export async function startUiServer(
   workflows: Record<string, string> = UI_WORKFLOWS,
-  options: { db?: DatabaseConfig; sessionSecret?: string; uiUsers?: string[] } = {},
+  options: { db?: DatabaseConfig; sessionSecret?: string; uiUsers?: string[]; logger?: Logger } = {},
 ): Promise<UiServer> {
   const folder = workflowFolder(workflows);
   const port = await freePort();
@@ -82,6 +83,7 @@ export async function startUiServer(
   const runtime = await createRuntime(embeddedRuntimeConfig({ db, workflowsDir: folder.dir, publicUrl: url }), {
     capabilities: [gitlab.capability],
     webhookSources: [gitlab.webhookSource],
+    ...(options.logger && { logger: options.logger }),
   });
   await runtime.start();
   const ui = webUiOptions({
