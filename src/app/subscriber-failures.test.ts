@@ -22,9 +22,10 @@ async function emit(store: Store, id: string, type = 'com.example.done'): Promis
 
 const idOf = (init: RequestInit | undefined): string => (JSON.parse(init!.body as string) as CloudEvent).id;
 
-async function setup(answer: (id: string) => Promise<Response>, subscriber: Partial<Subscriber> = {}) {
-  const store = createMemoryStore();
-  await store.migrate();
+/** A dispatcher to one subscriber answered by `answer`, on `store` (a new one, migrated, by default). */
+async function setup(answer: (id: string) => Promise<Response>, subscriber: Partial<Subscriber> = {}, given?: Store) {
+  const store = given ?? createMemoryStore();
+  if (!given) await store.migrate();
   const clock = new VirtualClock();
   const logger = memoryLogger();
   const metrics = createMetrics({ store, clock, logger, nodeId: 'local', processMetrics: false });
@@ -182,22 +183,13 @@ test("a Slack webhook's secret path is on neither /metrics nor the log, and its 
   await emit(store, 'sent-before');
   await store.advanceScheduleTick(`subscriber:${slack}`, await emit(store, 'sent-before-too'));
   await emit(store, 'new');
-  const clock = new VirtualClock();
-  const logger = memoryLogger();
-  const metrics = createMetrics({ store, clock, logger, nodeId: 'local', processMetrics: false });
-  const received: string[] = [];
-  const dispatcher = new SubscriberDispatcher({
+  const { logger, metrics, received, dispatcher, settle } = await setup(
+    () => Promise.resolve(new Response(null, { status: 200 })),
+    { url: slack },
     store,
-    clock,
-    logger,
-    subscribers: [{ url: slack, secret: 's' }],
-    fetch: async (_url, init) => (received.push(idOf(init)), new Response(null, { status: 200 })),
-    onAttempt: (name, status) => metrics.subscriberAttempt(name, status),
-  });
-  metrics.attachSubscribers(() => dispatcher.backlog());
-  await dispatcher.start();
+  );
   dispatcher.notify();
-  await dispatcher.whenIdle();
+  await settle();
   assert.deepEqual(received, ['new']);
   const text = await metrics.render();
   assert.equal(sample(text, 'autoflow_subscriber_deliveries_total', 'subscriber="https://hooks.slack.com/…#6b003e"'), 1);
