@@ -3,6 +3,7 @@ import type { Child } from 'hono/jsx';
 import type { Session } from '../auth/session.js';
 import type { PageLink, RunsPager } from '../runs-pager.js';
 import { ASSET_VERSION } from '../static.js';
+import { cutText } from '../../core/text-cut.js';
 
 export interface PageProps {
   title: string;
@@ -106,8 +107,21 @@ export function RunLink(props: { id: string }) {
   );
 }
 
-export function Json(props: { value: unknown }) {
-  return <pre class="json">{JSON.stringify(props.value, null, 2)}</pre>;
+/**
+ * The most of a value a page shows: a run's input or result may be megabytes (2 MiB each, more from a webhook), and the
+ * run page is sent again at each live update. The whole value is a command away: `more` says which.
+ */
+const MAX_SHOWN_JSON_CHARS = 64 * 1024;
+
+export function Json(props: { value: unknown; more?: string }) {
+  const text = JSON.stringify(props.value, null, 2);
+  if (text.length <= MAX_SHOWN_JSON_CHARS) return <pre class="json">{text}</pre>;
+  return (
+    <>
+      <pre class="json">{cutText(text, MAX_SHOWN_JSON_CHARS)}</pre>
+      {props.more && <p class="muted">The whole value: {props.more}</p>}
+    </>
+  );
 }
 
 /** A simple error or notice box. */

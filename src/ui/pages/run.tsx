@@ -343,11 +343,11 @@ export function runPage(props: RunPageProps) {
           </div>
           <div id="run-io" data-live-region>
             <h2>Input</h2>
-            <Json value={run.input} />
+            <Json value={run.input} more={`autoflow show ${run.id} --json, or GET /api/v1/runs/${run.id}`} />
             {run.result !== undefined && (
               <>
                 <h2>Result</h2>
-                <Json value={run.result} />
+                <Json value={run.result} more={`autoflow show ${run.id} --json, or GET /api/v1/runs/${run.id}`} />
               </>
             )}
             {run.error && (
