@@ -180,6 +180,12 @@ test('text from a run is one line of plain text: an escape sequence or a line br
   const forged = '\u001b[31mRED\u001b[0m\n2026-01-01T00:00:00Z  info   forged line\r\u0007';
   assert.equal(printable(forged), '\\x1b[31mRED\\x1b[0m\\n2026-01-01T00:00:00Z  info   forged line\\r\\x07');
   assert.equal(printable('tabs\tand ünïcödé stay'), 'tabs\tand ünïcödé stay');
+  assert.equal(
+    printable('Deploy \u202eyad\u202c failed'),
+    'Deploy \\u202eyad\\u202c failed',
+    'a title cannot reverse the rest of the line',
+  );
+  assert.equal(printable('שלום \u200f ok'), 'שלום \u200f ok', 'right-to-left text and its marks stay');
   assert.equal(formatError({ name: 'Error', message: 'bad\ntitle' }), 'Error: bad\\ntitle');
 });
 

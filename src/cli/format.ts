@@ -101,13 +101,16 @@ export function formatErrorLines(error: ErrorInfo): string[] {
 /**
  * Text from a run (a log line, an error's message, which may hold an issue title) as one line of a terminal: control
  * characters (an escape sequence that would recolour or clear the screen, a line break that would start a record of
- * its own) are written as escapes (`\n`, `\x1b`), so one record is one line and shows only what it holds.
+ * its own) are written as escapes (`\n`, `\x1b`), so one record is one line and shows only what it holds. So are the
+ * embeddings, overrides and isolates that reorder text (U+202A–U+202E, U+2066–U+2069): an issue title with one would show the rest of its line reversed, the
+ * run id and status printed after it included.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (char) => {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (char) => {
     if (char === '\n') return '\\n';
     if (char === '\r') return '\\r';
-    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    const code = char.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
   });
 }
 
