@@ -288,13 +288,15 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     if (!late.engine) throw new Error('an event was put into the inbox before the engine exists');
     return late.engine.ingest(event, key);
   };
+  // What the events a run puts into the inbox carry, so that workflows starting each other in a loop end (event-chain.ts).
+  const chainOf = (runId: string) => runEventChain(store, runId);
   const activities = createActivitiesCapability(config.activities, { secrets });
   const secretsCapability = createSecretsCapability(secrets, { access: config.secretAccess ?? {} });
   const builtIn: Capability[] = [
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     secretsCapability,
-    createEmitCapability(ingest, { chainOf: (runId) => runEventChain(store, runId) }),
-    createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080' }),
+    createEmitCapability(ingest, { chainOf }),
+    createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080', chainOf }),
     activities,
     ...gitlabCapabilities(config),
     createCalendarCapability(),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
+import { withEventChain } from '../core/event-chain.js';
 import { checkTaskSpec, closedOutcome, humanTaskId, pendingPeople } from '../core/human-task-rules.js';
 import { taskClosedEvent, taskStorageProblems, type HumanTaskOutcome, type HumanTaskRecord } from '../core/human-task.js';
 import type { CloudEvent, Json, JsonObject } from '../core/model.js';
@@ -22,6 +23,11 @@ export interface TasksCapabilityOptions {
   ingest: Ingest;
   /** Where people reach the web UI; task URLs start with it. */
   publicUrl: string;
+  /**
+   * How many emits led to the event that started run `runId` (core/event-chain.ts): a task's opened and reminder
+   * events start runs like an emitted event, and carry one more, so that workflows opening tasks for each other end.
+   */
+  chainOf(runId: string): Promise<number>;
 }
 
 const createSchema = z.object({
@@ -46,6 +52,11 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
       throw new PermissionDeniedError(`${call}: task ${id} does not belong to this run`, { task: id });
     }
     return task;
+  }
+
+  /** A task's event for the outside, which may start runs: one link further in its run's chain (see chainOf). */
+  async function outgoing(type: string, task: HumanTaskRecord, context: CapabilityContext, data: JsonObject): Promise<CloudEvent> {
+    return withEventChain(event(type, task, context, data), (await options.chainOf(context.runId)) + 1);
   }
 
   function event(type: string, task: HumanTaskRecord, context: CapabilityContext, data: JsonObject): CloudEvent {
@@ -116,7 +127,7 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
             revision: 0,
           });
           if (created) {
-            const opened = event(TASK_OPENED_EVENT, task, context, { eligible: task.eligible });
+            const opened = await outgoing(TASK_OPENED_EVENT, task, context, { eligible: task.eligible });
             await options.ingest(opened, `task:${task.id}:opened`);
           }
           return { id: task.id, url: urlOf(task.id), eligible: task.eligible };
@@ -129,7 +140,10 @@ export function createTasksCapability(options: TasksCapabilityOptions): Capabili
           const task = await ownTask(raw, 'tasks.remind', context);
           if (task.status !== 'open') return { status: task.status, outcome: (task.outcome ?? null) as Json, pending: [] };
           const pending = pendingPeople(task);
-          await options.ingest(event(TASK_REMINDER_EVENT, task, context, { pending }), `task:${task.id}:remind:${context.idempotencyKey}`);
+          await options.ingest(
+            await outgoing(TASK_REMINDER_EVENT, task, context, { pending }),
+            `task:${task.id}:remind:${context.idempotencyKey}`,
+          );
           return { status: task.status, pending };
         }
         case 'expire':

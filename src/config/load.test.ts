@@ -319,9 +319,9 @@ describe('every invalid value names key, source, value and expected form', () =>
   test('webhook sources that share a name or a secret are refused, naming both entries and never the secret', async () => {
     const cwd = folder({
       'autoflow.config.ts': `export default { webhookSources: [
-  { name: 'team-a', secret: 'hook-a-s3cret', projects: ['team-a/*'] },
-  { name: 'team-a', secret: 'hook-b-s3cret', projects: ['team-b/*'] },
-  { name: 'team-c', secret: 'hook-a-s3cret', projects: ['team-c/*'] },
+  { name: 'team-a', secret: 'hook-a-s3cret', instanceUrl: 'https://gitlab.example.com', projects: ['team-a/*'] },
+  { name: 'team-a', secret: 'hook-b-s3cret', instanceUrl: 'https://gitlab.example.com', projects: ['team-b/*'] },
+  { name: 'team-c', secret: 'hook-a-s3cret', instanceUrl: 'https://gitlab.example.com', projects: ['team-c/*'] },
   { name: 'team-a', secret: 'hook-a-s3cret' },
 ] };\n`,
     });
@@ -341,11 +341,21 @@ describe('every invalid value names key, source, value and expected form', () =>
     );
   });
 
+  test('a webhook source limited to some projects needs its instanceUrl: else the sender chooses the instance its events name', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { webhookSources: [{ name: 'team-c', secret: 'team-c-s3cret', projects: ['team-c/*'] }] };\n`,
+    });
+    assert.match(
+      await configError(loadConfig({ env: {}, cwd })),
+      /^invalid configuration: webhookSources\[0\]\.instanceUrl from .* expected the GitLab instance's URL, such as 'https:\/\/gitlab\.example\.com', which a source limited to some projects needs/,
+    );
+  });
+
   test("a webhook source with the default source's secret is refused, wherever that secret came from", async () => {
     const cwd = folder({
       'autoflow.config.ts': `export default { webhookSources: [
-  { name: 'team-a', secret: 'team-a-s3cret', projects: ['team-a/*'] },
-  { name: 'team-b', secret: 'shared-s3cret', projects: ['team-b/*'] },
+  { name: 'team-a', secret: 'team-a-s3cret', instanceUrl: 'https://gitlab.example.com', projects: ['team-a/*'] },
+  { name: 'team-b', secret: 'shared-s3cret', instanceUrl: 'https://gitlab.example.com', projects: ['team-b/*'] },
 ] };\n`,
     });
     const message = await configError(loadConfig({ env: { AUTOFLOW_GITLAB_WEBHOOK_SECRET: 'shared-s3cret' }, cwd }));

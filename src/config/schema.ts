@@ -135,6 +135,12 @@ const webhookSourceSchema = strict({
     .array(nonEmpty, "a list of project or group paths, such as ['teama/*']")
     .min(1, "at least one path, such as 'teama/*'")
     .optional(),
+}).refine((source) => source.projects === undefined || source.instanceUrl !== undefined, {
+  path: ['instanceUrl'],
+  // Without it, the instance part of an event's `source` comes from the X-Gitlab-Instance header or the payload, which
+  // the holder of this source's secret writes: a `source` filter would take their events for another team's.
+  message:
+    "the GitLab instance's URL, such as 'https://gitlab.example.com', which a source limited to some projects needs: without it the sender of a webhook chooses the instance its events' source names",
 });
 
 const kubernetesSchema = strict({

@@ -55,8 +55,22 @@ function startedRunIdProblem(id: string): string | undefined {
   return undefined;
 }
 
-/** Why a workflow may not give `id` to its child, or undefined when it may. */
-export function childRunIdProblem(id: string): string | undefined {
+/** The id of the child a run starts at `step` without giving one (the SDK's `startChild`). */
+export function defaultChildRunId(parentId: string, step: number): string {
+  return `${parentId}.${step}`;
+}
+
+const DEFAULT_CHILD_SUFFIX = /\.\d+$/;
+
+/**
+ * Why a workflow may not give `id` to the child it starts as `ownDefault` would be named, or undefined when it may.
+ * Besides the shapes of a schedule's and a trigger's runs, a child may not take the shape of another run's default
+ * child id (`release@2026-12-07T15:08:00.000Z.1`): started first, it would make that run's own child start fail.
+ */
+export function childRunIdProblem(id: string, ownDefault: string): string | undefined {
+  if (id !== ownDefault && DEFAULT_CHILD_SUFFIX.test(id)) {
+    return 'an id ending in . and a number is the one a run gives the child it starts without an id (<run id>.<step>): end it otherwise';
+  }
   return startedRunIdProblem(id) ?? reservedRunIdProblem(id);
 }
 

@@ -21,7 +21,7 @@ import type {
 import type { SecretSource, TaskCommit } from './ports.js';
 import { wellFormedText } from './storable-json.js';
 import { holdsSecretValue, redactJson, redactText, sealJson } from './secrets.js';
-import { childRunIdProblem } from './run-id.js';
+import { childRunIdProblem, defaultChildRunId } from './run-id.js';
 import { cutText } from './text-cut.js';
 
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
@@ -238,7 +238,7 @@ export function childStart(
       details: { code: 'secret_in_child_id', workflow: command.workflow },
     });
   }
-  const childIdProblem = childRunIdProblem(command.childId);
+  const childIdProblem = childRunIdProblem(command.childId, defaultChildRunId(parentId, command.step));
   if (childIdProblem !== undefined) {
     return refuse({
       name: 'ValidationError',

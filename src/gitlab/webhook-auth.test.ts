@@ -111,9 +111,24 @@ describe('webhookScopeProblem', () => {
     assert.match(problem ?? '', /object_attributes\.source\.path_with_namespace names alice\/app/);
   });
 
-  test('a URL is read as written: dot segments do not make a team-b URL pass for team-a', () => {
-    const sneaky = hook({ web_url: 'https://gitlab.example.com/team-b/app/../../team-a/app' });
-    assert.match(webhookScopeProblem(teamA, sneaky) ?? '', /project\.web_url names team-b\/app\/\.\.\/\.\.\/team-a\/app/);
+  test('a path with dot segments, plain or encoded, is refused: the event made of it would resolve them into another project', () => {
+    // Sent with team-b's secret: the text starts in team-b's projects, and its source and subject would be team-a's.
+    const teamB = { ...teamA, name: 'team-b', projects: ['team-b', 'team-b/*'] };
+    for (const web_url of [
+      'https://gitlab.example.com/team-b/x/../../team-a/app',
+      'https://gitlab.example.com/team-b/x/%2e%2e/%2E%2E/team-a/app',
+      'https://gitlab.example.com/team-b/x\\..\\..\\team-a\\app',
+      'https://gitlab.example.com/team-b/x/-/../../../team-a/app/-/merge_requests/7',
+    ]) {
+      const sneaky = { object_kind: 'merge_request', project: { id: 1, web_url }, object_attributes: { iid: 7 } };
+      assert.match(
+        webhookScopeProblem(teamB, sneaky) ?? '',
+        /project\.web_url does not name a project or group as GitLab writes one/,
+        web_url,
+      );
+    }
+    const path = { object_kind: 'merge_request', project: { path_with_namespace: 'team-b/../team-a/app' } };
+    assert.match(webhookScopeProblem(teamB, path) ?? '', /project\.path_with_namespace does not name a project or group/);
   });
 
   test("URLs are read below the source's instanceUrl, so a GitLab under a relative URL root is checked by project path", () => {
@@ -123,7 +138,7 @@ describe('webhookScopeProblem', () => {
   });
 
   test('a URL field that does not read as a URL is refused, and so is a hook that names no project or group', () => {
-    assert.match(webhookScopeProblem(teamA, hook({ homepage: 'team-b/app' })) ?? '', /project\.homepage does not read as the URL/);
+    assert.match(webhookScopeProblem(teamA, hook({ homepage: 'team-b/app' })) ?? '', /project\.homepage does not name a project or group/);
     assert.match(webhookScopeProblem(teamA, { event_name: 'user_create' }) ?? '', /names no project or group$/);
   });
 

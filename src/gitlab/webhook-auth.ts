@@ -87,7 +87,9 @@ export function webhookScopeProblem(source: WebhookSource, payload: Json | undef
   const named = isObject(payload) ? namedPaths(payload, baseUrl(source.instanceUrl)) : [];
   if (named.length === 0) return `${scope}, and this delivery names no project or group`;
   const unreadable = named.find((found) => found.path === undefined);
-  if (unreadable !== undefined) return `${scope}, and this delivery's ${unreadable.field} does not read as the URL of a project or group`;
+  if (unreadable !== undefined) {
+    return `${scope}, and this delivery's ${unreadable.field} does not name a project or group as GitLab writes one (an http(s) or git URL, without '.' or '..' segments or encoded separators)`;
+  }
   const outside = named.find((found) => !inScope(projects, found.kind, found.path ?? ''));
   if (outside === undefined) return undefined;
   return `${scope}, and this delivery's ${outside.field} names ${outside.path}: add the project to the source's projects in autoflow.config.ts, or give its hook the secret of its own source`;

@@ -163,6 +163,18 @@ function withoutSuffixes(path: string): string {
 }
 
 /**
+ * A `.` or `..` segment, or what a URL parser turns into one or into a separator (`%2e`, `%2f`, `\\`): GitLab never
+ * writes one in a path, and the event's `source` and `subject` are made with a URL parser, which resolves them, while
+ * the scope check reads the text — `team-b/x/../../team-a/app` would pass as team-b's and become team-a's.
+ */
+const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)|%2e|%2f|%5c|\\/i;
+
+/** `path` as named, or undefined (unreadable, refused by a scoped source) when it holds a dot segment. */
+function withoutDotSegments(path: string | undefined): string | undefined {
+  return path === undefined || DOT_SEGMENT.test(path) ? undefined : path;
+}
+
+/**
  * The project or group path a URL names, as written (not resolved: a filter matches the text, so `team-a/../team-b`
  * is not taken for `team-b`): below `instance` when the URL is under it, else the URL's whole path; up to GitLab's `/-/`
  * separator, without `.git`, a wiki's `.wiki` and the `groups/` of a group's URL.
@@ -176,7 +188,8 @@ function urlPath(value: string, instance: string | undefined): string | undefine
     const match = URL_PATH.exec(url);
     written = match?.[1] ?? match?.[2];
   }
-  const path = withoutSuffixes(written?.replace(/\/-(\/[\s\S]*)?$/, '') ?? '').replace(/^groups\//i, '');
+  if (written === undefined || DOT_SEGMENT.test(written)) return undefined;
+  const path = withoutSuffixes(written.replace(/\/-(\/[\s\S]*)?$/, '')).replace(/^groups\//i, '');
   return path === '' ? undefined : path;
 }
 
@@ -187,7 +200,7 @@ function urlPath(value: string, instance: string | undefined): string | undefine
  */
 export function namedPaths(payload: JsonObject, instance: string | undefined): NamedPath[] {
   const paths = PATHS.flatMap((field) =>
-    stringsAt(payload, field).map((path) => ({ field, kind: 'path' as const, path: withoutSuffixes(path) })),
+    stringsAt(payload, field).map((path) => ({ field, kind: 'path' as const, path: withoutDotSegments(withoutSuffixes(path)) })),
   );
   const urls = URLS.flatMap((field) =>
     stringsAt(payload, field).map((url) => ({ field, kind: 'url' as const, path: urlPath(url, instance) })),

@@ -9,6 +9,7 @@ import { lostDataIn } from './plain-data.js';
 import { currentRuntime, runtimeIfAny } from './runtime.js';
 import { Observed } from './wait-channels.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
+import { defaultChildRunId } from '../core/run-id.js';
 import type { ChildHandle, ChildOptions, RunInfo, SignalOptions, WaitOptions, WorkflowDefinition } from './types.js';
 
 export { SIGNAL_EVENT_PREFIX };
@@ -304,7 +305,7 @@ function launchChild(
   let step = 0;
   const result = runtime.schedule(`startChild('${name}')`, (number) => {
     step = number;
-    id = options.id ?? `${runtime.runInfo().runId}.${step}`;
+    id = options.id ?? defaultChildRunId(runtime.runInfo().runId, step);
     return { kind: 'child', workflow: name, input: input as Json, childId: id };
   });
   const cancel = (reason?: string): Promise<void> => {

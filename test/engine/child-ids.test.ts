@@ -151,18 +151,24 @@ describe('child run ids', () => {
     }
   });
 
-  test("a child may not take the id of a run a schedule or a trigger will start, so none starts another's run with its input", async () => {
+  test("a child may not take the id of a run a schedule or a trigger will start, nor of another run's child, so none starts another's run with its input", async () => {
     const env = await createTestEnv({ workflows: [folder.path('hourly.ts'), folder.path('squatter.ts')] });
     try {
       const nextTick = new Date(Math.ceil((env.now() + 1) / 3_600_000) * 3_600_000).toISOString();
       const scheduled = `hourly@${nextTick}`;
       const refused = await env.result(
-        await env.start('squatter', { ids: [scheduled, 'hourly:2@2030-01-01T00:00:00.000Z', 'hourly-0123456789abcdef'] }),
+        await env.start('squatter', {
+          ids: [scheduled, 'hourly:2@2030-01-01T00:00:00.000Z', 'hourly-0123456789abcdef', `${scheduled}.1`, 'other-run.3'],
+        }),
       );
+      const defaultChildId = (id: string) =>
+        `cannot start a child run of workflow 'hourly' with id '${id}': an id ending in . and a number is the one a run gives the child it starts without an id (<run id>.<step>): end it otherwise`;
       assert.deepEqual(refused.result, [
         `cannot start a child run of workflow 'hourly' with id '${scheduled}': an id ending in @ and an ISO time is the one a schedule gives the run it starts at that time: end it otherwise`,
         "cannot start a child run of workflow 'hourly' with id 'hourly:2@2030-01-01T00:00:00.000Z': an id ending in @ and an ISO time is the one a schedule gives the run it starts at that time: end it otherwise",
         "cannot start a child run of workflow 'hourly' with id 'hourly-0123456789abcdef': an id ending in - and 16 hex digits is the one a trigger gives the run an event starts: end it otherwise",
+        defaultChildId(`${scheduled}.1`),
+        defaultChildId('other-run.3'),
       ]);
       await env.advance('1h');
       const tick = await env.result(scheduled);

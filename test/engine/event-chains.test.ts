@@ -72,6 +72,17 @@ export default workflow({
     return 'done';
   },
 });`,
+  // Each run opens a form whose opening starts the next run: the task events carry the chain as emits do.
+  'task-loop.ts': `import { tasks, workflow } from 'autoflow';
+export default workflow({
+  name: 'task-loop',
+  triggers: [{ event: 'autoflow.task.opened', filter: { title: { glob: 'loop *' } } }],
+  async run(e: { data?: { title?: string } } | null) {
+    const n = e?.data?.title ? Number(e.data.title.split(' ')[1]) : 0;
+    if (n < 30) await tasks.openForm({ title: 'loop ' + (n + 1), assignees: ['alice'], fields: [{ name: 'ok', label: 'OK', type: 'boolean' }] });
+    return n;
+  },
+});`,
   'everything.ts': `import { workflow } from 'autoflow';
 export default workflow({
   name: 'everything',
@@ -160,6 +171,20 @@ describe('chains of emitted events', () => {
       assert.deepEqual(await resultsOf(env, 'pong'), [1, 3, 5, 7]);
       assert.deepEqual(chainWarnings(logger.entries), ['pong com.acme.pong 9']);
       assert.equal(await chainLimitSkips(env), 1);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('workflows that open forms whose opening starts them again end after 8 links, as emits do', async () => {
+    const logger = memoryLogger();
+    const env = await createTestEnv({ workflows: [folder.path('task-loop.ts')], logger });
+    try {
+      await env.start('task-loop', null);
+      await env.settle();
+      const { runs } = await env.operations.listRuns({ workflow: 'task-loop', limit: 100 });
+      assert.equal(runs.length, 9, 'the run started by hand and the 8 its forms started');
+      assert.deepEqual(chainWarnings(logger.entries), ['task-loop autoflow.task.opened 9']);
     } finally {
       await env.close();
     }
