@@ -267,7 +267,7 @@ function describeHistoryEvent(event: HistoryEvent, { deadlineOf, childOf }: Hist
     case 'call_failed':
       return `#${event.step} ${formatErrorLine(event.error)}${/\(gave up after \d+ attempts?\)$/.test(event.error.message) ? '' : ` after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}`}`;
     case 'timer_started':
-      return `#${event.step} until ${formatTime(event.fireAt)}${at(event.site)}`;
+      return `#${event.step} ${event.timeout ? "the run's timeout, " : ''}until ${formatTime(event.fireAt)}${at(event.site)}`;
     case 'timer_fired':
     case 'wait_timed_out':
       return `#${event.step}`;

@@ -95,7 +95,10 @@ export function commandToHistory(command: Command, newRunId?: string): HistoryPa
         command.site,
       );
     case 'timer':
-      return withSite({ type: 'timer_started', step: command.step, fireAt: command.fireAt }, command.site);
+      return withSite(
+        { type: 'timer_started', step: command.step, fireAt: command.fireAt, ...(command.timeout && { timeout: true as const }) },
+        command.site,
+      );
     case 'wait': {
       const payload: HistoryPayload = { type: 'wait_started', step: command.step, eventType: command.eventType, match: command.match };
       if (command.timeoutAt !== undefined) payload.timeoutAt = command.timeoutAt;
@@ -147,7 +150,7 @@ export function describeRecord(event: HistoryPayload): string {
     case 'call_scheduled':
       return `call ${event.capability}.${event.method}`;
     case 'timer_started':
-      return `timer until ${new Date(event.fireAt).toISOString()}`;
+      return `${event.timeout ? "the run's timeout (workflow({ timeout }))," : 'timer'} until ${new Date(event.fireAt).toISOString()}`;
     case 'wait_started':
       return `wait for ${event.eventType}`;
     case 'child_started':

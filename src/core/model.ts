@@ -194,7 +194,8 @@ export type Command =
       options?: CallOptions;
       site?: string;
     }
-  | { kind: 'timer'; step: number; fireAt: number; site?: string }
+  /** `timeout`: the run's own timeout (`workflow({ timeout })`), which a retry arms again; other timers are sleeps. */
+  | { kind: 'timer'; step: number; fireAt: number; site?: string; timeout?: true }
   | {
       kind: 'wait';
       step: number;
@@ -291,7 +292,7 @@ export type HistoryPayload =
       args: Json;
       site?: string;
     }
-  | { type: 'timer_started'; step: number; fireAt: number; site?: string }
+  | { type: 'timer_started'; step: number; fireAt: number; site?: string; timeout?: true }
   | {
       type: 'wait_started';
       step: number;

@@ -138,7 +138,14 @@ async function reopen(
       return;
     }
     case 'timer':
-      retry.timers.push({ runId: run.id, step: command.step, kind: 'sleep', fireAt: command.fireAt });
+      // The run's timeout counts again from the retry, whole: a run that failed otherwise after its deadline would
+      // otherwise be cancelled by it at once, the call the retry makes again thrown away.
+      retry.timers.push({
+        runId: run.id,
+        step: command.step,
+        kind: 'sleep',
+        fireAt: command.timeout ? retry.at + (command.fireAt - issuedAt) : command.fireAt,
+      });
       return;
     case 'wait': {
       // Registered when it was first: the events that came while the run was failed still reach it.
@@ -209,6 +216,15 @@ export const RUN_TIMED_OUT = 'run_timed_out';
  */
 function refuseStillFailedChild({ run, version }: RetryInput, child: RunRecord): void {
   if (version !== run.version || !failedWith(run.error, child)) return;
+  if (child.error?.name === 'RunTimeoutError') {
+    // The child cannot be retried either (planRetry): pointing at it would send the operator from one refusal to another.
+    throw new ConflictError(
+      `run ${run.id} failed because its child run ${child.id} (workflow ${child.workflow}) did not end within its timeout, ` +
+        `which a retry cannot undo: retried on this version, ${run.id} would fail again at once. Start a new run, or ` +
+        `retry ${run.id} with --latest on code that handles the child's failure`,
+      { code: RUN_TIMED_OUT, childId: child.id, workflow: child.workflow },
+    );
+  }
   throw new ConflictError(
     `run ${run.id} failed because its child run ${child.id} (workflow ${child.workflow}) failed, and that child is still ` +
       `failed: retried now, ${run.id} would receive the same failure and fail again. Retry the child first ` +

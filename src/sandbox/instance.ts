@@ -135,6 +135,7 @@ function fieldProblem(command: Fields): string | undefined {
       return undefined;
     }
     case 'timer':
+      if (command.timeout !== undefined && command.timeout !== true) return "'timeout' must be true when given";
       return isNumber(command.fireAt) ? undefined : "'fireAt' must be a number";
     case 'wait': {
       if (!isString(command.eventType)) return "'eventType' must be a string";

@@ -23,6 +23,20 @@ export default workflow({
 });`,
   'rollout.ts': `import { sleep, workflow } from 'autoflow';
 export default workflow({ name: 'rollout', async run(input: { takes: string }) { await sleep(input.takes); return 'rolled out'; } });`,
+  'publish.ts': `import { activities, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'publish',
+  timeout: '30m',
+  permissions: { activities: ['upload'] },
+  async run() {
+    await sleep('10m');
+    return activities.upload({});
+  },
+});`,
+  'train.ts': `import { executeChild, workflow } from 'autoflow';
+export default workflow({ name: 'train', timeout: '1d', async run() { return executeChild('rollout', { takes: '2h' }, { id: 'train-rollout' }); } });`,
+  'slow-rollout.ts': `import { sleep, workflow } from 'autoflow';
+export default workflow({ name: 'rollout', timeout: '1h', async run(input: { takes: string }) { await sleep(input.takes); return 'rolled out'; } });`,
   'too-short.ts': `import { workflow } from 'autoflow';
 export default workflow({ name: 'too-short', timeout: 30, async run() { return 1; } });`,
 });
@@ -56,4 +70,40 @@ test('a timeout below a second is refused at deploy, naming the workflow and the
     createTestEnv({ workflows: [folder.path('too-short.ts')] }),
     (error: Error) => /timeout 30 is out of range: from '1s' to '3650d'/.test(error.message) && error.message.includes('too-short'),
   );
+});
+
+test('a retry of a run that failed otherwise arms its timeout again, whole, from the retry', async () => {
+  let up = false;
+  const upload = () => {
+    if (!up) throw Object.assign(new Error('the registry is down'), { nonRetryable: true });
+    return Promise.resolve('uploaded');
+  };
+  const env = await createTestEnv({ workflows: [folder.path('publish.ts')], activities: { upload } });
+  try {
+    const id = await env.start('publish');
+    assert.equal((await env.result(id)).error?.message, 'the registry is down');
+    await env.advance('2h');
+    up = true;
+    await env.retry(id);
+    const run = await env.result(id);
+    assert.equal(run.status, 'completed', `the deadline passed while it was failed: ${run.error?.message ?? ''}`);
+    assert.equal(run.result, 'uploaded');
+  } finally {
+    await env.close();
+  }
+});
+
+test("a parent failed by its child's timeout is refused a retry saying so, not sent to retry the child", async () => {
+  const env = await createTestEnv({ workflows: [folder.path('train.ts'), folder.path('slow-rollout.ts')] });
+  try {
+    const id = await env.start('train');
+    assert.equal((await env.result(id)).status, 'failed');
+    assert.equal((await env.run('train-rollout')).error?.name, 'RunTimeoutError');
+    await assert.rejects(
+      env.retry(id),
+      /child run train-rollout \(workflow rollout\) did not end within its timeout, which a retry cannot undo/,
+    );
+  } finally {
+    await env.close();
+  }
 });

@@ -390,13 +390,14 @@ export class WorkflowRuntime {
    */
   private armTimeout(timeout: Duration, workflowName: string): void {
     const ms = runTimeoutMs(timeout, workflowName);
-    const fired = this.schedule('workflow({ timeout })', () => ({ kind: 'timer', fireAt: Math.ceil(this.time + ms) }));
+    const fired = this.schedule('workflow({ timeout })', () => ({ kind: 'timer', fireAt: Math.ceil(this.time + ms), timeout: true }));
     fired.then(
       () => {
         if (this.terminal !== undefined || this.cancelRequested) return;
-        const message = `the run did not end within its timeout of ${typeof timeout === 'number' ? `${timeout} ms` : timeout} (workflow({ timeout })), so it was cancelled`;
+        const limit = typeof timeout === 'number' ? `${timeout} ms` : timeout;
+        const message = `the run did not end within its timeout of ${limit} (workflow({ timeout })): it was cancelled, and its cleanup ran`;
         this.timedOut = { name: 'RunTimeoutError', message, details: { code: 'run_timed_out', timeoutMs: ms } };
-        this.cancel(message);
+        this.cancel(`its timeout of ${limit} passed`);
       },
       // A cancel that came first rejects it with the run's other pending steps: nothing is left to time out.
       () => {},

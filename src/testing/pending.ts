@@ -50,7 +50,12 @@ export function pendingOf(history: readonly HistoryEvent[]): Pending[] {
     if (!('step' in event) || ended.has(event.step)) return [];
     switch (event.type) {
       case 'timer_started':
-        return [{ description: `sleep until ${new Date(event.fireAt).toISOString()}${at(event.site)}`, onlyTestCode: false }];
+        return [
+          {
+            description: `${event.timeout ? "the run's timeout" : 'sleep'} until ${new Date(event.fireAt).toISOString()}${at(event.site)}`,
+            onlyTestCode: false,
+          },
+        ];
       case 'wait_started': {
         const subject = event.match['subject'] ?? null;
         if (event.eventType.startsWith(SIGNAL_EVENT_PREFIX)) {

@@ -67,6 +67,13 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
     Object.assign(bar, ending);
     open.delete(key);
   };
+  /**
+   * What an ended run still waited for (the sleep a race lost, a timed-out run's wait) is given up, not running on.
+   * Children outlive a parent that completes or fails: their bars stay as their runs say.
+   */
+  const giveUp = (at: number): void => {
+    for (const [key, bar] of open) if (bar.kind !== 'child') close(key, at, { note: 'given up' });
+  };
   for (const event of history) {
     switch (event.type) {
       case 'run_started': {
@@ -83,7 +90,13 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         break;
       }
       case 'timer_started': {
-        const bar: TimelineBar = { kind: 'timer', label: 'sleep', seq: event.seq, start: event.at, error: false };
+        const bar: TimelineBar = {
+          kind: 'timer',
+          label: event.timeout ? 'timeout' : 'sleep',
+          seq: event.seq,
+          start: event.at,
+          error: false,
+        };
         bars.push(bar);
         open.set(`s${event.step}`, bar);
         break;
@@ -134,9 +147,11 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
       case 'run_completed':
       case 'run_continued':
         close('run', event.at);
+        giveUp(event.at);
         break;
       case 'run_failed':
         close('run', event.at, { error: true, note: event.error.message });
+        giveUp(event.at);
         break;
       case 'run_cancelled':
         // The run and the children it asks to cancel with it end cancelled; the steps it gives up say so.

@@ -52,7 +52,7 @@ function describe(event: HistoryEvent, { deadlineOf, childOf }: HistoryContext):
     case 'call_failed':
       return `call #${event.step} failed after ${event.attempts} attempt(s): ${event.error.name}: ${event.error.message}`;
     case 'timer_started':
-      return `sleep #${event.step} until ${formatTime(event.fireAt)}`;
+      return `${event.timeout ? 'timeout' : 'sleep'} #${event.step} until ${formatTime(event.fireAt)}`;
     case 'timer_fired':
       return `timer #${event.step} fired`;
     case 'wait_started':
