@@ -10,6 +10,7 @@ import { validateFormValues } from '../core/forms.js';
 import { decideApproval, MAX_DECISION_COMMENT, normaliseUsername, submitForm, type RuleResult } from '../core/human-task-rules.js';
 import { taskClosedEvent, type FormSpec, type HumanTaskRecord } from '../core/human-task.js';
 import type { Clock, Store } from '../core/ports.js';
+import { textProblem } from '../core/storable-json.js';
 import type { Operations } from './operations.js';
 import { toTaskView } from './views.js';
 
@@ -18,6 +19,22 @@ type TaskOperations = Pick<Operations, 'listTasks' | 'getTask' | 'submitTask' | 
 const USERNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/;
 /** Compare-and-set attempts before two people deciding at once is reported as a conflict. */
 const ATTEMPTS = 5;
+
+/**
+ * The fields of a form's answer whose text no store keeps (U+0000, a lone surrogate), each with why: refused as the
+ * form's other mistakes are, on every store, where PostgreSQL refused the whole answer naming no field.
+ */
+function unstorableValues(values: Readonly<Record<string, unknown>>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const [field, value] of Object.entries(values)) {
+    const problem = [value]
+      .flat()
+      .map((item) => (typeof item === 'string' ? textProblem(item) : undefined))
+      .find((found) => found !== undefined);
+    if (problem !== undefined) errors[field] = `contains ${problem}`;
+  }
+  return errors;
+}
 
 export function createTaskOperations(deps: { engine: Engine; store: Store; clock: Clock }): TaskOperations {
   const { engine, store, clock } = deps;
@@ -84,9 +101,10 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
         const refused = submitForm(current, submission.by, {}, clock.now());
         if (!refused.ok) return refused;
         const checked = validateFormValues((current.spec as unknown as FormSpec).fields, submission.values);
-        if (!checked.ok) {
-          const issues = Object.entries(checked.errors).map(([field, message]) => `${field} ${message}`);
-          throw new ValidationError('the form has invalid values', issues, checked.errors);
+        const errors = checked.ok ? unstorableValues(checked.values) : checked.errors;
+        if (!checked.ok || Object.keys(errors).length > 0) {
+          const issues = Object.entries(errors).map(([field, message]) => `${field} ${message}`);
+          throw new ValidationError('the form has invalid values', issues, errors);
         }
         return submitForm(current, submission.by, checked.values, clock.now());
       });
@@ -99,6 +117,8 @@ export function createTaskOperations(deps: { engine: Engine; store: Store; clock
       if (input.comment !== undefined && (typeof input.comment !== 'string' || input.comment.length > MAX_DECISION_COMMENT)) {
         throw new ValidationError(`comment must be text of at most ${MAX_DECISION_COMMENT} characters`);
       }
+      const unstorableComment = input.comment === undefined ? undefined : textProblem(input.comment);
+      if (unstorableComment !== undefined) throw new ValidationError(`comment contains ${unstorableComment}`);
       const task = await apply(id, (current) => decideApproval(current, input, clock.now()));
       return toTaskView(task, clock.now());
     },

@@ -52,7 +52,16 @@ before(async () => {
 after(() => server.close());
 
 function context(prefixes: string[]): CapabilityContext {
-  return { runId: 'r1', step: 3, attempt: 1, idempotencyKey: 'r1:3', workflow: 'wf', permissions: { http: prefixes }, now: Date.UTC(2026, 0, 1), signal: new AbortController().signal };
+  return {
+    runId: 'r1',
+    step: 3,
+    attempt: 1,
+    idempotencyKey: 'r1:3',
+    workflow: 'wf',
+    permissions: { http: prefixes },
+    now: Date.UTC(2026, 0, 1),
+    signal: new AbortController().signal,
+  };
 }
 
 describe('http capability', () => {
@@ -90,6 +99,18 @@ describe('http capability', () => {
     assert.ok(missing instanceof HttpError);
     assert.equal(missing.retryable, false);
     assert.deepEqual(missing.details, { status: 404, body: { message: '404 Not Found' } });
+  });
+
+  test('a header HTTP cannot carry fails the call for good, naming it, before any request leaves', async () => {
+    const count = seen.length;
+    const refused: Array<Record<string, string>> = [{ 'x-user': 'Łukasz' }, { 'x-note': 'a\u0000b' }, { 'x user': 'a' }];
+    for (const headers of refused) {
+      const error = await http.invoke('request', { url: `${base}/ok`, headers }, context([base])).catch((caught: unknown) => caught);
+      assert.ok(error instanceof CapabilityError && !error.retryable, String(error));
+      assert.equal(error.code, 'invalid_header');
+      assert.match(error.message, new RegExp(`^http\\.request: header '${Object.keys(headers)[0]}' cannot be sent`));
+    }
+    assert.equal(seen.length, count);
   });
 
   test('does not follow a redirect out of the granted prefix', async () => {

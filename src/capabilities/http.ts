@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CapabilityError, PermissionDeniedError } from '../core/errors.js';
+import { CapabilityError, PermissionDeniedError, toError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import type { Capability, CapabilityContext } from '../core/ports.js';
 import { parseArgs } from './args.js';
@@ -202,6 +202,26 @@ export function checkHttpRequest(method: string, args: Json, context: Capability
   return { request, url };
 }
 
+/**
+ * The request's headers; a name or value HTTP cannot carry (a character beyond Latin-1, U+0000, a line break) fails
+ * the call for good, naming the header: fetch refused it with a TypeError, which was retried for minutes.
+ */
+function requestHeaders(given: Record<string, string> | undefined): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(given ?? {})) {
+    try {
+      headers.append(name, value);
+    } catch (caught) {
+      throw new CapabilityError(
+        'invalid_header',
+        `http.request: header '${name}' cannot be sent (${toError(caught).message}): header names are tokens, and values Latin-1 text without NUL or line breaks; encode other text (encodeURIComponent), or send it in the body`,
+        { retryable: false },
+      );
+    }
+  }
+  return headers;
+}
+
 /** `http.request` for workflows: only to granted URL prefixes, with the call's idempotency key. */
 export function createHttpCapability(options: HttpCapabilityOptions = {}): Capability {
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -210,7 +230,7 @@ export function createHttpCapability(options: HttpCapabilityOptions = {}): Capab
     name: 'http',
     async invoke(method: string, args: Json, context: CapabilityContext): Promise<Json> {
       const { request, url } = checkHttpRequest(method, args, context);
-      const headers = new Headers(request.headers);
+      const headers = requestHeaders(request.headers);
       headers.set('idempotency-key', context.idempotencyKey);
       if (!headers.has('user-agent')) headers.set('user-agent', 'AutoFlow');
       let body: string | undefined;

@@ -341,6 +341,16 @@ describe('every invalid value names key, source, value and expected form', () =>
     );
   });
 
+  test('a webhook source or subscriber name that is not printable text is refused: events, logs and labels carry it', async () => {
+    const cwd = folder({
+      'autoflow.config.ts': `export default { webhookSources: [{ name: 'team\\u0000a', secret: 'team-a-s3cret' }] };\n`,
+    });
+    assert.match(
+      await configError(loadConfig({ env: {}, cwd })),
+      /^invalid configuration: webhookSources\[0\]\.name from .* expected a name of printable characters, such as team-a/,
+    );
+  });
+
   test('a webhook source limited to some projects needs its instanceUrl: else the sender chooses the instance its events name', async () => {
     const cwd = folder({
       'autoflow.config.ts': `export default { webhookSources: [{ name: 'team-c', secret: 'team-c-s3cret', projects: ['team-c/*'] }] };\n`,

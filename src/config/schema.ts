@@ -5,6 +5,7 @@ import { subscriberName } from '../app/subscriber-name.js';
 import { undeliverableTypeProblem } from './subscriber-types.js';
 import { uniqueEntries } from './unique-entries.js';
 import { uiUserEntryProblem } from '../ui/auth/allowed-users.js';
+import { textProblem } from '../core/storable-json.js';
 
 /**
  * The one schema of AutoFlow's configuration. Every source (flags, environment, config file,
@@ -29,6 +30,16 @@ function integer(min: number, max: number, expected = `an integer from ${min} to
 }
 
 const nonEmpty = z.string('a non-empty string').min(1, 'a non-empty string');
+/**
+ * A name the server writes into events, logs and metric labels (a webhook source's, a subscriber's): printable text that
+ * every store keeps. One with U+0000 made every webhook of its source a 400 on PostgreSQL, naming no setting.
+ */
+const shownName = nonEmpty
+  .max(100, 'a name of at most 100 characters')
+  .refine(
+    (name) => !/[\u0000-\u001f\u007f]/u.test(name) && textProblem(name) === undefined,
+    'a name of printable characters, such as team-a',
+  );
 // The API token starts, cancels and retries any run and posts any event: a short one falls to guessing over the network.
 const API_TOKEN_MIN_LENGTH = 16;
 const API_TOKEN = `a random string of at least ${API_TOKEN_MIN_LENGTH} characters, such as the output of \`openssl rand -base64 32\``;
@@ -108,7 +119,7 @@ const subscriberType = nonEmpty.superRefine((type, context) => {
 const subscriberSchema = strict({
   url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
   /** What logs and metrics call it. @default its URL without credentials, query or fragment */
-  name: nonEmpty.optional(),
+  name: shownName.optional(),
   /** Signs each delivery so that the receiver can check it came from this server. */
   secret: fromEnvironment,
   /** Event types to deliver, each exact or a glob with `*` as a trigger's (`com.example.*`); every emitted event when absent. */
@@ -125,7 +136,7 @@ const subscriberSchema = strict({
 
 const webhookSourceSchema = strict({
   /** Names the source in event dedupe keys and logs. */
-  name: nonEmpty,
+  name: shownName,
   /** The `X-Gitlab-Token` GitLab sends with this source's webhooks. */
   secret: fromEnvironment,
   /** The instance's URL, the prefix of its events' `source`; read from the payload when absent. */

@@ -61,6 +61,12 @@ export function defaultChildRunId(parentId: string, step: number): string {
 }
 
 const DEFAULT_CHILD_SUFFIX = /\.\d+$/;
+/**
+ * A child's id, given or made (`<run id>.<step>` of a client's id of up to 200 characters, and of its children): the
+ * characters a client may use, which every store keeps and indexes as they are (a lone surrogate was stored mangled
+ * on SQLite, and a child nobody could address spun a core), within what PostgreSQL's index entries hold.
+ */
+const CHILD_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:@~-]{0,999}$/;
 
 /**
  * Why a workflow may not give `id` to the child it starts as `ownDefault` would be named, or undefined when it may.
@@ -68,6 +74,9 @@ const DEFAULT_CHILD_SUFFIX = /\.\d+$/;
  * child id (`release@2026-12-07T15:08:00.000Z.1`): started first, it would make that run's own child start fail.
  */
 export function childRunIdProblem(id: string, ownDefault: string): string | undefined {
+  if (!CHILD_RUN_ID.test(id)) {
+    return 'use 1–1000 letters, digits and . _ : @ ~ -, starting with a letter or digit (as a client may, longer for the ids of children of children)';
+  }
   if (id !== ownDefault && DEFAULT_CHILD_SUFFIX.test(id)) {
     return 'an id ending in . and a number is the one a run gives the child it starts without an id (<run id>.<step>): end it otherwise';
   }

@@ -25,6 +25,12 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 
 const TOO_DEEP = `nests arrays and objects more than ${MAX_EVENT_DEPTH} levels deep; flatten it, or pass a reference to where the data is`;
 
+/**
+ * The longest event type the stores index (with the other attributes, within PostgreSQL's index entries: see the events
+ * API's limits): a longer one could neither be posted nor waited for.
+ */
+export const MAX_EVENT_TYPE_CHARS = 400;
+
 /** Why text is refused, or undefined. PostgreSQL's jsonb and text columns refuse U+0000 and lone surrogates alike. */
 export function textProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'a NUL character (U+0000), which AutoFlow does not store: PostgreSQL cannot hold it';

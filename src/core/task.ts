@@ -24,6 +24,9 @@ import { holdsSecretValue, redactJson, redactText, sealJson } from './secrets.js
 import { childRunIdProblem, defaultChildRunId } from './run-id.js';
 import { cutText } from './text-cut.js';
 
+/** The longest wait key stored as it is; a longer one is stored hashed (waitRowsOf). */
+const MAX_PLAIN_WAIT_KEY_CHARS = 512;
+
 /** Log lines kept per workflow task; more are dropped with a warning line (see LogRecord.index). */
 export const MAX_LOGS_PER_TASK = 1000;
 /** A log line longer than this is cut: logs are for reading, and a task's lines are stored and served whole. */
@@ -208,9 +211,11 @@ export function waitRowsOf(
 ): { wait: WaitRecord; timeout?: TimerRecord } {
   // A key is matched as it is stored, so it cannot hold a reference in place of a secret's value: one that would
   // hold the value is stored hashed instead, and the router hashes events' keys for that shape (correlation.ts).
+  // So is a key too long for an index entry (PostgreSQL's hold 2,704 bytes): its hash matches the same events.
   const values = Object.values(command.match);
-  const hashed = holdsSecretValue(values, secrets);
-  const { paths, key } = hashed ? hashedWaitIndexEntry(command.match, (text) => secrets.fingerprint(text)) : waitIndexEntry(command.match);
+  const plain = waitIndexEntry(command.match);
+  const hashed = holdsSecretValue(values, secrets) || plain.key.length > MAX_PLAIN_WAIT_KEY_CHARS;
+  const { paths, key } = hashed ? hashedWaitIndexEntry(command.match, (text) => secrets.fingerprint(text)) : plain;
   const wait: WaitRecord = { runId, step: command.step, eventType: command.eventType, paths, key, registeredAt };
   if (command.timeoutAt === undefined) return { wait };
   wait.timeoutAt = command.timeoutAt;

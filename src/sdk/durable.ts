@@ -10,6 +10,7 @@ import { currentRuntime, runtimeIfAny } from './runtime.js';
 import { Observed } from './wait-channels.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { defaultChildRunId } from '../core/run-id.js';
+import { MAX_EVENT_TYPE_CHARS, textProblem } from '../core/storable-json.js';
 import type { ChildHandle, ChildOptions, RunInfo, SignalOptions, WaitOptions, WorkflowDefinition } from './types.js';
 
 export { SIGNAL_EVENT_PREFIX };
@@ -61,12 +62,21 @@ export const sleep: {
   until: (when: Date | number | string): Promise<void> => timerAt(Math.ceil(timeValueOf(when))),
 });
 
+/** The longest path of a `waitFor` match: paths are stored as the wait's shape, an index key. */
+const MAX_MATCH_PATH_CHARS = 200;
+
 /**
  * A type given to `waitFor` or `emit` is one exact type. The events API refuses `*` and spaces in a type, and a
  * trigger's type may be a glob; taken literally here, `waitFor('com.example.*')` would wait for an event that never comes.
  */
 export function checkEventType(type: unknown, call: 'waitFor' | 'emit'): void {
   if (typeof type !== 'string' || type === '') throw new TypeError(`${call}(type): the event type must be a non-empty string`);
+  // No event can have such a type: the events API and the stores refuse it.
+  const unstorable = textProblem(type);
+  if (unstorable !== undefined) throw new TypeError(`${call}(type): the event type contains ${unstorable}`);
+  if (type.length > MAX_EVENT_TYPE_CHARS) {
+    throw new TypeError(`${call}(type): an event type has at most ${MAX_EVENT_TYPE_CHARS} characters (this one has ${type.length})`);
+  }
   if (/[\s*]/u.test(type)) {
     throw new TypeError(
       `${call}('${type}'): an event type has no '*' or spaces; ${call} takes one exact type, such as 'com.example.deployed'. ` +
@@ -91,6 +101,11 @@ export function waitFor<TData = Json>(eventType: string, options: WaitOptions = 
   const runtime = currentRuntime();
   const match: Record<string, Json> = {};
   for (const [path, value] of Object.entries(options.match ?? {})) {
+    if (path.length > MAX_MATCH_PATH_CHARS || textProblem(path) !== undefined) {
+      throw new TypeError(
+        `waitFor('${eventType}'): a match path is a dotted path of at most ${MAX_MATCH_PATH_CHARS} characters, in well-formed text`,
+      );
+    }
     if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
       throw new TypeError(`waitFor('${eventType}'): match['${path}'] must be a string, number, boolean or null`);
     }

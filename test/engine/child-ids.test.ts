@@ -158,7 +158,15 @@ describe('child run ids', () => {
       const scheduled = `hourly@${nextTick}`;
       const refused = await env.result(
         await env.start('squatter', {
-          ids: [scheduled, 'hourly:2@2030-01-01T00:00:00.000Z', 'hourly-0123456789abcdef', `${scheduled}.1`, 'other-run.3'],
+          ids: [
+            scheduled,
+            'hourly:2@2030-01-01T00:00:00.000Z',
+            'hourly-0123456789abcdef',
+            `${scheduled}.1`,
+            'other-run.3',
+            'team/app',
+            'with space',
+          ],
         }),
       );
       const defaultChildId = (id: string) =>
@@ -169,6 +177,10 @@ describe('child run ids', () => {
         "cannot start a child run of workflow 'hourly' with id 'hourly-0123456789abcdef': an id ending in - and 16 hex digits is the one a trigger gives the run an event starts: end it otherwise",
         defaultChildId(`${scheduled}.1`),
         defaultChildId('other-run.3'),
+        ...['team/app', 'with space'].map(
+          (id) =>
+            `cannot start a child run of workflow 'hourly' with id '${id}': use 1–1000 letters, digits and . _ : @ ~ -, starting with a letter or digit (as a client may, longer for the ids of children of children)`,
+        ),
       ]);
       await env.advance('1h');
       const tick = await env.result(scheduled);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CONTROL_CHARACTER, CONTROL_CHARACTER_ISSUE } from '../../../app/operations-impl.js';
 import type { Operations } from '../../../app/operations.js';
-import { textProblem } from '../../../core/storable-json.js';
+import { MAX_EVENT_TYPE_CHARS, textProblem } from '../../../core/storable-json.js';
 import type { Json } from '../../../core/model.js';
 import type { Logger } from '../../../core/ports.js';
 import type { AppEnv } from '../env.js';
@@ -15,7 +15,7 @@ import { queryInteger, readBody, readQuery } from '../input.js';
  * whose entries hold at most 2,704 bytes; at three bytes of UTF-8 per code unit at most, 400 + 1 + 400 fit, and so do
  * 500. The subject's is emit's (capabilities/emit.ts).
  */
-export const EVENT_ATTRIBUTE_LIMITS = { id: 400, source: 400, type: 400, subject: 500 } as const;
+export const EVENT_ATTRIBUTE_LIMITS = { id: 400, source: 400, type: MAX_EVENT_TYPE_CHARS, subject: 500 } as const;
 
 /**
  * Refuses what the stores cannot index or hold: beyond `limit` characters, U+0000, a lone surrogate. Where control
