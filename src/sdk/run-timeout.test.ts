@@ -68,7 +68,7 @@ test('a run past its timeout is cancelled, runs its cleanup, cancels its child a
 test('a timeout below a second is refused at deploy, naming the workflow and the range', async () => {
   await assert.rejects(
     createTestEnv({ workflows: [folder.path('too-short.ts')] }),
-    (error: Error) => /timeout 30 is out of range: from '1s' to '3650d'/.test(error.message) && error.message.includes('too-short'),
+    (error: Error) => /timeout 30 is out of range: it must be between '1s' and '3650d'/.test(error.message) && error.message.includes('too-short'),
   );
 });
 

@@ -61,7 +61,7 @@ export function runTimeoutMs(timeout: Duration, workflowName: unknown): number {
   const ms = toMilliseconds(timeout, `timeout of workflow ${JSON.stringify(workflowName)}`);
   if (ms < MIN_RUN_TIMEOUT_MS || ms > MAX_RUN_TIMEOUT_MS) {
     throw new TypeError(
-      `workflow({ name: ${JSON.stringify(workflowName)} }): timeout ${JSON.stringify(timeout)} is out of range: from '1s' to '3650d' (a number is milliseconds)`,
+      `workflow({ name: ${JSON.stringify(workflowName)} }): timeout ${JSON.stringify(timeout)} is out of range: it must be between '1s' and '3650d' (a number is milliseconds)`,
     );
   }
   return ms;
