@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { memoryLogger, type LogEntry } from '../../test/helpers/memory-logger.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 import { ConfigError } from '../core/errors.js';
+import { join } from 'node:path';
 import { createRuntime, embeddedRuntimeConfig } from './runtime.js';
 
 const reader = (name: string) => `import { secrets, workflow } from 'autoflow';
@@ -21,7 +22,21 @@ export default workflow({
     }
   },
 });`;
-const folder = workflowFolder({ 'team-a-deploy.ts': reader('team-a-deploy'), 'team-b-tools.ts': reader('team-b-tools') });
+const folder = workflowFolder({
+  'team-a-deploy.ts': reader('team-a-deploy'),
+  'team-b-tools.ts': reader('team-b-tools'),
+  // Reads the secret, then waits: a server that replays it later may keep the secret from it.
+  'team-a-wait.ts': `import { secrets, signal, workflow } from 'autoflow';
+export default workflow({
+  name: 'team-a-wait',
+  permissions: { secrets: ['TEAM_A_KEY'] },
+  async run() {
+    const key = await secrets.get('TEAM_A_KEY');
+    await signal('go');
+    return { length: key.length };
+  },
+});`,
+});
 after(() => folder.remove());
 
 const secrets = { TEAM_A_KEY: 'team-a-secret-value', TEAM_B_KEY: 'team-b-secret-value' };
@@ -75,4 +90,55 @@ test('secretAccess naming a secret the server does not set stops the start: a ty
       error instanceof ConfigError &&
       /secretAccess names 'TEAM_A_KY', which is not among the configured secrets \(TEAM_A_KEY, TEAM_B_KEY\)/.test(error.message),
   );
+});
+
+test('a run that read a secret which secretAccess keeps from it by now is held, never handed the reference text as the value', async () => {
+  const path = join(folder.dir, 'held.db');
+  const start = async (allowed: string[], lines: LogEntry[] = []) => {
+    const runtime = await createRuntime(
+      embeddedRuntimeConfig({
+        db: { kind: 'sqlite', path },
+        workflowsDir: folder.dir,
+        apiToken: 'secret-access-test-token',
+        secrets,
+        secretAccess: { TEAM_A_KEY: allowed },
+      }),
+      { logger: memoryLogger(lines), pollIntervalMs: null },
+    );
+    await runtime.start();
+    return runtime;
+  };
+  let runtime = await start(['team-a-*']);
+  try {
+    await runtime.operations.startRun({ workflow: 'team-a-wait', id: 'held-1' });
+    await runtime.engine.whenIdle();
+  } finally {
+    await runtime.stop();
+  }
+  const lines: LogEntry[] = [];
+  runtime = await start(['nobody'], lines);
+  try {
+    await runtime.operations.signalRun('held-1', 'go', true);
+    await runtime.engine.whenIdle();
+    const run = await runtime.operations.getRun('held-1');
+    assert.equal(run.status, 'running', `not advanced on a reference: ${JSON.stringify(run.result)}`);
+    assert.ok(
+      lines.some(
+        (line) =>
+          JSON.stringify(line.data).includes('secret_withheld') ||
+          /kept from its workflow by the server's secretAccess/.test(JSON.stringify(line.data)),
+      ),
+      'the log says why',
+    );
+  } finally {
+    await runtime.stop();
+  }
+  runtime = await start(['team-a-*']);
+  try {
+    await runtime.engine.whenIdle();
+    const run = await runtime.operations.waitForRun('held-1', 5000);
+    assert.deepEqual(run.result, { length: secrets.TEAM_A_KEY.length }, 'given access again, it goes on with the value');
+  } finally {
+    await runtime.stop();
+  }
 });

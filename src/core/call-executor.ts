@@ -1,5 +1,6 @@
 import { CapabilityError, PermissionDeniedError, toError, toErrorInfo, ValidationError } from './errors.js';
-import type { CallRecord, ErrorInfo, Json, Permissions, Resolution } from './model.js';
+import type { CallRecord, ErrorInfo, Json, Resolution } from './model.js';
+import type { GrantedPermissions } from './secret-access.js';
 import type { Capability, Clock, SecretSource } from './ports.js';
 import { resolveRetryPolicy, retryDelay } from './retry.js';
 import { MAX_EVENT_DEPTH, nestingProblem } from './storable-json.js';
@@ -26,7 +27,8 @@ export interface CallAnswer {
 
 export interface CallContext {
   workflow: string;
-  permissions: Permissions;
+  /** As the operator grants them (secret-access.ts): a reference to a withheld secret fails the call. */
+  permissions: GrantedPermissions;
   now: number;
 }
 
@@ -97,7 +99,8 @@ export async function attemptCall(
       });
     }
     const granted = capability.storesArguments === true ? [] : context.permissions.secrets;
-    const invoked = capability.invoke(call.method, revealJson(call.args, options.secrets, granted), {
+    const withheld = capability.storesArguments === true ? [] : context.permissions.withheldSecrets;
+    const invoked = capability.invoke(call.method, revealJson(call.args, options.secrets, granted, withheld), {
       runId: call.runId,
       step: call.step,
       attempt: attempts,

@@ -2,7 +2,8 @@ import { AttemptAbandonedError, attemptCall, type CallAnswer, type CallContext, 
 import type { TypedEmitter } from './emitter.js';
 import { loggedError, toError } from './errors.js';
 import type { InlineCalls } from './inline-calls.js';
-import type { CallRecord, DeployedDefinition, Permissions } from './model.js';
+import type { CallRecord, DeployedDefinition } from './model.js';
+import type { GrantedPermissions } from './secret-access.js';
 import type { Capability, ClaimedCall, Clock, Logger, SecretSource, Store } from './ports.js';
 
 /** Calls claimed and executed at once by one wake-up. */
@@ -39,7 +40,7 @@ export interface CallRunnerOptions {
   callLeaseMs: number;
   /** A claimed call is made with the permissions of its run's version: what it declares, as the operator grants it. */
   definitionFor: (version: string) => Promise<DeployedDefinition | undefined>;
-  permissionsOf: (definition: DeployedDefinition) => Permissions;
+  permissionsOf: (definition: DeployedDefinition) => GrantedPermissions;
   /** Work the engine's stop waits for. */
   track: (work: Promise<unknown>) => void;
   /** Wakes the engine at `at`: the time of a call's next attempt. */

@@ -24,7 +24,6 @@ import type {
   Json,
   NewRun,
   PendingResolution,
-  Permissions,
   Resolution,
   RunRecord,
   RunStatus,
@@ -48,8 +47,16 @@ import type {
 } from './ports.js';
 import { replayHistory, type ReplayOutcome } from './replay.js';
 import { planRetry, retriedRecord } from './run-retry.js';
-import { leftWorkToClaim, lookBack, planRouting, type OwnAccount, type RoutingOptions, type TriggerFailure } from './router.js';
-import { grantedPermissions, type SecretAccess } from './secret-access.js';
+import {
+  leftWorkToClaim,
+  lookBack,
+  planRouting,
+  type ChainLimitSkip,
+  type OwnAccount,
+  type RoutingOptions,
+  type TriggerFailure,
+} from './router.js';
+import { grantedPermissions, type GrantedPermissions, type SecretAccess } from './secret-access.js';
 import { revealResolution, secretValuesOf } from './secrets.js';
 import { SlotReturns } from './slot-returns.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
@@ -598,12 +605,12 @@ export class Engine {
     history: readonly HistoryEvent[],
   ): Promise<{ instance: WorkflowInstance; outcome: ReplayOutcome }> {
     const instance = await this.options.sandbox.createInstance(definition, { runId: run.id, seed: run.id, ...this.options.sandboxLimits });
-    const permitted = this.permissionsOf(definition).secrets;
+    const { secrets: permitted, withheldSecrets } = this.permissionsOf(definition);
     try {
       const outcome = await replayHistory(instance, history, {
         runId: run.id,
         workflow: run.workflow,
-        prepare: (resolution) => revealResolution(resolution, this.options.secrets, permitted),
+        prepare: (resolution) => revealResolution(resolution, this.options.secrets, permitted, withheldSecrets),
         secrets: this.options.secrets,
       });
       return { instance, outcome };
@@ -788,7 +795,9 @@ export class Engine {
           await entry.instance.activate({
             time,
             ...(first ? { start: { input: run.input } } : {}),
-            resolutions: delivered.map((item) => revealResolution(item.resolution, this.options.secrets, permissions.secrets)),
+            resolutions: delivered.map((item) =>
+              revealResolution(item.resolution, this.options.secrets, permissions.secrets, permissions.withheldSecrets),
+            ),
             replaying: false,
           })
         ).commands;
@@ -1025,7 +1034,7 @@ export class Engine {
   }
 
   /** What runs of `definition` may reach: its declared permissions, less the secrets the operator keeps from it. */
-  private permissionsOf(definition: DeployedDefinition): Permissions {
+  private permissionsOf(definition: DeployedDefinition): GrantedPermissions {
     return grantedPermissions(definition.manifest, this.options.secretAccess ?? {});
   }
 
@@ -1287,12 +1296,15 @@ export class Engine {
         if (events.length === 0) continue;
         const routings: EventRouting[] = [];
         const onTriggerFailure = (failure: TriggerFailure) => this.triggerFailed(failure);
+        // Reported once the routing is this node's (below): every node plans the events it lists, one marks each.
+        const chainSkips = new Map<number, ChainLimitSkip[]>();
+        const onChainLimit = (skip: ChainLimitSkip) => chainSkips.set(skip.event.seq, [...(chainSkips.get(skip.event.seq) ?? []), skip]);
         for (const event of events)
           routings.push(
             await planRouting(this.store, event, this.activeDefinitions, this.clock.now(), {
               onTriggerFailure,
               ownAccount: this.options.ownAccount,
-              onChainLimit: this.options.onChainLimit,
+              onChainLimit,
               fingerprint: this.fingerprint,
             }),
           );
@@ -1305,7 +1317,11 @@ export class Engine {
         } finally {
           this.reservedSlots -= reserved;
         }
-        results.forEach((result, i) => this.events.emit('event:routed', { seq: routings[i]!.eventSeq, ...result }));
+        results.forEach((result, i) => {
+          const seq = routings[i]!.eventSeq;
+          if (result.markedRouted) for (const skip of chainSkips.get(seq) ?? []) this.options.onChainLimit?.(skip);
+          this.events.emit('event:routed', { seq, ...result });
+        });
         this.launchLeasedRuns(routings, results);
         if (results.some((result, i) => leftWorkToClaim(routings[i]!, result)))
           this.mailFor(results.flatMap((result) => result.deliveredRunIds));

@@ -15,20 +15,27 @@ export function secretAllowed(access: SecretAccess, secret: string, workflow: st
   return allowed === undefined || allowed.some((glob) => globMatches(glob, workflow));
 }
 
-const granted = new WeakMap<WorkflowManifest, Permissions>();
+/** A definition's permissions as its runs have them, with the secrets it asks for that the operator keeps from it. */
+export interface GrantedPermissions extends Permissions {
+  /** Asked for in `permissions.secrets`, kept from it by `secretAccess`: a reference to one is refused, not sent as text. */
+  withheldSecrets?: readonly string[];
+}
+
+const granted = new WeakMap<WorkflowManifest, GrantedPermissions>();
 
 /**
  * The permissions a definition's runs have: what its manifest asks for, without the secrets the operator keeps from
  * it. Worked out once per manifest (per version); the manifest itself stays as declared, which views show.
  */
-export function grantedPermissions(manifest: WorkflowManifest, access: SecretAccess): Permissions {
+export function grantedPermissions(manifest: WorkflowManifest, access: SecretAccess): GrantedPermissions {
   const known = granted.get(manifest);
   if (known !== undefined) return known;
   const { secrets, ...rest } = manifest.permissions;
-  const permissions: Permissions =
-    secrets === undefined
+  const withheld = (secrets ?? []).filter((name) => !secretAllowed(access, name, manifest.name));
+  const permissions: GrantedPermissions =
+    withheld.length === 0
       ? manifest.permissions
-      : { ...rest, secrets: secrets.filter((name) => secretAllowed(access, name, manifest.name)) };
+      : { ...rest, secrets: (secrets ?? []).filter((name) => !withheld.includes(name)), withheldSecrets: withheld };
   granted.set(manifest, permissions);
   return permissions;
 }

@@ -134,20 +134,37 @@ function secretGone(name: string): never {
 }
 
 /**
+ * A reference to a secret the workflow asks for and the operator's `secretAccess` now keeps from it (a run that read it
+ * before the rule changed, or on a server whose rule differs): neither its value nor its reference's text may go out.
+ */
+function secretWithheld(name: string): never {
+  throw new CapabilityError(
+    'secret_withheld',
+    `secret '${name}', which this run read before, is kept from its workflow by the server's secretAccess now: give the workflow access again, or end the run`,
+    { retryable: false, details: { secret: name } },
+  );
+}
+
+/**
  * The inverse of `sealJson`: references to secrets the workflow may read become their values
  * (others stay references), and escaped openings lose one `!` — also when it may read none.
- * Throws a `secret_missing` CapabilityError for a reference to one it may read that is not configured.
+ * Throws a `secret_missing` CapabilityError for a reference to one it may read that is not configured, and a
+ * `secret_withheld` one for a reference to one of `withheld` (secret-access.ts).
  */
-export function revealJson<T extends Json>(value: T, secrets: SecretSource, allowed: readonly string[] | undefined): T {
+export function revealJson<T extends Json>(
+  value: T,
+  secrets: SecretSource,
+  allowed: readonly string[] | undefined,
+  withheld: readonly string[] = [],
+): T {
   return mapStrings(value, (text) =>
     text.includes('{{secret')
-      ? text.replace(SEALED, (whole, bangs: string | undefined, name: string | undefined) =>
-          bangs !== undefined
-            ? `{{secret${bangs}:`
-            : name !== undefined && allowed?.includes(name)
-              ? (secrets.get(name) ?? secretGone(name))
-              : whole,
-        )
+      ? text.replace(SEALED, (whole, bangs: string | undefined, name: string | undefined) => {
+          if (bangs !== undefined) return `{{secret${bangs}:`;
+          if (name !== undefined && allowed?.includes(name)) return secrets.get(name) ?? secretGone(name);
+          if (name !== undefined && withheld.includes(name)) secretWithheld(name);
+          return whole;
+        })
       : text,
   ) as T;
 }
@@ -156,6 +173,13 @@ export function revealJson<T extends Json>(value: T, secrets: SecretSource, allo
  * A resolution as the sandbox receives it: a call's outcome, sealed when it was recorded, is
  * revealed; anything else (an event, a child's result, a cancel reason) is delivered as stored.
  */
-export function revealResolution(resolution: Resolution, secrets: SecretSource, allowed: readonly string[] | undefined): Resolution {
-  return resolution.kind === 'call' ? (revealJson(resolution as unknown as Json, secrets, allowed) as unknown as Resolution) : resolution;
+export function revealResolution(
+  resolution: Resolution,
+  secrets: SecretSource,
+  allowed: readonly string[] | undefined,
+  withheld: readonly string[] = [],
+): Resolution {
+  return resolution.kind === 'call'
+    ? (revealJson(resolution as unknown as Json, secrets, allowed, withheld) as unknown as Resolution)
+    : resolution;
 }

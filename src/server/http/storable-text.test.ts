@@ -120,6 +120,7 @@ for (const store of stores) {
         [{ ...event, id: 'nul-type', type: 'com.example.a\u0000b' }, `type: contains ${NUL}`],
         [{ ...event, id: 'surrogate', data: { t: 'a\ud800b' } }, /^data\.t: contains a lone surrogate/],
         [{ ...event, id: 'surrogate-subject', subject: '\udc00' }, /^subject: contains a lone surrogate/],
+        [{ ...event, id: 'nul-media-type', datacontenttype: 'a\u0000' }, `datacontenttype: contains ${NUL}`],
         [
           '{"specversion":"1.0","id":"huge","source":"urn:test","type":"com.example.thing","data":{"n":1e400}}',
           /^data\.n: is a number out of range/,

@@ -9,6 +9,9 @@ import type { AppEnv } from '../env.js';
 import { HttpError } from '../errors.js';
 import { queryInteger, readBody, readQuery } from '../input.js';
 
+/** A media type (`application/json; charset=utf-8`) is short; RFC 6838 caps its two names at 127 characters each. */
+const MAX_MEDIA_TYPE_CHARS = 255;
+
 /**
  * The longest id, source, type and subject a CloudEvent may have, in UTF-16 code units (JavaScript's `length`). Each is
  * a key of a PostgreSQL index (source and id together in `dedupe_key`, `type` in two, `subject` in `events_by_subject`),
@@ -53,7 +56,7 @@ const cloudEventSchema = z.object(
       .superRefine(storable(EVENT_ATTRIBUTE_LIMITS.type)),
     subject: z.string('a string').superRefine(storable(EVENT_ATTRIBUTE_LIMITS.subject)).optional(),
     time: z.iso.datetime({ offset: true, error: 'an RFC 3339 timestamp' }).optional(),
-    datacontenttype: z.string('a media type').optional(),
+    datacontenttype: z.string('a media type').superRefine(storable(MAX_MEDIA_TYPE_CHARS)).optional(),
     // Parsed from the request's JSON, so JSON: not checked again here. How deep it may nest is the engine's check
     // (Engine.ingest), made once for every way in; z.json() would recurse and overflow on data nested 150,000 deep.
     data: z.custom<Json>().optional(),
