@@ -2,6 +2,7 @@
 import type { RunView } from '../app/operations.js';
 import type { HistoryEvent } from '../core/model.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
+import { cutText } from '../core/text-cut.js';
 
 export type BarKind = 'run' | 'call' | 'timer' | 'wait' | 'task' | 'child';
 
@@ -130,7 +131,7 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         untoldChildren.delete(`s${event.step}`);
         // A child that was cancelled hands its parent its CancelledError (core/child-failure.ts): no failure of its own.
         const cancelled = event.error.name === 'CancelledError';
-        close(`s${event.step}`, event.at, { error: !cancelled, cancelled, note: event.error.message });
+        close(`s${event.step}`, event.at, { error: !cancelled, cancelled, note: cutText(event.error.message, 500) });
         break;
       }
       case 'call_completed':
@@ -139,7 +140,7 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         close(`s${event.step}`, event.at);
         break;
       case 'call_failed':
-        close(`s${event.step}`, event.at, { error: true, note: event.error.message });
+        close(`s${event.step}`, event.at, { error: true, note: cutText(event.error.message, 500) });
         break;
       case 'wait_timed_out':
         close(`s${event.step}`, event.at, { note: 'timed out' });
@@ -150,7 +151,7 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         giveUp(event.at);
         break;
       case 'run_failed':
-        close('run', event.at, { error: true, note: event.error.message });
+        close('run', event.at, { error: true, note: cutText(event.error.message, 500) });
         giveUp(event.at);
         break;
       case 'run_cancelled':

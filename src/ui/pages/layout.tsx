@@ -113,6 +113,14 @@ export function RunLink(props: { id: string }) {
  */
 const MAX_SHOWN_JSON_CHARS = 64 * 1024;
 
+/**
+ * An error's message or stack as a page shows it: at most `max` characters. Errors are stored up to 2 MiB, and a run's
+ * page shows its error in the notice, the timeline and the history: a 200,000-character message made a 1 MB page.
+ */
+export function shownText(text: string, max = 4096): string {
+  return cutText(text, max);
+}
+
 export function Json(props: { value: unknown; more?: string }) {
   const text = JSON.stringify(props.value, null, 2);
   if (text.length <= MAX_SHOWN_JSON_CHARS) return <pre class="json">{text}</pre>;

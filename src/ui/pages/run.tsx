@@ -8,7 +8,7 @@ import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
 import type { HistoryEvent, LogRecord } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Timeline, formatDuration } from '../timeline.js';
-import { Json, Layout, Notice, StatusBadge, Time, formatTime } from './layout.js';
+import { Json, Layout, Notice, StatusBadge, Time, formatTime, shownText } from './layout.js';
 
 /** How a wait reads: a task's wait names its task and its deadline, not the daily re-check it also wakes for. */
 function describeWait(event: WaitStarted, deadlineOf: (wait: WaitStarted) => number | undefined): string {
@@ -50,7 +50,7 @@ function describe(event: HistoryEvent, { deadlineOf, childOf }: HistoryContext):
     case 'call_completed':
       return `call #${event.step} returned ${JSON.stringify(event.value)?.slice(0, 160) ?? 'undefined'} after ${event.attempts} attempt(s)`;
     case 'call_failed':
-      return `call #${event.step} failed after ${event.attempts} attempt(s): ${event.error.name}: ${event.error.message}`;
+      return `call #${event.step} failed after ${event.attempts} attempt(s): ${event.error.name}: ${shownText(event.error.message)}`;
     case 'timer_started':
       return `${event.timeout ? 'timeout' : 'sleep'} #${event.step} until ${formatTime(event.fireAt)}`;
     case 'timer_fired':
@@ -66,7 +66,7 @@ function describe(event: HistoryEvent, { deadlineOf, childOf }: HistoryContext):
     case 'child_completed':
       return `${childOfStep(event.step, childOf)} completed`;
     case 'child_failed':
-      return `${childOfStep(event.step, childOf)} failed: ${event.error.message}`;
+      return `${childOfStep(event.step, childOf)} failed: ${shownText(event.error.message)}`;
     case 'cancel_requested':
       return `cancellation requested${event.by ? ` by @${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'patch_marker':
@@ -74,7 +74,7 @@ function describe(event: HistoryEvent, { deadlineOf, childOf }: HistoryContext):
     case 'run_completed':
       return `completed with ${JSON.stringify(event.result)?.slice(0, 160) ?? 'undefined'}`;
     case 'run_failed':
-      return `failed: ${event.error.name}: ${event.error.message}`;
+      return `failed: ${event.error.name}: ${shownText(event.error.message)}`;
     case 'run_cancelled':
       return 'cancelled';
     case 'run_continued':
@@ -354,7 +354,7 @@ export function runPage(props: RunPageProps) {
               <>
                 <h2>Error</h2>
                 <Notice kind="error">
-                  <strong>{run.error.name}</strong>: {run.error.message}
+                  <strong>{run.error.name}</strong>: {shownText(run.error.message)}
                   {causeChainOf(run.error)
                     .slice(1)
                     .map((cause) => (
@@ -363,7 +363,7 @@ export function runPage(props: RunPageProps) {
                       </div>
                     ))}
                 </Notice>
-                {run.error.stack && <pre class="json">{run.error.stack}</pre>}
+                {run.error.stack && <pre class="json">{shownText(run.error.stack, 16 * 1024)}</pre>}
               </>
             )}
             {props.tasks.length > 0 && (
