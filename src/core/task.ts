@@ -163,8 +163,10 @@ export const CHILD_RUN_EXISTS_ERROR = 'ChildRunExistsError';
  * otherwise leave the parent waiting forever for a run that will never report to it. Undefined for a child
  * without a parent step, which nothing waits for.
  */
-export function childExistsResolution(child: Pick<NewRun, 'id' | 'workflow' | 'parentStep'>): Resolution | undefined {
+export function childExistsResolution(child: Pick<NewRun, 'id' | 'workflow' | 'parentId' | 'parentStep'>): Resolution | undefined {
   if (child.parentStep === undefined) return undefined;
+  // The id the run made itself was taken first (a client may start a run as `x.1`): "leave out its id" would not help.
+  const ownDefault = child.parentId !== undefined && child.id === defaultChildRunId(child.parentId, child.parentStep);
   return {
     kind: 'child',
     step: child.parentStep,
@@ -174,7 +176,9 @@ export function childExistsResolution(child: Pick<NewRun, 'id' | 'workflow' | 'p
       name: CHILD_RUN_EXISTS_ERROR,
       message:
         `cannot start child run '${child.id}' of workflow '${child.workflow}': a run with this id exists already. ` +
-        "Give startChild an id no run has, or leave out its 'id' option",
+        (ownDefault
+          ? `It is the id this run gives the child it starts at step ${child.parentStep} without one, and another run was started under it first: give startChild an id of its own ({ id })`
+          : "Give startChild an id no run has, or leave out its 'id' option"),
       details: { code: 'child_run_exists', childId: child.id, workflow: child.workflow },
     },
   };

@@ -194,6 +194,21 @@ describe('child run ids', () => {
     }
   });
 
+  test('a child started without an id, whose id a client took first, fails saying so, not to leave out the id', async () => {
+    const env = await createTestEnv({ workflows: [folder.path('child.ts'), folder.path('parent.ts')] });
+    try {
+      await env.start('child', { v: 0 }, 'victim.1');
+      const parent = await env.result(await env.start('parent', { ids: [null] }, 'victim'));
+      const [outcome] = parent.result as Array<{ error?: { message: string } }>;
+      assert.match(
+        outcome?.error?.message ?? '',
+        /It is the id this run gives the child it starts at step 1 without one, and another run was started under it first: give startChild an id of its own/,
+      );
+    } finally {
+      await env.close();
+    }
+  });
+
   test('a client that gives a run the id of a run of another workflow gets a conflict, not that run', async () => {
     const env = await createTestEnv({ workflows: [folder.path('child.ts'), folder.path('chain.ts')] });
     try {
