@@ -127,6 +127,8 @@ describe('webhookScopeProblem', () => {
         web_url,
       );
     }
+    const encodedBranch = hook({}, { object_attributes: { url: 'https://gitlab.example.com/team-a/app/-/blob/feature%2Fx/README.md' } });
+    assert.equal(webhookScopeProblem(teamA, encodedBranch), undefined, 'an encoded slash in what follows /-/ is GitLab’s own');
     const path = { object_kind: 'merge_request', project: { path_with_namespace: 'team-b/../team-a/app' } };
     assert.match(webhookScopeProblem(teamB, path) ?? '', /project\.path_with_namespace does not name a project or group/);
   });

@@ -163,11 +163,11 @@ function withoutSuffixes(path: string): string {
 }
 
 /**
- * A `.` or `..` segment, or what a URL parser turns into one or into a separator (`%2e`, `%2f`, `\\`): GitLab never
- * writes one in a path, and the event's `source` and `subject` are made with a URL parser, which resolves them, while
- * the scope check reads the text — `team-b/x/../../team-a/app` would pass as team-b's and become team-a's.
+ * A `.` or `..` segment, also written `%2e` (a URL parser reads it so), or a backslash (a separator to a URL parser):
+ * GitLab writes none in a URL, and the event's `source` and `subject` are made with a URL parser, which resolves them,
+ * while the scope check reads the text — `team-b/x/../../team-a/app` would pass as team-b's and become team-a's.
  */
-const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)|%2e|%2f|%5c|\\/i;
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)|\\|%5c/i;
 
 /** `path` as named, or undefined (unreadable, refused by a scoped source) when it holds a dot segment. */
 function withoutDotSegments(path: string | undefined): string | undefined {
