@@ -66,7 +66,7 @@ export const METRICS_STORE_BUDGET_MS = 5000;
 export const HEALTH_BUDGET_MS = 2000;
 
 /** Every status a run can have: `autoflow_runs` has a series for each, 0 included. */
-const RUN_STATUSES: readonly RunStatus[] = ['running', 'stuck', ...TERMINAL_STATUSES];
+const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stuck', ...TERMINAL_STATUSES];
 
 /** The ready queue as the store reports it, in total and by workflow. */
 type QueueStats = Awaited<ReturnType<Store['queueStats']>>;

@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { withConcurrency } from '../core/concurrency.js';
 import type { Engine } from '../core/engine.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError, toError } from '../core/errors.js';
 import { matchWebhookSource, webhookRefusal, webhookScopeProblem, type WebhookSource } from '../gitlab/webhook-auth.js';
@@ -87,6 +88,9 @@ export function hashToken(token: string): string {
 /** Registers `onEnd` for when run `id` ends here; returns how to unregister it. */
 type WatchRunEnd = (id: string, onEnd: (run: RunRecord) => void) => () => void;
 
+/** A run that a wait for its end goes on waiting for: running, or queued for a slot of its concurrency group. */
+const isUnderway = (run: RunRecord): boolean => run.status === 'running' || run.status === 'queued';
+
 /**
  * One engine listener for every request waiting for a run to end, each task commit a map lookup:
  * a listener per waiting request would make every step of every run call all of them.
@@ -94,7 +98,7 @@ type WatchRunEnd = (id: string, onEnd: (run: RunRecord) => void) => () => void;
 function runEndWatchers(engine: Engine): WatchRunEnd {
   const byRun = new Map<string, Set<(run: RunRecord) => void>>();
   engine.events.on('run:updated', ({ run }) => {
-    if (run.status === 'running') return;
+    if (isUnderway(run)) return;
     for (const onEnd of byRun.get(run.id) ?? []) onEnd(run);
   });
   return (id, onEnd) => {
@@ -136,7 +140,7 @@ function watchForEnd(
       if (stopped) return;
       if (clock.now() >= deadline) return end();
       cancelTimer = clock.schedule(Math.min(deadline, clock.now() + RECHECK_MS), () => {
-        store.getRun(id).then((run) => (run && run.status !== 'running' ? end(run) : recheck()), recheck);
+        store.getRun(id).then((run) => (run && !isUnderway(run) ? end(run) : recheck()), recheck);
       });
     };
     stop = () => end();
@@ -315,13 +319,14 @@ export function createOperations(deps: OperationsDeps): Operations {
       if (tooDeep !== undefined) throw new ValidationError('run input is refused', [tooDeep]);
       deps.checkInput(definition, input);
       // Idempotent by id: a run that exists already comes back as it is, with created false.
-      const { created, run } = await engine.submitRun({
+      const newRun = {
         id: request.id ?? randomUUID(),
         workflow: definition.name,
         version: definition.version,
         input,
         createdAt: clock.now(),
-      });
+      };
+      const { created, run } = await engine.submitRun(withConcurrency(newRun, definition.manifest.concurrency));
       return { run: view(created ? run : await sameRequest(run, definition.name, request.input)), created };
     },
 
@@ -334,7 +339,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       const watch = watchForEnd(deps, watchRunEnd, id, clock.now() + timeoutMs);
       try {
         const run = await requireRun(id);
-        if (run.status !== 'running') return describeRun(run);
+        if (!isUnderway(run)) return describeRun(run);
         // The record the run ended with, as committed: no second read.
         return describeRun((await watch.ended) ?? (await requireRun(id)));
       } finally {
@@ -466,9 +471,10 @@ export function createOperations(deps: OperationsDeps): Operations {
       }
       // A run that continued as new goes on under its successor's id: the signal goes there.
       const run = await latestOfChain(await requireRun(id));
-      if (run.status !== 'running') {
+      // A queued run's signals wait in the inbox, where its first wait for them finds them.
+      if (!isUnderway(run)) {
         const where = run.id === id ? `run ${id} is ${run.status}` : `run ${id} continued as ${run.id}, which is ${run.status}`;
-        throw new ConflictError(`${where}; only running runs receive signals`);
+        throw new ConflictError(`${where}; only running (or queued) runs receive signals`);
       }
       const event: CloudEvent = {
         specversion: '1.0',

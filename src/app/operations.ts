@@ -30,6 +30,8 @@ export interface RunView {
   continuedFrom?: string;
   /** The run a `continued` run went on as. */
   continuedAs?: string;
+  /** The concurrency group the run is in (`workflow({ concurrency })`): a `queued` run waits for one of its slots. */
+  concurrency?: { group: string; limit: number };
   /** ISO 8601 */
   createdAt: string;
   /** ISO 8601 */

@@ -1,7 +1,8 @@
 import { Cron } from 'croner';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
-import type { DeployedDefinition, Json, RunRecord, WorkflowManifest } from '../core/model.js';
+import { withConcurrency } from '../core/concurrency.js';
+import type { DeployedDefinition, Json, NewRun, RunRecord, WorkflowManifest } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
 import { scheduledRunId, scheduledRunInput } from '../core/run-id.js';
 
@@ -279,13 +280,14 @@ export class Scheduler {
   private async fire(schedule: Schedule, tick: number): Promise<void> {
     const at = iso(tick);
     const { definition } = schedule;
-    const { created, run } = await this.deps.engine.submitRun({
+    const newRun: NewRun = {
       id: scheduledRunId(definition.name, schedule.ordinal, tick),
       workflow: definition.name,
       version: definition.version,
       input: scheduledRunInput(schedule.input, tick),
       createdAt: this.deps.clock.now(),
-    });
+    };
+    const { created, run } = await this.deps.engine.submitRun(withConcurrency(newRun, definition.manifest.concurrency));
     await this.deps.store.advanceScheduleTick(schedule.id, tick);
     if (created) this.deps.logger.info({ workflow: definition.name, tick: at }, 'scheduled run started');
     else if (!startedBySchedule(run, definition.name, tick)) {

@@ -28,6 +28,7 @@ export function toRunView(
   if (run.result !== undefined) view.result = run.result;
   if (run.error !== undefined) view.error = run.error;
   if (run.parentId !== undefined) view.parentId = run.parentId;
+  if (run.concurrency !== undefined) view.concurrency = { ...run.concurrency };
   if (continuedFrom !== undefined) view.continuedFrom = continuedFrom;
   const successor = continuedAs(run);
   if (successor !== undefined) view.continuedAs = successor;

@@ -488,7 +488,7 @@ describe('usage errors are exit 2 with a message', () => {
     [['run', 'hello', '--timeout', '5'], /error: --timeout only applies with --wait/],
     [['run', 'hello', '--wait', '--timeout', 'soon'], /error: --timeout is "soon", expected a number of seconds/],
     [['send-event'], /error: required option '--type <type>' not specified/],
-    [['runs', '--status', 'sleeping'], /error: invalid query: status: one of running, completed/],
+    [['runs', '--status', 'sleeping'], /error: invalid query: status: one of queued, running, completed/],
     [['frobnicate'], /error: unknown command 'frobnicate'/],
     [['show', ''], /^error: <id> is empty; give the run id\n$/],
     [['logs', ''], /^error: <id> is empty; give the run id\n$/],

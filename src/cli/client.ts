@@ -237,7 +237,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       for (;;) {
         const slice = Math.min(Math.max(deadline - Date.now(), 0), WAIT_SLICE_MS);
         const view = await get<RunView>(`${run(id)}?wait=${slice / 1000}`, slice);
-        if (view.status !== 'running' || Date.now() >= deadline) return view;
+        if ((view.status !== 'running' && view.status !== 'queued') || Date.now() >= deadline) return view;
       }
     },
     async listRuns(filter) {

@@ -38,7 +38,7 @@ export async function waitAndPrintResult(
     });
   let run = first;
   for (;;) {
-    if (run.status === 'running') {
+    if (run.status === 'running' || run.status === 'queued') {
       const id = run.id;
       run = await patiently(id, () => client.waitForRun(id, (timeout?.deadline ?? Infinity) - Date.now()));
     }
@@ -47,8 +47,9 @@ export async function waitAndPrintResult(
         context.out(formatJson(run.result ?? null));
         return;
       case 'running':
+      case 'queued':
         throw new StillRunningError(
-          `run ${run.id} is still running after ${seconds} s; wait again with ${waitAgain(run.id)}, or see where it is with \`autoflow show ${run.id}\``,
+          `run ${run.id} is still ${run.status} after ${seconds} s; wait again with ${waitAgain(run.id)}, or see where it is with \`autoflow show ${run.id}\``,
         );
       case 'failed': {
         const location = run.error && errorLocation(run.error);

@@ -33,7 +33,6 @@ export default workflow({
 });
 let server: ServerProcess;
 
-
 /** The CLI in a child process, whose stderr the test follows while it runs. */
 function startCli(args: readonly string[]): { stderrShows(pattern: RegExp): Promise<void>; outcome: Promise<CliOutcome> } {
   const child = spawn(process.execPath, [BIN, ...args], {

@@ -425,6 +425,9 @@ export class Engine {
     // Counted until it returns: the engine is not idle while a run it was given is being created.
     this.submitting++;
     try {
+      // Whether a run in a concurrency group may start is the store's to say as it creates the run (it may be
+      // queued): it goes through the ready queue, which takes only runs that may run.
+      if (run.concurrency !== undefined) return await this.createUnleased(run);
       if (!this.stopping && this.freeSlots() > 0 && !this.activeRuns.has(run.id)) {
         const started = await this.startHere(run);
         if (started) return { created: true, run: started };
@@ -438,11 +441,7 @@ export class Engine {
 
   /** Creates a run on its own: leased to this node and advanced here while a slot is free, else queued. */
   private async createRun(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
-    if (this.stopping || this.freeSlots() <= 0) {
-      const result = await this.store.createRun(run);
-      if (result.created) this.pump();
-      return result;
-    }
+    if (this.stopping || this.freeSlots() <= 0) return this.createUnleased(run);
     this.reservedSlots++;
     const leaseUntil = this.clock.now() + this.runLeaseMs;
     let result: { created: boolean; run: RunRecord };
@@ -452,6 +451,13 @@ export class Engine {
       this.reservedSlots--;
     }
     if (result.created) this.advanceCreated(run.id, leaseUntil, result.run);
+    return result;
+  }
+
+  /** Creates a run in the ready queue, unleased, for any node's pump to claim. */
+  private async createUnleased(run: NewRun): Promise<{ created: boolean; run: RunRecord }> {
+    const result = await this.store.createRun(run);
+    if (result.created) this.pump();
     return result;
   }
 
@@ -561,6 +567,7 @@ export class Engine {
       secrets: this.options.secrets,
       readableSecrets: this.permissionsOf(definition).secrets ?? [],
       versionOf: (name) => this.activeDefinition(name)?.version,
+      concurrencyOf: (name) => this.activeDefinition(name)?.manifest.concurrency,
       inputProblem: (name, input) => this.inputProblem(name, input),
       replay: (kept) => this.replayForRetry(run, definition, kept),
       ...(options.by !== undefined && { by: options.by }),
@@ -828,6 +835,7 @@ export class Engine {
         readableSecrets: permissions.secrets ?? [],
         callLeaseUntil,
         versionOf: (name) => this.activeDefinition(name)?.version,
+        concurrencyOf: (name) => this.activeDefinition(name)?.manifest.concurrency,
         inputProblem: (name, input) => this.inputProblem(name, input),
       });
       const unreserve = this.calls.reserve(output.commit.calls);
@@ -1363,6 +1371,8 @@ export class Engine {
     let reserved = 0;
     for (const routing of routings) {
       if (routing.newRuns.length === 0 || routing.newRuns.length > free) continue;
+      // A run in a concurrency group may be created queued: the ready queue takes it when it may run (createUnleased).
+      if (routing.newRuns.some((run) => run.concurrency !== undefined)) continue;
       routing.lease = lease;
       free -= routing.newRuns.length;
       reserved += routing.newRuns.length;

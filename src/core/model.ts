@@ -128,6 +128,18 @@ export interface WorkflowManifest {
   inputSchema?: JsonObject;
   /** True when the input schema can only be checked inside the sandbox (a validator object). */
   validatesInput: boolean;
+  /** How many of its runs may run at once (`workflow({ concurrency })`, core/concurrency.ts); no limit when absent. */
+  concurrency?: ConcurrencySpec;
+}
+
+/** A workflow's concurrency limit, as declared (`limit` defaulted to 1). */
+export interface ConcurrencySpec {
+  /** Runs of one group that may be `running` (or `stuck`) at once; the others wait, `queued`, oldest first. */
+  limit: number;
+  /** A dot path into the run's input whose value splits the runs into groups (`environment`, `data.project.id`). */
+  key?: string;
+  /** The group's name, to share its slots with other workflows that declare it too; the workflow's name by default. */
+  group?: string;
 }
 
 export interface DeployedDefinition {
@@ -320,6 +332,8 @@ export type HistoryEvent = HistoryPayload & {
 // ---------------------------------------------------------------------------------------------
 
 export type RunStatus =
+  /** Waits for a slot of its concurrency group (`NewRun.concurrency`): none of its code has run. */
+  | 'queued'
   | 'running'
   | 'completed'
   | 'failed'
@@ -350,6 +364,16 @@ export interface NewRun {
   /** Inbox seq of the event that started it; never delivered to its own waits. */
   triggerEventSeq?: number;
   createdAt: number;
+  /**
+   * The concurrency group the run belongs to (core/concurrency.ts). The store creates it `queued` when `limit` runs
+   * of the group are `running` or `stuck`, and starts the oldest queued run of a group when one of those ends.
+   */
+  concurrency?: RunConcurrency;
+}
+
+export interface RunConcurrency {
+  group: string;
+  limit: number;
 }
 
 export interface RunRecord extends NewRun {

@@ -1,4 +1,5 @@
 import { eventKeyForShape, eventKeyForStoredShape, type Fingerprint } from './correlation.js';
+import { withConcurrency } from './concurrency.js';
 import { eventChainOf, MAX_EVENT_CHAIN } from './event-chain.js';
 import { TASK_CLOSED_EVENT } from './human-task.js';
 import { valueAt } from './paths.js';
@@ -208,14 +209,15 @@ export async function planRouting(
       options.onChainLimit?.({ definition, trigger: definition.manifest.triggers.indexOf(trigger), event, chain });
       continue;
     }
-    newRuns.push({
+    const run: NewRun = {
       id: triggeredRunId(definition.name, cloudEvent, 'event' in trigger ? trigger.runKey : undefined),
       workflow: definition.name,
       version: definition.version,
       input: cloudEvent as unknown as Json,
       triggerEventSeq: event.seq,
       createdAt: now,
-    });
+    };
+    newRuns.push(withConcurrency(run, definition.manifest.concurrency));
   }
   const deliveries: EventRouting['deliveries'] = [];
   for (const paths of await store.listWaitShapes(event.type)) {

@@ -29,6 +29,7 @@ export interface RetryInput {
   readableSecrets?: readonly string[];
   /** A child whose start was refused is started again, checked as any start is (TaskInput's). */
   versionOf: TaskInput['versionOf'];
+  concurrencyOf?: TaskInput['concurrencyOf'];
   inputProblem?: TaskInput['inputProblem'];
   /**
    * Replays the kept history in a sandbox of `version`: the durable commands the code issued and

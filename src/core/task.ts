@@ -1,8 +1,10 @@
 import { childEndError } from './child-failure.js';
+import { withConcurrency } from './concurrency.js';
 import { hashedWaitIndexEntry, waitIndexEntry } from './correlation.js';
 import { commandToHistory, redactHistoryPayload, resolutionToHistory } from './history.js';
 import type {
   CallRecord,
+  ConcurrencySpec,
   Command,
   ErrorInfo,
   EventIdentity,
@@ -64,6 +66,8 @@ export interface TaskInput {
   withoutCode?: boolean;
   /** Active version of a workflow name, for child runs. */
   versionOf(workflow: string): string | undefined;
+  /** The concurrency limit the active version of a workflow declares, for child runs (core/concurrency.ts). */
+  concurrencyOf?(workflow: string): ConcurrencySpec | undefined;
   /**
    * Why `input` cannot start a run of the active version of `workflow` (its JSON Schema refuses it), or undefined.
    * A run started through the API is checked there; child runs and continue-as-new successors are checked here.
@@ -122,6 +126,7 @@ export function newRunRecord(run: NewRun): RunRecord {
   if (run.parentId !== undefined) record.parentId = run.parentId;
   if (run.parentStep !== undefined) record.parentStep = run.parentStep;
   if (run.triggerEventSeq !== undefined) record.triggerEventSeq = run.triggerEventSeq;
+  if (run.concurrency !== undefined) record.concurrency = run.concurrency;
   return record;
 }
 
@@ -234,7 +239,7 @@ export function childStart(
   command: Extract<Command, { kind: 'child' }>,
   parentId: string,
   time: number,
-  input: Pick<TaskInput, 'secrets' | 'readableSecrets' | 'versionOf' | 'inputProblem'>,
+  input: Pick<TaskInput, 'secrets' | 'readableSecrets' | 'versionOf' | 'concurrencyOf' | 'inputProblem'>,
 ): { run: NewRun } | { refused: Resolution } {
   const { secrets } = input;
   const refuse = (error: ErrorInfo) => ({ refused: { kind: 'child', step: command.step, ok: false, notStarted: true, error } as const });
@@ -270,17 +275,16 @@ export function childStart(
       details: { code: 'invalid_input', workflow: command.workflow },
     });
   }
-  return {
-    run: {
-      id: command.childId,
-      workflow: command.workflow,
-      version,
-      input: redactJson(command.input, secrets, input.readableSecrets ?? []),
-      parentId,
-      parentStep: command.step,
-      createdAt: time,
-    },
+  const child: NewRun = {
+    id: command.childId,
+    workflow: command.workflow,
+    version,
+    input: redactJson(command.input, secrets, input.readableSecrets ?? []),
+    parentId,
+    parentStep: command.step,
+    createdAt: time,
   };
+  return { run: withConcurrency(child, input.concurrencyOf?.(command.workflow)) };
 }
 
 /**
@@ -431,6 +435,8 @@ export function buildTaskCommit(input: TaskInput): TaskOutput {
         };
         if (run.parentId !== undefined) successor.parentId = run.parentId;
         if (run.parentStep !== undefined) successor.parentStep = run.parentStep;
+        // The chain keeps the slot its first run took: the run ends and its successor starts in one commit.
+        if (run.concurrency !== undefined) successor.concurrency = run.concurrency;
         commit.successor = successor;
         commit.carrySignals = { to: successor.id, kept: command.carry ?? [] };
         end('continued', { result: { continuedAs: successor.id } });

@@ -44,13 +44,13 @@ describe('a mistyped key of workflow({...})', () => {
   const refused: Array<[string, RegExp]> = [
     [
       `trigger: [{ event: 'com.gitlab.events.issue_created' }]`,
-      /^\S+trigger\.ts: the workflow\(\{\.\.\.\}\) declaration of workflow 'm' is invalid:\n {2}\(declaration\): unknown field 'trigger' \(expected name, description, triggers, permissions, input, timeout, run\); did you mean 'triggers'\?$/,
+      /^\S+trigger\.ts: the workflow\(\{\.\.\.\}\) declaration of workflow 'm' is invalid:\n {2}\(declaration\): unknown field 'trigger' \(expected name, description, triggers, permissions, input, timeout, concurrency, run\); did you mean 'triggers'\?$/,
     ],
     [`permisions: { secrets: ['A'] }`, /unknown field 'permisions' \(expected .*\); did you mean 'permissions'\?/],
     [`descripton: 'd'`, /unknown field 'descripton' \(expected .*\); did you mean 'description'\?/],
     [`schedule: '0 6 * * *'`, /unknown field 'schedule' \(expected .*\); did you mean 'triggers'\?/],
     [`inputSchema: { type: 'object' }`, /unknown field 'inputSchema' \(expected .*\); did you mean 'input'\?/],
-    [`retries: 3`, /unknown field 'retries' \(expected name, description, triggers, permissions, input, timeout, run\)$/],
+    [`retries: 3`, /unknown field 'retries' \(expected name, description, triggers, permissions, input, timeout, concurrency, run\)$/],
   ];
   for (const [field, message] of refused) {
     const key = field.slice(0, field.indexOf(':'));

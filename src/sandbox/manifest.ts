@@ -11,7 +11,7 @@ import { closestWord, filterProblems } from '../core/filter.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import { matchesOnlyAddressedTypes } from '../core/router.js';
 import { timeZoneProblem } from '../core/time-zone.js';
-import type { WorkflowManifest } from '../core/model.js';
+import type { ConcurrencySpec, WorkflowManifest } from '../core/model.js';
 import { unknownGitLabEventType } from './gitlab-event-types.js';
 
 const NAME = /^[a-z0-9][a-z0-9-_.]*$/;
@@ -148,9 +148,9 @@ function checkKubernetesPermissions(problems: Problems, kubernetes: unknown): vo
 }
 
 /** The fields of the manifest the SDK makes of a declaration (src/sdk/workflow.ts, manifestOf), `declaredKeys` aside. */
-const MANIFEST_KEYS = ['name', 'description', 'triggers', 'permissions', 'inputSchema', 'validatesInput'];
+const MANIFEST_KEYS = ['name', 'description', 'triggers', 'permissions', 'inputSchema', 'validatesInput', 'concurrency'];
 /** The keys `workflow({...})` takes (src/sdk/types.ts, WorkflowOptions). */
-const WORKFLOW_KEYS = ['name', 'description', 'triggers', 'permissions', 'input', 'timeout', 'run'];
+const WORKFLOW_KEYS = ['name', 'description', 'triggers', 'permissions', 'input', 'timeout', 'concurrency', 'run'];
 /** Keys of other tools' declarations, or of AutoFlow's manifest, that a workflow's author may write for one of those. */
 const WORKFLOW_KEY_MEANINGS: Record<string, string> = {
   inputSchema: 'input',
@@ -158,6 +158,8 @@ const WORKFLOW_KEY_MEANINGS: Record<string, string> = {
   schedule: 'triggers',
   cron: 'triggers',
   on: 'triggers',
+  concurrencyLimit: 'concurrency',
+  maxConcurrency: 'concurrency',
 };
 
 /**
@@ -168,6 +170,43 @@ function checkDeclaredKeys(problems: Problems, keys: unknown): void {
   if (keys === undefined) return;
   if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) problems.add('declaredKeys', 'must be a list of strings');
   else problems.onlyKeys(keys, '(declaration)', WORKFLOW_KEYS, WORKFLOW_KEY_MEANINGS);
+}
+
+/** Most runs of one concurrency group that may run at once. */
+const MAX_CONCURRENCY_LIMIT = 1000;
+/** A `concurrency.key`: names joined by dots, each letters, digits, `_` or `-` (array items by number). */
+const INPUT_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
+
+/** `concurrency` with its `limit` defaulted (1), or undefined when it has problems (added to `problems`). */
+function checkConcurrency(problems: Problems, concurrency: unknown): ConcurrencySpec | undefined {
+  if (!isObject(concurrency)) {
+    problems.add('concurrency', "must be an object: { limit?, key?, group? }, for example { limit: 1, key: 'environment' }");
+    return undefined;
+  }
+  const before = problems.list.length;
+  problems.onlyKeys(Object.keys(concurrency), 'concurrency', ['limit', 'key', 'group'], { max: 'limit', maxRuns: 'limit', scope: 'group' });
+  const { limit = 1, key, group } = concurrency;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {
+    problems.add('concurrency.limit', `must be a whole number from 1 to ${MAX_CONCURRENCY_LIMIT}, got ${JSON.stringify(limit)}`);
+  }
+  if (key !== undefined && (typeof key !== 'string' || key.length > 200 || !INPUT_PATH.test(key))) {
+    problems.add(
+      'concurrency.key',
+      `must be a dot path into the run's input, such as 'environment' or 'data.project.id', got ${JSON.stringify(key)}`,
+    );
+  }
+  if (group !== undefined && (typeof group !== 'string' || group.length > 100 || !NAME.test(group))) {
+    problems.add(
+      'concurrency.group',
+      `must be lower case letters, digits, '-', '_' or '.', starting with a letter or digit, at most 100 (got ${JSON.stringify(group)})`,
+    );
+  }
+  if (problems.list.length > before) return undefined;
+  return {
+    limit: limit as number,
+    ...(key !== undefined && { key: key as string }),
+    ...(group !== undefined && { group: group as string }),
+  };
 }
 
 /** The manifest, or a DefinitionError naming the origin file and every bad field. */
@@ -190,6 +229,7 @@ export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
   checkPermissions(problems, manifest.permissions);
   if (manifest.inputSchema !== undefined && !isObject(manifest.inputSchema)) problems.add('inputSchema', 'must be a JSON Schema object');
   if (typeof manifest.validatesInput !== 'boolean') problems.add('validatesInput', 'must be true or false');
+  const concurrency = manifest.concurrency === undefined ? undefined : checkConcurrency(problems, manifest.concurrency);
 
   if (problems.list.length > 0) {
     const of = typeof manifest.name === 'string' && NAME.test(manifest.name) ? ` of workflow '${manifest.name}'` : '';
@@ -200,7 +240,7 @@ export function parseManifest(raw: unknown, origin: string): WorkflowManifest {
       },
     );
   }
-  return manifest as unknown as WorkflowManifest;
+  return { ...manifest, ...(concurrency !== undefined && { concurrency }) } as unknown as WorkflowManifest;
 }
 
 /**

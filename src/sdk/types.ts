@@ -66,6 +66,12 @@ export interface WorkflowOptions<TInput, TResult> {
    * an error named `RunTimeoutError`. Each run of a `continueAsNew` chain has its own. None by default.
    */
   timeout?: Duration;
+  /**
+   * How many runs may run at once: `{ limit: 1 }` runs one at a time, `{ limit: 1, key: 'environment' }` one per
+   * value of the input's `environment`. A run started while its group's slots are taken waits, `queued`, without
+   * running any code, and the oldest queued run starts when a run of its group ends. No limit by default.
+   */
+  concurrency?: ConcurrencyOptions;
   /** The workflow itself. Its result must be JSON-serialisable. */
   run(input: TInput): Promise<TResult> | TResult;
 }
@@ -78,7 +84,24 @@ export interface WorkflowDefinition<TInput = unknown, TResult = unknown> {
   readonly permissions: Permissions;
   readonly input?: InputSpec<TInput>;
   readonly timeout?: Duration;
+  readonly concurrency?: ConcurrencyOptions;
   readonly run: (input: TInput) => Promise<TResult> | TResult;
+}
+
+/** `workflow({ concurrency })`: how many runs of a group may run at once (docs/engine.md#concurrency-limits). */
+export interface ConcurrencyOptions {
+  /** Runs of one group that may run at once, 1 to 1,000. @default 1 */
+  limit?: number;
+  /**
+   * A dot path into the run's input whose value makes the group: `'environment'`, or `'data.project.path_with_namespace'`
+   * for a run an event started (its input is the event). Runs whose input lacks it share the group of `null`.
+   */
+  key?: string;
+  /**
+   * The group's name, shared with every workflow that declares the same one (a deploy and a rollback of one
+   * environment); the workflow's own name by default.
+   */
+  group?: string;
 }
 
 export interface RunInfo {

@@ -107,6 +107,7 @@ export function manifestOf(definition: WorkflowDefinition): ManifestReply {
     declaredKeys: Object.keys(definition),
   };
   if (definition.description !== undefined) manifest.description = definition.description;
+  if (definition.concurrency !== undefined) manifest.concurrency = definition.concurrency;
   const kind = inputKind(definition.input);
   if (kind === 'invalid') {
     return {

@@ -89,6 +89,8 @@ export interface RunRow {
   result: string | null;
   error: string | null;
   history_length: number;
+  concurrency_group: string | null;
+  concurrency_limit: number | null;
 }
 
 export function toRunRecord(row: RunRow): RunRecord {
@@ -107,6 +109,7 @@ export function toRunRecord(row: RunRow): RunRecord {
   if (row.trigger_event_seq !== null) run.triggerEventSeq = row.trigger_event_seq;
   if (row.result !== null) run.result = parse(row.result);
   if (row.error !== null) run.error = parse<ErrorInfo>(row.error);
+  if (row.concurrency_group !== null) run.concurrency = { group: row.concurrency_group, limit: row.concurrency_limit ?? 1 };
   return run;
 }
 
@@ -298,6 +301,8 @@ export function newRunParams(run: NewRun) {
     parentStep: run.parentStep ?? null,
     triggerEventSeq: run.triggerEventSeq ?? null,
     createdAt: run.createdAt,
+    concurrencyGroup: run.concurrency?.group ?? null,
+    concurrencyLimit: run.concurrency?.limit ?? null,
   };
 }
 

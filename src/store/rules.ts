@@ -2,13 +2,34 @@
  * Rules of the Store contract that do not depend on how rows are kept, shared by every
  * implementation so that they cannot drift apart.
  */
-import { StoreError } from '../core/errors.js';
-import type { NewRun, RunStatus } from '../core/model.js';
+import { ConflictError, StoreError } from '../core/errors.js';
+import type { NewRun, RunConcurrency, RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { BusyWorkflows, RunRetry, Store, TaskCommit } from '../core/ports.js';
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/** Runs of a concurrency group in these statuses hold one of its slots (a stuck run resumes once fixed). */
+export const SLOT_HOLDING_STATUSES: readonly RunStatus[] = ['running', 'stuck'];
+
+/**
+ * Whether a run whose status goes from `before` to `after` frees a slot of its concurrency group, so that the oldest
+ * queued run of the group starts in the same transaction. A run that continues as new does not: its successor, created
+ * in the same commit, keeps the slot.
+ */
+export function freesSlot(before: RunStatus, after: RunStatus): boolean {
+  return SLOT_HOLDING_STATUSES.includes(before) && isTerminal(after) && after !== 'continued';
+}
+
+/** The refusal of a retry that would run more runs of a group than its limit (Store.retryRun). */
+export function groupFullError(runId: string, concurrency: RunConcurrency, taken: number): ConflictError {
+  return new ConflictError(
+    `run ${runId} cannot be retried now: ${taken} run(s) of its concurrency group '${concurrency.group}' are running, ` +
+      `its limit is ${concurrency.limit}; retry it once one of them ends (autoflow runs --status running)`,
+    { code: 'concurrency_group_full', group: concurrency.group, limit: concurrency.limit, running: taken },
+  );
 }
 
 /**

@@ -257,14 +257,17 @@ export class TestEnv {
     await this.settle();
     for (;;) {
       const run = await this.latestOfChain(runId);
-      if (run.status !== 'running') return run;
+      if (run.status !== 'running' && run.status !== 'queued') return run;
       const name = run.id === runId ? `run ${runId}` : `run ${runId} (continued as ${run.id})`;
       const pending = pendingOf(await this.history(run.id));
-      const waits = pending.map((item) => item.description).join('; ');
+      const waits =
+        run.status === 'queued'
+          ? `a slot of its concurrency group '${run.concurrency?.group}' (queued: other runs of the group hold its ${run.concurrency?.limit} slot(s))`
+          : pending.map((item) => item.description).join('; ');
       const next = this.clock.nextAt();
       // Other timers (a daily schedule, a task's daily check of its state) would go on firing up to the limit — a year
       // of them by default — and none would end the wait.
-      if (next === undefined || (pending.length > 0 && pending.every((item) => item.onlyTestCode))) {
+      if (next === undefined || (run.status === 'running' && pending.length > 0 && pending.every((item) => item.onlyTestCode))) {
         throw new Error(
           `${name} is waiting for what no timer will bring: ${waits || 'nothing its history names'}${this.unanswered(run.id)}`,
         );

@@ -22,7 +22,7 @@ test('an unknown status or a day that is no date is left out, said why, and the 
   assert.equal(filter.createdFrom, undefined);
   assert.equal(filter.createdBefore, undefined, '2026-02-30 is no calendar day');
   assert.equal(filter.ignored.length, 3);
-  assert.match(filter.ignored[0]!, /Status “bogus” is not a run status \(running, completed/);
+  assert.match(filter.ignored[0]!, /Status “bogus” is not a run status \(queued, running, completed/);
   assert.match(filter.ignored[1]!, /“not-a-date” is not a date written YYYY-MM-DD/);
   assert.match(filter.ignored[2]!, /“2026-02-30”/);
 });

@@ -1,6 +1,6 @@
 import type { RunStatus } from '../core/model.js';
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'continued', 'stuck'];
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'continued', 'stuck'];
 
 /** The runs page's filter as the query string gave it: each part is optional. */
 export interface RunsFilterQuery {

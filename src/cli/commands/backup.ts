@@ -45,6 +45,8 @@ export function registerBackup(program: Command, context: CliContext): void {
       } else if (running !== true) {
         context.out(`Whether a server is running on ${db.path} could not be told (${running.unknown}).`);
       }
-      context.out(`To restore it, stop the server, delete ${db.path}-wal and ${db.path}-shm if they are there, and copy the backup to ${db.path}.`);
+      context.out(
+        `To restore it, stop the server, delete ${db.path}-wal and ${db.path}-shm if they are there, and copy the backup to ${db.path}.`,
+      );
     });
 }

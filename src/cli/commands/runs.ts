@@ -71,7 +71,7 @@ export function registerRuns(program: Command, context: CliContext): void {
         '--parent <id>',
         'only the child runs of this run (those it started with startChild or executeChild, and the runs they continued as)',
       )
-      .option('--status <status>', 'only runs in this status: running, completed, failed, cancelled, continued, stuck')
+      .option('--status <status>', 'only runs in this status: queued, running, completed, failed, cancelled, continued, stuck')
       .option(
         '--workflow-version <version>',
         'only runs on this workflow version, or the versions that start so (f409e359c462, as VERSION shows it): what an old version still has in flight, with --status running',

@@ -75,6 +75,11 @@ export function registerShow(program: Command, context: CliContext): void {
       ['input', formatInline(run.input, 200)],
     ];
     if (run.parentId !== undefined) facts.push(['parent', run.parentId]);
+    if (run.concurrency !== undefined) {
+      const { group, limit } = run.concurrency;
+      const queued = run.status === 'queued' ? '; queued: it starts when a running run of the group ends' : '';
+      facts.push(['concurrency', `${group} (limit ${limit}${queued})`]);
+    }
     if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);
     if (run.result !== undefined) facts.push(['result', formatInline(run.result, 200)]);

@@ -235,7 +235,8 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async signalRun(id, name, payload) {
       const run = requireRun(id);
-      if (run.status !== 'running') throw new ConflictError(`run ${id} is ${run.status}; only running runs receive signals`);
+      if (run.status !== 'running' && run.status !== 'queued')
+        throw new ConflictError(`run ${id} is ${run.status}; only running (or queued) runs receive signals`);
       signals.push({ runId: id, name, payload });
       return { runId: id, duplicate: false };
     },

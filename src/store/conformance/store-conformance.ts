@@ -9,6 +9,7 @@ import { after, afterEach, beforeEach, describe } from 'node:test';
 import type { Store } from '../../core/ports.js';
 import { describeCallsAndTimers } from './calls-timers.js';
 import { describeChildren } from './children.js';
+import { describeConcurrency } from './concurrency.js';
 import { describeDefinitionsAndInbox } from './definitions-inbox.js';
 import { describeHumanTasks } from './human-tasks.js';
 import { describeLeases } from './leases.js';
@@ -55,6 +56,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     describeRunsByUpdate(context);
     describeTasks(context);
     describeChildren(context);
+    describeConcurrency(context);
     describeCallsAndTimers(context);
     describeHumanTasks(context);
     describeLeases(context);

@@ -51,11 +51,14 @@ import { decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runP
 import {
   checkRunRetry,
   checkTaskCommit,
+  freesSlot,
+  groupFullError,
   isSameChild,
   isTerminal,
   queueStatsOf,
   retryNeedsTask,
   retryPointError,
+  SLOT_HOLDING_STATUSES,
   takeInTurn,
   type ReadyCount,
 } from '../rules.js';
@@ -152,10 +155,43 @@ export function createMemoryStore(): Store {
   function insertRun(run: NewRun, lease?: RunLease): boolean {
     if (runs.has(run.id)) return false;
     const row: RunRow = { record: newRunRecord(copy(run)), readyAt: run.createdAt };
-    if (lease) Object.assign(row, { leaseOwner: lease.owner, leaseUntil: lease.until });
+    if (run.concurrency && slotsTaken(run.concurrency.group, run.id) >= run.concurrency.limit) {
+      // Its group's slots are all taken: it waits, neither ready nor leased (see SqliteStore's insertRun).
+      row.record.status = 'queued';
+      delete row.readyAt;
+    } else if (lease) Object.assign(row, { leaseOwner: lease.owner, leaseUntil: lease.until });
     runs.set(run.id, row);
     if (run.triggerEventSeq !== undefined) consumed.set(run.id, new Set([run.triggerEventSeq]));
     return true;
+  }
+
+  /** Runs of a concurrency group other than `exceptId` that hold one of its slots. */
+  function slotsTaken(group: string, exceptId: string): number {
+    let taken = 0;
+    for (const { record } of runs.values()) {
+      if (record.concurrency?.group === group && record.id !== exceptId && SLOT_HOLDING_STATUSES.includes(record.status)) taken++;
+    }
+    return taken;
+  }
+
+  /** A queued run given a slot (or a cancel): running, and ready since it was created. */
+  function startQueued(row: RunRow): void {
+    row.record.status = 'running';
+    row.readyAt = row.record.createdAt;
+  }
+
+  /**
+   * A slot of `group` came free: its oldest queued run starts when the group has fewer running runs than its limit.
+   * Runs created in the same millisecond go in the order they were created (the Map's), as in the SQL stores.
+   */
+  function startNextQueued(group: string): void {
+    let next: RunRow | undefined;
+    for (const row of runs.values()) {
+      const { record } = row;
+      if (record.concurrency?.group !== group || record.status !== 'queued') continue;
+      if (!next || record.createdAt < next.record.createdAt) next = row;
+    }
+    if (next && slotsTaken(group, next.record.id) < next.record.concurrency!.limit) startQueued(next);
   }
 
   function makeReady(row: RunRow, at: number): void {
@@ -178,6 +214,8 @@ export function createMemoryStore(): Store {
       // A second request would only repeat the first one in the run's history.
       if (row.cancelRequestedAt !== undefined) return false;
       row.cancelRequestedAt = at;
+      // Its group's slot is not needed to end a run that ran no code (see SqliteStore's addPendingUnlessTerminal).
+      if (row.record.status === 'queued') startQueued(row);
     }
     appendPending(row, resolution, at);
     return true;
@@ -278,7 +316,10 @@ export function createMemoryStore(): Store {
     for (const wait of commit.waits) waits.set(runId, wait.step, copy(wait));
     for (const child of commit.children) startChild(row, child, time);
     for (const log of commit.logs) logs.set(runId, log.index, copy(log));
+    const before = row.record.status;
     row.record = copy(committedRecord(row.record, commit));
+    const { concurrency } = row.record;
+    if (concurrency && freesSlot(before, row.record.status)) startNextQueued(concurrency.group);
     if (commit.carrySignals) carrySignals(runId, commit.carrySignals, time);
     if (commit.status && isTerminal(commit.status.status)) {
       endRun(runId, commit.status.status);
@@ -325,6 +366,9 @@ export function createMemoryStore(): Store {
     }
     // Events, not task rows, are kept here: any point within the history will do.
     if (keep > row.record.historyLength) throw retryPointError(retry);
+    const { concurrency } = failed;
+    const taken = concurrency ? slotsTaken(concurrency.group, runId) : 0;
+    if (concurrency && taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
     // Every check before the first change, as in commitTask. A failed run has no calls, timers or waits left.
     const opened: Array<[string, Array<{ step: number }>, { has(runId: string, step: number): boolean }]> = [
       ['call', retry.calls, calls],
@@ -694,7 +738,7 @@ export function createMemoryStore(): Store {
     },
     seizeRun: (runId, owner, leaseUntil, expected) => {
       const row = runs.get(runId);
-      if (!row || !['running', 'stuck'].includes(row.record.status) || row.record.historyLength !== expected) return false;
+      if (!row || !['queued', 'running', 'stuck'].includes(row.record.status) || row.record.historyLength !== expected) return false;
       Object.assign(row, { leaseOwner: owner, leaseUntil });
       return true;
     },

@@ -10,7 +10,8 @@ import { humanTaskParams, json, toHumanTask, type HumanTaskRow } from '../rows.j
 
 type Client = Queryable;
 
-const COLUMNS = 't.id, t.run_id, t.workflow, t.kind, t.title, t.spec, t.eligible, t.status, t.decisions, t.outcome, t.created_at, t.due_at, t.closed_at, t.revision';
+const COLUMNS =
+  't.id, t.run_id, t.workflow, t.kind, t.title, t.spec, t.eligible, t.status, t.decisions, t.outcome, t.created_at, t.due_at, t.closed_at, t.revision';
 
 export const HUMAN_TASK_SQL = {
   get: `SELECT ${COLUMNS} FROM human_tasks t WHERE t.id = $1`,
@@ -22,7 +23,22 @@ export async function createHumanTask(client: Client, task: HumanTaskRecord): Pr
   const { rowCount } = await client.query(
     `INSERT INTO human_tasks (id, run_id, workflow, kind, title, spec, eligible, status, decisions, outcome, created_at, due_at, closed_at, revision)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING`,
-    [p['id'], p['runId'], p['workflow'], p['kind'], p['title'], p['spec'], p['eligible'], p['status'], p['decisions'], p['outcome'], p['createdAt'], p['dueAt'], p['closedAt'], p['revision']],
+    [
+      p['id'],
+      p['runId'],
+      p['workflow'],
+      p['kind'],
+      p['title'],
+      p['spec'],
+      p['eligible'],
+      p['status'],
+      p['decisions'],
+      p['outcome'],
+      p['createdAt'],
+      p['dueAt'],
+      p['closedAt'],
+      p['revision'],
+    ],
   );
   const created = (rowCount ?? 0) > 0;
   if (created && task.eligible.length > 0) {
@@ -37,7 +53,11 @@ export async function createHumanTask(client: Client, task: HumanTaskRecord): Pr
 }
 
 /** `listHumanTasks`'s query for one filter combination; `limit` rows at most. */
-export function listHumanTasksQuery(filter: HumanTaskFilter, after: RunCursor | undefined, limit: number): { text: string; values: unknown[] } {
+export function listHumanTasksQuery(
+  filter: HumanTaskFilter,
+  after: RunCursor | undefined,
+  limit: number,
+): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const param = (value: unknown) => `$${values.push(value)}`;
   const conditions: string[] = [];

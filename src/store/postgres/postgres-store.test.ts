@@ -427,6 +427,105 @@ if (unreachable !== undefined) {
       }
     });
 
+    it(
+      'never runs more of a concurrency group than its limit while two stores create and end its runs at once',
+      { timeout: 60_000 },
+      async () => {
+        const schema = freshSchema();
+        const [a, b] = [await migrated(schema), storeIn(schema, 8)];
+        const group = { group: 'deploy:production', limit: 2 };
+        // A third connection reads the group's running runs over and over while the stores write.
+        const watcher = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+        await watcher.connect();
+        let watching = true;
+        let mostRunning = 0;
+        const watch = (async () => {
+          while (watching) {
+            const { rows } = await watcher.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE status IN ('running', 'stuck')`);
+            mostRunning = Math.max(mostRunning, rows[0]!.n);
+          }
+        })();
+        try {
+          // Forty runs, half through each store, each store from several pooled connections at once.
+          const created = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+              (i % 2 === 0 ? a : b).createRun(newRun(`deploy-${i}`, { createdAt: 1000 + (i % 7), concurrency: group })),
+            ),
+          );
+          assert.ok(created.every((result) => result.created));
+          assert.equal(created.filter((result) => result.run.status === 'running').length, 2);
+          const counts = await b.countRunsByStatus();
+          assert.deepEqual({ running: counts.running, queued: counts.queued }, { running: 2, queued: 38 });
+
+          // A run the other store ends wakes this one for the queued run that starts in its place.
+          let wakes = 0;
+          let connected!: () => void;
+          const listening = new Promise<void>((resolve) => (connected = resolve));
+          const stopListening = a.listen(
+            () => {
+              wakes++;
+              connected();
+            },
+            () => {},
+          );
+          await listening; // the wake after connecting
+          wakes = 0;
+          const [first] = await b.claimReadyRuns('node-b-0', 2000, 60_000, 1);
+          assert.ok(first !== undefined);
+          assert.equal(
+            (await b.commitTask({ ...commit(first, 0, 2000, { status: { status: 'completed' } }), owner: 'node-b-0' })).ok,
+            true,
+          );
+          for (let waited = 0; wakes === 0 && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+          await stopListening();
+          assert.ok(wakes > 0, 'woken by the run the other store started');
+
+          // Three nodes on each store claim the runs as they start and end them, in turn completed, failed or cancelled,
+          // while both stores create forty more, two at a time.
+          const endings = [
+            { status: 'completed' as const },
+            { status: 'failed' as const, error: { name: 'Error', message: 'broke' } },
+            { status: 'cancelled' as const },
+          ];
+          const ended: string[] = [first];
+          const deadline = Date.now() + 20_000;
+          let creating = true;
+          const late = (async () => {
+            for (let i = 40; i < 80; i += 2) {
+              const run = (n: number) => newRun(`deploy-${n}`, { createdAt: 3000 + n, concurrency: group });
+              await Promise.all([a.createRun(run(i)), b.createRun(run(i + 1))]);
+            }
+            creating = false;
+          })();
+          const work = async (store: PostgresStore, owner: string) => {
+            for (;;) {
+              const [id] = await store.claimReadyRuns(owner, 3000, 60_000, 1);
+              if (id === undefined) {
+                const now = await store.countRunsByStatus();
+                if (!creating && !now.running && !now.queued) return;
+                assert.ok(Date.now() < deadline, `no run to claim, yet ${now.running ?? 0} running and ${now.queued ?? 0} queued`);
+                await new Promise((resolve) => setTimeout(resolve, 2));
+                continue;
+              }
+              const status = endings[ended.length % endings.length]!;
+              ended.push(id);
+              assert.equal((await store.commitTask({ ...commit(id, 0, 3000, { status }), owner })).ok, true, `ending ${id}`);
+            }
+          };
+          await Promise.all([late, ...[a, b].flatMap((store, s) => [1, 2, 3].map((n) => work(store, `node-${s}-${n}`)))]);
+          assert.equal(new Set(ended).size, 80, 'each run started and ended once');
+          const final = await a.countRunsByStatus();
+          assert.equal((final.completed ?? 0) + (final.failed ?? 0) + (final.cancelled ?? 0), 80);
+          assert.equal(final.queued ?? 0, 0);
+        } finally {
+          watching = false;
+          await watch;
+          await watcher.end();
+        }
+        assert.ok(mostRunning <= 2, `at most 2 running at once, seen ${mostRunning}`);
+      },
+    );
+
     it('reads a history written one event per row before 008 together with the task rows written after', async () => {
       const schema = freshSchema();
       const store = await migrated(schema);

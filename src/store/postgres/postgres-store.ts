@@ -332,8 +332,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     createRun: async (run, lease) => {
       const [created] = await settle(() => writes.insertRuns(named, [run], lease));
-      // A leased run is its owner's to advance: waking the other nodes would only send them to claim it in vain.
-      if (created) return waking({ created: true, run: toRunRecord(created) }, !lease);
+      // A leased run is its owner's to advance, a queued one nobody's yet: waking the other nodes would only send them
+      // to claim it in vain.
+      if (created) return waking({ created: true, run: toRunRecord(created) }, !lease && created.status !== 'queued');
       // It exists: a new statement sees it, even when another node inserted it while ours waited.
       const [existing] = await rows<RunRow>(SQL.getRun, [run.id]);
       if (!existing) {

@@ -10,7 +10,7 @@ import type { RunFilter } from '../../core/ports.js';
 import { UPDATE_ORDER_SQL, type RunPosition } from '../pagination.js';
 
 export const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-  created_at, updated_at, status, result, error, history_length`;
+  created_at, updated_at, status, result, error, history_length, concurrency_group, concurrency_limit`;
 const DEFINITION_COLUMNS = 'version, name, manifest, bundle, source_map, origin, deployed_at';
 export const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
 const EVENT_COLUMNS = 'seq, body, received_at';
@@ -99,16 +99,18 @@ export const SQL = {
   // runs
   /**
    * Insert-or-ignore of several runs, answering with the rows it created; the new ones that came
-   * from an event have consumed it.
+   * from an event have consumed it. One whose concurrency group is full comes back queued and unleased
+   * (the trigger of migration 024).
    */
   insertRuns: `WITH input AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
-        AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[],
+          $11::text[], $12::int[])
+        AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, concurrency_group, concurrency_limit)
     ), inserted AS (
       INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-        created_at, updated_at, status, ready_at, lease_owner, lease_until)
+        created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit)
       SELECT id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, created_at, 'running', created_at,
-        $9::text, $10::bigint
+        $9::text, $10::bigint, concurrency_group, concurrency_limit
       FROM input
       ON CONFLICT (id) DO NOTHING
       RETURNING ${RUN_COLUMNS}
@@ -190,13 +192,15 @@ export const SQL = {
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
   /** Store.seizeRun: whoever holds the lease, fenced on the run's status and history length. */
   seizeRun: `UPDATE runs SET lease_owner = $2, lease_until = $3
-    WHERE id = $1 AND status IN ('running', 'stuck') AND history_length = $4`,
+    WHERE id = $1 AND status IN ('queued', 'running', 'stuck') AND history_length = $4`,
   releaseRuns: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($2::text[]) AND lease_owner = $1',
   /** Heartbeat of runs: a lease another node took over is left alone (the row lock orders it after that claim). */
   renewRunLeases: 'UPDATE runs SET lease_until = $3 WHERE id = ANY($2::text[]) AND lease_owner = $1',
   // A retry (Store.retryRun): one transaction that locks the run's row first, so that of two
   // retries of one run the second waits for the first and then finds the run no longer failed.
-  lockRun: 'SELECT status, history_length, updated_at FROM runs WHERE id = $1 FOR UPDATE',
+  lockRun: 'SELECT status, history_length, updated_at, concurrency_group, concurrency_limit FROM runs WHERE id = $1 FOR UPDATE',
+  /** Runs of group $1 other than run $2 that hold one of its slots, counted under the group's lock until the commit (migration 024). */
+  groupSlotsTaken: 'SELECT autoflow_group_slots_taken($1, $2) AS n',
   /** Whether a history row, so a workflow task (or, written before migration 008, an event), begins at seq $2. */
   isHistoryRow: 'SELECT 1 FROM history WHERE run_id = $1 AND seq = $2',
   /**

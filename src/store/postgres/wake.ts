@@ -2,7 +2,9 @@
  * Wake-ups between nodes over `LISTEN/NOTIFY`: after a write that gives work to whichever node
  * holds a run (a call resolved, a timer fired, an event stored, a run created), the store sends a
  * NOTIFY; every other node listening on the same schema wakes its engine at once instead of at its
- * next poll. NOTIFY is a hint, never the only path: a missed one costs one poll interval.
+ * next poll. NOTIFY is a hint, never the only path: a missed one costs one poll interval. The triggers of migration 024
+ * send one as well when they start a queued run of a concurrency group, as sender `concurrency`: no node's id, so
+ * every node wakes, the writer's too.
  */
 import type pg from 'pg';
 import type { Pool } from 'pg';

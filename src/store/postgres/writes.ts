@@ -18,7 +18,7 @@ import type {
 } from '../../core/ports.js';
 import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
+import { groupFullError, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import type { EventRow, LeasedCallRow, PendingRow, RunRow } from '../rows.js';
 import { json, newRunParams, toClaimedCall, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
@@ -26,7 +26,10 @@ import { SQL } from './statements.js';
 
 type Client = Queryable;
 
-/** Insert-or-ignore by id; returns the rows of the runs it created, in the order given. */
+/**
+ * Insert-or-ignore by id; returns the rows of the runs it created, in the order given. A run whose concurrency group
+ * is full is created queued, unleased (migration 024).
+ */
 export async function insertRuns(client: Client, runs: NewRun[], lease?: RunLease): Promise<RunRow[]> {
   if (runs.length === 0) return [];
   const { rows } = await client.query<RunRow>(SQL.insertRuns, [
@@ -40,6 +43,8 @@ export async function insertRuns(client: Client, runs: NewRun[], lease?: RunLeas
     runs.map((r) => r.createdAt),
     lease?.owner ?? null,
     lease?.until ?? null,
+    runs.map((r) => r.concurrency?.group ?? null),
+    runs.map((r) => r.concurrency?.limit ?? null),
   ]);
   const created = new Map(rows.map((row) => [row.id, row]));
   // Taken out as it is answered: an id given twice yields its row once, at its first place.
@@ -76,7 +81,8 @@ export async function commitTasks(client: Client, commits: readonly TaskCommit[]
 /**
  * The jsonb document `autoflow_commit_tasks` takes (its layout is described in 004_commit_function.sql,
  * the `child` flag of `notify` in 012_cancel_own_children.sql, the `existsResolution` of a child in
- * 013_child_starts_and_cancels.sql, `carry` in 015_carry_signals.sql), with the runs the batch creates under `creates` for
+ * 013_child_starts_and_cancels.sql, `carry` in 015_carry_signals.sql, `successors` apart from the children's `runs`
+ * in 024_concurrency_groups.sql), with the runs the batch creates under `creates` for
  * `autoflow_create_and_commit_tasks` (007).
  */
 function commitBatchDocument(commits: readonly TaskCommit[]) {
@@ -144,13 +150,12 @@ function commitBatchDocument(commits: readonly TaskCommit[]) {
         registered_at: wait.registeredAt,
       }),
     ),
-    runs: [
-      ...each(
-        (c) => c.children,
-        (child, c) => ({ ...newRun(child, c), existsResolution: json(childExistsResolution(child)) }),
-      ),
-      ...each((c) => (c.successor ? [c.successor] : []), newRun),
-    ],
+    runs: each(
+      (c) => c.children,
+      (child, c) => ({ ...newRun(child, c), existsResolution: json(childExistsResolution(child)) }),
+    ),
+    // Inserted after the run they follow has ended, which then no longer holds the slot of its group they keep.
+    successors: each((c) => (c.successor ? [c.successor] : []), newRun),
     logs: each(
       (c) => c.logs,
       (log) => ({ run_id: log.runId, idx: log.index, at: log.at, level: log.level, message: log.message }),
@@ -205,20 +210,36 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
   return { createdRunIds, deliveredRunIds, markedRouted };
 }
 
+interface LockedRunRow {
+  status: string;
+  history_length: number;
+  updated_at: number;
+  concurrency_group: string | null;
+  concurrency_limit: number | null;
+}
+
 /**
  * See Store.retryRun; the caller checked the retry (checkRunRetry). The run's row is locked first:
  * a concurrent retry of the same run waits, then finds it no longer failed and writes nothing.
  * The retry point must be 0 or the seq of one of its history rows (a row holds one workflow task
  * since migration 008), so that no task is cut in two; else this throws and the transaction rolls back.
+ * So does a run of a concurrency group whose slots are taken (groupFullError).
  */
 export async function retryRun(client: Client, retry: RunRetry): Promise<boolean> {
   const { runId, keepHistoryLength: keep, at } = retry;
-  const { rows } = await client.query<{ status: string; history_length: number; updated_at: number }>(SQL.lockRun, [runId]);
+  const { rows } = await client.query<LockedRunRow>(SQL.lockRun, [runId]);
   const run = rows[0];
   if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
     return false;
   }
   if (keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
+  if (run.concurrency_group !== null) {
+    // The group stays locked until the commit: a run of it created or started meanwhile counts this one as running.
+    const concurrency = { group: run.concurrency_group, limit: run.concurrency_limit ?? 1 };
+    const { rows: slots } = await client.query<{ n: number }>(SQL.groupSlotsTaken, [concurrency.group, runId]);
+    const taken = slots[0]?.n ?? 0;
+    if (taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
+  }
   await client.query(SQL.recordRetry, [runId, at, retry.by ?? null, retry.version, keep]);
   await client.query(SQL.reopenRun, [runId, keep, keep * MAX_LOGS_PER_TASK, retry.version, at, retryNeedsTask(retry)]);
   const { pending, calls, timers, waits } = retry;

@@ -20,7 +20,7 @@ import { UPDATE_ORDER_SQL } from '../pagination.js';
 import type { ReadyCount, ReadyRun } from '../rules.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-  created_at, updated_at, status, result, error, history_length`;
+  created_at, updated_at, status, result, error, history_length, concurrency_group, concurrency_limit`;
 const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
 
 export const SQL = {
@@ -89,13 +89,24 @@ export const SQL = {
 
   // runs
   insertRun: `INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-      created_at, updated_at, status, ready_at, lease_owner, lease_until)
+      created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit)
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
-      @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil)
+      @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil, @concurrencyGroup, @concurrencyLimit)
     ON CONFLICT (id) DO NOTHING`,
+  /** Runs of a concurrency group that hold one of its slots (other than @id). */
+  groupSlotsTaken: `SELECT count(*) FROM runs
+    WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id`,
+  /** A new run whose group's slots are all taken waits: queued, neither ready nor leased. */
+  queueRun: `UPDATE runs SET status = 'queued', ready_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ?`,
+  /** The oldest queued run of a group; of runs created in the same millisecond, the first inserted (rowid). */
+  oldestQueued: `SELECT id, concurrency_limit AS "limit" FROM runs
+    WHERE concurrency_group = ? AND status = 'queued' ORDER BY created_at, rowid LIMIT 1`,
+  /** A queued run given a slot (or a cancel): running, and ready since it was created, as it has waited since. */
+  startQueued: `UPDATE runs SET status = 'running', ready_at = created_at WHERE id = ? AND status = 'queued'`,
   /** A run retention began to delete (migration 012) is gone already, to every reader. */
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ? AND deleting IS NULL`,
-  getRunState: 'SELECT status, history_length, lease_owner, updated_at, cancel_requested_at FROM runs WHERE id = ?',
+  getRunState: `SELECT status, history_length, lease_owner, updated_at, cancel_requested_at, concurrency_group, concurrency_limit
+    FROM runs WHERE id = ?`,
   markCancelRequested: 'UPDATE runs SET cancel_requested_at = @at WHERE id = @id',
   cancelRequestedAt: 'SELECT cancel_requested_at FROM runs WHERE id = ?',
   /**
@@ -165,7 +176,7 @@ export const SQL = {
   releaseRun: 'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
   /** Store.seizeRun: whoever holds the lease, fenced on the run's status and history length. */
   seizeRun: `UPDATE runs SET lease_owner = @owner, lease_until = @leaseUntil
-    WHERE id = @id AND status IN ('running', 'stuck') AND history_length = @expected`,
+    WHERE id = @id AND status IN ('queued', 'running', 'stuck') AND history_length = @expected`,
   renewRunLease: 'UPDATE runs SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner',
   /**
    * Ready runs and the oldest ready time of each workflow (queueStatsOf adds them up): the partial index
@@ -322,6 +333,17 @@ export function listRunsSql(filter: Omit<RunFilter, 'cursor' | 'limit'>, after: 
 
 type Params = Record<string, unknown>;
 
+/** What a write reads of a run before it changes it. */
+export interface RunStateRow {
+  status: string;
+  history_length: number;
+  lease_owner: string | null;
+  updated_at: number;
+  cancel_requested_at: number | null;
+  concurrency_group: string | null;
+  concurrency_limit: number | null;
+}
+
 /**
  * The prepared statements, typed by their parameters and rows.
  * @internal better-sqlite3's statement type cannot be named in a declaration file.
@@ -356,10 +378,11 @@ export function prepareStatements(db: Database) {
 
     insertRun: p<Params>(SQL.insertRun),
     getRun: p<[string], RunRow>(SQL.getRun),
-    getRunState: p<
-      [string],
-      { status: string; history_length: number; lease_owner: string | null; updated_at: number; cancel_requested_at: number | null }
-    >(SQL.getRunState),
+    getRunState: p<[string], RunStateRow>(SQL.getRunState),
+    groupSlotsTaken: p<{ group: string; id: string }, number>(SQL.groupSlotsTaken).pluck(),
+    queueRun: p<[string]>(SQL.queueRun),
+    oldestQueued: p<[string], { id: string; limit: number }>(SQL.oldestQueued),
+    startQueued: p<[string]>(SQL.startQueued),
     markCancelRequested: p<{ id: string; at: number }>(SQL.markCancelRequested),
     cancelRequestedAt: p<[string], number | null>(SQL.cancelRequestedAt).pluck(),
     currentOfChildChain: p<{ id: string; parentId: string }, string>(SQL.currentOfChildChain).pluck(),

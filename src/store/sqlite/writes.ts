@@ -16,7 +16,16 @@ import type {
 } from '../../core/ports.js';
 import { carriedSignalKey, childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { checkRunRetry, checkTaskCommit, isTerminal, retryNeedsTask, retryPointError, takeInTurnReading } from '../rules.js';
+import {
+  checkRunRetry,
+  checkTaskCommit,
+  freesSlot,
+  groupFullError,
+  isTerminal,
+  retryNeedsTask,
+  retryPointError,
+  takeInTurnReading,
+} from '../rules.js';
 import { json, newRunParams, toClaimedCall, toCloudEvent, toPending, type LeasedCallRow } from '../rows.js';
 import type { Statements } from './statements.js';
 
@@ -26,11 +35,23 @@ export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string,
   return { seq: s.eventSeqByDedupeKey.get(dedupeKey)!, duplicate: true };
 }
 
-/** Insert-or-ignore; a new run starts ready (leased, with `lease`) and never receives the event that started it. */
+/**
+ * Insert-or-ignore; a new run starts ready (leased, with `lease`) and never receives the event that started it. In a
+ * concurrency group whose slots are all taken it is queued instead: neither ready nor leased.
+ */
 export function insertRun(s: Statements, run: NewRun, lease?: RunLease): boolean {
   const { changes } = s.insertRun.run({ ...newRunParams(run), leaseOwner: lease?.owner ?? null, leaseUntil: lease?.until ?? null });
-  if (changes > 0 && run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
-  return changes > 0;
+  if (changes === 0) return false;
+  if (run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
+  const { concurrency } = run;
+  if (concurrency && s.groupSlotsTaken.get({ group: concurrency.group, id: run.id })! >= concurrency.limit) s.queueRun.run(run.id);
+  return true;
+}
+
+/** A slot of `group` came free: its oldest queued run starts when the group has fewer running runs than that run's limit. */
+function startNextQueued(s: Statements, group: string): void {
+  const next = s.oldestQueued.get(group);
+  if (next && s.groupSlotsTaken.get({ group, id: next.id })! < next.limit) s.startQueued.run(next.id);
 }
 
 function appendPending(s: Statements, runId: string, resolution: Resolution, at: number, attempts?: number): void {
@@ -45,6 +66,8 @@ export function addPendingUnlessTerminal(s: Statements, runId: string, resolutio
     // A second request would only repeat the first one in the run's history.
     if (run.cancel_requested_at !== null) return false;
     s.markCancelRequested.run({ id: runId, at });
+    // Its group's slot is not needed to end a run that ran no code: it is taken up at once, and ends without its code.
+    if (run.status === 'queued') s.startQueued.run(runId);
   }
   appendPending(s, runId, resolution, at);
   return true;
@@ -116,6 +139,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   if (commit.status) {
     const { status, result, error } = commit.status;
     s.setStatus.run({ id: runId, status, result: json(result), error: json(error) });
+    if (run.concurrency_group !== null && freesSlot(run.status as RunStatus, status)) startNextQueued(s, run.concurrency_group);
     if (isTerminal(status)) {
       s.deleteCallsOfRun.run(runId);
       s.deleteTimersOfRun.run(runId);
@@ -147,6 +171,11 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
     return false;
   }
   if (keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
+  if (run.concurrency_group !== null) {
+    const concurrency = { group: run.concurrency_group, limit: run.concurrency_limit ?? 1 };
+    const taken = s.groupSlotsTaken.get({ group: concurrency.group, id: runId })!;
+    if (taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
+  }
   s.recordRetry.run({ id: runId, at, by: retry.by ?? null, version: retry.version, keptHistory: keep });
   s.deleteHistoryFrom.run(runId, keep);
   s.deleteLogsFrom.run(runId, keep * MAX_LOGS_PER_TASK);

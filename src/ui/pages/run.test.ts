@@ -232,3 +232,15 @@ test("the children list gives each child run's status, in the order they started
     'a child whose start the history shown does not have is named by its step alone',
   );
 });
+
+test("a queued run's page names its concurrency group and why it waits, and offers to cancel it", () => {
+  const queued = pageOf({ ...run, status: 'queued', concurrency: { group: 'environments:production', limit: 1 } });
+  assert.match(
+    queued,
+    /<dt>concurrency<\/dt>\s*<dd>\s*<span class="mono">environments:production<\/span> \(limit 1; queued: it starts when a running run of the group ends\)/,
+  );
+  assert.match(queued, /Cancel run/);
+  const ended = pageOf({ ...run, status: 'completed', concurrency: { group: 'environments:production', limit: 1 } });
+  assert.match(ended, /environments:production<\/span> \(limit 1\)/);
+  assert.doesNotMatch(pageOf(run), /<dt>concurrency/);
+});

@@ -175,6 +175,15 @@ export function runPage(props: RunPageProps) {
               </dd>
             </>
           )}
+          {run.concurrency && (
+            <>
+              <dt>concurrency</dt>
+              <dd>
+                <span class="mono">{run.concurrency.group}</span> (limit {run.concurrency.limit}
+                {run.status === 'queued' && '; queued: it starts when a running run of the group ends'})
+              </dd>
+            </>
+          )}
         </dl>
         {run.status === 'failed' && (
           <div class="actions">
@@ -191,8 +200,8 @@ export function runPage(props: RunPageProps) {
           </div>
         )}
       </div>
-      {/* A stuck run's code cannot run: a cancel ends it at once too. */}
-      {(run.status === 'running' || run.status === 'stuck') && (
+      {/* A stuck run's code cannot run, nor has a queued run's run: a cancel ends either at once. */}
+      {(run.status === 'running' || run.status === 'stuck' || run.status === 'queued') && (
         <div id="run-cancel" class="actions" data-live-optional>
           <form method="post" action={path}>
             <input type="hidden" name="_csrf" value={session.csrf} />

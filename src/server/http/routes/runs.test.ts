@@ -99,7 +99,7 @@ describe('GET /api/v1/runs', () => {
     assert.equal(response.status, 400);
     assert.deepEqual(response.body.error.issues?.sort(), [
       'limit: an integer from 1 to 500',
-      'status: one of running, completed, failed, cancelled, continued, stuck',
+      'status: one of queued, running, completed, failed, cancelled, continued, stuck',
       'version: a workflow version or its start: 6 to 64 hex digits, as `autoflow runs` and `autoflow workflows` print it',
     ]);
   });

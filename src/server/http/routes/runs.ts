@@ -6,7 +6,15 @@ import type { AppEnv } from '../env.js';
 import { queryInteger, querySeconds, readBody, readJson, readQuery } from '../input.js';
 
 // A record, not an array, so that the compiler notices when the model gains a status.
-const STATUS_SET: Record<RunStatus, true> = { running: true, completed: true, failed: true, cancelled: true, continued: true, stuck: true };
+const STATUS_SET: Record<RunStatus, true> = {
+  queued: true,
+  running: true,
+  completed: true,
+  failed: true,
+  cancelled: true,
+  continued: true,
+  stuck: true,
+};
 const RUN_STATUSES = Object.keys(STATUS_SET) as [RunStatus, ...RunStatus[]];
 
 /** The longest a `GET /runs/:id?wait=` holds the request, in seconds. */

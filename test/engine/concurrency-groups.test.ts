@@ -1,0 +1,181 @@
+/**
+ * `workflow({ concurrency })`: runs of one group beyond its limit wait, queued, without running code, and start
+ * oldest first as slots free (GitHub Actions' `concurrency`, GitLab CI's `resource_group`), on the virtual clock.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { workflowFolder } from '../helpers/workflow-files.js';
+import { createTestEnv } from '../../src/testing/index.js';
+
+const folder = workflowFolder({
+  'deploy.ts': `import { log, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'deploy',
+  concurrency: { limit: 1, key: 'environment', group: 'environments' },
+  async run(input: { environment: string; version: string }) {
+    log.info('deploying ' + input.version + ' to ' + input.environment);
+    await sleep('10m');
+    return input.version;
+  },
+});`,
+  'rollback.ts': `import { log, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'rollback',
+  concurrency: { key: 'environment', group: 'environments' },
+  async run(input: { environment: string }) {
+    log.info('rolling back ' + input.environment);
+    await sleep('1m');
+    return 'rolled back';
+  },
+});`,
+  'builds.ts': `import { executeChild, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'builds',
+  concurrency: { limit: 2 },
+  async run(input: { n: number }) {
+    await sleep('1h');
+    if (input.n < 0) throw new Error('broken build');
+    return input.n;
+  },
+});`,
+  'release.ts': `import { executeChild, workflow } from 'autoflow';
+export default workflow({
+  name: 'release',
+  async run() {
+    return executeChild('deploy', { environment: 'production', version: 'child' });
+  },
+});`,
+  'approved.ts': `import { signal, workflow } from 'autoflow';
+export default workflow({
+  name: 'approved',
+  concurrency: { limit: 1 },
+  async run() {
+    return signal<string>('approval');
+  },
+});`,
+  'bad-limit.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'bad-limit', concurrency: { limit: 0, key: 'a..b', gruop: 'x' }, async run() { return 1; } });`,
+});
+after(() => folder.remove());
+
+const env = () =>
+  createTestEnv({
+    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts'].map((file) => folder.path(file)),
+  });
+
+test('runs of a group wait, queued and running no code, and start one at a time, oldest first; other keys run beside them', async () => {
+  const t = await env();
+  try {
+    const first = await t.start('deploy', { environment: 'production', version: 'v1' });
+    const second = await t.start('deploy', { environment: 'production', version: 'v2' });
+    const rollback = await t.start('rollback', { environment: 'production' });
+    const staging = await t.start('deploy', { environment: 'staging', version: 'v2' });
+    assert.deepEqual(
+      [await t.run(first), await t.run(second), await t.run(rollback), await t.run(staging)].map((run) => run.status),
+      ['running', 'queued', 'queued', 'running'],
+    );
+    assert.deepEqual((await t.run(second)).concurrency, { group: 'environments:production', limit: 1 });
+    assert.deepEqual(await t.logs(second), [], 'a queued run ran none of its code');
+    assert.deepEqual(await t.history(second), []);
+
+    const started = t.now();
+    assert.equal((await t.result(first)).result, 'v1');
+    assert.equal((await t.run(second)).status, 'running');
+    assert.equal((await t.run(rollback)).status, 'queued', 'one slot: the rollback waits behind the second deploy');
+    const secondRun = await t.result(second);
+    assert.equal(secondRun.result, 'v2');
+    assert.equal(secondRun.updatedAt - started, 20 * 60_000, 'the second deploy began when the first ended');
+    const rolledBack = await t.result(rollback);
+    assert.equal(rolledBack.updatedAt - started, 21 * 60_000);
+    assert.deepEqual(await t.logs(rollback), ['rolling back production']);
+    assert.equal((await t.run(staging)).status, 'completed');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a queued run cancelled or terminated ends at once without its code, and the group goes on', async () => {
+  const t = await env();
+  try {
+    const holder = await t.start('deploy', { environment: 'production', version: 'v1' });
+    const doomed = await t.start('deploy', { environment: 'production', version: 'v2' });
+    const stale = await t.start('deploy', { environment: 'production', version: 'v2.1' });
+    const next = await t.start('deploy', { environment: 'production', version: 'v3' });
+    await t.runtime.operations.terminateRun(stale, 'not wanted');
+    await t.settle();
+    assert.equal((await t.run(stale)).status, 'cancelled');
+    assert.deepEqual(await t.logs(stale), []);
+    await t.cancel(doomed, 'superseded by v3');
+    const cancelled = await t.run(doomed);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.deepEqual(await t.logs(doomed), []);
+    assert.equal((await t.run(holder)).status, 'running');
+    assert.equal((await t.run(next)).status, 'queued', 'the cancelled run did not free a slot it never held');
+    assert.equal((await t.result(next)).result, 'v3');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a signal sent to a queued run is kept for it until it starts and waits for it', async () => {
+  const t = await env();
+  try {
+    const first = await t.start('approved');
+    const second = await t.start('approved');
+    await t.signal(second, 'approval', 'second, sent early');
+    assert.equal((await t.run(second)).status, 'queued');
+    await t.signal(first, 'approval', 'first');
+    assert.equal((await t.result(first)).result, 'first');
+    assert.equal((await t.result(second)).result, 'second, sent early');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a child in a full group waits for its slot, and its parent waits for it', async () => {
+  const t = await env();
+  try {
+    const holder = await t.start('deploy', { environment: 'production', version: 'v1' });
+    const release = await t.start('release');
+    const [child] = (await t.runtime.operations.listRuns({ parentId: release })).runs;
+    assert.equal(child?.status, 'queued');
+    const started = t.now();
+    const done = await t.result(release);
+    assert.equal(done.result, 'child');
+    assert.equal(done.updatedAt - started, 20 * 60_000);
+    assert.equal((await t.run(holder)).status, 'completed');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a failed run is retried only while its group has a free slot', async () => {
+  const t = await env();
+  try {
+    const broken = await t.start('builds', { n: -1 });
+    assert.equal((await t.result(broken)).status, 'failed');
+    const a = await t.start('builds', { n: 1 });
+    const b = await t.start('builds', { n: 2 });
+    await assert.rejects(
+      t.retry(broken),
+      /cannot be retried now: 2 run\(s\) of its concurrency group 'builds' are running, its limit is 2/,
+    );
+    assert.equal((await t.run(broken)).status, 'failed');
+    await t.result(a);
+    await t.result(b);
+    await t.retry(broken);
+    assert.equal((await t.runtime.store.listRunRetries(broken)).length, 1);
+    assert.equal((await t.run(broken)).error?.message, 'broken build', 'retried, it failed again the same way');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a concurrency declaration that cannot work is refused at deploy, naming each problem', async () => {
+  await assert.rejects(createTestEnv({ workflows: [folder.path('bad-limit.ts')] }), (error: Error) => {
+    assert.match(error.message, /concurrency: unknown field 'gruop' \(expected limit, key, group\)/);
+    assert.match(error.message, /concurrency\.limit: must be a whole number from 1 to 1000, got 0/);
+    assert.match(error.message, /concurrency\.key: must be a dot path into the run's input/);
+    return true;
+  });
+});
