@@ -1155,6 +1155,8 @@ export class Engine {
     const mailed = runsMailedBy(commit);
     if (commit.children.length > 0 || commit.successor || mailed.length > 0) this.mailFor(mailed);
     if (commit.events?.length) this.routeSoon();
+    // Its end may have started a queued run of its concurrency group, in the same commit: it is ready to claim.
+    if (run.concurrency !== undefined && terminal.has(run.status)) this.pump();
   }
 
   /**

@@ -117,6 +117,24 @@ test('a queued run cancelled or terminated ends at once without its code, and th
   }
 });
 
+test('a run that holds the slot ended from outside (terminate, cancel) starts the next one at once', async () => {
+  const t = await env();
+  try {
+    const holder = await t.start('deploy', { environment: 'production', version: 'v1' });
+    const second = await t.start('deploy', { environment: 'production', version: 'v2' });
+    const third = await t.start('deploy', { environment: 'production', version: 'v3' });
+    await t.runtime.operations.terminateRun(holder, 'hung');
+    await t.settle();
+    assert.equal((await t.run(second)).status, 'running');
+    assert.deepEqual(await t.logs(second), ['deploying v2 to production'], 'it started without time passing');
+    await t.cancel(second, 'not this one');
+    assert.equal((await t.run(second)).status, 'cancelled');
+    assert.deepEqual(await t.logs(third), ['deploying v3 to production']);
+  } finally {
+    await t.close();
+  }
+});
+
 test('a signal sent to a queued run is kept for it until it starts and waits for it', async () => {
   const t = await env();
   try {

@@ -92,6 +92,8 @@ export function describeConcurrency(context: ConformanceContext): void {
       );
       assert.equal(ended.ok, true);
       assert.equal((await store.getRun('waiting'))?.status, 'running');
+      // Ready from when it got the slot: the time it waited for one is no lag of the ready queue.
+      assert.equal((await store.queueStats()).oldestReadyAt, 6000);
     });
 
     it('lets a queued run that is asked to cancel be claimed at once, to end without its code, starting no other', async () => {

@@ -174,24 +174,24 @@ export function createMemoryStore(): Store {
     return taken;
   }
 
-  /** A queued run given a slot (or a cancel): running, and ready since it was created. */
-  function startQueued(row: RunRow): void {
+  /** A queued run given a slot (or a cancel) at `at`: running, and ready from then (see SqliteStore's startQueued). */
+  function startQueued(row: RunRow, at: number): void {
     row.record.status = 'running';
-    row.readyAt = row.record.createdAt;
+    row.readyAt = at;
   }
 
   /**
    * A slot of `group` came free: its oldest queued run starts when the group has fewer running runs than its limit.
    * Runs created in the same millisecond go in the order they were created (the Map's), as in the SQL stores.
    */
-  function startNextQueued(group: string): void {
+  function startNextQueued(group: string, at: number): void {
     let next: RunRow | undefined;
     for (const row of runs.values()) {
       const { record } = row;
       if (record.concurrency?.group !== group || record.status !== 'queued') continue;
       if (!next || record.createdAt < next.record.createdAt) next = row;
     }
-    if (next && slotsTaken(group, next.record.id) < next.record.concurrency!.limit) startQueued(next);
+    if (next && slotsTaken(group, next.record.id) < next.record.concurrency!.limit) startQueued(next, at);
   }
 
   function makeReady(row: RunRow, at: number): void {
@@ -215,7 +215,7 @@ export function createMemoryStore(): Store {
       if (row.cancelRequestedAt !== undefined) return false;
       row.cancelRequestedAt = at;
       // Its group's slot is not needed to end a run that ran no code (see SqliteStore's addPendingUnlessTerminal).
-      if (row.record.status === 'queued') startQueued(row);
+      if (row.record.status === 'queued') startQueued(row, at);
     }
     appendPending(row, resolution, at);
     return true;
@@ -319,7 +319,7 @@ export function createMemoryStore(): Store {
     const before = row.record.status;
     row.record = copy(committedRecord(row.record, commit));
     const { concurrency } = row.record;
-    if (concurrency && freesSlot(before, row.record.status)) startNextQueued(concurrency.group);
+    if (concurrency && freesSlot(before, row.record.status)) startNextQueued(concurrency.group, time);
     if (commit.carrySignals) carrySignals(runId, commit.carrySignals, time);
     if (commit.status && isTerminal(commit.status.status)) {
       endRun(runId, commit.status.status);

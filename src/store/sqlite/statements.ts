@@ -101,8 +101,11 @@ export const SQL = {
   /** The oldest queued run of a group; of runs created in the same millisecond, the first inserted (rowid). */
   oldestQueued: `SELECT id, concurrency_limit AS "limit" FROM runs
     WHERE concurrency_group = ? AND status = 'queued' ORDER BY created_at, rowid LIMIT 1`,
-  /** A queued run given a slot (or a cancel): running, and ready since it was created, as it has waited since. */
-  startQueued: `UPDATE runs SET status = 'running', ready_at = created_at WHERE id = ? AND status = 'queued'`,
+  /**
+   * A queued run given a slot (or a cancel): running, and ready from @at, when it got it (from its creation, the ready
+   * queue's lag would count the time it waited for the slot).
+   */
+  startQueued: `UPDATE runs SET status = 'running', ready_at = @at WHERE id = @id AND status = 'queued'`,
   /** A run retention began to delete (migration 012) is gone already, to every reader. */
   getRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ? AND deleting IS NULL`,
   getRunState: `SELECT status, history_length, lease_owner, updated_at, cancel_requested_at, concurrency_group, concurrency_limit
@@ -382,7 +385,7 @@ export function prepareStatements(db: Database) {
     groupSlotsTaken: p<{ group: string; id: string }, number>(SQL.groupSlotsTaken).pluck(),
     queueRun: p<[string]>(SQL.queueRun),
     oldestQueued: p<[string], { id: string; limit: number }>(SQL.oldestQueued),
-    startQueued: p<[string]>(SQL.startQueued),
+    startQueued: p<{ id: string; at: number }>(SQL.startQueued),
     markCancelRequested: p<{ id: string; at: number }>(SQL.markCancelRequested),
     cancelRequestedAt: p<[string], number | null>(SQL.cancelRequestedAt).pluck(),
     currentOfChildChain: p<{ id: string; parentId: string }, string>(SQL.currentOfChildChain).pluck(),

@@ -48,10 +48,13 @@ export function insertRun(s: Statements, run: NewRun, lease?: RunLease): boolean
   return true;
 }
 
-/** A slot of `group` came free: its oldest queued run starts when the group has fewer running runs than that run's limit. */
-function startNextQueued(s: Statements, group: string): void {
+/**
+ * A slot of `group` came free at `at`: its oldest queued run starts when the group has fewer running runs than that
+ * run's limit.
+ */
+function startNextQueued(s: Statements, group: string, at: number): void {
   const next = s.oldestQueued.get(group);
-  if (next && s.groupSlotsTaken.get({ group, id: next.id })! < next.limit) s.startQueued.run(next.id);
+  if (next && s.groupSlotsTaken.get({ group, id: next.id })! < next.limit) s.startQueued.run({ id: next.id, at });
 }
 
 function appendPending(s: Statements, runId: string, resolution: Resolution, at: number, attempts?: number): void {
@@ -67,7 +70,7 @@ export function addPendingUnlessTerminal(s: Statements, runId: string, resolutio
     if (run.cancel_requested_at !== null) return false;
     s.markCancelRequested.run({ id: runId, at });
     // Its group's slot is not needed to end a run that ran no code: it is taken up at once, and ends without its code.
-    if (run.status === 'queued') s.startQueued.run(runId);
+    if (run.status === 'queued') s.startQueued.run({ id: runId, at });
   }
   appendPending(s, runId, resolution, at);
   return true;
@@ -139,7 +142,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
   if (commit.status) {
     const { status, result, error } = commit.status;
     s.setStatus.run({ id: runId, status, result: json(result), error: json(error) });
-    if (run.concurrency_group !== null && freesSlot(run.status as RunStatus, status)) startNextQueued(s, run.concurrency_group);
+    if (run.concurrency_group !== null && freesSlot(run.status as RunStatus, status)) startNextQueued(s, run.concurrency_group, at);
     if (isTerminal(status)) {
       s.deleteCallsOfRun.run(runId);
       s.deleteTimersOfRun.run(runId);

@@ -51,12 +51,13 @@ CREATE TRIGGER runs_queue_when_group_full BEFORE INSERT ON runs
   FOR EACH ROW WHEN (NEW.concurrency_group IS NOT NULL AND NEW.status IN ('running', 'stuck'))
   EXECUTE FUNCTION autoflow_queue_when_group_full();
 
--- A queued run given a slot, or a cancel, runs: ready since it was created, as it has waited since. Other nodes are
--- woken (wake.ts; the sender is none of theirs, so the node that committed wakes too): the run is nobody's yet.
-CREATE FUNCTION autoflow_start_queued(run_id text) RETURNS void
+-- A queued run given a slot runs: ready from `at`, when the slot came free (from its creation, the ready queue's lag
+-- would count the time it waited for the slot). Other nodes are woken (wake.ts; the sender is none of theirs, so the
+-- node that committed wakes too): the run is nobody's yet.
+CREATE FUNCTION autoflow_start_queued(run_id text, at bigint) RETURNS void
   LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE runs r SET status = 'running', ready_at = r.created_at WHERE r.id = run_id AND r.status = 'queued';
+  UPDATE runs r SET status = 'running', ready_at = at WHERE r.id = run_id AND r.status = 'queued';
   PERFORM pg_notify('autoflow_wake', current_schema() || ':concurrency');
 END;
 $$;
@@ -76,7 +77,7 @@ BEGIN
     WHERE r.concurrency_group = OLD.concurrency_group AND r.status = 'queued'
     ORDER BY r.created_at, r.queue_seq LIMIT 1 FOR UPDATE;
   IF FOUND AND autoflow_group_slots_taken(OLD.concurrency_group, oldest.id) < COALESCE(oldest.concurrency_limit, 1) THEN
-    PERFORM autoflow_start_queued(oldest.id);
+    PERFORM autoflow_start_queued(oldest.id, NEW.updated_at);
   END IF;
   RETURN NULL;
 END;
@@ -92,7 +93,7 @@ CREATE FUNCTION autoflow_start_queued_to_cancel() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
   NEW.status := 'running';
-  NEW.ready_at := NEW.created_at;
+  NEW.ready_at := NEW.cancel_requested_at;
   PERFORM pg_notify('autoflow_wake', current_schema() || ':concurrency');
   RETURN NEW;
 END;
