@@ -5,6 +5,7 @@
  */
 import type {
   CloudEvent,
+  ConcurrencySpec,
   ErrorInfo,
   HistoryEvent,
   Json,
@@ -45,6 +46,8 @@ export interface WorkflowView {
   triggers: TriggerSpec[];
   permissions: Permissions;
   inputSchema?: Json;
+  /** `workflow({ concurrency })` as declared, its `limit` filled in. */
+  concurrency?: ConcurrencySpec;
   origin?: string;
   /** When this version was first stored (ISO 8601); a version made active again keeps it: see `activatedAt`. */
   deployedAt: string;

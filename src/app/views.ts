@@ -80,6 +80,7 @@ export function toWorkflowView(
   };
   if (manifest.description !== undefined) view.description = manifest.description;
   if (manifest.inputSchema !== undefined) view.inputSchema = manifest.inputSchema;
+  if (manifest.concurrency !== undefined) view.concurrency = { ...manifest.concurrency };
   if (definition.origin !== undefined) view.origin = fileName(definition.origin);
   if (definition.activatedAt !== undefined) view.activatedAt = new Date(definition.activatedAt).toISOString();
   if (definition.activatedBy !== undefined) view.activatedBy = definition.activatedBy;

@@ -1,5 +1,6 @@
 import type { CallContext } from './call-executor.js';
 import { CallRunner, type CallEvents } from './call-runner.js';
+import { groupFullError } from './concurrency.js';
 import { TypedEmitter } from './emitter.js';
 import {
   ConflictError,
@@ -521,8 +522,15 @@ export class Engine {
       await this.commitOutsideSandbox(run, buildTerminalCommit(run, this.options.nodeId, this.clock.now(), ending, this.options.secrets));
     } else {
       const resolution: Resolution = { kind: 'cancel', ...(reason !== undefined && { reason }), ...(by !== undefined && { by }) };
-      await this.store.addPending(runId, resolution, this.clock.now());
-      this.mailFor([runId]);
+      // A queued run has run none of its code and holds no slot of its group: it ends here, at once, as a run cancelled
+      // before its first task does. When its group started it meanwhile and it took a task, the cancel reaches it as a
+      // running run's does.
+      const cancel = { resolution, at: this.clock.now() };
+      const ended = run.status === 'queued' && (await this.endWithoutCode(run, () => this.cancelledBeforeStart(run, cancel, [])));
+      if (!ended) {
+        await this.store.addPending(runId, resolution, cancel.at);
+        this.mailFor([runId]);
+      }
     }
     return (await this.store.getRun(runId)) ?? run;
   }
@@ -550,6 +558,12 @@ export class Engine {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
     if (run.status !== 'failed') throw new ConflictError(`run ${runId} is ${run.status}; only a failed run can be retried`);
+    // The store decides as it retries the run; asked first, a dry run answers as the retry would.
+    const { concurrency } = run;
+    if (concurrency) {
+      const taken = await this.store.countGroupSlotsTaken(concurrency.group);
+      if (taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
+    }
     const definition = options.latest ? this.activeDefinition(run.workflow) : await this.definitionFor(run.version);
     if (!definition) {
       throw new ConflictError(

@@ -413,6 +413,8 @@ export interface Store {
    */
   listRuns(filter: RunFilter): Promise<RunPage>;
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
+  /** Runs of concurrency group `group` that hold one of its slots now (`running` or `stuck`). */
+  countGroupSlotsTaken(group: string): Promise<number>;
   /**
    * Retention: deletes up to `limit` runs that ended (a terminal status, `updatedAt`) before
    * `endedBefore`, with their history, logs and human tasks. Returns how many it deleted.

@@ -217,7 +217,7 @@ export async function planRouting(
       triggerEventSeq: event.seq,
       createdAt: now,
     };
-    newRuns.push(withConcurrency(run, definition.manifest.concurrency));
+    newRuns.push(withConcurrency(run, definition.manifest.concurrency, cloudEvent));
   }
   const deliveries: EventRouting['deliveries'] = [];
   for (const paths of await store.listWaitShapes(event.type)) {

@@ -267,11 +267,31 @@ function addressedTypeWarning(pattern: string): string | undefined {
  * that only ever goes to one waiting run.
  */
 export function manifestWarnings(manifest: WorkflowManifest): string[] {
-  return manifest.triggers.flatMap((trigger, index) => {
+  const triggers = manifest.triggers.flatMap((trigger, index) => {
     const [field, warning] =
       'event' in trigger
         ? ['event', unknownGitLabEventType(trigger.event) ?? addressedTypeWarning(trigger.event)]
         : ['cron', cronPatternWarning(trigger.cron)];
     return warning === undefined ? [] : [`triggers[${index}].${field}: ${warning}`];
   });
+  const key = concurrencyKeyWarning(manifest);
+  return key === undefined ? triggers : [...triggers, `concurrency.key: ${key}`];
+}
+
+/**
+ * Why `concurrency.key` likely names nothing: its first name is not a property of the input schema (a misspelt key puts
+ * every run in the group of `null`, one at a time). Not for a workflow that events start: their runs read the event.
+ */
+function concurrencyKeyWarning(manifest: WorkflowManifest): string | undefined {
+  const key = manifest.concurrency?.key;
+  const properties = manifest.inputSchema?.properties;
+  if (key === undefined || !isObject(properties) || manifest.triggers.some((trigger) => 'event' in trigger)) return undefined;
+  const [first = ''] = key.split('.');
+  if (Object.hasOwn(properties, first)) return undefined;
+  const names = Object.keys(properties);
+  const meant = closestWord(first, names);
+  return (
+    `'${first}' is not a property of the input schema (${names.join(', ') || 'none'})${meant === undefined ? '' : `; did you mean '${meant}'?`}: ` +
+    'runs whose input lacks it all share the group of null, one at a time'
+  );
 }

@@ -2,8 +2,8 @@
  * Rules of the Store contract that do not depend on how rows are kept, shared by every
  * implementation so that they cannot drift apart.
  */
-import { ConflictError, StoreError } from '../core/errors.js';
-import type { NewRun, RunConcurrency, RunStatus } from '../core/model.js';
+import { StoreError } from '../core/errors.js';
+import type { NewRun, RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { BusyWorkflows, RunRetry, Store, TaskCommit } from '../core/ports.js';
 
@@ -23,13 +23,13 @@ export function freesSlot(before: RunStatus, after: RunStatus): boolean {
   return SLOT_HOLDING_STATUSES.includes(before) && isTerminal(after) && after !== 'continued';
 }
 
-/** The refusal of a retry that would run more runs of a group than its limit (Store.retryRun). */
-export function groupFullError(runId: string, concurrency: RunConcurrency, taken: number): ConflictError {
-  return new ConflictError(
-    `run ${runId} cannot be retried now: ${taken} run(s) of its concurrency group '${concurrency.group}' are running, ` +
-      `its limit is ${concurrency.limit}; retry it once one of them ends (autoflow runs --status running)`,
-    { code: 'concurrency_group_full', group: concurrency.group, limit: concurrency.limit, running: taken },
-  );
+/**
+ * Whether a new run of a concurrency group waits, queued: when `taken` runs of the group hold its slots and its `limit`
+ * allows no more, or when runs of the group wait already — first come, first served, also when a deploy raised the
+ * limit of the newer runs.
+ */
+export function queueBehind(taken: number, limit: number, waiting: unknown): boolean {
+  return taken >= limit || waiting !== undefined;
 }
 
 /**

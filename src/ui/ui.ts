@@ -29,6 +29,7 @@ const NOTICES: Record<string, Notice> = {
   retried: { kind: 'ok', text: 'The call is attempted again now.' },
   'run-retried': { kind: 'ok', text: 'The run goes on from the task that failed it; what it did before is kept.' },
   started: { kind: 'ok', text: 'The run is started.' },
+  queued: { kind: 'info', text: 'The run is queued: it starts when a running run of its concurrency group ends.' },
   exists: { kind: 'info', text: 'A run with this id exists already: here it is (no second run was started).' },
 };
 
@@ -101,7 +102,10 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
       const { run, created } = await operations.startRun({ workflow, input, ...(typed.id !== '' && { id: typed.id }) });
       const by = c.get('session').username;
       settings.logger.info({ runId: run.id, workflow, by, created }, `run ${run.id} of ${workflow} started in the web UI by @${by}`);
-      return c.redirect(`/runs/${encodeURIComponent(run.id)}?done=${created ? 'started' : 'exists'}`, 303);
+      return c.redirect(
+        `/runs/${encodeURIComponent(run.id)}?done=${!created ? 'exists' : run.status === 'queued' ? 'queued' : 'started'}`,
+        303,
+      );
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
       return showWorkflows(c, { ...typed, message: error.message });

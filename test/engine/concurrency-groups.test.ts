@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { checkWorkflowDirectory } from '../../src/app/deploy.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 import { createTestEnv } from '../../src/testing/index.js';
 
@@ -53,6 +54,16 @@ export default workflow({
     return signal<string>('approval');
   },
 });`,
+  'on-push.ts': `import { sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'on-push',
+  triggers: [{ event: 'com.example.push', filter: { environment: { exists: true } } }],
+  concurrency: { key: 'environment' },
+  async run() {
+    await sleep('5m');
+    return 'synced';
+  },
+});`,
   'bad-limit.ts': `import { workflow } from 'autoflow';
 export default workflow({ name: 'bad-limit', concurrency: { limit: 0, key: 'a..b', gruop: 'x' }, async run() { return 1; } });`,
 });
@@ -60,7 +71,7 @@ after(() => folder.remove());
 
 const env = () =>
   createTestEnv({
-    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts'].map((file) => folder.path(file)),
+    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts', 'on-push.ts'].map((file) => folder.path(file)),
   });
 
 test('runs of a group wait, queued and running no code, and start one at a time, oldest first; other keys run beside them', async () => {
@@ -105,7 +116,9 @@ test('a queued run cancelled or terminated ends at once without its code, and th
     await t.settle();
     assert.equal((await t.run(stale)).status, 'cancelled');
     assert.deepEqual(await t.logs(stale), []);
-    await t.cancel(doomed, 'superseded by v3');
+    const answer = await t.runtime.operations.cancelRun(doomed, 'superseded by v3');
+    assert.equal(answer.status, 'cancelled', 'the answer to the cancel is the run ended');
+    await t.settle();
     const cancelled = await t.run(doomed);
     assert.equal(cancelled.status, 'cancelled');
     assert.deepEqual(await t.logs(doomed), []);
@@ -130,6 +143,22 @@ test('a run that holds the slot ended from outside (terminate, cancel) starts th
     await t.cancel(second, 'not this one');
     assert.equal((await t.run(second)).status, 'cancelled');
     assert.deepEqual(await t.logs(third), ['deploying v3 to production']);
+  } finally {
+    await t.close();
+  }
+});
+
+test("a run an event started reads its key from the event as a trigger filter does: from the event's data", async () => {
+  const t = await env();
+  try {
+    const [first] = (await t.emit({ type: 'com.example.push', data: { environment: 'production' } })).started;
+    const [second] = (await t.emit({ type: 'com.example.push', data: { environment: 'production' } })).started;
+    const [staging] = (await t.emit({ type: 'com.example.push', data: { environment: 'staging' } })).started;
+    assert.deepEqual((await t.run(second!)).concurrency, { group: 'on-push:production', limit: 1 });
+    assert.deepEqual(
+      [await t.run(first!), await t.run(second!), await t.run(staging!)].map((run) => run.status),
+      ['running', 'queued', 'running'],
+    );
   } finally {
     await t.close();
   }
@@ -178,6 +207,7 @@ test('a failed run is retried only while its group has a free slot', async () =>
       t.retry(broken),
       /cannot be retried now: 2 run\(s\) of its concurrency group 'builds' are running, its limit is 2/,
     );
+    await assert.rejects(t.runtime.operations.retryRun(broken, { dryRun: true }), /cannot be retried now/, 'a dry run says so too');
     assert.equal((await t.run(broken)).status, 'failed');
     await t.result(a);
     await t.result(b);
@@ -196,4 +226,26 @@ test('a concurrency declaration that cannot work is refused at deploy, naming ea
     assert.match(error.message, /concurrency\.key: must be a dot path into the run's input/);
     return true;
   });
+});
+
+test('autoflow check (and deploy) warns of a concurrency key that is not in the input schema: every run would share one group', async () => {
+  const misspelt = workflowFolder({
+    'deploy.ts': `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'deploy',
+  input: { type: 'object', properties: { environment: { type: 'string' } }, required: ['environment'] },
+  concurrency: { key: 'enviroment' },
+  async run() { return 1; },
+});`,
+  });
+  try {
+    const [result] = await checkWorkflowDirectory(misspelt.dir);
+    assert.equal(result?.error, undefined);
+    assert.deepEqual(result?.warnings, [
+      "concurrency.key: 'enviroment' is not a property of the input schema (environment); did you mean 'environment'?: " +
+        'runs whose input lacks it all share the group of null, one at a time',
+    ]);
+  } finally {
+    misspelt.remove();
+  }
 });

@@ -40,9 +40,13 @@ export function registerRun(program: Command, context: CliContext): void {
     });
     // A CI job run again ("Retry job") lands here with the failed run's id: starting it again is `retry`'s to do.
     const again = run.status === 'failed' ? `: \`autoflow retry ${run.id}\` runs it again from the task that failed it` : '';
-    const note = created ? `started run ${run.id}` : `run ${run.id} already existed (${run.status}); not started again${again}`;
+    const queued =
+      created && run.status === 'queued' && run.concurrency
+        ? `run ${run.id} is queued: the runs of its concurrency group '${run.concurrency.group}' hold its ${run.concurrency.limit} slot(s); it starts when one of them ends`
+        : undefined;
+    const note = queued ?? (created ? `started run ${run.id}` : `run ${run.id} already existed (${run.status}); not started again${again}`);
     if (!options.wait) {
-      if (!created) context.err(note);
+      if (!created || queued) context.err(note);
       context.out(run.id);
       return;
     }

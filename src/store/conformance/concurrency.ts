@@ -44,6 +44,8 @@ export function describeConcurrency(context: ConformanceContext): void {
         ungrouped: 'running',
       });
       assert.equal(await isReady(store, 'b'), false);
+      assert.equal(await store.countGroupSlotsTaken('deploy:production'), 1);
+      assert.equal(await store.countGroupSlotsTaken('nobody'), 0);
       assert.deepEqual(
         (await store.listRuns({ status: 'queued' })).runs.map((run) => run.id),
         ['b'],
@@ -73,6 +75,20 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal(await isReady(store, 'q-late'), false);
     });
 
+    it('keeps first come, first served when a deploy raised the limit: newer runs wait behind older ones, and start with them', async () => {
+      const store = context.store;
+      const before = { group: 'lim', limit: 1 };
+      const raised = { group: 'lim', limit: 2 };
+      await store.createRun(grouped('old-1', 1000, before));
+      await store.createRun(grouped('old-2', 1001, before));
+      const newer = await store.createRun(grouped('new-1', 2000, raised));
+      assert.equal(newer.run.status, 'queued', 'a free slot by its own limit, but an older run waits');
+      await end(store, 'old-1');
+      // old-2 takes the slot its limit of 1 allows; with it running, new-1's limit of 2 still has room.
+      assert.deepEqual(await statuses(store, 'old-2', 'new-1'), { 'old-2': 'running', 'new-1': 'running' });
+      assert.equal((await store.createRun(grouped('new-2', 3000, raised))).run.status, 'queued');
+    });
+
     it('keeps the slot along a continue-as-new chain, and holds it while a run is stuck', async () => {
       const store = context.store;
       await store.createRun(grouped('loop', 1000));
@@ -87,6 +103,7 @@ export function describeConcurrency(context: ConformanceContext): void {
       const stuck = await store.commitTask({ ...commit('loop~2', 0, 5000, { history: [] }), at: 5000, status: { status: 'stuck' } });
       assert.equal(stuck.ok, true);
       assert.equal((await store.getRun('waiting'))?.status, 'queued');
+      assert.equal(await store.countGroupSlotsTaken(DEPLOY.group), 1, 'a stuck run holds its slot');
       const ended = await store.commitTask(
         commit('loop~2', 0, 6000, { history: events(0, 6000, { type: 'run_cancelled' }), status: { status: 'cancelled' } }),
       );

@@ -5,6 +5,7 @@
  * store it could not either, and a test should not pass only because of such aliasing.
  */
 import { NotFoundError, StoreError } from '../../core/errors.js';
+import { groupFullError } from '../../core/concurrency.js';
 import type {
   CallRecord,
   CloudEvent,
@@ -52,8 +53,8 @@ import {
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
-  groupFullError,
   isSameChild,
+  queueBehind,
   isTerminal,
   queueStatsOf,
   retryNeedsTask,
@@ -152,11 +153,13 @@ export function createMemoryStore(): Store {
     return { seq, duplicate: false };
   }
 
-  function insertRun(run: NewRun, lease?: RunLease): boolean {
+  function insertRun(run: NewRun, lease?: RunLease, keepsSlot = false): boolean {
     if (runs.has(run.id)) return false;
     const row: RunRow = { record: newRunRecord(copy(run)), readyAt: run.createdAt };
-    if (run.concurrency && slotsTaken(run.concurrency.group, run.id) >= run.concurrency.limit) {
-      // Its group's slots are all taken: it waits, neither ready nor leased (see SqliteStore's insertRun).
+    const { concurrency } = run;
+    const waiting = concurrency && !keepsSlot ? oldestQueued(concurrency.group) : undefined;
+    if (concurrency && queueBehind(slotsTaken(concurrency.group, run.id), concurrency.limit, waiting)) {
+      // It waits, neither ready nor leased (see SqliteStore's insertRun).
       row.record.status = 'queued';
       delete row.readyAt;
     } else if (lease) Object.assign(row, { leaseOwner: lease.owner, leaseUntil: lease.until });
@@ -180,18 +183,23 @@ export function createMemoryStore(): Store {
     row.readyAt = at;
   }
 
-  /**
-   * A slot of `group` came free: its oldest queued run starts when the group has fewer running runs than its limit.
-   * Runs created in the same millisecond go in the order they were created (the Map's), as in the SQL stores.
-   */
-  function startNextQueued(group: string, at: number): void {
-    let next: RunRow | undefined;
+  /** The oldest queued run of `group`: of runs created in the same millisecond, the first stored (the Map's order). */
+  function oldestQueued(group: string): RunRow | undefined {
+    let oldest: RunRow | undefined;
     for (const row of runs.values()) {
       const { record } = row;
       if (record.concurrency?.group !== group || record.status !== 'queued') continue;
-      if (!next || record.createdAt < next.record.createdAt) next = row;
+      if (!oldest || record.createdAt < oldest.record.createdAt) oldest = row;
     }
-    if (next && slotsTaken(group, next.record.id) < next.record.concurrency!.limit) startQueued(next, at);
+    return oldest;
+  }
+
+  /** A slot of `group` came free at `at`: its queued runs start as SqliteStore's startNextQueued starts them. */
+  function startNextQueued(group: string, at: number): void {
+    for (let next = oldestQueued(group); next; next = oldestQueued(group)) {
+      if (slotsTaken(group, next.record.id) >= next.record.concurrency!.limit) return;
+      startQueued(next, at);
+    }
   }
 
   function makeReady(row: RunRow, at: number): void {
@@ -325,7 +333,7 @@ export function createMemoryStore(): Store {
       endRun(runId, commit.status.status);
       humanTasks.cancelOpenOfRun(runId, time);
     }
-    if (commit.successor) insertRun(commit.successor);
+    if (commit.successor) insertRun(commit.successor, undefined, true);
     if (commit.notifyParent) addPendingUnlessTerminal(commit.notifyParent.runId, commit.notifyParent.resolution, time);
     for (const child of commit.cancelChildren ?? []) cancelChild(runId, child, time);
     for (const { event, dedupeKey } of commit.events ?? []) insertEvent(event, dedupeKey, time);
@@ -700,6 +708,7 @@ export function createMemoryStore(): Store {
       for (const [runId, seen] of consumed) for (const seq of seen) if (wanted.has(seq)) found.push({ seq, run_id: runId, started: false });
       return toRoutingSummaries(found);
     },
+    countGroupSlotsTaken: (group) => slotsTaken(group, ''),
     countRunsByStatus: () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;

@@ -358,6 +358,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       toRoutingSummaries(
         await lookup<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100), runIds]),
       ),
+    countGroupSlotsTaken: async (group) => (await rows<{ n: number }>(SQL.countGroupSlotsTaken, [group]))[0]?.n ?? 0,
     countRunsByStatus: async () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;

@@ -201,6 +201,8 @@ export const SQL = {
   lockRun: 'SELECT status, history_length, updated_at, concurrency_group, concurrency_limit FROM runs WHERE id = $1 FOR UPDATE',
   /** Runs of group $1 other than run $2 that hold one of its slots, counted under the group's lock until the commit (migration 024). */
   groupSlotsTaken: 'SELECT autoflow_group_slots_taken($1, $2) AS n',
+  /** Without the group's lock: a look, not a decision (Store.countGroupSlotsTaken). */
+  countGroupSlotsTaken: `SELECT count(*)::int AS n FROM runs WHERE concurrency_group = $1 AND status IN ('running', 'stuck')`,
   /** Whether a history row, so a workflow task (or, written before migration 008, an event), begins at seq $2. */
   isHistoryRow: 'SELECT 1 FROM history WHERE run_id = $1 AND seq = $2',
   /**

@@ -3,6 +3,7 @@
  * transaction that `inTransaction` opened for them; none commits by itself. Rows of one kind go in
  * one statement. `commitTasks` is a single statement, its own transaction.
  */
+import { groupFullError } from '../../core/concurrency.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { CloudEvent, NewRun, Resolution } from '../../core/model.js';
 import type {
@@ -18,7 +19,7 @@ import type {
 } from '../../core/ports.js';
 import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { groupFullError, isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
+import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import type { EventRow, LeasedCallRow, PendingRow, RunRow } from '../rows.js';
 import { json, newRunParams, toClaimedCall, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';

@@ -327,6 +327,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return row && toRunRecord(row);
       }),
     listRuns: (filter) => read(() => listRuns(filter)),
+    countGroupSlotsTaken: (group) => read((s) => s.groupSlotsTaken.get({ group, id: '' })!),
     countRunsByStatus: () =>
       probe((s) => {
         const counts: Partial<Record<RunStatus, number>> = {};

@@ -2,6 +2,7 @@
  * The bodies of the SQLite store's writes. Each runs synchronously inside the transaction (and
  * savepoint) that group commit opened for it; none commits by itself.
  */
+import { groupFullError } from '../../core/concurrency.js';
 import { NotFoundError } from '../../core/errors.js';
 import { TERMINAL_STATUSES, type CloudEvent, type NewRun, type Resolution, type RunStatus } from '../../core/model.js';
 import type {
@@ -20,7 +21,7 @@ import {
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
-  groupFullError,
+  queueBehind,
   isTerminal,
   retryNeedsTask,
   retryPointError,
@@ -37,24 +38,30 @@ export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string,
 
 /**
  * Insert-or-ignore; a new run starts ready (leased, with `lease`) and never receives the event that started it. In a
- * concurrency group whose slots are all taken it is queued instead: neither ready nor leased.
+ * concurrency group whose slots are all taken, or where runs wait already, it is queued instead: neither ready nor
+ * leased, behind those (queueBehind) — unless it is a continue-as-new successor, which `keepsSlot` of the run it follows.
  */
-export function insertRun(s: Statements, run: NewRun, lease?: RunLease): boolean {
+export function insertRun(s: Statements, run: NewRun, lease?: RunLease, keepsSlot = false): boolean {
   const { changes } = s.insertRun.run({ ...newRunParams(run), leaseOwner: lease?.owner ?? null, leaseUntil: lease?.until ?? null });
   if (changes === 0) return false;
   if (run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
   const { concurrency } = run;
-  if (concurrency && s.groupSlotsTaken.get({ group: concurrency.group, id: run.id })! >= concurrency.limit) s.queueRun.run(run.id);
+  if (concurrency) {
+    const taken = s.groupSlotsTaken.get({ group: concurrency.group, id: run.id })!;
+    if (queueBehind(taken, concurrency.limit, keepsSlot ? undefined : s.oldestQueued.get(concurrency.group))) s.queueRun.run(run.id);
+  }
   return true;
 }
 
 /**
- * A slot of `group` came free at `at`: its oldest queued run starts when the group has fewer running runs than that
- * run's limit.
+ * A slot of `group` came free at `at`: its queued runs start, oldest first, while the group has fewer running runs than
+ * the limit of the next (more than one when a deploy raised the limit).
  */
 function startNextQueued(s: Statements, group: string, at: number): void {
-  const next = s.oldestQueued.get(group);
-  if (next && s.groupSlotsTaken.get({ group, id: next.id })! < next.limit) s.startQueued.run({ id: next.id, at });
+  for (let next = s.oldestQueued.get(group); next; next = s.oldestQueued.get(group)) {
+    if (s.groupSlotsTaken.get({ group, id: next.id })! >= next.limit) return;
+    s.startQueued.run({ id: next.id, at });
+  }
 }
 
 function appendPending(s: Statements, runId: string, resolution: Resolution, at: number, attempts?: number): void {
@@ -153,7 +160,7 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
       s.cancelOpenHumanTasksOfRun.run({ runId, at });
     }
   }
-  if (commit.successor) insertRun(s, commit.successor);
+  if (commit.successor) insertRun(s, commit.successor, undefined, true);
   if (commit.notifyParent) addPendingUnlessTerminal(s, commit.notifyParent.runId, commit.notifyParent.resolution, at);
   for (const child of commit.cancelChildren ?? []) cancelChild(s, runId, child, at);
   for (const { event, dedupeKey } of commit.events ?? []) insertEvent(s, event, dedupeKey, at);

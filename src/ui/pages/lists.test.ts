@@ -95,3 +95,21 @@ test("the workflows page says when each schedule fires next, in its triggers' or
   );
   assert.match(html, /schedule <code>0 0 30 2 \*<\/code><span class="muted"> · next never<\/span>/);
 });
+
+test("the workflows page says how many of a workflow's runs may run at once, per what, in which group", () => {
+  const deployedAt = '2026-01-02T03:04:05.000Z';
+  const deploy: WorkflowView = {
+    name: 'deploy',
+    version: 'abcdef0123456789',
+    triggers: [],
+    permissions: {},
+    concurrency: { limit: 1, key: 'environment', group: 'environments' },
+    deployedAt,
+    versions: [{ version: 'abcdef0123456789', deployedAt, active: true }],
+  };
+  const session = { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 };
+  const html = render(workflowsPage({ session, workflows: [deploy] }));
+  assert.match(html, /<dt>concurrency<\/dt><dd>1 at a time per <code>environment<\/code>, group <code>environments<\/code><\/dd>/);
+  const unlimited = render(workflowsPage({ session, workflows: [{ ...deploy, concurrency: undefined }] as WorkflowView[] }));
+  assert.doesNotMatch(unlimited, /<dt>concurrency/);
+});

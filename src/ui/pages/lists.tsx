@@ -350,6 +350,25 @@ export function workflowsPage(props: {
             <dd>
               <code>{JSON.stringify(workflow.permissions)}</code>
             </dd>
+            {workflow.concurrency && (
+              <>
+                <dt>concurrency</dt>
+                <dd>
+                  {workflow.concurrency.limit} at a time
+                  {workflow.concurrency.key && (
+                    <>
+                      {' '}
+                      per <code>{workflow.concurrency.key}</code>
+                    </>
+                  )}
+                  {workflow.concurrency.group && (
+                    <>
+                      , group <code>{workflow.concurrency.group}</code>
+                    </>
+                  )}
+                </dd>
+              </>
+            )}
             <dt>versions</dt>
             <dd>
               {workflow.versions.map((version) => (

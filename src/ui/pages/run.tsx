@@ -301,7 +301,7 @@ export function runPage(props: RunPageProps) {
           </>
         )}
       </div>
-      {run.status === 'running' && (
+      {(run.status === 'running' || run.status === 'queued') && (
         <details id="run-signal" class="actions" open={props.signal !== undefined} data-live-optional>
           <summary>Send a signal</summary>
           <form method="post" action={path}>

@@ -34,10 +34,24 @@ $$;
 -- Before the row exists, so that the insert's RETURNING (createRun, routeEvent) answers with the run as stored: queued,
 -- neither ready nor leased (a lease a node asked for is dropped: the ready queue hands the run out once it starts).
 -- Fires for an insert that ON CONFLICT then skips, too: it only waits for the lock and counts.
+-- Queued too while older runs of the group wait (first come, first served, also when a deploy raised the limit of the
+-- newer runs: queueBehind of store/rules.ts) — but not a continue-as-new successor, which keeps the slot of the run it
+-- follows: `x~2` follows `x`, `x~3` follows `x~2` (no client may choose such an id), `continued` by the same commit.
 CREATE FUNCTION autoflow_queue_when_group_full() RETURNS trigger
   LANGUAGE plpgsql AS $$
+DECLARE
+  n int := substring(NEW.id FROM '~([1-9][0-9]*)$')::int;
+  base text := regexp_replace(NEW.id, '~[1-9][0-9]*$', '');
+  follows text := CASE WHEN n = 2 THEN base WHEN n > 2 THEN base || '~' || (n - 1) END;
+  keeps_slot boolean := follows IS NOT NULL AND EXISTS (
+    SELECT 1 FROM runs p WHERE p.id = follows AND p.status = 'continued' AND p.concurrency_group = NEW.concurrency_group);
+  taken bigint;
 BEGIN
-  IF autoflow_group_slots_taken(NEW.concurrency_group, NEW.id) >= COALESCE(NEW.concurrency_limit, 1) THEN
+  -- A statement of its own, before the look for waiting runs: that one's snapshot is then taken under the lock.
+  taken := autoflow_group_slots_taken(NEW.concurrency_group, NEW.id);
+  IF taken >= COALESCE(NEW.concurrency_limit, 1)
+    OR (NOT keeps_slot AND EXISTS (SELECT 1 FROM runs q WHERE q.concurrency_group = NEW.concurrency_group AND q.status = 'queued'))
+  THEN
     NEW.status := 'queued';
     NEW.ready_at := NULL;
     NEW.lease_owner := NULL;
@@ -73,12 +87,14 @@ DECLARE
   oldest record;
 BEGIN
   PERFORM autoflow_lock_concurrency_group(OLD.concurrency_group);
-  SELECT r.id, r.concurrency_limit INTO oldest FROM runs r
-    WHERE r.concurrency_group = OLD.concurrency_group AND r.status = 'queued'
-    ORDER BY r.created_at, r.queue_seq LIMIT 1 FOR UPDATE;
-  IF FOUND AND autoflow_group_slots_taken(OLD.concurrency_group, oldest.id) < COALESCE(oldest.concurrency_limit, 1) THEN
+  -- More than one when a deploy raised the limit: each next one while the group has room under its own limit.
+  LOOP
+    SELECT r.id, r.concurrency_limit INTO oldest FROM runs r
+      WHERE r.concurrency_group = OLD.concurrency_group AND r.status = 'queued'
+      ORDER BY r.created_at, r.queue_seq LIMIT 1 FOR UPDATE;
+    EXIT WHEN NOT FOUND OR autoflow_group_slots_taken(OLD.concurrency_group, oldest.id) >= COALESCE(oldest.concurrency_limit, 1);
     PERFORM autoflow_start_queued(oldest.id, NEW.updated_at);
-  END IF;
+  END LOOP;
   RETURN NULL;
 END;
 $$;
@@ -102,6 +118,26 @@ CREATE TRIGGER runs_start_queued_to_cancel BEFORE UPDATE OF cancel_requested_at 
   FOR EACH ROW WHEN (OLD.status = 'queued' AND NEW.status = 'queued'
     AND OLD.cancel_requested_at IS NULL AND NEW.cancel_requested_at IS NOT NULL)
   EXECUTE FUNCTION autoflow_start_queued_to_cancel();
+
+-- Inserts the runs of `rows` (children, successors) whose `source` is one of `sources` (the commits applied), insert-or-ignore;
+-- one that came from an event has consumed it; one in a full concurrency group is queued by runs_queue_when_group_full.
+CREATE FUNCTION autoflow_insert_new_runs(rows jsonb, sources text[]) RETURNS void
+  LANGUAGE sql AS $$
+  WITH inserted AS (
+    INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, updated_at, status, ready_at,
+        concurrency_group, concurrency_limit)
+      SELECT n.id, n.workflow, n.version, n.input, n."parentId", n."parentStep", n."triggerEventSeq", n."createdAt", n."createdAt", 'running', n."createdAt",
+        n."concurrencyGroup", n."concurrencyLimit"
+      FROM jsonb_to_recordset(rows) AS n (source text, id text, workflow text, version text, input text, "parentId" text,
+          "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint, "concurrencyGroup" text, "concurrencyLimit" int)
+      WHERE n.source = ANY (sources)
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id, trigger_event_seq
+  )
+  INSERT INTO consumed_events (run_id, event_seq)
+    SELECT i.id, i.trigger_event_seq FROM inserted i WHERE i.trigger_event_seq IS NOT NULL
+    ON CONFLICT DO NOTHING;
+$$;
 
 -- The commit functions insert runs with their group: children and, under `successors` (apart from the children's
 -- `runs`), successors, inserted after the task's end. The function is replaced as a whole (017's body, but for those);
@@ -175,23 +211,9 @@ BEGIN
         WHERE w.run_id = ANY (ids);
     END IF;
 
-    -- Children (and the successors of nodes from before this migration): insert-or-ignore; one that came from an event
-    -- has consumed it; one in a full concurrency group is queued by runs_queue_when_group_full.
+    -- Children (and the successors of nodes from before this migration).
     IF batch ? 'runs' THEN
-      WITH inserted AS (
-        INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, updated_at, status, ready_at,
-            concurrency_group, concurrency_limit)
-          SELECT n.id, n.workflow, n.version, n.input, n."parentId", n."parentStep", n."triggerEventSeq", n."createdAt", n."createdAt", 'running', n."createdAt",
-            n."concurrencyGroup", n."concurrencyLimit"
-          FROM jsonb_to_recordset(batch -> 'runs') AS n (source text, id text, workflow text, version text, input text, "parentId" text,
-              "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint, "concurrencyGroup" text, "concurrencyLimit" int)
-          WHERE n.source = ANY (ids)
-          ON CONFLICT (id) DO NOTHING
-          RETURNING id, trigger_event_seq
-      )
-      INSERT INTO consumed_events (run_id, event_seq)
-        SELECT i.id, i.trigger_event_seq FROM inserted i WHERE i.trigger_event_seq IS NOT NULL
-        ON CONFLICT DO NOTHING;
+      PERFORM autoflow_insert_new_runs(batch -> 'runs', ids);
 
       -- A child whose id a run other than this parent's child of the same step holds (a task committed again
       -- starts its children again): the parent's start of it fails, in the parent's pending, in task order.
@@ -318,20 +340,7 @@ BEGIN
     -- Successors (continue-as-new) after the run they follow is `continued`: counted as running still, it would take
     -- the slot of its group that its successor keeps, and queue the successor behind it.
     IF batch ? 'successors' THEN
-      WITH inserted AS (
-        INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, updated_at, status, ready_at,
-            concurrency_group, concurrency_limit)
-          SELECT n.id, n.workflow, n.version, n.input, n."parentId", n."parentStep", n."triggerEventSeq", n."createdAt", n."createdAt", 'running', n."createdAt",
-            n."concurrencyGroup", n."concurrencyLimit"
-          FROM jsonb_to_recordset(batch -> 'successors') AS n (source text, id text, workflow text, version text, input text, "parentId" text,
-              "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint, "concurrencyGroup" text, "concurrencyLimit" int)
-          WHERE n.source = ANY (ids)
-          ON CONFLICT (id) DO NOTHING
-          RETURNING id, trigger_event_seq
-      )
-      INSERT INTO consumed_events (run_id, event_seq)
-        SELECT i.id, i.trigger_event_seq FROM inserted i WHERE i.trigger_event_seq IS NOT NULL
-        ON CONFLICT DO NOTHING;
+      PERFORM autoflow_insert_new_runs(batch -> 'successors', ids);
     END IF;
   END IF;
 
