@@ -46,7 +46,7 @@ export function runConcurrency(
   const value = spec.key === undefined ? undefined : event ? valueAt(event, spec.key) : inputValueAt(input, spec.key);
   const group = spec.key === undefined ? name : `${name}:${keyText(value)}`;
   const stored = group.length <= MAX_GROUP_CHARS ? group : `${wellFormedText(group.slice(0, KEPT_GROUP_CHARS))}…#${stableHash(group)}`;
-  return { group: stored, limit: spec.limit };
+  return { group: stored, limit: spec.limit, ...(spec.queue !== undefined && { queue: spec.queue }) };
 }
 
 /**

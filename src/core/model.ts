@@ -140,6 +140,8 @@ export interface ConcurrencySpec {
   key?: string;
   /** The group's name, to share its slots with other workflows that declare it too; the workflow's name by default. */
   group?: string;
+  /** `'latest'`: a run that queues cancels the runs of its group queued before it (absent: every run waits its turn). */
+  queue?: 'latest';
 }
 
 export interface DeployedDefinition {
@@ -374,6 +376,8 @@ export interface NewRun {
 export interface RunConcurrency {
   group: string;
   limit: number;
+  /** The run, once queued, cancels the runs of its group queued before it (ConcurrencySpec.queue). */
+  queue?: 'latest';
 }
 
 export interface RunRecord extends NewRun {

@@ -180,12 +180,23 @@ const INPUT_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
 /** `concurrency` with its `limit` defaulted (1), or undefined when it has problems (added to `problems`). */
 function checkConcurrency(problems: Problems, concurrency: unknown): ConcurrencySpec | undefined {
   if (!isObject(concurrency)) {
-    problems.add('concurrency', "must be an object: { limit?, key?, group? }, for example { limit: 1, key: 'environment' }");
+    problems.add('concurrency', "must be an object: { limit?, key?, group?, queue? }, for example { limit: 1, key: 'environment' }");
     return undefined;
   }
   const before = problems.list.length;
-  problems.onlyKeys(Object.keys(concurrency), 'concurrency', ['limit', 'key', 'group'], { max: 'limit', maxRuns: 'limit', scope: 'group' });
-  const { limit = 1, key, group } = concurrency;
+  problems.onlyKeys(Object.keys(concurrency), 'concurrency', ['limit', 'key', 'group', 'queue'], {
+    max: 'limit',
+    maxRuns: 'limit',
+    scope: 'group',
+    cancelPending: 'queue',
+  });
+  const { limit = 1, key, group, queue = 'all' } = concurrency;
+  if (queue !== 'all' && queue !== 'latest') {
+    problems.add(
+      'concurrency.queue',
+      `must be 'all' (every run waits its turn) or 'latest' (only the newest waits), got ${JSON.stringify(queue)}`,
+    );
+  }
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {
     problems.add('concurrency.limit', `must be a whole number from 1 to ${MAX_CONCURRENCY_LIMIT}, got ${JSON.stringify(limit)}`);
   }
@@ -206,6 +217,7 @@ function checkConcurrency(problems: Problems, concurrency: unknown): Concurrency
     limit: limit as number,
     ...(key !== undefined && { key: key as string }),
     ...(group !== undefined && { group: group as string }),
+    ...(queue === 'latest' && { queue }),
   };
 }
 

@@ -102,6 +102,11 @@ export interface ConcurrencyOptions {
    * environment); the workflow's own name by default.
    */
   group?: string;
+  /**
+   * `'all'` (default): every run waits its turn. `'latest'`: a run that has to wait cancels the runs of its group
+   * that wait before it (they run none of their code), so that only the newest waits — GitHub Actions' pending run.
+   */
+  queue?: 'all' | 'latest';
 }
 
 export interface RunInfo {

@@ -91,6 +91,7 @@ export interface RunRow {
   history_length: number;
   concurrency_group: string | null;
   concurrency_limit: number | null;
+  concurrency_queue: string | null;
 }
 
 export function toRunRecord(row: RunRow): RunRecord {
@@ -109,7 +110,10 @@ export function toRunRecord(row: RunRow): RunRecord {
   if (row.trigger_event_seq !== null) run.triggerEventSeq = row.trigger_event_seq;
   if (row.result !== null) run.result = parse(row.result);
   if (row.error !== null) run.error = parse<ErrorInfo>(row.error);
-  if (row.concurrency_group !== null) run.concurrency = { group: row.concurrency_group, limit: row.concurrency_limit ?? 1 };
+  if (row.concurrency_group !== null) {
+    run.concurrency = { group: row.concurrency_group, limit: row.concurrency_limit ?? 1 };
+    if (row.concurrency_queue === 'latest') run.concurrency.queue = 'latest';
+  }
   return run;
 }
 
@@ -303,6 +307,7 @@ export function newRunParams(run: NewRun) {
     createdAt: run.createdAt,
     concurrencyGroup: run.concurrency?.group ?? null,
     concurrencyLimit: run.concurrency?.limit ?? null,
+    concurrencyQueue: run.concurrency?.queue ?? null,
   };
 }
 

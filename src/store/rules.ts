@@ -3,7 +3,7 @@
  * implementation so that they cannot drift apart.
  */
 import { StoreError } from '../core/errors.js';
-import type { NewRun, RunStatus } from '../core/model.js';
+import type { NewRun, Resolution, RunStatus } from '../core/model.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { BusyWorkflows, RunRetry, Store, TaskCommit } from '../core/ports.js';
 
@@ -30,6 +30,11 @@ export function freesSlot(before: RunStatus, after: RunStatus): boolean {
  */
 export function queueBehind(taken: number, limit: number, waiting: unknown): boolean {
   return taken >= limit || waiting !== undefined;
+}
+
+/** The cancel a run of `queue: 'latest'` gives the runs of its group queued before it, as it queues. */
+export function supersededCancel(runId: string): Resolution {
+  return { kind: 'cancel', reason: `superseded by run ${runId}, queued after it (concurrency queue: 'latest')` };
 }
 
 /**

@@ -64,14 +64,26 @@ export default workflow({
     return 'synced';
   },
 });`,
+  'sync.ts': `import { log, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'sync',
+  concurrency: { key: 'environment', queue: 'latest' },
+  async run(input: { environment: string; commit: string }) {
+    log.info('syncing ' + input.commit);
+    await sleep('10m');
+    return input.commit;
+  },
+});`,
   'bad-limit.ts': `import { workflow } from 'autoflow';
-export default workflow({ name: 'bad-limit', concurrency: { limit: 0, key: 'a..b', gruop: 'x' }, async run() { return 1; } });`,
+export default workflow({ name: 'bad-limit', concurrency: { limit: 0, key: 'a..b', gruop: 'x', queue: 'newest' }, async run() { return 1; } });`,
 });
 after(() => folder.remove());
 
 const env = () =>
   createTestEnv({
-    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts', 'on-push.ts'].map((file) => folder.path(file)),
+    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts', 'on-push.ts', 'sync.ts'].map((file) =>
+      folder.path(file),
+    ),
   });
 
 test('runs of a group wait, queued and running no code, and start one at a time, oldest first; other keys run beside them', async () => {
@@ -164,6 +176,27 @@ test("a run an event started reads its key from the event as a trigger filter do
   }
 });
 
+test("with queue 'latest' only the newest run waits: each that queues cancels those queued before it, which run no code", async () => {
+  const t = await env();
+  try {
+    const first = await t.start('sync', { environment: 'production', commit: 'a1' });
+    const second = await t.start('sync', { environment: 'production', commit: 'b2' });
+    const third = await t.start('sync', { environment: 'production', commit: 'c3' });
+    const superseded = await t.run(second);
+    assert.equal(superseded.status, 'cancelled');
+    assert.deepEqual(await t.logs(second), []);
+    const requested = (await t.history(second)).find((event) => event.type === 'cancel_requested');
+    assert.match(requested?.type === 'cancel_requested' ? (requested.reason ?? '') : '', new RegExp(`superseded by run ${third}`));
+    assert.equal((await t.run(third)).status, 'queued');
+    const started = t.now();
+    assert.equal((await t.result(third)).result, 'c3');
+    assert.equal((await t.run(first)).result, 'a1', 'the running run is not cancelled');
+    assert.equal((await t.run(third)).updatedAt - started, 20 * 60_000);
+  } finally {
+    await t.close();
+  }
+});
+
 test('a signal sent to a queued run is kept for it until it starts and waits for it', async () => {
   const t = await env();
   try {
@@ -221,9 +254,13 @@ test('a failed run is retried only while its group has a free slot', async () =>
 
 test('a concurrency declaration that cannot work is refused at deploy, naming each problem', async () => {
   await assert.rejects(createTestEnv({ workflows: [folder.path('bad-limit.ts')] }), (error: Error) => {
-    assert.match(error.message, /concurrency: unknown field 'gruop' \(expected limit, key, group\)/);
+    assert.match(error.message, /concurrency: unknown field 'gruop' \(expected limit, key, group, queue\)/);
     assert.match(error.message, /concurrency\.limit: must be a whole number from 1 to 1000, got 0/);
     assert.match(error.message, /concurrency\.key: must be a dot path into the run's input/);
+    assert.match(
+      error.message,
+      /concurrency\.queue: must be 'all' \(every run waits its turn\) or 'latest' \(only the newest waits\), got "newest"/,
+    );
     return true;
   });
 });

@@ -89,6 +89,29 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal((await store.createRun(grouped('new-2', 3000, raised))).run.status, 'queued');
     });
 
+    it("with queue 'latest', a run that queues cancels the runs queued before it, which become claimable to end", async () => {
+      const store = context.store;
+      const latest: RunConcurrency = { group: 'deploy:production', limit: 1, queue: 'latest' };
+      await store.createRun(grouped('holder', 1000, latest));
+      const v2 = await store.createRun(grouped('v2', 1001, latest));
+      assert.deepEqual(v2.run.concurrency, latest);
+      assert.equal(v2.run.status, 'queued');
+      await store.createRun(grouped('v3', 1002, latest));
+      assert.deepEqual(await statuses(store, 'holder', 'v2', 'v3'), { holder: 'running', v2: 'running', v3: 'queued' });
+      assert.equal(await store.cancelRequestedAt('v2'), 1002);
+      const [cancel] = await store.loadPending('v2');
+      assert.deepEqual(cancel?.resolution, {
+        kind: 'cancel',
+        reason: "superseded by run v3, queued after it (concurrency queue: 'latest')",
+      });
+      assert.equal(await isReady(store, 'v2'), true);
+      await end(store, 'v2', 'cancelled');
+      // v2 never held the holder's slot: v3 still waits for the holder.
+      assert.equal((await store.getRun('v3'))?.status, 'queued');
+      await end(store, 'holder');
+      assert.equal((await store.getRun('v3'))?.status, 'running');
+    });
+
     it('keeps the slot along a continue-as-new chain, and holds it while a run is stuck', async () => {
       const store = context.store;
       await store.createRun(grouped('loop', 1000));

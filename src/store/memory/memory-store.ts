@@ -60,6 +60,7 @@ import {
   retryNeedsTask,
   retryPointError,
   SLOT_HOLDING_STATUSES,
+  supersededCancel,
   takeInTurn,
   type ReadyCount,
 } from '../rules.js';
@@ -158,8 +159,16 @@ export function createMemoryStore(): Store {
     const row: RunRow = { record: newRunRecord(copy(run)), readyAt: run.createdAt };
     const { concurrency } = run;
     const waiting = concurrency && !keepsSlot ? oldestQueued(concurrency.group) : undefined;
-    if (concurrency && queueBehind(slotsTaken(concurrency.group, run.id), concurrency.limit, waiting)) {
-      // It waits, neither ready nor leased (see SqliteStore's insertRun).
+    const queued = concurrency !== undefined && queueBehind(slotsTaken(concurrency.group, run.id), concurrency.limit, waiting);
+    if (queued) {
+      // It waits, neither ready nor leased, and with `queue: 'latest'` alone (see SqliteStore's insertRun).
+      if (concurrency.queue === 'latest') {
+        const cancel = supersededCancel(run.id);
+        for (const { record } of [...runs.values()]) {
+          if (record.concurrency?.group === concurrency.group && record.status === 'queued')
+            addPendingUnlessTerminal(record.id, cancel, run.createdAt);
+        }
+      }
       row.record.status = 'queued';
       delete row.readyAt;
     } else if (lease) Object.assign(row, { leaseOwner: lease.owner, leaseUntil: lease.until });

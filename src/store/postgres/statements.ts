@@ -10,7 +10,7 @@ import type { RunFilter } from '../../core/ports.js';
 import { UPDATE_ORDER_SQL, type RunPosition } from '../pagination.js';
 
 export const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-  created_at, updated_at, status, result, error, history_length, concurrency_group, concurrency_limit`;
+  created_at, updated_at, status, result, error, history_length, concurrency_group, concurrency_limit, concurrency_queue`;
 const DEFINITION_COLUMNS = 'version, name, manifest, bundle, source_map, origin, deployed_at';
 export const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
 const EVENT_COLUMNS = 'seq, body, received_at';
@@ -104,13 +104,14 @@ export const SQL = {
    */
   insertRuns: `WITH input AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[],
-          $11::text[], $12::int[])
-        AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, concurrency_group, concurrency_limit)
+          $11::text[], $12::int[], $13::text[])
+        AS r (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, concurrency_group, concurrency_limit,
+          concurrency_queue)
     ), inserted AS (
       INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-        created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit)
+        created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit, concurrency_queue)
       SELECT id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, created_at, 'running', created_at,
-        $9::text, $10::bigint, concurrency_group, concurrency_limit
+        $9::text, $10::bigint, concurrency_group, concurrency_limit, concurrency_queue
       FROM input
       ON CONFLICT (id) DO NOTHING
       RETURNING ${RUN_COLUMNS}

@@ -46,6 +46,7 @@ export async function insertRuns(client: Client, runs: NewRun[], lease?: RunLeas
     lease?.until ?? null,
     runs.map((r) => r.concurrency?.group ?? null),
     runs.map((r) => r.concurrency?.limit ?? null),
+    runs.map((r) => r.concurrency?.queue ?? null),
   ]);
   const created = new Map(rows.map((row) => [row.id, row]));
   // Taken out as it is answered: an id given twice yields its row once, at its first place.

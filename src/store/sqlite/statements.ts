@@ -20,7 +20,7 @@ import { UPDATE_ORDER_SQL } from '../pagination.js';
 import type { ReadyCount, ReadyRun } from '../rules.js';
 
 const RUN_COLUMNS = `id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-  created_at, updated_at, status, result, error, history_length, concurrency_group, concurrency_limit`;
+  created_at, updated_at, status, result, error, history_length, concurrency_group, concurrency_limit, concurrency_queue`;
 const CALL_COLUMNS = 'run_id, step, capability, method, args, options, attempts, next_at, last_error';
 
 export const SQL = {
@@ -89,15 +89,17 @@ export const SQL = {
 
   // runs
   insertRun: `INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-      created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit)
+      created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit, concurrency_queue)
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
-      @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil, @concurrencyGroup, @concurrencyLimit)
+      @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil, @concurrencyGroup, @concurrencyLimit, @concurrencyQueue)
     ON CONFLICT (id) DO NOTHING`,
   /** Runs of a concurrency group that hold one of its slots (other than @id). */
   groupSlotsTaken: `SELECT count(*) FROM runs
     WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id`,
   /** A new run whose group's slots are all taken waits: queued, neither ready nor leased. */
   queueRun: `UPDATE runs SET status = 'queued', ready_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ?`,
+  /** The queued runs of a group other than @id. */
+  otherQueued: `SELECT id FROM runs WHERE concurrency_group = @group AND status = 'queued' AND id <> @id`,
   /** The oldest queued run of a group; of runs created in the same millisecond, the first inserted (rowid). */
   oldestQueued: `SELECT id, concurrency_limit AS "limit" FROM runs
     WHERE concurrency_group = ? AND status = 'queued' ORDER BY created_at, rowid LIMIT 1`,
@@ -385,6 +387,7 @@ export function prepareStatements(db: Database) {
     groupSlotsTaken: p<{ group: string; id: string }, number>(SQL.groupSlotsTaken).pluck(),
     queueRun: p<[string]>(SQL.queueRun),
     oldestQueued: p<[string], { id: string; limit: number }>(SQL.oldestQueued),
+    otherQueued: p<{ group: string; id: string }, string>(SQL.otherQueued).pluck(),
     startQueued: p<{ id: string; at: number }>(SQL.startQueued),
     markCancelRequested: p<{ id: string; at: number }>(SQL.markCancelRequested),
     cancelRequestedAt: p<[string], number | null>(SQL.cancelRequestedAt).pluck(),

@@ -21,10 +21,11 @@ import {
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
-  queueBehind,
   isTerminal,
+  queueBehind,
   retryNeedsTask,
   retryPointError,
+  supersededCancel,
   takeInTurnReading,
 } from '../rules.js';
 import { json, newRunParams, toClaimedCall, toCloudEvent, toPending, type LeasedCallRow } from '../rows.js';
@@ -46,10 +47,15 @@ export function insertRun(s: Statements, run: NewRun, lease?: RunLease, keepsSlo
   if (changes === 0) return false;
   if (run.triggerEventSeq !== undefined) s.insertConsumed.run(run.id, run.triggerEventSeq);
   const { concurrency } = run;
-  if (concurrency) {
-    const taken = s.groupSlotsTaken.get({ group: concurrency.group, id: run.id })!;
-    if (queueBehind(taken, concurrency.limit, keepsSlot ? undefined : s.oldestQueued.get(concurrency.group))) s.queueRun.run(run.id);
+  if (!concurrency) return true;
+  const { group } = concurrency;
+  const taken = s.groupSlotsTaken.get({ group, id: run.id })!;
+  if (!queueBehind(taken, concurrency.limit, keepsSlot ? undefined : s.oldestQueued.get(group))) return true;
+  if (concurrency.queue === 'latest') {
+    const cancel = supersededCancel(run.id);
+    for (const id of s.otherQueued.all({ group, id: run.id })) addPendingUnlessTerminal(s, id, cancel, run.createdAt);
   }
+  s.queueRun.run(run.id);
   return true;
 }
 

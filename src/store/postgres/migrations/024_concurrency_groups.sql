@@ -11,6 +11,8 @@
 -- `queue_seq`: of the runs queued in one millisecond, which came first (SQLite's rowid); set on a queued run only.
 CREATE SEQUENCE runs_queue_seq;
 ALTER TABLE runs ADD COLUMN concurrency_group text COLLATE "C", ADD COLUMN concurrency_limit integer, ADD COLUMN queue_seq bigint;
+-- 'latest': once queued, the run cancelled the runs of its group queued before it (ConcurrencySpec.queue).
+ALTER TABLE runs ADD COLUMN concurrency_queue text;
 -- Counting a group's running runs and finding its oldest queued one: only runs in a group are in it.
 CREATE INDEX runs_by_concurrency_group ON runs (concurrency_group, status, created_at, queue_seq)
   WHERE concurrency_group IS NOT NULL;
@@ -57,6 +59,16 @@ BEGIN
     NEW.lease_owner := NULL;
     NEW.lease_until := NULL;
     NEW.queue_seq := nextval('runs_queue_seq');
+    -- `queue: 'latest'`: the runs queued before it are cancelled (supersededCancel of store/rules.ts): a cancel in the
+    -- mailbox of each, which, asked to cancel, runs at once to end without its code (runs_start_queued_to_cancel).
+    IF NEW.concurrency_queue = 'latest' THEN
+      INSERT INTO pending (run_id, at, resolution)
+        SELECT q.id, NEW.created_at, json_build_object('kind', 'cancel',
+            'reason', 'superseded by run ' || NEW.id || ', queued after it (concurrency queue: ''latest'')')::text
+          FROM runs q WHERE q.concurrency_group = NEW.concurrency_group AND q.status = 'queued' AND q.cancel_requested_at IS NULL;
+      UPDATE runs q SET cancel_requested_at = NEW.created_at
+        WHERE q.concurrency_group = NEW.concurrency_group AND q.status = 'queued' AND q.cancel_requested_at IS NULL;
+    END IF;
   END IF;
   RETURN NEW;
 END;
@@ -125,11 +137,12 @@ CREATE FUNCTION autoflow_insert_new_runs(rows jsonb, sources text[]) RETURNS voi
   LANGUAGE sql AS $$
   WITH inserted AS (
     INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq, created_at, updated_at, status, ready_at,
-        concurrency_group, concurrency_limit)
+        concurrency_group, concurrency_limit, concurrency_queue)
       SELECT n.id, n.workflow, n.version, n.input, n."parentId", n."parentStep", n."triggerEventSeq", n."createdAt", n."createdAt", 'running', n."createdAt",
-        n."concurrencyGroup", n."concurrencyLimit"
+        n."concurrencyGroup", n."concurrencyLimit", n."concurrencyQueue"
       FROM jsonb_to_recordset(rows) AS n (source text, id text, workflow text, version text, input text, "parentId" text,
-          "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint, "concurrencyGroup" text, "concurrencyLimit" int)
+          "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint, "concurrencyGroup" text, "concurrencyLimit" int,
+          "concurrencyQueue" text)
       WHERE n.source = ANY (sources)
       ON CONFLICT (id) DO NOTHING
       RETURNING id, trigger_event_seq
@@ -368,12 +381,14 @@ DECLARE
 BEGIN
   WITH inserted AS (
     INSERT INTO runs (id, workflow, version, input, parent_id, parent_step, trigger_event_seq,
-        created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit)
+        created_at, updated_at, status, ready_at, lease_owner, lease_until, concurrency_group, concurrency_limit,
+        concurrency_queue)
       SELECT n.id, n.workflow, n.version, n.input, n."parentId", n."parentStep", n."triggerEventSeq",
-        n."createdAt", n."createdAt", 'running', n."createdAt", n."leaseOwner", n."leaseUntil", n."concurrencyGroup", n."concurrencyLimit"
+        n."createdAt", n."createdAt", 'running', n."createdAt", n."leaseOwner", n."leaseUntil", n."concurrencyGroup", n."concurrencyLimit",
+        n."concurrencyQueue"
       FROM jsonb_to_recordset(batch -> 'creates') AS n (id text, workflow text, version text, input text, "parentId" text,
           "parentStep" int, "triggerEventSeq" bigint, "createdAt" bigint, "leaseOwner" text, "leaseUntil" bigint,
-          "concurrencyGroup" text, "concurrencyLimit" int)
+          "concurrencyGroup" text, "concurrencyLimit" int, "concurrencyQueue" text)
       ON CONFLICT (id) DO NOTHING
       RETURNING id, trigger_event_seq
   ), consumed AS (
