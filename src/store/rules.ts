@@ -25,11 +25,11 @@ export function freesSlot(before: RunStatus, after: RunStatus): boolean {
 
 /**
  * Whether a new run of a concurrency group waits, queued: when `taken` runs of the group hold its slots and its `limit`
- * allows no more, or when runs of the group wait already — first come, first served, also when a deploy raised the
- * limit of the newer runs.
+ * allows no more, or when runs of the group wait already (`oldestWaiting`, the first of them) — first come, first
+ * served, also when a deploy raised the limit of the newer runs.
  */
-export function queueBehind(taken: number, limit: number, waiting: unknown): boolean {
-  return taken >= limit || waiting !== undefined;
+export function queueBehind(taken: number, limit: number, oldestWaiting: object | undefined): boolean {
+  return taken >= limit || oldestWaiting !== undefined;
 }
 
 /** The cancel a run of `queue: 'latest'` gives the runs of its group queued before it, as it queues. */

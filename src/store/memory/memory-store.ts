@@ -54,8 +54,8 @@ import {
   checkTaskCommit,
   freesSlot,
   isSameChild,
-  queueBehind,
   isTerminal,
+  queueBehind,
   queueStatsOf,
   retryNeedsTask,
   retryPointError,
@@ -164,7 +164,7 @@ export function createMemoryStore(): Store {
       // It waits, neither ready nor leased, and with `queue: 'latest'` alone (see SqliteStore's insertRun).
       if (concurrency.queue === 'latest') {
         const cancel = supersededCancel(run.id);
-        for (const { record } of [...runs.values()]) {
+        for (const { record } of runs.values()) {
           if (record.concurrency?.group === concurrency.group && record.status === 'queued')
             addPendingUnlessTerminal(record.id, cancel, run.createdAt);
         }

@@ -40,7 +40,8 @@ export function insertEvent(s: Statements, event: CloudEvent, dedupeKey: string,
 /**
  * Insert-or-ignore; a new run starts ready (leased, with `lease`) and never receives the event that started it. In a
  * concurrency group whose slots are all taken, or where runs wait already, it is queued instead: neither ready nor
- * leased, behind those (queueBehind) — unless it is a continue-as-new successor, which `keepsSlot` of the run it follows.
+ * leased, behind those (queueBehind) — unless it is a continue-as-new successor (`keepsSlot`), which keeps the slot
+ * of the run it follows.
  */
 export function insertRun(s: Statements, run: NewRun, lease?: RunLease, keepsSlot = false): boolean {
   const { changes } = s.insertRun.run({ ...newRunParams(run), leaseOwner: lease?.owner ?? null, leaseUntil: lease?.until ?? null });

@@ -88,18 +88,17 @@ BEGIN
 END;
 $$;
 
--- A slot came free (freesSlot of store/rules.ts; `continued` keeps it for the successor): the oldest queued run of the
--- group (the first queued, of one millisecond) starts if the group has fewer running runs than that run's limit (a limit deployed lower since leaves it
--- queued). The lock comes before the read, so that a run inserted meanwhile is either seen here or saw this end. A
--- queued run another transaction holds (a cancel starting it) is waited for; FOR UPDATE then reads it again and, no
--- longer queued, passes to the next.
+-- A slot came free (freesSlot of store/rules.ts; `continued` keeps it for the successor): the oldest queued runs of the
+-- group (the first queued, of one millisecond) start while the group has fewer running runs than the limit of the next
+-- (more than one when a deploy raised the limit; a limit deployed lower since leaves it queued). The lock comes before
+-- the read, so that a run inserted meanwhile is either seen here or saw this end. A queued run another transaction
+-- holds (a cancel starting it) is waited for; FOR UPDATE then reads it again and, no longer queued, passes to the next.
 CREATE FUNCTION autoflow_start_next_queued() RETURNS trigger
   LANGUAGE plpgsql AS $$
 DECLARE
   oldest record;
 BEGIN
   PERFORM autoflow_lock_concurrency_group(OLD.concurrency_group);
-  -- More than one when a deploy raised the limit: each next one while the group has room under its own limit.
   LOOP
     SELECT r.id, r.concurrency_limit INTO oldest FROM runs r
       WHERE r.concurrency_group = OLD.concurrency_group AND r.status = 'queued'
