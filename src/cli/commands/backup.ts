@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../../config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { parseOptions } from '../options.js';
@@ -22,6 +21,8 @@ export function registerBackup(program: Command, context: CliContext): void {
     .option('--config <file>', 'configuration file that sets db (env AUTOFLOW_CONFIG, default ./autoflow.config.ts when present)')
     .action(async (file: string, raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
+      // Loaded on demand (as by `server`): every other command would pay for it at its start.
+      const { loadConfig } = await import('../../config/index.js');
       const { db } = await loadConfig({ flags, env: context.env, cwd: context.cwd });
       if (db.kind !== 'sqlite') {
         throw new ConfigError(

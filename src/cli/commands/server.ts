@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { loadConfig } from '../../config/index.js';
 import { toError } from '../../core/errors.js';
 import type { Logger } from '../../core/ports.js';
-import { createApp } from '../../server/http/app.js';
-import { observabilityOf } from '../../server/http/observability.js';
-import { serve } from '../../server/serve.js';
-import { webUiOptions } from '../../server/web-ui.js';
 import { isLoopback } from '../../ui/auth/loopback.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -121,6 +116,15 @@ export function registerServer(program: Command, context: CliContext): void {
     )
     .action(async (raw: unknown) => {
       const flags = parseOptions(optionsSchema, raw);
+      // Loaded on demand, as the runtime below: the HTTP app and the web UI take a second to load, which every other
+      // command would pay at its start.
+      const [{ loadConfig }, { createApp }, { observabilityOf }, { serve }, { webUiOptions }] = await Promise.all([
+        import('../../config/index.js'),
+        import('../../server/http/app.js'),
+        import('../../server/http/observability.js'),
+        import('../../server/serve.js'),
+        import('../../server/web-ui.js'),
+      ]);
       const loaded = await loadConfig({ flags, env: context.env, cwd: context.cwd });
       // The default folder may be created later; a folder named on purpose that is not there is a typo.
       const named =
@@ -131,7 +135,7 @@ export function registerServer(program: Command, context: CliContext): void {
       // Links in tasks and comments must work from a browser: an unspecified listen address means this machine.
       const linkHost = ['0.0.0.0', '::', '127.0.0.1'].includes(loaded.host) ? 'localhost' : loaded.host;
       const config = { ...loaded, publicUrl: loaded.publicUrl ?? `http://${linkHost}:${loaded.port}` };
-      // Loaded on demand: the engine, the store driver and the sandbox are heavy, and the client commands never need them.
+      // The engine, the store driver and the sandbox, likewise.
       const { createRuntime } = await import('../../app/runtime.js');
       // No GitLab configured: a newcomer gets the simulator, seeded with a demo group, on this server's port;
       // its state is kept beside the database, so the runs and the GitLab they act on survive a restart together.
