@@ -10,7 +10,7 @@ import type { CallEvents } from '../core/call-runner.js';
 import type { Engine } from '../core/engine.js';
 import { toError } from '../core/errors.js';
 import { MAX_EVENT_CHAIN } from '../core/event-chain.js';
-import { TERMINAL_STATUSES, type RunStatus } from '../core/model.js';
+import { RUN_STATUSES, TERMINAL_STATUSES, type RunStatus } from '../core/model.js';
 import type { Clock, Logger, Store } from '../core/ports.js';
 import type { SubscriberBacklog } from './subscribers.js';
 
@@ -64,9 +64,6 @@ export const METRICS_STORE_BUDGET_MS = 5000;
 
 /** The budget of `/healthz`'s query, as `/readyz`'s: probes time out after a few seconds (set theirs above this). */
 export const HEALTH_BUDGET_MS = 2000;
-
-/** Every status a run can have: `autoflow_runs` has a series for each, 0 included. */
-const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'stuck', ...TERMINAL_STATUSES];
 
 /** The ready queue as the store reports it, in total and by workflow. */
 type QueueStats = Awaited<ReturnType<Store['queueStats']>>;

@@ -6,7 +6,15 @@ import { matchWebhookSource, webhookRefusal, webhookScopeProblem, type WebhookSo
 import { normalizeGitLabWebhook } from '../gitlab/webhook-event.js';
 import { jsonEqual } from '../core/json.js';
 import { storableJsonProblem } from '../core/storable-json.js';
-import { TERMINAL_STATUSES, type CloudEvent, type DeployedDefinition, type Json, type RunRecord, type StoredEvent } from '../core/model.js';
+import {
+  isUnderway,
+  TERMINAL_STATUSES,
+  type CloudEvent,
+  type DeployedDefinition,
+  type Json,
+  type RunRecord,
+  type StoredEvent,
+} from '../core/model.js';
 import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import { historyPageLimit, readHistoryPage, readHistoryTail } from './history-page.js';
@@ -88,9 +96,6 @@ export function hashToken(token: string): string {
 /** Registers `onEnd` for when run `id` ends here; returns how to unregister it. */
 type WatchRunEnd = (id: string, onEnd: (run: RunRecord) => void) => () => void;
 
-/** A run that a wait for its end goes on waiting for: running, or queued for a slot of its concurrency group. */
-const isUnderway = (run: RunRecord): boolean => run.status === 'running' || run.status === 'queued';
-
 /**
  * One engine listener for every request waiting for a run to end, each task commit a map lookup:
  * a listener per waiting request would make every step of every run call all of them.
@@ -98,7 +103,7 @@ const isUnderway = (run: RunRecord): boolean => run.status === 'running' || run.
 function runEndWatchers(engine: Engine): WatchRunEnd {
   const byRun = new Map<string, Set<(run: RunRecord) => void>>();
   engine.events.on('run:updated', ({ run }) => {
-    if (isUnderway(run)) return;
+    if (isUnderway(run.status)) return;
     for (const onEnd of byRun.get(run.id) ?? []) onEnd(run);
   });
   return (id, onEnd) => {
@@ -140,7 +145,7 @@ function watchForEnd(
       if (stopped) return;
       if (clock.now() >= deadline) return end();
       cancelTimer = clock.schedule(Math.min(deadline, clock.now() + RECHECK_MS), () => {
-        store.getRun(id).then((run) => (run && !isUnderway(run) ? end(run) : recheck()), recheck);
+        store.getRun(id).then((run) => (run && !isUnderway(run.status) ? end(run) : recheck()), recheck);
       });
     };
     stop = () => end();
@@ -339,7 +344,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       const watch = watchForEnd(deps, watchRunEnd, id, clock.now() + timeoutMs);
       try {
         const run = await requireRun(id);
-        if (!isUnderway(run)) return describeRun(run);
+        if (!isUnderway(run.status)) return describeRun(run);
         // The record the run ended with, as committed: no second read.
         return describeRun((await watch.ended) ?? (await requireRun(id)));
       } finally {
@@ -472,7 +477,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       // A run that continued as new goes on under its successor's id: the signal goes there.
       const run = await latestOfChain(await requireRun(id));
       // A queued run's signals wait in the inbox, where its first wait for them finds them.
-      if (!isUnderway(run)) {
+      if (!isUnderway(run.status)) {
         const where = run.id === id ? `run ${id} is ${run.status}` : `run ${id} continued as ${run.id}, which is ${run.status}`;
         throw new ConflictError(`${where}; only running (or queued) runs receive signals`);
       }

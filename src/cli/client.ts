@@ -21,7 +21,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../core/errors.js';
-import type { HistoryEvent, Json, LogRecord } from '../core/model.js';
+import { isUnderway, type HistoryEvent, type Json, type LogRecord } from '../core/model.js';
 
 /**
  * The part of the operations layer the CLI uses, reached over HTTP. The same names and types as
@@ -237,7 +237,7 @@ export function createClient(options: ClientOptions): ApiClientWithSimulator {
       for (;;) {
         const slice = Math.min(Math.max(deadline - Date.now(), 0), WAIT_SLICE_MS);
         const view = await get<RunView>(`${run(id)}?wait=${slice / 1000}`, slice);
-        if ((view.status !== 'running' && view.status !== 'queued') || Date.now() >= deadline) return view;
+        if (!isUnderway(view.status) || Date.now() >= deadline) return view;
       }
     },
     async listRuns(filter) {

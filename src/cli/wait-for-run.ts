@@ -1,5 +1,6 @@
 import type { RunView } from '../app/operations.js';
 import { AutoflowError } from '../core/errors.js';
+import { isUnderway } from '../core/model.js';
 import type { ApiClientWithSimulator } from './client.js';
 import type { CliContext } from './context.js';
 import { StillRunningError } from './errors.js';
@@ -38,7 +39,7 @@ export async function waitAndPrintResult(
     });
   let run = first;
   for (;;) {
-    if (run.status === 'running' || run.status === 'queued') {
+    if (isUnderway(run.status)) {
       const id = run.id;
       run = await patiently(id, () => client.waitForRun(id, (timeout?.deadline ?? Infinity) - Date.now()));
     }

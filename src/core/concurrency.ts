@@ -35,12 +35,7 @@ function inputValueAt(input: Json, path: string): Json | undefined {
  * trigger filter reads it (from its `data` unless the path names an attribute). Undefined when the workflow declares
  * no limit.
  */
-export function runConcurrency(
-  workflow: string,
-  spec: ConcurrencySpec | undefined,
-  input: Json,
-  event?: CloudEvent,
-): RunConcurrency | undefined {
+function runConcurrency(workflow: string, spec: ConcurrencySpec | undefined, input: Json, event?: CloudEvent): RunConcurrency | undefined {
   if (spec === undefined) return undefined;
   const name = spec.group ?? workflow;
   const value = spec.key === undefined ? undefined : event ? valueAt(event, spec.key) : inputValueAt(input, spec.key);

@@ -355,6 +355,24 @@ export interface EventIdentity {
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
 
+// A record, not an array, so that the compiler notices when the model gains a status.
+const STATUS_SET: Record<RunStatus, true> = {
+  queued: true,
+  running: true,
+  completed: true,
+  failed: true,
+  cancelled: true,
+  continued: true,
+  stuck: true,
+};
+/** Every status a run can have, in the order lists and messages name them. */
+export const RUN_STATUSES = Object.keys(STATUS_SET) as [RunStatus, ...RunStatus[]];
+
+/** A run that a wait for its end goes on waiting for: running, or queued for a slot of its concurrency group. */
+export function isUnderway(status: RunStatus): boolean {
+  return status === 'running' || status === 'queued';
+}
+
 export interface NewRun {
   id: string;
   workflow: string;

@@ -9,7 +9,7 @@ import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../app/runti
 import type { ActivityFunction } from '../capabilities/activities.js';
 import type { DatabaseConfig } from '../config/database.js';
 import type { ListTasksQuery, TaskView } from '../app/operations.js';
-import type { CloudEvent, HistoryEvent, Json, LogRecord, RunRecord } from '../core/model.js';
+import { isUnderway, type CloudEvent, type HistoryEvent, type Json, type LogRecord, type RunRecord } from '../core/model.js';
 import { continuedAs } from '../core/task.js';
 import type { Capability, Logger } from '../core/ports.js';
 import { callsOf, type RecordedCall } from './calls.js';
@@ -257,7 +257,7 @@ export class TestEnv {
     await this.settle();
     for (;;) {
       const run = await this.latestOfChain(runId);
-      if (run.status !== 'running' && run.status !== 'queued') return run;
+      if (!isUnderway(run.status)) return run;
       const name = run.id === runId ? `run ${runId}` : `run ${runId} (continued as ${run.id})`;
       const pending = pendingOf(await this.history(run.id));
       const waits =

@@ -1,6 +1,4 @@
-import type { RunStatus } from '../core/model.js';
-
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'continued', 'stuck'];
+import { RUN_STATUSES, type RunStatus } from '../core/model.js';
 
 /** The runs page's filter as the query string gave it: each part is optional. */
 export interface RunsFilterQuery {

@@ -4,6 +4,9 @@ import type { HistoryEvent } from '../core/model.js';
 import { TASK_CLOSED_EVENT } from '../core/human-task.js';
 import { cutText } from '../core/text-cut.js';
 
+/** Longest error message a bar's note shows (the run page's error section shows more). */
+const MAX_NOTE_CHARS = 500;
+
 export type BarKind = 'run' | 'call' | 'timer' | 'wait' | 'task' | 'child';
 
 /** One durable step of a run as a span of time. */
@@ -131,7 +134,7 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         untoldChildren.delete(`s${event.step}`);
         // A child that was cancelled hands its parent its CancelledError (core/child-failure.ts): no failure of its own.
         const cancelled = event.error.name === 'CancelledError';
-        close(`s${event.step}`, event.at, { error: !cancelled, cancelled, note: cutText(event.error.message, 500) });
+        close(`s${event.step}`, event.at, { error: !cancelled, cancelled, note: cutText(event.error.message, MAX_NOTE_CHARS) });
         break;
       }
       case 'call_completed':
@@ -140,7 +143,7 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         close(`s${event.step}`, event.at);
         break;
       case 'call_failed':
-        close(`s${event.step}`, event.at, { error: true, note: cutText(event.error.message, 500) });
+        close(`s${event.step}`, event.at, { error: true, note: cutText(event.error.message, MAX_NOTE_CHARS) });
         break;
       case 'wait_timed_out':
         close(`s${event.step}`, event.at, { note: 'timed out' });
@@ -151,7 +154,7 @@ export function timelineBars(history: readonly HistoryEvent[], children: readonl
         giveUp(event.at);
         break;
       case 'run_failed':
-        close('run', event.at, { error: true, note: cutText(event.error.message, 500) });
+        close('run', event.at, { error: true, note: cutText(event.error.message, MAX_NOTE_CHARS) });
         giveUp(event.at);
         break;
       case 'run_cancelled':

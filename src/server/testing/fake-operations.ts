@@ -8,7 +8,16 @@ import { historyPageLimit, readHistoryPage } from '../../app/history-page.js';
 import { logPageOf, type Operations, type RetryView, type RunView, type WorkflowView } from '../../app/operations.js';
 import { deployedWorkflowsHint } from '../../app/operations-impl.js';
 import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
-import type { CloudEvent, HistoryEvent, HistoryPayload, Json, LogRecord, RunStatus, StoredEvent } from '../../core/model.js';
+import {
+  isUnderway,
+  type CloudEvent,
+  type HistoryEvent,
+  type HistoryPayload,
+  type Json,
+  type LogRecord,
+  type RunStatus,
+  type StoredEvent,
+} from '../../core/model.js';
 import type { Logger } from '../../core/ports.js';
 
 /** A fake workflow: returns the result or throws; `log` writes a log line of the run. */
@@ -235,8 +244,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async signalRun(id, name, payload) {
       const run = requireRun(id);
-      if (run.status !== 'running' && run.status !== 'queued')
-        throw new ConflictError(`run ${id} is ${run.status}; only running (or queued) runs receive signals`);
+      if (!isUnderway(run.status)) throw new ConflictError(`run ${id} is ${run.status}; only running (or queued) runs receive signals`);
       signals.push({ runId: id, name, payload });
       return { runId: id, duplicate: false };
     },

@@ -4,7 +4,7 @@ import type { RunStatus, StoredEvent } from '../../core/model.js';
 import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
 import type { InboxCount } from '../inbox.js';
-import { RUN_STATUSES } from '../runs-filter.js';
+import { RUN_STATUSES } from '../../core/model.js';
 import { runsPager, type PageLink } from '../runs-pager.js';
 import { Layout, Notice, PagerNav, RunLink, StatusBadge, Time } from './layout.js';
 

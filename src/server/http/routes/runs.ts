@@ -1,21 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Json, RunStatus } from '../../../core/model.js';
+import { RUN_STATUSES, type Json } from '../../../core/model.js';
 import { MAX_HISTORY_PAGE, type Operations } from '../../../app/operations.js';
 import type { AppEnv } from '../env.js';
 import { queryInteger, querySeconds, readBody, readJson, readQuery } from '../input.js';
-
-// A record, not an array, so that the compiler notices when the model gains a status.
-const STATUS_SET: Record<RunStatus, true> = {
-  queued: true,
-  running: true,
-  completed: true,
-  failed: true,
-  cancelled: true,
-  continued: true,
-  stuck: true,
-};
-const RUN_STATUSES = Object.keys(STATUS_SET) as [RunStatus, ...RunStatus[]];
 
 /** The longest a `GET /runs/:id?wait=` holds the request, in seconds. */
 const MAX_WAIT_SECONDS = 60;
