@@ -11,6 +11,7 @@ import type {
   Json,
   LogRecord,
   Permissions,
+  RunConcurrency,
   RunStatus,
   StoredEvent,
   TriggerSpec,
@@ -32,7 +33,7 @@ export interface RunView {
   /** The run a `continued` run went on as. */
   continuedAs?: string;
   /** The concurrency group the run is in (`workflow({ concurrency })`): a `queued` run waits for one of its slots. */
-  concurrency?: { group: string; limit: number };
+  concurrency?: RunConcurrency;
   /** ISO 8601 */
   createdAt: string;
   /** ISO 8601 */

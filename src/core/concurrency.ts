@@ -41,7 +41,12 @@ function runConcurrency(workflow: string, spec: ConcurrencySpec | undefined, inp
   const value = spec.key === undefined ? undefined : event ? valueAt(event, spec.key) : inputValueAt(input, spec.key);
   const group = spec.key === undefined ? name : `${name}:${keyText(value)}`;
   const stored = group.length <= MAX_GROUP_CHARS ? group : `${wellFormedText(group.slice(0, KEPT_GROUP_CHARS))}…#${stableHash(group)}`;
-  return { group: stored, limit: spec.limit, ...(spec.queue !== undefined && { queue: spec.queue }) };
+  return {
+    group: stored,
+    limit: spec.limit,
+    ...(spec.queue !== undefined && { queue: spec.queue }),
+    ...(spec.cancelInProgress && { cancelInProgress: true }),
+  };
 }
 
 /**

@@ -142,6 +142,11 @@ export interface ConcurrencySpec {
   group?: string;
   /** `'latest'`: a run that queues cancels the runs of its group queued before it (absent: every run waits its turn). */
   queue?: 'latest';
+  /**
+   * A new run also asks the oldest running runs of its group to cancel, as many as it takes to leave it a slot once they
+   * end (their `finally` blocks run); implies `queue: 'latest'`. GitHub Actions' `cancel-in-progress`.
+   */
+  cancelInProgress?: true;
 }
 
 export interface DeployedDefinition {
@@ -396,6 +401,8 @@ export interface RunConcurrency {
   limit: number;
   /** The run, once queued, cancels the runs of its group queued before it (ConcurrencySpec.queue). */
   queue?: 'latest';
+  /** As it is created, the run asks runs of its group that are running to cancel (ConcurrencySpec.cancelInProgress). */
+  cancelInProgress?: true;
 }
 
 export interface RunRecord extends NewRun {

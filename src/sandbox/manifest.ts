@@ -180,21 +180,35 @@ const INPUT_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
 /** `concurrency` with its `limit` defaulted (1), or undefined when it has problems (added to `problems`). */
 function checkConcurrency(problems: Problems, concurrency: unknown): ConcurrencySpec | undefined {
   if (!isObject(concurrency)) {
-    problems.add('concurrency', "must be an object: { limit?, key?, group?, queue? }, for example { limit: 1, key: 'environment' }");
+    problems.add(
+      'concurrency',
+      "must be an object: { limit?, key?, group?, queue?, cancelInProgress? }, for example { limit: 1, key: 'environment' }",
+    );
     return undefined;
   }
   const before = problems.list.length;
-  problems.onlyKeys(Object.keys(concurrency), 'concurrency', ['limit', 'key', 'group', 'queue'], {
+  problems.onlyKeys(Object.keys(concurrency), 'concurrency', ['limit', 'key', 'group', 'queue', 'cancelInProgress'], {
     max: 'limit',
     maxRuns: 'limit',
     scope: 'group',
     cancelPending: 'queue',
+    'cancel-in-progress': 'cancelInProgress',
+    cancelRunning: 'cancelInProgress',
   });
-  const { limit = 1, key, group, queue = 'all' } = concurrency;
+  const { limit = 1, key, group, cancelInProgress = false } = concurrency;
+  const queue = concurrency.queue ?? (cancelInProgress === true ? 'latest' : 'all');
   if (queue !== 'all' && queue !== 'latest') {
     problems.add(
       'concurrency.queue',
       `must be 'all' (every run waits its turn) or 'latest' (only the newest waits), got ${JSON.stringify(queue)}`,
+    );
+  }
+  if (typeof cancelInProgress !== 'boolean') {
+    problems.add('concurrency.cancelInProgress', `must be true or false, got ${JSON.stringify(cancelInProgress)}`);
+  } else if (cancelInProgress && queue === 'all') {
+    problems.add(
+      'concurrency.cancelInProgress',
+      "cancels the older runs of the group, queued ones too, so it goes with queue: 'latest' (its default), not queue: 'all'",
     );
   }
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {
@@ -218,6 +232,7 @@ function checkConcurrency(problems: Problems, concurrency: unknown): Concurrency
     ...(key !== undefined && { key: key as string }),
     ...(group !== undefined && { group: group as string }),
     ...(queue === 'latest' && { queue }),
+    ...(cancelInProgress === true && { cancelInProgress }),
   };
 }
 

@@ -107,6 +107,14 @@ export interface ConcurrencyOptions {
    * that wait before it (they run none of their code), so that only the newest waits — GitHub Actions' pending run.
    */
   queue?: 'all' | 'latest';
+  /**
+   * `true`: a new run also cancels the oldest runs of its group that are running, as many as it takes to leave it a
+   * slot (with `limit: 1`, the one running), and starts once they have ended; their `finally` blocks run. The newest
+   * runs win — GitHub Actions' `cancel-in-progress`, for a preview or a docs deploy that a newer commit makes
+   * pointless. Implies `queue: 'latest'`. A stuck run is not cancelled: it keeps its slot until someone ends it.
+   * @default false
+   */
+  cancelInProgress?: boolean;
 }
 
 export interface RunInfo {

@@ -13,6 +13,7 @@ import type {
   NewRun,
   PendingResolution,
   Resolution,
+  RunConcurrency,
   RunRecord,
   RunRetryRecord,
   RunStatus,
@@ -112,9 +113,22 @@ export function toRunRecord(row: RunRow): RunRecord {
   if (row.error !== null) run.error = parse<ErrorInfo>(row.error);
   if (row.concurrency_group !== null) {
     run.concurrency = { group: row.concurrency_group, limit: row.concurrency_limit ?? 1 };
-    if (row.concurrency_queue === 'latest') run.concurrency.queue = 'latest';
+    if (row.concurrency_queue === 'latest' || row.concurrency_queue === CANCEL_IN_PROGRESS) run.concurrency.queue = 'latest';
+    if (row.concurrency_queue === CANCEL_IN_PROGRESS) run.concurrency.cancelInProgress = true;
   }
   return run;
+}
+
+/**
+ * The `concurrency_queue` column's value for a run that cancels the running runs of its group (and supersedes its queued
+ * ones, as 'latest' does): one column holds what a new run does to the others of its group.
+ */
+const CANCEL_IN_PROGRESS = 'cancel-in-progress';
+
+/** What a new run does to the other runs of its group, as `concurrency_queue` holds it: 'latest', CANCEL_IN_PROGRESS or null. */
+export function concurrencyQueueColumn(concurrency: RunConcurrency | undefined): string | null {
+  if (concurrency?.cancelInProgress) return CANCEL_IN_PROGRESS;
+  return concurrency?.queue ?? null;
 }
 
 /**
@@ -307,7 +321,7 @@ export function newRunParams(run: NewRun) {
     createdAt: run.createdAt,
     concurrencyGroup: run.concurrency?.group ?? null,
     concurrencyLimit: run.concurrency?.limit ?? null,
-    concurrencyQueue: run.concurrency?.queue ?? null,
+    concurrencyQueue: concurrencyQueueColumn(run.concurrency),
   };
 }
 

@@ -37,6 +37,35 @@ export function supersededCancel(runId: string): Resolution {
   return { kind: 'cancel', reason: `superseded by run ${runId}, queued after it (concurrency queue: 'latest')` };
 }
 
+/** A run of a concurrency group that holds one of its slots, as `cancelInProgress` weighs it. */
+export interface SlotHolder {
+  id: string;
+  status: RunStatus;
+  /** Asked to cancel already: it gives its slot back once its cleanup has run. */
+  cancelling: boolean;
+}
+
+/**
+ * The runs a new run of `cancelInProgress` asks to cancel (`holders`: the other runs holding its group's slots, oldest
+ * first): the oldest running ones, as many as it takes for the runs that stay to leave it a slot of `limit` once those
+ * have ended — the newest runs of a group run. A stuck run stays (its code cannot run a cleanup; an operator ends it),
+ * and so does one asked to cancel before, which is not asked again.
+ */
+export function inProgressToCancel(holders: readonly SlotHolder[], limit: number): string[] {
+  const staying = holders.filter((holder) => !holder.cancelling);
+  const excess = staying.length - (limit - 1);
+  if (excess <= 0) return [];
+  return staying
+    .filter((holder) => holder.status === 'running')
+    .slice(0, excess)
+    .map((holder) => holder.id);
+}
+
+/** The cancel a run of `cancelInProgress` gives the running runs of its group that make room for it. */
+export function cancelledInProgress(runId: string): Resolution {
+  return { kind: 'cancel', reason: `superseded by run ${runId} of the same concurrency group (concurrency cancelInProgress)` };
+}
+
 /**
  * Whether a run that exists is the child a commit asks for: its parent's child of the same step. A task
  * committed again starts its children again and must find them its own; any other run holding the id

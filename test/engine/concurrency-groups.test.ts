@@ -74,6 +74,23 @@ export default workflow({
     return input.commit;
   },
 });`,
+  'preview.ts': `import { log, sleep, workflow } from 'autoflow';
+export default workflow({
+  name: 'preview',
+  concurrency: { key: 'mr', cancelInProgress: true },
+  async run(input: { mr: number; commit: string }) {
+    log.info('building ' + input.commit);
+    try {
+      await sleep('30m');
+      return input.commit;
+    } finally {
+      log.info('tearing down ' + input.commit);
+      await sleep('2m');
+    }
+  },
+});`,
+  'bad-cancel.ts': `import { workflow } from 'autoflow';
+export default workflow({ name: 'bad-cancel', concurrency: { queue: 'all', cancelInProgress: true }, async run() { return 1; } });`,
   'bad-limit.ts': `import { workflow } from 'autoflow';
 export default workflow({ name: 'bad-limit', concurrency: { limit: 0, key: 'a..b', gruop: 'x', queue: 'newest' }, async run() { return 1; } });`,
 });
@@ -81,7 +98,7 @@ after(() => folder.remove());
 
 const env = () =>
   createTestEnv({
-    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts', 'on-push.ts', 'sync.ts'].map((file) =>
+    workflows: ['deploy.ts', 'rollback.ts', 'builds.ts', 'release.ts', 'approved.ts', 'on-push.ts', 'sync.ts', 'preview.ts'].map((file) =>
       folder.path(file),
     ),
   });
@@ -197,6 +214,37 @@ test("with queue 'latest' only the newest run waits: each that queues cancels th
   }
 });
 
+test('with cancelInProgress a new run cancels the running one, whose finally runs, supersedes the queued one, and starts after', async () => {
+  const t = await env();
+  try {
+    const first = await t.start('preview', { mr: 7, commit: 'a1' });
+    const otherMr = await t.start('preview', { mr: 8, commit: 'x9' });
+    await t.advance('1m');
+    const cancelledAt = t.now();
+    const second = await t.start('preview', { mr: 7, commit: 'b2' });
+    const third = await t.start('preview', { mr: 7, commit: 'c3' });
+    const cancelled = await t.result(first);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.deepEqual(await t.logs(first), ['building a1', 'tearing down a1'], 'its cleanup ran');
+    assert.equal(cancelled.updatedAt - cancelledAt, 2 * 60_000, 'the cleanup took its two minutes');
+    const requested = (await t.history(first)).find((event) => event.type === 'cancel_requested');
+    assert.match(
+      requested?.type === 'cancel_requested' ? (requested.reason ?? '') : '',
+      new RegExp(`superseded by run ${second} of the same concurrency group`),
+    );
+    assert.equal((await t.run(second)).status, 'cancelled');
+    assert.deepEqual(await t.logs(second), [], 'superseded while it waited: none of its code ran');
+    assert.equal((await t.run(otherMr)).status, 'running', 'another key is another group');
+    assert.deepEqual((await t.run(third)).concurrency, { group: 'preview:7', limit: 1, queue: 'latest', cancelInProgress: true });
+    const newest = await t.result(third);
+    assert.equal(newest.result, 'c3');
+    // Started when the first had cleaned up (2 minutes), then its own 30 minutes and 2 of cleanup.
+    assert.equal(newest.updatedAt - cancelledAt, 34 * 60_000, 'it started as soon as the cancelled run had cleaned up');
+  } finally {
+    await t.close();
+  }
+});
+
 test('a signal sent to a queued run is kept for it until it starts and waits for it', async () => {
   const t = await env();
   try {
@@ -254,7 +302,7 @@ test('a failed run is retried only while its group has a free slot', async () =>
 
 test('a concurrency declaration that cannot work is refused at deploy, naming each problem', async () => {
   await assert.rejects(createTestEnv({ workflows: [folder.path('bad-limit.ts')] }), (error: Error) => {
-    assert.match(error.message, /concurrency: unknown field 'gruop' \(expected limit, key, group, queue\)/);
+    assert.match(error.message, /concurrency: unknown field 'gruop' \(expected limit, key, group, queue, cancelInProgress\)/);
     assert.match(error.message, /concurrency\.limit: must be a whole number from 1 to 1000, got 0/);
     assert.match(error.message, /concurrency\.key: must be a dot path into the run's input/);
     assert.match(
@@ -263,6 +311,13 @@ test('a concurrency declaration that cannot work is refused at deploy, naming ea
     );
     return true;
   });
+});
+
+test("cancelInProgress with queue: 'all' is refused: it cancels the queued runs too", async () => {
+  await assert.rejects(
+    createTestEnv({ workflows: [folder.path('bad-cancel.ts')] }),
+    /concurrency\.cancelInProgress: cancels the older runs of the group, queued ones too, so it goes with queue: 'latest'/,
+  );
 });
 
 test('autoflow check (and deploy) warns of a concurrency key that is not in the input schema: every run would share one group', async () => {

@@ -76,9 +76,10 @@ export function registerShow(program: Command, context: CliContext): void {
     ];
     if (run.parentId !== undefined) facts.push(['parent', run.parentId]);
     if (run.concurrency !== undefined) {
-      const { group, limit } = run.concurrency;
+      const { group, limit, cancelInProgress } = run.concurrency;
+      const newest = cancelInProgress ? ', a newer run of the group cancels it (cancelInProgress)' : '';
       const queued = run.status === 'queued' ? '; queued: it starts when a running run of the group ends' : '';
-      facts.push(['concurrency', `${group} (limit ${limit}${queued})`]);
+      facts.push(['concurrency', `${group} (limit ${limit}${newest}${queued})`]);
     }
     if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);

@@ -112,6 +112,60 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal((await store.getRun('v3'))?.status, 'running');
     });
 
+    it('with cancelInProgress, a new run asks the running run to cancel, supersedes the queued ones, and starts once they ended', async () => {
+      const store = context.store;
+      const newest: RunConcurrency = { group: 'preview:mr-7', limit: 1, queue: 'latest', cancelInProgress: true };
+      const first = await store.createRun(grouped('first', 1000, newest));
+      assert.equal(first.run.status, 'running');
+      const second = await store.createRun(grouped('second', 1001, newest));
+      assert.deepEqual(second.run.concurrency, newest);
+      assert.equal(second.run.status, 'queued');
+      assert.equal(await store.cancelRequestedAt('first'), 1001);
+      assert.deepEqual(
+        (await store.loadPending('first')).map((item) => item.resolution),
+        [{ kind: 'cancel', reason: 'superseded by run second of the same concurrency group (concurrency cancelInProgress)' }],
+      );
+      assert.equal(await isReady(store, 'first'), true);
+
+      // A third, while the first still cleans up: the first is not asked again; the queued second is superseded.
+      await store.createRun(grouped('third', 1002, newest));
+      assert.equal((await store.loadPending('first')).length, 1);
+      assert.equal(await store.cancelRequestedAt('second'), 1002);
+      assert.deepEqual(await statuses(store, 'first', 'second', 'third'), { first: 'running', second: 'running', third: 'queued' });
+      await end(store, 'second', 'cancelled');
+      assert.equal((await store.getRun('third'))?.status, 'queued', 'the first still holds the slot while its cleanup runs');
+      await end(store, 'first', 'cancelled');
+      assert.equal((await store.getRun('third'))?.status, 'running');
+      assert.equal(await store.cancelRequestedAt('third'), undefined);
+    });
+
+    it('with cancelInProgress and a limit of 3, cancels only the oldest running runs it must, never a stuck one, nor runs of other groups', async () => {
+      const store = context.store;
+      const three: RunConcurrency = { group: 'docs', limit: 3, queue: 'latest', cancelInProgress: true };
+      await store.createRun(grouped('stuck', 1000, three));
+      const stuck = await store.commitTask({ ...commit('stuck', 0, 1500, { history: [] }), at: 1500, status: { status: 'stuck' } });
+      assert.equal(stuck.ok, true);
+      await store.createRun(grouped('old', 1001, three));
+      await store.createRun(grouped('other-group', 1001, { ...three, group: 'docs:other' }));
+      const roomy = await store.createRun(grouped('mid', 1002, three));
+      assert.equal(roomy.run.status, 'running', 'a free slot: nobody is cancelled');
+      assert.equal(await store.cancelRequestedAt('old'), undefined);
+
+      const newer = await store.createRun(grouped('new', 1003, three));
+      assert.equal(newer.run.status, 'queued');
+      assert.deepEqual(
+        {
+          stuck: await store.cancelRequestedAt('stuck'),
+          old: await store.cancelRequestedAt('old'),
+          mid: await store.cancelRequestedAt('mid'),
+        },
+        { stuck: undefined, old: 1003, mid: undefined },
+      );
+      assert.equal(await store.cancelRequestedAt('other-group'), undefined);
+      await end(store, 'old', 'cancelled');
+      assert.deepEqual(await statuses(store, 'stuck', 'mid', 'new'), { stuck: 'stuck', mid: 'running', new: 'running' });
+    });
+
     it('keeps the slot along a continue-as-new chain, and holds it while a run is stuck', async () => {
       const store = context.store;
       await store.createRun(grouped('loop', 1000));

@@ -50,9 +50,11 @@ import {
 } from '../../core/task.js';
 import { decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runPageLimit } from '../pagination.js';
 import {
+  cancelledInProgress,
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
+  inProgressToCancel,
   isSameChild,
   isTerminal,
   queueBehind,
@@ -60,6 +62,7 @@ import {
   retryNeedsTask,
   retryPointError,
   SLOT_HOLDING_STATUSES,
+  type SlotHolder,
   supersededCancel,
   takeInTurn,
   type ReadyCount,
@@ -158,6 +161,11 @@ export function createMemoryStore(): Store {
     if (runs.has(run.id)) return false;
     const row: RunRow = { record: newRunRecord(copy(run)), readyAt: run.createdAt };
     const { concurrency } = run;
+    if (concurrency?.cancelInProgress && !keepsSlot) {
+      const cancel = cancelledInProgress(run.id);
+      for (const id of inProgressToCancel(slotHolders(concurrency.group), concurrency.limit))
+        addPendingUnlessTerminal(id, cancel, run.createdAt);
+    }
     const waiting = concurrency && !keepsSlot ? oldestQueued(concurrency.group) : undefined;
     const queued = concurrency !== undefined && queueBehind(slotsTaken(concurrency.group, run.id), concurrency.limit, waiting);
     if (queued) {
@@ -175,6 +183,14 @@ export function createMemoryStore(): Store {
     runs.set(run.id, row);
     if (run.triggerEventSeq !== undefined) consumed.set(run.id, new Set([run.triggerEventSeq]));
     return true;
+  }
+
+  /** The runs holding slots of `group`, oldest first (of one millisecond, the first stored: the Map's order). */
+  function slotHolders(group: string): SlotHolder[] {
+    return [...runs.values()]
+      .filter(({ record }) => record.concurrency?.group === group && SLOT_HOLDING_STATUSES.includes(record.status))
+      .sort((a, b) => a.record.createdAt - b.record.createdAt)
+      .map(({ record, cancelRequestedAt }) => ({ id: record.id, status: record.status, cancelling: cancelRequestedAt !== undefined }));
   }
 
   /** Runs of a concurrency group other than `exceptId` that hold one of its slots. */

@@ -21,7 +21,7 @@ import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/t
 import { rowLimit } from '../pagination.js';
 import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
 import type { EventRow, LeasedCallRow, PendingRow, RunRow } from '../rows.js';
-import { json, newRunParams, toClaimedCall, toCloudEvent, toPending } from '../rows.js';
+import { concurrencyQueueColumn, json, newRunParams, toClaimedCall, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
 import { SQL } from './statements.js';
 
@@ -46,7 +46,7 @@ export async function insertRuns(client: Client, runs: NewRun[], lease?: RunLeas
     lease?.until ?? null,
     runs.map((r) => r.concurrency?.group ?? null),
     runs.map((r) => r.concurrency?.limit ?? null),
-    runs.map((r) => r.concurrency?.queue ?? null),
+    runs.map((r) => concurrencyQueueColumn(r.concurrency)),
   ]);
   const created = new Map(rows.map((row) => [row.id, row]));
   // Taken out as it is answered: an id given twice yields its row once, at its first place.

@@ -25,9 +25,10 @@ const MAY_SCAN = new Set([
 ]);
 /**
  * Statements that may sort: the versions of one workflow name, a handful of rows, on deploy; the
- * runs started by events about one GitLab object, and the children of one run, found by index, then put in order.
+ * runs started by events about one GitLab object, and the children of one run, found by index, then put in order; the
+ * runs holding one concurrency group's slots (about its limit, at most 1,000), as a run of `cancelInProgress` joins it.
  */
-const MAY_SORT = new Set(['listDefinitionVersions', 'listRuns(subject, false)', 'listRuns(subject, true)']);
+const MAY_SORT = new Set(['listDefinitionVersions', 'listRuns(subject, false)', 'listRuns(subject, true)', 'slotHolders']);
 const isChildrenList = (name: string) => name.startsWith('listRuns(children');
 
 function plan(db: Database.Database, sql: string): string[] {

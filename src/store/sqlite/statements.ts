@@ -3,6 +3,7 @@
  * range read on an index of 001_initial.sql; sqlite-store.test.ts checks the query plans.
  */
 import type { Database } from 'better-sqlite3';
+import type { RunStatus } from '../../core/model.js';
 import type { RunFilter } from '../../core/ports.js';
 import { HUMAN_TASK_SQL } from './human-tasks.js';
 import type {
@@ -93,6 +94,9 @@ export const SQL = {
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
       @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil, @concurrencyGroup, @concurrencyLimit, @concurrencyQueue)
     ON CONFLICT (id) DO NOTHING`,
+  /** Runs of a concurrency group that hold one of its slots (other than @id), oldest first; whether each was asked to cancel. */
+  slotHolders: `SELECT id, status, cancel_requested_at IS NOT NULL AS cancelling FROM runs
+    WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id ORDER BY created_at, rowid`,
   /** Runs of a concurrency group that hold one of its slots (other than @id). */
   groupSlotsTaken: `SELECT count(*) FROM runs
     WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id`,
@@ -385,6 +389,7 @@ export function prepareStatements(db: Database) {
     getRun: p<[string], RunRow>(SQL.getRun),
     getRunState: p<[string], RunStateRow>(SQL.getRunState),
     groupSlotsTaken: p<{ group: string; id: string }, number>(SQL.groupSlotsTaken).pluck(),
+    slotHolders: p<{ group: string; id: string }, { id: string; status: RunStatus; cancelling: 0 | 1 }>(SQL.slotHolders),
     queueRun: p<[string]>(SQL.queueRun),
     oldestQueued: p<[string], { id: string; limit: number }>(SQL.oldestQueued),
     otherQueued: p<{ group: string; id: string }, string>(SQL.otherQueued).pluck(),

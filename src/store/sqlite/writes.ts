@@ -18,9 +18,11 @@ import type {
 import { carriedSignalKey, childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
 import {
+  cancelledInProgress,
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
+  inProgressToCancel,
   isTerminal,
   queueBehind,
   retryNeedsTask,
@@ -50,6 +52,11 @@ export function insertRun(s: Statements, run: NewRun, lease?: RunLease, keepsSlo
   const { concurrency } = run;
   if (!concurrency) return true;
   const { group } = concurrency;
+  if (concurrency.cancelInProgress && !keepsSlot) {
+    const holders = s.slotHolders.all({ group, id: run.id }).map((row) => ({ ...row, cancelling: row.cancelling === 1 }));
+    const cancel = cancelledInProgress(run.id);
+    for (const id of inProgressToCancel(holders, concurrency.limit)) addPendingUnlessTerminal(s, id, cancel, run.createdAt);
+  }
   const taken = s.groupSlotsTaken.get({ group, id: run.id })!;
   if (!queueBehind(taken, concurrency.limit, keepsSlot ? undefined : s.oldestQueued.get(group))) return true;
   if (concurrency.queue === 'latest') {

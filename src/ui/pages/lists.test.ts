@@ -110,6 +110,12 @@ test("the workflows page says how many of a workflow's runs may run at once, per
   const session = { username: 'alice', name: 'A', csrf: 't', expiresAt: 1 };
   const html = render(workflowsPage({ session, workflows: [deploy] }));
   assert.match(html, /<dt>concurrency<\/dt><dd>1 at a time per <code>environment<\/code>, group <code>environments<\/code><\/dd>/);
+  const newest = render(
+    workflowsPage({ session, workflows: [{ ...deploy, concurrency: { limit: 1, queue: 'latest', cancelInProgress: true } }] }),
+  );
+  assert.match(newest, /<dt>concurrency<\/dt><dd>1 at a time; a new run cancels the older runs running<\/dd>/);
+  const latest = render(workflowsPage({ session, workflows: [{ ...deploy, concurrency: { limit: 2, queue: 'latest' } }] }));
+  assert.match(latest, /<dt>concurrency<\/dt><dd>2 at a time; only the newest run waits<\/dd>/);
   const unlimited = render(workflowsPage({ session, workflows: [{ ...deploy, concurrency: undefined }] as WorkflowView[] }));
   assert.doesNotMatch(unlimited, /<dt>concurrency/);
 });

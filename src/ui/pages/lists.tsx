@@ -366,6 +366,9 @@ export function workflowsPage(props: {
                       , group <code>{workflow.concurrency.group}</code>
                     </>
                   )}
+                  {workflow.concurrency.cancelInProgress
+                    ? '; a new run cancels the older runs running'
+                    : workflow.concurrency.queue === 'latest' && '; only the newest run waits'}
                 </dd>
               </>
             )}

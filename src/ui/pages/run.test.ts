@@ -242,5 +242,11 @@ test("a queued run's page names its concurrency group and why it waits, and offe
   assert.match(queued, /Cancel run/);
   const ended = pageOf({ ...run, status: 'completed', concurrency: { group: 'environments:production', limit: 1 } });
   assert.match(ended, /environments:production<\/span> \(limit 1\)/);
+  const newest = pageOf({
+    ...run,
+    status: 'running',
+    concurrency: { group: 'preview:7', limit: 1, queue: 'latest', cancelInProgress: true },
+  });
+  assert.match(newest, /preview:7<\/span> \(limit 1, a newer run of the group cancels it \(cancelInProgress\)\)/);
   assert.doesNotMatch(pageOf(run), /<dt>concurrency/);
 });
