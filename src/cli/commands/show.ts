@@ -77,7 +77,7 @@ export function registerShow(program: Command, context: CliContext): void {
     if (run.parentId !== undefined) facts.push(['parent', run.parentId]);
     if (run.concurrency !== undefined) {
       const { group, limit, cancelInProgress } = run.concurrency;
-      const newest = cancelInProgress ? ', a newer run of the group cancels it (cancelInProgress)' : '';
+      const newest = cancelInProgress ? '; cancelInProgress: a newer run of the group cancels it' : '';
       const queued = run.status === 'queued' ? '; queued: it starts when a running run of the group ends' : '';
       facts.push(['concurrency', `${group} (limit ${limit}${newest}${queued})`]);
     }

@@ -247,6 +247,6 @@ test("a queued run's page names its concurrency group and why it waits, and offe
     status: 'running',
     concurrency: { group: 'preview:7', limit: 1, queue: 'latest', cancelInProgress: true },
   });
-  assert.match(newest, /preview:7<\/span> \(limit 1, a newer run of the group cancels it \(cancelInProgress\)\)/);
+  assert.match(newest, /preview:7<\/span> \(limit 1; cancelInProgress: a newer run of the group cancels it\)/);
   assert.doesNotMatch(pageOf(run), /<dt>concurrency/);
 });

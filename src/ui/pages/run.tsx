@@ -180,7 +180,7 @@ export function runPage(props: RunPageProps) {
               <dt>concurrency</dt>
               <dd>
                 <span class="mono">{run.concurrency.group}</span> (limit {run.concurrency.limit}
-                {run.concurrency.cancelInProgress && ', a newer run of the group cancels it (cancelInProgress)'}
+                {run.concurrency.cancelInProgress && '; cancelInProgress: a newer run of the group cancels it'}
                 {run.status === 'queued' && '; queued: it starts when a running run of the group ends'})
               </dd>
             </>
