@@ -19,7 +19,7 @@ import type { Clock, SecretSource, Store } from '../core/ports.js';
 import { HEALTH_BUDGET_MS, withinBudget } from './metrics.js';
 import { historyPageLimit, readHistoryPage, readHistoryTail } from './history-page.js';
 import { inputWhenNoneGiven } from './input-check.js';
-import { LOG_PAGE_LINES, logPageOf, type Operations, type RunView, type SignalDelivery } from './operations.js';
+import { HELD_BY_SHOWN, LOG_PAGE_LINES, logPageOf, type Operations, type RunView, type SignalDelivery } from './operations.js';
 import { triggerTypeMatches } from '../core/filter.js';
 import { triggeredRunId } from '../core/router.js';
 import { clientRunIdProblem } from '../core/run-id.js';
@@ -187,7 +187,11 @@ export function createOperations(deps: OperationsDeps): Operations {
   async function describeRun(run: RunRecord): Promise<RunView> {
     const candidate = predecessorId(run.id);
     const previous = candidate === undefined ? undefined : await store.getRun(candidate);
-    return view(run, { continuedFrom: previous && continuedAs(previous) === run.id ? previous.id : undefined });
+    const described = view(run, { continuedFrom: previous && continuedAs(previous) === run.id ? previous.id : undefined });
+    if (run.status === 'queued' && described.concurrency) {
+      described.concurrency.heldBy = await store.listGroupSlotHolders(described.concurrency.group, HELD_BY_SHOWN);
+    }
+    return described;
   }
 
   /** The run `run`'s continue-as-new chain goes on in: `run` itself unless it continued (and its successor is still kept). */

@@ -16,7 +16,10 @@ import type {
   StoredEvent,
   TriggerSpec,
 } from '../core/model.js';
-import type { EventRoutingSummary } from '../core/ports.js';
+import type { EventRoutingSummary, GroupSlotHolder } from '../core/ports.js';
+
+/** How many of the runs holding a queued run's slots its description names. */
+export const HELD_BY_SHOWN = 10;
 import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskStatus } from '../core/human-task.js';
 
 export interface RunView {
@@ -32,8 +35,11 @@ export interface RunView {
   continuedFrom?: string;
   /** The run a `continued` run went on as. */
   continuedAs?: string;
-  /** The concurrency group the run is in (`workflow({ concurrency })`): a `queued` run waits for one of its slots. */
-  concurrency?: RunConcurrency;
+  /**
+   * The concurrency group the run is in (`workflow({ concurrency })`): a `queued` run waits for one of its slots. For a
+   * queued run that getRun describes, `heldBy`: the runs holding the slots, oldest first (the first HELD_BY_SHOWN).
+   */
+  concurrency?: RunConcurrency & { heldBy?: GroupSlotHolder[] };
   /** ISO 8601 */
   createdAt: string;
   /** ISO 8601 */

@@ -308,6 +308,13 @@ export interface SchemaMigration {
  * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
  * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
  */
+/** A run holding a slot of its concurrency group (Store.listGroupSlotHolders). */
+export interface GroupSlotHolder {
+  id: string;
+  workflow: string;
+  status: RunStatus;
+}
+
 export interface Store {
   readonly kind: string;
   /**
@@ -415,6 +422,8 @@ export interface Store {
   countRunsByStatus(): Promise<Partial<Record<RunStatus, number>>>;
   /** Runs of concurrency group `group` that hold one of its slots now (`running` or `stuck`). */
   countGroupSlotsTaken(group: string): Promise<number>;
+  /** Those runs themselves, oldest first, at most `limit`: what a queued run of the group waits for. */
+  listGroupSlotHolders(group: string, limit: number): Promise<GroupSlotHolder[]>;
   /**
    * Retention: deletes up to `limit` runs that ended (a terminal status, `updatedAt`) before
    * `endedBefore`, with their history, logs and human tasks. Returns how many it deleted.

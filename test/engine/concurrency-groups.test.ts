@@ -115,6 +115,11 @@ test('runs of a group wait, queued and running no code, and start one at a time,
       ['running', 'queued', 'queued', 'running'],
     );
     assert.deepEqual((await t.run(second)).concurrency, { group: 'environments:production', limit: 1 });
+    // What the API (and so `autoflow show` and the run page) says the queued runs wait for: the run holding the slot.
+    const holding = [{ id: first, workflow: 'deploy', status: 'running' }];
+    assert.deepEqual((await t.runtime.operations.getRun(second)).concurrency?.heldBy, holding);
+    assert.deepEqual((await t.runtime.operations.getRun(rollback)).concurrency?.heldBy, holding);
+    assert.equal((await t.runtime.operations.getRun(first)).concurrency?.heldBy, undefined, 'only a queued run is told what it waits for');
     assert.deepEqual(await t.logs(second), [], 'a queued run ran none of its code');
     assert.deepEqual(await t.history(second), []);
 

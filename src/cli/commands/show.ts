@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { concurrencyNotes } from '../../app/concurrency-text.js';
 import type { RunView } from '../../app/operations.js';
 import type { HistoryEvent } from '../../core/model.js';
 import type { ApiClient } from '../client.js';
@@ -76,10 +77,10 @@ export function registerShow(program: Command, context: CliContext): void {
     ];
     if (run.parentId !== undefined) facts.push(['parent', run.parentId]);
     if (run.concurrency !== undefined) {
-      const { group, limit, cancelInProgress } = run.concurrency;
-      const newest = cancelInProgress ? '; cancelInProgress: a newer run of the group cancels it' : '';
-      const queued = run.status === 'queued' ? '; queued: it starts when a running run of the group ends' : '';
-      facts.push(['concurrency', `${group} (limit ${limit}${newest}${queued})`]);
+      facts.push(['concurrency', `${run.concurrency.group} (${concurrencyNotes(run).join('; ')})`]);
+      const holders = run.concurrency.heldBy ?? [];
+      if (holders.length > 0)
+        facts.push(['held by', holders.map((holder) => `${holder.id} (${holder.workflow}, ${holder.status})`).join(', ')]);
     }
     if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);

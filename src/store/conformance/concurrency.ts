@@ -162,6 +162,15 @@ export function describeConcurrency(context: ConformanceContext): void {
         { stuck: undefined, old: 1003, mid: undefined },
       );
       assert.equal(await store.cancelRequestedAt('other-group'), undefined);
+      // What the queued run waits for, oldest first; a limit cuts the list.
+      const holder = (id: string, status: RunStatus) => ({ id, workflow: newRun(id).workflow, status });
+      assert.deepEqual(await store.listGroupSlotHolders('docs', 10), [
+        holder('stuck', 'stuck'),
+        holder('old', 'running'),
+        holder('mid', 'running'),
+      ]);
+      assert.deepEqual(await store.listGroupSlotHolders('docs', 2), [holder('stuck', 'stuck'), holder('old', 'running')]);
+      assert.deepEqual(await store.listGroupSlotHolders('nobody', 10), []);
       await end(store, 'old', 'cancelled');
       assert.deepEqual(await statuses(store, 'stuck', 'mid', 'new'), { stuck: 'stuck', mid: 'running', new: 'running' });
     });

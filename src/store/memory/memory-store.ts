@@ -734,6 +734,13 @@ export function createMemoryStore(): Store {
       return toRoutingSummaries(found);
     },
     countGroupSlotsTaken: (group) => slotsTaken(group, ''),
+    listGroupSlotHolders: (group, limit) =>
+      slotHolders(group)
+        .slice(0, rowLimit(limit))
+        .map(({ id }) => {
+          const { workflow, status } = runs.get(id)!.record;
+          return { id, workflow, status };
+        }),
     countRunsByStatus: () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;

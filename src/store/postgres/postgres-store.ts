@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { CustomTypesConfig, Pool, QueryResultRow } from 'pg';
 import { ConfigError, StoreError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/model.js';
-import type { EventRouting, RouteResult, Store } from '../../core/ports.js';
+import type { EventRouting, GroupSlotHolder, RouteResult, Store } from '../../core/ports.js';
 import { leftWorkToClaim } from '../../core/router.js';
 import { decodeRunCursor, decodeRunPosition, DEFAULT_LOG_PAGE, pageOf, rowLimit, runOrderOf, runPageLimit } from '../pagination.js';
 import {
@@ -359,6 +359,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         await lookup<{ seq: string; run_id: string; started: boolean }>(SQL.summarizeRouting, [seqs.slice(0, 100), runIds]),
       ),
     countGroupSlotsTaken: async (group) => (await rows<{ n: number }>(SQL.countGroupSlotsTaken, [group]))[0]?.n ?? 0,
+    listGroupSlotHolders: (group, limit) => rows<GroupSlotHolder>(SQL.listGroupSlotHolders, [group, rowLimit(limit)]),
     countRunsByStatus: async () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { status, n } of await rows<{ status: RunStatus; n: number }>(SQL.countRunsByStatus)) counts[status] = n;

@@ -94,9 +94,12 @@ export const SQL = {
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
       @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil, @concurrencyGroup, @concurrencyLimit, @concurrencyQueue)
     ON CONFLICT (id) DO NOTHING`,
-  /** Runs of a concurrency group that hold one of its slots (other than @id), oldest first; whether each was asked to cancel. */
-  slotHolders: `SELECT id, status, cancel_requested_at IS NOT NULL AS cancelling FROM runs
-    WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id ORDER BY created_at, rowid`,
+  /**
+   * Runs of a concurrency group that hold one of its slots (other than @id), oldest first, up to @limit (-1: all);
+   * whether each was asked to cancel.
+   */
+  slotHolders: `SELECT id, workflow, status, cancel_requested_at IS NOT NULL AS cancelling FROM runs
+    WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id ORDER BY created_at, rowid LIMIT @limit`,
   /** Runs of a concurrency group that hold one of its slots (other than @id). */
   groupSlotsTaken: `SELECT count(*) FROM runs
     WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id`,
@@ -389,7 +392,9 @@ export function prepareStatements(db: Database) {
     getRun: p<[string], RunRow>(SQL.getRun),
     getRunState: p<[string], RunStateRow>(SQL.getRunState),
     groupSlotsTaken: p<{ group: string; id: string }, number>(SQL.groupSlotsTaken).pluck(),
-    slotHolders: p<{ group: string; id: string }, { id: string; status: RunStatus; cancelling: 0 | 1 }>(SQL.slotHolders),
+    slotHolders: p<{ group: string; id: string; limit: number }, { id: string; workflow: string; status: RunStatus; cancelling: 0 | 1 }>(
+      SQL.slotHolders,
+    ),
     queueRun: p<[string]>(SQL.queueRun),
     oldestQueued: p<[string], { id: string; limit: number }>(SQL.oldestQueued),
     otherQueued: p<{ group: string; id: string }, string>(SQL.otherQueued).pluck(),

@@ -53,7 +53,7 @@ export function insertRun(s: Statements, run: NewRun, lease?: RunLease, keepsSlo
   if (!concurrency) return true;
   const { group } = concurrency;
   if (concurrency.cancelInProgress && !keepsSlot) {
-    const holders = s.slotHolders.all({ group, id: run.id }).map((row) => ({ ...row, cancelling: row.cancelling === 1 }));
+    const holders = s.slotHolders.all({ group, id: run.id, limit: -1 }).map((row) => ({ ...row, cancelling: row.cancelling === 1 }));
     const cancel = cancelledInProgress(run.id);
     for (const id of inProgressToCancel(holders, concurrency.limit)) addPendingUnlessTerminal(s, id, cancel, run.createdAt);
   }

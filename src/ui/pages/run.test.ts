@@ -234,11 +234,17 @@ test("the children list gives each child run's status, in the order they started
 });
 
 test("a queued run's page names its concurrency group and why it waits, and offers to cancel it", () => {
-  const queued = pageOf({ ...run, status: 'queued', concurrency: { group: 'environments:production', limit: 1 } });
+  const heldBy = [{ id: 'deploy #1', workflow: 'deploy', status: 'running' as const }];
+  const queued = pageOf({ ...run, status: 'queued', concurrency: { group: 'environments:production', limit: 1, heldBy } });
   assert.match(
     queued,
-    /<dt>concurrency<\/dt>\s*<dd>\s*<span class="mono">environments:production<\/span> \(limit 1; queued: it starts when a running run of the group ends\)/,
+    /<dt>concurrency<\/dt>\s*<dd>\s*<span class="mono">environments:production<\/span> \(limit 1; queued: it starts when a run holding a slot of the group ends\)/,
   );
+  assert.match(queued, /<dt>held by<\/dt>\s*<dd>\s*<a href="\/runs\/deploy%20%231">deploy #1<\/a> \(deploy, running\)/);
+  // Raised limits: free slots, older queued runs go first.
+  const behindQueue = pageOf({ ...run, status: 'queued', concurrency: { group: 'environments:production', limit: 2, heldBy: [] } });
+  assert.match(behindQueue, /\(limit 2; queued: it starts after the runs of the group queued before it\)/);
+  assert.doesNotMatch(behindQueue, /held by/);
   assert.match(queued, /Cancel run/);
   const ended = pageOf({ ...run, status: 'completed', concurrency: { group: 'environments:production', limit: 1 } });
   assert.match(ended, /environments:production<\/span> \(limit 1\)/);

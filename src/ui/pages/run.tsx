@@ -1,4 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import { concurrencyNotes } from '../../app/concurrency-text.js';
 import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
 import { BUILT_IN_PATCH_NOTE, isBuiltInPatch } from '../../core/built-in-patches.js';
 import { causeChainOf } from '../../core/errors.js';
@@ -179,9 +180,20 @@ export function runPage(props: RunPageProps) {
             <>
               <dt>concurrency</dt>
               <dd>
-                <span class="mono">{run.concurrency.group}</span> (limit {run.concurrency.limit}
-                {run.concurrency.cancelInProgress && '; cancelInProgress: a newer run of the group cancels it'}
-                {run.status === 'queued' && '; queued: it starts when a running run of the group ends'})
+                <span class="mono">{run.concurrency.group}</span> ({concurrencyNotes(run).join('; ')})
+              </dd>
+            </>
+          )}
+          {run.concurrency?.heldBy && run.concurrency.heldBy.length > 0 && (
+            <>
+              <dt>held by</dt>
+              <dd>
+                {run.concurrency.heldBy.map((holder, i) => (
+                  <>
+                    {i > 0 && ', '}
+                    <a href={`/runs/${encodeURIComponent(holder.id)}`}>{holder.id}</a> ({holder.workflow}, {holder.status})
+                  </>
+                ))}
               </dd>
             </>
           )}

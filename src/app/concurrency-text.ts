@@ -1,0 +1,20 @@
+/**
+ * What `autoflow show` and the web UI's run page say of a run's concurrency group, in the same words: its limit,
+ * whether a newer run cancels it, and, while it is queued, what it waits for.
+ */
+import type { RunView } from './operations.js';
+
+/** The notes after the group's name: `limit 1; cancelInProgress: …; queued: …`. */
+export function concurrencyNotes({ status, concurrency }: Pick<RunView, 'status' | 'concurrency'>): string[] {
+  if (concurrency === undefined) return [];
+  const notes = [`limit ${concurrency.limit}`];
+  if (concurrency.cancelInProgress) notes.push('cancelInProgress: a newer run of the group cancels it');
+  if (status === 'queued') {
+    notes.push(
+      concurrency.heldBy?.length === 0
+        ? 'queued: it starts after the runs of the group queued before it'
+        : 'queued: it starts when a run holding a slot of the group ends',
+    );
+  }
+  return notes;
+}
