@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import { isRequired, optionLabel, optionValue } from '../core/forms.js';
+import { isRequired, optionLabel, optionValue, validateFormValues, type FormValidation } from '../core/forms.js';
 import type { FormField } from '../core/human-task.js';
 import type { Json } from '../core/model.js';
 
@@ -46,6 +46,20 @@ export function strictPostErrors(fields: readonly FormField[], form: Record<stri
     }
   }
   return errors;
+}
+
+/**
+ * A posted form checked as a whole: the typed values, or each field's problem — what no browser sends
+ * (strictPostErrors) beside what the fields refuse of the rest.
+ */
+export function checkPostedForm(fields: readonly FormField[], form: Record<string, unknown>): FormValidation {
+  const strict = strictPostErrors(fields, form);
+  const checked = validateFormValues(
+    fields,
+    Object.fromEntries(Object.entries(postedValues(fields, form)).filter(([name]) => !(name in strict))),
+  );
+  if (Object.keys(strict).length === 0) return checked;
+  return { ok: false, errors: { ...(checked.ok ? {} : checked.errors), ...strict } };
 }
 
 /** A submitted value as a person reads it: yes/no, the choices' labels, `—` for nothing. */
@@ -135,6 +149,8 @@ function shown(field: FormField, values: PostedValues | undefined): string | str
 
 function Input(props: {
   field: FormField;
+  /** What makes its ids: the field's name, after the form's prefix. */
+  idKey: string;
   value: string | string[] | undefined;
   disabled: boolean;
   describedBy: string;
@@ -142,7 +158,7 @@ function Input(props: {
   focus: boolean;
 }) {
   const { field, disabled } = props;
-  const id = `f-${field.name}`;
+  const id = `f-${props.idKey}`;
   const required = isRequired(field);
   const single = typeof props.value === 'string' ? props.value : undefined;
   const many = Array.isArray(props.value) ? props.value : single === undefined ? [] : [single];
@@ -287,13 +303,17 @@ export function Field(props: {
   error: string | undefined;
   disabled: boolean;
   focus?: boolean;
+  /** Before the field's name in its ids, for a page with several forms whose fields may share names. */
+  idPrefix?: string;
 }) {
   const { field, error } = props;
+  const key = `${props.idPrefix ?? ''}${field.name}`;
   const hint = [field.help, limits(field)].filter(Boolean).join(' · ');
-  const describedBy = `h-${field.name}${error ? ` e-${field.name}` : ''}`;
+  const describedBy = `h-${key}${error ? ` e-${key}` : ''}`;
   const input = (
     <Input
       field={field}
+      idKey={key}
       value={shown(field, props.values)}
       disabled={props.disabled}
       describedBy={describedBy}
@@ -303,11 +323,11 @@ export function Field(props: {
   );
   const below = (
     <>
-      <div class="help" id={`h-${field.name}`}>
+      <div class="help" id={`h-${key}`}>
         {hint}
       </div>
       {error && (
-        <div class="field-error" id={`e-${field.name}`}>
+        <div class="field-error" id={`e-${key}`}>
           {error}
         </div>
       )}
@@ -327,7 +347,7 @@ export function Field(props: {
   return (
     <div class={`field${error ? ' invalid' : ''}`} data-field={field.name}>
       {field.type !== 'boolean' && (
-        <label class="title" for={`f-${field.name}`}>
+        <label class="title" for={`f-${key}`}>
           <FieldTitle field={field} />
         </label>
       )}

@@ -1,17 +1,17 @@
 import { Hono, type Context } from 'hono';
 import type { TaskView } from '../app/operations.js';
 import { AutoflowError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
-import { validateFormValues } from '../core/forms.js';
 import type { FormSpec } from '../core/human-task.js';
+import { inputFormFields } from '../core/input-form.js';
 import type { Json } from '../core/model.js';
 import { authRoutes } from './auth/oauth.js';
 import { readSession, requireUser, verifyCsrf } from './auth/session.js';
 import type { UiEnv, UiOptions, UiSettings } from './env.js';
-import { postedValues, strictPostErrors, type PostedValues } from './form.js';
+import { checkPostedForm, postedValues, strictPostErrors, type PostedValues } from './form.js';
 import { countInbox, readInboxPage } from './inbox.js';
 import { liveStream } from './live.js';
 import { errorPage } from './pages/error.js';
-import { eventsPage, overviewPage, runsPage, workflowsPage, type RefusedStart } from './pages/lists.js';
+import { eventsPage, overviewPage, runsPage, START_FIELDS_FORM, START_FORM_KIND, workflowsPage, type RefusedStart } from './pages/lists.js';
 import { CHILDREN_SHOWN, HISTORY_SHOWN, runPage, type RunPageProps } from './pages/run.js';
 import { inboxPage, refusalText, taskPage } from './pages/tasks.js';
 import { parseRunsFilter } from './runs-filter.js';
@@ -34,6 +34,15 @@ const NOTICES: Record<string, Notice> = {
 };
 
 /** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
+/** The refusal of a posted form, naming each field's problem. */
+function invalidFields(errors: Record<string, string>): ValidationError {
+  return new ValidationError(
+    'the form has invalid fields',
+    Object.entries(errors).map(([name, message]) => `${name}: ${message}`),
+    errors,
+  );
+}
+
 function statusOf(error: Error): 400 | 403 | 404 | 409 | 500 {
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ForbiddenError) return 403;
@@ -86,18 +95,45 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
   };
   app.get('/workflows', user, (c) => showWorkflows(c));
 
+  /**
+   * What a start form posted, as `typed` with the values of its fields (the form of the input schema's fields): the
+   * input, or a refusal to show with the form again when there is none.
+   */
+  const postedInput = async (form: Record<string, unknown>, typed: RefusedStart): Promise<{ input: Json } | { refused: RefusedStart }> => {
+    if (typed.fields) {
+      const schema = (await operations.listWorkflows()).find((candidate) => candidate.name === typed.workflow)?.inputSchema;
+      const fields = inputFormFields(schema) ?? [];
+      const checked = checkPostedForm(fields, form);
+      if (checked.ok) return { input: checked.values };
+      const refused = { ...typed, message: invalidFields(checked.errors).message };
+      return { refused: { ...refused, fields: { values: postedValues(fields, form), errors: checked.errors } } };
+    }
+    try {
+      return { input: typed.input.trim() === '' ? null : (JSON.parse(typed.input) as Json) };
+    } catch {
+      return { refused: { ...typed, message: 'the input is not valid JSON; write for example {"project": "demo/app"} or null' } };
+    }
+  };
+
   /** A run started by hand from the workflows page; a refusal (bad JSON, input the schema refuses) shows the form again. */
   app.post('/workflows/:name/runs', user, csrf, async (c) => {
     const workflow = c.req.param('name');
-    const form = await c.req.parseBody();
+    const form = await c.req.parseBody({ all: true });
     const text = (name: string): string => (typeof form[name] === 'string' ? form[name] : '');
-    const typed = { workflow, input: text('input'), id: text('id').trim() };
-    let input: Json;
-    try {
-      input = typed.input.trim() === '' ? null : (JSON.parse(typed.input) as Json);
-    } catch {
-      return showWorkflows(c, { ...typed, message: 'the input is not valid JSON; write for example {"project": "demo/app"} or null' });
-    }
+    // The values of a form of fields are kept as posted (every key: which are fields is the schema's to say), to fill it again.
+    const values = Object.fromEntries(
+      Object.entries(form).filter((entry): entry is [string, string | string[]] => !(entry[1] instanceof File)),
+    );
+    const typed: RefusedStart = {
+      workflow,
+      input: text('input'),
+      id: text('id').trim(),
+      message: '',
+      ...(form[START_FORM_KIND] === START_FIELDS_FORM && { fields: { values, errors: {} } }),
+    };
+    const posted = await postedInput(form, typed);
+    if ('refused' in posted) return showWorkflows(c, posted.refused);
+    const { input } = posted;
     try {
       const { run, created } = await operations.startRun({ workflow, input, ...(typed.id !== '' && { id: typed.id }) });
       const by = c.get('session').username;
@@ -370,15 +406,9 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
     const values = postedValues(fields, form);
     try {
       // What the operations would coerce loosely (`0x5`, `urgent=yes`) is refused here, with the other fields' problems.
-      const strict = strictPostErrors(fields, form);
-      if (Object.keys(strict).length > 0) {
-        const checked = validateFormValues(fields, Object.fromEntries(Object.entries(values).filter(([name]) => !(name in strict))));
-        const errors = { ...(checked.ok ? {} : checked.errors), ...strict };
-        throw new ValidationError(
-          'the form has invalid fields',
-          Object.entries(errors).map(([name, message]) => `${name}: ${message}`),
-          errors,
-        );
+      if (Object.keys(strictPostErrors(fields, form)).length > 0) {
+        const checked = checkPostedForm(fields, form);
+        if (!checked.ok) throw invalidFields(checked.errors);
       }
       await operations.submitTask(task.id, { by, values });
     } catch (error) {

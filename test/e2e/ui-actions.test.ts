@@ -50,6 +50,25 @@ export default workflow({
     return 'Hello, ' + input.name;
   },
 });`,
+        'ui-release.ts': `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-release',
+  input: {
+    type: 'object',
+    required: ['environment', 'tag'],
+    properties: {
+      environment: { type: 'string', enum: ['staging', 'production'], default: 'staging', description: 'where it goes' },
+      tag: { type: 'string', title: 'Release tag', pattern: '^v[0-9]+' },
+      replicas: { type: 'integer', minimum: 1, maximum: 9, default: 2 },
+      dryRun: { type: 'boolean', default: true },
+      regions: { type: 'array', items: { type: 'string', enum: ['eu', 'us'] } },
+    },
+    additionalProperties: false,
+  },
+  async run(input: unknown) {
+    return input;
+  },
+});`,
         'ui-fragile.ts': `import { http, workflow } from 'autoflow';
 export default workflow({
   name: 'ui-fragile',
@@ -173,6 +192,46 @@ export default workflow({
     assert.match(await otherInput.text(), /run &#39;greet-by-hand&#39; exists already \(completed\), started with another input/);
     assert.equal((await ops().getRun('greet-by-hand')).result, 'Hello, Ada');
     assert.match(await (await alice.request('/runs/greet-by-hand?done=exists')).text(), /A run with this id exists already/);
+  });
+
+  test("a workflow whose input schema is a flat object is started from a form of its fields, filled with the schema's defaults", async () => {
+    const page = await (await alice.request('/workflows')).text();
+    assert.match(page, /<form method="post" action="\/workflows\/ui-release\/runs" class="form" data-start-fields="ui-release">/);
+    assert.match(page, /<select id="f-ui-release-environment" name="environment"[^>]*required=""[^>]*>/);
+    assert.match(page, /<option value="staging" selected="">staging<\/option>/, 'the default is chosen');
+    assert.match(page, /<label class="title" for="f-ui-release-tag">Release tag<span class="req" title="required"> \*<\/span><\/label>/);
+    assert.match(page, /<input type="number" id="f-ui-release-replicas" name="replicas"[^>]*value="2"[^>]*min="1" max="9" step="1"/);
+    assert.match(page, /<input type="checkbox" id="f-ui-release-dryRun" name="dryRun"[^>]*value="true" checked=""/);
+    assert.match(page, /<summary>or give the input as JSON<\/summary>/, 'JSON remains for what the fields cannot say');
+    assert.doesNotMatch(page, /data-start-fields="ui-flaky"/, 'a workflow without an input schema keeps the JSON form');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const start = (fields: Record<string, string | string[]>) =>
+      alice.post('/workflows/ui-release/runs', { _csrf: csrf, _form: 'fields', id: '', ...fields });
+
+    const missing = await start({ environment: 'production', tag: '', replicas: '0x5' });
+    assert.equal(missing.status, 400);
+    const missingPage = await missing.text();
+    assert.match(missingPage, /the form has invalid fields: tag: is required; replicas: must be a number written in decimal digits/);
+    assert.match(missingPage, /<details class="start-run" id="start-ui-release" open="">/, 'the form opens again');
+    assert.match(missingPage, /<input type="text" id="f-ui-release-tag" name="tag"[^>]*aria-invalid="true"[^>]*autofocus=""/);
+    assert.match(missingPage, /<option value="production" selected="">/, 'with what was chosen');
+
+    const badTag = await start({ environment: 'production', tag: 'latest', replicas: '3' });
+    assert.equal(badTag.status, 400, 'what the fields cannot check, the input schema still does');
+    const badTagPage = await badTag.text();
+    assert.match(badTagPage, /\/tag: must match pattern/);
+    assert.match(badTagPage, /<input type="text" id="f-ui-release-tag" name="tag"[^>]*value="latest"/, 'the form keeps what was typed');
+
+    const started = await start({ environment: 'production', tag: 'v1.4', replicas: '3', regions: ['eu', 'us'], id: 'release-by-form' });
+    assert.equal(started.status, 303);
+    assert.equal(started.headers.get('location'), '/runs/release-by-form?done=started');
+    assert.deepEqual((await ops().waitForRun('release-by-form', 10_000)).result, {
+      environment: 'production',
+      tag: 'v1.4',
+      replicas: 3,
+      dryRun: false,
+      regions: ['eu', 'us'],
+    });
   });
 
   test('a cancel from the run page is recorded with who asked, and why', async () => {

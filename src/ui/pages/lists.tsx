@@ -4,6 +4,8 @@ import type { RunStatus, StoredEvent } from '../../core/model.js';
 import type { EventRoutingSummary } from '../../core/ports.js';
 import type { Session } from '../auth/session.js';
 import type { InboxCount } from '../inbox.js';
+import { inputFormFields } from '../../core/input-form.js';
+import { Field, type PostedValues } from '../form.js';
 import { RUN_STATUSES } from '../../core/model.js';
 import { runsPager, type PageLink } from '../runs-pager.js';
 import { Layout, Notice, PagerNav, RunLink, StatusBadge, Time } from './layout.js';
@@ -238,43 +240,89 @@ function NextFire(props: { schedule: NonNullable<WorkflowView['schedules']>[numb
   );
 }
 
-/** What a refused start had in its form, so that the form opens again with it and says why. */
+/**
+ * What a refused start had in its form, so that the form opens again with it and says why: the JSON typed, or, from
+ * the form of the input schema's fields, what was posted and what is wrong with each field.
+ */
 export interface RefusedStart {
   workflow: string;
   input: string;
   id: string;
   message: string;
+  fields?: { values: PostedValues; errors: Record<string, string> };
+}
+
+/** The field that marks a start posted from the input schema's fields (START_FIELDS_FORM), not as JSON. */
+export const START_FORM_KIND = '_form';
+export const START_FIELDS_FORM = 'fields';
+
+function RunIdField(props: { refused: RefusedStart | undefined }) {
+  return (
+    <label title="The same id again opens the run it started instead of starting another">
+      run id (optional)
+      <br />
+      <input type="text" name="id" value={props.refused?.id ?? ''} />
+    </label>
+  );
 }
 
 /**
- * Starts a run by hand, as `autoflow run` does: the input as JSON (checked against the workflow's input schema by the
- * server), and an optional run id, which makes a second submission of the same form return the run it started.
+ * Starts a run by hand, as `autoflow run` does, and an optional run id, which makes a second submission of the same
+ * form return the run it started. The input: the fields of its schema when it is a flat object (inputFormFields), with
+ * its defaults filled in; else, or when the author of the start prefers, JSON. The server checks it against the schema.
  */
 function StartRunForm(props: { session: Session; workflow: WorkflowView; refused: RefusedStart | undefined }) {
   const { workflow } = props;
   const refused = props.refused?.workflow === workflow.name ? props.refused : undefined;
+  const action = `/workflows/${encodeURIComponent(workflow.name)}/runs`;
+  const fields = inputFormFields(workflow.inputSchema);
+  const firstInvalid = fields?.find((field) => refused?.fields?.errors[field.name] !== undefined);
+  const jsonForm = (
+    <form method="post" action={action}>
+      <input type="hidden" name="_csrf" value={props.session.csrf} />
+      <label>
+        input (JSON)
+        <br />
+        <textarea name="input" rows={3} cols={40} spellcheck={false}>
+          {(refused?.fields ? undefined : refused?.input) ?? (workflow.inputSchema === undefined ? 'null' : '{}')}
+        </textarea>
+      </label>
+      <RunIdField refused={refused?.fields ? undefined : refused} />
+      <button type="submit">Start</button>
+    </form>
+  );
   return (
     <details class="start-run" id={`start-${workflow.name}`} open={refused !== undefined}>
       <summary>Start a run</summary>
       {refused && <p class="notice error">{refused.message}</p>}
       <div class="actions">
-        <form method="post" action={`/workflows/${encodeURIComponent(workflow.name)}/runs`}>
-          <input type="hidden" name="_csrf" value={props.session.csrf} />
-          <label>
-            input (JSON)
-            <br />
-            <textarea name="input" rows={3} cols={40} spellcheck={false}>
-              {refused?.input ?? (workflow.inputSchema === undefined ? 'null' : '{}')}
-            </textarea>
-          </label>
-          <label title="The same id again opens the run it started instead of starting another">
-            run id (optional)
-            <br />
-            <input type="text" name="id" value={refused?.id ?? ''} />
-          </label>
-          <button type="submit">Start</button>
-        </form>
+        {fields ? (
+          <form method="post" action={action} class="form" data-start-fields={workflow.name}>
+            <input type="hidden" name="_csrf" value={props.session.csrf} />
+            <input type="hidden" name={START_FORM_KIND} value={START_FIELDS_FORM} />
+            {fields.map((field) => (
+              <Field
+                field={field}
+                values={refused?.fields?.values}
+                error={refused?.fields?.errors[field.name]}
+                disabled={false}
+                focus={field === firstInvalid}
+                idPrefix={`${workflow.name}-`}
+              />
+            ))}
+            <RunIdField refused={refused?.fields ? refused : undefined} />
+            <button type="submit">Start</button>
+          </form>
+        ) : (
+          jsonForm
+        )}
       </div>
+      {fields && (
+        <details class="start-json" open={refused !== undefined && refused.fields === undefined}>
+          <summary>or give the input as JSON</summary>
+          <div class="actions">{jsonForm}</div>
+        </details>
+      )}
       {workflow.inputSchema !== undefined && (
         <details>
           <summary>input schema</summary>
