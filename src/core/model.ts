@@ -143,8 +143,9 @@ export interface ConcurrencySpec {
   /** `'latest'`: a run that queues cancels the runs of its group queued before it (absent: every run waits its turn). */
   queue?: 'latest';
   /**
-   * A new run also asks the oldest running runs of its group to cancel, as many as it takes to leave it a slot once they
-   * end (their `finally` blocks run); implies `queue: 'latest'`. GitHub Actions' `cancel-in-progress`.
+   * The newest `limit` runs of a group run: a new run asks the oldest of the others, running or queued, to cancel (their
+   * `finally` blocks run), as many as it takes (supersededByNewest of store/rules.ts). GitHub Actions' `cancel-in-progress`;
+   * never with `queue`.
    */
   cancelInProgress?: true;
 }
@@ -401,7 +402,7 @@ export interface RunConcurrency {
   limit: number;
   /** The run, once queued, cancels the runs of its group queued before it (ConcurrencySpec.queue). */
   queue?: 'latest';
-  /** As it is created, the run asks runs of its group that are running to cancel (ConcurrencySpec.cancelInProgress). */
+  /** As it is created, the run asks older runs of its group to cancel (ConcurrencySpec.cancelInProgress). */
   cancelInProgress?: true;
 }
 

@@ -313,6 +313,8 @@ export interface GroupSlotHolder {
   id: string;
   workflow: string;
   status: RunStatus;
+  /** Asked to cancel: it gives the slot back once its cleanup has run. */
+  cancelling: boolean;
 }
 
 export interface Store {

@@ -195,8 +195,7 @@ function checkConcurrency(problems: Problems, concurrency: unknown): Concurrency
     'cancel-in-progress': 'cancelInProgress',
     cancelRunning: 'cancelInProgress',
   });
-  const { limit = 1, key, group, cancelInProgress = false } = concurrency;
-  const queue = concurrency.queue ?? (cancelInProgress === true ? 'latest' : 'all');
+  const { limit = 1, key, group, queue = 'all', cancelInProgress = false } = concurrency;
   if (queue !== 'all' && queue !== 'latest') {
     problems.add(
       'concurrency.queue',
@@ -205,10 +204,11 @@ function checkConcurrency(problems: Problems, concurrency: unknown): Concurrency
   }
   if (typeof cancelInProgress !== 'boolean') {
     problems.add('concurrency.cancelInProgress', `must be true or false, got ${JSON.stringify(cancelInProgress)}`);
-  } else if (cancelInProgress && queue === 'all') {
+  } else if (cancelInProgress && concurrency.queue !== undefined) {
     problems.add(
       'concurrency.cancelInProgress',
-      "cancels the older runs of the group, queued ones too, so it goes with queue: 'latest' (its default), not queue: 'all'",
+      'decides which runs wait by itself — the newest `limit` runs of the group run, older ones are cancelled whether ' +
+        'running or waiting — so leave out queue',
     );
   }
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {

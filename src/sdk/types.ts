@@ -89,7 +89,7 @@ export interface WorkflowDefinition<TInput = unknown, TResult = unknown> {
 }
 
 /** `workflow({ concurrency })`: how many runs of a group may run at once (docs/engine.md#concurrency-limits). */
-export interface ConcurrencyOptions {
+export interface ConcurrencyLimit {
   /** Runs of one group that may run at once, 1 to 1,000. @default 1 */
   limit?: number;
   /**
@@ -107,15 +107,16 @@ export interface ConcurrencyOptions {
    * that wait before it (they run none of their code), so that only the newest waits — GitHub Actions' pending run.
    */
   queue?: 'all' | 'latest';
-  /**
-   * `true`: a new run also cancels the oldest runs of its group that are running, as many as it takes to leave it a
-   * slot (with `limit: 1`, the one running), and starts once they have ended; their `finally` blocks run. The newest
-   * runs win — GitHub Actions' `cancel-in-progress`, for a preview or a docs deploy that a newer commit makes
-   * pointless. Implies `queue: 'latest'`. A stuck run is not cancelled: it keeps its slot until someone ends it.
-   * @default false
-   */
-  cancelInProgress?: boolean;
 }
+
+/**
+ * `cancelInProgress: true`: the newest `limit` runs of a group run. A new run cancels the oldest of the others, running
+ * or waiting, as many as it takes (with `limit: 1`, every other), and starts once the running ones have ended; their
+ * `finally` blocks run, the waiting ones end without their code — GitHub Actions' `cancel-in-progress`, for a preview
+ * or a docs deploy that a newer commit makes pointless. It decides which runs wait, so it takes no `queue`. A stuck run
+ * is not cancelled: it keeps its slot until someone ends it.
+ */
+export type ConcurrencyOptions = ConcurrencyLimit & ({ cancelInProgress?: false } | { cancelInProgress: true; queue?: never });
 
 export interface RunInfo {
   runId: string;

@@ -113,15 +113,15 @@ export function toRunRecord(row: RunRow): RunRecord {
   if (row.error !== null) run.error = parse<ErrorInfo>(row.error);
   if (row.concurrency_group !== null) {
     run.concurrency = { group: row.concurrency_group, limit: row.concurrency_limit ?? 1 };
-    if (row.concurrency_queue === 'latest' || row.concurrency_queue === CANCEL_IN_PROGRESS) run.concurrency.queue = 'latest';
+    if (row.concurrency_queue === 'latest') run.concurrency.queue = 'latest';
     if (row.concurrency_queue === CANCEL_IN_PROGRESS) run.concurrency.cancelInProgress = true;
   }
   return run;
 }
 
 /**
- * The `concurrency_queue` column's value for a run that cancels the running runs of its group (and supersedes its queued
- * ones, as 'latest' does): one column holds what a new run does to the others of its group.
+ * The `concurrency_queue` column's value for a run of `cancelInProgress`, which supersedes older runs of its group,
+ * running or queued: one column holds what a new run does to the others of its group ('latest' or this; never both).
  */
 const CANCEL_IN_PROGRESS = 'cancel-in-progress';
 

@@ -37,31 +37,30 @@ export function supersededCancel(runId: string): Resolution {
   return { kind: 'cancel', reason: `superseded by run ${runId}, queued after it (concurrency queue: 'latest')` };
 }
 
-/** A run of a concurrency group that holds one of its slots, as `cancelInProgress` weighs it. */
-export interface SlotHolder {
+/** A run of a concurrency group that holds one of its slots or waits for one, as `cancelInProgress` weighs it. */
+export interface GroupMember {
   id: string;
   status: RunStatus;
-  /** Asked to cancel already: it gives its slot back once its cleanup has run. */
+  /** Asked to cancel already: it is on its way out, and gives back any slot it holds once its cleanup has run. */
   cancelling: boolean;
 }
 
 /**
- * The runs a new run of `cancelInProgress` asks to cancel (`holders`: the other runs holding its group's slots, oldest
- * first): the oldest running ones, as many as it takes for the runs that stay to leave it a slot of `limit` once those
- * have ended — the newest runs of a group run. A stuck run stays (its code cannot run a cleanup; an operator ends it),
- * and so does one asked to cancel before, which is not asked again.
+ * The runs a new run of `cancelInProgress` asks to cancel, so that the newest `limit` runs of its group are the ones
+ * that run (`members`: the other runs of the group holding a slot or queued, oldest first). Of those not asked before,
+ * the oldest go until the new run is among the newest `limit`: a running one runs its cleanup, a queued one ends without
+ * its code. A stuck run stays (its code cannot run a cleanup; an operator ends it), and the next oldest goes instead.
  */
-export function inProgressToCancel(holders: readonly SlotHolder[], limit: number): string[] {
-  const staying = holders.filter((holder) => !holder.cancelling);
-  const excess = staying.length - (limit - 1);
-  if (excess <= 0) return [];
-  return staying
-    .filter((holder) => holder.status === 'running')
-    .slice(0, excess)
-    .map((holder) => holder.id);
+export function supersededByNewest(members: readonly GroupMember[], limit: number): string[] {
+  const live = members.filter((member) => !member.cancelling);
+  const excess = live.length + 1 - limit;
+  return live
+    .filter((member) => member.status !== 'stuck')
+    .slice(0, Math.max(0, excess))
+    .map((member) => member.id);
 }
 
-/** The cancel a run of `cancelInProgress` gives the running runs of its group that make room for it. */
+/** The cancel a run of `cancelInProgress` gives the older runs of its group it supersedes (supersededByNewest). */
 export function cancelledInProgress(runId: string): Resolution {
   return { kind: 'cancel', reason: `superseded by run ${runId} of the same concurrency group (concurrency cancelInProgress)` };
 }

@@ -116,7 +116,7 @@ test('runs of a group wait, queued and running no code, and start one at a time,
     );
     assert.deepEqual((await t.run(second)).concurrency, { group: 'environments:production', limit: 1 });
     // What the API (and so `autoflow show` and the run page) says the queued runs wait for: the run holding the slot.
-    const holding = [{ id: first, workflow: 'deploy', status: 'running' }];
+    const holding = [{ id: first, workflow: 'deploy', status: 'running', cancelling: false }];
     assert.deepEqual((await t.runtime.operations.getRun(second)).concurrency?.heldBy, holding);
     assert.deepEqual((await t.runtime.operations.getRun(rollback)).concurrency?.heldBy, holding);
     assert.equal((await t.runtime.operations.getRun(first)).concurrency?.heldBy, undefined, 'only a queued run is told what it waits for');
@@ -240,7 +240,7 @@ test('with cancelInProgress a new run cancels the running one, whose finally run
     assert.equal((await t.run(second)).status, 'cancelled');
     assert.deepEqual(await t.logs(second), [], 'superseded while it waited: none of its code ran');
     assert.equal((await t.run(otherMr)).status, 'running', 'another key is another group');
-    assert.deepEqual((await t.run(third)).concurrency, { group: 'preview:7', limit: 1, queue: 'latest', cancelInProgress: true });
+    assert.deepEqual((await t.run(third)).concurrency, { group: 'preview:7', limit: 1, cancelInProgress: true });
     const newest = await t.result(third);
     assert.equal(newest.result, 'c3');
     // Started when the first had cleaned up (2 minutes), then its own 30 minutes and 2 of cleanup.
@@ -318,10 +318,10 @@ test('a concurrency declaration that cannot work is refused at deploy, naming ea
   });
 });
 
-test("cancelInProgress with queue: 'all' is refused: it cancels the queued runs too", async () => {
+test('cancelInProgress with a queue is refused: it decides which runs wait by itself', async () => {
   await assert.rejects(
     createTestEnv({ workflows: [folder.path('bad-cancel.ts')] }),
-    /concurrency\.cancelInProgress: cancels the older runs of the group, queued ones too, so it goes with queue: 'latest'/,
+    /concurrency\.cancelInProgress: decides which runs wait by itself — the newest `limit` runs of the group run, older ones are cancelled whether running or waiting — so leave out queue/,
   );
 });
 

@@ -79,8 +79,9 @@ export function registerShow(program: Command, context: CliContext): void {
     if (run.concurrency !== undefined) {
       facts.push(['concurrency', `${run.concurrency.group} (${concurrencyNotes(run).join('; ')})`]);
       const holders = run.concurrency.heldBy ?? [];
-      if (holders.length > 0)
-        facts.push(['held by', holders.map((holder) => `${holder.id} (${holder.workflow}, ${holder.status})`).join(', ')]);
+      const holderText = ({ id, workflow, status, cancelling }: (typeof holders)[number]) =>
+        `${id} (${workflow}, ${status}${cancelling ? ', cancelling' : ''})`;
+      if (holders.length > 0) facts.push(['held by', holders.map(holderText).join(', ')]);
     }
     if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);

@@ -112,9 +112,13 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal((await store.getRun('v3'))?.status, 'running');
     });
 
-    it('with cancelInProgress, a new run asks the running run to cancel, supersedes the queued ones, and starts once they ended', async () => {
+    it('with cancelInProgress, a new run asks the older runs to cancel, running or queued, and starts once the running one ended', async () => {
       const store = context.store;
-      const newest: RunConcurrency = { group: 'preview:mr-7', limit: 1, queue: 'latest', cancelInProgress: true };
+      const newest: RunConcurrency = { group: 'preview:mr-7', limit: 1, cancelInProgress: true };
+      const superseded = (by: string) => ({
+        kind: 'cancel',
+        reason: `superseded by run ${by} of the same concurrency group (concurrency cancelInProgress)`,
+      });
       const first = await store.createRun(grouped('first', 1000, newest));
       assert.equal(first.run.status, 'running');
       const second = await store.createRun(grouped('second', 1001, newest));
@@ -123,14 +127,23 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal(await store.cancelRequestedAt('first'), 1001);
       assert.deepEqual(
         (await store.loadPending('first')).map((item) => item.resolution),
-        [{ kind: 'cancel', reason: 'superseded by run second of the same concurrency group (concurrency cancelInProgress)' }],
+        [superseded('second')],
       );
       assert.equal(await isReady(store, 'first'), true);
+
+      // A client's second request for the same run changes nothing (it exists: the insert is skipped).
+      assert.equal((await store.createRun(grouped('second', 1001, newest))).created, false);
+      assert.deepEqual(await statuses(store, 'first', 'second'), { first: 'running', second: 'queued' });
+      assert.equal(await store.cancelRequestedAt('second'), undefined);
 
       // A third, while the first still cleans up: the first is not asked again; the queued second is superseded.
       await store.createRun(grouped('third', 1002, newest));
       assert.equal((await store.loadPending('first')).length, 1);
       assert.equal(await store.cancelRequestedAt('second'), 1002);
+      assert.deepEqual(
+        (await store.loadPending('second')).map((item) => item.resolution),
+        [superseded('third')],
+      );
       assert.deepEqual(await statuses(store, 'first', 'second', 'third'), { first: 'running', second: 'running', third: 'queued' });
       await end(store, 'second', 'cancelled');
       assert.equal((await store.getRun('third'))?.status, 'queued', 'the first still holds the slot while its cleanup runs');
@@ -139,9 +152,20 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal(await store.cancelRequestedAt('third'), undefined);
     });
 
-    it('with cancelInProgress and a limit of 3, cancels only the oldest running runs it must, never a stuck one, nor runs of other groups', async () => {
+    it("with queue 'latest', a client's second request for a queued run changes nothing", async () => {
       const store = context.store;
-      const three: RunConcurrency = { group: 'docs', limit: 3, queue: 'latest', cancelInProgress: true };
+      const latest: RunConcurrency = { group: 'sync', limit: 1, queue: 'latest' };
+      await store.createRun(grouped('holder', 1000, latest));
+      await store.createRun(grouped('waiting', 1001, latest));
+      assert.equal((await store.createRun(grouped('waiting', 1001, latest))).created, false);
+      assert.deepEqual(await statuses(store, 'holder', 'waiting'), { holder: 'running', waiting: 'queued' });
+      assert.equal(await store.cancelRequestedAt('waiting'), undefined);
+      assert.deepEqual(await store.loadPending('waiting'), []);
+    });
+
+    it('with cancelInProgress and a limit of 3, the newest 3 run: each new run cancels the oldest others it must, never a stuck one', async () => {
+      const store = context.store;
+      const three: RunConcurrency = { group: 'docs', limit: 3, cancelInProgress: true };
       await store.createRun(grouped('stuck', 1000, three));
       const stuck = await store.commitTask({ ...commit('stuck', 0, 1500, { history: [] }), at: 1500, status: { status: 'stuck' } });
       assert.equal(stuck.ok, true);
@@ -153,26 +177,30 @@ export function describeConcurrency(context: ConformanceContext): void {
 
       const newer = await store.createRun(grouped('new', 1003, three));
       assert.equal(newer.run.status, 'queued');
-      assert.deepEqual(
-        {
-          stuck: await store.cancelRequestedAt('stuck'),
-          old: await store.cancelRequestedAt('old'),
-          mid: await store.cancelRequestedAt('mid'),
-        },
-        { stuck: undefined, old: 1003, mid: undefined },
-      );
+      const asked = async (...ids: string[]): Promise<Record<string, number | undefined>> =>
+        Object.fromEntries(
+          await Promise.all(ids.map(async (id): Promise<[string, number | undefined]> => [id, await store.cancelRequestedAt(id)])),
+        );
+      assert.deepEqual(await asked('stuck', 'old', 'mid'), { stuck: undefined, old: 1003, mid: undefined });
       assert.equal(await store.cancelRequestedAt('other-group'), undefined);
-      // What the queued run waits for, oldest first; a limit cuts the list.
-      const holder = (id: string, status: RunStatus) => ({ id, workflow: newRun(id).workflow, status });
+      // What the queued run waits for, oldest first, with those on their way out; a limit cuts the list.
+      const holder = (id: string, status: RunStatus, cancelling = false) => ({ id, workflow: newRun(id).workflow, status, cancelling });
       assert.deepEqual(await store.listGroupSlotHolders('docs', 10), [
         holder('stuck', 'stuck'),
-        holder('old', 'running'),
+        holder('old', 'running', true),
         holder('mid', 'running'),
       ]);
-      assert.deepEqual(await store.listGroupSlotHolders('docs', 2), [holder('stuck', 'stuck'), holder('old', 'running')]);
+      assert.deepEqual(await store.listGroupSlotHolders('docs', 2), [holder('stuck', 'stuck'), holder('old', 'running', true)]);
       assert.deepEqual(await store.listGroupSlotHolders('nobody', 10), []);
+
+      // One more: the stuck one stays, the queued 'new' is among the newest 3, so the running 'mid' goes.
+      const newest = await store.createRun(grouped('newest', 1004, three));
+      assert.equal(newest.run.status, 'queued');
+      assert.deepEqual(await asked('stuck', 'mid', 'new'), { stuck: undefined, mid: 1004, new: undefined });
       await end(store, 'old', 'cancelled');
-      assert.deepEqual(await statuses(store, 'stuck', 'mid', 'new'), { stuck: 'stuck', mid: 'running', new: 'running' });
+      assert.deepEqual(await statuses(store, 'new', 'newest'), { new: 'running', newest: 'queued' });
+      await end(store, 'mid', 'cancelled');
+      assert.deepEqual(await statuses(store, 'stuck', 'new', 'newest'), { stuck: 'stuck', new: 'running', newest: 'running' });
     });
 
     it('keeps the slot along a continue-as-new chain, and holds it while a run is stuck', async () => {

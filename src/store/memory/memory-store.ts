@@ -54,7 +54,6 @@ import {
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
-  inProgressToCancel,
   isSameChild,
   isTerminal,
   queueBehind,
@@ -62,7 +61,8 @@ import {
   retryNeedsTask,
   retryPointError,
   SLOT_HOLDING_STATUSES,
-  type SlotHolder,
+  supersededByNewest,
+  type GroupMember,
   supersededCancel,
   takeInTurn,
   type ReadyCount,
@@ -163,8 +163,8 @@ export function createMemoryStore(): Store {
     const { concurrency } = run;
     if (concurrency?.cancelInProgress && !keepsSlot) {
       const cancel = cancelledInProgress(run.id);
-      for (const id of inProgressToCancel(slotHolders(concurrency.group), concurrency.limit))
-        addPendingUnlessTerminal(id, cancel, run.createdAt);
+      const members = groupMembers(concurrency.group, [...SLOT_HOLDING_STATUSES, 'queued']);
+      for (const id of supersededByNewest(members, concurrency.limit)) addPendingUnlessTerminal(id, cancel, run.createdAt);
     }
     const waiting = concurrency && !keepsSlot ? oldestQueued(concurrency.group) : undefined;
     const queued = concurrency !== undefined && queueBehind(slotsTaken(concurrency.group, run.id), concurrency.limit, waiting);
@@ -185,12 +185,17 @@ export function createMemoryStore(): Store {
     return true;
   }
 
-  /** The runs holding slots of `group`, oldest first (of one millisecond, the first stored: the Map's order). */
-  function slotHolders(group: string): SlotHolder[] {
+  /** The runs of `group` in `statuses`, oldest first (of one millisecond, the first stored: the Map's order). */
+  function groupMembers(group: string, statuses: readonly RunStatus[]): Array<GroupMember & { workflow: string }> {
     return [...runs.values()]
-      .filter(({ record }) => record.concurrency?.group === group && SLOT_HOLDING_STATUSES.includes(record.status))
+      .filter(({ record }) => record.concurrency?.group === group && statuses.includes(record.status))
       .sort((a, b) => a.record.createdAt - b.record.createdAt)
-      .map(({ record, cancelRequestedAt }) => ({ id: record.id, status: record.status, cancelling: cancelRequestedAt !== undefined }));
+      .map(({ record, cancelRequestedAt }) => ({
+        id: record.id,
+        workflow: record.workflow,
+        status: record.status,
+        cancelling: cancelRequestedAt !== undefined,
+      }));
   }
 
   /** Runs of a concurrency group other than `exceptId` that hold one of its slots. */
@@ -734,13 +739,7 @@ export function createMemoryStore(): Store {
       return toRoutingSummaries(found);
     },
     countGroupSlotsTaken: (group) => slotsTaken(group, ''),
-    listGroupSlotHolders: (group, limit) =>
-      slotHolders(group)
-        .slice(0, rowLimit(limit))
-        .map(({ id }) => {
-          const { workflow, status } = runs.get(id)!.record;
-          return { id, workflow, status };
-        }),
+    listGroupSlotHolders: (group, limit) => groupMembers(group, SLOT_HOLDING_STATUSES).slice(0, rowLimit(limit)),
     countRunsByStatus: () => {
       const counts: Partial<Record<RunStatus, number>> = {};
       for (const { record } of runs.values()) counts[record.status] = (counts[record.status] ?? 0) + 1;

@@ -205,8 +205,8 @@ export const SQL = {
   /** Without the group's lock: a look, not a decision (Store.countGroupSlotsTaken). */
   countGroupSlotsTaken: `SELECT count(*)::int AS n FROM runs WHERE concurrency_group = $1 AND status IN ('running', 'stuck')`,
   /** The same runs, oldest first, up to $2 (Store.listGroupSlotHolders). */
-  listGroupSlotHolders: `SELECT id, workflow, status FROM runs WHERE concurrency_group = $1 AND status IN ('running', 'stuck')
-    ORDER BY created_at, id LIMIT $2`,
+  listGroupSlotHolders: `SELECT id, workflow, status, cancel_requested_at IS NOT NULL AS cancelling FROM runs
+    WHERE concurrency_group = $1 AND status IN ('running', 'stuck') ORDER BY created_at, id LIMIT $2`,
   /** Whether a history row, so a workflow task (or, written before migration 008, an event), begins at seq $2. */
   isHistoryRow: 'SELECT 1 FROM history WHERE run_id = $1 AND seq = $2',
   /**

@@ -26,9 +26,10 @@ const MAY_SCAN = new Set([
 /**
  * Statements that may sort: the versions of one workflow name, a handful of rows, on deploy; the
  * runs started by events about one GitLab object, and the children of one run, found by index, then put in order; the
- * runs holding one concurrency group's slots (about its limit, at most 1,000), as a run of `cancelInProgress` joins it.
+ * runs holding one concurrency group's slots (about its limit, at most 1,000) or waiting for one, as `autoflow show`
+ * names them for a queued run and a run of `cancelInProgress` joins the group.
  */
-const MAY_SORT = new Set(['listDefinitionVersions', 'listRuns(subject, false)', 'listRuns(subject, true)', 'slotHolders']);
+const MAY_SORT = new Set(['listDefinitionVersions', 'listRuns(subject, false)', 'listRuns(subject, true)', 'slotHolders', 'groupMembers']);
 const isChildrenList = (name: string) => name.startsWith('listRuns(children');
 
 function plan(db: Database.Database, sql: string): string[] {

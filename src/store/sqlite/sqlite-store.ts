@@ -329,9 +329,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     listRuns: (filter) => read(() => listRuns(filter)),
     countGroupSlotsTaken: (group) => read((s) => s.groupSlotsTaken.get({ group, id: '' })!),
     listGroupSlotHolders: (group, limit) =>
-      read((s) =>
-        s.slotHolders.all({ group, id: '', limit: rowLimit(limit) }).map(({ id, workflow, status }) => ({ id, workflow, status })),
-      ),
+      read((s) => s.slotHolders.all({ group, limit: rowLimit(limit) }).map((row) => ({ ...row, cancelling: row.cancelling === 1 }))),
     countRunsByStatus: () =>
       probe((s) => {
         const counts: Partial<Record<RunStatus, number>> = {};

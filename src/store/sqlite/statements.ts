@@ -94,12 +94,12 @@ export const SQL = {
     VALUES (@id, @workflow, @version, @input, @parentId, @parentStep, @triggerEventSeq,
       @createdAt, @createdAt, 'running', @createdAt, @leaseOwner, @leaseUntil, @concurrencyGroup, @concurrencyLimit, @concurrencyQueue)
     ON CONFLICT (id) DO NOTHING`,
-  /**
-   * Runs of a concurrency group that hold one of its slots (other than @id), oldest first, up to @limit (-1: all);
-   * whether each was asked to cancel.
-   */
+  /** Runs of a concurrency group that hold one of its slots, oldest first, up to @limit; whether each was asked to cancel. */
   slotHolders: `SELECT id, workflow, status, cancel_requested_at IS NOT NULL AS cancelling FROM runs
-    WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id ORDER BY created_at, rowid LIMIT @limit`,
+    WHERE concurrency_group = @group AND status IN ('running', 'stuck') ORDER BY created_at, rowid LIMIT @limit`,
+  /** Runs of a concurrency group that hold one of its slots or wait for one (other than @id), oldest first (supersededByNewest). */
+  groupMembers: `SELECT id, status, cancel_requested_at IS NOT NULL AS cancelling FROM runs
+    WHERE concurrency_group = @group AND status IN ('running', 'stuck', 'queued') AND id <> @id ORDER BY created_at, rowid`,
   /** Runs of a concurrency group that hold one of its slots (other than @id). */
   groupSlotsTaken: `SELECT count(*) FROM runs
     WHERE concurrency_group = @group AND status IN ('running', 'stuck') AND id <> @id`,
@@ -392,9 +392,10 @@ export function prepareStatements(db: Database) {
     getRun: p<[string], RunRow>(SQL.getRun),
     getRunState: p<[string], RunStateRow>(SQL.getRunState),
     groupSlotsTaken: p<{ group: string; id: string }, number>(SQL.groupSlotsTaken).pluck(),
-    slotHolders: p<{ group: string; id: string; limit: number }, { id: string; workflow: string; status: RunStatus; cancelling: 0 | 1 }>(
+    slotHolders: p<{ group: string; limit: number }, { id: string; workflow: string; status: RunStatus; cancelling: 0 | 1 }>(
       SQL.slotHolders,
     ),
+    groupMembers: p<{ group: string; id: string }, { id: string; status: RunStatus; cancelling: 0 | 1 }>(SQL.groupMembers),
     queueRun: p<[string]>(SQL.queueRun),
     oldestQueued: p<[string], { id: string; limit: number }>(SQL.oldestQueued),
     otherQueued: p<{ group: string; id: string }, string>(SQL.otherQueued).pluck(),

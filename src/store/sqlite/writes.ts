@@ -22,11 +22,11 @@ import {
   checkRunRetry,
   checkTaskCommit,
   freesSlot,
-  inProgressToCancel,
   isTerminal,
   queueBehind,
   retryNeedsTask,
   retryPointError,
+  supersededByNewest,
   supersededCancel,
   takeInTurnReading,
 } from '../rules.js';
@@ -53,9 +53,9 @@ export function insertRun(s: Statements, run: NewRun, lease?: RunLease, keepsSlo
   if (!concurrency) return true;
   const { group } = concurrency;
   if (concurrency.cancelInProgress && !keepsSlot) {
-    const holders = s.slotHolders.all({ group, id: run.id, limit: -1 }).map((row) => ({ ...row, cancelling: row.cancelling === 1 }));
+    const members = s.groupMembers.all({ group, id: run.id }).map((row) => ({ ...row, cancelling: row.cancelling === 1 }));
     const cancel = cancelledInProgress(run.id);
-    for (const id of inProgressToCancel(holders, concurrency.limit)) addPendingUnlessTerminal(s, id, cancel, run.createdAt);
+    for (const id of supersededByNewest(members, concurrency.limit)) addPendingUnlessTerminal(s, id, cancel, run.createdAt);
   }
   const taken = s.groupSlotsTaken.get({ group, id: run.id })!;
   if (!queueBehind(taken, concurrency.limit, keepsSlot ? undefined : s.oldestQueued.get(group))) return true;

@@ -234,13 +234,19 @@ test("the children list gives each child run's status, in the order they started
 });
 
 test("a queued run's page names its concurrency group and why it waits, and offers to cancel it", () => {
-  const heldBy = [{ id: 'deploy #1', workflow: 'deploy', status: 'running' as const }];
+  const heldBy = [
+    { id: 'deploy #1', workflow: 'deploy', status: 'running' as const, cancelling: false },
+    { id: 'deploy #0', workflow: 'deploy', status: 'running' as const, cancelling: true },
+  ];
   const queued = pageOf({ ...run, status: 'queued', concurrency: { group: 'environments:production', limit: 1, heldBy } });
   assert.match(
     queued,
     /<dt>concurrency<\/dt>\s*<dd>\s*<span class="mono">environments:production<\/span> \(limit 1; queued: it starts when a run holding a slot of the group ends\)/,
   );
-  assert.match(queued, /<dt>held by<\/dt>\s*<dd>\s*<a href="\/runs\/deploy%20%231">deploy #1<\/a> \(deploy, running\)/);
+  assert.match(
+    queued,
+    /<dt>held by<\/dt>\s*<dd>\s*<a href="\/runs\/deploy%20%231">deploy #1<\/a> \(deploy, running\), <a href="\/runs\/deploy%20%230">deploy #0<\/a> \(deploy, running, cancelling\)/,
+  );
   // Raised limits: free slots, older queued runs go first.
   const behindQueue = pageOf({ ...run, status: 'queued', concurrency: { group: 'environments:production', limit: 2, heldBy: [] } });
   assert.match(behindQueue, /\(limit 2; queued: it starts after the runs of the group queued before it\)/);

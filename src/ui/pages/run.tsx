@@ -191,7 +191,8 @@ export function runPage(props: RunPageProps) {
                 {run.concurrency.heldBy.map((holder, i) => (
                   <>
                     {i > 0 && ', '}
-                    <a href={`/runs/${encodeURIComponent(holder.id)}`}>{holder.id}</a> ({holder.workflow}, {holder.status})
+                    <a href={`/runs/${encodeURIComponent(holder.id)}`}>{holder.id}</a> ({holder.workflow}, {holder.status}
+                    {holder.cancelling && ', cancelling'})
                   </>
                 ))}
               </dd>
