@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { memoryLogger, type LogEntry } from '../helpers/memory-logger.js';
-import { startUiServer, UI_WORKFLOWS, type HttpSession, type UiServer } from '../helpers/ui-server.js';
+import { RELEASE_WORKFLOW, startUiServer, UI_WORKFLOWS, type HttpSession, type UiServer } from '../helpers/ui-server.js';
 
 /** The run page's actions and the runs list's filters, at the HTTP level. */
 describe('web UI actions and filters', () => {
@@ -50,25 +50,7 @@ export default workflow({
     return 'Hello, ' + input.name;
   },
 });`,
-        'ui-release.ts': `import { workflow } from 'autoflow';
-export default workflow({
-  name: 'ui-release',
-  input: {
-    type: 'object',
-    required: ['environment', 'tag'],
-    properties: {
-      environment: { type: 'string', enum: ['staging', 'production'], default: 'staging', description: 'where it goes' },
-      tag: { type: 'string', title: 'Release tag', pattern: '^v[0-9]+' },
-      replicas: { type: 'integer', minimum: 1, maximum: 9, default: 2 },
-      dryRun: { type: 'boolean', default: true },
-      regions: { type: 'array', items: { type: 'string', enum: ['eu', 'us'] } },
-    },
-    additionalProperties: false,
-  },
-  async run(input: unknown) {
-    return input;
-  },
-});`,
+        'ui-release.ts': RELEASE_WORKFLOW,
         'ui-fragile.ts': `import { http, workflow } from 'autoflow';
 export default workflow({
   name: 'ui-fragile',
@@ -196,7 +178,7 @@ export default workflow({
 
   test("a workflow whose input schema is a flat object is started from a form of its fields, filled with the schema's defaults", async () => {
     const page = await (await alice.request('/workflows')).text();
-    assert.match(page, /<form method="post" action="\/workflows\/ui-release\/runs" class="form" data-start-fields="ui-release">/);
+    assert.match(page, /<form method="post" action="\/workflows\/ui-release\/runs" class="task" data-start-fields="ui-release">/);
     assert.match(page, /<select id="f-ui-release-environment" name="environment"[^>]*required=""[^>]*>/);
     assert.match(page, /<option value="staging" selected="">staging<\/option>/, 'the default is chosen');
     assert.match(page, /<label class="title" for="f-ui-release-tag">Release tag<span class="req" title="required"> \*<\/span><\/label>/);

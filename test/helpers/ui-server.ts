@@ -9,6 +9,27 @@ import { createEmbeddedGitLab, SIMULATOR_PATH, type EmbeddedGitLab } from '../..
 import { freePort } from './server-process.js';
 import { workflowFolder, type WorkflowFolder } from './workflow-files.js';
 
+/** A workflow whose input schema is a flat object of every kind of field a start form has, returning its input. */
+export const RELEASE_WORKFLOW = `import { workflow } from 'autoflow';
+export default workflow({
+  name: 'ui-release',
+  input: {
+    type: 'object',
+    required: ['environment', 'tag'],
+    properties: {
+      environment: { type: 'string', enum: ['staging', 'production'], default: 'staging', description: 'where it goes' },
+      tag: { type: 'string', title: 'Release tag', pattern: '^v[0-9]+' },
+      replicas: { type: 'integer', minimum: 1, maximum: 9, default: 2 },
+      dryRun: { type: 'boolean', default: true },
+      regions: { type: 'array', items: { type: 'string', enum: ['eu', 'us'] } },
+    },
+    additionalProperties: false,
+  },
+  async run(input: unknown) {
+    return input;
+  },
+});`;
+
 /** Workflows the UI tests drive: a form with every field type, an approval, and a run that waits for a signal. */
 export const UI_WORKFLOWS: Record<string, string> = {
   'ui-form.ts': `import { tasks, workflow } from 'autoflow';

@@ -295,28 +295,29 @@ function StartRunForm(props: { session: Session; workflow: WorkflowView; refused
     <details class="start-run" id={`start-${workflow.name}`} open={refused !== undefined}>
       <summary>Start a run</summary>
       {refused && <p class="notice error">{refused.message}</p>}
-      <div class="actions">
-        {fields ? (
-          <form method="post" action={action} class="form" data-start-fields={workflow.name}>
-            <input type="hidden" name="_csrf" value={props.session.csrf} />
-            <input type="hidden" name={START_FORM_KIND} value={START_FIELDS_FORM} />
-            {fields.map((field) => (
-              <Field
-                field={field}
-                values={refused?.fields?.values}
-                error={refused?.fields?.errors[field.name]}
-                disabled={false}
-                focus={field === firstInvalid}
-                idPrefix={`${workflow.name}-`}
-              />
-            ))}
+      {fields ? (
+        // Laid out as a task's form: one field under the other, with its help and its error.
+        <form method="post" action={action} class="task" data-start-fields={workflow.name}>
+          <input type="hidden" name="_csrf" value={props.session.csrf} />
+          <input type="hidden" name={START_FORM_KIND} value={START_FIELDS_FORM} />
+          {fields.map((field) => (
+            <Field
+              field={field}
+              values={refused?.fields?.values}
+              error={refused?.fields?.errors[field.name]}
+              disabled={false}
+              focus={field === firstInvalid}
+              idPrefix={`${workflow.name}-`}
+            />
+          ))}
+          <div class="actions">
             <RunIdField refused={refused?.fields ? refused : undefined} />
             <button type="submit">Start</button>
-          </form>
-        ) : (
-          jsonForm
-        )}
-      </div>
+          </div>
+        </form>
+      ) : (
+        <div class="actions">{jsonForm}</div>
+      )}
       {fields && (
         <details class="start-json" open={refused !== undefined && refused.fields === undefined}>
           <summary>or give the input as JSON</summary>
