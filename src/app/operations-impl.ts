@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hashToken } from './api-tokens.js';
 import { withConcurrency } from '../core/concurrency.js';
 import type { Engine } from '../core/engine.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError, toError } from '../core/errors.js';
@@ -87,10 +88,6 @@ function keyedSignalEventId(runId: string, name: string, idempotencyKey: string)
     .update(JSON.stringify([runId, name, idempotencyKey]))
     .digest('hex')
     .slice(0, 32)}`;
-}
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /** Registers `onEnd` for when run `id` ends here; returns how to unregister it. */

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, stdTimeFunctions, type LoggerOptions } from 'pino';
@@ -47,7 +47,8 @@ import {
 } from './deploy.js';
 import { createInputChecker, createSchemaChecker } from './input-check.js';
 import { checkReadiness, createMetrics, instrumentStore, type RuntimeMetrics } from './metrics.js';
-import { createOperations, hashToken } from './operations-impl.js';
+import { hashToken, newApiToken } from './api-tokens.js';
+import { createOperations } from './operations-impl.js';
 import type { Operations } from './operations.js';
 import { RetentionSweeper, type RetentionPolicy } from './retention.js';
 import { Scheduler } from './schedules.js';
@@ -372,7 +373,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     onDeleted: (kind, count) => metrics.retentionDeleted(kind, count),
   });
 
-  let newApiToken: string | undefined;
+  let firstToken: string | undefined;
   const storedTokens = await store.countApiTokens();
   if (config.apiToken !== undefined && storedTokens > 0) {
     logger.info(
@@ -380,8 +381,8 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       'AUTOFLOW_API_TOKEN is set: it replaces the API token printed at this database’s first start, which is not accepted while it is set',
     );
   } else if (config.apiToken === undefined && storedTokens === 0) {
-    const token = `af_${randomBytes(24).toString('base64url')}`;
-    if (await store.addFirstApiToken(hashToken(token), 'admin', clock.now())) newApiToken = token;
+    const token = newApiToken();
+    if (await store.addFirstApiToken(hashToken(token), 'admin', clock.now())) firstToken = token;
     else logger.info({}, 'another server starting on this database at the same moment made its API token: that server printed it');
   }
   if (config.gitlabUrl !== undefined && webhookSources.length === 0) {
@@ -536,6 +537,6 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
       serverLock?.release();
     },
   };
-  if (newApiToken !== undefined) runtime.newApiToken = newApiToken;
+  if (firstToken !== undefined) runtime.newApiToken = firstToken;
   return runtime;
 }

@@ -19,6 +19,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTerminate } from './commands/terminate.js';
 import { registerTest } from './commands/test.js';
+import { registerToken } from './commands/token.js';
 import { registerUndeploy } from './commands/undeploy.js';
 import { registerWait } from './commands/wait.js';
 import { registerWorkflows } from './commands/workflows.js';
@@ -73,6 +74,7 @@ function createProgram(context: CliContext): Command {
     registerExport,
     registerReplay,
     registerBackup,
+    registerToken,
   ]) {
     register(program, context);
   }

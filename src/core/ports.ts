@@ -614,6 +614,8 @@ export interface Store {
   addFirstApiToken(hash: string, name: string, createdAt: number): Promise<boolean>;
   hasApiToken(hash: string): Promise<boolean>;
   countApiTokens(): Promise<number>;
+  /** Stores the hash of a new API token in place of every stored one, atomically (`autoflow token rotate`); how many it replaced. */
+  replaceApiTokens(hash: string, name: string, createdAt: number): Promise<number>;
 
   // web UI sessions -----------------------------------------------------------------------
   /** Refuses the session `id` until `until` (its expiry); deletes the revocations expired by `now`. */

@@ -228,6 +228,16 @@ export function describeDefinitionsAndInbox(context: ConformanceContext): void {
       assert.equal(await store.hasApiToken('hash-2'), false);
     });
 
+    it('replaces every stored API token with a new one (a rotation): the old ones are refused at once', async () => {
+      const store = context.store;
+      assert.equal(await store.replaceApiTokens('hash-a', 'admin', 100), 0);
+      assert.equal(await store.replaceApiTokens('hash-b', 'admin', 200), 1);
+      assert.equal(await store.hasApiToken('hash-a'), false);
+      assert.equal(await store.hasApiToken('hash-b'), true);
+      assert.equal(await store.countApiTokens(), 1);
+      assert.equal(await store.addFirstApiToken('hash-c', 'admin', 300), false, 'a start after a rotation makes no token of its own');
+    });
+
     it('revokes web UI sessions until they expire, and forgets them after', async () => {
       const store = context.store;
       assert.equal(await store.isSessionRevoked('s1', 100), false);

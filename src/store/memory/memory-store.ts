@@ -843,6 +843,12 @@ export function createMemoryStore(): Store {
       return true;
     },
     hasApiToken: (hash) => apiTokens.has(hash),
+    replaceApiTokens: (hash, name, createdAt) => {
+      const replaced = apiTokens.size;
+      apiTokens.clear();
+      apiTokens.set(hash, { name, createdAt });
+      return replaced;
+    },
     revokeSession: (id, until, now) => {
       for (const [revoked, expiry] of revokedSessions) if (expiry <= now) revokedSessions.delete(revoked);
       revokedSessions.set(id, Math.max(until, revokedSessions.get(id) ?? 0));

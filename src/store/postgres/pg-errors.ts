@@ -64,7 +64,10 @@ function explain(code: string | undefined, where: string, message: string): stri
     case '3D000':
       return `PostgreSQL at ${where}: the database does not exist (${message}). Create it (createdb) or fix the database name in the URL.`;
     case '42P01':
-      return `PostgreSQL at ${where} has no AutoFlow schema yet (${message}): call store.migrate() first.`;
+      return (
+        `PostgreSQL at ${where} has no AutoFlow schema yet (${message}): check the schema the URL names (search_path), or start ` +
+        'an AutoFlow server on it once, which creates it (store.migrate()).'
+      );
     case '53100':
       return `PostgreSQL at ${where}: the server's disk is full. Free disk space on the database server, then retry.`;
     case '53300':

@@ -473,6 +473,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       }),
     hasApiToken: async (hash) => (await lookup(SQL.hasApiToken, [hash])).length > 0,
     countApiTokens: async () => (await rows<{ n: number }>(SQL.countApiTokens))[0]?.n ?? 0,
+    replaceApiTokens: (hash, name, createdAt) =>
+      transaction(async (client) => {
+        await client.query(SQL.lockApiTokens);
+        const replaced = (await client.query(SQL.deleteApiTokens)).rowCount ?? 0;
+        await client.query(SQL.insertApiToken, [hash, name, createdAt]);
+        return replaced;
+      }),
     revokeSession: async (id, until, now) => void (await count(SQL.revokeSession, [id, until, now])),
     isSessionRevoked: async (id, now) => (await lookup(SQL.isSessionRevoked, [id, now])).length > 0,
 

@@ -364,6 +364,8 @@ export const SQL = {
   addFirstApiToken: 'INSERT INTO api_tokens (hash, name, created_at) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM api_tokens)',
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = $1',
   countApiTokens: 'SELECT count(*) AS n FROM api_tokens',
+  deleteApiTokens: 'DELETE FROM api_tokens',
+  insertApiToken: 'INSERT INTO api_tokens (hash, name, created_at) VALUES ($1, $2, $3)',
   revokeSession: `WITH expired AS (DELETE FROM session_revocations WHERE until <= $3 AND id <> $1)
     INSERT INTO session_revocations (id, until) VALUES ($1, $2)
     ON CONFLICT (id) DO UPDATE SET until = GREATEST(session_revocations.until, excluded.until)`,

@@ -18,6 +18,7 @@ const MAY_SCAN = new Set([
   'listActiveDefinitions',
   'countApiTokens',
   'addFirstApiToken',
+  'deleteApiTokens',
   'releaseCallLeases',
   'oldestEvents',
   'unusedDefinitions',

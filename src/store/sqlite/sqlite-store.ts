@@ -190,7 +190,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       try {
         prepared = prepareStatements(db);
       } catch (error) {
-        throw new StoreError(`the database ${path} has no AutoFlow schema yet: call store.migrate() first`, { cause: error });
+        throw new StoreError(
+          `the database ${path} has no AutoFlow schema yet: check the path, or start an AutoFlow server on it once, which creates it (store.migrate())`,
+          { cause: error },
+        );
       }
     }
     return prepared;
@@ -399,6 +402,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     addFirstApiToken: (hash, name, createdAt) => write((s) => s.addFirstApiToken.run(hash, name, createdAt).changes > 0),
     hasApiToken: (hash) => read((s) => s.hasApiToken.get(hash) !== undefined),
     countApiTokens: () => probe((s) => s.countApiTokens.get()!),
+    replaceApiTokens: (hash, name, createdAt) =>
+      write((s) => {
+        const { changes } = s.deleteApiTokens.run();
+        s.insertApiToken.run(hash, name, createdAt);
+        return changes;
+      }),
     revokeSession: (id, until, now) =>
       write((s) => {
         s.deleteExpiredRevocations.run(now);

@@ -303,6 +303,8 @@ export const SQL = {
   addFirstApiToken: `INSERT INTO api_tokens (hash, name, created_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_tokens)`,
   hasApiToken: 'SELECT 1 FROM api_tokens WHERE hash = ?',
   countApiTokens: 'SELECT count(*) FROM api_tokens',
+  deleteApiTokens: 'DELETE FROM api_tokens',
+  insertApiToken: 'INSERT INTO api_tokens (hash, name, created_at) VALUES (?, ?, ?)',
   revokeSession:
     'INSERT INTO session_revocations (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)',
   deleteExpiredRevocations: 'DELETE FROM session_revocations WHERE until <= ?',
@@ -477,6 +479,8 @@ export function prepareStatements(db: Database) {
     addFirstApiToken: p<[string, string, number]>(SQL.addFirstApiToken),
     hasApiToken: p<[string], number>(SQL.hasApiToken).pluck(),
     countApiTokens: p<[], number>(SQL.countApiTokens).pluck(),
+    deleteApiTokens: p<[]>(SQL.deleteApiTokens),
+    insertApiToken: p<[string, string, number]>(SQL.insertApiToken),
     revokeSession: p<[string, number]>(SQL.revokeSession),
     deleteExpiredRevocations: p<[number]>(SQL.deleteExpiredRevocations),
     isSessionRevoked: p<[string, number], number>(SQL.isSessionRevoked).pluck(),
