@@ -33,7 +33,6 @@ const NOTICES: Record<string, Notice> = {
   exists: { kind: 'info', text: 'A run with this id exists already: here it is (no second run was started).' },
 };
 
-/** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
 /** The refusal of a posted form, naming each field's problem. */
 function invalidFields(errors: Record<string, string>): ValidationError {
   return new ValidationError(
@@ -43,6 +42,7 @@ function invalidFields(errors: Record<string, string>): ValidationError {
   );
 }
 
+/** Status and user-facing text of an error on a page; unexpected errors say only that something failed. */
 function statusOf(error: Error): 400 | 403 | 404 | 409 | 500 {
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ForbiddenError) return 403;
@@ -101,8 +101,12 @@ export function createUi(options: UiOptions): Hono<UiEnv> {
    */
   const postedInput = async (form: Record<string, unknown>, typed: RefusedStart): Promise<{ input: Json } | { refused: RefusedStart }> => {
     if (typed.fields) {
-      const schema = (await operations.listWorkflows()).find((candidate) => candidate.name === typed.workflow)?.inputSchema;
-      const fields = inputFormFields(schema) ?? [];
+      const workflow = (await operations.listWorkflows()).find((candidate) => candidate.name === typed.workflow);
+      if (!workflow) return { refused: { ...typed, message: `workflow '${typed.workflow}' is not deployed` } };
+      const fields = inputFormFields(workflow.inputSchema);
+      // Deployed again since the page was loaded, with an input its fields no longer describe: nothing posted is used.
+      if (!fields)
+        return { refused: { ...typed, message: `workflow '${typed.workflow}' was deployed again with another input: give it again` } };
       const checked = checkPostedForm(fields, form);
       if (checked.ok) return { input: checked.values };
       const refused = { ...typed, message: invalidFields(checked.errors).message };

@@ -204,6 +204,11 @@ export default workflow({
     assert.match(badTagPage, /\/tag: must match pattern/);
     assert.match(badTagPage, /<input type="text" id="f-ui-release-tag" name="tag"[^>]*value="latest"/, 'the form keeps what was typed');
 
+    // A form of fields posted for a workflow whose input is not (or no longer) one: nothing posted is used.
+    const stale = await alice.post('/workflows/ui-flaky/runs', { _csrf: csrf, _form: 'fields', id: '', tag: 'v1' });
+    assert.equal(stale.status, 400);
+    assert.match(await stale.text(), /workflow &#39;ui-flaky&#39; was deployed again with another input: give it again/);
+
     const started = await start({ environment: 'production', tag: 'v1.4', replicas: '3', regions: ['eu', 'us'], id: 'release-by-form' });
     assert.equal(started.status, 303);
     assert.equal(started.headers.get('location'), '/runs/release-by-form?done=started');
