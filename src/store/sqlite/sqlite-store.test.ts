@@ -130,11 +130,13 @@ describe('SQLite store', () => {
     await reopened.close();
   });
 
-  it('says to migrate first when the schema is missing', async () => {
+  it('says to check where it looks, or to start a server on it once, when the schema is missing', async () => {
     const store = createSqliteStore({ path: tempPath() });
     await assert.rejects(
       store.getRun('x'),
-      (error: unknown) => error instanceof StoreError && /call store.migrate\(\) first/.test(error.message),
+      (error: unknown) =>
+        error instanceof StoreError &&
+        /has no AutoFlow schema yet.*start an AutoFlow server on it once, which creates it \(store\.migrate\(\)\)/.test(error.message),
     );
     await store.close();
   });
