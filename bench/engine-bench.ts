@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../src/app/runtime.js';
+import { defaultSandboxThreads } from '../src/config/schema.js';
 import type { Logger } from '../src/core/ports.js';
 import { replayHistory } from '../src/core/replay.js';
 import { createQuickJsSandbox } from '../src/sandbox/quickjs-sandbox.js';
@@ -89,7 +90,8 @@ async function runtimeAt(dir: string, name: string): Promise<Runtime> {
     db: { kind: 'sqlite', path: join(dir, `${name}.db`) },
     workflowsDir: dir,
     apiToken: 'bench',
-    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, cacheMemoryMb: 1024, threads: 0 },
+    // The sandbox threads a server starts unless told, so that the figures are what a server gets.
+    sandbox: { memoryMb: 64, cpuMs: 1000, cacheSize: 10_000, cacheMemoryMb: 1024, threads: defaultSandboxThreads() },
     activities: { noop: (args: unknown) => Promise.resolve(args) },
   });
   const runtime = await createRuntime(config, { logger: pino({ level: 'silent' }) as unknown as Logger });
@@ -100,7 +102,10 @@ async function runtimeAt(dir: string, name: string): Promise<Runtime> {
 async function timeRuns(runtime: Runtime, count: number, steps: number, prefix: string): Promise<number> {
   const started = performance.now();
   const ids = await Promise.all(
-    Array.from({ length: count }, async (_, i) => (await runtime.operations.startRun({ workflow: 'steps', input: { steps }, id: `${prefix}-${i}` })).run.id),
+    Array.from(
+      { length: count },
+      async (_, i) => (await runtime.operations.startRun({ workflow: 'steps', input: { steps }, id: `${prefix}-${i}` })).run.id,
+    ),
   );
   const results = await Promise.all(ids.map((id) => runtime.operations.waitForRun(id, 600_000)));
   const seconds = (performance.now() - started) / 1000;
@@ -113,6 +118,7 @@ export async function engineBench(print: (line: string) => void): Promise<void> 
   const dir = mkdtempSync(join(tmpdir(), 'autoflow-bench-'));
   try {
     for (const [name, source] of Object.entries(WORKFLOWS)) writeFileSync(join(dir, name), source);
+    print(`engine on SQLite with ${defaultSandboxThreads()} sandbox thread(s) beside the main thread (a server's default here)`);
     const flushLimit = openFlushLimit(dir);
     const runtime = await runtimeAt(dir, 'engine');
     // Warm-up runs as long as the measured ones: V8 has optimised the engine's hot paths for one
@@ -140,7 +146,9 @@ export async function engineBench(print: (line: string) => void): Promise<void> 
       `one run, sequential durable steps/s (no-op activity): ${single.sequential.toFixed(0)}  = ${percent(single.sequential / single.flush)} of the flush limit (target ≥ 50%; median of ${ROUNDS} rounds)`,
     );
     // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
-    print(`  where the Node.js thread's time went (CPU profile of one more run): ${await profileCpu(() => timeRuns(runtime, 1, STEPS / 2, 'seq-profiled'))}`);
+    print(
+      `  where the Node.js thread's time went (CPU profile of one more run): ${await profileCpu(() => timeRuns(runtime, 1, STEPS / 2, 'seq-profiled'))}`,
+    );
     const many = median(rounds, (r) => r.aggregate / r.sequential);
     print(
       `${CONCURRENT} concurrent runs, aggregate steps/s: ${many.aggregate.toFixed(0)}  = ${(many.aggregate / many.sequential).toFixed(1)}× one run (target ≥ 5×; median of ${ROUNDS} rounds)`,
@@ -167,7 +175,11 @@ export async function engineBench(print: (line: string) => void): Promise<void> 
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
     const rssBefore = process.memoryUsage().rss;
-    await Promise.all(Array.from({ length: PARKED }, (_, i) => runtime.operations.startRun({ workflow: 'parked', input: { key: `k${i}` }, id: `parked-${i}` })));
+    await Promise.all(
+      Array.from({ length: PARKED }, (_, i) =>
+        runtime.operations.startRun({ workflow: 'parked', input: { key: `k${i}` }, id: `parked-${i}` }),
+      ),
+    );
     await runtime.engine.whenIdle();
     const cache = runtime.engine.cacheStats();
     global.gc?.();

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from '../core/errors.js';
 import { loadConfig } from './index.js';
+
+/** The sandbox threads a server starts unless told: one where it sees more than one CPU. */
+const DEFAULT_THREADS = availableParallelism() > 1 ? 1 : 0;
 
 const root = mkdtempSync(join(tmpdir(), 'autoflow-config-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -42,7 +45,7 @@ describe('defaults', () => {
     assert.equal(config.dev, false);
     assert.equal(config.apiToken, undefined);
     assert.equal(config.logLevel, 'info');
-    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: 0 });
+    assert.deepEqual(config.sandbox, { memoryMb: 64, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: DEFAULT_THREADS });
     assert.deepEqual(config.leases, { runMs: 30_000, callMs: 120_000 });
     assert.deepEqual(config.retention, { runDays: 30, eventDays: 7 });
     assert.equal(config.lookbackMs, 300_000);
@@ -155,6 +158,13 @@ describe('precedence: flags > environment > file > defaults', () => {
     );
   });
 
+  test('sandbox threads: one on a machine of several CPUs unless told; 0 keeps every sandbox on the main thread', async () => {
+    const told = await loadConfig({ env: {}, cwd: folder({ 'autoflow.config.ts': 'export default { sandbox: { threads: 0 } };\n' }) });
+    assert.equal(told.sandbox.threads, 0);
+    const untold = await loadConfig({ env: {}, cwd: folder({ 'autoflow.config.ts': 'export default { sandbox: { memoryMb: 96 } };\n' }) });
+    assert.equal(untold.sandbox.threads, DEFAULT_THREADS);
+  });
+
   test('a file written with defineConfig, with activities and subscribers', async () => {
     const index = pathToFileURL(join(import.meta.dirname, 'index.ts')).href;
     const cwd = folder({
@@ -167,7 +177,7 @@ export default defineConfig({
 `,
     });
     const config = await loadConfig({ env: {}, cwd });
-    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: 0 });
+    assert.deepEqual(config.sandbox, { memoryMb: 128, cpuMs: 1000, cacheSize: 500, cacheMemoryMb: 1024, threads: DEFAULT_THREADS });
     const double = config.activities.double;
     assert.ok(double);
     assert.deepEqual(

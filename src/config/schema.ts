@@ -1,4 +1,5 @@
 import type { ActivityContext, ActivityFunction } from '../capabilities/activities.js';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DATABASE_FORMS, parseDatabaseUrl } from './database.js';
 import { subscriberName } from '../app/subscriber-name.js';
@@ -23,6 +24,15 @@ function strict<Shape extends z.ZodRawShape>(shape: Shape) {
         ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}; known keys: ${known}`
         : undefined,
   });
+}
+
+/**
+ * The sandbox threads a server starts unless told: one where the process sees more than one CPU. Not one per CPU: in a
+ * container the CPUs seen are the node's, whatever the pod's CPU limit, and each thread is a V8 heap of its own; one is
+ * what was measured (docs/engine.md, "Sandbox threads").
+ */
+export function defaultSandboxThreads(): number {
+  return availableParallelism() > 1 ? 1 : 0;
 }
 
 function integer(min: number, max: number, expected = `an integer from ${min} to ${max}`) {
@@ -77,10 +87,10 @@ const sandboxSchema = strict({
    */
   cacheMemoryMb: integer(0, 1_048_576).default(1024),
   /**
-   * Worker threads that host sandboxes besides the main thread (docs/engine.md, "Sandbox threads").
-   * @default 0: every sandbox on the main thread
+   * Worker threads that host sandboxes besides the main thread (docs/engine.md, "Sandbox threads"); 0 keeps every
+   * sandbox on the main thread. @default 1 where the process sees more than one CPU, else 0
    */
-  threads: integer(0, 64).default(0),
+  threads: integer(0, 64).default(defaultSandboxThreads),
 });
 
 const leasesSchema = strict({
