@@ -30,16 +30,10 @@ export function describeHumanTasks(context: ConformanceContext): void {
       assert.deepEqual(await ids({ eligible: 'carol' }), []);
 
       const first = await store.listHumanTasks({ eligible: 'alice', limit: 2 });
-      assert.deepEqual(
-        first.tasks.map((t) => t.id),
-        ['tk_d', 'tk_c'],
-      );
+      assert.deepEqual(first.tasks.map((t) => t.id), ['tk_d', 'tk_c']);
       assert.ok(first.nextCursor);
       const second = await store.listHumanTasks({ eligible: 'alice', limit: 2, cursor: first.nextCursor });
-      assert.deepEqual(
-        second.tasks.map((t) => t.id),
-        ['tk_a'],
-      );
+      assert.deepEqual(second.tasks.map((t) => t.id), ['tk_a']);
       assert.equal(second.nextCursor, undefined);
     });
 
@@ -52,20 +46,14 @@ export function describeHumanTasks(context: ConformanceContext): void {
       assert.equal(await store.updateHumanTask(update), true);
       assert.equal(await store.updateHumanTask({ ...update, event: { ...event, dedupeKey: 'second' } }), false, 'the revision moved on');
       const stored = await store.getHumanTask('tk_1');
-      assert.deepEqual(
-        { status: stored?.status, outcome: stored?.outcome, closedAt: stored?.closedAt, revision: stored?.revision },
-        {
-          status: 'submitted',
-          outcome,
-          closedAt: 2000,
-          revision: 1,
-        },
-      );
+      assert.deepEqual({ status: stored?.status, outcome: stored?.outcome, closedAt: stored?.closedAt, revision: stored?.revision }, {
+        status: 'submitted',
+        outcome,
+        closedAt: 2000,
+        revision: 1,
+      });
       const inbox = await store.listEvents({ limit: 10 });
-      assert.deepEqual(
-        inbox.map((e) => e.id),
-        ['closed-1'],
-      );
+      assert.deepEqual(inbox.map((e) => e.id), ['closed-1']);
       assert.equal(await store.updateHumanTask({ id: 'tk_none', expectedRevision: 0, status: 'cancelled', decisions: [] }), false);
     });
 
@@ -75,10 +63,7 @@ export function describeHumanTasks(context: ConformanceContext): void {
       const decisions = [{ by: 'alice', decision: 'approve' as const, at: '1970-01-01T00:00:02.000Z' }];
       assert.equal(await store.updateHumanTask({ id: 'tk_1', expectedRevision: 0, status: 'open', decisions }), true);
       const stored = await store.getHumanTask('tk_1');
-      assert.deepEqual(
-        { status: stored?.status, decisions: stored?.decisions, outcome: stored?.outcome },
-        { status: 'open', decisions, outcome: undefined },
-      );
+      assert.deepEqual({ status: stored?.status, decisions: stored?.decisions, outcome: stored?.outcome }, { status: 'open', decisions, outcome: undefined });
     });
 
     it("cancels a run's open tasks when the run ends, keeping an approval's decisions", async () => {
@@ -93,10 +78,7 @@ export function describeHumanTasks(context: ConformanceContext): void {
       const ended = commit('r1', 2, 3000, { status: { status: 'completed', result: null } });
       assert.deepEqual(await store.commitTask(ended), { ok: true, pending: [] });
       const form = await store.getHumanTask('tk_form');
-      assert.deepEqual(
-        { status: form?.status, outcome: form?.outcome, closedAt: form?.closedAt },
-        { status: 'cancelled', outcome: { status: 'cancelled' }, closedAt: 3000 },
-      );
+      assert.deepEqual({ status: form?.status, outcome: form?.outcome, closedAt: form?.closedAt }, { status: 'cancelled', outcome: { status: 'cancelled' }, closedAt: 3000 });
       assert.deepEqual((await store.getHumanTask('tk_vote'))?.outcome, { status: 'cancelled', decisions });
       assert.equal((await store.getHumanTask('tk_done'))?.status, 'submitted', 'a closed task keeps its outcome');
       assert.equal((await store.getHumanTask('tk_other'))?.status, 'open', "another run's task stays open");

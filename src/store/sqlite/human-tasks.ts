@@ -8,8 +8,7 @@ import type { HumanTaskFilter, HumanTaskPage, HumanTaskUpdate } from '../../core
 import { decodeRunCursor, pageOf, runPageLimit } from '../pagination.js';
 import { humanTaskParams, json, toHumanTask, type HumanTaskRow } from '../rows.js';
 
-const COLUMNS =
-  't.id, t.run_id, t.workflow, t.kind, t.title, t.spec, t.eligible, t.status, t.decisions, t.outcome, t.created_at, t.due_at, t.closed_at, t.revision';
+const COLUMNS = 't.id, t.run_id, t.workflow, t.kind, t.title, t.spec, t.eligible, t.status, t.decisions, t.outcome, t.created_at, t.due_at, t.closed_at, t.revision';
 
 export const HUMAN_TASK_SQL = {
   insert: `INSERT INTO human_tasks (id, run_id, workflow, kind, title, spec, eligible, status, decisions, outcome, created_at, due_at, closed_at, revision)
