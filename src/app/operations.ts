@@ -17,10 +17,10 @@ import type {
   TriggerSpec,
 } from '../core/model.js';
 import type { EventRoutingSummary, GroupSlotHolder } from '../core/ports.js';
+import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskStatus } from '../core/human-task.js';
 
 /** How many of the runs holding a queued run's slots its description names. */
 export const HELD_BY_SHOWN = 10;
-import type { ApprovalDecision, HumanTaskKind, HumanTaskOutcome, HumanTaskStatus } from '../core/human-task.js';
 
 export interface RunView {
   id: string;

@@ -304,10 +304,6 @@ export interface SchemaMigration {
   to: number;
 }
 
-/**
- * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
- * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
- */
 /** A run holding a slot of its concurrency group (Store.listGroupSlotHolders). */
 export interface GroupSlotHolder {
   id: string;
@@ -317,6 +313,10 @@ export interface GroupSlotHolder {
   cancelling: boolean;
 }
 
+/**
+ * Durable state. Every method is atomic. Implementations: memory (tests of the core), SQLite (the
+ * embedded default), PostgreSQL (scale-out). All pass `store/conformance`.
+ */
 export interface Store {
   readonly kind: string;
   /**

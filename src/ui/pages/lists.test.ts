@@ -113,7 +113,7 @@ test("the workflows page says how many of a workflow's runs may run at once, per
   const newest = render(
     workflowsPage({ session, workflows: [{ ...deploy, concurrency: { limit: 1, queue: 'latest', cancelInProgress: true } }] }),
   );
-  assert.match(newest, /<dt>concurrency<\/dt><dd>1 at a time; a new run cancels the older runs running<\/dd>/);
+  assert.match(newest, /<dt>concurrency<\/dt><dd>1 at a time; the newest win: a new run cancels older ones, running or waiting<\/dd>/);
   const latest = render(workflowsPage({ session, workflows: [{ ...deploy, concurrency: { limit: 2, queue: 'latest' } }] }));
   assert.match(latest, /<dt>concurrency<\/dt><dd>2 at a time; only the newest run waits<\/dd>/);
   const unlimited = render(workflowsPage({ session, workflows: [{ ...deploy, concurrency: undefined }] as WorkflowView[] }));

@@ -416,7 +416,7 @@ export function workflowsPage(props: {
                     </>
                   )}
                   {workflow.concurrency.cancelInProgress
-                    ? '; a new run cancels the older runs running'
+                    ? '; the newest win: a new run cancels older ones, running or waiting'
                     : workflow.concurrency.queue === 'latest' && '; only the newest run waits'}
                 </dd>
               </>
