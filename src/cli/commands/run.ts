@@ -40,9 +40,13 @@ export function registerRun(program: Command, context: CliContext): void {
     });
     // A CI job run again ("Retry job") lands here with the failed run's id: starting it again is `retry`'s to do.
     const again = run.status === 'failed' ? `: \`autoflow retry ${run.id}\` runs it again from the task that failed it` : '';
+    const { concurrency } = run;
     const queued =
-      created && run.status === 'queued' && run.concurrency
-        ? `run ${run.id} is queued: the runs of its concurrency group '${run.concurrency.group}' hold its ${run.concurrency.limit} slot(s); it starts when one of them ends`
+      created && run.status === 'queued' && concurrency
+        ? concurrency.cancelInProgress
+          ? `run ${run.id} is queued: older runs of its concurrency group '${concurrency.group}' are asked to cancel (cancelInProgress); ` +
+            `it starts once they have ended (\`autoflow show ${run.id}\` names them)`
+          : `run ${run.id} is queued: the runs of its concurrency group '${concurrency.group}' hold its ${concurrency.limit} slot(s); it starts when one of them ends`
         : undefined;
     const note = queued ?? (created ? `started run ${run.id}` : `run ${run.id} already existed (${run.status}); not started again${again}`);
     if (!options.wait) {
