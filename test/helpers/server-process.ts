@@ -45,6 +45,7 @@ export class ServerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const before = this.stderr.length;
     child.stdout?.on('data', (chunk: Buffer) => {
       this.output += chunk.toString();
       this.stdout += chunk.toString();
@@ -53,10 +54,15 @@ export class ServerProcess {
       this.output += chunk.toString();
       this.stderr += chunk.toString();
     });
-    await this.waitHealthy(child);
+    await this.waitHealthy(child, before);
   }
 
-  private async waitHealthy(child: ChildProcess): Promise<void> {
+  /**
+   * Until this child answers /healthz. A port freePort found free may be taken by another test's server before this
+   * child binds it (test files run side by side): an answer counts once this child said it listens there, which a
+   * child that fails first (the port taken, another server on its SQLite file) never says.
+   */
+  private async waitHealthy(child: ChildProcess, outputFrom: number): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -64,7 +70,7 @@ export class ServerProcess {
       }
       try {
         const response = await fetch(`${this.url}/healthz`);
-        if (response.ok) return;
+        if (response.ok && this.stderr.slice(outputFrom).includes(`AutoFlow is listening on ${this.url}`)) return;
       } catch {
         // not listening yet
       }
