@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
-import { freePort, ServerProcess } from '../../test/helpers/server-process.js';
+import { startServerIn, type ServerProcess } from '../../test/helpers/server-process.js';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
 
 const BIN = fileURLToPath(new URL('../../bin/autoflow.js', import.meta.url));
@@ -63,13 +62,7 @@ function startCli(args: readonly string[]): { stderrShows(pattern: RegExp): Prom
 }
 
 before(async () => {
-  server = new ServerProcess({
-    port: await freePort(),
-    db: `sqlite:${join(folder.dir, 'autoflow.db')}`,
-    workflowsDir: folder.dir,
-    token: TOKEN,
-  });
-  await server.start();
+  server = await startServerIn(folder.dir, TOKEN);
 });
 after(async () => {
   await server?.stop();

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { autoflow } from '../helpers/cli-process.js';
-import { ServerProcess, freePort } from '../helpers/server-process.js';
+import { startServerIn, type ServerProcess } from '../helpers/server-process.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 /**
@@ -37,13 +36,7 @@ let server: ServerProcess;
 const cli = (args: string[]) => autoflow(args, { cwd: folder.dir, env: { AUTOFLOW_URL: server.url, AUTOFLOW_API_TOKEN: TOKEN } });
 
 before(async () => {
-  server = new ServerProcess({
-    port: await freePort(),
-    db: `sqlite:${join(folder.dir, 'autoflow.db')}`,
-    workflowsDir: folder.dir,
-    token: TOKEN,
-  });
-  await server.start();
+  server = await startServerIn(folder.dir, TOKEN);
 });
 after(async () => {
   await server?.stop();

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { autoflow } from '../helpers/cli-process.js';
-import { ServerProcess, freePort } from '../helpers/server-process.js';
+import { startServerIn, type ServerProcess } from '../helpers/server-process.js';
 import { workflowFolder } from '../helpers/workflow-files.js';
 
 /**
@@ -43,13 +42,7 @@ const cancelRequests = async (id: string) => {
 };
 
 before(async () => {
-  server = new ServerProcess({
-    port: await freePort(),
-    db: `sqlite:${join(folder.dir, 'autoflow.db')}`,
-    workflowsDir: folder.dir,
-    token: TOKEN,
-  });
-  await server.start();
+  server = await startServerIn(folder.dir, TOKEN);
 });
 after(async () => {
   await server?.stop();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/autoflow.js', import.meta.url));
@@ -123,4 +124,11 @@ export class ServerProcess {
       headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/json', ...init.headers },
     });
   }
+}
+
+/** A server, started, on the workflows of `dir` and an SQLite database in it (`autoflow.db`), with the admin `token`. */
+export async function startServerIn(dir: string, token: string): Promise<ServerProcess> {
+  const server = new ServerProcess({ port: await freePort(), db: `sqlite:${join(dir, 'autoflow.db')}`, workflowsDir: dir, token });
+  await server.start();
+  return server;
 }
