@@ -2,7 +2,13 @@
  * What `autoflow show` and the web UI's run page say of a run's concurrency group, in the same words: its limit,
  * whether a newer run cancels it, and, while it is queued, what it waits for.
  */
+import type { GroupSlotHolder } from '../core/ports.js';
 import type { RunView } from './operations.js';
+
+/** What the list of a queued run's slot holders says of one, after its id: `deploy, running, cancelling`. */
+export function holderNote({ workflow, status, cancelling }: GroupSlotHolder): string {
+  return `${workflow}, ${status}${cancelling ? ', cancelling' : ''}`;
+}
 
 /** The notes after the group's name: `limit 1; cancelInProgress: …; queued: …`. */
 export function concurrencyNotes({ status, concurrency }: Pick<RunView, 'status' | 'concurrency'>): string[] {

@@ -28,13 +28,15 @@ function fieldOf(name: string, property: JsonObject, required: boolean): FormFie
         if (!isStringList(property.enum)) return undefined;
         return { ...base, type: 'choice', options: property.enum, ...(typeof fallback === 'string' && { default: fallback }) };
       }
-      const text = {
-        ...(typeof fallback === 'string' && { default: fallback }),
+      const text = typeof fallback === 'string' ? { default: fallback } : {};
+      if (property.format === 'date') return { ...base, type: 'date', ...text };
+      return {
+        ...base,
+        type: 'text',
+        ...text,
         ...(numberOr(property.minLength) !== undefined && { minLength: numberOr(property.minLength) }),
         ...(numberOr(property.maxLength) !== undefined && { maxLength: numberOr(property.maxLength) }),
       };
-      if (property.format === 'date') return { ...base, type: 'date', ...(typeof fallback === 'string' && { default: fallback }) };
-      return { ...base, type: 'text', ...text };
     }
     case 'number':
     case 'integer':

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { concurrencyNotes } from '../../app/concurrency-text.js';
+import { concurrencyNotes, holderNote } from '../../app/concurrency-text.js';
 import type { RunView } from '../../app/operations.js';
 import type { HistoryEvent } from '../../core/model.js';
 import type { ApiClient } from '../client.js';
@@ -79,9 +79,7 @@ export function registerShow(program: Command, context: CliContext): void {
     if (run.concurrency !== undefined) {
       facts.push(['concurrency', `${run.concurrency.group} (${concurrencyNotes(run).join('; ')})`]);
       const holders = run.concurrency.heldBy ?? [];
-      const holderText = ({ id, workflow, status, cancelling }: (typeof holders)[number]) =>
-        `${id} (${workflow}, ${status}${cancelling ? ', cancelling' : ''})`;
-      if (holders.length > 0) facts.push(['held by', holders.map(holderText).join(', ')]);
+      if (holders.length > 0) facts.push(['held by', holders.map((holder) => `${holder.id} (${holderNote(holder)})`).join(', ')]);
     }
     if (run.continuedFrom !== undefined) facts.push(['continued from', run.continuedFrom]);
     if (run.continuedAs !== undefined) facts.push(['continued as', run.continuedAs]);

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import { concurrencyNotes } from '../../app/concurrency-text.js';
+import { concurrencyNotes, holderNote } from '../../app/concurrency-text.js';
 import type { CallView, RetryView, RunView, TaskView } from '../../app/operations.js';
 import { BUILT_IN_PATCH_NOTE, isBuiltInPatch } from '../../core/built-in-patches.js';
 import { causeChainOf } from '../../core/errors.js';
@@ -191,8 +191,7 @@ export function runPage(props: RunPageProps) {
                 {run.concurrency.heldBy.map((holder, i) => (
                   <>
                     {i > 0 && ', '}
-                    <a href={`/runs/${encodeURIComponent(holder.id)}`}>{holder.id}</a> ({holder.workflow}, {holder.status}
-                    {holder.cancelling && ', cancelling'})
+                    <a href={`/runs/${encodeURIComponent(holder.id)}`}>{holder.id}</a> ({holderNote(holder)})
                   </>
                 ))}
               </dd>
