@@ -7,6 +7,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { createRuntime, embeddedRuntimeConfig, type Runtime } from '../src/app/runtime.js';
 import type { DatabaseConfig } from '../src/config/database.js';
+import { defaultSandboxThreads } from '../src/config/schema.js';
 import type { Logger } from '../src/core/ports.js';
 import { profileCpu } from './cpu-profile.js';
 import { STEPS_WORKFLOW } from './engine-bench.js';
@@ -130,7 +131,9 @@ async function startAutoflow(
 
 /** The store time per step of `engine`'s measured runs, then a CPU profile of more runs at the first concurrency. */
 async function explainAutoflow(engine: Contender & { runtime: Runtime }, print: (line: string) => void): Promise<void> {
-  print(`  ${engine.label}, store time per step over the runs so far: ${await storeProfile(engine.runtime, (WARM_UP + W * CONCURRENCY.length) * S)}`);
+  print(
+    `  ${engine.label}, store time per step over the runs so far: ${await storeProfile(engine.runtime, (WARM_UP + W * CONCURRENCY.length) * S)}`,
+  );
   // Profiled apart from the measured runs, so that the profiler's own cost is not in their figures.
   const [concurrency = 1] = CONCURRENCY;
   const profiled = Math.max(1, Math.round(W / 2));
@@ -202,11 +205,18 @@ export async function dbosBench(print: (line: string) => void): Promise<void> {
   await admin((client) => client.query(`CREATE SCHEMA ${autoflowSchema}`));
   try {
     print(
-      `\nAutoFlow vs DBOS Transact — ${W} workflows × ${S} sequential no-op steps, same PostgreSQL (synchronous_commit=on, server default ${reachable?.synchronous_commit}), same machine, one run`,
+      `\nAutoFlow vs DBOS Transact — ${W} workflows × ${S} sequential no-op steps, same PostgreSQL (synchronous_commit=on, server default ${reachable?.synchronous_commit}), same machine, one run; AutoFlow on PostgreSQL with ${defaultSandboxThreads()} sandbox thread(s) beside the main thread (a server's default here)`,
     );
     // AutoFlow and DBOS take turns at each concurrency, so that each pair is measured seconds
     // apart on this VM, whose fsync time drifts within minutes; SQLite runs on its own afterwards.
-    const onPostgres = await startAutoflow('AutoFlow (PostgreSQL)', { kind: 'postgres', url: urlWith(autoflowSchema) }, dir, 'pg');
+    // With the sandbox threads a server starts unless told, so that the figures are what a server gets.
+    const onPostgres = await startAutoflow(
+      'AutoFlow (PostgreSQL)',
+      { kind: 'postgres', url: urlWith(autoflowSchema) },
+      dir,
+      'pg',
+      defaultSandboxThreads(),
+    );
     const results: Result[] = [];
     try {
       const dbos = await startDbos(dbosSchema);
@@ -219,7 +229,12 @@ export async function dbosBench(print: (line: string) => void): Promise<void> {
     } finally {
       await onPostgres.stop();
     }
-    const onSqlite = await startAutoflow('AutoFlow (SQLite, synchronous=FULL)', { kind: 'sqlite', path: join(dir, 'bench.db') }, dir, 'sqlite');
+    const onSqlite = await startAutoflow(
+      'AutoFlow (SQLite, synchronous=FULL, main thread only)',
+      { kind: 'sqlite', path: join(dir, 'bench.db') },
+      dir,
+      'sqlite',
+    );
     // The same with one sandbox thread (sandbox.threads: 1) beside the main thread, in its own file.
     const threaded = await startAutoflow(
       'AutoFlow (SQLite, 1 sandbox thread)',

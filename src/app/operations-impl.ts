@@ -432,11 +432,13 @@ export function createOperations(deps: OperationsDeps): Operations {
     },
 
     async retryRun(id, options) {
-      const run = view(await engine.retry(id, options));
+      const { run: retried, from } = await engine.retry(id, options);
+      const run = view(retried);
       const warnings = [
         // The active version is the last that built: a file saved broken since is not the code the run goes on with.
         ...(options?.latest ? brokenFileWarnings(run, problems(), engine.activeDefinition(run.workflow)) : []),
-        ...(await parentWarnings(run)),
+        // A stuck run has not ended: its parent still waits for it, and hears how it ends.
+        ...(from === 'failed' ? await parentWarnings(run) : []),
       ];
       return warnings.length > 0 ? { ...run, warnings } : run;
     },

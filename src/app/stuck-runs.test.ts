@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { workflowFolder } from '../../test/helpers/workflow-files.js';
+import { ConflictError } from '../core/errors.js';
 import { createTestEnv } from '../testing/test-env.js';
 
 const folder = workflowFolder({
@@ -52,5 +53,68 @@ test('a stuck run says when it got stuck, and cancel or terminate keep why it wa
     assert.equal(afterTerminate.error?.cause?.name, 'NondeterminismError', 'the divergence is kept');
   } finally {
     await env.close();
+  }
+});
+
+/** A workflow that waits for the signal `name` and returns what it carried. */
+const latch = (name: string): string => `import { signal, workflow } from 'autoflow';
+export default workflow({ name: 'latch', async run() { return signal('${name}', { timeout: '7d' }); } });`;
+
+test('a stuck run goes on from where it stopped once code that replays its history is deployed, with what reached it meanwhile', async () => {
+  const db = { kind: 'sqlite' as const, path: join(folder.dir, 'retry-stuck.db') };
+  const file = folder.write('latch.ts', latch('go'));
+  const first = await createTestEnv({ workflows: [file], db });
+  const id = await first.start('latch', null, 'fixable');
+  const stuckVersion = (await first.run(id)).version;
+  await first.close();
+  const sqlite = new Database(db.path);
+  sqlite.prepare(`UPDATE history SET body = replace(body, '"autoflow.signal.go"', '"autoflow.signal.other"')`).run();
+  sqlite.close();
+
+  const env = await createTestEnv({ workflows: [file], db });
+  let stuck;
+  let historyBefore;
+  try {
+    await env.signal(id, 'go', 'now');
+    stuck = await env.run(id);
+    assert.deepEqual([stuck.status, stuck.error?.name], ['stuck', 'NondeterminismError']);
+    historyBefore = await env.history(id);
+    // Its own code still diverges: refused, with the divergence and what to do, and the run stays as it was.
+    await assert.rejects(env.operations.retryRun(id), (error: unknown) => {
+      assert.ok(error instanceof ConflictError);
+      assert.match(error.message, /^run fixable still does not replay on its version [0-9a-f]{12}: Nondeterminism/);
+      assert.match(error.message, /deploy code that replays its history .* retry it on the latest version$/);
+      return true;
+    });
+    assert.deepEqual(await env.run(id), stuck);
+    assert.deepEqual(await env.operations.listRetries(id), []);
+  } finally {
+    await env.close();
+  }
+
+  // The fix: code whose wait is the one the history recorded.
+  folder.write('latch.ts', latch('other'));
+  const fixed = await createTestEnv({ workflows: [file], db });
+  try {
+    const preview = await fixed.operations.retryRun(id, { latest: true, dryRun: true });
+    assert.equal(preview.status, 'running');
+    assert.notEqual(preview.version, stuckVersion);
+    assert.deepEqual(await fixed.run(id), stuck, 'a dry run retries nothing');
+
+    const retried = await fixed.operations.retryRun(id, { latest: true, by: 'alice' });
+    assert.deepEqual([retried.status, retried.version, retried.warnings], ['running', preview.version, undefined]);
+    await fixed.settle();
+    const done = await fixed.run(id);
+    assert.deepEqual([done.status, done.result], ['completed', 'now'], 'the signal sent while it was stuck reached it');
+    const history = await fixed.history(id);
+    assert.deepEqual(history.slice(0, historyBefore.length), historyBefore, 'nothing of its history went');
+    const [retry, ...more] = await fixed.operations.listRetries(id);
+    assert.deepEqual(more, []);
+    assert.deepEqual(
+      [retry?.by, retry?.version, retry?.keptHistoryLength, retry?.previousError?.name],
+      ['alice', preview.version, historyBefore.length, 'NondeterminismError'],
+    );
+  } finally {
+    await fixed.close();
   }
 });

@@ -322,7 +322,7 @@ describe('acting on runs and events', () => {
     assert.equal(outcome.stdout, 'run failed-1 retried: running on version v1\nrun failed-2 retried: running on version v1\n');
     assert.equal(
       outcome.stderr,
-      'error: run not-failed: run not-failed is running; only a failed run can be retried\nerror: 1 of 3 runs could not be retried\n',
+      'error: run not-failed: run not-failed is running; only a failed or stuck run can be retried\nerror: 1 of 3 runs could not be retried\n',
     );
     assert.deepEqual(operations.retries.slice(-2), [
       { runId: 'failed-1', latest: true },
@@ -330,7 +330,7 @@ describe('acting on runs and events', () => {
     ]);
     const one = await cli(['retry', 'not-failed']);
     assert.equal(one.code, 1);
-    assert.equal(one.stderr, 'error: run not-failed is running; only a failed run can be retried\n', 'one run: its error alone');
+    assert.equal(one.stderr, 'error: run not-failed is running; only a failed or stuck run can be retried\n', 'one run: its error alone');
     const shown = await cli(['show', 'failed-1']);
     assert.match(
       shown.stdout,

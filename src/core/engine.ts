@@ -38,6 +38,7 @@ import type {
   Logger,
   RouteResult,
   RunLease,
+  RunRetry,
   Sandbox,
   SecretSource,
   Store,
@@ -47,7 +48,7 @@ import type {
   WorkflowInstance,
 } from './ports.js';
 import { replayHistory, type ReplayOutcome } from './replay.js';
-import { planRetry, retriedRecord } from './run-retry.js';
+import { planRetry, planStuckRetry, retriedRecord, type RetryInput } from './run-retry.js';
 import {
   leftWorkToClaim,
   lookBack,
@@ -554,13 +555,20 @@ export class Engine {
    * not replay it; the run then stays as it was. `dryRun`: every check of a retry, and the run as it would go on, without
    * retrying it.
    */
-  async retry(runId: string, options: { latest?: boolean; by?: string; dryRun?: boolean } = {}): Promise<RunRecord> {
+  async retry(
+    runId: string,
+    options: { latest?: boolean; by?: string; dryRun?: boolean } = {},
+  ): Promise<{ run: RunRecord; from: 'failed' | 'stuck' }> {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
-    if (run.status !== 'failed') throw new ConflictError(`run ${runId} is ${run.status}; only a failed run can be retried`);
-    // The store decides as it retries the run; asked first, a dry run answers as the retry would.
+    if (run.status !== 'failed' && run.status !== 'stuck') {
+      throw new ConflictError(`run ${runId} is ${run.status}; only a failed or stuck run can be retried`);
+    }
+    const from = run.status;
+    const stuck = from === 'stuck';
+    // The store decides as it retries the run; asked first, a dry run answers as the retry would. A stuck run kept its slot.
     const { concurrency } = run;
-    if (concurrency) {
+    if (concurrency && !stuck) {
       const taken = await this.store.countGroupSlotsTaken(concurrency.group);
       if (taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
     }
@@ -573,27 +581,19 @@ export class Engine {
       );
     }
     const time = this.clock.now();
-    const retry = await planRetry({
-      run,
-      history: await this.store.loadHistory(runId),
-      version: definition.version,
-      time,
-      secrets: this.options.secrets,
-      readableSecrets: this.permissionsOf(definition).secrets ?? [],
-      versionOf: (name) => this.activeDefinition(name)?.version,
-      concurrencyOf: (name) => this.activeDefinition(name)?.manifest.concurrency,
-      inputProblem: (name, input) => this.inputProblem(name, input),
-      replay: (kept) => this.replayForRetry(run, definition, kept),
-      ...(options.by !== undefined && { by: options.by }),
-      getRun: (id) => this.store.getRun(id),
-    });
-    if (options.dryRun) return retriedRecord(run, retry);
+    const history = await this.store.loadHistory(runId);
+    const replay = (kept: readonly HistoryEvent[]) => this.replayForRetry(run, definition, kept);
+    const by = options.by !== undefined ? { by: options.by } : {};
+    const retry = stuck
+      ? await planStuckRetry({ run, history, version: definition.version, time, replay, ...by })
+      : await this.planFailedRetry(run, definition, history, time, replay, by);
+    if (options.dryRun) return { run: retriedRecord(run, retry), from };
     if (!(await this.store.retryRun(retry))) throw new ConflictError(`run ${runId} changed while it was being retried; look at it again`);
     this.cache.evict(runId);
     this.failing.delete(runId);
     this.logger.info(
       { runId, version: definition.version, keptHistory: retry.keepHistoryLength, error: run.error, by: options.by },
-      'failed run retried',
+      `${from} run retried`,
     );
     const retried = retriedRecord(run, retry);
     this.events.emit('run:retried', { run: retried, latest: options.latest === true });
@@ -601,7 +601,32 @@ export class Engine {
     for (const timer of retry.timers) this.considerWake(timer.fireAt);
     if (retry.waits.length > 0) this.track(this.lookback(retried, retry.waits, (wait) => wait.registeredAt));
     this.pump();
-    return retried;
+    return { run: retried, from };
+  }
+
+  /** What retrying failed `run` on `definition` changes (run-retry.ts), with the lookups a plan needs. */
+  private planFailedRetry(
+    run: RunRecord,
+    definition: DeployedDefinition,
+    history: HistoryEvent[],
+    time: number,
+    replay: RetryInput['replay'],
+    by: { by?: string },
+  ): Promise<RunRetry> {
+    return planRetry({
+      run,
+      history,
+      version: definition.version,
+      time,
+      secrets: this.options.secrets,
+      readableSecrets: this.permissionsOf(definition).secrets ?? [],
+      versionOf: (name) => this.activeDefinition(name)?.version,
+      concurrencyOf: (name) => this.activeDefinition(name)?.manifest.concurrency,
+      inputProblem: (name, input) => this.inputProblem(name, input),
+      replay,
+      ...by,
+      getRun: (id) => this.store.getRun(id),
+    });
   }
 
   /** The kept history of a run being retried, replayed in a sandbox of `definition` that is then dropped. */
@@ -612,10 +637,12 @@ export class Engine {
       return outcome;
     } catch (caught) {
       if (!(caught instanceof NondeterminismError || caught instanceof SandboxLimitError)) throw caught;
-      throw new ConflictError(
-        `version ${definition.version.slice(0, 12)} cannot take run ${run.id} over: ${caught.message}`,
-        toErrorInfo(caught) as unknown as Json,
-      );
+      const version = definition.version.slice(0, 12);
+      const message =
+        run.status === 'stuck' && definition.version === run.version
+          ? `run ${run.id} still does not replay on its version ${version}: ${caught.message}; deploy code that replays its history (patched() keeps an old branch for it) and retry it on the latest version`
+          : `version ${version} cannot take run ${run.id} over: ${caught.message}`;
+      throw new ConflictError(message, toErrorInfo(caught) as unknown as Json);
     }
   }
 

@@ -235,7 +235,7 @@ export interface DefinitionSummary {
  */
 export interface RunRetry {
   runId: string;
-  /** The failed run's history length, which the retry is fenced on. */
+  /** The failed (or stuck) run's history length, which the retry is fenced on. */
   expectedHistoryLength: number;
   /**
    * And its `updatedAt`: a retry shortens the history, so a run retried and failed again may have
@@ -432,8 +432,10 @@ export interface Store {
    */
   deleteEndedRuns(endedBefore: number, limit: number): Promise<number>;
   /**
-   * Brings a failed run back to `running` (see RunRetry): only while it is still `failed` with
-   * `expectedHistoryLength` events and `expectedUpdatedAt`, else returns false and changes nothing. Atomic.
+   * Brings a failed or stuck run back to `running` (see RunRetry): only while it is still in that status with
+   * `expectedHistoryLength` events and `expectedUpdatedAt`, else returns false and changes nothing. Atomic. A stuck
+   * run's retry keeps its whole history and opens nothing (its calls, timers, waits, mailbox and forms stayed as they
+   * were), and the run is ready at once.
    */
   retryRun(retry: RunRetry): Promise<boolean>;
   /**

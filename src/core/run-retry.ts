@@ -16,7 +16,7 @@ import { callRecordOf, childExistsResolution, childStart, continuedAs, waitRowsO
 const MAX_CHAIN = 10_000;
 
 export interface RetryInput {
-  /** The failed run. */
+  /** The failed (or stuck) run. */
   run: RunRecord;
   history: readonly HistoryEvent[];
   /** The version the run goes on with. */
@@ -103,6 +103,30 @@ export async function planRetry(input: RetryInput): Promise<RunRetry> {
     await reopen(command, issuedAt.get(command.step) ?? time, retry, input, refusedStarts, failedCalls);
   }
   return retry;
+}
+
+/**
+ * The retry of a stuck run, whose replay diverged from its history: it goes on from where it stopped, once the code
+ * of `input.version` (its own, after a fix of the server; or a new version) replays its whole history — else the
+ * replay throws and nothing changes. Nothing of the history goes and nothing is opened again: a stuck run's calls,
+ * timers and waits stayed open, and what reached it since waits in its mailbox.
+ */
+export async function planStuckRetry(input: Pick<RetryInput, 'run' | 'history' | 'version' | 'time' | 'by' | 'replay'>): Promise<RunRetry> {
+  const { run, history } = input;
+  await input.replay(history);
+  return {
+    runId: run.id,
+    expectedHistoryLength: history.length,
+    expectedUpdatedAt: run.updatedAt,
+    keepHistoryLength: history.length,
+    version: input.version,
+    at: input.time,
+    ...(input.by !== undefined && { by: input.by }),
+    pending: [],
+    calls: [],
+    timers: [],
+    waits: [],
+  };
 }
 
 /** The run's record as every store holds it once `retry` is applied: what a read after the retry returns. */

@@ -128,10 +128,33 @@ export function checkRunRetry(retry: RunRetry): void {
 
 /**
  * Whether a retried run needs a workflow task at once: it has resolutions to receive, or starts
- * over. Otherwise it becomes ready when what it opened again (a call, timer or wait) resolves.
+ * over, or it was stuck (what reached it meanwhile waits in its mailbox, and a claim rebuilds its
+ * sandbox). Otherwise it becomes ready when what it opened again (a call, timer or wait) resolves.
  */
-export function retryNeedsTask(retry: RunRetry): boolean {
-  return retry.pending.length > 0 || retry.keepHistoryLength === 0;
+export function retryNeedsTask(retry: RunRetry, from: RetriedStatus): boolean {
+  return from === 'stuck' || retry.pending.length > 0 || retry.keepHistoryLength === 0;
+}
+
+/** The statuses a retry takes a run from (see Store.retryRun). */
+export type RetriedStatus = 'failed' | 'stuck';
+
+/**
+ * `status` when a run in it may take `retry`, else undefined. A stuck run goes on whole from where it stopped: its
+ * calls, timers, waits and mailbox stayed as they were, so its retry keeps every event and opens nothing (else this
+ * throws: an engine bug). A failed run's retry point is checked against its history rows by the store.
+ */
+export function retriedStatus(status: RunStatus, retry: RunRetry): RetriedStatus | undefined {
+  if (status === 'failed') return status;
+  if (status !== 'stuck') return undefined;
+  const opens = retry.pending.length + retry.calls.length + retry.timers.length + retry.waits.length + (retry.children?.length ?? 0);
+  if (retry.keepHistoryLength !== retry.expectedHistoryLength || opens > 0) {
+    throw new StoreError(
+      `retry of stuck run '${retry.runId}' cuts its history or opens work again: a stuck run goes on from where it stopped, ` +
+        'with everything it had open (this is an engine bug)',
+      { details: { runId: retry.runId, keepHistoryLength: retry.keepHistoryLength, expectedHistoryLength: retry.expectedHistoryLength } },
+    );
+  }
+  return status;
 }
 
 /** A retry whose `keepHistoryLength` is not 0 nor the first seq of one of the run's workflow tasks. */

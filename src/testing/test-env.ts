@@ -315,7 +315,10 @@ export class TestEnv {
     await this.settle();
   }
 
-  /** As `autoflow retry`: a failed run goes on from the task that failed it (`latest`: on the active version). */
+  /**
+   * As `autoflow retry`: a failed run goes on from the task that failed it, a stuck one from where it stopped (`latest`: on
+   * the active version).
+   */
   async retry(runId: string, options: { latest?: boolean } = {}): Promise<void> {
     await this.operations.retryRun(runId, options);
     await this.settle();

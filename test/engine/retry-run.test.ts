@@ -113,7 +113,7 @@ test('a retried run runs its failed call again, under its retry policy and idemp
   // Still down: the call gets its two attempts again, then the run fails again.
   const failure = (await s.store.getRun('p1'))?.error;
   const retriedAt = s.clock.now();
-  const retried = await s.engine.retry('p1', { by: 'alice' });
+  const { run: retried } = await s.engine.retry('p1', { by: 'alice' });
   assert.equal(retried.status, 'running');
   assert.equal(retried.error, undefined);
   assert.equal(await s.settle('p1'), 'failed');
@@ -211,11 +211,11 @@ test('on the latest version a fixed bug no longer fails the run; a version that 
     notes(`    const note = (await activities.create('note')) as string;
     return 'fixed ' + note;`),
   );
-  const preview = await s.engine.retry('n1', { latest: true, dryRun: true });
+  const { run: preview } = await s.engine.retry('n1', { latest: true, dryRun: true });
   assert.deepEqual([preview.status, preview.version], ['running', fixed], 'the run as it would go on');
   assert.equal((await s.store.getRun('n1'))?.status, 'failed', 'a dry run retries nothing');
   assert.deepEqual(await s.store.loadHistory('n1'), historyBefore);
-  const retried = await s.engine.retry('n1', { latest: true });
+  const { run: retried } = await s.engine.retry('n1', { latest: true });
   assert.equal(retried.version, fixed);
   assert.equal(await s.settle('n1'), 'completed');
   assert.equal((await s.store.getRun('n1'))?.result, 'fixed create:"note"');
@@ -267,7 +267,7 @@ export default workflow({
   await s.start('early', 'e1', { notBefore: s.clock.now() + 1000 });
   assert.equal(await s.settle('e1'), 'failed');
   s.clock.advanceTo(s.clock.now() + 1000);
-  const retried = await s.engine.retry('e1');
+  const { run: retried } = await s.engine.retry('e1');
   assert.equal(retried.historyLength, 0);
   assert.equal(await s.settle('e1'), 'completed');
   assert.equal((await s.store.getRun('e1'))?.result, 'on time');
@@ -275,7 +275,7 @@ export default workflow({
 
   await assert.rejects(
     s.engine.retry('e1'),
-    (error: unknown) => error instanceof ConflictError && /e1 is completed; only a failed run/.test(error.message),
+    (error: unknown) => error instanceof ConflictError && /e1 is completed; only a failed or stuck run/.test(error.message),
   );
   await assert.rejects(s.engine.retry('nope'), NotFoundError);
 });

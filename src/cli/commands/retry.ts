@@ -85,7 +85,9 @@ export function registerRetry(program: Command, context: CliContext): void {
   addClientOptions(
     program
       .command('retry')
-      .description('run failed runs again from the workflow task that failed them; what they did before is kept')
+      .description(
+        'run failed runs again from the workflow task that failed them, and stuck runs from where they stopped once their code replays their history; what they did before is kept',
+      )
       .argument('[ids...]', 'run ids')
       .option('--failed', 'every failed run (of --workflow, if given) instead of ids: after an outage')
       .option('--workflow <name>', 'with --failed: only runs of this workflow')

@@ -224,7 +224,9 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async retryRun(id, retryOptions) {
       const run = requireRun(id);
-      if (run.status !== 'failed') throw new ConflictError(`run ${id} is ${run.status}; only a failed run can be retried`);
+      if (run.status !== 'failed' && run.status !== 'stuck') {
+        throw new ConflictError(`run ${id} is ${run.status}; only a failed or stuck run can be retried`);
+      }
       if (retryOptions?.dryRun) {
         const refusal = options.refusedRetries?.[id];
         if (refusal !== undefined) throw new ConflictError(refusal);

@@ -277,6 +277,52 @@ export function describeRetryRun(context: ConformanceContext): void {
       assert.deepEqual(await snapshot(store, ['r1']), after);
     });
 
+    it('takes a stuck run back to running whole: its history, calls, timers, waits and mailbox stay, and it is ready at once', async () => {
+      const store = context.store;
+      await startRun(store, 's1', {
+        calls: [call('s1', 2, 900_000)],
+        timers: [timer('s1', 3, 1500), timer('s1', 5, 9000)],
+        waits: [wait('s1', 4)],
+      });
+      assert.deepEqual(await store.fireDueTimers(1500, 10), ['s1']);
+      const divergence = { name: 'NondeterminismError', message: 'replay diverged at step 2' };
+      const stuckCommit = commit('s1', 2, 2000, { at: 2000, history: [], status: { status: 'stuck', error: divergence } });
+      assert.equal((await store.commitTask(stuckCommit)).ok, true);
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 2500, 60_000, 10), [], 'a stuck run waits for a fix');
+      const before = await snapshot(store, ['s1']);
+      const retry: RunRetry = {
+        runId: 's1',
+        expectedHistoryLength: 2,
+        expectedUpdatedAt: 2000,
+        keepHistoryLength: 2,
+        version: 'v2',
+        at: 5000,
+        pending: [],
+        calls: [],
+        timers: [],
+        waits: [],
+      };
+
+      assert.equal(await store.retryRun({ ...retry, expectedUpdatedAt: 1999 }), false, 'stuck at another time');
+      const cuts = (error: unknown) => error instanceof StoreError && /goes on from where it stopped/.test(error.message);
+      await assert.rejects(store.retryRun({ ...retry, keepHistoryLength: 0 }), cuts);
+      await assert.rejects(store.retryRun({ ...retry, timers: [timer('s1', 6, 7000)] }), cuts);
+      assert.deepEqual(await snapshot(store, ['s1']), before, 'refused retries changed nothing');
+
+      assert.equal(await store.retryRun(retry), true);
+      const [run] = before.runs;
+      const { error: _divergence, ...stuck } = run!.run!;
+      assert.deepEqual(await store.getRun('s1'), { ...stuck, status: 'running', version: 'v2', updatedAt: 5000 });
+      const after = await snapshot(store, ['s1']);
+      assert.deepEqual(
+        [after.runs[0]?.history, after.runs[0]?.pending, after.runs[0]?.calls, after.waits],
+        [run?.history, run?.pending, run?.calls, before.waits],
+      );
+      assert.deepEqual(await store.listRunRetries('s1'), [{ at: 5000, version: 'v2', keptHistoryLength: 2, previousError: divergence }]);
+      assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), ['s1'], 'ready at once, for what reached it');
+      assert.equal(await store.retryRun(retry), false, 'retried once');
+    });
+
     it('throws a StoreError, changing nothing, for a retry point outside the history or a row of another run', async () => {
       const store = context.store;
       await startRun(store, 'other');

@@ -58,6 +58,7 @@ import {
   isTerminal,
   queueBehind,
   queueStatsOf,
+  retriedStatus,
   retryNeedsTask,
   retryPointError,
   SLOT_HOLDING_STATUSES,
@@ -394,12 +395,8 @@ export function createMemoryStore(): Store {
     const { runId, keepHistoryLength: keep, at } = retry;
     const row = runs.get(runId);
     const failed = row?.record;
-    if (
-      !row ||
-      failed?.status !== 'failed' ||
-      failed.historyLength !== retry.expectedHistoryLength ||
-      failed.updatedAt !== retry.expectedUpdatedAt
-    ) {
+    const from = failed && retriedStatus(failed.status, retry);
+    if (!row || !from || failed.historyLength !== retry.expectedHistoryLength || failed.updatedAt !== retry.expectedUpdatedAt) {
       return false;
     }
     // Events, not task rows, are kept here: any point within the history will do.
@@ -434,13 +431,14 @@ export function createMemoryStore(): Store {
     delete row.leaseUntil;
     for (const item of retry.pending) appendPending(row, item.resolution, item.at, item.attempts);
     // Ready since the retry, not since the resolutions it gives back (as in the SQL stores).
-    if (retryNeedsTask(retry)) row.readyAt = at;
+    if (retryNeedsTask(retry, from)) row.readyAt = at;
     else delete row.readyAt;
     for (const call of retry.calls) calls.set(runId, call.step, { call: copy(call) });
     for (const timer of retry.timers) timers.set(runId, timer.step, copy(timer));
     for (const wait of retry.waits) waits.set(runId, wait.step, copy(wait));
     for (const child of retry.children ?? []) startChild(row, child, at);
-    humanTasks.reopenCancelledOfRun(runId, retry.expectedUpdatedAt);
+    // A stuck run's forms stayed open: only a failure cancels them.
+    if (from === 'failed') humanTasks.reopenCancelledOfRun(runId, retry.expectedUpdatedAt);
     return true;
   }
 

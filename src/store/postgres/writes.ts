@@ -5,7 +5,7 @@
  */
 import { groupFullError } from '../../core/concurrency.js';
 import { NotFoundError } from '../../core/errors.js';
-import type { CloudEvent, NewRun, Resolution } from '../../core/model.js';
+import type { CloudEvent, NewRun, Resolution, RunStatus } from '../../core/model.js';
 import type {
   BusyWorkflows,
   ClaimedCall,
@@ -19,7 +19,7 @@ import type {
 } from '../../core/ports.js';
 import { childExistsResolution, MAX_LOGS_PER_TASK, taskTime } from '../../core/task.js';
 import { rowLimit } from '../pagination.js';
-import { isTerminal, retryNeedsTask, retryPointError } from '../rules.js';
+import { isTerminal, retriedStatus, retryNeedsTask, retryPointError } from '../rules.js';
 import type { EventRow, LeasedCallRow, PendingRow, RunRow } from '../rows.js';
 import { concurrencyQueueColumn, json, newRunParams, toClaimedCall, toCloudEvent, toPending } from '../rows.js';
 import type { Queryable } from './prepared.js';
@@ -213,7 +213,7 @@ export async function routeEvent(client: Client, routing: EventRouting): Promise
 }
 
 interface LockedRunRow {
-  status: string;
+  status: RunStatus;
   history_length: number;
   updated_at: number;
   concurrency_group: string | null;
@@ -222,8 +222,8 @@ interface LockedRunRow {
 
 /**
  * See Store.retryRun; the caller checked the retry (checkRunRetry). The run's row is locked first:
- * a concurrent retry of the same run waits, then finds it no longer failed and writes nothing.
- * The retry point must be 0 or the seq of one of its history rows (a row holds one workflow task
+ * a concurrent retry of the same run waits, then finds it no longer failed (or stuck) and writes nothing.
+ * A failed run's retry point must be 0 or the seq of one of its history rows (a row holds one workflow task
  * since migration 008), so that no task is cut in two; else this throws and the transaction rolls back.
  * So does a run of a concurrency group whose slots are taken (groupFullError).
  */
@@ -231,10 +231,11 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
   const { runId, keepHistoryLength: keep, at } = retry;
   const { rows } = await client.query<LockedRunRow>(SQL.lockRun, [runId]);
   const run = rows[0];
-  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
+  const from = run && retriedStatus(run.status, retry);
+  if (!run || !from || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
     return false;
   }
-  if (keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
+  if (from === 'failed' && keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
   if (run.concurrency_group !== null) {
     // The group stays locked until the commit: a run of it created or started meanwhile counts this one as running.
     const concurrency = { group: run.concurrency_group, limit: run.concurrency_limit ?? 1 };
@@ -243,7 +244,7 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
     if (taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
   }
   await client.query(SQL.recordRetry, [runId, at, retry.by ?? null, retry.version, keep]);
-  await client.query(SQL.reopenRun, [runId, keep, keep * MAX_LOGS_PER_TASK, retry.version, at, retryNeedsTask(retry)]);
+  await client.query(SQL.reopenRun, [runId, keep, keep * MAX_LOGS_PER_TASK, retry.version, at, retryNeedsTask(retry, from)]);
   const { pending, calls, timers, waits } = retry;
   if (pending.length) {
     await client.query(SQL.insertPending, [
@@ -288,7 +289,8 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
     const refusal = created.has(child.id) ? undefined : childExistsResolution(child);
     if (refusal) await appendPendingUnlessTerminal(client, runId, refusal, at);
   }
-  await client.query(SQL.reopenCancelledHumanTasks, [runId, retry.expectedUpdatedAt]);
+  // A stuck run's forms stayed open: only a failure cancels them.
+  if (from === 'failed') await client.query(SQL.reopenCancelledHumanTasks, [runId, retry.expectedUpdatedAt]);
   return true;
 }
 

@@ -24,6 +24,7 @@ import {
   freesSlot,
   isTerminal,
   queueBehind,
+  retriedStatus,
   retryNeedsTask,
   retryPointError,
   supersededByNewest,
@@ -183,18 +184,19 @@ export function commitTask(s: Statements, commit: TaskCommit): TaskCommitResult 
 }
 
 /**
- * See Store.retryRun. Nothing is written before both checks pass: the run is still failed at the
- * expected length, and the retry point is 0 or the seq of one of its history rows (a row holds one
+ * See Store.retryRun. Nothing is written before both checks pass: the run is still failed (or stuck) at the
+ * expected length, and a failed run's retry point is 0 or the seq of one of its history rows (a row holds one
  * workflow task since migration 005), so that no task is cut in two.
  */
 export function retryRun(s: Statements, retry: RunRetry): boolean {
   checkRunRetry(retry);
   const { runId, keepHistoryLength: keep, at } = retry;
   const run = s.getRunState.get(runId);
-  if (!run || run.status !== 'failed' || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
+  const from = run && retriedStatus(run.status as RunStatus, retry);
+  if (!run || !from || run.history_length !== retry.expectedHistoryLength || run.updated_at !== retry.expectedUpdatedAt) {
     return false;
   }
-  if (keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
+  if (from === 'failed' && keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
   if (run.concurrency_group !== null) {
     const concurrency = { group: run.concurrency_group, limit: run.concurrency_limit ?? 1 };
     const taken = s.groupSlotsTaken.get({ group: concurrency.group, id: runId })!;
@@ -203,14 +205,15 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
   s.recordRetry.run({ id: runId, at, by: retry.by ?? null, version: retry.version, keptHistory: keep });
   s.deleteHistoryFrom.run(runId, keep);
   s.deleteLogsFrom.run(runId, keep * MAX_LOGS_PER_TASK);
-  s.reopenRun.run({ id: runId, version: retry.version, historyLength: keep, at, ready: retryNeedsTask(retry) ? 1 : 0 });
+  s.reopenRun.run({ id: runId, version: retry.version, historyLength: keep, at, ready: retryNeedsTask(retry, from) ? 1 : 0 });
   // Not appendPending: the run is ready since `at`, whenever its resolutions happened.
   for (const item of retry.pending) {
     s.insertPending.run({ runId, at: item.at, attempts: item.attempts ?? null, resolution: JSON.stringify(item.resolution) });
   }
   insertOutstanding(s, null, retry);
   for (const child of retry.children ?? []) startChild(s, runId, child, at);
-  s.reopenCancelledHumanTasksOfRun.run({ runId, at: retry.expectedUpdatedAt });
+  // A stuck run's forms stayed open: only a failure cancels them.
+  if (from === 'failed') s.reopenCancelledHumanTasksOfRun.run({ runId, at: retry.expectedUpdatedAt });
   return true;
 }
 

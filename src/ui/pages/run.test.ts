@@ -110,6 +110,19 @@ test('a running or stuck run offers cancel and terminate; an ended one offers ne
   }
 });
 
+test('a failed or stuck run offers a retry on its own version and on the latest; others do not', () => {
+  const page = (status: RunView['status']) => pageOf({ ...run, status });
+  for (const status of ['failed', 'stuck'] as const) {
+    assert.match(page(status), /name="action" value="retry"/, status);
+    assert.match(page(status), /name="version" value="same"/, status);
+    assert.match(page(status), /name="version" value="latest"/, status);
+  }
+  assert.match(page('stuck'), /from where it stopped/);
+  for (const status of ['running', 'queued', 'completed', 'cancelled', 'continued'] as const) {
+    assert.doesNotMatch(page(status), /value="retry"/, status);
+  }
+});
+
 test("a long run's page lists the latest events it was given, says how many there are in all, and keeps the run's bar", () => {
   const started: HistoryEvent = { seq: 0, at: t0, type: 'run_started', workflow: 'review', version: 'abcdef0123456789', input: null };
   const latest: HistoryEvent[] = Array.from({ length: 3 }, (_, i) => ({

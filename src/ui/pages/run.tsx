@@ -198,12 +198,21 @@ export function runPage(props: RunPageProps) {
             </>
           )}
         </dl>
-        {run.status === 'failed' && (
+        {(run.status === 'failed' || run.status === 'stuck') && (
           <div class="actions">
             <form method="post" action={path}>
               <input type="hidden" name="_csrf" value={session.csrf} />
               <input type="hidden" name="action" value="retry" />
-              <button type="submit" name="version" value="same" title="from the task that failed it, on the version it ran">
+              <button
+                type="submit"
+                name="version"
+                value="same"
+                title={
+                  run.status === 'failed'
+                    ? 'from the task that failed it, on the version it ran'
+                    : 'from where it stopped, on the version it ran, if that code replays it now'
+                }
+              >
                 Retry run
               </button>
               <button type="submit" name="version" value="latest" title="on the workflow's active version, if its code replays this run">

@@ -233,7 +233,7 @@ describe('history, logs, cancel, retry, signals', () => {
     await call(app, 'GET', '/api/v1/runs/ok?wait=5');
     const conflict = await call(app, 'POST', '/api/v1/runs/ok/retry');
     assert.equal(conflict.status, 409);
-    assert.equal(conflict.body.error.message, 'run ok is completed; only a failed run can be retried');
+    assert.equal(conflict.body.error.message, 'run ok is completed; only a failed or stuck run can be retried');
     assert.equal((await call(app, 'POST', '/api/v1/runs/nope/retry')).status, 404);
   });
 
