@@ -93,6 +93,12 @@ function keyedSignalEventId(runId: string, name: string, idempotencyKey: string)
 /** Registers `onEnd` for when run `id` ends here; returns how to unregister it. */
 type WatchRunEnd = (id: string, onEnd: (run: RunRecord) => void) => () => void;
 
+/** Where a signal comes from: a person, a workflow's run (`sendSignal`), or else an API client. */
+function signalSource(by: string | undefined, fromWorkflow: string | undefined): string {
+  if (by !== undefined) return `autoflow:user/${by}`;
+  return fromWorkflow === undefined ? 'autoflow:api' : `autoflow:workflow/${fromWorkflow}`;
+}
+
 /**
  * One engine listener for every request waiting for a run to end, each task commit a map lookup:
  * a listener per waiting request would make every step of every run call all of them.
@@ -448,7 +454,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       return (await store.listRunRetries(id)).map(({ at, ...retry }) => ({ at: new Date(at).toISOString(), ...retry }));
     },
 
-    async signalRun(id, name, payload, { by, idempotencyKey } = {}) {
+    async signalRun(id, name, payload, { by, fromWorkflow, idempotencyKey } = {}) {
       if (!SIGNAL_NAME_PATTERN.test(name)) throw new ValidationError('signal name is invalid', [`name: ${SIGNAL_NAME_RULE}`]);
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
         throw new ValidationError('Idempotency-Key is invalid', [`Idempotency-Key: ${IDEMPOTENCY_KEY_RULE}`]);
@@ -487,7 +493,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       const event: CloudEvent = {
         specversion: '1.0',
         id: eventId,
-        source: by === undefined ? 'autoflow:api' : `autoflow:user/${by}`,
+        source: signalSource(by, fromWorkflow),
         type: `autoflow.signal.${name}`,
         subject: run.id,
         time: new Date(clock.now()).toISOString(),

@@ -227,6 +227,8 @@ export interface SignalDelivery {
 export interface SignalOptions {
   /** The person who sent it (the web UI's user); its event then comes from `autoflow:user/<by>`. */
   by?: string;
+  /** The workflow whose run sent it (`sendSignal`); its event then comes from `autoflow:workflow/<name>`. */
+  fromWorkflow?: string;
   /** The client's key for this signal: a signal sent again with it is not delivered twice. */
   idempotencyKey?: string;
 }

@@ -6,6 +6,7 @@ import { createActivitiesCapability, type ActivityFunction } from '../capabiliti
 import { createCalendarCapability } from '../capabilities/calendar.js';
 import { createKubernetesCapability, type KubernetesCapabilityOptions } from '../capabilities/kubernetes/index.js';
 import { createEmitCapability } from '../capabilities/emit.js';
+import { createSignalsCapability } from '../capabilities/signals.js';
 import { checkGitLabAtStartup, createGitLabCapability } from '../capabilities/gitlab/index.js';
 import { createHttpCapability } from '../capabilities/http.js';
 import {
@@ -283,8 +284,9 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   const secrets = createSecretSource(config.secrets);
   const emptySecrets = emptySecretsWarning(config.secrets);
   if (emptySecrets) logger.warn({ secrets: emptySecrets.names }, emptySecrets.message);
-  // `emit` puts events into the engine's inbox, and the engine needs the capabilities first.
-  const late: { engine?: Engine } = {};
+  // `emit` puts events into the engine's inbox and `sendSignal` goes through the operations, which need the engine, which
+  // needs the capabilities first.
+  const late: { engine?: Engine; operations?: Operations } = {};
   const ingest = (event: CloudEvent, key: string) => {
     if (!late.engine) throw new Error('an event was put into the inbox before the engine exists');
     return late.engine.ingest(event, key);
@@ -297,6 +299,13 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
     createHttpCapability(overrides.fetch ? { fetch: overrides.fetch } : {}),
     secretsCapability,
     createEmitCapability(ingest, { chainOf }),
+    createSignalsCapability({
+      workflowOf: async (runId) => (await store.getRun(runId))?.workflow,
+      send(runId, name, payload, { idempotencyKey, fromWorkflow }) {
+        if (!late.operations) throw new Error('a run sent a signal before the server could take it');
+        return late.operations.signalRun(runId, name, payload, { idempotencyKey, fromWorkflow });
+      },
+    }),
     createTasksCapability({ store, ingest, publicUrl: config.publicUrl ?? 'http://localhost:8080', chainOf }),
     activities,
     ...gitlabCapabilities(config),
@@ -406,6 +415,7 @@ export async function createRuntime(config: RuntimeConfig, overrides: RuntimeOve
   });
 
   late.engine = engine;
+  late.operations = operations;
   let watcher: DirectoryWatch | undefined;
   /**
    * Retires what no file declares any more. Servers sharing PostgreSQL cannot tell a file removed from one that a

@@ -104,6 +104,8 @@ export interface Permissions {
   secrets?: string[];
   /** Names of operator-registered custom activities the workflow may call. */
   activities?: string[];
+  /** Workflows whose runs `sendSignal` may signal. */
+  signals?: string[];
   gitlab?: GitLabPermissions;
   kubernetes?: KubernetesPermissions;
 }

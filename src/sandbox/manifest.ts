@@ -116,8 +116,8 @@ function checkPermissions(problems: Problems, permissions: unknown): void {
     problems.add('permissions', 'must be an object');
     return;
   }
-  problems.onlyKeys(Object.keys(permissions), 'permissions', ['http', 'secrets', 'activities', 'gitlab', 'kubernetes']);
-  for (const key of ['http', 'secrets', 'activities']) problems.names(permissions[key], `permissions.${key}`);
+  problems.onlyKeys(Object.keys(permissions), 'permissions', ['http', 'secrets', 'activities', 'signals', 'gitlab', 'kubernetes']);
+  for (const key of ['http', 'secrets', 'activities', 'signals']) problems.names(permissions[key], `permissions.${key}`);
   checkKubernetesPermissions(problems, permissions.kubernetes);
   const { gitlab } = permissions;
   if (gitlab === undefined) return;

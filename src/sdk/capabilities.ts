@@ -7,6 +7,7 @@
  * New facades (like `gitlab` in gitlab.ts) are thin wrappers over `callCapability`.
  */
 import type { CallOptions, Json } from '../core/model.js';
+import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { checkEventType } from './durable.js';
 import { currentRuntime } from './runtime.js';
 import type { HttpRequest, HttpResponse } from './types.js';
@@ -65,6 +66,24 @@ export function emit(type: string, data: Json = null, options: { subject?: strin
   checkEventType(type, 'emit');
   const args = { type, data, ...(options.subject !== undefined && { subject: options.subject }) };
   return callCapability('emit', 'emit', args).then(() => undefined);
+}
+
+/**
+ * Sends signal `name` to run `runId`, as `autoflow signal` does: its `signal(name)` receives `payload` (`true` when
+ * none is given). The target's workflow must be in `permissions.signals`. Once per call, however often the call is
+ * made again. Resolves with the id of the run that received it (a run that continued as new passes it to the latest of
+ * its chain); rejects with a `CapabilityError` whose `code` is `run_not_found` or `run_ended`, which the workflow may
+ * catch.
+ */
+export function sendSignal(runId: string, name: string, payload?: Json): Promise<{ runId: string }> {
+  if (typeof runId !== 'string' || runId === '') throw new TypeError('sendSignal(runId, name): runId must be the id of a run');
+  if (typeof name !== 'string' || !SIGNAL_NAME_PATTERN.test(name)) {
+    throw new TypeError(
+      `sendSignal(${JSON.stringify(runId)}, ${JSON.stringify(name)}): a signal name must ${SIGNAL_NAME_RULE.replace(/^use/u, 'have')}`,
+    );
+  }
+  const args = { runId, name, ...(payload !== undefined && { payload }) };
+  return callCapability<{ runId: string }>('signals', 'send', args);
 }
 
 /**

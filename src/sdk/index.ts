@@ -22,7 +22,7 @@ export {
   waitFor,
 } from './durable.js';
 export type { EventOf, RaceResult } from './durable.js';
-export { activities, callCapability, emit, http, secrets } from './capabilities.js';
+export { activities, callCapability, emit, http, secrets, sendSignal } from './capabilities.js';
 export type { Activities } from './capabilities.js';
 export { gitlab, gitlabError } from './gitlab.js';
 export type { AllPagesOptions, CommitStatusList, GitLabErrorDetails, ItemList, List, PageOptions } from './gitlab.js';
