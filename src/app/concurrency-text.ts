@@ -21,6 +21,13 @@ export function concurrencyNotes({ status, concurrency }: Pick<RunView, 'status'
         ? 'queued: it starts after the runs of the group queued before it'
         : 'queued: it starts when a run holding a slot of the group ends',
     );
+    // A stuck holder does not end by itself.
+    const stuck = concurrency.heldBy?.filter((holder) => holder.status === 'stuck').map((holder) => holder.id) ?? [];
+    if (stuck.length > 0) {
+      notes.push(
+        `${stuck.join(', ')} ${stuck.length === 1 ? 'is' : 'are'} stuck and keep${stuck.length === 1 ? 's' : ''} a slot until retried on code that replays ${stuck.length === 1 ? 'it' : 'them'} (autoflow retry --latest) or ended (autoflow terminate)`,
+      );
+    }
   }
   return notes;
 }

@@ -485,10 +485,11 @@ export function createOperations(deps: OperationsDeps): Operations {
       }
       // A run that continued as new goes on under its successor's id: the signal goes there.
       const run = await latestOfChain(await requireRun(id));
-      // A queued run's signals wait in the inbox, where its first wait for them finds them.
-      if (!isUnderway(run.status)) {
+      // A queued run's signals wait in the inbox, where its first wait for them finds them; a stuck run's reach its
+      // mailbox, for when it is retried.
+      if (!isUnderway(run.status) && run.status !== 'stuck') {
         const where = run.id === id ? `run ${id} is ${run.status}` : `run ${id} continued as ${run.id}, which is ${run.status}`;
-        throw new ConflictError(`${where}; only running (or queued) runs receive signals`);
+        throw new ConflictError(`${where}; only running, queued or stuck runs receive signals`);
       }
       const event: CloudEvent = {
         specversion: '1.0',

@@ -191,7 +191,7 @@ export interface RetryView {
   version: string;
   /** The history events the run went on from (0: it started over). */
   keptHistoryLength: number;
-  /** The error the run had failed with. */
+  /** The error the run had failed or got stuck with. */
   previousError?: ErrorInfo;
 }
 

@@ -69,7 +69,7 @@ test('a signal to a run that does not exist or has ended fails the call at once,
     assert.equal((late.result as { code?: string }).code, 'run_ended');
     assert.match(
       (late.result as { message: string }).message,
-      /run gate-ended is cancelled; only running \(or queued\) runs receive signals/,
+      /run gate-ended is cancelled; only running, queued or stuck runs receive signals/,
     );
     assert.equal((await env.calls(late.id)).length, 1, 'made once: another attempt would be refused the same');
   } finally {

@@ -82,18 +82,27 @@ test('a stuck run goes on from where it stopped once code that replays its histo
     // Its own code still diverges: refused, with the divergence and what to do, and the run stays as it was.
     await assert.rejects(env.operations.retryRun(id), (error: unknown) => {
       assert.ok(error instanceof ConflictError);
-      assert.match(error.message, /^run fixable still does not replay on its version [0-9a-f]{12}: Nondeterminism/);
-      assert.match(error.message, /deploy code that replays its history .* retry it on the latest version$/);
+      assert.match(
+        error.message,
+        /^run fixable still does not replay on its version [0-9a-f]{12} \(deploy code that replays its history and retry it on the latest version\): Nondeterminism/,
+      );
+      assert.equal((error.details as { stack?: string }).stack, undefined, "the server's frames stay on the server");
       return true;
     });
     assert.deepEqual(await env.run(id), stuck);
     assert.deepEqual(await env.operations.listRetries(id), []);
+    // A signal sent while it is stuck is taken, for when it goes on.
+    assert.deepEqual(await env.operations.signalRun(id, 'later', 'meanwhile'), { runId: id, duplicate: false });
   } finally {
     await env.close();
   }
 
-  // The fix: code whose wait is the one the history recorded.
-  folder.write('latch.ts', latch('other'));
+  // The fix: code whose wait is the one the history recorded, and that then waits for another signal.
+  folder.write(
+    'latch.ts',
+    `import { signal, workflow } from 'autoflow';
+export default workflow({ name: 'latch', async run() { return [await signal('other', { timeout: '7d' }), await signal('later')]; } });`,
+  );
   const fixed = await createTestEnv({ workflows: [file], db });
   try {
     const preview = await fixed.operations.retryRun(id, { latest: true, dryRun: true });
@@ -105,7 +114,11 @@ test('a stuck run goes on from where it stopped once code that replays its histo
     assert.deepEqual([retried.status, retried.version, retried.warnings], ['running', preview.version, undefined]);
     await fixed.settle();
     const done = await fixed.run(id);
-    assert.deepEqual([done.status, done.result], ['completed', 'now'], 'the signal sent while it was stuck reached it');
+    assert.deepEqual(
+      [done.status, done.result],
+      ['completed', ['now', 'meanwhile']],
+      'the signals sent before and while it was stuck reached it',
+    );
     const history = await fixed.history(id);
     assert.deepEqual(history.slice(0, historyBefore.length), historyBefore, 'nothing of its history went');
     const [retry, ...more] = await fixed.operations.listRetries(id);

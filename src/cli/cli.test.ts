@@ -334,7 +334,7 @@ describe('acting on runs and events', () => {
     const shown = await cli(['show', 'failed-1']);
     assert.match(
       shown.stdout,
-      /^retries\n {2}\d{4}-\d\d-\d\dT\S+Z {2}version v1, started over; it had failed with \w*Error: .+\n\nhistory$/m,
+      /^retries\n {2}\d{4}-\d\d-\d\dT\S+Z {2}version v1, started over; it had stopped with \w*Error: .+\n\nhistory$/m,
     );
     assert.equal((JSON.parse((await cli(['show', 'failed-1', '--json'])).stdout) as { retries: unknown[] }).retries.length, 1);
     const usage = await cli(['retry']);

@@ -316,13 +316,14 @@ export function formatHistory(events: readonly HistoryEvent[]): string[] {
 
 /**
  * A run's retries, oldest first, one line each: `2026-…Z  by alice, version 1a2b3c4d5e6f, went on from event 4; it had
- * failed with Error: boom`. The failed task is no longer in the history: this is where its failure is told.
+ * stopped with Error: boom`. A failed run's failing task is no longer in the history, and a stuck run's divergence never
+ * was: this is where what stopped it is told.
  */
 export function formatRetries(retries: readonly RetryView[]): string[] {
   return retries.map((retry) => {
     const who = retry.by === undefined ? '' : `by ${retry.by}, `;
     const from = retry.keptHistoryLength === 0 ? 'started over' : `went on from event ${retry.keptHistoryLength}`;
-    const failure = retry.previousError === undefined ? '' : `; it had failed with ${formatErrorLine(retry.previousError)}`;
+    const failure = retry.previousError === undefined ? '' : `; it had stopped with ${formatErrorLine(retry.previousError)}`;
     return `${formatTime(retry.at)}  ${who}version ${retry.version.slice(0, 12)}, ${from}${failure}`;
   });
 }

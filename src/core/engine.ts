@@ -11,7 +11,9 @@ import {
   toError,
   toErrorInfo,
   ValidationError,
+  withoutStack,
 } from './errors.js';
+import { asRecorded } from './history.js';
 import { InlineCalls } from './inline-calls.js';
 import { InstanceCache, type CachedRun } from './instance-cache.js';
 import { storableJsonProblem } from './storable-json.js';
@@ -59,7 +61,7 @@ import {
   type TriggerFailure,
 } from './router.js';
 import { grantedPermissions, type GrantedPermissions, type SecretAccess } from './secret-access.js';
-import { revealResolution, secretValuesOf } from './secrets.js';
+import { redactJson, revealResolution, secretValuesOf } from './secrets.js';
 import { SlotReturns } from './slot-returns.js';
 import { buildStuckCommit, buildTaskCommit, buildTerminalCommit, committedRecord, newRunRecord, type DeliveredResolution } from './task.js';
 
@@ -640,9 +642,11 @@ export class Engine {
       const version = definition.version.slice(0, 12);
       const message =
         run.status === 'stuck' && definition.version === run.version
-          ? `run ${run.id} still does not replay on its version ${version}: ${caught.message}; deploy code that replays its history (patched() keeps an old branch for it) and retry it on the latest version`
+          ? `run ${run.id} still does not replay on its version ${version} (deploy code that replays its history and retry it on the latest version): ${caught.message}`
           : `version ${version} cannot take run ${run.id} over: ${caught.message}`;
-      throw new ConflictError(message, toErrorInfo(caught) as unknown as Json);
+      // A divergence's stack is the replay's, the server's own frames; a limit's is the workflow's.
+      const info = toErrorInfo(caught);
+      throw new ConflictError(message, (caught instanceof NondeterminismError ? withoutStack(info) : info) as unknown as Json);
     }
   }
 
@@ -842,9 +846,15 @@ export class Engine {
         commands = (
           await entry.instance.activate({
             time,
-            ...(first ? { start: { input: run.input } } : {}),
+            // What replay will give: the input and resolutions as history records them.
+            ...(first ? { start: { input: redactJson(run.input, this.options.secrets, permissions.secrets ?? []) } } : {}),
             resolutions: delivered.map((item) =>
-              revealResolution(item.resolution, this.options.secrets, permissions.secrets, permissions.withheldSecrets),
+              revealResolution(
+                asRecorded(item.resolution, this.options.secrets, permissions.secrets ?? []),
+                this.options.secrets,
+                permissions.secrets,
+                permissions.withheldSecrets,
+              ),
             ),
             replaying: false,
           })

@@ -212,6 +212,12 @@ export function loggedError(info: ErrorInfo): Error {
   return error;
 }
 
+/** `error` without its stack, for an error whose frames are the server's own (a replay's), not the workflow's. */
+export function withoutStack(error: ErrorInfo): ErrorInfo {
+  const { stack: _stack, ...rest } = error;
+  return rest;
+}
+
 export function toErrorInfo(value: unknown, secretValues: readonly string[] = []): ErrorInfo {
   const error = toError(value);
   const info: ErrorInfo = { name: error.name, message: error.message };

@@ -32,6 +32,18 @@ export function redactHistoryPayload<T extends HistoryPayload>(payload: T, secre
   return (redacted ?? payload) as T;
 }
 
+/**
+ * `resolution` as its history record gives it back on replay, which is what a live task must deliver too: a call's
+ * answer is stored as it came (sealed where it entered the engine), the rest — an event or a signal, a child's end, a
+ * cancel's reason — with secret values redacted (`redactHistoryPayload`). Delivered as it came instead, code that
+ * branches on such text (an input field or a signal equal to a secret's value) would replay another branch.
+ */
+export function asRecorded(resolution: Resolution, secrets: SecretSource, readable: readonly string[]): Resolution {
+  if (resolution.kind === 'call') return resolution;
+  const recorded = redactHistoryPayload(resolutionToHistory(resolution, undefined), secrets, readable);
+  return historyToResolution(recorded) ?? resolution;
+}
+
 /** The history record of a resolution consumed by a workflow task. */
 export function resolutionToHistory(resolution: Resolution, attempts: number | undefined): HistoryPayload {
   switch (resolution.kind) {
@@ -59,7 +71,7 @@ export function resolutionToHistory(resolution: Resolution, attempts: number | u
 }
 
 /** The resolution a history record stands for, or undefined when the record is not one. */
-export function historyToResolution(event: HistoryEvent): Resolution | undefined {
+export function historyToResolution(event: HistoryPayload): Resolution | undefined {
   switch (event.type) {
     case 'call_completed':
       return { kind: 'call', step: event.step, ok: true, value: event.value };

@@ -440,7 +440,7 @@ export interface RunRetryRecord {
   version: string;
   /** Where the history was cut: the events kept (0: the run started over). */
   keptHistoryLength: number;
-  /** The error the run had failed with. */
+  /** The error the run had failed or got stuck with. */
   previousError?: ErrorInfo;
 }
 

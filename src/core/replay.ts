@@ -190,7 +190,7 @@ function divergence(
       : `Nondeterminism in ${where}: history has ${describeWithSite(expected)}, but the code now issues ${gotText}.`;
   return new NondeterminismError(
     `${message}${patchHint(task, context, expected, got)} A run keeps the version it started with, and newer code replays its history only when ` +
-      '`autoflow retry --latest` takes a failed run to it: to change what such a run does, guard the change with ' +
+      '`autoflow retry --latest` takes a failed or stuck run to it: to change what such a run does, guard the change with ' +
       "patched('<id>') (docs/engine.md, \"Changing a workflow's code\").",
     {
       runId: context.runId,

@@ -1,6 +1,7 @@
 import { childEndError } from './child-failure.js';
 import { withConcurrency } from './concurrency.js';
 import { hashedWaitIndexEntry, waitIndexEntry } from './correlation.js';
+import { withoutStack } from './errors.js';
 import { commandToHistory, redactHistoryPayload, resolutionToHistory } from './history.js';
 import type {
   CallRecord,
@@ -534,6 +535,7 @@ export function buildStuckCommit(run: RunRecord, owner: string, error: ErrorInfo
     waits: [],
     children: [],
     logs: [],
-    status: { status: 'stuck', error: redactJson(error as unknown as Json, secrets) as unknown as ErrorInfo },
+    // Without its stack: the replay's frames are the server's, and the message names both call sites.
+    status: { status: 'stuck', error: redactJson(withoutStack(error) as unknown as Json, secrets) as unknown as ErrorInfo },
   };
 }

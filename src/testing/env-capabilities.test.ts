@@ -199,7 +199,7 @@ describe('env.mock after creation', () => {
         () => env.mock('slack', () => null),
         new RegExp(
           "^Error: capability 'slack' cannot be mocked after the environment was created: its engine has no capability of that name, " +
-            'only http, secrets, emit, tasks, activities, calendar, gitlab\\. ' +
+            'only http, secrets, emit, signals, tasks, activities, calendar, gitlab\\. ' +
             'To add one, pass it at creation: createTestEnv\\(\\{ mocks: \\{ slack: handler \\} \\}\\)$',
         ),
       );

@@ -77,7 +77,7 @@ describe('runs that continued as new, through the API and the CLI', () => {
     assert.match(shown.stdout, /^continued as\s+L~3$/m);
     const refused = await cli(['signal', 'L', 'tick']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /run L continued as L~3, which is completed; only running \(or queued\) runs receive signals/);
+    assert.match(refused.stderr, /run L continued as L~3, which is completed; only running, queued or stuck runs receive signals/);
   });
 
   test('a signal resent under its Idempotency-Key, over HTTP or by the CLI, reaches the run once', async () => {

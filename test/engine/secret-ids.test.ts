@@ -76,12 +76,12 @@ test('a wait whose event type holds a secret replays as history recorded it, red
   }
 });
 
-test("a run's input holding a secret's value is shown with a reference by the API; the run reads it as given", async () => {
+test("a run's input holding a secret's value is shown with a reference by the API, and the run reads the reference, as its replay will", async () => {
   const env = await createTestEnv({ workflows: [folder.path('reads-input.ts')], secrets: { TOKEN } });
   try {
     const id = await env.start('reads-input', { token: TOKEN });
     const run = await env.result(id);
-    assert.equal(run.result, TOKEN.length);
+    assert.equal(run.result, '{{secret:TOKEN}}'.length);
     const shown = await env.operations.getRun(id);
     assert.deepEqual(shown.input, { token: '{{secret:TOKEN}}' });
     const { runs } = await env.operations.listRuns({});

@@ -39,7 +39,7 @@ test('a signal sent again under its idempotency key is delivered once, and the r
     assert.deepEqual(await env.operations.signalRun(id, 'item', 'a', { idempotencyKey: 'k-1' }), { runId: id, duplicate: true });
     await assert.rejects(
       env.operations.signalRun(id, 'item', 'a', { idempotencyKey: 'k-3' }),
-      /is completed; only running \(or queued\) runs receive signals/,
+      /is completed; only running, queued or stuck runs receive signals/,
     );
   } finally {
     await env.close();

@@ -246,7 +246,9 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async signalRun(id, name, payload) {
       const run = requireRun(id);
-      if (!isUnderway(run.status)) throw new ConflictError(`run ${id} is ${run.status}; only running (or queued) runs receive signals`);
+      if (!isUnderway(run.status) && run.status !== 'stuck') {
+        throw new ConflictError(`run ${id} is ${run.status}; only running, queued or stuck runs receive signals`);
+      }
       signals.push({ runId: id, name, payload });
       return { runId: id, duplicate: false };
     },

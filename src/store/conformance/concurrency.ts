@@ -305,6 +305,33 @@ export function describeConcurrency(context: ConformanceContext): void {
       assert.equal((await store.getRun('g-failed'))?.status, 'running');
     });
 
+    it('retries a stuck run of a group that is full: it kept its slot', async () => {
+      const store = context.store;
+      await store.createRun(grouped('g-stuck', 1000));
+      const divergence = { name: 'NondeterminismError', message: 'diverged' };
+      assert.equal(
+        (await store.commitTask(commit('g-stuck', 0, 2000, { at: 2000, history: [], status: { status: 'stuck', error: divergence } }))).ok,
+        true,
+      );
+      // A newer version of the workflow allows two: a run of it starts beside the stuck one.
+      await store.createRun(grouped('g-newer', 3000, { ...DEPLOY, limit: 2 }));
+      assert.deepEqual(await statuses(store, 'g-stuck', 'g-newer'), { 'g-stuck': 'stuck', 'g-newer': 'running' });
+      const retry: RunRetry = {
+        runId: 'g-stuck',
+        expectedHistoryLength: 0,
+        expectedUpdatedAt: 2000,
+        keepHistoryLength: 0,
+        version: 'v2',
+        at: 5000,
+        pending: [],
+        calls: [],
+        timers: [],
+        waits: [],
+      };
+      assert.equal(await store.retryRun(retry), true);
+      assert.deepEqual(await statuses(store, 'g-stuck', 'g-newer'), { 'g-stuck': 'running', 'g-newer': 'running' });
+    });
+
     it('admits exactly `limit` runs of many created at once', async () => {
       const store = context.store;
       const three = { group: 'rush', limit: 3 };

@@ -401,7 +401,8 @@ export function createMemoryStore(): Store {
     }
     // Events, not task rows, are kept here: any point within the history will do.
     if (keep > row.record.historyLength) throw retryPointError(retry);
-    const { concurrency } = failed;
+    // A stuck run kept its slot.
+    const concurrency = from === 'failed' ? failed.concurrency : undefined;
     const taken = concurrency ? slotsTaken(concurrency.group, runId) : 0;
     if (concurrency && taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);
     // Every check before the first change, as in commitTask. A failed run has no calls, timers or waits left.

@@ -236,7 +236,8 @@ export async function retryRun(client: Client, retry: RunRetry): Promise<boolean
     return false;
   }
   if (from === 'failed' && keep !== 0 && (await client.query(SQL.isHistoryRow, [runId, keep])).rowCount === 0) throw retryPointError(retry);
-  if (run.concurrency_group !== null) {
+  // A stuck run kept its slot.
+  if (run.concurrency_group !== null && from === 'failed') {
     // The group stays locked until the commit: a run of it created or started meanwhile counts this one as running.
     const concurrency = { group: run.concurrency_group, limit: run.concurrency_limit ?? 1 };
     const { rows: slots } = await client.query<{ n: number }>(SQL.groupSlotsTaken, [concurrency.group, runId]);

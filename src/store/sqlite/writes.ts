@@ -197,7 +197,8 @@ export function retryRun(s: Statements, retry: RunRetry): boolean {
     return false;
   }
   if (from === 'failed' && keep !== 0 && s.isHistoryRow.get(runId, keep) === undefined) throw retryPointError(retry);
-  if (run.concurrency_group !== null) {
+  // A stuck run kept its slot.
+  if (run.concurrency_group !== null && from === 'failed') {
     const concurrency = { group: run.concurrency_group, limit: run.concurrency_limit ?? 1 };
     const taken = s.groupSlotsTaken.get({ group: concurrency.group, id: runId })!;
     if (taken >= concurrency.limit) throw groupFullError(runId, concurrency, taken);

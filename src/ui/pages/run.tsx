@@ -295,7 +295,10 @@ export function runPage(props: RunPageProps) {
         {props.retries.length > 0 && (
           <>
             <h2>Retries</h2>
-            <p class="muted">A retry takes out of the history the task that failed; the failure it answered is kept here.</p>
+            <p class="muted">
+              A retry of a failed run takes out of the history the task that failed; a stuck run's history is kept whole. What stopped the
+              run is kept here.
+            </p>
             <table class="retries">
               <thead>
                 <tr>
@@ -303,7 +306,7 @@ export function runPage(props: RunPageProps) {
                   <th>By</th>
                   <th>Version</th>
                   <th>Went on from</th>
-                  <th>It had failed with</th>
+                  <th>It had stopped with</th>
                 </tr>
               </thead>
               <tbody>
@@ -323,7 +326,7 @@ export function runPage(props: RunPageProps) {
           </>
         )}
       </div>
-      {(run.status === 'running' || run.status === 'queued') && (
+      {(run.status === 'running' || run.status === 'queued' || run.status === 'stuck') && (
         <details id="run-signal" class="actions" open={props.signal !== undefined} data-live-optional>
           <summary>Send a signal</summary>
           <form method="post" action={path}>
