@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ConflictError } from '../../core/errors.js';
 import type { NewRun, RunConcurrency, RunStatus } from '../../core/model.js';
 import type { RunRetry, Store } from '../../core/ports.js';
-import { cloudEvent, commit, events, isReady, newRun, OWNER } from './fixtures.js';
+import { cloudEvent, commit, events, isReady, newRun, OWNER, stuckRun } from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 const DEPLOY: RunConcurrency = { group: 'deploy:production', limit: 1 };
@@ -308,26 +308,10 @@ export function describeConcurrency(context: ConformanceContext): void {
     it('retries a stuck run of a group that is full: it kept its slot', async () => {
       const store = context.store;
       await store.createRun(grouped('g-stuck', 1000));
-      const divergence = { name: 'NondeterminismError', message: 'diverged' };
-      assert.equal(
-        (await store.commitTask(commit('g-stuck', 0, 2000, { at: 2000, history: [], status: { status: 'stuck', error: divergence } }))).ok,
-        true,
-      );
+      const retry = await stuckRun(store, 'g-stuck', 0, 2000);
       // A newer version of the workflow allows two: a run of it starts beside the stuck one.
       await store.createRun(grouped('g-newer', 3000, { ...DEPLOY, limit: 2 }));
       assert.deepEqual(await statuses(store, 'g-stuck', 'g-newer'), { 'g-stuck': 'stuck', 'g-newer': 'running' });
-      const retry: RunRetry = {
-        runId: 'g-stuck',
-        expectedHistoryLength: 0,
-        expectedUpdatedAt: 2000,
-        keepHistoryLength: 0,
-        version: 'v2',
-        at: 5000,
-        pending: [],
-        calls: [],
-        timers: [],
-        waits: [],
-      };
       assert.equal(await store.retryRun(retry), true);
       assert.deepEqual(await statuses(store, 'g-stuck', 'g-newer'), { 'g-stuck': 'running', 'g-newer': 'running' });
     });

@@ -110,6 +110,30 @@ export async function isReady(store: Store, runId: string): Promise<boolean> {
   return claimed.includes(runId);
 }
 
+/** What a stuck run's replay diverged on, as stuckRun records it. */
+export const DIVERGENCE = { name: 'NondeterminismError', message: 'replay diverged at step 2' };
+
+/**
+ * Makes run `id`, whose history holds `historyLength` events, stuck at `at` (as the engine parks a run whose replay
+ * diverged: nothing of its history, calls, timers or waits changes). Returns the retry that takes it back whole, to v2.
+ */
+export async function stuckRun(store: Store, id: string, historyLength: number, at: number): Promise<RunRetry> {
+  const parked = await store.commitTask(commit(id, historyLength, at, { at, history: [], status: { status: 'stuck', error: DIVERGENCE } }));
+  if (!parked.ok) throw new Error(`could not park run ${id} as stuck: ${parked.reason}`);
+  return {
+    runId: id,
+    expectedHistoryLength: historyLength,
+    expectedUpdatedAt: at,
+    keepHistoryLength: historyLength,
+    version: 'v2',
+    at: 5000,
+    pending: [],
+    calls: [],
+    timers: [],
+    waits: [],
+  };
+}
+
 /**
  * A run that failed in its third workflow task, each task one history row:
  * 1. seq 0–1 at 1000 (startRun);

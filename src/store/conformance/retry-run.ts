@@ -4,7 +4,21 @@ import { StoreError } from '../../core/errors.js';
 import type { PendingResolution } from '../../core/model.js';
 import type { RunRetry, Store } from '../../core/ports.js';
 import { childExistsResolution, newRunRecord } from '../../core/task.js';
-import { call, cloudEvent, commit, events, failedRun, humanTask, newRun, OWNER, startRun, timer, wait } from './fixtures.js';
+import {
+  call,
+  cloudEvent,
+  commit,
+  DIVERGENCE,
+  events,
+  failedRun,
+  humanTask,
+  newRun,
+  OWNER,
+  startRun,
+  stuckRun,
+  timer,
+  wait,
+} from './fixtures.js';
 import type { ConformanceContext } from './store-conformance.js';
 
 /** Everything a retry can change about these runs, to show that a refused one changed none of it. */
@@ -285,23 +299,9 @@ export function describeRetryRun(context: ConformanceContext): void {
         waits: [wait('s1', 4)],
       });
       assert.deepEqual(await store.fireDueTimers(1500, 10), ['s1']);
-      const divergence = { name: 'NondeterminismError', message: 'replay diverged at step 2' };
-      const stuckCommit = commit('s1', 2, 2000, { at: 2000, history: [], status: { status: 'stuck', error: divergence } });
-      assert.equal((await store.commitTask(stuckCommit)).ok, true);
+      const retry = await stuckRun(store, 's1', 2, 2000);
       assert.deepEqual(await store.claimReadyRuns(OWNER, 2500, 60_000, 10), [], 'a stuck run waits for a fix');
       const before = await snapshot(store, ['s1']);
-      const retry: RunRetry = {
-        runId: 's1',
-        expectedHistoryLength: 2,
-        expectedUpdatedAt: 2000,
-        keepHistoryLength: 2,
-        version: 'v2',
-        at: 5000,
-        pending: [],
-        calls: [],
-        timers: [],
-        waits: [],
-      };
 
       assert.equal(await store.retryRun({ ...retry, expectedUpdatedAt: 1999 }), false, 'stuck at another time');
       const cuts = (error: unknown) => error instanceof StoreError && /goes on from where it stopped/.test(error.message);
@@ -318,7 +318,7 @@ export function describeRetryRun(context: ConformanceContext): void {
         [after.runs[0]?.history, after.runs[0]?.pending, after.runs[0]?.calls, after.waits],
         [run?.history, run?.pending, run?.calls, before.waits],
       );
-      assert.deepEqual(await store.listRunRetries('s1'), [{ at: 5000, version: 'v2', keptHistoryLength: 2, previousError: divergence }]);
+      assert.deepEqual(await store.listRunRetries('s1'), [{ at: 5000, version: 'v2', keptHistoryLength: 2, previousError: DIVERGENCE }]);
       assert.deepEqual(await store.claimReadyRuns(OWNER, 5000, 60_000, 10), ['s1'], 'ready at once, for what reached it');
       assert.equal(await store.retryRun(retry), false, 'retried once');
     });
