@@ -11,7 +11,7 @@ test('a queued run held by a stuck run is told that it does not end by itself, a
   assert.deepEqual(notes, [
     'limit 2',
     'queued: it starts when a run holding a slot of the group ends',
-    'p1 is stuck and keeps a slot until retried on code that replays it (autoflow retry --latest) or ended (autoflow terminate)',
+    'p1 is stuck and keeps its slot until retried on code that replays it (autoflow retry --latest) or ended (autoflow terminate)',
   ]);
   const running = concurrencyNotes({ status: 'queued', concurrency: { group: 'deploy', limit: 2, heldBy: heldBy.slice(1) } });
   assert.equal(running.length, 2, 'no word of stuck runs when none holds a slot');

@@ -24,9 +24,11 @@ export function concurrencyNotes({ status, concurrency }: Pick<RunView, 'status'
     // A stuck holder does not end by itself.
     const stuck = concurrency.heldBy?.filter((holder) => holder.status === 'stuck').map((holder) => holder.id) ?? [];
     if (stuck.length > 0) {
-      notes.push(
-        `${stuck.join(', ')} ${stuck.length === 1 ? 'is' : 'are'} stuck and keep${stuck.length === 1 ? 's' : ''} a slot until retried on code that replays ${stuck.length === 1 ? 'it' : 'them'} (autoflow retry --latest) or ended (autoflow terminate)`,
-      );
+      const [who, them] =
+        stuck.length === 1
+          ? [`${stuck[0]} is stuck and keeps its slot`, 'it']
+          : [`${stuck.join(', ')} are stuck and keep their slots`, 'them'];
+      notes.push(`${who} until retried on code that replays ${them} (autoflow retry --latest) or ended (autoflow terminate)`);
     }
   }
   return notes;
