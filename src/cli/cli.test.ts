@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { autoflow, type CliOutcome } from '../../test/helpers/cli-process.js';
+import { NondeterminismError } from '../core/errors.js';
 import { createApp } from '../server/http/app.js';
 import { startRun } from '../store/conformance/fixtures.js';
 import { lockDatabaseForServer } from '../store/sqlite/server-lock.js';
@@ -26,7 +27,9 @@ const operations = createFakeOperations({
       log('greeting');
       return { greeting: `Hello, ${(input as { name?: string } | null)?.name ?? 'world'}!` };
     },
-    boom: () => {
+    boom: (input) => {
+      // As a replay that diverged, which parks the run stuck.
+      if ((input as { diverge?: boolean } | null)?.diverge) throw new NondeterminismError('Nondeterminism in workflow task 2, step 1', {});
       throw new TypeError('it broke');
     },
     slow: () => null,
@@ -339,8 +342,9 @@ describe('acting on runs and events', () => {
     assert.equal((JSON.parse((await cli(['show', 'failed-1', '--json'])).stdout) as { retries: unknown[] }).retries.length, 1);
     const usage = await cli(['retry']);
     assert.equal(usage.code, 2, 'ids or --failed');
-    assert.match(usage.stderr, /error: give the ids of the runs to retry, or --failed \(not both\)/);
+    assert.match(usage.stderr, /error: give the ids of the runs to retry, or --failed or --stuck \(not both\)/);
     assert.equal((await cli(['retry', 'failed-1', '--failed'])).code, 2);
+    assert.match((await cli(['retry', '--failed', '--stuck'])).stderr, /error: --failed and --stuck exclude each other/);
     assert.equal((await cli(['retry', 'failed-1', '--workflow', 'boom'])).code, 2, '--workflow goes with --failed');
   });
 
@@ -361,6 +365,18 @@ describe('acting on runs and events', () => {
     const unknown = await cli(['retry', '--failed', '--workflow', 'nosuch']);
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr, "error: workflow 'nosuch' does not exist; deployed: boom, chatty, hello, slow\n");
+  });
+
+  test('retry --stuck retries every stuck run of a workflow, and no failed one', async () => {
+    await operations.startRun({ workflow: 'boom', id: 'stuck-1', input: { diverge: true } });
+    await operations.startRun({ workflow: 'boom', id: 'not-stuck' });
+    for (const id of ['stuck-1', 'not-stuck']) await operations.waitForRun(id, 5000);
+    assert.deepEqual([(await operations.getRun('stuck-1')).status, (await operations.getRun('not-stuck')).status], ['stuck', 'failed']);
+    const outcome = await cli(['retry', '--stuck', '--workflow', 'boom', '--latest']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(outcome.stdout, 'run stuck-1 retried: running on version v1\n');
+    assert.deepEqual(operations.retries.at(-1), { runId: 'stuck-1', latest: true });
+    assert.equal((await cli(['retry', '--stuck', '--workflow', 'hello'])).stderr, 'no stuck runs of hello\n');
   });
 
   test('retry --failed --dry-run lists the runs with their errors and retries none; --since keeps those that failed since', async () => {
@@ -493,7 +509,7 @@ describe('usage errors are exit 2 with a message', () => {
     [['show', ''], /^error: <id> is empty; give the run id\n$/],
     [['logs', ''], /^error: <id> is empty; give the run id\n$/],
     [['runs', '--json', '-q'], /^error: use --json or -q, not both/],
-    [['retry', '--workflow', 'boom'], /^error: --workflow goes with --failed: autoflow retry --failed --workflow boom\n$/],
+    [['retry', '--workflow', 'boom'], /^error: --workflow goes with --failed or --stuck: autoflow retry --failed --workflow boom\n$/],
     [['check', 'no-such-folder'], /^error: no-such-folder does not exist; give the workflows folder or a workflow file\n$/],
     [
       ['server', '--db', 'memory:', '--workflows', 'no-such-folder'],

@@ -15,21 +15,27 @@ const optionsSchema = z.strictObject({
   ...clientOptionsShape,
   latest: z.boolean().optional(),
   failed: z.boolean().optional(),
+  stuck: z.boolean().optional(),
   workflow: z.string().optional(),
   since: z.string().optional(),
   dryRun: z.boolean().optional(),
 });
 
 /**
- * Every failed run (of `workflow`, when given; that failed at or after `since`, when given), read page by page before
- * any is retried: the server lists them by when they failed and filters on that time.
+ * Every run in `status` (of `workflow`, when given; that failed or got stuck at or after `since`, when given), read page
+ * by page before any is retried: the server lists them by when they ended (got stuck) and filters on that time.
  */
-async function failedRuns(client: ApiClient, workflow: string | undefined, since: number | undefined): Promise<RunView[]> {
+async function runsIn(
+  status: 'failed' | 'stuck',
+  client: ApiClient,
+  workflow: string | undefined,
+  since: number | undefined,
+): Promise<RunView[]> {
   const runs: RunView[] = [];
   let cursor: string | undefined;
   do {
     const page = await client.listRuns({
-      status: 'failed',
+      status,
       order: 'updated',
       limit: 500,
       ...(workflow === undefined ? {} : { workflow }),
@@ -90,8 +96,12 @@ export function registerRetry(program: Command, context: CliContext): void {
       )
       .argument('[ids...]', 'run ids')
       .option('--failed', 'every failed run (of --workflow, if given) instead of ids: after an outage')
-      .option('--workflow <name>', 'with --failed: only runs of this workflow')
-      .option('--since <time>', 'with --failed: only runs that failed since then: a time (2026-12-06T10:00:00Z) or how long ago (2h)')
+      .option('--stuck', 'every stuck run (of --workflow, if given) instead of ids: after the fix of what made them diverge')
+      .option('--workflow <name>', 'with --failed or --stuck: only runs of this workflow')
+      .option(
+        '--since <time>',
+        'with --failed or --stuck: only runs that failed (got stuck) since then: a time (2026-12-06T10:00:00Z) or how long ago (2h)',
+      )
       .option(
         '--dry-run',
         'list the runs that would be retried, with their errors, check that each can be (with --latest: that the code replays its history), and retry none',
@@ -99,25 +109,28 @@ export function registerRetry(program: Command, context: CliContext): void {
       .option('--latest', "on the workflow's active version (its code must replay each run's history), not the run's own"),
   ).action(async (given: string[], raw: unknown) => {
     const options = parseOptions(optionsSchema, raw);
-    const allFailed = options.failed === true;
-    if (options.workflow !== undefined && !allFailed)
-      throw new UsageError(`--workflow goes with --failed: autoflow retry --failed --workflow ${options.workflow}`);
-    if (options.since !== undefined && !allFailed)
-      throw new UsageError(`--since goes with --failed: autoflow retry --failed --since ${options.since}`);
-    if (allFailed === given.length > 0) throw new UsageError('give the ids of the runs to retry, or --failed (not both)');
+    if (options.failed === true && options.stuck === true)
+      throw new UsageError('--failed and --stuck exclude each other: retry one kind at a time');
+    const every = options.failed === true ? 'failed' : options.stuck === true ? 'stuck' : undefined;
+    if (options.workflow !== undefined && every === undefined)
+      throw new UsageError(`--workflow goes with --failed or --stuck: autoflow retry --failed --workflow ${options.workflow}`);
+    if (options.since !== undefined && every === undefined)
+      throw new UsageError(`--since goes with --failed or --stuck: autoflow retry --failed --since ${options.since}`);
+    if ((every !== undefined) === given.length > 0)
+      throw new UsageError('give the ids of the runs to retry, or --failed or --stuck (not both)');
     const since = options.since === undefined ? undefined : sinceTime(options.since, Date.now());
     const client = connect(options, context);
-    const runs = allFailed ? childrenFirst(await failedRuns(client, options.workflow, since)) : undefined;
+    const runs = every === undefined ? undefined : childrenFirst(await runsIn(every, client, options.workflow, since));
     const ids = runs?.map((run) => run.id) ?? given;
     if (ids.length === 0 && options.workflow !== undefined) {
-      // No failed run may just mean a typo in the name: say so when no such workflow is deployed.
+      // No run may just mean a typo in the name: say so when no such workflow is deployed.
       const names = (await client.listWorkflows()).map((workflow) => workflow.name).sort();
       if (!names.includes(options.workflow))
         throw new NotFoundError('workflow', options.workflow, `deployed: ${names.join(', ') || 'none'}`);
     }
     if (ids.length === 0) {
       const which = `${options.workflow === undefined ? '' : ` of ${options.workflow}`}${since === undefined ? '' : ` since ${new Date(since).toISOString()}`}`;
-      context.err(`no failed runs${which}`);
+      context.err(`no ${every ?? 'failed'} runs${which}`);
     }
     const warn = (run: RetriedRunView): void => {
       for (const warning of warningsOutsideBatch(run, ids)) context.err(`warning: run ${run.id}: ${printable(warning)}`);

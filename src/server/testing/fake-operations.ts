@@ -7,7 +7,7 @@
 import { historyPageLimit, readHistoryPage } from '../../app/history-page.js';
 import { logPageOf, type Operations, type RetryView, type RunView, type WorkflowView } from '../../app/operations.js';
 import { deployedWorkflowsHint } from '../../app/operations-impl.js';
-import { ConflictError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
+import { ConflictError, NondeterminismError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
 import {
   isUnderway,
   type CloudEvent,
@@ -71,10 +71,11 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
     histories.set(id, history);
   }
 
-  function settle(id: string, change: Partial<RunView>, payload: HistoryPayload): void {
+  /** Ends run `id` with `change`, recording `payload` (none for a run parked stuck, whose history stays as it was). */
+  function settle(id: string, change: Partial<RunView>, payload?: HistoryPayload): void {
     const run = requireRun(id);
     runs.set(id, { ...run, ...change, updatedAt: new Date().toISOString() });
-    record(id, payload);
+    if (payload) record(id, payload);
     for (const wake of waiters.get(id) ?? []) wake();
     waiters.delete(id);
   }
@@ -92,7 +93,9 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
     } catch (caught) {
       const error = toErrorInfo(caught);
       delete error.stack;
-      settle(id, { status: 'failed', error }, { type: 'run_failed', error });
+      // A workflow that throws a NondeterminismError stands for a replay that diverged: its run is parked stuck.
+      if (caught instanceof NondeterminismError) settle(id, { status: 'stuck', error });
+      else settle(id, { status: 'failed', error }, { type: 'run_failed', error });
     }
   }
 
