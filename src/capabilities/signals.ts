@@ -7,7 +7,7 @@ import type { Capability } from '../core/ports.js';
 import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
 import { parseArgs } from './args.js';
 
-/** Run ids are at most 200 characters wherever they come from (core/run-id.ts); the margin is for older ids. */
+/** A bound on what a call may carry: above the ids the server makes (a child's default id is its parent's + `.<step>`). */
 const MAX_RUN_ID_CHARS = 500;
 
 const sendSchema = z.object({
@@ -29,9 +29,9 @@ export interface SignalSender {
   /** The workflow of run `runId`, undefined when there is no such run. */
   workflowOf(runId: string): Promise<string | undefined>;
   /**
-   * Sends signal `name` to run `runId` as Operations.signalRun does, from a run of `fromWorkflow`: under `idempotencyKey`, a second
-   * send is not delivered again. Resolves with the run that received it (the latest of a continued chain). Throws
-   * NotFoundError for no such run, ConflictError for one that ended.
+   * Sends signal `name` to run `runId` as Operations.signalRun does, from a run of `fromWorkflow`: under
+   * `idempotencyKey`, a second send is not delivered again. Resolves with the run that received it (the latest of a
+   * continued chain). Throws NotFoundError for no such run, ConflictError for one that ended.
    */
   send(
     runId: string,
