@@ -9,6 +9,7 @@ import { jsonEqual } from '../core/json.js';
 import { storableJsonProblem } from '../core/storable-json.js';
 import {
   isUnderway,
+  receivesSignals,
   TERMINAL_STATUSES,
   type CloudEvent,
   type DeployedDefinition,
@@ -487,7 +488,7 @@ export function createOperations(deps: OperationsDeps): Operations {
       const run = await latestOfChain(await requireRun(id));
       // A queued run's signals wait in the inbox, where its first wait for them finds them; a stuck run's reach its
       // mailbox, for when it is retried.
-      if (!isUnderway(run.status) && run.status !== 'stuck') {
+      if (!receivesSignals(run.status)) {
         const where = run.id === id ? `run ${id} is ${run.status}` : `run ${id} continued as ${run.id}, which is ${run.status}`;
         throw new ConflictError(`${where}; only running, queued or stuck runs receive signals`);
       }

@@ -32,7 +32,7 @@ import type {
   RunStatus,
   WaitRecord,
 } from './model.js';
-import { SIGNAL_EVENT_PREFIX, TERMINAL_STATUSES } from './model.js';
+import { isRetriable, SIGNAL_EVENT_PREFIX, TERMINAL_STATUSES } from './model.js';
 import type {
   Capability,
   Clock,
@@ -563,10 +563,8 @@ export class Engine {
   ): Promise<{ run: RunRecord; from: 'failed' | 'stuck' }> {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
-    if (run.status !== 'failed' && run.status !== 'stuck') {
-      throw new ConflictError(`run ${runId} is ${run.status}; only a failed or stuck run can be retried`);
-    }
     const from = run.status;
+    if (!isRetriable(from)) throw new ConflictError(`run ${runId} is ${from}; only a failed or stuck run can be retried`);
     const stuck = from === 'stuck';
     // The store decides as it retries the run; asked first, a dry run answers as the retry would. A stuck run kept its slot.
     const { concurrency } = run;

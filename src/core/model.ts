@@ -381,6 +381,16 @@ export function isUnderway(status: RunStatus): boolean {
   return status === 'running' || status === 'queued';
 }
 
+/** A run a signal may be sent to: one underway, or stuck (it finds its signals in its mailbox once retried). */
+export function receivesSignals(status: RunStatus): boolean {
+  return isUnderway(status) || status === 'stuck';
+}
+
+/** A run a retry may take back to running: a failed one, from the task that failed it; a stuck one, whole. */
+export function isRetriable(status: RunStatus): status is 'failed' | 'stuck' {
+  return status === 'failed' || status === 'stuck';
+}
+
 export interface NewRun {
   id: string;
   workflow: string;

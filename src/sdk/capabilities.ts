@@ -7,8 +7,7 @@
  * New facades (like `gitlab` in gitlab.ts) are thin wrappers over `callCapability`.
  */
 import type { CallOptions, Json } from '../core/model.js';
-import { SIGNAL_NAME_PATTERN, SIGNAL_NAME_RULE } from '../core/signal-name.js';
-import { checkEventType } from './durable.js';
+import { checkEventType, checkSignalName } from './durable.js';
 import { currentRuntime } from './runtime.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
@@ -77,11 +76,7 @@ export function emit(type: string, data: Json = null, options: { subject?: strin
  */
 export function sendSignal(runId: string, name: string, payload?: Json): Promise<{ runId: string }> {
   if (typeof runId !== 'string' || runId === '') throw new TypeError('sendSignal(runId, name): runId must be the id of a run');
-  if (typeof name !== 'string' || !SIGNAL_NAME_PATTERN.test(name)) {
-    throw new TypeError(
-      `sendSignal(${JSON.stringify(runId)}, ${JSON.stringify(name)}): a signal name must ${SIGNAL_NAME_RULE.replace(/^use/u, 'have')}`,
-    );
-  }
+  checkSignalName(name, `sendSignal(${JSON.stringify(runId)}, ${JSON.stringify(name)})`);
   const args = { runId, name, ...(payload !== undefined && { payload }) };
   return callCapability<{ runId: string }>('signals', 'send', args);
 }

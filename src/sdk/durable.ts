@@ -69,6 +69,13 @@ const MAX_MATCH_PATH_CHARS = 200;
  * A type given to `waitFor` or `emit` is one exact type. The events API refuses `*` and spaces in a type, and a
  * trigger's type may be a glob; taken literally here, `waitFor('com.example.*')` would wait for an event that never comes.
  */
+/** A signal name as SIGNAL_NAME_PATTERN wants it, else a TypeError for `call` (what the author wrote), ending in `more`. */
+export function checkSignalName(name: unknown, call: string, more = ''): void {
+  if (typeof name !== 'string' || !SIGNAL_NAME_PATTERN.test(name)) {
+    throw new TypeError(`${call}: a signal name must ${SIGNAL_NAME_RULE.replace(/^use/u, 'have')}${more}`);
+  }
+}
+
 export function checkEventType(type: unknown, call: 'waitFor' | 'emit'): void {
   if (typeof type !== 'string' || type === '') throw new TypeError(`${call}(type): the event type must be a non-empty string`);
   // No event can have such a type: the events API and the stores refuse it.
@@ -140,11 +147,7 @@ export function signal<TData = Json>(name: string, options: SignalOptions = {}):
   let waiting: Promise<CloudEvent | null>;
   try {
     // The names `autoflow signal` and the API accept: any other would park the run for a signal nobody can send.
-    if (typeof name !== 'string' || !SIGNAL_NAME_PATTERN.test(name)) {
-      throw new TypeError(
-        `signal(${JSON.stringify(name)}): a signal name must ${SIGNAL_NAME_RULE.replace(/^use/u, 'have')}, as \`autoflow signal\` and the API accept`,
-      );
-    }
+    checkSignalName(name, `signal(${JSON.stringify(name)})`, ', as `autoflow signal` and the API accept');
     const runtime = currentRuntime();
     const operation = `signal('${name}')`;
     runtime.requireRunning(operation);

@@ -9,7 +9,8 @@ import { logPageOf, type Operations, type RetryView, type RunView, type Workflow
 import { deployedWorkflowsHint } from '../../app/operations-impl.js';
 import { ConflictError, NondeterminismError, NotFoundError, toErrorInfo, UnauthorizedError } from '../../core/errors.js';
 import {
-  isUnderway,
+  isRetriable,
+  receivesSignals,
   type CloudEvent,
   type HistoryEvent,
   type HistoryPayload,
@@ -227,9 +228,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async retryRun(id, retryOptions) {
       const run = requireRun(id);
-      if (run.status !== 'failed' && run.status !== 'stuck') {
-        throw new ConflictError(`run ${id} is ${run.status}; only a failed or stuck run can be retried`);
-      }
+      if (!isRetriable(run.status)) throw new ConflictError(`run ${id} is ${run.status}; only a failed or stuck run can be retried`);
       if (retryOptions?.dryRun) {
         const refusal = options.refusedRetries?.[id];
         if (refusal !== undefined) throw new ConflictError(refusal);
@@ -249,7 +248,7 @@ export function createFakeOperations(options: FakeOperationsOptions = {}): FakeO
 
     async signalRun(id, name, payload) {
       const run = requireRun(id);
-      if (!isUnderway(run.status) && run.status !== 'stuck') {
+      if (!receivesSignals(run.status)) {
         throw new ConflictError(`run ${id} is ${run.status}; only running, queued or stuck runs receive signals`);
       }
       signals.push({ runId: id, name, payload });

@@ -6,7 +6,7 @@ import { causeChainOf } from '../../core/errors.js';
 import { childRunsByStep } from '../../core/history.js';
 import { describeOutcome, waitDeadlines, type WaitStarted } from '../../core/human-task-rules.js';
 import { TASK_CLOSED_EVENT } from '../../core/human-task.js';
-import type { HistoryEvent, LogRecord } from '../../core/model.js';
+import { isRetriable, receivesSignals, type HistoryEvent, type LogRecord } from '../../core/model.js';
 import type { Session } from '../auth/session.js';
 import { Timeline, formatDuration } from '../timeline.js';
 import { Json, Layout, Notice, StatusBadge, Time, formatTime, shownText } from './layout.js';
@@ -198,7 +198,7 @@ export function runPage(props: RunPageProps) {
             </>
           )}
         </dl>
-        {(run.status === 'failed' || run.status === 'stuck') && (
+        {isRetriable(run.status) && (
           <div class="actions">
             <form method="post" action={path}>
               <input type="hidden" name="_csrf" value={session.csrf} />
@@ -326,7 +326,7 @@ export function runPage(props: RunPageProps) {
           </>
         )}
       </div>
-      {(run.status === 'running' || run.status === 'queued' || run.status === 'stuck') && (
+      {receivesSignals(run.status) && (
         <details id="run-signal" class="actions" open={props.signal !== undefined} data-live-optional>
           <summary>Send a signal</summary>
           <form method="post" action={path}>
